@@ -1,0 +1,136 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { Entity } from 'electrodb';
+
+const service = 'berth';
+const str = { type: 'string', required: true } as const;
+const num = { type: 'number', required: true } as const;
+const doc = { type: 'any', required: true } as const;
+
+/** The ElectroDB entities of the single table. Every tenant-owned entity has tenantId first in its key. */
+export function makeEntities(client: DynamoDBDocumentClient, table: string) {
+  const config = { client, table };
+  const plan = new Entity(
+    {
+      model: { entity: 'plan', version: '1', service },
+      attributes: { id: str, name: str, limits: doc, version: num, createdAt: str, updatedAt: str },
+      indexes: { primary: { pk: { field: 'pk', composite: [] }, sk: { field: 'sk', composite: ['id'] } } },
+    },
+    config,
+  );
+  const tenant = new Entity(
+    {
+      model: { entity: 'tenant', version: '1', service },
+      attributes: {
+        id: str,
+        name: str,
+        plan: str,
+        status: str,
+        version: num,
+        createdAt: str,
+        updatedAt: str,
+        reservedApps: num,
+        reservedVcpuMilli: num,
+        reservedMemoryMiB: num,
+      },
+      indexes: {
+        primary: { pk: { field: 'pk', composite: ['id'] }, sk: { field: 'sk', composite: [] } },
+        list: {
+          index: 'gsi1',
+          pk: { field: 'gsi1pk', composite: [] },
+          sk: { field: 'gsi1sk', composite: ['id'] },
+        },
+      },
+    },
+    config,
+  );
+  const keyAttributes = {
+    id: str,
+    tenantId: str,
+    role: str,
+    prefix: str,
+    hash: str,
+    createdAt: str,
+    lastUsedAt: { type: 'string' },
+  } as const;
+  const apiKey = new Entity(
+    {
+      model: { entity: 'apiKey', version: '1', service },
+      attributes: keyAttributes,
+      indexes: {
+        primary: { pk: { field: 'pk', composite: ['tenantId'] }, sk: { field: 'sk', composite: ['id'] } },
+      },
+    },
+    config,
+  );
+  /** The same key addressed by its hash, so authentication is one strongly consistent read. */
+  const keyByHash = new Entity(
+    {
+      model: { entity: 'keyByHash', version: '1', service },
+      attributes: keyAttributes,
+      indexes: { primary: { pk: { field: 'pk', composite: ['hash'] }, sk: { field: 'sk', composite: [] } } },
+    },
+    config,
+  );
+  const app = new Entity(
+    {
+      model: { entity: 'app', version: '1', service },
+      attributes: { tenantId: str, name: str, version: num, body: doc },
+      indexes: {
+        primary: { pk: { field: 'pk', composite: ['tenantId'] }, sk: { field: 'sk', composite: ['name'] } },
+      },
+    },
+    config,
+  );
+  const revision = new Entity(
+    {
+      model: { entity: 'revision', version: '1', service },
+      attributes: {
+        tenantId: str,
+        appUid: str,
+        number: { type: 'number', required: true, padding: { length: 9, char: '0' } },
+        body: doc,
+      },
+      indexes: {
+        primary: {
+          pk: { field: 'pk', composite: ['tenantId', 'appUid'] },
+          sk: { field: 'sk', composite: ['number'] },
+        },
+      },
+    },
+    config,
+  );
+  const deployment = new Entity(
+    {
+      model: { entity: 'deployment', version: '1', service },
+      attributes: { tenantId: str, appUid: str, id: str, body: doc },
+      indexes: {
+        primary: {
+          pk: { field: 'pk', composite: ['tenantId', 'appUid'] },
+          sk: { field: 'sk', composite: ['id'] },
+        },
+      },
+    },
+    config,
+  );
+  const idempotency = new Entity(
+    {
+      model: { entity: 'idempotency', version: '1', service },
+      attributes: {
+        scope: str,
+        keyHash: str,
+        fingerprint: str,
+        state: str,
+        lockedUntil: num,
+        expiresAt: num,
+        response: { type: 'any' },
+      },
+      indexes: {
+        primary: { pk: { field: 'pk', composite: ['scope', 'keyHash'] }, sk: { field: 'sk', composite: [] } },
+      },
+    },
+    config,
+  );
+  return { plan, tenant, apiKey, keyByHash, app, revision, deployment, idempotency };
+}
+
+export type Entities = ReturnType<typeof makeEntities>;

@@ -1,0 +1,138 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { ApiKey, ApiKeyCreated } from '../../schemas/api-key.ts';
+import type { Page } from '../../schemas/common.ts';
+import { DomainError, NotFoundError, QuotaExceededError } from './errors.ts';
+import { newId } from './ids.ts';
+import type { ApiKeyRecord, CoreDeps, PageRequest } from './ports.ts';
+
+const KEY_PREFIX = 'bk_';
+const MAX_KEYS_PER_TENANT = 20;
+
+/** Who a request acts as. Tenant principals carry the only tenant id a tenant route ever uses. */
+export type Principal = { role: 'admin' } | { role: 'tenant'; tenantId: string; keyId: string };
+
+/** SHA-256 of a key, hex: the only form a key is stored in. */
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+/** A new secret `bk_<43 chars of base64url = 32 random bytes>`. */
+export function generateApiKey(): string {
+  return `${KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
+}
+
+export function toApiKey(record: ApiKeyRecord): ApiKey {
+  return {
+    id: record.id,
+    role: record.role,
+    prefix: record.prefix,
+    createdAt: record.createdAt,
+    lastUsedAt: record.lastUsedAt,
+  };
+}
+
+/** Makes a tenant key record and its secret; the caller stores the record and shows the secret once. */
+export function newTenantKey(tenantId: string, at: Date): { record: ApiKeyRecord; created: ApiKeyCreated } {
+  const key = generateApiKey();
+  const record: ApiKeyRecord = {
+    id: newId('key', at),
+    tenantId,
+    role: 'tenant',
+    prefix: key.slice(0, KEY_PREFIX.length + 6),
+    hash: hashApiKey(key),
+    createdAt: at.toISOString(),
+    lastUsedAt: null,
+  };
+  return { record, created: { id: record.id, key, role: 'tenant' } };
+}
+
+export async function createTenantKey(deps: CoreDeps, tenantId: string): Promise<ApiKeyCreated> {
+  if (!(await deps.store.getTenant(tenantId))) {
+    throw new NotFoundError('tenant.notFound', `tenant "${tenantId}" does not exist`);
+  }
+  const existing = await deps.store.listApiKeys(tenantId, { limit: MAX_KEYS_PER_TENANT });
+  if (existing.items.length >= MAX_KEYS_PER_TENANT) {
+    throw new QuotaExceededError(`a tenant may hold ${MAX_KEYS_PER_TENANT} keys; revoke one first`);
+  }
+  const { record, created } = newTenantKey(tenantId, deps.clock.now());
+  await deps.store.createApiKey(record);
+  return created;
+}
+
+export async function listTenantKeys(
+  deps: CoreDeps,
+  tenantId: string,
+  page: PageRequest,
+): Promise<Page<ApiKey>> {
+  if (!(await deps.store.getTenant(tenantId))) {
+    throw new NotFoundError('tenant.notFound', `tenant "${tenantId}" does not exist`);
+  }
+  const keys = await deps.store.listApiKeys(tenantId, page);
+  return { items: keys.items.map(toApiKey), nextCursor: keys.nextCursor };
+}
+
+/** Deletes a key; returns its hash so in-process caches can forget it at once. */
+export async function revokeTenantKey(deps: CoreDeps, tenantId: string, keyId: string): Promise<string> {
+  const deleted = await deps.store.deleteApiKey(tenantId, keyId);
+  if (!deleted)
+    throw new NotFoundError('key.notFound', `key "${keyId}" does not exist for tenant "${tenantId}"`);
+  return deleted.hash;
+}
+
+export interface KeyAuthenticator {
+  /** Resolves a bearer secret to its principal; DomainError('auth.invalidKey') when it is unknown or revoked. */
+  authenticate(secret: string | undefined): Promise<Principal>;
+  /** Drops a key from the cache, so a revocation in this process takes effect for the very next request. */
+  forget(hash: string): void;
+}
+
+export interface KeyAuthenticatorOptions {
+  /** SHA-256 hex of the bootstrap admin key. */
+  adminKeyHash: string;
+  /** How long a lookup is reused; revocation by another process takes effect within this time. */
+  cacheTtlMs: number;
+  /** lastUsedAt is written at most this often per key. */
+  touchIntervalMs?: number;
+}
+
+/**
+ * Authenticates bearer keys against the store with a short cache: a revoked key stops working in this process at
+ * once (`forget`) and everywhere within `cacheTtlMs`.
+ */
+export function makeKeyAuthenticator(deps: CoreDeps, options: KeyAuthenticatorOptions): KeyAuthenticator {
+  const adminHash = Buffer.from(options.adminKeyHash, 'hex');
+  const touchIntervalMs = options.touchIntervalMs ?? 60_000;
+  const cache = new Map<string, { record: ApiKeyRecord | undefined; expiresAt: number }>();
+  const invalid = () =>
+    new DomainError('auth.invalidKey', 'a valid API key is required: Authorization: Bearer bk_…');
+
+  async function lookup(hash: string, nowMs: number): Promise<ApiKeyRecord | undefined> {
+    const cached = cache.get(hash);
+    if (cached && cached.expiresAt > nowMs) return cached.record;
+    const record = await deps.store.findApiKeyByHash(hash);
+    if (cache.size > 10_000) cache.clear();
+    cache.set(hash, { record, expiresAt: nowMs + options.cacheTtlMs });
+    return record;
+  }
+
+  return {
+    async authenticate(secret) {
+      if (!secret?.startsWith(KEY_PREFIX) || secret.length > 200) throw invalid();
+      const hash = hashApiKey(secret);
+      const hashBytes = Buffer.from(hash, 'hex');
+      if (hashBytes.length === adminHash.length && timingSafeEqual(hashBytes, adminHash))
+        return { role: 'admin' };
+      const now = deps.clock.now();
+      const record = await lookup(hash, now.getTime());
+      if (!record) throw invalid();
+      if (!record.lastUsedAt || now.getTime() - Date.parse(record.lastUsedAt) > touchIntervalMs) {
+        record.lastUsedAt = now.toISOString();
+        await deps.store.touchApiKey(record, record.lastUsedAt);
+      }
+      return { role: 'tenant', tenantId: record.tenantId, keyId: record.id };
+    },
+    forget(hash) {
+      cache.delete(hash);
+    },
+  };
+}

@@ -1,0 +1,64 @@
+import type { AppPatch, RevisionSpec } from '../../schemas/app.ts';
+import { HealthCheck } from '../../schemas/app.ts';
+import { fargateSizeProblem } from '../../schemas/fargate-sizes.ts';
+import { ValidationError } from './errors.ts';
+import type { CoreDeps } from './ports.ts';
+
+type SpecInput = Pick<
+  AppPatch,
+  'image' | 'cpu' | 'memory' | 'port' | 'command' | 'env' | 'healthCheck' | 'runtime'
+>;
+
+/**
+ * Merges spec changes onto the current spec (or onto nothing, for a new app) and checks the result as a whole:
+ * a Fargate size, and a runtime this install offers. `null` clears an optional field; env is replaced whole.
+ */
+export function resolveSpec(
+  deps: CoreDeps,
+  current: RevisionSpec | undefined,
+  input: SpecInput,
+): RevisionSpec {
+  const image = input.image ?? current?.image;
+  const cpu = input.cpu ?? current?.cpu;
+  const memory = input.memory ?? current?.memory;
+  const port = input.port ?? current?.port;
+  if (image === undefined || cpu === undefined || memory === undefined || port === undefined) {
+    throw new ValidationError('image, cpu, memory and port are required');
+  }
+  const sizeProblem = fargateSizeProblem(cpu, memory);
+  if (sizeProblem) throw new ValidationError(sizeProblem, [{ path: 'memory', message: sizeProblem }]);
+  const runtime = input.runtime ?? current?.runtime ?? deps.runtimes[0];
+  if (!deps.runtimes.includes(runtime)) {
+    const message = `runtime "${runtime}" is not offered by this install; use one of ${deps.runtimes.join(', ')}`;
+    throw new ValidationError(message, [{ path: 'runtime', message }]);
+  }
+  const healthCheck = input.healthCheck === undefined ? (current?.healthCheck ?? null) : input.healthCheck;
+  return {
+    image,
+    cpu,
+    memory,
+    port,
+    command: input.command === undefined ? (current?.command ?? null) : input.command,
+    env: input.env ?? current?.env ?? {},
+    healthCheck: healthCheck && HealthCheck.parse(healthCheck),
+    runtime,
+  };
+}
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => v !== undefined)
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([k, v]) => [k, canonical(v)]),
+    );
+  }
+  return value;
+}
+
+/** True when two specs would start the same replica (key order does not matter). */
+export function sameSpec(a: RevisionSpec, b: RevisionSpec): boolean {
+  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+}

@@ -1,0 +1,239 @@
+import { randomBytes } from 'node:crypto';
+import type { App, AppCreate, AppPatch, DeploymentTrigger, Scaling } from '../../schemas/app.ts';
+import type { Page } from '../../schemas/common.ts';
+import type { Plan } from '../../schemas/plan.ts';
+import { resolveSpec, sameSpec } from './app-specs.ts';
+import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError } from './errors.ts';
+import { newId } from './ids.ts';
+import type {
+  AppRecord,
+  CoreDeps,
+  DeploymentRecord,
+  PageRequest,
+  RevisionRecord,
+  TenantRecord,
+} from './ports.ts';
+import { assertReplicasAllowed, assertWithinLimits, reservationDelta, reservationOf } from './quota.ts';
+import { getActiveTenant } from './tenants.ts';
+import { assertVersion, withOptimisticRetry } from './versioning.ts';
+
+/** The API view of an app. */
+export function toApp(deps: CoreDeps, { tenantId, uid: _uid, spec, ...app }: AppRecord): App {
+  return { ...app, ...spec, url: deps.appUrl(tenantId, app.name) };
+}
+
+export async function getAppRecord(deps: CoreDeps, tenantId: string, name: string): Promise<AppRecord> {
+  const app = await deps.store.getApp(tenantId, name);
+  if (!app) throw new NotFoundError('app.notFound', `app "${name}" does not exist`);
+  return app;
+}
+
+export async function getApp(deps: CoreDeps, tenantId: string, name: string): Promise<App> {
+  return toApp(deps, await getAppRecord(deps, tenantId, name));
+}
+
+export async function listApps(deps: CoreDeps, tenantId: string, page: PageRequest): Promise<Page<App>> {
+  const apps = await deps.store.listApps(tenantId, page);
+  return { items: apps.items.map((app) => toApp(deps, app)), nextCursor: apps.nextCursor };
+}
+
+async function planOf(deps: CoreDeps, tenant: TenantRecord): Promise<Plan> {
+  const plan = await deps.store.getPlan(tenant.plan);
+  if (!plan)
+    throw new NotFoundError('plan.notFound', `plan "${tenant.plan}" of tenant "${tenant.id}" does not exist`);
+  return plan;
+}
+
+function checkReplicasAgainstScaling(replicas: number, scaling: Scaling | null) {
+  if (scaling && (replicas < scaling.min || replicas > scaling.max)) {
+    const message = `replicas ${replicas} lies outside scaling.min..max (${scaling.min}..${scaling.max}); change scaling or remove it`;
+    throw new ValidationError(message, [{ path: 'replicas', message }]);
+  }
+}
+
+/** The revision `app.latestRevision` names, snapshotting `app.spec`. */
+function revisionOf(app: AppRecord, at: string): RevisionRecord {
+  return {
+    tenantId: app.tenantId,
+    appUid: app.uid,
+    app: app.name,
+    number: app.latestRevision,
+    ...app.spec,
+    imageDigest: null,
+    createdAt: at,
+  };
+}
+
+/**
+ * A pending deployment of `app.targetRevision`; a reconciler moves it on. Its id leads with the app's generation,
+ * which every deployment raises, so ids sort in deployment order even within one millisecond.
+ */
+export function deploymentOf(app: AppRecord, trigger: DeploymentTrigger, at: Date): DeploymentRecord {
+  return {
+    tenantId: app.tenantId,
+    appUid: app.uid,
+    id: `dep_${app.generation.toString(36).padStart(7, '0')}${randomBytes(6).toString('hex')}`,
+    app: app.name,
+    revision: app.targetRevision,
+    trigger,
+    status: 'pending',
+    reason: null,
+    phases: { pull: null, start: null, healthy: null, traffic: null },
+    createdAt: at.toISOString(),
+    updatedAt: at.toISOString(),
+  };
+}
+
+/** Creates an app with revision 1 and its deployment, atomically with the plan check. */
+export async function createApp(
+  deps: CoreDeps,
+  tenantId: string,
+  input: AppCreate,
+): Promise<{ app: App; deployment: DeploymentRecord }> {
+  const spec = resolveSpec(deps, undefined, input);
+  const scaling = input.scaling ?? null;
+  const replicas = input.replicas ?? (scaling ? Math.max(scaling.min, 1) : 1);
+  checkReplicasAgainstScaling(replicas, scaling);
+  for (let attempt = 1; ; attempt++) {
+    const tenant = await getActiveTenant(deps, tenantId);
+    const plan = await planOf(deps, tenant);
+    const now = deps.clock.now();
+    const at = now.toISOString();
+    const app: AppRecord = {
+      tenantId,
+      name: input.name,
+      uid: newId('app', now),
+      spec,
+      replicas,
+      scaling,
+      status: 'deploying',
+      readyReplicas: 0,
+      latestRevision: 1,
+      targetRevision: 1,
+      currentRevision: null,
+      generation: 1,
+      observedGeneration: 0,
+      version: 1,
+      createdAt: at,
+      updatedAt: at,
+    };
+    const delta = reservationOf(app);
+    assertReplicasAllowed(plan.id, plan.limits, replicas);
+    assertWithinLimits(plan.id, plan.limits, tenant.reserved, delta);
+    const deployment = deploymentOf(app, 'create', now);
+    try {
+      await deps.store.createApp({ app, revision: revisionOf(app, at), deployment, quota: { plan, delta } });
+      return { app: toApp(deps, app), deployment };
+    } catch (err) {
+      // The plan or tenant changed between read and write: read again (quota and name clashes are not retried).
+      if (!(err instanceof PreconditionFailedError) || attempt >= 5) throw err;
+    }
+  }
+}
+
+interface AppChange {
+  app: AppRecord;
+  revision?: RevisionRecord;
+  deployment?: DeploymentRecord;
+}
+
+/**
+ * The one way an existing app changes: read app, tenant and plan; apply `mutate`; write conditionally on the
+ * app's version with the quota delta checked in the same transaction. Stale reads retry unless If-Match was sent.
+ */
+export function changeApp(
+  deps: CoreDeps,
+  tenantId: string,
+  name: string,
+  ifMatch: number | undefined,
+  mutate: (app: AppRecord, now: Date) => AppChange,
+): Promise<AppChange> {
+  return withOptimisticRetry(ifMatch, async () => {
+    const current = await getAppRecord(deps, tenantId, name);
+    assertVersion(ifMatch, current.version);
+    if (current.status === 'deleting')
+      throw new ConflictError('app.deleting', `app "${name}" is being deleted`);
+    const tenant = await getActiveTenant(deps, tenantId);
+    const plan = await planOf(deps, tenant);
+    const now = deps.clock.now();
+    const change = mutate(structuredClone(current), now);
+    change.app.version = current.version + 1;
+    change.app.updatedAt = now.toISOString();
+    const delta = reservationDelta(reservationOf(current), reservationOf(change.app));
+    if (change.app.replicas > current.replicas)
+      assertReplicasAllowed(plan.id, plan.limits, change.app.replicas);
+    assertWithinLimits(plan.id, plan.limits, tenant.reserved, delta);
+    await deps.store.updateApp({ ...change, expectedVersion: current.version, quota: { plan, delta } });
+    return change;
+  });
+}
+
+/** Moves the app to a new revision of `spec`, with a deployment that starts at once. */
+export function withNewRevision(app: AppRecord, trigger: DeploymentTrigger, now: Date): AppChange {
+  app.latestRevision += 1;
+  app.targetRevision = app.latestRevision;
+  app.generation += 1;
+  app.status = 'deploying';
+  const revision = revisionOf(app, now.toISOString());
+  return { app, revision, deployment: deploymentOf(app, trigger, now) };
+}
+
+/** Applies spec fields; a change to what a replica runs makes a new revision and deployment. */
+export async function updateApp(
+  deps: CoreDeps,
+  tenantId: string,
+  name: string,
+  patch: AppPatch,
+  ifMatch?: number,
+): Promise<App> {
+  const { app } = await changeApp(deps, tenantId, name, ifMatch, (app, now) => {
+    const spec = resolveSpec(deps, app.spec, patch);
+    const scaling = patch.scaling === undefined ? app.scaling : patch.scaling;
+    const replicas =
+      patch.replicas ?? (scaling ? Math.min(Math.max(app.replicas, scaling.min), scaling.max) : app.replicas);
+    checkReplicasAgainstScaling(replicas, scaling);
+    const sizingChanged =
+      replicas !== app.replicas || JSON.stringify(scaling) !== JSON.stringify(app.scaling);
+    const specChanged = !sameSpec(spec, app.spec);
+    Object.assign(app, { spec, scaling, replicas });
+    if (specChanged) return withNewRevision(app, 'update', now);
+    if (sizingChanged) app.generation += 1;
+    return { app };
+  });
+  return toApp(deps, app);
+}
+
+/** Sets the desired replica count; within scaling.min..max when autoscaling is on. */
+export async function scaleApp(
+  deps: CoreDeps,
+  tenantId: string,
+  name: string,
+  replicas: number,
+  ifMatch?: number,
+): Promise<App> {
+  const { app } = await changeApp(deps, tenantId, name, ifMatch, (app) => {
+    checkReplicasAgainstScaling(replicas, app.scaling);
+    if (replicas !== app.replicas) {
+      app.replicas = replicas;
+      app.generation += 1;
+    }
+    return { app };
+  });
+  return toApp(deps, app);
+}
+
+/** Deletes an app and gives its reservation back; no runtime holds replicas of it yet. */
+export async function deleteApp(
+  deps: CoreDeps,
+  tenantId: string,
+  name: string,
+  ifMatch?: number,
+): Promise<App> {
+  return withOptimisticRetry(ifMatch, async () => {
+    const app = await getAppRecord(deps, tenantId, name);
+    assertVersion(ifMatch, app.version);
+    await getActiveTenant(deps, tenantId);
+    await deps.store.deleteApp(app, app.version);
+    return toApp(deps, { ...app, status: 'deleting', replicas: 0 });
+  });
+}

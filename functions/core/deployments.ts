@@ -1,0 +1,116 @@
+import {
+  type Deployment,
+  type DeploymentCreate,
+  type Revision,
+  TERMINAL_DEPLOYMENT_STATUSES,
+} from '../../schemas/app.ts';
+import type { Page } from '../../schemas/common.ts';
+import { resolveSpec } from './app-specs.ts';
+import { changeApp, deploymentOf, getAppRecord, withNewRevision } from './apps.ts';
+import { NotFoundError } from './errors.ts';
+import type { CoreDeps, DeploymentRecord, PageRequest, RevisionRecord } from './ports.ts';
+
+export function toRevision({ tenantId: _t, appUid: _a, ...revision }: RevisionRecord): Revision {
+  return revision;
+}
+
+export function toDeployment({ tenantId: _t, appUid: _a, ...deployment }: DeploymentRecord): Deployment {
+  return deployment;
+}
+
+/** Deploys a new revision: the current spec with `input` applied, even when nothing changed (a redeploy). */
+export async function deploy(
+  deps: CoreDeps,
+  tenantId: string,
+  name: string,
+  input: DeploymentCreate,
+): Promise<Deployment> {
+  const { deployment } = await changeApp(deps, tenantId, name, undefined, (app, now) => {
+    app.spec = resolveSpec(deps, app.spec, input);
+    return withNewRevision(app, 'deploy', now);
+  });
+  if (!deployment) throw new Error('a deploy always makes a deployment');
+  return toDeployment(deployment);
+}
+
+/** Points the app back at an existing revision: a new deployment of it, never a rebuild. */
+export async function rollback(
+  deps: CoreDeps,
+  tenantId: string,
+  name: string,
+  revision: number,
+): Promise<Deployment> {
+  const app = await getAppRecord(deps, tenantId, name);
+  const target = await getRevisionRecord(deps, tenantId, app.uid, name, revision);
+  const { deployment } = await changeApp(deps, tenantId, name, undefined, (current, now) => {
+    const { image, cpu, memory, port, command, env, healthCheck, runtime } = target;
+    current.spec = { image, cpu, memory, port, command, env, healthCheck, runtime };
+    current.targetRevision = target.number;
+    current.generation += 1;
+    current.status = 'deploying';
+    return { app: current, deployment: deploymentOf(current, 'rollback', now) };
+  });
+  if (!deployment) throw new Error('a rollback always makes a deployment');
+  return toDeployment(deployment);
+}
+
+async function getRevisionRecord(deps: CoreDeps, tenantId: string, appUid: string, app: string, n: number) {
+  const revision = await deps.store.getRevision(tenantId, appUid, n);
+  if (!revision) throw new NotFoundError('revision.notFound', `app "${app}" has no revision ${n}`);
+  return revision;
+}
+
+export async function getRevision(
+  deps: CoreDeps,
+  tenantId: string,
+  name: string,
+  n: number,
+): Promise<Revision> {
+  const app = await getAppRecord(deps, tenantId, name);
+  return toRevision(await getRevisionRecord(deps, tenantId, app.uid, name, n));
+}
+
+export async function listRevisions(
+  deps: CoreDeps,
+  tenantId: string,
+  name: string,
+  page: PageRequest,
+): Promise<Page<Revision>> {
+  const app = await getAppRecord(deps, tenantId, name);
+  const revisions = await deps.store.listRevisions(tenantId, app.uid, page);
+  return { items: revisions.items.map(toRevision), nextCursor: revisions.nextCursor };
+}
+
+export async function listDeployments(
+  deps: CoreDeps,
+  tenantId: string,
+  name: string,
+  page: PageRequest,
+): Promise<Page<Deployment>> {
+  const app = await getAppRecord(deps, tenantId, name);
+  const deployments = await deps.store.listDeployments(tenantId, app.uid, page);
+  return { items: deployments.items.map(toDeployment), nextCursor: deployments.nextCursor };
+}
+
+const WAIT_POLL_MS = 250;
+
+/** Reads a deployment; with `waitSeconds`, waits up to that long for it to reach a terminal status. */
+export async function getDeployment(
+  deps: CoreDeps,
+  tenantId: string,
+  name: string,
+  id: string,
+  waitSeconds = 0,
+): Promise<Deployment> {
+  const app = await getAppRecord(deps, tenantId, name);
+  const deadline = Date.now() + waitSeconds * 1000;
+  for (;;) {
+    const deployment = await deps.store.getDeployment(tenantId, app.uid, id);
+    if (!deployment)
+      throw new NotFoundError('deployment.notFound', `app "${name}" has no deployment "${id}"`);
+    if (TERMINAL_DEPLOYMENT_STATUSES.includes(deployment.status) || Date.now() + WAIT_POLL_MS > deadline) {
+      return toDeployment(deployment);
+    }
+    await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
+  }
+}

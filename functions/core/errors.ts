@@ -1,0 +1,55 @@
+import type { ErrorCode, FieldProblem } from '../../schemas/problem.ts';
+
+/**
+ * The only kind of error core throws. `code` is API.md's stable dotted code; the HTTP edge maps it to a status.
+ *
+ * @example
+ * throw new NotFoundError('app.notFound', `app "${name}" does not exist`);
+ */
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly errors?: FieldProblem[],
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class ValidationError extends DomainError {
+  constructor(message: string, errors?: FieldProblem[]) {
+    super('validation.failed', message, errors);
+  }
+}
+
+export class NotFoundError extends DomainError {}
+export class ConflictError extends DomainError {}
+export class ForbiddenError extends DomainError {}
+
+export class QuotaExceededError extends DomainError {
+  constructor(message: string) {
+    super('quota.exceeded', message);
+  }
+}
+
+/** A conditional write lost against a newer version; retried internally unless the client sent If-Match. */
+export class PreconditionFailedError extends DomainError {
+  constructor(
+    message = 'the resource changed since it was read; fetch it again and retry with the new ETag',
+  ) {
+    super('precondition.failed', message);
+  }
+}
+
+/** A dependency (the store, the runtime) cannot be reached; safe to retry. */
+export class UnavailableError extends DomainError {
+  constructor(message = 'a dependency is unavailable; retry shortly') {
+    super('unavailable', message);
+  }
+}
+
+/** True when `err` is a DomainError whose code starts with `prefix` (e.g. `'app.'`). */
+export function isDomainError(err: unknown, prefix = ''): err is DomainError {
+  return err instanceof DomainError && err.code.startsWith(prefix);
+}

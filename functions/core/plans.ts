@@ -1,0 +1,50 @@
+import { type Plan, type PlanCreate, PlanLimits, type PlanPatch, SEED_PLANS } from '../../schemas/plan.ts';
+import { isDomainError, NotFoundError } from './errors.ts';
+import type { CoreDeps, PageRequest } from './ports.ts';
+import { assertVersion, withOptimisticRetry } from './versioning.ts';
+
+/** Creates a plan; ConflictError('plan.exists') when the id is taken. */
+export async function createPlan(deps: CoreDeps, input: PlanCreate): Promise<Plan> {
+  const now = deps.clock.now().toISOString();
+  const plan: Plan = { ...input, version: 1, createdAt: now, updatedAt: now };
+  await deps.store.createPlan(plan);
+  return plan;
+}
+
+export async function getPlan(deps: CoreDeps, id: string): Promise<Plan> {
+  const plan = await deps.store.getPlan(id);
+  if (!plan) throw new NotFoundError('plan.notFound', `plan "${id}" does not exist`);
+  return plan;
+}
+
+export function listPlans(deps: CoreDeps, page: PageRequest) {
+  return deps.store.listPlans(page);
+}
+
+/** Changes a plan's name or limits; lowered limits never stop running apps, they only refuse growth. */
+export function updatePlan(deps: CoreDeps, id: string, patch: PlanPatch, ifMatch?: number): Promise<Plan> {
+  return withOptimisticRetry(ifMatch, async () => {
+    const plan = await getPlan(deps, id);
+    assertVersion(ifMatch, plan.version);
+    const next: Plan = {
+      ...plan,
+      name: patch.name ?? plan.name,
+      limits: PlanLimits.parse({ ...plan.limits, ...patch.limits }),
+      version: plan.version + 1,
+      updatedAt: deps.clock.now().toISOString(),
+    };
+    await deps.store.updatePlan(next, plan.version);
+    return next;
+  });
+}
+
+/** Creates the `free` and `pro` plans unless they exist. */
+export async function seedPlans(deps: CoreDeps): Promise<void> {
+  for (const plan of SEED_PLANS) {
+    try {
+      await createPlan(deps, plan);
+    } catch (err) {
+      if (!isDomainError(err, 'plan.exists')) throw err;
+    }
+  }
+}

@@ -1,0 +1,156 @@
+import type { Role } from '../../schemas/api-key.ts';
+import type { Deployment, Revision, RevisionSpec, Scaling } from '../../schemas/app.ts';
+import type { Page } from '../../schemas/common.ts';
+import type { Plan } from '../../schemas/plan.ts';
+import type { Tenant } from '../../schemas/tenant.ts';
+
+/** What a tenant holds against its plan: apps, and vCPU/memory of all desired replicas. */
+export interface Reservation {
+  apps: number;
+  /** Thousandths of a vCPU, so sums stay exact integers. */
+  vcpuMilli: number;
+  memoryMiB: number;
+}
+
+export interface TenantRecord extends Tenant {
+  reserved: Reservation;
+}
+
+export interface ApiKeyRecord {
+  id: string;
+  tenantId: string;
+  /** Stored keys are tenant keys; the bootstrap admin key is configuration, never a record. */
+  role: Extract<Role, 'tenant'>;
+  prefix: string;
+  /** SHA-256 of the secret, hex. The secret itself is never stored. */
+  hash: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+}
+
+export interface AppRecord {
+  tenantId: string;
+  name: string;
+  /** Unique per incarnation of the name, so a re-created app never sees an older one's revisions. */
+  uid: string;
+  spec: RevisionSpec;
+  replicas: number;
+  scaling: Scaling | null;
+  status: 'deploying' | 'running' | 'degraded' | 'failed' | 'stopped' | 'deleting';
+  readyReplicas: number;
+  /** The newest revision. */
+  latestRevision: number;
+  /** The revision the app should run: the latest deployment's, which a rollback points back in time. */
+  targetRevision: number;
+  /** The revision serving traffic; null until a deployment succeeds. */
+  currentRevision: number | null;
+  generation: number;
+  observedGeneration: number;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type RevisionRecord = Revision & { tenantId: string; appUid: string };
+export type DeploymentRecord = Deployment & { tenantId: string; appUid: string };
+
+/** The plan terms a write was checked against; the store makes the check atomic with the write. */
+export interface QuotaCheck {
+  plan: Plan;
+  /** Change of the tenant's reservation; only increases are checked against the limits. */
+  delta: Reservation;
+}
+
+/** One atomic write of an app together with what it brings: a new revision, a deployment, a quota change. */
+export interface AppWrite {
+  app: AppRecord;
+  /** The version the app had when read; undefined when creating it. */
+  expectedVersion?: number;
+  revision?: RevisionRecord;
+  deployment?: DeploymentRecord;
+  quota: QuotaCheck;
+}
+
+export interface StoredResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface IdempotencyRecord {
+  fingerprint: string;
+  state: 'running' | 'done';
+  /** When a `running` claim is considered abandoned (its process died) and may be taken over. */
+  lockedUntil: number;
+  response?: StoredResponse;
+}
+
+/** Paging arguments of every list method. */
+export interface PageRequest {
+  limit: number;
+  cursor?: string | undefined;
+}
+
+/**
+ * The control plane's state. Every tenant-owned record is addressed by tenant id first. Writes that can race are
+ * conditional: a stale `expectedVersion` throws PreconditionFailedError; a quota check that fails throws
+ * QuotaExceededError; a suspended tenant's write throws ForbiddenError('tenant.suspended').
+ */
+export interface Store {
+  createPlan(plan: Plan): Promise<void>;
+  getPlan(id: string): Promise<Plan | undefined>;
+  listPlans(page: PageRequest): Promise<Page<Plan>>;
+  updatePlan(plan: Plan, expectedVersion: number): Promise<void>;
+
+  createTenant(tenant: TenantRecord, firstKey: ApiKeyRecord): Promise<void>;
+  getTenant(id: string): Promise<TenantRecord | undefined>;
+  listTenants(page: PageRequest): Promise<Page<TenantRecord>>;
+  /** Writes name, plan and status; never the reservation, which only app writes change. */
+  updateTenant(tenant: TenantRecord, expectedVersion: number): Promise<void>;
+  /** Deletes the tenant and all its keys; ConflictError('tenant.hasApps') while it has apps. */
+  deleteTenant(id: string, expectedVersion: number): Promise<void>;
+
+  createApiKey(key: ApiKeyRecord): Promise<void>;
+  findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined>;
+  listApiKeys(tenantId: string, page: PageRequest): Promise<Page<ApiKeyRecord>>;
+  deleteApiKey(tenantId: string, keyId: string): Promise<ApiKeyRecord | undefined>;
+  touchApiKey(key: ApiKeyRecord, at: string): Promise<void>;
+
+  /** Creates the app with its first revision and deployment; ConflictError('app.exists') if the name is taken. */
+  createApp(write: AppWrite): Promise<void>;
+  updateApp(write: AppWrite & { expectedVersion: number }): Promise<void>;
+  /** Removes the app and gives its reservation back. */
+  deleteApp(app: AppRecord, expectedVersion: number): Promise<void>;
+  getApp(tenantId: string, name: string): Promise<AppRecord | undefined>;
+  listApps(tenantId: string, page: PageRequest): Promise<Page<AppRecord>>;
+
+  getRevision(tenantId: string, appUid: string, revision: number): Promise<RevisionRecord | undefined>;
+  listRevisions(tenantId: string, appUid: string, page: PageRequest): Promise<Page<RevisionRecord>>;
+  getDeployment(tenantId: string, appUid: string, id: string): Promise<DeploymentRecord | undefined>;
+  /** Newest first. */
+  listDeployments(tenantId: string, appUid: string, page: PageRequest): Promise<Page<DeploymentRecord>>;
+
+  /** Takes the key for a request, or returns what already holds it. */
+  claimIdempotencyKey(
+    scope: string,
+    key: string,
+    claim: { fingerprint: string; lockedUntil: number; expiresAt: number },
+    nowSeconds: number,
+  ): Promise<{ claimed: true } | { claimed: false; existing: IdempotencyRecord }>;
+  completeIdempotencyKey(scope: string, key: string, response: StoredResponse): Promise<void>;
+  releaseIdempotencyKey(scope: string, key: string): Promise<void>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+/** Everything core needs from the outside, wired once per mode (functions/shared/{local,aws}.ts). */
+export interface CoreDeps {
+  store: Store;
+  clock: Clock;
+  /** The public URL of an app, e.g. `http://web.acme.localhost:8000`. */
+  appUrl(tenantId: string, app: string): string;
+  /** Runtimes this install offers; the first is the default. */
+  runtimes: readonly [RevisionSpec['runtime'], ...RevisionSpec['runtime'][]];
+}

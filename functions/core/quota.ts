@@ -1,0 +1,68 @@
+import type { PlanLimits } from '../../schemas/plan.ts';
+import { QuotaExceededError } from './errors.ts';
+import type { AppRecord, Reservation } from './ports.ts';
+
+export const NO_RESERVATION: Reservation = { apps: 0, vcpuMilli: 0, memoryMiB: 0 };
+
+/** What an app holds against its tenant's plan: itself, plus size × desired replicas unless it is stopped. */
+export function reservationOf(app: Pick<AppRecord, 'spec' | 'replicas' | 'status'>): Reservation {
+  const running = app.status === 'stopped' ? 0 : app.replicas;
+  return {
+    apps: 1,
+    vcpuMilli: Math.round(app.spec.cpu * 1000) * running,
+    memoryMiB: app.spec.memory * running,
+  };
+}
+
+export function reservationDelta(before: Reservation, after: Reservation): Reservation {
+  return {
+    apps: after.apps - before.apps,
+    vcpuMilli: after.vcpuMilli - before.vcpuMilli,
+    memoryMiB: after.memoryMiB - before.memoryMiB,
+  };
+}
+
+/** The largest value each counter may hold before a write adding `delta`; a store makes this an atomic condition. */
+export function reservationCeilings(limits: PlanLimits, delta: Reservation): Reservation {
+  return {
+    apps: limits.apps - delta.apps,
+    vcpuMilli: Math.round(limits.vcpu * 1000) - delta.vcpuMilli,
+    memoryMiB: limits.memoryMiB - delta.memoryMiB,
+  };
+}
+
+/**
+ * Throws QuotaExceededError when adding `delta` to `reserved` crosses a limit the delta increases.
+ * Decreases always pass, so a tenant over a lowered limit can still shrink.
+ */
+export function assertWithinLimits(
+  planId: string,
+  limits: PlanLimits,
+  reserved: Reservation,
+  delta: Reservation,
+) {
+  const ceilings = reservationCeilings(limits, delta);
+  if (delta.apps > 0 && reserved.apps > ceilings.apps) {
+    throw new QuotaExceededError(
+      `plan "${planId}" allows ${limits.apps} apps and ${reserved.apps} exist; delete an app or move to a larger plan`,
+    );
+  }
+  if (delta.vcpuMilli > 0 && reserved.vcpuMilli > ceilings.vcpuMilli) {
+    throw new QuotaExceededError(
+      `plan "${planId}" allows ${limits.vcpu} vCPU in total; ${reserved.vcpuMilli / 1000} are reserved and this needs ${delta.vcpuMilli / 1000} more`,
+    );
+  }
+  if (delta.memoryMiB > 0 && reserved.memoryMiB > ceilings.memoryMiB) {
+    throw new QuotaExceededError(
+      `plan "${planId}" allows ${limits.memoryMiB} MiB in total; ${reserved.memoryMiB} are reserved and this needs ${delta.memoryMiB} more`,
+    );
+  }
+}
+
+export function assertReplicasAllowed(planId: string, limits: PlanLimits, replicas: number) {
+  if (replicas > limits.instancesPerApp) {
+    throw new QuotaExceededError(
+      `plan "${planId}" allows ${limits.instancesPerApp} instances per app; ${replicas} were asked for`,
+    );
+  }
+}

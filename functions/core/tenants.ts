@@ -1,0 +1,113 @@
+import type { TenantCreated } from '../../schemas/api-key.ts';
+import type { Page } from '../../schemas/common.ts';
+import type { Plan } from '../../schemas/plan.ts';
+import type { Tenant, TenantCreate, TenantOverview, TenantPatch } from '../../schemas/tenant.ts';
+import { newTenantKey } from './api-keys.ts';
+import { ForbiddenError, NotFoundError, ValidationError } from './errors.ts';
+import type { CoreDeps, PageRequest, TenantRecord } from './ports.ts';
+import { NO_RESERVATION } from './quota.ts';
+import { assertVersion, withOptimisticRetry } from './versioning.ts';
+
+export function toTenant({ reserved: _reserved, ...tenant }: TenantRecord): Tenant {
+  return tenant;
+}
+
+async function planForTenant(deps: CoreDeps, planId: string): Promise<Plan> {
+  const plan = await deps.store.getPlan(planId);
+  if (!plan) {
+    throw new ValidationError(`plan "${planId}" does not exist; GET /v1/plans lists the plans`, [
+      { path: 'plan', message: `unknown plan "${planId}"` },
+    ]);
+  }
+  return plan;
+}
+
+export async function getTenantRecord(deps: CoreDeps, id: string): Promise<TenantRecord> {
+  const tenant = await deps.store.getTenant(id);
+  if (!tenant) throw new NotFoundError('tenant.notFound', `tenant "${id}" does not exist`);
+  return tenant;
+}
+
+/** Refuses writes of a suspended tenant (403 tenant.suspended). */
+export async function getActiveTenant(deps: CoreDeps, id: string): Promise<TenantRecord> {
+  const tenant = await getTenantRecord(deps, id);
+  if (tenant.status !== 'active') {
+    throw new ForbiddenError(
+      'tenant.suspended',
+      `tenant "${id}" is suspended; its writes are refused until an admin reactivates it`,
+    );
+  }
+  return tenant;
+}
+
+/** Creates a tenant together with its first key, whose secret is returned only here. */
+export async function createTenant(deps: CoreDeps, input: TenantCreate): Promise<TenantCreated> {
+  await planForTenant(deps, input.plan);
+  const now = deps.clock.now();
+  const tenant: TenantRecord = {
+    ...input,
+    status: 'active',
+    version: 1,
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+    reserved: NO_RESERVATION,
+  };
+  const key = newTenantKey(tenant.id, now);
+  await deps.store.createTenant(tenant, key.record);
+  return { tenant: toTenant(tenant), apiKey: key.created };
+}
+
+/** A tenant with its plan and what it reserves against the plan's limits. */
+export async function getTenantOverview(deps: CoreDeps, id: string): Promise<TenantOverview> {
+  const tenant = await getTenantRecord(deps, id);
+  const plan = await deps.store.getPlan(tenant.plan);
+  if (!plan)
+    throw new NotFoundError('plan.notFound', `plan "${tenant.plan}" of tenant "${id}" does not exist`);
+  return {
+    tenant: toTenant(tenant),
+    plan,
+    usage: {
+      apps: { used: tenant.reserved.apps, limit: plan.limits.apps },
+      vcpu: { used: tenant.reserved.vcpuMilli / 1000, limit: plan.limits.vcpu },
+      memoryMiB: { used: tenant.reserved.memoryMiB, limit: plan.limits.memoryMiB },
+      instancesPerApp: { limit: plan.limits.instancesPerApp },
+    },
+  };
+}
+
+export async function listTenants(deps: CoreDeps, page: PageRequest): Promise<Page<Tenant>> {
+  const tenants = await deps.store.listTenants(page);
+  return { items: tenants.items.map(toTenant), nextCursor: tenants.nextCursor };
+}
+
+export function updateTenant(
+  deps: CoreDeps,
+  id: string,
+  patch: TenantPatch,
+  ifMatch?: number,
+): Promise<Tenant> {
+  return withOptimisticRetry(ifMatch, async () => {
+    const tenant = await getTenantRecord(deps, id);
+    assertVersion(ifMatch, tenant.version);
+    if (patch.plan !== undefined) await planForTenant(deps, patch.plan);
+    const next: TenantRecord = {
+      ...tenant,
+      name: patch.name ?? tenant.name,
+      plan: patch.plan ?? tenant.plan,
+      status: patch.status ?? tenant.status,
+      version: tenant.version + 1,
+      updatedAt: deps.clock.now().toISOString(),
+    };
+    await deps.store.updateTenant(next, tenant.version);
+    return toTenant(next);
+  });
+}
+
+/** Deletes a tenant and revokes its keys; 409 tenant.hasApps while it has apps. */
+export function deleteTenant(deps: CoreDeps, id: string, ifMatch?: number): Promise<void> {
+  return withOptimisticRetry(ifMatch, async () => {
+    const tenant = await getTenantRecord(deps, id);
+    assertVersion(ifMatch, tenant.version);
+    await deps.store.deleteTenant(id, tenant.version);
+  });
+}

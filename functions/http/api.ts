@@ -1,0 +1,85 @@
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { z } from 'zod';
+import type { ApiDeps, ApiEnv } from './context.ts';
+import { DOCS_PAGE } from './docs-page.ts';
+import { authenticate } from './middleware/auth.ts';
+import { idempotency } from './middleware/idempotency.ts';
+import { rateLimit } from './middleware/rate-limit.ts';
+import { json } from './openapi.ts';
+import { errorToResponse, problem } from './problem.ts';
+import { appRoutes } from './routes/apps.ts';
+import { deploymentRoutes } from './routes/deployments.ts';
+import { planRoutes } from './routes/plans.ts';
+import { tenantRoutes } from './routes/tenants.ts';
+import { validationHook } from './validation.ts';
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+const OPENAPI_CONFIG = {
+  openapi: '3.1.0',
+  info: {
+    title: 'Berth API',
+    version: '1.0.0',
+    description: 'Containers as a Service for your tenants: apps, revisions, deployments, plans and usage.',
+  },
+};
+
+/**
+ * The Berth HTTP API as one Hono app; the Lambda handler and the local server both serve it.
+ *
+ * @example
+ * const res = await createApi(deps).request('/v1/apps', { headers: { authorization: `Bearer ${key}` } });
+ */
+export function createApi(deps: ApiDeps) {
+  const app = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
+  app.onError((err, c) => errorToResponse(c, err, deps.logger));
+  app.notFound((c) => problem(c, 'route.notFound', `there is no route ${c.req.method} ${c.req.path}`));
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) => problem(c, 'payload.tooLarge', `request bodies may be at most ${MAX_BODY_BYTES} bytes`),
+    }),
+  );
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/healthz',
+      tags: ['Meta'],
+      responses: { 200: json(z.object({ status: z.literal('ok') }), 'The API is up.') },
+    }),
+    (c) => c.json({ status: 'ok' as const }, 200),
+  );
+  app.use('/v1/*', authenticate(deps.auth), rateLimit(deps.rateLimit), idempotency(deps.store, deps.clock));
+  app.route('/', planRoutes(deps));
+  app.route('/', tenantRoutes(deps));
+  app.route('/', appRoutes(deps));
+  app.route('/', deploymentRoutes(deps));
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An API key: `bk_…`',
+  });
+  const document = app.getOpenAPI31Document(OPENAPI_CONFIG);
+  app.get('/openapi.json', (c) => c.json(document));
+  app.get('/docs', (c) => c.html(DOCS_PAGE));
+  return app;
+}
+
+export type Api = ReturnType<typeof createApi>;
+
+/** The OpenAPI document of the routes, without wiring any dependency (for `npm run openapi`). */
+export function openApiDocument() {
+  const unwired = new Proxy({} as ApiDeps, {
+    get: (_target, prop) => {
+      if (prop === 'rateLimit') return { ratePerSecond: 1, burst: 1 };
+      return new Proxy(() => {}, {
+        get: () => {
+          throw new Error(`openApiDocument() does not wire ${String(prop)}`);
+        },
+      });
+    },
+  });
+  return createApi(unwired).getOpenAPI31Document(OPENAPI_CONFIG);
+}

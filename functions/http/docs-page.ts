@@ -1,0 +1,72 @@
+/**
+ * The API reference at GET /docs: one self-contained page (inline CSS and script, no CDN) that renders
+ * /openapi.json, so it works offline and inside a closed network.
+ */
+export const DOCS_PAGE = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Berth API reference</title>
+<style>
+  body { font: 15px/1.5 system-ui, sans-serif; margin: 0; color: #1d2330; background: #f7f8fa; }
+  header { background: #12324f; color: #fff; padding: 1rem 2rem; }
+  main { max-width: 980px; margin: 0 auto; padding: 1rem 2rem 4rem; }
+  h2 { margin-top: 2rem; border-bottom: 1px solid #d5d9e0; }
+  details { background: #fff; border: 1px solid #d5d9e0; border-radius: 6px; margin: .5rem 0; }
+  summary { cursor: pointer; padding: .5rem .75rem; font-family: ui-monospace, monospace; }
+  .m { display: inline-block; width: 4.5rem; font-weight: 700; }
+  .get { color: #1f6f43; } .post { color: #1d4f91; } .patch { color: #8a5a00; } .delete { color: #a11d2a; }
+  .body { padding: 0 1rem 1rem; }
+  pre { background: #f0f2f5; padding: .75rem; overflow: auto; border-radius: 4px; font-size: 13px; }
+</style>
+</head>
+<body>
+<header><h1>Berth API reference</h1><p id="about"></p></header>
+<main id="root"><p>Loading /openapi.json…</p></main>
+<script>
+(async () => {
+  const root = document.getElementById('root');
+  const el = (tag, props = {}, ...children) => {
+    const node = Object.assign(document.createElement(tag), props);
+    node.append(...children);
+    return node;
+  };
+  const doc = await (await fetch('openapi.json')).json();
+  document.getElementById('about').textContent = doc.info.description + ' Version ' + doc.info.version + '.';
+  const byTag = new Map();
+  for (const [path, item] of Object.entries(doc.paths)) {
+    for (const [method, op] of Object.entries(item)) {
+      const tag = (op.tags || ['Other'])[0];
+      if (!byTag.has(tag)) byTag.set(tag, []);
+      byTag.get(tag).push({ path, method, op });
+    }
+  }
+  root.replaceChildren();
+  for (const [tag, ops] of byTag) {
+    root.append(el('h2', { textContent: tag }));
+    for (const { path, method, op } of ops) {
+      const body = el('div', { className: 'body' });
+      const req = op.requestBody?.content?.['application/json']?.schema;
+      if (req) body.append(el('h4', { textContent: 'Request body' }), el('pre', { textContent: JSON.stringify(req, null, 2) }));
+      if (op.parameters?.length) {
+        body.append(el('h4', { textContent: 'Parameters' }),
+          el('pre', { textContent: op.parameters.map((p) => p.in + ' ' + p.name + (p.required ? ' (required)' : '')).join('\\n') }));
+      }
+      body.append(el('h4', { textContent: 'Responses' }));
+      for (const [status, res] of Object.entries(op.responses)) {
+        const schema = res.content && Object.values(res.content)[0]?.schema;
+        body.append(el('p', { textContent: status + ' ' + res.description }));
+        if (schema && !String(status).match(/^[45]/)) body.append(el('pre', { textContent: JSON.stringify(schema, null, 2) }));
+      }
+      root.append(el('details', {}, el('summary', {},
+        el('span', { className: 'm ' + method, textContent: method.toUpperCase() }), path), body));
+    }
+  }
+  root.append(el('h2', { textContent: 'Schemas' }),
+    el('pre', { textContent: JSON.stringify(doc.components?.schemas ?? {}, null, 2) }));
+})().catch((err) => { document.getElementById('root').textContent = 'Could not load /openapi.json: ' + err; });
+</script>
+</body>
+</html>
+`;

@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto';
+import { createMiddleware } from 'hono/factory';
+import { DomainError, ValidationError } from '../../core/errors.ts';
+import type { Clock, Store } from '../../core/ports.ts';
+import type { ApiEnv } from '../context.ts';
+
+const RETENTION_SECONDS = 24 * 60 * 60;
+/** A claim whose request has not finished after this long is taken to be abandoned (its process died). */
+const LOCK_SECONDS = 60;
+const REPLAYED_HEADERS = ['content-type', 'etag', 'location'];
+
+const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
+
+/**
+ * `Idempotency-Key` on POST (Stripe's semantics): the first response (below 500) is stored for 24 h and replayed
+ * with `Idempotent-Replayed: true`; the same key with another body → 422 idempotency.mismatch; while the first
+ * request still runs → 409 idempotency.conflict. A 5xx releases the key so a retry can run.
+ */
+export function idempotency(store: Store, clock: Clock) {
+  return createMiddleware<ApiEnv>(async (c, next) => {
+    const key = c.req.header('idempotency-key');
+    if (c.req.method !== 'POST' || key === undefined) return next();
+    if (key.length === 0 || key.length > 255) {
+      throw new ValidationError('Idempotency-Key must be 1 to 255 characters', [
+        { path: 'Idempotency-Key', message: 'must be 1 to 255 characters' },
+      ]);
+    }
+    const principal = c.get('principal');
+    const scope = principal.role === 'admin' ? 'admin' : `tenant:${principal.tenantId}`;
+    const keyHash = sha256(key);
+    const fingerprint = sha256(`${c.req.method} ${c.req.path}\n${await c.req.text()}`);
+    const now = Math.floor(clock.now().getTime() / 1000);
+    const claim = await store.claimIdempotencyKey(
+      scope,
+      keyHash,
+      { fingerprint, lockedUntil: now + LOCK_SECONDS, expiresAt: now + RETENTION_SECONDS },
+      now,
+    );
+    if (!claim.claimed) {
+      const { existing } = claim;
+      if (existing.fingerprint !== fingerprint) {
+        throw new DomainError(
+          'idempotency.mismatch',
+          'this Idempotency-Key was used with another request; use a new key for a different request',
+        );
+      }
+      if (existing.state !== 'done' || !existing.response) {
+        throw new DomainError(
+          'idempotency.conflict',
+          'a request with this Idempotency-Key is still in progress; retry later',
+        );
+      }
+      const { status, headers, body } = existing.response;
+      return new Response(body, { status, headers: { ...headers, 'idempotent-replayed': 'true' } });
+    }
+    try {
+      await next();
+    } catch (err) {
+      await store.releaseIdempotencyKey(scope, keyHash);
+      throw err;
+    }
+    if (c.res.status >= 500 || c.res.status === 429) {
+      await store.releaseIdempotencyKey(scope, keyHash);
+      return;
+    }
+    const headers: Record<string, string> = {};
+    for (const name of REPLAYED_HEADERS) {
+      const value = c.res.headers.get(name);
+      if (value !== null) headers[name] = value;
+    }
+    const body = await c.res.clone().text();
+    await store.completeIdempotencyKey(scope, keyHash, { status: c.res.status, headers, body });
+  });
+}

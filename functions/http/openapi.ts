@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { Problem } from '../../schemas/problem.ts';
+
+/** A JSON body or response of `schema`. */
+export const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+
+export const jsonBody = <T extends z.ZodType>(schema: T) => ({
+  required: true,
+  content: { 'application/json': { schema } },
+});
+
+const problemResponse = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: Problem } },
+});
+
+/** The problem responses every authenticated route may give. */
+export const problems = {
+  400: problemResponse('The request is not valid (validation.failed).'),
+  401: problemResponse('No valid API key (auth.invalidKey).'),
+  403: problemResponse('Wrong role, suspended tenant or quota exceeded.'),
+  404: problemResponse('No such resource, or it belongs to another tenant.'),
+  409: problemResponse('Conflict with the current state.'),
+  412: problemResponse('If-Match names a stale version.'),
+  413: problemResponse('The body is larger than 64 KiB.'),
+  415: problemResponse('The body is not JSON.'),
+  422: problemResponse('The Idempotency-Key was used with another request.'),
+  429: problemResponse('Too many requests for this key; see Retry-After.'),
+  503: problemResponse('A dependency is unavailable; retry.'),
+} as const;
+
+export const bearer = [{ bearer: [] }];
+
+export const etagHeader = {
+  ETag: { description: 'The version, for If-Match.', schema: { type: 'string' as const } },
+};
+
+export const ifMatchHeader = z.object({
+  'if-match': z.string().optional().meta({ description: 'Apply only if the resource still has this ETag.' }),
+});
+
+export const idempotencyHeader = z.object({
+  'idempotency-key': z
+    .string()
+    .max(255)
+    .optional()
+    .meta({ description: 'Makes a retried POST safe (24 h).' }),
+});

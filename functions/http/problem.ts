@@ -1,0 +1,103 @@
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { ErrorCode, FieldProblem, Problem } from '../../schemas/problem.ts';
+import { DomainError } from '../core/errors.ts';
+import { RateLimitedError } from './middleware/rate-limit.ts';
+
+const STATUS_BY_CODE: Record<ErrorCode, ContentfulStatusCode> = {
+  'validation.failed': 400,
+  'auth.invalidKey': 401,
+  'auth.forbidden': 403,
+  'tenant.notFound': 404,
+  'tenant.exists': 409,
+  'tenant.suspended': 403,
+  'tenant.hasApps': 409,
+  'plan.notFound': 404,
+  'plan.exists': 409,
+  'plan.inUse': 409,
+  'app.notFound': 404,
+  'app.exists': 409,
+  'app.deleting': 409,
+  'revision.notFound': 404,
+  'deployment.notFound': 404,
+  'key.notFound': 404,
+  'route.notFound': 404,
+  'quota.exceeded': 403,
+  'precondition.failed': 412,
+  conflict: 409,
+  'idempotency.conflict': 409,
+  'idempotency.mismatch': 422,
+  'payload.tooLarge': 413,
+  'media.unsupported': 415,
+  'rate.limited': 429,
+  unavailable: 503,
+  internal: 500,
+};
+
+const TITLE_BY_STATUS: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  412: 'Precondition Failed',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** An RFC 9457 problem response for `code`. */
+export function problem(
+  c: Context,
+  code: ErrorCode,
+  detail: string,
+  options: { errors?: FieldProblem[]; headers?: Record<string, string> } = {},
+): Response {
+  const status = STATUS_BY_CODE[code];
+  const body: Problem = {
+    type: `urn:berth:problem:${code}`,
+    title: TITLE_BY_STATUS[status] ?? 'Error',
+    status,
+    detail,
+    instance: c.req.path,
+    code,
+    ...(options.errors?.length ? { errors: options.errors } : {}),
+  };
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...options.headers },
+  });
+}
+
+export interface ErrorLogger {
+  error(message: string, details: Record<string, unknown>): void;
+}
+
+/**
+ * The one mapping from thrown errors to responses: DomainErrors by code, Hono's own 4xx (malformed JSON, media
+ * type) by status, and anything else as a logged 500 whose body says nothing about internals.
+ */
+export function errorToResponse(c: Context, err: unknown, logger: ErrorLogger): Response {
+  if (err instanceof DomainError) {
+    const headers: Record<string, string> = {};
+    if (err.code === 'unavailable') headers['retry-after'] = '1';
+    if (err instanceof RateLimitedError) headers['retry-after'] = String(err.retryAfterSeconds);
+    if (err.code === 'auth.invalidKey') headers['www-authenticate'] = 'Bearer';
+    return problem(c, err.code, err.message, { errors: err.errors, headers });
+  }
+  if (err instanceof HTTPException && err.status < 500) {
+    if (err.status === 415) {
+      return problem(c, 'media.unsupported', 'send the body as JSON with Content-Type: application/json');
+    }
+    if (err.status === 413) return problem(c, 'payload.tooLarge', err.message);
+    return problem(c, 'validation.failed', err.message || 'the request is not valid');
+  }
+  logger.error('unhandled error', { path: c.req.path, method: c.req.method, error: err });
+  return problem(c, 'internal', 'an internal error occurred; it has been logged');
+}

@@ -1,0 +1,145 @@
+import { createRoute } from '@hono/zod-openapi';
+import { z } from 'zod';
+import { Deployment, DeploymentCreate, Revision, RollbackRequest } from '../../../schemas/app.ts';
+import { ListQuery, pageOf } from '../../../schemas/common.ts';
+import {
+  deploy,
+  getDeployment,
+  getRevision,
+  listDeployments,
+  listRevisions,
+  rollback,
+} from '../../core/deployments.ts';
+import { type ApiDeps, tenantOf } from '../context.ts';
+import { bearer, idempotencyHeader, json, jsonBody, problems } from '../openapi.ts';
+import { AppParams, tenantOnly } from './apps.ts';
+import { router } from './router.ts';
+
+const DeploymentParams = AppParams.extend({ id: z.string().regex(/^dep_[a-z0-9]{1,40}$/) });
+const RevisionParams = AppParams.extend({ n: z.coerce.number().int().min(1).max(1_000_000_000) });
+const WaitQuery = z.object({ wait: z.coerce.number().int().min(0).max(30).default(0) });
+const tags = ['Deployments'];
+
+export function deploymentRoutes(deps: ApiDeps) {
+  return router()
+    .openapi(
+      createRoute({
+        method: 'post',
+        path: '/v1/apps/{app}/deployments',
+        tags,
+        security: bearer,
+        middleware: tenantOnly,
+        request: { params: AppParams, headers: idempotencyHeader, body: jsonBody(DeploymentCreate) },
+        responses: { 202: json(Deployment, 'A new revision, being deployed.'), ...problems },
+      }),
+      async (c) => {
+        const { app } = c.req.valid('param');
+        const deployment = await deploy(deps, tenantOf(c.get('principal')), app, c.req.valid('json'));
+        c.header('location', `/v1/apps/${app}/deployments/${deployment.id}`);
+        return c.json(deployment, 202);
+      },
+    )
+    .openapi(
+      createRoute({
+        method: 'get',
+        path: '/v1/apps/{app}/deployments',
+        tags,
+        security: bearer,
+        middleware: tenantOnly,
+        request: { params: AppParams, query: ListQuery },
+        responses: {
+          200: json(pageOf(Deployment, 'DeploymentPage'), 'Deployments, newest first.'),
+          ...problems,
+        },
+      }),
+      async (c) =>
+        c.json(
+          await listDeployments(
+            deps,
+            tenantOf(c.get('principal')),
+            c.req.valid('param').app,
+            c.req.valid('query'),
+          ),
+          200,
+        ),
+    )
+    .openapi(
+      createRoute({
+        method: 'get',
+        path: '/v1/apps/{app}/deployments/{id}',
+        tags,
+        security: bearer,
+        middleware: tenantOnly,
+        request: { params: DeploymentParams, query: WaitQuery },
+        responses: {
+          200: json(Deployment, 'The deployment; ?wait=N waits up to N s for a terminal status.'),
+          ...problems,
+        },
+      }),
+      async (c) => {
+        const { app, id } = c.req.valid('param');
+        return c.json(
+          await getDeployment(deps, tenantOf(c.get('principal')), app, id, c.req.valid('query').wait),
+          200,
+        );
+      },
+    )
+    .openapi(
+      createRoute({
+        method: 'post',
+        path: '/v1/apps/{app}/rollback',
+        tags,
+        security: bearer,
+        middleware: tenantOnly,
+        request: { params: AppParams, headers: idempotencyHeader, body: jsonBody(RollbackRequest) },
+        responses: { 202: json(Deployment, 'A deployment of the older revision.'), ...problems },
+      }),
+      async (c) => {
+        const { app } = c.req.valid('param');
+        const deployment = await rollback(
+          deps,
+          tenantOf(c.get('principal')),
+          app,
+          c.req.valid('json').revision,
+        );
+        c.header('location', `/v1/apps/${app}/deployments/${deployment.id}`);
+        return c.json(deployment, 202);
+      },
+    )
+    .openapi(
+      createRoute({
+        method: 'get',
+        path: '/v1/apps/{app}/revisions',
+        tags,
+        security: bearer,
+        middleware: tenantOnly,
+        request: { params: AppParams, query: ListQuery },
+        responses: { 200: json(pageOf(Revision, 'RevisionPage'), 'Revisions, oldest first.'), ...problems },
+      }),
+      async (c) =>
+        c.json(
+          await listRevisions(
+            deps,
+            tenantOf(c.get('principal')),
+            c.req.valid('param').app,
+            c.req.valid('query'),
+          ),
+          200,
+        ),
+    )
+    .openapi(
+      createRoute({
+        method: 'get',
+        path: '/v1/apps/{app}/revisions/{n}',
+        tags,
+        security: bearer,
+        middleware: tenantOnly,
+        request: { params: RevisionParams },
+        responses: { 200: json(Revision, 'The revision.'), ...problems },
+      }),
+      async (c) => {
+        const { app, n } = c.req.valid('param');
+        return c.json(await getRevision(deps, tenantOf(c.get('principal')), app, n), 200);
+      },
+    );
+}

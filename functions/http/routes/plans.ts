@@ -1,0 +1,92 @@
+import { createRoute } from '@hono/zod-openapi';
+import { z } from 'zod';
+import { DnsLabel, ListQuery, pageOf } from '../../../schemas/common.ts';
+import { Plan, PlanCreate, PlanPatch } from '../../../schemas/plan.ts';
+import { createPlan, getPlan, listPlans, updatePlan } from '../../core/plans.ts';
+import type { ApiDeps } from '../context.ts';
+import { etagOf, ifMatchVersion } from '../etag.ts';
+import { requireRole } from '../middleware/auth.ts';
+import {
+  bearer,
+  etagHeader,
+  idempotencyHeader,
+  ifMatchHeader,
+  json,
+  jsonBody,
+  problems,
+} from '../openapi.ts';
+import { router } from './router.ts';
+
+const PlanParams = z.object({ planId: DnsLabel });
+const admin = requireRole('admin');
+const tags = ['Plans (admin)'];
+
+export function planRoutes(deps: ApiDeps) {
+  return router()
+    .openapi(
+      createRoute({
+        method: 'get',
+        path: '/v1/plans',
+        tags,
+        security: bearer,
+        middleware: admin,
+        request: { query: ListQuery },
+        responses: { 200: json(pageOf(Plan, 'PlanPage'), 'Plans.'), ...problems },
+      }),
+      async (c) => c.json(await listPlans(deps, c.req.valid('query')), 200),
+    )
+    .openapi(
+      createRoute({
+        method: 'post',
+        path: '/v1/plans',
+        tags,
+        security: bearer,
+        middleware: admin,
+        request: { headers: idempotencyHeader, body: jsonBody(PlanCreate) },
+        responses: { 201: json(Plan, 'The plan.'), ...problems },
+      }),
+      async (c) => {
+        const plan = await createPlan(deps, c.req.valid('json'));
+        c.header('location', `/v1/plans/${plan.id}`);
+        c.header('etag', etagOf(plan.version));
+        return c.json(plan, 201);
+      },
+    )
+    .openapi(
+      createRoute({
+        method: 'get',
+        path: '/v1/plans/{planId}',
+        tags,
+        security: bearer,
+        middleware: admin,
+        request: { params: PlanParams },
+        responses: { 200: { ...json(Plan, 'The plan.'), headers: etagHeader }, ...problems },
+      }),
+      async (c) => {
+        const plan = await getPlan(deps, c.req.valid('param').planId);
+        c.header('etag', etagOf(plan.version));
+        return c.json(plan, 200);
+      },
+    )
+    .openapi(
+      createRoute({
+        method: 'patch',
+        path: '/v1/plans/{planId}',
+        tags,
+        security: bearer,
+        middleware: admin,
+        request: { params: PlanParams, headers: ifMatchHeader, body: jsonBody(PlanPatch) },
+        responses: { 200: { ...json(Plan, 'The plan.'), headers: etagHeader }, ...problems },
+      }),
+      async (c) => {
+        const plan = await updatePlan(
+          deps,
+          c.req.valid('param').planId,
+          c.req.valid('json'),
+          ifMatchVersion(c),
+        );
+        c.header('etag', etagOf(plan.version));
+        return c.json(plan, 200);
+      },
+    );
+}

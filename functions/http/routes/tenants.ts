@@ -1,0 +1,169 @@
+import { createRoute } from '@hono/zod-openapi';
+import { z } from 'zod';
+import { ApiKey, ApiKeyCreate, ApiKeyCreated, TenantCreated } from '../../../schemas/api-key.ts';
+import { DnsLabel, ListQuery, pageOf } from '../../../schemas/common.ts';
+import { Tenant, TenantCreate, TenantOverview, TenantPatch } from '../../../schemas/tenant.ts';
+import { createTenantKey, listTenantKeys, revokeTenantKey } from '../../core/api-keys.ts';
+import {
+  createTenant,
+  deleteTenant,
+  getTenantOverview,
+  listTenants,
+  updateTenant,
+} from '../../core/tenants.ts';
+import type { ApiDeps } from '../context.ts';
+import { etagOf, ifMatchVersion } from '../etag.ts';
+import { requireRole } from '../middleware/auth.ts';
+import {
+  bearer,
+  etagHeader,
+  idempotencyHeader,
+  ifMatchHeader,
+  json,
+  jsonBody,
+  problems,
+} from '../openapi.ts';
+import { router } from './router.ts';
+
+const TenantParams = z.object({ tenantId: DnsLabel });
+const KeyParams = z.object({ tenantId: DnsLabel, keyId: z.string().regex(/^key_[a-z0-9]{1,40}$/) });
+const admin = requireRole('admin');
+const tags = ['Tenants (admin)'];
+
+export function tenantRoutes(deps: ApiDeps) {
+  return router()
+    .openapi(
+      createRoute({
+        method: 'post',
+        path: '/v1/tenants',
+        tags,
+        security: bearer,
+        middleware: admin,
+        request: { headers: idempotencyHeader, body: jsonBody(TenantCreate) },
+        responses: {
+          201: json(TenantCreated, 'The tenant and its first key, whose secret is shown only here.'),
+          ...problems,
+        },
+      }),
+      async (c) => {
+        const created = await createTenant(deps, c.req.valid('json'));
+        c.header('location', `/v1/tenants/${created.tenant.id}`);
+        return c.json(created, 201);
+      },
+    )
+    .openapi(
+      createRoute({
+        method: 'get',
+        path: '/v1/tenants',
+        tags,
+        security: bearer,
+        middleware: admin,
+        request: { query: ListQuery },
+        responses: { 200: json(pageOf(Tenant, 'TenantPage'), 'Tenants.'), ...problems },
+      }),
+      async (c) => c.json(await listTenants(deps, c.req.valid('query')), 200),
+    )
+    .openapi(
+      createRoute({
+        method: 'get',
+        path: '/v1/tenants/{tenantId}',
+        tags,
+        security: bearer,
+        middleware: admin,
+        request: { params: TenantParams },
+        responses: {
+          200: {
+            ...json(TenantOverview, 'The tenant, its plan and usage against the limits.'),
+            headers: etagHeader,
+          },
+          ...problems,
+        },
+      }),
+      async (c) => {
+        const overview = await getTenantOverview(deps, c.req.valid('param').tenantId);
+        c.header('etag', etagOf(overview.tenant.version));
+        return c.json(overview, 200);
+      },
+    )
+    .openapi(
+      createRoute({
+        method: 'patch',
+        path: '/v1/tenants/{tenantId}',
+        tags,
+        security: bearer,
+        middleware: admin,
+        request: { params: TenantParams, headers: ifMatchHeader, body: jsonBody(TenantPatch) },
+        responses: { 200: { ...json(Tenant, 'The tenant.'), headers: etagHeader }, ...problems },
+      }),
+      async (c) => {
+        const tenant = await updateTenant(
+          deps,
+          c.req.valid('param').tenantId,
+          c.req.valid('json'),
+          ifMatchVersion(c),
+        );
+        c.header('etag', etagOf(tenant.version));
+        return c.json(tenant, 200);
+      },
+    )
+    .openapi(
+      createRoute({
+        method: 'delete',
+        path: '/v1/tenants/{tenantId}',
+        tags,
+        security: bearer,
+        middleware: admin,
+        request: { params: TenantParams, headers: ifMatchHeader },
+        responses: { 204: { description: 'Deleted, with its keys.' }, ...problems },
+      }),
+      async (c) => {
+        await deleteTenant(deps, c.req.valid('param').tenantId, ifMatchVersion(c));
+        return c.body(null, 204);
+      },
+    )
+    .openapi(
+      createRoute({
+        method: 'post',
+        path: '/v1/tenants/{tenantId}/keys',
+        tags,
+        security: bearer,
+        middleware: admin,
+        request: {
+          params: TenantParams,
+          headers: idempotencyHeader,
+          body: { required: false, content: { 'application/json': { schema: ApiKeyCreate } } },
+        },
+        responses: { 201: json(ApiKeyCreated, 'The key; its secret is shown only here.'), ...problems },
+      }),
+      async (c) => c.json(await createTenantKey(deps, c.req.valid('param').tenantId), 201),
+    )
+    .openapi(
+      createRoute({
+        method: 'get',
+        path: '/v1/tenants/{tenantId}/keys',
+        tags,
+        security: bearer,
+        middleware: admin,
+        request: { params: TenantParams, query: ListQuery },
+        responses: { 200: json(pageOf(ApiKey, 'ApiKeyPage'), 'Keys, without secrets.'), ...problems },
+      }),
+      async (c) =>
+        c.json(await listTenantKeys(deps, c.req.valid('param').tenantId, c.req.valid('query')), 200),
+    )
+    .openapi(
+      createRoute({
+        method: 'delete',
+        path: '/v1/tenants/{tenantId}/keys/{keyId}',
+        tags,
+        security: bearer,
+        middleware: admin,
+        request: { params: KeyParams },
+        responses: { 204: { description: 'Revoked; the key stops working at once.' }, ...problems },
+      }),
+      async (c) => {
+        const { tenantId, keyId } = c.req.valid('param');
+        deps.auth.forget(await revokeTenantKey(deps, tenantId, keyId));
+        return c.body(null, 204);
+      },
+    );
+}

@@ -1,0 +1,69 @@
+import { join } from 'node:path';
+import { serve } from '@hono/node-server';
+import { ensureTable } from '../adapters/dynamodb/table.ts';
+import { seedPlans } from '../core/plans.ts';
+import { createApi } from '../http/api.ts';
+import { localDeps } from '../shared/local.ts';
+import { readLocalConfig } from '../shared/local-config.ts';
+import { resolveAdminKey } from './admin-key.ts';
+import { type DynamoDbLocal, localDynamoDbClient, startDynamoDbLocal } from './dynamodb-local.ts';
+
+/** `npm start`: DynamoDB Local (unless BERTH_DYNAMODB_ENDPOINT), the table, the seeded plans and the API. */
+async function main() {
+  const config = readLocalConfig();
+  let dynamoDbLocal: DynamoDbLocal | undefined;
+  let endpoint = config.BERTH_DYNAMODB_ENDPOINT;
+  if (!endpoint) {
+    console.log('[berth] starting DynamoDB Local…');
+    dynamoDbLocal = await startDynamoDbLocal({ dbPath: join(config.dataDir, 'dynamodb') });
+    endpoint = dynamoDbLocal.endpoint;
+  }
+  const dynamodb = localDynamoDbClient(endpoint);
+  try {
+    await ensureTable(dynamodb, config.BERTH_TABLE_NAME);
+  } catch (err) {
+    await dynamoDbLocal?.stop();
+    throw err;
+  }
+  const admin = resolveAdminKey(config.dataDir, config.BERTH_ADMIN_KEY);
+  const deps = localDeps({
+    dynamodb,
+    tableName: config.BERTH_TABLE_NAME,
+    adminKey: admin.key,
+    ingressPort: config.BERTH_INGRESS_PORT,
+    rateLimit: { ratePerSecond: config.BERTH_RATE_LIMIT_PER_SECOND, burst: config.BERTH_RATE_LIMIT_BURST },
+  });
+  await seedPlans(deps);
+  const api = createApi(deps);
+  const server = serve({ fetch: api.fetch, hostname: '127.0.0.1', port: config.BERTH_PORT });
+  const apiUrl = `http://127.0.0.1:${config.BERTH_PORT}`;
+  console.log(`[berth] API        ${apiUrl}  (docs: ${apiUrl}/docs)`);
+  console.log(
+    `[berth] DynamoDB   ${endpoint}${dynamoDbLocal ? `  (data in ${join(config.dataDir, 'dynamodb')})` : ''}`,
+  );
+  if (admin.generated) {
+    console.log(`[berth] admin key  ${admin.key}`);
+    console.log(`[berth]            (shown once; stored in ${join(config.dataDir, 'admin-key')}, mode 0600)`);
+  } else {
+    console.log(
+      `[berth] admin key  ${config.BERTH_ADMIN_KEY ? 'from BERTH_ADMIN_KEY' : `in ${join(config.dataDir, 'admin-key')}`}`,
+    );
+  }
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`[berth] ${signal}: stopping…`);
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    dynamodb.destroy();
+    await dynamoDbLocal?.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((err) => {
+  console.error(`[berth] could not start: ${err instanceof Error ? err.message : err}`);
+  process.exit(1);
+});

@@ -1,0 +1,35 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const Port = z.coerce.number().int().min(1).max(65535);
+
+/** Local mode's environment (DESIGN.md "Local configuration"), validated once at start. */
+export const LocalConfig = z.object({
+  BERTH_PORT: Port.default(8080),
+  BERTH_INGRESS_PORT: Port.default(8000),
+  BERTH_REGISTRY_PORT: Port.default(5000),
+  BERTH_DATA_DIR: z.string().min(1).default('.berth'),
+  BERTH_ADMIN_KEY: z
+    .string()
+    .regex(/^bk_[A-Za-z0-9_-]{32,}$/, 'must look like bk_ followed by at least 32 base64url characters')
+    .optional(),
+  BERTH_TICK_MS: z.coerce.number().int().min(100).max(3_600_000).default(5000),
+  BERTH_DYNAMODB_ENDPOINT: z.url().optional(),
+  BERTH_TABLE_NAME: z
+    .string()
+    .regex(/^[a-zA-Z0-9_.-]{3,255}$/)
+    .default('berth'),
+  BERTH_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(50),
+  BERTH_RATE_LIMIT_BURST: z.coerce.number().int().positive().default(200),
+});
+export type LocalConfig = z.infer<typeof LocalConfig> & { dataDir: string };
+
+/** Reads local configuration, naming every variable that is wrong. */
+export function readLocalConfig(env: NodeJS.ProcessEnv = process.env): LocalConfig {
+  const parsed = LocalConfig.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
+    throw new Error(`invalid configuration:\n${problems}`);
+  }
+  return { ...parsed.data, dataDir: resolve(parsed.data.BERTH_DATA_DIR) };
+}

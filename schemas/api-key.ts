@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { Timestamp } from './common.ts';
+import { Tenant } from './tenant.ts';
+
+export const Role = z.enum(['admin', 'tenant']);
+export type Role = z.infer<typeof Role>;
+
+/** An API key as listed: never its secret. */
+export const ApiKey = z
+  .object({
+    id: z.string(),
+    role: Role,
+    prefix: z.string().describe('The first characters of the key, to recognise it.'),
+    createdAt: Timestamp,
+    lastUsedAt: Timestamp.nullable(),
+  })
+  .meta({ id: 'ApiKey' });
+export type ApiKey = z.infer<typeof ApiKey>;
+
+/** A key at creation, the only time its secret is shown. */
+export const ApiKeyCreated = z
+  .object({ id: z.string(), key: z.string().meta({ example: 'bk_…' }), role: Role })
+  .meta({ id: 'ApiKeyCreated' });
+export type ApiKeyCreated = z.infer<typeof ApiKeyCreated>;
+
+export const ApiKeyCreate = z
+  .strictObject({ role: z.literal('tenant').optional() })
+  .meta({ id: 'ApiKeyCreate' });
+
+export const TenantCreated = z
+  .object({ tenant: Tenant, apiKey: ApiKeyCreated })
+  .meta({ id: 'TenantCreated' });
+export type TenantCreated = z.infer<typeof TenantCreated>;

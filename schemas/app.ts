@@ -1,0 +1,274 @@
+import { z } from 'zod';
+import { DnsLabel, Timestamp } from './common.ts';
+import { FARGATE_CPUS, fargateSizeProblem } from './fargate-sizes.ts';
+import { ImageReference } from './image-reference.ts';
+
+export const RESERVED_ENV_PREFIXES = ['BERTH_', 'AWS_', 'ECS_'] as const;
+const MAX_ENV_VARS = 100;
+const MAX_ENV_BYTES = 32 * 1024;
+
+export const EnvName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+    message: 'env names match ^[A-Za-z_][A-Za-z0-9_]*$ (e.g. "LOG_LEVEL")',
+  })
+  .max(256)
+  .refine((name) => !RESERVED_ENV_PREFIXES.some((p) => name.toUpperCase().startsWith(p)), {
+    message: `env names may not start with ${RESERVED_ENV_PREFIXES.join(', ')}: those are set by the platform`,
+  });
+
+const NoNul = (what: string) =>
+  z.string().refine((s) => !s.includes('\0'), { message: `${what} may not contain NUL` });
+
+export const Env = z
+  .record(EnvName, NoNul('env values').max(MAX_ENV_BYTES))
+  .refine((env) => Object.keys(env).length <= MAX_ENV_VARS, { message: `at most ${MAX_ENV_VARS} env vars` })
+  .refine(
+    (env) =>
+      Object.entries(env).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0) <=
+      MAX_ENV_BYTES,
+    { message: `env names and values may total at most ${MAX_ENV_BYTES} bytes` },
+  )
+  .meta({ id: 'Env', example: { LOG_LEVEL: 'info' } });
+export type Env = z.infer<typeof Env>;
+
+export const Command = z
+  .array(NoNul('command arguments').max(4096))
+  .min(1)
+  .max(64)
+  .meta({
+    description: 'Entrypoint arguments, passed as an array and never through a shell.',
+    example: ['httpd', '-f'],
+  });
+
+export const HttpPath = z
+  .string()
+  .max(1024)
+  .regex(/^\/[A-Za-z0-9\-._~!$&'()*+,;=:@/%?]*$/, {
+    message: 'must be an absolute URL path such as "/healthz"',
+  })
+  .refine((p) => !p.split(/[/?]/).includes('..'), { message: 'may not contain ".." segments' });
+
+export const HealthCheck = z
+  .strictObject({
+    path: HttpPath.optional().describe('HTTP GET path; without it the check is a TCP connect to the port.'),
+    intervalSeconds: z.number().int().min(1).max(300).default(10),
+    timeoutSeconds: z.number().int().min(1).max(60).default(2),
+    healthyThreshold: z.number().int().min(1).max(10).default(1),
+    unhealthyThreshold: z.number().int().min(1).max(10).default(3),
+    gracePeriodSeconds: z.number().int().min(0).max(3600).default(10),
+  })
+  .refine((h) => h.timeoutSeconds <= h.intervalSeconds, {
+    message: 'timeoutSeconds may not exceed intervalSeconds',
+    path: ['timeoutSeconds'],
+  })
+  .meta({ id: 'HealthCheck' });
+export type HealthCheck = z.infer<typeof HealthCheck>;
+
+const CRON_FIELD = /^(\*|\d{1,2}(-\d{1,2})?)(\/\d{1,2})?(,(\*|\d{1,2}(-\d{1,2})?)(\/\d{1,2})?)*$/;
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const ScalingSchedule = z
+  .strictObject({
+    cron: z
+      .string()
+      .max(100)
+      .refine((c) => {
+        const fields = c.trim().split(/\s+/);
+        return fields.length === 5 && fields.every((f) => CRON_FIELD.test(f));
+      }, 'must be a 5-field cron expression such as "0 8 * * 1-5"'),
+    timezone: z
+      .string()
+      .max(64)
+      .refine(isTimeZone, 'must be an IANA time zone such as "Europe/Berlin"')
+      .optional(),
+    min: z.number().int().min(0).max(1000),
+    max: z.number().int().min(1).max(1000),
+  })
+  .refine((s) => s.min <= s.max, { message: 'min may not exceed max', path: ['min'] })
+  .meta({ id: 'ScalingSchedule' });
+
+export const Scaling = z
+  .strictObject({
+    min: z.number().int().min(0).max(1000),
+    max: z.number().int().min(1).max(1000),
+    targetCpuPercent: z.number().int().min(1).max(100).optional(),
+    targetMemoryPercent: z.number().int().min(1).max(100).optional(),
+    schedules: z.array(ScalingSchedule).max(20).optional(),
+  })
+  .refine((s) => s.min <= s.max, { message: 'min may not exceed max', path: ['min'] })
+  .meta({ id: 'Scaling' });
+export type Scaling = z.infer<typeof Scaling>;
+
+export const RuntimeName = z.enum(['docker', 'fargate', 'eks']);
+export type RuntimeName = z.infer<typeof RuntimeName>;
+
+export const Cpu = z.number().refine((c) => FARGATE_CPUS.includes(c), {
+  message: `cpu must be one of ${FARGATE_CPUS.join(', ')} (vCPU)`,
+});
+export const Memory = z.number().int().min(1).describe('MiB; must form a Fargate size with cpu.');
+export const Port = z.number().int().min(1).max(65535);
+export const Replicas = z.number().int().min(0).max(1000);
+
+/** The fields a revision snapshots. */
+const revisionFields = {
+  image: ImageReference,
+  cpu: Cpu,
+  memory: Memory,
+  port: Port,
+  command: Command.optional(),
+  env: Env.optional(),
+  healthCheck: HealthCheck.optional(),
+  runtime: RuntimeName.optional(),
+};
+
+/** Adds the Fargate pair check to a schema whose cpu and memory are both known. */
+function withFargateSize<T extends { cpu?: number | undefined; memory?: number | undefined }>(
+  value: T,
+  ctx: z.core.$RefinementCtx<T>,
+) {
+  if (value.cpu === undefined || value.memory === undefined) return;
+  const problem = fargateSizeProblem(value.cpu, value.memory);
+  if (problem) ctx.addIssue({ code: 'custom', path: ['memory'], message: problem });
+}
+
+export const AppCreate = z
+  .strictObject({
+    name: DnsLabel,
+    ...revisionFields,
+    replicas: Replicas.optional(),
+    scaling: Scaling.optional(),
+  })
+  .superRefine(withFargateSize)
+  .meta({ id: 'AppCreate' });
+export type AppCreate = z.infer<typeof AppCreate>;
+
+export const AppPatch = z
+  .strictObject({
+    image: ImageReference.optional(),
+    cpu: Cpu.optional(),
+    memory: Memory.optional(),
+    port: Port.optional(),
+    command: Command.nullable().optional(),
+    env: Env.optional(),
+    healthCheck: HealthCheck.nullable().optional(),
+    runtime: RuntimeName.optional(),
+    replicas: Replicas.optional(),
+    scaling: Scaling.nullable().optional(),
+  })
+  .superRefine(withFargateSize)
+  .meta({ id: 'AppPatch', description: 'Spec fields to change; null clears an optional field.' });
+export type AppPatch = z.infer<typeof AppPatch>;
+
+export const DeploymentCreate = z
+  .strictObject({
+    image: ImageReference.optional(),
+    cpu: Cpu.optional(),
+    memory: Memory.optional(),
+    port: Port.optional(),
+    command: Command.nullable().optional(),
+    env: Env.optional(),
+    healthCheck: HealthCheck.nullable().optional(),
+  })
+  .superRefine(withFargateSize)
+  .meta({ id: 'DeploymentCreate', description: 'Spec fields for the new revision; omitted ones are kept.' });
+export type DeploymentCreate = z.infer<typeof DeploymentCreate>;
+
+export const ScaleRequest = z.strictObject({ replicas: Replicas }).meta({ id: 'ScaleRequest' });
+export const RollbackRequest = z
+  .strictObject({ revision: z.number().int().min(1) })
+  .meta({ id: 'RollbackRequest' });
+
+/** What a revision pins: everything needed to start one replica. */
+export const RevisionSpec = z.object({
+  image: z.string(),
+  cpu: z.number(),
+  memory: z.number(),
+  port: z.number(),
+  command: z.array(z.string()).nullable(),
+  env: z.record(z.string(), z.string()),
+  healthCheck: HealthCheck.nullable(),
+  runtime: RuntimeName,
+});
+export type RevisionSpec = z.infer<typeof RevisionSpec>;
+
+export const AppStatus = z.enum(['deploying', 'running', 'degraded', 'failed', 'stopped', 'deleting']);
+export type AppStatus = z.infer<typeof AppStatus>;
+
+export const App = z
+  .object({
+    name: DnsLabel,
+    url: z.string(),
+    ...RevisionSpec.shape,
+    replicas: z.number().int(),
+    scaling: Scaling.nullable(),
+    status: AppStatus,
+    readyReplicas: z.number().int(),
+    latestRevision: z.number().int().describe('The newest revision.'),
+    targetRevision: z.number().int().describe('The revision the latest deployment moves the app to.'),
+    currentRevision: z
+      .number()
+      .int()
+      .nullable()
+      .describe('The revision serving traffic; null until one succeeds.'),
+    generation: z.number().int(),
+    observedGeneration: z.number().int(),
+    version: z.number().int(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  })
+  .meta({ id: 'App' });
+export type App = z.infer<typeof App>;
+
+export const Revision = z
+  .object({
+    app: DnsLabel,
+    number: z.number().int(),
+    ...RevisionSpec.shape,
+    imageDigest: z
+      .string()
+      .nullable()
+      .describe('The digest the image tag resolved to, where the registry allows.'),
+    createdAt: Timestamp,
+  })
+  .meta({ id: 'Revision' });
+export type Revision = z.infer<typeof Revision>;
+
+export const DeploymentStatus = z.enum(['pending', 'in_progress', 'succeeded', 'failed', 'rolled_back']);
+export type DeploymentStatus = z.infer<typeof DeploymentStatus>;
+export const TERMINAL_DEPLOYMENT_STATUSES: readonly DeploymentStatus[] = [
+  'succeeded',
+  'failed',
+  'rolled_back',
+];
+
+export const DeploymentTrigger = z.enum(['create', 'update', 'deploy', 'rollback']);
+export type DeploymentTrigger = z.infer<typeof DeploymentTrigger>;
+
+export const Deployment = z
+  .object({
+    id: z.string(),
+    app: DnsLabel,
+    revision: z.number().int(),
+    trigger: DeploymentTrigger,
+    status: DeploymentStatus,
+    reason: z.string().nullable(),
+    phases: z.object({
+      pull: Timestamp.nullable(),
+      start: Timestamp.nullable(),
+      healthy: Timestamp.nullable(),
+      traffic: Timestamp.nullable(),
+    }),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  })
+  .meta({ id: 'Deployment' });
+export type Deployment = z.infer<typeof Deployment>;

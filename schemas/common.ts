@@ -1,0 +1,35 @@
+import { z } from 'zod';
+
+/** RFC 1123 DNS label, as API.md requires for tenant ids, app names and repository names. */
+export const DNS_LABEL = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** A DNS label: lowercase letters, digits and hyphens, starting with a letter, at most 63 characters. */
+export const DnsLabel = z
+  .string()
+  .regex(DNS_LABEL, {
+    message:
+      'must be a DNS label: 1-63 lowercase letters, digits or hyphens, starting with a letter and ending with a letter or digit (e.g. "my-app")',
+  })
+  .meta({ example: 'my-app' });
+
+/** ISO-8601 UTC timestamp. */
+export const Timestamp = z.iso.datetime().meta({ example: '2026-11-22T10:00:00.000Z' });
+
+/** `?limit=&cursor=` of every list route. */
+export const ListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().min(1).max(2048).optional(),
+});
+export type ListQuery = z.infer<typeof ListQuery>;
+
+/** The envelope of every list response. */
+export const pageOf = <T extends z.ZodType>(item: T, id: string) =>
+  z
+    .object({ items: z.array(item), nextCursor: z.string().nullable() })
+    .meta({ id, description: 'One page of results; pass nextCursor as ?cursor= for the next one.' });
+
+/** One page of a list, as stores return it. */
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}

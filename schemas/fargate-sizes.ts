@@ -1,0 +1,33 @@
+/**
+ * The Fargate CPU/memory table. Every runtime validates against it, so local never accepts what Fargate would
+ * reject (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html).
+ */
+const range = (from: number, to: number, step: number): number[] =>
+  Array.from({ length: (to - from) / step + 1 }, (_, i) => from + i * step);
+
+export const FARGATE_MEMORY_BY_CPU: ReadonlyMap<number, readonly number[]> = new Map([
+  [0.25, [512, 1024, 2048]],
+  [0.5, range(1024, 4096, 1024)],
+  [1, range(2048, 8192, 1024)],
+  [2, range(4096, 16384, 1024)],
+  [4, range(8192, 30720, 1024)],
+  [8, range(16384, 61440, 4096)],
+  [16, range(32768, 122880, 8192)],
+]);
+
+export const FARGATE_CPUS: readonly number[] = [...FARGATE_MEMORY_BY_CPU.keys()];
+
+/**
+ * Explains why a cpu/memory pair is not a valid Fargate size, or returns undefined when it is.
+ *
+ * @example
+ * fargateSizeProblem(0.25, 4096) // 'memory 4096 MiB is not valid with cpu 0.25; valid values: 512, 1024, 2048'
+ */
+export function fargateSizeProblem(cpu: number, memory: number): string | undefined {
+  const memories = FARGATE_MEMORY_BY_CPU.get(cpu);
+  if (!memories) return `cpu ${cpu} is not a Fargate size; valid values: ${FARGATE_CPUS.join(', ')}`;
+  if (!memories.includes(memory)) {
+    return `memory ${memory} MiB is not valid with cpu ${cpu}; valid values: ${memories.join(', ')}`;
+  }
+  return undefined;
+}

@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { DnsLabel, Timestamp } from './common.ts';
+
+export const PlanLimits = z
+  .strictObject({
+    apps: z.number().int().min(0).max(10_000).describe('Apps a tenant may have.'),
+    instancesPerApp: z.number().int().min(0).max(1_000).describe('Replicas one app may run.'),
+    vcpu: z.number().min(0).max(100_000).multipleOf(0.25).describe('Total vCPU across all desired replicas.'),
+    memoryMiB: z.number().int().min(0).max(100_000_000).describe('Total MiB across all desired replicas.'),
+  })
+  .meta({ id: 'PlanLimits' });
+export type PlanLimits = z.infer<typeof PlanLimits>;
+
+export const Plan = z
+  .object({
+    id: DnsLabel,
+    name: z.string(),
+    limits: PlanLimits,
+    version: z.number().int(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  })
+  .meta({ id: 'Plan' });
+export type Plan = z.infer<typeof Plan>;
+
+export const PlanName = z.string().trim().min(1).max(100);
+
+export const PlanCreate = z
+  .strictObject({ id: DnsLabel, name: PlanName, limits: PlanLimits })
+  .meta({ id: 'PlanCreate' });
+export type PlanCreate = z.infer<typeof PlanCreate>;
+
+export const PlanPatch = z
+  .strictObject({ name: PlanName.optional(), limits: PlanLimits.partial().optional() })
+  .meta({ id: 'PlanPatch' });
+export type PlanPatch = z.infer<typeof PlanPatch>;
+
+/** The plans every install starts with. */
+export const SEED_PLANS: readonly PlanCreate[] = [
+  { id: 'free', name: 'Free', limits: { apps: 3, instancesPerApp: 2, vcpu: 1, memoryMiB: 2048 } },
+  { id: 'pro', name: 'Pro', limits: { apps: 50, instancesPerApp: 20, vcpu: 64, memoryMiB: 131072 } },
+];

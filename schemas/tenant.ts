@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { DnsLabel, Timestamp } from './common.ts';
+import { Plan } from './plan.ts';
+
+export const TenantStatus = z.enum(['active', 'suspended']);
+export type TenantStatus = z.infer<typeof TenantStatus>;
+
+export const TenantName = z.string().trim().min(1).max(200);
+
+export const Tenant = z
+  .object({
+    id: DnsLabel,
+    name: z.string(),
+    plan: DnsLabel,
+    status: TenantStatus,
+    version: z.number().int(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  })
+  .meta({ id: 'Tenant' });
+export type Tenant = z.infer<typeof Tenant>;
+
+export const TenantCreate = z
+  .strictObject({ id: DnsLabel, name: TenantName, plan: DnsLabel })
+  .meta({ id: 'TenantCreate' });
+export type TenantCreate = z.infer<typeof TenantCreate>;
+
+export const TenantPatch = z
+  .strictObject({ name: TenantName.optional(), plan: DnsLabel.optional(), status: TenantStatus.optional() })
+  .meta({ id: 'TenantPatch' });
+export type TenantPatch = z.infer<typeof TenantPatch>;
+
+const UsageAgainstLimit = z.object({ used: z.number(), limit: z.number() });
+
+/** What a tenant has reserved (desired replicas × size) against its plan's limits. */
+export const TenantUsage = z
+  .object({
+    apps: UsageAgainstLimit,
+    vcpu: UsageAgainstLimit,
+    memoryMiB: UsageAgainstLimit,
+    instancesPerApp: z.object({ limit: z.number() }),
+  })
+  .meta({ id: 'TenantUsage' });
+export type TenantUsage = z.infer<typeof TenantUsage>;
+
+export const TenantOverview = z
+  .object({ tenant: Tenant, plan: Plan, usage: TenantUsage })
+  .meta({ id: 'TenantOverview' });
+export type TenantOverview = z.infer<typeof TenantOverview>;

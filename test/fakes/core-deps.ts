@@ -1,0 +1,42 @@
+import { generateApiKey, hashApiKey, makeKeyAuthenticator } from '../../functions/core/api-keys.ts';
+import { seedPlans } from '../../functions/core/plans.ts';
+import type { CoreDeps } from '../../functions/core/ports.ts';
+import type { ApiDeps } from '../../functions/http/context.ts';
+import { MemoryStore } from './memory-store.ts';
+
+/** A clock tests move by hand. */
+export class ManualClock {
+  constructor(public current = new Date('2026-11-22T10:00:00.000Z')) {}
+  now() {
+    return new Date(this.current);
+  }
+  advance(ms: number) {
+    this.current = new Date(this.current.getTime() + ms);
+  }
+}
+
+/** Core deps over fakes, with the seeded plans. */
+export async function fakeCoreDeps(): Promise<CoreDeps & { store: MemoryStore; clock: ManualClock }> {
+  const deps = {
+    store: new MemoryStore(),
+    clock: new ManualClock(),
+    appUrl: (tenantId: string, app: string) => `http://${app}.${tenantId}.localhost:8000`,
+    runtimes: ['docker'] as const satisfies CoreDeps['runtimes'],
+  };
+  await seedPlans(deps);
+  return deps as CoreDeps & { store: MemoryStore; clock: ManualClock };
+}
+
+/** API deps over fakes; `errors` collects what the API logged. */
+export async function fakeApiDeps(rateLimit = { ratePerSecond: 1e9, burst: 1e9 }) {
+  const core = await fakeCoreDeps();
+  const adminKey = generateApiKey();
+  const errors: unknown[] = [];
+  const deps: ApiDeps & { store: MemoryStore; clock: ManualClock } = {
+    ...core,
+    auth: makeKeyAuthenticator(core, { adminKeyHash: hashApiKey(adminKey), cacheTtlMs: 1000 }),
+    rateLimit,
+    logger: { error: (_message, details) => errors.push(details) },
+  };
+  return { deps, adminKey, errors };
+}

@@ -1,0 +1,212 @@
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  PreconditionFailedError,
+} from '../../functions/core/errors.ts';
+import type {
+  ApiKeyRecord,
+  AppRecord,
+  AppWrite,
+  DeploymentRecord,
+  IdempotencyRecord,
+  PageRequest,
+  RevisionRecord,
+  Store,
+  StoredResponse,
+  TenantRecord,
+} from '../../functions/core/ports.ts';
+import { assertWithinLimits, reservationOf } from '../../functions/core/quota.ts';
+import type { Page } from '../../schemas/common.ts';
+import type { Plan } from '../../schemas/plan.ts';
+
+const clone = <T>(value: T): T => structuredClone(value);
+
+function paginate<T>(all: T[], { limit, cursor }: PageRequest): Page<T> {
+  const start = cursor ? Number(cursor) : 0;
+  const items = all.slice(start, start + limit).map(clone);
+  return { items, nextCursor: start + limit < all.length ? String(start + limit) : null };
+}
+
+/** An in-memory Store with the same conditional semantics as the DynamoDB one, for core unit tests. */
+export class MemoryStore implements Store {
+  readonly plans = new Map<string, Plan>();
+  readonly tenants = new Map<string, TenantRecord>();
+  readonly keys = new Map<string, ApiKeyRecord>();
+  readonly apps = new Map<string, AppRecord>();
+  readonly revisions = new Map<string, RevisionRecord>();
+  readonly deployments = new Map<string, DeploymentRecord>();
+  readonly idempotency = new Map<string, IdempotencyRecord & { expiresAt: number }>();
+
+  async createPlan(plan: Plan) {
+    if (this.plans.has(plan.id)) throw new ConflictError('plan.exists', `plan "${plan.id}" already exists`);
+    this.plans.set(plan.id, clone(plan));
+  }
+  async getPlan(id: string) {
+    return clone(this.plans.get(id));
+  }
+  async listPlans(page: PageRequest) {
+    return paginate([...this.plans.values()], page);
+  }
+  async updatePlan(plan: Plan, expectedVersion: number) {
+    if (this.plans.get(plan.id)?.version !== expectedVersion) throw new PreconditionFailedError();
+    this.plans.set(plan.id, clone(plan));
+  }
+
+  async createTenant(tenant: TenantRecord, firstKey: ApiKeyRecord) {
+    if (this.tenants.has(tenant.id))
+      throw new ConflictError('tenant.exists', `tenant "${tenant.id}" already exists`);
+    this.tenants.set(tenant.id, clone(tenant));
+    this.keys.set(firstKey.hash, clone(firstKey));
+  }
+  async getTenant(id: string) {
+    return clone(this.tenants.get(id));
+  }
+  async listTenants(page: PageRequest) {
+    return paginate([...this.tenants.values()], page);
+  }
+  async updateTenant(tenant: TenantRecord, expectedVersion: number) {
+    const current = this.tenants.get(tenant.id);
+    if (current?.version !== expectedVersion) throw new PreconditionFailedError();
+    this.tenants.set(tenant.id, { ...clone(tenant), reserved: current.reserved });
+  }
+  async deleteTenant(id: string, expectedVersion: number) {
+    const current = this.tenants.get(id);
+    if (current && current.reserved.apps > 0)
+      throw new ConflictError('tenant.hasApps', `tenant "${id}" has apps`);
+    if (current?.version !== expectedVersion) throw new PreconditionFailedError();
+    this.tenants.delete(id);
+    for (const [hash, key] of this.keys) if (key.tenantId === id) this.keys.delete(hash);
+  }
+
+  async createApiKey(key: ApiKeyRecord) {
+    if (!this.tenants.has(key.tenantId)) throw new NotFoundError('tenant.notFound', 'no tenant');
+    this.keys.set(key.hash, clone(key));
+  }
+  async findApiKeyByHash(hash: string) {
+    return clone(this.keys.get(hash));
+  }
+  async listApiKeys(tenantId: string, page: PageRequest) {
+    return paginate(
+      [...this.keys.values()].filter((k) => k.tenantId === tenantId),
+      page,
+    );
+  }
+  async deleteApiKey(tenantId: string, keyId: string) {
+    const key = [...this.keys.values()].find((k) => k.tenantId === tenantId && k.id === keyId);
+    if (key) this.keys.delete(key.hash);
+    return key;
+  }
+  async touchApiKey(key: ApiKeyRecord, at: string) {
+    const current = this.keys.get(key.hash);
+    if (current) current.lastUsedAt = at;
+  }
+
+  private applyWrite(write: AppWrite) {
+    const tenant = this.tenants.get(write.app.tenantId);
+    if (!tenant) throw new NotFoundError('tenant.notFound', 'no tenant');
+    if (tenant.status !== 'active') throw new ForbiddenError('tenant.suspended', 'suspended');
+    if (
+      tenant.plan !== write.quota.plan.id ||
+      this.plans.get(tenant.plan)?.version !== write.quota.plan.version
+    ) {
+      throw new PreconditionFailedError();
+    }
+    assertWithinLimits(write.quota.plan.id, write.quota.plan.limits, tenant.reserved, write.quota.delta);
+    tenant.reserved = {
+      apps: tenant.reserved.apps + write.quota.delta.apps,
+      vcpuMilli: tenant.reserved.vcpuMilli + write.quota.delta.vcpuMilli,
+      memoryMiB: tenant.reserved.memoryMiB + write.quota.delta.memoryMiB,
+    };
+    this.apps.set(`${write.app.tenantId}/${write.app.name}`, clone(write.app));
+    if (write.revision) {
+      const r = write.revision;
+      this.revisions.set(`${r.tenantId}/${r.appUid}/${r.number}`, clone(r));
+    }
+    if (write.deployment) {
+      const d = write.deployment;
+      this.deployments.set(`${d.tenantId}/${d.appUid}/${d.id}`, clone(d));
+    }
+  }
+
+  async createApp(write: AppWrite) {
+    if (this.apps.has(`${write.app.tenantId}/${write.app.name}`)) {
+      throw new ConflictError('app.exists', `app "${write.app.name}" already exists`);
+    }
+    this.applyWrite(write);
+  }
+  async updateApp(write: AppWrite & { expectedVersion: number }) {
+    if (this.apps.get(`${write.app.tenantId}/${write.app.name}`)?.version !== write.expectedVersion) {
+      throw new PreconditionFailedError();
+    }
+    this.applyWrite(write);
+  }
+  async deleteApp(app: AppRecord, expectedVersion: number) {
+    const key = `${app.tenantId}/${app.name}`;
+    if (this.apps.get(key)?.version !== expectedVersion) throw new PreconditionFailedError();
+    this.apps.delete(key);
+    const tenant = this.tenants.get(app.tenantId);
+    const held = reservationOf(app);
+    if (tenant) {
+      tenant.reserved = {
+        apps: tenant.reserved.apps - held.apps,
+        vcpuMilli: tenant.reserved.vcpuMilli - held.vcpuMilli,
+        memoryMiB: tenant.reserved.memoryMiB - held.memoryMiB,
+      };
+    }
+  }
+  async getApp(tenantId: string, name: string) {
+    return clone(this.apps.get(`${tenantId}/${name}`));
+  }
+  async listApps(tenantId: string, page: PageRequest) {
+    return paginate(
+      [...this.apps.values()].filter((a) => a.tenantId === tenantId),
+      page,
+    );
+  }
+  async getRevision(tenantId: string, appUid: string, n: number) {
+    return clone(this.revisions.get(`${tenantId}/${appUid}/${n}`));
+  }
+  async listRevisions(tenantId: string, appUid: string, page: PageRequest) {
+    return paginate(
+      [...this.revisions.values()].filter((r) => r.tenantId === tenantId && r.appUid === appUid),
+      page,
+    );
+  }
+  async getDeployment(tenantId: string, appUid: string, id: string) {
+    return clone(this.deployments.get(`${tenantId}/${appUid}/${id}`));
+  }
+  async listDeployments(tenantId: string, appUid: string, page: PageRequest) {
+    const all = [...this.deployments.values()].filter((d) => d.tenantId === tenantId && d.appUid === appUid);
+    return paginate(
+      all.sort((a, b) => (a.id < b.id ? 1 : -1)),
+      page,
+    );
+  }
+
+  async claimIdempotencyKey(
+    scope: string,
+    key: string,
+    claim: { fingerprint: string; lockedUntil: number; expiresAt: number },
+    nowSeconds: number,
+  ): Promise<{ claimed: true } | { claimed: false; existing: IdempotencyRecord }> {
+    const id = `${scope}/${key}`;
+    const existing = this.idempotency.get(id);
+    const free =
+      !existing ||
+      existing.expiresAt < nowSeconds ||
+      (existing.state === 'running' && existing.lockedUntil < nowSeconds);
+    if (free) {
+      this.idempotency.set(id, { ...claim, state: 'running' });
+      return { claimed: true };
+    }
+    return { claimed: false, existing: clone(existing) };
+  }
+  async completeIdempotencyKey(scope: string, key: string, response: StoredResponse) {
+    const existing = this.idempotency.get(`${scope}/${key}`);
+    if (existing) Object.assign(existing, { state: 'done', response: clone(response) });
+  }
+  async releaseIdempotencyKey(scope: string, key: string) {
+    this.idempotency.delete(`${scope}/${key}`);
+  }
+}

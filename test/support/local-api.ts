@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import { inject } from 'vitest';
+import { ensureTable } from '../../functions/adapters/dynamodb/table.ts';
+import { generateApiKey } from '../../functions/core/api-keys.ts';
+import { seedPlans } from '../../functions/core/plans.ts';
+import { createApi } from '../../functions/http/api.ts';
+import type { RateLimitOptions } from '../../functions/http/middleware/rate-limit.ts';
+import { localDynamoDbClient } from '../../functions/local/dynamodb-local.ts';
+import { localDeps } from '../../functions/shared/local.ts';
+
+export const NO_RATE_LIMIT: RateLimitOptions = { ratePerSecond: 1e9, burst: 1e9 };
+
+/** The real API over the run's DynamoDB Local, on a fresh table, with the local composition root. */
+export async function localApi(options: { rateLimit?: RateLimitOptions; endpoint?: string } = {}) {
+  const dynamodb = localDynamoDbClient(options.endpoint ?? inject('dynamodbEndpoint'));
+  const tableName = `t-${randomUUID()}`;
+  await ensureTable(dynamodb, tableName);
+  const adminKey = generateApiKey();
+  const deps = localDeps({
+    dynamodb,
+    tableName,
+    adminKey,
+    ingressPort: 8000,
+    rateLimit: options.rateLimit ?? NO_RATE_LIMIT,
+  });
+  await seedPlans(deps);
+  const api = createApi(deps);
+  return { api, deps, adminKey, dynamodb, tableName, ...clientFor(api, adminKey) };
+}
+
+type Fetchable = { request: (path: string, init?: RequestInit) => Response | Promise<Response> };
+
+/** Small request helpers bound to one API. */
+export function clientFor(api: Fetchable, adminKey: string) {
+  async function call(
+    method: string,
+    path: string,
+    key: string | undefined,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) {
+    const res = await api.request(path, {
+      method,
+      headers: {
+        ...(key ? { authorization: `Bearer ${key}` } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return {
+      status: res.status,
+      headers: res.headers,
+      text,
+      json: json as Record<string, unknown> & { code?: string },
+    };
+  }
+  async function createTenant(id: string, plan = 'pro') {
+    const res = await call('POST', '/v1/tenants', adminKey, { id, name: id.toUpperCase(), plan });
+    if (res.status !== 201) throw new Error(`could not create tenant ${id}: ${res.text}`);
+    return (res.json as { apiKey: { key: string; id: string } }).apiKey;
+  }
+  return { call, createTenant };
+}
+
+export const sampleApp = (name: string, extra: Record<string, unknown> = {}) => ({
+  name,
+  image: '127.0.0.1:5000/acme/web:1.0',
+  cpu: 0.25,
+  memory: 512,
+  port: 8080,
+  ...extra,
+});

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import {
+  createTenantKey,
+  generateApiKey,
+  hashApiKey,
+  makeKeyAuthenticator,
+  revokeTenantKey,
+} from '../../../functions/core/api-keys.ts';
+import { createTenant } from '../../../functions/core/tenants.ts';
+import { fakeCoreDeps } from '../../fakes/core-deps.ts';
+
+describe('API keys', () => {
+  it('generates bk_ keys with 32 random bytes and stores only their hash', async () => {
+    const deps = await fakeCoreDeps();
+    const { apiKey } = await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'free' });
+    expect(apiKey.key).toMatch(/^bk_[A-Za-z0-9_-]{43}$/);
+    const stored = JSON.stringify([...deps.store.keys.values()]);
+    expect(stored).not.toContain(apiKey.key);
+    expect(stored).toContain(hashApiKey(apiKey.key));
+    expect(generateApiKey()).not.toBe(generateApiKey());
+  });
+
+  it('authenticates tenant and admin keys and rejects others', async () => {
+    const deps = await fakeCoreDeps();
+    const admin = generateApiKey();
+    const auth = makeKeyAuthenticator(deps, { adminKeyHash: hashApiKey(admin), cacheTtlMs: 1000 });
+    const { apiKey } = await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'free' });
+    await expect(auth.authenticate(admin)).resolves.toEqual({ role: 'admin' });
+    await expect(auth.authenticate(apiKey.key)).resolves.toMatchObject({ role: 'tenant', tenantId: 'acme' });
+    await expect(auth.authenticate(generateApiKey())).rejects.toMatchObject({ code: 'auth.invalidKey' });
+    await expect(auth.authenticate(undefined)).rejects.toMatchObject({ code: 'auth.invalidKey' });
+  });
+
+  it('stops a revoked key within the cache TTL, and at once after forget()', async () => {
+    const deps = await fakeCoreDeps();
+    const auth = makeKeyAuthenticator(deps, { adminKeyHash: hashApiKey(generateApiKey()), cacheTtlMs: 1000 });
+    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'free' });
+    const second = await createTenantKey(deps, 'acme');
+    await auth.authenticate(second.key);
+    const hash = await revokeTenantKey(deps, 'acme', second.id);
+    // Another process revoked it: the cached entry expires within the TTL.
+    deps.clock.advance(1001);
+    await expect(auth.authenticate(second.key)).rejects.toMatchObject({ code: 'auth.invalidKey' });
+    const third = await createTenantKey(deps, 'acme');
+    await auth.authenticate(third.key);
+    auth.forget(await revokeTenantKey(deps, 'acme', third.id));
+    await expect(auth.authenticate(third.key)).rejects.toMatchObject({ code: 'auth.invalidKey' });
+    expect(hash).toBe(hashApiKey(second.key));
+  });
+});

@@ -1,0 +1,107 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createApp, deleteApp, scaleApp, updateApp } from '../../../functions/core/apps.ts';
+import { deploy, listDeployments, listRevisions, rollback } from '../../../functions/core/deployments.ts';
+import { createTenant, getTenantOverview, updateTenant } from '../../../functions/core/tenants.ts';
+import { fakeCoreDeps } from '../../fakes/core-deps.ts';
+
+const spec = { image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };
+
+describe('apps', () => {
+  let deps: Awaited<ReturnType<typeof fakeCoreDeps>>;
+  beforeEach(async () => {
+    deps = await fakeCoreDeps();
+    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'free' });
+  });
+
+  it('creates revision 1 and a pending deployment with the app', async () => {
+    const { app, deployment } = await createApp(deps, 'acme', { name: 'web', ...spec });
+    expect(app).toMatchObject({
+      status: 'deploying',
+      latestRevision: 1,
+      generation: 1,
+      observedGeneration: 0,
+      replicas: 1,
+    });
+    expect(app.url).toBe('http://web.acme.localhost:8000');
+    expect(deployment).toMatchObject({ revision: 1, status: 'pending', trigger: 'create' });
+  });
+
+  it('makes a new revision only when what a replica runs changes', async () => {
+    await createApp(deps, 'acme', { name: 'web', ...spec });
+    const scaled = await updateApp(deps, 'acme', 'web', { replicas: 2 });
+    expect(scaled).toMatchObject({ latestRevision: 1, generation: 2, replicas: 2 });
+    const changed = await updateApp(deps, 'acme', 'web', { env: { LOG_LEVEL: 'debug' } });
+    expect(changed).toMatchObject({ latestRevision: 2, targetRevision: 2, generation: 3 });
+    const same = await updateApp(deps, 'acme', 'web', { env: { LOG_LEVEL: 'debug' } });
+    expect(same.latestRevision).toBe(2);
+  });
+
+  it('checks the merged spec against the Fargate table', async () => {
+    await createApp(deps, 'acme', { name: 'web', ...spec });
+    await expect(updateApp(deps, 'acme', 'web', { cpu: 1 })).rejects.toMatchObject({
+      code: 'validation.failed',
+      message: expect.stringContaining('valid values: 2048, 3072'),
+    });
+  });
+
+  it('refuses to cross the plan limits and lets shrinking through', async () => {
+    // free: 1 vCPU, 2048 MiB, 2 instances per app
+    await createApp(deps, 'acme', { name: 'a', ...spec, replicas: 2 });
+    await createApp(deps, 'acme', { name: 'b', ...spec, replicas: 2 });
+    await expect(createApp(deps, 'acme', { name: 'c', ...spec })).rejects.toMatchObject({
+      code: 'quota.exceeded',
+    });
+    await expect(scaleApp(deps, 'acme', 'a', 3)).rejects.toMatchObject({ code: 'quota.exceeded' });
+    await scaleApp(deps, 'acme', 'a', 1);
+    const overview = await getTenantOverview(deps, 'acme');
+    expect(overview.usage.vcpu).toEqual({ used: 0.75, limit: 1 });
+    expect(overview.usage.memoryMiB).toEqual({ used: 1536, limit: 2048 });
+  });
+
+  it('gives the reservation back when an app is deleted', async () => {
+    await createApp(deps, 'acme', { name: 'web', ...spec, replicas: 2 });
+    await deleteApp(deps, 'acme', 'web');
+    expect((await getTenantOverview(deps, 'acme')).usage.apps.used).toBe(0);
+  });
+
+  it('refuses writes of a suspended tenant', async () => {
+    await createApp(deps, 'acme', { name: 'web', ...spec });
+    await updateTenant(deps, 'acme', { status: 'suspended' });
+    await expect(scaleApp(deps, 'acme', 'web', 2)).rejects.toMatchObject({ code: 'tenant.suspended' });
+    await expect(createApp(deps, 'acme', { name: 'b', ...spec })).rejects.toMatchObject({
+      code: 'tenant.suspended',
+    });
+  });
+
+  it('keeps replicas within scaling.min..max', async () => {
+    await createApp(deps, 'acme', { name: 'web', ...spec, scaling: { min: 1, max: 2 } });
+    await expect(scaleApp(deps, 'acme', 'web', 0)).rejects.toMatchObject({
+      code: 'validation.failed',
+      message: expect.stringContaining('scaling.min..max (1..2)'),
+    });
+  });
+
+  it('fails a stale If-Match with precondition.failed', async () => {
+    await createApp(deps, 'acme', { name: 'web', ...spec });
+    await scaleApp(deps, 'acme', 'web', 2, 1);
+    await expect(scaleApp(deps, 'acme', 'web', 1, 1)).rejects.toMatchObject({ code: 'precondition.failed' });
+  });
+
+  it('rolls back to an older revision without making a new one', async () => {
+    await createApp(deps, 'acme', { name: 'web', ...spec });
+    await deploy(deps, 'acme', 'web', { image: 'registry.example.com/acme/web:2' });
+    const back = await rollback(deps, 'acme', 'web', 1);
+    expect(back).toMatchObject({ revision: 1, trigger: 'rollback', status: 'pending' });
+    const revisions = await listRevisions(deps, 'acme', 'web', { limit: 10 });
+    expect(revisions.items.map((r) => r.number)).toEqual([1, 2]);
+    const deployments = await listDeployments(deps, 'acme', 'web', { limit: 10 });
+    expect(deployments.items.map((d) => d.trigger)).toEqual(['rollback', 'deploy', 'create']);
+    await expect(rollback(deps, 'acme', 'web', 9)).rejects.toMatchObject({ code: 'revision.notFound' });
+  });
+
+  it('keeps tenants apart: another tenant sees no app', async () => {
+    await createTenant(deps, { id: 'other', name: 'Other', plan: 'free' });
+    await createApp(deps, 'acme', { name: 'web', ...spec });
+    await expect(scaleApp(deps, 'other', 'web', 1)).rejects.toMatchObject({ code: 'app.notFound' });
+  });
+});

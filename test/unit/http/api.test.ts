@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { createApi, MAX_BODY_BYTES } from '../../../functions/http/api.ts';
+import { fakeApiDeps } from '../../fakes/core-deps.ts';
+import { clientFor, sampleApp } from '../../support/local-api.ts';
+
+async function setup(rateLimit?: { ratePerSecond: number; burst: number }) {
+  const { deps, adminKey, errors } = await fakeApiDeps(rateLimit);
+  const api = createApi(deps);
+  const client = clientFor(api, adminKey);
+  const tenantKey = (await client.createTenant('acme')).key;
+  return { api, deps, adminKey, errors, tenantKey, ...client };
+}
+
+describe('the HTTP API', () => {
+  it('answers /healthz without a key', async () => {
+    const { call } = await setup();
+    expect(await call('GET', '/healthz', undefined)).toMatchObject({ status: 200, json: { status: 'ok' } });
+  });
+
+  it('answers 401 problem+json without a key or with an unknown one', async () => {
+    const { call } = await setup();
+    for (const key of [undefined, 'bk_unknown-key-000000000000000000000000000', 'not-a-key']) {
+      const res = await call('GET', '/v1/apps', key);
+      expect(res.status).toBe(401);
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+      expect(res.headers.get('www-authenticate')).toBe('Bearer');
+      expect(res.json).toMatchObject({ status: 401, code: 'auth.invalidKey', instance: '/v1/apps' });
+    }
+  });
+
+  it('answers 403 auth.forbidden for the wrong role', async () => {
+    const { call, adminKey, tenantKey } = await setup();
+    expect((await call('GET', '/v1/apps', adminKey)).json.code).toBe('auth.forbidden');
+    expect((await call('GET', '/v1/tenants', tenantKey)).json.code).toBe('auth.forbidden');
+  });
+
+  it('returns an ETag and honours If-Match', async () => {
+    const { call, tenantKey } = await setup();
+    await call('POST', '/v1/apps', tenantKey, sampleApp('web'));
+    const got = await call('GET', '/v1/apps/web', tenantKey);
+    const etag = got.headers.get('etag') ?? '';
+    expect(etag).toBe('"v1"');
+    const ok = await call('PATCH', '/v1/apps/web', tenantKey, { replicas: 2 }, { 'if-match': etag });
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('etag')).toBe('"v2"');
+    const stale = await call('PATCH', '/v1/apps/web', tenantKey, { replicas: 1 }, { 'if-match': etag });
+    expect(stale).toMatchObject({ status: 412, json: { code: 'precondition.failed' } });
+    const garbage = await call('DELETE', '/v1/apps/web', tenantKey, undefined, { 'if-match': 'nonsense' });
+    expect(garbage.status).toBe(412);
+  });
+
+  it('answers 413 for bodies over 64 KiB, 415 for non-JSON and 400 for malformed JSON', async () => {
+    const { call, tenantKey } = await setup();
+    const big = JSON.stringify({ ...sampleApp('web'), env: { A: 'x'.repeat(MAX_BODY_BYTES) } });
+    expect(await call('POST', '/v1/apps', tenantKey, big)).toMatchObject({
+      status: 413,
+      json: { code: 'payload.tooLarge' },
+    });
+    const text = await call('POST', '/v1/apps', tenantKey, 'name=web', { 'content-type': 'text/plain' });
+    expect(text).toMatchObject({ status: 415, json: { code: 'media.unsupported' } });
+    const empty = await call('POST', '/v1/apps', tenantKey, '');
+    expect(empty).toMatchObject({ status: 400, json: { code: 'validation.failed' } });
+    const malformed = await call('POST', '/v1/apps', tenantKey, '{"name": ');
+    expect(malformed).toMatchObject({ status: 400, json: { code: 'validation.failed' } });
+  });
+
+  it('rate-limits per key with 429 and Retry-After', async () => {
+    const { call, tenantKey, adminKey } = await setup({ ratePerSecond: 1, burst: 3 });
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await call('GET', '/v1/apps', tenantKey)).status);
+    // The tenant's own key is new: the admin's requests that created it do not count against it.
+    expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    const limited = await call('GET', '/v1/apps', tenantKey);
+    expect(limited.headers.get('retry-after')).toBe('1');
+    expect(limited.json.code).toBe('rate.limited');
+    expect((await call('GET', '/v1/plans', adminKey)).status).toBe(200);
+  });
+
+  it('answers unknown routes with a 404 problem', async () => {
+    const { call, tenantKey } = await setup();
+    expect(await call('GET', '/v1/nothing', tenantKey)).toMatchObject({
+      status: 404,
+      json: { code: 'route.notFound' },
+    });
+  });
+
+  it('hides internals of unexpected errors behind a logged 500', async () => {
+    const { call, tenantKey, deps, errors } = await setup();
+    deps.store.listApps = async () => {
+      throw new Error('secret internal detail');
+    };
+    const res = await call('GET', '/v1/apps', tenantKey);
+    expect(res).toMatchObject({ status: 500, json: { code: 'internal' } });
+    expect(res.text).not.toContain('secret');
+    expect(errors).toHaveLength(1);
+  });
+
+  it('serves the OpenAPI document and an offline docs page', async () => {
+    const { call } = await setup();
+    const doc = await call('GET', '/openapi.json', undefined);
+    expect(doc.json).toMatchObject({ openapi: '3.1.0' });
+    const docs = await call('GET', '/docs', undefined);
+    expect(docs.headers.get('content-type')).toContain('text/html');
+    expect(docs.text).toContain('openapi.json');
+    expect(docs.text).not.toMatch(/<(script|link)[^>]+(src|href)=["']?https?:/);
+  });
+});

@@ -1,0 +1,44 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { OPENAPI_PATH, renderOpenApi } from '../../../functions/http/write-openapi.ts';
+
+describe('schemas/openapi.json', () => {
+  it('is what the routes generate (run `npm run openapi` after changing a route)', () => {
+    expect(readFileSync(OPENAPI_PATH, 'utf8')).toBe(renderOpenApi());
+  });
+
+  it('documents every route of API.md that exists so far', () => {
+    const doc = JSON.parse(renderOpenApi()) as { paths: Record<string, Record<string, unknown>> };
+    const operations = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(operations).toEqual(
+      expect.arrayContaining([
+        'GET /v1/plans',
+        'POST /v1/plans',
+        'PATCH /v1/plans/{planId}',
+        'POST /v1/tenants',
+        'GET /v1/tenants',
+        'GET /v1/tenants/{tenantId}',
+        'PATCH /v1/tenants/{tenantId}',
+        'DELETE /v1/tenants/{tenantId}',
+        'POST /v1/tenants/{tenantId}/keys',
+        'GET /v1/tenants/{tenantId}/keys',
+        'DELETE /v1/tenants/{tenantId}/keys/{keyId}',
+        'GET /v1/tenant',
+        'POST /v1/apps',
+        'GET /v1/apps',
+        'GET /v1/apps/{app}',
+        'PATCH /v1/apps/{app}',
+        'DELETE /v1/apps/{app}',
+        'POST /v1/apps/{app}/deployments',
+        'GET /v1/apps/{app}/deployments',
+        'GET /v1/apps/{app}/deployments/{id}',
+        'POST /v1/apps/{app}/rollback',
+        'GET /v1/apps/{app}/revisions',
+        'GET /v1/apps/{app}/revisions/{n}',
+        'POST /v1/apps/{app}/scale',
+      ]),
+    );
+  });
+});
