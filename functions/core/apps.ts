@@ -3,7 +3,7 @@ import type { App, AppCreate, AppPatch, DeploymentTrigger, Scaling } from '../..
 import type { Page } from '../../schemas/common.ts';
 import type { Plan } from '../../schemas/plan.ts';
 import { resolveSpec, sameSpec } from './app-specs.ts';
-import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError } from './errors.ts';
+import { ConflictError, NotFoundError, ValidationError } from './errors.ts';
 import { newId } from './ids.ts';
 import type {
   AppRecord,
@@ -94,7 +94,7 @@ export async function createApp(
   const scaling = input.scaling ?? null;
   const replicas = input.replicas ?? (scaling ? Math.max(scaling.min, 1) : 1);
   checkReplicasAgainstScaling(replicas, scaling);
-  for (let attempt = 1; ; attempt++) {
+  return withOptimisticRetry(undefined, async () => {
     const tenant = await getActiveTenant(deps, tenantId);
     const plan = await planOf(deps, tenant);
     const now = deps.clock.now();
@@ -121,14 +121,10 @@ export async function createApp(
     assertReplicasAllowed(plan.id, plan.limits, replicas);
     assertWithinLimits(plan.id, plan.limits, tenant.reserved, delta);
     const deployment = deploymentOf(app, 'create', now);
-    try {
-      await deps.store.createApp({ app, revision: revisionOf(app, at), deployment, quota: { plan, delta } });
-      return { app: toApp(deps, app), deployment };
-    } catch (err) {
-      // The plan or tenant changed between read and write: read again (quota and name clashes are not retried).
-      if (!(err instanceof PreconditionFailedError) || attempt >= 5) throw err;
-    }
-  }
+    // A stale plan or tenant read fails the write with PreconditionFailedError and is read again.
+    await deps.store.createApp({ app, revision: revisionOf(app, at), deployment, quota: { plan, delta } });
+    return { app: toApp(deps, app), deployment };
+  });
 }
 
 interface AppChange {

@@ -1,10 +1,12 @@
-import { PreconditionFailedError } from './errors.ts';
+import { ConflictError, PreconditionFailedError } from './errors.ts';
 
-const MAX_ATTEMPTS = 8;
+const MAX_ATTEMPTS = 30;
+const MAX_BACKOFF_MS = 100;
 
 /**
  * Runs a read-modify-write. With `ifMatch`, a stale version fails at once (412). Without it the write applies to
- * the latest version: a lost race re-reads and tries again, so no update is lost.
+ * the latest version: a lost race re-reads and tries again (jittered exponential back-off), so no update is lost;
+ * only under contention that outlasts every attempt does it give up with 409 conflict.
  */
 export async function withOptimisticRetry<T>(
   ifMatch: number | undefined,
@@ -14,8 +16,14 @@ export async function withOptimisticRetry<T>(
     try {
       return await attempt();
     } catch (err) {
-      if (!(err instanceof PreconditionFailedError) || ifMatch !== undefined || i >= MAX_ATTEMPTS) throw err;
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * i));
+      if (!(err instanceof PreconditionFailedError) || ifMatch !== undefined) throw err;
+      if (i >= MAX_ATTEMPTS) {
+        throw new ConflictError(
+          'conflict',
+          'the resource is being changed by many requests at once; retry shortly',
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(MAX_BACKOFF_MS, 2 ** i)));
     }
   }
 }

@@ -5,6 +5,9 @@ import { problem } from './problem.ts';
 
 function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') return `unknown field(s): ${issue.keys.join(', ')}`;
+  if (issue.code === 'invalid_key' || issue.code === 'invalid_element') {
+    return issue.issues.map((inner) => inner.message).join('; ');
+  }
   return issue.message;
 }
 

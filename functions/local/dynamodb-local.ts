@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { freePort } from './free-port.ts';
@@ -89,7 +90,8 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
       '-sharedDb',
       '-disableTelemetry',
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    // Its own cwd: DynamoDB Local writes a metadata file there.
+    { stdio: ['ignore', 'pipe', 'pipe'], cwd: options.dbPath ?? tmpdir() },
   );
   let output = '';
   const collect = (chunk: Buffer) => {

