@@ -85,6 +85,20 @@ export interface IdempotencyRecord {
   response?: StoredResponse;
 }
 
+/**
+ * Metered usage of one app in one UTC hour, in exact integers: thousandths of a vCPU-second and MiB-seconds, so
+ * sums never drift.
+ */
+export interface UsageRecord {
+  tenantId: string;
+  app: string;
+  /** `YYYY-MM-DDTHH`, the UTC hour the seconds fell in. */
+  hour: string;
+  vcpuMilliSeconds: number;
+  memoryMiBSeconds: number;
+  instanceSeconds: number;
+}
+
 /** Paging arguments of every list method. */
 export interface PageRequest {
   limit: number;
@@ -129,6 +143,11 @@ export interface Store {
   getDeployment(tenantId: string, appUid: string, id: string): Promise<DeploymentRecord | undefined>;
   /** Newest first. */
   listDeployments(tenantId: string, appUid: string, page: PageRequest): Promise<Page<DeploymentRecord>>;
+
+  /** Adds seconds to an app's hourly usage (the meter's write). */
+  addUsage(usage: UsageRecord): Promise<void>;
+  /** A tenant's usage rows for the hours in [fromHour, toHour], oldest first. */
+  listUsage(tenantId: string, fromHour: string, toHour: string): Promise<UsageRecord[]>;
 
   /** Takes the key for a request, or returns what already holds it. */
   claimIdempotencyKey(

@@ -15,6 +15,7 @@ import type {
   Store,
   StoredResponse,
   TenantRecord,
+  UsageRecord,
 } from '../../functions/core/ports.ts';
 import { assertWithinLimits, reservationOf } from '../../functions/core/quota.ts';
 import type { Page } from '../../schemas/common.ts';
@@ -36,6 +37,7 @@ export class MemoryStore implements Store {
   readonly apps = new Map<string, AppRecord>();
   readonly revisions = new Map<string, RevisionRecord>();
   readonly deployments = new Map<string, DeploymentRecord>();
+  readonly usage = new Map<string, UsageRecord>();
   readonly idempotency = new Map<string, IdempotencyRecord & { expiresAt: number }>();
 
   async createPlan(plan: Plan) {
@@ -182,6 +184,26 @@ export class MemoryStore implements Store {
       all.sort((a, b) => (a.id < b.id ? 1 : -1)),
       page,
     );
+  }
+
+  async addUsage(usage: UsageRecord) {
+    const id = `${usage.tenantId}/${usage.hour}/${usage.app}`;
+    const current = this.usage.get(id) ?? {
+      ...usage,
+      vcpuMilliSeconds: 0,
+      memoryMiBSeconds: 0,
+      instanceSeconds: 0,
+    };
+    current.vcpuMilliSeconds += usage.vcpuMilliSeconds;
+    current.memoryMiBSeconds += usage.memoryMiBSeconds;
+    current.instanceSeconds += usage.instanceSeconds;
+    this.usage.set(id, current);
+  }
+  async listUsage(tenantId: string, fromHour: string, toHour: string) {
+    return [...this.usage.values()]
+      .filter((u) => u.tenantId === tenantId && u.hour >= fromHour && u.hour <= toHour)
+      .sort((a, b) => (a.hour === b.hour ? a.app.localeCompare(b.app) : a.hour < b.hour ? -1 : 1))
+      .map(clone);
   }
 
   async claimIdempotencyKey(

@@ -130,7 +130,27 @@ export function makeEntities(client: DynamoDBDocumentClient, table: string) {
     },
     config,
   );
-  return { plan, tenant, apiKey, keyByHash, app, revision, deployment, idempotency };
+  const usage = new Entity(
+    {
+      model: { entity: 'usage', version: '1', service },
+      attributes: {
+        tenantId: str,
+        hour: str,
+        app: str,
+        vcpuMilliSeconds: num,
+        memoryMiBSeconds: num,
+        instanceSeconds: num,
+      },
+      indexes: {
+        primary: {
+          pk: { field: 'pk', composite: ['tenantId'] },
+          sk: { field: 'sk', composite: ['hour', 'app'] },
+        },
+      },
+    },
+    config,
+  );
+  return { plan, tenant, apiKey, keyByHash, app, revision, deployment, idempotency, usage };
 }
 
 export type Entities = ReturnType<typeof makeEntities>;

@@ -23,6 +23,7 @@ import type {
   RevisionRecord,
   Store,
   TenantRecord,
+  UsageRecord,
 } from '../../core/ports.ts';
 import { assertWithinLimits, reservationCeilings, reservationOf } from '../../core/quota.ts';
 import { type Entities, makeEntities } from './entities.ts';
@@ -517,6 +518,27 @@ export class DynamoStore implements Store {
         res.data.map((d) => d.body as DeploymentRecord),
         res.cursor,
       );
+    });
+  }
+
+  // Usage
+
+  async addUsage({ tenantId, hour, app, vcpuMilliSeconds, memoryMiBSeconds, instanceSeconds }: UsageRecord) {
+    await guarded(() =>
+      this.e.usage
+        .update({ tenantId, hour, app })
+        .add({ vcpuMilliSeconds, memoryMiBSeconds, instanceSeconds })
+        .go(),
+    );
+  }
+
+  listUsage(tenantId: string, fromHour: string, toHour: string): Promise<UsageRecord[]> {
+    return guarded(async () => {
+      const res = await this.e.usage.query
+        .primary({ tenantId })
+        .between({ hour: fromHour }, { hour: `${toHour}~` })
+        .go({ pages: 'all' });
+      return res.data;
     });
   }
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ApiKey, ApiKeyCreate, ApiKeyCreated, TenantCreated } from '../../../schemas/api-key.ts';
 import { DnsLabel, ListQuery, pageOf } from '../../../schemas/common.ts';
 import { Tenant, TenantCreate, TenantOverview, TenantPatch } from '../../../schemas/tenant.ts';
+import { UsageQuery, UsageReport } from '../../../schemas/usage.ts';
 import { createTenantKey, listTenantKeys, revokeTenantKey } from '../../core/api-keys.ts';
 import {
   createTenant,
@@ -11,6 +12,7 @@ import {
   listTenants,
   updateTenant,
 } from '../../core/tenants.ts';
+import { getUsage } from '../../core/usage.ts';
 import type { ApiDeps } from '../context.ts';
 import { etagOf, ifMatchVersion } from '../etag.ts';
 import { requireRole } from '../middleware/auth.ts';
@@ -120,6 +122,21 @@ export function tenantRoutes(deps: ApiDeps) {
         await deleteTenant(deps, c.req.valid('param').tenantId, ifMatchVersion(c));
         return c.body(null, 204);
       },
+    )
+    .openapi(
+      createRoute({
+        method: 'get',
+        path: '/v1/tenants/{tenantId}/usage',
+        tags,
+        security: bearer,
+        middleware: admin,
+        request: { params: TenantParams, query: UsageQuery },
+        responses: {
+          200: json(UsageReport, "The tenant's metered usage per app and hour or day."),
+          ...problems,
+        },
+      }),
+      async (c) => c.json(await getUsage(deps, c.req.valid('param').tenantId, c.req.valid('query')), 200),
     )
     .openapi(
       createRoute({

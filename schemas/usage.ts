@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { DnsLabel, Timestamp } from './common.ts';
+
+export const Granularity = z.enum(['hour', 'day']);
+export type Granularity = z.infer<typeof Granularity>;
+
+const MAX_RANGE_DAYS = 366;
+
+export const UsageQuery = z
+  .object({
+    from: Timestamp.optional().describe('Start (inclusive); default: the start of the current month (UTC).'),
+    to: Timestamp.optional().describe('End (exclusive); default: now.'),
+    granularity: Granularity.default('day'),
+  })
+  .refine((q) => !q.from || !q.to || q.from < q.to, { message: 'from must be before to', path: ['from'] })
+  .refine((q) => !q.from || !q.to || Date.parse(q.to) - Date.parse(q.from) <= MAX_RANGE_DAYS * 86_400_000, {
+    message: `from..to may span at most ${MAX_RANGE_DAYS} days`,
+    path: ['to'],
+  });
+export type UsageQuery = z.infer<typeof UsageQuery>;
+
+export const UsageRow = z
+  .object({
+    start: Timestamp,
+    end: Timestamp,
+    app: DnsLabel,
+    vcpuSeconds: z.number().describe('Σ vCPU × seconds each replica lived.'),
+    memoryGiBSeconds: z.number().describe('Σ GiB × seconds each replica lived.'),
+    instanceSeconds: z.number().int().describe('Σ seconds each replica lived.'),
+  })
+  .meta({ id: 'UsageRow' });
+export type UsageRow = z.infer<typeof UsageRow>;
+
+export const UsageReport = z
+  .object({
+    tenant: DnsLabel,
+    from: Timestamp,
+    to: Timestamp,
+    granularity: Granularity,
+    rows: z.array(UsageRow),
+  })
+  .meta({ id: 'UsageReport' });
+export type UsageReport = z.infer<typeof UsageReport>;

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { localApi } from '../support/local-api.ts';
+
+describe('GET /v1/tenants/{id}/usage on DynamoDB Local', () => {
+  it('sums hourly usage exactly, per hour or per day, within from..to', async () => {
+    const { call, adminKey, createTenant, deps } = await localApi();
+    await createTenant('acme');
+    await createTenant('other');
+    const add = (tenantId: string, hour: string, app: string, seconds: number) =>
+      deps.store.addUsage({
+        tenantId,
+        hour,
+        app,
+        vcpuMilliSeconds: 250 * seconds,
+        memoryMiBSeconds: 512 * seconds,
+        instanceSeconds: seconds,
+      });
+    await add('acme', '2026-11-01T10', 'web', 3600);
+    await add('acme', '2026-11-01T11', 'web', 1800);
+    await add('acme', '2026-11-01T11', 'web', 1); // a second tick adds to the same hour
+    await add('acme', '2026-11-01T11', 'api', 7);
+    await add('acme', '2026-11-02T00', 'web', 60);
+    await add('acme', '2026-12-01T00', 'web', 99);
+    await add('other', '2026-11-01T10', 'web', 5);
+
+    const daily = await call(
+      'GET',
+      '/v1/tenants/acme/usage?from=2026-11-01T00:00:00.000Z&to=2026-12-01T00:00:00.000Z&granularity=day',
+      adminKey,
+    );
+    expect(daily.status).toBe(200);
+    expect(daily.json.rows).toEqual([
+      {
+        start: '2026-11-01T00:00:00.000Z',
+        end: '2026-11-02T00:00:00.000Z',
+        app: 'api',
+        vcpuSeconds: 1.75,
+        memoryGiBSeconds: 3.5,
+        instanceSeconds: 7,
+      },
+      {
+        start: '2026-11-01T00:00:00.000Z',
+        end: '2026-11-02T00:00:00.000Z',
+        app: 'web',
+        vcpuSeconds: 1350.25,
+        memoryGiBSeconds: 2700.5,
+        instanceSeconds: 5401,
+      },
+      {
+        start: '2026-11-02T00:00:00.000Z',
+        end: '2026-11-03T00:00:00.000Z',
+        app: 'web',
+        vcpuSeconds: 15,
+        memoryGiBSeconds: 30,
+        instanceSeconds: 60,
+      },
+    ]);
+
+    const hourly = await call(
+      'GET',
+      '/v1/tenants/acme/usage?from=2026-11-01T11:00:00.000Z&to=2026-11-01T12:00:00.000Z&granularity=hour',
+      adminKey,
+    );
+    expect(hourly.json.rows).toEqual([
+      expect.objectContaining({ start: '2026-11-01T11:00:00.000Z', app: 'api', instanceSeconds: 7 }),
+      expect.objectContaining({ start: '2026-11-01T11:00:00.000Z', app: 'web', instanceSeconds: 1801 }),
+    ]);
+  });
+
+  it('refuses an inverted range and answers 404 for an unknown tenant', async () => {
+    const { call, adminKey, createTenant } = await localApi();
+    await createTenant('acme');
+    const inverted = await call(
+      'GET',
+      '/v1/tenants/acme/usage?from=2026-11-02T00:00:00Z&to=2026-11-01T00:00:00Z',
+      adminKey,
+    );
+    expect(inverted).toMatchObject({ status: 400, json: { code: 'validation.failed' } });
+    expect((await call('GET', '/v1/tenants/ghost/usage', adminKey)).status).toBe(404);
+  });
+});
