@@ -261,6 +261,10 @@ export const Deployment = z
     trigger: DeploymentTrigger,
     status: DeploymentStatus,
     reason: z.string().nullable(),
+    failedStarts: z
+      .number()
+      .int()
+      .describe('Replicas of this revision that failed to start or stay healthy.'),
     phases: z.object({
       pull: Timestamp.nullable(),
       start: Timestamp.nullable(),

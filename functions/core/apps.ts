@@ -78,6 +78,7 @@ export function deploymentOf(app: AppRecord, trigger: DeploymentTrigger, at: Dat
     trigger,
     status: 'pending',
     reason: null,
+    failedStarts: 0,
     phases: { pull: null, start: null, healthy: null, traffic: null },
     createdAt: at.toISOString(),
     updatedAt: at.toISOString(),
@@ -111,6 +112,7 @@ export async function createApp(
       latestRevision: 1,
       targetRevision: 1,
       currentRevision: null,
+      restartedAt: null,
       generation: 1,
       observedGeneration: 0,
       version: 1,
@@ -123,6 +125,7 @@ export async function createApp(
     const deployment = deploymentOf(app, 'create', now);
     // A stale plan or tenant read fails the write with PreconditionFailedError and is read again.
     await deps.store.createApp({ app, revision: revisionOf(app, at), deployment, quota: { plan, delta } });
+    deps.appChanged?.(tenantId, app.name);
     return { app: toApp(deps, app), deployment };
   });
 }
@@ -160,6 +163,7 @@ export function changeApp(
       assertReplicasAllowed(plan.id, plan.limits, change.app.replicas);
     assertWithinLimits(plan.id, plan.limits, tenant.reserved, delta);
     await deps.store.updateApp({ ...change, expectedVersion: current.version, quota: { plan, delta } });
+    if (change.app.generation !== current.generation) deps.appChanged?.(tenantId, name);
     return change;
   });
 }
@@ -218,18 +222,56 @@ export async function scaleApp(
   return toApp(deps, app);
 }
 
-/** Deletes an app and gives its reservation back; no runtime holds replicas of it yet. */
+/**
+ * Marks an app for deletion: the reconciler stops and removes its replicas, then the app record itself (and the
+ * plan's app slot) goes. Its vCPU and memory are given back at once.
+ */
 export async function deleteApp(
   deps: CoreDeps,
   tenantId: string,
   name: string,
   ifMatch?: number,
 ): Promise<App> {
-  return withOptimisticRetry(ifMatch, async () => {
-    const app = await getAppRecord(deps, tenantId, name);
-    assertVersion(ifMatch, app.version);
-    await getActiveTenant(deps, tenantId);
-    await deps.store.deleteApp(app, app.version);
-    return toApp(deps, { ...app, status: 'deleting', replicas: 0 });
+  const { app } = await changeApp(deps, tenantId, name, ifMatch, (app) => {
+    app.status = 'deleting';
+    app.generation += 1;
+    return { app };
   });
+  return toApp(deps, app);
+}
+
+/** Stops every replica; the app keeps its spec and its place in the plan, but no vCPU or memory. */
+export async function stopApp(deps: CoreDeps, tenantId: string, name: string): Promise<App> {
+  const { app } = await changeApp(deps, tenantId, name, undefined, (app) => {
+    if (app.status !== 'stopped') {
+      app.status = 'stopped';
+      app.generation += 1;
+    }
+    return { app };
+  });
+  return toApp(deps, app);
+}
+
+/** Starts a stopped app again with its target revision (checked against the plan like any growth). */
+export async function startApp(deps: CoreDeps, tenantId: string, name: string): Promise<App> {
+  const { app } = await changeApp(deps, tenantId, name, undefined, (app) => {
+    if (app.status === 'stopped') {
+      app.status = 'deploying';
+      app.generation += 1;
+    }
+    return { app };
+  });
+  return toApp(deps, app);
+}
+
+/** Replaces every replica, new ones first (a rolling restart of the same revision). */
+export async function restartApp(deps: CoreDeps, tenantId: string, name: string): Promise<App> {
+  const { app } = await changeApp(deps, tenantId, name, undefined, (app, now) => {
+    if (app.status === 'stopped')
+      throw new ConflictError('conflict', `app "${name}" is stopped; start it instead`);
+    app.restartedAt = now.toISOString();
+    app.generation += 1;
+    return { app };
+  });
+  return toApp(deps, app);
 }

@@ -44,6 +44,8 @@ export interface AppRecord {
   targetRevision: number;
   /** The revision serving traffic; null until a deployment succeeds. */
   currentRevision: number | null;
+  /** Replicas created before this instant are replaced (a rolling restart); null when never restarted. */
+  restartedAt: string | null;
   generation: number;
   observedGeneration: number;
   version: number;
@@ -133,8 +135,6 @@ export interface Store {
   /** Creates the app with its first revision and deployment; ConflictError('app.exists') if the name is taken. */
   createApp(write: AppWrite): Promise<void>;
   updateApp(write: AppWrite & { expectedVersion: number }): Promise<void>;
-  /** Removes the app and gives its reservation back. */
-  deleteApp(app: AppRecord, expectedVersion: number): Promise<void>;
   getApp(tenantId: string, name: string): Promise<AppRecord | undefined>;
   listApps(tenantId: string, page: PageRequest): Promise<Page<AppRecord>>;
 
@@ -143,6 +143,24 @@ export interface Store {
   getDeployment(tenantId: string, appUid: string, id: string): Promise<DeploymentRecord | undefined>;
   /** Newest first. */
   listDeployments(tenantId: string, appUid: string, page: PageRequest): Promise<Page<DeploymentRecord>>;
+
+  /** Writes the observed status fields of an app, on condition its spec version is still `expectedVersion`. */
+  updateAppStatus(app: AppRecord, expectedVersion: number): Promise<boolean>;
+  /** Removes an app whose replicas are all gone (the end of a deletion) and gives its reservation back. */
+  finalizeAppDeletion(app: AppRecord): Promise<void>;
+  /** Writes a deployment on condition its status is still `expectedStatus`; false when it was not. */
+  updateDeployment(
+    deployment: DeploymentRecord,
+    expectedStatus: DeploymentRecord['status'],
+  ): Promise<boolean>;
+  addAppEvent(event: AppEventRecord): Promise<void>;
+  /** Newest first. */
+  listAppEvents(tenantId: string, appUid: string, page: PageRequest): Promise<Page<AppEventRecord>>;
+  /**
+   * Takes or renews a lease named `name` for `owner` until `untilMs`; false while another owner holds an
+   * unexpired one. Reconcilers take one per app, so two never act on an app at once.
+   */
+  acquireLease(name: string, owner: string, untilMs: number, nowMs: number): Promise<boolean>;
 
   /** Adds seconds to an app's hourly usage (the meter's write). */
   addUsage(usage: UsageRecord): Promise<void>;
@@ -160,6 +178,123 @@ export interface Store {
   releaseIdempotencyKey(scope: string, key: string): Promise<void>;
 }
 
+/** Credentials a runtime uses to pull a tenant's image from a private registry. */
+export interface PullCredentials {
+  registry: string;
+  username: string;
+  password: string;
+}
+
+/** One replica to start: everything a runtime needs, nothing runtime-specific. */
+export interface ReplicaSpec {
+  tenantId: string;
+  app: string;
+  appUid: string;
+  revision: number;
+  generation: number;
+  /** 0..replicas-1; with the revision it names the replica, so a duplicate start fails at the runtime. */
+  slot: number;
+  /** The image to run, pinned to a digest where one is known. */
+  image: string;
+  cpu: number;
+  memory: number;
+  port: number;
+  command: string[] | null;
+  env: Record<string, string>;
+  pullCredentials?: PullCredentials;
+}
+
+export type ReplicaState = 'pending' | 'running' | 'exited';
+
+/** A replica as the runtime reports it (a container, an ECS task, a pod). */
+export interface Replica {
+  id: string;
+  tenantId: string;
+  app: string;
+  appUid: string;
+  revision: number;
+  generation: number;
+  slot: number;
+  state: ReplicaState;
+  createdAt: string;
+  /** When it started (for metering: from here); null before. */
+  startedAt: string | null;
+  stoppedAt: string | null;
+  exitCode: number | null;
+  /** Where the app's port answers, once running. */
+  endpoint: { host: string; port: number } | null;
+}
+
+export interface ReplicaStats {
+  /** CPU used relative to the replica's own limit, 0-100. */
+  cpuPercent: number;
+  memoryMiB: number;
+  /** Memory used relative to the replica's own limit, 0-100. */
+  memoryPercent: number;
+}
+
+export interface LogOptions {
+  tail?: number;
+  since?: Date;
+  follow?: boolean;
+  signal?: AbortSignal;
+}
+
+/**
+ * Where replicas run: Docker locally, ECS Fargate or Kubernetes on AWS. Replicas are found by their tenant and
+ * app labels/tags, so a restarted control plane adopts what runs instead of duplicating it.
+ */
+export interface Runtime {
+  listReplicas(filter?: { tenantId?: string; appUid?: string }): Promise<Replica[]>;
+  /** Starts a replica; ConflictError('conflict') when one with the same app, revision, generation and slot exists. */
+  startReplica(spec: ReplicaSpec): Promise<Replica>;
+  /** Stops (SIGTERM, then SIGKILL after the grace period) and removes a replica; a missing one is no error. */
+  removeReplica(id: string, graceSeconds: number): Promise<void>;
+  replicaStats(id: string): Promise<ReplicaStats | undefined>;
+  /** Log lines of a replica, oldest first; with `follow`, until the signal aborts. */
+  replicaLogs(id: string, options: LogOptions): AsyncIterable<string>;
+}
+
+/** Probes a replica's endpoint: HTTP GET of `path` (2xx/3xx is healthy) or, without a path, a TCP connect. */
+export interface HealthProbe {
+  probe(
+    endpoint: { host: string; port: number },
+    check: { path?: string; timeoutSeconds: number },
+  ): Promise<boolean>;
+}
+
+export const APP_EVENT_TYPES = [
+  'deploying',
+  'deployed',
+  'deploymentFailed',
+  'rolledBack',
+  'scaled',
+  'replicaStarted',
+  'replicaExited',
+  'unhealthy',
+  'restarted',
+  'crashLoop',
+  'stopped',
+  'started',
+  'deleted',
+] as const;
+export type AppEventType = (typeof APP_EVENT_TYPES)[number];
+
+export interface AppEventRecord {
+  tenantId: string;
+  appUid: string;
+  id: string;
+  type: AppEventType;
+  message: string;
+  at: string;
+  details?: Record<string, unknown>;
+}
+
+/** Sends an app's traffic to its ready replicas (local: the ingress's table; AWS: the load balancer). */
+export interface TrafficRouter {
+  route(tenantId: string, app: string, endpoints: { host: string; port: number }[]): void;
+}
+
 export interface Clock {
   now(): Date;
 }
@@ -172,4 +307,6 @@ export interface CoreDeps {
   appUrl(tenantId: string, app: string): string;
   /** Runtimes this install offers; the first is the default. */
   runtimes: readonly [RevisionSpec['runtime'], ...RevisionSpec['runtime'][]];
+  /** Told after every write that changes an app's desired state, so its reconcile starts at once. */
+  appChanged?(tenantId: string, app: string): void;
 }

@@ -4,9 +4,9 @@ import type { AppRecord, Reservation } from './ports.ts';
 
 export const NO_RESERVATION: Reservation = { apps: 0, vcpuMilli: 0, memoryMiB: 0 };
 
-/** What an app holds against its tenant's plan: itself, plus size × desired replicas unless it is stopped. */
+/** What an app holds against its tenant's plan: itself, plus size × desired replicas unless stopped or deleting. */
 export function reservationOf(app: Pick<AppRecord, 'spec' | 'replicas' | 'status'>): Reservation {
-  const running = app.status === 'stopped' ? 0 : app.replicas;
+  const running = app.status === 'stopped' || app.status === 'deleting' ? 0 : app.replicas;
   return {
     apps: 1,
     vcpuMilli: Math.round(app.spec.cpu * 1000) * running,

@@ -3,14 +3,26 @@ import { serve } from '@hono/node-server';
 import { ensureTable } from '../adapters/dynamodb/table.ts';
 import { seedPlans } from '../core/plans.ts';
 import { createApi } from '../http/api.ts';
-import { localDeps } from '../shared/local.ts';
+import { localDeps, localRuntime } from '../shared/local.ts';
 import { readLocalConfig } from '../shared/local-config.ts';
 import { resolveAdminKey } from './admin-key.ts';
+import { ensureDockerEngine } from './docker-engine.ts';
+import { watchDockerEvents } from './docker-events.ts';
 import { type DynamoDbLocal, localDynamoDbClient, startDynamoDbLocal } from './dynamodb-local.ts';
+import { createIngress } from './ingress.ts';
 
-/** `npm start`: DynamoDB Local (unless BERTH_DYNAMODB_ENDPOINT), the table, the seeded plans and the API. */
+const closeServer = (server: { close(cb: () => void): void }) =>
+  new Promise<void>((resolve) => server.close(() => resolve()));
+
+/**
+ * `npm start`: the whole local platform — preflight (Java, Docker Engine), DynamoDB Local (unless
+ * BERTH_DYNAMODB_ENDPOINT), the table and seeded plans, the API, the ingress and the reconcile loop. App
+ * containers outlive it and are adopted by label on the next start.
+ */
 async function main() {
   const config = readLocalConfig();
+  const logDir = join(config.dataDir, 'logs');
+  const docker = await ensureDockerEngine(logDir);
   let dynamoDbLocal: DynamoDbLocal | undefined;
   let endpoint = config.BERTH_DYNAMODB_ENDPOINT;
   if (!endpoint) {
@@ -34,10 +46,27 @@ async function main() {
     rateLimit: { ratePerSecond: config.BERTH_RATE_LIMIT_PER_SECOND, burst: config.BERTH_RATE_LIMIT_BURST },
   });
   await seedPlans(deps);
-  const api = createApi(deps);
-  const server = serve({ fetch: api.fetch, hostname: '127.0.0.1', port: config.BERTH_PORT });
+  const { routes, loop } = localRuntime(deps, {
+    docker,
+    installation: config.BERTH_TABLE_NAME,
+    tickMs: config.BERTH_TICK_MS,
+    deploymentDeadlineSeconds: config.BERTH_DEPLOYMENT_DEADLINE_SECONDS,
+    stopGraceSeconds: config.BERTH_STOP_GRACE_SECONDS,
+  });
+  const stopEvents = await watchDockerEvents(docker, config.BERTH_TABLE_NAME, (tenantId, app) =>
+    loop.nudge(tenantId, app),
+  );
+  const api = serve({ fetch: createApi(deps).fetch, hostname: '127.0.0.1', port: config.BERTH_PORT });
+  const ingress = serve({
+    fetch: createIngress(routes, deps.store).fetch,
+    hostname: '127.0.0.1',
+    port: config.BERTH_INGRESS_PORT,
+  });
+  loop.start();
+
   const apiUrl = `http://127.0.0.1:${config.BERTH_PORT}`;
   console.log(`[berth] API        ${apiUrl}  (docs: ${apiUrl}/docs)`);
+  console.log(`[berth] apps       http://<app>.<tenant>.localhost:${config.BERTH_INGRESS_PORT}`);
   console.log(
     `[berth] DynamoDB   ${endpoint}${dynamoDbLocal ? `  (data in ${join(config.dataDir, 'dynamodb')})` : ''}`,
   );
@@ -54,7 +83,9 @@ async function main() {
     if (stopping) return;
     stopping = true;
     console.log(`[berth] ${signal}: stopping…`);
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    stopEvents();
+    await loop.stop();
+    await Promise.all([closeServer(api), closeServer(ingress)]);
     dynamodb.destroy();
     await dynamoDbLocal?.stop();
     process.exit(0);

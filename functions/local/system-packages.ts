@@ -6,7 +6,7 @@ export function canRun(command: string, args: string[]): boolean {
   return spawnSync(command, args, { stdio: 'ignore' }).status === 0;
 }
 
-const isRootOnDebian = () => process.getuid?.() === 0 && existsSync('/etc/debian_version');
+export const isRootOnDebian = () => process.getuid?.() === 0 && existsSync('/etc/debian_version');
 
 let aptUpdated = false;
 

@@ -19,6 +19,8 @@ export const LocalConfig = z.object({
     .string()
     .regex(/^[a-zA-Z0-9_.-]{3,255}$/)
     .default('berth'),
+  BERTH_DEPLOYMENT_DEADLINE_SECONDS: z.coerce.number().int().min(5).max(86_400).default(600),
+  BERTH_STOP_GRACE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
   BERTH_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(50),
   BERTH_RATE_LIMIT_BURST: z.coerce.number().int().positive().default(200),
 });

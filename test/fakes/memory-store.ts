@@ -6,6 +6,7 @@ import {
 } from '../../functions/core/errors.ts';
 import type {
   ApiKeyRecord,
+  AppEventRecord,
   AppRecord,
   AppWrite,
   DeploymentRecord,
@@ -38,6 +39,8 @@ export class MemoryStore implements Store {
   readonly revisions = new Map<string, RevisionRecord>();
   readonly deployments = new Map<string, DeploymentRecord>();
   readonly usage = new Map<string, UsageRecord>();
+  readonly events: AppEventRecord[] = [];
+  readonly leases = new Map<string, { owner: string; until: number }>();
   readonly idempotency = new Map<string, IdempotencyRecord & { expiresAt: number }>();
 
   async createPlan(plan: Plan) {
@@ -143,9 +146,15 @@ export class MemoryStore implements Store {
     }
     this.applyWrite(write);
   }
-  async deleteApp(app: AppRecord, expectedVersion: number) {
+  async updateAppStatus(app: AppRecord, expectedVersion: number) {
     const key = `${app.tenantId}/${app.name}`;
-    if (this.apps.get(key)?.version !== expectedVersion) throw new PreconditionFailedError();
+    if (this.apps.get(key)?.version !== expectedVersion) return false;
+    this.apps.set(key, clone(app));
+    return true;
+  }
+  async finalizeAppDeletion(app: AppRecord) {
+    const key = `${app.tenantId}/${app.name}`;
+    if (this.apps.get(key)?.version !== app.version) throw new PreconditionFailedError();
     this.apps.delete(key);
     const tenant = this.tenants.get(app.tenantId);
     const held = reservationOf(app);
@@ -156,6 +165,28 @@ export class MemoryStore implements Store {
         memoryMiB: tenant.reserved.memoryMiB - held.memoryMiB,
       };
     }
+  }
+  async updateDeployment(deployment: DeploymentRecord, expectedStatus: DeploymentRecord['status']) {
+    const key = `${deployment.tenantId}/${deployment.appUid}/${deployment.id}`;
+    if (this.deployments.get(key)?.status !== expectedStatus) return false;
+    this.deployments.set(key, clone(deployment));
+    return true;
+  }
+  async addAppEvent(event: AppEventRecord) {
+    this.events.push(clone(event));
+  }
+  async listAppEvents(tenantId: string, appUid: string, page: PageRequest) {
+    const all = this.events.filter((e) => e.tenantId === tenantId && e.appUid === appUid);
+    return paginate(
+      all.sort((a, b) => (a.id < b.id ? 1 : -1)),
+      page,
+    );
+  }
+  async acquireLease(name: string, owner: string, untilMs: number, nowMs: number) {
+    const lease = this.leases.get(name);
+    if (lease && lease.until >= nowMs && lease.owner !== owner) return false;
+    this.leases.set(name, { owner, until: untilMs });
+    return true;
   }
   async getApp(tenantId: string, name: string) {
     return clone(this.apps.get(`${tenantId}/${name}`));

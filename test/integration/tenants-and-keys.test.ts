@@ -3,6 +3,17 @@ import { createApi } from '../../functions/http/api.ts';
 import { localDeps } from '../../functions/shared/local.ts';
 import { clientFor, localApi, NO_RATE_LIMIT, sampleApp } from '../support/local-api.ts';
 
+type Call = Awaited<ReturnType<typeof localApi>>['call'];
+
+/** Polls until `path` answers 404: a deleted app disappears once the reconciler has removed its replicas. */
+async function waitUntilGone(call: Call, key: string, path: string) {
+  for (let i = 0; i < 200; i++) {
+    if ((await call('GET', path, key)).status === 404) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${path} still exists after 20 s`);
+}
+
 describe('tenants and keys on DynamoDB Local', () => {
   it('shows a key once and lists only its prefix afterwards', async () => {
     const { call, adminKey } = await localApi();
@@ -69,7 +80,7 @@ describe('tenants and keys on DynamoDB Local', () => {
   });
 
   it('deletes a tenant only without apps, and its keys die with it', async () => {
-    const { call, adminKey, createTenant } = await localApi();
+    const { call, adminKey, createTenant, runtime } = await localApi({ runtime: true });
     const key = (await createTenant('acme')).key;
     await call('POST', '/v1/apps', key, sampleApp('web'));
     expect(await call('DELETE', '/v1/tenants/acme', adminKey)).toMatchObject({
@@ -77,6 +88,8 @@ describe('tenants and keys on DynamoDB Local', () => {
       json: { code: 'tenant.hasApps' },
     });
     expect((await call('DELETE', '/v1/apps/web', key)).status).toBe(202);
+    await waitUntilGone(call, key, '/v1/apps/web');
+    await runtime?.loop.stop();
     expect((await call('DELETE', '/v1/tenants/acme', adminKey)).status).toBe(204);
     expect((await call('GET', '/v1/tenants/acme', adminKey)).status).toBe(404);
     await new Promise((resolve) => setTimeout(resolve, 1050));
@@ -111,13 +124,17 @@ describe('tenants and keys on DynamoDB Local', () => {
   });
 
   it('lets an app name be reused after deletion without the old revisions', async () => {
-    const { call, createTenant } = await localApi();
+    const { call, createTenant, runtime } = await localApi({ runtime: true });
     const key = (await createTenant('acme')).key;
     await call('POST', '/v1/apps', key, sampleApp('web'));
     await call('POST', '/v1/apps/web/deployments', key, { env: { V: '2' } });
     await call('DELETE', '/v1/apps/web', key);
+    await waitUntilGone(call, key, '/v1/apps/web');
     expect((await call('POST', '/v1/apps', key, sampleApp('web'))).status).toBe(201);
     const revisions = await call('GET', '/v1/apps/web/revisions', key);
     expect((revisions.json.items as unknown[]).length).toBe(1);
+    await call('DELETE', '/v1/apps/web', key);
+    await waitUntilGone(call, key, '/v1/apps/web');
+    await runtime?.loop.stop();
   });
 });

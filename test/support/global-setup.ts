@@ -1,17 +1,26 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { ensureDockerEngine } from '../../functions/local/docker-engine.ts';
 import { startDynamoDbLocal } from '../../functions/local/dynamodb-local.ts';
+import { buildTestImage } from './test-image.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     dynamodbEndpoint: string;
+    testImage: string;
   }
 }
 
 /**
- * One real DynamoDB Local for the whole run (each test file makes its own table). A missing Java fails the run
- * with a message naming what to install; nothing is skipped.
+ * The real local parts for the whole run: one DynamoDB Local (each test file makes its own table), a Docker
+ * Engine and the offline test image. A missing part fails the run with a message naming what to install; as root
+ * on Debian it is installed. Nothing is skipped.
  */
 export default async function setup(project: TestProject) {
+  await ensureDockerEngine(mkdtempSync(join(tmpdir(), 'berth-test-logs-')));
+  project.provide('testImage', buildTestImage());
   const dynamodb = await startDynamoDbLocal();
   project.provide('dynamodbEndpoint', dynamodb.endpoint);
   return () => dynamodb.stop();

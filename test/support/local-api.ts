@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import Docker from 'dockerode';
 import { inject } from 'vitest';
 import { ensureTable } from '../../functions/adapters/dynamodb/table.ts';
 import { generateApiKey } from '../../functions/core/api-keys.ts';
@@ -6,12 +7,14 @@ import { seedPlans } from '../../functions/core/plans.ts';
 import { createApi } from '../../functions/http/api.ts';
 import type { RateLimitOptions } from '../../functions/http/middleware/rate-limit.ts';
 import { localDynamoDbClient } from '../../functions/local/dynamodb-local.ts';
-import { localDeps } from '../../functions/shared/local.ts';
+import { localDeps, localRuntime } from '../../functions/shared/local.ts';
 
 export const NO_RATE_LIMIT: RateLimitOptions = { ratePerSecond: 1e9, burst: 1e9 };
 
 /** The real API over the run's DynamoDB Local, on a fresh table, with the local composition root. */
-export async function localApi(options: { rateLimit?: RateLimitOptions; endpoint?: string } = {}) {
+export async function localApi(
+  options: { rateLimit?: RateLimitOptions; endpoint?: string; runtime?: boolean; tickMs?: number } = {},
+) {
   const dynamodb = localDynamoDbClient(options.endpoint ?? inject('dynamodbEndpoint'));
   const tableName = `t-${randomUUID()}`;
   await ensureTable(dynamodb, tableName);
@@ -25,7 +28,16 @@ export async function localApi(options: { rateLimit?: RateLimitOptions; endpoint
   });
   await seedPlans(deps);
   const api = createApi(deps);
-  return { api, deps, adminKey, dynamodb, tableName, ...clientFor(api, adminKey) };
+  const runtime = options.runtime
+    ? localRuntime(deps, {
+        docker: new Docker(),
+        installation: tableName,
+        tickMs: options.tickMs ?? 1000,
+        deploymentDeadlineSeconds: 60,
+        stopGraceSeconds: 1,
+      })
+    : undefined;
+  return { api, deps, adminKey, dynamodb, tableName, runtime, ...clientFor(api, adminKey) };
 }
 
 type Fetchable = { request: (path: string, init?: RequestInit) => Response | Promise<Response> };
@@ -72,7 +84,7 @@ export function clientFor(api: Fetchable, adminKey: string) {
 
 export const sampleApp = (name: string, extra: Record<string, unknown> = {}) => ({
   name,
-  image: '127.0.0.1:5000/acme/web:1.0',
+  image: inject('testImage'),
   cpu: 0.25,
   memory: 512,
   port: 8080,

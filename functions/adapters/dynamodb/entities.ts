@@ -102,13 +102,34 @@ export function makeEntities(client: DynamoDBDocumentClient, table: string) {
   const deployment = new Entity(
     {
       model: { entity: 'deployment', version: '1', service },
-      attributes: { tenantId: str, appUid: str, id: str, body: doc },
+      attributes: { tenantId: str, appUid: str, id: str, status: str, body: doc },
       indexes: {
         primary: {
           pk: { field: 'pk', composite: ['tenantId', 'appUid'] },
           sk: { field: 'sk', composite: ['id'] },
         },
       },
+    },
+    config,
+  );
+  const appEvent = new Entity(
+    {
+      model: { entity: 'appEvent', version: '1', service },
+      attributes: { tenantId: str, appUid: str, id: str, body: doc, expiresAt: num },
+      indexes: {
+        primary: {
+          pk: { field: 'pk', composite: ['tenantId', 'appUid'] },
+          sk: { field: 'sk', composite: ['id'] },
+        },
+      },
+    },
+    config,
+  );
+  const lease = new Entity(
+    {
+      model: { entity: 'lease', version: '1', service },
+      attributes: { name: str, owner: str, until: num, expiresAt: num },
+      indexes: { primary: { pk: { field: 'pk', composite: ['name'] }, sk: { field: 'sk', composite: [] } } },
     },
     config,
   );
@@ -150,7 +171,7 @@ export function makeEntities(client: DynamoDBDocumentClient, table: string) {
     },
     config,
   );
-  return { plan, tenant, apiKey, keyByHash, app, revision, deployment, idempotency, usage };
+  return { plan, tenant, apiKey, keyByHash, app, revision, deployment, appEvent, lease, idempotency, usage };
 }
 
 export type Entities = ReturnType<typeof makeEntities>;

@@ -14,6 +14,7 @@ import {
 } from '../../core/errors.ts';
 import type {
   ApiKeyRecord,
+  AppEventRecord,
   AppRecord,
   AppWrite,
   DeploymentRecord,
@@ -101,8 +102,12 @@ const deploymentItem = (d: DeploymentRecord) => ({
   tenantId: d.tenantId,
   appUid: d.appUid,
   id: d.id,
+  status: d.status,
   body: d,
 });
+
+/** App events are kept this long. */
+const EVENT_RETENTION_SECONDS = 30 * 24 * 3600;
 
 /**
  * The Store on one DynamoDB table through ElectroDB. Writes that must be atomic with a quota or version check are
@@ -421,13 +426,28 @@ export class DynamoStore implements Store {
     if (cancelled) await this.explainCancelledAppWrite(write, cancelled, new PreconditionFailedError());
   }
 
-  async deleteApp(app: AppRecord, expectedVersion: number): Promise<void> {
+  async updateAppStatus(app: AppRecord, expectedVersion: number): Promise<boolean> {
+    return guarded(async () => {
+      try {
+        await this.e.app
+          .put(this.appItem(app))
+          .where((a, op) => op.eq(a.version, expectedVersion))
+          .go();
+        return true;
+      } catch (err) {
+        if (isConditionFailure(err)) return false;
+        throw err;
+      }
+    });
+  }
+
+  async finalizeAppDeletion(app: AppRecord): Promise<void> {
     const held = reservationOf(app);
     const { cancelled } = await this.transact([
       remove(
         this.e.app
           .delete({ tenantId: app.tenantId, name: app.name })
-          .where((a, op) => op.eq(a.version, expectedVersion))
+          .where((a, op) => op.eq(a.version, app.version))
           .params(),
       ),
       update(
@@ -443,6 +463,61 @@ export class DynamoStore implements Store {
     ]);
     if (cancelled) throw new PreconditionFailedError();
     await this.deleteChildren(app);
+  }
+
+  async updateDeployment(deployment: DeploymentRecord, expectedStatus: DeploymentRecord['status']) {
+    return guarded(async () => {
+      try {
+        await this.e.deployment
+          .put(deploymentItem(deployment))
+          .where((a, op) => op.eq(a.status, String(expectedStatus)))
+          .go();
+        return true;
+      } catch (err) {
+        if (isConditionFailure(err)) return false;
+        throw err;
+      }
+    });
+  }
+
+  async addAppEvent(event: AppEventRecord): Promise<void> {
+    const expiresAt = Math.floor(Date.parse(event.at) / 1000) + EVENT_RETENTION_SECONDS;
+    await guarded(() =>
+      this.e.appEvent
+        .put({ tenantId: event.tenantId, appUid: event.appUid, id: event.id, body: event, expiresAt })
+        .go(),
+    );
+  }
+
+  listAppEvents(
+    tenantId: string,
+    appUid: string,
+    { limit, cursor }: PageRequest,
+  ): Promise<Page<AppEventRecord>> {
+    return guarded(async () => {
+      const res = await this.e.appEvent.query
+        .primary({ tenantId, appUid })
+        .go({ limit, cursor: cursor ?? null, order: 'desc' });
+      return page(
+        res.data.map((d) => d.body as AppEventRecord),
+        res.cursor,
+      );
+    });
+  }
+
+  async acquireLease(name: string, owner: string, untilMs: number, nowMs: number): Promise<boolean> {
+    return guarded(async () => {
+      try {
+        await this.e.lease
+          .put({ name, owner, until: untilMs, expiresAt: Math.ceil(untilMs / 1000) + 3600 })
+          .where((a, op) => `${op.notExists(a.name)} OR ${op.lt(a.until, nowMs)} OR ${op.eq(a.owner, owner)}`)
+          .go();
+        return true;
+      } catch (err) {
+        if (isConditionFailure(err)) return false;
+        throw err;
+      }
+    });
   }
 
   /** Removes an app incarnation's revisions and deployments; its uid makes leftovers harmless if this is cut short. */

@@ -58,9 +58,16 @@ describe('apps', () => {
     expect(overview.usage.memoryMiB).toEqual({ used: 1536, limit: 2048 });
   });
 
-  it('gives the reservation back when an app is deleted', async () => {
+  it('gives vCPU and memory back when an app is deleted, and its app slot once it is gone', async () => {
     await createApp(deps, 'acme', { name: 'web', ...spec, replicas: 2 });
-    await deleteApp(deps, 'acme', 'web');
+    const deleting = await deleteApp(deps, 'acme', 'web');
+    expect(deleting.status).toBe('deleting');
+    const usage = (await getTenantOverview(deps, 'acme')).usage;
+    expect(usage).toMatchObject({ apps: { used: 1 }, vcpu: { used: 0 }, memoryMiB: { used: 0 } });
+    await expect(scaleApp(deps, 'acme', 'web', 1)).rejects.toMatchObject({ code: 'app.deleting' });
+    const record = await deps.store.getApp('acme', 'web');
+    if (!record) throw new Error('the app should still exist until its replicas are gone');
+    await deps.store.finalizeAppDeletion(record);
     expect((await getTenantOverview(deps, 'acme')).usage.apps.used).toBe(0);
   });
 

@@ -1,0 +1,275 @@
+import { PassThrough, type Readable } from 'node:stream';
+import type Docker from 'dockerode';
+import type { ContainerInspectInfo } from 'dockerode';
+import { ConflictError, UnavailableError } from '../../core/errors.ts';
+import type { LogOptions, Replica, ReplicaSpec, ReplicaStats, Runtime } from '../../core/ports.ts';
+
+/** The labels that tie a container to its app; the reconciler finds, adopts and cleans up by them. */
+export const LABELS = {
+  installation: 'berth.installation',
+  tenant: 'berth.tenant',
+  app: 'berth.app',
+  appUid: 'berth.app-uid',
+  revision: 'berth.revision',
+  generation: 'berth.generation',
+  slot: 'berth.slot',
+  port: 'berth.port',
+} as const;
+
+const MiB = 1024 * 1024;
+const NEVER = '0001-01-01T00:00:00Z';
+
+interface DockerError {
+  statusCode?: number;
+  code?: string;
+}
+const statusOf = (err: unknown) => (err as DockerError).statusCode;
+
+/** Docker Engine unreachable → UnavailableError; anything else is rethrown. */
+function translate(err: unknown): never {
+  const code = (err as DockerError).code;
+  if (code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'ECONNRESET') {
+    throw new UnavailableError('the Docker Engine is unavailable; retry shortly');
+  }
+  throw err;
+}
+
+/** The container name of a replica: unique per app incarnation, revision, generation and slot. */
+export function replicaName(
+  spec: Pick<ReplicaSpec, 'tenantId' | 'app' | 'appUid' | 'revision' | 'generation' | 'slot'>,
+): string {
+  return `berth-${spec.tenantId}-${spec.app}-${spec.appUid.slice(-8)}-r${spec.revision}-g${spec.generation}-s${spec.slot}`;
+}
+
+/** What the container's environment holds: the app's env, PORT (unless set), and the platform's BERTH_ values. */
+export function containerEnv(spec: ReplicaSpec): string[] {
+  const env: Record<string, string> = { PORT: String(spec.port), ...spec.env };
+  env.BERTH_APP = spec.app;
+  env.BERTH_REVISION = String(spec.revision);
+  env.BERTH_REPLICA = String(spec.slot);
+  return Object.entries(env).map(([name, value]) => `${name}=${value}`);
+}
+
+/** The Docker create options of a replica: limits, init, labels, 127.0.0.1-only port, arrays, never a shell. */
+export function containerOptions(spec: ReplicaSpec, installation: string): Docker.ContainerCreateOptions {
+  const port = `${spec.port}/tcp`;
+  return {
+    name: `${installation}-${replicaName(spec)}`,
+    Image: spec.image,
+    ...(spec.command ? { Cmd: spec.command } : {}),
+    Env: containerEnv(spec),
+    Labels: {
+      [LABELS.installation]: installation,
+      [LABELS.tenant]: spec.tenantId,
+      [LABELS.app]: spec.app,
+      [LABELS.appUid]: spec.appUid,
+      [LABELS.revision]: String(spec.revision),
+      [LABELS.generation]: String(spec.generation),
+      [LABELS.slot]: String(spec.slot),
+      [LABELS.port]: String(spec.port),
+    },
+    ExposedPorts: { [port]: {} },
+    HostConfig: {
+      NanoCpus: Math.round(spec.cpu * 1e9),
+      Memory: spec.memory * MiB,
+      MemorySwap: spec.memory * MiB,
+      Init: true,
+      PortBindings: { [port]: [{ HostIp: '127.0.0.1', HostPort: '' }] },
+      RestartPolicy: { Name: 'no' },
+      SecurityOpt: ['no-new-privileges'],
+      PidsLimit: 4096,
+      LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
+    },
+  };
+}
+
+function toReplica(info: ContainerInspectInfo): Replica {
+  const labels = info.Config.Labels ?? {};
+  const status = info.State.Status;
+  const state =
+    status === 'running' ? 'running' : status === 'exited' || status === 'dead' ? 'exited' : 'pending';
+  const ip = Object.values(info.NetworkSettings.Networks ?? {})[0]?.IPAddress;
+  const startedAt = info.State.StartedAt && info.State.StartedAt !== NEVER ? info.State.StartedAt : null;
+  const stoppedAt = state === 'exited' && info.State.FinishedAt !== NEVER ? info.State.FinishedAt : null;
+  return {
+    id: info.Id,
+    tenantId: labels[LABELS.tenant] ?? '',
+    app: labels[LABELS.app] ?? '',
+    appUid: labels[LABELS.appUid] ?? '',
+    revision: Number(labels[LABELS.revision]),
+    generation: Number(labels[LABELS.generation]),
+    slot: Number(labels[LABELS.slot]),
+    state,
+    createdAt: new Date(info.Created).toISOString(),
+    startedAt: startedAt && new Date(startedAt).toISOString(),
+    stoppedAt: stoppedAt && new Date(stoppedAt).toISOString(),
+    exitCode: state === 'exited' ? info.State.ExitCode : null,
+    endpoint: state === 'running' && ip ? { host: ip, port: Number(labels[LABELS.port]) } : null,
+  };
+}
+
+/** Splits a stream of text into lines. */
+async function* lines(stream: AsyncIterable<Buffer | string>): AsyncIterable<string> {
+  let rest = '';
+  for await (const chunk of stream) {
+    const parts = (rest + chunk.toString()).split('\n');
+    rest = parts.pop() ?? '';
+    yield* parts;
+  }
+  if (rest) yield rest;
+}
+
+/**
+ * The Runtime on Docker Engine: one container per replica, labelled, with the spec's CPU and memory limits.
+ * `installation` scopes everything it sees, so two installations sharing an engine never touch each other's
+ * replicas (names must be a Docker name: letters, digits, `_.-`).
+ *
+ * @example
+ * const runtime = new DockerRuntime(new Docker(), 'berth');
+ */
+export class DockerRuntime implements Runtime {
+  constructor(
+    private readonly docker: Docker,
+    private readonly installation: string,
+  ) {}
+
+  async listReplicas(filter: { tenantId?: string; appUid?: string } = {}): Promise<Replica[]> {
+    try {
+      const label = [
+        `${LABELS.installation}=${this.installation}`,
+        ...(filter.tenantId ? [`${LABELS.tenant}=${filter.tenantId}`] : []),
+        ...(filter.appUid ? [`${LABELS.appUid}=${filter.appUid}`] : []),
+      ];
+      const containers = await this.docker.listContainers({ all: true, filters: { label } });
+      const replicas = await Promise.all(
+        containers.map((c) =>
+          this.docker
+            .getContainer(c.Id)
+            .inspect()
+            .then(toReplica)
+            .catch((err) => (statusOf(err) === 404 ? undefined : Promise.reject(err))),
+        ),
+      );
+      return replicas.filter((r): r is Replica => r !== undefined);
+    } catch (err) {
+      return translate(err);
+    }
+  }
+
+  private async ensureImage(spec: ReplicaSpec): Promise<void> {
+    try {
+      await this.docker.getImage(spec.image).inspect();
+      return;
+    } catch (err) {
+      if (statusOf(err) !== 404) translate(err);
+    }
+    const auth = spec.pullCredentials && {
+      username: spec.pullCredentials.username,
+      password: spec.pullCredentials.password,
+      serveraddress: spec.pullCredentials.registry,
+    };
+    const stream = (await this.docker.pull(spec.image, auth ? { authconfig: auth } : {})) as Readable;
+    await new Promise<void>((resolve, reject) =>
+      this.docker.modem.followProgress(stream, (err: Error | null, events: { error?: string }[]) => {
+        const failed = err?.message ?? events.find((e) => e.error)?.error;
+        if (failed) reject(new Error(`pulling ${spec.image} failed: ${failed}`));
+        else resolve();
+      }),
+    );
+  }
+
+  async startReplica(spec: ReplicaSpec): Promise<Replica> {
+    await this.ensureImage(spec);
+    let container: Docker.Container;
+    try {
+      container = await this.docker.createContainer(containerOptions(spec, this.installation));
+    } catch (err) {
+      if (statusOf(err) === 409)
+        throw new ConflictError('conflict', `replica ${replicaName(spec)} already exists`);
+      return translate(err);
+    }
+    await container.start();
+    return toReplica(await container.inspect());
+  }
+
+  async removeReplica(id: string, graceSeconds: number): Promise<void> {
+    const container = this.docker.getContainer(id);
+    try {
+      await container.stop({ t: graceSeconds });
+    } catch (err) {
+      // 304: already stopped; 404: already gone.
+      if (statusOf(err) !== 304 && statusOf(err) !== 404) translate(err);
+    }
+    try {
+      await container.remove({ force: true });
+    } catch (err) {
+      if (statusOf(err) !== 404 && statusOf(err) !== 409) translate(err);
+    }
+  }
+
+  async replicaStats(id: string): Promise<ReplicaStats | undefined> {
+    try {
+      const container = this.docker.getContainer(id);
+      const [stats, info] = await Promise.all([container.stats({ stream: false }), container.inspect()]);
+      const cpuDelta = stats.cpu_stats.cpu_usage.total_usage - stats.precpu_stats.cpu_usage.total_usage;
+      const systemDelta =
+        (stats.cpu_stats.system_cpu_usage ?? 0) - (stats.precpu_stats.system_cpu_usage ?? 0);
+      const onlineCpus = stats.cpu_stats.online_cpus || 1;
+      const cpuLimit = (info.HostConfig.NanoCpus ?? 0) / 1e9 || onlineCpus;
+      const cpusUsed = systemDelta > 0 && cpuDelta > 0 ? (cpuDelta / systemDelta) * onlineCpus : 0;
+      const memoryStats = stats.memory_stats as {
+        usage?: number;
+        limit?: number;
+        stats?: Record<string, number>;
+      };
+      const cache = memoryStats.stats?.inactive_file ?? memoryStats.stats?.total_inactive_file ?? 0;
+      const used = Math.max(0, (memoryStats.usage ?? 0) - cache);
+      const limit = info.HostConfig.Memory || memoryStats.limit || 1;
+      return {
+        cpuPercent: Math.min(100, (cpusUsed / cpuLimit) * 100),
+        memoryMiB: used / MiB,
+        memoryPercent: Math.min(100, (used / limit) * 100),
+      };
+    } catch (err) {
+      if (statusOf(err) === 404 || statusOf(err) === 409) return undefined;
+      return translate(err);
+    }
+  }
+
+  async *replicaLogs(id: string, options: LogOptions): AsyncIterable<string> {
+    const container = this.docker.getContainer(id);
+    const base = {
+      stdout: true,
+      stderr: true,
+      timestamps: true,
+      ...(options.tail !== undefined ? { tail: options.tail } : {}),
+      ...(options.since ? { since: Math.floor(options.since.getTime() / 1000) } : {}),
+    };
+    const out = new PassThrough();
+    if (options.follow) {
+      const stream = (await container.logs({ ...base, follow: true })) as Readable;
+      this.docker.modem.demuxStream(stream, out, out);
+      stream.on('end', () => out.end());
+      options.signal?.addEventListener('abort', () => {
+        stream.destroy();
+        out.end();
+      });
+    } else {
+      const buffer = (await container.logs({ ...base, follow: false })) as Buffer;
+      out.end(demux(buffer));
+    }
+    yield* lines(out);
+  }
+}
+
+/** Docker's multiplexed log format: 8-byte frame headers (stream, 0, 0, 0, size as big-endian uint32). */
+function demux(buffer: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  let offset = 0;
+  while (offset + 8 <= buffer.length) {
+    const size = buffer.readUInt32BE(offset + 4);
+    parts.push(buffer.subarray(offset + 8, offset + 8 + size));
+    offset += 8 + size;
+  }
+  return Buffer.concat(parts);
+}

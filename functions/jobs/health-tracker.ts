@@ -1,0 +1,79 @@
+import type { HealthCheck } from '../../schemas/app.ts';
+import type { HealthProbe, Replica } from '../core/ports.ts';
+import type { ReplicaHealth } from '../core/reconcile-plan.ts';
+
+interface Entry {
+  successes: number;
+  failures: number;
+  ready: boolean;
+  unhealthy: boolean;
+  lastProbeAt: number;
+  probing: boolean;
+}
+
+/** How often a replica that is not ready yet is probed, so a deploy goes live as soon as it answers. */
+const STARTUP_PROBE_MS = 100;
+
+/**
+ * Remembers probe results per replica (in memory: after a restart replicas are simply probed again). Probes start
+ * only once the runtime reports a replica running; failures inside the grace period do not count.
+ */
+export class HealthTracker {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(
+    private readonly probe: HealthProbe,
+    private readonly now: () => number,
+  ) {}
+
+  health(replica: Replica): ReplicaHealth {
+    const entry = this.entries.get(replica.id);
+    return { ready: entry?.ready ?? false, unhealthy: entry?.unhealthy ?? false };
+  }
+
+  /** Probes the running replicas that are due, in parallel; forgets replicas that no longer exist. */
+  async probeDue(replicas: Replica[], check: HealthCheck, known: ReadonlySet<string>): Promise<void> {
+    for (const id of this.entries.keys()) if (!known.has(id)) this.entries.delete(id);
+    await Promise.all(replicas.map((replica) => this.probeIfDue(replica, check)));
+  }
+
+  private async probeIfDue(replica: Replica, check: HealthCheck): Promise<void> {
+    if (replica.state !== 'running' || !replica.endpoint) return;
+    const entry = this.entries.get(replica.id) ?? {
+      successes: 0,
+      failures: 0,
+      ready: false,
+      unhealthy: false,
+      lastProbeAt: 0,
+      probing: false,
+    };
+    this.entries.set(replica.id, entry);
+    const interval = entry.ready ? check.intervalSeconds * 1000 : STARTUP_PROBE_MS;
+    if (entry.probing || entry.unhealthy || this.now() - entry.lastProbeAt < interval) return;
+    entry.probing = true;
+    try {
+      const ok = await this.probe.probe(replica.endpoint, {
+        ...(check.path ? { path: check.path } : {}),
+        timeoutSeconds: check.timeoutSeconds,
+      });
+      entry.lastProbeAt = this.now();
+      if (ok) {
+        entry.successes += 1;
+        entry.failures = 0;
+        if (entry.successes >= check.healthyThreshold) entry.ready = true;
+        return;
+      }
+      entry.successes = 0;
+      const startedAt = replica.startedAt ? Date.parse(replica.startedAt) : entry.lastProbeAt;
+      const inGrace = !entry.ready && entry.lastProbeAt < startedAt + check.gracePeriodSeconds * 1000;
+      if (inGrace) return;
+      entry.failures += 1;
+      if (entry.failures >= check.unhealthyThreshold) {
+        entry.ready = false;
+        entry.unhealthy = true;
+      }
+    } finally {
+      entry.probing = false;
+    }
+  }
+}

@@ -1,0 +1,114 @@
+import type { Store } from '../core/ports.ts';
+import type { Reconciler } from './reconcile.ts';
+
+export interface ReconcileLoopOptions {
+  /** The level-triggered period: every app is looked at this often even if nothing nudged it. */
+  tickMs: number;
+  /** How soon a busy app (replicas starting, probes pending) is looked at again. */
+  busyMs: number;
+}
+
+/**
+ * Runs the reconciler: every app each tick, an app at once when nudged (an API write, a runtime event), and
+ * again shortly while it is busy. Passes over one app never overlap; a nudge during a pass runs one more after it.
+ */
+export class ReconcileLoop {
+  private readonly inflight = new Map<string, Promise<void>>();
+  private readonly again = new Set<string>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private ticker: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly reconciler: Reconciler,
+    private readonly store: Store,
+    private readonly logger: { error(message: string, details: Record<string, unknown>): void },
+    private readonly options: ReconcileLoopOptions,
+  ) {}
+
+  start(): void {
+    this.ticker = setInterval(() => void this.tick(), this.options.tickMs);
+    void this.tick();
+  }
+
+  nudge(tenantId: string, app: string): void {
+    if (this.stopped) return;
+    const key = `${tenantId}/${app}`;
+    clearTimeout(this.timers.get(key));
+    this.timers.delete(key);
+    if (this.inflight.has(key)) {
+      this.again.add(key);
+      return;
+    }
+    const pass = this.pass(tenantId, app, key);
+    this.inflight.set(key, pass);
+  }
+
+  private async pass(tenantId: string, app: string, key: string): Promise<void> {
+    let busy = false;
+    try {
+      busy = await this.reconciler.reconcileApp(tenantId, app);
+    } catch (err) {
+      busy = true;
+      this.logger.error('reconcile failed', { app: key, error: err });
+    } finally {
+      this.inflight.delete(key);
+    }
+    if (this.again.delete(key)) this.nudge(tenantId, app);
+    else if (busy && !this.stopped) {
+      this.timers.set(
+        key,
+        setTimeout(() => this.nudge(tenantId, app), this.options.busyMs),
+      );
+    }
+  }
+
+  /** Nudges every app and removes orphaned replicas; resolves when the passes it started are done. */
+  tick(): Promise<void> {
+    this.ticking ??= this.sweep().finally(() => {
+      this.ticking = undefined;
+    });
+    return this.ticking;
+  }
+
+  private async sweep(): Promise<void> {
+    try {
+      const uids = new Set<string>();
+      let cursor: string | undefined;
+      do {
+        const tenants = await this.store.listTenants({ limit: 100, cursor });
+        for (const tenant of tenants.items) {
+          let appCursor: string | undefined;
+          do {
+            const apps = await this.store.listApps(tenant.id, { limit: 100, cursor: appCursor });
+            for (const app of apps.items) {
+              uids.add(app.uid);
+              this.nudge(tenant.id, app.name);
+            }
+            appCursor = apps.nextCursor ?? undefined;
+          } while (appCursor);
+        }
+        cursor = tenants.nextCursor ?? undefined;
+      } while (cursor);
+      await this.reconciler.removeOrphans(uids);
+      await this.idle();
+    } catch (err) {
+      this.logger.error('reconcile tick failed', { error: err });
+    }
+  }
+
+  /** Resolves when no pass is running. */
+  async idle(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.all(this.inflight.values());
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.ticker);
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    await this.ticking;
+    await this.idle();
+  }
+}

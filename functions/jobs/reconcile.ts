@@ -1,0 +1,362 @@
+import { rollback } from '../core/deployments.ts';
+import { ConflictError, isDomainError } from '../core/errors.ts';
+import { newId } from '../core/ids.ts';
+import type {
+  AppEventRecord,
+  AppEventType,
+  AppRecord,
+  Clock,
+  CoreDeps,
+  DeploymentRecord,
+  HealthProbe,
+  PullCredentials,
+  Replica,
+  RevisionRecord,
+  Runtime,
+  Store,
+  TrafficRouter,
+} from '../core/ports.ts';
+import {
+  circuitBreakerThreshold,
+  DEFAULT_HEALTH_CHECK,
+  planReconcile,
+  type ReconcilePlan,
+  type SlotHistory,
+} from '../core/reconcile-plan.ts';
+import { HealthTracker } from './health-tracker.ts';
+
+export interface ReconcilerDeps extends CoreDeps {
+  store: Store;
+  runtime: Runtime;
+  probe: HealthProbe;
+  router: TrafficRouter;
+  clock: Clock;
+  /** Credentials to pull a tenant's image, when the image lives in the platform's registry. */
+  pullCredentials(tenantId: string, image: string): PullCredentials | undefined;
+  logger: { error(message: string, details: Record<string, unknown>): void };
+  /** Who this reconciler is, for the per-app lease. */
+  owner: string;
+  /** A deployment that has not converged by then fails (and rolls back). */
+  deploymentDeadlineMs: number;
+  /** Seconds a replica gets between SIGTERM and SIGKILL when it is replaced or stopped. */
+  stopGraceSeconds: number;
+}
+
+const LEASE_MS = 30_000;
+const TERMINAL = new Set(['succeeded', 'failed', 'rolled_back']);
+
+/**
+ * The reconcile job for one app: desired state (the store) against observed state (the runtime), level-triggered.
+ * Health, back-off and failure counts live in memory as a cache; losing them (a restart) only re-probes.
+ */
+export class Reconciler {
+  private readonly health: HealthTracker;
+  private readonly history = new Map<string, SlotHistory>();
+  private readonly countedFailures = new Set<string>();
+
+  constructor(private readonly deps: ReconcilerDeps) {
+    this.health = new HealthTracker(deps.probe, () => deps.clock.now().getTime());
+  }
+
+  private now() {
+    return this.deps.clock.now();
+  }
+
+  private slotKey(appUid: string, revision: number, slot: number) {
+    return `${appUid}/${revision}/${slot}`;
+  }
+
+  private slotHistory(appUid: string, revision: number, slot: number): SlotHistory {
+    return this.history.get(this.slotKey(appUid, revision, slot)) ?? { failures: 0, lastFailureAt: 0 };
+  }
+
+  /** Counts a failed start once per replica (or once per failed attempt when there is no replica). */
+  private recordFailure(appUid: string, revision: number, slot: number, failureId: string): SlotHistory {
+    const key = this.slotKey(appUid, revision, slot);
+    const history = this.slotHistory(appUid, revision, slot);
+    if (this.countedFailures.has(failureId)) return history;
+    this.countedFailures.add(failureId);
+    const next = { failures: history.failures + 1, lastFailureAt: this.now().getTime() };
+    this.history.set(key, next);
+    return next;
+  }
+
+  private async event(
+    app: AppRecord,
+    type: AppEventType,
+    message: string,
+    details?: Record<string, unknown>,
+  ) {
+    const at = this.now();
+    const event: AppEventRecord = {
+      tenantId: app.tenantId,
+      appUid: app.uid,
+      id: newId('evt', at),
+      type,
+      message,
+      at: at.toISOString(),
+      ...(details ? { details } : {}),
+    };
+    await this.deps.store.addAppEvent(event);
+  }
+
+  /**
+   * One pass over one app. Returns true while something is on its way (replicas starting, probes pending,
+   * back-off running), so the caller looks again soon instead of at the next tick.
+   */
+  async reconcileApp(tenantId: string, name: string): Promise<boolean> {
+    const { store, runtime } = this.deps;
+    const nowMs = this.now().getTime();
+    if (
+      !(await store.acquireLease(`reconcile/${tenantId}/${name}`, this.deps.owner, nowMs + LEASE_MS, nowMs))
+    ) {
+      return false;
+    }
+    const app = await store.getApp(tenantId, name);
+    if (!app) return false;
+    const tenant = await store.getTenant(tenantId);
+    const deployments = (await store.listDeployments(tenantId, app.uid, { limit: 5 })).items;
+    const [latest, ...older] = deployments;
+    for (const superseded of older.filter((d) => !TERMINAL.has(d.status))) {
+      await store.updateDeployment(
+        {
+          ...superseded,
+          status: 'failed',
+          reason: `superseded by ${latest?.id}`,
+          updatedAt: this.now().toISOString(),
+        },
+        superseded.status,
+      );
+    }
+    const revision = await store.getRevision(tenantId, app.uid, app.targetRevision);
+    if (!revision)
+      throw new Error(`app ${tenantId}/${name} targets revision ${app.targetRevision}, which is missing`);
+    const replicas = await runtime.listReplicas({ appUid: app.uid });
+    const check = revision.healthCheck ?? DEFAULT_HEALTH_CHECK;
+    await this.health.probeDue(replicas, check, new Set(replicas.map((r) => r.id)));
+
+    const plan = planReconcile({
+      app,
+      tenantActive: tenant?.status === 'active',
+      deployment: latest,
+      replicas,
+      health: (r) => this.health.health(r),
+      history: (rev, slot) => this.slotHistory(app.uid, rev, slot),
+      nowMs,
+    });
+    this.deps.router.route(
+      tenantId,
+      name,
+      plan.routable.flatMap((r) => (r.endpoint ? [r.endpoint] : [])),
+    );
+    await this.removeReplicas(app, plan);
+    const started = await this.startReplicas(app, revision, plan);
+    const deployment =
+      latest && latest.revision === app.targetRevision && !TERMINAL.has(latest.status)
+        ? await this.advanceDeployment(app, latest, plan, started)
+        : latest;
+    await this.writeStatus(app, plan, deployment, replicas.length - plan.remove.length + started);
+    return plan.busy;
+  }
+
+  private async removeReplicas(app: AppRecord, plan: ReconcilePlan) {
+    for (const { replica, reason } of plan.remove) {
+      if (reason === 'exited' || reason === 'unhealthy') {
+        const history = this.recordFailure(app.uid, replica.revision, replica.slot, replica.id);
+        const what =
+          reason === 'exited' ? `exited with code ${replica.exitCode}` : 'failed its health checks';
+        await this.event(
+          app,
+          reason === 'exited' ? 'replicaExited' : 'unhealthy',
+          `replica ${replica.slot} ${what}`,
+          {
+            replica: replica.id,
+            revision: replica.revision,
+            exitCode: replica.exitCode,
+          },
+        );
+        if (history.failures === 3 && !this.health.health(replica).ready) {
+          await this.event(
+            app,
+            'crashLoop',
+            `replica ${replica.slot} of revision ${replica.revision} keeps failing`,
+            {
+              failures: history.failures,
+            },
+          );
+        }
+      }
+      const grace = reason === 'exited' ? 0 : this.deps.stopGraceSeconds;
+      await this.deps.runtime.removeReplica(replica.id, grace);
+    }
+  }
+
+  private imageOf(revision: RevisionRecord): string {
+    if (!revision.imageDigest) return revision.image;
+    const withoutTag = revision.image.replace(/@.*$/, '').replace(/:[^/:]+$/, '');
+    return `${withoutTag}@${revision.imageDigest}`;
+  }
+
+  /** Starts the planned slots; returns how many started. */
+  private async startReplicas(
+    app: AppRecord,
+    revision: RevisionRecord,
+    plan: ReconcilePlan,
+  ): Promise<number> {
+    const image = this.imageOf(revision);
+    const pullCredentials = this.deps.pullCredentials(app.tenantId, image);
+    const results = await Promise.all(
+      plan.start.map(async (slot) => {
+        try {
+          await this.deps.runtime.startReplica({
+            tenantId: app.tenantId,
+            app: app.name,
+            appUid: app.uid,
+            revision: revision.number,
+            generation: app.generation,
+            slot,
+            image,
+            cpu: revision.cpu,
+            memory: revision.memory,
+            port: revision.port,
+            command: revision.command,
+            env: revision.env,
+            ...(pullCredentials ? { pullCredentials } : {}),
+          });
+          return 1;
+        } catch (err) {
+          if (err instanceof ConflictError) return 0; // another reconciler started it
+          if (isDomainError(err, 'unavailable')) throw err;
+          this.recordFailure(app.uid, revision.number, slot, newId('start', this.now()));
+          await this.event(
+            app,
+            'replicaExited',
+            `replica ${slot} could not start: ${(err as Error).message}`,
+            {
+              revision: revision.number,
+            },
+          );
+          return 0;
+        }
+      }),
+    );
+    return results.reduce<number>((a, b) => a + b, 0);
+  }
+
+  private failedStarts(app: AppRecord, deployment: DeploymentRecord): number {
+    let total = 0;
+    const since = Date.parse(deployment.createdAt);
+    for (const [key, history] of this.history) {
+      const [uid, revision] = key.split('/');
+      if (uid === app.uid && Number(revision) === deployment.revision && history.lastFailureAt >= since) {
+        total += history.failures;
+      }
+    }
+    return Math.max(total, deployment.failedStarts);
+  }
+
+  /** Moves the latest deployment on: in progress, succeeded, or failed by the circuit breaker (then rolled back). */
+  private async advanceDeployment(
+    app: AppRecord,
+    deployment: DeploymentRecord,
+    plan: ReconcilePlan,
+    started: number,
+  ): Promise<DeploymentRecord> {
+    const now = this.now();
+    const at = now.toISOString();
+    const next: DeploymentRecord = structuredClone(deployment);
+    next.failedStarts = this.failedStarts(app, deployment);
+    if (next.status === 'pending') next.status = 'in_progress';
+    if (started > 0) {
+      next.phases.pull ??= at;
+      next.phases.start ??= at;
+    }
+    const threshold = circuitBreakerThreshold(app.replicas);
+    const pastDeadline = now.getTime() > Date.parse(deployment.createdAt) + this.deps.deploymentDeadlineMs;
+    if (next.failedStarts >= threshold || (pastDeadline && !plan.converged)) {
+      next.status = 'failed';
+      next.reason = pastDeadline
+        ? `not healthy within ${this.deps.deploymentDeadlineMs / 1000} s`
+        : `${next.failedStarts} replicas failed to start (circuit breaker at ${threshold})`;
+    } else if (plan.readyTarget >= plan.desired && plan.converged) {
+      next.phases.healthy ??= at;
+      next.phases.traffic ??= at;
+      next.status = 'succeeded';
+    } else if (plan.readyTarget >= plan.desired) {
+      next.phases.healthy ??= at;
+    }
+    if (JSON.stringify(next) === JSON.stringify(deployment)) return deployment;
+    next.updatedAt = at;
+    if (!(await this.deps.store.updateDeployment(next, deployment.status))) return deployment;
+    if (next.status === 'succeeded') {
+      await this.event(app, 'deployed', `revision ${next.revision} is live`, { deployment: next.id });
+    }
+    if (next.status === 'failed') await this.failDeployment(app, next);
+    return next;
+  }
+
+  private async failDeployment(app: AppRecord, deployment: DeploymentRecord) {
+    await this.event(
+      app,
+      'deploymentFailed',
+      `deployment of revision ${deployment.revision} failed: ${deployment.reason}`,
+      {
+        deployment: deployment.id,
+      },
+    );
+    const previous = app.currentRevision;
+    if (previous === null || previous === deployment.revision) return;
+    const back = await rollback(this.deps, app.tenantId, app.name, previous);
+    await this.event(app, 'rolledBack', `rolled back to revision ${previous}`, { deployment: back.id });
+    const reason = `${deployment.reason}; rolled back to revision ${previous} (${back.id})`;
+    await this.deps.store.updateDeployment({ ...deployment, reason }, 'failed');
+  }
+
+  private async writeStatus(
+    app: AppRecord,
+    plan: ReconcilePlan,
+    deployment: DeploymentRecord | undefined,
+    live: number,
+  ) {
+    const { store } = this.deps;
+    if (app.status === 'deleting') {
+      if (live <= 0 && (await this.deps.runtime.listReplicas({ appUid: app.uid })).length === 0) {
+        await store.finalizeAppDeletion(app);
+      }
+      return;
+    }
+    const next: AppRecord = {
+      ...app,
+      readyReplicas: plan.routable.length,
+      observedGeneration: app.generation,
+    };
+    if (deployment?.status === 'succeeded' && deployment.revision === app.targetRevision) {
+      next.currentRevision = deployment.revision;
+    }
+    if (app.status !== 'stopped') {
+      const deploying = deployment && !TERMINAL.has(deployment.status);
+      if (deploying) next.status = 'deploying';
+      else if (plan.desired === 0 && deployment?.status === 'failed') next.status = 'failed';
+      else if (plan.routable.length >= plan.desired) next.status = 'running';
+      else
+        next.status = plan.routable.length === 0 && deployment?.status === 'failed' ? 'failed' : 'degraded';
+    }
+    if (JSON.stringify(next) !== JSON.stringify(app)) await store.updateAppStatus(next, app.version);
+  }
+
+  /** The platform-wide sweep: removes replicas whose app no longer exists (orphans). */
+  async removeOrphans(existingAppUids: ReadonlySet<string>): Promise<number> {
+    const orphans = (await this.deps.runtime.listReplicas()).filter((r) => !existingAppUids.has(r.appUid));
+    for (const orphan of orphans)
+      await this.deps.runtime.removeReplica(orphan.id, this.deps.stopGraceSeconds);
+    return orphans.length;
+  }
+
+  /** What the reconciler remembers of a replica, for the instances view. */
+  replicaView(replica: Replica) {
+    return {
+      health: this.health.health(replica),
+      restarts: this.slotHistory(replica.appUid, replica.revision, replica.slot).failures,
+    };
+  }
+}

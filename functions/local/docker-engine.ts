@@ -1,0 +1,66 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import { canRun, installOrExplain, isRootOnDebian } from './system-packages.ts';
+
+const INSTALL_HINT =
+  'Install Docker Engine (https://docs.docker.com/engine/install/, or "apt-get install docker.io" on Debian) and start it, or point DOCKER_HOST at a running engine.';
+
+async function answers(docker: Docker): Promise<boolean> {
+  try {
+    await docker.ping();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A Docker Engine that answers. As root on Debian a missing engine is installed (docker.io) and a stopped one is
+ * started (overlay2, --iptables=false, log in `<logDir>/dockerd.log`) and left running, so app containers outlive
+ * the platform process; elsewhere the error names what to install or start.
+ */
+export async function ensureDockerEngine(logDir: string): Promise<Docker> {
+  const docker = new Docker();
+  if (await answers(docker)) return docker;
+  if (process.env.DOCKER_HOST) {
+    throw new Error(
+      `Docker Engine at DOCKER_HOST=${process.env.DOCKER_HOST} does not answer. ${INSTALL_HINT}`,
+    );
+  }
+  if (!canRun('dockerd', ['--version'])) installOrExplain(['docker.io'], 'Docker Engine', INSTALL_HINT);
+  if (!isRootOnDebian()) {
+    throw new Error(
+      `Docker Engine is installed but not running: start it (e.g. "sudo systemctl start docker"). ${INSTALL_HINT}`,
+    );
+  }
+  mkdirSync(logDir, { recursive: true });
+  const log = openSync(join(logDir, 'dockerd.log'), 'a');
+  console.log(`[berth] starting dockerd (log: ${join(logDir, 'dockerd.log')})…`);
+  const dockerd = spawn('dockerd', ['--storage-driver=overlay2', '--iptables=false'], {
+    detached: true,
+    stdio: ['ignore', log, log],
+  });
+  dockerd.unref();
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (await answers(docker)) return docker;
+    if (dockerd.exitCode !== null) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`dockerd did not come up; see ${join(logDir, 'dockerd.log')}. ${INSTALL_HINT}`);
+}
+
+/** The CNCF distribution registry binary (Debian's docker-registry), installed as root on Debian. */
+export function ensureRegistryBinary(): string {
+  const binary = 'docker-registry';
+  if (!canRun(binary, ['--version'])) {
+    installOrExplain(
+      ['docker-registry'],
+      'the CNCF distribution registry',
+      'Install it ("apt-get install docker-registry" on Debian, or the "registry" binary from distribution/distribution releases).',
+    );
+  }
+  return binary;
+}

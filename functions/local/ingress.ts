@@ -1,0 +1,49 @@
+import { Hono } from 'hono';
+import { proxy } from 'hono/proxy';
+import { DNS_LABEL } from '../../schemas/common.ts';
+import type { Store } from '../core/ports.ts';
+import { problem } from '../http/problem.ts';
+import type { RoutingTable } from './routing-table.ts';
+
+const label = DNS_LABEL.source.slice(1, -1);
+const HOST = new RegExp(`^(?<app>${label})\\.(?<tenant>${label})\\.localhost(?::\\d+)?$`);
+
+/**
+ * The local ingress: `http://<app>.<tenant>.localhost:<port>` → the app's ready replicas, round robin.
+ * 503 problem+json while none is ready; 404 for a host that names no app.
+ */
+export function createIngress(routes: RoutingTable, store: Store) {
+  const ingress = new Hono();
+  ingress.all('*', async (c) => {
+    const match = HOST.exec((c.req.header('host') ?? '').toLowerCase());
+    const tenant = match?.groups?.tenant;
+    const app = match?.groups?.app;
+    if (!tenant || !app) {
+      return problem(c, 'route.notFound', 'use http://<app>.<tenant>.localhost:<ingress port>/');
+    }
+    const endpoint = routes.pick(tenant, app);
+    if (!endpoint) {
+      if (!(await store.getApp(tenant, app)))
+        return problem(c, 'app.notFound', `no app "${app}" for tenant "${tenant}"`);
+      return problem(c, 'unavailable', `app "${app}" has no ready replica right now; retry shortly`, {
+        headers: { 'retry-after': '1' },
+      });
+    }
+    const url = new URL(c.req.url);
+    try {
+      return await proxy(`http://${endpoint.host}:${endpoint.port}${url.pathname}${url.search}`, {
+        ...c.req,
+        headers: {
+          ...c.req.header(),
+          'x-forwarded-host': c.req.header('host'),
+          'x-forwarded-proto': 'http',
+        },
+      });
+    } catch {
+      return problem(c, 'unavailable', `app "${app}" did not answer; retry shortly`, {
+        headers: { 'retry-after': '1' },
+      });
+    }
+  });
+  return ingress;
+}

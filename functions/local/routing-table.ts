@@ -1,0 +1,23 @@
+import type { TrafficRouter } from '../core/ports.ts';
+
+type Endpoint = { host: string; port: number };
+
+/** The local stand-in for the load balancer: ready endpoints per app, handed out round robin. */
+export class RoutingTable implements TrafficRouter {
+  private readonly routes = new Map<string, { endpoints: Endpoint[]; next: number }>();
+
+  route(tenantId: string, app: string, endpoints: Endpoint[]): void {
+    const key = `${tenantId}/${app}`;
+    const current = this.routes.get(key);
+    this.routes.set(key, { endpoints: [...endpoints], next: current?.next ?? 0 });
+  }
+
+  /** The next endpoint of an app, or undefined when none is ready. */
+  pick(tenantId: string, app: string): Endpoint | undefined {
+    const route = this.routes.get(`${tenantId}/${app}`);
+    if (!route || route.endpoints.length === 0) return undefined;
+    const endpoint = route.endpoints[route.next % route.endpoints.length];
+    route.next = (route.next + 1) % route.endpoints.length;
+    return endpoint;
+  }
+}
