@@ -4,8 +4,7 @@ import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-s
 import { ensureTable } from '../functions/adapters/dynamodb/table.ts';
 import { generateApiKey } from '../functions/core/api-keys.ts';
 import { localDynamoDbClient, startDynamoDbLocal } from '../functions/local/dynamodb-local.ts';
-import { freePort } from '../functions/local/free-port.ts';
-import { exited, startPlatform, waitForHttp } from '../test/support/platform-process.ts';
+import { platformEnv, runPlatform } from '../test/support/platform-process.ts';
 import { ms, summarize, timeConcurrently } from './stats.ts';
 
 /**
@@ -54,20 +53,18 @@ const WARMUP = 200;
  */
 export async function benchApi() {
   const dynamodb = await startDynamoDbLocal();
-  const port = await freePort();
   const adminKey = generateApiKey();
   const tableName = `bench-${randomUUID()}`;
-  const platform = startPlatform({
+  const env = await platformEnv({
     BERTH_DYNAMODB_ENDPOINT: dynamodb.endpoint,
-    BERTH_PORT: String(port),
     BERTH_ADMIN_KEY: adminKey,
     BERTH_TABLE_NAME: tableName,
     BERTH_RATE_LIMIT_PER_SECOND: '1000000',
     BERTH_RATE_LIMIT_BURST: '1000000',
   });
-  const base = `http://127.0.0.1:${port}`;
+  const { api: base, apiPort: port } = env;
+  const platform = await runPlatform(env);
   try {
-    await waitForHttp(`${base}/healthz`, platform.output);
     const post = async (path: string, key: string, body: unknown) => {
       const res = await fetch(`${base}${path}`, {
         method: 'POST',
@@ -83,7 +80,7 @@ export async function benchApi() {
     for (const name of apps) {
       await post('/v1/apps', key, {
         name,
-        image: '127.0.0.1:5000/bench/web:1',
+        image: 'registry.example.com/bench/web:1',
         cpu: 0.25,
         memory: 512,
         port: 8080,
@@ -184,8 +181,7 @@ export async function benchApi() {
     client.destroy();
     http.close();
   } finally {
-    platform.child.kill('SIGTERM');
-    await exited(platform.child);
+    await platform.stop();
     await dynamodb.stop();
   }
 }

@@ -16,6 +16,8 @@ export const ERROR_CODES = [
   'app.exists',
   'app.deleting',
   'revision.notFound',
+  'repository.notFound',
+  'repository.exists',
   'deployment.notFound',
   'key.notFound',
   'route.notFound',

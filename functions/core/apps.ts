@@ -5,6 +5,7 @@ import type { Plan } from '../../schemas/plan.ts';
 import { resolveSpec, sameSpec } from './app-specs.ts';
 import { ConflictError, NotFoundError, ValidationError } from './errors.ts';
 import { newId } from './ids.ts';
+import { resolveImageDigest } from './images.ts';
 import type {
   AppRecord,
   CoreDeps,
@@ -51,15 +52,15 @@ function checkReplicasAgainstScaling(replicas: number, scaling: Scaling | null) 
   }
 }
 
-/** The revision `app.latestRevision` names, snapshotting `app.spec`. */
-function revisionOf(app: AppRecord, at: string): RevisionRecord {
+/** The revision `app.latestRevision` names, snapshotting `app.spec` with the digest its image resolved to. */
+function revisionOf(app: AppRecord, imageDigest: string | null, at: string): RevisionRecord {
   return {
     tenantId: app.tenantId,
     appUid: app.uid,
     app: app.name,
     number: app.latestRevision,
     ...app.spec,
-    imageDigest: null,
+    imageDigest,
     createdAt: at,
   };
 }
@@ -92,6 +93,7 @@ export async function createApp(
   input: AppCreate,
 ): Promise<{ app: App; deployment: DeploymentRecord }> {
   const spec = resolveSpec(deps, undefined, input);
+  const imageDigest = await resolveImageDigest(deps, tenantId, spec.image);
   const scaling = input.scaling ?? null;
   const replicas = input.replicas ?? (scaling ? Math.max(scaling.min, 1) : 1);
   checkReplicasAgainstScaling(replicas, scaling);
@@ -124,7 +126,12 @@ export async function createApp(
     assertWithinLimits(plan.id, plan.limits, tenant.reserved, delta);
     const deployment = deploymentOf(app, 'create', now);
     // A stale plan or tenant read fails the write with PreconditionFailedError and is read again.
-    await deps.store.createApp({ app, revision: revisionOf(app, at), deployment, quota: { plan, delta } });
+    await deps.store.createApp({
+      app,
+      revision: revisionOf(app, imageDigest, at),
+      deployment,
+      quota: { plan, delta },
+    });
     deps.appChanged?.(tenantId, app.name);
     return { app: toApp(deps, app), deployment };
   });
@@ -168,13 +175,33 @@ export function changeApp(
   });
 }
 
-/** Moves the app to a new revision of `spec`, with a deployment that starts at once. */
-export function withNewRevision(app: AppRecord, trigger: DeploymentTrigger, now: Date): AppChange {
+/** The image a spec change would run, checked and resolved before the write (it may need the network). */
+export async function imageForChange(
+  deps: CoreDeps,
+  tenantId: string,
+  name: string,
+  image: string | undefined,
+): Promise<{ image: string; digest: string | null }> {
+  const resolved = image ?? (await getAppRecord(deps, tenantId, name)).spec.image;
+  return { image: resolved, digest: await resolveImageDigest(deps, tenantId, resolved) };
+}
+
+/**
+ * Moves the app to a new revision of `spec`, with a deployment that starts at once. The revision pins `resolved`'s
+ * digest when the spec still runs that image (a concurrent change of image leaves it to the runtime to resolve).
+ */
+export function withNewRevision(
+  app: AppRecord,
+  trigger: DeploymentTrigger,
+  resolved: { image: string; digest: string | null },
+  now: Date,
+): AppChange {
   app.latestRevision += 1;
   app.targetRevision = app.latestRevision;
   app.generation += 1;
   app.status = 'deploying';
-  const revision = revisionOf(app, now.toISOString());
+  const digest = resolved.image === app.spec.image ? resolved.digest : null;
+  const revision = revisionOf(app, digest, now.toISOString());
   return { app, revision, deployment: deploymentOf(app, trigger, now) };
 }
 
@@ -186,6 +213,7 @@ export async function updateApp(
   patch: AppPatch,
   ifMatch?: number,
 ): Promise<App> {
+  const image = await imageForChange(deps, tenantId, name, patch.image);
   const { app } = await changeApp(deps, tenantId, name, ifMatch, (app, now) => {
     const spec = resolveSpec(deps, app.spec, patch);
     const scaling = patch.scaling === undefined ? app.scaling : patch.scaling;
@@ -196,7 +224,7 @@ export async function updateApp(
       replicas !== app.replicas || JSON.stringify(scaling) !== JSON.stringify(app.scaling);
     const specChanged = !sameSpec(spec, app.spec);
     Object.assign(app, { spec, scaling, replicas });
-    if (specChanged) return withNewRevision(app, 'update', now);
+    if (specChanged) return withNewRevision(app, 'update', image, now);
     if (sizingChanged) app.generation += 1;
     return { app };
   });

@@ -6,7 +6,7 @@ import {
 } from '../../schemas/app.ts';
 import type { Page } from '../../schemas/common.ts';
 import { resolveSpec } from './app-specs.ts';
-import { changeApp, deploymentOf, getAppRecord, withNewRevision } from './apps.ts';
+import { changeApp, deploymentOf, getAppRecord, imageForChange, withNewRevision } from './apps.ts';
 import { NotFoundError } from './errors.ts';
 import type { CoreDeps, DeploymentRecord, PageRequest, RevisionRecord } from './ports.ts';
 
@@ -25,9 +25,10 @@ export async function deploy(
   name: string,
   input: DeploymentCreate,
 ): Promise<Deployment> {
+  const image = await imageForChange(deps, tenantId, name, input.image);
   const { deployment } = await changeApp(deps, tenantId, name, undefined, (app, now) => {
     app.spec = resolveSpec(deps, app.spec, input);
-    return withNewRevision(app, 'deploy', now);
+    return withNewRevision(app, 'deploy', image, now);
   });
   if (!deployment) throw new Error('a deploy always makes a deployment');
   return toDeployment(deployment);

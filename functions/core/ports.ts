@@ -2,6 +2,7 @@ import type { Role } from '../../schemas/api-key.ts';
 import type { Deployment, Revision, RevisionSpec, Scaling } from '../../schemas/app.ts';
 import type { Page } from '../../schemas/common.ts';
 import type { Plan } from '../../schemas/plan.ts';
+import type { Image, RegistryLogin, Repository } from '../../schemas/repository.ts';
 import type { Tenant } from '../../schemas/tenant.ts';
 
 /** What a tenant holds against its plan: apps, and vCPU/memory of all desired replicas. */
@@ -162,6 +163,14 @@ export interface Store {
    */
   acquireLease(name: string, owner: string, untilMs: number, nowMs: number): Promise<boolean>;
 
+  /** Records a repository; false when it already exists. */
+  createRepository(tenantId: string, repository: Repository): Promise<boolean>;
+  listRepositories(tenantId: string): Promise<Repository[]>;
+  getRepository(tenantId: string, name: string): Promise<Repository | undefined>;
+  /** Records a pushed manifest; a tag moves to the newest digest pushed under it. */
+  recordImagePush(tenantId: string, repository: string, image: Image): Promise<void>;
+  listImages(tenantId: string, repository: string): Promise<Image[]>;
+
   /** Adds seconds to an app's hourly usage (the meter's write). */
   addUsage(usage: UsageRecord): Promise<void>;
   /** A tenant's usage rows for the hours in [fromHour, toHour], oldest first. */
@@ -295,8 +304,33 @@ export interface TrafficRouter {
   route(tenantId: string, app: string, endpoints: { host: string; port: number }[]): void;
 }
 
+/** What the control loop knows of a replica beyond the runtime's view. */
+export interface ReplicaInsight {
+  ready: boolean;
+  unhealthy: boolean;
+  restarts: number;
+}
+
 export interface Clock {
   now(): Date;
+}
+
+/**
+ * The platform's image registry (local: the distribution registry; AWS: ECR). Repositories are named
+ * `<tenant>/<name>`; every method takes the tenant first.
+ */
+export interface ImageRegistry {
+  /** How image references name it, e.g. `127.0.0.1:5000`. */
+  host: string;
+  /** The digest a tag (or digest) of one of its repositories points at; undefined when there is none. */
+  resolveDigest(repository: string, reference: string): Promise<string | undefined>;
+  /** Short-lived `docker login` credentials that reach only the tenant's own repositories. */
+  login(tenantId: string): Promise<RegistryLogin>;
+  /** ConflictError('repository.exists') when it exists. */
+  createRepository(tenantId: string, name: string): Promise<Repository>;
+  listRepositories(tenantId: string): Promise<Repository[]>;
+  /** undefined when the repository does not exist. */
+  listImages(tenantId: string, name: string): Promise<Image[] | undefined>;
 }
 
 /** Everything core needs from the outside, wired once per mode (functions/shared/{local,aws}.ts). */
@@ -305,8 +339,15 @@ export interface CoreDeps {
   clock: Clock;
   /** The public URL of an app, e.g. `http://web.acme.localhost:8000`. */
   appUrl(tenantId: string, app: string): string;
+  registry: ImageRegistry;
   /** Runtimes this install offers; the first is the default. */
   runtimes: readonly [RevisionSpec['runtime'], ...RevisionSpec['runtime'][]];
   /** Told after every write that changes an app's desired state, so its reconcile starts at once. */
   appChanged?(tenantId: string, app: string): void;
+}
+
+/** Core deps of the routes that look at running replicas. */
+export interface RuntimeViewDeps extends CoreDeps {
+  runtime: Runtime;
+  replicaInsight(replica: Replica): ReplicaInsight;
 }

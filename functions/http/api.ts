@@ -10,7 +10,9 @@ import { json } from './openapi.ts';
 import { errorToResponse, problem } from './problem.ts';
 import { appRoutes } from './routes/apps.ts';
 import { deploymentRoutes } from './routes/deployments.ts';
+import { instanceRoutes } from './routes/instances.ts';
 import { planRoutes } from './routes/plans.ts';
+import { repositoryRoutes } from './routes/repositories.ts';
 import { tenantRoutes } from './routes/tenants.ts';
 import { validationHook } from './validation.ts';
 
@@ -56,6 +58,8 @@ export function createApi(deps: ApiDeps) {
   app.route('/', tenantRoutes(deps));
   app.route('/', appRoutes(deps));
   app.route('/', deploymentRoutes(deps));
+  app.route('/', instanceRoutes(deps));
+  app.route('/', repositoryRoutes(deps));
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',
@@ -74,6 +78,7 @@ export function openApiDocument() {
   const unwired = new Proxy({} as ApiDeps, {
     get: (_target, prop) => {
       if (prop === 'rateLimit') return { ratePerSecond: 1, burst: 1 };
+      if (prop === 'runtime' || prop === 'replicaInsight') return undefined;
       return new Proxy(() => {}, {
         get: () => {
           throw new Error(`openApiDocument() does not wire ${String(prop)}`);

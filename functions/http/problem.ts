@@ -20,6 +20,8 @@ const STATUS_BY_CODE: Record<ErrorCode, ContentfulStatusCode> = {
   'app.exists': 409,
   'app.deleting': 409,
   'revision.notFound': 404,
+  'repository.notFound': 404,
+  'repository.exists': 409,
   'deployment.notFound': 404,
   'key.notFound': 404,
   'route.notFound': 404,

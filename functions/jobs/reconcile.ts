@@ -11,6 +11,7 @@ import type {
   HealthProbe,
   PullCredentials,
   Replica,
+  ReplicaInsight,
   RevisionRecord,
   Runtime,
   Store,
@@ -42,7 +43,11 @@ export interface ReconcilerDeps extends CoreDeps {
   stopGraceSeconds: number;
 }
 
-const LEASE_MS = 30_000;
+/**
+ * How long one reconciler holds an app. Short, so a crashed reconciler's apps are picked up soon; a pass that
+ * outlives it is still safe (replica names and conditional writes stop double action).
+ */
+const LEASE_MS = 10_000;
 const TERMINAL = new Set(['succeeded', 'failed', 'rolled_back']);
 
 /**
@@ -353,9 +358,9 @@ export class Reconciler {
   }
 
   /** What the reconciler remembers of a replica, for the instances view. */
-  replicaView(replica: Replica) {
+  replicaView(replica: Replica): ReplicaInsight {
     return {
-      health: this.health.health(replica),
+      ...this.health.health(replica),
       restarts: this.slotHistory(replica.appUid, replica.revision, replica.slot).failures,
     };
   }

@@ -6,6 +6,8 @@ import { problem } from '../http/problem.ts';
 import type { RoutingTable } from './routing-table.ts';
 
 const label = DNS_LABEL.source.slice(1, -1);
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS']);
+const MAX_ATTEMPTS = 3;
 const HOST = new RegExp(`^(?<app>${label})\\.(?<tenant>${label})\\.localhost(?::\\d+)?$`);
 
 /**
@@ -21,28 +23,35 @@ export function createIngress(routes: RoutingTable, store: Store) {
     if (!tenant || !app) {
       return problem(c, 'route.notFound', 'use http://<app>.<tenant>.localhost:<ingress port>/');
     }
-    const endpoint = routes.pick(tenant, app);
-    if (!endpoint) {
-      if (!(await store.getApp(tenant, app)))
-        return problem(c, 'app.notFound', `no app "${app}" for tenant "${tenant}"`);
-      return problem(c, 'unavailable', `app "${app}" has no ready replica right now; retry shortly`, {
-        headers: { 'retry-after': '1' },
-      });
-    }
+    // A replica that went away between two requests (or a pooled connection to its old address) fails at once;
+    // idempotent requests then try the next ready replica, so a rolling deploy drops nothing.
+    const attempts = IDEMPOTENT.has(c.req.method) ? Math.min(MAX_ATTEMPTS, routes.size(tenant, app)) : 1;
     const url = new URL(c.req.url);
-    try {
-      return await proxy(`http://${endpoint.host}:${endpoint.port}${url.pathname}${url.search}`, {
-        ...c.req,
-        headers: {
-          ...c.req.header(),
-          'x-forwarded-host': c.req.header('host'),
-          'x-forwarded-proto': 'http',
-        },
-      });
-    } catch {
-      return problem(c, 'unavailable', `app "${app}" did not answer; retry shortly`, {
-        headers: { 'retry-after': '1' },
-      });
+    for (let attempt = 1; ; attempt++) {
+      const endpoint = routes.pick(tenant, app);
+      if (!endpoint) {
+        if (!(await store.getApp(tenant, app)))
+          return problem(c, 'app.notFound', `no app "${app}" for tenant "${tenant}"`);
+        return problem(c, 'unavailable', `app "${app}" has no ready replica right now; retry shortly`, {
+          headers: { 'retry-after': '1' },
+        });
+      }
+      try {
+        return await proxy(`http://${endpoint.host}:${endpoint.port}${url.pathname}${url.search}`, {
+          ...c.req,
+          headers: {
+            ...c.req.header(),
+            'x-forwarded-host': c.req.header('host'),
+            'x-forwarded-proto': 'http',
+          },
+        });
+      } catch {
+        if (attempt >= attempts) {
+          return problem(c, 'unavailable', `app "${app}" did not answer; retry shortly`, {
+            headers: { 'retry-after': '1' },
+          });
+        }
+      }
     }
   });
   return ingress;

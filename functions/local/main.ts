@@ -10,6 +10,8 @@ import { ensureDockerEngine } from './docker-engine.ts';
 import { watchDockerEvents } from './docker-events.ts';
 import { type DynamoDbLocal, localDynamoDbClient, startDynamoDbLocal } from './dynamodb-local.ts';
 import { createIngress } from './ingress.ts';
+import { registryAuthRoutes } from './registry-auth-routes.ts';
+import { startRegistry } from './registry-process.ts';
 
 const closeServer = (server: { close(cb: () => void): void }) =>
   new Promise<void>((resolve) => server.close(() => resolve()));
@@ -44,6 +46,7 @@ async function main() {
     adminKey: admin.key,
     ingressPort: config.BERTH_INGRESS_PORT,
     rateLimit: { ratePerSecond: config.BERTH_RATE_LIMIT_PER_SECOND, burst: config.BERTH_RATE_LIMIT_BURST },
+    registry: { port: config.BERTH_REGISTRY_PORT, dir: join(config.dataDir, 'registry') },
   });
   await seedPlans(deps);
   const { routes, loop } = localRuntime(deps, {
@@ -56,7 +59,29 @@ async function main() {
   const stopEvents = await watchDockerEvents(docker, config.BERTH_TABLE_NAME, (tenantId, app) =>
     loop.nudge(tenantId, app),
   );
-  const api = serve({ fetch: createApi(deps).fetch, hostname: '127.0.0.1', port: config.BERTH_PORT });
+  const apiUrl = `http://127.0.0.1:${config.BERTH_PORT}`;
+  const registryAuth = registryAuthRoutes(deps.registryAuth);
+  const httpApi = createApi(deps);
+  const api = serve({
+    fetch: (req) => (new URL(req.url).pathname.startsWith('/registry/') ? registryAuth : httpApi).fetch(req),
+    hostname: '127.0.0.1',
+    port: config.BERTH_PORT,
+  });
+  let registry: { stop(): Promise<void> };
+  try {
+    registry = await startRegistry({
+      dir: join(config.dataDir, 'registry'),
+      port: config.BERTH_REGISTRY_PORT,
+      realm: `${apiUrl}/registry/auth`,
+      notifyUrl: `${apiUrl}/registry/events`,
+      notifySecret: deps.registryAuth.notifySecret,
+      certificatePath: deps.registrySecrets.certificatePath,
+    });
+  } catch (err) {
+    await closeServer(api);
+    await dynamoDbLocal?.stop();
+    throw err;
+  }
   const ingress = serve({
     fetch: createIngress(routes, deps.store).fetch,
     hostname: '127.0.0.1',
@@ -64,8 +89,8 @@ async function main() {
   });
   loop.start();
 
-  const apiUrl = `http://127.0.0.1:${config.BERTH_PORT}`;
   console.log(`[berth] API        ${apiUrl}  (docs: ${apiUrl}/docs)`);
+  console.log(`[berth] registry   ${deps.registry.host}  (docker login: POST /v1/registry/token)`);
   console.log(`[berth] apps       http://<app>.<tenant>.localhost:${config.BERTH_INGRESS_PORT}`);
   console.log(
     `[berth] DynamoDB   ${endpoint}${dynamoDbLocal ? `  (data in ${join(config.dataDir, 'dynamodb')})` : ''}`,
@@ -78,6 +103,7 @@ async function main() {
       `[berth] admin key  ${config.BERTH_ADMIN_KEY ? 'from BERTH_ADMIN_KEY' : `in ${join(config.dataDir, 'admin-key')}`}`,
     );
   }
+  console.log('[berth] ready');
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -85,7 +111,7 @@ async function main() {
     console.log(`[berth] ${signal}: stopping…`);
     stopEvents();
     await loop.stop();
-    await Promise.all([closeServer(api), closeServer(ingress)]);
+    await Promise.all([closeServer(api), closeServer(ingress), registry.stop()]);
     dynamodb.destroy();
     await dynamoDbLocal?.stop();
     process.exit(0);

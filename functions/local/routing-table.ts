@@ -12,6 +12,11 @@ export class RoutingTable implements TrafficRouter {
     this.routes.set(key, { endpoints: [...endpoints], next: current?.next ?? 0 });
   }
 
+  /** How many endpoints an app has right now. */
+  size(tenantId: string, app: string): number {
+    return this.routes.get(`${tenantId}/${app}`)?.endpoints.length ?? 0;
+  }
+
   /** The next endpoint of an app, or undefined when none is ready. */
   pick(tenantId: string, app: string): Endpoint | undefined {
     const route = this.routes.get(`${tenantId}/${app}`);

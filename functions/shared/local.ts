@@ -5,12 +5,17 @@ import type Docker from 'dockerode';
 import { DockerRuntime } from '../adapters/docker/runtime.ts';
 import { DynamoStore } from '../adapters/dynamodb/store.ts';
 import { NetHealthProbe } from '../adapters/probe/net-health-probe.ts';
+import { DistributionRegistry } from '../adapters/registry/distribution-registry.ts';
+import { LoginCredentialSigner, RegistryTokenIssuer } from '../adapters/registry/registry-tokens.ts';
 import { hashApiKey, makeKeyAuthenticator } from '../core/api-keys.ts';
 import type { CoreDeps, PullCredentials } from '../core/ports.ts';
 import type { ApiDeps } from '../http/context.ts';
 import type { RateLimitOptions } from '../http/middleware/rate-limit.ts';
 import { Reconciler } from '../jobs/reconcile.ts';
 import { ReconcileLoop } from '../jobs/reconcile-loop.ts';
+import type { RegistryAuthDeps } from '../local/registry-auth-routes.ts';
+import { REGISTRY_SERVICE, TOKEN_ISSUER } from '../local/registry-process.ts';
+import { ensureRegistrySecrets, type RegistrySecrets } from '../local/registry-secrets.ts';
 import { RoutingTable } from '../local/routing-table.ts';
 
 export interface LocalWiring {
@@ -19,7 +24,14 @@ export interface LocalWiring {
   adminKey: string;
   ingressPort: number;
   rateLimit: RateLimitOptions;
+  /** The platform registry: its port on 127.0.0.1 and the directory of its keys and data. */
+  registry: { port: number; dir: string };
 }
+
+export type LocalDeps = ApiDeps & { registryAuth: RegistryAuthDeps; registrySecrets: RegistrySecrets };
+
+/** How long the credentials the reconciler pulls tenant images with live. */
+const PULL_CREDENTIALS_TTL_SECONDS = 600;
 
 export interface LocalRuntimeWiring {
   docker: Docker;
@@ -28,7 +40,6 @@ export interface LocalRuntimeWiring {
   tickMs: number;
   deploymentDeadlineSeconds: number;
   stopGraceSeconds: number;
-  pullCredentials?(tenantId: string, image: string): PullCredentials | undefined;
 }
 
 /** Revocation by another process takes effect within this time; in this process, at once. */
@@ -40,16 +51,33 @@ const logger = {
   error: (message: string, details: Record<string, unknown>) => console.error(`[berth] ${message}`, details),
 };
 
-/** The composition root of local mode: the same API and core over DynamoDB Local. */
-export function localDeps(wiring: LocalWiring): ApiDeps {
+/** The composition root of local mode: the same API and core over DynamoDB Local and the local registry. */
+export function localDeps(wiring: LocalWiring): LocalDeps {
   const store = new DynamoStore(
     DynamoDBDocumentClient.from(wiring.dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
     wiring.tableName,
   );
+  const registrySecrets = ensureRegistrySecrets(wiring.registry.dir);
+  const tokens = new RegistryTokenIssuer({
+    privateKeyPem: registrySecrets.privateKeyPem,
+    keyId: registrySecrets.keyId,
+    issuer: TOKEN_ISSUER,
+    service: REGISTRY_SERVICE,
+  });
+  const logins = new LoginCredentialSigner(registrySecrets.secret);
+  const clock = { now: () => new Date() };
+  const registry = new DistributionRegistry({
+    host: `127.0.0.1:${wiring.registry.port}`,
+    store,
+    tokens,
+    logins,
+    now: clock.now,
+  });
   const core: CoreDeps = {
     store,
-    clock: { now: () => new Date() },
+    clock,
     appUrl: (tenantId, app) => `http://${app}.${tenantId}.localhost:${wiring.ingressPort}`,
+    registry,
     runtimes: ['docker'],
   };
   return {
@@ -60,6 +88,8 @@ export function localDeps(wiring: LocalWiring): ApiDeps {
     }),
     rateLimit: wiring.rateLimit,
     logger,
+    registryAuth: { store, tokens, logins, registry, notifySecret: registrySecrets.secret.toString('hex') },
+    registrySecrets,
   };
 }
 
@@ -67,7 +97,12 @@ export function localDeps(wiring: LocalWiring): ApiDeps {
  * Adds the runtime side to local deps: Docker, the reconciler and its loop, and the routing table the ingress
  * reads. API writes nudge the loop, so a deploy starts at once.
  */
-export function localRuntime(deps: ApiDeps, wiring: LocalRuntimeWiring) {
+export function localRuntime(deps: LocalDeps, wiring: LocalRuntimeWiring) {
+  const pullCredentials = (tenantId: string, image: string): PullCredentials | undefined => {
+    if (!image.startsWith(`${deps.registry.host}/`)) return undefined;
+    const login = deps.registryAuth.logins.mint(tenantId, PULL_CREDENTIALS_TTL_SECONDS);
+    return { registry: deps.registry.host, username: login.username, password: login.password };
+  };
   const runtime = new DockerRuntime(wiring.docker, wiring.installation);
   const routes = new RoutingTable();
   const reconciler = new Reconciler({
@@ -76,7 +111,7 @@ export function localRuntime(deps: ApiDeps, wiring: LocalRuntimeWiring) {
     runtime,
     probe: new NetHealthProbe(),
     router: routes,
-    pullCredentials: wiring.pullCredentials ?? (() => undefined),
+    pullCredentials,
     owner: `${hostname()}:${process.pid}`,
     deploymentDeadlineMs: wiring.deploymentDeadlineSeconds * 1000,
     stopGraceSeconds: wiring.stopGraceSeconds,
@@ -86,5 +121,7 @@ export function localRuntime(deps: ApiDeps, wiring: LocalRuntimeWiring) {
     busyMs: BUSY_RECHECK_MS,
   });
   deps.appChanged = (tenantId, app) => loop.nudge(tenantId, app);
+  deps.runtime = runtime;
+  deps.replicaInsight = (replica) => reconciler.replicaView(replica);
   return { runtime, routes, reconciler, loop };
 }

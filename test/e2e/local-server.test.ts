@@ -1,9 +1,7 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { freePort } from '../../functions/local/free-port.ts';
-import { exited, startPlatform, waitForHttp } from '../support/platform-process.ts';
+import { exited, platformEnv, startPlatform, waitForReady } from '../support/platform-process.ts';
 
 const dynamoDbPort = (output: string) => Number(/DynamoDB\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1]);
 
@@ -18,13 +16,10 @@ async function isListening(port: number): Promise<boolean> {
 
 describe('npm start (the local server)', () => {
   it('serves the API, stops DynamoDB Local on SIGINT and keeps the data across a restart', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'berth-start-'));
-    const port = await freePort();
-    const env = { BERTH_DATA_DIR: dataDir, BERTH_PORT: String(port) };
-    const base = `http://127.0.0.1:${port}`;
+    const { dataDir, api: base, env } = await platformEnv();
 
     const first = startPlatform(env);
-    await waitForHttp(`${base}/healthz`, first.output);
+    await waitForReady(first);
     expect(first.output()).toContain('admin key  bk_');
     const adminKey = readFileSync(join(dataDir, 'admin-key'), 'utf8').trim();
     expect(first.output()).toContain(adminKey);
@@ -43,7 +38,7 @@ describe('npm start (the local server)', () => {
 
     const second = startPlatform(env);
     try {
-      await waitForHttp(`${base}/healthz`, second.output);
+      await waitForReady(second);
       expect(second.output()).not.toContain(adminKey);
       const tenant = await fetch(`${base}/v1/tenants/acme`, {
         headers: { authorization: `Bearer ${adminKey}` },

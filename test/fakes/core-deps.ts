@@ -2,6 +2,7 @@ import { generateApiKey, hashApiKey, makeKeyAuthenticator } from '../../function
 import { seedPlans } from '../../functions/core/plans.ts';
 import type { CoreDeps } from '../../functions/core/ports.ts';
 import type { ApiDeps } from '../../functions/http/context.ts';
+import { FakeRegistry } from './fake-registry.ts';
 import { MemoryStore } from './memory-store.ts';
 
 /** A clock tests move by hand. */
@@ -21,6 +22,7 @@ export async function fakeCoreDeps(): Promise<CoreDeps & { store: MemoryStore; c
     store: new MemoryStore(),
     clock: new ManualClock(),
     appUrl: (tenantId: string, app: string) => `http://${app}.${tenantId}.localhost:8000`,
+    registry: new FakeRegistry(),
     runtimes: ['docker'] as const satisfies CoreDeps['runtimes'],
   };
   await seedPlans(deps);

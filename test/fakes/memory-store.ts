@@ -21,6 +21,7 @@ import type {
 import { assertWithinLimits, reservationOf } from '../../functions/core/quota.ts';
 import type { Page } from '../../schemas/common.ts';
 import type { Plan } from '../../schemas/plan.ts';
+import type { Image, Repository } from '../../schemas/repository.ts';
 
 const clone = <T>(value: T): T => structuredClone(value);
 
@@ -40,6 +41,8 @@ export class MemoryStore implements Store {
   readonly deployments = new Map<string, DeploymentRecord>();
   readonly usage = new Map<string, UsageRecord>();
   readonly events: AppEventRecord[] = [];
+  readonly repositories = new Map<string, Repository>();
+  readonly images = new Map<string, Image[]>();
   readonly leases = new Map<string, { owner: string; until: number }>();
   readonly idempotency = new Map<string, IdempotencyRecord & { expiresAt: number }>();
 
@@ -217,6 +220,32 @@ export class MemoryStore implements Store {
     );
   }
 
+  async createRepository(tenantId: string, repository: Repository) {
+    const key = `${tenantId}/${repository.name}`;
+    if (this.repositories.has(key)) return false;
+    this.repositories.set(key, clone(repository));
+    return true;
+  }
+  async listRepositories(tenantId: string) {
+    return [...this.repositories.entries()]
+      .filter(([k]) => k.startsWith(`${tenantId}/`))
+      .map(([, r]) => clone(r));
+  }
+  async getRepository(tenantId: string, name: string) {
+    return clone(this.repositories.get(`${tenantId}/${name}`));
+  }
+  async recordImagePush(tenantId: string, repository: string, image: Image) {
+    const images = this.images.get(`${tenantId}/${repository}`) ?? [];
+    for (const other of images) other.tags = other.tags.filter((t) => !image.tags.includes(t));
+    const existing = images.find((i) => i.digest === image.digest);
+    if (existing)
+      Object.assign(existing, { ...image, tags: [...new Set([...existing.tags, ...image.tags])] });
+    else images.push(clone(image));
+    this.images.set(`${tenantId}/${repository}`, images);
+  }
+  async listImages(tenantId: string, repository: string) {
+    return clone(this.images.get(`${tenantId}/${repository}`) ?? []);
+  }
   async addUsage(usage: UsageRecord) {
     const id = `${usage.tenantId}/${usage.hour}/${usage.app}`;
     const current = this.usage.get(id) ?? {

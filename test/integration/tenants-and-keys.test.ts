@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createApi } from '../../functions/http/api.ts';
 import { localDeps } from '../../functions/shared/local.ts';
-import { clientFor, localApi, NO_RATE_LIMIT, sampleApp } from '../support/local-api.ts';
+import { clientFor, localApi, sampleApp } from '../support/local-api.ts';
 
 type Call = Awaited<ReturnType<typeof localApi>>['call'];
 
@@ -32,15 +32,7 @@ describe('tenants and keys on DynamoDB Local', () => {
 
   it('stops a revoked key at once in the revoking process and within 1 s in another', async () => {
     const first = await localApi();
-    const other = createApi(
-      localDeps({
-        dynamodb: first.dynamodb,
-        tableName: first.tableName,
-        adminKey: first.adminKey,
-        ingressPort: 8000,
-        rateLimit: NO_RATE_LIMIT,
-      }),
-    );
+    const other = createApi(localDeps(first.wiring));
     const otherClient = clientFor(other, first.adminKey);
     await first.createTenant('acme');
     const extra = await first.call('POST', '/v1/tenants/acme/keys', first.adminKey);

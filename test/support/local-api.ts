@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Docker from 'dockerode';
 import { inject } from 'vitest';
 import { ensureTable } from '../../functions/adapters/dynamodb/table.ts';
@@ -8,6 +11,9 @@ import { createApi } from '../../functions/http/api.ts';
 import type { RateLimitOptions } from '../../functions/http/middleware/rate-limit.ts';
 import { localDynamoDbClient } from '../../functions/local/dynamodb-local.ts';
 import { localDeps, localRuntime } from '../../functions/shared/local.ts';
+
+/** A port nothing listens on in tests that run without the registry process. */
+const REGISTRY_PORT_UNUSED = 1;
 
 export const NO_RATE_LIMIT: RateLimitOptions = { ratePerSecond: 1e9, burst: 1e9 };
 
@@ -19,13 +25,16 @@ export async function localApi(
   const tableName = `t-${randomUUID()}`;
   await ensureTable(dynamodb, tableName);
   const adminKey = generateApiKey();
-  const deps = localDeps({
+  const wiring = {
     dynamodb,
     tableName,
     adminKey,
     ingressPort: 8000,
     rateLimit: options.rateLimit ?? NO_RATE_LIMIT,
-  });
+    // No registry process runs for these tests: images come from the engine's local store.
+    registry: { port: REGISTRY_PORT_UNUSED, dir: mkdtempSync(join(tmpdir(), 'berth-registry-')) },
+  };
+  const deps = localDeps(wiring);
   await seedPlans(deps);
   const api = createApi(deps);
   const runtime = options.runtime
@@ -37,7 +46,7 @@ export async function localApi(
         stopGraceSeconds: 1,
       })
     : undefined;
-  return { api, deps, adminKey, dynamodb, tableName, runtime, ...clientFor(api, adminKey) };
+  return { api, deps, wiring, adminKey, dynamodb, tableName, runtime, ...clientFor(api, adminKey) };
 }
 
 type Fetchable = { request: (path: string, init?: RequestInit) => Response | Promise<Response> };

@@ -1,4 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../../functions/local/free-port.ts';
 
 /** `npm start`'s entry point as a child process, with its output kept for failure messages. */
 export function startPlatform(env: Record<string, string>): { child: ChildProcess; output: () => string } {
@@ -16,18 +20,18 @@ export function startPlatform(env: Record<string, string>): { child: ChildProces
   return { child, output: () => output };
 }
 
-/** Polls `url` until it answers 200, or fails with the process output. */
-export async function waitForHttp(url: string, output: () => string, timeoutMs = 60_000): Promise<void> {
+/** Waits until the platform prints `[berth] ready`, or fails with its output. */
+export async function waitForReady(
+  platform: { child: ChildProcess; output: () => string },
+  timeoutMs = 90_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    if (platform.output().includes('[berth] ready')) return;
+    if (platform.child.exitCode !== null) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`${url} did not come up within ${timeoutMs} ms:\n${output()}`);
+  throw new Error(`the platform did not become ready:\n${platform.output()}`);
 }
 
 export function exited(child: ChildProcess): Promise<number | null> {
@@ -35,4 +39,47 @@ export function exited(child: ChildProcess): Promise<number | null> {
     if (child.exitCode !== null) resolve(child.exitCode);
     else child.once('exit', (code) => resolve(code));
   });
+}
+
+export interface PlatformEnv {
+  dataDir: string;
+  api: string;
+  apiPort: number;
+  ingressPort: number;
+  registryPort: number;
+  env: Record<string, string>;
+}
+
+/** Environment for one platform on free ports with its own data directory and table. */
+export async function platformEnv(extra: Record<string, string> = {}): Promise<PlatformEnv> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'berth-platform-'));
+  const [apiPort, ingressPort, registryPort] = [await freePort(), await freePort(), await freePort()];
+  return {
+    dataDir,
+    api: `http://127.0.0.1:${apiPort}`,
+    apiPort,
+    ingressPort,
+    registryPort,
+    env: {
+      BERTH_DATA_DIR: dataDir,
+      BERTH_PORT: String(apiPort),
+      BERTH_INGRESS_PORT: String(ingressPort),
+      BERTH_REGISTRY_PORT: String(registryPort),
+      BERTH_TABLE_NAME: `e2e-${apiPort}`,
+      ...extra,
+    },
+  };
+}
+
+/** Starts the platform in `env` and waits until it is ready. */
+export async function runPlatform(env: PlatformEnv) {
+  const platform = startPlatform(env.env);
+  await waitForReady(platform);
+  const adminKey = readFileSync(join(env.dataDir, 'admin-key'), 'utf8').trim();
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
+    if (platform.child.exitCode !== null) return platform.child.exitCode;
+    platform.child.kill(signal);
+    return exited(platform.child);
+  };
+  return { ...platform, adminKey, stop };
 }

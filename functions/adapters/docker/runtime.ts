@@ -246,6 +246,21 @@ export class DockerRuntime implements Runtime {
       ...(options.since ? { since: Math.floor(options.since.getTime() / 1000) } : {}),
     };
     const out = new PassThrough();
+    try {
+      await this.logsInto(container, base, options, out);
+    } catch (err) {
+      if (statusOf(err) === 404) return; // removed meanwhile: it has no more lines to give
+      translate(err);
+    }
+    yield* lines(out);
+  }
+
+  private async logsInto(
+    container: Docker.Container,
+    base: Record<string, unknown>,
+    options: LogOptions,
+    out: PassThrough,
+  ) {
     if (options.follow) {
       const stream = (await container.logs({ ...base, follow: true })) as Readable;
       this.docker.modem.demuxStream(stream, out, out);
@@ -258,7 +273,6 @@ export class DockerRuntime implements Runtime {
       const buffer = (await container.logs({ ...base, follow: false })) as Buffer;
       out.end(demux(buffer));
     }
-    yield* lines(out);
   }
 }
 

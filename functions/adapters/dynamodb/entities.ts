@@ -171,7 +171,51 @@ export function makeEntities(client: DynamoDBDocumentClient, table: string) {
     },
     config,
   );
-  return { plan, tenant, apiKey, keyByHash, app, revision, deployment, appEvent, lease, idempotency, usage };
+  const repository = new Entity(
+    {
+      model: { entity: 'repository', version: '1', service },
+      attributes: { tenantId: str, name: str, uri: str, createdAt: str },
+      indexes: {
+        primary: { pk: { field: 'pk', composite: ['tenantId'] }, sk: { field: 'sk', composite: ['name'] } },
+      },
+    },
+    config,
+  );
+  const image = new Entity(
+    {
+      model: { entity: 'image', version: '1', service },
+      attributes: {
+        tenantId: str,
+        repository: str,
+        digest: str,
+        tags: { type: 'set', items: 'string' },
+        pushedAt: str,
+        size: num,
+      },
+      indexes: {
+        primary: {
+          pk: { field: 'pk', composite: ['tenantId', 'repository'] },
+          sk: { field: 'sk', composite: ['digest'] },
+        },
+      },
+    },
+    config,
+  );
+  return {
+    repository,
+    image,
+    plan,
+    tenant,
+    apiKey,
+    keyByHash,
+    app,
+    revision,
+    deployment,
+    appEvent,
+    lease,
+    idempotency,
+    usage,
+  };
 }
 
 export type Entities = ReturnType<typeof makeEntities>;

@@ -5,6 +5,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { Page } from '../../../schemas/common.ts';
 import type { Plan } from '../../../schemas/plan.ts';
+import type { Image, Repository } from '../../../schemas/repository.ts';
 import {
   ConflictError,
   ForbiddenError,
@@ -593,6 +594,70 @@ export class DynamoStore implements Store {
         res.data.map((d) => d.body as DeploymentRecord),
         res.cursor,
       );
+    });
+  }
+
+  // Repositories and images
+
+  async createRepository(tenantId: string, repository: Repository): Promise<boolean> {
+    return guarded(async () => {
+      try {
+        await this.e.repository.create({ tenantId, ...repository }).go();
+        return true;
+      } catch (err) {
+        if (isConditionFailure(err)) return false;
+        throw err;
+      }
+    });
+  }
+
+  listRepositories(tenantId: string): Promise<Repository[]> {
+    return guarded(async () => {
+      const res = await this.e.repository.query.primary({ tenantId }).go({ pages: 'all' });
+      return res.data.map(({ name, uri, createdAt }) => ({ name, uri, createdAt }));
+    });
+  }
+
+  getRepository(tenantId: string, name: string): Promise<Repository | undefined> {
+    return guarded(async () => {
+      const { data } = await this.e.repository.get({ tenantId, name }).go({ consistent: true });
+      return data ? { name: data.name, uri: data.uri, createdAt: data.createdAt } : undefined;
+    });
+  }
+
+  async recordImagePush(tenantId: string, repository: string, image: Image): Promise<void> {
+    await guarded(async () => {
+      // A tag names one digest: take it off the images that held it before.
+      for (const tag of image.tags) {
+        const holders = (await this.listImages(tenantId, repository)).filter(
+          (i) => i.digest !== image.digest && i.tags.includes(tag),
+        );
+        for (const holder of holders) {
+          await this.e.image
+            .update({ tenantId, repository, digest: holder.digest })
+            .delete({ tags: [tag] })
+            .go();
+        }
+      }
+      await this.e.image
+        .update({ tenantId, repository, digest: image.digest })
+        .set({ pushedAt: image.pushedAt, size: image.size })
+        .add(image.tags.length ? { tags: image.tags } : {})
+        .go();
+    });
+  }
+
+  listImages(tenantId: string, repository: string): Promise<Image[]> {
+    return guarded(async () => {
+      const res = await this.e.image.query.primary({ tenantId, repository }).go({ pages: 'all' });
+      return res.data
+        .map((i) => ({
+          digest: i.digest,
+          tags: [...(i.tags ?? [])].sort(),
+          pushedAt: i.pushedAt,
+          size: i.size,
+        }))
+        .sort((a, b) => b.pushedAt.localeCompare(a.pushedAt));
     });
   }
 

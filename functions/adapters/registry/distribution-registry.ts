@@ -1,0 +1,115 @@
+import type { Image, RegistryLogin, Repository } from '../../../schemas/repository.ts';
+import { ConflictError, UnavailableError } from '../../core/errors.ts';
+import type { ImageRegistry, Store } from '../../core/ports.ts';
+import type { LoginCredentialSigner, RegistryTokenIssuer } from './registry-tokens.ts';
+
+const MANIFEST_TYPES = [
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+].join(', ');
+
+const LOGIN_TTL_SECONDS = 3600;
+
+export interface DistributionRegistryOptions {
+  /** How image references name the registry, e.g. `127.0.0.1:5000`. */
+  host: string;
+  store: Store;
+  tokens: RegistryTokenIssuer;
+  logins: LoginCredentialSigner;
+  now: () => Date;
+}
+
+/**
+ * The ImageRegistry on the CNCF distribution registry, whose token service Berth's API is. Repositories and pushed
+ * images are kept in the store (fed by the registry's push notifications); digests come from the registry itself.
+ */
+export class DistributionRegistry implements ImageRegistry {
+  readonly host: string;
+
+  constructor(private readonly options: DistributionRegistryOptions) {
+    this.host = options.host;
+  }
+
+  private uri(tenantId: string, name: string) {
+    return `${this.host}/${tenantId}/${name}`;
+  }
+
+  /** A GET/HEAD on the registry's API with a short token of Berth's own. */
+  async registryFetch(path: string, repository: string, method: 'GET' | 'HEAD'): Promise<Response> {
+    const token = this.options.tokens.issue(
+      'berth',
+      [{ type: 'repository', name: repository, actions: ['pull'] }],
+      60,
+    );
+    try {
+      return await fetch(`http://${this.host}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, accept: MANIFEST_TYPES },
+        signal: AbortSignal.timeout(5000),
+      });
+    } catch {
+      throw new UnavailableError('the image registry is unavailable; retry shortly');
+    }
+  }
+
+  async resolveDigest(repository: string, reference: string): Promise<string | undefined> {
+    const res = await this.registryFetch(`/v2/${repository}/manifests/${reference}`, repository, 'HEAD');
+    if (res.status === 404) return undefined;
+    if (!res.ok) throw new UnavailableError(`the image registry answered ${res.status}`);
+    return res.headers.get('docker-content-digest') ?? undefined;
+  }
+
+  /** Bytes of an image's config and layers (of the first platform, for an index). */
+  async imageSize(repository: string, digest: string): Promise<number> {
+    const res = await this.registryFetch(`/v2/${repository}/manifests/${digest}`, repository, 'GET');
+    if (!res.ok) return 0;
+    const manifest = (await res.json()) as {
+      config?: { size?: number };
+      layers?: { size?: number }[];
+      manifests?: { digest: string }[];
+    };
+    const first = manifest.manifests?.[0];
+    if (first) return this.imageSize(repository, first.digest);
+    return (manifest.config?.size ?? 0) + (manifest.layers ?? []).reduce((sum, l) => sum + (l.size ?? 0), 0);
+  }
+
+  async login(tenantId: string): Promise<RegistryLogin> {
+    const credentials = this.options.logins.mint(tenantId, LOGIN_TTL_SECONDS, this.options.now().getTime());
+    return { registry: this.host, ...credentials };
+  }
+
+  async createRepository(tenantId: string, name: string): Promise<Repository> {
+    const repository = { name, uri: this.uri(tenantId, name), createdAt: this.options.now().toISOString() };
+    if (!(await this.options.store.createRepository(tenantId, repository))) {
+      throw new ConflictError('repository.exists', `repository "${name}" already exists`);
+    }
+    return repository;
+  }
+
+  listRepositories(tenantId: string): Promise<Repository[]> {
+    return this.options.store.listRepositories(tenantId);
+  }
+
+  async listImages(tenantId: string, name: string): Promise<Image[] | undefined> {
+    if (!(await this.options.store.getRepository(tenantId, name))) return undefined;
+    return this.options.store.listImages(tenantId, name);
+  }
+
+  /** Records a push the registry notified (creating the repository record on first push). */
+  async recordPush(tenantId: string, name: string, push: { digest: string; tag?: string; at: string }) {
+    await this.options.store.createRepository(tenantId, {
+      name,
+      uri: this.uri(tenantId, name),
+      createdAt: push.at,
+    });
+    const size = await this.imageSize(`${tenantId}/${name}`, push.digest);
+    await this.options.store.recordImagePush(tenantId, name, {
+      digest: push.digest,
+      tags: push.tag ? [push.tag] : [],
+      pushedAt: push.at,
+      size,
+    });
+  }
+}

@@ -1,0 +1,89 @@
+import { isIP } from 'node:net';
+import { type ParsedImageReference, parseImageReference } from '../../schemas/image-reference.ts';
+import { ValidationError } from './errors.ts';
+import type { CoreDeps } from './ports.ts';
+
+/** The platform's own registry, as image references name it (e.g. `127.0.0.1:5000`). */
+export interface LocalRegistryAddress {
+  host: string;
+}
+
+const INTERNAL_SUFFIXES = [
+  '.localhost',
+  '.local',
+  '.internal',
+  '.localdomain',
+  '.home.arpa',
+  '.intranet',
+  '.lan',
+];
+
+function invalid(image: string, why: string): ValidationError {
+  const message = `image "${image}" ${why}`;
+  return new ValidationError(message, [{ path: 'image', message }]);
+}
+
+/** The host of `registry` (without port), lowercased, IPv6 brackets removed. */
+function hostOf(registry: string): string {
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(registry);
+  return (bracketed?.[1] ?? registry.replace(/:\d+$/, '')).toLowerCase();
+}
+
+/**
+ * Checks where an image comes from before anything touches the network: the platform registry (only the tenant's
+ * own `<tenant>/…` repositories), or a public registry by DNS name. IP literals, loopback and internal names
+ * (metadata services, private ranges, other local ports) are refused, so an image reference cannot make the
+ * platform reach into its own network.
+ */
+export function checkImageSource(
+  image: string,
+  tenantId: string,
+  local: LocalRegistryAddress,
+): ParsedImageReference & { local: boolean } {
+  const parsed = parseImageReference(image);
+  if (!parsed) throw invalid(image, 'is not an OCI image reference');
+  const registry = parsed.registry?.toLowerCase();
+  const isLocal =
+    registry !== undefined &&
+    (registry === local.host || registry === local.host.replace(/^127\.0\.0\.1:/, 'localhost:'));
+  if (isLocal) {
+    if (!parsed.repository.startsWith(`${tenantId}/`)) {
+      throw invalid(image, `is in the platform registry but not under your namespace "${tenantId}/"`);
+    }
+    return { ...parsed, local: true };
+  }
+  if (registry !== undefined) {
+    const host = hostOf(registry);
+    if (isIP(host))
+      throw invalid(
+        image,
+        `names a registry by IP address (${host}); use the platform registry ${local.host} or a public registry by DNS name`,
+      );
+    if (host === 'localhost' || !host.includes('.') || INTERNAL_SUFFIXES.some((s) => host.endsWith(s))) {
+      throw invalid(
+        image,
+        `names an internal registry host "${host}"; use the platform registry ${local.host} or a public registry`,
+      );
+    }
+  }
+  return { ...parsed, local: false };
+}
+
+/**
+ * The digest a new revision pins: for the platform registry the tag's current digest (400 when it was never
+ * pushed); elsewhere the reference's own digest, or null (the runtime resolves it when it pulls).
+ */
+export async function resolveImageDigest(
+  deps: CoreDeps,
+  tenantId: string,
+  image: string,
+): Promise<string | null> {
+  const source = checkImageSource(image, tenantId, deps.registry);
+  if (!source.local) return source.digest ?? null;
+  const digest = await deps.registry.resolveDigest(
+    source.repository,
+    source.digest ?? source.tag ?? 'latest',
+  );
+  if (!digest) throw invalid(image, 'was not found in the platform registry; push it first');
+  return digest;
+}

@@ -1,0 +1,133 @@
+import type { Page } from '../../schemas/common.ts';
+import { type AppMetrics, durationMs, type Instance, type LogQuery } from '../../schemas/instance.ts';
+import { getAppRecord } from './apps.ts';
+import type { AppEventRecord, PageRequest, Replica, RuntimeViewDeps } from './ports.ts';
+
+const byStart = (a: Replica, b: Replica) => a.createdAt.localeCompare(b.createdAt);
+
+/** The replicas of an app as the runtime reports them, with health and restarts from the control loop. */
+export async function listInstances(
+  deps: RuntimeViewDeps,
+  tenantId: string,
+  name: string,
+): Promise<Instance[]> {
+  const app = await getAppRecord(deps, tenantId, name);
+  const replicas = (await deps.runtime.listReplicas({ tenantId, appUid: app.uid })).sort(byStart);
+  return Promise.all(
+    replicas.map(async (replica) => {
+      const insight = deps.replicaInsight(replica);
+      const stats = replica.state === 'running' ? await deps.runtime.replicaStats(replica.id) : undefined;
+      return {
+        id: replica.id,
+        revision: replica.revision,
+        state: replica.state,
+        health:
+          replica.state === 'exited'
+            ? 'stopped'
+            : insight.unhealthy
+              ? 'unhealthy'
+              : insight.ready
+                ? 'healthy'
+                : 'starting',
+        restarts: insight.restarts,
+        startedAt: replica.startedAt,
+        stoppedAt: replica.stoppedAt,
+        exitCode: replica.exitCode,
+        cpuPercent: stats ? Math.round(stats.cpuPercent * 100) / 100 : null,
+        memoryMiB: stats ? Math.round(stats.memoryMiB * 100) / 100 : null,
+      } satisfies Instance;
+    }),
+  );
+}
+
+/**
+ * Log lines of every replica, each prefixed by its short id: the last `tail` lines of each (after `since`), then,
+ * with `follow`, new lines as they come until `signal` aborts.
+ */
+export async function appLogs(
+  deps: RuntimeViewDeps,
+  tenantId: string,
+  name: string,
+  query: LogQuery,
+  signal: AbortSignal,
+): Promise<AsyncIterable<string>> {
+  const app = await getAppRecord(deps, tenantId, name);
+  const replicas = (await deps.runtime.listReplicas({ tenantId, appUid: app.uid })).sort(byStart);
+  const since = query.since
+    ? /^\d+[smhd]$/.test(query.since)
+      ? new Date(deps.clock.now().getTime() - durationMs(query.since))
+      : new Date(query.since)
+    : undefined;
+  const options = { tail: query.tail, follow: query.follow === 'true', signal, ...(since ? { since } : {}) };
+  return mergeLines(
+    replicas.map((replica) => ({
+      prefix: replica.id.slice(0, 12),
+      lines: deps.runtime.replicaLogs(replica.id, options),
+    })),
+  );
+}
+
+/** Interleaves several line streams as lines arrive, each line prefixed by its source. */
+async function* mergeLines(
+  sources: { prefix: string; lines: AsyncIterable<string> }[],
+): AsyncIterable<string> {
+  const iterators = sources.map((s) => ({ prefix: s.prefix, it: s.lines[Symbol.asyncIterator]() }));
+  const pending = new Map(iterators.map((source, i) => [i, source.it.next().then((r) => ({ i, r }))]));
+  while (pending.size > 0) {
+    const { i, r } = await Promise.race(pending.values());
+    const source = iterators[i];
+    if (r.done || !source) {
+      pending.delete(i);
+      continue;
+    }
+    yield `${source.prefix} ${r.value}\n`;
+    pending.set(
+      i,
+      source.it.next().then((next) => ({ i, r: next })),
+    );
+  }
+}
+
+/** CPU and memory of each running replica relative to its own limits, and their average. */
+export async function appMetrics(
+  deps: RuntimeViewDeps,
+  tenantId: string,
+  name: string,
+  window: string,
+): Promise<AppMetrics> {
+  const app = await getAppRecord(deps, tenantId, name);
+  const running = (await deps.runtime.listReplicas({ tenantId, appUid: app.uid })).filter(
+    (r) => r.state === 'running',
+  );
+  const samples = await Promise.all(
+    running.map(async (replica) => {
+      const stats = await deps.runtime.replicaStats(replica.id);
+      return stats && { id: replica.id, ...stats };
+    }),
+  );
+  const replicas = samples.filter((s) => s !== undefined);
+  const mean = (pick: (s: (typeof replicas)[number]) => number) =>
+    replicas.reduce((sum, s) => sum + pick(s), 0) / replicas.length;
+  return {
+    window,
+    sampledAt: deps.clock.now().toISOString(),
+    replicas,
+    average: replicas.length
+      ? { cpuPercent: mean((s) => s.cpuPercent), memoryPercent: mean((s) => s.memoryPercent) }
+      : null,
+  };
+}
+
+export async function listAppEvents(
+  deps: RuntimeViewDeps,
+  tenantId: string,
+  name: string,
+  page: PageRequest,
+): Promise<Page<Omit<AppEventRecord, 'tenantId' | 'appUid'>>> {
+  const app = await getAppRecord(deps, tenantId, name);
+  const events = await deps.store.listAppEvents(tenantId, app.uid, page);
+  return {
+    items: events.items.map(({ tenantId: _t, appUid: _a, ...event }) => event),
+    nextCursor: events.nextCursor,
+  };
+}

@@ -1,0 +1,145 @@
+import { createRoute } from '@hono/zod-openapi';
+import type { TypedResponse } from 'hono';
+import { App } from '../../../schemas/app.ts';
+import { ListQuery, pageOf } from '../../../schemas/common.ts';
+import { AppEvent, AppMetrics, InstanceList, LogQuery, MetricsQuery } from '../../../schemas/instance.ts';
+import { restartApp, startApp, stopApp } from '../../core/apps.ts';
+import { appLogs, appMetrics, listAppEvents, listInstances } from '../../core/instances.ts';
+import { type ApiDeps, runtimeView, tenantOf } from '../context.ts';
+import { bearer, idempotencyHeader, json, problems } from '../openapi.ts';
+import { AppParams, tenantOnly } from './apps.ts';
+import { router } from './router.ts';
+
+const tags = ['Instances and operations'];
+
+const lifecycle = (action: 'stop' | 'start' | 'restart', description: string) =>
+  createRoute({
+    method: 'post',
+    path: `/v1/apps/{app}/${action}`,
+    tags,
+    security: bearer,
+    middleware: tenantOnly,
+    request: { params: AppParams, headers: idempotencyHeader },
+    responses: { 202: json(App, description), ...problems },
+  });
+
+export function instanceRoutes(deps: ApiDeps) {
+  return router()
+    .openapi(
+      createRoute({
+        method: 'get',
+        path: '/v1/apps/{app}/instances',
+        tags,
+        security: bearer,
+        middleware: tenantOnly,
+        request: { params: AppParams },
+        responses: { 200: json(InstanceList, 'The replicas, oldest first.'), ...problems },
+      }),
+      async (c) => {
+        const items = await listInstances(
+          runtimeView(deps),
+          tenantOf(c.get('principal')),
+          c.req.valid('param').app,
+        );
+        return c.json({ items }, 200);
+      },
+    )
+    .openapi(
+      createRoute({
+        method: 'get',
+        path: '/v1/apps/{app}/logs',
+        tags,
+        security: bearer,
+        middleware: tenantOnly,
+        request: { params: AppParams, query: LogQuery },
+        responses: {
+          200: {
+            description: 'Log lines prefixed by instance id; with follow=true the response streams.',
+            content: { 'text/plain': { schema: { type: 'string' } } },
+          },
+          ...problems,
+        },
+      }),
+      async (c) => {
+        const signal = c.req.raw.signal;
+        const lines = await appLogs(
+          runtimeView(deps),
+          tenantOf(c.get('principal')),
+          c.req.valid('param').app,
+          c.req.valid('query'),
+          signal,
+        );
+        const encoder = new TextEncoder();
+        const iterator = lines[Symbol.asyncIterator]();
+        const body = new ReadableStream<Uint8Array>({
+          async pull(controller) {
+            const next = await iterator.next();
+            if (next.done) controller.close();
+            else controller.enqueue(encoder.encode(next.value));
+          },
+          async cancel() {
+            await iterator.return?.();
+          },
+        });
+        c.header('content-type', 'text/plain; charset=utf-8');
+        c.header('cache-control', 'no-store');
+        // A streamed body has no typed content; the route documents it as text/plain.
+        return c.body(body, 200) as unknown as TypedResponse<never, 200, 'text'>;
+      },
+    )
+    .openapi(
+      createRoute({
+        method: 'get',
+        path: '/v1/apps/{app}/events',
+        tags,
+        security: bearer,
+        middleware: tenantOnly,
+        request: { params: AppParams, query: ListQuery },
+        responses: {
+          200: json(pageOf(AppEvent, 'AppEventPage'), 'What happened to the app, newest first.'),
+          ...problems,
+        },
+      }),
+      async (c) =>
+        c.json(
+          await listAppEvents(
+            runtimeView(deps),
+            tenantOf(c.get('principal')),
+            c.req.valid('param').app,
+            c.req.valid('query'),
+          ),
+          200,
+        ),
+    )
+    .openapi(
+      createRoute({
+        method: 'get',
+        path: '/v1/apps/{app}/metrics',
+        tags,
+        security: bearer,
+        middleware: tenantOnly,
+        request: { params: AppParams, query: MetricsQuery },
+        responses: { 200: json(AppMetrics, 'CPU and memory per replica and on average.'), ...problems },
+      }),
+      async (c) =>
+        c.json(
+          await appMetrics(
+            runtimeView(deps),
+            tenantOf(c.get('principal')),
+            c.req.valid('param').app,
+            c.req.valid('query').window,
+          ),
+          200,
+        ),
+    )
+    .openapi(
+      lifecycle('stop', 'Stopping: replicas are stopped and removed; the app keeps its spec.'),
+      async (c) => c.json(await stopApp(deps, tenantOf(c.get('principal')), c.req.valid('param').app), 202),
+    )
+    .openapi(lifecycle('start', 'Starting the target revision again.'), async (c) =>
+      c.json(await startApp(deps, tenantOf(c.get('principal')), c.req.valid('param').app), 202),
+    )
+    .openapi(lifecycle('restart', 'Every replica is replaced, new ones first.'), async (c) =>
+      c.json(await restartApp(deps, tenantOf(c.get('principal')), c.req.valid('param').app), 202),
+    );
+}

@@ -1,0 +1,73 @@
+import { createRoute } from '@hono/zod-openapi';
+import { z } from 'zod';
+import { DnsLabel } from '../../../schemas/common.ts';
+import { Image, RegistryLogin, Repository, RepositoryCreate } from '../../../schemas/repository.ts';
+import { createRepository, listImages, listRepositories, registryLogin } from '../../core/repositories.ts';
+import { type ApiDeps, tenantOf } from '../context.ts';
+import { bearer, idempotencyHeader, json, jsonBody, problems } from '../openapi.ts';
+import { tenantOnly } from './apps.ts';
+import { router } from './router.ts';
+
+const tags = ['Images'];
+
+export function repositoryRoutes(deps: ApiDeps) {
+  return router()
+    .openapi(
+      createRoute({
+        method: 'post',
+        path: '/v1/registry/token',
+        tags,
+        security: bearer,
+        middleware: tenantOnly,
+        request: { headers: idempotencyHeader },
+        responses: { 200: json(RegistryLogin, 'Short-lived credentials for `docker login`.'), ...problems },
+      }),
+      async (c) => c.json(await registryLogin(deps, tenantOf(c.get('principal'))), 200),
+    )
+    .openapi(
+      createRoute({
+        method: 'post',
+        path: '/v1/repositories',
+        tags,
+        security: bearer,
+        middleware: tenantOnly,
+        request: { headers: idempotencyHeader, body: jsonBody(RepositoryCreate) },
+        responses: {
+          201: json(Repository, 'The repository; `uri` is where `docker push` goes.'),
+          ...problems,
+        },
+      }),
+      async (c) =>
+        c.json(await createRepository(deps, tenantOf(c.get('principal')), c.req.valid('json').name), 201),
+    )
+    .openapi(
+      createRoute({
+        method: 'get',
+        path: '/v1/repositories',
+        tags,
+        security: bearer,
+        middleware: tenantOnly,
+        responses: { 200: json(z.object({ items: z.array(Repository) }), 'Your repositories.'), ...problems },
+      }),
+      async (c) => c.json({ items: await listRepositories(deps, tenantOf(c.get('principal'))) }, 200),
+    )
+    .openapi(
+      createRoute({
+        method: 'get',
+        path: '/v1/repositories/{name}/images',
+        tags,
+        security: bearer,
+        middleware: tenantOnly,
+        request: { params: z.object({ name: DnsLabel }) },
+        responses: {
+          200: json(z.object({ items: z.array(Image) }), 'Pushed images, newest first.'),
+          ...problems,
+        },
+      }),
+      async (c) =>
+        c.json(
+          { items: await listImages(deps, tenantOf(c.get('principal')), c.req.valid('param').name) },
+          200,
+        ),
+    );
+}

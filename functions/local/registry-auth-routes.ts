@@ -1,0 +1,90 @@
+import { timingSafeEqual } from 'node:crypto';
+import { Hono } from 'hono';
+import type { DistributionRegistry } from '../adapters/registry/distribution-registry.ts';
+import type { LoginCredentialSigner, RegistryTokenIssuer } from '../adapters/registry/registry-tokens.ts';
+import type { Store } from '../core/ports.ts';
+import { allowedActions } from '../core/repositories.ts';
+
+const TOKEN_TTL_SECONDS = 300;
+const MANIFEST_MEDIA = /manifest|image\.index/;
+
+export interface RegistryAuthDeps {
+  store: Store;
+  tokens: RegistryTokenIssuer;
+  logins: LoginCredentialSigner;
+  registry: DistributionRegistry;
+  notifySecret: string;
+}
+
+function basicCredentials(header: string | undefined): { username: string; password: string } | undefined {
+  const encoded = header?.match(/^Basic\s+(\S+)$/i)?.[1];
+  if (!encoded) return undefined;
+  const decoded = Buffer.from(encoded, 'base64').toString();
+  const colon = decoded.indexOf(':');
+  return colon < 0 ? undefined : { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+/**
+ * The registry's side of Berth in local mode: Docker's token protocol (`GET /registry/auth`), granting each
+ * tenant push and pull on `<tenant>/<name>` only, and the registry's push notifications (`POST /registry/events`).
+ */
+export function registryAuthRoutes(deps: RegistryAuthDeps) {
+  const app = new Hono();
+  app.get('/registry/auth', async (c) => {
+    const credentials = basicCredentials(c.req.header('authorization'));
+    const tenantId = credentials && deps.logins.verify(credentials.username, credentials.password);
+    const tenant = tenantId ? await deps.store.getTenant(tenantId) : undefined;
+    if (!tenantId || tenant?.status !== 'active') {
+      c.header('www-authenticate', 'Basic realm="berth-registry"');
+      return c.json(
+        { errors: [{ code: 'UNAUTHORIZED', message: 'get credentials with POST /v1/registry/token' }] },
+        401,
+      );
+    }
+    const access = c.req.queries('scope')?.flatMap((scope) => {
+      const [type, name, actions] = scope.split(':');
+      if (type !== 'repository' || !name || !actions) return [];
+      const granted = allowedActions(tenantId, name, actions.split(','));
+      return granted.length ? [{ type: 'repository' as const, name, actions: granted }] : [];
+    });
+    const token = deps.tokens.issue(tenantId, access ?? [], TOKEN_TTL_SECONDS);
+    return c.json({
+      token,
+      access_token: token,
+      expires_in: TOKEN_TTL_SECONDS,
+      issued_at: new Date().toISOString(),
+    });
+  });
+
+  app.post('/registry/events', async (c) => {
+    const given = Buffer.from(c.req.header('authorization') ?? '');
+    const expected = Buffer.from(`Bearer ${deps.notifySecret}`);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return c.body(null, 401);
+    const { events = [] } = (await c.req.json().catch(() => ({}))) as {
+      events?: {
+        action?: string;
+        timestamp?: string;
+        target?: { mediaType?: string; digest?: string; repository?: string; tag?: string };
+      }[];
+    };
+    for (const event of events) {
+      const target = event.target;
+      if (
+        event.action !== 'push' ||
+        !target?.digest ||
+        !target.repository ||
+        !MANIFEST_MEDIA.test(target.mediaType ?? '')
+      )
+        continue;
+      const [tenantId, name] = target.repository.split('/');
+      if (!tenantId || !name) continue;
+      await deps.registry.recordPush(tenantId, name, {
+        digest: target.digest,
+        ...(target.tag ? { tag: target.tag } : {}),
+        at: event.timestamp ? new Date(event.timestamp).toISOString() : new Date().toISOString(),
+      });
+    }
+    return c.body(null, 200);
+  });
+  return app;
+}

@@ -1,0 +1,83 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureRegistryBinary } from './docker-engine.ts';
+
+export const REGISTRY_SERVICE = 'berth-registry';
+export const TOKEN_ISSUER = 'berth';
+
+export interface RegistryProcessOptions {
+  dir: string;
+  port: number;
+  /** Berth's token endpoint (the realm docker is sent to). */
+  realm: string;
+  /** Where the registry reports pushes. */
+  notifyUrl: string;
+  notifySecret: string;
+  certificatePath: string;
+}
+
+/** The distribution registry's configuration: token auth against Berth, push notifications to Berth. */
+export function registryConfig(options: RegistryProcessOptions, httpSecret: string): string {
+  return `version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: ${JSON.stringify(join(options.dir, 'data'))}
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:${options.port}
+  secret: ${JSON.stringify(httpSecret)}
+auth:
+  token:
+    realm: ${JSON.stringify(options.realm)}
+    service: ${REGISTRY_SERVICE}
+    issuer: ${TOKEN_ISSUER}
+    rootcertbundle: ${JSON.stringify(options.certificatePath)}
+notifications:
+  endpoints:
+    - name: berth
+      url: ${JSON.stringify(options.notifyUrl)}
+      headers:
+        Authorization: [${JSON.stringify(`Bearer ${options.notifySecret}`)}]
+      timeout: 5s
+      threshold: 5
+      backoff: 1s
+`;
+}
+
+/**
+ * Starts the CNCF distribution registry (Debian's docker-registry) on 127.0.0.1 with Berth as its token service.
+ * Resolves once it answers; `stop()` ends it.
+ */
+export async function startRegistry(options: RegistryProcessOptions): Promise<{ stop(): Promise<void> }> {
+  const binary = ensureRegistryBinary();
+  mkdirSync(join(options.dir, 'data'), { recursive: true });
+  const configPath = join(options.dir, 'config.yml');
+  writeFileSync(configPath, registryConfig(options, options.notifySecret), { mode: 0o600 });
+  const log = openSync(join(options.dir, 'registry.log'), 'a');
+  const child: ChildProcess = spawn(binary, ['serve', configPath], { stdio: ['ignore', log, log] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  };
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) break;
+    try {
+      const res = await fetch(`http://127.0.0.1:${options.port}/v2/`);
+      if (res.status === 401 || res.ok) return { stop };
+    } catch {
+      // not up yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await stop();
+  throw new Error(`the registry did not start; see ${join(options.dir, 'registry.log')}`);
+}

@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { Timestamp } from './common.ts';
+
+export const InstanceHealth = z.enum(['starting', 'healthy', 'unhealthy', 'stopped']);
+
+export const Instance = z
+  .object({
+    id: z.string(),
+    revision: z.number().int(),
+    state: z.enum(['pending', 'running', 'exited']),
+    health: InstanceHealth,
+    restarts: z
+      .number()
+      .int()
+      .describe('Failed starts of this replica slot (kept in memory by the control loop).'),
+    startedAt: Timestamp.nullable(),
+    stoppedAt: Timestamp.nullable(),
+    exitCode: z.number().int().nullable(),
+    cpuPercent: z.number().nullable().describe('CPU used, relative to the replica’s own limit.'),
+    memoryMiB: z.number().nullable(),
+  })
+  .meta({ id: 'Instance' });
+export type Instance = z.infer<typeof Instance>;
+
+export const InstanceList = z.object({ items: z.array(Instance) }).meta({ id: 'InstanceList' });
+
+/** A duration such as `30s`, `15m`, `2h`, `1d`. */
+export const Duration = z
+  .string()
+  .regex(/^[1-9]\d{0,5}[smhd]$/, 'must be a duration such as "30s", "15m", "2h" or "1d"');
+
+const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+export function durationMs(duration: string): number {
+  const unit = duration.slice(-1) as keyof typeof UNIT_MS;
+  return Number(duration.slice(0, -1)) * UNIT_MS[unit];
+}
+
+export const LogQuery = z.object({
+  tail: z.coerce.number().int().min(0).max(10_000).default(100).describe('Lines per instance from the end.'),
+  since: z
+    .union([Timestamp, Duration])
+    .optional()
+    .describe('Only lines after this instant, or this long ago (e.g. "10m").'),
+  follow: z.enum(['true', 'false']).default('false').describe('Keep streaming new lines.'),
+});
+export type LogQuery = z.infer<typeof LogQuery>;
+
+export const MetricsQuery = z.object({ window: Duration.default('15m') });
+
+export const ReplicaMetrics = z
+  .object({ id: z.string(), cpuPercent: z.number(), memoryMiB: z.number(), memoryPercent: z.number() })
+  .meta({ id: 'ReplicaMetrics' });
+
+export const AppMetrics = z
+  .object({
+    window: z.string(),
+    sampledAt: Timestamp,
+    replicas: z.array(ReplicaMetrics),
+    average: z.object({ cpuPercent: z.number(), memoryPercent: z.number() }).nullable(),
+  })
+  .meta({ id: 'AppMetrics', description: 'CPU and memory relative to each replica’s limits.' });
+export type AppMetrics = z.infer<typeof AppMetrics>;
+
+export const AppEvent = z
+  .object({
+    id: z.string(),
+    type: z.string(),
+    message: z.string(),
+    at: Timestamp,
+    details: z.record(z.string(), z.unknown()).optional(),
+  })
+  .meta({ id: 'AppEvent' });

@@ -1,0 +1,290 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { dockerCli, labelledContainers } from '../support/docker-cli.ts';
+import { eventually, ingressGet } from '../support/ingress-client.ts';
+import { clientFor } from '../support/local-api.ts';
+import { type PlatformEnv, platformEnv, runPlatform } from '../support/platform-process.ts';
+
+const TICK_MS = 2000;
+
+type Platform = Awaited<ReturnType<typeof runPlatform>>;
+type Json = Record<string, unknown>;
+
+/**
+ * The whole local platform as a user meets it: `npm start`'s process, the real docker CLI pushing to the platform
+ * registry through Berth's token service, apps served through the ingress.
+ */
+describe('the local platform (npm start, docker CLI, registry, ingress)', { timeout: 120_000 }, () => {
+  let env: PlatformEnv;
+  let platform: Platform;
+  let client: ReturnType<typeof clientFor>;
+  let acmeKey: string;
+  let betaKey: string;
+  let registry: string;
+  const acmeDocker = dockerCli();
+  const betaDocker = dockerCli();
+
+  const call = (method: string, path: string, body?: unknown, key = acmeKey) =>
+    client.call(method, path, key, body);
+  const web = () => ingressGet(env.ingressPort, 'web.acme.localhost');
+  const app = async (name = 'web') => (await call('GET', `/v1/apps/${name}`)).json as Json;
+  const acmeContainers = (state?: 'running') =>
+    labelledContainers(env.env.BERTH_TABLE_NAME ?? '', { 'berth.tenant': 'acme', 'berth.app': 'web' }).filter(
+      (id) => !state || dockerState(id) === 'running',
+    );
+  const revisionOf = (id: string) =>
+    acmeDocker.run(['inspect', '-f', '{{index .Config.Labels "berth.revision"}}', id]).output.trim();
+  const dockerState = (id: string) =>
+    acmeDocker.run(['inspect', '-f', '{{.State.Status}}', id]).output.trim();
+
+  async function login(cli: ReturnType<typeof dockerCli>, key: string) {
+    const token = await call('POST', '/v1/registry/token', undefined, key);
+    expect(token.status).toBe(200);
+    const {
+      registry: host,
+      username,
+      password,
+    } = token.json as { registry: string; username: string; password: string };
+    expect(host).toBe(registry);
+    cli.ok(['login', host, '-u', username, '--password-stdin'], password);
+  }
+
+  async function deploymentOutcome(id: string) {
+    return eventually(`deployment ${id} to finish`, async () => {
+      const res = await call('GET', `/v1/apps/web/deployments/${id}`);
+      if (res.status !== 200) throw new Error(`GET deployment: ${res.status} ${res.text}`);
+      return ['succeeded', 'failed', 'rolled_back'].includes(res.json.status as string)
+        ? res.json
+        : undefined;
+    });
+  }
+
+  /** Hostnames answering through the ingress, over `n` requests. */
+  async function hostnames(n: number) {
+    const seen = new Set<string>();
+    for (let i = 0; i < n; i++) {
+      const res = await web();
+      expect(res.status).toBe(200);
+      seen.add(res.body.trim());
+    }
+    return seen;
+  }
+
+  beforeAll(async () => {
+    env = await platformEnv({ BERTH_TICK_MS: String(TICK_MS), BERTH_DEPLOYMENT_DEADLINE_SECONDS: '45' });
+    platform = await runPlatform(env);
+    registry = `127.0.0.1:${env.registryPort}`;
+    client = clientFor({ request: (path, init) => fetch(`${env.api}${path}`, init) }, platform.adminKey);
+    acmeKey = (await client.createTenant('acme')).key;
+    betaKey = (await client.createTenant('beta')).key;
+  });
+
+  afterAll(async () => {
+    if (!platform) return;
+    for (const name of ['web', 'probe']) await call('DELETE', `/v1/apps/${name}`).catch(() => undefined);
+    await eventually('apps to be deleted', async () =>
+      acmeContainers().length === 0 ? true : undefined,
+    ).catch(() => undefined);
+    expect(await platform.stop()).toBe(0);
+  });
+
+  it('pushes with docker login credentials from the API and deploys the pushed digest', async () => {
+    await login(acmeDocker, acmeKey);
+    const image = `${registry}/acme/web:v1`;
+    acmeDocker.ok(['tag', inject('testImage'), image]);
+    const pushed = acmeDocker.ok(['push', image]);
+    const digest = /digest: (sha256:[0-9a-f]{64})/.exec(pushed)?.[1];
+    expect(digest).toBeDefined();
+
+    const images = await eventually('the push to be recorded', async () => {
+      const res = await call('GET', '/v1/repositories/web/images');
+      const items = (res.json?.items ?? []) as Json[];
+      return items.length ? items : undefined;
+    });
+    expect(images).toEqual([expect.objectContaining({ digest, tags: ['v1'] })]);
+    expect((images[0] as { size: number }).size).toBeGreaterThan(0);
+    const repos = await call('GET', '/v1/repositories');
+    expect(repos.json.items).toEqual([expect.objectContaining({ name: 'web', uri: `${registry}/acme/web` })]);
+
+    const created = await call('POST', '/v1/apps', {
+      name: 'web',
+      image,
+      cpu: 0.25,
+      memory: 512,
+      port: 8080,
+      command: [
+        'sh',
+        '-c',
+        'echo "hello from $(hostname)"; mkdir -p /www; hostname > /www/index.html; exec httpd -f -p 8080 -h /www',
+      ],
+      healthCheck: { path: '/', intervalSeconds: 2 },
+    });
+    expect(created.status, created.text).toBe(201);
+    const revision = await call('GET', '/v1/apps/web/revisions/1');
+    expect(revision.json).toMatchObject({ image, imageDigest: digest });
+
+    const [first] = (await call('GET', '/v1/apps/web/deployments')).json.items as Json[];
+    const deployment = await deploymentOutcome(first?.id as string);
+    expect(deployment.status).toBe('succeeded');
+    expect((await web()).status).toBe(200);
+    expect(await app()).toMatchObject({ status: 'running', readyReplicas: 1 });
+  });
+
+  it('scales to 3 replicas served round robin, and heals a killed one', async () => {
+    expect((await call('POST', '/v1/apps/web/scale', { replicas: 3 })).status).toBe(200);
+    await eventually('3 ready replicas', async () => ((await app()).readyReplicas === 3 ? true : undefined));
+    expect((await hostnames(9)).size).toBe(3);
+
+    const [victim] = acmeContainers('running');
+    acmeDocker.ok(['kill', victim ?? '']);
+    const killedAt = Date.now();
+    // Docker's die event nudges the loop, so this does not wait for a tick; two ticks is the bound.
+    await eventually(
+      '3 ready replicas after a kill',
+      async () => {
+        const ready = (await app()).readyReplicas === 3 && acmeContainers('running').length === 3;
+        return ready && !acmeContainers('running').includes(victim ?? '') ? true : undefined;
+      },
+      2 * TICK_MS + 5000,
+    );
+    expect(Date.now() - killedAt).toBeLessThan(2 * TICK_MS + 5000);
+    expect((await hostnames(9)).size).toBe(3);
+
+    const instances = await call('GET', '/v1/apps/web/instances');
+    const running = (instances.json.items as Json[]).filter((i) => i.state === 'running');
+    expect(running).toHaveLength(3);
+    expect(running[0]).toMatchObject({ revision: 1, health: 'healthy', exitCode: null });
+    const events = await call('GET', '/v1/apps/web/events');
+    expect((events.json.items as Json[]).map((e) => e.type)).toContain('replicaExited');
+  });
+
+  it('rejects a failing revision: deployment failed, rolled back, no request dropped', async () => {
+    let done = false;
+    const statuses: number[] = [];
+    const load = (async () => {
+      while (!done) statuses.push((await web()).status);
+    })();
+    const deploy = await call('POST', '/v1/apps/web/deployments', {
+      command: ['sh', '-c', 'echo boom; exit 3'],
+    });
+    expect(deploy.status).toBe(202);
+    const outcome = await deploymentOutcome(deploy.json.id as string);
+    done = true;
+    await load;
+    expect(outcome.status).toBe('failed');
+    expect(statuses.length).toBeGreaterThan(10);
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    await eventually('the rollback to revision 1', async () => {
+      const current = await app();
+      return current.currentRevision === 1 && current.status === 'running' ? current : undefined;
+    });
+    expect((await hostnames(6)).size).toBe(3);
+  });
+
+  it('rolls back on request, stops and starts, restarts', async () => {
+    const rollback = await call('POST', '/v1/apps/web/rollback', { revision: 1 });
+    expect(rollback.status).toBe(202);
+    expect((await deploymentOutcome(rollback.json.id as string)).status).toBe('succeeded');
+
+    expect((await call('POST', '/v1/apps/web/stop')).status).toBe(202);
+    await eventually('containers to stop', async () =>
+      acmeContainers('running').length === 0 ? true : undefined,
+    );
+    expect((await web()).status).toBe(503);
+    expect((await app()).status).toBe('stopped');
+
+    expect((await call('POST', '/v1/apps/web/start')).status).toBe(202);
+    await eventually('3 ready after start', async () =>
+      (await app()).readyReplicas === 3 ? true : undefined,
+    );
+    expect((await web()).status).toBe(200);
+
+    const before = new Set(acmeContainers('running'));
+    expect((await call('POST', '/v1/apps/web/restart')).status).toBe(202);
+    await eventually('replicas replaced by a restart', async () => {
+      const now = acmeContainers('running');
+      return (await app()).readyReplicas === 3 && now.length === 3 && now.every((id) => !before.has(id))
+        ? true
+        : undefined;
+    });
+  });
+
+  it('serves logs, metrics and events of the running app', async () => {
+    const logs = await call('GET', '/v1/apps/web/logs?tail=10');
+    expect(logs.status).toBe(200);
+    expect(logs.headers.get('content-type')).toMatch(/^text\/plain/);
+    const lines = logs.text.trim().split('\n');
+    expect(lines.length).toBeGreaterThanOrEqual(3);
+    for (const line of lines)
+      expect(line).toMatch(/^[0-9a-f]{12} \d{4}-\d\d-\d\dT[\d:.]+Z hello from [0-9a-f]{12}$/);
+
+    const metrics = await eventually('metrics', async () => {
+      const res = await call('GET', '/v1/apps/web/metrics?window=5m');
+      return (res.json?.replicas as Json[] | undefined)?.length === 3 ? res.json : undefined;
+    });
+    expect(metrics).toMatchObject({ window: '5m' });
+    expect(metrics.average).toEqual(expect.objectContaining({ cpuPercent: expect.any(Number) }));
+
+    expect((await call('GET', '/v1/apps/web/metrics?window=soon')).status).toBe(400);
+    expect((await call('GET', '/v1/apps/web/logs?tail=-1')).status).toBe(400);
+    const events = await call('GET', '/v1/apps/web/events');
+    const times = (events.json.items as Json[]).map((e) => e.at as string);
+    expect(times).toEqual([...times].sort().reverse());
+  });
+
+  it("keeps tenants out of each other's repositories and refuses images that point inside the network", async () => {
+    await login(betaDocker, betaKey);
+    const pull = betaDocker.run(['pull', `${registry}/acme/web:v1`]);
+    expect(pull.status).not.toBe(0);
+    expect(pull.output).toMatch(/denied|unauthorized|insufficient_scope/i);
+    betaDocker.ok(['tag', inject('testImage'), `${registry}/acme/evil:1`]);
+    const push = betaDocker.run(['push', `${registry}/acme/evil:1`]);
+    expect(push.status).not.toBe(0);
+    expect(push.output).toMatch(/denied|unauthorized|insufficient_scope/i);
+    const anonymous = await fetch(`http://${registry}/v2/acme/web/manifests/v1`);
+    expect(anonymous.status).toBe(401);
+
+    const sample = { cpu: 0.25, memory: 512, port: 8080 };
+    for (const image of [
+      `${registry}/acme/web:v1`,
+      '169.254.169.254/latest:1',
+      'localhost:2375/x:1',
+      'metadata.google.internal/x:1',
+      '[::1]:5000/beta/x:1',
+      'UPPER/Case',
+      `${registry}/beta/never-pushed:1`,
+    ]) {
+      const res = await call('POST', '/v1/apps', { name: 'probe', image, ...sample }, betaKey);
+      expect(res.status, image).toBe(400);
+      expect(res.json.code, image).toBe('validation.failed');
+    }
+    expect((await call('GET', '/v1/apps', undefined, betaKey)).json.items).toEqual([]);
+  });
+
+  it('converges after the platform is killed mid-deploy: no duplicates, no orphans', async () => {
+    const deploy = await call('POST', '/v1/apps/web/deployments', { env: { COLOR: 'blue' } });
+    expect(deploy.status).toBe(202);
+    await eventually('the new revision to start', async () =>
+      acmeContainers().some((id) => revisionOf(id) === String(deploy.json.revision)) ? true : undefined,
+    );
+    platform.child.kill('SIGKILL');
+    await platform.stop();
+    platform = await runPlatform(env);
+
+    const outcome = await deploymentOutcome(deploy.json.id as string);
+    expect(outcome.status, JSON.stringify(outcome)).toBe('succeeded');
+    await eventually('old replicas gone', async () => (acmeContainers().length === 3 ? true : undefined));
+    const revisions = acmeContainers().map((id) => revisionOf(id));
+    const current = await app();
+    expect(revisions).toEqual(Array(3).fill(String(current.currentRevision)));
+    expect((await hostnames(6)).size).toBe(3);
+  });
+
+  it('deletes an app: its containers go, then the app', async () => {
+    expect((await call('DELETE', '/v1/apps/web')).status).toBe(202);
+    await eventually('the app to be gone', async () =>
+      (await call('GET', '/v1/apps/web')).status === 404 ? true : undefined,
+    );
+    expect(acmeContainers()).toEqual([]);
+    expect((await web()).status).toBe(404);
+  });
+});

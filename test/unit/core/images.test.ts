@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { checkImageSource } from '../../../functions/core/images.ts';
+
+const local = { host: '127.0.0.1:5000' };
+
+describe('checkImageSource', () => {
+  it('accepts the tenant’s own repositories in the platform registry', () => {
+    expect(checkImageSource('127.0.0.1:5000/acme/web:1', 'acme', local)).toMatchObject({
+      local: true,
+      repository: 'acme/web',
+    });
+    expect(checkImageSource('localhost:5000/acme/web:1', 'acme', local)).toMatchObject({ local: true });
+  });
+
+  it('accepts public registries by DNS name and Docker Hub short names', () => {
+    expect(checkImageSource('ghcr.io/org/app:1', 'acme', local)).toMatchObject({ local: false });
+    expect(checkImageSource('busybox', 'acme', local)).toMatchObject({ local: false, registry: undefined });
+  });
+
+  it.each([
+    ['127.0.0.1:5000/other/web:1', 'not under your namespace'],
+    ['169.254.169.254/latest/meta-data:1', 'by IP address'],
+    ['169.254.169.254:80/x/y', 'by IP address'],
+    ['10.0.0.1:5000/acme/web', 'by IP address'],
+    ['192.168.1.10/acme/web', 'by IP address'],
+    ['127.0.0.1:6000/acme/web', 'by IP address'],
+    ['127.0.0.1/acme/web', 'by IP address'],
+    ['[::1]:5000/acme/web', 'by IP address'],
+    ['localhost:8080/acme/web', 'internal registry host'],
+    ['registry:5000/acme/web', 'internal registry host'],
+    ['metadata.google.internal/x/y', 'internal registry host'],
+    ['web.acme.localhost:8000/a/b', 'internal registry host'],
+    ['nas.local/a/b', 'internal registry host'],
+  ])('refuses %s', (image, message) => {
+    expect(() => checkImageSource(image, 'acme', local)).toThrow(message);
+  });
+
+  it('refuses what is no image reference at all', () => {
+    expect(() => checkImageSource('$(curl evil)', 'acme', local)).toThrow('not an OCI image reference');
+  });
+});
