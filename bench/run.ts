@@ -1,7 +1,8 @@
 import { benchApi } from './api.ts';
+import { benchDeploy } from './deploy.ts';
 
 /** `npm run bench -- <name>`: runs one benchmark, or all of them without a name. */
-const BENCHES: Record<string, () => Promise<void>> = { api: benchApi };
+const BENCHES: Record<string, () => Promise<void>> = { api: benchApi, deploy: benchDeploy };
 
 const names = process.argv.slice(2);
 for (const name of names.length ? names : Object.keys(BENCHES)) {

@@ -6,6 +6,8 @@ interface Entry {
   successes: number;
   failures: number;
   ready: boolean;
+  /** When it last became ready. */
+  readyAt: number;
   unhealthy: boolean;
   lastProbeAt: number;
   probing: boolean;
@@ -26,6 +28,12 @@ export class HealthTracker {
     private readonly now: () => number,
   ) {}
 
+  /** Whether a replica has served healthily for at least `ms` (then its failure is not part of a crash loop). */
+  wasStableFor(replica: Replica, ms: number): boolean {
+    const entry = this.entries.get(replica.id);
+    return entry?.ready === true && this.now() - entry.readyAt >= ms;
+  }
+
   health(replica: Replica): ReplicaHealth {
     const entry = this.entries.get(replica.id);
     return { ready: entry?.ready ?? false, unhealthy: entry?.unhealthy ?? false };
@@ -43,6 +51,7 @@ export class HealthTracker {
       successes: 0,
       failures: 0,
       ready: false,
+      readyAt: 0,
       unhealthy: false,
       lastProbeAt: 0,
       probing: false,
@@ -60,7 +69,10 @@ export class HealthTracker {
       if (ok) {
         entry.successes += 1;
         entry.failures = 0;
-        if (entry.successes >= check.healthyThreshold) entry.ready = true;
+        if (entry.successes >= check.healthyThreshold && !entry.ready) {
+          entry.ready = true;
+          entry.readyAt = entry.lastProbeAt;
+        }
         return;
       }
       entry.successes = 0;

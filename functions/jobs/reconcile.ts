@@ -48,6 +48,8 @@ export interface ReconcilerDeps extends CoreDeps {
  * outlives it is still safe (replica names and conditional writes stop double action).
  */
 const LEASE_MS = 10_000;
+/** A replica healthy this long before it fails is not crash-looping: its slot's back-off starts over. */
+const STABLE_MS = 10_000;
 const TERMINAL = new Set(['succeeded', 'failed', 'rolled_back']);
 
 /**
@@ -167,6 +169,10 @@ export class Reconciler {
   private async removeReplicas(app: AppRecord, plan: ReconcilePlan) {
     for (const { replica, reason } of plan.remove) {
       if (reason === 'exited' || reason === 'unhealthy') {
+        // A replica that served for a while and then failed starts a fresh back-off, as Kubernetes does.
+        if (this.health.wasStableFor(replica, STABLE_MS)) {
+          this.history.delete(this.slotKey(app.uid, replica.revision, replica.slot));
+        }
         const history = this.recordFailure(app.uid, replica.revision, replica.slot, replica.id);
         const what =
           reason === 'exited' ? `exited with code ${replica.exitCode}` : 'failed its health checks';

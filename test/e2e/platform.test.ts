@@ -164,7 +164,7 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
       while (!done) statuses.push((await web()).status);
     })();
     const deploy = await call('POST', '/v1/apps/web/deployments', {
-      command: ['sh', '-c', 'echo boom; exit 3'],
+      command: ['sh', '-c', 'echo boom; exit 1'],
     });
     expect(deploy.status).toBe(202);
     const outcome = await deploymentOutcome(deploy.json.id as string);
@@ -247,6 +247,8 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
     for (const image of [
       `${registry}/acme/web:v1`,
       '169.254.169.254/latest:1',
+      '10.0.0.7:5000/acme/web:v1',
+      '127.0.0.1:2375/acme/web:v1',
       'localhost:2375/x:1',
       'metadata.google.internal/x:1',
       '[::1]:5000/beta/x:1',

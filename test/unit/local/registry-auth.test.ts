@@ -1,0 +1,142 @@
+import { createPublicKey, verify } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DistributionRegistry } from '../../../functions/adapters/registry/distribution-registry.ts';
+import {
+  LoginCredentialSigner,
+  RegistryTokenIssuer,
+} from '../../../functions/adapters/registry/registry-tokens.ts';
+import { libtrustKeyId } from '../../../functions/adapters/registry/token-keys.ts';
+import { createTenant, updateTenant } from '../../../functions/core/tenants.ts';
+import { registryAuthRoutes } from '../../../functions/local/registry-auth-routes.ts';
+import { ensureRegistrySecrets } from '../../../functions/local/registry-secrets.ts';
+import { fakeCoreDeps } from '../../fakes/core-deps.ts';
+
+const decode = (part: string) =>
+  JSON.parse(Buffer.from(part, 'base64url').toString()) as Record<string, unknown>;
+const basic = (username: string, password: string) =>
+  `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+
+describe('registry token service', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-registry-unit-'));
+  const secrets = ensureRegistrySecrets(dir);
+  const tokens = new RegistryTokenIssuer({
+    privateKeyPem: secrets.privateKeyPem,
+    keyId: secrets.keyId,
+    issuer: 'berth',
+    service: 'berth-registry',
+  });
+  const logins = new LoginCredentialSigner(secrets.secret);
+  let auth: ReturnType<typeof registryAuthRoutes>;
+  let deps: Awaited<ReturnType<typeof fakeCoreDeps>>;
+
+  beforeAll(async () => {
+    deps = await fakeCoreDeps();
+    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
+    await createTenant(deps, { id: 'beta', name: 'Beta', plan: 'pro' });
+    const registry = new DistributionRegistry({
+      host: '127.0.0.1:1',
+      store: deps.store,
+      tokens,
+      logins,
+      now: () => new Date(),
+    });
+    auth = registryAuthRoutes({ store: deps.store, tokens, logins, registry, notifySecret: 'n0tify' });
+  });
+
+  it('keeps its keys across restarts and names them as libtrust does', () => {
+    expect(ensureRegistrySecrets(dir)).toEqual(secrets);
+    expect(secrets.keyId).toMatch(/^([A-Z2-7]{4}:){11}[A-Z2-7]{4}$/);
+    expect(
+      libtrustKeyId(
+        createPublicKey(secrets.privateKeyPem).export({ type: 'spki', format: 'pem' }).toString(),
+      ),
+    ).toBe(secrets.keyId);
+  });
+
+  it('signs login credentials for one tenant that expire and cannot be forged', () => {
+    const now = Date.parse('2026-11-22T10:00:00Z');
+    const login = logins.mint('acme', 600, now);
+    expect(login).toMatchObject({ username: 'acme', expiresAt: '2026-11-22T10:10:00.000Z' });
+    expect(logins.verify('acme', login.password, now + 599_000)).toBe('acme');
+    expect(logins.verify('acme', login.password, now + 601_000)).toBeUndefined();
+    expect(logins.verify('beta', login.password, now)).toBeUndefined();
+    expect(logins.verify('acme', `${login.password.slice(0, -2)}xx`, now)).toBeUndefined();
+    expect(new LoginCredentialSigner(Buffer.alloc(32)).verify('acme', login.password, now)).toBeUndefined();
+  });
+
+  it('issues ES256 tokens the registry can verify, with the access claim it asked for', () => {
+    const token = tokens.issue(
+      'acme',
+      [{ type: 'repository', name: 'acme/web', actions: ['pull'] }],
+      300,
+      1_000_000,
+    );
+    const [header = '', claims = '', signature = ''] = token.split('.');
+    expect(decode(header)).toEqual({ alg: 'ES256', typ: 'JWT', kid: secrets.keyId });
+    expect(decode(claims)).toMatchObject({
+      iss: 'berth',
+      sub: 'acme',
+      aud: 'berth-registry',
+      iat: 1000,
+      exp: 1300,
+      access: [{ type: 'repository', name: 'acme/web', actions: ['pull'] }],
+    });
+    const valid = verify(
+      'sha256',
+      Buffer.from(`${header}.${claims}`),
+      { key: createPublicKey(secrets.privateKeyPem), dsaEncoding: 'ieee-p1363' },
+      Buffer.from(signature, 'base64url'),
+    );
+    expect(valid).toBe(true);
+  });
+
+  it('grants a tenant push and pull on its own repositories only', async () => {
+    const { password } = logins.mint('acme', 600);
+    const scopes = [
+      'repository:acme/web:pull,push',
+      'repository:beta/web:pull,push',
+      'repository:acme/a/b:pull',
+      'registry:catalog:*',
+    ];
+    const res = await auth.request(
+      `/registry/auth?service=berth-registry&${scopes.map((s) => `scope=${encodeURIComponent(s)}`).join('&')}`,
+      {
+        headers: { authorization: basic('acme', password) },
+      },
+    );
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { token: string };
+    expect(decode(body.token.split('.')[1] ?? '').access).toEqual([
+      { type: 'repository', name: 'acme/web', actions: ['pull', 'push'] },
+    ]);
+  });
+
+  it('refuses bad, foreign or suspended credentials and unsigned notifications', async () => {
+    const acme = logins.mint('acme', 600).password;
+    for (const authorization of [basic('beta', acme), basic('acme', 'brc_x.y'), 'Bearer x', '']) {
+      const res = await auth.request('/registry/auth?scope=repository:acme/web:pull', {
+        headers: { authorization },
+      });
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toMatch(/^Basic/);
+    }
+    await updateTenant(deps, 'acme', { status: 'suspended' });
+    const suspended = await auth.request('/registry/auth', {
+      headers: { authorization: basic('acme', acme) },
+    });
+    expect(suspended.status).toBe(401);
+    await updateTenant(deps, 'acme', { status: 'active' });
+
+    const unsigned = await auth.request('/registry/events', { method: 'POST', body: '{"events":[]}' });
+    expect(unsigned.status).toBe(401);
+    const signed = await auth.request('/registry/events', {
+      method: 'POST',
+      headers: { authorization: 'Bearer n0tify' },
+      body: '{"events":[{"action":"pull"}]}',
+    });
+    expect(signed.status).toBe(200);
+  });
+});
