@@ -27,6 +27,9 @@ export const UsageRow = z
     vcpuSeconds: z.number().describe('Σ vCPU × seconds each replica lived.'),
     memoryGiBSeconds: z.number().describe('Σ GiB × seconds each replica lived.'),
     instanceSeconds: z.number().int().describe('Σ seconds each replica lived.'),
+    cost: z
+      .string()
+      .describe('Dollars, exact decimal, by the price table (with its 1-minute minimum when it has one).'),
   })
   .meta({ id: 'UsageRow' });
 export type UsageRow = z.infer<typeof UsageRow>;

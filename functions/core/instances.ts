@@ -67,12 +67,22 @@ export async function appLogs(
   );
 }
 
+/**
+ * The next line of one source; a source that fails (its replica removed mid-read) simply ends, so one replica's
+ * trouble never cuts the others' logs short.
+ */
+const nextLine = (it: AsyncIterator<string>, i: number) =>
+  it.next().then(
+    (r) => ({ i, r }),
+    () => ({ i, r: { done: true, value: undefined } as IteratorResult<string> }),
+  );
+
 /** Interleaves several line streams as lines arrive, each line prefixed by its source. */
 async function* mergeLines(
   sources: { prefix: string; lines: AsyncIterable<string> }[],
 ): AsyncIterable<string> {
   const iterators = sources.map((s) => ({ prefix: s.prefix, it: s.lines[Symbol.asyncIterator]() }));
-  const pending = new Map(iterators.map((source, i) => [i, source.it.next().then((r) => ({ i, r }))]));
+  const pending = new Map(iterators.map((source, i) => [i, nextLine(source.it, i)]));
   while (pending.size > 0) {
     const { i, r } = await Promise.race(pending.values());
     const source = iterators[i];
@@ -81,10 +91,7 @@ async function* mergeLines(
       continue;
     }
     yield `${source.prefix} ${r.value}\n`;
-    pending.set(
-      i,
-      source.it.next().then((next) => ({ i, r: next })),
-    );
+    pending.set(i, nextLine(source.it, i));
   }
 }
 

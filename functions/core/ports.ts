@@ -1,5 +1,6 @@
 import type { Role } from '../../schemas/api-key.ts';
 import type { Deployment, Revision, RevisionSpec, Scaling } from '../../schemas/app.ts';
+import type { BillingReport, PriceTable } from '../../schemas/billing.ts';
 import type { Page } from '../../schemas/common.ts';
 import type { Plan } from '../../schemas/plan.ts';
 import type { Image, RegistryLogin, Repository } from '../../schemas/repository.ts';
@@ -100,6 +101,50 @@ export interface UsageRecord {
   vcpuMilliSeconds: number;
   memoryMiBSeconds: number;
   instanceSeconds: number;
+  /**
+   * What instances that started in this hour and lived less than a minute fell short of one minute, in the same
+   * units — billed only when the price table has Fargate's 1-minute minimum.
+   */
+  shortfallVcpuMilliSeconds: number;
+  shortfallMemoryMiBSeconds: number;
+  shortfallInstanceSeconds: number;
+}
+
+/**
+ * One replica's life as the meter knows it, in whole epoch seconds: usage before `meteredSec` is in the usage rows;
+ * it is open until the meter has accrued it up to `stoppedSec`.
+ */
+export interface LifetimeRecord {
+  tenantId: string;
+  instanceId: string;
+  app: string;
+  /** vCPU and MiB billed: the replica's own size. */
+  cpu: number;
+  memoryMiB: number;
+  startedSec: number;
+  stoppedSec: number | null;
+  meteredSec: number;
+}
+
+/** Where the meter keeps lifetimes and the billing reports (AWS and local: the table). */
+export interface MeterStore {
+  /**
+   * Records a lifetime the first time it is seen (never again once closed), and its stop when it is first known.
+   */
+  observeLifetime(lifetime: LifetimeRecord): Promise<void>;
+  listOpenLifetimes(tenantId: string): Promise<LifetimeRecord[]>;
+  /**
+   * Adds `usage` and moves the lifetime's watermark to `toSec` (closing it when `close`), atomically and only if
+   * the lifetime is still as read; false when another meter got there first.
+   */
+  accrueLifetime(
+    lifetime: LifetimeRecord,
+    toSec: number,
+    usage: UsageRecord[],
+    close: boolean,
+  ): Promise<boolean>;
+  putReport(report: BillingReport): Promise<void>;
+  getReport(tenantId: string, period: string): Promise<BillingReport | undefined>;
 }
 
 /** Paging arguments of every list method. */
@@ -225,6 +270,9 @@ export interface Replica {
   generation: number;
   slot: number;
   state: ReplicaState;
+  /** The size it runs with: vCPU and MiB. */
+  cpu: number;
+  memoryMiB: number;
   createdAt: string;
   /** When it started (for metering: from here); null before. */
   startedAt: string | null;
@@ -257,8 +305,13 @@ export interface Runtime {
   listReplicas(filter?: { tenantId?: string; appUid?: string }): Promise<Replica[]>;
   /** Starts a replica; ConflictError('conflict') when one with the same app, revision, generation and slot exists. */
   startReplica(spec: ReplicaSpec): Promise<Replica>;
-  /** Stops (SIGTERM, then SIGKILL after the grace period) and removes a replica; a missing one is no error. */
-  removeReplica(id: string, graceSeconds: number): Promise<void>;
+  /**
+   * Stops a replica (SIGTERM, then SIGKILL after the grace period) and reports it as stopped, with its stop time;
+   * undefined when it is gone. The replica stays listed until removed, so its end is never lost.
+   */
+  stopReplica(id: string, graceSeconds: number): Promise<Replica | undefined>;
+  /** Removes a stopped replica; a missing one is no error. */
+  removeReplica(id: string): Promise<void>;
   replicaStats(id: string): Promise<ReplicaStats | undefined>;
   /** Log lines of a replica, oldest first; with `follow`, until the signal aborts. */
   replicaLogs(id: string, options: LogOptions): AsyncIterable<string>;
@@ -340,6 +393,10 @@ export interface CoreDeps {
   /** The public URL of an app, e.g. `http://web.acme.localhost:8000`. */
   appUrl(tenantId: string, app: string): string;
   registry: ImageRegistry;
+  /** Lifetimes and billing reports. */
+  meter: MeterStore;
+  /** The price table usage is billed by. */
+  prices: PriceTable;
   /** Runtimes this install offers; the first is the default. */
   runtimes: readonly [RevisionSpec['runtime'], ...RevisionSpec['runtime'][]];
   /** Told after every write that changes an app's desired state, so its reconcile starts at once. */

@@ -1,4 +1,5 @@
 import type { UsageQuery, UsageReport, UsageRow } from '../../schemas/usage.ts';
+import { usageCost } from './billing.ts';
 import type { CoreDeps, UsageRecord } from './ports.ts';
 import { getTenantRecord } from './tenants.ts';
 
@@ -30,10 +31,16 @@ export async function getUsage(deps: CoreDeps, tenantId: string, query: UsageQue
       vcpuMilliSeconds: 0,
       memoryMiBSeconds: 0,
       instanceSeconds: 0,
+      shortfallVcpuMilliSeconds: 0,
+      shortfallMemoryMiBSeconds: 0,
+      shortfallInstanceSeconds: 0,
     };
     sum.vcpuMilliSeconds += record.vcpuMilliSeconds;
     sum.memoryMiBSeconds += record.memoryMiBSeconds;
     sum.instanceSeconds += record.instanceSeconds;
+    sum.shortfallVcpuMilliSeconds += record.shortfallVcpuMilliSeconds;
+    sum.shortfallMemoryMiBSeconds += record.shortfallMemoryMiBSeconds;
+    sum.shortfallInstanceSeconds += record.shortfallInstanceSeconds;
     buckets.set(id, sum);
   }
   const rows: UsageRow[] = [...buckets.values()]
@@ -50,6 +57,7 @@ export async function getUsage(deps: CoreDeps, tenantId: string, query: UsageQue
         vcpuSeconds: sum.vcpuMilliSeconds / 1000,
         memoryGiBSeconds: sum.memoryMiBSeconds / 1024,
         instanceSeconds: sum.instanceSeconds,
+        cost: usageCost(deps, [sum]),
       };
     });
   return {

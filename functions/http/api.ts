@@ -9,6 +9,7 @@ import { rateLimit } from './middleware/rate-limit.ts';
 import { json } from './openapi.ts';
 import { errorToResponse, problem } from './problem.ts';
 import { appRoutes } from './routes/apps.ts';
+import { billingRoutes } from './routes/billing.ts';
 import { deploymentRoutes } from './routes/deployments.ts';
 import { instanceRoutes } from './routes/instances.ts';
 import { planRoutes } from './routes/plans.ts';
@@ -60,6 +61,7 @@ export function createApi(deps: ApiDeps) {
   app.route('/', deploymentRoutes(deps));
   app.route('/', instanceRoutes(deps));
   app.route('/', repositoryRoutes(deps));
+  app.route('/', billingRoutes(deps));
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',

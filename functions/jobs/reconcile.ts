@@ -1,6 +1,7 @@
 import { rollback } from '../core/deployments.ts';
 import { ConflictError, isDomainError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
+import { lifetimeOf } from '../core/metering.ts';
 import type {
   AppEventRecord,
   AppEventType,
@@ -9,6 +10,7 @@ import type {
   CoreDeps,
   DeploymentRecord,
   HealthProbe,
+  MeterStore,
   PullCredentials,
   Replica,
   ReplicaInsight,
@@ -31,6 +33,7 @@ export interface ReconcilerDeps extends CoreDeps {
   runtime: Runtime;
   probe: HealthProbe;
   router: TrafficRouter;
+  meter: MeterStore;
   clock: Clock;
   /** Credentials to pull a tenant's image, when the image lives in the platform's registry. */
   pullCredentials(tenantId: string, image: string): PullCredentials | undefined;
@@ -197,8 +200,7 @@ export class Reconciler {
           );
         }
       }
-      const grace = reason === 'exited' ? 0 : this.deps.stopGraceSeconds;
-      await this.deps.runtime.removeReplica(replica.id, grace);
+      await this.retire(replica, reason === 'exited' ? 0 : this.deps.stopGraceSeconds);
     }
   }
 
@@ -355,11 +357,18 @@ export class Reconciler {
     if (JSON.stringify(next) !== JSON.stringify(app)) await store.updateAppStatus(next, app.version);
   }
 
+  /** Stops a replica, tells the meter when it stopped, and only then removes it, so no second of it goes unbilled. */
+  private async retire(replica: Replica, graceSeconds: number) {
+    const stopped = await this.deps.runtime.stopReplica(replica.id, graceSeconds);
+    const lifetime = stopped && lifetimeOf(stopped);
+    if (lifetime) await this.deps.meter.observeLifetime(lifetime);
+    await this.deps.runtime.removeReplica(replica.id);
+  }
+
   /** The platform-wide sweep: removes replicas whose app no longer exists (orphans). */
   async removeOrphans(existingAppUids: ReadonlySet<string>): Promise<number> {
     const orphans = (await this.deps.runtime.listReplicas()).filter((r) => !existingAppUids.has(r.appUid));
-    for (const orphan of orphans)
-      await this.deps.runtime.removeReplica(orphan.id, this.deps.stopGraceSeconds);
+    for (const orphan of orphans) await this.retire(orphan, this.deps.stopGraceSeconds);
     return orphans.length;
   }
 

@@ -47,9 +47,10 @@ async function main() {
     ingressPort: config.BERTH_INGRESS_PORT,
     rateLimit: { ratePerSecond: config.BERTH_RATE_LIMIT_PER_SECOND, burst: config.BERTH_RATE_LIMIT_BURST },
     registry: { port: config.BERTH_REGISTRY_PORT, dir: join(config.dataDir, 'registry') },
+    ...(config.BERTH_PRICE_TABLE ? { prices: config.BERTH_PRICE_TABLE } : {}),
   });
   await seedPlans(deps);
-  const { routes, loop } = localRuntime(deps, {
+  const { routes, loop, jobs } = localRuntime(deps, {
     docker,
     installation: config.BERTH_TABLE_NAME,
     tickMs: config.BERTH_TICK_MS,
@@ -88,6 +89,7 @@ async function main() {
     port: config.BERTH_INGRESS_PORT,
   });
   loop.start();
+  for (const job of jobs) job.start();
 
   console.log(`[berth] API        ${apiUrl}  (docs: ${apiUrl}/docs)`);
   console.log(`[berth] registry   ${deps.registry.host}  (docker login: POST /v1/registry/token)`);
@@ -110,7 +112,7 @@ async function main() {
     stopping = true;
     console.log(`[berth] ${signal}: stopping…`);
     stopEvents();
-    await loop.stop();
+    await Promise.all([loop.stop(), ...jobs.map((job) => job.stop())]);
     await Promise.all([closeServer(api), closeServer(ingress), registry.stop()]);
     dynamodb.destroy();
     await dynamoDbLocal?.stop();

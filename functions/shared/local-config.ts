@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { PriceTable } from '../../schemas/billing.ts';
 
 const Port = z.coerce.number().int().min(1).max(65535);
 
@@ -21,6 +22,18 @@ export const LocalConfig = z.object({
     .default('berth'),
   BERTH_DEPLOYMENT_DEADLINE_SECONDS: z.coerce.number().int().min(5).max(86_400).default(600),
   BERTH_STOP_GRACE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
+  BERTH_PRICE_TABLE: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(PriceTable)
+    .optional(),
   BERTH_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(50),
   BERTH_RATE_LIMIT_BURST: z.coerce.number().int().positive().default(200),
 });

@@ -2,7 +2,9 @@ import { hostname } from 'node:os';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type Docker from 'dockerode';
+import { DEFAULT_PRICE_TABLE, type PriceTable } from '../../schemas/billing.ts';
 import { DockerRuntime } from '../adapters/docker/runtime.ts';
+import { DynamoMeterStore } from '../adapters/dynamodb/meter-store.ts';
 import { DynamoStore } from '../adapters/dynamodb/store.ts';
 import { NetHealthProbe } from '../adapters/probe/net-health-probe.ts';
 import { DistributionRegistry } from '../adapters/registry/distribution-registry.ts';
@@ -11,8 +13,11 @@ import { hashApiKey, makeKeyAuthenticator } from '../core/api-keys.ts';
 import type { CoreDeps, PullCredentials } from '../core/ports.ts';
 import type { ApiDeps } from '../http/context.ts';
 import type { RateLimitOptions } from '../http/middleware/rate-limit.ts';
+import { meterUsage } from '../jobs/meter.ts';
 import { Reconciler } from '../jobs/reconcile.ts';
 import { ReconcileLoop } from '../jobs/reconcile-loop.ts';
+import { buildMonthlyReports } from '../jobs/report.ts';
+import { JobTimer } from '../local/job-timer.ts';
 import type { RegistryAuthDeps } from '../local/registry-auth-routes.ts';
 import { REGISTRY_SERVICE, TOKEN_ISSUER } from '../local/registry-process.ts';
 import { ensureRegistrySecrets, type RegistrySecrets } from '../local/registry-secrets.ts';
@@ -26,6 +31,7 @@ export interface LocalWiring {
   rateLimit: RateLimitOptions;
   /** The platform registry: its port on 127.0.0.1 and the directory of its keys and data. */
   registry: { port: number; dir: string };
+  prices?: PriceTable;
 }
 
 export type LocalDeps = ApiDeps & { registryAuth: RegistryAuthDeps; registrySecrets: RegistrySecrets };
@@ -44,6 +50,8 @@ export interface LocalRuntimeWiring {
 
 /** Revocation by another process takes effect within this time; in this process, at once. */
 const KEY_CACHE_TTL_MS = 1000;
+/** The report job closes the previous month; hourly is plenty. */
+const REPORT_PERIOD_MS = 3_600_000;
 /** How soon an app with replicas on their way is looked at again. */
 const BUSY_RECHECK_MS = 100;
 
@@ -53,10 +61,10 @@ const logger = {
 
 /** The composition root of local mode: the same API and core over DynamoDB Local and the local registry. */
 export function localDeps(wiring: LocalWiring): LocalDeps {
-  const store = new DynamoStore(
-    DynamoDBDocumentClient.from(wiring.dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
-    wiring.tableName,
-  );
+  const documents = DynamoDBDocumentClient.from(wiring.dynamodb, {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  const store = new DynamoStore(documents, wiring.tableName);
   const registrySecrets = ensureRegistrySecrets(wiring.registry.dir);
   const tokens = new RegistryTokenIssuer({
     privateKeyPem: registrySecrets.privateKeyPem,
@@ -78,6 +86,8 @@ export function localDeps(wiring: LocalWiring): LocalDeps {
     clock,
     appUrl: (tenantId, app) => `http://${app}.${tenantId}.localhost:${wiring.ingressPort}`,
     registry,
+    meter: new DynamoMeterStore(documents, wiring.tableName),
+    prices: wiring.prices ?? DEFAULT_PRICE_TABLE,
     runtimes: ['docker'],
   };
   return {
@@ -120,8 +130,12 @@ export function localRuntime(deps: LocalDeps, wiring: LocalRuntimeWiring) {
     tickMs: wiring.tickMs,
     busyMs: BUSY_RECHECK_MS,
   });
+  const jobs = [
+    new JobTimer('meter', () => meterUsage({ ...deps, runtime }), wiring.tickMs, logger),
+    new JobTimer('report', () => buildMonthlyReports(deps), REPORT_PERIOD_MS, logger),
+  ];
   deps.appChanged = (tenantId, app) => loop.nudge(tenantId, app);
   deps.runtime = runtime;
   deps.replicaInsight = (replica) => reconciler.replicaView(replica);
-  return { runtime, routes, reconciler, loop };
+  return { runtime, routes, reconciler, loop, jobs };
 }

@@ -2,7 +2,9 @@ import { generateApiKey, hashApiKey, makeKeyAuthenticator } from '../../function
 import { seedPlans } from '../../functions/core/plans.ts';
 import type { CoreDeps } from '../../functions/core/ports.ts';
 import type { ApiDeps } from '../../functions/http/context.ts';
+import { DEFAULT_PRICE_TABLE } from '../../schemas/billing.ts';
 import { FakeRegistry } from './fake-registry.ts';
+import { MemoryMeterStore } from './memory-meter-store.ts';
 import { MemoryStore } from './memory-store.ts';
 
 /** A clock tests move by hand. */
@@ -18,8 +20,11 @@ export class ManualClock {
 
 /** Core deps over fakes, with the seeded plans. */
 export async function fakeCoreDeps(): Promise<CoreDeps & { store: MemoryStore; clock: ManualClock }> {
+  const store = new MemoryStore();
   const deps = {
-    store: new MemoryStore(),
+    store,
+    meter: new MemoryMeterStore(store),
+    prices: DEFAULT_PRICE_TABLE,
     clock: new ManualClock(),
     appUrl: (tenantId: string, app: string) => `http://${app}.${tenantId}.localhost:8000`,
     registry: new FakeRegistry(),

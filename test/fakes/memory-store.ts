@@ -253,10 +253,16 @@ export class MemoryStore implements Store {
       vcpuMilliSeconds: 0,
       memoryMiBSeconds: 0,
       instanceSeconds: 0,
+      shortfallVcpuMilliSeconds: 0,
+      shortfallMemoryMiBSeconds: 0,
+      shortfallInstanceSeconds: 0,
     };
     current.vcpuMilliSeconds += usage.vcpuMilliSeconds;
     current.memoryMiBSeconds += usage.memoryMiBSeconds;
     current.instanceSeconds += usage.instanceSeconds;
+    current.shortfallVcpuMilliSeconds += usage.shortfallVcpuMilliSeconds;
+    current.shortfallMemoryMiBSeconds += usage.shortfallMemoryMiBSeconds;
+    current.shortfallInstanceSeconds += usage.shortfallInstanceSeconds;
     this.usage.set(id, current);
   }
   async listUsage(tenantId: string, fromHour: string, toHour: string) {

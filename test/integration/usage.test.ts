@@ -14,6 +14,9 @@ describe('GET /v1/tenants/{id}/usage on DynamoDB Local', () => {
         vcpuMilliSeconds: 250 * seconds,
         memoryMiBSeconds: 512 * seconds,
         instanceSeconds: seconds,
+        shortfallVcpuMilliSeconds: 0,
+        shortfallMemoryMiBSeconds: 0,
+        shortfallInstanceSeconds: 0,
       });
     await add('acme', '2026-11-01T10', 'web', 3600);
     await add('acme', '2026-11-01T11', 'web', 1800);
@@ -37,6 +40,7 @@ describe('GET /v1/tenants/{id}/usage on DynamoDB Local', () => {
         vcpuSeconds: 1.75,
         memoryGiBSeconds: 3.5,
         instanceSeconds: 7,
+        cost: '0.000024',
       },
       {
         start: '2026-11-01T00:00:00.000Z',
@@ -45,6 +49,7 @@ describe('GET /v1/tenants/{id}/usage on DynamoDB Local', () => {
         vcpuSeconds: 1350.25,
         memoryGiBSeconds: 2700.5,
         instanceSeconds: 5401,
+        cost: '0.018517',
       },
       {
         start: '2026-11-02T00:00:00.000Z',
@@ -53,6 +58,7 @@ describe('GET /v1/tenants/{id}/usage on DynamoDB Local', () => {
         vcpuSeconds: 15,
         memoryGiBSeconds: 30,
         instanceSeconds: 60,
+        cost: '0.000206',
       },
     ]);
 

@@ -100,6 +100,8 @@ function toReplica(info: ContainerInspectInfo): Replica {
     generation: Number(labels[LABELS.generation]),
     slot: Number(labels[LABELS.slot]),
     state,
+    cpu: (info.HostConfig.NanoCpus ?? 0) / 1e9,
+    memoryMiB: Math.round((info.HostConfig.Memory ?? 0) / MiB),
     createdAt: new Date(info.Created).toISOString(),
     startedAt: startedAt && new Date(startedAt).toISOString(),
     stoppedAt: stoppedAt && new Date(stoppedAt).toISOString(),
@@ -192,16 +194,26 @@ export class DockerRuntime implements Runtime {
     return toReplica(await container.inspect());
   }
 
-  async removeReplica(id: string, graceSeconds: number): Promise<void> {
+  async stopReplica(id: string, graceSeconds: number): Promise<Replica | undefined> {
     const container = this.docker.getContainer(id);
     try {
       await container.stop({ t: graceSeconds });
     } catch (err) {
       // 304: already stopped; 404: already gone.
-      if (statusOf(err) !== 304 && statusOf(err) !== 404) translate(err);
+      if (statusOf(err) === 404) return undefined;
+      if (statusOf(err) !== 304) translate(err);
     }
     try {
-      await container.remove({ force: true });
+      return toReplica(await container.inspect());
+    } catch (err) {
+      if (statusOf(err) === 404) return undefined;
+      return translate(err);
+    }
+  }
+
+  async removeReplica(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).remove({ force: true });
     } catch (err) {
       if (statusOf(err) !== 404 && statusOf(err) !== 409) translate(err);
     }

@@ -1,5 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Entity } from 'electrodb';
+import type { UsageRecord } from '../../core/ports.ts';
 
 const service = 'berth';
 const str = { type: 'string', required: true } as const;
@@ -161,6 +162,9 @@ export function makeEntities(client: DynamoDBDocumentClient, table: string) {
         vcpuMilliSeconds: num,
         memoryMiBSeconds: num,
         instanceSeconds: num,
+        shortfallVcpuMilliSeconds: { type: 'number' },
+        shortfallMemoryMiBSeconds: { type: 'number' },
+        shortfallInstanceSeconds: { type: 'number' },
       },
       indexes: {
         primary: {
@@ -201,7 +205,56 @@ export function makeEntities(client: DynamoDBDocumentClient, table: string) {
     },
     config,
   );
+  const lifetime = new Entity(
+    {
+      model: { entity: 'lifetime', version: '1', service },
+      attributes: {
+        tenantId: str,
+        instanceId: str,
+        app: str,
+        cpu: num,
+        memoryMiB: num,
+        startedSec: num,
+        stoppedSec: { type: 'number' },
+        meteredSec: num,
+      },
+      indexes: {
+        primary: {
+          pk: { field: 'pk', composite: ['tenantId'] },
+          sk: { field: 'sk', composite: ['instanceId'] },
+        },
+      },
+    },
+    config,
+  );
+  /** A closed lifetime, so a late sighting of its replica can never open it again. */
+  const closedLifetime = new Entity(
+    {
+      model: { entity: 'closedLifetime', version: '1', service },
+      attributes: { tenantId: str, instanceId: str, closedSec: num, expiresAt: num },
+      indexes: {
+        primary: {
+          pk: { field: 'pk', composite: ['tenantId'] },
+          sk: { field: 'sk', composite: ['instanceId'] },
+        },
+      },
+    },
+    config,
+  );
+  const billingReport = new Entity(
+    {
+      model: { entity: 'billingReport', version: '1', service },
+      attributes: { tenantId: str, period: str, body: doc },
+      indexes: {
+        primary: { pk: { field: 'pk', composite: ['tenantId'] }, sk: { field: 'sk', composite: ['period'] } },
+      },
+    },
+    config,
+  );
   return {
+    lifetime,
+    closedLifetime,
+    billingReport,
     repository,
     image,
     plan,
@@ -219,3 +272,36 @@ export function makeEntities(client: DynamoDBDocumentClient, table: string) {
 }
 
 export type Entities = ReturnType<typeof makeEntities>;
+
+/** The key of an hour's usage row. */
+export const usageKey = (u: Pick<UsageRecord, 'tenantId' | 'hour' | 'app'>) => ({
+  tenantId: u.tenantId,
+  hour: u.hour,
+  app: u.app,
+});
+
+/** The amounts a meter write adds to a usage row. */
+export const usageAmounts = (u: UsageRecord) => ({
+  vcpuMilliSeconds: u.vcpuMilliSeconds,
+  memoryMiBSeconds: u.memoryMiBSeconds,
+  instanceSeconds: u.instanceSeconds,
+  shortfallVcpuMilliSeconds: u.shortfallVcpuMilliSeconds,
+  shortfallMemoryMiBSeconds: u.shortfallMemoryMiBSeconds,
+  shortfallInstanceSeconds: u.shortfallInstanceSeconds,
+});
+
+export function toUsageRecord(
+  item: Omit<UsageRecord, `shortfall${string}`> & Partial<UsageRecord>,
+): UsageRecord {
+  return {
+    tenantId: item.tenantId,
+    app: item.app,
+    hour: item.hour,
+    vcpuMilliSeconds: item.vcpuMilliSeconds,
+    memoryMiBSeconds: item.memoryMiBSeconds,
+    instanceSeconds: item.instanceSeconds,
+    shortfallVcpuMilliSeconds: item.shortfallVcpuMilliSeconds ?? 0,
+    shortfallMemoryMiBSeconds: item.shortfallMemoryMiBSeconds ?? 0,
+    shortfallInstanceSeconds: item.shortfallInstanceSeconds ?? 0,
+  };
+}

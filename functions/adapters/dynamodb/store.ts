@@ -1,8 +1,4 @@
-import {
-  type DynamoDBDocumentClient,
-  TransactWriteCommand,
-  type TransactWriteCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Page } from '../../../schemas/common.ts';
 import type { Plan } from '../../../schemas/plan.ts';
 import type { Image, Repository } from '../../../schemas/repository.ts';
@@ -28,19 +24,11 @@ import type {
   UsageRecord,
 } from '../../core/ports.ts';
 import { assertWithinLimits, reservationCeilings, reservationOf } from '../../core/quota.ts';
-import { type Entities, makeEntities } from './entities.ts';
-import { cancellationCodes, isConditionFailure, translateStoreError } from './errors.ts';
+import { type Entities, makeEntities, toUsageRecord, usageAmounts, usageKey } from './entities.ts';
+import { isConditionFailure, translateStoreError } from './errors.ts';
+import { put, remove, type TransactItem, transact, update } from './transactions.ts';
 
-type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 type Params = Record<string, unknown>;
-
-const put = (params: Params): TransactItem => ({ Put: params as TransactItem['Put'] });
-const update = ({ ReturnValues: _ignored, ...params }: Params): TransactItem => ({
-  Update: params as TransactItem['Update'],
-});
-const remove = (params: Params): TransactItem => ({ Delete: params as TransactItem['Delete'] });
-
-const TRANSACTION_CONFLICT_RETRIES = 6;
 
 /** Runs `fn`, turning infrastructure failures into domain errors. */
 async function guarded<T>(fn: () => Promise<T>): Promise<T> {
@@ -127,23 +115,8 @@ export class DynamoStore implements Store {
     this.e = makeEntities(client, tableName);
   }
 
-  /** Runs a transaction, retrying DynamoDB's transaction conflicts (another transaction on the same items). */
-  private async transact(items: TransactItem[]): Promise<{ cancelled: string[] | undefined }> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.client.send(new TransactWriteCommand({ TransactItems: items }));
-        return { cancelled: undefined };
-      } catch (err) {
-        const codes = cancellationCodes(err);
-        if (!codes) return translateStoreError(err);
-        if (codes.includes('TransactionConflict') && attempt < TRANSACTION_CONFLICT_RETRIES) {
-          await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20 * attempt));
-          continue;
-        }
-        if (codes.includes('ConditionalCheckFailed')) return { cancelled: codes };
-        return translateStoreError(err);
-      }
-    }
+  private transact(items: TransactItem[]) {
+    return transact(this.client, items);
   }
 
   // Plans
@@ -663,13 +636,8 @@ export class DynamoStore implements Store {
 
   // Usage
 
-  async addUsage({ tenantId, hour, app, vcpuMilliSeconds, memoryMiBSeconds, instanceSeconds }: UsageRecord) {
-    await guarded(() =>
-      this.e.usage
-        .update({ tenantId, hour, app })
-        .add({ vcpuMilliSeconds, memoryMiBSeconds, instanceSeconds })
-        .go(),
-    );
+  async addUsage(usage: UsageRecord) {
+    await guarded(() => this.e.usage.update(usageKey(usage)).add(usageAmounts(usage)).go());
   }
 
   listUsage(tenantId: string, fromHour: string, toHour: string): Promise<UsageRecord[]> {
@@ -677,8 +645,8 @@ export class DynamoStore implements Store {
       const res = await this.e.usage.query
         .primary({ tenantId })
         .between({ hour: fromHour }, { hour: `${toHour}~` })
-        .go({ pages: 'all' });
-      return res.data;
+        .go({ pages: 'all', consistent: true });
+      return res.data.map(toUsageRecord);
     });
   }
 

@@ -1,0 +1,82 @@
+import type { BillingLineItem, BillingReport } from '../../schemas/billing.ts';
+import { billedTotals, costMicroUsd, dollars, quantities } from './billing-math.ts';
+import type { CoreDeps, UsageRecord } from './ports.ts';
+import { getTenantRecord } from './tenants.ts';
+
+const TENANT_PAGE = 100;
+
+/** The first and last UTC hour (`YYYY-MM-DDTHH`) of a `YYYY-MM` period. */
+export function periodHours(period: string): { first: string; last: string } {
+  const [year = 0, month = 1] = period.split('-').map(Number);
+  const end = new Date(Date.UTC(year, month, 1) - 3_600_000);
+  return { first: `${period}-01T00`, last: end.toISOString().slice(0, 13) };
+}
+
+/** The month an instant falls in, `YYYY-MM` (UTC). */
+export const periodOf = (at: Date) => at.toISOString().slice(0, 7);
+
+/** The month before `period`. */
+export function previousPeriod(period: string): string {
+  const [year = 0, month = 1] = period.split('-').map(Number);
+  return new Date(Date.UTC(year, month - 2, 1)).toISOString().slice(0, 7);
+}
+
+function priced(records: UsageRecord[], deps: CoreDeps) {
+  const totals = billedTotals(records, deps.prices);
+  const micro = costMicroUsd(totals, deps.prices);
+  return { ...quantities(totals), costMicroUsd: micro, cost: dollars(micro) };
+}
+
+/**
+ * A tenant's report for one month: a line item per app, each priced once from its exact integer usage; the total is
+ * the sum of the line items, as on an invoice.
+ */
+export async function buildReport(
+  deps: CoreDeps,
+  tenantId: string,
+  period: string,
+  status: BillingReport['status'],
+): Promise<BillingReport> {
+  const { first, last } = periodHours(period);
+  const usage = await deps.store.listUsage(tenantId, first, last);
+  const byApp = new Map<string, UsageRecord[]>();
+  for (const record of usage) byApp.set(record.app, [...(byApp.get(record.app) ?? []), record]);
+  const lineItems: BillingLineItem[] = [...byApp.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([app, records]) => ({ app, ...priced(records, deps) }));
+  const sum = (pick: (item: BillingLineItem) => number) => lineItems.reduce((n, item) => n + pick(item), 0);
+  const totalMicro = sum((i) => i.costMicroUsd);
+  const totals = billedTotals(usage, deps.prices);
+  return {
+    tenant: tenantId,
+    period,
+    status,
+    priceTable: deps.prices,
+    lineItems,
+    total: { ...quantities(totals), costMicroUsd: totalMicro, cost: dollars(totalMicro) },
+    generatedAt: deps.clock.now().toISOString(),
+  };
+}
+
+/** The stored report of a closed month, or a draft built now (the current month, or before the report job ran). */
+export async function getReport(deps: CoreDeps, tenantId: string, period: string): Promise<BillingReport> {
+  await getTenantRecord(deps, tenantId);
+  return (await deps.meter.getReport(tenantId, period)) ?? buildReport(deps, tenantId, period, 'draft');
+}
+
+/** Every tenant's report for one month (admin). */
+export async function listReports(deps: CoreDeps, period: string): Promise<BillingReport[]> {
+  const reports: BillingReport[] = [];
+  let cursor: string | undefined;
+  do {
+    const tenants = await deps.store.listTenants({ limit: TENANT_PAGE, cursor });
+    for (const tenant of tenants.items) reports.push(await getReport(deps, tenant.id, period));
+    cursor = tenants.nextCursor ?? undefined;
+  } while (cursor);
+  return reports;
+}
+
+/** The cost of usage rows already summed into one bucket, for the usage API. */
+export function usageCost(deps: CoreDeps, records: UsageRecord[]): string {
+  return dollars(costMicroUsd(billedTotals(records, deps.prices), deps.prices));
+}

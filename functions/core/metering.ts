@@ -1,0 +1,68 @@
+import type { LifetimeRecord, Replica, UsageRecord } from './ports.ts';
+import { hourOf } from './usage.ts';
+
+const HOUR = 3600;
+/** Fargate's minimum billed life of a task. */
+export const MINIMUM_INSTANCE_SECONDS = 60;
+
+const seconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
+
+/** What the meter records of a replica the runtime reports: its size and start (and stop, once it has one). */
+export function lifetimeOf(replica: Replica): LifetimeRecord | undefined {
+  if (!replica.startedAt) return undefined;
+  const startedSec = seconds(replica.startedAt);
+  return {
+    tenantId: replica.tenantId,
+    instanceId: replica.id,
+    app: replica.app,
+    cpu: replica.cpu,
+    memoryMiB: replica.memoryMiB,
+    startedSec,
+    stoppedSec: replica.stoppedAt ? Math.max(startedSec, seconds(replica.stoppedAt)) : null,
+    meteredSec: startedSec,
+  };
+}
+
+/**
+ * The usage of `lifetime` in [from, to), split at UTC hour boundaries. On closing, an instance that lived less than
+ * the minimum adds its shortfall to the hour it started in (billed only with the 1-minute-minimum price option).
+ */
+export function accrual(lifetime: LifetimeRecord, from: number, to: number, closing: boolean): UsageRecord[] {
+  const rows = new Map<string, UsageRecord>();
+  const row = (sec: number) => {
+    const hour = hourOf(new Date(sec * 1000));
+    const existing = rows.get(hour);
+    if (existing) return existing;
+    const fresh: UsageRecord = {
+      tenantId: lifetime.tenantId,
+      app: lifetime.app,
+      hour,
+      vcpuMilliSeconds: 0,
+      memoryMiBSeconds: 0,
+      instanceSeconds: 0,
+      shortfallVcpuMilliSeconds: 0,
+      shortfallMemoryMiBSeconds: 0,
+      shortfallInstanceSeconds: 0,
+    };
+    rows.set(hour, fresh);
+    return fresh;
+  };
+  const vcpuMilli = Math.round(lifetime.cpu * 1000);
+  for (let start = from; start < to; ) {
+    const end = Math.min(to, (Math.floor(start / HOUR) + 1) * HOUR);
+    const r = row(start);
+    r.instanceSeconds += end - start;
+    r.vcpuMilliSeconds += vcpuMilli * (end - start);
+    r.memoryMiBSeconds += lifetime.memoryMiB * (end - start);
+    start = end;
+  }
+  const lived = to - lifetime.startedSec;
+  if (closing && lived < MINIMUM_INSTANCE_SECONDS) {
+    const shortfall = MINIMUM_INSTANCE_SECONDS - lived;
+    const r = row(lifetime.startedSec);
+    r.shortfallInstanceSeconds += shortfall;
+    r.shortfallVcpuMilliSeconds += vcpuMilli * shortfall;
+    r.shortfallMemoryMiBSeconds += lifetime.memoryMiB * shortfall;
+  }
+  return [...rows.values()];
+}

@@ -1,0 +1,70 @@
+import { createRoute } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { z } from 'zod';
+import { BillingReport, BillingReportList, Period } from '../../../schemas/billing.ts';
+import { UsageQuery, UsageReport } from '../../../schemas/usage.ts';
+import { getReport, listReports } from '../../core/billing.ts';
+import { getUsage } from '../../core/usage.ts';
+import { reportsCsv } from '../billing-csv.ts';
+import { type ApiDeps, type ApiEnv, tenantOf } from '../context.ts';
+import { bearer, json, problems } from '../openapi.ts';
+import { tenantOnly } from './apps.ts';
+import { router } from './router.ts';
+
+const tags = ['Billing'];
+
+const wantsCsv = (c: Context<ApiEnv>) => /\btext\/csv\b/.test(c.req.header('accept') ?? '');
+
+export function billingRoutes(deps: ApiDeps) {
+  return router()
+    .openapi(
+      createRoute({
+        method: 'get',
+        path: '/v1/usage',
+        tags,
+        security: bearer,
+        middleware: tenantOnly,
+        request: { query: UsageQuery },
+        responses: {
+          200: json(UsageReport, 'Your metered usage per app and hour or day, with its cost.'),
+          ...problems,
+        },
+      }),
+      async (c) => c.json(await getUsage(deps, tenantOf(c.get('principal')), c.req.valid('query')), 200),
+    )
+    .openapi(
+      createRoute({
+        method: 'get',
+        path: '/v1/billing/reports/{period}',
+        tags,
+        security: bearer,
+        request: { params: z.object({ period: Period }) },
+        responses: {
+          200: {
+            description:
+              "A tenant key gets its own report; the admin key gets every tenant's. `Accept: text/csv` → CSV.",
+            content: {
+              'application/json': { schema: z.union([BillingReport, BillingReportList]) },
+              'text/csv': { schema: z.string() },
+            },
+          },
+          ...problems,
+        },
+      }),
+      async (c) => {
+        const { period } = c.req.valid('param');
+        const principal = c.get('principal');
+        const reports =
+          principal.role === 'admin'
+            ? await listReports(deps, period)
+            : [await getReport(deps, tenantOf(principal), period)];
+        if (wantsCsv(c)) {
+          c.header('content-type', 'text/csv; charset=utf-8');
+          c.header('content-disposition', `attachment; filename="berth-${period}.csv"`);
+          return c.body(reportsCsv(reports), 200);
+        }
+        const [own] = reports;
+        return c.json(principal.role === 'admin' || !own ? { period, reports } : own, 200);
+      },
+    );
+}

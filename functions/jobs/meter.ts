@@ -1,0 +1,67 @@
+import { accrual, lifetimeOf } from '../core/metering.ts';
+import type { Clock, LifetimeRecord, MeterStore, Runtime, Store } from '../core/ports.ts';
+
+export interface MeterDeps {
+  store: Store;
+  meter: MeterStore;
+  runtime: Pick<Runtime, 'listReplicas'>;
+  clock: Clock;
+}
+
+/** One write accrues at most this many hours (a transaction holds at most 100 items). */
+const MAX_HOURS_PER_WRITE = 48;
+const TENANT_PAGE = 100;
+
+/**
+ * The meter job: records the lifetimes of the replicas the runtime reports, then accrues every open lifetime up to
+ * now (running) or its stop (closing it). Idempotent: each accrual moves a watermark conditionally, so a duplicated,
+ * late, skipped or concurrent run, or a restart, neither counts a second twice nor leaves one out.
+ */
+export async function meterUsage(deps: MeterDeps): Promise<{ accrued: number; closed: number }> {
+  const nowSec = Math.floor(deps.clock.now().getTime() / 1000);
+  const replicas = await deps.runtime.listReplicas();
+  const present = new Set(replicas.map((r) => r.id));
+  for (const replica of replicas) {
+    const lifetime = lifetimeOf(replica);
+    if (lifetime) await deps.meter.observeLifetime(lifetime);
+  }
+  const result = { accrued: 0, closed: 0 };
+  let cursor: string | undefined;
+  do {
+    const tenants = await deps.store.listTenants({ limit: TENANT_PAGE, cursor });
+    for (const tenant of tenants.items) {
+      for (const lifetime of await deps.meter.listOpenLifetimes(tenant.id)) {
+        const outcome = await accrueLifetime(deps.meter, lifetime, present.has(lifetime.instanceId), nowSec);
+        if (outcome === 'accrued' || outcome === 'closed') result.accrued += 1;
+        if (outcome === 'closed') result.closed += 1;
+      }
+    }
+    cursor = tenants.nextCursor ?? undefined;
+  } while (cursor);
+  return result;
+}
+
+/**
+ * Accrues one lifetime. One that vanished without a recorded stop (removed behind Berth's back) ends where it was
+ * last metered: the seconds after that cannot be known.
+ */
+async function accrueLifetime(
+  meter: MeterStore,
+  lifetime: LifetimeRecord,
+  present: boolean,
+  nowSec: number,
+): Promise<'unchanged' | 'accrued' | 'closed' | 'lost'> {
+  const closing = lifetime.stoppedSec !== null || !present;
+  const end = Math.max(lifetime.meteredSec, lifetime.stoppedSec ?? (present ? nowSec : lifetime.meteredSec));
+  let current = lifetime;
+  for (;;) {
+    const to = Math.min(end, current.meteredSec + MAX_HOURS_PER_WRITE * 3600);
+    const close = closing && to === end;
+    if (to === current.meteredSec && !close) return current === lifetime ? 'unchanged' : 'accrued';
+    if (!(await meter.accrueLifetime(current, to, accrual(current, current.meteredSec, to, close), close))) {
+      return 'lost'; // another meter moved it first; the next run starts from its watermark
+    }
+    if (close) return 'closed';
+    current = { ...current, meteredSec: to };
+  }
+}

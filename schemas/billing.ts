@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { DnsLabel, Timestamp } from './common.ts';
+
+/**
+ * Prices in integer micro-dollars, so amounts never drift. The default is AWS Fargate's us-east-1 Linux/x86 list
+ * price; Fargate bills each task for at least one minute, which `minimumSecondsPerInstance: 60` reproduces.
+ */
+export const PriceTable = z
+  .strictObject({
+    version: z.string().min(1).max(64),
+    currency: z.literal('USD').default('USD'),
+    vcpuHourMicroUsd: z.number().int().min(0).describe('Per vCPU-hour, in millionths of a dollar.'),
+    gbHourMicroUsd: z.number().int().min(0).describe('Per GB-hour of memory (GB = 1024 MiB, as Fargate).'),
+    minimumSecondsPerInstance: z.number().int().min(0).max(3600).default(0),
+  })
+  .meta({ id: 'PriceTable' });
+export type PriceTable = z.infer<typeof PriceTable>;
+
+export const DEFAULT_PRICE_TABLE: PriceTable = {
+  version: 'fargate-us-east-1-linux-x86-2026-11',
+  currency: 'USD',
+  vcpuHourMicroUsd: 40_480,
+  gbHourMicroUsd: 4_445,
+  minimumSecondsPerInstance: 0,
+};
+
+export const Period = z
+  .string()
+  .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month as YYYY-MM')
+  .describe('A calendar month (UTC), YYYY-MM.');
+
+const Money = {
+  costMicroUsd: z.number().int().describe('Millionths of a dollar.'),
+  cost: z.string().describe('Dollars as an exact decimal string, e.g. "12.345678".'),
+};
+
+const Quantities = {
+  vcpuSeconds: z.number(),
+  memoryGiBSeconds: z.number(),
+  instanceSeconds: z.number().int(),
+};
+
+export const BillingLineItem = z
+  .object({ app: DnsLabel, ...Quantities, ...Money })
+  .meta({ id: 'BillingLineItem' });
+export type BillingLineItem = z.infer<typeof BillingLineItem>;
+
+export const BillingReport = z
+  .object({
+    tenant: DnsLabel,
+    period: Period,
+    status: z.enum(['draft', 'final']).describe('final once the report job has closed the month.'),
+    priceTable: PriceTable,
+    lineItems: z.array(BillingLineItem),
+    total: z.object({ ...Quantities, ...Money }),
+    generatedAt: Timestamp,
+  })
+  .meta({ id: 'BillingReport' });
+export type BillingReport = z.infer<typeof BillingReport>;
+
+export const BillingReportList = z
+  .object({ period: Period, reports: z.array(BillingReport) })
+  .meta({ id: 'BillingReportList' });

@@ -1,0 +1,179 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { billedTotals, costMicroUsd, dollars } from '../../../functions/core/billing-math.ts';
+import { accrual } from '../../../functions/core/metering.ts';
+import type { LifetimeRecord } from '../../../functions/core/ports.ts';
+import { createTenant } from '../../../functions/core/tenants.ts';
+import { createApi } from '../../../functions/http/api.ts';
+import { meterUsage } from '../../../functions/jobs/meter.ts';
+import { buildMonthlyReports } from '../../../functions/jobs/report.ts';
+import { DEFAULT_PRICE_TABLE } from '../../../schemas/billing.ts';
+import { fakeApiDeps } from '../../fakes/core-deps.ts';
+import { ListedReplicas, replica } from '../../fakes/fake-runtime.ts';
+
+const lifetime = (startedSec: number, stoppedSec: number | null = null): LifetimeRecord => ({
+  tenantId: 'acme',
+  instanceId: 'i1',
+  app: 'web',
+  cpu: 0.5,
+  memoryMiB: 1024,
+  startedSec,
+  stoppedSec,
+  meteredSec: startedSec,
+});
+const at = (iso: string) => Date.parse(iso) / 1000;
+
+describe('billing math', () => {
+  it('prices exactly: list prices per vCPU-hour and GB-hour, rounded once', () => {
+    const hour = { vcpuMilliSeconds: 1000 * 3600, memoryMiBSeconds: 0, instanceSeconds: 3600 };
+    expect(costMicroUsd(hour, DEFAULT_PRICE_TABLE)).toBe(40_480);
+    expect(
+      costMicroUsd({ ...hour, vcpuMilliSeconds: 0, memoryMiBSeconds: 1024 * 3600 }, DEFAULT_PRICE_TABLE),
+    ).toBe(4_445);
+    // 0.25 vCPU + 512 MiB for one second = 3.4285… µ$ → 3; for 3600 s exactly 10120 + 2222.5 → 12343 (half up)
+    expect(
+      costMicroUsd({ vcpuMilliSeconds: 250, memoryMiBSeconds: 512, instanceSeconds: 1 }, DEFAULT_PRICE_TABLE),
+    ).toBe(3);
+    expect(
+      costMicroUsd(
+        { vcpuMilliSeconds: 250 * 3600, memoryMiBSeconds: 512 * 3600, instanceSeconds: 3600 },
+        DEFAULT_PRICE_TABLE,
+      ),
+    ).toBe(12_343);
+    expect(dollars(12_343)).toBe('0.012343');
+    expect(dollars(1_234_567_890)).toBe('1234.567890');
+  });
+
+  it('splits a lifetime at hour boundaries and adds a short one’s shortfall only when it closes', () => {
+    const start = at('2026-11-22T10:59:30Z');
+    const rows = accrual(lifetime(start), start, start + 45, false);
+    expect(rows.map((r) => [r.hour, r.instanceSeconds, r.vcpuMilliSeconds, r.memoryMiBSeconds])).toEqual([
+      ['2026-11-22T10', 30, 15_000, 30_720],
+      ['2026-11-22T11', 15, 7_500, 15_360],
+    ]);
+    expect(rows.every((r) => r.shortfallInstanceSeconds === 0)).toBe(true);
+    const closed = accrual(lifetime(start, start + 45), start + 45, start + 45, true);
+    expect(closed).toEqual([
+      expect.objectContaining({
+        hour: '2026-11-22T10',
+        instanceSeconds: 0,
+        shortfallInstanceSeconds: 15,
+        shortfallVcpuMilliSeconds: 7_500,
+      }),
+    ]);
+    expect(
+      accrual(lifetime(start, start + 61), start, start + 61, true).every(
+        (r) => r.shortfallInstanceSeconds === 0,
+      ),
+    ).toBe(true);
+  });
+
+  it('bills the shortfall only with the 1-minute-minimum option', () => {
+    const start = at('2026-11-22T10:00:00Z');
+    const short = accrual(lifetime(start, start + 20), start, start + 20, true);
+    const long = accrual({ ...lifetime(start, start + 600), instanceId: 'i2' }, start, start + 600, true);
+    const plain = billedTotals([...short, ...long], DEFAULT_PRICE_TABLE);
+    const minimum = billedTotals([...short, ...long], {
+      ...DEFAULT_PRICE_TABLE,
+      minimumSecondsPerInstance: 60,
+    });
+    expect(plain.instanceSeconds).toBe(620);
+    expect(minimum.instanceSeconds).toBe(660);
+    expect(minimum.vcpuMilliSeconds - plain.vcpuMilliSeconds).toBe(500 * 40);
+  });
+});
+
+describe('meter and report jobs (fakes)', () => {
+  let deps: Awaited<ReturnType<typeof fakeApiDeps>>['deps'];
+  let adminKey: string;
+  const runtime = new ListedReplicas();
+
+  beforeEach(async () => {
+    ({ deps, adminKey } = await fakeApiDeps());
+    deps.clock.current = new Date('2026-10-31T23:00:00Z');
+    runtime.replicas = [];
+    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
+  });
+
+  const meter = () => meterUsage({ ...deps, runtime });
+  const total = async () =>
+    (await deps.store.listUsage('acme', '2026-10-01T00', '2026-12-31T23')).reduce(
+      (n, u) => n + u.instanceSeconds,
+      0,
+    );
+
+  it('counts every second once: duplicated, concurrent and skipped runs, across a month boundary', async () => {
+    const a = replica('acme', 'web', '2026-10-31T23:00:00.000Z');
+    const b = replica('acme', 'api', '2026-10-31T23:30:10.900Z', { cpu: 1, memoryMiB: 2048 });
+    runtime.replicas = [a, b];
+    await meter();
+    await Promise.all([meter(), meter()]);
+    deps.clock.advance(3600_000); // 2026-11-01T00:00:00
+    await Promise.all([meter(), meter(), meter()]);
+    deps.clock.advance(1800_000); // two ticks skipped
+    runtime.replicas = [{ ...a, state: 'exited', stoppedAt: '2026-11-01T00:20:00.500Z' }, b];
+    await meter();
+    runtime.replicas = [b]; // a is removed; b keeps running
+    deps.clock.advance(600_000);
+    await Promise.all([meter(), meter()]);
+    // a: 23:00:00 → 00:20:00 = 4800 s; b: 23:30:10 → 00:40:00 = 4190 s
+    expect(await total()).toBe(4800 + 4190);
+
+    await buildMonthlyReports(deps, '2026-10');
+    const api = createApi(deps);
+    const res = await api.request('/v1/billing/reports/2026-10', {
+      headers: { authorization: `Bearer ${adminKey}` },
+    });
+    const { reports } = (await res.json()) as {
+      reports: {
+        tenant: string;
+        status: string;
+        lineItems: { app: string; instanceSeconds: number; costMicroUsd: number }[];
+        total: { costMicroUsd: number };
+      }[];
+    };
+    const october = reports.find((r) => r.tenant === 'acme');
+    expect(october?.status).toBe('final');
+    expect(october?.lineItems.map((i) => [i.app, i.instanceSeconds])).toEqual([
+      ['api', 1790],
+      ['web', 3600],
+    ]);
+    const expected = [
+      costMicroUsd(
+        { vcpuMilliSeconds: 1000 * 1790, memoryMiBSeconds: 2048 * 1790, instanceSeconds: 1790 },
+        DEFAULT_PRICE_TABLE,
+      ),
+      costMicroUsd(
+        { vcpuMilliSeconds: 250 * 3600, memoryMiBSeconds: 512 * 3600, instanceSeconds: 3600 },
+        DEFAULT_PRICE_TABLE,
+      ),
+    ];
+    expect(october?.lineItems.map((i) => i.costMicroUsd)).toEqual(expected);
+    const sum = expected.reduce((n, c) => n + c, 0);
+    expect(october?.total.costMicroUsd).toBe(sum);
+
+    const csv = await (
+      await api.request('/v1/billing/reports/2026-10', {
+        headers: { authorization: `Bearer ${adminKey}`, accept: 'text/csv' },
+      })
+    ).text();
+    const lines = csv.trim().split('\r\n');
+    expect(lines[0]).toBe(
+      'tenant,period,status,price_table,app,vcpu_seconds,memory_gib_seconds,instance_seconds,cost_micro_usd,cost_usd',
+    );
+    const acmeTotal = lines.find((l) => l.startsWith('acme,') && l.includes(',TOTAL,'));
+    expect(acmeTotal?.split(',').at(-2)).toBe(String(sum));
+    expect(acmeTotal?.split(',').at(-1)).toBe(dollars(sum));
+  });
+
+  it('never reopens a closed lifetime when its replica is seen again', async () => {
+    const a = replica('acme', 'web', '2026-10-31T23:00:00.000Z');
+    runtime.replicas = [{ ...a, state: 'exited', stoppedAt: '2026-10-31T23:00:30.000Z' }];
+    await meter();
+    await meter();
+    deps.clock.advance(60_000);
+    await meter();
+    expect(await total()).toBe(30);
+    const rows = await deps.store.listUsage('acme', '2026-10-31T23', '2026-10-31T23');
+    expect(rows[0]?.shortfallInstanceSeconds).toBe(30);
+  });
+});
