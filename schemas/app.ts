@@ -103,6 +103,13 @@ export const Scaling = z
     targetCpuPercent: z.number().int().min(1).max(100).optional(),
     targetMemoryPercent: z.number().int().min(1).max(100).optional(),
     schedules: z.array(ScalingSchedule).max(20).optional(),
+    scaleInStabilizationSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(3600)
+      .optional()
+      .describe('Scale in only to the highest recommendation of this window (default 300 s); out at once.'),
   })
   .refine((s) => s.min <= s.max, { message: 'min may not exceed max', path: ['min'] })
   .meta({ id: 'Scaling' });

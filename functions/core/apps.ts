@@ -251,6 +251,19 @@ export async function scaleApp(
 }
 
 /**
+ * The autoscaler's scale: only if the app is still at `expectedVersion` (a manual change meanwhile wins; the next
+ * run decides again), within the plan but not bound to the static scaling range (a schedule may move it).
+ */
+export async function autoscaleTo(deps: CoreDeps, app: AppRecord, replicas: number): Promise<AppRecord> {
+  const { app: changed } = await changeApp(deps, app.tenantId, app.name, app.version, (current) => {
+    current.replicas = replicas;
+    current.generation += 1;
+    return { app: current };
+  });
+  return changed;
+}
+
+/**
  * Marks an app for deletion: the reconciler stops and removes its replicas, then the app record itself (and the
  * plan's app slot) goes. Its vCPU and memory are given back at once.
  */

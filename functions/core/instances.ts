@@ -16,7 +16,7 @@ export async function listInstances(
   return Promise.all(
     replicas.map(async (replica) => {
       const insight = deps.replicaInsight(replica);
-      const stats = replica.state === 'running' ? await deps.runtime.replicaStats(replica.id) : undefined;
+      const stats = replica.state === 'running' ? await deps.metrics.replicaStats(replica.id) : undefined;
       return {
         id: replica.id,
         revision: replica.revision,
@@ -108,7 +108,7 @@ export async function appMetrics(
   );
   const samples = await Promise.all(
     running.map(async (replica) => {
-      const stats = await deps.runtime.replicaStats(replica.id);
+      const stats = await deps.metrics.replicaStats(replica.id);
       return stats && { id: replica.id, ...stats };
     }),
   );

@@ -147,6 +147,11 @@ export interface MeterStore {
   getReport(tenantId: string, period: string): Promise<BillingReport | undefined>;
 }
 
+/** Recent autoscaler recommendations of an app (epoch ms and replica count), oldest first. */
+export interface ScalerState {
+  recommendations: { at: number; replicas: number }[];
+}
+
 /** Paging arguments of every list method. */
 export interface PageRequest {
   limit: number;
@@ -200,6 +205,9 @@ export interface Store {
     expectedStatus: DeploymentRecord['status'],
   ): Promise<boolean>;
   addAppEvent(event: AppEventRecord): Promise<void>;
+  /** The autoscaler's memory of one app: its recent recommendations, for the scale-in window. */
+  getScalerState(tenantId: string, appUid: string): Promise<ScalerState | undefined>;
+  putScalerState(tenantId: string, appUid: string, state: ScalerState): Promise<void>;
   /** Newest first. */
   listAppEvents(tenantId: string, appUid: string, page: PageRequest): Promise<Page<AppEventRecord>>;
   /**
@@ -312,9 +320,16 @@ export interface Runtime {
   stopReplica(id: string, graceSeconds: number): Promise<Replica | undefined>;
   /** Removes a stopped replica; a missing one is no error. */
   removeReplica(id: string): Promise<void>;
-  replicaStats(id: string): Promise<ReplicaStats | undefined>;
   /** Log lines of a replica, oldest first; with `follow`, until the signal aborts. */
   replicaLogs(id: string, options: LogOptions): AsyncIterable<string>;
+}
+
+/**
+ * The metrics port: CPU and memory utilisation of a replica relative to its own limits (local: Docker stats; AWS:
+ * CloudWatch). undefined when the replica is gone or has no sample yet.
+ */
+export interface Metrics {
+  replicaStats(id: string): Promise<ReplicaStats | undefined>;
 }
 
 /** Probes a replica's endpoint: HTTP GET of `path` (2xx/3xx is healthy) or, without a path, a TCP connect. */
@@ -406,5 +421,6 @@ export interface CoreDeps {
 /** Core deps of the routes that look at running replicas. */
 export interface RuntimeViewDeps extends CoreDeps {
   runtime: Runtime;
+  metrics: Metrics;
   replicaInsight(replica: Replica): ReplicaInsight;
 }

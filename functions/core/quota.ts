@@ -66,3 +66,20 @@ export function assertReplicasAllowed(planId: string, limits: PlanLimits, replic
     );
   }
 }
+
+/** The most replicas an app may have within its plan: per-app instances and the vCPU and memory left. */
+export function maxReplicasWithin(
+  limits: PlanLimits,
+  reserved: Reservation,
+  app: Pick<AppRecord, 'spec' | 'replicas' | 'status'>,
+): number {
+  const held = reservationOf(app);
+  const perReplica = { vcpuMilli: Math.round(app.spec.cpu * 1000), memoryMiB: app.spec.memory };
+  const byVcpu = Math.floor(
+    (Math.round(limits.vcpu * 1000) - reserved.vcpuMilli + held.vcpuMilli) / perReplica.vcpuMilli,
+  );
+  const byMemory = Math.floor(
+    (limits.memoryMiB - reserved.memoryMiB + held.memoryMiB) / perReplica.memoryMiB,
+  );
+  return Math.max(0, Math.min(limits.instancesPerApp, byVcpu, byMemory));
+}

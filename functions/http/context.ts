@@ -1,6 +1,14 @@
 import type { KeyAuthenticator, Principal } from '../core/api-keys.ts';
 import { UnavailableError } from '../core/errors.ts';
-import type { CoreDeps, Replica, ReplicaInsight, Runtime, RuntimeViewDeps, Store } from '../core/ports.ts';
+import type {
+  CoreDeps,
+  Metrics,
+  Replica,
+  ReplicaInsight,
+  Runtime,
+  RuntimeViewDeps,
+  Store,
+} from '../core/ports.ts';
 import type { RateLimitOptions } from './middleware/rate-limit.ts';
 import type { ErrorLogger } from './problem.ts';
 
@@ -12,14 +20,17 @@ export interface ApiDeps extends CoreDeps {
   logger: ErrorLogger;
   /** The runtime and what the control loop knows of replicas; absent in an API-only process. */
   runtime?: Runtime;
+  metrics?: Metrics;
   replicaInsight?(replica: Replica): ReplicaInsight;
 }
 
 /** The deps of routes that look at running replicas, or 503 when this process has no runtime wired. */
 export function runtimeView(deps: ApiDeps): RuntimeViewDeps {
-  const { runtime, replicaInsight } = deps;
-  if (!runtime || !replicaInsight) throw new UnavailableError('this API process has no runtime attached');
-  return { ...deps, runtime, replicaInsight };
+  const { runtime, metrics, replicaInsight } = deps;
+  if (!runtime || !metrics || !replicaInsight) {
+    throw new UnavailableError('this API process has no runtime attached');
+  }
+  return { ...deps, runtime, metrics, replicaInsight };
 }
 
 export type ApiEnv = { Variables: { principal: Principal } };

@@ -1,9 +1,9 @@
+import { recordAppEvent } from '../core/app-events.ts';
 import { rollback } from '../core/deployments.ts';
 import { ConflictError, isDomainError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import { lifetimeOf } from '../core/metering.ts';
 import type {
-  AppEventRecord,
   AppEventType,
   AppRecord,
   Clock,
@@ -91,23 +91,8 @@ export class Reconciler {
     return next;
   }
 
-  private async event(
-    app: AppRecord,
-    type: AppEventType,
-    message: string,
-    details?: Record<string, unknown>,
-  ) {
-    const at = this.now();
-    const event: AppEventRecord = {
-      tenantId: app.tenantId,
-      appUid: app.uid,
-      id: newId('evt', at),
-      type,
-      message,
-      at: at.toISOString(),
-      ...(details ? { details } : {}),
-    };
-    await this.deps.store.addAppEvent(event);
+  private event(app: AppRecord, type: AppEventType, message: string, details?: Record<string, unknown>) {
+    return recordAppEvent(this.deps, app, type, message, details);
   }
 
   /**

@@ -13,6 +13,7 @@ import { hashApiKey, makeKeyAuthenticator } from '../core/api-keys.ts';
 import type { CoreDeps, PullCredentials } from '../core/ports.ts';
 import type { ApiDeps } from '../http/context.ts';
 import type { RateLimitOptions } from '../http/middleware/rate-limit.ts';
+import { autoscale } from '../jobs/autoscale.ts';
 import { meterUsage } from '../jobs/meter.ts';
 import { Reconciler } from '../jobs/reconcile.ts';
 import { ReconcileLoop } from '../jobs/reconcile-loop.ts';
@@ -132,10 +133,12 @@ export function localRuntime(deps: LocalDeps, wiring: LocalRuntimeWiring) {
   });
   const jobs = [
     new JobTimer('meter', () => meterUsage({ ...deps, runtime }), wiring.tickMs, logger),
+    new JobTimer('scale', () => autoscale({ ...deps, runtime, metrics: runtime }), wiring.tickMs, logger),
     new JobTimer('report', () => buildMonthlyReports(deps), REPORT_PERIOD_MS, logger),
   ];
   deps.appChanged = (tenantId, app) => loop.nudge(tenantId, app);
   deps.runtime = runtime;
+  deps.metrics = runtime;
   deps.replicaInsight = (replica) => reconciler.replicaView(replica);
   return { runtime, routes, reconciler, loop, jobs };
 }

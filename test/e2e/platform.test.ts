@@ -186,23 +186,29 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
     expect((await deploymentOutcome(rollback.json.id as string)).status).toBe('succeeded');
 
     expect((await call('POST', '/v1/apps/web/stop')).status).toBe(202);
-    await eventually('containers to stop', async () =>
-      acmeContainers('running').length === 0 ? true : undefined,
-    );
+    await eventually('the app to be stopped', async () => {
+      const stopped = await app();
+      return acmeContainers('running').length === 0 &&
+        stopped.status === 'stopped' &&
+        stopped.readyReplicas === 0
+        ? true
+        : undefined;
+    });
     expect((await web()).status).toBe(503);
-    expect((await app()).status).toBe('stopped');
 
     expect((await call('POST', '/v1/apps/web/start')).status).toBe(202);
-    await eventually('3 ready after start', async () =>
-      (await app()).readyReplicas === 3 ? true : undefined,
+    await eventually('3 ready after start, serving', async () =>
+      (await app()).readyReplicas === 3 && (await web()).status === 200 ? true : undefined,
     );
-    expect((await web()).status).toBe(200);
 
     const before = new Set(acmeContainers('running'));
     expect((await call('POST', '/v1/apps/web/restart')).status).toBe(202);
-    await eventually('replicas replaced by a restart', async () => {
-      const now = acmeContainers('running');
-      return (await app()).readyReplicas === 3 && now.length === 3 && now.every((id) => !before.has(id))
+    await eventually('replicas replaced by a restart, all healthy', async () => {
+      const instances = (await call('GET', '/v1/apps/web/instances')).json.items as Json[];
+      const healthy = instances.filter((i) => i.state === 'running' && i.health === 'healthy');
+      return healthy.length === 3 &&
+        instances.length === 3 &&
+        healthy.every((i) => !before.has(i.id as string))
         ? true
         : undefined;
     });

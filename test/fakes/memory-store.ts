@@ -13,6 +13,7 @@ import type {
   IdempotencyRecord,
   PageRequest,
   RevisionRecord,
+  ScalerState,
   Store,
   StoredResponse,
   TenantRecord,
@@ -177,6 +178,14 @@ export class MemoryStore implements Store {
   }
   async addAppEvent(event: AppEventRecord) {
     this.events.push(clone(event));
+  }
+  readonly scalerStates = new Map<string, ScalerState>();
+  async getScalerState(tenantId: string, appUid: string) {
+    const state = this.scalerStates.get(`${tenantId}/${appUid}`);
+    return state && clone(state);
+  }
+  async putScalerState(tenantId: string, appUid: string, state: ScalerState) {
+    this.scalerStates.set(`${tenantId}/${appUid}`, clone(state));
   }
   async listAppEvents(tenantId: string, appUid: string, page: PageRequest) {
     const all = this.events.filter((e) => e.tenantId === tenantId && e.appUid === appUid);

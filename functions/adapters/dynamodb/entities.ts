@@ -251,7 +251,18 @@ export function makeEntities(client: DynamoDBDocumentClient, table: string) {
     },
     config,
   );
+  const scalerState = new Entity(
+    {
+      model: { entity: 'scalerState', version: '1', service },
+      attributes: { tenantId: str, appUid: str, body: doc, expiresAt: num },
+      indexes: {
+        primary: { pk: { field: 'pk', composite: ['tenantId'] }, sk: { field: 'sk', composite: ['appUid'] } },
+      },
+    },
+    config,
+  );
   return {
+    scalerState,
     lifetime,
     closedLifetime,
     billingReport,

@@ -19,6 +19,7 @@ import type {
   PageRequest,
   Reservation,
   RevisionRecord,
+  ScalerState,
   Store,
   TenantRecord,
   UsageRecord,
@@ -95,6 +96,8 @@ const deploymentItem = (d: DeploymentRecord) => ({
   body: d,
 });
 
+/** An app's autoscaler memory outlives any stabilization window by far. */
+const SCALER_STATE_RETENTION_SECONDS = 24 * 3600;
 /** App events are kept this long. */
 const EVENT_RETENTION_SECONDS = 30 * 24 * 3600;
 
@@ -461,6 +464,18 @@ export class DynamoStore implements Store {
         .put({ tenantId: event.tenantId, appUid: event.appUid, id: event.id, body: event, expiresAt })
         .go(),
     );
+  }
+
+  getScalerState(tenantId: string, appUid: string): Promise<ScalerState | undefined> {
+    return guarded(async () => {
+      const { data } = await this.e.scalerState.get({ tenantId, appUid }).go({ consistent: true });
+      return (data?.body as ScalerState | undefined) ?? undefined;
+    });
+  }
+
+  async putScalerState(tenantId: string, appUid: string, state: ScalerState): Promise<void> {
+    const expiresAt = Math.floor(Date.now() / 1000) + SCALER_STATE_RETENTION_SECONDS;
+    await guarded(() => this.e.scalerState.put({ tenantId, appUid, body: state, expiresAt }).go());
   }
 
   listAppEvents(

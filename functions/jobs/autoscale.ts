@@ -1,0 +1,107 @@
+import { recordAppEvent } from '../core/app-events.ts';
+import { autoscaleTo } from '../core/apps.ts';
+import {
+  boundsAt,
+  DEFAULT_SCALE_IN_STABILIZATION_SECONDS,
+  decideScale,
+  recommendReplicas,
+} from '../core/autoscale.ts';
+import { isDomainError } from '../core/errors.ts';
+import type { AppRecord, CoreDeps, Metrics, Runtime, TenantRecord } from '../core/ports.ts';
+import { maxReplicasWithin } from '../core/quota.ts';
+
+export interface AutoscaleDeps extends CoreDeps {
+  runtime: Pick<Runtime, 'listReplicas'>;
+  metrics: Metrics;
+}
+
+const PAGE = 100;
+const mean = (values: number[]) =>
+  values.length ? values.reduce((a, b) => a + b, 0) / values.length : undefined;
+
+/**
+ * The scale job: for every app with `scaling`, target tracking on its replicas' utilisation and the schedule in
+ * force. Idempotent: a rerun with the same inputs decides the same; every change is an app event with its inputs.
+ */
+export async function autoscale(deps: AutoscaleDeps): Promise<number> {
+  let changed = 0;
+  let tenants: string | undefined;
+  do {
+    const page = await deps.store.listTenants({ limit: PAGE, cursor: tenants });
+    for (const tenant of page.items.filter((t) => t.status === 'active')) {
+      let apps: string | undefined;
+      do {
+        const appPage = await deps.store.listApps(tenant.id, { limit: PAGE, cursor: apps });
+        for (const app of appPage.items) {
+          if (app.scaling && app.status !== 'stopped' && app.status !== 'deleting') {
+            if (await autoscaleApp(deps, tenant, app)) changed += 1;
+          }
+        }
+        apps = appPage.nextCursor ?? undefined;
+      } while (apps);
+    }
+    tenants = page.nextCursor ?? undefined;
+  } while (tenants);
+  return changed;
+}
+
+async function autoscaleApp(deps: AutoscaleDeps, tenant: TenantRecord, app: AppRecord): Promise<boolean> {
+  const scaling = app.scaling;
+  const plan = await deps.store.getPlan(tenant.plan);
+  if (!scaling || !plan) return false;
+  const now = deps.clock.now();
+  const running = (await deps.runtime.listReplicas({ tenantId: app.tenantId, appUid: app.uid })).filter(
+    (r) => r.state === 'running',
+  );
+  const samples = (await Promise.all(running.map((r) => deps.metrics.replicaStats(r.id)))).filter(
+    (s) => s !== undefined,
+  );
+  const utilisation = {
+    cpuPercent: mean(samples.map((s) => s.cpuPercent)),
+    memoryPercent: mean(samples.map((s) => s.memoryPercent)),
+  };
+  const bounds = boundsAt(scaling, now);
+  const recommended = samples.length ? recommendReplicas(app.replicas, utilisation, scaling) : app.replicas;
+  const windowSeconds = scaling.scaleInStabilizationSeconds ?? DEFAULT_SCALE_IN_STABILIZATION_SECONDS;
+  const decision = decideScale({
+    current: app.replicas,
+    recommended,
+    bounds,
+    planMax: maxReplicasWithin(plan.limits, tenant.reserved, app),
+    deploying: app.status === 'deploying',
+    nowMs: now.getTime(),
+    windowSeconds,
+    state: await deps.store.getScalerState(app.tenantId, app.uid),
+  });
+  await deps.store.putScalerState(app.tenantId, app.uid, decision.state);
+  if (decision.replicas === app.replicas) return false;
+  try {
+    await autoscaleTo(deps, app, decision.replicas);
+  } catch (err) {
+    // A manual change, a plan change or another scaler got there first: the next run decides again.
+    if (isDomainError(err, 'precondition.failed') || isDomainError(err, 'quota.exceeded')) return false;
+    throw err;
+  }
+  await recordAppEvent(
+    deps,
+    app,
+    'scaled',
+    `autoscaled from ${app.replicas} to ${decision.replicas}: ${decision.reason}`,
+    {
+      from: app.replicas,
+      to: decision.replicas,
+      reason: decision.reason,
+      recommended,
+      cpuPercent: utilisation.cpuPercent ?? null,
+      memoryPercent: utilisation.memoryPercent ?? null,
+      targetCpuPercent: scaling.targetCpuPercent ?? null,
+      targetMemoryPercent: scaling.targetMemoryPercent ?? null,
+      samples: samples.length,
+      min: bounds.min,
+      max: bounds.max,
+      schedule: bounds.schedule,
+      stabilizationSeconds: windowSeconds,
+    },
+  );
+  return true;
+}

@@ -1,0 +1,107 @@
+import Docker from 'dockerode';
+import { describe, expect, it } from 'vitest';
+import { autoscale } from '../../functions/jobs/autoscale.ts';
+import { eventually } from '../support/ingress-client.ts';
+import { localApi, sampleApp } from '../support/local-api.ts';
+
+const WINDOW_SECONDS = 6;
+const TICK_MS = 1000;
+/** Burns a CPU while /tmp/burn exists, and serves its hostname. */
+const BURNER = [
+  'sh',
+  '-c',
+  'mkdir -p /tmp; touch /tmp/burn; (while [ -f /tmp/burn ]; do :; done) & mkdir -p /www; hostname > /www/index.html; exec httpd -f -p 8080 -h /www',
+];
+
+type Json = Record<string, unknown>;
+
+describe('autoscaling on real containers', () => {
+  it('scales out within two ticks under CPU load, never past max, and back in only after the window', async () => {
+    const { call, createTenant, deps, runtime } = await localApi({ runtime: true });
+    if (!runtime) throw new Error('runtime not wired');
+    const key = (await createTenant('acme')).key;
+    const tick = () => autoscale({ ...deps, runtime: runtime.runtime, metrics: runtime.runtime });
+    const replicas = async () => ((await call('GET', '/v1/apps/web', key)).json as Json).replicas as number;
+    const seen: number[] = [];
+    try {
+      const created = await call(
+        'POST',
+        '/v1/apps',
+        key,
+        sampleApp('web', {
+          command: BURNER,
+          scaling: { min: 1, max: 3, targetCpuPercent: 50, scaleInStabilizationSeconds: WINDOW_SECONDS },
+        }),
+      );
+      expect(created.status, created.text).toBe(201);
+      await eventually('1 ready replica', async () =>
+        ((await call('GET', '/v1/apps/web', key)).json as Json).readyReplicas === 1 ? true : undefined,
+      );
+
+      await tick();
+      await tick();
+      seen.push(await replicas());
+      expect(seen[0]).toBeGreaterThan(1);
+
+      // Keep ticking under load: it reaches max and stays there.
+      for (let i = 0; i < 6; i++) {
+        await tick();
+        seen.push(await replicas());
+        await new Promise((resolve) => setTimeout(resolve, TICK_MS));
+      }
+      expect(Math.max(...seen)).toBe(3);
+      await eventually('3 running replicas', async () =>
+        (await runtime.runtime.listReplicas()).filter((r) => r.state === 'running').length === 3
+          ? true
+          : undefined,
+      );
+
+      // The load stops.
+      const docker = new Docker();
+      for (const replica of await runtime.runtime.listReplicas()) {
+        const exec = await docker.getContainer(replica.id).exec({ Cmd: ['rm', '-f', '/tmp/burn'] });
+        await exec.start({});
+      }
+      const stoppedAt = Date.now();
+      let scaledInAt: number | undefined;
+      while (Date.now() - stoppedAt < (WINDOW_SECONDS + 20) * 1000) {
+        await tick();
+        const now = await replicas();
+        seen.push(now);
+        if (now < 3) {
+          scaledInAt = Date.now();
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, TICK_MS));
+      }
+      expect(scaledInAt).toBeDefined();
+      // The last high recommendation came at most one tick before the load stopped.
+      expect((scaledInAt ?? 0) - stoppedAt).toBeGreaterThanOrEqual((WINDOW_SECONDS - 1) * 1000 - TICK_MS);
+      expect(Math.max(...seen)).toBeLessThanOrEqual(3);
+
+      const events = ((await call('GET', '/v1/apps/web/events', key)).json.items as Json[]).filter(
+        (e) => e.type === 'scaled',
+      );
+      const scaleIn = events[0];
+      expect(scaleIn?.details).toMatchObject({
+        from: 3,
+        reason: 'scale in after the stabilization window',
+        targetCpuPercent: 50,
+        stabilizationSeconds: WINDOW_SECONDS,
+        max: 3,
+      });
+      expect(events.at(-1)?.details).toMatchObject({
+        from: 1,
+        reason: 'scale out',
+        cpuPercent: expect.any(Number),
+      });
+      expect((events.at(-1)?.details as { cpuPercent?: number } | undefined)?.cpuPercent).toBeGreaterThan(55);
+    } finally {
+      await call('DELETE', '/v1/apps/web', key);
+      await eventually('deletion', async () =>
+        (await call('GET', '/v1/apps/web', key)).status === 404 ? true : undefined,
+      );
+      await runtime.loop.stop();
+    }
+  }, 120_000);
+});

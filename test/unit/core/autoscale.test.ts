@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { boundsAt, decideScale, recommendReplicas } from '../../../functions/core/autoscale.ts';
+import type { ScalerState } from '../../../functions/core/ports.ts';
+import { maxReplicasWithin } from '../../../functions/core/quota.ts';
+
+const bounds = { min: 1, max: 10, schedule: null };
+const base = { bounds, planMax: 100, deploying: false, windowSeconds: 300 };
+
+describe('autoscaling rules', () => {
+  it('tracks targets: ceil(current × metric / target), the larger metric wins, ±10 % is on target', () => {
+    expect(recommendReplicas(2, { cpuPercent: 90 }, { targetCpuPercent: 50 })).toBe(4);
+    expect(recommendReplicas(4, { cpuPercent: 10 }, { targetCpuPercent: 50 })).toBe(1);
+    expect(recommendReplicas(3, { cpuPercent: 53 }, { targetCpuPercent: 50 })).toBe(3);
+    expect(
+      recommendReplicas(
+        2,
+        { cpuPercent: 20, memoryPercent: 150 },
+        { targetCpuPercent: 50, targetMemoryPercent: 50 },
+      ),
+    ).toBe(6);
+    expect(recommendReplicas(2, { cpuPercent: 99 }, {})).toBe(2);
+    expect(recommendReplicas(0, { cpuPercent: 80 }, { targetCpuPercent: 40 })).toBe(2);
+  });
+
+  it('scales out at once but never past max or the plan', () => {
+    expect(decideScale({ ...base, current: 2, recommended: 5, nowMs: 0, state: undefined }).replicas).toBe(5);
+    expect(decideScale({ ...base, current: 2, recommended: 50, nowMs: 0, state: undefined }).replicas).toBe(
+      10,
+    );
+    expect(
+      decideScale({ ...base, planMax: 3, current: 2, recommended: 50, nowMs: 0, state: undefined }).replicas,
+    ).toBe(3);
+  });
+
+  it('scales in only to the highest recommendation of a full window, and not during a deployment', () => {
+    let state: ScalerState | undefined;
+    const step = (nowMs: number, recommended: number, current: number, deploying = false) => {
+      const decision = decideScale({
+        ...base,
+        windowSeconds: 60,
+        deploying,
+        current,
+        recommended,
+        nowMs,
+        state,
+      });
+      state = decision.state;
+      return decision.replicas;
+    };
+    expect(step(0, 6, 6)).toBe(6);
+    expect(step(10_000, 2, 6)).toBe(6); // history does not span the window yet
+    expect(step(30_000, 3, 6)).toBe(6);
+    expect(step(61_000, 2, 6)).toBe(3); // 0 s (6) has left the window; 30 s (3) is the highest in it
+    expect(step(95_000, 1, 3)).toBe(2); // 61 s (2) still in the window
+    expect(step(200_000, 1, 2, true)).toBe(2); // held during a deployment
+    expect(step(201_000, 1, 2)).toBe(1);
+  });
+
+  it('applies the schedule that fired last, in its time zone', () => {
+    const scaling = {
+      min: 1,
+      max: 4,
+      schedules: [
+        { cron: '0 8 * * 1-5', timezone: 'Europe/Berlin', min: 3, max: 8 },
+        { cron: '0 20 * * *', timezone: 'Europe/Berlin', min: 1, max: 2 },
+      ],
+    };
+    // Monday 2026-11-23 08:30 Berlin = 07:30Z: the 08:00 schedule is in force
+    expect(boundsAt(scaling, new Date('2026-11-23T07:30:00Z'))).toEqual({
+      min: 3,
+      max: 8,
+      schedule: '0 8 * * 1-5',
+    });
+    // 07:59 Berlin: the evening schedule of the day before still holds
+    expect(boundsAt(scaling, new Date('2026-11-23T06:59:00Z'))).toMatchObject({ min: 1, max: 2 });
+    // exactly at 08:00 Berlin it takes effect
+    expect(boundsAt(scaling, new Date('2026-11-23T07:00:00Z'))).toMatchObject({ min: 3, max: 8 });
+    expect(boundsAt({ min: 2, max: 5 }, new Date())).toEqual({ min: 2, max: 5, schedule: null });
+    // above a lowered max: down at once
+    expect(
+      decideScale({
+        ...base,
+        bounds: { min: 1, max: 2, schedule: 'x' },
+        current: 6,
+        recommended: 6,
+        nowMs: 0,
+        state: undefined,
+      }).replicas,
+    ).toBe(2);
+  });
+
+  it('knows how many replicas the plan leaves room for', () => {
+    const limits = { apps: 5, instancesPerApp: 10, vcpu: 2, memoryMiB: 8192 };
+    const app = { spec: { cpu: 0.25, memory: 512 } as never, replicas: 2, status: 'running' as const };
+    // 2 replicas hold 0.5 vCPU; the tenant holds 1.5 in total → 0.5 + 0.5 free = 4 replicas of 0.25
+    expect(maxReplicasWithin(limits, { apps: 2, vcpuMilli: 1500, memoryMiB: 3072 }, app)).toBe(4);
+    expect(
+      maxReplicasWithin({ ...limits, instancesPerApp: 3 }, { apps: 1, vcpuMilli: 500, memoryMiB: 1024 }, app),
+    ).toBe(3);
+  });
+});
