@@ -7,6 +7,20 @@ export const PlanLimits = z
     instancesPerApp: z.number().int().min(0).max(1_000).describe('Replicas one app may run.'),
     vcpu: z.number().min(0).max(100_000).multipleOf(0.25).describe('Total vCPU across all desired replicas.'),
     memoryMiB: z.number().int().min(0).max(100_000_000).describe('Total MiB across all desired replicas.'),
+    maxMonthlyCost: z
+      .number()
+      .min(0)
+      .max(10_000_000)
+      .multipleOf(0.01)
+      .optional()
+      .describe('Dollars per calendar month; at 80 % the tenant is warned, at 100 % scale-outs are refused.'),
+    maxMonthlyInstanceHours: z
+      .number()
+      .int()
+      .min(0)
+      .max(10_000_000)
+      .optional()
+      .describe('Instance-hours per calendar month, with the same 80 % warning and 100 % refusal.'),
   })
   .meta({ id: 'PlanLimits' });
 export type PlanLimits = z.infer<typeof PlanLimits>;

@@ -39,6 +39,15 @@ export const TenantUsage = z
     vcpu: UsageAgainstLimit,
     memoryMiB: UsageAgainstLimit,
     instancesPerApp: z.object({ limit: z.number() }),
+    monthlyCap: z
+      .object({
+        period: z.string(),
+        level: z.enum(['ok', 'warned', 'exceeded']),
+        cost: z.string().describe('Month to date, dollars, as of the last meter run.'),
+        instanceHours: z.number(),
+      })
+      .nullable()
+      .describe("Month-to-date usage against the plan's monthly caps; null when the plan has none."),
   })
   .meta({ id: 'TenantUsage' });
 export type TenantUsage = z.infer<typeof TenantUsage>;

@@ -16,6 +16,7 @@ import type {
 } from './ports.ts';
 import { assertReplicasAllowed, assertWithinLimits, reservationDelta, reservationOf } from './quota.ts';
 import { getActiveTenant } from './tenants.ts';
+import { assertUnderUsageCap } from './usage-caps.ts';
 import { assertVersion, withOptimisticRetry } from './versioning.ts';
 
 /** The API view of an app. */
@@ -124,6 +125,7 @@ export async function createApp(
     const delta = reservationOf(app);
     assertReplicasAllowed(plan.id, plan.limits, replicas);
     assertWithinLimits(plan.id, plan.limits, tenant.reserved, delta);
+    if (delta.vcpuMilli > 0) await assertUnderUsageCap(deps, tenant, plan.limits);
     const deployment = deploymentOf(app, 'create', now);
     // A stale plan or tenant read fails the write with PreconditionFailedError and is read again.
     await deps.store.createApp({
@@ -168,6 +170,7 @@ export function changeApp(
     const delta = reservationDelta(reservationOf(current), reservationOf(change.app));
     if (change.app.replicas > current.replicas)
       assertReplicasAllowed(plan.id, plan.limits, change.app.replicas);
+    if (delta.vcpuMilli > 0) await assertUnderUsageCap(deps, tenant, plan.limits);
     assertWithinLimits(plan.id, plan.limits, tenant.reserved, delta);
     await deps.store.updateApp({ ...change, expectedVersion: current.version, quota: { plan, delta } });
     if (change.app.generation !== current.generation) deps.appChanged?.(tenantId, name);

@@ -1,7 +1,7 @@
 import type { Page } from '../../schemas/common.ts';
 import { type AppMetrics, durationMs, type Instance, type LogQuery } from '../../schemas/instance.ts';
 import { getAppRecord } from './apps.ts';
-import type { AppEventRecord, PageRequest, Replica, RuntimeViewDeps } from './ports.ts';
+import type { AppEventRecord, CoreDeps, PageRequest, Replica, RuntimeViewDeps } from './ports.ts';
 
 const byStart = (a: Replica, b: Replica) => a.createdAt.localeCompare(b.createdAt);
 
@@ -126,7 +126,7 @@ export async function appMetrics(
 }
 
 export async function listAppEvents(
-  deps: RuntimeViewDeps,
+  deps: CoreDeps,
   tenantId: string,
   name: string,
   page: PageRequest,

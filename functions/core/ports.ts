@@ -152,6 +152,14 @@ export interface ScalerState {
   recommendations: { at: number; replicas: number }[];
 }
 
+/** Where a tenant stands against its plan's monthly caps, as the meter last found it. */
+export interface UsageCapState {
+  period: string;
+  level: 'ok' | 'warned' | 'exceeded';
+  costMicroUsd: number;
+  instanceSeconds: number;
+}
+
 /** Paging arguments of every list method. */
 export interface PageRequest {
   limit: number;
@@ -205,6 +213,13 @@ export interface Store {
     expectedStatus: DeploymentRecord['status'],
   ): Promise<boolean>;
   addAppEvent(event: AppEventRecord): Promise<void>;
+  getUsageCapState(tenantId: string): Promise<UsageCapState | undefined>;
+  /** Writes the state only if the stored one is still `expected` (undefined: none); false otherwise. */
+  putUsageCapState(
+    tenantId: string,
+    state: UsageCapState,
+    expected: UsageCapState | undefined,
+  ): Promise<boolean>;
   /** The autoscaler's memory of one app: its recent recommendations, for the scale-in window. */
   getScalerState(tenantId: string, appUid: string): Promise<ScalerState | undefined>;
   putScalerState(tenantId: string, appUid: string, state: ScalerState): Promise<void>;
@@ -354,6 +369,8 @@ export const APP_EVENT_TYPES = [
   'stopped',
   'started',
   'deleted',
+  'usageWarning',
+  'usageCapReached',
 ] as const;
 export type AppEventType = (typeof APP_EVENT_TYPES)[number];
 

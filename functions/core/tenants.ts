@@ -6,6 +6,7 @@ import { newTenantKey } from './api-keys.ts';
 import { ForbiddenError, NotFoundError, ValidationError } from './errors.ts';
 import type { CoreDeps, PageRequest, TenantRecord } from './ports.ts';
 import { NO_RESERVATION } from './quota.ts';
+import { monthlyCapView } from './usage-caps.ts';
 import { assertVersion, withOptimisticRetry } from './versioning.ts';
 
 export function toTenant({ reserved: _reserved, ...tenant }: TenantRecord): Tenant {
@@ -71,6 +72,7 @@ export async function getTenantOverview(deps: CoreDeps, id: string): Promise<Ten
       vcpu: { used: tenant.reserved.vcpuMilli / 1000, limit: plan.limits.vcpu },
       memoryMiB: { used: tenant.reserved.memoryMiB, limit: plan.limits.memoryMiB },
       instancesPerApp: { limit: plan.limits.instancesPerApp },
+      monthlyCap: await monthlyCapView(deps, id, plan.limits),
     },
   };
 }

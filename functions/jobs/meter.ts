@@ -1,11 +1,9 @@
 import { accrual, lifetimeOf } from '../core/metering.ts';
-import type { Clock, LifetimeRecord, MeterStore, Runtime, Store } from '../core/ports.ts';
+import type { CoreDeps, LifetimeRecord, MeterStore, Runtime } from '../core/ports.ts';
+import { evaluateUsageCaps } from '../core/usage-caps.ts';
 
-export interface MeterDeps {
-  store: Store;
-  meter: MeterStore;
+export interface MeterDeps extends CoreDeps {
   runtime: Pick<Runtime, 'listReplicas'>;
-  clock: Clock;
 }
 
 /** One write accrues at most this many hours (a transaction holds at most 100 items). */
@@ -14,7 +12,7 @@ const TENANT_PAGE = 100;
 
 /**
  * The meter job: records the lifetimes of the replicas the runtime reports, then accrues every open lifetime up to
- * now (running) or its stop (closing it). Idempotent: each accrual moves a watermark conditionally, so a duplicated,
+ * now (running) or its stop (closing it), then checks each tenant against its plan's monthly caps. Idempotent: each accrual moves a watermark conditionally, so a duplicated,
  * late, skipped or concurrent run, or a restart, neither counts a second twice nor leaves one out.
  */
 export async function meterUsage(deps: MeterDeps): Promise<{ accrued: number; closed: number }> {
@@ -35,6 +33,7 @@ export async function meterUsage(deps: MeterDeps): Promise<{ accrued: number; cl
         if (outcome === 'accrued' || outcome === 'closed') result.accrued += 1;
         if (outcome === 'closed') result.closed += 1;
       }
+      await evaluateUsageCaps(deps, tenant);
     }
     cursor = tenants.nextCursor ?? undefined;
   } while (cursor);

@@ -17,6 +17,7 @@ import type {
   Store,
   StoredResponse,
   TenantRecord,
+  UsageCapState,
   UsageRecord,
 } from '../../functions/core/ports.ts';
 import { assertWithinLimits, reservationOf } from '../../functions/core/quota.ts';
@@ -178,6 +179,16 @@ export class MemoryStore implements Store {
   }
   async addAppEvent(event: AppEventRecord) {
     this.events.push(clone(event));
+  }
+  readonly usageCaps = new Map<string, UsageCapState>();
+  async getUsageCapState(tenantId: string) {
+    const state = this.usageCaps.get(tenantId);
+    return state && clone(state);
+  }
+  async putUsageCapState(tenantId: string, state: UsageCapState, expected: UsageCapState | undefined) {
+    if (JSON.stringify(this.usageCaps.get(tenantId)) !== JSON.stringify(expected)) return false;
+    this.usageCaps.set(tenantId, clone(state));
+    return true;
   }
   readonly scalerStates = new Map<string, ScalerState>();
   async getScalerState(tenantId: string, appUid: string) {

@@ -1,7 +1,9 @@
 import Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
 import { DockerRuntime } from '../../functions/adapters/docker/runtime.ts';
+import { billedTotals, costMicroUsd, dollars } from '../../functions/core/billing-math.ts';
 import { meterUsage } from '../../functions/jobs/meter.ts';
+import { buildMonthlyReports } from '../../functions/jobs/report.ts';
 import { localDeps } from '../../functions/shared/local.ts';
 import { eventually } from '../support/ingress-client.ts';
 import { localApi, sampleApp } from '../support/local-api.ts';
@@ -89,6 +91,29 @@ describe('metering on real containers and DynamoDB Local', () => {
       expect(
         (own.json.rows as { instanceSeconds: number }[]).reduce((n, r) => n + r.instanceSeconds, 0),
       ).toBe(instanceSeconds);
+
+      // The month's report, stored by the report job, as JSON and CSV: exactly Σ usage × price.
+      const period = new Date().toISOString().slice(0, 7);
+      expect(await buildMonthlyReports(deps, period)).toBe(1);
+      const report = await call('GET', `/v1/billing/reports/${period}`, key);
+      const expected = costMicroUsd(billedTotals(usage, deps.prices), deps.prices);
+      expect(report.json).toMatchObject({
+        tenant: 'acme',
+        status: 'final',
+        priceTable: { version: deps.prices.version },
+        lineItems: [{ app: 'web', instanceSeconds, costMicroUsd: expected }],
+        total: { instanceSeconds, costMicroUsd: expected, cost: dollars(expected) },
+      });
+      const csv = await call('GET', `/v1/billing/reports/${period}`, key, undefined, { accept: 'text/csv' });
+      expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+      expect(csv.text).toContain(`acme,${period},final,${deps.prices.version},TOTAL,`);
+      expect(
+        csv.text
+          .trim()
+          .split('\r\n')
+          .at(-1)
+          ?.endsWith(`,${expected},${dollars(expected)}`),
+      ).toBe(true);
     } finally {
       lifetimes.stop();
       await call('DELETE', '/v1/apps/web', key);

@@ -261,7 +261,18 @@ export function makeEntities(client: DynamoDBDocumentClient, table: string) {
     },
     config,
   );
+  const usageCap = new Entity(
+    {
+      model: { entity: 'usageCap', version: '1', service },
+      attributes: { tenantId: str, body: doc, stamp: str },
+      indexes: {
+        primary: { pk: { field: 'pk', composite: ['tenantId'] }, sk: { field: 'sk', composite: [] } },
+      },
+    },
+    config,
+  );
   return {
+    usageCap,
     scalerState,
     lifetime,
     closedLifetime,

@@ -22,6 +22,7 @@ import type {
   ScalerState,
   Store,
   TenantRecord,
+  UsageCapState,
   UsageRecord,
 } from '../../core/ports.ts';
 import { assertWithinLimits, reservationCeilings, reservationOf } from '../../core/quota.ts';
@@ -464,6 +465,33 @@ export class DynamoStore implements Store {
         .put({ tenantId: event.tenantId, appUid: event.appUid, id: event.id, body: event, expiresAt })
         .go(),
     );
+  }
+
+  getUsageCapState(tenantId: string): Promise<UsageCapState | undefined> {
+    return guarded(async () => {
+      const { data } = await this.e.usageCap.get({ tenantId }).go({ consistent: true });
+      return (data?.body as UsageCapState | undefined) ?? undefined;
+    });
+  }
+
+  putUsageCapState(
+    tenantId: string,
+    state: UsageCapState,
+    expected: UsageCapState | undefined,
+  ): Promise<boolean> {
+    const stamp = (s: UsageCapState) => JSON.stringify(s);
+    return guarded(async () => {
+      try {
+        await this.e.usageCap
+          .put({ tenantId, body: state, stamp: stamp(state) })
+          .where((a, op) => (expected ? op.eq(a.stamp, stamp(expected)) : op.notExists(a.stamp)))
+          .go();
+        return true;
+      } catch (err) {
+        if (isConditionFailure(err)) return false;
+        throw err;
+      }
+    });
   }
 
   getScalerState(tenantId: string, appUid: string): Promise<ScalerState | undefined> {

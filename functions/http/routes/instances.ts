@@ -103,7 +103,7 @@ export function instanceRoutes(deps: ApiDeps) {
       async (c) =>
         c.json(
           await listAppEvents(
-            runtimeView(deps),
+            deps,
             tenantOf(c.get('principal')),
             c.req.valid('param').app,
             c.req.valid('query'),

@@ -177,3 +177,66 @@ describe('meter and report jobs (fakes)', () => {
     expect(rows[0]?.shortfallInstanceSeconds).toBe(30);
   });
 });
+
+describe('monthly usage caps (fakes)', () => {
+  it('warns at 80 %, refuses scale-outs at 100 % and lets running apps run', async () => {
+    const { deps, adminKey } = await fakeApiDeps();
+    deps.clock.current = new Date('2026-11-10T10:00:00Z');
+    const api = createApi(deps);
+    const admin = { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' };
+    const post = (path: string, body: unknown, headers: Record<string, string>) =>
+      api.request(path, { method: 'POST', headers, body: JSON.stringify(body) });
+    await post(
+      '/v1/plans',
+      {
+        id: 'capped',
+        name: 'Capped',
+        limits: { apps: 5, instancesPerApp: 5, vcpu: 4, memoryMiB: 8192, maxMonthlyInstanceHours: 1 },
+      },
+      admin,
+    );
+    const created = (await (
+      await post('/v1/tenants', { id: 'acme', name: 'Acme', plan: 'capped' }, admin)
+    ).json()) as {
+      apiKey: { key: string };
+    };
+    const tenant = { authorization: `Bearer ${created.apiKey.key}`, 'content-type': 'application/json' };
+    const app = { name: 'web', image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };
+    expect((await post('/v1/apps', app, tenant)).status).toBe(201);
+    const events = async () =>
+      (
+        (await (await api.request('/v1/apps/web/events', { headers: tenant })).json()) as {
+          items: { type: string }[];
+        }
+      ).items.map((e) => e.type);
+
+    const runtime = new ListedReplicas();
+    runtime.replicas = [replica('acme', 'web', '2026-11-10T10:00:00.000Z')];
+    const meter = () => meterUsage({ ...deps, runtime });
+    deps.clock.advance(47 * 60_000);
+    await meter();
+    expect(await events()).not.toContain('usageWarning');
+    deps.clock.advance(60_000); // 48 min = 80 % of 1 h
+    await meter();
+    await meter();
+    expect((await events()).filter((t) => t === 'usageWarning')).toHaveLength(1);
+    expect((await post('/v1/apps/web/scale', { replicas: 2 }, tenant)).status).toBe(200);
+
+    deps.clock.advance(12 * 60_000);
+    await meter();
+    expect((await events()).filter((t) => t === 'usageCapReached')).toHaveLength(1);
+    const refused = await post('/v1/apps/web/scale', { replicas: 3 }, tenant);
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as { code: string }).code).toBe('quota.exceeded');
+    expect((await post('/v1/apps/web/scale', { replicas: 1 }, tenant)).status).toBe(200); // scaling in is fine
+    const overview = (await (await api.request('/v1/tenant', { headers: tenant })).json()) as {
+      usage: { monthlyCap: { level: string; instanceHours: number } };
+    };
+    expect(overview.usage.monthlyCap).toMatchObject({ level: 'exceeded', instanceHours: 1 });
+
+    deps.clock.current = new Date('2026-12-01T00:00:30Z'); // a new month starts clean
+    runtime.replicas = [];
+    await meter();
+    expect((await post('/v1/apps/web/scale', { replicas: 2 }, tenant)).status).toBe(200);
+  });
+});

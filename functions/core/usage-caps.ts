@@ -1,0 +1,118 @@
+import type { PlanLimits } from '../../schemas/plan.ts';
+import type { TenantUsage } from '../../schemas/tenant.ts';
+import { recordAppEvent } from './app-events.ts';
+import { periodHours, periodOf } from './billing.ts';
+import { billedTotals, costMicroUsd, dollars } from './billing-math.ts';
+import { QuotaExceededError } from './errors.ts';
+import type { CoreDeps, TenantRecord, UsageCapState } from './ports.ts';
+
+const WARN_AT = 0.8;
+const PAGE = 100;
+
+const hasCaps = (limits: PlanLimits) =>
+  limits.maxMonthlyCost !== undefined || limits.maxMonthlyInstanceHours !== undefined;
+
+/** The highest fraction of a monthly cap the usage has reached (0 without caps). */
+function capFraction(limits: PlanLimits, costMicro: number, instanceSeconds: number): number {
+  const fractions = [
+    limits.maxMonthlyCost !== undefined
+      ? costMicro / Math.max(1, Math.round(limits.maxMonthlyCost * 1e6))
+      : 0,
+    limits.maxMonthlyInstanceHours !== undefined
+      ? instanceSeconds / Math.max(1, limits.maxMonthlyInstanceHours * 3600)
+      : 0,
+  ];
+  return Math.max(...fractions);
+}
+
+export function capLevel(
+  limits: PlanLimits,
+  costMicro: number,
+  instanceSeconds: number,
+): UsageCapState['level'] {
+  const fraction = capFraction(limits, costMicro, instanceSeconds);
+  return fraction >= 1 ? 'exceeded' : fraction >= WARN_AT ? 'warned' : 'ok';
+}
+
+/**
+ * Run by the meter after each accrual: compares the tenant's month to date with its plan's caps and, on crossing 80 %
+ * or 100 %, records it once (a conditional write) and tells every app of the tenant with an event.
+ */
+export async function evaluateUsageCaps(deps: CoreDeps, tenant: TenantRecord): Promise<void> {
+  const plan = await deps.store.getPlan(tenant.plan);
+  if (!plan || !hasCaps(plan.limits)) return;
+  const period = periodOf(deps.clock.now());
+  const { first, last } = periodHours(period);
+  const usage = await deps.store.listUsage(tenant.id, first, last);
+  const totals = billedTotals(usage, deps.prices);
+  const costMicro = costMicroUsd(totals, deps.prices);
+  const previous = await deps.store.getUsageCapState(tenant.id);
+  const level = capLevel(plan.limits, costMicro, totals.instanceSeconds);
+  const next: UsageCapState = {
+    period,
+    level,
+    costMicroUsd: costMicro,
+    instanceSeconds: totals.instanceSeconds,
+  };
+  if (JSON.stringify(next) === JSON.stringify(previous)) return;
+  if (!(await deps.store.putUsageCapState(tenant.id, next, previous))) return; // another meter did it
+  const before = previous?.period === period ? previous.level : 'ok';
+  if (level === before || level === 'ok' || (before === 'exceeded' && level === 'warned')) return;
+  const what =
+    level === 'exceeded'
+      ? 'has reached its monthly cap: scale-outs are refused until next month (running apps keep running)'
+      : 'has used 80 % of its monthly cap';
+  let cursor: string | undefined;
+  do {
+    const apps = await deps.store.listApps(tenant.id, { limit: PAGE, cursor });
+    for (const app of apps.items) {
+      await recordAppEvent(
+        deps,
+        app,
+        level === 'exceeded' ? 'usageCapReached' : 'usageWarning',
+        `tenant ${what}`,
+        {
+          period,
+          cost: dollars(costMicro),
+          instanceHours: totals.instanceSeconds / 3600,
+          maxMonthlyCost: plan.limits.maxMonthlyCost ?? null,
+          maxMonthlyInstanceHours: plan.limits.maxMonthlyInstanceHours ?? null,
+        },
+      );
+    }
+    cursor = apps.nextCursor ?? undefined;
+  } while (cursor);
+}
+
+/** Refuses a write that would add capacity while the tenant is over its monthly cap. */
+export async function assertUnderUsageCap(
+  deps: CoreDeps,
+  tenant: TenantRecord,
+  limits: PlanLimits,
+): Promise<void> {
+  if (!hasCaps(limits)) return;
+  const state = await deps.store.getUsageCapState(tenant.id);
+  if (state?.period === periodOf(deps.clock.now()) && state.level === 'exceeded') {
+    throw new QuotaExceededError(
+      `tenant "${tenant.id}" has reached its plan's monthly cap; scale-outs are refused until next month or a larger plan`,
+    );
+  }
+}
+
+/** The tenant overview's view of the monthly caps. */
+export async function monthlyCapView(
+  deps: CoreDeps,
+  tenantId: string,
+  limits: PlanLimits,
+): Promise<TenantUsage['monthlyCap']> {
+  if (!hasCaps(limits)) return null;
+  const period = periodOf(deps.clock.now());
+  const state = await deps.store.getUsageCapState(tenantId);
+  const current = state?.period === period ? state : undefined;
+  return {
+    period,
+    level: current?.level ?? 'ok',
+    cost: dollars(current?.costMicroUsd ?? 0),
+    instanceHours: (current?.instanceSeconds ?? 0) / 3600,
+  };
+}
