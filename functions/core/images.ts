@@ -3,9 +3,12 @@ import { type ParsedImageReference, parseImageReference } from '../../schemas/im
 import { ValidationError } from './errors.ts';
 import type { CoreDeps } from './ports.ts';
 
-/** The platform's own registry, as image references name it (e.g. `127.0.0.1:5000`). */
-export interface LocalRegistryAddress {
+/** The platform's own registry: how image references name it, and where each tenant's repositories live. */
+export interface PlatformRegistryAddress {
+  /** e.g. `127.0.0.1:5000`, or `<account>.dkr.ecr.<region>.amazonaws.com`. */
   host: string;
+  /** The repository path prefix of a tenant, e.g. `acme/` or `berth/acme/`. */
+  namespaceOf(tenantId: string): string;
 }
 
 const INTERNAL_SUFFIXES = [
@@ -38,7 +41,7 @@ function hostOf(registry: string): string {
 export function checkImageSource(
   image: string,
   tenantId: string,
-  local: LocalRegistryAddress,
+  local: PlatformRegistryAddress,
 ): ParsedImageReference & { local: boolean } {
   const parsed = parseImageReference(image);
   if (!parsed) throw invalid(image, 'is not an OCI image reference');
@@ -47,8 +50,9 @@ export function checkImageSource(
     registry !== undefined &&
     (registry === local.host || registry === local.host.replace(/^127\.0\.0\.1:/, 'localhost:'));
   if (isLocal) {
-    if (!parsed.repository.startsWith(`${tenantId}/`)) {
-      throw invalid(image, `is in the platform registry but not under your namespace "${tenantId}/"`);
+    const namespace = local.namespaceOf(tenantId);
+    if (!parsed.repository.startsWith(namespace)) {
+      throw invalid(image, `is in the platform registry but not under your namespace "${namespace}"`);
     }
     return { ...parsed, local: true };
   }

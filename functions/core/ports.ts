@@ -407,6 +407,8 @@ export interface Clock {
 export interface ImageRegistry {
   /** How image references name it, e.g. `127.0.0.1:5000`. */
   host: string;
+  /** The repository path prefix of a tenant's repositories, e.g. `acme/`. */
+  namespaceOf(tenantId: string): string;
   /** The digest a tag (or digest) of one of its repositories points at; undefined when there is none. */
   resolveDigest(repository: string, reference: string): Promise<string | undefined>;
   /** Short-lived `docker login` credentials that reach only the tenant's own repositories. */

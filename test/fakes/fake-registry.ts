@@ -4,6 +4,10 @@ import type { Image, RegistryLogin, Repository } from '../../schemas/repository.
 /** An ImageRegistry whose tags are set by the test. */
 export class FakeRegistry implements ImageRegistry {
   readonly host = '127.0.0.1:5000';
+
+  namespaceOf(tenantId: string): string {
+    return `${tenantId}/`;
+  }
   readonly digests = new Map<string, string>();
   readonly repositories = new Map<string, Repository>();
 

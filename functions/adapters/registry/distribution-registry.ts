@@ -28,6 +28,10 @@ export interface DistributionRegistryOptions {
 export class DistributionRegistry implements ImageRegistry {
   readonly host: string;
 
+  namespaceOf(tenantId: string): string {
+    return `${tenantId}/`;
+  }
+
   constructor(private readonly options: DistributionRegistryOptions) {
     this.host = options.host;
   }

@@ -1,9 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import { checkImageSource } from '../../../functions/core/images.ts';
 
-const local = { host: '127.0.0.1:5000' };
+const local = { host: '127.0.0.1:5000', namespaceOf: (tenantId: string) => `${tenantId}/` };
+const ecr = {
+  host: '123456789012.dkr.ecr.us-east-1.amazonaws.com',
+  namespaceOf: (tenantId: string) => `berth/${tenantId}/`,
+};
 
 describe('checkImageSource', () => {
+  it('knows an ECR registry’s per-tenant namespace', () => {
+    const uri = `${ecr.host}/berth/acme/web:1`;
+    expect(checkImageSource(uri, 'acme', ecr)).toMatchObject({ local: true, repository: 'berth/acme/web' });
+    expect(() => checkImageSource(`${ecr.host}/berth/beta/web:1`, 'acme', ecr)).toThrow(
+      'not under your namespace',
+    );
+    expect(() => checkImageSource(`${ecr.host}/acme/web:1`, 'acme', ecr)).toThrow('not under your namespace');
+  });
+
   it('accepts the tenant’s own repositories in the platform registry', () => {
     expect(checkImageSource('127.0.0.1:5000/acme/web:1', 'acme', local)).toMatchObject({
       local: true,

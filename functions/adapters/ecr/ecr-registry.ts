@@ -1,0 +1,233 @@
+import {
+  CreateRepositoryCommand,
+  DescribeImagesCommand,
+  DescribeRepositoriesCommand,
+  ECRClient,
+  GetAuthorizationTokenCommand,
+  type ImageIdentifier,
+  PutLifecyclePolicyCommand,
+  RepositoryAlreadyExistsException,
+} from '@aws-sdk/client-ecr';
+import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
+import type { Image, RegistryLogin, Repository } from '../../../schemas/repository.ts';
+import { ConflictError } from '../../core/errors.ts';
+import type { ImageRegistry } from '../../core/ports.ts';
+import { type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
+
+/** Where Berth keeps tenants' repositories in the account's ECR. */
+export const REPOSITORY_ROOT = 'berth';
+const LOGIN_SECONDS = 3600;
+
+/** Keeps the last 50 tagged images and drops untagged ones after 7 days. */
+export const LIFECYCLE_POLICY = JSON.stringify({
+  rules: [
+    {
+      rulePriority: 1,
+      description: 'expire untagged images after 7 days',
+      selection: { tagStatus: 'untagged', countType: 'sinceImagePushed', countUnit: 'days', countNumber: 7 },
+      action: { type: 'expire' },
+    },
+    {
+      rulePriority: 2,
+      description: 'keep the newest 50 images',
+      selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 50 },
+      action: { type: 'expire' },
+    },
+  ],
+});
+
+export interface EcrRegistryOptions {
+  ecr: ECRClient;
+  sts: STSClient;
+  /** `<account>.dkr.ecr.<region>.amazonaws.com` */
+  host: string;
+  region: string;
+  account: string;
+  /** A role the control plane may assume for tenants' `docker login`; each session is scoped down to one tenant. */
+  pushRoleArn: string;
+  retry?: RetryOptions;
+}
+
+const notFound = (err: unknown) =>
+  ['RepositoryNotFoundException', 'ImageNotFoundException'].includes((err as { name?: string }).name ?? '');
+
+/**
+ * The ImageRegistry on ECR: a repository per tenant app under `berth/<tenant>/`, scanned on push, with a lifecycle
+ * policy; `docker login` credentials come from an STS session whose policy reaches only the tenant's repositories.
+ */
+export class EcrRegistry implements ImageRegistry {
+  readonly host: string;
+
+  constructor(private readonly options: EcrRegistryOptions) {
+    this.host = options.host;
+  }
+
+  namespaceOf(tenantId: string): string {
+    return `${REPOSITORY_ROOT}/${tenantId}/`;
+  }
+
+  private call<T>(fn: () => Promise<T>): Promise<T> {
+    return withThrottlingRetry(fn, this.options.retry);
+  }
+
+  private repositoryArn(path: string) {
+    return `arn:aws:ecr:${this.options.region}:${this.options.account}:repository/${path}`;
+  }
+
+  /** The session policy of a tenant's login: push and pull on its own repositories, nothing else. */
+  sessionPolicy(tenantId: string): string {
+    return JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
+        {
+          Effect: 'Allow',
+          Action: [
+            'ecr:BatchCheckLayerAvailability',
+            'ecr:BatchGetImage',
+            'ecr:GetDownloadUrlForLayer',
+            'ecr:InitiateLayerUpload',
+            'ecr:UploadLayerPart',
+            'ecr:CompleteLayerUpload',
+            'ecr:PutImage',
+          ],
+          Resource: this.repositoryArn(`${this.namespaceOf(tenantId)}*`),
+        },
+      ],
+    });
+  }
+
+  async resolveDigest(repository: string, reference: string): Promise<string | undefined> {
+    const imageId: ImageIdentifier = reference.startsWith('sha256:')
+      ? { imageDigest: reference }
+      : { imageTag: reference };
+    try {
+      const res = await this.call(() =>
+        this.options.ecr.send(new DescribeImagesCommand({ repositoryName: repository, imageIds: [imageId] })),
+      );
+      return res.imageDetails?.[0]?.imageDigest;
+    } catch (err) {
+      if (notFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async login(tenantId: string): Promise<RegistryLogin> {
+    const session = await this.call(() =>
+      this.options.sts.send(
+        new AssumeRoleCommand({
+          RoleArn: this.options.pushRoleArn,
+          RoleSessionName: `berth-${tenantId}`.slice(0, 64),
+          Policy: this.sessionPolicy(tenantId),
+          DurationSeconds: LOGIN_SECONDS,
+        }),
+      ),
+    );
+    const c = session.Credentials;
+    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken)
+      throw new Error('STS returned no credentials');
+    const scoped = new ECRClient({
+      region: this.options.region,
+      credentials: {
+        accessKeyId: c.AccessKeyId,
+        secretAccessKey: c.SecretAccessKey,
+        sessionToken: c.SessionToken,
+      },
+    });
+    try {
+      const token = await this.call(() => scoped.send(new GetAuthorizationTokenCommand({})));
+      const data = token.authorizationData?.[0];
+      if (!data?.authorizationToken) throw new Error('ECR returned no authorization token');
+      const [username = 'AWS', password = ''] = Buffer.from(data.authorizationToken, 'base64')
+        .toString()
+        .split(':');
+      const expiresAt = data.expiresAt ?? c.Expiration ?? new Date(Date.now() + LOGIN_SECONDS * 1000);
+      return { registry: this.host, username, password, expiresAt: new Date(expiresAt).toISOString() };
+    } finally {
+      scoped.destroy();
+    }
+  }
+
+  async createRepository(tenantId: string, name: string): Promise<Repository> {
+    const repositoryName = `${this.namespaceOf(tenantId)}${name}`;
+    try {
+      const res = await this.call(() =>
+        this.options.ecr.send(
+          new CreateRepositoryCommand({
+            repositoryName,
+            imageScanningConfiguration: { scanOnPush: true },
+            imageTagMutability: 'MUTABLE',
+            encryptionConfiguration: { encryptionType: 'AES256' },
+            tags: [
+              { Key: 'berth:tenant', Value: tenantId },
+              { Key: 'berth:repository', Value: name },
+            ],
+          }),
+        ),
+      );
+      await this.call(() =>
+        this.options.ecr.send(
+          new PutLifecyclePolicyCommand({ repositoryName, lifecyclePolicyText: LIFECYCLE_POLICY }),
+        ),
+      );
+      return {
+        name,
+        uri: `${this.host}/${repositoryName}`,
+        createdAt: (res.repository?.createdAt ?? new Date()).toISOString(),
+      };
+    } catch (err) {
+      if (err instanceof RepositoryAlreadyExistsException) {
+        throw new ConflictError('repository.exists', `repository "${name}" already exists`);
+      }
+      throw err;
+    }
+  }
+
+  async listRepositories(tenantId: string): Promise<Repository[]> {
+    const prefix = this.namespaceOf(tenantId);
+    const repositories: Repository[] = [];
+    let nextToken: string | undefined;
+    do {
+      const res = await this.call(() =>
+        this.options.ecr.send(new DescribeRepositoriesCommand({ maxResults: 1000, nextToken })),
+      );
+      for (const r of res.repositories ?? []) {
+        if (!r.repositoryName?.startsWith(prefix)) continue;
+        repositories.push({
+          name: r.repositoryName.slice(prefix.length),
+          uri: `${this.host}/${r.repositoryName}`,
+          createdAt: (r.createdAt ?? new Date(0)).toISOString(),
+        });
+      }
+      nextToken = res.nextToken;
+    } while (nextToken);
+    return repositories.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async listImages(tenantId: string, name: string): Promise<Image[] | undefined> {
+    const repositoryName = `${this.namespaceOf(tenantId)}${name}`;
+    const images: Image[] = [];
+    let nextToken: string | undefined;
+    try {
+      do {
+        const res = await this.call(() =>
+          this.options.ecr.send(new DescribeImagesCommand({ repositoryName, maxResults: 1000, nextToken })),
+        );
+        for (const i of res.imageDetails ?? []) {
+          if (!i.imageDigest) continue;
+          images.push({
+            digest: i.imageDigest,
+            tags: [...(i.imageTags ?? [])].sort(),
+            pushedAt: (i.imagePushedAt ?? new Date(0)).toISOString(),
+            size: i.imageSizeInBytes ?? 0,
+          });
+        }
+        nextToken = res.nextToken;
+      } while (nextToken);
+    } catch (err) {
+      if (notFound(err)) return undefined;
+      throw err;
+    }
+    return images.sort((a, b) => b.pushedAt.localeCompare(a.pushedAt));
+  }
+}
