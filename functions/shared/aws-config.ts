@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { DEFAULT_PRICE_TABLE, PriceTable } from '../../schemas/billing.ts';
+
+const Json = z.string().transform((text, ctx) => {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+    return z.NEVER;
+  }
+});
+
+/** The environment the CDK app gives every Lambda, validated once per cold start. */
+export const AwsConfig = z.object({
+  AWS_REGION: z.string().min(1),
+  BERTH_ACCOUNT_ID: z.string().regex(/^\d{12}$/),
+  BERTH_TABLE_NAME: z.string().min(3),
+  BERTH_APP_DOMAIN: z.string().min(3).describe('Apps answer at https://<app>.<tenant>.<domain>.'),
+  BERTH_ADMIN_KEY_HASH: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'must be the SHA-256 hex of the admin key (never the key itself)'),
+  BERTH_REGISTRY_PUSH_ROLE_ARN: z.string().startsWith('arn:aws:iam::'),
+  BERTH_PRICE_TABLE: Json.pipe(PriceTable).default(DEFAULT_PRICE_TABLE),
+  BERTH_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(50),
+  BERTH_RATE_LIMIT_BURST: z.coerce.number().int().positive().default(200),
+});
+export type AwsConfig = z.infer<typeof AwsConfig>;
+
+export function readAwsConfig(env: NodeJS.ProcessEnv = process.env): AwsConfig {
+  const parsed = AwsConfig.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`invalid Lambda configuration: ${problems}`);
+  }
+  return parsed.data;
+}

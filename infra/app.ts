@@ -1,0 +1,3 @@
+import { berthApp } from './berth-app.ts';
+
+berthApp().app.synth();

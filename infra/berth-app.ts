@@ -1,0 +1,30 @@
+import { App, type AppProps, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { acknowledgeFindings } from './acknowledgements.ts';
+import { readInstallConfig } from './config.ts';
+import { DataStack } from './data-stack.ts';
+import { PlatformStack } from './platform-stack.ts';
+
+/** The CDK app of an install: data and platform stacks, checked by cdk-nag's AWS Solutions rules at synthesis. */
+export function berthApp(props: AppProps = {}) {
+  const app = new App(props);
+  const config = readInstallConfig(app.node.tryGetContext('berth'));
+  const env = { region: config.region, ...(config.account ? { account: config.account } : {}) };
+  const tableName = `${config.name}-state`;
+  const data = new DataStack(app, `${config.name}Data`, {
+    env,
+    tableName,
+    description: 'Berth: state (DynamoDB table); kept apart so the rest can be replaced',
+    terminationProtection: true,
+  });
+  const platform = new PlatformStack(app, `${config.name}Platform`, {
+    env,
+    description: 'Berth: network, ECS cluster, shared load balancer, API',
+    config,
+    tableName,
+  });
+  platform.addStackDependency(data);
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  acknowledgeFindings({ platform, config, tableName });
+  return { app, config, data, platform };
+}

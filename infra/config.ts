@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { DEFAULT_PRICE_TABLE, PriceTable } from '../schemas/billing.ts';
+
+/** The install's configuration, from CDK context `berth` (cdk.json or `-c berth='{…}'`), validated before synthesis. */
+export const InstallConfig = z
+  .strictObject({
+    /** Prefix of stack names, so several installs can share an account. */
+    name: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9-]{0,30}$/)
+      .default('Berth'),
+    /** Where the install lives; named so synthesis is offline and deterministic. */
+    region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/),
+    account: z
+      .string()
+      .regex(/^\d{12}$/)
+      .optional(),
+    /** Apps answer at https://<app>.<tenant>.<domain>; the certificate must cover *.<tenant>.<domain> names. */
+    domain: z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/, 'a DNS name such as apps.example.com'),
+    certificateArn: z.string().regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]+$/),
+    /** SHA-256 hex of the bootstrap admin key (`printf %s "$KEY" | sha256sum`); the key itself never leaves you. */
+    adminKeyHash: z.string().regex(/^[0-9a-f]{64}$/),
+    prices: PriceTable.default(DEFAULT_PRICE_TABLE),
+    runtimes: z
+      .array(z.enum(['fargate', 'eks']))
+      .min(1)
+      .default(['fargate']),
+    rateLimit: z
+      .strictObject({ perSecond: z.number().positive(), burst: z.number().int().positive() })
+      .default({ perSecond: 50, burst: 200 }),
+    /** Availability zones of the VPC, named so synthesis never looks anything up. */
+    availabilityZones: z
+      .array(z.string().regex(/^[a-z]{2}-[a-z]+-\d[a-z]$/))
+      .min(2)
+      .max(3),
+    natGateways: z.number().int().min(1).max(3).default(1),
+    logRetentionDays: z
+      .union([z.literal(7), z.literal(14), z.literal(30), z.literal(90), z.literal(365)])
+      .default(30),
+  })
+  .refine((c) => c.availabilityZones.every((az) => az.startsWith(c.region)), {
+    message: 'availabilityZones must lie in region',
+    path: ['availabilityZones'],
+  })
+  .refine((c) => c.availabilityZones.length >= c.natGateways, {
+    message: 'natGateways may not exceed the number of availabilityZones',
+    path: ['natGateways'],
+  });
+export type InstallConfig = z.infer<typeof InstallConfig>;
+
+/** Reads and validates the `berth` context value, naming every field that is wrong. */
+export function readInstallConfig(context: unknown): InstallConfig {
+  const parsed = InstallConfig.safeParse(typeof context === 'string' ? JSON.parse(context) : context);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `  berth.${i.path.join('.')}: ${i.message}`).join('\n');
+    throw new Error(`invalid CDK context "berth":\n${problems}`);
+  }
+  return parsed.data;
+}

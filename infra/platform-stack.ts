@@ -1,0 +1,206 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { HttpApi, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
+import { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  FlowLogDestination,
+  IpAddresses,
+  Peer,
+  Port,
+  SecurityGroup,
+  SubnetType,
+  Vpc,
+} from 'aws-cdk-lib/aws-ec2';
+import { Cluster, ContainerInsights } from 'aws-cdk-lib/aws-ecs';
+import {
+  ApplicationLoadBalancer,
+  ApplicationProtocol,
+  ListenerAction,
+  SslPolicy,
+} from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import { Effect, PolicyStatement, Role } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import type { Construct } from 'constructs';
+import { TABLE_KEYS } from '../functions/adapters/dynamodb/table.ts';
+import { REPOSITORY_ROOT } from '../functions/adapters/ecr/ecr-registry.ts';
+import type { InstallConfig } from './config.ts';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface PlatformStackProps extends StackProps {
+  config: InstallConfig;
+  /** The data stack's table, by name: no cross-stack export ties the stacks together. */
+  tableName: string;
+}
+
+/**
+ * The stateless part of an install: network, ECS cluster, the shared load balancer for tenants' apps, and the API
+ * (HTTP API → the API Lambda).
+ */
+export class PlatformStack extends Stack {
+  readonly api: HttpApi;
+  readonly apiFunction: NodejsFunction;
+  readonly loadBalancer: ApplicationLoadBalancer;
+
+  constructor(scope: Construct, id: string, props: PlatformStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const table = TableV2.fromTableAttributes(this, 'Table', {
+      tableName: props.tableName,
+      globalIndexes: TABLE_KEYS.indexes.map((index) => index.name),
+    });
+    const retention = config.logRetentionDays;
+    const logGroup = (name: string) =>
+      new LogGroup(this, `${name}Logs`, { retention, removalPolicy: RemovalPolicy.DESTROY });
+
+    const vpc = new Vpc(this, 'Vpc', {
+      ipAddresses: IpAddresses.cidr('10.64.0.0/16'),
+      availabilityZones: config.availabilityZones,
+      natGateways: config.natGateways,
+      subnetConfiguration: [
+        { name: 'public', subnetType: SubnetType.PUBLIC, cidrMask: 22 },
+        { name: 'apps', subnetType: SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 20 },
+      ],
+      flowLogs: { all: { destination: FlowLogDestination.toCloudWatchLogs(logGroup('VpcFlow')) } },
+    });
+
+    new Cluster(this, 'Cluster', { vpc, containerInsightsV2: ContainerInsights.ENABLED });
+
+    const accessLogs = new Bucket(this, 'LoadBalancerLogs', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [{ expiration: Duration.days(90) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const albSecurityGroup = new SecurityGroup(this, 'LoadBalancerSecurityGroup', {
+      vpc,
+      description: 'Tenant apps - HTTPS from anywhere, HTTP only to redirect',
+      allowAllOutbound: true,
+    });
+    albSecurityGroup.addIngressRule(Peer.anyIpv4(), Port.tcp(443), 'HTTPS to tenants apps');
+    albSecurityGroup.addIngressRule(Peer.anyIpv4(), Port.tcp(80), 'redirected to HTTPS');
+    this.loadBalancer = new ApplicationLoadBalancer(this, 'AppsLoadBalancer', {
+      vpc,
+      internetFacing: true,
+      securityGroup: albSecurityGroup,
+      dropInvalidHeaderFields: true,
+    });
+    this.loadBalancer.logAccessLogs(accessLogs, 'apps');
+    this.loadBalancer.addListener('Https', {
+      protocol: ApplicationProtocol.HTTPS,
+      port: 443,
+      sslPolicy: SslPolicy.RECOMMENDED_TLS,
+      certificates: [Certificate.fromCertificateArn(this, 'Certificate', config.certificateArn)],
+      // Each app gets a host-header rule and a target group of its own; unknown hosts get 404.
+      defaultAction: ListenerAction.fixedResponse(404, {
+        contentType: 'application/problem+json',
+        messageBody: JSON.stringify({
+          type: 'about:blank',
+          title: 'Not Found',
+          status: 404,
+          code: 'route.notFound',
+        }),
+      }),
+    });
+    this.loadBalancer.addListener('Http', {
+      protocol: ApplicationProtocol.HTTP,
+      port: 80,
+      defaultAction: ListenerAction.redirect({ protocol: 'HTTPS', port: '443', permanent: true }),
+    });
+
+    this.apiFunction = new NodejsFunction(this, 'ApiFunction', {
+      entry: join(ROOT, 'functions/handlers/api.ts'),
+      projectRoot: ROOT,
+      depsLockFilePath: join(ROOT, 'package-lock.json'),
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      memorySize: 1024,
+      timeout: Duration.seconds(29),
+      logGroup: logGroup('ApiFunction'),
+      environment: {
+        BERTH_ACCOUNT_ID: this.account,
+        BERTH_TABLE_NAME: table.tableName,
+        BERTH_APP_DOMAIN: config.domain,
+        BERTH_ADMIN_KEY_HASH: config.adminKeyHash,
+        BERTH_PRICE_TABLE: JSON.stringify(config.prices),
+        BERTH_RATE_LIMIT_PER_SECOND: String(config.rateLimit.perSecond),
+        BERTH_RATE_LIMIT_BURST: String(config.rateLimit.burst),
+        POWERTOOLS_SERVICE_NAME: 'berth-api',
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node24',
+        minify: true,
+        sourceMap: true,
+        mainFields: ['module', 'main'],
+        // Bundle the pinned AWS SDK too, rather than whatever version the runtime ships.
+        externalModules: [],
+        banner:
+          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+      },
+    });
+    table.grantReadWriteData(this.apiFunction);
+
+    const repositories = `arn:aws:ecr:${this.region}:${this.account}:repository/${REPOSITORY_ROOT}/*`;
+    // Tenants' docker logins: the API assumes this role with a session policy narrowed to one tenant.
+    const pushRole = new Role(this, 'RegistryPushRole', {
+      assumedBy: this.apiFunction.grantPrincipal,
+      description: "docker push/pull on Berth's repositories; every session is scoped down to one tenant",
+      maxSessionDuration: Duration.hours(1),
+    });
+    pushRole.addToPolicy(
+      new PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'], effect: Effect.ALLOW }),
+    );
+    pushRole.addToPolicy(
+      new PolicyStatement({
+        actions: [
+          'ecr:BatchCheckLayerAvailability',
+          'ecr:BatchGetImage',
+          'ecr:GetDownloadUrlForLayer',
+          'ecr:InitiateLayerUpload',
+          'ecr:UploadLayerPart',
+          'ecr:CompleteLayerUpload',
+          'ecr:PutImage',
+        ],
+        resources: [repositories],
+      }),
+    );
+    this.apiFunction.addEnvironment('BERTH_REGISTRY_PUSH_ROLE_ARN', pushRole.roleArn);
+    this.apiFunction.addToRolePolicy(
+      new PolicyStatement({
+        actions: [
+          'ecr:CreateRepository',
+          'ecr:PutLifecyclePolicy',
+          'ecr:TagResource',
+          'ecr:DescribeImages',
+          'ecr:DescribeRepositories',
+        ],
+        resources: [repositories],
+      }),
+    );
+    this.apiFunction.addToRolePolicy(
+      new PolicyStatement({ actions: ['ecr:DescribeRepositories'], resources: ['*'] }),
+    );
+
+    this.api = new HttpApi(this, 'Api', {
+      description: 'Berth control plane API',
+      defaultIntegration: new HttpLambdaIntegration('ApiIntegration', this.apiFunction),
+      createDefaultStage: false,
+    });
+    new HttpStage(this, 'ApiStage', {
+      httpApi: this.api,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: 500, burstLimit: 1000 },
+      accessLogSettings: { destination: new LogGroupLogDestination(logGroup('ApiAccess')) },
+    });
+  }
+}

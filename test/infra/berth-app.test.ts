@@ -1,0 +1,174 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
+import { describe, expect, it } from 'vitest';
+import { berthApp } from '../../infra/berth-app.ts';
+
+const context = {
+  berth: {
+    name: 'Berth',
+    region: 'eu-west-1',
+    domain: 'apps.example.com',
+    certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555',
+    adminKeyHash: 'a'.repeat(64),
+    availabilityZones: ['eu-west-1a', 'eu-west-1b'],
+  },
+};
+
+function synth(overrides: Record<string, unknown> = {}) {
+  const built = berthApp({ context: { berth: { ...context.berth, ...overrides } } });
+  const assembly = built.app.synth();
+  return {
+    ...built,
+    assembly,
+    data: Template.fromStack(built.data),
+    platform: Template.fromStack(built.platform),
+  };
+}
+
+describe('the CDK app', () => {
+  const app = synth();
+
+  it('synthesizes offline with zero unacknowledged cdk-nag findings — and a new finding fails it', () => {
+    expect(app.assembly.stacks.map((s) => s.stackName).sort()).toEqual(['BerthData', 'BerthPlatform']);
+    const broken = berthApp({ context });
+    new Bucket(broken.platform, 'Unchecked');
+    expect(() => broken.app.synth()).toThrow();
+  });
+
+  it('keeps state in a protected table with the store’s keys', () => {
+    app.data.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      TableName: 'Berth-state',
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'gsi1' })],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      Replicas: [
+        Match.objectLike({
+          DeletionProtectionEnabled: true,
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        }),
+      ],
+    });
+    app.data.hasResource('AWS::DynamoDB::GlobalTable', { DeletionPolicy: 'Retain' });
+  });
+
+  it('runs the API on Node 24, arm64, with log retention and only the admin key’s hash', () => {
+    app.platform.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Environment: {
+        Variables: Match.objectLike({
+          BERTH_TABLE_NAME: 'Berth-state',
+          BERTH_ADMIN_KEY_HASH: 'a'.repeat(64),
+          BERTH_APP_DOMAIN: 'apps.example.com',
+        }),
+      },
+    });
+    app.platform.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    app.platform.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),
+      DefaultRouteSettings: { ThrottlingBurstLimit: 1000, ThrottlingRateLimit: 500 },
+    });
+  });
+
+  it('puts tenants’ apps behind one HTTPS load balancer and an ECS cluster with Container Insights', () => {
+    app.platform.hasResourceProperties('AWS::ECS::Cluster', {
+      ClusterSettings: [{ Name: 'containerInsights', Value: 'enabled' }],
+    });
+    app.platform.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Protocol: 'HTTPS',
+      Port: 443,
+      Certificates: [{ CertificateArn: context.berth.certificateArn }],
+      SslPolicy: Match.stringLikeRegexp('TLS13'),
+      DefaultActions: [Match.objectLike({ Type: 'fixed-response' })],
+    });
+    app.platform.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Protocol: 'HTTP',
+      DefaultActions: [
+        Match.objectLike({ Type: 'redirect', RedirectConfig: Match.objectLike({ Protocol: 'HTTPS' }) }),
+      ],
+    });
+  });
+
+  it('scopes registry access to berth/ repositories', () => {
+    app.platform.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: Match.arrayWith(['ecr:PutImage']),
+            Resource: {
+              'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':repository/berth/\\*$')])],
+            },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('names what is wrong in the configuration', () => {
+    expect(() => berthApp({ context: { berth: { ...context.berth, domain: 'not a domain' } } })).toThrow(
+      /berth\.domain/,
+    );
+    expect(() =>
+      berthApp({ context: { berth: { ...context.berth, availabilityZones: ['us-east-1a', 'us-east-1b'] } } }),
+    ).toThrow(/availabilityZones must lie in region/);
+  });
+
+  it('bundles an API Lambda that starts and answers', async () => {
+    const template = app.assembly.getStackByName('BerthPlatform').template as {
+      Resources: Record<string, { Type: string; Properties: { Code?: { S3Key?: string } } }>;
+    };
+    const code = Object.values(template.Resources).find(
+      (r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Code?.S3Key,
+    );
+    const hash = code?.Properties.Code?.S3Key?.replace(/\.zip$/, '');
+    const dir = join(app.assembly.directory, `asset.${hash}`);
+    expect(readFileSync(join(dir, 'index.mjs'), 'utf8').length).toBeGreaterThan(10_000);
+    Object.assign(process.env, {
+      AWS_REGION: 'eu-west-1',
+      BERTH_ACCOUNT_ID: '123456789012',
+      BERTH_TABLE_NAME: 'Berth-state',
+      BERTH_APP_DOMAIN: 'apps.example.com',
+      BERTH_ADMIN_KEY_HASH: 'a'.repeat(64),
+      BERTH_REGISTRY_PUSH_ROLE_ARN: 'arn:aws:iam::123456789012:role/push',
+    });
+    const { handler } = (await import(pathToFileURL(join(dir, 'index.mjs')).href)) as {
+      handler: (event: unknown, context: unknown) => Promise<{ statusCode: number; body: string }>;
+    };
+    const event = {
+      version: '2.0',
+      routeKey: '$default',
+      rawPath: '/openapi.json',
+      rawQueryString: '',
+      headers: { host: 'api.example.com' },
+      requestContext: {
+        http: {
+          method: 'GET',
+          path: '/openapi.json',
+          protocol: 'HTTP/1.1',
+          sourceIp: '203.0.113.1',
+          userAgent: 'test',
+        },
+        requestId: 'r1',
+        routeKey: '$default',
+        stage: '$default',
+        timeEpoch: Date.now(),
+      },
+      isBase64Encoded: false,
+    };
+    const res = await handler(event, {
+      functionName: 'api',
+      awsRequestId: 'r1',
+      getRemainingTimeInMillis: () => 1000,
+    });
+    expect(res.statusCode).toBe(200);
+    expect(JSON.parse(res.body).openapi).toMatch(/^3\.1/);
+  });
+});
