@@ -13,10 +13,13 @@ export async function listInstances(
 ): Promise<Instance[]> {
   const app = await getAppRecord(deps, tenantId, name);
   const replicas = (await deps.runtime.listReplicas({ tenantId, appUid: app.uid })).sort(byStart);
+  const allStats = await deps.metrics.replicaStats(
+    replicas.filter((r) => r.state === 'running').map((r) => r.id),
+  );
   return Promise.all(
     replicas.map(async (replica) => {
       const insight = deps.replicaInsight(replica);
-      const stats = replica.state === 'running' ? await deps.metrics.replicaStats(replica.id) : undefined;
+      const stats = allStats.get(replica.id);
       return {
         id: replica.id,
         revision: replica.revision,
@@ -106,13 +109,8 @@ export async function appMetrics(
   const running = (await deps.runtime.listReplicas({ tenantId, appUid: app.uid })).filter(
     (r) => r.state === 'running',
   );
-  const samples = await Promise.all(
-    running.map(async (replica) => {
-      const stats = await deps.metrics.replicaStats(replica.id);
-      return stats && { id: replica.id, ...stats };
-    }),
-  );
-  const replicas = samples.filter((s) => s !== undefined);
+  const stats = await deps.metrics.replicaStats(running.map((r) => r.id));
+  const replicas = [...stats.entries()].map(([id, sample]) => ({ id, ...sample }));
   const mean = (pick: (s: (typeof replicas)[number]) => number) =>
     replicas.reduce((sum, s) => sum + pick(s), 0) / replicas.length;
   return {

@@ -341,10 +341,11 @@ export interface Runtime {
 
 /**
  * The metrics port: CPU and memory utilisation of a replica relative to its own limits (local: Docker stats; AWS:
- * CloudWatch). undefined when the replica is gone or has no sample yet.
+ * CloudWatch). Replicas that are gone or have no sample yet are left out.
  */
 export interface Metrics {
-  replicaStats(id: string): Promise<ReplicaStats | undefined>;
+  /** Stats of the replicas that have a sample, by id (one batched call where the source allows). */
+  replicaStats(ids: string[]): Promise<Map<string, ReplicaStats>>;
 }
 
 /** Probes a replica's endpoint: HTTP GET of `path` (2xx/3xx is healthy) or, without a path, a TCP connect. */

@@ -53,9 +53,7 @@ async function autoscaleApp(deps: AutoscaleDeps, tenant: TenantRecord, app: AppR
   const running = (await deps.runtime.listReplicas({ tenantId: app.tenantId, appUid: app.uid })).filter(
     (r) => r.state === 'running',
   );
-  const samples = (await Promise.all(running.map((r) => deps.metrics.replicaStats(r.id)))).filter(
-    (s) => s !== undefined,
-  );
+  const samples = [...(await deps.metrics.replicaStats(running.map((r) => r.id))).values()];
   const utilisation = {
     cpuPercent: mean(samples.map((s) => s.cpuPercent)),
     memoryPercent: mean(samples.map((s) => s.memoryPercent)),

@@ -219,7 +219,12 @@ export class DockerRuntime implements Runtime, Metrics {
     }
   }
 
-  async replicaStats(id: string): Promise<ReplicaStats | undefined> {
+  async replicaStats(ids: string[]): Promise<Map<string, ReplicaStats>> {
+    const stats = await Promise.all(ids.map(async (id) => [id, await this.containerStats(id)] as const));
+    return new Map(stats.filter((entry): entry is readonly [string, ReplicaStats] => entry[1] !== undefined));
+  }
+
+  private async containerStats(id: string): Promise<ReplicaStats | undefined> {
     try {
       const container = this.docker.getContainer(id);
       const [stats, info] = await Promise.all([container.stats({ stream: false }), container.inspect()]);
