@@ -386,8 +386,11 @@ export interface AppEventRecord {
 }
 
 /** Sends an app's traffic to its ready replicas (local: the ingress's table; AWS: the load balancer). */
+/** Sends an app's traffic to exactly these endpoints (local: the ingress's table; AWS: the app's target group). */
 export interface TrafficRouter {
-  route(tenantId: string, app: string, endpoints: { host: string; port: number }[]): void;
+  route(tenantId: string, app: string, endpoints: { host: string; port: number }[]): Promise<void>;
+  /** Forgets an app that is gone, removing whatever the router created for it. */
+  remove(tenantId: string, app: string): Promise<void>;
 }
 
 /** What the control loop knows of a replica beyond the runtime's view. */

@@ -41,8 +41,14 @@ export async function meterUsage(deps: MeterDeps): Promise<{ accrued: number; cl
 }
 
 /**
- * Accrues one lifetime. One that vanished without a recorded stop (removed behind Berth's back) ends where it was
- * last metered: the seconds after that cannot be known.
+ * A replica the runtime has not reported for this long, with no stop recorded, has vanished (removed behind Berth's
+ * back); shorter absences are a runtime's listing lagging its events, and are waited out.
+ */
+const VANISHED_AFTER_SECONDS = 15 * 60;
+
+/**
+ * Accrues one lifetime. One that vanished without a recorded stop ends where it was last metered: the seconds after
+ * that cannot be known.
  */
 async function accrueLifetime(
   meter: MeterStore,
@@ -50,6 +56,9 @@ async function accrueLifetime(
   present: boolean,
   nowSec: number,
 ): Promise<'unchanged' | 'accrued' | 'closed' | 'lost'> {
+  if (lifetime.stoppedSec === null && !present && nowSec - lifetime.meteredSec < VANISHED_AFTER_SECONDS) {
+    return 'unchanged';
+  }
   const closing = lifetime.stoppedSec !== null || !present;
   const end = Math.max(lifetime.meteredSec, lifetime.stoppedSec ?? (present ? nowSec : lifetime.meteredSec));
   let current = lifetime;

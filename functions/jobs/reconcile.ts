@@ -139,7 +139,7 @@ export class Reconciler {
       history: (rev, slot) => this.slotHistory(app.uid, rev, slot),
       nowMs,
     });
-    this.deps.router.route(
+    await this.deps.router.route(
       tenantId,
       name,
       plan.routable.flatMap((r) => (r.endpoint ? [r.endpoint] : [])),
@@ -319,6 +319,7 @@ export class Reconciler {
     const { store } = this.deps;
     if (app.status === 'deleting') {
       if (live <= 0 && (await this.deps.runtime.listReplicas({ appUid: app.uid })).length === 0) {
+        await this.deps.router.remove(app.tenantId, app.name);
         await store.finalizeAppDeletion(app);
       }
       return;

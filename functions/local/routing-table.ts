@@ -6,10 +6,14 @@ type Endpoint = { host: string; port: number };
 export class RoutingTable implements TrafficRouter {
   private readonly routes = new Map<string, { endpoints: Endpoint[]; next: number }>();
 
-  route(tenantId: string, app: string, endpoints: Endpoint[]): void {
+  async route(tenantId: string, app: string, endpoints: Endpoint[]): Promise<void> {
     const key = `${tenantId}/${app}`;
     const current = this.routes.get(key);
     this.routes.set(key, { endpoints: [...endpoints], next: current?.next ?? 0 });
+  }
+
+  async remove(tenantId: string, app: string): Promise<void> {
+    this.routes.delete(`${tenantId}/${app}`);
   }
 
   /** How many endpoints an app has right now. */

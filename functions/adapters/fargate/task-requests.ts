@@ -33,6 +33,19 @@ export const familyOf = (spec: Pick<ReplicaSpec, 'tenantId' | 'app' | 'appUid'>)
   `berth-${spec.tenantId}-${spec.app}-${spec.appUid.slice(-8)}`;
 
 /**
+ * The task group names tenant and app (DNS labels, so `:` splits them unambiguously): ECS task events carry the
+ * group but not the tags.
+ */
+export const taskGroupOf = (spec: Pick<ReplicaSpec, 'tenantId' | 'app'>) =>
+  `berth:${spec.tenantId}:${spec.app}`;
+
+/** Tenant and app from a task group, or undefined for a task that is not Berth's. */
+export function parseTaskGroup(group: string | undefined): { tenantId: string; app: string } | undefined {
+  const [prefix, tenantId, app, ...rest] = (group ?? '').split(':');
+  return prefix === 'berth' && tenantId && app && rest.length === 0 ? { tenantId, app } : undefined;
+}
+
+/**
  * RunTask's idempotency token: the same replica (app incarnation, revision, generation, slot) always gets the same
  * token, so a retried or repeated start never launches a second task. ECS allows 64 characters.
  */
@@ -110,6 +123,7 @@ export function runTaskInput(
     launchType: 'FARGATE',
     count: 1,
     startedBy: STARTED_BY,
+    group: taskGroupOf(spec),
     clientToken: clientTokenOf(spec),
     networkConfiguration: {
       awsvpcConfiguration: {

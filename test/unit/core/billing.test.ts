@@ -165,6 +165,29 @@ describe('meter and report jobs (fakes)', () => {
     expect(acmeTotal?.split(',').at(-1)).toBe(dollars(sum));
   });
 
+  it('waits out a runtime listing that lags, and closes a vanished replica where it was last seen', async () => {
+    const a = replica('acme', 'web', '2026-10-31T23:00:00.000Z');
+    runtime.replicas = [a];
+    await meter();
+    deps.clock.advance(60_000);
+    await meter(); // seen until 23:01
+    runtime.replicas = [];
+    deps.clock.advance(600_000);
+    await meter(); // absent 10 min: not closed, nothing added
+    expect(await total()).toBe(60);
+    runtime.replicas = [a];
+    deps.clock.advance(60_000);
+    await meter(); // back: the gap is counted, it was running all along
+    expect(await total()).toBe(720);
+    runtime.replicas = [];
+    deps.clock.advance(16 * 60_000);
+    await meter(); // gone for good, with no stop recorded: ends where last seen
+    deps.clock.advance(60_000);
+    await meter();
+    expect(await total()).toBe(720);
+    expect(await deps.meter.listOpenLifetimes('acme')).toEqual([]);
+  });
+
   it('never reopens a closed lifetime when its replica is seen again', async () => {
     const a = replica('acme', 'web', '2026-10-31T23:00:00.000Z');
     runtime.replicas = [{ ...a, state: 'exited', stoppedAt: '2026-10-31T23:00:30.000Z' }];
