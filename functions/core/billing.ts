@@ -2,8 +2,7 @@ import type { BillingLineItem, BillingReport } from '../../schemas/billing.ts';
 import { billedTotals, costMicroUsd, dollars, quantities } from './billing-math.ts';
 import type { CoreDeps, UsageRecord } from './ports.ts';
 import { getTenantRecord } from './tenants.ts';
-
-const TENANT_PAGE = 100;
+import { allTenants } from './walk.ts';
 
 /** The first and last UTC hour (`YYYY-MM-DDTHH`) of a `YYYY-MM` period. */
 export function periodHours(period: string): { first: string; last: string } {
@@ -67,12 +66,7 @@ export async function getReport(deps: CoreDeps, tenantId: string, period: string
 /** Every tenant's report for one month (admin). */
 export async function listReports(deps: CoreDeps, period: string): Promise<BillingReport[]> {
   const reports: BillingReport[] = [];
-  let cursor: string | undefined;
-  do {
-    const tenants = await deps.store.listTenants({ limit: TENANT_PAGE, cursor });
-    for (const tenant of tenants.items) reports.push(await getReport(deps, tenant.id, period));
-    cursor = tenants.nextCursor ?? undefined;
-  } while (cursor);
+  for await (const tenant of allTenants(deps.store)) reports.push(await getReport(deps, tenant.id, period));
   return reports;
 }
 

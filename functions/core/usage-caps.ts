@@ -5,9 +5,9 @@ import { periodHours, periodOf } from './billing.ts';
 import { billedTotals, costMicroUsd, dollars } from './billing-math.ts';
 import { QuotaExceededError } from './errors.ts';
 import type { CoreDeps, TenantRecord, UsageCapState } from './ports.ts';
+import { allApps } from './walk.ts';
 
 const WARN_AT = 0.8;
-const PAGE = 100;
 
 const hasCaps = (limits: PlanLimits) =>
   limits.maxMonthlyCost !== undefined || limits.maxMonthlyInstanceHours !== undefined;
@@ -62,26 +62,21 @@ export async function evaluateUsageCaps(deps: CoreDeps, tenant: TenantRecord): P
     level === 'exceeded'
       ? 'has reached its monthly cap: scale-outs are refused until next month (running apps keep running)'
       : 'has used 80 % of its monthly cap';
-  let cursor: string | undefined;
-  do {
-    const apps = await deps.store.listApps(tenant.id, { limit: PAGE, cursor });
-    for (const app of apps.items) {
-      await recordAppEvent(
-        deps,
-        app,
-        level === 'exceeded' ? 'usageCapReached' : 'usageWarning',
-        `tenant ${what}`,
-        {
-          period,
-          cost: dollars(costMicro),
-          instanceHours: totals.instanceSeconds / 3600,
-          maxMonthlyCost: plan.limits.maxMonthlyCost ?? null,
-          maxMonthlyInstanceHours: plan.limits.maxMonthlyInstanceHours ?? null,
-        },
-      );
-    }
-    cursor = apps.nextCursor ?? undefined;
-  } while (cursor);
+  for await (const app of allApps(deps.store, tenant.id)) {
+    await recordAppEvent(
+      deps,
+      app,
+      level === 'exceeded' ? 'usageCapReached' : 'usageWarning',
+      `tenant ${what}`,
+      {
+        period,
+        cost: dollars(costMicro),
+        instanceHours: totals.instanceSeconds / 3600,
+        maxMonthlyCost: plan.limits.maxMonthlyCost ?? null,
+        maxMonthlyInstanceHours: plan.limits.maxMonthlyInstanceHours ?? null,
+      },
+    );
+  }
 }
 
 /** Refuses a write that would add capacity while the tenant is over its monthly cap. */

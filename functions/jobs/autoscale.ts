@@ -9,13 +9,13 @@ import {
 import { isDomainError } from '../core/errors.ts';
 import type { AppRecord, CoreDeps, Metrics, Runtime, TenantRecord } from '../core/ports.ts';
 import { maxReplicasWithin } from '../core/quota.ts';
+import { allApps, allTenants } from '../core/walk.ts';
 
 export interface AutoscaleDeps extends CoreDeps {
   runtime: Pick<Runtime, 'listReplicas'>;
   metrics: Metrics;
 }
 
-const PAGE = 100;
 const mean = (values: number[]) =>
   values.length ? values.reduce((a, b) => a + b, 0) / values.length : undefined;
 
@@ -25,23 +25,14 @@ const mean = (values: number[]) =>
  */
 export async function autoscale(deps: AutoscaleDeps): Promise<number> {
   let changed = 0;
-  let tenants: string | undefined;
-  do {
-    const page = await deps.store.listTenants({ limit: PAGE, cursor: tenants });
-    for (const tenant of page.items.filter((t) => t.status === 'active')) {
-      let apps: string | undefined;
-      do {
-        const appPage = await deps.store.listApps(tenant.id, { limit: PAGE, cursor: apps });
-        for (const app of appPage.items) {
-          if (app.scaling && app.status !== 'stopped' && app.status !== 'deleting') {
-            if (await autoscaleApp(deps, tenant, app)) changed += 1;
-          }
-        }
-        apps = appPage.nextCursor ?? undefined;
-      } while (apps);
+  for await (const tenant of allTenants(deps.store)) {
+    if (tenant.status !== 'active') continue;
+    for await (const app of allApps(deps.store, tenant.id)) {
+      if (app.scaling && app.status !== 'stopped' && app.status !== 'deleting') {
+        if (await autoscaleApp(deps, tenant, app)) changed += 1;
+      }
     }
-    tenants = page.nextCursor ?? undefined;
-  } while (tenants);
+  }
   return changed;
 }
 

@@ -1,6 +1,7 @@
 import { accrual, lifetimeOf } from '../core/metering.ts';
 import type { CoreDeps, LifetimeRecord, MeterStore, Runtime } from '../core/ports.ts';
 import { evaluateUsageCaps } from '../core/usage-caps.ts';
+import { allTenants } from '../core/walk.ts';
 
 export interface MeterDeps extends CoreDeps {
   runtime: Pick<Runtime, 'listReplicas'>;
@@ -8,7 +9,6 @@ export interface MeterDeps extends CoreDeps {
 
 /** One write accrues at most this many hours (a transaction holds at most 100 items). */
 const MAX_HOURS_PER_WRITE = 48;
-const TENANT_PAGE = 100;
 
 /**
  * The meter job: records the lifetimes of the replicas the runtime reports, then accrues every open lifetime up to
@@ -24,19 +24,14 @@ export async function meterUsage(deps: MeterDeps): Promise<{ accrued: number; cl
     if (lifetime) await deps.meter.observeLifetime(lifetime);
   }
   const result = { accrued: 0, closed: 0 };
-  let cursor: string | undefined;
-  do {
-    const tenants = await deps.store.listTenants({ limit: TENANT_PAGE, cursor });
-    for (const tenant of tenants.items) {
-      for (const lifetime of await deps.meter.listOpenLifetimes(tenant.id)) {
-        const outcome = await accrueLifetime(deps.meter, lifetime, present.has(lifetime.instanceId), nowSec);
-        if (outcome === 'accrued' || outcome === 'closed') result.accrued += 1;
-        if (outcome === 'closed') result.closed += 1;
-      }
-      await evaluateUsageCaps(deps, tenant);
+  for await (const tenant of allTenants(deps.store)) {
+    for (const lifetime of await deps.meter.listOpenLifetimes(tenant.id)) {
+      const outcome = await accrueLifetime(deps.meter, lifetime, present.has(lifetime.instanceId), nowSec);
+      if (outcome === 'accrued' || outcome === 'closed') result.accrued += 1;
+      if (outcome === 'closed') result.closed += 1;
     }
-    cursor = tenants.nextCursor ?? undefined;
-  } while (cursor);
+    await evaluateUsageCaps(deps, tenant);
+  }
   return result;
 }
 

@@ -1,4 +1,5 @@
 import type { Store } from '../core/ports.ts';
+import { allApps, allTenants } from '../core/walk.ts';
 import type { Reconciler } from './reconcile.ts';
 
 export interface ReconcileLoopOptions {
@@ -75,22 +76,12 @@ export class ReconcileLoop {
   private async sweep(): Promise<void> {
     try {
       const uids = new Set<string>();
-      let cursor: string | undefined;
-      do {
-        const tenants = await this.store.listTenants({ limit: 100, cursor });
-        for (const tenant of tenants.items) {
-          let appCursor: string | undefined;
-          do {
-            const apps = await this.store.listApps(tenant.id, { limit: 100, cursor: appCursor });
-            for (const app of apps.items) {
-              uids.add(app.uid);
-              this.nudge(tenant.id, app.name);
-            }
-            appCursor = apps.nextCursor ?? undefined;
-          } while (appCursor);
+      for await (const tenant of allTenants(this.store)) {
+        for await (const app of allApps(this.store, tenant.id)) {
+          uids.add(app.uid);
+          this.nudge(tenant.id, app.name);
         }
-        cursor = tenants.nextCursor ?? undefined;
-      } while (cursor);
+      }
       await this.reconciler.removeOrphans(uids);
       await this.idle();
     } catch (err) {

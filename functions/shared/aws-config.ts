@@ -27,10 +27,41 @@ export const AwsConfig = z.object({
 export type AwsConfig = z.infer<typeof AwsConfig>;
 
 export function readAwsConfig(env: NodeJS.ProcessEnv = process.env): AwsConfig {
-  const parsed = AwsConfig.safeParse(env);
+  return parseOrExplain(AwsConfig, env);
+}
+
+function parseOrExplain<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): z.infer<T> {
+  const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`invalid Lambda configuration: ${problems}`);
   }
   return parsed.data;
+}
+
+const List = z.string().transform((text) =>
+  text
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean),
+);
+
+/** What the job Lambdas need besides: where tenants' tasks run and how traffic reaches them. */
+export const AwsRuntimeConfig = AwsConfig.extend({
+  BERTH_CLUSTER: z.string().min(1),
+  BERTH_VPC_ID: z.string().startsWith('vpc-'),
+  BERTH_APP_SUBNETS: List.pipe(z.array(z.string().startsWith('subnet-')).min(1)),
+  BERTH_APP_SECURITY_GROUPS: List.pipe(z.array(z.string().startsWith('sg-')).min(1)),
+  BERTH_TASK_EXECUTION_ROLE_ARN: z.string().startsWith('arn:aws:iam::'),
+  BERTH_TASK_ROLE_ARN: z.string().startsWith('arn:aws:iam::'),
+  BERTH_APP_LOG_GROUP: z.string().min(1),
+  BERTH_LISTENER_ARN: z.string().startsWith('arn:aws:elasticloadbalancing:'),
+  BERTH_RECONCILE_QUEUE_URL: z.url().optional(),
+  BERTH_DEPLOYMENT_DEADLINE_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
+  BERTH_STOP_GRACE_SECONDS: z.coerce.number().int().min(0).max(120).default(30),
+});
+export type AwsRuntimeConfig = z.infer<typeof AwsRuntimeConfig>;
+
+export function readAwsRuntimeConfig(env: NodeJS.ProcessEnv = process.env): AwsRuntimeConfig {
+  return parseOrExplain(AwsRuntimeConfig, env);
 }

@@ -1,14 +1,23 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECRClient } from '@aws-sdk/client-ecr';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { AlbRouter } from '../adapters/alb/alb-router.ts';
 import { DynamoMeterStore } from '../adapters/dynamodb/meter-store.ts';
 import { DynamoStore } from '../adapters/dynamodb/store.ts';
 import { EcrRegistry } from '../adapters/ecr/ecr-registry.ts';
+import { FargateMetrics } from '../adapters/fargate/fargate-metrics.ts';
+import { FargateRuntime } from '../adapters/fargate/fargate-runtime.ts';
+import { NetHealthProbe } from '../adapters/probe/net-health-probe.ts';
 import { makeKeyAuthenticator } from '../core/api-keys.ts';
 import type { CoreDeps } from '../core/ports.ts';
 import type { ApiDeps } from '../http/context.ts';
-import type { AwsConfig } from './aws-config.ts';
+import { Reconciler } from '../jobs/reconcile.ts';
+import type { AwsConfig, AwsRuntimeConfig } from './aws-config.ts';
 
 /** Revocation by another Lambda instance takes effect within this time. */
 const KEY_CACHE_TTL_MS = 1000;
@@ -44,4 +53,36 @@ export function awsDeps(config: AwsConfig, logger: ApiDeps['logger']): ApiDeps {
     rateLimit: { ratePerSecond: config.BERTH_RATE_LIMIT_PER_SECOND, burst: config.BERTH_RATE_LIMIT_BURST },
     logger,
   };
+}
+
+/** The job Lambdas' deps: the API's, plus Fargate, CloudWatch metrics, the ALB router and the reconciler. */
+export function awsJobDeps(config: AwsRuntimeConfig, logger: ApiDeps['logger']) {
+  const deps = awsDeps(config, logger);
+  const runtime = new FargateRuntime(new ECSClient({}), new CloudWatchLogsClient({}), {
+    cluster: config.BERTH_CLUSTER,
+    subnets: config.BERTH_APP_SUBNETS,
+    securityGroups: config.BERTH_APP_SECURITY_GROUPS,
+    executionRoleArn: config.BERTH_TASK_EXECUTION_ROLE_ARN,
+    taskRoleArn: config.BERTH_TASK_ROLE_ARN,
+    logGroup: config.BERTH_APP_LOG_GROUP,
+    region: config.AWS_REGION,
+  });
+  const metrics = new FargateMetrics(new CloudWatchClient({}), config.BERTH_CLUSTER);
+  const reconciler = new Reconciler({
+    ...deps,
+    runtime,
+    probe: new NetHealthProbe(),
+    router: new AlbRouter(new ElasticLoadBalancingV2Client({}), {
+      vpcId: config.BERTH_VPC_ID,
+      listenerArn: config.BERTH_LISTENER_ARN,
+      domain: config.BERTH_APP_DOMAIN,
+    }),
+    // Tasks pull from ECR with their execution role; no credentials travel with the spec.
+    pullCredentials: () => undefined,
+    logger,
+    owner: `lambda:${process.env.AWS_LAMBDA_LOG_STREAM_NAME ?? process.pid}`,
+    deploymentDeadlineMs: config.BERTH_DEPLOYMENT_DEADLINE_SECONDS * 1000,
+    stopGraceSeconds: config.BERTH_STOP_GRACE_SECONDS,
+  });
+  return { ...deps, runtime, metrics, reconciler };
 }

@@ -1,0 +1,23 @@
+import type { AppRecord, Store, TenantRecord } from './ports.ts';
+
+const PAGE = 100;
+
+/** Every tenant, page by page. */
+export async function* allTenants(store: Store): AsyncIterable<TenantRecord> {
+  let cursor: string | undefined;
+  do {
+    const page = await store.listTenants({ limit: PAGE, cursor });
+    yield* page.items;
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+}
+
+/** Every app of a tenant, page by page. */
+export async function* allApps(store: Store, tenantId: string): AsyncIterable<AppRecord> {
+  let cursor: string | undefined;
+  do {
+    const page = await store.listApps(tenantId, { limit: PAGE, cursor });
+    yield* page.items;
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+}
