@@ -1,4 +1,4 @@
-import { Validations } from 'aws-cdk-lib';
+import { type CfnElement, Validations } from 'aws-cdk-lib';
 import type { InstallConfig } from './config.ts';
 import type { PlatformStack } from './platform-stack.ts';
 
@@ -59,4 +59,51 @@ export function acknowledgeFindings({
     id: 'AwsSolutions::AwsSolutions-APIG4',
     reason: 'Berth authenticates every request itself (bearer API keys, hashed, checked per route).',
   });
+
+  const index = `Resource::arn:<AWS::Partition>:dynamodb:${config.region}:${account}:table/${tableName}/index/*`;
+  const jobs = platform.jobs.functions;
+  for (const fn of Object.values(jobs)) {
+    Validations.of(fn).acknowledge(
+      {
+        id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason: 'The AWS-managed basic execution role only lets the function write its own logs.',
+      },
+      {
+        id: `AwsSolutions::AwsSolutions-IAM5[${index}]`,
+        reason: "The store queries the table's global secondary indexes.",
+      },
+      {
+        id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'Task definitions, target groups, rules and metrics are created at run time per tenant app, so they cannot be named here; ECS task actions are conditioned on the cluster, iam:PassRole is limited to the two task roles.',
+      },
+    );
+  }
+  Validations.of(jobs.reconcile).acknowledge({
+    id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+    reason:
+      "The reconcile workers run in the VPC to probe tenants' tasks; this AWS-managed policy only manages their ENIs.",
+  });
+  Validations.of(platform.jobs.executionRole).acknowledge(
+    {
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+      reason: 'ecr:GetAuthorizationToken has no resource-level permissions.',
+    },
+    {
+      id: `AwsSolutions::AwsSolutions-IAM5[${repositories}]`,
+      reason: "Tasks pull tenants' images from any repository under berth/.",
+    },
+  );
+  const scheduled = [jobs.dispatch, jobs.scale, jobs.meter, jobs.report].map(
+    (fn) =>
+      `AwsSolutions::AwsSolutions-IAM5[Resource::<${platform.getLogicalId(fn.node.defaultChild as CfnElement)}.Arn>:*]`,
+  );
+  for (const role of platform.node.children.filter((c) => c.node.id.startsWith('SchedulerRoleForTarget'))) {
+    Validations.of(role).acknowledge(
+      ...scheduled.map((id) => ({
+        id,
+        reason: "EventBridge Scheduler's role may invoke its target function's versions.",
+      })),
+    );
+  }
 }

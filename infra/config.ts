@@ -34,6 +34,15 @@ export const InstallConfig = z
       .min(2)
       .max(3),
     natGateways: z.number().int().min(1).max(3).default(1),
+    /** How often the jobs run (EventBridge Scheduler rates). */
+    schedules: z
+      .strictObject({
+        reconcileMinutes: z.number().int().min(1).max(60).default(1),
+        scaleMinutes: z.number().int().min(1).max(60).default(1),
+        meterMinutes: z.number().int().min(1).max(60).default(1),
+        reportHours: z.number().int().min(1).max(24).default(24),
+      })
+      .default({ reconcileMinutes: 1, scaleMinutes: 1, meterMinutes: 1, reportHours: 24 }),
     logRetentionDays: z
       .union([z.literal(7), z.literal(14), z.literal(30), z.literal(90), z.literal(365)])
       .default(30),

@@ -23,13 +23,14 @@ import {
 } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Effect, PolicyStatement, Role } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { TABLE_KEYS } from '../functions/adapters/dynamodb/table.ts';
 import { REPOSITORY_ROOT } from '../functions/adapters/ecr/ecr-registry.ts';
 import type { InstallConfig } from './config.ts';
+import { Jobs } from './jobs.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -47,6 +48,7 @@ export class PlatformStack extends Stack {
   readonly api: HttpApi;
   readonly apiFunction: NodejsFunction;
   readonly loadBalancer: ApplicationLoadBalancer;
+  readonly jobs: Jobs;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props);
@@ -70,7 +72,7 @@ export class PlatformStack extends Stack {
       flowLogs: { all: { destination: FlowLogDestination.toCloudWatchLogs(logGroup('VpcFlow')) } },
     });
 
-    new Cluster(this, 'Cluster', { vpc, containerInsightsV2: ContainerInsights.ENABLED });
+    const cluster = new Cluster(this, 'Cluster', { vpc, containerInsightsV2: ContainerInsights.ENABLED });
 
     const accessLogs = new Bucket(this, 'LoadBalancerLogs', {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
@@ -94,7 +96,7 @@ export class PlatformStack extends Stack {
       dropInvalidHeaderFields: true,
     });
     this.loadBalancer.logAccessLogs(accessLogs, 'apps');
-    this.loadBalancer.addListener('Https', {
+    const https = this.loadBalancer.addListener('Https', {
       protocol: ApplicationProtocol.HTTPS,
       port: 443,
       sslPolicy: SslPolicy.RECOMMENDED_TLS,
@@ -116,37 +118,41 @@ export class PlatformStack extends Stack {
       defaultAction: ListenerAction.redirect({ protocol: 'HTTPS', port: '443', permanent: true }),
     });
 
-    this.apiFunction = new NodejsFunction(this, 'ApiFunction', {
-      entry: join(ROOT, 'functions/handlers/api.ts'),
-      projectRoot: ROOT,
-      depsLockFilePath: join(ROOT, 'package-lock.json'),
-      runtime: Runtime.NODEJS_24_X,
-      architecture: Architecture.ARM_64,
-      memorySize: 1024,
-      timeout: Duration.seconds(29),
-      logGroup: logGroup('ApiFunction'),
-      environment: {
-        BERTH_ACCOUNT_ID: this.account,
-        BERTH_TABLE_NAME: table.tableName,
-        BERTH_APP_DOMAIN: config.domain,
-        BERTH_ADMIN_KEY_HASH: config.adminKeyHash,
-        BERTH_PRICE_TABLE: JSON.stringify(config.prices),
-        BERTH_RATE_LIMIT_PER_SECOND: String(config.rateLimit.perSecond),
-        BERTH_RATE_LIMIT_BURST: String(config.rateLimit.burst),
-        POWERTOOLS_SERVICE_NAME: 'berth-api',
-      },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node24',
-        minify: true,
-        sourceMap: true,
-        mainFields: ['module', 'main'],
-        // Bundle the pinned AWS SDK too, rather than whatever version the runtime ships.
-        externalModules: [],
-        banner:
-          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-      },
-    });
+    const environment: Record<string, string> = {
+      BERTH_ACCOUNT_ID: this.account,
+      BERTH_TABLE_NAME: table.tableName,
+      BERTH_APP_DOMAIN: config.domain,
+      BERTH_ADMIN_KEY_HASH: config.adminKeyHash,
+      BERTH_PRICE_TABLE: JSON.stringify(config.prices),
+      BERTH_RATE_LIMIT_PER_SECOND: String(config.rateLimit.perSecond),
+      BERTH_RATE_LIMIT_BURST: String(config.rateLimit.burst),
+    };
+    const lambda = (id: string, entry: string, handler: string, extra: Partial<NodejsFunctionProps> = {}) =>
+      new NodejsFunction(this, id, {
+        entry: join(ROOT, `functions/handlers/${entry}.ts`),
+        handler,
+        projectRoot: ROOT,
+        depsLockFilePath: join(ROOT, 'package-lock.json'),
+        runtime: Runtime.NODEJS_24_X,
+        architecture: Architecture.ARM_64,
+        memorySize: 1024,
+        timeout: Duration.seconds(29),
+        logGroup: logGroup(id),
+        bundling: {
+          format: OutputFormat.ESM,
+          target: 'node24',
+          minify: true,
+          sourceMap: true,
+          mainFields: ['module', 'main'],
+          // Bundle the pinned AWS SDK too, rather than whatever version the runtime ships.
+          externalModules: [],
+          banner:
+            "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+        },
+        ...extra,
+        environment: { ...environment, ...extra.environment },
+      });
+    this.apiFunction = lambda('ApiFunction', 'api', 'handler');
     table.grantReadWriteData(this.apiFunction);
 
     const repositories = `arn:aws:ecr:${this.region}:${this.account}:repository/${REPOSITORY_ROOT}/*`;
@@ -173,6 +179,7 @@ export class PlatformStack extends Stack {
         resources: [repositories],
       }),
     );
+    environment.BERTH_REGISTRY_PUSH_ROLE_ARN = pushRole.roleArn;
     this.apiFunction.addEnvironment('BERTH_REGISTRY_PUSH_ROLE_ARN', pushRole.roleArn);
     this.apiFunction.addToRolePolicy(
       new PolicyStatement({
@@ -201,6 +208,17 @@ export class PlatformStack extends Stack {
       autoDeploy: true,
       throttle: { rateLimit: 500, burstLimit: 1000 },
       accessLogSettings: { destination: new LogGroupLogDestination(logGroup('ApiAccess')) },
+    });
+
+    this.jobs = new Jobs(this, 'Jobs', {
+      config,
+      vpc,
+      cluster,
+      table,
+      listener: https,
+      loadBalancerSecurityGroup: albSecurityGroup,
+      lambda,
+      environment,
     });
   }
 }

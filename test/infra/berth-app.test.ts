@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
@@ -24,6 +25,7 @@ function synth(overrides: Record<string, unknown> = {}) {
     ...built,
     assembly,
     data: Template.fromStack(built.data),
+    stacks: { data: built.data, platform: built.platform },
     platform: Template.fromStack(built.platform),
   };
 }
@@ -112,6 +114,52 @@ describe('the CDK app', () => {
     });
   });
 
+  it('runs the jobs on schedules, reconciles through a queue with a DLQ, and meters ECS task events', () => {
+    const functions = app.platform.findResources('AWS::Lambda::Function', {
+      Properties: { Runtime: 'nodejs24.x', Architectures: ['arm64'] },
+    });
+    expect(Object.keys(functions)).toHaveLength(7);
+    const rates = Object.values(app.platform.findResources('AWS::Scheduler::Schedule')).map(
+      (r) => (r as { Properties: { ScheduleExpression: string } }).Properties.ScheduleExpression,
+    );
+    expect(rates.sort()).toEqual(
+      ['rate(1 day)', 'rate(1 minute)', 'rate(1 minute)', 'rate(1 minute)'].sort(),
+    );
+    app.platform.hasResourceProperties('AWS::SQS::Queue', {
+      RedrivePolicy: Match.objectLike({ maxReceiveCount: 3 }),
+      SqsManagedSseEnabled: true,
+    });
+    app.platform.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 10,
+      ScalingConfig: { MaximumConcurrency: 20 },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    app.platform.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({
+        source: ['aws.ecs'],
+        'detail-type': ['ECS Task State Change'],
+        detail: Match.objectLike({ group: [{ prefix: 'berth:' }] }),
+      }),
+    });
+    // Tenants' tasks get a role with nothing attached; the jobs may pass only the two task roles, only to ECS tasks.
+    const { platform } = app.stacks;
+    const taskRoleId = platform.getLogicalId(platform.jobs.taskRole.node.defaultChild as CfnElement);
+    const policies = Object.values(app.platform.findResources('AWS::IAM::Policy')) as {
+      Properties: { Roles: { Ref: string }[] };
+    }[];
+    expect(policies.some((p) => p.Properties.Roles.some((r) => r.Ref === taskRoleId))).toBe(false);
+    app.platform.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'iam:PassRole',
+            Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+          }),
+        ]),
+      },
+    });
+  });
+
   it('names what is wrong in the configuration', () => {
     expect(() => berthApp({ context: { berth: { ...context.berth, domain: 'not a domain' } } })).toThrow(
       /berth\.domain/,
@@ -125,9 +173,9 @@ describe('the CDK app', () => {
     const template = app.assembly.getStackByName('BerthPlatform').template as {
       Resources: Record<string, { Type: string; Properties: { Code?: { S3Key?: string } } }>;
     };
-    const code = Object.values(template.Resources).find(
-      (r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Code?.S3Key,
-    );
+    const { platform } = app.stacks;
+    const api = platform.getLogicalId(platform.apiFunction.node.defaultChild as CfnElement);
+    const code = template.Resources[api];
     const hash = code?.Properties.Code?.S3Key?.replace(/\.zip$/, '');
     const dir = join(app.assembly.directory, `asset.${hash}`);
     expect(readFileSync(join(dir, 'index.mjs'), 'utf8').length).toBeGreaterThan(10_000);

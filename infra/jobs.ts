@@ -1,0 +1,218 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { type IVpc, Port, SecurityGroup, SubnetType } from 'aws-cdk-lib/aws-ec2';
+import type { ICluster } from 'aws-cdk-lib/aws-ecs';
+import type { IApplicationListener } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import { Rule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { type IGrantable, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { NodejsFunction, NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { REPOSITORY_ROOT } from '../functions/adapters/ecr/ecr-registry.ts';
+import type { InstallConfig } from './config.ts';
+
+export interface JobsProps {
+  config: InstallConfig;
+  vpc: IVpc;
+  cluster: ICluster;
+  table: ITableV2;
+  listener: IApplicationListener;
+  loadBalancerSecurityGroup: SecurityGroup;
+  /** Makes a Lambda of `functions/handlers/<entry>.ts`'s export `handler`, bundled like the API. */
+  lambda: (
+    id: string,
+    entry: string,
+    handler: string,
+    props?: Partial<NodejsFunctionProps>,
+  ) => NodejsFunction;
+  environment: Record<string, string>;
+}
+
+/**
+ * The automations of DESIGN.md on AWS: EventBridge Scheduler runs the dispatcher (one SQS message per app → the
+ * reconcile workers, bounded concurrency, DLQ), the autoscaler, the meter and the report job; an EventBridge rule
+ * sends ECS task state changes to the meter. Tenants' tasks run in private subnets with roles that grant nothing.
+ */
+export class Jobs extends Construct {
+  readonly functions: Record<
+    'dispatch' | 'reconcile' | 'scale' | 'meter' | 'report' | 'ecsEvents',
+    NodejsFunction
+  >;
+  readonly taskRole: Role;
+  readonly executionRole: Role;
+  readonly queue: Queue;
+  readonly deadLetters: Queue;
+
+  constructor(scope: Construct, id: string, props: JobsProps) {
+    super(scope, id);
+    const { config, vpc, cluster } = props;
+    const stack = Stack.of(this);
+    const appLogs = new LogGroup(this, 'AppLogs', {
+      retention: config.logRetentionDays,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.taskRole = new Role(this, 'TaskRole', {
+      assumedBy: new ServicePrincipal('ecs-tasks.amazonaws.com'),
+      description: "Tenants' tasks: no AWS permissions unless the operator adds some",
+    });
+    this.executionRole = new Role(this, 'TaskExecutionRole', {
+      assumedBy: new ServicePrincipal('ecs-tasks.amazonaws.com'),
+      description: "Pulls tenants' images from berth/ repositories and writes their logs",
+    });
+    this.executionRole.addToPolicy(
+      new PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }),
+    );
+    this.executionRole.addToPolicy(
+      new PolicyStatement({
+        actions: ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
+        resources: [`arn:aws:ecr:${stack.region}:${stack.account}:repository/${REPOSITORY_ROOT}/*`],
+      }),
+    );
+    appLogs.grantWrite(this.executionRole);
+
+    const appsSecurityGroup = new SecurityGroup(this, 'AppsSecurityGroup', {
+      vpc,
+      description: 'Tenant tasks - reachable from the load balancer and the reconcile workers only',
+      allowAllOutbound: true,
+    });
+    appsSecurityGroup.addIngressRule(
+      props.loadBalancerSecurityGroup,
+      Port.allTcp(),
+      'from the shared load balancer',
+    );
+    const workersSecurityGroup = new SecurityGroup(this, 'WorkersSecurityGroup', {
+      vpc,
+      description: 'Reconcile workers - probe tenant tasks health',
+      allowAllOutbound: true,
+    });
+    appsSecurityGroup.addIngressRule(
+      workersSecurityGroup,
+      Port.allTcp(),
+      'health probes from the reconcile workers',
+    );
+
+    this.deadLetters = new Queue(this, 'ReconcileDeadLetters', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.queue = new Queue(this, 'ReconcileQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: Duration.minutes(6),
+      deadLetterQueue: { queue: this.deadLetters, maxReceiveCount: 3 },
+    });
+
+    const environment = {
+      ...props.environment,
+      BERTH_CLUSTER: cluster.clusterName,
+      BERTH_VPC_ID: vpc.vpcId,
+      BERTH_APP_SUBNETS: vpc
+        .selectSubnets({ subnetType: SubnetType.PRIVATE_WITH_EGRESS })
+        .subnetIds.join(','),
+      BERTH_APP_SECURITY_GROUPS: appsSecurityGroup.securityGroupId,
+      BERTH_TASK_EXECUTION_ROLE_ARN: this.executionRole.roleArn,
+      BERTH_TASK_ROLE_ARN: this.taskRole.roleArn,
+      BERTH_APP_LOG_GROUP: appLogs.logGroupName,
+      BERTH_LISTENER_ARN: props.listener.listenerArn,
+      BERTH_RECONCILE_QUEUE_URL: this.queue.queueUrl,
+    };
+    const job = (name: string, handler: string, extra: Partial<NodejsFunctionProps> = {}) =>
+      props.lambda(name, 'jobs', handler, { environment, timeout: Duration.minutes(5), ...extra });
+    this.functions = {
+      dispatch: job('DispatchFunction', 'dispatch'),
+      reconcile: job('ReconcileFunction', 'reconcile', {
+        vpc,
+        vpcSubnets: { subnetType: SubnetType.PRIVATE_WITH_EGRESS },
+        securityGroups: [workersSecurityGroup],
+      }),
+      scale: job('ScaleFunction', 'scale'),
+      meter: job('MeterFunction', 'meter'),
+      report: job('ReportFunction', 'report'),
+      ecsEvents: job('EcsEventsFunction', 'ecsEvents', { timeout: Duration.seconds(30) }),
+    };
+    this.functions.reconcile.addEventSource(
+      new SqsEventSource(this.queue, { batchSize: 10, maxConcurrency: 20, reportBatchItemFailures: true }),
+    );
+    this.queue.grantSendMessages(this.functions.dispatch);
+
+    for (const fn of Object.values(this.functions)) {
+      props.table.grantReadWriteData(fn);
+      this.grantRuntime(fn, cluster, appLogs);
+    }
+
+    const every = (minutes: number) => ScheduleExpression.rate(Duration.minutes(minutes));
+    const schedules: [string, NodejsFunction, ScheduleExpression][] = [
+      ['Reconcile', this.functions.dispatch, every(config.schedules.reconcileMinutes)],
+      ['Scale', this.functions.scale, every(config.schedules.scaleMinutes)],
+      ['Meter', this.functions.meter, every(config.schedules.meterMinutes)],
+      [
+        'Report',
+        this.functions.report,
+        ScheduleExpression.rate(Duration.hours(config.schedules.reportHours)),
+      ],
+    ];
+    for (const [name, fn, schedule] of schedules) {
+      new Schedule(this, `${name}Schedule`, { schedule, target: new LambdaInvoke(fn, { retryAttempts: 0 }) });
+    }
+
+    new Rule(this, 'TaskStateChanges', {
+      description: "ECS task state changes of Berth's cluster → the meter",
+      eventPattern: {
+        source: ['aws.ecs'],
+        detailType: ['ECS Task State Change'],
+        detail: { clusterArn: [cluster.clusterArn], group: [{ prefix: 'berth:' }] },
+      },
+      targets: [new LambdaFunction(this.functions.ecsEvents, { retryAttempts: 8 })],
+    });
+  }
+
+  /** What the jobs do to run tenants' tasks: ECS in the cluster, pass the two task roles, ALB rules, metrics, logs. */
+  private grantRuntime(fn: IGrantable & NodejsFunction, cluster: ICluster, appLogs: LogGroup) {
+    const condition = { ArnEquals: { 'ecs:cluster': cluster.clusterArn } };
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['ecs:RunTask', 'ecs:StopTask', 'ecs:DescribeTasks', 'ecs:ListTasks', 'ecs:TagResource'],
+        resources: ['*'],
+        conditions: condition,
+      }),
+    );
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['ecs:RegisterTaskDefinition', 'ecs:ListTaskDefinitions', 'ecs:DescribeTaskDefinition'],
+        resources: ['*'],
+      }),
+    );
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: [this.taskRole.roleArn, this.executionRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+      }),
+    );
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: [
+          'elasticloadbalancing:CreateTargetGroup',
+          'elasticloadbalancing:DeleteTargetGroup',
+          'elasticloadbalancing:DescribeTargetGroups',
+          'elasticloadbalancing:DescribeTargetHealth',
+          'elasticloadbalancing:RegisterTargets',
+          'elasticloadbalancing:DeregisterTargets',
+          'elasticloadbalancing:CreateRule',
+          'elasticloadbalancing:DeleteRule',
+          'elasticloadbalancing:DescribeRules',
+          'elasticloadbalancing:AddTags',
+        ],
+        resources: ['*'],
+      }),
+    );
+    fn.addToRolePolicy(new PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }));
+    appLogs.grant(fn, 'logs:GetLogEvents');
+  }
+}
