@@ -220,5 +220,8 @@ export class PlatformStack extends Stack {
       lambda,
       environment,
     });
+    // API writes nudge the reconcile queue, so a deploy starts at once rather than at the next dispatch.
+    this.apiFunction.addEnvironment('BERTH_RECONCILE_QUEUE_URL', this.jobs.queue.queueUrl);
+    this.jobs.queue.grantSendMessages(this.apiFunction);
   }
 }

@@ -4,10 +4,18 @@ import { awsDeps } from '../shared/aws.ts';
 import { readAwsConfig } from '../shared/aws-config.ts';
 import { errorLogger, observed } from './lambda.ts';
 
-let api: ReturnType<typeof handle> | undefined;
+let api: { handle: ReturnType<typeof handle>; flush: () => Promise<void> } | undefined;
 
-/** The API Lambda: the same Hono app as local mode, behind API Gateway's HTTP API. */
+/**
+ * The API Lambda: the same Hono app as local mode, behind API Gateway's HTTP API. Writes that change an app nudge
+ * the reconcile queue; the nudges are sent before the Lambda returns.
+ */
 export const handler = observed('api', async (event: LambdaEvent, { logger }, context) => {
-  api ??= handle(createApi(awsDeps(readAwsConfig(), errorLogger(logger))));
-  return api(event, context);
+  if (!api) {
+    const deps = awsDeps(readAwsConfig(), errorLogger(logger));
+    api = { handle: handle(createApi(deps)), flush: () => deps.queue.flush() };
+  }
+  const response = await api.handle(event, context);
+  await api.flush();
+  return response;
 });

@@ -1,4 +1,3 @@
-import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { EventBridgeEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { autoscale } from '../jobs/autoscale.ts';
 import { type AppRef, dispatchReconciles } from '../jobs/dispatch.ts';
@@ -14,60 +13,62 @@ import { errorLogger, observed } from './lambda.ts';
  * Deps are built once per cold start.
  */
 let cached: ReturnType<typeof awsJobDeps> | undefined;
-const depsFor = (logger: Parameters<typeof errorLogger>[0]) =>
-  (cached ??= awsJobDeps(readAwsRuntimeConfig(), errorLogger(logger)));
-const sqs = new SQSClient({});
+
+/** Runs a job over the deps, then sends the reconcile nudges its writes made (e.g. a rollback). */
+async function withDeps<T>(
+  logger: Parameters<typeof errorLogger>[0],
+  job: (deps: ReturnType<typeof awsJobDeps>) => Promise<T>,
+): Promise<T> {
+  cached ??= awsJobDeps(readAwsRuntimeConfig(), errorLogger(logger));
+  try {
+    return await job(cached);
+  } finally {
+    await cached.queue.flush();
+  }
+}
 
 export const dispatch = observed('dispatch', async (_event: unknown, { logger, metrics }) => {
-  const deps = depsFor(logger);
-  const queueUrl = readAwsRuntimeConfig().BERTH_RECONCILE_QUEUE_URL;
-  if (!queueUrl) throw new Error('BERTH_RECONCILE_QUEUE_URL is not set');
-  const sent = await dispatchReconciles(deps.store, async (batch: AppRef[]) => {
-    const res = await sqs.send(
-      new SendMessageBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: batch.map((ref, i) => ({ Id: String(i), MessageBody: JSON.stringify(ref) })),
-      }),
-    );
-    if (res.Failed?.length) throw new Error(`SQS refused ${res.Failed.length} reconcile messages`);
-  });
+  const sent = await withDeps(logger, (deps) =>
+    dispatchReconciles(deps.store, (batch) => deps.queue.send(batch)),
+  );
   metrics.addMetric('reconcilesDispatched', 'Count', sent);
 });
 
 export const reconcile = observed(
   'reconcile',
   async (event: SQSEvent, { logger }): Promise<SQSBatchResponse> => {
-    const deps = depsFor(logger);
     const failures: SQSBatchResponse['batchItemFailures'] = [];
-    for (const record of event.Records) {
-      try {
-        const { tenantId, app } = JSON.parse(record.body) as AppRef;
-        await deps.reconciler.reconcileApp(tenantId, app);
-      } catch (err) {
-        logger.error('reconcile failed', { messageId: record.messageId, error: String(err) });
-        failures.push({ itemIdentifier: record.messageId });
+    await withDeps(logger, async (deps) => {
+      for (const record of event.Records) {
+        try {
+          const { tenantId, app } = JSON.parse(record.body) as AppRef;
+          await deps.reconciler.reconcileApp(tenantId, app);
+        } catch (err) {
+          logger.error('reconcile failed', { messageId: record.messageId, error: String(err) });
+          failures.push({ itemIdentifier: record.messageId });
+        }
       }
-    }
+    });
     return { batchItemFailures: failures };
   },
 );
 
 export const scale = observed('scale', async (_event: unknown, { logger, metrics }) => {
-  metrics.addMetric('appsScaled', 'Count', await autoscale(depsFor(logger)));
+  metrics.addMetric('appsScaled', 'Count', await withDeps(logger, autoscale));
 });
 
 export const meter = observed('meter', async (_event: unknown, { logger, metrics }) => {
-  const { accrued } = await meterUsage(depsFor(logger));
+  const { accrued } = await withDeps(logger, meterUsage);
   metrics.addMetric('lifetimesAccrued', 'Count', accrued);
 });
 
 export const report = observed('report', async (_event: unknown, { logger, metrics }) => {
-  metrics.addMetric('reportsBuilt', 'Count', await buildMonthlyReports(depsFor(logger)));
+  metrics.addMetric('reportsBuilt', 'Count', await withDeps(logger, (deps) => buildMonthlyReports(deps)));
 });
 
 export const ecsEvents = observed(
   'ecs-events',
   async (event: EventBridgeEvent<'ECS Task State Change', EcsTaskStateChange>, { logger }) => {
-    await recordTaskEvent(depsFor(logger).meter, event.detail);
+    await withDeps(logger, (deps) => recordTaskEvent(deps.meter, event.detail));
   },
 );

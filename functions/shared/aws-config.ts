@@ -23,6 +23,7 @@ export const AwsConfig = z.object({
   BERTH_PRICE_TABLE: Json.pipe(PriceTable).default(DEFAULT_PRICE_TABLE),
   BERTH_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(50),
   BERTH_RATE_LIMIT_BURST: z.coerce.number().int().positive().default(200),
+  BERTH_RECONCILE_QUEUE_URL: z.url(),
 });
 export type AwsConfig = z.infer<typeof AwsConfig>;
 
@@ -56,7 +57,6 @@ export const AwsRuntimeConfig = AwsConfig.extend({
   BERTH_TASK_ROLE_ARN: z.string().startsWith('arn:aws:iam::'),
   BERTH_APP_LOG_GROUP: z.string().min(1),
   BERTH_LISTENER_ARN: z.string().startsWith('arn:aws:elasticloadbalancing:'),
-  BERTH_RECONCILE_QUEUE_URL: z.url().optional(),
   BERTH_DEPLOYMENT_DEADLINE_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
   BERTH_STOP_GRACE_SECONDS: z.coerce.number().int().min(0).max(120).default(30),
 });

@@ -4,6 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AlbRouter } from '../adapters/alb/alb-router.ts';
@@ -13,6 +14,7 @@ import { EcrRegistry } from '../adapters/ecr/ecr-registry.ts';
 import { FargateMetrics } from '../adapters/fargate/fargate-metrics.ts';
 import { FargateRuntime } from '../adapters/fargate/fargate-runtime.ts';
 import { NetHealthProbe } from '../adapters/probe/net-health-probe.ts';
+import { ReconcileQueue } from '../adapters/sqs/reconcile-queue.ts';
 import { makeKeyAuthenticator } from '../core/api-keys.ts';
 import type { CoreDeps } from '../core/ports.ts';
 import type { ApiDeps } from '../http/context.ts';
@@ -23,7 +25,8 @@ import type { AwsConfig, AwsRuntimeConfig } from './aws-config.ts';
 const KEY_CACHE_TTL_MS = 1000;
 
 /** The composition root of AWS mode: the same core and API over DynamoDB and ECR. */
-export function awsDeps(config: AwsConfig, logger: ApiDeps['logger']): ApiDeps {
+export function awsDeps(config: AwsConfig, logger: ApiDeps['logger']): ApiDeps & { queue: ReconcileQueue } {
+  const queue = new ReconcileQueue(new SQSClient({}), config.BERTH_RECONCILE_QUEUE_URL, logger);
   const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
     marshallOptions: { removeUndefinedValues: true },
   });
@@ -43,6 +46,7 @@ export function awsDeps(config: AwsConfig, logger: ApiDeps['logger']): ApiDeps {
     }),
     prices: config.BERTH_PRICE_TABLE,
     runtimes: ['fargate'],
+    appChanged: (tenantId, app) => queue.nudge(tenantId, app),
   };
   return {
     ...core,
@@ -52,6 +56,7 @@ export function awsDeps(config: AwsConfig, logger: ApiDeps['logger']): ApiDeps {
     }),
     rateLimit: { ratePerSecond: config.BERTH_RATE_LIMIT_PER_SECOND, burst: config.BERTH_RATE_LIMIT_BURST },
     logger,
+    queue,
   };
 }
 

@@ -186,6 +186,7 @@ describe('the CDK app', () => {
       BERTH_APP_DOMAIN: 'apps.example.com',
       BERTH_ADMIN_KEY_HASH: 'a'.repeat(64),
       BERTH_REGISTRY_PUSH_ROLE_ARN: 'arn:aws:iam::123456789012:role/push',
+      BERTH_RECONCILE_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/reconcile',
     });
     const { handler } = (await import(pathToFileURL(join(dir, 'index.mjs')).href)) as {
       handler: (event: unknown, context: unknown) => Promise<{ statusCode: number; body: string }>;
