@@ -31,3 +31,20 @@ export function fargateSizeProblem(cpu: number, memory: number): string | undefi
   }
   return undefined;
 }
+
+/** What EKS on Fargate adds to a pod's memory request for Kubernetes' own components. */
+export const EKS_FARGATE_OVERHEAD_MIB = 256;
+
+/**
+ * The Fargate size EKS provisions (and bills) for a pod: the smallest size with at least the requested vCPU and at
+ * least the requested memory plus 256 MiB; undefined when no size is that large.
+ */
+export function eksFargateSize(cpu: number, memoryMiB: number): { cpu: number; memory: number } | undefined {
+  const needed = memoryMiB + EKS_FARGATE_OVERHEAD_MIB;
+  for (const [sizeCpu, memories] of FARGATE_MEMORY_BY_CPU) {
+    if (sizeCpu < cpu) continue;
+    const memory = memories.find((m) => m >= needed);
+    if (memory !== undefined) return { cpu: sizeCpu, memory };
+  }
+  return undefined;
+}

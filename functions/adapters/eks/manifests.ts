@@ -1,0 +1,269 @@
+import type { HealthCheck } from '../../../schemas/app.ts';
+import type { PlanLimits } from '../../../schemas/plan.ts';
+
+/** Kubernetes objects as plain JSON (what server-side apply takes). */
+export type Manifest = { apiVersion: string; kind: string; metadata: Record<string, unknown> } & Record<
+  string,
+  unknown
+>;
+
+export const FIELD_MANAGER = 'berth';
+const LABEL = {
+  managedBy: 'app.kubernetes.io/managed-by',
+  tenant: 'berth.dev/tenant',
+  app: 'berth.dev/app',
+  revision: 'berth.dev/revision',
+  generation: 'berth.dev/generation',
+} as const;
+
+/** A tenant's namespace. Tenant ids are DNS labels, so the name is one too. */
+export const namespaceOf = (tenantId: string) => `berth-${tenantId}`;
+
+const mebibytes = (mib: number) => `${mib}Mi`;
+const millicores = (cpu: number) => `${Math.round(cpu * 1000)}m`;
+
+export interface TenantNamespaceOptions {
+  /** Where load balancer traffic comes from (the ALB's subnets), the only ingress admitted. */
+  loadBalancerCidrs: string[];
+}
+
+/**
+ * A tenant's namespace with what confines it: a ResourceQuota from its plan (the same vCPU, memory and instances
+ * the API enforces), a LimitRange so no container runs unbounded, and a NetworkPolicy that denies all ingress except
+ * from the load balancer.
+ */
+export function tenantNamespace(
+  tenantId: string,
+  limits: PlanLimits,
+  options: TenantNamespaceOptions,
+): Manifest[] {
+  const namespace = namespaceOf(tenantId);
+  const metadata = (name: string) => ({
+    name,
+    namespace,
+    labels: { [LABEL.managedBy]: FIELD_MANAGER, [LABEL.tenant]: tenantId },
+  });
+  return [
+    {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: namespace, labels: { [LABEL.managedBy]: FIELD_MANAGER, [LABEL.tenant]: tenantId } },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'ResourceQuota',
+      metadata: metadata('berth-plan'),
+      spec: {
+        hard: {
+          'requests.cpu': millicores(limits.vcpu),
+          'limits.cpu': millicores(limits.vcpu),
+          'requests.memory': mebibytes(limits.memoryMiB),
+          'limits.memory': mebibytes(limits.memoryMiB),
+          pods: String(limits.apps * limits.instancesPerApp),
+          'services.loadbalancers': '0',
+          'services.nodeports': '0',
+        },
+      },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'LimitRange',
+      metadata: metadata('berth-defaults'),
+      spec: {
+        limits: [
+          {
+            type: 'Container',
+            default: { cpu: '250m', memory: '512Mi' },
+            defaultRequest: { cpu: '250m', memory: '512Mi' },
+            max: { cpu: '16', memory: '120Gi' },
+          },
+        ],
+      },
+    },
+    {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: metadata('berth-ingress-from-load-balancer'),
+      spec: {
+        podSelector: {},
+        policyTypes: ['Ingress'],
+        ingress: [{ from: options.loadBalancerCidrs.map((cidr) => ({ ipBlock: { cidr } })) }],
+      },
+    },
+  ];
+}
+
+export interface AppWorkload {
+  tenantId: string;
+  app: string;
+  revision: number;
+  generation: number;
+  replicas: number;
+  image: string;
+  cpu: number;
+  memory: number;
+  port: number;
+  command: string[] | null;
+  env: Record<string, string>;
+  healthCheck: HealthCheck | null;
+}
+
+function probe(check: HealthCheck | null, port: number, failureThreshold: number) {
+  const action = check?.path ? { httpGet: { path: check.path, port } } : { tcpSocket: { port } };
+  return {
+    ...action,
+    periodSeconds: check?.intervalSeconds ?? 10,
+    timeoutSeconds: check?.timeoutSeconds ?? 2,
+    failureThreshold,
+    initialDelaySeconds: 0,
+  };
+}
+
+/**
+ * The app's Deployment (rolling update: a new pod is ready before an old one goes), Service and Ingress (for the
+ * AWS Load Balancer Controller: one ALB per `group`, a host rule per app, IP targets). Everything sits in the
+ * tenant's namespace; nothing here can name another.
+ */
+export function appManifests(workload: AppWorkload, ingress: { group: string; host: string }): Manifest[] {
+  const namespace = namespaceOf(workload.tenantId);
+  const selector = { [LABEL.tenant]: workload.tenantId, [LABEL.app]: workload.app };
+  const labels = {
+    ...selector,
+    [LABEL.managedBy]: FIELD_MANAGER,
+    [LABEL.revision]: String(workload.revision),
+    [LABEL.generation]: String(workload.generation),
+  };
+  const resources = { cpu: millicores(workload.cpu), memory: mebibytes(workload.memory) };
+  const env = {
+    PORT: String(workload.port),
+    ...workload.env,
+    BERTH_APP: workload.app,
+    BERTH_REVISION: String(workload.revision),
+  };
+  return [
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: workload.app, namespace, labels },
+      spec: {
+        replicas: workload.replicas,
+        selector: { matchLabels: selector },
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: 0 } },
+        progressDeadlineSeconds: 600,
+        template: {
+          metadata: { labels },
+          spec: {
+            automountServiceAccountToken: false,
+            enableServiceLinks: false,
+            containers: [
+              {
+                name: 'app',
+                image: workload.image,
+                ...(workload.command ? { command: workload.command } : {}),
+                env: Object.entries(env).map(([name, value]) => ({ name, value })),
+                ports: [{ containerPort: workload.port, protocol: 'TCP' }],
+                resources: { requests: resources, limits: resources },
+                readinessProbe: probe(
+                  workload.healthCheck,
+                  workload.port,
+                  workload.healthCheck?.healthyThreshold ?? 1,
+                ),
+                livenessProbe: probe(
+                  workload.healthCheck,
+                  workload.port,
+                  workload.healthCheck?.unhealthyThreshold ?? 3,
+                ),
+                startupProbe: {
+                  ...probe(workload.healthCheck, workload.port, 1),
+                  failureThreshold: Math.max(
+                    1,
+                    Math.ceil((workload.healthCheck?.gracePeriodSeconds ?? 10) / 2),
+                  ),
+                  periodSeconds: 2,
+                },
+                securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+              },
+            ],
+          },
+        },
+      },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: workload.app, namespace, labels },
+      spec: {
+        type: 'ClusterIP',
+        selector,
+        ports: [{ port: 80, targetPort: workload.port, protocol: 'TCP' }],
+      },
+    },
+    {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      metadata: {
+        name: workload.app,
+        namespace,
+        labels,
+        annotations: {
+          'alb.ingress.kubernetes.io/group.name': ingress.group,
+          'alb.ingress.kubernetes.io/target-type': 'ip',
+          'alb.ingress.kubernetes.io/listen-ports': '[{"HTTPS":443}]',
+          'alb.ingress.kubernetes.io/ssl-redirect': '443',
+          'alb.ingress.kubernetes.io/scheme': 'internet-facing',
+        },
+      },
+      spec: {
+        ingressClassName: 'alb',
+        rules: [
+          {
+            host: ingress.host,
+            http: {
+              paths: [
+                {
+                  path: '/',
+                  pathType: 'Prefix',
+                  backend: { service: { name: workload.app, port: { number: 80 } } },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ];
+}
+
+/** The REST resource of each kind Berth applies. */
+const RESOURCES: Record<string, string> = {
+  Namespace: 'namespaces',
+  ResourceQuota: 'resourcequotas',
+  LimitRange: 'limitranges',
+  NetworkPolicy: 'networkpolicies',
+  Deployment: 'deployments',
+  Service: 'services',
+  Ingress: 'ingresses',
+};
+
+/** The server-side apply request of a manifest: path, content type, field manager (forced: Berth owns these). */
+export function applyRequest(manifest: Manifest): {
+  method: 'PATCH';
+  path: string;
+  contentType: string;
+  body: string;
+} {
+  const name = String(manifest.metadata.name);
+  const namespace = manifest.metadata.namespace as string | undefined;
+  const resource = RESOURCES[manifest.kind];
+  if (!resource) throw new Error(`no resource path known for kind ${manifest.kind}`);
+  const group = manifest.apiVersion.includes('/')
+    ? `/apis/${manifest.apiVersion}`
+    : `/api/${manifest.apiVersion}`;
+  const scope = namespace ? `/namespaces/${namespace}` : '';
+  return {
+    method: 'PATCH',
+    path: `${group}${scope}/${resource}/${encodeURIComponent(name)}?fieldManager=${FIELD_MANAGER}&force=true`,
+    contentType: 'application/apply-patch+yaml',
+    body: JSON.stringify(manifest),
+  };
+}

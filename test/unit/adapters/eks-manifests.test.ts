@@ -1,0 +1,149 @@
+import { describe, expect, it } from 'vitest';
+import {
+  applyRequest,
+  appManifests,
+  namespaceOf,
+  tenantNamespace,
+} from '../../../functions/adapters/eks/manifests.ts';
+import { eksFargateSize } from '../../../schemas/fargate-sizes.ts';
+
+const limits = { apps: 5, instancesPerApp: 4, vcpu: 8, memoryMiB: 16384 };
+const workload = {
+  tenantId: 'acme',
+  app: 'web',
+  revision: 3,
+  generation: 9,
+  replicas: 2,
+  image: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/berth/acme/web@sha256:abc',
+  cpu: 0.5,
+  memory: 1024,
+  port: 8080,
+  command: null,
+  env: { LOG_LEVEL: 'info' },
+  healthCheck: {
+    path: '/healthz',
+    intervalSeconds: 5,
+    timeoutSeconds: 2,
+    healthyThreshold: 1,
+    unhealthyThreshold: 3,
+    gracePeriodSeconds: 20,
+  },
+};
+
+describe('EKS manifests', () => {
+  it('confines a tenant to its namespace with its plan as quota, defaults, and ingress from the load balancer only', () => {
+    const [namespace, quota, limitRange, policy] = tenantNamespace('acme', limits, {
+      loadBalancerCidrs: ['10.64.0.0/22'],
+    });
+    expect(namespace).toMatchObject({
+      kind: 'Namespace',
+      metadata: { name: 'berth-acme', labels: { 'berth.dev/tenant': 'acme' } },
+    });
+    expect(quota).toMatchObject({
+      kind: 'ResourceQuota',
+      metadata: { namespace: 'berth-acme' },
+      spec: {
+        hard: {
+          'requests.cpu': '8000m',
+          'limits.memory': '16384Mi',
+          pods: '20',
+          'services.loadbalancers': '0',
+          'services.nodeports': '0',
+        },
+      },
+    });
+    expect(limitRange).toMatchObject({ kind: 'LimitRange', metadata: { namespace: 'berth-acme' } });
+    expect(policy).toMatchObject({
+      kind: 'NetworkPolicy',
+      spec: {
+        podSelector: {},
+        policyTypes: ['Ingress'],
+        ingress: [{ from: [{ ipBlock: { cidr: '10.64.0.0/22' } }] }],
+      },
+    });
+  });
+
+  it('builds the app’s Deployment, Service and Ingress in the tenant’s namespace only', () => {
+    const manifests = appManifests(workload, { group: 'berth-apps-0', host: 'web.acme.apps.example.com' });
+    expect(manifests.map((m) => [m.kind, m.metadata.namespace])).toEqual([
+      ['Deployment', 'berth-acme'],
+      ['Service', 'berth-acme'],
+      ['Ingress', 'berth-acme'],
+    ]);
+    const [deployment, service, ingress] = manifests;
+    expect(deployment).toMatchObject({
+      metadata: {
+        labels: {
+          'berth.dev/tenant': 'acme',
+          'berth.dev/app': 'web',
+          'berth.dev/revision': '3',
+          'berth.dev/generation': '9',
+        },
+      },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { 'berth.dev/tenant': 'acme', 'berth.dev/app': 'web' } },
+        strategy: { rollingUpdate: { maxSurge: '25%', maxUnavailable: 0 } },
+        template: {
+          spec: {
+            automountServiceAccountToken: false,
+            containers: [
+              {
+                image: workload.image,
+                resources: {
+                  requests: { cpu: '500m', memory: '1024Mi' },
+                  limits: { cpu: '500m', memory: '1024Mi' },
+                },
+                readinessProbe: {
+                  httpGet: { path: '/healthz', port: 8080 },
+                  periodSeconds: 5,
+                  failureThreshold: 1,
+                },
+                livenessProbe: { httpGet: { path: '/healthz', port: 8080 }, failureThreshold: 3 },
+                startupProbe: { failureThreshold: 10, periodSeconds: 2 },
+              },
+            ],
+          },
+        },
+      },
+    });
+    expect(service).toMatchObject({ spec: { type: 'ClusterIP', ports: [{ port: 80, targetPort: 8080 }] } });
+    expect(ingress).toMatchObject({
+      metadata: {
+        annotations: {
+          'alb.ingress.kubernetes.io/group.name': 'berth-apps-0',
+          'alb.ingress.kubernetes.io/target-type': 'ip',
+        },
+      },
+      spec: { ingressClassName: 'alb', rules: [{ host: 'web.acme.apps.example.com' }] },
+    });
+    const tcp = appManifests({ ...workload, healthCheck: null }, { group: 'g', host: 'h' })[0] as unknown as {
+      spec: { template: { spec: { containers: { readinessProbe: unknown }[] } } };
+    };
+    expect(tcp.spec.template.spec.containers[0]?.readinessProbe).toMatchObject({ tcpSocket: { port: 8080 } });
+  });
+
+  it('applies each manifest server-side as field manager berth', () => {
+    const [namespace] = tenantNamespace('acme', limits, { loadBalancerCidrs: [] });
+    const [deployment, , ingress] = appManifests(workload, { group: 'g', host: 'h' });
+    expect(applyRequest(namespace as never)).toMatchObject({
+      method: 'PATCH',
+      path: '/api/v1/namespaces/berth-acme?fieldManager=berth&force=true',
+      contentType: 'application/apply-patch+yaml',
+    });
+    expect(applyRequest(deployment as never).path).toBe(
+      '/apis/apps/v1/namespaces/berth-acme/deployments/web?fieldManager=berth&force=true',
+    );
+    expect(applyRequest(ingress as never).path).toBe(
+      '/apis/networking.k8s.io/v1/namespaces/berth-acme/ingresses/web?fieldManager=berth&force=true',
+    );
+    expect(namespaceOf('acme')).toBe('berth-acme');
+  });
+
+  it('bills EKS on Fargate at the provisioned size: requests plus 256 MiB, rounded up', () => {
+    expect(eksFargateSize(0.25, 512)).toEqual({ cpu: 0.25, memory: 1024 });
+    expect(eksFargateSize(0.25, 2048)).toEqual({ cpu: 0.5, memory: 3072 });
+    expect(eksFargateSize(1, 1024)).toEqual({ cpu: 1, memory: 2048 });
+    expect(eksFargateSize(16, 122880)).toBeUndefined();
+  });
+});
