@@ -66,3 +66,24 @@ export function accrual(lifetime: LifetimeRecord, from: number, to: number, clos
   }
   return [...rows.values()];
 }
+
+const AMOUNTS = [
+  'vcpuMilliSeconds',
+  'memoryMiBSeconds',
+  'instanceSeconds',
+  'shortfallVcpuMilliSeconds',
+  'shortfallMemoryMiBSeconds',
+  'shortfallInstanceSeconds',
+] as const;
+
+/** `record` with every amount set to 0: the start of a sum. */
+export function emptyUsage<T extends UsageRecord>(record: T): T {
+  const empty = { ...record };
+  for (const amount of AMOUNTS) empty[amount] = 0;
+  return empty;
+}
+
+/** Adds `from`'s amounts to `into` (exact: all integers). */
+export function addUsageAmounts(into: UsageRecord, from: UsageRecord): void {
+  for (const amount of AMOUNTS) into[amount] += from[amount];
+}

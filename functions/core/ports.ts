@@ -239,8 +239,6 @@ export interface Store {
   recordImagePush(tenantId: string, repository: string, image: Image): Promise<void>;
   listImages(tenantId: string, repository: string): Promise<Image[]>;
 
-  /** Adds seconds to an app's hourly usage (the meter's write). */
-  addUsage(usage: UsageRecord): Promise<void>;
   /** A tenant's usage rows for the hours in [fromHour, toHour], oldest first. */
   listUsage(tenantId: string, fromHour: string, toHour: string): Promise<UsageRecord[]>;
 

@@ -1,5 +1,6 @@
 import type { UsageQuery, UsageReport, UsageRow } from '../../schemas/usage.ts';
 import { usageCost } from './billing.ts';
+import { addUsageAmounts, emptyUsage } from './metering.ts';
 import type { CoreDeps, UsageRecord } from './ports.ts';
 import { getTenantRecord } from './tenants.ts';
 
@@ -25,22 +26,8 @@ export async function getUsage(deps: CoreDeps, tenantId: string, query: UsageQue
     if (hourStart < Date.parse(`${hourOf(from)}:00:00.000Z`) || hourStart >= to.getTime()) continue;
     const bucket = record.hour.slice(0, bucketLength);
     const id = `${bucket}/${record.app}`;
-    const sum = buckets.get(id) ?? {
-      ...record,
-      bucket,
-      vcpuMilliSeconds: 0,
-      memoryMiBSeconds: 0,
-      instanceSeconds: 0,
-      shortfallVcpuMilliSeconds: 0,
-      shortfallMemoryMiBSeconds: 0,
-      shortfallInstanceSeconds: 0,
-    };
-    sum.vcpuMilliSeconds += record.vcpuMilliSeconds;
-    sum.memoryMiBSeconds += record.memoryMiBSeconds;
-    sum.instanceSeconds += record.instanceSeconds;
-    sum.shortfallVcpuMilliSeconds += record.shortfallVcpuMilliSeconds;
-    sum.shortfallMemoryMiBSeconds += record.shortfallMemoryMiBSeconds;
-    sum.shortfallInstanceSeconds += record.shortfallInstanceSeconds;
+    const sum = buckets.get(id) ?? emptyUsage({ ...record, bucket });
+    addUsageAmounts(sum, record);
     buckets.set(id, sum);
   }
   const rows: UsageRow[] = [...buckets.values()]

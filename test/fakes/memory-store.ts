@@ -4,6 +4,7 @@ import {
   NotFoundError,
   PreconditionFailedError,
 } from '../../functions/core/errors.ts';
+import { addUsageAmounts, emptyUsage } from '../../functions/core/metering.ts';
 import type {
   ApiKeyRecord,
   AppEventRecord,
@@ -268,21 +269,8 @@ export class MemoryStore implements Store {
   }
   async addUsage(usage: UsageRecord) {
     const id = `${usage.tenantId}/${usage.hour}/${usage.app}`;
-    const current = this.usage.get(id) ?? {
-      ...usage,
-      vcpuMilliSeconds: 0,
-      memoryMiBSeconds: 0,
-      instanceSeconds: 0,
-      shortfallVcpuMilliSeconds: 0,
-      shortfallMemoryMiBSeconds: 0,
-      shortfallInstanceSeconds: 0,
-    };
-    current.vcpuMilliSeconds += usage.vcpuMilliSeconds;
-    current.memoryMiBSeconds += usage.memoryMiBSeconds;
-    current.instanceSeconds += usage.instanceSeconds;
-    current.shortfallVcpuMilliSeconds += usage.shortfallVcpuMilliSeconds;
-    current.shortfallMemoryMiBSeconds += usage.shortfallMemoryMiBSeconds;
-    current.shortfallInstanceSeconds += usage.shortfallInstanceSeconds;
+    const current = this.usage.get(id) ?? emptyUsage(usage);
+    addUsageAmounts(current, usage);
     this.usage.set(id, current);
   }
   async listUsage(tenantId: string, fromHour: string, toHour: string) {

@@ -6,8 +6,23 @@ describe('GET /v1/tenants/{id}/usage on DynamoDB Local', () => {
     const { call, adminKey, createTenant, deps } = await localApi();
     await createTenant('acme');
     await createTenant('other');
-    const add = (tenantId: string, hour: string, app: string, seconds: number) =>
-      deps.store.addUsage({
+    let instances = 0;
+    // Usage is written only by the meter: each row here is one accrual of a lifetime of its own.
+    const add = async (tenantId: string, hour: string, app: string, seconds: number) => {
+      const startedSec = Date.parse(`${hour}:00:00.000Z`) / 1000;
+      instances += 1;
+      const lifetime = {
+        tenantId,
+        instanceId: `i-${instances}`,
+        app,
+        cpu: 0.25,
+        memoryMiB: 512,
+        startedSec,
+        stoppedSec: null,
+        meteredSec: startedSec,
+      };
+      await deps.meter.observeLifetime(lifetime);
+      const row = {
         tenantId,
         hour,
         app,
@@ -17,7 +32,9 @@ describe('GET /v1/tenants/{id}/usage on DynamoDB Local', () => {
         shortfallVcpuMilliSeconds: 0,
         shortfallMemoryMiBSeconds: 0,
         shortfallInstanceSeconds: 0,
-      });
+      };
+      expect(await deps.meter.accrueLifetime(lifetime, startedSec + seconds, [row], false)).toBe(true);
+    };
     await add('acme', '2026-11-01T10', 'web', 3600);
     await add('acme', '2026-11-01T11', 'web', 1800);
     await add('acme', '2026-11-01T11', 'web', 1); // a second tick adds to the same hour

@@ -26,7 +26,7 @@ import type {
   UsageRecord,
 } from '../../core/ports.ts';
 import { assertWithinLimits, reservationCeilings, reservationOf } from '../../core/quota.ts';
-import { type Entities, makeEntities, toUsageRecord, usageAmounts, usageKey } from './entities.ts';
+import { type Entities, makeEntities, toUsageRecord } from './entities.ts';
 import { isConditionFailure, translateStoreError } from './errors.ts';
 import { put, remove, type TransactItem, transact, update } from './transactions.ts';
 
@@ -678,10 +678,6 @@ export class DynamoStore implements Store {
   }
 
   // Usage
-
-  async addUsage(usage: UsageRecord) {
-    await guarded(() => this.e.usage.update(usageKey(usage)).add(usageAmounts(usage)).go());
-  }
 
   listUsage(tenantId: string, fromHour: string, toHour: string): Promise<UsageRecord[]> {
     return guarded(async () => {
