@@ -24,7 +24,7 @@ export function acknowledgeFindings({
     {
       id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
       reason:
-        'ecr:DescribeRepositories lists the account’s repositories (the adapter keeps only berth/<tenant>/); it has no narrower resource when listing.',
+        'ecr:DescribeRepositories (listing), CloudWatch GetMetricData and ALB target-health reads have no narrower resource; ECS task reads are conditioned on the cluster.',
     },
     {
       id: `AwsSolutions::AwsSolutions-IAM5[${repositories}]`,

@@ -47,6 +47,10 @@ export class Jobs extends Construct {
   readonly executionRole: Role;
   readonly queue: Queue;
   readonly deadLetters: Queue;
+  /** Where tenants' tasks run and how traffic reaches them: what any Lambda that looks at replicas needs. */
+  readonly runtimeEnvironment: Record<string, string>;
+  private readonly cluster: ICluster;
+  private readonly appLogs: LogGroup;
 
   constructor(scope: Construct, id: string, props: JobsProps) {
     super(scope, id);
@@ -108,8 +112,9 @@ export class Jobs extends Construct {
       deadLetterQueue: { queue: this.deadLetters, maxReceiveCount: 3 },
     });
 
-    const environment = {
-      ...props.environment,
+    this.cluster = cluster;
+    this.appLogs = appLogs;
+    this.runtimeEnvironment = {
       BERTH_CLUSTER: cluster.clusterName,
       BERTH_VPC_ID: vpc.vpcId,
       BERTH_APP_SUBNETS: vpc
@@ -122,6 +127,7 @@ export class Jobs extends Construct {
       BERTH_LISTENER_ARN: props.listener.listenerArn,
       BERTH_RECONCILE_QUEUE_URL: this.queue.queueUrl,
     };
+    const environment = { ...props.environment, ...this.runtimeEnvironment };
     const job = (name: string, handler: string, extra: Partial<NodejsFunctionProps> = {}) =>
       props.lambda(name, 'jobs', handler, { environment, timeout: Duration.minutes(5), ...extra });
     this.functions = {
@@ -170,6 +176,28 @@ export class Jobs extends Construct {
       },
       targets: [new LambdaFunction(this.functions.ecsEvents, { retryAttempts: 8 })],
     });
+  }
+
+  /** What the API reads to show replicas: tasks in the cluster, their logs and metrics, target health. */
+  grantRuntimeRead(fn: NodejsFunction) {
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['ecs:DescribeTasks', 'ecs:ListTasks'],
+        resources: ['*'],
+        conditions: { ArnEquals: { 'ecs:cluster': this.cluster.clusterArn } },
+      }),
+    );
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: [
+          'cloudwatch:GetMetricData',
+          'elasticloadbalancing:DescribeTargetGroups',
+          'elasticloadbalancing:DescribeTargetHealth',
+        ],
+        resources: ['*'],
+      }),
+    );
+    this.appLogs.grant(fn, 'logs:GetLogEvents');
   }
 
   /** What the jobs do to run tenants' tasks: ECS in the cluster, pass the two task roles, ALB rules, metrics, logs. */

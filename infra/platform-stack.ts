@@ -220,8 +220,10 @@ export class PlatformStack extends Stack {
       lambda,
       environment,
     });
-    // API writes nudge the reconcile queue, so a deploy starts at once rather than at the next dispatch.
-    this.apiFunction.addEnvironment('BERTH_RECONCILE_QUEUE_URL', this.jobs.queue.queueUrl);
+    // The API shows replicas, and its writes nudge the reconcile queue so a deploy starts at once.
+    for (const [name, value] of Object.entries(this.jobs.runtimeEnvironment))
+      this.apiFunction.addEnvironment(name, value);
+    this.jobs.grantRuntimeRead(this.apiFunction);
     this.jobs.queue.grantSendMessages(this.apiFunction);
   }
 }

@@ -13,12 +13,13 @@ export async function listInstances(
 ): Promise<Instance[]> {
   const app = await getAppRecord(deps, tenantId, name);
   const replicas = (await deps.runtime.listReplicas({ tenantId, appUid: app.uid })).sort(byStart);
-  const allStats = await deps.metrics.replicaStats(
-    replicas.filter((r) => r.state === 'running').map((r) => r.id),
-  );
+  const [allStats, insights] = await Promise.all([
+    deps.metrics.replicaStats(replicas.filter((r) => r.state === 'running').map((r) => r.id)),
+    deps.replicaInsights(app, replicas),
+  ]);
   return Promise.all(
     replicas.map(async (replica) => {
-      const insight = deps.replicaInsight(replica);
+      const insight = insights.get(replica.id) ?? { ready: false, unhealthy: false, restarts: 0 };
       const stats = allStats.get(replica.id);
       return {
         id: replica.id,

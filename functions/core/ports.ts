@@ -443,5 +443,6 @@ export interface CoreDeps {
 export interface RuntimeViewDeps extends CoreDeps {
   runtime: Runtime;
   metrics: Metrics;
-  replicaInsight(replica: Replica): ReplicaInsight;
+  /** What is known of each replica's health and restarts beyond the runtime's view, by replica id. */
+  replicaInsights(app: AppRecord, replicas: Replica[]): Promise<Map<string, ReplicaInsight>>;
 }

@@ -1,7 +1,7 @@
 import { handle, type LambdaEvent } from 'hono/aws-lambda';
 import { createApi } from '../http/api.ts';
-import { awsDeps } from '../shared/aws.ts';
-import { readAwsConfig } from '../shared/aws-config.ts';
+import { awsApiDeps } from '../shared/aws.ts';
+import { readAwsRuntimeConfig } from '../shared/aws-config.ts';
 import { errorLogger, observed } from './lambda.ts';
 
 let api: { handle: ReturnType<typeof handle>; flush: () => Promise<void> } | undefined;
@@ -12,7 +12,7 @@ let api: { handle: ReturnType<typeof handle>; flush: () => Promise<void> } | und
  */
 export const handler = observed('api', async (event: LambdaEvent, { logger }, context) => {
   if (!api) {
-    const deps = awsDeps(readAwsConfig(), errorLogger(logger));
+    const deps = awsApiDeps(readAwsRuntimeConfig(), errorLogger(logger));
     api = { handle: handle(createApi(deps)), flush: () => deps.queue.flush() };
   }
   const response = await api.handle(event, context);

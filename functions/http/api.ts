@@ -80,7 +80,7 @@ export function openApiDocument() {
   const unwired = new Proxy({} as ApiDeps, {
     get: (_target, prop) => {
       if (prop === 'rateLimit') return { ratePerSecond: 1, burst: 1 };
-      if (prop === 'runtime' || prop === 'replicaInsight') return undefined;
+      if (prop === 'runtime' || prop === 'metrics' || prop === 'replicaInsights') return undefined;
       return new Proxy(() => {}, {
         get: () => {
           throw new Error(`openApiDocument() does not wire ${String(prop)}`);

@@ -1,14 +1,6 @@
 import type { KeyAuthenticator, Principal } from '../core/api-keys.ts';
 import { UnavailableError } from '../core/errors.ts';
-import type {
-  CoreDeps,
-  Metrics,
-  Replica,
-  ReplicaInsight,
-  Runtime,
-  RuntimeViewDeps,
-  Store,
-} from '../core/ports.ts';
+import type { CoreDeps, Metrics, Runtime, RuntimeViewDeps, Store } from '../core/ports.ts';
 import type { RateLimitOptions } from './middleware/rate-limit.ts';
 import type { ErrorLogger } from './problem.ts';
 
@@ -21,16 +13,16 @@ export interface ApiDeps extends CoreDeps {
   /** The runtime and what the control loop knows of replicas; absent in an API-only process. */
   runtime?: Runtime;
   metrics?: Metrics;
-  replicaInsight?(replica: Replica): ReplicaInsight;
+  replicaInsights?: RuntimeViewDeps['replicaInsights'];
 }
 
 /** The deps of routes that look at running replicas, or 503 when this process has no runtime wired. */
 export function runtimeView(deps: ApiDeps): RuntimeViewDeps {
-  const { runtime, metrics, replicaInsight } = deps;
-  if (!runtime || !metrics || !replicaInsight) {
+  const { runtime, metrics, replicaInsights } = deps;
+  if (!runtime || !metrics || !replicaInsights) {
     throw new UnavailableError('this API process has no runtime attached');
   }
-  return { ...deps, runtime, metrics, replicaInsight };
+  return { ...deps, runtime, metrics, replicaInsights };
 }
 
 export type ApiEnv = { Variables: { principal: Principal } };

@@ -27,19 +27,6 @@ export const AwsConfig = z.object({
 });
 export type AwsConfig = z.infer<typeof AwsConfig>;
 
-export function readAwsConfig(env: NodeJS.ProcessEnv = process.env): AwsConfig {
-  return parseOrExplain(AwsConfig, env);
-}
-
-function parseOrExplain<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): z.infer<T> {
-  const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new Error(`invalid Lambda configuration: ${problems}`);
-  }
-  return parsed.data;
-}
-
 const List = z.string().transform((text) =>
   text
     .split(',')
@@ -62,6 +49,12 @@ export const AwsRuntimeConfig = AwsConfig.extend({
 });
 export type AwsRuntimeConfig = z.infer<typeof AwsRuntimeConfig>;
 
+/** Reads the Lambda environment, naming every variable that is wrong. */
 export function readAwsRuntimeConfig(env: NodeJS.ProcessEnv = process.env): AwsRuntimeConfig {
-  return parseOrExplain(AwsRuntimeConfig, env);
+  const parsed = AwsRuntimeConfig.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`invalid Lambda configuration: ${problems}`);
+  }
+  return parsed.data;
 }

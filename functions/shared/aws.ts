@@ -8,6 +8,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AlbRouter } from '../adapters/alb/alb-router.ts';
+import { targetHealthInsights } from '../adapters/alb/target-health-insights.ts';
 import { DynamoMeterStore } from '../adapters/dynamodb/meter-store.ts';
 import { DynamoStore } from '../adapters/dynamodb/store.ts';
 import { EcrRegistry } from '../adapters/ecr/ecr-registry.ts';
@@ -60,9 +61,8 @@ export function awsDeps(config: AwsConfig, logger: ApiDeps['logger']): ApiDeps &
   };
 }
 
-/** The job Lambdas' deps: the API's, plus Fargate, CloudWatch metrics, the ALB router and the reconciler. */
-export function awsJobDeps(config: AwsRuntimeConfig, logger: ApiDeps['logger']) {
-  const deps = awsDeps(config, logger);
+/** Fargate, CloudWatch metrics and the ALB router, as one install's config names them. */
+function awsRuntime(config: AwsRuntimeConfig) {
   const runtime = new FargateRuntime(new ECSClient({}), new CloudWatchLogsClient({}), {
     cluster: config.BERTH_CLUSTER,
     subnets: config.BERTH_APP_SUBNETS,
@@ -73,15 +73,29 @@ export function awsJobDeps(config: AwsRuntimeConfig, logger: ApiDeps['logger']) 
     region: config.AWS_REGION,
   });
   const metrics = new FargateMetrics(new CloudWatchClient({}), config.BERTH_CLUSTER);
+  const router = new AlbRouter(new ElasticLoadBalancingV2Client({}), {
+    vpcId: config.BERTH_VPC_ID,
+    listenerArn: config.BERTH_LISTENER_ARN,
+    domain: config.BERTH_APP_DOMAIN,
+  });
+  return { runtime, metrics, router };
+}
+
+/** The API Lambda's deps: the API over DynamoDB and ECR, with a view of the running replicas. */
+export function awsApiDeps(config: AwsRuntimeConfig, logger: ApiDeps['logger']) {
+  const { runtime, metrics, router } = awsRuntime(config);
+  return { ...awsDeps(config, logger), runtime, metrics, replicaInsights: targetHealthInsights(router) };
+}
+
+/** The job Lambdas' deps: the API's, plus Fargate, CloudWatch metrics, the ALB router and the reconciler. */
+export function awsJobDeps(config: AwsRuntimeConfig, logger: ApiDeps['logger']) {
+  const deps = awsDeps(config, logger);
+  const { runtime, metrics, router } = awsRuntime(config);
   const reconciler = new Reconciler({
     ...deps,
     runtime,
     probe: new NetHealthProbe(),
-    router: new AlbRouter(new ElasticLoadBalancingV2Client({}), {
-      vpcId: config.BERTH_VPC_ID,
-      listenerArn: config.BERTH_LISTENER_ARN,
-      domain: config.BERTH_APP_DOMAIN,
-    }),
+    router,
     // Tasks pull from ECR with their execution role; no credentials travel with the spec.
     pullCredentials: () => undefined,
     logger,

@@ -139,6 +139,7 @@ export function localRuntime(deps: LocalDeps, wiring: LocalRuntimeWiring) {
   deps.appChanged = (tenantId, app) => loop.nudge(tenantId, app);
   deps.runtime = runtime;
   deps.metrics = runtime;
-  deps.replicaInsight = (replica) => reconciler.replicaView(replica);
+  deps.replicaInsights = async (_app, replicas) =>
+    new Map(replicas.map((replica) => [replica.id, reconciler.replicaView(replica)]));
   return { runtime, routes, reconciler, loop, jobs };
 }

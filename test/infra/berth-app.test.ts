@@ -187,6 +187,14 @@ describe('the CDK app', () => {
       BERTH_ADMIN_KEY_HASH: 'a'.repeat(64),
       BERTH_REGISTRY_PUSH_ROLE_ARN: 'arn:aws:iam::123456789012:role/push',
       BERTH_RECONCILE_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/reconcile',
+      BERTH_CLUSTER: 'berth',
+      BERTH_VPC_ID: 'vpc-1',
+      BERTH_APP_SUBNETS: 'subnet-a,subnet-b',
+      BERTH_APP_SECURITY_GROUPS: 'sg-apps',
+      BERTH_TASK_EXECUTION_ROLE_ARN: 'arn:aws:iam::123456789012:role/exec',
+      BERTH_TASK_ROLE_ARN: 'arn:aws:iam::123456789012:role/task',
+      BERTH_APP_LOG_GROUP: '/berth/apps',
+      BERTH_LISTENER_ARN: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/x/y/z',
     });
     const { handler } = (await import(pathToFileURL(join(dir, 'index.mjs')).href)) as {
       handler: (event: unknown, context: unknown) => Promise<{ statusCode: number; body: string }>;

@@ -159,6 +159,22 @@ export class AlbRouter implements TrafficRouter {
     }
   }
 
+  /** The load balancer's view of an app's targets: `ip:port` → state (`healthy`, `unhealthy`, `initial`, …). */
+  async targetHealth(tenantId: string, app: string): Promise<Map<string, string>> {
+    const arn = await this.existingTargetGroup(tenantId, app);
+    if (!arn) return new Map();
+    const health = await this.call(() =>
+      this.elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn })),
+    );
+    return new Map(
+      (health.TargetHealthDescriptions ?? []).flatMap((d) =>
+        d.Target?.Id
+          ? [[`${d.Target.Id}:${d.Target.Port}`, d.TargetHealth?.State ?? 'unknown'] as const]
+          : [],
+      ),
+    );
+  }
+
   async remove(tenantId: string, app: string): Promise<void> {
     const host = this.hostOf(tenantId, app);
     for (const rule of await this.rules()) {
