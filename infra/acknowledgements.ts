@@ -1,15 +1,18 @@
 import { type CfnElement, Validations } from 'aws-cdk-lib';
 import type { InstallConfig } from './config.ts';
+import type { DataStack } from './data-stack.ts';
 import type { PlatformStack } from './platform-stack.ts';
 
 /**
  * Every cdk-nag finding Berth accepts, with why — in one place, each on the narrowest construct it applies to.
  */
 export function acknowledgeFindings({
+  data,
   platform,
   config,
   tableName,
 }: {
+  data: DataStack;
   platform: PlatformStack;
   config: InstallConfig;
   tableName: string;
@@ -106,4 +109,13 @@ export function acknowledgeFindings({
       })),
     );
   }
+  Validations.of(jobs.report).acknowledge({
+    id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:aws:s3:::${config.name.toLowerCase()}-reports-${account}-${config.region}/reports/*]`,
+    reason: 'The report job writes one object per tenant and month under reports/.',
+  });
+  Validations.of(data.reports).acknowledge({
+    id: 'AwsSolutions::AwsSolutions-S1',
+    reason:
+      'Only the report job writes here; reads are audited with CloudTrail data events if the operator wants them.',
+  });
 }

@@ -1,4 +1,4 @@
-import { App, type AppProps, Validations } from 'aws-cdk-lib';
+import { App, type AppProps, type Stack, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { acknowledgeFindings } from './acknowledgements.ts';
 import { readInstallConfig } from './config.ts';
@@ -11,9 +11,13 @@ export function berthApp(props: AppProps = {}) {
   const config = readInstallConfig(app.node.tryGetContext('berth'));
   const env = { region: config.region, ...(config.account ? { account: config.account } : {}) };
   const tableName = `${config.name}-state`;
+  // Named from the account and region, so both stacks name it without a cross-stack export.
+  const reportBucketName = (stack: Stack) =>
+    `${config.name.toLowerCase()}-reports-${stack.account}-${stack.region}`;
   const data = new DataStack(app, `${config.name}Data`, {
     env,
     tableName,
+    reportBucketName,
     description: 'Berth: state (DynamoDB table); kept apart so the rest can be replaced',
     terminationProtection: true,
   });
@@ -22,9 +26,10 @@ export function berthApp(props: AppProps = {}) {
     description: 'Berth: network, ECS cluster, shared load balancer, API',
     config,
     tableName,
+    reportBucketName,
   });
   platform.addStackDependency(data);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  acknowledgeFindings({ platform, config, tableName });
+  acknowledgeFindings({ data, platform, config, tableName });
   return { app, config, data, platform };
 }

@@ -36,8 +36,9 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 export interface PlatformStackProps extends StackProps {
   config: InstallConfig;
-  /** The data stack's table, by name: no cross-stack export ties the stacks together. */
+  /** The data stack's table and report bucket, by name: no cross-stack export ties the stacks together. */
   tableName: string;
+  reportBucketName: (stack: Stack) => string;
 }
 
 /**
@@ -126,6 +127,7 @@ export class PlatformStack extends Stack {
       BERTH_PRICE_TABLE: JSON.stringify(config.prices),
       BERTH_RATE_LIMIT_PER_SECOND: String(config.rateLimit.perSecond),
       BERTH_RATE_LIMIT_BURST: String(config.rateLimit.burst),
+      BERTH_REPORT_BUCKET: props.reportBucketName(this),
     };
     const lambda = (id: string, entry: string, handler: string, extra: Partial<NodejsFunctionProps> = {}) =>
       new NodejsFunction(this, id, {
@@ -225,5 +227,11 @@ export class PlatformStack extends Stack {
       this.apiFunction.addEnvironment(name, value);
     this.jobs.grantRuntimeRead(this.apiFunction);
     this.jobs.queue.grantSendMessages(this.apiFunction);
+    this.jobs.functions.report.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['s3:PutObject'],
+        resources: [`arn:aws:s3:::${props.reportBucketName(this)}/reports/*`],
+      }),
+    );
   }
 }

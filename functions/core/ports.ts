@@ -422,6 +422,11 @@ export interface ImageRegistry {
   listImages(tenantId: string, name: string): Promise<Image[] | undefined>;
 }
 
+/** Where final billing reports are also kept as files for finance (local: the data directory; AWS: S3). */
+export interface ReportArchive {
+  store(report: BillingReport, csv: string): Promise<void>;
+}
+
 /** Everything core needs from the outside, wired once per mode (functions/shared/{local,aws}.ts). */
 export interface CoreDeps {
   store: Store;
@@ -433,6 +438,8 @@ export interface CoreDeps {
   meter: MeterStore;
   /** The price table usage is billed by. */
   prices: PriceTable;
+  /** Where the report job files each final report. */
+  reportArchive: ReportArchive;
   /** Runtimes this install offers; the first is the default. */
   runtimes: readonly [RevisionSpec['runtime'], ...RevisionSpec['runtime'][]];
   /** Told after every write that changes an app's desired state, so its reconcile starts at once. */

@@ -47,6 +47,7 @@ async function main() {
     ingressPort: config.BERTH_INGRESS_PORT,
     rateLimit: { ratePerSecond: config.BERTH_RATE_LIMIT_PER_SECOND, burst: config.BERTH_RATE_LIMIT_BURST },
     registry: { port: config.BERTH_REGISTRY_PORT, dir: join(config.dataDir, 'registry') },
+    reportsDir: join(config.dataDir, 'reports'),
     ...(config.BERTH_PRICE_TABLE ? { prices: config.BERTH_PRICE_TABLE } : {}),
   });
   await seedPlans(deps);

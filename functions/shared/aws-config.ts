@@ -24,6 +24,7 @@ export const AwsConfig = z.object({
   BERTH_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(50),
   BERTH_RATE_LIMIT_BURST: z.coerce.number().int().positive().default(200),
   BERTH_RECONCILE_QUEUE_URL: z.url(),
+  BERTH_REPORT_BUCKET: z.string().min(3),
 });
 export type AwsConfig = z.infer<typeof AwsConfig>;
 

@@ -4,6 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -15,6 +16,7 @@ import { EcrRegistry } from '../adapters/ecr/ecr-registry.ts';
 import { FargateMetrics } from '../adapters/fargate/fargate-metrics.ts';
 import { FargateRuntime } from '../adapters/fargate/fargate-runtime.ts';
 import { NetHealthProbe } from '../adapters/probe/net-health-probe.ts';
+import { S3ReportArchive } from '../adapters/s3/s3-report-archive.ts';
 import { ReconcileQueue } from '../adapters/sqs/reconcile-queue.ts';
 import { makeKeyAuthenticator } from '../core/api-keys.ts';
 import type { CoreDeps } from '../core/ports.ts';
@@ -46,6 +48,7 @@ export function awsDeps(config: AwsConfig, logger: ApiDeps['logger']): ApiDeps &
       pushRoleArn: config.BERTH_REGISTRY_PUSH_ROLE_ARN,
     }),
     prices: config.BERTH_PRICE_TABLE,
+    reportArchive: new S3ReportArchive(new S3Client({}), config.BERTH_REPORT_BUCKET),
     runtimes: ['fargate'],
     appChanged: (tenantId, app) => queue.nudge(tenantId, app),
   };

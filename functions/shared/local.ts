@@ -6,6 +6,7 @@ import { DEFAULT_PRICE_TABLE, type PriceTable } from '../../schemas/billing.ts';
 import { DockerRuntime } from '../adapters/docker/runtime.ts';
 import { DynamoMeterStore } from '../adapters/dynamodb/meter-store.ts';
 import { DynamoStore } from '../adapters/dynamodb/store.ts';
+import { FileReportArchive } from '../adapters/files/file-report-archive.ts';
 import { NetHealthProbe } from '../adapters/probe/net-health-probe.ts';
 import { DistributionRegistry } from '../adapters/registry/distribution-registry.ts';
 import { LoginCredentialSigner, RegistryTokenIssuer } from '../adapters/registry/registry-tokens.ts';
@@ -33,6 +34,8 @@ export interface LocalWiring {
   /** The platform registry: its port on 127.0.0.1 and the directory of its keys and data. */
   registry: { port: number; dir: string };
   prices?: PriceTable;
+  /** Where final billing reports are filed as CSV and JSON. */
+  reportsDir: string;
 }
 
 export type LocalDeps = ApiDeps & { registryAuth: RegistryAuthDeps; registrySecrets: RegistrySecrets };
@@ -89,6 +92,7 @@ export function localDeps(wiring: LocalWiring): LocalDeps {
     registry,
     meter: new DynamoMeterStore(documents, wiring.tableName),
     prices: wiring.prices ?? DEFAULT_PRICE_TABLE,
+    reportArchive: new FileReportArchive(wiring.reportsDir),
     runtimes: ['docker'],
   };
   return {

@@ -4,7 +4,7 @@ import type { CoreDeps } from '../../functions/core/ports.ts';
 import type { ApiDeps } from '../../functions/http/context.ts';
 import { DEFAULT_PRICE_TABLE } from '../../schemas/billing.ts';
 import { FakeRegistry } from './fake-registry.ts';
-import { MemoryMeterStore } from './memory-meter-store.ts';
+import { MemoryMeterStore, MemoryReportArchive } from './memory-meter-store.ts';
 import { MemoryStore } from './memory-store.ts';
 
 /** A clock tests move by hand. */
@@ -25,6 +25,7 @@ export async function fakeCoreDeps(): Promise<CoreDeps & { store: MemoryStore; c
     store,
     meter: new MemoryMeterStore(store),
     prices: DEFAULT_PRICE_TABLE,
+    reportArchive: new MemoryReportArchive(),
     clock: new ManualClock(),
     appUrl: (tenantId: string, app: string) => `http://${app}.${tenantId}.localhost:8000`,
     registry: new FakeRegistry(),

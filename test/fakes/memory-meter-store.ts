@@ -1,4 +1,4 @@
-import type { LifetimeRecord, MeterStore, UsageRecord } from '../../functions/core/ports.ts';
+import type { LifetimeRecord, MeterStore, ReportArchive, UsageRecord } from '../../functions/core/ports.ts';
 import type { BillingReport } from '../../schemas/billing.ts';
 import type { MemoryStore } from './memory-store.ts';
 
@@ -48,5 +48,14 @@ export class MemoryMeterStore implements MeterStore {
 
   async getReport(tenantId: string, period: string) {
     return this.reports.get(`${tenantId}/${period}`);
+  }
+}
+
+/** Filed reports, by `<tenant>/<period>`, with their CSV. */
+export class MemoryReportArchive implements ReportArchive {
+  readonly files = new Map<string, { report: BillingReport; csv: string }>();
+
+  async store(report: BillingReport, csv: string) {
+    this.files.set(`${report.tenant}/${report.period}`, { report, csv });
   }
 }

@@ -57,6 +57,16 @@ describe('the CDK app', () => {
       ],
     });
     app.data.hasResource('AWS::DynamoDB::GlobalTable', { DeletionPolicy: 'Retain' });
+    app.data.hasResource('AWS::S3::Bucket', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        VersioningConfiguration: { Status: 'Enabled' },
+        PublicAccessBlockConfiguration: Match.objectLike({
+          BlockPublicAcls: true,
+          RestrictPublicBuckets: true,
+        }),
+      }),
+    });
   });
 
   it('runs the API on Node 24, arm64, with log retention and only the admin key’s hash', () => {
@@ -187,6 +197,7 @@ describe('the CDK app', () => {
       BERTH_ADMIN_KEY_HASH: 'a'.repeat(64),
       BERTH_REGISTRY_PUSH_ROLE_ARN: 'arn:aws:iam::123456789012:role/push',
       BERTH_RECONCILE_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/reconcile',
+      BERTH_REPORT_BUCKET: 'berth-reports-123456789012-eu-west-1',
       BERTH_CLUSTER: 'berth',
       BERTH_VPC_ID: 'vpc-1',
       BERTH_APP_SUBNETS: 'subnet-a,subnet-b',

@@ -33,6 +33,7 @@ export async function localApi(
     rateLimit: options.rateLimit ?? NO_RATE_LIMIT,
     // No registry process runs for these tests: images come from the engine's local store.
     registry: { port: REGISTRY_PORT_UNUSED, dir: mkdtempSync(join(tmpdir(), 'berth-registry-')) },
+    reportsDir: mkdtempSync(join(tmpdir(), 'berth-reports-')),
   };
   const deps = localDeps(wiring);
   await seedPlans(deps);
