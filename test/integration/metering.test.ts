@@ -116,6 +116,8 @@ describe('metering on real containers and DynamoDB Local', () => {
           .at(-1)
           ?.endsWith(`,${expected},${dollars(expected)}`),
       ).toBe(true);
+      // …and filed for finance next to the data.
+      expect(readFileSync(join(wiring.reportsDir, period, 'acme.csv'), 'utf8')).toBe(csv.text);
     } finally {
       lifetimes.stop();
       await call('DELETE', '/v1/apps/web', key);
