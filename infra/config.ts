@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseConfig } from '../functions/shared/config-parsing.ts';
 import { DEFAULT_PRICE_TABLE, PriceTable } from '../schemas/billing.ts';
 
 /** The install's configuration, from CDK context `berth` (cdk.json or `-c berth='{…}'`), validated before synthesis. */
@@ -59,10 +60,6 @@ export type InstallConfig = z.infer<typeof InstallConfig>;
 
 /** Reads and validates the `berth` context value, naming every field that is wrong. */
 export function readInstallConfig(context: unknown): InstallConfig {
-  const parsed = InstallConfig.safeParse(typeof context === 'string' ? JSON.parse(context) : context);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `  berth.${i.path.join('.')}: ${i.message}`).join('\n');
-    throw new Error(`invalid CDK context "berth":\n${problems}`);
-  }
-  return parsed.data;
+  const value = typeof context === 'string' ? JSON.parse(context) : context;
+  return parseConfig(InstallConfig, value, 'CDK context "berth"', 'berth.');
 }

@@ -13,7 +13,7 @@ import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { REPOSITORY_ROOT } from '../functions/adapters/ecr/ecr-registry.ts';
+import { ECR_PULL_ACTIONS, REPOSITORY_ROOT, repositoryArn } from '../functions/adapters/ecr/ecr-registry.ts';
 import type { InstallConfig } from './config.ts';
 
 export interface JobsProps {
@@ -73,8 +73,8 @@ export class Jobs extends Construct {
     );
     this.executionRole.addToPolicy(
       new PolicyStatement({
-        actions: ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
-        resources: [`arn:aws:ecr:${stack.region}:${stack.account}:repository/${REPOSITORY_ROOT}/*`],
+        actions: ECR_PULL_ACTIONS,
+        resources: [repositoryArn(stack.region, stack.account, `${REPOSITORY_ROOT}/*`)],
       }),
     );
     appLogs.grantWrite(this.executionRole);

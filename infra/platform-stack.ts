@@ -28,7 +28,7 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { TABLE_KEYS } from '../functions/adapters/dynamodb/table.ts';
-import { REPOSITORY_ROOT } from '../functions/adapters/ecr/ecr-registry.ts';
+import { ECR_PUSH_ACTIONS, REPOSITORY_ROOT, repositoryArn } from '../functions/adapters/ecr/ecr-registry.ts';
 import type { InstallConfig } from './config.ts';
 import { Jobs } from './jobs.ts';
 
@@ -157,7 +157,7 @@ export class PlatformStack extends Stack {
     this.apiFunction = lambda('ApiFunction', 'api', 'handler');
     table.grantReadWriteData(this.apiFunction);
 
-    const repositories = `arn:aws:ecr:${this.region}:${this.account}:repository/${REPOSITORY_ROOT}/*`;
+    const repositories = repositoryArn(this.region, this.account, `${REPOSITORY_ROOT}/*`);
     // Tenants' docker logins: the API assumes this role with a session policy narrowed to one tenant.
     const pushRole = new Role(this, 'RegistryPushRole', {
       assumedBy: this.apiFunction.grantPrincipal,
@@ -169,15 +169,7 @@ export class PlatformStack extends Stack {
     );
     pushRole.addToPolicy(
       new PolicyStatement({
-        actions: [
-          'ecr:BatchCheckLayerAvailability',
-          'ecr:BatchGetImage',
-          'ecr:GetDownloadUrlForLayer',
-          'ecr:InitiateLayerUpload',
-          'ecr:UploadLayerPart',
-          'ecr:CompleteLayerUpload',
-          'ecr:PutImage',
-        ],
+        actions: ECR_PUSH_ACTIONS,
         resources: [repositories],
       }),
     );

@@ -58,15 +58,21 @@ export async function buildReport(
 }
 
 /** The stored report of a closed month, or a draft built now (the current month, or before the report job ran). */
+async function storedOrDraft(deps: CoreDeps, tenantId: string, period: string): Promise<BillingReport> {
+  return (await deps.meter.getReport(tenantId, period)) ?? buildReport(deps, tenantId, period, 'draft');
+}
+
+/** One tenant's report for a month; 404 for a tenant that does not exist. */
 export async function getReport(deps: CoreDeps, tenantId: string, period: string): Promise<BillingReport> {
   await getTenantRecord(deps, tenantId);
-  return (await deps.meter.getReport(tenantId, period)) ?? buildReport(deps, tenantId, period, 'draft');
+  return storedOrDraft(deps, tenantId, period);
 }
 
 /** Every tenant's report for one month (admin). */
 export async function listReports(deps: CoreDeps, period: string): Promise<BillingReport[]> {
   const reports: BillingReport[] = [];
-  for await (const tenant of allTenants(deps.store)) reports.push(await getReport(deps, tenant.id, period));
+  for await (const tenant of allTenants(deps.store))
+    reports.push(await storedOrDraft(deps, tenant.id, period));
   return reports;
 }
 

@@ -17,31 +17,29 @@ export async function listInstances(
     deps.metrics.replicaStats(replicas.filter((r) => r.state === 'running').map((r) => r.id)),
     deps.replicaInsights(app, replicas),
   ]);
-  return Promise.all(
-    replicas.map(async (replica) => {
-      const insight = insights.get(replica.id) ?? { ready: false, unhealthy: false, restarts: 0 };
-      const stats = allStats.get(replica.id);
-      return {
-        id: replica.id,
-        revision: replica.revision,
-        state: replica.state,
-        health:
-          replica.state === 'exited'
-            ? 'stopped'
-            : insight.unhealthy
-              ? 'unhealthy'
-              : insight.ready
-                ? 'healthy'
-                : 'starting',
-        restarts: insight.restarts,
-        startedAt: replica.startedAt,
-        stoppedAt: replica.stoppedAt,
-        exitCode: replica.exitCode,
-        cpuPercent: stats ? Math.round(stats.cpuPercent * 100) / 100 : null,
-        memoryMiB: stats ? Math.round(stats.memoryMiB * 100) / 100 : null,
-      } satisfies Instance;
-    }),
-  );
+  return replicas.map((replica) => {
+    const insight = insights.get(replica.id) ?? { ready: false, unhealthy: false, restarts: 0 };
+    const stats = allStats.get(replica.id);
+    return {
+      id: replica.id,
+      revision: replica.revision,
+      state: replica.state,
+      health:
+        replica.state === 'exited'
+          ? 'stopped'
+          : insight.unhealthy
+            ? 'unhealthy'
+            : insight.ready
+              ? 'healthy'
+              : 'starting',
+      restarts: insight.restarts,
+      startedAt: replica.startedAt,
+      stoppedAt: replica.stoppedAt,
+      exitCode: replica.exitCode,
+      cpuPercent: stats ? Math.round(stats.cpuPercent * 100) / 100 : null,
+      memoryMiB: stats ? Math.round(stats.memoryMiB * 100) / 100 : null,
+    } satisfies Instance;
+  });
 }
 
 /**

@@ -3,14 +3,15 @@ import { hourOf } from './usage.ts';
 
 const HOUR = 3600;
 /** Fargate's minimum billed life of a task. */
-export const MINIMUM_INSTANCE_SECONDS = 60;
+const MINIMUM_INSTANCE_SECONDS = 60;
 
-const seconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
+/** Whole epoch seconds of an ISO instant: lifetimes are metered in whole seconds. */
+export const epochSeconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
 
 /** What the meter records of a replica the runtime reports: its size and start (and stop, once it has one). */
 export function lifetimeOf(replica: Replica): LifetimeRecord | undefined {
   if (!replica.startedAt) return undefined;
-  const startedSec = seconds(replica.startedAt);
+  const startedSec = epochSeconds(replica.startedAt);
   return {
     tenantId: replica.tenantId,
     instanceId: replica.id,
@@ -18,7 +19,7 @@ export function lifetimeOf(replica: Replica): LifetimeRecord | undefined {
     cpu: replica.cpu,
     memoryMiB: replica.memoryMiB,
     startedSec,
-    stoppedSec: replica.stoppedAt ? Math.max(startedSec, seconds(replica.stoppedAt)) : null,
+    stoppedSec: replica.stoppedAt ? Math.max(startedSec, epochSeconds(replica.stoppedAt)) : null,
     meteredSec: startedSec,
   };
 }

@@ -1,4 +1,5 @@
 import { parseTaskGroup } from '../adapters/fargate/task-requests.ts';
+import { epochSeconds } from '../core/metering.ts';
 import type { LifetimeRecord, MeterStore } from '../core/ports.ts';
 
 /** The part of EventBridge's "ECS Task State Change" detail the meter reads. */
@@ -15,15 +16,13 @@ export interface EcsTaskStateChange {
   version: number;
 }
 
-const seconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
-
 /** The lifetime an event shows: from the image pull (as Fargate bills) or start, to the stop once there is one. */
 export function lifetimeFromEvent(detail: EcsTaskStateChange): LifetimeRecord | undefined {
   const owner = parseTaskGroup(detail.group);
   const start = detail.pullStartedAt ?? detail.startedAt;
   if (!owner || !start) return undefined;
-  const startedSec = seconds(start);
-  const stopped = detail.lastStatus === 'STOPPED' && detail.stoppedAt ? seconds(detail.stoppedAt) : null;
+  const startedSec = epochSeconds(start);
+  const stopped = detail.lastStatus === 'STOPPED' && detail.stoppedAt ? epochSeconds(detail.stoppedAt) : null;
   return {
     tenantId: owner.tenantId,
     instanceId: detail.taskArn,

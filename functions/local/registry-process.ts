@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { stopperOf } from './child-stop.ts';
 import { ensureRegistryBinary } from './docker-engine.ts';
 
 export const REGISTRY_SERVICE = 'berth-registry';
@@ -59,14 +60,7 @@ export async function startRegistry(options: RegistryProcessOptions): Promise<{ 
   writeFileSync(configPath, registryConfig(options, options.notifySecret), { mode: 0o600 });
   const log = openSync(join(options.dir, 'registry.log'), 'a');
   const child: ChildProcess = spawn(binary, ['serve', configPath], { stdio: ['ignore', log, log] });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
-  };
+  const stop = stopperOf(child);
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) break;

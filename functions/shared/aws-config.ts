@@ -1,14 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_PRICE_TABLE, PriceTable } from '../../schemas/billing.ts';
-
-const Json = z.string().transform((text, ctx) => {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    ctx.addIssue({ code: 'custom', message: 'must be JSON' });
-    return z.NEVER;
-  }
-});
+import { JsonText, parseConfig } from './config-parsing.ts';
 
 /** The environment the CDK app gives every Lambda, validated once per cold start. */
 export const AwsConfig = z.object({
@@ -20,7 +12,7 @@ export const AwsConfig = z.object({
     .string()
     .regex(/^[0-9a-f]{64}$/, 'must be the SHA-256 hex of the admin key (never the key itself)'),
   BERTH_REGISTRY_PUSH_ROLE_ARN: z.string().startsWith('arn:aws:iam::'),
-  BERTH_PRICE_TABLE: Json.pipe(PriceTable).default(DEFAULT_PRICE_TABLE),
+  BERTH_PRICE_TABLE: JsonText.pipe(PriceTable).default(DEFAULT_PRICE_TABLE),
   BERTH_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(50),
   BERTH_RATE_LIMIT_BURST: z.coerce.number().int().positive().default(200),
   BERTH_RECONCILE_QUEUE_URL: z.url(),
@@ -52,10 +44,5 @@ export type AwsRuntimeConfig = z.infer<typeof AwsRuntimeConfig>;
 
 /** Reads the Lambda environment, naming every variable that is wrong. */
 export function readAwsRuntimeConfig(env: NodeJS.ProcessEnv = process.env): AwsRuntimeConfig {
-  const parsed = AwsRuntimeConfig.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new Error(`invalid Lambda configuration: ${problems}`);
-  }
-  return parsed.data;
+  return parseConfig(AwsRuntimeConfig, env, 'Lambda configuration');
 }

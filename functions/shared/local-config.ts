@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { PriceTable } from '../../schemas/billing.ts';
+import { JsonText, parseConfig } from './config-parsing.ts';
 
 const Port = z.coerce.number().int().min(1).max(65535);
 
@@ -22,18 +23,7 @@ export const LocalConfig = z.object({
     .default('berth'),
   BERTH_DEPLOYMENT_DEADLINE_SECONDS: z.coerce.number().int().min(5).max(86_400).default(600),
   BERTH_STOP_GRACE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
-  BERTH_PRICE_TABLE: z
-    .string()
-    .transform((text, ctx) => {
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'must be JSON' });
-        return z.NEVER;
-      }
-    })
-    .pipe(PriceTable)
-    .optional(),
+  BERTH_PRICE_TABLE: JsonText.pipe(PriceTable).optional(),
   BERTH_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(50),
   BERTH_RATE_LIMIT_BURST: z.coerce.number().int().positive().default(200),
 });
@@ -41,10 +31,6 @@ export type LocalConfig = z.infer<typeof LocalConfig> & { dataDir: string };
 
 /** Reads local configuration, naming every variable that is wrong. */
 export function readLocalConfig(env: NodeJS.ProcessEnv = process.env): LocalConfig {
-  const parsed = LocalConfig.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
-    throw new Error(`invalid configuration:\n${problems}`);
-  }
-  return { ...parsed.data, dataDir: resolve(parsed.data.BERTH_DATA_DIR) };
+  const config = parseConfig(LocalConfig, env, 'configuration');
+  return { ...config, dataDir: resolve(config.BERTH_DATA_DIR) };
 }

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -6,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
+import { writeSelfSignedCertificate } from '../../functions/adapters/registry/self-signed-certificate.ts';
 
 export interface RecordedRequest {
   method: string;
@@ -34,29 +34,13 @@ const RESOURCES: Record<string, { name: string; kind: string; namespaced: boolea
 /** A self-signed certificate for 127.0.0.1, made with openssl: the fake server speaks TLS, as a real one does. */
 function selfSignedCertificate(): { key: string; cert: string } {
   const dir = mkdtempSync(join(tmpdir(), 'berth-kube-tls-'));
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      join(dir, 'key.pem'),
-      '-out',
-      join(dir, 'cert.pem'),
-      '-days',
-      '1',
-      '-subj',
-      '/CN=fake-kube-api',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-    ],
-    { stdio: 'ignore' },
-  );
+  writeSelfSignedCertificate({
+    keyPath: join(dir, 'key.pem'),
+    certificatePath: join(dir, 'cert.pem'),
+    subject: '/CN=fake-kube-api',
+    days: 1,
+    subjectAltName: 'IP:127.0.0.1',
+  });
   return {
     key: readFileSync(join(dir, 'key.pem'), 'utf8'),
     cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),

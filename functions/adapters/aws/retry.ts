@@ -13,7 +13,7 @@ export interface RetryOptions {
 }
 
 /** True for AWS throttling errors, whatever the service calls them. */
-export function isThrottling(err: unknown): boolean {
+function isThrottling(err: unknown): boolean {
   return THROTTLING.has((err as { name?: string }).name ?? '');
 }
 

@@ -71,3 +71,12 @@ export function translateStoreError(err: unknown): never {
   }
   throw err;
 }
+
+/** Runs `fn`, turning infrastructure failures into domain errors. */
+export async function guarded<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    return translateStoreError(err);
+  }
+}

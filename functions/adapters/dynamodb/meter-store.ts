@@ -2,19 +2,11 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { BillingReport } from '../../../schemas/billing.ts';
 import type { LifetimeRecord, MeterStore, UsageRecord } from '../../core/ports.ts';
 import { type Entities, makeEntities, usageAmounts, usageKey } from './entities.ts';
-import { isConditionFailure, translateStoreError } from './errors.ts';
+import { guarded, isConditionFailure } from './errors.ts';
 import { put, remove, transact, update } from './transactions.ts';
 
 /** Closed lifetimes are remembered this long: far past any late sighting of their replica. */
 const CLOSED_RETENTION_SECONDS = 35 * 24 * 3600;
-
-async function guarded<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    return translateStoreError(err);
-  }
-}
 
 function toLifetime(item: Omit<LifetimeRecord, 'stoppedSec'> & { stoppedSec?: number }): LifetimeRecord {
   return {

@@ -27,19 +27,10 @@ import type {
 } from '../../core/ports.ts';
 import { assertWithinLimits, reservationCeilings, reservationOf } from '../../core/quota.ts';
 import { type Entities, makeEntities, toUsageRecord } from './entities.ts';
-import { isConditionFailure, translateStoreError } from './errors.ts';
+import { guarded, isConditionFailure } from './errors.ts';
 import { put, remove, type TransactItem, transact, update } from './transactions.ts';
 
 type Params = Record<string, unknown>;
-
-/** Runs `fn`, turning infrastructure failures into domain errors. */
-async function guarded<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    return translateStoreError(err);
-  }
-}
 
 function page<T>(data: T[], cursor: string | null | undefined): Page<T> {
   return { items: data, nextCursor: cursor ?? null };

@@ -16,6 +16,25 @@ import { type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
 
 /** Where Berth keeps tenants' repositories in the account's ECR. */
 export const REPOSITORY_ROOT = 'berth';
+
+/** What pulling an image from ECR takes (besides `ecr:GetAuthorizationToken`, which has no resource). */
+export const ECR_PULL_ACTIONS = [
+  'ecr:BatchCheckLayerAvailability',
+  'ecr:BatchGetImage',
+  'ecr:GetDownloadUrlForLayer',
+];
+/** What pushing takes: pulling, plus the layer upload and the manifest. */
+export const ECR_PUSH_ACTIONS = [
+  ...ECR_PULL_ACTIONS,
+  'ecr:InitiateLayerUpload',
+  'ecr:UploadLayerPart',
+  'ecr:CompleteLayerUpload',
+  'ecr:PutImage',
+];
+
+/** The ARN of the repositories at `path` (a name, or a prefix ending in `*`). */
+export const repositoryArn = (region: string, account: string, path: string) =>
+  `arn:aws:ecr:${region}:${account}:repository/${path}`;
 const LOGIN_SECONDS = 3600;
 
 /** Keeps the last 50 tagged images and drops untagged ones after 7 days. */
@@ -70,10 +89,6 @@ export class EcrRegistry implements ImageRegistry {
     return withThrottlingRetry(fn, this.options.retry);
   }
 
-  private repositoryArn(path: string) {
-    return `arn:aws:ecr:${this.options.region}:${this.options.account}:repository/${path}`;
-  }
-
   /** The session policy of a tenant's login: push and pull on its own repositories, nothing else. */
   sessionPolicy(tenantId: string): string {
     return JSON.stringify({
@@ -82,16 +97,12 @@ export class EcrRegistry implements ImageRegistry {
         { Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
         {
           Effect: 'Allow',
-          Action: [
-            'ecr:BatchCheckLayerAvailability',
-            'ecr:BatchGetImage',
-            'ecr:GetDownloadUrlForLayer',
-            'ecr:InitiateLayerUpload',
-            'ecr:UploadLayerPart',
-            'ecr:CompleteLayerUpload',
-            'ecr:PutImage',
-          ],
-          Resource: this.repositoryArn(`${this.namespaceOf(tenantId)}*`),
+          Action: ECR_PUSH_ACTIONS,
+          Resource: repositoryArn(
+            this.options.region,
+            this.options.account,
+            `${this.namespaceOf(tenantId)}*`,
+          ),
         },
       ],
     });

@@ -1,5 +1,6 @@
 import type { HealthCheck } from '../../../schemas/app.ts';
 import type { PlanLimits } from '../../../schemas/plan.ts';
+import type { ReplicaSpec } from '../../core/ports.ts';
 
 /** Kubernetes objects as plain JSON (what server-side apply takes). */
 export type Manifest = { apiVersion: string; kind: string; metadata: Record<string, unknown> } & Record<
@@ -93,20 +94,11 @@ export function tenantNamespace(
   ];
 }
 
-export interface AppWorkload {
-  tenantId: string;
-  app: string;
-  revision: number;
-  generation: number;
-  replicas: number;
-  image: string;
-  cpu: number;
-  memory: number;
-  port: number;
-  command: string[] | null;
-  env: Record<string, string>;
-  healthCheck: HealthCheck | null;
-}
+/** What an app's Deployment runs: a replica's spec (without its slot) for `replicas` pods, with its health check. */
+export type AppWorkload = Pick<
+  ReplicaSpec,
+  'tenantId' | 'app' | 'revision' | 'generation' | 'image' | 'cpu' | 'memory' | 'port' | 'command' | 'env'
+> & { replicas: number; healthCheck: HealthCheck | null };
 
 function probe(check: HealthCheck | null, port: number, failureThreshold: number) {
   const action = check?.path ? { httpGet: { path: check.path, port } } : { tcpSocket: { port } };

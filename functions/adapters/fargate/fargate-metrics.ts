@@ -4,10 +4,11 @@ import {
   type MetricDataQuery,
 } from '@aws-sdk/client-cloudwatch';
 import type { Metrics, ReplicaStats } from '../../core/ports.ts';
+import { chunks } from '../aws/chunks.ts';
 import { type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
 
 /** GetMetricData takes at most 500 queries per call. */
-export const METRIC_QUERIES_PER_CALL = 500;
+const METRIC_QUERIES_PER_CALL = 500;
 const QUERIES_PER_TASK = 6;
 const PERIOD_SECONDS = 60;
 const WINDOW_MS = 5 * 60_000;
@@ -57,8 +58,7 @@ export class FargateMetrics implements Metrics {
   async replicaStats(ids: string[]): Promise<Map<string, ReplicaStats>> {
     const perCall = Math.floor(METRIC_QUERIES_PER_CALL / QUERIES_PER_TASK);
     const stats = new Map<string, ReplicaStats>();
-    for (let start = 0; start < ids.length; start += perCall) {
-      const batch = ids.slice(start, start + perCall);
+    for (const batch of chunks(ids, perCall)) {
       const end = this.now();
       const values = new Map<string, number>();
       let nextToken: string | undefined;

@@ -11,6 +11,7 @@ import {
   type Task,
 } from '@aws-sdk/client-ecs';
 import type { LogOptions, Replica, ReplicaSpec, Runtime } from '../../core/ports.ts';
+import { chunks } from '../aws/chunks.ts';
 import { type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
 import {
   type FargateSettings,
@@ -23,10 +24,7 @@ import {
 } from './task-requests.ts';
 
 /** DescribeTasks takes at most this many tasks per call. */
-export const DESCRIBE_TASKS_BATCH = 100;
-
-const chunks = <T>(items: T[], size: number) =>
-  Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
+const DESCRIBE_TASKS_BATCH = 100;
 
 /**
  * The Runtime on ECS Fargate: a replica is a task, started by the reconciler with RunTask (idempotent through a

@@ -41,7 +41,7 @@ export class DistributionRegistry implements ImageRegistry {
   }
 
   /** A GET/HEAD on the registry's API with a short token of Berth's own. */
-  async registryFetch(path: string, repository: string, method: 'GET' | 'HEAD'): Promise<Response> {
+  private async registryFetch(path: string, repository: string, method: 'GET' | 'HEAD'): Promise<Response> {
     const token = this.options.tokens.issue(
       'berth',
       [{ type: 'repository', name: repository, actions: ['pull'] }],

@@ -1,7 +1,7 @@
-import { execFileSync } from 'node:child_process';
 import { createHash, createPublicKey } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeSelfSignedCertificate } from './self-signed-certificate.ts';
 
 export interface TokenKeys {
   /** PEM private key (EC P-256) that signs registry tokens. */
@@ -33,27 +33,7 @@ export function ensureTokenKeys(dir: string): TokenKeys {
   const keyPath = join(dir, 'token.key');
   const certificatePath = join(dir, 'token.crt');
   if (!existsSync(keyPath) || !existsSync(certificatePath)) {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        keyPath,
-        '-out',
-        certificatePath,
-        '-days',
-        '3650',
-        '-subj',
-        '/CN=berth-registry-token',
-      ],
-      { stdio: 'ignore' },
-    );
+    writeSelfSignedCertificate({ keyPath, certificatePath, subject: '/CN=berth-registry-token', days: 3650 });
   }
   const privateKeyPem = readFileSync(keyPath, 'utf8');
   const publicKeyPem = createPublicKey(privateKeyPem).export({ type: 'spki', format: 'pem' }).toString();

@@ -40,7 +40,7 @@ async function meteredSeconds(order: (all: EcsTaskStateChange[]) => EcsTaskState
     await recordTaskEvent(deps.meter, event);
     if (i % 3 === 0) {
       deps.clock.advance(60_000);
-      await meterUsage({ ...deps, runtime: { listReplicas: async () => runtime.listReplicas() } });
+      await meterUsage({ ...deps, runtime });
     }
   }
   deps.clock.current = new Date('2026-11-22T11:00:00Z');
