@@ -216,7 +216,11 @@ export async function updateApp(
   patch: AppPatch,
   ifMatch?: number,
 ): Promise<App> {
-  const image = await imageForChange(deps, tenantId, name, patch.image);
+  // Only a spec change makes a revision, and only a revision needs its image resolved (a registry call), so a
+  // patch of replicas or scaling never depends on the registry.
+  const { replicas: _replicas, scaling: _scaling, ...specPatch } = patch;
+  const touchesSpec = Object.values(specPatch).some((value) => value !== undefined);
+  const image = touchesSpec ? await imageForChange(deps, tenantId, name, patch.image) : undefined;
   const { app } = await changeApp(deps, tenantId, name, ifMatch, (app, now) => {
     const spec = resolveSpec(deps, app.spec, patch);
     const scaling = patch.scaling === undefined ? app.scaling : patch.scaling;
@@ -227,7 +231,10 @@ export async function updateApp(
       replicas !== app.replicas || JSON.stringify(scaling) !== JSON.stringify(app.scaling);
     const specChanged = !sameSpec(spec, app.spec);
     Object.assign(app, { spec, scaling, replicas });
-    if (specChanged) return withNewRevision(app, 'update', image, now);
+    if (specChanged) {
+      if (!image) throw new Error('a spec change always comes with its resolved image');
+      return withNewRevision(app, 'update', image, now);
+    }
     if (sizingChanged) app.generation += 1;
     return { app };
   });

@@ -19,7 +19,9 @@ export class ManualClock {
 }
 
 /** Core deps over fakes, with the seeded plans. */
-export async function fakeCoreDeps(): Promise<CoreDeps & { store: MemoryStore; clock: ManualClock }> {
+export async function fakeCoreDeps(): Promise<
+  CoreDeps & { store: MemoryStore; clock: ManualClock; registry: FakeRegistry }
+> {
   const store = new MemoryStore();
   const deps = {
     store,
@@ -32,7 +34,7 @@ export async function fakeCoreDeps(): Promise<CoreDeps & { store: MemoryStore; c
     runtimes: ['docker'] as const satisfies CoreDeps['runtimes'],
   };
   await seedPlans(deps);
-  return deps as CoreDeps & { store: MemoryStore; clock: ManualClock };
+  return deps as CoreDeps & { store: MemoryStore; clock: ManualClock; registry: FakeRegistry };
 }
 
 /** API deps over fakes; `errors` collects what the API logged. */

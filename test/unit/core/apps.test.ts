@@ -36,6 +36,18 @@ describe('apps', () => {
     expect(same.latestRevision).toBe(2);
   });
 
+  it('scales an app without asking the registry, and resolves the image again for a new revision', async () => {
+    deps.registry.digests.set('acme/web:1', 'sha256:one');
+    await createApp(deps, 'acme', { name: 'web', ...spec, image: '127.0.0.1:5000/acme/web:1' });
+    deps.registry.digests.delete('acme/web:1'); // the tag is gone from the registry
+    expect(await updateApp(deps, 'acme', 'web', { replicas: 2, scaling: null })).toMatchObject({
+      replicas: 2,
+    });
+    await expect(updateApp(deps, 'acme', 'web', { env: { A: '1' } })).rejects.toMatchObject({
+      code: 'validation.failed',
+    });
+  });
+
   it('checks the merged spec against the Fargate table', async () => {
     await createApp(deps, 'acme', { name: 'web', ...spec });
     await expect(updateApp(deps, 'acme', 'web', { cpu: 1 })).rejects.toMatchObject({
