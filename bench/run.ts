@@ -1,8 +1,13 @@
 import { benchApi } from './api.ts';
 import { benchDeploy } from './deploy.ts';
+import { benchLambda } from './lambda.ts';
 
 /** `npm run bench -- <name>`: runs one benchmark, or all of them without a name. */
-const BENCHES: Record<string, () => Promise<void>> = { api: benchApi, deploy: benchDeploy };
+const BENCHES: Record<string, () => Promise<void>> = {
+  api: benchApi,
+  deploy: benchDeploy,
+  lambda: benchLambda,
+};
 
 const names = process.argv.slice(2);
 for (const name of names.length ? names : Object.keys(BENCHES)) {

@@ -128,8 +128,8 @@ export class Jobs extends Construct {
       BERTH_RECONCILE_QUEUE_URL: this.queue.queueUrl,
     };
     const environment = { ...props.environment, ...this.runtimeEnvironment };
-    const job = (name: string, handler: string, extra: Partial<NodejsFunctionProps> = {}) =>
-      props.lambda(name, 'jobs', handler, { environment, timeout: Duration.minutes(5), ...extra });
+    const job = (name: string, entry: string, extra: Partial<NodejsFunctionProps> = {}) =>
+      props.lambda(name, entry, 'handler', { environment, timeout: Duration.minutes(5), ...extra });
     this.functions = {
       dispatch: job('DispatchFunction', 'dispatch'),
       reconcile: job('ReconcileFunction', 'reconcile', {
@@ -140,7 +140,7 @@ export class Jobs extends Construct {
       scale: job('ScaleFunction', 'scale'),
       meter: job('MeterFunction', 'meter'),
       report: job('ReportFunction', 'report'),
-      ecsEvents: job('EcsEventsFunction', 'ecsEvents', { timeout: Duration.seconds(30) }),
+      ecsEvents: job('EcsEventsFunction', 'ecs-events', { timeout: Duration.seconds(30) }),
     };
     this.functions.reconcile.addEventSource(
       new SqsEventSource(this.queue, { batchSize: 10, maxConcurrency: 20, reportBatchItemFailures: true }),

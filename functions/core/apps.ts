@@ -11,6 +11,7 @@ import type {
   CoreDeps,
   DeploymentRecord,
   PageRequest,
+  RegistryDeps,
   RevisionRecord,
   TenantRecord,
 } from './ports.ts';
@@ -89,7 +90,7 @@ export function deploymentOf(app: AppRecord, trigger: DeploymentTrigger, at: Dat
 
 /** Creates an app with revision 1 and its deployment, atomically with the plan check. */
 export async function createApp(
-  deps: CoreDeps,
+  deps: RegistryDeps,
   tenantId: string,
   input: AppCreate,
 ): Promise<{ app: App; deployment: DeploymentRecord }> {
@@ -180,7 +181,7 @@ export function changeApp(
 
 /** The image a spec change would run, checked and resolved before the write (it may need the network). */
 export async function imageForChange(
-  deps: CoreDeps,
+  deps: RegistryDeps,
   tenantId: string,
   name: string,
   image: string | undefined,
@@ -210,7 +211,7 @@ export function withNewRevision(
 
 /** Applies spec fields; a change to what a replica runs makes a new revision and deployment. */
 export async function updateApp(
-  deps: CoreDeps,
+  deps: RegistryDeps,
   tenantId: string,
   name: string,
   patch: AppPatch,

@@ -8,7 +8,7 @@ import type { Page } from '../../schemas/common.ts';
 import { resolveSpec } from './app-specs.ts';
 import { changeApp, deploymentOf, getAppRecord, imageForChange, withNewRevision } from './apps.ts';
 import { NotFoundError } from './errors.ts';
-import type { CoreDeps, DeploymentRecord, PageRequest, RevisionRecord } from './ports.ts';
+import type { CoreDeps, DeploymentRecord, PageRequest, RegistryDeps, RevisionRecord } from './ports.ts';
 
 export function toRevision({ tenantId: _t, appUid: _a, ...revision }: RevisionRecord): Revision {
   return revision;
@@ -20,7 +20,7 @@ export function toDeployment({ tenantId: _t, appUid: _a, ...deployment }: Deploy
 
 /** Deploys a new revision: the current spec with `input` applied, even when nothing changed (a redeploy). */
 export async function deploy(
-  deps: CoreDeps,
+  deps: RegistryDeps,
   tenantId: string,
   name: string,
   input: DeploymentCreate,

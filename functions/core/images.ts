@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { type ParsedImageReference, parseImageReference } from '../../schemas/image-reference.ts';
 import { ValidationError } from './errors.ts';
-import type { CoreDeps } from './ports.ts';
+import type { RegistryDeps, RevisionRecord } from './ports.ts';
 
 /** The platform's own registry: how image references name it, and where each tenant's repositories live. */
 export interface PlatformRegistryAddress {
@@ -78,7 +78,7 @@ export function checkImageSource(
  * pushed); elsewhere the reference's own digest, or null (the runtime resolves it when it pulls).
  */
 export async function resolveImageDigest(
-  deps: CoreDeps,
+  deps: RegistryDeps,
   tenantId: string,
   image: string,
 ): Promise<string | null> {
@@ -90,4 +90,11 @@ export async function resolveImageDigest(
   );
   if (!digest) throw invalid(image, 'was not found in the platform registry; push it first');
   return digest;
+}
+
+/** The image a revision runs: its reference pinned to the digest resolved when it was made, where there is one. */
+export function pinnedImage(revision: Pick<RevisionRecord, 'image' | 'imageDigest'>): string {
+  if (!revision.imageDigest) return revision.image;
+  const withoutTag = revision.image.replace(/@.*$/, '').replace(/:[^/:]+$/, '');
+  return `${withoutTag}@${revision.imageDigest}`;
 }

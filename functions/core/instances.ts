@@ -64,7 +64,7 @@ export async function appLogs(
   return mergeLines(
     replicas.map((replica) => ({
       prefix: replica.id.slice(0, 12),
-      lines: deps.runtime.replicaLogs(replica.id, options),
+      lines: deps.logs.replicaLogs(replica, options),
     })),
   );
 }

@@ -1,8 +1,8 @@
 import type { Role } from '../../schemas/api-key.ts';
-import type { Deployment, Revision, RevisionSpec, Scaling } from '../../schemas/app.ts';
+import type { Deployment, HealthCheck, Revision, RevisionSpec, Scaling } from '../../schemas/app.ts';
 import type { BillingReport, PriceTable } from '../../schemas/billing.ts';
 import type { Page } from '../../schemas/common.ts';
-import type { Plan } from '../../schemas/plan.ts';
+import type { Plan, PlanLimits } from '../../schemas/plan.ts';
 import type { Image, RegistryLogin, Repository } from '../../schemas/repository.ts';
 import type { Tenant } from '../../schemas/tenant.ts';
 
@@ -301,6 +301,10 @@ export interface Replica {
   exitCode: number | null;
   /** Where the app's port answers, once running. */
   endpoint: { host: string; port: number } | null;
+  /** The runtime's own readiness verdict, where the runtime probes (Kubernetes); absent where Berth probes. */
+  ready?: boolean;
+  /** Restarts of the replica's container in place, where the runtime restarts them (Kubernetes). */
+  restarts?: number;
 }
 
 export interface ReplicaStats {
@@ -333,8 +337,47 @@ export interface Runtime {
   stopReplica(id: string, graceSeconds: number): Promise<Replica | undefined>;
   /** Removes a stopped replica; a missing one is no error. */
   removeReplica(id: string): Promise<void>;
+}
+
+/** What a workload runtime runs for an app: `replicas` alike replicas of one revision, rolled out by the runtime. */
+export type WorkloadSpec = Omit<ReplicaSpec, 'slot' | 'pullCredentials'> & {
+  replicas: number;
+  healthCheck: HealthCheck | null;
+  /** The app's last restart: a new value replaces every replica (a rolling restart). */
+  restartedAt: string | null;
+};
+
+/** An app's workload as a workload runtime reports it. */
+export interface ObservedWorkload {
+  app: string;
+  /** Fingerprint of the spec last applied, so an unchanged spec is never applied again. */
+  specHash: string;
+  /** The runtime gave up on the rollout (Kubernetes: its progress deadline passed). */
+  rolloutFailed: boolean;
+}
+
+/**
+ * Where apps run as workloads the runtime itself keeps at their replica count and rolls out (a Kubernetes
+ * Deployment). Berth applies the desired workload and watches; observation is per tenant, whatever its number of apps.
+ */
+export interface WorkloadRuntime {
+  /** Makes a tenant's home (Kubernetes: its namespace, quota and network policy) match its plan's limits. */
+  ensureTenant(tenantId: string, limits: PlanLimits): Promise<void>;
+  /** Every workload and replica of a tenant, in one list call each. */
+  observe(tenantId: string): Promise<{ workloads: ObservedWorkload[]; replicas: Replica[] }>;
+  /** Creates or changes an app's workload; idempotent. */
+  applyWorkload(spec: WorkloadSpec): Promise<void>;
+  /** Deletes an app's workload and what routes to it; its replicas then stop. A missing one is no error. */
+  deleteWorkload(tenantId: string, app: string): Promise<void>;
+  /** Lets go of a stopped replica once its stop is recorded for metering; a missing one is no error. */
+  releaseReplica(replica: Replica): Promise<void>;
+  listReplicas(filter?: { tenantId?: string; appUid?: string }): Promise<Replica[]>;
+}
+
+/** Where a replica's output is kept (local: Docker; AWS: CloudWatch Logs or the Kubernetes API). */
+export interface ReplicaLogs {
   /** Log lines of a replica, oldest first; with `follow`, until the signal aborts. */
-  replicaLogs(id: string, options: LogOptions): AsyncIterable<string>;
+  replicaLogs(replica: Replica, options: LogOptions): AsyncIterable<string>;
 }
 
 /**
@@ -433,22 +476,25 @@ export interface CoreDeps {
   clock: Clock;
   /** The public URL of an app, e.g. `http://web.acme.localhost:8000`. */
   appUrl(tenantId: string, app: string): string;
-  registry: ImageRegistry;
   /** Lifetimes and billing reports. */
   meter: MeterStore;
   /** The price table usage is billed by. */
   prices: PriceTable;
-  /** Where the report job files each final report. */
-  reportArchive: ReportArchive;
   /** Runtimes this install offers; the first is the default. */
   runtimes: readonly [RevisionSpec['runtime'], ...RevisionSpec['runtime'][]];
   /** Told after every write that changes an app's desired state, so its reconcile starts at once. */
   appChanged?(tenantId: string, app: string): void;
 }
 
+/** Core deps of what reads images and writes revisions: the API, not the jobs. */
+export interface RegistryDeps extends CoreDeps {
+  registry: ImageRegistry;
+}
+
 /** Core deps of the routes that look at running replicas. */
 export interface RuntimeViewDeps extends CoreDeps {
-  runtime: Runtime;
+  runtime: Pick<Runtime, 'listReplicas'>;
+  logs: ReplicaLogs;
   metrics: Metrics;
   /** What is known of each replica's health and restarts beyond the runtime's view, by replica id. */
   replicaInsights(app: AppRecord, replicas: Replica[]): Promise<Map<string, ReplicaInsight>>;

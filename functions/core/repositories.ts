@@ -1,23 +1,27 @@
 import type { Image, RegistryLogin, Repository } from '../../schemas/repository.ts';
 import { NotFoundError } from './errors.ts';
-import type { CoreDeps } from './ports.ts';
+import type { RegistryDeps } from './ports.ts';
 import { getActiveTenant } from './tenants.ts';
 
-export async function registryLogin(deps: CoreDeps, tenantId: string): Promise<RegistryLogin> {
+export async function registryLogin(deps: RegistryDeps, tenantId: string): Promise<RegistryLogin> {
   await getActiveTenant(deps, tenantId);
   return deps.registry.login(tenantId);
 }
 
-export async function createRepository(deps: CoreDeps, tenantId: string, name: string): Promise<Repository> {
+export async function createRepository(
+  deps: RegistryDeps,
+  tenantId: string,
+  name: string,
+): Promise<Repository> {
   await getActiveTenant(deps, tenantId);
   return deps.registry.createRepository(tenantId, name);
 }
 
-export function listRepositories(deps: CoreDeps, tenantId: string): Promise<Repository[]> {
+export function listRepositories(deps: RegistryDeps, tenantId: string): Promise<Repository[]> {
   return deps.registry.listRepositories(tenantId);
 }
 
-export async function listImages(deps: CoreDeps, tenantId: string, name: string): Promise<Image[]> {
+export async function listImages(deps: RegistryDeps, tenantId: string, name: string): Promise<Image[]> {
   const images = await deps.registry.listImages(tenantId, name);
   if (!images) throw new NotFoundError('repository.notFound', `repository "${name}" does not exist`);
   return images;

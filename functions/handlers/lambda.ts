@@ -21,3 +21,12 @@ export function observed<E, R>(
 export const errorLogger = (logger: Logger) => ({
   error: (message: string, details: Record<string, unknown>) => logger.error(message, details),
 });
+
+/** Runs `job`, then sends the reconcile nudges its writes made, even when it fails part-way. */
+export async function thenFlush<T>(queue: { flush(): Promise<void> }, job: () => Promise<T>): Promise<T> {
+  try {
+    return await job();
+  } finally {
+    await queue.flush();
+  }
+}

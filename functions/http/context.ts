@@ -1,28 +1,29 @@
 import type { KeyAuthenticator, Principal } from '../core/api-keys.ts';
 import { UnavailableError } from '../core/errors.ts';
-import type { CoreDeps, Metrics, Runtime, RuntimeViewDeps, Store } from '../core/ports.ts';
+import type { Metrics, RegistryDeps, ReplicaLogs, RuntimeViewDeps, Store } from '../core/ports.ts';
 import type { RateLimitOptions } from './middleware/rate-limit.ts';
 import type { ErrorLogger } from './problem.ts';
 
 /** What the HTTP app is built from; one composition root per mode provides it. */
-export interface ApiDeps extends CoreDeps {
+export interface ApiDeps extends RegistryDeps {
   store: Store;
   auth: KeyAuthenticator;
   rateLimit: RateLimitOptions;
   logger: ErrorLogger;
   /** The runtime and what the control loop knows of replicas; absent in an API-only process. */
-  runtime?: Runtime;
+  runtime?: RuntimeViewDeps['runtime'];
+  logs?: ReplicaLogs;
   metrics?: Metrics;
   replicaInsights?: RuntimeViewDeps['replicaInsights'];
 }
 
 /** The deps of routes that look at running replicas, or 503 when this process has no runtime wired. */
 export function runtimeView(deps: ApiDeps): RuntimeViewDeps {
-  const { runtime, metrics, replicaInsights } = deps;
-  if (!runtime || !metrics || !replicaInsights) {
+  const { runtime, logs, metrics, replicaInsights } = deps;
+  if (!runtime || !logs || !metrics || !replicaInsights) {
     throw new UnavailableError('this API process has no runtime attached');
   }
-  return { ...deps, runtime, metrics, replicaInsights };
+  return { ...deps, runtime, logs, metrics, replicaInsights };
 }
 
 export type ApiEnv = { Variables: { principal: Principal } };

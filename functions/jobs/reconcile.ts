@@ -1,13 +1,12 @@
 import { recordAppEvent } from '../core/app-events.ts';
-import { rollback } from '../core/deployments.ts';
 import { ConflictError, isDomainError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
+import { pinnedImage } from '../core/images.ts';
 import { lifetimeOf } from '../core/metering.ts';
 import type {
   AppEventType,
   AppRecord,
   Clock,
-  CoreDeps,
   DeploymentRecord,
   HealthProbe,
   MeterStore,
@@ -20,15 +19,15 @@ import type {
   TrafficRouter,
 } from '../core/ports.ts';
 import {
-  circuitBreakerThreshold,
   DEFAULT_HEALTH_CHECK,
   planReconcile,
   type ReconcilePlan,
   type SlotHistory,
 } from '../core/reconcile-plan.ts';
 import { HealthTracker } from './health-tracker.ts';
+import { latestDeployment, progressDeployment, type RolloutDeps, writeAppStatus } from './rollout.ts';
 
-export interface ReconcilerDeps extends CoreDeps {
+export interface ReconcilerDeps extends RolloutDeps {
   store: Store;
   runtime: Runtime;
   probe: HealthProbe;
@@ -40,8 +39,6 @@ export interface ReconcilerDeps extends CoreDeps {
   logger: { error(message: string, details: Record<string, unknown>): void };
   /** Who this reconciler is, for the per-app lease. */
   owner: string;
-  /** A deployment that has not converged by then fails (and rolls back). */
-  deploymentDeadlineMs: number;
   /** Seconds a replica gets between SIGTERM and SIGKILL when it is replaced or stopped. */
   stopGraceSeconds: number;
 }
@@ -53,7 +50,6 @@ export interface ReconcilerDeps extends CoreDeps {
 const LEASE_MS = 10_000;
 /** A replica healthy this long before it fails is not crash-looping: its slot's back-off starts over. */
 const STABLE_MS = 10_000;
-const TERMINAL = new Set(['succeeded', 'failed', 'rolled_back']);
 
 /**
  * The reconcile job for one app: desired state (the store) against observed state (the runtime), level-triggered.
@@ -110,19 +106,7 @@ export class Reconciler {
     const app = await store.getApp(tenantId, name);
     if (!app) return false;
     const tenant = await store.getTenant(tenantId);
-    const deployments = (await store.listDeployments(tenantId, app.uid, { limit: 5 })).items;
-    const [latest, ...older] = deployments;
-    for (const superseded of older.filter((d) => !TERMINAL.has(d.status))) {
-      await store.updateDeployment(
-        {
-          ...superseded,
-          status: 'failed',
-          reason: `superseded by ${latest?.id}`,
-          updatedAt: this.now().toISOString(),
-        },
-        superseded.status,
-      );
-    }
+    const latest = await latestDeployment(this.deps, app);
     const revision = await store.getRevision(tenantId, app.uid, app.targetRevision);
     if (!revision)
       throw new Error(`app ${tenantId}/${name} targets revision ${app.targetRevision}, which is missing`);
@@ -146,10 +130,14 @@ export class Reconciler {
     );
     await this.removeReplicas(app, plan);
     const started = await this.startReplicas(app, revision, plan);
-    const deployment =
-      latest && latest.revision === app.targetRevision && !TERMINAL.has(latest.status)
-        ? await this.advanceDeployment(app, latest, plan, started)
-        : latest;
+    const deployment = await progressDeployment(this.deps, app, latest, {
+      desired: plan.desired,
+      readyTarget: plan.readyTarget,
+      routable: plan.routable.length,
+      converged: plan.converged,
+      failedStarts: latest ? this.failedStarts(app, latest) : 0,
+      started: started > 0,
+    });
     await this.writeStatus(app, plan, deployment, replicas.length - plan.remove.length + started);
     return plan.busy;
   }
@@ -189,19 +177,13 @@ export class Reconciler {
     }
   }
 
-  private imageOf(revision: RevisionRecord): string {
-    if (!revision.imageDigest) return revision.image;
-    const withoutTag = revision.image.replace(/@.*$/, '').replace(/:[^/:]+$/, '');
-    return `${withoutTag}@${revision.imageDigest}`;
-  }
-
   /** Starts the planned slots; returns how many started. */
   private async startReplicas(
     app: AppRecord,
     revision: RevisionRecord,
     plan: ReconcilePlan,
   ): Promise<number> {
-    const image = this.imageOf(revision);
+    const image = pinnedImage(revision);
     const pullCredentials = this.deps.pullCredentials(app.tenantId, image);
     const results = await Promise.all(
       plan.start.map(async (slot) => {
@@ -253,94 +235,25 @@ export class Reconciler {
     return Math.max(total, deployment.failedStarts);
   }
 
-  /** Moves the latest deployment on: in progress, succeeded, or failed by the circuit breaker (then rolled back). */
-  private async advanceDeployment(
-    app: AppRecord,
-    deployment: DeploymentRecord,
-    plan: ReconcilePlan,
-    started: number,
-  ): Promise<DeploymentRecord> {
-    const now = this.now();
-    const at = now.toISOString();
-    const next: DeploymentRecord = structuredClone(deployment);
-    next.failedStarts = this.failedStarts(app, deployment);
-    if (next.status === 'pending') next.status = 'in_progress';
-    if (started > 0) {
-      next.phases.pull ??= at;
-      next.phases.start ??= at;
-    }
-    const threshold = circuitBreakerThreshold(app.replicas);
-    const pastDeadline = now.getTime() > Date.parse(deployment.createdAt) + this.deps.deploymentDeadlineMs;
-    if (next.failedStarts >= threshold || (pastDeadline && !plan.converged)) {
-      next.status = 'failed';
-      next.reason = pastDeadline
-        ? `not healthy within ${this.deps.deploymentDeadlineMs / 1000} s`
-        : `${next.failedStarts} replicas failed to start (circuit breaker at ${threshold})`;
-    } else if (plan.readyTarget >= plan.desired && plan.converged) {
-      next.phases.healthy ??= at;
-      next.phases.traffic ??= at;
-      next.status = 'succeeded';
-    } else if (plan.readyTarget >= plan.desired) {
-      next.phases.healthy ??= at;
-    }
-    if (JSON.stringify(next) === JSON.stringify(deployment)) return deployment;
-    next.updatedAt = at;
-    if (!(await this.deps.store.updateDeployment(next, deployment.status))) return deployment;
-    if (next.status === 'succeeded') {
-      await this.event(app, 'deployed', `revision ${next.revision} is live`, { deployment: next.id });
-    }
-    if (next.status === 'failed') await this.failDeployment(app, next);
-    return next;
-  }
-
-  private async failDeployment(app: AppRecord, deployment: DeploymentRecord) {
-    await this.event(
-      app,
-      'deploymentFailed',
-      `deployment of revision ${deployment.revision} failed: ${deployment.reason}`,
-      {
-        deployment: deployment.id,
-      },
-    );
-    const previous = app.currentRevision;
-    if (previous === null || previous === deployment.revision) return;
-    const back = await rollback(this.deps, app.tenantId, app.name, previous);
-    await this.event(app, 'rolledBack', `rolled back to revision ${previous}`, { deployment: back.id });
-    const reason = `${deployment.reason}; rolled back to revision ${previous} (${back.id})`;
-    await this.deps.store.updateDeployment({ ...deployment, reason }, 'failed');
-  }
-
   private async writeStatus(
     app: AppRecord,
     plan: ReconcilePlan,
     deployment: DeploymentRecord | undefined,
     live: number,
   ) {
-    const { store } = this.deps;
     if (app.status === 'deleting') {
       if (live <= 0 && (await this.deps.runtime.listReplicas({ appUid: app.uid })).length === 0) {
         await this.deps.router.remove(app.tenantId, app.name);
-        await store.finalizeAppDeletion(app);
+        await this.deps.store.finalizeAppDeletion(app);
       }
       return;
     }
-    const next: AppRecord = {
-      ...app,
-      readyReplicas: plan.routable.length,
-      observedGeneration: app.generation,
-    };
-    if (deployment?.status === 'succeeded' && deployment.revision === app.targetRevision) {
-      next.currentRevision = deployment.revision;
-    }
-    if (app.status !== 'stopped') {
-      const deploying = deployment && !TERMINAL.has(deployment.status);
-      if (deploying) next.status = 'deploying';
-      else if (plan.desired === 0 && deployment?.status === 'failed') next.status = 'failed';
-      else if (plan.routable.length >= plan.desired) next.status = 'running';
-      else
-        next.status = plan.routable.length === 0 && deployment?.status === 'failed' ? 'failed' : 'degraded';
-    }
-    if (JSON.stringify(next) !== JSON.stringify(app)) await store.updateAppStatus(next, app.version);
+    await writeAppStatus(
+      this.deps,
+      app,
+      { desired: plan.desired, routable: plan.routable.length },
+      deployment,
+    );
   }
 
   /** Stops a replica, tells the meter when it stopped, and only then removes it, so no second of it goes unbilled. */

@@ -1,6 +1,6 @@
 import { buildReport, periodOf, previousPeriod } from '../core/billing.ts';
 import { reportsCsv } from '../core/billing-csv.ts';
-import type { CoreDeps } from '../core/ports.ts';
+import type { CoreDeps, ReportArchive } from '../core/ports.ts';
 import { allTenants } from '../core/walk.ts';
 
 /**
@@ -8,7 +8,12 @@ import { allTenants } from '../core/walk.ts';
  * the meter has closed once it ran after the month ended), and files it as CSV. Idempotent: a rerun rebuilds and
  * overwrites the same report.
  */
-export async function buildMonthlyReports(deps: CoreDeps, period?: string): Promise<number> {
+export interface ReportDeps extends CoreDeps {
+  /** Where each final report is filed for finance. */
+  reportArchive: ReportArchive;
+}
+
+export async function buildMonthlyReports(deps: ReportDeps, period?: string): Promise<number> {
   const month = period ?? previousPeriod(periodOf(deps.clock.now()));
   let built = 0;
   for await (const tenant of allTenants(deps.store)) {

@@ -13,6 +13,7 @@ import { targetHealthInsights } from '../adapters/alb/target-health-insights.ts'
 import { DynamoMeterStore } from '../adapters/dynamodb/meter-store.ts';
 import { DynamoStore } from '../adapters/dynamodb/store.ts';
 import { EcrRegistry } from '../adapters/ecr/ecr-registry.ts';
+import { FargateLogs } from '../adapters/fargate/fargate-logs.ts';
 import { FargateMetrics } from '../adapters/fargate/fargate-metrics.ts';
 import { FargateRuntime } from '../adapters/fargate/fargate-runtime.ts';
 import { NetHealthProbe } from '../adapters/probe/net-health-probe.ts';
@@ -21,52 +22,48 @@ import { ReconcileQueue } from '../adapters/sqs/reconcile-queue.ts';
 import { makeKeyAuthenticator } from '../core/api-keys.ts';
 import type { CoreDeps } from '../core/ports.ts';
 import type { ApiDeps } from '../http/context.ts';
+import type { AutoscaleDeps } from '../jobs/autoscale.ts';
+import type { MeterDeps } from '../jobs/meter.ts';
 import { Reconciler } from '../jobs/reconcile.ts';
+import type { ReportDeps } from '../jobs/report.ts';
 import type { AwsConfig, AwsRuntimeConfig } from './aws-config.ts';
+
+/*
+ * The composition roots of AWS mode, one per Lambda. Each builds only the SDK clients its Lambda uses, so each
+ * bundle carries only those (the clients are side-effect free and tree-shaken).
+ */
 
 /** Revocation by another Lambda instance takes effect within this time. */
 const KEY_CACHE_TTL_MS = 1000;
 
-/** The composition root of AWS mode: the same core and API over DynamoDB and ECR. */
-export function awsDeps(config: AwsConfig, logger: ApiDeps['logger']): ApiDeps & { queue: ReconcileQueue } {
-  const queue = new ReconcileQueue(new SQSClient({}), config.BERTH_RECONCILE_QUEUE_URL, logger);
-  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+type Logger = ApiDeps['logger'];
+
+function documents() {
+  return DynamoDBDocumentClient.from(new DynamoDBClient({}), {
     marshallOptions: { removeUndefinedValues: true },
   });
-  const host = `${config.BERTH_ACCOUNT_ID}.dkr.ecr.${config.AWS_REGION}.amazonaws.com`;
-  const core: CoreDeps = {
-    store: new DynamoStore(documents, config.BERTH_TABLE_NAME),
-    meter: new DynamoMeterStore(documents, config.BERTH_TABLE_NAME),
+}
+
+export function reconcileQueue(config: AwsConfig, logger: Logger): ReconcileQueue {
+  return new ReconcileQueue(new SQSClient({}), config.BERTH_RECONCILE_QUEUE_URL, logger);
+}
+
+/** The state every Lambda shares: the table (store and meter), the clock, prices and app URLs. */
+function awsCore(config: AwsConfig, queue?: ReconcileQueue): CoreDeps {
+  const table = documents();
+  return {
+    store: new DynamoStore(table, config.BERTH_TABLE_NAME),
+    meter: new DynamoMeterStore(table, config.BERTH_TABLE_NAME),
     clock: { now: () => new Date() },
     appUrl: (tenantId, app) => `https://${app}.${tenantId}.${config.BERTH_APP_DOMAIN}`,
-    registry: new EcrRegistry({
-      ecr: new ECRClient({}),
-      sts: new STSClient({}),
-      host,
-      region: config.AWS_REGION,
-      account: config.BERTH_ACCOUNT_ID,
-      pushRoleArn: config.BERTH_REGISTRY_PUSH_ROLE_ARN,
-    }),
     prices: config.BERTH_PRICE_TABLE,
-    reportArchive: new S3ReportArchive(new S3Client({}), config.BERTH_REPORT_BUCKET),
     runtimes: ['fargate'],
-    appChanged: (tenantId, app) => queue.nudge(tenantId, app),
-  };
-  return {
-    ...core,
-    auth: makeKeyAuthenticator(core, {
-      adminKeyHash: config.BERTH_ADMIN_KEY_HASH,
-      cacheTtlMs: KEY_CACHE_TTL_MS,
-    }),
-    rateLimit: { ratePerSecond: config.BERTH_RATE_LIMIT_PER_SECOND, burst: config.BERTH_RATE_LIMIT_BURST },
-    logger,
-    queue,
+    ...(queue ? { appChanged: (tenantId: string, app: string) => queue.nudge(tenantId, app) } : {}),
   };
 }
 
-/** Fargate, CloudWatch metrics and the ALB router, as one install's config names them. */
-function awsRuntime(config: AwsRuntimeConfig) {
-  const runtime = new FargateRuntime(new ECSClient({}), new CloudWatchLogsClient({}), {
+function fargateRuntime(config: AwsRuntimeConfig) {
+  return new FargateRuntime(new ECSClient({}), {
     cluster: config.BERTH_CLUSTER,
     subnets: config.BERTH_APP_SUBNETS,
     securityGroups: config.BERTH_APP_SECURITY_GROUPS,
@@ -75,30 +72,55 @@ function awsRuntime(config: AwsRuntimeConfig) {
     logGroup: config.BERTH_APP_LOG_GROUP,
     region: config.AWS_REGION,
   });
-  const metrics = new FargateMetrics(new CloudWatchClient({}), config.BERTH_CLUSTER);
-  const router = new AlbRouter(new ElasticLoadBalancingV2Client({}), {
+}
+
+function albRouter(config: AwsRuntimeConfig) {
+  return new AlbRouter(new ElasticLoadBalancingV2Client({}), {
     vpcId: config.BERTH_VPC_ID,
     listenerArn: config.BERTH_LISTENER_ARN,
     domain: config.BERTH_APP_DOMAIN,
   });
-  return { runtime, metrics, router };
 }
 
-/** The API Lambda's deps: the API over DynamoDB and ECR, with a view of the running replicas. */
-export function awsApiDeps(config: AwsRuntimeConfig, logger: ApiDeps['logger']) {
-  const { runtime, metrics, router } = awsRuntime(config);
-  return { ...awsDeps(config, logger), runtime, metrics, replicaInsights: targetHealthInsights(router) };
+/**
+ * The API Lambda: the API over DynamoDB and ECR, with a view of the running replicas (tasks, their logs, metrics
+ * and load balancer health). Writes nudge the reconcile queue.
+ */
+export function awsApiDeps(config: AwsRuntimeConfig, logger: Logger): ApiDeps & { queue: ReconcileQueue } {
+  const queue = reconcileQueue(config, logger);
+  const core = awsCore(config, queue);
+  return {
+    ...core,
+    registry: new EcrRegistry({
+      ecr: new ECRClient({}),
+      sts: new STSClient({}),
+      host: `${config.BERTH_ACCOUNT_ID}.dkr.ecr.${config.AWS_REGION}.amazonaws.com`,
+      region: config.AWS_REGION,
+      account: config.BERTH_ACCOUNT_ID,
+      pushRoleArn: config.BERTH_REGISTRY_PUSH_ROLE_ARN,
+    }),
+    auth: makeKeyAuthenticator(core, {
+      adminKeyHash: config.BERTH_ADMIN_KEY_HASH,
+      cacheTtlMs: KEY_CACHE_TTL_MS,
+    }),
+    rateLimit: { ratePerSecond: config.BERTH_RATE_LIMIT_PER_SECOND, burst: config.BERTH_RATE_LIMIT_BURST },
+    logger,
+    runtime: fargateRuntime(config),
+    logs: new FargateLogs(new CloudWatchLogsClient({}), config.BERTH_APP_LOG_GROUP),
+    metrics: new FargateMetrics(new CloudWatchClient({}), config.BERTH_CLUSTER),
+    replicaInsights: targetHealthInsights(albRouter(config)),
+    queue,
+  };
 }
 
-/** The job Lambdas' deps: the API's, plus Fargate, CloudWatch metrics, the ALB router and the reconciler. */
-export function awsJobDeps(config: AwsRuntimeConfig, logger: ApiDeps['logger']) {
-  const deps = awsDeps(config, logger);
-  const { runtime, metrics, router } = awsRuntime(config);
+/** The reconcile worker: the reconciler over Fargate and the ALB; rollbacks it makes nudge the queue. */
+export function awsReconcileDeps(config: AwsRuntimeConfig, logger: Logger) {
+  const queue = reconcileQueue(config, logger);
   const reconciler = new Reconciler({
-    ...deps,
-    runtime,
+    ...awsCore(config, queue),
+    runtime: fargateRuntime(config),
     probe: new NetHealthProbe(),
-    router,
+    router: albRouter(config),
     // Tasks pull from ECR with their execution role; no credentials travel with the spec.
     pullCredentials: () => undefined,
     logger,
@@ -106,5 +128,45 @@ export function awsJobDeps(config: AwsRuntimeConfig, logger: ApiDeps['logger']) 
     deploymentDeadlineMs: config.BERTH_DEPLOYMENT_DEADLINE_SECONDS * 1000,
     stopGraceSeconds: config.BERTH_STOP_GRACE_SECONDS,
   });
-  return { ...deps, runtime, metrics, reconciler };
+  return { reconciler, queue };
+}
+
+/** The autoscaler: replicas from ECS, utilisation from CloudWatch; its scaling writes nudge the queue. */
+export function awsScaleDeps(
+  config: AwsRuntimeConfig,
+  logger: Logger,
+): AutoscaleDeps & { queue: ReconcileQueue } {
+  const queue = reconcileQueue(config, logger);
+  return {
+    ...awsCore(config, queue),
+    runtime: fargateRuntime(config),
+    metrics: new FargateMetrics(new CloudWatchClient({}), config.BERTH_CLUSTER),
+    queue,
+  };
+}
+
+/** The meter: lifetimes from the tasks ECS lists, accrued into the table. */
+export function awsMeterDeps(config: AwsRuntimeConfig): MeterDeps {
+  return { ...awsCore(config), runtime: fargateRuntime(config) };
+}
+
+/** The report job: reports from the table, filed in the report bucket. */
+export function awsReportDeps(config: AwsConfig): ReportDeps {
+  return {
+    ...awsCore(config),
+    reportArchive: new S3ReportArchive(new S3Client({}), config.BERTH_REPORT_BUCKET),
+  };
+}
+
+/** The ECS task event handler: lifetimes straight into the table. */
+export function awsMeterStore(config: AwsConfig): DynamoMeterStore {
+  return new DynamoMeterStore(documents(), config.BERTH_TABLE_NAME);
+}
+
+/** The dispatcher: apps from the table, one message each onto the queue. */
+export function awsDispatchDeps(config: AwsConfig, logger: Logger) {
+  return {
+    store: new DynamoStore(documents(), config.BERTH_TABLE_NAME),
+    queue: reconcileQueue(config, logger),
+  };
 }

@@ -18,7 +18,7 @@ import { autoscale } from '../jobs/autoscale.ts';
 import { meterUsage } from '../jobs/meter.ts';
 import { Reconciler } from '../jobs/reconcile.ts';
 import { ReconcileLoop } from '../jobs/reconcile-loop.ts';
-import { buildMonthlyReports } from '../jobs/report.ts';
+import { buildMonthlyReports, type ReportDeps } from '../jobs/report.ts';
 import { JobTimer } from '../local/job-timer.ts';
 import type { RegistryAuthDeps } from '../local/registry-auth-routes.ts';
 import { REGISTRY_SERVICE, TOKEN_ISSUER } from '../local/registry-process.ts';
@@ -38,7 +38,8 @@ export interface LocalWiring {
   reportsDir: string;
 }
 
-export type LocalDeps = ApiDeps & { registryAuth: RegistryAuthDeps; registrySecrets: RegistrySecrets };
+export type LocalDeps = ApiDeps &
+  ReportDeps & { registryAuth: RegistryAuthDeps; registrySecrets: RegistrySecrets };
 
 /** How long the credentials the reconciler pulls tenant images with live. */
 const PULL_CREDENTIALS_TTL_SECONDS = 600;
@@ -89,14 +90,14 @@ export function localDeps(wiring: LocalWiring): LocalDeps {
     store,
     clock,
     appUrl: (tenantId, app) => `http://${app}.${tenantId}.localhost:${wiring.ingressPort}`,
-    registry,
     meter: new DynamoMeterStore(documents, wiring.tableName),
     prices: wiring.prices ?? DEFAULT_PRICE_TABLE,
-    reportArchive: new FileReportArchive(wiring.reportsDir),
     runtimes: ['docker'],
   };
   return {
     ...core,
+    registry,
+    reportArchive: new FileReportArchive(wiring.reportsDir),
     auth: makeKeyAuthenticator(core, {
       adminKeyHash: hashApiKey(wiring.adminKey),
       cacheTtlMs: KEY_CACHE_TTL_MS,
@@ -142,6 +143,7 @@ export function localRuntime(deps: LocalDeps, wiring: LocalRuntimeWiring) {
   ];
   deps.appChanged = (tenantId, app) => loop.nudge(tenantId, app);
   deps.runtime = runtime;
+  deps.logs = runtime;
   deps.metrics = runtime;
   deps.replicaInsights = async (_app, replicas) =>
     new Map(replicas.map((replica) => [replica.id, reconciler.replicaView(replica)]));

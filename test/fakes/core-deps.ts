@@ -2,6 +2,7 @@ import { generateApiKey, hashApiKey, makeKeyAuthenticator } from '../../function
 import { seedPlans } from '../../functions/core/plans.ts';
 import type { CoreDeps } from '../../functions/core/ports.ts';
 import type { ApiDeps } from '../../functions/http/context.ts';
+import type { ReportDeps } from '../../functions/jobs/report.ts';
 import { DEFAULT_PRICE_TABLE } from '../../schemas/billing.ts';
 import { FakeRegistry } from './fake-registry.ts';
 import { MemoryMeterStore, MemoryReportArchive } from './memory-meter-store.ts';
@@ -20,7 +21,7 @@ export class ManualClock {
 
 /** Core deps over fakes, with the seeded plans. */
 export async function fakeCoreDeps(): Promise<
-  CoreDeps & { store: MemoryStore; clock: ManualClock; registry: FakeRegistry }
+  ReportDeps & { store: MemoryStore; meter: MemoryMeterStore; clock: ManualClock; registry: FakeRegistry }
 > {
   const store = new MemoryStore();
   const deps = {
@@ -34,7 +35,7 @@ export async function fakeCoreDeps(): Promise<
     runtimes: ['docker'] as const satisfies CoreDeps['runtimes'],
   };
   await seedPlans(deps);
-  return deps as CoreDeps & { store: MemoryStore; clock: ManualClock; registry: FakeRegistry };
+  return deps;
 }
 
 /** API deps over fakes; `errors` collects what the API logged. */
@@ -42,7 +43,7 @@ export async function fakeApiDeps(rateLimit = { ratePerSecond: 1e9, burst: 1e9 }
   const core = await fakeCoreDeps();
   const adminKey = generateApiKey();
   const errors: unknown[] = [];
-  const deps: ApiDeps & { store: MemoryStore; clock: ManualClock } = {
+  const deps: ApiDeps & ReportDeps & { store: MemoryStore; clock: ManualClock } = {
     ...core,
     auth: makeKeyAuthenticator(core, { adminKeyHash: hashApiKey(adminKey), cacheTtlMs: 1000 }),
     rateLimit,

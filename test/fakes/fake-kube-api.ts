@@ -47,15 +47,139 @@ function selfSignedCertificate(): { key: string; cert: string } {
   };
 }
 
+type KubeObject = {
+  apiVersion?: string;
+  kind?: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    finalizers?: string[];
+    resourceVersion?: string;
+    creationTimestamp?: string;
+    deletionTimestamp?: string;
+  };
+  spec?: Record<string, unknown>;
+  status?: Record<string, unknown>;
+};
+
+interface PodTemplate {
+  metadata: { labels: Record<string, string>; finalizers?: string[] };
+  spec: { containers: { image: string; ports: { containerPort: number }[]; resources: unknown }[] };
+}
+
 /**
- * An in-process stand-in for a Kubernetes API server: discovery, server-side apply (answers with the applied
- * object) and pod lists, recording every request exactly as it arrived.
+ * How the fake cluster treats an image: `crashloop` in its name never gets ready (its container restarts),
+ * `stuck` makes the Deployment miss its progress deadline; anything else runs and gets ready at once.
  */
-export async function startFakeKubeApi(pods: Record<string, unknown[]> = {}) {
+const behaviour = (image: string) =>
+  image.includes('crashloop') ? 'crashloop' : image.includes('stuck') ? 'stuck' : 'ready';
+
+/**
+ * An in-process stand-in for a Kubernetes API server, recording every request exactly as it arrived: discovery,
+ * server-side apply, lists, deletes, merge patches of pods, pod logs and the metrics API — with a small simulation
+ * of the Deployment controller (pods for the template's revision; old ones terminate, held by their finalizers,
+ * once the new ones are ready) so a reconciler can be driven through rollouts against it.
+ */
+export async function startFakeKubeApi() {
   const requests: RecordedRequest[] = [];
+  const objects = new Map<string, KubeObject>();
+  let version = 0;
+  let podSerial = 0;
+  const now = () => new Date().toISOString();
+  const podsIn = (namespace?: string) =>
+    [...objects.entries()]
+      .filter(
+        ([path]) => path.includes('/pods/') && (!namespace || path.includes(`/namespaces/${namespace}/`)),
+      )
+      .map(([, pod]) => pod);
+  const podPath = (namespace: string, name: string) => `/api/v1/namespaces/${namespace}/pods/${name}`;
+  const terminate = (pod: KubeObject, exitCode = 0) => {
+    if (pod.metadata.deletionTimestamp) return;
+    pod.metadata.deletionTimestamp = now();
+    const status = pod.status as { containerStatuses: Record<string, unknown>[]; phase: string };
+    const started = (status.containerStatuses[0]?.state as { running?: { startedAt: string } }).running
+      ?.startedAt;
+    status.containerStatuses = [
+      {
+        ...status.containerStatuses[0],
+        ready: false,
+        state: { terminated: { exitCode, startedAt: started ?? now(), finishedAt: now() } },
+      },
+    ];
+    status.phase = exitCode === 0 ? 'Succeeded' : 'Failed';
+    if (!pod.metadata.finalizers?.length)
+      objects.delete(podPath(pod.metadata.namespace ?? '', pod.metadata.name));
+  };
+  const newPod = (namespace: string, deployment: string, template: PodTemplate): KubeObject => {
+    const container = template.spec.containers[0];
+    const kind = behaviour(container?.image ?? '');
+    const at = now();
+    podSerial += 1;
+    return {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: `${deployment}-${podSerial}`,
+        namespace,
+        labels: template.metadata.labels,
+        finalizers: template.metadata.finalizers ?? [],
+        creationTimestamp: at,
+        resourceVersion: String(++version),
+      },
+      spec: { containers: template.spec.containers.map((c) => ({ ...c, name: 'app' })) },
+      status: {
+        phase: 'Running',
+        podIP: `10.64.${Math.floor(podSerial / 250)}.${podSerial % 250}`,
+        startTime: at,
+        conditions: [{ type: 'Ready', status: kind === 'ready' ? 'True' : 'False' }],
+        containerStatuses: [
+          kind === 'crashloop'
+            ? {
+                name: 'app',
+                ready: false,
+                restartCount: 4,
+                state: { waiting: { reason: 'CrashLoopBackOff' } },
+              }
+            : {
+                name: 'app',
+                ready: kind === 'ready',
+                restartCount: 0,
+                state: { running: { startedAt: at } },
+              },
+        ],
+      },
+    };
+  };
+  /** The Deployment controller, in one step: the template's pods up to `replicas`; old pods go once it is ready. */
+  const rollOut = (deployment: KubeObject) => {
+    const { namespace = '', name } = deployment.metadata;
+    const spec = deployment.spec as { replicas: number; template: PodTemplate };
+    const revision = spec.template.metadata.labels['berth.dev/revision'];
+    const mine = podsIn(namespace).filter(
+      (p) => p.metadata.labels?.['berth.dev/app'] === name && !p.metadata.deletionTimestamp,
+    );
+    const current = mine.filter((p) => p.metadata.labels?.['berth.dev/revision'] === revision);
+    for (const extra of current.slice(spec.replicas)) terminate(extra);
+    for (let i = current.length; i < spec.replicas; i++) {
+      const pod = newPod(namespace, name, spec.template);
+      objects.set(podPath(namespace, pod.metadata.name), pod);
+    }
+    const kind = behaviour(spec.template.spec.containers[0]?.image ?? '');
+    if (kind === 'ready') for (const old of mine.filter((p) => !current.includes(p))) terminate(old);
+    deployment.status = {
+      conditions: [
+        kind === 'stuck'
+          ? { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' }
+          : { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable' },
+      ],
+    };
+  };
+
   const app = new Hono();
   app.use('*', async (c, next) => {
-    const text = c.req.method === 'GET' ? '' : await c.req.text();
+    const text = c.req.method === 'GET' || c.req.method === 'DELETE' ? '' : await c.req.text();
     requests.push({
       method: c.req.method,
       path: c.req.path,
@@ -71,14 +195,93 @@ export async function startFakeKubeApi(pods: Record<string, unknown[]> = {}) {
       c.json({
         kind: 'APIResourceList',
         groupVersion: group.replace(/^\/apis?\//, ''),
-        resources: resources.map((r) => ({ ...r, singularName: '', verbs: ['get', 'list', 'patch'] })),
+        resources: resources.map((r) => ({
+          ...r,
+          singularName: '',
+          verbs: ['get', 'list', 'patch', 'delete'],
+        })),
       }),
     );
   }
-  app.get('/api/v1/namespaces/:namespace/pods', (c) =>
-    c.json({ kind: 'PodList', apiVersion: 'v1', metadata: {}, items: pods[c.req.param('namespace')] ?? [] }),
+  const list = (kind: string, items: KubeObject[]) =>
+    ({
+      kind: `${kind}List`,
+      apiVersion: 'v1',
+      metadata: { resourceVersion: String(version) },
+      items,
+    }) as const;
+  app.get('/api/v1/pods', (c) => c.json(list('Pod', podsIn())));
+  app.get('/api/v1/namespaces/:namespace/pods', (c) => c.json(list('Pod', podsIn(c.req.param('namespace')))));
+  app.get('/apis/apps/v1/namespaces/:namespace/deployments', (c) =>
+    c.json(
+      list(
+        'Deployment',
+        [...objects.entries()]
+          .filter(([path]) =>
+            path.startsWith(`/apis/apps/v1/namespaces/${c.req.param('namespace')}/deployments/`),
+          )
+          .map(([, d]) => d),
+      ),
+    ),
   );
-  app.patch('*', async (c) => c.json(requests.at(-1)?.body ?? {}));
+  app.get('/api/v1/namespaces/:namespace/pods/:name/log', (c) => {
+    const pod = objects.get(podPath(c.req.param('namespace'), c.req.param('name')));
+    if (!pod) return c.json({ kind: 'Status', code: 404, reason: 'NotFound' }, 404);
+    const at = pod.metadata.creationTimestamp;
+    return c.text(`${at} ${pod.metadata.name} listening\n${at} ${pod.metadata.name} ready\n`);
+  });
+  app.get('/apis/metrics.k8s.io/v1beta1/namespaces/:namespace/pods', (c) =>
+    c.json({
+      kind: 'PodMetricsList',
+      apiVersion: 'metrics.k8s.io/v1beta1',
+      metadata: {},
+      items: podsIn(c.req.param('namespace'))
+        .filter((p) => !p.metadata.deletionTimestamp)
+        .map((p) => ({
+          metadata: { name: p.metadata.name, namespace: p.metadata.namespace },
+          timestamp: now(),
+          window: '15s',
+          containers: [{ name: 'app', usage: { cpu: '125m', memory: '128Mi' } }],
+        })),
+    }),
+  );
+  app.patch('*', (c) => {
+    const request = requests.at(-1);
+    const body = request?.body as KubeObject;
+    const existing = objects.get(c.req.path);
+    if (request?.contentType === 'application/merge-patch+json') {
+      if (!existing) return c.json({ kind: 'Status', code: 404, reason: 'NotFound' }, 404);
+      if (
+        body.metadata.resourceVersion &&
+        body.metadata.resourceVersion !== existing.metadata.resourceVersion
+      ) {
+        return c.json({ kind: 'Status', code: 409, reason: 'Conflict' }, 409);
+      }
+      existing.metadata.finalizers = body.metadata.finalizers ?? existing.metadata.finalizers;
+      existing.metadata.resourceVersion = String(++version);
+      if (existing.metadata.deletionTimestamp && !existing.metadata.finalizers?.length)
+        objects.delete(c.req.path);
+      return c.json(existing);
+    }
+    const applied: KubeObject = {
+      ...body,
+      metadata: { ...body.metadata, resourceVersion: String(++version), creationTimestamp: now() },
+    };
+    objects.set(c.req.path, applied);
+    if (applied.kind === 'Deployment') rollOut(applied);
+    return c.json(applied);
+  });
+  app.delete('*', (c) => {
+    const existing = objects.get(c.req.path);
+    if (!existing) return c.json({ kind: 'Status', code: 404, reason: 'NotFound' }, 404);
+    objects.delete(c.req.path);
+    if (existing.kind === 'Deployment') {
+      for (const pod of podsIn(existing.metadata.namespace)) {
+        if (pod.metadata.labels?.['berth.dev/app'] === existing.metadata.name) terminate(pod);
+      }
+    }
+    return c.json({ kind: 'Status', status: 'Success' });
+  });
   const tls = selfSignedCertificate();
   const server = serve({
     fetch: app.fetch,
@@ -94,6 +297,14 @@ export async function startFakeKubeApi(pods: Record<string, unknown[]> = {}) {
     /** The server's certificate as a kubeconfig's certificate-authority-data (base64 PEM). */
     caData: Buffer.from(tls.cert).toString('base64'),
     requests,
+    /** What the fake cluster holds, by API path. */
+    objects,
+    /** Every live pod of an app stops with `exitCode`, as a node failure would end them. */
+    failPods(namespace: string, app: string, exitCode: number) {
+      for (const pod of podsIn(namespace)) {
+        if (pod.metadata.labels?.['berth.dev/app'] === app) terminate(pod, exitCode);
+      }
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -6,17 +6,10 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
 import { berthApp } from '../../infra/berth-app.ts';
+import { CREDENTIAL_CHAIN_CLIENTS, lambdaBundles } from '../support/lambda-bundles.ts';
+import { httpApiEvent, INSTALL_CONTEXT, LAMBDA_CONTEXT, LAMBDA_ENV } from '../support/lambda-fixtures.ts';
 
-const context = {
-  berth: {
-    name: 'Berth',
-    region: 'eu-west-1',
-    domain: 'apps.example.com',
-    certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555',
-    adminKeyHash: 'a'.repeat(64),
-    availabilityZones: ['eu-west-1a', 'eu-west-1b'],
-  },
-};
+const context = { berth: INSTALL_CONTEXT };
 
 function synth(overrides: Record<string, unknown> = {}) {
   const built = berthApp({ context: { berth: { ...context.berth, ...overrides } } });
@@ -179,6 +172,24 @@ describe('the CDK app', () => {
     ).toThrow(/availabilityZones must lie in region/);
   });
 
+  it('bundles each Lambda with only the SDK clients it uses', () => {
+    const used = Object.fromEntries(
+      lambdaBundles(app.assembly, 'BerthPlatform').map((b) => [
+        b.id.replace(/Function[0-9A-F]{8}$/, ''),
+        b.clients.filter((c) => !CREDENTIAL_CHAIN_CLIENTS.has(c)),
+      ]),
+    );
+    expect(used).toEqual({
+      Api: ['CloudWatch', 'CloudWatch Logs', 'DynamoDB', 'ECR', 'ECS', 'Elastic Load Balancing v2', 'SQS'],
+      Dispatch: ['DynamoDB', 'SQS'],
+      Reconcile: ['DynamoDB', 'ECS', 'Elastic Load Balancing v2', 'SQS'],
+      Scale: ['CloudWatch', 'DynamoDB', 'ECS', 'SQS'],
+      Meter: ['DynamoDB', 'ECS'],
+      Report: ['DynamoDB', 'S3'],
+      EcsEvents: ['DynamoDB'],
+    });
+  });
+
   it('bundles an API Lambda that starts and answers', async () => {
     const template = app.assembly.getStackByName('BerthPlatform').template as {
       Resources: Record<string, { Type: string; Properties: { Code?: { S3Key?: string } } }>;
@@ -189,53 +200,11 @@ describe('the CDK app', () => {
     const hash = code?.Properties.Code?.S3Key?.replace(/\.zip$/, '');
     const dir = join(app.assembly.directory, `asset.${hash}`);
     expect(readFileSync(join(dir, 'index.mjs'), 'utf8').length).toBeGreaterThan(10_000);
-    Object.assign(process.env, {
-      AWS_REGION: 'eu-west-1',
-      BERTH_ACCOUNT_ID: '123456789012',
-      BERTH_TABLE_NAME: 'Berth-state',
-      BERTH_APP_DOMAIN: 'apps.example.com',
-      BERTH_ADMIN_KEY_HASH: 'a'.repeat(64),
-      BERTH_REGISTRY_PUSH_ROLE_ARN: 'arn:aws:iam::123456789012:role/push',
-      BERTH_RECONCILE_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/reconcile',
-      BERTH_REPORT_BUCKET: 'berth-reports-123456789012-eu-west-1',
-      BERTH_CLUSTER: 'berth',
-      BERTH_VPC_ID: 'vpc-1',
-      BERTH_APP_SUBNETS: 'subnet-a,subnet-b',
-      BERTH_APP_SECURITY_GROUPS: 'sg-apps',
-      BERTH_TASK_EXECUTION_ROLE_ARN: 'arn:aws:iam::123456789012:role/exec',
-      BERTH_TASK_ROLE_ARN: 'arn:aws:iam::123456789012:role/task',
-      BERTH_APP_LOG_GROUP: '/berth/apps',
-      BERTH_LISTENER_ARN: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/x/y/z',
-    });
+    Object.assign(process.env, LAMBDA_ENV);
     const { handler } = (await import(pathToFileURL(join(dir, 'index.mjs')).href)) as {
       handler: (event: unknown, context: unknown) => Promise<{ statusCode: number; body: string }>;
     };
-    const event = {
-      version: '2.0',
-      routeKey: '$default',
-      rawPath: '/openapi.json',
-      rawQueryString: '',
-      headers: { host: 'api.example.com' },
-      requestContext: {
-        http: {
-          method: 'GET',
-          path: '/openapi.json',
-          protocol: 'HTTP/1.1',
-          sourceIp: '203.0.113.1',
-          userAgent: 'test',
-        },
-        requestId: 'r1',
-        routeKey: '$default',
-        stage: '$default',
-        timeEpoch: Date.now(),
-      },
-      isBase64Encoded: false,
-    };
-    const res = await handler(event, {
-      functionName: 'api',
-      awsRequestId: 'r1',
-      getRemainingTimeInMillis: () => 1000,
-    });
+    const res = await handler(httpApiEvent('GET', '/openapi.json'), LAMBDA_CONTEXT);
     expect(res.statusCode).toBe(200);
     expect(JSON.parse(res.body).openapi).toMatch(/^3\.1/);
   });

@@ -2,7 +2,15 @@ import { PassThrough, type Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import type { ContainerInspectInfo } from 'dockerode';
 import { ConflictError, UnavailableError } from '../../core/errors.ts';
-import type { LogOptions, Metrics, Replica, ReplicaSpec, ReplicaStats, Runtime } from '../../core/ports.ts';
+import type {
+  LogOptions,
+  Metrics,
+  Replica,
+  ReplicaLogs,
+  ReplicaSpec,
+  ReplicaStats,
+  Runtime,
+} from '../../core/ports.ts';
 
 /** The labels that tie a container to its app; the reconciler finds, adopts and cleans up by them. */
 export const LABELS = {
@@ -129,7 +137,7 @@ async function* lines(stream: AsyncIterable<Buffer | string>): AsyncIterable<str
  * @example
  * const runtime = new DockerRuntime(new Docker(), 'berth');
  */
-export class DockerRuntime implements Runtime, Metrics {
+export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
   constructor(
     private readonly docker: Docker,
     private readonly installation: string,
@@ -253,8 +261,8 @@ export class DockerRuntime implements Runtime, Metrics {
     }
   }
 
-  async *replicaLogs(id: string, options: LogOptions): AsyncIterable<string> {
-    const container = this.docker.getContainer(id);
+  async *replicaLogs(replica: Replica, options: LogOptions): AsyncIterable<string> {
+    const container = this.docker.getContainer(replica.id);
     const base = {
       stdout: true,
       stderr: true,

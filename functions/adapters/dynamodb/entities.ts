@@ -8,7 +8,7 @@ const num = { type: 'number', required: true } as const;
 const doc = { type: 'any', required: true } as const;
 
 /** The ElectroDB entities of the single table. Every tenant-owned entity has tenantId first in its key. */
-export function makeEntities(client: DynamoDBDocumentClient, table: string) {
+function makeEntities(client: DynamoDBDocumentClient, table: string) {
   const config = { client, table };
   const plan = new Entity(
     {
@@ -294,6 +294,20 @@ export function makeEntities(client: DynamoDBDocumentClient, table: string) {
 }
 
 export type Entities = ReturnType<typeof makeEntities>;
+
+const built = new WeakMap<DynamoDBDocumentClient, Map<string, Entities>>();
+
+/**
+ * The table's entities over a client, built once per client and table: ElectroDB validates every model when it is
+ * built, which costs a cold start tens of milliseconds, so the store and the meter store share one set.
+ */
+export function entitiesOf(client: DynamoDBDocumentClient, table: string): Entities {
+  const byTable = built.get(client) ?? new Map<string, Entities>();
+  built.set(client, byTable);
+  const entities = byTable.get(table) ?? makeEntities(client, table);
+  byTable.set(table, entities);
+  return entities;
+}
 
 /** The key of an hour's usage row. */
 export const usageKey = (u: Pick<UsageRecord, 'tenantId' | 'hour' | 'app'>) => ({

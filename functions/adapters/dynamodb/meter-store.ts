@@ -1,7 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { BillingReport } from '../../../schemas/billing.ts';
 import type { LifetimeRecord, MeterStore, UsageRecord } from '../../core/ports.ts';
-import { type Entities, makeEntities, usageAmounts, usageKey } from './entities.ts';
+import { type Entities, entitiesOf, usageAmounts, usageKey } from './entities.ts';
 import { guarded, isConditionFailure } from './errors.ts';
 import { put, remove, transact, update } from './transactions.ts';
 
@@ -33,7 +33,7 @@ export class DynamoMeterStore implements MeterStore {
     private readonly client: DynamoDBDocumentClient,
     tableName: string,
   ) {
-    this.e = makeEntities(client, tableName);
+    this.e = entitiesOf(client, tableName);
   }
 
   async observeLifetime(lifetime: LifetimeRecord): Promise<void> {

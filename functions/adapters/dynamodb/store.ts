@@ -26,7 +26,7 @@ import type {
   UsageRecord,
 } from '../../core/ports.ts';
 import { assertWithinLimits, reservationCeilings, reservationOf } from '../../core/quota.ts';
-import { type Entities, makeEntities, toUsageRecord } from './entities.ts';
+import { type Entities, entitiesOf, toUsageRecord } from './entities.ts';
 import { guarded, isConditionFailure } from './errors.ts';
 import { put, remove, type TransactItem, transact, update } from './transactions.ts';
 
@@ -107,7 +107,7 @@ export class DynamoStore implements Store {
     private readonly client: DynamoDBDocumentClient,
     tableName: string,
   ) {
-    this.e = makeEntities(client, tableName);
+    this.e = entitiesOf(client, tableName);
   }
 
   private transact(items: TransactItem[]) {

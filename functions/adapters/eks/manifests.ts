@@ -1,6 +1,7 @@
 import type { HealthCheck } from '../../../schemas/app.ts';
 import type { PlanLimits } from '../../../schemas/plan.ts';
-import type { ReplicaSpec } from '../../core/ports.ts';
+import type { WorkloadSpec } from '../../core/ports.ts';
+import { workloadHash } from '../../core/workloads.ts';
 
 /** Kubernetes objects as plain JSON (what server-side apply takes). */
 export type Manifest = { apiVersion: string; kind: string; metadata: Record<string, unknown> } & Record<
@@ -9,13 +10,23 @@ export type Manifest = { apiVersion: string; kind: string; metadata: Record<stri
 >;
 
 export const FIELD_MANAGER = 'berth';
-const LABEL = {
+export const LABEL = {
   managedBy: 'app.kubernetes.io/managed-by',
   tenant: 'berth.dev/tenant',
   app: 'berth.dev/app',
+  appUid: 'berth.dev/app-uid',
   revision: 'berth.dev/revision',
   generation: 'berth.dev/generation',
 } as const;
+/** The pod template's annotation holding the app's last restart: changing it rolls every pod. */
+export const RESTARTED_AT_ANNOTATION = 'berth.dev/restarted-at';
+/** The Deployment's annotation holding the fingerprint of the spec Berth applied. */
+export const SPEC_HASH_ANNOTATION = 'berth.dev/spec-hash';
+/**
+ * Every pod carries this finalizer: a stopped pod stays listed until the meter has recorded its stop, then Berth
+ * removes the finalizer — so no second of a pod goes unbilled, however briefly it lived.
+ */
+export const METERING_FINALIZER = 'berth.dev/metering';
 
 /** A tenant's namespace. Tenant ids are DNS labels, so the name is one too. */
 export const namespaceOf = (tenantId: string) => `berth-${tenantId}`;
@@ -94,12 +105,6 @@ export function tenantNamespace(
   ];
 }
 
-/** What an app's Deployment runs: a replica's spec (without its slot) for `replicas` pods, with its health check. */
-export type AppWorkload = Pick<
-  ReplicaSpec,
-  'tenantId' | 'app' | 'revision' | 'generation' | 'image' | 'cpu' | 'memory' | 'port' | 'command' | 'env'
-> & { replicas: number; healthCheck: HealthCheck | null };
-
 function probe(check: HealthCheck | null, port: number, failureThreshold: number) {
   const action = check?.path ? { httpGet: { path: check.path, port } } : { tcpSocket: { port } };
   return {
@@ -116,15 +121,17 @@ function probe(check: HealthCheck | null, port: number, failureThreshold: number
  * AWS Load Balancer Controller: one ALB per `group`, a host rule per app, IP targets). Everything sits in the
  * tenant's namespace; nothing here can name another.
  */
-export function appManifests(workload: AppWorkload, ingress: { group: string; host: string }): Manifest[] {
+export function appManifests(workload: WorkloadSpec, ingress: { group: string; host: string }): Manifest[] {
   const namespace = namespaceOf(workload.tenantId);
   const selector = { [LABEL.tenant]: workload.tenantId, [LABEL.app]: workload.app };
-  const labels = {
+  // Pods carry the revision, not the generation: scaling changes the generation but must not replace pods.
+  const podLabels = {
     ...selector,
+    [LABEL.appUid]: workload.appUid,
     [LABEL.managedBy]: FIELD_MANAGER,
     [LABEL.revision]: String(workload.revision),
-    [LABEL.generation]: String(workload.generation),
   };
+  const labels = { ...podLabels, [LABEL.generation]: String(workload.generation) };
   const resources = { cpu: millicores(workload.cpu), memory: mebibytes(workload.memory) };
   const env = {
     PORT: String(workload.port),
@@ -136,14 +143,23 @@ export function appManifests(workload: AppWorkload, ingress: { group: string; ho
     {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
-      metadata: { name: workload.app, namespace, labels },
+      metadata: {
+        name: workload.app,
+        namespace,
+        labels,
+        annotations: { [SPEC_HASH_ANNOTATION]: workloadHash(workload) },
+      },
       spec: {
         replicas: workload.replicas,
         selector: { matchLabels: selector },
         strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: 0 } },
         progressDeadlineSeconds: 600,
         template: {
-          metadata: { labels },
+          metadata: {
+            labels: podLabels,
+            annotations: { [RESTARTED_AT_ANNOTATION]: workload.restartedAt ?? '' },
+            finalizers: [METERING_FINALIZER],
+          },
           spec: {
             automountServiceAccountToken: false,
             enableServiceLinks: false,

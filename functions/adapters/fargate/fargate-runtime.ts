@@ -1,4 +1,3 @@
-import { type CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
@@ -10,7 +9,7 @@ import {
   StopTaskCommand,
   type Task,
 } from '@aws-sdk/client-ecs';
-import type { LogOptions, Replica, ReplicaSpec, Runtime } from '../../core/ports.ts';
+import type { Replica, ReplicaSpec, Runtime } from '../../core/ports.ts';
 import { chunks } from '../aws/chunks.ts';
 import { type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
 import {
@@ -33,7 +32,6 @@ const DESCRIBE_TASKS_BATCH = 100;
 export class FargateRuntime implements Runtime {
   constructor(
     private readonly ecs: ECSClient,
-    private readonly logs: CloudWatchLogsClient,
     private readonly settings: FargateSettings,
     private readonly retry: RetryOptions = {},
   ) {}
@@ -143,35 +141,4 @@ export class FargateRuntime implements Runtime {
 
   /** ECS removes stopped tasks itself. */
   async removeReplica(_id: string): Promise<void> {}
-
-  async *replicaLogs(id: string, options: LogOptions): AsyncIterable<string> {
-    const [replica] = (await this.describe([id])).map(replicaOf);
-    if (!replica) return;
-    const taskId = id.split('/').pop() ?? id;
-    const logStreamName = `${familyOf(replica)}/app/${taskId}`;
-    let nextToken: string | undefined;
-    let first = true;
-    for (;;) {
-      const res = await this.call(() =>
-        this.logs.send(
-          new GetLogEventsCommand({
-            logGroupName: this.settings.logGroup,
-            logStreamName,
-            ...(first && options.tail !== undefined
-              ? { limit: options.tail, startFromHead: false }
-              : { startFromHead: true }),
-            ...(options.since ? { startTime: options.since.getTime() } : {}),
-            nextToken,
-          }),
-        ),
-      );
-      first = false;
-      for (const event of res.events ?? []) {
-        yield `${new Date(event.timestamp ?? 0).toISOString()} ${event.message ?? ''}`;
-      }
-      if (!options.follow || options.signal?.aborted) return;
-      if (res.nextForwardToken === nextToken) await new Promise((resolve) => setTimeout(resolve, 1000));
-      nextToken = res.nextForwardToken;
-    }
-  }
 }

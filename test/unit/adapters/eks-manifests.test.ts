@@ -5,12 +5,15 @@ import {
   namespaceOf,
   tenantNamespace,
 } from '../../../functions/adapters/eks/manifests.ts';
+import { workloadHash } from '../../../functions/core/workloads.ts';
 import { eksFargateSize } from '../../../schemas/fargate-sizes.ts';
 
 const limits = { apps: 5, instancesPerApp: 4, vcpu: 8, memoryMiB: 16384 };
 const workload = {
   tenantId: 'acme',
   app: 'web',
+  appUid: 'app_0123456789abcdef',
+  restartedAt: null,
   revision: 3,
   generation: 9,
   replicas: 2,
@@ -63,6 +66,12 @@ describe('EKS manifests', () => {
     });
   });
 
+  it('fingerprints a workload: the same spec the same hash, any change another', () => {
+    expect(workloadHash({ ...workload })).toBe(workloadHash(workload));
+    expect(workloadHash({ ...workload, replicas: 3 })).not.toBe(workloadHash(workload));
+    expect(workloadHash({ ...workload, env: { LOG_LEVEL: 'debug' } })).not.toBe(workloadHash(workload));
+  });
+
   it('builds the app’s Deployment, Service and Ingress in the tenant’s namespace only', () => {
     const manifests = appManifests(workload, { group: 'berth-apps-0', host: 'web.acme.apps.example.com' });
     expect(manifests.map((m) => [m.kind, m.metadata.namespace])).toEqual([
@@ -78,13 +87,16 @@ describe('EKS manifests', () => {
           'berth.dev/app': 'web',
           'berth.dev/revision': '3',
           'berth.dev/generation': '9',
+          'berth.dev/app-uid': 'app_0123456789abcdef',
         },
+        annotations: { 'berth.dev/spec-hash': workloadHash(workload) },
       },
       spec: {
         replicas: 2,
         selector: { matchLabels: { 'berth.dev/tenant': 'acme', 'berth.dev/app': 'web' } },
         strategy: { rollingUpdate: { maxSurge: '25%', maxUnavailable: 0 } },
         template: {
+          metadata: { finalizers: ['berth.dev/metering'] },
           spec: {
             automountServiceAccountToken: false,
             containers: [

@@ -1,5 +1,5 @@
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
@@ -14,13 +14,15 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { FargateLogs } from '../../../functions/adapters/fargate/fargate-logs.ts';
 import { FargateMetrics } from '../../../functions/adapters/fargate/fargate-metrics.ts';
 import { FargateRuntime } from '../../../functions/adapters/fargate/fargate-runtime.ts';
 import { clientTokenOf, type FargateSettings } from '../../../functions/adapters/fargate/task-requests.ts';
-import type { ReplicaSpec } from '../../../functions/core/ports.ts';
+import type { Replica, ReplicaSpec } from '../../../functions/core/ports.ts';
 
 const ecs = mockClient(ECSClient);
 const cloudwatch = mockClient(CloudWatchClient);
+const logs = mockClient(CloudWatchLogsClient);
 const settings: FargateSettings = {
   cluster: 'berth',
   subnets: ['subnet-a', 'subnet-b'],
@@ -45,7 +47,7 @@ const spec: ReplicaSpec = {
   env: { LOG_LEVEL: 'info' },
 };
 const noWait = { sleep: async () => undefined };
-const runtime = () => new FargateRuntime(new ECSClient({}), new CloudWatchLogsClient({}), settings, noWait);
+const runtime = () => new FargateRuntime(new ECSClient({}), settings, noWait);
 
 const task = (n: number, extra: Partial<Task> = {}): Task => ({
   taskArn: `arn:aws:ecs:eu-west-1:123456789012:task/berth/t${n}`,
@@ -235,5 +237,57 @@ describe('FargateMetrics', () => {
         }),
       ]),
     });
+  });
+});
+
+describe('FargateLogs', () => {
+  beforeEach(() => logs.reset());
+  const replica = {
+    id: 'arn:aws:ecs:eu-west-1:123456789012:task/berth/0f1e2d3c',
+    tenantId: 'acme',
+    app: 'web',
+    appUid: 'app_0123456789abcdef',
+  } as Replica;
+
+  it('reads the task’s own stream of the apps’ log group, the tail first, throttling retried', async () => {
+    logs
+      .on(GetLogEventsCommand)
+      .rejectsOnce(Object.assign(new Error('slow down'), { name: 'ThrottlingException' }))
+      .resolves({ events: [{ timestamp: Date.parse('2026-11-22T10:00:00Z'), message: 'listening' }] });
+    const lines: string[] = [];
+    for await (const line of new FargateLogs(new CloudWatchLogsClient({}), '/berth/apps', noWait).replicaLogs(
+      replica,
+      { tail: 50 },
+    ))
+      lines.push(line);
+    expect(lines).toEqual(['2026-11-22T10:00:00.000Z listening']);
+    expect(logs).toHaveReceivedCommandTimes(GetLogEventsCommand, 2);
+    expect(logs).toHaveReceivedCommandWith(GetLogEventsCommand, {
+      logGroupName: '/berth/apps',
+      logStreamName: 'berth-acme-web-89abcdef/app/0f1e2d3c',
+      limit: 50,
+      startFromHead: false,
+    });
+  });
+
+  it('follows with the forward token until the signal aborts', async () => {
+    const abort = new AbortController();
+    logs
+      .on(GetLogEventsCommand)
+      .resolvesOnce({ events: [{ timestamp: 0, message: 'a' }], nextForwardToken: 'f1' })
+      .resolvesOnce({ events: [{ timestamp: 0, message: 'b' }], nextForwardToken: 'f2' });
+    const lines: string[] = [];
+    for await (const line of new FargateLogs(new CloudWatchLogsClient({}), '/berth/apps').replicaLogs(
+      replica,
+      {
+        follow: true,
+        signal: abort.signal,
+      },
+    )) {
+      lines.push(line);
+      if (lines.length === 2) abort.abort();
+    }
+    expect(lines.map((l) => l.split(' ')[1])).toEqual(['a', 'b']);
+    expect(logs.commandCalls(GetLogEventsCommand)[1]?.args[0].input.nextToken).toBe('f1');
   });
 });

@@ -1,0 +1,200 @@
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { build } from 'esbuild';
+import { DynamoStore } from '../functions/adapters/dynamodb/store.ts';
+import { ensureTable } from '../functions/adapters/dynamodb/table.ts';
+import { newTenantKey } from '../functions/core/api-keys.ts';
+import { NO_RESERVATION } from '../functions/core/quota.ts';
+import { localDynamoDbClient, startDynamoDbLocal } from '../functions/local/dynamodb-local.ts';
+import { berthApp } from '../infra/berth-app.ts';
+import { SEED_PLANS } from '../schemas/plan.ts';
+import { CREDENTIAL_CHAIN_CLIENTS, lambdaBundles } from '../test/support/lambda-bundles.ts';
+import { httpApiEvent, INSTALL_CONTEXT, LAMBDA_ENV } from '../test/support/lambda-fixtures.ts';
+import { ms, summarize } from './stats.ts';
+
+const RUNS = 10;
+const ROOT = join(import.meta.dirname, '..');
+
+/** Runs in a fresh Node process: imports a bundle, answers one event, prints the timings. */
+const DRIVER = `
+const t0 = performance.now();
+const { handler } = await import(process.argv[2]);
+const t1 = performance.now();
+const res = await handler(JSON.parse(process.argv[3]), {
+  functionName: 'bench', awsRequestId: 'r1', getRemainingTimeInMillis: () => 29000,
+});
+const t2 = performance.now();
+console.log('BENCH ' + JSON.stringify({ importMs: t1 - t0, firstMs: t2 - t1, status: res.statusCode, body: res.body }));
+`;
+
+/** The baseline: a hello-world Hono app on hono/aws-lambda, bundled with the same esbuild settings as ours. */
+const HELLO = `
+import { Hono } from 'hono';
+import { handle } from 'hono/aws-lambda';
+const app = new Hono().get('/v1/apps', (c) => c.json({ items: [] }));
+export const handler = handle(app);
+`;
+
+/** The floor of any handler that reads the table: one DynamoDB GetItem through the same pinned SDK. */
+const DYNAMODB_ONLY = `
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+const table = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+export const handler = async () => {
+  await table.send(new GetCommand({ TableName: process.env.BERTH_TABLE_NAME, Key: { pk: 'x', sk: 'y' } }));
+  return { statusCode: 200, body: '[]' };
+};
+`;
+
+/** Bundles `source` with the esbuild settings the CDK app gives the Lambdas. */
+async function bundle(source: string, outfile: string) {
+  await build({
+    stdin: { contents: source, resolveDir: ROOT, loader: 'ts' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    minify: true,
+    mainFields: ['module', 'main'],
+    banner: {
+      js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+    },
+    outfile,
+    logLevel: 'silent',
+  });
+  return outfile;
+}
+
+interface ColdStart {
+  importMs: number;
+  firstMs: number;
+  /** Process spawn to answer, Node's own start included. */
+  wallMs: number;
+}
+
+function coldStart(driver: string, bundle: string, event: unknown, env: NodeJS.ProcessEnv): ColdStart {
+  const started = performance.now();
+  const out = execFileSync(process.execPath, [driver, pathToFileURL(bundle).href, JSON.stringify(event)], {
+    env,
+    encoding: 'utf8',
+  });
+  const wallMs = performance.now() - started;
+  const line = out.split('\n').find((l) => l.startsWith('BENCH '));
+  if (!line) throw new Error(`the bundle printed no timings:\n${out}`);
+  const result = JSON.parse(line.slice(6)) as {
+    importMs: number;
+    firstMs: number;
+    status: number;
+    body: string;
+  };
+  if (result.status !== 200) throw new Error(`cold start answered ${result.status}: ${result.body}`);
+  return { importMs: result.importMs, firstMs: result.firstMs, wallMs };
+}
+
+const p50 = (runs: ColdStart[], pick: (c: ColdStart) => number) => summarize(runs.map(pick)).p50;
+
+/**
+ * `npm run bench -- lambda`: the size of each Lambda bundle the CDK app builds (and the SDK clients inside), and the
+ * cold start of the API bundle in a fresh Node process — import plus the first API Gateway event, `GET /v1/apps`
+ * against DynamoDB Local — next to a hello-world Hono bundle measured the same way in the same run.
+ */
+export async function benchLambda() {
+  const work = mkdtempSync(join(tmpdir(), 'berth-bench-lambda-'));
+  const dynamodb = await startDynamoDbLocal();
+  try {
+    const { app } = berthApp({ context: { berth: INSTALL_CONTEXT }, outdir: join(work, 'cdk.out') });
+    const bundles = lambdaBundles(app.synth(), 'BerthPlatform');
+    console.log('bundle sizes (index.mjs, minified ESM):');
+    for (const bundle of bundles) {
+      const used = bundle.clients.filter((c) => !CREDENTIAL_CHAIN_CLIENTS.has(c));
+      console.log(
+        `  ${bundle.id.replace(/Function[0-9A-F]{8}$/, '').padEnd(10)} ${(bundle.bytes / 1024).toFixed(0).padStart(5)} KB  SDK clients: ${used.join(', ')}`,
+      );
+    }
+    console.log(
+      `  (every bundle also carries the default credential chain: ${[...CREDENTIAL_CHAIN_CLIENTS].join(', ')})`,
+    );
+
+    const hello = await bundle(HELLO, join(work, 'hello.mjs'));
+    const dynamodbOnly = await bundle(DYNAMODB_ONLY, join(work, 'dynamodb-only.mjs'));
+
+    const tableName = `bench-${randomUUID()}`;
+    const client = localDynamoDbClient(dynamodb.endpoint);
+    await ensureTable(client, tableName);
+    const store = new DynamoStore(DynamoDBDocumentClient.from(client), tableName);
+    const now = new Date();
+    const plan = SEED_PLANS[1];
+    if (!plan) throw new Error('no seed plan');
+    await store.createPlan({
+      ...plan,
+      version: 1,
+      createdAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+    });
+    const key = newTenantKey('bench', now);
+    await store.createTenant(
+      {
+        id: 'bench',
+        name: 'Bench',
+        plan: plan.id,
+        status: 'active',
+        version: 1,
+        createdAt: now.toISOString(),
+        updatedAt: now.toISOString(),
+        reserved: NO_RESERVATION,
+      },
+      key.record,
+    );
+    client.destroy();
+
+    const driver = join(work, 'driver.mjs');
+    writeFileSync(driver, DRIVER);
+    const event = httpApiEvent('GET', '/v1/apps', { authorization: `Bearer ${key.created.key}` });
+    const env = {
+      PATH: process.env.PATH,
+      ...LAMBDA_ENV,
+      BERTH_TABLE_NAME: tableName,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_LAMBDA_FUNCTION_NAME: 'bench',
+    };
+    const api = bundles.find((b) => b.id.startsWith('ApiFunction'));
+    if (!api) throw new Error('the CDK app has no API function');
+    const berth: ColdStart[] = [];
+    const baseline: ColdStart[] = [];
+    const floor: ColdStart[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      berth.push(coldStart(driver, api.file, event, env));
+      baseline.push(coldStart(driver, hello, event, env));
+      floor.push(coldStart(driver, dynamodbOnly, event, env));
+    }
+    const berthCold = p50(berth, (c) => c.importMs + c.firstMs);
+    const helloCold = p50(baseline, (c) => c.importMs + c.firstMs);
+    console.log(`\ncold start, ${RUNS} fresh Node ${process.version} processes each (p50):`);
+    console.log(
+      `  berth api  ${(api.bytes / 1024).toFixed(0)} KB: import ${ms(p50(berth, (c) => c.importMs))} + first GET /v1/apps ${ms(p50(berth, (c) => c.firstMs))} = ${ms(berthCold)}  (spawn to answer ${ms(p50(berth, (c) => c.wallMs))})`,
+    );
+    console.log(
+      `  hello hono ${(statSync(hello).size / 1024).toFixed(0)} KB: import ${ms(p50(baseline, (c) => c.importMs))} + first GET /v1/apps ${ms(p50(baseline, (c) => c.firstMs))} = ${ms(helloCold)}  (spawn to answer ${ms(p50(baseline, (c) => c.wallMs))})`,
+    );
+    const floorCold = p50(floor, (c) => c.importMs + c.firstMs);
+    console.log(
+      `  dynamodb   ${(statSync(dynamodbOnly).size / 1024).toFixed(0)} KB: import ${ms(p50(floor, (c) => c.importMs))} + one GetItem ${ms(p50(floor, (c) => c.firstMs))} = ${ms(floorCold)}  (spawn to answer ${ms(p50(floor, (c) => c.wallMs))})`,
+    );
+    console.log(
+      `  ratio to hello-world Hono (import + first event): ${(berthCold / helloCold).toFixed(2)} (goal ≤ 2)`,
+    );
+    console.log(
+      `  floor: a handler that only reads DynamoDB is already ${(floorCold / helloCold).toFixed(2)}× hello-world; Berth is ${(berthCold / floorCold).toFixed(2)}× that floor`,
+    );
+  } finally {
+    await dynamodb.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}

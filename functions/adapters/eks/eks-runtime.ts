@@ -1,0 +1,235 @@
+import type { PodMetric, V1Deployment, V1Pod } from '@kubernetes/client-node';
+import { eksFargateSize } from '../../../schemas/fargate-sizes.ts';
+import type { PlanLimits } from '../../../schemas/plan.ts';
+import type {
+  LogOptions,
+  Metrics,
+  ObservedWorkload,
+  Replica,
+  ReplicaLogs,
+  ReplicaStats,
+  WorkloadRuntime,
+  WorkloadSpec,
+} from '../../core/ports.ts';
+import type { KubeClient } from './kube-client.ts';
+import {
+  appManifests,
+  LABEL,
+  METERING_FINALIZER,
+  namespaceOf,
+  SPEC_HASH_ANNOTATION,
+  tenantNamespace,
+} from './manifests.ts';
+
+export interface EksSettings {
+  /** Apps answer at `<app>.<tenant>.<domain>`. */
+  domain: string;
+  /** The AWS Load Balancer Controller's ingress group the apps share (one ALB). */
+  ingressGroup: string;
+  /** Where load balancer traffic comes from: the only ingress a tenant's pods admit. */
+  loadBalancerCidrs: string[];
+  /** Pods run on EKS Fargate: billed by the Fargate size AWS provisions, not by their requests. */
+  fargate: boolean;
+}
+
+const POD_LOG_POLL_MS = 2000;
+
+/** `500m` → 0.5, `2` → 2. */
+function cores(quantity: string | undefined): number {
+  if (!quantity) return 0;
+  if (quantity.endsWith('n')) return Number(quantity.slice(0, -1)) / 1e9;
+  if (quantity.endsWith('u')) return Number(quantity.slice(0, -1)) / 1e6;
+  if (quantity.endsWith('m')) return Number(quantity.slice(0, -1)) / 1000;
+  return Number(quantity);
+}
+
+/** `512Mi` → 512, `1Gi` → 1024, `134217728` → 128 (MiB). */
+function mebibytes(quantity: string | undefined): number {
+  if (!quantity) return 0;
+  const units: Record<string, number> = { Ki: 1 / 1024, Mi: 1, Gi: 1024, Ti: 1024 * 1024 };
+  const unit = Object.keys(units).find((u) => quantity.endsWith(u));
+  return unit ? Number(quantity.slice(0, -unit.length)) * (units[unit] ?? 1) : Number(quantity) / 1024 / 1024;
+}
+
+/** A replica id names the pod: `<namespace>/<pod>`. */
+const podId = (pod: V1Pod) => `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+function parsePodId(id: string): { namespace: string; name: string } {
+  const [namespace = '', name = ''] = id.split('/');
+  return { namespace, name };
+}
+
+const iso = (value: Date | string | undefined) => (value ? new Date(value).toISOString() : null);
+
+/**
+ * The Runtime on Kubernetes (EKS): an app is a Deployment, Service and Ingress in its tenant's namespace, applied
+ * server-side; replicas are its pods. Observation is one list of Deployments and one of pods per namespace; a pod
+ * that stopped stays listed (its metering finalizer) until Berth has recorded its stop.
+ */
+export class EksRuntime implements WorkloadRuntime, ReplicaLogs, Metrics {
+  /** The plan limits last applied to each tenant's namespace in this process. */
+  private readonly tenants = new Map<string, string>();
+
+  constructor(
+    private readonly kube: KubeClient,
+    private readonly settings: EksSettings,
+  ) {}
+
+  async ensureTenant(tenantId: string, limits: PlanLimits): Promise<void> {
+    const applied = JSON.stringify(limits);
+    if (this.tenants.get(tenantId) === applied) return;
+    await this.kube.apply(
+      tenantNamespace(tenantId, limits, { loadBalancerCidrs: this.settings.loadBalancerCidrs }),
+    );
+    this.tenants.set(tenantId, applied);
+  }
+
+  async observe(tenantId: string): Promise<{ workloads: ObservedWorkload[]; replicas: Replica[] }> {
+    const namespace = namespaceOf(tenantId);
+    const [deployments, pods] = await Promise.all([
+      this.kube.deployments(namespace),
+      this.kube.pods(namespace),
+    ]);
+    return { workloads: deployments.map(workloadOf), replicas: this.replicasOf(pods) };
+  }
+
+  async applyWorkload(spec: WorkloadSpec): Promise<void> {
+    const host = `${spec.app}.${spec.tenantId}.${this.settings.domain}`;
+    const manifests = appManifests(spec, { group: this.settings.ingressGroup, host });
+    const namespace = namespaceOf(spec.tenantId);
+    // Nothing applied for a tenant may land outside its namespace.
+    for (const manifest of manifests) {
+      if (manifest.metadata.namespace !== namespace)
+        throw new Error(`refusing to apply ${manifest.kind} outside namespace ${namespace}`);
+    }
+    await this.kube.apply(manifests);
+  }
+
+  async deleteWorkload(tenantId: string, app: string): Promise<void> {
+    const metadata = { name: app, namespace: namespaceOf(tenantId) };
+    await this.kube.delete([
+      { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata },
+      { apiVersion: 'v1', kind: 'Service', metadata },
+      { apiVersion: 'apps/v1', kind: 'Deployment', metadata },
+    ]);
+  }
+
+  async releaseReplica(replica: Replica): Promise<void> {
+    const { namespace, name } = parsePodId(replica.id);
+    const pod = (await this.kube.pods(namespace)).find((p) => p.metadata?.name === name);
+    if (pod) await this.kube.removeFinalizer(pod, METERING_FINALIZER);
+  }
+
+  async listReplicas(filter: { tenantId?: string; appUid?: string } = {}): Promise<Replica[]> {
+    const pods = await this.kube.pods(filter.tenantId ? namespaceOf(filter.tenantId) : undefined);
+    return this.replicasOf(pods).filter((r) => !filter.appUid || r.appUid === filter.appUid);
+  }
+
+  async *replicaLogs(replica: Replica, options: LogOptions): AsyncIterable<string> {
+    const { namespace, name } = parsePodId(replica.id);
+    let last = '';
+    let sinceSeconds = options.since
+      ? Math.max(1, Math.ceil((Date.now() - options.since.getTime()) / 1000))
+      : undefined;
+    let tailLines = options.tail;
+    for (;;) {
+      const text = await this.kube.podLog(namespace, name, {
+        ...(tailLines !== undefined ? { tailLines } : {}),
+        ...(sinceSeconds !== undefined ? { sinceSeconds } : {}),
+      });
+      for (const line of text.split('\n').filter(Boolean)) {
+        // Lines start with their RFC 3339 timestamp, so a re-read overlap is skipped by comparing them.
+        if (line <= last) continue;
+        last = line;
+        yield line;
+      }
+      if (!options.follow || options.signal?.aborted) return;
+      await new Promise((resolve) => setTimeout(resolve, POD_LOG_POLL_MS));
+      tailLines = undefined;
+      sinceSeconds = POD_LOG_POLL_MS / 1000 + 1;
+    }
+  }
+
+  async replicaStats(ids: string[]): Promise<Map<string, ReplicaStats>> {
+    const stats = new Map<string, ReplicaStats>();
+    const namespaces = [...new Set(ids.map((id) => parsePodId(id).namespace))];
+    for (const namespace of namespaces) {
+      const [metrics, pods] = await Promise.all([this.kube.podMetrics(namespace), this.kube.pods(namespace)]);
+      const limits = new Map(pods.map((pod) => [podId(pod), pod.spec?.containers[0]?.resources?.limits]));
+      for (const metric of metrics) {
+        const id = `${metric.metadata.namespace}/${metric.metadata.name}`;
+        const limit = limits.get(id);
+        if (!ids.includes(id) || !limit) continue;
+        stats.set(id, statsOf(metric, cores(limit.cpu), mebibytes(limit.memory)));
+      }
+    }
+    return stats;
+  }
+
+  private replicasOf(pods: V1Pod[]): Replica[] {
+    return pods.flatMap((pod) => {
+      const replica = replicaOf(pod);
+      if (!replica || !this.settings.fargate) return replica ? [replica] : [];
+      // EKS on Fargate provisions (and bills) the next Fargate size above the requests plus 256 MiB.
+      const size = eksFargateSize(replica.cpu, replica.memoryMiB);
+      return [size ? { ...replica, cpu: size.cpu, memoryMiB: size.memory } : replica];
+    });
+  }
+}
+
+function statsOf(metric: PodMetric, cpuLimit: number, memoryLimitMiB: number): ReplicaStats {
+  const usage = metric.containers.find((c) => c.name === 'app')?.usage;
+  const memoryMiB = mebibytes(usage?.memory);
+  return {
+    cpuPercent: cpuLimit ? (100 * cores(usage?.cpu)) / cpuLimit : 0,
+    memoryMiB,
+    memoryPercent: memoryLimitMiB ? (100 * memoryMiB) / memoryLimitMiB : 0,
+  };
+}
+
+function workloadOf(deployment: V1Deployment): ObservedWorkload {
+  const progressing = deployment.status?.conditions?.find((c) => c.type === 'Progressing');
+  return {
+    app: deployment.metadata?.name ?? '',
+    specHash: deployment.metadata?.annotations?.[SPEC_HASH_ANNOTATION] ?? '',
+    rolloutFailed: progressing?.status === 'False' && progressing.reason === 'ProgressDeadlineExceeded',
+  };
+}
+
+/** A pod as a replica; undefined for a pod without Berth's labels. */
+export function replicaOf(pod: V1Pod): Replica | undefined {
+  const labels = pod.metadata?.labels ?? {};
+  const tenantId = labels[LABEL.tenant];
+  const app = labels[LABEL.app];
+  const appUid = labels[LABEL.appUid];
+  if (!tenantId || !app || !appUid) return undefined;
+  const container = pod.spec?.containers[0];
+  const status = pod.status?.containerStatuses?.find((c) => c.name === 'app');
+  const running = status?.state?.running;
+  const terminated = status?.state?.terminated;
+  const phase = pod.status?.phase;
+  const stopped =
+    phase === 'Succeeded' || phase === 'Failed' || (!!pod.metadata?.deletionTimestamp && !!terminated);
+  const port = container?.ports?.[0]?.containerPort;
+  return {
+    id: podId(pod),
+    tenantId,
+    app,
+    appUid,
+    revision: Number(labels[LABEL.revision]),
+    generation: Number(labels[LABEL.generation]),
+    // Pods of a Deployment have no slots; they are told apart by name.
+    slot: 0,
+    state: stopped ? 'exited' : running ? 'running' : 'pending',
+    cpu: cores(container?.resources?.requests?.cpu),
+    memoryMiB: mebibytes(container?.resources?.requests?.memory),
+    createdAt: iso(pod.metadata?.creationTimestamp) ?? new Date(0).toISOString(),
+    // A pod's life is billed from its start to its end, container restarts included.
+    startedAt: iso(pod.status?.startTime ?? running?.startedAt ?? terminated?.startedAt),
+    stoppedAt: stopped ? (iso(terminated?.finishedAt) ?? iso(pod.metadata?.deletionTimestamp)) : null,
+    exitCode: terminated?.exitCode ?? null,
+    endpoint: pod.status?.podIP && port && !stopped ? { host: pod.status.podIP, port } : null,
+    ready:
+      !stopped && pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true,
+    restarts: status?.restartCount ?? 0,
+  };
+}

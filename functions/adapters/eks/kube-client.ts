@@ -1,0 +1,158 @@
+import {
+  ApiException,
+  CoreV1Api,
+  KubeConfig,
+  KubernetesObjectApi,
+  Metrics,
+  PatchStrategy,
+  type PodMetric,
+  type V1Deployment,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import type { Manifest } from './manifests.ts';
+import { FIELD_MANAGER, LABEL } from './manifests.ts';
+
+/** Where the API server is and how to reach it now (the token rotates). */
+export type ClusterAccess = () => Promise<{
+  /** The API server, e.g. from EKS DescribeCluster. */
+  server: string;
+  /** Base64 PEM of the cluster CA (EKS DescribeCluster's certificateAuthority.data). */
+  caData: string;
+  token: string;
+}>;
+
+const MANAGED = `${LABEL.managedBy}=${FIELD_MANAGER}`;
+
+const isNotFound = (err: unknown) => err instanceof ApiException && err.code === 404;
+
+/**
+ * Talks to a cluster's API server through @kubernetes/client-node: server-side apply as field manager `berth`
+ * (forced: Berth owns the fields it sets), and lists of what Berth manages, one call per namespace.
+ */
+export class KubeClient {
+  private current:
+    | { token: string; objects: KubernetesObjectApi; core: CoreV1Api; metrics: Metrics }
+    | undefined;
+
+  constructor(private readonly access: ClusterAccess) {}
+
+  /** Clients for the current token; rebuilt when the token rotates. */
+  private async clients() {
+    const { server, caData, token } = await this.access();
+    if (this.current?.token === token) return this.current;
+    const config = new KubeConfig();
+    config.loadFromOptions({
+      clusters: [{ name: 'berth', server, caData, skipTLSVerify: false }],
+      users: [{ name: 'berth', token }],
+      contexts: [{ name: 'berth', cluster: 'berth', user: 'berth' }],
+      currentContext: 'berth',
+    });
+    this.current = {
+      token,
+      objects: KubernetesObjectApi.makeApiClient(config),
+      core: config.makeApiClient(CoreV1Api),
+      metrics: new Metrics(config),
+    };
+    return this.current;
+  }
+
+  async apply(manifests: Manifest[]): Promise<void> {
+    const { objects } = await this.clients();
+    for (const manifest of manifests) {
+      await objects.patch(manifest, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+    }
+  }
+
+  /** Deletes objects by kind and name; missing ones are no error. */
+  async delete(objects: Pick<Manifest, 'apiVersion' | 'kind' | 'metadata'>[]): Promise<void> {
+    const { objects: api } = await this.clients();
+    for (const object of objects) {
+      try {
+        await api.delete(object);
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+  }
+
+  /** The Deployments Berth manages in a namespace, in one list call. */
+  async deployments(namespace: string): Promise<V1Deployment[]> {
+    const { objects } = await this.clients();
+    const list = await objects.list<V1Deployment>(
+      'apps/v1',
+      'Deployment',
+      namespace,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      MANAGED,
+    );
+    return list.items;
+  }
+
+  /** The pods Berth manages in a namespace (or, without one, in all of them), in one list call. */
+  async pods(namespace?: string): Promise<V1Pod[]> {
+    const { core } = await this.clients();
+    const list = namespace
+      ? await core.listNamespacedPod({ namespace, labelSelector: MANAGED })
+      : await core.listPodForAllNamespaces({ labelSelector: MANAGED });
+    return list.items;
+  }
+
+  /** Removes one finalizer from a pod, on condition it is still the version read; a missing pod is no error. */
+  async removeFinalizer(pod: V1Pod, finalizer: string): Promise<void> {
+    const { objects } = await this.clients();
+    const finalizers = pod.metadata?.finalizers ?? [];
+    if (!finalizers.includes(finalizer)) return;
+    try {
+      await objects.patch(
+        {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: {
+            name: pod.metadata?.name ?? '',
+            namespace: pod.metadata?.namespace ?? '',
+            resourceVersion: pod.metadata?.resourceVersion ?? '',
+            finalizers: finalizers.filter((f) => f !== finalizer),
+          },
+        },
+        undefined,
+        undefined,
+        FIELD_MANAGER,
+        undefined,
+        PatchStrategy.MergePatch,
+      );
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  /** A pod's log with timestamps; empty when the pod is gone. */
+  async podLog(
+    namespace: string,
+    name: string,
+    options: { tailLines?: number; sinceSeconds?: number },
+  ): Promise<string> {
+    const { core } = await this.clients();
+    try {
+      return await core.readNamespacedPodLog({
+        name,
+        namespace,
+        container: 'app',
+        timestamps: true,
+        ...(options.tailLines !== undefined ? { tailLines: options.tailLines } : {}),
+        ...(options.sinceSeconds !== undefined ? { sinceSeconds: options.sinceSeconds } : {}),
+      });
+    } catch (err) {
+      if (isNotFound(err)) return '';
+      throw err;
+    }
+  }
+
+  /** Usage of every pod of a namespace from the metrics API (metrics-server), in one call. */
+  async podMetrics(namespace: string): Promise<PodMetric[]> {
+    const { metrics } = await this.clients();
+    return (await metrics.getPodMetrics(namespace)).items;
+  }
+}

@@ -1,0 +1,138 @@
+import { recordAppEvent } from '../core/app-events.ts';
+import { rollback } from '../core/deployments.ts';
+import type { AppRecord, CoreDeps, DeploymentRecord } from '../core/ports.ts';
+import { circuitBreakerThreshold } from '../core/reconcile-plan.ts';
+
+/*
+ * How a deployment moves on and what an app's status says, from what a reconciler observed — the same for replica
+ * runtimes (Docker, Fargate tasks) and workload runtimes (Kubernetes).
+ */
+
+export interface RolloutDeps extends CoreDeps {
+  /** A deployment that has not converged by then fails (and rolls back). */
+  deploymentDeadlineMs: number;
+}
+
+/** What a reconcile pass found for an app's target revision. */
+export interface RolloutProgress {
+  /** Replicas of the target revision the app should run. */
+  desired: number;
+  /** Ready replicas of the target revision. */
+  readyTarget: number;
+  /** Ready replicas of any revision: what serves traffic. */
+  routable: number;
+  /** Only target replicas remain, `desired` of them ready. */
+  converged: boolean;
+  /** Failed starts of the target revision since the deployment began. */
+  failedStarts: number;
+  /** Replicas of the target revision were started (or scheduled) in this pass. */
+  started: boolean;
+  /** Why the runtime itself gave up on the rollout, if it did. */
+  runtimeFailure?: string;
+}
+
+const TERMINAL = new Set<DeploymentRecord['status']>(['succeeded', 'failed', 'rolled_back']);
+
+export const isTerminal = (deployment: DeploymentRecord) => TERMINAL.has(deployment.status);
+
+/** Reads the app's latest deployments and fails the older ones still open: only the newest can proceed. */
+export async function latestDeployment(
+  deps: CoreDeps,
+  app: AppRecord,
+): Promise<DeploymentRecord | undefined> {
+  const [latest, ...older] = (await deps.store.listDeployments(app.tenantId, app.uid, { limit: 5 })).items;
+  for (const superseded of older.filter((d) => !isTerminal(d))) {
+    await deps.store.updateDeployment(
+      {
+        ...superseded,
+        status: 'failed',
+        reason: `superseded by ${latest?.id}`,
+        updatedAt: deps.clock.now().toISOString(),
+      },
+      superseded.status,
+    );
+  }
+  return latest;
+}
+
+/** The latest deployment, moved on when it is the target's and still open; others are returned as they are. */
+export async function progressDeployment(
+  deps: RolloutDeps,
+  app: AppRecord,
+  deployment: DeploymentRecord | undefined,
+  progress: RolloutProgress,
+): Promise<DeploymentRecord | undefined> {
+  if (!deployment || deployment.revision !== app.targetRevision || isTerminal(deployment)) return deployment;
+  const now = deps.clock.now();
+  const at = now.toISOString();
+  const next: DeploymentRecord = structuredClone(deployment);
+  next.failedStarts = Math.max(progress.failedStarts, deployment.failedStarts);
+  if (next.status === 'pending') next.status = 'in_progress';
+  if (progress.started) {
+    next.phases.pull ??= at;
+    next.phases.start ??= at;
+  }
+  const threshold = circuitBreakerThreshold(app.replicas);
+  const pastDeadline = now.getTime() > Date.parse(deployment.createdAt) + deps.deploymentDeadlineMs;
+  if (progress.runtimeFailure || next.failedStarts >= threshold || (pastDeadline && !progress.converged)) {
+    next.status = 'failed';
+    next.reason =
+      progress.runtimeFailure ??
+      (next.failedStarts >= threshold
+        ? `${next.failedStarts} replicas failed to start (circuit breaker at ${threshold})`
+        : `not healthy within ${deps.deploymentDeadlineMs / 1000} s`);
+  } else if (progress.readyTarget >= progress.desired && progress.converged) {
+    next.phases.healthy ??= at;
+    next.phases.traffic ??= at;
+    next.status = 'succeeded';
+  } else if (progress.readyTarget >= progress.desired) {
+    next.phases.healthy ??= at;
+  }
+  if (JSON.stringify(next) === JSON.stringify(deployment)) return deployment;
+  next.updatedAt = at;
+  if (!(await deps.store.updateDeployment(next, deployment.status))) return deployment;
+  if (next.status === 'succeeded') {
+    await recordAppEvent(deps, app, 'deployed', `revision ${next.revision} is live`, { deployment: next.id });
+  }
+  if (next.status === 'failed') await failDeployment(deps, app, next);
+  return next;
+}
+
+/** Records a failed deployment and rolls the app back to the revision that served before it, if there is one. */
+async function failDeployment(deps: CoreDeps, app: AppRecord, deployment: DeploymentRecord) {
+  await recordAppEvent(
+    deps,
+    app,
+    'deploymentFailed',
+    `deployment of revision ${deployment.revision} failed: ${deployment.reason}`,
+    { deployment: deployment.id },
+  );
+  const previous = app.currentRevision;
+  if (previous === null || previous === deployment.revision) return;
+  const back = await rollback(deps, app.tenantId, app.name, previous);
+  await recordAppEvent(deps, app, 'rolledBack', `rolled back to revision ${previous}`, {
+    deployment: back.id,
+  });
+  const reason = `${deployment.reason}; rolled back to revision ${previous} (${back.id})`;
+  await deps.store.updateDeployment({ ...deployment, reason }, 'failed');
+}
+
+/** Writes what the pass observed into the app: ready replicas, the serving revision and the status. */
+export async function writeAppStatus(
+  deps: CoreDeps,
+  app: AppRecord,
+  progress: Pick<RolloutProgress, 'desired' | 'routable'>,
+  deployment: DeploymentRecord | undefined,
+) {
+  const next: AppRecord = { ...app, readyReplicas: progress.routable, observedGeneration: app.generation };
+  if (deployment?.status === 'succeeded' && deployment.revision === app.targetRevision) {
+    next.currentRevision = deployment.revision;
+  }
+  if (app.status !== 'stopped') {
+    if (deployment && !isTerminal(deployment)) next.status = 'deploying';
+    else if (progress.desired === 0 && deployment?.status === 'failed') next.status = 'failed';
+    else if (progress.routable >= progress.desired) next.status = 'running';
+    else next.status = progress.routable === 0 && deployment?.status === 'failed' ? 'failed' : 'degraded';
+  }
+  if (JSON.stringify(next) !== JSON.stringify(app)) await deps.store.updateAppStatus(next, app.version);
+}

@@ -1,0 +1,146 @@
+import type { RuntimeName } from '../../schemas/app.ts';
+import { recordAppEvent } from '../core/app-events.ts';
+import { pinnedImage } from '../core/images.ts';
+import { lifetimeOf } from '../core/metering.ts';
+import type { AppRecord, ObservedWorkload, Replica, WorkloadRuntime, WorkloadSpec } from '../core/ports.ts';
+import { desiredReplicas } from '../core/reconcile-plan.ts';
+import { allApps } from '../core/walk.ts';
+import { workloadHash } from '../core/workloads.ts';
+import { latestDeployment, progressDeployment, type RolloutDeps, writeAppStatus } from './rollout.ts';
+
+export interface WorkloadReconcilerDeps extends RolloutDeps {
+  runtime: WorkloadRuntime;
+  /** The runtime name apps choose to run here, e.g. `eks`. */
+  runtimeName: RuntimeName;
+  /** Who this reconciler is, for the per-tenant lease. */
+  owner: string;
+}
+
+const LEASE_MS = 10_000;
+
+/** What one pass did, for the bench and the job's metrics. */
+export interface WorkloadPass {
+  apps: number;
+  applied: number;
+  released: number;
+}
+
+/**
+ * The reconcile job for apps on a workload runtime (Kubernetes): per tenant, one observation (Deployments and pods
+ * of its namespace), then per app the desired workload applied only when its fingerprint changed, and the latest
+ * deployment moved on from what the pods show. The runtime rolls out; Berth keeps the deadline, the circuit breaker
+ * (container restarts of the new revision) and the rollback, exactly as for replica runtimes.
+ */
+export class WorkloadReconciler {
+  constructor(private readonly deps: WorkloadReconcilerDeps) {}
+
+  async reconcileTenant(tenantId: string): Promise<WorkloadPass> {
+    const { store, runtime, clock } = this.deps;
+    const pass: WorkloadPass = { apps: 0, applied: 0, released: 0 };
+    const nowMs = clock.now().getTime();
+    const lease = `reconcile-workloads/${tenantId}`;
+    if (!(await store.acquireLease(lease, this.deps.owner, nowMs + LEASE_MS, nowMs))) return pass;
+    const tenant = await store.getTenant(tenantId);
+    const plan = tenant && (await store.getPlan(tenant.plan));
+    if (!tenant || !plan) return pass;
+    const apps: AppRecord[] = [];
+    for await (const app of allApps(store, tenantId)) {
+      if (app.spec.runtime === this.deps.runtimeName) apps.push(app);
+    }
+    if (apps.length === 0) return pass;
+    await runtime.ensureTenant(tenantId, plan.limits);
+    const { workloads, replicas } = await runtime.observe(tenantId);
+    pass.released = await this.meterAndRelease(apps, replicas);
+    for (const app of apps) {
+      pass.apps += 1;
+      const live = replicas.filter((r) => r.appUid === app.uid && r.state !== 'exited');
+      const workload = workloads.find((w) => w.app === app.name);
+      if (await this.reconcileApp(app, tenant.status === 'active', workload, live)) pass.applied += 1;
+    }
+    return pass;
+  }
+
+  /** Records every replica's lifetime; a stopped one's stop is recorded before the runtime may forget it. */
+  private async meterAndRelease(apps: AppRecord[], replicas: Replica[]): Promise<number> {
+    let released = 0;
+    for (const replica of replicas) {
+      const lifetime = lifetimeOf(replica);
+      if (lifetime) await this.deps.meter.observeLifetime(lifetime);
+      if (replica.state !== 'exited') continue;
+      const app = apps.find((a) => a.uid === replica.appUid);
+      if (app && replica.exitCode !== null && replica.exitCode !== 0) {
+        await recordAppEvent(this.deps, app, 'replicaExited', `pod exited with code ${replica.exitCode}`, {
+          replica: replica.id,
+          revision: replica.revision,
+          exitCode: replica.exitCode,
+        });
+      }
+      await this.deps.runtime.releaseReplica(replica);
+      released += 1;
+    }
+    return released;
+  }
+
+  /** One app's pass; true when its workload was applied. */
+  private async reconcileApp(
+    app: AppRecord,
+    tenantActive: boolean,
+    workload: ObservedWorkload | undefined,
+    live: Replica[],
+  ): Promise<boolean> {
+    const { store, runtime } = this.deps;
+    if (app.status === 'deleting') {
+      if (workload) await runtime.deleteWorkload(app.tenantId, app.name);
+      else if (live.length === 0) await store.finalizeAppDeletion(app);
+      return false;
+    }
+    const latest = await latestDeployment(this.deps, app);
+    const revision = await store.getRevision(app.tenantId, app.uid, app.targetRevision);
+    if (!revision)
+      throw new Error(
+        `app ${app.tenantId}/${app.name} targets revision ${app.targetRevision}, which is missing`,
+      );
+    const desired = desiredReplicas({ app, tenantActive, deployment: latest });
+    const spec: WorkloadSpec = {
+      tenantId: app.tenantId,
+      app: app.name,
+      appUid: app.uid,
+      revision: revision.number,
+      generation: app.generation,
+      image: pinnedImage(revision),
+      cpu: revision.cpu,
+      memory: revision.memory,
+      port: revision.port,
+      command: revision.command,
+      env: revision.env,
+      healthCheck: revision.healthCheck,
+      replicas: desired,
+      restartedAt: app.restartedAt,
+    };
+    const hash = workloadHash(spec);
+    const apply = workload?.specHash !== hash;
+    if (apply) await runtime.applyWorkload(spec);
+
+    const target = live.filter((r) => r.revision === app.targetRevision);
+    const readyTarget = target.filter((r) => r.ready).length;
+    const deployment = await progressDeployment(this.deps, app, latest, {
+      desired,
+      readyTarget,
+      routable: live.filter((r) => r.ready).length,
+      converged: readyTarget >= desired && live.length === target.length && target.length === desired,
+      failedStarts: target.reduce((sum, r) => sum + (r.restarts ?? 0), 0),
+      started: target.length > 0,
+      // The runtime's verdict counts only for the spec it was given.
+      ...(workload?.rolloutFailed && !apply
+        ? { runtimeFailure: 'the Deployment did not progress within its deadline' }
+        : {}),
+    });
+    await writeAppStatus(
+      this.deps,
+      app,
+      { desired, routable: live.filter((r) => r.ready).length },
+      deployment,
+    );
+    return apply;
+  }
+}

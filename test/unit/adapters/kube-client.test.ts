@@ -1,0 +1,97 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { KubeClient } from '../../../functions/adapters/eks/kube-client.ts';
+import { appManifests, tenantNamespace } from '../../../functions/adapters/eks/manifests.ts';
+import { startFakeKubeApi } from '../../fakes/fake-kube-api.ts';
+
+const limits = { apps: 5, instancesPerApp: 4, vcpu: 8, memoryMiB: 16384 };
+const workload = {
+  tenantId: 'acme',
+  app: 'web',
+  appUid: 'app_0123456789abcdef',
+  restartedAt: null,
+  revision: 1,
+  generation: 1,
+  replicas: 2,
+  image: 'registry.example.com/acme/web:1',
+  cpu: 0.25,
+  memory: 512,
+  port: 8080,
+  command: null,
+  env: {},
+  healthCheck: null,
+};
+
+describe('KubeClient against a fake API server', () => {
+  let close: (() => Promise<void>) | undefined;
+  afterEach(async () => close?.());
+
+  it('server-side applies every manifest as field manager berth, in its tenant namespace, with the bearer token', async () => {
+    const api = await startFakeKubeApi();
+    close = api.close;
+    const applier = new KubeClient(async () => ({
+      server: api.url,
+      caData: api.caData,
+      token: 'k8s-aws-v1.token0',
+    }));
+    await applier.apply([
+      ...tenantNamespace('acme', limits, { loadBalancerCidrs: ['10.64.0.0/22'] }),
+      ...appManifests(workload, { group: 'berth-apps-0', host: 'web.acme.apps.example.com' }),
+    ]);
+    const patches = api.requests.filter((r) => r.method === 'PATCH');
+    expect(patches.map((r) => r.path)).toEqual([
+      '/api/v1/namespaces/berth-acme',
+      '/api/v1/namespaces/berth-acme/resourcequotas/berth-plan',
+      '/api/v1/namespaces/berth-acme/limitranges/berth-defaults',
+      '/apis/networking.k8s.io/v1/namespaces/berth-acme/networkpolicies/berth-ingress-from-load-balancer',
+      '/apis/apps/v1/namespaces/berth-acme/deployments/web',
+      '/api/v1/namespaces/berth-acme/services/web',
+      '/apis/networking.k8s.io/v1/namespaces/berth-acme/ingresses/web',
+    ]);
+    for (const patch of patches) {
+      expect(patch.contentType).toBe('application/apply-patch+yaml');
+      expect(patch.query).toMatchObject({ fieldManager: 'berth', force: 'true' });
+      expect(patch.authorization).toBe('Bearer k8s-aws-v1.token0');
+    }
+    expect(patches[4]?.body).toMatchObject({ kind: 'Deployment', spec: { replicas: 2 } });
+  });
+
+  it('lists pods and deployments with one call per namespace, Berth’s only', async () => {
+    const api = await startFakeKubeApi();
+    close = api.close;
+    const kube = new KubeClient(async () => ({ server: api.url, caData: api.caData, token: 't' }));
+    await kube.apply(appManifests(workload, { group: 'g', host: 'web.acme.apps.example.com' }));
+    const pods = await kube.pods('berth-acme');
+    const deployments = await kube.deployments('berth-acme');
+    expect(pods).toHaveLength(2);
+    expect(deployments.map((d) => d.metadata?.name)).toEqual(['web']);
+    const lists = api.requests.filter((r) => r.method === 'GET' && /\/(pods|deployments)$/.test(r.path));
+    expect(lists.map((r) => [r.path, r.query.labelSelector])).toEqual([
+      ['/api/v1/namespaces/berth-acme/pods', 'app.kubernetes.io/managed-by=berth'],
+      ['/apis/apps/v1/namespaces/berth-acme/deployments', 'app.kubernetes.io/managed-by=berth'],
+    ]);
+  });
+
+  it('removes a finalizer with a merge patch conditioned on the version read, and deletes by name', async () => {
+    const api = await startFakeKubeApi();
+    close = api.close;
+    const kube = new KubeClient(async () => ({ server: api.url, caData: api.caData, token: 't' }));
+    await kube.apply(appManifests({ ...workload, replicas: 1 }, { group: 'g', host: 'h' }));
+    await kube.delete([
+      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'berth-acme' } },
+    ]);
+    const [pod] = await kube.pods('berth-acme');
+    expect(pod?.metadata?.deletionTimestamp).toBeDefined();
+    expect(pod?.metadata?.finalizers).toEqual(['berth.dev/metering']);
+    if (!pod) throw new Error('no pod');
+    await kube.removeFinalizer(pod, 'berth.dev/metering');
+    expect(await kube.pods('berth-acme')).toEqual([]);
+    const patch = api.requests.find((r) => r.contentType === 'application/merge-patch+json');
+    expect(patch?.body).toMatchObject({
+      metadata: { resourceVersion: pod.metadata?.resourceVersion, finalizers: [] },
+    });
+    // Deleting what is already gone is no error.
+    await kube.delete([
+      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'berth-acme' } },
+    ]);
+  });
+});

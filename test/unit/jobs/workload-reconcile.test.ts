@@ -1,0 +1,151 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EksRuntime } from '../../../functions/adapters/eks/eks-runtime.ts';
+import { KubeClient } from '../../../functions/adapters/eks/kube-client.ts';
+import { createApp, deleteApp, getAppRecord, scaleApp } from '../../../functions/core/apps.ts';
+import { deploy } from '../../../functions/core/deployments.ts';
+import { createTenant } from '../../../functions/core/tenants.ts';
+import { WorkloadReconciler } from '../../../functions/jobs/workload-reconcile.ts';
+import { fakeCoreDeps } from '../../fakes/core-deps.ts';
+import { startFakeKubeApi } from '../../fakes/fake-kube-api.ts';
+
+type Api = Awaited<ReturnType<typeof startFakeKubeApi>>;
+
+describe('WorkloadReconciler on EKS (fake API server)', () => {
+  let api: Api;
+  let setup: Awaited<ReturnType<typeof world>>;
+
+  async function world() {
+    const core = await fakeCoreDeps();
+    const deps = { ...core, runtimes: ['eks'] as const };
+    const runtime = new EksRuntime(
+      new KubeClient(async () => ({ server: api.url, caData: api.caData, token: 'k8s-aws-v1.t' })),
+      {
+        domain: 'apps.example.com',
+        ingressGroup: 'berth-apps-0',
+        loadBalancerCidrs: ['10.64.0.0/22'],
+        fargate: true,
+      },
+    );
+    const reconciler = new WorkloadReconciler({
+      ...deps,
+      runtime,
+      runtimeName: 'eks',
+      owner: 'test',
+      deploymentDeadlineMs: 600_000,
+    });
+    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
+    /** One pass, with the lease free again (each pass is a new tick). */
+    const pass = async () => {
+      const result = await reconciler.reconcileTenant('acme');
+      deps.clock.advance(11_000);
+      return result;
+    };
+    const requestsDuring = async (fn: () => Promise<unknown>) => {
+      const before = api.requests.length;
+      await fn();
+      return api.requests.slice(before);
+    };
+    return { deps, runtime, pass, requestsDuring };
+  }
+
+  beforeEach(async () => {
+    api = await startFakeKubeApi();
+    setup = await world();
+  });
+  afterEach(async () => api.close());
+
+  const web = { name: 'web', image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };
+
+  it('applies the tenant namespace and the app once, then only watches: two lists per namespace a tick', async () => {
+    const { deps, pass, requestsDuring } = setup;
+    await createApp(deps, 'acme', { ...web, runtime: 'eks', replicas: 2 });
+    const first = await requestsDuring(pass);
+    expect(first.filter((r) => r.method === 'PATCH').map((r) => r.path.split('?')[0])).toEqual([
+      '/api/v1/namespaces/berth-acme',
+      '/api/v1/namespaces/berth-acme/resourcequotas/berth-plan',
+      '/api/v1/namespaces/berth-acme/limitranges/berth-defaults',
+      '/apis/networking.k8s.io/v1/namespaces/berth-acme/networkpolicies/berth-ingress-from-load-balancer',
+      '/apis/apps/v1/namespaces/berth-acme/deployments/web',
+      '/api/v1/namespaces/berth-acme/services/web',
+      '/apis/networking.k8s.io/v1/namespaces/berth-acme/ingresses/web',
+    ]);
+    await pass();
+    const app = await getAppRecord(deps, 'acme', 'web');
+    expect(app).toMatchObject({ status: 'running', readyReplicas: 2, currentRevision: 1 });
+    const steady = await requestsDuring(pass);
+    expect(steady.map((r) => `${r.method} ${r.path}`).sort()).toEqual([
+      'GET /api/v1/namespaces/berth-acme/pods',
+      'GET /apis/apps/v1/namespaces/berth-acme/deployments',
+    ]);
+    // Every pod's life is metered at the EKS Fargate size: 0.25 vCPU / 512 MiB + 256 MiB → 0.25 vCPU, 1 GiB.
+    const lifetimes = [...deps.meter.open.values()];
+    expect(lifetimes).toHaveLength(2);
+    expect(lifetimes.every((l) => l.cpu === 0.25 && l.memoryMiB === 1024 && l.app === 'web')).toBe(true);
+  });
+
+  it('scales without replacing pods', async () => {
+    const { deps, pass, runtime } = setup;
+    await createApp(deps, 'acme', { ...web, runtime: 'eks', replicas: 2 });
+    await pass();
+    const before = (await runtime.listReplicas({ tenantId: 'acme' })).map((r) => r.id);
+    await scaleApp(deps, 'acme', 'web', 3);
+    await pass();
+    const after = (await runtime.listReplicas({ tenantId: 'acme' })).map((r) => r.id);
+    expect(after).toHaveLength(3);
+    expect(after).toEqual(expect.arrayContaining(before));
+  });
+
+  it('fails a crash-looping revision by its restarts and rolls back; the stopped pods are metered, then released', async () => {
+    const { deps, pass, runtime } = setup;
+    await createApp(deps, 'acme', { ...web, runtime: 'eks', replicas: 2 });
+    await pass();
+    await pass();
+    await deploy(deps, 'acme', 'web', { image: 'registry.example.com/acme/web:crashloop' });
+    await pass(); // applies revision 2: its pods crash, the old ones keep serving
+    const during = await getAppRecord(deps, 'acme', 'web');
+    expect(during.readyReplicas).toBe(2);
+    await pass(); // restarts past the circuit breaker: failed, rolled back to revision 1
+    await pass(); // applies revision 1 again: the crashing pods stop
+    await pass(); // their stops are recorded and their finalizers removed
+    const app = await getAppRecord(deps, 'acme', 'web');
+    expect(app).toMatchObject({ status: 'running', targetRevision: 1, currentRevision: 1, readyReplicas: 2 });
+    const events = (await deps.store.listAppEvents('acme', app.uid, { limit: 50 })).items.map((e) => e.type);
+    expect(events).toEqual(expect.arrayContaining(['deploymentFailed', 'rolledBack']));
+    const replicas = await runtime.listReplicas({ tenantId: 'acme' });
+    expect(replicas.map((r) => [r.revision, r.state])).toEqual([
+      [1, 'running'],
+      [1, 'running'],
+    ]);
+    const stopped = [...deps.meter.open.values()].filter((l) => l.stoppedSec !== null);
+    expect(stopped).toHaveLength(2);
+  });
+
+  it('deletes the app’s objects and finishes the deletion once its pods are metered and gone', async () => {
+    const { deps, pass } = setup;
+    await createApp(deps, 'acme', { ...web, runtime: 'eks', replicas: 2 });
+    await pass();
+    await deleteApp(deps, 'acme', 'web');
+    await pass(); // deletes Deployment, Service, Ingress
+    expect(api.requests.filter((r) => r.method === 'DELETE').map((r) => r.path)).toEqual([
+      '/apis/networking.k8s.io/v1/namespaces/berth-acme/ingresses/web',
+      '/api/v1/namespaces/berth-acme/services/web',
+      '/apis/apps/v1/namespaces/berth-acme/deployments/web',
+    ]);
+    await pass(); // records the pods' stops, releases them
+    await pass(); // nothing left: the app record goes
+    await expect(getAppRecord(deps, 'acme', 'web')).rejects.toThrow(/not found|does not exist/);
+    expect([...api.objects.keys()].filter((k) => k.includes('/pods/'))).toEqual([]);
+    expect([...deps.meter.open.values()].every((l) => l.stoppedSec !== null)).toBe(true);
+  });
+
+  it('fails a deployment whose Deployment misses its progress deadline', async () => {
+    const { deps, pass } = setup;
+    await createApp(deps, 'acme', { ...web, image: 'registry.example.com/acme/web:stuck', runtime: 'eks' });
+    await pass();
+    await pass();
+    const [deployment] = (
+      await deps.store.listDeployments('acme', (await getAppRecord(deps, 'acme', 'web')).uid, { limit: 1 })
+    ).items;
+    expect(deployment).toMatchObject({ status: 'failed', reason: expect.stringMatching(/deadline/) });
+  });
+});
