@@ -1,11 +1,13 @@
 import { benchApi } from './api.ts';
 import { benchDeploy } from './deploy.ts';
+import { benchEks } from './eks.ts';
 import { benchLambda } from './lambda.ts';
 
 /** `npm run bench -- <name>`: runs one benchmark, or all of them without a name. */
 const BENCHES: Record<string, () => Promise<void>> = {
   api: benchApi,
   deploy: benchDeploy,
+  eks: benchEks,
   lambda: benchLambda,
 };
 

@@ -99,8 +99,8 @@ export async function startFakeKubeApi() {
     if (pod.metadata.deletionTimestamp) return;
     pod.metadata.deletionTimestamp = now();
     const status = pod.status as { containerStatuses: Record<string, unknown>[]; phase: string };
-    const started = (status.containerStatuses[0]?.state as { running?: { startedAt: string } }).running
-      ?.startedAt;
+    const state = status.containerStatuses[0]?.state as { running?: { startedAt: string } } | undefined;
+    const started = state?.running?.startedAt;
     status.containerStatuses = [
       {
         ...status.containerStatuses[0],

@@ -1,12 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EksRuntime } from '../../../functions/adapters/eks/eks-runtime.ts';
-import { KubeClient } from '../../../functions/adapters/eks/kube-client.ts';
 import { createApp, deleteApp, getAppRecord, scaleApp } from '../../../functions/core/apps.ts';
 import { deploy } from '../../../functions/core/deployments.ts';
 import { createTenant } from '../../../functions/core/tenants.ts';
-import { WorkloadReconciler } from '../../../functions/jobs/workload-reconcile.ts';
-import { fakeCoreDeps } from '../../fakes/core-deps.ts';
 import { startFakeKubeApi } from '../../fakes/fake-kube-api.ts';
+import { eksWorld } from '../../support/eks-world.ts';
 
 type Api = Awaited<ReturnType<typeof startFakeKubeApi>>;
 
@@ -15,24 +12,7 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
   let setup: Awaited<ReturnType<typeof world>>;
 
   async function world() {
-    const core = await fakeCoreDeps();
-    const deps = { ...core, runtimes: ['eks'] as const };
-    const runtime = new EksRuntime(
-      new KubeClient(async () => ({ server: api.url, caData: api.caData, token: 'k8s-aws-v1.t' })),
-      {
-        domain: 'apps.example.com',
-        ingressGroup: 'berth-apps-0',
-        loadBalancerCidrs: ['10.64.0.0/22'],
-        fargate: true,
-      },
-    );
-    const reconciler = new WorkloadReconciler({
-      ...deps,
-      runtime,
-      runtimeName: 'eks',
-      owner: 'test',
-      deploymentDeadlineMs: 600_000,
-    });
+    const { deps, runtime, reconciler } = await eksWorld(api);
     await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
     /** One pass, with the lease free again (each pass is a new tick). */
     const pass = async () => {

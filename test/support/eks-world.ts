@@ -1,0 +1,29 @@
+import { EksRuntime } from '../../functions/adapters/eks/eks-runtime.ts';
+import { KubeClient } from '../../functions/adapters/eks/kube-client.ts';
+import { WorkloadReconciler } from '../../functions/jobs/workload-reconcile.ts';
+import { fakeCoreDeps } from '../fakes/core-deps.ts';
+import type { startFakeKubeApi } from '../fakes/fake-kube-api.ts';
+
+/** Core deps over fakes offering `eks`, and the EKS runtime and its reconciler against a fake API server. */
+export async function eksWorld(api: Awaited<ReturnType<typeof startFakeKubeApi>>) {
+  const deps = { ...(await fakeCoreDeps()), runtimes: ['eks'] as const };
+  const kube = new KubeClient(async () => ({
+    server: api.url,
+    caData: api.caData,
+    token: 'k8s-aws-v1.fake',
+  }));
+  const runtime = new EksRuntime(kube, {
+    domain: 'apps.example.com',
+    ingressGroup: 'berth-apps-0',
+    loadBalancerCidrs: ['10.64.0.0/22'],
+    fargate: true,
+  });
+  const reconciler = new WorkloadReconciler({
+    ...deps,
+    runtime,
+    runtimeName: 'eks',
+    owner: 'test',
+    deploymentDeadlineMs: 600_000,
+  });
+  return { deps, kube, runtime, reconciler };
+}
