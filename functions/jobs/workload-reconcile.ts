@@ -123,10 +123,11 @@ export class WorkloadReconciler {
 
     const target = live.filter((r) => r.revision === app.targetRevision);
     const readyTarget = target.filter((r) => r.ready).length;
+    const routable = live.filter((r) => r.ready).length;
     const deployment = await progressDeployment(this.deps, app, latest, {
       desired,
       readyTarget,
-      routable: live.filter((r) => r.ready).length,
+      routable,
       converged: readyTarget >= desired && live.length === target.length && target.length === desired,
       failedStarts: target.reduce((sum, r) => sum + (r.restarts ?? 0), 0),
       started: target.length > 0,
@@ -135,12 +136,7 @@ export class WorkloadReconciler {
         ? { runtimeFailure: 'the Deployment did not progress within its deadline' }
         : {}),
     });
-    await writeAppStatus(
-      this.deps,
-      app,
-      { desired, routable: live.filter((r) => r.ready).length },
-      deployment,
-    );
+    await writeAppStatus(this.deps, app, { desired, routable }, deployment);
     return apply;
   }
 }
