@@ -1,4 +1,6 @@
-import { type CfnElement, Validations } from 'aws-cdk-lib';
+import { CfnCondition, type CfnElement, Validations } from 'aws-cdk-lib';
+import { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IConstruct } from 'constructs';
 import type { InstallConfig } from './config.ts';
 import type { DataStack } from './data-stack.ts';
 import type { PlatformStack } from './platform-stack.ts';
@@ -118,4 +120,60 @@ export function acknowledgeFindings({
     reason:
       'Only the report job writes here; reads are audited with CloudTrail data events if the operator wants them.',
   });
+  if (platform.eks) acknowledgeEksFindings(platform, platform.eks);
+}
+
+/**
+ * The EKS cluster's findings: all on constructs aws-cdk-lib's aws-eks-v2 makes (the cluster and pod execution roles,
+ * the kubectl provider that applies Berth's ClusterRole at deploy time, the load balancer controller's role).
+ */
+function acknowledgeEksFindings(platform: PlatformStack, eks: IConstruct) {
+  const all = eks.node.findAll();
+  const logicalId = (found: IConstruct | undefined) => platform.getLogicalId(found as CfnElement);
+  const ecrPublic = logicalId(all.find((c) => c instanceof CfnCondition && c.node.id === 'HasEcrPublic'));
+  const handler = logicalId(all.find((c) => c instanceof CfnFunction && c.node.path.includes('/Handler/')));
+  const managed = (policy: string) =>
+    `AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/${policy}]`;
+  Validations.of(eks).acknowledge(
+    ...['AmazonEKSClusterPolicy', 'AmazonEKSFargatePodExecutionRolePolicy'].map((policy) => ({
+      id: managed(policy),
+      reason: 'EKS requires these AWS-managed policies on the cluster role and Fargate pod execution roles.',
+    })),
+    ...[
+      'service-role/AWSLambdaBasicExecutionRole',
+      'service-role/AWSLambdaVPCAccessExecutionRole',
+      'AmazonEC2ContainerRegistryReadOnly',
+    ].map((policy) => ({
+      id: managed(policy),
+      reason: "aws-cdk-lib's kubectl provider (deploy time only) runs with these AWS-managed policies.",
+    })),
+    {
+      id: `AwsSolutions::AwsSolutions-IAM4[Policy::{"Fn::If":["${ecrPublic}",{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":iam::aws:policy/AmazonElasticContainerRegistryPublicReadOnly"]]},{"Ref":"AWS::NoValue"}]}]`,
+      reason: "aws-cdk-lib's kubectl provider pulls its image from ECR Public where the region has it.",
+    },
+    {
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${handler}.Arn>:*]`,
+      reason: "The kubectl provider's framework may invoke its handler function's versions.",
+    },
+    {
+      id: 'AwsSolutions::AwsSolutions-L1',
+      reason: "The kubectl handler's runtime is chosen by aws-cdk-lib to match the kubectl layer.",
+    },
+  );
+  const albController = platform.node.children.find((c) => c.node.id.endsWith('-AlbController'));
+  if (albController) {
+    Validations.of(albController).acknowledge(
+      ...[
+        'Resource::*',
+        'Resource::arn:<AWS::Partition>:ec2:*:*:security-group/*',
+        ...['listener-rule/app/*/*/*', 'listener-rule/net/*/*/*', 'listener/app/*/*/*', 'listener/net/*/*/*']
+          .concat(['loadbalancer/app/*/*', 'loadbalancer/net/*/*', 'targetgroup/*/*'])
+          .map((r) => `Resource::arn:<AWS::Partition>:elasticloadbalancing:*:*:${r}`),
+      ].map((resource) => ({
+        id: `AwsSolutions::AwsSolutions-IAM5[${resource}]`,
+        reason:
+          "The AWS Load Balancer Controller's published IAM policy: it creates load balancers, listeners, rules and target groups for Ingresses at run time, conditioned on its cluster tag.",
+      })),
+    );
+  }
 }

@@ -26,6 +26,30 @@ export const InstallConfig = z
       .array(z.enum(['fargate', 'eks']))
       .min(1)
       .default(['fargate']),
+    /**
+     * Apps with `runtime: "eks"`: on a cluster the install creates (EKS on Fargate, AWS Load Balancer Controller,
+     * metrics-server), or on an existing cluster by name (authentication mode API; the operator runs the load
+     * balancer controller and metrics-server there). Required exactly when `runtimes` offers eks.
+     */
+    eks: z
+      .strictObject({
+        existingCluster: z
+          .strictObject({
+            name: z.string().regex(/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/),
+            /** Where the cluster's load balancers reach pods from (their subnets): all a tenant's pods admit. */
+            loadBalancerCidrs: z.array(z.cidrv4()).min(1),
+            /** Its pods run on EKS Fargate, so they are billed by the Fargate size AWS provisions. */
+            fargate: z.boolean(),
+          })
+          .optional(),
+        kubernetesVersion: z.enum(['1.33', '1.34', '1.35']).default('1.34'),
+        /** The load balancer controller's ingress group the apps share (one ALB). */
+        ingressGroup: z
+          .string()
+          .regex(/^[a-z0-9][a-z0-9.-]{0,62}$/)
+          .default('berth-apps'),
+      })
+      .optional(),
     rateLimit: z
       .strictObject({ perSecond: z.number().positive(), burst: z.number().int().positive() })
       .default({ perSecond: 50, burst: 200 }),
@@ -51,6 +75,10 @@ export const InstallConfig = z
   .refine((c) => c.availabilityZones.every((az) => az.startsWith(c.region)), {
     message: 'availabilityZones must lie in region',
     path: ['availabilityZones'],
+  })
+  .refine((c) => c.runtimes.includes('eks') === Boolean(c.eks), {
+    message: 'eks is configured exactly when runtimes offers eks',
+    path: ['eks'],
   })
   .refine((c) => c.availabilityZones.length >= c.natGateways, {
     message: 'natGateways may not exceed the number of availabilityZones',

@@ -47,6 +47,8 @@ export class Jobs extends Construct {
   readonly executionRole: Role;
   readonly queue: Queue;
   readonly deadLetters: Queue;
+  /** The reconcile workers' security group: what probes tenants' tasks and reaches private endpoints. */
+  readonly workersSecurityGroup: SecurityGroup;
   /** Where tenants' tasks run and how traffic reaches them: what any Lambda that looks at replicas needs. */
   readonly runtimeEnvironment: Record<string, string>;
   private readonly cluster: ICluster;
@@ -89,11 +91,12 @@ export class Jobs extends Construct {
       Port.allTcp(),
       'from the shared load balancer',
     );
-    const workersSecurityGroup = new SecurityGroup(this, 'WorkersSecurityGroup', {
+    this.workersSecurityGroup = new SecurityGroup(this, 'WorkersSecurityGroup', {
       vpc,
       description: 'Reconcile workers - probe tenant tasks health',
       allowAllOutbound: true,
     });
+    const workersSecurityGroup = this.workersSecurityGroup;
     appsSecurityGroup.addIngressRule(
       workersSecurityGroup,
       Port.allTcp(),

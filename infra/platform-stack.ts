@@ -30,6 +30,7 @@ import type { Construct } from 'constructs';
 import { TABLE_KEYS } from '../functions/adapters/dynamodb/table.ts';
 import { ECR_PUSH_ACTIONS, REPOSITORY_ROOT, repositoryArn } from '../functions/adapters/ecr/ecr-registry.ts';
 import type { InstallConfig } from './config.ts';
+import { EksRuntimeCluster } from './eks.ts';
 import { Jobs } from './jobs.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -50,6 +51,8 @@ export class PlatformStack extends Stack {
   readonly apiFunction: NodejsFunction;
   readonly loadBalancer: ApplicationLoadBalancer;
   readonly jobs: Jobs;
+  /** Where apps with `runtime: "eks"` run, when the install offers EKS. */
+  readonly eks: EksRuntimeCluster | undefined;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props);
@@ -119,7 +122,11 @@ export class PlatformStack extends Stack {
       defaultAction: ListenerAction.redirect({ protocol: 'HTTPS', port: '443', permanent: true }),
     });
 
+    this.eks = config.eks && new EksRuntimeCluster(this, 'Eks', { eks: config.eks, vpc });
+
     const environment: Record<string, string> = {
+      BERTH_RUNTIMES: config.runtimes.join(','),
+      ...this.eks?.environment,
       BERTH_ACCOUNT_ID: this.account,
       BERTH_TABLE_NAME: table.tableName,
       BERTH_APP_DOMAIN: config.domain,
@@ -150,6 +157,8 @@ export class PlatformStack extends Stack {
           externalModules: [],
           banner:
             "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+          // An install without EKS leaves the Kubernetes client out of every bundle (see aws.ts).
+          define: { 'process.env.BERTH_EKS_BUNDLED': JSON.stringify(String(Boolean(config.eks))) },
         },
         ...extra,
         environment: { ...environment, ...extra.environment },
@@ -219,6 +228,13 @@ export class PlatformStack extends Stack {
       this.apiFunction.addEnvironment(name, value);
     this.jobs.grantRuntimeRead(this.apiFunction);
     this.jobs.queue.grantSendMessages(this.apiFunction);
+    if (this.eks) {
+      const { functions, workersSecurityGroup } = this.jobs;
+      this.eks.grantAccess(this.apiFunction);
+      this.eks.grantAccess(functions.reconcile, workersSecurityGroup);
+      this.eks.grantAccess(functions.scale);
+      this.eks.grantAccess(functions.meter);
+    }
     this.jobs.functions.report.addToRolePolicy(
       new PolicyStatement({
         actions: ['s3:PutObject'],

@@ -1,9 +1,26 @@
 import type { Page } from '../../schemas/common.ts';
 import { type AppMetrics, durationMs, type Instance, type LogQuery } from '../../schemas/instance.ts';
 import { getAppRecord } from './apps.ts';
-import type { AppEventRecord, CoreDeps, PageRequest, Replica, RuntimeViewDeps } from './ports.ts';
+import { UnavailableError } from './errors.ts';
+import type {
+  AppEventRecord,
+  AppRecord,
+  CoreDeps,
+  PageRequest,
+  Replica,
+  ReplicaView,
+  ReplicaViews,
+  RuntimeViewDeps,
+} from './ports.ts';
 
 const byStart = (a: Replica, b: Replica) => a.createdAt.localeCompare(b.createdAt);
+
+/** The view of the runtime an app runs on; 503 when this process cannot see that runtime. */
+export function viewOf(views: ReplicaViews, app: AppRecord): ReplicaView {
+  const view = views[app.spec.runtime];
+  if (!view) throw new UnavailableError(`this process cannot see apps on the ${app.spec.runtime} runtime`);
+  return view;
+}
 
 /** The replicas of an app as the runtime reports them, with health and restarts from the control loop. */
 export async function listInstances(
@@ -12,10 +29,11 @@ export async function listInstances(
   name: string,
 ): Promise<Instance[]> {
   const app = await getAppRecord(deps, tenantId, name);
-  const replicas = (await deps.runtime.listReplicas({ tenantId, appUid: app.uid })).sort(byStart);
+  const view = viewOf(deps.views, app);
+  const replicas = (await view.runtime.listReplicas({ tenantId, appUid: app.uid })).sort(byStart);
   const [allStats, insights] = await Promise.all([
-    deps.metrics.replicaStats(replicas.filter((r) => r.state === 'running').map((r) => r.id)),
-    deps.replicaInsights(app, replicas),
+    view.metrics.replicaStats(replicas.filter((r) => r.state === 'running').map((r) => r.id)),
+    view.replicaInsights(app, replicas),
   ]);
   return replicas.map((replica) => {
     const insight = insights.get(replica.id) ?? { ready: false, unhealthy: false, restarts: 0 };
@@ -54,7 +72,8 @@ export async function appLogs(
   signal: AbortSignal,
 ): Promise<AsyncIterable<string>> {
   const app = await getAppRecord(deps, tenantId, name);
-  const replicas = (await deps.runtime.listReplicas({ tenantId, appUid: app.uid })).sort(byStart);
+  const view = viewOf(deps.views, app);
+  const replicas = (await view.runtime.listReplicas({ tenantId, appUid: app.uid })).sort(byStart);
   const since = query.since
     ? /^\d+[smhd]$/.test(query.since)
       ? new Date(deps.clock.now().getTime() - durationMs(query.since))
@@ -64,7 +83,7 @@ export async function appLogs(
   return mergeLines(
     replicas.map((replica) => ({
       prefix: replica.id.slice(0, 12),
-      lines: deps.logs.replicaLogs(replica, options),
+      lines: view.logs.replicaLogs(replica, options),
     })),
   );
 }
@@ -105,10 +124,11 @@ export async function appMetrics(
   window: string,
 ): Promise<AppMetrics> {
   const app = await getAppRecord(deps, tenantId, name);
-  const running = (await deps.runtime.listReplicas({ tenantId, appUid: app.uid })).filter(
+  const view = viewOf(deps.views, app);
+  const running = (await view.runtime.listReplicas({ tenantId, appUid: app.uid })).filter(
     (r) => r.state === 'running',
   );
-  const stats = await deps.metrics.replicaStats(running.map((r) => r.id));
+  const stats = await view.metrics.replicaStats(running.map((r) => r.id));
   const replicas = [...stats.entries()].map(([id, sample]) => ({ id, ...sample }));
   const mean = (pick: (s: (typeof replicas)[number]) => number) =>
     replicas.reduce((sum, s) => sum + pick(s), 0) / replicas.length;

@@ -491,11 +491,19 @@ export interface RegistryDeps extends CoreDeps {
   registry: ImageRegistry;
 }
 
-/** Core deps of the routes that look at running replicas. */
-export interface RuntimeViewDeps extends CoreDeps {
+/** How one runtime's replicas are seen: their listing, logs, utilisation and what the control loop knows of them. */
+export interface ReplicaView {
   runtime: Pick<Runtime, 'listReplicas'>;
   logs: ReplicaLogs;
   metrics: Metrics;
   /** What is known of each replica's health and restarts beyond the runtime's view, by replica id. */
   replicaInsights(app: AppRecord, replicas: Replica[]): Promise<Map<string, ReplicaInsight>>;
+}
+
+/** The replica views of the runtimes a process can see, by the runtime name apps choose. */
+export type ReplicaViews = Partial<Record<RevisionSpec['runtime'], ReplicaView>>;
+
+/** Core deps of what looks at running replicas: each app is seen through its own runtime's view. */
+export interface RuntimeViewDeps extends CoreDeps {
+  views: ReplicaViews;
 }

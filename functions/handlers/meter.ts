@@ -8,6 +8,6 @@ let deps: ReturnType<typeof awsMeterDeps> | undefined;
 /** The meter Lambda (on a schedule). */
 export const handler = observed('meter', async (_event: unknown, { metrics }) => {
   deps ??= awsMeterDeps(readAwsRuntimeConfig());
-  const { accrued } = await meterUsage(deps);
+  const { accrued } = await meterUsage(await deps);
   metrics.addMetric('lifetimesAccrued', 'Count', accrued);
 });

@@ -8,6 +8,6 @@ let deps: ReturnType<typeof awsScaleDeps> | undefined;
 /** The autoscaler Lambda (on a schedule). */
 export const handler = observed('scale', async (_event: unknown, { logger, metrics }) => {
   deps ??= awsScaleDeps(readAwsRuntimeConfig(), errorLogger(logger));
-  const scaleDeps = deps;
+  const scaleDeps = await deps;
   metrics.addMetric('appsScaled', 'Count', await thenFlush(scaleDeps.queue, () => autoscale(scaleDeps)));
 });

@@ -1,6 +1,6 @@
 import type { KeyAuthenticator, Principal } from '../core/api-keys.ts';
 import { UnavailableError } from '../core/errors.ts';
-import type { Metrics, RegistryDeps, ReplicaLogs, RuntimeViewDeps, Store } from '../core/ports.ts';
+import type { RegistryDeps, ReplicaViews, RuntimeViewDeps, Store } from '../core/ports.ts';
 import type { RateLimitOptions } from './middleware/rate-limit.ts';
 import type { ErrorLogger } from './problem.ts';
 
@@ -10,20 +10,15 @@ export interface ApiDeps extends RegistryDeps {
   auth: KeyAuthenticator;
   rateLimit: RateLimitOptions;
   logger: ErrorLogger;
-  /** The runtime and what the control loop knows of replicas; absent in an API-only process. */
-  runtime?: RuntimeViewDeps['runtime'];
-  logs?: ReplicaLogs;
-  metrics?: Metrics;
-  replicaInsights?: RuntimeViewDeps['replicaInsights'];
+  /** How the replicas of each runtime are seen; absent in an API-only process. */
+  views?: ReplicaViews;
 }
 
 /** The deps of routes that look at running replicas, or 503 when this process has no runtime wired. */
 export function runtimeView(deps: ApiDeps): RuntimeViewDeps {
-  const { runtime, logs, metrics, replicaInsights } = deps;
-  if (!runtime || !logs || !metrics || !replicaInsights) {
-    throw new UnavailableError('this API process has no runtime attached');
-  }
-  return { ...deps, runtime, logs, metrics, replicaInsights };
+  const { views } = deps;
+  if (!views) throw new UnavailableError('this API process has no runtime attached');
+  return { ...deps, views };
 }
 
 export type ApiEnv = { Variables: { principal: Principal } };

@@ -1,3 +1,4 @@
+import type { RuntimeName } from '../../schemas/app.ts';
 import { recordAppEvent } from '../core/app-events.ts';
 import { autoscaleTo } from '../core/apps.ts';
 import {
@@ -7,13 +8,13 @@ import {
   recommendReplicas,
 } from '../core/autoscale.ts';
 import { isDomainError } from '../core/errors.ts';
-import type { AppRecord, CoreDeps, Metrics, Runtime, TenantRecord } from '../core/ports.ts';
+import type { AppRecord, CoreDeps, ReplicaView, TenantRecord } from '../core/ports.ts';
 import { maxReplicasWithin } from '../core/quota.ts';
 import { allApps, allTenants } from '../core/walk.ts';
 
 export interface AutoscaleDeps extends CoreDeps {
-  runtime: Pick<Runtime, 'listReplicas'>;
-  metrics: Metrics;
+  /** Replicas and their utilisation, of each runtime this job scales apps on. */
+  views: Partial<Record<RuntimeName, Pick<ReplicaView, 'runtime' | 'metrics'>>>;
 }
 
 const mean = (values: number[]) =>
@@ -39,12 +40,13 @@ export async function autoscale(deps: AutoscaleDeps): Promise<number> {
 async function autoscaleApp(deps: AutoscaleDeps, tenant: TenantRecord, app: AppRecord): Promise<boolean> {
   const scaling = app.scaling;
   const plan = await deps.store.getPlan(tenant.plan);
-  if (!scaling || !plan) return false;
+  const view = deps.views[app.spec.runtime];
+  if (!scaling || !plan || !view) return false;
   const now = deps.clock.now();
-  const running = (await deps.runtime.listReplicas({ tenantId: app.tenantId, appUid: app.uid })).filter(
+  const running = (await view.runtime.listReplicas({ tenantId: app.tenantId, appUid: app.uid })).filter(
     (r) => r.state === 'running',
   );
-  const samples = [...(await deps.metrics.replicaStats(running.map((r) => r.id))).values()];
+  const samples = [...(await view.metrics.replicaStats(running.map((r) => r.id))).values()];
   const utilisation = {
     cpuPercent: mean(samples.map((s) => s.cpuPercent)),
     memoryPercent: mean(samples.map((s) => s.memoryPercent)),

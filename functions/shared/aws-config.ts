@@ -29,6 +29,7 @@ const List = z.string().transform((text) =>
 
 /** What the job Lambdas need besides: where tenants' tasks run and how traffic reaches them. */
 export const AwsRuntimeConfig = AwsConfig.extend({
+  BERTH_RUNTIMES: List.pipe(z.array(z.enum(['fargate', 'eks'])).min(1)).default(['fargate']),
   BERTH_CLUSTER: z.string().min(1),
   BERTH_VPC_ID: z.string().startsWith('vpc-'),
   BERTH_APP_SUBNETS: List.pipe(z.array(z.string().startsWith('subnet-')).min(1)),
@@ -39,7 +40,23 @@ export const AwsRuntimeConfig = AwsConfig.extend({
   BERTH_LISTENER_ARN: z.string().startsWith('arn:aws:elasticloadbalancing:'),
   BERTH_DEPLOYMENT_DEADLINE_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
   BERTH_STOP_GRACE_SECONDS: z.coerce.number().int().min(0).max(120).default(30),
-});
+  /** The EKS cluster apps with `runtime: "eks"` run on; set exactly when BERTH_RUNTIMES offers eks. */
+  BERTH_EKS_CLUSTER: z.string().min(1).optional(),
+  /** The AWS Load Balancer Controller ingress group EKS apps share. */
+  BERTH_EKS_INGRESS_GROUP: z.string().min(1).default('berth-apps'),
+  /** Where the load balancer's traffic comes from: all a tenant's pods admit. */
+  BERTH_EKS_LOAD_BALANCER_CIDRS: List.pipe(z.array(z.cidrv4()).min(1)).optional(),
+  /** Pods run on EKS Fargate (billed by the Fargate size AWS provisions). */
+  BERTH_EKS_FARGATE: z.enum(['true', 'false']).default('true'),
+})
+  .refine((c) => c.BERTH_RUNTIMES.includes('eks') === Boolean(c.BERTH_EKS_CLUSTER), {
+    message: 'BERTH_EKS_CLUSTER is set exactly when BERTH_RUNTIMES offers eks',
+    path: ['BERTH_EKS_CLUSTER'],
+  })
+  .refine((c) => !c.BERTH_EKS_CLUSTER || c.BERTH_EKS_LOAD_BALANCER_CIDRS, {
+    message: 'required with BERTH_EKS_CLUSTER',
+    path: ['BERTH_EKS_LOAD_BALANCER_CIDRS'],
+  });
 export type AwsRuntimeConfig = z.infer<typeof AwsRuntimeConfig>;
 
 /** Reads the Lambda environment, naming every variable that is wrong. */

@@ -20,12 +20,14 @@ import { NetHealthProbe } from '../adapters/probe/net-health-probe.ts';
 import { S3ReportArchive } from '../adapters/s3/s3-report-archive.ts';
 import { ReconcileQueue } from '../adapters/sqs/reconcile-queue.ts';
 import { makeKeyAuthenticator } from '../core/api-keys.ts';
-import type { CoreDeps } from '../core/ports.ts';
+import type { CoreDeps, ReplicaView, ReplicaViews, Runtime } from '../core/ports.ts';
 import type { ApiDeps } from '../http/context.ts';
 import type { AutoscaleDeps } from '../jobs/autoscale.ts';
 import type { MeterDeps } from '../jobs/meter.ts';
 import { Reconciler } from '../jobs/reconcile.ts';
+import type { ReconcileRouterDeps } from '../jobs/reconcile-router.ts';
 import type { ReportDeps } from '../jobs/report.ts';
+import { WorkloadReconciler } from '../jobs/workload-reconcile.ts';
 import type { AwsConfig, AwsRuntimeConfig } from './aws-config.ts';
 
 /*
@@ -48,8 +50,8 @@ export function reconcileQueue(config: AwsConfig, logger: Logger): ReconcileQueu
   return new ReconcileQueue(new SQSClient({}), config.BERTH_RECONCILE_QUEUE_URL, logger);
 }
 
-/** The state every Lambda shares: the table (store and meter), the clock, prices and app URLs. */
-function awsCore(config: AwsConfig, queue?: ReconcileQueue): CoreDeps {
+/** The state every Lambda shares: the table (store and meter), the clock, prices, app URLs and runtimes offered. */
+function awsCore(config: AwsConfig & Partial<AwsRuntimeConfig>, queue?: ReconcileQueue): CoreDeps {
   const table = documents();
   return {
     store: new DynamoStore(table, config.BERTH_TABLE_NAME),
@@ -57,7 +59,7 @@ function awsCore(config: AwsConfig, queue?: ReconcileQueue): CoreDeps {
     clock: { now: () => new Date() },
     appUrl: (tenantId, app) => `https://${app}.${tenantId}.${config.BERTH_APP_DOMAIN}`,
     prices: config.BERTH_PRICE_TABLE,
-    runtimes: ['fargate'],
+    runtimes: (config.BERTH_RUNTIMES as CoreDeps['runtimes'] | undefined) ?? ['fargate'],
     ...(queue ? { appChanged: (tenantId: string, app: string) => queue.nudge(tenantId, app) } : {}),
   };
 }
@@ -74,6 +76,35 @@ function fargateRuntime(config: AwsRuntimeConfig) {
   });
 }
 
+/**
+ * The EKS runtime when the install offers it; its module is only evaluated then. The CDK app bundles an install
+ * without EKS with BERTH_EKS_BUNDLED defined as "false", so its bundles leave the Kubernetes client out entirely.
+ */
+async function eksRuntimeOf(config: AwsRuntimeConfig) {
+  const cluster = config.BERTH_EKS_CLUSTER;
+  if (!cluster) return undefined;
+  // A conditional expression, not an early return: esbuild drops an import() only from a branch it folds away.
+  const eks = process.env.BERTH_EKS_BUNDLED === 'false' ? undefined : await import('./aws-eks.ts');
+  if (!eks) throw new Error('this bundle was built for an install without EKS; deploy again with eks configured');
+  return eks.eksRuntime({ ...config, BERTH_EKS_CLUSTER: cluster });
+}
+
+/** Fargate tasks seen through ECS, CloudWatch and the load balancer's target health. */
+function fargateView(config: AwsRuntimeConfig): ReplicaView {
+  return {
+    runtime: fargateRuntime(config),
+    logs: new FargateLogs(new CloudWatchLogsClient({}), config.BERTH_APP_LOG_GROUP),
+    metrics: new FargateMetrics(new CloudWatchClient({}), config.BERTH_CLUSTER),
+    replicaInsights: targetHealthInsights(albRouter(config)),
+  };
+}
+
+/** The replica views of the runtimes the install offers. */
+async function replicaViews(config: AwsRuntimeConfig): Promise<ReplicaViews> {
+  const eks = await eksRuntimeOf(config);
+  return { fargate: fargateView(config), ...(eks ? { eks: eks.view() } : {}) };
+}
+
 function albRouter(config: AwsRuntimeConfig) {
   return new AlbRouter(new ElasticLoadBalancingV2Client({}), {
     vpcId: config.BERTH_VPC_ID,
@@ -86,7 +117,10 @@ function albRouter(config: AwsRuntimeConfig) {
  * The API Lambda: the API over DynamoDB and ECR, with a view of the running replicas (tasks, their logs, metrics
  * and load balancer health). Writes nudge the reconcile queue.
  */
-export function awsApiDeps(config: AwsRuntimeConfig, logger: Logger): ApiDeps & { queue: ReconcileQueue } {
+export async function awsApiDeps(
+  config: AwsRuntimeConfig,
+  logger: Logger,
+): Promise<ApiDeps & { queue: ReconcileQueue }> {
   const queue = reconcileQueue(config, logger);
   const core = awsCore(config, queue);
   return {
@@ -105,49 +139,74 @@ export function awsApiDeps(config: AwsRuntimeConfig, logger: Logger): ApiDeps & 
     }),
     rateLimit: { ratePerSecond: config.BERTH_RATE_LIMIT_PER_SECOND, burst: config.BERTH_RATE_LIMIT_BURST },
     logger,
-    runtime: fargateRuntime(config),
-    logs: new FargateLogs(new CloudWatchLogsClient({}), config.BERTH_APP_LOG_GROUP),
-    metrics: new FargateMetrics(new CloudWatchClient({}), config.BERTH_CLUSTER),
-    replicaInsights: targetHealthInsights(albRouter(config)),
+    views: await replicaViews(config),
     queue,
   };
 }
 
-/** The reconcile worker: the reconciler over Fargate and the ALB; rollbacks it makes nudge the queue. */
-export function awsReconcileDeps(config: AwsRuntimeConfig, logger: Logger) {
+/**
+ * The reconcile worker: the replica reconciler over Fargate and the ALB, and the workload reconciler over EKS when
+ * the install offers it; rollbacks they make nudge the queue.
+ */
+export async function awsReconcileDeps(
+  config: AwsRuntimeConfig,
+  logger: Logger,
+): Promise<ReconcileRouterDeps & { queue: ReconcileQueue }> {
   const queue = reconcileQueue(config, logger);
-  const reconciler = new Reconciler({
-    ...awsCore(config, queue),
+  const core = awsCore(config, queue);
+  const owner = `lambda:${process.env.AWS_LAMBDA_LOG_STREAM_NAME ?? process.pid}`;
+  const deploymentDeadlineMs = config.BERTH_DEPLOYMENT_DEADLINE_SECONDS * 1000;
+  const replicas = new Reconciler({
+    ...core,
     runtime: fargateRuntime(config),
     probe: new NetHealthProbe(),
     router: albRouter(config),
     // Tasks pull from ECR with their execution role; no credentials travel with the spec.
     pullCredentials: () => undefined,
     logger,
-    owner: `lambda:${process.env.AWS_LAMBDA_LOG_STREAM_NAME ?? process.pid}`,
-    deploymentDeadlineMs: config.BERTH_DEPLOYMENT_DEADLINE_SECONDS * 1000,
+    owner,
+    deploymentDeadlineMs,
     stopGraceSeconds: config.BERTH_STOP_GRACE_SECONDS,
   });
-  return { reconciler, queue };
+  const eks = await eksRuntimeOf(config);
+  const workloads = eks
+    ? {
+        eks: new WorkloadReconciler({
+          ...core,
+          runtime: eks,
+          runtimeName: 'eks',
+          owner,
+          deploymentDeadlineMs,
+        }),
+      }
+    : {};
+  return { store: core.store, replicas, workloads, queue };
 }
 
-/** The autoscaler: replicas from ECS, utilisation from CloudWatch; its scaling writes nudge the queue. */
-export function awsScaleDeps(
+/** The autoscaler: replicas and utilisation of each runtime offered; its scaling writes nudge the queue. */
+export async function awsScaleDeps(
   config: AwsRuntimeConfig,
   logger: Logger,
-): AutoscaleDeps & { queue: ReconcileQueue } {
+): Promise<AutoscaleDeps & { queue: ReconcileQueue }> {
   const queue = reconcileQueue(config, logger);
-  return {
-    ...awsCore(config, queue),
+  const fargate = {
     runtime: fargateRuntime(config),
     metrics: new FargateMetrics(new CloudWatchClient({}), config.BERTH_CLUSTER),
-    queue,
   };
+  const eks = await eksRuntimeOf(config);
+  const views = { fargate, ...(eks ? { eks: { runtime: eks, metrics: eks } } : {}) };
+  return { ...awsCore(config, queue), views, queue };
 }
 
-/** The meter: lifetimes from the tasks ECS lists, accrued into the table. */
-export function awsMeterDeps(config: AwsRuntimeConfig): MeterDeps {
-  return { ...awsCore(config), runtime: fargateRuntime(config) };
+/** The meter: lifetimes from the tasks ECS lists and the pods EKS lists, accrued into the table. */
+export async function awsMeterDeps(config: AwsRuntimeConfig): Promise<MeterDeps> {
+  const sources: Pick<Runtime, 'listReplicas'>[] = [fargateRuntime(config)];
+  const eks = await eksRuntimeOf(config);
+  if (eks) sources.push(eks);
+  const runtime = {
+    listReplicas: async () => (await Promise.all(sources.map((s) => s.listReplicas()))).flat(),
+  };
+  return { ...awsCore(config), runtime };
 }
 
 /** The report job: reports from the table, filed in the report bucket. */
@@ -163,10 +222,11 @@ export function awsMeterStore(config: AwsConfig): DynamoMeterStore {
   return new DynamoMeterStore(documents(), config.BERTH_TABLE_NAME);
 }
 
-/** The dispatcher: apps from the table, one message each onto the queue. */
-export function awsDispatchDeps(config: AwsConfig, logger: Logger) {
+/** The dispatcher: apps from the table onto the queue, apps on EKS as one message per tenant. */
+export function awsDispatchDeps(config: AwsRuntimeConfig, logger: Logger) {
   return {
     store: new DynamoStore(documents(), config.BERTH_TABLE_NAME),
     queue: reconcileQueue(config, logger),
+    workloadRuntimes: new Set(config.BERTH_RUNTIMES.filter((runtime) => runtime === 'eks')),
   };
 }

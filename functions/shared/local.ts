@@ -11,7 +11,7 @@ import { NetHealthProbe } from '../adapters/probe/net-health-probe.ts';
 import { DistributionRegistry } from '../adapters/registry/distribution-registry.ts';
 import { LoginCredentialSigner, RegistryTokenIssuer } from '../adapters/registry/registry-tokens.ts';
 import { hashApiKey, makeKeyAuthenticator } from '../core/api-keys.ts';
-import type { CoreDeps, PullCredentials } from '../core/ports.ts';
+import type { CoreDeps, PullCredentials, ReplicaView } from '../core/ports.ts';
 import type { ApiDeps } from '../http/context.ts';
 import type { RateLimitOptions } from '../http/middleware/rate-limit.ts';
 import { autoscale } from '../jobs/autoscale.ts';
@@ -136,16 +136,19 @@ export function localRuntime(deps: LocalDeps, wiring: LocalRuntimeWiring) {
     tickMs: wiring.tickMs,
     busyMs: BUSY_RECHECK_MS,
   });
+  const docker: ReplicaView = {
+    runtime,
+    logs: runtime,
+    metrics: runtime,
+    replicaInsights: async (_app, replicas) =>
+      new Map(replicas.map((replica) => [replica.id, reconciler.replicaView(replica)])),
+  };
   const jobs = [
     new JobTimer('meter', () => meterUsage({ ...deps, runtime }), wiring.tickMs, logger),
-    new JobTimer('scale', () => autoscale({ ...deps, runtime, metrics: runtime }), wiring.tickMs, logger),
+    new JobTimer('scale', () => autoscale({ ...deps, views: { docker } }), wiring.tickMs, logger),
     new JobTimer('report', () => buildMonthlyReports(deps), REPORT_PERIOD_MS, logger),
   ];
   deps.appChanged = (tenantId, app) => loop.nudge(tenantId, app);
-  deps.runtime = runtime;
-  deps.logs = runtime;
-  deps.metrics = runtime;
-  deps.replicaInsights = async (_app, replicas) =>
-    new Map(replicas.map((replica) => [replica.id, reconciler.replicaView(replica)]));
+  deps.views = { docker };
   return { runtime, routes, reconciler, loop, jobs };
 }

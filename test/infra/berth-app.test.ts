@@ -180,6 +180,7 @@ describe('the CDK app', () => {
       ]),
     );
     expect(used).toEqual({
+      // An install without EKS bundles no Kubernetes client at all.
       Api: ['CloudWatch', 'CloudWatch Logs', 'DynamoDB', 'ECR', 'ECS', 'Elastic Load Balancing v2', 'SQS'],
       Dispatch: ['DynamoDB', 'SQS'],
       Reconcile: ['DynamoDB', 'ECS', 'Elastic Load Balancing v2', 'SQS'],

@@ -20,7 +20,8 @@ describe('autoscaling on real containers', () => {
     const { call, createTenant, deps, runtime } = await localApi({ runtime: true });
     if (!runtime) throw new Error('runtime not wired');
     const key = (await createTenant('acme')).key;
-    const tick = () => autoscale({ ...deps, runtime: runtime.runtime, metrics: runtime.runtime });
+    const docker = { runtime: runtime.runtime, metrics: runtime.runtime };
+    const tick = () => autoscale({ ...deps, views: { docker } });
     const replicas = async () => ((await call('GET', '/v1/apps/web', key)).json as Json).replicas as number;
     const seen: number[] = [];
     try {

@@ -30,15 +30,26 @@ export function lambdaBundles(assembly: CloudAssembly, stackName: string): Lambd
     stack.template as {
       Resources: Record<
         string,
-        { Type: string; Properties: { Code?: { S3Key?: string }; Handler?: string } }
+        {
+          Type: string;
+          Properties: { Code?: { S3Key?: string }; Handler?: string; Architectures?: string[] };
+        }
       >;
     }
   ).Resources;
-  return Object.entries(resources)
-    .filter(([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties.Handler === 'index.handler')
-    .map(([id, r]) => {
-      const hash = r.Properties.Code?.S3Key?.replace(/\.zip$/, '');
-      const file = join(assembly.directory, `asset.${hash}`, 'index.mjs');
-      return { id, file, bytes: statSync(file).size, clients: sdkClientsIn(readFileSync(file, 'utf8')) };
-    });
+  return (
+    Object.entries(resources)
+      // Berth's own: arm64 (the custom resource handlers aws-cdk-lib adds are not).
+      .filter(
+        ([, r]) =>
+          r.Type === 'AWS::Lambda::Function' &&
+          r.Properties.Handler === 'index.handler' &&
+          r.Properties.Architectures?.includes('arm64'),
+      )
+      .map(([id, r]) => {
+        const hash = r.Properties.Code?.S3Key?.replace(/\.zip$/, '');
+        const file = join(assembly.directory, `asset.${hash}`, 'index.mjs');
+        return { id, file, bytes: statSync(file).size, clients: sdkClientsIn(readFileSync(file, 'utf8')) };
+      })
+  );
 }

@@ -3,11 +3,11 @@ import { eksFargateSize } from '../../../schemas/fargate-sizes.ts';
 import type { PlanLimits } from '../../../schemas/plan.ts';
 import type {
   LogOptions,
-  Metrics,
   ObservedWorkload,
   Replica,
-  ReplicaLogs,
+  ReplicaInsight,
   ReplicaStats,
+  ReplicaView,
   WorkloadRuntime,
   WorkloadSpec,
 } from '../../core/ports.ts';
@@ -65,7 +65,7 @@ const iso = (value: Date | string | undefined) => (value ? new Date(value).toISO
  * server-side; replicas are its pods. Observation is one list of Deployments and one of pods per namespace; a pod
  * that stopped stays listed (its metering finalizer) until Berth has recorded its stop.
  */
-export class EksRuntime implements WorkloadRuntime, ReplicaLogs, Metrics {
+export class EksRuntime implements WorkloadRuntime {
   /** The plan limits last applied to each tenant's namespace in this process. */
   private readonly tenants = new Map<string, string>();
 
@@ -165,6 +165,16 @@ export class EksRuntime implements WorkloadRuntime, ReplicaLogs, Metrics {
     return stats;
   }
 
+  /** How the API and the autoscaler see EKS apps' pods. */
+  view(): ReplicaView {
+    return {
+      runtime: this,
+      logs: this,
+      metrics: this,
+      replicaInsights: async (_app, replicas) => new Map(replicas.map((r) => [r.id, podInsight(r)])),
+    };
+  }
+
   private replicasOf(pods: V1Pod[]): Replica[] {
     return pods.flatMap((pod) => {
       const replica = replicaOf(pod);
@@ -174,6 +184,14 @@ export class EksRuntime implements WorkloadRuntime, ReplicaLogs, Metrics {
       return [size ? { ...replica, cpu: size.cpu, memoryMiB: size.memory } : replica];
     });
   }
+}
+
+/** Kubernetes probes pods itself: its readiness and restart count are the insight. */
+function podInsight(replica: Replica): ReplicaInsight {
+  const restarts = replica.restarts ?? 0;
+  const ready = replica.ready === true;
+  // Running, not ready, and already restarted: the probes are failing, not just waiting for a first success.
+  return { ready, unhealthy: replica.state === 'running' && !ready && restarts > 0, restarts };
 }
 
 function statsOf(metric: PodMetric, cpuLimit: number, memoryLimitMiB: number): ReplicaStats {

@@ -1,5 +1,5 @@
 import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { AppRef } from '../../jobs/dispatch.ts';
+import type { ReconcileMessage } from '../../jobs/dispatch.ts';
 
 /**
  * The reconcile queue: the dispatcher's batches, and the API's nudge when a write changes an app, so a deploy starts
@@ -15,7 +15,7 @@ export class ReconcileQueue {
     private readonly logger: { error(message: string, details: Record<string, unknown>): void },
   ) {}
 
-  async send(batch: AppRef[]): Promise<void> {
+  async send(batch: ReconcileMessage[]): Promise<void> {
     const res = await this.sqs.send(
       new SendMessageBatchCommand({
         QueueUrl: this.queueUrl,

@@ -1,0 +1,143 @@
+import { KubectlV34Layer } from '@aws-cdk/lambda-layer-kubectl-v34';
+import { Stack } from 'aws-cdk-lib';
+import { type ISecurityGroup, type IVpc, Port, SubnetType } from 'aws-cdk-lib/aws-ec2';
+import {
+  Addon,
+  AlbControllerVersion,
+  CfnAccessEntry,
+  Cluster,
+  ClusterLoggingTypes,
+  FargateCluster,
+  type ICluster,
+  KubectlProvider,
+  KubernetesManifest,
+  KubernetesVersion,
+} from 'aws-cdk-lib/aws-eks-v2';
+import { type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Construct } from 'constructs';
+import { CONTROL_PLANE_GROUP, controlPlaneRbac, TENANT_NAMESPACES } from '../functions/adapters/eks/rbac.ts';
+import type { InstallConfig } from './config.ts';
+
+export interface EksProps {
+  eks: NonNullable<InstallConfig['eks']>;
+  vpc: IVpc;
+}
+
+const VERSIONS = {
+  '1.33': KubernetesVersion.V1_33,
+  '1.34': KubernetesVersion.V1_34,
+  '1.35': KubernetesVersion.V1_35,
+} as const;
+
+/** EKS's own policy for the edit role; scoped to tenants' namespaces below. */
+const EDIT_POLICY = 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy';
+
+/**
+ * Where apps with `runtime: "eks"` run: a cluster the install creates (EKS on Fargate for tenants' namespaces, the
+ * AWS Load Balancer Controller, metrics-server, every control-plane log) or an existing one by name. Either way
+ * the control plane's Lambdas get access entries (authentication mode API) with AmazonEKSEditPolicy scoped to
+ * `berth-*` namespaces plus a small ClusterRole (controlPlaneRbac), never cluster admin.
+ */
+export class EksRuntimeCluster extends Construct {
+  readonly clusterName: string;
+  /** What every Lambda is told (BERTH_EKS_*): the dispatcher too needs to know EKS apps are reconciled per tenant. */
+  readonly environment: Record<string, string>;
+  private readonly cluster: ICluster;
+  private readonly clusterArn: string;
+  private granted = 0;
+
+  constructor(scope: Construct, id: string, props: EksProps) {
+    super(scope, id);
+    const { eks, vpc } = props;
+    const kubectlLayer = new KubectlV34Layer(this, 'KubectlLayer');
+    const existing = eks.existingCluster;
+    if (existing) {
+      // Applies the RBAC below at deploy time; the only principal with more than Berth's scoped access.
+      const kubectlRole = new Role(this, 'KubectlRole', {
+        assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+        description: "Applies Berth's ClusterRole to the existing cluster during deployments",
+      });
+      const kubectlProvider = new KubectlProvider(this, 'Kubectl', {
+        cluster: Cluster.fromClusterAttributes(this, 'Target', { clusterName: existing.name }),
+        kubectlLayer,
+        role: kubectlRole,
+      });
+      this.cluster = Cluster.fromClusterAttributes(this, 'Cluster', {
+        clusterName: existing.name,
+        kubectlProvider,
+      });
+      const admin = new CfnAccessEntry(this, 'KubectlAccess', {
+        clusterName: existing.name,
+        principalArn: kubectlRole.roleArn,
+        type: 'STANDARD',
+        accessPolicies: [
+          {
+            policyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy',
+            accessScope: { type: 'cluster' },
+          },
+        ],
+      });
+      this.applyRbac().node.addDependency(admin);
+    } else {
+      const cluster = new FargateCluster(this, 'Cluster', {
+        version: VERSIONS[eks.kubernetesVersion],
+        vpc,
+        vpcSubnets: [{ subnetType: SubnetType.PRIVATE_WITH_EGRESS }],
+        clusterLogging: Object.values(ClusterLoggingTypes),
+        kubectlProviderOptions: { kubectlLayer },
+        albController: { version: AlbControllerVersion.V2_17_1 },
+      });
+      // Tenants' namespaces run on Fargate too, in the apps subnets.
+      cluster.addFargateProfile('Tenants', { selectors: [{ namespace: TENANT_NAMESPACES }] });
+      new Addon(this, 'MetricsServer', { cluster, addonName: 'metrics-server' });
+      this.cluster = cluster;
+      this.applyRbac();
+    }
+    this.clusterName = this.cluster.clusterName;
+    const stack = Stack.of(this);
+    this.clusterArn = stack.formatArn({
+      service: 'eks',
+      resource: 'cluster',
+      resourceName: this.clusterName,
+    });
+    const loadBalancerCidrs =
+      existing?.loadBalancerCidrs ?? vpc.publicSubnets.map((subnet) => subnet.ipv4CidrBlock);
+    this.environment = {
+      BERTH_EKS_CLUSTER: this.clusterName,
+      BERTH_EKS_INGRESS_GROUP: eks.ingressGroup,
+      BERTH_EKS_LOAD_BALANCER_CIDRS: loadBalancerCidrs.join(','),
+      BERTH_EKS_FARGATE: String(existing?.fargate ?? true),
+    };
+  }
+
+  /**
+   * Lets a control-plane Lambda reach the cluster: DescribeCluster, an access entry (its role in Berth's group,
+   * AmazonEKSEditPolicy on `berth-*` only) and, for a Lambda in the VPC, the private endpoint.
+   */
+  grantAccess(fn: NodejsFunction, securityGroup?: ISecurityGroup) {
+    fn.addToRolePolicy(
+      new PolicyStatement({ actions: ['eks:DescribeCluster'], resources: [this.clusterArn] }),
+    );
+    const role = fn.role as IRole;
+    new CfnAccessEntry(this, `Access${++this.granted}`, {
+      clusterName: this.clusterName,
+      principalArn: role.roleArn,
+      type: 'STANDARD',
+      kubernetesGroups: [CONTROL_PLANE_GROUP],
+      accessPolicies: [
+        { policyArn: EDIT_POLICY, accessScope: { type: 'namespace', namespaces: [TENANT_NAMESPACES] } },
+      ],
+    });
+    if (securityGroup && this.cluster instanceof Cluster) {
+      this.cluster.connections.allowFrom(securityGroup, Port.tcp(443), 'Berth reconcile workers');
+    }
+  }
+
+  private applyRbac() {
+    return new KubernetesManifest(this, 'ControlPlaneRbac', {
+      cluster: this.cluster,
+      manifest: controlPlaneRbac(),
+    });
+  }
+}

@@ -1,0 +1,177 @@
+import type { CfnElement } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { CONTROL_PLANE_GROUP } from '../../functions/adapters/eks/rbac.ts';
+import { berthApp } from '../../infra/berth-app.ts';
+import { CREDENTIAL_CHAIN_CLIENTS, lambdaBundles } from '../support/lambda-bundles.ts';
+import { INSTALL_CONTEXT } from '../support/lambda-fixtures.ts';
+
+/** Synthesizes an install offering EKS; synthesis itself fails on any unacknowledged cdk-nag finding. */
+function synthWithEks(eks: Record<string, unknown>) {
+  const built = berthApp({ context: { berth: { ...INSTALL_CONTEXT, runtimes: ['fargate', 'eks'], eks } } });
+  const assembly = built.app.synth();
+  const { platform } = built;
+  const roleOf = (fn: { role?: unknown }) =>
+    platform.getLogicalId((fn.role as { node: { defaultChild: CfnElement } }).node.defaultChild);
+  const { functions } = platform.jobs;
+  return {
+    assembly,
+    template: Template.fromStack(platform),
+    /** The logical ids of the roles of the Lambdas that reach the cluster. */
+    clusterRoles: [platform.apiFunction, functions.reconcile, functions.scale, functions.meter].map(roleOf),
+    otherRoles: [functions.dispatch, functions.report, functions.ecsEvents].map(roleOf),
+  };
+}
+
+type AccessEntry = {
+  Properties: {
+    ClusterName: unknown;
+    PrincipalArn: { 'Fn::GetAtt': [string, string] };
+    KubernetesGroups?: string[];
+    AccessPolicies: { PolicyArn: string; AccessScope: { Type: string; Namespaces?: string[] } }[];
+  };
+};
+
+const EDIT_ON_TENANT_NAMESPACES = [
+  {
+    PolicyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy',
+    AccessScope: { Type: 'namespace', Namespaces: ['berth-*'] },
+  },
+];
+
+function accessEntries(template: Template) {
+  return Object.values(template.findResources('AWS::EKS::AccessEntry')) as AccessEntry[];
+}
+
+describe('the CDK app with EKS', () => {
+  it('creates an EKS on Fargate cluster where the control plane has namespace-scoped access, not admin', () => {
+    const { assembly, template, clusterRoles, otherRoles } = synthWithEks({});
+    template.hasResourceProperties('AWS::EKS::Cluster', {
+      Version: '1.34',
+      AccessConfig: Match.objectLike({ AuthenticationMode: 'API' }),
+      Logging: {
+        ClusterLogging: {
+          EnabledTypes: ['api', 'audit', 'authenticator', 'controllerManager', 'scheduler'].map((Type) => ({
+            Type,
+          })),
+        },
+      },
+    });
+    template.hasResourceProperties('AWS::EKS::FargateProfile', {
+      Selectors: [{ Namespace: 'berth-*' }],
+    });
+    template.hasResourceProperties('AWS::EKS::Addon', { AddonName: 'metrics-server' });
+    // The load balancer controller, for the apps' Ingresses.
+    template.hasResourceProperties('Custom::AWSCDK-EKS-HelmChart', {
+      Chart: 'aws-load-balancer-controller',
+    });
+
+    // Exactly the four Lambdas that reach the cluster have an access entry: Berth's group, edit on berth-* only.
+    const entries = accessEntries(template).filter((e) => e.Properties.KubernetesGroups);
+    expect(entries.map((e) => e.Properties.PrincipalArn['Fn::GetAtt'][0]).sort()).toEqual(
+      [...clusterRoles].sort(),
+    );
+    for (const entry of entries) {
+      expect(entry.Properties.KubernetesGroups).toEqual([CONTROL_PLANE_GROUP]);
+      expect(entry.Properties.AccessPolicies).toEqual(EDIT_ON_TENANT_NAMESPACES);
+    }
+    const principals = JSON.stringify(accessEntries(template).map((e) => e.Properties.PrincipalArn));
+    for (const role of otherRoles) expect(principals).not.toContain(role);
+
+    // The ClusterRole bound to that group: namespaces, quotas and limits, and pod/metrics listing; nothing more.
+    const [manifest] = Object.values(template.findResources('Custom::AWSCDK-EKS-KubernetesResource')).filter(
+      (r) => JSON.stringify(r).includes('berth-control-plane'),
+    ) as { Properties: { Manifest: unknown } }[];
+    const objects = JSON.parse(
+      JSON.stringify(manifest?.Properties.Manifest).replace(/^"|"$/g, '').replace(/\\"/g, '"'),
+    );
+    const role = objects.find((o: { kind: string }) => o.kind === 'ClusterRole');
+    expect(role.rules).toEqual([
+      {
+        apiGroups: [''],
+        resources: ['namespaces', 'resourcequotas', 'limitranges'],
+        verbs: ['get', 'create', 'patch'],
+      },
+      { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
+      { apiGroups: ['metrics.k8s.io'], resources: ['pods'], verbs: ['list'] },
+    ]);
+    expect(objects.find((o: { kind: string }) => o.kind === 'ClusterRoleBinding').subjects).toEqual([
+      { apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: CONTROL_PLANE_GROUP },
+    ]);
+
+    // Every Lambda is told the runtimes and the cluster; those that reach it may describe it.
+    const berthFunctions = Object.values(
+      template.findResources('AWS::Lambda::Function', { Properties: { Architectures: ['arm64'] } }),
+    ) as { Properties: { Environment: { Variables: Record<string, unknown> } } }[];
+    expect(berthFunctions).toHaveLength(7);
+    for (const fn of berthFunctions) {
+      expect(fn.Properties.Environment.Variables).toMatchObject({
+        BERTH_RUNTIMES: 'fargate,eks',
+        BERTH_EKS_CLUSTER: expect.anything(),
+        BERTH_EKS_INGRESS_GROUP: 'berth-apps',
+        BERTH_EKS_LOAD_BALANCER_CIDRS: '10.64.0.0/22,10.64.4.0/22',
+        BERTH_EKS_FARGATE: 'true',
+      });
+    }
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Action: 'eks:DescribeCluster' })]),
+      },
+    });
+    // The EKS client (and the Kubernetes client with it) is bundled exactly where a Lambda reaches the cluster.
+    const withEks = lambdaBundles(assembly, 'BerthPlatform')
+      .filter((b) => b.clients.filter((c) => !CREDENTIAL_CHAIN_CLIENTS.has(c)).includes('EKS'))
+      .map((b) => b.id.replace(/Function[0-9A-F]{8}$/, ''));
+    expect(withEks.sort()).toEqual(['Api', 'Meter', 'Reconcile', 'Scale']);
+  });
+
+  it('points at an existing cluster by name: access entries there, and the ClusterRole applied at deploy time', () => {
+    const { template, clusterRoles } = synthWithEks({
+      existingCluster: { name: 'platform', loadBalancerCidrs: ['10.0.0.0/20'], fargate: false },
+      ingressGroup: 'tenant-apps',
+    });
+    expect(template.findResources('AWS::EKS::Cluster')).toEqual({});
+    const entries = accessEntries(template);
+    for (const entry of entries) expect(entry.Properties.ClusterName).toBe('platform');
+    const scoped = entries.filter((e) => e.Properties.KubernetesGroups);
+    expect(scoped.map((e) => e.Properties.PrincipalArn['Fn::GetAtt'][0]).sort()).toEqual(
+      [...clusterRoles].sort(),
+    );
+    for (const entry of scoped) expect(entry.Properties.AccessPolicies).toEqual(EDIT_ON_TENANT_NAMESPACES);
+    // The one admin entry is the deploy-time kubectl provider's, which applies the ClusterRole.
+    const admins = entries.filter((e) =>
+      e.Properties.AccessPolicies.some((p) => p.PolicyArn.endsWith('/AmazonEKSClusterAdminPolicy')),
+    );
+    expect(admins).toHaveLength(1);
+    expect(clusterRoles).not.toContain(admins[0]?.Properties.PrincipalArn['Fn::GetAtt'][0]);
+    template.resourceCountIs('Custom::AWSCDK-EKS-KubernetesResource', 1);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          BERTH_EKS_CLUSTER: 'platform',
+          BERTH_EKS_INGRESS_GROUP: 'tenant-apps',
+          BERTH_EKS_LOAD_BALANCER_CIDRS: '10.0.0.0/20',
+          BERTH_EKS_FARGATE: 'false',
+        }),
+      },
+    });
+  });
+
+  it('refuses eks offered without its configuration, and EKS configured without offering it', () => {
+    expect(() =>
+      berthApp({ context: { berth: { ...INSTALL_CONTEXT, runtimes: ['fargate', 'eks'] } } }),
+    ).toThrow(/berth\.eks: eks is configured exactly when runtimes offers eks/);
+    expect(() => berthApp({ context: { berth: { ...INSTALL_CONTEXT, eks: {} } } })).toThrow(/berth\.eks/);
+    expect(() =>
+      berthApp({
+        context: {
+          berth: {
+            ...INSTALL_CONTEXT,
+            runtimes: ['eks'],
+            eks: { existingCluster: { name: 'x', loadBalancerCidrs: ['not a cidr'], fargate: true } },
+          },
+        },
+      }),
+    ).toThrow(/berth\.eks\.existingCluster\.loadBalancerCidrs\.0/);
+  });
+});

@@ -1,0 +1,74 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { generateApiKey, hashApiKey, makeKeyAuthenticator } from '../../../functions/core/api-keys.ts';
+import { createApi } from '../../../functions/http/api.ts';
+import type { ApiDeps } from '../../../functions/http/context.ts';
+import { startFakeKubeApi } from '../../fakes/fake-kube-api.ts';
+import { eksWorld } from '../../support/eks-world.ts';
+import { clientFor, sampleApp } from '../../support/local-api.ts';
+
+type Api = Awaited<ReturnType<typeof startFakeKubeApi>>;
+
+/** The API of an install offering Fargate and EKS, where this process sees EKS only. */
+describe('replica views per runtime (EKS through the fake API server)', () => {
+  let kube: Api;
+  let setup: Awaited<ReturnType<typeof start>>;
+
+  async function start() {
+    const world = await eksWorld(kube);
+    const adminKey = generateApiKey();
+    const core = { ...world.deps, runtimes: ['fargate', 'eks'] as const };
+    const deps: ApiDeps = {
+      ...core,
+      auth: makeKeyAuthenticator(core, { adminKeyHash: hashApiKey(adminKey), cacheTtlMs: 1000 }),
+      rateLimit: { ratePerSecond: 1e9, burst: 1e9 },
+      logger: { error: () => {} },
+      views: { eks: world.runtime.view() },
+    };
+    const client = clientFor(createApi(deps), adminKey);
+    const key = (await client.createTenant('acme')).key;
+    const pass = async () => {
+      await world.reconciler.reconcileTenant('acme');
+      world.deps.clock.advance(11_000);
+    };
+    return { ...client, key, pass };
+  }
+
+  beforeEach(async () => {
+    kube = await startFakeKubeApi();
+    setup = await start();
+  });
+  afterEach(async () => kube.close());
+
+  it("shows an EKS app's pods as instances, with the pods' readiness, usage, logs and metrics", async () => {
+    const { call, key, pass } = setup;
+    expect(
+      (await call('POST', '/v1/apps', key, { ...sampleApp('web'), runtime: 'eks', replicas: 2 })).status,
+    ).toBe(201);
+    await pass();
+    await pass();
+    const instances = await call('GET', '/v1/apps/web/instances', key);
+    expect(instances.status).toBe(200);
+    const items = instances.json.items as Record<string, unknown>[];
+    expect(items).toHaveLength(2);
+    for (const item of items) {
+      expect(item).toMatchObject({ revision: 1, state: 'running', health: 'healthy', restarts: 0 });
+      expect(item.id).toMatch(/^berth-acme\/web-/);
+      // 125m of a 0.25 vCPU limit; 128 MiB used.
+      expect(item).toMatchObject({ cpuPercent: 50, memoryMiB: 128 });
+    }
+    const metrics = await call('GET', '/v1/apps/web/metrics', key);
+    expect(metrics.json).toMatchObject({ average: { cpuPercent: 50, memoryPercent: 25 } });
+    const logs = await call('GET', '/v1/apps/web/logs', key);
+    expect(logs.status).toBe(200);
+    expect(logs.text.split('\n').filter((l) => l.endsWith(' ready'))).toHaveLength(2);
+  });
+
+  it('answers 503 for an app on a runtime this process cannot see, and still serves the app itself', async () => {
+    const { call, key } = setup;
+    await call('POST', '/v1/apps', key, { ...sampleApp('tasks'), runtime: 'fargate' });
+    const res = await call('GET', '/v1/apps/tasks/instances', key);
+    expect(res).toMatchObject({ status: 503, json: { code: 'unavailable' } });
+    expect(res.json.detail).toContain('fargate');
+    expect((await call('GET', '/v1/apps/tasks', key)).status).toBe(200);
+  });
+});

@@ -1,0 +1,80 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createApp } from '../../../functions/core/apps.ts';
+import { createTenant } from '../../../functions/core/tenants.ts';
+import type { ReconcileMessage } from '../../../functions/jobs/dispatch.ts';
+import { type ReconcileRouterDeps, routeReconcile } from '../../../functions/jobs/reconcile-router.ts';
+import { startFakeKubeApi } from '../../fakes/fake-kube-api.ts';
+import { eksWorld } from '../../support/eks-world.ts';
+
+type Api = Awaited<ReturnType<typeof startFakeKubeApi>>;
+
+const APP = { image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 } as const;
+
+describe('routeReconcile', () => {
+  let api: Api;
+  let world: Awaited<ReturnType<typeof eksWorld>>;
+  let replicaPasses: string[];
+  let router: ReconcileRouterDeps;
+
+  beforeEach(async () => {
+    api = await startFakeKubeApi();
+    world = await eksWorld(api);
+    const deps = { ...world.deps, runtimes: ['fargate', 'eks'] as const };
+    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
+    await createApp(deps, 'acme', { ...APP, name: 'tasks', runtime: 'fargate' });
+    await createApp(deps, 'acme', { ...APP, name: 'pods', runtime: 'eks' });
+    await createApp(deps, 'acme', { ...APP, name: 'more-pods', runtime: 'eks' });
+    replicaPasses = [];
+    router = {
+      store: deps.store,
+      replicas: { reconcileApp: async (tenantId, app) => Boolean(replicaPasses.push(`${tenantId}/${app}`)) },
+      workloads: { eks: world.reconciler },
+    };
+  });
+  afterEach(async () => api.close());
+
+  const route = async (message: ReconcileMessage) => {
+    const before = api.requests.length;
+    await routeReconcile(router, message);
+    // The lease of a tenant pass is free again at the next tick.
+    world.deps.clock.advance(11_000);
+    return api.requests
+      .slice(before)
+      .filter((r) => r.method === 'PATCH' && r.path.includes('/deployments/'))
+      .map((r) => r.path.split('?')[0]);
+  };
+
+  it('gives an app on a replica runtime its own pass, and never touches the cluster for it', async () => {
+    expect(await route({ tenantId: 'acme', app: 'tasks' })).toEqual([]);
+    expect(api.requests).toEqual([]);
+    expect(replicaPasses).toEqual(['acme/tasks']);
+  });
+
+  it("turns a tenant's workload message into one pass over all its apps on that runtime", async () => {
+    expect(await route({ tenantId: 'acme', workloads: 'eks' })).toEqual([
+      '/apis/apps/v1/namespaces/berth-acme/deployments/pods',
+      '/apis/apps/v1/namespaces/berth-acme/deployments/more-pods',
+    ]);
+    expect(replicaPasses).toEqual([]);
+  });
+
+  it("turns a nudge for an app on a workload runtime into its tenant's pass", async () => {
+    expect(await route({ tenantId: 'acme', app: 'more-pods' })).toEqual([
+      '/apis/apps/v1/namespaces/berth-acme/deployments/pods',
+      '/apis/apps/v1/namespaces/berth-acme/deployments/more-pods',
+    ]);
+    expect(replicaPasses).toEqual([]);
+  });
+
+  it('hands a nudge for an app that is gone to the replica reconciler, which cleans up after it', async () => {
+    await route({ tenantId: 'acme', app: 'gone' });
+    expect(replicaPasses).toEqual(['acme/gone']);
+  });
+
+  it('fails a workload message for a runtime this worker does not run (so it is retried, then dead-lettered)', async () => {
+    router.workloads = {};
+    await expect(routeReconcile(router, { tenantId: 'acme', workloads: 'eks' })).rejects.toThrow(
+      'does not reconcile apps on the eks runtime',
+    );
+  });
+});

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { readAwsRuntimeConfig } from '../../../functions/shared/aws-config.ts';
+import { LAMBDA_ENV } from '../../support/lambda-fixtures.ts';
+
+const EKS = {
+  BERTH_RUNTIMES: 'fargate,eks',
+  BERTH_EKS_CLUSTER: 'berth-apps',
+  BERTH_EKS_LOAD_BALANCER_CIDRS: '10.64.0.0/22,10.64.4.0/22',
+};
+
+describe('the Lambda configuration', () => {
+  it('offers Fargate alone by default, with no EKS cluster', () => {
+    const config = readAwsRuntimeConfig(LAMBDA_ENV);
+    expect(config.BERTH_RUNTIMES).toEqual(['fargate']);
+    expect(config.BERTH_EKS_CLUSTER).toBeUndefined();
+  });
+
+  it('reads the EKS runtime settings when the install offers eks', () => {
+    expect(readAwsRuntimeConfig({ ...LAMBDA_ENV, ...EKS })).toMatchObject({
+      BERTH_RUNTIMES: ['fargate', 'eks'],
+      BERTH_EKS_CLUSTER: 'berth-apps',
+      BERTH_EKS_INGRESS_GROUP: 'berth-apps',
+      BERTH_EKS_LOAD_BALANCER_CIDRS: ['10.64.0.0/22', '10.64.4.0/22'],
+      BERTH_EKS_FARGATE: 'true',
+    });
+  });
+
+  it('names what is inconsistent: eks offered without a cluster, a cluster without eks, bad CIDRs', () => {
+    const { BERTH_EKS_CLUSTER: _, ...noCluster } = EKS;
+    expect(() => readAwsRuntimeConfig({ ...LAMBDA_ENV, ...noCluster })).toThrow(
+      /BERTH_EKS_CLUSTER: BERTH_EKS_CLUSTER is set exactly when BERTH_RUNTIMES offers eks/,
+    );
+    expect(() => readAwsRuntimeConfig({ ...LAMBDA_ENV, ...EKS, BERTH_RUNTIMES: 'fargate' })).toThrow(
+      /BERTH_EKS_CLUSTER/,
+    );
+    expect(() =>
+      readAwsRuntimeConfig({ ...LAMBDA_ENV, ...EKS, BERTH_EKS_LOAD_BALANCER_CIDRS: '10.64.0.0' }),
+    ).toThrow(/BERTH_EKS_LOAD_BALANCER_CIDRS/);
+    expect(() => readAwsRuntimeConfig({ ...LAMBDA_ENV, ...EKS, BERTH_RUNTIMES: 'fargate,k8s' })).toThrow(
+      /BERTH_RUNTIMES/,
+    );
+  });
+});
