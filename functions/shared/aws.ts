@@ -85,7 +85,8 @@ async function eksRuntimeOf(config: AwsRuntimeConfig) {
   if (!cluster) return undefined;
   // A conditional expression, not an early return: esbuild drops an import() only from a branch it folds away.
   const eks = process.env.BERTH_EKS_BUNDLED === 'false' ? undefined : await import('./aws-eks.ts');
-  if (!eks) throw new Error('this bundle was built for an install without EKS; deploy again with eks configured');
+  if (!eks)
+    throw new Error('this bundle was built for an install without EKS; deploy again with eks configured');
   return eks.eksRuntime({ ...config, BERTH_EKS_CLUSTER: cluster });
 }
 
