@@ -80,15 +80,23 @@ export function acknowledgeFindings({
       {
         id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
         reason:
-          'Task definitions, target groups, rules and metrics are created at run time per tenant app, so they cannot be named here; ECS task actions are conditioned on the cluster, iam:PassRole is limited to the two task roles.',
+          'Task definitions, target groups, rules and metrics are created at run time per tenant app, so they cannot be named here; ECS task reads are conditioned on the cluster, iam:PassRole is limited to the two task roles, iam:CreateServiceLinkedRole to ECS.',
       },
     );
   }
-  Validations.of(jobs.reconcile).acknowledge({
-    id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
-    reason:
-      "The reconcile workers run in the VPC to probe tenants' tasks; this AWS-managed policy only manages their ENIs.",
-  });
+  const cluster = platform.getLogicalId(platform.node.findChild('Cluster').node.defaultChild as CfnElement);
+  const ecsArn = `Resource::arn:<AWS::Partition>:ecs:${config.region}:${account}`;
+  Validations.of(jobs.reconcile).acknowledge(
+    {
+      id: `AwsSolutions::AwsSolutions-IAM5[${ecsArn}:service/<${cluster}>/berth_*]`,
+      reason:
+        "The reconcile workers manage one ECS service per tenant app, all named berth_*, in Berth's cluster.",
+    },
+    {
+      id: `AwsSolutions::AwsSolutions-IAM5[${ecsArn}:task-definition/berth-*:*]`,
+      reason: 'They tag the task definitions they register: one family per tenant app, all named berth-*.',
+    },
+  );
   Validations.of(platform.jobs.executionRole).acknowledge(
     {
       id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',

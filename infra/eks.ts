@@ -1,6 +1,6 @@
 import { KubectlV34Layer } from '@aws-cdk/lambda-layer-kubectl-v34';
 import { Stack } from 'aws-cdk-lib';
-import { type ISecurityGroup, type IVpc, Port, SubnetType } from 'aws-cdk-lib/aws-ec2';
+import { type IVpc, SubnetType } from 'aws-cdk-lib/aws-ec2';
 import {
   Addon,
   AlbControllerVersion,
@@ -112,10 +112,10 @@ export class EksRuntimeCluster extends Construct {
   }
 
   /**
-   * Lets a control-plane Lambda reach the cluster: DescribeCluster, an access entry (its role in Berth's group,
-   * AmazonEKSEditPolicy on `berth-*` only) and, for a Lambda in the VPC, the private endpoint.
+   * Lets a control-plane Lambda reach the cluster (through its public endpoint, authenticated by IAM):
+   * DescribeCluster and an access entry (its role in Berth's group, AmazonEKSEditPolicy on `berth-*` only).
    */
-  grantAccess(fn: NodejsFunction, securityGroup?: ISecurityGroup) {
+  grantAccess(fn: NodejsFunction) {
     fn.addToRolePolicy(
       new PolicyStatement({ actions: ['eks:DescribeCluster'], resources: [this.clusterArn] }),
     );
@@ -129,9 +129,6 @@ export class EksRuntimeCluster extends Construct {
         { policyArn: EDIT_POLICY, accessScope: { type: 'namespace', namespaces: [TENANT_NAMESPACES] } },
       ],
     });
-    if (securityGroup && this.cluster instanceof Cluster) {
-      this.cluster.connections.allowFrom(securityGroup, Port.tcp(443), 'Berth reconcile workers');
-    }
   }
 
   private applyRbac() {

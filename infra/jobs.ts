@@ -5,7 +5,7 @@ import type { ICluster } from 'aws-cdk-lib/aws-ecs';
 import type { IApplicationListener } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { type IGrantable, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction, NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
@@ -34,9 +34,10 @@ export interface JobsProps {
 }
 
 /**
- * The automations of DESIGN.md on AWS: EventBridge Scheduler runs the dispatcher (one SQS message per app → the
- * reconcile workers, bounded concurrency, DLQ), the autoscaler, the meter and the report job; an EventBridge rule
- * sends ECS task state changes to the meter. Tenants' tasks run in private subnets with roles that grant nothing.
+ * The automations of DESIGN.md on AWS: EventBridge Scheduler runs the dispatcher (one SQS message per tenant and
+ * runtime → the reconcile workers, bounded concurrency, DLQ), the autoscaler, the meter and the report job; an
+ * EventBridge rule sends ECS task state changes to the meter. Tenants' tasks run in private subnets with roles that
+ * grant nothing.
  */
 export class Jobs extends Construct {
   readonly functions: Record<
@@ -47,8 +48,6 @@ export class Jobs extends Construct {
   readonly executionRole: Role;
   readonly queue: Queue;
   readonly deadLetters: Queue;
-  /** The reconcile workers' security group: what probes tenants' tasks and reaches private endpoints. */
-  readonly workersSecurityGroup: SecurityGroup;
   /** Where tenants' tasks run and how traffic reaches them: what any Lambda that looks at replicas needs. */
   readonly runtimeEnvironment: Record<string, string>;
   private readonly cluster: ICluster;
@@ -83,24 +82,13 @@ export class Jobs extends Construct {
 
     const appsSecurityGroup = new SecurityGroup(this, 'AppsSecurityGroup', {
       vpc,
-      description: 'Tenant tasks - reachable from the load balancer and the reconcile workers only',
+      description: 'Tenant tasks - reachable from the shared load balancer only',
       allowAllOutbound: true,
     });
     appsSecurityGroup.addIngressRule(
       props.loadBalancerSecurityGroup,
       Port.allTcp(),
       'from the shared load balancer',
-    );
-    this.workersSecurityGroup = new SecurityGroup(this, 'WorkersSecurityGroup', {
-      vpc,
-      description: 'Reconcile workers - probe tenant tasks health',
-      allowAllOutbound: true,
-    });
-    const workersSecurityGroup = this.workersSecurityGroup;
-    appsSecurityGroup.addIngressRule(
-      workersSecurityGroup,
-      Port.allTcp(),
-      'health probes from the reconcile workers',
     );
 
     this.deadLetters = new Queue(this, 'ReconcileDeadLetters', {
@@ -135,11 +123,7 @@ export class Jobs extends Construct {
       props.lambda(name, entry, 'handler', { environment, timeout: Duration.minutes(5), ...extra });
     this.functions = {
       dispatch: job('DispatchFunction', 'dispatch'),
-      reconcile: job('ReconcileFunction', 'reconcile', {
-        vpc,
-        vpcSubnets: { subnetType: SubnetType.PRIVATE_WITH_EGRESS },
-        securityGroups: [workersSecurityGroup],
-      }),
+      reconcile: job('ReconcileFunction', 'reconcile'),
       scale: job('ScaleFunction', 'scale'),
       meter: job('MeterFunction', 'meter'),
       report: job('ReportFunction', 'report'),
@@ -150,10 +134,11 @@ export class Jobs extends Construct {
     );
     this.queue.grantSendMessages(this.functions.dispatch);
 
-    for (const fn of Object.values(this.functions)) {
-      props.table.grantReadWriteData(fn);
-      this.grantRuntime(fn, cluster, appLogs);
-    }
+    for (const fn of Object.values(this.functions)) props.table.grantReadWriteData(fn);
+    this.grantRuntimeWrite(this.functions.reconcile);
+    // The autoscaler and the meter read tasks and their utilisation; the API reads them too (PlatformStack).
+    this.grantRuntimeRead(this.functions.scale);
+    this.grantRuntimeRead(this.functions.meter);
 
     const every = (minutes: number) => ScheduleExpression.rate(Duration.minutes(minutes));
     const schedules: [string, NodejsFunction, ScheduleExpression][] = [
@@ -175,7 +160,7 @@ export class Jobs extends Construct {
       eventPattern: {
         source: ['aws.ecs'],
         detailType: ['ECS Task State Change'],
-        detail: { clusterArn: [cluster.clusterArn], group: [{ prefix: 'berth:' }] },
+        detail: { clusterArn: [cluster.clusterArn], group: [{ prefix: 'service:berth_' }] },
       },
       targets: [new LambdaFunction(this.functions.ecsEvents, { retryAttempts: 8 })],
     });
@@ -203,14 +188,31 @@ export class Jobs extends Construct {
     this.appLogs.grant(fn, 'logs:GetLogEvents');
   }
 
-  /** What the jobs do to run tenants' tasks: ECS in the cluster, pass the two task roles, ALB rules, metrics, logs. */
-  private grantRuntime(fn: IGrantable & NodejsFunction, cluster: ICluster, appLogs: LogGroup) {
-    const condition = { ArnEquals: { 'ecs:cluster': cluster.clusterArn } };
+  /**
+   * What the reconcile workers do to run tenants' apps: ECS services named `berth_*` in the cluster, their task
+   * definitions (passing only the two task roles), their target groups and host rules on the ALB.
+   */
+  private grantRuntimeWrite(fn: NodejsFunction) {
+    const stack = Stack.of(this);
+    const services = stack.formatArn({
+      service: 'ecs',
+      resource: 'service',
+      resourceName: `${this.cluster.clusterName}/berth_*`,
+    });
+    this.grantRuntimeRead(fn);
     fn.addToRolePolicy(
       new PolicyStatement({
-        actions: ['ecs:RunTask', 'ecs:StopTask', 'ecs:DescribeTasks', 'ecs:ListTasks', 'ecs:TagResource'],
-        resources: ['*'],
-        conditions: condition,
+        actions: ['ecs:CreateService', 'ecs:UpdateService', 'ecs:DeleteService', 'ecs:DescribeServices'],
+        resources: [services],
+      }),
+    );
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['ecs:TagResource'],
+        resources: [
+          services,
+          stack.formatArn({ service: 'ecs', resource: 'task-definition', resourceName: 'berth-*:*' }),
+        ],
       }),
     );
     fn.addToRolePolicy(
@@ -226,15 +228,20 @@ export class Jobs extends Construct {
         conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
       }),
     );
+    // ECS creates its service-linked role on the first service with a load balancer, if the account lacks it.
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['iam:CreateServiceLinkedRole'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'iam:AWSServiceName': 'ecs.amazonaws.com' } },
+      }),
+    );
     fn.addToRolePolicy(
       new PolicyStatement({
         actions: [
           'elasticloadbalancing:CreateTargetGroup',
+          'elasticloadbalancing:ModifyTargetGroup',
           'elasticloadbalancing:DeleteTargetGroup',
-          'elasticloadbalancing:DescribeTargetGroups',
-          'elasticloadbalancing:DescribeTargetHealth',
-          'elasticloadbalancing:RegisterTargets',
-          'elasticloadbalancing:DeregisterTargets',
           'elasticloadbalancing:CreateRule',
           'elasticloadbalancing:DeleteRule',
           'elasticloadbalancing:DescribeRules',
@@ -243,7 +250,5 @@ export class Jobs extends Construct {
         resources: ['*'],
       }),
     );
-    fn.addToRolePolicy(new PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }));
-    appLogs.grant(fn, 'logs:GetLogEvents');
   }
 }

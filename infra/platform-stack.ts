@@ -229,9 +229,9 @@ export class PlatformStack extends Stack {
     this.jobs.grantRuntimeRead(this.apiFunction);
     this.jobs.queue.grantSendMessages(this.apiFunction);
     if (this.eks) {
-      const { functions, workersSecurityGroup } = this.jobs;
+      const { functions } = this.jobs;
       this.eks.grantAccess(this.apiFunction);
-      this.eks.grantAccess(functions.reconcile, workersSecurityGroup);
+      this.eks.grantAccess(functions.reconcile);
       this.eks.grantAccess(functions.scale);
       this.eks.grantAccess(functions.meter);
     }

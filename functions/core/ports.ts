@@ -352,23 +352,32 @@ export interface ObservedWorkload {
   app: string;
   /** Fingerprint of the spec last applied, so an unchanged spec is never applied again. */
   specHash: string;
-  /** The runtime gave up on the rollout (Kubernetes: its progress deadline passed). */
+  /** The runtime gave up on the rollout (Kubernetes: its progress deadline passed; ECS: its circuit breaker). */
   rolloutFailed: boolean;
 }
 
 /**
  * Where apps run as workloads the runtime itself keeps at their replica count and rolls out (a Kubernetes
- * Deployment). Berth applies the desired workload and watches; observation is per tenant, whatever its number of apps.
+ * Deployment, an ECS service). Berth applies the desired workload and watches; observation is per tenant.
  */
 export interface WorkloadRuntime {
   /** Makes a tenant's home (Kubernetes: its namespace, quota and network policy) match its plan's limits. */
   ensureTenant(tenantId: string, limits: PlanLimits): Promise<void>;
-  /** Every workload and replica of a tenant, in one list call each. */
-  observe(tenantId: string): Promise<{ workloads: ObservedWorkload[]; replicas: Replica[] }>;
+  /**
+   * Every workload and replica of a tenant's `apps` (those on this runtime, named for a runtime that cannot list
+   * by tenant), in as few calls as the runtime allows.
+   */
+  observe(
+    tenantId: string,
+    apps: readonly Pick<AppRecord, 'name' | 'uid'>[],
+  ): Promise<{ workloads: ObservedWorkload[]; replicas: Replica[] }>;
   /** Creates or changes an app's workload; idempotent. */
   applyWorkload(spec: WorkloadSpec): Promise<void>;
-  /** Deletes an app's workload and what routes to it; its replicas then stop. A missing one is no error. */
-  deleteWorkload(tenantId: string, app: string): Promise<void>;
+  /**
+   * Deletes an app's workload and what routes to it; its replicas then stop. Idempotent; true once nothing of it
+   * is left but replicas still stopping (they are observed until gone).
+   */
+  deleteWorkload(tenantId: string, app: Pick<AppRecord, 'name' | 'uid'>): Promise<boolean>;
   /** Lets go of a stopped replica once its stop is recorded for metering; a missing one is no error. */
   releaseReplica(replica: Replica): Promise<void>;
   listReplicas(filter?: { tenantId?: string; appUid?: string }): Promise<Replica[]>;

@@ -5,10 +5,10 @@ import { errorLogger, observed } from './lambda.ts';
 
 let deps: ReturnType<typeof awsDispatchDeps> | undefined;
 
-/** The dispatcher Lambda (on a schedule): reconcile messages onto the queue, one per app or per tenant on EKS. */
+/** The dispatcher Lambda (on a schedule): one reconcile message per tenant and runtime onto the queue. */
 export const handler = observed('dispatch', async (_event: unknown, { logger, metrics }) => {
   deps ??= awsDispatchDeps(readAwsRuntimeConfig(), errorLogger(logger));
-  const { store, queue, workloadRuntimes } = deps;
-  const sent = await dispatchReconciles(store, workloadRuntimes, (batch) => queue.send(batch));
+  const { store, queue } = deps;
+  const sent = await dispatchReconciles(store, (batch) => queue.send(batch));
   metrics.addMetric('reconcilesDispatched', 'Count', sent);
 });

@@ -8,7 +8,7 @@ import { errorLogger, observed, thenFlush } from './lambda.ts';
 let deps: ReturnType<typeof awsReconcileDeps> | undefined;
 
 /**
- * The reconcile worker Lambda (SQS): one pass per message (an app, or a tenant's apps on EKS); a failed message is
+ * The reconcile worker Lambda (SQS): one pass per message (a tenant's apps on one runtime); a failed message is
  * retried alone, then dead-lettered.
  */
 export const handler = observed(

@@ -3,46 +3,38 @@ import type { Store } from '../core/ports.ts';
 import { allApps, allTenants } from '../core/walk.ts';
 
 /**
- * One reconcile message: an app on a replica runtime (its own pass), or every app of a tenant on a workload runtime
- * (one pass for the tenant's namespace: one observation serves all its apps).
+ * One reconcile message: a tenant's apps on one runtime (the schedule's), or one app (the API's nudge after a
+ * write), which stands for its tenant's apps on the app's runtime. One observation serves all of them.
  */
-export type ReconcileMessage =
-  | { tenantId: string; app: string }
-  | { tenantId: string; workloads: RuntimeName };
+export type ReconcileMessage = { tenantId: string; runtime: RuntimeName } | { tenantId: string; app: string };
 
 /** SQS takes at most 10 messages per batch. */
 export const DISPATCH_BATCH = 10;
 
 /**
- * The dispatcher job: one reconcile message per app on a replica runtime and one per tenant and workload runtime,
- * sent in batches, so workers reconcile in parallel with bounded concurrency (the queue's consumers), each app or
- * tenant at most once at a time (the reconcilers' leases).
+ * The dispatcher job: one reconcile message per tenant and runtime its apps use, sent in batches, so workers
+ * reconcile tenants in parallel with bounded concurrency (the queue's consumers), each tenant's apps on a runtime
+ * at most once at a time (the reconciler's lease).
  */
 export async function dispatchReconciles(
   store: Store,
-  workloadRuntimes: ReadonlySet<RuntimeName>,
   send: (batch: ReconcileMessage[]) => Promise<void>,
 ): Promise<number> {
   let batch: ReconcileMessage[] = [];
   let sent = 0;
-  const add = async (message: ReconcileMessage) => {
-    batch.push(message);
-    if (batch.length < DISPATCH_BATCH) return;
+  const flush = async () => {
     await send(batch);
     sent += batch.length;
     batch = [];
   };
   for await (const tenant of allTenants(store)) {
-    const workloads = new Set<RuntimeName>();
-    for await (const app of allApps(store, tenant.id)) {
-      if (workloadRuntimes.has(app.spec.runtime)) workloads.add(app.spec.runtime);
-      else await add({ tenantId: tenant.id, app: app.name });
+    const runtimes = new Set<RuntimeName>();
+    for await (const app of allApps(store, tenant.id)) runtimes.add(app.spec.runtime);
+    for (const runtime of runtimes) {
+      batch.push({ tenantId: tenant.id, runtime });
+      if (batch.length === DISPATCH_BATCH) await flush();
     }
-    for (const runtime of workloads) await add({ tenantId: tenant.id, workloads: runtime });
   }
-  if (batch.length) {
-    await send(batch);
-    sent += batch.length;
-  }
+  if (batch.length) await flush();
   return sent;
 }

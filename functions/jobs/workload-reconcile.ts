@@ -49,7 +49,7 @@ export class WorkloadReconciler {
     }
     if (apps.length === 0) return pass;
     await runtime.ensureTenant(tenantId, plan.limits);
-    const { workloads, replicas } = await runtime.observe(tenantId);
+    const { workloads, replicas } = await runtime.observe(tenantId, apps);
     pass.released = await this.meterAndRelease(apps, replicas);
     for (const app of apps) {
       pass.apps += 1;
@@ -90,8 +90,8 @@ export class WorkloadReconciler {
   ): Promise<boolean> {
     const { store, runtime } = this.deps;
     if (app.status === 'deleting') {
-      if (workload) await runtime.deleteWorkload(app.tenantId, app.name);
-      else if (live.length === 0) await store.finalizeAppDeletion(app);
+      const gone = await runtime.deleteWorkload(app.tenantId, app);
+      if (gone && !workload && live.length === 0) await store.finalizeAppDeletion(app);
       return false;
     }
     const latest = await latestDeployment(this.deps, app);

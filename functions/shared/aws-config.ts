@@ -39,7 +39,6 @@ export const AwsRuntimeConfig = AwsConfig.extend({
   BERTH_APP_LOG_GROUP: z.string().min(1),
   BERTH_LISTENER_ARN: z.string().startsWith('arn:aws:elasticloadbalancing:'),
   BERTH_DEPLOYMENT_DEADLINE_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
-  BERTH_STOP_GRACE_SECONDS: z.coerce.number().int().min(0).max(120).default(30),
   /** The EKS cluster apps with `runtime: "eks"` run on; set exactly when BERTH_RUNTIMES offers eks. */
   BERTH_EKS_CLUSTER: z.string().min(1).optional(),
   /** The AWS Load Balancer Controller ingress group EKS apps share. */

@@ -8,23 +8,23 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { AlbRouter } from '../adapters/alb/alb-router.ts';
+import type { RuntimeName } from '../../schemas/app.ts';
+import { AlbAppRoutes } from '../adapters/alb/alb-app-routes.ts';
 import { targetHealthInsights } from '../adapters/alb/target-health-insights.ts';
 import { DynamoMeterStore } from '../adapters/dynamodb/meter-store.ts';
 import { DynamoStore } from '../adapters/dynamodb/store.ts';
 import { EcrRegistry } from '../adapters/ecr/ecr-registry.ts';
 import { FargateLogs } from '../adapters/fargate/fargate-logs.ts';
 import { FargateMetrics } from '../adapters/fargate/fargate-metrics.ts';
-import { FargateRuntime } from '../adapters/fargate/fargate-runtime.ts';
-import { NetHealthProbe } from '../adapters/probe/net-health-probe.ts';
+import { FargateServices } from '../adapters/fargate/fargate-services.ts';
+import { FargateTasks } from '../adapters/fargate/fargate-tasks.ts';
 import { S3ReportArchive } from '../adapters/s3/s3-report-archive.ts';
 import { ReconcileQueue } from '../adapters/sqs/reconcile-queue.ts';
 import { makeKeyAuthenticator } from '../core/api-keys.ts';
-import type { CoreDeps, ReplicaView, ReplicaViews, Runtime } from '../core/ports.ts';
+import type { CoreDeps, ReplicaView, ReplicaViews, WorkloadRuntime } from '../core/ports.ts';
 import type { ApiDeps } from '../http/context.ts';
 import type { AutoscaleDeps } from '../jobs/autoscale.ts';
 import type { MeterDeps } from '../jobs/meter.ts';
-import { Reconciler } from '../jobs/reconcile.ts';
 import type { ReconcileRouterDeps } from '../jobs/reconcile-router.ts';
 import type { ReportDeps } from '../jobs/report.ts';
 import { WorkloadReconciler } from '../jobs/workload-reconcile.ts';
@@ -64,8 +64,9 @@ function awsCore(config: AwsConfig & Partial<AwsRuntimeConfig>, queue?: Reconcil
   };
 }
 
-function fargateRuntime(config: AwsRuntimeConfig) {
-  return new FargateRuntime(new ECSClient({}), {
+/** Apps on Fargate: an ECS service each, routed by a target group and host rule on the shared ALB. */
+function fargateServices(config: AwsRuntimeConfig) {
+  return new FargateServices(new ECSClient({}), albAppRoutes(config), {
     cluster: config.BERTH_CLUSTER,
     subnets: config.BERTH_APP_SUBNETS,
     securityGroups: config.BERTH_APP_SECURITY_GROUPS,
@@ -73,6 +74,19 @@ function fargateRuntime(config: AwsRuntimeConfig) {
     taskRoleArn: config.BERTH_TASK_ROLE_ARN,
     logGroup: config.BERTH_APP_LOG_GROUP,
     region: config.AWS_REGION,
+  });
+}
+
+/** The tasks of the cluster, for what only reads them. */
+function fargateTasks(config: AwsRuntimeConfig) {
+  return new FargateTasks(new ECSClient({}), config.BERTH_CLUSTER);
+}
+
+function albAppRoutes(config: AwsRuntimeConfig) {
+  return new AlbAppRoutes(new ElasticLoadBalancingV2Client({}), {
+    vpcId: config.BERTH_VPC_ID,
+    listenerArn: config.BERTH_LISTENER_ARN,
+    domain: config.BERTH_APP_DOMAIN,
   });
 }
 
@@ -93,10 +107,10 @@ async function eksRuntimeOf(config: AwsRuntimeConfig) {
 /** Fargate tasks seen through ECS, CloudWatch and the load balancer's target health. */
 function fargateView(config: AwsRuntimeConfig): ReplicaView {
   return {
-    runtime: fargateRuntime(config),
+    runtime: fargateTasks(config),
     logs: new FargateLogs(new CloudWatchLogsClient({}), config.BERTH_APP_LOG_GROUP),
     metrics: new FargateMetrics(new CloudWatchClient({}), config.BERTH_CLUSTER),
-    replicaInsights: targetHealthInsights(albRouter(config)),
+    replicaInsights: targetHealthInsights(albAppRoutes(config)),
   };
 }
 
@@ -104,14 +118,6 @@ function fargateView(config: AwsRuntimeConfig): ReplicaView {
 async function replicaViews(config: AwsRuntimeConfig): Promise<ReplicaViews> {
   const eks = await eksRuntimeOf(config);
   return { fargate: fargateView(config), ...(eks ? { eks: eks.view() } : {}) };
-}
-
-function albRouter(config: AwsRuntimeConfig) {
-  return new AlbRouter(new ElasticLoadBalancingV2Client({}), {
-    vpcId: config.BERTH_VPC_ID,
-    listenerArn: config.BERTH_LISTENER_ARN,
-    domain: config.BERTH_APP_DOMAIN,
-  });
 }
 
 /**
@@ -145,43 +151,30 @@ export async function awsApiDeps(
   };
 }
 
-/**
- * The reconcile worker: the replica reconciler over Fargate and the ALB, and the workload reconciler over EKS when
- * the install offers it; rollbacks they make nudge the queue.
- */
+/** The reconcile worker: the workload reconciler of each runtime offered; rollbacks it makes nudge the queue. */
 export async function awsReconcileDeps(
   config: AwsRuntimeConfig,
   logger: Logger,
 ): Promise<ReconcileRouterDeps & { queue: ReconcileQueue }> {
   const queue = reconcileQueue(config, logger);
   const core = awsCore(config, queue);
-  const owner = `lambda:${process.env.AWS_LAMBDA_LOG_STREAM_NAME ?? process.pid}`;
-  const deploymentDeadlineMs = config.BERTH_DEPLOYMENT_DEADLINE_SECONDS * 1000;
-  const replicas = new Reconciler({
-    ...core,
-    runtime: fargateRuntime(config),
-    probe: new NetHealthProbe(),
-    router: albRouter(config),
-    // Tasks pull from ECR with their execution role; no credentials travel with the spec.
-    pullCredentials: () => undefined,
-    logger,
-    owner,
-    deploymentDeadlineMs,
-    stopGraceSeconds: config.BERTH_STOP_GRACE_SECONDS,
-  });
+  const reconcilerOf = (runtime: WorkloadRuntime, runtimeName: RuntimeName) =>
+    new WorkloadReconciler({
+      ...core,
+      runtime,
+      runtimeName,
+      owner: `lambda:${process.env.AWS_LAMBDA_LOG_STREAM_NAME ?? process.pid}`,
+      deploymentDeadlineMs: config.BERTH_DEPLOYMENT_DEADLINE_SECONDS * 1000,
+    });
   const eks = await eksRuntimeOf(config);
-  const workloads = eks
-    ? {
-        eks: new WorkloadReconciler({
-          ...core,
-          runtime: eks,
-          runtimeName: 'eks',
-          owner,
-          deploymentDeadlineMs,
-        }),
-      }
-    : {};
-  return { store: core.store, replicas, workloads, queue };
+  return {
+    store: core.store,
+    workloads: {
+      fargate: reconcilerOf(fargateServices(config), 'fargate'),
+      ...(eks ? { eks: reconcilerOf(eks, 'eks') } : {}),
+    },
+    queue,
+  };
 }
 
 /** The autoscaler: replicas and utilisation of each runtime offered; its scaling writes nudge the queue. */
@@ -191,7 +184,7 @@ export async function awsScaleDeps(
 ): Promise<AutoscaleDeps & { queue: ReconcileQueue }> {
   const queue = reconcileQueue(config, logger);
   const fargate = {
-    runtime: fargateRuntime(config),
+    runtime: fargateTasks(config),
     metrics: new FargateMetrics(new CloudWatchClient({}), config.BERTH_CLUSTER),
   };
   const eks = await eksRuntimeOf(config);
@@ -201,7 +194,7 @@ export async function awsScaleDeps(
 
 /** The meter: lifetimes from the tasks ECS lists and the pods EKS lists, accrued into the table. */
 export async function awsMeterDeps(config: AwsRuntimeConfig): Promise<MeterDeps> {
-  const sources: Pick<Runtime, 'listReplicas'>[] = [fargateRuntime(config)];
+  const sources: Pick<WorkloadRuntime, 'listReplicas'>[] = [fargateTasks(config)];
   const eks = await eksRuntimeOf(config);
   if (eks) sources.push(eks);
   const runtime = {
@@ -223,11 +216,10 @@ export function awsMeterStore(config: AwsConfig): DynamoMeterStore {
   return new DynamoMeterStore(documents(), config.BERTH_TABLE_NAME);
 }
 
-/** The dispatcher: apps from the table onto the queue, apps on EKS as one message per tenant. */
-export function awsDispatchDeps(config: AwsRuntimeConfig, logger: Logger) {
+/** The dispatcher: tenants from the table onto the queue, one message per tenant and runtime in use. */
+export function awsDispatchDeps(config: AwsConfig, logger: Logger) {
   return {
     store: new DynamoStore(documents(), config.BERTH_TABLE_NAME),
     queue: reconcileQueue(config, logger),
-    workloadRuntimes: new Set(config.BERTH_RUNTIMES.filter((runtime) => runtime === 'eks')),
   };
 }

@@ -141,7 +141,7 @@ describe('the CDK app', () => {
       EventPattern: Match.objectLike({
         source: ['aws.ecs'],
         'detail-type': ['ECS Task State Change'],
-        detail: Match.objectLike({ group: [{ prefix: 'berth:' }] }),
+        detail: Match.objectLike({ group: [{ prefix: 'service:berth_' }] }),
       }),
     });
     // Tenants' tasks get a role with nothing attached; the jobs may pass only the two task roles, only to ECS tasks.

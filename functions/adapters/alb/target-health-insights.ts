@@ -1,13 +1,14 @@
 import type { AppRecord, Replica, ReplicaInsight } from '../../core/ports.ts';
-import type { AlbRouter } from './alb-router.ts';
+import type { AlbAppRoutes } from './alb-app-routes.ts';
 
 /**
  * What an API process can know of replicas on AWS without the reconcile workers' memory: health as the load
- * balancer sees it, and restarts as the stopped tasks of the same slot that ECS still reports.
+ * balancer sees it, and restarts as the failed tasks of the same revision, stopped before it started, that ECS still
+ * reports (a service replaces a failed task with a new one).
  */
-export function targetHealthInsights(router: Pick<AlbRouter, 'targetHealth'>) {
+export function targetHealthInsights(routes: Pick<AlbAppRoutes, 'targetHealth'>) {
   return async (app: AppRecord, replicas: Replica[]): Promise<Map<string, ReplicaInsight>> => {
-    const health = await router.targetHealth(app.tenantId, app.name);
+    const health = await routes.targetHealth(app.tenantId, app.name);
     return new Map(
       replicas.map((replica) => {
         const state = replica.endpoint
@@ -18,7 +19,8 @@ export function targetHealthInsights(router: Pick<AlbRouter, 'targetHealth'>) {
             other.id !== replica.id &&
             other.state === 'exited' &&
             other.revision === replica.revision &&
-            other.slot === replica.slot &&
+            other.exitCode !== null &&
+            other.exitCode !== 0 &&
             other.createdAt < replica.createdAt,
         ).length;
         return [replica.id, { ready: state === 'healthy', unhealthy: state === 'unhealthy', restarts }];

@@ -2,6 +2,7 @@ import type { PodMetric, V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { eksFargateSize } from '../../../schemas/fargate-sizes.ts';
 import type { PlanLimits } from '../../../schemas/plan.ts';
 import type {
+  AppRecord,
   LogOptions,
   ObservedWorkload,
   Replica,
@@ -83,6 +84,7 @@ export class EksRuntime implements WorkloadRuntime {
     this.tenants.set(tenantId, applied);
   }
 
+  /** The tenant's namespace holds all its apps: one list of Deployments and one of pods. */
   async observe(tenantId: string): Promise<{ workloads: ObservedWorkload[]; replicas: Replica[] }> {
     const namespace = namespaceOf(tenantId);
     const [deployments, pods] = await Promise.all([
@@ -104,13 +106,15 @@ export class EksRuntime implements WorkloadRuntime {
     await this.kube.apply(manifests);
   }
 
-  async deleteWorkload(tenantId: string, app: string): Promise<void> {
-    const metadata = { name: app, namespace: namespaceOf(tenantId) };
+  async deleteWorkload(tenantId: string, app: Pick<AppRecord, 'name'>): Promise<boolean> {
+    const metadata = { name: app.name, namespace: namespaceOf(tenantId) };
     await this.kube.delete([
       { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata },
       { apiVersion: 'v1', kind: 'Service', metadata },
       { apiVersion: 'apps/v1', kind: 'Deployment', metadata },
     ]);
+    // Kubernetes collects the pods; they stay observed (and metered) until they are gone.
+    return true;
   }
 
   async releaseReplica(replica: Replica): Promise<void> {

@@ -1,20 +1,27 @@
 import { createHash } from 'node:crypto';
-import type { RegisterTaskDefinitionCommandInput, RunTaskCommandInput, Tag, Task } from '@aws-sdk/client-ecs';
-import type { Replica, ReplicaSpec } from '../../core/ports.ts';
+import type {
+  CreateServiceCommandInput,
+  DeploymentConfiguration,
+  RegisterTaskDefinitionCommandInput,
+  Tag,
+  Task,
+  UpdateServiceCommandInput,
+} from '@aws-sdk/client-ecs';
+import type { Replica, WorkloadSpec } from '../../core/ports.ts';
 
-/** Tags that tie a task (and its task definition) to its app; the adapter observes by them. */
+/** Tags that tie a service, its task definitions and (propagated) its tasks to the app; observed by them. */
 export const TAGS = {
   tenant: 'berth:tenant',
   app: 'berth:app',
   appUid: 'berth:app-uid',
   revision: 'berth:revision',
-  generation: 'berth:generation',
-  slot: 'berth:slot',
   port: 'berth:port',
+  /** On the service: the fingerprint of the spec last applied. */
+  specHash: 'berth:spec-hash',
+  /** On the service: the app's last restart, so a new one forces a new deployment. */
+  restartedAt: 'berth:restarted-at',
 } as const;
 
-/** Every task Berth starts says so; ListTasks filters on it. */
-export const STARTED_BY = 'berth';
 const CONTAINER = 'app';
 
 export interface FargateSettings {
@@ -28,50 +35,54 @@ export interface FargateSettings {
   region: string;
 }
 
+type AppIdentity = Pick<WorkloadSpec, 'tenantId' | 'app' | 'appUid'>;
+
 /** One task-definition family per app: `berth-<tenant>-<app>-<uid8>` (within ECS's 255 characters). */
-export const familyOf = (spec: Pick<ReplicaSpec, 'tenantId' | 'app' | 'appUid'>) =>
-  `berth-${spec.tenantId}-${spec.app}-${spec.appUid.slice(-8)}`;
+export const familyOf = (spec: AppIdentity) => `berth-${spec.tenantId}-${spec.app}-${spec.appUid.slice(-8)}`;
 
 /**
- * The task group names tenant and app (DNS labels, so `:` splits them unambiguously): ECS task events carry the
- * group but not the tags.
+ * One ECS service per app incarnation: `berth_<tenant>_<app>_<uid8>`. Tenant ids and app names are DNS labels, so
+ * `_` splits them unambiguously; the uid lets a re-created app start while its predecessor's service drains.
  */
-export const taskGroupOf = (spec: Pick<ReplicaSpec, 'tenantId' | 'app'>) =>
-  `berth:${spec.tenantId}:${spec.app}`;
+export const serviceNameOf = (spec: AppIdentity) =>
+  `berth_${spec.tenantId}_${spec.app}_${spec.appUid.slice(-8)}`;
 
-/** Tenant and app from a task group, or undefined for a task that is not Berth's. */
+/** Tenant and app from a task's group (`service:<service name>`), or undefined for a task that is not Berth's. */
 export function parseTaskGroup(group: string | undefined): { tenantId: string; app: string } | undefined {
-  const [prefix, tenantId, app, ...rest] = (group ?? '').split(':');
-  return prefix === 'berth' && tenantId && app && rest.length === 0 ? { tenantId, app } : undefined;
+  const [prefix, tenantId, app, uid, ...rest] = (group ?? '').split('_');
+  return prefix === 'service:berth' && tenantId && app && uid && rest.length === 0
+    ? { tenantId, app }
+    : undefined;
 }
 
 /**
- * RunTask's idempotency token: the same replica (app incarnation, revision, generation, slot) always gets the same
- * token, so a retried or repeated start never launches a second task. ECS allows 64 characters.
+ * CreateService's idempotency token, from the desired state it creates (app incarnation, revision, generation): a
+ * retried create never makes a second service. ECS allows 36 characters.
  */
-export const clientTokenOf = (spec: Pick<ReplicaSpec, 'appUid' | 'revision' | 'generation' | 'slot'>) =>
+export const clientTokenOf = (spec: Pick<WorkloadSpec, 'appUid' | 'revision' | 'generation'>) =>
   createHash('sha256')
-    .update(`${spec.appUid}/r${spec.revision}/g${spec.generation}/s${spec.slot}`)
+    .update(`${spec.appUid}/r${spec.revision}/g${spec.generation}`)
     .digest('hex')
-    .slice(0, 64);
+    .slice(0, 36);
 
-const tagsOf = (spec: ReplicaSpec, withReplica: boolean): Tag[] => [
+const tagsOf = (spec: WorkloadSpec): Tag[] => [
   { key: TAGS.tenant, value: spec.tenantId },
   { key: TAGS.app, value: spec.app },
   { key: TAGS.appUid, value: spec.appUid },
   { key: TAGS.revision, value: String(spec.revision) },
   { key: TAGS.port, value: String(spec.port) },
-  ...(withReplica
-    ? [
-        { key: TAGS.generation, value: String(spec.generation) },
-        { key: TAGS.slot, value: String(spec.slot) },
-      ]
-    : []),
+];
+
+/** The service's own tags: the app's, plus what was applied (so an unchanged spec is never applied again). */
+export const serviceTagsOf = (spec: WorkloadSpec, specHash: string): Tag[] => [
+  ...tagsOf(spec),
+  { key: TAGS.specHash, value: specHash },
+  { key: TAGS.restartedAt, value: spec.restartedAt ?? '' },
 ];
 
 /** One registration per revision: the spec's size, image, port, env and command; init process, awslogs. */
 export function taskDefinitionInput(
-  spec: ReplicaSpec,
+  spec: WorkloadSpec,
   settings: FargateSettings,
 ): RegisterTaskDefinitionCommandInput {
   const env: Record<string, string> = { PORT: String(spec.port), ...spec.env };
@@ -108,23 +119,34 @@ export function taskDefinitionInput(
         },
       },
     ],
-    tags: tagsOf(spec, false),
+    tags: tagsOf(spec),
   };
 }
 
-export function runTaskInput(
-  spec: ReplicaSpec,
-  taskDefinitionArn: string,
+/**
+ * Rolling deployments that keep every replica serving (new tasks first, up to twice the count), with ECS's
+ * circuit breaker: a revision whose tasks keep failing is rolled back by ECS; Berth's own deadline runs alongside.
+ */
+const DEPLOYMENT: DeploymentConfiguration = {
+  deploymentCircuitBreaker: { enable: true, rollback: true },
+  minimumHealthyPercent: 100,
+  maximumPercent: 200,
+};
+
+/** The app's service: its revision's task definition at the replica count, behind its target group. */
+export function createServiceInput(
+  spec: WorkloadSpec,
+  taskDefinition: string,
+  targetGroupArn: string,
+  specHash: string,
   settings: FargateSettings,
-): RunTaskCommandInput {
+): CreateServiceCommandInput {
   return {
     cluster: settings.cluster,
-    taskDefinition: taskDefinitionArn,
+    serviceName: serviceNameOf(spec),
+    taskDefinition,
+    desiredCount: spec.replicas,
     launchType: 'FARGATE',
-    count: 1,
-    startedBy: STARTED_BY,
-    group: taskGroupOf(spec),
-    clientToken: clientTokenOf(spec),
     networkConfiguration: {
       awsvpcConfiguration: {
         subnets: settings.subnets,
@@ -132,14 +154,38 @@ export function runTaskInput(
         assignPublicIp: 'DISABLED',
       },
     },
+    loadBalancers: [{ targetGroupArn, containerName: CONTAINER, containerPort: spec.port }],
+    healthCheckGracePeriodSeconds: spec.healthCheck?.gracePeriodSeconds ?? 10,
+    deploymentConfiguration: DEPLOYMENT,
+    propagateTags: 'TASK_DEFINITION',
+    enableECSManagedTags: true,
     enableExecuteCommand: false,
-    tags: tagsOf(spec, true),
+    tags: serviceTagsOf(spec, specHash),
+    clientToken: clientTokenOf(spec),
+  };
+}
+
+/** A change of an existing service: revision, replica count, grace period; a restart forces a new deployment. */
+export function updateServiceInput(
+  spec: WorkloadSpec,
+  taskDefinition: string,
+  restarted: boolean,
+  settings: FargateSettings,
+): UpdateServiceCommandInput {
+  return {
+    cluster: settings.cluster,
+    service: serviceNameOf(spec),
+    taskDefinition,
+    desiredCount: spec.replicas,
+    healthCheckGracePeriodSeconds: spec.healthCheck?.gracePeriodSeconds ?? 10,
+    deploymentConfiguration: DEPLOYMENT,
+    forceNewDeployment: restarted,
   };
 }
 
 const iso = (d: Date | undefined) => (d ? d.toISOString() : null);
 
-/** A described task as a Replica; undefined for tasks that are not Berth's. */
+/** A described task as a Replica (without readiness: that is the load balancer's to say); undefined if not Berth's. */
 export function replicaOf(task: Task): Replica | undefined {
   const tags = new Map((task.tags ?? []).map((t) => [t.key ?? '', t.value ?? '']));
   const tenantId = tags.get(TAGS.tenant);
@@ -156,8 +202,9 @@ export function replicaOf(task: Task): Replica | undefined {
     app: tags.get(TAGS.app) ?? '',
     appUid,
     revision: Number(tags.get(TAGS.revision)),
-    generation: Number(tags.get(TAGS.generation)),
-    slot: Number(tags.get(TAGS.slot)),
+    // The service keeps the count: tasks have no generation or slot of their own.
+    generation: 0,
+    slot: 0,
     state,
     cpu: Number(task.cpu ?? 0) / 1024,
     memoryMiB: Number(task.memory ?? 0),

@@ -1,26 +1,47 @@
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
+  CreateServiceCommand,
+  DeleteServiceCommand,
+  DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
   ECSClient,
   ListTaskDefinitionsCommand,
   ListTasksCommand,
   RegisterTaskDefinitionCommand,
-  RunTaskCommand,
-  StopTaskCommand,
+  type Service,
+  TagResourceCommand,
   type Task,
+  UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
+import {
+  CreateRuleCommand,
+  CreateTargetGroupCommand,
+  DeleteTargetGroupCommand,
+  DescribeRulesCommand,
+  DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { AlbAppRoutes } from '../../../functions/adapters/alb/alb-app-routes.ts';
 import { FargateLogs } from '../../../functions/adapters/fargate/fargate-logs.ts';
 import { FargateMetrics } from '../../../functions/adapters/fargate/fargate-metrics.ts';
-import { FargateRuntime } from '../../../functions/adapters/fargate/fargate-runtime.ts';
-import { clientTokenOf, type FargateSettings } from '../../../functions/adapters/fargate/task-requests.ts';
-import type { Replica, ReplicaSpec } from '../../../functions/core/ports.ts';
+import { FargateServices } from '../../../functions/adapters/fargate/fargate-services.ts';
+import {
+  clientTokenOf,
+  type FargateSettings,
+  parseTaskGroup,
+  serviceNameOf,
+} from '../../../functions/adapters/fargate/task-requests.ts';
+import type { Replica, WorkloadSpec } from '../../../functions/core/ports.ts';
+import { workloadHash } from '../../../functions/core/workloads.ts';
 
 const ecs = mockClient(ECSClient);
+const elb = mockClient(ElasticLoadBalancingV2Client);
 const cloudwatch = mockClient(CloudWatchClient);
 const logs = mockClient(CloudWatchLogsClient);
 const settings: FargateSettings = {
@@ -32,62 +53,92 @@ const settings: FargateSettings = {
   logGroup: '/berth/apps',
   region: 'eu-west-1',
 };
-const spec: ReplicaSpec = {
+const spec: WorkloadSpec = {
   tenantId: 'acme',
   app: 'web',
   appUid: 'app_0123456789abcdef',
   revision: 3,
   generation: 7,
-  slot: 1,
   image: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/berth/acme/web@sha256:abc',
   cpu: 0.5,
   memory: 1024,
   port: 8080,
   command: ['node', 'server.js'],
   env: { LOG_LEVEL: 'info' },
+  replicas: 3,
+  healthCheck: {
+    path: '/healthz',
+    intervalSeconds: 10,
+    timeoutSeconds: 2,
+    healthyThreshold: 1,
+    unhealthyThreshold: 3,
+    gracePeriodSeconds: 30,
+  },
+  restartedAt: null,
 };
+const SERVICE = 'berth_acme_web_89abcdef';
 const noWait = { sleep: async () => undefined };
-const runtime = () => new FargateRuntime(new ECSClient({}), settings, noWait);
+const services = () =>
+  new FargateServices(
+    new ECSClient({}),
+    new AlbAppRoutes(
+      new ElasticLoadBalancingV2Client({}),
+      { vpcId: 'vpc-1', listenerArn: 'arn:listener', domain: 'apps.example.com' },
+      noWait,
+    ),
+    settings,
+    noWait,
+  );
 
 const task = (n: number, extra: Partial<Task> = {}): Task => ({
   taskArn: `arn:aws:ecs:eu-west-1:123456789012:task/berth/t${n}`,
   lastStatus: 'RUNNING',
+  group: `service:${SERVICE}`,
   cpu: '512',
   memory: '1024',
   pullStartedAt: new Date('2026-11-22T10:00:00Z'),
   startedAt: new Date('2026-11-22T10:00:20Z'),
   createdAt: new Date('2026-11-22T09:59:59Z'),
   containers: [{ networkInterfaces: [{ privateIpv4Address: `10.64.32.${n % 250}` }] }],
+  // Propagated from the task definition.
   tags: [
     { key: 'berth:tenant', value: 'acme' },
     { key: 'berth:app', value: 'web' },
     { key: 'berth:app-uid', value: n % 2 ? 'app_other' : 'app_0123456789abcdef' },
     { key: 'berth:revision', value: '3' },
-    { key: 'berth:generation', value: '7' },
-    { key: 'berth:slot', value: String(n) },
     { key: 'berth:port', value: '8080' },
   ],
   ...extra,
 });
 
-describe('FargateRuntime', () => {
+const service = (app: string, extra: Partial<Service> = {}): Service => ({
+  serviceName: serviceNameOf({ tenantId: 'acme', app, appUid: 'app_0123456789abcdef' }),
+  serviceArn: `arn:aws:ecs:eu-west-1:123456789012:service/berth/${app}`,
+  status: 'ACTIVE',
+  tags: [
+    { key: 'berth:app', value: app },
+    { key: 'berth:spec-hash', value: `hash-${app}` },
+    { key: 'berth:restarted-at', value: '' },
+    { key: 'berth:task-definition', value: 'arn:td:3' },
+  ],
+  deployments: [{ status: 'PRIMARY', taskDefinition: 'arn:td:3', rolloutState: 'IN_PROGRESS' }],
+  ...extra,
+});
+
+describe('FargateServices', () => {
   beforeEach(() => {
     ecs.reset();
+    elb.reset();
     cloudwatch.reset();
+    elb.on(CreateTargetGroupCommand).resolves({ TargetGroups: [{ TargetGroupArn: 'arn:tg' }] });
+    elb.on(DescribeRulesCommand).resolves({ Rules: [{ Priority: '1' }, { Priority: 'default' }] });
   });
 
-  it('registers one task definition per revision and runs the task with a replica-derived client token', async () => {
+  it('creates an app as a service: its revision, replica count, circuit breaker, target group and client token', async () => {
     ecs.on(ListTaskDefinitionsCommand).resolves({ taskDefinitionArns: [] });
-    ecs.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: 'arn:td:1' } });
-    ecs.on(RunTaskCommand).resolves({ tasks: [task(2, { lastStatus: 'PROVISIONING' })] });
-    const replica = await runtime().startReplica(spec);
-    expect(replica).toMatchObject({
-      state: 'pending',
-      tenantId: 'acme',
-      revision: 3,
-      cpu: 0.5,
-      memoryMiB: 1024,
-    });
+    ecs.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: 'arn:td:3' } });
+    ecs.on(DescribeServicesCommand).resolves({ services: [], failures: [{ reason: 'MISSING' }] });
+    await services().applyWorkload(spec);
     expect(ecs).toHaveReceivedCommandWith(RegisterTaskDefinitionCommand, {
       family: 'berth-acme-web-89abcdef',
       requiresCompatibilities: ['FARGATE'],
@@ -109,15 +160,35 @@ describe('FargateRuntime', () => {
       ],
       tags: expect.arrayContaining([{ key: 'berth:revision', value: '3' }]),
     });
+    // The app's health check is the load balancer's; its host rule takes the first free priority.
+    expect(elb).toHaveReceivedCommandWith(CreateTargetGroupCommand, {
+      TargetType: 'ip',
+      HealthCheckPath: '/healthz',
+      Matcher: { HttpCode: '200-399' },
+      HealthyThresholdCount: 2,
+    });
+    expect(elb).toHaveReceivedCommandWith(CreateRuleCommand, {
+      Priority: 2,
+      Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: ['web.acme.apps.example.com'] } }],
+    });
     const token = clientTokenOf(spec);
-    expect(token).toHaveLength(64);
+    expect(token).toHaveLength(36);
     expect(clientTokenOf({ ...spec })).toBe(token);
-    expect(clientTokenOf({ ...spec, slot: 2 })).not.toBe(token);
-    expect(ecs).toHaveReceivedCommandWith(RunTaskCommand, {
+    expect(clientTokenOf({ ...spec, revision: 4 })).not.toBe(token);
+    expect(ecs).toHaveReceivedCommandWith(CreateServiceCommand, {
       cluster: 'berth',
-      taskDefinition: 'arn:td:1',
+      serviceName: SERVICE,
+      taskDefinition: 'arn:td:3',
+      desiredCount: 3,
       launchType: 'FARGATE',
-      startedBy: 'berth',
+      loadBalancers: [{ targetGroupArn: 'arn:tg', containerName: 'app', containerPort: 8080 }],
+      healthCheckGracePeriodSeconds: 30,
+      deploymentConfiguration: {
+        deploymentCircuitBreaker: { enable: true, rollback: true },
+        minimumHealthyPercent: 100,
+        maximumPercent: 200,
+      },
+      propagateTags: 'TASK_DEFINITION',
       clientToken: token,
       networkConfiguration: {
         awsvpcConfiguration: {
@@ -127,75 +198,166 @@ describe('FargateRuntime', () => {
         },
       },
       tags: expect.arrayContaining([
-        { key: 'berth:slot', value: '1' },
-        { key: 'berth:generation', value: '7' },
+        { key: 'berth:spec-hash', value: workloadHash(spec) },
+        { key: 'berth:task-definition', value: 'arn:td:3' },
       ]),
     });
+    expect(ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
   });
 
-  it('reuses the revision’s task definition', async () => {
-    ecs.on(ListTaskDefinitionsCommand).resolves({ taskDefinitionArns: ['arn:td:9'] });
+  it('updates an existing service, reusing the revision’s task definition; a restart forces a new deployment', async () => {
+    ecs.on(ListTaskDefinitionsCommand).resolves({ taskDefinitionArns: ['arn:td:3'] });
     ecs.on(DescribeTaskDefinitionCommand).resolves({
       taskDefinition: { containerDefinitions: [{ image: spec.image }] },
       tags: [{ key: 'berth:revision', value: '3' }],
     });
-    ecs.on(RunTaskCommand).resolves({ tasks: [task(2)] });
-    await runtime().startReplica(spec);
+    ecs.on(DescribeServicesCommand).resolves({ services: [service('web')] });
+    await services().applyWorkload({ ...spec, replicas: 5 });
     expect(ecs).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand);
-    expect(ecs).toHaveReceivedCommandWith(RunTaskCommand, { taskDefinition: 'arn:td:9' });
+    expect(ecs).not.toHaveReceivedCommand(CreateServiceCommand);
+    expect(ecs).toHaveReceivedCommandWith(UpdateServiceCommand, {
+      service: SERVICE,
+      taskDefinition: 'arn:td:3',
+      desiredCount: 5,
+      forceNewDeployment: false,
+    });
+    expect(ecs).toHaveReceivedCommandWith(TagResourceCommand, {
+      resourceArn: service('web').serviceArn,
+      tags: expect.arrayContaining([
+        { key: 'berth:spec-hash', value: workloadHash({ ...spec, replicas: 5 }) },
+      ]),
+    });
+    ecs.resetHistory();
+    await services().applyWorkload({ ...spec, restartedAt: '2026-11-22T11:00:00.000Z' });
+    expect(ecs).toHaveReceivedCommandWith(UpdateServiceCommand, { forceNewDeployment: true });
   });
 
-  it('turns an ECS start failure into an error', async () => {
-    ecs.on(ListTaskDefinitionsCommand).resolves({ taskDefinitionArns: [] });
-    ecs.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: 'arn:td:1' } });
-    ecs.on(RunTaskCommand).resolves({ failures: [{ reason: 'RESOURCE:ENI', detail: 'no ENIs left' }] });
-    await expect(runtime().startReplica(spec)).rejects.toThrow('RESOURCE:ENI');
+  it('observes a tenant: services in tens, tasks per service, readiness from target health, ECS rollbacks', async () => {
+    const apps = Array.from({ length: 25 }, (_, i) => ({ name: `app-${i}`, uid: 'app_0123456789abcdef' }));
+    ecs
+      .on(DescribeServicesCommand)
+      .rejectsOnce(Object.assign(new Error('slow down'), { name: 'ThrottlingException' }))
+      .callsFake((input: { services: string[] }) => ({
+        services: input.services.map((name) => {
+          const app = name.split('_')[2] ?? '';
+          if (app === 'app-1')
+            return service(app, {
+              deployments: [
+                { status: 'PRIMARY', taskDefinition: 'arn:td:2', rolloutState: 'IN_PROGRESS' },
+                { status: 'ACTIVE', taskDefinition: 'arn:td:3', rolloutState: 'FAILED' },
+              ],
+            });
+          return app === 'app-2' ? service(app, { status: 'INACTIVE' }) : service(app);
+        }),
+      }));
+    ecs.on(ListTasksCommand).callsFake((input: { serviceName: string }) => ({
+      taskArns: input.serviceName.endsWith(`app-0_89abcdef`) ? [task(0).taskArn, task(2).taskArn] : [],
+    }));
+    ecs.on(DescribeTasksCommand).resolves({ tasks: [task(0), task(2)] });
+    elb.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [{ TargetGroupArn: 'arn:tg' }] });
+    elb.on(DescribeTargetHealthCommand).resolves({
+      TargetHealthDescriptions: [
+        { Target: { Id: '10.64.32.0', Port: 8080 }, TargetHealth: { State: 'healthy' } },
+        { Target: { Id: '10.64.32.2', Port: 8080 }, TargetHealth: { State: 'initial' } },
+      ],
+    });
+    const { workloads, replicas } = await services().observe('acme', apps);
+    const described = ecs.commandCalls(DescribeServicesCommand).map((c) => c.args[0].input.services?.length);
+    expect(described.sort()).toEqual([10, 10, 10, 5]); // one batch retried after throttling
+    expect(workloads).toHaveLength(24); // INACTIVE is gone
+    expect(workloads.find((w) => w.app === 'app-0')).toEqual({
+      app: 'app-0',
+      specHash: 'hash-app-0',
+      rolloutFailed: false,
+    });
+    expect(workloads.find((w) => w.app === 'app-1')?.rolloutFailed).toBe(true);
+    expect(ecs.commandCalls(ListTasksCommand)).toHaveLength(24);
+    expect(ecs).toHaveReceivedCommandWith(ListTasksCommand, {
+      cluster: 'berth',
+      serviceName: serviceNameOf({ tenantId: 'acme', app: 'app-0', appUid: 'app_0123456789abcdef' }),
+      desiredStatus: 'RUNNING',
+    });
+    expect(replicas.map((r) => [r.endpoint?.host, r.ready])).toEqual([
+      ['10.64.32.0', true],
+      ['10.64.32.2', false],
+    ]);
   });
 
-  it('observes by tag with paged ListTasks and DescribeTasks in batches of at most 100, retrying throttling', async () => {
+  it('deletes the service, then the route once ECS lets go of the target group', async () => {
+    let current: Service[] = [service('web')];
+    ecs.on(DescribeServicesCommand).callsFake(() => ({ services: current }));
+    elb.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [{ TargetGroupArn: 'arn:tg' }] });
+    elb
+      .on(DeleteTargetGroupCommand)
+      .rejectsOnce(Object.assign(new Error('in use'), { name: 'ResourceInUseException' }))
+      .resolves({});
+    const app = { name: 'web', uid: 'app_0123456789abcdef' };
+    expect(await services().deleteWorkload('acme', app)).toBe(false);
+    expect(ecs).toHaveReceivedCommandWith(DeleteServiceCommand, {
+      cluster: 'berth',
+      service: SERVICE,
+      force: true,
+    });
+    // Draining: no second delete; the target group is still held.
+    current = [service('web', { status: 'DRAINING' })];
+    expect(await services().deleteWorkload('acme', app)).toBe(false);
+    expect(ecs).toHaveReceivedCommandTimes(DeleteServiceCommand, 1);
+    current = [];
+    expect(await services().deleteWorkload('acme', app)).toBe(true);
+    expect(elb).toHaveReceivedCommandWith(DeleteTargetGroupCommand, { TargetGroupArn: 'arn:tg' });
+  });
+
+  it('lists every task of the cluster with paged ListTasks and DescribeTasks in batches of at most 100', async () => {
     const arns = Array.from({ length: 250 }, (_, i) => task(i).taskArn ?? '');
     ecs
       .on(ListTasksCommand, { desiredStatus: 'RUNNING' })
       .resolvesOnce({ taskArns: arns.slice(0, 100), nextToken: 'p2' })
       .resolvesOnce({ taskArns: arns.slice(100, 200), nextToken: 'p3' })
       .resolvesOnce({ taskArns: arns.slice(200) });
-    ecs.on(ListTasksCommand, { desiredStatus: 'STOPPED' }).resolves({ taskArns: [] });
-    ecs
-      .on(DescribeTasksCommand)
-      .rejectsOnce(Object.assign(new Error('slow down'), { name: 'ThrottlingException' }))
-      .callsFake((input: { tasks: string[] }) => ({
-        tasks: input.tasks.map((arn) => task(Number(arn.split('/t').pop()))),
-      }));
-    const replicas = await runtime().listReplicas({ appUid: 'app_0123456789abcdef' });
-    expect(replicas).toHaveLength(125);
+    ecs.on(ListTasksCommand, { desiredStatus: 'STOPPED' }).resolves({ taskArns: ['arn:stopped'] });
+    ecs.on(DescribeTasksCommand).callsFake((input: { tasks: string[] }) => ({
+      tasks: input.tasks.map((arn) =>
+        arn === 'arn:stopped'
+          ? task(1000, {
+              taskArn: arn,
+              lastStatus: 'STOPPED',
+              stoppedAt: new Date('2026-11-22T11:00:00Z'),
+              containers: [{ exitCode: 137 }],
+            })
+          : task(Number(arn.split('/t').pop())),
+      ),
+    }));
+    const replicas = await services().listReplicas({ appUid: 'app_0123456789abcdef' });
+    expect(replicas).toHaveLength(126);
     expect(replicas[0]).toMatchObject({
       state: 'running',
       startedAt: '2026-11-22T10:00:00.000Z', // from the image pull, as Fargate bills
       endpoint: { host: '10.64.32.0', port: 8080 },
     });
-    const describeCalls = ecs
-      .commandCalls(DescribeTasksCommand)
-      .map((c) => c.args[0].input.tasks?.length ?? 0);
-    expect(Math.max(...describeCalls)).toBeLessThanOrEqual(100);
-    expect(describeCalls.reduce((a, b) => a + b, 0)).toBe(250 + 100); // one batch retried
-    expect(ecs).toHaveReceivedCommandWith(ListTasksCommand, { startedBy: 'berth', cluster: 'berth' });
-  });
-
-  it('reports a stopped task with its stop time and exit code', async () => {
-    ecs.on(StopTaskCommand).resolves({
-      task: task(2, {
-        lastStatus: 'STOPPED',
-        stoppedAt: new Date('2026-11-22T11:00:00Z'),
-        containers: [{ exitCode: 137 }],
-      }),
-    });
-    expect(await runtime().stopReplica('arn:t2', 10)).toMatchObject({
+    expect(replicas.find((r) => r.id === 'arn:stopped')).toMatchObject({
       state: 'exited',
       stoppedAt: '2026-11-22T11:00:00.000Z',
       exitCode: 137,
       endpoint: null,
     });
-    expect(ecs).toHaveReceivedCommandWith(StopTaskCommand, { cluster: 'berth', task: 'arn:t2' });
+    const describeCalls = ecs
+      .commandCalls(DescribeTasksCommand)
+      .map((c) => c.args[0].input.tasks?.length ?? 0);
+    expect(Math.max(...describeCalls)).toBeLessThanOrEqual(100);
+  });
+
+  it('names services so a task group gives tenant and app back, and nothing else parses', () => {
+    expect(SERVICE).toBe(serviceNameOf(spec));
+    expect(parseTaskGroup(`service:${SERVICE}`)).toEqual({ tenantId: 'acme', app: 'web' });
+    for (const group of [
+      undefined,
+      'service:other',
+      'berth:acme:web',
+      `family:${SERVICE}`,
+      'service:berth_a_b',
+    ]) {
+      expect(parseTaskGroup(group)).toBeUndefined();
+    }
   });
 });
 

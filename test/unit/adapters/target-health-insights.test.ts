@@ -4,23 +4,16 @@ import type { AppRecord } from '../../../functions/core/ports.ts';
 import { replica } from '../../fakes/fake-runtime.ts';
 
 describe('replica insights on AWS', () => {
-  it('take health from the load balancer and restarts from the stopped tasks of the same slot', async () => {
-    const now = {
-      ...replica('acme', 'web', '2026-11-22T10:05:00.000Z'),
-      slot: 0,
-      endpoint: { host: '10.0.0.5', port: 8080 },
-    };
-    const crashed = (at: string) => ({
-      ...replica('acme', 'web', at),
-      slot: 0,
+  it('take health from the load balancer and restarts from the failed tasks of the revision before it', async () => {
+    const at = (time: string) => `2026-11-22T10:${time}:00.000Z`;
+    const first = { ...replica('acme', 'web', at('01')), endpoint: { host: '10.0.0.6', port: 8080 } };
+    const latest = { ...replica('acme', 'web', at('05')), endpoint: { host: '10.0.0.5', port: 8080 } };
+    const stopped = (time: string, exitCode: number) => ({
+      ...replica('acme', 'web', at(time)),
       state: 'exited' as const,
+      exitCode,
       endpoint: null,
     });
-    const other = {
-      ...replica('acme', 'web', '2026-11-22T10:05:00.000Z'),
-      slot: 1,
-      endpoint: { host: '10.0.0.6', port: 8080 },
-    };
     const lookups: string[] = [];
     const insights = targetHealthInsights({
       targetHealth: async (tenantId, app) => {
@@ -31,10 +24,11 @@ describe('replica insights on AWS', () => {
         ]);
       },
     });
-    const replicas = [now, crashed('2026-11-22T10:00:00.000Z'), crashed('2026-11-22T10:02:00.000Z'), other];
+    // Two tasks failed before the latest started (one after the first); a task scaled in (exit 0) is no failure.
+    const replicas = [latest, first, stopped('00', 1), stopped('02', 137), stopped('03', 0)];
     const result = await insights({ tenantId: 'acme', name: 'web' } as AppRecord, replicas);
-    expect(result.get(now.id)).toEqual({ ready: true, unhealthy: false, restarts: 2 });
-    expect(result.get(other.id)).toEqual({ ready: false, unhealthy: true, restarts: 0 });
+    expect(result.get(latest.id)).toEqual({ ready: true, unhealthy: false, restarts: 2 });
+    expect(result.get(first.id)).toEqual({ ready: false, unhealthy: true, restarts: 1 });
     expect(lookups).toEqual(['acme/web']);
   });
 });

@@ -6,7 +6,7 @@ import { fakeCoreDeps } from '../../fakes/core-deps.ts';
 import { ListedReplicas } from '../../fakes/fake-runtime.ts';
 import type { MemoryMeterStore } from '../../fakes/memory-meter-store.ts';
 
-const base = { group: 'berth:acme:web', cpu: '512', memory: '1024' };
+const base = { group: 'service:berth_acme_web_89abcdef', cpu: '512', memory: '1024' };
 const events = (arn: string): EcsTaskStateChange[] => [
   { ...base, taskArn: arn, lastStatus: 'PROVISIONING', version: 1 },
   { ...base, taskArn: arn, lastStatus: 'PENDING', pullStartedAt: '2026-11-22T10:00:00.000Z', version: 2 },

@@ -13,7 +13,7 @@ const APP = { image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, 
 describe('routeReconcile', () => {
   let api: Api;
   let world: Awaited<ReturnType<typeof eksWorld>>;
-  let replicaPasses: string[];
+  let fargatePasses: string[];
   let router: ReconcileRouterDeps;
 
   beforeEach(async () => {
@@ -24,15 +24,19 @@ describe('routeReconcile', () => {
     await createApp(deps, 'acme', { ...APP, name: 'tasks', runtime: 'fargate' });
     await createApp(deps, 'acme', { ...APP, name: 'pods', runtime: 'eks' });
     await createApp(deps, 'acme', { ...APP, name: 'more-pods', runtime: 'eks' });
-    replicaPasses = [];
+    fargatePasses = [];
+    const recorded = async (tenantId: string) => {
+      fargatePasses.push(tenantId);
+      return { apps: 0, applied: 0, released: 0 };
+    };
     router = {
       store: deps.store,
-      replicas: { reconcileApp: async (tenantId, app) => Boolean(replicaPasses.push(`${tenantId}/${app}`)) },
-      workloads: { eks: world.reconciler },
+      workloads: { eks: world.reconciler, fargate: { reconcileTenant: recorded } },
     };
   });
   afterEach(async () => api.close());
 
+  /** The Deployments a message's pass applied. */
   const route = async (message: ReconcileMessage) => {
     const before = api.requests.length;
     await routeReconcile(router, message);
@@ -44,36 +48,34 @@ describe('routeReconcile', () => {
       .map((r) => r.path.split('?')[0]);
   };
 
-  it('gives an app on a replica runtime its own pass, and never touches the cluster for it', async () => {
-    expect(await route({ tenantId: 'acme', app: 'tasks' })).toEqual([]);
-    expect(api.requests).toEqual([]);
-    expect(replicaPasses).toEqual(['acme/tasks']);
-  });
-
-  it("turns a tenant's workload message into one pass over all its apps on that runtime", async () => {
-    expect(await route({ tenantId: 'acme', workloads: 'eks' })).toEqual([
+  it("turns a tenant's runtime message into one pass over all its apps on that runtime", async () => {
+    expect(await route({ tenantId: 'acme', runtime: 'eks' })).toEqual([
       '/apis/apps/v1/namespaces/berth-acme/deployments/pods',
       '/apis/apps/v1/namespaces/berth-acme/deployments/more-pods',
     ]);
-    expect(replicaPasses).toEqual([]);
+    expect(fargatePasses).toEqual([]);
+    expect(await route({ tenantId: 'acme', runtime: 'fargate' })).toEqual([]);
+    expect(fargatePasses).toEqual(['acme']);
   });
 
-  it("turns a nudge for an app on a workload runtime into its tenant's pass", async () => {
+  it("turns a nudge for an app into its tenant's pass on the app's runtime", async () => {
     expect(await route({ tenantId: 'acme', app: 'more-pods' })).toEqual([
       '/apis/apps/v1/namespaces/berth-acme/deployments/pods',
       '/apis/apps/v1/namespaces/berth-acme/deployments/more-pods',
     ]);
-    expect(replicaPasses).toEqual([]);
+    expect(await route({ tenantId: 'acme', app: 'tasks' })).toEqual([]);
+    expect(fargatePasses).toEqual(['acme']);
   });
 
-  it('hands a nudge for an app that is gone to the replica reconciler, which cleans up after it', async () => {
-    await route({ tenantId: 'acme', app: 'gone' });
-    expect(replicaPasses).toEqual(['acme/gone']);
+  it('does nothing for a nudge about an app that is gone', async () => {
+    expect(await route({ tenantId: 'acme', app: 'gone' })).toEqual([]);
+    expect(api.requests).toEqual([]);
+    expect(fargatePasses).toEqual([]);
   });
 
-  it('fails a workload message for a runtime this worker does not run (so it is retried, then dead-lettered)', async () => {
+  it('fails a message for a runtime this worker does not run (so it is retried, then dead-lettered)', async () => {
     router.workloads = {};
-    await expect(routeReconcile(router, { tenantId: 'acme', workloads: 'eks' })).rejects.toThrow(
+    await expect(routeReconcile(router, { tenantId: 'acme', runtime: 'eks' })).rejects.toThrow(
       'does not reconcile apps on the eks runtime',
     );
   });

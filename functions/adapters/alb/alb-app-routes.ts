@@ -4,26 +4,23 @@ import {
   CreateTargetGroupCommand,
   DeleteRuleCommand,
   DeleteTargetGroupCommand,
-  DeregisterTargetsCommand,
   DescribeRulesCommand,
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
   type ElasticLoadBalancingV2Client,
-  RegisterTargetsCommand,
+  ModifyTargetGroupCommand,
   type Rule,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import type { TrafficRouter } from '../../core/ports.ts';
+import type { HealthCheck } from '../../../schemas/app.ts';
 import { type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
 
-export interface AlbRouterSettings {
+export interface AlbAppRoutesSettings {
   vpcId: string;
   /** The shared HTTPS listener apps' host rules go on. */
   listenerArn: string;
   /** Apps answer at `<app>.<tenant>.<domain>`. */
   domain: string;
 }
-
-type Endpoint = { host: string; port: number };
 
 /** An app's target group name: ALB allows 32 characters, so a hash of tenant and app. */
 export const targetGroupName = (tenantId: string, app: string) =>
@@ -37,16 +34,32 @@ function freePriority(rules: Rule[]): number {
   return priority;
 }
 
-/**
- * The TrafficRouter on the shared ALB: an IP target group and a host-header rule per app, created on first use;
- * routing registers the ready replicas' IPs and deregisters the rest, so traffic follows the reconciler.
- */
-export class AlbRouter implements TrafficRouter {
-  private readonly targetGroups = new Map<string, string>();
+const clamp = (value: number, min: number, max: number) => Math.min(max, Math.max(min, value));
 
+/**
+ * The app's health check as the load balancer runs it (ALB checks are HTTP only): its path, or any HTTP answer on
+ * `/` when the app names none; ALB's bounds applied (interval 5-300 s, timeout below the interval, thresholds 2-10).
+ */
+export function targetGroupHealthCheck(check: HealthCheck | null) {
+  const interval = clamp(check?.intervalSeconds ?? 10, 5, 300);
+  return {
+    HealthCheckPath: check?.path ?? '/',
+    Matcher: { HttpCode: check?.path ? '200-399' : '200-499' },
+    HealthCheckIntervalSeconds: interval,
+    HealthCheckTimeoutSeconds: clamp(check?.timeoutSeconds ?? 5, 2, interval - 1),
+    HealthyThresholdCount: clamp(check?.healthyThreshold ?? 2, 2, 10),
+    UnhealthyThresholdCount: clamp(check?.unhealthyThreshold ?? 3, 2, 10),
+  };
+}
+
+/**
+ * Apps' routes on the shared ALB: an IP target group and a host-header rule per app. ECS registers and drains the
+ * service's tasks in the target group itself; Berth only creates, updates and removes the route.
+ */
+export class AlbAppRoutes {
   constructor(
     private readonly elb: ElasticLoadBalancingV2Client,
-    private readonly settings: AlbRouterSettings,
+    private readonly settings: AlbAppRoutesSettings,
     private readonly retry: RetryOptions = {},
   ) {}
 
@@ -73,36 +86,31 @@ export class AlbRouter implements TrafficRouter {
     return rules;
   }
 
-  /** The app's target group, created (idempotently: same name, same settings) with its host rule. */
-  private async targetGroup(tenantId: string, app: string, port: number): Promise<string> {
-    const key = `${tenantId}/${app}`;
-    const known = this.targetGroups.get(key);
-    if (known) return known;
-    const created = await this.call(() =>
-      this.elb.send(
-        new CreateTargetGroupCommand({
-          Name: targetGroupName(tenantId, app),
-          TargetType: 'ip',
-          Protocol: 'HTTP',
-          Port: port,
-          VpcId: this.settings.vpcId,
-          HealthCheckPath: '/',
-          Matcher: { HttpCode: '200-499' },
-          HealthCheckIntervalSeconds: 10,
-          HealthyThresholdCount: 2,
-          Tags: [
-            { Key: 'berth:tenant', Value: tenantId },
-            { Key: 'berth:app', Value: app },
-          ],
-        }),
-      ),
-    );
-    const arn = created.TargetGroups?.[0]?.TargetGroupArn;
-    if (!arn) throw new Error(`ALB created no target group for ${key}`);
+  /**
+   * The app's target group with the app's health check, and its host rule: created on first use, the health check
+   * updated when it changed. Returns the target group's ARN.
+   */
+  async ensure(route: {
+    tenantId: string;
+    app: string;
+    port: number;
+    healthCheck: HealthCheck | null;
+  }): Promise<string> {
+    const { tenantId, app } = route;
+    const health = targetGroupHealthCheck(route.healthCheck);
+    const arn = await this.createTargetGroup(route, health).catch(async (err: unknown) => {
+      // Same name, other settings: the app's health check changed.
+      if ((err as { name?: string }).name !== 'DuplicateTargetGroupNameException') throw err;
+      const existing = await this.existingTargetGroup(tenantId, app);
+      if (!existing) throw err;
+      await this.call(() =>
+        this.elb.send(new ModifyTargetGroupCommand({ TargetGroupArn: existing, ...health })),
+      );
+      return existing;
+    });
     const host = this.hostOf(tenantId, app);
     const rules = await this.rules();
-    const exists = rules.some((r) => r.Conditions?.some((c) => c.HostHeaderConfig?.Values?.includes(host)));
-    if (!exists) {
+    if (!rules.some((r) => r.Conditions?.some((c) => c.HostHeaderConfig?.Values?.includes(host)))) {
       await this.call(() =>
         this.elb.send(
           new CreateRuleCommand({
@@ -115,39 +123,36 @@ export class AlbRouter implements TrafficRouter {
         ),
       );
     }
-    this.targetGroups.set(key, arn);
     return arn;
   }
 
-  async route(tenantId: string, app: string, endpoints: Endpoint[]): Promise<void> {
-    const port = endpoints[0]?.port;
-    const arn = port
-      ? await this.targetGroup(tenantId, app, port)
-      : await this.existingTargetGroup(tenantId, app);
-    if (!arn) return;
-    const health = await this.call(() =>
-      this.elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn })),
+  private async createTargetGroup(
+    route: { tenantId: string; app: string; port: number },
+    health: ReturnType<typeof targetGroupHealthCheck>,
+  ): Promise<string> {
+    // Idempotent: the same name with the same settings returns the existing group.
+    const created = await this.call(() =>
+      this.elb.send(
+        new CreateTargetGroupCommand({
+          Name: targetGroupName(route.tenantId, route.app),
+          TargetType: 'ip',
+          Protocol: 'HTTP',
+          Port: route.port,
+          VpcId: this.settings.vpcId,
+          ...health,
+          Tags: [
+            { Key: 'berth:tenant', Value: route.tenantId },
+            { Key: 'berth:app', Value: route.app },
+          ],
+        }),
+      ),
     );
-    const current = (health.TargetHealthDescriptions ?? []).flatMap((d) =>
-      d.Target?.Id && d.TargetHealth?.State !== 'draining' ? [{ Id: d.Target.Id, Port: d.Target.Port }] : [],
-    );
-    const wanted = endpoints.map((e) => ({ Id: e.host, Port: e.port }));
-    const key = (t: { Id: string; Port?: number | undefined }) => `${t.Id}:${t.Port}`;
-    const add = wanted.filter((t) => !current.some((c) => key(c) === key(t)));
-    const drop = current.filter((c) => !wanted.some((t) => key(t) === key(c)));
-    // New replicas first, then the old ones go: traffic never has nowhere to go during a deploy.
-    if (add.length)
-      await this.call(() => this.elb.send(new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: add })));
-    if (drop.length) {
-      await this.call(() =>
-        this.elb.send(new DeregisterTargetsCommand({ TargetGroupArn: arn, Targets: drop })),
-      );
-    }
+    const arn = created.TargetGroups?.[0]?.TargetGroupArn;
+    if (!arn) throw new Error(`ALB created no target group for ${route.tenantId}/${route.app}`);
+    return arn;
   }
 
   private async existingTargetGroup(tenantId: string, app: string): Promise<string | undefined> {
-    const known = this.targetGroups.get(`${tenantId}/${app}`);
-    if (known) return known;
     try {
       const res = await this.call(() =>
         this.elb.send(new DescribeTargetGroupsCommand({ Names: [targetGroupName(tenantId, app)] })),
@@ -175,7 +180,8 @@ export class AlbRouter implements TrafficRouter {
     );
   }
 
-  async remove(tenantId: string, app: string): Promise<void> {
+  /** Removes the app's rule, then its target group; false while ECS still holds the group (try again later). */
+  async remove(tenantId: string, app: string): Promise<boolean> {
     const host = this.hostOf(tenantId, app);
     for (const rule of await this.rules()) {
       if (rule.RuleArn && rule.Conditions?.some((c) => c.HostHeaderConfig?.Values?.includes(host))) {
@@ -183,7 +189,13 @@ export class AlbRouter implements TrafficRouter {
       }
     }
     const arn = await this.existingTargetGroup(tenantId, app);
-    if (arn) await this.call(() => this.elb.send(new DeleteTargetGroupCommand({ TargetGroupArn: arn })));
-    this.targetGroups.delete(`${tenantId}/${app}`);
+    if (!arn) return true;
+    try {
+      await this.call(() => this.elb.send(new DeleteTargetGroupCommand({ TargetGroupArn: arn })));
+      return true;
+    } catch (err) {
+      if ((err as { name?: string }).name === 'ResourceInUseException') return false;
+      throw err;
+    }
   }
 }

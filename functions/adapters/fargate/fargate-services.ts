@@ -1,0 +1,199 @@
+import {
+  CreateServiceCommand,
+  DeleteServiceCommand,
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  type ECSClient,
+  ListTaskDefinitionsCommand,
+  RegisterTaskDefinitionCommand,
+  type Service,
+  TagResourceCommand,
+  UpdateServiceCommand,
+} from '@aws-sdk/client-ecs';
+import type {
+  AppRecord,
+  ObservedWorkload,
+  Replica,
+  WorkloadRuntime,
+  WorkloadSpec,
+} from '../../core/ports.ts';
+import { workloadHash } from '../../core/workloads.ts';
+import type { AlbAppRoutes } from '../alb/alb-app-routes.ts';
+import { chunks } from '../aws/chunks.ts';
+import { type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
+import { FargateTasks } from './fargate-tasks.ts';
+import {
+  createServiceInput,
+  type FargateSettings,
+  familyOf,
+  replicaOf,
+  serviceNameOf,
+  serviceTagsOf,
+  TAGS,
+  taskDefinitionInput,
+  updateServiceInput,
+} from './task-requests.ts';
+
+/** DescribeServices takes at most this many services per call. */
+const DESCRIBE_SERVICES_BATCH = 10;
+
+/** On the service: the task definition Berth last applied; ECS replacing it means ECS rolled the rollout back. */
+const APPLIED_TASK_DEFINITION = 'berth:task-definition';
+
+type AppName = Pick<AppRecord, 'name' | 'uid'>;
+
+const tagOf = (service: Service, key: string) => service.tags?.find((t) => t.key === key)?.value;
+
+/**
+ * Apps on ECS Fargate as services: one per app, its revision's task definition at the replica count, behind a
+ * target group and host rule on the shared ALB. ECS rolls out (new tasks first) with its deployment circuit breaker
+ * and registers tasks with the load balancer; Berth applies a spec only when its fingerprint changed, and watches:
+ * per tenant, DescribeServices in tens, one ListTasks and one target-health read per app, DescribeTasks in hundreds.
+ */
+export class FargateServices implements WorkloadRuntime {
+  private readonly tasks: FargateTasks;
+
+  constructor(
+    private readonly ecs: ECSClient,
+    private readonly routes: AlbAppRoutes,
+    private readonly settings: FargateSettings,
+    private readonly retry: RetryOptions = {},
+  ) {
+    this.tasks = new FargateTasks(ecs, settings.cluster, retry);
+  }
+
+  private call<T>(fn: () => Promise<T>): Promise<T> {
+    return withThrottlingRetry(fn, this.retry);
+  }
+
+  /** Tenants share the cluster; their plans' limits are Berth's quotas, checked before anything is applied. */
+  async ensureTenant(): Promise<void> {}
+
+  async observe(
+    tenantId: string,
+    apps: readonly AppName[],
+  ): Promise<{ workloads: ObservedWorkload[]; replicas: Replica[] }> {
+    const services = await this.services(
+      apps.map((a) => serviceNameOf({ tenantId, app: a.name, appUid: a.uid })),
+    );
+    const workloads = services.map((service) => ({
+      app: tagOf(service, TAGS.app) ?? '',
+      specHash: tagOf(service, TAGS.specHash) ?? '',
+      rolloutFailed: rolledBack(service),
+    }));
+    const perService = await Promise.all(
+      services.map(async (service) => {
+        const [arns, health] = await Promise.all([
+          this.tasks.list({ serviceName: service.serviceName, desiredStatus: 'RUNNING' }),
+          this.routes.targetHealth(tenantId, tagOf(service, TAGS.app) ?? ''),
+        ]);
+        return { arns, health };
+      }),
+    );
+    const health = new Map(perService.flatMap((s) => [...s.health]));
+    const replicas = (await this.tasks.describe(perService.flatMap((s) => s.arns))).flatMap((task) => {
+      const replica = replicaOf(task);
+      if (!replica) return [];
+      const target = replica.endpoint && health.get(`${replica.endpoint.host}:${replica.endpoint.port}`);
+      return [{ ...replica, ready: target === 'healthy' }];
+    });
+    return { workloads, replicas };
+  }
+
+  async applyWorkload(spec: WorkloadSpec): Promise<void> {
+    const taskDefinition = await this.taskDefinitionArn(spec);
+    const targetGroupArn = await this.routes.ensure(spec);
+    const hash = workloadHash(spec);
+    const [existing] = await this.services([serviceNameOf(spec)]);
+    if (!existing) {
+      const input = createServiceInput(spec, taskDefinition, targetGroupArn, hash, this.settings);
+      input.tags?.push({ key: APPLIED_TASK_DEFINITION, value: taskDefinition });
+      await this.call(() => this.ecs.send(new CreateServiceCommand(input)));
+      return;
+    }
+    const restarted = (tagOf(existing, TAGS.restartedAt) ?? '') !== (spec.restartedAt ?? '');
+    await this.call(() =>
+      this.ecs.send(
+        new UpdateServiceCommand(updateServiceInput(spec, taskDefinition, restarted, this.settings)),
+      ),
+    );
+    // Tagged after the update: a failed update is applied again on the next pass.
+    await this.call(() =>
+      this.ecs.send(
+        new TagResourceCommand({
+          resourceArn: existing.serviceArn,
+          tags: [...serviceTagsOf(spec, hash), { key: APPLIED_TASK_DEFINITION, value: taskDefinition }],
+        }),
+      ),
+    );
+  }
+
+  /** Deletes the service (ECS stops its tasks), then the app's route once ECS has let go of it. */
+  async deleteWorkload(tenantId: string, app: AppName): Promise<boolean> {
+    const service = serviceNameOf({ tenantId, app: app.name, appUid: app.uid });
+    const [existing] = await this.services([service]);
+    if (existing?.status === 'ACTIVE') {
+      await this.call(() =>
+        this.ecs.send(new DeleteServiceCommand({ cluster: this.settings.cluster, service, force: true })),
+      );
+    }
+    return (await this.routes.remove(tenantId, app.name)) && !existing;
+  }
+
+  /** ECS forgets stopped tasks itself; their stop reaches the meter through the task's state-change event. */
+  async releaseReplica(): Promise<void> {}
+
+  listReplicas(filter: { tenantId?: string; appUid?: string } = {}): Promise<Replica[]> {
+    return this.tasks.listReplicas(filter);
+  }
+
+  /** The named services that exist (not yet deleted to INACTIVE), with their tags. */
+  private async services(names: string[]): Promise<Service[]> {
+    const described = await Promise.all(
+      chunks(names, DESCRIBE_SERVICES_BATCH).map((services) =>
+        this.call(() =>
+          this.ecs.send(
+            new DescribeServicesCommand({ cluster: this.settings.cluster, services, include: ['TAGS'] }),
+          ),
+        ),
+      ),
+    );
+    return described.flatMap((res) => res.services ?? []).filter((s) => s.status !== 'INACTIVE');
+  }
+
+  /** The task definition of the spec's revision: the family's latest when it is that revision's, else a new one. */
+  private async taskDefinitionArn(spec: WorkloadSpec): Promise<string> {
+    const family = familyOf(spec);
+    const latest = await this.call(() =>
+      this.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: family, sort: 'DESC', maxResults: 1 })),
+    );
+    const arn = latest.taskDefinitionArns?.[0];
+    if (arn) {
+      const current = await this.call(() =>
+        this.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn, include: ['TAGS'] })),
+      );
+      const revision = current.tags?.find((t) => t.key === TAGS.revision)?.value;
+      const image = current.taskDefinition?.containerDefinitions?.[0]?.image;
+      if (revision === String(spec.revision) && image === spec.image) return arn;
+    }
+    const registered = await this.call(() =>
+      this.ecs.send(new RegisterTaskDefinitionCommand(taskDefinitionInput(spec, this.settings))),
+    );
+    const registeredArn = registered.taskDefinition?.taskDefinitionArn;
+    if (!registeredArn) throw new Error(`ECS registered no task definition for ${family}`);
+    return registeredArn;
+  }
+}
+
+/**
+ * ECS gave up on the rollout Berth applied: its circuit breaker failed the deployment, or rolled the service back
+ * to another task definition.
+ */
+function rolledBack(service: Service): boolean {
+  const applied = tagOf(service, APPLIED_TASK_DEFINITION);
+  const primary = service.deployments?.find((d) => d.status === 'PRIMARY');
+  return (
+    (service.deployments ?? []).some((d) => d.taskDefinition === applied && d.rolloutState === 'FAILED') ||
+    Boolean(applied && primary && primary.taskDefinition !== applied)
+  );
+}

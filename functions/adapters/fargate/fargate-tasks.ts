@@ -1,0 +1,64 @@
+import { DescribeTasksCommand, type ECSClient, ListTasksCommand, type Task } from '@aws-sdk/client-ecs';
+import type { Replica, Runtime } from '../../core/ports.ts';
+import { chunks } from '../aws/chunks.ts';
+import { type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
+import { replicaOf } from './task-requests.ts';
+
+/** DescribeTasks takes at most this many tasks per call. */
+const DESCRIBE_TASKS_BATCH = 100;
+
+/**
+ * The tasks of Berth's cluster as replicas: paged ListTasks, DescribeTasks in hundreds with their tags. What the
+ * meter, the autoscaler and the API read; the services adapter observes through it too.
+ */
+export class FargateTasks implements Pick<Runtime, 'listReplicas'> {
+  constructor(
+    private readonly ecs: ECSClient,
+    private readonly cluster: string,
+    private readonly retry: RetryOptions = {},
+  ) {}
+
+  private call<T>(fn: () => Promise<T>): Promise<T> {
+    return withThrottlingRetry(fn, this.retry);
+  }
+
+  /** Every task of Berth's apps in the cluster, running or recently stopped. */
+  async listReplicas(filter: { tenantId?: string; appUid?: string } = {}): Promise<Replica[]> {
+    const arns = [
+      ...(await this.list({ desiredStatus: 'RUNNING' })),
+      ...(await this.list({ desiredStatus: 'STOPPED' })),
+    ];
+    return (await this.describe([...new Set(arns)]))
+      .map(replicaOf)
+      .filter((r): r is Replica => r !== undefined)
+      .filter(
+        (r) =>
+          (!filter.tenantId || r.tenantId === filter.tenantId) &&
+          (!filter.appUid || r.appUid === filter.appUid),
+      );
+  }
+
+  async list(filter: { serviceName?: string; desiredStatus: 'RUNNING' | 'STOPPED' }): Promise<string[]> {
+    const arns: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.call(() =>
+        this.ecs.send(new ListTasksCommand({ cluster: this.cluster, ...filter, maxResults: 100, nextToken })),
+      );
+      arns.push(...(page.taskArns ?? []));
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return arns;
+  }
+
+  async describe(arns: string[]): Promise<Task[]> {
+    const described = await Promise.all(
+      chunks(arns, DESCRIBE_TASKS_BATCH).map((tasks) =>
+        this.call(() =>
+          this.ecs.send(new DescribeTasksCommand({ cluster: this.cluster, tasks, include: ['TAGS'] })),
+        ),
+      ),
+    );
+    return described.flatMap((res) => res.tasks ?? []);
+  }
+}

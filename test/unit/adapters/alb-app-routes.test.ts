@@ -1,0 +1,121 @@
+import {
+  CreateRuleCommand,
+  CreateTargetGroupCommand,
+  DeleteRuleCommand,
+  DeleteTargetGroupCommand,
+  DescribeRulesCommand,
+  DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+  ModifyTargetGroupCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-vitest/extend';
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  AlbAppRoutes,
+  targetGroupHealthCheck,
+  targetGroupName,
+} from '../../../functions/adapters/alb/alb-app-routes.ts';
+
+const elb = mockClient(ElasticLoadBalancingV2Client);
+const settings = { vpcId: 'vpc-1', listenerArn: 'arn:listener', domain: 'apps.example.com' };
+const routes = () =>
+  new AlbAppRoutes(new ElasticLoadBalancingV2Client({}), settings, { sleep: async () => undefined });
+const route = { tenantId: 'acme', app: 'web', port: 8080, healthCheck: null };
+const webRule = {
+  RuleArn: 'arn:rule:web',
+  Priority: '2',
+  Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: ['web.acme.apps.example.com'] } }],
+};
+
+describe('AlbAppRoutes', () => {
+  beforeEach(() => elb.reset());
+
+  it('creates a target group and a host rule on the first free priority', async () => {
+    elb.on(CreateTargetGroupCommand).resolves({ TargetGroups: [{ TargetGroupArn: 'arn:tg' }] });
+    elb
+      .on(DescribeRulesCommand)
+      .resolves({ Rules: [{ Priority: '1' }, { Priority: '2' }, { Priority: 'default' }] });
+    expect(await routes().ensure(route)).toBe('arn:tg');
+    const name = targetGroupName('acme', 'web');
+    expect(name.length).toBeLessThanOrEqual(32);
+    expect(elb).toHaveReceivedCommandWith(CreateTargetGroupCommand, {
+      Name: name,
+      TargetType: 'ip',
+      Port: 8080,
+      VpcId: 'vpc-1',
+      // No health check named: any HTTP answer on / means the app listens.
+      HealthCheckPath: '/',
+      Matcher: { HttpCode: '200-499' },
+    });
+    expect(elb).toHaveReceivedCommandWith(CreateRuleCommand, {
+      ListenerArn: 'arn:listener',
+      Priority: 3,
+      Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: ['web.acme.apps.example.com'] } }],
+      Actions: [{ Type: 'forward', TargetGroupArn: 'arn:tg' }],
+    });
+  });
+
+  it('leaves an existing rule alone and updates a changed health check in place', async () => {
+    elb
+      .on(CreateTargetGroupCommand)
+      .rejects(Object.assign(new Error('exists'), { name: 'DuplicateTargetGroupNameException' }));
+    elb.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [{ TargetGroupArn: 'arn:tg' }] });
+    elb.on(DescribeRulesCommand).resolves({ Rules: [webRule] });
+    const healthCheck = {
+      path: '/ready',
+      intervalSeconds: 2,
+      timeoutSeconds: 2,
+      healthyThreshold: 1,
+      unhealthyThreshold: 20,
+      gracePeriodSeconds: 0,
+    };
+    expect(await routes().ensure({ ...route, healthCheck })).toBe('arn:tg');
+    // ALB's bounds: interval ≥ 5 s, timeout below it, thresholds 2-10.
+    expect(elb).toHaveReceivedCommandWith(ModifyTargetGroupCommand, {
+      TargetGroupArn: 'arn:tg',
+      HealthCheckPath: '/ready',
+      Matcher: { HttpCode: '200-399' },
+      HealthCheckIntervalSeconds: 5,
+      HealthCheckTimeoutSeconds: 2,
+      HealthyThresholdCount: 2,
+      UnhealthyThresholdCount: 10,
+    });
+    expect(elb).not.toHaveReceivedCommand(CreateRuleCommand);
+    expect(targetGroupHealthCheck({ ...healthCheck, intervalSeconds: 30, timeoutSeconds: 30 })).toMatchObject(
+      {
+        HealthCheckIntervalSeconds: 30,
+        HealthCheckTimeoutSeconds: 29,
+      },
+    );
+  });
+
+  it('reads target health by ip:port, and nothing for an app without a target group', async () => {
+    elb.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [{ TargetGroupArn: 'arn:tg' }] });
+    elb.on(DescribeTargetHealthCommand).resolves({
+      TargetHealthDescriptions: [
+        { Target: { Id: '10.0.0.1', Port: 8080 }, TargetHealth: { State: 'healthy' } },
+      ],
+    });
+    expect(await routes().targetHealth('acme', 'web')).toEqual(new Map([['10.0.0.1:8080', 'healthy']]));
+    elb
+      .on(DescribeTargetGroupsCommand)
+      .rejects(Object.assign(new Error('none'), { name: 'TargetGroupNotFoundException' }));
+    expect(await routes().targetHealth('acme', 'gone')).toEqual(new Map());
+  });
+
+  it('removes the rule, then the target group, reporting false while it is still in use', async () => {
+    elb.on(DescribeRulesCommand).resolves({ Rules: [webRule, { RuleArn: 'arn:rule:other', Priority: '1' }] });
+    elb.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [{ TargetGroupArn: 'arn:tg' }] });
+    elb
+      .on(DeleteTargetGroupCommand)
+      .rejectsOnce(Object.assign(new Error('in use'), { name: 'ResourceInUseException' }))
+      .resolves({});
+    expect(await routes().remove('acme', 'web')).toBe(false);
+    expect(await routes().remove('acme', 'web')).toBe(true);
+    expect(elb).toHaveReceivedCommandWith(DeleteRuleCommand, { RuleArn: 'arn:rule:web' });
+    expect(elb).not.toHaveReceivedCommandWith(DeleteRuleCommand, { RuleArn: 'arn:rule:other' });
+    expect(elb).toHaveReceivedCommandTimes(DeleteTargetGroupCommand, 2);
+  });
+});
