@@ -352,8 +352,8 @@ export interface ObservedWorkload {
   app: string;
   /** Fingerprint of the spec last applied, so an unchanged spec is never applied again. */
   specHash: string;
-  /** The runtime gave up on the rollout (Kubernetes: its progress deadline passed; ECS: its circuit breaker). */
-  rolloutFailed: boolean;
+  /** Why the runtime gave up on the rollout (Kubernetes: its progress deadline; ECS: its circuit breaker), or null. */
+  rolloutFailure: string | null;
 }
 
 /**

@@ -132,9 +132,7 @@ export class WorkloadReconciler {
       failedStarts: target.reduce((sum, r) => sum + (r.restarts ?? 0), 0),
       started: target.length > 0,
       // The runtime's verdict counts only for the spec it was given.
-      ...(workload?.rolloutFailed && !apply
-        ? { runtimeFailure: 'the Deployment did not progress within its deadline' }
-        : {}),
+      ...(workload?.rolloutFailure && !apply ? { runtimeFailure: workload.rolloutFailure } : {}),
     });
     await writeAppStatus(this.deps, app, { desired, routable }, deployment);
     return apply;

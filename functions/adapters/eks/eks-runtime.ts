@@ -213,7 +213,10 @@ function workloadOf(deployment: V1Deployment): ObservedWorkload {
   return {
     app: deployment.metadata?.name ?? '',
     specHash: deployment.metadata?.annotations?.[SPEC_HASH_ANNOTATION] ?? '',
-    rolloutFailed: progressing?.status === 'False' && progressing.reason === 'ProgressDeadlineExceeded',
+    rolloutFailure:
+      progressing?.status === 'False' && progressing.reason === 'ProgressDeadlineExceeded'
+        ? 'the Deployment did not progress within its deadline'
+        : null,
   };
 }
 

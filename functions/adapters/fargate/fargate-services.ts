@@ -79,7 +79,7 @@ export class FargateServices implements WorkloadRuntime {
     const workloads = services.map((service) => ({
       app: tagOf(service, TAGS.app) ?? '',
       specHash: tagOf(service, TAGS.specHash) ?? '',
-      rolloutFailed: rolledBack(service),
+      rolloutFailure: rolledBack(service) ? "ECS's deployment circuit breaker stopped the rollout" : null,
     }));
     const perService = await Promise.all(
       services.map(async (service) => {

@@ -268,9 +268,9 @@ describe('FargateServices', () => {
     expect(workloads.find((w) => w.app === 'app-0')).toEqual({
       app: 'app-0',
       specHash: 'hash-app-0',
-      rolloutFailed: false,
+      rolloutFailure: null,
     });
-    expect(workloads.find((w) => w.app === 'app-1')?.rolloutFailed).toBe(true);
+    expect(workloads.find((w) => w.app === 'app-1')?.rolloutFailure).toMatch(/circuit breaker/);
     expect(ecs.commandCalls(ListTasksCommand)).toHaveLength(24);
     expect(ecs).toHaveReceivedCommandWith(ListTasksCommand, {
       cluster: 'berth',

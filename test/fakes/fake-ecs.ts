@@ -1,0 +1,235 @@
+import {
+  CreateServiceCommand,
+  type CreateServiceCommandInput,
+  DeleteServiceCommand,
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  DescribeTasksCommand,
+  ECSClient,
+  ListTaskDefinitionsCommand,
+  ListTasksCommand,
+  RegisterTaskDefinitionCommand,
+  type RegisterTaskDefinitionCommandInput,
+  type Service,
+  type Tag,
+  TagResourceCommand,
+  type Task,
+  UpdateServiceCommand,
+  type UpdateServiceCommandInput,
+} from '@aws-sdk/client-ecs';
+import {
+  CreateRuleCommand,
+  CreateTargetGroupCommand,
+  DeleteRuleCommand,
+  DeleteTargetGroupCommand,
+  DescribeRulesCommand,
+  DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+  type Rule,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { mockClient } from 'aws-sdk-client-mock';
+
+const named = (name: string, message: string) => Object.assign(new Error(message), { name });
+
+/**
+ * ECS and the ALB as far as Berth's services adapter uses them, kept in memory. A service runs its task definition
+ * at the desired count; a new task definition replaces the tasks at once (old ones stop, with their stop time); the
+ * load balancer reports running tasks healthy. An image tagged `crashloop` trips the deployment circuit breaker,
+ * which rolls the service back to its previous task definition. A deleted service drains for one observation.
+ */
+export function fakeEcs(clock: { now(): Date }) {
+  const ecs = mockClient(ECSClient);
+  const elb = mockClient(ElasticLoadBalancingV2Client);
+  const definitions = new Map<string, RegisterTaskDefinitionCommandInput>();
+  const services = new Map<string, Service & { targetGroupArn: string }>();
+  const tasks = new Map<string, Task>();
+  const targetGroups = new Map<string, string>();
+  const rules: Rule[] = [];
+  let taskCounter = 0;
+
+  const latestOf = (family: string) =>
+    [...definitions.keys()].filter((arn) => arn.startsWith(`arn:td:${family}:`)).at(-1);
+
+  const tasksOf = (service: string, status?: string) =>
+    [...tasks.values()].filter(
+      (t) => t.group === `service:${service}` && (!status || t.lastStatus === status),
+    );
+
+  /** Runs `count` tasks of `taskDefinition` for the service, stopping the ones of any other. */
+  function converge(service: Service, taskDefinition: string, count: number) {
+    const now = clock.now();
+    for (const task of tasksOf(service.serviceName ?? '', 'RUNNING')) {
+      if (task.taskDefinitionArn !== taskDefinition)
+        Object.assign(task, { lastStatus: 'STOPPED', stoppedAt: now });
+    }
+    const running = tasksOf(service.serviceName ?? '', 'RUNNING');
+    for (const task of running.slice(count)) Object.assign(task, { lastStatus: 'STOPPED', stoppedAt: now });
+    const definition = definitions.get(taskDefinition);
+    for (let i = running.length; i < count; i++) {
+      taskCounter += 1;
+      const taskArn = `arn:aws:ecs:eu-west-1:123456789012:task/berth/t${taskCounter}`;
+      tasks.set(taskArn, {
+        taskArn,
+        taskDefinitionArn: taskDefinition,
+        group: `service:${service.serviceName}`,
+        lastStatus: 'RUNNING',
+        cpu: definition?.cpu,
+        memory: definition?.memory,
+        createdAt: now,
+        pullStartedAt: now,
+        startedAt: now,
+        containers: [{ networkInterfaces: [{ privateIpv4Address: `10.64.32.${taskCounter}` }] }],
+        tags: definition?.tags ?? [],
+      });
+    }
+  }
+
+  /** Starts a deployment of `taskDefinition`; a crash-looping image fails and rolls back to the previous one. */
+  function deploy(service: Service, taskDefinition: string, count: number) {
+    const previous = service.taskDefinition;
+    const image = definitions.get(taskDefinition)?.containerDefinitions?.[0]?.image ?? '';
+    if (image.endsWith(':crashloop') && previous) {
+      service.deployments = [
+        { status: 'PRIMARY', taskDefinition: previous, rolloutState: 'COMPLETED' },
+        { status: 'ACTIVE', taskDefinition, rolloutState: 'FAILED' },
+      ];
+      converge(service, previous, count);
+      return;
+    }
+    service.taskDefinition = taskDefinition;
+    service.deployments = [{ status: 'PRIMARY', taskDefinition, rolloutState: 'COMPLETED' }];
+    converge(service, taskDefinition, count);
+  }
+
+  ecs.on(RegisterTaskDefinitionCommand).callsFake((input: RegisterTaskDefinitionCommandInput) => {
+    const family = input.family ?? '';
+    const taskDefinitionArn = `arn:td:${family}:${[...definitions.keys()].filter((a) => a.startsWith(`arn:td:${family}:`)).length + 1}`;
+    definitions.set(taskDefinitionArn, input);
+    return { taskDefinition: { taskDefinitionArn } };
+  });
+  ecs.on(ListTaskDefinitionsCommand).callsFake((input: { familyPrefix: string }) => {
+    const latest = latestOf(input.familyPrefix);
+    return { taskDefinitionArns: latest ? [latest] : [] };
+  });
+  ecs.on(DescribeTaskDefinitionCommand).callsFake((input: { taskDefinition: string }) => {
+    const definition = definitions.get(input.taskDefinition);
+    return { taskDefinition: definition, tags: definition?.tags };
+  });
+  ecs.on(CreateServiceCommand).callsFake((input: CreateServiceCommandInput) => {
+    const name = input.serviceName ?? '';
+    const existing = services.get(name);
+    if (existing && existing.status !== 'INACTIVE') throw named('InvalidParameterException', 'exists');
+    const service = {
+      serviceName: name,
+      serviceArn: `arn:aws:ecs:eu-west-1:123456789012:service/berth/${name}`,
+      status: 'ACTIVE',
+      desiredCount: input.desiredCount,
+      tags: input.tags ?? [],
+      targetGroupArn: input.loadBalancers?.[0]?.targetGroupArn ?? '',
+    };
+    services.set(name, service);
+    deploy(service, input.taskDefinition ?? '', input.desiredCount ?? 0);
+    return { service };
+  });
+  ecs.on(UpdateServiceCommand).callsFake((input: UpdateServiceCommandInput) => {
+    const service = services.get(input.service ?? '');
+    if (!service || service.status !== 'ACTIVE') throw named('ServiceNotActiveException', 'not active');
+    service.desiredCount = input.desiredCount;
+    if (input.taskDefinition !== service.taskDefinition || input.forceNewDeployment) {
+      deploy(service, input.taskDefinition ?? '', input.desiredCount ?? 0);
+    } else {
+      converge(service, service.taskDefinition ?? '', input.desiredCount ?? 0);
+    }
+    return { service };
+  });
+  ecs.on(TagResourceCommand).callsFake((input: { resourceArn: string; tags: Tag[] }) => {
+    const service = [...services.values()].find((s) => s.serviceArn === input.resourceArn);
+    if (!service) throw named('ResourceNotFoundException', 'no such resource');
+    const keys = new Set(input.tags.map((t) => t.key));
+    service.tags = [...(service.tags ?? []).filter((t) => !keys.has(t.key)), ...input.tags];
+    return {};
+  });
+  ecs.on(DeleteServiceCommand).callsFake((input: { service: string }) => {
+    const service = services.get(input.service);
+    if (!service || service.status !== 'ACTIVE') throw named('ServiceNotActiveException', 'not active');
+    service.status = 'DRAINING';
+    converge(service, '', 0);
+    return { service };
+  });
+  ecs.on(DescribeServicesCommand).callsFake((input: { services: string[] }) => {
+    const found = input.services.flatMap((name) => {
+      const service = services.get(name);
+      if (!service) return [];
+      const seen = { ...service };
+      if (service.status === 'DRAINING') service.status = 'INACTIVE'; // drained by the next look
+      return [seen];
+    });
+    return { services: found };
+  });
+  ecs.on(ListTasksCommand).callsFake((input: { serviceName?: string; desiredStatus: string }) => ({
+    taskArns: [...tasks.values()]
+      .filter((t) => !input.serviceName || t.group === `service:${input.serviceName}`)
+      .filter((t) => t.lastStatus === input.desiredStatus)
+      .map((t) => t.taskArn),
+  }));
+  ecs.on(DescribeTasksCommand).callsFake((input: { tasks: string[] }) => ({
+    tasks: input.tasks.flatMap((arn) => {
+      const task = tasks.get(arn);
+      return task ? [task] : [];
+    }),
+  }));
+
+  elb.on(CreateTargetGroupCommand).callsFake((input: { Name: string }) => {
+    const arn = targetGroups.get(input.Name) ?? `arn:tg:${input.Name}`;
+    targetGroups.set(input.Name, arn);
+    return { TargetGroups: [{ TargetGroupArn: arn }] };
+  });
+  elb.on(DescribeTargetGroupsCommand).callsFake((input: { Names: string[] }) => {
+    const arn = targetGroups.get(input.Names[0] ?? '');
+    if (!arn) throw named('TargetGroupNotFoundException', 'no such target group');
+    return { TargetGroups: [{ TargetGroupArn: arn }] };
+  });
+  elb.on(DescribeRulesCommand).callsFake(() => ({ Rules: rules }));
+  elb.on(CreateRuleCommand).callsFake((input: Rule & { Priority: number }) => {
+    rules.push({ ...input, RuleArn: `arn:rule:${rules.length + 1}`, Priority: String(input.Priority) });
+    return {};
+  });
+  elb.on(DeleteRuleCommand).callsFake((input: { RuleArn: string }) => {
+    rules.splice(
+      rules.findIndex((r) => r.RuleArn === input.RuleArn),
+      1,
+    );
+    return {};
+  });
+  elb.on(DeleteTargetGroupCommand).callsFake((input: { TargetGroupArn: string }) => {
+    const user = [...services.values()].find(
+      (s) => s.targetGroupArn === input.TargetGroupArn && s.status !== 'INACTIVE',
+    );
+    if (user) throw named('ResourceInUseException', 'in use by a service');
+    for (const [name, arn] of targetGroups) if (arn === input.TargetGroupArn) targetGroups.delete(name);
+    return {};
+  });
+  elb.on(DescribeTargetHealthCommand).callsFake((input: { TargetGroupArn: string }) => ({
+    TargetHealthDescriptions: [...services.values()]
+      .filter((s) => s.targetGroupArn === input.TargetGroupArn)
+      .flatMap((s) => tasksOf(s.serviceName ?? '', 'RUNNING'))
+      .map((t) => ({
+        Target: { Id: t.containers?.[0]?.networkInterfaces?.[0]?.privateIpv4Address, Port: 8080 },
+        TargetHealth: { State: 'healthy' },
+      })),
+  }));
+
+  return {
+    ecs,
+    elb,
+    services,
+    tasks,
+    targetGroups,
+    rules,
+    restore() {
+      ecs.restore();
+      elb.restore();
+    },
+  };
+}

@@ -1,0 +1,144 @@
+import {
+  CreateServiceCommand,
+  ECSClient,
+  RegisterTaskDefinitionCommand,
+  TagResourceCommand,
+  UpdateServiceCommand,
+} from '@aws-sdk/client-ecs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import 'aws-sdk-client-mock-vitest/extend';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AlbAppRoutes } from '../../../functions/adapters/alb/alb-app-routes.ts';
+import { FargateServices } from '../../../functions/adapters/fargate/fargate-services.ts';
+import { createApp, deleteApp, getAppRecord, scaleApp } from '../../../functions/core/apps.ts';
+import { deploy } from '../../../functions/core/deployments.ts';
+import { createTenant } from '../../../functions/core/tenants.ts';
+import { WorkloadReconciler } from '../../../functions/jobs/workload-reconcile.ts';
+import { fakeCoreDeps } from '../../fakes/core-deps.ts';
+import { fakeEcs } from '../../fakes/fake-ecs.ts';
+
+const web = { name: 'web', image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };
+
+describe('WorkloadReconciler on Fargate services (ECS and the ALB in memory)', () => {
+  let setup: Awaited<ReturnType<typeof world>>;
+
+  async function world() {
+    const deps = { ...(await fakeCoreDeps()), runtimes: ['fargate'] as const };
+    const aws = fakeEcs(deps.clock);
+    const noWait = { sleep: async () => undefined };
+    const runtime = new FargateServices(
+      new ECSClient({}),
+      new AlbAppRoutes(
+        new ElasticLoadBalancingV2Client({}),
+        { vpcId: 'vpc-1', listenerArn: 'arn:listener', domain: 'apps.example.com' },
+        noWait,
+      ),
+      {
+        cluster: 'berth',
+        subnets: ['subnet-a'],
+        securityGroups: ['sg-apps'],
+        executionRoleArn: 'arn:aws:iam::123456789012:role/exec',
+        taskRoleArn: 'arn:aws:iam::123456789012:role/nothing',
+        logGroup: '/berth/apps',
+        region: 'eu-west-1',
+      },
+      noWait,
+    );
+    const reconciler = new WorkloadReconciler({
+      ...deps,
+      runtime,
+      runtimeName: 'fargate',
+      owner: 'test',
+      deploymentDeadlineMs: 600_000,
+    });
+    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
+    /** One pass, with the lease free again (each pass is a new tick). */
+    const pass = async () => {
+      const result = await reconciler.reconcileTenant('acme');
+      deps.clock.advance(11_000);
+      return result;
+    };
+    return { deps, aws, pass };
+  }
+
+  beforeEach(async () => {
+    setup = await world();
+  });
+  afterEach(() => setup.aws.restore());
+
+  it('runs an app as one service behind its host rule, and a steady tick changes nothing', async () => {
+    const { deps, aws, pass } = setup;
+    await createApp(deps, 'acme', { ...web, runtime: 'fargate', replicas: 2 });
+    await pass();
+    await pass();
+    expect(await getAppRecord(deps, 'acme', 'web')).toMatchObject({
+      status: 'running',
+      readyReplicas: 2,
+      currentRevision: 1,
+    });
+    expect(aws.ecs).toHaveReceivedCommandTimes(CreateServiceCommand, 1);
+    expect(aws.rules.map((r) => r.Conditions?.[0]?.HostHeaderConfig?.Values)).toEqual([
+      ['web.acme.apps.example.com'],
+    ]);
+    aws.ecs.resetHistory();
+    await pass();
+    expect(aws.ecs).not.toHaveReceivedCommand(CreateServiceCommand);
+    expect(aws.ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
+    expect(aws.ecs).not.toHaveReceivedCommand(TagResourceCommand);
+    expect(aws.ecs).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand);
+    // Running tasks are metered from their image pull at their task size.
+    const lifetimes = [...deps.meter.open.values()];
+    expect(lifetimes).toHaveLength(2);
+    expect(lifetimes.every((l) => l.cpu === 0.25 && l.memoryMiB === 512 && l.app === 'web')).toBe(true);
+  });
+
+  it('scales with the same task definition', async () => {
+    const { deps, aws, pass } = setup;
+    await createApp(deps, 'acme', { ...web, runtime: 'fargate', replicas: 2 });
+    await pass();
+    await scaleApp(deps, 'acme', 'web', 3);
+    aws.ecs.resetHistory();
+    await pass();
+    expect(aws.ecs).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand);
+    expect(aws.ecs).toHaveReceivedCommandWith(UpdateServiceCommand, {
+      desiredCount: 3,
+      forceNewDeployment: false,
+    });
+    expect([...aws.tasks.values()].filter((t) => t.lastStatus === 'RUNNING')).toHaveLength(3);
+  });
+
+  it("fails a revision ECS's circuit breaker rolled back, and rolls the app back to the last good revision", async () => {
+    const { deps, pass } = setup;
+    await createApp(deps, 'acme', { ...web, runtime: 'fargate', replicas: 2 });
+    await pass();
+    await pass();
+    await deploy(deps, 'acme', 'web', { image: 'registry.example.com/acme/web:crashloop' });
+    await pass(); // applies revision 2: ECS's circuit breaker trips and keeps revision 1 serving
+    await pass(); // sees the rollback: the deployment fails, the app goes back to revision 1
+    await pass(); // applies revision 1 again
+    await pass();
+    const app = await getAppRecord(deps, 'acme', 'web');
+    expect(app).toMatchObject({ status: 'running', targetRevision: 1, currentRevision: 1, readyReplicas: 2 });
+    const [failed] = (await deps.store.listDeployments('acme', app.uid, { limit: 5 })).items.filter(
+      (d) => d.status === 'failed',
+    );
+    expect(failed?.reason).toMatch(/circuit breaker/);
+    const events = (await deps.store.listAppEvents('acme', app.uid, { limit: 50 })).items.map((e) => e.type);
+    expect(events).toEqual(expect.arrayContaining(['deploymentFailed', 'rolledBack']));
+  });
+
+  it('deletes the service, then its route once ECS lets go, then the app', async () => {
+    const { deps, aws, pass } = setup;
+    await createApp(deps, 'acme', { ...web, runtime: 'fargate', replicas: 2 });
+    await pass();
+    await deleteApp(deps, 'acme', 'web');
+    await pass(); // deletes the service; its target group is still in use
+    expect(aws.targetGroups.size).toBe(1);
+    await pass(); // drained: rule and target group go
+    expect(aws.rules).toEqual([]);
+    expect(aws.targetGroups.size).toBe(0);
+    await pass(); // nothing left: the app record goes
+    await expect(getAppRecord(deps, 'acme', 'web')).rejects.toThrow(/not found|does not exist/);
+    expect([...aws.tasks.values()].every((t) => t.lastStatus === 'STOPPED')).toBe(true);
+  });
+});
