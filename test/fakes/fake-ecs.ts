@@ -134,7 +134,7 @@ export function fakeEcs(clock: { now(): Date }) {
   });
   ecs.on(UpdateServiceCommand).callsFake((input: UpdateServiceCommandInput) => {
     const service = services.get(input.service ?? '');
-    if (!service || service.status !== 'ACTIVE') throw named('ServiceNotActiveException', 'not active');
+    if (service?.status !== 'ACTIVE') throw named('ServiceNotActiveException', 'not active');
     service.desiredCount = input.desiredCount;
     if (input.taskDefinition !== service.taskDefinition || input.forceNewDeployment) {
       deploy(service, input.taskDefinition ?? '', input.desiredCount ?? 0);
@@ -152,7 +152,7 @@ export function fakeEcs(clock: { now(): Date }) {
   });
   ecs.on(DeleteServiceCommand).callsFake((input: { service: string }) => {
     const service = services.get(input.service);
-    if (!service || service.status !== 'ACTIVE') throw named('ServiceNotActiveException', 'not active');
+    if (service?.status !== 'ACTIVE') throw named('ServiceNotActiveException', 'not active');
     service.status = 'DRAINING';
     converge(service, '', 0);
     return { service };
