@@ -22,6 +22,15 @@ export const InstallConfig = z
     /** SHA-256 hex of the bootstrap admin key (`printf %s "$KEY" | sha256sum`); the key itself never leaves you. */
     adminKeyHash: z.string().regex(/^[0-9a-f]{64}$/),
     prices: PriceTable.default(DEFAULT_PRICE_TABLE),
+    /**
+     * Shared load balancers for apps on Fargate, filled in order, at most 90 apps each (a listener's rule quota is
+     * 100). More than one needs `hostedZone`: each app then gets its own alias record.
+     */
+    loadBalancers: z.number().int().min(1).max(20).default(1),
+    /** The Route 53 public zone of `domain`, where each app's alias record is written. */
+    hostedZone: z
+      .strictObject({ id: z.string().regex(/^Z[A-Z0-9]{1,31}$/), name: z.string().min(3) })
+      .optional(),
     runtimes: z
       .array(z.enum(['fargate', 'eks']))
       .min(1)
@@ -76,6 +85,17 @@ export const InstallConfig = z
     message: 'availabilityZones must lie in region',
     path: ['availabilityZones'],
   })
+  .refine((c) => c.loadBalancers === 1 || c.hostedZone, {
+    message: 'more than one load balancer needs hostedZone (apps are found by their own DNS records)',
+    path: ['hostedZone'],
+  })
+  .refine(
+    (c) => !c.hostedZone || c.domain === c.hostedZone.name || c.domain.endsWith(`.${c.hostedZone.name}`),
+    {
+      message: 'the hosted zone must hold domain',
+      path: ['hostedZone', 'name'],
+    },
+  )
   .refine((c) => c.runtimes.includes('eks') === Boolean(c.eks), {
     message: 'eks is configured exactly when runtimes offers eks',
     path: ['eks'],

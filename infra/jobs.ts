@@ -2,7 +2,7 @@ import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { type IVpc, Port, SecurityGroup, SubnetType } from 'aws-cdk-lib/aws-ec2';
 import type { ICluster } from 'aws-cdk-lib/aws-ecs';
-import type { IApplicationListener } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import type { IApplicationListener, IApplicationLoadBalancer } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -21,7 +21,7 @@ export interface JobsProps {
   vpc: IVpc;
   cluster: ICluster;
   table: ITableV2;
-  listener: IApplicationListener;
+  loadBalancers: { loadBalancer: IApplicationLoadBalancer; https: IApplicationListener }[];
   loadBalancerSecurityGroup: SecurityGroup;
   /** Makes a Lambda of `functions/handlers/<entry>.ts`'s export `handler`, bundled like the API. */
   lambda: (
@@ -52,6 +52,9 @@ export class Jobs extends Construct {
   readonly runtimeEnvironment: Record<string, string>;
   private readonly cluster: ICluster;
   private readonly appLogs: LogGroup;
+  /** The apps' Route 53 zone, where the reconcile workers write each app's alias record. */
+  private readonly hostedZone: string | undefined;
+  private readonly appDomain: string;
 
   constructor(scope: Construct, id: string, props: JobsProps) {
     super(scope, id);
@@ -105,6 +108,8 @@ export class Jobs extends Construct {
 
     this.cluster = cluster;
     this.appLogs = appLogs;
+    this.hostedZone = config.hostedZone?.id;
+    this.appDomain = config.domain;
     this.runtimeEnvironment = {
       BERTH_CLUSTER: cluster.clusterName,
       BERTH_VPC_ID: vpc.vpcId,
@@ -115,7 +120,14 @@ export class Jobs extends Construct {
       BERTH_TASK_EXECUTION_ROLE_ARN: this.executionRole.roleArn,
       BERTH_TASK_ROLE_ARN: this.taskRole.roleArn,
       BERTH_APP_LOG_GROUP: appLogs.logGroupName,
-      BERTH_LISTENER_ARN: props.listener.listenerArn,
+      BERTH_LISTENER_ARNS: props.loadBalancers.map((lb) => lb.https.listenerArn).join(','),
+      BERTH_LOAD_BALANCER_DNS_NAMES: props.loadBalancers
+        .map((lb) => lb.loadBalancer.loadBalancerDnsName)
+        .join(','),
+      BERTH_LOAD_BALANCER_ZONE_IDS: props.loadBalancers
+        .map((lb) => lb.loadBalancer.loadBalancerCanonicalHostedZoneId)
+        .join(','),
+      ...(config.hostedZone ? { BERTH_HOSTED_ZONE_ID: config.hostedZone.id } : {}),
       BERTH_RECONCILE_QUEUE_URL: this.queue.queueUrl,
     };
     const environment = { ...props.environment, ...this.runtimeEnvironment };
@@ -228,6 +240,22 @@ export class Jobs extends Construct {
         conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
       }),
     );
+    const zone = this.hostedZone;
+    if (zone) {
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['route53:ChangeResourceRecordSets'],
+          resources: [`arn:aws:route53:::hostedzone/${zone}`],
+          // Only A (alias) records, only for names under the apps' domain.
+          conditions: {
+            'ForAllValues:StringEquals': { 'route53:ChangeResourceRecordSetsRecordTypes': ['A'] },
+            'ForAllValues:StringLike': {
+              'route53:ChangeResourceRecordSetsNormalizedRecordNames': [`*.${this.appDomain}`],
+            },
+          },
+        }),
+      );
+    }
     // ECS creates its service-linked role on the first service with a load balancer, if the account lacks it.
     fn.addToRolePolicy(
       new PolicyStatement({

@@ -16,6 +16,7 @@ import {
 } from 'aws-cdk-lib/aws-ec2';
 import { Cluster, ContainerInsights } from 'aws-cdk-lib/aws-ecs';
 import {
+  type ApplicationListener,
   ApplicationLoadBalancer,
   ApplicationProtocol,
   ListenerAction,
@@ -49,7 +50,8 @@ export interface PlatformStackProps extends StackProps {
 export class PlatformStack extends Stack {
   readonly api: HttpApi;
   readonly apiFunction: NodejsFunction;
-  readonly loadBalancer: ApplicationLoadBalancer;
+  /** The shared load balancers for apps on Fargate, with their HTTPS listeners, in fill order. */
+  readonly loadBalancers: { loadBalancer: ApplicationLoadBalancer; https: ApplicationListener }[];
   readonly jobs: Jobs;
   /** Where apps with `runtime: "eks"` run, when the install offers EKS. */
   readonly eks: EksRuntimeCluster | undefined;
@@ -93,33 +95,42 @@ export class PlatformStack extends Stack {
     });
     albSecurityGroup.addIngressRule(Peer.anyIpv4(), Port.tcp(443), 'HTTPS to tenants apps');
     albSecurityGroup.addIngressRule(Peer.anyIpv4(), Port.tcp(80), 'redirected to HTTPS');
-    this.loadBalancer = new ApplicationLoadBalancer(this, 'AppsLoadBalancer', {
-      vpc,
-      internetFacing: true,
-      securityGroup: albSecurityGroup,
-      dropInvalidHeaderFields: true,
-    });
-    this.loadBalancer.logAccessLogs(accessLogs, 'apps');
-    const https = this.loadBalancer.addListener('Https', {
-      protocol: ApplicationProtocol.HTTPS,
-      port: 443,
-      sslPolicy: SslPolicy.RECOMMENDED_TLS,
-      certificates: [Certificate.fromCertificateArn(this, 'Certificate', config.certificateArn)],
-      // Each app gets a host-header rule and a target group of its own; unknown hosts get 404.
-      defaultAction: ListenerAction.fixedResponse(404, {
-        contentType: 'application/problem+json',
-        messageBody: JSON.stringify({
-          type: 'about:blank',
-          title: 'Not Found',
-          status: 404,
-          code: 'route.notFound',
+    const certificate = Certificate.fromCertificateArn(this, 'Certificate', config.certificateArn);
+    // Shards: apps' host rules fill the first load balancer, then the next (AlbAppRoutes).
+    this.loadBalancers = Array.from({ length: config.loadBalancers }, (_, i) => {
+      const loadBalancer = new ApplicationLoadBalancer(
+        this,
+        i ? `AppsLoadBalancer${i + 1}` : 'AppsLoadBalancer',
+        {
+          vpc,
+          internetFacing: true,
+          securityGroup: albSecurityGroup,
+          dropInvalidHeaderFields: true,
+        },
+      );
+      loadBalancer.logAccessLogs(accessLogs, i ? `apps-${i + 1}` : 'apps');
+      const https = loadBalancer.addListener('Https', {
+        protocol: ApplicationProtocol.HTTPS,
+        port: 443,
+        sslPolicy: SslPolicy.RECOMMENDED_TLS,
+        certificates: [certificate],
+        // Each app gets a host-header rule and a target group of its own; unknown hosts get 404.
+        defaultAction: ListenerAction.fixedResponse(404, {
+          contentType: 'application/problem+json',
+          messageBody: JSON.stringify({
+            type: 'about:blank',
+            title: 'Not Found',
+            status: 404,
+            code: 'route.notFound',
+          }),
         }),
-      }),
-    });
-    this.loadBalancer.addListener('Http', {
-      protocol: ApplicationProtocol.HTTP,
-      port: 80,
-      defaultAction: ListenerAction.redirect({ protocol: 'HTTPS', port: '443', permanent: true }),
+      });
+      loadBalancer.addListener('Http', {
+        protocol: ApplicationProtocol.HTTP,
+        port: 80,
+        defaultAction: ListenerAction.redirect({ protocol: 'HTTPS', port: '443', permanent: true }),
+      });
+      return { loadBalancer, https };
     });
 
     this.eks = config.eks && new EksRuntimeCluster(this, 'Eks', { eks: config.eks, vpc });
@@ -218,7 +229,7 @@ export class PlatformStack extends Stack {
       vpc,
       cluster,
       table,
-      listener: https,
+      loadBalancers: this.loadBalancers,
       loadBalancerSecurityGroup: albSecurityGroup,
       lambda,
       environment,

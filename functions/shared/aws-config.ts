@@ -37,7 +37,12 @@ export const AwsRuntimeConfig = AwsConfig.extend({
   BERTH_TASK_EXECUTION_ROLE_ARN: z.string().startsWith('arn:aws:iam::'),
   BERTH_TASK_ROLE_ARN: z.string().startsWith('arn:aws:iam::'),
   BERTH_APP_LOG_GROUP: z.string().min(1),
-  BERTH_LISTENER_ARN: z.string().startsWith('arn:aws:elasticloadbalancing:'),
+  /** The shared load balancers (shards), in fill order: HTTPS listener, DNS name, canonical zone of each. */
+  BERTH_LISTENER_ARNS: List.pipe(z.array(z.string().startsWith('arn:aws:elasticloadbalancing:')).min(1)),
+  BERTH_LOAD_BALANCER_DNS_NAMES: List.pipe(z.array(z.string().min(1)).min(1)),
+  BERTH_LOAD_BALANCER_ZONE_IDS: List.pipe(z.array(z.string().min(1)).min(1)),
+  /** The Route 53 zone of the apps' domain, where each app gets an alias to its load balancer. */
+  BERTH_HOSTED_ZONE_ID: z.string().min(1).optional(),
   BERTH_DEPLOYMENT_DEADLINE_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
   /** The EKS cluster apps with `runtime: "eks"` run on; set exactly when BERTH_RUNTIMES offers eks. */
   BERTH_EKS_CLUSTER: z.string().min(1).optional(),
@@ -48,6 +53,16 @@ export const AwsRuntimeConfig = AwsConfig.extend({
   /** Pods run on EKS Fargate (billed by the Fargate size AWS provisions). */
   BERTH_EKS_FARGATE: z.enum(['true', 'false']).default('true'),
 })
+  .refine(
+    (c) =>
+      c.BERTH_LOAD_BALANCER_DNS_NAMES.length === c.BERTH_LISTENER_ARNS.length &&
+      c.BERTH_LOAD_BALANCER_ZONE_IDS.length === c.BERTH_LISTENER_ARNS.length,
+    { message: 'one DNS name and one zone per listener', path: ['BERTH_LOAD_BALANCER_DNS_NAMES'] },
+  )
+  .refine((c) => c.BERTH_LISTENER_ARNS.length === 1 || c.BERTH_HOSTED_ZONE_ID, {
+    message: 'required with more than one load balancer (apps are found by their own DNS records)',
+    path: ['BERTH_HOSTED_ZONE_ID'],
+  })
   .refine((c) => c.BERTH_RUNTIMES.includes('eks') === Boolean(c.BERTH_EKS_CLUSTER), {
     message: 'BERTH_EKS_CLUSTER is set exactly when BERTH_RUNTIMES offers eks',
     path: ['BERTH_EKS_CLUSTER'],

@@ -4,12 +4,13 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { Route53Client } from '@aws-sdk/client-route-53';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { RuntimeName } from '../../schemas/app.ts';
-import { AlbAppRoutes } from '../adapters/alb/alb-app-routes.ts';
+import { AlbAppRoutes, type AlbAppRoutesSettings } from '../adapters/alb/alb-app-routes.ts';
 import { targetHealthInsights } from '../adapters/alb/target-health-insights.ts';
 import { DynamoMeterStore } from '../adapters/dynamodb/meter-store.ts';
 import { DynamoStore } from '../adapters/dynamodb/store.ts';
@@ -66,7 +67,9 @@ function awsCore(config: AwsConfig & Partial<AwsRuntimeConfig>, queue?: Reconcil
 
 /** Apps on Fargate: an ECS service each, routed by a target group and host rule on the shared ALB. */
 function fargateServices(config: AwsRuntimeConfig) {
-  return new FargateServices(new ECSClient({}), albAppRoutes(config), {
+  const zone = config.BERTH_HOSTED_ZONE_ID;
+  const dns = zone ? { route53: new Route53Client({}), hostedZoneId: zone } : undefined;
+  return new FargateServices(new ECSClient({}), albAppRoutes(config, dns), {
     cluster: config.BERTH_CLUSTER,
     subnets: config.BERTH_APP_SUBNETS,
     securityGroups: config.BERTH_APP_SECURITY_GROUPS,
@@ -82,11 +85,17 @@ function fargateTasks(config: AwsRuntimeConfig) {
   return new FargateTasks(new ECSClient({}), config.BERTH_CLUSTER);
 }
 
-function albAppRoutes(config: AwsRuntimeConfig) {
+/** Apps' routes on the shared load balancers; `dns` where routes are written (each app's alias record). */
+function albAppRoutes(config: AwsRuntimeConfig, dns?: AlbAppRoutesSettings['dns']) {
   return new AlbAppRoutes(new ElasticLoadBalancingV2Client({}), {
     vpcId: config.BERTH_VPC_ID,
-    listenerArn: config.BERTH_LISTENER_ARN,
     domain: config.BERTH_APP_DOMAIN,
+    shards: config.BERTH_LISTENER_ARNS.map((listenerArn, i) => ({
+      listenerArn,
+      dnsName: config.BERTH_LOAD_BALANCER_DNS_NAMES[i] ?? '',
+      zoneId: config.BERTH_LOAD_BALANCER_ZONE_IDS[i] ?? '',
+    })),
+    ...(dns ? { dns } : {}),
   });
 }
 

@@ -163,6 +163,56 @@ describe('the CDK app', () => {
     });
   });
 
+  it('shards apps over several load balancers when asked, each app then with its own alias record', () => {
+    const sharded = synth({ loadBalancers: 3, hostedZone: { id: 'Z0123456789ABC', name: 'example.com' } });
+    sharded.platform.resourceCountIs('AWS::ElasticLoadBalancingV2::LoadBalancer', 3);
+    expect(
+      Object.keys(
+        sharded.platform.findResources('AWS::ElasticLoadBalancingV2::Listener', {
+          Properties: { Protocol: 'HTTPS' },
+        }),
+      ),
+    ).toHaveLength(3);
+    const { reconcile } = sharded.stacks.platform.jobs.functions;
+    const reconcileId = sharded.stacks.platform.getLogicalId(reconcile.node.defaultChild as CfnElement);
+    const variables = (
+      sharded.platform.toJSON().Resources[reconcileId] as {
+        Properties: { Environment: { Variables: Record<string, unknown> } };
+      }
+    ).Properties.Environment.Variables;
+    expect(variables.BERTH_HOSTED_ZONE_ID).toBe('Z0123456789ABC');
+    for (const list of [
+      'BERTH_LISTENER_ARNS',
+      'BERTH_LOAD_BALANCER_DNS_NAMES',
+      'BERTH_LOAD_BALANCER_ZONE_IDS',
+    ]) {
+      const joined = (variables[list] as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+      expect(joined[1].filter((part) => part === ',')).toHaveLength(2); // three shards
+    }
+    sharded.platform.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'route53:ChangeResourceRecordSets',
+            Resource: 'arn:aws:route53:::hostedzone/Z0123456789ABC',
+            Condition: {
+              'ForAllValues:StringEquals': { 'route53:ChangeResourceRecordSetsRecordTypes': ['A'] },
+              'ForAllValues:StringLike': {
+                'route53:ChangeResourceRecordSetsNormalizedRecordNames': ['*.apps.example.com'],
+              },
+            },
+          }),
+        ]),
+      },
+    });
+    expect(() => berthApp({ context: { berth: { ...context.berth, loadBalancers: 2 } } })).toThrow(
+      /berth\.hostedZone: more than one load balancer needs hostedZone/,
+    );
+    expect(() =>
+      berthApp({ context: { berth: { ...context.berth, hostedZone: { id: 'Z1', name: 'other.org' } } } }),
+    ).toThrow(/the hosted zone must hold domain/);
+  });
+
   it('names what is wrong in the configuration', () => {
     expect(() => berthApp({ context: { berth: { ...context.berth, domain: 'not a domain' } } })).toThrow(
       /berth\.domain/,
@@ -183,7 +233,7 @@ describe('the CDK app', () => {
       // An install without EKS bundles no Kubernetes client at all.
       Api: ['CloudWatch', 'CloudWatch Logs', 'DynamoDB', 'ECR', 'ECS', 'Elastic Load Balancing v2', 'SQS'],
       Dispatch: ['DynamoDB', 'SQS'],
-      Reconcile: ['DynamoDB', 'ECS', 'Elastic Load Balancing v2', 'SQS'],
+      Reconcile: ['DynamoDB', 'ECS', 'Elastic Load Balancing v2', 'Route 53', 'SQS'],
       Scale: ['CloudWatch', 'DynamoDB', 'ECS', 'SQS'],
       Meter: ['DynamoDB', 'ECS'],
       Report: ['DynamoDB', 'S3'],

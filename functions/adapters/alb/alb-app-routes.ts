@@ -11,16 +11,35 @@ import {
   ModifyTargetGroupCommand,
   type Rule,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ChangeResourceRecordSetsCommand, type Route53Client } from '@aws-sdk/client-route-53';
 import type { HealthCheck } from '../../../schemas/app.ts';
 import { type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
 
+/** One of the install's shared load balancers: its HTTPS listener and its DNS name. */
+export interface LoadBalancerShard {
+  listenerArn: string;
+  dnsName: string;
+  /** The load balancer's canonical hosted zone, for alias records. */
+  zoneId: string;
+}
+
 export interface AlbAppRoutesSettings {
   vpcId: string;
-  /** The shared HTTPS listener apps' host rules go on. */
-  listenerArn: string;
+  /** The shared load balancers, filled in order: an app's host rule goes on the first with room. */
+  shards: LoadBalancerShard[];
   /** Apps answer at `<app>.<tenant>.<domain>`. */
   domain: string;
+  /** Where each app's alias record is kept (required with more than one shard; a wildcard record serves one). */
+  dns?: { route53: Route53Client; hostedZoneId: string };
 }
+
+/**
+ * Apps per load balancer: an HTTPS listener holds 100 rules by default; the rest is headroom for the operator's own
+ * rules and for apps being replaced.
+ */
+export const APPS_PER_LOAD_BALANCER = 90;
+
+type ShardRules = { shard: LoadBalancerShard; rules: Rule[] };
 
 /** An app's target group name: ALB allows 32 characters, so a hash of tenant and app. */
 export const targetGroupName = (tenantId: string, app: string) =>
@@ -53,7 +72,8 @@ export function targetGroupHealthCheck(check: HealthCheck | null) {
 }
 
 /**
- * Apps' routes on the shared ALB: an IP target group and a host-header rule per app. ECS registers and drains the
+ * Apps' routes on the shared ALBs: an IP target group and a host-header rule per app, on the first load balancer
+ * with room (at most APPS_PER_LOAD_BALANCER each), and the app's DNS alias to it. ECS registers and drains the
  * service's tasks in the target group itself; Berth only creates, updates and removes the route.
  */
 export class AlbAppRoutes {
@@ -71,14 +91,12 @@ export class AlbAppRoutes {
     return `${app}.${tenantId}.${this.settings.domain}`;
   }
 
-  private async rules(): Promise<Rule[]> {
+  private async rules(listenerArn: string): Promise<Rule[]> {
     const rules: Rule[] = [];
     let marker: string | undefined;
     do {
       const page = await this.call(() =>
-        this.elb.send(
-          new DescribeRulesCommand({ ListenerArn: this.settings.listenerArn, Marker: marker, PageSize: 400 }),
-        ),
+        this.elb.send(new DescribeRulesCommand({ ListenerArn: listenerArn, Marker: marker, PageSize: 400 })),
       );
       rules.push(...(page.Rules ?? []));
       marker = page.NextMarker;
@@ -86,9 +104,51 @@ export class AlbAppRoutes {
     return rules;
   }
 
+  /** Every shard's rules, and the shard and rule that route `host`, if any does. */
+  private async find(
+    host: string,
+  ): Promise<{ all: ShardRules[]; found?: { shard: LoadBalancerShard; rule: Rule } }> {
+    const all = await Promise.all(
+      this.settings.shards.map(async (shard) => ({ shard, rules: await this.rules(shard.listenerArn) })),
+    );
+    for (const { shard, rules } of all) {
+      const rule = rules.find((r) => r.Conditions?.some((c) => c.HostHeaderConfig?.Values?.includes(host)));
+      if (rule) return { all, found: { shard, rule } };
+    }
+    return { all };
+  }
+
+  /** Points the app's name at its load balancer (UPSERT), or removes that record (DELETE; a missing one is fine). */
+  private async alias(action: 'UPSERT' | 'DELETE', host: string, shard: LoadBalancerShard): Promise<void> {
+    const dns = this.settings.dns;
+    if (!dns) return;
+    const change = {
+      Action: action,
+      ResourceRecordSet: {
+        Name: host,
+        Type: 'A' as const,
+        AliasTarget: { DNSName: shard.dnsName, HostedZoneId: shard.zoneId, EvaluateTargetHealth: false },
+      },
+    };
+    try {
+      await this.call(() =>
+        dns.route53.send(
+          new ChangeResourceRecordSetsCommand({
+            HostedZoneId: dns.hostedZoneId,
+            ChangeBatch: { Changes: [change] },
+          }),
+        ),
+      );
+    } catch (err) {
+      // Deleting a record that is not there: already done.
+      if (action === 'DELETE' && (err as { name?: string }).name === 'InvalidChangeBatch') return;
+      throw err;
+    }
+  }
+
   /**
-   * The app's target group with the app's health check, and its host rule: created on first use, the health check
-   * updated when it changed. Returns the target group's ARN.
+   * The app's target group with the app's health check, its host rule and DNS alias: created on first use (the rule
+   * on the first load balancer with room), the health check updated when it changed. Returns the target group's ARN.
    */
   async ensure(route: {
     tenantId: string;
@@ -109,13 +169,21 @@ export class AlbAppRoutes {
       return existing;
     });
     const host = this.hostOf(tenantId, app);
-    const rules = await this.rules();
-    if (!rules.some((r) => r.Conditions?.some((c) => c.HostHeaderConfig?.Values?.includes(host)))) {
+    const { all, found } = await this.find(host);
+    let shard = found?.shard;
+    if (!shard) {
+      const room = all.find(({ rules }) => rules.filter((r) => !r.IsDefault).length < APPS_PER_LOAD_BALANCER);
+      if (!room) {
+        throw new Error(
+          `all ${all.length} load balancers hold ${APPS_PER_LOAD_BALANCER} apps: raise loadBalancers in the install's configuration`,
+        );
+      }
+      shard = room.shard;
       await this.call(() =>
         this.elb.send(
           new CreateRuleCommand({
-            ListenerArn: this.settings.listenerArn,
-            Priority: freePriority(rules),
+            ListenerArn: room.shard.listenerArn,
+            Priority: freePriority(room.rules),
             Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: [host] } }],
             Actions: [{ Type: 'forward', TargetGroupArn: arn }],
             Tags: [{ Key: 'berth:tenant', Value: tenantId }],
@@ -123,6 +191,7 @@ export class AlbAppRoutes {
         ),
       );
     }
+    await this.alias('UPSERT', host, shard);
     return arn;
   }
 
@@ -180,13 +249,13 @@ export class AlbAppRoutes {
     );
   }
 
-  /** Removes the app's rule, then its target group; false while ECS still holds the group (try again later). */
+  /** Removes the app's DNS alias and rule, then its target group; false while ECS still holds the group. */
   async remove(tenantId: string, app: string): Promise<boolean> {
     const host = this.hostOf(tenantId, app);
-    for (const rule of await this.rules()) {
-      if (rule.RuleArn && rule.Conditions?.some((c) => c.HostHeaderConfig?.Values?.includes(host))) {
-        await this.call(() => this.elb.send(new DeleteRuleCommand({ RuleArn: rule.RuleArn })));
-      }
+    const { found } = await this.find(host);
+    if (found) {
+      await this.alias('DELETE', host, found.shard);
+      await this.call(() => this.elb.send(new DeleteRuleCommand({ RuleArn: found.rule.RuleArn })));
     }
     const arn = await this.existingTargetGroup(tenantId, app);
     if (!arn) return true;

@@ -9,17 +9,21 @@ import {
   ElasticLoadBalancingV2Client,
   ModifyTargetGroupCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ChangeResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   AlbAppRoutes,
+  APPS_PER_LOAD_BALANCER,
   targetGroupHealthCheck,
   targetGroupName,
 } from '../../../functions/adapters/alb/alb-app-routes.ts';
+import { SHARD } from '../../support/aws-fixtures.ts';
 
 const elb = mockClient(ElasticLoadBalancingV2Client);
-const settings = { vpcId: 'vpc-1', listenerArn: 'arn:listener', domain: 'apps.example.com' };
+const route53 = mockClient(Route53Client);
+const settings = { vpcId: 'vpc-1', shards: [SHARD], domain: 'apps.example.com' };
 const routes = () =>
   new AlbAppRoutes(new ElasticLoadBalancingV2Client({}), settings, { sleep: async () => undefined });
 const route = { tenantId: 'acme', app: 'web', port: 8080, healthCheck: null };
@@ -30,7 +34,10 @@ const webRule = {
 };
 
 describe('AlbAppRoutes', () => {
-  beforeEach(() => elb.reset());
+  beforeEach(() => {
+    elb.reset();
+    route53.reset();
+  });
 
   it('creates a target group and a host rule on the first free priority', async () => {
     elb.on(CreateTargetGroupCommand).resolves({ TargetGroups: [{ TargetGroupArn: 'arn:tg' }] });
@@ -117,5 +124,85 @@ describe('AlbAppRoutes', () => {
     expect(elb).toHaveReceivedCommandWith(DeleteRuleCommand, { RuleArn: 'arn:rule:web' });
     expect(elb).not.toHaveReceivedCommandWith(DeleteRuleCommand, { RuleArn: 'arn:rule:other' });
     expect(elb).toHaveReceivedCommandTimes(DeleteTargetGroupCommand, 2);
+  });
+
+  describe('sharded over several load balancers', () => {
+    const second = { listenerArn: 'arn:listener:2', dnsName: 'apps-2.elb.amazonaws.com', zoneId: 'Z2' };
+    const sharded = () =>
+      new AlbAppRoutes(
+        new ElasticLoadBalancingV2Client({}),
+        {
+          ...settings,
+          shards: [SHARD, second],
+          dns: { route53: new Route53Client({}), hostedZoneId: 'ZAPPS' },
+        },
+        { sleep: async () => undefined },
+      );
+    const full = Array.from({ length: APPS_PER_LOAD_BALANCER }, (_, i) => ({ Priority: String(i + 1) }));
+
+    beforeEach(() => {
+      elb.on(CreateTargetGroupCommand).resolves({ TargetGroups: [{ TargetGroupArn: 'arn:tg' }] });
+      elb.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [{ TargetGroupArn: 'arn:tg' }] });
+    });
+
+    it("puts a new app on the first load balancer with room, and points the app's name at it", async () => {
+      elb.on(DescribeRulesCommand, { ListenerArn: SHARD.listenerArn }).resolves({
+        Rules: [...full, { Priority: 'default', IsDefault: true }],
+      });
+      elb.on(DescribeRulesCommand, { ListenerArn: second.listenerArn }).resolves({ Rules: [] });
+      await sharded().ensure(route);
+      expect(elb).toHaveReceivedCommandTimes(CreateRuleCommand, 1);
+      expect(elb).toHaveReceivedCommandWith(CreateRuleCommand, {
+        ListenerArn: second.listenerArn,
+        Priority: 1,
+      });
+      expect(route53).toHaveReceivedCommandWith(ChangeResourceRecordSetsCommand, {
+        HostedZoneId: 'ZAPPS',
+        ChangeBatch: {
+          Changes: [
+            {
+              Action: 'UPSERT',
+              ResourceRecordSet: {
+                Name: 'web.acme.apps.example.com',
+                Type: 'A',
+                AliasTarget: { DNSName: second.dnsName, HostedZoneId: 'Z2', EvaluateTargetHealth: false },
+              },
+            },
+          ],
+        },
+      });
+    });
+
+    it('says what to do when every load balancer is full', async () => {
+      elb.on(DescribeRulesCommand).resolves({ Rules: full });
+      await expect(sharded().ensure(route)).rejects.toThrow(
+        `all 2 load balancers hold ${APPS_PER_LOAD_BALANCER} apps: raise loadBalancers`,
+      );
+      expect(elb).not.toHaveReceivedCommand(CreateRuleCommand);
+    });
+
+    it('removes the rule and the alias from whichever load balancer holds the app', async () => {
+      elb.on(DescribeRulesCommand, { ListenerArn: SHARD.listenerArn }).resolves({ Rules: full });
+      elb.on(DescribeRulesCommand, { ListenerArn: second.listenerArn }).resolves({ Rules: [webRule] });
+      elb.on(DeleteTargetGroupCommand).resolves({});
+      route53
+        .on(ChangeResourceRecordSetsCommand)
+        .rejects(Object.assign(new Error('not found'), { name: 'InvalidChangeBatch' }));
+      // A record already gone is no failure.
+      expect(await sharded().remove('acme', 'web')).toBe(true);
+      expect(elb).toHaveReceivedCommandWith(DeleteRuleCommand, { RuleArn: webRule.RuleArn });
+      expect(route53).toHaveReceivedCommandWith(ChangeResourceRecordSetsCommand, {
+        ChangeBatch: {
+          Changes: [
+            expect.objectContaining({
+              Action: 'DELETE',
+              ResourceRecordSet: expect.objectContaining({
+                AliasTarget: expect.objectContaining({ DNSName: second.dnsName }),
+              }),
+            }),
+          ],
+        },
+      });
+    });
   });
 });

@@ -39,6 +39,7 @@ import {
 } from '../../../functions/adapters/fargate/task-requests.ts';
 import type { Replica, WorkloadSpec } from '../../../functions/core/ports.ts';
 import { workloadHash } from '../../../functions/core/workloads.ts';
+import { SHARD } from '../../support/aws-fixtures.ts';
 
 const ecs = mockClient(ECSClient);
 const elb = mockClient(ElasticLoadBalancingV2Client);
@@ -83,7 +84,7 @@ const services = () =>
     new ECSClient({}),
     new AlbAppRoutes(
       new ElasticLoadBalancingV2Client({}),
-      { vpcId: 'vpc-1', listenerArn: 'arn:listener', domain: 'apps.example.com' },
+      { vpcId: 'vpc-1', shards: [SHARD], domain: 'apps.example.com' },
       noWait,
     ),
     settings,

@@ -16,6 +16,7 @@ import { createTenant } from '../../../functions/core/tenants.ts';
 import { WorkloadReconciler } from '../../../functions/jobs/workload-reconcile.ts';
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
 import { fakeEcs } from '../../fakes/fake-ecs.ts';
+import { SHARD } from '../../support/aws-fixtures.ts';
 
 const web = { name: 'web', image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };
 
@@ -30,7 +31,7 @@ describe('WorkloadReconciler on Fargate services (ECS and the ALB in memory)', (
       new ECSClient({}),
       new AlbAppRoutes(
         new ElasticLoadBalancingV2Client({}),
-        { vpcId: 'vpc-1', listenerArn: 'arn:listener', domain: 'apps.example.com' },
+        { vpcId: 'vpc-1', shards: [SHARD], domain: 'apps.example.com' },
         noWait,
       ),
       {

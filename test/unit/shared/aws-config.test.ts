@@ -40,4 +40,20 @@ describe('the Lambda configuration', () => {
       /BERTH_RUNTIMES/,
     );
   });
+
+  it('takes one DNS name and zone per load balancer, and a hosted zone once there are several', () => {
+    const two = {
+      ...LAMBDA_ENV,
+      BERTH_LISTENER_ARNS: `${LAMBDA_ENV.BERTH_LISTENER_ARNS},${LAMBDA_ENV.BERTH_LISTENER_ARNS}2`,
+      BERTH_LOAD_BALANCER_DNS_NAMES: 'a.elb.amazonaws.com,b.elb.amazonaws.com',
+      BERTH_LOAD_BALANCER_ZONE_IDS: 'Z1,Z1',
+    };
+    expect(() => readAwsRuntimeConfig(two)).toThrow(/BERTH_HOSTED_ZONE_ID: required with more than one/);
+    expect(readAwsRuntimeConfig({ ...two, BERTH_HOSTED_ZONE_ID: 'ZAPPS' }).BERTH_LISTENER_ARNS).toHaveLength(
+      2,
+    );
+    expect(() =>
+      readAwsRuntimeConfig({ ...two, BERTH_HOSTED_ZONE_ID: 'ZAPPS', BERTH_LOAD_BALANCER_ZONE_IDS: 'Z1' }),
+    ).toThrow(/one DNS name and one zone per listener/);
+  });
 });
