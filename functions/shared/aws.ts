@@ -19,6 +19,7 @@ import { FargateLogs } from '../adapters/fargate/fargate-logs.ts';
 import { FargateMetrics } from '../adapters/fargate/fargate-metrics.ts';
 import { FargateServices } from '../adapters/fargate/fargate-services.ts';
 import { FargateTasks } from '../adapters/fargate/fargate-tasks.ts';
+import { Route53AppRecords } from '../adapters/route53/app-records.ts';
 import { S3ReportArchive } from '../adapters/s3/s3-report-archive.ts';
 import { ReconcileQueue } from '../adapters/sqs/reconcile-queue.ts';
 import { makeKeyAuthenticator } from '../core/api-keys.ts';
@@ -68,7 +69,7 @@ function awsCore(config: AwsConfig & Partial<AwsRuntimeConfig>, queue?: Reconcil
 /** Apps on Fargate: an ECS service each, routed by a target group and host rule on the shared ALB. */
 function fargateServices(config: AwsRuntimeConfig) {
   const zone = config.BERTH_HOSTED_ZONE_ID;
-  const dns = zone ? { route53: new Route53Client({}), hostedZoneId: zone } : undefined;
+  const dns = zone ? new Route53AppRecords(new Route53Client({}), zone) : undefined;
   return new FargateServices(new ECSClient({}), albAppRoutes(config, dns), {
     cluster: config.BERTH_CLUSTER,
     subnets: config.BERTH_APP_SUBNETS,

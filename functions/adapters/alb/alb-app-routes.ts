@@ -11,16 +11,13 @@ import {
   ModifyTargetGroupCommand,
   type Rule,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { ChangeResourceRecordSetsCommand, type Route53Client } from '@aws-sdk/client-route-53';
 import type { HealthCheck } from '../../../schemas/app.ts';
 import { type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
+import type { AliasTarget, Route53AppRecords } from '../route53/app-records.ts';
 
-/** One of the install's shared load balancers: its HTTPS listener and its DNS name. */
-export interface LoadBalancerShard {
+/** One of the install's shared load balancers: its HTTPS listener, and where an alias to it points. */
+export interface LoadBalancerShard extends AliasTarget {
   listenerArn: string;
-  dnsName: string;
-  /** The load balancer's canonical hosted zone, for alias records. */
-  zoneId: string;
 }
 
 export interface AlbAppRoutesSettings {
@@ -30,7 +27,7 @@ export interface AlbAppRoutesSettings {
   /** Apps answer at `<app>.<tenant>.<domain>`. */
   domain: string;
   /** Where each app's alias record is kept (required with more than one shard; a wildcard record serves one). */
-  dns?: { route53: Route53Client; hostedZoneId: string };
+  dns?: Pick<Route53AppRecords, 'point' | 'remove'>;
 }
 
 /**
@@ -118,34 +115,6 @@ export class AlbAppRoutes {
     return { all };
   }
 
-  /** Points the app's name at its load balancer (UPSERT), or removes that record (DELETE; a missing one is fine). */
-  private async alias(action: 'UPSERT' | 'DELETE', host: string, shard: LoadBalancerShard): Promise<void> {
-    const dns = this.settings.dns;
-    if (!dns) return;
-    const change = {
-      Action: action,
-      ResourceRecordSet: {
-        Name: host,
-        Type: 'A' as const,
-        AliasTarget: { DNSName: shard.dnsName, HostedZoneId: shard.zoneId, EvaluateTargetHealth: false },
-      },
-    };
-    try {
-      await this.call(() =>
-        dns.route53.send(
-          new ChangeResourceRecordSetsCommand({
-            HostedZoneId: dns.hostedZoneId,
-            ChangeBatch: { Changes: [change] },
-          }),
-        ),
-      );
-    } catch (err) {
-      // Deleting a record that is not there: already done.
-      if (action === 'DELETE' && (err as { name?: string }).name === 'InvalidChangeBatch') return;
-      throw err;
-    }
-  }
-
   /**
    * The app's target group with the app's health check, its host rule and DNS alias: created on first use (the rule
    * on the first load balancer with room), the health check updated when it changed. Returns the target group's ARN.
@@ -191,7 +160,7 @@ export class AlbAppRoutes {
         ),
       );
     }
-    await this.alias('UPSERT', host, shard);
+    await this.settings.dns?.point(host, shard);
     return arn;
   }
 
@@ -254,7 +223,7 @@ export class AlbAppRoutes {
     const host = this.hostOf(tenantId, app);
     const { found } = await this.find(host);
     if (found) {
-      await this.alias('DELETE', host, found.shard);
+      await this.settings.dns?.remove(host, found.shard);
       await this.call(() => this.elb.send(new DeleteRuleCommand({ RuleArn: found.rule.RuleArn })));
     }
     const arn = await this.existingTargetGroup(tenantId, app);

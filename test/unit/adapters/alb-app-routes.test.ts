@@ -19,6 +19,7 @@ import {
   targetGroupHealthCheck,
   targetGroupName,
 } from '../../../functions/adapters/alb/alb-app-routes.ts';
+import { Route53AppRecords } from '../../../functions/adapters/route53/app-records.ts';
 import { SHARD } from '../../support/aws-fixtures.ts';
 
 const elb = mockClient(ElasticLoadBalancingV2Client);
@@ -134,7 +135,7 @@ describe('AlbAppRoutes', () => {
         {
           ...settings,
           shards: [SHARD, second],
-          dns: { route53: new Route53Client({}), hostedZoneId: 'ZAPPS' },
+          dns: new Route53AppRecords(new Route53Client({}), 'ZAPPS'),
         },
         { sleep: async () => undefined },
       );
