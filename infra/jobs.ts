@@ -229,7 +229,13 @@ export class Jobs extends Construct {
     );
     fn.addToRolePolicy(
       new PolicyStatement({
-        actions: ['ecs:RegisterTaskDefinition', 'ecs:ListTaskDefinitions', 'ecs:DescribeTaskDefinition'],
+        actions: [
+          'ecs:RegisterTaskDefinition',
+          'ecs:ListTaskDefinitions',
+          'ecs:DescribeTaskDefinition',
+          'ecs:DeregisterTaskDefinition',
+          'ecs:DeleteTaskDefinitions',
+        ],
         resources: ['*'],
       }),
     );

@@ -2,6 +2,8 @@ import {
   CreateServiceCommand,
   type CreateServiceCommandInput,
   DeleteServiceCommand,
+  DeleteTaskDefinitionsCommand,
+  DeregisterTaskDefinitionCommand,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
@@ -36,7 +38,8 @@ const named = (name: string, message: string) => Object.assign(new Error(message
  * ECS and the ALB as far as Berth's services adapter uses them, kept in memory. A service runs its task definition
  * at the desired count; a new task definition replaces the tasks at once (old ones stop, with their stop time); the
  * load balancer reports running tasks healthy. An image tagged `crashloop` trips the deployment circuit breaker,
- * which rolls the service back to its previous task definition. A deleted service drains for one observation.
+ * which rolls the service back to its previous task definition. A deleted service drains for one observation; task
+ * definitions are deregistered before they can be deleted.
  */
 export function fakeEcs(clock: { now(): Date }) {
   const ecs = mockClient(ECSClient);
@@ -48,8 +51,10 @@ export function fakeEcs(clock: { now(): Date }) {
   const rules: Rule[] = [];
   let taskCounter = 0;
 
-  const latestOf = (family: string) =>
-    [...definitions.keys()].filter((arn) => arn.startsWith(`arn:td:${family}:`)).at(-1);
+  const arnOf = (family: string, revision: number) =>
+    `arn:aws:ecs:eu-west-1:123456789012:task-definition/${family}:${revision}`;
+  const familyArns = (family: string) => [...definitions.keys()].filter((arn) => arn.includes(`/${family}:`));
+  const inactive = new Set<string>();
 
   const tasksOf = (service: string, status?: string) =>
     [...tasks.values()].filter(
@@ -104,13 +109,29 @@ export function fakeEcs(clock: { now(): Date }) {
 
   ecs.on(RegisterTaskDefinitionCommand).callsFake((input: RegisterTaskDefinitionCommandInput) => {
     const family = input.family ?? '';
-    const taskDefinitionArn = `arn:td:${family}:${[...definitions.keys()].filter((a) => a.startsWith(`arn:td:${family}:`)).length + 1}`;
+    const taskDefinitionArn = arnOf(family, familyArns(family).length + 1);
     definitions.set(taskDefinitionArn, input);
     return { taskDefinition: { taskDefinitionArn } };
   });
-  ecs.on(ListTaskDefinitionsCommand).callsFake((input: { familyPrefix: string }) => {
-    const latest = latestOf(input.familyPrefix);
-    return { taskDefinitionArns: latest ? [latest] : [] };
+  ecs
+    .on(ListTaskDefinitionsCommand)
+    .callsFake((input: { familyPrefix: string; status?: string; sort?: string }) => {
+      const arns = familyArns(input.familyPrefix).filter(
+        (arn) => inactive.has(arn) === (input.status === 'INACTIVE'),
+      );
+      return { taskDefinitionArns: input.sort === 'DESC' ? arns.reverse().slice(0, 1) : arns };
+    });
+  ecs.on(DeregisterTaskDefinitionCommand).callsFake((input: { taskDefinition: string }) => {
+    inactive.add(input.taskDefinition);
+    return {};
+  });
+  ecs.on(DeleteTaskDefinitionsCommand).callsFake((input: { taskDefinitions: string[] }) => {
+    for (const arn of input.taskDefinitions) {
+      if (!inactive.has(arn)) throw named('ClientException', 'only INACTIVE task definitions can be deleted');
+      definitions.delete(arn);
+      inactive.delete(arn);
+    }
+    return {};
   });
   ecs.on(DescribeTaskDefinitionCommand).callsFake((input: { taskDefinition: string }) => {
     const definition = definitions.get(input.taskDefinition);
@@ -223,6 +244,7 @@ export function fakeEcs(clock: { now(): Date }) {
   return {
     ecs,
     elb,
+    definitions,
     services,
     tasks,
     targetGroups,

@@ -1,6 +1,8 @@
 import {
   CreateServiceCommand,
   DeleteServiceCommand,
+  DeleteTaskDefinitionsCommand,
+  DeregisterTaskDefinitionCommand,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   type ECSClient,
@@ -34,8 +36,9 @@ import {
   updateServiceInput,
 } from './task-requests.ts';
 
-/** DescribeServices takes at most this many services per call. */
+/** DescribeServices takes at most this many services per call, DeleteTaskDefinitions this many definitions. */
 const DESCRIBE_SERVICES_BATCH = 10;
+const DELETE_TASK_DEFINITIONS_BATCH = 10;
 
 /** On the service: the task definition Berth last applied; ECS replacing it means ECS rolled the rollout back. */
 const APPLIED_TASK_DEFINITION = 'berth:task-definition';
@@ -128,16 +131,49 @@ export class FargateServices implements WorkloadRuntime {
     );
   }
 
-  /** Deletes the service (ECS stops its tasks), then the app's route once ECS has let go of it. */
+  /**
+   * Deletes the service (ECS stops its tasks), then, once ECS has let go of them, the app's route and its task
+   * definitions: everything the app left in the account.
+   */
   async deleteWorkload(tenantId: string, app: AppName): Promise<boolean> {
-    const service = serviceNameOf({ tenantId, app: app.name, appUid: app.uid });
+    const identity = { tenantId, app: app.name, appUid: app.uid };
+    const service = serviceNameOf(identity);
     const [existing] = await this.services([service]);
     if (existing?.status === 'ACTIVE') {
       await this.call(() =>
         this.ecs.send(new DeleteServiceCommand({ cluster: this.settings.cluster, service, force: true })),
       );
     }
-    return (await this.routes.remove(tenantId, app.name)) && !existing;
+    if (existing || !(await this.routes.remove(tenantId, app.name))) return false;
+    await this.deleteTaskDefinitions(familyOf(identity));
+    return true;
+  }
+
+  /** Deregisters every revision of the family, then deletes them (ECS takes ten a call). */
+  private async deleteTaskDefinitions(family: string): Promise<void> {
+    const arns: string[] = [];
+    for (const status of ['ACTIVE', 'INACTIVE'] as const) {
+      let nextToken: string | undefined;
+      do {
+        const page = await this.call(() =>
+          this.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: family, status, nextToken })),
+        );
+        // The prefix also matches longer family names: keep this family's own revisions.
+        const own = (page.taskDefinitionArns ?? []).filter((arn) =>
+          arn.split('/').pop()?.startsWith(`${family}:`),
+        );
+        if (status === 'ACTIVE') {
+          for (const taskDefinition of own) {
+            await this.call(() => this.ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition })));
+          }
+        }
+        arns.push(...own);
+        nextToken = page.nextToken;
+      } while (nextToken);
+    }
+    for (const taskDefinitions of chunks([...new Set(arns)], DELETE_TASK_DEFINITIONS_BATCH)) {
+      await this.call(() => this.ecs.send(new DeleteTaskDefinitionsCommand({ taskDefinitions })));
+    }
   }
 
   /** ECS forgets stopped tasks itself; their stop reaches the meter through the task's state-change event. */

@@ -3,6 +3,8 @@ import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloud
 import {
   CreateServiceCommand,
   DeleteServiceCommand,
+  DeleteTaskDefinitionsCommand,
+  DeregisterTaskDefinitionCommand,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
@@ -284,7 +286,7 @@ describe('FargateServices', () => {
     ]);
   });
 
-  it('deletes the service, then the route once ECS lets go of the target group', async () => {
+  it('deletes the service, then its route and task definitions once ECS lets go of them', async () => {
     let current: Service[] = [service('web')];
     ecs.on(DescribeServicesCommand).callsFake(() => ({ services: current }));
     elb.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [{ TargetGroupArn: 'arn:tg' }] });
@@ -299,13 +301,29 @@ describe('FargateServices', () => {
       service: SERVICE,
       force: true,
     });
-    // Draining: no second delete; the target group is still held.
+    // Draining: no second delete, and the route stays until the service is gone.
     current = [service('web', { status: 'DRAINING' })];
     expect(await services().deleteWorkload('acme', app)).toBe(false);
     expect(ecs).toHaveReceivedCommandTimes(DeleteServiceCommand, 1);
+    expect(ecs).not.toHaveReceivedCommand(DeregisterTaskDefinitionCommand);
     current = [];
+    const family = 'arn:aws:ecs:eu-west-1:123456789012:task-definition/berth-acme-web-89abcdef';
+    ecs.on(ListTaskDefinitionsCommand, { status: 'ACTIVE' }).resolves({
+      // The prefix also matches a longer family name, which is left alone.
+      taskDefinitionArns: [`${family}:1`, `${family}:2`, `${family}-x:1`],
+    });
+    ecs
+      .on(ListTaskDefinitionsCommand, { status: 'INACTIVE' })
+      .resolves({ taskDefinitionArns: [`${family}:0`] });
+    // Gone, but the load balancer has not let go of the target group yet: nothing else is deleted.
+    expect(await services().deleteWorkload('acme', app)).toBe(false);
+    expect(ecs).not.toHaveReceivedCommand(DeregisterTaskDefinitionCommand);
     expect(await services().deleteWorkload('acme', app)).toBe(true);
     expect(elb).toHaveReceivedCommandWith(DeleteTargetGroupCommand, { TargetGroupArn: 'arn:tg' });
+    expect(ecs).toHaveReceivedCommandTimes(DeregisterTaskDefinitionCommand, 2);
+    expect(ecs).toHaveReceivedCommandWith(DeleteTaskDefinitionsCommand, {
+      taskDefinitions: [`${family}:1`, `${family}:2`, `${family}:0`],
+    });
   });
 
   it('lists every task of the cluster with paged ListTasks and DescribeTasks in batches of at most 100', async () => {

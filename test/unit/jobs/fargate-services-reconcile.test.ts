@@ -141,5 +141,6 @@ describe('WorkloadReconciler on Fargate services (ECS and the ALB in memory)', (
     await pass(); // nothing left: the app record goes
     await expect(getAppRecord(deps, 'acme', 'web')).rejects.toThrow(/not found|does not exist/);
     expect([...aws.tasks.values()].every((t) => t.lastStatus === 'STOPPED')).toBe(true);
+    expect(aws.definitions.size).toBe(0);
   });
 });
