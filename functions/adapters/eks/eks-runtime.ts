@@ -69,6 +69,11 @@ const iso = (value: Date | string | undefined) => (value ? new Date(value).toISO
 export class EksRuntime implements WorkloadRuntime {
   /** The plan limits last applied to each tenant's namespace in this process. */
   private readonly tenants = new Map<string, string>();
+  /**
+   * The pods of the last lists, by replica id: releasing a stopped pod needs its resourceVersion and usage needs its
+   * limits, both already read by the observation that found it.
+   */
+  private readonly pods = new Map<string, V1Pod>();
 
   constructor(
     private readonly kube: KubeClient,
@@ -91,6 +96,7 @@ export class EksRuntime implements WorkloadRuntime {
       this.kube.deployments(namespace),
       this.kube.pods(namespace),
     ]);
+    this.remember(pods, namespace);
     return { workloads: deployments.map(workloadOf), replicas: this.replicasOf(pods) };
   }
 
@@ -118,13 +124,24 @@ export class EksRuntime implements WorkloadRuntime {
   }
 
   async releaseReplica(replica: Replica): Promise<void> {
+    // The pod as this pass observed it; read again only if it changed since.
+    const observed = this.pods.get(replica.id);
+    if (observed && (await this.kube.removeFinalizer(observed, METERING_FINALIZER))) {
+      this.pods.delete(replica.id);
+      return;
+    }
     const { namespace, name } = parsePodId(replica.id);
     const pod = (await this.kube.pods(namespace)).find((p) => p.metadata?.name === name);
-    if (pod) await this.kube.removeFinalizer(pod, METERING_FINALIZER);
+    if (pod && !(await this.kube.removeFinalizer(pod, METERING_FINALIZER))) {
+      throw new Error(`pod ${replica.id} keeps changing; its release is retried next pass`);
+    }
+    this.pods.delete(replica.id);
   }
 
   async listReplicas(filter: { tenantId?: string; appUid?: string } = {}): Promise<Replica[]> {
-    const pods = await this.kube.pods(filter.tenantId ? namespaceOf(filter.tenantId) : undefined);
+    const namespace = filter.tenantId ? namespaceOf(filter.tenantId) : undefined;
+    const pods = await this.kube.pods(namespace);
+    this.remember(pods, namespace);
     return this.replicasOf(pods).filter((r) => !filter.appUid || r.appUid === filter.appUid);
   }
 
@@ -157,11 +174,14 @@ export class EksRuntime implements WorkloadRuntime {
     const stats = new Map<string, ReplicaStats>();
     const namespaces = [...new Set(ids.map((id) => parsePodId(id).namespace))];
     for (const namespace of namespaces) {
-      const [metrics, pods] = await Promise.all([this.kube.podMetrics(namespace), this.kube.pods(namespace)]);
-      const limits = new Map(pods.map((pod) => [podId(pod), pod.spec?.containers[0]?.resources?.limits]));
+      const metrics = await this.kube.podMetrics(namespace);
+      // Limits from the pods the caller listed; a namespace with a pod not seen yet is listed again.
+      if (ids.some((id) => parsePodId(id).namespace === namespace && !this.pods.has(id))) {
+        this.remember(await this.kube.pods(namespace), namespace);
+      }
       for (const metric of metrics) {
         const id = `${metric.metadata.namespace}/${metric.metadata.name}`;
-        const limit = limits.get(id);
+        const limit = this.pods.get(id)?.spec?.containers[0]?.resources?.limits;
         if (!ids.includes(id) || !limit) continue;
         stats.set(id, statsOf(metric, cores(limit.cpu), mebibytes(limit.memory)));
       }
@@ -177,6 +197,14 @@ export class EksRuntime implements WorkloadRuntime {
       metrics: this,
       replicaInsights: async (_app, replicas) => new Map(replicas.map((r) => [r.id, podInsight(r)])),
     };
+  }
+
+  /** Keeps a list's pods, forgetting those of the listed namespace (or of all, for a list of all) not in it. */
+  private remember(pods: V1Pod[], namespace: string | undefined) {
+    for (const id of this.pods.keys()) {
+      if (!namespace || parsePodId(id).namespace === namespace) this.pods.delete(id);
+    }
+    for (const pod of pods) this.pods.set(podId(pod), pod);
   }
 
   private replicasOf(pods: V1Pod[]): Replica[] {

@@ -101,10 +101,14 @@ export class KubeClient {
   }
 
   /** Removes one finalizer from a pod, on condition it is still the version read; a missing pod is no error. */
-  async removeFinalizer(pod: V1Pod, finalizer: string): Promise<void> {
+  /**
+   * Removes a finalizer from the pod as it was read; false when the pod changed since (its resourceVersion moved
+   * on), so the caller reads it again. A pod already gone is fine.
+   */
+  async removeFinalizer(pod: V1Pod, finalizer: string): Promise<boolean> {
     const { objects } = await this.clients();
     const finalizers = pod.metadata?.finalizers ?? [];
-    if (!finalizers.includes(finalizer)) return;
+    if (!finalizers.includes(finalizer)) return true;
     try {
       await objects.patch(
         {
@@ -124,8 +128,10 @@ export class KubeClient {
         PatchStrategy.MergePatch,
       );
     } catch (err) {
+      if (err instanceof ApiException && err.code === 409) return false;
       if (!isNotFound(err)) throw err;
     }
+    return true;
   }
 
   /** A pod's log with timestamps; empty when the pod is gone. */

@@ -83,9 +83,13 @@ describe('KubeClient against a fake API server', () => {
     expect(pod?.metadata?.deletionTimestamp).toBeDefined();
     expect(pod?.metadata?.finalizers).toEqual(['berth.dev/metering']);
     if (!pod) throw new Error('no pod');
-    await kube.removeFinalizer(pod, 'berth.dev/metering');
+    // A pod read before it last changed is not patched: the caller reads it again.
+    const stale = { ...pod, metadata: { ...pod.metadata, resourceVersion: '0' } };
+    expect(await kube.removeFinalizer(stale, 'berth.dev/metering')).toBe(false);
+    expect(await kube.pods('berth-acme')).toHaveLength(1);
+    expect(await kube.removeFinalizer(pod, 'berth.dev/metering')).toBe(true);
     expect(await kube.pods('berth-acme')).toEqual([]);
-    const patch = api.requests.find((r) => r.contentType === 'application/merge-patch+json');
+    const patch = api.requests.findLast((r) => r.contentType === 'application/merge-patch+json');
     expect(patch?.body).toMatchObject({
       metadata: { resourceVersion: pod.metadata?.resourceVersion, finalizers: [] },
     });

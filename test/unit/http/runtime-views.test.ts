@@ -46,7 +46,13 @@ describe('replica views per runtime (EKS through the fake API server)', () => {
     ).toBe(201);
     await pass();
     await pass();
+    const before = kube.requests.length;
     const instances = await call('GET', '/v1/apps/web/instances', key);
+    // One pod list and one metrics read: the pods' limits come from the list.
+    expect(kube.requests.slice(before).map((r) => r.path.split('?')[0])).toEqual([
+      '/api/v1/namespaces/berth-acme/pods',
+      '/apis/metrics.k8s.io/v1beta1/namespaces/berth-acme/pods',
+    ]);
     expect(instances.status).toBe(200);
     const items = instances.json.items as Record<string, unknown>[];
     expect(items).toHaveLength(2);

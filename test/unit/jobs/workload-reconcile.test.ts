@@ -101,7 +101,7 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
   });
 
   it('deletes the app’s objects and finishes the deletion once its pods are metered and gone', async () => {
-    const { deps, pass } = setup;
+    const { deps, pass, requestsDuring } = setup;
     await createApp(deps, 'acme', { ...web, runtime: 'eks', replicas: 2 });
     await pass();
     await deleteApp(deps, 'acme', 'web');
@@ -111,7 +111,10 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
       '/api/v1/namespaces/berth-acme/services/web',
       '/apis/apps/v1/namespaces/berth-acme/deployments/web',
     ]);
-    await pass(); // records the pods' stops, releases them
+    // Records the pods' stops and releases them, from the one observation of the pass: no pod is read again.
+    const releasing = await requestsDuring(pass);
+    expect(releasing.filter((r) => r.method === 'GET' && r.path.endsWith('/pods'))).toHaveLength(1);
+    expect(releasing.filter((r) => r.contentType === 'application/merge-patch+json')).toHaveLength(2);
     await pass(); // nothing left: the app record goes
     await expect(getAppRecord(deps, 'acme', 'web')).rejects.toThrow(/not found|does not exist/);
     expect([...api.objects.keys()].filter((k) => k.includes('/pods/'))).toEqual([]);
