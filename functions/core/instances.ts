@@ -30,7 +30,9 @@ export async function listInstances(
 ): Promise<Instance[]> {
   const app = await getAppRecord(deps, tenantId, name);
   const view = viewOf(deps.views, app);
-  const replicas = (await view.runtime.listReplicas({ tenantId, appUid: app.uid })).sort(byStart);
+  const replicas = (await view.runtime.listReplicas({ tenantId, appUid: app.uid, app: app.name })).sort(
+    byStart,
+  );
   const [allStats, insights] = await Promise.all([
     view.metrics.replicaStats(replicas.filter((r) => r.state === 'running').map((r) => r.id)),
     view.replicaInsights(app, replicas),
@@ -73,7 +75,9 @@ export async function appLogs(
 ): Promise<AsyncIterable<string>> {
   const app = await getAppRecord(deps, tenantId, name);
   const view = viewOf(deps.views, app);
-  const replicas = (await view.runtime.listReplicas({ tenantId, appUid: app.uid })).sort(byStart);
+  const replicas = (await view.runtime.listReplicas({ tenantId, appUid: app.uid, app: app.name })).sort(
+    byStart,
+  );
   const since = query.since
     ? /^\d+[smhd]$/.test(query.since)
       ? new Date(deps.clock.now().getTime() - durationMs(query.since))
@@ -125,7 +129,7 @@ export async function appMetrics(
 ): Promise<AppMetrics> {
   const app = await getAppRecord(deps, tenantId, name);
   const view = viewOf(deps.views, app);
-  const running = (await view.runtime.listReplicas({ tenantId, appUid: app.uid })).filter(
+  const running = (await view.runtime.listReplicas({ tenantId, appUid: app.uid, app: app.name })).filter(
     (r) => r.state === 'running',
   );
   const stats = await view.metrics.replicaStats(running.map((r) => r.id));

@@ -307,6 +307,16 @@ export interface Replica {
   restarts?: number;
 }
 
+/**
+ * Which replicas to list: all, a tenant's, or an app's (by its uid; with its name too, for a runtime that finds an
+ * app's replicas by name).
+ */
+export interface ReplicaFilter {
+  tenantId?: string;
+  appUid?: string;
+  app?: string;
+}
+
 export interface ReplicaStats {
   /** CPU used relative to the replica's own limit, 0-100. */
   cpuPercent: number;
@@ -327,7 +337,7 @@ export interface LogOptions {
  * app labels/tags, so a restarted control plane adopts what runs instead of duplicating it.
  */
 export interface Runtime {
-  listReplicas(filter?: { tenantId?: string; appUid?: string }): Promise<Replica[]>;
+  listReplicas(filter?: ReplicaFilter): Promise<Replica[]>;
   /** Starts a replica; ConflictError('conflict') when one with the same app, revision, generation and slot exists. */
   startReplica(spec: ReplicaSpec): Promise<Replica>;
   /**
@@ -380,7 +390,7 @@ export interface WorkloadRuntime {
   deleteWorkload(tenantId: string, app: Pick<AppRecord, 'name' | 'uid'>): Promise<boolean>;
   /** Lets go of a stopped replica once its stop is recorded for metering; a missing one is no error. */
   releaseReplica(replica: Replica): Promise<void>;
-  listReplicas(filter?: { tenantId?: string; appUid?: string }): Promise<Replica[]>;
+  listReplicas(filter?: ReplicaFilter): Promise<Replica[]>;
 }
 
 /** Where a replica's output is kept (local: Docker; AWS: CloudWatch Logs or the Kubernetes API). */

@@ -43,9 +43,13 @@ async function autoscaleApp(deps: AutoscaleDeps, tenant: TenantRecord, app: AppR
   const view = deps.views[app.spec.runtime];
   if (!scaling || !plan || !view) return false;
   const now = deps.clock.now();
-  const running = (await view.runtime.listReplicas({ tenantId: app.tenantId, appUid: app.uid })).filter(
-    (r) => r.state === 'running',
-  );
+  const running = (
+    await view.runtime.listReplicas({
+      tenantId: app.tenantId,
+      appUid: app.uid,
+      app: app.name,
+    })
+  ).filter((r) => r.state === 'running');
   const samples = [...(await view.metrics.replicaStats(running.map((r) => r.id))).values()];
   const utilisation = {
     cpuPercent: mean(samples.map((s) => s.cpuPercent)),

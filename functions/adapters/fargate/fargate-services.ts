@@ -16,6 +16,7 @@ import type {
   AppRecord,
   ObservedWorkload,
   Replica,
+  ReplicaFilter,
   WorkloadRuntime,
   WorkloadSpec,
 } from '../../core/ports.ts';
@@ -179,7 +180,7 @@ export class FargateServices implements WorkloadRuntime {
   /** ECS forgets stopped tasks itself; their stop reaches the meter through the task's state-change event. */
   async releaseReplica(): Promise<void> {}
 
-  listReplicas(filter: { tenantId?: string; appUid?: string } = {}): Promise<Replica[]> {
+  listReplicas(filter: ReplicaFilter = {}): Promise<Replica[]> {
     return this.tasks.listReplicas(filter);
   }
 

@@ -1,8 +1,8 @@
 import { DescribeTasksCommand, type ECSClient, ListTasksCommand, type Task } from '@aws-sdk/client-ecs';
-import type { Replica, Runtime } from '../../core/ports.ts';
+import type { Replica, ReplicaFilter, Runtime } from '../../core/ports.ts';
 import { chunks } from '../aws/chunks.ts';
 import { type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
-import { replicaOf } from './task-requests.ts';
+import { familyOf, replicaOf } from './task-requests.ts';
 
 /** DescribeTasks takes at most this many tasks per call. */
 const DESCRIBE_TASKS_BATCH = 100;
@@ -22,11 +22,16 @@ export class FargateTasks implements Pick<Runtime, 'listReplicas'> {
     return withThrottlingRetry(fn, this.retry);
   }
 
-  /** Every task of Berth's apps in the cluster, running or recently stopped. */
-  async listReplicas(filter: { tenantId?: string; appUid?: string } = {}): Promise<Replica[]> {
+  /**
+   * The tasks of Berth's apps in the cluster, running or recently stopped: an app's by its task-definition family
+   * when the filter names it, else all of them.
+   */
+  async listReplicas(filter: ReplicaFilter = {}): Promise<Replica[]> {
+    const { tenantId, app, appUid } = filter;
+    const family = tenantId && app && appUid ? { family: familyOf({ tenantId, app, appUid }) } : {};
     const arns = [
-      ...(await this.list({ desiredStatus: 'RUNNING' })),
-      ...(await this.list({ desiredStatus: 'STOPPED' })),
+      ...(await this.list({ desiredStatus: 'RUNNING', ...family })),
+      ...(await this.list({ desiredStatus: 'STOPPED', ...family })),
     ];
     return (await this.describe([...new Set(arns)]))
       .map(replicaOf)
@@ -38,7 +43,11 @@ export class FargateTasks implements Pick<Runtime, 'listReplicas'> {
       );
   }
 
-  async list(filter: { serviceName?: string; desiredStatus: 'RUNNING' | 'STOPPED' }): Promise<string[]> {
+  async list(filter: {
+    serviceName?: string;
+    family?: string;
+    desiredStatus: 'RUNNING' | 'STOPPED';
+  }): Promise<string[]> {
     const arns: string[] = [];
     let nextToken: string | undefined;
     do {

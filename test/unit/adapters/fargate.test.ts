@@ -363,6 +363,21 @@ describe('FargateServices', () => {
       .commandCalls(DescribeTasksCommand)
       .map((c) => c.args[0].input.tasks?.length ?? 0);
     expect(Math.max(...describeCalls)).toBeLessThanOrEqual(100);
+    expect(ecs).not.toHaveReceivedCommandWith(ListTasksCommand, { family: expect.anything() });
+  });
+
+  it("lists one app's tasks by its task-definition family when the filter names the app", async () => {
+    ecs.on(ListTasksCommand).resolves({ taskArns: [task(0).taskArn ?? ''] });
+    ecs.on(DescribeTasksCommand).resolves({ tasks: [task(0)] });
+    const replicas = await services().listReplicas({ tenantId: 'acme', appUid: spec.appUid, app: 'web' });
+    expect(replicas).toHaveLength(1);
+    for (const desiredStatus of ['RUNNING', 'STOPPED'] as const) {
+      expect(ecs).toHaveReceivedCommandWith(ListTasksCommand, {
+        cluster: 'berth',
+        family: 'berth-acme-web-89abcdef',
+        desiredStatus,
+      });
+    }
   });
 
   it('names services so a task group gives tenant and app back, and nothing else parses', () => {
