@@ -45,7 +45,7 @@ export function fakeEcs(clock: { now(): Date }) {
   const ecs = mockClient(ECSClient);
   const elb = mockClient(ElasticLoadBalancingV2Client);
   const definitions = new Map<string, RegisterTaskDefinitionCommandInput>();
-  const services = new Map<string, Service & { targetGroupArn: string }>();
+  const services = new Map<string, Service>();
   const tasks = new Map<string, Task>();
   const targetGroups = new Map<string, string>();
   const rules: Rule[] = [];
@@ -147,7 +147,7 @@ export function fakeEcs(clock: { now(): Date }) {
       status: 'ACTIVE',
       desiredCount: input.desiredCount,
       tags: input.tags ?? [],
-      targetGroupArn: input.loadBalancers?.[0]?.targetGroupArn ?? '',
+      loadBalancers: input.loadBalancers,
     };
     services.set(name, service);
     deploy(service, input.taskDefinition ?? '', input.desiredCount ?? 0);
@@ -225,7 +225,7 @@ export function fakeEcs(clock: { now(): Date }) {
   });
   elb.on(DeleteTargetGroupCommand).callsFake((input: { TargetGroupArn: string }) => {
     const user = [...services.values()].find(
-      (s) => s.targetGroupArn === input.TargetGroupArn && s.status !== 'INACTIVE',
+      (s) => s.loadBalancers?.[0]?.targetGroupArn === input.TargetGroupArn && s.status !== 'INACTIVE',
     );
     if (user) throw named('ResourceInUseException', 'in use by a service');
     for (const [name, arn] of targetGroups) if (arn === input.TargetGroupArn) targetGroups.delete(name);
@@ -233,7 +233,7 @@ export function fakeEcs(clock: { now(): Date }) {
   });
   elb.on(DescribeTargetHealthCommand).callsFake((input: { TargetGroupArn: string }) => ({
     TargetHealthDescriptions: [...services.values()]
-      .filter((s) => s.targetGroupArn === input.TargetGroupArn)
+      .filter((s) => s.loadBalancers?.[0]?.targetGroupArn === input.TargetGroupArn)
       .flatMap((s) => tasksOf(s.serviceName ?? '', 'RUNNING'))
       .map((t) => ({
         Target: { Id: t.containers?.[0]?.networkInterfaces?.[0]?.privateIpv4Address, Port: 8080 },

@@ -205,7 +205,11 @@ export class AlbAppRoutes {
   /** The load balancer's view of an app's targets: `ip:port` → state (`healthy`, `unhealthy`, `initial`, …). */
   async targetHealth(tenantId: string, app: string): Promise<Map<string, string>> {
     const arn = await this.existingTargetGroup(tenantId, app);
-    if (!arn) return new Map();
+    return arn ? this.healthOf(arn) : new Map();
+  }
+
+  /** The same, for a target group known by its ARN. */
+  async healthOf(arn: string): Promise<Map<string, string>> {
     const health = await this.call(() =>
       this.elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn })),
     );

@@ -22,7 +22,7 @@ import type {
 } from '../../core/ports.ts';
 import { workloadHash } from '../../core/workloads.ts';
 import type { AlbAppRoutes } from '../alb/alb-app-routes.ts';
-import { chunks } from '../aws/chunks.ts';
+import { chunks, mapWithLimit } from '../aws/chunks.ts';
 import { type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
 import { FargateTasks } from './fargate-tasks.ts';
 import {
@@ -40,6 +40,8 @@ import {
 /** DescribeServices takes at most this many services per call, DeleteTaskDefinitions this many definitions. */
 const DESCRIBE_SERVICES_BATCH = 10;
 const DELETE_TASK_DEFINITIONS_BATCH = 10;
+/** Per-app reads of one observation run this many at a time, under ECS's and ELB's request rates. */
+const CALLS_IN_FLIGHT = 8;
 
 /** On the service: the task definition Berth last applied; ECS replacing it means ECS rolled the rollout back. */
 const APPLIED_TASK_DEFINITION = 'berth:task-definition';
@@ -85,15 +87,14 @@ export class FargateServices implements WorkloadRuntime {
       specHash: tagOf(service, TAGS.specHash) ?? '',
       rolloutFailure: rolledBack(service) ? "ECS's deployment circuit breaker stopped the rollout" : null,
     }));
-    const perService = await Promise.all(
-      services.map(async (service) => {
-        const [arns, health] = await Promise.all([
-          this.tasks.list({ serviceName: service.serviceName, desiredStatus: 'RUNNING' }),
-          this.routes.targetHealth(tenantId, tagOf(service, TAGS.app) ?? ''),
-        ]);
-        return { arns, health };
-      }),
-    );
+    const perService = await mapWithLimit(services, CALLS_IN_FLIGHT, async (service) => {
+      const targetGroup = service.loadBalancers?.[0]?.targetGroupArn;
+      const [arns, health] = await Promise.all([
+        this.tasks.list({ serviceName: service.serviceName, desiredStatus: 'RUNNING' }),
+        targetGroup ? this.routes.healthOf(targetGroup) : new Map<string, string>(),
+      ]);
+      return { arns, health };
+    });
     const health = new Map(perService.flatMap((s) => [...s.health]));
     const replicas = (await this.tasks.describe(perService.flatMap((s) => s.arns))).flatMap((task) => {
       const replica = replicaOf(task);

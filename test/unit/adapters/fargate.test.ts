@@ -118,6 +118,7 @@ const service = (app: string, extra: Partial<Service> = {}): Service => ({
   serviceName: serviceNameOf({ tenantId: 'acme', app, appUid: 'app_0123456789abcdef' }),
   serviceArn: `arn:aws:ecs:eu-west-1:123456789012:service/berth/${app}`,
   status: 'ACTIVE',
+  loadBalancers: [{ targetGroupArn: `arn:tg:${app}`, containerName: 'app', containerPort: 8080 }],
   tags: [
     { key: 'berth:app', value: app },
     { key: 'berth:spec-hash', value: `hash-${app}` },
@@ -257,7 +258,6 @@ describe('FargateServices', () => {
       taskArns: input.serviceName.endsWith(`app-0_89abcdef`) ? [task(0).taskArn, task(2).taskArn] : [],
     }));
     ecs.on(DescribeTasksCommand).resolves({ tasks: [task(0), task(2)] });
-    elb.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [{ TargetGroupArn: 'arn:tg' }] });
     elb.on(DescribeTargetHealthCommand).resolves({
       TargetHealthDescriptions: [
         { Target: { Id: '10.64.32.0', Port: 8080 }, TargetHealth: { State: 'healthy' } },
@@ -274,7 +274,10 @@ describe('FargateServices', () => {
       rolloutFailure: null,
     });
     expect(workloads.find((w) => w.app === 'app-1')?.rolloutFailure).toMatch(/circuit breaker/);
+    // Per app: one ListTasks and one target-health read (by the service's own target group).
     expect(ecs.commandCalls(ListTasksCommand)).toHaveLength(24);
+    expect(elb.commandCalls(DescribeTargetHealthCommand)).toHaveLength(24);
+    expect(elb).not.toHaveReceivedCommand(DescribeTargetGroupsCommand);
     expect(ecs).toHaveReceivedCommandWith(ListTasksCommand, {
       cluster: 'berth',
       serviceName: serviceNameOf({ tenantId: 'acme', app: 'app-0', appUid: 'app_0123456789abcdef' }),
