@@ -23,8 +23,8 @@ export const InstallConfig = z
     adminKeyHash: z.string().regex(/^[0-9a-f]{64}$/),
     prices: PriceTable.default(DEFAULT_PRICE_TABLE),
     /**
-     * Shared load balancers for apps on Fargate, filled in order, at most 90 apps each (a listener's rule quota is
-     * 100). More than one needs `hostedZone`: each app then gets its own alias record.
+     * Shared load balancers for apps on Fargate, filled in order, at most 90 apps each (an ALB takes 100 target
+     * groups and 100 rules). More than one needs `hostedZone`: each app then gets its own alias record.
      */
     loadBalancers: z.number().int().min(1).max(20).default(1),
     /** The Route 53 public zone of `domain`, where each app's alias record is written. */

@@ -31,8 +31,8 @@ export interface AlbAppRoutesSettings {
 }
 
 /**
- * Apps per load balancer: an HTTPS listener holds 100 rules by default; the rest is headroom for the operator's own
- * rules and for apps being replaced.
+ * Apps per load balancer: an ALB takes 100 target groups and 100 rules (quotas); the rest is headroom for the
+ * operator's own rules and for apps being replaced.
  */
 export const APPS_PER_LOAD_BALANCER = 90;
 
