@@ -86,6 +86,11 @@ function fargateTasks(config: AwsRuntimeConfig) {
   return new FargateTasks(new ECSClient({}), config.BERTH_CLUSTER);
 }
 
+/** The tasks' utilisation from Container Insights. */
+function fargateMetrics(config: AwsRuntimeConfig) {
+  return new FargateMetrics(new CloudWatchClient({}), config.BERTH_CLUSTER);
+}
+
 /** Apps' routes on the shared load balancers; `dns` where routes are written (each app's alias record). */
 function albAppRoutes(config: AwsRuntimeConfig, dns?: AlbAppRoutesSettings['dns']) {
   return new AlbAppRoutes(new ElasticLoadBalancingV2Client({}), {
@@ -119,7 +124,7 @@ function fargateView(config: AwsRuntimeConfig): ReplicaView {
   return {
     runtime: fargateTasks(config),
     logs: new FargateLogs(new CloudWatchLogsClient({}), config.BERTH_APP_LOG_GROUP),
-    metrics: new FargateMetrics(new CloudWatchClient({}), config.BERTH_CLUSTER),
+    metrics: fargateMetrics(config),
     replicaInsights: targetHealthInsights(albAppRoutes(config)),
   };
 }
@@ -195,7 +200,7 @@ export async function awsScaleDeps(
   const queue = reconcileQueue(config, logger);
   const fargate = {
     runtime: fargateTasks(config),
-    metrics: new FargateMetrics(new CloudWatchClient({}), config.BERTH_CLUSTER),
+    metrics: fargateMetrics(config),
   };
   const eks = await eksRuntimeOf(config);
   const views = { fargate, ...(eks ? { eks: { runtime: eks, metrics: eks } } : {}) };

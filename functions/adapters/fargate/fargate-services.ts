@@ -43,9 +43,6 @@ const DELETE_TASK_DEFINITIONS_BATCH = 10;
 /** Per-app reads of one observation run this many at a time, under ECS's and ELB's request rates. */
 const CALLS_IN_FLIGHT = 8;
 
-/** On the service: the task definition Berth last applied; ECS replacing it means ECS rolled the rollout back. */
-const APPLIED_TASK_DEFINITION = 'berth:task-definition';
-
 type AppName = Pick<AppRecord, 'name' | 'uid'>;
 
 const tagOf = (service: Service, key: string) => service.tags?.find((t) => t.key === key)?.value;
@@ -112,7 +109,6 @@ export class FargateServices implements WorkloadRuntime {
     const [existing] = await this.services([serviceNameOf(spec)]);
     if (!existing) {
       const input = createServiceInput(spec, taskDefinition, targetGroupArn, hash, this.settings);
-      input.tags?.push({ key: APPLIED_TASK_DEFINITION, value: taskDefinition });
       await this.call(() => this.ecs.send(new CreateServiceCommand(input)));
       return;
     }
@@ -127,7 +123,7 @@ export class FargateServices implements WorkloadRuntime {
       this.ecs.send(
         new TagResourceCommand({
           resourceArn: existing.serviceArn,
-          tags: [...serviceTagsOf(spec, hash), { key: APPLIED_TASK_DEFINITION, value: taskDefinition }],
+          tags: serviceTagsOf(spec, hash, taskDefinition),
         }),
       ),
     );
@@ -228,7 +224,7 @@ export class FargateServices implements WorkloadRuntime {
  * to another task definition.
  */
 function rolledBack(service: Service): boolean {
-  const applied = tagOf(service, APPLIED_TASK_DEFINITION);
+  const applied = tagOf(service, TAGS.taskDefinition);
   const primary = service.deployments?.find((d) => d.status === 'PRIMARY');
   return (
     (service.deployments ?? []).some((d) => d.taskDefinition === applied && d.rolloutState === 'FAILED') ||

@@ -20,6 +20,8 @@ export const TAGS = {
   specHash: 'berth:spec-hash',
   /** On the service: the app's last restart, so a new one forces a new deployment. */
   restartedAt: 'berth:restarted-at',
+  /** On the service: the task definition Berth last applied; ECS replacing it means ECS rolled the rollout back. */
+  taskDefinition: 'berth:task-definition',
 } as const;
 
 const CONTAINER = 'app';
@@ -74,10 +76,11 @@ const tagsOf = (spec: WorkloadSpec): Tag[] => [
 ];
 
 /** The service's own tags: the app's, plus what was applied (so an unchanged spec is never applied again). */
-export const serviceTagsOf = (spec: WorkloadSpec, specHash: string): Tag[] => [
+export const serviceTagsOf = (spec: WorkloadSpec, specHash: string, taskDefinition: string): Tag[] => [
   ...tagsOf(spec),
   { key: TAGS.specHash, value: specHash },
   { key: TAGS.restartedAt, value: spec.restartedAt ?? '' },
+  { key: TAGS.taskDefinition, value: taskDefinition },
 ];
 
 /** One registration per revision: the spec's size, image, port, env and command; init process, awslogs. */
@@ -160,7 +163,7 @@ export function createServiceInput(
     propagateTags: 'TASK_DEFINITION',
     enableECSManagedTags: true,
     enableExecuteCommand: false,
-    tags: serviceTagsOf(spec, specHash),
+    tags: serviceTagsOf(spec, specHash, taskDefinition),
     clientToken: clientTokenOf(spec),
   };
 }
