@@ -51,6 +51,42 @@ export const handler = async () => {
 };
 `;
 
+/**
+ * The floor of the stack DESIGN.md prescribes: one zod-openapi route on Hono behind middy and Powertools, answering
+ * from one DynamoDB GetItem — what any handler built the way Berth's is pays before doing anything of its own.
+ */
+const STACK_FLOOR = `
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import { handle } from 'hono/aws-lambda';
+import { z } from 'zod';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+const table = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+const Apps = z.object({ items: z.array(z.object({ name: z.string() })) });
+const app = new OpenAPIHono().openapi(
+  createRoute({
+    method: 'get',
+    path: '/v1/apps',
+    responses: { 200: { description: 'apps', content: { 'application/json': { schema: Apps } } } },
+  }),
+  async (c) => {
+    await table.send(new GetCommand({ TableName: process.env.BERTH_TABLE_NAME, Key: { pk: 'x', sk: 'y' } }));
+    return c.json({ items: [] }, 200);
+  },
+);
+const logger = new Logger({ serviceName: 'floor' });
+const metrics = new Metrics({ namespace: 'Floor', serviceName: 'floor' });
+const answer = handle(app);
+export const handler = middy((event, context) => answer(event, context))
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics));
+`;
+
 /** Bundles `source` with the esbuild settings the CDK app gives the Lambdas. */
 async function bundle(source: string, outfile: string) {
   await build({
@@ -122,6 +158,7 @@ export async function benchLambda() {
 
     const hello = await bundle(HELLO, join(work, 'hello.mjs'));
     const dynamodbOnly = await bundle(DYNAMODB_ONLY, join(work, 'dynamodb-only.mjs'));
+    const stackFloor = await bundle(STACK_FLOOR, join(work, 'stack-floor.mjs'));
 
     const tableName = `bench-${randomUUID()}`;
     const client = localDynamoDbClient(dynamodb.endpoint);
@@ -169,10 +206,12 @@ export async function benchLambda() {
     const berth: ColdStart[] = [];
     const baseline: ColdStart[] = [];
     const floor: ColdStart[] = [];
+    const stack: ColdStart[] = [];
     for (let run = 0; run < RUNS; run++) {
       berth.push(coldStart(driver, api.file, event, env));
       baseline.push(coldStart(driver, hello, event, env));
       floor.push(coldStart(driver, dynamodbOnly, event, env));
+      stack.push(coldStart(driver, stackFloor, event, env));
     }
     const berthCold = p50(berth, (c) => c.importMs + c.firstMs);
     const helloCold = p50(baseline, (c) => c.importMs + c.firstMs);
@@ -187,11 +226,18 @@ export async function benchLambda() {
     console.log(
       `  dynamodb   ${(statSync(dynamodbOnly).size / 1024).toFixed(0)} KB: import ${ms(p50(floor, (c) => c.importMs))} + one GetItem ${ms(p50(floor, (c) => c.firstMs))} = ${ms(floorCold)}  (spawn to answer ${ms(p50(floor, (c) => c.wallMs))})`,
     );
+    const stackCold = p50(stack, (c) => c.importMs + c.firstMs);
+    console.log(
+      `  stack      ${(statSync(stackFloor).size / 1024).toFixed(0)} KB: import ${ms(p50(stack, (c) => c.importMs))} + first GET /v1/apps ${ms(p50(stack, (c) => c.firstMs))} = ${ms(stackCold)}  (spawn to answer ${ms(p50(stack, (c) => c.wallMs))})`,
+    );
     console.log(
       `  ratio to hello-world Hono (import + first event): ${(berthCold / helloCold).toFixed(2)} (goal ≤ 2)`,
     );
     console.log(
       `  floor: a handler that only reads DynamoDB is already ${(floorCold / helloCold).toFixed(2)}× hello-world; Berth is ${(berthCold / floorCold).toFixed(2)}× that floor`,
+    );
+    console.log(
+      `  stack floor (zod-openapi route, middy + Powertools, one GetItem) is ${(stackCold / helloCold).toFixed(2)}× hello-world; Berth is ${(berthCold / stackCold).toFixed(2)}× that floor`,
     );
   } finally {
     await dynamodb.stop();
