@@ -22,7 +22,7 @@ import type {
 } from '../../core/ports.ts';
 import { workloadHash } from '../../core/workloads.ts';
 import type { AlbAppRoutes } from '../alb/alb-app-routes.ts';
-import { chunks, mapWithLimit } from '../aws/chunks.ts';
+import { CALLS_IN_FLIGHT, chunks, inBatches, mapWithLimit } from '../aws/chunks.ts';
 import { type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
 import { FargateTasks } from './fargate-tasks.ts';
 import {
@@ -40,8 +40,6 @@ import {
 /** DescribeServices takes at most this many services per call, DeleteTaskDefinitions this many definitions. */
 const DESCRIBE_SERVICES_BATCH = 10;
 const DELETE_TASK_DEFINITIONS_BATCH = 10;
-/** Per-app reads of one observation run this many at a time, under ECS's and ELB's request rates. */
-const CALLS_IN_FLIGHT = 8;
 
 type AppName = Pick<AppRecord, 'name' | 'uid'>;
 
@@ -183,16 +181,13 @@ export class FargateServices implements WorkloadRuntime {
 
   /** The named services that exist (not yet deleted to INACTIVE), with their tags. */
   private async services(names: string[]): Promise<Service[]> {
-    const described = await Promise.all(
-      chunks(names, DESCRIBE_SERVICES_BATCH).map((services) =>
-        this.call(() =>
-          this.ecs.send(
-            new DescribeServicesCommand({ cluster: this.settings.cluster, services, include: ['TAGS'] }),
-          ),
-        ),
-      ),
-    );
-    return described.flatMap((res) => res.services ?? []).filter((s) => s.status !== 'INACTIVE');
+    const described = await inBatches(names, DESCRIBE_SERVICES_BATCH, async (services) => {
+      const res = await this.call(() =>
+        this.ecs.send(new DescribeServicesCommand({ cluster: this.settings.cluster, services, include: ['TAGS'] })),
+      );
+      return res.services ?? [];
+    });
+    return described.filter((s) => s.status !== 'INACTIVE');
   }
 
   /** The task definition of the spec's revision: the family's latest when it is that revision's, else a new one. */

@@ -1,6 +1,6 @@
 import { DescribeTasksCommand, type ECSClient, ListTasksCommand, type Task } from '@aws-sdk/client-ecs';
 import type { Replica, ReplicaFilter, Runtime } from '../../core/ports.ts';
-import { chunks } from '../aws/chunks.ts';
+import { inBatches } from '../aws/chunks.ts';
 import { type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
 import { familyOf, replicaOf } from './task-requests.ts';
 
@@ -61,13 +61,11 @@ export class FargateTasks implements Pick<Runtime, 'listReplicas'> {
   }
 
   async describe(arns: string[]): Promise<Task[]> {
-    const described = await Promise.all(
-      chunks(arns, DESCRIBE_TASKS_BATCH).map((tasks) =>
-        this.call(() =>
-          this.ecs.send(new DescribeTasksCommand({ cluster: this.cluster, tasks, include: ['TAGS'] })),
-        ),
-      ),
-    );
-    return described.flatMap((res) => res.tasks ?? []);
+    return inBatches(arns, DESCRIBE_TASKS_BATCH, async (tasks) => {
+      const res = await this.call(() =>
+        this.ecs.send(new DescribeTasksCommand({ cluster: this.cluster, tasks, include: ['TAGS'] })),
+      );
+      return res.tasks ?? [];
+    });
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chunks, mapWithLimit } from '../../../functions/adapters/aws/chunks.ts';
+import { CALLS_IN_FLIGHT, chunks, inBatches, mapWithLimit } from '../../../functions/adapters/aws/chunks.ts';
 
 describe('batching helpers', () => {
   it('chunks into consecutive batches of at most the size', () => {
@@ -20,5 +20,24 @@ describe('batching helpers', () => {
     expect(results).toEqual([60, 10, 40, 2, 20, 4, 16]);
     expect(most).toBe(3);
     expect(await mapWithLimit([], 3, async () => 1)).toEqual([]);
+  });
+
+  it('calls an API in capped batches, at most CALLS_IN_FLIGHT at once, results flattened in order', async () => {
+    const batches: number[][] = [];
+    let inFlight = 0;
+    let most = 0;
+    const items = Array.from({ length: 95 }, (_, i) => i);
+    const results = await inBatches(items, 5, async (batch) => {
+      batches.push(batch);
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 3 - (batch[0] ?? 0) / 50));
+      inFlight -= 1;
+      return batch.map((n) => n * 10);
+    });
+    expect(results).toEqual(items.map((n) => n * 10));
+    expect(batches).toHaveLength(19);
+    expect(Math.max(...batches.map((b) => b.length))).toBe(5);
+    expect(most).toBe(CALLS_IN_FLIGHT);
   });
 });

@@ -369,6 +369,25 @@ describe('FargateServices', () => {
     expect(ecs).not.toHaveReceivedCommandWith(ListTasksCommand, { family: expect.anything() });
   });
 
+  it('describes a large cluster with at most 8 DescribeTasks in flight', async () => {
+    const arns = Array.from({ length: 2000 }, (_, i) => task(i).taskArn ?? '');
+    ecs.on(ListTasksCommand, { desiredStatus: 'RUNNING' }).resolves({ taskArns: arns });
+    ecs.on(ListTasksCommand, { desiredStatus: 'STOPPED' }).resolves({ taskArns: [] });
+    let inFlight = 0;
+    let most = 0;
+    ecs.on(DescribeTasksCommand).callsFake(async (input: { tasks: string[] }) => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      inFlight -= 1;
+      return { tasks: input.tasks.map((arn) => task(Number(arn.split('/t').pop()))) };
+    });
+    const replicas = await services().listReplicas();
+    expect(replicas.map((r) => r.id)).toEqual(arns);
+    expect(ecs).toHaveReceivedCommandTimes(DescribeTasksCommand, 20);
+    expect(most).toBe(8);
+  });
+
   it("lists one app's tasks by its task-definition family when the filter names the app", async () => {
     ecs.on(ListTasksCommand).resolves({ taskArns: [task(0).taskArn ?? ''] });
     ecs.on(DescribeTasksCommand).resolves({ tasks: [task(0)] });
