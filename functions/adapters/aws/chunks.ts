@@ -27,6 +27,10 @@ export const CALLS_IN_FLIGHT = 8;
  * `call` over `items` in batches of at most `size` (the API's cap per call), at most CALLS_IN_FLIGHT batches at once,
  * results flattened in order.
  */
-export async function inBatches<T, R>(items: T[], size: number, call: (batch: T[]) => Promise<R[]>): Promise<R[]> {
+export async function inBatches<T, R>(
+  items: T[],
+  size: number,
+  call: (batch: T[]) => Promise<R[]>,
+): Promise<R[]> {
   return (await mapWithLimit(chunks(items, size), CALLS_IN_FLIGHT, call)).flat();
 }

@@ -183,7 +183,9 @@ export class FargateServices implements WorkloadRuntime {
   private async services(names: string[]): Promise<Service[]> {
     const described = await inBatches(names, DESCRIBE_SERVICES_BATCH, async (services) => {
       const res = await this.call(() =>
-        this.ecs.send(new DescribeServicesCommand({ cluster: this.settings.cluster, services, include: ['TAGS'] })),
+        this.ecs.send(
+          new DescribeServicesCommand({ cluster: this.settings.cluster, services, include: ['TAGS'] }),
+        ),
       );
       return res.services ?? [];
     });
