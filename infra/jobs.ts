@@ -16,6 +16,9 @@ import { Construct } from 'constructs';
 import { ECR_PULL_ACTIONS, REPOSITORY_ROOT, repositoryArn } from '../functions/adapters/ecr/ecr-registry.ts';
 import type { InstallConfig } from './config.ts';
 
+/** What a function may read of the running apps (see `Jobs.grantRuntimeRead`). */
+export type RuntimeRead = 'tasks' | 'metrics' | 'targetHealth' | 'logs';
+
 export interface JobsProps {
   config: InstallConfig;
   vpc: IVpc;
@@ -148,9 +151,9 @@ export class Jobs extends Construct {
 
     for (const fn of Object.values(this.functions)) props.table.grantReadWriteData(fn);
     this.grantRuntimeWrite(this.functions.reconcile);
-    // The autoscaler and the meter read tasks and their utilisation; the API reads them too (PlatformStack).
-    this.grantRuntimeRead(this.functions.scale);
-    this.grantRuntimeRead(this.functions.meter);
+    // The autoscaler reads tasks and their utilisation, the meter only tasks; the API reads all (PlatformStack).
+    this.grantRuntimeRead(this.functions.scale, 'tasks', 'metrics');
+    this.grantRuntimeRead(this.functions.meter, 'tasks');
 
     const every = (minutes: number) => ScheduleExpression.rate(Duration.minutes(minutes));
     const schedules: [string, NodejsFunction, ScheduleExpression][] = [
@@ -178,26 +181,29 @@ export class Jobs extends Construct {
     });
   }
 
-  /** What the API reads to show replicas: tasks in the cluster, their logs and metrics, target health. */
-  grantRuntimeRead(fn: NodejsFunction) {
-    fn.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['ecs:DescribeTasks', 'ecs:ListTasks'],
-        resources: ['*'],
-        conditions: { ArnEquals: { 'ecs:cluster': this.cluster.clusterArn } },
-      }),
-    );
-    fn.addToRolePolicy(
-      new PolicyStatement({
-        actions: [
-          'cloudwatch:GetMetricData',
-          'elasticloadbalancing:DescribeTargetGroups',
-          'elasticloadbalancing:DescribeTargetHealth',
-        ],
-        resources: ['*'],
-      }),
-    );
-    this.appLogs.grant(fn, 'logs:GetLogEvents');
+  /**
+   * What `fn` reads of the running apps, each read only where asked: the cluster's tasks, their utilisation from
+   * Container Insights, their target health on the ALBs, the apps' logs.
+   */
+  grantRuntimeRead(fn: NodejsFunction, ...reads: RuntimeRead[]) {
+    if (reads.includes('tasks'))
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['ecs:DescribeTasks', 'ecs:ListTasks'],
+          resources: ['*'],
+          conditions: { ArnEquals: { 'ecs:cluster': this.cluster.clusterArn } },
+        }),
+      );
+    if (reads.includes('metrics'))
+      fn.addToRolePolicy(new PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }));
+    if (reads.includes('targetHealth'))
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeTargetHealth'],
+          resources: ['*'],
+        }),
+      );
+    if (reads.includes('logs')) this.appLogs.grant(fn, 'logs:GetLogEvents');
   }
 
   /**
@@ -211,7 +217,7 @@ export class Jobs extends Construct {
       resource: 'service',
       resourceName: `${this.cluster.clusterName}/berth_*`,
     });
-    this.grantRuntimeRead(fn);
+    this.grantRuntimeRead(fn, 'tasks', 'targetHealth');
     fn.addToRolePolicy(
       new PolicyStatement({
         actions: ['ecs:CreateService', 'ecs:UpdateService', 'ecs:DeleteService', 'ecs:DescribeServices'],

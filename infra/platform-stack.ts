@@ -237,7 +237,7 @@ export class PlatformStack extends Stack {
     // The API shows replicas, and its writes nudge the reconcile queue so a deploy starts at once.
     for (const [name, value] of Object.entries(this.jobs.runtimeEnvironment))
       this.apiFunction.addEnvironment(name, value);
-    this.jobs.grantRuntimeRead(this.apiFunction);
+    this.jobs.grantRuntimeRead(this.apiFunction, 'tasks', 'metrics', 'targetHealth', 'logs');
     this.jobs.queue.grantSendMessages(this.apiFunction);
     if (this.eks) {
       const { functions } = this.jobs;

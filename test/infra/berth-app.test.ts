@@ -163,6 +163,43 @@ describe('the CDK app', () => {
     });
   });
 
+  it('lets each Lambda read only what it uses of the running apps', () => {
+    const { platform } = app.stacks;
+    const actionsOf = (role: CfnElement) => {
+      const roleId = platform.getLogicalId(role);
+      const policies = Object.values(app.platform.findResources('AWS::IAM::Policy')) as {
+        Properties: {
+          Roles: { Ref: string }[];
+          PolicyDocument: { Statement: { Action: string | string[] }[] };
+        };
+      }[];
+      return new Set(
+        policies
+          .filter((p) => p.Properties.Roles.some((r) => r.Ref === roleId))
+          .flatMap((p) => p.Properties.PolicyDocument.Statement.flatMap((s) => s.Action)),
+      );
+    };
+    const reads = {
+      tasks: 'ecs:ListTasks',
+      metrics: 'cloudwatch:GetMetricData',
+      targetHealth: 'elasticloadbalancing:DescribeTargetHealth',
+      logs: 'logs:GetLogEvents',
+    };
+    const readsOf = (fn: { role?: { node: { defaultChild?: unknown } } }) => {
+      const actions = actionsOf(fn.role?.node.defaultChild as CfnElement);
+      return Object.entries(reads)
+        .filter(([, action]) => actions.has(action))
+        .map(([read]) => read);
+    };
+    const { functions } = platform.jobs;
+    expect(readsOf(platform.apiFunction)).toEqual(['tasks', 'metrics', 'targetHealth', 'logs']);
+    expect(readsOf(functions.reconcile)).toEqual(['tasks', 'targetHealth']);
+    expect(readsOf(functions.scale)).toEqual(['tasks', 'metrics']);
+    expect(readsOf(functions.meter)).toEqual(['tasks']);
+    for (const fn of [functions.dispatch, functions.report, functions.ecsEvents])
+      expect(readsOf(fn)).toEqual([]);
+  });
+
   it('shards apps over several load balancers when asked, each app then with its own alias record', () => {
     const sharded = synth({ loadBalancers: 3, hostedZone: { id: 'Z0123456789ABC', name: 'example.com' } });
     sharded.platform.resourceCountIs('AWS::ElasticLoadBalancingV2::LoadBalancer', 3);
