@@ -12,6 +12,7 @@ import type {
   WorkloadRuntime,
   WorkloadSpec,
 } from '../../core/ports.ts';
+import { waitForMoreLines } from '../log-follow.ts';
 import type { KubeClient } from './kube-client.ts';
 import {
   appManifests,
@@ -163,8 +164,7 @@ export class EksRuntime implements WorkloadRuntime {
         last = line;
         yield line;
       }
-      if (!options.follow || options.signal?.aborted) return;
-      await new Promise((resolve) => setTimeout(resolve, POD_LOG_POLL_MS));
+      if (!options.follow || !(await waitForMoreLines(POD_LOG_POLL_MS, options.signal))) return;
       tailLines = undefined;
       sinceSeconds = POD_LOG_POLL_MS / 1000 + 1;
     }

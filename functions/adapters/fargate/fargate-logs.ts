@@ -1,6 +1,7 @@
 import { type CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import type { LogOptions, Replica, ReplicaLogs } from '../../core/ports.ts';
 import { type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
+import { waitForMoreLines } from '../log-follow.ts';
 import { familyOf } from './task-requests.ts';
 
 /** How often a followed log stream is read again when it has nothing new. */
@@ -43,8 +44,8 @@ export class FargateLogs implements ReplicaLogs {
         yield `${new Date(event.timestamp ?? 0).toISOString()} ${event.message ?? ''}`;
       }
       if (!options.follow || options.signal?.aborted) return;
-      if (res.nextForwardToken === nextToken)
-        await new Promise((resolve) => setTimeout(resolve, FOLLOW_POLL_MS));
+      if (res.nextForwardToken === nextToken && !(await waitForMoreLines(FOLLOW_POLL_MS, options.signal)))
+        return;
       nextToken = res.nextForwardToken;
     }
   }

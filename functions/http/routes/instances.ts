@@ -54,14 +54,19 @@ export function instanceRoutes(deps: ApiDeps) {
         request: { params: AppParams, query: LogQuery },
         responses: {
           200: {
-            description: 'Log lines prefixed by instance id; with follow=true the response streams.',
+            description:
+              'Log lines prefixed by instance id; with follow=true the response streams. Behind API Gateway (AWS ' +
+              'mode) responses are buffered: a followed request ends after 20 s with the lines so far; ask again ' +
+              'with since= to go on.',
             content: { 'text/plain': { schema: { type: 'string' } } },
           },
           ...problems,
         },
       }),
       async (c) => {
-        const signal = c.req.raw.signal;
+        const signal = deps.logFollowMs
+          ? AbortSignal.any([c.req.raw.signal, AbortSignal.timeout(deps.logFollowMs)])
+          : c.req.raw.signal;
         const lines = await appLogs(
           runtimeView(deps),
           tenantOf(c.get('principal')),

@@ -508,4 +508,18 @@ describe('FargateLogs', () => {
     expect(lines.map((l) => l.split(' ')[1])).toEqual(['a', 'b']);
     expect(logs.commandCalls(GetLogEventsCommand)[1]?.args[0].input.nextToken).toBe('f1');
   });
+
+  it('stops waiting for new lines as soon as the signal aborts', async () => {
+    // Nothing new: the stream's forward token stays put, so the follow waits before it reads again.
+    logs.on(GetLogEventsCommand).resolves({ events: [], nextForwardToken: 'f1' });
+    const lines = new FargateLogs(new CloudWatchLogsClient({}), '/berth/apps').replicaLogs(replica, {
+      follow: true,
+      signal: AbortSignal.timeout(50),
+    });
+    const read: string[] = [];
+    for await (const line of lines) read.push(line);
+    expect(read).toEqual([]);
+    // The first read, the one that learned the token, then the wait that the abort cut short.
+    expect(logs).toHaveReceivedCommandTimes(GetLogEventsCommand, 2);
+  });
 });

@@ -23,6 +23,8 @@ describe('replica views per runtime (EKS through the fake API server)', () => {
       rateLimit: { ratePerSecond: 1e9, burst: 1e9 },
       logger: { error: () => {} },
       views: { eks: world.runtime.view() },
+      // As in AWS mode, where API Gateway buffers responses: a followed log request is a long poll.
+      logFollowMs: 200,
     };
     const client = clientFor(createApi(deps), adminKey);
     const key = (await client.createTenant('acme')).key;
@@ -67,6 +69,10 @@ describe('replica views per runtime (EKS through the fake API server)', () => {
     const logs = await call('GET', '/v1/apps/web/logs', key);
     expect(logs.status).toBe(200);
     expect(logs.text.split('\n').filter((l) => l.endsWith(' ready'))).toHaveLength(2);
+    // Followed, the response still ends — at the deadline, with the lines so far — rather than never.
+    const followed = await call('GET', '/v1/apps/web/logs?follow=true', key);
+    expect(followed.status).toBe(200);
+    expect(followed.text.split('\n').filter((l) => l.endsWith(' ready'))).toHaveLength(2);
   });
 
   it('answers 503 for an app on a runtime this process cannot see, and still serves the app itself', async () => {
