@@ -13,10 +13,11 @@ export interface ApiDeps extends RegistryDeps {
   /** How the replicas of each runtime are seen; absent in an API-only process. */
   views?: ReplicaViews;
   /**
-   * How long a followed log request lasts at most before its response ends; unbounded when unset. AWS mode sets it:
-   * API Gateway buffers a Lambda's whole response and gives up after 30 s, so a follow there is a long poll.
+   * How long a request may wait for something to happen (a deployment's `wait`, a log `follow`) before it answers
+   * with what it has; unbounded when unset. AWS mode sets it: API Gateway buffers a Lambda's whole answer and gives
+   * up after 30 s, so waiting there must end sooner.
    */
-  logFollowMs?: number;
+  longPollMs?: number;
 }
 
 /** The deps of routes that look at running replicas, or 503 when this process has no runtime wired. */

@@ -39,8 +39,8 @@ import type { AwsConfig, AwsRuntimeConfig } from './aws-config.ts';
 
 /** Revocation by another Lambda instance takes effect within this time. */
 const KEY_CACHE_TTL_MS = 1000;
-/** A followed log request ends in time for API Gateway, which waits at most 30 s for the Lambda's whole answer. */
-const LOG_FOLLOW_MS = 20_000;
+/** Waiting requests answer in time for API Gateway, which waits at most 30 s for the Lambda's whole answer. */
+const LONG_POLL_MS = 20_000;
 
 type Logger = ApiDeps['logger'];
 
@@ -164,7 +164,7 @@ export async function awsApiDeps(
     rateLimit: { ratePerSecond: config.BERTH_RATE_LIMIT_PER_SECOND, burst: config.BERTH_RATE_LIMIT_BURST },
     logger,
     views: await replicaViews(config),
-    logFollowMs: LOG_FOLLOW_MS,
+    longPollMs: LONG_POLL_MS,
     queue,
   };
 }

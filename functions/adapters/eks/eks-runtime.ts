@@ -53,8 +53,9 @@ function mebibytes(quantity: string | undefined): number {
   return unit ? Number(quantity.slice(0, -unit.length)) * (units[unit] ?? 1) : Number(quantity) / 1024 / 1024;
 }
 
-/** A replica id names the pod: `<namespace>/<pod>`. */
-const podId = (pod: V1Pod) => `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+/** A replica id names the pod, `<namespace>/<pod>`; a pod's metrics name it the same way. */
+const podId = (pod: Pick<V1Pod, 'metadata'> | PodMetric) =>
+  `${pod.metadata?.namespace}/${pod.metadata?.name}`;
 function parsePodId(id: string): { namespace: string; name: string } {
   const [namespace = '', name = ''] = id.split('/');
   return { namespace, name };
@@ -180,7 +181,7 @@ export class EksRuntime implements WorkloadRuntime {
         this.remember(await this.kube.pods(namespace), namespace);
       }
       for (const metric of metrics) {
-        const id = `${metric.metadata.namespace}/${metric.metadata.name}`;
+        const id = podId(metric);
         const limit = this.pods.get(id)?.spec?.containers[0]?.resources?.limits;
         if (!ids.includes(id) || !limit) continue;
         stats.set(id, statsOf(metric, cores(limit.cpu), mebibytes(limit.memory)));

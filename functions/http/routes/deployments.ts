@@ -72,16 +72,18 @@ export function deploymentRoutes(deps: ApiDeps) {
         middleware: tenantOnly,
         request: { params: DeploymentParams, query: WaitQuery },
         responses: {
-          200: json(Deployment, 'The deployment; ?wait=N waits up to N s for a terminal status.'),
+          200: json(
+            Deployment,
+            'The deployment; ?wait=N waits up to N s for a terminal status (behind API Gateway, up to 20 s).',
+          ),
           ...problems,
         },
       }),
       async (c) => {
         const { app, id } = c.req.valid('param');
-        return c.json(
-          await getDeployment(deps, tenantOf(c.get('principal')), app, id, c.req.valid('query').wait),
-          200,
-        );
+        const { wait } = c.req.valid('query');
+        const waitSeconds = deps.longPollMs ? Math.min(wait, deps.longPollMs / 1000) : wait;
+        return c.json(await getDeployment(deps, tenantOf(c.get('principal')), app, id, waitSeconds), 200);
       },
     )
     .openapi(

@@ -64,8 +64,8 @@ export function instanceRoutes(deps: ApiDeps) {
         },
       }),
       async (c) => {
-        const signal = deps.logFollowMs
-          ? AbortSignal.any([c.req.raw.signal, AbortSignal.timeout(deps.logFollowMs)])
+        const signal = deps.longPollMs
+          ? AbortSignal.any([c.req.raw.signal, AbortSignal.timeout(deps.longPollMs)])
           : c.req.raw.signal;
         const lines = await appLogs(
           runtimeView(deps),

@@ -49,6 +49,31 @@ describe('the HTTP API', () => {
     expect(garbage.status).toBe(412);
   });
 
+  it('holds GET deployment ?wait=N until the deployment ends, and never past the long-poll bound', async () => {
+    const { call, deps, tenantKey } = await setup();
+    await call('POST', '/v1/apps', tenantKey, sampleApp('web'));
+    const [listed] = (await call('GET', '/v1/apps/web/deployments', tenantKey)).json.items as {
+      id: string;
+    }[];
+    const path = `/v1/apps/web/deployments/${listed?.id}`;
+    expect((await call('GET', path, tenantKey)).json.status).toBe('pending');
+
+    const waiting = call('GET', `${path}?wait=5`, tenantKey);
+    const [record] = [...deps.store.deployments.values()];
+    if (!record) throw new Error('no deployment');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await deps.store.updateDeployment({ ...record, status: 'succeeded' }, 'pending')).toBe(true);
+    expect((await waiting).json.status).toBe('succeeded');
+
+    // Behind API Gateway the wait is cut to the long-poll bound: the answer comes, still in progress.
+    await deps.store.updateDeployment({ ...record, status: 'in_progress' }, 'succeeded');
+    deps.longPollMs = 300;
+    expect(await call('GET', `${path}?wait=30`, tenantKey)).toMatchObject({
+      status: 200,
+      json: { status: 'in_progress' },
+    });
+  });
+
   it('answers 413 for bodies over 64 KiB, 415 for non-JSON and 400 for malformed JSON', async () => {
     const { call, tenantKey } = await setup();
     const big = JSON.stringify({ ...sampleApp('web'), env: { A: 'x'.repeat(MAX_BODY_BYTES) } });

@@ -24,7 +24,7 @@ describe('replica views per runtime (EKS through the fake API server)', () => {
       logger: { error: () => {} },
       views: { eks: world.runtime.view() },
       // As in AWS mode, where API Gateway buffers responses: a followed log request is a long poll.
-      logFollowMs: 200,
+      longPollMs: 200,
     };
     const client = clientFor(createApi(deps), adminKey);
     const key = (await client.createTenant('acme')).key;
