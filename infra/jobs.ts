@@ -16,6 +16,9 @@ import { Construct } from 'constructs';
 import { ECR_PULL_ACTIONS, REPOSITORY_ROOT, repositoryArn } from '../functions/adapters/ecr/ecr-registry.ts';
 import type { InstallConfig } from './config.ts';
 
+/** How long a job Lambda may run. */
+const JOB_TIMEOUT = Duration.minutes(5);
+
 /** What a function may read of the running apps (see `Jobs.grantRuntimeRead`). */
 export type RuntimeRead = 'tasks' | 'metrics' | 'targetHealth' | 'logs';
 
@@ -105,7 +108,9 @@ export class Jobs extends Construct {
     this.queue = new Queue(this, 'ReconcileQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      visibilityTimeout: Duration.minutes(6),
+      // AWS's rule for a queue that feeds a Lambda: six times the function's timeout, so a batch whose invocation
+      // was throttled and retried is not delivered again while the first attempt still runs.
+      visibilityTimeout: Duration.minutes(JOB_TIMEOUT.toMinutes() * 6),
       deadLetterQueue: { queue: this.deadLetters, maxReceiveCount: 3 },
     });
 
@@ -135,7 +140,7 @@ export class Jobs extends Construct {
     };
     const environment = { ...props.environment, ...this.runtimeEnvironment };
     const job = (name: string, entry: string, extra: Partial<NodejsFunctionProps> = {}) =>
-      props.lambda(name, entry, 'handler', { environment, timeout: Duration.minutes(5), ...extra });
+      props.lambda(name, entry, 'handler', { environment, timeout: JOB_TIMEOUT, ...extra });
     this.functions = {
       dispatch: job('DispatchFunction', 'dispatch'),
       reconcile: job('ReconcileFunction', 'reconcile'),

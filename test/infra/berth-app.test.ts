@@ -128,9 +128,16 @@ describe('the CDK app', () => {
     expect(rates.sort()).toEqual(
       ['rate(1 day)', 'rate(1 minute)', 'rate(1 minute)', 'rate(1 minute)'].sort(),
     );
+    const { platform } = app.stacks;
+    const reconcileTimeout = (
+      app.platform.toJSON().Resources[
+        platform.getLogicalId(platform.jobs.functions.reconcile.node.defaultChild as CfnElement)
+      ] as { Properties: { Timeout: number } }
+    ).Properties.Timeout;
     app.platform.hasResourceProperties('AWS::SQS::Queue', {
       RedrivePolicy: Match.objectLike({ maxReceiveCount: 3 }),
       SqsManagedSseEnabled: true,
+      VisibilityTimeout: 6 * reconcileTimeout,
     });
     app.platform.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       BatchSize: 10,
@@ -145,7 +152,6 @@ describe('the CDK app', () => {
       }),
     });
     // Tenants' tasks get a role with nothing attached; the jobs may pass only the two task roles, only to ECS tasks.
-    const { platform } = app.stacks;
     const taskRoleId = platform.getLogicalId(platform.jobs.taskRole.node.defaultChild as CfnElement);
     const policies = Object.values(app.platform.findResources('AWS::IAM::Policy')) as {
       Properties: { Roles: { Ref: string }[] };
