@@ -251,6 +251,12 @@ export interface Store {
   ): Promise<{ claimed: true } | { claimed: false; existing: IdempotencyRecord }>;
   completeIdempotencyKey(scope: string, key: string, response: StoredResponse): Promise<void>;
   releaseIdempotencyKey(scope: string, key: string): Promise<void>;
+
+  /**
+   * Counts one request of an API key in the rate-limit window that starts at `windowStart` (ms) and returns the
+   * window's count so far, this request included; the count may be removed after `expiresAt` (s).
+   */
+  countRequest(keyId: string, windowStart: number, expiresAt: number): Promise<number>;
 }
 
 /** Credentials a runtime uses to pull a tenant's image from a private registry. */

@@ -54,7 +54,12 @@ export function createApi(deps: ApiDeps) {
     }),
     (c) => c.json({ status: 'ok' as const }, 200),
   );
-  app.use('/v1/*', authenticate(deps.auth), rateLimit(deps.rateLimit), idempotency(deps.store, deps.clock));
+  app.use(
+    '/v1/*',
+    authenticate(deps.auth),
+    rateLimit(deps.rateLimit, deps),
+    idempotency(deps.store, deps.clock),
+  );
   app.route('/', planRoutes(deps));
   app.route('/', tenantRoutes(deps));
   app.route('/', appRoutes(deps));

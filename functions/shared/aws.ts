@@ -161,7 +161,12 @@ export async function awsApiDeps(
       adminKeyHash: config.BERTH_ADMIN_KEY_HASH,
       cacheTtlMs: KEY_CACHE_TTL_MS,
     }),
-    rateLimit: { ratePerSecond: config.BERTH_RATE_LIMIT_PER_SECOND, burst: config.BERTH_RATE_LIMIT_BURST },
+    // Every Lambda instance serves the API, so a key's requests are counted in the table, not per instance.
+    rateLimit: {
+      ratePerSecond: config.BERTH_RATE_LIMIT_PER_SECOND,
+      burst: config.BERTH_RATE_LIMIT_BURST,
+      shared: true,
+    },
     logger,
     views: await replicaViews(config),
     longPollMs: LONG_POLL_MS,

@@ -305,4 +305,11 @@ export class MemoryStore implements Store {
   async releaseIdempotencyKey(scope: string, key: string) {
     this.idempotency.delete(`${scope}/${key}`);
   }
+  readonly requestCounts = new Map<string, number>();
+  async countRequest(keyId: string, windowStart: number) {
+    const key = `${keyId}/${windowStart}`;
+    const count = (this.requestCounts.get(key) ?? 0) + 1;
+    this.requestCounts.set(key, count);
+    return count;
+  }
 }

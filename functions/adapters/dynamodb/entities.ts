@@ -176,6 +176,20 @@ function entityBuilders(client: DynamoDBDocumentClient, table: string) {
         },
         config,
       ),
+    requestCount: () =>
+      new Entity(
+        {
+          model: { entity: 'requestCount', version: '1', service },
+          attributes: { keyId: str, windowStart: num, count: { type: 'number' }, expiresAt: num },
+          indexes: {
+            primary: {
+              pk: { field: 'pk', composite: ['keyId'] },
+              sk: { field: 'sk', composite: ['windowStart'] },
+            },
+          },
+        },
+        config,
+      ),
     usage: () =>
       new Entity(
         {

@@ -722,4 +722,17 @@ export class DynamoStore implements Store {
   async releaseIdempotencyKey(scope: string, keyHash: string) {
     await guarded(() => this.e.idempotency.delete({ scope, keyHash }).go());
   }
+
+  // Rate limits
+
+  async countRequest(keyId: string, windowStart: number, expiresAt: number): Promise<number> {
+    return guarded(async () => {
+      const { data } = await this.e.requestCount
+        .update({ keyId, windowStart })
+        .add({ count: 1 })
+        .set({ expiresAt })
+        .go({ response: 'all_new' });
+      return data.count ?? 1;
+    });
+  }
 }

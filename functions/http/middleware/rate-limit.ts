@@ -1,5 +1,6 @@
 import { createMiddleware } from 'hono/factory';
 import { DomainError } from '../../core/errors.ts';
+import type { Clock, Store } from '../../core/ports.ts';
 import type { ApiEnv } from '../context.ts';
 
 export interface RateLimitOptions {
@@ -7,6 +8,11 @@ export interface RateLimitOptions {
   ratePerSecond: number;
   /** Requests a key may send at once after a quiet spell. */
   burst: number;
+  /**
+   * Count every key's requests in the table, shared by all API processes, instead of in this process: for installs
+   * that run many (AWS mode, where each Lambda instance is one). Costs one write per request.
+   */
+  shared?: boolean;
 }
 
 export class RateLimitedError extends DomainError {
@@ -15,27 +21,57 @@ export class RateLimitedError extends DomainError {
   }
 }
 
-/**
- * A token bucket per API key, in this process (each Lambda instance or local server holds its own buckets).
- * Over the limit → 429 rate.limited with Retry-After.
- */
-export function rateLimit(options: RateLimitOptions, now: () => number = Date.now) {
+/** Takes one request of a key at `now` (ms): undefined when it may go on, else the seconds until it may retry. */
+type Limiter = (id: string, now: number) => Promise<number | undefined>;
+
+/** A shared window's count outlives the window by this much, then the table's TTL removes it. */
+const WINDOW_EXPIRY_GRACE_SECONDS = 60;
+
+/** A token bucket per key in this process: exact where one process serves the API (local mode). */
+function processBuckets(options: RateLimitOptions): Limiter {
   const buckets = new Map<string, { tokens: number; at: number }>();
-  return createMiddleware<ApiEnv>(async (c, next) => {
-    const principal = c.get('principal');
-    const id = principal.role === 'admin' ? 'admin' : principal.keyId;
-    const t = now();
-    const bucket = buckets.get(id) ?? { tokens: options.burst, at: t };
-    bucket.tokens = Math.min(options.burst, bucket.tokens + ((t - bucket.at) / 1000) * options.ratePerSecond);
-    bucket.at = t;
-    if (bucket.tokens < 1) {
-      buckets.set(id, bucket);
-      const retryAfter = Math.max(1, Math.ceil((1 - bucket.tokens) / options.ratePerSecond));
-      throw new RateLimitedError(retryAfter);
-    }
-    bucket.tokens -= 1;
+  return async (id, now) => {
+    const bucket = buckets.get(id) ?? { tokens: options.burst, at: now };
+    bucket.tokens = Math.min(
+      options.burst,
+      bucket.tokens + ((now - bucket.at) / 1000) * options.ratePerSecond,
+    );
+    bucket.at = now;
     if (buckets.size > 100_000) buckets.clear();
     buckets.set(id, bucket);
+    if (bucket.tokens < 1) return Math.max(1, Math.ceil((1 - bucket.tokens) / options.ratePerSecond));
+    bucket.tokens -= 1;
+    return undefined;
+  };
+}
+
+/**
+ * Fixed windows of burst ÷ rate seconds counted in the store, each admitting `burst` requests: the bucket's burst at
+ * once and its rate on average, whichever process a request reaches.
+ */
+function sharedWindows(options: RateLimitOptions, store: Pick<Store, 'countRequest'>): Limiter {
+  const windowMs = Math.max(1, Math.ceil((options.burst / options.ratePerSecond) * 1000));
+  return async (id, now) => {
+    const start = now - (now % windowMs);
+    const end = start + windowMs;
+    const count = await store.countRequest(id, start, Math.ceil(end / 1000) + WINDOW_EXPIRY_GRACE_SECONDS);
+    return count > options.burst ? Math.max(1, Math.ceil((end - now) / 1000)) : undefined;
+  };
+}
+
+/** Limits each API key's request rate. Over the limit → 429 rate.limited with Retry-After. */
+export function rateLimit(
+  options: RateLimitOptions,
+  deps: { store: Pick<Store, 'countRequest'>; clock: Clock },
+) {
+  const limiter = options.shared ? sharedWindows(options, deps.store) : processBuckets(options);
+  return createMiddleware<ApiEnv>(async (c, next) => {
+    const principal = c.get('principal');
+    const retryAfter = await limiter(
+      principal.role === 'admin' ? 'admin' : principal.keyId,
+      deps.clock.now().getTime(),
+    );
+    if (retryAfter !== undefined) throw new RateLimitedError(retryAfter);
     await next();
   });
 }

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { createApi, MAX_BODY_BYTES } from '../../../functions/http/api.ts';
+import type { RateLimitOptions } from '../../../functions/http/middleware/rate-limit.ts';
 import { fakeApiDeps } from '../../fakes/core-deps.ts';
 import { clientFor, sampleApp } from '../../support/local-api.ts';
 
-async function setup(rateLimit?: { ratePerSecond: number; burst: number }) {
+async function setup(rateLimit?: RateLimitOptions) {
   const { deps, adminKey, errors } = await fakeApiDeps(rateLimit);
   const api = createApi(deps);
   const client = clientFor(api, adminKey);
@@ -99,6 +100,24 @@ describe('the HTTP API', () => {
     expect(limited.headers.get('retry-after')).toBe('1');
     expect(limited.json.code).toBe('rate.limited');
     expect((await call('GET', '/v1/plans', adminKey)).status).toBe(200);
+  });
+
+  it("shares a key's limit between API processes when the count is shared, window by window", async () => {
+    const { deps, tenantKey, call } = await setup({ ratePerSecond: 1, burst: 3, shared: true });
+    // A second API process over the same table: as two Lambda instances are.
+    const other = clientFor(createApi(deps), 'unused');
+    // Windows of burst ÷ rate = 3 s; start at the beginning of one.
+    deps.clock.advance(3000 - (deps.clock.now().getTime() % 3000));
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++)
+      statuses.push((await (i % 2 ? other.call : call)('GET', '/v1/apps', tenantKey)).status);
+    expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    deps.clock.advance(2000);
+    const limited = await other.call('GET', '/v1/apps', tenantKey);
+    expect(limited).toMatchObject({ status: 429, json: { code: 'rate.limited' } });
+    expect(limited.headers.get('retry-after')).toBe('1'); // the window ends in 1 s
+    deps.clock.advance(1000);
+    expect((await call('GET', '/v1/apps', tenantKey)).status).toBe(200);
   });
 
   it('answers unknown routes with a 404 problem', async () => {
