@@ -108,15 +108,20 @@ async function* mergeLines(
 ): AsyncIterable<string> {
   const iterators = sources.map((s) => ({ prefix: s.prefix, it: s.lines[Symbol.asyncIterator]() }));
   const pending = new Map(iterators.map((source, i) => [i, nextLine(source.it, i)]));
-  while (pending.size > 0) {
-    const { i, r } = await Promise.race(pending.values());
-    const source = iterators[i];
-    if (r.done || !source) {
-      pending.delete(i);
-      continue;
+  try {
+    while (pending.size > 0) {
+      const { i, r } = await Promise.race(pending.values());
+      const source = iterators[i];
+      if (r.done || !source) {
+        pending.delete(i);
+        continue;
+      }
+      yield `${source.prefix} ${r.value}\n`;
+      pending.set(i, nextLine(source.it, i));
     }
-    yield `${source.prefix} ${r.value}\n`;
-    pending.set(i, nextLine(source.it, i));
+  } finally {
+    // Closed early (the reader stopped): the sources still reading are told to stop too, without waiting for them.
+    for (const i of pending.keys()) iterators[i]?.it.return?.().catch(() => {});
   }
 }
 

@@ -5,6 +5,11 @@ import type { RateLimitOptions } from './middleware/rate-limit.ts';
 import type { ErrorLogger } from './problem.ts';
 
 /** What the HTTP app is built from; one composition root per mode provides it. */
+export interface BufferedAnswers {
+  waitMs: number;
+  maxBodyBytes: number;
+}
+
 export interface ApiDeps extends RegistryDeps {
   store: Store;
   auth: KeyAuthenticator;
@@ -13,11 +18,11 @@ export interface ApiDeps extends RegistryDeps {
   /** How the replicas of each runtime are seen; absent in an API-only process. */
   views?: ReplicaViews;
   /**
-   * How long a request may wait for something to happen (a deployment's `wait`, a log `follow`) before it answers
-   * with what it has; unbounded when unset. AWS mode sets it: API Gateway buffers a Lambda's whole answer and gives
-   * up after 30 s, so waiting there must end sooner.
+   * Set where a gateway buffers the API's answers — AWS mode: API Gateway waits at most 30 s for a Lambda's whole
+   * answer, which may be at most 6 MB. Requests that wait for something (a deployment's `wait`, a log `follow`) then
+   * answer within `waitMs` with what they have, and a streamed body ends before `maxBodyBytes`.
    */
-  longPollMs?: number;
+  bufferedAnswers?: BufferedAnswers;
 }
 
 /** The deps of routes that look at running replicas, or 503 when this process has no runtime wired. */

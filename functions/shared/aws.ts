@@ -39,8 +39,11 @@ import type { AwsConfig, AwsRuntimeConfig } from './aws-config.ts';
 
 /** Revocation by another Lambda instance takes effect within this time. */
 const KEY_CACHE_TTL_MS = 1000;
-/** Waiting requests answer in time for API Gateway, which waits at most 30 s for the Lambda's whole answer. */
-const LONG_POLL_MS = 20_000;
+/**
+ * API Gateway waits at most 30 s for the Lambda's whole answer, which may be at most 6 MB: waiting requests answer
+ * within 20 s, streamed bodies stay under 5 MB.
+ */
+const BUFFERED_ANSWERS = { waitMs: 20_000, maxBodyBytes: 5 * 1024 * 1024 };
 
 type Logger = ApiDeps['logger'];
 
@@ -169,7 +172,7 @@ export async function awsApiDeps(
     },
     logger,
     views: await replicaViews(config),
-    longPollMs: LONG_POLL_MS,
+    bufferedAnswers: BUFFERED_ANSWERS,
     queue,
   };
 }

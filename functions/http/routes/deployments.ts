@@ -82,7 +82,7 @@ export function deploymentRoutes(deps: ApiDeps) {
       async (c) => {
         const { app, id } = c.req.valid('param');
         const { wait } = c.req.valid('query');
-        const waitSeconds = deps.longPollMs ? Math.min(wait, deps.longPollMs / 1000) : wait;
+        const waitSeconds = deps.bufferedAnswers ? Math.min(wait, deps.bufferedAnswers.waitMs / 1000) : wait;
         return c.json(await getDeployment(deps, tenantOf(c.get('principal')), app, id, waitSeconds), 200);
       },
     )

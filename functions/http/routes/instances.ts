@@ -56,16 +56,17 @@ export function instanceRoutes(deps: ApiDeps) {
           200: {
             description:
               'Log lines prefixed by instance id; with follow=true the response streams. Behind API Gateway (AWS ' +
-              'mode) responses are buffered: a followed request ends after 20 s with the lines so far; ask again ' +
-              'with since= to go on.',
+              'mode) responses are buffered: a followed request ends after 20 s with the lines so far, and a body ' +
+              'ends before 5 MB; ask again with since= to go on.',
             content: { 'text/plain': { schema: { type: 'string' } } },
           },
           ...problems,
         },
       }),
       async (c) => {
-        const signal = deps.longPollMs
-          ? AbortSignal.any([c.req.raw.signal, AbortSignal.timeout(deps.longPollMs)])
+        const buffered = deps.bufferedAnswers;
+        const signal = buffered
+          ? AbortSignal.any([c.req.raw.signal, AbortSignal.timeout(buffered.waitMs)])
           : c.req.raw.signal;
         const lines = await appLogs(
           runtimeView(deps),
@@ -76,11 +77,20 @@ export function instanceRoutes(deps: ApiDeps) {
         );
         const encoder = new TextEncoder();
         const iterator = lines[Symbol.asyncIterator]();
+        const maxBytes = buffered?.maxBodyBytes ?? Number.POSITIVE_INFINITY;
+        let sent = 0;
         const body = new ReadableStream<Uint8Array>({
           async pull(controller) {
             const next = await iterator.next();
-            if (next.done) controller.close();
-            else controller.enqueue(encoder.encode(next.value));
+            const bytes = next.done ? undefined : encoder.encode(next.value);
+            // Whole lines only: the body ends before the line that would take it past what the gateway carries.
+            if (!bytes || sent + bytes.length > maxBytes) {
+              if (bytes) await iterator.return?.();
+              controller.close();
+              return;
+            }
+            sent += bytes.length;
+            controller.enqueue(bytes);
           },
           async cancel() {
             await iterator.return?.();

@@ -68,7 +68,7 @@ describe('the HTTP API', () => {
 
     // Behind API Gateway the wait is cut to the long-poll bound: the answer comes, still in progress.
     await deps.store.updateDeployment({ ...record, status: 'in_progress' }, 'succeeded');
-    deps.longPollMs = 300;
+    deps.bufferedAnswers = { waitMs: 300, maxBodyBytes: 5 * 1024 * 1024 };
     expect(await call('GET', `${path}?wait=30`, tenantKey)).toMatchObject({
       status: 200,
       json: { status: 'in_progress' },

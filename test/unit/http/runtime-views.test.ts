@@ -24,7 +24,7 @@ describe('replica views per runtime (EKS through the fake API server)', () => {
       logger: { error: () => {} },
       views: { eks: world.runtime.view() },
       // As in AWS mode, where API Gateway buffers responses: a followed log request is a long poll.
-      longPollMs: 200,
+      bufferedAnswers: { waitMs: 200, maxBodyBytes: 5 * 1024 * 1024 },
     };
     const client = clientFor(createApi(deps), adminKey);
     const key = (await client.createTenant('acme')).key;
@@ -32,7 +32,7 @@ describe('replica views per runtime (EKS through the fake API server)', () => {
       await world.reconciler.reconcileTenant('acme');
       world.deps.clock.advance(11_000);
     };
-    return { ...client, key, pass };
+    return { ...client, key, pass, deps };
   }
 
   beforeEach(async () => {
@@ -69,6 +69,14 @@ describe('replica views per runtime (EKS through the fake API server)', () => {
     const logs = await call('GET', '/v1/apps/web/logs', key);
     expect(logs.status).toBe(200);
     expect(logs.text.split('\n').filter((l) => l.endsWith(' ready'))).toHaveLength(2);
+    // A body ends before the line that would take it past what the gateway carries.
+    const [first] = logs.text.split('\n');
+    setup.deps.bufferedAnswers = { waitMs: 200, maxBodyBytes: Buffer.byteLength(`${first}\n`) + 10 };
+    const capped = await call('GET', '/v1/apps/web/logs', key);
+    expect(capped.status).toBe(200);
+    expect(capped.text.split('\n')).toHaveLength(2); // one line and its newline
+    expect(logs.text.split('\n')).toContain(capped.text.trimEnd());
+    setup.deps.bufferedAnswers = { waitMs: 200, maxBodyBytes: 5 * 1024 * 1024 };
     // Followed, the response still ends — at the deadline, with the lines so far — rather than never.
     const followed = await call('GET', '/v1/apps/web/logs?follow=true', key);
     expect(followed.status).toBe(200);

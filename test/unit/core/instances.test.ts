@@ -1,0 +1,62 @@
+import { describe, expect, it, vi } from 'vitest';
+import { createApp, getAppRecord } from '../../../functions/core/apps.ts';
+import { appLogs } from '../../../functions/core/instances.ts';
+import type { LogOptions, Replica } from '../../../functions/core/ports.ts';
+import { createTenant } from '../../../functions/core/tenants.ts';
+import { fakeCoreDeps } from '../../fakes/core-deps.ts';
+import { ListedReplicas, replica } from '../../fakes/fake-runtime.ts';
+
+describe('app logs', () => {
+  it("interleaves the replicas' followed lines and stops every source when the reader stops", async () => {
+    const deps = await fakeCoreDeps();
+    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'free' });
+    await createApp(deps, 'acme', {
+      name: 'web',
+      image: 'registry.example.com/acme/web:1',
+      cpu: 0.25,
+      memory: 512,
+      port: 8080,
+    });
+    const app = await getAppRecord(deps, 'acme', 'web');
+    const runtime = new ListedReplicas();
+    runtime.replicas = ['2026-11-22T10:00:00Z', '2026-11-22T10:00:01Z'].map((at) => ({
+      ...replica('acme', 'web', at),
+      appUid: app.uid,
+    }));
+    const stopped: string[] = [];
+    // Each replica writes a line every few milliseconds, forever, as a followed log does.
+    async function* follow(r: Replica, _options: LogOptions) {
+      try {
+        for (let n = 0; ; n++) {
+          await new Promise((resolve) => setTimeout(resolve, 2));
+          yield `${r.id} line ${n}`;
+        }
+      } finally {
+        stopped.push(r.id);
+      }
+    }
+    const views = {
+      docker: {
+        runtime,
+        logs: { replicaLogs: follow },
+        metrics: { replicaStats: async () => new Map() },
+        replicaInsights: async () => new Map(),
+      },
+    };
+    const lines = await appLogs(
+      { ...deps, views },
+      'acme',
+      'web',
+      { tail: 10, follow: 'true' },
+      new AbortController().signal,
+    );
+    const read: string[] = [];
+    for await (const line of lines) {
+      read.push(line);
+      if (read.length === 6) break;
+    }
+    expect(new Set(read.map((l) => l.split(' ')[1])).size).toBe(2); // both replicas' lines
+    // A source stops at its next line (the one it was reading when the reader left).
+    await vi.waitFor(() => expect(stopped.sort()).toEqual(runtime.replicas.map((r) => r.id).sort()));
+  });
+});
