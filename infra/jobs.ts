@@ -6,6 +6,7 @@ import type { IApplicationListener, IApplicationLoadBalancer } from 'aws-cdk-lib
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction, NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
@@ -18,6 +19,13 @@ import type { InstallConfig } from './config.ts';
 
 /** How long a job Lambda may run. */
 const JOB_TIMEOUT = Duration.minutes(5);
+/** Lambda keeps retrying an asynchronous invocation for at most six hours. */
+const MAX_EVENT_AGE = Duration.hours(6);
+/**
+ * How long an ECS task event is worth delivering. One lost even so costs no usage: the meter also lists the tasks
+ * ECS stopped (it shows them for an hour) every minute.
+ */
+const ECS_EVENT_MAX_AGE = Duration.hours(2);
 
 /** What a function may read of the running apps (see `Jobs.grantRuntimeRead`). */
 export type RuntimeRead = 'tasks' | 'metrics' | 'targetHealth' | 'logs';
@@ -54,6 +62,8 @@ export class Jobs extends Construct {
   readonly executionRole: Role;
   readonly queue: Queue;
   readonly deadLetters: Queue;
+  /** Schedule runs and ECS task events that could not be delivered, or failed after Lambda's retries. */
+  readonly undelivered: Queue;
   /** Where tenants' tasks run and how traffic reaches them: what any Lambda that looks at replicas needs. */
   readonly runtimeEnvironment: Record<string, string>;
   private readonly cluster: ICluster;
@@ -160,19 +170,26 @@ export class Jobs extends Construct {
     this.grantRuntimeRead(this.functions.scale, 'tasks', 'metrics');
     this.grantRuntimeRead(this.functions.meter, 'tasks');
 
-    const every = (minutes: number) => ScheduleExpression.rate(Duration.minutes(minutes));
-    const schedules: [string, NodejsFunction, ScheduleExpression][] = [
-      ['Reconcile', this.functions.dispatch, every(config.schedules.reconcileMinutes)],
-      ['Scale', this.functions.scale, every(config.schedules.scaleMinutes)],
-      ['Meter', this.functions.meter, every(config.schedules.meterMinutes)],
-      [
-        'Report',
-        this.functions.report,
-        ScheduleExpression.rate(Duration.hours(config.schedules.reportHours)),
-      ],
+    this.undelivered = new Queue(this, 'UndeliveredInvocations', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    const schedules: [string, NodejsFunction, Duration][] = [
+      ['Reconcile', this.functions.dispatch, Duration.minutes(config.schedules.reconcileMinutes)],
+      ['Scale', this.functions.scale, Duration.minutes(config.schedules.scaleMinutes)],
+      ['Meter', this.functions.meter, Duration.minutes(config.schedules.meterMinutes)],
+      ['Report', this.functions.report, Duration.hours(config.schedules.reportHours)],
     ];
-    for (const [name, fn, schedule] of schedules) {
-      new Schedule(this, `${name}Schedule`, { schedule, target: new LambdaInvoke(fn, { retryAttempts: 0 }) });
+    // A run is worth retrying until the next one is due; what cannot be delivered or fails after Lambda's own retries
+    // is kept in `undelivered` for the operator.
+    for (const [name, fn, period] of schedules) {
+      const maxEventAge = Duration.seconds(Math.min(period.toSeconds(), MAX_EVENT_AGE.toSeconds()));
+      new Schedule(this, `${name}Schedule`, {
+        schedule: ScheduleExpression.rate(period),
+        target: new LambdaInvoke(fn, { retryAttempts: 3, maxEventAge, deadLetterQueue: this.undelivered }),
+      });
+      fn.configureAsyncInvoke({ maxEventAge, onFailure: new SqsDestination(this.undelivered) });
     }
 
     new Rule(this, 'TaskStateChanges', {
@@ -182,7 +199,17 @@ export class Jobs extends Construct {
         detailType: ['ECS Task State Change'],
         detail: { clusterArn: [cluster.clusterArn], group: [{ prefix: 'service:berth_' }] },
       },
-      targets: [new LambdaFunction(this.functions.ecsEvents, { retryAttempts: 8 })],
+      targets: [
+        new LambdaFunction(this.functions.ecsEvents, {
+          retryAttempts: 8,
+          maxEventAge: ECS_EVENT_MAX_AGE,
+          deadLetterQueue: this.undelivered,
+        }),
+      ],
+    });
+    this.functions.ecsEvents.configureAsyncInvoke({
+      maxEventAge: ECS_EVENT_MAX_AGE,
+      onFailure: new SqsDestination(this.undelivered),
     });
   }
 

@@ -122,13 +122,44 @@ describe('the CDK app', () => {
       Properties: { Runtime: 'nodejs24.x', Architectures: ['arm64'] },
     });
     expect(Object.keys(functions)).toHaveLength(7);
-    const rates = Object.values(app.platform.findResources('AWS::Scheduler::Schedule')).map(
-      (r) => (r as { Properties: { ScheduleExpression: string } }).Properties.ScheduleExpression,
-    );
-    expect(rates.sort()).toEqual(
+    const { platform } = app.stacks;
+    const undelivered = {
+      'Fn::GetAtt': [platform.getLogicalId(platform.jobs.undelivered.node.defaultChild as CfnElement), 'Arn'],
+    };
+    const schedules = Object.values(app.platform.findResources('AWS::Scheduler::Schedule')) as {
+      Properties: {
+        ScheduleExpression: string;
+        Target: { Arn: unknown; RetryPolicy: unknown; DeadLetterConfig: unknown };
+      };
+    }[];
+    expect(schedules.map((s) => s.Properties.ScheduleExpression).sort()).toEqual(
       ['rate(1 day)', 'rate(1 minute)', 'rate(1 minute)', 'rate(1 minute)'].sort(),
     );
-    const { platform } = app.stacks;
+    // Every schedule invokes a function, retries a run until the next is due (Lambda's 6 h at most) and keeps what
+    // it could not deliver.
+    for (const { Properties } of schedules) {
+      const minutely = Properties.ScheduleExpression === 'rate(1 minute)';
+      expect(Properties.Target).toMatchObject({
+        Arn: { 'Fn::GetAtt': [expect.stringMatching(/Function/), 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: minutely ? 60 : 21600 },
+        DeadLetterConfig: { Arn: undelivered },
+      });
+    }
+    app.platform.hasResourceProperties('AWS::Events::Rule', {
+      Targets: [
+        Match.objectLike({
+          RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 },
+          DeadLetterConfig: { Arn: undelivered },
+        }),
+      ],
+    });
+    // Runs that fail after Lambda's own retries land there too: the scheduled jobs' and the ECS events'.
+    const onFailure = Object.values(app.platform.findResources('AWS::Lambda::EventInvokeConfig')).map(
+      (r) => (r as { Properties: { DestinationConfig: { OnFailure: { Destination: unknown } } } }).Properties,
+    );
+    expect(onFailure).toHaveLength(5);
+    for (const config of onFailure)
+      expect(config.DestinationConfig.OnFailure.Destination).toEqual(undelivered);
     const reconcileTimeout = (
       app.platform.toJSON().Resources[
         platform.getLogicalId(platform.jobs.functions.reconcile.node.defaultChild as CfnElement)
