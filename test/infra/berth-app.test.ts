@@ -200,6 +200,45 @@ describe('the CDK app', () => {
     });
   });
 
+  it('grants no wildcard admin, and table and queue actions only on Berth’s own table and queues', () => {
+    type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
+    const statements = [app.data, app.platform].flatMap((template) =>
+      Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+        (p) =>
+          (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument
+            .Statement,
+      ),
+    );
+    const actionsOf = (s: Statement) => [s.Action].flat();
+    const resourcesOf = (s: Statement) => [s.Resource].flat();
+    for (const statement of statements) {
+      for (const action of actionsOf(statement)) expect(action).not.toMatch(/^(\*|[a-z0-9-]+:\*)$/);
+    }
+    const managed = [app.data, app.platform].flatMap((template) =>
+      Object.values(template.findResources('AWS::IAM::Role')).flatMap(
+        (r) => (r as { Properties: { ManagedPolicyArns?: unknown[] } }).Properties.ManagedPolicyArns ?? [],
+      ),
+    );
+    expect(JSON.stringify(managed)).not.toMatch(/AdministratorAccess|PowerUserAccess|IAMFullAccess/);
+
+    const { platform } = app.stacks;
+    const queueRefs = [platform.jobs.queue, platform.jobs.deadLetters, platform.jobs.undelivered].map((q) =>
+      JSON.stringify(platform.resolve(q.queueArn)),
+    );
+    const granting = (prefix: string) =>
+      statements.filter((st) => actionsOf(st).some((a) => a.startsWith(prefix)));
+    expect(granting('dynamodb:').length).toBeGreaterThan(0);
+    expect(granting('sqs:').length).toBeGreaterThan(0);
+    for (const statement of statements) {
+      const actions = actionsOf(statement);
+      const resources = resourcesOf(statement).map((r) => JSON.stringify(r));
+      if (actions.some((a) => a.startsWith('dynamodb:')))
+        for (const resource of resources) expect(resource).toMatch(/:table\/Berth-state(\/index\/\*)?"/);
+      if (actions.some((a) => a.startsWith('sqs:')))
+        for (const resource of resources) expect(queueRefs).toContain(resource);
+    }
+  });
+
   it('lets each Lambda read only what it uses of the running apps', () => {
     const { platform } = app.stacks;
     const actionsOf = (role: CfnElement) => {
