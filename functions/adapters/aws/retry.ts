@@ -1,3 +1,5 @@
+import { UnavailableError } from '../../core/errors.ts';
+
 const THROTTLING = new Set([
   'ThrottlingException',
   'Throttling',
@@ -12,14 +14,43 @@ export interface RetryOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
+/** Node's codes for a connection that could not be made or was lost. */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+]);
+
+/** What an AWS SDK error carries that tells a passing failure from a wrong request. */
+export interface AwsErrorShape {
+  name?: string;
+  code?: string;
+  $metadata?: { httpStatusCode?: number };
+}
+
 /** True for AWS throttling errors, whatever the service calls them. */
 function isThrottling(err: unknown): boolean {
-  return THROTTLING.has((err as { name?: string }).name ?? '');
+  return THROTTLING.has((err as AwsErrorShape).name ?? '');
+}
+
+/** True for an AWS failure that passes: throttling, the service's own 5xx, a timeout or the network. */
+export function isTransientAwsError(err: AwsErrorShape | undefined): boolean {
+  return (
+    !!err &&
+    (isThrottling(err) ||
+      err.name === 'TimeoutError' ||
+      (err.$metadata?.httpStatusCode ?? 0) >= 500 ||
+      NETWORK_CODES.has(err.code ?? ''))
+  );
 }
 
 /**
  * Retries an AWS call on throttling with full-jitter exponential back-off, on top of the SDK's own retries (the
- * control plane's jobs fan out across many apps at once, so a throttled call is normal, not an error).
+ * control plane's jobs fan out across many apps at once, so a throttled call is normal, not an error). A failure
+ * that still passes (throttled throughout, the service's 5xx, the network) becomes an UnavailableError: 503.
  */
 export async function withThrottlingRetry<T>(call: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
   const attempts = options.attempts ?? 5;
@@ -29,7 +60,14 @@ export async function withThrottlingRetry<T>(call: () => Promise<T>, options: Re
     try {
       return await call();
     } catch (err) {
-      if (!isThrottling(err) || attempt >= attempts) throw err;
+      if (!isThrottling(err) || attempt >= attempts) {
+        if (!isTransientAwsError(err as AwsErrorShape)) throw err;
+        const unavailable = new UnavailableError(
+          'an AWS service Berth uses is busy or unavailable; retry shortly',
+        );
+        unavailable.cause = err;
+        throw unavailable;
+      }
       await sleep(Math.random() * base * 2 ** (attempt - 1));
     }
   }

@@ -1,4 +1,5 @@
 import { UnavailableError, ValidationError } from '../../core/errors.ts';
+import { isTransientAwsError } from '../aws/retry.ts';
 
 interface AwsError {
   name: string;
@@ -7,20 +8,9 @@ interface AwsError {
   CancellationReasons?: { Code?: string }[];
 }
 
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENOTFOUND',
-]);
+/** DynamoDB's own names for failures that pass, beyond what every AWS service shares. */
 const TRANSIENT_NAMES = new Set([
-  'TimeoutError',
   'RequestTimeout',
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
   'InternalServerError',
   'ServiceUnavailable',
   'TransactionInProgressException',
@@ -62,9 +52,8 @@ export function translateStoreError(err: unknown): never {
   }
   const transactionCodes = cancellationCodes(err);
   if (
-    (cause?.code && NETWORK_CODES.has(cause.code)) ||
+    isTransientAwsError(cause) ||
     (cause?.name && TRANSIENT_NAMES.has(cause.name)) ||
-    (cause?.$metadata?.httpStatusCode ?? 0) >= 500 ||
     transactionCodes?.some((c) => c === 'TransactionConflict' || c === 'ThrottlingError')
   ) {
     throw new UnavailableError('the database is unavailable; retry shortly');

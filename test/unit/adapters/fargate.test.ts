@@ -488,6 +488,25 @@ describe('FargateLogs', () => {
     });
   });
 
+  it('answers 503 (UnavailableError) when AWS stays throttled or fails on its side, and rethrows a wrong request', async () => {
+    const read = () =>
+      new FargateLogs(new CloudWatchLogsClient({}), '/berth/apps', noWait).replicaLogs(replica, { tail: 5 });
+    const drain = async () => {
+      for await (const _ of read());
+    };
+    const failing = (name: string, status: number) =>
+      Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
+    logs.on(GetLogEventsCommand).rejects(failing('ThrottlingException', 400));
+    await expect(drain()).rejects.toMatchObject({ name: 'UnavailableError', code: 'unavailable' });
+    expect(logs).toHaveReceivedCommandTimes(GetLogEventsCommand, 5); // every attempt throttled
+    logs.reset();
+    logs.on(GetLogEventsCommand).rejects(failing('ServiceUnavailableException', 503));
+    await expect(drain()).rejects.toMatchObject({ code: 'unavailable' });
+    logs.reset();
+    logs.on(GetLogEventsCommand).rejects(failing('AccessDeniedException', 403));
+    await expect(drain()).rejects.toMatchObject({ name: 'AccessDeniedException' });
+  });
+
   it('follows with the forward token until the signal aborts', async () => {
     const abort = new AbortController();
     logs
