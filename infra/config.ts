@@ -77,6 +77,8 @@ export const InstallConfig = z
         reportHours: z.number().int().min(1).max(24).default(24),
       })
       .default({ reconcileMinutes: 1, scaleMinutes: 1, meterMinutes: 1, reportHours: 24 }),
+    /** Addresses told of alarms (each confirms an SNS email subscription); the topic is in the stack's outputs. */
+    alarmEmails: z.array(z.email()).max(10).default([]),
     logRetentionDays: z
       .union([z.literal(7), z.literal(14), z.literal(30), z.literal(90), z.literal(365)])
       .default(30),

@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { HttpApi, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
@@ -30,6 +30,7 @@ import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aw
 import type { Construct } from 'constructs';
 import { TABLE_KEYS } from '../functions/adapters/dynamodb/table.ts';
 import { ECR_PUSH_ACTIONS, REPOSITORY_ROOT, repositoryArn } from '../functions/adapters/ecr/ecr-registry.ts';
+import { PlatformAlarms } from './alarms.ts';
 import type { InstallConfig } from './config.ts';
 import { EksRuntimeCluster } from './eks.ts';
 import { Jobs } from './jobs.ts';
@@ -53,6 +54,7 @@ export class PlatformStack extends Stack {
   /** The shared load balancers for apps on Fargate, with their HTTPS listeners, in fill order. */
   readonly loadBalancers: { loadBalancer: ApplicationLoadBalancer; https: ApplicationListener }[];
   readonly jobs: Jobs;
+  readonly alarms: PlatformAlarms;
   /** Where apps with `runtime: "eks"` run, when the install offers EKS. */
   readonly eks: EksRuntimeCluster | undefined;
 
@@ -252,5 +254,37 @@ export class PlatformStack extends Stack {
         resources: [`arn:aws:s3:::${props.reportBucketName(this)}/reports/*`],
       }),
     );
+
+    const { functions } = this.jobs;
+    this.alarms = new PlatformAlarms(this, 'Alarms', {
+      functions: { Api: this.apiFunction, ...capitalized(functions) },
+      api: this.api,
+      deadLetterQueues: {
+        ReconcileDeadLetters: this.jobs.deadLetters,
+        UndeliveredInvocations: this.jobs.undelivered,
+      },
+      workQueue: this.jobs.queue,
+      emails: config.alarmEmails,
+    });
+
+    new CfnOutput(this, 'ApiUrl', { description: "Berth's API", value: this.api.apiEndpoint });
+    new CfnOutput(this, 'LoadBalancerDnsNames', {
+      description:
+        'The shared load balancers apps are served by (point the apps’ wildcard record at the first)',
+      value: Fn.join(
+        ',',
+        this.loadBalancers.map((lb) => lb.loadBalancer.loadBalancerDnsName),
+      ),
+    });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      description: 'Subscribe here to hear of failed jobs, dead letters and API errors',
+      value: this.alarms.topic.topicArn,
+    });
   }
 }
+
+/** `{ reconcile: fn }` → `{ Reconcile: fn }`, for construct ids. */
+const capitalized = <T>(byName: Record<string, T>): Record<string, T> =>
+  Object.fromEntries(
+    Object.entries(byName).map(([name, value]) => [name[0]?.toUpperCase() + name.slice(1), value]),
+  );

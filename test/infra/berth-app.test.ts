@@ -276,6 +276,52 @@ describe('the CDK app', () => {
       expect(readsOf(fn)).toEqual([]);
   });
 
+  it('alarms on an encrypted topic about crashed jobs, dead letters, API 5xx and a reconcile backlog', () => {
+    const told = synth({ alarmEmails: ['ops@example.com'] });
+    const { platform } = told.stacks;
+    const topic = { Ref: platform.getLogicalId(platform.alarms.topic.node.defaultChild as CfnElement) };
+    const alarms = Object.values(told.platform.findResources('AWS::CloudWatch::Alarm')).map(
+      (r) =>
+        (
+          r as {
+            Properties: { MetricName: string; Namespace: string; Threshold: number; AlarmActions: unknown[] };
+          }
+        ).Properties,
+    );
+    for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([topic]);
+    const byMetric = (name: string) => alarms.filter((a) => a.MetricName === name);
+    expect(byMetric('Errors')).toHaveLength(7); // every Berth Lambda
+    expect(byMetric('5xx')).toMatchObject([{ Namespace: 'AWS/ApiGateway', Threshold: 5 }]);
+    expect(byMetric('ApproximateNumberOfMessagesVisible')).toHaveLength(2); // both dead-letter queues
+    expect(byMetric('ApproximateAgeOfOldestMessage')).toMatchObject([{ Threshold: 600 }]);
+    expect(alarms).toHaveLength(11);
+
+    told.platform.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    told.platform.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          }),
+        ]),
+      },
+    });
+    told.platform.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+      TopicArn: topic,
+    });
+    app.platform.resourceCountIs('AWS::SNS::Subscription', 0);
+    expect(Object.keys(told.platform.findOutputs('*')).sort()).toEqual([
+      'AlarmTopicArn',
+      'ApiUrl',
+      'LoadBalancerDnsNames',
+    ]);
+    expect(() => synth({ alarmEmails: ['not an address'] })).toThrow(/alarmEmails/);
+  });
+
   it('shards apps over several load balancers when asked, each app then with its own alias record', () => {
     const sharded = synth({ loadBalancers: 3, hostedZone: { id: 'Z0123456789ABC', name: 'example.com' } });
     sharded.platform.resourceCountIs('AWS::ElasticLoadBalancingV2::LoadBalancer', 3);

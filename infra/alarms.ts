@@ -1,0 +1,87 @@
+import { Duration } from 'aws-cdk-lib';
+import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import { ComparisonOperator, type Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+export interface PlatformAlarmsProps {
+  /** Berth's Lambdas, by name: an error (a crash or a timeout, not an HTTP 500) in any of them alarms. */
+  functions: Record<string, IFunction>;
+  api: HttpApi;
+  /** Queues that only fill when something failed for good. */
+  deadLetterQueues: Record<string, IQueue>;
+  /** The reconcile work queue: an old message there means the workers fall behind. */
+  workQueue: IQueue;
+  /** Who is told: each address gets an SNS email subscription to confirm. */
+  emails: string[];
+}
+
+const PERIOD = Duration.minutes(5);
+/** The API's own 5xx answers within one period that mean more than a passing blip. */
+const API_SERVER_ERRORS = 5;
+/** The oldest reconcile message may wait this long before the workers count as behind. */
+const RECONCILE_BACKLOG = Duration.minutes(10);
+
+/** What an operator of an install must hear about, on one encrypted SNS topic. */
+export class PlatformAlarms extends Construct {
+  readonly topic: Topic;
+
+  constructor(scope: Construct, id: string, props: PlatformAlarmsProps) {
+    super(scope, id);
+    const key = new Key(this, 'TopicKey', {
+      description: "Encrypts Berth's alarm notifications",
+      enableKeyRotation: true,
+    });
+    // CloudWatch can publish to an encrypted topic only when the key lets it.
+    key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    this.topic = new Topic(this, 'Topic', { displayName: 'Berth alarms', masterKey: key, enforceSSL: true });
+    for (const email of props.emails) this.topic.addSubscription(new EmailSubscription(email));
+
+    const action = new SnsAction(this.topic);
+    const alarm = (name: string, metric: Metric, threshold: number, description: string) =>
+      metric
+        .createAlarm(this, name, {
+          threshold,
+          evaluationPeriods: 1,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+          alarmDescription: description,
+        })
+        .addAlarmAction(action);
+
+    for (const [name, fn] of Object.entries(props.functions)) {
+      alarm(
+        `${name}Errors`,
+        fn.metricErrors({ period: PERIOD, statistic: 'Sum' }),
+        1,
+        `The ${name} Lambda crashed or timed out; see its log group.`,
+      );
+    }
+    alarm(
+      'ApiServerErrors',
+      props.api.metricServerError({ period: PERIOD, statistic: 'Sum' }),
+      API_SERVER_ERRORS,
+      'The API answered 5xx repeatedly (a dependency unavailable, or a bug: see the API log group).',
+    );
+    for (const [name, queue] of Object.entries(props.deadLetterQueues)) {
+      alarm(
+        `${name}NotEmpty`,
+        queue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum' }),
+        1,
+        `Something failed for good and waits in ${name}: read the messages, fix the cause, then purge or redrive.`,
+      );
+    }
+    alarm(
+      'ReconcileBacklog',
+      props.workQueue.metricApproximateAgeOfOldestMessage({ period: PERIOD, statistic: 'Maximum' }),
+      RECONCILE_BACKLOG.toSeconds(),
+      'Reconcile messages wait too long: the workers fall behind (throttled by ECS or at their concurrency limit).',
+    );
+  }
+}
