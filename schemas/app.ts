@@ -158,15 +158,20 @@ export const AppCreate = z
   .meta({ id: 'AppCreate' });
 export type AppCreate = z.infer<typeof AppCreate>;
 
+/** What a change to a revision's spec may carry: each field optional, null clears an optional one. */
+const specChanges = {
+  image: ImageReference.optional(),
+  cpu: Cpu.optional(),
+  memory: Memory.optional(),
+  port: Port.optional(),
+  command: Command.nullable().optional(),
+  env: Env.optional(),
+  healthCheck: HealthCheck.nullable().optional(),
+};
+
 export const AppPatch = z
   .strictObject({
-    image: ImageReference.optional(),
-    cpu: Cpu.optional(),
-    memory: Memory.optional(),
-    port: Port.optional(),
-    command: Command.nullable().optional(),
-    env: Env.optional(),
-    healthCheck: HealthCheck.nullable().optional(),
+    ...specChanges,
     runtime: RuntimeName.optional(),
     replicas: Replicas.optional(),
     scaling: Scaling.nullable().optional(),
@@ -176,15 +181,7 @@ export const AppPatch = z
 export type AppPatch = z.infer<typeof AppPatch>;
 
 export const DeploymentCreate = z
-  .strictObject({
-    image: ImageReference.optional(),
-    cpu: Cpu.optional(),
-    memory: Memory.optional(),
-    port: Port.optional(),
-    command: Command.nullable().optional(),
-    env: Env.optional(),
-    healthCheck: HealthCheck.nullable().optional(),
-  })
+  .strictObject(specChanges)
   .superRefine(withFargateSize)
   .meta({ id: 'DeploymentCreate', description: 'Spec fields for the new revision; omitted ones are kept.' });
 export type DeploymentCreate = z.infer<typeof DeploymentCreate>;
