@@ -266,8 +266,8 @@ export interface PullCredentials {
   password: string;
 }
 
-/** One replica to start: everything a runtime needs, nothing runtime-specific. */
-export interface ReplicaSpec {
+/** Whose replica it is and which: the app, the revision and generation it runs, its slot. */
+export interface ReplicaIdentity {
   tenantId: string;
   app: string;
   appUid: string;
@@ -275,6 +275,10 @@ export interface ReplicaSpec {
   generation: number;
   /** 0..replicas-1; with the revision it names the replica, so a duplicate start fails at the runtime. */
   slot: number;
+}
+
+/** One replica to start: everything a runtime needs, nothing runtime-specific. */
+export interface ReplicaSpec extends ReplicaIdentity {
   /** The image to run, pinned to a digest where one is known. */
   image: string;
   cpu: number;
@@ -288,14 +292,8 @@ export interface ReplicaSpec {
 export type ReplicaState = 'pending' | 'running' | 'exited';
 
 /** A replica as the runtime reports it (a container, an ECS task, a pod). */
-export interface Replica {
+export interface Replica extends ReplicaIdentity {
   id: string;
-  tenantId: string;
-  app: string;
-  appUid: string;
-  revision: number;
-  generation: number;
-  slot: number;
   state: ReplicaState;
   /** The size it runs with: vCPU and MiB. */
   cpu: number;
