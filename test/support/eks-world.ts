@@ -5,6 +5,17 @@ import { fakeCoreDeps } from '../fakes/core-deps.ts';
 import type { startFakeKubeApi } from '../fakes/fake-kube-api.ts';
 
 /** Core deps over fakes offering `eks`, and the EKS runtime and its reconciler against a fake API server. */
+/** What applying tenant acme's namespace and its app web writes, in order: one server-side apply each. */
+export const ACME_WEB_APPLIED = [
+  '/api/v1/namespaces/berth-acme',
+  '/api/v1/namespaces/berth-acme/resourcequotas/berth-plan',
+  '/api/v1/namespaces/berth-acme/limitranges/berth-defaults',
+  '/apis/networking.k8s.io/v1/namespaces/berth-acme/networkpolicies/berth-ingress-from-load-balancer',
+  '/apis/apps/v1/namespaces/berth-acme/deployments/web',
+  '/api/v1/namespaces/berth-acme/services/web',
+  '/apis/networking.k8s.io/v1/namespaces/berth-acme/ingresses/web',
+];
+
 export async function eksWorld(api: Awaited<ReturnType<typeof startFakeKubeApi>>) {
   const deps = { ...(await fakeCoreDeps()), runtimes: ['eks'] as const };
   const kube = new KubeClient(async () => ({

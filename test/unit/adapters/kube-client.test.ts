@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { KubeClient } from '../../../functions/adapters/eks/kube-client.ts';
 import { appManifests, tenantNamespace } from '../../../functions/adapters/eks/manifests.ts';
 import { startFakeKubeApi } from '../../fakes/fake-kube-api.ts';
+import { ACME_WEB_APPLIED } from '../../support/eks-world.ts';
 
 const limits = { apps: 5, instancesPerApp: 4, vcpu: 8, memoryMiB: 16384 };
 const workload = {
@@ -38,15 +39,7 @@ describe('KubeClient against a fake API server', () => {
       ...appManifests(workload, { group: 'berth-apps-0', host: 'web.acme.apps.example.com' }),
     ]);
     const patches = api.requests.filter((r) => r.method === 'PATCH');
-    expect(patches.map((r) => r.path)).toEqual([
-      '/api/v1/namespaces/berth-acme',
-      '/api/v1/namespaces/berth-acme/resourcequotas/berth-plan',
-      '/api/v1/namespaces/berth-acme/limitranges/berth-defaults',
-      '/apis/networking.k8s.io/v1/namespaces/berth-acme/networkpolicies/berth-ingress-from-load-balancer',
-      '/apis/apps/v1/namespaces/berth-acme/deployments/web',
-      '/api/v1/namespaces/berth-acme/services/web',
-      '/apis/networking.k8s.io/v1/namespaces/berth-acme/ingresses/web',
-    ]);
+    expect(patches.map((r) => r.path)).toEqual(ACME_WEB_APPLIED);
     for (const patch of patches) {
       expect(patch.contentType).toBe('application/apply-patch+yaml');
       expect(patch.query).toMatchObject({ fieldManager: 'berth', force: 'true' });

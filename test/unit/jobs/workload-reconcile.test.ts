@@ -3,7 +3,7 @@ import { createApp, deleteApp, getAppRecord, scaleApp } from '../../../functions
 import { deploy } from '../../../functions/core/deployments.ts';
 import { createTenant } from '../../../functions/core/tenants.ts';
 import { startFakeKubeApi } from '../../fakes/fake-kube-api.ts';
-import { eksWorld } from '../../support/eks-world.ts';
+import { ACME_WEB_APPLIED, eksWorld } from '../../support/eks-world.ts';
 
 type Api = Awaited<ReturnType<typeof startFakeKubeApi>>;
 
@@ -40,15 +40,9 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
     const { deps, pass, requestsDuring } = setup;
     await createApp(deps, 'acme', { ...web, runtime: 'eks', replicas: 2 });
     const first = await requestsDuring(pass);
-    expect(first.filter((r) => r.method === 'PATCH').map((r) => r.path.split('?')[0])).toEqual([
-      '/api/v1/namespaces/berth-acme',
-      '/api/v1/namespaces/berth-acme/resourcequotas/berth-plan',
-      '/api/v1/namespaces/berth-acme/limitranges/berth-defaults',
-      '/apis/networking.k8s.io/v1/namespaces/berth-acme/networkpolicies/berth-ingress-from-load-balancer',
-      '/apis/apps/v1/namespaces/berth-acme/deployments/web',
-      '/api/v1/namespaces/berth-acme/services/web',
-      '/apis/networking.k8s.io/v1/namespaces/berth-acme/ingresses/web',
-    ]);
+    expect(first.filter((r) => r.method === 'PATCH').map((r) => r.path.split('?')[0])).toEqual(
+      ACME_WEB_APPLIED,
+    );
     await pass();
     const app = await getAppRecord(deps, 'acme', 'web');
     expect(app).toMatchObject({ status: 'running', readyReplicas: 2, currentRevision: 1 });
