@@ -201,6 +201,7 @@ export class PlatformStack extends Stack {
       new PolicyStatement({
         actions: [
           'ecr:CreateRepository',
+          'ecr:DeleteRepository',
           'ecr:PutLifecyclePolicy',
           'ecr:TagResource',
           'ecr:DescribeImages',

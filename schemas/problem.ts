@@ -18,6 +18,7 @@ export const ERROR_CODES = [
   'revision.notFound',
   'repository.notFound',
   'repository.exists',
+  'repository.inUse',
   'deployment.notFound',
   'key.notFound',
   'route.notFound',

@@ -238,6 +238,8 @@ export interface Store {
   /** Records a pushed manifest; a tag moves to the newest digest pushed under it. */
   recordImagePush(tenantId: string, repository: string, image: Image): Promise<void>;
   listImages(tenantId: string, repository: string): Promise<Image[]>;
+  /** Forgets a repository and its images; false when there was none. */
+  deleteRepository(tenantId: string, repository: string): Promise<boolean>;
 
   /** A tenant's usage rows for the hours in [fromHour, toHour], oldest first. */
   listUsage(tenantId: string, fromHour: string, toHour: string): Promise<UsageRecord[]>;
@@ -486,6 +488,8 @@ export interface ImageRegistry {
   listRepositories(tenantId: string): Promise<Repository[]>;
   /** undefined when the repository does not exist. */
   listImages(tenantId: string, name: string): Promise<Image[] | undefined>;
+  /** Deletes the repository with every image in it; false when it does not exist. */
+  deleteRepository(tenantId: string, name: string): Promise<boolean>;
 }
 
 /** Where final billing reports are also kept as files for finance (local: the data directory; AWS: S3). */

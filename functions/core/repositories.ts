@@ -1,7 +1,8 @@
 import type { Image, RegistryLogin, Repository } from '../../schemas/repository.ts';
-import { NotFoundError } from './errors.ts';
-import type { RegistryDeps } from './ports.ts';
+import { ConflictError, NotFoundError } from './errors.ts';
+import type { AppRecord, RegistryDeps } from './ports.ts';
 import { getActiveTenant } from './tenants.ts';
+import { allApps } from './walk.ts';
 
 export async function registryLogin(deps: RegistryDeps, tenantId: string): Promise<RegistryLogin> {
   await getActiveTenant(deps, tenantId);
@@ -25,6 +26,37 @@ export async function listImages(deps: RegistryDeps, tenantId: string, name: str
   const images = await deps.registry.listImages(tenantId, name);
   if (!images) throw new NotFoundError('repository.notFound', `repository "${name}" does not exist`);
   return images;
+}
+
+/**
+ * Deletes one of the tenant's repositories with every image in it: 404 when there is none, 409 repository.inUse
+ * while one of the tenant's apps runs, or is moving to, an image from it (its replicas could not be replaced).
+ */
+export async function deleteRepository(deps: RegistryDeps, tenantId: string, name: string): Promise<void> {
+  const location = `${deps.registry.host}/${deps.registry.namespaceOf(tenantId)}${name}`;
+  const fromHere = (image: string) => image.startsWith(`${location}@`) || image.startsWith(`${location}:`);
+  for await (const app of allApps(deps.store, tenantId)) {
+    if ((await imagesOf(deps, app)).some(fromHere)) {
+      throw new ConflictError(
+        'repository.inUse',
+        `app "${app.name}" runs an image from repository "${name}"; deploy another image or delete the app first`,
+      );
+    }
+  }
+  if (!(await deps.registry.deleteRepository(tenantId, name))) {
+    throw new NotFoundError('repository.notFound', `repository "${name}" does not exist`);
+  }
+}
+
+/** The images an app's replicas run or are moving to: its latest spec's, its current and target revisions'. */
+async function imagesOf(deps: RegistryDeps, app: AppRecord): Promise<string[]> {
+  const others = [app.currentRevision, app.targetRevision].filter(
+    (revision): revision is number => revision !== null && revision !== app.latestRevision,
+  );
+  const revisions = await Promise.all(
+    [...new Set(others)].map((revision) => deps.store.getRevision(app.tenantId, app.uid, revision)),
+  );
+  return [app.spec.image, ...revisions.flatMap((r) => (r ? [r.image] : []))];
 }
 
 /** The actions on `repository` a tenant may have: everything under `<tenant>/`, nothing elsewhere. */

@@ -22,6 +22,7 @@ const STATUS_BY_CODE: Record<ErrorCode, ContentfulStatusCode> = {
   'revision.notFound': 404,
   'repository.notFound': 404,
   'repository.exists': 409,
+  'repository.inUse': 409,
   'deployment.notFound': 404,
   'key.notFound': 404,
   'route.notFound': 404,

@@ -287,12 +287,25 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
     expect((await hostnames(6)).size).toBe(3);
   });
 
-  it('deletes an app: its containers go, then the app', async () => {
+  it('deletes an app: its containers go, then the app — and then its repository with the images', async () => {
+    expect(await call('DELETE', '/v1/repositories/web')).toMatchObject({
+      status: 409,
+      json: { code: 'repository.inUse' },
+    });
     expect((await call('DELETE', '/v1/apps/web')).status).toBe(202);
     await eventually('the app to be gone', async () =>
       (await call('GET', '/v1/apps/web')).status === 404 ? true : undefined,
     );
     expect(acmeContainers()).toEqual([]);
     expect((await web()).status).toBe(404);
+
+    expect((await call('DELETE', '/v1/repositories/web')).status).toBe(204);
+    expect((await call('GET', '/v1/repositories')).json.items).toEqual([]);
+    expect((await call('GET', '/v1/repositories/web/images')).json.code).toBe('repository.notFound');
+    // The registry itself no longer has the image.
+    const pull = acmeDocker.run(['pull', `${registry}/acme/web:v1`]);
+    expect(pull.status).not.toBe(0);
+    expect(pull.output).toMatch(/not found|unknown/i);
+    expect((await call('DELETE', '/v1/repositories/web')).json.code).toBe('repository.notFound');
   });
 });

@@ -37,4 +37,7 @@ export class FakeRegistry implements ImageRegistry {
   async listImages(tenantId: string, name: string): Promise<Image[] | undefined> {
     return this.repositories.has(`${tenantId}/${name}`) ? [] : undefined;
   }
+  async deleteRepository(tenantId: string, name: string) {
+    return this.repositories.delete(`${tenantId}/${name}`);
+  }
 }

@@ -267,6 +267,10 @@ export class MemoryStore implements Store {
   async listImages(tenantId: string, repository: string) {
     return clone(this.images.get(`${tenantId}/${repository}`) ?? []);
   }
+  async deleteRepository(tenantId: string, repository: string) {
+    this.images.delete(`${tenantId}/${repository}`);
+    return this.repositories.delete(`${tenantId}/${repository}`);
+  }
   async addUsage(usage: UsageRecord) {
     const id = `${usage.tenantId}/${usage.hour}/${usage.app}`;
     const current = this.usage.get(id) ?? emptyUsage(usage);

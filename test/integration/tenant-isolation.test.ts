@@ -80,6 +80,27 @@ describe('tenant isolation on DynamoDB Local', () => {
     expect((await api.call('GET', '/v1/tenant', keyB)).json.usage).toMatchObject({ apps: { used: 0 } });
   });
 
+  it("answers 404 to another tenant's repository, and deletes it for its owner", async () => {
+    expect((await api.call('POST', '/v1/repositories', keyA, { name: 'images' })).status).toBe(201);
+    for (const [method, path] of [
+      ['GET', '/v1/repositories/images/images'],
+      ['DELETE', '/v1/repositories/images'],
+    ] as const) {
+      const intruder = await api.call(method, path, keyB);
+      expect({ method, path, status: intruder.status, code: intruder.json?.code }).toEqual({
+        method,
+        path,
+        status: 404,
+        code: 'repository.notFound',
+      });
+    }
+    expect((await api.call('GET', '/v1/repositories', keyA)).json.items).toEqual([
+      expect.objectContaining({ name: 'images' }),
+    ]);
+    expect((await api.call('DELETE', '/v1/repositories/images', keyA)).status).toBe(204);
+    expect((await api.call('GET', '/v1/repositories', keyA)).json.items).toEqual([]);
+  });
+
   it('answers 403 to a tenant key on every admin route', async () => {
     for (const [method, path, body] of ADMIN_ROUTES) {
       const res = await api.call(method, path, keyA, body);

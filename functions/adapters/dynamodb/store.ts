@@ -668,6 +668,19 @@ export class DynamoStore implements Store {
     });
   }
 
+  deleteRepository(tenantId: string, repository: string): Promise<boolean> {
+    return guarded(async () => {
+      if (!(await this.getRepository(tenantId, repository))) return false;
+      // The images first: a repository record never outlives its images' records.
+      const images = await this.listImages(tenantId, repository);
+      if (images.length) {
+        await this.e.image.delete(images.map(({ digest }) => ({ tenantId, repository, digest }))).go();
+      }
+      await this.e.repository.delete({ tenantId, name: repository }).go();
+      return true;
+    });
+  }
+
   // Usage
 
   listUsage(tenantId: string, fromHour: string, toHour: string): Promise<UsageRecord[]> {

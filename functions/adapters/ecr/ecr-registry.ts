@@ -1,5 +1,6 @@
 import {
   CreateRepositoryCommand,
+  DeleteRepositoryCommand,
   DescribeImagesCommand,
   DescribeRepositoriesCommand,
   ECRClient,
@@ -240,5 +241,19 @@ export class EcrRegistry implements ImageRegistry {
       throw err;
     }
     return images.sort((a, b) => b.pushedAt.localeCompare(a.pushedAt));
+  }
+
+  async deleteRepository(tenantId: string, name: string): Promise<boolean> {
+    const repositoryName = `${this.namespaceOf(tenantId)}${name}`;
+    try {
+      // force: the images go with it.
+      await this.call(() =>
+        this.options.ecr.send(new DeleteRepositoryCommand({ repositoryName, force: true })),
+      );
+      return true;
+    } catch (err) {
+      if (notFound(err)) return false;
+      throw err;
+    }
   }
 }

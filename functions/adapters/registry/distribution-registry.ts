@@ -40,11 +40,15 @@ export class DistributionRegistry implements ImageRegistry {
     return `${this.host}/${tenantId}/${name}`;
   }
 
-  /** A GET/HEAD on the registry's API with a short token of Berth's own. */
-  private async registryFetch(path: string, repository: string, method: 'GET' | 'HEAD'): Promise<Response> {
+  /** A call on the registry's API with a short token of Berth's own (deleting needs the `delete` action). */
+  private async registryFetch(
+    path: string,
+    repository: string,
+    method: 'GET' | 'HEAD' | 'DELETE',
+  ): Promise<Response> {
     const token = this.options.tokens.issue(
       'berth',
-      [{ type: 'repository', name: repository, actions: ['pull'] }],
+      [{ type: 'repository', name: repository, actions: [method === 'DELETE' ? 'delete' : 'pull'] }],
       60,
     );
     try {
@@ -99,6 +103,19 @@ export class DistributionRegistry implements ImageRegistry {
   async listImages(tenantId: string, name: string): Promise<Image[] | undefined> {
     if (!(await this.options.store.getRepository(tenantId, name))) return undefined;
     return this.options.store.listImages(tenantId, name);
+  }
+
+  /** Deletes every manifest of the repository from the registry, then its records (blobs go at the registry's GC). */
+  async deleteRepository(tenantId: string, name: string): Promise<boolean> {
+    const images = await this.listImages(tenantId, name);
+    if (!images) return false;
+    const repository = `${tenantId}/${name}`;
+    for (const { digest } of images) {
+      const res = await this.registryFetch(`/v2/${repository}/manifests/${digest}`, repository, 'DELETE');
+      if (!res.ok && res.status !== 404)
+        throw new UnavailableError(`the image registry answered ${res.status}`);
+    }
+    return this.options.store.deleteRepository(tenantId, name);
   }
 
   /** Records a push the registry notified (creating the repository record on first push). */

@@ -3,7 +3,7 @@ import { createHmac, randomBytes, sign, timingSafeEqual } from 'node:crypto';
 export interface RepositoryAccess {
   type: 'repository';
   name: string;
-  actions: ('pull' | 'push')[];
+  actions: ('pull' | 'push' | 'delete')[];
 }
 
 const b64url = (value: string | Buffer) => Buffer.from(value).toString('base64url');

@@ -2,7 +2,13 @@ import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { DnsLabel } from '../../../schemas/common.ts';
 import { Image, RegistryLogin, Repository, RepositoryCreate } from '../../../schemas/repository.ts';
-import { createRepository, listImages, listRepositories, registryLogin } from '../../core/repositories.ts';
+import {
+  createRepository,
+  deleteRepository,
+  listImages,
+  listRepositories,
+  registryLogin,
+} from '../../core/repositories.ts';
 import { type ApiDeps, tenantOf } from '../context.ts';
 import { bearer, idempotencyHeader, json, jsonBody, problems } from '../openapi.ts';
 import { tenantOnly } from './apps.ts';
@@ -69,5 +75,23 @@ export function repositoryRoutes(deps: ApiDeps) {
           { items: await listImages(deps, tenantOf(c.get('principal')), c.req.valid('param').name) },
           200,
         ),
+    )
+    .openapi(
+      createRoute({
+        method: 'delete',
+        path: '/v1/repositories/{name}',
+        tags,
+        security: bearer,
+        middleware: tenantOnly,
+        request: { params: z.object({ name: DnsLabel }) },
+        responses: {
+          204: { description: 'Deleted, with every image in it.' },
+          ...problems,
+        },
+      }),
+      async (c) => {
+        await deleteRepository(deps, tenantOf(c.get('principal')), c.req.valid('param').name);
+        return c.body(null, 204);
+      },
     );
 }

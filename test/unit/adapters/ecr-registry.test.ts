@@ -1,5 +1,6 @@
 import {
   CreateRepositoryCommand,
+  DeleteRepositoryCommand,
   DescribeImagesCommand,
   DescribeRepositoriesCommand,
   ECRClient,
@@ -131,6 +132,19 @@ describe('EcrRegistry', () => {
     expect(repos.map((r) => r.name)).toEqual(['api', 'web']);
     expect(ecr).toHaveReceivedCommandTimes(DescribeRepositoriesCommand, 3);
     expect(ecr).toHaveReceivedNthCommandWith(DescribeRepositoriesCommand, 3, { nextToken: 'page-2' });
+  });
+
+  it('deletes a repository with its images (force), and answers false for a missing one', async () => {
+    ecr.on(DeleteRepositoryCommand, { repositoryName: 'berth/acme/web' }).resolves({});
+    ecr
+      .on(DeleteRepositoryCommand, { repositoryName: 'berth/acme/gone' })
+      .rejects(Object.assign(new Error('no repository'), { name: 'RepositoryNotFoundException' }));
+    expect(await registry().deleteRepository('acme', 'web')).toBe(true);
+    expect(ecr).toHaveReceivedCommandWith(DeleteRepositoryCommand, {
+      repositoryName: 'berth/acme/web',
+      force: true,
+    });
+    expect(await registry().deleteRepository('acme', 'gone')).toBe(false);
   });
 
   it('lists images newest first, and undefined for a missing repository', async () => {
