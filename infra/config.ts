@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseConfig } from '../functions/shared/config-parsing.ts';
 import { DEFAULT_PRICE_TABLE, PriceTable } from '../schemas/billing.ts';
+import { OfferedSizes } from '../schemas/fargate-sizes.ts';
 
 /** The install's configuration, from CDK context `berth` (cdk.json or `-c berth='{…}'`), validated before synthesis. */
 export const InstallConfig = z
@@ -77,6 +78,8 @@ export const InstallConfig = z
         reportHours: z.number().int().min(1).max(24).default(24),
       })
       .default({ reconcileMinutes: 1, scaleMinutes: 1, meterMinutes: 1, reportHours: 24 }),
+    /** The app sizes tenants may choose (vCPUs, most memory); every Fargate size when unset. */
+    sizes: OfferedSizes.optional(),
     /** Addresses told of alarms (each confirms an SNS email subscription); the topic is in the stack's outputs. */
     alarmEmails: z.array(z.email()).max(10).default([]),
     logRetentionDays: z

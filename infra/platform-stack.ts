@@ -145,6 +145,7 @@ export class PlatformStack extends Stack {
       BERTH_APP_DOMAIN: config.domain,
       BERTH_ADMIN_KEY_HASH: config.adminKeyHash,
       BERTH_PRICE_TABLE: JSON.stringify(config.prices),
+      ...(config.sizes ? { BERTH_SIZES: JSON.stringify(config.sizes) } : {}),
       BERTH_RATE_LIMIT_PER_SECOND: String(config.rateLimit.perSecond),
       BERTH_RATE_LIMIT_BURST: String(config.rateLimit.burst),
       BERTH_REPORT_BUCKET: props.reportBucketName(this),

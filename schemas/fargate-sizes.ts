@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * The Fargate CPU/memory table. Every runtime validates against it, so local never accepts what Fargate would
  * reject (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html).
@@ -45,6 +47,42 @@ export function eksFargateSize(cpu: number, memoryMiB: number): { cpu: number; m
     if (sizeCpu < cpu) continue;
     const memory = memories.find((m) => m >= needed);
     if (memory !== undefined) return { cpu: sizeCpu, memory };
+  }
+  return undefined;
+}
+
+/** The sizes an install offers its tenants, within the Fargate table: the vCPUs and the most memory an app may take. */
+export const OfferedSizes = z.strictObject({
+  cpus: z
+    .array(
+      z
+        .number()
+        .refine(
+          (cpu) => FARGATE_CPUS.includes(cpu),
+          `must be one of the Fargate vCPUs ${FARGATE_CPUS.join(', ')}`,
+        ),
+    )
+    .min(1),
+  maxMemoryMiB: z.number().int().min(512),
+});
+export type OfferedSizes = z.infer<typeof OfferedSizes>;
+
+/**
+ * Explains why a valid Fargate size is not one the install offers, with the field it is about; undefined when it is.
+ */
+export function offeredSizeProblem(
+  offered: OfferedSizes,
+  cpu: number,
+  memory: number,
+): { path: 'cpu' | 'memory'; message: string } | undefined {
+  if (!offered.cpus.includes(cpu)) {
+    return { path: 'cpu', message: `cpu ${cpu} is not offered here; offered: ${offered.cpus.join(', ')}` };
+  }
+  if (memory > offered.maxMemoryMiB) {
+    return {
+      path: 'memory',
+      message: `memory ${memory} MiB is more than offered here (at most ${offered.maxMemoryMiB})`,
+    };
   }
   return undefined;
 }

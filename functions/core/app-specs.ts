@@ -1,6 +1,6 @@
 import type { AppPatch, RevisionSpec } from '../../schemas/app.ts';
 import { HealthCheck } from '../../schemas/app.ts';
-import { fargateSizeProblem } from '../../schemas/fargate-sizes.ts';
+import { fargateSizeProblem, offeredSizeProblem } from '../../schemas/fargate-sizes.ts';
 import { ValidationError } from './errors.ts';
 import type { CoreDeps } from './ports.ts';
 
@@ -11,7 +11,7 @@ type SpecInput = Pick<
 
 /**
  * Merges spec changes onto the current spec (or onto nothing, for a new app) and checks the result as a whole:
- * a Fargate size, and a runtime this install offers. `null` clears an optional field; env is replaced whole.
+ * a Fargate size this install offers, and a runtime it offers. `null` clears an optional field; env is replaced whole.
  */
 export function resolveSpec(
   deps: CoreDeps,
@@ -27,6 +27,8 @@ export function resolveSpec(
   }
   const sizeProblem = fargateSizeProblem(cpu, memory);
   if (sizeProblem) throw new ValidationError(sizeProblem, [{ path: 'memory', message: sizeProblem }]);
+  const notOffered = deps.sizes && offeredSizeProblem(deps.sizes, cpu, memory);
+  if (notOffered) throw new ValidationError(notOffered.message, [notOffered]);
   const runtime = input.runtime ?? current?.runtime ?? deps.runtimes[0];
   if (!deps.runtimes.includes(runtime)) {
     const message = `runtime "${runtime}" is not offered by this install; use one of ${deps.runtimes.join(', ')}`;

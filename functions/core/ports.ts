@@ -2,6 +2,7 @@ import type { Role } from '../../schemas/api-key.ts';
 import type { Deployment, HealthCheck, Revision, RevisionSpec, Scaling } from '../../schemas/app.ts';
 import type { BillingReport, PriceTable } from '../../schemas/billing.ts';
 import type { Page } from '../../schemas/common.ts';
+import type { OfferedSizes } from '../../schemas/fargate-sizes.ts';
 import type { Plan, PlanLimits } from '../../schemas/plan.ts';
 import type { Image, RegistryLogin, Repository } from '../../schemas/repository.ts';
 import type { Tenant } from '../../schemas/tenant.ts';
@@ -506,6 +507,8 @@ export interface CoreDeps {
   /** Lifetimes and billing reports. */
   meter: MeterStore;
   /** The price table usage is billed by. */
+  /** The app sizes this install offers; every Fargate size when absent. */
+  sizes?: OfferedSizes;
   prices: PriceTable;
   /** Runtimes this install offers; the first is the default. */
   runtimes: readonly [RevisionSpec['runtime'], ...RevisionSpec['runtime'][]];

@@ -49,6 +49,7 @@ async function main() {
     registry: { port: config.BERTH_REGISTRY_PORT, dir: join(config.dataDir, 'registry') },
     reportsDir: join(config.dataDir, 'reports'),
     ...(config.BERTH_PRICE_TABLE ? { prices: config.BERTH_PRICE_TABLE } : {}),
+    ...(config.BERTH_SIZES ? { sizes: config.BERTH_SIZES } : {}),
   });
   await seedPlans(deps);
   const { routes, loop, jobs } = localRuntime(deps, {

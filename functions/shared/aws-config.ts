@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_PRICE_TABLE, PriceTable } from '../../schemas/billing.ts';
+import { OfferedSizes } from '../../schemas/fargate-sizes.ts';
 import { JsonText, parseConfig } from './config-parsing.ts';
 
 /** The environment the CDK app gives every Lambda, validated once per cold start. */
@@ -13,6 +14,8 @@ export const AwsConfig = z.object({
     .regex(/^[0-9a-f]{64}$/, 'must be the SHA-256 hex of the admin key (never the key itself)'),
   BERTH_REGISTRY_PUSH_ROLE_ARN: z.string().startsWith('arn:aws:iam::'),
   BERTH_PRICE_TABLE: JsonText.pipe(PriceTable).default(DEFAULT_PRICE_TABLE),
+  /** The app sizes offered; every Fargate size when unset. */
+  BERTH_SIZES: JsonText.pipe(OfferedSizes).optional(),
   BERTH_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(50),
   BERTH_RATE_LIMIT_BURST: z.coerce.number().int().positive().default(200),
   BERTH_RECONCILE_QUEUE_URL: z.url(),

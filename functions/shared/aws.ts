@@ -66,6 +66,7 @@ function awsCore(config: AwsConfig & Partial<AwsRuntimeConfig>, queue?: Reconcil
     clock: { now: () => new Date() },
     appUrl: (tenantId, app) => `https://${app}.${tenantId}.${config.BERTH_APP_DOMAIN}`,
     prices: config.BERTH_PRICE_TABLE,
+    ...(config.BERTH_SIZES ? { sizes: config.BERTH_SIZES } : {}),
     runtimes: (config.BERTH_RUNTIMES as CoreDeps['runtimes'] | undefined) ?? ['fargate'],
     ...(queue ? { appChanged: (tenantId: string, app: string) => queue.nudge(tenantId, app) } : {}),
   };

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { PriceTable } from '../../schemas/billing.ts';
+import { OfferedSizes } from '../../schemas/fargate-sizes.ts';
 import { JsonText, parseConfig } from './config-parsing.ts';
 
 const Port = z.coerce.number().int().min(1).max(65535);
@@ -24,6 +25,7 @@ export const LocalConfig = z.object({
   BERTH_DEPLOYMENT_DEADLINE_SECONDS: z.coerce.number().int().min(5).max(86_400).default(600),
   BERTH_STOP_GRACE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
   BERTH_PRICE_TABLE: JsonText.pipe(PriceTable).optional(),
+  BERTH_SIZES: JsonText.pipe(OfferedSizes).optional(),
   BERTH_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(50),
   BERTH_RATE_LIMIT_BURST: z.coerce.number().int().positive().default(200),
 });

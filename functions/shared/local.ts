@@ -3,6 +3,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type Docker from 'dockerode';
 import { DEFAULT_PRICE_TABLE, type PriceTable } from '../../schemas/billing.ts';
+import type { OfferedSizes } from '../../schemas/fargate-sizes.ts';
 import { DockerRuntime } from '../adapters/docker/runtime.ts';
 import { DynamoMeterStore } from '../adapters/dynamodb/meter-store.ts';
 import { DynamoStore } from '../adapters/dynamodb/store.ts';
@@ -34,6 +35,7 @@ export interface LocalWiring {
   /** The platform registry: its port on 127.0.0.1 and the directory of its keys and data. */
   registry: { port: number; dir: string };
   prices?: PriceTable;
+  sizes?: OfferedSizes;
   /** Where final billing reports are filed as CSV and JSON. */
   reportsDir: string;
 }
@@ -92,6 +94,7 @@ export function localDeps(wiring: LocalWiring): LocalDeps {
     appUrl: (tenantId, app) => `http://${app}.${tenantId}.localhost:${wiring.ingressPort}`,
     meter: new DynamoMeterStore(documents, wiring.tableName),
     prices: wiring.prices ?? DEFAULT_PRICE_TABLE,
+    ...(wiring.sizes ? { sizes: wiring.sizes } : {}),
     runtimes: ['docker'],
   };
   return {

@@ -276,8 +276,11 @@ describe('the CDK app', () => {
       expect(readsOf(fn)).toEqual([]);
   });
 
-  it('alarms on an encrypted topic about crashed jobs, dead letters, API 5xx and a reconcile backlog', () => {
-    const told = synth({ alarmEmails: ['ops@example.com'] });
+  it('alarms on an encrypted topic (crashed jobs, dead letters, API 5xx, backlog) and passes the sizes offered', () => {
+    const told = synth({
+      alarmEmails: ['ops@example.com'],
+      sizes: { cpus: [0.25, 0.5], maxMemoryMiB: 4096 },
+    });
     const { platform } = told.stacks;
     const topic = { Ref: platform.getLogicalId(platform.alarms.topic.node.defaultChild as CfnElement) };
     const alarms = Object.values(told.platform.findResources('AWS::CloudWatch::Alarm')).map(
@@ -320,6 +323,16 @@ describe('the CDK app', () => {
       'LoadBalancerDnsNames',
     ]);
     expect(() => synth({ alarmEmails: ['not an address'] })).toThrow(/alarmEmails/);
+
+    // (The same install offers its tenants two sizes: every Lambda that checks specs is told.)
+    told.platform.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          BERTH_SIZES: JSON.stringify({ cpus: [0.25, 0.5], maxMemoryMiB: 4096 }),
+        }),
+      },
+    });
+    expect(() => synth({ sizes: { cpus: [3], maxMemoryMiB: 4096 } })).toThrow(/sizes\.cpus\.0/);
   });
 
   it('shards apps over several load balancers when asked, each app then with its own alias record', () => {

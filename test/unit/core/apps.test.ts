@@ -56,6 +56,25 @@ describe('apps', () => {
     });
   });
 
+  it('takes only the sizes the install offers, naming the field', async () => {
+    deps.sizes = { cpus: [0.25, 0.5], maxMemoryMiB: 2048 };
+    await expect(
+      createApp(deps, 'acme', { name: 'big', ...spec, cpu: 1, memory: 2048 }),
+    ).rejects.toMatchObject({
+      code: 'validation.failed',
+      errors: [{ path: 'cpu', message: 'cpu 1 is not offered here; offered: 0.25, 0.5' }],
+    });
+    await expect(
+      createApp(deps, 'acme', { name: 'big', ...spec, cpu: 0.5, memory: 3072 }),
+    ).rejects.toMatchObject({
+      errors: [{ path: 'memory', message: 'memory 3072 MiB is more than offered here (at most 2048)' }],
+    });
+    await createApp(deps, 'acme', { name: 'web', ...spec, cpu: 0.5, memory: 2048 });
+    await expect(updateApp(deps, 'acme', 'web', { memory: 4096 })).rejects.toMatchObject({
+      errors: [{ path: 'memory' }],
+    });
+  });
+
   it('refuses to cross the plan limits and lets shrinking through', async () => {
     // free: 1 vCPU, 2048 MiB, 2 instances per app
     await createApp(deps, 'acme', { name: 'a', ...spec, replicas: 2 });

@@ -15,6 +15,17 @@ describe('the Lambda configuration', () => {
     expect(config.BERTH_EKS_CLUSTER).toBeUndefined();
   });
 
+  it('reads the sizes the install offers, refusing a vCPU Fargate does not have', () => {
+    expect(readAwsRuntimeConfig(LAMBDA_ENV).BERTH_SIZES).toBeUndefined();
+    const sizes = { cpus: [0.25, 0.5, 1], maxMemoryMiB: 4096 };
+    expect(readAwsRuntimeConfig({ ...LAMBDA_ENV, BERTH_SIZES: JSON.stringify(sizes) }).BERTH_SIZES).toEqual(
+      sizes,
+    );
+    expect(() =>
+      readAwsRuntimeConfig({ ...LAMBDA_ENV, BERTH_SIZES: JSON.stringify({ cpus: [3], maxMemoryMiB: 4096 }) }),
+    ).toThrow(/BERTH_SIZES\.cpus\.0: must be one of the Fargate vCPUs/);
+  });
+
   it('reads the EKS runtime settings when the install offers eks', () => {
     expect(readAwsRuntimeConfig({ ...LAMBDA_ENV, ...EKS })).toMatchObject({
       BERTH_RUNTIMES: ['fargate', 'eks'],

@@ -1,0 +1,13 @@
+import { describe, expect, it } from 'vitest';
+import { readLocalConfig } from '../../../functions/shared/local-config.ts';
+
+describe('the local configuration', () => {
+  it('offers every size by default, or the sizes BERTH_SIZES names, and names a wrong variable', () => {
+    expect(readLocalConfig({}).BERTH_SIZES).toBeUndefined();
+    const sizes = { cpus: [0.25, 0.5], maxMemoryMiB: 2048 };
+    expect(readLocalConfig({ BERTH_SIZES: JSON.stringify(sizes) }).BERTH_SIZES).toEqual(sizes);
+    expect(() => readLocalConfig({ BERTH_SIZES: '{"cpus":[]}' })).toThrow(
+      /invalid configuration:\n {2}BERTH_SIZES\.cpus: .*\n {2}BERTH_SIZES\.maxMemoryMiB/,
+    );
+  });
+});
