@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -394,9 +394,11 @@ describe('the CDK app', () => {
     ).toThrow(/availabilityZones must lie in region/);
   });
 
-  it('bundles each Lambda with only the SDK clients it uses', () => {
+  it('bundles each Lambda with only the SDK clients it uses, and no source map', () => {
+    const bundles = lambdaBundles(app.assembly, 'BerthPlatform');
+    for (const bundle of bundles) expect(readdirSync(dirname(bundle.file))).toEqual(['index.mjs']);
     const used = Object.fromEntries(
-      lambdaBundles(app.assembly, 'BerthPlatform').map((b) => [
+      bundles.map((b) => [
         b.id.replace(/Function[0-9A-F]{8}$/, ''),
         b.clients.filter((c) => !CREDENTIAL_CHAIN_CLIENTS.has(c)),
       ]),
