@@ -25,6 +25,13 @@ export class ValidationError extends DomainError {
 
 export class NotFoundError extends DomainError {}
 export class ConflictError extends DomainError {}
+
+/** A tenant is deleted only once its apps are. */
+export class TenantHasAppsError extends ConflictError {
+  constructor(tenantId: string, apps: number) {
+    super('tenant.hasApps', `tenant "${tenantId}" still has ${apps} apps; delete them before the tenant`);
+  }
+}
 export class ForbiddenError extends DomainError {}
 
 export class QuotaExceededError extends DomainError {

@@ -3,8 +3,8 @@ import type { Page } from '../../schemas/common.ts';
 import type { Plan } from '../../schemas/plan.ts';
 import type { Tenant, TenantCreate, TenantOverview, TenantPatch } from '../../schemas/tenant.ts';
 import { newTenantKey } from './api-keys.ts';
-import { ForbiddenError, NotFoundError, ValidationError } from './errors.ts';
-import type { CoreDeps, PageRequest, TenantRecord } from './ports.ts';
+import { ForbiddenError, NotFoundError, TenantHasAppsError, ValidationError } from './errors.ts';
+import type { CoreDeps, PageRequest, RegistryDeps, TenantRecord } from './ports.ts';
 import { NO_RESERVATION } from './quota.ts';
 import { monthlyCapView } from './usage-caps.ts';
 import { assertVersion, withOptimisticRetry } from './versioning.ts';
@@ -105,11 +105,29 @@ export function updateTenant(
   });
 }
 
-/** Deletes a tenant and revokes its keys; 409 tenant.hasApps while it has apps. */
-export function deleteTenant(deps: CoreDeps, id: string, ifMatch?: number): Promise<void> {
+/**
+ * Deletes a tenant with its keys and its repositories (images included); 409 tenant.hasApps while it has apps. The
+ * tenant is suspended first, so nothing new is created while its repositories go; should that fail part-way, it
+ * stays suspended and deleting it again finishes the job.
+ */
+export function deleteTenant(deps: RegistryDeps, id: string, ifMatch?: number): Promise<void> {
   return withOptimisticRetry(ifMatch, async () => {
-    const tenant = await getTenantRecord(deps, id);
+    let tenant = await getTenantRecord(deps, id);
     assertVersion(ifMatch, tenant.version);
+    if (tenant.reserved.apps > 0) throw new TenantHasAppsError(id, tenant.reserved.apps);
+    if (tenant.status !== 'suspended') {
+      const suspended: TenantRecord = {
+        ...tenant,
+        status: 'suspended',
+        version: tenant.version + 1,
+        updatedAt: deps.clock.now().toISOString(),
+      };
+      await deps.store.updateTenant(suspended, tenant.version);
+      tenant = suspended;
+    }
+    for (const repository of await deps.registry.listRepositories(id)) {
+      await deps.registry.deleteRepository(id, repository.name);
+    }
     await deps.store.deleteTenant(id, tenant.version);
   });
 }

@@ -3,6 +3,7 @@ import {
   ForbiddenError,
   NotFoundError,
   PreconditionFailedError,
+  TenantHasAppsError,
 } from '../../functions/core/errors.ts';
 import { addUsageAmounts, emptyUsage } from '../../functions/core/metering.ts';
 import type {
@@ -83,8 +84,7 @@ export class MemoryStore implements Store {
   }
   async deleteTenant(id: string, expectedVersion: number) {
     const current = this.tenants.get(id);
-    if (current && current.reserved.apps > 0)
-      throw new ConflictError('tenant.hasApps', `tenant "${id}" has apps`);
+    if (current && current.reserved.apps > 0) throw new TenantHasAppsError(id, current.reserved.apps);
     if (current?.version !== expectedVersion) throw new PreconditionFailedError();
     this.tenants.delete(id);
     for (const [hash, key] of this.keys) if (key.tenantId === id) this.keys.delete(hash);

@@ -71,14 +71,18 @@ describe('tenants and keys on DynamoDB Local', () => {
     expect((await call('POST', '/v1/apps/web/scale', key, { replicas: 2 })).status).toBe(200);
   });
 
-  it('deletes a tenant only without apps, and its keys die with it', async () => {
+  it('deletes a tenant only without apps; its keys and repositories go with it', async () => {
     const { call, adminKey, createTenant, runtime } = await localApi({ runtime: true });
     const key = (await createTenant('acme')).key;
     await call('POST', '/v1/apps', key, sampleApp('web'));
+    expect((await call('POST', '/v1/repositories', key, { name: 'images' })).status).toBe(201);
     expect(await call('DELETE', '/v1/tenants/acme', adminKey)).toMatchObject({
       status: 409,
       json: { code: 'tenant.hasApps' },
     });
+    // Refused, it changed nothing.
+    expect((await call('GET', '/v1/tenants/acme', adminKey)).json.tenant).toMatchObject({ status: 'active' });
+    expect((await call('GET', '/v1/repositories', key)).json.items).toHaveLength(1);
     expect((await call('DELETE', '/v1/apps/web', key)).status).toBe(202);
     await waitUntilGone(call, key, '/v1/apps/web');
     await runtime?.loop.stop();
@@ -86,6 +90,9 @@ describe('tenants and keys on DynamoDB Local', () => {
     expect((await call('GET', '/v1/tenants/acme', adminKey)).status).toBe(404);
     await new Promise((resolve) => setTimeout(resolve, 1050));
     expect((await call('GET', '/v1/tenant', key)).status).toBe(401);
+    // A tenant created again under the id starts with nothing of the old one's.
+    const again = (await createTenant('acme')).key;
+    expect((await call('GET', '/v1/repositories', again)).json.items).toEqual([]);
   });
 
   it('refuses unknown plans and duplicate ids with clear errors', async () => {

@@ -7,6 +7,7 @@ import {
   ForbiddenError,
   NotFoundError,
   PreconditionFailedError,
+  TenantHasAppsError,
   UnavailableError,
 } from '../../core/errors.ts';
 import type {
@@ -228,12 +229,7 @@ export class DynamoStore implements Store {
     if (!cancelled) return;
     const current = await this.getTenant(id);
     if (!current) throw new NotFoundError('tenant.notFound', `tenant "${id}" does not exist`);
-    if (current.reserved.apps > 0) {
-      throw new ConflictError(
-        'tenant.hasApps',
-        `tenant "${id}" still has ${current.reserved.apps} apps; delete them before the tenant`,
-      );
-    }
+    if (current.reserved.apps > 0) throw new TenantHasAppsError(id, current.reserved.apps);
     throw new PreconditionFailedError();
   }
 

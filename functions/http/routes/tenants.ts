@@ -116,7 +116,7 @@ export function tenantRoutes(deps: ApiDeps) {
         security: bearer,
         middleware: admin,
         request: { params: TenantParams, headers: ifMatchHeader },
-        responses: { 204: { description: 'Deleted, with its keys.' }, ...problems },
+        responses: { 204: { description: 'Deleted, with its keys and repositories.' }, ...problems },
       }),
       async (c) => {
         await deleteTenant(deps, c.req.valid('param').tenantId, ifMatchVersion(c));

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { UnavailableError } from '../../../functions/core/errors.ts';
 import { createApi, MAX_BODY_BYTES } from '../../../functions/http/api.ts';
 import type { RateLimitOptions } from '../../../functions/http/middleware/rate-limit.ts';
 import { fakeApiDeps } from '../../fakes/core-deps.ts';
@@ -118,6 +119,27 @@ describe('the HTTP API', () => {
     expect(limited.headers.get('retry-after')).toBe('1'); // the window ends in 1 s
     deps.clock.advance(1000);
     expect((await call('GET', '/v1/apps', tenantKey)).status).toBe(200);
+  });
+
+  it('deletes a tenant with its repositories, and finishes the job when asked again after a registry failure', async () => {
+    const { call, deps, adminKey, tenantKey } = await setup();
+    await call('POST', '/v1/repositories', tenantKey, { name: 'web' });
+    await call('POST', '/v1/repositories', tenantKey, { name: 'api' });
+    const deleting = vi
+      .spyOn(deps.registry, 'deleteRepository')
+      .mockRejectedValueOnce(new UnavailableError('the image registry is unavailable; retry shortly'));
+    expect((await call('DELETE', '/v1/tenants/acme', adminKey)).status).toBe(503);
+    // Part-way: suspended, so nothing new is made while it goes; nothing else lost.
+    expect((await call('GET', '/v1/tenants/acme', adminKey)).json.tenant).toMatchObject({
+      status: 'suspended',
+    });
+    expect((await call('POST', '/v1/repositories', tenantKey, { name: 'more' })).json.code).toBe(
+      'tenant.suspended',
+    );
+    expect((await call('DELETE', '/v1/tenants/acme', adminKey)).status).toBe(204);
+    expect(deleting).toHaveBeenCalledTimes(3); // the failed one, then both
+    expect(await deps.registry.listRepositories('acme')).toEqual([]);
+    expect((await call('GET', '/v1/tenants/acme', adminKey)).status).toBe(404);
   });
 
   it('answers unknown routes with a 404 problem', async () => {
