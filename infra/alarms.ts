@@ -16,7 +16,7 @@ export interface PlatformAlarmsProps {
   api: HttpApi;
   /** Queues that only fill when something failed for good. */
   deadLetterQueues: Record<string, IQueue>;
-  /** The reconcile work queue: an old message there means the workers fall behind. */
+  /** The reconcile work queue: one that never drains means the workers fall behind. */
   workQueue: IQueue;
   /** Who is told: each address gets an SNS email subscription to confirm. */
   emails: string[];
@@ -25,8 +25,11 @@ export interface PlatformAlarmsProps {
 const PERIOD = Duration.minutes(5);
 /** The API's own 5xx answers within one period that mean more than a passing blip. */
 const API_SERVER_ERRORS = 5;
-/** The oldest reconcile message may wait this long before the workers count as behind. */
-const RECONCILE_BACKLOG = Duration.minutes(10);
+/**
+ * Periods in a row the reconcile queue never drained before the workers count as behind. (Not the oldest message's
+ * age: a message that failed waits out its visibility timeout in the queue, and the dead-letter alarm covers it.)
+ */
+const BACKLOG_PERIODS = 3;
 
 /** What an operator of an install must hear about, on one encrypted SNS topic. */
 export class PlatformAlarms extends Construct {
@@ -44,11 +47,17 @@ export class PlatformAlarms extends Construct {
     for (const email of props.emails) this.topic.addSubscription(new EmailSubscription(email));
 
     const action = new SnsAction(this.topic);
-    const alarm = (name: string, metric: Metric, threshold: number, description: string) =>
+    const alarm = (
+      name: string,
+      metric: Metric,
+      threshold: number,
+      description: string,
+      evaluationPeriods = 1,
+    ) =>
       metric
         .createAlarm(this, name, {
           threshold,
-          evaluationPeriods: 1,
+          evaluationPeriods,
           comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
           treatMissingData: TreatMissingData.NOT_BREACHING,
           alarmDescription: description,
@@ -79,9 +88,10 @@ export class PlatformAlarms extends Construct {
     }
     alarm(
       'ReconcileBacklog',
-      props.workQueue.metricApproximateAgeOfOldestMessage({ period: PERIOD, statistic: 'Maximum' }),
-      RECONCILE_BACKLOG.toSeconds(),
-      'Reconcile messages wait too long: the workers fall behind (throttled by ECS or at their concurrency limit).',
+      props.workQueue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Minimum' }),
+      1,
+      'The reconcile queue has not drained for 15 minutes: the workers fall behind (throttled by ECS or at their concurrency limit).',
+      BACKLOG_PERIODS,
     );
   }
 }

@@ -287,7 +287,14 @@ describe('the CDK app', () => {
       (r) =>
         (
           r as {
-            Properties: { MetricName: string; Namespace: string; Threshold: number; AlarmActions: unknown[] };
+            Properties: {
+              MetricName: string;
+              Namespace: string;
+              Threshold: number;
+              Statistic: string;
+              EvaluationPeriods: number;
+              AlarmActions: unknown[];
+            };
           }
         ).Properties,
     );
@@ -295,8 +302,16 @@ describe('the CDK app', () => {
     const byMetric = (name: string) => alarms.filter((a) => a.MetricName === name);
     expect(byMetric('Errors')).toHaveLength(7); // every Berth Lambda
     expect(byMetric('5xx')).toMatchObject([{ Namespace: 'AWS/ApiGateway', Threshold: 5 }]);
-    expect(byMetric('ApproximateNumberOfMessagesVisible')).toHaveLength(2); // both dead-letter queues
-    expect(byMetric('ApproximateAgeOfOldestMessage')).toMatchObject([{ Threshold: 600 }]);
+    // Both dead-letter queues at their first message; the work queue when it has not drained for three periods.
+    expect(
+      byMetric('ApproximateNumberOfMessagesVisible')
+        .map((a) => [a.Statistic, a.EvaluationPeriods])
+        .sort(),
+    ).toEqual([
+      ['Maximum', 1],
+      ['Maximum', 1],
+      ['Minimum', 3],
+    ]);
     expect(alarms).toHaveLength(11);
 
     told.platform.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
