@@ -1,8 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { stopperOf } from './child-stop.ts';
 import { ensureRegistryBinary } from './docker-engine.ts';
+import { spawnOwned, stopperOf } from './owned-children.ts';
 
 export const REGISTRY_SERVICE = 'berth-registry';
 export const TOKEN_ISSUER = 'berth';
@@ -59,7 +59,7 @@ export async function startRegistry(options: RegistryProcessOptions): Promise<{ 
   const configPath = join(options.dir, 'config.yml');
   writeFileSync(configPath, registryConfig(options, options.notifySecret), { mode: 0o600 });
   const log = openSync(join(options.dir, 'registry.log'), 'a');
-  const child: ChildProcess = spawn(binary, ['serve', configPath], { stdio: ['ignore', log, log] });
+  const child: ChildProcess = spawnOwned(binary, ['serve', configPath], { stdio: ['ignore', log, log] });
   const stop = stopperOf(child);
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {

@@ -75,7 +75,8 @@ export async function platformEnv(extra: Record<string, string> = {}): Promise<P
 export async function runPlatform(env: PlatformEnv) {
   const platform = startPlatform(env.env);
   await waitForReady(platform);
-  const adminKey = readFileSync(join(env.dataDir, 'admin-key'), 'utf8').trim();
+  // The platform keeps a key it generated in its data directory; one it was given stays where it came from.
+  const adminKey = env.env.BERTH_ADMIN_KEY ?? readFileSync(join(env.dataDir, 'admin-key'), 'utf8').trim();
   const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
     if (platform.child.exitCode !== null) return platform.child.exitCode;
     platform.child.kill(signal);

@@ -1,0 +1,36 @@
+import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
+import { canRun } from './system-packages.ts';
+
+/** How long a child the platform started gets between SIGTERM and SIGKILL. */
+const STOP_GRACE_MS = 5000;
+
+let pdeathsig: boolean | undefined;
+
+/** Whether util-linux's `setpriv` is here to have the kernel kill a child when its parent dies (Linux only). */
+function canTieToParent(): boolean {
+  pdeathsig ??= process.platform === 'linux' && canRun('setpriv', ['--version']);
+  return pdeathsig;
+}
+
+/**
+ * Starts a child that does not outlive the platform (DynamoDB Local, the registry): on Linux the kernel kills it when
+ * the platform dies, even by SIGKILL — `setpriv --pdeathsig KILL` sets that and then execs the command in place, so
+ * the pid is the command's. Elsewhere it is a plain child, which only a clean stop ends.
+ */
+export function spawnOwned(command: string, args: string[], options: SpawnOptions): ChildProcess {
+  return canTieToParent()
+    ? spawn('setpriv', ['--pdeathsig', 'KILL', '--', command, ...args], options)
+    : spawn(command, args, options);
+}
+
+/** A stop for a child process: SIGTERM, SIGKILL after the grace period, resolved once it has exited. */
+export function stopperOf(child: ChildProcess): () => Promise<void> {
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+    await exited;
+    clearTimeout(timer);
+  };
+}

@@ -1,0 +1,54 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it, vi } from 'vitest';
+
+/** Running, not merely a zombie its new parent has not reaped yet. */
+function alive(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** A parent Node process that starts `sleep 300` the given way and prints the child's pid. */
+async function parentOf(how: 'spawnOwned' | 'spawn'): Promise<{ parent: ChildProcess; child: number }> {
+  const start =
+    how === 'spawnOwned'
+      ? "const { spawnOwned } = await import('./functions/local/owned-children.ts'); const c = spawnOwned('sleep', ['300'], { stdio: 'ignore' });"
+      : "const { spawn } = await import('node:child_process'); const c = spawn('sleep', ['300'], { stdio: 'ignore' });";
+  const parent = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--input-type=module',
+      '-e',
+      `${start} console.log(c.pid); setInterval(() => {}, 1000);`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const child = await new Promise<number>((resolve, reject) => {
+    parent.stdout?.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
+    parent.once('exit', (code) => reject(new Error(`the parent exited (${code}) before starting its child`)));
+  });
+  return { parent, child };
+}
+
+describe.runIf(process.platform === 'linux')('children the platform owns', () => {
+  it('die with the platform even when it is SIGKILLed (a plain child would be orphaned)', async () => {
+    const plain = await parentOf('spawn');
+    plain.parent.kill('SIGKILL');
+    await new Promise((resolve) => plain.parent.once('exit', resolve));
+    // The control: an ordinary child outlives its killed parent…
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(alive(plain.child)).toBe(true);
+    process.kill(plain.child, 'SIGKILL');
+
+    // …one started with spawnOwned does not.
+    const owned = await parentOf('spawnOwned');
+    expect(alive(owned.child)).toBe(true);
+    owned.parent.kill('SIGKILL');
+    await vi.waitFor(() => expect(alive(owned.child)).toBe(false), { timeout: 5000, interval: 50 });
+  });
+});
