@@ -1,5 +1,6 @@
 import type { Image, RegistryLogin, Repository } from '../../schemas/repository.ts';
 import { ConflictError, NotFoundError } from './errors.ts';
+import { checkImageSource } from './images.ts';
 import type { AppRecord, RegistryDeps } from './ports.ts';
 import { getActiveTenant } from './tenants.ts';
 import { allApps } from './walk.ts';
@@ -33,8 +34,11 @@ export async function listImages(deps: RegistryDeps, tenantId: string, name: str
  * while one of the tenant's apps runs, or is moving to, an image from it (its replicas could not be replaced).
  */
 export async function deleteRepository(deps: RegistryDeps, tenantId: string, name: string): Promise<void> {
-  const location = `${deps.registry.host}/${deps.registry.namespaceOf(tenantId)}${name}`;
-  const fromHere = (image: string) => image.startsWith(`${location}@`) || image.startsWith(`${location}:`);
+  const repository = `${deps.registry.namespaceOf(tenantId)}${name}`;
+  const fromHere = (image: string) => {
+    const source = checkImageSource(image, tenantId, deps.registry);
+    return source.local && source.repository === repository;
+  };
   for await (const app of allApps(deps.store, tenantId)) {
     if ((await imagesOf(deps, app)).some(fromHere)) {
       throw new ConflictError(

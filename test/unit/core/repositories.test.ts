@@ -43,6 +43,11 @@ describe('deleting a repository', () => {
     await expect(deleteRepository(deps, 'acme', 'web')).rejects.toMatchObject({
       code: 'repository.notFound',
     });
+    // The registry's other name (localhost for 127.0.0.1) is the same repository.
+    await createRepository(deps, 'acme', 'web');
+    deps.registry.digests.set('acme/web:1', 'sha256:one');
+    await createApp(deps, 'acme', { name: 'alias', ...spec, image: 'localhost:5000/acme/web:1' });
+    await expect(deleteRepository(deps, 'acme', 'web')).rejects.toMatchObject({ code: 'repository.inUse' });
     // A repository whose name only starts like another's is not the other's.
     await createRepository(deps, 'acme', 'ap');
     await deleteRepository(deps, 'acme', 'ap');
