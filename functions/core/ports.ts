@@ -507,9 +507,9 @@ export interface CoreDeps {
   /** Lifetimes and billing reports. */
   meter: MeterStore;
   /** The price table usage is billed by. */
+  prices: PriceTable;
   /** The app sizes this install offers; every Fargate size when absent. */
   sizes?: OfferedSizes;
-  prices: PriceTable;
   /** Runtimes this install offers; the first is the default. */
   runtimes: readonly [RevisionSpec['runtime'], ...RevisionSpec['runtime'][]];
   /** Told after every write that changes an app's desired state, so its reconcile starts at once. */

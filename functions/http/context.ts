@@ -4,12 +4,13 @@ import type { RegistryDeps, ReplicaViews, RuntimeViewDeps, Store } from '../core
 import type { RateLimitOptions } from './middleware/rate-limit.ts';
 import type { ErrorLogger } from './problem.ts';
 
-/** What the HTTP app is built from; one composition root per mode provides it. */
+/** Limits of a gateway that buffers the API's answers (see `ApiDeps.bufferedAnswers`). */
 export interface BufferedAnswers {
   waitMs: number;
   maxBodyBytes: number;
 }
 
+/** What the HTTP app is built from; one composition root per mode provides it. */
 export interface ApiDeps extends RegistryDeps {
   store: Store;
   auth: KeyAuthenticator;
