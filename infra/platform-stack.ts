@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { HttpApi, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
@@ -245,8 +245,8 @@ export class PlatformStack extends Stack {
       this.apiFunction.addEnvironment(name, value);
     this.jobs.grantRuntimeRead(this.apiFunction, 'tasks', 'metrics', 'targetHealth', 'logs');
     this.jobs.queue.grantSendMessages(this.apiFunction);
+    const { functions } = this.jobs;
     if (this.eks) {
-      const { functions } = this.jobs;
       this.eks.grantAccess(this.apiFunction);
       this.eks.grantAccess(functions.reconcile);
       this.eks.grantAccess(functions.scale);
@@ -259,7 +259,6 @@ export class PlatformStack extends Stack {
       }),
     );
 
-    const { functions } = this.jobs;
     this.alarms = new PlatformAlarms(this, 'Alarms', {
       functions: { Api: this.apiFunction, ...capitalized(functions) },
       api: this.api,
@@ -275,10 +274,7 @@ export class PlatformStack extends Stack {
     new CfnOutput(this, 'LoadBalancerDnsNames', {
       description:
         'The shared load balancers apps are served by (point the apps’ wildcard record at the first)',
-      value: Fn.join(
-        ',',
-        this.loadBalancers.map((lb) => lb.loadBalancer.loadBalancerDnsName),
-      ),
+      value: this.loadBalancers.map((lb) => lb.loadBalancer.loadBalancerDnsName).join(','),
     });
     new CfnOutput(this, 'AlarmTopicArn', {
       description: 'Subscribe here to hear of failed jobs, dead letters and API errors',

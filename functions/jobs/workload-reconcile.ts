@@ -26,10 +26,11 @@ export interface WorkloadPass {
 }
 
 /**
- * The reconcile job for apps on a workload runtime (Kubernetes): per tenant, one observation (Deployments and pods
- * of its namespace), then per app the desired workload applied only when its fingerprint changed, and the latest
- * deployment moved on from what the pods show. The runtime rolls out; Berth keeps the deadline, the circuit breaker
- * (container restarts of the new revision) and the rollback, exactly as for replica runtimes.
+ * The reconcile job for apps on a workload runtime (Kubernetes Deployments, ECS services): per tenant, one
+ * observation (its workloads and their replicas), then per app the desired workload applied only when its
+ * fingerprint changed, and the latest deployment moved on from what the replicas show. The runtime rolls out; Berth
+ * keeps the deadline, the circuit breaker (failed starts of the new revision) and the rollback, exactly as for
+ * replica runtimes.
  */
 export class WorkloadReconciler {
   constructor(private readonly deps: WorkloadReconcilerDeps) {}
