@@ -23,6 +23,7 @@ import { Route53AppRecords } from '../adapters/route53/app-records.ts';
 import { S3ReportArchive } from '../adapters/s3/s3-report-archive.ts';
 import { ReconcileQueue } from '../adapters/sqs/reconcile-queue.ts';
 import { makeKeyAuthenticator } from '../core/api-keys.ts';
+import { appHostname } from '../core/app-hosts.ts';
 import type { CoreDeps, ReplicaView, ReplicaViews, WorkloadRuntime } from '../core/ports.ts';
 import type { ApiDeps } from '../http/context.ts';
 import type { AutoscaleDeps } from '../jobs/autoscale.ts';
@@ -64,7 +65,7 @@ function awsCore(config: AwsConfig & Partial<AwsRuntimeConfig>, queue?: Reconcil
     store: new DynamoStore(table, config.BERTH_TABLE_NAME),
     meter: new DynamoMeterStore(table, config.BERTH_TABLE_NAME),
     clock: { now: () => new Date() },
-    appUrl: (tenantId, app) => `https://${app}.${tenantId}.${config.BERTH_APP_DOMAIN}`,
+    appUrl: (tenantId, app) => `https://${appHostname(tenantId, app, config.BERTH_APP_DOMAIN)}`,
     prices: config.BERTH_PRICE_TABLE,
     ...(config.BERTH_SIZES ? { sizes: config.BERTH_SIZES } : {}),
     runtimes: (config.BERTH_RUNTIMES as CoreDeps['runtimes'] | undefined) ?? ['fargate'],

@@ -12,6 +12,7 @@ import { NetHealthProbe } from '../adapters/probe/net-health-probe.ts';
 import { DistributionRegistry } from '../adapters/registry/distribution-registry.ts';
 import { LoginCredentialSigner, RegistryTokenIssuer } from '../adapters/registry/registry-tokens.ts';
 import { hashApiKey, makeKeyAuthenticator } from '../core/api-keys.ts';
+import { appHostname } from '../core/app-hosts.ts';
 import type { CoreDeps, PullCredentials, ReplicaView } from '../core/ports.ts';
 import type { ApiDeps } from '../http/context.ts';
 import type { RateLimitOptions } from '../http/middleware/rate-limit.ts';
@@ -91,7 +92,7 @@ export function localDeps(wiring: LocalWiring): LocalDeps {
   const core: CoreDeps = {
     store,
     clock,
-    appUrl: (tenantId, app) => `http://${app}.${tenantId}.localhost:${wiring.ingressPort}`,
+    appUrl: (tenantId, app) => `http://${appHostname(tenantId, app, 'localhost')}:${wiring.ingressPort}`,
     meter: new DynamoMeterStore(documents, wiring.tableName),
     prices: wiring.prices ?? DEFAULT_PRICE_TABLE,
     ...(wiring.sizes ? { sizes: wiring.sizes } : {}),

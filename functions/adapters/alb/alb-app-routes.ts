@@ -12,6 +12,7 @@ import {
   type Rule,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { HealthCheck } from '../../../schemas/app.ts';
+import { appHostname } from '../../core/app-hosts.ts';
 import { type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
 import type { AliasTarget, Route53AppRecords } from '../route53/app-records.ts';
 
@@ -84,10 +85,6 @@ export class AlbAppRoutes {
     return withThrottlingRetry(fn, this.retry);
   }
 
-  private hostOf(tenantId: string, app: string) {
-    return `${app}.${tenantId}.${this.settings.domain}`;
-  }
-
   private async rules(listenerArn: string): Promise<Rule[]> {
     const rules: Rule[] = [];
     let marker: string | undefined;
@@ -137,7 +134,7 @@ export class AlbAppRoutes {
       );
       return existing;
     });
-    const host = this.hostOf(tenantId, app);
+    const host = appHostname(tenantId, app, this.settings.domain);
     const { all, found } = await this.find(host);
     let shard = found?.shard;
     if (!shard) {
@@ -224,7 +221,7 @@ export class AlbAppRoutes {
 
   /** Removes the app's DNS alias and rule, then its target group; false while ECS still holds the group. */
   async remove(tenantId: string, app: string): Promise<boolean> {
-    const host = this.hostOf(tenantId, app);
+    const host = appHostname(tenantId, app, this.settings.domain);
     const { found } = await this.find(host);
     if (found) {
       await this.settings.dns?.remove(host, found.shard);

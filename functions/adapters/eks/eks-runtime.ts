@@ -1,6 +1,7 @@
 import type { PodMetric, V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { eksFargateSize } from '../../../schemas/fargate-sizes.ts';
 import type { PlanLimits } from '../../../schemas/plan.ts';
+import { appHostname } from '../../core/app-hosts.ts';
 import type {
   AppRecord,
   LogOptions,
@@ -103,7 +104,7 @@ export class EksRuntime implements WorkloadRuntime {
   }
 
   async applyWorkload(spec: WorkloadSpec): Promise<void> {
-    const host = `${spec.app}.${spec.tenantId}.${this.settings.domain}`;
+    const host = appHostname(spec.tenantId, spec.app, this.settings.domain);
     const manifests = appManifests(spec, { group: this.settings.ingressGroup, host });
     const namespace = namespaceOf(spec.tenantId);
     // Nothing applied for a tenant may land outside its namespace.
