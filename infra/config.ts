@@ -3,6 +3,15 @@ import { parseConfig } from '../functions/shared/config-parsing.ts';
 import { DEFAULT_PRICE_TABLE, PriceTable } from '../schemas/billing.ts';
 import { OfferedSizes } from '../schemas/fargate-sizes.ts';
 
+const DnsName = z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/, 'a DNS name such as apps.example.com');
+const CertificateArn = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]+$/, 'an ACM certificate ARN');
+/** Whether the DNS name `name` is `zone` or lies below it. */
+export const inZone = (name: string, zone: string) => name === zone || name.endsWith(`.${zone}`);
+/** The region an ARN names. */
+const regionOf = (arn: string) => arn.split(':')[3];
+
 /** The install's configuration, from CDK context `berth` (cdk.json or `-c berth='{…}'`), validated before synthesis. */
 export const InstallConfig = z
   .strictObject({
@@ -18,8 +27,13 @@ export const InstallConfig = z
       .regex(/^\d{12}$/)
       .optional(),
     /** Apps answer at https://<app>.<tenant>.<domain>; the certificate must cover *.<tenant>.<domain> names. */
-    domain: z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/, 'a DNS name such as apps.example.com'),
-    certificateArn: z.string().regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]+$/),
+    domain: DnsName,
+    certificateArn: CertificateArn,
+    /**
+     * The API's own name (`api.example.com`) and its ACM certificate: a URL that outlives the platform stack. Without
+     * it the API answers at the address API Gateway generates (the `ApiUrl` output).
+     */
+    api: z.strictObject({ domain: DnsName, certificateArn: CertificateArn }).optional(),
     /** SHA-256 hex of the bootstrap admin key (`printf %s "$KEY" | sha256sum`); the key itself never leaves you. */
     adminKeyHash: z.string().regex(/^[0-9a-f]{64}$/),
     prices: PriceTable.default(DEFAULT_PRICE_TABLE),
@@ -90,17 +104,26 @@ export const InstallConfig = z
     message: 'availabilityZones must lie in region',
     path: ['availabilityZones'],
   })
+  .refine((c) => regionOf(c.certificateArn) === c.region, {
+    message: 'the certificate must be in region (load balancers take certificates of their own region)',
+    path: ['certificateArn'],
+  })
+  .refine((c) => !c.api || regionOf(c.api.certificateArn) === c.region, {
+    message: 'the certificate must be in region (a regional API takes certificates of its own region)',
+    path: ['api', 'certificateArn'],
+  })
+  .refine((c) => !c.api || !inZone(c.api.domain, c.domain), {
+    message: 'the API may not be named under domain, where its name could be an app’s',
+    path: ['api', 'domain'],
+  })
   .refine((c) => c.loadBalancers === 1 || c.hostedZone, {
     message: 'more than one load balancer needs hostedZone (apps are found by their own DNS records)',
     path: ['hostedZone'],
   })
-  .refine(
-    (c) => !c.hostedZone || c.domain === c.hostedZone.name || c.domain.endsWith(`.${c.hostedZone.name}`),
-    {
-      message: 'the hosted zone must hold domain',
-      path: ['hostedZone', 'name'],
-    },
-  )
+  .refine((c) => !c.hostedZone || inZone(c.domain, c.hostedZone.name), {
+    message: 'the hosted zone must hold domain',
+    path: ['hostedZone', 'name'],
+  })
   .refine((c) => c.runtimes.includes('eks') === Boolean(c.eks), {
     message: 'eks is configured exactly when runtimes offers eks',
     path: ['eks'],

@@ -1,7 +1,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import { HttpApi, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { DomainName, HttpApi, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
@@ -26,12 +26,14 @@ import { Effect, PolicyStatement, Role } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { ARecord, HostedZone, RecordTarget } from 'aws-cdk-lib/aws-route53';
+import { ApiGatewayv2DomainProperties } from 'aws-cdk-lib/aws-route53-targets';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { TABLE_KEYS } from '../functions/adapters/dynamodb/table.ts';
 import { ECR_PUSH_ACTIONS, REPOSITORY_ROOT, repositoryArn } from '../functions/adapters/ecr/ecr-registry.ts';
 import { PlatformAlarms } from './alarms.ts';
-import type { InstallConfig } from './config.ts';
+import { type InstallConfig, inZone } from './config.ts';
 import { EksRuntimeCluster } from './eks.ts';
 import { Jobs } from './jobs.ts';
 
@@ -217,10 +219,13 @@ export class PlatformStack extends Stack {
       new PolicyStatement({ actions: ['ecr:DescribeRepositories'], resources: ['*'] }),
     );
 
+    // With its own name, the API answers there only: one way in, one throttle and one access log.
+    const apiName = customApiName(this, config);
     this.api = new HttpApi(this, 'Api', {
       description: 'Berth control plane API',
       defaultIntegration: new HttpLambdaIntegration('ApiIntegration', this.apiFunction),
       createDefaultStage: false,
+      disableExecuteApiEndpoint: Boolean(apiName),
     });
     new HttpStage(this, 'ApiStage', {
       httpApi: this.api,
@@ -228,6 +233,7 @@ export class PlatformStack extends Stack {
       autoDeploy: true,
       throttle: { rateLimit: 500, burstLimit: 1000 },
       accessLogSettings: { destination: new LogGroupLogDestination(logGroup('ApiAccess')) },
+      ...(apiName ? { domainMapping: { domainName: apiName.domain } } : {}),
     });
 
     this.jobs = new Jobs(this, 'Jobs', {
@@ -270,7 +276,16 @@ export class PlatformStack extends Stack {
       emails: config.alarmEmails,
     });
 
-    new CfnOutput(this, 'ApiUrl', { description: "Berth's API", value: this.api.apiEndpoint });
+    new CfnOutput(this, 'ApiUrl', {
+      description: "Berth's API",
+      value: apiName ? `https://${apiName.name}` : this.api.apiEndpoint,
+    });
+    if (apiName && !apiName.recorded) {
+      new CfnOutput(this, 'ApiDomainTarget', {
+        description: `Point ${apiName.name} here (an alias or CNAME record): API Gateway's name for it`,
+        value: apiName.domain.regionalDomainName,
+      });
+    }
     new CfnOutput(this, 'LoadBalancerDnsNames', {
       description:
         'The shared load balancers apps are served by (point the apps’ wildcard record at the first)',
@@ -281,6 +296,33 @@ export class PlatformStack extends Stack {
       value: this.alarms.topic.topicArn,
     });
   }
+}
+
+/**
+ * The API's own name when the install gives it one: API Gateway's custom domain, and its alias record when the
+ * install's hosted zone holds the name (`recorded`; else the operator points the name at `ApiDomainTarget`).
+ */
+function customApiName(scope: Stack, config: InstallConfig) {
+  const { api, hostedZone: zone } = config;
+  if (!api) return undefined;
+  const domain = new DomainName(scope, 'ApiDomain', {
+    domainName: api.domain,
+    certificate: Certificate.fromCertificateArn(scope, 'ApiCertificate', api.certificateArn),
+  });
+  const recorded = Boolean(zone && inZone(api.domain, zone.name));
+  if (zone && recorded) {
+    new ARecord(scope, 'ApiRecord', {
+      zone: HostedZone.fromHostedZoneAttributes(scope, 'Zone', {
+        hostedZoneId: zone.id,
+        zoneName: zone.name,
+      }),
+      recordName: api.domain,
+      target: RecordTarget.fromAlias(
+        new ApiGatewayv2DomainProperties(domain.regionalDomainName, domain.regionalHostedZoneId),
+      ),
+    });
+  }
+  return { name: api.domain, domain, recorded };
 }
 
 /** `{ reconcile: fn }` → `{ Reconcile: fn }`, for construct ids. */

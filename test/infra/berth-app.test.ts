@@ -400,6 +400,52 @@ describe('the CDK app', () => {
     ).toThrow(/the hosted zone must hold domain/);
   });
 
+  it('serves the API at its own name when given one, and there only', () => {
+    const certificateArn =
+      'arn:aws:acm:eu-west-1:123456789012:certificate/99999999-2222-3333-4444-555555555555';
+    const api = { domain: 'api.example.com', certificateArn };
+    const named = synth({ api, hostedZone: { id: 'Z0123456789ABC', name: 'example.com' } });
+    named.platform.hasResourceProperties('AWS::ApiGatewayV2::DomainName', {
+      DomainName: 'api.example.com',
+      DomainNameConfigurations: [
+        Match.objectLike({ CertificateArn: certificateArn, EndpointType: 'REGIONAL' }),
+      ],
+    });
+    named.platform.hasResourceProperties('AWS::ApiGatewayV2::Api', { DisableExecuteApiEndpoint: true });
+    named.platform.hasResourceProperties('AWS::ApiGatewayV2::ApiMapping', { Stage: '$default' });
+    named.platform.hasResourceProperties('AWS::Route53::RecordSet', {
+      Name: 'api.example.com.',
+      Type: 'A',
+      HostedZoneId: 'Z0123456789ABC',
+    });
+    named.platform.hasOutput('ApiUrl', { Value: 'https://api.example.com' });
+    expect(named.platform.findOutputs('ApiDomainTarget')).toEqual({});
+
+    // Without a zone that holds the name, the operator is told where to point it.
+    const unzoned = synth({ api });
+    unzoned.platform.resourceCountIs('AWS::Route53::RecordSet', 0);
+    unzoned.platform.hasOutput('ApiDomainTarget', {
+      Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ApiDomain'), 'RegionalDomainName'] },
+    });
+    // Without a name, API Gateway's own address is the way in.
+    app.platform.resourceCountIs('AWS::ApiGatewayV2::DomainName', 0);
+    app.platform.hasResourceProperties('AWS::ApiGatewayV2::Api', { DisableExecuteApiEndpoint: false });
+
+    const configured = (berth: Record<string, unknown>) => () =>
+      berthApp({ context: { berth: { ...context.berth, ...berth } } });
+    expect(configured({ api: { domain: 'api.apps.example.com', certificateArn } })).toThrow(
+      /berth\.api\.domain: the API may not be named under domain/,
+    );
+    expect(
+      configured({
+        api: { domain: 'api.example.com', certificateArn: certificateArn.replace('eu-west-1', 'us-east-1') },
+      }),
+    ).toThrow(/berth\.api\.certificateArn: the certificate must be in region/);
+    expect(configured({ certificateArn: certificateArn.replace('eu-west-1', 'us-east-1') })).toThrow(
+      /berth\.certificateArn: the certificate must be in region/,
+    );
+  });
+
   it('names what is wrong in the configuration', () => {
     expect(() => berthApp({ context: { berth: { ...context.berth, domain: 'not a domain' } } })).toThrow(
       /berth\.domain/,
