@@ -309,20 +309,15 @@ function customApiName(scope: Stack, config: InstallConfig) {
     domainName: api.domain,
     certificate: Certificate.fromCertificateArn(scope, 'ApiCertificate', api.certificateArn),
   });
-  const recorded = Boolean(zone && inZone(api.domain, zone.name));
-  if (zone && recorded) {
-    new ARecord(scope, 'ApiRecord', {
-      zone: HostedZone.fromHostedZoneAttributes(scope, 'Zone', {
-        hostedZoneId: zone.id,
-        zoneName: zone.name,
-      }),
-      recordName: api.domain,
-      target: RecordTarget.fromAlias(
-        new ApiGatewayv2DomainProperties(domain.regionalDomainName, domain.regionalHostedZoneId),
-      ),
-    });
-  }
-  return { name: api.domain, domain, recorded };
+  if (!zone || !inZone(api.domain, zone.name)) return { name: api.domain, domain, recorded: false };
+  new ARecord(scope, 'ApiRecord', {
+    zone: HostedZone.fromHostedZoneAttributes(scope, 'Zone', { hostedZoneId: zone.id, zoneName: zone.name }),
+    recordName: api.domain,
+    target: RecordTarget.fromAlias(
+      new ApiGatewayv2DomainProperties(domain.regionalDomainName, domain.regionalHostedZoneId),
+    ),
+  });
+  return { name: api.domain, domain, recorded: true };
 }
 
 /** `{ reconcile: fn }` → `{ Reconcile: fn }`, for construct ids. */
