@@ -14,7 +14,7 @@ import {
   KubernetesVersion,
 } from 'aws-cdk-lib/aws-eks-v2';
 import { type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { CONTROL_PLANE_GROUP, controlPlaneRbac, TENANT_NAMESPACES } from '../functions/adapters/eks/rbac.ts';
 import type { InstallConfig } from './config.ts';
@@ -115,7 +115,7 @@ export class EksRuntimeCluster extends Construct {
    * Lets a control-plane Lambda reach the cluster (through its public endpoint, authenticated by IAM):
    * DescribeCluster and an access entry (its role in Berth's group, AmazonEKSEditPolicy on `berth-*` only).
    */
-  grantAccess(fn: NodejsFunction) {
+  grantAccess(fn: LambdaFunction) {
     fn.addToRolePolicy(
       new PolicyStatement({ actions: ['eks:DescribeCluster'], resources: [this.clusterArn] }),
     );

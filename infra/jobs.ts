@@ -4,17 +4,17 @@ import { type IVpc, Port, SecurityGroup, SubnetType } from 'aws-cdk-lib/aws-ec2'
 import type { ICluster } from 'aws-cdk-lib/aws-ecs';
 import type { IApplicationListener, IApplicationLoadBalancer } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Rule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { LambdaFunction as LambdaTarget } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { FunctionProps, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import type { NodejsFunction, NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ECR_PULL_ACTIONS, REPOSITORY_ROOT, repositoryArn } from '../functions/adapters/ecr/ecr-registry.ts';
+import { ECR_PULL_ACTIONS, REPOSITORY_ROOT, repositoryArn } from '../functions/adapters/ecr/ecr-names.ts';
 import type { InstallConfig } from './config.ts';
 
 /** How long a job Lambda may run. */
@@ -38,12 +38,7 @@ export interface JobsProps {
   loadBalancers: { loadBalancer: IApplicationLoadBalancer; https: IApplicationListener }[];
   loadBalancerSecurityGroup: SecurityGroup;
   /** Makes a Lambda of `functions/handlers/<entry>.ts`'s export `handler`, bundled like the API. */
-  lambda: (
-    id: string,
-    entry: string,
-    handler: string,
-    props?: Partial<NodejsFunctionProps>,
-  ) => NodejsFunction;
+  lambda: (id: string, entry: string, props?: Partial<FunctionProps>) => LambdaFunction;
   environment: Record<string, string>;
 }
 
@@ -56,7 +51,7 @@ export interface JobsProps {
 export class Jobs extends Construct {
   readonly functions: Record<
     'dispatch' | 'reconcile' | 'scale' | 'meter' | 'report' | 'ecsEvents',
-    NodejsFunction
+    LambdaFunction
   >;
   readonly taskRole: Role;
   readonly executionRole: Role;
@@ -149,8 +144,8 @@ export class Jobs extends Construct {
       BERTH_RECONCILE_QUEUE_URL: this.queue.queueUrl,
     };
     const environment = { ...props.environment, ...this.runtimeEnvironment };
-    const job = (name: string, entry: string, extra: Partial<NodejsFunctionProps> = {}) =>
-      props.lambda(name, entry, 'handler', { environment, timeout: JOB_TIMEOUT, ...extra });
+    const job = (name: string, entry: string, extra: Partial<FunctionProps> = {}) =>
+      props.lambda(name, entry, { environment, timeout: JOB_TIMEOUT, ...extra });
     this.functions = {
       dispatch: job('DispatchFunction', 'dispatch'),
       reconcile: job('ReconcileFunction', 'reconcile'),
@@ -175,7 +170,7 @@ export class Jobs extends Construct {
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
-    const schedules: [string, NodejsFunction, Duration][] = [
+    const schedules: [string, LambdaFunction, Duration][] = [
       ['Reconcile', this.functions.dispatch, Duration.minutes(config.schedules.reconcileMinutes)],
       ['Scale', this.functions.scale, Duration.minutes(config.schedules.scaleMinutes)],
       ['Meter', this.functions.meter, Duration.minutes(config.schedules.meterMinutes)],
@@ -200,7 +195,7 @@ export class Jobs extends Construct {
         detail: { clusterArn: [cluster.clusterArn], group: [{ prefix: 'service:berth_' }] },
       },
       targets: [
-        new LambdaFunction(this.functions.ecsEvents, {
+        new LambdaTarget(this.functions.ecsEvents, {
           retryAttempts: 8,
           maxEventAge: ECS_EVENT_MAX_AGE,
           deadLetterQueue: this.undelivered,
@@ -217,7 +212,7 @@ export class Jobs extends Construct {
    * What `fn` reads of the running apps, each read only where asked: the cluster's tasks, their utilisation from
    * Container Insights, their target health on the ALBs, the apps' logs.
    */
-  grantRuntimeRead(fn: NodejsFunction, ...reads: RuntimeRead[]) {
+  grantRuntimeRead(fn: LambdaFunction, ...reads: RuntimeRead[]) {
     if (reads.includes('tasks'))
       fn.addToRolePolicy(
         new PolicyStatement({
@@ -242,7 +237,7 @@ export class Jobs extends Construct {
    * What the reconcile workers do to run tenants' apps: ECS services named `berth_*` in the cluster, their task
    * definitions (passing only the two task roles), their target groups and host rules on the ALB.
    */
-  private grantRuntimeWrite(fn: NodejsFunction) {
+  private grantRuntimeWrite(fn: LambdaFunction) {
     const stack = Stack.of(this);
     const services = stack.formatArn({
       service: 'ecs',

@@ -1,5 +1,3 @@
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { DomainName, HttpApi, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -23,21 +21,24 @@ import {
   SslPolicy,
 } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Effect, PolicyStatement, Role } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import {
+  Architecture,
+  type FunctionProps,
+  Function as LambdaFunction,
+  Runtime,
+} from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { ARecord, HostedZone, RecordTarget } from 'aws-cdk-lib/aws-route53';
 import { ApiGatewayv2DomainProperties } from 'aws-cdk-lib/aws-route53-targets';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { TABLE_KEYS } from '../functions/adapters/dynamodb/table.ts';
-import { ECR_PUSH_ACTIONS, REPOSITORY_ROOT, repositoryArn } from '../functions/adapters/ecr/ecr-registry.ts';
+import { ECR_PUSH_ACTIONS, REPOSITORY_ROOT, repositoryArn } from '../functions/adapters/ecr/ecr-names.ts';
 import { PlatformAlarms } from './alarms.ts';
 import { type InstallConfig, inZone } from './config.ts';
 import { EksRuntimeCluster } from './eks.ts';
 import { Jobs } from './jobs.ts';
-
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+import { handlerCode } from './lambda-code.ts';
 
 export interface PlatformStackProps extends StackProps {
   config: InstallConfig;
@@ -52,7 +53,7 @@ export interface PlatformStackProps extends StackProps {
  */
 export class PlatformStack extends Stack {
   readonly api: HttpApi;
-  readonly apiFunction: NodejsFunction;
+  readonly apiFunction: LambdaFunction;
   /** The shared load balancers for apps on Fargate, with their HTTPS listeners, in fill order. */
   readonly loadBalancers: { loadBalancer: ApplicationLoadBalancer; https: ApplicationListener }[];
   readonly jobs: Jobs;
@@ -152,36 +153,21 @@ export class PlatformStack extends Stack {
       BERTH_RATE_LIMIT_BURST: String(config.rateLimit.burst),
       BERTH_REPORT_BUCKET: props.reportBucketName(this),
     };
-    const lambda = (id: string, entry: string, handler: string, extra: Partial<NodejsFunctionProps> = {}) =>
-      new NodejsFunction(this, id, {
-        entry: join(ROOT, `functions/handlers/${entry}.ts`),
-        handler,
-        projectRoot: ROOT,
-        depsLockFilePath: join(ROOT, 'package-lock.json'),
+    // An install without EKS leaves the Kubernetes client out of every bundle (see aws-eks-runtime.ts).
+    const define = { 'process.env.BERTH_EKS_BUNDLED': JSON.stringify(String(Boolean(config.eks))) };
+    const lambda = (id: string, entry: string, extra: Partial<FunctionProps> = {}) =>
+      new LambdaFunction(this, id, {
+        code: handlerCode(`functions/handlers/${entry}.ts`, define),
+        handler: 'index.handler',
         runtime: Runtime.NODEJS_24_X,
         architecture: Architecture.ARM_64,
         memorySize: 1024,
         timeout: Duration.seconds(29),
         logGroup: logGroup(id),
-        bundling: {
-          format: OutputFormat.ESM,
-          target: 'node24',
-          minify: true,
-          // No source map: Node uses one only with --enable-source-maps, which costs the API 35 ms a cold start
-          // (measured with `npm run bench -- lambda`); unused, it made each package five times larger.
-          sourceMap: false,
-          mainFields: ['module', 'main'],
-          // Bundle the pinned AWS SDK too, rather than whatever version the runtime ships.
-          externalModules: [],
-          banner:
-            "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-          // An install without EKS leaves the Kubernetes client out of every bundle (see aws.ts).
-          define: { 'process.env.BERTH_EKS_BUNDLED': JSON.stringify(String(Boolean(config.eks))) },
-        },
         ...extra,
         environment: { ...environment, ...extra.environment },
       });
-    this.apiFunction = lambda('ApiFunction', 'api', 'handler');
+    this.apiFunction = lambda('ApiFunction', 'api');
     table.grantReadWriteData(this.apiFunction);
 
     const repositories = repositoryArn(this.region, this.account, `${REPOSITORY_ROOT}/*`);

@@ -1,6 +1,6 @@
 import { handle, type LambdaEvent } from 'hono/aws-lambda';
 import { createApi } from '../http/api.ts';
-import { awsApiDeps } from '../shared/aws.ts';
+import { awsApiDeps } from '../shared/aws-api.ts';
 import { readAwsRuntimeConfig } from '../shared/aws-config.ts';
 import { errorLogger, observed, thenFlush } from './lambda.ts';
 

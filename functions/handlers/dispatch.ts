@@ -1,6 +1,6 @@
 import { dispatchReconciles } from '../jobs/dispatch.ts';
-import { awsDispatchDeps } from '../shared/aws.ts';
 import { readAwsRuntimeConfig } from '../shared/aws-config.ts';
+import { awsDispatchDeps } from '../shared/aws-table-jobs.ts';
 import { errorLogger, observed } from './lambda.ts';
 
 let deps: ReturnType<typeof awsDispatchDeps> | undefined;

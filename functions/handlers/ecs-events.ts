@@ -1,7 +1,7 @@
 import type { EventBridgeEvent } from 'aws-lambda';
 import { type EcsTaskStateChange, recordTaskEvent } from '../jobs/ecs-task-events.ts';
-import { awsMeterStore } from '../shared/aws.ts';
 import { readAwsRuntimeConfig } from '../shared/aws-config.ts';
+import { awsMeterStore } from '../shared/aws-table-jobs.ts';
 import { observed } from './lambda.ts';
 
 let meter: ReturnType<typeof awsMeterStore> | undefined;

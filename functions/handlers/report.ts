@@ -1,6 +1,6 @@
 import { buildMonthlyReports } from '../jobs/report.ts';
-import { awsReportDeps } from '../shared/aws.ts';
 import { readAwsRuntimeConfig } from '../shared/aws-config.ts';
+import { awsReportDeps } from '../shared/aws-table-jobs.ts';
 import { observed } from './lambda.ts';
 
 let deps: ReturnType<typeof awsReportDeps> | undefined;

@@ -457,14 +457,18 @@ describe('the CDK app', () => {
 
   it('bundles each Lambda with only the SDK clients it uses, and no source map', () => {
     const bundles = lambdaBundles(app.assembly, 'BerthPlatform');
-    for (const bundle of bundles) expect(readdirSync(dirname(bundle.file))).toEqual(['index.mjs']);
-    const used = Object.fromEntries(
-      bundles.map((b) => [
-        b.id.replace(/Function[0-9A-F]{8}$/, ''),
-        b.clients.filter((c) => !CREDENTIAL_CHAIN_CLIENTS.has(c)),
-      ]),
-    );
-    expect(used).toEqual({
+    for (const bundle of bundles) {
+      expect(bundle.files).toContain('index.mjs');
+      expect(bundle.files.filter((f) => !/^(index|chunk-[A-Z0-9]+)\.mjs$/.test(f))).toEqual([]);
+    }
+    const clients = (pick: (b: (typeof bundles)[number]) => string[]) =>
+      Object.fromEntries(
+        bundles.map((b) => [
+          b.id.replace(/Function[0-9A-F]{8}$/, ''),
+          pick(b).filter((c) => !CREDENTIAL_CHAIN_CLIENTS.has(c)),
+        ]),
+      );
+    expect(clients((b) => b.clients)).toEqual({
       // An install without EKS bundles no Kubernetes client at all.
       Api: ['CloudWatch', 'CloudWatch Logs', 'DynamoDB', 'ECR', 'ECS', 'Elastic Load Balancing v2', 'SQS'],
       Dispatch: ['DynamoDB', 'SQS'],
@@ -474,6 +478,24 @@ describe('the CDK app', () => {
       Report: ['DynamoDB', 'S3'],
       EcsEvents: ['DynamoDB'],
     });
+    // A cold start of the API loads the table's and the queue's clients only: ECR and Fargate's view of replicas
+    // load with the first request that needs them, the credential chain's clients never (credentials come from
+    // the environment).
+    const startup = Object.fromEntries(
+      bundles.map((b) => [b.id.replace(/Function[0-9A-F]{8}$/, ''), b.startupClients]),
+    );
+    expect(startup.Api).toEqual(['DynamoDB', 'SQS']);
+    for (const bundle of bundles)
+      expect(bundle.startupClients.filter((c) => CREDENTIAL_CHAIN_CLIENTS.has(c))).toEqual([]);
+  });
+
+  it("bundles zod's English messages only", () => {
+    for (const bundle of lambdaBundles(app.assembly, 'BerthPlatform')) {
+      const code = bundle.files.map((f) => readFileSync(join(dirname(bundle.file), f), 'utf8')).join('\n');
+      expect(code).toContain('Invalid input');
+      // German, from zod's de locale.
+      expect(code).not.toContain('Eingabe');
+    }
   });
 
   it('bundles an API Lambda that starts and answers', async () => {
@@ -493,5 +515,9 @@ describe('the CDK app', () => {
     const res = await handler(httpApiEvent('GET', '/openapi.json'), LAMBDA_CONTEXT);
     expect(res.statusCode).toBe(200);
     expect(JSON.parse(res.body).openapi).toMatch(/^3\.1/);
+    // The chunks a request loads on first use (ECR, Fargate's view, the credential chain) load beside it.
+    for (const chunk of readdirSync(dir).filter((f) => f.startsWith('chunk-'))) {
+      await expect(import(pathToFileURL(join(dir, chunk)).href)).resolves.toBeDefined();
+    }
   });
 });

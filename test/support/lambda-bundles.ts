@@ -1,14 +1,21 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 
 export interface LambdaBundle {
   /** The function's logical id in its stack. */
   id: string;
+  /** The handler's module, `index.mjs`, beside the chunks it imports. */
   file: string;
+  /** Every file of the bundle. */
+  files: string[];
   bytes: number;
+  /** What a cold start loads: index.mjs and the chunks it imports statically, transitively. */
+  startupBytes: number;
   /** The AWS SDK clients bundled in, by service id (each client's runtime config names it). */
   clients: string[];
+  /** The SDK clients a cold start loads; the others come in chunks imported on first use. */
+  startupClients: string[];
 }
 
 /**
@@ -21,6 +28,21 @@ export const CREDENTIAL_CHAIN_CLIENTS = new Set(['SSO', 'SSO OIDC', 'STS', 'Sign
 export function sdkClientsIn(code: string): string[] {
   const ids = [...code.matchAll(/serviceId:[\w$]+\?\.serviceId\?\?"([^"]+)"/g)].map((m) => m[1] ?? '');
   return [...new Set(ids)].sort();
+}
+
+/** Relative static imports and re-exports of an ESM file as esbuild writes them; `import("…")` is not one. */
+const STATIC_IMPORT = /(?:import|export)\s*(?:[\w$*{}\s,]*?from\s*)?"\.\/([^"]+\.mjs)"/g;
+
+/** index.mjs and every chunk it imports statically, transitively: what a cold start loads. */
+export function startupFiles(dir: string): string[] {
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const m of readFileSync(join(dir, file), 'utf8').matchAll(STATIC_IMPORT)) visit(m[1] ?? '');
+  };
+  visit('index.mjs');
+  return [...seen];
 }
 
 /** Every Lambda of a synthesized stack with its bundle: size and the SDK clients inside. */
@@ -48,8 +70,20 @@ export function lambdaBundles(assembly: CloudAssembly, stackName: string): Lambd
       )
       .map(([id, r]) => {
         const hash = r.Properties.Code?.S3Key?.replace(/\.zip$/, '');
-        const file = join(assembly.directory, `asset.${hash}`, 'index.mjs');
-        return { id, file, bytes: statSync(file).size, clients: sdkClientsIn(readFileSync(file, 'utf8')) };
+        const dir = join(assembly.directory, `asset.${hash}`);
+        const files = readdirSync(dir).sort();
+        const startup = startupFiles(dir);
+        const bytesOf = (names: string[]) => names.reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
+        const codeOf = (names: string[]) => names.map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
+        return {
+          id,
+          file: join(dir, 'index.mjs'),
+          files,
+          bytes: bytesOf(files),
+          startupBytes: bytesOf(startup),
+          clients: sdkClientsIn(codeOf(files)),
+          startupClients: sdkClientsIn(codeOf(startup)),
+        };
       })
   );
 }

@@ -14,28 +14,8 @@ import type { Image, RegistryLogin, Repository } from '../../../schemas/reposito
 import { ConflictError } from '../../core/errors.ts';
 import type { ImageRegistry } from '../../core/ports.ts';
 import { type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
+import { ECR_PUSH_ACTIONS, ecrNamespace, repositoryArn } from './ecr-names.ts';
 
-/** Where Berth keeps tenants' repositories in the account's ECR. */
-export const REPOSITORY_ROOT = 'berth';
-
-/** What pulling an image from ECR takes (besides `ecr:GetAuthorizationToken`, which has no resource). */
-export const ECR_PULL_ACTIONS = [
-  'ecr:BatchCheckLayerAvailability',
-  'ecr:BatchGetImage',
-  'ecr:GetDownloadUrlForLayer',
-];
-/** What pushing takes: pulling, plus the layer upload and the manifest. */
-export const ECR_PUSH_ACTIONS = [
-  ...ECR_PULL_ACTIONS,
-  'ecr:InitiateLayerUpload',
-  'ecr:UploadLayerPart',
-  'ecr:CompleteLayerUpload',
-  'ecr:PutImage',
-];
-
-/** The ARN of the repositories at `path` (a name, or a prefix ending in `*`). */
-export const repositoryArn = (region: string, account: string, path: string) =>
-  `arn:aws:ecr:${region}:${account}:repository/${path}`;
 const LOGIN_SECONDS = 3600;
 
 /** Keeps the last 50 tagged images and drops untagged ones after 7 days. */
@@ -83,7 +63,7 @@ export class EcrRegistry implements ImageRegistry {
   }
 
   namespaceOf(tenantId: string): string {
-    return `${REPOSITORY_ROOT}/${tenantId}/`;
+    return ecrNamespace(tenantId);
   }
 
   private call<T>(fn: () => Promise<T>): Promise<T> {

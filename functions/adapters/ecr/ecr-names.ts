@@ -1,0 +1,32 @@
+/*
+ * How Berth names its place in the account's ECR: what the CDK app grants and what the API says before it has
+ * loaded the ECR client at all.
+ */
+
+/** Where Berth keeps tenants' repositories in the account's ECR. */
+export const REPOSITORY_ROOT = 'berth';
+
+/** What pulling an image from ECR takes (besides `ecr:GetAuthorizationToken`, which has no resource). */
+export const ECR_PULL_ACTIONS = [
+  'ecr:BatchCheckLayerAvailability',
+  'ecr:BatchGetImage',
+  'ecr:GetDownloadUrlForLayer',
+];
+/** What pushing takes: pulling, plus the layer upload and the manifest. */
+export const ECR_PUSH_ACTIONS = [
+  ...ECR_PULL_ACTIONS,
+  'ecr:InitiateLayerUpload',
+  'ecr:UploadLayerPart',
+  'ecr:CompleteLayerUpload',
+  'ecr:PutImage',
+];
+
+/** The ARN of the repositories at `path` (a name, or a prefix ending in `*`). */
+export const repositoryArn = (region: string, account: string, path: string) =>
+  `arn:aws:ecr:${region}:${account}:repository/${path}`;
+
+/** The registry host of an account's ECR in a region. */
+export const ecrHost = (account: string, region: string) => `${account}.dkr.ecr.${region}.amazonaws.com`;
+
+/** The repository path prefix of a tenant's repositories: `berth/<tenant>/`. */
+export const ecrNamespace = (tenantId: string) => `${REPOSITORY_ROOT}/${tenantId}/`;

@@ -1,0 +1,65 @@
+import { ecrHost, ecrNamespace } from '../adapters/ecr/ecr-names.ts';
+import type { ReconcileQueue } from '../adapters/sqs/reconcile-queue.ts';
+import { makeKeyAuthenticator } from '../core/api-keys.ts';
+import type { ReplicaViews } from '../core/ports.ts';
+import type { ApiDeps } from '../http/context.ts';
+import type { AwsRuntimeConfig } from './aws-config.ts';
+import { awsCore, type Logger, reconcileQueue } from './aws-core.ts';
+import { eksRuntimeOf } from './aws-eks-runtime.ts';
+import { deferredRegistry, deferredReplicaView } from './deferred-ports.ts';
+
+/*
+ * The composition root of the API Lambda. It defers what most requests never use — ECR, and Fargate's view of
+ * replicas — to modules imported on first use, which the Lambda's bundle keeps in chunks of their own. (In a module
+ * of its own because esbuild gives every bundle that includes a module the chunks of its dynamic imports.)
+ */
+
+/** Revocation by another Lambda instance takes effect within this time. */
+const KEY_CACHE_TTL_MS = 1000;
+/**
+ * API Gateway waits at most 30 s for the Lambda's whole answer, which may be at most 6 MB: waiting requests answer
+ * within 20 s, streamed bodies stay under 5 MB.
+ */
+const BUFFERED_ANSWERS = { waitMs: 20_000, maxBodyBytes: 5 * 1024 * 1024 };
+
+/** The replica views of the runtimes the install offers; Fargate's adapters load when a request needs them. */
+async function replicaViews(config: AwsRuntimeConfig): Promise<ReplicaViews> {
+  const eks = await eksRuntimeOf(config);
+  const fargate = deferredReplicaView(async () =>
+    (await import('./aws-fargate-view.ts')).fargateView(config),
+  );
+  return { fargate, ...(eks ? { eks: eks.view() } : {}) };
+}
+
+/**
+ * The API Lambda: the API over DynamoDB and ECR, with a view of the running replicas (tasks, their logs, metrics
+ * and load balancer health). Writes nudge the reconcile queue.
+ */
+export async function awsApiDeps(
+  config: AwsRuntimeConfig,
+  logger: Logger,
+): Promise<ApiDeps & { queue: ReconcileQueue }> {
+  const queue = reconcileQueue(config, logger);
+  const core = awsCore(config, queue);
+  return {
+    ...core,
+    registry: deferredRegistry(
+      { host: ecrHost(config.BERTH_ACCOUNT_ID, config.AWS_REGION), namespaceOf: ecrNamespace },
+      async () => (await import('./aws-registry.ts')).ecrRegistry(config),
+    ),
+    auth: makeKeyAuthenticator(core, {
+      adminKeyHash: config.BERTH_ADMIN_KEY_HASH,
+      cacheTtlMs: KEY_CACHE_TTL_MS,
+    }),
+    // Every Lambda instance serves the API, so a key's requests are counted in the table, not per instance.
+    rateLimit: {
+      ratePerSecond: config.BERTH_RATE_LIMIT_PER_SECOND,
+      burst: config.BERTH_RATE_LIMIT_BURST,
+      shared: true,
+    },
+    logger,
+    views: await replicaViews(config),
+    bufferedAnswers: BUFFERED_ANSWERS,
+    queue,
+  };
+}

@@ -1,0 +1,43 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoMeterStore } from '../adapters/dynamodb/meter-store.ts';
+import { DynamoStore } from '../adapters/dynamodb/store.ts';
+import { ReconcileQueue } from '../adapters/sqs/reconcile-queue.ts';
+import { appHostname } from '../core/app-hosts.ts';
+import type { CoreDeps } from '../core/ports.ts';
+import type { ApiDeps } from '../http/context.ts';
+import type { AwsConfig, AwsRuntimeConfig } from './aws-config.ts';
+
+/*
+ * What every composition root of AWS mode shares (the API's in aws-api.ts, the jobs' in aws.ts): the table, the
+ * reconcile queue and the core's deps. It imports no runtime adapter and imports nothing dynamically: esbuild gives
+ * every bundle holding a module the chunks of that module's dynamic imports.
+ */
+
+export type Logger = ApiDeps['logger'];
+
+export function documents() {
+  return DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+}
+
+export function reconcileQueue(config: AwsConfig, logger: Logger): ReconcileQueue {
+  return new ReconcileQueue(new SQSClient({}), config.BERTH_RECONCILE_QUEUE_URL, logger);
+}
+
+/** The state every Lambda shares: the table (store and meter), the clock, prices, app URLs and runtimes offered. */
+export function awsCore(config: AwsConfig & Partial<AwsRuntimeConfig>, queue?: ReconcileQueue): CoreDeps {
+  const table = documents();
+  return {
+    store: new DynamoStore(table, config.BERTH_TABLE_NAME),
+    meter: new DynamoMeterStore(table, config.BERTH_TABLE_NAME),
+    clock: { now: () => new Date() },
+    appUrl: (tenantId, app) => `https://${appHostname(tenantId, app, config.BERTH_APP_DOMAIN)}`,
+    prices: config.BERTH_PRICE_TABLE,
+    ...(config.BERTH_SIZES ? { sizes: config.BERTH_SIZES } : {}),
+    runtimes: (config.BERTH_RUNTIMES as CoreDeps['runtimes'] | undefined) ?? ['fargate'],
+    ...(queue ? { appChanged: (tenantId: string, app: string) => queue.nudge(tenantId, app) } : {}),
+  };
+}

@@ -1,0 +1,51 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { Route53Client } from '@aws-sdk/client-route-53';
+import { AlbAppRoutes, type AlbAppRoutesSettings } from '../adapters/alb/alb-app-routes.ts';
+import { FargateMetrics } from '../adapters/fargate/fargate-metrics.ts';
+import { FargateServices } from '../adapters/fargate/fargate-services.ts';
+import { FargateTasks } from '../adapters/fargate/fargate-tasks.ts';
+import { Route53AppRecords } from '../adapters/route53/app-records.ts';
+import type { AwsRuntimeConfig } from './aws-config.ts';
+
+/* The Fargate runtime's adapters over their SDK clients, for the composition roots in aws.ts. */
+
+/** Apps on Fargate: an ECS service each, routed by a target group and host rule on the shared ALB. */
+export function fargateServices(config: AwsRuntimeConfig) {
+  const zone = config.BERTH_HOSTED_ZONE_ID;
+  const dns = zone ? new Route53AppRecords(new Route53Client({}), zone) : undefined;
+  return new FargateServices(new ECSClient({}), albAppRoutes(config, dns), {
+    cluster: config.BERTH_CLUSTER,
+    subnets: config.BERTH_APP_SUBNETS,
+    securityGroups: config.BERTH_APP_SECURITY_GROUPS,
+    executionRoleArn: config.BERTH_TASK_EXECUTION_ROLE_ARN,
+    taskRoleArn: config.BERTH_TASK_ROLE_ARN,
+    logGroup: config.BERTH_APP_LOG_GROUP,
+    region: config.AWS_REGION,
+  });
+}
+
+/** The tasks of the cluster, for what only reads them. */
+export function fargateTasks(config: AwsRuntimeConfig) {
+  return new FargateTasks(new ECSClient({}), config.BERTH_CLUSTER);
+}
+
+/** The tasks' utilisation from Container Insights. */
+export function fargateMetrics(config: AwsRuntimeConfig) {
+  return new FargateMetrics(new CloudWatchClient({}), config.BERTH_CLUSTER);
+}
+
+/** Apps' routes on the shared load balancers; `dns` where routes are written (each app's alias record). */
+export function albAppRoutes(config: AwsRuntimeConfig, dns?: AlbAppRoutesSettings['dns']) {
+  return new AlbAppRoutes(new ElasticLoadBalancingV2Client({}), {
+    vpcId: config.BERTH_VPC_ID,
+    domain: config.BERTH_APP_DOMAIN,
+    shards: config.BERTH_LISTENER_ARNS.map((listenerArn, i) => ({
+      listenerArn,
+      dnsName: config.BERTH_LOAD_BALANCER_DNS_NAMES[i] ?? '',
+      zoneId: config.BERTH_LOAD_BALANCER_ZONE_IDS[i] ?? '',
+    })),
+    ...(dns ? { dns } : {}),
+  });
+}

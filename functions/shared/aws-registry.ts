@@ -1,0 +1,17 @@
+import { ECRClient } from '@aws-sdk/client-ecr';
+import { STSClient } from '@aws-sdk/client-sts';
+import { ecrHost } from '../adapters/ecr/ecr-names.ts';
+import { EcrRegistry } from '../adapters/ecr/ecr-registry.ts';
+import type { AwsRuntimeConfig } from './aws-config.ts';
+
+/** The image registry of AWS mode: ECR, with tenants' logins through the push role. */
+export function ecrRegistry(config: AwsRuntimeConfig): EcrRegistry {
+  return new EcrRegistry({
+    ecr: new ECRClient({}),
+    sts: new STSClient({}),
+    host: ecrHost(config.BERTH_ACCOUNT_ID, config.AWS_REGION),
+    region: config.AWS_REGION,
+    account: config.BERTH_ACCOUNT_ID,
+    pushRoleArn: config.BERTH_REGISTRY_PUSH_ROLE_ARN,
+  });
+}

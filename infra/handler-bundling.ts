@@ -1,0 +1,46 @@
+import type { BuildOptions, Plugin } from 'esbuild';
+
+/**
+ * zod's `z` namespace carries every locale's error messages (258 KB, a fifth of the API bundle), kept because
+ * zod-openapi extends the whole namespace. Berth's problem details are in English, zod's default.
+ */
+const englishOnlyZod: Plugin = {
+  name: 'zod-english-only',
+  setup(bundle) {
+    bundle.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, (args) => ({
+      contents: 'export { default as en } from "./en.js";',
+      resolveDir: args.path.replace(/[\\/]index\.js$/, ''),
+    }));
+  },
+};
+
+/**
+ * How every Lambda handler is bundled (bundle-handler.ts; the Lambda bench bundles its baselines the same way): ESM
+ * split into chunks. `index.mjs` holds what every invocation runs; what a handler imports dynamically (adapters a
+ * request may never need, the SDK's rarely used credential providers) stays in chunks loaded on first use, so a
+ * cold start neither parses nor evaluates it.
+ */
+export function handlerBuildOptions(define: Record<string, string>): BuildOptions {
+  return {
+    bundle: true,
+    splitting: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    entryNames: 'index',
+    chunkNames: 'chunk-[hash]',
+    outExtension: { '.js': '.mjs' },
+    minify: true,
+    // No source map: Node uses one only with --enable-source-maps, which costs the API 35 ms a cold start
+    // (measured with `npm run bench -- lambda`); unused, it made each package five times larger.
+    sourcemap: false,
+    // ESM builds of the SDK first; the pinned SDK is bundled rather than whatever version the runtime ships.
+    mainFields: ['module', 'main'],
+    banner: {
+      js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+    },
+    define,
+    plugins: [englishOnlyZod],
+    logLevel: 'warning',
+  };
+}

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import type { AppRecord, ReplicaView } from '../../../functions/core/ports.ts';
+import { deferredRegistry, deferredReplicaView } from '../../../functions/shared/deferred-ports.ts';
+import { FakeRegistry } from '../../fakes/fake-registry.ts';
+import { ListedReplicas, replica } from '../../fakes/fake-runtime.ts';
+
+/** Counts the loads, failing the first `failures` of them. */
+function loader<T>(port: T, failures = 0) {
+  const calls = { count: 0 };
+  const load = async () => {
+    calls.count++;
+    if (calls.count <= failures) throw new Error('chunk missing');
+    return port;
+  };
+  return { calls, load };
+}
+
+describe('deferred ports', () => {
+  it('load the registry at its first call, once, and say how it names things without loading it', async () => {
+    const registry = new FakeRegistry();
+    registry.digests.set('acme/web:v1', 'sha256:abc');
+    const { calls, load } = loader(registry);
+    const deferred = deferredRegistry(
+      { host: registry.host, namespaceOf: (t) => registry.namespaceOf(t) },
+      load,
+    );
+
+    expect(deferred.host).toBe('127.0.0.1:5000');
+    expect(deferred.namespaceOf('acme')).toBe('acme/');
+    expect(calls.count).toBe(0);
+
+    await deferred.createRepository('acme', 'web');
+    expect(await deferred.resolveDigest('acme/web', 'v1')).toBe('sha256:abc');
+    expect(await deferred.listRepositories('acme')).toMatchObject([{ name: 'web' }]);
+    expect(await deferred.listImages('acme', 'web')).toEqual([]);
+    expect(await deferred.login('acme')).toMatchObject({ username: 'acme' });
+    expect(await deferred.deleteRepository('acme', 'web')).toBe(true);
+    expect(calls.count).toBe(1);
+  });
+
+  it('load a replica view once for all its parts, and try again after a failed load', async () => {
+    const running = replica('acme', 'web', '2026-11-30T00:00:00.000Z');
+    const listed = new ListedReplicas();
+    listed.replicas = [running];
+    const view: ReplicaView = {
+      runtime: listed,
+      logs: {
+        async *replicaLogs(r, options) {
+          yield `${r.id} tail=${options.tail}`;
+        },
+      },
+      metrics: {
+        replicaStats: async (ids) =>
+          new Map(ids.map((id) => [id, { cpuPercent: 5, memoryMiB: 40, memoryPercent: 7 }])),
+      },
+      replicaInsights: async (_app, replicas) =>
+        new Map(replicas.map((r) => [r.id, { ready: true, unhealthy: false, restarts: 2 }])),
+    };
+    const { calls, load } = loader(view, 1);
+    const deferred = deferredReplicaView(load);
+
+    await expect(deferred.runtime.listReplicas()).rejects.toThrow('chunk missing');
+    expect(await deferred.runtime.listReplicas()).toEqual([running]);
+    const lines: string[] = [];
+    for await (const line of deferred.logs.replicaLogs(running, { tail: 3 })) lines.push(line);
+    expect(lines).toEqual([`${running.id} tail=3`]);
+    expect(await deferred.metrics.replicaStats([running.id])).toEqual(
+      new Map([[running.id, { cpuPercent: 5, memoryMiB: 40, memoryPercent: 7 }]]),
+    );
+    expect(await deferred.replicaInsights({} as AppRecord, [running])).toEqual(
+      new Map([[running.id, { ready: true, unhealthy: false, restarts: 2 }]]),
+    );
+    expect(calls.count).toBe(2);
+  });
+});
