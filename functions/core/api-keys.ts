@@ -3,6 +3,7 @@ import type { ApiKey, ApiKeyCreated } from '../../schemas/api-key.ts';
 import type { Page } from '../../schemas/common.ts';
 import { DomainError, NotFoundError, QuotaExceededError } from './errors.ts';
 import { newId } from './ids.ts';
+import { InFlight } from './in-flight.ts';
 import type { ApiKeyRecord, CoreDeps, PageRequest } from './ports.ts';
 
 const KEY_PREFIX = 'bk_';
@@ -84,6 +85,8 @@ export interface KeyAuthenticator {
   authenticate(secret: string | undefined): Promise<Principal>;
   /** Drops a key from the cache, so a revocation in this process takes effect for the very next request. */
   forget(hash: string): void;
+  /** Resolves once the last-use writes started so far are done (a Lambda awaits it before it returns). */
+  flush(): Promise<void>;
 }
 
 export interface KeyAuthenticatorOptions {
@@ -93,6 +96,8 @@ export interface KeyAuthenticatorOptions {
   cacheTtlMs: number;
   /** lastUsedAt is written at most this often per key. */
   touchIntervalMs?: number;
+  /** Where a failed lastUsedAt write is reported; it never fails the request. */
+  logger: { error(message: string, details: Record<string, unknown>): void };
 }
 
 /**
@@ -103,6 +108,7 @@ export function makeKeyAuthenticator(deps: CoreDeps, options: KeyAuthenticatorOp
   const adminHash = Buffer.from(options.adminKeyHash, 'hex');
   const touchIntervalMs = options.touchIntervalMs ?? 60_000;
   const cache = new Map<string, { record: ApiKeyRecord | undefined; expiresAt: number }>();
+  const touches = new InFlight();
   const invalid = () =>
     new DomainError('auth.invalidKey', 'a valid API key is required: Authorization: Bearer bk_…');
 
@@ -127,12 +133,22 @@ export function makeKeyAuthenticator(deps: CoreDeps, options: KeyAuthenticatorOp
       if (!record) throw invalid();
       if (!record.lastUsedAt || now.getTime() - Date.parse(record.lastUsedAt) > touchIntervalMs) {
         record.lastUsedAt = now.toISOString();
-        await deps.store.touchApiKey(record, record.lastUsedAt);
+        // Bookkeeping, not authentication: the write runs beside the request instead of before it.
+        touches.track(
+          deps.store.touchApiKey(record, record.lastUsedAt).catch((err: unknown) =>
+            options.logger.error('could not record when a key was last used', {
+              tenantId: record.tenantId,
+              keyId: record.id,
+              error: String(err),
+            }),
+          ),
+        );
       }
       return { role: 'tenant', tenantId: record.tenantId, keyId: record.id };
     },
     forget(hash) {
       cache.delete(hash);
     },
+    flush: () => touches.flush(),
   };
 }

@@ -22,11 +22,14 @@ export const errorLogger = (logger: Logger) => ({
   error: (message: string, details: Record<string, unknown>) => logger.error(message, details),
 });
 
-/** Runs `job`, then sends the reconcile nudges its writes made, even when it fails part-way. */
-export async function thenFlush<T>(queue: { flush(): Promise<void> }, job: () => Promise<T>): Promise<T> {
+/**
+ * Runs `job`, then waits for the writes it left in flight (reconcile nudges, a key's last use), even when it fails
+ * part-way: a Lambda is frozen once it returns.
+ */
+export async function thenFlush<T>(inFlight: { flush(): Promise<void> }, job: () => Promise<T>): Promise<T> {
   try {
     return await job();
   } finally {
-    await queue.flush();
+    await inFlight.flush();
   }
 }

@@ -50,6 +50,7 @@ export async function awsApiDeps(
     auth: makeKeyAuthenticator(core, {
       adminKeyHash: config.BERTH_ADMIN_KEY_HASH,
       cacheTtlMs: KEY_CACHE_TTL_MS,
+      logger,
     }),
     // Every Lambda instance serves the API, so a key's requests are counted in the table, not per instance.
     rateLimit: {

@@ -105,6 +105,7 @@ export function localDeps(wiring: LocalWiring): LocalDeps {
     auth: makeKeyAuthenticator(core, {
       adminKeyHash: hashApiKey(wiring.adminKey),
       cacheTtlMs: KEY_CACHE_TTL_MS,
+      logger,
     }),
     rateLimit: wiring.rateLimit,
     logger,

@@ -43,11 +43,12 @@ export async function fakeApiDeps(rateLimit = { ratePerSecond: 1e9, burst: 1e9 }
   const core = await fakeCoreDeps();
   const adminKey = generateApiKey();
   const errors: unknown[] = [];
+  const logger: ApiDeps['logger'] = { error: (_message, details) => errors.push(details) };
   const deps: ApiDeps & ReportDeps & { store: MemoryStore; clock: ManualClock } = {
     ...core,
-    auth: makeKeyAuthenticator(core, { adminKeyHash: hashApiKey(adminKey), cacheTtlMs: 1000 }),
+    auth: makeKeyAuthenticator(core, { adminKeyHash: hashApiKey(adminKey), cacheTtlMs: 1000, logger }),
     rateLimit,
-    logger: { error: (_message, details) => errors.push(details) },
+    logger,
   };
   return { deps, adminKey, errors };
 }

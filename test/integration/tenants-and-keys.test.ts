@@ -16,7 +16,7 @@ async function waitUntilGone(call: Call, key: string, path: string) {
 
 describe('tenants and keys on DynamoDB Local', () => {
   it('shows a key once and lists only its prefix afterwards', async () => {
-    const { call, adminKey } = await localApi();
+    const { call, adminKey, deps } = await localApi();
     const created = await call('POST', '/v1/tenants', adminKey, { id: 'acme', name: 'Acme', plan: 'free' });
     expect(created.status).toBe(201);
     const secret = (created.json.apiKey as { key: string }).key;
@@ -26,6 +26,8 @@ describe('tenants and keys on DynamoDB Local', () => {
       expect.objectContaining({ role: 'tenant', prefix: secret.slice(0, 9), lastUsedAt: null }),
     ]);
     await call('GET', '/v1/tenant', secret);
+    // The last use is written beside the request, not before its answer.
+    await deps.auth.flush();
     const used = await call('GET', '/v1/tenants/acme/keys', adminKey);
     expect((used.json.items as { lastUsedAt: string | null }[])[0]?.lastUsedAt).not.toBeNull();
   });

@@ -1,4 +1,5 @@
 import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { InFlight } from '../../core/in-flight.ts';
 import type { ReconcileMessage } from '../../jobs/dispatch.ts';
 
 /**
@@ -7,7 +8,7 @@ import type { ReconcileMessage } from '../../jobs/dispatch.ts';
  * Lambda returns (a frozen Lambda would otherwise drop them).
  */
 export class ReconcileQueue {
-  private readonly pending = new Set<Promise<unknown>>();
+  private readonly inFlight = new InFlight();
 
   constructor(
     private readonly sqs: SQSClient,
@@ -26,19 +27,19 @@ export class ReconcileQueue {
   }
 
   nudge(tenantId: string, app: string): void {
-    const sent = this.sqs
-      .send(
-        new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify({ tenantId, app }) }),
-      )
-      .catch((err: unknown) =>
-        // The next scheduled dispatch reconciles the app anyway; a lost nudge only costs that wait.
-        this.logger.error('could not nudge the reconciler', { tenantId, app, error: String(err) }),
-      );
-    this.pending.add(sent);
-    void sent.finally(() => this.pending.delete(sent));
+    this.inFlight.track(
+      this.sqs
+        .send(
+          new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify({ tenantId, app }) }),
+        )
+        .catch((err: unknown) =>
+          // The next scheduled dispatch reconciles the app anyway; a lost nudge only costs that wait.
+          this.logger.error('could not nudge the reconciler', { tenantId, app, error: String(err) }),
+        ),
+    );
   }
 
-  async flush(): Promise<void> {
-    await Promise.allSettled([...this.pending]);
+  flush(): Promise<void> {
+    return this.inFlight.flush();
   }
 }

@@ -6,8 +6,11 @@ import {
   makeKeyAuthenticator,
   revokeTenantKey,
 } from '../../../functions/core/api-keys.ts';
+import type { ApiKeyRecord } from '../../../functions/core/ports.ts';
 import { createTenant } from '../../../functions/core/tenants.ts';
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
+
+const logger = { error: () => {} };
 
 describe('API keys', () => {
   it('generates bk_ keys with 32 random bytes and stores only their hash', async () => {
@@ -23,7 +26,7 @@ describe('API keys', () => {
   it('authenticates tenant and admin keys and rejects others', async () => {
     const deps = await fakeCoreDeps();
     const admin = generateApiKey();
-    const auth = makeKeyAuthenticator(deps, { adminKeyHash: hashApiKey(admin), cacheTtlMs: 1000 });
+    const auth = makeKeyAuthenticator(deps, { adminKeyHash: hashApiKey(admin), cacheTtlMs: 1000, logger });
     const { apiKey } = await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'free' });
     await expect(auth.authenticate(admin)).resolves.toEqual({ role: 'admin' });
     await expect(auth.authenticate(apiKey.key)).resolves.toMatchObject({ role: 'tenant', tenantId: 'acme' });
@@ -33,7 +36,11 @@ describe('API keys', () => {
 
   it('stops a revoked key within the cache TTL, and at once after forget()', async () => {
     const deps = await fakeCoreDeps();
-    const auth = makeKeyAuthenticator(deps, { adminKeyHash: hashApiKey(generateApiKey()), cacheTtlMs: 1000 });
+    const auth = makeKeyAuthenticator(deps, {
+      adminKeyHash: hashApiKey(generateApiKey()),
+      cacheTtlMs: 1000,
+      logger,
+    });
     await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'free' });
     const second = await createTenantKey(deps, 'acme');
     await auth.authenticate(second.key);
@@ -46,5 +53,47 @@ describe('API keys', () => {
     auth.forget(await revokeTenantKey(deps, 'acme', third.id));
     await expect(auth.authenticate(third.key)).rejects.toMatchObject({ code: 'auth.invalidKey' });
     expect(hash).toBe(hashApiKey(second.key));
+  });
+
+  it("records a key's last use beside the request, at most once a minute, and a failed record fails nothing", async () => {
+    const deps = await fakeCoreDeps();
+    const errors: Record<string, unknown>[] = [];
+    const auth = makeKeyAuthenticator(deps, {
+      adminKeyHash: hashApiKey(generateApiKey()),
+      cacheTtlMs: 1000,
+      logger: { error: (_message, details) => errors.push(details) },
+    });
+    const { apiKey } = await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'free' });
+    const touches: { at: string; done: () => void }[] = [];
+    const touch = deps.store.touchApiKey.bind(deps.store);
+    deps.store.touchApiKey = (key: ApiKeyRecord, at: string) =>
+      new Promise<void>((resolve) => touches.push({ at, done: () => void touch(key, at).then(resolve) }));
+    const stored = () => deps.store.keys.get(hashApiKey(apiKey.key))?.lastUsedAt;
+
+    // Authenticated while the write is still pending; flush() waits for it.
+    await expect(auth.authenticate(apiKey.key)).resolves.toMatchObject({ tenantId: 'acme' });
+    expect(touches).toHaveLength(1);
+    expect(stored()).toBeNull();
+    let flushed = false;
+    const flushing = auth.flush().then(() => {
+      flushed = true;
+    });
+    await Promise.resolve();
+    expect(flushed).toBe(false);
+    touches[0]?.done();
+    await flushing;
+    expect(stored()).toBe(touches[0]?.at);
+
+    // Within the minute: no write; after it, one more.
+    deps.clock.advance(30_000);
+    await auth.authenticate(apiKey.key);
+    expect(touches).toHaveLength(1);
+    deps.clock.advance(31_000);
+    deps.store.touchApiKey = async () => {
+      throw new Error('throttled');
+    };
+    await expect(auth.authenticate(apiKey.key)).resolves.toMatchObject({ tenantId: 'acme' });
+    await auth.flush();
+    expect(errors).toEqual([expect.objectContaining({ tenantId: 'acme', error: 'Error: throttled' })]);
   });
 });

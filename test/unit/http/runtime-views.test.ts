@@ -19,7 +19,11 @@ describe('replica views per runtime (EKS through the fake API server)', () => {
     const core = { ...world.deps, runtimes: ['fargate', 'eks'] as const };
     const deps: ApiDeps = {
       ...core,
-      auth: makeKeyAuthenticator(core, { adminKeyHash: hashApiKey(adminKey), cacheTtlMs: 1000 }),
+      auth: makeKeyAuthenticator(core, {
+        adminKeyHash: hashApiKey(adminKey),
+        cacheTtlMs: 1000,
+        logger: { error: () => {} },
+      }),
       rateLimit: { ratePerSecond: 1e9, burst: 1e9 },
       logger: { error: () => {} },
       views: { eks: world.runtime.view() },
