@@ -22,8 +22,10 @@ import {
 } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Effect, PolicyStatement, Role } from 'aws-cdk-lib/aws-iam';
 import {
+  Alias,
   Architecture,
   type FunctionProps,
+  type IFunction,
   Function as LambdaFunction,
   Runtime,
 } from 'aws-cdk-lib/aws-lambda';
@@ -209,7 +211,7 @@ export class PlatformStack extends Stack {
     const apiName = customApiName(this, config);
     this.api = new HttpApi(this, 'Api', {
       description: 'Berth control plane API',
-      defaultIntegration: new HttpLambdaIntegration('ApiIntegration', this.apiFunction),
+      defaultIntegration: new HttpLambdaIntegration('ApiIntegration', apiTarget(this.apiFunction, config)),
       createDefaultStage: false,
       disableExecuteApiEndpoint: Boolean(apiName),
     });
@@ -311,3 +313,17 @@ const capitalized = <T>(byName: Record<string, T>): Record<string, T> =>
   Object.fromEntries(
     Object.entries(byName).map(([name, value]) => [name[0]?.toUpperCase() + name.slice(1), value]),
   );
+
+/**
+ * What API Gateway invokes: the API Lambda itself, or with provisioned concurrency its `live` alias, pointing at the
+ * version each deployment publishes, with that many instances kept initialised.
+ */
+function apiTarget(fn: LambdaFunction, config: InstallConfig): IFunction {
+  const instances = config.apiProvisionedConcurrency;
+  if (instances === 0) return fn;
+  return new Alias(fn, 'Live', {
+    aliasName: 'live',
+    version: fn.currentVersion,
+    provisionedConcurrentExecutions: instances,
+  });
+}

@@ -3,12 +3,12 @@ import { readAwsRuntimeConfig } from '../shared/aws-config.ts';
 import { awsDispatchDeps } from '../shared/aws-table-jobs.ts';
 import { errorLogger, observed } from './lambda.ts';
 
-let deps: ReturnType<typeof awsDispatchDeps> | undefined;
-
 /** The dispatcher Lambda (on a schedule): one reconcile message per tenant and runtime onto the queue. */
-export const handler = observed('dispatch', async (_event: unknown, { logger, metrics }) => {
-  deps ??= awsDispatchDeps(readAwsRuntimeConfig(), errorLogger(logger));
-  const { store, queue } = deps;
-  const sent = await dispatchReconciles(store, (batch) => queue.send(batch));
-  metrics.addMetric('reconcilesDispatched', 'Count', sent);
-});
+export const handler = await observed(
+  'dispatch',
+  ({ logger }) => awsDispatchDeps(readAwsRuntimeConfig(), errorLogger(logger)),
+  async (_event: unknown, { metrics, deps: { store, queue } }) => {
+    const sent = await dispatchReconciles(store, (batch) => queue.send(batch));
+    metrics.addMetric('reconcilesDispatched', 'Count', sent);
+  },
+);

@@ -4,13 +4,11 @@ import { readAwsRuntimeConfig } from '../shared/aws-config.ts';
 import { awsMeterStore } from '../shared/aws-table-jobs.ts';
 import { observed } from './lambda.ts';
 
-let meter: ReturnType<typeof awsMeterStore> | undefined;
-
 /** ECS Task State Change events (EventBridge rule): task lifetimes, order-free and idempotent. */
-export const handler = observed(
+export const handler = await observed(
   'ecs-events',
-  async (event: EventBridgeEvent<'ECS Task State Change', EcsTaskStateChange>) => {
-    meter ??= awsMeterStore(readAwsRuntimeConfig());
+  () => awsMeterStore(readAwsRuntimeConfig()),
+  async (event: EventBridgeEvent<'ECS Task State Change', EcsTaskStateChange>, { deps: meter }) => {
     await recordTaskEvent(meter, event.detail);
   },
 );

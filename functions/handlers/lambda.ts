@@ -5,14 +5,20 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 
-/** Powertools logging and metrics for one Lambda, through middy, the same for every handler. */
-export function observed<E, R>(
+/**
+ * One Lambda's handler, with Powertools logging and metrics through middy, the same for every handler. `setup`
+ * builds what the handler works with once, while the module loads — Lambda's INIT phase, which provisioned
+ * concurrency runs before any request arrives; a setup that fails fails the INIT, which Lambda reports and retries.
+ */
+export async function observed<E, R, D>(
   service: string,
-  handler: (event: E, tools: { logger: Logger; metrics: Metrics }, context: Context) => Promise<R>,
+  setup: (tools: { logger: Logger }) => D | Promise<D>,
+  handler: (event: E, tools: { logger: Logger; metrics: Metrics; deps: D }, context: Context) => Promise<R>,
 ) {
   const logger = new Logger({ serviceName: `berth-${service}` });
   const metrics = new Metrics({ namespace: 'Berth', serviceName: service });
-  return middy((event: E, context: Context) => handler(event, { logger, metrics }, context))
+  const deps = await setup({ logger });
+  return middy((event: E, context: Context) => handler(event, { logger, metrics, deps }, context))
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics));
 }

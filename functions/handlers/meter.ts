@@ -3,11 +3,12 @@ import { awsMeterDeps } from '../shared/aws.ts';
 import { readAwsRuntimeConfig } from '../shared/aws-config.ts';
 import { observed } from './lambda.ts';
 
-let deps: ReturnType<typeof awsMeterDeps> | undefined;
-
 /** The meter Lambda (on a schedule). */
-export const handler = observed('meter', async (_event: unknown, { metrics }) => {
-  deps ??= awsMeterDeps(readAwsRuntimeConfig());
-  const { accrued } = await meterUsage(await deps);
-  metrics.addMetric('lifetimesAccrued', 'Count', accrued);
-});
+export const handler = await observed(
+  'meter',
+  () => awsMeterDeps(readAwsRuntimeConfig()),
+  async (_event: unknown, { metrics, deps }) => {
+    const { accrued } = await meterUsage(deps);
+    metrics.addMetric('lifetimesAccrued', 'Count', accrued);
+  },
+);

@@ -5,17 +5,14 @@ import { awsReconcileDeps } from '../shared/aws.ts';
 import { readAwsRuntimeConfig } from '../shared/aws-config.ts';
 import { errorLogger, observed, thenFlush } from './lambda.ts';
 
-let deps: ReturnType<typeof awsReconcileDeps> | undefined;
-
 /**
  * The reconcile worker Lambda (SQS): one pass per message (a tenant's apps on one runtime); a failed message is
  * retried alone, then dead-lettered.
  */
-export const handler = observed(
+export const handler = await observed(
   'reconcile',
-  async (event: SQSEvent, { logger }): Promise<SQSBatchResponse> => {
-    deps ??= awsReconcileDeps(readAwsRuntimeConfig(), errorLogger(logger));
-    const router = await deps;
+  ({ logger }) => awsReconcileDeps(readAwsRuntimeConfig(), errorLogger(logger)),
+  async (event: SQSEvent, { logger, deps: router }): Promise<SQSBatchResponse> => {
     const failures: SQSBatchResponse['batchItemFailures'] = [];
     await thenFlush(router.queue, async () => {
       for (const record of event.Records) {

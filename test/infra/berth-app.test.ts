@@ -11,8 +11,10 @@ import { httpApiEvent, INSTALL_CONTEXT, LAMBDA_CONTEXT, LAMBDA_ENV } from '../su
 
 const context = { berth: INSTALL_CONTEXT };
 
-function synth(overrides: Record<string, unknown> = {}) {
-  const built = berthApp({ context: { berth: { ...context.berth, ...overrides } } });
+/** Synthesizes an install; `bundled: false` skips bundling the Lambdas, for tests that read only the templates. */
+function synth(overrides: Record<string, unknown> = {}, { bundled = true } = {}) {
+  const skipBundling = bundled ? {} : { 'aws:cdk:bundling-stacks': [] };
+  const built = berthApp({ context: { berth: { ...context.berth, ...overrides }, ...skipBundling } });
   const assembly = built.app.synth();
   return {
     ...built,
@@ -277,10 +279,10 @@ describe('the CDK app', () => {
   });
 
   it('alarms on an encrypted topic (crashed jobs, dead letters, API 5xx, backlog) and passes the sizes offered', () => {
-    const told = synth({
-      alarmEmails: ['ops@example.com'],
-      sizes: { cpus: [0.25, 0.5], maxMemoryMiB: 4096 },
-    });
+    const told = synth(
+      { alarmEmails: ['ops@example.com'], sizes: { cpus: [0.25, 0.5], maxMemoryMiB: 4096 } },
+      { bundled: false },
+    );
     const { platform } = told.stacks;
     const topic = { Ref: platform.getLogicalId(platform.alarms.topic.node.defaultChild as CfnElement) };
     const alarms = Object.values(told.platform.findResources('AWS::CloudWatch::Alarm')).map(
@@ -351,7 +353,10 @@ describe('the CDK app', () => {
   });
 
   it('shards apps over several load balancers when asked, each app then with its own alias record', () => {
-    const sharded = synth({ loadBalancers: 3, hostedZone: { id: 'Z0123456789ABC', name: 'example.com' } });
+    const sharded = synth(
+      { loadBalancers: 3, hostedZone: { id: 'Z0123456789ABC', name: 'example.com' } },
+      { bundled: false },
+    );
     sharded.platform.resourceCountIs('AWS::ElasticLoadBalancingV2::LoadBalancer', 3);
     expect(
       Object.keys(
@@ -404,7 +409,10 @@ describe('the CDK app', () => {
     const certificateArn =
       'arn:aws:acm:eu-west-1:123456789012:certificate/99999999-2222-3333-4444-555555555555';
     const api = { domain: 'api.example.com', certificateArn };
-    const named = synth({ api, hostedZone: { id: 'Z0123456789ABC', name: 'example.com' } });
+    const named = synth(
+      { api, hostedZone: { id: 'Z0123456789ABC', name: 'example.com' } },
+      { bundled: false },
+    );
     named.platform.hasResourceProperties('AWS::ApiGatewayV2::DomainName', {
       DomainName: 'api.example.com',
       DomainNameConfigurations: [
@@ -422,7 +430,7 @@ describe('the CDK app', () => {
     expect(named.platform.findOutputs('ApiDomainTarget')).toEqual({});
 
     // Without a zone that holds the name, the operator is told where to point it.
-    const unzoned = synth({ api });
+    const unzoned = synth({ api }, { bundled: false });
     unzoned.platform.resourceCountIs('AWS::Route53::RecordSet', 0);
     unzoned.platform.hasOutput('ApiDomainTarget', {
       Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ApiDomain'), 'RegionalDomainName'] },
@@ -443,6 +451,34 @@ describe('the CDK app', () => {
     ).toThrow(/berth\.api\.certificateArn: the certificate must be in region/);
     expect(configured({ certificateArn: certificateArn.replace('eu-west-1', 'us-east-1') })).toThrow(
       /berth\.certificateArn: the certificate must be in region/,
+    );
+  });
+
+  it('keeps API instances initialised when asked: provisioned concurrency on the alias API Gateway invokes', () => {
+    const integrationTarget = (template: Template) =>
+      Object.values(template.findResources('AWS::ApiGatewayV2::Integration'))[0]?.Properties.IntegrationUri;
+    // By default API Gateway invokes the function itself, on demand.
+    app.platform.resourceCountIs('AWS::Lambda::Alias', 0);
+    expect(integrationTarget(app.platform)).toEqual({
+      'Fn::GetAtt': [expect.stringMatching(/^ApiFunction/), 'Arn'],
+    });
+
+    const warm = synth({ apiProvisionedConcurrency: 3 }, { bundled: false });
+    warm.platform.hasResourceProperties('AWS::Lambda::Alias', {
+      Name: 'live',
+      FunctionName: { Ref: Match.stringLikeRegexp('^ApiFunction') },
+      FunctionVersion: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ApiFunctionCurrentVersion'), 'Version'] },
+      ProvisionedConcurrencyConfig: { ProvisionedConcurrentExecutions: 3 },
+    });
+    const [alias] = Object.keys(warm.platform.findResources('AWS::Lambda::Alias'));
+    expect(integrationTarget(warm.platform)).toEqual({ Ref: alias });
+    warm.platform.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { Ref: alias },
+      Principal: 'apigateway.amazonaws.com',
+    });
+    expect(() => synth({ apiProvisionedConcurrency: -1 }, { bundled: false })).toThrow(
+      /apiProvisionedConcurrency/,
     );
   });
 
