@@ -14,7 +14,7 @@ import { localDynamoDbClient, startDynamoDbLocal } from '../functions/local/dyna
 import { berthApp } from '../infra/berth-app.ts';
 import { handlerBuildOptions } from '../infra/handler-bundling.ts';
 import { SEED_PLANS } from '../schemas/plan.ts';
-import { CREDENTIAL_CHAIN_CLIENTS, lambdaBundles, startupFiles } from '../test/support/lambda-bundles.ts';
+import { lambdaBundles, startupFiles } from '../test/support/lambda-bundles.ts';
 import { httpApiEvent, INSTALL_CONTEXT, LAMBDA_ENV } from '../test/support/lambda-fixtures.ts';
 import { ms, summarize } from './stats.ts';
 
@@ -149,14 +149,10 @@ export async function benchLambda() {
     );
     for (const bundle of bundles) {
       const kb = (bytes: number) => `${(bytes / 1024).toFixed(0).padStart(5)} KB`;
-      const used = (clients: string[]) => clients.filter((c) => !CREDENTIAL_CHAIN_CLIENTS.has(c)).join(', ');
       console.log(
-        `  ${bundle.id.replace(/Function[0-9A-F]{8}$/, '').padEnd(10)} ${kb(bundle.bytes)} in ${String(bundle.files.length).padStart(2)} files, ${kb(bundle.startupBytes)} at cold start  SDK clients: ${used(bundle.clients)}; at cold start: ${used(bundle.startupClients)}`,
+        `  ${bundle.id.replace(/Function[0-9A-F]{8}$/, '').padEnd(10)} ${kb(bundle.bytes)} in ${String(bundle.files.length).padStart(2)} files, ${kb(bundle.startupBytes)} at cold start  SDK clients: ${bundle.clients.join(', ')}; at cold start: ${bundle.startupClients.join(', ')}`,
       );
     }
-    console.log(
-      `  (every bundle also carries the default credential chain in chunks it never loads: ${[...CREDENTIAL_CHAIN_CLIENTS].join(', ')})`,
-    );
 
     const hello = await bundle(HELLO, join(work, 'hello'));
     const dynamodbOnly = await bundle(DYNAMODB_ONLY, join(work, 'dynamodb-only'));

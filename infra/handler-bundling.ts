@@ -1,4 +1,18 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { BuildOptions, Plugin } from 'esbuild';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The SDK's credentials from the environment alone: see functions/shared/lambda-credentials.ts. */
+const environmentCredentials: Plugin = {
+  name: 'environment-credentials',
+  setup(bundle) {
+    bundle.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, () => ({
+      path: join(ROOT, 'functions/shared/lambda-credentials.ts'),
+    }));
+  },
+};
 
 /**
  * zod's `z` namespace carries every locale's error messages (258 KB, a fifth of the API bundle), kept because
@@ -16,7 +30,7 @@ const englishOnlyZod: Plugin = {
 
 /**
  * How every Lambda handler is bundled (bundle-handler.ts; the Lambda bench bundles its baselines the same way): ESM
- * split into chunks. `index.mjs` holds what every invocation runs; what a handler imports dynamically (adapters a
+ * split into chunks, zod's English messages only, the SDK's credentials from the environment only. `index.mjs` holds what every invocation runs; what a handler imports dynamically (adapters a
  * request may never need, the SDK's rarely used credential providers) stays in chunks loaded on first use, so a
  * cold start neither parses nor evaluates it.
  */
@@ -40,7 +54,7 @@ export function handlerBuildOptions(define: Record<string, string>): BuildOption
       js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
     },
     define,
-    plugins: [englishOnlyZod],
+    plugins: [englishOnlyZod, environmentCredentials],
     logLevel: 'warning',
   };
 }

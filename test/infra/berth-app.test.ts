@@ -4,10 +4,11 @@ import { pathToFileURL } from 'node:url';
 import type { CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { berthApp } from '../../infra/berth-app.ts';
-import { CREDENTIAL_CHAIN_CLIENTS, lambdaBundles } from '../support/lambda-bundles.ts';
+import { lambdaBundles } from '../support/lambda-bundles.ts';
 import { httpApiEvent, INSTALL_CONTEXT, LAMBDA_CONTEXT, LAMBDA_ENV } from '../support/lambda-fixtures.ts';
+import { localApi } from '../support/local-api.ts';
 
 const context = { berth: INSTALL_CONTEXT };
 
@@ -497,16 +498,21 @@ describe('the CDK app', () => {
       expect(bundle.files).toContain('index.mjs');
       expect(bundle.files.filter((f) => !/^(index|chunk-[A-Z0-9]+)\.mjs$/.test(f))).toEqual([]);
     }
-    const clients = (pick: (b: (typeof bundles)[number]) => string[]) =>
-      Object.fromEntries(
-        bundles.map((b) => [
-          b.id.replace(/Function[0-9A-F]{8}$/, ''),
-          pick(b).filter((c) => !CREDENTIAL_CHAIN_CLIENTS.has(c)),
-        ]),
-      );
-    expect(clients((b) => b.clients)).toEqual({
-      // An install without EKS bundles no Kubernetes client at all.
-      Api: ['CloudWatch', 'CloudWatch Logs', 'DynamoDB', 'ECR', 'ECS', 'Elastic Load Balancing v2', 'SQS'],
+    const byLambda = (pick: (b: (typeof bundles)[number]) => string[]) =>
+      Object.fromEntries(bundles.map((b) => [b.id.replace(/Function[0-9A-F]{8}$/, ''), pick(b)]));
+    // Credentials come from the environment: no bundle carries the default chain's STS, SSO or sign-in clients.
+    expect(byLambda((b) => b.clients)).toEqual({
+      // An install without EKS bundles no Kubernetes client at all; the API's STS scopes tenants' registry logins.
+      Api: [
+        'CloudWatch',
+        'CloudWatch Logs',
+        'DynamoDB',
+        'ECR',
+        'ECS',
+        'Elastic Load Balancing v2',
+        'SQS',
+        'STS',
+      ],
       Dispatch: ['DynamoDB', 'SQS'],
       Reconcile: ['DynamoDB', 'ECS', 'Elastic Load Balancing v2', 'Route 53', 'SQS'],
       Scale: ['CloudWatch', 'DynamoDB', 'ECS', 'SQS'],
@@ -515,14 +521,8 @@ describe('the CDK app', () => {
       EcsEvents: ['DynamoDB'],
     });
     // A cold start of the API loads the table's and the queue's clients only: ECR and Fargate's view of replicas
-    // load with the first request that needs them, the credential chain's clients never (credentials come from
-    // the environment).
-    const startup = Object.fromEntries(
-      bundles.map((b) => [b.id.replace(/Function[0-9A-F]{8}$/, ''), b.startupClients]),
-    );
-    expect(startup.Api).toEqual(['DynamoDB', 'SQS']);
-    for (const bundle of bundles)
-      expect(bundle.startupClients.filter((c) => CREDENTIAL_CHAIN_CLIENTS.has(c))).toEqual([]);
+    // load with the first request that needs them.
+    expect(byLambda((b) => b.startupClients).Api).toEqual(['DynamoDB', 'SQS']);
   });
 
   it("bundles zod's English messages only", () => {
@@ -534,7 +534,7 @@ describe('the CDK app', () => {
     }
   });
 
-  it('bundles an API Lambda that starts and answers', async () => {
+  it('bundles an API Lambda that answers from DynamoDB with credentials from the environment', async () => {
     const template = app.assembly.getStackByName('BerthPlatform').template as {
       Resources: Record<string, { Type: string; Properties: { Code?: { S3Key?: string } } }>;
     };
@@ -544,14 +544,36 @@ describe('the CDK app', () => {
     const hash = code?.Properties.Code?.S3Key?.replace(/\.zip$/, '');
     const dir = join(app.assembly.directory, `asset.${hash}`);
     expect(readFileSync(join(dir, 'index.mjs'), 'utf8').length).toBeGreaterThan(10_000);
-    Object.assign(process.env, LAMBDA_ENV);
+    // A table and a tenant on the run's DynamoDB Local, written by the local platform.
+    const local = await localApi();
+    const { key } = await local.createTenant('acme');
+    Object.assign(process.env, LAMBDA_ENV, {
+      BERTH_TABLE_NAME: local.tableName,
+      AWS_ENDPOINT_URL_DYNAMODB: inject('dynamodbEndpoint'),
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+    });
+    // Importing runs the Lambda's INIT: configuration, clients, routes.
     const { handler } = (await import(pathToFileURL(join(dir, 'index.mjs')).href)) as {
       handler: (event: unknown, context: unknown) => Promise<{ statusCode: number; body: string }>;
     };
-    const res = await handler(httpApiEvent('GET', '/openapi.json'), LAMBDA_CONTEXT);
-    expect(res.statusCode).toBe(200);
-    expect(JSON.parse(res.body).openapi).toMatch(/^3\.1/);
-    // The chunks a request loads on first use (ECR, Fargate's view, the credential chain) load beside it.
+    const spec = await handler(httpApiEvent('GET', '/openapi.json'), LAMBDA_CONTEXT);
+    expect(spec.statusCode).toBe(200);
+    expect(JSON.parse(spec.body).openapi).toMatch(/^3\.1/);
+    const apps = await handler(
+      httpApiEvent('GET', '/v1/apps', { authorization: `Bearer ${key}` }),
+      LAMBDA_CONTEXT,
+    );
+    expect({ status: apps.statusCode, body: JSON.parse(apps.body) }).toEqual({
+      status: 200,
+      body: { items: [], nextCursor: null },
+    });
+    const stranger = await handler(
+      httpApiEvent('GET', '/v1/apps', { authorization: `Bearer ${key.slice(0, -4)}AAAA` }),
+      LAMBDA_CONTEXT,
+    );
+    expect(stranger.statusCode).toBe(401);
+    // The chunks a request loads on first use (ECR, Fargate's view of replicas) load beside it.
     for (const chunk of readdirSync(dir).filter((f) => f.startsWith('chunk-'))) {
       await expect(import(pathToFileURL(join(dir, chunk)).href)).resolves.toBeDefined();
     }

@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { CONTROL_PLANE_GROUP } from '../../functions/adapters/eks/rbac.ts';
 import { berthApp } from '../../infra/berth-app.ts';
-import { CREDENTIAL_CHAIN_CLIENTS, lambdaBundles } from '../support/lambda-bundles.ts';
+import { lambdaBundles } from '../support/lambda-bundles.ts';
 import { INSTALL_CONTEXT } from '../support/lambda-fixtures.ts';
 
 /** Synthesizes an install offering EKS; synthesis itself fails on any unacknowledged cdk-nag finding. */
@@ -120,7 +120,7 @@ describe('the CDK app with EKS', () => {
     });
     // The EKS client (and the Kubernetes client with it) is bundled exactly where a Lambda reaches the cluster.
     const withEks = lambdaBundles(assembly, 'BerthPlatform')
-      .filter((b) => b.clients.filter((c) => !CREDENTIAL_CHAIN_CLIENTS.has(c)).includes('EKS'))
+      .filter((b) => b.clients.includes('EKS'))
       .map((b) => b.id.replace(/Function[0-9A-F]{8}$/, ''));
     expect(withEks.sort()).toEqual(['Api', 'Meter', 'Reconcile', 'Scale']);
   });

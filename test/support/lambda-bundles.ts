@@ -18,12 +18,6 @@ export interface LambdaBundle {
   startupClients: string[];
 }
 
-/**
- * Clients the SDK's default credential chain brings into every bundle (SSO, web identity, sign-in); Lambdas take
- * their credentials from the environment, so these are never called.
- */
-export const CREDENTIAL_CHAIN_CLIENTS = new Set(['SSO', 'SSO OIDC', 'STS', 'Signin']);
-
 /** The service ids of the AWS SDK clients in a bundle. */
 export function sdkClientsIn(code: string): string[] {
   const ids = [...code.matchAll(/serviceId:[\w$]+\?\.serviceId\?\?"([^"]+)"/g)].map((m) => m[1] ?? '');
