@@ -10,9 +10,9 @@ import type { ApiDeps } from '../http/context.ts';
 import type { AwsConfig, AwsRuntimeConfig } from './aws-config.ts';
 
 /*
- * What every composition root of AWS mode shares (the API's in aws-api.ts, the jobs' in aws.ts): the table, the
- * reconcile queue and the core's deps. It imports no runtime adapter and imports nothing dynamically: esbuild gives
- * every bundle holding a module the chunks of that module's dynamic imports.
+ * What every composition root of AWS mode shares (aws-api.ts, aws.ts, aws-table-jobs.ts): the table, the reconcile
+ * queue and the core's deps. It imports no runtime adapter and imports nothing dynamically: esbuild gives every
+ * bundle holding a module the chunks of that module's dynamic imports.
  */
 
 export type Logger = ApiDeps['logger'];

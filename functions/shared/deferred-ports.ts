@@ -2,7 +2,7 @@ import type { ImageRegistry, ReplicaView } from '../core/ports.ts';
 
 /*
  * Ports whose adapters — and the SDK clients they hold — are imported on first use. A Lambda bundle keeps what a
- * dynamic import brings in chunks of its own (infra/bundle-handler.ts), so a cold start that answers a request
+ * dynamic import brings in chunks of its own (infra/handler-bundling.ts), so a cold start that answers a request
  * never needing them neither parses nor runs them.
  */
 
