@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -14,7 +14,7 @@ import { localDynamoDbClient, startDynamoDbLocal } from '../functions/local/dyna
 import { berthApp } from '../infra/berth-app.ts';
 import { handlerBuildOptions } from '../infra/handler-bundling.ts';
 import { SEED_PLANS } from '../schemas/plan.ts';
-import { lambdaBundles, startupFiles } from '../test/support/lambda-bundles.ts';
+import { bytesOf, lambdaBundles, startupFiles } from '../test/support/lambda-bundles.ts';
 import { httpApiEvent, INSTALL_CONTEXT, LAMBDA_ENV } from '../test/support/lambda-fixtures.ts';
 import { ms, summarize } from './stats.ts';
 
@@ -129,9 +129,7 @@ const p50 = (runs: ColdStart[], pick: (c: ColdStart) => number) => summarize(run
 
 /** What a cold start of the bundle at `index` loads, in KB. */
 const startupKb = (index: string) =>
-  (
-    startupFiles(dirname(index)).reduce((sum, f) => sum + statSync(join(dirname(index), f)).size, 0) / 1024
-  ).toFixed(0);
+  (bytesOf(dirname(index), startupFiles(dirname(index))) / 1024).toFixed(0);
 
 /**
  * `npm run bench -- lambda`: the size of each Lambda bundle the CDK app builds (and the SDK clients inside), and the
@@ -147,8 +145,8 @@ export async function benchLambda() {
     console.log(
       'bundle sizes (minified ESM; a cold start loads index.mjs and the chunks it imports statically):',
     );
+    const kb = (bytes: number) => `${(bytes / 1024).toFixed(0).padStart(5)} KB`;
     for (const bundle of bundles) {
-      const kb = (bytes: number) => `${(bytes / 1024).toFixed(0).padStart(5)} KB`;
       console.log(
         `  ${bundle.id.replace(/Function[0-9A-F]{8}$/, '').padEnd(10)} ${kb(bundle.bytes)} in ${String(bundle.files.length).padStart(2)} files, ${kb(bundle.startupBytes)} at cold start  SDK clients: ${bundle.clients.join(', ')}; at cold start: ${bundle.startupClients.join(', ')}`,
       );

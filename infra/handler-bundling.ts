@@ -30,9 +30,9 @@ const englishOnlyZod: Plugin = {
 
 /**
  * How every Lambda handler is bundled (bundle-handler.ts; the Lambda bench bundles its baselines the same way): ESM
- * split into chunks, zod's English messages only, the SDK's credentials from the environment only. `index.mjs` holds what every invocation runs; what a handler imports dynamically (adapters a
- * request may never need, the SDK's rarely used credential providers) stays in chunks loaded on first use, so a
- * cold start neither parses nor evaluates it.
+ * split into chunks, zod's English messages only, the SDK's credentials from the environment only. `index.mjs` holds
+ * what every invocation runs; what a handler imports dynamically (adapters a request may never need) stays in chunks
+ * loaded on first use, so a cold start neither parses nor evaluates it.
  */
 export function handlerBuildOptions(define: Record<string, string>): BuildOptions {
   return {

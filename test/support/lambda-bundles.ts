@@ -39,6 +39,10 @@ export function startupFiles(dir: string): string[] {
   return [...seen];
 }
 
+/** The size of `names` in the bundle at `dir`, in bytes. */
+export const bytesOf = (dir: string, names: string[]) =>
+  names.reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
+
 /** Every Lambda of a synthesized stack with its bundle: size and the SDK clients inside. */
 export function lambdaBundles(assembly: CloudAssembly, stackName: string): LambdaBundle[] {
   const stack = assembly.getStackByName(stackName);
@@ -67,14 +71,13 @@ export function lambdaBundles(assembly: CloudAssembly, stackName: string): Lambd
         const dir = join(assembly.directory, `asset.${hash}`);
         const files = readdirSync(dir).sort();
         const startup = startupFiles(dir);
-        const bytesOf = (names: string[]) => names.reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
         const codeOf = (names: string[]) => names.map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
         return {
           id,
           file: join(dir, 'index.mjs'),
           files,
-          bytes: bytesOf(files),
-          startupBytes: bytesOf(startup),
+          bytes: bytesOf(dir, files),
+          startupBytes: bytesOf(dir, startup),
           clients: sdkClientsIn(codeOf(files)),
           startupClients: sdkClientsIn(codeOf(startup)),
         };
