@@ -76,6 +76,12 @@ export interface AppWrite {
   quota: QuotaCheck;
 }
 
+/** What one reconcile pass writes of an app and its latest deployment (see Store.writeRollout). */
+export interface RolloutWrite {
+  app?: { record: AppRecord; expectedVersion: number };
+  deployment?: { record: DeploymentRecord; expectedStatus: DeploymentRecord['status'] };
+}
+
 export interface StoredResponse {
   status: number;
   headers: Record<string, string>;
@@ -204,8 +210,12 @@ export interface Store {
   /** Newest first. */
   listDeployments(tenantId: string, appUid: string, page: PageRequest): Promise<Page<DeploymentRecord>>;
 
-  /** Writes the observed status fields of an app, on condition its spec version is still `expectedVersion`. */
-  updateAppStatus(app: AppRecord, expectedVersion: number): Promise<boolean>;
+  /**
+   * Writes what a reconcile pass observed, all or nothing: the app's status fields on condition its spec version is
+   * still `expectedVersion`, its latest deployment on condition that deployment's status is still `expectedStatus`.
+   * False when a condition failed and nothing was written.
+   */
+  writeRollout(write: RolloutWrite): Promise<boolean>;
   /** Removes an app whose replicas are all gone (the end of a deletion) and gives its reservation back. */
   finalizeAppDeletion(app: AppRecord): Promise<void>;
   /** Writes a deployment on condition its status is still `expectedStatus`; false when it was not. */

@@ -25,7 +25,7 @@ import {
   type SlotHistory,
 } from '../core/reconcile-plan.ts';
 import { HealthTracker } from './health-tracker.ts';
-import { latestDeployment, progressDeployment, type RolloutDeps, writeAppStatus } from './rollout.ts';
+import { advanceRollout, latestDeployment, type RolloutDeps } from './rollout.ts';
 
 export interface ReconcilerDeps extends RolloutDeps {
   store: Store;
@@ -130,7 +130,7 @@ export class Reconciler {
     );
     await this.removeReplicas(app, plan);
     const started = await this.startReplicas(app, revision, plan);
-    const deployment = await progressDeployment(this.deps, app, latest, {
+    await advanceRollout(this.deps, app, latest, {
       desired: plan.desired,
       readyTarget: plan.readyTarget,
       routable: plan.routable.length,
@@ -138,7 +138,8 @@ export class Reconciler {
       failedStarts: latest ? this.failedStarts(app, latest) : 0,
       started: started > 0,
     });
-    await this.writeStatus(app, plan, deployment, replicas.length - plan.remove.length + started);
+    if (app.status === 'deleting')
+      await this.finishDeletion(app, replicas.length - plan.remove.length + started);
     return plan.busy;
   }
 
@@ -235,25 +236,11 @@ export class Reconciler {
     return Math.max(total, deployment.failedStarts);
   }
 
-  private async writeStatus(
-    app: AppRecord,
-    plan: ReconcilePlan,
-    deployment: DeploymentRecord | undefined,
-    live: number,
-  ) {
-    if (app.status === 'deleting') {
-      if (live <= 0 && (await this.deps.runtime.listReplicas({ appUid: app.uid })).length === 0) {
-        await this.deps.router.remove(app.tenantId, app.name);
-        await this.deps.store.finalizeAppDeletion(app);
-      }
-      return;
-    }
-    await writeAppStatus(
-      this.deps,
-      app,
-      { desired: plan.desired, routable: plan.routable.length },
-      deployment,
-    );
+  /** Removes a deleting app's route and record once none of its replicas is left. */
+  private async finishDeletion(app: AppRecord, live: number) {
+    if (live > 0 || (await this.deps.runtime.listReplicas({ appUid: app.uid })).length > 0) return;
+    await this.deps.router.remove(app.tenantId, app.name);
+    await this.deps.store.finalizeAppDeletion(app);
   }
 
   /** Stops a replica, tells the meter when it stopped, and only then removes it, so no second of it goes unbilled. */

@@ -55,13 +55,46 @@ export async function latestDeployment(
   return latest;
 }
 
-/** The latest deployment, moved on when it is the target's and still open; others are returned as they are. */
-export async function progressDeployment(
+/**
+ * Moves the latest deployment on from what a pass observed and writes what the app now shows (ready replicas, the
+ * serving revision, its status) in one write: nobody reads a finished deployment on an app that does not show it
+ * yet. When either record changed meanwhile, nothing is written and the next pass starts again.
+ */
+export async function advanceRollout(
+  deps: RolloutDeps,
+  app: AppRecord,
+  latest: DeploymentRecord | undefined,
+  progress: RolloutProgress,
+): Promise<void> {
+  const deployment = nextDeployment(deps, app, latest, progress);
+  const observed = observedApp(app, progress, deployment);
+  const moved =
+    latest && deployment && deployment !== latest
+      ? { record: deployment, expectedStatus: latest.status }
+      : undefined;
+  const changed = JSON.stringify(observed) !== JSON.stringify(app);
+  if (!moved && !changed) return;
+  const written = await deps.store.writeRollout({
+    ...(changed ? { app: { record: observed, expectedVersion: app.version } } : {}),
+    ...(moved ? { deployment: moved } : {}),
+  });
+  if (!written || !moved) return;
+  const { record } = moved;
+  if (record.status === 'succeeded') {
+    await recordAppEvent(deps, app, 'deployed', `revision ${record.revision} is live`, {
+      deployment: record.id,
+    });
+  }
+  if (record.status === 'failed') await failDeployment(deps, app, record);
+}
+
+/** The latest deployment moved on, when it is the target's and still open; otherwise the same object. */
+function nextDeployment(
   deps: RolloutDeps,
   app: AppRecord,
   deployment: DeploymentRecord | undefined,
   progress: RolloutProgress,
-): Promise<DeploymentRecord | undefined> {
+): DeploymentRecord | undefined {
   if (!deployment || deployment.revision !== app.targetRevision || isTerminal(deployment)) return deployment;
   const now = deps.clock.now();
   const at = now.toISOString();
@@ -90,11 +123,6 @@ export async function progressDeployment(
   }
   if (JSON.stringify(next) === JSON.stringify(deployment)) return deployment;
   next.updatedAt = at;
-  if (!(await deps.store.updateDeployment(next, deployment.status))) return deployment;
-  if (next.status === 'succeeded') {
-    await recordAppEvent(deps, app, 'deployed', `revision ${next.revision} is live`, { deployment: next.id });
-  }
-  if (next.status === 'failed') await failDeployment(deps, app, next);
   return next;
 }
 
@@ -117,13 +145,16 @@ async function failDeployment(deps: CoreDeps, app: AppRecord, deployment: Deploy
   await deps.store.updateDeployment({ ...deployment, reason }, 'failed');
 }
 
-/** Writes what the pass observed into the app: ready replicas, the serving revision and the status. */
-export async function writeAppStatus(
-  deps: CoreDeps,
+/**
+ * The app as the pass observed it: ready replicas, the serving revision and the status. A deleting app keeps its
+ * record as it is; the pass that finds its last replica gone removes it.
+ */
+function observedApp(
   app: AppRecord,
   progress: Pick<RolloutProgress, 'desired' | 'routable'>,
   deployment: DeploymentRecord | undefined,
-) {
+): AppRecord {
+  if (app.status === 'deleting') return app;
   const next: AppRecord = { ...app, readyReplicas: progress.routable, observedGeneration: app.generation };
   if (deployment?.status === 'succeeded' && deployment.revision === app.targetRevision) {
     next.currentRevision = deployment.revision;
@@ -134,5 +165,5 @@ export async function writeAppStatus(
     else if (progress.routable >= progress.desired) next.status = 'running';
     else next.status = progress.routable === 0 && deployment?.status === 'failed' ? 'failed' : 'degraded';
   }
-  if (JSON.stringify(next) !== JSON.stringify(app)) await deps.store.updateAppStatus(next, app.version);
+  return next;
 }

@@ -6,7 +6,7 @@ import type { AppRecord, ObservedWorkload, Replica, WorkloadRuntime, WorkloadSpe
 import { desiredReplicas } from '../core/reconcile-plan.ts';
 import { allApps } from '../core/walk.ts';
 import { workloadHash } from '../core/workloads.ts';
-import { latestDeployment, progressDeployment, type RolloutDeps, writeAppStatus } from './rollout.ts';
+import { advanceRollout, latestDeployment, type RolloutDeps } from './rollout.ts';
 
 export interface WorkloadReconcilerDeps extends RolloutDeps {
   runtime: WorkloadRuntime;
@@ -125,7 +125,7 @@ export class WorkloadReconciler {
     const target = live.filter((r) => r.revision === app.targetRevision);
     const readyTarget = target.filter((r) => r.ready).length;
     const routable = live.filter((r) => r.ready).length;
-    const deployment = await progressDeployment(this.deps, app, latest, {
+    await advanceRollout(this.deps, app, latest, {
       desired,
       readyTarget,
       routable,
@@ -135,7 +135,6 @@ export class WorkloadReconciler {
       // The runtime's verdict counts only for the spec it was given.
       ...(workload?.rolloutFailure && !apply ? { runtimeFailure: workload.rolloutFailure } : {}),
     });
-    await writeAppStatus(this.deps, app, { desired, routable }, deployment);
     return apply;
   }
 }

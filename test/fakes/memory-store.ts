@@ -15,6 +15,7 @@ import type {
   IdempotencyRecord,
   PageRequest,
   RevisionRecord,
+  RolloutWrite,
   ScalerState,
   Store,
   StoredResponse,
@@ -152,10 +153,14 @@ export class MemoryStore implements Store {
     }
     this.applyWrite(write);
   }
-  async updateAppStatus(app: AppRecord, expectedVersion: number) {
-    const key = `${app.tenantId}/${app.name}`;
-    if (this.apps.get(key)?.version !== expectedVersion) return false;
-    this.apps.set(key, clone(app));
+  async writeRollout({ app, deployment }: RolloutWrite) {
+    const appKey = app ? `${app.record.tenantId}/${app.record.name}` : '';
+    const d = deployment?.record;
+    const deploymentKey = d ? `${d.tenantId}/${d.appUid}/${d.id}` : '';
+    if (app && this.apps.get(appKey)?.version !== app.expectedVersion) return false;
+    if (deployment && this.deployments.get(deploymentKey)?.status !== deployment.expectedStatus) return false;
+    if (app) this.apps.set(appKey, clone(app.record));
+    if (deployment) this.deployments.set(deploymentKey, clone(deployment.record));
     return true;
   }
   async finalizeAppDeletion(app: AppRecord) {

@@ -69,3 +69,16 @@ export async function guarded<T>(fn: () => Promise<T>): Promise<T> {
     return translateStoreError(err);
   }
 }
+
+/** Runs a conditional write: true when it was written, false when its condition failed. */
+export function conditionally(write: () => Promise<unknown>): Promise<boolean> {
+  return guarded(async () => {
+    try {
+      await write();
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  });
+}

@@ -20,6 +20,7 @@ import type {
   PageRequest,
   Reservation,
   RevisionRecord,
+  RolloutWrite,
   ScalerState,
   Store,
   TenantRecord,
@@ -28,7 +29,7 @@ import type {
 } from '../../core/ports.ts';
 import { assertWithinLimits, reservationCeilings, reservationOf } from '../../core/quota.ts';
 import { type Entities, entitiesOf, toUsageRecord } from './entities.ts';
-import { guarded, isConditionFailure } from './errors.ts';
+import { conditionally, guarded, isConditionFailure } from './errors.ts';
 import { put, remove, type TransactItem, transact, update } from './transactions.ts';
 
 type Params = Record<string, unknown>;
@@ -391,19 +392,26 @@ export class DynamoStore implements Store {
     if (cancelled) await this.explainCancelledAppWrite(write, cancelled, new PreconditionFailedError());
   }
 
-  async updateAppStatus(app: AppRecord, expectedVersion: number): Promise<boolean> {
-    return guarded(async () => {
-      try {
-        await this.e.app
-          .put(this.appItem(app))
-          .where((a, op) => op.eq(a.version, expectedVersion))
-          .go();
-        return true;
-      } catch (err) {
-        if (isConditionFailure(err)) return false;
-        throw err;
-      }
-    });
+  async writeRollout({ app, deployment }: RolloutWrite): Promise<boolean> {
+    const writes = [
+      ...(app ? [this.appStatusPut(app.record, app.expectedVersion)] : []),
+      ...(deployment ? [this.deploymentPut(deployment.record, deployment.expectedStatus)] : []),
+    ];
+    const [only, ...others] = writes;
+    if (!only) return true;
+    if (others.length === 0) return conditionally(() => only.go());
+    const { cancelled } = await this.transact(writes.map((write) => put(write.params())));
+    return !cancelled;
+  }
+
+  private appStatusPut(app: AppRecord, expectedVersion: number) {
+    return this.e.app.put(this.appItem(app)).where((a, op) => op.eq(a.version, expectedVersion));
+  }
+
+  private deploymentPut(deployment: DeploymentRecord, expectedStatus: DeploymentRecord['status']) {
+    return this.e.deployment
+      .put(deploymentItem(deployment))
+      .where((a, op) => op.eq(a.status, String(expectedStatus)));
   }
 
   async finalizeAppDeletion(app: AppRecord): Promise<void> {
@@ -430,19 +438,8 @@ export class DynamoStore implements Store {
     await this.deleteChildren(app);
   }
 
-  async updateDeployment(deployment: DeploymentRecord, expectedStatus: DeploymentRecord['status']) {
-    return guarded(async () => {
-      try {
-        await this.e.deployment
-          .put(deploymentItem(deployment))
-          .where((a, op) => op.eq(a.status, String(expectedStatus)))
-          .go();
-        return true;
-      } catch (err) {
-        if (isConditionFailure(err)) return false;
-        throw err;
-      }
-    });
+  updateDeployment(deployment: DeploymentRecord, expectedStatus: DeploymentRecord['status']) {
+    return conditionally(() => this.deploymentPut(deployment, expectedStatus).go());
   }
 
   async addAppEvent(event: AppEventRecord): Promise<void> {
@@ -467,18 +464,12 @@ export class DynamoStore implements Store {
     expected: UsageCapState | undefined,
   ): Promise<boolean> {
     const stamp = (s: UsageCapState) => JSON.stringify(s);
-    return guarded(async () => {
-      try {
-        await this.e.usageCap
-          .put({ tenantId, body: state, stamp: stamp(state) })
-          .where((a, op) => (expected ? op.eq(a.stamp, stamp(expected)) : op.notExists(a.stamp)))
-          .go();
-        return true;
-      } catch (err) {
-        if (isConditionFailure(err)) return false;
-        throw err;
-      }
-    });
+    return conditionally(() =>
+      this.e.usageCap
+        .put({ tenantId, body: state, stamp: stamp(state) })
+        .where((a, op) => (expected ? op.eq(a.stamp, stamp(expected)) : op.notExists(a.stamp)))
+        .go(),
+    );
   }
 
   getScalerState(tenantId: string, appUid: string): Promise<ScalerState | undefined> {
@@ -510,18 +501,12 @@ export class DynamoStore implements Store {
   }
 
   async acquireLease(name: string, owner: string, untilMs: number, nowMs: number): Promise<boolean> {
-    return guarded(async () => {
-      try {
-        await this.e.lease
-          .put({ name, owner, until: untilMs, expiresAt: Math.ceil(untilMs / 1000) + 3600 })
-          .where((a, op) => `${op.notExists(a.name)} OR ${op.lt(a.until, nowMs)} OR ${op.eq(a.owner, owner)}`)
-          .go();
-        return true;
-      } catch (err) {
-        if (isConditionFailure(err)) return false;
-        throw err;
-      }
-    });
+    return conditionally(() =>
+      this.e.lease
+        .put({ name, owner, until: untilMs, expiresAt: Math.ceil(untilMs / 1000) + 3600 })
+        .where((a, op) => `${op.notExists(a.name)} OR ${op.lt(a.until, nowMs)} OR ${op.eq(a.owner, owner)}`)
+        .go(),
+    );
   }
 
   /** Removes an app incarnation's revisions and deployments; its uid makes leftovers harmless if this is cut short. */
@@ -603,15 +588,7 @@ export class DynamoStore implements Store {
   // Repositories and images
 
   async createRepository(tenantId: string, repository: Repository): Promise<boolean> {
-    return guarded(async () => {
-      try {
-        await this.e.repository.create({ tenantId, ...repository }).go();
-        return true;
-      } catch (err) {
-        if (isConditionFailure(err)) return false;
-        throw err;
-      }
-    });
+    return conditionally(() => this.e.repository.create({ tenantId, ...repository }).go());
   }
 
   listRepositories(tenantId: string): Promise<Repository[]> {
