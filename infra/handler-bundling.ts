@@ -44,7 +44,11 @@ export function handlerBuildOptions(define: Record<string, string>): BuildOption
     entryNames: 'index',
     chunkNames: 'chunk-[hash]',
     outExtension: { '.js': '.mjs' },
-    minify: true,
+    // Whitespace and syntax only: identifiers keep their names, so a stack trace in the logs names its functions.
+    // A cold start as fast as with names minified too, and about 10 ms faster than no minifying at all (measured
+    // with the bundles `npm run bench -- lambda` runs).
+    minifyWhitespace: true,
+    minifySyntax: true,
     // No source map: Node uses one only with --enable-source-maps, which costs the API 35 ms a cold start
     // (measured with `npm run bench -- lambda`); unused, it made each package five times larger.
     sourcemap: false,

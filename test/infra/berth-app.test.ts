@@ -534,6 +534,16 @@ describe('the CDK app', () => {
     }
   });
 
+  it('keeps names in the bundles, so a stack trace in the logs names the functions it passed through', () => {
+    const api = lambdaBundles(app.assembly, 'BerthPlatform').find((b) => b.id.startsWith('ApiFunction'));
+    if (!api) throw new Error('no API bundle');
+    const code = api.files.map((f) => readFileSync(join(dirname(api.file), f), 'utf8')).join('\n');
+    // `var DynamoStore = class …` once syntax is minified: V8 names the class after the variable.
+    expect(code).toMatch(/\bDynamoStore\s*=\s*class\b/);
+    expect(code).toContain('function createApi(');
+    expect(code).toContain('function makeKeyAuthenticator(');
+  });
+
   it('bundles an API Lambda that answers from DynamoDB with credentials from the environment', async () => {
     const template = app.assembly.getStackByName('BerthPlatform').template as {
       Resources: Record<string, { Type: string; Properties: { Code?: { S3Key?: string } } }>;
