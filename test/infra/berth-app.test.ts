@@ -534,6 +534,18 @@ describe('the CDK app', () => {
     }
   });
 
+  it('gives Powertools metrics only to the jobs that publish a figure every run: no empty-metrics warning per request', () => {
+    const bundles = lambdaBundles(app.assembly, 'BerthPlatform');
+    const measured = bundles
+      .filter((b) =>
+        b.files.some((f) =>
+          readFileSync(join(dirname(b.file), f), 'utf8').includes('No application metrics'),
+        ),
+      )
+      .map((b) => b.id.replace(/Function[0-9A-F]{8}$/, ''));
+    expect(measured).toEqual(['Dispatch', 'Scale', 'Meter', 'Report']);
+  });
+
   it('keeps names in the bundles, so a stack trace in the logs names the functions it passed through', () => {
     const api = lambdaBundles(app.assembly, 'BerthPlatform').find((b) => b.id.startsWith('ApiFunction'));
     if (!api) throw new Error('no API bundle');
