@@ -1,5 +1,6 @@
 import type { BillingLineItem, BillingReport } from '../../schemas/billing.ts';
 import { billedTotals, costMicroUsd, dollars, quantities } from './billing-math.ts';
+import { mapWithLimit } from './map-with-limit.ts';
 import type { CoreDeps, UsageRecord } from './ports.ts';
 import { getTenantRecord } from './tenants.ts';
 import { allTenants } from './walk.ts';
@@ -68,12 +69,14 @@ export async function getReport(deps: CoreDeps, tenantId: string, period: string
   return storedOrDraft(deps, tenantId, period);
 }
 
-/** Every tenant's report for one month (admin). */
+/** Tenants whose reports are read (or drafted) at once for the admin's list. */
+const REPORTS_IN_FLIGHT = 8;
+
+/** Every tenant's report for one month (admin), in tenant order. */
 export async function listReports(deps: CoreDeps, period: string): Promise<BillingReport[]> {
-  const reports: BillingReport[] = [];
-  for await (const tenant of allTenants(deps.store))
-    reports.push(await storedOrDraft(deps, tenant.id, period));
-  return reports;
+  const tenants: string[] = [];
+  for await (const tenant of allTenants(deps.store)) tenants.push(tenant.id);
+  return mapWithLimit(tenants, REPORTS_IN_FLIGHT, (tenantId) => storedOrDraft(deps, tenantId, period));
 }
 
 /** The cost of usage rows already summed into one bucket, for the usage API. */

@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { listReports } from '../../../functions/core/billing.ts';
 import { billedTotals, costMicroUsd, dollars } from '../../../functions/core/billing-math.ts';
 import { accrual } from '../../../functions/core/metering.ts';
 import type { LifetimeRecord } from '../../../functions/core/ports.ts';
@@ -7,7 +8,7 @@ import { createApi } from '../../../functions/http/api.ts';
 import { meterUsage } from '../../../functions/jobs/meter.ts';
 import { buildMonthlyReports } from '../../../functions/jobs/report.ts';
 import { DEFAULT_PRICE_TABLE } from '../../../schemas/billing.ts';
-import { fakeApiDeps } from '../../fakes/core-deps.ts';
+import { fakeApiDeps, fakeCoreDeps } from '../../fakes/core-deps.ts';
 import { ListedReplicas, replica } from '../../fakes/fake-runtime.ts';
 
 const lifetime = (startedSec: number, stoppedSec: number | null = null): LifetimeRecord => ({
@@ -261,5 +262,26 @@ describe('monthly usage caps (fakes)', () => {
     runtime.replicas = [];
     await meter();
     expect((await post('/v1/apps/web/scale', { replicas: 2 }, tenant)).status).toBe(200);
+  });
+});
+
+describe("the admin's list of reports", () => {
+  it("reads every tenant's report, eight at a time, in tenant order", async () => {
+    const deps = await fakeCoreDeps();
+    const ids = Array.from({ length: 30 }, (_, i) => `t${String(i).padStart(2, '0')}`);
+    for (const id of ids) await createTenant(deps, { id, name: id, plan: 'free' });
+    let inFlight = 0;
+    let most = 0;
+    const read = deps.meter.getReport.bind(deps.meter);
+    deps.meter.getReport = async (tenantId, period) => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      inFlight -= 1;
+      return read(tenantId, period);
+    };
+    const reports = await listReports(deps, '2026-10');
+    expect(reports.map((r) => r.tenant)).toEqual(ids);
+    expect(most).toBe(8);
   });
 });
