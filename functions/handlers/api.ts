@@ -1,3 +1,4 @@
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { handle, type LambdaEvent } from 'hono/aws-lambda';
 import { createApi } from '../http/api.ts';
 import { awsApiDeps } from '../shared/aws-api.ts';
@@ -18,5 +19,21 @@ export const handler = await observed(
       inFlight: { flush: async () => void (await Promise.all([deps.queue.flush(), deps.auth.flush()])) },
     };
   },
-  (event: LambdaEvent, { deps }, context) => thenFlush(deps.inFlight, () => deps.answer(event, context)),
+  (event: LambdaEvent, { deps, metrics }, context) =>
+    thenFlush(deps.inFlight, async () => {
+      const answer = await deps.answer(event, context);
+      countAnswer(metrics, answer.statusCode);
+      return answer;
+    }),
 );
+
+/**
+ * What Berth knows of an answer beyond API Gateway's own metrics: requests turned away for their key (401) or their
+ * rate (429), and answers that failed (5xx). Zeros count too, so an alarm on them never lacks data.
+ */
+function countAnswer(metrics: Metrics, status: number) {
+  metrics.addMetric('requests', 'Count', 1);
+  metrics.addMetric('unauthorized', 'Count', status === 401 ? 1 : 0);
+  metrics.addMetric('rateLimited', 'Count', status === 429 ? 1 : 0);
+  metrics.addMetric('serverErrors', 'Count', status >= 500 ? 1 : 0);
+}

@@ -8,7 +8,7 @@ import { observed } from './lambda.ts';
 export const handler = await observed(
   'ecs-events',
   () => awsMeterStore(readAwsRuntimeConfig()),
-  async (event: EventBridgeEvent<'ECS Task State Change', EcsTaskStateChange>, { deps: meter }) => {
-    await recordTaskEvent(meter, event.detail);
+  async (event: EventBridgeEvent<'ECS Task State Change', EcsTaskStateChange>, { metrics, deps: meter }) => {
+    metrics.addMetric('taskLifetimesObserved', 'Count', (await recordTaskEvent(meter, event.detail)) ? 1 : 0);
   },
 );

@@ -6,36 +6,22 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 
 /**
- * One Lambda's handler, with Powertools logging through middy, the same for every handler. `setup` builds what the
- * handler works with once, while the module loads — Lambda's INIT phase, which provisioned concurrency runs before
- * any request arrives; a setup that fails fails the INIT, which Lambda reports and retries.
+ * One Lambda's handler, with Powertools logging and metrics through middy, the same for every handler. `setup`
+ * builds what the handler works with once, while the module loads — Lambda's INIT phase, which provisioned
+ * concurrency runs before any request arrives; a setup that fails fails the INIT, which Lambda reports and retries.
+ * Every handler adds a figure at every invocation: metrics with nothing to publish log a warning each time.
  */
 export async function observed<E, R, D>(
   service: string,
   setup: (tools: { logger: Logger }) => D | Promise<D>,
-  handler: (event: E, tools: { logger: Logger; deps: D }, context: Context) => Promise<R>,
-) {
-  const logger = new Logger({ serviceName: `berth-${service}` });
-  const deps = await setup({ logger });
-  return middy((event: E, context: Context) => handler(event, { logger, deps }, context)).use(
-    injectLambdaContext(logger),
-  );
-}
-
-/**
- * An observed handler that also publishes Powertools metrics, for jobs that report a figure on every run. (Metrics
- * with nothing to publish write a warning at every invocation, so handlers without a figure do not take them.)
- */
-export async function measured<E, R, D>(
-  service: string,
-  setup: (tools: { logger: Logger }) => D | Promise<D>,
   handler: (event: E, tools: { logger: Logger; metrics: Metrics; deps: D }, context: Context) => Promise<R>,
 ) {
+  const logger = new Logger({ serviceName: `berth-${service}` });
   const metrics = new Metrics({ namespace: 'Berth', serviceName: service });
-  const run = await observed(service, setup, (event: E, tools, context) =>
-    handler(event, { ...tools, metrics }, context),
-  );
-  return run.use(logMetrics(metrics));
+  const deps = await setup({ logger });
+  return middy((event: E, context: Context) => handler(event, { logger, metrics, deps }, context))
+    .use(injectLambdaContext(logger))
+    .use(logMetrics(metrics));
 }
 
 /** The logger shape the core and jobs take. */

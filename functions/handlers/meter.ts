@@ -1,10 +1,10 @@
 import { meterUsage } from '../jobs/meter.ts';
 import { awsMeterDeps } from '../shared/aws.ts';
 import { readAwsRuntimeConfig } from '../shared/aws-config.ts';
-import { measured } from './lambda.ts';
+import { observed } from './lambda.ts';
 
 /** The meter Lambda (on a schedule). */
-export const handler = await measured(
+export const handler = await observed(
   'meter',
   () => awsMeterDeps(readAwsRuntimeConfig()),
   async (_event: unknown, { metrics, deps }) => {

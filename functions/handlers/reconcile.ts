@@ -12,7 +12,7 @@ import { errorLogger, observed, thenFlush } from './lambda.ts';
 export const handler = await observed(
   'reconcile',
   ({ logger }) => awsReconcileDeps(readAwsRuntimeConfig(), errorLogger(logger)),
-  async (event: SQSEvent, { logger, deps: router }): Promise<SQSBatchResponse> => {
+  async (event: SQSEvent, { logger, metrics, deps: router }): Promise<SQSBatchResponse> => {
     const failures: SQSBatchResponse['batchItemFailures'] = [];
     await thenFlush(router.queue, async () => {
       for (const record of event.Records) {
@@ -24,6 +24,8 @@ export const handler = await observed(
         }
       }
     });
+    metrics.addMetric('reconciles', 'Count', event.Records.length);
+    metrics.addMetric('reconcilesFailed', 'Count', failures.length);
     return { batchItemFailures: failures };
   },
 );

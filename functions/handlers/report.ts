@@ -1,10 +1,10 @@
 import { buildMonthlyReports } from '../jobs/report.ts';
 import { readAwsRuntimeConfig } from '../shared/aws-config.ts';
 import { awsReportDeps } from '../shared/aws-table-jobs.ts';
-import { measured } from './lambda.ts';
+import { observed } from './lambda.ts';
 
 /** The report Lambda (monthly schedule): final reports of the month just closed, filed in the bucket. */
-export const handler = await measured(
+export const handler = await observed(
   'report',
   () => awsReportDeps(readAwsRuntimeConfig()),
   async (_event: unknown, { metrics, deps }) => {

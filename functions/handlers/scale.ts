@@ -1,10 +1,10 @@
 import { autoscale } from '../jobs/autoscale.ts';
 import { awsScaleDeps } from '../shared/aws.ts';
 import { readAwsRuntimeConfig } from '../shared/aws-config.ts';
-import { errorLogger, measured, thenFlush } from './lambda.ts';
+import { errorLogger, observed, thenFlush } from './lambda.ts';
 
 /** The autoscaler Lambda (on a schedule). */
-export const handler = await measured(
+export const handler = await observed(
   'scale',
   ({ logger }) => awsScaleDeps(readAwsRuntimeConfig(), errorLogger(logger)),
   async (_event: unknown, { metrics, deps }) => {
