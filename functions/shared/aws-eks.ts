@@ -19,5 +19,6 @@ export function eksRuntime(config: AwsRuntimeConfig & { BERTH_EKS_CLUSTER: strin
     ingressGroup: config.BERTH_EKS_INGRESS_GROUP,
     loadBalancerCidrs: config.BERTH_EKS_LOAD_BALANCER_CIDRS ?? [],
     fargate: config.BERTH_EKS_FARGATE === 'true',
+    clock: { now: () => new Date() },
   });
 }

@@ -28,6 +28,7 @@ export async function eksWorld(api: Awaited<ReturnType<typeof startFakeKubeApi>>
     ingressGroup: 'berth-apps-0',
     loadBalancerCidrs: ['10.64.0.0/22'],
     fargate: true,
+    clock: deps.clock,
   });
   const reconciler = new WorkloadReconciler({
     ...deps,

@@ -4,6 +4,7 @@ import type { PlanLimits } from '../../../schemas/plan.ts';
 import { appHostname } from '../../core/app-hosts.ts';
 import type {
   AppRecord,
+  Clock,
   LogOptions,
   ObservedWorkload,
   Replica,
@@ -33,7 +34,15 @@ export interface EksSettings {
   loadBalancerCidrs: string[];
   /** Pods run on EKS Fargate: billed by the Fargate size AWS provisions, not by their requests. */
   fargate: boolean;
+  clock: Clock;
 }
+
+/**
+ * A tenant's namespace, quota and policy are applied again after this long even when its plan did not change, so
+ * one deleted or edited behind Berth's back is restored within it (server-side apply leaves an unchanged one as it
+ * is).
+ */
+const TENANT_REAPPLY_MS = 10 * 60_000;
 
 const POD_LOG_POLL_MS = 2000;
 
@@ -70,8 +79,8 @@ const iso = (value: Date | string | undefined) => (value ? new Date(value).toISO
  * that stopped stays listed (its metering finalizer) until Berth has recorded its stop.
  */
 export class EksRuntime implements WorkloadRuntime {
-  /** The plan limits last applied to each tenant's namespace in this process. */
-  private readonly tenants = new Map<string, string>();
+  /** The plan limits last applied to each tenant's namespace in this process, and when. */
+  private readonly tenants = new Map<string, { limits: string; atMs: number }>();
   /**
    * The pods of the last lists, by replica id: releasing a stopped pod needs its resourceVersion and usage needs its
    * limits, both already read by the observation that found it.
@@ -84,12 +93,14 @@ export class EksRuntime implements WorkloadRuntime {
   ) {}
 
   async ensureTenant(tenantId: string, limits: PlanLimits): Promise<void> {
-    const applied = JSON.stringify(limits);
-    if (this.tenants.get(tenantId) === applied) return;
+    const wanted = JSON.stringify(limits);
+    const nowMs = this.settings.clock.now().getTime();
+    const last = this.tenants.get(tenantId);
+    if (last?.limits === wanted && nowMs - last.atMs < TENANT_REAPPLY_MS) return;
     await this.kube.apply(
       tenantNamespace(tenantId, limits, { loadBalancerCidrs: this.settings.loadBalancerCidrs }),
     );
-    this.tenants.set(tenantId, applied);
+    this.tenants.set(tenantId, { limits: wanted, atMs: nowMs });
   }
 
   /** The tenant's namespace holds all its apps: one list of Deployments and one of pods. */

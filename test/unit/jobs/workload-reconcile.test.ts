@@ -57,6 +57,20 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
     expect(lifetimes.every((l) => l.cpu === 0.25 && l.memoryMiB === 1024 && l.app === 'web')).toBe(true);
   });
 
+  it("applies a tenant's namespace again every 10 minutes, restoring one changed behind Berth's back", async () => {
+    const { deps, pass, requestsDuring } = setup;
+    await createApp(deps, 'acme', { ...web, runtime: 'eks', replicas: 1 });
+    await pass();
+    const home = ACME_WEB_APPLIED.slice(0, 4);
+    const applied = (requests: { method: string; path: string }[]) =>
+      requests.filter((r) => r.method === 'PATCH').map((r) => r.path.split('?')[0]);
+    deps.clock.advance(9 * 60_000);
+    expect(applied(await requestsDuring(pass))).toEqual([]);
+    deps.clock.advance(60_000);
+    expect(applied(await requestsDuring(pass))).toEqual(home);
+    expect(applied(await requestsDuring(pass))).toEqual([]);
+  });
+
   it('scales without replacing pods', async () => {
     const { deps, pass, runtime } = setup;
     await createApp(deps, 'acme', { ...web, runtime: 'eks', replicas: 2 });
