@@ -304,14 +304,17 @@ export async function stopApp(deps: CoreDeps, tenantId: string, name: string): P
   return toApp(deps, app);
 }
 
-/** Starts a stopped app again with its target revision (checked against the plan like any growth). */
+/**
+ * Starts a stopped app again with its target revision (checked against the plan like any growth). A target that
+ * never went live — the app was stopped mid-rollout — gets a new deployment, with a deadline from now.
+ */
 export async function startApp(deps: CoreDeps, tenantId: string, name: string): Promise<App> {
-  const { app } = await changeApp(deps, tenantId, name, undefined, (app) => {
-    if (app.status === 'stopped') {
-      app.status = 'deploying';
-      app.generation += 1;
-    }
-    return { app };
+  const { app } = await changeApp(deps, tenantId, name, undefined, (app, now) => {
+    if (app.status !== 'stopped') return { app };
+    app.status = 'deploying';
+    app.generation += 1;
+    if (app.currentRevision === app.targetRevision) return { app };
+    return { app, deployment: deploymentOf(app, 'update', now) };
   });
   return toApp(deps, app);
 }

@@ -88,7 +88,11 @@ export async function advanceRollout(
   if (record.status === 'failed') await failDeployment(deps, app, record);
 }
 
-/** The latest deployment moved on, when it is the target's and still open; otherwise the same object. */
+/**
+ * The latest deployment moved on, when it is the target's and still open; otherwise the same object. A stopped or
+ * deleting app runs nothing, which says nothing of the new revision: its deployment waits (starting the app opens a
+ * new one; deleting it removes them all).
+ */
 function nextDeployment(
   deps: RolloutDeps,
   app: AppRecord,
@@ -96,6 +100,7 @@ function nextDeployment(
   progress: RolloutProgress,
 ): DeploymentRecord | undefined {
   if (!deployment || deployment.revision !== app.targetRevision || isTerminal(deployment)) return deployment;
+  if (app.status === 'stopped' || app.status === 'deleting') return deployment;
   const now = deps.clock.now();
   const at = now.toISOString();
   const next: DeploymentRecord = structuredClone(deployment);

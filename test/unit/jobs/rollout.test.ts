@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createApp, getAppRecord } from '../../../functions/core/apps.ts';
+import { createApp, getAppRecord, startApp, stopApp } from '../../../functions/core/apps.ts';
+import { listDeployments } from '../../../functions/core/deployments.ts';
 import type { RolloutWrite } from '../../../functions/core/ports.ts';
 import { createTenant } from '../../../functions/core/tenants.ts';
 import { advanceRollout, latestDeployment, type RolloutProgress } from '../../../functions/jobs/rollout.ts';
@@ -70,5 +71,36 @@ describe('advanceRollout', () => {
     writes.length = 0;
     await pass({ ...converged, routable: 0, readyTarget: 0, converged: false });
     expect(writes).toEqual([]);
+  });
+
+  it('lets the deployment of a stopped app wait, and starts a new one when the app starts', async () => {
+    await stopApp(deps, 'acme', 'web');
+    const stopped = {
+      desired: 0,
+      readyTarget: 0,
+      routable: 0,
+      converged: true,
+      failedStarts: 0,
+      started: false,
+    };
+    // Nothing runs, which says nothing of revision 1: no success, no current revision.
+    const { app, deployment } = await pass(stopped);
+    expect(deployment).toMatchObject({ status: 'pending' });
+    expect(app).toMatchObject({ status: 'stopped', currentRevision: null });
+    expect(deps.store.events).toEqual([]);
+
+    deps.clock.advance(3_600_000);
+    await startApp(deps, 'acme', 'web');
+    const after = await pass({ ...converged, readyTarget: 0, routable: 0, converged: false, started: true });
+    const { items } = await listDeployments(deps, 'acme', 'web', { limit: 5 });
+    // The new deployment's deadline runs from the start, not from the first one's creation an hour ago.
+    expect(items.map((d) => [d.trigger, d.status])).toEqual([
+      ['update', 'in_progress'],
+      ['create', 'failed'],
+    ]);
+    expect(items[1]?.reason).toMatch(/^superseded by /);
+    expect(after.app).toMatchObject({ status: 'deploying' });
+    await pass(converged);
+    expect(await getAppRecord(deps, 'acme', 'web')).toMatchObject({ status: 'running', currentRevision: 1 });
   });
 });
