@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { exited, platformEnv, startPlatform, waitForReady } from '../support/platform-process.ts';
+import { exited, fetchFrom, platformEnv, startPlatform, waitForReady } from '../support/platform-process.ts';
 
 const dynamoDbPort = (output: string) => Number(/DynamoDB\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1]);
 
@@ -23,7 +23,7 @@ describe('npm start (the local server)', () => {
     expect(first.output()).toContain('admin key  bk_');
     const adminKey = readFileSync(join(dataDir, 'admin-key'), 'utf8').trim();
     expect(first.output()).toContain(adminKey);
-    const created = await fetch(`${base}/v1/tenants`, {
+    const created = await fetchFrom(first, `${base}/v1/tenants`, {
       method: 'POST',
       headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
       body: JSON.stringify({ id: 'acme', name: 'Acme', plan: 'free' }),
@@ -40,7 +40,7 @@ describe('npm start (the local server)', () => {
     try {
       await waitForReady(second);
       expect(second.output()).not.toContain(adminKey);
-      const tenant = await fetch(`${base}/v1/tenants/acme`, {
+      const tenant = await fetchFrom(second, `${base}/v1/tenants/acme`, {
         headers: { authorization: `Bearer ${adminKey}` },
       });
       expect(tenant.status).toBe(200);

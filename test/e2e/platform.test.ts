@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { dockerCli, labelledContainers } from '../support/docker-cli.ts';
 import { eventually, ingressGet } from '../support/ingress-client.ts';
 import { clientFor } from '../support/local-api.ts';
-import { type PlatformEnv, platformEnv, runPlatform } from '../support/platform-process.ts';
+import { fetchFrom, type PlatformEnv, platformEnv, runPlatform } from '../support/platform-process.ts';
 
 const TICK_MS = 2000;
 
@@ -73,7 +73,10 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
     env = await platformEnv({ BERTH_TICK_MS: String(TICK_MS), BERTH_DEPLOYMENT_DEADLINE_SECONDS: '45' });
     platform = await runPlatform(env);
     registry = `127.0.0.1:${env.registryPort}`;
-    client = clientFor({ request: (path, init) => fetch(`${env.api}${path}`, init) }, platform.adminKey);
+    client = clientFor(
+      { request: (path, init) => fetchFrom(platform, `${env.api}${path}`, init) },
+      platform.adminKey,
+    );
     acmeKey = (await client.createTenant('acme')).key;
     betaKey = (await client.createTenant('beta')).key;
   });

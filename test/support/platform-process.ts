@@ -34,6 +34,25 @@ export async function waitForReady(
   throw new Error(`the platform did not become ready:\n${platform.output()}`);
 }
 
+/** `fetch` from a running platform; a request it cannot answer fails with what the platform printed. */
+export async function fetchFrom(
+  platform: { child: ChildProcess; output: () => string },
+  url: string,
+  init?: RequestInit,
+): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (err) {
+    const state = platform.child.exitCode === null ? 'running' : `exited with ${platform.child.exitCode}`;
+    throw new Error(
+      `${init?.method ?? 'GET'} ${url} failed (${err}); the platform, ${state}, printed:\n${platform.output()}`,
+      {
+        cause: err,
+      },
+    );
+  }
+}
+
 export function exited(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => {
     if (child.exitCode !== null) resolve(child.exitCode);

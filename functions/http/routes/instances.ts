@@ -151,8 +151,12 @@ export function instanceRoutes(deps: ApiDeps) {
       lifecycle('stop', 'Stopping: replicas are stopped and removed; the app keeps its spec.'),
       async (c) => c.json(await stopApp(deps, tenantOf(c.get('principal')), c.req.valid('param').app), 202),
     )
-    .openapi(lifecycle('start', 'Starting the target revision again.'), async (c) =>
-      c.json(await startApp(deps, tenantOf(c.get('principal')), c.req.valid('param').app), 202),
+    .openapi(
+      lifecycle(
+        'start',
+        'Starting the target revision again; one that never went live gets a new deployment.',
+      ),
+      async (c) => c.json(await startApp(deps, tenantOf(c.get('principal')), c.req.valid('param').app), 202),
     )
     .openapi(lifecycle('restart', 'Every replica is replaced, new ones first.'), async (c) =>
       c.json(await restartApp(deps, tenantOf(c.get('principal')), c.req.valid('param').app), 202),
