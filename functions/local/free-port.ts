@@ -1,14 +1,43 @@
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** The first port of the range the OS takes ports from for outgoing connections: Linux's setting, else IANA's. */
+function ephemeralPortsFrom(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    if (Number.isInteger(low) && low > 0) return low;
+  } catch {
+    // not Linux
+  }
+  return 49152;
+}
+
+/** Ports from here up are rarely a service's own. */
+const LOWEST_PORT = 20_000;
+
+function listensOn(port: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.once('error', () => resolve(undefined));
+    server.listen(port, '127.0.0.1', () => {
       const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
+      const bound = typeof address === 'object' && address ? address.port : undefined;
+      server.close(() => resolve(bound));
     });
   });
+}
+
+/**
+ * A TCP port on 127.0.0.1 that was free a moment ago, below the range the OS gives outgoing connections: a port from
+ * that range (what `listen(0)` picks) may be taken by any connection between this check and the listen that uses it.
+ */
+export async function freePort(): Promise<number> {
+  const ephemeral = ephemeralPortsFrom();
+  for (let attempt = 0; ephemeral - LOWEST_PORT > 1000 && attempt < 50; attempt++) {
+    const port = await listensOn(LOWEST_PORT + Math.floor(Math.random() * (ephemeral - LOWEST_PORT)));
+    if (port) return port;
+  }
+  const any = await listensOn(0);
+  if (!any) throw new Error('no free TCP port on 127.0.0.1');
+  return any;
 }

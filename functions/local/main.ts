@@ -1,5 +1,6 @@
+import { once } from 'node:events';
 import { join } from 'node:path';
-import { serve } from '@hono/node-server';
+import { type ServerType, serve } from '@hono/node-server';
 import { ensureTable } from '../adapters/dynamodb/table.ts';
 import { seedPlans } from '../core/plans.ts';
 import { createApi } from '../http/api.ts';
@@ -15,6 +16,16 @@ import { startRegistry } from './registry-process.ts';
 
 const closeServer = (server: { close(cb: () => void): void }) =>
   new Promise<void>((resolve) => server.close(() => resolve()));
+
+/** Resolves once `server` listens; a port already taken fails the start, naming the setting that chose it. */
+async function listening(server: ServerType, port: number, setting: string): Promise<void> {
+  try {
+    await once(server, 'listening');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    throw new Error(`port ${port} is already in use: set ${setting} to a free one`);
+  }
+}
 
 /**
  * `npm start`: the whole local platform — preflight (Java, Docker Engine), DynamoDB Local (unless
@@ -71,7 +82,9 @@ async function main() {
     port: config.BERTH_PORT,
   });
   let registry: { stop(): Promise<void> };
+  let ingress: ServerType;
   try {
+    await listening(api, config.BERTH_PORT, 'BERTH_PORT');
     registry = await startRegistry({
       dir: join(config.dataDir, 'registry'),
       port: config.BERTH_REGISTRY_PORT,
@@ -80,16 +93,20 @@ async function main() {
       notifySecret: deps.registryAuth.notifySecret,
       certificatePath: deps.registrySecrets.certificatePath,
     });
+    ingress = serve({
+      fetch: createIngress(routes, deps.store).fetch,
+      hostname: '127.0.0.1',
+      port: config.BERTH_INGRESS_PORT,
+    });
+    await listening(ingress, config.BERTH_INGRESS_PORT, 'BERTH_INGRESS_PORT').catch(async (err) => {
+      await registry.stop();
+      throw err;
+    });
   } catch (err) {
     await closeServer(api);
     await dynamoDbLocal?.stop();
     throw err;
   }
-  const ingress = serve({
-    fetch: createIngress(routes, deps.store).fetch,
-    hostname: '127.0.0.1',
-    port: config.BERTH_INGRESS_PORT,
-  });
   loop.start();
   for (const job of jobs) job.start();
 

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { exited, fetchFrom, platformEnv, startPlatform, waitForReady } from '../support/platform-process.ts';
@@ -50,4 +52,36 @@ describe('npm start (the local server)', () => {
       expect(await exited(second.child)).toBe(0);
     }
   }, 120_000);
+
+  it('fails to start, naming the setting, when a port it needs is taken, and leaves nothing running', async () => {
+    const { dataDir, ingressPort, env } = await platformEnv();
+    const taken = createServer().listen(ingressPort, '127.0.0.1');
+    await once(taken, 'listening');
+    try {
+      const platform = startPlatform(env);
+      expect(await exited(platform.child)).toBe(1);
+      expect(platform.output()).toContain(
+        `could not start: port ${ingressPort} is already in use: set BERTH_INGRESS_PORT to a free one`,
+      );
+      expect(platform.output()).not.toContain('[berth] ready');
+      // DynamoDB Local and the registry, which started before, were stopped with it.
+      expect(processesMentioning(dataDir)).toEqual([]);
+    } finally {
+      taken.close();
+    }
+  }, 120_000);
 });
+
+/** The command lines of running processes that mention `text`. */
+function processesMentioning(text: string): string[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .flatMap((pid) => {
+      try {
+        const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+        return command.includes(text) ? [command] : [];
+      } catch {
+        return [];
+      }
+    });
+}
