@@ -238,6 +238,12 @@ export async function benchLambda() {
     console.log(
       `  stack floor (zod-openapi route, middy + Powertools, one GetItem) is ${(stackCold / helloCold).toFixed(2)}× hello-world; Berth is ${(berthCold / stackCold).toFixed(2)}× that floor`,
     );
+    // What apiProvisionedConcurrency buys: an instance whose INIT (the import) ran before the request arrived.
+    const berthFirst = p50(berth, (c) => c.firstMs);
+    const helloFirst = p50(baseline, (c) => c.firstMs);
+    console.log(
+      `  after INIT (provisioned concurrency): Berth's first GET ${ms(berthFirst)} is ${(berthFirst / helloFirst).toFixed(2)}× hello-world's first event`,
+    );
   } finally {
     await dynamodb.stop();
     rmSync(work, { recursive: true, force: true });
