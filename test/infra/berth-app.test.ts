@@ -6,7 +6,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { describe, expect, inject, it, vi } from 'vitest';
 import { berthApp } from '../../infra/berth-app.ts';
-import { lambdaBundles } from '../support/lambda-bundles.ts';
+import { codeIn, lambdaBundles } from '../support/lambda-bundles.ts';
 import { httpApiEvent, INSTALL_CONTEXT, LAMBDA_CONTEXT, LAMBDA_ENV } from '../support/lambda-fixtures.ts';
 import { localApi } from '../support/local-api.ts';
 
@@ -527,7 +527,7 @@ describe('the CDK app', () => {
 
   it("bundles zod's English messages only", () => {
     for (const bundle of lambdaBundles(app.assembly, 'BerthPlatform')) {
-      const code = bundle.files.map((f) => readFileSync(join(dirname(bundle.file), f), 'utf8')).join('\n');
+      const code = codeIn(dirname(bundle.file), bundle.files);
       expect(code).toContain('Invalid input');
       // German, from zod's de locale.
       expect(code).not.toContain('Eingabe');
@@ -537,7 +537,7 @@ describe('the CDK app', () => {
   it('keeps names in the bundles, so a stack trace in the logs names the functions it passed through', () => {
     const api = lambdaBundles(app.assembly, 'BerthPlatform').find((b) => b.id.startsWith('ApiFunction'));
     if (!api) throw new Error('no API bundle');
-    const code = api.files.map((f) => readFileSync(join(dirname(api.file), f), 'utf8')).join('\n');
+    const code = codeIn(dirname(api.file), api.files);
     // `var DynamoStore = class …` once syntax is minified: V8 names the class after the variable.
     expect(code).toMatch(/\bDynamoStore\s*=\s*class\b/);
     expect(code).toContain('function createApi(');

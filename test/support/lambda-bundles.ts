@@ -43,6 +43,10 @@ export function startupFiles(dir: string): string[] {
 export const bytesOf = (dir: string, names: string[]) =>
   names.reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
 
+/** The code of `names` in the bundle at `dir`, joined. */
+export const codeIn = (dir: string, names: string[]) =>
+  names.map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
+
 /** Every Lambda of a synthesized stack with its bundle: size and the SDK clients inside. */
 export function lambdaBundles(assembly: CloudAssembly, stackName: string): LambdaBundle[] {
   const stack = assembly.getStackByName(stackName);
@@ -71,15 +75,14 @@ export function lambdaBundles(assembly: CloudAssembly, stackName: string): Lambd
         const dir = join(assembly.directory, `asset.${hash}`);
         const files = readdirSync(dir).sort();
         const startup = startupFiles(dir);
-        const codeOf = (names: string[]) => names.map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
         return {
           id,
           file: join(dir, 'index.mjs'),
           files,
           bytes: bytesOf(dir, files),
           startupBytes: bytesOf(dir, startup),
-          clients: sdkClientsIn(codeOf(files)),
-          startupClients: sdkClientsIn(codeOf(startup)),
+          clients: sdkClientsIn(codeIn(dir, files)),
+          startupClients: sdkClientsIn(codeIn(dir, startup)),
         };
       })
   );
