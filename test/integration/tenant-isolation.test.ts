@@ -101,6 +101,35 @@ describe('tenant isolation on DynamoDB Local', () => {
     expect((await api.call('GET', '/v1/repositories', keyA)).json.items).toEqual([]);
   });
 
+  it("refuses a list cursor that starts in another tenant's data, and pages on with the owner's", async () => {
+    for (const name of ['page-1', 'page-2']) {
+      expect((await api.call('POST', '/v1/apps', keyA, sampleApp(name))).status).toBe(201);
+    }
+    const first = await api.call('GET', '/v1/apps?limit=1', keyA);
+    const cursor = first.json.nextCursor as string;
+    expect(cursor).toEqual(expect.any(String));
+    const next = await api.call('GET', `/v1/apps?limit=1&cursor=${encodeURIComponent(cursor)}`, keyA);
+    const names = (res: { json: Record<string, unknown> }) =>
+      (res.json.items as { name: string }[]).map((a) => a.name);
+    expect([names(first), names(next)]).toEqual([['page-1'], ['page-2']]);
+
+    const cursorOf = (start: Record<string, string>) =>
+      encodeURIComponent(Buffer.from(JSON.stringify(start)).toString('base64url'));
+    const forged = [
+      encodeURIComponent(cursor), // tenant A's own cursor, sent by tenant B
+      cursorOf({ pk: 'tenant#tenant-a', sk: 'app#web' }),
+      cursorOf({ pk: 'tenant#tenant-b', sk: 'key#' }), // B's partition, but outside its apps
+      cursorOf({ pk: 'tenant#tenant-b' }),
+    ];
+    for (const c of forged) {
+      const res = await api.call('GET', `/v1/apps?cursor=${c}`, keyB);
+      expect({ status: res.status, code: res.json?.code }).toEqual({
+        status: 400,
+        code: 'validation.failed',
+      });
+    }
+  });
+
   it('answers 403 to a tenant key on every admin route', async () => {
     for (const [method, path, body] of ADMIN_ROUTES) {
       const res = await api.call(method, path, keyA, body);

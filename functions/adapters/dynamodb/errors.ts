@@ -1,4 +1,4 @@
-import { UnavailableError, ValidationError } from '../../core/errors.ts';
+import { UnavailableError } from '../../core/errors.ts';
 import { isTransientAwsError } from '../aws/retry.ts';
 
 interface AwsError {
@@ -16,40 +16,29 @@ const TRANSIENT_NAMES = new Set([
   'TransactionInProgressException',
 ]);
 
-/** The SDK or network error under ElectroDB's wrapping (ElectroDB's own codes are numbers), if any. */
-function rootCause(err: unknown): AwsError | undefined {
-  let current: unknown = err;
-  for (let depth = 0; current && depth < 6; depth++) {
-    const e = current as AwsError & { cause?: unknown };
-    if (e.$metadata || typeof e.code === 'string' || e.CancellationReasons) return e;
-    current = e.cause;
-  }
-  return undefined;
+/** The SDK's error, when `err` is one. */
+function awsError(err: unknown): AwsError | undefined {
+  const e = err as AwsError | undefined;
+  return e && (e.$metadata || typeof e.code === 'string' || e.CancellationReasons) ? e : undefined;
 }
 
 export function isConditionFailure(err: unknown): boolean {
-  return rootCause(err)?.name === 'ConditionalCheckFailedException';
+  return awsError(err)?.name === 'ConditionalCheckFailedException';
 }
 
 /** The cancellation code of each transaction item, when a transaction was cancelled. */
 export function cancellationCodes(err: unknown): string[] | undefined {
-  const cause = rootCause(err);
+  const cause = awsError(err);
   if (cause?.name !== 'TransactionCanceledException') return undefined;
   return (cause.CancellationReasons ?? []).map((r) => r.Code ?? 'None');
 }
 
 /**
- * Turns infrastructure failures into domain errors: an unreachable or throttling DynamoDB → UnavailableError
- * (503), a cursor ElectroDB cannot read → ValidationError; anything else is rethrown as a bug.
+ * Turns infrastructure failures into domain errors: an unreachable or throttling DynamoDB → UnavailableError (503);
+ * anything else (domain errors included) is rethrown as it is.
  */
 export function translateStoreError(err: unknown): never {
-  const cause = rootCause(err);
-  const electroCode = (err as { code?: unknown }).code;
-  if (electroCode === 5003 || /cursor/i.test((err as Error).message ?? '')) {
-    throw new ValidationError('the cursor is not valid; pass back nextCursor exactly as it was returned', [
-      { path: 'cursor', message: 'invalid cursor' },
-    ]);
-  }
+  const cause = awsError(err);
   const transactionCodes = cancellationCodes(err);
   if (
     isTransientAwsError(cause) ||

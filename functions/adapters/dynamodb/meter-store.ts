@@ -1,23 +1,24 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { BillingReport } from '../../../schemas/billing.ts';
 import type { LifetimeRecord, MeterStore, UsageRecord } from '../../core/ports.ts';
-import { type Entities, entitiesOf, usageAmounts, usageKey } from './entities.ts';
-import { guarded, isConditionFailure } from './errors.ts';
-import { put, remove, transact, update } from './transactions.ts';
+import { conditionally, guarded } from './errors.ts';
+import { absent, allOf, type Condition, equals, exists } from './expressions.ts';
+import { key, PARTITION, PREFIX, usageAmounts } from './items.ts';
+import { SingleTable } from './single-table.ts';
 
 /** Closed lifetimes are remembered this long: far past any late sighting of their replica. */
 const CLOSED_RETENTION_SECONDS = 35 * 24 * 3600;
 
-function toLifetime(item: Omit<LifetimeRecord, 'stoppedSec'> & { stoppedSec?: number }): LifetimeRecord {
+function toLifetime(item: Record<string, unknown>): LifetimeRecord {
   return {
-    tenantId: item.tenantId,
-    instanceId: item.instanceId,
-    app: item.app,
-    cpu: item.cpu,
-    memoryMiB: item.memoryMiB,
-    startedSec: item.startedSec,
-    stoppedSec: item.stoppedSec ?? null,
-    meteredSec: item.meteredSec,
+    tenantId: String(item.tenantId),
+    instanceId: String(item.instanceId),
+    app: String(item.app),
+    cpu: Number(item.cpu),
+    memoryMiB: Number(item.memoryMiB),
+    startedSec: Number(item.startedSec),
+    stoppedSec: item.stoppedSec === undefined ? null : Number(item.stoppedSec),
+    meteredSec: Number(item.meteredSec),
   };
 }
 
@@ -27,46 +28,37 @@ function toLifetime(item: Omit<LifetimeRecord, 'stoppedSec'> & { stoppedSec?: nu
  * read, so duplicated, late or concurrent meters never count a second twice.
  */
 export class DynamoMeterStore implements MeterStore {
-  private readonly e: Entities;
+  private readonly table: SingleTable;
 
-  constructor(
-    private readonly client: DynamoDBDocumentClient,
-    tableName: string,
-  ) {
-    this.e = entitiesOf(client, tableName);
+  constructor(client: DynamoDBDocumentClient, tableName: string) {
+    this.table = new SingleTable(client, tableName);
   }
 
   async observeLifetime(lifetime: LifetimeRecord): Promise<void> {
-    const key = { tenantId: lifetime.tenantId, instanceId: lifetime.instanceId };
+    const lifetimeKey = key.lifetime(lifetime.tenantId, lifetime.instanceId);
     const { stoppedSec, ...rest } = lifetime;
-    const { cancelled } = await transact(this.client, [
-      put(this.e.lifetime.create({ ...rest, ...(stoppedSec !== null ? { stoppedSec } : {}) }).params()),
-      {
-        ConditionCheck: {
-          ...(this.e.closedLifetime.get(key).params() as { Key: Record<string, string>; TableName: string }),
-          ConditionExpression: 'attribute_not_exists(pk)',
-        },
-      },
+    const { cancelled } = await this.table.transact([
+      this.table.putItem(
+        { ...lifetimeKey, ...rest, ...(stoppedSec !== null ? { stoppedSec } : {}) },
+        absent(),
+      ),
+      this.table.checkItem(key.closedLifetime(lifetime.tenantId, lifetime.instanceId), absent()),
     ]);
     if (!cancelled || stoppedSec === null || cancelled[0] !== 'ConditionalCheckFailed') return;
     // Known already: record the stop, once.
-    await guarded(async () => {
-      try {
-        await this.e.lifetime
-          .patch(key)
-          .set({ stoppedSec })
-          .where((a, op) => op.notExists(a.stoppedSec))
-          .go();
-      } catch (err) {
-        if (!isConditionFailure(err)) throw err;
-      }
-    });
+    await conditionally(() =>
+      this.table.update(lifetimeKey, { set: { stoppedSec } }, allOf(exists(), absent('stoppedSec'))),
+    );
   }
 
   listOpenLifetimes(tenantId: string): Promise<LifetimeRecord[]> {
     return guarded(async () => {
-      const res = await this.e.lifetime.query.primary({ tenantId }).go({ pages: 'all', consistent: true });
-      return res.data.map(toLifetime);
+      const items = await this.table.all({
+        partition: PARTITION.tenant(tenantId),
+        prefix: PREFIX.lifetime,
+        consistent: true,
+      });
+      return items.map(toLifetime);
     });
   }
 
@@ -76,46 +68,41 @@ export class DynamoMeterStore implements MeterStore {
     usage: UsageRecord[],
     close: boolean,
   ): Promise<boolean> {
-    const key = { tenantId: lifetime.tenantId, instanceId: lifetime.instanceId };
-    const unchanged = (
-      a: { meteredSec: unknown; stoppedSec: unknown },
-      op: {
-        eq: (attr: never, value: number) => string;
-        notExists: (attr: never) => string;
-      },
-    ) =>
-      `${op.eq(a.meteredSec as never, lifetime.meteredSec)} AND ${
-        lifetime.stoppedSec === null
-          ? op.notExists(a.stoppedSec as never)
-          : op.eq(a.stoppedSec as never, lifetime.stoppedSec)
-      }`;
+    const lifetimeKey = key.lifetime(lifetime.tenantId, lifetime.instanceId);
+    const unchanged: Condition = allOf(
+      equals('meteredSec', lifetime.meteredSec),
+      lifetime.stoppedSec === null ? absent('stoppedSec') : equals('stoppedSec', lifetime.stoppedSec),
+    );
     const watermark = close
-      ? remove(this.e.lifetime.delete(key).where(unchanged).params())
-      : update(this.e.lifetime.patch(key).set({ meteredSec: toSec }).where(unchanged).params());
+      ? this.table.deleteItem(lifetimeKey, unchanged)
+      : this.table.updateItem(lifetimeKey, { set: { meteredSec: toSec } }, unchanged);
     const tombstone = close
       ? [
-          put(
-            this.e.closedLifetime
-              .put({ ...key, closedSec: toSec, expiresAt: toSec + CLOSED_RETENTION_SECONDS })
-              .params(),
-          ),
+          this.table.putItem({
+            ...key.closedLifetime(lifetime.tenantId, lifetime.instanceId),
+            closedSec: toSec,
+            expiresAt: toSec + CLOSED_RETENTION_SECONDS,
+          }),
         ]
       : [];
-    const rows = usage.map((u) => update(this.e.usage.update(usageKey(u)).add(usageAmounts(u)).params()));
-    const { cancelled } = await transact(this.client, [watermark, ...tombstone, ...rows]);
+    const rows = usage.map((u) =>
+      this.table.updateItem(key.usage(u), {
+        set: { tenantId: u.tenantId, hour: u.hour, app: u.app },
+        add: usageAmounts(u),
+      }),
+    );
+    const { cancelled } = await this.table.transact([watermark, ...tombstone, ...rows]);
     return cancelled === undefined;
   }
 
   async putReport(report: BillingReport): Promise<void> {
-    await guarded(() =>
-      this.e.billingReport.put({ tenantId: report.tenant, period: report.period, body: report }).go(),
-    );
+    await guarded(() => this.table.put({ ...key.billingReport(report.tenant, report.period), body: report }));
   }
 
   getReport(tenantId: string, period: string): Promise<BillingReport | undefined> {
     return guarded(async () => {
-      const { data } = await this.e.billingReport.get({ tenantId, period }).go({ consistent: true });
-      return (data?.body as BillingReport | undefined) ?? undefined;
+      const item = await this.table.get(key.billingReport(tenantId, period));
+      return item?.body as BillingReport | undefined;
     });
   }
 }

@@ -28,29 +28,34 @@ import type {
   UsageRecord,
 } from '../../core/ports.ts';
 import { assertWithinLimits, reservationCeilings, reservationOf } from '../../core/quota.ts';
-import { type Entities, entitiesOf, toUsageRecord } from './entities.ts';
-import { conditionally, guarded, isConditionFailure } from './errors.ts';
-import { put, remove, type TransactItem, transact, update } from './transactions.ts';
+import { conditionally, guarded } from './errors.ts';
+import { absent, allOf, anyOf, atMost, type Condition, equals, exists, lessThan } from './expressions.ts';
+import { key, PARTITION, PREFIX, toUsageRecord, usageHours } from './items.ts';
+import { type Item, SingleTable, type TransactItem } from './single-table.ts';
 
-type Params = Record<string, unknown>;
+type Fields = Record<string, unknown>;
 
-function page<T>(data: T[], cursor: string | null | undefined): Page<T> {
-  return { items: data, nextCursor: cursor ?? null };
+function page<T>(items: Fields[], cursor: string | null, read: (item: Fields) => T): Page<T> {
+  return { items: items.map(read), nextCursor: cursor };
 }
 
-function toTenantRecord(item: {
-  id: string;
-  name: string;
-  plan: string;
-  status: string;
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-  reservedApps: number;
-  reservedVcpuMilli: number;
-  reservedMemoryMiB: number;
-}): TenantRecord {
-  const { reservedApps, reservedVcpuMilli, reservedMemoryMiB, status, ...tenant } = item;
+/** The record an item holds in `body`. */
+const bodyOf = <T>(item: Fields) => item.body as T;
+
+/** A record stored field by field, without the table's keys. */
+function fieldsOf<T>({ pk: _pk, sk: _sk, gsi1pk: _gsi1pk, gsi1sk: _gsi1sk, ...fields }: Fields): T {
+  return fields as T;
+}
+
+function toTenantRecord(item: Fields): TenantRecord {
+  const { reservedApps, reservedVcpuMilli, reservedMemoryMiB, status, ...tenant } = fieldsOf<
+    Omit<TenantRecord, 'reserved' | 'status'> & {
+      status: string;
+      reservedApps: number;
+      reservedVcpuMilli: number;
+      reservedMemoryMiB: number;
+    }
+  >(item);
   return {
     ...tenant,
     status: status === 'suspended' ? 'suspended' : 'active',
@@ -58,37 +63,51 @@ function toTenantRecord(item: {
   };
 }
 
-function toKeyRecord(
-  item: Omit<ApiKeyRecord, 'lastUsedAt' | 'role'> & { lastUsedAt?: string; role: string },
-) {
+function toKeyRecord(item: Fields): ApiKeyRecord {
+  const key = fieldsOf<Omit<ApiKeyRecord, 'lastUsedAt'> & { lastUsedAt?: string }>(item);
   return {
-    id: item.id,
-    tenantId: item.tenantId,
+    id: key.id,
+    tenantId: key.tenantId,
     role: 'tenant',
-    prefix: item.prefix,
-    hash: item.hash,
-    createdAt: item.createdAt,
-    lastUsedAt: item.lastUsedAt ?? null,
-  } satisfies ApiKeyRecord;
+    prefix: key.prefix,
+    hash: key.hash,
+    createdAt: key.createdAt,
+    lastUsedAt: key.lastUsedAt ?? null,
+  };
 }
 
-function keyItem({ lastUsedAt, ...key }: ApiKeyRecord) {
+function keyFields({ lastUsedAt, ...key }: ApiKeyRecord) {
   return { ...key, ...(lastUsedAt ? { lastUsedAt } : {}) };
 }
 
-const revisionItem = (r: RevisionRecord) => ({
-  tenantId: r.tenantId,
-  appUid: r.appUid,
-  number: r.number,
+function tenantItem({ reserved, ...tenant }: TenantRecord): Item {
+  return {
+    ...key.tenant(tenant.id),
+    gsi1pk: PARTITION.tenants,
+    gsi1sk: tenant.id,
+    ...tenant,
+    reservedApps: reserved.apps,
+    reservedVcpuMilli: reserved.vcpuMilli,
+    reservedMemoryMiB: reserved.memoryMiB,
+  };
+}
+
+const appItem = (app: AppRecord): Item => ({
+  ...key.app(app.tenantId, app.name),
+  version: app.version,
+  body: app,
+});
+const revisionItem = (r: RevisionRecord): Item => ({
+  ...key.revision(r.tenantId, r.appUid, r.number),
   body: r,
 });
-const deploymentItem = (d: DeploymentRecord) => ({
-  tenantId: d.tenantId,
-  appUid: d.appUid,
-  id: d.id,
+const deploymentItem = (d: DeploymentRecord): Item => ({
+  ...key.deployment(d.tenantId, d.appUid, d.id),
   status: d.status,
   body: d,
 });
+
+const versionIs = (version: number) => equals('version', version);
 
 /** An app's autoscaler memory outlives any stabilization window by far. */
 const SCALER_STATE_RETENTION_SECONDS = 24 * 3600;
@@ -96,135 +115,101 @@ const SCALER_STATE_RETENTION_SECONDS = 24 * 3600;
 const EVENT_RETENTION_SECONDS = 30 * 24 * 3600;
 
 /**
- * The Store on one DynamoDB table through ElectroDB. Writes that must be atomic with a quota or version check are
- * plain TransactWriteCommands assembled from ElectroDB's params.
+ * The Store on one DynamoDB table (items.ts names where each record lives). Writes that must be atomic with a quota
+ * or version check are transactions.
  *
  * @example
  * const store = new DynamoStore(DynamoDBDocumentClient.from(new DynamoDBClient({})), 'berth');
  */
 export class DynamoStore implements Store {
-  private readonly e: Entities;
+  private readonly table: SingleTable;
 
-  constructor(
-    private readonly client: DynamoDBDocumentClient,
-    tableName: string,
-  ) {
-    this.e = entitiesOf(client, tableName);
-  }
-
-  private transact(items: TransactItem[]) {
-    return transact(this.client, items);
+  constructor(client: DynamoDBDocumentClient, tableName: string) {
+    this.table = new SingleTable(client, tableName);
   }
 
   // Plans
 
   async createPlan(plan: Plan): Promise<void> {
-    await guarded(async () => {
-      try {
-        await this.e.plan.create(plan).go();
-      } catch (err) {
-        if (isConditionFailure(err))
-          throw new ConflictError('plan.exists', `plan "${plan.id}" already exists`);
-        throw err;
-      }
-    });
+    if (!(await conditionally(() => this.table.put({ ...key.plan(plan.id), ...plan }, absent())))) {
+      throw new ConflictError('plan.exists', `plan "${plan.id}" already exists`);
+    }
   }
 
   getPlan(id: string): Promise<Plan | undefined> {
     return guarded(async () => {
-      const { data } = await this.e.plan.get({ id }).go({ consistent: true });
-      return (data as Plan | null) ?? undefined;
+      const item = await this.table.get(key.plan(id));
+      return item && fieldsOf<Plan>(item);
     });
   }
 
   listPlans({ limit, cursor }: PageRequest): Promise<Page<Plan>> {
     return guarded(async () => {
-      const res = await this.e.plan.query.primary({}).go({ limit, cursor: cursor ?? null });
-      return page(res.data as Plan[], res.cursor);
+      const res = await this.table.page(
+        { partition: PARTITION.plans, prefix: PREFIX.plan },
+        { limit, cursor },
+      );
+      return page(res.items, res.cursor, fieldsOf<Plan>);
     });
   }
 
   async updatePlan(plan: Plan, expectedVersion: number): Promise<void> {
-    await guarded(async () => {
-      try {
-        await this.e.plan
-          .put(plan)
-          .where((a, op) => op.eq(a.version, expectedVersion))
-          .go();
-      } catch (err) {
-        if (isConditionFailure(err)) throw new PreconditionFailedError();
-        throw err;
-      }
-    });
+    const written = await conditionally(() =>
+      this.table.put({ ...key.plan(plan.id), ...plan }, versionIs(expectedVersion)),
+    );
+    if (!written) throw new PreconditionFailedError();
   }
 
   // Tenants and keys
 
-  private tenantItem({ reserved, ...tenant }: TenantRecord) {
-    return {
-      ...tenant,
-      reservedApps: reserved.apps,
-      reservedVcpuMilli: reserved.vcpuMilli,
-      reservedMemoryMiB: reserved.memoryMiB,
-    };
-  }
-
   async createTenant(tenant: TenantRecord, firstKey: ApiKeyRecord): Promise<void> {
-    const { cancelled } = await this.transact([
-      put(this.e.tenant.create(this.tenantItem(tenant)).params()),
-      put(this.e.apiKey.create(keyItem(firstKey)).params()),
-      put(this.e.keyByHash.create(keyItem(firstKey)).params()),
+    const { cancelled } = await this.table.transact([
+      this.table.putItem(tenantItem(tenant), absent()),
+      ...this.keyItems(firstKey),
     ]);
     if (cancelled) throw new ConflictError('tenant.exists', `tenant "${tenant.id}" already exists`);
   }
 
   getTenant(id: string): Promise<TenantRecord | undefined> {
     return guarded(async () => {
-      const { data } = await this.e.tenant.get({ id }).go({ consistent: true });
-      return data ? toTenantRecord(data) : undefined;
+      const item = await this.table.get(key.tenant(id));
+      return item && toTenantRecord(item);
     });
   }
 
   listTenants({ limit, cursor }: PageRequest): Promise<Page<TenantRecord>> {
     return guarded(async () => {
-      const res = await this.e.tenant.query.list({}).go({ limit, cursor: cursor ?? null });
-      return page(res.data.map(toTenantRecord), res.cursor);
+      const res = await this.table.page({ partition: PARTITION.tenants, index: 'gsi1' }, { limit, cursor });
+      return page(res.items, res.cursor, toTenantRecord);
     });
   }
 
   async updateTenant(tenant: TenantRecord, expectedVersion: number): Promise<void> {
-    await guarded(async () => {
-      try {
-        await this.e.tenant
-          .patch({ id: tenant.id })
-          .set({
+    const written = await conditionally(() =>
+      this.table.update(
+        key.tenant(tenant.id),
+        {
+          set: {
             name: tenant.name,
             plan: tenant.plan,
             status: tenant.status,
             version: tenant.version,
             updatedAt: tenant.updatedAt,
-          })
-          .where((a, op) => op.eq(a.version, expectedVersion))
-          .go();
-      } catch (err) {
-        if (isConditionFailure(err)) throw new PreconditionFailedError();
-        throw err;
-      }
-    });
+          },
+        },
+        allOf(exists(), versionIs(expectedVersion)),
+      ),
+    );
+    if (!written) throw new PreconditionFailedError();
   }
 
   async deleteTenant(id: string, expectedVersion: number): Promise<void> {
     const keys = await this.listApiKeys(id, { limit: 45 });
-    const { cancelled } = await this.transact([
-      remove(
-        this.e.tenant
-          .delete({ id })
-          .where((a, op) => `${op.eq(a.version, expectedVersion)} AND ${op.eq(a.reservedApps, 0)}`)
-          .params(),
-      ),
-      ...keys.items.flatMap((key) => [
-        remove(this.e.apiKey.delete({ tenantId: id, id: key.id }).params()),
-        remove(this.e.keyByHash.delete({ hash: key.hash }).params()),
+    const { cancelled } = await this.table.transact([
+      this.table.deleteItem(key.tenant(id), allOf(versionIs(expectedVersion), equals('reservedApps', 0))),
+      ...keys.items.flatMap((k) => [
+        this.table.deleteItem(key.apiKey(id, k.id)),
+        this.table.deleteItem(key.keyByHash(k.hash)),
       ]),
     ]);
     if (!cancelled) return;
@@ -234,52 +219,57 @@ export class DynamoStore implements Store {
     throw new PreconditionFailedError();
   }
 
-  async createApiKey(key: ApiKeyRecord): Promise<void> {
-    const { cancelled } = await this.transact([
-      put(this.e.apiKey.create(keyItem(key)).params()),
-      put(this.e.keyByHash.create(keyItem(key)).params()),
-      { ConditionCheck: this.tenantExists(key.tenantId) },
-    ]);
-    if (cancelled) throw new NotFoundError('tenant.notFound', `tenant "${key.tenantId}" does not exist`);
+  /** A key is two items: by tenant and id (to list and revoke) and by hash (to authenticate). */
+  private keyItems(apiKey: ApiKeyRecord): TransactItem[] {
+    return [
+      this.table.putItem({ ...key.apiKey(apiKey.tenantId, apiKey.id), ...keyFields(apiKey) }, absent()),
+      this.table.putItem({ ...key.keyByHash(apiKey.hash), ...keyFields(apiKey) }, absent()),
+    ];
   }
 
-  private tenantExists(id: string) {
-    const { Key, TableName } = this.e.tenant.get({ id }).params() as { Key: Params; TableName: string };
-    return { Key, TableName, ConditionExpression: 'attribute_exists(pk)' };
+  async createApiKey(apiKey: ApiKeyRecord): Promise<void> {
+    const { cancelled } = await this.table.transact([
+      ...this.keyItems(apiKey),
+      this.table.checkItem(key.tenant(apiKey.tenantId), exists()),
+    ]);
+    if (cancelled) throw new NotFoundError('tenant.notFound', `tenant "${apiKey.tenantId}" does not exist`);
   }
 
   findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined> {
     return guarded(async () => {
-      const { data } = await this.e.keyByHash.get({ hash }).go({ consistent: true });
-      return data ? toKeyRecord(data) : undefined;
+      const item = await this.table.get(key.keyByHash(hash));
+      return item && toKeyRecord(item);
     });
   }
 
   listApiKeys(tenantId: string, { limit, cursor }: PageRequest): Promise<Page<ApiKeyRecord>> {
     return guarded(async () => {
-      const res = await this.e.apiKey.query.primary({ tenantId }).go({ limit, cursor: cursor ?? null });
-      return page(res.data.map(toKeyRecord), res.cursor);
+      const res = await this.table.page(
+        { partition: PARTITION.tenant(tenantId), prefix: PREFIX.apiKey },
+        { limit, cursor },
+      );
+      return page(res.items, res.cursor, toKeyRecord);
     });
   }
 
   async deleteApiKey(tenantId: string, keyId: string): Promise<ApiKeyRecord | undefined> {
-    const key = await guarded(async () => {
-      const { data } = await this.e.apiKey.get({ tenantId, id: keyId }).go({ consistent: true });
-      return data ? toKeyRecord(data) : undefined;
+    const found = await guarded(async () => {
+      const item = await this.table.get(key.apiKey(tenantId, keyId));
+      return item && toKeyRecord(item);
     });
-    if (!key) return undefined;
-    await this.transact([
-      remove(this.e.apiKey.delete({ tenantId, id: keyId }).params()),
-      remove(this.e.keyByHash.delete({ hash: key.hash }).params()),
+    if (!found) return undefined;
+    await this.table.transact([
+      this.table.deleteItem(key.apiKey(tenantId, keyId)),
+      this.table.deleteItem(key.keyByHash(found.hash)),
     ]);
-    return key;
+    return found;
   }
 
-  async touchApiKey(key: ApiKeyRecord, at: string): Promise<void> {
+  async touchApiKey(apiKey: ApiKeyRecord, at: string): Promise<void> {
     // Best effort: a key revoked meanwhile simply stays deleted (the conditions fail and nothing is written).
-    await this.transact([
-      update(this.e.apiKey.patch({ tenantId: key.tenantId, id: key.id }).set({ lastUsedAt: at }).params()),
-      update(this.e.keyByHash.patch({ hash: key.hash }).set({ lastUsedAt: at }).params()),
+    await this.table.transact([
+      this.table.updateItem(key.apiKey(apiKey.tenantId, apiKey.id), { set: { lastUsedAt: at } }, exists()),
+      this.table.updateItem(key.keyByHash(apiKey.hash), { set: { lastUsedAt: at } }, exists()),
     ]);
   }
 
@@ -288,46 +278,21 @@ export class DynamoStore implements Store {
   /** Adds `delta` to the tenant's reservation, on condition it stays active, on the same plan, within limits. */
   private reserve(tenantId: string, plan: Plan, delta: Reservation): TransactItem {
     const ceilings = reservationCeilings(plan.limits, delta);
-    return update(
-      this.e.tenant
-        .patch({ id: tenantId })
-        .add({
+    const conditions: Condition[] = [equals('status', 'active'), equals('plan', plan.id)];
+    if (delta.apps > 0) conditions.push(atMost('reservedApps', ceilings.apps));
+    if (delta.vcpuMilli > 0) conditions.push(atMost('reservedVcpuMilli', ceilings.vcpuMilli));
+    if (delta.memoryMiB > 0) conditions.push(atMost('reservedMemoryMiB', ceilings.memoryMiB));
+    return this.table.updateItem(
+      key.tenant(tenantId),
+      {
+        add: {
           reservedApps: delta.apps,
           reservedVcpuMilli: delta.vcpuMilli,
           reservedMemoryMiB: delta.memoryMiB,
-        })
-        .where((a, op) =>
-          [
-            op.eq(a.status, 'active'),
-            op.eq(a.plan, plan.id),
-            ...(delta.apps > 0 ? [op.lte(a.reservedApps, ceilings.apps)] : []),
-            ...(delta.vcpuMilli > 0 ? [op.lte(a.reservedVcpuMilli, ceilings.vcpuMilli)] : []),
-            ...(delta.memoryMiB > 0 ? [op.lte(a.reservedMemoryMiB, ceilings.memoryMiB)] : []),
-          ].join(' AND '),
-        )
-        .params(),
-    );
-  }
-
-  /** The plan's limits may not change between the check and the write. */
-  private planUnchanged(plan: Plan) {
-    const { Key, TableName } = this.e.plan.get({ id: plan.id }).params() as {
-      Key: Params;
-      TableName: string;
-    };
-    return {
-      ConditionCheck: {
-        Key,
-        TableName,
-        ConditionExpression: '#version = :version',
-        ExpressionAttributeNames: { '#version': 'version' },
-        ExpressionAttributeValues: { ':version': plan.version },
+        },
       },
-    };
-  }
-
-  private appItem(app: AppRecord) {
-    return { tenantId: app.tenantId, name: app.name, version: app.version, body: app };
+      allOf(...conditions),
+    );
   }
 
   /** Explains a cancelled app transaction: [app, tenant, plan, ...rest]. */
@@ -356,19 +321,19 @@ export class DynamoStore implements Store {
     throw new UnavailableError('the write was cancelled; retry shortly');
   }
 
-  private appWriteItems(write: AppWrite, appItem: TransactItem): TransactItem[] {
+  private appWriteItems(write: AppWrite, appCondition: Condition): TransactItem[] {
     return [
-      appItem,
+      this.table.putItem(appItem(write.app), appCondition),
       this.reserve(write.app.tenantId, write.quota.plan, write.quota.delta),
-      this.planUnchanged(write.quota.plan),
-      ...(write.revision ? [put(this.e.revision.create(revisionItem(write.revision)).params())] : []),
-      ...(write.deployment ? [put(this.e.deployment.create(deploymentItem(write.deployment)).params())] : []),
+      // The plan's limits may not change between the check and the write.
+      this.table.checkItem(key.plan(write.quota.plan.id), versionIs(write.quota.plan.version)),
+      ...(write.revision ? [this.table.putItem(revisionItem(write.revision), absent())] : []),
+      ...(write.deployment ? [this.table.putItem(deploymentItem(write.deployment), absent())] : []),
     ];
   }
 
   async createApp(write: AppWrite): Promise<void> {
-    const items = this.appWriteItems(write, put(this.e.app.create(this.appItem(write.app)).params()));
-    const { cancelled } = await this.transact(items);
+    const { cancelled } = await this.table.transact(this.appWriteItems(write, absent()));
     if (cancelled) {
       await this.explainCancelledAppWrite(
         write,
@@ -382,56 +347,45 @@ export class DynamoStore implements Store {
   }
 
   async updateApp(write: AppWrite & { expectedVersion: number }): Promise<void> {
-    const appPut = put(
-      this.e.app
-        .put(this.appItem(write.app))
-        .where((a, op) => op.eq(a.version, write.expectedVersion))
-        .params(),
+    const { cancelled } = await this.table.transact(
+      this.appWriteItems(write, versionIs(write.expectedVersion)),
     );
-    const { cancelled } = await this.transact(this.appWriteItems(write, appPut));
     if (cancelled) await this.explainCancelledAppWrite(write, cancelled, new PreconditionFailedError());
   }
 
   async writeRollout({ app, deployment }: RolloutWrite): Promise<boolean> {
-    const writes = [
-      ...(app ? [this.appStatusPut(app.record, app.expectedVersion)] : []),
-      ...(deployment ? [this.deploymentPut(deployment.record, deployment.expectedStatus)] : []),
+    const writes: [Item, Condition][] = [
+      ...(app ? [[appItem(app.record), versionIs(app.expectedVersion)] as [Item, Condition]] : []),
+      ...(deployment
+        ? [
+            [deploymentItem(deployment.record), equals('status', deployment.expectedStatus)] as [
+              Item,
+              Condition,
+            ],
+          ]
+        : []),
     ];
     const [only, ...others] = writes;
     if (!only) return true;
-    if (others.length === 0) return conditionally(() => only.go());
-    const { cancelled } = await this.transact(writes.map((write) => put(write.params())));
+    if (others.length === 0) return conditionally(() => this.table.put(...only));
+    const { cancelled } = await this.table.transact(writes.map((write) => this.table.putItem(...write)));
     return !cancelled;
-  }
-
-  private appStatusPut(app: AppRecord, expectedVersion: number) {
-    return this.e.app.put(this.appItem(app)).where((a, op) => op.eq(a.version, expectedVersion));
-  }
-
-  private deploymentPut(deployment: DeploymentRecord, expectedStatus: DeploymentRecord['status']) {
-    return this.e.deployment
-      .put(deploymentItem(deployment))
-      .where((a, op) => op.eq(a.status, String(expectedStatus)));
   }
 
   async finalizeAppDeletion(app: AppRecord): Promise<void> {
     const held = reservationOf(app);
-    const { cancelled } = await this.transact([
-      remove(
-        this.e.app
-          .delete({ tenantId: app.tenantId, name: app.name })
-          .where((a, op) => op.eq(a.version, app.version))
-          .params(),
-      ),
-      update(
-        this.e.tenant
-          .patch({ id: app.tenantId })
-          .add({
+    const { cancelled } = await this.table.transact([
+      this.table.deleteItem(key.app(app.tenantId, app.name), versionIs(app.version)),
+      this.table.updateItem(
+        key.tenant(app.tenantId),
+        {
+          add: {
             reservedApps: -held.apps,
             reservedVcpuMilli: -held.vcpuMilli,
             reservedMemoryMiB: -held.memoryMiB,
-          })
-          .params(),
+          },
+        },
+        exists(),
       ),
     ]);
     if (cancelled) throw new PreconditionFailedError();
@@ -439,22 +393,20 @@ export class DynamoStore implements Store {
   }
 
   updateDeployment(deployment: DeploymentRecord, expectedStatus: DeploymentRecord['status']) {
-    return conditionally(() => this.deploymentPut(deployment, expectedStatus).go());
+    return conditionally(() => this.table.put(deploymentItem(deployment), equals('status', expectedStatus)));
   }
 
   async addAppEvent(event: AppEventRecord): Promise<void> {
     const expiresAt = Math.floor(Date.parse(event.at) / 1000) + EVENT_RETENTION_SECONDS;
     await guarded(() =>
-      this.e.appEvent
-        .put({ tenantId: event.tenantId, appUid: event.appUid, id: event.id, body: event, expiresAt })
-        .go(),
+      this.table.put({ ...key.appEvent(event.tenantId, event.appUid, event.id), body: event, expiresAt }),
     );
   }
 
   getUsageCapState(tenantId: string): Promise<UsageCapState | undefined> {
     return guarded(async () => {
-      const { data } = await this.e.usageCap.get({ tenantId }).go({ consistent: true });
-      return (data?.body as UsageCapState | undefined) ?? undefined;
+      const item = await this.table.get(key.usageCap(tenantId));
+      return item && bodyOf<UsageCapState>(item);
     });
   }
 
@@ -465,23 +417,23 @@ export class DynamoStore implements Store {
   ): Promise<boolean> {
     const stamp = (s: UsageCapState) => JSON.stringify(s);
     return conditionally(() =>
-      this.e.usageCap
-        .put({ tenantId, body: state, stamp: stamp(state) })
-        .where((a, op) => (expected ? op.eq(a.stamp, stamp(expected)) : op.notExists(a.stamp)))
-        .go(),
+      this.table.put(
+        { ...key.usageCap(tenantId), body: state, stamp: stamp(state) },
+        expected ? equals('stamp', stamp(expected)) : absent(),
+      ),
     );
   }
 
   getScalerState(tenantId: string, appUid: string): Promise<ScalerState | undefined> {
     return guarded(async () => {
-      const { data } = await this.e.scalerState.get({ tenantId, appUid }).go({ consistent: true });
-      return (data?.body as ScalerState | undefined) ?? undefined;
+      const item = await this.table.get(key.scalerState(tenantId, appUid));
+      return item && bodyOf<ScalerState>(item);
     });
   }
 
   async putScalerState(tenantId: string, appUid: string, state: ScalerState): Promise<void> {
     const expiresAt = Math.floor(Date.now() / 1000) + SCALER_STATE_RETENTION_SECONDS;
-    await guarded(() => this.e.scalerState.put({ tenantId, appUid, body: state, expiresAt }).go());
+    await guarded(() => this.table.put({ ...key.scalerState(tenantId, appUid), body: state, expiresAt }));
   }
 
   listAppEvents(
@@ -490,59 +442,55 @@ export class DynamoStore implements Store {
     { limit, cursor }: PageRequest,
   ): Promise<Page<AppEventRecord>> {
     return guarded(async () => {
-      const res = await this.e.appEvent.query
-        .primary({ tenantId, appUid })
-        .go({ limit, cursor: cursor ?? null, order: 'desc' });
-      return page(
-        res.data.map((d) => d.body as AppEventRecord),
-        res.cursor,
+      const res = await this.table.page(
+        { partition: PARTITION.app(tenantId, appUid), prefix: PREFIX.appEvent, newestFirst: true },
+        { limit, cursor },
       );
+      return page(res.items, res.cursor, bodyOf<AppEventRecord>);
     });
   }
 
   async acquireLease(name: string, owner: string, untilMs: number, nowMs: number): Promise<boolean> {
     return conditionally(() =>
-      this.e.lease
-        .put({ name, owner, until: untilMs, expiresAt: Math.ceil(untilMs / 1000) + 3600 })
-        .where((a, op) => `${op.notExists(a.name)} OR ${op.lt(a.until, nowMs)} OR ${op.eq(a.owner, owner)}`)
-        .go(),
+      this.table.put(
+        { ...key.lease(name), owner, until: untilMs, expiresAt: Math.ceil(untilMs / 1000) + 3600 },
+        anyOf(absent(), lessThan('until', nowMs), equals('owner', owner)),
+      ),
     );
   }
 
   /** Removes an app incarnation's revisions and deployments; its uid makes leftovers harmless if this is cut short. */
   private async deleteChildren(app: AppRecord): Promise<void> {
     await guarded(async () => {
-      const key = { tenantId: app.tenantId, appUid: app.uid };
-      const revisions = await this.e.revision.query.primary(key).go({ pages: 'all', attributes: ['number'] });
-      if (revisions.data.length)
-        await this.e.revision.delete(revisions.data.map((r) => ({ ...key, ...r }))).go();
-      const deployments = await this.e.deployment.query.primary(key).go({ pages: 'all', attributes: ['id'] });
-      if (deployments.data.length)
-        await this.e.deployment.delete(deployments.data.map((d) => ({ ...key, ...d }))).go();
+      const partition = PARTITION.app(app.tenantId, app.uid);
+      for (const prefix of [PREFIX.revision, PREFIX.deployment]) {
+        const children = await this.table.all({ partition, prefix, keysOnly: true });
+        await this.table.deleteAll(children.map((c) => ({ pk: String(c.pk), sk: String(c.sk) })));
+      }
     });
   }
 
   getApp(tenantId: string, name: string): Promise<AppRecord | undefined> {
     return guarded(async () => {
-      const { data } = await this.e.app.get({ tenantId, name }).go({ consistent: true });
-      return (data?.body as AppRecord | undefined) ?? undefined;
+      const item = await this.table.get(key.app(tenantId, name));
+      return item && bodyOf<AppRecord>(item);
     });
   }
 
   listApps(tenantId: string, { limit, cursor }: PageRequest): Promise<Page<AppRecord>> {
     return guarded(async () => {
-      const res = await this.e.app.query.primary({ tenantId }).go({ limit, cursor: cursor ?? null });
-      return page(
-        res.data.map((d) => d.body as AppRecord),
-        res.cursor,
+      const res = await this.table.page(
+        { partition: PARTITION.tenant(tenantId), prefix: PREFIX.app },
+        { limit, cursor },
       );
+      return page(res.items, res.cursor, bodyOf<AppRecord>);
     });
   }
 
   getRevision(tenantId: string, appUid: string, n: number): Promise<RevisionRecord | undefined> {
     return guarded(async () => {
-      const { data } = await this.e.revision.get({ tenantId, appUid, number: n }).go({ consistent: true });
-      return (data?.body as RevisionRecord | undefined) ?? undefined;
+      const item = await this.table.get(key.revision(tenantId, appUid, n));
+      return item && bodyOf<RevisionRecord>(item);
     });
   }
 
@@ -552,20 +500,18 @@ export class DynamoStore implements Store {
     { limit, cursor }: PageRequest,
   ): Promise<Page<RevisionRecord>> {
     return guarded(async () => {
-      const res = await this.e.revision.query
-        .primary({ tenantId, appUid })
-        .go({ limit, cursor: cursor ?? null });
-      return page(
-        res.data.map((d) => d.body as RevisionRecord),
-        res.cursor,
+      const res = await this.table.page(
+        { partition: PARTITION.app(tenantId, appUid), prefix: PREFIX.revision },
+        { limit, cursor },
       );
+      return page(res.items, res.cursor, bodyOf<RevisionRecord>);
     });
   }
 
   getDeployment(tenantId: string, appUid: string, id: string): Promise<DeploymentRecord | undefined> {
     return guarded(async () => {
-      const { data } = await this.e.deployment.get({ tenantId, appUid, id }).go({ consistent: true });
-      return (data?.body as DeploymentRecord | undefined) ?? undefined;
+      const item = await this.table.get(key.deployment(tenantId, appUid, id));
+      return item && bodyOf<DeploymentRecord>(item);
     });
   }
 
@@ -575,67 +521,72 @@ export class DynamoStore implements Store {
     { limit, cursor }: PageRequest,
   ): Promise<Page<DeploymentRecord>> {
     return guarded(async () => {
-      const res = await this.e.deployment.query
-        .primary({ tenantId, appUid })
-        .go({ limit, cursor: cursor ?? null, order: 'desc' });
-      return page(
-        res.data.map((d) => d.body as DeploymentRecord),
-        res.cursor,
+      const res = await this.table.page(
+        { partition: PARTITION.app(tenantId, appUid), prefix: PREFIX.deployment, newestFirst: true },
+        { limit, cursor },
       );
+      return page(res.items, res.cursor, bodyOf<DeploymentRecord>);
     });
   }
 
   // Repositories and images
 
-  async createRepository(tenantId: string, repository: Repository): Promise<boolean> {
-    return conditionally(() => this.e.repository.create({ tenantId, ...repository }).go());
+  createRepository(tenantId: string, repository: Repository): Promise<boolean> {
+    return conditionally(() =>
+      this.table.put({ ...key.repository(tenantId, repository.name), ...repository }, absent()),
+    );
   }
 
   listRepositories(tenantId: string): Promise<Repository[]> {
     return guarded(async () => {
-      const res = await this.e.repository.query.primary({ tenantId }).go({ pages: 'all' });
-      return res.data.map(({ name, uri, createdAt }) => ({ name, uri, createdAt }));
+      const items = await this.table.all({
+        partition: PARTITION.tenant(tenantId),
+        prefix: PREFIX.repository,
+      });
+      return items.map(fieldsOf<Repository>);
     });
   }
 
   getRepository(tenantId: string, name: string): Promise<Repository | undefined> {
     return guarded(async () => {
-      const { data } = await this.e.repository.get({ tenantId, name }).go({ consistent: true });
-      return data ? { name: data.name, uri: data.uri, createdAt: data.createdAt } : undefined;
+      const item = await this.table.get(key.repository(tenantId, name));
+      return item && fieldsOf<Repository>(item);
     });
   }
 
   async recordImagePush(tenantId: string, repository: string, image: Image): Promise<void> {
     await guarded(async () => {
-      // A tag names one digest: take it off the images that held it before.
+      // A tag names one digest: take it off the images that held it before (unless they are gone meanwhile).
       for (const tag of image.tags) {
         const holders = (await this.listImages(tenantId, repository)).filter(
           (i) => i.digest !== image.digest && i.tags.includes(tag),
         );
         for (const holder of holders) {
-          await this.e.image
-            .update({ tenantId, repository, digest: holder.digest })
-            .delete({ tags: [tag] })
-            .go();
+          await conditionally(() =>
+            this.table.update(
+              key.image(tenantId, repository, holder.digest),
+              { takeFromSet: { tags: new Set([tag]) } },
+              exists(),
+            ),
+          );
         }
       }
-      await this.e.image
-        .update({ tenantId, repository, digest: image.digest })
-        .set({ pushedAt: image.pushedAt, size: image.size })
-        .add(image.tags.length ? { tags: image.tags } : {})
-        .go();
+      await this.table.update(key.image(tenantId, repository, image.digest), {
+        set: { digest: image.digest, pushedAt: image.pushedAt, size: image.size },
+        ...(image.tags.length ? { add: { tags: new Set(image.tags) } } : {}),
+      });
     });
   }
 
   listImages(tenantId: string, repository: string): Promise<Image[]> {
     return guarded(async () => {
-      const res = await this.e.image.query.primary({ tenantId, repository }).go({ pages: 'all' });
-      return res.data
+      const items = await this.table.all({ partition: PARTITION.repository(tenantId, repository) });
+      return items
         .map((i) => ({
-          digest: i.digest,
-          tags: [...(i.tags ?? [])].sort(),
-          pushedAt: i.pushedAt,
-          size: i.size,
+          digest: String(i.digest),
+          tags: [...((i.tags as Set<string> | undefined) ?? [])].sort(),
+          pushedAt: String(i.pushedAt),
+          size: Number(i.size),
         }))
         .sort((a, b) => b.pushedAt.localeCompare(a.pushedAt));
     });
@@ -645,11 +596,12 @@ export class DynamoStore implements Store {
     return guarded(async () => {
       if (!(await this.getRepository(tenantId, repository))) return false;
       // The images first: a repository record never outlives its images' records.
-      const images = await this.listImages(tenantId, repository);
-      if (images.length) {
-        await this.e.image.delete(images.map(({ digest }) => ({ tenantId, repository, digest }))).go();
-      }
-      await this.e.repository.delete({ tenantId, name: repository }).go();
+      const images = await this.table.all({
+        partition: PARTITION.repository(tenantId, repository),
+        keysOnly: true,
+      });
+      await this.table.deleteAll(images.map((i) => ({ pk: String(i.pk), sk: String(i.sk) })));
+      await this.table.delete(key.repository(tenantId, repository));
       return true;
     });
   }
@@ -658,11 +610,12 @@ export class DynamoStore implements Store {
 
   listUsage(tenantId: string, fromHour: string, toHour: string): Promise<UsageRecord[]> {
     return guarded(async () => {
-      const res = await this.e.usage.query
-        .primary({ tenantId })
-        .between({ hour: fromHour }, { hour: `${toHour}~` })
-        .go({ pages: 'all', consistent: true });
-      return res.data.map(toUsageRecord);
+      const items = await this.table.all({
+        partition: PARTITION.tenant(tenantId),
+        between: usageHours(fromHour, toHour),
+        consistent: true,
+      });
+      return items.map(toUsageRecord);
     });
   }
 
@@ -675,50 +628,50 @@ export class DynamoStore implements Store {
     nowSeconds: number,
   ): Promise<{ claimed: true } | { claimed: false; existing: IdempotencyRecord }> {
     return guarded(async () => {
-      try {
-        await this.e.idempotency
-          .put({ scope, keyHash, state: 'running', ...claim })
-          .where(
-            (a, op) =>
-              `${op.notExists(a.scope)} OR ${op.lt(a.expiresAt, nowSeconds)} OR (${op.eq(a.state, 'running')} AND ${op.lt(a.lockedUntil, nowSeconds)})`,
-          )
-          .go();
-        return { claimed: true as const };
-      } catch (err) {
-        if (!isConditionFailure(err)) throw err;
-      }
-      const { data } = await this.e.idempotency.get({ scope, keyHash }).go({ consistent: true });
-      if (!data) throw new UnavailableError('the idempotency record vanished while it was read; retry');
+      const claimed = await conditionally(() =>
+        this.table.put(
+          { ...key.idempotency(scope, keyHash), state: 'running', ...claim },
+          anyOf(
+            absent(),
+            lessThan('expiresAt', nowSeconds),
+            allOf(equals('state', 'running'), lessThan('lockedUntil', nowSeconds)),
+          ),
+        ),
+      );
+      if (claimed) return { claimed: true as const };
+      const item = await this.table.get(key.idempotency(scope, keyHash));
+      if (!item) throw new UnavailableError('the idempotency record vanished while it was read; retry');
       return {
         claimed: false as const,
         existing: {
-          fingerprint: data.fingerprint,
-          state: data.state === 'done' ? 'done' : 'running',
-          lockedUntil: data.lockedUntil,
-          response: data.response as IdempotencyRecord['response'],
+          fingerprint: String(item.fingerprint),
+          state: item.state === 'done' ? 'done' : 'running',
+          lockedUntil: Number(item.lockedUntil),
+          response: item.response as IdempotencyRecord['response'],
         },
       };
     });
   }
 
   async completeIdempotencyKey(scope: string, keyHash: string, response: IdempotencyRecord['response']) {
-    await guarded(() => this.e.idempotency.patch({ scope, keyHash }).set({ state: 'done', response }).go());
+    await guarded(() =>
+      this.table.update(key.idempotency(scope, keyHash), { set: { state: 'done', response } }, exists()),
+    );
   }
 
   async releaseIdempotencyKey(scope: string, keyHash: string) {
-    await guarded(() => this.e.idempotency.delete({ scope, keyHash }).go());
+    await guarded(() => this.table.delete(key.idempotency(scope, keyHash)));
   }
 
   // Rate limits
 
   async countRequest(keyId: string, windowStart: number, expiresAt: number): Promise<number> {
     return guarded(async () => {
-      const { data } = await this.e.requestCount
-        .update({ keyId, windowStart })
-        .add({ count: 1 })
-        .set({ expiresAt })
-        .go({ response: 'all_new' });
-      return data.count ?? 1;
+      const item = await this.table.update(key.requestCount(keyId, windowStart), {
+        set: { expiresAt },
+        add: { count: 1 },
+      });
+      return Number(item.count ?? 1);
     });
   }
 }

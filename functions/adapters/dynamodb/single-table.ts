@@ -1,0 +1,259 @@
+import {
+  BatchWriteCommand,
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { UnavailableError, ValidationError } from '../../core/errors.ts';
+import { cancellationCodes, translateStoreError } from './errors.ts';
+import { type Changes, type Condition, Expression, updateExpression } from './expressions.ts';
+import type { Key } from './items.ts';
+
+export type Item = Key & Record<string, unknown>;
+export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** Items of one partition, in sort-key order: all of it, those whose sort key starts with `prefix`, or a range. */
+export interface Query {
+  partition: string;
+  /** The table's own keys, or the `gsi1` index (eventually consistent). */
+  index?: 'gsi1';
+  prefix?: string;
+  between?: [string, string];
+  newestFirst?: boolean;
+  consistent?: boolean;
+  /** Only the keys, for deleting what was found. */
+  keysOnly?: boolean;
+}
+
+/** A query to page through: by prefix (a cursor must stay inside it). */
+type PageQuery = Omit<Query, 'between' | 'keysOnly'>;
+
+const KEY_ATTRIBUTES = { table: ['pk', 'sk'], gsi1: ['gsi1pk', 'gsi1sk', 'pk', 'sk'] } as const;
+const BATCH_WRITE_SIZE = 25;
+const BATCH_WRITE_ATTEMPTS = 6;
+const TRANSACTION_CONFLICT_RETRIES = 6;
+
+const invalidCursor = () =>
+  new ValidationError('the cursor is not valid; pass back nextCursor exactly as it was returned', [
+    { path: 'cursor', message: 'invalid cursor' },
+  ]);
+
+/**
+ * The one table's requests, built on the SDK's document client: a key in, plain items out. Items carry their
+ * record's fields beside `pk`/`sk` (items.ts names the keys). Conditions and updates come as values
+ * (expressions.ts), so every request is assembled the same way, alone or in a transaction.
+ */
+export class SingleTable {
+  constructor(
+    readonly client: DynamoDBDocumentClient,
+    readonly name: string,
+  ) {}
+
+  /** A strongly consistent read of one item. */
+  async get(key: Key): Promise<Record<string, unknown> | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.name, Key: key, ConsistentRead: true }),
+    );
+    return Item;
+  }
+
+  put(item: Item, condition?: Condition) {
+    return this.client.send(new PutCommand(this.putRequest(item, condition)));
+  }
+
+  /** Applies `changes` (creating the item unless `condition` says it must exist); returns the item after them. */
+  async update(key: Key, changes: Changes, condition?: Condition): Promise<Record<string, unknown>> {
+    const { Attributes } = await this.client.send(
+      new UpdateCommand({ ...this.updateRequest(key, changes, condition), ReturnValues: 'ALL_NEW' }),
+    );
+    return Attributes ?? {};
+  }
+
+  delete(key: Key, condition?: Condition) {
+    return this.client.send(new DeleteCommand(this.deleteRequest(key, condition)));
+  }
+
+  putItem(item: Item, condition?: Condition): TransactItem {
+    return { Put: this.putRequest(item, condition) };
+  }
+
+  updateItem(key: Key, changes: Changes, condition?: Condition): TransactItem {
+    return { Update: this.updateRequest(key, changes, condition) };
+  }
+
+  deleteItem(key: Key, condition?: Condition): TransactItem {
+    return { Delete: this.deleteRequest(key, condition) };
+  }
+
+  /**
+   * Runs a transaction, retrying DynamoDB's transaction conflicts (another transaction on the same items). A failed
+   * condition comes back as the cancellation codes, one per item; anything else becomes a domain error.
+   */
+  async transact(items: TransactItem[]): Promise<{ cancelled: string[] | undefined }> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.client.send(new TransactWriteCommand({ TransactItems: items }));
+        return { cancelled: undefined };
+      } catch (err) {
+        const codes = cancellationCodes(err);
+        if (!codes) return translateStoreError(err);
+        if (codes.includes('TransactionConflict') && attempt < TRANSACTION_CONFLICT_RETRIES) {
+          await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20 * attempt));
+          continue;
+        }
+        if (codes.includes('ConditionalCheckFailed')) return { cancelled: codes };
+        return translateStoreError(err);
+      }
+    }
+  }
+
+  /** A transaction item that writes nothing and cancels the transaction unless `condition` holds. */
+  checkItem(key: Key, condition: Condition): TransactItem {
+    const x = new Expression();
+    return {
+      ConditionCheck: {
+        TableName: this.name,
+        Key: key,
+        ConditionExpression: condition(x),
+        ...x.attributes(),
+      },
+    };
+  }
+
+  /** One page of a query; the cursor is the next page's start, valid only for this same query. */
+  async page(
+    query: PageQuery,
+    { limit, cursor }: { limit: number; cursor?: string | null },
+  ): Promise<{ items: Record<string, unknown>[]; cursor: string | null }> {
+    const res = await this.client.send(
+      new QueryCommand({
+        ...this.queryRequest(query),
+        Limit: limit,
+        ...(cursor ? { ExclusiveStartKey: this.startKey(query, cursor) } : {}),
+      }),
+    );
+    return {
+      items: res.Items ?? [],
+      cursor: res.LastEvaluatedKey
+        ? Buffer.from(JSON.stringify(res.LastEvaluatedKey)).toString('base64url')
+        : null,
+    };
+  }
+
+  /** Every item of a query, page after page. */
+  async all(query: Query): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const res = await this.client.send(
+        new QueryCommand({ ...this.queryRequest(query), ExclusiveStartKey: start }),
+      );
+      items.push(...(res.Items ?? []));
+      start = res.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+
+  /** Deletes the items in batches, retrying what DynamoDB left unprocessed (throttling) with backoff. */
+  async deleteAll(keys: Key[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += BATCH_WRITE_SIZE) {
+      let requests = {
+        [this.name]: keys.slice(i, i + BATCH_WRITE_SIZE).map((Key) => ({ DeleteRequest: { Key } })),
+      };
+      for (let attempt = 1; ; attempt++) {
+        const { UnprocessedItems } = await this.client.send(
+          new BatchWriteCommand({ RequestItems: requests }),
+        );
+        const left = UnprocessedItems?.[this.name];
+        if (!left?.length) break;
+        if (attempt === BATCH_WRITE_ATTEMPTS) {
+          throw new UnavailableError('the database is throttling deletes; retry shortly');
+        }
+        await new Promise((resolve) => setTimeout(resolve, 2 ** attempt * 10 * (1 + Math.random())));
+        requests = { [this.name]: left as (typeof requests)[string] };
+      }
+    }
+  }
+
+  private putRequest(item: Item, condition?: Condition) {
+    const x = new Expression();
+    return {
+      TableName: this.name,
+      Item: item,
+      ...(condition ? { ConditionExpression: condition(x) } : {}),
+      ...x.attributes(),
+    };
+  }
+
+  private updateRequest(key: Key, changes: Changes, condition?: Condition) {
+    const x = new Expression();
+    return {
+      TableName: this.name,
+      Key: key,
+      UpdateExpression: updateExpression(changes, x),
+      ...(condition ? { ConditionExpression: condition(x) } : {}),
+      ...x.attributes(),
+    };
+  }
+
+  private deleteRequest(key: Key, condition?: Condition) {
+    const x = new Expression();
+    return {
+      TableName: this.name,
+      Key: key,
+      ...(condition ? { ConditionExpression: condition(x) } : {}),
+      ...x.attributes(),
+    };
+  }
+
+  private queryRequest(query: Query): QueryCommandInput {
+    const [partitionKey, sortKey] = KEY_ATTRIBUTES[query.index ?? 'table'];
+    const x = new Expression();
+    const sort = query.between
+      ? ` AND ${x.name(sortKey)} BETWEEN ${x.value(query.between[0])} AND ${x.value(query.between[1])}`
+      : query.prefix
+        ? ` AND begins_with(${x.name(sortKey)}, ${x.value(query.prefix)})`
+        : '';
+    return {
+      TableName: this.name,
+      ...(query.index ? { IndexName: query.index } : {}),
+      KeyConditionExpression: `${x.name(partitionKey)} = ${x.value(query.partition)}${sort}`,
+      ...(query.keysOnly ? { ProjectionExpression: `${x.name('pk')}, ${x.name('sk')}` } : {}),
+      ...(query.newestFirst ? { ScanIndexForward: false } : {}),
+      ...(query.consistent ? { ConsistentRead: true } : {}),
+      ...x.attributes(),
+    };
+  }
+
+  /**
+   * The start key a cursor holds, accepted only when it lies in the queried partition and prefix: a cursor is the
+   * client's to send back, so one forged to start in another tenant's partition is refused, never run.
+   */
+  private startKey(query: PageQuery, cursor: string): Record<string, string> {
+    const attributes = KEY_ATTRIBUTES[query.index ?? 'table'];
+    let key: unknown;
+    try {
+      key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    } catch {
+      throw invalidCursor();
+    }
+    if (typeof key !== 'object' || key === null || Array.isArray(key)) throw invalidCursor();
+    const fields = key as Record<string, unknown>;
+    const valid =
+      Object.keys(fields).length === attributes.length &&
+      attributes.every((a) => typeof fields[a] === 'string');
+    if (!valid) throw invalidCursor();
+    const start = fields as Record<string, string>;
+    const [partitionKey, sortKey] = attributes;
+    if (start[partitionKey] !== query.partition || !start[sortKey]?.startsWith(query.prefix ?? '')) {
+      throw invalidCursor();
+    }
+    return start;
+  }
+}
