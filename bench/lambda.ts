@@ -212,23 +212,23 @@ export async function benchLambda() {
       floor.push(coldStart(driver, dynamodbOnly, event, env));
       stack.push(coldStart(driver, stackFloor, event, env));
     }
-    const berthCold = p50(berth, (c) => c.importMs + c.firstMs);
-    const helloCold = p50(baseline, (c) => c.importMs + c.firstMs);
-    console.log(`\ncold start, ${RUNS} fresh Node ${process.version} processes each (p50):`);
-    console.log(
-      `  berth api  ${(api.startupBytes / 1024).toFixed(0)} KB: import ${ms(p50(berth, (c) => c.importMs))} + first GET /v1/apps ${ms(p50(berth, (c) => c.firstMs))} = ${ms(berthCold)}  (spawn to answer ${ms(p50(berth, (c) => c.wallMs))})`,
-    );
-    console.log(
-      `  hello hono ${startupKb(hello)} KB: import ${ms(p50(baseline, (c) => c.importMs))} + first GET /v1/apps ${ms(p50(baseline, (c) => c.firstMs))} = ${ms(helloCold)}  (spawn to answer ${ms(p50(baseline, (c) => c.wallMs))})`,
-    );
-    const floorCold = p50(floor, (c) => c.importMs + c.firstMs);
-    console.log(
-      `  dynamodb   ${startupKb(dynamodbOnly)} KB: import ${ms(p50(floor, (c) => c.importMs))} + one GetItem ${ms(p50(floor, (c) => c.firstMs))} = ${ms(floorCold)}  (spawn to answer ${ms(p50(floor, (c) => c.wallMs))})`,
-    );
-    const stackCold = p50(stack, (c) => c.importMs + c.firstMs);
-    console.log(
-      `  stack      ${startupKb(stackFloor)} KB: import ${ms(p50(stack, (c) => c.importMs))} + first GET /v1/apps ${ms(p50(stack, (c) => c.firstMs))} = ${ms(stackCold)}  (spawn to answer ${ms(p50(stack, (c) => c.wallMs))})`,
-    );
+    const total = (c: ColdStart) => c.importMs + c.firstMs;
+    const berthCold = p50(berth, total);
+    const helloCold = p50(baseline, total);
+    const floorCold = p50(floor, total);
+    const stackCold = p50(stack, total);
+    /** One variant's median import and first event, their sum's min/median/max, and Node's spawn on top. */
+    const line = (label: string, kb: string, runs: ColdStart[], first: string) => {
+      const sums = summarize(runs.map(total));
+      console.log(
+        `  ${label.padEnd(10)} ${kb.padStart(4)} KB: import ${ms(p50(runs, (c) => c.importMs))} + ${first} ${ms(p50(runs, (c) => c.firstMs))}; sum min/median/max ${ms(sums.min)} / ${ms(sums.p50)} / ${ms(sums.max)}  (spawn to answer ${ms(p50(runs, (c) => c.wallMs))})`,
+      );
+    };
+    console.log(`\ncold start, ${RUNS} fresh Node ${process.version} processes each (medians):`);
+    line('berth api', (api.startupBytes / 1024).toFixed(0), berth, 'first GET /v1/apps');
+    line('hello hono', startupKb(hello), baseline, 'first GET /v1/apps');
+    line('dynamodb', startupKb(dynamodbOnly), floor, 'one GetItem');
+    line('stack', startupKb(stackFloor), stack, 'first GET /v1/apps');
     console.log(
       `  ratio to hello-world Hono (import + first event): ${(berthCold / helloCold).toFixed(2)} (goal ≤ 2)`,
     );
