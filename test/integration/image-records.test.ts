@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { localApi } from '../support/local-api.ts';
+
+const digest = (c: string) => `sha256:${c.repeat(64)}`;
+
+describe('image records on DynamoDB Local', () => {
+  it('moves a tag to the digest pushed last, keeps the others, and deletes every image with the repository', async () => {
+    const { deps } = await localApi();
+    const { store } = deps;
+    const repository = {
+      name: 'web',
+      uri: 'registry.example/acme/web',
+      createdAt: '2026-11-30T00:00:00.000Z',
+    };
+    expect(await store.createRepository('acme', repository)).toBe(true);
+    expect(await store.createRepository('acme', repository)).toBe(false);
+
+    await store.recordImagePush('acme', 'web', {
+      digest: digest('a'),
+      tags: ['v1', 'latest'],
+      pushedAt: '2026-11-30T01:00:00.000Z',
+      size: 100,
+    });
+    await store.recordImagePush('acme', 'web', {
+      digest: digest('b'),
+      tags: ['latest'],
+      pushedAt: '2026-11-30T02:00:00.000Z',
+      size: 200,
+    });
+    // The same digest pushed again under a new tag keeps its old ones.
+    await store.recordImagePush('acme', 'web', {
+      digest: digest('b'),
+      tags: ['v2'],
+      pushedAt: '2026-11-30T03:00:00.000Z',
+      size: 200,
+    });
+    // Pushed by digest alone: no tags.
+    await store.recordImagePush('acme', 'web', {
+      digest: digest('c'),
+      tags: [],
+      pushedAt: '2026-11-30T00:30:00.000Z',
+      size: 300,
+    });
+
+    expect(await store.listImages('acme', 'web')).toEqual([
+      { digest: digest('b'), tags: ['latest', 'v2'], pushedAt: '2026-11-30T03:00:00.000Z', size: 200 },
+      { digest: digest('a'), tags: ['v1'], pushedAt: '2026-11-30T01:00:00.000Z', size: 100 },
+      { digest: digest('c'), tags: [], pushedAt: '2026-11-30T00:30:00.000Z', size: 300 },
+    ]);
+    expect(await store.listImages('beta', 'web')).toEqual([]);
+    expect(await store.getRepository('beta', 'web')).toBeUndefined();
+
+    expect(await store.deleteRepository('acme', 'web')).toBe(true);
+    expect(await store.deleteRepository('acme', 'web')).toBe(false);
+    expect(await store.listImages('acme', 'web')).toEqual([]);
+    expect(await store.listRepositories('acme')).toEqual([]);
+  });
+
+  it('deletes a repository holding more images than one batch write takes (25)', async () => {
+    const { deps } = await localApi();
+    const { store } = deps;
+    await store.createRepository('acme', {
+      name: 'many',
+      uri: 'r/acme/many',
+      createdAt: '2026-11-30T00:00:00.000Z',
+    });
+    const digests = Array.from({ length: 60 }, (_, i) => `sha256:${i.toString(16).padStart(64, '0')}`);
+    for (const d of digests) {
+      await store.recordImagePush('acme', 'many', {
+        digest: d,
+        tags: [],
+        pushedAt: '2026-11-30T01:00:00.000Z',
+        size: 1,
+      });
+    }
+    expect(await store.listImages('acme', 'many')).toHaveLength(60);
+    expect(await store.deleteRepository('acme', 'many')).toBe(true);
+    expect(await store.listImages('acme', 'many')).toEqual([]);
+  });
+});
