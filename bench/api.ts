@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Agent, request as httpRequest } from 'node:http';
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { key as itemKey, type Key } from '../functions/adapters/dynamodb/items.ts';
 import { ensureTable } from '../functions/adapters/dynamodb/table.ts';
 import { generateApiKey } from '../functions/core/api-keys.ts';
 import { localDynamoDbClient, startDynamoDbLocal } from '../functions/local/dynamodb-local.ts';
@@ -97,11 +98,10 @@ export async function benchApi() {
     const client = localDynamoDbClient(dynamodb.endpoint);
     await ensureTable(client, tableName);
     const doc = DynamoDBDocumentClient.from(client);
-    const appKey = (name: string) => ({ pk: '$berth#tenantid_bench', sk: `$app_1#name_${name}` });
-    const tenantKey = { pk: '$berth#id_bench', sk: '$tenant_1' };
-    const planKey = { pk: '$berth', sk: '$plan_1#id_pro' };
-    const get = (Key: Record<string, string>) =>
-      doc.send(new GetCommand({ TableName: tableName, Key, ConsistentRead: true }));
+    const appKey = (name: string) => itemKey.app('bench', name);
+    const tenantKey = itemKey.tenant('bench');
+    const planKey = itemKey.plan('pro');
+    const get = (Key: Key) => doc.send(new GetCommand({ TableName: tableName, Key, ConsistentRead: true }));
     const directGet = async (worker: number) => {
       const { Item } = await get(appKey(apps[worker] ?? ''));
       if (!Item) throw new Error('baseline: app missing');

@@ -51,8 +51,8 @@ const invalidCursor = () =>
  */
 export class SingleTable {
   constructor(
-    readonly client: DynamoDBDocumentClient,
-    readonly name: string,
+    private readonly client: DynamoDBDocumentClient,
+    private readonly name: string,
   ) {}
 
   /** A strongly consistent read of one item. */
