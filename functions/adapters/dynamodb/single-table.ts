@@ -67,10 +67,13 @@ export class SingleTable {
     return this.client.send(new PutCommand(this.putRequest(item, condition)));
   }
 
-  /** Applies `changes` (creating the item unless `condition` says it must exist); returns the item after them. */
+  /**
+   * Applies `changes`, creating the item unless `condition` says it must exist; returns the attributes it changed,
+   * as they are after the change.
+   */
   async update(key: Key, changes: Changes, condition?: Condition): Promise<Record<string, unknown>> {
     const { Attributes } = await this.client.send(
-      new UpdateCommand({ ...this.updateRequest(key, changes, condition), ReturnValues: 'ALL_NEW' }),
+      new UpdateCommand({ ...this.updateRequest(key, changes, condition), ReturnValues: 'UPDATED_NEW' }),
     );
     return Attributes ?? {};
   }
