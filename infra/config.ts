@@ -36,7 +36,8 @@ export const InstallConfig = z
     api: z.strictObject({ domain: DnsName, certificateArn: CertificateArn }).optional(),
     /**
      * API Lambda instances kept initialised (provisioned concurrency on its `live` alias): up to that many requests
-     * at once never wait for a cold start. Each is billed while provisioned; 0 runs on demand only.
+     * at once never wait for a cold start, and their INIT also warms up what a first request loads (functions/
+     * handlers/api.ts). Each is billed while provisioned; 0 runs on demand only.
      */
     apiProvisionedConcurrency: z.number().int().min(0).max(1000).default(0),
     /** SHA-256 hex of the bootstrap admin key (`printf %s "$KEY" | sha256sum`); the key itself never leaves you. */

@@ -1,6 +1,10 @@
+import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import type { CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
@@ -600,6 +604,45 @@ describe('the CDK app', () => {
     // The chunks a request loads on first use (ECR, Fargate's view of replicas) load beside it.
     for (const chunk of readdirSync(dir).filter((f) => f.startsWith('chunk-'))) {
       await expect(import(pathToFileURL(join(dir, chunk)).href)).resolves.toBeDefined();
+    }
+  });
+
+  it('warms a provisioned API instance up during INIT with one read, and an on-demand one not at all', async () => {
+    const api = lambdaBundles(app.assembly, 'BerthPlatform').find((b) => b.id.startsWith('ApiFunction'));
+    if (!api) throw new Error('no API bundle');
+    // DynamoDB as the SDK sees it: every request is recorded and answered "no such item".
+    const targets: string[] = [];
+    const dynamodb = createServer((req, res) => {
+      targets.push(String(req.headers['x-amz-target']));
+      req.resume().on('end', () => {
+        res.setHeader('content-type', 'application/x-amz-json-1.0');
+        res.end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => dynamodb.listen(0, '127.0.0.1', resolve));
+    const { port } = dynamodb.address() as AddressInfo;
+    const initialize = (type: string) =>
+      promisify(execFile)(
+        process.execPath,
+        ['--input-type=module', '-e', `await import(${JSON.stringify(pathToFileURL(api.file).href)});`],
+        {
+          env: {
+            PATH: process.env.PATH,
+            ...LAMBDA_ENV,
+            AWS_LAMBDA_INITIALIZATION_TYPE: type,
+            AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${port}`,
+            AWS_ACCESS_KEY_ID: 'local',
+            AWS_SECRET_ACCESS_KEY: 'local',
+          },
+        },
+      );
+    try {
+      await initialize('on-demand');
+      expect(targets).toEqual([]);
+      await initialize('provisioned-concurrency');
+      expect(targets).toEqual(['DynamoDB_20120810.GetItem']);
+    } finally {
+      dynamodb.close();
     }
   });
 });
