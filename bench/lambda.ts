@@ -4,7 +4,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { build } from 'esbuild';
 import { DynamoStore } from '../functions/adapters/dynamodb/store.ts';
 import { ensureTable } from '../functions/adapters/dynamodb/table.ts';
@@ -162,7 +161,7 @@ export async function benchLambda() {
     const tableName = `bench-${randomUUID()}`;
     const client = localDynamoDbClient(dynamodb.endpoint);
     await ensureTable(client, tableName);
-    const store = new DynamoStore(DynamoDBDocumentClient.from(client), tableName);
+    const store = new DynamoStore(client, tableName);
     const now = new Date();
     const plan = SEED_PLANS[1];
     if (!plan) throw new Error('no seed plan');

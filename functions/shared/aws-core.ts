@@ -1,6 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoMeterStore } from '../adapters/dynamodb/meter-store.ts';
 import { DynamoStore } from '../adapters/dynamodb/store.ts';
 import { ReconcileQueue } from '../adapters/sqs/reconcile-queue.ts';
@@ -17,11 +16,7 @@ import type { AwsConfig, AwsRuntimeConfig } from './aws-config.ts';
 
 export type Logger = ApiDeps['logger'];
 
-export function documents() {
-  return DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
-}
+export const dynamodb = () => new DynamoDBClient({});
 
 export function reconcileQueue(config: AwsConfig, logger: Logger): ReconcileQueue {
   return new ReconcileQueue(new SQSClient({}), config.BERTH_RECONCILE_QUEUE_URL, logger);
@@ -29,7 +24,7 @@ export function reconcileQueue(config: AwsConfig, logger: Logger): ReconcileQueu
 
 /** The state every Lambda shares: the table (store and meter), the clock, prices, app URLs and runtimes offered. */
 export function awsCore(config: AwsConfig & Partial<AwsRuntimeConfig>, queue?: ReconcileQueue): CoreDeps {
-  const table = documents();
+  const table = dynamodb();
   return {
     store: new DynamoStore(table, config.BERTH_TABLE_NAME),
     meter: new DynamoMeterStore(table, config.BERTH_TABLE_NAME),

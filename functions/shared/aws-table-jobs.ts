@@ -4,7 +4,7 @@ import { DynamoStore } from '../adapters/dynamodb/store.ts';
 import { S3ReportArchive } from '../adapters/s3/s3-report-archive.ts';
 import type { ReportDeps } from '../jobs/report.ts';
 import type { AwsConfig } from './aws-config.ts';
-import { awsCore, documents, type Logger, reconcileQueue } from './aws-core.ts';
+import { awsCore, dynamodb, type Logger, reconcileQueue } from './aws-core.ts';
 
 /* The composition roots of the jobs of the table alone: they reach no runtime, so their bundles hold none. */
 
@@ -18,13 +18,13 @@ export function awsReportDeps(config: AwsConfig): ReportDeps {
 
 /** The ECS task event handler: lifetimes straight into the table. */
 export function awsMeterStore(config: AwsConfig): DynamoMeterStore {
-  return new DynamoMeterStore(documents(), config.BERTH_TABLE_NAME);
+  return new DynamoMeterStore(dynamodb(), config.BERTH_TABLE_NAME);
 }
 
 /** The dispatcher: tenants from the table onto the queue, one message per tenant and runtime in use. */
 export function awsDispatchDeps(config: AwsConfig, logger: Logger) {
   return {
-    store: new DynamoStore(documents(), config.BERTH_TABLE_NAME),
+    store: new DynamoStore(dynamodb(), config.BERTH_TABLE_NAME),
     queue: reconcileQueue(config, logger),
   };
 }

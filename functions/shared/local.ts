@@ -1,6 +1,5 @@
 import { hostname } from 'node:os';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type Docker from 'dockerode';
 import { DEFAULT_PRICE_TABLE, type PriceTable } from '../../schemas/billing.ts';
 import type { OfferedSizes } from '../../schemas/fargate-sizes.ts';
@@ -69,10 +68,7 @@ const logger = {
 
 /** The composition root of local mode: the same API and core over DynamoDB Local and the local registry. */
 export function localDeps(wiring: LocalWiring): LocalDeps {
-  const documents = DynamoDBDocumentClient.from(wiring.dynamodb, {
-    marshallOptions: { removeUndefinedValues: true },
-  });
-  const store = new DynamoStore(documents, wiring.tableName);
+  const store = new DynamoStore(wiring.dynamodb, wiring.tableName);
   const registrySecrets = ensureRegistrySecrets(wiring.registry.dir);
   const tokens = new RegistryTokenIssuer({
     privateKeyPem: registrySecrets.privateKeyPem,
@@ -93,7 +89,7 @@ export function localDeps(wiring: LocalWiring): LocalDeps {
     store,
     clock,
     appUrl: (tenantId, app) => `http://${appHostname(tenantId, app, 'localhost')}:${wiring.ingressPort}`,
-    meter: new DynamoMeterStore(documents, wiring.tableName),
+    meter: new DynamoMeterStore(wiring.dynamodb, wiring.tableName),
     prices: wiring.prices ?? DEFAULT_PRICE_TABLE,
     ...(wiring.sizes ? { sizes: wiring.sizes } : {}),
     runtimes: ['docker'],

@@ -1,4 +1,4 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { BillingReport } from '../../../schemas/billing.ts';
 import type { LifetimeRecord, MeterStore, UsageRecord } from '../../core/ports.ts';
 import { conditionally, guarded } from './errors.ts';
@@ -30,7 +30,7 @@ function toLifetime(item: Record<string, unknown>): LifetimeRecord {
 export class DynamoMeterStore implements MeterStore {
   private readonly table: SingleTable;
 
-  constructor(client: DynamoDBDocumentClient, tableName: string) {
+  constructor(client: DynamoDBClient, tableName: string) {
     this.table = new SingleTable(client, tableName);
   }
 

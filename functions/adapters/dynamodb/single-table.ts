@@ -1,7 +1,8 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchWriteCommand,
   DeleteCommand,
-  type DynamoDBDocumentClient,
+  DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -45,15 +46,20 @@ const invalidCursor = () =>
   ]);
 
 /**
- * The one table's requests, built on the SDK's document client: a key in, plain items out. Items carry their
- * record's fields beside `pk`/`sk` (items.ts names the keys). Conditions and updates come as values
- * (expressions.ts), so every request is assembled the same way, alone or in a transaction.
+ * The one table's requests, on the SDK's document client: a key in, plain items out. Items carry their record's
+ * fields beside `pk`/`sk` (items.ts names the keys). Conditions and updates come as values (expressions.ts), so
+ * every request is assembled the same way, alone or in a transaction.
  */
 export class SingleTable {
+  private readonly client: DynamoDBDocumentClient;
+
+  /** Over `dynamodb`'s connections; a record's fields left undefined are simply not stored. */
   constructor(
-    private readonly client: DynamoDBDocumentClient,
+    dynamodb: DynamoDBClient,
     private readonly name: string,
-  ) {}
+  ) {
+    this.client = DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } });
+  }
 
   /** A strongly consistent read of one item. */
   async get(key: Key): Promise<Record<string, unknown> | undefined> {

@@ -1,4 +1,4 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Page } from '../../../schemas/common.ts';
 import type { Plan } from '../../../schemas/plan.ts';
 import type { Image, Repository } from '../../../schemas/repository.ts';
@@ -119,12 +119,12 @@ const EVENT_RETENTION_SECONDS = 30 * 24 * 3600;
  * or version check are transactions.
  *
  * @example
- * const store = new DynamoStore(DynamoDBDocumentClient.from(new DynamoDBClient({})), 'berth');
+ * const store = new DynamoStore(new DynamoDBClient({}), 'berth');
  */
 export class DynamoStore implements Store {
   private readonly table: SingleTable;
 
-  constructor(client: DynamoDBDocumentClient, tableName: string) {
+  constructor(client: DynamoDBClient, tableName: string) {
     this.table = new SingleTable(client, tableName);
   }
 

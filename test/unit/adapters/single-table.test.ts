@@ -11,7 +11,7 @@ const keys = Array.from({ length: 30 }, (_, i) => ({ pk: 'p', sk: `s${i}` }));
 const deleteOf = (key: { pk: string; sk: string }) => ({ DeleteRequest: { Key: key } });
 
 describe('SingleTable.deleteAll', () => {
-  const table = new SingleTable(DynamoDBDocumentClient.from(new DynamoDBClient({})), 'berth');
+  const table = new SingleTable(new DynamoDBClient({}), 'berth');
   beforeEach(() => {
     documents.reset();
     vi.useFakeTimers();
