@@ -108,6 +108,10 @@ describe('plan limits and optimistic concurrency on DynamoDB Local', () => {
       cursor = page.nextCursor;
     } while (cursor);
     expect(seen).toEqual(['t-a', 't-b', 't-c', 't-d', 't-e']);
+    // A page that holds the last item says so: no cursor to a page that would be empty.
+    const whole = await call('GET', '/v1/tenants?limit=5', adminKey);
+    expect(whole.json).toMatchObject({ nextCursor: null });
+    expect((whole.json.items as unknown[]).length).toBe(5);
     const forged = await call('GET', '/v1/tenants?cursor=bm90LWEtY3Vyc29y', adminKey);
     expect(forged).toMatchObject({ status: 400, json: { code: 'validation.failed' } });
   });

@@ -135,7 +135,10 @@ export class SingleTable {
     };
   }
 
-  /** One page of a query; the cursor is the next page's start, valid only for this same query. */
+  /**
+   * One page of a query, and the cursor of the next page: null exactly when there is none. One item more than the
+   * page is read to tell; DynamoDB's own start key comes back with a page that merely filled up.
+   */
   async page(
     query: PageQuery,
     { limit, cursor }: { limit: number; cursor?: string | null },
@@ -143,16 +146,19 @@ export class SingleTable {
     const res = await this.client.send(
       new QueryCommand({
         ...this.queryRequest(query),
-        Limit: limit,
+        Limit: limit + 1,
         ...(cursor ? { ExclusiveStartKey: this.startKey(query, cursor) } : {}),
       }),
     );
-    return {
-      items: res.Items ?? [],
-      cursor: res.LastEvaluatedKey
-        ? Buffer.from(JSON.stringify(res.LastEvaluatedKey)).toString('base64url')
-        : null,
-    };
+    const items = (res.Items ?? []).slice(0, limit);
+    const last = items.at(-1);
+    // More than a page came back: the next starts after this page's last item. Fewer, yet with a start key:
+    // DynamoDB stopped at its 1 MB a response, and the next page starts where it stopped.
+    const next =
+      last && (res.Items?.length ?? 0) > limit
+        ? Object.fromEntries(KEY_ATTRIBUTES[query.index ?? 'table'].map((a) => [a, last[a]]))
+        : res.LastEvaluatedKey;
+    return { items, cursor: next ? Buffer.from(JSON.stringify(next)).toString('base64url') : null };
   }
 
   /** Every item of a query, page after page. */
