@@ -51,34 +51,14 @@ export const handler = async () => {
 };
 `;
 
-/**
- * The floor of the stack DESIGN.md prescribes: one zod-openapi route on Hono behind middy and Powertools, answering
- * from one DynamoDB GetItem — what any handler built the way Berth's is pays before doing anything of its own.
- */
-const STACK_FLOOR = `
+/** Powertools logging and metrics through middy around a Hono `app`, one figure a request, as Berth's handlers. */
+const POWERTOOLS_AROUND_APP = `
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { handle } from 'hono/aws-lambda';
-import { z } from 'zod';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-const table = DynamoDBDocumentClient.from(new DynamoDBClient({}));
-const Apps = z.object({ items: z.array(z.object({ name: z.string() })) });
-const app = new OpenAPIHono().openapi(
-  createRoute({
-    method: 'get',
-    path: '/v1/apps',
-    responses: { 200: { description: 'apps', content: { 'application/json': { schema: Apps } } } },
-  }),
-  async (c) => {
-    await table.send(new GetCommand({ TableName: process.env.BERTH_TABLE_NAME, Key: { pk: 'x', sk: 'y' } }));
-    return c.json({ items: [] }, 200);
-  },
-);
 const logger = new Logger({ serviceName: 'floor' });
 const metrics = new Metrics({ namespace: 'Floor', serviceName: 'floor' });
 const answer = handle(app);
@@ -89,6 +69,85 @@ export const handler = middy(async (event, context) => {
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics));
 `;
+
+/**
+ * The floor of the stack DESIGN.md prescribes: one zod-openapi route on Hono behind middy and Powertools, answering
+ * from one DynamoDB GetItem — what any handler built the way Berth's is pays before doing anything of its own.
+ * `getItem` is the read: through the pinned SDK, or through FETCH_GET_ITEM.
+ */
+const stackFloor = (getItem: { imports: string; read: string }) => `
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import { z } from 'zod';
+${getItem.imports}
+const Apps = z.object({ items: z.array(z.object({ name: z.string() })) });
+const app = new OpenAPIHono().openapi(
+  createRoute({
+    method: 'get',
+    path: '/v1/apps',
+    responses: { 200: { description: 'apps', content: { 'application/json': { schema: Apps } } } },
+  }),
+  async (c) => {
+    await ${getItem.read};
+    return c.json({ items: [] }, 200);
+  },
+);
+${POWERTOOLS_AROUND_APP}`;
+
+const SDK_GET_ITEM = {
+  imports: `
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+const table = DynamoDBDocumentClient.from(new DynamoDBClient({}));`,
+  read: `table.send(new GetCommand({ TableName: process.env.BERTH_TABLE_NAME, Key: { pk: 'x', sk: 'y' } }))`,
+};
+
+/**
+ * What option (b) of issue 5 would read with: no SDK, one GetItem as a SigV4-signed POST over the `fetch` Hono's
+ * adapter already loads, signed with node:crypto. A cost baseline only (DynamoDB Local does not check signatures).
+ */
+const FETCH_GET_ITEM = {
+  imports: `
+import { createHash, createHmac } from 'node:crypto';
+const hmac = (key, text) => createHmac('sha256', key).update(text).digest();
+const sha256 = (text) => createHash('sha256').update(text).digest('hex');
+async function getItem(Key) {
+  const region = process.env.AWS_REGION;
+  const endpoint = new URL(process.env.AWS_ENDPOINT_URL_DYNAMODB ?? 'https://dynamodb.' + region + '.amazonaws.com');
+  const body = JSON.stringify({ TableName: process.env.BERTH_TABLE_NAME, Key, ConsistentRead: true });
+  const at = new Date().toISOString().replace(/[:-]|[.][0-9]{3}/g, '');
+  const headers = {
+    'content-type': 'application/x-amz-json-1.0',
+    host: endpoint.host,
+    'x-amz-date': at,
+    'x-amz-target': 'DynamoDB_20120810.GetItem',
+  };
+  const names = Object.keys(headers).sort();
+  const request = ['POST', '/', '', ...names.map((n) => n + ':' + headers[n]), '', names.join(';'), sha256(body)];
+  const scope = at.slice(0, 8) + '/' + region + '/dynamodb/aws4_request';
+  const signing = ['AWS4', process.env.AWS_SECRET_ACCESS_KEY, at.slice(0, 8), region, 'dynamodb', 'aws4_request'];
+  const key = signing.slice(2).reduce((k, part) => hmac(k, part), signing[0] + signing[1]);
+  const signature = hmac(key, ['AWS4-HMAC-SHA256', at, scope, sha256(request.join('\\n'))].join('\\n')).toString('hex');
+  headers.authorization = 'AWS4-HMAC-SHA256 Credential=' + process.env.AWS_ACCESS_KEY_ID + '/' + scope +
+    ', SignedHeaders=' + names.join(';') + ', Signature=' + signature;
+  const res = await fetch(endpoint, { method: 'POST', headers, body });
+  if (!res.ok) throw new Error('GetItem answered ' + res.status + ': ' + (await res.text()));
+  return res.json();
+}`,
+  read: `getItem({ pk: { S: 'x' }, sk: { S: 'y' } })`,
+};
+
+/** The lightest handler that still has the stack's parts: Hono, the fetch read, zod/mini, middy and Powertools. */
+const LIGHTEST_FLOOR = `
+import { Hono } from 'hono';
+import * as z from 'zod/mini';
+${FETCH_GET_ITEM.imports}
+const Query = z.object({ limit: z.optional(z.string()) });
+const app = new Hono().get('/v1/apps', async (c) => {
+  Query.parse(c.req.query());
+  await ${FETCH_GET_ITEM.read};
+  return c.json({ items: [] });
+});
+${POWERTOOLS_AROUND_APP}`;
 
 /** Bundles `source` the way the CDK app bundles the Lambdas; returns its `index.mjs`. */
 async function bundle(source: string, outdir: string) {
@@ -136,7 +195,9 @@ const startupKb = (index: string) =>
 /**
  * `npm run bench -- lambda`: the size of each Lambda bundle the CDK app builds (and the SDK clients inside), and the
  * cold start of the API bundle in a fresh Node process — import plus the first API Gateway event, `GET /v1/apps`
- * against DynamoDB Local — next to a hello-world Hono bundle measured the same way in the same run.
+ * against DynamoDB Local — next to a hello-world Hono bundle measured the same way in the same run; between the two,
+ * floors that show what the stack itself costs (with the SDK, without it, and the lightest conceivable), and the
+ * first request of a provisioned instance.
  */
 export async function benchLambda() {
   const work = mkdtempSync(join(tmpdir(), 'berth-bench-lambda-'));
@@ -156,7 +217,9 @@ export async function benchLambda() {
 
     const hello = await bundle(HELLO, join(work, 'hello'));
     const dynamodbOnly = await bundle(DYNAMODB_ONLY, join(work, 'dynamodb-only'));
-    const stackFloor = await bundle(STACK_FLOOR, join(work, 'stack-floor'));
+    const sdkStack = await bundle(stackFloor(SDK_GET_ITEM), join(work, 'stack-floor'));
+    const fetchStack = await bundle(stackFloor(FETCH_GET_ITEM), join(work, 'stack-floor-fetch'));
+    const lightest = await bundle(LIGHTEST_FLOOR, join(work, 'lightest'));
 
     const tableName = `bench-${randomUUID()}`;
     const client = localDynamoDbClient(dynamodb.endpoint);
@@ -205,13 +268,17 @@ export async function benchLambda() {
     const baseline: ColdStart[] = [];
     const floor: ColdStart[] = [];
     const stack: ColdStart[] = [];
+    const stackOverFetch: ColdStart[] = [];
+    const lightestRuns: ColdStart[] = [];
     const provisioned: ColdStart[] = [];
     const provisionedEnv = { ...env, AWS_LAMBDA_INITIALIZATION_TYPE: 'provisioned-concurrency' };
     for (let run = 0; run < RUNS; run++) {
       berth.push(coldStart(driver, api.file, event, env));
       baseline.push(coldStart(driver, hello, event, env));
       floor.push(coldStart(driver, dynamodbOnly, event, env));
-      stack.push(coldStart(driver, stackFloor, event, env));
+      stack.push(coldStart(driver, sdkStack, event, env));
+      stackOverFetch.push(coldStart(driver, fetchStack, event, env));
+      lightestRuns.push(coldStart(driver, lightest, event, env));
       provisioned.push(coldStart(driver, api.file, event, provisionedEnv));
     }
     const total = (c: ColdStart) => c.importMs + c.firstMs;
@@ -230,7 +297,9 @@ export async function benchLambda() {
     line('berth api', (api.startupBytes / 1024).toFixed(0), berth, 'first GET /v1/apps');
     line('hello hono', startupKb(hello), baseline, 'first GET /v1/apps');
     line('dynamodb', startupKb(dynamodbOnly), floor, 'one GetItem');
-    line('stack', startupKb(stackFloor), stack, 'first GET /v1/apps');
+    line('stack', startupKb(sdkStack), stack, 'first GET /v1/apps');
+    line('no sdk', startupKb(fetchStack), stackOverFetch, 'first GET /v1/apps');
+    line('lightest', startupKb(lightest), lightestRuns, 'first GET /v1/apps');
     console.log(
       `  ratio to hello-world Hono (import + first event): ${(berthCold / helloCold).toFixed(2)} (goal ≤ 2)`,
     );
@@ -239,6 +308,9 @@ export async function benchLambda() {
     );
     console.log(
       `  stack floor (zod-openapi route, middy + Powertools, one GetItem) is ${(stackCold / helloCold).toFixed(2)}× hello-world; Berth is ${(berthCold / stackCold).toFixed(2)}× that floor`,
+    );
+    console.log(
+      `  without the SDK (GetItem over fetch): the stack floor is ${(p50(stackOverFetch, total) / helloCold).toFixed(2)}× hello-world; with zod/mini instead of zod-openapi too, ${(p50(lightestRuns, total) / helloCold).toFixed(2)}×`,
     );
     // What apiProvisionedConcurrency buys: INIT (the import, warm-up included) runs before any request arrives.
     const provisionedFirst = p50(provisioned, (c) => c.firstMs);
