@@ -69,6 +69,10 @@ export const anyOf =
   (x) =>
     conditions.map((c) => `(${c(x)})`).join(' OR ');
 
+/** A request's `ConditionExpression`, when it has a condition. */
+export const conditionExpression = (condition: Condition | undefined, x: Expression) =>
+  condition ? { ConditionExpression: condition(x) } : {};
+
 /** What an update changes: attributes it sets, numbers or string-set members it adds, set members it takes out. */
 export interface Changes {
   set?: Record<string, unknown>;

@@ -13,7 +13,13 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { UnavailableError, ValidationError } from '../../core/errors.ts';
 import { cancellationCodes, translateStoreError } from './errors.ts';
-import { type Changes, type Condition, Expression, updateExpression } from './expressions.ts';
+import {
+  type Changes,
+  type Condition,
+  conditionExpression,
+  Expression,
+  updateExpression,
+} from './expressions.ts';
 import type { Key } from './items.ts';
 
 export type Item = Key & Record<string, unknown>;
@@ -28,12 +34,10 @@ export interface Query {
   between?: [string, string];
   newestFirst?: boolean;
   consistent?: boolean;
-  /** Only the keys, for deleting what was found. */
-  keysOnly?: boolean;
 }
 
 /** A query to page through: by prefix (a cursor must stay inside it). */
-type PageQuery = Omit<Query, 'between' | 'keysOnly'>;
+type PageQuery = Omit<Query, 'between'>;
 
 const KEY_ATTRIBUTES = { table: ['pk', 'sk'], gsi1: ['gsi1pk', 'gsi1sk', 'pk', 'sk'] } as const;
 const BATCH_WRITE_SIZE = 25;
@@ -124,15 +128,7 @@ export class SingleTable {
 
   /** A transaction item that writes nothing and cancels the transaction unless `condition` holds. */
   checkItem(key: Key, condition: Condition): TransactItem {
-    const x = new Expression();
-    return {
-      ConditionCheck: {
-        TableName: this.name,
-        Key: key,
-        ConditionExpression: condition(x),
-        ...x.attributes(),
-      },
-    };
+    return { ConditionCheck: this.request((x) => ({ Key: key, ConditionExpression: condition(x) })) };
   }
 
   /**
@@ -162,13 +158,21 @@ export class SingleTable {
   }
 
   /** Every item of a query, page after page. */
-  async all(query: Query): Promise<Record<string, unknown>[]> {
+  all(query: Query): Promise<Record<string, unknown>[]> {
+    return this.everyPage(this.queryRequest(query));
+  }
+
+  /** The keys of every item a query finds, for deleting them. */
+  async keys(query: Query): Promise<Key[]> {
+    const items = await this.everyPage(this.queryRequest(query, true));
+    return items.map((item) => ({ pk: String(item.pk), sk: String(item.sk) }));
+  }
+
+  private async everyPage(request: QueryCommandInput): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
     let start: Record<string, unknown> | undefined;
     do {
-      const res = await this.client.send(
-        new QueryCommand({ ...this.queryRequest(query), ExclusiveStartKey: start }),
-      );
+      const res = await this.client.send(new QueryCommand({ ...request, ExclusiveStartKey: start }));
       items.push(...(res.Items ?? []));
       start = res.LastEvaluatedKey;
     } while (start);
@@ -196,54 +200,48 @@ export class SingleTable {
     }
   }
 
-  private putRequest(item: Item, condition?: Condition) {
+  /**
+   * A request on this table: `render` writes its fields, their expressions through one Expression, whose
+   * placeholders then go with them.
+   */
+  private request<T extends object>(render: (x: Expression) => T) {
     const x = new Expression();
-    return {
-      TableName: this.name,
-      Item: item,
-      ...(condition ? { ConditionExpression: condition(x) } : {}),
-      ...x.attributes(),
-    };
+    const fields = render(x);
+    return { TableName: this.name, ...fields, ...x.attributes() };
+  }
+
+  private putRequest(item: Item, condition?: Condition) {
+    return this.request((x) => ({ Item: item, ...conditionExpression(condition, x) }));
   }
 
   private updateRequest(key: Key, changes: Changes, condition?: Condition) {
-    const x = new Expression();
-    return {
-      TableName: this.name,
+    return this.request((x) => ({
       Key: key,
       UpdateExpression: updateExpression(changes, x),
-      ...(condition ? { ConditionExpression: condition(x) } : {}),
-      ...x.attributes(),
-    };
+      ...conditionExpression(condition, x),
+    }));
   }
 
   private deleteRequest(key: Key, condition?: Condition) {
-    const x = new Expression();
-    return {
-      TableName: this.name,
-      Key: key,
-      ...(condition ? { ConditionExpression: condition(x) } : {}),
-      ...x.attributes(),
-    };
+    return this.request((x) => ({ Key: key, ...conditionExpression(condition, x) }));
   }
 
-  private queryRequest(query: Query): QueryCommandInput {
+  private queryRequest(query: Query, keysOnly = false): QueryCommandInput {
     const [partitionKey, sortKey] = KEY_ATTRIBUTES[query.index ?? 'table'];
-    const x = new Expression();
-    const sort = query.between
-      ? ` AND ${x.name(sortKey)} BETWEEN ${x.value(query.between[0])} AND ${x.value(query.between[1])}`
-      : query.prefix
-        ? ` AND begins_with(${x.name(sortKey)}, ${x.value(query.prefix)})`
-        : '';
-    return {
-      TableName: this.name,
-      ...(query.index ? { IndexName: query.index } : {}),
-      KeyConditionExpression: `${x.name(partitionKey)} = ${x.value(query.partition)}${sort}`,
-      ...(query.keysOnly ? { ProjectionExpression: `${x.name('pk')}, ${x.name('sk')}` } : {}),
-      ...(query.newestFirst ? { ScanIndexForward: false } : {}),
-      ...(query.consistent ? { ConsistentRead: true } : {}),
-      ...x.attributes(),
-    };
+    return this.request((x) => {
+      const sort = query.between
+        ? ` AND ${x.name(sortKey)} BETWEEN ${x.value(query.between[0])} AND ${x.value(query.between[1])}`
+        : query.prefix
+          ? ` AND begins_with(${x.name(sortKey)}, ${x.value(query.prefix)})`
+          : '';
+      return {
+        ...(query.index ? { IndexName: query.index } : {}),
+        KeyConditionExpression: `${x.name(partitionKey)} = ${x.value(query.partition)}${sort}`,
+        ...(keysOnly ? { ProjectionExpression: `${x.name('pk')}, ${x.name('sk')}` } : {}),
+        ...(query.newestFirst ? { ScanIndexForward: false } : {}),
+        ...(query.consistent ? { ConsistentRead: true } : {}),
+      };
+    });
   }
 
   /**

@@ -464,8 +464,7 @@ export class DynamoStore implements Store {
     await guarded(async () => {
       const partition = PARTITION.app(app.tenantId, app.uid);
       for (const prefix of [PREFIX.revision, PREFIX.deployment]) {
-        const children = await this.table.all({ partition, prefix, keysOnly: true });
-        await this.table.deleteAll(children.map((c) => ({ pk: String(c.pk), sk: String(c.sk) })));
+        await this.table.deleteAll(await this.table.keys({ partition, prefix }));
       }
     });
   }
@@ -596,11 +595,9 @@ export class DynamoStore implements Store {
     return guarded(async () => {
       if (!(await this.getRepository(tenantId, repository))) return false;
       // The images first: a repository record never outlives its images' records.
-      const images = await this.table.all({
-        partition: PARTITION.repository(tenantId, repository),
-        keysOnly: true,
-      });
-      await this.table.deleteAll(images.map((i) => ({ pk: String(i.pk), sk: String(i.sk) })));
+      await this.table.deleteAll(
+        await this.table.keys({ partition: PARTITION.repository(tenantId, repository) }),
+      );
       await this.table.delete(key.repository(tenantId, repository));
       return true;
     });
