@@ -59,5 +59,9 @@ export const BillingReport = z
 export type BillingReport = z.infer<typeof BillingReport>;
 
 export const BillingReportList = z
-  .object({ period: Period, reports: z.array(BillingReport) })
-  .meta({ id: 'BillingReportList' });
+  .object({ period: Period, reports: z.array(BillingReport), nextCursor: z.string().nullable() })
+  .meta({
+    id: 'BillingReportList',
+    description:
+      "One page of every tenant's reports, in tenant order; pass nextCursor as ?cursor= for the next one.",
+  });

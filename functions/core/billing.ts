@@ -1,9 +1,9 @@
 import type { BillingLineItem, BillingReport } from '../../schemas/billing.ts';
+import type { Page } from '../../schemas/common.ts';
 import { billedTotals, costMicroUsd, dollars, quantities } from './billing-math.ts';
 import { mapWithLimit } from './map-with-limit.ts';
-import type { CoreDeps, UsageRecord } from './ports.ts';
+import type { CoreDeps, PageRequest, UsageRecord } from './ports.ts';
 import { getTenantRecord } from './tenants.ts';
-import { allTenants } from './walk.ts';
 
 /** The first and last UTC hour (`YYYY-MM-DDTHH`) of a `YYYY-MM` period. */
 export function periodHours(period: string): { first: string; last: string } {
@@ -72,11 +72,20 @@ export async function getReport(deps: CoreDeps, tenantId: string, period: string
 /** Tenants whose reports are read (or drafted) at once for the admin's list. */
 const REPORTS_IN_FLIGHT = 8;
 
-/** Every tenant's report for one month (admin), in tenant order. */
-export async function listReports(deps: CoreDeps, period: string): Promise<BillingReport[]> {
-  const tenants: string[] = [];
-  for await (const tenant of allTenants(deps.store)) tenants.push(tenant.id);
-  return mapWithLimit(tenants, REPORTS_IN_FLIGHT, (tenantId) => storedOrDraft(deps, tenantId, period));
+/**
+ * One page of every tenant's report for a month (admin), in tenant order. Paged like every list: a draft is built
+ * from a month of hourly usage rows, so all tenants at once would outgrow a Lambda's response and API Gateway's time.
+ */
+export async function listReports(
+  deps: CoreDeps,
+  period: string,
+  page: PageRequest,
+): Promise<Page<BillingReport>> {
+  const tenants = await deps.store.listTenants(page);
+  const reports = await mapWithLimit(tenants.items, REPORTS_IN_FLIGHT, (tenant) =>
+    storedOrDraft(deps, tenant.id, period),
+  );
+  return { items: reports, nextCursor: tenants.nextCursor };
 }
 
 /** The cost of usage rows already summed into one bucket, for the usage API. */

@@ -115,4 +115,35 @@ describe('plan limits and optimistic concurrency on DynamoDB Local', () => {
     const forged = await call('GET', '/v1/tenants?cursor=bm90LWEtY3Vyc29y', adminKey);
     expect(forged).toMatchObject({ status: 400, json: { code: 'validation.failed' } });
   });
+
+  it("pages through every tenant's billing reports, as JSON and as CSV with a Link to the next page", async () => {
+    const { call, adminKey, createTenant } = await localApi();
+    for (const id of ['t-a', 't-b', 't-c']) await createTenant(id);
+    const period = new Date().toISOString().slice(0, 7);
+    const first = await call('GET', `/v1/billing/reports/${period}?limit=2`, adminKey);
+    expect(first.status).toBe(200);
+    const { reports, nextCursor } = first.json as { reports: { tenant: string }[]; nextCursor: string };
+    expect(reports.map((r) => r.tenant)).toEqual(['t-a', 't-b']);
+    const nextPage = `/v1/billing/reports/${period}?limit=2&cursor=${encodeURIComponent(nextCursor)}`;
+    expect(first.headers.get('link')).toBe(`<${nextPage}>; rel="next"`);
+    const last = await call('GET', nextPage, adminKey);
+    expect(last.json).toMatchObject({ reports: [{ tenant: 't-c', status: 'draft' }], nextCursor: null });
+    expect(last.headers.get('link')).toBeNull();
+
+    const csv = await call('GET', `/v1/billing/reports/${period}?limit=2`, adminKey, undefined, {
+      accept: 'text/csv',
+    });
+    const totals = csv.text.split('\r\n').filter((line) => line.includes(',TOTAL,'));
+    expect(totals.map((line) => line.split(',')[0])).toEqual(['t-a', 't-b']);
+    const link = /^<([^>]+)>; rel="next"$/.exec(csv.headers.get('link') ?? '')?.[1];
+    expect(link).toBe(nextPage);
+    const next = await call('GET', link ?? '', adminKey, undefined, { accept: 'text/csv' });
+    expect(next.text).toContain(`t-c,${period},draft,`);
+    expect(next.text).not.toContain('t-a,');
+
+    const forged = await call('GET', `/v1/billing/reports/${period}?cursor=bm90LWEtY3Vyc29y`, adminKey);
+    expect(forged).toMatchObject({ status: 400, json: { code: 'validation.failed' } });
+    const tooMany = await call('GET', `/v1/billing/reports/${period}?limit=101`, adminKey);
+    expect(tooMany).toMatchObject({ status: 400, json: { code: 'validation.failed' } });
+  });
 });

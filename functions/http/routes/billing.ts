@@ -2,6 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { z } from 'zod';
 import { BillingReport, BillingReportList, Period } from '../../../schemas/billing.ts';
+import { ListQuery } from '../../../schemas/common.ts';
 import { UsageQuery, UsageReport } from '../../../schemas/usage.ts';
 import { getReport, listReports } from '../../core/billing.ts';
 import { reportsCsv } from '../../core/billing-csv.ts';
@@ -14,6 +15,12 @@ import { router } from './router.ts';
 const tags = ['Billing'];
 
 const wantsCsv = (c: Context<ApiEnv>) => /\btext\/csv\b/.test(c.req.header('accept') ?? '');
+
+function csv(c: Context<ApiEnv>, period: string, reports: BillingReport[]) {
+  c.header('content-type', 'text/csv; charset=utf-8');
+  c.header('content-disposition', `attachment; filename="berth-${period}.csv"`);
+  return c.body(reportsCsv(reports), 200);
+}
 
 export function billingRoutes(deps: ApiDeps) {
   return router()
@@ -38,11 +45,12 @@ export function billingRoutes(deps: ApiDeps) {
         path: '/v1/billing/reports/{period}',
         tags,
         security: bearer,
-        request: { params: z.object({ period: Period }) },
+        request: { params: z.object({ period: Period }), query: ListQuery },
         responses: {
           200: {
             description:
-              "A tenant key gets its own report; the admin key gets every tenant's. `Accept: text/csv` → CSV.",
+              "A tenant key gets its own report; the admin key gets every tenant's, a page at a time (`limit`, `cursor`), " +
+              'the next page also in a `Link: <…>; rel="next"` header. `Accept: text/csv` → CSV.',
             content: {
               'application/json': { schema: z.union([BillingReport, BillingReportList]) },
               'text/csv': { schema: z.string() },
@@ -54,17 +62,19 @@ export function billingRoutes(deps: ApiDeps) {
       async (c) => {
         const { period } = c.req.valid('param');
         const principal = c.get('principal');
-        const reports =
-          principal.role === 'admin'
-            ? await listReports(deps, period)
-            : [await getReport(deps, tenantOf(principal), period)];
-        if (wantsCsv(c)) {
-          c.header('content-type', 'text/csv; charset=utf-8');
-          c.header('content-disposition', `attachment; filename="berth-${period}.csv"`);
-          return c.body(reportsCsv(reports), 200);
+        if (principal.role === 'tenant') {
+          const own = await getReport(deps, tenantOf(principal), period);
+          return wantsCsv(c) ? csv(c, period, [own]) : c.json(own, 200);
         }
-        const [own] = reports;
-        return c.json(principal.role === 'admin' || !own ? { period, reports } : own, 200);
+        const query = c.req.valid('query');
+        const page = await listReports(deps, period, query);
+        if (page.nextCursor) {
+          const next = new URLSearchParams({ limit: String(query.limit), cursor: page.nextCursor });
+          c.header('link', `<${c.req.path}?${next}>; rel="next"`);
+        }
+        return wantsCsv(c)
+          ? csv(c, period, page.items)
+          : c.json({ period, reports: page.items, nextCursor: page.nextCursor }, 200);
       },
     );
 }
