@@ -29,7 +29,7 @@ export function acknowledgeFindings({
     {
       id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
       reason:
-        'ecr:DescribeRepositories (listing), CloudWatch GetMetricData and ALB target-health reads have no narrower resource; ECS task reads are conditioned on the cluster.',
+        'CloudWatch GetMetricData and ALB target-health reads have no narrower resource; ECS task reads are conditioned on the cluster.',
     },
     {
       id: `AwsSolutions::AwsSolutions-IAM5[${repositories}]`,

@@ -198,13 +198,9 @@ export class PlatformStack extends Stack {
           'ecr:PutLifecyclePolicy',
           'ecr:TagResource',
           'ecr:DescribeImages',
-          'ecr:DescribeRepositories',
         ],
         resources: [repositories],
       }),
-    );
-    this.apiFunction.addToRolePolicy(
-      new PolicyStatement({ actions: ['ecr:DescribeRepositories'], resources: ['*'] }),
     );
 
     // With its own name, the API answers there only: one way in, one throttle and one access log.

@@ -244,6 +244,7 @@ export interface Store {
 
   /** Records a repository; false when it already exists. */
   createRepository(tenantId: string, repository: Repository): Promise<boolean>;
+  /** A tenant's repositories by name. */
   listRepositories(tenantId: string): Promise<Repository[]>;
   getRepository(tenantId: string, name: string): Promise<Repository | undefined>;
   /** Records a pushed manifest; a tag moves to the newest digest pushed under it. */

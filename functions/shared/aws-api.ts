@@ -45,7 +45,7 @@ export async function awsApiDeps(
     ...core,
     registry: deferredRegistry(
       { host: ecrHost(config.BERTH_ACCOUNT_ID, config.AWS_REGION), namespaceOf: ecrNamespace },
-      async () => (await import('./aws-registry.ts')).ecrRegistry(config),
+      async () => (await import('./aws-registry.ts')).ecrRegistry(config, core.store),
     ),
     auth: makeKeyAuthenticator(core, {
       adminKeyHash: config.BERTH_ADMIN_KEY_HASH,

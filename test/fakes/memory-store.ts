@@ -255,7 +255,8 @@ export class MemoryStore implements Store {
   async listRepositories(tenantId: string) {
     return [...this.repositories.entries()]
       .filter(([k]) => k.startsWith(`${tenantId}/`))
-      .map(([, r]) => clone(r));
+      .map(([, r]) => clone(r))
+      .sort((a, b) => a.name.localeCompare(b.name));
   }
   async getRepository(tenantId: string, name: string) {
     return clone(this.repositories.get(`${tenantId}/${name}`));

@@ -110,6 +110,18 @@ describe('the CDK app', () => {
   });
 
   it('scopes registry access to berth/ repositories', () => {
+    const ecrStatements = Object.values(app.platform.findResources('AWS::IAM::Policy')).flatMap((policy) =>
+      (policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[])
+        .map((statement) => ({ actions: [statement.Action].flat(), resource: statement.Resource }))
+        .filter(({ actions }) => actions.some((a) => a.startsWith('ecr:'))),
+    );
+    expect(ecrStatements.length).toBeGreaterThan(2);
+    for (const { actions, resource } of ecrStatements) {
+      // Only the token, which has no resource, is granted on every repository of the account.
+      if (actions.includes('ecr:GetAuthorizationToken'))
+        expect({ actions, resource }).toEqual({ actions: ['ecr:GetAuthorizationToken'], resource: '*' });
+      else expect(JSON.stringify(resource)).toMatch(/:repository\/berth\/\*"/);
+    }
     app.platform.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([

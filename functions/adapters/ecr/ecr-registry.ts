@@ -2,7 +2,6 @@ import {
   CreateRepositoryCommand,
   DeleteRepositoryCommand,
   DescribeImagesCommand,
-  DescribeRepositoriesCommand,
   ECRClient,
   GetAuthorizationTokenCommand,
   type ImageIdentifier,
@@ -12,7 +11,7 @@ import {
 import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { Image, RegistryLogin, Repository } from '../../../schemas/repository.ts';
 import { ConflictError } from '../../core/errors.ts';
-import type { ImageRegistry } from '../../core/ports.ts';
+import type { ImageRegistry, Store } from '../../core/ports.ts';
 import { type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
 import { ECR_PUSH_ACTIONS, ecrNamespace, repositoryArn } from './ecr-names.ts';
 
@@ -45,6 +44,11 @@ export interface EcrRegistryOptions {
   account: string;
   /** A role the control plane may assume for tenants' `docker login`; each session is scoped down to one tenant. */
   pushRoleArn: string;
+  /**
+   * Where each tenant's repositories are listed: ECR lists only a whole account's, so a tenant's list would read
+   * every repository of every tenant.
+   */
+  records: Pick<Store, 'createRepository' | 'listRepositories' | 'getRepository' | 'deleteRepository'>;
   retry?: RetryOptions;
 }
 
@@ -53,7 +57,8 @@ const notFound = (err: unknown) =>
 
 /**
  * The ImageRegistry on ECR: a repository per tenant app under `berth/<tenant>/`, scanned on push, with a lifecycle
- * policy; `docker login` credentials come from an STS session whose policy reaches only the tenant's repositories.
+ * policy, and recorded in the table, where a tenant's repositories are listed; `docker login` credentials come from
+ * an STS session whose policy reaches only the tenant's repositories.
  */
 export class EcrRegistry implements ImageRegistry {
   readonly host: string;
@@ -140,8 +145,15 @@ export class EcrRegistry implements ImageRegistry {
     }
   }
 
+  /**
+   * Creates the ECR repository (or adopts the one an interrupted create left), then records it: a retry finishes
+   * what a failed one started, and only the record decides `repository.exists`.
+   */
   async createRepository(tenantId: string, name: string): Promise<Repository> {
+    const exists = () => new ConflictError('repository.exists', `repository "${name}" already exists`);
+    if (await this.options.records.getRepository(tenantId, name)) throw exists();
     const repositoryName = `${this.namespaceOf(tenantId)}${name}`;
+    let createdAt = new Date();
     try {
       const res = await this.call(() =>
         this.options.ecr.send(
@@ -157,46 +169,26 @@ export class EcrRegistry implements ImageRegistry {
           }),
         ),
       );
-      await this.call(() =>
-        this.options.ecr.send(
-          new PutLifecyclePolicyCommand({ repositoryName, lifecyclePolicyText: LIFECYCLE_POLICY }),
-        ),
-      );
-      return {
-        name,
-        uri: `${this.host}/${repositoryName}`,
-        createdAt: (res.repository?.createdAt ?? new Date()).toISOString(),
-      };
+      createdAt = res.repository?.createdAt ?? createdAt;
     } catch (err) {
-      if (err instanceof RepositoryAlreadyExistsException) {
-        throw new ConflictError('repository.exists', `repository "${name}" already exists`);
-      }
-      throw err;
+      if (!(err instanceof RepositoryAlreadyExistsException)) throw err;
     }
+    await this.call(() =>
+      this.options.ecr.send(
+        new PutLifecyclePolicyCommand({ repositoryName, lifecyclePolicyText: LIFECYCLE_POLICY }),
+      ),
+    );
+    const repository = { name, uri: `${this.host}/${repositoryName}`, createdAt: createdAt.toISOString() };
+    if (!(await this.options.records.createRepository(tenantId, repository))) throw exists();
+    return repository;
   }
 
-  async listRepositories(tenantId: string): Promise<Repository[]> {
-    const prefix = this.namespaceOf(tenantId);
-    const repositories: Repository[] = [];
-    let nextToken: string | undefined;
-    do {
-      const res = await this.call(() =>
-        this.options.ecr.send(new DescribeRepositoriesCommand({ maxResults: 1000, nextToken })),
-      );
-      for (const r of res.repositories ?? []) {
-        if (!r.repositoryName?.startsWith(prefix)) continue;
-        repositories.push({
-          name: r.repositoryName.slice(prefix.length),
-          uri: `${this.host}/${r.repositoryName}`,
-          createdAt: (r.createdAt ?? new Date(0)).toISOString(),
-        });
-      }
-      nextToken = res.nextToken;
-    } while (nextToken);
-    return repositories.sort((a, b) => a.name.localeCompare(b.name));
+  listRepositories(tenantId: string): Promise<Repository[]> {
+    return this.options.records.listRepositories(tenantId);
   }
 
   async listImages(tenantId: string, name: string): Promise<Image[] | undefined> {
+    if (!(await this.options.records.getRepository(tenantId, name))) return undefined;
     const repositoryName = `${this.namespaceOf(tenantId)}${name}`;
     const images: Image[] = [];
     let nextToken: string | undefined;
@@ -223,17 +215,19 @@ export class EcrRegistry implements ImageRegistry {
     return images.sort((a, b) => b.pushedAt.localeCompare(a.pushedAt));
   }
 
+  /** Deletes the ECR repository with its images, then the record; either one found makes it true. */
   async deleteRepository(tenantId: string, name: string): Promise<boolean> {
     const repositoryName = `${this.namespaceOf(tenantId)}${name}`;
+    let deleted = true;
     try {
       // force: the images go with it.
       await this.call(() =>
         this.options.ecr.send(new DeleteRepositoryCommand({ repositoryName, force: true })),
       );
-      return true;
     } catch (err) {
-      if (notFound(err)) return false;
-      throw err;
+      if (!notFound(err)) throw err;
+      deleted = false;
     }
+    return (await this.options.records.deleteRepository(tenantId, name)) || deleted;
   }
 }

@@ -2,7 +2,6 @@ import {
   CreateRepositoryCommand,
   DeleteRepositoryCommand,
   DescribeImagesCommand,
-  DescribeRepositoriesCommand,
   ECRClient,
   GetAuthorizationTokenCommand,
   PutLifecyclePolicyCommand,
@@ -13,10 +12,13 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { EcrRegistry, LIFECYCLE_POLICY } from '../../../functions/adapters/ecr/ecr-registry.ts';
+import { MemoryStore } from '../../fakes/memory-store.ts';
 
 const ecr = mockClient(ECRClient);
 const sts = mockClient(STSClient);
 const host = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
+
+let records: MemoryStore;
 
 function registry() {
   return new EcrRegistry({
@@ -27,17 +29,25 @@ function registry() {
     account: '123456789012',
     pushRoleArn: 'arn:aws:iam::123456789012:role/berth-registry-push',
     retry: { sleep: async () => undefined },
+    records,
   });
 }
+
+const created = { repository: { createdAt: new Date('2026-11-22T10:00:00Z') } };
+const missing = (what: string) =>
+  Object.assign(new Error(`no ${what}`), {
+    name: what === 'image' ? 'ImageNotFoundException' : 'RepositoryNotFoundException',
+  });
 
 describe('EcrRegistry', () => {
   beforeEach(() => {
     ecr.reset();
     sts.reset();
+    records = new MemoryStore();
   });
 
-  it('creates a scanned, encrypted, tagged repository under berth/<tenant>/ with a lifecycle policy', async () => {
-    ecr.on(CreateRepositoryCommand).resolves({ repository: { createdAt: new Date('2026-11-22T10:00:00Z') } });
+  it('creates a scanned, encrypted, tagged repository under berth/<tenant>/ with a lifecycle policy, and records it', async () => {
+    ecr.on(CreateRepositoryCommand).resolves(created);
     ecr.on(PutLifecyclePolicyCommand).resolves({});
     const repo = await registry().createRepository('acme', 'web');
     expect(repo).toEqual({
@@ -45,6 +55,7 @@ describe('EcrRegistry', () => {
       uri: `${host}/berth/acme/web`,
       createdAt: '2026-11-22T10:00:00.000Z',
     });
+    expect(await records.listRepositories('acme')).toEqual([repo]);
     expect(ecr).toHaveReceivedCommandWith(CreateRepositoryCommand, {
       repositoryName: 'berth/acme/web',
       imageScanningConfiguration: { scanOnPush: true },
@@ -60,13 +71,45 @@ describe('EcrRegistry', () => {
     });
   });
 
-  it('maps an existing repository to 409 repository.exists', async () => {
-    ecr
-      .on(CreateRepositoryCommand)
-      .rejects(new RepositoryAlreadyExistsException({ message: 'exists', $metadata: {} }));
+  it('answers 409 repository.exists for a recorded repository, and for the loser of two parallel creates', async () => {
+    ecr.on(CreateRepositoryCommand).resolves(created);
+    ecr.on(PutLifecyclePolicyCommand).resolves({});
+    const results = await Promise.allSettled([
+      registry().createRepository('acme', 'web'),
+      registry().createRepository('acme', 'web'),
+    ]);
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect(results.find((r) => r.status === 'rejected')).toMatchObject({
+      reason: { code: 'repository.exists' },
+    });
+    ecr.resetHistory();
     await expect(registry().createRepository('acme', 'web')).rejects.toMatchObject({
       code: 'repository.exists',
     });
+    expect(ecr).not.toHaveReceivedCommand(CreateRepositoryCommand);
+  });
+
+  it('finishes a create that stopped after ECR made the repository: adopts it, sets its policy, records it', async () => {
+    ecr
+      .on(CreateRepositoryCommand)
+      .rejects(new RepositoryAlreadyExistsException({ message: 'exists', $metadata: {} }));
+    ecr.on(PutLifecyclePolicyCommand).resolves({});
+    const repo = await registry().createRepository('acme', 'web');
+    expect(repo).toMatchObject({ name: 'web', uri: `${host}/berth/acme/web` });
+    expect(ecr).toHaveReceivedCommandWith(PutLifecyclePolicyCommand, { repositoryName: 'berth/acme/web' });
+    expect(await records.getRepository('acme', 'web')).toEqual(repo);
+  });
+
+  it('fails a create on an ECR error without recording anything, retrying throttling first', async () => {
+    ecr
+      .on(CreateRepositoryCommand)
+      .rejectsOnce(Object.assign(new Error('slow down'), { name: 'ThrottlingException' }))
+      .rejects(Object.assign(new Error('too many'), { name: 'LimitExceededException' }));
+    await expect(registry().createRepository('acme', 'web')).rejects.toMatchObject({
+      name: 'LimitExceededException',
+    });
+    expect(ecr).toHaveReceivedCommandTimes(CreateRepositoryCommand, 2);
+    expect(await records.listRepositories('acme')).toEqual([]);
   });
 
   it('logs a tenant in with an STS session scoped to its own repositories', async () => {
@@ -111,43 +154,50 @@ describe('EcrRegistry', () => {
       .resolves({ imageDetails: [{ imageDigest: 'sha256:abc' }] });
     ecr
       .on(DescribeImagesCommand, { repositoryName: 'berth/acme/web', imageIds: [{ imageTag: 'nope' }] })
-      .rejects(Object.assign(new Error('no image'), { name: 'ImageNotFoundException' }));
+      .rejects(missing('image'));
     expect(await registry().resolveDigest('berth/acme/web', 'v1')).toBe('sha256:abc');
     expect(await registry().resolveDigest('berth/acme/web', 'nope')).toBeUndefined();
   });
 
-  it('pages through repositories and keeps only the tenant’s, retrying throttling', async () => {
-    ecr
-      .on(DescribeRepositoriesCommand)
-      .rejectsOnce(Object.assign(new Error('slow down'), { name: 'ThrottlingException' }))
-      .resolvesOnce({
-        repositories: [
-          { repositoryName: 'berth/acme/web', createdAt: new Date(0) },
-          { repositoryName: 'berth/beta/web', createdAt: new Date(0) },
-        ],
-        nextToken: 'page-2',
-      })
-      .resolvesOnce({ repositories: [{ repositoryName: 'berth/acme/api', createdAt: new Date(0) }] });
+  it("lists a tenant's repositories from its records, without reading the account's repositories", async () => {
+    ecr.on(CreateRepositoryCommand).resolves(created);
+    ecr.on(PutLifecyclePolicyCommand).resolves({});
+    await registry().createRepository('acme', 'web');
+    await registry().createRepository('beta', 'web');
+    await registry().createRepository('acme', 'api');
+    ecr.resetHistory();
     const repos = await registry().listRepositories('acme');
-    expect(repos.map((r) => r.name)).toEqual(['api', 'web']);
-    expect(ecr).toHaveReceivedCommandTimes(DescribeRepositoriesCommand, 3);
-    expect(ecr).toHaveReceivedNthCommandWith(DescribeRepositoriesCommand, 3, { nextToken: 'page-2' });
+    expect(repos.map((r) => r.uri)).toEqual([`${host}/berth/acme/api`, `${host}/berth/acme/web`]);
+    expect(ecr.calls()).toHaveLength(0);
   });
 
-  it('deletes a repository with its images (force), and answers false for a missing one', async () => {
+  it('deletes a repository with its images (force) and its record; false when neither exists', async () => {
+    ecr.on(CreateRepositoryCommand).resolves(created);
+    ecr.on(PutLifecyclePolicyCommand).resolves({});
+    await registry().createRepository('acme', 'web');
+    await registry().createRepository('acme', 'api');
     ecr.on(DeleteRepositoryCommand, { repositoryName: 'berth/acme/web' }).resolves({});
-    ecr
-      .on(DeleteRepositoryCommand, { repositoryName: 'berth/acme/gone' })
-      .rejects(Object.assign(new Error('no repository'), { name: 'RepositoryNotFoundException' }));
+    ecr.on(DeleteRepositoryCommand, { repositoryName: 'berth/acme/api' }).rejects(missing('repository'));
+    ecr.on(DeleteRepositoryCommand, { repositoryName: 'berth/acme/gone' }).rejects(missing('repository'));
+    ecr.on(DeleteRepositoryCommand, { repositoryName: 'berth/acme/orphan' }).resolves({});
     expect(await registry().deleteRepository('acme', 'web')).toBe(true);
     expect(ecr).toHaveReceivedCommandWith(DeleteRepositoryCommand, {
       repositoryName: 'berth/acme/web',
       force: true,
     });
+    // Deleted in ECR by hand: the record still goes.
+    expect(await registry().deleteRepository('acme', 'api')).toBe(true);
+    // Left by a create that never got to its record: still deleted by name.
+    expect(await registry().deleteRepository('acme', 'orphan')).toBe(true);
     expect(await registry().deleteRepository('acme', 'gone')).toBe(false);
+    expect(await records.listRepositories('acme')).toEqual([]);
   });
 
-  it('lists images newest first, and undefined for a missing repository', async () => {
+  it('lists images newest first, and undefined for a repository that is not recorded or not in ECR', async () => {
+    ecr.on(CreateRepositoryCommand).resolves(created);
+    ecr.on(PutLifecyclePolicyCommand).resolves({});
+    await registry().createRepository('acme', 'web');
+    await registry().createRepository('acme', 'gone');
     ecr.on(DescribeImagesCommand, { repositoryName: 'berth/acme/web' }).resolves({
       imageDetails: [
         {
@@ -164,13 +214,14 @@ describe('EcrRegistry', () => {
         },
       ],
     });
-    ecr
-      .on(DescribeImagesCommand, { repositoryName: 'berth/acme/gone' })
-      .rejects(Object.assign(new Error('gone'), { name: 'RepositoryNotFoundException' }));
+    ecr.on(DescribeImagesCommand, { repositoryName: 'berth/acme/gone' }).rejects(missing('repository'));
     expect(await registry().listImages('acme', 'web')).toEqual([
       { digest: 'sha256:2', tags: ['latest', 'v2'], pushedAt: '2026-11-02T00:00:00.000Z', size: 20 },
       { digest: 'sha256:1', tags: ['v1'], pushedAt: '2026-11-01T00:00:00.000Z', size: 10 },
     ]);
     expect(await registry().listImages('acme', 'gone')).toBeUndefined();
+    ecr.resetHistory();
+    expect(await registry().listImages('acme', 'other')).toBeUndefined();
+    expect(ecr).not.toHaveReceivedCommand(DescribeImagesCommand);
   });
 });
