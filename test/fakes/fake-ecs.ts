@@ -113,14 +113,11 @@ export function fakeEcs(clock: { now(): Date }) {
     definitions.set(taskDefinitionArn, input);
     return { taskDefinition: { taskDefinitionArn } };
   });
-  ecs
-    .on(ListTaskDefinitionsCommand)
-    .callsFake((input: { familyPrefix: string; status?: string; sort?: string }) => {
-      const arns = familyArns(input.familyPrefix).filter(
-        (arn) => inactive.has(arn) === (input.status === 'INACTIVE'),
-      );
-      return { taskDefinitionArns: input.sort === 'DESC' ? arns.reverse().slice(0, 1) : arns };
-    });
+  ecs.on(ListTaskDefinitionsCommand).callsFake((input: { familyPrefix: string; status?: string }) => ({
+    taskDefinitionArns: familyArns(input.familyPrefix).filter(
+      (arn) => inactive.has(arn) === (input.status === 'INACTIVE'),
+    ),
+  }));
   ecs.on(DeregisterTaskDefinitionCommand).callsFake((input: { taskDefinition: string }) => {
     inactive.add(input.taskDefinition);
     return {};
@@ -134,8 +131,15 @@ export function fakeEcs(clock: { now(): Date }) {
     return {};
   });
   ecs.on(DescribeTaskDefinitionCommand).callsFake((input: { taskDefinition: string }) => {
-    const definition = definitions.get(input.taskDefinition);
-    return { taskDefinition: definition, tags: definition?.tags };
+    // An ARN, or a family: its latest active revision.
+    const arn = definitions.has(input.taskDefinition)
+      ? input.taskDefinition
+      : familyArns(input.taskDefinition)
+          .filter((a) => !inactive.has(a))
+          .at(-1);
+    const definition = arn && definitions.get(arn);
+    if (!definition) throw named('ClientException', 'Unable to describe task definition.');
+    return { taskDefinition: { ...definition, taskDefinitionArn: arn }, tags: definition.tags };
   });
   ecs.on(CreateServiceCommand).callsFake((input: CreateServiceCommandInput) => {
     const name = input.serviceName ?? '';

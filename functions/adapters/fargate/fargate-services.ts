@@ -195,25 +195,33 @@ export class FargateServices implements WorkloadRuntime {
 
   /** The task definition of the spec's revision: the family's latest when it is that revision's, else a new one. */
   private async taskDefinitionArn(spec: WorkloadSpec): Promise<string> {
-    const family = familyOf(spec);
-    const latest = await this.call(() =>
-      this.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: family, sort: 'DESC', maxResults: 1 })),
-    );
-    const arn = latest.taskDefinitionArns?.[0];
-    if (arn) {
-      const current = await this.call(() =>
-        this.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn, include: ['TAGS'] })),
-      );
-      const revision = current.tags?.find((t) => t.key === TAGS.revision)?.value;
-      const image = current.taskDefinition?.containerDefinitions?.[0]?.image;
-      if (revision === String(spec.revision) && image === spec.image) return arn;
-    }
+    const latest = await this.latestTaskDefinition(familyOf(spec));
+    const revision = latest?.tags?.find((t) => t.key === TAGS.revision)?.value;
+    const arn = latest?.taskDefinition?.taskDefinitionArn;
+    const image = latest?.taskDefinition?.containerDefinitions?.[0]?.image;
+    if (arn && revision === String(spec.revision) && image === spec.image) return arn;
     const registered = await this.call(() =>
       this.ecs.send(new RegisterTaskDefinitionCommand(taskDefinitionInput(spec, this.settings))),
     );
     const registeredArn = registered.taskDefinition?.taskDefinitionArn;
-    if (!registeredArn) throw new Error(`ECS registered no task definition for ${family}`);
+    if (!registeredArn) throw new Error(`ECS registered no task definition for ${familyOf(spec)}`);
     return registeredArn;
+  }
+
+  /**
+   * The family's latest active revision with its tags, undefined before its first: named by the family itself,
+   * which (unlike ListTaskDefinitions' prefix) matches no other app's family that merely starts the same.
+   */
+  private async latestTaskDefinition(family: string) {
+    try {
+      return await this.call(() =>
+        this.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: family, include: ['TAGS'] })),
+      );
+    } catch (err) {
+      // ECS's answer for a family with no active revision.
+      if ((err as { name?: string }).name === 'ClientException') return undefined;
+      throw err;
+    }
   }
 }
 

@@ -139,7 +139,9 @@ describe('FargateServices', () => {
   });
 
   it('creates an app as a service: its revision, replica count, circuit breaker, target group and client token', async () => {
-    ecs.on(ListTaskDefinitionsCommand).resolves({ taskDefinitionArns: [] });
+    ecs
+      .on(DescribeTaskDefinitionCommand)
+      .rejects(Object.assign(new Error('Unable to describe task definition.'), { name: 'ClientException' }));
     ecs.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: 'arn:td:3' } });
     ecs.on(DescribeServicesCommand).resolves({ services: [], failures: [{ reason: 'MISSING' }] });
     await services().applyWorkload(spec);
@@ -209,14 +211,27 @@ describe('FargateServices', () => {
     expect(ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
   });
 
+  it('stops an apply when the task definition cannot be read, registering nothing', async () => {
+    ecs
+      .on(DescribeTaskDefinitionCommand)
+      .rejects(Object.assign(new Error('not allowed'), { name: 'AccessDeniedException' }));
+    await expect(services().applyWorkload(spec)).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    expect(ecs).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand);
+  });
+
   it('updates an existing service, reusing the revision’s task definition; a restart forces a new deployment', async () => {
-    ecs.on(ListTaskDefinitionsCommand).resolves({ taskDefinitionArns: ['arn:td:3'] });
     ecs.on(DescribeTaskDefinitionCommand).resolves({
-      taskDefinition: { containerDefinitions: [{ image: spec.image }] },
+      taskDefinition: { taskDefinitionArn: 'arn:td:3', containerDefinitions: [{ image: spec.image }] },
       tags: [{ key: 'berth:revision', value: '3' }],
     });
     ecs.on(DescribeServicesCommand).resolves({ services: [service('web')] });
     await services().applyWorkload({ ...spec, replicas: 5 });
+    // Asked for by the family's exact name: ListTaskDefinitions would match any family that starts the same.
+    expect(ecs).toHaveReceivedCommandWith(DescribeTaskDefinitionCommand, {
+      taskDefinition: 'berth-acme-web-89abcdef',
+      include: ['TAGS'],
+    });
+    expect(ecs).not.toHaveReceivedCommand(ListTaskDefinitionsCommand);
     expect(ecs).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand);
     expect(ecs).not.toHaveReceivedCommand(CreateServiceCommand);
     expect(ecs).toHaveReceivedCommandWith(UpdateServiceCommand, {
