@@ -7,9 +7,14 @@ import { getTenantRecord } from './tenants.ts';
 
 /** The first and last UTC hour (`YYYY-MM-DDTHH`) of a `YYYY-MM` period. */
 export function periodHours(period: string): { first: string; last: string } {
+  const last = new Date(periodEndMs(period) - 3_600_000);
+  return { first: `${period}-01T00`, last: last.toISOString().slice(0, 13) };
+}
+
+/** When a `YYYY-MM` period ends: the next month's first instant (UTC), in ms. */
+export function periodEndMs(period: string): number {
   const [year = 0, month = 1] = period.split('-').map(Number);
-  const end = new Date(Date.UTC(year, month, 1) - 3_600_000);
-  return { first: `${period}-01T00`, last: end.toISOString().slice(0, 13) };
+  return Date.UTC(year, month, 1);
 }
 
 /** The month an instant falls in, `YYYY-MM` (UTC). */

@@ -1,26 +1,61 @@
-import { buildReport, periodOf, previousPeriod } from '../core/billing.ts';
+import { buildReport, periodEndMs, periodOf, previousPeriod } from '../core/billing.ts';
 import { reportsCsv } from '../core/billing-csv.ts';
+import { mapWithLimit } from '../core/map-with-limit.ts';
 import type { CoreDeps, ReportArchive } from '../core/ports.ts';
 import { allTenants } from '../core/walk.ts';
 
-/**
- * The report job: builds and stores every tenant's final report for `period` (default: the month before now, which
- * the meter has closed once it ran after the month ended), and files it as CSV. Idempotent: a rerun rebuilds and
- * overwrites the same report.
- */
 export interface ReportDeps extends CoreDeps {
   /** Where each final report is filed for finance. */
   reportArchive: ReportArchive;
 }
 
-export async function buildMonthlyReports(deps: ReportDeps, period?: string): Promise<number> {
-  const month = period ?? previousPeriod(periodOf(deps.clock.now()));
-  let built = 0;
-  for await (const tenant of allTenants(deps.store)) {
-    const report = await buildReport(deps, tenant.id, month, 'final');
+/**
+ * A month's usage can still change for a while after it ends: a late ECS task event (kept two hours), a short
+ * lifetime's minimum billed when it closes (up to an hour), a meter that was down. A report built this long after
+ * the month ended is not built again.
+ */
+export const REPORT_SETTLES_AFTER_MS = 3 * 24 * 3_600_000;
+
+/** Tenants whose reports are read, and built, at once. */
+const READS_IN_FLIGHT = 16;
+const BUILDS_IN_FLIGHT = 8;
+
+export interface ReportRun {
+  /** Reports built (or built again) and filed by this run. */
+  built: number;
+  /** Reports that still want building when the run reached its deadline: the next run starts with them. */
+  left: number;
+}
+
+/**
+ * The report job: builds, stores and files as CSV each tenant's final report for `period` (default: the month before
+ * now, which the meter has closed once it ran after the month ended). Reports are built again on later runs, picking
+ * up late usage, until one is built REPORT_SETTLES_AFTER_MS after the month. Each run takes the tenants without a
+ * report first, then the oldest reports, and starts no report after `deadlineMs`, so a run that cannot finish in its
+ * Lambda's time leaves the rest to the next one instead of starting over.
+ */
+export async function buildMonthlyReports(
+  deps: ReportDeps,
+  options: { period?: string; deadlineMs?: number } = {},
+): Promise<ReportRun> {
+  const month = options.period ?? previousPeriod(periodOf(deps.clock.now()));
+  const settledAt = periodEndMs(month) + REPORT_SETTLES_AFTER_MS;
+  const tenants: string[] = [];
+  for await (const tenant of allTenants(deps.store)) tenants.push(tenant.id);
+  const reports = await mapWithLimit(tenants, READS_IN_FLIGHT, async (tenantId) => ({
+    tenantId,
+    at: Date.parse((await deps.meter.getReport(tenantId, month))?.generatedAt ?? '') || 0,
+  }));
+  // Never built (0) first, then the oldest.
+  const due = reports.filter(({ at }) => at < settledAt).sort((a, b) => a.at - b.at);
+  const deadline = options.deadlineMs ?? Number.POSITIVE_INFINITY;
+  const done = await mapWithLimit(due, BUILDS_IN_FLIGHT, async ({ tenantId }) => {
+    if (deps.clock.now().getTime() >= deadline) return false;
+    const report = await buildReport(deps, tenantId, month, 'final');
     await deps.meter.putReport(report);
     await deps.reportArchive.store(report, reportsCsv([report]));
-    built += 1;
-  }
-  return built;
+    return true;
+  });
+  const count = done.filter(Boolean).length;
+  return { built: count, left: due.length - count };
 }

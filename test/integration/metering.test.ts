@@ -96,7 +96,7 @@ describe('metering on real containers and DynamoDB Local', () => {
 
       // The month's report, stored by the report job, as JSON and CSV: exactly Σ usage × price.
       const period = new Date().toISOString().slice(0, 7);
-      expect(await buildMonthlyReports(deps, period)).toBe(1);
+      expect(await buildMonthlyReports(deps, { period })).toEqual({ built: 1, left: 0 });
       const report = await call('GET', `/v1/billing/reports/${period}`, key);
       const expected = costMicroUsd(billedTotals(usage, deps.prices), deps.prices);
       expect(report.json).toMatchObject({

@@ -119,7 +119,7 @@ describe('meter and report jobs (fakes)', () => {
     // a: 23:00:00 → 00:20:00 = 4800 s; b: 23:30:10 → 00:40:00 = 4190 s
     expect(await total()).toBe(4800 + 4190);
 
-    await buildMonthlyReports(deps, '2026-10');
+    await buildMonthlyReports(deps, { period: '2026-10' });
     const api = createApi(deps);
     const res = await api.request('/v1/billing/reports/2026-10', {
       headers: { authorization: `Bearer ${adminKey}` },

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { createTenant } from '../../../functions/core/tenants.ts';
+import { buildMonthlyReports } from '../../../functions/jobs/report.ts';
+import { fakeCoreDeps } from '../../fakes/core-deps.ts';
+import type { MemoryReportArchive } from '../../fakes/memory-meter-store.ts';
+
+const DAY = 24 * 3_600_000;
+
+async function withTenants(count: number) {
+  const deps = await fakeCoreDeps();
+  deps.clock.current = new Date('2026-11-01T00:30:00.000Z');
+  const ids = Array.from({ length: count }, (_, i) => `t${String(i).padStart(2, '0')}`);
+  for (const id of ids) await createTenant(deps, { id, name: id, plan: 'free' });
+  // The order in which reports are built: each build starts by reading the tenant's usage.
+  const builds: string[] = [];
+  const listUsage = deps.store.listUsage.bind(deps.store);
+  deps.store.listUsage = (tenantId, from, to) => {
+    builds.push(tenantId);
+    return listUsage(tenantId, from, to);
+  };
+  return { deps, ids, builds, archive: deps.reportArchive as MemoryReportArchive };
+}
+
+describe('the report job', () => {
+  it("builds and files last month's reports, again on later runs, and no more once the month has settled", async () => {
+    const { deps, ids, archive } = await withTenants(3);
+    expect(await buildMonthlyReports(deps)).toEqual({ built: 3, left: 0 });
+    expect([...archive.files.keys()]).toEqual(ids.map((id) => `${id}/2026-10`));
+    expect(await deps.meter.getReport('t00', '2026-10')).toMatchObject({ status: 'final' });
+
+    // Late usage still counts: the next day's run builds them again.
+    deps.clock.advance(DAY);
+    expect(await buildMonthlyReports(deps)).toEqual({ built: 3, left: 0 });
+    // Three days after the month, one more build; that one stands.
+    deps.clock.current = new Date('2026-11-04T00:30:00.000Z');
+    expect(await buildMonthlyReports(deps)).toEqual({ built: 3, left: 0 });
+    deps.clock.advance(DAY);
+    expect(await buildMonthlyReports(deps)).toEqual({ built: 0, left: 0 });
+    expect(await deps.meter.getReport('t00', '2026-10')).toMatchObject({
+      generatedAt: '2026-11-04T00:30:00.000Z',
+    });
+  });
+
+  it('starts no report after its deadline, and the next run starts with the reports still missing', async () => {
+    const { deps, ids, builds, archive } = await withTenants(30);
+    const listUsage = deps.store.listUsage.bind(deps.store);
+    // Each build takes a second of the run's time.
+    deps.store.listUsage = (tenantId, from, to) => {
+      deps.clock.advance(1000);
+      return listUsage(tenantId, from, to);
+    };
+    const deadlineMs = deps.clock.now().getTime() + 10_000;
+    expect(await buildMonthlyReports(deps, { deadlineMs })).toEqual({ built: 10, left: 20 });
+    expect(archive.files.size).toBe(10);
+    const first = builds.splice(0);
+    expect(first).toEqual(ids.slice(0, 10));
+
+    expect(await buildMonthlyReports(deps)).toEqual({ built: 30, left: 0 });
+    // Missing ones first, then the oldest.
+    expect(builds.slice(0, 20)).toEqual(ids.slice(10));
+    expect(builds.slice(20).sort()).toEqual(first);
+    expect(archive.files.size).toBe(30);
+  });
+});
