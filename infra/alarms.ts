@@ -1,6 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
-import { ComparisonOperator, type Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
@@ -9,6 +9,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { METRICS_NAMESPACE } from '../functions/handlers/lambda.ts';
 
 export interface PlatformAlarmsProps {
   /** Berth's Lambdas, by name: an error (a crash or a timeout, not an HTTP 500) in any of them alarms. */
@@ -30,6 +31,18 @@ const API_SERVER_ERRORS = 5;
  * age: a message that failed waits out its visibility timeout in the queue, and the dead-letter alarm covers it.)
  */
 const BACKLOG_PERIODS = 3;
+/** Periods in a row with apps the scale job could not look at before it alarms (a passing throttle is no news). */
+const SCALE_FAILURE_PERIODS = 3;
+
+/** A figure a Berth handler publishes itself (functions/handlers/lambda.ts). */
+const berthMetric = (service: string, metricName: string, statistic: string) =>
+  new Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName,
+    dimensionsMap: { service },
+    period: PERIOD,
+    statistic,
+  });
 
 /** What an operator of an install must hear about, on one encrypted SNS topic. */
 export class PlatformAlarms extends Construct {
@@ -92,6 +105,19 @@ export class PlatformAlarms extends Construct {
       1,
       'The reconcile queue has not drained for 15 minutes: the workers fall behind (throttled by ECS or at their concurrency limit).',
       BACKLOG_PERIODS,
+    );
+    alarm(
+      'AppsNotScaled',
+      berthMetric('scale', 'appsNotScaled', 'Sum'),
+      1,
+      "The scale job could not look at some apps for 15 minutes (their replicas or metrics did not answer): see the scale Lambda's log group.",
+      SCALE_FAILURE_PERIODS,
+    );
+    alarm(
+      'ReportsLeft',
+      berthMetric('report', 'reportsLeft', 'Maximum'),
+      1,
+      'The report job ran out of time before every report was built; the rest wait for its next run. Run it more often (schedules.reportHours) if this repeats.',
     );
   }
 }

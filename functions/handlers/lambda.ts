@@ -5,6 +5,9 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 
+/** Where every handler's figures go, by `service` (the handler's name); the install's alarms watch some of them. */
+export const METRICS_NAMESPACE = 'Berth';
+
 /**
  * One Lambda's handler, with Powertools logging and metrics through middy, the same for every handler. `setup`
  * builds what the handler works with once, while the module loads — Lambda's INIT phase, which provisioned
@@ -17,7 +20,7 @@ export async function observed<E, R, D>(
   handler: (event: E, tools: { logger: Logger; metrics: Metrics; deps: D }, context: Context) => Promise<R>,
 ) {
   const logger = new Logger({ serviceName: `berth-${service}` });
-  const metrics = new Metrics({ namespace: 'Berth', serviceName: service });
+  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: service });
   const deps = await setup({ logger });
   return middy((event: E, context: Context) => handler(event, { logger, metrics, deps }, context))
     .use(injectLambdaContext(logger))

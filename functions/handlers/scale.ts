@@ -8,6 +8,8 @@ export const handler = await observed(
   'scale',
   ({ logger }) => awsScaleDeps(readAwsRuntimeConfig(), errorLogger(logger)),
   async (_event: unknown, { metrics, deps }) => {
-    metrics.addMetric('appsScaled', 'Count', await thenFlush(deps.queue, () => autoscale(deps)));
+    const run = await thenFlush(deps.queue, () => autoscale(deps));
+    metrics.addMetric('appsScaled', 'Count', run.scaled);
+    metrics.addMetric('appsNotScaled', 'Count', run.failed);
   },
 );

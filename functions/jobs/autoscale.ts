@@ -8,6 +8,7 @@ import {
   recommendReplicas,
 } from '../core/autoscale.ts';
 import { isDomainError } from '../core/errors.ts';
+import { mapWithLimit } from '../core/map-with-limit.ts';
 import type { AppRecord, CoreDeps, ReplicaView, TenantRecord } from '../core/ports.ts';
 import { maxReplicasWithin } from '../core/quota.ts';
 import { allApps, allTenants } from '../core/walk.ts';
@@ -15,7 +16,15 @@ import { allApps, allTenants } from '../core/walk.ts';
 export interface AutoscaleDeps extends CoreDeps {
   /** Replicas and their utilisation, of each runtime this job scales apps on. */
   views: Partial<Record<RuntimeName, Pick<ReplicaView, 'runtime' | 'metrics'>>>;
+  /** Where an app that could not be scaled is reported; the others are scaled all the same. */
+  logger: { error(message: string, details: Record<string, unknown>): void };
 }
+
+/**
+ * Apps looked at at once: each waits on the runtime (replicas) and on metrics, so one after the other a run would
+ * take longer than the minute between runs from a few hundred apps on.
+ */
+const APPS_IN_FLIGHT = 8;
 
 const mean = (values: number[]) =>
   values.length ? values.reduce((a, b) => a + b, 0) / values.length : undefined;
@@ -23,18 +32,34 @@ const mean = (values: number[]) =>
 /**
  * The scale job: for every app with `scaling`, target tracking on its replicas' utilisation and the schedule in
  * force. Idempotent: a rerun with the same inputs decides the same; every change is an app event with its inputs.
+ * An app that fails (its runtime or metrics did not answer) is logged and counted, and holds up no other.
  */
-export async function autoscale(deps: AutoscaleDeps): Promise<number> {
-  let changed = 0;
+export async function autoscale(deps: AutoscaleDeps): Promise<{ scaled: number; failed: number }> {
+  const scalable: { tenant: TenantRecord; app: AppRecord }[] = [];
   for await (const tenant of allTenants(deps.store)) {
     if (tenant.status !== 'active') continue;
     for await (const app of allApps(deps.store, tenant.id)) {
-      if (app.scaling && app.status !== 'stopped' && app.status !== 'deleting') {
-        if (await autoscaleApp(deps, tenant, app)) changed += 1;
-      }
+      if (app.scaling && app.status !== 'stopped' && app.status !== 'deleting')
+        scalable.push({ tenant, app });
     }
   }
-  return changed;
+  const outcomes = await mapWithLimit(scalable, APPS_IN_FLIGHT, ({ tenant, app }) =>
+    autoscaleApp(deps, tenant, app).then(
+      (scaled) => (scaled ? 'scaled' : 'unchanged'),
+      (err: unknown) => {
+        deps.logger.error('could not autoscale an app', {
+          tenantId: app.tenantId,
+          app: app.name,
+          error: String(err),
+        });
+        return 'failed';
+      },
+    ),
+  );
+  return {
+    scaled: outcomes.filter((o) => o === 'scaled').length,
+    failed: outcomes.filter((o) => o === 'failed').length,
+  };
 }
 
 async function autoscaleApp(deps: AutoscaleDeps, tenant: TenantRecord, app: AppRecord): Promise<boolean> {

@@ -54,7 +54,7 @@ export async function awsScaleDeps(
   };
   const eks = await eksRuntimeOf(config);
   const views = { fargate, ...(eks ? { eks: { runtime: eks, metrics: eks } } : {}) };
-  return { ...awsCore(config, queue), views, queue };
+  return { ...awsCore(config, queue), views, queue, logger };
 }
 
 /** The meter: lifetimes from the tasks ECS lists and the pods EKS lists, accrued into the table. */

@@ -295,7 +295,7 @@ describe('the CDK app', () => {
       expect(readsOf(fn)).toEqual([]);
   });
 
-  it('alarms on an encrypted topic (crashed jobs, dead letters, API 5xx, backlog) and passes the sizes offered', () => {
+  it('alarms on an encrypted topic (crashed jobs, dead letters, API 5xx, backlog, apps not scaled, reports left) and passes the sizes offered', () => {
     const told = synth(
       { alarmEmails: ['ops@example.com'], sizes: { cpus: [0.25, 0.5], maxMemoryMiB: 4096 } },
       { bundled: false },
@@ -312,6 +312,7 @@ describe('the CDK app', () => {
               Threshold: number;
               Statistic: string;
               EvaluationPeriods: number;
+              Dimensions?: unknown[];
               AlarmActions: unknown[];
             };
           }
@@ -331,7 +332,24 @@ describe('the CDK app', () => {
       ['Maximum', 1],
       ['Minimum', 3],
     ]);
-    expect(alarms).toHaveLength(11);
+    // Figures Berth's own handlers publish: apps the scale job could not look at, reports left for the next run.
+    expect(byMetric('appsNotScaled')).toMatchObject([
+      {
+        Namespace: 'Berth',
+        Dimensions: [{ Name: 'service', Value: 'scale' }],
+        Statistic: 'Sum',
+        EvaluationPeriods: 3,
+      },
+    ]);
+    expect(byMetric('reportsLeft')).toMatchObject([
+      {
+        Namespace: 'Berth',
+        Dimensions: [{ Name: 'service', Value: 'report' }],
+        Threshold: 1,
+        EvaluationPeriods: 1,
+      },
+    ]);
+    expect(alarms).toHaveLength(13);
 
     told.platform.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     told.platform.hasResourceProperties('AWS::KMS::Key', {

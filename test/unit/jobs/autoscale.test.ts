@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { createApp } from '../../../functions/core/apps.ts';
+import type { Replica } from '../../../functions/core/ports.ts';
+import { createTenant } from '../../../functions/core/tenants.ts';
+import { autoscale } from '../../../functions/jobs/autoscale.ts';
+import { fakeCoreDeps } from '../../fakes/core-deps.ts';
+import { replica } from '../../fakes/fake-runtime.ts';
+
+const scaling = { min: 1, max: 4, targetCpuPercent: 50 };
+
+describe('the scale job', () => {
+  it('looks at eight apps at once, and an app whose metrics fail holds up no other', async () => {
+    const deps = await fakeCoreDeps();
+    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
+    const names = Array.from({ length: 12 }, (_, i) => `app-${i}`);
+    const replicas = new Map<string, Replica>();
+    for (const name of names) {
+      const { app } = await createApp(deps, 'acme', {
+        name,
+        image: 'registry.example.com/acme/web:1',
+        cpu: 0.25,
+        memory: 512,
+        port: 8080,
+        scaling,
+      });
+      replicas.set(app.name, { ...replica('acme', name, '2026-11-22T09:00:00.000Z'), id: name });
+    }
+    let inFlight = 0;
+    let most = 0;
+    const errors: Record<string, unknown>[] = [];
+    const run = await autoscale({
+      ...deps,
+      logger: { error: (_message, details) => errors.push(details) },
+      views: {
+        docker: {
+          runtime: { listReplicas: async ({ app } = {}) => [replicas.get(app ?? '') as Replica] },
+          metrics: {
+            async replicaStats(ids) {
+              inFlight += 1;
+              most = Math.max(most, inFlight);
+              await new Promise((resolve) => setTimeout(resolve, 5));
+              inFlight -= 1;
+              if (ids.includes('app-3')) throw new Error('metrics unavailable');
+              // Twice the target: every app wants two replicas.
+              return new Map(ids.map((id) => [id, { cpuPercent: 100, memoryPercent: 10, memoryMiB: 51 }]));
+            },
+          },
+        },
+      },
+    });
+    expect(run).toEqual({ scaled: 11, failed: 1 });
+    expect(most).toBe(8);
+    expect(errors).toEqual([{ tenantId: 'acme', app: 'app-3', error: 'Error: metrics unavailable' }]);
+    const apps = await deps.store.listApps('acme', { limit: 100 });
+    expect(Object.fromEntries(apps.items.map((a) => [a.name, a.replicas]))).toEqual(
+      Object.fromEntries(names.map((name) => [name, name === 'app-3' ? 1 : 2])),
+    );
+  });
+});
