@@ -1,5 +1,6 @@
+import { mapWithLimit } from '../core/map-with-limit.ts';
 import { accrual, lifetimeOf } from '../core/metering.ts';
-import type { CoreDeps, LifetimeRecord, MeterStore, Runtime } from '../core/ports.ts';
+import type { CoreDeps, LifetimeRecord, MeterStore, Replica, Runtime, TenantRecord } from '../core/ports.ts';
 import { evaluateUsageCaps } from '../core/usage-caps.ts';
 import { allTenants } from '../core/walk.ts';
 
@@ -10,29 +11,56 @@ export interface MeterDeps extends CoreDeps {
 /** One write accrues at most this many hours (a transaction holds at most 100 items). */
 const MAX_HOURS_PER_WRITE = 48;
 
+/** Tenants metered at once; one tenant's lifetimes are accrued one after another (they add to the same rows). */
+const TENANTS_IN_FLIGHT = 8;
+
 /**
  * The meter job: records the lifetimes of the replicas the runtime reports, then accrues every open lifetime up to
- * now (running) or its stop (closing it), then checks each tenant against its plan's monthly caps. Idempotent: each accrual moves a watermark conditionally, so a duplicated,
- * late, skipped or concurrent run, or a restart, neither counts a second twice nor leaves one out.
+ * now (running) or its stop (closing it), then checks each tenant against its plan's monthly caps. Idempotent: each
+ * accrual moves a watermark conditionally, so a duplicated, late, skipped or concurrent run, or a restart, neither
+ * counts a second twice nor leaves one out.
  */
 export async function meterUsage(deps: MeterDeps): Promise<{ accrued: number; closed: number }> {
   const nowSec = Math.floor(deps.clock.now().getTime() / 1000);
   const replicas = await deps.runtime.listReplicas();
   const present = new Set(replicas.map((r) => r.id));
-  for (const replica of replicas) {
-    const lifetime = lifetimeOf(replica);
-    if (lifetime) await deps.meter.observeLifetime(lifetime);
-  }
-  const result = { accrued: 0, closed: 0 };
-  for await (const tenant of allTenants(deps.store)) {
-    for (const lifetime of await deps.meter.listOpenLifetimes(tenant.id)) {
-      const outcome = await accrueLifetime(deps.meter, lifetime, present.has(lifetime.instanceId), nowSec);
-      if (outcome === 'accrued' || outcome === 'closed') result.accrued += 1;
-      if (outcome === 'closed') result.closed += 1;
+  const byTenant = Map.groupBy(replicas, (r) => r.tenantId);
+  const tenants: TenantRecord[] = [];
+  for await (const tenant of allTenants(deps.store)) tenants.push(tenant);
+  const outcomes = await mapWithLimit(tenants, TENANTS_IN_FLIGHT, async (tenant) => {
+    const lifetimes = await observeLifetimes(deps.meter, tenant.id, byTenant.get(tenant.id) ?? []);
+    const accrued = [];
+    for (const lifetime of lifetimes) {
+      accrued.push(await accrueLifetime(deps.meter, lifetime, present.has(lifetime.instanceId), nowSec));
     }
     await evaluateUsageCaps(deps, tenant);
-  }
-  return result;
+    return accrued;
+  });
+  const all = outcomes.flat();
+  return {
+    accrued: all.filter((o) => o === 'accrued' || o === 'closed').length,
+    closed: all.filter((o) => o === 'closed').length,
+  };
+}
+
+/**
+ * Records what is new of a tenant's replicas — a start not yet known, a stop not yet recorded — and returns its open
+ * lifetimes. A replica whose lifetime is known as it is costs no write, however often it is listed.
+ */
+async function observeLifetimes(
+  meter: MeterStore,
+  tenantId: string,
+  replicas: Replica[],
+): Promise<LifetimeRecord[]> {
+  const open = new Map((await meter.listOpenLifetimes(tenantId)).map((l) => [l.instanceId, l]));
+  const news = replicas.flatMap((replica) => {
+    const lifetime = lifetimeOf(replica);
+    const known = lifetime && open.get(lifetime.instanceId);
+    if (!lifetime || (known && (known.stoppedSec !== null || lifetime.stoppedSec === null))) return [];
+    return [lifetime];
+  });
+  for (const lifetime of news) await meter.observeLifetime(lifetime);
+  return news.length ? meter.listOpenLifetimes(tenantId) : [...open.values()];
 }
 
 /**

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import type { LifetimeRecord } from '../../../functions/core/ports.ts';
+import { createTenant } from '../../../functions/core/tenants.ts';
+import { meterUsage } from '../../../functions/jobs/meter.ts';
+import { fakeCoreDeps } from '../../fakes/core-deps.ts';
+import { ListedReplicas, replica } from '../../fakes/fake-runtime.ts';
+
+describe('the meter job', () => {
+  it('writes a lifetime only when it is new or stops, and meters eight tenants at once', async () => {
+    const deps = await fakeCoreDeps();
+    const tenants = Array.from({ length: 12 }, (_, i) => `t${String(i).padStart(2, '0')}`);
+    for (const id of tenants) await createTenant(deps, { id, name: id, plan: 'pro' });
+    const runtime = new ListedReplicas();
+    runtime.replicas = tenants.map((id) => replica(id, 'web', '2026-11-22T09:30:00.000Z'));
+    // A replica of a tenant Berth does not know is not metered.
+    runtime.replicas.push(replica('ghost', 'web', '2026-11-22T09:30:00.000Z'));
+
+    const observed: LifetimeRecord[] = [];
+    const observe = deps.meter.observeLifetime.bind(deps.meter);
+    deps.meter.observeLifetime = (lifetime) => {
+      observed.push(lifetime);
+      return observe(lifetime);
+    };
+    let inFlight = 0;
+    let most = 0;
+    const listOpen = deps.meter.listOpenLifetimes.bind(deps.meter);
+    deps.meter.listOpenLifetimes = async (tenantId) => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      inFlight -= 1;
+      return listOpen(tenantId);
+    };
+    const meter = () => meterUsage({ ...deps, runtime });
+
+    expect(await meter()).toEqual({ accrued: 12, closed: 0 });
+    expect(observed.map((l) => l.tenantId).sort()).toEqual(tenants);
+    expect(most).toBe(8);
+
+    // Nothing new: no lifetime is written again, however often the replicas are listed.
+    observed.length = 0;
+    deps.clock.advance(60_000);
+    expect(await meter()).toEqual({ accrued: 12, closed: 0 });
+    expect(observed).toEqual([]);
+
+    // One stops: its stop is recorded once, and the lifetime closes.
+    const [first] = runtime.replicas;
+    if (!first) throw new Error('no replica');
+    runtime.replicas[0] = { ...first, state: 'exited', stoppedAt: '2026-11-22T10:01:30.000Z' };
+    deps.clock.advance(60_000);
+    expect(await meter()).toEqual({ accrued: 12, closed: 1 });
+    expect(observed.map((l) => [l.tenantId, l.stoppedSec])).toEqual([
+      ['t00', Date.parse('2026-11-22T10:01:30.000Z') / 1000],
+    ]);
+    const usage = await deps.store.listUsage('t00', '2026-11-22T09', '2026-11-22T10');
+    expect(usage.reduce((n, u) => n + u.instanceSeconds, 0)).toBe(30 * 60 + 90);
+    expect(await deps.meter.listOpenLifetimes('ghost')).toEqual([]);
+  });
+});
