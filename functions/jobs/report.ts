@@ -14,7 +14,7 @@ export interface ReportDeps extends CoreDeps {
  * lifetime's minimum billed when it closes (up to an hour), a meter that was down. A report built this long after
  * the month ended is not built again.
  */
-export const REPORT_SETTLES_AFTER_MS = 3 * 24 * 3_600_000;
+const REPORT_SETTLES_AFTER_MS = 3 * 24 * 3_600_000;
 
 /** Tenants whose reports are read, and built, at once. */
 const READS_IN_FLIGHT = 16;
