@@ -1,4 +1,6 @@
 import type { RuntimeName } from '../../schemas/app.ts';
+import { chunks } from '../core/chunks.ts';
+import { mapWithLimit } from '../core/map-with-limit.ts';
 import type { Store } from '../core/ports.ts';
 import { allApps, allTenants } from '../core/walk.ts';
 
@@ -11,30 +13,27 @@ export type ReconcileMessage = { tenantId: string; runtime: RuntimeName } | { te
 /** SQS takes at most 10 messages per batch. */
 export const DISPATCH_BATCH = 10;
 
+/** Tenants whose apps are read at once, and batches sent at once. */
+const IN_FLIGHT = 8;
+
 /**
  * The dispatcher job: one reconcile message per tenant and runtime its apps use, sent in batches, so workers
  * reconcile tenants in parallel with bounded concurrency (the queue's consumers), each tenant's apps on a runtime
- * at most once at a time (the reconciler's lease).
+ * at most once at a time (the reconciler's lease). Tenants are read eight at a time: one after another, ten
+ * thousand tenants would take longer than the minute between runs.
  */
 export async function dispatchReconciles(
   store: Store,
   send: (batch: ReconcileMessage[]) => Promise<void>,
 ): Promise<number> {
-  let batch: ReconcileMessage[] = [];
-  let sent = 0;
-  const flush = async () => {
-    await send(batch);
-    sent += batch.length;
-    batch = [];
-  };
-  for await (const tenant of allTenants(store)) {
+  const tenants: string[] = [];
+  for await (const tenant of allTenants(store)) tenants.push(tenant.id);
+  const perTenant = await mapWithLimit(tenants, IN_FLIGHT, async (tenantId) => {
     const runtimes = new Set<RuntimeName>();
-    for await (const app of allApps(store, tenant.id)) runtimes.add(app.spec.runtime);
-    for (const runtime of runtimes) {
-      batch.push({ tenantId: tenant.id, runtime });
-      if (batch.length === DISPATCH_BATCH) await flush();
-    }
-  }
-  if (batch.length) await flush();
-  return sent;
+    for await (const app of allApps(store, tenantId)) runtimes.add(app.spec.runtime);
+    return [...runtimes].map((runtime): ReconcileMessage => ({ tenantId, runtime }));
+  });
+  const messages = perTenant.flat();
+  await mapWithLimit(chunks(messages, DISPATCH_BATCH), IN_FLIGHT, send);
+  return messages.length;
 }

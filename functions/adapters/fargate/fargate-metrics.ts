@@ -3,8 +3,8 @@ import {
   GetMetricDataCommand,
   type MetricDataQuery,
 } from '@aws-sdk/client-cloudwatch';
+import { chunks } from '../../core/chunks.ts';
 import type { Metrics, ReplicaStats } from '../../core/ports.ts';
-import { chunks } from '../aws/chunks.ts';
 import { type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
 
 /** GetMetricData takes at most 500 queries per call. */

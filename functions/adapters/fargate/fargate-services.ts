@@ -12,6 +12,7 @@ import {
   TagResourceCommand,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
+import { chunks } from '../../core/chunks.ts';
 import { mapWithLimit } from '../../core/map-with-limit.ts';
 import type {
   AppRecord,
@@ -23,7 +24,7 @@ import type {
 } from '../../core/ports.ts';
 import { workloadHash } from '../../core/workloads.ts';
 import type { AlbAppRoutes } from '../alb/alb-app-routes.ts';
-import { CALLS_IN_FLIGHT, chunks, inBatches } from '../aws/chunks.ts';
+import { CALLS_IN_FLIGHT, inBatches } from '../aws/chunks.ts';
 import { type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
 import { FargateTasks } from './fargate-tasks.ts';
 import {

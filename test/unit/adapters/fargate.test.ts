@@ -42,6 +42,7 @@ import {
 import type { Replica, WorkloadSpec } from '../../../functions/core/ports.ts';
 import { workloadHash } from '../../../functions/core/workloads.ts';
 import { SHARD } from '../../support/aws-fixtures.ts';
+import { overlapCounter } from '../../support/overlap-counter.ts';
 
 const ecs = mockClient(ECSClient);
 const elb = mockClient(ElasticLoadBalancingV2Client);
@@ -388,19 +389,14 @@ describe('FargateServices', () => {
     const arns = Array.from({ length: 2000 }, (_, i) => task(i).taskArn ?? '');
     ecs.on(ListTasksCommand, { desiredStatus: 'RUNNING' }).resolves({ taskArns: arns });
     ecs.on(ListTasksCommand, { desiredStatus: 'STOPPED' }).resolves({ taskArns: [] });
-    let inFlight = 0;
-    let most = 0;
-    ecs.on(DescribeTasksCommand).callsFake(async (input: { tasks: string[] }) => {
-      inFlight += 1;
-      most = Math.max(most, inFlight);
-      await new Promise((resolve) => setTimeout(resolve, 2));
-      inFlight -= 1;
-      return { tasks: input.tasks.map((arn) => task(Number(arn.split('/t').pop()))) };
-    });
+    const describe = overlapCounter((input: { tasks: string[] }) => ({
+      tasks: input.tasks.map((arn) => task(Number(arn.split('/t').pop()))),
+    }));
+    ecs.on(DescribeTasksCommand).callsFake(describe.call);
     const replicas = await services().listReplicas();
     expect(replicas.map((r) => r.id)).toEqual(arns);
     expect(ecs).toHaveReceivedCommandTimes(DescribeTasksCommand, 20);
-    expect(most).toBe(8);
+    expect(describe.most).toBe(8);
   });
 
   it("lists one app's tasks by its task-definition family when the filter names the app", async () => {

@@ -10,6 +10,7 @@ import { buildMonthlyReports } from '../../../functions/jobs/report.ts';
 import { DEFAULT_PRICE_TABLE } from '../../../schemas/billing.ts';
 import { fakeApiDeps, fakeCoreDeps } from '../../fakes/core-deps.ts';
 import { ListedReplicas, replica } from '../../fakes/fake-runtime.ts';
+import { overlapCounter } from '../../support/overlap-counter.ts';
 
 const lifetime = (startedSec: number, stoppedSec: number | null = null): LifetimeRecord => ({
   tenantId: 'acme',
@@ -270,19 +271,11 @@ describe("the admin's list of reports", () => {
     const deps = await fakeCoreDeps();
     const ids = Array.from({ length: 30 }, (_, i) => `t${String(i).padStart(2, '0')}`);
     for (const id of ids) await createTenant(deps, { id, name: id, plan: 'free' });
-    let inFlight = 0;
-    let most = 0;
-    const read = deps.meter.getReport.bind(deps.meter);
-    deps.meter.getReport = async (tenantId, period) => {
-      inFlight += 1;
-      most = Math.max(most, inFlight);
-      await new Promise((resolve) => setTimeout(resolve, 2));
-      inFlight -= 1;
-      return read(tenantId, period);
-    };
+    const reads = overlapCounter(deps.meter.getReport.bind(deps.meter));
+    deps.meter.getReport = reads.call;
     const first = await listReports(deps, '2026-10', { limit: 20 });
     expect(first.items.map((r) => r.tenant)).toEqual(ids.slice(0, 20));
-    expect(most).toBe(8);
+    expect(reads.most).toBe(8);
     const rest = await listReports(deps, '2026-10', { limit: 20, cursor: first.nextCursor ?? undefined });
     expect(rest).toEqual({ items: expect.any(Array), nextCursor: null });
     expect(rest.items.map((r) => r.tenant)).toEqual(ids.slice(20));

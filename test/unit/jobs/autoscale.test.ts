@@ -5,6 +5,7 @@ import { createTenant } from '../../../functions/core/tenants.ts';
 import { autoscale } from '../../../functions/jobs/autoscale.ts';
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
 import { replica } from '../../fakes/fake-runtime.ts';
+import { overlapCounter } from '../../support/overlap-counter.ts';
 
 const scaling = { min: 1, max: 4, targetCpuPercent: 50 };
 
@@ -25,8 +26,11 @@ describe('the scale job', () => {
       });
       replicas.set(app.name, { ...replica('acme', name, '2026-11-22T09:00:00.000Z'), id: name });
     }
-    let inFlight = 0;
-    let most = 0;
+    const stats = overlapCounter((ids: string[]) => {
+      if (ids.includes('app-3')) throw new Error('metrics unavailable');
+      // Twice the target: every app wants two replicas.
+      return new Map(ids.map((id) => [id, { cpuPercent: 100, memoryPercent: 10, memoryMiB: 51 }]));
+    }, 5);
     const errors: Record<string, unknown>[] = [];
     const run = await autoscale({
       ...deps,
@@ -34,22 +38,12 @@ describe('the scale job', () => {
       views: {
         docker: {
           runtime: { listReplicas: async ({ app } = {}) => [replicas.get(app ?? '') as Replica] },
-          metrics: {
-            async replicaStats(ids) {
-              inFlight += 1;
-              most = Math.max(most, inFlight);
-              await new Promise((resolve) => setTimeout(resolve, 5));
-              inFlight -= 1;
-              if (ids.includes('app-3')) throw new Error('metrics unavailable');
-              // Twice the target: every app wants two replicas.
-              return new Map(ids.map((id) => [id, { cpuPercent: 100, memoryPercent: 10, memoryMiB: 51 }]));
-            },
-          },
+          metrics: { replicaStats: stats.call },
         },
       },
     });
     expect(run).toEqual({ scaled: 11, failed: 1 });
-    expect(most).toBe(8);
+    expect(stats.most).toBe(8);
     expect(errors).toEqual([{ tenantId: 'acme', app: 'app-3', error: 'Error: metrics unavailable' }]);
     const apps = await deps.store.listApps('acme', { limit: 100 });
     expect(Object.fromEntries(apps.items.map((a) => [a.name, a.replicas]))).toEqual(

@@ -7,6 +7,7 @@ import {
   type ReconcileMessage,
 } from '../../../functions/jobs/dispatch.ts';
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
+import { overlapCounter } from '../../support/overlap-counter.ts';
 
 const APP = { image: 'registry.example.com/x/web:1', cpu: 0.25, memory: 512, port: 8080 } as const;
 
@@ -18,9 +19,11 @@ async function dispatched(apps: Record<string, ('fargate' | 'eks')[]>) {
       await createApp(deps, tenant, { name: `app-${i}`, runtime, ...APP });
     }
   }
+  const reads = overlapCounter(deps.store.listApps.bind(deps.store));
+  deps.store.listApps = reads.call;
   const batches: ReconcileMessage[][] = [];
   const sent = await dispatchReconciles(deps.store, async (batch) => void batches.push(batch));
-  return { sent, batches };
+  return { sent, batches, mostTenantsRead: reads.most };
 }
 
 describe('dispatchReconciles', () => {
@@ -40,11 +43,12 @@ describe('dispatchReconciles', () => {
     expect(sent).toBe(4);
   });
 
-  it('sends in batches of at most 10', async () => {
+  it('reads eight tenants at once and sends in batches of at most 10', async () => {
     const tenants = Object.fromEntries(
       Array.from({ length: 12 }, (_, i) => [`t${i}`, ['fargate', 'eks'] as ('fargate' | 'eks')[]]),
     );
-    const { sent, batches } = await dispatched(tenants);
+    const { sent, batches, mostTenantsRead } = await dispatched(tenants);
+    expect(mostTenantsRead).toBe(8);
     expect(sent).toBe(24);
     expect(batches.map((b) => b.length)).toEqual([10, 10, 4]);
     expect(batches.every((b) => b.length <= DISPATCH_BATCH)).toBe(true);

@@ -4,6 +4,7 @@ import { createTenant } from '../../../functions/core/tenants.ts';
 import { meterUsage } from '../../../functions/jobs/meter.ts';
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
 import { ListedReplicas, replica } from '../../fakes/fake-runtime.ts';
+import { overlapCounter } from '../../support/overlap-counter.ts';
 
 describe('the meter job', () => {
   it('writes a lifetime only when it is new or stops, and meters eight tenants at once', async () => {
@@ -21,21 +22,13 @@ describe('the meter job', () => {
       observed.push(lifetime);
       return observe(lifetime);
     };
-    let inFlight = 0;
-    let most = 0;
-    const listOpen = deps.meter.listOpenLifetimes.bind(deps.meter);
-    deps.meter.listOpenLifetimes = async (tenantId) => {
-      inFlight += 1;
-      most = Math.max(most, inFlight);
-      await new Promise((resolve) => setTimeout(resolve, 2));
-      inFlight -= 1;
-      return listOpen(tenantId);
-    };
+    const reads = overlapCounter(deps.meter.listOpenLifetimes.bind(deps.meter));
+    deps.meter.listOpenLifetimes = reads.call;
     const meter = () => meterUsage({ ...deps, runtime });
 
     expect(await meter()).toEqual({ accrued: 12, closed: 0 });
     expect(observed.map((l) => l.tenantId).sort()).toEqual(tenants);
-    expect(most).toBe(8);
+    expect(reads.most).toBe(8);
 
     // Nothing new: no lifetime is written again, however often the replicas are listed.
     observed.length = 0;
