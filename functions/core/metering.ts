@@ -1,4 +1,4 @@
-import type { LifetimeRecord, Replica, UsageRecord } from './ports.ts';
+import type { LifetimeRecord, MeterStore, Replica, UsageRecord } from './ports.ts';
 import { hourOf } from './usage.ts';
 
 const HOUR = 3600;
@@ -87,4 +87,24 @@ export function emptyUsage<T extends UsageRecord>(record: T): T {
 /** Adds `from`'s amounts to `into` (exact: all integers). */
 export function addUsageAmounts(into: UsageRecord, from: UsageRecord): void {
   for (const amount of AMOUNTS) into[amount] += from[amount];
+}
+
+/**
+ * Records what is new of a tenant's replicas — a start not yet known, a stop not yet recorded — and returns its open
+ * lifetimes. A replica whose lifetime is known as it is costs no write, however often it is listed.
+ */
+export async function recordLifetimes(
+  meter: MeterStore,
+  tenantId: string,
+  replicas: Replica[],
+): Promise<LifetimeRecord[]> {
+  const open = new Map((await meter.listOpenLifetimes(tenantId)).map((l) => [l.instanceId, l]));
+  const news = replicas.flatMap((replica) => {
+    const lifetime = lifetimeOf(replica);
+    const known = lifetime && open.get(lifetime.instanceId);
+    if (!lifetime || (known && (known.stoppedSec !== null || lifetime.stoppedSec === null))) return [];
+    return [lifetime];
+  });
+  for (const lifetime of news) await meter.observeLifetime(lifetime);
+  return news.length ? meter.listOpenLifetimes(tenantId) : [...open.values()];
 }

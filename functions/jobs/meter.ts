@@ -1,6 +1,6 @@
 import { mapWithLimit } from '../core/map-with-limit.ts';
-import { accrual, lifetimeOf } from '../core/metering.ts';
-import type { CoreDeps, LifetimeRecord, MeterStore, Replica, Runtime, TenantRecord } from '../core/ports.ts';
+import { accrual, recordLifetimes } from '../core/metering.ts';
+import type { CoreDeps, LifetimeRecord, MeterStore, Runtime, TenantRecord } from '../core/ports.ts';
 import { evaluateUsageCaps } from '../core/usage-caps.ts';
 import { allTenants } from '../core/walk.ts';
 
@@ -28,7 +28,7 @@ export async function meterUsage(deps: MeterDeps): Promise<{ accrued: number; cl
   const tenants: TenantRecord[] = [];
   for await (const tenant of allTenants(deps.store)) tenants.push(tenant);
   const outcomes = await mapWithLimit(tenants, TENANTS_IN_FLIGHT, async (tenant) => {
-    const lifetimes = await observeLifetimes(deps.meter, tenant.id, byTenant.get(tenant.id) ?? []);
+    const lifetimes = await recordLifetimes(deps.meter, tenant.id, byTenant.get(tenant.id) ?? []);
     const accrued = [];
     for (const lifetime of lifetimes) {
       accrued.push(await accrueLifetime(deps.meter, lifetime, present.has(lifetime.instanceId), nowSec));
@@ -41,26 +41,6 @@ export async function meterUsage(deps: MeterDeps): Promise<{ accrued: number; cl
     accrued: all.filter((o) => o === 'accrued' || o === 'closed').length,
     closed: all.filter((o) => o === 'closed').length,
   };
-}
-
-/**
- * Records what is new of a tenant's replicas — a start not yet known, a stop not yet recorded — and returns its open
- * lifetimes. A replica whose lifetime is known as it is costs no write, however often it is listed.
- */
-async function observeLifetimes(
-  meter: MeterStore,
-  tenantId: string,
-  replicas: Replica[],
-): Promise<LifetimeRecord[]> {
-  const open = new Map((await meter.listOpenLifetimes(tenantId)).map((l) => [l.instanceId, l]));
-  const news = replicas.flatMap((replica) => {
-    const lifetime = lifetimeOf(replica);
-    const known = lifetime && open.get(lifetime.instanceId);
-    if (!lifetime || (known && (known.stoppedSec !== null || lifetime.stoppedSec === null))) return [];
-    return [lifetime];
-  });
-  for (const lifetime of news) await meter.observeLifetime(lifetime);
-  return news.length ? meter.listOpenLifetimes(tenantId) : [...open.values()];
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { RuntimeName } from '../../schemas/app.ts';
 import { recordAppEvent } from '../core/app-events.ts';
 import { pinnedImage } from '../core/images.ts';
-import { lifetimeOf } from '../core/metering.ts';
+import { recordLifetimes } from '../core/metering.ts';
 import type { AppRecord, ObservedWorkload, Replica, WorkloadRuntime, WorkloadSpec } from '../core/ports.ts';
 import { desiredReplicas } from '../core/reconcile-plan.ts';
 import { allApps } from '../core/walk.ts';
@@ -51,7 +51,8 @@ export class WorkloadReconciler {
     if (apps.length === 0) return pass;
     await runtime.ensureTenant(tenantId, plan.limits);
     const { workloads, replicas } = await runtime.observe(tenantId, apps);
-    pass.released = await this.meterAndRelease(apps, replicas);
+    await recordLifetimes(this.deps.meter, tenantId, replicas);
+    pass.released = await this.release(apps, replicas);
     for (const app of apps) {
       pass.apps += 1;
       const live = replicas.filter((r) => r.appUid === app.uid && r.state !== 'exited');
@@ -61,12 +62,10 @@ export class WorkloadReconciler {
     return pass;
   }
 
-  /** Records every replica's lifetime; a stopped one's stop is recorded before the runtime may forget it. */
-  private async meterAndRelease(apps: AppRecord[], replicas: Replica[]): Promise<number> {
+  /** Lets the runtime forget the exited replicas (their stops are recorded by then), noting the failed ones. */
+  private async release(apps: AppRecord[], replicas: Replica[]): Promise<number> {
     let released = 0;
     for (const replica of replicas) {
-      const lifetime = lifetimeOf(replica);
-      if (lifetime) await this.deps.meter.observeLifetime(lifetime);
       if (replica.state !== 'exited') continue;
       const app = apps.find((a) => a.uid === replica.appUid);
       if (app && replica.exitCode !== null && replica.exitCode !== 0) {

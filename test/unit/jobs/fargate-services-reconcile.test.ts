@@ -67,7 +67,7 @@ describe('WorkloadReconciler on Fargate services (ECS and the ALB in memory)', (
   });
   afterEach(() => setup.aws.restore());
 
-  it('runs an app as one service behind its host rule, and a steady tick changes nothing', async () => {
+  it('runs an app as one service behind its host rule, and a steady tick changes and records nothing', async () => {
     const { deps, aws, pass } = setup;
     await createApp(deps, 'acme', { ...web, runtime: 'fargate', replicas: 2 });
     await pass();
@@ -82,7 +82,14 @@ describe('WorkloadReconciler on Fargate services (ECS and the ALB in memory)', (
       ['web.acme.apps.example.com'],
     ]);
     aws.ecs.resetHistory();
+    const observed: unknown[] = [];
+    const observe = deps.meter.observeLifetime.bind(deps.meter);
+    deps.meter.observeLifetime = (lifetime) => {
+      observed.push(lifetime);
+      return observe(lifetime);
+    };
     await pass();
+    expect(observed).toEqual([]);
     expect(aws.ecs).not.toHaveReceivedCommand(CreateServiceCommand);
     expect(aws.ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
     expect(aws.ecs).not.toHaveReceivedCommand(TagResourceCommand);
