@@ -382,6 +382,11 @@ export interface ObservedWorkload {
   specHash: string;
   /** Why the runtime gave up on the rollout (Kubernetes: its progress deadline; ECS: its circuit breaker), or null. */
   rolloutFailure: string | null;
+  /**
+   * Set when the runtime vouches for a workload at rest: `replicas` replicas of `revision`, all ready, nothing rolling
+   * out. Its replicas are then not listed (they are not among the observed replicas), which saves the calls.
+   */
+  steady?: { revision: number; replicas: number };
 }
 
 /**

@@ -121,19 +121,37 @@ export class WorkloadReconciler {
     const apply = workload?.specHash !== hash;
     if (apply) await runtime.applyWorkload(spec);
 
-    const target = live.filter((r) => r.revision === app.targetRevision);
-    const readyTarget = target.filter((r) => r.ready).length;
-    const routable = live.filter((r) => r.ready).length;
+    const counts = replicaCounts(live, app.targetRevision, workload?.steady);
     await advanceRollout(this.deps, app, latest, {
       desired,
-      readyTarget,
-      routable,
-      converged: readyTarget >= desired && live.length === target.length && target.length === desired,
-      failedStarts: target.reduce((sum, r) => sum + (r.restarts ?? 0), 0),
-      started: target.length > 0,
+      readyTarget: counts.readyTarget,
+      routable: counts.routable,
+      converged: counts.readyTarget >= desired && counts.live === counts.target && counts.target === desired,
+      failedStarts: counts.failedStarts,
+      started: counts.target > 0,
       // The runtime's verdict counts only for the spec it was given.
       ...(workload?.rolloutFailure && !apply ? { runtimeFailure: workload.rolloutFailure } : {}),
     });
     return apply;
   }
+}
+
+/**
+ * What a rollout goes by: the replicas (of the target revision, and how many of those are ready), the ready ones of
+ * any revision, and the target's failed starts — counted from the listed replicas, or taken from a workload the
+ * runtime vouches is at rest.
+ */
+function replicaCounts(live: Replica[], targetRevision: number, steady: ObservedWorkload['steady']) {
+  if (steady) {
+    const target = steady.revision === targetRevision ? steady.replicas : 0;
+    return { live: steady.replicas, target, readyTarget: target, routable: steady.replicas, failedStarts: 0 };
+  }
+  const target = live.filter((r) => r.revision === targetRevision);
+  return {
+    live: live.length,
+    target: target.length,
+    readyTarget: target.filter((r) => r.ready).length,
+    routable: live.filter((r) => r.ready).length,
+    failedStarts: target.reduce((sum, r) => sum + (r.restarts ?? 0), 0),
+  };
 }

@@ -186,7 +186,8 @@ export function fakeEcs(clock: { now(): Date }) {
     const found = input.services.flatMap((name) => {
       const service = services.get(name);
       if (!service) return [];
-      const seen = { ...service };
+      const running = tasksOf(name, 'RUNNING').length;
+      const seen = { ...service, runningCount: running, pendingCount: 0 };
       if (service.status === 'DRAINING') service.status = 'INACTIVE'; // drained by the next look
       return [seen];
     });

@@ -51,7 +51,8 @@ const tagOf = (service: Service, key: string) => service.tags?.find((t) => t.key
  * Apps on ECS Fargate as services: one per app, its revision's task definition at the replica count, behind a
  * target group and host rule on the shared ALB. ECS rolls out (new tasks first) with its deployment circuit breaker
  * and registers tasks with the load balancer; Berth applies a spec only when its fingerprint changed, and watches:
- * per tenant, DescribeServices in tens, one ListTasks and one target-health read per app, DescribeTasks in hundreds.
+ * per tenant, DescribeServices in tens, then for each app not at rest one ListTasks and one target-health read, and
+ * DescribeTasks in hundreds.
  */
 export class FargateServices implements WorkloadRuntime {
   private readonly tasks: FargateTasks;
@@ -79,12 +80,17 @@ export class FargateServices implements WorkloadRuntime {
     const services = await this.services(
       apps.map((a) => serviceNameOf({ tenantId, app: a.name, appUid: a.uid })),
     );
-    const workloads = services.map((service) => ({
-      app: tagOf(service, TAGS.app) ?? '',
-      specHash: tagOf(service, TAGS.specHash) ?? '',
-      rolloutFailure: rolledBack(service) ? "ECS's deployment circuit breaker stopped the rollout" : null,
-    }));
-    const perService = await mapWithLimit(services, CALLS_IN_FLIGHT, async (service) => {
+    const workloads = services.map((service): ObservedWorkload => {
+      const steady = steadyOf(service);
+      return {
+        app: tagOf(service, TAGS.app) ?? '',
+        specHash: tagOf(service, TAGS.specHash) ?? '',
+        rolloutFailure: rolledBack(service) ? "ECS's deployment circuit breaker stopped the rollout" : null,
+        ...(steady ? { steady } : {}),
+      };
+    });
+    const watched = services.filter((service) => !steadyOf(service));
+    const perService = await mapWithLimit(watched, CALLS_IN_FLIGHT, async (service) => {
       const targetGroup = service.loadBalancers?.[0]?.targetGroupArn;
       const [arns, health] = await Promise.all([
         this.tasks.list({ serviceName: service.serviceName, desiredStatus: 'RUNNING' }),
@@ -224,6 +230,26 @@ export class FargateServices implements WorkloadRuntime {
       throw err;
     }
   }
+}
+
+/**
+ * A service ECS has at rest: one deployment, of the task definition Berth applied, completed, with every task it
+ * wants running. Its tasks need no listing: they are that many replicas of the service's revision, all ready (behind
+ * a load balancer ECS completes a deployment only once its tasks pass the health check, and replaces one that fails
+ * it later). Most services are at rest most of the time, so this spares most of ECS's read calls.
+ */
+function steadyOf(service: Service): ObservedWorkload['steady'] {
+  const [deployment, ...others] = service.deployments ?? [];
+  const revision = Number(tagOf(service, TAGS.revision));
+  const atRest =
+    service.status === 'ACTIVE' &&
+    others.length === 0 &&
+    deployment?.rolloutState === 'COMPLETED' &&
+    deployment.taskDefinition === tagOf(service, TAGS.taskDefinition) &&
+    !service.pendingCount &&
+    service.runningCount === service.desiredCount &&
+    Number.isInteger(revision);
+  return atRest ? { revision, replicas: service.runningCount ?? 0 } : undefined;
 }
 
 /**

@@ -125,6 +125,7 @@ const service = (app: string, extra: Partial<Service> = {}): Service => ({
     { key: 'berth:spec-hash', value: `hash-${app}` },
     { key: 'berth:restarted-at', value: '' },
     { key: 'berth:task-definition', value: 'arn:td:3' },
+    { key: 'berth:revision', value: '3' },
   ],
   deployments: [{ status: 'PRIMARY', taskDefinition: 'arn:td:3', rolloutState: 'IN_PROGRESS' }],
   ...extra,
@@ -250,6 +251,45 @@ describe('FargateServices', () => {
     ecs.resetHistory();
     await services().applyWorkload({ ...spec, restartedAt: '2026-11-22T11:00:00.000Z' });
     expect(ecs).toHaveReceivedCommandWith(UpdateServiceCommand, { forceNewDeployment: true });
+  });
+
+  it('lists no tasks of a service at rest, and vouches for its replicas instead', async () => {
+    const done = { status: 'PRIMARY', taskDefinition: 'arn:td:3', rolloutState: 'COMPLETED' } as const;
+    const atRest: Partial<Service> = {
+      deployments: [done],
+      desiredCount: 2,
+      runningCount: 2,
+      pendingCount: 0,
+    };
+    const variants: Record<string, Partial<Service>> = {
+      'app-0': atRest,
+      'app-1': { ...atRest, runningCount: 1 }, // a task went missing
+      'app-2': { ...atRest, pendingCount: 1 }, // one is on its way
+      'app-3': { ...atRest, deployments: [{ ...done, rolloutState: 'IN_PROGRESS' }] },
+      'app-4': { ...atRest, deployments: [{ ...done, taskDefinition: 'arn:td:2' }] }, // ECS rolled back
+      'app-5': { ...atRest, deployments: [done, { ...done, status: 'ACTIVE' }] },
+    };
+    const apps = Object.keys(variants).map((name) => ({ name, uid: 'app_0123456789abcdef' }));
+    ecs.on(DescribeServicesCommand).callsFake((input: { services: string[] }) => ({
+      services: input.services.map((name) => {
+        const app = name.split('_')[2] ?? '';
+        return service(app, variants[app]);
+      }),
+    }));
+    ecs.on(ListTasksCommand).resolves({ taskArns: [] });
+    elb.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [] });
+    const { workloads } = await services().observe('acme', apps);
+    expect(workloads.map((w) => [w.app, w.steady])).toEqual([
+      ['app-0', { revision: 3, replicas: 2 }],
+      ['app-1', undefined],
+      ['app-2', undefined],
+      ['app-3', undefined],
+      ['app-4', undefined],
+      ['app-5', undefined],
+    ]);
+    const listed = ecs.commandCalls(ListTasksCommand).map((c) => c.args[0].input.serviceName?.split('_')[2]);
+    expect(listed.sort()).toEqual(['app-1', 'app-2', 'app-3', 'app-4', 'app-5']);
+    expect(elb.commandCalls(DescribeTargetHealthCommand)).toHaveLength(5);
   });
 
   it('observes a tenant: services in tens, tasks per service, readiness from target health, ECS rollbacks', async () => {

@@ -1,11 +1,16 @@
 import {
   CreateServiceCommand,
+  DescribeTasksCommand,
   ECSClient,
+  ListTasksCommand,
   RegisterTaskDefinitionCommand,
   TagResourceCommand,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AlbAppRoutes } from '../../../functions/adapters/alb/alb-app-routes.ts';
@@ -13,6 +18,7 @@ import { FargateServices } from '../../../functions/adapters/fargate/fargate-ser
 import { createApp, deleteApp, getAppRecord, scaleApp } from '../../../functions/core/apps.ts';
 import { deploy } from '../../../functions/core/deployments.ts';
 import { createTenant } from '../../../functions/core/tenants.ts';
+import { meterUsage } from '../../../functions/jobs/meter.ts';
 import { WorkloadReconciler } from '../../../functions/jobs/workload-reconcile.ts';
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
 import { fakeEcs } from '../../fakes/fake-ecs.ts';
@@ -59,7 +65,7 @@ describe('WorkloadReconciler on Fargate services (ECS and the ALB in memory)', (
       deps.clock.advance(11_000);
       return result;
     };
-    return { deps, aws, pass };
+    return { deps, aws, pass, runtime };
   }
 
   beforeEach(async () => {
@@ -67,8 +73,8 @@ describe('WorkloadReconciler on Fargate services (ECS and the ALB in memory)', (
   });
   afterEach(() => setup.aws.restore());
 
-  it('runs an app as one service behind its host rule, and a steady tick changes and records nothing', async () => {
-    const { deps, aws, pass } = setup;
+  it('runs an app as one service behind its host rule; a tick at rest changes and lists nothing', async () => {
+    const { deps, aws, pass, runtime } = setup;
     await createApp(deps, 'acme', { ...web, runtime: 'fargate', replicas: 2 });
     await pass();
     await pass();
@@ -82,19 +88,17 @@ describe('WorkloadReconciler on Fargate services (ECS and the ALB in memory)', (
       ['web.acme.apps.example.com'],
     ]);
     aws.ecs.resetHistory();
-    const observed: unknown[] = [];
-    const observe = deps.meter.observeLifetime.bind(deps.meter);
-    deps.meter.observeLifetime = (lifetime) => {
-      observed.push(lifetime);
-      return observe(lifetime);
-    };
     await pass();
-    expect(observed).toEqual([]);
     expect(aws.ecs).not.toHaveReceivedCommand(CreateServiceCommand);
     expect(aws.ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
     expect(aws.ecs).not.toHaveReceivedCommand(TagResourceCommand);
     expect(aws.ecs).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand);
-    // Running tasks are metered from their image pull at their task size.
+    // At rest, the service's tasks are not even listed: ECS vouches for them.
+    expect(aws.ecs).not.toHaveReceivedCommand(ListTasksCommand);
+    expect(aws.ecs).not.toHaveReceivedCommand(DescribeTasksCommand);
+    expect(aws.elb).not.toHaveReceivedCommand(DescribeTargetHealthCommand);
+    // The meter, which lists the cluster, meters running tasks from their image pull at their task size.
+    await meterUsage({ ...deps, runtime });
     const lifetimes = [...deps.meter.open.values()];
     expect(lifetimes).toHaveLength(2);
     expect(lifetimes.every((l) => l.cpu === 0.25 && l.memoryMiB === 512 && l.app === 'web')).toBe(true);

@@ -36,7 +36,7 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
 
   const web = { name: 'web', image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };
 
-  it('applies the tenant namespace and the app once, then only watches: two lists per namespace a tick', async () => {
+  it('applies the tenant namespace and the app once, then only watches: two lists per namespace a tick, no writes', async () => {
     const { deps, pass, requestsDuring } = setup;
     await createApp(deps, 'acme', { ...web, runtime: 'eks', replicas: 2 });
     const first = await requestsDuring(pass);
@@ -46,11 +46,19 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
     await pass();
     const app = await getAppRecord(deps, 'acme', 'web');
     expect(app).toMatchObject({ status: 'running', readyReplicas: 2, currentRevision: 1 });
+    const observed: unknown[] = [];
+    const observe = deps.meter.observeLifetime.bind(deps.meter);
+    deps.meter.observeLifetime = (lifetime) => {
+      observed.push(lifetime);
+      return observe(lifetime);
+    };
     const steady = await requestsDuring(pass);
     expect(steady.map((r) => `${r.method} ${r.path}`).sort()).toEqual([
       'GET /api/v1/namespaces/berth-acme/pods',
       'GET /apis/apps/v1/namespaces/berth-acme/deployments',
     ]);
+    // The pods' lifetimes are known already: a steady tick writes none of them again.
+    expect(observed).toEqual([]);
     // Every pod's life is metered at the EKS Fargate size: 0.25 vCPU / 512 MiB + 256 MiB → 0.25 vCPU, 1 GiB.
     const lifetimes = [...deps.meter.open.values()];
     expect(lifetimes).toHaveLength(2);
