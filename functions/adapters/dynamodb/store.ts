@@ -556,19 +556,16 @@ export class DynamoStore implements Store {
   async recordImagePush(tenantId: string, repository: string, image: Image): Promise<void> {
     await guarded(async () => {
       // A tag names one digest: take it off the images that held it before (unless they are gone meanwhile).
-      for (const tag of image.tags) {
-        const holders = (await this.listImages(tenantId, repository)).filter(
-          (i) => i.digest !== image.digest && i.tags.includes(tag),
+      for (const holder of await this.listImages(tenantId, repository)) {
+        const moved = holder.tags.filter((tag) => image.tags.includes(tag));
+        if (holder.digest === image.digest || moved.length === 0) continue;
+        await conditionally(() =>
+          this.table.update(
+            key.image(tenantId, repository, holder.digest),
+            { takeFromSet: { tags: new Set(moved) } },
+            exists(),
+          ),
         );
-        for (const holder of holders) {
-          await conditionally(() =>
-            this.table.update(
-              key.image(tenantId, repository, holder.digest),
-              { takeFromSet: { tags: new Set([tag]) } },
-              exists(),
-            ),
-          );
-        }
       }
       await this.table.update(key.image(tenantId, repository, image.digest), {
         set: { digest: image.digest, pushedAt: image.pushedAt, size: image.size },
