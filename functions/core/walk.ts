@@ -12,6 +12,13 @@ export async function* allTenants(store: Store): AsyncIterable<TenantRecord> {
   } while (cursor);
 }
 
+/** Every tenant in one list, for a job that works on several at once. */
+export async function listEveryTenant(store: Store): Promise<TenantRecord[]> {
+  const tenants: TenantRecord[] = [];
+  for await (const tenant of allTenants(store)) tenants.push(tenant);
+  return tenants;
+}
+
 /** Every app of a tenant, page by page. */
 export async function* allApps(store: Store, tenantId: string): AsyncIterable<AppRecord> {
   let cursor: string | undefined;

@@ -2,7 +2,7 @@ import type { RuntimeName } from '../../schemas/app.ts';
 import { chunks } from '../core/chunks.ts';
 import { mapWithLimit } from '../core/map-with-limit.ts';
 import type { Store } from '../core/ports.ts';
-import { allApps, allTenants } from '../core/walk.ts';
+import { allApps, listEveryTenant } from '../core/walk.ts';
 
 /**
  * One reconcile message: a tenant's apps on one runtime (the schedule's), or one app (the API's nudge after a
@@ -26,9 +26,8 @@ export async function dispatchReconciles(
   store: Store,
   send: (batch: ReconcileMessage[]) => Promise<void>,
 ): Promise<number> {
-  const tenants: string[] = [];
-  for await (const tenant of allTenants(store)) tenants.push(tenant.id);
-  const perTenant = await mapWithLimit(tenants, IN_FLIGHT, async (tenantId) => {
+  const tenants = await listEveryTenant(store);
+  const perTenant = await mapWithLimit(tenants, IN_FLIGHT, async ({ id: tenantId }) => {
     const runtimes = new Set<RuntimeName>();
     for await (const app of allApps(store, tenantId)) runtimes.add(app.spec.runtime);
     return [...runtimes].map((runtime): ReconcileMessage => ({ tenantId, runtime }));

@@ -1,8 +1,8 @@
 import { mapWithLimit } from '../core/map-with-limit.ts';
 import { accrual, recordLifetimes } from '../core/metering.ts';
-import type { CoreDeps, LifetimeRecord, MeterStore, Runtime, TenantRecord } from '../core/ports.ts';
+import type { CoreDeps, LifetimeRecord, MeterStore, Runtime } from '../core/ports.ts';
 import { evaluateUsageCaps } from '../core/usage-caps.ts';
-import { allTenants } from '../core/walk.ts';
+import { listEveryTenant } from '../core/walk.ts';
 
 export interface MeterDeps extends CoreDeps {
   runtime: Pick<Runtime, 'listReplicas'>;
@@ -25,8 +25,7 @@ export async function meterUsage(deps: MeterDeps): Promise<{ accrued: number; cl
   const replicas = await deps.runtime.listReplicas();
   const present = new Set(replicas.map((r) => r.id));
   const byTenant = Map.groupBy(replicas, (r) => r.tenantId);
-  const tenants: TenantRecord[] = [];
-  for await (const tenant of allTenants(deps.store)) tenants.push(tenant);
+  const tenants = await listEveryTenant(deps.store);
   const outcomes = await mapWithLimit(tenants, TENANTS_IN_FLIGHT, async (tenant) => {
     const lifetimes = await recordLifetimes(deps.meter, tenant.id, byTenant.get(tenant.id) ?? []);
     const accrued = [];

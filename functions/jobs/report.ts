@@ -2,7 +2,7 @@ import { buildReport, periodEndMs, periodOf, previousPeriod } from '../core/bill
 import { reportsCsv } from '../core/billing-csv.ts';
 import { mapWithLimit } from '../core/map-with-limit.ts';
 import type { CoreDeps, ReportArchive } from '../core/ports.ts';
-import { allTenants } from '../core/walk.ts';
+import { listEveryTenant } from '../core/walk.ts';
 
 export interface ReportDeps extends CoreDeps {
   /** Where each final report is filed for finance. */
@@ -40,9 +40,8 @@ export async function buildMonthlyReports(
 ): Promise<ReportRun> {
   const month = options.period ?? previousPeriod(periodOf(deps.clock.now()));
   const settledAt = periodEndMs(month) + REPORT_SETTLES_AFTER_MS;
-  const tenants: string[] = [];
-  for await (const tenant of allTenants(deps.store)) tenants.push(tenant.id);
-  const reports = await mapWithLimit(tenants, READS_IN_FLIGHT, async (tenantId) => ({
+  const tenants = await listEveryTenant(deps.store);
+  const reports = await mapWithLimit(tenants, READS_IN_FLIGHT, async ({ id: tenantId }) => ({
     tenantId,
     at: Date.parse((await deps.meter.getReport(tenantId, month))?.generatedAt ?? '') || 0,
   }));
