@@ -89,7 +89,7 @@ export class FargateServices implements WorkloadRuntime {
         ...(steady ? { steady } : {}),
       };
     });
-    const watched = services.filter((service) => !steadyOf(service));
+    const watched = services.filter((_, i) => !workloads[i]?.steady);
     const perService = await mapWithLimit(watched, CALLS_IN_FLIGHT, async (service) => {
       const targetGroup = service.loadBalancers?.[0]?.targetGroupArn;
       const [arns, health] = await Promise.all([
