@@ -58,6 +58,11 @@ export interface AppRecord {
 
 export type RevisionRecord = Revision & { tenantId: string; appUid: string };
 export type DeploymentRecord = Deployment & { tenantId: string; appUid: string };
+/**
+ * A repository as recorded. `pending` while a registry that makes repositories elsewhere (ECR) has not confirmed
+ * it: recorded first, so neither a retry nor the tenant's deletion loses track of what the registry may have made.
+ */
+export type RepositoryRecord = Repository & { pending?: boolean };
 
 /** The plan terms a write was checked against; the store makes the check atomic with the write. */
 export interface QuotaCheck {
@@ -243,10 +248,12 @@ export interface Store {
   acquireLease(name: string, owner: string, untilMs: number, nowMs: number): Promise<boolean>;
 
   /** Records a repository; false when it already exists. */
-  createRepository(tenantId: string, repository: Repository): Promise<boolean>;
-  /** A tenant's repositories by name. */
-  listRepositories(tenantId: string): Promise<Repository[]>;
-  getRepository(tenantId: string, name: string): Promise<Repository | undefined>;
+  createRepository(tenantId: string, repository: RepositoryRecord): Promise<boolean>;
+  /** Marks a pending repository made; false when it is not pending (made already, or gone). */
+  completeRepository(tenantId: string, name: string): Promise<boolean>;
+  /** A tenant's repositories by name, pending ones included. */
+  listRepositories(tenantId: string): Promise<RepositoryRecord[]>;
+  getRepository(tenantId: string, name: string): Promise<RepositoryRecord | undefined>;
   /** Records a pushed manifest; a tag moves to the newest digest pushed under it. */
   recordImagePush(tenantId: string, repository: string, image: Image): Promise<void>;
   listImages(tenantId: string, repository: string): Promise<Image[]>;
@@ -489,7 +496,8 @@ export interface Clock {
 
 /**
  * The platform's image registry (local: the distribution registry; AWS: ECR). Repositories are named
- * `<tenant>/<name>`; every method takes the tenant first.
+ * `<tenant>/<name>`; every method takes the tenant first. Each is recorded in the Store, and a tenant's records,
+ * pending ones included, name every repository the registry may hold for it.
  */
 export interface ImageRegistry {
   /** How image references name it, e.g. `127.0.0.1:5000`. */

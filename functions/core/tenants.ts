@@ -125,7 +125,8 @@ export function deleteTenant(deps: RegistryDeps, id: string, ifMatch?: number): 
       await deps.store.updateTenant(suspended, tenant.version);
       tenant = suspended;
     }
-    for (const repository of await deps.registry.listRepositories(id)) {
+    // Its records, pending ones included: a repository whose create stopped part-way may exist in the registry.
+    for (const repository of await deps.store.listRepositories(id)) {
       await deps.registry.deleteRepository(id, repository.name);
     }
     await deps.store.deleteTenant(id, tenant.version);

@@ -31,7 +31,7 @@ export async function fakeCoreDeps(): Promise<
     reportArchive: new MemoryReportArchive(),
     clock: new ManualClock(),
     appUrl: (tenantId: string, app: string) => `http://${app}.${tenantId}.localhost:8000`,
-    registry: new FakeRegistry(),
+    registry: new FakeRegistry(store),
     runtimes: ['docker'] as const satisfies CoreDeps['runtimes'],
   };
   await seedPlans(deps);

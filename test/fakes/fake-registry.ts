@@ -1,15 +1,18 @@
+import { ConflictError } from '../../functions/core/errors.ts';
 import type { ImageRegistry } from '../../functions/core/ports.ts';
-import type { Image, RegistryLogin, Repository } from '../../schemas/repository.ts';
+import type { Image, RegistryLogin } from '../../schemas/repository.ts';
+import { MemoryStore } from './memory-store.ts';
 
-/** An ImageRegistry whose tags are set by the test. */
+/** An ImageRegistry whose tags are set by the test; like the real ones, it records its repositories in a store. */
 export class FakeRegistry implements ImageRegistry {
   readonly host = '127.0.0.1:5000';
+
+  constructor(private readonly records = new MemoryStore()) {}
 
   namespaceOf(tenantId: string): string {
     return `${tenantId}/`;
   }
   readonly digests = new Map<string, string>();
-  readonly repositories = new Map<string, Repository>();
 
   async resolveDigest(repository: string, reference: string) {
     return reference.startsWith('sha256:') ? reference : this.digests.get(`${repository}:${reference}`);
@@ -28,16 +31,18 @@ export class FakeRegistry implements ImageRegistry {
       uri: `${this.host}/${tenantId}/${name}`,
       createdAt: new Date(0).toISOString(),
     };
-    this.repositories.set(`${tenantId}/${name}`, repository);
+    if (!(await this.records.createRepository(tenantId, repository))) {
+      throw new ConflictError('repository.exists', `repository "${name}" already exists`);
+    }
     return repository;
   }
-  async listRepositories(tenantId: string) {
-    return [...this.repositories.entries()].filter(([k]) => k.startsWith(`${tenantId}/`)).map(([, r]) => r);
+  listRepositories(tenantId: string) {
+    return this.records.listRepositories(tenantId);
   }
   async listImages(tenantId: string, name: string): Promise<Image[] | undefined> {
-    return this.repositories.has(`${tenantId}/${name}`) ? [] : undefined;
+    return (await this.records.getRepository(tenantId, name)) ? [] : undefined;
   }
-  async deleteRepository(tenantId: string, name: string) {
-    return this.repositories.delete(`${tenantId}/${name}`);
+  deleteRepository(tenantId: string, name: string) {
+    return this.records.deleteRepository(tenantId, name);
   }
 }

@@ -14,6 +14,7 @@ import type {
   DeploymentRecord,
   IdempotencyRecord,
   PageRequest,
+  RepositoryRecord,
   RevisionRecord,
   RolloutWrite,
   ScalerState,
@@ -26,7 +27,7 @@ import type {
 import { assertWithinLimits, reservationOf } from '../../functions/core/quota.ts';
 import type { Page } from '../../schemas/common.ts';
 import type { Plan } from '../../schemas/plan.ts';
-import type { Image, Repository } from '../../schemas/repository.ts';
+import type { Image } from '../../schemas/repository.ts';
 
 const clone = <T>(value: T): T => structuredClone(value);
 
@@ -46,7 +47,7 @@ export class MemoryStore implements Store {
   readonly deployments = new Map<string, DeploymentRecord>();
   readonly usage = new Map<string, UsageRecord>();
   readonly events: AppEventRecord[] = [];
-  readonly repositories = new Map<string, Repository>();
+  readonly repositories = new Map<string, RepositoryRecord>();
   readonly images = new Map<string, Image[]>();
   readonly leases = new Map<string, { owner: string; until: number }>();
   readonly idempotency = new Map<string, IdempotencyRecord & { expiresAt: number }>();
@@ -246,10 +247,16 @@ export class MemoryStore implements Store {
     );
   }
 
-  async createRepository(tenantId: string, repository: Repository) {
+  async createRepository(tenantId: string, repository: RepositoryRecord) {
     const key = `${tenantId}/${repository.name}`;
     if (this.repositories.has(key)) return false;
     this.repositories.set(key, clone(repository));
+    return true;
+  }
+  async completeRepository(tenantId: string, name: string) {
+    const repository = this.repositories.get(`${tenantId}/${name}`);
+    if (!repository?.pending) return false;
+    repository.pending = false;
     return true;
   }
   async listRepositories(tenantId: string) {

@@ -56,6 +56,21 @@ describe('image records on DynamoDB Local', () => {
     expect(await store.listRepositories('acme')).toEqual([]);
   });
 
+  it('marks a pending repository made exactly once', async () => {
+    const { store } = (await localApi()).deps;
+    const repository = { name: 'web', uri: 'r/acme/web', createdAt: '2026-11-30T00:00:00.000Z' };
+    expect(await store.createRepository('acme', { ...repository, pending: true })).toBe(true);
+    expect(await store.listRepositories('acme')).toEqual([{ ...repository, pending: true }]);
+    const marks = await Promise.all([
+      store.completeRepository('acme', 'web'),
+      store.completeRepository('acme', 'web'),
+    ]);
+    expect(marks.sort()).toEqual([false, true]);
+    expect(await store.getRepository('acme', 'web')).toEqual({ ...repository, pending: false });
+    expect(await store.completeRepository('acme', 'api')).toBe(false);
+    expect(await store.getRepository('acme', 'api')).toBeUndefined();
+  });
+
   it('deletes a repository holding more images than one batch write takes (25)', async () => {
     const { deps } = await localApi();
     const { store } = deps;

@@ -1,7 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Page } from '../../../schemas/common.ts';
 import type { Plan } from '../../../schemas/plan.ts';
-import type { Image, Repository } from '../../../schemas/repository.ts';
+import type { Image } from '../../../schemas/repository.ts';
 import {
   ConflictError,
   ForbiddenError,
@@ -18,6 +18,7 @@ import type {
   DeploymentRecord,
   IdempotencyRecord,
   PageRequest,
+  RepositoryRecord,
   Reservation,
   RevisionRecord,
   RolloutWrite,
@@ -530,26 +531,32 @@ export class DynamoStore implements Store {
 
   // Repositories and images
 
-  createRepository(tenantId: string, repository: Repository): Promise<boolean> {
+  createRepository(tenantId: string, repository: RepositoryRecord): Promise<boolean> {
     return conditionally(() =>
       this.table.put({ ...key.repository(tenantId, repository.name), ...repository }, absent()),
     );
   }
 
-  listRepositories(tenantId: string): Promise<Repository[]> {
+  completeRepository(tenantId: string, name: string): Promise<boolean> {
+    return conditionally(() =>
+      this.table.update(key.repository(tenantId, name), { set: { pending: false } }, equals('pending', true)),
+    );
+  }
+
+  listRepositories(tenantId: string): Promise<RepositoryRecord[]> {
     return guarded(async () => {
       const items = await this.table.all({
         partition: PARTITION.tenant(tenantId),
         prefix: PREFIX.repository,
       });
-      return items.map(fieldsOf<Repository>);
+      return items.map(fieldsOf<RepositoryRecord>);
     });
   }
 
-  getRepository(tenantId: string, name: string): Promise<Repository | undefined> {
+  getRepository(tenantId: string, name: string): Promise<RepositoryRecord | undefined> {
     return guarded(async () => {
       const item = await this.table.get(key.repository(tenantId, name));
-      return item && fieldsOf<Repository>(item);
+      return item && fieldsOf<RepositoryRecord>(item);
     });
   }
 

@@ -11,7 +11,7 @@ import {
 import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { Image, RegistryLogin, Repository } from '../../../schemas/repository.ts';
 import { ConflictError } from '../../core/errors.ts';
-import type { ImageRegistry, Store } from '../../core/ports.ts';
+import type { ImageRegistry, RepositoryRecord, Store } from '../../core/ports.ts';
 import { type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
 import { ECR_PUSH_ACTIONS, ecrNamespace, repositoryArn } from './ecr-names.ts';
 
@@ -48,7 +48,10 @@ export interface EcrRegistryOptions {
    * Where each tenant's repositories are listed: ECR lists only a whole account's, so a tenant's list would read
    * every repository of every tenant.
    */
-  records: Pick<Store, 'createRepository' | 'listRepositories' | 'getRepository' | 'deleteRepository'>;
+  records: Pick<
+    Store,
+    'createRepository' | 'completeRepository' | 'listRepositories' | 'getRepository' | 'deleteRepository'
+  >;
   retry?: RetryOptions;
 }
 
@@ -146,16 +149,35 @@ export class EcrRegistry implements ImageRegistry {
   }
 
   /**
-   * Creates the ECR repository (or adopts the one an interrupted create left), then records it: a retry finishes
-   * what a failed one started, and only the record decides `repository.exists`.
+   * Records the repository as pending, makes it in ECR (adopting the one an earlier attempt made) with its lifecycle
+   * policy, then marks it made. A create that stops part-way leaves a pending record: creating the name again
+   * finishes it, and deleting it or its tenant removes whatever ECR has. Of creates that race, the one that marks
+   * the record made answers 201, the others 409 `repository.exists`.
    */
   async createRepository(tenantId: string, name: string): Promise<Repository> {
-    const exists = () => new ConflictError('repository.exists', `repository "${name}" already exists`);
-    if (await this.options.records.getRepository(tenantId, name)) throw exists();
+    const { records } = this.options;
     const repositoryName = `${this.namespaceOf(tenantId)}${name}`;
-    let createdAt = new Date();
+    const intent = { name, uri: `${this.host}/${repositoryName}`, createdAt: new Date().toISOString() };
+    let repository: Repository = intent;
+    if (!(await records.createRepository(tenantId, { ...intent, pending: true }))) {
+      const recorded = await records.getRepository(tenantId, name);
+      if (!recorded?.pending) throw repositoryExists(name);
+      repository = published(recorded);
+    }
+    await this.makeInEcr(tenantId, name, repositoryName);
+    if (await records.completeRepository(tenantId, name)) return repository;
+    if (!(await records.getRepository(tenantId, name))) {
+      // Deleted while this create ran (its tenant's deletion, say), perhaps before ECR made it: leave nothing.
+      await this.deleteFromEcr(repositoryName);
+      throw new ConflictError('conflict', `repository "${name}" was deleted while it was being created`);
+    }
+    throw repositoryExists(name);
+  }
+
+  /** Creates the ECR repository, or adopts the one an earlier attempt made, and sets its lifecycle policy. */
+  private async makeInEcr(tenantId: string, name: string, repositoryName: string) {
     try {
-      const res = await this.call(() =>
+      await this.call(() =>
         this.options.ecr.send(
           new CreateRepositoryCommand({
             repositoryName,
@@ -169,7 +191,6 @@ export class EcrRegistry implements ImageRegistry {
           }),
         ),
       );
-      createdAt = res.repository?.createdAt ?? createdAt;
     } catch (err) {
       if (!(err instanceof RepositoryAlreadyExistsException)) throw err;
     }
@@ -178,17 +199,17 @@ export class EcrRegistry implements ImageRegistry {
         new PutLifecyclePolicyCommand({ repositoryName, lifecyclePolicyText: LIFECYCLE_POLICY }),
       ),
     );
-    const repository = { name, uri: `${this.host}/${repositoryName}`, createdAt: createdAt.toISOString() };
-    if (!(await this.options.records.createRepository(tenantId, repository))) throw exists();
-    return repository;
   }
 
-  listRepositories(tenantId: string): Promise<Repository[]> {
-    return this.options.records.listRepositories(tenantId);
+  /** The repositories ECR has confirmed; pending ones are not there to push to. */
+  async listRepositories(tenantId: string): Promise<Repository[]> {
+    const records = await this.options.records.listRepositories(tenantId);
+    return records.filter((r) => !r.pending).map(published);
   }
 
   async listImages(tenantId: string, name: string): Promise<Image[] | undefined> {
-    if (!(await this.options.records.getRepository(tenantId, name))) return undefined;
+    const recorded = await this.options.records.getRepository(tenantId, name);
+    if (!recorded || recorded.pending) return undefined;
     const repositoryName = `${this.namespaceOf(tenantId)}${name}`;
     const images: Image[] = [];
     let nextToken: string | undefined;
@@ -217,17 +238,26 @@ export class EcrRegistry implements ImageRegistry {
 
   /** Deletes the ECR repository with its images, then the record; either one found makes it true. */
   async deleteRepository(tenantId: string, name: string): Promise<boolean> {
-    const repositoryName = `${this.namespaceOf(tenantId)}${name}`;
-    let deleted = true;
+    const inEcr = await this.deleteFromEcr(`${this.namespaceOf(tenantId)}${name}`);
+    return (await this.options.records.deleteRepository(tenantId, name)) || inEcr;
+  }
+
+  /** Deletes an ECR repository and its images (`force`); false when ECR has none by that name. */
+  private async deleteFromEcr(repositoryName: string): Promise<boolean> {
     try {
-      // force: the images go with it.
       await this.call(() =>
         this.options.ecr.send(new DeleteRepositoryCommand({ repositoryName, force: true })),
       );
+      return true;
     } catch (err) {
-      if (!notFound(err)) throw err;
-      deleted = false;
+      if (notFound(err)) return false;
+      throw err;
     }
-    return (await this.options.records.deleteRepository(tenantId, name)) || deleted;
   }
 }
+
+const repositoryExists = (name: string) =>
+  new ConflictError('repository.exists', `repository "${name}" already exists`);
+
+/** What the API shows of a record. */
+const published = ({ name, uri, createdAt }: RepositoryRecord): Repository => ({ name, uri, createdAt });

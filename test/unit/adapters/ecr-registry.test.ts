@@ -12,6 +12,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { EcrRegistry, LIFECYCLE_POLICY } from '../../../functions/adapters/ecr/ecr-registry.ts';
+import { createRepository } from '../../../functions/core/repositories.ts';
+import { createTenant, deleteTenant } from '../../../functions/core/tenants.ts';
+import { fakeCoreDeps } from '../../fakes/core-deps.ts';
 import { MemoryStore } from '../../fakes/memory-store.ts';
 
 const ecr = mockClient(ECRClient);
@@ -49,13 +52,12 @@ describe('EcrRegistry', () => {
   it('creates a scanned, encrypted, tagged repository under berth/<tenant>/ with a lifecycle policy, and records it', async () => {
     ecr.on(CreateRepositoryCommand).resolves(created);
     ecr.on(PutLifecyclePolicyCommand).resolves({});
+    const before = new Date().toISOString();
     const repo = await registry().createRepository('acme', 'web');
-    expect(repo).toEqual({
-      name: 'web',
-      uri: `${host}/berth/acme/web`,
-      createdAt: '2026-11-22T10:00:00.000Z',
-    });
-    expect(await records.listRepositories('acme')).toEqual([repo]);
+    expect(repo).toEqual({ name: 'web', uri: `${host}/berth/acme/web`, createdAt: expect.any(String) });
+    expect(repo.createdAt >= before && repo.createdAt <= new Date().toISOString()).toBe(true);
+    expect(await registry().listRepositories('acme')).toEqual([repo]);
+    expect(await records.getRepository('acme', 'web')).toEqual({ ...repo, pending: false });
     expect(ecr).toHaveReceivedCommandWith(CreateRepositoryCommand, {
       repositoryName: 'berth/acme/web',
       imageScanningConfiguration: { scanOnPush: true },
@@ -89,18 +91,31 @@ describe('EcrRegistry', () => {
     expect(ecr).not.toHaveReceivedCommand(CreateRepositoryCommand);
   });
 
-  it('finishes a create that stopped after ECR made the repository: adopts it, sets its policy, records it', async () => {
+  it('records a create as pending first: one that stopped part-way is hidden, and creating it again finishes it', async () => {
+    ecr.on(CreateRepositoryCommand).resolves(created);
+    ecr
+      .on(PutLifecyclePolicyCommand)
+      .rejectsOnce(Object.assign(new Error('bad gateway'), { name: 'ServerException' }))
+      .resolves({});
+    await expect(registry().createRepository('acme', 'web')).rejects.toMatchObject({
+      name: 'ServerException',
+    });
+    const stopped = await records.getRepository('acme', 'web');
+    expect(stopped).toMatchObject({ name: 'web', pending: true });
+    expect(await registry().listRepositories('acme')).toEqual([]);
+    expect(await registry().listImages('acme', 'web')).toBeUndefined();
+
+    // ECR made it the first time: adopted, its policy set, and the record made, as of the first attempt.
     ecr
       .on(CreateRepositoryCommand)
       .rejects(new RepositoryAlreadyExistsException({ message: 'exists', $metadata: {} }));
-    ecr.on(PutLifecyclePolicyCommand).resolves({});
     const repo = await registry().createRepository('acme', 'web');
-    expect(repo).toMatchObject({ name: 'web', uri: `${host}/berth/acme/web` });
-    expect(ecr).toHaveReceivedCommandWith(PutLifecyclePolicyCommand, { repositoryName: 'berth/acme/web' });
-    expect(await records.getRepository('acme', 'web')).toEqual(repo);
+    expect(repo).toEqual({ name: 'web', uri: `${host}/berth/acme/web`, createdAt: stopped?.createdAt });
+    expect(ecr).toHaveReceivedCommandTimes(PutLifecyclePolicyCommand, 2);
+    expect(await registry().listRepositories('acme')).toEqual([repo]);
   });
 
-  it('fails a create on an ECR error without recording anything, retrying throttling first', async () => {
+  it('keeps a pending record when ECR fails a create, retrying throttling first; deleting the name removes it', async () => {
     ecr
       .on(CreateRepositoryCommand)
       .rejectsOnce(Object.assign(new Error('slow down'), { name: 'ThrottlingException' }))
@@ -109,6 +124,52 @@ describe('EcrRegistry', () => {
       name: 'LimitExceededException',
     });
     expect(ecr).toHaveReceivedCommandTimes(CreateRepositoryCommand, 2);
+    expect(await registry().listRepositories('acme')).toEqual([]);
+    // The failure may have come after ECR made it: what the tenant's deletion goes by still names it.
+    expect(await records.listRepositories('acme')).toMatchObject([{ name: 'web', pending: true }]);
+    ecr.on(DeleteRepositoryCommand).rejects(missing('repository'));
+    expect(await registry().deleteRepository('acme', 'web')).toBe(true);
+    expect(await records.listRepositories('acme')).toEqual([]);
+  });
+
+  it('removes what it made in ECR when the repository was deleted while it was being created', async () => {
+    ecr.on(CreateRepositoryCommand).callsFake(async () => {
+      // The tenant's deletion ran meanwhile: ECR had nothing yet, and the record went.
+      await records.deleteRepository('acme', 'web');
+      return created;
+    });
+    ecr.on(PutLifecyclePolicyCommand).resolves({});
+    ecr.on(DeleteRepositoryCommand).resolves({});
+    await expect(registry().createRepository('acme', 'web')).rejects.toMatchObject({ code: 'conflict' });
+    expect(ecr).toHaveReceivedCommandWith(DeleteRepositoryCommand, {
+      repositoryName: 'berth/acme/web',
+      force: true,
+    });
+    expect(await records.listRepositories('acme')).toEqual([]);
+  });
+
+  it("deletes with its tenant a repository whose create stopped part-way, which the tenant's list does not show", async () => {
+    const deps = await fakeCoreDeps();
+    records = deps.store;
+    const withEcr = { ...deps, registry: registry() };
+    await createTenant(withEcr, { id: 'acme', name: 'Acme', plan: 'pro' });
+    ecr.on(CreateRepositoryCommand).resolves(created);
+    ecr.on(PutLifecyclePolicyCommand).resolves({});
+    await createRepository(withEcr, 'acme', 'web');
+    ecr
+      .on(PutLifecyclePolicyCommand)
+      .rejects(Object.assign(new Error('bad gateway'), { name: 'ServerException' }));
+    await expect(createRepository(withEcr, 'acme', 'api')).rejects.toMatchObject({ name: 'ServerException' });
+    expect(await withEcr.registry.listRepositories('acme')).toMatchObject([{ name: 'web' }]);
+
+    ecr.on(DeleteRepositoryCommand).resolves({});
+    await deleteTenant(withEcr, 'acme');
+    expect(
+      ecr
+        .commandCalls(DeleteRepositoryCommand)
+        .map((c) => c.args[0].input.repositoryName)
+        .sort(),
+    ).toEqual(['berth/acme/api', 'berth/acme/web']);
     expect(await records.listRepositories('acme')).toEqual([]);
   });
 

@@ -33,13 +33,13 @@ describe('deleting a repository', () => {
     if (!moved) throw new Error('no app');
     moved.currentRevision = 2;
     await deleteRepository(deps, 'acme', 'web');
-    expect(deps.registry.repositories.has('acme/web')).toBe(false);
+    expect(await deps.store.getRepository('acme', 'web')).toBeUndefined();
   });
 
   it('deletes an unused repository, then answers 404 for it', async () => {
     await createApp(deps, 'acme', { name: 'site', ...spec, image: '127.0.0.1:5000/acme/api:1' });
     await deleteRepository(deps, 'acme', 'web');
-    expect(deps.registry.repositories.has('acme/web')).toBe(false);
+    expect(await deps.store.getRepository('acme', 'web')).toBeUndefined();
     await expect(deleteRepository(deps, 'acme', 'web')).rejects.toMatchObject({
       code: 'repository.notFound',
     });
