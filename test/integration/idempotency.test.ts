@@ -1,3 +1,4 @@
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { localApi, sampleApp } from '../support/local-api.ts';
 
@@ -16,6 +17,31 @@ describe('Idempotency-Key on DynamoDB Local', () => {
     expect(second.headers.get('location')).toBe('/v1/apps/web');
     const deployments = await call('GET', '/v1/apps/web/deployments', key);
     expect(deployments.json.items).toHaveLength(1);
+  });
+
+  it('replays a secret shown once, which the table holds only sealed with the Idempotency-Key', async () => {
+    const { call, adminKey, dynamodb, tableName } = await localApi();
+    const tenant = { id: 'acme', name: 'Acme', plan: 'free' };
+    const headers = { 'idempotency-key': '4f1c2d8e-8a4b-4c7e-9f0a-2b6d3e5f7a91' };
+    const created = await call('POST', '/v1/tenants', adminKey, tenant, headers);
+    const replayed = await call('POST', '/v1/tenants', adminKey, tenant, headers);
+    expect(created.status).toBe(201);
+    expect(replayed.headers.get('idempotent-replayed')).toBe('true');
+    expect(replayed.text).toBe(created.text);
+    const keyHeaders = { 'idempotency-key': 'b7e0c9a2-3d4f-4e5a-8b6c-1d2e3f4a5b6c' };
+    const second = await call('POST', '/v1/tenants/acme/keys', adminKey, undefined, keyHeaders);
+    expect((await call('POST', '/v1/tenants/acme/keys', adminKey, undefined, keyHeaders)).text).toBe(
+      second.text,
+    );
+
+    const secrets = [(created.json.apiKey as { key: string }).key, second.json.key];
+    const { Items = [] } = await dynamodb.send(new ScanCommand({ TableName: tableName }));
+    const table = JSON.stringify(Items);
+    expect(table).toContain('idempotency');
+    for (const secret of secrets) {
+      expect(secret).toMatch(/^bk_/);
+      expect(table).not.toContain(secret);
+    }
   });
 
   it('answers 422 when the key comes back with another body', async () => {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { createMiddleware } from 'hono/factory';
 import { DomainError, ValidationError } from '../../core/errors.ts';
 import type { Clock, Store } from '../../core/ports.ts';
@@ -14,7 +14,8 @@ const sha256 = (value: string) => createHash('sha256').update(value).digest('hex
 /**
  * `Idempotency-Key` on POST (Stripe's semantics): the first response (below 500) is stored for 24 h and replayed
  * with `Idempotent-Replayed: true`; the same key with another body → 422 idempotency.mismatch; while the first
- * request still runs → 409 idempotency.conflict. A 5xx releases the key so a retry can run.
+ * request still runs → 409 idempotency.conflict. A 5xx releases the key so a retry can run. The table keeps the
+ * key's hash and the response's body sealed with the key (see `seal`).
  */
 export function idempotency(store: Store, clock: Clock) {
   return createMiddleware<ApiEnv>(async (c, next) => {
@@ -51,7 +52,10 @@ export function idempotency(store: Store, clock: Clock) {
         );
       }
       const { status, headers, body } = existing.response;
-      return new Response(body, { status, headers: { ...headers, 'idempotent-replayed': 'true' } });
+      return new Response(unseal(body, bodyKey(key, scope)), {
+        status,
+        headers: { ...headers, 'idempotent-replayed': 'true' },
+      });
     }
     try {
       await next();
@@ -68,7 +72,32 @@ export function idempotency(store: Store, clock: Clock) {
       const value = c.res.headers.get(name);
       if (value !== null) headers[name] = value;
     }
-    const body = await c.res.clone().text();
+    const body = seal(await c.res.clone().text(), bodyKey(key, scope));
     await store.completeIdempotencyKey(scope, keyHash, { status: c.res.status, headers, body });
   });
+}
+
+/**
+ * The key a stored body is sealed with, derived from the Idempotency-Key, which only the client keeps (the table
+ * has its hash). A secret shown once — a new API key, registry credentials — is then not readable from the table or
+ * its backups, yet a replay still returns it: as safe as the Idempotency-Key is random (a UUID, say).
+ */
+const bodyKey = (idempotencyKey: string, scope: string) =>
+  Buffer.from(hkdfSync('sha256', idempotencyKey, scope, 'berth idempotent response', 32));
+
+/** AES-256-GCM: `<iv>.<ciphertext>.<tag>`, base64url. */
+function seal(body: string, key: Buffer): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  const sealed = Buffer.concat([cipher.update(body, 'utf8'), cipher.final()]);
+  return [iv, sealed, cipher.getAuthTag()].map((part) => part.toString('base64url')).join('.');
+}
+
+function unseal(text: string, key: Buffer): string {
+  const [iv = '', sealed = '', tag = ''] = text.split('.');
+  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
+  decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+  return Buffer.concat([decipher.update(Buffer.from(sealed, 'base64url')), decipher.final()]).toString(
+    'utf8',
+  );
 }
