@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createApi } from '../../functions/http/api.ts';
 import { clientFor, localApi } from '../support/local-api.ts';
 
@@ -20,5 +20,29 @@ describe('shared rate limits on DynamoDB Local', () => {
     expect(count(statuses, 200)).toBe(5);
     expect(count(statuses, 429)).toBe(7);
     expect((await processes[0]?.call('GET', '/v1/apps', globex))?.status).toBe(200);
+  });
+
+  it('stops counting a refused key in a process until its window ends, answering as counting would', async () => {
+    const { deps, createTenant } = await localApi({
+      rateLimit: { ratePerSecond: 1, burst: 5, shared: true },
+    });
+    const acme = (await createTenant('acme')).key;
+    let at = new Date('2026-11-22T10:00:00.500Z');
+    const clock = { now: () => at };
+    const counting = vi.spyOn(deps.store, 'countRequest');
+    const [first, second] = [1, 2].map(() => clientFor(createApi({ ...deps, clock }), 'unused'));
+    const statuses: number[] = [];
+    for (let i = 0; i < 10; i++) statuses.push((await first?.call('GET', '/v1/apps', acme))?.status ?? 0);
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429, 429, 429, 429]);
+    expect(counting).toHaveBeenCalledTimes(6);
+    const refused = await first?.call('GET', '/v1/apps', acme);
+    expect(refused?.headers.get('retry-after')).toBe('5');
+    // Another process has not seen the refusal: it counts, and the table refuses.
+    expect((await second?.call('GET', '/v1/apps', acme))?.status).toBe(429);
+    expect(counting).toHaveBeenCalledTimes(7);
+    // The next window (5 s) admits the key again.
+    at = new Date('2026-11-22T10:00:05.000Z');
+    expect((await first?.call('GET', '/v1/apps', acme))?.status).toBe(200);
+    expect(counting).toHaveBeenCalledTimes(8);
   });
 });

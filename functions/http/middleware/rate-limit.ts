@@ -47,15 +47,23 @@ function processBuckets(options: RateLimitOptions): Limiter {
 
 /**
  * Fixed windows of burst ÷ rate seconds counted in the store, each admitting `burst` requests: the bucket's burst at
- * once and its rate on average, whichever process a request reaches.
+ * once and its rate on average, whichever process a request reaches. A process that saw a key's window fill refuses
+ * that key until the window ends without counting again: a flood from one key then costs no write per request (all
+ * of which would go to the same item), and the answer is the one counting would give.
  */
 function sharedWindows(options: RateLimitOptions, store: Pick<Store, 'countRequest'>): Limiter {
   const windowMs = Math.max(1, Math.ceil((options.burst / options.ratePerSecond) * 1000));
+  const refusedUntil = new Map<string, number>();
+  const retryAfter = (end: number, now: number) => Math.max(1, Math.ceil((end - now) / 1000));
   return async (id, now) => {
     const start = now - (now % windowMs);
     const end = start + windowMs;
+    if ((refusedUntil.get(id) ?? 0) > now) return retryAfter(end, now);
     const count = await store.countRequest(id, start, Math.ceil(end / 1000) + WINDOW_EXPIRY_GRACE_SECONDS);
-    return count > options.burst ? Math.max(1, Math.ceil((end - now) / 1000)) : undefined;
+    if (count <= options.burst) return undefined;
+    if (refusedUntil.size > 100_000) refusedUntil.clear();
+    refusedUntil.set(id, end);
+    return retryAfter(end, now);
   };
 }
 
