@@ -6,6 +6,7 @@ import { DOCS_PAGE } from './docs-page.ts';
 import { authenticate } from './middleware/auth.ts';
 import { idempotency } from './middleware/idempotency.ts';
 import { rateLimit } from './middleware/rate-limit.ts';
+import { requestId } from './middleware/request-id.ts';
 import { json } from './openapi.ts';
 import { errorToResponse, problem } from './problem.ts';
 import { appRoutes } from './routes/apps.ts';
@@ -38,6 +39,7 @@ export function createApi(deps: ApiDeps) {
   const app = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
   app.onError((err, c) => errorToResponse(c, err, deps.logger));
   app.notFound((c) => problem(c, 'route.notFound', `there is no route ${c.req.method} ${c.req.path}`));
+  app.use('*', requestId());
   app.use(
     '*',
     bodyLimit({

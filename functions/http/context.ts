@@ -33,7 +33,7 @@ export function runtimeView(deps: ApiDeps): RuntimeViewDeps {
   return { ...deps, views };
 }
 
-export type ApiEnv = { Variables: { principal: Principal } };
+export type ApiEnv = { Variables: { principal: Principal; requestId: string } };
 
 /** The tenant a tenant route acts for: only ever the authenticated key's. */
 export function tenantOf(principal: Principal): string {

@@ -101,6 +101,11 @@ export function errorToResponse(c: Context, err: unknown, logger: ErrorLogger): 
     if (err.status === 413) return problem(c, 'payload.tooLarge', err.message);
     return problem(c, 'validation.failed', err.message || 'the request is not valid');
   }
-  logger.error('unhandled error', { path: c.req.path, method: c.req.method, error: err });
-  return problem(c, 'internal', 'an internal error occurred; it has been logged');
+  const requestId: string | undefined = c.get('requestId');
+  logger.error('unhandled error', { path: c.req.path, method: c.req.method, requestId, error: err });
+  return problem(
+    c,
+    'internal',
+    `an internal error occurred; it has been logged with request id ${requestId}`,
+  );
 }

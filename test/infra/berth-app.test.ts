@@ -599,7 +599,10 @@ describe('the CDK app', () => {
     });
     // Importing runs the Lambda's INIT: configuration, clients, routes.
     const { handler } = (await import(pathToFileURL(join(dir, 'index.mjs')).href)) as {
-      handler: (event: unknown, context: unknown) => Promise<{ statusCode: number; body: string }>;
+      handler: (
+        event: unknown,
+        context: unknown,
+      ) => Promise<{ statusCode: number; body: string; headers: Record<string, string> }>;
     };
     const spec = await handler(httpApiEvent('GET', '/openapi.json'), LAMBDA_CONTEXT);
     expect(spec.statusCode).toBe(200);
@@ -612,6 +615,8 @@ describe('the CDK app', () => {
       status: 200,
       body: { items: [], nextCursor: null },
     });
+    // Named as API Gateway named the request (`requestContext.requestId`), as in its access log.
+    expect(apps.headers['request-id']).toBe('r1');
     const printed = printedBy(async () => {
       const stranger = await handler(
         httpApiEvent('GET', '/v1/apps', { authorization: `Bearer ${key.slice(0, -4)}AAAA` }),

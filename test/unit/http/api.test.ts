@@ -158,7 +158,27 @@ describe('the HTTP API', () => {
     const res = await call('GET', '/v1/apps', tenantKey);
     expect(res).toMatchObject({ status: 500, json: { code: 'internal' } });
     expect(res.text).not.toContain('secret');
-    expect(errors).toHaveLength(1);
+    // The caller can quote the request; the log line names it.
+    const id = res.headers.get('request-id');
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(res.json.detail).toContain(id);
+    expect(errors).toEqual([expect.objectContaining({ requestId: id })]);
+  });
+
+  it('names every answer with its own Request-Id, never one the caller sent', async () => {
+    const { call, tenantKey } = await setup();
+    const answers = [
+      await call('GET', '/healthz', undefined),
+      await call('GET', '/v1/apps', undefined),
+      await call('GET', '/v1/apps', tenantKey, undefined, { 'request-id': 'mine' }),
+      await call('POST', '/v1/apps', tenantKey, 'x'.repeat(MAX_BODY_BYTES + 1)),
+      await call('POST', '/v1/apps', tenantKey, sampleApp('web'), { 'idempotency-key': 'k' }),
+      await call('POST', '/v1/apps', tenantKey, sampleApp('web'), { 'idempotency-key': 'k' }),
+    ];
+    expect(answers.map((a) => a.status)).toEqual([200, 401, 200, 413, 201, 201]);
+    const ids = answers.map((a) => a.headers.get('request-id'));
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(new Set(ids).size).toBe(ids.length);
   });
 
   it('serves the OpenAPI document and an offline docs page', async () => {
