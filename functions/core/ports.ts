@@ -274,10 +274,10 @@ export interface Store {
   releaseIdempotencyKey(scope: string, key: string): Promise<void>;
 
   /**
-   * Counts one request of an API key in the rate-limit window that starts at `windowStart` (ms) and returns the
-   * window's count so far, this request included; the count may be removed after `expiresAt` (s).
+   * Counts `requests` of an API key in the rate-limit window that starts at `windowStart` (ms) and returns the
+   * window's count so far, these included; the count may be removed after `expiresAt` (s).
    */
-  countRequest(keyId: string, windowStart: number, expiresAt: number): Promise<number>;
+  countRequest(keyId: string, windowStart: number, expiresAt: number, requests: number): Promise<number>;
 }
 
 /** Credentials a runtime uses to pull a tenant's image from a private registry. */

@@ -1,3 +1,4 @@
+import type { Context } from 'hono';
 import type { KeyAuthenticator, Principal } from '../core/api-keys.ts';
 import { UnavailableError } from '../core/errors.ts';
 import type { RegistryDeps, ReplicaViews, RuntimeViewDeps, Store } from '../core/ports.ts';
@@ -33,7 +34,28 @@ export function runtimeView(deps: ApiDeps): RuntimeViewDeps {
   return { ...deps, views };
 }
 
-export type ApiEnv = { Variables: { principal: Principal; requestId: string } };
+export type ApiEnv = {
+  Variables: {
+    principal: Principal;
+    requestId: string;
+    /** Charges the request to its key's rate limit as `count` more requests (429 when over). */
+    chargeRequests: (count: number) => Promise<void>;
+  };
+};
+
+/**
+ * Where a gateway buffers answers, a waiting request (a deployment's `wait`, a followed log) holds its process — a
+ * Lambda instance — all along: it waits at most `waitMs`, and each second it may wait beyond the first is charged to
+ * its key as one more request, so a key keeps only about its `ratePerSecond` of them waiting at once rather than
+ * the whole account's Lambda concurrency. Returns the seconds the request may wait.
+ */
+export async function chargeWait(c: Context<ApiEnv>, deps: ApiDeps, seconds: number): Promise<number> {
+  const buffered = deps.bufferedAnswers;
+  if (!buffered) return seconds;
+  const bounded = Math.min(seconds, buffered.waitMs / 1000);
+  if (bounded > 1) await c.get('chargeRequests')(Math.ceil(bounded) - 1);
+  return bounded;
+}
 
 /** The tenant a tenant route acts for: only ever the authenticated key's. */
 export function tenantOf(principal: Principal): string {

@@ -323,9 +323,9 @@ export class MemoryStore implements Store {
     this.idempotency.delete(`${scope}/${key}`);
   }
   readonly requestCounts = new Map<string, number>();
-  async countRequest(keyId: string, windowStart: number) {
+  async countRequest(keyId: string, windowStart: number, _expiresAt: number, requests: number) {
     const key = `${keyId}/${windowStart}`;
-    const count = (this.requestCounts.get(key) ?? 0) + 1;
+    const count = (this.requestCounts.get(key) ?? 0) + requests;
     this.requestCounts.set(key, count);
     return count;
   }

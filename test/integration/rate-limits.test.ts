@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createApi } from '../../functions/http/api.ts';
-import { clientFor, localApi } from '../support/local-api.ts';
+import { clientFor, localApi, sampleApp } from '../support/local-api.ts';
 
 const count = (statuses: number[], status: number) => statuses.filter((s) => s === status).length;
 
@@ -44,5 +44,37 @@ describe('shared rate limits on DynamoDB Local', () => {
     at = new Date('2026-11-22T10:00:05.000Z');
     expect((await first?.call('GET', '/v1/apps', acme))?.status).toBe(200);
     expect(counting).toHaveBeenCalledTimes(8);
+  });
+
+  it('charges a request that holds its Lambda while it waits one request more per second it may wait', async () => {
+    const { deps, call, createTenant } = await localApi({
+      rateLimit: { ratePerSecond: 10, burst: 50, shared: true },
+    });
+    const acme = (await createTenant('acme')).key;
+    await call('POST', '/v1/apps', acme, sampleApp('web'));
+    const app = await deps.store.getApp('acme', 'web');
+    const [pending] = (await deps.store.listDeployments('acme', app?.uid ?? '', { limit: 1 })).items;
+    if (!app || !pending) throw new Error('no deployment');
+    // Succeeded: a wait answers at once, but is charged for what it might have waited.
+    expect(await deps.store.updateDeployment({ ...pending, status: 'succeeded' }, pending.status)).toBe(true);
+    const path = `/v1/apps/web/deployments/${pending.id}`;
+    const at = new Date('2026-11-22T10:00:00.000Z');
+    const behindGateway = (bufferedAnswers?: { waitMs: number; maxBodyBytes: number }) =>
+      clientFor(createApi({ ...deps, clock: { now: () => at }, bufferedAnswers }), 'unused');
+
+    // Behind API Gateway (20 s at most): 1 + 19 each, so two fit in a burst of 50 and the third does not.
+    const gateway = behindGateway({ waitMs: 20_000, maxBodyBytes: 1024 });
+    const waits = [];
+    for (let i = 0; i < 3; i++) waits.push(await gateway.call('GET', `${path}?wait=30`, acme));
+    expect(waits.map((w) => w.status)).toEqual([200, 200, 429]);
+    expect(waits[2]?.headers.get('retry-after')).toBe('5');
+
+    // Locally nothing buffers the answer and a wait holds no process: it costs one request, as any other.
+    at.setTime(Date.parse('2026-11-22T10:00:05.000Z'));
+    const local = behindGateway();
+    const statuses = [];
+    for (let i = 0; i < 51; i++) statuses.push((await local.call('GET', `${path}?wait=30`, acme)).status);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(50);
+    expect(statuses.at(-1)).toBe(429);
   });
 });

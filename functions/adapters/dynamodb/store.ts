@@ -666,13 +666,18 @@ export class DynamoStore implements Store {
 
   // Rate limits
 
-  async countRequest(keyId: string, windowStart: number, expiresAt: number): Promise<number> {
+  async countRequest(
+    keyId: string,
+    windowStart: number,
+    expiresAt: number,
+    requests: number,
+  ): Promise<number> {
     return guarded(async () => {
       const item = await this.table.update(key.requestCount(keyId, windowStart), {
         set: { expiresAt },
-        add: { count: 1 },
+        add: { count: requests },
       });
-      return Number(item.count ?? 1);
+      return Number(item.count ?? requests);
     });
   }
 }

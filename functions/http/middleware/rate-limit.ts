@@ -21,8 +21,11 @@ export class RateLimitedError extends DomainError {
   }
 }
 
-/** Takes one request of a key at `now` (ms): undefined when it may go on, else the seconds until it may retry. */
-type Limiter = (id: string, now: number) => Promise<number | undefined>;
+/**
+ * Takes `cost` requests of a key at `now` (ms): undefined when it may go on, else the seconds until it may retry.
+ * A cost is never above the burst, so it can always be paid.
+ */
+type Limiter = (id: string, now: number, cost: number) => Promise<number | undefined>;
 
 /** A shared window's count outlives the window by this much, then the table's TTL removes it. */
 const WINDOW_EXPIRY_GRACE_SECONDS = 60;
@@ -30,7 +33,7 @@ const WINDOW_EXPIRY_GRACE_SECONDS = 60;
 /** A token bucket per key in this process: exact where one process serves the API (local mode). */
 function processBuckets(options: RateLimitOptions): Limiter {
   const buckets = new Map<string, { tokens: number; at: number }>();
-  return async (id, now) => {
+  return async (id, now, cost) => {
     const bucket = buckets.get(id) ?? { tokens: options.burst, at: now };
     bucket.tokens = Math.min(
       options.burst,
@@ -39,8 +42,8 @@ function processBuckets(options: RateLimitOptions): Limiter {
     bucket.at = now;
     if (buckets.size > 100_000) buckets.clear();
     buckets.set(id, bucket);
-    if (bucket.tokens < 1) return Math.max(1, Math.ceil((1 - bucket.tokens) / options.ratePerSecond));
-    bucket.tokens -= 1;
+    if (bucket.tokens < cost) return Math.max(1, Math.ceil((cost - bucket.tokens) / options.ratePerSecond));
+    bucket.tokens -= cost;
     return undefined;
   };
 }
@@ -55,11 +58,12 @@ function sharedWindows(options: RateLimitOptions, store: Pick<Store, 'countReque
   const windowMs = Math.max(1, Math.ceil((options.burst / options.ratePerSecond) * 1000));
   const refusedUntil = new Map<string, number>();
   const retryAfter = (end: number, now: number) => Math.max(1, Math.ceil((end - now) / 1000));
-  return async (id, now) => {
+  return async (id, now, cost) => {
     const start = now - (now % windowMs);
     const end = start + windowMs;
     if ((refusedUntil.get(id) ?? 0) > now) return retryAfter(end, now);
-    const count = await store.countRequest(id, start, Math.ceil(end / 1000) + WINDOW_EXPIRY_GRACE_SECONDS);
+    const expiresAt = Math.ceil(end / 1000) + WINDOW_EXPIRY_GRACE_SECONDS;
+    const count = await store.countRequest(id, start, expiresAt, cost);
     if (count <= options.burst) return undefined;
     if (refusedUntil.size > 100_000) refusedUntil.clear();
     refusedUntil.set(id, end);
@@ -67,7 +71,10 @@ function sharedWindows(options: RateLimitOptions, store: Pick<Store, 'countReque
   };
 }
 
-/** Limits each API key's request rate. Over the limit → 429 rate.limited with Retry-After. */
+/**
+ * Limits each API key's request rate. Over the limit → 429 rate.limited with Retry-After. A route may charge a
+ * request more than one (`chargeRequests`), for what it holds beyond a quick answer.
+ */
 export function rateLimit(
   options: RateLimitOptions,
   deps: { store: Pick<Store, 'countRequest'>; clock: Clock },
@@ -75,11 +82,13 @@ export function rateLimit(
   const limiter = options.shared ? sharedWindows(options, deps.store) : processBuckets(options);
   return createMiddleware<ApiEnv>(async (c, next) => {
     const principal = c.get('principal');
-    const retryAfter = await limiter(
-      principal.role === 'admin' ? 'admin' : principal.keyId,
-      deps.clock.now().getTime(),
-    );
-    if (retryAfter !== undefined) throw new RateLimitedError(retryAfter);
+    const id = principal.role === 'admin' ? 'admin' : principal.keyId;
+    const charge = async (cost: number) => {
+      const retryAfter = await limiter(id, deps.clock.now().getTime(), Math.min(cost, options.burst));
+      if (retryAfter !== undefined) throw new RateLimitedError(retryAfter);
+    };
+    await charge(1);
+    c.set('chargeRequests', charge);
     await next();
   });
 }

@@ -10,7 +10,7 @@ import {
   listRevisions,
   rollback,
 } from '../../core/deployments.ts';
-import { type ApiDeps, tenantOf } from '../context.ts';
+import { type ApiDeps, chargeWait, tenantOf } from '../context.ts';
 import { bearer, idempotencyHeader, json, jsonBody, problems } from '../openapi.ts';
 import { AppParams, tenantOnly } from './apps.ts';
 import { router } from './router.ts';
@@ -74,7 +74,8 @@ export function deploymentRoutes(deps: ApiDeps) {
         responses: {
           200: json(
             Deployment,
-            'The deployment; ?wait=N waits up to N s for a terminal status (behind API Gateway, up to 20 s).',
+            'The deployment; ?wait=N waits up to N s for a terminal status (behind API Gateway, up to 20 s, ' +
+              "counted as one request per second it may wait against the key's rate limit).",
           ),
           ...problems,
         },
@@ -82,7 +83,7 @@ export function deploymentRoutes(deps: ApiDeps) {
       async (c) => {
         const { app, id } = c.req.valid('param');
         const { wait } = c.req.valid('query');
-        const waitSeconds = deps.bufferedAnswers ? Math.min(wait, deps.bufferedAnswers.waitMs / 1000) : wait;
+        const waitSeconds = await chargeWait(c, deps, wait);
         return c.json(await getDeployment(deps, tenantOf(c.get('principal')), app, id, waitSeconds), 200);
       },
     )

@@ -5,7 +5,7 @@ import { ListQuery, pageOf } from '../../../schemas/common.ts';
 import { AppEvent, AppMetrics, InstanceList, LogQuery, MetricsQuery } from '../../../schemas/instance.ts';
 import { restartApp, startApp, stopApp } from '../../core/apps.ts';
 import { appLogs, appMetrics, listAppEvents, listInstances } from '../../core/instances.ts';
-import { type ApiDeps, runtimeView, tenantOf } from '../context.ts';
+import { type ApiDeps, chargeWait, runtimeView, tenantOf } from '../context.ts';
 import { bearer, idempotencyHeader, json, problems } from '../openapi.ts';
 import { AppParams, tenantOnly } from './apps.ts';
 import { router } from './router.ts';
@@ -56,14 +56,16 @@ export function instanceRoutes(deps: ApiDeps) {
           200: {
             description:
               'Log lines prefixed by instance id; with follow=true the response streams. Behind API Gateway (AWS ' +
-              'mode) responses are buffered: a followed request ends after 20 s with the lines so far, and a body ' +
-              'ends before 5 MB; ask again with since= to go on.',
+              'mode) responses are buffered: a followed request ends after 20 s with the lines so far (and counts as ' +
+              "20 requests against the key's rate limit), and a body ends before 5 MB; ask again with since= to go on.",
             content: { 'text/plain': { schema: { type: 'string' } } },
           },
           ...problems,
         },
       }),
       async (c) => {
+        const query = c.req.valid('query');
+        if (query.follow === 'true') await chargeWait(c, deps, Number.POSITIVE_INFINITY);
         const buffered = deps.bufferedAnswers;
         const signal = buffered
           ? AbortSignal.any([c.req.raw.signal, AbortSignal.timeout(buffered.waitMs)])
@@ -72,7 +74,7 @@ export function instanceRoutes(deps: ApiDeps) {
           runtimeView(deps),
           tenantOf(c.get('principal')),
           c.req.valid('param').app,
-          c.req.valid('query'),
+          query,
           signal,
         );
         const encoder = new TextEncoder();

@@ -85,6 +85,17 @@ describe('replica views per runtime (EKS through the fake API server)', () => {
     const followed = await call('GET', '/v1/apps/web/logs?follow=true', key);
     expect(followed.status).toBe(200);
     expect(followed.text.split('\n').filter((l) => l.endsWith(' ready'))).toHaveLength(2);
+    // A follow that may hold its Lambda for 20 s pays for it: with a burst of 5, refused before it waits at all.
+    const tight = clientFor(
+      createApi({
+        ...setup.deps,
+        rateLimit: { ratePerSecond: 1, burst: 5 },
+        bufferedAnswers: { waitMs: 20_000, maxBodyBytes: 5 * 1024 * 1024 },
+      }),
+      'unused',
+    );
+    expect((await tight.call('GET', '/v1/apps/web/logs?follow=true', key)).json.code).toBe('rate.limited');
+    expect((await tight.call('GET', '/v1/apps/web/logs', key)).status).toBe(200);
   });
 
   it('answers 503 for an app on a runtime this process cannot see, and still serves the app itself', async () => {
