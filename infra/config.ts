@@ -40,6 +40,13 @@ export const InstallConfig = z
      * handlers/api.ts). Each is billed while provisioned; 0 runs on demand only.
      */
     apiProvisionedConcurrency: z.number().int().min(0).max(1000).default(0),
+    /**
+     * Reserve Lambda concurrency for the jobs (about 40 in all), so a flood of API requests, or anything else in the
+     * account, never leaves metering, reconciling and scaling without Lambdas. Lambda keeps 100 of an account's
+     * concurrency unreserved: an account whose quota is below about 140 (new accounts may start at 10) must ask for
+     * more, or set this to false.
+     */
+    reserveJobConcurrency: z.boolean().default(true),
     /** SHA-256 hex of the bootstrap admin key (`printf %s "$KEY" | sha256sum`); the key itself never leaves you. */
     adminKeyHash: z.string().regex(/^[0-9a-f]{64}$/),
     prices: PriceTable.default(DEFAULT_PRICE_TABLE),

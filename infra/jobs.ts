@@ -26,6 +26,21 @@ const MAX_EVENT_AGE = Duration.hours(6);
  * ECS stopped (it shows them for an hour) every minute.
  */
 const ECS_EVENT_MAX_AGE = Duration.hours(2);
+/** Reconcile workers at once (the queue's MaximumConcurrency). */
+const RECONCILE_WORKERS = 20;
+/**
+ * Lambda concurrency reserved for each job (`reserveJobConcurrency`), so nothing else in the account can take it:
+ * the scheduled jobs run one at a time but may overlap a slow run; the workers take the queue's concurrency; ECS
+ * task events come in bursts while apps deploy (a throttled one is retried).
+ */
+const RESERVED_CONCURRENCY = {
+  dispatch: 2,
+  reconcile: RECONCILE_WORKERS,
+  scale: 2,
+  meter: 2,
+  report: 2,
+  ecsEvents: 10,
+} as const;
 
 /** What a function may read of the running apps (see `Jobs.grantRuntimeRead`). */
 export type RuntimeRead = 'tasks' | 'metrics' | 'targetHealth' | 'logs';
@@ -144,18 +159,29 @@ export class Jobs extends Construct {
       BERTH_RECONCILE_QUEUE_URL: this.queue.queueUrl,
     };
     const environment = { ...props.environment, ...this.runtimeEnvironment };
-    const job = (name: string, entry: string, extra: Partial<FunctionProps> = {}) =>
-      props.lambda(name, entry, { environment, timeout: JOB_TIMEOUT, ...extra });
+    const job = (name: string, entry: string, reserved: number, extra: Partial<FunctionProps> = {}) =>
+      props.lambda(name, entry, {
+        environment,
+        timeout: JOB_TIMEOUT,
+        ...(config.reserveJobConcurrency ? { reservedConcurrentExecutions: reserved } : {}),
+        ...extra,
+      });
     this.functions = {
-      dispatch: job('DispatchFunction', 'dispatch'),
-      reconcile: job('ReconcileFunction', 'reconcile'),
-      scale: job('ScaleFunction', 'scale'),
-      meter: job('MeterFunction', 'meter'),
-      report: job('ReportFunction', 'report'),
-      ecsEvents: job('EcsEventsFunction', 'ecs-events', { timeout: Duration.seconds(30) }),
+      dispatch: job('DispatchFunction', 'dispatch', RESERVED_CONCURRENCY.dispatch),
+      reconcile: job('ReconcileFunction', 'reconcile', RESERVED_CONCURRENCY.reconcile),
+      scale: job('ScaleFunction', 'scale', RESERVED_CONCURRENCY.scale),
+      meter: job('MeterFunction', 'meter', RESERVED_CONCURRENCY.meter),
+      report: job('ReportFunction', 'report', RESERVED_CONCURRENCY.report),
+      ecsEvents: job('EcsEventsFunction', 'ecs-events', RESERVED_CONCURRENCY.ecsEvents, {
+        timeout: Duration.seconds(30),
+      }),
     };
     this.functions.reconcile.addEventSource(
-      new SqsEventSource(this.queue, { batchSize: 10, maxConcurrency: 20, reportBatchItemFailures: true }),
+      new SqsEventSource(this.queue, {
+        batchSize: 10,
+        maxConcurrency: RECONCILE_WORKERS,
+        reportBatchItemFailures: true,
+      }),
     );
     this.queue.grantSendMessages(this.functions.dispatch);
 

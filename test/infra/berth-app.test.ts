@@ -219,6 +219,31 @@ describe('the CDK app', () => {
     });
   });
 
+  it('reserves Lambda concurrency for every job, the workers as many as the queue runs at once, none for the API', () => {
+    const reservations = (template: Template) =>
+      Object.fromEntries(
+        Object.entries(template.findResources('AWS::Lambda::Function')).map(([id, fn]) => [
+          id.replace(/Function[0-9A-F]{8}$/, '').replace(/^Jobs/, ''),
+          (fn as { Properties: { ReservedConcurrentExecutions?: number } }).Properties
+            .ReservedConcurrentExecutions,
+        ]),
+      );
+    const workers = Object.values(app.platform.findResources('AWS::Lambda::EventSourceMapping'))[0] as {
+      Properties: { ScalingConfig: { MaximumConcurrency: number } };
+    };
+    expect(reservations(app.platform)).toEqual({
+      Api: undefined,
+      Dispatch: 2,
+      Reconcile: workers.Properties.ScalingConfig.MaximumConcurrency,
+      Scale: 2,
+      Meter: 2,
+      Report: 2,
+      EcsEvents: 10,
+    });
+    const small = synth({ reserveJobConcurrency: false }, { bundled: false });
+    expect(Object.values(reservations(small.platform)).every((r) => r === undefined)).toBe(true);
+  });
+
   it('grants no wildcard admin, and table and queue actions only on Berth’s own table and queues', () => {
     type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
     const statements = [app.data, app.platform].flatMap((template) =>
