@@ -218,6 +218,9 @@ export function fakeEcs(clock: { now(): Date }) {
   });
   elb.on(DescribeRulesCommand).callsFake(() => ({ Rules: rules }));
   elb.on(CreateRuleCommand).callsFake((input: Rule & { Priority: number }) => {
+    if (rules.some((r) => r.Priority === String(input.Priority))) {
+      throw named('PriorityInUseException', 'the priority is in use');
+    }
     rules.push({ ...input, RuleArn: `arn:rule:${rules.length + 1}`, Priority: String(input.Priority) });
     return {};
   });

@@ -43,12 +43,22 @@ type ShardRules = { shard: LoadBalancerShard; rules: Rule[] };
 export const targetGroupName = (tenantId: string, app: string) =>
   `berth-${createHash('sha256').update(`${tenantId}/${app}`).digest('hex').slice(0, 26)}`;
 
-/** Rule priorities are unique per listener; the first free one from 1 is taken. */
-function freePriority(rules: Rule[]): number {
+/** Tries at adding an app's rule while other workers take the priority it picked. */
+const PRIORITY_ATTEMPTS = 5;
+/** How many of the lowest free priorities a rule picks from after a clash: about as many as workers run at once. */
+const PRIORITY_SPREAD = 20;
+
+/**
+ * A free rule priority (they are unique per listener): the lowest, or after a clash — another worker took it
+ * meanwhile — one of the lowest few at random, so workers that clashed do not clash again.
+ */
+function freePriority(rules: Rule[], clashed: boolean): number {
   const taken = new Set(rules.map((r) => Number(r.Priority)).filter(Number.isFinite));
-  let priority = 1;
-  while (taken.has(priority)) priority += 1;
-  return priority;
+  const free: number[] = [];
+  for (let priority = 1; free.length < (clashed ? PRIORITY_SPREAD : 1); priority++) {
+    if (!taken.has(priority)) free.push(priority);
+  }
+  return free[Math.floor(Math.random() * free.length)] ?? 1;
 }
 
 const clamp = (value: number, min: number, max: number) => Math.min(max, Math.max(min, value));
@@ -145,20 +155,37 @@ export class AlbAppRoutes {
         );
       }
       shard = room.shard;
-      await this.call(() =>
-        this.elb.send(
-          new CreateRuleCommand({
-            ListenerArn: room.shard.listenerArn,
-            Priority: freePriority(room.rules),
-            Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: [host] } }],
-            Actions: [{ Type: 'forward', TargetGroupArn: arn }],
-            Tags: [{ Key: 'berth:tenant', Value: tenantId }],
-          }),
-        ),
-      );
+      await this.addRule(room, { host, targetGroupArn: arn, tenantId });
     }
     await this.settings.dns?.point(host, shard);
     return arn;
+  }
+
+  /** Adds a host rule on the shard, on another priority while other workers take the ones it picks. */
+  private async addRule(
+    { shard, rules }: ShardRules,
+    rule: { host: string; targetGroupArn: string; tenantId: string },
+  ): Promise<void> {
+    for (let attempt = 1, seen = rules; ; attempt++) {
+      try {
+        await this.call(() =>
+          this.elb.send(
+            new CreateRuleCommand({
+              ListenerArn: shard.listenerArn,
+              Priority: freePriority(seen, attempt > 1),
+              Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: [rule.host] } }],
+              Actions: [{ Type: 'forward', TargetGroupArn: rule.targetGroupArn }],
+              Tags: [{ Key: 'berth:tenant', Value: rule.tenantId }],
+            }),
+          ),
+        );
+        return;
+      } catch (err) {
+        if ((err as { name?: string }).name !== 'PriorityInUseException' || attempt >= PRIORITY_ATTEMPTS)
+          throw err;
+        seen = await this.rules(shard.listenerArn);
+      }
+    }
   }
 
   private async createTargetGroup(

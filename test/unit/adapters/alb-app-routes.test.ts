@@ -65,6 +65,36 @@ describe('AlbAppRoutes', () => {
     });
   });
 
+  it('gives apps that workers add at once distinct priorities, picking again after a clash', async () => {
+    elb.on(CreateTargetGroupCommand).resolves({ TargetGroups: [{ TargetGroupArn: 'arn:tg' }] });
+    // As ALB does: a priority is the listener's once taken; a second rule on it is refused.
+    const rules: { Priority: string; RuleArn: string }[] = [];
+    elb.on(DescribeRulesCommand).callsFake(async () => ({ Rules: [...rules] }));
+    elb.on(CreateRuleCommand).callsFake(async (input: { Priority: number }) => {
+      if (rules.some((r) => r.Priority === String(input.Priority))) {
+        throw Object.assign(new Error('priority in use'), { name: 'PriorityInUseException' });
+      }
+      rules.push({ Priority: String(input.Priority), RuleArn: `arn:rule:${rules.length}` });
+      return {};
+    });
+    const workers = Array.from({ length: 20 }, (_, i) =>
+      routes().ensure({ ...route, tenantId: `tenant-${i}` }),
+    );
+    await Promise.all(workers);
+    expect(new Set(rules.map((r) => r.Priority)).size).toBe(20);
+    expect(elb.commandCalls(CreateRuleCommand).length).toBeGreaterThan(20);
+  });
+
+  it('gives up after five clashes in a row', async () => {
+    elb.on(CreateTargetGroupCommand).resolves({ TargetGroups: [{ TargetGroupArn: 'arn:tg' }] });
+    elb.on(DescribeRulesCommand).resolves({ Rules: [] });
+    elb
+      .on(CreateRuleCommand)
+      .rejects(Object.assign(new Error('priority in use'), { name: 'PriorityInUseException' }));
+    await expect(routes().ensure(route)).rejects.toMatchObject({ name: 'PriorityInUseException' });
+    expect(elb).toHaveReceivedCommandTimes(CreateRuleCommand, 5);
+  });
+
   it('leaves an existing rule alone and updates a changed health check in place', async () => {
     elb
       .on(CreateTargetGroupCommand)
