@@ -6,6 +6,8 @@ const THROTTLING = new Set([
   'TooManyRequestsException',
   'RequestLimitExceeded',
   'ProvisionedThroughputExceededException',
+  // Route 53: a change to a zone while another to it is still being applied (workers write apps' records at once).
+  'PriorRequestNotComplete',
 ]);
 
 export interface RetryOptions {

@@ -181,7 +181,13 @@ describe('AlbAppRoutes', () => {
         Rules: [...full, { Priority: 'default', IsDefault: true }],
       });
       elb.on(DescribeRulesCommand, { ListenerArn: second.listenerArn }).resolves({ Rules: [] });
+      // Another worker's change to the zone is still being applied: retried.
+      route53
+        .on(ChangeResourceRecordSetsCommand)
+        .rejectsOnce(Object.assign(new Error('prior request'), { name: 'PriorRequestNotComplete' }))
+        .resolves({});
       await sharded().ensure(route);
+      expect(route53).toHaveReceivedCommandTimes(ChangeResourceRecordSetsCommand, 2);
       expect(elb).toHaveReceivedCommandTimes(CreateRuleCommand, 1);
       expect(elb).toHaveReceivedCommandWith(CreateRuleCommand, {
         ListenerArn: second.listenerArn,
