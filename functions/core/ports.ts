@@ -243,9 +243,17 @@ export interface Store {
   listAppEvents(tenantId: string, appUid: string, page: PageRequest): Promise<Page<AppEventRecord>>;
   /**
    * Takes or renews a lease named `name` for `owner` until `untilMs`; false while another owner holds an
-   * unexpired one. Reconcilers take one per app, so two never act on an app at once.
+   * unexpired one, and — given `unlessTakenSince` (ms) — when it was last taken at or after that time. Reconcilers
+   * take one per app or tenant, so two never act on it at once, and a pass asked for at some time is skipped when
+   * one that began since then covers it.
    */
-  acquireLease(name: string, owner: string, untilMs: number, nowMs: number): Promise<boolean>;
+  acquireLease(
+    name: string,
+    owner: string,
+    untilMs: number,
+    nowMs: number,
+    unlessTakenSince?: number,
+  ): Promise<boolean>;
 
   /** Records a repository; false when it already exists. */
   createRepository(tenantId: string, repository: RepositoryRecord): Promise<boolean>;

@@ -1,13 +1,13 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { ReconcileMessage } from '../jobs/dispatch.ts';
-import { routeReconcile } from '../jobs/reconcile-router.ts';
+import { askedAt, routeReconcile } from '../jobs/reconcile-router.ts';
 import { awsReconcileDeps } from '../shared/aws.ts';
 import { readAwsRuntimeConfig } from '../shared/aws-config.ts';
 import { errorLogger, observed, thenFlush } from './lambda.ts';
 
 /**
- * The reconcile worker Lambda (SQS): one pass per message (a tenant's apps on one runtime); a failed message is
- * retried alone, then dead-lettered.
+ * The reconcile worker Lambda (SQS): one pass per message (a tenant's apps on one runtime), skipped when a pass
+ * that began after SQS took the message covers it; a failed message is retried alone, then dead-lettered.
  */
 export const handler = await observed(
   'reconcile',
@@ -17,7 +17,8 @@ export const handler = await observed(
     await thenFlush(router.queue, async () => {
       for (const record of event.Records) {
         try {
-          await routeReconcile(router, JSON.parse(record.body) as ReconcileMessage);
+          const message = JSON.parse(record.body) as ReconcileMessage;
+          await routeReconcile(router, message, askedAt(record.attributes));
         } catch (err) {
           logger.error('reconcile failed', { messageId: record.messageId, error: String(err) });
           failures.push({ itemIdentifier: record.messageId });

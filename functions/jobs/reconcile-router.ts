@@ -10,15 +10,31 @@ export interface ReconcileRouterDeps {
 }
 
 /**
- * Sends a reconcile message to its runtime's reconciler as a pass over the tenant's apps there. A nudge for an app
- * that is gone needs nothing: its tenant's scheduled pass finishes whatever is left.
+ * Sends a reconcile message to its runtime's reconciler as a pass over the tenant's apps there, unless one that
+ * began after the message was sent (`sentAt`, ms) covers it. A nudge for an app that is gone needs nothing: its
+ * tenant's scheduled pass finishes whatever is left.
  */
-export async function routeReconcile(deps: ReconcileRouterDeps, message: ReconcileMessage): Promise<void> {
+export async function routeReconcile(
+  deps: ReconcileRouterDeps,
+  message: ReconcileMessage,
+  sentAt?: number,
+): Promise<void> {
   const { tenantId } = message;
   const runtime =
     'runtime' in message ? message.runtime : (await deps.store.getApp(tenantId, message.app))?.spec.runtime;
   if (!runtime) return;
   const reconciler = deps.workloads[runtime];
   if (!reconciler) throw new Error(`this worker does not reconcile apps on the ${runtime} runtime`);
-  await reconciler.reconcileTenant(tenantId);
+  await reconciler.reconcileTenant(tenantId, sentAt);
+}
+
+/**
+ * When a delivered message asked for its pass: SQS's send time, on its first delivery. A retry always runs (a pass
+ * that began since may have failed too), so a tenant whose passes keep failing still ends in the dead-letter queue.
+ */
+export function askedAt(delivery: {
+  ApproximateReceiveCount: string;
+  SentTimestamp: string;
+}): number | undefined {
+  return delivery.ApproximateReceiveCount === '1' ? Number(delivery.SentTimestamp) : undefined;
 }

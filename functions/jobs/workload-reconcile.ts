@@ -35,12 +35,16 @@ export interface WorkloadPass {
 export class WorkloadReconciler {
   constructor(private readonly deps: WorkloadReconcilerDeps) {}
 
-  async reconcileTenant(tenantId: string): Promise<WorkloadPass> {
+  /**
+   * One pass over the tenant's apps here. Given `askedAt` (ms; when a message asked for it), none when a pass that
+   * began since then covers it: a backed-up queue then costs one pass per tenant, not one per message.
+   */
+  async reconcileTenant(tenantId: string, askedAt?: number): Promise<WorkloadPass> {
     const { store, runtime, clock } = this.deps;
     const pass: WorkloadPass = { apps: 0, applied: 0, released: 0 };
     const nowMs = clock.now().getTime();
     const lease = `reconcile-workloads/${tenantId}`;
-    if (!(await store.acquireLease(lease, this.deps.owner, nowMs + LEASE_MS, nowMs))) return pass;
+    if (!(await store.acquireLease(lease, this.deps.owner, nowMs + LEASE_MS, nowMs, askedAt))) return pass;
     const tenant = await store.getTenant(tenantId);
     const plan = tenant && (await store.getPlan(tenant.plan));
     if (!tenant || !plan) return pass;

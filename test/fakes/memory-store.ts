@@ -49,7 +49,7 @@ export class MemoryStore implements Store {
   readonly events: AppEventRecord[] = [];
   readonly repositories = new Map<string, RepositoryRecord>();
   readonly images = new Map<string, Image[]>();
-  readonly leases = new Map<string, { owner: string; until: number }>();
+  readonly leases = new Map<string, { owner: string; until: number; takenAt: number }>();
   readonly idempotency = new Map<string, IdempotencyRecord & { expiresAt: number }>();
 
   async createPlan(plan: Plan) {
@@ -212,10 +212,11 @@ export class MemoryStore implements Store {
       page,
     );
   }
-  async acquireLease(name: string, owner: string, untilMs: number, nowMs: number) {
+  async acquireLease(name: string, owner: string, untilMs: number, nowMs: number, unlessTakenSince?: number) {
     const lease = this.leases.get(name);
     if (lease && lease.until >= nowMs && lease.owner !== owner) return false;
-    this.leases.set(name, { owner, until: untilMs });
+    if (lease && unlessTakenSince !== undefined && lease.takenAt >= unlessTakenSince) return false;
+    this.leases.set(name, { owner, until: untilMs, takenAt: nowMs });
     return true;
   }
   async getApp(tenantId: string, name: string) {

@@ -451,11 +451,26 @@ export class DynamoStore implements Store {
     });
   }
 
-  async acquireLease(name: string, owner: string, untilMs: number, nowMs: number): Promise<boolean> {
+  async acquireLease(
+    name: string,
+    owner: string,
+    untilMs: number,
+    nowMs: number,
+    unlessTakenSince?: number,
+  ): Promise<boolean> {
+    const free = anyOf(absent(), lessThan('until', nowMs), equals('owner', owner));
     return conditionally(() =>
       this.table.put(
-        { ...key.lease(name), owner, until: untilMs, expiresAt: Math.ceil(untilMs / 1000) + 3600 },
-        anyOf(absent(), lessThan('until', nowMs), equals('owner', owner)),
+        {
+          ...key.lease(name),
+          owner,
+          until: untilMs,
+          takenAt: nowMs,
+          expiresAt: Math.ceil(untilMs / 1000) + 3600,
+        },
+        unlessTakenSince === undefined
+          ? free
+          : allOf(free, anyOf(absent('takenAt'), lessThan('takenAt', unlessTakenSince))),
       ),
     );
   }

@@ -2,7 +2,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../../functions/core/apps.ts';
 import { createTenant } from '../../../functions/core/tenants.ts';
 import type { ReconcileMessage } from '../../../functions/jobs/dispatch.ts';
-import { type ReconcileRouterDeps, routeReconcile } from '../../../functions/jobs/reconcile-router.ts';
+import {
+  askedAt,
+  type ReconcileRouterDeps,
+  routeReconcile,
+} from '../../../functions/jobs/reconcile-router.ts';
 import { startFakeKubeApi } from '../../fakes/fake-kube-api.ts';
 import { eksWorld } from '../../support/eks-world.ts';
 
@@ -37,9 +41,9 @@ describe('routeReconcile', () => {
   afterEach(async () => api.close());
 
   /** The Deployments a message's pass applied. */
-  const route = async (message: ReconcileMessage) => {
+  const route = async (message: ReconcileMessage, sentAt?: number) => {
     const before = api.requests.length;
-    await routeReconcile(router, message);
+    await routeReconcile(router, message, sentAt);
     // The lease of a tenant pass is free again at the next tick.
     world.deps.clock.advance(11_000);
     return api.requests
@@ -78,5 +82,24 @@ describe('routeReconcile', () => {
     await expect(routeReconcile(router, { tenantId: 'acme', runtime: 'eks' })).rejects.toThrow(
       'does not reconcile apps on the eks runtime',
     );
+  });
+
+  it('skips a message a pass that began after it was sent covers: a backed-up queue costs a pass per tenant', async () => {
+    const sent = world.deps.clock.now().getTime();
+    const eks = { tenantId: 'acme', runtime: 'eks' } as const;
+    expect(await route(eks, sent)).toHaveLength(2);
+    // Sent before that pass began: covered, whichever message it is.
+    const before = api.requests.length;
+    expect(await route(eks, sent)).toEqual([]);
+    expect(await route({ tenantId: 'acme', app: 'pods' }, sent - 1)).toEqual([]);
+    expect(api.requests.length).toBe(before);
+    // Sent after it began: a pass (the spec is unchanged, so it applies nothing, but it looks).
+    await route(eks, sent + 1);
+    expect(api.requests.length).toBeGreaterThan(before);
+  });
+
+  it('takes a message as asked at its send time on first delivery, and always runs a retry', () => {
+    expect(askedAt({ ApproximateReceiveCount: '1', SentTimestamp: '1796000000000' })).toBe(1796000000000);
+    expect(askedAt({ ApproximateReceiveCount: '2', SentTimestamp: '1796000000000' })).toBeUndefined();
   });
 });
