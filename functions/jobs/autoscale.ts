@@ -9,7 +9,7 @@ import {
 } from '../core/autoscale.ts';
 import { isDomainError } from '../core/errors.ts';
 import { mapWithLimit } from '../core/map-with-limit.ts';
-import type { AppRecord, CoreDeps, ReplicaView, TenantRecord } from '../core/ports.ts';
+import type { AppRecord, CoreDeps, Replica, ReplicaView, TenantRecord } from '../core/ports.ts';
 import { maxReplicasWithin } from '../core/quota.ts';
 import { allApps, allTenants } from '../core/walk.ts';
 
@@ -32,7 +32,9 @@ const mean = (values: number[]) =>
 /**
  * The scale job: for every app with `scaling`, target tracking on its replicas' utilisation and the schedule in
  * force. Idempotent: a rerun with the same inputs decides the same; every change is an app event with its inputs.
- * An app that fails (its runtime or metrics did not answer) is logged and counted, and holds up no other.
+ * Each runtime's replicas are listed once a run (ECS: the cluster's tasks in pages and hundreds, not three calls an
+ * app), then the apps are looked at eight at once. An app that fails (its metrics did not answer) is logged and
+ * counted, and holds up no other; a runtime that cannot be listed fails its apps.
  */
 export async function autoscale(deps: AutoscaleDeps): Promise<{ scaled: number; failed: number }> {
   const scalable: { tenant: TenantRecord; app: AppRecord }[] = [];
@@ -43,8 +45,17 @@ export async function autoscale(deps: AutoscaleDeps): Promise<{ scaled: number; 
         scalable.push({ tenant, app });
     }
   }
+  const running = new Map<RuntimeName, Promise<Map<string, Replica[]>>>();
+  const runningOf = (runtime: RuntimeName, view: Pick<ReplicaView, 'runtime'>) => {
+    let listed = running.get(runtime);
+    if (!listed) {
+      listed = view.runtime.listReplicas().then(runningByApp);
+      running.set(runtime, listed);
+    }
+    return listed;
+  };
   const outcomes = await mapWithLimit(scalable, APPS_IN_FLIGHT, ({ tenant, app }) =>
-    autoscaleApp(deps, tenant, app).then(
+    autoscaleApp(deps, tenant, app, runningOf).then(
       (scaled) => (scaled ? 'scaled' : 'unchanged'),
       (err: unknown) => {
         deps.logger.error('could not autoscale an app', {
@@ -62,19 +73,28 @@ export async function autoscale(deps: AutoscaleDeps): Promise<{ scaled: number; 
   };
 }
 
-async function autoscaleApp(deps: AutoscaleDeps, tenant: TenantRecord, app: AppRecord): Promise<boolean> {
+/** The running replicas of a runtime's listing, by app uid. */
+function runningByApp(replicas: Replica[]): Map<string, Replica[]> {
+  const byApp = new Map<string, Replica[]>();
+  for (const replica of replicas) {
+    if (replica.state !== 'running') continue;
+    byApp.set(replica.appUid, [...(byApp.get(replica.appUid) ?? []), replica]);
+  }
+  return byApp;
+}
+
+async function autoscaleApp(
+  deps: AutoscaleDeps,
+  tenant: TenantRecord,
+  app: AppRecord,
+  runningOf: (runtime: RuntimeName, view: Pick<ReplicaView, 'runtime'>) => Promise<Map<string, Replica[]>>,
+): Promise<boolean> {
   const scaling = app.scaling;
   const plan = await deps.store.getPlan(tenant.plan);
   const view = deps.views[app.spec.runtime];
   if (!scaling || !plan || !view) return false;
   const now = deps.clock.now();
-  const running = (
-    await view.runtime.listReplicas({
-      tenantId: app.tenantId,
-      appUid: app.uid,
-      app: app.name,
-    })
-  ).filter((r) => r.state === 'running');
+  const running = (await runningOf(app.spec.runtime, view)).get(app.uid) ?? [];
   const samples = [...(await view.metrics.replicaStats(running.map((r) => r.id))).values()];
   const utilisation = {
     cpuPercent: mean(samples.map((s) => s.cpuPercent)),

@@ -10,13 +10,13 @@ import { overlapCounter } from '../../support/overlap-counter.ts';
 const scaling = { min: 1, max: 4, targetCpuPercent: 50 };
 
 describe('the scale job', () => {
-  it('looks at eight apps at once, and an app whose metrics fail holds up no other', async () => {
+  it('lists the replicas once, looks at eight apps at once, and an app whose metrics fail holds up no other', async () => {
     const deps = await fakeCoreDeps();
     await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
     const names = Array.from({ length: 12 }, (_, i) => `app-${i}`);
     const replicas = new Map<string, Replica>();
     for (const name of names) {
-      const { app } = await createApp(deps, 'acme', {
+      await createApp(deps, 'acme', {
         name,
         image: 'registry.example.com/acme/web:1',
         cpu: 0.25,
@@ -24,8 +24,13 @@ describe('the scale job', () => {
         port: 8080,
         scaling,
       });
-      replicas.set(app.name, { ...replica('acme', name, '2026-11-22T09:00:00.000Z'), id: name });
+      replicas.set(name, {
+        ...replica('acme', name, '2026-11-22T09:00:00.000Z'),
+        id: name,
+        appUid: (await deps.store.getApp('acme', name))?.uid ?? '',
+      });
     }
+    const listings: unknown[] = [];
     const stats = overlapCounter((ids: string[]) => {
       if (ids.includes('app-3')) throw new Error('metrics unavailable');
       // Twice the target: every app wants two replicas.
@@ -37,17 +42,57 @@ describe('the scale job', () => {
       logger: { error: (_message, details) => errors.push(details) },
       views: {
         docker: {
-          runtime: { listReplicas: async ({ app } = {}) => [replicas.get(app ?? '') as Replica] },
+          runtime: {
+            listReplicas: async (filter) => {
+              listings.push(filter);
+              return [...replicas.values()];
+            },
+          },
           metrics: { replicaStats: stats.call },
         },
       },
     });
     expect(run).toEqual({ scaled: 11, failed: 1 });
+    // The whole runtime in one listing, not one an app.
+    expect(listings).toEqual([undefined]);
     expect(stats.most).toBe(8);
     expect(errors).toEqual([{ tenantId: 'acme', app: 'app-3', error: 'Error: metrics unavailable' }]);
     const apps = await deps.store.listApps('acme', { limit: 100 });
     expect(Object.fromEntries(apps.items.map((a) => [a.name, a.replicas]))).toEqual(
       Object.fromEntries(names.map((name) => [name, name === 'app-3' ? 1 : 2])),
     );
+  });
+
+  it("fails a runtime's apps when its replicas cannot be listed, and scales the other runtimes' apps", async () => {
+    const deps = await fakeCoreDeps();
+    deps.runtimes = ['docker', 'eks'];
+    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
+    const spec = { image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080, scaling };
+    await createApp(deps, 'acme', { ...spec, name: 'on-docker' });
+    await createApp(deps, 'acme', { ...spec, name: 'on-eks', runtime: 'eks' });
+    const onEks = (await deps.store.getApp('acme', 'on-eks'))?.uid ?? '';
+    const busy = new Map([['pod', { cpuPercent: 100, memoryPercent: 10, memoryMiB: 51 }]]);
+    const errors: Record<string, unknown>[] = [];
+    const run = await autoscale({
+      ...deps,
+      logger: { error: (_message, details) => errors.push(details) },
+      views: {
+        docker: {
+          runtime: { listReplicas: async () => Promise.reject(new Error('docker is down')) },
+          metrics: { replicaStats: async () => new Map() },
+        },
+        eks: {
+          runtime: {
+            listReplicas: async () => [
+              { ...replica('acme', 'on-eks', '2026-11-22T09:00:00.000Z'), id: 'pod', appUid: onEks },
+            ],
+          },
+          metrics: { replicaStats: async () => busy },
+        },
+      },
+    });
+    expect(run).toEqual({ scaled: 1, failed: 1 });
+    expect(errors).toEqual([{ tenantId: 'acme', app: 'on-docker', error: 'Error: docker is down' }]);
+    expect((await deps.store.getApp('acme', 'on-eks'))?.replicas).toBe(2);
   });
 });
