@@ -10,13 +10,25 @@ export async function registryLogin(deps: RegistryDeps, tenantId: string): Promi
   return deps.registry.login(tenantId);
 }
 
+/**
+ * Creates one of the tenant's repositories. Should the tenant be suspended meanwhile — its deletion begins so, and
+ * then goes by the repositories recorded before this one — the repository is taken back and the create refused, so
+ * nothing outlives the tenant.
+ */
 export async function createRepository(
   deps: RegistryDeps,
   tenantId: string,
   name: string,
 ): Promise<Repository> {
   await getActiveTenant(deps, tenantId);
-  return deps.registry.createRepository(tenantId, name);
+  const repository = await deps.registry.createRepository(tenantId, name);
+  try {
+    await getActiveTenant(deps, tenantId);
+  } catch (err) {
+    await deps.registry.deleteRepository(tenantId, name);
+    throw err;
+  }
+  return repository;
 }
 
 export function listRepositories(deps: RegistryDeps, tenantId: string): Promise<Repository[]> {

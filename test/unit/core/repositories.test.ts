@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createApp, updateApp } from '../../../functions/core/apps.ts';
 import { createRepository, deleteRepository } from '../../../functions/core/repositories.ts';
-import { createTenant } from '../../../functions/core/tenants.ts';
+import { createTenant, updateTenant } from '../../../functions/core/tenants.ts';
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
 
 const spec = { cpu: 0.25, memory: 512, port: 8080 };
@@ -51,5 +51,20 @@ describe('deleting a repository', () => {
     // A repository whose name only starts like another's is not the other's.
     await createRepository(deps, 'acme', 'ap');
     await deleteRepository(deps, 'acme', 'ap');
+  });
+});
+
+describe('creating a repository', () => {
+  it('takes it back when the tenant is suspended meanwhile (as its deletion begins), leaving nothing behind', async () => {
+    const deps = await fakeCoreDeps();
+    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'free' });
+    const create = deps.registry.createRepository.bind(deps.registry);
+    deps.registry.createRepository = async (tenantId, name) => {
+      const made = await create(tenantId, name);
+      await updateTenant(deps, tenantId, { status: 'suspended' });
+      return made;
+    };
+    await expect(createRepository(deps, 'acme', 'web')).rejects.toMatchObject({ code: 'tenant.suspended' });
+    expect(await deps.store.listRepositories('acme')).toEqual([]);
   });
 });
