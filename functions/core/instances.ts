@@ -30,6 +30,12 @@ export async function listInstances(
 ): Promise<Instance[]> {
   const app = await getAppRecord(deps, tenantId, name);
   const view = viewOf(deps.views, app);
+  const read = () => readInstances(view, app);
+  return deps.recentInstances ? deps.recentInstances.get(`${tenantId}/${app.uid}`, read) : read();
+}
+
+async function readInstances(view: ReplicaView, app: AppRecord): Promise<Instance[]> {
+  const { tenantId } = app;
   const replicas = (await view.runtime.listReplicas({ tenantId, appUid: app.uid, app: app.name })).sort(
     byStart,
   );

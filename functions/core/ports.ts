@@ -565,7 +565,17 @@ export interface ReplicaView {
 /** The replica views of the runtimes a process can see, by the runtime name apps choose. */
 export type ReplicaViews = Partial<Record<RevisionSpec['runtime'], ReplicaView>>;
 
+/** Answers kept for a moment, by key: a second ask within it gets the first answer. */
+export interface AnswerCache {
+  get<T>(key: string, compute: () => Promise<T>): Promise<T>;
+}
+
 /** Core deps of what looks at running replicas: each app is seen through its own runtime's view. */
 export interface RuntimeViewDeps extends CoreDeps {
   views: ReplicaViews;
+  /**
+   * Where reading replicas spends a quota the whole account shares — AWS: ECS, ELB and CloudWatch reads, which the
+   * jobs need as well — an app's instances are read once per moment per process, however often they are asked for.
+   */
+  recentInstances?: AnswerCache;
 }

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import type { KeyAuthenticator, Principal } from '../core/api-keys.ts';
 import { UnavailableError } from '../core/errors.ts';
-import type { RegistryDeps, ReplicaViews, RuntimeViewDeps, Store } from '../core/ports.ts';
+import type { AnswerCache, RegistryDeps, ReplicaViews, RuntimeViewDeps, Store } from '../core/ports.ts';
 import type { RateLimitOptions } from './middleware/rate-limit.ts';
 import type { ErrorLogger } from './problem.ts';
 
@@ -25,6 +25,8 @@ export interface ApiDeps extends RegistryDeps {
    * answer within `waitMs` with what they have, and a streamed body ends before `maxBodyBytes`.
    */
   bufferedAnswers?: BufferedAnswers;
+  /** See `RuntimeViewDeps.recentInstances`. */
+  recentInstances?: AnswerCache;
 }
 
 /** The deps of routes that look at running replicas, or 503 when this process has no runtime wired. */

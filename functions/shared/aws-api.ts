@@ -2,6 +2,7 @@ import { ecrHost, ecrNamespace } from '../adapters/ecr/ecr-names.ts';
 import type { ReconcileQueue } from '../adapters/sqs/reconcile-queue.ts';
 import { makeKeyAuthenticator } from '../core/api-keys.ts';
 import type { ReplicaViews } from '../core/ports.ts';
+import { RecentAnswers } from '../core/recent-answers.ts';
 import type { ApiDeps } from '../http/context.ts';
 import type { AwsRuntimeConfig } from './aws-config.ts';
 import { awsCore, type Logger, reconcileQueue } from './aws-core.ts';
@@ -21,6 +22,12 @@ const KEY_CACHE_TTL_MS = 1000;
  * within 20 s, streamed bodies stay under 5 MB.
  */
 const BUFFERED_ANSWERS = { waitMs: 20_000, maxBodyBytes: 5 * 1024 * 1024 };
+/**
+ * How long an app's instances, once read, answer again in this Lambda instance: a dashboard polling them then
+ * costs the account's ECS, ELB and CloudWatch read quotas — which the jobs share — a few reads every few seconds,
+ * not a few per request.
+ */
+const INSTANCES_KEPT_MS = 3000;
 
 /** The replica views of the runtimes the install offers; Fargate's adapters load when a request needs them. */
 async function replicaViews(config: AwsRuntimeConfig): Promise<ReplicaViews> {
@@ -61,6 +68,7 @@ export async function awsApiDeps(
     logger,
     views: await replicaViews(config),
     bufferedAnswers: BUFFERED_ANSWERS,
+    recentInstances: new RecentAnswers(INSTANCES_KEPT_MS),
     queue,
   };
 }

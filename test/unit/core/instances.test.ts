@@ -1,7 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createApp, getAppRecord } from '../../../functions/core/apps.ts';
-import { appLogs } from '../../../functions/core/instances.ts';
-import type { LogOptions, Replica } from '../../../functions/core/ports.ts';
+import { appLogs, listInstances } from '../../../functions/core/instances.ts';
+import type { LogOptions, Replica, ReplicaFilter } from '../../../functions/core/ports.ts';
+import { RecentAnswers } from '../../../functions/core/recent-answers.ts';
 import { createTenant } from '../../../functions/core/tenants.ts';
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
 import { ListedReplicas, replica } from '../../fakes/fake-runtime.ts';
@@ -58,5 +59,58 @@ describe('app logs', () => {
     expect(new Set(read.map((l) => l.split(' ')[1])).size).toBe(2); // both replicas' lines
     // A source stops at its next line (the one it was reading when the reader left).
     await vi.waitFor(() => expect(stopped.sort()).toEqual(runtime.replicas.map((r) => r.id).sort()));
+  });
+});
+
+describe('instances where reading the runtime spends a shared quota', () => {
+  it('reads an app once per moment however often asked, each app apart, and never keeps a failure', async () => {
+    const deps = await fakeCoreDeps();
+    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'free' });
+    for (const name of ['web', 'api']) {
+      await createApp(deps, 'acme', {
+        name,
+        image: 'registry.example.com/acme/web:1',
+        cpu: 0.25,
+        memory: 512,
+        port: 8080,
+      });
+    }
+    const web = await getAppRecord(deps, 'acme', 'web');
+    const replicas = [{ ...replica('acme', 'web', '2026-11-22T10:00:00Z'), appUid: web.uid }];
+    const reads = vi.fn(async (filter?: ReplicaFilter) =>
+      replicas.filter((r) => r.appUid === filter?.appUid),
+    );
+    const runtime = { listReplicas: reads };
+    let nowMs = 0;
+    const views = {
+      docker: {
+        runtime,
+        logs: { replicaLogs: async function* () {} },
+        metrics: { replicaStats: async () => new Map() },
+        replicaInsights: async () => new Map(),
+      },
+    };
+    const cached = { ...deps, views, recentInstances: new RecentAnswers(3000, () => nowMs) };
+
+    const first = await Promise.all([1, 2, 3].map(() => listInstances(cached, 'acme', 'web')));
+    expect(first.map((list) => list.length)).toEqual([1, 1, 1]);
+    expect(reads).toHaveBeenCalledTimes(1);
+    nowMs = 2999;
+    await listInstances(cached, 'acme', 'web');
+    expect(reads).toHaveBeenCalledTimes(1);
+    expect(await listInstances(cached, 'acme', 'api')).toEqual([]);
+    expect(reads).toHaveBeenCalledTimes(2);
+    nowMs = 3000;
+    await listInstances(cached, 'acme', 'web');
+    expect(reads).toHaveBeenCalledTimes(3);
+
+    reads.mockRejectedValueOnce(new Error('throttled'));
+    nowMs = 6000;
+    await expect(listInstances(cached, 'acme', 'web')).rejects.toThrow('throttled');
+    expect(await listInstances(cached, 'acme', 'web')).toHaveLength(1);
+    expect(reads).toHaveBeenCalledTimes(5);
+    // Without a cache (local mode), every ask reads.
+    await listInstances({ ...deps, views }, 'acme', 'web');
+    expect(reads).toHaveBeenCalledTimes(6);
   });
 });
