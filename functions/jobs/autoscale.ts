@@ -74,14 +74,11 @@ export async function autoscale(deps: AutoscaleDeps): Promise<{ scaled: number; 
 }
 
 /** The running replicas of a runtime's listing, by app uid. */
-function runningByApp(replicas: Replica[]): Map<string, Replica[]> {
-  const byApp = new Map<string, Replica[]>();
-  for (const replica of replicas) {
-    if (replica.state !== 'running') continue;
-    byApp.set(replica.appUid, [...(byApp.get(replica.appUid) ?? []), replica]);
-  }
-  return byApp;
-}
+const runningByApp = (replicas: Replica[]) =>
+  Map.groupBy(
+    replicas.filter((r) => r.state === 'running'),
+    (r) => r.appUid,
+  );
 
 async function autoscaleApp(
   deps: AutoscaleDeps,

@@ -59,11 +59,11 @@ describe('shared rate limits on DynamoDB Local', () => {
     expect(await deps.store.updateDeployment({ ...pending, status: 'succeeded' }, pending.status)).toBe(true);
     const path = `/v1/apps/web/deployments/${pending.id}`;
     const at = new Date('2026-11-22T10:00:00.000Z');
-    const behindGateway = (bufferedAnswers?: { waitMs: number; maxBodyBytes: number }) =>
+    const apiProcess = (bufferedAnswers?: { waitMs: number; maxBodyBytes: number }) =>
       clientFor(createApi({ ...deps, clock: { now: () => at }, bufferedAnswers }), 'unused');
 
     // Behind API Gateway (20 s at most): 1 + 19 each, so two fit in a burst of 50 and the third does not.
-    const gateway = behindGateway({ waitMs: 20_000, maxBodyBytes: 1024 });
+    const gateway = apiProcess({ waitMs: 20_000, maxBodyBytes: 1024 });
     const waits = [];
     for (let i = 0; i < 3; i++) waits.push(await gateway.call('GET', `${path}?wait=30`, acme));
     expect(waits.map((w) => w.status)).toEqual([200, 200, 429]);
@@ -71,7 +71,7 @@ describe('shared rate limits on DynamoDB Local', () => {
 
     // Locally nothing buffers the answer and a wait holds no process: it costs one request, as any other.
     at.setTime(Date.parse('2026-11-22T10:00:05.000Z'));
-    const local = behindGateway();
+    const local = apiProcess();
     const statuses = [];
     for (let i = 0; i < 51; i++) statuses.push((await local.call('GET', `${path}?wait=30`, acme)).status);
     expect(statuses.filter((s) => s === 200)).toHaveLength(50);

@@ -7,17 +7,13 @@ import { createTenant } from '../../../functions/core/tenants.ts';
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
 import { ListedReplicas, replica } from '../../fakes/fake-runtime.ts';
 
+const spec = { image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };
+
 describe('app logs', () => {
   it("interleaves the replicas' followed lines and stops every source when the reader stops", async () => {
     const deps = await fakeCoreDeps();
     await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'free' });
-    await createApp(deps, 'acme', {
-      name: 'web',
-      image: 'registry.example.com/acme/web:1',
-      cpu: 0.25,
-      memory: 512,
-      port: 8080,
-    });
+    await createApp(deps, 'acme', { ...spec, name: 'web' });
     const app = await getAppRecord(deps, 'acme', 'web');
     const runtime = new ListedReplicas();
     runtime.replicas = ['2026-11-22T10:00:00Z', '2026-11-22T10:00:01Z'].map((at) => ({
@@ -67,13 +63,7 @@ describe('instances where reading the runtime spends a shared quota', () => {
     const deps = await fakeCoreDeps();
     await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'free' });
     for (const name of ['web', 'api']) {
-      await createApp(deps, 'acme', {
-        name,
-        image: 'registry.example.com/acme/web:1',
-        cpu: 0.25,
-        memory: 512,
-        port: 8080,
-      });
+      await createApp(deps, 'acme', { ...spec, name });
     }
     const web = await getAppRecord(deps, 'acme', 'web');
     const replicas = [{ ...replica('acme', 'web', '2026-11-22T10:00:00Z'), appUid: web.uid }];

@@ -8,6 +8,7 @@ import { replica } from '../../fakes/fake-runtime.ts';
 import { overlapCounter } from '../../support/overlap-counter.ts';
 
 const scaling = { min: 1, max: 4, targetCpuPercent: 50 };
+const spec = { image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080, scaling };
 
 describe('the scale job', () => {
   it('lists the replicas once, looks at eight apps at once, and an app whose metrics fail holds up no other', async () => {
@@ -16,14 +17,7 @@ describe('the scale job', () => {
     const names = Array.from({ length: 12 }, (_, i) => `app-${i}`);
     const replicas = new Map<string, Replica>();
     for (const name of names) {
-      await createApp(deps, 'acme', {
-        name,
-        image: 'registry.example.com/acme/web:1',
-        cpu: 0.25,
-        memory: 512,
-        port: 8080,
-        scaling,
-      });
+      await createApp(deps, 'acme', { ...spec, name });
       replicas.set(name, {
         ...replica('acme', name, '2026-11-22T09:00:00.000Z'),
         id: name,
@@ -67,7 +61,6 @@ describe('the scale job', () => {
     const deps = await fakeCoreDeps();
     deps.runtimes = ['docker', 'eks'];
     await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
-    const spec = { image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080, scaling };
     await createApp(deps, 'acme', { ...spec, name: 'on-docker' });
     await createApp(deps, 'acme', { ...spec, name: 'on-eks', runtime: 'eks' });
     const onEks = (await deps.store.getApp('acme', 'on-eks'))?.uid ?? '';
