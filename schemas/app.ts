@@ -188,7 +188,18 @@ export type DeploymentCreate = z.infer<typeof DeploymentCreate>;
 
 export const ScaleRequest = z.strictObject({ replicas: Replicas }).meta({ id: 'ScaleRequest' });
 export const RollbackRequest = z
-  .strictObject({ revision: z.number().int().min(1) })
+  .strictObject({
+    revision: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .meta({
+        description:
+          'The revision to go back to. Omitted (or no body): the newest revision that went live other than the one ' +
+          'the app runs or is moving to, so two rollbacks in a row toggle between the last two.',
+      }),
+  })
   .meta({ id: 'RollbackRequest' });
 
 /** What a revision pins: everything needed to start one replica. */

@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'app.exists',
   'app.deleting',
   'revision.notFound',
+  'revision.noPrevious',
   'repository.notFound',
   'repository.exists',
   'repository.inUse',

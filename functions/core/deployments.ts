@@ -7,8 +7,15 @@ import {
 import type { Page } from '../../schemas/common.ts';
 import { resolveSpec } from './app-specs.ts';
 import { changeApp, deploymentOf, getAppRecord, imageForChange, withNewRevision } from './apps.ts';
-import { NotFoundError } from './errors.ts';
-import type { CoreDeps, DeploymentRecord, PageRequest, RegistryDeps, RevisionRecord } from './ports.ts';
+import { ConflictError, NotFoundError } from './errors.ts';
+import type {
+  AppRecord,
+  CoreDeps,
+  DeploymentRecord,
+  PageRequest,
+  RegistryDeps,
+  RevisionRecord,
+} from './ports.ts';
 
 export function toRevision({ tenantId: _t, appUid: _a, ...revision }: RevisionRecord): Revision {
   return revision;
@@ -34,15 +41,25 @@ export async function deploy(
   return toDeployment(deployment);
 }
 
-/** Points the app back at an existing revision: a new deployment of it, never a rebuild. */
+/**
+ * Points the app back at an existing revision: a new deployment of it, never a rebuild. Without `revision`, the
+ * newest one that went live other than the one the app runs or is moving to — so a rollback during a deployment
+ * abandons it, and two in a row toggle between the last two live revisions, like `kubectl rollout undo`.
+ */
 export async function rollback(
   deps: CoreDeps,
   tenantId: string,
   name: string,
-  revision: number,
+  revision: number | undefined,
 ): Promise<Deployment> {
   const app = await getAppRecord(deps, tenantId, name);
-  const target = await getRevisionRecord(deps, tenantId, app.uid, name, revision);
+  const target = await getRevisionRecord(
+    deps,
+    tenantId,
+    app.uid,
+    name,
+    revision ?? (await previousLiveRevision(deps, app)),
+  );
   const { deployment } = await changeApp(deps, tenantId, name, undefined, (current, now) => {
     const { image, cpu, memory, port, command, env, healthCheck, runtime } = target;
     current.spec = { image, cpu, memory, port, command, env, healthCheck, runtime };
@@ -53,6 +70,24 @@ export async function rollback(
   });
   if (!deployment) throw new Error('a rollback always makes a deployment');
   return toDeployment(deployment);
+}
+
+/** Deployments read per page while looking back for the previous live revision. */
+const LOOK_BACK_PAGE = 25;
+
+/** The revision of the newest succeeded deployment other than the app's target; 409 when there is none. */
+async function previousLiveRevision(deps: CoreDeps, app: AppRecord): Promise<number> {
+  let cursor: string | undefined;
+  do {
+    const page = await deps.store.listDeployments(app.tenantId, app.uid, { limit: LOOK_BACK_PAGE, cursor });
+    const live = page.items.find((d) => d.status === 'succeeded' && d.revision !== app.targetRevision);
+    if (live) return live.revision;
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  throw new ConflictError(
+    'revision.noPrevious',
+    `app "${app.name}" has no earlier revision that went live; name one with {"revision": n}`,
+  );
 }
 
 async function getRevisionRecord(deps: CoreDeps, tenantId: string, appUid: string, app: string, n: number) {

@@ -12,6 +12,12 @@ export const jsonBody = <T extends z.ZodType>(schema: T) => ({
   content: { 'application/json': { schema } },
 });
 
+/** A JSON body the request may leave out altogether (every field of `schema` optional). */
+export const optionalJsonBody = <T extends z.ZodType>(schema: T) => ({
+  required: false,
+  content: { 'application/json': { schema } },
+});
+
 const problemResponse = (description: string) => ({
   description,
   content: { 'application/problem+json': { schema: Problem } },

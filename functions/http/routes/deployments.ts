@@ -11,7 +11,7 @@ import {
   rollback,
 } from '../../core/deployments.ts';
 import { type ApiDeps, chargeWait, tenantOf } from '../context.ts';
-import { bearer, idempotencyHeader, json, jsonBody, problems } from '../openapi.ts';
+import { bearer, idempotencyHeader, json, jsonBody, optionalJsonBody, problems } from '../openapi.ts';
 import { AppParams, tenantOnly } from './apps.ts';
 import { router } from './router.ts';
 
@@ -94,7 +94,7 @@ export function deploymentRoutes(deps: ApiDeps) {
         tags,
         security: bearer,
         middleware: tenantOnly,
-        request: { params: AppParams, headers: idempotencyHeader, body: jsonBody(RollbackRequest) },
+        request: { params: AppParams, headers: idempotencyHeader, body: optionalJsonBody(RollbackRequest) },
         responses: { 202: json(Deployment, 'A deployment of the older revision.'), ...problems },
       }),
       async (c) => {

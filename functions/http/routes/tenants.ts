@@ -23,6 +23,7 @@ import {
   ifMatchHeader,
   json,
   jsonBody,
+  optionalJsonBody,
   problems,
 } from '../openapi.ts';
 import { router } from './router.ts';
@@ -148,7 +149,7 @@ export function tenantRoutes(deps: ApiDeps) {
         request: {
           params: TenantParams,
           headers: idempotencyHeader,
-          body: { required: false, content: { 'application/json': { schema: ApiKeyCreate } } },
+          body: optionalJsonBody(ApiKeyCreate),
         },
         responses: { 201: json(ApiKeyCreated, 'The key; its secret is shown only here.'), ...problems },
       }),

@@ -137,6 +137,57 @@ describe('apps', () => {
     await expect(rollback(deps, 'acme', 'web', 9)).rejects.toMatchObject({ code: 'revision.notFound' });
   });
 
+  describe('a rollback that names no revision', () => {
+    /** Marks the app's newest deployment as its reconciler would once the revision serves. */
+    async function goLive() {
+      const app = await deps.store.getApp('acme', 'web');
+      const [newest] = (await deps.store.listDeployments('acme', app?.uid ?? '', { limit: 1 })).items;
+      if (!newest) throw new Error('no deployment to finish');
+      await deps.store.updateDeployment({ ...newest, status: 'succeeded' }, newest.status);
+    }
+    const deployImage = (tag: number) =>
+      deploy(deps, 'acme', 'web', { image: `registry.example.com/acme/web:${tag}` });
+
+    it('goes back to the previous live revision, and a second one toggles forward again', async () => {
+      await createApp(deps, 'acme', { name: 'web', ...spec });
+      await goLive();
+      await deployImage(2);
+      await goLive();
+      const back = await rollback(deps, 'acme', 'web', undefined);
+      expect(back).toMatchObject({ revision: 1, trigger: 'rollback' });
+      await goLive();
+      expect(await rollback(deps, 'acme', 'web', undefined)).toMatchObject({ revision: 2 });
+    });
+
+    it('abandons a deployment still in progress for the revision that is live', async () => {
+      await createApp(deps, 'acme', { name: 'web', ...spec });
+      await goLive();
+      await deployImage(2);
+      await goLive();
+      await deployImage(3);
+      expect(await rollback(deps, 'acme', 'web', undefined)).toMatchObject({ revision: 2 });
+    });
+
+    it('passes over revisions that never went live, page after page', async () => {
+      await createApp(deps, 'acme', { name: 'web', ...spec });
+      await goLive();
+      for (let tag = 2; tag <= 40; tag++) await deployImage(tag);
+      expect(await rollback(deps, 'acme', 'web', undefined)).toMatchObject({ revision: 1 });
+    });
+
+    it('answers 409 revision.noPrevious when no other revision ever went live', async () => {
+      const noPrevious = { code: 'revision.noPrevious' };
+      await createApp(deps, 'acme', { name: 'web', ...spec });
+      await expect(rollback(deps, 'acme', 'web', undefined)).rejects.toMatchObject(noPrevious);
+      await goLive();
+      await expect(rollback(deps, 'acme', 'web', undefined)).rejects.toMatchObject(noPrevious);
+      await deployImage(2);
+      await expect(rollback(deps, 'acme', 'web', undefined)).resolves.toMatchObject({ revision: 1 });
+      await goLive();
+      await expect(rollback(deps, 'acme', 'web', undefined)).rejects.toMatchObject(noPrevious);
+    });
+  });
+
   it('keeps tenants apart: another tenant sees no app', async () => {
     await createTenant(deps, { id: 'other', name: 'Other', plan: 'free' });
     await createApp(deps, 'acme', { name: 'web', ...spec });

@@ -76,6 +76,29 @@ describe('the HTTP API', () => {
     });
   });
 
+  it('rolls back with or without a body, and refuses a revision that is not a number', async () => {
+    const { call, deps, tenantKey } = await setup();
+    await call('POST', '/v1/apps', tenantKey, sampleApp('web'));
+    for (const record of deps.store.deployments.values()) {
+      await deps.store.updateDeployment({ ...record, status: 'succeeded' }, record.status);
+    }
+    await call('POST', '/v1/apps/web/deployments', tenantKey, { env: { RELEASE: '2' } });
+    const bare = await call('POST', '/v1/apps/web/rollback', tenantKey);
+    expect(bare).toMatchObject({ status: 202, json: { revision: 1, trigger: 'rollback' } });
+    expect(await call('POST', '/v1/apps/web/rollback', tenantKey, {})).toMatchObject({
+      status: 409,
+      json: { code: 'revision.noPrevious' },
+    });
+    expect(await call('POST', '/v1/apps/web/rollback', tenantKey, { revision: 2 })).toMatchObject({
+      status: 202,
+      json: { revision: 2 },
+    });
+    expect(await call('POST', '/v1/apps/web/rollback', tenantKey, { revision: '1' })).toMatchObject({
+      status: 400,
+      json: { code: 'validation.failed' },
+    });
+  });
+
   it('answers 413 for bodies over 64 KiB, 415 for non-JSON and 400 for malformed JSON', async () => {
     const { call, tenantKey } = await setup();
     const big = JSON.stringify({ ...sampleApp('web'), env: { A: 'x'.repeat(MAX_BODY_BYTES) } });
