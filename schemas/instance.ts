@@ -71,3 +71,4 @@ export const AppEvent = z
     details: z.record(z.string(), z.unknown()).optional(),
   })
   .meta({ id: 'AppEvent' });
+export type AppEvent = z.infer<typeof AppEvent>;

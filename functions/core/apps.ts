@@ -1,5 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import type { App, AppCreate, AppPatch, DeploymentTrigger, Scaling } from '../../schemas/app.ts';
+import {
+  App,
+  type AppCreate,
+  type AppPatch,
+  type DeploymentTrigger,
+  type Scaling,
+} from '../../schemas/app.ts';
 import type { Page } from '../../schemas/common.ts';
 import type { Plan } from '../../schemas/plan.ts';
 import { resolveSpec, sameSpec } from './app-specs.ts';
@@ -16,13 +22,14 @@ import type {
   TenantRecord,
 } from './ports.ts';
 import { assertReplicasAllowed, assertWithinLimits, reservationDelta, reservationOf } from './quota.ts';
+import { inSchemaOrder } from './schema-order.ts';
 import { getActiveTenant } from './tenants.ts';
 import { assertUnderUsageCap } from './usage-caps.ts';
 import { assertVersion, withOptimisticRetry } from './versioning.ts';
 
 /** The API view of an app. */
 export function toApp(deps: CoreDeps, { tenantId, uid: _uid, spec, ...app }: AppRecord): App {
-  return { ...app, ...spec, url: deps.appUrl(tenantId, app.name) };
+  return inSchemaOrder(App, { ...app, ...spec, url: deps.appUrl(tenantId, app.name) });
 }
 
 export async function getAppRecord(deps: CoreDeps, tenantId: string, name: string): Promise<AppRecord> {

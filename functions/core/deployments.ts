@@ -1,7 +1,7 @@
 import {
-  type Deployment,
+  Deployment,
   type DeploymentCreate,
-  type Revision,
+  Revision,
   TERMINAL_DEPLOYMENT_STATUSES,
 } from '../../schemas/app.ts';
 import type { Page } from '../../schemas/common.ts';
@@ -16,13 +16,14 @@ import type {
   RegistryDeps,
   RevisionRecord,
 } from './ports.ts';
+import { inSchemaOrder } from './schema-order.ts';
 
 export function toRevision({ tenantId: _t, appUid: _a, ...revision }: RevisionRecord): Revision {
-  return revision;
+  return inSchemaOrder(Revision, revision);
 }
 
 export function toDeployment({ tenantId: _t, appUid: _a, ...deployment }: DeploymentRecord): Deployment {
-  return deployment;
+  return inSchemaOrder(Deployment, deployment);
 }
 
 /** Deploys a new revision: the current spec with `input` applied, even when nothing changed (a redeploy). */

@@ -1,9 +1,14 @@
 import type { Page } from '../../schemas/common.ts';
-import { type AppMetrics, durationMs, type Instance, type LogQuery } from '../../schemas/instance.ts';
+import {
+  AppEvent,
+  type AppMetrics,
+  durationMs,
+  type Instance,
+  type LogQuery,
+} from '../../schemas/instance.ts';
 import { getAppRecord } from './apps.ts';
 import { UnavailableError } from './errors.ts';
 import type {
-  AppEventRecord,
   AppRecord,
   CoreDeps,
   PageRequest,
@@ -12,6 +17,7 @@ import type {
   ReplicaViews,
   RuntimeViewDeps,
 } from './ports.ts';
+import { inSchemaOrder } from './schema-order.ts';
 
 const byStart = (a: Replica, b: Replica) => a.createdAt.localeCompare(b.createdAt);
 
@@ -162,11 +168,11 @@ export async function listAppEvents(
   tenantId: string,
   name: string,
   page: PageRequest,
-): Promise<Page<Omit<AppEventRecord, 'tenantId' | 'appUid'>>> {
+): Promise<Page<AppEvent>> {
   const app = await getAppRecord(deps, tenantId, name);
   const events = await deps.store.listAppEvents(tenantId, app.uid, page);
   return {
-    items: events.items.map(({ tenantId: _t, appUid: _a, ...event }) => event),
+    items: events.items.map(({ tenantId: _t, appUid: _a, ...event }) => inSchemaOrder(AppEvent, event)),
     nextCursor: events.nextCursor,
   };
 }

@@ -1,24 +1,30 @@
-import { type Plan, type PlanCreate, PlanLimits, type PlanPatch, SEED_PLANS } from '../../schemas/plan.ts';
+import type { Page } from '../../schemas/common.ts';
+import { Plan, type PlanCreate, PlanLimits, type PlanPatch, SEED_PLANS } from '../../schemas/plan.ts';
 import { isDomainError, NotFoundError } from './errors.ts';
 import type { CoreDeps, PageRequest } from './ports.ts';
+import { inSchemaOrder } from './schema-order.ts';
 import { assertVersion, withOptimisticRetry } from './versioning.ts';
+
+/** The API view of a plan: its fields in the schema's order, whatever order the store keeps. */
+export const toPlan = (plan: Plan): Plan => inSchemaOrder(Plan, plan);
 
 /** Creates a plan; ConflictError('plan.exists') when the id is taken. */
 export async function createPlan(deps: CoreDeps, input: PlanCreate): Promise<Plan> {
   const now = deps.clock.now().toISOString();
   const plan: Plan = { ...input, version: 1, createdAt: now, updatedAt: now };
   await deps.store.createPlan(plan);
-  return plan;
+  return toPlan(plan);
 }
 
 export async function getPlan(deps: CoreDeps, id: string): Promise<Plan> {
   const plan = await deps.store.getPlan(id);
   if (!plan) throw new NotFoundError('plan.notFound', `plan "${id}" does not exist`);
-  return plan;
+  return toPlan(plan);
 }
 
-export function listPlans(deps: CoreDeps, page: PageRequest) {
-  return deps.store.listPlans(page);
+export async function listPlans(deps: CoreDeps, page: PageRequest): Promise<Page<Plan>> {
+  const plans = await deps.store.listPlans(page);
+  return { items: plans.items.map(toPlan), nextCursor: plans.nextCursor };
 }
 
 /** Changes a plan's name or limits; lowered limits never stop running apps, they only refuse growth. */
@@ -34,7 +40,7 @@ export function updatePlan(deps: CoreDeps, id: string, patch: PlanPatch, ifMatch
       updatedAt: deps.clock.now().toISOString(),
     };
     await deps.store.updatePlan(next, plan.version);
-    return next;
+    return toPlan(next);
   });
 }
 

@@ -483,7 +483,6 @@ export interface AppEventRecord {
   details?: Record<string, unknown>;
 }
 
-/** Sends an app's traffic to its ready replicas (local: the ingress's table; AWS: the load balancer). */
 /** Sends an app's traffic to exactly these endpoints (local: the ingress's table; AWS: the app's target group). */
 export interface TrafficRouter {
   route(tenantId: string, app: string, endpoints: { host: string; port: number }[]): Promise<void>;

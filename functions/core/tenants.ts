@@ -1,16 +1,18 @@
 import type { TenantCreated } from '../../schemas/api-key.ts';
 import type { Page } from '../../schemas/common.ts';
 import type { Plan } from '../../schemas/plan.ts';
-import type { Tenant, TenantCreate, TenantOverview, TenantPatch } from '../../schemas/tenant.ts';
+import { Tenant, type TenantCreate, type TenantOverview, type TenantPatch } from '../../schemas/tenant.ts';
 import { newTenantKey } from './api-keys.ts';
 import { ForbiddenError, NotFoundError, TenantHasAppsError, ValidationError } from './errors.ts';
+import { toPlan } from './plans.ts';
 import type { CoreDeps, PageRequest, RegistryDeps, TenantRecord } from './ports.ts';
 import { NO_RESERVATION } from './quota.ts';
+import { inSchemaOrder } from './schema-order.ts';
 import { monthlyCapView } from './usage-caps.ts';
 import { assertVersion, withOptimisticRetry } from './versioning.ts';
 
 export function toTenant({ reserved: _reserved, ...tenant }: TenantRecord): Tenant {
-  return tenant;
+  return inSchemaOrder(Tenant, tenant);
 }
 
 async function planForTenant(deps: CoreDeps, planId: string): Promise<Plan> {
@@ -66,7 +68,7 @@ export async function getTenantOverview(deps: CoreDeps, id: string): Promise<Ten
     throw new NotFoundError('plan.notFound', `plan "${tenant.plan}" of tenant "${id}" does not exist`);
   return {
     tenant: toTenant(tenant),
-    plan,
+    plan: toPlan(plan),
     usage: {
       apps: { used: tenant.reserved.apps, limit: plan.limits.apps },
       vcpu: { used: tenant.reserved.vcpuMilli / 1000, limit: plan.limits.vcpu },

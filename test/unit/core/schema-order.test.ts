@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { inSchemaOrder } from '../../../functions/core/schema-order.ts';
+
+const Thing = z.object({
+  id: z.string(),
+  limits: z.object({ low: z.number(), high: z.number() }).nullable(),
+  parts: z.array(z.object({ a: z.number(), b: z.number() })),
+  note: z.string().optional(),
+  tags: z.record(z.string(), z.string()),
+});
+
+describe('inSchemaOrder', () => {
+  it('puts fields in the order the schema declares, in nested objects and arrays too', () => {
+    const shuffled = {
+      tags: { z: '1', a: '2' },
+      parts: [{ b: 2, a: 1 }],
+      note: 'n',
+      limits: { high: 9, low: 1 },
+      id: 'x',
+    };
+    const ordered = inSchemaOrder(Thing, shuffled);
+    expect(ordered).toEqual(shuffled);
+    expect(JSON.stringify(ordered)).toBe(
+      '{"id":"x","limits":{"low":1,"high":9},"parts":[{"a":1,"b":2}],"note":"n","tags":{"z":"1","a":"2"}}',
+    );
+  });
+
+  it('keeps nulls, leaves out absent fields and keeps fields the schema does not name, last', () => {
+    const value = { extra: true, parts: [], limits: null, id: 'x', tags: {} } as z.output<typeof Thing>;
+    expect(JSON.stringify(inSchemaOrder(Thing, value))).toBe(
+      '{"id":"x","limits":null,"parts":[],"tags":{},"extra":true}',
+    );
+  });
+});
