@@ -29,7 +29,10 @@ export class ConflictError extends DomainError {}
 /** A tenant is deleted only once its apps are. */
 export class TenantHasAppsError extends ConflictError {
   constructor(tenantId: string, apps: number) {
-    super('tenant.hasApps', `tenant "${tenantId}" still has ${apps} apps; delete them before the tenant`);
+    super(
+      'tenant.hasApps',
+      `tenant "${tenantId}" still has ${apps === 1 ? 'an app' : `${apps} apps`}; delete ${apps === 1 ? 'it' : 'them'} before the tenant`,
+    );
   }
 }
 export class ForbiddenError extends DomainError {}

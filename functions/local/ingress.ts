@@ -12,7 +12,8 @@ const HOST = new RegExp(`^(?<app>${label})\\.(?<tenant>${label})\\.localhost(?::
 
 /**
  * The local ingress: `http://<app>.<tenant>.localhost:<port>` → the app's ready replicas, round robin.
- * 503 problem+json while none is ready; 404 for a host that names no app.
+ * 503 problem+json while none is ready (without Retry-After when the app is stopped); 404 for a host that names no
+ * app.
  */
 export function createIngress(routes: RoutingTable, store: Store) {
   const ingress = new Hono();
@@ -30,8 +31,11 @@ export function createIngress(routes: RoutingTable, store: Store) {
     for (let attempt = 1; ; attempt++) {
       const endpoint = routes.pick(tenant, app);
       if (!endpoint) {
-        if (!(await store.getApp(tenant, app)))
-          return problem(c, 'app.notFound', `no app "${app}" for tenant "${tenant}"`);
+        const stored = await store.getApp(tenant, app);
+        if (!stored) return problem(c, 'app.notFound', `no app "${app}" for tenant "${tenant}"`);
+        if (stored.status === 'stopped') {
+          return problem(c, 'unavailable', `app "${app}" is stopped; POST /v1/apps/${app}/start starts it`);
+        }
         return problem(c, 'unavailable', `app "${app}" has no ready replica right now; retry shortly`, {
           headers: { 'retry-after': '1' },
         });

@@ -80,7 +80,7 @@ describe('tenants and keys on DynamoDB Local', () => {
     expect((await call('POST', '/v1/repositories', key, { name: 'images' })).status).toBe(201);
     expect(await call('DELETE', '/v1/tenants/acme', adminKey)).toMatchObject({
       status: 409,
-      json: { code: 'tenant.hasApps' },
+      json: { code: 'tenant.hasApps', detail: 'tenant "acme" still has an app; delete it before the tenant' },
     });
     // Refused, it changed nothing.
     expect((await call('GET', '/v1/tenants/acme', adminKey)).json.tenant).toMatchObject({ status: 'active' });
