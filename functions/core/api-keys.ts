@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ApiKey, ApiKeyCreated } from '../../schemas/api-key.ts';
 import type { Page } from '../../schemas/common.ts';
-import { DomainError, NotFoundError, QuotaExceededError } from './errors.ts';
+import { DomainError, NotFoundError } from './errors.ts';
 import { newId } from './ids.ts';
 import { InFlight } from './in-flight.ts';
 import type { ApiKeyRecord, CoreDeps, PageRequest } from './ports.ts';
@@ -51,12 +51,8 @@ export async function createTenantKey(deps: CoreDeps, tenantId: string): Promise
   if (!(await deps.store.getTenant(tenantId))) {
     throw new NotFoundError('tenant.notFound', `tenant "${tenantId}" does not exist`);
   }
-  const existing = await deps.store.listApiKeys(tenantId, { limit: MAX_KEYS_PER_TENANT });
-  if (existing.items.length >= MAX_KEYS_PER_TENANT) {
-    throw new QuotaExceededError(`a tenant may hold ${MAX_KEYS_PER_TENANT} keys; revoke one first`);
-  }
   const { record, created } = newTenantKey(tenantId, deps.clock.now());
-  await deps.store.createApiKey(record);
+  await deps.store.createApiKey(record, MAX_KEYS_PER_TENANT);
   return created;
 }
 

@@ -197,7 +197,11 @@ export interface Store {
   /** Deletes the tenant and all its keys; ConflictError('tenant.hasApps') while it has apps. */
   deleteTenant(id: string, expectedVersion: number): Promise<void>;
 
-  createApiKey(key: ApiKeyRecord): Promise<void>;
+  /**
+   * Adds a key unless its tenant already holds `maxPerTenant` (QuotaExceededError), atomically with the count, so
+   * parallel creates never pass the limit and a tenant's deletion never misses a key created meanwhile.
+   */
+  createApiKey(key: ApiKeyRecord, maxPerTenant: number): Promise<void>;
   findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined>;
   listApiKeys(tenantId: string, page: PageRequest): Promise<Page<ApiKeyRecord>>;
   deleteApiKey(tenantId: string, keyId: string): Promise<ApiKeyRecord | undefined>;

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 
 /**
- * `value` with its fields in the order `schema` declares them, in nested objects and arrays too; fields the schema
- * does not name keep their place after the ones it does. The table keeps no attribute order, so without this a
- * read would answer with its fields shuffled, unlike the write that made them and the OpenAPI document.
+ * `value` with exactly the fields `schema` names, in the order it declares them, in nested objects and arrays too.
+ * The table keeps no attribute order, so without this a read would answer with its fields shuffled, unlike the
+ * write that made them and the OpenAPI document; and what a record holds beyond its contract never reaches a
+ * caller.
  */
 export function inSchemaOrder<S extends z.ZodType>(schema: S, value: z.output<S>): z.output<S> {
   return ordered(schema, value) as z.output<S>;
@@ -23,9 +24,6 @@ function ordered(schema: z.ZodType, value: unknown): unknown {
     const result: Record<string, unknown> = {};
     for (const [name, field] of Object.entries(shape)) {
       if (Object.hasOwn(fields, name)) result[name] = ordered(field, fields[name]);
-    }
-    for (const [name, field] of Object.entries(fields)) {
-      if (!Object.hasOwn(shape, name)) result[name] = field;
     }
     return result;
   }

@@ -3,6 +3,7 @@ import {
   ForbiddenError,
   NotFoundError,
   PreconditionFailedError,
+  QuotaExceededError,
   TenantHasAppsError,
 } from '../../functions/core/errors.ts';
 import { addUsageAmounts, emptyUsage } from '../../functions/core/metering.ts';
@@ -92,8 +93,10 @@ export class MemoryStore implements Store {
     for (const [hash, key] of this.keys) if (key.tenantId === id) this.keys.delete(hash);
   }
 
-  async createApiKey(key: ApiKeyRecord) {
+  async createApiKey(key: ApiKeyRecord, maxPerTenant: number) {
     if (!this.tenants.has(key.tenantId)) throw new NotFoundError('tenant.notFound', 'no tenant');
+    const held = [...this.keys.values()].filter((k) => k.tenantId === key.tenantId).length;
+    if (held >= maxPerTenant) throw new QuotaExceededError(`a tenant may hold ${maxPerTenant} keys`);
     this.keys.set(key.hash, clone(key));
   }
   async findApiKeyByHash(hash: string) {

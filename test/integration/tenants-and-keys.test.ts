@@ -1,4 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { DynamoStore } from '../../functions/adapters/dynamodb/store.ts';
+import { newTenantKey } from '../../functions/core/api-keys.ts';
+import { PreconditionFailedError } from '../../functions/core/errors.ts';
+import type { PageRequest } from '../../functions/core/ports.ts';
 import { createApi } from '../../functions/http/api.ts';
 import { localDeps } from '../../functions/shared/local.ts';
 import { clientFor, localApi, sampleApp } from '../support/local-api.ts';
@@ -46,6 +50,56 @@ describe('tenants and keys on DynamoDB Local', () => {
     await new Promise((resolve) => setTimeout(resolve, 1050));
     expect((await otherClient.call('GET', '/v1/tenant', key)).status).toBe(401);
     expect((await first.call('DELETE', `/v1/tenants/acme/keys/${id}`, first.adminKey)).status).toBe(404);
+  });
+
+  it('holds at most 20 keys a tenant under parallel creates, and a revoked key frees its place', async () => {
+    const { call, adminKey, createTenant } = await localApi();
+    await createTenant('acme');
+    const creates = await Promise.all(
+      Array.from({ length: 30 }, () => call('POST', '/v1/tenants/acme/keys', adminKey)),
+    );
+    const made = creates.filter((res) => res.status === 201);
+    expect(made).toHaveLength(19);
+    for (const refused of creates.filter((res) => res.status !== 201)) {
+      expect(refused).toMatchObject({ status: 403, json: { code: 'quota.exceeded' } });
+    }
+    const listed = await call('GET', '/v1/tenants/acme/keys?limit=100', adminKey);
+    expect(listed.json.items).toHaveLength(20);
+
+    const revoked = (made[0]?.json as { id: string }).id;
+    expect((await call('DELETE', `/v1/tenants/acme/keys/${revoked}`, adminKey)).status).toBe(204);
+    expect((await call('DELETE', `/v1/tenants/acme/keys/${revoked}`, adminKey)).status).toBe(404);
+    expect((await call('POST', '/v1/tenants/acme/keys', adminKey)).status).toBe(201);
+    expect((await call('POST', '/v1/tenants/acme/keys', adminKey)).status).toBe(403);
+  });
+
+  it("never leaves behind a key created while its tenant's deletion runs", async () => {
+    const { dynamodb, tableName, createTenant } = await localApi();
+    await createTenant('acme');
+    const other = new DynamoStore(dynamodb, tableName);
+    const late = newTenantKey('acme', new Date());
+    /** A store whose first key listing is followed, before the deletion writes, by another process's create. */
+    class RacedStore extends DynamoStore {
+      raced = false;
+      override async listApiKeys(tenantId: string, page: PageRequest) {
+        const listed = await super.listApiKeys(tenantId, page);
+        if (!this.raced) {
+          this.raced = true;
+          await other.createApiKey(late.record, 20);
+        }
+        return listed;
+      }
+    }
+    const store = new RacedStore(dynamodb, tableName);
+    const tenant = await store.getTenant('acme');
+    await expect(store.deleteTenant('acme', tenant?.version ?? 0)).rejects.toBeInstanceOf(
+      PreconditionFailedError,
+    );
+    expect(await store.findApiKeyByHash(late.record.hash)).toBeDefined();
+    // Asked again (as the core retries), the deletion lists the late key too and takes it along.
+    await store.deleteTenant('acme', tenant?.version ?? 0);
+    expect(await store.getTenant('acme')).toBeUndefined();
+    expect(await store.findApiKeyByHash(late.record.hash)).toBeUndefined();
   });
 
   it('refuses writes of a suspended tenant and lets reads through', async () => {

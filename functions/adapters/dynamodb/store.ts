@@ -7,6 +7,7 @@ import {
   ForbiddenError,
   NotFoundError,
   PreconditionFailedError,
+  QuotaExceededError,
   TenantHasAppsError,
   UnavailableError,
 } from '../../core/errors.ts';
@@ -36,6 +37,12 @@ import { type Item, SingleTable, type TransactItem } from './single-table.ts';
 
 type Fields = Record<string, unknown>;
 
+/**
+ * The tenant item's count of its keys. Tenants stored before it existed lack it and start counting from the next
+ * key, so for them the limit is looser by the keys they had, never tighter.
+ */
+const KEY_COUNT = 'keyCount';
+
 function page<T>(items: Fields[], cursor: string | null, read: (item: Fields) => T): Page<T> {
   return { items: items.map(read), nextCursor: cursor };
 }
@@ -49,12 +56,20 @@ function fieldsOf<T>({ pk: _pk, sk: _sk, gsi1pk: _gsi1pk, gsi1sk: _gsi1sk, ...fi
 }
 
 function toTenantRecord(item: Fields): TenantRecord {
-  const { reservedApps, reservedVcpuMilli, reservedMemoryMiB, status, ...tenant } = fieldsOf<
+  const {
+    reservedApps,
+    reservedVcpuMilli,
+    reservedMemoryMiB,
+    status,
+    [KEY_COUNT]: _keyCount,
+    ...tenant
+  } = fieldsOf<
     Omit<TenantRecord, 'reserved' | 'status'> & {
       status: string;
       reservedApps: number;
       reservedVcpuMilli: number;
       reservedMemoryMiB: number;
+      [KEY_COUNT]?: number;
     }
   >(item);
   return {
@@ -165,7 +180,7 @@ export class DynamoStore implements Store {
 
   async createTenant(tenant: TenantRecord, firstKey: ApiKeyRecord): Promise<void> {
     const { cancelled } = await this.table.transact([
-      this.table.putItem(tenantItem(tenant), absent()),
+      this.table.putItem({ ...tenantItem(tenant), [KEY_COUNT]: 1 }, absent()),
       ...this.keyItems(firstKey),
     ]);
     if (cancelled) throw new ConflictError('tenant.exists', `tenant "${tenant.id}" already exists`);
@@ -206,8 +221,13 @@ export class DynamoStore implements Store {
 
   async deleteTenant(id: string, expectedVersion: number): Promise<void> {
     const keys = await this.listApiKeys(id, { limit: 45 });
+    // A key created after the listing raises the count past it and cancels the deletion, which then retries.
+    const noKeyMissed = anyOf(absent(KEY_COUNT), atMost(KEY_COUNT, keys.items.length));
     const { cancelled } = await this.table.transact([
-      this.table.deleteItem(key.tenant(id), allOf(versionIs(expectedVersion), equals('reservedApps', 0))),
+      this.table.deleteItem(
+        key.tenant(id),
+        allOf(versionIs(expectedVersion), equals('reservedApps', 0), noKeyMissed),
+      ),
       ...keys.items.flatMap((k) => [
         this.table.deleteItem(key.apiKey(id, k.id)),
         this.table.deleteItem(key.keyByHash(k.hash)),
@@ -228,12 +248,20 @@ export class DynamoStore implements Store {
     ];
   }
 
-  async createApiKey(apiKey: ApiKeyRecord): Promise<void> {
+  async createApiKey(apiKey: ApiKeyRecord, maxPerTenant: number): Promise<void> {
     const { cancelled } = await this.table.transact([
       ...this.keyItems(apiKey),
-      this.table.checkItem(key.tenant(apiKey.tenantId), exists()),
+      this.table.updateItem(
+        key.tenant(apiKey.tenantId),
+        { add: { [KEY_COUNT]: 1 } },
+        allOf(exists(), anyOf(absent(KEY_COUNT), lessThan(KEY_COUNT, maxPerTenant))),
+      ),
     ]);
-    if (cancelled) throw new NotFoundError('tenant.notFound', `tenant "${apiKey.tenantId}" does not exist`);
+    if (!cancelled) return;
+    if (!(await this.getTenant(apiKey.tenantId))) {
+      throw new NotFoundError('tenant.notFound', `tenant "${apiKey.tenantId}" does not exist`);
+    }
+    throw new QuotaExceededError(`a tenant may hold ${maxPerTenant} keys; revoke one first`);
   }
 
   findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined> {
@@ -259,11 +287,13 @@ export class DynamoStore implements Store {
       return item && toKeyRecord(item);
     });
     if (!found) return undefined;
-    await this.table.transact([
-      this.table.deleteItem(key.apiKey(tenantId, keyId)),
+    const { cancelled } = await this.table.transact([
+      this.table.deleteItem(key.apiKey(tenantId, keyId), exists()),
       this.table.deleteItem(key.keyByHash(found.hash)),
+      this.table.updateItem(key.tenant(tenantId), { add: { [KEY_COUNT]: -1 } }, exists()),
     ]);
-    return found;
+    // Cancelled: revoked by a parallel request, or gone with its tenant.
+    return cancelled ? undefined : found;
   }
 
   async touchApiKey(apiKey: ApiKeyRecord, at: string): Promise<void> {

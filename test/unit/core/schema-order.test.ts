@@ -26,10 +26,8 @@ describe('inSchemaOrder', () => {
     );
   });
 
-  it('keeps nulls, leaves out absent fields and keeps fields the schema does not name, last', () => {
+  it('keeps nulls, and leaves out absent fields and fields the schema does not name', () => {
     const value = { extra: true, parts: [], limits: null, id: 'x', tags: {} } as z.output<typeof Thing>;
-    expect(JSON.stringify(inSchemaOrder(Thing, value))).toBe(
-      '{"id":"x","limits":null,"parts":[],"tags":{},"extra":true}',
-    );
+    expect(JSON.stringify(inSchemaOrder(Thing, value))).toBe('{"id":"x","limits":null,"parts":[],"tags":{}}');
   });
 });
