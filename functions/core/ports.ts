@@ -258,6 +258,19 @@ export interface Store {
     nowMs: number,
     unlessTakenSince?: number,
   ): Promise<boolean>;
+  /**
+   * Asks the holder of an unexpired lease for another pass once its own ends — unless, given `askedAt` (ms), it was
+   * taken at or after then (the running pass covers the ask). False when no such holder is there to ask.
+   */
+  askLeaseAgain(name: string, nowMs: number, askedAt?: number): Promise<boolean>;
+  /** Extends `owner`'s lease to `untilMs`, keeping when it was taken; false when another owner holds it now. */
+  renewLease(name: string, owner: string, untilMs: number): Promise<boolean>;
+  /**
+   * Ends `owner`'s pass. If another pass was asked for meanwhile and `againUntilMs` is given, keeps the lease until
+   * then, taken at `nowMs`, and answers true: the caller runs that pass. Otherwise frees the lease (an ask not run
+   * stays recorded for whoever takes it next) and answers false; false too when the lease is no longer the owner's.
+   */
+  releaseLease(name: string, owner: string, nowMs: number, againUntilMs?: number): Promise<boolean>;
 
   /** Records a repository; false when it already exists. */
   createRepository(tenantId: string, repository: RepositoryRecord): Promise<boolean>;

@@ -6,6 +6,7 @@ import type { AppRecord, ObservedWorkload, Replica, WorkloadRuntime, WorkloadSpe
 import { desiredReplicas } from '../core/reconcile-plan.ts';
 import { allApps } from '../core/walk.ts';
 import { workloadHash } from '../core/workloads.ts';
+import { PassLease } from './pass-lease.ts';
 import { advanceRollout, latestDeployment, type RolloutDeps } from './rollout.ts';
 
 export interface WorkloadReconcilerDeps extends RolloutDeps {
@@ -36,34 +37,42 @@ export class WorkloadReconciler {
   constructor(private readonly deps: WorkloadReconcilerDeps) {}
 
   /**
-   * One pass over the tenant's apps here. Given `askedAt` (ms; when a message asked for it), none when a pass that
-   * began since then covers it: a backed-up queue then costs one pass per tenant, not one per message.
+   * A pass over the tenant's apps here. Given `askedAt` (ms; when a message asked for it), none when a pass that
+   * began since then covers it: a backed-up queue then costs one pass per tenant, not one per message. An ask that
+   * comes while a pass runs has the running one go once more at its end.
    */
   async reconcileTenant(tenantId: string, askedAt?: number): Promise<WorkloadPass> {
-    const { store, runtime, clock } = this.deps;
     const pass: WorkloadPass = { apps: 0, applied: 0, released: 0 };
-    const nowMs = clock.now().getTime();
-    const lease = `reconcile-workloads/${tenantId}`;
-    if (!(await store.acquireLease(lease, this.deps.owner, nowMs + LEASE_MS, nowMs, askedAt))) return pass;
+    const lease = new PassLease(this.deps, `reconcile-workloads/${tenantId}`, LEASE_MS);
+    if (!(await lease.take(askedAt))) return pass;
+    // A pass that fails keeps the lease until it expires; its message's retry runs regardless of passes since.
+    do await this.passOver(tenantId, lease, pass);
+    while (await lease.release());
+    return pass;
+  }
+
+  /** One pass over the tenant's apps here, adding what it did to `pass`; it stops early if the lease is lost. */
+  private async passOver(tenantId: string, lease: PassLease, pass: WorkloadPass): Promise<void> {
+    const { store, runtime } = this.deps;
     const tenant = await store.getTenant(tenantId);
     const plan = tenant && (await store.getPlan(tenant.plan));
-    if (!tenant || !plan) return pass;
+    if (!tenant || !plan) return;
     const apps: AppRecord[] = [];
     for await (const app of allApps(store, tenantId)) {
       if (app.spec.runtime === this.deps.runtimeName) apps.push(app);
     }
-    if (apps.length === 0) return pass;
+    if (apps.length === 0) return;
     await runtime.ensureTenant(tenantId, plan.limits);
     const { workloads, replicas } = await runtime.observe(tenantId, apps);
     await recordLifetimes(this.deps.meter, tenantId, replicas);
-    pass.released = await this.release(apps, replicas);
+    pass.released += await this.release(apps, replicas);
     for (const app of apps) {
+      if (!(await lease.keep())) return;
       pass.apps += 1;
       const live = replicas.filter((r) => r.appUid === app.uid && r.state !== 'exited');
       const workload = workloads.find((w) => w.app === app.name);
       if (await this.reconcileApp(app, tenant.status === 'active', workload, live)) pass.applied += 1;
     }
-    return pass;
   }
 
   /** Lets the runtime forget the exited replicas (their stops are recorded by then), noting the failed ones. */

@@ -50,7 +50,7 @@ export class MemoryStore implements Store {
   readonly events: AppEventRecord[] = [];
   readonly repositories = new Map<string, RepositoryRecord>();
   readonly images = new Map<string, Image[]>();
-  readonly leases = new Map<string, { owner: string; until: number; takenAt: number }>();
+  readonly leases = new Map<string, { owner: string; until: number; takenAt: number; again: boolean }>();
   readonly idempotency = new Map<string, IdempotencyRecord & { expiresAt: number }>();
 
   async createPlan(plan: Plan) {
@@ -219,7 +219,29 @@ export class MemoryStore implements Store {
     const lease = this.leases.get(name);
     if (lease && lease.until >= nowMs && lease.owner !== owner) return false;
     if (lease && unlessTakenSince !== undefined && lease.takenAt >= unlessTakenSince) return false;
-    this.leases.set(name, { owner, until: untilMs, takenAt: nowMs });
+    this.leases.set(name, { owner, until: untilMs, takenAt: nowMs, again: false });
+    return true;
+  }
+  async askLeaseAgain(name: string, nowMs: number, askedAt?: number) {
+    const lease = this.leases.get(name);
+    if (!lease || lease.until < nowMs || (askedAt !== undefined && lease.takenAt >= askedAt)) return false;
+    lease.again = true;
+    return true;
+  }
+  async renewLease(name: string, owner: string, untilMs: number) {
+    const lease = this.leases.get(name);
+    if (lease?.owner !== owner) return false;
+    lease.until = untilMs;
+    return true;
+  }
+  async releaseLease(name: string, owner: string, nowMs: number, againUntilMs?: number) {
+    const lease = this.leases.get(name);
+    if (lease?.owner !== owner) return false;
+    if (againUntilMs === undefined || !lease.again) {
+      lease.until = 0;
+      return false;
+    }
+    this.leases.set(name, { owner, until: againUntilMs, takenAt: nowMs, again: false });
     return true;
   }
   async getApp(tenantId: string, name: string) {

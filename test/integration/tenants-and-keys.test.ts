@@ -66,7 +66,7 @@ describe('tenants and keys on DynamoDB Local', () => {
     const listed = await call('GET', '/v1/tenants/acme/keys?limit=100', adminKey);
     expect(listed.json.items).toHaveLength(20);
 
-    const revoked = (made[0]?.json as { id: string }).id;
+    const revoked = (made[0]?.json as { id?: string } | undefined)?.id;
     expect((await call('DELETE', `/v1/tenants/acme/keys/${revoked}`, adminKey)).status).toBe(204);
     expect((await call('DELETE', `/v1/tenants/acme/keys/${revoked}`, adminKey)).status).toBe(404);
     expect((await call('POST', '/v1/tenants/acme/keys', adminKey)).status).toBe(201);

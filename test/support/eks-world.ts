@@ -4,7 +4,6 @@ import { WorkloadReconciler } from '../../functions/jobs/workload-reconcile.ts';
 import { fakeCoreDeps } from '../fakes/core-deps.ts';
 import type { startFakeKubeApi } from '../fakes/fake-kube-api.ts';
 
-/** Core deps over fakes offering `eks`, and the EKS runtime and its reconciler against a fake API server. */
 /** What applying tenant acme's namespace and its app web writes, in order: one server-side apply each. */
 export const ACME_WEB_APPLIED = [
   '/api/v1/namespaces/berth-acme',
@@ -16,6 +15,7 @@ export const ACME_WEB_APPLIED = [
   '/apis/networking.k8s.io/v1/namespaces/berth-acme/ingresses/web',
 ];
 
+/** Core deps over fakes offering `eks`, and the EKS runtime and its reconciler against a fake API server. */
 export async function eksWorld(api: Awaited<ReturnType<typeof startFakeKubeApi>>) {
   const deps = { ...(await fakeCoreDeps()), runtimes: ['eks'] as const };
   const kube = new KubeClient(async () => ({

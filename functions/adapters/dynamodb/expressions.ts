@@ -42,6 +42,11 @@ export const lessThan =
   (x) =>
     `${x.name(attribute)} < ${x.value(value)}`;
 
+export const atLeast =
+  (attribute: string, value: number): Condition =>
+  (x) =>
+    `${x.name(attribute)} >= ${x.value(value)}`;
+
 export const atMost =
   (attribute: string, value: number): Condition =>
   (x) =>

@@ -31,7 +31,17 @@ import type {
 } from '../../core/ports.ts';
 import { assertWithinLimits, reservationCeilings, reservationOf } from '../../core/quota.ts';
 import { conditionally, guarded } from './errors.ts';
-import { absent, allOf, anyOf, atMost, type Condition, equals, exists, lessThan } from './expressions.ts';
+import {
+  absent,
+  allOf,
+  anyOf,
+  atLeast,
+  atMost,
+  type Condition,
+  equals,
+  exists,
+  lessThan,
+} from './expressions.ts';
 import { key, PARTITION, PREFIX, toUsageRecord, usageHours } from './items.ts';
 import { type Item, SingleTable, type TransactItem } from './single-table.ts';
 
@@ -124,6 +134,9 @@ const deploymentItem = (d: DeploymentRecord): Item => ({
 });
 
 const versionIs = (version: number) => equals('version', version);
+
+/** A lease item outlives its lease by an hour (its `takenAt` still tells which asks a pass covered), then expires. */
+const leaseExpiry = (untilMs: number) => Math.ceil(untilMs / 1000) + 3600;
 
 /** An app's autoscaler memory outlives any stabilization window by far. */
 const SCALER_STATE_RETENTION_SECONDS = 24 * 3600;
@@ -496,11 +509,54 @@ export class DynamoStore implements Store {
           owner,
           until: untilMs,
           takenAt: nowMs,
-          expiresAt: Math.ceil(untilMs / 1000) + 3600,
+          again: false,
+          expiresAt: leaseExpiry(untilMs),
         },
         unlessTakenSince === undefined
           ? free
           : allOf(free, anyOf(absent('takenAt'), lessThan('takenAt', unlessTakenSince))),
+      ),
+    );
+  }
+
+  askLeaseAgain(name: string, nowMs: number, askedAt?: number): Promise<boolean> {
+    const held = allOf(exists(), atLeast('until', nowMs));
+    return conditionally(() =>
+      this.table.update(
+        key.lease(name),
+        { set: { again: true } },
+        askedAt === undefined ? held : allOf(held, lessThan('takenAt', askedAt)),
+      ),
+    );
+  }
+
+  renewLease(name: string, owner: string, untilMs: number): Promise<boolean> {
+    return conditionally(() =>
+      this.table.update(
+        key.lease(name),
+        { set: { until: untilMs, expiresAt: leaseExpiry(untilMs) } },
+        allOf(exists(), equals('owner', owner)),
+      ),
+    );
+  }
+
+  async releaseLease(name: string, owner: string, nowMs: number, againUntilMs?: number): Promise<boolean> {
+    const mine = allOf(exists(), equals('owner', owner));
+    const notAsked = anyOf(absent('again'), equals('again', false));
+    const freed = () =>
+      conditionally(() =>
+        this.table.update(
+          key.lease(name),
+          { set: { until: 0 } },
+          againUntilMs === undefined ? mine : allOf(mine, notAsked),
+        ),
+      );
+    if ((await freed()) || againUntilMs === undefined) return false;
+    return conditionally(() =>
+      this.table.update(
+        key.lease(name),
+        { set: { until: againUntilMs, takenAt: nowMs, again: false, expiresAt: leaseExpiry(againUntilMs) } },
+        mine,
       ),
     );
   }

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApp, deleteApp, getAppRecord, scaleApp } from '../../../functions/core/apps.ts';
 import { deploy } from '../../../functions/core/deployments.ts';
 import { createTenant } from '../../../functions/core/tenants.ts';
+import { WorkloadReconciler } from '../../../functions/jobs/workload-reconcile.ts';
 import { startFakeKubeApi } from '../../fakes/fake-kube-api.ts';
 import { ACME_WEB_APPLIED, eksWorld } from '../../support/eks-world.ts';
 
@@ -146,5 +147,94 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
       await deps.store.listDeployments('acme', (await getAppRecord(deps, 'acme', 'web')).uid, { limit: 1 })
     ).items;
     expect(deployment).toMatchObject({ status: 'failed', reason: expect.stringMatching(/deadline/) });
+  });
+
+  describe("a tenant's pass lease", () => {
+    const LEASE = 'reconcile-workloads/acme';
+    /** Another worker's reconciler over the same table and cluster. */
+    const otherWorker = () => new WorkloadReconciler({ ...worldDeps(), owner: 'other' });
+    let worldDeps: () => ConstructorParameters<typeof WorkloadReconciler>[0];
+    let world: Awaited<ReturnType<typeof eksWorld>>;
+    beforeEach(async () => {
+      world = await eksWorld(api);
+      await createTenant(world.deps, { id: 'acme', name: 'Acme', plan: 'pro' });
+      worldDeps = () => ({
+        ...world.deps,
+        runtime: world.runtime,
+        runtimeName: 'eks',
+        owner: 'test',
+        deploymentDeadlineMs: 600_000,
+      });
+    });
+    const now = () => world.deps.clock.now().getTime();
+
+    it('runs once more for an ask that came while it ran, instead of dropping it', async () => {
+      const { deps, runtime, reconciler } = world;
+      await createApp(deps, 'acme', { ...web, runtime: 'eks' });
+      const observe = runtime.observe.bind(runtime);
+      let asked: Awaited<ReturnType<WorkloadReconciler['reconcileTenant']>> | undefined;
+      runtime.observe = async (...args: Parameters<typeof observe>) => {
+        if (!asked) {
+          deps.clock.advance(1000);
+          await createApp(deps, 'acme', { ...web, name: 'api', runtime: 'eks' });
+          asked = await otherWorker().reconcileTenant('acme', now());
+        }
+        return observe(...args);
+      };
+      const done = await reconciler.reconcileTenant('acme');
+      // The other worker left it to the running pass, which went once more and applied the new app too.
+      expect(asked).toEqual({ apps: 0, applied: 0, released: 0 });
+      expect(done).toMatchObject({ apps: 3, applied: 2 });
+    });
+
+    it('frees the lease when a pass ends, so an ask right after runs at once on any worker', async () => {
+      const { deps, reconciler } = world;
+      await createApp(deps, 'acme', { ...web, runtime: 'eks' });
+      await reconciler.reconcileTenant('acme');
+      deps.clock.advance(1);
+      expect(await otherWorker().reconcileTenant('acme', now())).toMatchObject({ apps: 1 });
+    });
+
+    it('keeps the lease through a long pass, and stops a pass whose lease was lost', async () => {
+      const { deps, runtime, reconciler } = world;
+      for (const name of ['a', 'b', 'c']) await createApp(deps, 'acme', { ...web, name, runtime: 'eks' });
+      const apply = runtime.applyWorkload.bind(runtime);
+      const takenByOther: boolean[] = [];
+      runtime.applyWorkload = async (spec) => {
+        deps.clock.advance(6000);
+        takenByOther.push(await deps.store.acquireLease(LEASE, 'other', now() + 10_000, now()));
+        return apply(spec);
+      };
+      expect(await reconciler.reconcileTenant('acme')).toMatchObject({ apps: 3, applied: 3 });
+      expect(takenByOther).toEqual([false, false, false]);
+
+      // One app outlasting the whole lease: another worker takes it, and this pass stops before the next app.
+      await deploy(deps, 'acme', 'a', { env: { V: '2' } });
+      await deploy(deps, 'acme', 'b', { env: { V: '2' } });
+      runtime.applyWorkload = async (spec) => {
+        deps.clock.advance(11_000);
+        takenByOther.push(await deps.store.acquireLease(LEASE, 'other', now() + 10_000, now()));
+        return apply(spec);
+      };
+      deps.clock.advance(1);
+      expect(await reconciler.reconcileTenant('acme')).toMatchObject({ apps: 1, applied: 1 });
+      expect(takenByOther.at(-1)).toBe(true);
+    });
+
+    it('runs at most three passes for one message, and leaves a later ask to whoever takes the lease next', async () => {
+      const { deps, runtime, reconciler } = world;
+      await createApp(deps, 'acme', { ...web, runtime: 'eks' });
+      const observe = runtime.observe.bind(runtime);
+      let passes = 0;
+      runtime.observe = async (...args: Parameters<typeof observe>) => {
+        passes += 1;
+        deps.clock.advance(1000);
+        expect(await deps.store.askLeaseAgain(LEASE, now(), now())).toBe(true);
+        return observe(...args);
+      };
+      await reconciler.reconcileTenant('acme');
+      expect(passes).toBe(3);
+      expect(deps.store.leases.get(LEASE)).toMatchObject({ until: 0, again: true });
+    });
   });
 });
