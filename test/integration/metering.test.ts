@@ -108,6 +108,7 @@ describe('metering on real containers and DynamoDB Local', () => {
       });
       const csv = await call('GET', `/v1/billing/reports/${period}`, key, undefined, { accept: 'text/csv' });
       expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+      expect(csv.headers.get('content-disposition')).toBe(`attachment; filename="berth-${period}-acme.csv"`);
       expect(csv.text).toContain(`acme,${period},final,${deps.prices.version},TOTAL,`);
       expect(
         csv.text

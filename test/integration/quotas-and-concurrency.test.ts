@@ -137,8 +137,16 @@ describe('plan limits and optimistic concurrency on DynamoDB Local', () => {
     expect(totals.map((line) => line.split(',')[0])).toEqual(['t-a', 't-b']);
     const link = /^<([^>]+)>; rel="next"$/.exec(csv.headers.get('link') ?? '')?.[1];
     expect(link).toBe(nextPage);
+    expect(csv.headers.get('content-disposition')).toBe(
+      `attachment; filename="berth-${period}-t-a-to-t-b.csv"`,
+    );
     const next = await call('GET', link ?? '', adminKey, undefined, { accept: 'text/csv' });
     expect(next.text).toContain(`t-c,${period},draft,`);
+    expect(next.headers.get('content-disposition')).toBe(`attachment; filename="berth-${period}-t-c.csv"`);
+    const whole = await call('GET', `/v1/billing/reports/${period}`, adminKey, undefined, {
+      accept: 'text/csv',
+    });
+    expect(whole.headers.get('content-disposition')).toBe(`attachment; filename="berth-${period}.csv"`);
     expect(next.text).not.toContain('t-a,');
 
     const forged = await call('GET', `/v1/billing/reports/${period}?cursor=bm90LWEtY3Vyc29y`, adminKey);

@@ -16,10 +16,19 @@ const tags = ['Billing'];
 
 const wantsCsv = (c: Context<ApiEnv>) => /\btext\/csv\b/.test(c.req.header('accept') ?? '');
 
-function csv(c: Context<ApiEnv>, period: string, reports: BillingReport[]) {
+/** A CSV download named for what it holds: `berth-<period>[-<tenant>|-<first>-to-<last>].csv` (ids are DNS labels). */
+function csv(c: Context<ApiEnv>, name: string, reports: BillingReport[]) {
   c.header('content-type', 'text/csv; charset=utf-8');
-  c.header('content-disposition', `attachment; filename="berth-${period}.csv"`);
+  c.header('content-disposition', `attachment; filename="berth-${name}.csv"`);
   return c.body(reportsCsv(reports), 200);
+}
+
+/** What one CSV page of every tenant's reports is named by: the whole period, or the tenants of one page of it. */
+function pageName(period: string, reports: BillingReport[], paged: boolean) {
+  const first = reports[0]?.tenant;
+  const last = reports.at(-1)?.tenant;
+  if (!paged || !first || !last) return period;
+  return first === last ? `${period}-${first}` : `${period}-${first}-to-${last}`;
 }
 
 export function billingRoutes(deps: ApiDeps) {
@@ -64,7 +73,7 @@ export function billingRoutes(deps: ApiDeps) {
         const principal = c.get('principal');
         if (principal.role === 'tenant') {
           const own = await getReport(deps, tenantOf(principal), period);
-          return wantsCsv(c) ? csv(c, period, [own]) : c.json(own, 200);
+          return wantsCsv(c) ? csv(c, `${period}-${own.tenant}`, [own]) : c.json(own, 200);
         }
         const query = c.req.valid('query');
         const page = await listReports(deps, period, query);
@@ -73,7 +82,7 @@ export function billingRoutes(deps: ApiDeps) {
           c.header('link', `<${c.req.path}?${next}>; rel="next"`);
         }
         return wantsCsv(c)
-          ? csv(c, period, page.items)
+          ? csv(c, pageName(period, page.items, Boolean(query.cursor || page.nextCursor)), page.items)
           : c.json({ period, reports: page.items, nextCursor: page.nextCursor }, 200);
       },
     );
