@@ -26,7 +26,7 @@ export const InstallConfig = z
       .string()
       .regex(/^\d{12}$/)
       .optional(),
-    /** Apps answer at https://<app>.<tenant>.<domain>; the certificate must cover *.<tenant>.<domain> names. */
+    /** Apps answer at https://<app>--<tenant>.<domain>; the certificate covers `*.<domain>`. */
     domain: DnsName,
     certificateArn: CertificateArn,
     /**

@@ -20,8 +20,13 @@ export const Tenant = z
   .meta({ id: 'Tenant' });
 export type Tenant = z.infer<typeof Tenant>;
 
+/** A tenant's id: a DNS label without `--`, which separates app from tenant in app hostnames. */
+export const TenantId = DnsLabel.refine((id) => !id.includes('--'), {
+  message: 'must not contain "--" (it separates app and tenant in app hostnames)',
+}).meta({ description: 'A DNS label without "--": apps answer at <app>--<tenant>.<domain> in AWS mode.' });
+
 export const TenantCreate = z
-  .strictObject({ id: DnsLabel, name: TenantName, plan: DnsLabel })
+  .strictObject({ id: TenantId, name: TenantName, plan: DnsLabel })
   .meta({ id: 'TenantCreate' });
 export type TenantCreate = z.infer<typeof TenantCreate>;
 

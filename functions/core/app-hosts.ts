@@ -1,2 +1,27 @@
-/** The DNS name an app answers at under a domain: `<app>.<tenant>.<domain>` (every mode, every runtime). */
-export const appHostname = (tenantId: string, app: string, domain: string) => `${app}.${tenantId}.${domain}`;
+import { ValidationError } from './errors.ts';
+import type { CoreDeps } from './ports.ts';
+
+/**
+ * The DNS name an app answers at in AWS mode (every runtime): `<app>--<tenant>.<domain>`. One label under the
+ * domain, so one wildcard certificate (`*.<domain>`) covers every tenant's apps, as on Cloud Run or Fly.io. Tenant
+ * ids never contain `--`, so the last `--` tells app from tenant and no two apps share a name.
+ */
+export const appHostname = (tenantId: string, app: string, domain: string) => `${app}--${tenantId}.${domain}`;
+
+/** The DNS name an app answers at locally: `<app>.<tenant>.localhost`, which every system resolves to loopback. */
+export const localAppHostname = (tenantId: string, app: string) => `${app}.${tenantId}.localhost`;
+
+/** The longest DNS label. */
+const MAX_LABEL = 63;
+/** The longest host an ALB listener rule matches (and far below DNS's 253), so an app's name serves in any mode. */
+const MAX_HOST = 128;
+
+/** Refuses (400) an app name whose hostname under this install would not be a name its load balancer can serve. */
+export function assertServableHost(deps: Pick<CoreDeps, 'appUrl'>, tenantId: string, app: string): void {
+  const host = new URL(deps.appUrl(tenantId, app)).hostname;
+  if (host.length <= MAX_HOST && host.split('.').every((label) => label.length <= MAX_LABEL)) return;
+  const message =
+    `app "${app}" would answer at ${host}, longer than a load balancer serves (labels of at most ${MAX_LABEL} ` +
+    `characters, ${MAX_HOST} in all); choose a shorter name`;
+  throw new ValidationError(message, [{ path: 'name', message }]);
+}

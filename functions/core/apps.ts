@@ -8,6 +8,7 @@ import {
 } from '../../schemas/app.ts';
 import type { Page } from '../../schemas/common.ts';
 import type { Plan } from '../../schemas/plan.ts';
+import { assertServableHost } from './app-hosts.ts';
 import { resolveSpec, sameSpec } from './app-specs.ts';
 import { ConflictError, NotFoundError, ValidationError } from './errors.ts';
 import { newId } from './ids.ts';
@@ -101,6 +102,7 @@ export async function createApp(
   tenantId: string,
   input: AppCreate,
 ): Promise<{ app: App; deployment: DeploymentRecord }> {
+  assertServableHost(deps, tenantId, input.name);
   const spec = resolveSpec(deps, undefined, input);
   const imageDigest = await resolveImageDigest(deps, tenantId, spec.image);
   const scaling = input.scaling ?? null;

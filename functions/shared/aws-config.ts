@@ -8,7 +8,7 @@ export const AwsConfig = z.object({
   AWS_REGION: z.string().min(1),
   BERTH_ACCOUNT_ID: z.string().regex(/^\d{12}$/),
   BERTH_TABLE_NAME: z.string().min(3),
-  BERTH_APP_DOMAIN: z.string().min(3).describe('Apps answer at https://<app>.<tenant>.<domain>.'),
+  BERTH_APP_DOMAIN: z.string().min(3).describe('Apps answer at https://<app>--<tenant>.<domain>.'),
   BERTH_ADMIN_KEY_HASH: z
     .string()
     .regex(/^[0-9a-f]{64}$/, 'must be the SHA-256 hex of the admin key (never the key itself)'),

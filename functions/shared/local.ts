@@ -11,7 +11,7 @@ import { NetHealthProbe } from '../adapters/probe/net-health-probe.ts';
 import { DistributionRegistry } from '../adapters/registry/distribution-registry.ts';
 import { LoginCredentialSigner, RegistryTokenIssuer } from '../adapters/registry/registry-tokens.ts';
 import { hashApiKey, makeKeyAuthenticator } from '../core/api-keys.ts';
-import { appHostname } from '../core/app-hosts.ts';
+import { localAppHostname } from '../core/app-hosts.ts';
 import type { CoreDeps, PullCredentials, ReplicaView } from '../core/ports.ts';
 import type { ApiDeps } from '../http/context.ts';
 import type { RateLimitOptions } from '../http/middleware/rate-limit.ts';
@@ -88,7 +88,7 @@ export function localDeps(wiring: LocalWiring): LocalDeps {
   const core: CoreDeps = {
     store,
     clock,
-    appUrl: (tenantId, app) => `http://${appHostname(tenantId, app, 'localhost')}:${wiring.ingressPort}`,
+    appUrl: (tenantId, app) => `http://${localAppHostname(tenantId, app)}:${wiring.ingressPort}`,
     meter: new DynamoMeterStore(wiring.dynamodb, wiring.tableName),
     prices: wiring.prices ?? DEFAULT_PRICE_TABLE,
     ...(wiring.sizes ? { sizes: wiring.sizes } : {}),

@@ -25,7 +25,7 @@ export interface AlbAppRoutesSettings {
   vpcId: string;
   /** The shared load balancers, filled in order: an app's host rule goes on the first with room. */
   shards: LoadBalancerShard[];
-  /** Apps answer at `<app>.<tenant>.<domain>`. */
+  /** Apps answer at `<app>--<tenant>.<domain>`. */
   domain: string;
   /** Where each app's alias record is kept (required with more than one shard; a wildcard record serves one). */
   dns?: Pick<Route53AppRecords, 'point' | 'remove'>;

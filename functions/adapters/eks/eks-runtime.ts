@@ -26,7 +26,7 @@ import {
 } from './manifests.ts';
 
 export interface EksSettings {
-  /** Apps answer at `<app>.<tenant>.<domain>`. */
+  /** Apps answer at `<app>--<tenant>.<domain>`. */
   domain: string;
   /** The AWS Load Balancer Controller's ingress group the apps share (one ALB). */
   ingressGroup: string;

@@ -31,7 +31,7 @@ const route = { tenantId: 'acme', app: 'web', port: 8080, healthCheck: null };
 const webRule = {
   RuleArn: 'arn:rule:web',
   Priority: '2',
-  Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: ['web.acme.apps.example.com'] } }],
+  Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: ['web--acme.apps.example.com'] } }],
 };
 
 describe('AlbAppRoutes', () => {
@@ -60,7 +60,7 @@ describe('AlbAppRoutes', () => {
     expect(elb).toHaveReceivedCommandWith(CreateRuleCommand, {
       ListenerArn: 'arn:listener',
       Priority: 3,
-      Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: ['web.acme.apps.example.com'] } }],
+      Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: ['web--acme.apps.example.com'] } }],
       Actions: [{ Type: 'forward', TargetGroupArn: 'arn:tg' }],
     });
   });
@@ -200,7 +200,7 @@ describe('AlbAppRoutes', () => {
             {
               Action: 'UPSERT',
               ResourceRecordSet: {
-                Name: 'web.acme.apps.example.com',
+                Name: 'web--acme.apps.example.com',
                 Type: 'A',
                 AliasTarget: { DNSName: second.dnsName, HostedZoneId: 'Z2', EvaluateTargetHealth: false },
               },

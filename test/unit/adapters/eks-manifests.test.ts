@@ -73,7 +73,7 @@ describe('EKS manifests', () => {
   });
 
   it('builds the app’s Deployment, Service and Ingress in the tenant’s namespace only', () => {
-    const manifests = appManifests(workload, { group: 'berth-apps-0', host: 'web.acme.apps.example.com' });
+    const manifests = appManifests(workload, { group: 'berth-apps-0', host: 'web--acme.apps.example.com' });
     expect(manifests.map((m) => [m.kind, m.metadata.namespace])).toEqual([
       ['Deployment', 'berth-acme'],
       ['Service', 'berth-acme'],
@@ -127,7 +127,7 @@ describe('EKS manifests', () => {
           'alb.ingress.kubernetes.io/target-type': 'ip',
         },
       },
-      spec: { ingressClassName: 'alb', rules: [{ host: 'web.acme.apps.example.com' }] },
+      spec: { ingressClassName: 'alb', rules: [{ host: 'web--acme.apps.example.com' }] },
     });
     const tcp = appManifests({ ...workload, healthCheck: null }, { group: 'g', host: 'h' })[0] as unknown as {
       spec: { template: { spec: { containers: { readinessProbe: unknown }[] } } };

@@ -177,7 +177,7 @@ describe('FargateServices', () => {
     });
     expect(elb).toHaveReceivedCommandWith(CreateRuleCommand, {
       Priority: 2,
-      Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: ['web.acme.apps.example.com'] } }],
+      Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: ['web--acme.apps.example.com'] } }],
     });
     const token = clientTokenOf(spec);
     expect(token).toHaveLength(36);

@@ -36,7 +36,7 @@ describe('KubeClient against a fake API server', () => {
     }));
     await applier.apply([
       ...tenantNamespace('acme', limits, { loadBalancerCidrs: ['10.64.0.0/22'] }),
-      ...appManifests(workload, { group: 'berth-apps-0', host: 'web.acme.apps.example.com' }),
+      ...appManifests(workload, { group: 'berth-apps-0', host: 'web--acme.apps.example.com' }),
     ]);
     const patches = api.requests.filter((r) => r.method === 'PATCH');
     expect(patches.map((r) => r.path)).toEqual(ACME_WEB_APPLIED);
@@ -52,7 +52,7 @@ describe('KubeClient against a fake API server', () => {
     const api = await startFakeKubeApi();
     close = api.close;
     const kube = new KubeClient(async () => ({ server: api.url, caData: api.caData, token: 't' }));
-    await kube.apply(appManifests(workload, { group: 'g', host: 'web.acme.apps.example.com' }));
+    await kube.apply(appManifests(workload, { group: 'g', host: 'web--acme.apps.example.com' }));
     const pods = await kube.pods('berth-acme');
     const deployments = await kube.deployments('berth-acme');
     expect(pods).toHaveLength(2);

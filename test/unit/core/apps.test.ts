@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { appHostname } from '../../../functions/core/app-hosts.ts';
 import { createApp, deleteApp, scaleApp, updateApp } from '../../../functions/core/apps.ts';
 import { deploy, listDeployments, listRevisions, rollback } from '../../../functions/core/deployments.ts';
 import { createTenant, getTenantOverview, updateTenant } from '../../../functions/core/tenants.ts';
@@ -186,6 +187,24 @@ describe('apps', () => {
       await goLive();
       await expect(rollback(deps, 'acme', 'web', undefined)).rejects.toMatchObject(noPrevious);
     });
+  });
+
+  it('refuses a name whose hostname under the install would be longer than a load balancer serves', async () => {
+    const aws = {
+      ...deps,
+      appUrl: (t: string, a: string) => `https://${appHostname(t, a, 'apps.example.com')}`,
+    };
+    await createTenant(deps, { id: 't'.repeat(30), name: 'Long', plan: 'free' });
+    const longName = `w${'e'.repeat(31)}`; // 32 + "--" + 30 = a 64-character label
+    await expect(createApp(aws, 't'.repeat(30), { name: longName, ...spec })).rejects.toMatchObject({
+      code: 'validation.failed',
+      errors: [
+        { path: 'name', message: expect.stringContaining(`${longName}--${'t'.repeat(30)}.apps.example.com`) },
+      ],
+    });
+    await expect(createApp(aws, 't'.repeat(30), { name: longName.slice(1), ...spec })).resolves.toBeDefined();
+    // Locally the same name is two labels, each short enough.
+    await expect(createApp(deps, 'acme', { name: longName, ...spec })).resolves.toBeDefined();
   });
 
   it('keeps tenants apart: another tenant sees no app', async () => {

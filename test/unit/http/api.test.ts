@@ -99,6 +99,19 @@ describe('the HTTP API', () => {
     });
   });
 
+  it('refuses a tenant id with "--", which separates app from tenant in app hostnames', async () => {
+    const { call, adminKey } = await setup();
+    expect(
+      await call('POST', '/v1/tenants', adminKey, { id: 'a--b', name: 'A', plan: 'free' }),
+    ).toMatchObject({
+      status: 400,
+      json: { code: 'validation.failed', errors: [{ path: 'id' }] },
+    });
+    expect((await call('POST', '/v1/tenants', adminKey, { id: 'a-b', name: 'A', plan: 'free' })).status).toBe(
+      201,
+    );
+  });
+
   it('answers 413 for bodies over 64 KiB, 415 for non-JSON and 400 for malformed JSON', async () => {
     const { call, tenantKey } = await setup();
     const big = JSON.stringify({ ...sampleApp('web'), env: { A: 'x'.repeat(MAX_BODY_BYTES) } });

@@ -85,7 +85,7 @@ describe('WorkloadReconciler on Fargate services (ECS and the ALB in memory)', (
     });
     expect(aws.ecs).toHaveReceivedCommandTimes(CreateServiceCommand, 1);
     expect(aws.rules.map((r) => r.Conditions?.[0]?.HostHeaderConfig?.Values)).toEqual([
-      ['web.acme.apps.example.com'],
+      ['web--acme.apps.example.com'],
     ]);
     aws.ecs.resetHistory();
     await pass();
