@@ -138,7 +138,14 @@ export function localRuntime(deps: LocalDeps, wiring: LocalRuntimeWiring) {
     busyMs: BUSY_RECHECK_MS,
   });
   const docker: ReplicaView = {
-    runtime,
+    // The replicas Docker has, and those it removed after they stopped, as ECS lists stopped tasks.
+    runtime: {
+      listReplicas: async (filter) => {
+        const live = await runtime.listReplicas(filter);
+        const ids = new Set(live.map((r) => r.id));
+        return [...live, ...runtime.listRetired(filter).filter((r) => !ids.has(r.id))];
+      },
+    },
     logs: runtime,
     metrics: runtime,
     replicaInsights: async (_app, replicas) =>

@@ -174,6 +174,9 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
     done = true;
     await load;
     expect(outcome.status).toBe('failed');
+    // Its replicas are gone from Docker, yet what they said before they exited is still shown.
+    const logs = await call('GET', '/v1/apps/web/logs?tail=1');
+    expect(logs.text.split('\n').some((line) => line.endsWith(' boom'))).toBe(true);
     expect(statuses.length).toBeGreaterThan(10);
     expect(statuses.filter((s) => s !== 200)).toEqual([]);
     await eventually('the rollback to revision 1', async () => {
@@ -207,10 +210,11 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
     const before = new Set(acmeContainers('running'));
     expect((await call('POST', '/v1/apps/web/restart')).status).toBe(202);
     await eventually('replicas replaced by a restart, all healthy', async () => {
+      // The replaced ones stay in view, stopped, as ECS keeps stopped tasks for a while.
       const instances = (await call('GET', '/v1/apps/web/instances')).json.items as Json[];
       const healthy = instances.filter((i) => i.state === 'running' && i.health === 'healthy');
       return healthy.length === 3 &&
-        instances.length === 3 &&
+        instances.filter((i) => i.state !== 'exited').length === 3 &&
         healthy.every((i) => !before.has(i.id as string))
         ? true
         : undefined;
@@ -222,8 +226,11 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
     expect(logs.status).toBe(200);
     expect(logs.headers.get('content-type')).toMatch(/^text\/plain/);
     const lines = logs.text.trim().split('\n');
-    expect(lines.length).toBeGreaterThanOrEqual(3);
-    for (const line of lines)
+    const instances = (await call('GET', '/v1/apps/web/instances')).json.items as Json[];
+    const running = instances.filter((i) => i.state === 'running').map((i) => (i.id as string).slice(0, 12));
+    const ofRunning = lines.filter((line) => running.includes(line.slice(0, 12)));
+    expect(ofRunning.length).toBeGreaterThanOrEqual(3);
+    for (const line of ofRunning)
       expect(line).toMatch(/^[0-9a-f]{12} \d{4}-\d\d-\d\dT[\d:.]+Z hello from [0-9a-f]{12}$/);
 
     const metrics = await eventually('metrics', async () => {

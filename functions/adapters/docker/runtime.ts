@@ -6,11 +6,13 @@ import type {
   LogOptions,
   Metrics,
   Replica,
+  ReplicaFilter,
   ReplicaLogs,
   ReplicaSpec,
   ReplicaStats,
   Runtime,
 } from '../../core/ports.ts';
+import { RETIRED_LOG_LINES, RetiredReplicas } from './retired-replicas.ts';
 
 /** The labels that tie a container to its app; the reconciler finds, adopts and cleans up by them. */
 export const LABELS = {
@@ -138,10 +140,16 @@ async function* lines(stream: AsyncIterable<Buffer | string>): AsyncIterable<str
  * const runtime = new DockerRuntime(new Docker(), 'berth');
  */
 export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
+  /** What it removed, kept in view for a while: see `listRetired`. */
+  private readonly retired: RetiredReplicas;
+
   constructor(
     private readonly docker: Docker,
     private readonly installation: string,
-  ) {}
+    now: () => number = Date.now,
+  ) {
+    this.retired = new RetiredReplicas(now);
+  }
 
   async listReplicas(filter: { tenantId?: string; appUid?: string } = {}): Promise<Replica[]> {
     try {
@@ -219,12 +227,35 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
     }
   }
 
+  /** Removes a replica's container; a stopped one stays in view (`listRetired`) with its last log lines. */
   async removeReplica(id: string): Promise<void> {
+    const container = this.docker.getContainer(id);
     try {
-      await this.docker.getContainer(id).remove({ force: true });
+      const replica = toReplica(await container.inspect());
+      if (replica.state === 'exited') this.retired.add(replica, await this.lastLines(container));
+      await container.remove({ force: true });
     } catch (err) {
       if (statusOf(err) !== 404 && statusOf(err) !== 409) translate(err);
     }
+  }
+
+  /**
+   * The replicas this process removed after they stopped, for an hour (at most 5 an app, newest first): the runtime
+   * no longer has them, but the app's instances and logs still show how they ended.
+   */
+  listRetired(filter: ReplicaFilter = {}): Replica[] {
+    return this.retired.list(filter);
+  }
+
+  private async lastLines(container: Docker.Container): Promise<string[]> {
+    const buffer = (await container.logs({
+      stdout: true,
+      stderr: true,
+      timestamps: true,
+      tail: RETIRED_LOG_LINES,
+      follow: false,
+    })) as Buffer;
+    return demux(buffer).toString().split('\n').filter(Boolean);
   }
 
   async replicaStats(ids: string[]): Promise<Map<string, ReplicaStats>> {
@@ -262,6 +293,11 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
   }
 
   async *replicaLogs(replica: Replica, options: LogOptions): AsyncIterable<string> {
+    const kept = this.retired.lines(replica, options);
+    if (kept) {
+      yield* kept;
+      return;
+    }
     const container = this.docker.getContainer(replica.id);
     const base = {
       stdout: true,

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { labelledContainers } from '../support/docker-cli.ts';
+import { eventually } from '../support/ingress-client.ts';
+import { localApi, sampleApp } from '../support/local-api.ts';
+
+type Json = Record<string, unknown>;
+
+describe('stopped replicas on Docker Engine', () => {
+  it("keeps a crashed replica's exit code and last log lines in view after its container is gone", async () => {
+    const { call, createTenant, runtime, tableName } = await localApi({ runtime: true });
+    if (!runtime) throw new Error('runtime not wired');
+    const key = (await createTenant('acme')).key;
+    try {
+      const created = await call(
+        'POST',
+        '/v1/apps',
+        key,
+        sampleApp('web', { command: ['sh', '-c', 'echo "cannot reach the database"; exit 3'] }),
+      );
+      expect(created.status, created.text).toBe(201);
+      await eventually('the deployment to fail', async () => {
+        const [latest] = (await call('GET', '/v1/apps/web/deployments', key)).json.items as Json[];
+        return latest?.status === 'failed' ? true : undefined;
+      });
+      // Docker no longer has them: every replica that crashed was removed.
+      await eventually('no container left', async () =>
+        labelledContainers(tableName, { 'berth.app': 'web' }).length === 0 ? true : undefined,
+      );
+
+      const instances = (await call('GET', '/v1/apps/web/instances', key)).json.items as Json[];
+      expect(instances.length).toBeGreaterThanOrEqual(3);
+      for (const instance of instances) {
+        expect(instance).toMatchObject({ state: 'exited', health: 'stopped', exitCode: 3 });
+      }
+      const logs = await call('GET', '/v1/apps/web/logs?tail=1', key);
+      const lines = logs.text.trim().split('\n');
+      expect(lines).toHaveLength(instances.length);
+      for (const line of lines) expect(line).toMatch(/^[0-9a-f]{12} \S+Z cannot reach the database$/);
+      const later = new Date(Date.now() + 60_000).toISOString();
+      expect((await call('GET', `/v1/apps/web/logs?since=${later}`, key)).text).toBe('');
+    } finally {
+      await call('DELETE', '/v1/apps/web', key);
+      await eventually('deletion', async () =>
+        (await call('GET', '/v1/apps/web', key)).status === 404 ? true : undefined,
+      );
+      await runtime.loop.stop();
+    }
+  }, 120_000);
+});
