@@ -141,15 +141,12 @@ async function* lines(stream: AsyncIterable<Buffer | string>): AsyncIterable<str
  */
 export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
   /** What it removed, kept in view for a while: see `listRetired`. */
-  private readonly retired: RetiredReplicas;
+  private readonly retired = new RetiredReplicas();
 
   constructor(
     private readonly docker: Docker,
     private readonly installation: string,
-    now: () => number = Date.now,
-  ) {
-    this.retired = new RetiredReplicas(now);
-  }
+  ) {}
 
   async listReplicas(filter: { tenantId?: string; appUid?: string } = {}): Promise<Replica[]> {
     try {
