@@ -228,6 +228,12 @@ export async function startFakeKubeApi() {
     const pod = objects.get(podPath(c.req.param('namespace'), c.req.param('name')));
     if (!pod) return c.json({ kind: 'Status', code: 404, reason: 'NotFound' }, 404);
     const at = pod.metadata.creationTimestamp;
+    if (c.req.query('previous') === 'true') {
+      // Only a container that restarted has a previous one; the kubelet answers 400 otherwise.
+      const statuses = (pod.status as { containerStatuses: { restartCount: number }[] }).containerStatuses;
+      if (!statuses[0]?.restartCount) return c.json({ kind: 'Status', code: 400, reason: 'BadRequest' }, 400);
+      return c.text(`${at} ${pod.metadata.name} cannot reach the database\n`);
+    }
     return c.text(`${at} ${pod.metadata.name} listening\n${at} ${pod.metadata.name} ready\n`);
   });
   app.get('/apis/metrics.k8s.io/v1beta1/namespaces/:namespace/pods', (c) =>

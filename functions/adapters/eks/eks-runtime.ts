@@ -166,12 +166,19 @@ export class EksRuntime implements WorkloadRuntime {
       ? Math.max(1, Math.ceil((Date.now() - options.since.getTime()) / 1000))
       : undefined;
     let tailLines = options.tail;
+    // A container that restarted (a crash loop, say) said why in the one before it: its lines come first, once.
+    let previous = (replica.restarts ?? 0) > 0;
     for (;;) {
-      const text = await this.kube.podLog(namespace, name, {
+      const window = {
         ...(tailLines !== undefined ? { tailLines } : {}),
         ...(sinceSeconds !== undefined ? { sinceSeconds } : {}),
-      });
-      for (const line of text.split('\n').filter(Boolean)) {
+      };
+      const lines = [
+        ...(previous ? await this.podLines(namespace, name, { ...window, previous }) : []),
+        ...(await this.podLines(namespace, name, window)),
+      ];
+      previous = false;
+      for (const line of tailLines ? lines.slice(-tailLines) : lines) {
         // Lines start with their RFC 3339 timestamp, so a re-read overlap is skipped by comparing them.
         if (line <= last) continue;
         last = line;
@@ -181,6 +188,10 @@ export class EksRuntime implements WorkloadRuntime {
       tailLines = undefined;
       sinceSeconds = POD_LOG_POLL_MS / 1000 + 1;
     }
+  }
+
+  private async podLines(namespace: string, name: string, options: Parameters<KubeClient['podLog']>[2]) {
+    return (await this.kube.podLog(namespace, name, options)).split('\n').filter(Boolean);
   }
 
   async replicaStats(ids: string[]): Promise<Map<string, ReplicaStats>> {

@@ -135,10 +135,14 @@ export class KubeClient {
   }
 
   /** A pod's log with timestamps; empty when the pod is gone. */
+  /**
+   * The app container's log lines, timestamped; with `previous`, those of the container that ran before its last
+   * restart. Empty for a pod (or a previous container) that is no more.
+   */
   async podLog(
     namespace: string,
     name: string,
-    options: { tailLines?: number; sinceSeconds?: number },
+    options: { tailLines?: number; sinceSeconds?: number; previous?: boolean },
   ): Promise<string> {
     const { core } = await this.clients();
     try {
@@ -149,9 +153,11 @@ export class KubeClient {
         timestamps: true,
         ...(options.tailLines !== undefined ? { tailLines: options.tailLines } : {}),
         ...(options.sinceSeconds !== undefined ? { sinceSeconds: options.sinceSeconds } : {}),
+        ...(options.previous ? { previous: true } : {}),
       });
     } catch (err) {
-      if (isNotFound(err)) return '';
+      // A previous container the kubelet no longer has answers 400.
+      if (isNotFound(err) || (options.previous && err instanceof ApiException && err.code === 400)) return '';
       throw err;
     }
   }

@@ -45,6 +45,23 @@ describe('replica views per runtime (EKS through the fake API server)', () => {
   });
   afterEach(async () => kube.close());
 
+  it("shows a crash-looping EKS pod's previous container's lines before its current ones", async () => {
+    const { call, key, pass } = setup;
+    const app = { ...sampleApp('web'), image: 'registry.example.com/acme/crashloop:1', runtime: 'eks' };
+    expect((await call('POST', '/v1/apps', key, app)).status).toBe(201);
+    await pass();
+    await pass();
+    const [pod] = (await call('GET', '/v1/apps/web/instances', key)).json.items as { restarts: number }[];
+    expect(pod?.restarts).toBe(4);
+    const lines = (await call('GET', '/v1/apps/web/logs', key)).text.trim().split('\n');
+    expect(lines.map((line) => line.split(' ').slice(3).join(' '))).toEqual([
+      'cannot reach the database',
+      'listening',
+      'ready',
+    ]);
+    expect((await call('GET', '/v1/apps/web/logs?tail=1', key)).text).toMatch(/ ready\n$/);
+  });
+
   it("shows an EKS app's pods as instances, with the pods' readiness, usage, logs and metrics", async () => {
     const { call, key, pass } = setup;
     expect(
@@ -70,9 +87,12 @@ describe('replica views per runtime (EKS through the fake API server)', () => {
     }
     const metrics = await call('GET', '/v1/apps/web/metrics', key);
     expect(metrics.json).toMatchObject({ average: { cpuPercent: 50, memoryPercent: 25 } });
+    const beforeLogs = kube.requests.length;
     const logs = await call('GET', '/v1/apps/web/logs', key);
     expect(logs.status).toBe(200);
     expect(logs.text.split('\n').filter((l) => l.endsWith(' ready'))).toHaveLength(2);
+    // Pods that never restarted have no previous container to ask for.
+    expect(kube.requests.slice(beforeLogs).some((r) => r.path.includes('previous'))).toBe(false);
     // A body ends before the line that would take it past what the gateway carries.
     const [first] = logs.text.split('\n');
     setup.deps.bufferedAnswers = { waitMs: 200, maxBodyBytes: Buffer.byteLength(`${first}\n`) + 10 };
