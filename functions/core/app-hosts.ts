@@ -16,12 +16,24 @@ const MAX_LABEL = 63;
 /** The longest host an ALB listener rule matches (and far below DNS's 253), so an app's name serves in any mode. */
 const MAX_HOST = 128;
 
+/** What keeps a hostname from being served: too long for a load balancer, or a label browsers read as IDN. */
+function hostProblem(host: string): string | undefined {
+  const labels = host.split('.');
+  if (host.length > MAX_HOST || labels.some((label) => label.length > MAX_LABEL)) {
+    return `longer than a load balancer serves (labels of at most ${MAX_LABEL} characters, ${MAX_HOST} in all)`;
+  }
+  // RFC 5891: "--" as third and fourth characters is kept for internationalized names ("xn--…").
+  if (labels.some((label) => label.slice(2, 4) === '--')) {
+    return 'a name whose label has "--" as its third and fourth characters, which is kept for internationalized names';
+  }
+  return undefined;
+}
+
 /** Refuses (400) an app name whose hostname under this install would not be a name its load balancer can serve. */
 export function assertServableHost(deps: Pick<CoreDeps, 'appUrl'>, tenantId: string, app: string): void {
   const host = new URL(deps.appUrl(tenantId, app)).hostname;
-  if (host.length <= MAX_HOST && host.split('.').every((label) => label.length <= MAX_LABEL)) return;
-  const message =
-    `app "${app}" would answer at ${host}, longer than a load balancer serves (labels of at most ${MAX_LABEL} ` +
-    `characters, ${MAX_HOST} in all); choose a shorter name`;
+  const problem = hostProblem(host);
+  if (!problem) return;
+  const message = `app "${app}" would answer at ${host}: ${problem}; choose another name`;
   throw new ValidationError(message, [{ path: 'name', message }]);
 }

@@ -207,6 +207,19 @@ describe('apps', () => {
     await expect(createApp(deps, 'acme', { name: longName, ...spec })).resolves.toBeDefined();
   });
 
+  it('refuses a name whose hostname would have a label browsers read as an internationalized one', async () => {
+    const aws = {
+      ...deps,
+      appUrl: (t: string, a: string) => `https://${appHostname(t, a, 'apps.example.com')}`,
+    };
+    const reserved = { code: 'validation.failed', errors: [{ path: 'name' }] };
+    // ab--acme, xn--acme: "--" in third and fourth place.
+    await expect(createApp(aws, 'acme', { name: 'xn', ...spec })).rejects.toMatchObject(reserved);
+    await expect(createApp(deps, 'acme', { name: 'ab--c', ...spec })).rejects.toMatchObject(reserved);
+    await expect(createApp(aws, 'acme', { name: 'abc', ...spec })).resolves.toBeDefined();
+    await expect(createApp(deps, 'acme', { name: 'ab', ...spec })).resolves.toBeDefined();
+  });
+
   it('keeps tenants apart: another tenant sees no app', async () => {
     await createTenant(deps, { id: 'other', name: 'Other', plan: 'free' });
     await createApp(deps, 'acme', { name: 'web', ...spec });
