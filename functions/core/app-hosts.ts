@@ -22,9 +22,9 @@ function hostProblem(host: string): string | undefined {
   if (host.length > MAX_HOST || labels.some((label) => label.length > MAX_LABEL)) {
     return `longer than a load balancer serves (labels of at most ${MAX_LABEL} characters, ${MAX_HOST} in all)`;
   }
-  // RFC 5891: "--" as third and fourth characters is kept for internationalized names ("xn--…").
-  if (labels.some((label) => label.slice(2, 4) === '--')) {
-    return 'a name whose label has "--" as its third and fourth characters, which is kept for internationalized names';
+  // Browsers decode a label that starts "xn--" as an internationalized name, and refuse one that decodes to none.
+  if (labels.some((label) => label.startsWith('xn--'))) {
+    return 'a label that starts "xn--", which browsers read as an internationalized name';
   }
   return undefined;
 }
