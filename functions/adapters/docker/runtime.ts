@@ -229,7 +229,9 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
     const container = this.docker.getContainer(id);
     try {
       const replica = toReplica(await container.inspect());
-      if (replica.state === 'exited') this.retired.add(replica, await this.lastLines(container));
+      // Its lines are a courtesy: a replica whose logs cannot be read is removed all the same.
+      if (replica.state === 'exited')
+        this.retired.add(replica, await this.lastLines(container).catch(() => []));
       await container.remove({ force: true });
     } catch (err) {
       if (statusOf(err) !== 404 && statusOf(err) !== 409) translate(err);
