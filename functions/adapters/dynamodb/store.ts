@@ -135,6 +135,9 @@ const deploymentItem = (d: DeploymentRecord): Item => ({
 
 const versionIs = (version: number) => equals('version', version);
 
+/** Listings a tenant's deletion takes while keys keep being created for it, before it gives up (412). */
+const DELETE_TENANT_ATTEMPTS = 3;
+
 /** A lease item outlives its lease by an hour (its `takenAt` still tells which asks a pass covered), then expires. */
 const leaseExpiry = (untilMs: number) => Math.ceil(untilMs / 1000) + 3600;
 
@@ -233,24 +236,29 @@ export class DynamoStore implements Store {
   }
 
   async deleteTenant(id: string, expectedVersion: number): Promise<void> {
-    const keys = await this.listApiKeys(id, { limit: 45 });
-    // A key created after the listing raises the count past it and cancels the deletion, which then retries.
-    const noKeyMissed = anyOf(absent(KEY_COUNT), atMost(KEY_COUNT, keys.items.length));
-    const { cancelled } = await this.table.transact([
-      this.table.deleteItem(
-        key.tenant(id),
-        allOf(versionIs(expectedVersion), equals('reservedApps', 0), noKeyMissed),
-      ),
-      ...keys.items.flatMap((k) => [
-        this.table.deleteItem(key.apiKey(id, k.id)),
-        this.table.deleteItem(key.keyByHash(k.hash)),
-      ]),
-    ]);
-    if (!cancelled) return;
-    const current = await this.getTenant(id);
-    if (!current) throw new NotFoundError('tenant.notFound', `tenant "${id}" does not exist`);
-    if (current.reserved.apps > 0) throw new TenantHasAppsError(id, current.reserved.apps);
-    throw new PreconditionFailedError();
+    for (let attempt = 1; ; attempt++) {
+      const keys = await this.listApiKeys(id, { limit: 45 });
+      // A key created after the listing raises the count past it and cancels the deletion.
+      const noKeyMissed = anyOf(absent(KEY_COUNT), atMost(KEY_COUNT, keys.items.length));
+      const { cancelled } = await this.table.transact([
+        this.table.deleteItem(
+          key.tenant(id),
+          allOf(versionIs(expectedVersion), equals('reservedApps', 0), noKeyMissed),
+        ),
+        ...keys.items.flatMap((k) => [
+          this.table.deleteItem(key.apiKey(id, k.id)),
+          this.table.deleteItem(key.keyByHash(k.hash)),
+        ]),
+      ]);
+      if (!cancelled) return;
+      const current = await this.getTenant(id);
+      if (!current) throw new NotFoundError('tenant.notFound', `tenant "${id}" does not exist`);
+      if (current.reserved.apps > 0) throw new TenantHasAppsError(id, current.reserved.apps);
+      // Still the version asked for: a key came after the listing, so list again (the caller's If-Match holds).
+      if (current.version !== expectedVersion || attempt >= DELETE_TENANT_ATTEMPTS) {
+        throw new PreconditionFailedError();
+      }
+    }
   }
 
   /** A key is two items: by tenant and id (to list and revoke) and by hash (to authenticate). */
