@@ -234,6 +234,7 @@ export const App = z
       .int()
       .nullable()
       .describe('The revision serving traffic; null until one succeeds.'),
+    restartedAt: Timestamp.nullable().describe('When a restart was last asked for; null if never.'),
     generation: z.number().int(),
     observedGeneration: z.number().int(),
     version: z.number().int(),

@@ -99,6 +99,20 @@ describe('the HTTP API', () => {
     });
   });
 
+  it('restarts a running app, says when, and refuses to restart a stopped one', async () => {
+    const { call, deps, tenantKey } = await setup();
+    await call('POST', '/v1/apps', tenantKey, sampleApp('web'));
+    expect((await call('GET', '/v1/apps/web', tenantKey)).json.restartedAt).toBeNull();
+    const restarted = await call('POST', '/v1/apps/web/restart', tenantKey);
+    expect(restarted).toMatchObject({ status: 202, json: { restartedAt: deps.clock.now().toISOString() } });
+    expect((await call('GET', '/v1/apps/web', tenantKey)).json.restartedAt).toBe(restarted.json.restartedAt);
+    await call('POST', '/v1/apps/web/stop', tenantKey);
+    expect(await call('POST', '/v1/apps/web/restart', tenantKey)).toMatchObject({
+      status: 409,
+      json: { code: 'conflict' },
+    });
+  });
+
   it('refuses a tenant id with "--", which separates app from tenant in app hostnames', async () => {
     const { call, adminKey } = await setup();
     expect(
