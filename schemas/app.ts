@@ -266,7 +266,7 @@ export const TERMINAL_DEPLOYMENT_STATUSES: readonly DeploymentStatus[] = [
   'rolled_back',
 ];
 
-export const DeploymentTrigger = z.enum(['create', 'update', 'deploy', 'rollback']);
+export const DeploymentTrigger = z.enum(['create', 'update', 'deploy', 'rollback', 'start']);
 export type DeploymentTrigger = z.infer<typeof DeploymentTrigger>;
 
 export const Deployment = z

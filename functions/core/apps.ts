@@ -323,7 +323,7 @@ export async function startApp(deps: CoreDeps, tenantId: string, name: string): 
     app.status = 'deploying';
     app.generation += 1;
     if (app.currentRevision === app.targetRevision) return { app };
-    return { app, deployment: deploymentOf(app, 'update', now) };
+    return { app, deployment: deploymentOf(app, 'start', now) };
   });
   return toApp(deps, app);
 }

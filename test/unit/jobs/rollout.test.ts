@@ -95,7 +95,7 @@ describe('advanceRollout', () => {
     const { items } = await listDeployments(deps, 'acme', 'web', { limit: 5 });
     // The new deployment's deadline runs from the start, not from the first one's creation an hour ago.
     expect(items.map((d) => [d.trigger, d.status])).toEqual([
-      ['update', 'in_progress'],
+      ['start', 'in_progress'],
       ['create', 'failed'],
     ]);
     expect(items[1]?.reason).toMatch(/^superseded by /);
