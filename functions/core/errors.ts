@@ -29,10 +29,8 @@ export class ConflictError extends DomainError {}
 /** A tenant is deleted only once its apps are. */
 export class TenantHasAppsError extends ConflictError {
   constructor(tenantId: string, apps: number) {
-    super(
-      'tenant.hasApps',
-      `tenant "${tenantId}" still has ${apps === 1 ? 'an app' : `${apps} apps`}; delete ${apps === 1 ? 'it' : 'them'} before the tenant`,
-    );
+    const left = apps === 1 ? 'an app; delete it' : `${apps} apps; delete them`;
+    super('tenant.hasApps', `tenant "${tenantId}" still has ${left} before the tenant`);
   }
 }
 export class ForbiddenError extends DomainError {}
