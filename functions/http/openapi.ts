@@ -12,7 +12,7 @@ export const jsonBody = <T extends z.ZodType>(schema: T) => ({
   content: { 'application/json': { schema } },
 });
 
-/** A JSON body the request may leave out altogether (every field of `schema` optional). */
+/** A JSON body the request may leave out altogether (every field of `schema` optional; see emptyBodyIsNone). */
 export const optionalJsonBody = <T extends z.ZodType>(schema: T) => ({
   required: false,
   content: { 'application/json': { schema } },

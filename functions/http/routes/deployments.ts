@@ -11,6 +11,7 @@ import {
   rollback,
 } from '../../core/deployments.ts';
 import { type ApiDeps, chargeWait, tenantOf } from '../context.ts';
+import { emptyBodyIsNone } from '../middleware/empty-body.ts';
 import { bearer, idempotencyHeader, json, jsonBody, optionalJsonBody, problems } from '../openapi.ts';
 import { AppParams, tenantOnly } from './apps.ts';
 import { router } from './router.ts';
@@ -93,7 +94,7 @@ export function deploymentRoutes(deps: ApiDeps) {
         path: '/v1/apps/{app}/rollback',
         tags,
         security: bearer,
-        middleware: tenantOnly,
+        middleware: [tenantOnly, emptyBodyIsNone],
         request: { params: AppParams, headers: idempotencyHeader, body: optionalJsonBody(RollbackRequest) },
         responses: { 202: json(Deployment, 'A deployment of the older revision.'), ...problems },
       }),

@@ -16,6 +16,7 @@ import { getUsage } from '../../core/usage.ts';
 import type { ApiDeps } from '../context.ts';
 import { etagOf, ifMatchVersion } from '../etag.ts';
 import { requireRole } from '../middleware/auth.ts';
+import { emptyBodyIsNone } from '../middleware/empty-body.ts';
 import {
   bearer,
   etagHeader,
@@ -145,7 +146,7 @@ export function tenantRoutes(deps: ApiDeps) {
         path: '/v1/tenants/{tenantId}/keys',
         tags,
         security: bearer,
-        middleware: admin,
+        middleware: [admin, emptyBodyIsNone],
         request: {
           params: TenantParams,
           headers: idempotencyHeader,

@@ -85,18 +85,34 @@ describe('the HTTP API', () => {
     await call('POST', '/v1/apps/web/deployments', tenantKey, { env: { RELEASE: '2' } });
     const bare = await call('POST', '/v1/apps/web/rollback', tenantKey);
     expect(bare).toMatchObject({ status: 202, json: { revision: 1, trigger: 'rollback' } });
-    expect(await call('POST', '/v1/apps/web/rollback', tenantKey, {})).toMatchObject({
-      status: 409,
-      json: { code: 'revision.noPrevious' },
-    });
+    // Revision 2 never went live, so nothing is left to go back to — asked with `{}`, or with a body sent empty
+    // under a JSON Content-Type (as clients that always set the header do), which is no body, not malformed JSON.
+    for (const body of [{}, '']) {
+      expect(await call('POST', '/v1/apps/web/rollback', tenantKey, body)).toMatchObject({
+        status: 409,
+        json: { code: 'revision.noPrevious' },
+      });
+    }
     expect(await call('POST', '/v1/apps/web/rollback', tenantKey, { revision: 2 })).toMatchObject({
       status: 202,
       json: { revision: 2 },
+    });
+    expect(await call('POST', '/v1/apps/web/rollback', tenantKey, '{"revision": ')).toMatchObject({
+      status: 400,
+      json: { code: 'validation.failed' },
     });
     expect(await call('POST', '/v1/apps/web/rollback', tenantKey, { revision: '1' })).toMatchObject({
       status: 400,
       json: { code: 'validation.failed' },
     });
+  });
+
+  it('makes a tenant key whether the optional body is left out, empty or {}', async () => {
+    const { call, adminKey } = await setup();
+    for (const body of [undefined, '', {}]) {
+      expect((await call('POST', '/v1/tenants/acme/keys', adminKey, body)).status).toBe(201);
+    }
+    expect((await call('POST', '/v1/tenants/acme/keys', adminKey, '{')).status).toBe(400);
   });
 
   it('restarts a running app, says when, and refuses to restart a stopped one', async () => {
