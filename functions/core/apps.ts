@@ -10,7 +10,7 @@ import type { Page } from '../../schemas/common.ts';
 import type { Plan } from '../../schemas/plan.ts';
 import { assertServableHost } from './app-hosts.ts';
 import { resolveSpec, sameSpec } from './app-specs.ts';
-import { ConflictError, NotFoundError, ValidationError } from './errors.ts';
+import { ConflictError, isDomainError, NotFoundError, ValidationError } from './errors.ts';
 import { newId } from './ids.ts';
 import { resolveImageDigest } from './images.ts';
 import type {
@@ -285,7 +285,8 @@ export async function autoscaleTo(deps: CoreDeps, app: AppRecord, replicas: numb
 
 /**
  * Marks an app for deletion: the reconciler stops and removes its replicas, then the app record itself (and the
- * plan's app slot) goes. Its vCPU and memory are given back at once.
+ * plan's app slot) goes. Its vCPU and memory are given back at once. Asked again while that runs (a retry after a
+ * lost answer, say), it answers the app as it is: being deleted is what was asked for.
  */
 export async function deleteApp(
   deps: CoreDeps,
@@ -293,12 +294,17 @@ export async function deleteApp(
   name: string,
   ifMatch?: number,
 ): Promise<App> {
-  const { app } = await changeApp(deps, tenantId, name, ifMatch, (app) => {
-    app.status = 'deleting';
-    app.generation += 1;
-    return { app };
-  });
-  return toApp(deps, app);
+  try {
+    const { app } = await changeApp(deps, tenantId, name, ifMatch, (app) => {
+      app.status = 'deleting';
+      app.generation += 1;
+      return { app };
+    });
+    return toApp(deps, app);
+  } catch (err) {
+    if (!isDomainError(err, 'app.deleting')) throw err;
+    return getApp(deps, tenantId, name);
+  }
 }
 
 /** Stops every replica; the app keeps its spec and its place in the plan, but no vCPU or memory. */

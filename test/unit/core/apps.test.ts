@@ -97,6 +97,14 @@ describe('apps', () => {
     const usage = (await getTenantOverview(deps, 'acme')).usage;
     expect(usage).toMatchObject({ apps: { used: 1 }, vcpu: { used: 0 }, memoryMiB: { used: 0 } });
     await expect(scaleApp(deps, 'acme', 'web', 1)).rejects.toMatchObject({ code: 'app.deleting' });
+    // Deleting it again (a retry after a lost answer) is no error: it answers the deletion under way.
+    expect(await deleteApp(deps, 'acme', 'web')).toMatchObject({
+      status: 'deleting',
+      version: deleting.version,
+    });
+    await expect(deleteApp(deps, 'acme', 'web', deleting.version - 1)).rejects.toMatchObject({
+      code: 'precondition.failed',
+    });
     const record = await deps.store.getApp('acme', 'web');
     if (!record) throw new Error('the app should still exist until its replicas are gone');
     await deps.store.finalizeAppDeletion(record);
