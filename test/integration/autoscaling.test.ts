@@ -2,7 +2,7 @@ import Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
 import { autoscale } from '../../functions/jobs/autoscale.ts';
 import { eventually } from '../support/ingress-client.ts';
-import { localApi, sampleApp } from '../support/local-api.ts';
+import { localApi, sampleApp, untilAppGone } from '../support/local-api.ts';
 
 const WINDOW_SECONDS = 6;
 const TICK_MS = 1000;
@@ -99,9 +99,7 @@ describe('autoscaling on real containers', () => {
       expect((events.at(-1)?.details as { cpuPercent?: number } | undefined)?.cpuPercent).toBeGreaterThan(55);
     } finally {
       await call('DELETE', '/v1/apps/web', key);
-      await eventually('deletion', async () =>
-        (await call('GET', '/v1/apps/web', key)).status === 404 ? true : undefined,
-      );
+      await untilAppGone(call, key, 'web');
       await runtime.loop.stop();
     }
   }, 120_000);

@@ -8,7 +8,7 @@ import { meterUsage } from '../../functions/jobs/meter.ts';
 import { buildMonthlyReports } from '../../functions/jobs/report.ts';
 import { localDeps } from '../../functions/shared/local.ts';
 import { eventually } from '../support/ingress-client.ts';
-import { localApi, sampleApp } from '../support/local-api.ts';
+import { localApi, sampleApp, untilAppGone } from '../support/local-api.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -122,9 +122,7 @@ describe('metering on real containers and DynamoDB Local', () => {
     } finally {
       lifetimes.stop();
       await call('DELETE', '/v1/apps/web', key);
-      await eventually('deletion', async () =>
-        (await call('GET', '/v1/apps/web', key)).status === 404 ? true : undefined,
-      );
+      await untilAppGone(call, key, 'web');
       await runtime.loop.stop();
     }
   });

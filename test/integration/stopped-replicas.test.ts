@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { labelledContainers } from '../support/docker-cli.ts';
 import { eventually } from '../support/ingress-client.ts';
-import { localApi, sampleApp } from '../support/local-api.ts';
+import { localApi, sampleApp, untilAppGone } from '../support/local-api.ts';
 
 type Json = Record<string, unknown>;
 
@@ -40,9 +40,7 @@ describe('stopped replicas on Docker Engine', () => {
       expect((await call('GET', `/v1/apps/web/logs?since=${later}`, key)).text).toBe('');
     } finally {
       await call('DELETE', '/v1/apps/web', key);
-      await eventually('deletion', async () =>
-        (await call('GET', '/v1/apps/web', key)).status === 404 ? true : undefined,
-      );
+      await untilAppGone(call, key, 'web');
       await runtime.loop.stop();
     }
   }, 120_000);

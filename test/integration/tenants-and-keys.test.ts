@@ -4,18 +4,10 @@ import { newTenantKey } from '../../functions/core/api-keys.ts';
 import type { PageRequest } from '../../functions/core/ports.ts';
 import { createApi } from '../../functions/http/api.ts';
 import { localDeps } from '../../functions/shared/local.ts';
-import { clientFor, localApi, sampleApp } from '../support/local-api.ts';
+import { clientFor, localApi, sampleApp, untilAppGone } from '../support/local-api.ts';
 
-type Call = Awaited<ReturnType<typeof localApi>>['call'];
-
-/** Polls until `path` answers 404: a deleted app disappears once the reconciler has removed its replicas. */
-async function waitUntilGone(call: Call, key: string, path: string) {
-  for (let i = 0; i < 200; i++) {
-    if ((await call('GET', path, key)).status === 404) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${path} still exists after 20 s`);
-}
+/** How long a deleted app may take to go here. */
+const GONE_WITHIN_MS = 20_000;
 
 describe('tenants and keys on DynamoDB Local', () => {
   it('shows a key once and lists only its prefix afterwards', async () => {
@@ -136,7 +128,7 @@ describe('tenants and keys on DynamoDB Local', () => {
     expect((await call('GET', '/v1/tenants/acme', adminKey)).json.tenant).toMatchObject({ status: 'active' });
     expect((await call('GET', '/v1/repositories', key)).json.items).toHaveLength(1);
     expect((await call('DELETE', '/v1/apps/web', key)).status).toBe(202);
-    await waitUntilGone(call, key, '/v1/apps/web');
+    await untilAppGone(call, key, 'web', GONE_WITHIN_MS);
     await runtime?.loop.stop();
     expect((await call('DELETE', '/v1/tenants/acme', adminKey)).status).toBe(204);
     expect((await call('GET', '/v1/tenants/acme', adminKey)).status).toBe(404);
@@ -180,12 +172,12 @@ describe('tenants and keys on DynamoDB Local', () => {
     await call('POST', '/v1/apps', key, sampleApp('web'));
     await call('POST', '/v1/apps/web/deployments', key, { env: { V: '2' } });
     await call('DELETE', '/v1/apps/web', key);
-    await waitUntilGone(call, key, '/v1/apps/web');
+    await untilAppGone(call, key, 'web', GONE_WITHIN_MS);
     expect((await call('POST', '/v1/apps', key, sampleApp('web'))).status).toBe(201);
     const revisions = await call('GET', '/v1/apps/web/revisions', key);
     expect((revisions.json.items as unknown[]).length).toBe(1);
     await call('DELETE', '/v1/apps/web', key);
-    await waitUntilGone(call, key, '/v1/apps/web');
+    await untilAppGone(call, key, 'web', GONE_WITHIN_MS);
     await runtime?.loop.stop();
   });
 });

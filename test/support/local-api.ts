@@ -11,6 +11,7 @@ import { createApi } from '../../functions/http/api.ts';
 import type { RateLimitOptions } from '../../functions/http/middleware/rate-limit.ts';
 import { localDynamoDbClient } from '../../functions/local/dynamodb-local.ts';
 import { localDeps, localRuntime } from '../../functions/shared/local.ts';
+import { eventually } from './ingress-client.ts';
 
 /** A port nothing listens on in tests that run without the registry process. */
 const REGISTRY_PORT_UNUSED = 1;
@@ -100,3 +101,17 @@ export const sampleApp = (name: string, extra: Record<string, unknown> = {}) => 
   port: 8080,
   ...extra,
 });
+
+/** Waits until an app answers 404: a deleted app goes once the reconciler has removed its replicas. */
+export function untilAppGone(
+  call: ReturnType<typeof clientFor>['call'],
+  key: string,
+  app: string,
+  timeoutMs?: number,
+) {
+  return eventually(
+    `app ${app} to be gone`,
+    async () => ((await call('GET', `/v1/apps/${app}`, key)).status === 404 ? true : undefined),
+    timeoutMs,
+  );
+}

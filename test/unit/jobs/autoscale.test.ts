@@ -2,13 +2,24 @@ import { describe, expect, it } from 'vitest';
 import { createApp } from '../../../functions/core/apps.ts';
 import type { Replica } from '../../../functions/core/ports.ts';
 import { createTenant } from '../../../functions/core/tenants.ts';
-import { autoscale } from '../../../functions/jobs/autoscale.ts';
+import { type AutoscaleDeps, autoscale } from '../../../functions/jobs/autoscale.ts';
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
 import { replica } from '../../fakes/fake-runtime.ts';
 import { overlapCounter } from '../../support/overlap-counter.ts';
 
 const scaling = { min: 1, max: 4, targetCpuPercent: 50 };
 const spec = { image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080, scaling };
+
+/** One run of the scale job over `views`, with what it logged. */
+async function scaleOnce(deps: Awaited<ReturnType<typeof fakeCoreDeps>>, views: AutoscaleDeps['views']) {
+  const errors: Record<string, unknown>[] = [];
+  const run = await autoscale({
+    ...deps,
+    logger: { error: (_message, details) => errors.push(details) },
+    views,
+  });
+  return { run, errors };
+}
 
 describe('the scale job', () => {
   it('lists the replicas once, looks at eight apps at once, and an app whose metrics fail holds up no other', async () => {
@@ -30,20 +41,15 @@ describe('the scale job', () => {
       // Twice the target: every app wants two replicas.
       return new Map(ids.map((id) => [id, { cpuPercent: 100, memoryPercent: 10, memoryMiB: 51 }]));
     }, 5);
-    const errors: Record<string, unknown>[] = [];
-    const run = await autoscale({
-      ...deps,
-      logger: { error: (_message, details) => errors.push(details) },
-      views: {
-        docker: {
-          runtime: {
-            listReplicas: async (filter) => {
-              listings.push(filter);
-              return [...replicas.values()];
-            },
+    const { run, errors } = await scaleOnce(deps, {
+      docker: {
+        runtime: {
+          listReplicas: async (filter) => {
+            listings.push(filter);
+            return [...replicas.values()];
           },
-          metrics: { replicaStats: stats.call },
         },
+        metrics: { replicaStats: stats.call },
       },
     });
     expect(run).toEqual({ scaled: 11, failed: 1 });
@@ -65,23 +71,18 @@ describe('the scale job', () => {
     await createApp(deps, 'acme', { ...spec, name: 'on-eks', runtime: 'eks' });
     const onEks = (await deps.store.getApp('acme', 'on-eks'))?.uid ?? '';
     const busy = new Map([['pod', { cpuPercent: 100, memoryPercent: 10, memoryMiB: 51 }]]);
-    const errors: Record<string, unknown>[] = [];
-    const run = await autoscale({
-      ...deps,
-      logger: { error: (_message, details) => errors.push(details) },
-      views: {
-        docker: {
-          runtime: { listReplicas: async () => Promise.reject(new Error('docker is down')) },
-          metrics: { replicaStats: async () => new Map() },
+    const { run, errors } = await scaleOnce(deps, {
+      docker: {
+        runtime: { listReplicas: async () => Promise.reject(new Error('docker is down')) },
+        metrics: { replicaStats: async () => new Map() },
+      },
+      eks: {
+        runtime: {
+          listReplicas: async () => [
+            { ...replica('acme', 'on-eks', '2026-11-22T09:00:00.000Z'), id: 'pod', appUid: onEks },
+          ],
         },
-        eks: {
-          runtime: {
-            listReplicas: async () => [
-              { ...replica('acme', 'on-eks', '2026-11-22T09:00:00.000Z'), id: 'pod', appUid: onEks },
-            ],
-          },
-          metrics: { replicaStats: async () => busy },
-        },
+        metrics: { replicaStats: async () => busy },
       },
     });
     expect(run).toEqual({ scaled: 1, failed: 1 });
