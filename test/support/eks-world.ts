@@ -30,12 +30,8 @@ export async function eksWorld(api: Awaited<ReturnType<typeof startFakeKubeApi>>
     fargate: true,
     clock: deps.clock,
   });
-  const reconciler = new WorkloadReconciler({
-    ...deps,
-    runtime,
-    runtimeName: 'eks',
-    owner: 'test',
-    deploymentDeadlineMs: 600_000,
-  });
-  return { deps, kube, runtime, reconciler };
+  /** A reconciler over this table and cluster; another `owner` is another worker. */
+  const reconcilerFor = (owner: string) =>
+    new WorkloadReconciler({ ...deps, runtime, runtimeName: 'eks', owner, deploymentDeadlineMs: 600_000 });
+  return { deps, kube, runtime, reconciler: reconcilerFor('test'), reconcilerFor };
 }

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApp, deleteApp, getAppRecord, scaleApp } from '../../../functions/core/apps.ts';
 import { deploy } from '../../../functions/core/deployments.ts';
 import { createTenant } from '../../../functions/core/tenants.ts';
-import { WorkloadReconciler } from '../../../functions/jobs/workload-reconcile.ts';
+import type { WorkloadReconciler } from '../../../functions/jobs/workload-reconcile.ts';
 import { startFakeKubeApi } from '../../fakes/fake-kube-api.ts';
 import { ACME_WEB_APPLIED, eksWorld } from '../../support/eks-world.ts';
 
@@ -151,20 +151,12 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
 
   describe("a tenant's pass lease", () => {
     const LEASE = 'reconcile-workloads/acme';
-    /** Another worker's reconciler over the same table and cluster. */
-    const otherWorker = () => new WorkloadReconciler({ ...worldDeps(), owner: 'other' });
-    let worldDeps: () => ConstructorParameters<typeof WorkloadReconciler>[0];
     let world: Awaited<ReturnType<typeof eksWorld>>;
+    /** Another worker's reconciler over the same table and cluster. */
+    const otherWorker = () => world.reconcilerFor('other');
     beforeEach(async () => {
       world = await eksWorld(api);
       await createTenant(world.deps, { id: 'acme', name: 'Acme', plan: 'pro' });
-      worldDeps = () => ({
-        ...world.deps,
-        runtime: world.runtime,
-        runtimeName: 'eks',
-        owner: 'test',
-        deploymentDeadlineMs: 600_000,
-      });
     });
     const now = () => world.deps.clock.now().getTime();
 
