@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { HealthCheck } from '../../../schemas/app.ts';
 import { appHostname } from '../../core/app-hosts.ts';
-import { type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
+import { isAwsError, type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
 import type { AliasTarget, Route53AppRecords } from '../route53/app-records.ts';
 
 /** One of the install's shared load balancers: its HTTPS listener, and where an alias to it points. */
@@ -136,7 +136,7 @@ export class AlbAppRoutes {
     const health = targetGroupHealthCheck(route.healthCheck);
     const arn = await this.createTargetGroup(route, health).catch(async (err: unknown) => {
       // Same name, other settings: the app's health check changed.
-      if ((err as { name?: string }).name !== 'DuplicateTargetGroupNameException') throw err;
+      if (!isAwsError(err, 'DuplicateTargetGroupNameException')) throw err;
       const existing = await this.existingTargetGroup(tenantId, app);
       if (!existing) throw err;
       await this.call(() =>
@@ -181,8 +181,7 @@ export class AlbAppRoutes {
         );
         return;
       } catch (err) {
-        if ((err as { name?: string }).name !== 'PriorityInUseException' || attempt >= PRIORITY_ATTEMPTS)
-          throw err;
+        if (!isAwsError(err, 'PriorityInUseException') || attempt >= PRIORITY_ATTEMPTS) throw err;
         seen = await this.rules(shard.listenerArn);
       }
     }
@@ -221,7 +220,7 @@ export class AlbAppRoutes {
       );
       return res.TargetGroups?.[0]?.TargetGroupArn;
     } catch (err) {
-      if ((err as { name?: string }).name === 'TargetGroupNotFoundException') return undefined;
+      if (isAwsError(err, 'TargetGroupNotFoundException')) return undefined;
       throw err;
     }
   }
@@ -260,7 +259,7 @@ export class AlbAppRoutes {
       await this.call(() => this.elb.send(new DeleteTargetGroupCommand({ TargetGroupArn: arn })));
       return true;
     } catch (err) {
-      if ((err as { name?: string }).name === 'ResourceInUseException') return false;
+      if (isAwsError(err, 'ResourceInUseException')) return false;
       throw err;
     }
   }

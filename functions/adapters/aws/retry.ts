@@ -33,9 +33,13 @@ export interface AwsErrorShape {
   $metadata?: { httpStatusCode?: number };
 }
 
+/** True for an AWS SDK error of one of `names`, the service's own error names (`PriorityInUseException`, …). */
+export const isAwsError = (err: unknown, ...names: string[]): boolean =>
+  names.includes((err as AwsErrorShape | undefined)?.name ?? '');
+
 /** True for AWS throttling errors, whatever the service calls them. */
 function isThrottling(err: unknown): boolean {
-  return THROTTLING.has((err as AwsErrorShape).name ?? '');
+  return isAwsError(err, ...THROTTLING);
 }
 
 /** True for an AWS failure that passes: throttling, the service's own 5xx, a timeout or the network. */

@@ -12,7 +12,7 @@ import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { Image, RegistryLogin, Repository } from '../../../schemas/repository.ts';
 import { ConflictError } from '../../core/errors.ts';
 import type { ImageRegistry, RepositoryRecord, Store } from '../../core/ports.ts';
-import { type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
+import { isAwsError, type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
 import { ECR_PUSH_ACTIONS, ecrNamespace, repositoryArn } from './ecr-names.ts';
 
 const LOGIN_SECONDS = 3600;
@@ -55,8 +55,7 @@ export interface EcrRegistryOptions {
   retry?: RetryOptions;
 }
 
-const notFound = (err: unknown) =>
-  ['RepositoryNotFoundException', 'ImageNotFoundException'].includes((err as { name?: string }).name ?? '');
+const notFound = (err: unknown) => isAwsError(err, 'RepositoryNotFoundException', 'ImageNotFoundException');
 
 /**
  * The ImageRegistry on ECR: a repository per tenant app under `berth/<tenant>/`, scanned on push, with a lifecycle

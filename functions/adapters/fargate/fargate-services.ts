@@ -25,7 +25,7 @@ import type {
 import { workloadHash } from '../../core/workloads.ts';
 import type { AlbAppRoutes } from '../alb/alb-app-routes.ts';
 import { CALLS_IN_FLIGHT, inBatches } from '../aws/chunks.ts';
-import { type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
+import { isAwsError, type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
 import { FargateTasks } from './fargate-tasks.ts';
 import {
   createServiceInput,
@@ -226,7 +226,7 @@ export class FargateServices implements WorkloadRuntime {
       );
     } catch (err) {
       // ECS's answer for a family with no active revision.
-      if ((err as { name?: string }).name === 'ClientException') return undefined;
+      if (isAwsError(err, 'ClientException')) return undefined;
       throw err;
     }
   }

@@ -1,5 +1,5 @@
 import { ChangeResourceRecordSetsCommand, type Route53Client } from '@aws-sdk/client-route-53';
-import { type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
+import { isAwsError, type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
 
 /** A load balancer an app's name can point at: its DNS name and canonical hosted zone. */
 export interface AliasTarget {
@@ -25,7 +25,7 @@ export class Route53AppRecords {
     try {
       await this.change('DELETE', host, target);
     } catch (err) {
-      if ((err as { name?: string }).name !== 'InvalidChangeBatch') throw err;
+      if (!isAwsError(err, 'InvalidChangeBatch')) throw err;
     }
   }
 
