@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { appHostname } from '../../../functions/core/app-hosts.ts';
 import { createApp, deleteApp, scaleApp, updateApp } from '../../../functions/core/apps.ts';
 import { deploy, listDeployments, listRevisions, rollback } from '../../../functions/core/deployments.ts';
+import { createPlan } from '../../../functions/core/plans.ts';
 import { createTenant, getTenantOverview, updateTenant } from '../../../functions/core/tenants.ts';
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
 
@@ -88,6 +89,20 @@ describe('apps', () => {
     const overview = await getTenantOverview(deps, 'acme');
     expect(overview.usage.vcpu).toEqual({ used: 0.75, limit: 1 });
     expect(overview.usage.memoryMiB).toEqual({ used: 1536, limit: 2048 });
+  });
+
+  it('says how many apps a plan allows in words that read right for one', async () => {
+    await createPlan(deps, {
+      id: 'solo',
+      name: 'Solo',
+      limits: { apps: 1, instancesPerApp: 1, vcpu: 1, memoryMiB: 2048 },
+    });
+    await createTenant(deps, { id: 'solo', name: 'Solo', plan: 'solo' });
+    await createApp(deps, 'solo', { name: 'a', ...spec });
+    await expect(createApp(deps, 'solo', { name: 'b', ...spec })).rejects.toMatchObject({
+      code: 'quota.exceeded',
+      message: 'plan "solo" allows one app, and one exists; delete an app or move to a larger plan',
+    });
   });
 
   it('gives vCPU and memory back when an app is deleted, and its app slot once it is gone', async () => {
