@@ -215,7 +215,12 @@ export const RevisionSpec = z.object({
 });
 export type RevisionSpec = z.infer<typeof RevisionSpec>;
 
-export const AppStatus = z.enum(['deploying', 'running', 'degraded', 'failed', 'stopped', 'deleting']);
+export const AppStatus = z
+  .enum(['deploying', 'running', 'degraded', 'failed', 'stopped', 'suspended', 'deleting'])
+  .describe(
+    '`degraded`: fewer ready replicas than desired; `failed`: the last deployment failed and nothing runs; ' +
+      '`suspended`: the tenant is suspended, so nothing runs until an admin reactivates it.',
+  );
 export type AppStatus = z.infer<typeof AppStatus>;
 
 export const App = z

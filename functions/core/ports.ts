@@ -1,5 +1,12 @@
 import type { Role } from '../../schemas/api-key.ts';
-import type { Deployment, HealthCheck, Revision, RevisionSpec, Scaling } from '../../schemas/app.ts';
+import type {
+  AppStatus,
+  Deployment,
+  HealthCheck,
+  Revision,
+  RevisionSpec,
+  Scaling,
+} from '../../schemas/app.ts';
 import type { BillingReport, PriceTable } from '../../schemas/billing.ts';
 import type { Page } from '../../schemas/common.ts';
 import type { OfferedSizes } from '../../schemas/fargate-sizes.ts';
@@ -17,6 +24,8 @@ export interface Reservation {
 
 export interface TenantRecord extends Tenant {
   reserved: Reservation;
+  /** When an admin last reactivated the tenant; absent if never suspended. */
+  resumedAt?: string;
 }
 
 export interface ApiKeyRecord {
@@ -39,7 +48,7 @@ export interface AppRecord {
   spec: RevisionSpec;
   replicas: number;
   scaling: Scaling | null;
-  status: 'deploying' | 'running' | 'degraded' | 'failed' | 'stopped' | 'deleting';
+  status: AppStatus;
   readyReplicas: number;
   /** The newest revision. */
   latestRevision: number;
@@ -484,6 +493,8 @@ export const APP_EVENT_TYPES = [
   'crashLoop',
   'stopped',
   'started',
+  'suspended',
+  'resumed',
   'deleted',
   'usageWarning',
   'usageCapReached',

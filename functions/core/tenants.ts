@@ -10,6 +10,7 @@ import { NO_RESERVATION } from './quota.ts';
 import { inSchemaOrder } from './schema-order.ts';
 import { monthlyCapView } from './usage-caps.ts';
 import { assertVersion, withOptimisticRetry } from './versioning.ts';
+import { allApps } from './walk.ts';
 
 export function toTenant({ reserved: _reserved, ...tenant }: TenantRecord): Tenant {
   return inSchemaOrder(Tenant, tenant);
@@ -84,27 +85,38 @@ export async function listTenants(deps: CoreDeps, page: PageRequest): Promise<Pa
   return { items: tenants.items.map(toTenant), nextCursor: tenants.nextCursor };
 }
 
-export function updateTenant(
+/**
+ * Changes a tenant. Suspending it stops its apps' replicas and reactivating it starts them again, both at the next
+ * reconcile pass, which the change asks for at once.
+ */
+export async function updateTenant(
   deps: CoreDeps,
   id: string,
   patch: TenantPatch,
   ifMatch?: number,
 ): Promise<Tenant> {
-  return withOptimisticRetry(ifMatch, async () => {
+  const { before, after } = await withOptimisticRetry(ifMatch, async () => {
     const tenant = await getTenantRecord(deps, id);
     assertVersion(ifMatch, tenant.version);
     if (patch.plan !== undefined) await planForTenant(deps, patch.plan);
+    const now = deps.clock.now().toISOString();
     const next: TenantRecord = {
       ...tenant,
       name: patch.name ?? tenant.name,
       plan: patch.plan ?? tenant.plan,
       status: patch.status ?? tenant.status,
       version: tenant.version + 1,
-      updatedAt: deps.clock.now().toISOString(),
+      updatedAt: now,
     };
+    // Deployments that waited through the suspension get their full deadline from here.
+    if (tenant.status === 'suspended' && next.status === 'active') next.resumedAt = now;
     await deps.store.updateTenant(next, tenant.version);
-    return toTenant(next);
+    return { before: tenant, after: next };
   });
+  if (before.status !== after.status) {
+    for await (const app of allApps(deps.store, id)) deps.appChanged?.(id, app.name);
+  }
+  return toTenant(after);
 }
 
 /**

@@ -29,6 +29,10 @@ export interface RolloutProgress {
   started: boolean;
   /** Why the runtime itself gave up on the rollout, if it did. */
   runtimeFailure?: string;
+  /** The tenant is suspended: nothing of it runs, and its deployments wait. */
+  suspended: boolean;
+  /** When the tenant was last reactivated: a deployment that waited through a suspension has its deadline from then. */
+  resumedAt: string | undefined;
 }
 
 const TERMINAL = new Set<DeploymentRecord['status']>(['succeeded', 'failed', 'rolled_back']);
@@ -78,7 +82,9 @@ export async function advanceRollout(
     ...(changed ? { app: { record: observed, expectedVersion: app.version } } : {}),
     ...(moved ? { deployment: moved } : {}),
   });
-  if (!written || !moved) return;
+  if (!written) return;
+  if (changed && observed.status !== app.status) await recordSuspension(deps, app, observed);
+  if (!moved) return;
   const { record } = moved;
   if (record.status === 'succeeded') {
     await recordAppEvent(deps, app, 'deployed', `revision ${record.revision} is live`, {
@@ -88,10 +94,19 @@ export async function advanceRollout(
   if (record.status === 'failed') await failDeployment(deps, app, record);
 }
 
+/** Tells the app's events when a suspension of its tenant took its replicas away, and when it gave them back. */
+async function recordSuspension(deps: CoreDeps, app: AppRecord, observed: AppRecord) {
+  if (observed.status === 'suspended') {
+    await recordAppEvent(deps, app, 'suspended', 'the tenant is suspended: replicas stopped');
+  } else if (app.status === 'suspended') {
+    await recordAppEvent(deps, app, 'resumed', 'the tenant is active again: replicas starting');
+  }
+}
+
 /**
- * The latest deployment moved on, when it is the target's and still open; otherwise the same object. A stopped or
- * deleting app runs nothing, which says nothing of the new revision: its deployment waits (starting the app opens a
- * new one; deleting it removes them all).
+ * The latest deployment moved on, when it is the target's and still open; otherwise the same object. A stopped,
+ * suspended or deleting app runs nothing, which says nothing of the new revision: its deployment waits (starting the
+ * app opens a new one; reactivating the tenant restarts its deadline; deleting the app removes them all).
  */
 function nextDeployment(
   deps: RolloutDeps,
@@ -100,7 +115,7 @@ function nextDeployment(
   progress: RolloutProgress,
 ): DeploymentRecord | undefined {
   if (!deployment || deployment.revision !== app.targetRevision || isTerminal(deployment)) return deployment;
-  if (app.status === 'stopped' || app.status === 'deleting') return deployment;
+  if (app.status === 'stopped' || app.status === 'deleting' || progress.suspended) return deployment;
   const now = deps.clock.now();
   const at = now.toISOString();
   const next: DeploymentRecord = structuredClone(deployment);
@@ -111,7 +126,11 @@ function nextDeployment(
     next.phases.start ??= at;
   }
   const threshold = circuitBreakerThreshold(app.replicas);
-  const pastDeadline = now.getTime() > Date.parse(deployment.createdAt) + deps.deploymentDeadlineMs;
+  const since = Math.max(
+    Date.parse(deployment.createdAt),
+    progress.resumedAt ? Date.parse(progress.resumedAt) : 0,
+  );
+  const pastDeadline = now.getTime() > since + deps.deploymentDeadlineMs;
   if (progress.runtimeFailure || next.failedStarts >= threshold || (pastDeadline && !progress.converged)) {
     next.status = 'failed';
     next.reason =
@@ -156,7 +175,7 @@ async function failDeployment(deps: CoreDeps, app: AppRecord, deployment: Deploy
  */
 function observedApp(
   app: AppRecord,
-  progress: Pick<RolloutProgress, 'desired' | 'routable'>,
+  progress: Pick<RolloutProgress, 'desired' | 'routable' | 'suspended'>,
   deployment: DeploymentRecord | undefined,
 ): AppRecord {
   if (app.status === 'deleting') return app;
@@ -165,7 +184,8 @@ function observedApp(
     next.currentRevision = deployment.revision;
   }
   if (app.status !== 'stopped') {
-    if (deployment && !isTerminal(deployment)) next.status = 'deploying';
+    if (progress.suspended) next.status = 'suspended';
+    else if (deployment && !isTerminal(deployment)) next.status = 'deploying';
     else if (progress.desired === 0 && deployment?.status === 'failed') next.status = 'failed';
     else if (progress.routable >= progress.desired) next.status = 'running';
     else next.status = progress.routable === 0 && deployment?.status === 'failed' ? 'failed' : 'degraded';

@@ -2,7 +2,14 @@ import type { RuntimeName } from '../../schemas/app.ts';
 import { recordAppEvent } from '../core/app-events.ts';
 import { pinnedImage } from '../core/images.ts';
 import { recordLifetimes } from '../core/metering.ts';
-import type { AppRecord, ObservedWorkload, Replica, WorkloadRuntime, WorkloadSpec } from '../core/ports.ts';
+import type {
+  AppRecord,
+  ObservedWorkload,
+  Replica,
+  TenantRecord,
+  WorkloadRuntime,
+  WorkloadSpec,
+} from '../core/ports.ts';
 import { desiredReplicas } from '../core/reconcile-plan.ts';
 import { allApps } from '../core/walk.ts';
 import { workloadHash } from '../core/workloads.ts';
@@ -71,7 +78,7 @@ export class WorkloadReconciler {
       pass.apps += 1;
       const live = replicas.filter((r) => r.appUid === app.uid && r.state !== 'exited');
       const workload = workloads.find((w) => w.app === app.name);
-      if (await this.reconcileApp(app, tenant.status === 'active', workload, live)) pass.applied += 1;
+      if (await this.reconcileApp(app, tenant, workload, live)) pass.applied += 1;
     }
   }
 
@@ -97,7 +104,7 @@ export class WorkloadReconciler {
   /** One app's pass; true when its workload was applied. */
   private async reconcileApp(
     app: AppRecord,
-    tenantActive: boolean,
+    tenant: TenantRecord,
     workload: ObservedWorkload | undefined,
     live: Replica[],
   ): Promise<boolean> {
@@ -113,6 +120,7 @@ export class WorkloadReconciler {
       throw new Error(
         `app ${app.tenantId}/${app.name} targets revision ${app.targetRevision}, which is missing`,
       );
+    const tenantActive = tenant.status === 'active';
     const desired = desiredReplicas({ app, tenantActive, deployment: latest });
     const spec: WorkloadSpec = {
       tenantId: app.tenantId,
@@ -144,6 +152,8 @@ export class WorkloadReconciler {
       started: counts.target > 0,
       // The runtime's verdict counts only for the spec it was given.
       ...(workload?.rolloutFailure && !apply ? { runtimeFailure: workload.rolloutFailure } : {}),
+      suspended: !tenantActive,
+      resumedAt: tenant.resumedAt,
     });
     return apply;
   }

@@ -12,8 +12,8 @@ const HOST = new RegExp(`^(?<app>${label})\\.(?<tenant>${label})\\.localhost(?::
 
 /**
  * The local ingress: `http://<app>.<tenant>.localhost:<port>` → the app's ready replicas, round robin.
- * 503 problem+json while none is ready (without Retry-After when the app is stopped); 404 for a host that names no
- * app.
+ * 503 problem+json while none is ready (without Retry-After when the app is stopped or its tenant suspended); 404 for
+ * a host that names no app.
  */
 export function createIngress(routes: RoutingTable, store: Store) {
   const ingress = new Hono();
@@ -35,6 +35,9 @@ export function createIngress(routes: RoutingTable, store: Store) {
         if (!stored) return problem(c, 'app.notFound', `no app "${app}" for tenant "${tenant}"`);
         if (stored.status === 'stopped') {
           return problem(c, 'unavailable', `app "${app}" is stopped; POST /v1/apps/${app}/start starts it`);
+        }
+        if (stored.status === 'suspended') {
+          return problem(c, 'unavailable', `app "${app}" does not run while tenant "${tenant}" is suspended`);
         }
         return problem(c, 'unavailable', `app "${app}" has no ready replica right now; retry shortly`, {
           headers: { 'retry-after': '1' },

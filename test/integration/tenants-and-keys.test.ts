@@ -4,6 +4,8 @@ import { newTenantKey } from '../../functions/core/api-keys.ts';
 import type { PageRequest } from '../../functions/core/ports.ts';
 import { createApi } from '../../functions/http/api.ts';
 import { localDeps } from '../../functions/shared/local.ts';
+import { labelledContainers } from '../support/docker-cli.ts';
+import { eventually } from '../support/ingress-client.ts';
 import { clientFor, localApi, sampleApp, untilAppGone } from '../support/local-api.ts';
 
 /** How long a deleted app may take to go here. */
@@ -90,30 +92,51 @@ describe('tenants and keys on DynamoDB Local', () => {
     expect(await store.findApiKeyByHash(late.record.hash)).toBeUndefined();
   });
 
-  it('refuses writes of a suspended tenant and lets reads through', async () => {
-    const { call, adminKey, createTenant } = await localApi();
+  it("refuses a suspended tenant's writes and stops its replicas until it is reactivated", async () => {
+    const { call, adminKey, createTenant, runtime, tableName } = await localApi({ runtime: true });
+    if (!runtime) throw new Error('runtime not wired');
     const key = (await createTenant('acme')).key;
-    await call('POST', '/v1/apps', key, sampleApp('web'));
-    expect((await call('PATCH', '/v1/tenants/acme', adminKey, { status: 'suspended' })).status).toBe(200);
-    for (const [method, path, body] of [
-      ['POST', '/v1/apps', sampleApp('api')],
-      ['PATCH', '/v1/apps/web', { replicas: 2 }],
-      ['POST', '/v1/apps/web/scale', { replicas: 2 }],
-      ['POST', '/v1/apps/web/deployments', {}],
-      ['DELETE', '/v1/apps/web', undefined],
-    ] as const) {
-      const res = await call(method, path, key, body);
-      expect({ method, path, status: res.status, code: res.json.code }).toEqual({
-        method,
-        path,
-        status: 403,
-        code: 'tenant.suspended',
-      });
+    const app = async () => (await call('GET', '/v1/apps/web', key)).json;
+    const containers = () => labelledContainers(tableName, { 'berth.app': 'web' }).length;
+    try {
+      expect((await call('POST', '/v1/apps', key, sampleApp('web'))).status).toBe(201);
+      await eventually('the app to run', async () => ((await app()).status === 'running' ? true : undefined));
+
+      expect((await call('PATCH', '/v1/tenants/acme', adminKey, { status: 'suspended' })).status).toBe(200);
+      for (const [method, path, body] of [
+        ['POST', '/v1/apps', sampleApp('api')],
+        ['PATCH', '/v1/apps/web', { replicas: 2 }],
+        ['POST', '/v1/apps/web/scale', { replicas: 2 }],
+        ['POST', '/v1/apps/web/deployments', {}],
+        ['DELETE', '/v1/apps/web', undefined],
+      ] as const) {
+        const res = await call(method, path, key, body);
+        expect({ method, path, status: res.status, code: res.json.code }).toEqual({
+          method,
+          path,
+          status: 403,
+          code: 'tenant.suspended',
+        });
+      }
+      // Reads still answer, and say what the suspension did: nothing of the app runs.
+      await eventually('the app to show its suspension', async () =>
+        (await app()).status === 'suspended' && containers() === 0 ? true : undefined,
+      );
+      expect(await app()).toMatchObject({ readyReplicas: 0, currentRevision: 1 });
+
+      await call('PATCH', '/v1/tenants/acme', adminKey, { status: 'active' });
+      await eventually('the app to run again', async () =>
+        (await app()).status === 'running' && containers() === 1 ? true : undefined,
+      );
+      const events = (await call('GET', '/v1/apps/web/events', key)).json.items as { type: string }[];
+      expect(events.map((e) => e.type).slice(0, 3)).toEqual(['resumed', 'suspended', 'deployed']);
+      expect((await call('POST', '/v1/apps/web/scale', key, { replicas: 2 })).status).toBe(200);
+    } finally {
+      await call('DELETE', '/v1/apps/web', key);
+      await untilAppGone(call, key, 'web', GONE_WITHIN_MS);
+      await runtime.loop.stop();
     }
-    expect((await call('GET', '/v1/apps/web', key)).status).toBe(200);
-    await call('PATCH', '/v1/tenants/acme', adminKey, { status: 'active' });
-    expect((await call('POST', '/v1/apps/web/scale', key, { replicas: 2 })).status).toBe(200);
-  });
+  }, 120_000);
 
   it('deletes a tenant only without apps; its keys and repositories go with it', async () => {
     const { call, adminKey, createTenant, runtime } = await localApi({ runtime: true });

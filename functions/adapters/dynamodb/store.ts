@@ -227,6 +227,7 @@ export class DynamoStore implements Store {
             status: tenant.status,
             version: tenant.version,
             updatedAt: tenant.updatedAt,
+            ...(tenant.resumedAt ? { resumedAt: tenant.resumedAt } : {}),
           },
         },
         allOf(exists(), versionIs(expectedVersion)),

@@ -16,8 +16,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AlbAppRoutes } from '../../../functions/adapters/alb/alb-app-routes.ts';
 import { FargateServices } from '../../../functions/adapters/fargate/fargate-services.ts';
 import { createApp, deleteApp, getAppRecord, scaleApp } from '../../../functions/core/apps.ts';
-import { deploy } from '../../../functions/core/deployments.ts';
-import { createTenant } from '../../../functions/core/tenants.ts';
+import { deploy, listDeployments } from '../../../functions/core/deployments.ts';
+import { createTenant, updateTenant } from '../../../functions/core/tenants.ts';
 import { meterUsage } from '../../../functions/jobs/meter.ts';
 import { WorkloadReconciler } from '../../../functions/jobs/workload-reconcile.ts';
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
@@ -117,6 +117,33 @@ describe('WorkloadReconciler on Fargate services (ECS and the ALB in memory)', (
       forceNewDeployment: false,
     });
     expect([...aws.tasks.values()].filter((t) => t.lastStatus === 'RUNNING')).toHaveLength(3);
+  });
+
+  it("takes a suspended tenant's service to zero tasks, and back with its deployment when reactivated", async () => {
+    const { deps, aws, pass } = setup;
+    await createApp(deps, 'acme', { ...web, runtime: 'fargate', replicas: 2 });
+    // One pass: the service is created, its deployment still under way when the tenant is suspended.
+    await pass();
+    await updateTenant(deps, 'acme', { status: 'suspended' });
+    aws.ecs.resetHistory();
+    await pass();
+    expect(aws.ecs).toHaveReceivedCommandWith(UpdateServiceCommand, { desiredCount: 0 });
+    await pass();
+    expect([...aws.tasks.values()].filter((t) => t.lastStatus === 'RUNNING')).toHaveLength(0);
+    expect(await getAppRecord(deps, 'acme', 'web')).toMatchObject({ status: 'suspended', readyReplicas: 0 });
+    // Nothing ran, which proves nothing of revision 1: its deployment waits rather than succeeding.
+    expect(await listDeployments(deps, 'acme', 'web', { limit: 1 })).toMatchObject({
+      items: [{ status: 'in_progress' }],
+    });
+
+    await updateTenant(deps, 'acme', { status: 'active' });
+    aws.ecs.resetHistory();
+    await pass();
+    expect(aws.ecs).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand);
+    expect(aws.ecs).toHaveReceivedCommandWith(UpdateServiceCommand, { desiredCount: 2 });
+    await pass();
+    expect(await getAppRecord(deps, 'acme', 'web')).toMatchObject({ status: 'running', readyReplicas: 2 });
+    expect(deps.store.events.map((e) => e.type)).toEqual(['suspended', 'resumed', 'deployed']);
   });
 
   it("fails a revision ECS's circuit breaker rolled back, and rolls the app back to the last good revision", async () => {

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { createApp, getAppRecord, startApp, stopApp } from '../../../functions/core/apps.ts';
 import { listDeployments } from '../../../functions/core/deployments.ts';
 import type { RolloutWrite } from '../../../functions/core/ports.ts';
-import { createTenant } from '../../../functions/core/tenants.ts';
+import { createTenant, getTenantRecord, updateTenant } from '../../../functions/core/tenants.ts';
 import { advanceRollout, latestDeployment, type RolloutProgress } from '../../../functions/jobs/rollout.ts';
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
 
@@ -14,6 +14,8 @@ const converged: RolloutProgress = {
   converged: true,
   failedStarts: 0,
   started: false,
+  suspended: false,
+  resumedAt: undefined,
 };
 
 describe('advanceRollout', () => {
@@ -75,14 +77,7 @@ describe('advanceRollout', () => {
 
   it('lets the deployment of a stopped app wait, and starts a new one when the app starts', async () => {
     await stopApp(deps, 'acme', 'web');
-    const stopped = {
-      desired: 0,
-      readyTarget: 0,
-      routable: 0,
-      converged: true,
-      failedStarts: 0,
-      started: false,
-    };
+    const stopped = { ...converged, desired: 0, readyTarget: 0, routable: 0 };
     // Nothing runs, which says nothing of revision 1: no success, no current revision.
     const { app, deployment } = await pass(stopped);
     expect(deployment).toMatchObject({ status: 'pending' });
@@ -102,5 +97,59 @@ describe('advanceRollout', () => {
     expect(after.app).toMatchObject({ status: 'deploying' });
     await pass(converged);
     expect(await getAppRecord(deps, 'acme', 'web')).toMatchObject({ status: 'running', currentRevision: 1 });
+  });
+
+  it("shows a suspended tenant's app as suspended, lets its deployment wait, and gives it a full deadline after", async () => {
+    await updateTenant(deps, 'acme', { status: 'suspended' });
+    const suspended = { ...converged, desired: 0, readyTarget: 0, routable: 0, suspended: true };
+    // Nothing runs, which says nothing of revision 1: it neither succeeds nor runs out of time.
+    const held = await pass(suspended);
+    expect(held.app).toMatchObject({ status: 'suspended', readyReplicas: 0, currentRevision: null });
+    expect(held.deployment).toMatchObject({ status: 'pending' });
+    deps.clock.advance(3_600_000);
+    expect((await pass(suspended)).deployment).toMatchObject({ status: 'pending' });
+
+    await updateTenant(deps, 'acme', { status: 'active' });
+    const { resumedAt } = await getTenantRecord(deps, 'acme');
+    expect(resumedAt).toBe(deps.clock.now().toISOString());
+    const starting = {
+      ...converged,
+      readyTarget: 0,
+      routable: 0,
+      converged: false,
+      started: true,
+      resumedAt,
+    };
+    const resumed = await pass(starting);
+    // An hour past its creation, the deployment still has its minute from the reactivation.
+    expect(resumed.deployment).toMatchObject({ status: 'in_progress' });
+    expect(resumed.app).toMatchObject({ status: 'deploying' });
+    deps.clock.advance(61_000);
+    expect((await pass(starting)).deployment).toMatchObject({
+      status: 'failed',
+      reason: 'not healthy within 60 s',
+    });
+    expect(deps.store.events.map((e) => [e.type, e.message])).toEqual([
+      ['suspended', 'the tenant is suspended: replicas stopped'],
+      ['resumed', 'the tenant is active again: replicas starting'],
+      ['deploymentFailed', 'deployment of revision 1 failed: not healthy within 60 s'],
+    ]);
+  });
+
+  it('brings a running app back to running after a suspension', async () => {
+    await pass(converged);
+    await updateTenant(deps, 'acme', { status: 'suspended' });
+    expect(
+      (await pass({ ...converged, desired: 0, routable: 0, readyTarget: 0, suspended: true })).app,
+    ).toMatchObject({
+      status: 'suspended',
+      currentRevision: 1,
+    });
+    await updateTenant(deps, 'acme', { status: 'active' });
+    expect((await pass({ ...converged, routable: 0, readyTarget: 0, converged: false })).app).toMatchObject({
+      status: 'degraded',
+    });
+    expect((await pass(converged)).app).toMatchObject({ status: 'running', readyReplicas: 1 });
+    expect(deps.store.events.map((e) => e.type)).toEqual(['deployed', 'suspended', 'resumed']);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createApp, stopApp } from '../../../functions/core/apps.ts';
+import { createApp, getAppRecord, startApp, stopApp } from '../../../functions/core/apps.ts';
 import { createTenant } from '../../../functions/core/tenants.ts';
 import { createIngress } from '../../../functions/local/ingress.ts';
 import { RoutingTable } from '../../../functions/local/routing-table.ts';
@@ -8,7 +8,7 @@ import { fakeCoreDeps } from '../../fakes/core-deps.ts';
 const spec = { image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };
 
 describe('the local ingress without a ready replica', () => {
-  it('answers 404 for no app, 503 with Retry-After while one starts, 503 naming the start call once stopped', async () => {
+  it('answers 404 for no app, 503 with Retry-After while one starts, 503 naming the start call once stopped or why while suspended', async () => {
     const deps = await fakeCoreDeps();
     await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'free' });
     const ingress = createIngress(new RoutingTable(), deps.store);
@@ -28,6 +28,20 @@ describe('the local ingress without a ready replica', () => {
     expect(await stopped.json()).toMatchObject({
       code: 'unavailable',
       detail: 'app "web" is stopped; POST /v1/apps/web/start starts it',
+    });
+
+    await startApp(deps, 'acme', 'web');
+    const app = await getAppRecord(deps, 'acme', 'web');
+    // What a reconcile pass writes once the tenant is suspended.
+    await deps.store.writeRollout({
+      app: { record: { ...app, status: 'suspended' }, expectedVersion: app.version },
+    });
+    const suspended = await get('web.acme.localhost:8000');
+    expect(suspended.status).toBe(503);
+    expect(suspended.headers.get('retry-after')).toBeNull();
+    expect(await suspended.json()).toMatchObject({
+      code: 'unavailable',
+      detail: 'app "web" does not run while tenant "acme" is suspended',
     });
   });
 });
