@@ -93,7 +93,7 @@ describe('tenants and keys on DynamoDB Local', () => {
   });
 
   it("refuses a suspended tenant's writes and stops its replicas until it is reactivated", async () => {
-    const { call, adminKey, createTenant, runtime, tableName } = await localApi({ runtime: true });
+    const { call, adminKey, createTenant, runtime, tableName, deps } = await localApi({ runtime: true });
     if (!runtime) throw new Error('runtime not wired');
     const key = (await createTenant('acme')).key;
     const app = async () => (await call('GET', '/v1/apps/web', key)).json;
@@ -124,7 +124,10 @@ describe('tenants and keys on DynamoDB Local', () => {
       );
       expect(await app()).toMatchObject({ readyReplicas: 0, currentRevision: 1 });
 
-      await call('PATCH', '/v1/tenants/acme', adminKey, { status: 'active' });
+      const reactivated = await call('PATCH', '/v1/tenants/acme', adminKey, { status: 'active' });
+      // Kept for the deadline of a deployment that waited through the suspension; not part of the API's tenant.
+      expect((await deps.store.getTenant('acme'))?.resumedAt).toBe(reactivated.json.updatedAt);
+      expect(reactivated.json).not.toHaveProperty('resumedAt');
       await eventually('the app to run again', async () =>
         (await app()).status === 'running' && containers() === 1 ? true : undefined,
       );
