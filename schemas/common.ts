@@ -15,6 +15,11 @@ export const DnsLabel = z
 /** ISO-8601 UTC timestamp. */
 export const Timestamp = z.iso.datetime().meta({ example: '2026-11-22T10:00:00.000Z' });
 
+/** An instant asked for in a query: an ISO-8601 UTC timestamp, or a date, which means its midnight UTC. */
+export const QueryInstant = z.union([Timestamp, z.iso.date().meta({ example: '2026-11-01' })], {
+  error: 'must be an ISO-8601 UTC timestamp such as 2026-11-22T10:00:00Z, or a date such as 2026-11-01',
+});
+
 /** `?limit=&cursor=` of every list route. */
 export const ListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),

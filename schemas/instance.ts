@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Timestamp } from './common.ts';
+import { QueryInstant, Timestamp } from './common.ts';
 
 export const InstanceHealth = z.enum(['starting', 'healthy', 'unhealthy', 'stopped']);
 
@@ -27,7 +27,11 @@ export const InstanceList = z.object({ items: z.array(Instance) }).meta({ id: 'I
 /** A duration such as `30s`, `15m`, `2h`, `1d`. */
 export const Duration = z
   .string()
-  .regex(/^[1-9]\d{0,5}[smhd]$/, 'must be a duration such as "30s", "15m", "2h" or "1d"');
+  // Aborting lets a union that also takes other forms (LogQuery.since) answer with its own message.
+  .regex(/^[1-9]\d{0,5}[smhd]$/, {
+    error: 'must be a duration such as "30s", "15m", "2h" or "1d"',
+    abort: true,
+  });
 
 const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
@@ -39,9 +43,11 @@ export function durationMs(duration: string): number {
 export const LogQuery = z.object({
   tail: z.coerce.number().int().min(0).max(10_000).default(100).describe('Lines per instance from the end.'),
   since: z
-    .union([Timestamp, Duration])
+    .union([QueryInstant, Duration], {
+      error: 'must be an ISO-8601 UTC timestamp, a date, or a duration such as "10m"',
+    })
     .optional()
-    .describe('Only lines after this instant, or this long ago (e.g. "10m").'),
+    .describe('Only lines after this instant (a date is its midnight UTC), or this long ago (e.g. "10m").'),
   follow: z.enum(['true', 'false']).default('false').describe('Keep streaming new lines.'),
 });
 export type LogQuery = z.infer<typeof LogQuery>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DnsLabel, Timestamp } from './common.ts';
+import { DnsLabel, QueryInstant, Timestamp } from './common.ts';
 
 export const Granularity = z.enum(['hour', 'day']);
 export type Granularity = z.infer<typeof Granularity>;
@@ -8,11 +8,16 @@ const MAX_RANGE_DAYS = 366;
 
 export const UsageQuery = z
   .object({
-    from: Timestamp.optional().describe('Start (inclusive); default: the start of the current month (UTC).'),
-    to: Timestamp.optional().describe('End (exclusive); default: now.'),
+    from: QueryInstant.optional().describe(
+      'Start (inclusive; a date is its midnight UTC); default: the start of the current month (UTC).',
+    ),
+    to: QueryInstant.optional().describe('End (exclusive; a date is its midnight UTC); default: now.'),
     granularity: Granularity.default('day'),
   })
-  .refine((q) => !q.from || !q.to || q.from < q.to, { message: 'from must be before to', path: ['from'] })
+  .refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), {
+    message: 'from must be before to',
+    path: ['from'],
+  })
   .refine((q) => !q.from || !q.to || Date.parse(q.to) - Date.parse(q.from) <= MAX_RANGE_DAYS * 86_400_000, {
     message: `from..to may span at most ${MAX_RANGE_DAYS} days`,
     path: ['to'],

@@ -38,6 +38,18 @@ describe('stopped replicas on Docker Engine', () => {
       for (const line of lines) expect(line).toMatch(/^[0-9a-f]{12} \S+Z cannot reach the database$/);
       const later = new Date(Date.now() + 60_000).toISOString();
       expect((await call('GET', `/v1/apps/web/logs?since=${later}`, key)).text).toBe('');
+      // A date means its midnight UTC.
+      const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+      expect((await call('GET', `/v1/apps/web/logs?tail=1&since=${yesterday}`, key)).text).toBe(logs.text);
+      expect((await call('GET', '/v1/apps/web/logs?since=yesterday', key)).json).toMatchObject({
+        code: 'validation.failed',
+        errors: [
+          {
+            path: 'since',
+            message: 'must be an ISO-8601 UTC timestamp, a date, or a duration such as "10m"',
+          },
+        ],
+      });
     } finally {
       await call('DELETE', '/v1/apps/web', key);
       await untilAppGone(call, key, 'web');

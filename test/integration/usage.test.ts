@@ -79,6 +79,11 @@ describe('GET /v1/tenants/{id}/usage on DynamoDB Local', () => {
       },
     ]);
 
+    // Dates mean their midnight UTC, as a user asking for days would write them.
+    const byDates = await call('GET', '/v1/tenants/acme/usage?from=2026-11-01&to=2026-12-01', adminKey);
+    expect(byDates.json).toMatchObject({ from: '2026-11-01T00:00:00.000Z', to: '2026-12-01T00:00:00.000Z' });
+    expect(byDates.json.rows).toEqual(daily.json.rows);
+
     const hourly = await call(
       'GET',
       '/v1/tenants/acme/usage?from=2026-11-01T11:00:00.000Z&to=2026-11-01T12:00:00.000Z&granularity=hour',
@@ -99,6 +104,21 @@ describe('GET /v1/tenants/{id}/usage on DynamoDB Local', () => {
       adminKey,
     );
     expect(inverted).toMatchObject({ status: 400, json: { code: 'validation.failed' } });
+    // Compared as instants: a date is not before its own midnight, and a month 13 is no date.
+    for (const [query, message] of [
+      ['from=2026-11-02&to=2026-11-02T00:00:00Z', 'from must be before to'],
+      [
+        'from=2026-13-01',
+        'must be an ISO-8601 UTC timestamp such as 2026-11-22T10:00:00Z, or a date such as 2026-11-01',
+      ],
+    ]) {
+      const res = await call('GET', `/v1/tenants/acme/usage?${query}`, adminKey);
+      expect({ query, status: res.status, errors: res.json.errors }).toEqual({
+        query,
+        status: 400,
+        errors: [{ path: 'from', message }],
+      });
+    }
     expect((await call('GET', '/v1/tenants/ghost/usage', adminKey)).status).toBe(404);
   });
 });
