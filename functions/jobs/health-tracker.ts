@@ -10,6 +10,8 @@ interface Entry {
   readyAt: number;
   unhealthy: boolean;
   lastProbeAt: number;
+  /** When the last failure was counted: one counts per interval, however often a starting replica is probed. */
+  lastFailureAt: number;
   probing: boolean;
 }
 
@@ -18,7 +20,10 @@ const STARTUP_PROBE_MS = 100;
 
 /**
  * Remembers probe results per replica (in memory: after a restart replicas are simply probed again). Probes start
- * only once the runtime reports a replica running; failures inside the grace period do not count.
+ * only once the runtime reports a replica running; failures inside the grace period do not count, and after it one
+ * counts per interval, as a load balancer's health check counts them: a replica that never answers is unhealthy
+ * after `unhealthyThreshold` failures an interval apart, the first at the end of its grace period, though it is
+ * probed far more often so that it takes traffic as soon as it answers.
  */
 export class HealthTracker {
   private readonly entries = new Map<string, Entry>();
@@ -54,6 +59,7 @@ export class HealthTracker {
       readyAt: 0,
       unhealthy: false,
       lastProbeAt: 0,
+      lastFailureAt: 0,
       probing: false,
     };
     this.entries.set(replica.id, entry);
@@ -79,7 +85,10 @@ export class HealthTracker {
       const startedAt = replica.startedAt ? Date.parse(replica.startedAt) : entry.lastProbeAt;
       const inGrace = !entry.ready && entry.lastProbeAt < startedAt + check.gracePeriodSeconds * 1000;
       if (inGrace) return;
+      if (entry.failures > 0 && entry.lastProbeAt - entry.lastFailureAt < check.intervalSeconds * 1000)
+        return;
       entry.failures += 1;
+      entry.lastFailureAt = entry.lastProbeAt;
       if (entry.failures >= check.unhealthyThreshold) {
         entry.ready = false;
         entry.unhealthy = true;

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import type { Replica } from '../../../functions/core/ports.ts';
+import { HealthTracker } from '../../../functions/jobs/health-tracker.ts';
+import type { HealthCheck } from '../../../schemas/app.ts';
+
+const check: HealthCheck = {
+  path: '/healthz',
+  intervalSeconds: 10,
+  timeoutSeconds: 2,
+  healthyThreshold: 1,
+  unhealthyThreshold: 3,
+  gracePeriodSeconds: 10,
+};
+
+const replica = {
+  id: 'r1',
+  state: 'running',
+  startedAt: new Date(0).toISOString(),
+  endpoint: { host: '127.0.0.1', port: 8080 },
+} as Replica;
+
+/** A tracker over a probe that answers `answers()`, probed every 100 ms of a manual clock (a busy reconcile loop). */
+function tracked(answers: (nowMs: number) => boolean) {
+  let nowMs = 0;
+  const tracker = new HealthTracker({ probe: async () => answers(nowMs) }, () => nowMs);
+  /** Probes until `untilMs`; returns when the replica was first seen unhealthy, if it was. */
+  const run = async (untilMs: number) => {
+    for (; nowMs <= untilMs; nowMs += 100) {
+      await tracker.probeDue([replica], check, new Set([replica.id]));
+      if (tracker.health(replica).unhealthy) return nowMs;
+    }
+    return undefined;
+  };
+  return { tracker, run };
+}
+
+describe('HealthTracker', () => {
+  it('replaces a replica that never answers after unhealthyThreshold intervals, not the first probes past its grace', async () => {
+    const { tracker, run } = tracked(() => false);
+    expect(await run(9_900)).toBeUndefined();
+    expect(tracker.health(replica)).toEqual({ ready: false, unhealthy: false });
+    // Failures at 10 s, 20 s and 30 s: the third makes it unhealthy.
+    expect(await run(60_000)).toBe(30_000);
+  });
+
+  it('lets a starting replica take traffic on its first good answer, long before an interval', async () => {
+    const { tracker, run } = tracked((nowMs) => nowMs >= 1_300);
+    await run(1_200);
+    expect(tracker.health(replica).ready).toBe(false);
+    await run(1_300);
+    expect(tracker.health(replica)).toEqual({ ready: true, unhealthy: false });
+  });
+
+  it('gives a replica that answers late, past its grace, the rest of its failures', async () => {
+    const { tracker, run } = tracked((nowMs) => nowMs >= 25_000);
+    expect(await run(60_000)).toBeUndefined();
+    expect(tracker.health(replica)).toEqual({ ready: true, unhealthy: false });
+  });
+
+  it('probes a ready replica every interval and replaces it after unhealthyThreshold failures in a row', async () => {
+    const { tracker, run } = tracked((nowMs) => nowMs < 100_000);
+    expect(await run(99_900)).toBeUndefined();
+    expect(tracker.health(replica).ready).toBe(true);
+    // Probed at 0.1 s, then every 10 s: the first failing probe is at 100.1 s, the third at 120.1 s.
+    expect(await run(200_000)).toBe(120_100);
+  });
+});
