@@ -12,8 +12,8 @@ const HOST = new RegExp(`^(?<app>${label})\\.(?<tenant>${label})\\.localhost(?::
 
 /**
  * The local ingress: `http://<app>.<tenant>.localhost:<port>` → the app's ready replicas, round robin.
- * 503 problem+json while none is ready (without Retry-After when the app is stopped or its tenant suspended); 404 for
- * a host that names no app.
+ * 503 problem+json while none is ready (without Retry-After when none will be: the app is stopped, scaled to zero or
+ * its tenant suspended); 404 for a host that names no app.
  */
 export function createIngress(routes: RoutingTable, store: Store) {
   const ingress = new Hono();
@@ -38,6 +38,13 @@ export function createIngress(routes: RoutingTable, store: Store) {
         }
         if (stored.status === 'suspended') {
           return problem(c, 'unavailable', `app "${app}" does not run while tenant "${tenant}" is suspended`);
+        }
+        if (stored.replicas === 0) {
+          return problem(
+            c,
+            'unavailable',
+            `app "${app}" is scaled to zero; POST /v1/apps/${app}/scale adds replicas`,
+          );
         }
         return problem(c, 'unavailable', `app "${app}" has no ready replica right now; retry shortly`, {
           headers: { 'retry-after': '1' },
