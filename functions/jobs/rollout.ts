@@ -97,9 +97,14 @@ export async function advanceRollout(
 /** Tells the app's events when a suspension of its tenant took its replicas away, and when it gave them back. */
 async function recordSuspension(deps: CoreDeps, app: AppRecord, observed: AppRecord) {
   if (observed.status === 'suspended') {
-    await recordAppEvent(deps, app, 'suspended', 'the tenant is suspended: replicas stopped');
+    await recordAppEvent(
+      deps,
+      app,
+      'suspended',
+      'the tenant is suspended: nothing runs until it is reactivated',
+    );
   } else if (app.status === 'suspended') {
-    await recordAppEvent(deps, app, 'resumed', 'the tenant is active again: replicas starting');
+    await recordAppEvent(deps, app, 'resumed', 'the tenant is active again');
   }
 }
 

@@ -130,8 +130,8 @@ describe('advanceRollout', () => {
       reason: 'not healthy within 60 s',
     });
     expect(deps.store.events.map((e) => [e.type, e.message])).toEqual([
-      ['suspended', 'the tenant is suspended: replicas stopped'],
-      ['resumed', 'the tenant is active again: replicas starting'],
+      ['suspended', 'the tenant is suspended: nothing runs until it is reactivated'],
+      ['resumed', 'the tenant is active again'],
       ['deploymentFailed', 'deployment of revision 1 failed: not healthy within 60 s'],
     ]);
   });
