@@ -1,6 +1,7 @@
 import type { HealthCheck } from '../../../schemas/app.ts';
 import type { PlanLimits } from '../../../schemas/plan.ts';
 import type { WorkloadSpec } from '../../core/ports.ts';
+import { DEFAULT_HEALTH_CHECK } from '../../core/reconcile-plan.ts';
 import { workloadHash } from '../../core/workloads.ts';
 
 /** Kubernetes objects as plain JSON (what server-side apply takes). */
@@ -105,14 +106,37 @@ export function tenantNamespace(
   ];
 }
 
-function probe(check: HealthCheck | null, port: number, failureThreshold: number) {
+/** How often a starting pod is probed, so that it takes traffic soon after it first answers. */
+const STARTUP_PROBE_SECONDS = 2;
+
+/**
+ * Startup probes a pod may fail before it is restarted: as many as fit in its grace period, then
+ * `unhealthyThreshold` failures an interval apart, the first at the end of the grace period, as the local
+ * reconciler counts them.
+ */
+function startupFailureThreshold(check: HealthCheck | null): number {
+  const { gracePeriodSeconds, intervalSeconds, unhealthyThreshold } = check ?? DEFAULT_HEALTH_CHECK;
+  const seconds = gracePeriodSeconds + (unhealthyThreshold - 1) * intervalSeconds;
+  return Math.max(1, Math.ceil(seconds / STARTUP_PROBE_SECONDS));
+}
+
+/**
+ * The app's health check as the kubelet runs it: a pod takes traffic after `healthyThreshold` good answers and loses
+ * it after `unhealthyThreshold` bad ones, as an ALB target does; the same failures restart it once it has started.
+ */
+function probes(check: HealthCheck | null, port: number) {
   const action = check?.path ? { httpGet: { path: check.path, port } } : { tcpSocket: { port } };
+  const { intervalSeconds, timeoutSeconds, healthyThreshold, unhealthyThreshold } =
+    check ?? DEFAULT_HEALTH_CHECK;
+  const base = { ...action, periodSeconds: intervalSeconds, timeoutSeconds, initialDelaySeconds: 0 };
   return {
-    ...action,
-    periodSeconds: check?.intervalSeconds ?? 10,
-    timeoutSeconds: check?.timeoutSeconds ?? 2,
-    failureThreshold,
-    initialDelaySeconds: 0,
+    readinessProbe: { ...base, successThreshold: healthyThreshold, failureThreshold: unhealthyThreshold },
+    livenessProbe: { ...base, failureThreshold: unhealthyThreshold },
+    startupProbe: {
+      ...base,
+      periodSeconds: STARTUP_PROBE_SECONDS,
+      failureThreshold: startupFailureThreshold(check),
+    },
   };
 }
 
@@ -171,24 +195,7 @@ export function appManifests(workload: WorkloadSpec, ingress: { group: string; h
                 env: Object.entries(env).map(([name, value]) => ({ name, value })),
                 ports: [{ containerPort: workload.port, protocol: 'TCP' }],
                 resources: { requests: resources, limits: resources },
-                readinessProbe: probe(
-                  workload.healthCheck,
-                  workload.port,
-                  workload.healthCheck?.healthyThreshold ?? 1,
-                ),
-                livenessProbe: probe(
-                  workload.healthCheck,
-                  workload.port,
-                  workload.healthCheck?.unhealthyThreshold ?? 3,
-                ),
-                startupProbe: {
-                  ...probe(workload.healthCheck, workload.port, 1),
-                  failureThreshold: Math.max(
-                    1,
-                    Math.ceil((workload.healthCheck?.gracePeriodSeconds ?? 10) / 2),
-                  ),
-                  periodSeconds: 2,
-                },
+                ...probes(workload.healthCheck, workload.port),
                 securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
               },
             ],

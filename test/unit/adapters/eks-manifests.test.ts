@@ -27,7 +27,7 @@ const workload = {
     path: '/healthz',
     intervalSeconds: 5,
     timeoutSeconds: 2,
-    healthyThreshold: 1,
+    healthyThreshold: 2,
     unhealthyThreshold: 3,
     gracePeriodSeconds: 20,
   },
@@ -106,13 +106,16 @@ describe('EKS manifests', () => {
                   requests: { cpu: '500m', memory: '1024Mi' },
                   limits: { cpu: '500m', memory: '1024Mi' },
                 },
+                // Traffic after 2 good answers, none after 3 bad ones, as an ALB target.
                 readinessProbe: {
                   httpGet: { path: '/healthz', port: 8080 },
                   periodSeconds: 5,
-                  failureThreshold: 1,
+                  successThreshold: 2,
+                  failureThreshold: 3,
                 },
                 livenessProbe: { httpGet: { path: '/healthz', port: 8080 }, failureThreshold: 3 },
-                startupProbe: { failureThreshold: 10, periodSeconds: 2 },
+                // Restarted 30 s after it started without answering: its 20 s grace, then 3 failures 5 s apart.
+                startupProbe: { failureThreshold: 15, periodSeconds: 2 },
               },
             ],
           },
