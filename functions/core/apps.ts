@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import {
   App,
   type AppCreate,
@@ -175,6 +176,8 @@ export function changeApp(
     const plan = await planOf(deps, tenant);
     const now = deps.clock.now();
     const change = mutate(structuredClone(current), now);
+    // A change to what the app already is (the same count, an empty patch) writes nothing: its ETag stays valid.
+    if (!change.revision && !change.deployment && isDeepStrictEqual(change.app, current)) return change;
     change.app.version = current.version + 1;
     change.app.updatedAt = now.toISOString();
     const delta = reservationDelta(reservationOf(current), reservationOf(change.app));

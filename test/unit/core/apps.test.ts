@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { appHostname } from '../../../functions/core/app-hosts.ts';
-import { createApp, deleteApp, scaleApp, updateApp } from '../../../functions/core/apps.ts';
+import { createApp, deleteApp, getApp, scaleApp, stopApp, updateApp } from '../../../functions/core/apps.ts';
 import { deploy, listDeployments, listRevisions, rollback } from '../../../functions/core/deployments.ts';
 import { createPlan } from '../../../functions/core/plans.ts';
 import { createTenant, getTenantOverview, updateTenant } from '../../../functions/core/tenants.ts';
@@ -89,6 +89,18 @@ describe('apps', () => {
     const overview = await getTenantOverview(deps, 'acme');
     expect(overview.usage.vcpu).toEqual({ used: 0.75, limit: 1 });
     expect(overview.usage.memoryMiB).toEqual({ used: 1536, limit: 2048 });
+  });
+
+  it('writes nothing for a change to what the app already is, so its version (and ETag) stays', async () => {
+    const { app: created } = await createApp(deps, 'acme', { name: 'web', ...spec, replicas: 2 });
+    expect(await scaleApp(deps, 'acme', 'web', 2)).toEqual(created);
+    expect(await updateApp(deps, 'acme', 'web', {}, created.version)).toEqual(created);
+    expect(await updateApp(deps, 'acme', 'web', { port: 8080, replicas: 2 })).toEqual(created);
+    await stopApp(deps, 'acme', 'web');
+    const stopped = await getApp(deps, 'acme', 'web');
+    expect(await stopApp(deps, 'acme', 'web')).toEqual(stopped);
+    expect(stopped.version).toBe(created.version + 1);
+    expect(await scaleApp(deps, 'acme', 'web', 1)).toMatchObject({ version: created.version + 2 });
   });
 
   it('says how many apps a plan allows in words that read right for one', async () => {
