@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { Page } from '../../schemas/common.ts';
 import { Plan, type PlanCreate, PlanLimits, type PlanPatch, SEED_PLANS } from '../../schemas/plan.ts';
 import { isDomainError, NotFoundError } from './errors.ts';
@@ -27,15 +28,21 @@ export async function listPlans(deps: CoreDeps, page: PageRequest): Promise<Page
   return { items: plans.items.map(toPlan), nextCursor: plans.nextCursor };
 }
 
-/** Changes a plan's name or limits; lowered limits never stop running apps, they only refuse growth. */
+/**
+ * Changes a plan's name or limits (a patch that changes nothing writes nothing); lowered limits never stop running
+ * apps, they only refuse growth.
+ */
 export function updatePlan(deps: CoreDeps, id: string, patch: PlanPatch, ifMatch?: number): Promise<Plan> {
   return withOptimisticRetry(ifMatch, async () => {
     const plan = await getPlan(deps, id);
     assertVersion(ifMatch, plan.version);
+    const name = patch.name ?? plan.name;
+    const limits = PlanLimits.parse({ ...plan.limits, ...patch.limits });
+    if (name === plan.name && isDeepStrictEqual(limits, plan.limits)) return plan; // nothing to write
     const next: Plan = {
       ...plan,
-      name: patch.name ?? plan.name,
-      limits: PlanLimits.parse({ ...plan.limits, ...patch.limits }),
+      name,
+      limits,
       version: plan.version + 1,
       updatedAt: deps.clock.now().toISOString(),
     };

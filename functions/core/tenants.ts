@@ -86,8 +86,8 @@ export async function listTenants(deps: CoreDeps, page: PageRequest): Promise<Pa
 }
 
 /**
- * Changes a tenant. Suspending it stops its apps' replicas and reactivating it starts them again, both at the next
- * reconcile pass, which the change asks for at once.
+ * Changes a tenant (a patch that changes nothing writes nothing). Suspending it stops its apps' replicas and
+ * reactivating it starts them again, both at the next reconcile pass, which the change asks for at once.
  */
 export async function updateTenant(
   deps: CoreDeps,
@@ -99,15 +99,14 @@ export async function updateTenant(
     const tenant = await getTenantRecord(deps, id);
     assertVersion(ifMatch, tenant.version);
     if (patch.plan !== undefined) await planForTenant(deps, patch.plan);
+    const name = patch.name ?? tenant.name;
+    const plan = patch.plan ?? tenant.plan;
+    const status = patch.status ?? tenant.status;
+    if (name === tenant.name && plan === tenant.plan && status === tenant.status) {
+      return { before: tenant, after: tenant }; // nothing to write
+    }
     const now = deps.clock.now().toISOString();
-    const next: TenantRecord = {
-      ...tenant,
-      name: patch.name ?? tenant.name,
-      plan: patch.plan ?? tenant.plan,
-      status: patch.status ?? tenant.status,
-      version: tenant.version + 1,
-      updatedAt: now,
-    };
+    const next: TenantRecord = { ...tenant, name, plan, status, version: tenant.version + 1, updatedAt: now };
     // Deployments that waited through the suspension get their full deadline from here.
     if (tenant.status === 'suspended' && next.status === 'active') next.resumedAt = now;
     await deps.store.updateTenant(next, tenant.version);

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { getPlan, updatePlan } from '../../../functions/core/plans.ts';
+import { createTenant, getTenantRecord, updateTenant } from '../../../functions/core/tenants.ts';
+import { fakeCoreDeps } from '../../fakes/core-deps.ts';
+
+describe('tenants and plans', () => {
+  it('write nothing for a patch that changes nothing, so their versions (and ETags) stay', async () => {
+    const deps = await fakeCoreDeps();
+    const { tenant } = await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'free' });
+    deps.clock.advance(1000);
+    expect(await updateTenant(deps, 'acme', {}, tenant.version)).toEqual(tenant);
+    expect(await updateTenant(deps, 'acme', { name: 'Acme', plan: 'free', status: 'active' })).toEqual(
+      tenant,
+    );
+    expect(await updateTenant(deps, 'acme', { name: 'Acme Inc.' })).toMatchObject({
+      version: tenant.version + 1,
+    });
+
+    const free = await getPlan(deps, 'free');
+    expect(await updatePlan(deps, 'free', {}, free.version)).toEqual(free);
+    expect(await updatePlan(deps, 'free', { limits: { apps: free.limits.apps } })).toEqual(free);
+    expect(await updatePlan(deps, 'free', { limits: { apps: free.limits.apps + 1 } })).toMatchObject({
+      version: free.version + 1,
+    });
+    expect((await getTenantRecord(deps, 'acme')).version).toBe(tenant.version + 1);
+  });
+});
