@@ -73,6 +73,25 @@ describe('plan limits and optimistic concurrency on DynamoDB Local', () => {
     expect((await call('GET', '/v1/apps/web', key)).json).toMatchObject({ version: 2, latestRevision: 2 });
   });
 
+  it('keeps the ETag of an app, tenant or plan through a PATCH that changes nothing', async () => {
+    const { call, adminKey, createTenant } = await localApi();
+    const key = (await createTenant('acme')).key;
+    expect((await call('POST', '/v1/apps', key, sampleApp('web', { replicas: 2 }))).status).toBe(201);
+    for (const [path, callerKey, same] of [
+      ['/v1/apps/web', key, { replicas: 2, port: 8080 }],
+      ['/v1/tenants/acme', adminKey, { name: 'ACME', status: 'active' }],
+      ['/v1/plans/pro', adminKey, { limits: { apps: 50 } }],
+    ] as const) {
+      const etag = (await call('GET', path, callerKey)).headers.get('etag') ?? '';
+      expect(etag, path).toMatch(/^"v\d+"$/);
+      for (const body of [{}, same]) {
+        const patched = await call('PATCH', path, callerKey, body, { 'if-match': etag });
+        expect({ path, body, status: patched.status }).toEqual({ path, body, status: 200 });
+      }
+      expect((await call('GET', path, callerKey)).headers.get('etag'), path).toBe(etag);
+    }
+  });
+
   it('loses no update among parallel PATCHes without If-Match', async () => {
     const { call, createTenant } = await localApi();
     const key = (await createTenant('acme')).key;
