@@ -1,7 +1,9 @@
+import type { Page } from '../../schemas/common.ts';
 import type { Image, RegistryLogin, Repository } from '../../schemas/repository.ts';
 import { ConflictError, NotFoundError } from './errors.ts';
 import { checkImageSource } from './images.ts';
-import type { AppRecord, RegistryDeps } from './ports.ts';
+import { pageInMemory } from './page-in-memory.ts';
+import type { AppRecord, PageRequest, RegistryDeps } from './ports.ts';
 import { getActiveTenant } from './tenants.ts';
 import { allApps } from './walk.ts';
 
@@ -31,14 +33,25 @@ export async function createRepository(
   return repository;
 }
 
-export function listRepositories(deps: RegistryDeps, tenantId: string): Promise<Repository[]> {
-  return deps.registry.listRepositories(tenantId);
+/** A page of the tenant's repositories, by name. */
+export async function listRepositories(
+  deps: RegistryDeps,
+  tenantId: string,
+  page: PageRequest,
+): Promise<Page<Repository>> {
+  return pageInMemory(await deps.registry.listRepositories(tenantId), (r) => r.name, 'ascending', page);
 }
 
-export async function listImages(deps: RegistryDeps, tenantId: string, name: string): Promise<Image[]> {
+/** A page of a repository's images, newest push first. */
+export async function listImages(
+  deps: RegistryDeps,
+  tenantId: string,
+  name: string,
+  page: PageRequest,
+): Promise<Page<Image>> {
   const images = await deps.registry.listImages(tenantId, name);
   if (!images) throw new NotFoundError('repository.notFound', `repository "${name}" does not exist`);
-  return images;
+  return pageInMemory(images, (image) => `${image.pushedAt} ${image.digest}`, 'descending', page);
 }
 
 /**

@@ -56,6 +56,48 @@ describe('image records on DynamoDB Local', () => {
     expect(await store.listRepositories('acme')).toEqual([]);
   });
 
+  it("pages a tenant's repositories by name and a repository's images newest first, cursor after cursor", async () => {
+    const { call, createTenant, deps } = await localApi();
+    const key = (await createTenant('acme')).key;
+    for (const name of ['web', 'api', 'jobs']) {
+      expect((await call('POST', '/v1/repositories', key, { name })).status).toBe(201);
+    }
+    for (const [c, hour] of [
+      ['a', '01'],
+      ['b', '03'],
+      ['c', '02'],
+    ] as const) {
+      await deps.store.recordImagePush('acme', 'web', {
+        digest: digest(c),
+        tags: [c],
+        pushedAt: `2026-11-30T${hour}:00:00.000Z`,
+        size: 1,
+      });
+    }
+    /** Every page of a list, two items at a time: the items' `field`s and each page's length. */
+    const walk = async (path: string, field: 'name' | 'digest') => {
+      const seen: string[] = [];
+      const sizes: number[] = [];
+      let cursor: string | null = null;
+      do {
+        const page = await call('GET', `${path}?limit=2${cursor ? `&cursor=${cursor}` : ''}`, key);
+        expect(page.status, page.text).toBe(200);
+        const items = page.json.items as Record<string, string>[];
+        seen.push(...items.map((item) => item[field] ?? ''));
+        sizes.push(items.length);
+        cursor = page.json.nextCursor as string | null;
+      } while (cursor);
+      return { seen, sizes };
+    };
+    expect(await walk('/v1/repositories', 'name')).toEqual({ seen: ['api', 'jobs', 'web'], sizes: [2, 1] });
+    expect(await walk('/v1/repositories/web/images', 'digest')).toEqual({
+      seen: [digest('b'), digest('c'), digest('a')],
+      sizes: [2, 1],
+    });
+    const forged = await call('GET', '/v1/repositories?cursor=not-a-cursor', key);
+    expect(forged).toMatchObject({ status: 400, json: { errors: [{ path: 'cursor' }] } });
+  });
+
   it('marks a pending repository made exactly once', async () => {
     const { store } = (await localApi()).deps;
     const repository = { name: 'web', uri: 'r/acme/web', createdAt: '2026-11-30T00:00:00.000Z' };

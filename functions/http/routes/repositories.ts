@@ -1,6 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
-import { DnsLabel } from '../../../schemas/common.ts';
+import { DnsLabel, ListQuery, pageOf } from '../../../schemas/common.ts';
 import { Image, RegistryLogin, Repository, RepositoryCreate } from '../../../schemas/repository.ts';
 import {
   createRepository,
@@ -53,9 +53,14 @@ export function repositoryRoutes(deps: ApiDeps) {
         tags,
         security: bearer,
         middleware: tenantOnly,
-        responses: { 200: json(z.object({ items: z.array(Repository) }), 'Your repositories.'), ...problems },
+        request: { query: ListQuery },
+        responses: {
+          200: json(pageOf(Repository, 'RepositoryPage'), 'Your repositories, by name.'),
+          ...problems,
+        },
       }),
-      async (c) => c.json({ items: await listRepositories(deps, tenantOf(c.get('principal'))) }, 200),
+      async (c) =>
+        c.json(await listRepositories(deps, tenantOf(c.get('principal')), c.req.valid('query')), 200),
     )
     .openapi(
       createRoute({
@@ -64,15 +69,17 @@ export function repositoryRoutes(deps: ApiDeps) {
         tags,
         security: bearer,
         middleware: tenantOnly,
-        request: { params: z.object({ name: DnsLabel }) },
-        responses: {
-          200: json(z.object({ items: z.array(Image) }), 'Pushed images, newest first.'),
-          ...problems,
-        },
+        request: { params: z.object({ name: DnsLabel }), query: ListQuery },
+        responses: { 200: json(pageOf(Image, 'ImagePage'), 'Pushed images, newest first.'), ...problems },
       }),
       async (c) =>
         c.json(
-          { items: await listImages(deps, tenantOf(c.get('principal')), c.req.valid('param').name) },
+          await listImages(
+            deps,
+            tenantOf(c.get('principal')),
+            c.req.valid('param').name,
+            c.req.valid('query'),
+          ),
           200,
         ),
     )
