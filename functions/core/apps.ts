@@ -25,7 +25,7 @@ import type {
 } from './ports.ts';
 import { assertReplicasAllowed, assertWithinLimits, reservationDelta, reservationOf } from './quota.ts';
 import { inSchemaOrder } from './schema-order.ts';
-import { getActiveTenant } from './tenants.ts';
+import { getActiveTenant, getTenantRecord } from './tenants.ts';
 import { assertUnderUsageCap } from './usage-caps.ts';
 import { assertVersion, withOptimisticRetry } from './versioning.ts';
 
@@ -159,6 +159,7 @@ interface AppChange {
 /**
  * The one way an existing app changes: read app, tenant and plan; apply `mutate`; write conditionally on the
  * app's version with the quota delta checked in the same transaction. Stale reads retry unless If-Match was sent.
+ * A suspended tenant's changes are refused, unless `evenIfSuspended` (a change that only gives back).
  */
 export function changeApp(
   deps: CoreDeps,
@@ -166,13 +167,14 @@ export function changeApp(
   name: string,
   ifMatch: number | undefined,
   mutate: (app: AppRecord, now: Date) => AppChange,
+  { evenIfSuspended = false } = {},
 ): Promise<AppChange> {
   return withOptimisticRetry(ifMatch, async () => {
     const current = await getAppRecord(deps, tenantId, name);
     assertVersion(ifMatch, current.version);
     if (current.status === 'deleting')
       throw new ConflictError('app.deleting', `app "${name}" is being deleted`);
-    const tenant = await getActiveTenant(deps, tenantId);
+    const tenant = await (evenIfSuspended ? getTenantRecord : getActiveTenant)(deps, tenantId);
     const plan = await planOf(deps, tenant);
     const now = deps.clock.now();
     const change = mutate(structuredClone(current), now);
@@ -185,7 +187,11 @@ export function changeApp(
       assertReplicasAllowed(plan.id, plan.limits, change.app.replicas);
     if (delta.vcpuMilli > 0) await assertUnderUsageCap(deps, tenant, plan.limits);
     assertWithinLimits(plan.id, plan.limits, tenant.reserved, delta);
-    await deps.store.updateApp({ ...change, expectedVersion: current.version, quota: { plan, delta } });
+    await deps.store.updateApp({
+      ...change,
+      expectedVersion: current.version,
+      quota: { plan, delta, evenIfSuspended },
+    });
     if (change.app.generation !== current.generation) deps.appChanged?.(tenantId, name);
     return change;
   });
@@ -289,7 +295,8 @@ export async function autoscaleTo(deps: CoreDeps, app: AppRecord, replicas: numb
 /**
  * Marks an app for deletion: the reconciler stops and removes its replicas, then the app record itself (and the
  * plan's app slot) goes. Its vCPU and memory are given back at once. Asked again while that runs (a retry after a
- * lost answer, say), it answers the app as it is: being deleted is what was asked for.
+ * lost answer, say), it answers the app as it is: being deleted is what was asked for. A suspended tenant may delete
+ * its apps too (an admin offboarding it need not start them again first).
  */
 export async function deleteApp(
   deps: CoreDeps,
@@ -298,11 +305,18 @@ export async function deleteApp(
   ifMatch?: number,
 ): Promise<App> {
   try {
-    const { app } = await changeApp(deps, tenantId, name, ifMatch, (app) => {
-      app.status = 'deleting';
-      app.generation += 1;
-      return { app };
-    });
+    const { app } = await changeApp(
+      deps,
+      tenantId,
+      name,
+      ifMatch,
+      (app) => {
+        app.status = 'deleting';
+        app.generation += 1;
+        return { app };
+      },
+      { evenIfSuspended: true },
+    );
     return toApp(deps, app);
   } catch (err) {
     if (!isDomainError(err, 'app.deleting')) throw err;

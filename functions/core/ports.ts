@@ -78,6 +78,8 @@ export interface QuotaCheck {
   plan: Plan;
   /** Change of the tenant's reservation; only increases are checked against the limits. */
   delta: Reservation;
+  /** The write only gives back (an app's deletion): a suspended tenant may make it too. */
+  evenIfSuspended?: boolean;
 }
 
 /** One atomic write of an app together with what it brings: a new revision, a deployment, a quota change. */

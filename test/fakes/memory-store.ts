@@ -121,7 +121,9 @@ export class MemoryStore implements Store {
   private applyWrite(write: AppWrite) {
     const tenant = this.tenants.get(write.app.tenantId);
     if (!tenant) throw new NotFoundError('tenant.notFound', 'no tenant');
-    if (tenant.status !== 'active') throw new ForbiddenError('tenant.suspended', 'suspended');
+    if (tenant.status !== 'active' && !write.quota.evenIfSuspended) {
+      throw new ForbiddenError('tenant.suspended', 'suspended');
+    }
     if (
       tenant.plan !== write.quota.plan.id ||
       this.plans.get(tenant.plan)?.version !== write.quota.plan.version

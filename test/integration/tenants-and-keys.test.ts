@@ -92,7 +92,7 @@ describe('tenants and keys on DynamoDB Local', () => {
     expect(await store.findApiKeyByHash(late.record.hash)).toBeUndefined();
   });
 
-  it("refuses a suspended tenant's writes and stops its replicas until it is reactivated", async () => {
+  it("refuses a suspended tenant's writes but deletions and stops its replicas until it is reactivated", async () => {
     const { call, adminKey, createTenant, runtime, tableName, deps } = await localApi({ runtime: true });
     if (!runtime) throw new Error('runtime not wired');
     const key = (await createTenant('acme')).key;
@@ -108,7 +108,6 @@ describe('tenants and keys on DynamoDB Local', () => {
         ['PATCH', '/v1/apps/web', { replicas: 2 }],
         ['POST', '/v1/apps/web/scale', { replicas: 2 }],
         ['POST', '/v1/apps/web/deployments', {}],
-        ['DELETE', '/v1/apps/web', undefined],
       ] as const) {
         const res = await call(method, path, key, body);
         expect({ method, path, status: res.status, code: res.json.code }).toEqual({
@@ -134,9 +133,18 @@ describe('tenants and keys on DynamoDB Local', () => {
       const events = (await call('GET', '/v1/apps/web/events', key)).json.items as { type: string }[];
       expect(events.map((e) => e.type).slice(0, 3)).toEqual(['resumed', 'suspended', 'deployed']);
       expect((await call('POST', '/v1/apps/web/scale', key, { replicas: 2 })).status).toBe(200);
-    } finally {
-      await call('DELETE', '/v1/apps/web', key);
+
+      // Offboarding: suspended again, the tenant's apps can still be deleted, and then the tenant.
+      await call('PATCH', '/v1/tenants/acme', adminKey, { status: 'suspended' });
+      expect((await call('DELETE', '/v1/apps/web', key)).status).toBe(202);
       await untilAppGone(call, key, 'web', GONE_WITHIN_MS);
+      expect(containers()).toBe(0);
+      expect((await call('DELETE', '/v1/tenants/acme', adminKey)).status).toBe(204);
+    } finally {
+      // Should the test fail part-way, its app's containers still go.
+      if ((await call('DELETE', '/v1/apps/web', key)).status === 202) {
+        await untilAppGone(call, key, 'web', GONE_WITHIN_MS);
+      }
       await runtime.loop.stop();
     }
   }, 120_000);

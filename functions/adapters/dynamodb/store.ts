@@ -19,8 +19,8 @@ import type {
   DeploymentRecord,
   IdempotencyRecord,
   PageRequest,
+  QuotaCheck,
   RepositoryRecord,
-  Reservation,
   RevisionRecord,
   RolloutWrite,
   ScalerState,
@@ -328,10 +328,14 @@ export class DynamoStore implements Store {
 
   // Apps
 
-  /** Adds `delta` to the tenant's reservation, on condition it stays active, on the same plan, within limits. */
-  private reserve(tenantId: string, plan: Plan, delta: Reservation): TransactItem {
+  /**
+   * Adds `delta` to the tenant's reservation, on condition it stays on the same plan, within limits, and active
+   * (unless the write may be made while suspended).
+   */
+  private reserve(tenantId: string, { plan, delta, evenIfSuspended }: QuotaCheck): TransactItem {
     const ceilings = reservationCeilings(plan.limits, delta);
-    const conditions: Condition[] = [equals('status', 'active'), equals('plan', plan.id)];
+    const conditions: Condition[] = [equals('plan', plan.id)];
+    if (!evenIfSuspended) conditions.push(equals('status', 'active'));
     if (delta.apps > 0) conditions.push(atMost('reservedApps', ceilings.apps));
     if (delta.vcpuMilli > 0) conditions.push(atMost('reservedVcpuMilli', ceilings.vcpuMilli));
     if (delta.memoryMiB > 0) conditions.push(atMost('reservedMemoryMiB', ceilings.memoryMiB));
@@ -377,7 +381,7 @@ export class DynamoStore implements Store {
   private appWriteItems(write: AppWrite, appCondition: Condition): TransactItem[] {
     return [
       this.table.putItem(appItem(write.app), appCondition),
-      this.reserve(write.app.tenantId, write.quota.plan, write.quota.delta),
+      this.reserve(write.app.tenantId, write.quota),
       // The plan's limits may not change between the check and the write.
       this.table.checkItem(key.plan(write.quota.plan.id), versionIs(write.quota.plan.version)),
       ...(write.revision ? [this.table.putItem(revisionItem(write.revision), absent())] : []),

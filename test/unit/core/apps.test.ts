@@ -138,13 +138,15 @@ describe('apps', () => {
     expect((await getTenantOverview(deps, 'acme')).usage.apps.used).toBe(0);
   });
 
-  it('refuses writes of a suspended tenant', async () => {
+  it("refuses a suspended tenant's writes, except deleting an app", async () => {
     await createApp(deps, 'acme', { name: 'web', ...spec });
     await updateTenant(deps, 'acme', { status: 'suspended' });
     await expect(scaleApp(deps, 'acme', 'web', 2)).rejects.toMatchObject({ code: 'tenant.suspended' });
     await expect(createApp(deps, 'acme', { name: 'b', ...spec })).rejects.toMatchObject({
       code: 'tenant.suspended',
     });
+    expect(await deleteApp(deps, 'acme', 'web')).toMatchObject({ status: 'deleting' });
+    expect((await getTenantOverview(deps, 'acme')).usage.vcpu.used).toBe(0);
   });
 
   it('keeps replicas within scaling.min..max', async () => {
