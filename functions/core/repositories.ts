@@ -1,9 +1,10 @@
 import type { Page } from '../../schemas/common.ts';
-import type { Image, RegistryLogin, Repository } from '../../schemas/repository.ts';
+import { Image, type RegistryLogin, Repository } from '../../schemas/repository.ts';
 import { ConflictError, NotFoundError } from './errors.ts';
 import { checkImageSource } from './images.ts';
 import { pageInMemory } from './page-in-memory.ts';
 import type { AppRecord, PageRequest, RegistryDeps } from './ports.ts';
+import { inSchemaOrder } from './schema-order.ts';
 import { getActiveTenant } from './tenants.ts';
 import { allApps } from './walk.ts';
 
@@ -30,7 +31,7 @@ export async function createRepository(
     await deps.registry.deleteRepository(tenantId, name);
     throw err;
   }
-  return repository;
+  return inSchemaOrder(Repository, repository);
 }
 
 /** A page of the tenant's repositories, by name. */
@@ -39,7 +40,9 @@ export async function listRepositories(
   tenantId: string,
   page: PageRequest,
 ): Promise<Page<Repository>> {
-  return pageInMemory(await deps.registry.listRepositories(tenantId), (r) => r.name, 'ascending', page);
+  const repositories = await deps.registry.listRepositories(tenantId);
+  const shown = pageInMemory(repositories, (r) => r.name, 'ascending', page);
+  return { ...shown, items: shown.items.map((r) => inSchemaOrder(Repository, r)) };
 }
 
 /** A page of a repository's images, newest push first. */
@@ -51,7 +54,8 @@ export async function listImages(
 ): Promise<Page<Image>> {
   const images = await deps.registry.listImages(tenantId, name);
   if (!images) throw new NotFoundError('repository.notFound', `repository "${name}" does not exist`);
-  return pageInMemory(images, (image) => `${image.pushedAt} ${image.digest}`, 'descending', page);
+  const shown = pageInMemory(images, (image) => `${image.pushedAt} ${image.digest}`, 'descending', page);
+  return { ...shown, items: shown.items.map((image) => inSchemaOrder(Image, image)) };
 }
 
 /**

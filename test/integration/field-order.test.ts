@@ -46,6 +46,10 @@ describe('field order on DynamoDB Local', () => {
     await same(created.json.tenant, '/v1/tenant', key, (read) => read.tenant);
     await same(plan.json, '/v1/tenant', key, (read) => read.plan);
 
+    const repository = await call('POST', '/v1/repositories', key, { name: 'web' });
+    expect(repository.status).toBe(201);
+    await same([repository.json], '/v1/repositories', key, (read) => read.items);
+
     const app = await call('POST', '/v1/apps', key, sampleApp('web'));
     expect(app.status).toBe(201);
     await same(app.json, '/v1/apps/web', key);
