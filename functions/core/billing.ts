@@ -1,8 +1,9 @@
-import type { BillingLineItem, BillingReport } from '../../schemas/billing.ts';
+import { type BillingLineItem, BillingReport } from '../../schemas/billing.ts';
 import type { Page } from '../../schemas/common.ts';
 import { billedTotals, costMicroUsd, dollars, quantities } from './billing-math.ts';
 import { mapWithLimit } from './map-with-limit.ts';
 import type { CoreDeps, PageRequest, UsageRecord } from './ports.ts';
+import { inSchemaOrder } from './schema-order.ts';
 import { getTenantRecord } from './tenants.ts';
 
 /** The first and last UTC hour (`YYYY-MM-DDTHH`) of a `YYYY-MM` period. */
@@ -63,9 +64,13 @@ export async function buildReport(
   };
 }
 
-/** The stored report of a closed month, or a draft built now (the current month, or before the report job ran). */
+/**
+ * The stored report of a closed month (its fields in the schema's order, as a draft's: the table keeps no order in
+ * a map), or a draft built now (the current month, or before the report job ran).
+ */
 async function storedOrDraft(deps: CoreDeps, tenantId: string, period: string): Promise<BillingReport> {
-  return (await deps.meter.getReport(tenantId, period)) ?? buildReport(deps, tenantId, period, 'draft');
+  const stored = await deps.meter.getReport(tenantId, period);
+  return stored ? inSchemaOrder(BillingReport, stored) : buildReport(deps, tenantId, period, 'draft');
 }
 
 /** One tenant's report for a month; 404 for a tenant that does not exist. */

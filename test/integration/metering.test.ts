@@ -7,6 +7,7 @@ import { billedTotals, costMicroUsd, dollars } from '../../functions/core/billin
 import { meterUsage } from '../../functions/jobs/meter.ts';
 import { buildMonthlyReports } from '../../functions/jobs/report.ts';
 import { localDeps } from '../../functions/shared/local.ts';
+import { BillingLineItem, BillingReport, PriceTable } from '../../schemas/billing.ts';
 import { eventually } from '../support/ingress-client.ts';
 import { localApi, sampleApp, untilAppGone } from '../support/local-api.ts';
 
@@ -106,6 +107,14 @@ describe('metering on real containers and DynamoDB Local', () => {
         lineItems: [{ app: 'web', instanceSeconds, costMicroUsd: expected }],
         total: { instanceSeconds, costMicroUsd: expected, cost: dollars(expected) },
       });
+      // Stored as a map, which the table keeps in no order: answered in the schema's, as a draft is.
+      expect(Object.keys(report.json)).toEqual(Object.keys(BillingReport.shape));
+      for (const [part, schema] of [
+        [report.json.priceTable, PriceTable],
+        [(report.json.lineItems as unknown[])[0], BillingLineItem],
+      ] as const) {
+        expect(Object.keys(part as object)).toEqual(Object.keys(schema.shape));
+      }
       const csv = await call('GET', `/v1/billing/reports/${period}`, key, undefined, { accept: 'text/csv' });
       expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
       expect(csv.headers.get('content-disposition')).toBe(`attachment; filename="berth-${period}-acme.csv"`);
