@@ -23,7 +23,13 @@ import type {
   RevisionRecord,
   TenantRecord,
 } from './ports.ts';
-import { assertReplicasAllowed, assertWithinLimits, reservationDelta, reservationOf } from './quota.ts';
+import {
+  assertReplicasAllowed,
+  assertScalingAllowed,
+  assertWithinLimits,
+  reservationDelta,
+  reservationOf,
+} from './quota.ts';
 import { inSchemaOrder } from './schema-order.ts';
 import { getActiveTenant, getTenantRecord } from './tenants.ts';
 import { assertUnderUsageCap } from './usage-caps.ts';
@@ -135,6 +141,7 @@ export async function createApp(
     };
     const delta = reservationOf(app);
     assertReplicasAllowed(plan.id, plan.limits, replicas);
+    assertScalingAllowed(plan.id, plan.limits, scaling);
     assertWithinLimits(plan.id, plan.limits, tenant.reserved, delta);
     if (delta.vcpuMilli > 0) await assertUnderUsageCap(deps, tenant, plan.limits);
     const deployment = deploymentOf(app, 'create', now);
@@ -185,6 +192,9 @@ export function changeApp(
     const delta = reservationDelta(reservationOf(current), reservationOf(change.app));
     if (change.app.replicas > current.replicas)
       assertReplicasAllowed(plan.id, plan.limits, change.app.replicas);
+    // Bounds set before a move to a smaller plan stay; the autoscaler keeps within the plan.
+    if (!isDeepStrictEqual(change.app.scaling, current.scaling))
+      assertScalingAllowed(plan.id, plan.limits, change.app.scaling);
     if (delta.vcpuMilli > 0) await assertUnderUsageCap(deps, tenant, plan.limits);
     assertWithinLimits(plan.id, plan.limits, tenant.reserved, delta);
     await deps.store.updateApp({

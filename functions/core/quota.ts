@@ -1,3 +1,4 @@
+import type { Scaling } from '../../schemas/app.ts';
 import type { PlanLimits } from '../../schemas/plan.ts';
 import { QuotaExceededError } from './errors.ts';
 import type { AppRecord, Reservation } from './ports.ts';
@@ -56,6 +57,25 @@ export function assertWithinLimits(
     throw new QuotaExceededError(
       `plan "${planId}" allows ${limits.memoryMiB} MiB in total; ${reserved.memoryMiB} are reserved and this needs ${delta.memoryMiB} more`,
     );
+  }
+}
+
+/**
+ * Refuses autoscaling bounds the plan could never let the app reach (the autoscaler would stop short of them without
+ * a word): `scaling.max`, and each schedule's `max`, above the plan's instances per app.
+ */
+export function assertScalingAllowed(planId: string, limits: PlanLimits, scaling: Scaling | null) {
+  if (!scaling) return;
+  const bounds: [string, number][] = [
+    ['scaling.max', scaling.max],
+    ...(scaling.schedules ?? []).map((s, i): [string, number] => [`scaling.schedules[${i}].max`, s.max]),
+  ];
+  for (const [path, max] of bounds) {
+    if (max > limits.instancesPerApp) {
+      throw new QuotaExceededError(
+        `plan "${planId}" allows ${limits.instancesPerApp} instances per app; ${path} is ${max}`,
+      );
+    }
   }
 }
 

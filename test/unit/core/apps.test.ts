@@ -149,6 +149,31 @@ describe('apps', () => {
     expect((await getTenantOverview(deps, 'acme')).usage.vcpu.used).toBe(0);
   });
 
+  it('refuses autoscaling bounds past the plan, but keeps those set before a move to a smaller plan', async () => {
+    // free: 2 instances per app
+    await expect(
+      createApp(deps, 'acme', { name: 'web', ...spec, scaling: { min: 1, max: 3 } }),
+    ).rejects.toMatchObject({
+      code: 'quota.exceeded',
+      message: 'plan "free" allows 2 instances per app; scaling.max is 3',
+    });
+    await createApp(deps, 'acme', { name: 'web', ...spec, scaling: { min: 1, max: 2 } });
+    const nightly = { cron: '0 22 * * *', timezone: 'UTC', min: 1, max: 4 };
+    await expect(
+      updateApp(deps, 'acme', 'web', { scaling: { min: 1, max: 2, schedules: [nightly] } }),
+    ).rejects.toMatchObject({
+      message: 'plan "free" allows 2 instances per app; scaling.schedules[0].max is 4',
+    });
+
+    await createPlan(deps, {
+      id: 'one',
+      name: 'One',
+      limits: { apps: 3, instancesPerApp: 1, vcpu: 1, memoryMiB: 2048 },
+    });
+    await updateTenant(deps, 'acme', { plan: 'one' });
+    expect(await updateApp(deps, 'acme', 'web', { env: { A: '1' } })).toMatchObject({ scaling: { max: 2 } });
+  });
+
   it('keeps replicas within scaling.min..max', async () => {
     await createApp(deps, 'acme', { name: 'web', ...spec, scaling: { min: 1, max: 2 } });
     await expect(scaleApp(deps, 'acme', 'web', 0)).rejects.toMatchObject({
