@@ -259,8 +259,9 @@ export class MemoryStore implements Store {
     return clone(this.revisions.get(`${tenantId}/${appUid}/${n}`));
   }
   async listRevisions(tenantId: string, appUid: string, page: PageRequest) {
+    const all = [...this.revisions.values()].filter((r) => r.tenantId === tenantId && r.appUid === appUid);
     return paginate(
-      [...this.revisions.values()].filter((r) => r.tenantId === tenantId && r.appUid === appUid),
+      all.sort((a, b) => b.number - a.number),
       page,
     );
   }

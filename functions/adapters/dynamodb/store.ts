@@ -615,7 +615,7 @@ export class DynamoStore implements Store {
   ): Promise<Page<RevisionRecord>> {
     return guarded(async () => {
       const res = await this.table.page(
-        { partition: PARTITION.app(tenantId, appUid), prefix: PREFIX.revision },
+        { partition: PARTITION.app(tenantId, appUid), prefix: PREFIX.revision, newestFirst: true },
         { limit, cursor },
       );
       return page(res.items, res.cursor, bodyOf<RevisionRecord>);

@@ -118,7 +118,7 @@ export function deploymentRoutes(deps: ApiDeps) {
         security: bearer,
         middleware: tenantOnly,
         request: { params: AppParams, query: ListQuery },
-        responses: { 200: json(pageOf(Revision, 'RevisionPage'), 'Revisions, oldest first.'), ...problems },
+        responses: { 200: json(pageOf(Revision, 'RevisionPage'), 'Revisions, newest first.'), ...problems },
       }),
       async (c) =>
         c.json(

@@ -194,7 +194,7 @@ describe('apps', () => {
     const back = await rollback(deps, 'acme', 'web', 1);
     expect(back).toMatchObject({ revision: 1, trigger: 'rollback', status: 'pending' });
     const revisions = await listRevisions(deps, 'acme', 'web', { limit: 10 });
-    expect(revisions.items.map((r) => r.number)).toEqual([1, 2]);
+    expect(revisions.items.map((r) => r.number)).toEqual([2, 1]);
     const deployments = await listDeployments(deps, 'acme', 'web', { limit: 10 });
     expect(deployments.items.map((d) => d.trigger)).toEqual(['rollback', 'deploy', 'create']);
     await expect(rollback(deps, 'acme', 'web', 9)).rejects.toMatchObject({ code: 'revision.notFound' });
