@@ -152,7 +152,7 @@ export async function createApp(
       deployment,
       quota: { plan, delta },
     });
-    deps.appChanged?.(tenantId, app.name);
+    deps.appChanged?.(app);
     return { app: toApp(deps, app), deployment };
   });
 }
@@ -202,7 +202,7 @@ export function changeApp(
       expectedVersion: current.version,
       quota: { plan, delta, evenIfSuspended },
     });
-    if (change.app.generation !== current.generation) deps.appChanged?.(tenantId, name);
+    if (change.app.generation !== current.generation) deps.appChanged?.(change.app);
     return change;
   });
 }

@@ -574,7 +574,7 @@ export interface CoreDeps {
   /** Runtimes this install offers; the first is the default. */
   runtimes: readonly [RevisionSpec['runtime'], ...RevisionSpec['runtime'][]];
   /** Told after every write that changes an app's desired state, so its reconcile starts at once. */
-  appChanged?(tenantId: string, app: string): void;
+  appChanged?(app: Pick<AppRecord, 'tenantId' | 'name' | 'spec'>): void;
 }
 
 /** Core deps of what reads images and writes revisions: the API, not the jobs. */

@@ -113,7 +113,7 @@ export async function updateTenant(
     return { before: tenant, after: next };
   });
   if (before.status !== after.status) {
-    for await (const app of allApps(deps.store, id)) deps.appChanged?.(id, app.name);
+    for await (const app of allApps(deps.store, id)) deps.appChanged?.(app);
   }
   return toTenant(after);
 }

@@ -5,10 +5,13 @@ import type { Store } from '../core/ports.ts';
 import { allApps, listEveryTenant } from '../core/walk.ts';
 
 /**
- * One reconcile message: a tenant's apps on one runtime (the schedule's), or one app (the API's nudge after a
- * write), which stands for its tenant's apps on the app's runtime. One observation serves all of them.
+ * One reconcile message: a tenant's apps on one runtime, from the schedule or from the API after a write that
+ * changed one of them. One observation serves all of them.
  */
-export type ReconcileMessage = { tenantId: string; runtime: RuntimeName } | { tenantId: string; app: string };
+export interface ReconcileMessage {
+  tenantId: string;
+  runtime: RuntimeName;
+}
 
 /** SQS takes at most 10 messages per batch. */
 export const DISPATCH_BATCH = 10;

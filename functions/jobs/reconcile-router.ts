@@ -1,28 +1,21 @@
 import type { RuntimeName } from '../../schemas/app.ts';
-import type { Store } from '../core/ports.ts';
 import type { ReconcileMessage } from './dispatch.ts';
 import type { WorkloadReconciler } from './workload-reconcile.ts';
 
 export interface ReconcileRouterDeps {
-  store: Store;
   /** The reconciler of each runtime this worker runs apps on. */
   workloads: Partial<Record<RuntimeName, Pick<WorkloadReconciler, 'reconcileTenant'>>>;
 }
 
 /**
  * Sends a reconcile message to its runtime's reconciler as a pass over the tenant's apps there, unless one that
- * began after the message was sent (`sentAt`, ms) covers it. A nudge for an app that is gone needs nothing: its
- * tenant's scheduled pass finishes whatever is left.
+ * began after the message was sent (`sentAt`, ms) covers it.
  */
 export async function routeReconcile(
   deps: ReconcileRouterDeps,
-  message: ReconcileMessage,
+  { tenantId, runtime }: ReconcileMessage,
   sentAt?: number,
 ): Promise<void> {
-  const { tenantId } = message;
-  const runtime =
-    'runtime' in message ? message.runtime : (await deps.store.getApp(tenantId, message.app))?.spec.runtime;
-  if (!runtime) return;
   const reconciler = deps.workloads[runtime];
   if (!reconciler) throw new Error(`this worker does not reconcile apps on the ${runtime} runtime`);
   await reconciler.reconcileTenant(tenantId, sentAt);

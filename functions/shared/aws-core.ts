@@ -33,6 +33,6 @@ export function awsCore(config: AwsConfig & Partial<AwsRuntimeConfig>, queue?: R
     prices: config.BERTH_PRICE_TABLE,
     ...(config.BERTH_SIZES ? { sizes: config.BERTH_SIZES } : {}),
     runtimes: (config.BERTH_RUNTIMES as CoreDeps['runtimes'] | undefined) ?? ['fargate'],
-    ...(queue ? { appChanged: (tenantId: string, app: string) => queue.nudge(tenantId, app) } : {}),
+    ...(queue ? { appChanged: (app) => queue.nudge(app.tenantId, app.spec.runtime) } : {}),
   };
 }

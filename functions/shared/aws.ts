@@ -33,7 +33,6 @@ export async function awsReconcileDeps(
     });
   const eks = await eksRuntimeOf(config);
   return {
-    store: core.store,
     workloads: {
       fargate: reconcilerOf(fargateServices(config), 'fargate'),
       ...(eks ? { eks: reconcilerOf(eks, 'eks') } : {}),

@@ -124,7 +124,7 @@ export function localRuntime(deps: LocalDeps, wiring: LocalRuntimeWiring) {
   const routes = new RoutingTable();
   const reconciler = new Reconciler({
     ...deps,
-    appChanged: (tenantId, app) => deps.appChanged?.(tenantId, app),
+    appChanged: (app) => deps.appChanged?.(app),
     runtime,
     probe: new NetHealthProbe(),
     router: routes,
@@ -156,7 +156,7 @@ export function localRuntime(deps: LocalDeps, wiring: LocalRuntimeWiring) {
     new JobTimer('scale', () => autoscale({ ...deps, views: { docker } }), wiring.tickMs, logger),
     new JobTimer('report', () => buildMonthlyReports(deps), REPORT_PERIOD_MS, logger),
   ];
-  deps.appChanged = (tenantId, app) => loop.nudge(tenantId, app);
+  deps.appChanged = (app) => loop.nudge(app.tenantId, app.name);
   deps.views = { docker };
   return { runtime, routes, reconciler, loop, jobs };
 }

@@ -1,4 +1,5 @@
 import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { RuntimeName } from '../../../schemas/app.ts';
 import { InFlight } from '../../core/in-flight.ts';
 import type { ReconcileMessage } from '../../jobs/dispatch.ts';
 
@@ -9,6 +10,8 @@ import type { ReconcileMessage } from '../../jobs/dispatch.ts';
  */
 export class ReconcileQueue {
   private readonly inFlight = new InFlight();
+  /** Nudges sent since the last flush. */
+  private readonly nudged = new Set<string>();
 
   constructor(
     private readonly sqs: SQSClient,
@@ -26,20 +29,27 @@ export class ReconcileQueue {
     if (res.Failed?.length) throw new Error(`SQS refused ${res.Failed.length} reconcile messages`);
   }
 
-  nudge(tenantId: string, app: string): void {
+  /**
+   * Asks for a pass over the tenant's apps on `runtime`, once however many of them a request changed (suspending a
+   * tenant changes all of them): until the next flush, a nudge already on its way covers the same ones.
+   */
+  nudge(tenantId: string, runtime: RuntimeName): void {
+    const message: ReconcileMessage = { tenantId, runtime };
+    const key = JSON.stringify(message);
+    if (this.nudged.has(key)) return;
+    this.nudged.add(key);
     this.inFlight.track(
       this.sqs
-        .send(
-          new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify({ tenantId, app }) }),
-        )
+        .send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: key }))
         .catch((err: unknown) =>
-          // The next scheduled dispatch reconciles the app anyway; a lost nudge only costs that wait.
-          this.logger.error('could not nudge the reconciler', { tenantId, app, error: String(err) }),
+          // The next scheduled dispatch reconciles the apps anyway; a lost nudge only costs that wait.
+          this.logger.error('could not nudge the reconciler', { ...message, error: String(err) }),
         ),
     );
   }
 
-  flush(): Promise<void> {
-    return this.inFlight.flush();
+  async flush(): Promise<void> {
+    await this.inFlight.flush();
+    this.nudged.clear();
   }
 }

@@ -17,17 +17,17 @@ describe('ReconcileQueue', () => {
       .resolvesOnce({ Successful: [] })
       .resolvesOnce({ Failed: [{ Id: '1', Code: 'x', SenderFault: false }] });
     await queue.send([
-      { tenantId: 'acme', app: 'web' },
-      { tenantId: 'acme', app: 'api' },
+      { tenantId: 'acme', runtime: 'fargate' },
+      { tenantId: 'beta', runtime: 'eks' },
     ]);
     expect(sqs).toHaveReceivedCommandWith(SendMessageBatchCommand, {
       QueueUrl: url,
       Entries: [
-        { Id: '0', MessageBody: '{"tenantId":"acme","app":"web"}' },
-        { Id: '1', MessageBody: '{"tenantId":"acme","app":"api"}' },
+        { Id: '0', MessageBody: '{"tenantId":"acme","runtime":"fargate"}' },
+        { Id: '1', MessageBody: '{"tenantId":"beta","runtime":"eks"}' },
       ],
     });
-    await expect(queue.send([{ tenantId: 'acme', app: 'web' }])).rejects.toThrow('refused 1');
+    await expect(queue.send([{ tenantId: 'acme', runtime: 'fargate' }])).rejects.toThrow('refused 1');
   });
 
   it('nudges in the background, flushes before the Lambda returns, and logs a lost nudge', async () => {
@@ -40,7 +40,7 @@ describe('ReconcileQueue', () => {
       .on(SendMessageCommand)
       .callsFakeOnce(() => new Promise((resolve) => (release = () => resolve({}))))
       .rejectsOnce(new Error('down'));
-    queue.nudge('acme', 'web');
+    queue.nudge('acme', 'fargate');
     let flushed = false;
     const flushing = queue.flush().then(() => {
       flushed = true;
@@ -51,10 +51,31 @@ describe('ReconcileQueue', () => {
     await flushing;
     expect(sqs).toHaveReceivedCommandWith(SendMessageCommand, {
       QueueUrl: url,
-      MessageBody: '{"tenantId":"acme","app":"web"}',
+      MessageBody: '{"tenantId":"acme","runtime":"fargate"}',
     });
-    queue.nudge('acme', 'web');
+    queue.nudge('acme', 'fargate');
     await queue.flush();
-    expect(errors).toEqual([expect.objectContaining({ tenantId: 'acme', app: 'web', error: 'Error: down' })]);
+    expect(errors).toEqual([
+      expect.objectContaining({ tenantId: 'acme', runtime: 'fargate', error: 'Error: down' }),
+    ]);
+  });
+
+  it("nudges a tenant's runtime once per request, however many of its apps the request changed", async () => {
+    const queue = new ReconcileQueue(new SQSClient({}), url, { error: () => undefined });
+    sqs.on(SendMessageCommand).resolves({});
+    // A tenant suspended: each of its apps is told, on two runtimes.
+    for (const runtime of ['fargate', 'eks', 'fargate', 'fargate', 'eks'] as const)
+      queue.nudge('acme', runtime);
+    queue.nudge('beta', 'fargate');
+    await queue.flush();
+    expect(sqs.commandCalls(SendMessageCommand).map((c) => c.args[0].input.MessageBody)).toEqual([
+      '{"tenantId":"acme","runtime":"fargate"}',
+      '{"tenantId":"acme","runtime":"eks"}',
+      '{"tenantId":"beta","runtime":"fargate"}',
+    ]);
+    // The next request's changes are nudged again.
+    queue.nudge('acme', 'fargate');
+    await queue.flush();
+    expect(sqs).toHaveReceivedCommandTimes(SendMessageCommand, 4);
   });
 });

@@ -37,7 +37,7 @@ describe('dispatchReconciles', () => {
     expect(
       batches
         .flat()
-        .map((m) => ('runtime' in m ? `${m.tenantId}:${m.runtime}` : m.app))
+        .map((m) => `${m.tenantId}:${m.runtime}`)
         .sort(),
     ).toEqual(['acme:eks', 'acme:fargate', 'beta:eks', 'gamma:fargate']);
     expect(sent).toBe(4);
