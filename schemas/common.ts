@@ -20,9 +20,15 @@ export const QueryInstant = z.union([Timestamp, z.iso.date().meta({ example: '20
   error: 'must be an ISO-8601 UTC timestamp such as 2026-11-22T10:00:00Z, or a date such as 2026-11-01',
 });
 
+/** A whole number in a path or a query, within [min, max]; one message names the range, whatever is wrong. */
+export function wholeNumber(min: number, max: number) {
+  const error = `must be a whole number from ${min} to ${max}`;
+  return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+}
+
 /** `?limit=&cursor=` of every list route. */
 export const ListQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  limit: wholeNumber(1, 100).default(20),
   cursor: z.string().min(1).max(2048).optional(),
 });
 export type ListQuery = z.infer<typeof ListQuery>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { QueryInstant, Timestamp } from './common.ts';
+import { QueryInstant, Timestamp, wholeNumber } from './common.ts';
 
 export const InstanceHealth = z.enum(['starting', 'healthy', 'unhealthy', 'stopped']);
 
@@ -41,7 +41,7 @@ export function durationMs(duration: string): number {
 }
 
 export const LogQuery = z.object({
-  tail: z.coerce.number().int().min(0).max(10_000).default(100).describe('Lines per instance from the end.'),
+  tail: wholeNumber(0, 10_000).default(100).describe('Lines per instance from the end.'),
   since: z
     .union([QueryInstant, Duration], {
       error: 'must be an ISO-8601 UTC timestamp, a date, or a duration such as "10m"',

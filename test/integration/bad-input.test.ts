@@ -92,6 +92,20 @@ describe('bad input on DynamoDB Local', () => {
     }
   });
 
+  it.each([
+    ['/v1/apps?limit=abc', 'limit', 'must be a whole number from 1 to 100'],
+    ['/v1/apps?limit=101', 'limit', 'must be a whole number from 1 to 100'],
+    ['/v1/apps/web/logs?tail=-1', 'tail', 'must be a whole number from 0 to 10000'],
+    ['/v1/apps/web/revisions/2.5', 'n', 'must be a whole number from 1 to 1000000000'],
+    ['/v1/apps/web/deployments/nope', 'id', 'must be a deployment id such as "dep_0000001e24619a12fbf"'],
+  ])('answers 400 to %s with one message naming what is wanted', async (path, field, message) => {
+    const res = await api.call('GET', path, key);
+    expect({ status: res.status, errors: res.json.errors }).toEqual({
+      status: 400,
+      errors: [{ path: field, message }],
+    });
+  });
+
   it('never answers 5xx to 1,000 random bodies on each write route', async () => {
     const adminKey = api.adminKey;
     const field = fc.oneof(

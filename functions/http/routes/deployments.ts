@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { Deployment, DeploymentCreate, Revision, RollbackRequest } from '../../../schemas/app.ts';
-import { ListQuery, pageOf } from '../../../schemas/common.ts';
+import { ListQuery, pageOf, wholeNumber } from '../../../schemas/common.ts';
 import {
   deploy,
   getDeployment,
@@ -16,9 +16,11 @@ import { bearer, idempotencyHeader, json, jsonBody, optionalJsonBody, problems }
 import { AppParams, tenantOnly } from './apps.ts';
 import { router } from './router.ts';
 
-const DeploymentParams = AppParams.extend({ id: z.string().regex(/^dep_[a-z0-9]{1,40}$/) });
-const RevisionParams = AppParams.extend({ n: z.coerce.number().int().min(1).max(1_000_000_000) });
-const WaitQuery = z.object({ wait: z.coerce.number().int().min(0).max(30).default(0) });
+const DeploymentParams = AppParams.extend({
+  id: z.string().regex(/^dep_[a-z0-9]{1,40}$/, 'must be a deployment id such as "dep_0000001e24619a12fbf"'),
+});
+const RevisionParams = AppParams.extend({ n: wholeNumber(1, 1_000_000_000) });
+const WaitQuery = z.object({ wait: wholeNumber(0, 30).default(0) });
 const tags = ['Deployments'];
 
 export function deploymentRoutes(deps: ApiDeps) {
