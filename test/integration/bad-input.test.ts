@@ -106,6 +106,14 @@ describe('bad input on DynamoDB Local', () => {
     });
   });
 
+  it('answers 400 to a key id that is none, naming what one looks like', async () => {
+    const res = await api.call('DELETE', '/v1/tenants/acme/keys/nope', api.adminKey);
+    expect({ status: res.status, errors: res.json.errors }).toEqual({
+      status: 400,
+      errors: [{ path: 'keyId', message: 'must be a key id such as "key_0mx3ds1ia988037653aebf939"' }],
+    });
+  });
+
   it('never answers 5xx to 1,000 random bodies on each write route', async () => {
     const adminKey = api.adminKey;
     const field = fc.oneof(

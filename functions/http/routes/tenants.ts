@@ -30,7 +30,10 @@ import {
 import { router } from './router.ts';
 
 const TenantParams = z.object({ tenantId: DnsLabel });
-const KeyParams = z.object({ tenantId: DnsLabel, keyId: z.string().regex(/^key_[a-z0-9]{1,40}$/) });
+const KeyParams = z.object({
+  tenantId: DnsLabel,
+  keyId: z.string().regex(/^key_[a-z0-9]{1,40}$/, 'must be a key id such as "key_0mx3ds1ia988037653aebf939"'),
+});
 const admin = requireRole('admin');
 const tags = ['Tenants (admin)'];
 
