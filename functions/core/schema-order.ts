@@ -1,7 +1,8 @@
 import { z } from 'zod';
 
 /**
- * `value` with exactly the fields `schema` names, in the order it declares them, in nested objects and arrays too.
+ * `value` with exactly the fields `schema` names, in the order it declares them, in nested objects and arrays too;
+ * the keys of a record (an app's `env`, an event's details) sorted.
  * The table keeps no attribute order, so without this a read would answer with its fields shuffled, unlike the
  * write that made them and the OpenAPI document; and what a record holds beyond its contract never reaches a
  * caller.
@@ -17,6 +18,13 @@ function ordered(schema: z.ZodType, value: unknown): unknown {
   }
   if (schema instanceof z.ZodArray && Array.isArray(value)) {
     return value.map((item) => ordered(schema.element as z.ZodType, item));
+  }
+  if (schema instanceof z.ZodRecord && typeof value === 'object') {
+    // A map keeps no order in the table either: its keys go in code-unit order, the same on every answer.
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1));
+    return Object.fromEntries(
+      entries.map(([key, item]) => [key, ordered(schema.valueType as z.ZodType, item)]),
+    );
   }
   if (schema instanceof z.ZodObject && typeof value === 'object') {
     const fields = value as Record<string, unknown>;

@@ -50,7 +50,13 @@ describe('field order on DynamoDB Local', () => {
     expect(repository.status).toBe(201);
     await same([repository.json], '/v1/repositories', key, (read) => read.items);
 
-    const app = await call('POST', '/v1/apps', key, sampleApp('web'));
+    // Enough variables for the table's own order of a map to differ from the one they were sent in.
+    const env = Object.fromEntries(
+      ['from', 'to', 'reason', 'recommended', 'cpuPercent', 'memoryPercent', 'samples', 'min', 'max'].map(
+        (n, i) => [n, String(i)],
+      ),
+    );
+    const app = await call('POST', '/v1/apps', key, sampleApp('web', { env }));
     expect(app.status).toBe(201);
     await same(app.json, '/v1/apps/web', key);
 

@@ -11,7 +11,7 @@ const Thing = z.object({
 });
 
 describe('inSchemaOrder', () => {
-  it('puts fields in the order the schema declares, in nested objects and arrays too', () => {
+  it('puts fields in the order the schema declares, in nested objects and arrays too, and sorts a record', () => {
     const shuffled = {
       tags: { z: '1', a: '2' },
       parts: [{ b: 2, a: 1 }],
@@ -22,7 +22,7 @@ describe('inSchemaOrder', () => {
     const ordered = inSchemaOrder(Thing, shuffled);
     expect(ordered).toEqual(shuffled);
     expect(JSON.stringify(ordered)).toBe(
-      '{"id":"x","limits":{"low":1,"high":9},"parts":[{"a":1,"b":2}],"note":"n","tags":{"z":"1","a":"2"}}',
+      '{"id":"x","limits":{"low":1,"high":9},"parts":[{"a":1,"b":2}],"note":"n","tags":{"a":"2","z":"1"}}',
     );
   });
 
