@@ -2,7 +2,12 @@ import { z } from 'zod';
 import { DnsLabel, Timestamp } from './common.ts';
 import { Plan } from './plan.ts';
 
-export const TenantStatus = z.enum(['active', 'suspended']);
+export const TenantStatus = z
+  .enum(['active', 'suspended'])
+  .describe(
+    "`suspended` stops the tenant's apps (they show `suspended`) and refuses its writes, app deletions aside; " +
+      '`active` starts them again.',
+  );
 export type TenantStatus = z.infer<typeof TenantStatus>;
 
 export const TenantName = z.string().trim().min(1).max(200);

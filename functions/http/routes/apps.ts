@@ -120,7 +120,10 @@ export function appRoutes(deps: ApiDeps) {
         security: bearer,
         middleware: tenantOnly,
         request: { params: AppParams, headers: ifMatchHeader },
-        responses: { 202: json(App, 'Deletion accepted.'), ...problems },
+        responses: {
+          202: json(App, 'Deletion accepted (a suspended tenant may delete its apps too).'),
+          ...problems,
+        },
       }),
       async (c) =>
         c.json(
