@@ -17,6 +17,7 @@ import type {
   RevisionRecord,
 } from './ports.ts';
 import { inSchemaOrder } from './schema-order.ts';
+import { allItems } from './walk.ts';
 
 export function toRevision({ tenantId: _t, appUid: _a, ...revision }: RevisionRecord): Revision {
   return inSchemaOrder(Revision, revision);
@@ -78,13 +79,13 @@ const LOOK_BACK_PAGE = 25;
 
 /** The revision of the newest succeeded deployment other than the app's target; 409 when there is none. */
 async function previousLiveRevision(deps: CoreDeps, app: AppRecord): Promise<number> {
-  let cursor: string | undefined;
-  do {
-    const page = await deps.store.listDeployments(app.tenantId, app.uid, { limit: LOOK_BACK_PAGE, cursor });
-    const live = page.items.find((d) => d.status === 'succeeded' && d.revision !== app.targetRevision);
-    if (live) return live.revision;
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
+  const deployments = allItems(
+    (page) => deps.store.listDeployments(app.tenantId, app.uid, page),
+    LOOK_BACK_PAGE,
+  );
+  for await (const d of deployments) {
+    if (d.status === 'succeeded' && d.revision !== app.targetRevision) return d.revision;
+  }
   throw new ConflictError(
     'revision.noPrevious',
     `app "${app.name}" has no earlier revision that went live; name one with {"revision": n}`,
