@@ -141,6 +141,14 @@ const DELETE_TENANT_ATTEMPTS = 3;
 /** A lease item outlives its lease by an hour (its `takenAt` still tells which asks a pass covered), then expires. */
 const leaseExpiry = (untilMs: number) => Math.ceil(untilMs / 1000) + 3600;
 
+/** What a lease item holds from the moment a pass takes it: until when, since when, and no ask for another pass. */
+const leaseTaken = (untilMs: number, nowMs: number) => ({
+  until: untilMs,
+  takenAt: nowMs,
+  again: false,
+  expiresAt: leaseExpiry(untilMs),
+});
+
 /** An app's autoscaler memory outlives any stabilization window by far. */
 const SCALER_STATE_RETENTION_SECONDS = 24 * 3600;
 /** App events are kept this long. */
@@ -517,14 +525,7 @@ export class DynamoStore implements Store {
     const free = anyOf(absent(), lessThan('until', nowMs), equals('owner', owner));
     return conditionally(() =>
       this.table.put(
-        {
-          ...key.lease(name),
-          owner,
-          until: untilMs,
-          takenAt: nowMs,
-          again: false,
-          expiresAt: leaseExpiry(untilMs),
-        },
+        { ...key.lease(name), owner, ...leaseTaken(untilMs, nowMs) },
         unlessTakenSince === undefined
           ? free
           : allOf(free, anyOf(absent('takenAt'), lessThan('takenAt', unlessTakenSince))),
@@ -566,11 +567,7 @@ export class DynamoStore implements Store {
       );
     if ((await freed()) || againUntilMs === undefined) return false;
     return conditionally(() =>
-      this.table.update(
-        key.lease(name),
-        { set: { until: againUntilMs, takenAt: nowMs, again: false, expiresAt: leaseExpiry(againUntilMs) } },
-        mine,
-      ),
+      this.table.update(key.lease(name), { set: leaseTaken(againUntilMs, nowMs) }, mine),
     );
   }
 
