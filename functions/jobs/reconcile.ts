@@ -137,8 +137,7 @@ export class Reconciler {
       converged: plan.converged,
       failedStarts: latest ? this.failedStarts(app, latest) : 0,
       started: started > 0,
-      suspended: tenant?.status !== 'active',
-      resumedAt: tenant?.resumedAt,
+      tenant,
     });
     if (app.status === 'deleting')
       await this.finishDeletion(app, replicas.length - plan.remove.length + started);

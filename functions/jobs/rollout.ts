@@ -1,6 +1,6 @@
 import { recordAppEvent } from '../core/app-events.ts';
 import { rollback } from '../core/deployments.ts';
-import type { AppRecord, CoreDeps, DeploymentRecord } from '../core/ports.ts';
+import type { AppRecord, CoreDeps, DeploymentRecord, TenantRecord } from '../core/ports.ts';
 import { circuitBreakerThreshold } from '../core/reconcile-plan.ts';
 
 /*
@@ -29,11 +29,14 @@ export interface RolloutProgress {
   started: boolean;
   /** Why the runtime itself gave up on the rollout, if it did. */
   runtimeFailure?: string;
-  /** The tenant is suspended: nothing of it runs, and its deployments wait. */
-  suspended: boolean;
-  /** When the tenant was last reactivated: a deployment that waited through a suspension has its deadline from then. */
-  resumedAt: string | undefined;
+  /**
+   * The app's tenant. While it is suspended (or gone) nothing of it runs and its deployments wait; one that waited
+   * through a suspension has its deadline from `resumedAt`.
+   */
+  tenant: Pick<TenantRecord, 'status' | 'resumedAt'> | undefined;
 }
+
+const isSuspended = (progress: Pick<RolloutProgress, 'tenant'>) => progress.tenant?.status !== 'active';
 
 const TERMINAL = new Set<DeploymentRecord['status']>(['succeeded', 'failed', 'rolled_back']);
 
@@ -120,7 +123,7 @@ function nextDeployment(
   progress: RolloutProgress,
 ): DeploymentRecord | undefined {
   if (!deployment || deployment.revision !== app.targetRevision || isTerminal(deployment)) return deployment;
-  if (app.status === 'stopped' || app.status === 'deleting' || progress.suspended) return deployment;
+  if (app.status === 'stopped' || app.status === 'deleting' || isSuspended(progress)) return deployment;
   const now = deps.clock.now();
   const at = now.toISOString();
   const next: DeploymentRecord = structuredClone(deployment);
@@ -133,7 +136,7 @@ function nextDeployment(
   const threshold = circuitBreakerThreshold(app.replicas);
   const since = Math.max(
     Date.parse(deployment.createdAt),
-    progress.resumedAt ? Date.parse(progress.resumedAt) : 0,
+    progress.tenant?.resumedAt ? Date.parse(progress.tenant.resumedAt) : 0,
   );
   const pastDeadline = now.getTime() > since + deps.deploymentDeadlineMs;
   if (progress.runtimeFailure || next.failedStarts >= threshold || (pastDeadline && !progress.converged)) {
@@ -180,7 +183,7 @@ async function failDeployment(deps: CoreDeps, app: AppRecord, deployment: Deploy
  */
 function observedApp(
   app: AppRecord,
-  progress: Pick<RolloutProgress, 'desired' | 'routable' | 'suspended'>,
+  progress: Pick<RolloutProgress, 'desired' | 'routable' | 'tenant'>,
   deployment: DeploymentRecord | undefined,
 ): AppRecord {
   if (app.status === 'deleting') return app;
@@ -189,7 +192,7 @@ function observedApp(
     next.currentRevision = deployment.revision;
   }
   if (app.status !== 'stopped') {
-    if (progress.suspended) next.status = 'suspended';
+    if (isSuspended(progress)) next.status = 'suspended';
     else if (deployment && !isTerminal(deployment)) next.status = 'deploying';
     else if (progress.desired === 0 && deployment?.status === 'failed') next.status = 'failed';
     else if (progress.routable >= progress.desired) next.status = 'running';

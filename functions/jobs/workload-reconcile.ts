@@ -120,8 +120,7 @@ export class WorkloadReconciler {
       throw new Error(
         `app ${app.tenantId}/${app.name} targets revision ${app.targetRevision}, which is missing`,
       );
-    const tenantActive = tenant.status === 'active';
-    const desired = desiredReplicas({ app, tenantActive, deployment: latest });
+    const desired = desiredReplicas({ app, tenantActive: tenant.status === 'active', deployment: latest });
     const spec: WorkloadSpec = {
       tenantId: app.tenantId,
       app: app.name,
@@ -152,8 +151,7 @@ export class WorkloadReconciler {
       started: counts.target > 0,
       // The runtime's verdict counts only for the spec it was given.
       ...(workload?.rolloutFailure && !apply ? { runtimeFailure: workload.rolloutFailure } : {}),
-      suspended: !tenantActive,
-      resumedAt: tenant.resumedAt,
+      tenant,
     });
     return apply;
   }

@@ -14,8 +14,7 @@ const converged: RolloutProgress = {
   converged: true,
   failedStarts: 0,
   started: false,
-  suspended: false,
-  resumedAt: undefined,
+  tenant: { status: 'active' },
 };
 
 describe('advanceRollout', () => {
@@ -101,7 +100,13 @@ describe('advanceRollout', () => {
 
   it("shows a suspended tenant's app as suspended, lets its deployment wait, and gives it a full deadline after", async () => {
     await updateTenant(deps, 'acme', { status: 'suspended' });
-    const suspended = { ...converged, desired: 0, readyTarget: 0, routable: 0, suspended: true };
+    const suspended = {
+      ...converged,
+      desired: 0,
+      readyTarget: 0,
+      routable: 0,
+      tenant: { status: 'suspended' },
+    } as const;
     // Nothing runs, which says nothing of revision 1: it neither succeeds nor runs out of time.
     const held = await pass(suspended);
     expect(held.app).toMatchObject({ status: 'suspended', readyReplicas: 0, currentRevision: null });
@@ -110,16 +115,9 @@ describe('advanceRollout', () => {
     expect((await pass(suspended)).deployment).toMatchObject({ status: 'pending' });
 
     await updateTenant(deps, 'acme', { status: 'active' });
-    const { resumedAt } = await getTenantRecord(deps, 'acme');
-    expect(resumedAt).toBe(deps.clock.now().toISOString());
-    const starting = {
-      ...converged,
-      readyTarget: 0,
-      routable: 0,
-      converged: false,
-      started: true,
-      resumedAt,
-    };
+    const tenant = await getTenantRecord(deps, 'acme');
+    expect(tenant.resumedAt).toBe(deps.clock.now().toISOString());
+    const starting = { ...converged, readyTarget: 0, routable: 0, converged: false, started: true, tenant };
     const resumed = await pass(starting);
     // An hour past its creation, the deployment still has its minute from the reactivation.
     expect(resumed.deployment).toMatchObject({ status: 'in_progress' });
@@ -140,7 +138,8 @@ describe('advanceRollout', () => {
     await pass(converged);
     await updateTenant(deps, 'acme', { status: 'suspended' });
     expect(
-      (await pass({ ...converged, desired: 0, routable: 0, readyTarget: 0, suspended: true })).app,
+      (await pass({ ...converged, desired: 0, routable: 0, readyTarget: 0, tenant: { status: 'suspended' } }))
+        .app,
     ).toMatchObject({
       status: 'suspended',
       currentRevision: 1,
