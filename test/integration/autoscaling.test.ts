@@ -2,7 +2,7 @@ import Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
 import { autoscale } from '../../functions/jobs/autoscale.ts';
 import { eventually } from '../support/ingress-client.ts';
-import { localApi, sampleApp, untilAppGone } from '../support/local-api.ts';
+import { localApiOnDocker, sampleApp, untilAppGone } from '../support/local-api.ts';
 
 const WINDOW_SECONDS = 6;
 const TICK_MS = 1000;
@@ -17,8 +17,7 @@ type Json = Record<string, unknown>;
 
 describe('autoscaling on real containers', () => {
   it('scales out within two ticks under CPU load, never past max, and back in only after the window', async () => {
-    const { call, createTenant, deps, runtime } = await localApi({ runtime: true });
-    if (!runtime) throw new Error('runtime not wired');
+    const { call, createTenant, deps, runtime } = await localApiOnDocker();
     const key = (await createTenant('acme')).key;
     const docker = { runtime: runtime.runtime, metrics: runtime.runtime };
     const tick = () => autoscale({ ...deps, views: { docker } });

@@ -9,7 +9,7 @@ import { buildMonthlyReports } from '../../functions/jobs/report.ts';
 import { localDeps } from '../../functions/shared/local.ts';
 import { BillingLineItem, BillingReport, PriceTable } from '../../schemas/billing.ts';
 import { eventually } from '../support/ingress-client.ts';
-import { localApi, sampleApp, untilAppGone } from '../support/local-api.ts';
+import { localApiOnDocker, sampleApp, untilAppGone } from '../support/local-api.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -35,8 +35,7 @@ async function watchLifetimes(docker: Docker, installation: string) {
 
 describe('metering on real containers and DynamoDB Local', () => {
   it('bills Σ cpu × lifetime from Docker’s own timestamps, exactly once through duplicated, skipped and concurrent runs and a restart', async () => {
-    const { call, createTenant, deps, runtime, wiring, tableName } = await localApi({ runtime: true });
-    if (!runtime) throw new Error('runtime not wired');
+    const { call, createTenant, deps, runtime, wiring, tableName } = await localApiOnDocker();
     const docker = new Docker();
     const lifetimes = await watchLifetimes(docker, tableName);
     const key = (await createTenant('acme')).key;

@@ -1,14 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { labelledContainers } from '../support/docker-cli.ts';
 import { eventually } from '../support/ingress-client.ts';
-import { localApi, sampleApp, untilAppGone } from '../support/local-api.ts';
+import { localApiOnDocker, sampleApp, untilAppGone } from '../support/local-api.ts';
 
 type Json = Record<string, unknown>;
 
 describe('stopped replicas on Docker Engine', () => {
   it("keeps a crashed replica's exit code and last log lines in view after its container is gone", async () => {
-    const { call, createTenant, runtime, tableName } = await localApi({ runtime: true });
-    if (!runtime) throw new Error('runtime not wired');
+    const { call, createTenant, runtime, tableName } = await localApiOnDocker();
     const key = (await createTenant('acme')).key;
     try {
       const created = await call(

@@ -6,7 +6,7 @@ import { createApi } from '../../functions/http/api.ts';
 import { localDeps } from '../../functions/shared/local.ts';
 import { labelledContainers } from '../support/docker-cli.ts';
 import { eventually } from '../support/ingress-client.ts';
-import { clientFor, localApi, sampleApp, untilAppGone } from '../support/local-api.ts';
+import { clientFor, localApi, localApiOnDocker, sampleApp, untilAppGone } from '../support/local-api.ts';
 
 /** How long a deleted app may take to go here. */
 const GONE_WITHIN_MS = 20_000;
@@ -93,8 +93,7 @@ describe('tenants and keys on DynamoDB Local', () => {
   });
 
   it("refuses a suspended tenant's writes but deletions and stops its replicas until it is reactivated", async () => {
-    const { call, adminKey, createTenant, runtime, tableName, deps } = await localApi({ runtime: true });
-    if (!runtime) throw new Error('runtime not wired');
+    const { call, adminKey, createTenant, runtime, tableName, deps } = await localApiOnDocker();
     const key = (await createTenant('acme')).key;
     const app = async () => (await call('GET', '/v1/apps/web', key)).json;
     const containers = () => labelledContainers(tableName, { 'berth.app': 'web' }).length;
@@ -150,7 +149,7 @@ describe('tenants and keys on DynamoDB Local', () => {
   }, 120_000);
 
   it('deletes a tenant only without apps; its keys and repositories go with it', async () => {
-    const { call, adminKey, createTenant, runtime } = await localApi({ runtime: true });
+    const { call, adminKey, createTenant, runtime } = await localApiOnDocker();
     const key = (await createTenant('acme')).key;
     await call('POST', '/v1/apps', key, sampleApp('web'));
     expect((await call('POST', '/v1/repositories', key, { name: 'images' })).status).toBe(201);
@@ -163,7 +162,7 @@ describe('tenants and keys on DynamoDB Local', () => {
     expect((await call('GET', '/v1/repositories', key)).json.items).toHaveLength(1);
     expect((await call('DELETE', '/v1/apps/web', key)).status).toBe(202);
     await untilAppGone(call, key, 'web', GONE_WITHIN_MS);
-    await runtime?.loop.stop();
+    await runtime.loop.stop();
     expect((await call('DELETE', '/v1/tenants/acme', adminKey)).status).toBe(204);
     expect((await call('GET', '/v1/tenants/acme', adminKey)).status).toBe(404);
     await new Promise((resolve) => setTimeout(resolve, 1050));
@@ -201,7 +200,7 @@ describe('tenants and keys on DynamoDB Local', () => {
   });
 
   it('lets an app name be reused after deletion without the old revisions', async () => {
-    const { call, createTenant, runtime } = await localApi({ runtime: true });
+    const { call, createTenant, runtime } = await localApiOnDocker();
     const key = (await createTenant('acme')).key;
     await call('POST', '/v1/apps', key, sampleApp('web'));
     await call('POST', '/v1/apps/web/deployments', key, { env: { V: '2' } });
@@ -212,6 +211,6 @@ describe('tenants and keys on DynamoDB Local', () => {
     expect((revisions.json.items as unknown[]).length).toBe(1);
     await call('DELETE', '/v1/apps/web', key);
     await untilAppGone(call, key, 'web', GONE_WITHIN_MS);
-    await runtime?.loop.stop();
+    await runtime.loop.stop();
   });
 });

@@ -51,6 +51,16 @@ export async function localApi(
   return { api, deps, wiring, adminKey, dynamodb, tableName, runtime, ...clientFor(api, adminKey) };
 }
 
+/** `localApi` with the local runtime (reconcile loop, Docker) wired: for tests that run containers. */
+export async function localApiOnDocker(
+  options: Omit<NonNullable<Parameters<typeof localApi>[0]>, 'runtime'> = {},
+) {
+  const api = await localApi({ ...options, runtime: true });
+  const { runtime } = api;
+  if (!runtime) throw new Error('runtime not wired');
+  return { ...api, runtime };
+}
+
 type Fetchable = { request: (path: string, init?: RequestInit) => Response | Promise<Response> };
 
 /** Small request helpers bound to one API. */

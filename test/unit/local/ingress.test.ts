@@ -13,6 +13,13 @@ describe('the local ingress without a ready replica', () => {
     await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'free' });
     const ingress = createIngress(new RoutingTable(), deps.store);
     const get = (host: string) => ingress.request('/', { headers: { host } });
+    /** 503 without Retry-After: no replica is coming, and the answer says why. */
+    const noneComing = async (detail: string) => {
+      const res = await get('web.acme.localhost:8000');
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBeNull();
+      expect(await res.json()).toMatchObject({ code: 'unavailable', detail });
+    };
 
     expect((await get('web.acme.localhost:8000')).status).toBe(404);
 
@@ -22,22 +29,11 @@ describe('the local ingress without a ready replica', () => {
     expect(starting.headers.get('retry-after')).toBe('1');
 
     await stopApp(deps, 'acme', 'web');
-    const stopped = await get('web.acme.localhost:8000');
-    expect(stopped.status).toBe(503);
-    expect(stopped.headers.get('retry-after')).toBeNull();
-    expect(await stopped.json()).toMatchObject({
-      code: 'unavailable',
-      detail: 'app "web" is stopped; POST /v1/apps/web/start starts it',
-    });
+    await noneComing('app "web" is stopped; POST /v1/apps/web/start starts it');
 
     await startApp(deps, 'acme', 'web');
     await scaleApp(deps, 'acme', 'web', 0);
-    const scaledToZero = await get('web.acme.localhost:8000');
-    expect(scaledToZero.status).toBe(503);
-    expect(scaledToZero.headers.get('retry-after')).toBeNull();
-    expect(await scaledToZero.json()).toMatchObject({
-      detail: 'app "web" is scaled to zero; POST /v1/apps/web/scale adds replicas',
-    });
+    await noneComing('app "web" is scaled to zero; POST /v1/apps/web/scale adds replicas');
 
     await scaleApp(deps, 'acme', 'web', 1);
     const app = await getAppRecord(deps, 'acme', 'web');
@@ -45,12 +41,6 @@ describe('the local ingress without a ready replica', () => {
     await deps.store.writeRollout({
       app: { record: { ...app, status: 'suspended' }, expectedVersion: app.version },
     });
-    const suspended = await get('web.acme.localhost:8000');
-    expect(suspended.status).toBe(503);
-    expect(suspended.headers.get('retry-after')).toBeNull();
-    expect(await suspended.json()).toMatchObject({
-      code: 'unavailable',
-      detail: 'app "web" does not run while tenant "acme" is suspended',
-    });
+    await noneComing('app "web" does not run while tenant "acme" is suspended');
   });
 });
