@@ -3,7 +3,7 @@ import { Image, type RegistryLogin, Repository } from '../../schemas/repository.
 import { ConflictError, NotFoundError } from './errors.ts';
 import { checkImageSource } from './images.ts';
 import { pageInMemory } from './page-in-memory.ts';
-import type { AppRecord, PageRequest, RegistryDeps } from './ports.ts';
+import type { AppRecord, PageRequest, RegistryDeps, Store } from './ports.ts';
 import { inSchemaOrder } from './schema-order.ts';
 import { getActiveTenant } from './tenants.ts';
 import { allApps } from './walk.ts';
@@ -92,9 +92,36 @@ async function imagesOf(deps: RegistryDeps, app: AppRecord): Promise<string[]> {
   return [app.spec.image, ...revisions.flatMap((r) => (r ? [r.image] : []))];
 }
 
-/** The actions on `repository` a tenant may have: everything under `<tenant>/`, nothing elsewhere. */
-export function allowedActions(tenantId: string, repository: string, asked: string[]): ('pull' | 'push')[] {
-  const [namespace, name, ...rest] = repository.split('/');
-  if (namespace !== tenantId || !name || rest.length > 0) return [];
-  return asked.filter((a): a is 'pull' | 'push' => a === 'pull' || a === 'push');
+/** What a registry token carries for one repository. */
+export interface RepositoryGrant {
+  /** The registry's path of the repository: `<tenant>/<name>`. */
+  repository: string;
+  actions: ('pull' | 'push')[];
+}
+
+/**
+ * The actions a tenant's registry token carries for the repositories `docker` asked about: pull and push under
+ * `<tenant>/`, nothing elsewhere. As on ECR, a push goes only to a repository created with `POST /v1/repositories`:
+ * asking to push anywhere else is refused with a message naming the call, rather than a repository appearing that the
+ * API never made (nor validated the name of).
+ */
+export async function registryGrants(
+  store: Pick<Store, 'getRepository'>,
+  tenantId: string,
+  asked: { repository: string; actions: string[] }[],
+): Promise<RepositoryGrant[]> {
+  const grants: RepositoryGrant[] = [];
+  for (const { repository, actions } of asked) {
+    const [namespace, name, ...rest] = repository.split('/');
+    if (namespace !== tenantId || !name || rest.length > 0) continue;
+    const granted = actions.filter((a): a is 'pull' | 'push' => a === 'pull' || a === 'push');
+    if (granted.includes('push') && !(await store.getRepository(tenantId, name))) {
+      throw new NotFoundError(
+        'repository.notFound',
+        `repository "${name}" does not exist; create it with POST /v1/repositories {"name":"${name}"} before pushing`,
+      );
+    }
+    if (granted.length) grants.push({ repository, actions: granted });
+  }
+  return grants;
 }

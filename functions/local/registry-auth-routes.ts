@@ -2,8 +2,9 @@ import { timingSafeEqual } from 'node:crypto';
 import { Hono } from 'hono';
 import type { DistributionRegistry } from '../adapters/registry/distribution-registry.ts';
 import type { LoginCredentialSigner, RegistryTokenIssuer } from '../adapters/registry/registry-tokens.ts';
+import { NotFoundError } from '../core/errors.ts';
 import type { Store } from '../core/ports.ts';
-import { allowedActions } from '../core/repositories.ts';
+import { type RepositoryGrant, registryGrants } from '../core/repositories.ts';
 
 const TOKEN_TTL_SECONDS = 300;
 const MANIFEST_MEDIA = /manifest|image\.index/;
@@ -26,7 +27,8 @@ function basicCredentials(header: string | undefined): { username: string; passw
 
 /**
  * The registry's side of Berth in local mode: Docker's token protocol (`GET /registry/auth`), granting each
- * tenant push and pull on `<tenant>/<name>` only, and the registry's push notifications (`POST /registry/events`).
+ * tenant pull on `<tenant>/<name>` and push to the repositories it created, and the registry's push notifications
+ * (`POST /registry/events`).
  */
 export function registryAuthRoutes(deps: RegistryAuthDeps) {
   const app = new Hono();
@@ -41,13 +43,26 @@ export function registryAuthRoutes(deps: RegistryAuthDeps) {
         401,
       );
     }
-    const access = c.req.queries('scope')?.flatMap((scope) => {
-      const [type, name, actions] = scope.split(':');
-      if (type !== 'repository' || !name || !actions) return [];
-      const granted = allowedActions(tenantId, name, actions.split(','));
-      return granted.length ? [{ type: 'repository' as const, name, actions: granted }] : [];
+    const asked = (c.req.queries('scope') ?? []).flatMap((scope) => {
+      const [type, repository, actions] = scope.split(':');
+      return type === 'repository' && repository && actions
+        ? [{ repository, actions: actions.split(',') }]
+        : [];
     });
-    const token = deps.tokens.issue(tenantId, access ?? [], TOKEN_TTL_SECONDS);
+    let grants: RepositoryGrant[];
+    try {
+      grants = await registryGrants(deps.store, tenantId, asked);
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+      // Docker prints a token service's errors as `<code>: <message>`.
+      return c.json({ errors: [{ code: 'DENIED', message: err.message }] }, 403);
+    }
+    const access = grants.map(({ repository, actions }) => ({
+      type: 'repository' as const,
+      name: repository,
+      actions,
+    }));
+    const token = deps.tokens.issue(tenantId, access, TOKEN_TTL_SECONDS);
     return c.json({
       token,
       access_token: token,

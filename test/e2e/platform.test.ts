@@ -3,6 +3,7 @@ import { dockerCli, labelledContainers } from '../support/docker-cli.ts';
 import { eventually, ingressGet } from '../support/ingress-client.ts';
 import { clientFor } from '../support/local-api.ts';
 import { fetchFrom, type PlatformEnv, platformEnv, runPlatform } from '../support/platform-process.ts';
+import { registryHttp } from '../support/registry-http.ts';
 
 const TICK_MS = 2000;
 
@@ -94,6 +95,15 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
     await login(acmeDocker, acmeKey);
     const image = `${registry}/acme/web:v1`;
     acmeDocker.ok(['tag', inject('testImage'), image]);
+    // As on ECR, a push goes only to a repository created through the API; docker shows why.
+    const refused = acmeDocker.run(['push', image]);
+    expect(refused.status).not.toBe(0);
+    expect(refused.output).toContain(
+      'denied: repository "web" does not exist; create it with POST /v1/repositories {"name":"web"} before pushing',
+    );
+    expect((await call('GET', '/v1/repositories')).json.items).toEqual([]);
+    const repository = await call('POST', '/v1/repositories', { name: 'web' });
+    expect(repository).toMatchObject({ status: 201, json: { name: 'web', uri: `${registry}/acme/web` } });
     const pushed = acmeDocker.ok(['push', image]);
     const digest = /digest: (sha256:[0-9a-f]{64})/.exec(pushed)?.[1];
     expect(digest).toBeDefined();
@@ -317,5 +327,28 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
     expect(pull.status).not.toBe(0);
     expect(pull.output).toMatch(/not found|unknown/i);
     expect((await call('DELETE', '/v1/repositories/web')).json.code).toBe('repository.notFound');
+  });
+
+  it('takes out a push that lands after its repository was deleted, on a token granted before', async () => {
+    const login = await call('POST', '/v1/registry/token');
+    const http = registryHttp({
+      api: env.api,
+      registry,
+      ...(login.json as { username: string; password: string }),
+    });
+    expect((await call('POST', '/v1/repositories', { name: 'late' })).status).toBe(201);
+    const pushToken = await http.token('repository:acme/late:pull,push');
+    expect((await call('DELETE', '/v1/repositories/late')).status).toBe(204);
+    await expect(http.token('repository:acme/late:pull,push')).rejects.toThrow(/403 .*late.* does not exist/);
+
+    const digest = await http.push('acme/late', '1', pushToken);
+    await eventually('the late push to be taken out of the registry', async () =>
+      (await http.manifestStatus('acme/late', digest)) === 404 ? true : undefined,
+    );
+    // A repository created by that name later starts empty.
+    expect((await call('POST', '/v1/repositories', { name: 'late' })).status).toBe(201);
+    expect((await call('GET', '/v1/repositories/late/images')).json.items).toEqual([]);
+    expect(await http.manifestStatus('acme/late', '1')).toBe(404);
+    expect((await call('DELETE', '/v1/repositories/late')).status).toBe(204);
   });
 });

@@ -110,27 +110,33 @@ export class DistributionRegistry implements ImageRegistry {
     const images = await this.listImages(tenantId, name);
     if (!images) return false;
     const repository = `${tenantId}/${name}`;
-    for (const { digest } of images) {
-      const res = await this.registryFetch(`/v2/${repository}/manifests/${digest}`, repository, 'DELETE');
-      if (!res.ok && res.status !== 404)
-        throw new UnavailableError(`the image registry answered ${res.status}`);
-    }
+    for (const { digest } of images) await this.deleteManifest(repository, digest);
     return this.options.store.deleteRepository(tenantId, name);
   }
 
-  /** Records a push the registry notified (creating the repository record on first push). */
+  /**
+   * Records a push the registry notified. Pushes go only to created repositories (see `registryGrants`), so one whose
+   * repository is not recorded landed after the repository was deleted, on a token granted before: it is taken out
+   * of the registry rather than left where a repository created later by that name would serve it.
+   */
   async recordPush(tenantId: string, name: string, push: { digest: string; tag?: string; at: string }) {
-    await this.options.store.createRepository(tenantId, {
-      name,
-      uri: this.uri(tenantId, name),
-      createdAt: push.at,
-    });
-    const size = await this.imageSize(`${tenantId}/${name}`, push.digest);
+    const repository = `${tenantId}/${name}`;
+    if (!(await this.options.store.getRepository(tenantId, name))) {
+      await this.deleteManifest(repository, push.digest);
+      return;
+    }
+    const size = await this.imageSize(repository, push.digest);
     await this.options.store.recordImagePush(tenantId, name, {
       digest: push.digest,
       tags: push.tag ? [push.tag] : [],
       pushedAt: push.at,
       size,
     });
+  }
+
+  private async deleteManifest(repository: string, digest: string) {
+    const res = await this.registryFetch(`/v2/${repository}/manifests/${digest}`, repository, 'DELETE');
+    if (!res.ok && res.status !== 404)
+      throw new UnavailableError(`the image registry answered ${res.status}`);
   }
 }

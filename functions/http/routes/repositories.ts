@@ -39,7 +39,10 @@ export function repositoryRoutes(deps: ApiDeps) {
         middleware: tenantOnly,
         request: { headers: idempotencyHeader, body: jsonBody(RepositoryCreate) },
         responses: {
-          201: json(Repository, 'The repository; `uri` is where `docker push` goes.'),
+          201: json(
+            Repository,
+            'The repository; `uri` is where `docker push` goes. A push goes only to a repository created here.',
+          ),
           ...problems,
         },
       }),

@@ -9,6 +9,7 @@ import {
   RegistryTokenIssuer,
 } from '../../../functions/adapters/registry/registry-tokens.ts';
 import { libtrustKeyId } from '../../../functions/adapters/registry/token-keys.ts';
+import { createRepository } from '../../../functions/core/repositories.ts';
 import { createTenant, updateTenant } from '../../../functions/core/tenants.ts';
 import { registryAuthRoutes } from '../../../functions/local/registry-auth-routes.ts';
 import { ensureRegistrySecrets } from '../../../functions/local/registry-secrets.ts';
@@ -30,13 +31,14 @@ describe('registry token service', () => {
   });
   const logins = new LoginCredentialSigner(secrets.secret);
   let auth: ReturnType<typeof registryAuthRoutes>;
+  let registry: DistributionRegistry;
   let deps: Awaited<ReturnType<typeof fakeCoreDeps>>;
 
   beforeAll(async () => {
     deps = await fakeCoreDeps();
     await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
     await createTenant(deps, { id: 'beta', name: 'Beta', plan: 'pro' });
-    const registry = new DistributionRegistry({
+    registry = new DistributionRegistry({
       host: '127.0.0.1:1',
       store: deps.store,
       tokens,
@@ -93,25 +95,41 @@ describe('registry token service', () => {
     expect(valid).toBe(true);
   });
 
-  it('grants a tenant push and pull on its own repositories only', async () => {
-    const { password } = logins.mint('acme', 600);
-    const scopes = [
+  const askFor = (tenantId: string, scopes: string[]) =>
+    auth.request(
+      `/registry/auth?service=berth-registry&${scopes.map((s) => `scope=${encodeURIComponent(s)}`).join('&')}`,
+      { headers: { authorization: basic(tenantId, logins.mint(tenantId, 600).password) } },
+    );
+
+  it('grants a tenant push to the repositories it created and pull on its own only', async () => {
+    await createRepository({ ...deps, registry }, 'acme', 'web');
+    const res = await askFor('acme', [
       'repository:acme/web:pull,push',
+      'repository:acme/never-created:pull',
       'repository:beta/web:pull,push',
       'repository:acme/a/b:pull',
       'registry:catalog:*',
-    ];
-    const res = await auth.request(
-      `/registry/auth?service=berth-registry&${scopes.map((s) => `scope=${encodeURIComponent(s)}`).join('&')}`,
-      {
-        headers: { authorization: basic('acme', password) },
-      },
-    );
+    ]);
     expect(res.status).toBe(200);
     const body = (await res.json()) as { token: string };
     expect(decode(body.token.split('.')[1] ?? '').access).toEqual([
       { type: 'repository', name: 'acme/web', actions: ['pull', 'push'] },
+      { type: 'repository', name: 'acme/never-created', actions: ['pull'] },
     ]);
+  });
+
+  it('refuses a push to a repository the tenant has not created, naming the call that creates it', async () => {
+    const res = await askFor('acme', ['repository:acme/web:pull', 'repository:acme/api:pull,push']);
+    expect(res.status).toBe(403);
+    expect(await res.json()).toEqual({
+      errors: [
+        {
+          code: 'DENIED',
+          message:
+            'repository "api" does not exist; create it with POST /v1/repositories {"name":"api"} before pushing',
+        },
+      ],
+    });
   });
 
   it('refuses bad, foreign or suspended credentials and unsigned notifications', async () => {
