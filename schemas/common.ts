@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { plainMessage } from './messages.ts';
+
+z.config({ customError: plainMessage });
 
 /** RFC 1123 DNS label, as API.md requires for tenant ids, app names and repository names. */
 export const DNS_LABEL = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
