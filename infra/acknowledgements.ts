@@ -41,6 +41,10 @@ export function acknowledgeFindings({
       reason: "The store queries the table's global secondary indexes.",
     },
   );
+  Validations.of(platform.installFunction).acknowledge({
+    id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    reason: 'The AWS-managed basic execution role only lets the function write its own logs.',
+  });
   Validations.of(platform.node.findChild('RegistryPushRole')).acknowledge(
     {
       id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, CustomResource, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { DomainName, HttpApi, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
@@ -56,6 +56,8 @@ export interface PlatformStackProps extends StackProps {
 export class PlatformStack extends Stack {
   readonly api: HttpApi;
   readonly apiFunction: LambdaFunction;
+  /** Backs the install's custom resource: the plans an installation starts with. */
+  readonly installFunction: LambdaFunction;
   /** The shared load balancers for apps on Fargate, with their HTTPS listeners, in fill order. */
   readonly loadBalancers: { loadBalancer: ApplicationLoadBalancer; https: ApplicationListener }[];
   readonly jobs: Jobs;
@@ -172,6 +174,17 @@ export class PlatformStack extends Stack {
     this.apiFunction = lambda('ApiFunction', 'api');
     table.grantReadWriteData(this.apiFunction);
 
+    // The plans every installation starts with, written when the stack is created (see functions/jobs/install.ts).
+    this.installFunction = lambda('InstallFunction', 'install');
+    // A conditional put of each plan, on the table itself: nothing else, not even its indexes.
+    this.installFunction.addToRolePolicy(
+      new PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [table.tableArn] }),
+    );
+    new CustomResource(this, 'Install', {
+      serviceToken: this.installFunction.functionArn,
+      resourceType: 'Custom::BerthInstall',
+    });
+
     const repositories = repositoryArn(this.region, this.account, `${REPOSITORY_ROOT}/*`);
     // Tenants' docker logins: the API assumes this role with a session policy narrowed to one tenant.
     const pushRole = new Role(this, 'RegistryPushRole', {
@@ -250,7 +263,7 @@ export class PlatformStack extends Stack {
     );
 
     this.alarms = new PlatformAlarms(this, 'Alarms', {
-      functions: { Api: this.apiFunction, ...capitalized(functions) },
+      functions: { Api: this.apiFunction, Install: this.installFunction, ...capitalized(functions) },
       api: this.api,
       deadLetterQueues: {
         ReconcileDeadLetters: this.jobs.deadLetters,

@@ -10,7 +10,7 @@ import { assertVersion, withOptimisticRetry } from './versioning.ts';
 export const toPlan = (plan: Plan): Plan => inSchemaOrder(Plan, plan);
 
 /** Creates a plan; ConflictError('plan.exists') when the id is taken. */
-export async function createPlan(deps: CoreDeps, input: PlanCreate): Promise<Plan> {
+export async function createPlan(deps: Pick<CoreDeps, 'store' | 'clock'>, input: PlanCreate): Promise<Plan> {
   const now = deps.clock.now().toISOString();
   const plan: Plan = { ...input, version: 1, createdAt: now, updatedAt: now };
   await deps.store.createPlan(plan);
@@ -52,7 +52,7 @@ export function updatePlan(deps: CoreDeps, id: string, patch: PlanPatch, ifMatch
 }
 
 /** Creates the `free` and `pro` plans unless they exist. */
-export async function seedPlans(deps: CoreDeps): Promise<void> {
+export async function seedPlans(deps: Pick<CoreDeps, 'store' | 'clock'>): Promise<void> {
   for (const plan of SEED_PLANS) {
     try {
       await createPlan(deps, plan);

@@ -76,6 +76,14 @@ export const AwsRuntimeConfig = AwsConfig.extend({
   });
 export type AwsRuntimeConfig = z.infer<typeof AwsRuntimeConfig>;
 
+/** What a Lambda that only writes the table reads: the install's custom resource. */
+export const AwsTableConfig = AwsConfig.pick({ BERTH_TABLE_NAME: true });
+export type AwsTableConfig = z.infer<typeof AwsTableConfig>;
+
+export function readAwsTableConfig(env: NodeJS.ProcessEnv = process.env): AwsTableConfig {
+  return parseConfig(AwsTableConfig, env, 'Lambda configuration');
+}
+
 /** Reads the Lambda environment, naming every variable that is wrong. */
 export function readAwsRuntimeConfig(env: NodeJS.ProcessEnv = process.env): AwsRuntimeConfig {
   return parseConfig(AwsRuntimeConfig, env, 'Lambda configuration');

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,7 +9,11 @@ import { promisify } from 'node:util';
 import type { CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
+import type { IConstruct } from 'constructs';
 import { describe, expect, inject, it, vi } from 'vitest';
+import { DynamoStore } from '../../functions/adapters/dynamodb/store.ts';
+import { ensureTable } from '../../functions/adapters/dynamodb/table.ts';
+import { localDynamoDbClient } from '../../functions/local/dynamodb-local.ts';
 import { berthApp } from '../../infra/berth-app.ts';
 import { codeIn, lambdaBundles } from '../support/lambda-bundles.ts';
 import { httpApiEvent, INSTALL_CONTEXT, LAMBDA_CONTEXT, LAMBDA_ENV } from '../support/lambda-fixtures.ts';
@@ -136,11 +141,33 @@ describe('the CDK app', () => {
     });
   });
 
+  it('writes the plans an installation starts with through a custom resource that may only put table items', () => {
+    const { platform } = app.stacks;
+    const logicalId = (c: IConstruct) => platform.getLogicalId(c.node.defaultChild as CfnElement);
+    const install = platform.installFunction;
+    app.platform.hasResourceProperties('Custom::BerthInstall', {
+      ServiceToken: { 'Fn::GetAtt': [logicalId(install), 'Arn'] },
+    });
+    const policies = Object.values(
+      app.platform.findResources('AWS::IAM::Policy', {
+        Properties: { Roles: [{ Ref: logicalId(install.role as IConstruct) }] },
+      }),
+    ) as { Properties: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } } }[];
+    expect(policies.flatMap((p) => p.Properties.PolicyDocument.Statement)).toEqual([
+      {
+        Action: 'dynamodb:PutItem',
+        Effect: 'Allow',
+        // The table, not its indexes.
+        Resource: { 'Fn::Join': ['', expect.arrayContaining([':table/Berth-state'])] },
+      },
+    ]);
+  });
+
   it('runs the jobs on schedules, reconciles through a queue with a DLQ, and meters ECS task events', () => {
     const functions = app.platform.findResources('AWS::Lambda::Function', {
       Properties: { Runtime: 'nodejs24.x', Architectures: ['arm64'] },
     });
-    expect(Object.keys(functions)).toHaveLength(7);
+    expect(Object.keys(functions)).toHaveLength(8);
     const { platform } = app.stacks;
     const undelivered = {
       'Fn::GetAtt': [platform.getLogicalId(platform.jobs.undelivered.node.defaultChild as CfnElement), 'Arn'],
@@ -345,7 +372,7 @@ describe('the CDK app', () => {
     );
     for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([topic]);
     const byMetric = (name: string) => alarms.filter((a) => a.MetricName === name);
-    expect(byMetric('Errors')).toHaveLength(7); // every Berth Lambda
+    expect(byMetric('Errors')).toHaveLength(8); // every Berth Lambda
     expect(byMetric('5xx')).toMatchObject([{ Namespace: 'AWS/ApiGateway', Threshold: 5 }]);
     // Both dead-letter queues at their first message; the work queue when it has not drained for three periods.
     expect(
@@ -374,7 +401,7 @@ describe('the CDK app', () => {
         EvaluationPeriods: 1,
       },
     ]);
-    expect(alarms).toHaveLength(13);
+    expect(alarms).toHaveLength(14);
 
     told.platform.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     told.platform.hasResourceProperties('AWS::KMS::Key', {
@@ -578,6 +605,7 @@ describe('the CDK app', () => {
       Meter: ['DynamoDB', 'ECS'],
       Report: ['DynamoDB', 'S3'],
       EcsEvents: ['DynamoDB'],
+      Install: ['DynamoDB'],
     });
     // A cold start of the API loads the table's and the queue's clients only: ECR and Fargate's view of replicas
     // load with the first request that needs them.
@@ -664,6 +692,54 @@ describe('the CDK app', () => {
     // The chunks a request loads on first use (ECR, Fargate's view of replicas) load beside it.
     for (const chunk of readdirSync(dir).filter((f) => f.startsWith('chunk-'))) {
       await expect(import(pathToFileURL(join(dir, chunk)).href)).resolves.toBeDefined();
+    }
+  });
+
+  it("bundles an install Lambda that writes the starting plans and answers CloudFormation's URL", async () => {
+    const install = lambdaBundles(app.assembly, 'BerthPlatform').find((b) =>
+      b.id.startsWith('InstallFunction'),
+    );
+    if (!install) throw new Error('no install bundle');
+    const client = localDynamoDbClient(inject('dynamodbEndpoint'));
+    const tableName = `t-${randomUUID()}`;
+    await ensureTable(client, tableName);
+    Object.assign(process.env, LAMBDA_ENV, {
+      BERTH_TABLE_NAME: tableName,
+      AWS_ENDPOINT_URL_DYNAMODB: inject('dynamodbEndpoint'),
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+    });
+    const { handler } = (await import(pathToFileURL(install.file).href)) as {
+      handler: (event: unknown, context: unknown) => Promise<void>;
+    };
+    // CloudFormation's pre-signed S3 URL cannot be reached from here: its PUT is recorded, and answered as S3 would.
+    const put = vi.spyOn(globalThis, 'fetch').mockResolvedValue(new Response(null, { status: 200 }));
+    const responseUrl =
+      'https://cloudformation-custom-resource-response-euwest1.s3.eu-west-1.amazonaws.com/a?b=c';
+    const event = {
+      RequestType: 'Create',
+      ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:install',
+      ResponseURL: responseUrl,
+      StackId: 'arn:aws:cloudformation:eu-west-1:123456789012:stack/BerthPlatform/1',
+      RequestId: 'request-1',
+      LogicalResourceId: 'Install',
+      ResourceType: 'Custom::BerthInstall',
+      ResourceProperties: {},
+    };
+    try {
+      await handler(event, LAMBDA_CONTEXT);
+      expect(put).toHaveBeenCalledTimes(1);
+      const [url, init] = put.mock.calls[0] ?? [];
+      expect(String(url)).toBe(responseUrl);
+      expect(init).toMatchObject({ method: 'PUT', headers: { 'content-type': '' } });
+      expect(JSON.parse(String(init?.body))).toMatchObject({ Status: 'SUCCESS', RequestId: 'request-1' });
+      const plans = await new DynamoStore(client, tableName).listPlans({ limit: 10 });
+      expect(plans.items.map((p) => p.id)).toEqual(['free', 'pro']);
+      // An answer S3 refuses is thrown, so Lambda's retries of the event send it again.
+      put.mockResolvedValue(new Response(null, { status: 403 }));
+      await expect(handler(event, LAMBDA_CONTEXT)).rejects.toThrow(/answered 403/);
+    } finally {
+      put.mockRestore();
     }
   });
 

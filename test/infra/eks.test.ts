@@ -103,7 +103,7 @@ describe('the CDK app with EKS', () => {
     const berthFunctions = Object.values(
       template.findResources('AWS::Lambda::Function', { Properties: { Architectures: ['arm64'] } }),
     ) as { Properties: { Environment: { Variables: Record<string, unknown> } } }[];
-    expect(berthFunctions).toHaveLength(7);
+    expect(berthFunctions).toHaveLength(8);
     for (const fn of berthFunctions) {
       expect(fn.Properties.Environment.Variables).toMatchObject({
         BERTH_RUNTIMES: 'fargate,eks',
