@@ -22,6 +22,7 @@ export const ERROR_CODES = [
   'repository.inUse',
   'deployment.notFound',
   'key.notFound',
+  'report.notFound',
   'route.notFound',
   'quota.exceeded',
   'precondition.failed',

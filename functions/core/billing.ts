@@ -1,8 +1,9 @@
 import { type BillingLineItem, BillingReport } from '../../schemas/billing.ts';
 import type { Page } from '../../schemas/common.ts';
 import { billedTotals, costMicroUsd, dollars, quantities } from './billing-math.ts';
+import { NotFoundError } from './errors.ts';
 import { mapWithLimit } from './map-with-limit.ts';
-import type { CoreDeps, PageRequest, UsageRecord } from './ports.ts';
+import type { CoreDeps, PageRequest, TenantRecord, UsageRecord } from './ports.ts';
 import { inSchemaOrder } from './schema-order.ts';
 import { getTenantRecord } from './tenants.ts';
 
@@ -73,9 +74,31 @@ async function storedOrDraft(deps: CoreDeps, tenantId: string, period: string): 
   return stored ? inSchemaOrder(BillingReport, stored) : buildReport(deps, tenantId, period, 'draft');
 }
 
-/** One tenant's report for a month; 404 for a tenant that does not exist. */
+/** A month that has not begun has no report, for anyone: 404 report.notFound. */
+function assertBegun(deps: CoreDeps, period: string) {
+  if (period > periodOf(deps.clock.now())) {
+    throw new NotFoundError('report.notFound', `there is no report for ${period}: the month has not begun`);
+  }
+}
+
+/** Whether a tenant was there in `period`: it has reports from the month it was created on. */
+export const existedIn = (tenant: Pick<TenantRecord, 'createdAt'>, period: string) =>
+  periodOf(new Date(tenant.createdAt)) <= period;
+
+/**
+ * One tenant's report for a month: 404 for a tenant that does not exist, and report.notFound for a month before the
+ * one it was created in or one that has not begun (no report ever comes for either).
+ */
 export async function getReport(deps: CoreDeps, tenantId: string, period: string): Promise<BillingReport> {
-  await getTenantRecord(deps, tenantId);
+  const tenant = await getTenantRecord(deps, tenantId);
+  assertBegun(deps, period);
+  if (!existedIn(tenant, period)) {
+    const created = periodOf(new Date(tenant.createdAt));
+    throw new NotFoundError(
+      'report.notFound',
+      `tenant "${tenantId}" was created in ${created}; it has no report for ${period}`,
+    );
+  }
   return storedOrDraft(deps, tenantId, period);
 }
 
@@ -83,7 +106,8 @@ export async function getReport(deps: CoreDeps, tenantId: string, period: string
 const REPORTS_IN_FLIGHT = 8;
 
 /**
- * One page of every tenant's report for a month (admin), in tenant order. Paged like every list: a draft is built
+ * One page of the reports for a month of every tenant there in it (admin), in tenant order; report.notFound for a
+ * month that has not begun. Paged like every list (a page may hold fewer than `limit`): a draft is built
  * from a month of hourly usage rows, so all tenants at once would outgrow a Lambda's response and API Gateway's time.
  */
 export async function listReports(
@@ -91,8 +115,10 @@ export async function listReports(
   period: string,
   page: PageRequest,
 ): Promise<Page<BillingReport>> {
+  assertBegun(deps, period);
   const tenants = await deps.store.listTenants(page);
-  const reports = await mapWithLimit(tenants.items, REPORTS_IN_FLIGHT, (tenant) =>
+  const there = tenants.items.filter((tenant) => existedIn(tenant, period));
+  const reports = await mapWithLimit(there, REPORTS_IN_FLIGHT, (tenant) =>
     storedOrDraft(deps, tenant.id, period),
   );
   return { items: reports, nextCursor: tenants.nextCursor };

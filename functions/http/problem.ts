@@ -26,6 +26,7 @@ const STATUS_BY_CODE: Record<ErrorCode, ContentfulStatusCode> = {
   'repository.inUse': 409,
   'deployment.notFound': 404,
   'key.notFound': 404,
+  'report.notFound': 404,
   'route.notFound': 404,
   'quota.exceeded': 403,
   'precondition.failed': 412,

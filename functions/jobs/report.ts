@@ -1,4 +1,4 @@
-import { buildReport, periodEndMs, periodOf, previousPeriod } from '../core/billing.ts';
+import { buildReport, existedIn, periodEndMs, periodOf, previousPeriod } from '../core/billing.ts';
 import { reportsCsv } from '../core/billing-csv.ts';
 import { mapWithLimit } from '../core/map-with-limit.ts';
 import type { CoreDeps, ReportArchive } from '../core/ports.ts';
@@ -40,7 +40,8 @@ export async function buildMonthlyReports(
 ): Promise<ReportRun> {
   const month = options.period ?? previousPeriod(periodOf(deps.clock.now()));
   const settledAt = periodEndMs(month) + REPORT_SETTLES_AFTER_MS;
-  const tenants = await listEveryTenant(deps.store);
+  // A tenant created after the month has no report for it.
+  const tenants = (await listEveryTenant(deps.store)).filter((tenant) => existedIn(tenant, month));
   const reports = await mapWithLimit(tenants, READS_IN_FLIGHT, async ({ id: tenantId }) => ({
     tenantId,
     at: Date.parse((await deps.meter.getReport(tenantId, month))?.generatedAt ?? '') || 0,

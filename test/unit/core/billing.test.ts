@@ -266,11 +266,51 @@ describe('monthly usage caps (fakes)', () => {
   });
 });
 
+describe('reports only for the months a tenant was there in', () => {
+  it('answers report.notFound for a month before the tenant or one not begun, and lists only those there', async () => {
+    const { deps, adminKey } = await fakeApiDeps();
+    deps.clock.current = new Date('2026-10-20T00:00:00Z');
+    const acme = await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
+    deps.clock.current = new Date('2026-11-22T10:00:00Z');
+    const late = await createTenant(deps, { id: 'late', name: 'Late', plan: 'pro' });
+    const api = createApi(deps);
+    const get = async (path: string, key: string) => {
+      const res = await api.request(path, { headers: { authorization: `Bearer ${key}` } });
+      return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+    };
+
+    expect((await get('/v1/billing/reports/2026-10', acme.apiKey.key)).json).toMatchObject({
+      status: 'draft',
+    });
+    expect((await get('/v1/billing/reports/2026-11', late.apiKey.key)).json).toMatchObject({
+      status: 'draft',
+    });
+    expect(await get('/v1/billing/reports/2026-10', late.apiKey.key)).toMatchObject({
+      status: 404,
+      json: {
+        code: 'report.notFound',
+        detail: 'tenant "late" was created in 2026-11; it has no report for 2026-10',
+      },
+    });
+    for (const key of [acme.apiKey.key, adminKey]) {
+      expect(await get('/v1/billing/reports/2026-12', key)).toMatchObject({
+        status: 404,
+        json: { code: 'report.notFound', detail: 'there is no report for 2026-12: the month has not begun' },
+      });
+    }
+    const listed = await get('/v1/billing/reports/2026-10', adminKey);
+    expect((listed.json.reports as { tenant: string }[]).map((r) => r.tenant)).toEqual(['acme']);
+  });
+});
+
 describe("the admin's list of reports", () => {
   it("reads a page of tenants' reports, eight at a time, in tenant order", async () => {
     const deps = await fakeCoreDeps();
+    const now = deps.clock.current;
+    deps.clock.current = new Date('2026-10-20T00:00:00.000Z');
     const ids = Array.from({ length: 30 }, (_, i) => `t${String(i).padStart(2, '0')}`);
     for (const id of ids) await createTenant(deps, { id, name: id, plan: 'free' });
+    deps.clock.current = now;
     const reads = overlapCounter(deps.meter.getReport.bind(deps.meter));
     deps.meter.getReport = reads.call;
     const first = await listReports(deps, '2026-10', { limit: 20 });

@@ -8,9 +8,10 @@ const DAY = 24 * 3_600_000;
 
 async function withTenants(count: number) {
   const deps = await fakeCoreDeps();
-  deps.clock.current = new Date('2026-11-01T00:30:00.000Z');
+  deps.clock.current = new Date('2026-10-31T23:00:00.000Z');
   const ids = Array.from({ length: count }, (_, i) => `t${String(i).padStart(2, '0')}`);
   for (const id of ids) await createTenant(deps, { id, name: id, plan: 'free' });
+  deps.clock.current = new Date('2026-11-01T00:30:00.000Z');
   // The order in which reports are built: each build starts by reading the tenant's usage.
   const builds: string[] = [];
   const listUsage = deps.store.listUsage.bind(deps.store);
@@ -39,6 +40,14 @@ describe('the report job', () => {
     expect(await deps.meter.getReport('t00', '2026-10')).toMatchObject({
       generatedAt: '2026-11-04T00:30:00.000Z',
     });
+  });
+
+  it('makes no report for a month that ended before the tenant was created', async () => {
+    const { deps, archive } = await withTenants(1);
+    await createTenant(deps, { id: 'late', name: 'Late', plan: 'free' });
+    expect(await buildMonthlyReports(deps)).toEqual({ built: 1, left: 0 });
+    expect([...archive.files.keys()]).toEqual(['t00/2026-10']);
+    expect(await deps.meter.getReport('late', '2026-10')).toBeUndefined();
   });
 
   it('starts no report after its deadline, and the next run starts with the reports still missing', async () => {
