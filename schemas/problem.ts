@@ -24,6 +24,7 @@ export const ERROR_CODES = [
   'key.notFound',
   'report.notFound',
   'route.notFound',
+  'method.notAllowed',
   'quota.exceeded',
   'precondition.failed',
   'conflict',

@@ -1,6 +1,7 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
+import { allowedMethods } from './allowed-methods.ts';
 import type { ApiDeps, ApiEnv } from './context.ts';
 import { DOCS_PAGE } from './docs-page.ts';
 import { authenticate } from './middleware/auth.ts';
@@ -38,7 +39,17 @@ const OPENAPI_CONFIG = {
 export function createApi(deps: ApiDeps) {
   const app = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
   app.onError((err, c) => errorToResponse(c, err, deps.logger));
-  app.notFound((c) => problem(c, 'route.notFound', `there is no route ${c.req.method} ${c.req.path}`));
+  let methodsAt: ((path: string) => string[]) | undefined;
+  app.notFound((c) => {
+    methodsAt ??= allowedMethods(app.routes);
+    const allowed = methodsAt(c.req.path);
+    if (allowed.length === 0)
+      return problem(c, 'route.notFound', `there is no route ${c.req.method} ${c.req.path}`);
+    const allow = allowed.join(', ');
+    return problem(c, 'method.notAllowed', `${c.req.path} answers ${allow}, not ${c.req.method}`, {
+      headers: { allow },
+    });
+  });
   app.use('*', requestId());
   app.use(
     '*',

@@ -208,11 +208,28 @@ describe('the HTTP API', () => {
     expect((await call('GET', '/v1/tenants/acme', adminKey)).status).toBe(404);
   });
 
-  it('answers unknown routes with a 404 problem', async () => {
-    const { call, tenantKey } = await setup();
+  it('answers unknown routes with a 404 problem, and a method a route does not take with 405 and Allow', async () => {
+    const { call, tenantKey, api } = await setup();
     expect(await call('GET', '/v1/nothing', tenantKey)).toMatchObject({
       status: 404,
       json: { code: 'route.notFound' },
+    });
+    expect(await call('PATCH', '/v1/apps/web/nothing', tenantKey)).toMatchObject({ status: 404 });
+    const put = await api.request('/v1/apps/web', {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${tenantKey}` },
+    });
+    expect(put.status).toBe(405);
+    expect(put.headers.get('allow')).toBe('DELETE, GET, HEAD, PATCH');
+    expect(await put.json()).toMatchObject({
+      code: 'method.notAllowed',
+      title: 'Method Not Allowed',
+      detail: '/v1/apps/web answers DELETE, GET, HEAD, PATCH, not PUT',
+    });
+    const health = await api.request('/healthz', { method: 'POST' });
+    expect({ status: health.status, allow: health.headers.get('allow') }).toEqual({
+      status: 405,
+      allow: 'GET, HEAD',
     });
   });
 
