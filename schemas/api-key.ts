@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Timestamp } from './common.ts';
+import { pageOf, Timestamp } from './common.ts';
 import { Tenant } from './tenant.ts';
 
 export const Role = z.enum(['admin', 'tenant']);
@@ -17,11 +17,18 @@ export const ApiKey = z
   .meta({ id: 'ApiKey' });
 export type ApiKey = z.infer<typeof ApiKey>;
 
+export const ApiKeyPage = pageOf(ApiKey, 'ApiKeyPage');
+
 /** A key at creation, the only time its secret is shown. */
 export const ApiKeyCreated = z
   .object({ id: z.string(), key: z.string().meta({ example: 'bk_…' }), role: Role })
   .meta({ id: 'ApiKeyCreated' });
 export type ApiKeyCreated = z.infer<typeof ApiKeyCreated>;
+
+/** A key's id, as it names the key in paths. */
+export const KeyId = z
+  .string()
+  .regex(/^key_[a-z0-9]{1,40}$/, 'must be a key id such as "key_0mx3ds1ia988037653aebf939"');
 
 export const ApiKeyCreate = z
   .strictObject({ role: z.literal('tenant').optional() })

@@ -14,6 +14,7 @@ import { appRoutes } from './routes/apps.ts';
 import { billingRoutes } from './routes/billing.ts';
 import { deploymentRoutes } from './routes/deployments.ts';
 import { instanceRoutes } from './routes/instances.ts';
+import { ownKeyRoutes } from './routes/keys.ts';
 import { planRoutes } from './routes/plans.ts';
 import { repositoryRoutes } from './routes/repositories.ts';
 import { tenantRoutes } from './routes/tenants.ts';
@@ -80,6 +81,7 @@ export function createApi(deps: ApiDeps) {
   app.route('/', instanceRoutes(deps));
   app.route('/', repositoryRoutes(deps));
   app.route('/', billingRoutes(deps));
+  app.route('/', ownKeyRoutes(deps));
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',

@@ -45,6 +45,43 @@ describe('tenants and keys on DynamoDB Local', () => {
     expect((await first.call('DELETE', `/v1/tenants/acme/keys/${id}`, first.adminKey)).status).toBe(404);
   });
 
+  it('lets a tenant rotate its own keys: one key makes the next, which revokes the first', async () => {
+    const { call, adminKey, createTenant } = await localApi();
+    const old = (await createTenant('acme')).key;
+    const beta = (await createTenant('beta')).key;
+    const made = await call('POST', '/v1/keys', old);
+    expect(made).toMatchObject({ status: 201, json: { role: 'tenant', key: expect.stringMatching(/^bk_/) } });
+    const next = made.json as { id: string; key: string };
+    const listed = await call('GET', '/v1/keys', next.key);
+    expect(listed.text).not.toContain(old);
+    expect(listed.text).not.toContain(next.key);
+    const oldId = (listed.json.items as { id: string }[]).find((k) => k.id !== next.id)?.id;
+    expect((listed.json.items as unknown[]).length).toBe(2);
+
+    // Never the key asking, nor another tenant's key, nor with an admin key.
+    expect(await call('DELETE', `/v1/keys/${next.id}`, next.key)).toMatchObject({
+      status: 409,
+      json: { code: 'conflict' },
+    });
+    expect(await call('DELETE', `/v1/keys/${next.id}`, beta)).toMatchObject({
+      status: 404,
+      json: { code: 'key.notFound' },
+    });
+    expect((await call('GET', '/v1/keys', adminKey)).json.code).toBe('auth.forbidden');
+
+    expect((await call('DELETE', `/v1/keys/${oldId}`, next.key)).status).toBe(204);
+    expect((await call('GET', '/v1/tenant', old)).status).toBe(401);
+    expect((await call('GET', '/v1/keys', next.key)).json.items).toEqual([
+      expect.objectContaining({ id: next.id, prefix: next.key.slice(0, 9) }),
+    ]);
+
+    // Suspended: no new key, but a leaked one can still be revoked.
+    const spare = (await call('POST', '/v1/keys', next.key)).json as { id: string };
+    await call('PATCH', '/v1/tenants/acme', adminKey, { status: 'suspended' });
+    expect((await call('POST', '/v1/keys', next.key)).json.code).toBe('tenant.suspended');
+    expect((await call('DELETE', `/v1/keys/${spare.id}`, next.key)).status).toBe(204);
+  });
+
   it('holds at most 20 keys a tenant under parallel creates, and a revoked key frees its place', async () => {
     const { call, adminKey, createTenant } = await localApi();
     await createTenant('acme');

@@ -1,6 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
-import { ApiKey, ApiKeyCreate, ApiKeyCreated, TenantCreated } from '../../../schemas/api-key.ts';
+import { ApiKeyCreate, ApiKeyCreated, ApiKeyPage, KeyId, TenantCreated } from '../../../schemas/api-key.ts';
 import { DnsLabel, ListQuery, pageOf } from '../../../schemas/common.ts';
 import { Tenant, TenantCreate, TenantOverview, TenantPatch } from '../../../schemas/tenant.ts';
 import { UsageQuery, UsageReport } from '../../../schemas/usage.ts';
@@ -30,10 +30,7 @@ import {
 import { router } from './router.ts';
 
 const TenantParams = z.object({ tenantId: DnsLabel });
-const KeyParams = z.object({
-  tenantId: DnsLabel,
-  keyId: z.string().regex(/^key_[a-z0-9]{1,40}$/, 'must be a key id such as "key_0mx3ds1ia988037653aebf939"'),
-});
+const KeyParams = z.object({ tenantId: DnsLabel, keyId: KeyId });
 const admin = requireRole('admin');
 const tags = ['Tenants (admin)'];
 
@@ -167,7 +164,7 @@ export function tenantRoutes(deps: ApiDeps) {
         security: bearer,
         middleware: admin,
         request: { params: TenantParams, query: ListQuery },
-        responses: { 200: json(pageOf(ApiKey, 'ApiKeyPage'), 'Keys, without secrets.'), ...problems },
+        responses: { 200: json(ApiKeyPage, 'Keys, without secrets.'), ...problems },
       }),
       async (c) =>
         c.json(await listTenantKeys(deps, c.req.valid('param').tenantId, c.req.valid('query')), 200),

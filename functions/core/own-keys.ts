@@ -1,0 +1,40 @@
+import type { ApiKey, ApiKeyCreated } from '../../schemas/api-key.ts';
+import type { Page } from '../../schemas/common.ts';
+import { createTenantKey, listTenantKeys, revokeTenantKey } from './api-keys.ts';
+import { ConflictError } from './errors.ts';
+import type { CoreDeps, PageRequest } from './ports.ts';
+import { getActiveTenant } from './tenants.ts';
+
+/* A tenant's own keys, so it rotates them without asking the platform team: its key makes another, then that one
+ * revokes the first. */
+
+/** Who asks: a tenant, through one of its keys. */
+export interface KeyHolder {
+  tenantId: string;
+  keyId: string;
+}
+
+/** Another key for the asking tenant (at most 20 in all); a suspended tenant makes none. */
+export async function createOwnKey(deps: CoreDeps, holder: KeyHolder): Promise<ApiKeyCreated> {
+  await getActiveTenant(deps, holder.tenantId);
+  return createTenantKey(deps, holder.tenantId);
+}
+
+export function listOwnKeys(deps: CoreDeps, holder: KeyHolder, page: PageRequest): Promise<Page<ApiKey>> {
+  return listTenantKeys(deps, holder.tenantId, page);
+}
+
+/**
+ * Revokes one of the tenant's keys, even while it is suspended (a leaked key must always be revocable), but never the
+ * key asking: revoking with another key proves the tenant still holds one. Returns the key's hash (see
+ * `revokeTenantKey`).
+ */
+export async function revokeOwnKey(deps: CoreDeps, holder: KeyHolder, keyId: string): Promise<string> {
+  if (keyId === holder.keyId) {
+    throw new ConflictError(
+      'conflict',
+      'this is the key the request came with; revoke it with another of your keys (POST /v1/keys makes one)',
+    );
+  }
+  return revokeTenantKey(deps, holder.tenantId, keyId);
+}
