@@ -230,6 +230,7 @@ export async function benchLambda() {
     if (!plan) throw new Error('no seed plan');
     await store.createPlan({
       ...plan,
+      archived: false,
       version: 1,
       createdAt: now.toISOString(),
       updatedAt: now.toISOString(),

@@ -30,6 +30,11 @@ export const Plan = z
     id: DnsLabel,
     name: z.string(),
     limits: PlanLimits,
+    archived: z
+      .boolean()
+      .describe(
+        'An archived plan keeps its tenants but takes no new ones; `PATCH {archived: false}` offers it again.',
+      ),
     version: z.number().int(),
     createdAt: Timestamp,
     updatedAt: Timestamp,
@@ -45,7 +50,11 @@ export const PlanCreate = z
 export type PlanCreate = z.infer<typeof PlanCreate>;
 
 export const PlanPatch = z
-  .strictObject({ name: PlanName.optional(), limits: PlanLimits.partial().optional() })
+  .strictObject({
+    name: PlanName.optional(),
+    limits: PlanLimits.partial().optional(),
+    archived: z.boolean().optional(),
+  })
   .meta({ id: 'PlanPatch' });
 export type PlanPatch = z.infer<typeof PlanPatch>;
 

@@ -12,7 +12,7 @@ export const toPlan = (plan: Plan): Plan => inSchemaOrder(Plan, plan);
 /** Creates a plan; ConflictError('plan.exists') when the id is taken. */
 export async function createPlan(deps: Pick<CoreDeps, 'store' | 'clock'>, input: PlanCreate): Promise<Plan> {
   const now = deps.clock.now().toISOString();
-  const plan: Plan = { ...input, version: 1, createdAt: now, updatedAt: now };
+  const plan: Plan = { ...input, archived: false, version: 1, createdAt: now, updatedAt: now };
   await deps.store.createPlan(plan);
   return toPlan(plan);
 }
@@ -29,8 +29,8 @@ export async function listPlans(deps: CoreDeps, page: PageRequest): Promise<Page
 }
 
 /**
- * Changes a plan's name or limits (a patch that changes nothing writes nothing); lowered limits never stop running
- * apps, they only refuse growth.
+ * Changes a plan's name, limits or whether it is archived (a patch that changes nothing writes nothing); lowered
+ * limits never stop running apps, they only refuse growth; archiving keeps the plan's tenants on it.
  */
 export function updatePlan(deps: CoreDeps, id: string, patch: PlanPatch, ifMatch?: number): Promise<Plan> {
   return withOptimisticRetry(ifMatch, async () => {
@@ -38,11 +38,15 @@ export function updatePlan(deps: CoreDeps, id: string, patch: PlanPatch, ifMatch
     assertVersion(ifMatch, plan.version);
     const name = patch.name ?? plan.name;
     const limits = PlanLimits.parse({ ...plan.limits, ...patch.limits });
-    if (name === plan.name && isDeepStrictEqual(limits, plan.limits)) return plan; // nothing to write
+    const archived = patch.archived ?? plan.archived;
+    if (name === plan.name && archived === plan.archived && isDeepStrictEqual(limits, plan.limits)) {
+      return plan; // nothing to write
+    }
     const next: Plan = {
       ...plan,
       name,
       limits,
+      archived,
       version: plan.version + 1,
       updatedAt: deps.clock.now().toISOString(),
     };

@@ -16,11 +16,17 @@ export function toTenant({ reserved: _reserved, ...tenant }: TenantRecord): Tena
   return inSchemaOrder(Tenant, tenant);
 }
 
+/** The plan a tenant is created on or moved to: one that exists and is not archived (400 otherwise). */
 async function planForTenant(deps: CoreDeps, planId: string): Promise<Plan> {
   const plan = await deps.store.getPlan(planId);
   if (!plan) {
     throw new ValidationError(`plan "${planId}" does not exist; GET /v1/plans lists the plans`, [
       { path: 'plan', message: `unknown plan "${planId}"` },
+    ]);
+  }
+  if (plan.archived) {
+    throw new ValidationError(`plan "${planId}" is archived: it keeps its tenants but takes no new ones`, [
+      { path: 'plan', message: `plan "${planId}" is archived` },
     ]);
   }
   return plan;
@@ -98,7 +104,8 @@ export async function updateTenant(
   const { before, after } = await withOptimisticRetry(ifMatch, async () => {
     const tenant = await getTenantRecord(deps, id);
     assertVersion(ifMatch, tenant.version);
-    if (patch.plan !== undefined) await planForTenant(deps, patch.plan);
+    // A tenant on an archived plan stays there; only a move to another plan asks whether that one takes tenants.
+    if (patch.plan !== undefined && patch.plan !== tenant.plan) await planForTenant(deps, patch.plan);
     const name = patch.name ?? tenant.name;
     const plan = patch.plan ?? tenant.plan;
     const status = patch.status ?? tenant.status;

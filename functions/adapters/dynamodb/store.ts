@@ -118,6 +118,12 @@ function tenantItem({ reserved, ...tenant }: TenantRecord): Item {
   };
 }
 
+/** A plan as stored; one written before plans could be archived is not. */
+function planOf(item: Fields): Plan {
+  const plan = fieldsOf<Omit<Plan, 'archived'> & { archived?: boolean }>(item);
+  return { ...plan, archived: plan.archived ?? false };
+}
+
 const appItem = (app: AppRecord): Item => ({
   ...key.app(app.tenantId, app.name),
   version: app.version,
@@ -179,7 +185,7 @@ export class DynamoStore implements Store {
   getPlan(id: string): Promise<Plan | undefined> {
     return guarded(async () => {
       const item = await this.table.get(key.plan(id));
-      return item && fieldsOf<Plan>(item);
+      return item && planOf(item);
     });
   }
 
@@ -189,7 +195,7 @@ export class DynamoStore implements Store {
         { partition: PARTITION.plans, prefix: PREFIX.plan },
         { limit, cursor },
       );
-      return page(res.items, res.cursor, fieldsOf<Plan>);
+      return page(res.items, res.cursor, planOf);
     });
   }
 

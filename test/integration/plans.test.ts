@@ -1,0 +1,76 @@
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { key } from '../../functions/adapters/dynamodb/items.ts';
+import { localApi } from '../support/local-api.ts';
+
+describe('plans on DynamoDB Local', () => {
+  it('archives a plan: its tenants stay on it, no tenant joins it, until it is offered again', async () => {
+    const { call, adminKey } = await localApi();
+    await call('POST', '/v1/plans', adminKey, {
+      id: 'legacy',
+      name: 'Legacy',
+      limits: { apps: 2, instancesPerApp: 2, vcpu: 2, memoryMiB: 4096 },
+    });
+    expect(
+      (await call('POST', '/v1/tenants', adminKey, { id: 'old', name: 'Old', plan: 'legacy' })).status,
+    ).toBe(201);
+    const archived = await call('PATCH', '/v1/plans/legacy', adminKey, { archived: true });
+    expect(archived).toMatchObject({ status: 200, json: { id: 'legacy', archived: true, version: 2 } });
+    expect((await call('GET', '/v1/plans/legacy', adminKey)).json.archived).toBe(true);
+
+    const refused = await call('POST', '/v1/tenants', adminKey, { id: 'new', name: 'New', plan: 'legacy' });
+    expect(refused).toMatchObject({
+      status: 400,
+      json: {
+        code: 'validation.failed',
+        detail: 'plan "legacy" is archived: it keeps its tenants but takes no new ones',
+        errors: [{ path: 'plan', message: 'plan "legacy" is archived' }],
+      },
+    });
+    expect((await call('GET', '/v1/tenants/new', adminKey)).status).toBe(404);
+    // Its tenant stays, and may be changed, but once it moves off it cannot come back.
+    expect(
+      await call('PATCH', '/v1/tenants/old', adminKey, { name: 'Old Co', plan: 'legacy' }),
+    ).toMatchObject({
+      status: 200,
+      json: { name: 'Old Co', plan: 'legacy' },
+    });
+    expect((await call('PATCH', '/v1/tenants/old', adminKey, { plan: 'pro' })).status).toBe(200);
+    expect((await call('PATCH', '/v1/tenants/old', adminKey, { plan: 'legacy' })).status).toBe(400);
+
+    expect((await call('PATCH', '/v1/plans/legacy', adminKey, { archived: false })).json.archived).toBe(
+      false,
+    );
+    expect((await call('PATCH', '/v1/tenants/old', adminKey, { plan: 'legacy' })).status).toBe(200);
+  });
+
+  it('reads a plan stored before plans could be archived as offered', async () => {
+    const { call, adminKey, dynamodb, tableName } = await localApi();
+    await dynamodb.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: {
+          ...key.plan('older'),
+          id: 'older',
+          name: 'Older',
+          limits: { apps: 1, instancesPerApp: 1, vcpu: 1, memoryMiB: 2048 },
+          version: 1,
+          createdAt: '2026-10-01T00:00:00.000Z',
+          updatedAt: '2026-10-01T00:00:00.000Z',
+        },
+      }),
+    );
+    expect((await call('GET', '/v1/plans/older', adminKey)).json).toEqual({
+      id: 'older',
+      name: 'Older',
+      limits: { apps: 1, instancesPerApp: 1, vcpu: 1, memoryMiB: 2048 },
+      archived: false,
+      version: 1,
+      createdAt: '2026-10-01T00:00:00.000Z',
+      updatedAt: '2026-10-01T00:00:00.000Z',
+    });
+    expect(
+      (await call('POST', '/v1/tenants', adminKey, { id: 'acme', name: 'Acme', plan: 'older' })).status,
+    ).toBe(201);
+  });
+});
