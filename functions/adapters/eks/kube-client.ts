@@ -134,7 +134,6 @@ export class KubeClient {
     return true;
   }
 
-  /** A pod's log with timestamps; empty when the pod is gone. */
   /**
    * The app container's log lines, timestamped; with `previous`, those of the container that ran before its last
    * restart. Empty for a pod (or a previous container) that is no more.
