@@ -51,6 +51,11 @@ export async function createTenantKey(deps: CoreDeps, tenantId: string): Promise
   if (!(await deps.store.getTenant(tenantId))) {
     throw new NotFoundError('tenant.notFound', `tenant "${tenantId}" does not exist`);
   }
+  return issueTenantKey(deps, tenantId);
+}
+
+/** Stores another key for a tenant already read (at most MAX_KEYS_PER_TENANT a tenant); its secret, shown once. */
+export async function issueTenantKey(deps: CoreDeps, tenantId: string): Promise<ApiKeyCreated> {
   const { record, created } = newTenantKey(tenantId, deps.clock.now());
   await deps.store.createApiKey(record, MAX_KEYS_PER_TENANT);
   return created;

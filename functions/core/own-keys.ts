@@ -1,8 +1,7 @@
-import type { ApiKey, ApiKeyCreated } from '../../schemas/api-key.ts';
-import type { Page } from '../../schemas/common.ts';
-import { createTenantKey, listTenantKeys, revokeTenantKey } from './api-keys.ts';
+import type { ApiKeyCreated } from '../../schemas/api-key.ts';
+import { issueTenantKey, revokeTenantKey } from './api-keys.ts';
 import { ConflictError } from './errors.ts';
-import type { CoreDeps, PageRequest } from './ports.ts';
+import type { CoreDeps } from './ports.ts';
 import { getActiveTenant } from './tenants.ts';
 
 /* A tenant's own keys, so it rotates them without asking the platform team: its key makes another, then that one
@@ -17,11 +16,7 @@ export interface KeyHolder {
 /** Another key for the asking tenant (at most 20 in all); a suspended tenant makes none. */
 export async function createOwnKey(deps: CoreDeps, holder: KeyHolder): Promise<ApiKeyCreated> {
   await getActiveTenant(deps, holder.tenantId);
-  return createTenantKey(deps, holder.tenantId);
-}
-
-export function listOwnKeys(deps: CoreDeps, holder: KeyHolder, page: PageRequest): Promise<Page<ApiKey>> {
-  return listTenantKeys(deps, holder.tenantId, page);
+  return issueTenantKey(deps, holder.tenantId);
 }
 
 /**

@@ -2,8 +2,8 @@ import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { ApiKeyCreate, ApiKeyCreated, ApiKeyPage, KeyId } from '../../../schemas/api-key.ts';
 import { ListQuery } from '../../../schemas/common.ts';
-import type { Principal } from '../../core/api-keys.ts';
-import { createOwnKey, type KeyHolder, listOwnKeys, revokeOwnKey } from '../../core/own-keys.ts';
+import { listTenantKeys, type Principal } from '../../core/api-keys.ts';
+import { createOwnKey, type KeyHolder, revokeOwnKey } from '../../core/own-keys.ts';
 import type { ApiDeps } from '../context.ts';
 import { emptyBodyIsNone } from '../middleware/empty-body.ts';
 import { bearer, idempotencyHeader, json, optionalJsonBody, problems } from '../openapi.ts';
@@ -45,7 +45,8 @@ export function ownKeyRoutes(deps: ApiDeps) {
         request: { query: ListQuery },
         responses: { 200: json(ApiKeyPage, 'Your keys, without secrets.'), ...problems },
       }),
-      async (c) => c.json(await listOwnKeys(deps, holderOf(c.get('principal')), c.req.valid('query')), 200),
+      async (c) =>
+        c.json(await listTenantKeys(deps, holderOf(c.get('principal')).tenantId, c.req.valid('query')), 200),
     )
     .openapi(
       createRoute({
