@@ -73,9 +73,17 @@ export async function listTenantKeys(
   return { items: keys.items.map(toApiKey), nextCursor: keys.nextCursor };
 }
 
-/** Deletes a key; returns its hash so in-process caches can forget it at once. */
-export async function revokeTenantKey(deps: CoreDeps, tenantId: string, keyId: string): Promise<string> {
-  const deleted = await deps.store.deleteApiKey(tenantId, keyId);
+/**
+ * Deletes a key (with `keep`, only while that key still exists); returns its hash so in-process caches can forget
+ * it at once.
+ */
+export async function revokeTenantKey(
+  deps: CoreDeps,
+  tenantId: string,
+  keyId: string,
+  keep?: string,
+): Promise<string> {
+  const deleted = await deps.store.deleteApiKey(tenantId, keyId, keep);
   if (!deleted)
     throw new NotFoundError('key.notFound', `key "${keyId}" does not exist for tenant "${tenantId}"`);
   return deleted.hash;

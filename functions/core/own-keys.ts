@@ -21,8 +21,8 @@ export async function createOwnKey(deps: CoreDeps, holder: KeyHolder): Promise<A
 
 /**
  * Revokes one of the tenant's keys, even while it is suspended (a leaked key must always be revocable), but never the
- * key asking: revoking with another key proves the tenant still holds one. Returns the key's hash (see
- * `revokeTenantKey`).
+ * key asking, and only while that key is still valid: so the tenant always keeps a key, even when two of its keys
+ * revoke each other at once. Returns the key's hash (see `revokeTenantKey`).
  */
 export async function revokeOwnKey(deps: CoreDeps, holder: KeyHolder, keyId: string): Promise<string> {
   if (keyId === holder.keyId) {
@@ -31,5 +31,5 @@ export async function revokeOwnKey(deps: CoreDeps, holder: KeyHolder, keyId: str
       'this is the key the request came with; revoke it with another of your keys (POST /v1/keys makes one)',
     );
   }
-  return revokeTenantKey(deps, holder.tenantId, keyId);
+  return revokeTenantKey(deps, holder.tenantId, keyId, holder.keyId);
 }

@@ -215,7 +215,11 @@ export interface Store {
   createApiKey(key: ApiKeyRecord, maxPerTenant: number): Promise<void>;
   findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined>;
   listApiKeys(tenantId: string, page: PageRequest): Promise<Page<ApiKeyRecord>>;
-  deleteApiKey(tenantId: string, keyId: string): Promise<ApiKeyRecord | undefined>;
+  /**
+   * Deletes a key; undefined when there is none. With `keep`, only while that key still exists, in the same
+   * transaction (DomainError('auth.invalidKey') otherwise): two keys revoking each other never leave a tenant none.
+   */
+  deleteApiKey(tenantId: string, keyId: string, keep?: string): Promise<ApiKeyRecord | undefined>;
   touchApiKey(key: ApiKeyRecord, at: string): Promise<void>;
 
   /** Creates the app with its first revision and deployment; ConflictError('app.exists') if the name is taken. */

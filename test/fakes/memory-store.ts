@@ -1,5 +1,6 @@
 import {
   ConflictError,
+  DomainError,
   ForbiddenError,
   NotFoundError,
   PreconditionFailedError,
@@ -108,8 +109,11 @@ export class MemoryStore implements Store {
       page,
     );
   }
-  async deleteApiKey(tenantId: string, keyId: string) {
-    const key = [...this.keys.values()].find((k) => k.tenantId === tenantId && k.id === keyId);
+  async deleteApiKey(tenantId: string, keyId: string, keep?: string) {
+    const ofTenant = (id: string) =>
+      [...this.keys.values()].find((k) => k.tenantId === tenantId && k.id === id);
+    const key = ofTenant(keyId);
+    if (key && keep && !ofTenant(keep)) throw new DomainError('auth.invalidKey', 'revoked meanwhile');
     if (key) this.keys.delete(key.hash);
     return key;
   }

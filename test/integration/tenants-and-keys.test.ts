@@ -82,6 +82,26 @@ describe('tenants and keys on DynamoDB Local', () => {
     expect((await call('DELETE', `/v1/keys/${spare.id}`, next.key)).status).toBe(204);
   });
 
+  it('never lets two keys revoke each other: the second, still cached as valid elsewhere, is refused', async () => {
+    const first = await localApi();
+    const other = clientFor(createApi(localDeps(first.wiring)), first.adminKey);
+    const one = (await first.createTenant('acme')).key;
+    const two = (await first.call('POST', '/v1/keys', one)).json as { id: string; key: string };
+    const oneId = ((await first.call('GET', '/v1/keys', one)).json.items as { id: string }[]).find(
+      (k) => k.id !== two.id,
+    )?.id;
+    // The other process has seen key two, and keeps it as valid for up to its cache's lifetime.
+    expect((await other.call('GET', '/v1/tenant', two.key)).status).toBe(200);
+    expect((await first.call('DELETE', `/v1/keys/${two.id}`, one)).status).toBe(204);
+    expect(await other.call('DELETE', `/v1/keys/${oneId}`, two.key)).toMatchObject({
+      status: 401,
+      json: { code: 'auth.invalidKey', detail: 'the key this request came with was revoked meanwhile' },
+    });
+    expect((await first.call('GET', '/v1/keys', one)).json.items).toEqual([
+      expect.objectContaining({ id: oneId }),
+    ]);
+  });
+
   it('holds at most 20 keys a tenant under parallel creates, and a revoked key frees its place', async () => {
     const { call, adminKey, createTenant } = await localApi();
     await createTenant('acme');

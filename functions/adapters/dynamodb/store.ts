@@ -4,6 +4,7 @@ import type { Plan } from '../../../schemas/plan.ts';
 import type { Image } from '../../../schemas/repository.ts';
 import {
   ConflictError,
+  DomainError,
   ForbiddenError,
   NotFoundError,
   PreconditionFailedError,
@@ -317,7 +318,7 @@ export class DynamoStore implements Store {
     });
   }
 
-  async deleteApiKey(tenantId: string, keyId: string): Promise<ApiKeyRecord | undefined> {
+  async deleteApiKey(tenantId: string, keyId: string, keep?: string): Promise<ApiKeyRecord | undefined> {
     const found = await guarded(async () => {
       const item = await this.table.get(key.apiKey(tenantId, keyId));
       return item && toKeyRecord(item);
@@ -327,8 +328,12 @@ export class DynamoStore implements Store {
       this.table.deleteItem(key.apiKey(tenantId, keyId), exists()),
       this.table.deleteItem(key.keyByHash(found.hash)),
       this.table.updateItem(key.tenant(tenantId), { add: { [KEY_COUNT]: -1 } }, exists()),
+      ...(keep ? [this.table.checkItem(key.apiKey(tenantId, keep), exists())] : []),
     ]);
-    // Cancelled: revoked by a parallel request, or gone with its tenant.
+    if (cancelled?.[3] === 'ConditionalCheckFailed') {
+      throw new DomainError('auth.invalidKey', 'the key this request came with was revoked meanwhile');
+    }
+    // Cancelled otherwise: revoked by a parallel request, or gone with its tenant.
     return cancelled ? undefined : found;
   }
 
