@@ -37,7 +37,8 @@ const EDIT_POLICY = 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy'
  * Where apps with `runtime: "eks"` run: a cluster the install creates (EKS on Fargate for tenants' namespaces, the
  * AWS Load Balancer Controller, metrics-server, every control-plane log) or an existing one by name. Either way
  * the control plane's Lambdas get access entries (authentication mode API) with AmazonEKSEditPolicy scoped to
- * `berth-*` namespaces plus a small ClusterRole (controlPlaneRbac), never cluster admin.
+ * `berth-*` namespaces plus a small ClusterRole held to `berth-*` by an admission policy (controlPlaneRbac), never
+ * cluster admin.
  */
 export class EksRuntimeCluster extends Construct {
   readonly clusterName: string;
@@ -53,7 +54,8 @@ export class EksRuntimeCluster extends Construct {
     const kubectlLayer = new KubectlV34Layer(this, 'KubectlLayer');
     const existing = eks.existingCluster;
     if (existing) {
-      // Applies the RBAC below at deploy time; the only principal with more than Berth's scoped access.
+      // Applies the RBAC and admission policy below at deploy time; the only principal with more than Berth's
+      // scoped access.
       const kubectlRole = new Role(this, 'KubectlRole', {
         assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
         description: "Applies Berth's ClusterRole to the existing cluster during deployments",

@@ -443,6 +443,10 @@ export interface ObservedWorkload {
 export interface WorkloadRuntime {
   /** Makes a tenant's home (Kubernetes: its namespace, quota and network policy) match its plan's limits. */
   ensureTenant(tenantId: string, limits: PlanLimits): Promise<void>;
+  /** The tenants with a home here, by id; those whose home is already going are left out. */
+  tenantHomes(): Promise<string[]>;
+  /** Removes a deleted tenant's home with whatever is left in it; idempotent. */
+  removeTenant(tenantId: string): Promise<void>;
   /**
    * Every workload and replica of a tenant's `apps` (those on this runtime, named for a runtime that cannot list
    * by tenant), in as few calls as the runtime allows.

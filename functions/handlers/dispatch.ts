@@ -7,8 +7,8 @@ import { errorLogger, observed } from './lambda.ts';
 export const handler = await observed(
   'dispatch',
   ({ logger }) => awsDispatchDeps(readAwsRuntimeConfig(), errorLogger(logger)),
-  async (_event: unknown, { metrics, deps: { store, queue } }) => {
-    const sent = await dispatchReconciles(store, (batch) => queue.send(batch));
+  async (_event: unknown, { metrics, deps: { store, queue, runtimes } }) => {
+    const sent = await dispatchReconciles(store, (batch) => queue.send(batch), runtimes);
     metrics.addMetric('reconcilesDispatched', 'Count', sent);
   },
 );

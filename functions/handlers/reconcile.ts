@@ -1,5 +1,5 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import type { ReconcileMessage } from '../jobs/dispatch.ts';
+import type { QueueMessage } from '../jobs/dispatch.ts';
 import { askedAt, routeReconcile } from '../jobs/reconcile-router.ts';
 import { awsReconcileDeps } from '../shared/aws.ts';
 import { readAwsRuntimeConfig } from '../shared/aws-config.ts';
@@ -7,7 +7,8 @@ import { errorLogger, observed, thenFlush } from './lambda.ts';
 
 /**
  * The reconcile worker Lambda (SQS): one pass per message (a tenant's apps on one runtime), skipped when a pass
- * that began after SQS took the message covers it; a failed message is retried alone, then dead-lettered.
+ * that began after SQS took the message covers it, or a sweep; a failed message is retried alone, then
+ * dead-lettered.
  */
 export const handler = await observed(
   'reconcile',
@@ -17,7 +18,7 @@ export const handler = await observed(
     await thenFlush(router.queue, async () => {
       for (const record of event.Records) {
         try {
-          const message = JSON.parse(record.body) as ReconcileMessage;
+          const message = JSON.parse(record.body) as QueueMessage;
           await routeReconcile(router, message, askedAt(record.attributes));
         } catch (err) {
           logger.error('reconcile failed', { messageId: record.messageId, error: String(err) });

@@ -1,24 +1,26 @@
 import type { RuntimeName } from '../../schemas/app.ts';
-import type { ReconcileMessage } from './dispatch.ts';
+import type { QueueMessage } from './dispatch.ts';
 import type { WorkloadReconciler } from './workload-reconcile.ts';
 
 export interface ReconcileRouterDeps {
   /** The reconciler of each runtime this worker runs apps on. */
-  workloads: Partial<Record<RuntimeName, Pick<WorkloadReconciler, 'reconcileTenant'>>>;
+  workloads: Partial<Record<RuntimeName, Pick<WorkloadReconciler, 'reconcileTenant' | 'sweepTenants'>>>;
 }
 
 /**
- * Sends a reconcile message to its runtime's reconciler as a pass over the tenant's apps there, unless one that
+ * Sends a message to its runtime's reconciler: a sweep, or a pass over the tenant's apps there unless one that
  * began after the message was sent (`sentAt`, ms) covers it.
  */
 export async function routeReconcile(
   deps: ReconcileRouterDeps,
-  { tenantId, runtime }: ReconcileMessage,
+  message: QueueMessage,
   sentAt?: number,
 ): Promise<void> {
+  const runtime = 'sweep' in message ? message.sweep : message.runtime;
   const reconciler = deps.workloads[runtime];
   if (!reconciler) throw new Error(`this worker does not reconcile apps on the ${runtime} runtime`);
-  await reconciler.reconcileTenant(tenantId, sentAt);
+  if ('sweep' in message) await reconciler.sweepTenants();
+  else await reconciler.reconcileTenant(message.tenantId, sentAt);
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { RuntimeName } from '../../schemas/app.ts';
 import { recordAppEvent } from '../core/app-events.ts';
 import { pinnedImage } from '../core/images.ts';
+import { mapWithLimit } from '../core/map-with-limit.ts';
 import { recordLifetimes } from '../core/metering.ts';
 import type {
   AppRecord,
@@ -25,6 +26,12 @@ export interface WorkloadReconcilerDeps extends RolloutDeps {
 }
 
 const LEASE_MS = 10_000;
+
+/** How often the homes of deleted tenants are looked for, whatever the number of workers asked to. */
+export const SWEEP_EVERY_MS = 10 * 60_000;
+
+/** Tenants whose existence a sweep reads at once. */
+const SWEEP_READS = 8;
 
 /** What one pass did, for the bench and the job's metrics. */
 export interface WorkloadPass {
@@ -56,6 +63,31 @@ export class WorkloadReconciler {
     do await this.passOver(tenantId, lease, pass);
     while (await lease.release());
     return pass;
+  }
+
+  /**
+   * Removes the homes the runtime keeps for tenants that no longer exist (a tenant's deletion leaves its namespace
+   * to this), at most once every SWEEP_EVERY_MS across all workers; returns how many it removed. Homes are listed
+   * before their tenants are read, and made only for tenants that exist, so no live tenant's home is taken — but for
+   * a tenant deleted and created again under its id between the read and the removal, whose next passes make its
+   * home again.
+   */
+  async sweepTenants(): Promise<number> {
+    const { store, clock, runtime, runtimeName, owner } = this.deps;
+    const nowMs = clock.now().getTime();
+    // An owner of its own: the same worker asking again within the period must not renew the lease, but wait.
+    const taken = await store.acquireLease(
+      `sweep-tenant-homes/${runtimeName}`,
+      `${owner}@${nowMs}`,
+      nowMs + SWEEP_EVERY_MS,
+      nowMs,
+    );
+    if (!taken) return 0;
+    const homes = await runtime.tenantHomes();
+    const gone = await mapWithLimit(homes, SWEEP_READS, async (id) => !(await store.getTenant(id)));
+    const orphans = homes.filter((_, i) => gone[i]);
+    for (const tenantId of orphans) await runtime.removeTenant(tenantId);
+    return orphans.length;
   }
 
   /** One pass over the tenant's apps here, adding what it did to `pass`; it stops early if the lease is lost. */

@@ -3,7 +3,7 @@ import { DynamoMeterStore } from '../adapters/dynamodb/meter-store.ts';
 import { DynamoStore } from '../adapters/dynamodb/store.ts';
 import { S3ReportArchive } from '../adapters/s3/s3-report-archive.ts';
 import type { ReportDeps } from '../jobs/report.ts';
-import type { AwsConfig, AwsTableConfig } from './aws-config.ts';
+import type { AwsConfig, AwsRuntimeConfig, AwsTableConfig } from './aws-config.ts';
 import { awsCore, dynamodb, type Logger, reconcileQueue } from './aws-core.ts';
 
 /* The composition roots of the jobs of the table alone: they reach no runtime, so their bundles hold none. */
@@ -26,10 +26,14 @@ export function awsInstallDeps(config: AwsTableConfig) {
   return { store: new DynamoStore(dynamodb(), config.BERTH_TABLE_NAME), clock: { now: () => new Date() } };
 }
 
-/** The dispatcher: tenants from the table onto the queue, one message per tenant and runtime in use. */
-export function awsDispatchDeps(config: AwsConfig, logger: Logger) {
+/**
+ * The dispatcher: tenants from the table onto the queue, one message per tenant and runtime in use, and a sweep
+ * per runtime offered.
+ */
+export function awsDispatchDeps(config: AwsRuntimeConfig, logger: Logger) {
   return {
     store: new DynamoStore(dynamodb(), config.BERTH_TABLE_NAME),
     queue: reconcileQueue(config, logger),
+    runtimes: config.BERTH_RUNTIMES,
   };
 }

@@ -210,6 +210,18 @@ export async function startFakeKubeApi() {
       metadata: { resourceVersion: String(version) },
       items,
     }) as const;
+  /** Namespaces with every `key=value` of a label selector. */
+  app.get('/api/v1/namespaces', (c) => {
+    const wanted = (c.req.query('labelSelector') ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((pair) => pair.split('='));
+    const namespaces = [...objects.entries()]
+      .filter(([path]) => /^\/api\/v1\/namespaces\/[^/]+$/.test(path))
+      .map(([, namespace]) => namespace)
+      .filter((namespace) => wanted.every(([key = '', value]) => namespace.metadata.labels?.[key] === value));
+    return c.json(list('Namespace', namespaces));
+  });
   app.get('/api/v1/pods', (c) => c.json(list('Pod', podsIn())));
   app.get('/api/v1/namespaces/:namespace/pods', (c) => c.json(list('Pod', podsIn(c.req.param('namespace')))));
   app.get('/apis/apps/v1/namespaces/:namespace/deployments', (c) =>
@@ -269,6 +281,14 @@ export async function startFakeKubeApi() {
         objects.delete(c.req.path);
       return c.json(existing);
     }
+    // As the API server does: nothing is made in a namespace that does not exist.
+    const inNamespace = /\/namespaces\/([^/]+)\/./.exec(c.req.path)?.[1];
+    if (inNamespace && !objects.has(`/api/v1/namespaces/${inNamespace}`)) {
+      return c.json(
+        { kind: 'Status', code: 404, reason: 'NotFound', message: `namespaces "${inNamespace}" not found` },
+        404,
+      );
+    }
     const applied: KubeObject = {
       ...body,
       metadata: { ...body.metadata, resourceVersion: String(++version), creationTimestamp: now() },
@@ -281,6 +301,12 @@ export async function startFakeKubeApi() {
     const existing = objects.get(c.req.path);
     if (!existing) return c.json({ kind: 'Status', code: 404, reason: 'NotFound' }, 404);
     objects.delete(c.req.path);
+    // A namespace goes with everything in it (at once here; a real cluster takes its time, showing Terminating).
+    if (existing.kind === 'Namespace') {
+      for (const path of objects.keys()) {
+        if (path.includes(`/namespaces/${existing.metadata.name}/`)) objects.delete(path);
+      }
+    }
     if (existing.kind === 'Deployment') {
       for (const pod of podsIn(existing.metadata.namespace)) {
         if (pod.metadata.labels?.['berth.dev/app'] === existing.metadata.name) terminate(pod);

@@ -78,7 +78,8 @@ describe('the CDK app with EKS', () => {
     const principals = JSON.stringify(accessEntries(template).map((e) => e.Properties.PrincipalArn));
     for (const role of otherRoles) expect(principals).not.toContain(role);
 
-    // The ClusterRole bound to that group: namespaces, quotas and limits, and pod/metrics listing; nothing more.
+    // The ClusterRole bound to that group: namespaces, quotas and limits (writes held to berth-* by an admission
+    // policy, applied first), and pod/metrics listing; nothing more.
     const [manifest] = Object.values(template.findResources('Custom::AWSCDK-EKS-KubernetesResource')).filter(
       (r) => JSON.stringify(r).includes('berth-control-plane'),
     ) as { Properties: { Manifest: unknown } }[];
@@ -92,8 +93,15 @@ describe('the CDK app with EKS', () => {
         resources: ['namespaces', 'resourcequotas', 'limitranges'],
         verbs: ['get', 'create', 'patch'],
       },
+      { apiGroups: [''], resources: ['namespaces'], verbs: ['list', 'delete'] },
       { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
       { apiGroups: ['metrics.k8s.io'], resources: ['pods'], verbs: ['list'] },
+    ]);
+    expect(objects.map((o: { kind: string }) => o.kind)).toEqual([
+      'ValidatingAdmissionPolicy',
+      'ValidatingAdmissionPolicyBinding',
+      'ClusterRole',
+      'ClusterRoleBinding',
     ]);
     expect(objects.find((o: { kind: string }) => o.kind === 'ClusterRoleBinding').subjects).toEqual([
       { apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: CONTROL_PLANE_GROUP },

@@ -103,6 +103,21 @@ export class EksRuntime implements WorkloadRuntime {
     this.tenants.set(tenantId, { limits: wanted, atMs: nowMs });
   }
 
+  /** Tenants with a namespace here, leaving out those already being deleted. */
+  async tenantHomes(): Promise<string[]> {
+    return (await this.kube.namespaces())
+      .filter((namespace) => namespace.status?.phase !== 'Terminating')
+      .flatMap((namespace) => namespace.metadata?.labels?.[LABEL.tenant] ?? []);
+  }
+
+  /** Deletes the tenant's namespace; Kubernetes then deletes what is left in it. */
+  async removeTenant(tenantId: string): Promise<void> {
+    this.tenants.delete(tenantId);
+    await this.kube.delete([
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespaceOf(tenantId) } },
+    ]);
+  }
+
   /** The tenant's namespace holds all its apps: one list of Deployments and one of pods. */
   async observe(tenantId: string): Promise<{ workloads: ObservedWorkload[]; replicas: Replica[] }> {
     const namespace = namespaceOf(tenantId);
@@ -123,7 +138,14 @@ export class EksRuntime implements WorkloadRuntime {
       if (manifest.metadata.namespace !== namespace)
         throw new Error(`refusing to apply ${manifest.kind} outside namespace ${namespace}`);
     }
-    await this.kube.apply(manifests);
+    try {
+      await this.kube.apply(manifests);
+    } catch (err) {
+      // Its namespace may be gone (deleted behind Berth's back, or with a tenant of the same id): the next pass
+      // applies it again rather than trusting what this process applied before.
+      this.tenants.delete(spec.tenantId);
+      throw err;
+    }
   }
 
   async deleteWorkload(tenantId: string, app: Pick<AppRecord, 'name'>): Promise<boolean> {

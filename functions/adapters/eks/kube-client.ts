@@ -7,6 +7,7 @@ import {
   PatchStrategy,
   type PodMetric,
   type V1Deployment,
+  type V1Namespace,
   type V1Pod,
 } from '@kubernetes/client-node';
 import type { Manifest } from './manifests.ts';
@@ -89,6 +90,12 @@ export class KubeClient {
       MANAGED,
     );
     return list.items;
+  }
+
+  /** The namespaces Berth manages (its tenants'), in one list call. */
+  async namespaces(): Promise<V1Namespace[]> {
+    const { core } = await this.clients();
+    return (await core.listNamespace({ labelSelector: MANAGED })).items;
   }
 
   /** The pods Berth manages in a namespace (or, without one, in all of them), in one list call. */

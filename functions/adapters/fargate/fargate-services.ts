@@ -73,6 +73,13 @@ export class FargateServices implements WorkloadRuntime {
   /** Tenants share the cluster; their plans' limits are Berth's quotas, checked before anything is applied. */
   async ensureTenant(): Promise<void> {}
 
+  /** No tenant has a home of its own here. */
+  async tenantHomes(): Promise<string[]> {
+    return [];
+  }
+
+  async removeTenant(): Promise<void> {}
+
   async observe(
     tenantId: string,
     apps: readonly AppName[],

@@ -1,7 +1,7 @@
 import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { RuntimeName } from '../../../schemas/app.ts';
 import { InFlight } from '../../core/in-flight.ts';
-import type { ReconcileMessage } from '../../jobs/dispatch.ts';
+import type { QueueMessage, ReconcileMessage } from '../../jobs/dispatch.ts';
 
 /**
  * The reconcile queue: the dispatcher's batches, and the API's nudge when a write changes an app, so a deploy starts
@@ -19,7 +19,7 @@ export class ReconcileQueue {
     private readonly logger: { error(message: string, details: Record<string, unknown>): void },
   ) {}
 
-  async send(batch: ReconcileMessage[]): Promise<void> {
+  async send(batch: QueueMessage[]): Promise<void> {
     const res = await this.sqs.send(
       new SendMessageBatchCommand({
         QueueUrl: this.queueUrl,

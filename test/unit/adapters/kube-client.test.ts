@@ -22,6 +22,8 @@ const workload = {
   healthCheck: null,
 };
 
+const acmeNamespace = tenantNamespace('acme', limits, { loadBalancerCidrs: ['10.64.0.0/22'] });
+
 describe('KubeClient against a fake API server', () => {
   let close: (() => Promise<void>) | undefined;
   afterEach(async () => close?.());
@@ -35,7 +37,7 @@ describe('KubeClient against a fake API server', () => {
       token: 'k8s-aws-v1.token0',
     }));
     await applier.apply([
-      ...tenantNamespace('acme', limits, { loadBalancerCidrs: ['10.64.0.0/22'] }),
+      ...acmeNamespace,
       ...appManifests(workload, { group: 'berth-apps-0', host: 'web--acme.apps.example.com' }),
     ]);
     const patches = api.requests.filter((r) => r.method === 'PATCH');
@@ -52,7 +54,10 @@ describe('KubeClient against a fake API server', () => {
     const api = await startFakeKubeApi();
     close = api.close;
     const kube = new KubeClient(async () => ({ server: api.url, caData: api.caData, token: 't' }));
-    await kube.apply(appManifests(workload, { group: 'g', host: 'web--acme.apps.example.com' }));
+    await kube.apply([
+      ...acmeNamespace,
+      ...appManifests(workload, { group: 'g', host: 'web--acme.apps.example.com' }),
+    ]);
     const pods = await kube.pods('berth-acme');
     const deployments = await kube.deployments('berth-acme');
     expect(pods).toHaveLength(2);
@@ -68,7 +73,10 @@ describe('KubeClient against a fake API server', () => {
     const api = await startFakeKubeApi();
     close = api.close;
     const kube = new KubeClient(async () => ({ server: api.url, caData: api.caData, token: 't' }));
-    await kube.apply(appManifests({ ...workload, replicas: 1 }, { group: 'g', host: 'h' }));
+    await kube.apply([
+      ...acmeNamespace,
+      ...appManifests({ ...workload, replicas: 1 }, { group: 'g', host: 'h' }),
+    ]);
     await kube.delete([
       { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'berth-acme' } },
     ]);
@@ -90,5 +98,26 @@ describe('KubeClient against a fake API server', () => {
     await kube.delete([
       { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'berth-acme' } },
     ]);
+  });
+
+  it('lists the namespaces Berth manages, and deletes one with all it holds', async () => {
+    const api = await startFakeKubeApi();
+    close = api.close;
+    const kube = new KubeClient(async () => ({ server: api.url, caData: api.caData, token: 't' }));
+    await kube.apply([
+      ...acmeNamespace,
+      ...appManifests(workload, { group: 'g', host: 'h' }),
+      ...tenantNamespace('beta', limits, { loadBalancerCidrs: ['10.64.0.0/22'] }),
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kube-system' } },
+    ]);
+    expect((await kube.namespaces()).map((n) => n.metadata?.name)).toEqual(['berth-acme', 'berth-beta']);
+    expect(api.requests.findLast((r) => r.path === '/api/v1/namespaces')?.query.labelSelector).toBe(
+      'app.kubernetes.io/managed-by=berth',
+    );
+    await kube.delete([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'berth-acme' } }]);
+    expect((await kube.namespaces()).map((n) => n.metadata?.name)).toEqual(['berth-beta']);
+    expect(await kube.pods('berth-acme')).toEqual([]);
+    // Nothing is made in a namespace that is gone, as on a real API server.
+    await expect(kube.apply(appManifests(workload, { group: 'g', host: 'h' }))).rejects.toThrow();
   });
 });

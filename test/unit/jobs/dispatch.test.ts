@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../../functions/core/apps.ts';
 import { createTenant } from '../../../functions/core/tenants.ts';
-import {
-  DISPATCH_BATCH,
-  dispatchReconciles,
-  type ReconcileMessage,
-} from '../../../functions/jobs/dispatch.ts';
+import { DISPATCH_BATCH, dispatchReconciles, type QueueMessage } from '../../../functions/jobs/dispatch.ts';
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
 import { overlapCounter } from '../../support/overlap-counter.ts';
 
@@ -21,13 +17,13 @@ async function dispatched(apps: Record<string, ('fargate' | 'eks')[]>) {
   }
   const reads = overlapCounter(deps.store.listApps.bind(deps.store));
   deps.store.listApps = reads.call;
-  const batches: ReconcileMessage[][] = [];
-  const sent = await dispatchReconciles(deps.store, async (batch) => void batches.push(batch));
+  const batches: QueueMessage[][] = [];
+  const sent = await dispatchReconciles(deps.store, async (batch) => void batches.push(batch), deps.runtimes);
   return { sent, batches, mostTenantsRead: reads.most };
 }
 
 describe('dispatchReconciles', () => {
-  it('sends one message per tenant and runtime its apps use, however many apps', async () => {
+  it('sends one message per tenant and runtime its apps use, however many apps, and a sweep per runtime', async () => {
     const { sent, batches } = await dispatched({
       acme: ['eks', 'fargate', 'eks', 'eks', 'fargate'],
       beta: ['eks', 'eks'],
@@ -37,10 +33,10 @@ describe('dispatchReconciles', () => {
     expect(
       batches
         .flat()
-        .map((m) => `${m.tenantId}:${m.runtime}`)
+        .map((m) => ('sweep' in m ? `sweep:${m.sweep}` : `${m.tenantId}:${m.runtime}`))
         .sort(),
-    ).toEqual(['acme:eks', 'acme:fargate', 'beta:eks', 'gamma:fargate']);
-    expect(sent).toBe(4);
+    ).toEqual(['acme:eks', 'acme:fargate', 'beta:eks', 'gamma:fargate', 'sweep:eks', 'sweep:fargate']);
+    expect(sent).toBe(6);
   });
 
   it('reads eight tenants at once and sends in batches of at most 10', async () => {
@@ -49,8 +45,8 @@ describe('dispatchReconciles', () => {
     );
     const { sent, batches, mostTenantsRead } = await dispatched(tenants);
     expect(mostTenantsRead).toBe(8);
-    expect(sent).toBe(24);
-    expect(batches.map((b) => b.length)).toEqual([10, 10, 4]);
+    expect(sent).toBe(26);
+    expect(batches.map((b) => b.length)).toEqual([10, 10, 6]);
     expect(batches.every((b) => b.length <= DISPATCH_BATCH)).toBe(true);
   });
 });

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../../functions/core/apps.ts';
 import { createTenant } from '../../../functions/core/tenants.ts';
-import type { ReconcileMessage } from '../../../functions/jobs/dispatch.ts';
+import type { QueueMessage } from '../../../functions/jobs/dispatch.ts';
 import {
   askedAt,
   type ReconcileRouterDeps,
@@ -33,12 +33,18 @@ describe('routeReconcile', () => {
       fargatePasses.push(tenantId);
       return { apps: 0, applied: 0, released: 0 };
     };
-    router = { workloads: { eks: world.reconciler, fargate: { reconcileTenant: recorded } } };
+    const sweep = async () => {
+      fargatePasses.push('sweep');
+      return 0;
+    };
+    router = {
+      workloads: { eks: world.reconciler, fargate: { reconcileTenant: recorded, sweepTenants: sweep } },
+    };
   });
   afterEach(async () => api.close());
 
   /** The Deployments a message's pass applied. */
-  const route = async (message: ReconcileMessage, sentAt?: number) => {
+  const route = async (message: QueueMessage, sentAt?: number) => {
     const before = api.requests.length;
     await routeReconcile(router, message, sentAt);
     // The lease of a tenant pass is free again at the next tick.
@@ -57,6 +63,17 @@ describe('routeReconcile', () => {
     expect(fargatePasses).toEqual([]);
     expect(await route({ tenantId: 'acme', runtime: 'fargate' })).toEqual([]);
     expect(fargatePasses).toEqual(['acme']);
+  });
+
+  it("turns a sweep message into its runtime's sweep", async () => {
+    await route({ sweep: 'fargate' });
+    expect(fargatePasses).toEqual(['sweep']);
+    await route({ tenantId: 'acme', runtime: 'eks' });
+    await world.runtime.ensureTenant('gone', { apps: 1, instancesPerApp: 1, vcpu: 1, memoryMiB: 512 });
+    await route({ sweep: 'eks' });
+    expect(api.requests.filter((r) => r.method === 'DELETE').map((r) => r.path)).toEqual([
+      '/api/v1/namespaces/berth-gone',
+    ]);
   });
 
   it('fails a message for a runtime this worker does not run (so it is retried, then dead-lettered)', async () => {

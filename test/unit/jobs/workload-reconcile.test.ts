@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApp, deleteApp, getAppRecord, scaleApp } from '../../../functions/core/apps.ts';
 import { deploy } from '../../../functions/core/deployments.ts';
-import { createTenant } from '../../../functions/core/tenants.ts';
-import type { WorkloadReconciler } from '../../../functions/jobs/workload-reconcile.ts';
+import { createTenant, deleteTenant } from '../../../functions/core/tenants.ts';
+import { SWEEP_EVERY_MS, type WorkloadReconciler } from '../../../functions/jobs/workload-reconcile.ts';
 import { startFakeKubeApi } from '../../fakes/fake-kube-api.ts';
 import { ACME_WEB_APPLIED, eksWorld } from '../../support/eks-world.ts';
 
@@ -13,7 +13,7 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
   let setup: Awaited<ReturnType<typeof world>>;
 
   async function world() {
-    const { deps, runtime, reconciler } = await eksWorld(api);
+    const { deps, runtime, reconciler, reconcilerFor } = await eksWorld(api);
     await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
     /** One pass, with the lease free again (each pass is a new tick). */
     const pass = async () => {
@@ -26,7 +26,7 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
       await fn();
       return api.requests.slice(before);
     };
-    return { deps, runtime, pass, requestsDuring };
+    return { deps, runtime, reconciler, reconcilerFor, pass, requestsDuring };
   }
 
   beforeEach(async () => {
@@ -78,6 +78,61 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
     deps.clock.advance(60_000);
     expect(applied(await requestsDuring(pass))).toEqual(home);
     expect(applied(await requestsDuring(pass))).toEqual([]);
+  });
+
+  it("makes a namespace deleted behind Berth's back again at the pass after the one it failed, not 10 minutes on", async () => {
+    const { deps, pass } = setup;
+    await createApp(deps, 'acme', { ...web, runtime: 'eks', replicas: 1 });
+    await pass();
+    api.objects.delete('/api/v1/namespaces/berth-acme');
+    for (const path of [...api.objects.keys()]) if (path.includes('/berth-acme/')) api.objects.delete(path);
+    // Its Deployment is missing, so the pass applies it, into a namespace that is no more.
+    await expect(pass()).rejects.toThrow();
+    await pass();
+    expect(api.objects.has('/api/v1/namespaces/berth-acme')).toBe(true);
+    expect(api.objects.has('/apis/apps/v1/namespaces/berth-acme/deployments/web')).toBe(true);
+  });
+
+  it("sweeps away a deleted tenant's namespace, never a live tenant's or one Berth did not make", async () => {
+    const { deps, runtime, reconciler, reconcilerFor, pass, requestsDuring } = setup;
+    await createApp(deps, 'acme', { ...web, runtime: 'eks', replicas: 1 });
+    await pass();
+    const limits = { apps: 1, instancesPerApp: 1, vcpu: 1, memoryMiB: 512 };
+    for (const id of ['gone', 'going']) {
+      await createTenant(deps, { id, name: id, plan: 'free' });
+      await runtime.ensureTenant(id, limits);
+      await deleteTenant(deps, id);
+    }
+    // A namespace already being deleted is left to Kubernetes.
+    const going = api.objects.get('/api/v1/namespaces/berth-going');
+    if (going) going.status = { phase: 'Terminating' };
+    await runtime.ensureTenant('acme', limits);
+    api.objects.set('/api/v1/namespaces/kube-system', {
+      kind: 'Namespace',
+      metadata: { name: 'kube-system' },
+    });
+
+    const sweep = await requestsDuring(async () => expect(await reconciler.sweepTenants()).toBe(1));
+    expect(sweep.filter((r) => r.method === 'DELETE').map((r) => r.path)).toEqual([
+      '/api/v1/namespaces/berth-gone',
+    ]);
+    expect([...api.objects.keys()].filter((k) => /^\/api\/v1\/namespaces\/[^/]+$/.test(k)).sort()).toEqual([
+      '/api/v1/namespaces/berth-acme',
+      '/api/v1/namespaces/berth-going',
+      '/api/v1/namespaces/kube-system',
+    ]);
+
+    // At most once every 10 minutes, whichever worker is asked.
+    // Its deletion did not go through, so the next sweep deletes it again.
+    if (going) going.status = { phase: 'Active' };
+    deps.clock.advance(SWEEP_EVERY_MS);
+    for (const worker of [reconciler, reconcilerFor('other')]) {
+      expect(await requestsDuring(() => worker.sweepTenants())).toEqual([]);
+    }
+    deps.clock.advance(1);
+    expect(await reconcilerFor('other').sweepTenants()).toBe(1);
+    expect(api.objects.has('/api/v1/namespaces/berth-going')).toBe(false);
+    expect(api.objects.has('/api/v1/namespaces/berth-acme')).toBe(true);
   });
 
   it('scales without replacing pods', async () => {
