@@ -103,11 +103,16 @@ export class EksRuntime implements WorkloadRuntime {
     this.tenants.set(tenantId, { limits: wanted, atMs: nowMs });
   }
 
-  /** Tenants with a namespace here, leaving out those already being deleted. */
+  /**
+   * Tenants with a namespace here, leaving out those already being deleted and any whose name is not its tenant
+   * label's (not one Berth made).
+   */
   async tenantHomes(): Promise<string[]> {
-    return (await this.kube.namespaces())
-      .filter((namespace) => namespace.status?.phase !== 'Terminating')
-      .flatMap((namespace) => namespace.metadata?.labels?.[LABEL.tenant] ?? []);
+    return (await this.kube.namespaces()).flatMap(({ metadata, status }) => {
+      const tenantId = metadata?.labels?.[LABEL.tenant];
+      const ours = tenantId !== undefined && metadata?.name === namespaceOf(tenantId);
+      return ours && status?.phase !== 'Terminating' ? [tenantId] : [];
+    });
   }
 
   /** Deletes the tenant's namespace; Kubernetes then deletes what is left in it. */

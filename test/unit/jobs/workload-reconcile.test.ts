@@ -111,6 +111,14 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
       kind: 'Namespace',
       metadata: { name: 'kube-system' },
     });
+    // Labelled as Berth's by hand, but not named for its tenant: not one Berth made.
+    api.objects.set('/api/v1/namespaces/team-x', {
+      kind: 'Namespace',
+      metadata: {
+        name: 'team-x',
+        labels: { 'app.kubernetes.io/managed-by': 'berth', 'berth.dev/tenant': 'team-x' },
+      },
+    });
 
     const sweep = await requestsDuring(async () => expect(await reconciler.sweepTenants()).toBe(1));
     expect(sweep.filter((r) => r.method === 'DELETE').map((r) => r.path)).toEqual([
@@ -120,6 +128,7 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
       '/api/v1/namespaces/berth-acme',
       '/api/v1/namespaces/berth-going',
       '/api/v1/namespaces/kube-system',
+      '/api/v1/namespaces/team-x',
     ]);
 
     // At most once every 10 minutes, whichever worker is asked.
