@@ -15,11 +15,12 @@ export const handler = await observed(
   ({ logger }) => awsReconcileDeps(readAwsRuntimeConfig(), errorLogger(logger)),
   async (event: SQSEvent, { logger, metrics, deps: router }): Promise<SQSBatchResponse> => {
     const failures: SQSBatchResponse['batchItemFailures'] = [];
+    let removedHomes = 0;
     await thenFlush(router.queue, async () => {
       for (const record of event.Records) {
         try {
           const message = JSON.parse(record.body) as QueueMessage;
-          await routeReconcile(router, message, askedAt(record.attributes));
+          removedHomes += await routeReconcile(router, message, askedAt(record.attributes));
         } catch (err) {
           logger.error('reconcile failed', { messageId: record.messageId, error: String(err) });
           failures.push({ itemIdentifier: record.messageId });
@@ -28,6 +29,7 @@ export const handler = await observed(
     });
     metrics.addMetric('reconciles', 'Count', event.Records.length);
     metrics.addMetric('reconcilesFailed', 'Count', failures.length);
+    metrics.addMetric('tenantHomesRemoved', 'Count', removedHomes);
     return { batchItemFailures: failures };
   },
 );

@@ -9,18 +9,20 @@ export interface ReconcileRouterDeps {
 
 /**
  * Sends a message to its runtime's reconciler: a sweep, or a pass over the tenant's apps there unless one that
- * began after the message was sent (`sentAt`, ms) covers it.
+ * began after the message was sent (`sentAt`, ms) covers it. Returns how many deleted tenants' homes a sweep
+ * removed (none for a pass).
  */
 export async function routeReconcile(
   deps: ReconcileRouterDeps,
   message: QueueMessage,
   sentAt?: number,
-): Promise<void> {
+): Promise<number> {
   const runtime = 'sweep' in message ? message.sweep : message.runtime;
   const reconciler = deps.workloads[runtime];
   if (!reconciler) throw new Error(`this worker does not reconcile apps on the ${runtime} runtime`);
-  if ('sweep' in message) await reconciler.sweepTenants();
-  else await reconciler.reconcileTenant(message.tenantId, sentAt);
+  if ('sweep' in message) return reconciler.sweepTenants();
+  await reconciler.reconcileTenant(message.tenantId, sentAt);
+  return 0;
 }
 
 /**

@@ -70,7 +70,7 @@ describe('routeReconcile', () => {
     expect(fargatePasses).toEqual(['sweep']);
     await route({ tenantId: 'acme', runtime: 'eks' });
     await world.runtime.ensureTenant('gone', { apps: 1, instancesPerApp: 1, vcpu: 1, memoryMiB: 512 });
-    await route({ sweep: 'eks' });
+    expect(await routeReconcile(router, { sweep: 'eks' })).toBe(1);
     expect(api.requests.filter((r) => r.method === 'DELETE').map((r) => r.path)).toEqual([
       '/api/v1/namespaces/berth-gone',
     ]);
