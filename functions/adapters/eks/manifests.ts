@@ -41,9 +41,9 @@ export interface TenantNamespaceOptions {
 }
 
 /**
- * A tenant's namespace with what confines it: a ResourceQuota from its plan (the same vCPU, memory and instances
- * the API enforces), a LimitRange so no container runs unbounded, and a NetworkPolicy that denies all ingress except
- * from the load balancer.
+ * A tenant's namespace with what confines it: the baseline Pod Security Standard, a ResourceQuota from its plan (the
+ * same vCPU, memory and instances the API enforces), a LimitRange so no container runs unbounded, and a
+ * NetworkPolicy that denies all ingress except from the load balancer.
  */
 export function tenantNamespace(
   tenantId: string,
@@ -60,7 +60,18 @@ export function tenantNamespace(
     {
       apiVersion: 'v1',
       kind: 'Namespace',
-      metadata: { name: namespace, labels: { [LABEL.managedBy]: FIELD_MANAGER, [LABEL.tenant]: tenantId } },
+      metadata: {
+        name: namespace,
+        labels: {
+          [LABEL.managedBy]: FIELD_MANAGER,
+          [LABEL.tenant]: tenantId,
+          // Pod Security Admission turns away any pod beyond the baseline (privileged, host namespaces or paths,
+          // added capabilities), whoever asks; Berth's own pods are well within it. Pinned, so a cluster upgrade
+          // never changes what a tenant's namespace admits.
+          'pod-security.kubernetes.io/enforce': 'baseline',
+          'pod-security.kubernetes.io/enforce-version': 'v1.30',
+        },
+      },
     },
     {
       apiVersion: 'v1',

@@ -40,7 +40,14 @@ describe('EKS manifests', () => {
     });
     expect(namespace).toMatchObject({
       kind: 'Namespace',
-      metadata: { name: 'berth-acme', labels: { 'berth.dev/tenant': 'acme' } },
+      metadata: {
+        name: 'berth-acme',
+        labels: {
+          'berth.dev/tenant': 'acme',
+          'pod-security.kubernetes.io/enforce': 'baseline',
+          'pod-security.kubernetes.io/enforce-version': 'v1.30',
+        },
+      },
     });
     expect(quota).toMatchObject({
       kind: 'ResourceQuota',
@@ -64,6 +71,27 @@ describe('EKS manifests', () => {
         ingress: [{ from: [{ ipBlock: { cidr: '10.64.0.0/22' } }] }],
       },
     });
+  });
+
+  it("keeps an app's pods within the baseline Pod Security Standard its namespace enforces", () => {
+    const [deployment] = appManifests(workload, { group: 'g', host: 'h' }) as unknown as {
+      spec: { template: { spec: Record<string, unknown> & { containers: Record<string, unknown>[] } } };
+    }[];
+    const pod = deployment?.spec.template.spec;
+    if (!pod) throw new Error('no pod template');
+    // What baseline forbids (https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline).
+    for (const hostAccess of ['hostNetwork', 'hostPID', 'hostIPC']) expect(pod[hostAccess]).toBeFalsy();
+    expect(JSON.stringify(pod.volumes ?? [])).not.toContain('hostPath');
+    for (const container of pod.containers) {
+      const context = container.securityContext as {
+        privileged?: boolean;
+        capabilities?: { add?: string[] };
+      };
+      expect(context.privileged).toBeFalsy();
+      expect(context.capabilities?.add ?? []).toEqual([]);
+      expect(JSON.stringify(container.ports ?? [])).not.toContain('hostPort');
+    }
+    expect(JSON.stringify(pod)).not.toMatch(/Unconfined|procMount|sysctls/);
   });
 
   it('fingerprints a workload: the same spec the same hash, any change another', () => {
