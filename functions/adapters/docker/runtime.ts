@@ -1,6 +1,7 @@
 import { PassThrough, type Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import type { ContainerInspectInfo } from 'dockerode';
+import { DROPPED_CAPABILITIES } from '../../core/container-capabilities.ts';
 import { ConflictError, UnavailableError } from '../../core/errors.ts';
 import type {
   LogOptions,
@@ -87,6 +88,7 @@ export function containerOptions(spec: ReplicaSpec, installation: string): Docke
       PortBindings: { [port]: [{ HostIp: '127.0.0.1', HostPort: '' }] },
       RestartPolicy: { Name: 'no' },
       SecurityOpt: ['no-new-privileges'],
+      CapDrop: [...DROPPED_CAPABILITIES],
       PidsLimit: 4096,
       LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
     },

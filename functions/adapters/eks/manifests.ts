@@ -1,5 +1,6 @@
 import type { HealthCheck } from '../../../schemas/app.ts';
 import type { PlanLimits } from '../../../schemas/plan.ts';
+import { DROPPED_CAPABILITIES } from '../../core/container-capabilities.ts';
 import type { WorkloadSpec } from '../../core/ports.ts';
 import { DEFAULT_HEALTH_CHECK } from '../../core/reconcile-plan.ts';
 import { workloadHash } from '../../core/workloads.ts';
@@ -207,7 +208,10 @@ export function appManifests(workload: WorkloadSpec, ingress: { group: string; h
                 ports: [{ containerPort: workload.port, protocol: 'TCP' }],
                 resources: { requests: resources, limits: resources },
                 ...probes(workload.healthCheck, workload.port),
-                securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+                securityContext: {
+                  allowPrivilegeEscalation: false,
+                  capabilities: { drop: [...DROPPED_CAPABILITIES] },
+                },
               },
             ],
           },

@@ -7,6 +7,7 @@ import type {
   Task,
   UpdateServiceCommandInput,
 } from '@aws-sdk/client-ecs';
+import { DROPPED_CAPABILITIES } from '../../core/container-capabilities.ts';
 import type { Replica, WorkloadSpec } from '../../core/ports.ts';
 
 /** Tags that tie a service, its task definitions and (propagated) its tasks to the app; observed by them. */
@@ -108,7 +109,7 @@ export function taskDefinitionInput(
         ...(spec.command ? { command: spec.command } : {}),
         environment: Object.entries(env).map(([name, value]) => ({ name, value })),
         portMappings: [{ containerPort: spec.port, protocol: 'tcp' }],
-        linuxParameters: { initProcessEnabled: true },
+        linuxParameters: { initProcessEnabled: true, capabilities: { drop: [...DROPPED_CAPABILITIES] } },
         readonlyRootFilesystem: false,
         logConfiguration: {
           logDriver: 'awslogs',

@@ -73,7 +73,7 @@ describe('EKS manifests', () => {
     });
   });
 
-  it("keeps an app's pods within the baseline Pod Security Standard its namespace enforces", () => {
+  it("keeps an app's pods within the baseline Pod Security Standard, with the other runtimes' capabilities", () => {
     const [deployment] = appManifests(workload, { group: 'g', host: 'h' }) as unknown as {
       spec: { template: { spec: Record<string, unknown> & { containers: Record<string, unknown>[] } } };
     }[];
@@ -85,10 +85,14 @@ describe('EKS manifests', () => {
     for (const container of pod.containers) {
       const context = container.securityContext as {
         privileged?: boolean;
-        capabilities?: { add?: string[] };
+        allowPrivilegeEscalation?: boolean;
+        capabilities?: { add?: string[]; drop?: string[] };
       };
       expect(context.privileged).toBeFalsy();
       expect(context.capabilities?.add ?? []).toEqual([]);
+      // The default set but NET_RAW, as on Docker and Fargate; never gaining more through setuid binaries.
+      expect(context.capabilities?.drop).toEqual(['NET_RAW']);
+      expect(context.allowPrivilegeEscalation).toBe(false);
       expect(JSON.stringify(container.ports ?? [])).not.toContain('hostPort');
     }
     expect(JSON.stringify(pod)).not.toMatch(/Unconfined|procMount|sysctls/);

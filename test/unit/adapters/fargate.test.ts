@@ -158,7 +158,7 @@ describe('FargateServices', () => {
         expect.objectContaining({
           image: spec.image,
           command: ['node', 'server.js'],
-          linuxParameters: { initProcessEnabled: true },
+          linuxParameters: { initProcessEnabled: true, capabilities: { drop: ['NET_RAW'] } },
           portMappings: [{ containerPort: 8080, protocol: 'tcp' }],
           logConfiguration: expect.objectContaining({
             logDriver: 'awslogs',
