@@ -314,10 +314,10 @@ export interface Store {
   releaseIdempotencyKey(scope: string, key: string): Promise<void>;
 
   /**
-   * Counts `requests` of an API key in the rate-limit window that starts at `windowStart` (ms) and returns the
-   * window's count so far, these included; the count may be removed after `expiresAt` (s).
+   * Counts `requests` of a caller (a tenant, or the admin) in the rate-limit window that starts at `windowStart`
+   * (ms) and returns the window's count so far, these included; the count may be removed after `expiresAt` (s).
    */
-  countRequest(keyId: string, windowStart: number, expiresAt: number, requests: number): Promise<number>;
+  countRequest(caller: string, windowStart: number, expiresAt: number, requests: number): Promise<number>;
 }
 
 /** Credentials a runtime uses to pull a tenant's image from a private registry. */

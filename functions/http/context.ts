@@ -40,7 +40,7 @@ export type ApiEnv = {
   Variables: {
     principal: Principal;
     requestId: string;
-    /** Charges the request to its key's rate limit as `count` more requests (429 when over). */
+    /** Charges the request to its caller's rate limit as `count` more requests (429 when over). */
     chargeRequests: (count: number) => Promise<void>;
   };
 };

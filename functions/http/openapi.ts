@@ -34,7 +34,7 @@ export const problems = {
   413: problemResponse('The body is larger than 64 KiB.'),
   415: problemResponse('The body is not JSON.'),
   422: problemResponse('The Idempotency-Key was used with another request.'),
-  429: problemResponse('Too many requests for this key; see Retry-After.'),
+  429: problemResponse('Too many requests for this tenant (all its keys together); see Retry-After.'),
   503: problemResponse('A dependency is unavailable; retry.'),
 } as const;
 

@@ -356,8 +356,8 @@ export class MemoryStore implements Store {
     this.idempotency.delete(`${scope}/${key}`);
   }
   readonly requestCounts = new Map<string, number>();
-  async countRequest(keyId: string, windowStart: number, _expiresAt: number, requests: number) {
-    const key = `${keyId}/${windowStart}`;
+  async countRequest(caller: string, windowStart: number, _expiresAt: number, requests: number) {
+    const key = `${caller}/${windowStart}`;
     const count = (this.requestCounts.get(key) ?? 0) + requests;
     this.requestCounts.set(key, count);
     return count;

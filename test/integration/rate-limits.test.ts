@@ -5,24 +5,29 @@ import { clientFor, localApi, sampleApp } from '../support/local-api.ts';
 const count = (statuses: number[], status: number) => statuses.filter((s) => s === status).length;
 
 describe('shared rate limits on DynamoDB Local', () => {
-  it("admits exactly a key's burst per window across API processes, counting each key apart", async () => {
-    const { deps, createTenant } = await localApi({
+  it("admits exactly a tenant's burst per window across API processes and keys, counting each tenant apart", async () => {
+    const { deps, call, adminKey, createTenant } = await localApi({
       rateLimit: { ratePerSecond: 1, burst: 5, shared: true },
     });
     const acme = (await createTenant('acme')).key;
+    const acmeToo = ((await call('POST', '/v1/tenants/acme/keys', adminKey)).json as { key: string }).key;
     const globex = (await createTenant('globex')).key;
     // Two API processes over one table, as two Lambda instances are, at one instant (one window).
     const at = new Date('2026-11-22T10:00:00.500Z');
     const processes = [1, 2].map(() => clientFor(createApi({ ...deps, clock: { now: () => at } }), 'unused'));
     const statuses = (
-      await Promise.all(Array.from({ length: 12 }, (_, i) => processes[i % 2]?.call('GET', '/v1/apps', acme)))
+      await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          processes[i % 2]?.call('GET', '/v1/apps', i % 3 ? acme : acmeToo),
+        ),
+      )
     ).map((res) => res?.status ?? 0);
     expect(count(statuses, 200)).toBe(5);
     expect(count(statuses, 429)).toBe(7);
     expect((await processes[0]?.call('GET', '/v1/apps', globex))?.status).toBe(200);
   });
 
-  it('stops counting a refused key in a process until its window ends, answering as counting would', async () => {
+  it('stops counting a refused tenant in a process until its window ends, answering as counting would', async () => {
     const { deps, createTenant } = await localApi({
       rateLimit: { ratePerSecond: 1, burst: 5, shared: true },
     });
@@ -40,7 +45,7 @@ describe('shared rate limits on DynamoDB Local', () => {
     // Another process has not seen the refusal: it counts, and the table refuses.
     expect((await second?.call('GET', '/v1/apps', acme))?.status).toBe(429);
     expect(counting).toHaveBeenCalledTimes(7);
-    // The next window (5 s) admits the key again.
+    // The next window (5 s) admits the tenant again.
     at = new Date('2026-11-22T10:00:05.000Z');
     expect((await first?.call('GET', '/v1/apps', acme))?.status).toBe(200);
     expect(counting).toHaveBeenCalledTimes(8);

@@ -69,8 +69,8 @@ export const key = {
     pk: `idempotency#${scope}#${keyHash}`,
     sk: 'claim',
   }),
-  requestCount: (keyId: string, windowStart: number): Key => ({
-    pk: `requests#${keyId}`,
+  requestCount: (caller: string, windowStart: number): Key => ({
+    pk: `requests#${caller}`,
     sk: `window#${windowStart}`,
   }),
   usage: (u: Pick<UsageRecord, 'tenantId' | 'hour' | 'app'>): Key => ({

@@ -789,13 +789,13 @@ export class DynamoStore implements Store {
   // Rate limits
 
   async countRequest(
-    keyId: string,
+    caller: string,
     windowStart: number,
     expiresAt: number,
     requests: number,
   ): Promise<number> {
     return guarded(async () => {
-      const item = await this.table.update(key.requestCount(keyId, windowStart), {
+      const item = await this.table.update(key.requestCount(caller, windowStart), {
         set: { expiresAt },
         add: { count: requests },
       });

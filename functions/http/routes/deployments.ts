@@ -78,7 +78,7 @@ export function deploymentRoutes(deps: ApiDeps) {
           200: json(
             Deployment,
             'The deployment; ?wait=N waits up to N s for a terminal status (behind API Gateway, up to 20 s, ' +
-              "counted as one request per second it may wait against the key's rate limit).",
+              "counted as one request per second it may wait against the tenant's rate limit).",
           ),
           ...problems,
         },

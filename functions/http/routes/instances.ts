@@ -57,7 +57,7 @@ export function instanceRoutes(deps: ApiDeps) {
             description:
               'Log lines prefixed by instance id; with follow=true the response streams. Behind API Gateway (AWS ' +
               'mode) responses are buffered: a followed request ends after 20 s with the lines so far (and counts as ' +
-              "20 requests against the key's rate limit), and a body ends before 5 MB; ask again with since= to go on.",
+              "20 requests against the tenant's rate limit), and a body ends before 5 MB; ask again with since= to go on.",
             content: { 'text/plain': { schema: { type: 'string' } } },
           },
           ...problems,

@@ -157,19 +157,29 @@ describe('the HTTP API', () => {
     expect(malformed).toMatchObject({ status: 400, json: { code: 'validation.failed' } });
   });
 
-  it('rate-limits per key with 429 and Retry-After', async () => {
-    const { call, tenantKey, adminKey } = await setup({ ratePerSecond: 1, burst: 3 });
+  it('rate-limits per tenant, all its keys together, with 429 and Retry-After', async () => {
+    const { call, deps, tenantKey, adminKey } = await setup({ ratePerSecond: 1, burst: 3 });
+    const other = await call('POST', '/v1/tenants/acme/keys', adminKey);
+    const otherKey = (other.json as { key: string }).key;
+    const beta = (await call('POST', '/v1/tenants', adminKey, { id: 'beta', name: 'Beta', plan: 'free' }))
+      .json.apiKey as { key: string };
+    deps.clock.advance(3000); // the admin's bucket full again
     const statuses: number[] = [];
     for (let i = 0; i < 5; i++) statuses.push((await call('GET', '/v1/apps', tenantKey)).status);
-    // The tenant's own key is new: the admin's requests that created it do not count against it.
+    // The admin's requests that made the tenant and its keys do not count against it.
     expect(statuses).toEqual([200, 200, 200, 429, 429]);
-    const limited = await call('GET', '/v1/apps', tenantKey);
+    // Another key of the same tenant shares its limit: a tenant makes keys, so it must not multiply its rate.
+    const limited = await call('GET', '/v1/apps', otherKey);
     expect(limited.headers.get('retry-after')).toBe('1');
-    expect(limited.json.code).toBe('rate.limited');
+    expect(limited.json).toMatchObject({
+      code: 'rate.limited',
+      detail: 'too many requests; retry after 1 s',
+    });
+    expect((await call('GET', '/v1/apps', beta.key)).status).toBe(200);
     expect((await call('GET', '/v1/plans', adminKey)).status).toBe(200);
   });
 
-  it("shares a key's limit between API processes when the count is shared, window by window", async () => {
+  it("shares a tenant's limit between API processes when the count is shared, window by window", async () => {
     const { deps, tenantKey, call } = await setup({ ratePerSecond: 1, burst: 3, shared: true });
     // A second API process over the same table: as two Lambda instances are.
     const other = clientFor(createApi(deps), 'unused');
