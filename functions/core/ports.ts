@@ -287,8 +287,12 @@ export interface Store {
    */
   releaseLease(name: string, owner: string, nowMs: number, againUntilMs?: number): Promise<boolean>;
 
-  /** Records a repository; false when it already exists. */
-  createRepository(tenantId: string, repository: RepositoryRecord): Promise<boolean>;
+  /**
+   * Records a repository; false when it already exists. QuotaExceededError when its tenant already keeps
+   * `maxPerTenant` (counted atomically with the record, so parallel creates never pass it), NotFoundError when the
+   * tenant is gone.
+   */
+  createRepository(tenantId: string, repository: RepositoryRecord, maxPerTenant: number): Promise<boolean>;
   /** Marks a pending repository made; false when it is not pending (made already, or gone). */
   completeRepository(tenantId: string, name: string): Promise<boolean>;
   /** A tenant's repositories by name, pending ones included. */

@@ -1,5 +1,6 @@
 import { ConflictError } from '../../functions/core/errors.ts';
 import type { ImageRegistry } from '../../functions/core/ports.ts';
+import { MAX_REPOSITORIES_PER_TENANT } from '../../functions/core/repositories.ts';
 import type { Image, RegistryLogin } from '../../schemas/repository.ts';
 import { MemoryStore } from './memory-store.ts';
 
@@ -31,7 +32,7 @@ export class FakeRegistry implements ImageRegistry {
       uri: `${this.host}/${tenantId}/${name}`,
       createdAt: new Date(0).toISOString(),
     };
-    if (!(await this.records.createRepository(tenantId, repository))) {
+    if (!(await this.records.createRepository(tenantId, repository, MAX_REPOSITORIES_PER_TENANT))) {
       throw new ConflictError('repository.exists', `repository "${name}" already exists`);
     }
     return repository;

@@ -280,9 +280,12 @@ export class MemoryStore implements Store {
     );
   }
 
-  async createRepository(tenantId: string, repository: RepositoryRecord) {
+  async createRepository(tenantId: string, repository: RepositoryRecord, maxPerTenant: number) {
     const key = `${tenantId}/${repository.name}`;
     if (this.repositories.has(key)) return false;
+    if (!this.tenants.has(tenantId)) throw new NotFoundError('tenant.notFound', 'no tenant');
+    const kept = [...this.repositories.keys()].filter((k) => k.startsWith(`${tenantId}/`)).length;
+    if (kept >= maxPerTenant) throw new QuotaExceededError(`a tenant may keep ${maxPerTenant} repositories`);
     this.repositories.set(key, clone(repository));
     return true;
   }

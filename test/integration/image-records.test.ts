@@ -5,15 +5,16 @@ const digest = (c: string) => `sha256:${c.repeat(64)}`;
 
 describe('image records on DynamoDB Local', () => {
   it('moves a tag to the digest pushed last, keeps the others, and deletes every image with the repository', async () => {
-    const { deps } = await localApi();
+    const { deps, createTenant } = await localApi();
     const { store } = deps;
+    await createTenant('acme');
     const repository = {
       name: 'web',
       uri: 'registry.example/acme/web',
       createdAt: '2026-11-30T00:00:00.000Z',
     };
-    expect(await store.createRepository('acme', repository)).toBe(true);
-    expect(await store.createRepository('acme', repository)).toBe(false);
+    expect(await store.createRepository('acme', repository, 100)).toBe(true);
+    expect(await store.createRepository('acme', repository, 100)).toBe(false);
 
     await store.recordImagePush('acme', 'web', {
       digest: digest('a'),
@@ -98,10 +99,39 @@ describe('image records on DynamoDB Local', () => {
     expect(forged).toMatchObject({ status: 400, json: { errors: [{ path: 'cursor' }] } });
   });
 
+  it('keeps at most 100 repositories a tenant under parallel creates, and a deleted one frees its place', async () => {
+    const { call, createTenant } = await localApi();
+    const key = (await createTenant('acme')).key;
+    const other = (await createTenant('beta')).key;
+    const creates = await Promise.all(
+      Array.from({ length: 110 }, (_, i) => call('POST', '/v1/repositories', key, { name: `repo-${i}` })),
+    );
+    const made = creates.filter((res) => res.status === 201);
+    expect(made).toHaveLength(100);
+    for (const refused of creates.filter((res) => res.status !== 201)) {
+      expect(refused).toMatchObject({
+        status: 403,
+        json: { code: 'quota.exceeded', detail: 'a tenant may keep 100 repositories; delete one first' },
+      });
+    }
+    const listed = await call('GET', '/v1/repositories?limit=100', key);
+    expect(listed.json.items).toHaveLength(100);
+    expect(listed.json.nextCursor).toBeNull();
+    // Another tenant's count is its own.
+    expect((await call('POST', '/v1/repositories', other, { name: 'web' })).status).toBe(201);
+
+    const freed = (made[0]?.json as { name?: string } | undefined)?.name;
+    expect((await call('DELETE', `/v1/repositories/${freed}`, key)).status).toBe(204);
+    expect((await call('POST', '/v1/repositories', key, { name: 'another' })).status).toBe(201);
+    expect((await call('POST', '/v1/repositories', key, { name: 'one-more' })).status).toBe(403);
+  });
+
   it('marks a pending repository made exactly once', async () => {
-    const { store } = (await localApi()).deps;
+    const { deps, createTenant } = await localApi();
+    const { store } = deps;
+    await createTenant('acme');
     const repository = { name: 'web', uri: 'r/acme/web', createdAt: '2026-11-30T00:00:00.000Z' };
-    expect(await store.createRepository('acme', { ...repository, pending: true })).toBe(true);
+    expect(await store.createRepository('acme', { ...repository, pending: true }, 100)).toBe(true);
     expect(await store.listRepositories('acme')).toEqual([{ ...repository, pending: true }]);
     const marks = await Promise.all([
       store.completeRepository('acme', 'web'),
@@ -114,13 +144,14 @@ describe('image records on DynamoDB Local', () => {
   });
 
   it('deletes a repository holding more images than one batch write takes (25)', async () => {
-    const { deps } = await localApi();
+    const { deps, createTenant } = await localApi();
     const { store } = deps;
-    await store.createRepository('acme', {
-      name: 'many',
-      uri: 'r/acme/many',
-      createdAt: '2026-11-30T00:00:00.000Z',
-    });
+    await createTenant('acme');
+    await store.createRepository(
+      'acme',
+      { name: 'many', uri: 'r/acme/many', createdAt: '2026-11-30T00:00:00.000Z' },
+      100,
+    );
     const digests = Array.from({ length: 60 }, (_, i) => `sha256:${i.toString(16).padStart(64, '0')}`);
     for (const d of digests) {
       await store.recordImagePush('acme', 'many', {

@@ -53,6 +53,8 @@ type Fields = Record<string, unknown>;
  * key, so for them the limit is looser by the keys they had, never tighter.
  */
 const KEY_COUNT = 'keyCount';
+/** On a tenant's item: how many repositories it keeps (absent for a tenant older than the count). */
+const REPOSITORY_COUNT = 'repositoryCount';
 
 function page<T>(items: Fields[], cursor: string | null, read: (item: Fields) => T): Page<T> {
   return { items: items.map(read), nextCursor: cursor };
@@ -653,10 +655,25 @@ export class DynamoStore implements Store {
 
   // Repositories and images
 
-  createRepository(tenantId: string, repository: RepositoryRecord): Promise<boolean> {
-    return conditionally(() =>
-      this.table.put({ ...key.repository(tenantId, repository.name), ...repository }, absent()),
-    );
+  async createRepository(
+    tenantId: string,
+    repository: RepositoryRecord,
+    maxPerTenant: number,
+  ): Promise<boolean> {
+    const { cancelled } = await this.table.transact([
+      this.table.putItem({ ...key.repository(tenantId, repository.name), ...repository }, absent()),
+      this.table.updateItem(
+        key.tenant(tenantId),
+        { add: { [REPOSITORY_COUNT]: 1 } },
+        allOf(exists(), anyOf(absent(REPOSITORY_COUNT), lessThan(REPOSITORY_COUNT, maxPerTenant))),
+      ),
+    ]);
+    if (!cancelled) return true;
+    if (cancelled[0] === 'ConditionalCheckFailed') return false;
+    if (!(await this.getTenant(tenantId))) {
+      throw new NotFoundError('tenant.notFound', `tenant "${tenantId}" does not exist`);
+    }
+    throw new QuotaExceededError(`a tenant may keep ${maxPerTenant} repositories; delete one first`);
   }
 
   completeRepository(tenantId: string, name: string): Promise<boolean> {
@@ -725,6 +742,14 @@ export class DynamoStore implements Store {
         await this.table.keys({ partition: PARTITION.repository(tenantId, repository) }),
       );
       await this.table.delete(key.repository(tenantId, repository));
+      // Its place is free again; a tenant gone meanwhile has no count left to keep.
+      await conditionally(() =>
+        this.table.update(
+          key.tenant(tenantId),
+          { add: { [REPOSITORY_COUNT]: -1 } },
+          atLeast(REPOSITORY_COUNT, 1),
+        ),
+      );
       return true;
     });
   }

@@ -12,6 +12,7 @@ import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { Image, RegistryLogin, Repository } from '../../../schemas/repository.ts';
 import { ConflictError } from '../../core/errors.ts';
 import type { ImageRegistry, RepositoryRecord, Store } from '../../core/ports.ts';
+import { MAX_REPOSITORIES_PER_TENANT } from '../../core/repositories.ts';
 import { isAwsError, type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
 import { ECR_PUSH_ACTIONS, ecrNamespace, repositoryArn } from './ecr-names.ts';
 
@@ -158,7 +159,9 @@ export class EcrRegistry implements ImageRegistry {
     const repositoryName = `${this.namespaceOf(tenantId)}${name}`;
     const intent = { name, uri: `${this.host}/${repositoryName}`, createdAt: new Date().toISOString() };
     let repository: Repository = intent;
-    if (!(await records.createRepository(tenantId, { ...intent, pending: true }))) {
+    if (
+      !(await records.createRepository(tenantId, { ...intent, pending: true }, MAX_REPOSITORIES_PER_TENANT))
+    ) {
       const recorded = await records.getRepository(tenantId, name);
       if (!recorded?.pending) throw repositoryExists(name);
       repository = published(recorded);

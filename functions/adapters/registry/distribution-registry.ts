@@ -1,6 +1,7 @@
 import type { Image, RegistryLogin, Repository } from '../../../schemas/repository.ts';
 import { ConflictError, UnavailableError } from '../../core/errors.ts';
 import type { ImageRegistry, Store } from '../../core/ports.ts';
+import { MAX_REPOSITORIES_PER_TENANT } from '../../core/repositories.ts';
 import type { LoginCredentialSigner, RegistryTokenIssuer } from './registry-tokens.ts';
 
 const MANIFEST_TYPES = [
@@ -90,7 +91,7 @@ export class DistributionRegistry implements ImageRegistry {
 
   async createRepository(tenantId: string, name: string): Promise<Repository> {
     const repository = { name, uri: this.uri(tenantId, name), createdAt: this.options.now().toISOString() };
-    if (!(await this.options.store.createRepository(tenantId, repository))) {
+    if (!(await this.options.store.createRepository(tenantId, repository, MAX_REPOSITORIES_PER_TENANT))) {
       throw new ConflictError('repository.exists', `repository "${name}" already exists`);
     }
     return repository;

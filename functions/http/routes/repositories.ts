@@ -7,6 +7,7 @@ import {
   deleteRepository,
   listImages,
   listRepositories,
+  MAX_REPOSITORIES_PER_TENANT,
   registryLogin,
 } from '../../core/repositories.ts';
 import { type ApiDeps, tenantOf } from '../context.ts';
@@ -41,7 +42,8 @@ export function repositoryRoutes(deps: ApiDeps) {
         responses: {
           201: json(
             Repository,
-            'The repository; `uri` is where `docker push` goes. A push goes only to a repository created here.',
+            'The repository; `uri` is where `docker push` goes. A push goes only to a repository created here. ' +
+              `A tenant keeps at most ${MAX_REPOSITORIES_PER_TENANT} (403 quota.exceeded).`,
           ),
           ...problems,
         },

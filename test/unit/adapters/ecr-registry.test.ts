@@ -15,7 +15,7 @@ import { EcrRegistry, LIFECYCLE_POLICY } from '../../../functions/adapters/ecr/e
 import { createRepository } from '../../../functions/core/repositories.ts';
 import { createTenant, deleteTenant } from '../../../functions/core/tenants.ts';
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
-import { MemoryStore } from '../../fakes/memory-store.ts';
+import type { MemoryStore } from '../../fakes/memory-store.ts';
 
 const ecr = mockClient(ECRClient);
 const sts = mockClient(STSClient);
@@ -43,10 +43,12 @@ const missing = (what: string) =>
   });
 
 describe('EcrRegistry', () => {
-  beforeEach(() => {
+  beforeEach(async () => {
     ecr.reset();
     sts.reset();
-    records = new MemoryStore();
+    const deps = await fakeCoreDeps();
+    records = deps.store;
+    for (const id of ['acme', 'beta']) await createTenant(deps, { id, name: id, plan: 'pro' });
   });
 
   it('creates a scanned, encrypted, tagged repository under berth/<tenant>/ with a lifecycle policy, and records it', async () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { AppRecord, ReplicaView } from '../../../functions/core/ports.ts';
+import { createTenant } from '../../../functions/core/tenants.ts';
 import { deferredRegistry, deferredReplicaView } from '../../../functions/shared/deferred-ports.ts';
-import { FakeRegistry } from '../../fakes/fake-registry.ts';
+import { fakeCoreDeps } from '../../fakes/core-deps.ts';
 import { ListedReplicas, replica } from '../../fakes/fake-runtime.ts';
 
 /** Counts the loads, failing the first `failures` of them. */
@@ -17,7 +18,9 @@ function loader<T>(port: T, failures = 0) {
 
 describe('deferred ports', () => {
   it('load the registry at its first call, once, and say how it names things without loading it', async () => {
-    const registry = new FakeRegistry();
+    const deps = await fakeCoreDeps();
+    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
+    const registry = deps.registry;
     registry.digests.set('acme/web:v1', 'sha256:abc');
     const { calls, load } = loader(registry);
     const deferred = deferredRegistry(
