@@ -53,7 +53,11 @@ type Fields = Record<string, unknown>;
  * key, so for them the limit is looser by the keys they had, never tighter.
  */
 const KEY_COUNT = 'keyCount';
-/** On a tenant's item: how many repositories it keeps (absent for a tenant older than the count). */
+/**
+ * The tenant item's count of its repositories, the same way: looser for a tenant older than it by the repositories it
+ * had. A deletion lowers it after the record is gone, never below 0, so one that stops between the two leaves it one
+ * high: tighter by one, never looser.
+ */
 const REPOSITORY_COUNT = 'repositoryCount';
 
 function page<T>(items: Fields[], cursor: string | null, read: (item: Fields) => T): Page<T> {
@@ -742,7 +746,7 @@ export class DynamoStore implements Store {
         await this.table.keys({ partition: PARTITION.repository(tenantId, repository) }),
       );
       await this.table.delete(key.repository(tenantId, repository));
-      // Its place is free again; a tenant gone meanwhile has no count left to keep.
+      // Its place is free again (a tenant gone meanwhile has no count left to lower).
       await conditionally(() =>
         this.table.update(
           key.tenant(tenantId),
