@@ -49,6 +49,10 @@ export const TenantUsage = z
     vcpu: UsageAgainstLimit,
     memoryMiB: UsageAgainstLimit,
     instancesPerApp: z.object({ limit: z.number() }),
+    apiKeys: UsageAgainstLimit.describe('Keys the tenant holds, against what any tenant may hold.'),
+    repositories: UsageAgainstLimit.describe(
+      'Repositories the tenant keeps, against what any tenant may keep.',
+    ),
     monthlyCap: z
       .object({
         period: z.string(),

@@ -5,9 +5,9 @@ import { DomainError, NotFoundError } from './errors.ts';
 import { newId } from './ids.ts';
 import { InFlight } from './in-flight.ts';
 import type { ApiKeyRecord, CoreDeps, PageRequest } from './ports.ts';
+import { MAX_KEYS_PER_TENANT } from './tenant-caps.ts';
 
 const KEY_PREFIX = 'bk_';
-const MAX_KEYS_PER_TENANT = 20;
 
 /** Who a request acts as. Tenant principals carry the only tenant id a tenant route ever uses. */
 export type Principal = { role: 'admin' } | { role: 'tenant'; tenantId: string; keyId: string };

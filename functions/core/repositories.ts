@@ -8,12 +8,6 @@ import { inSchemaOrder } from './schema-order.ts';
 import { getActiveTenant } from './tenants.ts';
 import { allApps } from './walk.ts';
 
-/**
- * Repositories one tenant may keep: enough for any tenant's apps, few enough that no tenant can spend the registry's
- * own limit for everyone (ECR: repositories per account and region).
- */
-export const MAX_REPOSITORIES_PER_TENANT = 100;
-
 export async function registryLogin(deps: RegistryDeps, tenantId: string): Promise<RegistryLogin> {
   await getActiveTenant(deps, tenantId);
   return deps.registry.login(tenantId);

@@ -8,6 +8,7 @@ import { toPlan } from './plans.ts';
 import type { CoreDeps, PageRequest, RegistryDeps, TenantRecord } from './ports.ts';
 import { NO_RESERVATION } from './quota.ts';
 import { inSchemaOrder } from './schema-order.ts';
+import { MAX_KEYS_PER_TENANT, MAX_REPOSITORIES_PER_TENANT } from './tenant-caps.ts';
 import { monthlyCapView } from './usage-caps.ts';
 import { assertVersion, withOptimisticRetry } from './versioning.ts';
 import { allApps } from './walk.ts';
@@ -67,10 +68,14 @@ export async function createTenant(deps: CoreDeps, input: TenantCreate): Promise
   return { tenant: toTenant(tenant), apiKey: key.created };
 }
 
-/** A tenant with its plan and what it reserves against the plan's limits. */
+/** A tenant with its plan, what it reserves against the plan's limits, and its keys and repositories. */
 export async function getTenantOverview(deps: CoreDeps, id: string): Promise<TenantOverview> {
   const tenant = await getTenantRecord(deps, id);
-  const plan = await deps.store.getPlan(tenant.plan);
+  const [plan, keys, repositories] = await Promise.all([
+    deps.store.getPlan(tenant.plan),
+    deps.store.listApiKeys(id, { limit: 100 }),
+    deps.store.listRepositories(id),
+  ]);
   if (!plan)
     throw new NotFoundError('plan.notFound', `plan "${tenant.plan}" of tenant "${id}" does not exist`);
   return {
@@ -81,6 +86,8 @@ export async function getTenantOverview(deps: CoreDeps, id: string): Promise<Ten
       vcpu: { used: tenant.reserved.vcpuMilli / 1000, limit: plan.limits.vcpu },
       memoryMiB: { used: tenant.reserved.memoryMiB, limit: plan.limits.memoryMiB },
       instancesPerApp: { limit: plan.limits.instancesPerApp },
+      apiKeys: { used: keys.items.length, limit: MAX_KEYS_PER_TENANT },
+      repositories: { used: repositories.length, limit: MAX_REPOSITORIES_PER_TENANT },
       monthlyCap: await monthlyCapView(deps, id, plan.limits),
     },
   };

@@ -1,6 +1,6 @@
 import { ConflictError } from '../../functions/core/errors.ts';
 import type { ImageRegistry } from '../../functions/core/ports.ts';
-import { MAX_REPOSITORIES_PER_TENANT } from '../../functions/core/repositories.ts';
+import { MAX_REPOSITORIES_PER_TENANT } from '../../functions/core/tenant-caps.ts';
 import type { Image, RegistryLogin } from '../../schemas/repository.ts';
 import { MemoryStore } from './memory-store.ts';
 

@@ -117,6 +117,9 @@ describe('image records on DynamoDB Local', () => {
     const listed = await call('GET', '/v1/repositories?limit=100', key);
     expect(listed.json.items).toHaveLength(100);
     expect(listed.json.nextCursor).toBeNull();
+    expect((await call('GET', '/v1/tenant', key)).json.usage).toMatchObject({
+      repositories: { used: 100, limit: 100 },
+    });
     // Another tenant's count is its own.
     expect((await call('POST', '/v1/repositories', other, { name: 'web' })).status).toBe(201);
 

@@ -57,6 +57,10 @@ describe('tenants and keys on DynamoDB Local', () => {
     expect(listed.text).not.toContain(next.key);
     const oldId = (listed.json.items as { id: string }[]).find((k) => k.id !== next.id)?.id;
     expect((listed.json.items as unknown[]).length).toBe(2);
+    expect((await call('GET', '/v1/tenant', next.key)).json.usage).toMatchObject({
+      apiKeys: { used: 2, limit: 20 },
+      repositories: { used: 0, limit: 100 },
+    });
 
     // Never the key asking, nor another tenant's key, nor with an admin key.
     expect(await call('DELETE', `/v1/keys/${next.id}`, next.key)).toMatchObject({

@@ -12,7 +12,7 @@ import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { Image, RegistryLogin, Repository } from '../../../schemas/repository.ts';
 import { ConflictError } from '../../core/errors.ts';
 import type { ImageRegistry, RepositoryRecord, Store } from '../../core/ports.ts';
-import { MAX_REPOSITORIES_PER_TENANT } from '../../core/repositories.ts';
+import { MAX_REPOSITORIES_PER_TENANT } from '../../core/tenant-caps.ts';
 import { isAwsError, type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
 import { ECR_PUSH_ACTIONS, ecrNamespace, repositoryArn } from './ecr-names.ts';
 

@@ -1,7 +1,7 @@
 import type { Image, RegistryLogin, Repository } from '../../../schemas/repository.ts';
 import { ConflictError, UnavailableError } from '../../core/errors.ts';
 import type { ImageRegistry, Store } from '../../core/ports.ts';
-import { MAX_REPOSITORIES_PER_TENANT } from '../../core/repositories.ts';
+import { MAX_REPOSITORIES_PER_TENANT } from '../../core/tenant-caps.ts';
 import type { LoginCredentialSigner, RegistryTokenIssuer } from './registry-tokens.ts';
 
 const MANIFEST_TYPES = [

@@ -7,9 +7,9 @@ import {
   deleteRepository,
   listImages,
   listRepositories,
-  MAX_REPOSITORIES_PER_TENANT,
   registryLogin,
 } from '../../core/repositories.ts';
+import { MAX_REPOSITORIES_PER_TENANT } from '../../core/tenant-caps.ts';
 import { type ApiDeps, tenantOf } from '../context.ts';
 import { bearer, idempotencyHeader, json, jsonBody, problems } from '../openapi.ts';
 import { tenantOnly } from './apps.ts';
