@@ -294,17 +294,27 @@ export class DynamoStore implements Store {
   async createApiKey(apiKey: ApiKeyRecord, maxPerTenant: number): Promise<void> {
     const { cancelled } = await this.table.transact([
       ...this.keyItems(apiKey),
-      this.table.updateItem(
-        key.tenant(apiKey.tenantId),
-        { add: { [KEY_COUNT]: 1 } },
-        allOf(exists(), anyOf(absent(KEY_COUNT), lessThan(KEY_COUNT, maxPerTenant))),
-      ),
+      this.countOnTenant(apiKey.tenantId, KEY_COUNT, maxPerTenant),
     ]);
     if (!cancelled) return;
-    if (!(await this.getTenant(apiKey.tenantId))) {
-      throw new NotFoundError('tenant.notFound', `tenant "${apiKey.tenantId}" does not exist`);
+    await this.countRefused(apiKey.tenantId, `a tenant may hold ${maxPerTenant} keys; revoke one first`);
+  }
+
+  /** Adds one to a count on the tenant's item, unless the tenant is gone or the count has reached `max`. */
+  private countOnTenant(tenantId: string, count: string, max: number): TransactItem {
+    return this.table.updateItem(
+      key.tenant(tenantId),
+      { add: { [count]: 1 } },
+      allOf(exists(), anyOf(absent(count), lessThan(count, max))),
+    );
+  }
+
+  /** Why `countOnTenant` cancelled its transaction: the tenant is gone (404), or the count is at its cap. */
+  private async countRefused(tenantId: string, atCap: string): Promise<never> {
+    if (!(await this.getTenant(tenantId))) {
+      throw new NotFoundError('tenant.notFound', `tenant "${tenantId}" does not exist`);
     }
-    throw new QuotaExceededError(`a tenant may hold ${maxPerTenant} keys; revoke one first`);
+    throw new QuotaExceededError(atCap);
   }
 
   findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined> {
@@ -666,18 +676,11 @@ export class DynamoStore implements Store {
   ): Promise<boolean> {
     const { cancelled } = await this.table.transact([
       this.table.putItem({ ...key.repository(tenantId, repository.name), ...repository }, absent()),
-      this.table.updateItem(
-        key.tenant(tenantId),
-        { add: { [REPOSITORY_COUNT]: 1 } },
-        allOf(exists(), anyOf(absent(REPOSITORY_COUNT), lessThan(REPOSITORY_COUNT, maxPerTenant))),
-      ),
+      this.countOnTenant(tenantId, REPOSITORY_COUNT, maxPerTenant),
     ]);
     if (!cancelled) return true;
     if (cancelled[0] === 'ConditionalCheckFailed') return false;
-    if (!(await this.getTenant(tenantId))) {
-      throw new NotFoundError('tenant.notFound', `tenant "${tenantId}" does not exist`);
-    }
-    throw new QuotaExceededError(`a tenant may keep ${maxPerTenant} repositories; delete one first`);
+    return this.countRefused(tenantId, `a tenant may keep ${maxPerTenant} repositories; delete one first`);
   }
 
   completeRepository(tenantId: string, name: string): Promise<boolean> {
