@@ -13,7 +13,7 @@ export interface KeyHolder {
   keyId: string;
 }
 
-/** Another key for the asking tenant (at most 20 in all); a suspended tenant makes none. */
+/** Another key for the asking tenant (at most MAX_KEYS_PER_TENANT in all); a suspended tenant makes none. */
 export async function createOwnKey(deps: CoreDeps, holder: KeyHolder): Promise<ApiKeyCreated> {
   await getActiveTenant(deps, holder.tenantId);
   return issueTenantKey(deps, holder.tenantId);

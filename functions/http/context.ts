@@ -59,8 +59,11 @@ export async function chargeWait(c: Context<ApiEnv>, deps: ApiDeps, seconds: num
   return bounded;
 }
 
-/** The tenant a tenant route acts for: only ever the authenticated key's. */
-export function tenantOf(principal: Principal): string {
+/** Who calls a tenant route: a tenant, through one of its keys (never an admin: the route is guarded). */
+export function tenantCaller(principal: Principal): Extract<Principal, { role: 'tenant' }> {
   if (principal.role !== 'tenant') throw new Error('tenant routes are guarded by requireRole("tenant")');
-  return principal.tenantId;
+  return principal;
 }
+
+/** The tenant a tenant route acts for: only ever the authenticated key's. */
+export const tenantOf = (principal: Principal): string => tenantCaller(principal).tenantId;

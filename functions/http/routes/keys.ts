@@ -2,20 +2,16 @@ import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { ApiKeyCreate, ApiKeyCreated, ApiKeyPage, KeyId } from '../../../schemas/api-key.ts';
 import { ListQuery } from '../../../schemas/common.ts';
-import { listTenantKeys, type Principal } from '../../core/api-keys.ts';
-import { createOwnKey, type KeyHolder, revokeOwnKey } from '../../core/own-keys.ts';
-import type { ApiDeps } from '../context.ts';
+import { listTenantKeys } from '../../core/api-keys.ts';
+import { createOwnKey, revokeOwnKey } from '../../core/own-keys.ts';
+import { MAX_KEYS_PER_TENANT } from '../../core/tenant-caps.ts';
+import { type ApiDeps, tenantCaller, tenantOf } from '../context.ts';
 import { emptyBodyIsNone } from '../middleware/empty-body.ts';
 import { bearer, idempotencyHeader, json, optionalJsonBody, problems } from '../openapi.ts';
 import { tenantOnly } from './apps.ts';
 import { router } from './router.ts';
 
 const tags = ['Tenant'];
-
-function holderOf(principal: Principal): KeyHolder {
-  if (principal.role !== 'tenant') throw new Error('key routes are guarded by requireRole("tenant")');
-  return { tenantId: principal.tenantId, keyId: principal.keyId };
-}
 
 /** A tenant's own API keys: `/v1/keys`. */
 export function ownKeyRoutes(deps: ApiDeps) {
@@ -29,11 +25,14 @@ export function ownKeyRoutes(deps: ApiDeps) {
         middleware: [tenantOnly, emptyBodyIsNone],
         request: { headers: idempotencyHeader, body: optionalJsonBody(ApiKeyCreate) },
         responses: {
-          201: json(ApiKeyCreated, 'Another key of yours (at most 20); its secret is shown only here.'),
+          201: json(
+            ApiKeyCreated,
+            `Another key of yours (at most ${MAX_KEYS_PER_TENANT}); its secret is shown only here.`,
+          ),
           ...problems,
         },
       }),
-      async (c) => c.json(await createOwnKey(deps, holderOf(c.get('principal'))), 201),
+      async (c) => c.json(await createOwnKey(deps, tenantCaller(c.get('principal'))), 201),
     )
     .openapi(
       createRoute({
@@ -46,7 +45,7 @@ export function ownKeyRoutes(deps: ApiDeps) {
         responses: { 200: json(ApiKeyPage, 'Your keys, without secrets.'), ...problems },
       }),
       async (c) =>
-        c.json(await listTenantKeys(deps, holderOf(c.get('principal')).tenantId, c.req.valid('query')), 200),
+        c.json(await listTenantKeys(deps, tenantOf(c.get('principal')), c.req.valid('query')), 200),
     )
     .openapi(
       createRoute({
@@ -64,7 +63,7 @@ export function ownKeyRoutes(deps: ApiDeps) {
         },
       }),
       async (c) => {
-        const holder = holderOf(c.get('principal'));
+        const holder = tenantCaller(c.get('principal'));
         deps.auth.forget(await revokeOwnKey(deps, holder, c.req.valid('param').keyId));
         return c.body(null, 204);
       },
