@@ -28,6 +28,13 @@ describe('KubeClient against a fake API server', () => {
   let close: (() => Promise<void>) | undefined;
   afterEach(async () => close?.());
 
+  /** A fake API server, closed after the test, and a client of it. */
+  async function fakeCluster() {
+    const api = await startFakeKubeApi();
+    close = api.close;
+    return { api, kube: new KubeClient(async () => ({ server: api.url, caData: api.caData, token: 't' })) };
+  }
+
   it('server-side applies every manifest as field manager berth, in its tenant namespace, with the bearer token', async () => {
     const api = await startFakeKubeApi();
     close = api.close;
@@ -51,9 +58,7 @@ describe('KubeClient against a fake API server', () => {
   });
 
   it('lists pods and deployments with one call per namespace, Berth’s only', async () => {
-    const api = await startFakeKubeApi();
-    close = api.close;
-    const kube = new KubeClient(async () => ({ server: api.url, caData: api.caData, token: 't' }));
+    const { api, kube } = await fakeCluster();
     await kube.apply([
       ...acmeNamespace,
       ...appManifests(workload, { group: 'g', host: 'web--acme.apps.example.com' }),
@@ -70,9 +75,7 @@ describe('KubeClient against a fake API server', () => {
   });
 
   it('removes a finalizer with a merge patch conditioned on the version read, and deletes by name', async () => {
-    const api = await startFakeKubeApi();
-    close = api.close;
-    const kube = new KubeClient(async () => ({ server: api.url, caData: api.caData, token: 't' }));
+    const { api, kube } = await fakeCluster();
     await kube.apply([
       ...acmeNamespace,
       ...appManifests({ ...workload, replicas: 1 }, { group: 'g', host: 'h' }),
@@ -101,9 +104,7 @@ describe('KubeClient against a fake API server', () => {
   });
 
   it('lists the namespaces Berth manages, and deletes one with all it holds', async () => {
-    const api = await startFakeKubeApi();
-    close = api.close;
-    const kube = new KubeClient(async () => ({ server: api.url, caData: api.caData, token: 't' }));
+    const { api, kube } = await fakeCluster();
     await kube.apply([
       ...acmeNamespace,
       ...appManifests(workload, { group: 'g', host: 'h' }),
