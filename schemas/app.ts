@@ -172,7 +172,9 @@ const specChanges = {
 export const AppPatch = z
   .strictObject({
     ...specChanges,
-    runtime: RuntimeName.optional(),
+    runtime: RuntimeName.optional().describe(
+      'Only the runtime the app already runs on: it is chosen at creation and never changes (create another app).',
+    ),
     replicas: Replicas.optional(),
     scaling: Scaling.nullable().optional(),
   })

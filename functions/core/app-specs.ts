@@ -11,7 +11,8 @@ type SpecInput = Pick<
 
 /**
  * Merges spec changes onto the current spec (or onto nothing, for a new app) and checks the result as a whole:
- * a Fargate size this install offers, and a runtime it offers. `null` clears an optional field; env is replaced whole.
+ * a Fargate size this install offers, and a runtime it offers, the app's own once it has one. `null` clears an
+ * optional field; env is replaced whole.
  */
 export function resolveSpec(
   deps: CoreDeps,
@@ -30,6 +31,11 @@ export function resolveSpec(
   const notOffered = deps.sizes && offeredSizeProblem(deps.sizes, cpu, memory);
   if (notOffered) throw new ValidationError(notOffered.message, [notOffered]);
   const runtime = input.runtime ?? current?.runtime ?? deps.runtimes[0];
+  if (current && runtime !== current.runtime) {
+    // Each runtime's reconciler sees only the apps on it: one that moved would leave its old workload running.
+    const message = `runtime cannot change: the app runs on ${current.runtime}; create another app to run on ${runtime}`;
+    throw new ValidationError(message, [{ path: 'runtime', message }]);
+  }
   if (!deps.runtimes.includes(runtime)) {
     const message = `runtime "${runtime}" is not offered by this install; use one of ${deps.runtimes.join(', ')}`;
     throw new ValidationError(message, [{ path: 'runtime', message }]);

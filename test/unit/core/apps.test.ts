@@ -50,6 +50,22 @@ describe('apps', () => {
     });
   });
 
+  it('keeps an app on the runtime it was created on: a change is refused and loses nothing', async () => {
+    const aws = { ...deps, runtimes: ['fargate', 'eks'] as const };
+    await createApp(aws, 'acme', { name: 'web', ...spec, runtime: 'fargate' });
+    await expect(updateApp(aws, 'acme', 'web', { runtime: 'eks', replicas: 2 })).rejects.toMatchObject({
+      code: 'validation.failed',
+      message: 'runtime cannot change: the app runs on fargate; create another app to run on eks',
+      errors: [{ path: 'runtime' }],
+    });
+    expect(await getApp(aws, 'acme', 'web')).toMatchObject({ latestRevision: 1, generation: 1, replicas: 1 });
+    // Naming the runtime it already runs on is no change.
+    expect(await updateApp(aws, 'acme', 'web', { runtime: 'fargate', replicas: 2 })).toMatchObject({
+      replicas: 2,
+      latestRevision: 1,
+    });
+  });
+
   it('checks the merged spec against the Fargate table', async () => {
     await createApp(deps, 'acme', { name: 'web', ...spec });
     await expect(updateApp(deps, 'acme', 'web', { cpu: 1 })).rejects.toMatchObject({
