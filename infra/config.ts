@@ -141,6 +141,11 @@ export const InstallConfig = z
     message: 'eks is configured exactly when runtimes offers eks',
     path: ['eks'],
   })
+  .refine((c) => !c.runtimes.includes('eks') || c.hostedZone, {
+    message:
+      "offering eks needs hostedZone (apps on EKS answer on the cluster's own load balancer, by their own DNS records)",
+    path: ['hostedZone'],
+  })
   .refine((c) => c.availabilityZones.length >= c.natGateways, {
     message: 'natGateways may not exceed the number of availabilityZones',
     path: ['natGateways'],

@@ -70,6 +70,11 @@ export const AwsRuntimeConfig = AwsConfig.extend({
     message: 'BERTH_EKS_CLUSTER is set exactly when BERTH_RUNTIMES offers eks',
     path: ['BERTH_EKS_CLUSTER'],
   })
+  .refine((c) => !c.BERTH_EKS_CLUSTER || c.BERTH_HOSTED_ZONE_ID, {
+    message:
+      "required with BERTH_EKS_CLUSTER (apps on EKS answer on the cluster's own load balancer, by their own records)",
+    path: ['BERTH_HOSTED_ZONE_ID'],
+  })
   .refine((c) => !c.BERTH_EKS_CLUSTER || c.BERTH_EKS_LOAD_BALANCER_CIDRS, {
     message: 'required with BERTH_EKS_CLUSTER',
     path: ['BERTH_EKS_LOAD_BALANCER_CIDRS'],

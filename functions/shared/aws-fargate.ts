@@ -3,19 +3,35 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { AlbAppRoutes, type AlbAppRoutesSettings } from '../adapters/alb/alb-app-routes.ts';
+import { LoadBalancerZones } from '../adapters/alb/load-balancer-zones.ts';
 import { FargateMetrics } from '../adapters/fargate/fargate-metrics.ts';
 import { FargateServices } from '../adapters/fargate/fargate-services.ts';
 import { FargateTasks } from '../adapters/fargate/fargate-tasks.ts';
 import { Route53AppRecords } from '../adapters/route53/app-records.ts';
 import type { AwsRuntimeConfig } from './aws-config.ts';
 
-/* The Fargate runtime's adapters over their SDK clients, for the composition roots in aws.ts. */
+/* The Fargate runtime's adapters over their SDK clients, and apps' DNS records, for the composition roots in aws.ts. */
+
+/** Apps' alias records in the install's zone, when it has one. */
+export function appRecords(config: AwsRuntimeConfig) {
+  const zone = config.BERTH_HOSTED_ZONE_ID;
+  return zone ? new Route53AppRecords(new Route53Client({}), zone) : undefined;
+}
+
+/**
+ * Where apps on EKS get their names: the apps' zone, and the canonical zones of the load balancers the AWS Load
+ * Balancer Controller makes.
+ */
+export function eksAppRecords(config: AwsRuntimeConfig) {
+  const dns = appRecords(config);
+  if (!dns) return undefined;
+  const zones = new LoadBalancerZones(new ElasticLoadBalancingV2Client({}));
+  return { dns, zoneOf: (dnsName: string) => zones.zoneOf(dnsName) };
+}
 
 /** Apps on Fargate: an ECS service each, routed by a target group and host rule on the shared ALB. */
 export function fargateServices(config: AwsRuntimeConfig) {
-  const zone = config.BERTH_HOSTED_ZONE_ID;
-  const dns = zone ? new Route53AppRecords(new Route53Client({}), zone) : undefined;
-  return new FargateServices(new ECSClient({}), albAppRoutes(config, dns), {
+  return new FargateServices(new ECSClient({}), albAppRoutes(config, appRecords(config)), {
     cluster: config.BERTH_CLUSTER,
     subnets: config.BERTH_APP_SUBNETS,
     securityGroups: config.BERTH_APP_SECURITY_GROUPS,

@@ -78,15 +78,17 @@ const behaviour = (image: string) =>
 
 /**
  * An in-process stand-in for a Kubernetes API server, recording every request exactly as it arrived: discovery,
- * server-side apply, lists, deletes, merge patches of pods, pod logs and the metrics API — with a small simulation
- * of the Deployment controller (pods for the template's revision; old ones terminate, held by their finalizers,
- * once the new ones are ready) so a reconciler can be driven through rollouts against it.
+ * server-side apply, lists, deletes, merge patches (finalizers, annotations), pod logs and the metrics API — with a
+ * small simulation of the Deployment controller (pods for the template's revision; old ones terminate, held by their
+ * finalizers, once the new ones are ready) and of the load balancer controller (Ingresses show its load balancer
+ * once it is made), so a reconciler can be driven through rollouts against it.
  */
 export async function startFakeKubeApi() {
   const requests: RecordedRequest[] = [];
   const objects = new Map<string, KubeObject>();
   let version = 0;
   let podSerial = 0;
+  let loadBalancerHostname: string | undefined;
   const now = () => new Date().toISOString();
   const podsIn = (namespace?: string) =>
     [...objects.entries()]
@@ -236,6 +238,24 @@ export async function startFakeKubeApi() {
       ),
     ),
   );
+  app.get('/apis/networking.k8s.io/v1/namespaces/:namespace/ingresses', (c) =>
+    c.json(
+      list(
+        'Ingress',
+        [...objects.entries()]
+          .filter(([path]) =>
+            path.startsWith(`/apis/networking.k8s.io/v1/namespaces/${c.req.param('namespace')}/ingresses/`),
+          )
+          // The load balancer controller's part: once it has made the load balancer, every Ingress shows it.
+          .map(([, i]) => ({
+            ...i,
+            status: {
+              loadBalancer: loadBalancerHostname ? { ingress: [{ hostname: loadBalancerHostname }] } : {},
+            },
+          })),
+      ),
+    ),
+  );
   app.get('/api/v1/namespaces/:namespace/pods/:name/log', (c) => {
     const pod = objects.get(podPath(c.req.param('namespace'), c.req.param('name')));
     if (!pod) return c.json({ kind: 'Status', code: 404, reason: 'NotFound' }, 404);
@@ -276,6 +296,8 @@ export async function startFakeKubeApi() {
         return c.json({ kind: 'Status', code: 409, reason: 'Conflict' }, 409);
       }
       existing.metadata.finalizers = body.metadata.finalizers ?? existing.metadata.finalizers;
+      if (body.metadata.annotations)
+        existing.metadata.annotations = { ...existing.metadata.annotations, ...body.metadata.annotations };
       existing.metadata.resourceVersion = String(++version);
       if (existing.metadata.deletionTimestamp && !existing.metadata.finalizers?.length)
         objects.delete(c.req.path);
@@ -289,9 +311,16 @@ export async function startFakeKubeApi() {
         404,
       );
     }
+    // Annotations another field manager set stay (Berth's own apply never carries them).
+    const annotations = { ...existing?.metadata.annotations, ...body.metadata.annotations };
     const applied: KubeObject = {
       ...body,
-      metadata: { ...body.metadata, resourceVersion: String(++version), creationTimestamp: now() },
+      metadata: {
+        ...body.metadata,
+        ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
+        resourceVersion: String(++version),
+        creationTimestamp: now(),
+      },
     };
     objects.set(c.req.path, applied);
     if (applied.kind === 'Deployment') rollOut(applied);
@@ -336,6 +365,10 @@ export async function startFakeKubeApi() {
       for (const pod of podsIn(namespace)) {
         if (pod.metadata.labels?.['berth.dev/app'] === app) terminate(pod, exitCode);
       }
+    },
+    /** The load balancer controller has made the ingress group's load balancer, answering at `hostname`. */
+    provisionLoadBalancer(hostname: string) {
+      loadBalancerHostname = hostname;
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

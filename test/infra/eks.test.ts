@@ -6,9 +6,25 @@ import { berthApp } from '../../infra/berth-app.ts';
 import { lambdaBundles } from '../support/lambda-bundles.ts';
 import { INSTALL_CONTEXT } from '../support/lambda-fixtures.ts';
 
+const EKS_INSTALL = {
+  ...INSTALL_CONTEXT,
+  runtimes: ['fargate', 'eks'],
+  hostedZone: { id: 'Z0123456789ABC', name: 'example.com' },
+};
+
+/** The logical ids of the roles whose policies allow `action`. */
+function rolesAllowed(template: Template, action: string): string[] {
+  const policies = Object.values(template.findResources('AWS::IAM::Policy')) as {
+    Properties: { Roles: { Ref: string }[]; PolicyDocument: { Statement: { Action: string | string[] }[] } };
+  }[];
+  return policies
+    .filter((p) => p.Properties.PolicyDocument.Statement.some((s) => [s.Action].flat().includes(action)))
+    .flatMap((p) => p.Properties.Roles.map((r) => r.Ref));
+}
+
 /** Synthesizes an install offering EKS; synthesis itself fails on any unacknowledged cdk-nag finding. */
 function synthWithEks(eks: Record<string, unknown>) {
-  const built = berthApp({ context: { berth: { ...INSTALL_CONTEXT, runtimes: ['fargate', 'eks'], eks } } });
+  const built = berthApp({ context: { berth: { ...EKS_INSTALL, eks } } });
   const assembly = built.app.synth();
   const { platform } = built;
   const roleOf = (fn: { role?: unknown }) =>
@@ -126,6 +142,13 @@ describe('the CDK app with EKS', () => {
         Statement: Match.arrayWith([Match.objectLike({ Action: 'eks:DescribeCluster' })]),
       },
     });
+    // Only the reconcile worker points apps' names at the controller's load balancer: it alone reads its zone.
+    const lambdaRoles = [...clusterRoles, ...otherRoles];
+    expect(
+      rolesAllowed(template, 'elasticloadbalancing:DescribeLoadBalancers').filter((r) =>
+        lambdaRoles.includes(r),
+      ),
+    ).toEqual([clusterRoles[1]]);
     // The EKS client (and the Kubernetes client with it) is bundled exactly where a Lambda reaches the cluster.
     const withEks = lambdaBundles(assembly, 'BerthPlatform')
       .filter((b) => b.clients.includes('EKS'))
@@ -153,6 +176,11 @@ describe('the CDK app with EKS', () => {
     expect(admins).toHaveLength(1);
     expect(clusterRoles).not.toContain(admins[0]?.Properties.PrincipalArn['Fn::GetAtt'][0]);
     template.resourceCountIs('Custom::AWSCDK-EKS-KubernetesResource', 1);
+    // Created, never overwritten: a second install pointed at the same cluster fails its deploy on these objects
+    // rather than share tenants' namespaces (and the sweep of deleted tenants' ones) with the first.
+    for (const manifest of Object.values(template.findResources('Custom::AWSCDK-EKS-KubernetesResource'))) {
+      expect(manifest.Properties.Overwrite).toBeUndefined();
+    }
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
         Variables: Match.objectLike({
@@ -165,10 +193,14 @@ describe('the CDK app with EKS', () => {
     });
   });
 
-  it('refuses eks offered without its configuration, and EKS configured without offering it', () => {
-    expect(() =>
-      berthApp({ context: { berth: { ...INSTALL_CONTEXT, runtimes: ['fargate', 'eks'] } } }),
-    ).toThrow(/berth\.eks: eks is configured exactly when runtimes offers eks/);
+  it('refuses eks offered without its configuration or a zone for its apps, and EKS configured without offering it', () => {
+    expect(() => berthApp({ context: { berth: EKS_INSTALL } })).toThrow(
+      /berth\.eks: eks is configured exactly when runtimes offers eks/,
+    );
+    const { hostedZone: _, ...unzoned } = EKS_INSTALL;
+    expect(() => berthApp({ context: { berth: { ...unzoned, eks: {} } } })).toThrow(
+      /berth\.hostedZone: offering eks needs hostedZone/,
+    );
     expect(() => berthApp({ context: { berth: { ...INSTALL_CONTEXT, eks: {} } } })).toThrow(/berth\.eks/);
     expect(() =>
       berthApp({

@@ -1,5 +1,6 @@
 import { EksRuntime } from '../../functions/adapters/eks/eks-runtime.ts';
 import { KubeClient } from '../../functions/adapters/eks/kube-client.ts';
+import type { AliasTarget, Route53AppRecords } from '../../functions/adapters/route53/app-records.ts';
 import { WorkloadReconciler } from '../../functions/jobs/workload-reconcile.ts';
 import { fakeCoreDeps } from '../fakes/core-deps.ts';
 import type { startFakeKubeApi } from '../fakes/fake-kube-api.ts';
@@ -15,6 +16,21 @@ export const ACME_WEB_APPLIED = [
   '/apis/networking.k8s.io/v1/namespaces/berth-acme/ingresses/web',
 ];
 
+/** The ingress group's load balancer, as the controller makes it, and its canonical zone. */
+export const INGRESS_LOAD_BALANCER = 'k8s-berthapps0-0123456789-1234567890.us-east-1.elb.amazonaws.com';
+export const INGRESS_LOAD_BALANCER_ZONE = 'Z35SXDOTRQ7X7K';
+
+/** The apps' DNS zone: what was pointed where, and removed, in order. */
+export class RecordingDns implements Pick<Route53AppRecords, 'point' | 'remove'> {
+  readonly changes: string[] = [];
+  async point(host: string, target: AliasTarget) {
+    this.changes.push(`UPSERT ${host} → ${target.zoneId}/${target.dnsName}`);
+  }
+  async remove(host: string, target: AliasTarget) {
+    this.changes.push(`DELETE ${host} → ${target.zoneId}/${target.dnsName}`);
+  }
+}
+
 /** Core deps over fakes offering `eks`, and the EKS runtime and its reconciler against a fake API server. */
 export async function eksWorld(api: Awaited<ReturnType<typeof startFakeKubeApi>>) {
   const deps = { ...(await fakeCoreDeps()), runtimes: ['eks'] as const };
@@ -23,15 +39,20 @@ export async function eksWorld(api: Awaited<ReturnType<typeof startFakeKubeApi>>
     caData: api.caData,
     token: 'k8s-aws-v1.fake',
   }));
+  const dns = new RecordingDns();
   const runtime = new EksRuntime(kube, {
     domain: 'apps.example.com',
     ingressGroup: 'berth-apps-0',
     loadBalancerCidrs: ['10.64.0.0/22'],
     fargate: true,
+    records: {
+      dns,
+      zoneOf: async (dnsName) => (dnsName === INGRESS_LOAD_BALANCER ? INGRESS_LOAD_BALANCER_ZONE : undefined),
+    },
     clock: deps.clock,
   });
   /** A reconciler over this table and cluster; another `owner` is another worker. */
   const reconcilerFor = (owner: string) =>
     new WorkloadReconciler({ ...deps, runtime, runtimeName: 'eks', owner, deploymentDeadlineMs: 600_000 });
-  return { deps, kube, runtime, reconciler: reconcilerFor('test'), reconcilerFor };
+  return { deps, kube, runtime, dns, reconciler: reconcilerFor('test'), reconcilerFor };
 }

@@ -15,9 +15,11 @@ import type {
   WorkloadSpec,
 } from '../../core/ports.ts';
 import { waitForMoreLines } from '../log-follow.ts';
+import type { Route53AppRecords } from '../route53/app-records.ts';
 import type { KubeClient } from './kube-client.ts';
 import {
   appManifests,
+  DNS_TARGET_ANNOTATION,
   LABEL,
   METERING_FINALIZER,
   namespaceOf,
@@ -34,6 +36,15 @@ export interface EksSettings {
   loadBalancerCidrs: string[];
   /** Pods run on EKS Fargate: billed by the Fargate size AWS provisions, not by their requests. */
   fargate: boolean;
+  /**
+   * Where apps' names are pointed at the ingress group's load balancer (the controller makes it, so only its DNS
+   * name is known, from the Ingresses' status), and how that name's canonical zone is found. Only what changes
+   * workloads needs it; a runtime without it only reads.
+   */
+  records?: {
+    dns: Pick<Route53AppRecords, 'point' | 'remove'>;
+    zoneOf(dnsName: string): Promise<string | undefined>;
+  };
   clock: Clock;
 }
 
@@ -92,6 +103,13 @@ export class EksRuntime implements WorkloadRuntime {
     private readonly settings: EksSettings,
   ) {}
 
+  private records(): NonNullable<EksSettings['records']> {
+    const { records } = this.settings;
+    if (!records)
+      throw new Error('this EKS runtime only reads: it was given no DNS records to point apps at');
+    return records;
+  }
+
   async ensureTenant(tenantId: string, limits: PlanLimits): Promise<void> {
     const wanted = JSON.stringify(limits);
     const nowMs = this.settings.clock.now().getTime();
@@ -123,7 +141,10 @@ export class EksRuntime implements WorkloadRuntime {
     ]);
   }
 
-  /** The tenant's namespace holds all its apps: one list of Deployments and one of pods. */
+  /**
+   * The tenant's namespace holds all its apps: one list of Deployments and one of pods. Apps whose name does not
+   * point at the load balancer yet are pointed on the way, once the controller has routed their Ingress.
+   */
   async observe(tenantId: string): Promise<{ workloads: ObservedWorkload[]; replicas: Replica[] }> {
     const namespace = namespaceOf(tenantId);
     const [deployments, pods] = await Promise.all([
@@ -131,7 +152,30 @@ export class EksRuntime implements WorkloadRuntime {
       this.kube.pods(namespace),
     ]);
     this.remember(pods, namespace);
+    await this.pointNames(tenantId, deployments);
     return { workloads: deployments.map(workloadOf), replicas: this.replicasOf(pods) };
+  }
+
+  /**
+   * Points the names of apps not pointed yet at the load balancer their Ingress got (its address appears in the
+   * Ingress's status once the controller has made the route; the install's first app waits for the load balancer
+   * itself), and notes it on the Deployment. A namespace whose apps are all pointed costs nothing more.
+   */
+  private async pointNames(tenantId: string, deployments: V1Deployment[]): Promise<void> {
+    const waiting = deployments.filter(
+      (d) => !d.metadata?.annotations?.[DNS_TARGET_ANNOTATION] && !d.metadata?.deletionTimestamp,
+    );
+    if (waiting.length === 0) return;
+    const ingresses = await this.kube.ingresses(namespaceOf(tenantId));
+    for (const deployment of waiting) {
+      const app = deployment.metadata?.name ?? '';
+      const ingress = ingresses.find((i) => i.metadata?.name === app);
+      const dnsName = ingress?.status?.loadBalancer?.ingress?.[0]?.hostname;
+      const zoneId = dnsName && (await this.records().zoneOf(dnsName));
+      if (!dnsName || !zoneId) continue;
+      await this.records().dns.point(appHostname(tenantId, app, this.settings.domain), { dnsName, zoneId });
+      await this.kube.annotate(deployment, DNS_TARGET_ANNOTATION, `${zoneId}/${dnsName}`);
+    }
   }
 
   async applyWorkload(spec: WorkloadSpec): Promise<void> {
@@ -155,6 +199,17 @@ export class EksRuntime implements WorkloadRuntime {
 
   async deleteWorkload(tenantId: string, app: Pick<AppRecord, 'name'>): Promise<boolean> {
     const metadata = { name: app.name, namespace: namespaceOf(tenantId) };
+    const deployment = (await this.kube.deployments(metadata.namespace)).find(
+      (d) => d.metadata?.name === app.name,
+    );
+    const pointed = deployment?.metadata?.annotations?.[DNS_TARGET_ANNOTATION];
+    if (pointed) {
+      const [zoneId = '', dnsName = ''] = pointed.split('/');
+      await this.records().dns.remove(appHostname(tenantId, app.name, this.settings.domain), {
+        dnsName,
+        zoneId,
+      });
+    }
     await this.kube.delete([
       { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata },
       { apiVersion: 'v1', kind: 'Service', metadata },

@@ -7,6 +7,7 @@ import {
   PatchStrategy,
   type PodMetric,
   type V1Deployment,
+  type V1Ingress,
   type V1Namespace,
   type V1Pod,
 } from '@kubernetes/client-node';
@@ -23,6 +24,8 @@ export type ClusterAccess = () => Promise<{
 }>;
 
 const MANAGED = `${LABEL.managedBy}=${FIELD_MANAGER}`;
+/** Who sets annotations outside server-side apply (the apply of FIELD_MANAGER would otherwise own them). */
+const ANNOTATING_MANAGER = `${FIELD_MANAGER}-annotations`;
 
 const isNotFound = (err: unknown) => err instanceof ApiException && err.code === 404;
 
@@ -92,6 +95,46 @@ export class KubeClient {
     return list.items;
   }
 
+  /** The Ingresses Berth manages in a namespace, in one list call. */
+  async ingresses(namespace: string): Promise<V1Ingress[]> {
+    const { objects } = await this.clients();
+    const list = await objects.list<V1Ingress>(
+      'networking.k8s.io/v1',
+      'Ingress',
+      namespace,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      MANAGED,
+    );
+    return list.items;
+  }
+
+  /**
+   * Sets one annotation on a Deployment by merge patch, as a field manager of its own: what Berth applies
+   * server-side never carries it, so a later apply leaves it be.
+   */
+  async annotate(deployment: V1Deployment, key: string, value: string): Promise<void> {
+    const { objects } = await this.clients();
+    await objects.patch(
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: {
+          name: deployment.metadata?.name ?? '',
+          namespace: deployment.metadata?.namespace ?? '',
+          annotations: { [key]: value },
+        },
+      },
+      undefined,
+      undefined,
+      ANNOTATING_MANAGER,
+      undefined,
+      PatchStrategy.MergePatch,
+    );
+  }
+
   /** The namespaces Berth manages (its tenants'), in one list call. */
   async namespaces(): Promise<V1Namespace[]> {
     const { core } = await this.clients();
@@ -107,7 +150,6 @@ export class KubeClient {
     return list.items;
   }
 
-  /** Removes one finalizer from a pod, on condition it is still the version read; a missing pod is no error. */
   /**
    * Removes a finalizer from the pod as it was read; false when the pod changed since (its resourceVersion moved
    * on), so the caller reads it again. A pod already gone is fine.

@@ -22,6 +22,12 @@ export const LABEL = {
 } as const;
 /** The pod template's annotation holding the app's last restart: changing it rolls every pod. */
 export const RESTARTED_AT_ANNOTATION = 'berth.dev/restarted-at';
+/**
+ * The Deployment's annotation holding where Berth pointed the app's name (`<zone id>/<load balancer DNS name>`), once
+ * the load balancer controller had routed its Ingress: the next passes look no further, and a deletion knows which
+ * record to remove.
+ */
+export const DNS_TARGET_ANNOTATION = 'berth.dev/dns-target';
 /** The Deployment's annotation holding the fingerprint of the spec Berth applied. */
 export const SPEC_HASH_ANNOTATION = 'berth.dev/spec-hash';
 /**

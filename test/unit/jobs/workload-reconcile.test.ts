@@ -4,7 +4,12 @@ import { deploy } from '../../../functions/core/deployments.ts';
 import { createTenant, deleteTenant } from '../../../functions/core/tenants.ts';
 import { SWEEP_EVERY_MS, type WorkloadReconciler } from '../../../functions/jobs/workload-reconcile.ts';
 import { startFakeKubeApi } from '../../fakes/fake-kube-api.ts';
-import { ACME_WEB_APPLIED, eksWorld } from '../../support/eks-world.ts';
+import {
+  ACME_WEB_APPLIED,
+  eksWorld,
+  INGRESS_LOAD_BALANCER,
+  INGRESS_LOAD_BALANCER_ZONE,
+} from '../../support/eks-world.ts';
 
 type Api = Awaited<ReturnType<typeof startFakeKubeApi>>;
 
@@ -13,7 +18,7 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
   let setup: Awaited<ReturnType<typeof world>>;
 
   async function world() {
-    const { deps, runtime, reconciler, reconcilerFor } = await eksWorld(api);
+    const { deps, runtime, dns, reconciler, reconcilerFor } = await eksWorld(api);
     await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
     /** One pass, with the lease free again (each pass is a new tick). */
     const pass = async () => {
@@ -26,7 +31,7 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
       await fn();
       return api.requests.slice(before);
     };
-    return { deps, runtime, reconciler, reconcilerFor, pass, requestsDuring };
+    return { deps, runtime, dns, reconciler, reconcilerFor, pass, requestsDuring };
   }
 
   beforeEach(async () => {
@@ -39,6 +44,7 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
 
   it('applies the tenant namespace and the app once, then only watches: two lists per namespace a tick, no writes', async () => {
     const { deps, pass, requestsDuring } = setup;
+    api.provisionLoadBalancer(INGRESS_LOAD_BALANCER);
     await createApp(deps, 'acme', { ...web, runtime: 'eks', replicas: 2 });
     const first = await requestsDuring(pass);
     expect(first.filter((r) => r.method === 'PATCH').map((r) => r.path.split('?')[0])).toEqual(
@@ -179,6 +185,37 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
     ]);
     const stopped = [...deps.meter.open.values()].filter((l) => l.stoppedSec !== null);
     expect(stopped).toHaveLength(2);
+  });
+
+  it("points an app's name at the load balancer its Ingress got, once, and removes the record with the app", async () => {
+    const { deps, dns, pass, requestsDuring } = setup;
+    await createApp(deps, 'acme', { ...web, runtime: 'eks' });
+    await pass();
+    // The controller has not made the ingress group's load balancer yet: each pass looks again, pointing nothing.
+    const waiting = await requestsDuring(pass);
+    expect(waiting.map((r) => `${r.method} ${r.path}`)).toContain(
+      'GET /apis/networking.k8s.io/v1/namespaces/berth-acme/ingresses',
+    );
+    expect(dns.changes).toEqual([]);
+
+    api.provisionLoadBalancer(INGRESS_LOAD_BALANCER);
+    await pass();
+    const alias = `web--acme.apps.example.com → ${INGRESS_LOAD_BALANCER_ZONE}/${INGRESS_LOAD_BALANCER}`;
+    expect(dns.changes).toEqual([`UPSERT ${alias}`]);
+    // Pointed once: later passes, and a new revision applied over the Deployment, do not look or point again.
+    await deploy(deps, 'acme', 'web', { image: 'registry.example.com/acme/web:2' });
+    await pass();
+    const steady = await requestsDuring(pass);
+    expect(steady.some((r) => r.path.endsWith('/ingresses'))).toBe(false);
+    expect(dns.changes).toEqual([`UPSERT ${alias}`]);
+
+    await deleteApp(deps, 'acme', 'web');
+    await pass();
+    expect(dns.changes).toEqual([`UPSERT ${alias}`, `DELETE ${alias}`]);
+    await pass();
+    await pass();
+    await expect(getAppRecord(deps, 'acme', 'web')).rejects.toThrow(/not found|does not exist/);
+    expect(dns.changes).toHaveLength(2);
   });
 
   it('deletes the app’s objects and finishes the deletion once its pods are metered and gone', async () => {

@@ -6,6 +6,7 @@ const EKS = {
   BERTH_RUNTIMES: 'fargate,eks',
   BERTH_EKS_CLUSTER: 'berth-apps',
   BERTH_EKS_LOAD_BALANCER_CIDRS: '10.64.0.0/22,10.64.4.0/22',
+  BERTH_HOSTED_ZONE_ID: 'Z0123456789ABCDEFGHIJ',
 };
 
 describe('the Lambda configuration', () => {
@@ -36,7 +37,7 @@ describe('the Lambda configuration', () => {
     });
   });
 
-  it('names what is inconsistent: eks offered without a cluster, a cluster without eks, bad CIDRs', () => {
+  it('names what is inconsistent: eks offered without a cluster, a cluster without eks, bad CIDRs, no zone', () => {
     const { BERTH_EKS_CLUSTER: _, ...noCluster } = EKS;
     expect(() => readAwsRuntimeConfig({ ...LAMBDA_ENV, ...noCluster })).toThrow(
       /BERTH_EKS_CLUSTER: BERTH_EKS_CLUSTER is set exactly when BERTH_RUNTIMES offers eks/,
@@ -47,6 +48,10 @@ describe('the Lambda configuration', () => {
     expect(() =>
       readAwsRuntimeConfig({ ...LAMBDA_ENV, ...EKS, BERTH_EKS_LOAD_BALANCER_CIDRS: '10.64.0.0' }),
     ).toThrow(/BERTH_EKS_LOAD_BALANCER_CIDRS/);
+    const { BERTH_HOSTED_ZONE_ID: __, ...noZone } = EKS;
+    expect(() => readAwsRuntimeConfig({ ...LAMBDA_ENV, ...noZone })).toThrow(
+      /BERTH_HOSTED_ZONE_ID: required with BERTH_EKS_CLUSTER/,
+    );
     expect(() => readAwsRuntimeConfig({ ...LAMBDA_ENV, ...EKS, BERTH_RUNTIMES: 'fargate,k8s' })).toThrow(
       /BERTH_RUNTIMES/,
     );
