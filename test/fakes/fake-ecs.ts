@@ -39,7 +39,8 @@ const named = (name: string, message: string) => Object.assign(new Error(message
  * at the desired count; a new task definition replaces the tasks at once (old ones stop, with their stop time); the
  * load balancer reports running tasks healthy. An image tagged `crashloop` trips the deployment circuit breaker,
  * which rolls the service back to its previous task definition. A deleted service drains for one observation; task
- * definitions are deregistered before they can be deleted.
+ * definitions are deregistered before they can be deleted; a service's load balancer must name a port its task
+ * definition's container maps.
  */
 export function fakeEcs(clock: { now(): Date }) {
   const ecs = mockClient(ECSClient);
@@ -141,7 +142,20 @@ export function fakeEcs(clock: { now(): Date }) {
     if (!definition) throw named('ClientException', 'Unable to describe task definition.');
     return { taskDefinition: { ...definition, taskDefinitionArn: arn }, tags: definition.tags };
   });
+  /** As ECS checks: the container a service's load balancer names must map the port it names. */
+  const checkPorts = (loadBalancers: Service['loadBalancers'], taskDefinition: string) => {
+    const containers = definitions.get(taskDefinition)?.containerDefinitions ?? [];
+    for (const { containerName, containerPort } of loadBalancers ?? []) {
+      const container = containers.find((c) => c.name === containerName);
+      if (!container?.portMappings?.some((m) => m.containerPort === containerPort))
+        throw named(
+          'InvalidParameterException',
+          `The container ${containerName} did not have a container port ${containerPort} defined.`,
+        );
+    }
+  };
   ecs.on(CreateServiceCommand).callsFake((input: CreateServiceCommandInput) => {
+    checkPorts(input.loadBalancers, input.taskDefinition ?? '');
     const name = input.serviceName ?? '';
     const existing = services.get(name);
     if (existing && existing.status !== 'INACTIVE') throw named('InvalidParameterException', 'exists');
@@ -160,6 +174,11 @@ export function fakeEcs(clock: { now(): Date }) {
   ecs.on(UpdateServiceCommand).callsFake((input: UpdateServiceCommandInput) => {
     const service = services.get(input.service ?? '');
     if (service?.status !== 'ACTIVE') throw named('ServiceNotActiveException', 'not active');
+    checkPorts(
+      input.loadBalancers ?? service.loadBalancers,
+      input.taskDefinition ?? service.taskDefinition ?? '',
+    );
+    if (input.loadBalancers) service.loadBalancers = input.loadBalancers;
     service.desiredCount = input.desiredCount;
     if (input.taskDefinition !== service.taskDefinition || input.forceNewDeployment) {
       deploy(service, input.taskDefinition ?? '', input.desiredCount ?? 0);

@@ -128,7 +128,9 @@ export class FargateServices implements WorkloadRuntime {
     const restarted = (tagOf(existing, TAGS.restartedAt) ?? '') !== (spec.restartedAt ?? '');
     await this.call(() =>
       this.ecs.send(
-        new UpdateServiceCommand(updateServiceInput(spec, taskDefinition, restarted, this.settings)),
+        new UpdateServiceCommand(
+          updateServiceInput(spec, taskDefinition, targetGroupArn, restarted, this.settings),
+        ),
       ),
     );
     // Tagged after the update: a failed update is applied again on the next pass.

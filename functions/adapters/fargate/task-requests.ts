@@ -137,6 +137,11 @@ const DEPLOYMENT: DeploymentConfiguration = {
   maximumPercent: 200,
 };
 
+/** Where the service's tasks take traffic: the app's target group, at the revision's port. */
+const loadBalancersOf = (spec: WorkloadSpec, targetGroupArn: string) => [
+  { targetGroupArn, containerName: CONTAINER, containerPort: spec.port },
+];
+
 /** The app's service: its revision's task definition at the replica count, behind its target group. */
 export function createServiceInput(
   spec: WorkloadSpec,
@@ -158,7 +163,7 @@ export function createServiceInput(
         assignPublicIp: 'DISABLED',
       },
     },
-    loadBalancers: [{ targetGroupArn, containerName: CONTAINER, containerPort: spec.port }],
+    loadBalancers: loadBalancersOf(spec, targetGroupArn),
     healthCheckGracePeriodSeconds: spec.healthCheck?.gracePeriodSeconds ?? 10,
     deploymentConfiguration: DEPLOYMENT,
     propagateTags: 'TASK_DEFINITION',
@@ -169,10 +174,13 @@ export function createServiceInput(
   };
 }
 
-/** A change of an existing service: revision, replica count, grace period; a restart forces a new deployment. */
+/**
+ * A change of an existing service: revision, replica count, port, grace period; a restart forces a new deployment.
+ */
 export function updateServiceInput(
   spec: WorkloadSpec,
   taskDefinition: string,
+  targetGroupArn: string,
   restarted: boolean,
   settings: FargateSettings,
 ): UpdateServiceCommandInput {
@@ -181,6 +189,8 @@ export function updateServiceInput(
     service: serviceNameOf(spec),
     taskDefinition,
     desiredCount: spec.replicas,
+    // Always given: ECS checks it against the task definition, so a revision on another port moves it too.
+    loadBalancers: loadBalancersOf(spec, targetGroupArn),
     healthCheckGracePeriodSeconds: spec.healthCheck?.gracePeriodSeconds ?? 10,
     deploymentConfiguration: DEPLOYMENT,
     forceNewDeployment: restarted,

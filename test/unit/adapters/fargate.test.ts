@@ -240,6 +240,7 @@ describe('FargateServices', () => {
       service: SERVICE,
       taskDefinition: 'arn:td:3',
       desiredCount: 5,
+      loadBalancers: [{ targetGroupArn: 'arn:tg', containerName: 'app', containerPort: 8080 }],
       forceNewDeployment: false,
     });
     expect(ecs).toHaveReceivedCommandWith(TagResourceCommand, {

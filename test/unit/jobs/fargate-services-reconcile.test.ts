@@ -104,6 +104,23 @@ describe('WorkloadReconciler on Fargate services (ECS and the ALB in memory)', (
     expect(lifetimes.every((l) => l.cpu === 0.25 && l.memoryMiB === 512 && l.app === 'web')).toBe(true);
   });
 
+  it("moves the service's load balancer to a new revision's port, and goes live there", async () => {
+    const { deps, aws, pass } = setup;
+    await createApp(deps, 'acme', { ...web, runtime: 'fargate', replicas: 2 });
+    await pass();
+    await pass();
+    await deploy(deps, 'acme', 'web', { port: 9090 });
+    await pass();
+    await pass();
+    expect(aws.ecs).toHaveReceivedCommandWith(UpdateServiceCommand, {
+      loadBalancers: [expect.objectContaining({ containerName: 'app', containerPort: 9090 })],
+    });
+    expect(await getAppRecord(deps, 'acme', 'web')).toMatchObject({ status: 'running', currentRevision: 2 });
+    expect(await listDeployments(deps, 'acme', 'web', { limit: 1 })).toMatchObject({
+      items: [{ revision: 2, status: 'succeeded' }],
+    });
+  });
+
   it('scales with the same task definition', async () => {
     const { deps, aws, pass } = setup;
     await createApp(deps, 'acme', { ...web, runtime: 'fargate', replicas: 2 });
