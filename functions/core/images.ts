@@ -33,8 +33,27 @@ function hostOf(registry: string): string {
 }
 
 /**
- * Checks where an image comes from before anything touches the network: the platform registry (only the tenant's
- * own `<tenant>/…` repositories), or a public registry by DNS name. IP literals, loopback and internal names
+ * A last label no DNS name has (top-level domains are never numbers): a host ending in one is an address in one of
+ * the shorthand forms resolvers accept (`10.1` is 10.0.0.1, `0x7f.1` is 127.0.0.1).
+ */
+const NUMERIC_LABEL = /^(?:\d+|0x[0-9a-f]*)$/;
+
+/** An ECR registry host in any of its endpoint forms (FIPS, dual-stack): its account is group 1. */
+const ECR_HOST = /^(\d{12})\.dkr[.-]ecr(?:-fips)?\.[a-z0-9-]+\.(?:amazonaws\.com(?:\.cn)?|on\.aws)$/;
+
+/**
+ * Whether `registry` names the platform registry at `host`: the same host, `localhost` for a local one on
+ * 127.0.0.1, and any name of the same account's ECR, whose images the platform pulls with the same rights.
+ */
+function namesPlatformRegistry(registry: string, host: string): boolean {
+  if (registry === host || registry === host.replace(/^127\.0\.0\.1:/, 'localhost:')) return true;
+  const account = ECR_HOST.exec(hostOf(registry))?.[1];
+  return account !== undefined && account === ECR_HOST.exec(host)?.[1];
+}
+
+/**
+ * Checks where an image comes from before anything touches the network: the platform registry, by any of its names
+ * (only the tenant's own `<tenant>/…` repositories), or a public registry by DNS name. IP literals, loopback and internal names
  * (metadata services, private ranges, other local ports) are refused, so an image reference cannot make the
  * platform reach into its own network.
  */
@@ -46,10 +65,7 @@ export function checkImageSource(
   const parsed = parseImageReference(image);
   if (!parsed) throw invalid(image, 'is not an OCI image reference');
   const registry = parsed.registry?.toLowerCase();
-  const isLocal =
-    registry !== undefined &&
-    (registry === local.host || registry === local.host.replace(/^127\.0\.0\.1:/, 'localhost:'));
-  if (isLocal) {
+  if (registry !== undefined && namesPlatformRegistry(registry, local.host)) {
     const namespace = local.namespaceOf(tenantId);
     if (!parsed.repository.startsWith(namespace)) {
       throw invalid(image, `is in the platform registry but not under your namespace "${namespace}"`);
@@ -58,7 +74,7 @@ export function checkImageSource(
   }
   if (registry !== undefined) {
     const host = hostOf(registry);
-    if (isIP(host))
+    if (isIP(host) || NUMERIC_LABEL.test(host.split('.').at(-1) ?? ''))
       throw invalid(
         image,
         `names a registry by IP address (${host}); use the platform registry ${local.host} or a public registry by DNS name`,

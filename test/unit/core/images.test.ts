@@ -17,6 +17,26 @@ describe('checkImageSource', () => {
     expect(() => checkImageSource(`${ecr.host}/acme/web:1`, 'acme', ecr)).toThrow('not under your namespace');
   });
 
+  it("holds every name of the account's ECR to the tenant's namespace: FIPS, dual-stack, another region, a port", () => {
+    const aliases = [
+      '123456789012.dkr.ecr-fips.us-east-1.amazonaws.com',
+      '123456789012.dkr-ecr.us-east-1.on.aws',
+      '123456789012.dkr-ecr-fips.us-east-1.on.aws',
+      '123456789012.dkr.ecr.us-west-2.amazonaws.com',
+      '123456789012.DKR.ECR.US-EAST-1.AMAZONAWS.COM:443',
+    ];
+    for (const host of aliases) {
+      expect(() => checkImageSource(`${host}/berth/beta/web:1`, 'acme', ecr)).toThrow(
+        'not under your namespace',
+      );
+      expect(checkImageSource(`${host}/berth/acme/web:1`, 'acme', ecr)).toMatchObject({ local: true });
+    }
+    // Another account's ECR is another registry, as any other by DNS name.
+    expect(
+      checkImageSource('210987654321.dkr.ecr.us-east-1.amazonaws.com/berth/beta/web:1', 'acme', ecr),
+    ).toMatchObject({ local: false });
+  });
+
   it('accepts the tenant’s own repositories in the platform registry', () => {
     expect(checkImageSource('127.0.0.1:5000/acme/web:1', 'acme', local)).toMatchObject({
       local: true,
@@ -39,6 +59,12 @@ describe('checkImageSource', () => {
     ['127.0.0.1:6000/acme/web', 'by IP address'],
     ['127.0.0.1/acme/web', 'by IP address'],
     ['[::1]:5000/acme/web', 'by IP address'],
+    // Shorthand IPv4 forms the system resolver reads as addresses (10.1 is 10.0.0.1), though no DNS name ends in
+    // a number.
+    ['10.1:5000/acme/web', 'by IP address'],
+    ['127.1/acme/web', 'by IP address'],
+    ['0x7f.1/acme/web', 'by IP address'],
+    ['0177.0.0.1/acme/web', 'by IP address'],
     ['localhost:8080/acme/web', 'internal registry host'],
     ['registry:5000/acme/web', 'internal registry host'],
     ['metadata.google.internal/x/y', 'internal registry host'],
