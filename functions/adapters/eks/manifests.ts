@@ -42,6 +42,17 @@ export const namespaceOf = (tenantId: string) => `berth-${tenantId}`;
 const mebibytes = (mib: number) => `${mib}Mi`;
 const millicores = (cpu: number) => `${Math.round(cpu * 1000)}m`;
 
+/**
+ * The namespace's quota is this many times the plan. The API already holds what a tenant asks for to its plan; the
+ * quota is the backstop past that. A rolling update starts new pods before the old ones stop (a quarter more at a
+ * time, ROLLOUT) and a stopping pod counts until it has exited, so a quota of the plan itself would stall every
+ * deployment of a tenant at its limits. Twice the plan, as ECS lets a service deployment run at 200 %.
+ */
+const QUOTA_HEADROOM = 2;
+
+/** How a Deployment replaces its pods: new ones first, at most a quarter more at a time, none down meanwhile. */
+export const ROLLOUT = { maxSurge: '25%', maxUnavailable: 0 } as const;
+
 export interface TenantNamespaceOptions {
   /** Where load balancer traffic comes from (the ALB's subnets), the only ingress admitted. */
   loadBalancerCidrs: string[];
@@ -49,8 +60,8 @@ export interface TenantNamespaceOptions {
 
 /**
  * A tenant's namespace with what confines it: the baseline Pod Security Standard, a ResourceQuota from its plan (the
- * same vCPU, memory and instances the API enforces), a LimitRange so no container runs unbounded, and a
- * NetworkPolicy that denies all ingress except from the load balancer.
+ * vCPU, memory and instances the API enforces, with room for rollouts: QUOTA_HEADROOM), a LimitRange so no
+ * container runs unbounded, and a NetworkPolicy that denies all ingress except from the load balancer.
  */
 export function tenantNamespace(
   tenantId: string,
@@ -86,11 +97,11 @@ export function tenantNamespace(
       metadata: metadata('berth-plan'),
       spec: {
         hard: {
-          'requests.cpu': millicores(limits.vcpu),
-          'limits.cpu': millicores(limits.vcpu),
-          'requests.memory': mebibytes(limits.memoryMiB),
-          'limits.memory': mebibytes(limits.memoryMiB),
-          pods: String(limits.apps * limits.instancesPerApp),
+          'requests.cpu': millicores(limits.vcpu * QUOTA_HEADROOM),
+          'limits.cpu': millicores(limits.vcpu * QUOTA_HEADROOM),
+          'requests.memory': mebibytes(limits.memoryMiB * QUOTA_HEADROOM),
+          'limits.memory': mebibytes(limits.memoryMiB * QUOTA_HEADROOM),
+          pods: String(limits.apps * limits.instancesPerApp * QUOTA_HEADROOM),
           'services.loadbalancers': '0',
           'services.nodeports': '0',
         },
@@ -194,7 +205,7 @@ export function appManifests(workload: WorkloadSpec, ingress: { group: string; h
       spec: {
         replicas: workload.replicas,
         selector: { matchLabels: selector },
-        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: 0 } },
+        strategy: { type: 'RollingUpdate', rollingUpdate: ROLLOUT },
         progressDeadlineSeconds: 600,
         template: {
           metadata: {

@@ -54,9 +54,9 @@ describe('EKS manifests', () => {
       metadata: { namespace: 'berth-acme' },
       spec: {
         hard: {
-          'requests.cpu': '8000m',
-          'limits.memory': '16384Mi',
-          pods: '20',
+          'requests.cpu': '16000m',
+          'limits.memory': '32768Mi',
+          pods: '40',
           'services.loadbalancers': '0',
           'services.nodeports': '0',
         },
@@ -71,6 +71,29 @@ describe('EKS manifests', () => {
         ingress: [{ from: [{ ipBlock: { cidr: '10.64.0.0/22' } }] }],
       },
     });
+  });
+
+  it('leaves a tenant at its plan’s limits room in the quota to roll out every app at once', () => {
+    // Every app at the plan's replicas, together using all its vCPU and memory.
+    const full = { apps: 5, instancesPerApp: 4, vcpu: 10, memoryMiB: 20480 };
+    const app = { ...workload, replicas: full.instancesPerApp, cpu: 0.5, memory: 1024 };
+    const [, quota] = tenantNamespace('acme', full, { loadBalancerCidrs: ['10.64.0.0/22'] });
+    if (!quota) throw new Error('no quota');
+    const { hard } = quota.spec as { hard: Record<string, string> };
+    const [deployment] = appManifests(app, { group: 'g', host: 'h' }) as unknown as {
+      spec: { strategy: { rollingUpdate: { maxSurge: string; maxUnavailable: number } } };
+    }[];
+    const { maxSurge, maxUnavailable } = deployment?.spec.strategy.rollingUpdate ?? {
+      maxSurge: '',
+      maxUnavailable: 1,
+    };
+    expect(maxUnavailable).toBe(0);
+    // Kubernetes rounds a percentage surge up: this many new pods start before any old one stops.
+    const surge = Math.ceil((app.replicas * Number.parseInt(maxSurge, 10)) / 100);
+    const pods = full.apps * (app.replicas + surge);
+    expect(pods).toBeLessThanOrEqual(Number(hard.pods));
+    expect(pods * app.cpu * 1000).toBeLessThanOrEqual(Number.parseInt(hard['requests.cpu'] ?? '', 10));
+    expect(pods * app.memory).toBeLessThanOrEqual(Number.parseInt(hard['requests.memory'] ?? '', 10));
   });
 
   it("keeps an app's pods within the baseline Pod Security Standard, with the other runtimes' capabilities", () => {
