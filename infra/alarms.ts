@@ -114,6 +114,12 @@ export class PlatformAlarms extends Construct {
       SCALE_FAILURE_PERIODS,
     );
     alarm(
+      'OrphanedWorkloadsRemoved',
+      berthMetric('reconcile', 'orphanedWorkloadsRemoved', 'Sum'),
+      1,
+      "A sweep stopped an ECS service or Deployment whose app was gone (a pass that lost its lease, or a table missing apps it once had): the reconcile Lambda's log names each.",
+    );
+    alarm(
       'ReportsLeft',
       berthMetric('report', 'reportsLeft', 'Maximum'),
       1,

@@ -277,6 +277,14 @@ export class Jobs extends Construct {
         resources: [services],
       }),
     );
+    // The sweep lists the cluster's services for those whose app is gone.
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['ecs:ListServices'],
+        resources: ['*'],
+        conditions: { ArnEquals: { 'ecs:cluster': this.cluster.clusterArn } },
+      }),
+    );
     fn.addToRolePolicy(
       new PolicyStatement({
         actions: ['ecs:TagResource'],

@@ -426,6 +426,16 @@ export type WorkloadSpec = Omit<ReplicaSpec, 'slot' | 'pullCredentials'> & {
   restartedAt: string | null;
 };
 
+/**
+ * A workload a runtime holds, named as the runtime names it: its tenant, its app's name, and its app's incarnation
+ * (the app's uid, or the end of it the runtime keeps: `app.uid.endsWith(incarnation)`).
+ */
+export interface HeldWorkload {
+  tenantId: string;
+  app: string;
+  incarnation: string;
+}
+
 /** An app's workload as a workload runtime reports it. */
 export interface ObservedWorkload {
   app: string;
@@ -451,6 +461,13 @@ export interface WorkloadRuntime {
   tenantHomes(): Promise<string[]>;
   /** Removes a deleted tenant's home with whatever is left in it; idempotent. */
   removeTenant(tenantId: string): Promise<void>;
+  /** Every workload held here, across tenants. */
+  heldWorkloads(): Promise<HeldWorkload[]>;
+  /**
+   * Removes a workload whose app is gone, with its route when `routeFree` (routes are named for the app, so one
+   * stays while an app of the same name exists). Idempotent; true when it stopped one (not one already going).
+   */
+  removeOrphan(workload: HeldWorkload, routeFree: boolean): Promise<boolean>;
   /**
    * Every workload and replica of a tenant's `apps` (those on this runtime, named for a runtime that cannot list
    * by tenant), in as few calls as the runtime allows.

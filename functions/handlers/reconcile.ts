@@ -16,11 +16,18 @@ export const handler = await observed(
   async (event: SQSEvent, { logger, metrics, deps: router }): Promise<SQSBatchResponse> => {
     const failures: SQSBatchResponse['batchItemFailures'] = [];
     let removedHomes = 0;
+    let removedOrphans = 0;
     await thenFlush(router.queue, async () => {
       for (const record of event.Records) {
         try {
           const message = JSON.parse(record.body) as QueueMessage;
-          removedHomes += await routeReconcile(router, message, askedAt(record.attributes));
+          const swept = await routeReconcile(router, message, askedAt(record.attributes));
+          removedHomes += swept.tenantHomes;
+          removedOrphans += swept.orphans.length;
+          // Nothing Berth made should outlive its app: each one found says how it happened (a lost lease, a table
+          // restored from before the app), so each is named.
+          for (const orphan of swept.orphans)
+            logger.warn('removed a workload whose app is gone', { ...orphan });
         } catch (err) {
           logger.error('reconcile failed', { messageId: record.messageId, error: String(err) });
           failures.push({ itemIdentifier: record.messageId });
@@ -30,6 +37,7 @@ export const handler = await observed(
     metrics.addMetric('reconciles', 'Count', event.Records.length);
     metrics.addMetric('reconcilesFailed', 'Count', failures.length);
     metrics.addMetric('tenantHomesRemoved', 'Count', removedHomes);
+    metrics.addMetric('orphanedWorkloadsRemoved', 'Count', removedOrphans);
     return { batchItemFailures: failures };
   },
 );

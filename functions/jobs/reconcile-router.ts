@@ -1,28 +1,27 @@
 import type { RuntimeName } from '../../schemas/app.ts';
 import type { QueueMessage } from './dispatch.ts';
-import type { WorkloadReconciler } from './workload-reconcile.ts';
+import type { SweepResult, WorkloadReconciler } from './workload-reconcile.ts';
 
 export interface ReconcileRouterDeps {
   /** The reconciler of each runtime this worker runs apps on. */
-  workloads: Partial<Record<RuntimeName, Pick<WorkloadReconciler, 'reconcileTenant' | 'sweepTenants'>>>;
+  workloads: Partial<Record<RuntimeName, Pick<WorkloadReconciler, 'reconcileTenant' | 'sweep'>>>;
 }
 
 /**
  * Sends a message to its runtime's reconciler: a sweep, or a pass over the tenant's apps there unless one that
- * began after the message was sent (`sentAt`, ms) covers it. Returns how many deleted tenants' homes a sweep
- * removed (none for a pass).
+ * began after the message was sent (`sentAt`, ms) covers it. Returns what a sweep removed (nothing for a pass).
  */
 export async function routeReconcile(
   deps: ReconcileRouterDeps,
   message: QueueMessage,
   sentAt?: number,
-): Promise<number> {
+): Promise<SweepResult> {
   const runtime = 'sweep' in message ? message.sweep : message.runtime;
   const reconciler = deps.workloads[runtime];
   if (!reconciler) throw new Error(`this worker does not reconcile apps on the ${runtime} runtime`);
-  if ('sweep' in message) return reconciler.sweepTenants();
+  if ('sweep' in message) return reconciler.sweep();
   await reconciler.reconcileTenant(message.tenantId, sentAt);
-  return 0;
+  return { tenantHomes: 0, orphans: [] };
 }
 
 /**

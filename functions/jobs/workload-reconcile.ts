@@ -5,6 +5,7 @@ import { mapWithLimit } from '../core/map-with-limit.ts';
 import { recordLifetimes } from '../core/metering.ts';
 import type {
   AppRecord,
+  HeldWorkload,
   ObservedWorkload,
   Replica,
   TenantRecord,
@@ -27,11 +28,17 @@ export interface WorkloadReconcilerDeps extends RolloutDeps {
 
 const LEASE_MS = 10_000;
 
-/** How often the homes of deleted tenants are looked for, whatever the number of workers asked to. */
+/** How often what deleted tenants and apps left is looked for, whatever the number of workers asked to. */
 export const SWEEP_EVERY_MS = 10 * 60_000;
 
-/** Tenants whose existence a sweep reads at once. */
+/** Tenants a sweep reads at once. */
 const SWEEP_READS = 8;
+
+/** What a sweep removed: how many deleted tenants' homes, and which orphaned workloads it stopped. */
+export interface SweepResult {
+  tenantHomes: number;
+  orphans: HeldWorkload[];
+}
 
 /** What one pass did, for the bench and the job's metrics. */
 export interface WorkloadPass {
@@ -66,13 +73,14 @@ export class WorkloadReconciler {
   }
 
   /**
-   * Removes the homes the runtime keeps for tenants that no longer exist (a tenant's deletion leaves its namespace
-   * to this), at most once every SWEEP_EVERY_MS across all workers; returns how many it removed. Homes are listed
-   * before their tenants are read, and made only for tenants that exist, so no live tenant's home is taken — but for
-   * a tenant deleted and created again under its id between the read and the removal, whose next passes make its
-   * home again.
+   * At most once every SWEEP_EVERY_MS across all workers, removes what the runtime keeps for what no longer exists:
+   * the homes of deleted tenants (a tenant's deletion leaves its namespace to this), then workloads whose app is
+   * gone (a pass that lost its lease applying one after the app's deletion finished, or a table that lost the app).
+   * Both are listed before the table is read, and passes make them only for tenants and apps that exist then, so
+   * nothing live is taken — but for a tenant deleted and created again under its id meanwhile, whose next passes
+   * make its home again.
    */
-  async sweepTenants(): Promise<number> {
+  async sweep(): Promise<SweepResult> {
     const { store, clock, runtime, runtimeName, owner } = this.deps;
     const nowMs = clock.now().getTime();
     // An owner of its own: the same worker asking again within the period must not renew the lease, but wait.
@@ -82,12 +90,40 @@ export class WorkloadReconciler {
       nowMs + SWEEP_EVERY_MS,
       nowMs,
     );
-    if (!taken) return 0;
+    if (!taken) return { tenantHomes: 0, orphans: [] };
     const homes = await runtime.tenantHomes();
+    const held = await runtime.heldWorkloads();
     const gone = await mapWithLimit(homes, SWEEP_READS, async (id) => !(await store.getTenant(id)));
-    const orphans = homes.filter((_, i) => gone[i]);
-    for (const tenantId of orphans) await runtime.removeTenant(tenantId);
-    return orphans.length;
+    const goneHomes = homes.filter((_, i) => gone[i]);
+    for (const tenantId of goneHomes) await runtime.removeTenant(tenantId);
+    const removed: HeldWorkload[] = [];
+    for (const { workload, routeFree } of await this.orphansAmong(
+      held.filter((w) => !goneHomes.includes(w.tenantId)),
+    )) {
+      if (await runtime.removeOrphan(workload, routeFree)) removed.push(workload);
+    }
+    return { tenantHomes: goneHomes.length, orphans: removed };
+  }
+
+  /**
+   * The workloads no app of their tenant is an incarnation of, read one tenant at a time; each with whether an app
+   * of its name runs here (its route and objects are then that app's).
+   */
+  private async orphansAmong(held: HeldWorkload[]) {
+    const tenants = [...new Set(held.map((w) => w.tenantId))];
+    const appsOf = await mapWithLimit(tenants, SWEEP_READS, async (tenantId) => {
+      const apps: AppRecord[] = [];
+      for await (const app of allApps(this.deps.store, tenantId)) apps.push(app);
+      return apps;
+    });
+    return held.flatMap((workload) => {
+      const apps = appsOf[tenants.indexOf(workload.tenantId)] ?? [];
+      if (apps.some((a) => a.name === workload.app && a.uid.endsWith(workload.incarnation))) return [];
+      const routeFree = !apps.some(
+        (a) => a.name === workload.app && a.spec.runtime === this.deps.runtimeName,
+      );
+      return [{ workload, routeFree }];
+    });
   }
 
   /** One pass over the tenant's apps here, adding what it did to `pass`; it stops early if the lease is lost. */

@@ -8,6 +8,7 @@ import {
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
   ECSClient,
+  ListServicesCommand,
   ListTaskDefinitionsCommand,
   ListTasksCommand,
   RegisterTaskDefinitionCommand,
@@ -200,6 +201,13 @@ export function fakeEcs(clock: { now(): Date }) {
     service.status = 'DRAINING';
     converge(service, '', 0);
     return { service };
+  });
+  ecs.on(ListServicesCommand).callsFake((input: { maxResults?: number; nextToken?: string }) => {
+    // ACTIVE and DRAINING services, a page at a time.
+    const arns = [...services.values()].filter((s) => s.status !== 'INACTIVE').map((s) => s.serviceArn ?? '');
+    const from = Number(input.nextToken ?? 0);
+    const to = from + (input.maxResults ?? 10);
+    return { serviceArns: arns.slice(from, to), ...(to < arns.length ? { nextToken: String(to) } : {}) };
   });
   ecs.on(DescribeServicesCommand).callsFake((input: { services: string[] }) => {
     const found = input.services.flatMap((name) => {

@@ -345,9 +345,14 @@ describe('the CDK app', () => {
     expect(readsOf(functions.meter)).toEqual(['tasks']);
     for (const fn of [functions.dispatch, functions.report, functions.ecsEvents])
       expect(readsOf(fn)).toEqual([]);
+    // Only the reconcile worker's sweep lists the cluster's services.
+    const listing = [platform.apiFunction, ...Object.values(functions)].filter((fn) =>
+      actionsOf(fn.role?.node.defaultChild as CfnElement).has('ecs:ListServices'),
+    );
+    expect(listing).toEqual([functions.reconcile]);
   });
 
-  it('alarms on an encrypted topic (crashed jobs, dead letters, API 5xx, backlog, apps not scaled, reports left) and passes the sizes offered', () => {
+  it('alarms on an encrypted topic (crashed jobs, dead letters, API 5xx, backlog, apps not scaled, orphans, reports left) and passes the sizes offered', () => {
     const told = synth(
       { alarmEmails: ['ops@example.com'], sizes: { cpus: [0.25, 0.5], maxMemoryMiB: 4096 } },
       { bundled: false },
@@ -401,7 +406,11 @@ describe('the CDK app', () => {
         EvaluationPeriods: 1,
       },
     ]);
-    expect(alarms).toHaveLength(14);
+    // And workloads a sweep found without their app: something the operator should know happened.
+    expect(byMetric('orphanedWorkloadsRemoved')).toMatchObject([
+      { Namespace: 'Berth', Dimensions: [{ Name: 'service', Value: 'reconcile' }], Threshold: 1 },
+    ]);
+    expect(alarms).toHaveLength(15);
 
     told.platform.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     told.platform.hasResourceProperties('AWS::KMS::Key', {

@@ -2,9 +2,11 @@ import type { PodMetric, V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { eksFargateSize } from '../../../schemas/fargate-sizes.ts';
 import type { PlanLimits } from '../../../schemas/plan.ts';
 import { appHostname } from '../../core/app-hosts.ts';
+import { mapWithLimit } from '../../core/map-with-limit.ts';
 import type {
   AppRecord,
   Clock,
+  HeldWorkload,
   LogOptions,
   ObservedWorkload,
   Replica,
@@ -56,6 +58,9 @@ export interface EksSettings {
 const TENANT_REAPPLY_MS = 10 * 60_000;
 
 const POD_LOG_POLL_MS = 2000;
+
+/** Namespaces listed at once by a sweep. */
+const LISTS_IN_FLIGHT = 8;
 
 /** `500m` → 0.5, `2` → 2. */
 function cores(quantity: string | undefined): number {
@@ -131,6 +136,28 @@ export class EksRuntime implements WorkloadRuntime {
       const ours = tenantId !== undefined && metadata?.name === namespaceOf(tenantId);
       return ours && status?.phase !== 'Terminating' ? [tenantId] : [];
     });
+  }
+
+  /** The Deployments in Berth's namespaces: one list of namespaces, then one list per namespace. */
+  async heldWorkloads(): Promise<HeldWorkload[]> {
+    const tenants = await this.tenantHomes();
+    const perTenant = await mapWithLimit(tenants, LISTS_IN_FLIGHT, async (tenantId) =>
+      (await this.kube.deployments(namespaceOf(tenantId))).map((d) => ({
+        tenantId,
+        app: d.metadata?.name ?? '',
+        incarnation: d.metadata?.labels?.[LABEL.appUid] ?? '',
+      })),
+    );
+    return perTenant.flat();
+  }
+
+  /**
+   * Removes an orphan's objects, when no app has its name. Its objects are named for the app, so while one does,
+   * that app's passes apply its own spec over them instead.
+   */
+  async removeOrphan(workload: HeldWorkload, routeFree: boolean): Promise<boolean> {
+    if (routeFree) await this.deleteWorkload(workload.tenantId, { name: workload.app });
+    return routeFree;
   }
 
   /** Deletes the tenant's namespace; Kubernetes then deletes what is left in it. */

@@ -6,6 +6,7 @@ import {
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   type ECSClient,
+  ListServicesCommand,
   ListTaskDefinitionsCommand,
   RegisterTaskDefinitionCommand,
   type Service,
@@ -16,6 +17,7 @@ import { chunks } from '../../core/chunks.ts';
 import { mapWithLimit } from '../../core/map-with-limit.ts';
 import type {
   AppRecord,
+  HeldWorkload,
   ObservedWorkload,
   Replica,
   ReplicaFilter,
@@ -28,9 +30,11 @@ import { CALLS_IN_FLIGHT, inBatches } from '../aws/chunks.ts';
 import { isAwsError, type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
 import { FargateTasks } from './fargate-tasks.ts';
 import {
+  type AppIdentity,
   createServiceInput,
   type FargateSettings,
   familyOf,
+  parseServiceName,
   replicaOf,
   serviceNameOf,
   serviceTagsOf,
@@ -42,6 +46,8 @@ import {
 /** DescribeServices takes at most this many services per call, DeleteTaskDefinitions this many definitions. */
 const DESCRIBE_SERVICES_BATCH = 10;
 const DELETE_TASK_DEFINITIONS_BATCH = 10;
+/** ListServices answers at most this many a page. */
+const LIST_SERVICES_PAGE = 100;
 
 type AppName = Pick<AppRecord, 'name' | 'uid'>;
 
@@ -150,16 +156,60 @@ export class FargateServices implements WorkloadRuntime {
    */
   async deleteWorkload(tenantId: string, app: AppName): Promise<boolean> {
     const identity = { tenantId, app: app.name, appUid: app.uid };
-    const service = serviceNameOf(identity);
-    const [existing] = await this.services([service]);
-    if (existing?.status === 'ACTIVE') {
-      await this.call(() =>
-        this.ecs.send(new DeleteServiceCommand({ cluster: this.settings.cluster, service, force: true })),
-      );
-    }
-    if (existing || !(await this.routes.remove(tenantId, app.name))) return false;
+    if ((await this.deleteService(identity)) !== 'gone' || !(await this.routes.remove(tenantId, app.name)))
+      return false;
     await this.deleteTaskDefinitions(familyOf(identity));
     return true;
+  }
+
+  /**
+   * Deletes the service of an app incarnation (ECS stops its tasks): `deleted` now, `draining` when an earlier
+   * call did, `gone` once ECS has let go of it.
+   */
+  private async deleteService(identity: AppIdentity): Promise<'deleted' | 'draining' | 'gone'> {
+    const service = serviceNameOf(identity);
+    const [existing] = await this.services([service]);
+    if (existing?.status !== 'ACTIVE') return existing ? 'draining' : 'gone';
+    await this.call(() =>
+      this.ecs.send(new DeleteServiceCommand({ cluster: this.settings.cluster, service, force: true })),
+    );
+    return 'deleted';
+  }
+
+  /** Berth's services in the cluster (ACTIVE or DRAINING), ListServices a hundred at a time. */
+  async heldWorkloads(): Promise<HeldWorkload[]> {
+    const held: HeldWorkload[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.call(() =>
+        this.ecs.send(
+          new ListServicesCommand({
+            cluster: this.settings.cluster,
+            maxResults: LIST_SERVICES_PAGE,
+            nextToken,
+          }),
+        ),
+      );
+      for (const arn of page.serviceArns ?? []) {
+        const workload = parseServiceName(arn.split('/').pop() ?? '');
+        if (workload) held.push(workload);
+      }
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return held;
+  }
+
+  /**
+   * Deletes an orphan's service and task definitions at once (ECS lets running tasks finish with a deleted
+   * definition), and, when no app has its name, its route: the rule and record now, the target group once ECS has
+   * let go of it (a later sweep, while the service still drains).
+   */
+  async removeOrphan(workload: HeldWorkload, routeFree: boolean): Promise<boolean> {
+    const identity = { tenantId: workload.tenantId, app: workload.app, appUid: workload.incarnation };
+    const stopped = (await this.deleteService(identity)) === 'deleted';
+    await this.deleteTaskDefinitions(familyOf(identity));
+    if (routeFree) await this.routes.remove(workload.tenantId, workload.app);
+    return stopped;
   }
 
   /** Deregisters every revision of the family, then deletes them (ECS takes ten a call). */

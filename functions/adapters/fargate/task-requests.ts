@@ -8,7 +8,7 @@ import type {
   UpdateServiceCommandInput,
 } from '@aws-sdk/client-ecs';
 import { DROPPED_CAPABILITIES } from '../../core/container-capabilities.ts';
-import type { Replica, WorkloadSpec } from '../../core/ports.ts';
+import type { HeldWorkload, Replica, WorkloadSpec } from '../../core/ports.ts';
 
 /** Tags that tie a service, its task definitions and (propagated) its tasks to the app; observed by them. */
 export const TAGS = {
@@ -38,7 +38,7 @@ export interface FargateSettings {
   region: string;
 }
 
-type AppIdentity = Pick<WorkloadSpec, 'tenantId' | 'app' | 'appUid'>;
+export type AppIdentity = Pick<WorkloadSpec, 'tenantId' | 'app' | 'appUid'>;
 
 /** One task-definition family per app: `berth-<tenant>-<app>-<uid8>` (within ECS's 255 characters). */
 export const familyOf = (spec: AppIdentity) => `berth-${spec.tenantId}-${spec.app}-${spec.appUid.slice(-8)}`;
@@ -50,12 +50,20 @@ export const familyOf = (spec: AppIdentity) => `berth-${spec.tenantId}-${spec.ap
 export const serviceNameOf = (spec: AppIdentity) =>
   `berth_${spec.tenantId}_${spec.app}_${spec.appUid.slice(-8)}`;
 
+/** Tenant, app and incarnation from a service's name, or undefined for a service that is not Berth's. */
+export function parseServiceName(name: string): HeldWorkload | undefined {
+  const [prefix, tenantId, app, incarnation, ...rest] = name.split('_');
+  return prefix === 'berth' && tenantId && app && incarnation && rest.length === 0
+    ? { tenantId, app, incarnation }
+    : undefined;
+}
+
 /** Tenant and app from a task's group (`service:<service name>`), or undefined for a task that is not Berth's. */
 export function parseTaskGroup(group: string | undefined): { tenantId: string; app: string } | undefined {
-  const [prefix, tenantId, app, uid, ...rest] = (group ?? '').split('_');
-  return prefix === 'service:berth' && tenantId && app && uid && rest.length === 0
-    ? { tenantId, app }
+  const service = group?.startsWith('service:')
+    ? parseServiceName(group.slice('service:'.length))
     : undefined;
+  return service && { tenantId: service.tenantId, app: service.app };
 }
 
 /**

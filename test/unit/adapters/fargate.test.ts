@@ -9,6 +9,7 @@ import {
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
   ECSClient,
+  ListServicesCommand,
   ListTaskDefinitionsCommand,
   ListTasksCommand,
   RegisterTaskDefinitionCommand,
@@ -211,6 +212,22 @@ describe('FargateServices', () => {
       ]),
     });
     expect(ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
+  });
+
+  it("lists Berth's services in the cluster a hundred a page, by tenant, app and incarnation", async () => {
+    const arn = (name: string) => `arn:aws:ecs:eu-west-1:123456789012:service/berth/${name}`;
+    ecs
+      .on(ListServicesCommand)
+      .resolvesOnce({ serviceArns: [arn('berth_acme_web_89abcdef'), arn('ops-dashboard')], nextToken: 't1' })
+      .resolvesOnce({ serviceArns: [arn('berth_beta_api_01234567')] });
+    expect(await services().heldWorkloads()).toEqual([
+      { tenantId: 'acme', app: 'web', incarnation: '89abcdef' },
+      { tenantId: 'beta', app: 'api', incarnation: '01234567' },
+    ]);
+    expect(ecs.commandCalls(ListServicesCommand).map((c) => c.args[0].input)).toEqual([
+      { cluster: 'berth', maxResults: 100 },
+      { cluster: 'berth', maxResults: 100, nextToken: 't1' },
+    ]);
   });
 
   it('stops an apply when the task definition cannot be read, registering nothing', async () => {

@@ -19,7 +19,7 @@ import { createApp, deleteApp, getAppRecord, scaleApp } from '../../../functions
 import { deploy, listDeployments } from '../../../functions/core/deployments.ts';
 import { createTenant, updateTenant } from '../../../functions/core/tenants.ts';
 import { meterUsage } from '../../../functions/jobs/meter.ts';
-import { WorkloadReconciler } from '../../../functions/jobs/workload-reconcile.ts';
+import { SWEEP_EVERY_MS, WorkloadReconciler } from '../../../functions/jobs/workload-reconcile.ts';
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
 import { fakeEcs } from '../../fakes/fake-ecs.ts';
 import { SHARD } from '../../support/aws-fixtures.ts';
@@ -65,7 +65,7 @@ describe('WorkloadReconciler on Fargate services (ECS and the ALB in memory)', (
       deps.clock.advance(11_000);
       return result;
     };
-    return { deps, aws, pass, runtime };
+    return { deps, aws, pass, runtime, reconciler };
   }
 
   beforeEach(async () => {
@@ -181,6 +181,46 @@ describe('WorkloadReconciler on Fargate services (ECS and the ALB in memory)', (
     expect(failed?.reason).toMatch(/circuit breaker/);
     const events = (await deps.store.listAppEvents('acme', app.uid, { limit: 50 })).items.map((e) => e.type);
     expect(events).toEqual(expect.arrayContaining(['deploymentFailed', 'rolledBack']));
+  });
+
+  it("sweeps away a service whose app is gone, its route only when no app has the name, never a live app's", async () => {
+    const { deps, aws, pass, reconciler } = setup;
+    for (const name of ['web', 'api', 'docs'])
+      await createApp(deps, 'acme', { ...web, name, runtime: 'fargate' });
+    await pass();
+    // As when a pass that lost its lease applies an app whose deletion another pass finished meanwhile.
+    const lost = async (name: string) => {
+      const app = await getAppRecord(deps, 'acme', name);
+      await deps.store.finalizeAppDeletion(app);
+      return { tenantId: 'acme', app: name, incarnation: app.uid.slice(-8) };
+    };
+    const orphans = [await lost('web'), await lost('api')];
+    await createApp(deps, 'acme', { ...web, name: 'api', runtime: 'fargate' });
+    await pass();
+    const active = () =>
+      [...aws.services.values()].filter((s) => s.status === 'ACTIVE').map((s) => s.serviceName);
+    expect(active()).toHaveLength(4);
+
+    expect(await reconciler.sweep()).toEqual({ tenantHomes: 0, orphans });
+    const live = [await getAppRecord(deps, 'acme', 'api'), await getAppRecord(deps, 'acme', 'docs')];
+    expect(active().sort()).toEqual(live.map((a) => `berth_acme_${a.name}_${a.uid.slice(-8)}`).sort());
+    // web's rule is gone (its target group once ECS lets go of it); api's stays, the new api's route.
+    expect(aws.rules.map((r) => r.Conditions?.[0]?.HostHeaderConfig?.Values?.[0]).sort()).toEqual([
+      'api--acme.apps.example.com',
+      'docs--acme.apps.example.com',
+    ]);
+    // The orphans' task definitions are gone; the live apps' stay.
+    const families = [...aws.definitions.keys()].map((arn) => arn.split('/').pop()?.split(':')[0]);
+    for (const { app, incarnation } of orphans)
+      expect(families).not.toContain(`berth-acme-${app}-${incarnation}`);
+    expect(families).toHaveLength(2);
+    // web's target group goes at a later sweep, once ECS, which still lists the draining service, has let go of it.
+    expect(aws.targetGroups.size).toBe(3);
+    deps.clock.advance(SWEEP_EVERY_MS + 1);
+    expect(await reconciler.sweep()).toEqual({ tenantHomes: 0, orphans: [] });
+    expect(aws.targetGroups.size).toBe(2);
+    await pass();
+    expect(await getAppRecord(deps, 'acme', 'api')).toMatchObject({ status: 'running' });
   });
 
   it('deletes the service, then its route once ECS lets go, then the app', async () => {

@@ -35,11 +35,9 @@ describe('routeReconcile', () => {
     };
     const sweep = async () => {
       fargatePasses.push('sweep');
-      return 0;
+      return { tenantHomes: 0, orphans: [] };
     };
-    router = {
-      workloads: { eks: world.reconciler, fargate: { reconcileTenant: recorded, sweepTenants: sweep } },
-    };
+    router = { workloads: { eks: world.reconciler, fargate: { reconcileTenant: recorded, sweep } } };
   });
   afterEach(async () => api.close());
 
@@ -70,7 +68,7 @@ describe('routeReconcile', () => {
     expect(fargatePasses).toEqual(['sweep']);
     await route({ tenantId: 'acme', runtime: 'eks' });
     await world.runtime.ensureTenant('gone', { apps: 1, instancesPerApp: 1, vcpu: 1, memoryMiB: 512 });
-    expect(await routeReconcile(router, { sweep: 'eks' })).toBe(1);
+    expect(await routeReconcile(router, { sweep: 'eks' })).toEqual({ tenantHomes: 1, orphans: [] });
     expect(api.requests.filter((r) => r.method === 'DELETE').map((r) => r.path)).toEqual([
       '/api/v1/namespaces/berth-gone',
     ]);

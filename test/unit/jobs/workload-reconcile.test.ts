@@ -126,7 +126,9 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
       },
     });
 
-    const sweep = await requestsDuring(async () => expect(await reconciler.sweepTenants()).toBe(1));
+    const sweep = await requestsDuring(async () =>
+      expect(await reconciler.sweep()).toEqual({ tenantHomes: 1, orphans: [] }),
+    );
     expect(sweep.filter((r) => r.method === 'DELETE').map((r) => r.path)).toEqual([
       '/api/v1/namespaces/berth-gone',
     ]);
@@ -142,12 +144,54 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
     if (going) going.status = { phase: 'Active' };
     deps.clock.advance(SWEEP_EVERY_MS);
     for (const worker of [reconciler, reconcilerFor('other')]) {
-      expect(await requestsDuring(() => worker.sweepTenants())).toEqual([]);
+      expect(await requestsDuring(() => worker.sweep())).toEqual([]);
     }
     deps.clock.advance(1);
-    expect(await reconcilerFor('other').sweepTenants()).toBe(1);
+    expect(await reconcilerFor('other').sweep()).toEqual({ tenantHomes: 1, orphans: [] });
     expect(api.objects.has('/api/v1/namespaces/berth-going')).toBe(false);
     expect(api.objects.has('/api/v1/namespaces/berth-acme')).toBe(true);
+  });
+
+  it('sweeps away a workload whose app is gone; one whose name a live app took is left to that app', async () => {
+    const { deps, dns, reconciler, pass, requestsDuring } = setup;
+    api.provisionLoadBalancer(INGRESS_LOAD_BALANCER);
+    for (const name of ['web', 'api', 'docs'])
+      await createApp(deps, 'acme', { ...web, name, runtime: 'eks' });
+    await pass();
+    await pass();
+    // As when a pass that lost its lease applies an app whose deletion another pass finished meanwhile: the app
+    // records go, the objects stay.
+    const lost = async (name: string) => {
+      const app = await getAppRecord(deps, 'acme', name);
+      await deps.store.finalizeAppDeletion(app);
+      return { tenantId: 'acme', app: name, incarnation: app.uid };
+    };
+    const webOrphan = await lost('web');
+    await lost('api');
+    await createApp(deps, 'acme', { ...web, name: 'api', runtime: 'eks' });
+    const api2 = await getAppRecord(deps, 'acme', 'api');
+    dns.changes.length = 0;
+
+    let swept: unknown;
+    const sweep = await requestsDuring(async () => {
+      swept = await reconciler.sweep();
+    });
+    // api's objects are left to the new api, which applies its own spec over them.
+    expect(swept).toEqual({ tenantHomes: 0, orphans: [webOrphan] });
+    expect(sweep.filter((r) => r.method === 'DELETE').map((r) => r.path)).toEqual([
+      '/apis/networking.k8s.io/v1/namespaces/berth-acme/ingresses/web',
+      '/api/v1/namespaces/berth-acme/services/web',
+      '/apis/apps/v1/namespaces/berth-acme/deployments/web',
+    ]);
+    expect(dns.changes).toEqual([
+      `DELETE web--acme.apps.example.com → ${INGRESS_LOAD_BALANCER_ZONE}/${INGRESS_LOAD_BALANCER}`,
+    ]);
+    await pass();
+    const deployment = api.objects.get('/apis/apps/v1/namespaces/berth-acme/deployments/api');
+    expect(deployment?.metadata.labels?.['berth.dev/app-uid']).toBe(api2.uid);
+    expect(api.objects.has('/apis/apps/v1/namespaces/berth-acme/deployments/docs')).toBe(true);
+    deps.clock.advance(SWEEP_EVERY_MS + 1);
+    expect(await reconciler.sweep()).toEqual({ tenantHomes: 0, orphans: [] });
   });
 
   it('scales without replacing pods', async () => {
