@@ -120,6 +120,12 @@ export class PlatformAlarms extends Construct {
       "A sweep stopped an ECS service or Deployment whose app was gone (a pass that lost its lease, or a table missing apps it once had): the reconcile Lambda's log names each.",
     );
     alarm(
+      'SweepRefused',
+      berthMetric('reconcile', 'sweepsRefused', 'Sum'),
+      1,
+      "A sweep found most of what a runtime holds without its tenant or app, and removed nothing: check that the Lambdas use the install's own table (the reconcile Lambda's log says how much).",
+    );
+    alarm(
       'ReportsLeft',
       berthMetric('report', 'reportsLeft', 'Maximum'),
       1,

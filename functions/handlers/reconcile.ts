@@ -17,6 +17,7 @@ export const handler = await observed(
     const failures: SQSBatchResponse['batchItemFailures'] = [];
     let removedHomes = 0;
     let removedOrphans = 0;
+    let refusedSweeps = 0;
     await thenFlush(router.queue, async () => {
       for (const record of event.Records) {
         try {
@@ -28,6 +29,10 @@ export const handler = await observed(
           // restored from before the app), so each is named.
           for (const orphan of swept.orphans)
             logger.warn('removed a workload whose app is gone', { ...orphan });
+          if (swept.refused) {
+            refusedSweeps += 1;
+            logger.error('sweep refused', { reason: swept.refused });
+          }
         } catch (err) {
           logger.error('reconcile failed', { messageId: record.messageId, error: String(err) });
           failures.push({ itemIdentifier: record.messageId });
@@ -38,6 +43,7 @@ export const handler = await observed(
     metrics.addMetric('reconcilesFailed', 'Count', failures.length);
     metrics.addMetric('tenantHomesRemoved', 'Count', removedHomes);
     metrics.addMetric('orphanedWorkloadsRemoved', 'Count', removedOrphans);
+    metrics.addMetric('sweepsRefused', 'Count', refusedSweeps);
     return { batchItemFailures: failures };
   },
 );

@@ -38,7 +38,18 @@ const SWEEP_READS = 8;
 export interface SweepResult {
   tenantHomes: number;
   orphans: HeldWorkload[];
+  /** Why it removed nothing, when it found too much gone to trust the table (pastValve). */
+  refused?: string;
 }
+
+/**
+ * What a sweep will not believe: more than half of the runtime's workloads without their app (apps are deleted
+ * through their workloads, never en masse around them), or every one of its tenant homes without its tenant (more
+ * than two either way). That says the table is the wrong one (a misconfigured install, a restore from long ago):
+ * the sweep then removes nothing and says so.
+ */
+const pastValve = (orphans: number, held: number, goneHomes: number, homes: number) =>
+  (orphans > 2 && orphans > held / 2) || (goneHomes > 2 && goneHomes === homes);
 
 /** What one pass did, for the bench and the job's metrics. */
 export interface WorkloadPass {
@@ -95,11 +106,14 @@ export class WorkloadReconciler {
     const held = await runtime.heldWorkloads();
     const gone = await mapWithLimit(homes, SWEEP_READS, async (id) => !(await store.getTenant(id)));
     const goneHomes = homes.filter((_, i) => gone[i]);
+    const orphans = await this.orphansAmong(held.filter((w) => !goneHomes.includes(w.tenantId)));
+    if (pastValve(orphans.length, held.length, goneHomes.length, homes.length)) {
+      const refused = `${goneHomes.length} of ${homes.length} tenant homes and ${orphans.length} of ${held.length} workloads on ${runtimeName} have nothing in the table: so much gone at once says it is not the table they were made from, so nothing was removed`;
+      return { tenantHomes: 0, orphans: [], refused };
+    }
     for (const tenantId of goneHomes) await runtime.removeTenant(tenantId);
     const removed: HeldWorkload[] = [];
-    for (const { workload, routeFree } of await this.orphansAmong(
-      held.filter((w) => !goneHomes.includes(w.tenantId)),
-    )) {
+    for (const { workload, routeFree } of orphans) {
       if (await runtime.removeOrphan(workload, routeFree)) removed.push(workload);
     }
     return { tenantHomes: goneHomes.length, orphans: removed };

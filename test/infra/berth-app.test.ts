@@ -410,7 +410,10 @@ describe('the CDK app', () => {
     expect(byMetric('orphanedWorkloadsRemoved')).toMatchObject([
       { Namespace: 'Berth', Dimensions: [{ Name: 'service', Value: 'reconcile' }], Threshold: 1 },
     ]);
-    expect(alarms).toHaveLength(15);
+    expect(byMetric('sweepsRefused')).toMatchObject([
+      { Namespace: 'Berth', Dimensions: [{ Name: 'service', Value: 'reconcile' }], Threshold: 1 },
+    ]);
+    expect(alarms).toHaveLength(16);
 
     told.platform.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     told.platform.hasResourceProperties('AWS::KMS::Key', {

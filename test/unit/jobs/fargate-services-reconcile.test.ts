@@ -1,5 +1,6 @@
 import {
   CreateServiceCommand,
+  DeleteServiceCommand,
   DescribeTasksCommand,
   ECSClient,
   ListTasksCommand,
@@ -221,6 +222,23 @@ describe('WorkloadReconciler on Fargate services (ECS and the ALB in memory)', (
     expect(aws.targetGroups.size).toBe(2);
     await pass();
     expect(await getAppRecord(deps, 'acme', 'api')).toMatchObject({ status: 'running' });
+  });
+
+  it('removes nothing when most of what it holds has no app: that says the table is the wrong one', async () => {
+    const { deps, aws, pass, reconciler } = setup;
+    for (const name of ['a', 'b', 'c', 'd'])
+      await createApp(deps, 'acme', { ...web, name, runtime: 'fargate' });
+    await pass();
+    for (const name of ['a', 'b', 'c'])
+      await deps.store.finalizeAppDeletion(await getAppRecord(deps, 'acme', name));
+    aws.ecs.resetHistory();
+    expect(await reconciler.sweep()).toEqual({
+      tenantHomes: 0,
+      orphans: [],
+      refused: expect.stringContaining('3 of 4 workloads on fargate have nothing in the table'),
+    });
+    expect(aws.ecs).not.toHaveReceivedCommand(DeleteServiceCommand);
+    expect(aws.rules).toHaveLength(4);
   });
 
   it('deletes the service, then its route once ECS lets go, then the app', async () => {

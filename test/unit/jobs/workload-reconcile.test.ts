@@ -152,6 +152,22 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
     expect(api.objects.has('/api/v1/namespaces/berth-acme')).toBe(true);
   });
 
+  it('removes no namespace when every one of them has lost its tenant: that says the table is the wrong one', async () => {
+    const { deps, runtime, reconciler } = setup;
+    const limits = { apps: 1, instancesPerApp: 1, vcpu: 1, memoryMiB: 512 };
+    for (const id of ['x', 'y', 'z']) {
+      await createTenant(deps, { id, name: id, plan: 'free' });
+      await runtime.ensureTenant(id, limits);
+      await deleteTenant(deps, id);
+    }
+    expect(await reconciler.sweep()).toEqual({
+      tenantHomes: 0,
+      orphans: [],
+      refused: expect.stringContaining('3 of 3 tenant homes'),
+    });
+    for (const id of ['x', 'y', 'z']) expect(api.objects.has(`/api/v1/namespaces/berth-${id}`)).toBe(true);
+  });
+
   it('sweeps away a workload whose app is gone; one whose name a live app took is left to that app', async () => {
     const { deps, dns, reconciler, pass, requestsDuring } = setup;
     api.provisionLoadBalancer(INGRESS_LOAD_BALANCER);
