@@ -31,13 +31,13 @@ export function resolveSpec(
   const notOffered = deps.sizes && offeredSizeProblem(deps.sizes, cpu, memory);
   if (notOffered) throw new ValidationError(notOffered.message, [notOffered]);
   const runtime = input.runtime ?? current?.runtime ?? deps.runtimes[0];
+  if (!deps.runtimes.includes(runtime)) {
+    const message = `runtime "${runtime}" is not offered by this install; use one of ${deps.runtimes.join(', ')}`;
+    throw new ValidationError(message, [{ path: 'runtime', message }]);
+  }
   if (current && runtime !== current.runtime) {
     // Each runtime's reconciler sees only the apps on it: one that moved would leave its old workload running.
     const message = `runtime cannot change: the app runs on ${current.runtime}; create another app to run on ${runtime}`;
-    throw new ValidationError(message, [{ path: 'runtime', message }]);
-  }
-  if (!deps.runtimes.includes(runtime)) {
-    const message = `runtime "${runtime}" is not offered by this install; use one of ${deps.runtimes.join(', ')}`;
     throw new ValidationError(message, [{ path: 'runtime', message }]);
   }
   const healthCheck = input.healthCheck === undefined ? (current?.healthCheck ?? null) : input.healthCheck;

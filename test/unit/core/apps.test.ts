@@ -59,6 +59,10 @@ describe('apps', () => {
       errors: [{ path: 'runtime' }],
     });
     expect(await getApp(aws, 'acme', 'web')).toMatchObject({ latestRevision: 1, generation: 1, replicas: 1 });
+    // A runtime the install does not offer is refused as such first.
+    await expect(updateApp(deps, 'acme', 'web', { runtime: 'eks' })).rejects.toMatchObject({
+      message: 'runtime "eks" is not offered by this install; use one of docker',
+    });
     // Naming the runtime it already runs on is no change.
     expect(await updateApp(aws, 'acme', 'web', { runtime: 'fargate', replicas: 2 })).toMatchObject({
       replicas: 2,
