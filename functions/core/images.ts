@@ -53,9 +53,9 @@ function namesPlatformRegistry(registry: string, host: string): boolean {
 
 /**
  * Checks where an image comes from before anything touches the network: the platform registry, by any of its names
- * (only the tenant's own `<tenant>/…` repositories), or a public registry by DNS name. IP literals, loopback and internal names
- * (metadata services, private ranges, other local ports) are refused, so an image reference cannot make the
- * platform reach into its own network.
+ * (only the tenant's own `<tenant>/…` repositories), or a public registry by DNS name. IP literals, loopback and
+ * internal names (metadata services, private ranges, other local ports) are refused, so an image reference cannot
+ * make the platform reach into its own network.
  */
 export function checkImageSource(
   image: string,

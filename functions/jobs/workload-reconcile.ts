@@ -125,13 +125,14 @@ export class WorkloadReconciler {
    */
   private async orphansAmong(held: HeldWorkload[]) {
     const tenants = [...new Set(held.map((w) => w.tenantId))];
-    const appsOf = await mapWithLimit(tenants, SWEEP_READS, async (tenantId) => {
+    const read = await mapWithLimit(tenants, SWEEP_READS, async (tenantId) => {
       const apps: AppRecord[] = [];
       for await (const app of allApps(this.deps.store, tenantId)) apps.push(app);
-      return apps;
+      return [tenantId, apps] as const;
     });
+    const appsOf = new Map(read);
     return held.flatMap((workload) => {
-      const apps = appsOf[tenants.indexOf(workload.tenantId)] ?? [];
+      const apps = appsOf.get(workload.tenantId) ?? [];
       if (apps.some((a) => a.name === workload.app && a.uid.endsWith(workload.incarnation))) return [];
       const routeFree = !apps.some(
         (a) => a.name === workload.app && a.spec.runtime === this.deps.runtimeName,

@@ -10,7 +10,10 @@ import { FargateTasks } from '../adapters/fargate/fargate-tasks.ts';
 import { Route53AppRecords } from '../adapters/route53/app-records.ts';
 import type { AwsRuntimeConfig } from './aws-config.ts';
 
-/* The Fargate runtime's adapters over their SDK clients, and apps' DNS records, for the composition roots in aws.ts. */
+/*
+ * The Fargate runtime's adapters over their SDK clients, and apps' DNS records, for the composition roots in
+ * aws.ts.
+ */
 
 /** Apps' alias records in the install's zone, when it has one. */
 export function appRecords(config: AwsRuntimeConfig) {

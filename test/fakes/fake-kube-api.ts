@@ -226,33 +226,23 @@ export async function startFakeKubeApi() {
   });
   app.get('/api/v1/pods', (c) => c.json(list('Pod', podsIn())));
   app.get('/api/v1/namespaces/:namespace/pods', (c) => c.json(list('Pod', podsIn(c.req.param('namespace')))));
+  /** The objects under a namespaced collection's path, e.g. `/apis/apps/v1/namespaces/acme/deployments`. */
+  const under = (collection: string) =>
+    [...objects.entries()].filter(([path]) => path.startsWith(`${collection}/`)).map(([, o]) => o);
   app.get('/apis/apps/v1/namespaces/:namespace/deployments', (c) =>
-    c.json(
-      list(
-        'Deployment',
-        [...objects.entries()]
-          .filter(([path]) =>
-            path.startsWith(`/apis/apps/v1/namespaces/${c.req.param('namespace')}/deployments/`),
-          )
-          .map(([, d]) => d),
-      ),
-    ),
+    c.json(list('Deployment', under(c.req.path))),
   );
   app.get('/apis/networking.k8s.io/v1/namespaces/:namespace/ingresses', (c) =>
     c.json(
       list(
         'Ingress',
-        [...objects.entries()]
-          .filter(([path]) =>
-            path.startsWith(`/apis/networking.k8s.io/v1/namespaces/${c.req.param('namespace')}/ingresses/`),
-          )
-          // The load balancer controller's part: once it has made the load balancer, every Ingress shows it.
-          .map(([, i]) => ({
-            ...i,
-            status: {
-              loadBalancer: loadBalancerHostname ? { ingress: [{ hostname: loadBalancerHostname }] } : {},
-            },
-          })),
+        // The load balancer controller's part: once it has made the load balancer, every Ingress shows it.
+        under(c.req.path).map((i) => ({
+          ...i,
+          status: {
+            loadBalancer: loadBalancerHostname ? { ingress: [{ hostname: loadBalancerHostname }] } : {},
+          },
+        })),
       ),
     ),
   );

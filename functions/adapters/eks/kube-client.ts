@@ -2,6 +2,7 @@ import {
   ApiException,
   CoreV1Api,
   KubeConfig,
+  type KubernetesObject,
   KubernetesObjectApi,
   Metrics,
   PatchStrategy,
@@ -79,12 +80,16 @@ export class KubeClient {
     }
   }
 
-  /** The Deployments Berth manages in a namespace, in one list call. */
-  async deployments(namespace: string): Promise<V1Deployment[]> {
+  /** The objects of a kind Berth manages in a namespace, in one list call. */
+  private async managed<T extends KubernetesObject>(
+    apiVersion: string,
+    kind: string,
+    namespace: string,
+  ): Promise<T[]> {
     const { objects } = await this.clients();
-    const list = await objects.list<V1Deployment>(
-      'apps/v1',
-      'Deployment',
+    const list = await objects.list<T>(
+      apiVersion,
+      kind,
       namespace,
       undefined,
       undefined,
@@ -95,20 +100,14 @@ export class KubeClient {
     return list.items;
   }
 
+  /** The Deployments Berth manages in a namespace, in one list call. */
+  deployments(namespace: string): Promise<V1Deployment[]> {
+    return this.managed('apps/v1', 'Deployment', namespace);
+  }
+
   /** The Ingresses Berth manages in a namespace, in one list call. */
-  async ingresses(namespace: string): Promise<V1Ingress[]> {
-    const { objects } = await this.clients();
-    const list = await objects.list<V1Ingress>(
-      'networking.k8s.io/v1',
-      'Ingress',
-      namespace,
-      undefined,
-      undefined,
-      undefined,
-      undefined,
-      MANAGED,
-    );
-    return list.items;
+  ingresses(namespace: string): Promise<V1Ingress[]> {
+    return this.managed('networking.k8s.io/v1', 'Ingress', namespace);
   }
 
   /**
