@@ -87,7 +87,7 @@ export class PlatformStack extends Stack {
       flowLogs: { all: { destination: FlowLogDestination.toCloudWatchLogs(logGroup('VpcFlow')) } },
     });
 
-    const cluster = new Cluster(this, 'Cluster', { vpc, containerInsightsV2: ContainerInsights.ENABLED });
+    const cluster = new Cluster(this, 'Cluster', { vpc, containerInsightsV2: ContainerInsights.ENHANCED });
 
     const accessLogs = new Bucket(this, 'LoadBalancerLogs', {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,

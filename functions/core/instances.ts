@@ -46,7 +46,7 @@ async function readInstances(view: ReplicaView, app: AppRecord): Promise<Instanc
     byStart,
   );
   const [allStats, insights] = await Promise.all([
-    view.metrics.replicaStats(replicas.filter((r) => r.state === 'running').map((r) => r.id)),
+    view.metrics.replicaStats(replicas.filter((r) => r.state === 'running')),
     view.replicaInsights(app, replicas),
   ]);
   return replicas.map((replica) => {
@@ -149,7 +149,7 @@ export async function appMetrics(
   const running = (await view.runtime.listReplicas({ tenantId, appUid: app.uid, app: app.name })).filter(
     (r) => r.state === 'running',
   );
-  const stats = await view.metrics.replicaStats(running.map((r) => r.id));
+  const stats = await view.metrics.replicaStats(running);
   const replicas = [...stats.entries()].map(([id, sample]) => ({ id, ...sample }));
   const mean = (pick: (s: (typeof replicas)[number]) => number) =>
     replicas.reduce((sum, s) => sum + pick(s), 0) / replicas.length;

@@ -499,8 +499,8 @@ export interface ReplicaLogs {
  * CloudWatch). Replicas that are gone or have no sample yet are left out.
  */
 export interface Metrics {
-  /** Stats of the replicas that have a sample, by id (one batched call where the source allows). */
-  replicaStats(ids: string[]): Promise<Map<string, ReplicaStats>>;
+  /** Stats of the replicas that have a sample, by replica id (one batched call where the source allows). */
+  replicaStats(replicas: Replica[]): Promise<Map<string, ReplicaStats>>;
 }
 
 /** Probes a replica's endpoint: HTTP GET of `path` (2xx/3xx is healthy) or, without a path, a TCP connect. */

@@ -26,7 +26,7 @@ export function deferredReplicaView(load: () => Promise<ReplicaView>): ReplicaVi
         yield* (await view()).logs.replicaLogs(replica, options);
       },
     },
-    metrics: { replicaStats: async (ids) => (await view()).metrics.replicaStats(ids) },
+    metrics: { replicaStats: async (replicas) => (await view()).metrics.replicaStats(replicas) },
     replicaInsights: async (app, replicas) => (await view()).replicaInsights(app, replicas),
   };
 }

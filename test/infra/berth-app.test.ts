@@ -97,7 +97,7 @@ describe('the CDK app', () => {
 
   it('puts tenants’ apps behind one HTTPS load balancer and an ECS cluster with Container Insights', () => {
     app.platform.hasResourceProperties('AWS::ECS::Cluster', {
-      ClusterSettings: [{ Name: 'containerInsights', Value: 'enabled' }],
+      ClusterSettings: [{ Name: 'containerInsights', Value: 'enhanced' }],
     });
     app.platform.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
       Protocol: 'HTTPS',

@@ -259,8 +259,10 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
     return demux(buffer).toString().split('\n').filter(Boolean);
   }
 
-  async replicaStats(ids: string[]): Promise<Map<string, ReplicaStats>> {
-    const stats = await Promise.all(ids.map(async (id) => [id, await this.containerStats(id)] as const));
+  async replicaStats(replicas: Replica[]): Promise<Map<string, ReplicaStats>> {
+    const stats = await Promise.all(
+      replicas.map(async ({ id }) => [id, await this.containerStats(id)] as const),
+    );
     return new Map(stats.filter((entry): entry is readonly [string, ReplicaStats] => entry[1] !== undefined));
   }
 

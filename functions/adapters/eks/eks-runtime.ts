@@ -303,7 +303,8 @@ export class EksRuntime implements WorkloadRuntime {
     return (await this.kube.podLog(namespace, name, options)).split('\n').filter(Boolean);
   }
 
-  async replicaStats(ids: string[]): Promise<Map<string, ReplicaStats>> {
+  async replicaStats(replicas: Replica[]): Promise<Map<string, ReplicaStats>> {
+    const ids = replicas.map((r) => r.id);
     const stats = new Map<string, ReplicaStats>();
     const namespaces = [...new Set(ids.map((id) => parsePodId(id).namespace))];
     for (const namespace of namespaces) {

@@ -4,48 +4,49 @@ import {
   type MetricDataQuery,
 } from '@aws-sdk/client-cloudwatch';
 import { chunks } from '../../core/chunks.ts';
-import type { Metrics, ReplicaStats } from '../../core/ports.ts';
+import type { Metrics, Replica, ReplicaStats } from '../../core/ports.ts';
 import { type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
+import { familyOf } from './task-requests.ts';
 
 /** GetMetricData takes at most 500 queries per call. */
 const METRIC_QUERIES_PER_CALL = 500;
-const QUERIES_PER_TASK = 6;
+const QUERIES_PER_TASK = 3;
 const PERIOD_SECONDS = 60;
 const WINDOW_MS = 5 * 60_000;
 
 const taskIdOf = (arn: string) => arn.split('/').pop() ?? arn;
 
-/** The six queries of one task: CPU and memory used and reserved (Container Insights), and the two ratios. */
-export function taskQueries(cluster: string, arn: string, index: number): MetricDataQuery[] {
-  const metric = (id: string, name: string, returnData = false): MetricDataQuery => ({
+/**
+ * The three queries of one task: CPU and memory used against the task's own reservation, and the memory used, in
+ * MiB. Container Insights publishes a task's own figures only with enhanced observability, and only under the
+ * dimensions cluster, task definition family and task id (it publishes none under cluster and task id alone).
+ */
+export function taskQueries(cluster: string, replica: Replica, index: number): MetricDataQuery[] {
+  const dimensions = [
+    { Name: 'ClusterName', Value: cluster },
+    { Name: 'TaskDefinitionFamily', Value: familyOf(replica) },
+    { Name: 'TaskId', Value: taskIdOf(replica.id) },
+  ];
+  const metric = (id: string, name: string): MetricDataQuery => ({
     Id: `${id}${index}`,
-    ReturnData: returnData,
+    ReturnData: true,
     MetricStat: {
-      Metric: {
-        Namespace: 'ECS/ContainerInsights',
-        MetricName: name,
-        Dimensions: [
-          { Name: 'ClusterName', Value: cluster },
-          { Name: 'TaskId', Value: taskIdOf(arn) },
-        ],
-      },
+      Metric: { Namespace: 'ECS/ContainerInsights', MetricName: name, Dimensions: dimensions },
       Period: PERIOD_SECONDS,
       Stat: 'Average',
     },
   });
   return [
-    metric('cu', 'CpuUtilized'),
-    metric('cr', 'CpuReserved'),
-    metric('mu', 'MemoryUtilized', true),
-    metric('mr', 'MemoryReserved'),
-    { Id: `cpu${index}`, Expression: `100 * cu${index} / cr${index}`, ReturnData: true },
-    { Id: `mem${index}`, Expression: `100 * mu${index} / mr${index}`, ReturnData: true },
+    metric('cpu', 'TaskCpuUtilization'),
+    metric('mem', 'TaskMemoryUtilization'),
+    metric('mu', 'MemoryUtilized'),
   ];
 }
 
 /**
- * The Metrics port on CloudWatch: Container Insights' per-task CPU and memory against the task's own reservation,
- * the latest minute, in as few GetMetricData calls as the 500-query limit allows.
+ * The Metrics port on CloudWatch: Container Insights' per-task CPU and memory against the task's own reservation
+ * (the cluster runs Container Insights with enhanced observability), the latest minute, in as few GetMetricData
+ * calls as the 500-query limit allows.
  */
 export class FargateMetrics implements Metrics {
   constructor(
@@ -55,10 +56,10 @@ export class FargateMetrics implements Metrics {
     private readonly retry: RetryOptions = {},
   ) {}
 
-  async replicaStats(ids: string[]): Promise<Map<string, ReplicaStats>> {
+  async replicaStats(replicas: Replica[]): Promise<Map<string, ReplicaStats>> {
     const perCall = Math.floor(METRIC_QUERIES_PER_CALL / QUERIES_PER_TASK);
     const stats = new Map<string, ReplicaStats>();
-    for (const batch of chunks(ids, perCall)) {
+    for (const batch of chunks(replicas, perCall)) {
       const end = this.now();
       const values = new Map<string, number>();
       let nextToken: string | undefined;
@@ -67,7 +68,7 @@ export class FargateMetrics implements Metrics {
           () =>
             this.cloudwatch.send(
               new GetMetricDataCommand({
-                MetricDataQueries: batch.flatMap((arn, i) => taskQueries(this.cluster, arn, i)),
+                MetricDataQueries: batch.flatMap((replica, i) => taskQueries(this.cluster, replica, i)),
                 StartTime: new Date(end.getTime() - WINDOW_MS),
                 EndTime: end,
                 ScanBy: 'TimestampDescending',
@@ -82,11 +83,11 @@ export class FargateMetrics implements Metrics {
         }
         nextToken = res.NextToken;
       } while (nextToken);
-      batch.forEach((arn, i) => {
+      batch.forEach((replica, i) => {
         const cpu = values.get(`cpu${i}`);
         const memory = values.get(`mem${i}`);
         if (cpu === undefined || memory === undefined) return;
-        stats.set(arn, {
+        stats.set(replica.id, {
           cpuPercent: Math.min(100, cpu),
           memoryPercent: Math.min(100, memory),
           memoryMiB: values.get(`mu${i}`) ?? 0,

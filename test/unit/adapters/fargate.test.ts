@@ -1,4 +1,8 @@
-import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  CloudWatchClient,
+  GetMetricDataCommand,
+  type GetMetricDataCommandInput,
+} from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
   CreateServiceCommand,
@@ -487,43 +491,88 @@ describe('FargateServices', () => {
 });
 
 describe('FargateMetrics', () => {
-  it('asks GetMetricData for at most 500 queries a call and reads utilisation against the reservation', async () => {
+  /**
+   * CloudWatch as Container Insights with enhanced observability fills it: each task's own figures under cluster,
+   * task definition family and task id, and the family's average under cluster and family. A query gets data only
+   * when its dimensions are exactly those of a published metric, as in CloudWatch.
+   */
+  function publishedInsights(tasks: { replica: Replica; cpu: number; memory: number; memoryMiB: number }[]) {
+    const published = new Map<string, number>();
+    const key = (name: string, dimensions: { Name?: string; Value?: string }[]) =>
+      `${name} ${JSON.stringify([...dimensions].sort((a, b) => String(a.Name).localeCompare(String(b.Name))))}`;
+    for (const { replica, cpu, memory, memoryMiB } of tasks) {
+      const family = [
+        { Name: 'ClusterName', Value: 'berth' },
+        {
+          Name: 'TaskDefinitionFamily',
+          Value: `berth-${replica.tenantId}-${replica.app}-${replica.appUid.slice(-8)}`,
+        },
+      ];
+      const task = [...family, { Name: 'TaskId', Value: replica.id.split('/').pop() }];
+      for (const dimensions of [task, family]) {
+        published.set(key('TaskCpuUtilization', dimensions), cpu);
+        published.set(key('TaskMemoryUtilization', dimensions), memory);
+        published.set(key('MemoryUtilized', dimensions), memoryMiB);
+      }
+    }
     cloudwatch.reset();
-    cloudwatch.on(GetMetricDataCommand).callsFake((input: { MetricDataQueries: { Id: string }[] }) => ({
-      MetricDataResults: input.MetricDataQueries.filter((q) => /^(cpu|mem|mu)\d+$/.test(q.Id)).map((q) => ({
-        Id: q.Id,
-        Values: [q.Id.startsWith('cpu') ? 140 : q.Id.startsWith('mem') ? 25 : 256],
-      })),
+    cloudwatch.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => ({
+      MetricDataResults: (input.MetricDataQueries ?? []).flatMap((q) => {
+        const metric = q.MetricStat?.Metric;
+        const value =
+          metric?.Namespace === 'ECS/ContainerInsights'
+            ? published.get(key(metric.MetricName ?? '', metric.Dimensions ?? []))
+            : undefined;
+        return [{ Id: q.Id, Values: value === undefined ? [] : [value] }];
+      }),
     }));
-    const ids = Array.from({ length: 200 }, (_, i) => `arn:aws:ecs:eu-west-1:1:task/berth/t${i}`);
+  }
+
+  const replicaOf = (i: number, app = 'web'): Replica =>
+    ({
+      id: `arn:aws:ecs:eu-west-1:123456789012:task/berth/${i.toString(16).padStart(32, '0')}`,
+      tenantId: 'acme',
+      app,
+      appUid: `app_${app.padEnd(16, '0')}`,
+    }) as Replica;
+
+  it('reads each task’s own figures, where Container Insights publishes them, at most 500 queries a call', async () => {
+    const replicas = Array.from({ length: 400 }, (_, i) => replicaOf(i, i % 2 ? 'web' : 'api'));
+    publishedInsights(
+      replicas.map((replica, i) => ({
+        replica,
+        cpu: i === 0 ? 140 : i / 10,
+        memory: 25,
+        memoryMiB: 256 + i,
+      })),
+    );
     const stats = await new FargateMetrics(
       new CloudWatchClient({}),
       'berth',
       () => new Date('2026-11-22T10:00:00Z'),
-    ).replicaStats(ids);
-    expect(stats.size).toBe(200);
-    expect(stats.get(ids[0] ?? '')).toEqual({ cpuPercent: 100, memoryPercent: 25, memoryMiB: 256 });
+    ).replicaStats(replicas);
+    expect(stats.size).toBe(400);
+    expect(stats.get(replicas[0]?.id ?? '')).toEqual({ cpuPercent: 100, memoryPercent: 25, memoryMiB: 256 });
+    expect(stats.get(replicas[399]?.id ?? '')).toEqual({
+      cpuPercent: 39.9,
+      memoryPercent: 25,
+      memoryMiB: 655,
+    });
     const sizes = cloudwatch
       .commandCalls(GetMetricDataCommand)
       .map((c) => c.args[0].input.MetricDataQueries?.length ?? 0);
     expect(sizes).toEqual([498, 498, 204]);
-    expect(cloudwatch).toHaveReceivedCommandWith(GetMetricDataCommand, {
-      MetricDataQueries: expect.arrayContaining([
-        expect.objectContaining({
-          Id: 'cu0',
-          MetricStat: expect.objectContaining({
-            Metric: {
-              Namespace: 'ECS/ContainerInsights',
-              MetricName: 'CpuUtilized',
-              Dimensions: [
-                { Name: 'ClusterName', Value: 'berth' },
-                { Name: 'TaskId', Value: 't0' },
-              ],
-            },
-          }),
-        }),
-      ]),
-    });
+  });
+
+  it('leaves out a task with no figures yet', async () => {
+    const [published, fresh] = [replicaOf(1), replicaOf(2)];
+    if (!published || !fresh) throw new Error('no replicas');
+    publishedInsights([{ replica: published, cpu: 10, memory: 20, memoryMiB: 30 }]);
+    const stats = await new FargateMetrics(new CloudWatchClient({}), 'berth').replicaStats([
+      published,
+      fresh,
+    ]);
+    expect([...stats.keys()]).toEqual([published.id]);
   });
 });
 

@@ -36,10 +36,10 @@ describe('the scale job', () => {
       });
     }
     const listings: unknown[] = [];
-    const stats = overlapCounter((ids: string[]) => {
-      if (ids.includes('app-3')) throw new Error('metrics unavailable');
+    const stats = overlapCounter((running: Replica[]) => {
+      if (running.some((r) => r.id === 'app-3')) throw new Error('metrics unavailable');
       // Twice the target: every app wants two replicas.
-      return new Map(ids.map((id) => [id, { cpuPercent: 100, memoryPercent: 10, memoryMiB: 51 }]));
+      return new Map(running.map((r) => [r.id, { cpuPercent: 100, memoryPercent: 10, memoryMiB: 51 }]));
     }, 5);
     const { run, errors } = await scaleOnce(deps, {
       docker: {
