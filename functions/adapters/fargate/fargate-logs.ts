@@ -19,34 +19,40 @@ export class FargateLogs implements ReplicaLogs {
   ) {}
 
   async *replicaLogs(replica: Replica, options: LogOptions): AsyncIterable<string> {
+    const { tail, since, follow, signal } = options;
+    if (tail === 0 && !follow) return;
     const taskId = replica.id.split('/').pop() ?? replica.id;
     const logStreamName = `${familyOf(replica)}/app/${taskId}`;
     let nextToken: string | undefined;
     let first = true;
     for (;;) {
+      // A tail is one read backwards from the end. GetLogEvents takes a limit of 1 to 10,000, so for no lines at
+      // all (tail=0) that read asks for one and drops it: it only finds where the follow goes on from.
+      const backwards =
+        first && tail !== undefined ? { limit: Math.max(1, tail), startFromHead: false } : undefined;
+      first = false;
       const res = await withThrottlingRetry(
         () =>
           this.logs.send(
             new GetLogEventsCommand({
               logGroupName: this.logGroup,
               logStreamName,
-              ...(first && options.tail !== undefined
-                ? { limit: options.tail, startFromHead: false }
-                : { startFromHead: true }),
-              ...(options.since ? { startTime: options.since.getTime() } : {}),
+              ...(backwards ?? { startFromHead: true }),
+              ...(since ? { startTime: since.getTime() } : {}),
               nextToken,
             }),
           ),
         this.retry,
       );
-      first = false;
-      for (const event of res.events ?? []) {
+      for (const event of backwards && tail === 0 ? [] : (res.events ?? [])) {
         yield `${new Date(event.timestamp ?? 0).toISOString()} ${event.message ?? ''}`;
       }
-      if (!options.follow || options.signal?.aborted) return;
-      if (res.nextForwardToken === nextToken && !(await waitForMoreLines(FOLLOW_POLL_MS, options.signal)))
-        return;
-      nextToken = res.nextForwardToken;
+      if (signal?.aborted) return;
+      // The token passed in comes back at the end of the stream; a page before the end may be empty.
+      const atTheEnd = !res.nextForwardToken || res.nextForwardToken === nextToken;
+      if (!follow && (backwards || atTheEnd)) return;
+      if (atTheEnd && !(await waitForMoreLines(FOLLOW_POLL_MS, signal))) return;
+      nextToken = res.nextForwardToken ?? nextToken;
     }
   }
 }

@@ -3,7 +3,12 @@ import {
   GetMetricDataCommand,
   type GetMetricDataCommandInput,
 } from '@aws-sdk/client-cloudwatch';
-import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  CloudWatchLogsClient,
+  GetLogEventsCommand,
+  type GetLogEventsCommandInput,
+  type GetLogEventsCommandOutput,
+} from '@aws-sdk/client-cloudwatch-logs';
 import {
   CreateServiceCommand,
   DeleteServiceCommand,
@@ -623,6 +628,61 @@ describe('FargateLogs', () => {
     logs.reset();
     logs.on(GetLogEventsCommand).rejects(failing('AccessDeniedException', 403));
     await expect(drain()).rejects.toMatchObject({ name: 'AccessDeniedException' });
+  });
+
+  /** GetLogEvents as AWS validates it: a limit from 1 to 10,000, else InvalidParameterException. */
+  const validatedGetLogEvents = (answer: (input: GetLogEventsCommandInput) => GetLogEventsCommandOutput) =>
+    logs.on(GetLogEventsCommand).callsFake((input: GetLogEventsCommandInput) => {
+      if (input.limit !== undefined && (input.limit < 1 || input.limit > 10_000))
+        throw Object.assign(new Error('limit must be between 1 and 10000'), {
+          name: 'InvalidParameterException',
+          $metadata: { httpStatusCode: 400 },
+        });
+      return answer(input);
+    });
+
+  it('answers tail=0 with no lines and, following, only lines written after the request', async () => {
+    validatedGetLogEvents((input) =>
+      input.nextToken === 'end'
+        ? { events: [{ timestamp: 0, message: 'new' }], nextForwardToken: 'after-new', $metadata: {} }
+        : { events: [{ timestamp: 0, message: 'old' }], nextForwardToken: 'end', $metadata: {} },
+    );
+    const fargateLogs = new FargateLogs(new CloudWatchLogsClient({}), '/berth/apps', noWait);
+    const none: string[] = [];
+    for await (const line of fargateLogs.replicaLogs(replica, { tail: 0 })) none.push(line);
+    expect(none).toEqual([]);
+    expect(logs).toHaveReceivedCommandTimes(GetLogEventsCommand, 0);
+
+    const abort = new AbortController();
+    const followed: string[] = [];
+    for await (const line of fargateLogs.replicaLogs(replica, {
+      tail: 0,
+      follow: true,
+      signal: abort.signal,
+    })) {
+      followed.push(line);
+      abort.abort();
+    }
+    expect(followed.map((l) => l.split(' ')[1])).toEqual(['new']);
+    expect(logs).toHaveReceivedNthCommandWith(GetLogEventsCommand, 1, { limit: 1, startFromHead: false });
+  });
+
+  it('reads the whole stream without a tail, past an empty page, to the token that comes back', async () => {
+    const pages: Record<string, GetLogEventsCommandOutput> = {
+      start: { events: [{ timestamp: 0, message: 'a' }], nextForwardToken: 'p1', $metadata: {} },
+      p1: { events: [], nextForwardToken: 'p2', $metadata: {} },
+      p2: { events: [{ timestamp: 0, message: 'b' }], nextForwardToken: 'p3', $metadata: {} },
+      p3: { events: [], nextForwardToken: 'p3', $metadata: {} },
+    };
+    validatedGetLogEvents((input) => pages[input.nextToken ?? 'start'] ?? { events: [], $metadata: {} });
+    const lines: string[] = [];
+    for await (const line of new FargateLogs(new CloudWatchLogsClient({}), '/berth/apps').replicaLogs(
+      replica,
+      {},
+    ))
+      lines.push(line);
+    expect(lines.map((l) => l.split(' ')[1])).toEqual(['a', 'b']);
+    expect(logs).toHaveReceivedCommandTimes(GetLogEventsCommand, 4);
   });
 
   it('follows with the forward token until the signal aborts', async () => {
