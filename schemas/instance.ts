@@ -40,6 +40,12 @@ export function durationMs(duration: string): number {
   return Number(duration.slice(0, -1)) * UNIT_MS[unit];
 }
 
+/** Whole seconds as a Duration in the largest unit that divides them: 900 → `15m`, 90 → `90s`. */
+export function durationOf(seconds: number): string {
+  const unit = (['d', 'h', 'm'] as const).find((u) => seconds % (UNIT_MS[u] / 1000) === 0);
+  return unit ? `${seconds / (UNIT_MS[unit] / 1000)}${unit}` : `${seconds}s`;
+}
+
 export const LogQuery = z.object({
   tail: wholeNumber(0, 10_000).default(100).describe('Lines per instance from the end.'),
   since: z
@@ -52,7 +58,13 @@ export const LogQuery = z.object({
 });
 export type LogQuery = z.infer<typeof LogQuery>;
 
-export const MetricsQuery = z.object({ window: Duration.default('15m') });
+export const MetricsQuery = z.object({
+  window: Duration.default('15m').describe(
+    'The span to average over, where the runtime keeps a history (Fargate: CloudWatch, in whole minutes, or 5 ' +
+      'minutes past 15 days and hours past 63); local Docker and EKS (metrics-server) keep none and answer their ' +
+      'latest sample.',
+  ),
+});
 
 export const ReplicaMetrics = z
   .object({ id: z.string(), cpuPercent: z.number(), memoryMiB: z.number(), memoryPercent: z.number() })
@@ -60,7 +72,11 @@ export const ReplicaMetrics = z
 
 export const AppMetrics = z
   .object({
-    window: z.string(),
+    window: z
+      .string()
+      .describe(
+        'The span the figures average over: the window asked for, as the runtime keeps it, or its sample’s.',
+      ),
     sampledAt: Timestamp,
     replicas: z.array(ReplicaMetrics),
     average: z.object({ cpuPercent: z.number(), memoryPercent: z.number() }).nullable(),

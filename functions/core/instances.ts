@@ -3,6 +3,7 @@ import {
   AppEvent,
   type AppMetrics,
   durationMs,
+  durationOf,
   type Instance,
   type LogQuery,
 } from '../../schemas/instance.ts';
@@ -45,7 +46,7 @@ async function readInstances(view: ReplicaView, app: AppRecord): Promise<Instanc
   const replicas = (await view.runtime.listReplicas({ tenantId, appUid: app.uid, app: app.name })).sort(
     byStart,
   );
-  const [allStats, insights] = await Promise.all([
+  const [{ stats: allStats }, insights] = await Promise.all([
     view.metrics.replicaStats(replicas.filter((r) => r.state === 'running')),
     view.replicaInsights(app, replicas),
   ]);
@@ -137,7 +138,10 @@ async function* mergeLines(
   }
 }
 
-/** CPU and memory of each running replica relative to its own limits, and their average. */
+/**
+ * CPU and memory of each running replica relative to its own limits, and their average: over `window` where the
+ * runtime keeps a history, else its latest sample; the answer's window says which.
+ */
 export async function appMetrics(
   deps: RuntimeViewDeps,
   tenantId: string,
@@ -149,12 +153,12 @@ export async function appMetrics(
   const running = (await view.runtime.listReplicas({ tenantId, appUid: app.uid, app: app.name })).filter(
     (r) => r.state === 'running',
   );
-  const stats = await view.metrics.replicaStats(running);
-  const replicas = [...stats.entries()].map(([id, sample]) => ({ id, ...sample }));
+  const samples = await view.metrics.replicaStats(running, durationMs(window) / 1000);
+  const replicas = [...samples.stats.entries()].map(([id, sample]) => ({ id, ...sample }));
   const mean = (pick: (s: (typeof replicas)[number]) => number) =>
     replicas.reduce((sum, s) => sum + pick(s), 0) / replicas.length;
   return {
-    window,
+    window: durationOf(samples.windowSeconds),
     sampledAt: deps.clock.now().toISOString(),
     replicas,
     average: replicas.length

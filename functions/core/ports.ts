@@ -494,13 +494,25 @@ export interface ReplicaLogs {
   replicaLogs(replica: Replica, options: LogOptions): AsyncIterable<string>;
 }
 
+/** What a metrics source answers: the replicas' figures, and the span they average over. */
+export interface ReplicaSamples {
+  /** The window asked for where the source keeps a history (as near as it keeps one), else its sample's span. */
+  windowSeconds: number;
+  /** By replica id; replicas that are gone or have no sample yet are left out. */
+  stats: Map<string, ReplicaStats>;
+}
+
 /**
  * The metrics port: CPU and memory utilisation of a replica relative to its own limits (local: Docker stats; AWS:
- * CloudWatch). Replicas that are gone or have no sample yet are left out.
+ * CloudWatch for Fargate, metrics-server for EKS).
  */
 export interface Metrics {
-  /** Stats of the replicas that have a sample, by replica id (one batched call where the source allows). */
-  replicaStats(replicas: Replica[]): Promise<Map<string, ReplicaStats>>;
+  /**
+   * The replicas' figures (one batched call where the source allows): averaged over the last `windowSeconds` where
+   * the source keeps a history (CloudWatch), its latest sample where it keeps none (Docker, metrics-server) or when
+   * no window is asked for.
+   */
+  replicaStats(replicas: Replica[], windowSeconds?: number): Promise<ReplicaSamples>;
 }
 
 /** Probes a replica's endpoint: HTTP GET of `path` (2xx/3xx is healthy) or, without a path, a TCP connect. */

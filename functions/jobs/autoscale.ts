@@ -92,7 +92,7 @@ async function autoscaleApp(
   if (!scaling || !plan || !view) return false;
   const now = deps.clock.now();
   const running = (await runningOf(app.spec.runtime, view)).get(app.uid) ?? [];
-  const samples = [...(await view.metrics.replicaStats(running)).values()];
+  const samples = [...(await view.metrics.replicaStats(running)).stats.values()];
   const utilisation = {
     cpuPercent: mean(samples.map((s) => s.cpuPercent)),
     memoryPercent: mean(samples.map((s) => s.memoryPercent)),

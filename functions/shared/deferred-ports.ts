@@ -26,7 +26,10 @@ export function deferredReplicaView(load: () => Promise<ReplicaView>): ReplicaVi
         yield* (await view()).logs.replicaLogs(replica, options);
       },
     },
-    metrics: { replicaStats: async (replicas) => (await view()).metrics.replicaStats(replicas) },
+    metrics: {
+      replicaStats: async (replicas, windowSeconds) =>
+        (await view()).metrics.replicaStats(replicas, windowSeconds),
+    },
     replicaInsights: async (app, replicas) => (await view()).replicaInsights(app, replicas),
   };
 }

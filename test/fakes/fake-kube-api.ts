@@ -268,7 +268,7 @@ export async function startFakeKubeApi() {
         .map((p) => ({
           metadata: { name: p.metadata.name, namespace: p.metadata.namespace },
           timestamp: now(),
-          window: '15s',
+          window: '15.047s',
           containers: [{ name: 'app', usage: { cpu: '125m', memory: '128Mi' } }],
         })),
     }),

@@ -9,6 +9,7 @@ import type {
   Replica,
   ReplicaFilter,
   ReplicaLogs,
+  ReplicaSamples,
   ReplicaSpec,
   ReplicaStats,
   Runtime,
@@ -259,11 +260,17 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
     return demux(buffer).toString().split('\n').filter(Boolean);
   }
 
-  async replicaStats(replicas: Replica[]): Promise<Map<string, ReplicaStats>> {
+  /** Docker keeps no history: its one-shot stats set one sample against the one a second before. */
+  async replicaStats(replicas: Replica[]): Promise<ReplicaSamples> {
     const stats = await Promise.all(
       replicas.map(async ({ id }) => [id, await this.containerStats(id)] as const),
     );
-    return new Map(stats.filter((entry): entry is readonly [string, ReplicaStats] => entry[1] !== undefined));
+    return {
+      windowSeconds: 1,
+      stats: new Map(
+        stats.filter((entry): entry is readonly [string, ReplicaStats] => entry[1] !== undefined),
+      ),
+    };
   }
 
   private async containerStats(id: string): Promise<ReplicaStats | undefined> {

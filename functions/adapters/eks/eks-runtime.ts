@@ -11,6 +11,7 @@ import type {
   ObservedWorkload,
   Replica,
   ReplicaInsight,
+  ReplicaSamples,
   ReplicaStats,
   ReplicaView,
   WorkloadRuntime,
@@ -69,6 +70,27 @@ function cores(quantity: string | undefined): number {
   if (quantity.endsWith('u')) return Number(quantity.slice(0, -1)) / 1e6;
   if (quantity.endsWith('m')) return Number(quantity.slice(0, -1)) / 1000;
   return Number(quantity);
+}
+
+/** How often metrics-server scrapes, its default: the window of a pod's usage when the usage names none. */
+const METRICS_SERVER_RESOLUTION_SECONDS = 15;
+
+const GO_DURATION_UNITS: Record<string, number> = {
+  h: 3600,
+  m: 60,
+  s: 1,
+  ms: 1e-3,
+  us: 1e-6,
+  µs: 1e-6,
+  ns: 1e-9,
+};
+
+/** A Go duration, as metrics-server writes a window (`15.047s`, `1m0s`), in seconds; 0 if it is none. */
+function seconds(duration: string | undefined): number {
+  let total = 0;
+  for (const [, amount, unit] of (duration ?? '').matchAll(/(\d+(?:\.\d+)?)(ms|us|µs|ns|h|m|s)/g))
+    total += Number(amount) * (GO_DURATION_UNITS[unit ?? ''] ?? 0);
+  return total;
 }
 
 /** `512Mi` → 512, `1Gi` → 1024, `134217728` → 128 (MiB). */
@@ -303,9 +325,11 @@ export class EksRuntime implements WorkloadRuntime {
     return (await this.kube.podLog(namespace, name, options)).split('\n').filter(Boolean);
   }
 
-  async replicaStats(replicas: Replica[]): Promise<Map<string, ReplicaStats>> {
+  /** metrics-server keeps no history: each pod's latest usage, over the window it measured it in. */
+  async replicaStats(replicas: Replica[]): Promise<ReplicaSamples> {
     const ids = replicas.map((r) => r.id);
     const stats = new Map<string, ReplicaStats>();
+    let windowSeconds = 0;
     const namespaces = [...new Set(ids.map((id) => parsePodId(id).namespace))];
     for (const namespace of namespaces) {
       const metrics = await this.kube.podMetrics(namespace);
@@ -318,9 +342,13 @@ export class EksRuntime implements WorkloadRuntime {
         const limit = this.pods.get(id)?.spec?.containers[0]?.resources?.limits;
         if (!ids.includes(id) || !limit) continue;
         stats.set(id, statsOf(metric, cores(limit.cpu), mebibytes(limit.memory)));
+        windowSeconds = Math.max(windowSeconds, seconds(metric.window));
       }
     }
-    return stats;
+    return {
+      windowSeconds: Math.max(1, Math.round(windowSeconds || METRICS_SERVER_RESOLUTION_SECONDS)),
+      stats,
+    };
   }
 
   /** How the API and the autoscaler see EKS apps' pods. */

@@ -4,15 +4,27 @@ import {
   type MetricDataQuery,
 } from '@aws-sdk/client-cloudwatch';
 import { chunks } from '../../core/chunks.ts';
-import type { Metrics, Replica, ReplicaStats } from '../../core/ports.ts';
+import type { Metrics, Replica, ReplicaSamples, ReplicaStats } from '../../core/ports.ts';
 import { type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
 import { familyOf } from './task-requests.ts';
 
 /** GetMetricData takes at most 500 queries per call. */
 const METRIC_QUERIES_PER_CALL = 500;
 const QUERIES_PER_TASK = 3;
-const PERIOD_SECONDS = 60;
-const WINDOW_MS = 5 * 60_000;
+const MINUTE_SECONDS = 60;
+/** Without a window: the latest minute published within the last five (Container Insights lags a minute or two). */
+const LATEST_WITHIN_SECONDS = 5 * MINUTE_SECONDS;
+const DAY_SECONDS = 86_400;
+
+/**
+ * The period that averages a window in one point: a whole number of minutes, or of 5 minutes past 15 days and of
+ * hours past 63 (CloudWatch keeps no finer points that far back).
+ */
+export function periodFor(windowSeconds: number): number {
+  const step =
+    windowSeconds > 63 * DAY_SECONDS ? 3600 : windowSeconds > 15 * DAY_SECONDS ? 300 : MINUTE_SECONDS;
+  return Math.max(1, Math.ceil(windowSeconds / step)) * step;
+}
 
 const taskIdOf = (arn: string) => arn.split('/').pop() ?? arn;
 
@@ -21,7 +33,12 @@ const taskIdOf = (arn: string) => arn.split('/').pop() ?? arn;
  * MiB. Container Insights publishes a task's own figures only with enhanced observability, and only under the
  * dimensions cluster, task definition family and task id (it publishes none under cluster and task id alone).
  */
-export function taskQueries(cluster: string, replica: Replica, index: number): MetricDataQuery[] {
+export function taskQueries(
+  cluster: string,
+  replica: Replica,
+  index: number,
+  period: number,
+): MetricDataQuery[] {
   const dimensions = [
     { Name: 'ClusterName', Value: cluster },
     { Name: 'TaskDefinitionFamily', Value: familyOf(replica) },
@@ -32,7 +49,7 @@ export function taskQueries(cluster: string, replica: Replica, index: number): M
     ReturnData: true,
     MetricStat: {
       Metric: { Namespace: 'ECS/ContainerInsights', MetricName: name, Dimensions: dimensions },
-      Period: PERIOD_SECONDS,
+      Period: period,
       Stat: 'Average',
     },
   });
@@ -45,8 +62,8 @@ export function taskQueries(cluster: string, replica: Replica, index: number): M
 
 /**
  * The Metrics port on CloudWatch: Container Insights' per-task CPU and memory against the task's own reservation
- * (the cluster runs Container Insights with enhanced observability), the latest minute, in as few GetMetricData
- * calls as the 500-query limit allows.
+ * (the cluster runs Container Insights with enhanced observability), averaged over the window asked for or else the
+ * latest minute, in as few GetMetricData calls as the 500-query limit allows.
  */
 export class FargateMetrics implements Metrics {
   constructor(
@@ -56,11 +73,14 @@ export class FargateMetrics implements Metrics {
     private readonly retry: RetryOptions = {},
   ) {}
 
-  async replicaStats(replicas: Replica[]): Promise<Map<string, ReplicaStats>> {
+  async replicaStats(replicas: Replica[], windowSeconds?: number): Promise<ReplicaSamples> {
+    const period = windowSeconds ? periodFor(windowSeconds) : MINUTE_SECONDS;
+    // Whole minutes, so that a window is one period of CloudWatch's and so one point.
+    const end = Math.floor(this.now().getTime() / 60_000) * 60_000;
+    const start = end - (windowSeconds ? period : LATEST_WITHIN_SECONDS) * 1000;
     const perCall = Math.floor(METRIC_QUERIES_PER_CALL / QUERIES_PER_TASK);
     const stats = new Map<string, ReplicaStats>();
     for (const batch of chunks(replicas, perCall)) {
-      const end = this.now();
       const values = new Map<string, number>();
       let nextToken: string | undefined;
       do {
@@ -68,9 +88,11 @@ export class FargateMetrics implements Metrics {
           () =>
             this.cloudwatch.send(
               new GetMetricDataCommand({
-                MetricDataQueries: batch.flatMap((replica, i) => taskQueries(this.cluster, replica, i)),
-                StartTime: new Date(end.getTime() - WINDOW_MS),
-                EndTime: end,
+                MetricDataQueries: batch.flatMap((replica, i) =>
+                  taskQueries(this.cluster, replica, i, period),
+                ),
+                StartTime: new Date(start),
+                EndTime: new Date(end),
                 ScanBy: 'TimestampDescending',
                 NextToken: nextToken,
               }),
@@ -94,6 +116,6 @@ export class FargateMetrics implements Metrics {
         });
       });
     }
-    return stats;
+    return { windowSeconds: period, stats };
   }
 }

@@ -41,7 +41,7 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AlbAppRoutes } from '../../../functions/adapters/alb/alb-app-routes.ts';
 import { FargateLogs } from '../../../functions/adapters/fargate/fargate-logs.ts';
-import { FargateMetrics } from '../../../functions/adapters/fargate/fargate-metrics.ts';
+import { FargateMetrics, periodFor } from '../../../functions/adapters/fargate/fargate-metrics.ts';
 import { FargateServices } from '../../../functions/adapters/fargate/fargate-services.ts';
 import {
   clientTokenOf,
@@ -496,15 +496,24 @@ describe('FargateServices', () => {
 });
 
 describe('FargateMetrics', () => {
+  const NOW = new Date('2026-11-22T10:00:30Z');
+  /** The minute before NOW's, Container Insights' latest point. */
+  const LATEST_MINUTE = Date.parse('2026-11-22T09:59:00Z');
+
   /**
    * CloudWatch as Container Insights with enhanced observability fills it: each task's own figures under cluster,
-   * task definition family and task id, and the family's average under cluster and family. A query gets data only
-   * when its dimensions are exactly those of a published metric, as in CloudWatch.
+   * task definition family and task id, and the family's average under cluster and family, a point a minute for the
+   * last quarter hour. A query gets data only when its dimensions are exactly those of a published metric, each
+   * value the average of the points in one period from StartTime on, newest first, as in CloudWatch.
    */
-  function publishedInsights(tasks: { replica: Replica; cpu: number; memory: number; memoryMiB: number }[]) {
-    const published = new Map<string, number>();
+  function publishedInsights(
+    tasks: { replica: Replica; cpu: (minutesAgo: number) => number; memory: number; memoryMiB: number }[],
+  ) {
+    const published = new Map<string, { at: number; value: number }[]>();
     const key = (name: string, dimensions: { Name?: string; Value?: string }[]) =>
       `${name} ${JSON.stringify([...dimensions].sort((a, b) => String(a.Name).localeCompare(String(b.Name))))}`;
+    const series = (value: (minutesAgo: number) => number) =>
+      Array.from({ length: 15 }, (_, ago) => ({ at: LATEST_MINUTE - ago * 60_000, value: value(ago) }));
     for (const { replica, cpu, memory, memoryMiB } of tasks) {
       const family = [
         { Name: 'ClusterName', Value: 'berth' },
@@ -515,22 +524,39 @@ describe('FargateMetrics', () => {
       ];
       const task = [...family, { Name: 'TaskId', Value: replica.id.split('/').pop() }];
       for (const dimensions of [task, family]) {
-        published.set(key('TaskCpuUtilization', dimensions), cpu);
-        published.set(key('TaskMemoryUtilization', dimensions), memory);
-        published.set(key('MemoryUtilized', dimensions), memoryMiB);
+        published.set(key('TaskCpuUtilization', dimensions), series(cpu));
+        published.set(
+          key('TaskMemoryUtilization', dimensions),
+          series(() => memory),
+        );
+        published.set(
+          key('MemoryUtilized', dimensions),
+          series(() => memoryMiB),
+        );
       }
     }
     cloudwatch.reset();
-    cloudwatch.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => ({
-      MetricDataResults: (input.MetricDataQueries ?? []).flatMap((q) => {
-        const metric = q.MetricStat?.Metric;
-        const value =
-          metric?.Namespace === 'ECS/ContainerInsights'
-            ? published.get(key(metric.MetricName ?? '', metric.Dimensions ?? []))
-            : undefined;
-        return [{ Id: q.Id, Values: value === undefined ? [] : [value] }];
-      }),
-    }));
+    cloudwatch.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => {
+      const start = input.StartTime?.getTime() ?? 0;
+      const end = input.EndTime?.getTime() ?? 0;
+      return {
+        MetricDataResults: (input.MetricDataQueries ?? []).map((q) => {
+          const metric = q.MetricStat?.Metric;
+          const points =
+            metric?.Namespace === 'ECS/ContainerInsights'
+              ? (published.get(key(metric.MetricName ?? '', metric.Dimensions ?? [])) ?? [])
+              : [];
+          const period = (q.MetricStat?.Period ?? 60) * 1000;
+          const values: number[] = [];
+          for (let from = start; from < end; from += period) {
+            const inPeriod = points.filter((p) => p.at >= from && p.at < from + period && p.at < end);
+            if (inPeriod.length)
+              values.unshift(inPeriod.reduce((sum, p) => sum + p.value, 0) / inPeriod.length);
+          }
+          return { Id: q.Id, Values: values };
+        }),
+      };
+    });
   }
 
   const replicaOf = (i: number, app = 'web'): Replica =>
@@ -541,21 +567,22 @@ describe('FargateMetrics', () => {
       appUid: `app_${app.padEnd(16, '0')}`,
     }) as Replica;
 
-  it('reads each task’s own figures, where Container Insights publishes them, at most 500 queries a call', async () => {
+  it('reads each task’s latest own figures, where Container Insights publishes them, at most 500 queries a call', async () => {
     const replicas = Array.from({ length: 400 }, (_, i) => replicaOf(i, i % 2 ? 'web' : 'api'));
     publishedInsights(
       replicas.map((replica, i) => ({
         replica,
-        cpu: i === 0 ? 140 : i / 10,
+        cpu: (ago) => (i === 0 ? 140 : i / 10 + ago),
         memory: 25,
         memoryMiB: 256 + i,
       })),
     );
-    const stats = await new FargateMetrics(
+    const { windowSeconds, stats } = await new FargateMetrics(
       new CloudWatchClient({}),
       'berth',
-      () => new Date('2026-11-22T10:00:00Z'),
+      () => NOW,
     ).replicaStats(replicas);
+    expect(windowSeconds).toBe(60);
     expect(stats.size).toBe(400);
     expect(stats.get(replicas[0]?.id ?? '')).toEqual({ cpuPercent: 100, memoryPercent: 25, memoryMiB: 256 });
     expect(stats.get(replicas[399]?.id ?? '')).toEqual({
@@ -569,11 +596,38 @@ describe('FargateMetrics', () => {
     expect(sizes).toEqual([498, 498, 204]);
   });
 
+  it('averages a window as one CloudWatch period of whole minutes, and says the span it averaged', async () => {
+    const replica = replicaOf(1);
+    // 14 minutes ago at 28 %, down to 0 % in the latest minute: 14 % over the quarter hour.
+    publishedInsights([{ replica, cpu: (ago) => 2 * ago, memory: 20, memoryMiB: 30 }]);
+    const metrics = new FargateMetrics(new CloudWatchClient({}), 'berth', () => NOW);
+    expect(await metrics.replicaStats([replica], 900)).toEqual({
+      windowSeconds: 900,
+      stats: new Map([[replica.id, { cpuPercent: 14, memoryPercent: 20, memoryMiB: 30 }]]),
+    });
+    expect(cloudwatch).toHaveReceivedCommandWith(GetMetricDataCommand, {
+      StartTime: new Date('2026-11-22T09:45:00Z'),
+      EndTime: new Date('2026-11-22T10:00:00Z'),
+    });
+    // 90 s is two whole minutes: 0 % and 2 %.
+    expect(await metrics.replicaStats([replica], 90)).toMatchObject({
+      windowSeconds: 120,
+      stats: new Map([[replica.id, { cpuPercent: 1, memoryPercent: 20, memoryMiB: 30 }]]),
+    });
+  });
+
+  it('asks for periods CloudWatch still keeps points of, however long the window', () => {
+    expect([30, 60, 90, 900, 15 * 86_400].map(periodFor)).toEqual([60, 60, 120, 900, 15 * 86_400]);
+    // Past 15 days, 5-minute points; past 63, hourly ones.
+    expect(periodFor(15 * 86_400 + 1)).toBe(15 * 86_400 + 300);
+    expect(periodFor(63 * 86_400 + 1)).toBe(63 * 86_400 + 3600);
+  });
+
   it('leaves out a task with no figures yet', async () => {
     const [published, fresh] = [replicaOf(1), replicaOf(2)];
     if (!published || !fresh) throw new Error('no replicas');
-    publishedInsights([{ replica: published, cpu: 10, memory: 20, memoryMiB: 30 }]);
-    const stats = await new FargateMetrics(new CloudWatchClient({}), 'berth').replicaStats([
+    publishedInsights([{ replica: published, cpu: () => 10, memory: 20, memoryMiB: 30 }]);
+    const { stats } = await new FargateMetrics(new CloudWatchClient({}), 'berth', () => NOW).replicaStats([
       published,
       fresh,
     ]);

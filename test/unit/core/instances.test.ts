@@ -36,7 +36,7 @@ describe('app logs', () => {
       docker: {
         runtime,
         logs: { replicaLogs: follow },
-        metrics: { replicaStats: async () => new Map() },
+        metrics: { replicaStats: async () => ({ windowSeconds: 1, stats: new Map() }) },
         replicaInsights: async () => new Map(),
       },
     };
@@ -76,7 +76,7 @@ describe('instances where reading the runtime spends a shared quota', () => {
       docker: {
         runtime,
         logs: { replicaLogs: async function* () {} },
-        metrics: { replicaStats: async () => new Map() },
+        metrics: { replicaStats: async () => ({ windowSeconds: 1, stats: new Map() }) },
         replicaInsights: async () => new Map(),
       },
     };

@@ -39,7 +39,10 @@ describe('the scale job', () => {
     const stats = overlapCounter((running: Replica[]) => {
       if (running.some((r) => r.id === 'app-3')) throw new Error('metrics unavailable');
       // Twice the target: every app wants two replicas.
-      return new Map(running.map((r) => [r.id, { cpuPercent: 100, memoryPercent: 10, memoryMiB: 51 }]));
+      const stats = new Map(
+        running.map((r) => [r.id, { cpuPercent: 100, memoryPercent: 10, memoryMiB: 51 }]),
+      );
+      return { windowSeconds: 60, stats };
     }, 5);
     const { run, errors } = await scaleOnce(deps, {
       docker: {
@@ -74,7 +77,7 @@ describe('the scale job', () => {
     const { run, errors } = await scaleOnce(deps, {
       docker: {
         runtime: { listReplicas: async () => Promise.reject(new Error('docker is down')) },
-        metrics: { replicaStats: async () => new Map() },
+        metrics: { replicaStats: async () => ({ windowSeconds: 1, stats: new Map() }) },
       },
       eks: {
         runtime: {
@@ -82,7 +85,7 @@ describe('the scale job', () => {
             { ...replica('acme', 'on-eks', '2026-11-22T09:00:00.000Z'), id: 'pod', appUid: onEks },
           ],
         },
-        metrics: { replicaStats: async () => busy },
+        metrics: { replicaStats: async () => ({ windowSeconds: 60, stats: busy }) },
       },
     });
     expect(run).toEqual({ scaled: 1, failed: 1 });

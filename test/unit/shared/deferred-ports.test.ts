@@ -53,8 +53,10 @@ describe('deferred ports', () => {
         },
       },
       metrics: {
-        replicaStats: async (replicas) =>
-          new Map(replicas.map((r) => [r.id, { cpuPercent: 5, memoryMiB: 40, memoryPercent: 7 }])),
+        replicaStats: async (replicas, windowSeconds) => ({
+          windowSeconds: windowSeconds ?? 1,
+          stats: new Map(replicas.map((r) => [r.id, { cpuPercent: 5, memoryMiB: 40, memoryPercent: 7 }])),
+        }),
       },
       replicaInsights: async (_app, replicas) =>
         new Map(replicas.map((r) => [r.id, { ready: true, unhealthy: false, restarts: 2 }])),
@@ -67,9 +69,10 @@ describe('deferred ports', () => {
     const lines: string[] = [];
     for await (const line of deferred.logs.replicaLogs(running, { tail: 3 })) lines.push(line);
     expect(lines).toEqual([`${running.id} tail=3`]);
-    expect(await deferred.metrics.replicaStats([running])).toEqual(
-      new Map([[running.id, { cpuPercent: 5, memoryMiB: 40, memoryPercent: 7 }]]),
-    );
+    expect(await deferred.metrics.replicaStats([running], 900)).toEqual({
+      windowSeconds: 900,
+      stats: new Map([[running.id, { cpuPercent: 5, memoryMiB: 40, memoryPercent: 7 }]]),
+    });
     expect(await deferred.replicaInsights({} as AppRecord, [running])).toEqual(
       new Map([[running.id, { ready: true, unhealthy: false, restarts: 2 }]]),
     );
