@@ -16,14 +16,17 @@ const MINUTE_SECONDS = 60;
 const LATEST_WITHIN_SECONDS = 5 * MINUTE_SECONDS;
 const DAY_SECONDS = 86_400;
 
+/** How far back CloudWatch keeps any point: 15 months. */
+const RETENTION_SECONDS = 455 * DAY_SECONDS;
+
 /**
  * The period that averages a window in one point: a whole number of minutes, or of 5 minutes past 15 days and of
- * hours past 63 (CloudWatch keeps no finer points that far back).
+ * hours past 63 (CloudWatch keeps no finer points that far back), and no longer than CloudWatch keeps points at all.
  */
 export function periodFor(windowSeconds: number): number {
-  const step =
-    windowSeconds > 63 * DAY_SECONDS ? 3600 : windowSeconds > 15 * DAY_SECONDS ? 300 : MINUTE_SECONDS;
-  return Math.max(1, Math.ceil(windowSeconds / step)) * step;
+  const window = Math.min(windowSeconds, RETENTION_SECONDS);
+  const step = window > 63 * DAY_SECONDS ? 3600 : window > 15 * DAY_SECONDS ? 300 : MINUTE_SECONDS;
+  return Math.max(1, Math.ceil(window / step)) * step;
 }
 
 const taskIdOf = (arn: string) => arn.split('/').pop() ?? arn;

@@ -621,6 +621,8 @@ describe('FargateMetrics', () => {
     // Past 15 days, 5-minute points; past 63, hourly ones.
     expect(periodFor(15 * 86_400 + 1)).toBe(15 * 86_400 + 300);
     expect(periodFor(63 * 86_400 + 1)).toBe(63 * 86_400 + 3600);
+    // No further back than CloudWatch keeps anything (15 months), and so well within GetMetricData's 32-bit period.
+    expect(periodFor(999_999 * 86_400)).toBe(455 * 86_400);
   });
 
   it('leaves out a task with no figures yet', async () => {
