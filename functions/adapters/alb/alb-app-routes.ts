@@ -15,6 +15,7 @@ import type { HealthCheck } from '../../../schemas/app.ts';
 import { appHostname } from '../../core/app-hosts.ts';
 import { isAwsError, type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
 import type { AliasTarget, Route53AppRecords } from '../route53/app-records.ts';
+import { targetGroupHealthCheck } from './target-group-health-check.ts';
 
 /** One of the install's shared load balancers: its HTTPS listener, and where an alias to it points. */
 export interface LoadBalancerShard extends AliasTarget {
@@ -59,24 +60,6 @@ function freePriority(rules: Rule[], clashed: boolean): number {
     if (!taken.has(priority)) free.push(priority);
   }
   return free[Math.floor(Math.random() * free.length)] ?? 1;
-}
-
-const clamp = (value: number, min: number, max: number) => Math.min(max, Math.max(min, value));
-
-/**
- * The app's health check as the load balancer runs it (ALB checks are HTTP only): its path, or any HTTP answer on
- * `/` when the app names none; ALB's bounds applied (interval 5-300 s, timeout below the interval, thresholds 2-10).
- */
-export function targetGroupHealthCheck(check: HealthCheck | null) {
-  const interval = clamp(check?.intervalSeconds ?? 10, 5, 300);
-  return {
-    HealthCheckPath: check?.path ?? '/',
-    Matcher: { HttpCode: check?.path ? '200-399' : '200-499' },
-    HealthCheckIntervalSeconds: interval,
-    HealthCheckTimeoutSeconds: clamp(check?.timeoutSeconds ?? 5, 2, interval - 1),
-    HealthyThresholdCount: clamp(check?.healthyThreshold ?? 2, 2, 10),
-    UnhealthyThresholdCount: clamp(check?.unhealthyThreshold ?? 3, 2, 10),
-  };
 }
 
 /**

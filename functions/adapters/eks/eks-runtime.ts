@@ -24,6 +24,8 @@ import {
   appManifests,
   DNS_TARGET_ANNOTATION,
   LABEL,
+  MANIFESTS_ANNOTATION,
+  MANIFESTS_REVISION,
   METERING_FINALIZER,
   namespaceOf,
   SPEC_HASH_ANNOTATION,
@@ -400,9 +402,14 @@ function statsOf(metric: PodMetric, cpuLimit: number, memoryLimitMiB: number): R
 
 function workloadOf(deployment: V1Deployment): ObservedWorkload {
   const progressing = deployment.status?.conditions?.find((c) => c.type === 'Progressing');
+  const annotations = deployment.metadata?.annotations ?? {};
   return {
     app: deployment.metadata?.name ?? '',
-    specHash: deployment.metadata?.annotations?.[SPEC_HASH_ANNOTATION] ?? '',
+    // Applied with older manifests: no spec matches it, so the pass applies the app's spec again.
+    specHash:
+      annotations[MANIFESTS_ANNOTATION] === MANIFESTS_REVISION
+        ? (annotations[SPEC_HASH_ANNOTATION] ?? '')
+        : '',
     rolloutFailure:
       progressing?.status === 'False' && progressing.reason === 'ProgressDeadlineExceeded'
         ? 'the Deployment did not progress within its deadline'

@@ -4,6 +4,7 @@ import { DROPPED_CAPABILITIES } from '../../core/container-capabilities.ts';
 import type { WorkloadSpec } from '../../core/ports.ts';
 import { DEFAULT_HEALTH_CHECK } from '../../core/reconcile-plan.ts';
 import { workloadHash } from '../../core/workloads.ts';
+import { targetGroupHealthCheck } from '../alb/target-group-health-check.ts';
 
 /** Kubernetes objects as plain JSON (what server-side apply takes). */
 export type Manifest = { apiVersion: string; kind: string; metadata: Record<string, unknown> } & Record<
@@ -30,6 +31,13 @@ export const RESTARTED_AT_ANNOTATION = 'berth.dev/restarted-at';
 export const DNS_TARGET_ANNOTATION = 'berth.dev/dns-target';
 /** The Deployment's annotation holding the fingerprint of the spec Berth applied. */
 export const SPEC_HASH_ANNOTATION = 'berth.dev/spec-hash';
+/** The Deployment's annotation holding the MANIFESTS_REVISION Berth applied it with. */
+export const MANIFESTS_ANNOTATION = 'berth.dev/manifests';
+/**
+ * What a spec renders to, by revision: raised with every change to appManifests, so that each app is applied once
+ * more after an upgrade rather than at its next change. 2: the Ingress carries the app's health check.
+ */
+export const MANIFESTS_REVISION = '2';
 /**
  * Every pod carries this finalizer: a stopped pod stays listed until the meter has recorded its stop, then Berth
  * removes the finalizer — so no second of a pod goes unbilled, however briefly it lived.
@@ -170,6 +178,22 @@ function probes(check: HealthCheck | null, port: number) {
 }
 
 /**
+ * The load balancer's health check of the app's pods, as the controller reads it from the Ingress: the one an app on
+ * Fargate gets (the controller's own default, 200 on `/`, would fail an app that answers `/` otherwise).
+ */
+function ingressHealthCheck(check: HealthCheck | null): Record<string, string> {
+  const health = targetGroupHealthCheck(check);
+  return {
+    'alb.ingress.kubernetes.io/healthcheck-path': health.HealthCheckPath,
+    'alb.ingress.kubernetes.io/success-codes': health.Matcher.HttpCode,
+    'alb.ingress.kubernetes.io/healthcheck-interval-seconds': String(health.HealthCheckIntervalSeconds),
+    'alb.ingress.kubernetes.io/healthcheck-timeout-seconds': String(health.HealthCheckTimeoutSeconds),
+    'alb.ingress.kubernetes.io/healthy-threshold-count': String(health.HealthyThresholdCount),
+    'alb.ingress.kubernetes.io/unhealthy-threshold-count': String(health.UnhealthyThresholdCount),
+  };
+}
+
+/**
  * The app's Deployment (rolling update: a new pod is ready before an old one goes), Service and Ingress (for the
  * AWS Load Balancer Controller: one ALB per `group`, a host rule per app, IP targets). Everything sits in the
  * tenant's namespace; nothing here can name another.
@@ -200,7 +224,10 @@ export function appManifests(workload: WorkloadSpec, ingress: { group: string; h
         name: workload.app,
         namespace,
         labels,
-        annotations: { [SPEC_HASH_ANNOTATION]: workloadHash(workload) },
+        annotations: {
+          [SPEC_HASH_ANNOTATION]: workloadHash(workload),
+          [MANIFESTS_ANNOTATION]: MANIFESTS_REVISION,
+        },
       },
       spec: {
         replicas: workload.replicas,
@@ -258,6 +285,7 @@ export function appManifests(workload: WorkloadSpec, ingress: { group: string; h
           'alb.ingress.kubernetes.io/listen-ports': '[{"HTTPS":443}]',
           'alb.ingress.kubernetes.io/ssl-redirect': '443',
           'alb.ingress.kubernetes.io/scheme': 'internet-facing',
+          ...ingressHealthCheck(workload.healthCheck),
         },
       },
       spec: {

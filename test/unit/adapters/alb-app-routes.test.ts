@@ -16,9 +16,9 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import {
   AlbAppRoutes,
   APPS_PER_LOAD_BALANCER,
-  targetGroupHealthCheck,
   targetGroupName,
 } from '../../../functions/adapters/alb/alb-app-routes.ts';
+import { targetGroupHealthCheck } from '../../../functions/adapters/alb/target-group-health-check.ts';
 import { Route53AppRecords } from '../../../functions/adapters/route53/app-records.ts';
 import { SHARD } from '../../support/aws-fixtures.ts';
 

@@ -183,6 +183,13 @@ describe('EKS manifests', () => {
         annotations: {
           'alb.ingress.kubernetes.io/group.name': 'berth-apps-0',
           'alb.ingress.kubernetes.io/target-type': 'ip',
+          // The load balancer checks the app's own path, as it does an app's on Fargate.
+          'alb.ingress.kubernetes.io/healthcheck-path': '/healthz',
+          'alb.ingress.kubernetes.io/success-codes': '200-399',
+          'alb.ingress.kubernetes.io/healthcheck-interval-seconds': '5',
+          'alb.ingress.kubernetes.io/healthcheck-timeout-seconds': '2',
+          'alb.ingress.kubernetes.io/healthy-threshold-count': '2',
+          'alb.ingress.kubernetes.io/unhealthy-threshold-count': '3',
         },
       },
       spec: { ingressClassName: 'alb', rules: [{ host: 'web--acme.apps.example.com' }] },
@@ -191,6 +198,12 @@ describe('EKS manifests', () => {
       spec: { template: { spec: { containers: { readinessProbe: unknown }[] } } };
     };
     expect(tcp.spec.template.spec.containers[0]?.readinessProbe).toMatchObject({ tcpSocket: { port: 8080 } });
+    // No path: any HTTP answer on / will do for the load balancer (its default asks for 200).
+    const [, , tcpIngress] = appManifests({ ...workload, healthCheck: null }, { group: 'g', host: 'h' });
+    expect(tcpIngress?.metadata.annotations).toMatchObject({
+      'alb.ingress.kubernetes.io/healthcheck-path': '/',
+      'alb.ingress.kubernetes.io/success-codes': '200-499',
+    });
   });
 
   it('applies each manifest server-side as field manager berth', () => {

@@ -72,6 +72,30 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
     expect(lifetimes.every((l) => l.cpu === 0.25 && l.memoryMiB === 1024 && l.app === 'web')).toBe(true);
   });
 
+  it('applies an app once more after an upgrade changed what its spec renders to, and then no more', async () => {
+    const { deps, pass, requestsDuring } = setup;
+    await createApp(deps, 'acme', { ...web, runtime: 'eks', replicas: 1 });
+    await pass();
+    // As the Berth before MANIFESTS_REVISION 2 left them: no revision noted, an Ingress without the health check.
+    const deployment = api.objects.get(ACME_WEB_APPLIED[4] ?? '') as {
+      metadata: { annotations: Record<string, string> };
+    };
+    delete deployment.metadata.annotations['berth.dev/manifests'];
+    const ingress = api.objects.get(ACME_WEB_APPLIED[6] ?? '') as {
+      metadata: { annotations: Record<string, string> };
+    };
+    for (const name of Object.keys(ingress.metadata.annotations))
+      if (name.includes('health') || name.includes('success-codes'))
+        delete ingress.metadata.annotations[name];
+    const applied = (requests: { method: string; path: string }[]) =>
+      requests.filter((r) => r.method === 'PATCH').map((r) => r.path.split('?')[0]);
+    expect(applied(await requestsDuring(pass))).toEqual(ACME_WEB_APPLIED.slice(4));
+    expect((api.objects.get(ACME_WEB_APPLIED[6] ?? '') as typeof ingress).metadata.annotations).toMatchObject(
+      { 'alb.ingress.kubernetes.io/healthcheck-path': '/' },
+    );
+    expect(applied(await requestsDuring(pass))).toEqual([]);
+  });
+
   it("applies a tenant's namespace again every 10 minutes, restoring one changed behind Berth's back", async () => {
     const { deps, pass, requestsDuring } = setup;
     await createApp(deps, 'acme', { ...web, runtime: 'eks', replicas: 1 });
