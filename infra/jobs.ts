@@ -342,6 +342,7 @@ export class Jobs extends Construct {
         actions: [
           'elasticloadbalancing:CreateTargetGroup',
           'elasticloadbalancing:ModifyTargetGroup',
+          'elasticloadbalancing:ModifyTargetGroupAttributes',
           'elasticloadbalancing:DeleteTargetGroup',
           'elasticloadbalancing:CreateRule',
           'elasticloadbalancing:DeleteRule',

@@ -350,6 +350,13 @@ describe('the CDK app', () => {
       actionsOf(fn.role?.node.defaultChild as CfnElement).has('ecs:ListServices'),
     );
     expect(listing).toEqual([functions.reconcile]);
+    // Only the reconcile worker makes apps' routes, drain time included.
+    const routing = [platform.apiFunction, ...Object.values(functions)].filter((fn) =>
+      actionsOf(fn.role?.node.defaultChild as CfnElement).has(
+        'elasticloadbalancing:ModifyTargetGroupAttributes',
+      ),
+    );
+    expect(routing).toEqual([functions.reconcile]);
   });
 
   it('alarms on an encrypted topic (crashed jobs, dead letters, API 5xx, backlog, apps not scaled, orphans, reports left) and passes the sizes offered', () => {

@@ -8,6 +8,7 @@ import {
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
   type ElasticLoadBalancingV2Client,
+  ModifyTargetGroupAttributesCommand,
   ModifyTargetGroupCommand,
   type Rule,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -15,7 +16,7 @@ import type { HealthCheck } from '../../../schemas/app.ts';
 import { appHostname } from '../../core/app-hosts.ts';
 import { isAwsError, type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
 import type { AliasTarget, Route53AppRecords } from '../route53/app-records.ts';
-import { targetGroupHealthCheck } from './target-group-health-check.ts';
+import { TARGET_DRAIN_SECONDS, targetGroupHealthCheck } from './target-group-settings.ts';
 
 /** One of the install's shared load balancers: its HTTPS listener, and where an alias to it points. */
 export interface LoadBalancerShard extends AliasTarget {
@@ -106,8 +107,9 @@ export class AlbAppRoutes {
   }
 
   /**
-   * The app's target group with the app's health check, its host rule and DNS alias: created on first use (the rule
-   * on the first load balancer with room), the health check updated when it changed. Returns the target group's ARN.
+   * The app's target group with the app's health check and drain time, its host rule and DNS alias: created on first
+   * use (the rule on the first load balancer with room), the health check updated when it changed. Returns the target
+   * group's ARN.
    */
   async ensure(route: {
     tenantId: string;
@@ -127,6 +129,15 @@ export class AlbAppRoutes {
       );
       return existing;
     });
+    // Set whenever the route is ensured, so target groups made before it was set get it too.
+    await this.call(() =>
+      this.elb.send(
+        new ModifyTargetGroupAttributesCommand({
+          TargetGroupArn: arn,
+          Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: String(TARGET_DRAIN_SECONDS) }],
+        }),
+      ),
+    );
     const host = appHostname(tenantId, app, this.settings.domain);
     const { all, found } = await this.find(host);
     let shard = found?.shard;

@@ -4,7 +4,7 @@ import { DROPPED_CAPABILITIES } from '../../core/container-capabilities.ts';
 import type { WorkloadSpec } from '../../core/ports.ts';
 import { DEFAULT_HEALTH_CHECK } from '../../core/reconcile-plan.ts';
 import { workloadHash } from '../../core/workloads.ts';
-import { targetGroupHealthCheck } from '../alb/target-group-health-check.ts';
+import { TARGET_DRAIN_SECONDS, targetGroupHealthCheck } from '../alb/target-group-settings.ts';
 
 /** Kubernetes objects as plain JSON (what server-side apply takes). */
 export type Manifest = { apiVersion: string; kind: string; metadata: Record<string, unknown> } & Record<
@@ -35,7 +35,7 @@ export const SPEC_HASH_ANNOTATION = 'berth.dev/spec-hash';
 export const MANIFESTS_ANNOTATION = 'berth.dev/manifests';
 /**
  * What a spec renders to, by revision: raised with every change to appManifests, so that each app is applied once
- * more after an upgrade rather than at its next change. 2: the Ingress carries the app's health check.
+ * more after an upgrade rather than at its next change. 2: the Ingress carries the app's health check and drain time.
  */
 export const MANIFESTS_REVISION = '2';
 /**
@@ -178,12 +178,14 @@ function probes(check: HealthCheck | null, port: number) {
 }
 
 /**
- * The load balancer's health check of the app's pods, as the controller reads it from the Ingress: the one an app on
- * Fargate gets (the controller's own default, 200 on `/`, would fail an app that answers `/` otherwise).
+ * The load balancer's health check and drain time of the app's pods, as the controller reads them from the Ingress:
+ * what an app on Fargate gets (the controller's own default check, 200 on `/`, would fail an app that answers `/`
+ * otherwise).
  */
-function ingressHealthCheck(check: HealthCheck | null): Record<string, string> {
+function ingressTargetGroup(check: HealthCheck | null): Record<string, string> {
   const health = targetGroupHealthCheck(check);
   return {
+    'alb.ingress.kubernetes.io/target-group-attributes': `deregistration_delay.timeout_seconds=${TARGET_DRAIN_SECONDS}`,
     'alb.ingress.kubernetes.io/healthcheck-path': health.HealthCheckPath,
     'alb.ingress.kubernetes.io/success-codes': health.Matcher.HttpCode,
     'alb.ingress.kubernetes.io/healthcheck-interval-seconds': String(health.HealthCheckIntervalSeconds),
@@ -285,7 +287,7 @@ export function appManifests(workload: WorkloadSpec, ingress: { group: string; h
           'alb.ingress.kubernetes.io/listen-ports': '[{"HTTPS":443}]',
           'alb.ingress.kubernetes.io/ssl-redirect': '443',
           'alb.ingress.kubernetes.io/scheme': 'internet-facing',
-          ...ingressHealthCheck(workload.healthCheck),
+          ...ingressTargetGroup(workload.healthCheck),
         },
       },
       spec: {

@@ -7,6 +7,7 @@ import {
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
+  ModifyTargetGroupAttributesCommand,
   ModifyTargetGroupCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ChangeResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
@@ -18,7 +19,7 @@ import {
   APPS_PER_LOAD_BALANCER,
   targetGroupName,
 } from '../../../functions/adapters/alb/alb-app-routes.ts';
-import { targetGroupHealthCheck } from '../../../functions/adapters/alb/target-group-health-check.ts';
+import { targetGroupHealthCheck } from '../../../functions/adapters/alb/target-group-settings.ts';
 import { Route53AppRecords } from '../../../functions/adapters/route53/app-records.ts';
 import { SHARD } from '../../support/aws-fixtures.ts';
 
@@ -62,6 +63,11 @@ describe('AlbAppRoutes', () => {
       Priority: 3,
       Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: ['web--acme.apps.example.com'] } }],
       Actions: [{ Type: 'forward', TargetGroupArn: 'arn:tg' }],
+    });
+    // A leaving task gets 30 s to finish its requests, as long as ECS gives it to stop; not ALB's 300.
+    expect(elb).toHaveReceivedCommandWith(ModifyTargetGroupAttributesCommand, {
+      TargetGroupArn: 'arn:tg',
+      Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '30' }],
     });
   });
 
@@ -121,6 +127,11 @@ describe('AlbAppRoutes', () => {
       UnhealthyThresholdCount: 10,
     });
     expect(elb).not.toHaveReceivedCommand(CreateRuleCommand);
+    // A target group made before Berth set its drain time gets it too.
+    expect(elb).toHaveReceivedCommandWith(ModifyTargetGroupAttributesCommand, {
+      TargetGroupArn: 'arn:tg',
+      Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '30' }],
+    });
     expect(targetGroupHealthCheck({ ...healthCheck, intervalSeconds: 30, timeoutSeconds: 30 })).toMatchObject(
       {
         HealthCheckIntervalSeconds: 30,

@@ -190,6 +190,8 @@ describe('EKS manifests', () => {
           'alb.ingress.kubernetes.io/healthcheck-timeout-seconds': '2',
           'alb.ingress.kubernetes.io/healthy-threshold-count': '2',
           'alb.ingress.kubernetes.io/unhealthy-threshold-count': '3',
+          // A leaving pod gets 30 s to finish its requests, as long as Kubernetes gives it to stop; not ALB's 300.
+          'alb.ingress.kubernetes.io/target-group-attributes': 'deregistration_delay.timeout_seconds=30',
         },
       },
       spec: { ingressClassName: 'alb', rules: [{ host: 'web--acme.apps.example.com' }] },

@@ -3,6 +3,13 @@ import type { HealthCheck } from '../../../schemas/app.ts';
 const clamp = (value: number, min: number, max: number) => Math.min(max, Math.max(min, value));
 
 /**
+ * How long the load balancer lets a leaving replica finish the requests it has (its deregistration delay): as long as
+ * ECS and Kubernetes give a stopping container before they kill it, not ALB's default of 300 s, which every rollout,
+ * scale-in and deletion would wait out (and the old replicas be billed for).
+ */
+export const TARGET_DRAIN_SECONDS = 30;
+
+/**
  * The app's health check as the load balancer runs it (ALB checks are HTTP only): its path, or any HTTP answer on
  * `/` when the app names none; ALB's bounds applied (interval 5-300 s, timeout below the interval, thresholds 2-10).
  * The same for an app on Fargate (its target group) and on EKS (its Ingress, for the load balancer controller).
