@@ -93,8 +93,13 @@ export function fakeEcs(clock: { now(): Date }) {
   }
 
   /** Starts a deployment of `taskDefinition`; a crash-looping image fails and rolls back to the previous one. */
-  function deploy(service: Service, taskDefinition: string, count: number) {
+  /** A new deployment: of another task definition, or of the same one replacing every task (`replace`). */
+  function deploy(service: Service, taskDefinition: string, count: number, replace = false) {
     const previous = service.taskDefinition;
+    if (replace) {
+      for (const task of tasksOf(service.serviceName ?? '', 'RUNNING'))
+        Object.assign(task, { lastStatus: 'STOPPED', stoppedAt: clock.now() });
+    }
     const image = definitions.get(taskDefinition)?.containerDefinitions?.[0]?.image ?? '';
     if (image.endsWith(':crashloop') && previous) {
       service.deployments = [
@@ -181,8 +186,10 @@ export function fakeEcs(clock: { now(): Date }) {
     );
     if (input.loadBalancers) service.loadBalancers = input.loadBalancers;
     service.desiredCount = input.desiredCount;
-    if (input.taskDefinition !== service.taskDefinition || input.forceNewDeployment) {
-      deploy(service, input.taskDefinition ?? '', input.desiredCount ?? 0);
+    // As ECS documents it: load balancers given start a new deployment, as a forced one does, replacing every task.
+    const replace = Boolean(input.forceNewDeployment || input.loadBalancers);
+    if (input.taskDefinition !== service.taskDefinition || replace) {
+      deploy(service, input.taskDefinition ?? '', input.desiredCount ?? 0, replace);
     } else {
       converge(service, service.taskDefinition ?? '', input.desiredCount ?? 0);
     }

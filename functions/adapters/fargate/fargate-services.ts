@@ -131,11 +131,10 @@ export class FargateServices implements WorkloadRuntime {
       await this.call(() => this.ecs.send(new CreateServiceCommand(input)));
       return;
     }
-    const restarted = (tagOf(existing, TAGS.restartedAt) ?? '') !== (spec.restartedAt ?? '');
     await this.call(() =>
       this.ecs.send(
         new UpdateServiceCommand(
-          updateServiceInput(spec, taskDefinition, targetGroupArn, restarted, this.settings),
+          updateServiceInput(spec, existing, taskDefinition, targetGroupArn, this.settings),
         ),
       ),
     );

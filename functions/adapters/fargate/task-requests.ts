@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import type {
   CreateServiceCommandInput,
   DeploymentConfiguration,
+  LoadBalancer,
   RegisterTaskDefinitionCommandInput,
+  Service,
   Tag,
   Task,
   UpdateServiceCommandInput,
@@ -146,9 +148,18 @@ const DEPLOYMENT: DeploymentConfiguration = {
 };
 
 /** Where the service's tasks take traffic: the app's target group, at the revision's port. */
-const loadBalancersOf = (spec: WorkloadSpec, targetGroupArn: string) => [
+const loadBalancersOf = (spec: WorkloadSpec, targetGroupArn: string): LoadBalancer[] => [
   { targetGroupArn, containerName: CONTAINER, containerPort: spec.port },
 ];
+
+const sameLoadBalancers = (current: LoadBalancer[] | undefined, wanted: LoadBalancer[]) =>
+  current?.length === wanted.length &&
+  wanted.every(
+    (w, i) =>
+      current[i]?.targetGroupArn === w.targetGroupArn &&
+      current[i]?.containerName === w.containerName &&
+      current[i]?.containerPort === w.containerPort,
+  );
 
 /** The app's service: its revision's task definition at the replica count, behind its target group. */
 export function createServiceInput(
@@ -183,25 +194,29 @@ export function createServiceInput(
 }
 
 /**
- * A change of an existing service: revision, replica count, port, grace period; a restart forces a new deployment.
+ * A change of an existing service: revision, replica count, port, grace period; a restart (the service's tag is not
+ * the spec's) forces a new deployment.
  */
 export function updateServiceInput(
   spec: WorkloadSpec,
+  existing: Pick<Service, 'loadBalancers' | 'tags'>,
   taskDefinition: string,
   targetGroupArn: string,
-  restarted: boolean,
   settings: FargateSettings,
 ): UpdateServiceCommandInput {
+  const loadBalancers = loadBalancersOf(spec, targetGroupArn);
+  const restartedAt = existing.tags?.find((t) => t.key === TAGS.restartedAt)?.value ?? '';
   return {
     cluster: settings.cluster,
     service: serviceNameOf(spec),
     taskDefinition,
     desiredCount: spec.replicas,
-    // Always given: ECS checks it against the task definition, so a revision on another port moves it too.
-    loadBalancers: loadBalancersOf(spec, targetGroupArn),
+    // Given only when they change (a revision on another port): ECS starts a new deployment for load balancers it
+    // is given, which a change of the replica count alone must not.
+    ...(sameLoadBalancers(existing.loadBalancers, loadBalancers) ? {} : { loadBalancers }),
     healthCheckGracePeriodSeconds: spec.healthCheck?.gracePeriodSeconds ?? 10,
     deploymentConfiguration: DEPLOYMENT,
-    forceNewDeployment: restarted,
+    forceNewDeployment: restartedAt !== (spec.restartedAt ?? ''),
   };
 }
 

@@ -252,7 +252,10 @@ describe('FargateServices', () => {
       taskDefinition: { taskDefinitionArn: 'arn:td:3', containerDefinitions: [{ image: spec.image }] },
       tags: [{ key: 'berth:revision', value: '3' }],
     });
-    ecs.on(DescribeServicesCommand).resolves({ services: [service('web')] });
+    const routed = {
+      loadBalancers: [{ targetGroupArn: 'arn:tg', containerName: 'app', containerPort: 8080 }],
+    };
+    ecs.on(DescribeServicesCommand).resolves({ services: [service('web', routed)] });
     await services().applyWorkload({ ...spec, replicas: 5 });
     // Asked for by the family's exact name: ListTaskDefinitions would match any family that starts the same.
     expect(ecs).toHaveReceivedCommandWith(DescribeTaskDefinitionCommand, {
@@ -266,9 +269,10 @@ describe('FargateServices', () => {
       service: SERVICE,
       taskDefinition: 'arn:td:3',
       desiredCount: 5,
-      loadBalancers: [{ targetGroupArn: 'arn:tg', containerName: 'app', containerPort: 8080 }],
       forceNewDeployment: false,
     });
+    // The service's load balancers are as they should be: given again, ECS would start a new deployment.
+    expect(ecs.commandCalls(UpdateServiceCommand)[0]?.args[0].input).not.toHaveProperty('loadBalancers');
     expect(ecs).toHaveReceivedCommandWith(TagResourceCommand, {
       resourceArn: service('web').serviceArn,
       tags: expect.arrayContaining([
@@ -278,6 +282,13 @@ describe('FargateServices', () => {
     ecs.resetHistory();
     await services().applyWorkload({ ...spec, restartedAt: '2026-11-22T11:00:00.000Z' });
     expect(ecs).toHaveReceivedCommandWith(UpdateServiceCommand, { forceNewDeployment: true });
+    // A service on another target group or port is moved.
+    ecs.on(DescribeServicesCommand).resolves({ services: [service('web')] });
+    ecs.resetHistory();
+    await services().applyWorkload(spec);
+    expect(ecs).toHaveReceivedCommandWith(UpdateServiceCommand, {
+      loadBalancers: [{ targetGroupArn: 'arn:tg', containerName: 'app', containerPort: 8080 }],
+    });
   });
 
   it('lists no tasks of a service at rest, and vouches for its replicas instead', async () => {
