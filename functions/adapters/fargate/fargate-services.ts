@@ -35,6 +35,7 @@ import {
   type FargateSettings,
   familyOf,
   parseServiceName,
+  RENDERING,
   replicaOf,
   serviceNameOf,
   serviceTagsOf,
@@ -97,7 +98,8 @@ export class FargateServices implements WorkloadRuntime {
       const steady = steadyOf(service);
       return {
         app: tagOf(service, TAGS.app) ?? '',
-        specHash: tagOf(service, TAGS.specHash) ?? '',
+        // Applied as an older Berth did: no spec matches it, so the pass applies the app's spec again.
+        specHash: tagOf(service, TAGS.rendering) === RENDERING ? (tagOf(service, TAGS.specHash) ?? '') : '',
         rolloutFailure: rolledBack(service) ? "ECS's deployment circuit breaker stopped the rollout" : null,
         ...(steady ? { steady } : {}),
       };

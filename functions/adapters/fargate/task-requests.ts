@@ -25,7 +25,16 @@ export const TAGS = {
   restartedAt: 'berth:restarted-at',
   /** On the service: the task definition Berth last applied; ECS replacing it means ECS rolled the rollout back. */
   taskDefinition: 'berth:task-definition',
+  /** On the service: the RENDERING a spec was applied with. */
+  rendering: 'berth:rendering',
 } as const;
+
+/**
+ * What a spec is applied as, by revision: raised with every change to what applying a spec sets up (service, task
+ * definition, target group, rule), so that each app is applied once more after an upgrade rather than at its next
+ * change. 2: target groups drain a leaving task in 30 s.
+ */
+export const RENDERING = '2';
 
 const CONTAINER = 'app';
 
@@ -92,6 +101,7 @@ export const serviceTagsOf = (spec: WorkloadSpec, specHash: string, taskDefiniti
   { key: TAGS.specHash, value: specHash },
   { key: TAGS.restartedAt, value: spec.restartedAt ?? '' },
   { key: TAGS.taskDefinition, value: taskDefinition },
+  { key: TAGS.rendering, value: RENDERING },
 ];
 
 /** One registration per revision: the spec's size, image, port, env and command; init process, awslogs. */

@@ -47,6 +47,7 @@ import {
   clientTokenOf,
   type FargateSettings,
   parseTaskGroup,
+  RENDERING,
   serviceNameOf,
 } from '../../../functions/adapters/fargate/task-requests.ts';
 import type { Replica, WorkloadSpec } from '../../../functions/core/ports.ts';
@@ -136,6 +137,7 @@ const service = (app: string, extra: Partial<Service> = {}): Service => ({
     { key: 'berth:restarted-at', value: '' },
     { key: 'berth:task-definition', value: 'arn:td:3' },
     { key: 'berth:revision', value: '3' },
+    { key: 'berth:rendering', value: RENDERING },
   ],
   deployments: [{ status: 'PRIMARY', taskDefinition: 'arn:td:3', rolloutState: 'IN_PROGRESS' }],
   ...extra,

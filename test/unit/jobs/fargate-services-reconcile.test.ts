@@ -11,6 +11,7 @@ import {
 import {
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
+  ModifyTargetGroupAttributesCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -120,6 +121,30 @@ describe('WorkloadReconciler on Fargate services (ECS and the ALB in memory)', (
     expect(await listDeployments(deps, 'acme', 'web', { limit: 1 })).toMatchObject({
       items: [{ revision: 2, status: 'succeeded' }],
     });
+  });
+
+  it('applies an app once more after an upgrade changed what applying sets up, replacing no task', async () => {
+    const { deps, aws, pass } = setup;
+    await createApp(deps, 'acme', { ...web, runtime: 'fargate', replicas: 2 });
+    await pass();
+    await pass();
+    // As the Berth before RENDERING 2 left it: no rendering tag, a target group on ALB's default drain time.
+    const [service] = [...aws.services.values()];
+    if (!service) throw new Error('no service');
+    service.tags = service.tags?.filter((t) => t.key !== 'berth:rendering');
+    const tasksBefore = [...aws.tasks.keys()];
+    aws.ecs.resetHistory();
+    aws.elb.resetHistory();
+    await pass();
+    expect(aws.elb).toHaveReceivedCommandWith(ModifyTargetGroupAttributesCommand, {
+      Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '30' }],
+    });
+    expect(aws.ecs).toHaveReceivedCommandWith(UpdateServiceCommand, { forceNewDeployment: false });
+    expect([...aws.tasks.keys()]).toEqual(tasksBefore);
+    expect([...aws.tasks.values()].every((t) => t.lastStatus === 'RUNNING')).toBe(true);
+    aws.ecs.resetHistory();
+    await pass();
+    expect(aws.ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
   });
 
   it('scales with the same task definition', async () => {
