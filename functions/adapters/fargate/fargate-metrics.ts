@@ -36,12 +36,7 @@ const taskIdOf = (arn: string) => arn.split('/').pop() ?? arn;
  * MiB. Container Insights publishes a task's own figures only with enhanced observability, and only under the
  * dimensions cluster, task definition family and task id (it publishes none under cluster and task id alone).
  */
-function taskQueries(
-  cluster: string,
-  replica: Replica,
-  index: number,
-  period: number,
-): MetricDataQuery[] {
+function taskQueries(cluster: string, replica: Replica, index: number, period: number): MetricDataQuery[] {
   const dimensions = [
     { Name: 'ClusterName', Value: cluster },
     { Name: 'TaskDefinitionFamily', Value: familyOf(replica) },

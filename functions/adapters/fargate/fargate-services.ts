@@ -40,6 +40,7 @@ import {
   serviceNameOf,
   serviceTagsOf,
   TAGS,
+  tagOf,
   taskDefinitionInput,
   updateServiceInput,
 } from './task-requests.ts';
@@ -51,8 +52,6 @@ const DELETE_TASK_DEFINITIONS_BATCH = 10;
 const LIST_SERVICES_PAGE = 100;
 
 type AppName = Pick<AppRecord, 'name' | 'uid'>;
-
-const tagOf = (service: Service, key: string) => service.tags?.find((t) => t.key === key)?.value;
 
 /**
  * Apps on ECS Fargate as services: one per app, its revision's task definition at the replica count, behind a

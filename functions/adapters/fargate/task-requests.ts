@@ -38,6 +38,10 @@ export const RENDERING = '2';
 
 const CONTAINER = 'app';
 
+/** A tag's value on a service. */
+export const tagOf = (service: Pick<Service, 'tags'>, key: string) =>
+  service.tags?.find((t) => t.key === key)?.value;
+
 export interface FargateSettings {
   cluster: string;
   subnets: string[];
@@ -215,7 +219,7 @@ export function updateServiceInput(
   settings: FargateSettings,
 ): UpdateServiceCommandInput {
   const loadBalancers = loadBalancersOf(spec, targetGroupArn);
-  const restartedAt = existing.tags?.find((t) => t.key === TAGS.restartedAt)?.value ?? '';
+  const restartedAt = tagOf(existing, TAGS.restartedAt) ?? '';
   return {
     cluster: settings.cluster,
     service: serviceNameOf(spec),
