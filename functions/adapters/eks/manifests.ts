@@ -35,7 +35,8 @@ export const SPEC_HASH_ANNOTATION = 'berth.dev/spec-hash';
 export const MANIFESTS_ANNOTATION = 'berth.dev/manifests';
 /**
  * What a spec renders to, by revision: raised with every change to appManifests, so that each app is applied once
- * more after an upgrade rather than at its next change. 2: the Ingress carries the app's health check and drain time.
+ * more after an upgrade rather than at its next change. 2: the Ingress carries the app's health check and drain time,
+ * and redirects HTTP to HTTPS.
  */
 export const MANIFESTS_REVISION = '2';
 /**
@@ -284,7 +285,8 @@ export function appManifests(workload: WorkloadSpec, ingress: { group: string; h
         annotations: {
           'alb.ingress.kubernetes.io/group.name': ingress.group,
           'alb.ingress.kubernetes.io/target-type': 'ip',
-          'alb.ingress.kubernetes.io/listen-ports': '[{"HTTPS":443}]',
+          // HTTPS, and HTTP only to redirect to it (ssl-redirect acts on HTTP listeners: without one, it does nothing).
+          'alb.ingress.kubernetes.io/listen-ports': '[{"HTTP":80},{"HTTPS":443}]',
           'alb.ingress.kubernetes.io/ssl-redirect': '443',
           'alb.ingress.kubernetes.io/scheme': 'internet-facing',
           ...ingressTargetGroup(workload.healthCheck),

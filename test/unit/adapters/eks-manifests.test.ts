@@ -183,6 +183,9 @@ describe('EKS manifests', () => {
         annotations: {
           'alb.ingress.kubernetes.io/group.name': 'berth-apps-0',
           'alb.ingress.kubernetes.io/target-type': 'ip',
+          // HTTP answers only with a redirect to HTTPS, as the Fargate apps' load balancers do.
+          'alb.ingress.kubernetes.io/listen-ports': '[{"HTTP":80},{"HTTPS":443}]',
+          'alb.ingress.kubernetes.io/ssl-redirect': '443',
           // The load balancer checks the app's own path, as it does an app's on Fargate.
           'alb.ingress.kubernetes.io/healthcheck-path': '/healthz',
           'alb.ingress.kubernetes.io/success-codes': '200-399',
