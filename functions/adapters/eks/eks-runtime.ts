@@ -293,8 +293,11 @@ export class EksRuntime implements WorkloadRuntime {
   }
 
   async *replicaLogs(replica: Replica, options: LogOptions): AsyncIterable<string> {
+    if (options.tail === 0 && !options.follow) return;
     const { namespace, name } = parsePodId(replica.id);
-    let last = '';
+    // Lines start with their RFC 3339 timestamp: a line at or before `last` was given already, or (tail=0) was
+    // written before the request.
+    let last = options.tail === 0 ? new Date().toISOString() : '';
     let sinceSeconds = options.since
       ? Math.max(1, Math.ceil((Date.now() - options.since.getTime()) / 1000))
       : undefined;
@@ -312,7 +315,6 @@ export class EksRuntime implements WorkloadRuntime {
       ];
       previous = false;
       for (const line of tailLines ? lines.slice(-tailLines) : lines) {
-        // Lines start with their RFC 3339 timestamp, so a re-read overlap is skipped by comparing them.
         if (line <= last) continue;
         last = line;
         yield line;

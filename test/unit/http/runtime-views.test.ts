@@ -60,6 +60,9 @@ describe('replica views per runtime (EKS through the fake API server)', () => {
       'ready',
     ]);
     expect((await call('GET', '/v1/apps/web/logs?tail=1', key)).text).toMatch(/ ready\n$/);
+    // tail=0: none of the lines there are; following, only lines written from now on (none here).
+    expect((await call('GET', '/v1/apps/web/logs?tail=0', key)).text).toBe('');
+    expect((await call('GET', '/v1/apps/web/logs?tail=0&follow=true', key)).text).toBe('');
   });
 
   it("shows an EKS app's pods as instances, with the pods' readiness, usage, logs and metrics", async () => {
