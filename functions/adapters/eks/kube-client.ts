@@ -115,8 +115,7 @@ export class KubeClient {
    * server-side never carries it, so a later apply leaves it be.
    */
   async annotate(deployment: V1Deployment, key: string, value: string): Promise<void> {
-    const { objects } = await this.clients();
-    await objects.patch(
+    await this.mergePatch(
       {
         apiVersion: 'apps/v1',
         kind: 'Deployment',
@@ -126,12 +125,14 @@ export class KubeClient {
           annotations: { [key]: value },
         },
       },
-      undefined,
-      undefined,
       ANNOTATING_MANAGER,
-      undefined,
-      PatchStrategy.MergePatch,
     );
+  }
+
+  /** A JSON merge patch of `object` (what it names and carries), as field manager `manager`. */
+  private async mergePatch(object: KubernetesObject, manager: string): Promise<void> {
+    const { objects } = await this.clients();
+    await objects.patch(object, undefined, undefined, manager, undefined, PatchStrategy.MergePatch);
   }
 
   /** The namespaces Berth manages (its tenants'), in one list call. */
@@ -154,11 +155,10 @@ export class KubeClient {
    * on), so the caller reads it again. A pod already gone is fine.
    */
   async removeFinalizer(pod: V1Pod, finalizer: string): Promise<boolean> {
-    const { objects } = await this.clients();
     const finalizers = pod.metadata?.finalizers ?? [];
     if (!finalizers.includes(finalizer)) return true;
     try {
-      await objects.patch(
+      await this.mergePatch(
         {
           apiVersion: 'v1',
           kind: 'Pod',
@@ -169,11 +169,7 @@ export class KubeClient {
             finalizers: finalizers.filter((f) => f !== finalizer),
           },
         },
-        undefined,
-        undefined,
         FIELD_MANAGER,
-        undefined,
-        PatchStrategy.MergePatch,
       );
     } catch (err) {
       if (err instanceof ApiException && err.code === 409) return false;
