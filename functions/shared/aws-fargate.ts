@@ -22,19 +22,18 @@ export function appRecords(config: AwsRuntimeConfig) {
 }
 
 /**
- * Where apps on EKS get their names: the apps' zone, and the canonical zones of the load balancers the AWS Load
- * Balancer Controller makes.
+ * Where apps on EKS get their names: the apps' zone (`dns`, the records Fargate apps' names are kept with), and the
+ * canonical zones of the load balancers the AWS Load Balancer Controller makes.
  */
-export function eksAppRecords(config: AwsRuntimeConfig) {
-  const dns = appRecords(config);
+export function eksAppRecords(dns: Route53AppRecords | undefined) {
   if (!dns) return undefined;
   const zones = new LoadBalancerZones(new ElasticLoadBalancingV2Client({}));
   return { dns, zoneOf: (dnsName: string) => zones.zoneOf(dnsName) };
 }
 
 /** Apps on Fargate: an ECS service each, routed by a target group and host rule on the shared ALB. */
-export function fargateServices(config: AwsRuntimeConfig) {
-  return new FargateServices(new ECSClient({}), albAppRoutes(config, appRecords(config)), {
+export function fargateServices(config: AwsRuntimeConfig, dns: Route53AppRecords | undefined) {
+  return new FargateServices(new ECSClient({}), albAppRoutes(config, dns), {
     cluster: config.BERTH_CLUSTER,
     subnets: config.BERTH_APP_SUBNETS,
     securityGroups: config.BERTH_APP_SECURITY_GROUPS,

@@ -8,7 +8,7 @@ import { WorkloadReconciler } from '../jobs/workload-reconcile.ts';
 import type { AwsRuntimeConfig } from './aws-config.ts';
 import { awsCore, type Logger, reconcileQueue } from './aws-core.ts';
 import { eksRuntimeOf } from './aws-eks-runtime.ts';
-import { eksAppRecords, fargateMetrics, fargateServices, fargateTasks } from './aws-fargate.ts';
+import { appRecords, eksAppRecords, fargateMetrics, fargateServices, fargateTasks } from './aws-fargate.ts';
 
 /*
  * The composition roots of the jobs that reach the runtimes, one per Lambda (the API's is aws-api.ts, those of the
@@ -31,10 +31,12 @@ export async function awsReconcileDeps(
       owner: `lambda:${process.env.AWS_LAMBDA_LOG_STREAM_NAME ?? process.pid}`,
       deploymentDeadlineMs: config.BERTH_DEPLOYMENT_DEADLINE_SECONDS * 1000,
     });
-  const eks = await eksRuntimeOf(config, eksAppRecords(config));
+  // One client for apps' records, whichever runtime an app is on.
+  const dns = appRecords(config);
+  const eks = await eksRuntimeOf(config, eksAppRecords(dns));
   return {
     workloads: {
-      fargate: reconcilerOf(fargateServices(config), 'fargate'),
+      fargate: reconcilerOf(fargateServices(config, dns), 'fargate'),
       ...(eks ? { eks: reconcilerOf(eks, 'eks') } : {}),
     },
     queue,
