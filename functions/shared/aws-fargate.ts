@@ -54,8 +54,8 @@ export function fargateMetrics(config: AwsRuntimeConfig) {
   return new FargateMetrics(new CloudWatchClient({}), config.BERTH_CLUSTER);
 }
 
-/** Apps' routes on the shared load balancers; `dns` where routes are written (each app's alias record). */
-export function albAppRoutes(config: AwsRuntimeConfig, dns?: AlbAppRoutesSettings['dns']) {
+/** Apps' routes on the shared load balancers, with each app's alias record in `dns` where the install has a zone. */
+function albAppRoutes(config: AwsRuntimeConfig, dns: AlbAppRoutesSettings['dns']) {
   return new AlbAppRoutes(new ElasticLoadBalancingV2Client({}), {
     vpcId: config.BERTH_VPC_ID,
     domain: config.BERTH_APP_DOMAIN,

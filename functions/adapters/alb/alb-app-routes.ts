@@ -1,12 +1,9 @@
-import { createHash } from 'node:crypto';
 import {
   CreateRuleCommand,
   CreateTargetGroupCommand,
   DeleteRuleCommand,
   DeleteTargetGroupCommand,
   DescribeRulesCommand,
-  DescribeTargetGroupsCommand,
-  DescribeTargetHealthCommand,
   type ElasticLoadBalancingV2Client,
   ModifyTargetGroupAttributesCommand,
   ModifyTargetGroupCommand,
@@ -16,6 +13,7 @@ import type { HealthCheck } from '../../../schemas/app.ts';
 import { appHostname } from '../../core/app-hosts.ts';
 import { isAwsError, type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
 import type { AliasTarget, Route53AppRecords } from '../route53/app-records.ts';
+import { AppTargetGroups, targetGroupName } from './app-target-groups.ts';
 import { TARGET_DRAIN_SECONDS, targetGroupHealthCheck } from './target-group-settings.ts';
 
 /** One of the install's shared load balancers: its HTTPS listener, and where an alias to it points. */
@@ -41,10 +39,6 @@ export const APPS_PER_LOAD_BALANCER = 90;
 
 type ShardRules = { shard: LoadBalancerShard; rules: Rule[] };
 
-/** An app's target group name: ALB allows 32 characters, so a hash of tenant and app. */
-export const targetGroupName = (tenantId: string, app: string) =>
-  `berth-${createHash('sha256').update(`${tenantId}/${app}`).digest('hex').slice(0, 26)}`;
-
 /** Tries at adding an app's rule while other workers take the priority it picked. */
 const PRIORITY_ATTEMPTS = 5;
 /** How many of the lowest free priorities a rule picks from after a clash: about as many as workers run at once. */
@@ -69,11 +63,16 @@ function freePriority(rules: Rule[], clashed: boolean): number {
  * service's tasks in the target group itself; Berth only creates, updates and removes the route.
  */
 export class AlbAppRoutes {
+  /** The apps' target groups, by name and with their targets' health. */
+  readonly targetGroups: AppTargetGroups;
+
   constructor(
     private readonly elb: ElasticLoadBalancingV2Client,
     private readonly settings: AlbAppRoutesSettings,
     private readonly retry: RetryOptions = {},
-  ) {}
+  ) {
+    this.targetGroups = new AppTargetGroups(elb, retry);
+  }
 
   private call<T>(fn: () => Promise<T>): Promise<T> {
     return withThrottlingRetry(fn, this.retry);
@@ -122,7 +121,7 @@ export class AlbAppRoutes {
     const arn = await this.createTargetGroup(route, health).catch(async (err: unknown) => {
       // Same name, other settings: the app's health check changed.
       if (!isAwsError(err, 'DuplicateTargetGroupNameException')) throw err;
-      const existing = await this.existingTargetGroup(tenantId, app);
+      const existing = await this.targetGroups.arnOf(tenantId, app);
       if (!existing) throw err;
       await this.call(() =>
         this.elb.send(new ModifyTargetGroupCommand({ TargetGroupArn: existing, ...health })),
@@ -207,38 +206,6 @@ export class AlbAppRoutes {
     return arn;
   }
 
-  private async existingTargetGroup(tenantId: string, app: string): Promise<string | undefined> {
-    try {
-      const res = await this.call(() =>
-        this.elb.send(new DescribeTargetGroupsCommand({ Names: [targetGroupName(tenantId, app)] })),
-      );
-      return res.TargetGroups?.[0]?.TargetGroupArn;
-    } catch (err) {
-      if (isAwsError(err, 'TargetGroupNotFoundException')) return undefined;
-      throw err;
-    }
-  }
-
-  /** The load balancer's view of an app's targets: `ip:port` → state (`healthy`, `unhealthy`, `initial`, …). */
-  async targetHealth(tenantId: string, app: string): Promise<Map<string, string>> {
-    const arn = await this.existingTargetGroup(tenantId, app);
-    return arn ? this.healthOf(arn) : new Map();
-  }
-
-  /** The same, for a target group known by its ARN. */
-  async healthOf(arn: string): Promise<Map<string, string>> {
-    const health = await this.call(() =>
-      this.elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn })),
-    );
-    return new Map(
-      (health.TargetHealthDescriptions ?? []).flatMap((d) =>
-        d.Target?.Id
-          ? [[`${d.Target.Id}:${d.Target.Port}`, d.TargetHealth?.State ?? 'unknown'] as const]
-          : [],
-      ),
-    );
-  }
-
   /** Removes the app's DNS alias and rule, then its target group; false while ECS still holds the group. */
   async remove(tenantId: string, app: string): Promise<boolean> {
     const host = appHostname(tenantId, app, this.settings.domain);
@@ -247,7 +214,7 @@ export class AlbAppRoutes {
       await this.settings.dns?.remove(host, found.shard);
       await this.call(() => this.elb.send(new DeleteRuleCommand({ RuleArn: found.rule.RuleArn })));
     }
-    const arn = await this.existingTargetGroup(tenantId, app);
+    const arn = await this.targetGroups.arnOf(tenantId, app);
     if (!arn) return true;
     try {
       await this.call(() => this.elb.send(new DeleteTargetGroupCommand({ TargetGroupArn: arn })));

@@ -1,14 +1,14 @@
 import type { AppRecord, Replica, ReplicaInsight } from '../../core/ports.ts';
-import type { AlbAppRoutes } from './alb-app-routes.ts';
+import type { AppTargetGroups } from './app-target-groups.ts';
 
 /**
  * What an API process can know of replicas on AWS without the reconcile workers' memory: health as the load
  * balancer sees it, and restarts as the failed tasks of the same revision, stopped before it started, that ECS still
  * reports (a service replaces a failed task with a new one).
  */
-export function targetHealthInsights(routes: Pick<AlbAppRoutes, 'targetHealth'>) {
+export function targetHealthInsights(targetGroups: Pick<AppTargetGroups, 'targetHealth'>) {
   return async (app: AppRecord, replicas: Replica[]): Promise<Map<string, ReplicaInsight>> => {
-    const health = await routes.targetHealth(app.tenantId, app.name);
+    const health = await targetGroups.targetHealth(app.tenantId, app.name);
     return new Map(
       replicas.map((replica) => {
         const state = replica.endpoint

@@ -108,7 +108,7 @@ export class FargateServices implements WorkloadRuntime {
       const targetGroup = service.loadBalancers?.[0]?.targetGroupArn;
       const [arns, health] = await Promise.all([
         this.tasks.list({ serviceName: service.serviceName, desiredStatus: 'RUNNING' }),
-        targetGroup ? this.routes.healthOf(targetGroup) : new Map<string, string>(),
+        targetGroup ? this.routes.targetGroups.healthOf(targetGroup) : new Map<string, string>(),
       ]);
       return { arns, health };
     });

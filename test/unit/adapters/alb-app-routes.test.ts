@@ -5,7 +5,6 @@ import {
   DeleteTargetGroupCommand,
   DescribeRulesCommand,
   DescribeTargetGroupsCommand,
-  DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
   ModifyTargetGroupAttributesCommand,
   ModifyTargetGroupCommand,
@@ -14,11 +13,8 @@ import { ChangeResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
-import {
-  AlbAppRoutes,
-  APPS_PER_LOAD_BALANCER,
-  targetGroupName,
-} from '../../../functions/adapters/alb/alb-app-routes.ts';
+import { AlbAppRoutes, APPS_PER_LOAD_BALANCER } from '../../../functions/adapters/alb/alb-app-routes.ts';
+import { targetGroupName } from '../../../functions/adapters/alb/app-target-groups.ts';
 import { targetGroupHealthCheck } from '../../../functions/adapters/alb/target-group-settings.ts';
 import { Route53AppRecords } from '../../../functions/adapters/route53/app-records.ts';
 import { SHARD } from '../../support/aws-fixtures.ts';
@@ -138,20 +134,6 @@ describe('AlbAppRoutes', () => {
         HealthCheckTimeoutSeconds: 29,
       },
     );
-  });
-
-  it('reads target health by ip:port, and nothing for an app without a target group', async () => {
-    elb.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [{ TargetGroupArn: 'arn:tg' }] });
-    elb.on(DescribeTargetHealthCommand).resolves({
-      TargetHealthDescriptions: [
-        { Target: { Id: '10.0.0.1', Port: 8080 }, TargetHealth: { State: 'healthy' } },
-      ],
-    });
-    expect(await routes().targetHealth('acme', 'web')).toEqual(new Map([['10.0.0.1:8080', 'healthy']]));
-    elb
-      .on(DescribeTargetGroupsCommand)
-      .rejects(Object.assign(new Error('none'), { name: 'TargetGroupNotFoundException' }));
-    expect(await routes().targetHealth('acme', 'gone')).toEqual(new Map());
   });
 
   it('removes the rule, then the target group, reporting false while it is still in use', async () => {
