@@ -28,6 +28,11 @@ const englishOnlyZod: Plugin = {
   },
 };
 
+/** What a handler's bundle is built for: an install without EKS leaves the Kubernetes client out (see aws-eks-runtime.ts). */
+export const bundleDefine = (eksBundled: boolean) => ({
+  'process.env.BERTH_EKS_BUNDLED': JSON.stringify(String(eksBundled)),
+});
+
 /**
  * How every Lambda handler is bundled (bundle-handler.ts; the Lambda bench bundles its baselines the same way): ESM
  * split into chunks, zod's English messages only, the SDK's credentials from the environment only. `index.mjs` holds

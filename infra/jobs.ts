@@ -183,7 +183,9 @@ export class Jobs extends Construct {
         reportBatchItemFailures: true,
       }),
     );
-    this.queue.grantSendMessages(this.functions.dispatch);
+    // The dispatcher's batches; the reconcile worker's rollbacks and the autoscaler's writes nudge the queue.
+    for (const fn of [this.functions.dispatch, this.functions.reconcile, this.functions.scale])
+      this.queue.grantSendMessages(fn);
 
     for (const fn of Object.values(this.functions)) props.table.grantReadWriteData(fn);
     this.grantRuntimeWrite(this.functions.reconcile);

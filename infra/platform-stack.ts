@@ -39,6 +39,7 @@ import { ECR_PUSH_ACTIONS, REPOSITORY_ROOT, repositoryArn } from '../functions/a
 import { PlatformAlarms } from './alarms.ts';
 import { type InstallConfig, inZone } from './config.ts';
 import { EksRuntimeCluster } from './eks.ts';
+import { bundleDefine } from './handler-bundling.ts';
 import { Jobs } from './jobs.ts';
 import { handlerCode } from './lambda-code.ts';
 
@@ -157,8 +158,7 @@ export class PlatformStack extends Stack {
       BERTH_RATE_LIMIT_BURST: String(config.rateLimit.burst),
       BERTH_REPORT_BUCKET: props.reportBucketName(this),
     };
-    // An install without EKS leaves the Kubernetes client out of every bundle (see aws-eks-runtime.ts).
-    const define = { 'process.env.BERTH_EKS_BUNDLED': JSON.stringify(String(Boolean(config.eks))) };
+    const define = bundleDefine(Boolean(config.eks));
     const lambda = (id: string, entry: string, extra: Partial<FunctionProps> = {}) =>
       new LambdaFunction(this, id, {
         code: handlerCode(`functions/handlers/${entry}.ts`, define),
