@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { writeSelfSignedCertificate } from '../../functions/adapters/registry/self-signed-certificate.ts';
+import { controlPlaneMay, requestAttributes } from './kube-rbac.ts';
 
 export interface RecordedRequest {
   method: string;
@@ -77,7 +78,8 @@ const behaviour = (image: string) =>
   image.includes('crashloop') ? 'crashloop' : image.includes('stuck') ? 'stuck' : 'ready';
 
 /**
- * An in-process stand-in for a Kubernetes API server, recording every request exactly as it arrived: discovery,
+ * An in-process stand-in for a Kubernetes API server, recording every request exactly as it arrived and refusing
+ * (403) what the control plane's access would not allow (kube-rbac.ts): discovery,
  * server-side apply, lists, deletes, merge patches (finalizers, annotations), pod logs and the metrics API — with a
  * small simulation of the Deployment controller (pods for the template's revision; old ones terminate, held by their
  * finalizers, once the new ones are ready) and of the load balancer controller (Ingresses show its load balancer
@@ -190,6 +192,21 @@ export async function startFakeKubeApi() {
       authorization: c.req.header('authorization'),
       body: text ? JSON.parse(text) : undefined,
     });
+    // As the API server authorizes Berth's Lambdas; an apply that makes an object needs `create` as well.
+    const attributes = requestAttributes(c.req.method, c.req.path, c.req.query());
+    const creates =
+      c.req.method === 'PATCH' &&
+      c.req.header('content-type')?.startsWith('application/apply-patch') &&
+      !objects.has(c.req.path);
+    const refused = [attributes, creates && attributes && { ...attributes, verb: 'create' }].find(
+      (a) => a && !controlPlaneMay(a),
+    );
+    if (refused) {
+      const { verb, group, resource, namespace } = refused;
+      const where = namespace ? `in the namespace "${namespace}"` : 'at the cluster scope';
+      const message = `cannot ${verb} resource "${resource}" in API group "${group}" ${where}`;
+      return c.json({ kind: 'Status', code: 403, reason: 'Forbidden', message }, 403);
+    }
     await next();
   });
   for (const [group, resources] of Object.entries(RESOURCES)) {

@@ -74,6 +74,21 @@ describe('KubeClient against a fake API server', () => {
     ]);
   });
 
+  it('is refused what the control plane’s access does not allow, as by the cluster, and may list pods everywhere', async () => {
+    const { kube } = await fakeCluster();
+    await kube.apply([...acmeNamespace, ...appManifests(workload, { group: 'g', host: 'h' })]);
+    // Across namespaces: how the meter, the autoscaler and the sweep see every tenant's pods.
+    expect(await kube.pods()).toHaveLength(2);
+    // The edit policy reaches tenants' namespaces only.
+    await expect(kube.deployments('kube-system')).rejects.toMatchObject({ code: 403 });
+    await expect(kube.podLog('kube-system', 'coredns-0', {})).rejects.toMatchObject({ code: 403 });
+    await expect(
+      kube.delete([
+        { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x', namespace: 'default' } },
+      ]),
+    ).rejects.toMatchObject({ code: 403 });
+  });
+
   it('removes a finalizer with a merge patch conditioned on the version read, and deletes by name', async () => {
     const { api, kube } = await fakeCluster();
     await kube.apply([
