@@ -89,7 +89,7 @@ export class WorkloadReconciler {
    * gone (a pass that lost its lease applying one after the app's deletion finished, or a table that lost the app).
    * Both are listed before the table is read, and passes make them only for tenants and apps that exist then, so
    * nothing live is taken — but for a tenant deleted and created again under its id meanwhile, whose next passes
-   * make its home again.
+   * make its home again. Last, it lets go of the stopped replicas no pass will (releaseUnclaimed).
    */
   async sweep(): Promise<SweepResult> {
     const { store, clock, runtime, runtimeName, owner } = this.deps;
@@ -116,7 +116,30 @@ export class WorkloadReconciler {
     for (const { workload, routeFree } of orphans) {
       if (await runtime.removeOrphan(workload, routeFree)) removed.push(workload);
     }
+    await this.releaseUnclaimed();
     return { tenantHomes: goneHomes.length, orphans: removed };
+  }
+
+  /**
+   * Lets go of the stopped replicas no pass will: those of tenants with no app here (an orphan's, stopped by a sweep
+   * after its tenant's last app here was gone; one left in a deleted tenant's home). On EKS their metering finalizer
+   * would otherwise hold them, and a deleted tenant's namespace with them, for ever. Their stops are recorded first
+   * where the tenant still exists.
+   */
+  private async releaseUnclaimed(): Promise<void> {
+    const { store, meter, runtime, runtimeName } = this.deps;
+    const stopped = (await runtime.listReplicas()).filter((r) => r.state === 'exited');
+    await mapWithLimit(
+      [...Map.groupBy(stopped, (r) => r.tenantId)],
+      SWEEP_READS,
+      async ([tenantId, replicas]) => {
+        if (await store.getTenant(tenantId)) {
+          for await (const app of allApps(store, tenantId)) if (app.spec.runtime === runtimeName) return;
+          await recordLifetimes(meter, tenantId, replicas);
+        }
+        for (const replica of replicas) await runtime.releaseReplica(replica);
+      },
+    );
   }
 
   /**

@@ -234,6 +234,23 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
     expect(await reconciler.sweep()).toEqual({ tenantHomes: 0, orphans: [] });
   });
 
+  it("releases an orphan's stopped pods, metered, when its tenant has no app left here to do it in a pass", async () => {
+    const { deps, reconciler, pass, runtime } = setup;
+    api.provisionLoadBalancer(INGRESS_LOAD_BALANCER);
+    await createApp(deps, 'acme', { ...web, runtime: 'eks', replicas: 2 });
+    await pass();
+    await pass();
+    // The table lost acme's only app on EKS: no pass runs for acme here any more.
+    await deps.store.finalizeAppDeletion(await getAppRecord(deps, 'acme', 'web'));
+    await reconciler.sweep();
+    // The orphan's pods stopped; their stops are recorded, and nothing holds them (or acme's namespace) any more.
+    expect(await runtime.listReplicas({ tenantId: 'acme' })).toEqual([]);
+    expect([...api.objects.keys()].filter((path) => path.includes('/pods/'))).toEqual([]);
+    const lifetimes = [...deps.meter.open.values()];
+    expect(lifetimes).toHaveLength(2);
+    for (const lifetime of lifetimes) expect(lifetime.stoppedSec).not.toBeNull();
+  });
+
   it('scales without replacing pods', async () => {
     const { deps, pass, runtime } = setup;
     await createApp(deps, 'acme', { ...web, runtime: 'eks', replicas: 2 });
