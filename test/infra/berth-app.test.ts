@@ -18,6 +18,7 @@ import { berthApp } from '../../infra/berth-app.ts';
 import { codeIn, lambdaBundles } from '../support/lambda-bundles.ts';
 import { httpApiEvent, INSTALL_CONTEXT, LAMBDA_CONTEXT, LAMBDA_ENV } from '../support/lambda-fixtures.ts';
 import { localApi } from '../support/local-api.ts';
+import { actionsAllowedTo } from '../support/sdk-actions.ts';
 
 const context = { berth: INSTALL_CONTEXT };
 
@@ -312,20 +313,8 @@ describe('the CDK app', () => {
 
   it('lets each Lambda read only what it uses of the running apps', () => {
     const { platform } = app.stacks;
-    const actionsOf = (role: CfnElement) => {
-      const roleId = platform.getLogicalId(role);
-      const policies = Object.values(app.platform.findResources('AWS::IAM::Policy')) as {
-        Properties: {
-          Roles: { Ref: string }[];
-          PolicyDocument: { Statement: { Action: string | string[] }[] };
-        };
-      }[];
-      return new Set(
-        policies
-          .filter((p) => p.Properties.Roles.some((r) => r.Ref === roleId))
-          .flatMap((p) => p.Properties.PolicyDocument.Statement.flatMap((s) => s.Action)),
-      );
-    };
+    const actionsOf = (role: CfnElement) =>
+      new Set(actionsAllowedTo(app.platform, platform.getLogicalId(role)));
     const reads = {
       tasks: 'ecs:ListTasks',
       metrics: 'cloudwatch:GetMetricData',

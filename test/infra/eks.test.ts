@@ -5,22 +5,13 @@ import { CONTROL_PLANE_GROUP } from '../../functions/adapters/eks/rbac.ts';
 import { berthApp } from '../../infra/berth-app.ts';
 import { lambdaBundles } from '../support/lambda-bundles.ts';
 import { INSTALL_CONTEXT } from '../support/lambda-fixtures.ts';
+import { actionsAllowedTo } from '../support/sdk-actions.ts';
 
 const EKS_INSTALL = {
   ...INSTALL_CONTEXT,
   runtimes: ['fargate', 'eks'],
   hostedZone: { id: 'Z0123456789ABC', name: 'example.com' },
 };
-
-/** The logical ids of the roles whose policies allow `action`. */
-function rolesAllowed(template: Template, action: string): string[] {
-  const policies = Object.values(template.findResources('AWS::IAM::Policy')) as {
-    Properties: { Roles: { Ref: string }[]; PolicyDocument: { Statement: { Action: string | string[] }[] } };
-  }[];
-  return policies
-    .filter((p) => p.Properties.PolicyDocument.Statement.some((s) => [s.Action].flat().includes(action)))
-    .flatMap((p) => p.Properties.Roles.map((r) => r.Ref));
-}
 
 /** Synthesizes an install offering EKS; synthesis itself fails on any unacknowledged cdk-nag finding. */
 function synthWithEks(eks: Record<string, unknown>) {
@@ -145,8 +136,8 @@ describe('the CDK app with EKS', () => {
     // Only the reconcile worker points apps' names at the controller's load balancer: it alone reads its zone.
     const lambdaRoles = [...clusterRoles, ...otherRoles];
     expect(
-      rolesAllowed(template, 'elasticloadbalancing:DescribeLoadBalancers').filter((r) =>
-        lambdaRoles.includes(r),
+      lambdaRoles.filter((r) =>
+        actionsAllowedTo(template, r).includes('elasticloadbalancing:DescribeLoadBalancers'),
       ),
     ).toEqual([clusterRoles[1]]);
     // The EKS client (and the Kubernetes client with it) is bundled exactly where a Lambda reaches the cluster.
