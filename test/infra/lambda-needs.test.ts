@@ -2,9 +2,10 @@ import type { CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { readAwsRuntimeConfig, readAwsTableConfig } from '../../functions/shared/aws-config.ts';
 import { berthApp } from '../../infra/berth-app.ts';
 import { bundleDefine } from '../../infra/handler-bundling.ts';
-import { INSTALL_CONTEXT } from '../support/lambda-fixtures.ts';
+import { INSTALL_CONTEXT, LAMBDA_ENV } from '../support/lambda-fixtures.ts';
 import { actionsAllowedTo, actionsBundledIn, covers } from '../support/sdk-actions.ts';
 
 /**
@@ -27,11 +28,16 @@ const STORE_BESIDES_PUT = [
   'dynamodb:UpdateItem',
 ];
 
-/** Each Lambda of an install by its handler's entry, with the actions its bundle holds that its role is not allowed. */
-async function ungrantedActions(install: Record<string, unknown>) {
-  const built = berthApp({ context: { berth: install, 'aws:cdk:bundling-stacks': [] } });
-  const { platform } = built;
-  const template = Template.fromStack(platform);
+const EKS_INSTALL = {
+  ...INSTALL_CONTEXT,
+  runtimes: ['fargate', 'eks'],
+  hostedZone: { id: 'Z0123456789ABC', name: 'example.com' },
+  eks: {},
+};
+
+/** An install's platform stack, its template, and its Lambdas by their handler's entry (templates only, unbundled). */
+function synthInstall(install: Record<string, unknown>) {
+  const { platform } = berthApp({ context: { berth: install, 'aws:cdk:bundling-stacks': [] } });
   const { functions } = platform.jobs;
   const lambdas: Record<string, IFunction> = {
     api: platform.apiFunction,
@@ -43,6 +49,12 @@ async function ungrantedActions(install: Record<string, unknown>) {
     report: functions.report,
     'ecs-events': functions.ecsEvents,
   };
+  return { platform, template: Template.fromStack(platform), lambdas };
+}
+
+/** Each Lambda of an install by its handler's entry, with the actions its bundle holds that its role is not allowed. */
+async function ungrantedActions(install: Record<string, unknown>) {
+  const { platform, template, lambdas } = synthInstall(install);
   const define = bundleDefine('eks' in install);
   const entries = await Promise.all(
     Object.entries(lambdas).map(async ([entry, fn]) => {
@@ -64,12 +76,7 @@ async function ungrantedActions(install: Record<string, unknown>) {
 
 describe('IAM grants for what the Lambdas send', () => {
   it('allows every Lambda each AWS action its bundle can send, and names why the rest is never sent', async () => {
-    const { ungranted, template, platform } = await ungrantedActions({
-      ...INSTALL_CONTEXT,
-      runtimes: ['fargate', 'eks'],
-      hostedZone: { id: 'Z0123456789ABC', name: 'example.com' },
-      eks: {},
-    });
+    const { ungranted, template, platform } = await ungrantedActions(EKS_INSTALL);
     expect(ungranted).toEqual({
       api: REGISTRY_LOGIN,
       install: STORE_BESIDES_PUT,
@@ -104,5 +111,43 @@ describe('IAM grants for what the Lambdas send', () => {
       report: [],
       'ecs-events': [],
     });
+  });
+});
+
+/** A value of the right shape for what an EKS install's template fills in at deploy time: the cluster it makes. */
+const EKS_LAMBDA_ENV: Record<string, string> = { BERTH_EKS_CLUSTER: 'berth' };
+
+describe('the environment each Lambda is given', () => {
+  /**
+   * What the Lambda runtime sets itself, and a value of the right shape for each variable the template fills in at
+   * deploy time (a queue's URL, a role's ARN).
+   */
+  const deployed = (variables: Record<string, unknown>) =>
+    Object.fromEntries([
+      ['AWS_REGION', LAMBDA_ENV.AWS_REGION],
+      ...Object.entries(variables).map(([name, value]) => {
+        if (typeof value === 'string') return [name, value];
+        const shaped = (LAMBDA_ENV as Record<string, string>)[name] ?? EKS_LAMBDA_ENV[name];
+        if (shaped === undefined)
+          throw new Error(`${name} is set at deploy time: give it a value in LAMBDA_ENV or EKS_LAMBDA_ENV`);
+        return [name, shaped];
+      }),
+    ]);
+
+  it.each([
+    ['without EKS', INSTALL_CONTEXT],
+    ['with EKS and a zone', EKS_INSTALL],
+  ])('passes the configuration every handler reads at its cold start (%s)', (_, install) => {
+    const { platform, template, lambdas } = synthInstall(install);
+    const resources = template.toJSON().Resources as Record<
+      string,
+      { Properties: { Environment: { Variables: Record<string, unknown> } } }
+    >;
+    for (const [entry, fn] of Object.entries(lambdas)) {
+      const id = platform.getLogicalId(fn.node.defaultChild as CfnElement);
+      const env = deployed(resources[id]?.Properties.Environment.Variables ?? {});
+      const read = entry === 'install' ? readAwsTableConfig : readAwsRuntimeConfig;
+      expect(() => read(env), entry).not.toThrow();
+    }
   });
 });
