@@ -7,6 +7,7 @@ import {
   CfnAccessEntry,
   Cluster,
   ClusterLoggingTypes,
+  EndpointAccess,
   FargateCluster,
   type ICluster,
   KubectlProvider,
@@ -86,6 +87,8 @@ export class EksRuntimeCluster extends Construct {
         version: VERSIONS[eks.kubernetesVersion],
         vpc,
         vpcSubnets: [{ subnetType: SubnetType.PRIVATE_WITH_EGRESS }],
+        // The control plane's Lambdas run outside the VPC: they reach the API server at its public endpoint.
+        endpointAccess: EndpointAccess.PUBLIC_AND_PRIVATE,
         clusterLogging: Object.values(ClusterLoggingTypes),
         kubectlProviderOptions: { kubectlLayer },
         albController: { version: AlbControllerVersion.V2_17_1 },

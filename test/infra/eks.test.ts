@@ -56,6 +56,8 @@ describe('the CDK app with EKS', () => {
     template.hasResourceProperties('AWS::EKS::Cluster', {
       Version: '1.34',
       AccessConfig: Match.objectLike({ AuthenticationMode: 'API' }),
+      // The Lambdas, outside the VPC, reach the API server at its public endpoint.
+      ResourcesVpcConfig: Match.objectLike({ EndpointPublicAccess: true, EndpointPrivateAccess: true }),
       Logging: {
         ClusterLogging: {
           EnabledTypes: ['api', 'audit', 'authenticator', 'controllerManager', 'scheduler'].map((Type) => ({
