@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { writeSelfSignedCertificate } from '../../functions/adapters/registry/self-signed-certificate.ts';
-import { controlPlaneMay, requestAttributes } from './kube-rbac.ts';
+import { admitted, CONTROL_PLANE_GROUPS, controlPlaneMay, requestAttributes } from './kube-rbac.ts';
 
 export interface RecordedRequest {
   method: string;
@@ -79,7 +79,7 @@ const behaviour = (image: string) =>
 
 /**
  * An in-process stand-in for a Kubernetes API server, recording every request exactly as it arrived and refusing
- * (403) what the control plane's access would not allow (kube-rbac.ts): discovery,
+ * (403) what the control plane's access would not allow — its RBAC, then its admission policy (kube-rbac.ts): discovery,
  * server-side apply, lists, deletes, merge patches (finalizers, annotations), pod logs and the metrics API — with a
  * small simulation of the Deployment controller (pods for the template's revision; old ones terminate, held by their
  * finalizers, once the new ones are ready) and of the load balancer controller (Ingresses show its load balancer
@@ -206,6 +206,29 @@ export async function startFakeKubeApi() {
       const where = namespace ? `in the namespace "${namespace}"` : 'at the cluster scope';
       const message = `cannot ${verb} resource "${resource}" in API group "${group}" ${where}`;
       return c.json({ kind: 'Status', code: 403, reason: 'Forbidden', message }, 403);
+    }
+    // Then the admission policy, on the writes it holds to tenants' namespaces (a delete of nothing answers 404 first).
+    const operation =
+      c.req.method === 'DELETE'
+        ? 'DELETE'
+        : creates
+          ? 'CREATE'
+          : c.req.method === 'PATCH'
+            ? 'UPDATE'
+            : undefined;
+    if (attributes?.name && operation && (operation !== 'DELETE' || objects.has(c.req.path))) {
+      const ownNamespace = attributes.resource === 'namespaces';
+      const write = {
+        operation,
+        resource: attributes.resource,
+        name: attributes.name,
+        namespace: ownNamespace ? '' : (attributes.namespace ?? ''),
+        groups: CONTROL_PLANE_GROUPS,
+      } as const;
+      if (!admitted(write)) {
+        const message = "Berth's control plane writes only its tenants' namespaces (berth-*)";
+        return c.json({ kind: 'Status', code: 403, reason: 'Forbidden', message }, 403);
+      }
     }
     await next();
   });

@@ -1,10 +1,18 @@
-import { controlPlaneRbac, TENANT_NAMESPACES } from '../../functions/adapters/eks/rbac.ts';
+import { type CelInput, run } from '@bufbuild/cel';
+import {
+  CONTROL_PLANE_GROUP,
+  CONTROL_PLANE_SCOPE,
+  controlPlaneRbac,
+  TENANT_NAMESPACES,
+} from '../../functions/adapters/eks/rbac.ts';
 
 /** What the API server authorizes a resource request as (its RequestInfo); undefined for discovery paths. */
 export interface RequestAttributes {
   verb: string;
   group: string;
   resource: string;
+  /** The object's name; undefined for a collection. */
+  name: string | undefined;
   namespace: string | undefined;
 }
 
@@ -100,5 +108,55 @@ export function requestAttributes(
           : method === 'PUT'
             ? 'update'
             : 'patch';
-  return { verb, group, resource: subresource ? `${resource}/${subresource}` : resource, namespace };
+  return { verb, group, resource: subresource ? `${resource}/${subresource}` : resource, name, namespace };
+}
+
+/** A JSON value as CEL input: objects become maps, as the API server gives an admission request to CEL. */
+function celValue(value: unknown): CelInput {
+  if (Array.isArray(value)) return value.map(celValue);
+  if (value && typeof value === 'object') {
+    return new Map(Object.entries(value).map(([key, inner]) => [key, celValue(inner)]));
+  }
+  return value as CelInput;
+}
+
+/** A write as an admission policy sees it. */
+export interface AdmissionRequest {
+  operation: 'CREATE' | 'UPDATE' | 'DELETE';
+  resource: string;
+  name: string;
+  /** The namespace of a namespaced object; empty for a namespace itself, as in an admission request. */
+  namespace: string;
+  groups: string[];
+}
+
+/** The groups the control plane's Lambdas have on the cluster: authenticated, and Berth's own. */
+export const CONTROL_PLANE_GROUPS = ['system:authenticated', CONTROL_PLANE_GROUP];
+
+/** The resources the admission policy applies to (its match constraints). */
+const SCOPED = new Set(
+  controlPlaneRbac().flatMap((m) =>
+    m.kind === 'ValidatingAdmissionPolicy'
+      ? (
+          m.spec as { matchConstraints: { resourceRules: { resources: string[] }[] } }
+        ).matchConstraints.resourceRules.flatMap((r) => r.resources)
+      : [],
+  ),
+);
+
+/**
+ * What the admission policy rbac.ts applies decides for a write, evaluated as the API server does: it applies to
+ * namespaces, quotas and limit ranges when its match condition holds, and then must pass.
+ */
+export function admitted({ operation, resource, name, namespace, groups }: AdmissionRequest): boolean {
+  if (!SCOPED.has(resource)) return true;
+  const request = celValue({
+    operation,
+    resource: { group: '', version: 'v1', resource },
+    name,
+    namespace,
+    userInfo: { username: 'arn:aws:sts::123456789012:assumed-role/reconcile/x', groups },
+  });
+  if (run(CONTROL_PLANE_SCOPE.matchCondition, { request }) !== true) return true;
+  return run(CONTROL_PLANE_SCOPE.validation, { request }) === true;
 }

@@ -1,43 +1,6 @@
-import { type CelInput, run } from '@bufbuild/cel';
 import { describe, expect, it } from 'vitest';
-import {
-  CONTROL_PLANE_GROUP,
-  CONTROL_PLANE_SCOPE,
-  controlPlaneRbac,
-} from '../../../functions/adapters/eks/rbac.ts';
-
-/** A JSON value as CEL input: objects become maps, as the API server gives an admission request to CEL. */
-function celValue(value: unknown): CelInput {
-  if (Array.isArray(value)) return value.map(celValue);
-  if (value && typeof value === 'object') {
-    return new Map(Object.entries(value).map(([key, inner]) => [key, celValue(inner)]));
-  }
-  return value as CelInput;
-}
-
-interface Write {
-  operation: 'CREATE' | 'UPDATE' | 'DELETE';
-  resource: 'namespaces' | 'resourcequotas' | 'limitranges';
-  name: string;
-  /** The namespace of a namespaced object; empty for a namespace itself, as in an admission request. */
-  namespace: string;
-  groups: string[];
-}
-
-/** What the API server decides for a write: the policy applies when its match condition holds, then must pass. */
-function admitted({ operation, resource, name, namespace, groups }: Write): boolean {
-  const request = celValue({
-    operation,
-    resource: { group: '', version: 'v1', resource },
-    name,
-    namespace,
-    userInfo: { username: 'arn:aws:sts::123456789012:assumed-role/reconcile/x', groups },
-  });
-  if (run(CONTROL_PLANE_SCOPE.matchCondition, { request }) !== true) return true;
-  return run(CONTROL_PLANE_SCOPE.validation, { request }) === true;
-}
-
-const controlPlane = ['system:authenticated', CONTROL_PLANE_GROUP];
+import { CONTROL_PLANE_SCOPE, controlPlaneRbac } from '../../../functions/adapters/eks/rbac.ts';
+import { admitted, CONTROL_PLANE_GROUPS } from '../../fakes/kube-rbac.ts';
 
 describe("the control plane's cluster access", () => {
   it('lets the control plane write tenants’ namespaces, their quotas and limits, and delete them', () => {
@@ -48,7 +11,7 @@ describe("the control plane's cluster access", () => {
           resource: 'namespaces',
           name: 'berth-acme',
           namespace: '',
-          groups: controlPlane,
+          groups: CONTROL_PLANE_GROUPS,
         }),
       ).toBe(true);
       for (const resource of ['resourcequotas', 'limitranges'] as const) {
@@ -58,7 +21,7 @@ describe("the control plane's cluster access", () => {
             resource,
             name: 'berth-plan',
             namespace: 'berth-acme',
-            groups: controlPlane,
+            groups: CONTROL_PLANE_GROUPS,
           }),
         ).toBe(true);
       }
@@ -69,7 +32,7 @@ describe("the control plane's cluster access", () => {
     for (const operation of ['CREATE', 'UPDATE', 'DELETE'] as const) {
       for (const name of ['kube-system', 'default', 'platform-berth-x']) {
         expect(
-          admitted({ operation, resource: 'namespaces', name, namespace: '', groups: controlPlane }),
+          admitted({ operation, resource: 'namespaces', name, namespace: '', groups: CONTROL_PLANE_GROUPS }),
         ).toBe(false);
         expect(
           admitted({
@@ -77,7 +40,7 @@ describe("the control plane's cluster access", () => {
             resource: 'resourcequotas',
             name: 'zero',
             namespace: name,
-            groups: controlPlane,
+            groups: CONTROL_PLANE_GROUPS,
           }),
         ).toBe(false);
       }

@@ -75,8 +75,13 @@ describe('KubeClient against a fake API server', () => {
   });
 
   it('is refused what the control plane’s access does not allow, as by the cluster, and may list pods everywhere', async () => {
-    const { kube } = await fakeCluster();
+    const { api, kube } = await fakeCluster();
     await kube.apply([...acmeNamespace, ...appManifests(workload, { group: 'g', host: 'h' })]);
+    api.objects.set('/api/v1/namespaces/default', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'default' },
+    });
     // Across namespaces: how the meter, the autoscaler and the sweep see every tenant's pods.
     expect(await kube.pods()).toHaveLength(2);
     // The edit policy reaches tenants' namespaces only.
@@ -86,6 +91,13 @@ describe('KubeClient against a fake API server', () => {
       kube.delete([
         { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x', namespace: 'default' } },
       ]),
+    ).rejects.toMatchObject({ code: 403 });
+    // Namespaces, quotas and limits the ClusterRole may write anywhere: the admission policy holds them to berth-*.
+    await expect(
+      kube.apply([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kube-system' } }]),
+    ).rejects.toMatchObject({ code: 403 });
+    await expect(
+      kube.delete([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } }]),
     ).rejects.toMatchObject({ code: 403 });
   });
 
@@ -124,8 +136,13 @@ describe('KubeClient against a fake API server', () => {
       ...acmeNamespace,
       ...appManifests(workload, { group: 'g', host: 'h' }),
       ...tenantNamespace('beta', limits, { loadBalancerCidrs: ['10.64.0.0/22'] }),
-      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kube-system' } },
     ]);
+    // One the cluster's operator made.
+    api.objects.set('/api/v1/namespaces/kube-system', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'kube-system' },
+    });
     expect((await kube.namespaces()).map((n) => n.metadata?.name)).toEqual(['berth-acme', 'berth-beta']);
     expect(api.requests.findLast((r) => r.path === '/api/v1/namespaces')?.query.labelSelector).toBe(
       'app.kubernetes.io/managed-by=berth',
