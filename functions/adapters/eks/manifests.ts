@@ -36,9 +36,13 @@ export const MANIFESTS_ANNOTATION = 'berth.dev/manifests';
 /**
  * What a spec renders to, by revision: raised with every change to appManifests, so that each app is applied once
  * more after an upgrade rather than at its next change. 2: the Ingress carries the app's health check and drain time,
- * and redirects HTTP to HTTPS.
+ * and redirects HTTP to HTTPS. 3: a stopping pod serves through its target's drain (its pods are replaced once, by a
+ * rolling update).
  */
-export const MANIFESTS_REVISION = '2';
+export const MANIFESTS_REVISION = '3';
+
+/** How long a pod has to stop after SIGTERM: ECS's default stop timeout for a Fargate task. */
+const STOP_SECONDS = 30;
 /**
  * Every pod carries this finalizer: a stopped pod stays listed until the meter has recorded its stop, then Berth
  * removes the finalizer — so no second of a pod goes unbilled, however briefly it lived.
@@ -97,6 +101,9 @@ export function tenantNamespace(
           // never changes what a tenant's namespace admits.
           'pod-security.kubernetes.io/enforce': 'baseline',
           'pod-security.kubernetes.io/enforce-version': 'v1.30',
+          // The load balancer controller adds a readiness gate to each app pod: it is ready once its ALB target is
+          // healthy, so a rolling update never replaces serving pods faster than the ALB takes the new ones in.
+          'elbv2.k8s.aws/pod-readiness-gate-inject': 'enabled',
         },
       },
     },
@@ -246,6 +253,7 @@ export function appManifests(workload: WorkloadSpec, ingress: { group: string; h
           spec: {
             automountServiceAccountToken: false,
             enableServiceLinks: false,
+            terminationGracePeriodSeconds: TARGET_DRAIN_SECONDS + STOP_SECONDS,
             containers: [
               {
                 name: 'app',
@@ -255,6 +263,8 @@ export function appManifests(workload: WorkloadSpec, ingress: { group: string; h
                 ports: [{ containerPort: workload.port, protocol: 'TCP' }],
                 resources: { requests: resources, limits: resources },
                 ...probes(workload.healthCheck, workload.port),
+                // Serving on while the ALB drains the pod's target, then SIGTERM: the order ECS stops a task in.
+                lifecycle: { preStop: { sleep: { seconds: TARGET_DRAIN_SECONDS } } },
                 securityContext: {
                   allowPrivilegeEscalation: false,
                   capabilities: { drop: [...DROPPED_CAPABILITIES] },

@@ -211,6 +211,26 @@ describe('EKS manifests', () => {
     });
   });
 
+  it('keeps rollouts behind the load balancer: ready once its target is healthy, serving while its target drains', () => {
+    // The load balancer controller gates each pod's readiness on its target's health: a rolling update replaces an
+    // old pod only once the ALB sends a new one traffic (as a Fargate service waits for its new tasks' health).
+    const [namespace] = tenantNamespace('acme', limits, { loadBalancerCidrs: ['10.64.0.0/22'] });
+    expect(namespace?.metadata.labels).toMatchObject({ 'elbv2.k8s.aws/pod-readiness-gate-inject': 'enabled' });
+    // A stopping pod keeps serving while the ALB drains its target (30 s), and only then gets SIGTERM and 30 s to
+    // stop — the order ECS stops a task behind a load balancer in, so neither runtime drops a request mid-rollout.
+    const [deployment] = appManifests(workload, { group: 'g', host: 'h' });
+    expect(deployment).toMatchObject({
+      spec: {
+        template: {
+          spec: {
+            terminationGracePeriodSeconds: 60,
+            containers: [{ lifecycle: { preStop: { sleep: { seconds: 30 } } } }],
+          },
+        },
+      },
+    });
+  });
+
   it('applies each manifest server-side as field manager berth', () => {
     const [namespace] = tenantNamespace('acme', limits, { loadBalancerCidrs: [] });
     const [deployment, , ingress] = appManifests(workload, { group: 'g', host: 'h' });
