@@ -26,6 +26,7 @@ const RESOURCES: Record<string, { name: string; kind: string; namespaced: boolea
     { name: 'pods', kind: 'Pod', namespaced: true },
   ],
   '/apis/apps/v1': [{ name: 'deployments', kind: 'Deployment', namespaced: true }],
+  '/apis/policy/v1': [{ name: 'poddisruptionbudgets', kind: 'PodDisruptionBudget', namespaced: true }],
   '/apis/networking.k8s.io/v1': [
     { name: 'networkpolicies', kind: 'NetworkPolicy', namespaced: true },
     { name: 'ingresses', kind: 'Ingress', namespaced: true },

@@ -47,6 +47,7 @@ const EDIT_POLICY: Rule[] = [
     resources: ['ingresses', 'networkpolicies'],
     verbs: [...READ, ...WRITE],
   },
+  { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: [...READ, ...WRITE] },
 ];
 
 const CLUSTER_ROLE: Rule[] = controlPlaneRbac().flatMap((m) =>

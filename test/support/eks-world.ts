@@ -14,6 +14,7 @@ export const ACME_WEB_APPLIED = [
   '/apis/apps/v1/namespaces/berth-acme/deployments/web',
   '/api/v1/namespaces/berth-acme/services/web',
   '/apis/networking.k8s.io/v1/namespaces/berth-acme/ingresses/web',
+  '/apis/policy/v1/namespaces/berth-acme/poddisruptionbudgets/web',
 ];
 
 /** The ingress group's load balancer, as the controller makes it, and its canonical zone. */

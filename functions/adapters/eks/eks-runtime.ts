@@ -264,6 +264,7 @@ export class EksRuntime implements WorkloadRuntime {
     await this.kube.delete([
       { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata },
       { apiVersion: 'v1', kind: 'Service', metadata },
+      { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata },
       { apiVersion: 'apps/v1', kind: 'Deployment', metadata },
     ]);
     // Kubernetes collects the pods; they stay observed (and metered) until they are gone.

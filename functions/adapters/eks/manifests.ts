@@ -37,7 +37,7 @@ export const MANIFESTS_ANNOTATION = 'berth.dev/manifests';
  * What a spec renders to, by revision: raised with every change to appManifests, so that each app is applied once
  * more after an upgrade rather than at its next change. 2: the Ingress carries the app's health check and drain time,
  * and redirects HTTP to HTTPS. 3: a stopping pod serves through its target's drain (its pods are replaced once, by a
- * rolling update).
+ * rolling update), and evictions take one pod at a time.
  */
 export const MANIFESTS_REVISION = '3';
 
@@ -204,9 +204,9 @@ function ingressTargetGroup(check: HealthCheck | null): Record<string, string> {
 }
 
 /**
- * The app's Deployment (rolling update: a new pod is ready before an old one goes), Service and Ingress (for the
- * AWS Load Balancer Controller: one ALB per `group`, a host rule per app, IP targets). Everything sits in the
- * tenant's namespace; nothing here can name another.
+ * The app's Deployment (rolling update: a new pod is ready before an old one goes), Service, Ingress (for the
+ * AWS Load Balancer Controller: one ALB per `group`, a host rule per app, IP targets) and disruption budget.
+ * Everything sits in the tenant's namespace; nothing here can name another.
  */
 export function appManifests(workload: WorkloadSpec, ingress: { group: string; host: string }): Manifest[] {
   const namespace = namespaceOf(workload.tenantId);
@@ -319,6 +319,13 @@ export function appManifests(workload: WorkloadSpec, ingress: { group: string; h
           },
         ],
       },
+    },
+    {
+      // Evictions (EKS on Fargate's patching, a node drain) take the app's pods one at a time, as AWS advises.
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: { name: workload.app, namespace, labels },
+      spec: { maxUnavailable: 1, selector: { matchLabels: selector } },
     },
   ];
 }

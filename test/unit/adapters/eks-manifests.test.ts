@@ -133,6 +133,7 @@ describe('EKS manifests', () => {
       ['Deployment', 'berth-acme'],
       ['Service', 'berth-acme'],
       ['Ingress', 'berth-acme'],
+      ['PodDisruptionBudget', 'berth-acme'],
     ]);
     const [deployment, service, ingress] = manifests;
     expect(deployment).toMatchObject({
@@ -211,11 +212,22 @@ describe('EKS manifests', () => {
     });
   });
 
-  it('keeps rollouts behind the load balancer: ready once its target is healthy, serving while its target drains', () => {
+  it('keeps rollouts and evictions behind the load balancer: ready once its target is healthy, one pod evicted at a time, serving while its target drains', () => {
     // The load balancer controller gates each pod's readiness on its target's health: a rolling update replaces an
     // old pod only once the ALB sends a new one traffic (as a Fargate service waits for its new tasks' health).
     const [namespace] = tenantNamespace('acme', limits, { loadBalancerCidrs: ['10.64.0.0/22'] });
-    expect(namespace?.metadata.labels).toMatchObject({ 'elbv2.k8s.aws/pod-readiness-gate-inject': 'enabled' });
+    expect(namespace?.metadata.labels).toMatchObject({
+      'elbv2.k8s.aws/pod-readiness-gate-inject': 'enabled',
+    });
+    // Evictions (EKS on Fargate's patching, a node drain) take an app's pods one at a time, as AWS advises.
+    const budget = appManifests(workload, { group: 'g', host: 'h' })[3];
+    expect(budget).toMatchObject({
+      apiVersion: 'policy/v1',
+      spec: {
+        maxUnavailable: 1,
+        selector: { matchLabels: { 'berth.dev/tenant': 'acme', 'berth.dev/app': 'web' } },
+      },
+    });
     // A stopping pod keeps serving while the ALB drains its target (30 s), and only then gets SIGTERM and 30 s to
     // stop — the order ECS stops a task behind a load balancer in, so neither runtime drops a request mid-rollout.
     const [deployment] = appManifests(workload, { group: 'g', host: 'h' });

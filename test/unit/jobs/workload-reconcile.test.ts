@@ -221,6 +221,7 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
     expect(sweep.filter((r) => r.method === 'DELETE').map((r) => r.path)).toEqual([
       '/apis/networking.k8s.io/v1/namespaces/berth-acme/ingresses/web',
       '/api/v1/namespaces/berth-acme/services/web',
+      '/apis/policy/v1/namespaces/berth-acme/poddisruptionbudgets/web',
       '/apis/apps/v1/namespaces/berth-acme/deployments/web',
     ]);
     expect(dns.changes).toEqual([
@@ -324,10 +325,11 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
     await createApp(deps, 'acme', { ...web, runtime: 'eks', replicas: 2 });
     await pass();
     await deleteApp(deps, 'acme', 'web');
-    await pass(); // deletes Deployment, Service, Ingress
+    await pass(); // deletes Ingress, Service, disruption budget, Deployment
     expect(api.requests.filter((r) => r.method === 'DELETE').map((r) => r.path)).toEqual([
       '/apis/networking.k8s.io/v1/namespaces/berth-acme/ingresses/web',
       '/api/v1/namespaces/berth-acme/services/web',
+      '/apis/policy/v1/namespaces/berth-acme/poddisruptionbudgets/web',
       '/apis/apps/v1/namespaces/berth-acme/deployments/web',
     ]);
     // Records the pods' stops and releases them, from the one observation of the pass: no pod is read again.
