@@ -43,6 +43,7 @@ export const MANIFESTS_REVISION = '3';
 
 /** How long a pod has to stop after SIGTERM: ECS's default stop timeout for a Fargate task. */
 const STOP_SECONDS = 30;
+
 /**
  * Every pod carries this finalizer: a stopped pod stays listed until the meter has recorded its stop, then Berth
  * removes the finalizer — so no second of a pod goes unbilled, however briefly it lived.
