@@ -89,7 +89,8 @@ export class WorkloadReconciler {
    * gone (a pass that lost its lease applying one after the app's deletion finished, or a table that lost the app).
    * Both are listed before the table is read, and passes make them only for tenants and apps that exist then, so
    * nothing live is taken — but for a tenant deleted and created again under its id meanwhile, whose next passes
-   * make its home again. Last, it lets go of the stopped replicas no pass will (releaseUnclaimed).
+   * make its home again. Before removing anything, it lets go of the stopped replicas no pass will
+   * (releaseUnclaimed): those of what an earlier sweep removed, whose pods have stopped since.
    */
   async sweep(): Promise<SweepResult> {
     const { store, clock, runtime, runtimeName, owner } = this.deps;
@@ -111,12 +112,13 @@ export class WorkloadReconciler {
       const refused = `${goneHomes.length} of ${homes.length} tenant homes and ${orphans.length} of ${held.length} workloads on ${runtimeName} have nothing in the table: so much gone at once says it is not the table they were made from, so nothing was removed`;
       return { tenantHomes: 0, orphans: [], refused };
     }
+    // First, so that a failure here stops the sweep before it removes anything it would then not report.
+    await this.releaseUnclaimed();
     for (const tenantId of goneHomes) await runtime.removeTenant(tenantId);
     const removed: HeldWorkload[] = [];
     for (const { workload, routeFree } of orphans) {
       if (await runtime.removeOrphan(workload, routeFree)) removed.push(workload);
     }
-    await this.releaseUnclaimed();
     return { tenantHomes: goneHomes.length, orphans: removed };
   }
 

@@ -243,6 +243,9 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
     await pass();
     // The table lost acme's only app on EKS: no pass runs for acme here any more.
     await deps.store.finalizeAppDeletion(await getAppRecord(deps, 'acme', 'web'));
+    await reconciler.sweep(); // removes the orphan: its pods stop
+    expect(await runtime.listReplicas({ tenantId: 'acme' })).toHaveLength(2);
+    deps.clock.advance(SWEEP_EVERY_MS + 1);
     await reconciler.sweep();
     // The orphan's pods stopped; their stops are recorded, and nothing holds them (or acme's namespace) any more.
     expect(await runtime.listReplicas({ tenantId: 'acme' })).toEqual([]);
