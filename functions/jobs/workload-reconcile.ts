@@ -105,15 +105,19 @@ export class WorkloadReconciler {
     if (!taken) return { tenantHomes: 0, orphans: [] };
     const homes = await runtime.tenantHomes();
     const held = await runtime.heldWorkloads();
+    const stopped = (await runtime.listReplicas()).filter((r) => r.state === 'exited');
     const gone = await mapWithLimit(homes, SWEEP_READS, async (id) => !(await store.getTenant(id)));
     const goneHomes = homes.filter((_, i) => gone[i]);
-    const orphans = await this.orphansAmong(held.filter((w) => !goneHomes.includes(w.tenantId)));
+    const kept = held.filter((w) => !goneHomes.includes(w.tenantId));
+    // Each tenant's apps read once, for what is orphaned and for what no pass will release.
+    const appsOf = await this.appsOf([...kept, ...stopped].map((w) => w.tenantId));
+    const orphans = this.orphansAmong(kept, appsOf);
     if (pastValve(orphans.length, held.length, goneHomes.length, homes.length)) {
       const refused = `${goneHomes.length} of ${homes.length} tenant homes and ${orphans.length} of ${held.length} workloads on ${runtimeName} have nothing in the table: so much gone at once says it is not the table they were made from, so nothing was removed`;
       return { tenantHomes: 0, orphans: [], refused };
     }
     // First, so that a failure here stops the sweep before it removes anything it would then not report.
-    await this.releaseUnclaimed();
+    await this.releaseUnclaimed(stopped, appsOf);
     for (const tenantId of goneHomes) await runtime.removeTenant(tenantId);
     const removed: HeldWorkload[] = [];
     for (const { workload, routeFree } of orphans) {
@@ -128,34 +132,32 @@ export class WorkloadReconciler {
    * would otherwise hold them, and a deleted tenant's namespace with them, for ever. Their stops are recorded first
    * where the tenant still exists.
    */
-  private async releaseUnclaimed(): Promise<void> {
+  private async releaseUnclaimed(stopped: Replica[], appsOf: Map<string, AppRecord[]>): Promise<void> {
     const { store, meter, runtime, runtimeName } = this.deps;
-    const stopped = (await runtime.listReplicas()).filter((r) => r.state === 'exited');
-    await mapWithLimit(
-      [...Map.groupBy(stopped, (r) => r.tenantId)],
-      SWEEP_READS,
-      async ([tenantId, replicas]) => {
-        if (await store.getTenant(tenantId)) {
-          for await (const app of allApps(store, tenantId)) if (app.spec.runtime === runtimeName) return;
-          await recordLifetimes(meter, tenantId, replicas);
-        }
-        for (const replica of replicas) await runtime.releaseReplica(replica);
-      },
+    const unclaimed = [...Map.groupBy(stopped, (r) => r.tenantId)].filter(
+      ([tenantId]) => !appsOf.get(tenantId)?.some((a) => a.spec.runtime === runtimeName),
     );
+    await mapWithLimit(unclaimed, SWEEP_READS, async ([tenantId, replicas]) => {
+      if (await store.getTenant(tenantId)) await recordLifetimes(meter, tenantId, replicas);
+      for (const replica of replicas) await runtime.releaseReplica(replica);
+    });
   }
 
-  /**
-   * The workloads no app of their tenant is an incarnation of, read one tenant at a time; each with whether an app
-   * of its name runs here (its route and objects are then that app's).
-   */
-  private async orphansAmong(held: HeldWorkload[]) {
-    const tenants = [...new Set(held.map((w) => w.tenantId))];
-    const read = await mapWithLimit(tenants, SWEEP_READS, async (tenantId) => {
+  /** The apps of each of these tenants, read SWEEP_READS tenants at a time. */
+  private async appsOf(tenantIds: string[]): Promise<Map<string, AppRecord[]>> {
+    const read = await mapWithLimit([...new Set(tenantIds)], SWEEP_READS, async (tenantId) => {
       const apps: AppRecord[] = [];
       for await (const app of allApps(this.deps.store, tenantId)) apps.push(app);
       return [tenantId, apps] as const;
     });
-    const appsOf = new Map(read);
+    return new Map(read);
+  }
+
+  /**
+   * The workloads no app of their tenant is an incarnation of; each with whether an app of its name runs here (its
+   * route and objects are then that app's).
+   */
+  private orphansAmong(held: HeldWorkload[], appsOf: Map<string, AppRecord[]>) {
     return held.flatMap((workload) => {
       const apps = appsOf.get(workload.tenantId) ?? [];
       if (apps.some((a) => a.name === workload.app && a.uid.endsWith(workload.incarnation))) return [];
