@@ -92,8 +92,10 @@ export function fakeEcs(clock: { now(): Date }) {
     }
   }
 
-  /** Starts a deployment of `taskDefinition`; a crash-looping image fails and rolls back to the previous one. */
-  /** A new deployment: of another task definition, or of the same one replacing every task (`replace`). */
+  /**
+   * Starts a deployment: of another task definition, or of the same one replacing every task (`replace`); a
+   * crash-looping image fails and rolls back to the previous one.
+   */
   function deploy(service: Service, taskDefinition: string, count: number, replace = false) {
     const previous = service.taskDefinition;
     if (replace) {
