@@ -4,18 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { CONTROL_PLANE_GROUP } from '../../functions/adapters/eks/rbac.ts';
 import { berthApp } from '../../infra/berth-app.ts';
 import { lambdaBundles } from '../support/lambda-bundles.ts';
-import { INSTALL_CONTEXT } from '../support/lambda-fixtures.ts';
+import { EKS_INSTALL_CONTEXT, INSTALL_CONTEXT } from '../support/lambda-fixtures.ts';
 import { actionsAllowedTo } from '../support/sdk-actions.ts';
-
-const EKS_INSTALL = {
-  ...INSTALL_CONTEXT,
-  runtimes: ['fargate', 'eks'],
-  hostedZone: { id: 'Z0123456789ABC', name: 'example.com' },
-};
 
 /** Synthesizes an install offering EKS; synthesis itself fails on any unacknowledged cdk-nag finding. */
 function synthWithEks(eks: Record<string, unknown>) {
-  const built = berthApp({ context: { berth: { ...EKS_INSTALL, eks } } });
+  const built = berthApp({ context: { berth: { ...EKS_INSTALL_CONTEXT, eks } } });
   const assembly = built.app.synth();
   const { platform } = built;
   const roleOf = (fn: { role?: unknown }) =>
@@ -187,10 +181,10 @@ describe('the CDK app with EKS', () => {
   });
 
   it('refuses eks offered without its configuration or a zone for its apps, and EKS configured without offering it', () => {
-    expect(() => berthApp({ context: { berth: EKS_INSTALL } })).toThrow(
+    expect(() => berthApp({ context: { berth: EKS_INSTALL_CONTEXT } })).toThrow(
       /berth\.eks: eks is configured exactly when runtimes offers eks/,
     );
-    const { hostedZone: _, ...unzoned } = EKS_INSTALL;
+    const { hostedZone: _, ...unzoned } = EKS_INSTALL_CONTEXT;
     expect(() => berthApp({ context: { berth: { ...unzoned, eks: {} } } })).toThrow(
       /berth\.hostedZone: offering eks needs hostedZone/,
     );

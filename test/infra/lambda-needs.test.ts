@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { readAwsRuntimeConfig, readAwsTableConfig } from '../../functions/shared/aws-config.ts';
 import { berthApp } from '../../infra/berth-app.ts';
 import { bundleDefine } from '../../infra/handler-bundling.ts';
-import { INSTALL_CONTEXT, LAMBDA_ENV } from '../support/lambda-fixtures.ts';
+import { EKS_INSTALL_CONTEXT, INSTALL_CONTEXT, LAMBDA_ENV } from '../support/lambda-fixtures.ts';
 import { actionsAllowedTo, actionsBundledIn, covers } from '../support/sdk-actions.ts';
 
 /**
@@ -28,12 +28,7 @@ const STORE_BESIDES_PUT = [
   'dynamodb:UpdateItem',
 ];
 
-const EKS_INSTALL = {
-  ...INSTALL_CONTEXT,
-  runtimes: ['fargate', 'eks'],
-  hostedZone: { id: 'Z0123456789ABC', name: 'example.com' },
-  eks: {},
-};
+const EKS_INSTALL = { ...EKS_INSTALL_CONTEXT, eks: {} };
 
 /** An install's platform stack, its template, and its Lambdas by their handler's entry (templates only, unbundled). */
 function synthInstall(install: Record<string, unknown>) {

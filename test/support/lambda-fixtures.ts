@@ -8,6 +8,13 @@ export const INSTALL_CONTEXT = {
   availabilityZones: ['eu-west-1a', 'eu-west-1b'],
 };
 
+/** The same install offering EKS (which needs a zone for its apps' names); `eks: {…}` configures it. */
+export const EKS_INSTALL_CONTEXT = {
+  ...INSTALL_CONTEXT,
+  runtimes: ['fargate', 'eks'],
+  hostedZone: { id: 'Z0123456789ABC', name: 'example.com' },
+};
+
 /** The environment the CDK app gives the Lambdas, with plausible values for one install. */
 export const LAMBDA_ENV = {
   AWS_REGION: 'eu-west-1',
