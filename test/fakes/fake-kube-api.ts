@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { writeSelfSignedCertificate } from '../../functions/adapters/registry/self-signed-certificate.ts';
-import { admitted, CONTROL_PLANE_GROUPS, controlPlaneMay, requestAttributes } from './kube-rbac.ts';
+import { refusalOf } from './kube-rbac.ts';
 
 export interface RecordedRequest {
   method: string;
@@ -185,52 +185,18 @@ export async function startFakeKubeApi() {
   const app = new Hono();
   app.use('*', async (c, next) => {
     const text = c.req.method === 'GET' || c.req.method === 'DELETE' ? '' : await c.req.text();
-    requests.push({
+    const request: RecordedRequest = {
       method: c.req.method,
       path: c.req.path,
       query: c.req.query(),
       contentType: c.req.header('content-type'),
       authorization: c.req.header('authorization'),
       body: text ? JSON.parse(text) : undefined,
-    });
-    // As the API server authorizes Berth's Lambdas; an apply that makes an object needs `create` as well.
-    const attributes = requestAttributes(c.req.method, c.req.path, c.req.query());
-    const creates =
-      c.req.method === 'PATCH' &&
-      c.req.header('content-type')?.startsWith('application/apply-patch') &&
-      !objects.has(c.req.path);
-    const refused = [attributes, creates && attributes && { ...attributes, verb: 'create' }].find(
-      (a) => a && !controlPlaneMay(a),
-    );
-    if (refused) {
-      const { verb, group, resource, namespace } = refused;
-      const where = namespace ? `in the namespace "${namespace}"` : 'at the cluster scope';
-      const message = `cannot ${verb} resource "${resource}" in API group "${group}" ${where}`;
-      return c.json({ kind: 'Status', code: 403, reason: 'Forbidden', message }, 403);
-    }
-    // Then the admission policy, on the writes it holds to tenants' namespaces (a delete of nothing answers 404 first).
-    const operation =
-      c.req.method === 'DELETE'
-        ? 'DELETE'
-        : creates
-          ? 'CREATE'
-          : c.req.method === 'PATCH'
-            ? 'UPDATE'
-            : undefined;
-    if (attributes?.name && operation && (operation !== 'DELETE' || objects.has(c.req.path))) {
-      const ownNamespace = attributes.resource === 'namespaces';
-      const write = {
-        operation,
-        resource: attributes.resource,
-        name: attributes.name,
-        namespace: ownNamespace ? '' : (attributes.namespace ?? ''),
-        groups: CONTROL_PLANE_GROUPS,
-      } as const;
-      if (!admitted(write)) {
-        const message = "Berth's control plane writes only its tenants' namespaces (berth-*)";
-        return c.json({ kind: 'Status', code: 403, reason: 'Forbidden', message }, 403);
-      }
-    }
+    };
+    requests.push(request);
+    // As the API server authorizes and admits Berth's Lambdas' requests.
+    const refused = refusalOf(request, objects.has(c.req.path));
+    if (refused) return c.json({ kind: 'Status', code: 403, reason: 'Forbidden', message: refused }, 403);
     await next();
   });
   for (const [group, resources] of Object.entries(RESOURCES)) {

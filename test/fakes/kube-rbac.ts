@@ -56,17 +56,14 @@ const CLUSTER_ROLE: Rule[] = controlPlaneRbac().flatMap((m) =>
 
 const allows = (rules: Rule[], a: RequestAttributes) =>
   rules.some(
-    (r) =>
-      r.apiGroups.includes(a.group) &&
-      r.resources.includes(a.resource) &&
-      (r.verbs.includes(a.verb) || r.verbs.includes('*')),
+    (r) => r.apiGroups.includes(a.group) && r.resources.includes(a.resource) && r.verbs.includes(a.verb),
   );
 
 const inTenantNamespace = (namespace: string | undefined) =>
   namespace?.startsWith(TENANT_NAMESPACES.replace(/\*$/, '')) === true;
 
 /** Whether the control plane's Lambdas may make a request: the edit policy in tenants' namespaces, its ClusterRole. */
-export function controlPlaneMay(a: RequestAttributes): boolean {
+function controlPlaneMay(a: RequestAttributes): boolean {
   return allows(CLUSTER_ROLE, a) || (inTenantNamespace(a.namespace) && allows(EDIT_POLICY, a));
 }
 
@@ -75,7 +72,7 @@ export function controlPlaneMay(a: RequestAttributes): boolean {
  * `watch` with watch=true; a DELETE of one `deletecollection`), the group from `/apis/<group>/<version>`, the
  * namespace from the path, and for a namespace itself its own name.
  */
-export function requestAttributes(
+function requestAttributes(
   method: string,
   path: string,
   query: Record<string, string>,
@@ -160,4 +157,43 @@ export function admitted({ operation, resource, name, namespace, groups }: Admis
   });
   if (run(CONTROL_PLANE_SCOPE.matchCondition, { request }) !== true) return true;
   return run(CONTROL_PLANE_SCOPE.validation, { request }) === true;
+}
+
+/**
+ * Why the API server would refuse the control plane's request (its message), or undefined: first its RBAC, where
+ * an apply that makes an object (`exists` false) needs `create` as well; then the admission policy, on the writes
+ * it holds to tenants' namespaces (a delete of nothing answers 404 before it).
+ */
+export function refusalOf(
+  request: { method: string; path: string; query: Record<string, string>; contentType: string | undefined },
+  exists: boolean,
+): string | undefined {
+  const attributes = requestAttributes(request.method, request.path, request.query);
+  if (!attributes) return undefined;
+  const creates =
+    request.method === 'PATCH' && request.contentType?.startsWith('application/apply-patch') && !exists;
+  for (const asked of creates ? [attributes, { ...attributes, verb: 'create' }] : [attributes]) {
+    if (controlPlaneMay(asked)) continue;
+    const { verb, group, resource, namespace } = asked;
+    const where = namespace ? `in the namespace "${namespace}"` : 'at the cluster scope';
+    return `cannot ${verb} resource "${resource}" in API group "${group}" ${where}`;
+  }
+  const operation =
+    request.method === 'DELETE'
+      ? 'DELETE'
+      : creates
+        ? 'CREATE'
+        : request.method === 'PATCH'
+          ? 'UPDATE'
+          : undefined;
+  if (!attributes.name || !operation || (operation === 'DELETE' && !exists)) return undefined;
+  const write = {
+    operation,
+    resource: attributes.resource,
+    name: attributes.name,
+    // A namespace's own admission request names no namespace.
+    namespace: attributes.resource === 'namespaces' ? '' : (attributes.namespace ?? ''),
+    groups: CONTROL_PLANE_GROUPS,
+  } as const;
+  return admitted(write) ? undefined : "Berth's control plane writes only its tenants' namespaces (berth-*)";
 }
