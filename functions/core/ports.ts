@@ -457,12 +457,13 @@ export interface ObservedWorkload {
 export interface WorkloadRuntime {
   /** Makes a tenant's home (Kubernetes: its namespace, quota and network policy) match its plan's limits. */
   ensureTenant(tenantId: string, limits: PlanLimits): Promise<void>;
-  /** The tenants with a home here, by id; those whose home is already going are left out. */
-  tenantHomes(): Promise<string[]>;
+  /**
+   * What is held here: the tenants with a home, by id (those whose home is already going left out), and every
+   * workload, across tenants.
+   */
+  holdings(): Promise<{ homes: string[]; workloads: HeldWorkload[] }>;
   /** Removes a deleted tenant's home with whatever is left in it; idempotent. */
   removeTenant(tenantId: string): Promise<void>;
-  /** Every workload held here, across tenants. */
-  heldWorkloads(): Promise<HeldWorkload[]>;
   /**
    * Removes a workload whose app is gone, with its route when `routeFree` (routes are named for the app, so one
    * stays while an app of the same name exists). Idempotent; true when it stopped one (not one already going).

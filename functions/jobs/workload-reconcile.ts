@@ -103,8 +103,7 @@ export class WorkloadReconciler {
       nowMs,
     );
     if (!taken) return { tenantHomes: 0, orphans: [] };
-    const homes = await runtime.tenantHomes();
-    const held = await runtime.heldWorkloads();
+    const { homes, workloads: held } = await runtime.holdings();
     const stopped = (await runtime.listReplicas()).filter((r) => r.state === 'exited');
     const gone = await mapWithLimit(homes, SWEEP_READS, async (id) => !(await store.getTenant(id)));
     const goneHomes = homes.filter((_, i) => gone[i]);

@@ -151,28 +151,23 @@ export class EksRuntime implements WorkloadRuntime {
   }
 
   /**
-   * Tenants with a namespace here, leaving out those already being deleted and any whose name is not its tenant
-   * label's (not one Berth made).
+   * Tenants' namespaces and the Deployments in them: one list of namespaces, then one list per namespace. Namespaces
+   * already being deleted are left out, and any whose name is not its tenant label's (not one Berth made).
    */
-  async tenantHomes(): Promise<string[]> {
-    return (await this.kube.namespaces()).flatMap(({ metadata, status }) => {
+  async holdings(): Promise<{ homes: string[]; workloads: HeldWorkload[] }> {
+    const homes = (await this.kube.namespaces()).flatMap(({ metadata, status }) => {
       const tenantId = metadata?.labels?.[LABEL.tenant];
       const ours = tenantId !== undefined && metadata?.name === namespaceOf(tenantId);
       return ours && status?.phase !== 'Terminating' ? [tenantId] : [];
     });
-  }
-
-  /** The Deployments in Berth's namespaces: one list of namespaces, then one list per namespace. */
-  async heldWorkloads(): Promise<HeldWorkload[]> {
-    const tenants = await this.tenantHomes();
-    const perTenant = await mapWithLimit(tenants, LISTS_IN_FLIGHT, async (tenantId) =>
+    const perTenant = await mapWithLimit(homes, LISTS_IN_FLIGHT, async (tenantId) =>
       (await this.kube.deployments(namespaceOf(tenantId))).map((d) => ({
         tenantId,
         app: d.metadata?.name ?? '',
         incarnation: d.metadata?.labels?.[LABEL.appUid] ?? '',
       })),
     );
-    return perTenant.flat();
+    return { homes, workloads: perTenant.flat() };
   }
 
   /**

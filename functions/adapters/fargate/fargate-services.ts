@@ -79,11 +79,6 @@ export class FargateServices implements WorkloadRuntime {
   /** Tenants share the cluster; their plans' limits are Berth's quotas, checked before anything is applied. */
   async ensureTenant(): Promise<void> {}
 
-  /** No tenant has a home of its own here. */
-  async tenantHomes(): Promise<string[]> {
-    return [];
-  }
-
   async removeTenant(): Promise<void> {}
 
   async observe(
@@ -176,8 +171,11 @@ export class FargateServices implements WorkloadRuntime {
     return 'deleted';
   }
 
-  /** Berth's services in the cluster (ACTIVE or DRAINING), ListServices a hundred at a time. */
-  async heldWorkloads(): Promise<HeldWorkload[]> {
+  /**
+   * Berth's services in the cluster (ACTIVE or DRAINING), ListServices a hundred at a time. No tenant has a home of
+   * its own here.
+   */
+  async holdings(): Promise<{ homes: string[]; workloads: HeldWorkload[] }> {
     const held: HeldWorkload[] = [];
     let nextToken: string | undefined;
     do {
@@ -196,7 +194,7 @@ export class FargateServices implements WorkloadRuntime {
       }
       nextToken = page.nextToken;
     } while (nextToken);
-    return held;
+    return { homes: [], workloads: held };
   }
 
   /**

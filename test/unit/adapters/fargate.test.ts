@@ -231,10 +231,13 @@ describe('FargateServices', () => {
       .on(ListServicesCommand)
       .resolvesOnce({ serviceArns: [arn('berth_acme_web_89abcdef'), arn('ops-dashboard')], nextToken: 't1' })
       .resolvesOnce({ serviceArns: [arn('berth_beta_api_01234567')] });
-    expect(await services().heldWorkloads()).toEqual([
-      { tenantId: 'acme', app: 'web', incarnation: '89abcdef' },
-      { tenantId: 'beta', app: 'api', incarnation: '01234567' },
-    ]);
+    expect(await services().holdings()).toEqual({
+      homes: [],
+      workloads: [
+        { tenantId: 'acme', app: 'web', incarnation: '89abcdef' },
+        { tenantId: 'beta', app: 'api', incarnation: '01234567' },
+      ],
+    });
     expect(ecs.commandCalls(ListServicesCommand).map((c) => c.args[0].input)).toEqual([
       { cluster: 'berth', maxResults: 100 },
       { cluster: 'berth', maxResults: 100, nextToken: 't1' },

@@ -156,6 +156,10 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
     expect(sweep.filter((r) => r.method === 'DELETE').map((r) => r.path)).toEqual([
       '/api/v1/namespaces/berth-gone',
     ]);
+    // The namespaces are listed once, for both the homes and the Deployments in them.
+    expect(
+      sweep.filter((r) => r.method === 'GET' && r.path.split('?')[0] === '/api/v1/namespaces'),
+    ).toHaveLength(1);
     expect([...api.objects.keys()].filter((k) => /^\/api\/v1\/namespaces\/[^/]+$/.test(k)).sort()).toEqual([
       '/api/v1/namespaces/berth-acme',
       '/api/v1/namespaces/berth-going',
