@@ -1,9 +1,12 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { AlbAppRoutes, type AlbAppRoutesSettings } from '../adapters/alb/alb-app-routes.ts';
+import { AppTargetGroups } from '../adapters/alb/app-target-groups.ts';
 import { LoadBalancerZones } from '../adapters/alb/load-balancer-zones.ts';
+import { FargateLogs } from '../adapters/fargate/fargate-logs.ts';
 import { FargateMetrics } from '../adapters/fargate/fargate-metrics.ts';
 import { FargateServices } from '../adapters/fargate/fargate-services.ts';
 import { FargateTasks } from '../adapters/fargate/fargate-tasks.ts';
@@ -15,6 +18,9 @@ import type { AwsRuntimeConfig } from './aws-config.ts';
  * aws.ts.
  */
 
+/** The load balancers' API, one client for all a Lambda does with them. */
+export const loadBalancing = () => new ElasticLoadBalancingV2Client({});
+
 /** Apps' alias records in the install's zone, when it has one. */
 export function appRecords(config: AwsRuntimeConfig) {
   const zone = config.BERTH_HOSTED_ZONE_ID;
@@ -25,15 +31,19 @@ export function appRecords(config: AwsRuntimeConfig) {
  * Where apps on EKS get their names: the apps' zone (`dns`, the records Fargate apps' names are kept with), and the
  * canonical zones of the load balancers the AWS Load Balancer Controller makes.
  */
-export function eksAppRecords(dns: Route53AppRecords | undefined) {
+export function eksAppRecords(dns: Route53AppRecords | undefined, elb: ElasticLoadBalancingV2Client) {
   if (!dns) return undefined;
-  const zones = new LoadBalancerZones(new ElasticLoadBalancingV2Client({}));
+  const zones = new LoadBalancerZones(elb);
   return { dns, zoneOf: (dnsName: string) => zones.zoneOf(dnsName) };
 }
 
 /** Apps on Fargate: an ECS service each, routed by a target group and host rule on the shared ALB. */
-export function fargateServices(config: AwsRuntimeConfig, dns: Route53AppRecords | undefined) {
-  return new FargateServices(new ECSClient({}), albAppRoutes(config, dns), {
+export function fargateServices(
+  config: AwsRuntimeConfig,
+  dns: Route53AppRecords | undefined,
+  elb: ElasticLoadBalancingV2Client,
+) {
+  return new FargateServices(new ECSClient({}), albAppRoutes(config, dns, elb), {
     cluster: config.BERTH_CLUSTER,
     subnets: config.BERTH_APP_SUBNETS,
     securityGroups: config.BERTH_APP_SECURITY_GROUPS,
@@ -54,9 +64,23 @@ export function fargateMetrics(config: AwsRuntimeConfig) {
   return new FargateMetrics(new CloudWatchClient({}), config.BERTH_CLUSTER);
 }
 
+/** The apps' logs in CloudWatch Logs. */
+export function fargateLogs(config: AwsRuntimeConfig) {
+  return new FargateLogs(new CloudWatchLogsClient({}), config.BERTH_APP_LOG_GROUP);
+}
+
+/** The apps' target groups, for what only reads their targets' health. */
+export function appTargetGroups(elb: ElasticLoadBalancingV2Client) {
+  return new AppTargetGroups(elb);
+}
+
 /** Apps' routes on the shared load balancers, with each app's alias record in `dns` where the install has a zone. */
-function albAppRoutes(config: AwsRuntimeConfig, dns: AlbAppRoutesSettings['dns']) {
-  return new AlbAppRoutes(new ElasticLoadBalancingV2Client({}), {
+function albAppRoutes(
+  config: AwsRuntimeConfig,
+  dns: AlbAppRoutesSettings['dns'],
+  elb: ElasticLoadBalancingV2Client,
+) {
+  return new AlbAppRoutes(elb, {
     vpcId: config.BERTH_VPC_ID,
     domain: config.BERTH_APP_DOMAIN,
     shards: config.BERTH_LISTENER_ARNS.map((listenerArn, i) => ({

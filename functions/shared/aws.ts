@@ -8,7 +8,14 @@ import { WorkloadReconciler } from '../jobs/workload-reconcile.ts';
 import type { AwsRuntimeConfig } from './aws-config.ts';
 import { awsCore, type Logger, reconcileQueue } from './aws-core.ts';
 import { eksRuntimeOf } from './aws-eks-runtime.ts';
-import { appRecords, eksAppRecords, fargateMetrics, fargateServices, fargateTasks } from './aws-fargate.ts';
+import {
+  appRecords,
+  eksAppRecords,
+  fargateMetrics,
+  fargateServices,
+  fargateTasks,
+  loadBalancing,
+} from './aws-fargate.ts';
 
 /*
  * The composition roots of the jobs that reach the runtimes, one per Lambda (the API's is aws-api.ts, those of the
@@ -31,12 +38,13 @@ export async function awsReconcileDeps(
       owner: `lambda:${process.env.AWS_LAMBDA_LOG_STREAM_NAME ?? process.pid}`,
       deploymentDeadlineMs: config.BERTH_DEPLOYMENT_DEADLINE_SECONDS * 1000,
     });
-  // One client for apps' records, whichever runtime an app is on.
+  // One client each for apps' records and for the load balancers, whichever runtime an app is on.
   const dns = appRecords(config);
-  const eks = await eksRuntimeOf(config, eksAppRecords(dns));
+  const elb = loadBalancing();
+  const eks = await eksRuntimeOf(config, eksAppRecords(dns, elb));
   return {
     workloads: {
-      fargate: reconcilerOf(fargateServices(config, dns), 'fargate'),
+      fargate: reconcilerOf(fargateServices(config, dns, elb), 'fargate'),
       ...(eks ? { eks: reconcilerOf(eks, 'eks') } : {}),
     },
     queue,
