@@ -211,6 +211,9 @@ export class PlatformStack extends Stack {
           'ecr:PutLifecyclePolicy',
           'ecr:TagResource',
           'ecr:DescribeImages',
+          // An image's platform, checked before a revision runs it: its manifest, and its config blob.
+          'ecr:BatchGetImage',
+          'ecr:GetDownloadUrlForLayer',
         ],
         resources: [repositories],
       }),

@@ -111,7 +111,7 @@ export async function createApp(
 ): Promise<{ app: App; deployment: DeploymentRecord }> {
   assertServableHost(deps, tenantId, input.name);
   const spec = resolveSpec(deps, undefined, input);
-  const imageDigest = await resolveImageDigest(deps, tenantId, spec.image);
+  const imageDigest = await resolveImageDigest(deps, tenantId, spec.image, spec.runtime);
   const scaling = input.scaling ?? null;
   const replicas = input.replicas ?? (scaling ? Math.max(scaling.min, 1) : 1);
   checkReplicasAgainstScaling(replicas, scaling);
@@ -207,15 +207,19 @@ export function changeApp(
   });
 }
 
-/** The image a spec change would run, checked and resolved before the write (it may need the network). */
+/**
+ * The image a spec change would run, checked and resolved for the app's runtime before the write (it may need the
+ * network).
+ */
 export async function imageForChange(
   deps: RegistryDeps,
   tenantId: string,
   name: string,
   image: string | undefined,
 ): Promise<{ image: string; digest: string | null }> {
-  const resolved = image ?? (await getAppRecord(deps, tenantId, name)).spec.image;
-  return { image: resolved, digest: await resolveImageDigest(deps, tenantId, resolved) };
+  const { spec } = await getAppRecord(deps, tenantId, name);
+  const resolved = image ?? spec.image;
+  return { image: resolved, digest: await resolveImageDigest(deps, tenantId, resolved, spec.runtime) };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import type { RuntimeName } from '../../schemas/app.ts';
 import { type ParsedImageReference, parseImageReference } from '../../schemas/image-reference.ts';
 import { ValidationError } from './errors.ts';
 import type { RegistryDeps, RevisionRecord } from './ports.ts';
@@ -90,13 +91,15 @@ export function checkImageSource(
 }
 
 /**
- * The digest a new revision pins: for the platform registry the tag's current digest (400 when it was never
- * pushed); elsewhere the reference's own digest, or null (the runtime resolves it when it pulls).
+ * The digest a new revision on `runtime` pins: for the platform registry the tag's current digest (400 when it was
+ * never pushed, or is not built for the runtime's platform); elsewhere the reference's own digest, or null (the
+ * runtime resolves it when it pulls).
  */
 export async function resolveImageDigest(
   deps: RegistryDeps,
   tenantId: string,
   image: string,
+  runtime: RuntimeName,
 ): Promise<string | null> {
   const source = checkImageSource(image, tenantId, deps.registry);
   if (!source.local) return source.digest ?? null;
@@ -105,7 +108,29 @@ export async function resolveImageDigest(
     source.digest ?? source.tag ?? 'latest',
   );
   if (!digest) throw invalid(image, 'was not found in the platform registry; push it first');
+  const platform = deps.platforms?.[runtime];
+  if (platform)
+    await assertBuiltFor(deps, image, { repository: source.repository, digest }, platform, runtime);
   return digest;
+}
+
+/**
+ * Refuses an image the runtime could not start (an exec format error after the pull, and a failed deployment): one
+ * whose registry says it is built for other platforms only. One whose platform the registry does not say is let be.
+ */
+async function assertBuiltFor(
+  deps: RegistryDeps,
+  image: string,
+  pushed: { repository: string; digest: string },
+  platform: string,
+  runtime: RuntimeName,
+): Promise<void> {
+  const platforms = await deps.registry.platformsOf(pushed.repository, pushed.digest);
+  if (platforms.length === 0 || platforms.includes(platform)) return;
+  throw invalid(
+    image,
+    `is built for ${platforms.join(', ')}, but apps on ${runtime} run on ${platform}: build it for ${platform} (docker build --platform ${platform}) and push it again`,
+  );
 }
 
 /** The image a revision runs: its reference pinned to the digest resolved when it was made, where there is one. */

@@ -585,6 +585,11 @@ export interface ImageRegistry {
   namespaceOf(tenantId: string): string;
   /** The digest a tag (or digest) of one of its repositories points at; undefined when there is none. */
   resolveDigest(repository: string, reference: string): Promise<string | undefined>;
+  /**
+   * The platforms (`os/architecture`, e.g. `linux/amd64`) the image at `digest` is built for: each of an index's, or
+   * a single image's from its config. Empty when the registry does not say.
+   */
+  platformsOf(repository: string, digest: string): Promise<string[]>;
   /** Short-lived `docker login` credentials that reach only the tenant's own repositories. */
   login(tenantId: string): Promise<RegistryLogin>;
   /** ConflictError('repository.exists') when it exists. */
@@ -615,6 +620,11 @@ export interface CoreDeps {
   sizes?: OfferedSizes;
   /** Runtimes this install offers; the first is the default. */
   runtimes: readonly [RevisionSpec['runtime'], ...RevisionSpec['runtime'][]];
+  /**
+   * The platform (`os/architecture`) a runtime runs images on, where it is fixed (Fargate's `linux/amd64`): an image
+   * from the platform registry that is not built for it is refused. A runtime not named runs what its host can.
+   */
+  platforms?: Partial<Record<RevisionSpec['runtime'], string>>;
   /** Told after every write that changes an app's desired state, so its reconcile starts at once. */
   appChanged?(app: Pick<AppRecord, 'tenantId' | 'name' | 'spec'>): void;
 }

@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoMeterStore } from '../adapters/dynamodb/meter-store.ts';
 import { DynamoStore } from '../adapters/dynamodb/store.ts';
+import { FARGATE_PLATFORM } from '../adapters/fargate/task-requests.ts';
 import { ReconcileQueue } from '../adapters/sqs/reconcile-queue.ts';
 import { appHostname } from '../core/app-hosts.ts';
 import type { CoreDeps } from '../core/ports.ts';
@@ -22,7 +23,10 @@ export function reconcileQueue(config: AwsConfig, logger: Logger): ReconcileQueu
   return new ReconcileQueue(new SQSClient({}), config.BERTH_RECONCILE_QUEUE_URL, logger);
 }
 
-/** The state every Lambda shares: the table (store and meter), the clock, prices, app URLs and runtimes offered. */
+/**
+ * The state every Lambda shares: the table (store and meter), the clock, prices, app URLs, and the runtimes offered
+ * with the platform each runs images on (EKS's nodes, when not Fargate, run what they are).
+ */
 export function awsCore(config: AwsConfig & Partial<AwsRuntimeConfig>, queue?: ReconcileQueue): CoreDeps {
   const table = dynamodb();
   return {
@@ -33,6 +37,10 @@ export function awsCore(config: AwsConfig & Partial<AwsRuntimeConfig>, queue?: R
     prices: config.BERTH_PRICE_TABLE,
     ...(config.BERTH_SIZES ? { sizes: config.BERTH_SIZES } : {}),
     runtimes: (config.BERTH_RUNTIMES as CoreDeps['runtimes'] | undefined) ?? ['fargate'],
+    platforms: {
+      fargate: FARGATE_PLATFORM,
+      ...(config.BERTH_EKS_CLUSTER && config.BERTH_EKS_FARGATE === 'true' ? { eks: FARGATE_PLATFORM } : {}),
+    },
     ...(queue ? { appChanged: (app) => queue.nudge(app.tenantId, app.spec.runtime) } : {}),
   };
 }

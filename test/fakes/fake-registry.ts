@@ -14,9 +14,14 @@ export class FakeRegistry implements ImageRegistry {
     return `${tenantId}/`;
   }
   readonly digests = new Map<string, string>();
+  /** The platforms of each digest the test names; none said for the others. */
+  readonly platforms = new Map<string, string[]>();
 
   async resolveDigest(repository: string, reference: string) {
     return reference.startsWith('sha256:') ? reference : this.digests.get(`${repository}:${reference}`);
+  }
+  async platformsOf(_repository: string, digest: string) {
+    return this.platforms.get(digest) ?? [];
   }
   async login(tenantId: string): Promise<RegistryLogin> {
     return {

@@ -20,7 +20,14 @@ export const NO_RATE_LIMIT: RateLimitOptions = { ratePerSecond: 1e9, burst: 1e9 
 
 /** The real API over the run's DynamoDB Local, on a fresh table, with the local composition root. */
 export async function localApi(
-  options: { rateLimit?: RateLimitOptions; endpoint?: string; runtime?: boolean; tickMs?: number } = {},
+  options: {
+    rateLimit?: RateLimitOptions;
+    endpoint?: string;
+    runtime?: boolean;
+    tickMs?: number;
+    /** Where the test runs a registry process of its own; none runs by default. */
+    registryPort?: number;
+  } = {},
 ) {
   const dynamodb = localDynamoDbClient(options.endpoint ?? inject('dynamodbEndpoint'));
   const tableName = `t-${randomUUID()}`;
@@ -32,8 +39,11 @@ export async function localApi(
     adminKey,
     ingressPort: 8000,
     rateLimit: options.rateLimit ?? NO_RATE_LIMIT,
-    // No registry process runs for these tests: images come from the engine's local store.
-    registry: { port: REGISTRY_PORT_UNUSED, dir: mkdtempSync(join(tmpdir(), 'berth-registry-')) },
+    // Unless the test runs one, no registry process runs: images come from the engine's local store.
+    registry: {
+      port: options.registryPort ?? REGISTRY_PORT_UNUSED,
+      dir: mkdtempSync(join(tmpdir(), 'berth-registry-')),
+    },
     reportsDir: mkdtempSync(join(tmpdir(), 'berth-reports-')),
   };
   const deps = localDeps(wiring);

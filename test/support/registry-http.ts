@@ -36,37 +36,74 @@ export function registryHttp(options: { api: string; registry: string; username:
     return digest;
   }
 
+  async function putManifest(
+    repository: string,
+    tag: string,
+    bearer: string,
+    mediaType: string,
+    manifest: object,
+  ): Promise<{ digest: string; size: number }> {
+    const body = Buffer.from(JSON.stringify(manifest));
+    const res = await fetch(`${base}/${repository}/manifests/${tag}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${bearer}`, 'content-type': mediaType },
+      body,
+    });
+    if (res.status !== 201) throw new Error(`manifest put: ${res.status} ${await res.text()}`);
+    return { digest: `sha256:${createHash('sha256').update(body).digest('hex')}`, size: body.length };
+  }
+
+  /** A one-config, no-layer OCI image built for `platform` (`os/architecture`), as `repository:tag`. */
+  async function pushImage(repository: string, tag: string, bearer: string, platform: string) {
+    const [os, architecture] = platform.split('/');
+    const config = Buffer.from(
+      JSON.stringify({ architecture, os, rootfs: { type: 'layers', diff_ids: [] } }),
+    );
+    const configDigest = await uploadBlob(repository, bearer, config);
+    return putManifest(repository, tag, bearer, 'application/vnd.oci.image.manifest.v1+json', {
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: {
+        mediaType: 'application/vnd.oci.image.config.v1+json',
+        digest: configDigest,
+        size: config.length,
+      },
+      layers: [],
+    });
+  }
+
   return {
     token,
 
-    /** Pushes a one-config, no-layer OCI image as `repository:tag` with `bearer`; its manifest digest. */
-    async push(repository: string, tag: string, bearer: string): Promise<string> {
-      const config = Buffer.from(
-        JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }),
-      );
-      const configDigest = await uploadBlob(repository, bearer, config);
-      const manifest = Buffer.from(
-        JSON.stringify({
-          schemaVersion: 2,
+    /**
+     * Pushes a one-config, no-layer OCI image built for `platform` (`os/architecture`) as `repository:tag` with
+     * `bearer`; its manifest digest.
+     */
+    async push(repository: string, tag: string, bearer: string, platform = 'linux/amd64'): Promise<string> {
+      return (await pushImage(repository, tag, bearer, platform)).digest;
+    },
+
+    /**
+     * Pushes an OCI index of one image per platform (`unknown/unknown` stands for a build attestation, as buildx
+     * adds) as `repository:tag`; its digest.
+     */
+    async pushIndex(repository: string, tag: string, bearer: string, platforms: string[]): Promise<string> {
+      const manifests = [];
+      for (const platform of platforms) {
+        const image = await pushImage(repository, `part-${manifests.length}`, bearer, platform);
+        const [os, architecture] = platform.split('/');
+        manifests.push({
           mediaType: 'application/vnd.oci.image.manifest.v1+json',
-          config: {
-            mediaType: 'application/vnd.oci.image.config.v1+json',
-            digest: configDigest,
-            size: config.length,
-          },
-          layers: [],
-        }),
-      );
-      const res = await fetch(`${base}/${repository}/manifests/${tag}`, {
-        method: 'PUT',
-        headers: {
-          authorization: `Bearer ${bearer}`,
-          'content-type': 'application/vnd.oci.image.manifest.v1+json',
-        },
-        body: manifest,
+          ...image,
+          platform: { os, architecture },
+        });
+      }
+      const index = await putManifest(repository, tag, bearer, 'application/vnd.oci.image.index.v1+json', {
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.index.v1+json',
+        manifests,
       });
-      if (res.status !== 201) throw new Error(`manifest put: ${res.status} ${await res.text()}`);
-      return `sha256:${createHash('sha256').update(manifest).digest('hex')}`;
+      return index.digest;
     },
 
     /** The registry's status for a manifest, read with a pull token. */

@@ -1,19 +1,27 @@
 import {
+  BatchGetImageCommand,
   CreateRepositoryCommand,
   DeleteRepositoryCommand,
   DescribeImagesCommand,
   ECRClient,
   GetAuthorizationTokenCommand,
+  GetDownloadUrlForLayerCommand,
   type ImageIdentifier,
   PutLifecyclePolicyCommand,
   RepositoryAlreadyExistsException,
 } from '@aws-sdk/client-ecr';
 import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { Image, RegistryLogin, Repository } from '../../../schemas/repository.ts';
-import { ConflictError } from '../../core/errors.ts';
+import { ConflictError, UnavailableError } from '../../core/errors.ts';
 import type { ImageRegistry, RepositoryRecord, Store } from '../../core/ports.ts';
 import { MAX_REPOSITORIES_PER_TENANT } from '../../core/tenant-caps.ts';
 import { isAwsError, type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
+import {
+  MANIFEST_MEDIA_TYPES,
+  platformsInConfig,
+  platformsInManifest,
+  readConfigBlob,
+} from '../oci/image-platforms.ts';
 import { ECR_PUSH_ACTIONS, ecrNamespace, repositoryArn } from './ecr-names.ts';
 
 const LOGIN_SECONDS = 3600;
@@ -57,6 +65,11 @@ export interface EcrRegistryOptions {
 }
 
 const notFound = (err: unknown) => isAwsError(err, 'RepositoryNotFoundException', 'ImageNotFoundException');
+const layerGone = (err: unknown) =>
+  isAwsError(err, 'RepositoryNotFoundException', 'LayersNotFoundException', 'LayerInaccessibleException');
+
+/** How long reading an image's config from S3 may take. */
+const CONFIG_DOWNLOAD_MS = 5000;
 
 /**
  * The ImageRegistry on ECR: a repository per tenant app under `berth/<tenant>/`, scanned on push, with a lifecycle
@@ -110,6 +123,49 @@ export class EcrRegistry implements ImageRegistry {
       if (notFound(err)) return undefined;
       throw err;
     }
+  }
+
+  /**
+   * The manifest from BatchGetImage; for a single image, its config blob through the presigned S3 URL ECR gives for
+   * it (ECR has no call that answers an image's platform).
+   */
+  async platformsOf(repository: string, digest: string): Promise<string[]> {
+    const { ecr } = this.options;
+    let manifest: string | undefined;
+    try {
+      const got = await this.call(() =>
+        ecr.send(
+          new BatchGetImageCommand({
+            repositoryName: repository,
+            imageIds: [{ imageDigest: digest }],
+            acceptedMediaTypes: MANIFEST_MEDIA_TYPES,
+          }),
+        ),
+      );
+      manifest = got.images?.[0]?.imageManifest;
+    } catch (err) {
+      if (notFound(err)) return [];
+      throw err;
+    }
+    if (!manifest) return [];
+    const found = platformsInManifest(JSON.parse(manifest));
+    if ('platforms' in found) return found.platforms;
+    let url: string | undefined;
+    try {
+      const layer = await this.call(() =>
+        ecr.send(
+          new GetDownloadUrlForLayerCommand({ repositoryName: repository, layerDigest: found.configDigest }),
+        ),
+      );
+      url = layer.downloadUrl;
+    } catch (err) {
+      if (layerGone(err)) return [];
+      throw err;
+    }
+    if (!url?.startsWith('https://')) return [];
+    const res = await fetch(url, { signal: AbortSignal.timeout(CONFIG_DOWNLOAD_MS) }).catch(() => undefined);
+    if (!res?.ok) throw new UnavailableError('reading the image from ECR failed; retry shortly');
+    return platformsInConfig(await readConfigBlob(res));
   }
 
   async login(tenantId: string): Promise<RegistryLogin> {

@@ -108,6 +108,11 @@ export const serviceTagsOf = (spec: WorkloadSpec, specHash: string, taskDefiniti
   { key: TAGS.rendering, value: RENDERING },
 ];
 
+/**
+ * What Fargate runs, for ECS tasks (X86_64 below) and EKS's pods alike: the platform apps' images must be built for.
+ */
+export const FARGATE_PLATFORM = 'linux/amd64';
+
 /** One registration per revision: the spec's size, image, port, env and command; init process, awslogs. */
 export function taskDefinitionInput(
   spec: WorkloadSpec,

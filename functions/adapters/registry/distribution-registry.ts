@@ -2,14 +2,15 @@ import type { Image, RegistryLogin, Repository } from '../../../schemas/reposito
 import { ConflictError, UnavailableError } from '../../core/errors.ts';
 import type { ImageRegistry, Store } from '../../core/ports.ts';
 import { MAX_REPOSITORIES_PER_TENANT } from '../../core/tenant-caps.ts';
+import {
+  MANIFEST_MEDIA_TYPES,
+  platformsInConfig,
+  platformsInManifest,
+  readConfigBlob,
+} from '../oci/image-platforms.ts';
 import type { LoginCredentialSigner, RegistryTokenIssuer } from './registry-tokens.ts';
 
-const MANIFEST_TYPES = [
-  'application/vnd.oci.image.index.v1+json',
-  'application/vnd.oci.image.manifest.v1+json',
-  'application/vnd.docker.distribution.manifest.list.v2+json',
-  'application/vnd.docker.distribution.manifest.v2+json',
-].join(', ');
+const MANIFEST_TYPES = MANIFEST_MEDIA_TYPES.join(', ');
 
 const LOGIN_TTL_SECONDS = 3600;
 
@@ -68,6 +69,22 @@ export class DistributionRegistry implements ImageRegistry {
     if (res.status === 404) return undefined;
     if (!res.ok) throw new UnavailableError(`the image registry answered ${res.status}`);
     return res.headers.get('docker-content-digest') ?? undefined;
+  }
+
+  async platformsOf(repository: string, digest: string): Promise<string[]> {
+    const manifest = await this.registryFetch(`/v2/${repository}/manifests/${digest}`, repository, 'GET');
+    if (manifest.status === 404) return [];
+    if (!manifest.ok) throw new UnavailableError(`the image registry answered ${manifest.status}`);
+    const found = platformsInManifest(await manifest.json());
+    if ('platforms' in found) return found.platforms;
+    const config = await this.registryFetch(
+      `/v2/${repository}/blobs/${found.configDigest}`,
+      repository,
+      'GET',
+    );
+    if (config.status === 404) return [];
+    if (!config.ok) throw new UnavailableError(`the image registry answered ${config.status}`);
+    return platformsInConfig(await readConfigBlob(config));
   }
 
   /** Bytes of an image's config and layers (of the first platform, for an index). */

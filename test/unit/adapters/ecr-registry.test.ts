@@ -1,17 +1,21 @@
 import {
+  BatchGetImageCommand,
   CreateRepositoryCommand,
   DeleteRepositoryCommand,
   DescribeImagesCommand,
   ECRClient,
   GetAuthorizationTokenCommand,
+  GetDownloadUrlForLayerCommand,
   PutLifecyclePolicyCommand,
   RepositoryAlreadyExistsException,
 } from '@aws-sdk/client-ecr';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EcrRegistry, LIFECYCLE_POLICY } from '../../../functions/adapters/ecr/ecr-registry.ts';
+import { MANIFEST_MEDIA_TYPES, MAX_CONFIG_BYTES } from '../../../functions/adapters/oci/image-platforms.ts';
+import { UnavailableError } from '../../../functions/core/errors.ts';
 import { createRepository } from '../../../functions/core/repositories.ts';
 import { createTenant, deleteTenant } from '../../../functions/core/tenants.ts';
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
@@ -286,5 +290,90 @@ describe('EcrRegistry', () => {
     ecr.resetHistory();
     expect(await registry().listImages('acme', 'other')).toBeUndefined();
     expect(ecr).not.toHaveReceivedCommand(DescribeImagesCommand);
+  });
+
+  describe('platformsOf', () => {
+    const digest = `sha256:${'1'.repeat(64)}`;
+    const configDigest = `sha256:${'2'.repeat(64)}`;
+    const downloadUrl = `https://prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com/x/${configDigest}?X-Amz-Signature=s`;
+    const single = (size = 120) =>
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+        config: { mediaType: 'application/vnd.docker.container.image.v1+json', digest: configDigest, size },
+        layers: [],
+      });
+    /** S3 as the presigned URL reaches it: what the test gives, and the URLs asked. */
+    const s3 = (answer: () => Response) => {
+      const asked: string[] = [];
+      vi.stubGlobal('fetch', async (url: string) => {
+        asked.push(url);
+        return answer();
+      });
+      return asked;
+    };
+    afterEach(() => vi.unstubAllGlobals());
+
+    it("reads an index's platforms from the manifest alone, leaving out attestations", async () => {
+      const index = {
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.index.v1+json',
+        manifests: [
+          { digest: 'sha256:a', platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
+          { digest: 'sha256:b', platform: { os: 'linux', architecture: 'amd64' } },
+          { digest: 'sha256:c', platform: { os: 'unknown', architecture: 'unknown' } },
+        ],
+      };
+      ecr.on(BatchGetImageCommand).resolves({ images: [{ imageManifest: JSON.stringify(index) }] });
+      expect(await registry().platformsOf('berth/acme/web', digest)).toEqual(['linux/arm64', 'linux/amd64']);
+      expect(ecr).toHaveReceivedCommandWith(BatchGetImageCommand, {
+        repositoryName: 'berth/acme/web',
+        imageIds: [{ imageDigest: digest }],
+        acceptedMediaTypes: MANIFEST_MEDIA_TYPES,
+      });
+      expect(ecr).not.toHaveReceivedCommand(GetDownloadUrlForLayerCommand);
+    });
+
+    it("reads a single image's platform from its config blob, through the URL ECR gives for it", async () => {
+      ecr
+        .on(BatchGetImageCommand)
+        .rejectsOnce(Object.assign(new Error('slow down'), { name: 'ThrottlingException' }))
+        .resolves({ images: [{ imageManifest: single() }] });
+      ecr.on(GetDownloadUrlForLayerCommand).resolves({ downloadUrl, layerDigest: configDigest });
+      const asked = s3(() => Response.json({ architecture: 'arm64', os: 'linux', config: {} }));
+      expect(await registry().platformsOf('berth/acme/web', digest)).toEqual(['linux/arm64']);
+      expect(ecr).toHaveReceivedCommandTimes(BatchGetImageCommand, 2);
+      expect(ecr).toHaveReceivedCommandWith(GetDownloadUrlForLayerCommand, {
+        repositoryName: 'berth/acme/web',
+        layerDigest: configDigest,
+      });
+      expect(asked).toEqual([downloadUrl]);
+    });
+
+    it('says nothing of an image it cannot find, or whose config is missing, not https, or too large', async () => {
+      const padded = { architecture: 'arm64', os: 'linux', history: 'x'.repeat(MAX_CONFIG_BYTES) };
+      const asked = s3(() => new Response(JSON.stringify(padded)));
+      ecr
+        .on(BatchGetImageCommand)
+        .resolvesOnce({ images: [], failures: [{ failureCode: 'ImageNotFound' }] })
+        .rejectsOnce(missing('repository'))
+        .resolvesOnce({ images: [{ imageManifest: single(MAX_CONFIG_BYTES + 1) }] })
+        .resolves({ images: [{ imageManifest: single() }] });
+      ecr
+        .on(GetDownloadUrlForLayerCommand)
+        .rejectsOnce(Object.assign(new Error('gone'), { name: 'LayersNotFoundException' }))
+        .resolvesOnce({ downloadUrl: downloadUrl.replace('https:', 'http:') })
+        .resolves({ downloadUrl });
+      for (let i = 0; i < 6; i++) expect(await registry().platformsOf('berth/acme/web', digest)).toEqual([]);
+      // Only the last one was read, and it was larger than its manifest said.
+      expect(asked).toEqual([downloadUrl]);
+    });
+
+    it('answers 503 when S3 fails the config', async () => {
+      s3(() => new Response('internal error', { status: 500 }));
+      ecr.on(BatchGetImageCommand).resolves({ images: [{ imageManifest: single() }] });
+      ecr.on(GetDownloadUrlForLayerCommand).resolves({ downloadUrl });
+      await expect(registry().platformsOf('berth/acme/web', digest)).rejects.toBeInstanceOf(UnavailableError);
+    });
   });
 });

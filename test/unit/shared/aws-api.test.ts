@@ -12,4 +12,23 @@ describe("the API Lambda's composition root", () => {
     expect(deps.recentInstances).toBeInstanceOf(RecentAnswers);
     expect(deps.bufferedAnswers).toEqual({ waitMs: 20_000, maxBodyBytes: 5 * 1024 * 1024 });
   });
+
+  it('refuses images not built for linux/amd64 on Fargate, and on EKS when its pods run on Fargate', async () => {
+    const platformsWith = async (env: Record<string, string>) =>
+      (
+        await awsApiDeps(readAwsRuntimeConfig({ ...LAMBDA_ENV, BERTH_TABLE_NAME: 'berth', ...env }), {
+          error: () => {},
+        })
+      ).platforms;
+    const eks = {
+      BERTH_RUNTIMES: 'fargate,eks',
+      BERTH_EKS_CLUSTER: 'apps',
+      BERTH_HOSTED_ZONE_ID: 'Z123',
+      BERTH_EKS_LOAD_BALANCER_CIDRS: '10.0.0.0/16',
+    };
+    expect(await platformsWith({})).toEqual({ fargate: 'linux/amd64' });
+    expect(await platformsWith(eks)).toEqual({ fargate: 'linux/amd64', eks: 'linux/amd64' });
+    // Nodes of its own run what they are.
+    expect(await platformsWith({ ...eks, BERTH_EKS_FARGATE: 'false' })).toEqual({ fargate: 'linux/amd64' });
+  });
 });

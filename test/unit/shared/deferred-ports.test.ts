@@ -22,6 +22,7 @@ describe('deferred ports', () => {
     await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
     const registry = deps.registry;
     registry.digests.set('acme/web:v1', 'sha256:abc');
+    registry.platforms.set('sha256:abc', ['linux/amd64']);
     const { calls, load } = loader(registry);
     const deferred = deferredRegistry(
       { host: registry.host, namespaceOf: (t) => registry.namespaceOf(t) },
@@ -34,6 +35,7 @@ describe('deferred ports', () => {
 
     await deferred.createRepository('acme', 'web');
     expect(await deferred.resolveDigest('acme/web', 'v1')).toBe('sha256:abc');
+    expect(await deferred.platformsOf('acme/web', 'sha256:abc')).toEqual(['linux/amd64']);
     expect(await deferred.listRepositories('acme')).toMatchObject([{ name: 'web' }]);
     expect(await deferred.listImages('acme', 'web')).toEqual([]);
     expect(await deferred.login('acme')).toMatchObject({ username: 'acme' });

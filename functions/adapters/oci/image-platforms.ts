@@ -1,0 +1,77 @@
+/*
+ * Which platforms an OCI or Docker image runs on, from what registries serve: an index (manifest list) names each of
+ * its images' platforms; a single image names its own only in its config blob.
+ */
+
+/** The manifest media types Berth reads, in the `Accept` order registries honour. */
+export const MANIFEST_MEDIA_TYPES = [
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+];
+
+/** A config blob larger than this is not read: no image's config is anywhere near it (they hold a few KB). */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
+interface PlatformFields {
+  os?: unknown;
+  architecture?: unknown;
+}
+
+interface Manifest {
+  manifests?: { platform?: PlatformFields }[];
+  config?: { digest?: unknown; size?: unknown };
+}
+
+/** `os/architecture`, e.g. `linux/amd64`; undefined when either is missing, or `unknown` (an attestation's). */
+function platformOf(fields: PlatformFields | undefined): string | undefined {
+  const { os, architecture } = fields ?? {};
+  if (typeof os !== 'string' || typeof architecture !== 'string') return undefined;
+  if (os === 'unknown' || architecture === 'unknown') return undefined;
+  return `${os}/${architecture}`;
+}
+
+/**
+ * What a manifest says of its platforms: an index's list, or the config blob to read for a single image's (none when
+ * its config is missing or larger than MAX_CONFIG_BYTES: the platform is then not known).
+ */
+export function platformsInManifest(manifest: unknown): { platforms: string[] } | { configDigest: string } {
+  const { manifests, config } = (manifest ?? {}) as Manifest;
+  if (Array.isArray(manifests)) {
+    const platforms = manifests.flatMap((m) => platformOf(m?.platform) ?? []);
+    return { platforms: [...new Set(platforms)] };
+  }
+  const digest = config?.digest;
+  const size = config?.size;
+  if (typeof digest !== 'string' || (typeof size === 'number' && size > MAX_CONFIG_BYTES))
+    return { platforms: [] };
+  return { configDigest: digest };
+}
+
+/** The platform a single image's config blob names, as a list of one; none when it names none. */
+export function platformsInConfig(config: unknown): string[] {
+  const platform = platformOf((config ?? {}) as PlatformFields);
+  return platform ? [platform] : [];
+}
+
+/**
+ * The body of a config blob, or undefined when it is larger than MAX_CONFIG_BYTES or not JSON: read as it streams,
+ * so a blob that says nothing of its length is not held whole when it is too large.
+ */
+export async function readConfigBlob(res: Response): Promise<unknown> {
+  if (!res.body) return undefined;
+  const chunks: Uint8Array[] = [];
+  let bytes = 0;
+  for await (const chunk of res.body) {
+    bytes += chunk.byteLength;
+    // Leaving the loop cancels the stream.
+    if (bytes > MAX_CONFIG_BYTES) return undefined;
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,120 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApi } from '../../functions/http/api.ts';
+import { freePort } from '../../functions/local/free-port.ts';
+import { startRegistry } from '../../functions/local/registry-process.ts';
+import { clientFor, localApi } from '../support/local-api.ts';
+import { registryHttp } from '../support/registry-http.ts';
+
+/** Nothing listens here: the registry's push notifications and token realm are not used by these tests. */
+const NOWHERE = 'http://127.0.0.1:1';
+
+describe("images checked against their runtime's platform (DynamoDB Local, the distribution registry)", () => {
+  let setup: Awaited<ReturnType<typeof localApi>>;
+  let registry: { stop(): Promise<void> };
+  let client: ReturnType<typeof clientFor>;
+  let key: string;
+  let push: ReturnType<typeof registryHttp>;
+  let bearer: string;
+
+  beforeAll(async () => {
+    const registryPort = await freePort();
+    setup = await localApi({ registryPort });
+    registry = await startRegistry({
+      dir: setup.wiring.registry.dir,
+      port: registryPort,
+      realm: `${NOWHERE}/registry/auth`,
+      notifyUrl: `${NOWHERE}/registry/events`,
+      notifySecret: setup.deps.registryAuth.notifySecret,
+      certificatePath: setup.deps.registrySecrets.certificatePath,
+    });
+    // As an install on AWS: Fargate runs linux/amd64 only; Docker runs what its host can.
+    const api = createApi({
+      ...setup.deps,
+      runtimes: ['fargate', 'docker'],
+      platforms: { fargate: 'linux/amd64' },
+    });
+    client = clientFor(api, setup.adminKey);
+    key = (await client.createTenant('acme')).key;
+    push = registryHttp({ api: NOWHERE, registry: `127.0.0.1:${registryPort}`, username: '', password: '' });
+    bearer = setup.deps.registryAuth.tokens.issue(
+      'acme',
+      [{ type: 'repository', name: 'acme/web', actions: ['pull', 'push'] }],
+      600,
+    );
+    await push.push('acme/web', 'amd64', bearer, 'linux/amd64');
+    await push.push('acme/web', 'arm64', bearer, 'linux/arm64');
+    await push.pushIndex('acme/web', 'multi', bearer, ['linux/arm64', 'linux/amd64', 'unknown/unknown']);
+    await push.pushIndex('acme/web', 'arm-only', bearer, ['linux/arm64', 'linux/arm/v7', 'unknown/unknown']);
+  });
+  afterAll(async () => registry?.stop());
+
+  const image = (tag: string) => `127.0.0.1:${setup.wiring.registry.port}/acme/web:${tag}`;
+  const app = (name: string, tag: string, runtime = 'fargate') => ({
+    name,
+    image: image(tag),
+    cpu: 0.25,
+    memory: 512,
+    port: 8080,
+    runtime,
+  });
+
+  it('reads the platforms of a single image from its config, and of an index from its entries', async () => {
+    const { registry } = setup.deps;
+    const digestOf = async (tag: string) => (await registry.resolveDigest('acme/web', tag)) ?? '';
+    expect(await registry.platformsOf('acme/web', await digestOf('amd64'))).toEqual(['linux/amd64']);
+    expect(await registry.platformsOf('acme/web', await digestOf('arm64'))).toEqual(['linux/arm64']);
+    expect(await registry.platformsOf('acme/web', await digestOf('multi'))).toEqual([
+      'linux/arm64',
+      'linux/amd64',
+    ]);
+    expect(await registry.platformsOf('acme/web', `sha256:${'0'.repeat(64)}`)).toEqual([]);
+  });
+
+  it('creates an app on Fargate from an image built for linux/amd64, alone or in an index', async () => {
+    for (const [name, tag] of [
+      ['single', 'amd64'],
+      ['multi', 'multi'],
+    ] as const) {
+      const res = await client.call('POST', '/v1/apps', key, app(name, tag));
+      expect(res.status, res.text).toBe(201);
+    }
+  });
+
+  it('refuses an app on Fargate whose image is built for other platforms only, with what to do', async () => {
+    for (const tag of ['arm64', 'arm-only']) {
+      const res = await client.call('POST', '/v1/apps', key, app(`on-${tag}`, tag));
+      expect(res.status).toBe(400);
+      expect(res.json).toMatchObject({
+        code: 'validation.failed',
+        errors: [{ path: 'image', message: expect.stringContaining('build it for linux/amd64') }],
+      });
+    }
+    const res = await client.call('POST', '/v1/apps', key, app('arm', 'arm-only'));
+    expect(res.json.errors).toEqual([
+      {
+        path: 'image',
+        message: `image "${image('arm-only')}" is built for linux/arm64, linux/arm, but apps on fargate run on linux/amd64: build it for linux/amd64 (docker build --platform linux/amd64) and push it again`,
+      },
+    ]);
+    expect((await client.call('GET', '/v1/apps/arm', key)).status).toBe(404);
+  });
+
+  it('refuses such an image as a change or a deploy of an app on Fargate, leaving the app as it was', async () => {
+    const created = await client.call('POST', '/v1/apps', key, app('kept', 'amd64'));
+    expect(created.status, created.text).toBe(201);
+    const before = (await client.call('GET', '/v1/apps/kept', key)).json;
+    const patched = await client.call('PATCH', '/v1/apps/kept', key, { image: image('arm64') });
+    expect(patched.status).toBe(400);
+    const deployed = await client.call('POST', '/v1/apps/kept/deployments', key, { image: image('arm64') });
+    expect(deployed.status).toBe(400);
+    expect((await client.call('GET', '/v1/apps/kept', key)).json).toEqual(before);
+    // A change of something else, the image unchanged, still deploys.
+    const resized = await client.call('PATCH', '/v1/apps/kept', key, { memory: 1024 });
+    expect(resized.status, resized.text).toBe(200);
+  });
+
+  it('lets a runtime without a fixed platform run any image', async () => {
+    const res = await client.call('POST', '/v1/apps', key, app('local-arm', 'arm64', 'docker'));
+    expect(res.status, res.text).toBe(201);
+  });
+});
