@@ -247,6 +247,7 @@ export interface Store {
     deployment: DeploymentRecord,
     expectedStatus: DeploymentRecord['status'],
   ): Promise<boolean>;
+  /** Writes an app's event; one with the same id is replaced. */
   addAppEvent(event: AppEventRecord): Promise<void>;
   getUsageCapState(tenantId: string): Promise<UsageCapState | undefined>;
   /** Writes the state only if the stored one is still `expected` (undefined: none); false otherwise. */

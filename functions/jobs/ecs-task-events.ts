@@ -1,8 +1,9 @@
 import { parseTaskGroup } from '../adapters/fargate/task-requests.ts';
+import { recordAppEvent } from '../core/app-events.ts';
 import { epochSeconds } from '../core/metering.ts';
-import type { LifetimeRecord, MeterStore } from '../core/ports.ts';
+import type { AppEventType, Clock, LifetimeRecord, MeterStore, Store } from '../core/ports.ts';
 
-/** The part of EventBridge's "ECS Task State Change" detail the meter reads. */
+/** The part of EventBridge's "ECS Task State Change" detail the meter and the apps' events read. */
 export interface EcsTaskStateChange {
   taskArn: string;
   group?: string;
@@ -12,8 +13,38 @@ export interface EcsTaskStateChange {
   pullStartedAt?: string;
   startedAt?: string;
   stoppedAt?: string;
+  /** Why it stopped: `TaskFailedToStart`, `EssentialContainerExited`, `ServiceSchedulerInitiated`, … */
+  stopCode?: string;
+  /** ECS's words, e.g. `CannotPullContainerError: …` or `Task failed ELB health checks in …`. */
+  stoppedReason?: string;
+  /** The app's container (a task of Berth's has one): its exit code, and e.g. `OutOfMemoryError: …`. */
+  containers?: { exitCode?: number; reason?: string }[];
   /** Increases with every change of the task; events arrive at least once and in any order. */
   version: number;
+}
+
+/**
+ * How a stopped task failed, as an app event; undefined for one that stopped as asked (scaled in, replaced by a
+ * deployment, stopped by Berth) or exited 0. ECS's deployment circuit breaker says only that tasks failed: this
+ * says why (an image it could not pull, a crash, memory, health checks).
+ */
+export function taskFailure(
+  detail: EcsTaskStateChange,
+): { type: AppEventType; message: string; exitCode: number | null } | undefined {
+  if (detail.lastStatus !== 'STOPPED') return undefined;
+  const container = detail.containers?.[0];
+  const exitCode = container?.exitCode ?? null;
+  const why = detail.stoppedReason ?? container?.reason ?? 'ECS gave no reason';
+  if (detail.stopCode === 'TaskFailedToStart')
+    return { type: 'replicaExited', message: `replica failed to start: ${why}`, exitCode };
+  if (/failed (ELB|container) health checks/i.test(detail.stoppedReason ?? ''))
+    return { type: 'unhealthy', message: `replica stopped: ${detail.stoppedReason}`, exitCode };
+  // A container stopped by ECS (scaled in, replaced) exits non-zero too, on SIGTERM: only one that exited by itself failed.
+  if (detail.stopCode === 'EssentialContainerExited' && exitCode !== null && exitCode !== 0) {
+    const reason = container?.reason ? `: ${container.reason}` : '';
+    return { type: 'replicaExited', message: `replica exited with code ${exitCode}${reason}`, exitCode };
+  }
+  return undefined;
 }
 
 /** The lifetime an event shows: from the image pull (as Fargate bills) or start, to the stop once there is one. */
@@ -35,14 +66,42 @@ export function lifetimeFromEvent(detail: EcsTaskStateChange): LifetimeRecord | 
   };
 }
 
+export interface TaskEventDeps {
+  meter: MeterStore;
+  store: Store;
+  clock: Clock;
+}
+
 /**
- * The ecs-events job: records a task's start and stop for the meter. Events come at least once and unordered, so
- * the write is order-free and idempotent: a lifetime's start is set once (its first sighting), its stop once, and a
- * closed lifetime is never reopened — duplicates and stale versions change nothing.
+ * The ecs-events job: records a task's start and stop for the meter, and a failed stop as an event of its app.
+ * Events come at least once and unordered, so both writes are order-free and idempotent: a lifetime's start is set
+ * once (its first sighting), its stop once, and a closed lifetime is never reopened; a failure's event is keyed by
+ * the task and its stop, so a duplicate writes the same event. What it recorded: a lifetime, a failure.
  */
-export async function recordTaskEvent(meter: MeterStore, detail: EcsTaskStateChange): Promise<boolean> {
+export async function recordTaskEvent(
+  deps: TaskEventDeps,
+  detail: EcsTaskStateChange,
+): Promise<{ lifetime: boolean; failure: boolean }> {
   const lifetime = lifetimeFromEvent(detail);
-  if (!lifetime) return false;
-  await meter.observeLifetime(lifetime);
+  if (lifetime) await deps.meter.observeLifetime(lifetime);
+  return { lifetime: lifetime !== undefined, failure: await recordTaskFailure(deps, detail) };
+}
+
+/** A failed stop as an event of the task's app, if the app (that incarnation of it) still exists. */
+async function recordTaskFailure(deps: TaskEventDeps, detail: EcsTaskStateChange): Promise<boolean> {
+  const failure = taskFailure(detail);
+  const owner = parseTaskGroup(detail.group);
+  if (!failure || !owner) return false;
+  const app = await deps.store.getApp(owner.tenantId, owner.app);
+  if (!app?.uid.endsWith(owner.incarnation)) return false;
+  const at = detail.stoppedAt ? new Date(detail.stoppedAt) : deps.clock.now();
+  await recordAppEvent(
+    deps,
+    app,
+    failure.type,
+    failure.message,
+    { replica: detail.taskArn, exitCode: failure.exitCode, stopCode: detail.stopCode ?? null },
+    { at, of: `${detail.taskArn} stopped` },
+  );
   return true;
 }

@@ -2,6 +2,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoMeterStore } from '../adapters/dynamodb/meter-store.ts';
 import { DynamoStore } from '../adapters/dynamodb/store.ts';
 import { S3ReportArchive } from '../adapters/s3/s3-report-archive.ts';
+import type { TaskEventDeps } from '../jobs/ecs-task-events.ts';
 import type { ReportDeps } from '../jobs/report.ts';
 import type { AwsConfig, AwsRuntimeConfig, AwsTableConfig } from './aws-config.ts';
 import { awsCore, dynamodb, type Logger, reconcileQueue } from './aws-core.ts';
@@ -16,9 +17,14 @@ export function awsReportDeps(config: AwsConfig): ReportDeps {
   };
 }
 
-/** The ECS task event handler: lifetimes straight into the table. */
-export function awsMeterStore(config: AwsConfig): DynamoMeterStore {
-  return new DynamoMeterStore(dynamodb(), config.BERTH_TABLE_NAME);
+/** The ECS task event handler: lifetimes, and apps' events of failed tasks, straight into the table. */
+export function awsTaskEventDeps(config: AwsConfig): TaskEventDeps {
+  const table = dynamodb();
+  return {
+    meter: new DynamoMeterStore(table, config.BERTH_TABLE_NAME),
+    store: new DynamoStore(table, config.BERTH_TABLE_NAME),
+    clock: { now: () => new Date() },
+  };
 }
 
 /** The install's custom resource: the plans an installation starts with, into the table. */

@@ -194,7 +194,11 @@ export class MemoryStore implements Store {
     return true;
   }
   async addAppEvent(event: AppEventRecord) {
-    this.events.push(clone(event));
+    const same = this.events.findIndex(
+      (e) => e.tenantId === event.tenantId && e.appUid === event.appUid && e.id === event.id,
+    );
+    if (same >= 0) this.events[same] = clone(event);
+    else this.events.push(clone(event));
   }
   readonly usageCaps = new Map<string, UsageCapState>();
   async getUsageCapState(tenantId: string) {

@@ -6,7 +6,12 @@ import { ensureTable } from '../../functions/adapters/dynamodb/table.ts';
 import { seedPlans } from '../../functions/core/plans.ts';
 import { localDynamoDbClient } from '../../functions/local/dynamodb-local.ts';
 import { fakeCoreDeps } from '../fakes/core-deps.ts';
-import { DELIVERY_ORDERS, meterTaskEvents } from '../support/ecs-task-events-scenario.ts';
+import {
+  DELIVERY_ORDERS,
+  FAILED_TASK_EVENTS,
+  meterTaskEvents,
+  recordFailedTasks,
+} from '../support/ecs-task-events-scenario.ts';
 
 /** Core deps whose store and meter are the table's, on a fresh table of the run's DynamoDB Local. */
 async function tableDeps() {
@@ -28,5 +33,9 @@ describe('ECS task events on DynamoDB Local', () => {
       const metered = await meterTaskEvents(await tableDeps(), order);
       expect({ name, ...metered }).toEqual({ name, instanceSeconds: 2 * 1800, open: 0 });
     }
+  });
+
+  it('record why a task failed as one event of its app, however often ECS says it; not a stop that was asked', async () => {
+    expect(await recordFailedTasks(await tableDeps())).toEqual(FAILED_TASK_EVENTS);
   });
 });

@@ -1,4 +1,5 @@
-import type { CoreDeps } from '../../functions/core/ports.ts';
+import { createApp } from '../../functions/core/apps.ts';
+import type { CoreDeps, RegistryDeps } from '../../functions/core/ports.ts';
 import { createTenant } from '../../functions/core/tenants.ts';
 import { type EcsTaskStateChange, recordTaskEvent } from '../../functions/jobs/ecs-task-events.ts';
 import { meterUsage } from '../../functions/jobs/meter.ts';
@@ -44,7 +45,7 @@ export async function meterTaskEvents(
   const runtime = new ListedReplicas();
   const all = order([...taskEvents('arn:task/a'), ...taskEvents('arn:task/b')]);
   for (const [i, event] of all.entries()) {
-    await recordTaskEvent(deps.meter, event);
+    await recordTaskEvent(deps, event);
     if (i % 3 === 0) {
       deps.clock.advance(60_000);
       await meterUsage({ ...deps, runtime });
@@ -68,4 +69,110 @@ export const DELIVERY_ORDERS: [string, (all: EcsTaskStateChange[]) => EcsTaskSta
     'newest version first',
     (all) => [...all].sort((a, b) => b.version - a.version || a.taskArn.localeCompare(b.taskArn)),
   ],
+];
+
+/** A stopped task of `group`'s, as ECS's documentation shows its Task State Change detail. */
+const stopped = (group: string, arn: string, stop: Partial<EcsTaskStateChange>): EcsTaskStateChange => ({
+  group,
+  taskArn: `arn:aws:ecs:us-east-1:123456789012:task/berth/${arn}`,
+  lastStatus: 'STOPPED',
+  cpu: '256',
+  memory: '512',
+  pullStartedAt: '2026-11-22T10:00:00.000Z',
+  stoppedAt: '2026-11-22T10:05:00.000Z',
+  version: 4,
+  ...stop,
+});
+
+/**
+ * Delivers the stops of an app's tasks on Fargate (failed ones and ones stopped as asked, a failure twice and an
+ * older version of it after) and of its predecessor's by the same name; the app's events of them, oldest first.
+ */
+export async function recordFailedTasks(deps: RegistryDeps) {
+  await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
+  const spec = { image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };
+  await createApp({ ...deps, runtimes: ['fargate'] }, 'acme', { name: 'web', ...spec });
+  const app = await deps.store.getApp('acme', 'web');
+  if (!app) throw new Error('no app');
+  const group = `service:berth_acme_web_${app.uid.slice(-8)}`;
+  const pullFailed = stopped(group, 'a1', {
+    stopCode: 'TaskFailedToStart',
+    stoppedReason:
+      "CannotPullContainerError: pull image manifest has been retried 5 time(s): image Manifest does not contain descriptor matching platform 'linux/amd64'",
+    containers: [{}],
+    stoppedAt: '2026-11-22T10:01:00.000Z',
+  });
+  const events = [
+    pullFailed,
+    pullFailed,
+    { ...pullFailed, lastStatus: 'PENDING', version: 2 },
+    stopped(group, 'b2', {
+      stopCode: 'EssentialContainerExited',
+      stoppedReason: 'Essential container in task exited',
+      containers: [{ exitCode: 137, reason: 'OutOfMemoryError: Container killed due to memory usage' }],
+      stoppedAt: '2026-11-22T10:02:00.000Z',
+    }),
+    stopped(group, 'c3', {
+      stopCode: 'ServiceSchedulerInitiated',
+      stoppedReason:
+        'Task failed ELB health checks in (target-group arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/berth-acme-web/0123456789abcdef)',
+      containers: [{ exitCode: 143 }],
+      stoppedAt: '2026-11-22T10:03:00.000Z',
+    }),
+    // Stopped as asked: scaled in (SIGTERM's exit code), or exited 0.
+    stopped(group, 'd4', {
+      stopCode: 'ServiceSchedulerInitiated',
+      stoppedReason: 'Scaling activity initiated by (deployment ecs-svc/1234567890123456789)',
+      containers: [{ exitCode: 143 }],
+    }),
+    stopped(group, 'e5', {
+      stopCode: 'EssentialContainerExited',
+      stoppedReason: 'Essential container in task exited',
+      containers: [{ exitCode: 0 }],
+    }),
+    // The predecessor's: another incarnation of the app's name.
+    stopped('service:berth_acme_web_00000000', 'f6', { stopCode: 'TaskFailedToStart', stoppedReason: 'x' }),
+  ];
+  for (const event of events) await recordTaskEvent(deps, event);
+  const { items } = await deps.store.listAppEvents('acme', app.uid, { limit: 100 });
+  return items
+    .filter((e) => e.type === 'replicaExited' || e.type === 'unhealthy')
+    .map(({ type, message, at, details }) => ({ type, message, at, details }))
+    .reverse();
+}
+
+/** What recordFailedTasks's events should be. */
+export const FAILED_TASK_EVENTS = [
+  {
+    type: 'replicaExited',
+    message:
+      "replica failed to start: CannotPullContainerError: pull image manifest has been retried 5 time(s): image Manifest does not contain descriptor matching platform 'linux/amd64'",
+    at: '2026-11-22T10:01:00.000Z',
+    details: {
+      replica: 'arn:aws:ecs:us-east-1:123456789012:task/berth/a1',
+      exitCode: null,
+      stopCode: 'TaskFailedToStart',
+    },
+  },
+  {
+    type: 'replicaExited',
+    message: 'replica exited with code 137: OutOfMemoryError: Container killed due to memory usage',
+    at: '2026-11-22T10:02:00.000Z',
+    details: {
+      replica: 'arn:aws:ecs:us-east-1:123456789012:task/berth/b2',
+      exitCode: 137,
+      stopCode: 'EssentialContainerExited',
+    },
+  },
+  {
+    type: 'unhealthy',
+    message:
+      'replica stopped: Task failed ELB health checks in (target-group arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/berth-acme-web/0123456789abcdef)',
+    at: '2026-11-22T10:03:00.000Z',
+    details: {
+      replica: 'arn:aws:ecs:us-east-1:123456789012:task/berth/c3',
+      exitCode: 143,
+      stopCode: 'ServiceSchedulerInitiated',
+    },
+  },
 ];

@@ -73,12 +73,12 @@ export function parseServiceName(name: string): HeldWorkload | undefined {
     : undefined;
 }
 
-/** Tenant and app from a task's group (`service:<service name>`), or undefined for a task that is not Berth's. */
-export function parseTaskGroup(group: string | undefined): { tenantId: string; app: string } | undefined {
-  const service = group?.startsWith('service:')
-    ? parseServiceName(group.slice('service:'.length))
-    : undefined;
-  return service && { tenantId: service.tenantId, app: service.app };
+/**
+ * Tenant, app and incarnation from a task's group (`service:<service name>`), or undefined for a task that is not
+ * Berth's.
+ */
+export function parseTaskGroup(group: string | undefined): HeldWorkload | undefined {
+  return group?.startsWith('service:') ? parseServiceName(group.slice('service:'.length)) : undefined;
 }
 
 /**

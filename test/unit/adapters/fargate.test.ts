@@ -498,7 +498,11 @@ describe('FargateServices', () => {
 
   it('names services so a task group gives tenant and app back, and nothing else parses', () => {
     expect(SERVICE).toBe(serviceNameOf(spec));
-    expect(parseTaskGroup(`service:${SERVICE}`)).toEqual({ tenantId: 'acme', app: 'web' });
+    expect(parseTaskGroup(`service:${SERVICE}`)).toEqual({
+      tenantId: 'acme',
+      app: 'web',
+      incarnation: '89abcdef',
+    });
     for (const group of [
       undefined,
       'service:other',

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { type EcsTaskStateChange, recordTaskEvent } from '../../../functions/jobs/ecs-task-events.ts';
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
-import { DELIVERY_ORDERS, meterTaskEvents, taskEvents } from '../../support/ecs-task-events-scenario.ts';
+import {
+  DELIVERY_ORDERS,
+  FAILED_TASK_EVENTS,
+  meterTaskEvents,
+  recordFailedTasks,
+  taskEvents,
+} from '../../support/ecs-task-events-scenario.ts';
 
 describe('ECS task events', () => {
   it('bill from the image pull to the stop, once, whatever the order or duplication of events', async () => {
@@ -14,10 +20,15 @@ describe('ECS task events', () => {
   it('ignores tasks that are not Berth’s', async () => {
     const deps = await fakeCoreDeps();
     expect(
-      await recordTaskEvent(deps.meter, {
+      await recordTaskEvent(deps, {
         ...taskEvents('arn:x')[3],
         group: 'family:other',
+        stopCode: 'TaskFailedToStart',
       } as EcsTaskStateChange),
-    ).toBe(false);
+    ).toEqual({ lifetime: false, failure: false });
+  });
+
+  it('records why a task failed as one event of its app, however often ECS says it; not a stop that was asked', async () => {
+    expect(await recordFailedTasks(await fakeCoreDeps())).toEqual(FAILED_TASK_EVENTS);
   });
 });
