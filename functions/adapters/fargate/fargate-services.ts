@@ -94,7 +94,9 @@ export class FargateServices implements WorkloadRuntime {
         app: tagOf(service, TAGS.app) ?? '',
         // Applied as an older Berth did: no spec matches it, so the pass applies the app's spec again.
         specHash: tagOf(service, TAGS.rendering) === RENDERING ? (tagOf(service, TAGS.specHash) ?? '') : '',
-        rolloutFailure: rolledBack(service) ? "ECS's deployment circuit breaker stopped the rollout" : null,
+        rolloutFailure: rolledBack(service)
+          ? "ECS's deployment circuit breaker stopped the rollout: its tasks failed (the app's events say why)"
+          : null,
         ...(steady ? { steady } : {}),
       };
     });

@@ -207,7 +207,9 @@ describe('WorkloadReconciler on Fargate services (ECS and the ALB in memory)', (
     const [failed] = (await deps.store.listDeployments('acme', app.uid, { limit: 5 })).items.filter(
       (d) => d.status === 'failed',
     );
-    expect(failed?.reason).toMatch(/circuit breaker/);
+    expect(failed?.reason).toMatch(
+      /circuit breaker stopped the rollout: its tasks failed \(the app's events say why\)/,
+    );
     const events = (await deps.store.listAppEvents('acme', app.uid, { limit: 50 })).items.map((e) => e.type);
     expect(events).toEqual(expect.arrayContaining(['deploymentFailed', 'rolledBack']));
   });
