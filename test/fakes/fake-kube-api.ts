@@ -76,7 +76,27 @@ interface PodTemplate {
  * `stuck` makes the Deployment miss its progress deadline; anything else runs and gets ready at once.
  */
 const behaviour = (image: string) =>
-  image.includes('crashloop') ? 'crashloop' : image.includes('stuck') ? 'stuck' : 'ready';
+  image.includes('crashloop')
+    ? 'crashloop'
+    : image.includes('unpullable')
+      ? 'unpullable'
+      : image.includes('stuck')
+        ? 'stuck'
+        : 'ready';
+
+/** A container as the kubelet reports it, by what its image does. */
+function containerStatus(kind: ReturnType<typeof behaviour>, image: string, at: string) {
+  if (kind === 'crashloop')
+    return { name: 'app', ready: false, restartCount: 4, state: { waiting: { reason: 'CrashLoopBackOff' } } };
+  if (kind === 'unpullable')
+    return {
+      name: 'app',
+      ready: false,
+      restartCount: 0,
+      state: { waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` } },
+    };
+  return { name: 'app', ready: kind === 'ready', restartCount: 0, state: { running: { startedAt: at } } };
+}
 
 /**
  * An in-process stand-in for a Kubernetes API server, recording every request exactly as it arrived and refusing
@@ -139,21 +159,7 @@ export async function startFakeKubeApi() {
         podIP: `10.64.${Math.floor(podSerial / 250)}.${podSerial % 250}`,
         startTime: at,
         conditions: [{ type: 'Ready', status: kind === 'ready' ? 'True' : 'False' }],
-        containerStatuses: [
-          kind === 'crashloop'
-            ? {
-                name: 'app',
-                ready: false,
-                restartCount: 4,
-                state: { waiting: { reason: 'CrashLoopBackOff' } },
-              }
-            : {
-                name: 'app',
-                ready: kind === 'ready',
-                restartCount: 0,
-                state: { running: { startedAt: at } },
-              },
-        ],
+        containerStatuses: [containerStatus(kind, container?.image ?? '', at)],
       },
     };
   };
@@ -175,7 +181,7 @@ export async function startFakeKubeApi() {
     if (kind === 'ready') for (const old of mine.filter((p) => !current.includes(p))) terminate(old);
     deployment.status = {
       conditions: [
-        kind === 'stuck'
+        kind === 'stuck' || kind === 'unpullable'
           ? { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' }
           : { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable' },
       ],

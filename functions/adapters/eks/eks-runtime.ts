@@ -199,7 +199,7 @@ export class EksRuntime implements WorkloadRuntime {
     ]);
     this.remember(pods, namespace);
     await this.pointNames(tenantId, deployments);
-    return { workloads: deployments.map(workloadOf), replicas: this.replicasOf(pods) };
+    return { workloads: deployments.map((d) => workloadOf(d, pods)), replicas: this.replicasOf(pods) };
   }
 
   /**
@@ -398,7 +398,42 @@ function statsOf(metric: PodMetric, cpuLimit: number, memoryLimitMiB: number): R
   };
 }
 
-function workloadOf(deployment: V1Deployment): ObservedWorkload {
+/** Waiting reasons of a container on its way to running, which say nothing of a failure. */
+const STARTING = new Set(['ContainerCreating', 'PodInitializing']);
+/** How much of the kubelet's message a deployment's reason quotes. */
+const MESSAGE_CHARS = 300;
+
+const quoted = (reason: string, message: string | undefined) =>
+  message ? `${reason}: ${message.slice(0, MESSAGE_CHARS)}` : reason;
+
+/**
+ * Why the pods of a Deployment's template are not ready, in Kubernetes' words, where one says: a container waiting
+ * on something other than its start (ErrImagePull, ImagePullBackOff, CreateContainerConfigError…), its last exit, a
+ * pod the scheduler could not place.
+ */
+function whyPodsWait(deployment: V1Deployment, pods: V1Pod[]): string | undefined {
+  const revision = deployment.spec?.template.metadata?.labels?.[LABEL.revision];
+  const own = pods.filter(
+    (p) =>
+      p.metadata?.labels?.[LABEL.app] === deployment.metadata?.name &&
+      p.metadata?.labels?.[LABEL.revision] === revision,
+  );
+  for (const pod of own) {
+    const status = pod.status?.containerStatuses?.find((c) => c.name === 'app');
+    const waiting = status?.state?.waiting;
+    const exited = status?.lastState?.terminated;
+    if (exited)
+      return `its container exited with code ${exited.exitCode}${exited.reason ? ` (${exited.reason})` : ''}`;
+    if (waiting?.reason && !STARTING.has(waiting.reason)) return quoted(waiting.reason, waiting.message);
+    const unscheduled = pod.status?.conditions?.find(
+      (c) => c.type === 'PodScheduled' && c.status === 'False',
+    );
+    if (unscheduled) return quoted('not scheduled', unscheduled.message);
+  }
+  return undefined;
+}
+
+function workloadOf(deployment: V1Deployment, pods: V1Pod[]): ObservedWorkload {
   const progressing = deployment.status?.conditions?.find((c) => c.type === 'Progressing');
   const annotations = deployment.metadata?.annotations ?? {};
   return {
@@ -410,7 +445,9 @@ function workloadOf(deployment: V1Deployment): ObservedWorkload {
         : '',
     rolloutFailure:
       progressing?.status === 'False' && progressing.reason === 'ProgressDeadlineExceeded'
-        ? 'the Deployment did not progress within its deadline'
+        ? ['the Deployment did not progress within its deadline', whyPodsWait(deployment, pods)]
+            .filter(Boolean)
+            .join(': ')
         : null,
   };
 }

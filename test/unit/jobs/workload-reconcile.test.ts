@@ -360,6 +360,59 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
     expect(deployment).toMatchObject({ status: 'failed', reason: expect.stringMatching(/deadline/) });
   });
 
+  it("says why a Deployment missed its deadline, in the kubelet's words, where its new pods say", async () => {
+    const { deps, pass } = setup;
+    const image = 'registry.example.com/acme/web:unpullable';
+    await createApp(deps, 'acme', { ...web, image, runtime: 'eks' });
+    for (const name of ['api', 'jobs', 'docs'])
+      await createApp(deps, 'acme', {
+        ...web,
+        name,
+        image: 'registry.example.com/acme/web:stuck',
+        runtime: 'eks',
+      });
+    await pass();
+    /** Sets what the kubelet or the scheduler says of the app's pod. */
+    const podOf = (app: string) =>
+      [...api.objects.values()].find((o) => o.kind === 'Pod' && o.metadata.labels?.['berth.dev/app'] === app);
+    Object.assign(podOf('api')?.status ?? {}, {
+      containerStatuses: [
+        {
+          name: 'app',
+          ready: false,
+          restartCount: 1,
+          state: {
+            waiting: { reason: 'CrashLoopBackOff', message: 'back-off 10s restarting failed container' },
+          },
+          lastState: { terminated: { exitCode: 137, reason: 'OOMKilled' } },
+        },
+      ],
+    });
+    Object.assign(podOf('jobs')?.status ?? {}, {
+      phase: 'Pending',
+      containerStatuses: [],
+      conditions: [
+        {
+          type: 'PodScheduled',
+          status: 'False',
+          message: '0/0 nodes are available: no Fargate profile matches',
+        },
+      ],
+    });
+    await pass();
+    const reasonOf = async (app: string) =>
+      (await deps.store.listDeployments('acme', (await getAppRecord(deps, 'acme', app)).uid, { limit: 1 }))
+        .items[0]?.reason;
+    const deadline = 'the Deployment did not progress within its deadline';
+    expect(await reasonOf('web')).toBe(`${deadline}: ImagePullBackOff: Back-off pulling image "${image}"`);
+    expect(await reasonOf('api')).toBe(`${deadline}: its container exited with code 137 (OOMKilled)`);
+    expect(await reasonOf('jobs')).toBe(
+      `${deadline}: not scheduled: 0/0 nodes are available: no Fargate profile matches`,
+    );
+    // Pods that are only not ready yet say nothing more.
+    expect(await reasonOf('docs')).toBe(deadline);
+  });
+
   describe("a tenant's pass lease", () => {
     const LEASE = 'reconcile-workloads/acme';
     let world: Awaited<ReturnType<typeof eksWorld>>;
