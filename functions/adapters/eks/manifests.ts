@@ -37,9 +37,10 @@ export const MANIFESTS_ANNOTATION = 'berth.dev/manifests';
  * What a spec renders to, by revision: raised with every change to appManifests, so that each app is applied once
  * more after an upgrade rather than at its next change. 2: the Ingress carries the app's health check and drain time,
  * and redirects HTTP to HTTPS. 3: a stopping pod serves through its target's drain (its pods are replaced once, by a
- * rolling update), and evictions take one pod at a time.
+ * rolling update), and evictions take one pod at a time. 4: `command` is the entrypoint's arguments (`args`), as on
+ * the other runtimes, no longer a replacement of the entrypoint.
  */
-export const MANIFESTS_REVISION = '3';
+export const MANIFESTS_REVISION = '4';
 
 /** How long a pod has to stop after SIGTERM: ECS's default stop timeout for a Fargate task. */
 const STOP_SECONDS = 30;
@@ -259,7 +260,8 @@ export function appManifests(workload: WorkloadSpec, ingress: { group: string; h
               {
                 name: 'app',
                 image: workload.image,
-                ...(workload.command ? { command: workload.command } : {}),
+                // The entrypoint's arguments, as Docker's Cmd and ECS's command: Kubernetes' `command` would replace it.
+                ...(workload.command ? { args: workload.command } : {}),
                 env: Object.entries(env).map(([name, value]) => ({ name, value })),
                 ports: [{ containerPort: workload.port, protocol: 'TCP' }],
                 resources: { requests: resources, limits: resources },

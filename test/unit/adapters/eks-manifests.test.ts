@@ -243,6 +243,19 @@ describe('EKS manifests', () => {
     });
   });
 
+  it("passes `command` to the image's entrypoint, as Docker's Cmd and ECS's command do: Kubernetes' args", () => {
+    const [deployment] = appManifests(
+      { ...workload, command: ['--port', '8080'] },
+      { group: 'berth-apps', host: 'web--acme.apps.example.com' },
+    );
+    const [container] = (
+      deployment as { spec: { template: { spec: { containers: Record<string, unknown>[] } } } }
+    ).spec.template.spec.containers;
+    expect(container).toMatchObject({ args: ['--port', '8080'] });
+    // Kubernetes' `command` would replace the entrypoint instead.
+    expect(container).not.toHaveProperty('command');
+  });
+
   it('applies each manifest server-side as field manager berth', () => {
     const [namespace] = tenantNamespace('acme', limits, { loadBalancerCidrs: [] });
     const [deployment, , ingress] = appManifests(workload, { group: 'g', host: 'h' });
