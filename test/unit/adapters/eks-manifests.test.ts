@@ -244,13 +244,11 @@ describe('EKS manifests', () => {
   });
 
   it("passes `command` to the image's entrypoint, as Docker's Cmd and ECS's command do: Kubernetes' args", () => {
-    const [deployment] = appManifests(
+    const deployment = appManifests(
       { ...workload, command: ['--port', '8080'] },
       { group: 'berth-apps', host: 'web--acme.apps.example.com' },
-    );
-    const [container] = (
-      deployment as { spec: { template: { spec: { containers: Record<string, unknown>[] } } } }
-    ).spec.template.spec.containers;
+    )[0] as unknown as { spec: { template: { spec: { containers: Record<string, unknown>[] } } } };
+    const [container] = deployment.spec.template.spec.containers;
     expect(container).toMatchObject({ args: ['--port', '8080'] });
     // Kubernetes' `command` would replace the entrypoint instead.
     expect(container).not.toHaveProperty('command');
