@@ -375,6 +375,8 @@ export interface Replica extends ReplicaIdentity {
   ready?: boolean;
   /** Restarts of the replica's container in place, where the runtime restarts them (Kubernetes). */
   restarts?: number;
+  /** How its container last exited before such a restart, where the runtime says. */
+  lastExit?: { exitCode: number; reason: string | null; at: string };
 }
 
 /**

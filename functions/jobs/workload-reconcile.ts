@@ -33,6 +33,10 @@ export const SWEEP_EVERY_MS = 10 * 60_000;
 
 /** Tenants a sweep reads at once. */
 const SWEEP_READS = 8;
+/** How recent a container's exit must be to be noted as an event: passes run every minute or sooner. */
+const RESTART_EVENT_WINDOW_MS = 10 * 60_000;
+/** Restarts noted in memory before the set starts again (each is idempotent to write again). */
+const NOTED_RESTARTS_KEPT = 10_000;
 
 /** What a sweep removed: how many deleted tenants' homes, and which orphaned workloads it stopped. */
 export interface SweepResult {
@@ -66,6 +70,9 @@ export interface WorkloadPass {
  * replica runtimes.
  */
 export class WorkloadReconciler {
+  /** The restarts this worker has noted (noteRestarts), by replica and restart count. */
+  private readonly notedRestarts = new Set<string>();
+
   constructor(private readonly deps: WorkloadReconcilerDeps) {}
 
   /**
@@ -182,6 +189,7 @@ export class WorkloadReconciler {
     const { workloads, replicas } = await runtime.observe(tenantId, apps);
     await recordLifetimes(this.deps.meter, tenantId, replicas);
     pass.released += await this.release(apps, replicas);
+    await this.noteRestarts(apps, replicas);
     for (const app of apps) {
       if (!(await lease.keep())) return;
       pass.apps += 1;
@@ -208,6 +216,38 @@ export class WorkloadReconciler {
       released += 1;
     }
     return released;
+  }
+
+  /**
+   * Notes each recent exit of a container the runtime restarted in place (Kubernetes: a crash, an OOM kill) as an
+   * event of its app, once: keyed by the replica and its restart count, and skipped once this worker has written it.
+   * Exits older than RESTART_EVENT_WINDOW_MS are left: the passes since saw them.
+   */
+  private async noteRestarts(apps: AppRecord[], replicas: Replica[]): Promise<void> {
+    const nowMs = this.deps.clock.now().getTime();
+    for (const replica of replicas) {
+      const exit = replica.lastExit;
+      const app = apps.find((a) => a.uid === replica.appUid);
+      if (!exit || !app || nowMs - Date.parse(exit.at) > RESTART_EVENT_WINDOW_MS) continue;
+      const key = `${replica.id} restart ${replica.restarts ?? 0}`;
+      if (this.notedRestarts.has(key)) continue;
+      const why = exit.reason ? ` (${exit.reason})` : '';
+      await recordAppEvent(
+        this.deps,
+        app,
+        'replicaExited',
+        `pod exited with code ${exit.exitCode}${why} and was restarted`,
+        {
+          replica: replica.id,
+          revision: replica.revision,
+          exitCode: exit.exitCode,
+          restarts: replica.restarts,
+        },
+        { at: new Date(exit.at), of: key },
+      );
+      this.notedRestarts.add(key);
+      if (this.notedRestarts.size > NOTED_RESTARTS_KEPT) this.notedRestarts.clear();
+    }
   }
 
   /** One app's pass; true when its workload was applied. */

@@ -463,6 +463,7 @@ export function replicaOf(pod: V1Pod): Replica | undefined {
   const status = pod.status?.containerStatuses?.find((c) => c.name === 'app');
   const running = status?.state?.running;
   const terminated = status?.state?.terminated;
+  const exited = status?.lastState?.terminated;
   const phase = pod.status?.phase;
   const stopped =
     phase === 'Succeeded' || phase === 'Failed' || (!!pod.metadata?.deletionTimestamp && !!terminated);
@@ -488,5 +489,14 @@ export function replicaOf(pod: V1Pod): Replica | undefined {
     ready:
       !stopped && pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true,
     restarts: status?.restartCount ?? 0,
+    ...(exited?.finishedAt
+      ? {
+          lastExit: {
+            exitCode: exited.exitCode,
+            reason: exited.reason ?? null,
+            at: new Date(exited.finishedAt).toISOString(),
+          },
+        }
+      : {}),
   };
 }

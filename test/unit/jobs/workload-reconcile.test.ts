@@ -259,6 +259,42 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
     for (const lifetime of lifetimes) expect(lifetime.stoppedSec).not.toBeNull();
   });
 
+  it('notes a recent in-place restart of a pod as one event of its app, with how its container exited', async () => {
+    const { deps, pass, reconcilerFor } = setup;
+    await createApp(deps, 'acme', { ...web, runtime: 'eks', replicas: 1 });
+    await pass();
+    await pass();
+    const app = await getAppRecord(deps, 'acme', 'web');
+    const pod = [...api.objects.values()].find((o) => o.kind === 'Pod');
+    const status = pod?.status as { containerStatuses: Record<string, unknown>[] };
+    /** The kubelet restarted the container `restarts` times, the last after it exited `agoMs` ago. */
+    const restarted = (restarts: number, agoMs: number) => {
+      const finishedAt = new Date(deps.clock.now().getTime() - agoMs).toISOString();
+      Object.assign(status.containerStatuses[0] ?? {}, {
+        restartCount: restarts,
+        lastState: { terminated: { exitCode: 137, reason: 'OOMKilled', finishedAt } },
+      });
+      return finishedAt;
+    };
+    const exits = async () =>
+      (await deps.store.listAppEvents('acme', app.uid, { limit: 50 })).items
+        .filter((e) => e.type === 'replicaExited')
+        .map(({ message, at, details }) => ({ message, at, restarts: details?.restarts }));
+
+    const at = restarted(1, 30_000);
+    await pass();
+    await pass();
+    // Another worker's pass writes the same event again, not a second one.
+    await reconcilerFor('other').reconcileTenant('acme');
+    expect(await exits()).toEqual([
+      { message: 'pod exited with code 137 (OOMKilled) and was restarted', at, restarts: 1 },
+    ]);
+    // An exit older than the passes since is not noted again under a new count.
+    restarted(2, 3_600_000);
+    await pass();
+    expect(await exits()).toHaveLength(1);
+  });
+
   it('scales without replacing pods', async () => {
     const { deps, pass, runtime } = setup;
     await createApp(deps, 'acme', { ...web, runtime: 'eks', replicas: 2 });
