@@ -28,7 +28,7 @@ export interface EcsTaskStateChange {
  * deployment, stopped by Berth) or exited 0. ECS's deployment circuit breaker says only that tasks failed: this
  * says why (an image it could not pull, a crash, memory, health checks).
  */
-export function taskFailure(
+function taskFailure(
   detail: EcsTaskStateChange,
 ): { type: AppEventType; message: string; exitCode: number | null } | undefined {
   if (detail.lastStatus !== 'STOPPED') return undefined;
@@ -39,7 +39,8 @@ export function taskFailure(
     return { type: 'replicaExited', message: `replica failed to start: ${why}`, exitCode };
   if (/failed (ELB|container) health checks/i.test(detail.stoppedReason ?? ''))
     return { type: 'unhealthy', message: `replica stopped: ${detail.stoppedReason}`, exitCode };
-  // A container stopped by ECS (scaled in, replaced) exits non-zero too, on SIGTERM: only one that exited by itself failed.
+  // A container ECS stopped (scaled in, replaced) exits non-zero too, on SIGTERM: only one that exited by itself
+  // failed.
   if (detail.stopCode === 'EssentialContainerExited' && exitCode !== null && exitCode !== 0) {
     const reason = container?.reason ? `: ${container.reason}` : '';
     return { type: 'replicaExited', message: `replica exited with code ${exitCode}${reason}`, exitCode };
