@@ -369,6 +369,8 @@ export interface Replica extends ReplicaIdentity {
   startedAt: string | null;
   stoppedAt: string | null;
   exitCode: number | null;
+  /** Why it exited beyond its code, where the runtime says: `OOMKilled`, or the engine's error starting it. */
+  exitReason?: string;
   /** Where the app's port answers, once running. */
   endpoint: { host: string; port: number } | null;
   /** The runtime's own readiness verdict, where the runtime probes (Kubernetes); absent where Berth probes. */

@@ -152,8 +152,9 @@ export class Reconciler {
           this.history.delete(this.slotKey(app.uid, replica.revision, replica.slot));
         }
         const history = this.recordFailure(app.uid, replica.revision, replica.slot, replica.id);
+        const why = replica.exitReason ? ` (${replica.exitReason})` : '';
         const what =
-          reason === 'exited' ? `exited with code ${replica.exitCode}` : 'failed its health checks';
+          reason === 'exited' ? `exited with code ${replica.exitCode}${why}` : 'failed its health checks';
         await this.event(
           app,
           reason === 'exited' ? 'replicaExited' : 'unhealthy',
@@ -162,6 +163,7 @@ export class Reconciler {
             replica: replica.id,
             revision: replica.revision,
             exitCode: replica.exitCode,
+            ...(replica.exitReason ? { reason: replica.exitReason } : {}),
           },
         );
         if (history.failures === 3 && !this.health.health(replica).ready) {

@@ -206,11 +206,19 @@ export class WorkloadReconciler {
       if (replica.state !== 'exited') continue;
       const app = apps.find((a) => a.uid === replica.appUid);
       if (app && replica.exitCode !== null && replica.exitCode !== 0) {
-        await recordAppEvent(this.deps, app, 'replicaExited', `pod exited with code ${replica.exitCode}`, {
-          replica: replica.id,
-          revision: replica.revision,
-          exitCode: replica.exitCode,
-        });
+        const why = replica.exitReason ? ` (${replica.exitReason})` : '';
+        await recordAppEvent(
+          this.deps,
+          app,
+          'replicaExited',
+          `pod exited with code ${replica.exitCode}${why}`,
+          {
+            replica: replica.id,
+            revision: replica.revision,
+            exitCode: replica.exitCode,
+            ...(replica.exitReason ? { reason: replica.exitReason } : {}),
+          },
+        );
       }
       await this.deps.runtime.releaseReplica(replica);
       released += 1;

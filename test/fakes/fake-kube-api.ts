@@ -120,7 +120,7 @@ export async function startFakeKubeApi() {
       )
       .map(([, pod]) => pod);
   const podPath = (namespace: string, name: string) => `/api/v1/namespaces/${namespace}/pods/${name}`;
-  const terminate = (pod: KubeObject, exitCode = 0) => {
+  const terminate = (pod: KubeObject, exitCode = 0, reason = exitCode === 0 ? 'Completed' : 'Error') => {
     if (pod.metadata.deletionTimestamp) return;
     pod.metadata.deletionTimestamp = now();
     const status = pod.status as { containerStatuses: Record<string, unknown>[]; phase: string };
@@ -130,7 +130,7 @@ export async function startFakeKubeApi() {
       {
         ...status.containerStatuses[0],
         ready: false,
-        state: { terminated: { exitCode, startedAt: started ?? now(), finishedAt: now() } },
+        state: { terminated: { exitCode, reason, startedAt: started ?? now(), finishedAt: now() } },
       },
     ];
     status.phase = exitCode === 0 ? 'Succeeded' : 'Failed';
@@ -363,10 +363,10 @@ export async function startFakeKubeApi() {
     requests,
     /** What the fake cluster holds, by API path. */
     objects,
-    /** Every live pod of an app stops with `exitCode`, as a node failure would end them. */
-    failPods(namespace: string, app: string, exitCode: number) {
+    /** Every live pod of an app stops with `exitCode` and the kubelet's `reason`, as a node failure would end them. */
+    failPods(namespace: string, app: string, exitCode: number, reason?: string) {
       for (const pod of podsIn(namespace)) {
-        if (pod.metadata.labels?.['berth.dev/app'] === app) terminate(pod, exitCode);
+        if (pod.metadata.labels?.['berth.dev/app'] === app) terminate(pod, exitCode, reason);
       }
     },
     /** The load balancer controller has made the ingress group's load balancer, answering at `hostname`. */

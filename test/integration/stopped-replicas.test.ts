@@ -55,4 +55,27 @@ describe('stopped replicas on Docker Engine', () => {
       await runtime.loop.stop();
     }
   }, 120_000);
+
+  it('says a replica the kernel killed for its memory exited OOMKilled', async () => {
+    const { call, createTenant, runtime } = await localApiOnDocker();
+    const key = (await createTenant('acme')).key;
+    try {
+      // A 700 MB buffer, over the app's 512 MiB: the kernel kills dd as it fills it.
+      const hog = ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=700M', 'count=1'];
+      const created = await call('POST', '/v1/apps', key, sampleApp('hog', { command: hog, memory: 512 }));
+      expect(created.status, created.text).toBe(201);
+      const exited = await eventually('a replica to exit', async () => {
+        const events = (await call('GET', '/v1/apps/hog/events', key)).json.items as Json[];
+        return events.find((e) => e.type === 'replicaExited');
+      });
+      expect(exited).toMatchObject({
+        message: 'replica 0 exited with code 137 (OOMKilled)',
+        details: { exitCode: 137, reason: 'OOMKilled' },
+      });
+    } finally {
+      await call('DELETE', '/v1/apps/hog', key);
+      await untilAppGone(call, key, 'hog');
+      await runtime.loop.stop();
+    }
+  }, 120_000);
 });

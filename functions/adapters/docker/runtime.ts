@@ -96,6 +96,10 @@ export function containerOptions(spec: ReplicaSpec, installation: string): Docke
   };
 }
 
+/** What Docker says of an exit beyond its code: the kernel's OOM kill, or its own error starting the container. */
+const exitReasonOf = (state: ContainerInspectInfo['State']) =>
+  state.OOMKilled ? 'OOMKilled' : state.Error || undefined;
+
 function toReplica(info: ContainerInspectInfo): Replica {
   const labels = info.Config.Labels ?? {};
   const status = info.State.Status;
@@ -104,6 +108,7 @@ function toReplica(info: ContainerInspectInfo): Replica {
   const ip = Object.values(info.NetworkSettings.Networks ?? {})[0]?.IPAddress;
   const startedAt = info.State.StartedAt && info.State.StartedAt !== NEVER ? info.State.StartedAt : null;
   const stoppedAt = state === 'exited' && info.State.FinishedAt !== NEVER ? info.State.FinishedAt : null;
+  const exitReason = state === 'exited' ? exitReasonOf(info.State) : undefined;
   return {
     id: info.Id,
     tenantId: labels[LABELS.tenant] ?? '',
@@ -119,6 +124,7 @@ function toReplica(info: ContainerInspectInfo): Replica {
     startedAt: startedAt && new Date(startedAt).toISOString(),
     stoppedAt: stoppedAt && new Date(stoppedAt).toISOString(),
     exitCode: state === 'exited' ? info.State.ExitCode : null,
+    ...(exitReason ? { exitReason } : {}),
     endpoint: state === 'running' && ip ? { host: ip, port: Number(labels[LABELS.port]) } : null,
   };
 }

@@ -452,6 +452,9 @@ function workloadOf(deployment: V1Deployment, pods: V1Pod[]): ObservedWorkload {
   };
 }
 
+/** Termination reasons that say no more than the exit code does. */
+const PLAIN_EXITS = new Set(['Completed', 'Error']);
+
 /** A pod as a replica; undefined for a pod without Berth's labels. */
 export function replicaOf(pod: V1Pod): Replica | undefined {
   const labels = pod.metadata?.labels ?? {};
@@ -485,6 +488,7 @@ export function replicaOf(pod: V1Pod): Replica | undefined {
     startedAt: iso(pod.status?.startTime ?? running?.startedAt ?? terminated?.startedAt),
     stoppedAt: stopped ? (iso(terminated?.finishedAt) ?? iso(pod.metadata?.deletionTimestamp)) : null,
     exitCode: terminated?.exitCode ?? null,
+    ...(terminated?.reason && !PLAIN_EXITS.has(terminated.reason) ? { exitReason: terminated.reason } : {}),
     endpoint: pod.status?.podIP && port && !stopped ? { host: pod.status.podIP, port } : null,
     ready:
       !stopped && pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true,
@@ -493,7 +497,7 @@ export function replicaOf(pod: V1Pod): Replica | undefined {
       ? {
           lastExit: {
             exitCode: exited.exitCode,
-            reason: exited.reason ?? null,
+            reason: exited.reason && !PLAIN_EXITS.has(exited.reason) ? exited.reason : null,
             at: new Date(exited.finishedAt).toISOString(),
           },
         }

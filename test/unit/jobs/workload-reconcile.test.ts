@@ -295,6 +295,26 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
     expect(await exits()).toHaveLength(1);
   });
 
+  it("notes a pod that stopped failing with its exit code, and the kubelet's reason where it says more", async () => {
+    const { deps, pass } = setup;
+    await createApp(deps, 'acme', { ...web, runtime: 'eks', replicas: 1 });
+    await createApp(deps, 'acme', { ...web, name: 'api', runtime: 'eks', replicas: 1 });
+    await pass();
+    await pass();
+    api.failPods('berth-acme', 'web', 137, 'OOMKilled');
+    api.failPods('berth-acme', 'api', 1);
+    await pass();
+    const exits = async (name: string) => {
+      const app = await getAppRecord(deps, 'acme', name);
+      return (await deps.store.listAppEvents('acme', app.uid, { limit: 50 })).items
+        .filter((e) => e.type === 'replicaExited')
+        .map((e) => e.message);
+    };
+    expect(await exits('web')).toEqual(['pod exited with code 137 (OOMKilled)']);
+    // "Error" says no more than the code.
+    expect(await exits('api')).toEqual(['pod exited with code 1']);
+  });
+
   it('scales without replacing pods', async () => {
     const { deps, pass, runtime } = setup;
     await createApp(deps, 'acme', { ...web, runtime: 'eks', replicas: 2 });
