@@ -16,6 +16,12 @@ export const Instance = z
     startedAt: Timestamp.nullable(),
     stoppedAt: Timestamp.nullable(),
     exitCode: z.number().int().nullable(),
+    exitReason: z
+      .string()
+      .nullable()
+      .describe(
+        "Why it exited, where the runtime says more than the code: `OOMKilled`, or ECS's reason (an image it could not pull).",
+      ),
     cpuPercent: z.number().nullable().describe('CPU used, relative to the replica’s own limit.'),
     memoryMiB: z.number().nullable(),
   })

@@ -69,6 +69,7 @@ async function readInstances(view: ReplicaView, app: AppRecord): Promise<Instanc
       startedAt: replica.startedAt,
       stoppedAt: replica.stoppedAt,
       exitCode: replica.exitCode,
+      exitReason: replica.exitReason ?? null,
       cpuPercent: stats ? Math.round(stats.cpuPercent * 100) / 100 : null,
       memoryMiB: stats ? Math.round(stats.memoryMiB * 100) / 100 : null,
     } satisfies Instance;

@@ -1,4 +1,4 @@
-import { parseTaskGroup } from '../adapters/fargate/task-requests.ts';
+import { failedHealthChecks, parseTaskGroup, taskStopReason } from '../adapters/fargate/task-requests.ts';
 import { recordAppEvent } from '../core/app-events.ts';
 import { epochSeconds } from '../core/metering.ts';
 import type { AppEventType, Clock, LifetimeRecord, MeterStore, Store } from '../core/ports.ts';
@@ -32,17 +32,20 @@ function taskFailure(
   detail: EcsTaskStateChange,
 ): { type: AppEventType; message: string; exitCode: number | null } | undefined {
   if (detail.lastStatus !== 'STOPPED') return undefined;
-  const container = detail.containers?.[0];
-  const exitCode = container?.exitCode ?? null;
-  const why = detail.stoppedReason ?? container?.reason ?? 'ECS gave no reason';
+  const exitCode = detail.containers?.[0]?.exitCode ?? null;
+  const why = taskStopReason(detail);
   if (detail.stopCode === 'TaskFailedToStart')
-    return { type: 'replicaExited', message: `replica failed to start: ${why}`, exitCode };
-  if (/failed (ELB|container) health checks/i.test(detail.stoppedReason ?? ''))
+    return {
+      type: 'replicaExited',
+      message: `replica failed to start: ${why ?? 'ECS gave no reason'}`,
+      exitCode,
+    };
+  if (failedHealthChecks(detail.stoppedReason))
     return { type: 'unhealthy', message: `replica stopped: ${detail.stoppedReason}`, exitCode };
   // A container ECS stopped (scaled in, replaced) exits non-zero too, on SIGTERM: only one that exited by itself
   // failed.
   if (detail.stopCode === 'EssentialContainerExited' && exitCode !== null && exitCode !== 0) {
-    const reason = container?.reason ? `: ${container.reason}` : '';
+    const reason = why ? `: ${why}` : '';
     return { type: 'replicaExited', message: `replica exited with code ${exitCode}${reason}`, exitCode };
   }
   return undefined;

@@ -29,7 +29,7 @@ describe('stopped replicas on Docker Engine', () => {
       const instances = (await call('GET', '/v1/apps/web/instances', key)).json.items as Json[];
       expect(instances.length).toBeGreaterThanOrEqual(3);
       for (const instance of instances) {
-        expect(instance).toMatchObject({ state: 'exited', health: 'stopped', exitCode: 3 });
+        expect(instance).toMatchObject({ state: 'exited', health: 'stopped', exitCode: 3, exitReason: null });
       }
       const logs = await call('GET', '/v1/apps/web/logs?tail=1', key);
       const lines = logs.text.trim().split('\n');
@@ -72,6 +72,12 @@ describe('stopped replicas on Docker Engine', () => {
         message: 'replica 0 exited with code 137 (OOMKilled)',
         details: { exitCode: 137, reason: 'OOMKilled' },
       });
+      // Its container is removed after the event, and then kept in view with why it exited.
+      const stopped = await eventually('the stopped replica in view', async () => {
+        const instances = (await call('GET', '/v1/apps/hog/instances', key)).json.items as Json[];
+        return instances.find((i) => i.state === 'exited');
+      });
+      expect(stopped).toMatchObject({ exitCode: 137, exitReason: 'OOMKilled' });
     } finally {
       await call('DELETE', '/v1/apps/hog', key);
       await untilAppGone(call, key, 'hog');

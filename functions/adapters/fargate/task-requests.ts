@@ -241,6 +241,25 @@ export function updateServiceInput(
 
 const iso = (d: Date | undefined) => (d ? d.toISOString() : null);
 
+/** What ECS says of a task it stopped for failing its load balancer's or its container's health checks. */
+export const failedHealthChecks = (stoppedReason: string | undefined) =>
+  /failed (ELB|container) health checks/i.test(stoppedReason ?? '');
+
+/**
+ * Why ECS stopped a task, in its words, where it says more than the exit code: why it failed to start (an image it
+ * could not pull), its container's reason (`OutOfMemoryError: …`), or its failed health checks.
+ */
+export function taskStopReason(task: {
+  stopCode?: string;
+  stoppedReason?: string;
+  containers?: { reason?: string }[];
+}): string | undefined {
+  const container = task.containers?.[0]?.reason;
+  if (task.stopCode === 'TaskFailedToStart') return task.stoppedReason ?? container;
+  if (container) return container;
+  return failedHealthChecks(task.stoppedReason) ? task.stoppedReason : undefined;
+}
+
 /** A described task as a Replica (without readiness: that is the load balancer's to say); undefined if not Berth's. */
 export function replicaOf(task: Task): Replica | undefined {
   const tags = new Map((task.tags ?? []).map((t) => [t.key ?? '', t.value ?? '']));
@@ -252,6 +271,7 @@ export function replicaOf(task: Task): Replica | undefined {
     status === 'RUNNING' ? 'running' : status === 'STOPPED' || status === 'DELETED' ? 'exited' : 'pending';
   const container = task.containers?.[0];
   const ip = container?.networkInterfaces?.[0]?.privateIpv4Address;
+  const exitReason = state === 'exited' ? taskStopReason(task) : undefined;
   return {
     id: task.taskArn,
     tenantId,
@@ -269,6 +289,7 @@ export function replicaOf(task: Task): Replica | undefined {
     startedAt: iso(task.pullStartedAt ?? task.startedAt),
     stoppedAt: state === 'exited' ? iso(task.stoppedAt ?? task.executionStoppedAt) : null,
     exitCode: state === 'exited' ? (container?.exitCode ?? null) : null,
+    ...(exitReason ? { exitReason } : {}),
     endpoint: state === 'running' && ip ? { host: ip, port: Number(tags.get(TAGS.port)) } : null,
   };
 }

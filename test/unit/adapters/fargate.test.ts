@@ -443,7 +443,11 @@ describe('FargateServices', () => {
               taskArn: arn,
               lastStatus: 'STOPPED',
               stoppedAt: new Date('2026-11-22T11:00:00Z'),
-              containers: [{ exitCode: 137 }],
+              stopCode: 'EssentialContainerExited',
+              stoppedReason: 'Essential container in task exited',
+              containers: [
+                { exitCode: 137, reason: 'OutOfMemoryError: Container killed due to memory usage' },
+              ],
             })
           : task(Number(arn.split('/t').pop())),
       ),
@@ -459,6 +463,7 @@ describe('FargateServices', () => {
       state: 'exited',
       stoppedAt: '2026-11-22T11:00:00.000Z',
       exitCode: 137,
+      exitReason: 'OutOfMemoryError: Container killed due to memory usage',
       endpoint: null,
     });
     const describeCalls = ecs
