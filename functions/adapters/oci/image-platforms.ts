@@ -11,6 +11,9 @@ export const MANIFEST_MEDIA_TYPES = [
   'application/vnd.docker.distribution.manifest.v2+json',
 ];
 
+/** An OCI digest (`sha256:<hex>`), as the image spec's grammar has it: nothing a path could be made of. */
+const DIGEST = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
+
 /** A config blob larger than this is not read: no image's config is anywhere near it (they hold a few KB). */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
 
@@ -34,7 +37,8 @@ function platformOf(fields: PlatformFields | undefined): string | undefined {
 
 /**
  * What a manifest says of its platforms: an index's list, or the config blob to read for a single image's (none when
- * its config is missing or larger than MAX_CONFIG_BYTES: the platform is then not known).
+ * its config is missing, larger than MAX_CONFIG_BYTES, or named by no digest — the manifest is the tenant's, and its
+ * digest goes into a URL: the platform is then not known).
  */
 export function platformsInManifest(manifest: unknown): { platforms: string[] } | { configDigest: string } {
   const { manifests, config } = (manifest ?? {}) as Manifest;
@@ -44,8 +48,8 @@ export function platformsInManifest(manifest: unknown): { platforms: string[] } 
   }
   const digest = config?.digest;
   const size = config?.size;
-  if (typeof digest !== 'string' || (typeof size === 'number' && size > MAX_CONFIG_BYTES))
-    return { platforms: [] };
+  if (typeof digest !== 'string' || !DIGEST.test(digest)) return { platforms: [] };
+  if (typeof size === 'number' && size > MAX_CONFIG_BYTES) return { platforms: [] };
   return { configDigest: digest };
 }
 
