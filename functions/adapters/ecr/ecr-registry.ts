@@ -18,6 +18,7 @@ import { MAX_REPOSITORIES_PER_TENANT } from '../../core/tenant-caps.ts';
 import { isAwsError, type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
 import {
   MANIFEST_MEDIA_TYPES,
+  parseJson,
   platformsInConfig,
   platformsInManifest,
   readConfigBlob,
@@ -148,7 +149,7 @@ export class EcrRegistry implements ImageRegistry {
       throw err;
     }
     if (!manifest) return [];
-    const found = platformsInManifest(JSON.parse(manifest));
+    const found = platformsInManifest(parseJson(manifest));
     if ('platforms' in found) return found.platforms;
     let url: string | undefined;
     try {

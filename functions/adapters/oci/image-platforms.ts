@@ -73,8 +73,13 @@ export async function readConfigBlob(res: Response): Promise<unknown> {
     if (bytes > MAX_CONFIG_BYTES) return undefined;
     chunks.push(chunk);
   }
+  return parseJson(Buffer.concat(chunks).toString('utf8'));
+}
+
+/** A manifest's or config's JSON; undefined for one that is not JSON, whose platforms are then not known. */
+export function parseJson(text: string): unknown {
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    return JSON.parse(text);
   } catch {
     return undefined;
   }

@@ -4,6 +4,7 @@ import type { ImageRegistry, Store } from '../../core/ports.ts';
 import { MAX_REPOSITORIES_PER_TENANT } from '../../core/tenant-caps.ts';
 import {
   MANIFEST_MEDIA_TYPES,
+  parseJson,
   platformsInConfig,
   platformsInManifest,
   readConfigBlob,
@@ -75,7 +76,7 @@ export class DistributionRegistry implements ImageRegistry {
     const manifest = await this.registryFetch(`/v2/${repository}/manifests/${digest}`, repository, 'GET');
     if (manifest.status === 404) return [];
     if (!manifest.ok) throw new UnavailableError(`the image registry answered ${manifest.status}`);
-    const found = platformsInManifest(await manifest.json());
+    const found = platformsInManifest(parseJson(await manifest.text()));
     if ('platforms' in found) return found.platforms;
     const config = await this.registryFetch(
       `/v2/${repository}/blobs/${found.configDigest}`,

@@ -350,13 +350,14 @@ describe('EcrRegistry', () => {
       expect(asked).toEqual([downloadUrl]);
     });
 
-    it('says nothing of an image it cannot find, or whose config is missing, not https, or too large', async () => {
+    it('says nothing of an image it cannot find or read, or whose config is missing, not https, or too large', async () => {
       const padded = { architecture: 'arm64', os: 'linux', history: 'x'.repeat(MAX_CONFIG_BYTES) };
       const asked = s3(() => new Response(JSON.stringify(padded)));
       ecr
         .on(BatchGetImageCommand)
         .resolvesOnce({ images: [], failures: [{ failureCode: 'ImageNotFound' }] })
         .rejectsOnce(missing('repository'))
+        .resolvesOnce({ images: [{ imageManifest: 'not a manifest' }] })
         .resolvesOnce({ images: [{ imageManifest: single(MAX_CONFIG_BYTES + 1) }] })
         .resolves({ images: [{ imageManifest: single() }] });
       ecr
@@ -364,7 +365,7 @@ describe('EcrRegistry', () => {
         .rejectsOnce(Object.assign(new Error('gone'), { name: 'LayersNotFoundException' }))
         .resolvesOnce({ downloadUrl: downloadUrl.replace('https:', 'http:') })
         .resolves({ downloadUrl });
-      for (let i = 0; i < 6; i++) expect(await registry().platformsOf('berth/acme/web', digest)).toEqual([]);
+      for (let i = 0; i < 7; i++) expect(await registry().platformsOf('berth/acme/web', digest)).toEqual([]);
       // Only the last one was read, and it was larger than its manifest said.
       expect(asked).toEqual([downloadUrl]);
     });
