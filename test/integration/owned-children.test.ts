@@ -32,6 +32,12 @@ async function parentOf(how: 'spawnOwned' | 'spawn'): Promise<{ parent: ChildPro
     parent.stdout?.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
     parent.once('exit', (code) => reject(new Error(`the parent exited (${code}) before starting its child`)));
   });
+  // Only once it runs `sleep` has setpriv set the death signal and exec'd it: a parent killed before then (a loaded
+  // machine can take that long) leaves nothing to signal.
+  await vi.waitFor(() => expect(readFileSync(`/proc/${child}/comm`, 'utf8').trim()).toBe('sleep'), {
+    timeout: 5000,
+    interval: 20,
+  });
   return { parent, child };
 }
 
