@@ -13,6 +13,8 @@ export interface EcsTaskStateChange {
   pullStartedAt?: string;
   startedAt?: string;
   stoppedAt?: string;
+  /** When the task last changed: what names a stop ECS reported without its time. */
+  updatedAt?: string;
   /** Why it stopped: `TaskFailedToStart`, `EssentialContainerExited`, `ServiceSchedulerInitiated`, … */
   stopCode?: string;
   /** ECS's words, e.g. `CannotPullContainerError: …` or `Task failed ELB health checks in …`. */
@@ -98,7 +100,9 @@ async function recordTaskFailure(deps: TaskEventDeps, detail: EcsTaskStateChange
   if (!failure || !owner) return false;
   const app = await deps.store.getApp(owner.tenantId, owner.app);
   if (!app?.uid.endsWith(owner.incarnation)) return false;
-  const at = detail.stoppedAt ? new Date(detail.stoppedAt) : deps.clock.now();
+  // A time ECS gave, so that a duplicate names the same event.
+  const reported = detail.stoppedAt ?? detail.updatedAt;
+  const at = reported ? new Date(reported) : deps.clock.now();
   await recordAppEvent(
     deps,
     app,

@@ -88,7 +88,7 @@ const stopped = (group: string, arn: string, stop: Partial<EcsTaskStateChange>):
  * Delivers the stops of an app's tasks on Fargate (failed ones and ones stopped as asked, a failure twice and an
  * older version of it after) and of its predecessor's by the same name; the app's events of them, oldest first.
  */
-export async function recordFailedTasks(deps: RegistryDeps) {
+export async function recordFailedTasks(deps: RegistryDeps & { clock: ManualClock }) {
   await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
   const spec = { image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };
   await createApp({ ...deps, runtimes: ['fargate'] }, 'acme', { name: 'web', ...spec });
@@ -130,10 +130,23 @@ export async function recordFailedTasks(deps: RegistryDeps) {
       stoppedReason: 'Essential container in task exited',
       containers: [{ exitCode: 0 }],
     }),
+    // A failure ECS reported without its stop time, twice: its change's time names it instead.
+    ...Array.from({ length: 2 }, () =>
+      stopped(group, 'g7', {
+        stopCode: 'TaskFailedToStart',
+        stoppedReason: 'ResourceInitializationError: unable to pull secrets or registry auth',
+        stoppedAt: undefined,
+        updatedAt: '2026-11-22T10:04:00.000Z',
+      }),
+    ),
     // The predecessor's: another incarnation of the app's name.
     stopped('service:berth_acme_web_00000000', 'f6', { stopCode: 'TaskFailedToStart', stoppedReason: 'x' }),
   ];
-  for (const event of events) await recordTaskEvent(deps, event);
+  for (const event of events) {
+    // Deliveries come apart in time.
+    deps.clock.advance(1000);
+    await recordTaskEvent(deps, event);
+  }
   const { items } = await deps.store.listAppEvents('acme', app.uid, { limit: 100 });
   return items
     .filter((e) => e.type === 'replicaExited' || e.type === 'unhealthy')
@@ -173,6 +186,16 @@ export const FAILED_TASK_EVENTS = [
       replica: 'arn:aws:ecs:us-east-1:123456789012:task/berth/c3',
       exitCode: 143,
       stopCode: 'ServiceSchedulerInitiated',
+    },
+  },
+  {
+    type: 'replicaExited',
+    message: 'replica failed to start: ResourceInitializationError: unable to pull secrets or registry auth',
+    at: '2026-11-22T10:04:00.000Z',
+    details: {
+      replica: 'arn:aws:ecs:us-east-1:123456789012:task/berth/g7',
+      exitCode: null,
+      stopCode: 'TaskFailedToStart',
     },
   },
 ];
