@@ -16,13 +16,7 @@ import { ConflictError, UnavailableError } from '../../core/errors.ts';
 import type { ImageRegistry, RepositoryRecord, Store } from '../../core/ports.ts';
 import { MAX_REPOSITORIES_PER_TENANT } from '../../core/tenant-caps.ts';
 import { isAwsError, type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
-import {
-  MANIFEST_MEDIA_TYPES,
-  parseJson,
-  platformsInConfig,
-  platformsInManifest,
-  readConfigBlob,
-} from '../oci/image-platforms.ts';
+import { MANIFEST_MEDIA_TYPES, platformsOfImage } from '../oci/image-platforms.ts';
 import { ECR_PUSH_ACTIONS, ecrNamespace, repositoryArn } from './ecr-names.ts';
 
 const LOGIN_SECONDS = 3600;
@@ -149,24 +143,24 @@ export class EcrRegistry implements ImageRegistry {
       throw err;
     }
     if (!manifest) return [];
-    const found = platformsInManifest(parseJson(manifest));
-    if ('platforms' in found) return found.platforms;
-    let url: string | undefined;
-    try {
-      const layer = await this.call(() =>
-        ecr.send(
-          new GetDownloadUrlForLayerCommand({ repositoryName: repository, layerDigest: found.configDigest }),
-        ),
+    return platformsOfImage(manifest, async (config) => {
+      let url: string | undefined;
+      try {
+        const layer = await this.call(() =>
+          ecr.send(new GetDownloadUrlForLayerCommand({ repositoryName: repository, layerDigest: config })),
+        );
+        url = layer.downloadUrl;
+      } catch (err) {
+        if (layerGone(err)) return undefined;
+        throw err;
+      }
+      if (!url?.startsWith('https://')) return undefined;
+      const res = await fetch(url, { signal: AbortSignal.timeout(CONFIG_DOWNLOAD_MS) }).catch(
+        () => undefined,
       );
-      url = layer.downloadUrl;
-    } catch (err) {
-      if (layerGone(err)) return [];
-      throw err;
-    }
-    if (!url?.startsWith('https://')) return [];
-    const res = await fetch(url, { signal: AbortSignal.timeout(CONFIG_DOWNLOAD_MS) }).catch(() => undefined);
-    if (!res?.ok) throw new UnavailableError('reading the image from ECR failed; retry shortly');
-    return platformsInConfig(await readConfigBlob(res));
+      if (!res?.ok) throw new UnavailableError('reading the image from ECR failed; retry shortly');
+      return res;
+    });
   }
 
   async login(tenantId: string): Promise<RegistryLogin> {

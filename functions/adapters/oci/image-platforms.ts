@@ -40,7 +40,7 @@ function platformOf(fields: PlatformFields | undefined): string | undefined {
  * its config is missing, larger than MAX_CONFIG_BYTES, or named by no digest — the manifest is the tenant's, and its
  * digest goes into a URL: the platform is then not known).
  */
-export function platformsInManifest(manifest: unknown): { platforms: string[] } | { configDigest: string } {
+function platformsInManifest(manifest: unknown): { platforms: string[] } | { configDigest: string } {
   const { manifests, config } = (manifest ?? {}) as Manifest;
   if (Array.isArray(manifests)) {
     const platforms = manifests.flatMap((m) => platformOf(m?.platform) ?? []);
@@ -54,7 +54,7 @@ export function platformsInManifest(manifest: unknown): { platforms: string[] } 
 }
 
 /** The platform a single image's config blob names, as a list of one; none when it names none. */
-export function platformsInConfig(config: unknown): string[] {
+function platformsInConfig(config: unknown): string[] {
   const platform = platformOf((config ?? {}) as PlatformFields);
   return platform ? [platform] : [];
 }
@@ -63,7 +63,7 @@ export function platformsInConfig(config: unknown): string[] {
  * The body of a config blob, or undefined when it is larger than MAX_CONFIG_BYTES or not JSON: read as it streams,
  * so a blob that says nothing of its length is not held whole when it is too large.
  */
-export async function readConfigBlob(res: Response): Promise<unknown> {
+async function readConfigBlob(res: Response): Promise<unknown> {
   if (!res.body) return undefined;
   const chunks: Uint8Array[] = [];
   let bytes = 0;
@@ -77,10 +77,25 @@ export async function readConfigBlob(res: Response): Promise<unknown> {
 }
 
 /** A manifest's or config's JSON; undefined for one that is not JSON, whose platforms are then not known. */
-export function parseJson(text: string): unknown {
+function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The platforms an image is built for, from its manifest (`manifest`, as the registry serves it): an index's, or a
+ * single image's from its config blob, which `configBlob` fetches by digest (undefined when the registry has none).
+ * Empty when they say nothing of it.
+ */
+export async function platformsOfImage(
+  manifest: string,
+  configBlob: (digest: string) => Promise<Response | undefined>,
+): Promise<string[]> {
+  const found = platformsInManifest(parseJson(manifest));
+  if ('platforms' in found) return found.platforms;
+  const config = await configBlob(found.configDigest);
+  return config ? platformsInConfig(await readConfigBlob(config)) : [];
 }

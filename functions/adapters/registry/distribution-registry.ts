@@ -2,13 +2,7 @@ import type { Image, RegistryLogin, Repository } from '../../../schemas/reposito
 import { ConflictError, UnavailableError } from '../../core/errors.ts';
 import type { ImageRegistry, Store } from '../../core/ports.ts';
 import { MAX_REPOSITORIES_PER_TENANT } from '../../core/tenant-caps.ts';
-import {
-  MANIFEST_MEDIA_TYPES,
-  parseJson,
-  platformsInConfig,
-  platformsInManifest,
-  readConfigBlob,
-} from '../oci/image-platforms.ts';
+import { MANIFEST_MEDIA_TYPES, platformsOfImage } from '../oci/image-platforms.ts';
 import type { LoginCredentialSigner, RegistryTokenIssuer } from './registry-tokens.ts';
 
 const MANIFEST_TYPES = MANIFEST_MEDIA_TYPES.join(', ');
@@ -76,16 +70,12 @@ export class DistributionRegistry implements ImageRegistry {
     const manifest = await this.registryFetch(`/v2/${repository}/manifests/${digest}`, repository, 'GET');
     if (manifest.status === 404) return [];
     if (!manifest.ok) throw new UnavailableError(`the image registry answered ${manifest.status}`);
-    const found = platformsInManifest(parseJson(await manifest.text()));
-    if ('platforms' in found) return found.platforms;
-    const config = await this.registryFetch(
-      `/v2/${repository}/blobs/${found.configDigest}`,
-      repository,
-      'GET',
-    );
-    if (config.status === 404) return [];
-    if (!config.ok) throw new UnavailableError(`the image registry answered ${config.status}`);
-    return platformsInConfig(await readConfigBlob(config));
+    return platformsOfImage(await manifest.text(), async (config) => {
+      const blob = await this.registryFetch(`/v2/${repository}/blobs/${config}`, repository, 'GET');
+      if (blob.status === 404) return undefined;
+      if (!blob.ok) throw new UnavailableError(`the image registry answered ${blob.status}`);
+      return blob;
+    });
   }
 
   /** Bytes of an image's config and layers (of the first platform, for an index). */

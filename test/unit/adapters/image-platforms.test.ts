@@ -1,11 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { platformsInConfig, platformsInManifest } from '../../../functions/adapters/oci/image-platforms.ts';
+import { platformsOfImage } from '../../../functions/adapters/oci/image-platforms.ts';
 
 const digest = `sha256:${'a'.repeat(64)}`;
-const single = (config: Record<string, unknown>) => ({ schemaVersion: 2, config, layers: [] });
+const single = (config: Record<string, unknown>) => JSON.stringify({ schemaVersion: 2, config, layers: [] });
+
+/** A registry's config blobs: `config` for any digest asked, and the digests asked. */
+function blobs(config?: Record<string, unknown>) {
+  const asked: string[] = [];
+  const read = async (configDigest: string) => {
+    asked.push(configDigest);
+    return config && Response.json(config);
+  };
+  return { asked, read };
+}
 
 describe('image platforms', () => {
-  it("names an index's platforms, without attestations or variants, each once", () => {
+  it("names an index's platforms, without attestations or variants, each once, reading no config", async () => {
     const index = {
       manifests: [
         { platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
@@ -15,20 +25,28 @@ describe('image platforms', () => {
         {},
       ],
     };
-    expect(platformsInManifest(index)).toEqual({ platforms: ['linux/arm64', 'linux/amd64'] });
+    const { asked, read } = blobs();
+    expect(await platformsOfImage(JSON.stringify(index), read)).toEqual(['linux/arm64', 'linux/amd64']);
+    expect(asked).toEqual([]);
   });
 
-  it("sends a single image's reader to its config blob, by digest", () => {
-    expect(platformsInManifest(single({ digest, size: 1200 }))).toEqual({ configDigest: digest });
-    expect(platformsInConfig({ os: 'linux', architecture: 'arm64' })).toEqual(['linux/arm64']);
-    expect(platformsInConfig({ os: 'linux' })).toEqual([]);
+  it("reads a single image's platform from its config blob, by digest", async () => {
+    const arm = blobs({ os: 'linux', architecture: 'arm64' });
+    expect(await platformsOfImage(single({ digest, size: 1200 }), arm.read)).toEqual(['linux/arm64']);
+    expect(arm.asked).toEqual([digest]);
+    expect(await platformsOfImage(single({ digest, size: 1200 }), blobs({ os: 'linux' }).read)).toEqual([]);
+    // A config the registry does not have says nothing.
+    expect(await platformsOfImage(single({ digest, size: 1200 }), blobs().read)).toEqual([]);
   });
 
-  it('reads no config named by something that is not a digest, or too large to be one', () => {
+  it('reads no config named by something that is not a digest, or too large to be one', async () => {
+    const { asked, read } = blobs({ os: 'linux', architecture: 'arm64' });
     for (const bad of ['../../other/web/manifests/1', `sha256:${'a'.repeat(64)}/../x`, 'sha256:a?b', 42]) {
-      expect(platformsInManifest(single({ digest: bad, size: 10 }))).toEqual({ platforms: [] });
+      expect(await platformsOfImage(single({ digest: bad, size: 10 }), read)).toEqual([]);
     }
-    expect(platformsInManifest(single({ digest, size: 2 * 1024 * 1024 }))).toEqual({ platforms: [] });
-    expect(platformsInManifest(null)).toEqual({ platforms: [] });
+    expect(await platformsOfImage(single({ digest, size: 2 * 1024 * 1024 }), read)).toEqual([]);
+    expect(await platformsOfImage('null', read)).toEqual([]);
+    expect(await platformsOfImage('not a manifest', read)).toEqual([]);
+    expect(asked).toEqual([]);
   });
 });
