@@ -1,5 +1,4 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import { DynamoMeterStore } from '../adapters/dynamodb/meter-store.ts';
 import { DynamoStore } from '../adapters/dynamodb/store.ts';
 import { S3ReportArchive } from '../adapters/s3/s3-report-archive.ts';
 import type { TaskEventDeps } from '../jobs/ecs-task-events.ts';
@@ -19,12 +18,7 @@ export function awsReportDeps(config: AwsConfig): ReportDeps {
 
 /** The ECS task event handler: lifetimes, and apps' events of failed tasks, straight into the table. */
 export function awsTaskEventDeps(config: AwsConfig): TaskEventDeps {
-  const table = dynamodb();
-  return {
-    meter: new DynamoMeterStore(table, config.BERTH_TABLE_NAME),
-    store: new DynamoStore(table, config.BERTH_TABLE_NAME),
-    clock: { now: () => new Date() },
-  };
+  return awsCore(config);
 }
 
 /** The install's custom resource: the plans an installation starts with, into the table. */
