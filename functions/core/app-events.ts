@@ -24,3 +24,7 @@ export async function recordAppEvent(
     ...(details ? { details } : {}),
   });
 }
+
+/** How a container exited, as events say it: `exited with code 137 (OOMKilled)`, the reason where there is one. */
+export const exitedWith = (exitCode: number | null, reason?: string | null) =>
+  `exited with code ${exitCode}${reason ? ` (${reason})` : ''}`;

@@ -1,4 +1,4 @@
-import { recordAppEvent } from '../core/app-events.ts';
+import { exitedWith, recordAppEvent } from '../core/app-events.ts';
 import { ConflictError, isDomainError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import { pinnedImage } from '../core/images.ts';
@@ -152,9 +152,8 @@ export class Reconciler {
           this.history.delete(this.slotKey(app.uid, replica.revision, replica.slot));
         }
         const history = this.recordFailure(app.uid, replica.revision, replica.slot, replica.id);
-        const why = replica.exitReason ? ` (${replica.exitReason})` : '';
         const what =
-          reason === 'exited' ? `exited with code ${replica.exitCode}${why}` : 'failed its health checks';
+          reason === 'exited' ? exitedWith(replica.exitCode, replica.exitReason) : 'failed its health checks';
         await this.event(
           app,
           reason === 'exited' ? 'replicaExited' : 'unhealthy',

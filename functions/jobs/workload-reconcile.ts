@@ -1,5 +1,5 @@
 import type { RuntimeName } from '../../schemas/app.ts';
-import { recordAppEvent } from '../core/app-events.ts';
+import { exitedWith, recordAppEvent } from '../core/app-events.ts';
 import { pinnedImage } from '../core/images.ts';
 import { mapWithLimit } from '../core/map-with-limit.ts';
 import { recordLifetimes } from '../core/metering.ts';
@@ -206,12 +206,11 @@ export class WorkloadReconciler {
       if (replica.state !== 'exited') continue;
       const app = apps.find((a) => a.uid === replica.appUid);
       if (app && replica.exitCode !== null && replica.exitCode !== 0) {
-        const why = replica.exitReason ? ` (${replica.exitReason})` : '';
         await recordAppEvent(
           this.deps,
           app,
           'replicaExited',
-          `pod exited with code ${replica.exitCode}${why}`,
+          `pod ${exitedWith(replica.exitCode, replica.exitReason)}`,
           {
             replica: replica.id,
             revision: replica.revision,
@@ -239,12 +238,11 @@ export class WorkloadReconciler {
       if (!exit || !app || nowMs - Date.parse(exit.at) > RESTART_EVENT_WINDOW_MS) continue;
       const key = `${replica.id} restart ${replica.restarts ?? 0}`;
       if (this.notedRestarts.has(key)) continue;
-      const why = exit.reason ? ` (${exit.reason})` : '';
       await recordAppEvent(
         this.deps,
         app,
         'replicaExited',
-        `pod exited with code ${exit.exitCode}${why} and was restarted`,
+        `pod ${exitedWith(exit.exitCode, exit.reason)} and was restarted`,
         {
           replica: replica.id,
           revision: replica.revision,

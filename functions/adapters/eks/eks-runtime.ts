@@ -1,6 +1,7 @@
 import type { PodMetric, V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { eksFargateSize } from '../../../schemas/fargate-sizes.ts';
 import type { PlanLimits } from '../../../schemas/plan.ts';
+import { exitedWith } from '../../core/app-events.ts';
 import { appHostname } from '../../core/app-hosts.ts';
 import { mapWithLimit } from '../../core/map-with-limit.ts';
 import type {
@@ -422,8 +423,7 @@ function whyPodsWait(deployment: V1Deployment, pods: V1Pod[]): string | undefine
     const status = pod.status?.containerStatuses?.find((c) => c.name === 'app');
     const waiting = status?.state?.waiting;
     const exited = status?.lastState?.terminated;
-    if (exited)
-      return `its container exited with code ${exited.exitCode}${exited.reason ? ` (${exited.reason})` : ''}`;
+    if (exited) return `its container ${exitedWith(exited.exitCode, exited.reason)}`;
     if (waiting?.reason && !STARTING.has(waiting.reason)) return quoted(waiting.reason, waiting.message);
     const unscheduled = pod.status?.conditions?.find(
       (c) => c.type === 'PodScheduled' && c.status === 'False',
@@ -455,6 +455,10 @@ function workloadOf(deployment: V1Deployment, pods: V1Pod[]): ObservedWorkload {
 /** Termination reasons that say no more than the exit code does. */
 const PLAIN_EXITS = new Set(['Completed', 'Error']);
 
+/** A termination reason that says more than the exit code (`OOMKilled`); undefined for a plain one. */
+const tellingReason = (reason: string | undefined) =>
+  reason && !PLAIN_EXITS.has(reason) ? reason : undefined;
+
 /** A pod as a replica; undefined for a pod without Berth's labels. */
 export function replicaOf(pod: V1Pod): Replica | undefined {
   const labels = pod.metadata?.labels ?? {};
@@ -467,6 +471,7 @@ export function replicaOf(pod: V1Pod): Replica | undefined {
   const running = status?.state?.running;
   const terminated = status?.state?.terminated;
   const exited = status?.lastState?.terminated;
+  const exitReason = tellingReason(terminated?.reason);
   const phase = pod.status?.phase;
   const stopped =
     phase === 'Succeeded' || phase === 'Failed' || (!!pod.metadata?.deletionTimestamp && !!terminated);
@@ -488,7 +493,7 @@ export function replicaOf(pod: V1Pod): Replica | undefined {
     startedAt: iso(pod.status?.startTime ?? running?.startedAt ?? terminated?.startedAt),
     stoppedAt: stopped ? (iso(terminated?.finishedAt) ?? iso(pod.metadata?.deletionTimestamp)) : null,
     exitCode: terminated?.exitCode ?? null,
-    ...(terminated?.reason && !PLAIN_EXITS.has(terminated.reason) ? { exitReason: terminated.reason } : {}),
+    ...(exitReason ? { exitReason } : {}),
     endpoint: pod.status?.podIP && port && !stopped ? { host: pod.status.podIP, port } : null,
     ready:
       !stopped && pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true,
@@ -497,7 +502,7 @@ export function replicaOf(pod: V1Pod): Replica | undefined {
       ? {
           lastExit: {
             exitCode: exited.exitCode,
-            reason: exited.reason && !PLAIN_EXITS.has(exited.reason) ? exited.reason : null,
+            reason: tellingReason(exited.reason) ?? null,
             at: new Date(exited.finishedAt).toISOString(),
           },
         }
