@@ -260,6 +260,12 @@ export const Revision = z
       .string()
       .nullable()
       .describe('The digest the image tag resolved to, where the registry allows.'),
+    imagePlatforms: z
+      .array(z.string())
+      .nullable()
+      .describe(
+        'The platforms (`os/architecture`) the image is built for, as the platform registry says; null when not known (an image from another registry).',
+      ),
     createdAt: Timestamp,
   })
   .meta({ id: 'Revision' });

@@ -13,7 +13,7 @@ import { assertServableHost } from './app-hosts.ts';
 import { resolveSpec, sameSpec } from './app-specs.ts';
 import { ConflictError, isDomainError, NotFoundError, ValidationError } from './errors.ts';
 import { newId } from './ids.ts';
-import { resolveImageDigest } from './images.ts';
+import { type ResolvedImage, resolveImage } from './images.ts';
 import type {
   AppRecord,
   CoreDeps,
@@ -69,15 +69,16 @@ function checkReplicasAgainstScaling(replicas: number, scaling: Scaling | null) 
   }
 }
 
-/** The revision `app.latestRevision` names, snapshotting `app.spec` with the digest its image resolved to. */
-function revisionOf(app: AppRecord, imageDigest: string | null, at: string): RevisionRecord {
+/** The revision `app.latestRevision` names, snapshotting `app.spec` with what its image resolved to. */
+function revisionOf(app: AppRecord, image: ResolvedImage, at: string): RevisionRecord {
   return {
     tenantId: app.tenantId,
     appUid: app.uid,
     app: app.name,
     number: app.latestRevision,
     ...app.spec,
-    imageDigest,
+    imageDigest: image.digest,
+    imagePlatforms: image.platforms,
     createdAt: at,
   };
 }
@@ -111,7 +112,7 @@ export async function createApp(
 ): Promise<{ app: App; deployment: DeploymentRecord }> {
   assertServableHost(deps, tenantId, input.name);
   const spec = resolveSpec(deps, undefined, input);
-  const imageDigest = await resolveImageDigest(deps, tenantId, spec.image, spec.runtime);
+  const image = await resolveImage(deps, tenantId, spec.image, spec.runtime);
   const scaling = input.scaling ?? null;
   const replicas = input.replicas ?? (scaling ? Math.max(scaling.min, 1) : 1);
   checkReplicasAgainstScaling(replicas, scaling);
@@ -148,7 +149,7 @@ export async function createApp(
     // A stale plan or tenant read fails the write with PreconditionFailedError and is read again.
     await deps.store.createApp({
       app,
-      revision: revisionOf(app, imageDigest, at),
+      revision: revisionOf(app, image, at),
       deployment,
       quota: { plan, delta },
     });
@@ -216,28 +217,29 @@ export async function imageForChange(
   tenantId: string,
   name: string,
   image: string | undefined,
-): Promise<{ image: string; digest: string | null }> {
+): Promise<ResolvedImage & { image: string }> {
   const { spec } = await getAppRecord(deps, tenantId, name);
   const resolved = image ?? spec.image;
-  return { image: resolved, digest: await resolveImageDigest(deps, tenantId, resolved, spec.runtime) };
+  return { image: resolved, ...(await resolveImage(deps, tenantId, resolved, spec.runtime)) };
 }
 
 /**
  * Moves the app to a new revision of `spec`, with a deployment that starts at once. The revision pins `resolved`'s
- * digest when the spec still runs that image (a concurrent change of image leaves it to the runtime to resolve).
+ * digest and platforms when the spec still runs that image (a concurrent change of image leaves it to the runtime to
+ * resolve).
  */
 export function withNewRevision(
   app: AppRecord,
   trigger: DeploymentTrigger,
-  resolved: { image: string; digest: string | null },
+  resolved: ResolvedImage & { image: string },
   now: Date,
 ): AppChange {
   app.latestRevision += 1;
   app.targetRevision = app.latestRevision;
   app.generation += 1;
   app.status = 'deploying';
-  const digest = resolved.image === app.spec.image ? resolved.digest : null;
-  const revision = revisionOf(app, digest, now.toISOString());
+  const pinned = resolved.image === app.spec.image ? resolved : { digest: null, platforms: null };
+  const revision = revisionOf(app, pinned, now.toISOString());
   return { app, revision, deployment: deploymentOf(app, trigger, now) };
 }
 

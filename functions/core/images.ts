@@ -90,47 +90,41 @@ export function checkImageSource(
   return { ...parsed, local: false };
 }
 
+/** What a new revision pins of its image: the digest it resolved to, and the platforms it is built for. */
+export interface ResolvedImage {
+  digest: string | null;
+  /** As the platform registry says (none said is null); null for an image from elsewhere, which is never fetched. */
+  platforms: string[] | null;
+}
+
 /**
- * The digest a new revision on `runtime` pins: for the platform registry the tag's current digest (400 when it was
- * never pushed, or is not built for the runtime's platform); elsewhere the reference's own digest, or null (the
- * runtime resolves it when it pulls).
+ * What a new revision on `runtime` pins of `image`: for the platform registry the tag's current digest (400 when it
+ * was never pushed, or is not built for the runtime's platform) and the platforms it is built for; elsewhere the
+ * reference's own digest, or null (the runtime resolves it when it pulls).
  */
-export async function resolveImageDigest(
+export async function resolveImage(
   deps: RegistryDeps,
   tenantId: string,
   image: string,
   runtime: RuntimeName,
-): Promise<string | null> {
+): Promise<ResolvedImage> {
   const source = checkImageSource(image, tenantId, deps.registry);
-  if (!source.local) return source.digest ?? null;
+  if (!source.local) return { digest: source.digest ?? null, platforms: null };
   const digest = await deps.registry.resolveDigest(
     source.repository,
     source.digest ?? source.tag ?? 'latest',
   );
   if (!digest) throw invalid(image, 'was not found in the platform registry; push it first');
+  const platforms = await deps.registry.platformsOf(source.repository, digest);
   const platform = deps.platforms?.[runtime];
-  if (platform)
-    await assertBuiltFor(deps, image, { repository: source.repository, digest }, platform, runtime);
-  return digest;
-}
-
-/**
- * Refuses an image the runtime could not start (an exec format error after the pull, and a failed deployment): one
- * whose registry says it is built for other platforms only. One whose platform the registry does not say is let be.
- */
-async function assertBuiltFor(
-  deps: RegistryDeps,
-  image: string,
-  pushed: { repository: string; digest: string },
-  platform: string,
-  runtime: RuntimeName,
-): Promise<void> {
-  const platforms = await deps.registry.platformsOf(pushed.repository, pushed.digest);
-  if (platforms.length === 0 || platforms.includes(platform)) return;
-  throw invalid(
-    image,
-    `is built for ${platforms.join(', ')}, but apps on ${runtime} run on ${platform}: build it for ${platform} (docker build --platform ${platform}) and push it again`,
-  );
+  if (platform && platforms.length > 0 && !platforms.includes(platform)) {
+    // The runtime could not start it: an exec format error after the pull, and a failed deployment.
+    throw invalid(
+      image,
+      `is built for ${platforms.join(', ')}, but apps on ${runtime} run on ${platform}: build it for ${platform} (docker build --platform ${platform}) and push it again`,
+    );
+  }
+  return { digest, platforms: platforms.length > 0 ? platforms : null };
 }
 
 /** The image a revision runs: its reference pinned to the digest resolved when it was made, where there is one. */

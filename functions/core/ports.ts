@@ -65,7 +65,12 @@ export interface AppRecord {
   updatedAt: string;
 }
 
-export type RevisionRecord = Revision & { tenantId: string; appUid: string };
+export type RevisionRecord = Omit<Revision, 'imagePlatforms'> & {
+  tenantId: string;
+  appUid: string;
+  /** Absent from revisions made before Berth read images' platforms. */
+  imagePlatforms?: Revision['imagePlatforms'];
+};
 export type DeploymentRecord = Deployment & { tenantId: string; appUid: string };
 /**
  * A repository as recorded. `pending` while a registry that makes repositories elsewhere (ECR) has not confirmed
@@ -429,6 +434,12 @@ export type WorkloadSpec = Omit<ReplicaSpec, 'slot' | 'pullCredentials'> & {
   healthCheck: HealthCheck | null;
   /** The app's last restart: a new value replaces every replica (a rolling restart). */
   restartedAt: string | null;
+  /**
+   * The platforms (`os/architecture`) the image is built for, where the registry said: a runtime whose hosts differ
+   * places replicas where they can run. Absent when not known, so the spec (and its hash) of a revision made before
+   * Berth read platforms is what it was.
+   */
+  platforms?: string[];
 };
 
 /**

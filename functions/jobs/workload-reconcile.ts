@@ -291,6 +291,7 @@ export class WorkloadReconciler {
       healthCheck: revision.healthCheck,
       replicas: desired,
       restartedAt: app.restartedAt,
+      ...(revision.imagePlatforms ? { platforms: revision.imagePlatforms } : {}),
     };
     const hash = workloadHash(spec);
     const apply = workload?.specHash !== hash;

@@ -133,7 +133,13 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
     });
     expect(created.status, created.text).toBe(201);
     const revision = await call('GET', '/v1/apps/web/revisions/1');
-    expect(revision.json).toMatchObject({ image, imageDigest: digest });
+    // Built here by Docker, for this machine's platform.
+    const architecture = process.arch === 'x64' ? 'amd64' : process.arch;
+    expect(revision.json).toMatchObject({
+      image,
+      imageDigest: digest,
+      imagePlatforms: [`linux/${architecture}`],
+    });
 
     const [first] = (await call('GET', '/v1/apps/web/deployments')).json.items as Json[];
     const deployment = await deploymentOutcome(first?.id as string);

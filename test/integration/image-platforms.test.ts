@@ -117,4 +117,22 @@ describe("images checked against their runtime's platform (DynamoDB Local, the d
     const res = await client.call('POST', '/v1/apps', key, app('local-arm', 'arm64', 'docker'));
     expect(res.status, res.text).toBe(201);
   });
+
+  it('answers each revision with the platforms its image is built for, kept in the table', async () => {
+    const created = await client.call('POST', '/v1/apps', key, app('kept-platforms', 'multi', 'docker'));
+    expect(created.status, created.text).toBe(201);
+    const deployed = await client.call('POST', '/v1/apps/kept-platforms/deployments', key, {
+      image: 'registry.example.com/acme/web:1',
+    });
+    expect(deployed.status, deployed.text).toBe(202);
+    const revision = async (n: number) =>
+      (await client.call('GET', `/v1/apps/kept-platforms/revisions/${n}`, key)).json;
+    expect(await revision(1)).toMatchObject({
+      image: image('multi'),
+      imageDigest: await setup.deps.registry.resolveDigest('acme/web', 'multi'),
+      imagePlatforms: ['linux/arm64', 'linux/amd64'],
+    });
+    // An image from another registry is never fetched: its platforms are not known.
+    expect(await revision(2)).toMatchObject({ imageDigest: null, imagePlatforms: null });
+  });
 });

@@ -32,8 +32,11 @@ export class RecordingDns implements Pick<Route53AppRecords, 'point' | 'remove'>
   }
 }
 
-/** Core deps over fakes offering `eks`, and the EKS runtime and its reconciler against a fake API server. */
-export async function eksWorld(api: Awaited<ReturnType<typeof startFakeKubeApi>>) {
+/**
+ * Core deps over fakes offering `eks`, and the EKS runtime and its reconciler against a fake API server; its pods on
+ * EKS Fargate unless `pods.fargate` is false (a cluster with nodes).
+ */
+export async function eksWorld(api: Awaited<ReturnType<typeof startFakeKubeApi>>, pods = { fargate: true }) {
   const deps = { ...(await fakeCoreDeps()), runtimes: ['eks'] as const };
   const kube = new KubeClient(async () => ({
     server: api.url,
@@ -45,7 +48,7 @@ export async function eksWorld(api: Awaited<ReturnType<typeof startFakeKubeApi>>
     domain: 'apps.example.com',
     ingressGroup: 'berth-apps-0',
     loadBalancerCidrs: ['10.64.0.0/22'],
-    fargate: true,
+    fargate: pods.fargate,
     records: {
       dns,
       zoneOf: async (dnsName) => (dnsName === INGRESS_LOAD_BALANCER ? INGRESS_LOAD_BALANCER_ZONE : undefined),

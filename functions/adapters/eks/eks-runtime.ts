@@ -227,7 +227,11 @@ export class EksRuntime implements WorkloadRuntime {
 
   async applyWorkload(spec: WorkloadSpec): Promise<void> {
     const host = appHostname(spec.tenantId, spec.app, this.settings.domain);
-    const manifests = appManifests(spec, { group: this.settings.ingressGroup, host });
+    const manifests = appManifests(
+      spec,
+      { group: this.settings.ingressGroup, host },
+      { fargate: this.settings.fargate },
+    );
     const namespace = namespaceOf(spec.tenantId);
     // Nothing applied for a tenant may land outside its namespace.
     for (const manifest of manifests) {

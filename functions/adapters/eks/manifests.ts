@@ -38,7 +38,8 @@ export const MANIFESTS_ANNOTATION = 'berth.dev/manifests';
  * more after an upgrade rather than at its next change. 2: the Ingress carries the app's health check and drain time,
  * and redirects HTTP to HTTPS. 3: a stopping pod serves through its target's drain (its pods are replaced once, by a
  * rolling update), and evictions take one pod at a time. 4: `command` is the entrypoint's arguments (`args`), as on
- * the other runtimes, no longer a replacement of the entrypoint.
+ * the other runtimes, no longer a replacement of the entrypoint. (Placing pods by their image's architectures needed
+ * no raise: only revisions made since carry their platforms, and the spec hash of each of those is new anyway.)
  */
 export const MANIFESTS_REVISION = '4';
 
@@ -206,11 +207,43 @@ function ingressTargetGroup(check: HealthCheck | null): Record<string, string> {
 }
 
 /**
+ * Where an app's pods may run, by the architectures its image is built for: on a cluster whose nodes differ (arm64
+ * and amd64 node groups, or Karpenter offering both), a pod of an image built for one fails on the other with an exec
+ * format error. Nothing when its platforms are not known, or when pods run on Fargate (linux/amd64 only, and the API
+ * refuses other images for it).
+ */
+function placement(platforms: string[] | undefined, fargate: boolean): Record<string, unknown> {
+  const architectures = new Set(
+    (platforms ?? []).flatMap((platform) => {
+      const [os, architecture] = platform.split('/');
+      return os === 'linux' && architecture ? [architecture] : [];
+    }),
+  );
+  if (fargate || architectures.size === 0) return {};
+  const matchExpressions = [
+    { key: 'kubernetes.io/os', operator: 'In', values: ['linux'] },
+    { key: 'kubernetes.io/arch', operator: 'In', values: [...architectures] },
+  ];
+  return {
+    affinity: {
+      nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions }] },
+      },
+    },
+  };
+}
+
+/**
  * The app's Deployment (rolling update: a new pod is ready before an old one goes), Service, Ingress (for the
  * AWS Load Balancer Controller: one ALB per `group`, a host rule per app, IP targets) and disruption budget.
- * Everything sits in the tenant's namespace; nothing here can name another.
+ * Everything sits in the tenant's namespace; nothing here can name another. `pods.fargate`: the cluster runs them on
+ * Fargate.
  */
-export function appManifests(workload: WorkloadSpec, ingress: { group: string; host: string }): Manifest[] {
+export function appManifests(
+  workload: WorkloadSpec,
+  ingress: { group: string; host: string },
+  pods: { fargate: boolean },
+): Manifest[] {
   const namespace = namespaceOf(workload.tenantId);
   const selector = { [LABEL.tenant]: workload.tenantId, [LABEL.app]: workload.app };
   // Pods carry the revision, not the generation: scaling changes the generation but must not replace pods.
@@ -256,6 +289,7 @@ export function appManifests(workload: WorkloadSpec, ingress: { group: string; h
             automountServiceAccountToken: false,
             enableServiceLinks: false,
             terminationGracePeriodSeconds: TARGET_DRAIN_SECONDS + STOP_SECONDS,
+            ...placement(workload.platforms, pods.fargate),
             containers: [
               {
                 name: 'app',

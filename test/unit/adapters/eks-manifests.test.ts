@@ -33,6 +33,13 @@ const workload = {
   },
 };
 
+/** Pods on EKS Fargate, as an install's own cluster runs them; on an existing cluster they may run on nodes. */
+const ON_FARGATE = { fargate: true };
+const ON_NODES = { fargate: false };
+
+type PodSpec = { spec: { template: { spec: Record<string, unknown> } } };
+const podSpec = (manifests: unknown[]) => (manifests[0] as PodSpec).spec.template.spec;
+
 describe('EKS manifests', () => {
   it('confines a tenant to its namespace with its plan as quota, defaults, and ingress from the load balancer only', () => {
     const [namespace, quota, limitRange, policy] = tenantNamespace('acme', limits, {
@@ -80,7 +87,7 @@ describe('EKS manifests', () => {
     const [, quota] = tenantNamespace('acme', full, { loadBalancerCidrs: ['10.64.0.0/22'] });
     if (!quota) throw new Error('no quota');
     const { hard } = quota.spec as { hard: Record<string, string> };
-    const [deployment] = appManifests(app, { group: 'g', host: 'h' }) as unknown as {
+    const [deployment] = appManifests(app, { group: 'g', host: 'h' }, ON_FARGATE) as unknown as {
       spec: { strategy: { rollingUpdate: { maxSurge: string; maxUnavailable: number } } };
     }[];
     const { maxSurge, maxUnavailable } = deployment?.spec.strategy.rollingUpdate ?? {
@@ -97,7 +104,7 @@ describe('EKS manifests', () => {
   });
 
   it("keeps an app's pods within the baseline Pod Security Standard, with the other runtimes' capabilities", () => {
-    const [deployment] = appManifests(workload, { group: 'g', host: 'h' }) as unknown as {
+    const [deployment] = appManifests(workload, { group: 'g', host: 'h' }, ON_FARGATE) as unknown as {
       spec: { template: { spec: Record<string, unknown> & { containers: Record<string, unknown>[] } } };
     }[];
     const pod = deployment?.spec.template.spec;
@@ -128,7 +135,11 @@ describe('EKS manifests', () => {
   });
 
   it('builds the app’s Deployment, Service and Ingress in the tenant’s namespace only', () => {
-    const manifests = appManifests(workload, { group: 'berth-apps-0', host: 'web--acme.apps.example.com' });
+    const manifests = appManifests(
+      workload,
+      { group: 'berth-apps-0', host: 'web--acme.apps.example.com' },
+      ON_FARGATE,
+    );
     expect(manifests.map((m) => [m.kind, m.metadata.namespace])).toEqual([
       ['Deployment', 'berth-acme'],
       ['Service', 'berth-acme'],
@@ -200,12 +211,20 @@ describe('EKS manifests', () => {
       },
       spec: { ingressClassName: 'alb', rules: [{ host: 'web--acme.apps.example.com' }] },
     });
-    const tcp = appManifests({ ...workload, healthCheck: null }, { group: 'g', host: 'h' })[0] as unknown as {
+    const tcp = appManifests(
+      { ...workload, healthCheck: null },
+      { group: 'g', host: 'h' },
+      ON_FARGATE,
+    )[0] as unknown as {
       spec: { template: { spec: { containers: { readinessProbe: unknown }[] } } };
     };
     expect(tcp.spec.template.spec.containers[0]?.readinessProbe).toMatchObject({ tcpSocket: { port: 8080 } });
     // No path: any HTTP answer on / will do for the load balancer (its default asks for 200).
-    const [, , tcpIngress] = appManifests({ ...workload, healthCheck: null }, { group: 'g', host: 'h' });
+    const [, , tcpIngress] = appManifests(
+      { ...workload, healthCheck: null },
+      { group: 'g', host: 'h' },
+      ON_FARGATE,
+    );
     expect(tcpIngress?.metadata.annotations).toMatchObject({
       'alb.ingress.kubernetes.io/healthcheck-path': '/',
       'alb.ingress.kubernetes.io/success-codes': '200-499',
@@ -220,7 +239,7 @@ describe('EKS manifests', () => {
       'elbv2.k8s.aws/pod-readiness-gate-inject': 'enabled',
     });
     // Evictions (EKS on Fargate's patching, a node drain) take an app's pods one at a time, as AWS advises.
-    const budget = appManifests(workload, { group: 'g', host: 'h' })[3];
+    const budget = appManifests(workload, { group: 'g', host: 'h' }, ON_FARGATE)[3];
     expect(budget).toMatchObject({
       apiVersion: 'policy/v1',
       spec: {
@@ -230,7 +249,7 @@ describe('EKS manifests', () => {
     });
     // A stopping pod keeps serving while the ALB drains its target (30 s), and only then gets SIGTERM and 30 s to
     // stop — the order ECS stops a task behind a load balancer in, so neither runtime drops a request mid-rollout.
-    const [deployment] = appManifests(workload, { group: 'g', host: 'h' });
+    const [deployment] = appManifests(workload, { group: 'g', host: 'h' }, ON_FARGATE);
     expect(deployment).toMatchObject({
       spec: {
         template: {
@@ -247,6 +266,7 @@ describe('EKS manifests', () => {
     const deployment = appManifests(
       { ...workload, command: ['--port', '8080'] },
       { group: 'berth-apps', host: 'web--acme.apps.example.com' },
+      ON_FARGATE,
     )[0] as unknown as { spec: { template: { spec: { containers: Record<string, unknown>[] } } } };
     const [container] = deployment.spec.template.spec.containers;
     expect(container).toMatchObject({ args: ['--port', '8080'] });
@@ -254,9 +274,33 @@ describe('EKS manifests', () => {
     expect(container).not.toHaveProperty('command');
   });
 
+  it("places pods on nodes of the image's architectures, where the registry said them", () => {
+    const ingress = { group: 'g', host: 'h' };
+    const built = { ...workload, platforms: ['linux/arm64', 'linux/amd64', 'windows/amd64'] };
+    expect(podSpec(appManifests(built, ingress, ON_NODES)).affinity).toEqual({
+      nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: {
+          nodeSelectorTerms: [
+            {
+              matchExpressions: [
+                { key: 'kubernetes.io/os', operator: 'In', values: ['linux'] },
+                { key: 'kubernetes.io/arch', operator: 'In', values: ['arm64', 'amd64'] },
+              ],
+            },
+          ],
+        },
+      },
+    });
+    // Fargate runs linux/amd64 only, and picks no node; platforms not known, or no Linux among them, place nothing.
+    expect(podSpec(appManifests(built, ingress, ON_FARGATE))).not.toHaveProperty('affinity');
+    expect(podSpec(appManifests(workload, ingress, ON_NODES))).not.toHaveProperty('affinity');
+    const windowsOnly = { ...workload, platforms: ['windows/amd64'] };
+    expect(podSpec(appManifests(windowsOnly, ingress, ON_NODES))).not.toHaveProperty('affinity');
+  });
+
   it('applies each manifest server-side as field manager berth', () => {
     const [namespace] = tenantNamespace('acme', limits, { loadBalancerCidrs: [] });
-    const [deployment, , ingress] = appManifests(workload, { group: 'g', host: 'h' });
+    const [deployment, , ingress] = appManifests(workload, { group: 'g', host: 'h' }, ON_FARGATE);
     expect(applyRequest(namespace as never)).toMatchObject({
       method: 'PATCH',
       path: '/api/v1/namespaces/berth-acme?fieldManager=berth&force=true',

@@ -22,6 +22,9 @@ const workload = {
   healthCheck: null,
 };
 
+/** Pods on EKS Fargate, as an install's own cluster runs them. */
+const ON_FARGATE = { fargate: true };
+
 const acmeNamespace = tenantNamespace('acme', limits, { loadBalancerCidrs: ['10.64.0.0/22'] });
 
 describe('KubeClient against a fake API server', () => {
@@ -45,7 +48,7 @@ describe('KubeClient against a fake API server', () => {
     }));
     await applier.apply([
       ...acmeNamespace,
-      ...appManifests(workload, { group: 'berth-apps-0', host: 'web--acme.apps.example.com' }),
+      ...appManifests(workload, { group: 'berth-apps-0', host: 'web--acme.apps.example.com' }, ON_FARGATE),
     ]);
     const patches = api.requests.filter((r) => r.method === 'PATCH');
     expect(patches.map((r) => r.path)).toEqual(ACME_WEB_APPLIED);
@@ -61,7 +64,7 @@ describe('KubeClient against a fake API server', () => {
     const { api, kube } = await fakeCluster();
     await kube.apply([
       ...acmeNamespace,
-      ...appManifests(workload, { group: 'g', host: 'web--acme.apps.example.com' }),
+      ...appManifests(workload, { group: 'g', host: 'web--acme.apps.example.com' }, ON_FARGATE),
     ]);
     const pods = await kube.pods('berth-acme');
     const deployments = await kube.deployments('berth-acme');
@@ -76,7 +79,7 @@ describe('KubeClient against a fake API server', () => {
 
   it('is refused what the control plane’s access does not allow, as by the cluster, and may list pods everywhere', async () => {
     const { api, kube } = await fakeCluster();
-    await kube.apply([...acmeNamespace, ...appManifests(workload, { group: 'g', host: 'h' })]);
+    await kube.apply([...acmeNamespace, ...appManifests(workload, { group: 'g', host: 'h' }, ON_FARGATE)]);
     api.objects.set('/api/v1/namespaces/default', {
       apiVersion: 'v1',
       kind: 'Namespace',
@@ -105,7 +108,7 @@ describe('KubeClient against a fake API server', () => {
     const { api, kube } = await fakeCluster();
     await kube.apply([
       ...acmeNamespace,
-      ...appManifests({ ...workload, replicas: 1 }, { group: 'g', host: 'h' }),
+      ...appManifests({ ...workload, replicas: 1 }, { group: 'g', host: 'h' }, ON_FARGATE),
     ]);
     await kube.delete([
       { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'berth-acme' } },
@@ -134,7 +137,7 @@ describe('KubeClient against a fake API server', () => {
     const { api, kube } = await fakeCluster();
     await kube.apply([
       ...acmeNamespace,
-      ...appManifests(workload, { group: 'g', host: 'h' }),
+      ...appManifests(workload, { group: 'g', host: 'h' }, ON_FARGATE),
       ...tenantNamespace('beta', limits, { loadBalancerCidrs: ['10.64.0.0/22'] }),
     ]);
     // One the cluster's operator made.
@@ -151,6 +154,6 @@ describe('KubeClient against a fake API server', () => {
     expect((await kube.namespaces()).map((n) => n.metadata?.name)).toEqual(['berth-beta']);
     expect(await kube.pods('berth-acme')).toEqual([]);
     // Nothing is made in a namespace that is gone, as on a real API server.
-    await expect(kube.apply(appManifests(workload, { group: 'g', host: 'h' }))).rejects.toThrow();
+    await expect(kube.apply(appManifests(workload, { group: 'g', host: 'h' }, ON_FARGATE))).rejects.toThrow();
   });
 });

@@ -1,6 +1,14 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { appHostname } from '../../../functions/core/app-hosts.ts';
-import { createApp, deleteApp, getApp, scaleApp, stopApp, updateApp } from '../../../functions/core/apps.ts';
+import {
+  createApp,
+  deleteApp,
+  getApp,
+  getAppRecord,
+  scaleApp,
+  stopApp,
+  updateApp,
+} from '../../../functions/core/apps.ts';
 import { deploy, listDeployments, listRevisions, rollback } from '../../../functions/core/deployments.ts';
 import { createPlan } from '../../../functions/core/plans.ts';
 import { createTenant, getTenantOverview, updateTenant } from '../../../functions/core/tenants.ts';
@@ -48,6 +56,35 @@ describe('apps', () => {
     await expect(updateApp(deps, 'acme', 'web', { env: { A: '1' } })).rejects.toMatchObject({
       code: 'validation.failed',
     });
+  });
+
+  it("pins the platforms the registry says an image is built for with each revision's digest", async () => {
+    deps.registry.digests.set('acme/web:1', 'sha256:one');
+    deps.registry.digests.set('acme/web:2', 'sha256:two');
+    deps.registry.platforms.set('sha256:one', ['linux/amd64', 'linux/arm64']);
+    await createApp(deps, 'acme', { name: 'web', ...spec, image: '127.0.0.1:5000/acme/web:1' });
+    await updateApp(deps, 'acme', 'web', { image: '127.0.0.1:5000/acme/web:2' });
+    await updateApp(deps, 'acme', 'web', { image: spec.image });
+    const { uid } = await getAppRecord(deps, 'acme', 'web');
+    const pinned = (await listRevisions(deps, 'acme', 'web', { limit: 10 })).items.map((r) => [
+      r.number,
+      r.imageDigest,
+      r.imagePlatforms,
+    ]);
+    // Platforms not said, and an image from another registry (never fetched), are not known: null.
+    expect(pinned).toEqual(
+      expect.arrayContaining([
+        [1, 'sha256:one', ['linux/amd64', 'linux/arm64']],
+        [2, 'sha256:two', null],
+        [3, null, null],
+      ]),
+    );
+    // A revision made before Berth read platforms answers null too.
+    const stored = deps.store.revisions.get(`acme/${uid}/1`);
+    delete stored?.imagePlatforms;
+    expect((await listRevisions(deps, 'acme', 'web', { limit: 10 })).items).toContainEqual(
+      expect.objectContaining({ number: 1, imagePlatforms: null }),
+    );
   });
 
   it('keeps an app on the runtime it was created on: a change is refused and loses nothing', async () => {

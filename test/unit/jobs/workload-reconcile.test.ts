@@ -1,7 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SPEC_HASH_ANNOTATION } from '../../../functions/adapters/eks/manifests.ts';
 import { createApp, deleteApp, getAppRecord, scaleApp } from '../../../functions/core/apps.ts';
 import { deploy } from '../../../functions/core/deployments.ts';
 import { createTenant, deleteTenant } from '../../../functions/core/tenants.ts';
+import { workloadHash } from '../../../functions/core/workloads.ts';
 import { SWEEP_EVERY_MS, type WorkloadReconciler } from '../../../functions/jobs/workload-reconcile.ts';
 import { startFakeKubeApi } from '../../fakes/fake-kube-api.ts';
 import {
@@ -70,6 +72,62 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
     const lifetimes = [...deps.meter.open.values()];
     expect(lifetimes).toHaveLength(2);
     expect(lifetimes.every((l) => l.cpu === 0.25 && l.memoryMiB === 1024 && l.app === 'web')).toBe(true);
+  });
+
+  it("places an app's pods on nodes of its image's architectures, as the registry said them for its revision", async () => {
+    const { deps, reconciler } = await eksWorld(api, { fargate: false });
+    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
+    const digest = `sha256:${'a'.repeat(64)}`;
+    deps.registry.digests.set('acme/web:1', digest);
+    deps.registry.platforms.set(digest, ['linux/arm64']);
+    await createApp(deps, 'acme', { ...web, image: `${deps.registry.host}/acme/web:1`, runtime: 'eks' });
+    await reconciler.reconcileTenant('acme');
+    const deployment = api.objects.get(ACME_WEB_APPLIED[4] ?? '') as unknown as {
+      spec: { template: { spec: { affinity?: unknown; containers: { image: string }[] } } };
+    };
+    const pod = deployment.spec.template.spec;
+    expect(pod.containers[0]?.image).toBe(`${deps.registry.host}/acme/web@${digest}`);
+    expect(pod.affinity).toMatchObject({
+      nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: {
+          nodeSelectorTerms: [
+            {
+              matchExpressions: expect.arrayContaining([
+                { key: 'kubernetes.io/arch', operator: 'In', values: ['arm64'] },
+              ]),
+            },
+          ],
+        },
+      },
+    });
+  });
+
+  it("hashes the spec of a revision whose image's platforms are not known as before revisions had them", async () => {
+    // So an upgrade replaces no app's pods (or ECS tasks): their workloads' spec hashes stay what they were.
+    const { deps, pass } = setup;
+    await createApp(deps, 'acme', { ...web, runtime: 'eks', replicas: 1 });
+    await pass();
+    const { uid } = await getAppRecord(deps, 'acme', 'web');
+    const deployment = api.objects.get(ACME_WEB_APPLIED[4] ?? '') as {
+      metadata: { annotations: Record<string, string> };
+    };
+    const specBefore = {
+      tenantId: 'acme',
+      app: 'web',
+      appUid: uid,
+      revision: 1,
+      generation: 1,
+      image: web.image,
+      cpu: 0.25,
+      memory: 512,
+      port: 8080,
+      command: null,
+      env: {},
+      healthCheck: null,
+      replicas: 1,
+      restartedAt: null,
+    };
+    expect(deployment.metadata.annotations[SPEC_HASH_ANNOTATION]).toBe(workloadHash(specBefore));
   });
 
   it('applies an app once more after an upgrade changed what its spec renders to, and then no more', async () => {
