@@ -35,7 +35,7 @@ describe('npm start (the local server)', () => {
     expect(await isListening(firstDynamoDbPort)).toBe(true);
 
     first.child.kill('SIGINT');
-    expect(await exited(first.child)).toBe(0);
+    expect(await exited(first.child), first.output()).toBe(0);
     expect(await isListening(firstDynamoDbPort)).toBe(false);
 
     const second = startPlatform(env);
@@ -47,10 +47,13 @@ describe('npm start (the local server)', () => {
       });
       expect(tenant.status).toBe(200);
       expect(((await tenant.json()) as { tenant: { name: string } }).tenant.name).toBe('Acme');
-    } finally {
-      second.child.kill('SIGTERM');
-      expect(await exited(second.child)).toBe(0);
+    } catch (err) {
+      // What failed is the news, not how the platform then exits.
+      second.child.kill('SIGKILL');
+      throw err;
     }
+    second.child.kill('SIGTERM');
+    expect(await exited(second.child), second.output()).toBe(0);
   }, 120_000);
 
   it('fails to start, naming the setting, when a port it needs is taken, and leaves nothing running', async () => {
