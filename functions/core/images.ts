@@ -116,12 +116,12 @@ export async function resolveImage(
   );
   if (!digest) throw invalid(image, 'was not found in the platform registry; push it first');
   const platforms = await deps.registry.platformsOf(source.repository, digest);
-  const platform = deps.platforms?.[runtime];
-  if (platform && platforms.length > 0 && !platforms.includes(platform)) {
+  const runsOn = deps.platforms?.[runtime];
+  if (runsOn?.[0] && platforms.length > 0 && !platforms.some((p) => runsOn.includes(p))) {
     // The runtime could not start it: an exec format error after the pull, and a failed deployment.
     throw invalid(
       image,
-      `is built for ${platforms.join(', ')}, but apps on ${runtime} run on ${platform}: build it for ${platform} (docker build --platform ${platform}) and push it again`,
+      `is built for ${platforms.join(', ')}, but apps on ${runtime} run on ${runsOn.join(' or ')}: build it for ${runsOn[0]} (docker build --platform ${runsOn[0]}) and push it again`,
     );
   }
   return { digest, platforms: platforms.length > 0 ? platforms : null };

@@ -637,10 +637,11 @@ export interface CoreDeps {
   /** Runtimes this install offers; the first is the default. */
   runtimes: readonly [RevisionSpec['runtime'], ...RevisionSpec['runtime'][]];
   /**
-   * The platform (`os/architecture`) a runtime runs images on, where it is fixed (Fargate's `linux/amd64`): an image
-   * from the platform registry that is not built for it is refused. A runtime not named runs what its host can.
+   * The platforms (`os/architecture`) a runtime runs images on, where they are fixed (ECS on Fargate: `linux/amd64`
+   * and `linux/arm64`), the one it prefers first: an image from the platform registry built for none of them is
+   * refused. A runtime not named runs what its hosts can.
    */
-  platforms?: Partial<Record<RevisionSpec['runtime'], string>>;
+  platforms?: Partial<Record<RevisionSpec['runtime'], readonly string[]>>;
   /** Told after every write that changes an app's desired state, so its reconcile starts at once. */
   appChanged?(app: Pick<AppRecord, 'tenantId' | 'name' | 'spec'>): void;
 }

@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoMeterStore } from '../adapters/dynamodb/meter-store.ts';
 import { DynamoStore } from '../adapters/dynamodb/store.ts';
-import { FARGATE_PLATFORM } from '../adapters/fargate/task-requests.ts';
+import { ECS_FARGATE_PLATFORMS, EKS_FARGATE_PLATFORMS } from '../adapters/fargate/task-requests.ts';
 import { ReconcileQueue } from '../adapters/sqs/reconcile-queue.ts';
 import { appHostname } from '../core/app-hosts.ts';
 import type { CoreDeps } from '../core/ports.ts';
@@ -38,8 +38,10 @@ export function awsCore(config: AwsConfig & Partial<AwsRuntimeConfig>, queue?: R
     ...(config.BERTH_SIZES ? { sizes: config.BERTH_SIZES } : {}),
     runtimes: (config.BERTH_RUNTIMES as CoreDeps['runtimes'] | undefined) ?? ['fargate'],
     platforms: {
-      fargate: FARGATE_PLATFORM,
-      ...(config.BERTH_EKS_CLUSTER && config.BERTH_EKS_FARGATE === 'true' ? { eks: FARGATE_PLATFORM } : {}),
+      fargate: ECS_FARGATE_PLATFORMS,
+      ...(config.BERTH_EKS_CLUSTER && config.BERTH_EKS_FARGATE === 'true'
+        ? { eks: EKS_FARGATE_PLATFORMS }
+        : {}),
     },
     ...(queue ? { appChanged: (app) => queue.nudge(app.tenantId, app.spec.runtime) } : {}),
   };

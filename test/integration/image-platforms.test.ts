@@ -1,4 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ECS_FARGATE_PLATFORMS,
+  EKS_FARGATE_PLATFORMS,
+} from '../../functions/adapters/fargate/task-requests.ts';
 import { createApi } from '../../functions/http/api.ts';
 import { freePort } from '../../functions/local/free-port.ts';
 import { startRegistry } from '../../functions/local/registry-process.ts';
@@ -27,11 +31,12 @@ describe("images checked against their runtime's platform (DynamoDB Local, the d
       notifySecret: setup.deps.registryAuth.notifySecret,
       certificatePath: setup.deps.registrySecrets.certificatePath,
     });
-    // As an install on AWS: Fargate runs linux/amd64 only; Docker runs what its host can.
+    // As an install on AWS: ECS on Fargate runs linux/amd64 and linux/arm64, EKS on Fargate linux/amd64 only; Docker
+    // runs what its host can.
     const api = createApi({
       ...setup.deps,
-      runtimes: ['fargate', 'docker'],
-      platforms: { fargate: 'linux/amd64' },
+      runtimes: ['fargate', 'eks', 'docker'],
+      platforms: { fargate: ECS_FARGATE_PLATFORMS, eks: EKS_FARGATE_PLATFORMS },
     });
     client = clientFor(api, setup.adminKey);
     key = (await client.createTenant('acme')).key;
@@ -43,6 +48,7 @@ describe("images checked against their runtime's platform (DynamoDB Local, the d
     );
     await push.push('acme/web', 'amd64', bearer, 'linux/amd64');
     await push.push('acme/web', 'arm64', bearer, 'linux/arm64');
+    await push.push('acme/web', 'arm32', bearer, 'linux/arm');
     await push.pushIndex('acme/web', 'multi', bearer, ['linux/arm64', 'linux/amd64', 'unknown/unknown']);
     await push.pushIndex('acme/web', 'arm-only', bearer, ['linux/arm64', 'linux/arm/v7', 'unknown/unknown']);
   });
@@ -70,42 +76,45 @@ describe("images checked against their runtime's platform (DynamoDB Local, the d
     expect(await registry.platformsOf('acme/web', `sha256:${'0'.repeat(64)}`)).toEqual([]);
   });
 
-  it('creates an app on Fargate from an image built for linux/amd64, alone or in an index', async () => {
+  it('creates an app on Fargate from an image built for linux/amd64 or linux/arm64, alone or in an index', async () => {
     for (const [name, tag] of [
       ['single', 'amd64'],
       ['multi', 'multi'],
+      ['graviton', 'arm64'],
+      ['graviton-multi', 'arm-only'],
     ] as const) {
       const res = await client.call('POST', '/v1/apps', key, app(name, tag));
       expect(res.status, res.text).toBe(201);
     }
   });
 
-  it('refuses an app on Fargate whose image is built for other platforms only, with what to do', async () => {
-    for (const tag of ['arm64', 'arm-only']) {
-      const res = await client.call('POST', '/v1/apps', key, app(`on-${tag}`, tag));
-      expect(res.status).toBe(400);
-      expect(res.json).toMatchObject({
-        code: 'validation.failed',
-        errors: [{ path: 'image', message: expect.stringContaining('build it for linux/amd64') }],
-      });
-    }
-    const res = await client.call('POST', '/v1/apps', key, app('arm', 'arm-only'));
+  it('refuses an app whose image is built for none of its runtime’s platforms, with what to do', async () => {
+    const res = await client.call('POST', '/v1/apps', key, app('arm', 'arm32'));
+    expect(res.status).toBe(400);
     expect(res.json.errors).toEqual([
       {
         path: 'image',
-        message: `image "${image('arm-only')}" is built for linux/arm64, linux/arm, but apps on fargate run on linux/amd64: build it for linux/amd64 (docker build --platform linux/amd64) and push it again`,
+        message: `image "${image('arm32')}" is built for linux/arm, but apps on fargate run on linux/amd64 or linux/arm64: build it for linux/amd64 (docker build --platform linux/amd64) and push it again`,
       },
     ]);
     expect((await client.call('GET', '/v1/apps/arm', key)).status).toBe(404);
+    // EKS on Fargate runs linux/amd64 only.
+    const onEks = await client.call('POST', '/v1/apps', key, app('eks-arm', 'arm64', 'eks'));
+    expect(onEks.status).toBe(400);
+    expect(onEks.json).toMatchObject({
+      errors: [
+        { path: 'image', message: expect.stringContaining('apps on eks run on linux/amd64: build it') },
+      ],
+    });
   });
 
   it('refuses such an image as a change or a deploy of an app on Fargate, leaving the app as it was', async () => {
     const created = await client.call('POST', '/v1/apps', key, app('kept', 'amd64'));
     expect(created.status, created.text).toBe(201);
     const before = (await client.call('GET', '/v1/apps/kept', key)).json;
-    const patched = await client.call('PATCH', '/v1/apps/kept', key, { image: image('arm64') });
+    const patched = await client.call('PATCH', '/v1/apps/kept', key, { image: image('arm32') });
     expect(patched.status).toBe(400);
-    const deployed = await client.call('POST', '/v1/apps/kept/deployments', key, { image: image('arm64') });
+    const deployed = await client.call('POST', '/v1/apps/kept/deployments', key, { image: image('arm32') });
     expect(deployed.status).toBe(400);
     expect((await client.call('GET', '/v1/apps/kept', key)).json).toEqual(before);
     // A change of something else, the image unchanged, still deploys.
@@ -114,7 +123,7 @@ describe("images checked against their runtime's platform (DynamoDB Local, the d
   });
 
   it('lets a runtime without a fixed platform run any image', async () => {
-    const res = await client.call('POST', '/v1/apps', key, app('local-arm', 'arm64', 'docker'));
+    const res = await client.call('POST', '/v1/apps', key, app('local-arm', 'arm32', 'docker'));
     expect(res.status, res.text).toBe(201);
   });
 

@@ -109,9 +109,23 @@ export const serviceTagsOf = (spec: WorkloadSpec, specHash: string, taskDefiniti
 ];
 
 /**
- * What Fargate runs, for ECS tasks (X86_64 below) and EKS's pods alike: the platform apps' images must be built for.
+ * What ECS runs tasks on Fargate on: Intel and AMD (X86_64) or Graviton (ARM64), chosen per revision by its image
+ * (cpuArchitectureOf). Images for neither are refused.
  */
-export const FARGATE_PLATFORM = 'linux/amd64';
+export const ECS_FARGATE_PLATFORMS = ['linux/amd64', 'linux/arm64'] as const;
+
+/** What EKS runs pods on Fargate on: X86_64 only (EKS on Fargate has no Graviton). */
+export const EKS_FARGATE_PLATFORMS = ['linux/amd64'] as const;
+
+/**
+ * The CPU architecture a revision's tasks run on: Graviton for an image built for linux/arm64 and not linux/amd64 (an
+ * Apple silicon build), which X86_64 could only fail to start; X86_64 otherwise, as for every image whose platforms
+ * are not known (one from another registry, never fetched).
+ */
+export function cpuArchitectureOf(platforms: readonly string[] | undefined): 'X86_64' | 'ARM64' {
+  const arm64Only = platforms?.includes('linux/arm64') && !platforms.includes('linux/amd64');
+  return arm64Only ? 'ARM64' : 'X86_64';
+}
 
 /** One registration per revision: the spec's size, image, port, env and command; init process, awslogs. */
 export function taskDefinitionInput(
@@ -127,7 +141,7 @@ export function taskDefinitionInput(
     networkMode: 'awsvpc',
     cpu: String(Math.round(spec.cpu * 1024)),
     memory: String(spec.memory),
-    runtimePlatform: { cpuArchitecture: 'X86_64', operatingSystemFamily: 'LINUX' },
+    runtimePlatform: { cpuArchitecture: cpuArchitectureOf(spec.platforms), operatingSystemFamily: 'LINUX' },
     executionRoleArn: settings.executionRoleArn,
     taskRoleArn: settings.taskRoleArn,
     containerDefinitions: [

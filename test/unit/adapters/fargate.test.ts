@@ -152,6 +152,28 @@ describe('FargateServices', () => {
     elb.on(DescribeRulesCommand).resolves({ Rules: [{ Priority: '1' }, { Priority: 'default' }] });
   });
 
+  it('runs a revision on Graviton when its image is built for linux/arm64 and not linux/amd64, else on X86_64', async () => {
+    ecs
+      .on(DescribeTaskDefinitionCommand)
+      .rejects(Object.assign(new Error('Unable to describe task definition.'), { name: 'ClientException' }));
+    ecs.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: 'arn:td:3' } });
+    ecs.on(DescribeServicesCommand).resolves({ services: [], failures: [{ reason: 'MISSING' }] });
+    const architectureFor = async (platforms?: string[]) => {
+      ecs.resetHistory();
+      await services().applyWorkload({ ...spec, ...(platforms ? { platforms } : {}) });
+      const [call] = ecs.commandCalls(RegisterTaskDefinitionCommand);
+      return call?.args[0].input.runtimePlatform;
+    };
+    expect(await architectureFor(['linux/arm64'])).toEqual({
+      cpuArchitecture: 'ARM64',
+      operatingSystemFamily: 'LINUX',
+    });
+    // Both, or not known (an image from elsewhere): X86_64, as before Berth read images' platforms.
+    expect((await architectureFor(['linux/arm64', 'linux/amd64']))?.cpuArchitecture).toBe('X86_64');
+    expect((await architectureFor(['linux/amd64']))?.cpuArchitecture).toBe('X86_64');
+    expect((await architectureFor())?.cpuArchitecture).toBe('X86_64');
+  });
+
   it('creates an app as a service: its revision, replica count, circuit breaker, target group and client token', async () => {
     ecs
       .on(DescribeTaskDefinitionCommand)

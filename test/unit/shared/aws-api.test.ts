@@ -13,7 +13,7 @@ describe("the API Lambda's composition root", () => {
     expect(deps.bufferedAnswers).toEqual({ waitMs: 20_000, maxBodyBytes: 5 * 1024 * 1024 });
   });
 
-  it('refuses images not built for linux/amd64 on Fargate, and on EKS when its pods run on Fargate', async () => {
+  it('refuses images built for neither linux/amd64 nor linux/arm64 on ECS, and not for linux/amd64 on EKS on Fargate', async () => {
     const platformsWith = async (env: Record<string, string>) =>
       (
         await awsApiDeps(readAwsRuntimeConfig({ ...LAMBDA_ENV, BERTH_TABLE_NAME: 'berth', ...env }), {
@@ -26,9 +26,10 @@ describe("the API Lambda's composition root", () => {
       BERTH_HOSTED_ZONE_ID: 'Z123',
       BERTH_EKS_LOAD_BALANCER_CIDRS: '10.0.0.0/16',
     };
-    expect(await platformsWith({})).toEqual({ fargate: 'linux/amd64' });
-    expect(await platformsWith(eks)).toEqual({ fargate: 'linux/amd64', eks: 'linux/amd64' });
+    const ecs = ['linux/amd64', 'linux/arm64'];
+    expect(await platformsWith({})).toEqual({ fargate: ecs });
+    expect(await platformsWith(eks)).toEqual({ fargate: ecs, eks: ['linux/amd64'] });
     // Nodes of its own run what they are.
-    expect(await platformsWith({ ...eks, BERTH_EKS_FARGATE: 'false' })).toEqual({ fargate: 'linux/amd64' });
+    expect(await platformsWith({ ...eks, BERTH_EKS_FARGATE: 'false' })).toEqual({ fargate: ecs });
   });
 });
