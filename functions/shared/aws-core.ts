@@ -25,7 +25,7 @@ export function reconcileQueue(config: AwsConfig, logger: Logger): ReconcileQueu
 
 /**
  * The state every Lambda shares: the table (store and meter), the clock, prices, app URLs, and the runtimes offered
- * with the platform each runs images on (EKS's nodes, when not Fargate, run what they are).
+ * with the platforms each runs images on (EKS's nodes, when not Fargate, run what they are).
  */
 export function awsCore(config: AwsConfig & Partial<AwsRuntimeConfig>, queue?: ReconcileQueue): CoreDeps {
   const table = dynamodb();
