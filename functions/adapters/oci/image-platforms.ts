@@ -17,6 +17,18 @@ const DIGEST = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
 /** A config blob larger than this is not read: no image's config is anywhere near it (they hold a few KB). */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
 
+/**
+ * An OCI `os` or `architecture` value (`linux`, `amd64`, `ppc64le`). The manifest and config are the tenant's, and
+ * what they name is kept with the revision and placed in a pod's node affinity: anything else is not a platform.
+ */
+const PLATFORM_PART = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+
+/**
+ * More platforms than any image is built for (buildx knows about ten): an index naming more says nothing Berth
+ * keeps, so a revision's record never grows past what DynamoDB takes.
+ */
+export const MAX_PLATFORMS = 32;
+
 interface PlatformFields {
   os?: unknown;
   architecture?: unknown;
@@ -27,10 +39,14 @@ interface Manifest {
   config?: { digest?: unknown; size?: unknown };
 }
 
-/** `os/architecture`, e.g. `linux/amd64`; undefined when either is missing, or `unknown` (an attestation's). */
+/**
+ * `os/architecture`, e.g. `linux/amd64`; undefined when either is missing, not a PLATFORM_PART, or `unknown` (an
+ * attestation's).
+ */
 function platformOf(fields: PlatformFields | undefined): string | undefined {
   const { os, architecture } = fields ?? {};
   if (typeof os !== 'string' || typeof architecture !== 'string') return undefined;
+  if (!PLATFORM_PART.test(os) || !PLATFORM_PART.test(architecture)) return undefined;
   if (os === 'unknown' || architecture === 'unknown') return undefined;
   return `${os}/${architecture}`;
 }
@@ -43,8 +59,8 @@ function platformOf(fields: PlatformFields | undefined): string | undefined {
 function platformsInManifest(manifest: unknown): { platforms: string[] } | { configDigest: string } {
   const { manifests, config } = (manifest ?? {}) as Manifest;
   if (Array.isArray(manifests)) {
-    const platforms = manifests.flatMap((m) => platformOf(m?.platform) ?? []);
-    return { platforms: [...new Set(platforms)] };
+    const platforms = new Set(manifests.flatMap((m) => platformOf(m?.platform) ?? []));
+    return { platforms: platforms.size > MAX_PLATFORMS ? [] : [...platforms] };
   }
   const digest = config?.digest;
   const size = config?.size;

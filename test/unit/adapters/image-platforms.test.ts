@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { platformsOfImage } from '../../../functions/adapters/oci/image-platforms.ts';
+import { MAX_PLATFORMS, platformsOfImage } from '../../../functions/adapters/oci/image-platforms.ts';
 
 const digest = `sha256:${'a'.repeat(64)}`;
 const single = (config: Record<string, unknown>) => JSON.stringify({ schemaVersion: 2, config, layers: [] });
@@ -28,6 +28,28 @@ describe('image platforms', () => {
     const { asked, read } = blobs();
     expect(await platformsOfImage(JSON.stringify(index), read)).toEqual(['linux/arm64', 'linux/amd64']);
     expect(asked).toEqual([]);
+  });
+
+  it('keeps only what could be a platform, and nothing of an index naming more than any image is built for', async () => {
+    const index = (platforms: Record<string, unknown>[]) =>
+      JSON.stringify({ manifests: platforms.map((platform) => ({ platform })) });
+    const { read } = blobs();
+    const odd = [
+      { os: 'linux', architecture: 'amd64' },
+      { os: 'linux', architecture: 'arm64\n' },
+      { os: 'Linux', architecture: 'arm64' },
+      { os: 'linux', architecture: 'x'.repeat(33) },
+      { os: 'linux', architecture: 'a/b' },
+    ];
+    expect(await platformsOfImage(index(odd), read)).toEqual(['linux/amd64']);
+    const many = Array.from({ length: MAX_PLATFORMS + 1 }, (_, i) => ({
+      os: 'linux',
+      architecture: `arch${i}`,
+    }));
+    expect(await platformsOfImage(index(many.slice(1)), read)).toHaveLength(MAX_PLATFORMS);
+    expect(await platformsOfImage(index(many), read)).toEqual([]);
+    const config = blobs({ os: 'linux', architecture: '<script>' });
+    expect(await platformsOfImage(single({ digest, size: 100 }), config.read)).toEqual([]);
   });
 
   it("reads a single image's platform from its config blob, by digest", async () => {
