@@ -18,10 +18,11 @@ const DIGEST = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
 export const MAX_CONFIG_BYTES = 1024 * 1024;
 
 /**
- * An OCI `os` or `architecture` value (`linux`, `amd64`, `ppc64le`). The manifest and config are the tenant's, and
- * what they name is kept with the revision and placed in a pod's node affinity: anything else is not a platform.
+ * An OCI `os` or `architecture` value (`linux`, `amd64`, `ppc64le`), which is also a Kubernetes label value. The
+ * manifest and config are the tenant's, and what they name is kept with the revision and placed in a pod's node
+ * affinity: anything else is not a platform.
  */
-const PLATFORM_PART = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+const PLATFORM_PART = /^[a-z0-9]([a-z0-9_-]{0,30}[a-z0-9])?$/;
 
 /**
  * More platforms than any image is built for (buildx knows about ten): an index naming more says nothing Berth

@@ -40,6 +40,7 @@ describe('image platforms', () => {
       { os: 'Linux', architecture: 'arm64' },
       { os: 'linux', architecture: 'x'.repeat(33) },
       { os: 'linux', architecture: 'a/b' },
+      { os: 'linux', architecture: 'arm-' },
     ];
     expect(await platformsOfImage(index(odd), read)).toEqual(['linux/amd64']);
     const many = Array.from({ length: MAX_PLATFORMS + 1 }, (_, i) => ({
