@@ -99,7 +99,7 @@ export interface ResolvedImage {
 
 /**
  * What a new revision on `runtime` pins of `image`: for the platform registry the tag's current digest (400 when it
- * was never pushed, or is not built for the runtime's platform) and the platforms it is built for; elsewhere the
+ * was never pushed, or is built for none of the runtime's platforms) and the platforms it is built for; elsewhere the
  * reference's own digest, or null (the runtime resolves it when it pulls).
  */
 export async function resolveImage(
