@@ -143,6 +143,15 @@ const service = (app: string, extra: Partial<Service> = {}): Service => ({
   ...extra,
 });
 
+/** ECS as it answers for an app it has never seen: no task definition revision yet, no service. */
+function answerAsForANewApp() {
+  ecs
+    .on(DescribeTaskDefinitionCommand)
+    .rejects(Object.assign(new Error('Unable to describe task definition.'), { name: 'ClientException' }));
+  ecs.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: 'arn:td:3' } });
+  ecs.on(DescribeServicesCommand).resolves({ services: [], failures: [{ reason: 'MISSING' }] });
+}
+
 describe('FargateServices', () => {
   beforeEach(() => {
     ecs.reset();
@@ -153,11 +162,7 @@ describe('FargateServices', () => {
   });
 
   it('runs a revision on Graviton when its image is built for linux/arm64 and not linux/amd64, else on X86_64', async () => {
-    ecs
-      .on(DescribeTaskDefinitionCommand)
-      .rejects(Object.assign(new Error('Unable to describe task definition.'), { name: 'ClientException' }));
-    ecs.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: 'arn:td:3' } });
-    ecs.on(DescribeServicesCommand).resolves({ services: [], failures: [{ reason: 'MISSING' }] });
+    answerAsForANewApp();
     const architectureFor = async (platforms?: string[]) => {
       ecs.resetHistory();
       await services().applyWorkload({ ...spec, ...(platforms ? { platforms } : {}) });
@@ -175,11 +180,7 @@ describe('FargateServices', () => {
   });
 
   it('creates an app as a service: its revision, replica count, circuit breaker, target group and client token', async () => {
-    ecs
-      .on(DescribeTaskDefinitionCommand)
-      .rejects(Object.assign(new Error('Unable to describe task definition.'), { name: 'ClientException' }));
-    ecs.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: 'arn:td:3' } });
-    ecs.on(DescribeServicesCommand).resolves({ services: [], failures: [{ reason: 'MISSING' }] });
+    answerAsForANewApp();
     await services().applyWorkload(spec);
     expect(ecs).toHaveReceivedCommandWith(RegisterTaskDefinitionCommand, {
       family: 'berth-acme-web-89abcdef',
