@@ -110,12 +110,9 @@ export async function resolveImage(
 ): Promise<ResolvedImage> {
   const source = checkImageSource(image, tenantId, deps.registry);
   if (!source.local) return { digest: source.digest ?? null, platforms: null };
-  const digest = await deps.registry.resolveDigest(
-    source.repository,
-    source.digest ?? source.tag ?? 'latest',
-  );
-  if (!digest) throw invalid(image, 'was not found in the platform registry; push it first');
-  const platforms = await deps.registry.platformsOf(source.repository, digest);
+  const found = await deps.registry.imageAt(source.repository, source.digest ?? source.tag ?? 'latest');
+  if (!found) throw invalid(image, 'was not found in the platform registry; push it first');
+  const { digest, platforms } = found;
   const runsOn = deps.platforms?.[runtime];
   if (runsOn?.[0] && platforms.length > 0 && !platforms.some((p) => runsOn.includes(p))) {
     // The runtime could not start it: an exec format error after the pull, and a failed deployment.

@@ -589,6 +589,17 @@ export interface Clock {
   now(): Date;
 }
 
+/** An image in the platform registry, as a new revision pins it. */
+export interface RegistryImage {
+  /** Its manifest's (or index's) digest. */
+  digest: string;
+  /**
+   * The platforms (`os/architecture`, e.g. `linux/amd64`) it is built for: each of an index's, or a single image's
+   * from its config. Empty when the registry does not say.
+   */
+  platforms: string[];
+}
+
 /**
  * The platform's image registry (local: the distribution registry; AWS: ECR). Repositories are named
  * `<tenant>/<name>`; every method takes the tenant first. Each is recorded in the Store, and a tenant's records,
@@ -599,13 +610,11 @@ export interface ImageRegistry {
   host: string;
   /** The repository path prefix of a tenant's repositories, e.g. `acme/`. */
   namespaceOf(tenantId: string): string;
-  /** The digest a tag (or digest) of one of its repositories points at; undefined when there is none. */
-  resolveDigest(repository: string, reference: string): Promise<string | undefined>;
   /**
-   * The platforms (`os/architecture`, e.g. `linux/amd64`) the image at `digest` is built for: each of an index's, or
-   * a single image's from its config. Empty when the registry does not say.
+   * The image a tag (or digest) of one of its repositories points at, read in one manifest fetch; undefined when
+   * there is none.
    */
-  platformsOf(repository: string, digest: string): Promise<string[]>;
+  imageAt(repository: string, reference: string): Promise<RegistryImage | undefined>;
   /** Short-lived `docker login` credentials that reach only the tenant's own repositories. */
   login(tenantId: string): Promise<RegistryLogin>;
   /** ConflictError('repository.exists') when it exists. */

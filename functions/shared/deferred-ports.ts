@@ -43,8 +43,7 @@ export function deferredRegistry(
   return {
     host: names.host,
     namespaceOf: names.namespaceOf,
-    resolveDigest: async (repository, reference) => (await registry()).resolveDigest(repository, reference),
-    platformsOf: async (repository, digest) => (await registry()).platformsOf(repository, digest),
+    imageAt: async (repository, reference) => (await registry()).imageAt(repository, reference),
     login: async (tenantId) => (await registry()).login(tenantId),
     createRepository: async (tenantId, name) => (await registry()).createRepository(tenantId, name),
     listRepositories: async (tenantId) => (await registry()).listRepositories(tenantId),

@@ -17,11 +17,11 @@ export class FakeRegistry implements ImageRegistry {
   /** The platforms of each digest the test names; none said for the others. */
   readonly platforms = new Map<string, string[]>();
 
-  async resolveDigest(repository: string, reference: string) {
-    return reference.startsWith('sha256:') ? reference : this.digests.get(`${repository}:${reference}`);
-  }
-  async platformsOf(_repository: string, digest: string) {
-    return this.platforms.get(digest) ?? [];
+  async imageAt(repository: string, reference: string) {
+    const digest = reference.startsWith('sha256:')
+      ? reference
+      : this.digests.get(`${repository}:${reference}`);
+    return digest ? { digest, platforms: this.platforms.get(digest) ?? [] } : undefined;
   }
   async login(tenantId: string): Promise<RegistryLogin> {
     return {

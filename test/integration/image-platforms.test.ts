@@ -19,6 +19,8 @@ describe("images checked against their runtime's platform (DynamoDB Local, the d
   let key: string;
   let push: ReturnType<typeof registryHttp>;
   let bearer: string;
+  /** The digest of each tag pushed, as the push computed it. */
+  const pushed: Record<string, string> = {};
 
   beforeAll(async () => {
     const registryPort = await freePort();
@@ -46,10 +48,14 @@ describe("images checked against their runtime's platform (DynamoDB Local, the d
       [{ type: 'repository', name: 'acme/web', actions: ['pull', 'push'] }],
       600,
     );
-    await push.push('acme/web', 'amd64', bearer, 'linux/amd64');
-    await push.push('acme/web', 'arm64', bearer, 'linux/arm64');
+    pushed.amd64 = await push.push('acme/web', 'amd64', bearer, 'linux/amd64');
+    pushed.arm64 = await push.push('acme/web', 'arm64', bearer, 'linux/arm64');
     await push.push('acme/web', 'arm32', bearer, 'linux/arm');
-    await push.pushIndex('acme/web', 'multi', bearer, ['linux/arm64', 'linux/amd64', 'unknown/unknown']);
+    pushed.multi = await push.pushIndex('acme/web', 'multi', bearer, [
+      'linux/arm64',
+      'linux/amd64',
+      'unknown/unknown',
+    ]);
     await push.pushIndex('acme/web', 'arm-only', bearer, ['linux/arm64', 'linux/arm/v7', 'unknown/unknown']);
   });
   afterAll(async () => registry?.stop());
@@ -64,16 +70,28 @@ describe("images checked against their runtime's platform (DynamoDB Local, the d
     runtime,
   });
 
-  it('reads the platforms of a single image from its config, and of an index from its entries', async () => {
+  it("reads a tag's digest and platforms in one manifest fetch: a single image's from its config, an index's from its entries", async () => {
     const { registry } = setup.deps;
-    const digestOf = async (tag: string) => (await registry.resolveDigest('acme/web', tag)) ?? '';
-    expect(await registry.platformsOf('acme/web', await digestOf('amd64'))).toEqual(['linux/amd64']);
-    expect(await registry.platformsOf('acme/web', await digestOf('arm64'))).toEqual(['linux/arm64']);
-    expect(await registry.platformsOf('acme/web', await digestOf('multi'))).toEqual([
-      'linux/arm64',
-      'linux/amd64',
-    ]);
-    expect(await registry.platformsOf('acme/web', `sha256:${'0'.repeat(64)}`)).toEqual([]);
+    expect(await registry.imageAt('acme/web', 'amd64')).toEqual({
+      digest: pushed.amd64,
+      platforms: ['linux/amd64'],
+    });
+    expect(await registry.imageAt('acme/web', 'arm64')).toEqual({
+      digest: pushed.arm64,
+      platforms: ['linux/arm64'],
+    });
+    expect(await registry.imageAt('acme/web', 'multi')).toEqual({
+      digest: pushed.multi,
+      platforms: ['linux/arm64', 'linux/amd64'],
+    });
+    // By digest too.
+    expect(await registry.imageAt('acme/web', pushed.multi ?? '')).toEqual({
+      digest: pushed.multi,
+      platforms: ['linux/arm64', 'linux/amd64'],
+    });
+    expect(await registry.imageAt('acme/web', 'never-pushed')).toBeUndefined();
+    expect(await registry.imageAt('acme/web', `sha256:${'0'.repeat(64)}`)).toBeUndefined();
+    expect(await registry.imageAt('acme/nothing', 'amd64')).toBeUndefined();
   });
 
   it('creates an app on Fargate from an image built for linux/amd64 or linux/arm64, alone or in an index', async () => {
@@ -138,7 +156,7 @@ describe("images checked against their runtime's platform (DynamoDB Local, the d
       (await client.call('GET', `/v1/apps/kept-platforms/revisions/${n}`, key)).json;
     expect(await revision(1)).toMatchObject({
       image: image('multi'),
-      imageDigest: await setup.deps.registry.resolveDigest('acme/web', 'multi'),
+      imageDigest: pushed.multi,
       imagePlatforms: ['linux/arm64', 'linux/amd64'],
     });
     // An image from another registry is never fetched: its platforms are not known.

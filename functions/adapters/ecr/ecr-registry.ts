@@ -1,5 +1,6 @@
 import {
   BatchGetImageCommand,
+  type BatchGetImageCommandOutput,
   CreateRepositoryCommand,
   DeleteRepositoryCommand,
   DescribeImagesCommand,
@@ -13,7 +14,7 @@ import {
 import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { Image, RegistryLogin, Repository } from '../../../schemas/repository.ts';
 import { ConflictError, UnavailableError } from '../../core/errors.ts';
-import type { ImageRegistry, RepositoryRecord, Store } from '../../core/ports.ts';
+import type { ImageRegistry, RegistryImage, RepositoryRecord, Store } from '../../core/ports.ts';
 import { MAX_REPOSITORIES_PER_TENANT } from '../../core/tenant-caps.ts';
 import { isAwsError, type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
 import { MANIFEST_MEDIA_TYPES, platformsOfImage } from '../oci/image-platforms.ts';
@@ -59,7 +60,7 @@ export interface EcrRegistryOptions {
   retry?: RetryOptions;
 }
 
-const notFound = (err: unknown) => isAwsError(err, 'RepositoryNotFoundException', 'ImageNotFoundException');
+const notFound = (err: unknown) => isAwsError(err, 'RepositoryNotFoundException');
 const layerGone = (err: unknown) =>
   isAwsError(err, 'RepositoryNotFoundException', 'LayersNotFoundException', 'LayerInaccessibleException');
 
@@ -105,45 +106,45 @@ export class EcrRegistry implements ImageRegistry {
     });
   }
 
-  async resolveDigest(repository: string, reference: string): Promise<string | undefined> {
+  /**
+   * One BatchGetImage by the tag (or digest) answers the digest and the manifest; for a single image, its platform
+   * is in its config blob, read through the presigned S3 URL ECR gives for it (ECR has no call that answers it).
+   */
+  async imageAt(repository: string, reference: string): Promise<RegistryImage | undefined> {
+    const { ecr } = this.options;
     const imageId: ImageIdentifier = reference.startsWith('sha256:')
       ? { imageDigest: reference }
       : { imageTag: reference };
+    let got: BatchGetImageCommandOutput;
     try {
-      const res = await this.call(() =>
-        this.options.ecr.send(new DescribeImagesCommand({ repositoryName: repository, imageIds: [imageId] })),
-      );
-      return res.imageDetails?.[0]?.imageDigest;
-    } catch (err) {
-      if (notFound(err)) return undefined;
-      throw err;
-    }
-  }
-
-  /**
-   * The manifest from BatchGetImage; for a single image, its config blob through the presigned S3 URL ECR gives for
-   * it (ECR has no call that answers an image's platform).
-   */
-  async platformsOf(repository: string, digest: string): Promise<string[]> {
-    const { ecr } = this.options;
-    let manifest: string | undefined;
-    try {
-      const got = await this.call(() =>
+      got = await this.call(() =>
         ecr.send(
           new BatchGetImageCommand({
             repositoryName: repository,
-            imageIds: [{ imageDigest: digest }],
+            imageIds: [imageId],
             acceptedMediaTypes: MANIFEST_MEDIA_TYPES,
           }),
         ),
       );
-      manifest = got.images?.[0]?.imageManifest;
     } catch (err) {
-      if (notFound(err)) return [];
+      if (notFound(err)) return undefined;
       throw err;
     }
-    if (!manifest) return [];
-    return platformsOfImage(manifest, async (config) => {
+    const image = got.images?.[0];
+    const digest = image?.imageId?.imageDigest;
+    if (!image || !digest) {
+      // A missing image is a failure of the batch, not an exception; any other (KmsError, ImageInaccessible for an
+      // archived image) means ECR could not serve it to a runtime either.
+      const failure = got.failures?.[0];
+      if (!failure || failure.failureCode === 'ImageNotFound') return undefined;
+      const named = `${repository}${imageId.imageDigest ? '@' : ':'}${reference}`;
+      throw new UnavailableError(
+        `ECR cannot serve ${named}: ${failure.failureCode} (${failure.failureReason ?? 'no reason given'})`,
+      );
+    }
+    const manifest = image.imageManifest;
+    if (!manifest) return { digest, platforms: [] };
+    const platforms = await platformsOfImage(manifest, async (config) => {
       let url: string | undefined;
       try {
         const layer = await this.call(() =>
@@ -161,6 +162,7 @@ export class EcrRegistry implements ImageRegistry {
       if (!res?.ok) throw new UnavailableError('reading the image from ECR failed; retry shortly');
       return res;
     });
+    return { digest, platforms };
   }
 
   async login(tenantId: string): Promise<RegistryLogin> {

@@ -1,6 +1,6 @@
 import type { Image, RegistryLogin, Repository } from '../../../schemas/repository.ts';
 import { ConflictError, UnavailableError } from '../../core/errors.ts';
-import type { ImageRegistry, Store } from '../../core/ports.ts';
+import type { ImageRegistry, RegistryImage, Store } from '../../core/ports.ts';
 import { MAX_REPOSITORIES_PER_TENANT } from '../../core/tenant-caps.ts';
 import { MANIFEST_MEDIA_TYPES, platformsOfImage } from '../oci/image-platforms.ts';
 import type { LoginCredentialSigner, RegistryTokenIssuer } from './registry-tokens.ts';
@@ -38,11 +38,7 @@ export class DistributionRegistry implements ImageRegistry {
   }
 
   /** A call on the registry's API with a short token of Berth's own (deleting needs the `delete` action). */
-  private async registryFetch(
-    path: string,
-    repository: string,
-    method: 'GET' | 'HEAD' | 'DELETE',
-  ): Promise<Response> {
+  private async registryFetch(path: string, repository: string, method: 'GET' | 'DELETE'): Promise<Response> {
     const token = this.options.tokens.issue(
       'berth',
       [{ type: 'repository', name: repository, actions: [method === 'DELETE' ? 'delete' : 'pull'] }],
@@ -59,23 +55,19 @@ export class DistributionRegistry implements ImageRegistry {
     }
   }
 
-  async resolveDigest(repository: string, reference: string): Promise<string | undefined> {
-    const res = await this.registryFetch(`/v2/${repository}/manifests/${reference}`, repository, 'HEAD');
-    if (res.status === 404) return undefined;
-    if (!res.ok) throw new UnavailableError(`the image registry answered ${res.status}`);
-    return res.headers.get('docker-content-digest') ?? undefined;
-  }
-
-  async platformsOf(repository: string, digest: string): Promise<string[]> {
-    const manifest = await this.registryFetch(`/v2/${repository}/manifests/${digest}`, repository, 'GET');
-    if (manifest.status === 404) return [];
+  async imageAt(repository: string, reference: string): Promise<RegistryImage | undefined> {
+    const manifest = await this.registryFetch(`/v2/${repository}/manifests/${reference}`, repository, 'GET');
+    if (manifest.status === 404) return undefined;
     if (!manifest.ok) throw new UnavailableError(`the image registry answered ${manifest.status}`);
-    return platformsOfImage(await manifest.text(), async (config) => {
+    const digest = manifest.headers.get('docker-content-digest');
+    if (!digest) throw new UnavailableError('the image registry answered a manifest without its digest');
+    const platforms = await platformsOfImage(await manifest.text(), async (config) => {
       const blob = await this.registryFetch(`/v2/${repository}/blobs/${config}`, repository, 'GET');
       if (blob.status === 404) return undefined;
       if (!blob.ok) throw new UnavailableError(`the image registry answered ${blob.status}`);
       return blob;
     });
+    return { digest, platforms };
   }
 
   /** Bytes of an image's config and layers (of the first platform, for an index). */

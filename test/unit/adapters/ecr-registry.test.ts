@@ -41,10 +41,8 @@ function registry() {
 }
 
 const created = { repository: { createdAt: new Date('2026-11-22T10:00:00Z') } };
-const missing = (what: string) =>
-  Object.assign(new Error(`no ${what}`), {
-    name: what === 'image' ? 'ImageNotFoundException' : 'RepositoryNotFoundException',
-  });
+/** ECR's answer for a repository it does not have. */
+const noRepository = () => Object.assign(new Error('no repository'), { name: 'RepositoryNotFoundException' });
 
 describe('EcrRegistry', () => {
   beforeEach(async () => {
@@ -133,7 +131,7 @@ describe('EcrRegistry', () => {
     expect(await registry().listRepositories('acme')).toEqual([]);
     // The failure may have come after ECR made it: what the tenant's deletion goes by still names it.
     expect(await records.listRepositories('acme')).toMatchObject([{ name: 'web', pending: true }]);
-    ecr.on(DeleteRepositoryCommand).rejects(missing('repository'));
+    ecr.on(DeleteRepositoryCommand).rejects(noRepository());
     expect(await registry().deleteRepository('acme', 'web')).toBe(true);
     expect(await records.listRepositories('acme')).toEqual([]);
   });
@@ -215,17 +213,6 @@ describe('EcrRegistry', () => {
     expect(policy.Statement[0]?.Action).toBe('ecr:GetAuthorizationToken');
   });
 
-  it('resolves tags and digests, and an unknown image to undefined', async () => {
-    ecr
-      .on(DescribeImagesCommand, { repositoryName: 'berth/acme/web', imageIds: [{ imageTag: 'v1' }] })
-      .resolves({ imageDetails: [{ imageDigest: 'sha256:abc' }] });
-    ecr
-      .on(DescribeImagesCommand, { repositoryName: 'berth/acme/web', imageIds: [{ imageTag: 'nope' }] })
-      .rejects(missing('image'));
-    expect(await registry().resolveDigest('berth/acme/web', 'v1')).toBe('sha256:abc');
-    expect(await registry().resolveDigest('berth/acme/web', 'nope')).toBeUndefined();
-  });
-
   it("lists a tenant's repositories from its records, without reading the account's repositories", async () => {
     ecr.on(CreateRepositoryCommand).resolves(created);
     ecr.on(PutLifecyclePolicyCommand).resolves({});
@@ -244,8 +231,8 @@ describe('EcrRegistry', () => {
     await registry().createRepository('acme', 'web');
     await registry().createRepository('acme', 'api');
     ecr.on(DeleteRepositoryCommand, { repositoryName: 'berth/acme/web' }).resolves({});
-    ecr.on(DeleteRepositoryCommand, { repositoryName: 'berth/acme/api' }).rejects(missing('repository'));
-    ecr.on(DeleteRepositoryCommand, { repositoryName: 'berth/acme/gone' }).rejects(missing('repository'));
+    ecr.on(DeleteRepositoryCommand, { repositoryName: 'berth/acme/api' }).rejects(noRepository());
+    ecr.on(DeleteRepositoryCommand, { repositoryName: 'berth/acme/gone' }).rejects(noRepository());
     ecr.on(DeleteRepositoryCommand, { repositoryName: 'berth/acme/orphan' }).resolves({});
     expect(await registry().deleteRepository('acme', 'web')).toBe(true);
     expect(ecr).toHaveReceivedCommandWith(DeleteRepositoryCommand, {
@@ -281,7 +268,7 @@ describe('EcrRegistry', () => {
         },
       ],
     });
-    ecr.on(DescribeImagesCommand, { repositoryName: 'berth/acme/gone' }).rejects(missing('repository'));
+    ecr.on(DescribeImagesCommand, { repositoryName: 'berth/acme/gone' }).rejects(noRepository());
     expect(await registry().listImages('acme', 'web')).toEqual([
       { digest: 'sha256:2', tags: ['latest', 'v2'], pushedAt: '2026-11-02T00:00:00.000Z', size: 20 },
       { digest: 'sha256:1', tags: ['v1'], pushedAt: '2026-11-01T00:00:00.000Z', size: 10 },
@@ -292,7 +279,7 @@ describe('EcrRegistry', () => {
     expect(ecr).not.toHaveReceivedCommand(DescribeImagesCommand);
   });
 
-  describe('platformsOf', () => {
+  describe('imageAt', () => {
     const digest = `sha256:${'1'.repeat(64)}`;
     const configDigest = `sha256:${'2'.repeat(64)}`;
     const downloadUrl = `https://prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com/x/${configDigest}?X-Amz-Signature=s`;
@@ -303,6 +290,11 @@ describe('EcrRegistry', () => {
         config: { mediaType: 'application/vnd.docker.container.image.v1+json', digest: configDigest, size },
         layers: [],
       });
+    /** BatchGetImage's answer for one image found: its id with the digest, and its manifest. */
+    const found = (imageManifest: string) => ({
+      images: [{ imageId: { imageTag: 'v1', imageDigest: digest }, imageManifest }],
+      failures: [],
+    });
     /** S3 as the presigned URL reaches it: what the test gives, and the URLs asked. */
     const s3 = (answer: () => Response) => {
       const asked: string[] = [];
@@ -314,7 +306,7 @@ describe('EcrRegistry', () => {
     };
     afterEach(() => vi.unstubAllGlobals());
 
-    it("reads an index's platforms from the manifest alone, leaving out attestations", async () => {
+    it("answers a tag's digest and an index's platforms from one BatchGetImage, leaving out attestations", async () => {
       const index = {
         schemaVersion: 2,
         mediaType: 'application/vnd.oci.image.index.v1+json',
@@ -324,13 +316,18 @@ describe('EcrRegistry', () => {
           { digest: 'sha256:c', platform: { os: 'unknown', architecture: 'unknown' } },
         ],
       };
-      ecr.on(BatchGetImageCommand).resolves({ images: [{ imageManifest: JSON.stringify(index) }] });
-      expect(await registry().platformsOf('berth/acme/web', digest)).toEqual(['linux/arm64', 'linux/amd64']);
+      ecr.on(BatchGetImageCommand).resolves(found(JSON.stringify(index)));
+      expect(await registry().imageAt('berth/acme/web', 'v1')).toEqual({
+        digest,
+        platforms: ['linux/arm64', 'linux/amd64'],
+      });
+      expect(ecr).toHaveReceivedCommandTimes(BatchGetImageCommand, 1);
       expect(ecr).toHaveReceivedCommandWith(BatchGetImageCommand, {
         repositoryName: 'berth/acme/web',
-        imageIds: [{ imageDigest: digest }],
+        imageIds: [{ imageTag: 'v1' }],
         acceptedMediaTypes: MANIFEST_MEDIA_TYPES,
       });
+      expect(ecr).not.toHaveReceivedCommand(DescribeImagesCommand);
       expect(ecr).not.toHaveReceivedCommand(GetDownloadUrlForLayerCommand);
     });
 
@@ -338,11 +335,15 @@ describe('EcrRegistry', () => {
       ecr
         .on(BatchGetImageCommand)
         .rejectsOnce(Object.assign(new Error('slow down'), { name: 'ThrottlingException' }))
-        .resolves({ images: [{ imageManifest: single() }] });
+        .resolves(found(single()));
       ecr.on(GetDownloadUrlForLayerCommand).resolves({ downloadUrl, layerDigest: configDigest });
       const asked = s3(() => Response.json({ architecture: 'arm64', os: 'linux', config: {} }));
-      expect(await registry().platformsOf('berth/acme/web', digest)).toEqual(['linux/arm64']);
+      expect(await registry().imageAt('berth/acme/web', digest)).toEqual({
+        digest,
+        platforms: ['linux/arm64'],
+      });
       expect(ecr).toHaveReceivedCommandTimes(BatchGetImageCommand, 2);
+      expect(ecr).toHaveReceivedCommandWith(BatchGetImageCommand, { imageIds: [{ imageDigest: digest }] });
       expect(ecr).toHaveReceivedCommandWith(GetDownloadUrlForLayerCommand, {
         repositoryName: 'berth/acme/web',
         layerDigest: configDigest,
@@ -350,31 +351,63 @@ describe('EcrRegistry', () => {
       expect(asked).toEqual([downloadUrl]);
     });
 
-    it('says nothing of an image it cannot find or read, or whose config is missing, not https, or too large', async () => {
+    it('answers undefined for an image or repository that is not there', async () => {
+      ecr
+        .on(BatchGetImageCommand)
+        .resolvesOnce({
+          images: [],
+          failures: [
+            {
+              imageId: { imageTag: 'nope' },
+              failureCode: 'ImageNotFound',
+              failureReason: 'Requested image not found',
+            },
+          ],
+        })
+        .rejectsOnce(noRepository());
+      expect(await registry().imageAt('berth/acme/web', 'nope')).toBeUndefined();
+      expect(await registry().imageAt('berth/acme/gone', 'v1')).toBeUndefined();
+    });
+
+    it('answers 503 with the reason when ECR cannot serve an image it has', async () => {
+      ecr.on(BatchGetImageCommand).resolves({
+        images: [],
+        failures: [
+          { imageId: { imageTag: 'v1' }, failureCode: 'KmsError', failureReason: 'KMS key is disabled' },
+        ],
+      });
+      const read = registry().imageAt('berth/acme/web', 'v1');
+      await expect(read).rejects.toBeInstanceOf(UnavailableError);
+      await expect(read).rejects.toThrow(
+        'ECR cannot serve berth/acme/web:v1: KmsError (KMS key is disabled)',
+      );
+    });
+
+    it('answers the digest alone of an image whose manifest or config it cannot read, or whose config is missing, not https, or too large', async () => {
       const padded = { architecture: 'arm64', os: 'linux', history: 'x'.repeat(MAX_CONFIG_BYTES) };
       const asked = s3(() => new Response(JSON.stringify(padded)));
       ecr
         .on(BatchGetImageCommand)
-        .resolvesOnce({ images: [], failures: [{ failureCode: 'ImageNotFound' }] })
-        .rejectsOnce(missing('repository'))
-        .resolvesOnce({ images: [{ imageManifest: 'not a manifest' }] })
-        .resolvesOnce({ images: [{ imageManifest: single(MAX_CONFIG_BYTES + 1) }] })
-        .resolves({ images: [{ imageManifest: single() }] });
+        .resolvesOnce({ images: [{ imageId: { imageDigest: digest } }] })
+        .resolvesOnce(found('not a manifest'))
+        .resolvesOnce(found(single(MAX_CONFIG_BYTES + 1)))
+        .resolves(found(single()));
       ecr
         .on(GetDownloadUrlForLayerCommand)
         .rejectsOnce(Object.assign(new Error('gone'), { name: 'LayersNotFoundException' }))
         .resolvesOnce({ downloadUrl: downloadUrl.replace('https:', 'http:') })
         .resolves({ downloadUrl });
-      for (let i = 0; i < 7; i++) expect(await registry().platformsOf('berth/acme/web', digest)).toEqual([]);
+      for (let i = 0; i < 6; i++)
+        expect(await registry().imageAt('berth/acme/web', 'v1')).toEqual({ digest, platforms: [] });
       // Only the last one was read, and it was larger than its manifest said.
       expect(asked).toEqual([downloadUrl]);
     });
 
     it('answers 503 when S3 fails the config', async () => {
       s3(() => new Response('internal error', { status: 500 }));
-      ecr.on(BatchGetImageCommand).resolves({ images: [{ imageManifest: single() }] });
+      ecr.on(BatchGetImageCommand).resolves(found(single()));
       ecr.on(GetDownloadUrlForLayerCommand).resolves({ downloadUrl });
-      await expect(registry().platformsOf('berth/acme/web', digest)).rejects.toBeInstanceOf(UnavailableError);
+      await expect(registry().imageAt('berth/acme/web', 'v1')).rejects.toBeInstanceOf(UnavailableError);
     });
   });
 });

@@ -34,8 +34,10 @@ describe('deferred ports', () => {
     expect(calls.count).toBe(0);
 
     await deferred.createRepository('acme', 'web');
-    expect(await deferred.resolveDigest('acme/web', 'v1')).toBe('sha256:abc');
-    expect(await deferred.platformsOf('acme/web', 'sha256:abc')).toEqual(['linux/amd64']);
+    expect(await deferred.imageAt('acme/web', 'v1')).toEqual({
+      digest: 'sha256:abc',
+      platforms: ['linux/amd64'],
+    });
     expect(await deferred.listRepositories('acme')).toMatchObject([{ name: 'web' }]);
     expect(await deferred.listImages('acme', 'web')).toEqual([]);
     expect(await deferred.login('acme')).toMatchObject({ username: 'acme' });
