@@ -52,12 +52,14 @@ export function createApi(deps: ApiDeps) {
     });
   });
   app.use('*', requestId());
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: (c) => problem(c, 'payload.tooLarge', `request bodies may be at most ${MAX_BODY_BYTES} bytes`),
-    }),
+  const limitBody = bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: (c) => problem(c, 'payload.tooLarge', `request bodies may be at most ${MAX_BODY_BYTES} bytes`),
+  });
+  // A web Request never has a body for GET or HEAD, so the limit has nothing to measure there; asking, on Node, would
+  // build a whole web Request for every read.
+  app.use('*', (c, next) =>
+    c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next),
   );
   app.openapi(
     createRoute({

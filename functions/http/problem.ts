@@ -76,10 +76,7 @@ export function problem(
     code,
     ...(options.errors?.length ? { errors: options.errors } : {}),
   };
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...options.headers },
-  });
+  return c.body(JSON.stringify(body), status, { 'content-type': PROBLEM_CONTENT_TYPE, ...options.headers });
 }
 
 export interface ErrorLogger {

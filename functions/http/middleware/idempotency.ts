@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { createMiddleware } from 'hono/factory';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { DomainError, ValidationError } from '../../core/errors.ts';
 import type { Clock, Store } from '../../core/ports.ts';
 import type { ApiEnv } from '../context.ts';
@@ -52,9 +53,10 @@ export function idempotency(store: Store, clock: Clock) {
         );
       }
       const { status, headers, body } = existing.response;
-      return new Response(unseal(body, bodyKey(key, scope)), {
-        status,
-        headers: { ...headers, 'idempotent-replayed': 'true' },
+      // Every POST route answers with a body.
+      return c.body(unseal(body, bodyKey(key, scope)), status as ContentfulStatusCode, {
+        ...headers,
+        'idempotent-replayed': 'true',
       });
     }
     try {

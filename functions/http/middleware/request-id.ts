@@ -15,7 +15,9 @@ export function requestId() {
     const gatewayId = (c.env as GatewayEnv)?.requestContext?.requestId;
     const id = typeof gatewayId === 'string' && gatewayId ? gatewayId : randomUUID();
     c.set('requestId', id);
-    await next();
+    // Set before the answer exists, Hono puts it on every answer made through the context. Set on a finished answer,
+    // it would copy that answer, and on Node take it off @hono/node-server's fast path.
     c.header('request-id', id);
+    await next();
   });
 }
