@@ -8,32 +8,57 @@ import { z } from 'zod';
  * caller.
  */
 export function inSchemaOrder<S extends z.ZodType>(schema: S, value: z.output<S>): z.output<S> {
-  return ordered(schema, value) as z.output<S>;
+  return ordererOf(schema)(value) as z.output<S>;
 }
 
-function ordered(schema: z.ZodType, value: unknown): unknown {
-  if (value === null || value === undefined) return value;
+type Orderer = (value: unknown) => unknown;
+
+const orderers = new WeakMap<z.ZodType, Orderer>();
+
+/**
+ * The orderer of `schema`, made on its first use: every answer goes through one, and telling a zod schema's kind
+ * (`instanceof` on zod's classes) costs more than the ordering itself.
+ */
+function ordererOf(schema: z.ZodType): Orderer {
+  let orderer = orderers.get(schema);
+  if (!orderer) {
+    const order = makeOrderer(schema);
+    orderer = (value) => (value === null || value === undefined ? value : order(value));
+    orderers.set(schema, orderer);
+  }
+  return orderer;
+}
+
+/** Orders a value that is neither null nor undefined; a nested schema's orderer is looked up when first needed. */
+function makeOrderer(schema: z.ZodType): Orderer {
   if (schema instanceof z.ZodNullable || schema instanceof z.ZodOptional) {
-    return ordered(schema.unwrap() as z.ZodType, value);
+    const inner = schema.unwrap() as z.ZodType;
+    return (value) => ordererOf(inner)(value);
   }
-  if (schema instanceof z.ZodArray && Array.isArray(value)) {
-    return value.map((item) => ordered(schema.element as z.ZodType, item));
+  if (schema instanceof z.ZodArray) {
+    const element = schema.element as z.ZodType;
+    return (value) => (Array.isArray(value) ? value.map((item) => ordererOf(element)(item)) : value);
   }
-  if (schema instanceof z.ZodRecord && typeof value === 'object') {
-    // A map keeps no order in the table either: its keys go in code-unit order, the same on every answer.
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1));
-    return Object.fromEntries(
-      entries.map(([key, item]) => [key, ordered(schema.valueType as z.ZodType, item)]),
-    );
+  if (schema instanceof z.ZodRecord) {
+    const valueType = schema.valueType as z.ZodType;
+    return (value) => {
+      if (typeof value !== 'object') return value;
+      // A map keeps no order in the table either: its keys go in code-unit order, the same on every answer.
+      const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1));
+      return Object.fromEntries(entries.map(([key, item]) => [key, ordererOf(valueType)(item)]));
+    };
   }
-  if (schema instanceof z.ZodObject && typeof value === 'object') {
-    const fields = value as Record<string, unknown>;
-    const shape = schema.shape as Record<string, z.ZodType>;
-    const result: Record<string, unknown> = {};
-    for (const [name, field] of Object.entries(shape)) {
-      if (Object.hasOwn(fields, name)) result[name] = ordered(field, fields[name]);
-    }
-    return result;
+  if (schema instanceof z.ZodObject) {
+    const shape = Object.entries(schema.shape as Record<string, z.ZodType>);
+    return (value) => {
+      if (typeof value !== 'object') return value;
+      const fields = value as Record<string, unknown>;
+      const result: Record<string, unknown> = {};
+      for (const [name, field] of shape) {
+        if (Object.hasOwn(fields, name)) result[name] = ordererOf(field)(fields[name]);
+      }
+      return result;
+    };
   }
-  return value;
+  return (value) => value;
 }
