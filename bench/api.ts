@@ -5,8 +5,15 @@ import { key as itemKey, type Key } from '../functions/adapters/dynamodb/items.t
 import { ensureTable } from '../functions/adapters/dynamodb/table.ts';
 import { generateApiKey } from '../functions/core/api-keys.ts';
 import { localDynamoDbClient, startDynamoDbLocal } from '../functions/local/dynamodb-local.ts';
-import { platformEnv, runPlatform } from '../test/support/platform-process.ts';
-import { ms, summarize, timeConcurrently } from './stats.ts';
+import { freePort } from '../functions/local/free-port.ts';
+import {
+  exited,
+  platformEnv,
+  runPlatform,
+  startTsProcess,
+  waitForReady,
+} from '../test/support/platform-process.ts';
+import { ms, type Summary, summarize, timeConcurrently } from './stats.ts';
 
 /**
  * A lean keep-alive HTTP/1.1 client (like the SDK's own), so the client's cost does not count as the server's.
@@ -43,6 +50,18 @@ function keepAliveClient(port: number, key: string) {
   };
 }
 
+/** bench/api-floor-server.ts in a process of its own, as the platform is. */
+async function startFloorServer(env: Record<string, string>) {
+  const floor = startTsProcess('bench/api-floor-server.ts', env);
+  await waitForReady(floor, 30_000, '[floor] ready');
+  return {
+    stop: async () => {
+      floor.child.kill('SIGTERM');
+      await exited(floor.child);
+    },
+  };
+}
+
 const REQUESTS = 2000;
 const CONCURRENCY = 8;
 const WARMUP = 200;
@@ -50,7 +69,9 @@ const WARMUP = 200;
 /**
  * `npm run bench -- api`: p50/p99 of GET /v1/apps/{app} and POST /v1/apps/{app}/scale through the local HTTP
  * server (its own process, as in production), next to the same DynamoDB Local calls each request makes, issued
- * directly from this process in the same run. The ratio is Berth's overhead: HTTP, auth, validation, JSON.
+ * directly from this process in the same run. The ratio is Berth's overhead: HTTP, auth, validation, JSON. For the
+ * GET, a floor beside them: the same read served by Hono and the SDK alone (bench/api-floor-server.ts), which shows
+ * how much of the ratio any Node server on this stack pays on this machine.
  */
 export async function benchApi() {
   const dynamodb = await startDynamoDbLocal();
@@ -65,6 +86,7 @@ export async function benchApi() {
   });
   const { api: base, apiPort: port } = env;
   const platform = await runPlatform(env);
+  let floor: Awaited<ReturnType<typeof startFloorServer>> | undefined;
   try {
     const post = async (path: string, key: string, body: unknown) => {
       const res = await fetch(`${base}${path}`, {
@@ -91,6 +113,15 @@ export async function benchApi() {
     // One app per worker, so conditional writes never contend and both sides do the same work.
     const http = keepAliveClient(port, key);
     const getApp = (worker: number) => http.request('GET', `/v1/apps/${apps[worker]}`);
+    const floorPort = await freePort();
+    floor = await startFloorServer({
+      FLOOR_DYNAMODB_ENDPOINT: dynamodb.endpoint,
+      FLOOR_TABLE_NAME: tableName,
+      FLOOR_TENANT: 'bench',
+      FLOOR_PORT: String(floorPort),
+    });
+    const floorHttp = keepAliveClient(floorPort, key);
+    const getAppFromFloor = (worker: number) => floorHttp.request('GET', `/v1/apps/${apps[worker]}`);
     const scale = (worker: number, i: number) =>
       http.request('POST', `/v1/apps/${apps[worker]}/scale`, JSON.stringify({ replicas: 1 + (i % 2) }));
 
@@ -147,40 +178,49 @@ export async function benchApi() {
       );
     };
 
-    const rows: [string, number[], number[]][] = [];
-    for (const [label, viaApi, direct] of [
-      ['GET /v1/apps/{app}', getApp, directGet],
-      ['POST /v1/apps/{app}/scale', scale, directScale],
+    const rows: { label: string; api: number[]; direct: number[]; floor?: number[] }[] = [];
+    for (const [label, viaApi, direct, viaFloor] of [
+      ['GET /v1/apps/{app}', getApp, directGet, getAppFromFloor],
+      ['POST /v1/apps/{app}/scale', scale, directScale, undefined],
     ] as const) {
-      await timeConcurrently(WARMUP, CONCURRENCY, viaApi);
-      await timeConcurrently(WARMUP, CONCURRENCY, direct);
-      // Interleave the two so drift in the machine's load hits both alike.
-      const apiSamples: number[] = [];
-      const directSamples: number[] = [];
+      const variants = viaFloor ? [viaApi, direct, viaFloor] : [viaApi, direct];
+      for (const variant of variants) await timeConcurrently(WARMUP, CONCURRENCY, variant);
+      // Interleave them so drift in the machine's load hits each alike.
+      const samples: number[][] = variants.map(() => []);
       for (let round = 0; round < 4; round++) {
-        apiSamples.push(...(await timeConcurrently(REQUESTS / 4, CONCURRENCY, viaApi)));
-        directSamples.push(...(await timeConcurrently(REQUESTS / 4, CONCURRENCY, direct)));
+        for (const [i, variant] of variants.entries())
+          samples[i]?.push(...(await timeConcurrently(REQUESTS / 4, CONCURRENCY, variant)));
       }
-      rows.push([label, apiSamples, directSamples]);
+      const [api = [], directSamples = [], floorSamples] = samples;
+      rows.push({ label, api, direct: directSamples, floor: floorSamples });
     }
     console.log(`api bench: ${REQUESTS} requests each, concurrency ${CONCURRENCY}, DynamoDB Local in memory`);
-    for (const [label, apiSamples, directSamples] of rows) {
-      const a = summarize(apiSamples);
-      const d = summarize(directSamples);
-      console.log(`\n${label}`);
+    for (const row of rows) {
+      const a = summarize(row.api);
+      const d = summarize(row.direct);
+      const line = (label: string, s: Summary) =>
+        console.log(
+          `  ${label.padEnd(16)}: min ${ms(s.min)}  p50 ${ms(s.p50)}  p99 ${ms(s.p99)}  max ${ms(s.max)}`,
+        );
+      console.log(`\n${row.label}`);
+      line('through the API', a);
+      line('DynamoDB direct', d);
       console.log(
-        `  through the API : min ${ms(a.min)}  p50 ${ms(a.p50)}  p99 ${ms(a.p99)}  max ${ms(a.max)}`,
+        `  ${'ratio'.padEnd(16)}: p50 ${(a.p50 / d.p50).toFixed(2)} (goal ≤ 1.5)  p99 ${(a.p99 / d.p99).toFixed(2)} (goal ≤ 2)`,
       );
+      if (!row.floor) continue;
+      // What a server on the same stack costs before any of Berth's work: the part of the ratio Berth cannot own.
+      const f = summarize(row.floor);
+      line('Hono + SDK floor', f);
       console.log(
-        `  DynamoDB direct : min ${ms(d.min)}  p50 ${ms(d.p50)}  p99 ${ms(d.p99)}  max ${ms(d.max)}`,
-      );
-      console.log(
-        `  ratio           : p50 ${(a.p50 / d.p50).toFixed(2)} (goal ≤ 1.5)  p99 ${(a.p99 / d.p99).toFixed(2)} (goal ≤ 2)`,
+        `  ${'floor ratio'.padEnd(16)}: p50 ${(f.p50 / d.p50).toFixed(2)}  p99 ${(f.p99 / d.p99).toFixed(2)}; Berth over the floor: p50 ${(a.p50 / f.p50).toFixed(2)}  p99 ${(a.p99 / f.p99).toFixed(2)}`,
       );
     }
     client.destroy();
     http.close();
+    floorHttp.close();
   } finally {
+    await floor?.stop();
     await platform.stop();
     await dynamodb.stop();
   }

@@ -4,9 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../functions/local/free-port.ts';
 
-/** `npm start`'s entry point as a child process, with its output kept for failure messages. */
-export function startPlatform(env: Record<string, string>): { child: ChildProcess; output: () => string } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'functions/local/main.ts'], {
+/** A TypeScript entry point run by tsx as a child process, with its output kept for failure messages. */
+export function startTsProcess(
+  entry: string,
+  env: Record<string, string>,
+): { child: ChildProcess; output: () => string } {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -20,14 +23,18 @@ export function startPlatform(env: Record<string, string>): { child: ChildProces
   return { child, output: () => output };
 }
 
-/** Waits until the platform prints `[berth] ready`, or fails with its output. */
+/** `npm start`'s entry point as a child process. */
+export const startPlatform = (env: Record<string, string>) => startTsProcess('functions/local/main.ts', env);
+
+/** Waits until the platform (or another process) prints `marker`, or fails with its output. */
 export async function waitForReady(
   platform: { child: ChildProcess; output: () => string },
   timeoutMs = 90_000,
+  marker = '[berth] ready',
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (platform.output().includes('[berth] ready')) return;
+    if (platform.output().includes(marker)) return;
     if (platform.child.exitCode !== null) break;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
