@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { key as itemKey, type Key } from '../functions/adapters/dynamodb/items.ts';
@@ -50,11 +51,18 @@ function keepAliveClient(port: number, key: string) {
   };
 }
 
+/** CPU seconds a process has used (user and system), from Linux's /proc in clock ticks of 1/100 s. */
+function cpuSecondsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /** bench/api-floor-server.ts in a process of its own, as the platform is. */
 async function startFloorServer(env: Record<string, string>) {
   const floor = startTsProcess('bench/api-floor-server.ts', env);
   await waitForReady(floor, 30_000, '[floor] ready');
   return {
+    pid: floor.child.pid,
     stop: async () => {
       floor.child.kill('SIGTERM');
       await exited(floor.child);
@@ -178,26 +186,49 @@ export async function benchApi() {
       );
     };
 
-    const rows: { label: string; api: number[]; direct: number[]; floor?: number[] }[] = [];
-    for (const [label, viaApi, direct, viaFloor] of [
-      ['GET /v1/apps/{app}', getApp, directGet, getAppFromFloor],
-      ['POST /v1/apps/{app}/scale', scale, directScale, undefined],
-    ] as const) {
-      const variants = viaFloor ? [viaApi, direct, viaFloor] : [viaApi, direct];
-      for (const variant of variants) await timeConcurrently(WARMUP, CONCURRENCY, variant);
-      // Interleave them so drift in the machine's load hits each alike.
-      const samples: number[][] = variants.map(() => []);
-      for (let round = 0; round < 4; round++) {
-        for (const [i, variant] of variants.entries())
-          samples[i]?.push(...(await timeConcurrently(REQUESTS / 4, CONCURRENCY, variant)));
-      }
-      const [api = [], directSamples = [], floorSamples] = samples;
-      rows.push({ label, api, direct: directSamples, floor: floorSamples });
+    interface Variant {
+      run: (worker: number, i: number) => Promise<void>;
+      /** The server process answering it, whose CPU time is measured; none for the direct calls. */
+      pid?: number;
+      samples: number[];
+      cpuSeconds: number;
     }
+    const variant = (run: Variant['run'], pid?: number): Variant => ({
+      run,
+      pid,
+      samples: [],
+      cpuSeconds: 0,
+    });
+    const rows: { label: string; api: Variant; direct: Variant; floor?: Variant }[] = [
+      {
+        label: 'GET /v1/apps/{app}',
+        api: variant(getApp, platform.child.pid),
+        direct: variant(directGet),
+        floor: variant(getAppFromFloor, floor.pid),
+      },
+      {
+        label: 'POST /v1/apps/{app}/scale',
+        api: variant(scale, platform.child.pid),
+        direct: variant(directScale),
+      },
+    ];
+    for (const row of rows) {
+      const variants = [row.api, row.direct, ...(row.floor ? [row.floor] : [])];
+      for (const v of variants) await timeConcurrently(WARMUP, CONCURRENCY, v.run);
+      // Interleave them so drift in the machine's load hits each alike.
+      for (let round = 0; round < 4; round++) {
+        for (const v of variants) {
+          const cpuBefore = v.pid ? cpuSecondsOf(v.pid) : 0;
+          v.samples.push(...(await timeConcurrently(REQUESTS / 4, CONCURRENCY, v.run)));
+          if (v.pid) v.cpuSeconds += cpuSecondsOf(v.pid) - cpuBefore;
+        }
+      }
+    }
+    const cpuPerRequest = (v: Variant) => ms((v.cpuSeconds * 1000) / v.samples.length);
     console.log(`api bench: ${REQUESTS} requests each, concurrency ${CONCURRENCY}, DynamoDB Local in memory`);
     for (const row of rows) {
-      const a = summarize(row.api);
-      const d = summarize(row.direct);
+      const a = summarize(row.api.samples);
+      const d = summarize(row.direct.samples);
       const line = (label: string, s: Summary) =>
         console.log(
           `  ${label.padEnd(16)}: min ${ms(s.min)}  p50 ${ms(s.p50)}  p99 ${ms(s.p99)}  max ${ms(s.max)}`,
@@ -208,12 +239,22 @@ export async function benchApi() {
       console.log(
         `  ${'ratio'.padEnd(16)}: p50 ${(a.p50 / d.p50).toFixed(2)} (goal ≤ 1.5)  p99 ${(a.p99 / d.p99).toFixed(2)} (goal ≤ 2)`,
       );
-      if (!row.floor) continue;
+      if (!row.floor) {
+        // A change wakes the platform's reconciler, in the same process: its passes count here too.
+        console.log(
+          `  ${'server CPU'.padEnd(16)}: ${cpuPerRequest(row.api)} a request, with the reconciler's passes it wakes`,
+        );
+        continue;
+      }
       // What a server on the same stack costs before any of Berth's work: the part of the ratio Berth cannot own.
-      const f = summarize(row.floor);
+      const f = summarize(row.floor.samples);
       line('Hono + SDK floor', f);
       console.log(
         `  ${'floor ratio'.padEnd(16)}: p50 ${(f.p50 / d.p50).toFixed(2)}  p99 ${(f.p99 / d.p99).toFixed(2)}; Berth over the floor: p50 ${(a.p50 / f.p50).toFixed(2)}  p99 ${(a.p99 / f.p99).toFixed(2)}`,
+      );
+      // Less at the mercy of the machine's load than latency: the server's own CPU time per request.
+      console.log(
+        `  ${'server CPU'.padEnd(16)}: ${cpuPerRequest(row.api)} a request, the floor's ${cpuPerRequest(row.floor)}: ${(row.api.cpuSeconds / row.floor.cpuSeconds).toFixed(2)}×`,
       );
     }
     client.destroy();
