@@ -146,8 +146,7 @@ export async function benchApi() {
       if (!Item) throw new Error('baseline: app missing');
     };
     const directScale = async (worker: number) => {
-      const { Item: app } = await get(appKey(apps[worker] ?? ''));
-      await get(tenantKey);
+      const [{ Item: app }] = await Promise.all([get(appKey(apps[worker] ?? '')), get(tenantKey)]);
       const { Item: plan } = await get(planKey);
       if (!app || !plan) throw new Error('baseline: items missing');
       await doc.send(

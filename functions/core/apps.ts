@@ -178,11 +178,19 @@ export function changeApp(
   { evenIfSuspended = false } = {},
 ): Promise<AppChange> {
   return withOptimisticRetry(ifMatch, async () => {
-    const current = await getAppRecord(deps, tenantId, name);
+    // The app and its tenant are read at once, so a change waits for two reads in a row (the tenant names the plan),
+    // not three; what they answer is judged in the same order as before: the app first.
+    const [appRead, tenantRead] = await Promise.allSettled([
+      getAppRecord(deps, tenantId, name),
+      (evenIfSuspended ? getTenantRecord : getActiveTenant)(deps, tenantId),
+    ]);
+    if (appRead.status === 'rejected') throw appRead.reason;
+    const current = appRead.value;
     assertVersion(ifMatch, current.version);
     if (current.status === 'deleting')
       throw new ConflictError('app.deleting', `app "${name}" is being deleted`);
-    const tenant = await (evenIfSuspended ? getTenantRecord : getActiveTenant)(deps, tenantId);
+    if (tenantRead.status === 'rejected') throw tenantRead.reason;
+    const tenant = tenantRead.value;
     const plan = await planOf(deps, tenant);
     const now = deps.clock.now();
     const change = mutate(structuredClone(current), now);

@@ -13,6 +13,7 @@ import { deploy, listDeployments, listRevisions, rollback } from '../../../funct
 import { createPlan } from '../../../functions/core/plans.ts';
 import { createTenant, getTenantOverview, updateTenant } from '../../../functions/core/tenants.ts';
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
+import { overlapCounter } from '../../support/overlap-counter.ts';
 
 const spec = { image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };
 
@@ -204,6 +205,23 @@ describe('apps', () => {
     });
     expect(await deleteApp(deps, 'acme', 'web')).toMatchObject({ status: 'deleting' });
     expect((await getTenantOverview(deps, 'acme')).usage.vcpu.used).toBe(0);
+  });
+
+  it('reads the app and its tenant at once for a change, and still answers for the app first', async () => {
+    await createApp(deps, 'acme', { name: 'web', ...spec });
+    // Both reads go through one counter: it sees them in flight together.
+    const reads = overlapCounter((read: () => Promise<unknown>) => read(), 5);
+    const counted = <R>(read: () => Promise<R>) => reads.call(read) as Promise<R>;
+    const { getApp: readApp, getTenant: readTenant } = deps.store;
+    deps.store.getApp = (tenantId, name) => counted(() => readApp.call(deps.store, tenantId, name));
+    deps.store.getTenant = (id) => counted(() => readTenant.call(deps.store, id));
+    await scaleApp(deps, 'acme', 'web', 2);
+    expect(reads.most).toBe(2);
+    await updateTenant(deps, 'acme', { status: 'suspended' });
+    // A missing app of a suspended tenant is a 404, and a stale If-Match a 412, as when the reads came in turn.
+    await expect(scaleApp(deps, 'acme', 'nope', 2)).rejects.toMatchObject({ code: 'app.notFound' });
+    await expect(scaleApp(deps, 'acme', 'web', 1, 1)).rejects.toMatchObject({ code: 'precondition.failed' });
+    await expect(scaleApp(deps, 'acme', 'web', 1)).rejects.toMatchObject({ code: 'tenant.suspended' });
   });
 
   it('refuses autoscaling bounds past the plan, but keeps those set before a move to a smaller plan', async () => {
