@@ -1,18 +1,18 @@
 import { ecrHost, ecrNamespace } from '../adapters/ecr/ecr-names.ts';
-import type { ReconcileQueue } from '../adapters/sqs/reconcile-queue.ts';
 import { makeKeyAuthenticator } from '../core/api-keys.ts';
 import type { ReplicaViews } from '../core/ports.ts';
 import { RecentAnswers } from '../core/recent-answers.ts';
 import type { ApiDeps } from '../http/context.ts';
 import type { AwsRuntimeConfig } from './aws-config.ts';
-import { awsCore, type Logger, reconcileQueue } from './aws-core.ts';
+import { awsCore, type Logger } from './aws-core.ts';
 import { eksRuntimeOf } from './aws-eks-runtime.ts';
-import { deferredRegistry, deferredReplicaView } from './deferred-ports.ts';
+import { deferredNudges, deferredRegistry, deferredReplicaView, type Nudges } from './deferred-ports.ts';
 
 /*
- * The composition root of the API Lambda. It defers what most requests never use — ECR, and Fargate's view of
- * replicas — to modules imported on first use, which the Lambda's bundle keeps in chunks of their own. (In a module
- * of its own because esbuild gives every bundle that includes a module the chunks of its dynamic imports.)
+ * The composition root of the API Lambda. It defers what most requests never use — ECR, Fargate's view of replicas,
+ * and the reconcile queue's SQS client, which only writes that change an app use — to modules imported on first use,
+ * which the Lambda's bundle keeps in chunks of their own. (In a module of its own because esbuild gives every bundle
+ * that includes a module the chunks of its dynamic imports.)
  */
 
 /** Revocation by another Lambda instance takes effect within this time. */
@@ -45,8 +45,11 @@ async function replicaViews(config: AwsRuntimeConfig): Promise<ReplicaViews> {
 export async function awsApiDeps(
   config: AwsRuntimeConfig,
   logger: Logger,
-): Promise<ApiDeps & { queue: ReconcileQueue }> {
-  const queue = reconcileQueue(config, logger);
+): Promise<ApiDeps & { queue: Nudges }> {
+  const queue = deferredNudges(
+    async () => (await import('./aws-reconcile-queue.ts')).reconcileQueue(config, logger),
+    logger,
+  );
   const core = awsCore(config, queue);
   return {
     ...core,

@@ -1,33 +1,31 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoMeterStore } from '../adapters/dynamodb/meter-store.ts';
 import { DynamoStore } from '../adapters/dynamodb/store.ts';
 import { ECS_FARGATE_PLATFORMS, EKS_FARGATE_PLATFORMS } from '../adapters/fargate/task-requests.ts';
-import { ReconcileQueue } from '../adapters/sqs/reconcile-queue.ts';
+import type { ReconcileQueue } from '../adapters/sqs/reconcile-queue.ts';
 import { appHostname } from '../core/app-hosts.ts';
 import type { CoreDeps } from '../core/ports.ts';
 import type { ApiDeps } from '../http/context.ts';
 import type { AwsConfig, AwsRuntimeConfig } from './aws-config.ts';
 
 /*
- * What every composition root of AWS mode shares (aws-api.ts, aws.ts, aws-table-jobs.ts): the table, the reconcile
- * queue and the core's deps. It imports no runtime adapter and imports nothing dynamically: esbuild gives every
- * bundle holding a module the chunks of that module's dynamic imports.
+ * What every composition root of AWS mode shares (aws-api.ts, aws.ts, aws-table-jobs.ts): the table and the core's
+ * deps. It imports no runtime adapter and imports nothing dynamically: esbuild gives every bundle holding a module
+ * the chunks of that module's dynamic imports.
  */
 
 export type Logger = ApiDeps['logger'];
 
 export const dynamodb = () => new DynamoDBClient({});
 
-export function reconcileQueue(config: AwsConfig, logger: Logger): ReconcileQueue {
-  return new ReconcileQueue(new SQSClient({}), config.BERTH_RECONCILE_QUEUE_URL, logger);
-}
-
 /**
  * The state every Lambda shares: the table (store and meter), the clock, prices, app URLs, and the runtimes offered
  * with the platforms each runs images on (EKS's nodes, when not Fargate, run what they are).
  */
-export function awsCore(config: AwsConfig & Partial<AwsRuntimeConfig>, queue?: ReconcileQueue): CoreDeps {
+export function awsCore(
+  config: AwsConfig & Partial<AwsRuntimeConfig>,
+  queue?: Pick<ReconcileQueue, 'nudge'>,
+): CoreDeps {
   const table = dynamodb();
   return {
     store: new DynamoStore(table, config.BERTH_TABLE_NAME),

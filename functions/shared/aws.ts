@@ -6,7 +6,7 @@ import type { MeterDeps } from '../jobs/meter.ts';
 import type { ReconcileRouterDeps } from '../jobs/reconcile-router.ts';
 import { WorkloadReconciler } from '../jobs/workload-reconcile.ts';
 import type { AwsRuntimeConfig } from './aws-config.ts';
-import { awsCore, type Logger, reconcileQueue } from './aws-core.ts';
+import { awsCore, type Logger } from './aws-core.ts';
 import { eksRuntimeOf } from './aws-eks-runtime.ts';
 import {
   appRecords,
@@ -16,6 +16,7 @@ import {
   fargateTasks,
   loadBalancing,
 } from './aws-fargate.ts';
+import { reconcileQueue } from './aws-reconcile-queue.ts';
 
 /*
  * The composition roots of the jobs that reach the runtimes, one per Lambda (the API's is aws-api.ts, those of the

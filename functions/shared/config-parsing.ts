@@ -10,14 +10,17 @@ export const JsonText = z.string().transform((text, ctx) => {
   }
 });
 
-/** Parses configuration with `schema`, or throws one error naming every field that is wrong. */
+/**
+ * Parses configuration with `schema`, or throws one error naming every field that is wrong. Without zod's compiled
+ * fast path: configuration is parsed once, at start, where compiling one costs more than it saves.
+ */
 export function parseConfig<T extends z.ZodType>(
   schema: T,
   input: unknown,
   what: string,
   prefix = '',
 ): z.infer<T> {
-  const parsed = schema.safeParse(input);
+  const parsed = schema.safeParse(input, { jitless: true });
   if (!parsed.success) {
     const problems = parsed.error.issues
       .map((i) => `  ${prefix}${i.path.join('.')}: ${i.message}`)

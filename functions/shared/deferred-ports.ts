@@ -1,3 +1,5 @@
+import type { ReconcileQueue } from '../adapters/sqs/reconcile-queue.ts';
+import { InFlight } from '../core/in-flight.ts';
 import type { ImageRegistry, ReplicaView } from '../core/ports.ts';
 
 /*
@@ -49,5 +51,40 @@ export function deferredRegistry(
     listRepositories: async (tenantId) => (await registry()).listRepositories(tenantId),
     listImages: async (tenantId, name) => (await registry()).listImages(tenantId, name),
     deleteRepository: async (tenantId, name) => (await registry()).deleteRepository(tenantId, name),
+  };
+}
+
+/** What the API does with the reconcile queue: nudge it after a write, flush it before the Lambda returns. */
+export type Nudges = Pick<ReconcileQueue, 'nudge' | 'flush'>;
+
+/**
+ * A reconcile queue loaded at its first nudge, so a request that changes no app never loads it. A nudge whose load
+ * fails is logged and lost, like one SQS refuses (the next scheduled dispatch reconciles the app anyway); the next
+ * nudge tries the load again.
+ */
+export function deferredNudges(
+  load: () => Promise<Nudges>,
+  logger: { error(message: string, details: Record<string, unknown>): void },
+): Nudges {
+  const queue = once(load);
+  const loading = new InFlight();
+  let loaded: Nudges | undefined;
+  return {
+    nudge(tenantId, runtime) {
+      loading.track(
+        queue().then(
+          (q) => {
+            loaded = q;
+            q.nudge(tenantId, runtime);
+          },
+          (err: unknown) =>
+            logger.error('could not nudge the reconciler', { tenantId, runtime, error: String(err) }),
+        ),
+      );
+    },
+    async flush() {
+      await loading.flush();
+      await loaded?.flush();
+    },
   };
 }

@@ -615,9 +615,9 @@ describe('the CDK app', () => {
       EcsEvents: ['DynamoDB'],
       Install: ['DynamoDB'],
     });
-    // A cold start of the API loads the table's and the queue's clients only: ECR and Fargate's view of replicas
-    // load with the first request that needs them.
-    expect(byLambda((b) => b.startupClients).Api).toEqual(['DynamoDB', 'SQS']);
+    // A cold start of the API loads the table's client only: the queue's loads with the first write that changes an
+    // app, ECR and Fargate's view of replicas with the first request that needs them.
+    expect(byLambda((b) => b.startupClients).Api).toEqual(['DynamoDB']);
   });
 
   it("bundles zod's English messages only", () => {
@@ -697,7 +697,7 @@ describe('the CDK app', () => {
       }),
     ]);
     expect((await printed).join('\n')).not.toContain('No application metrics');
-    // The chunks a request loads on first use (ECR, Fargate's view of replicas) load beside it.
+    // The chunks a request loads on first use (ECR, Fargate's view of replicas, the reconcile queue) load beside it.
     for (const chunk of readdirSync(dir).filter((f) => f.startsWith('chunk-'))) {
       await expect(import(pathToFileURL(join(dir, chunk)).href)).resolves.toBeDefined();
     }

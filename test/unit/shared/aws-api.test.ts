@@ -1,3 +1,6 @@
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-vitest/extend';
 import { describe, expect, it } from 'vitest';
 import { RecentAnswers } from '../../../functions/core/recent-answers.ts';
 import { awsApiDeps } from '../../../functions/shared/aws-api.ts';
@@ -31,5 +34,32 @@ describe("the API Lambda's composition root", () => {
     expect(await platformsWith(eks)).toEqual({ fargate: ecs, eks: ['linux/amd64'] });
     // Nodes of its own run what they are.
     expect(await platformsWith({ ...eks, BERTH_EKS_FARGATE: 'false' })).toEqual({ fargate: ecs });
+  });
+
+  it('nudges the reconcile queue after a write that changes an app, before the Lambda returns', async () => {
+    const sqs = mockClient(SQSClient).on(SendMessageCommand).resolves({});
+    try {
+      const deps = await awsApiDeps(readAwsRuntimeConfig({ ...LAMBDA_ENV, BERTH_TABLE_NAME: 'berth' }), {
+        error: () => {},
+      });
+      const spec = {
+        image: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/berth/acme/web@sha256:abc',
+        cpu: 0.25,
+        memory: 512,
+        port: 8080,
+        command: null,
+        env: {},
+        healthCheck: null,
+        runtime: 'fargate' as const,
+      };
+      deps.appChanged?.({ tenantId: 'acme', name: 'web', spec });
+      await deps.queue.flush();
+      expect(sqs).toHaveReceivedCommandWith(SendMessageCommand, {
+        QueueUrl: LAMBDA_ENV.BERTH_RECONCILE_QUEUE_URL,
+        MessageBody: '{"tenantId":"acme","runtime":"fargate"}',
+      });
+    } finally {
+      sqs.restore();
+    }
   });
 });

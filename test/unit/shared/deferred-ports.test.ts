@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { AppRecord, ReplicaView } from '../../../functions/core/ports.ts';
 import { createTenant } from '../../../functions/core/tenants.ts';
-import { deferredRegistry, deferredReplicaView } from '../../../functions/shared/deferred-ports.ts';
+import {
+  deferredNudges,
+  deferredRegistry,
+  deferredReplicaView,
+  type Nudges,
+} from '../../../functions/shared/deferred-ports.ts';
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
 import { ListedReplicas, replica } from '../../fakes/fake-runtime.ts';
 
@@ -80,6 +85,43 @@ describe('deferred ports', () => {
     expect(await deferred.replicaInsights({} as AppRecord, [running])).toEqual(
       new Map([[running.id, { ready: true, unhealthy: false, restarts: 2 }]]),
     );
+    expect(calls.count).toBe(2);
+  });
+
+  it('load the reconcile queue at the first nudge only, flush what it sent, and log a nudge whose load failed', async () => {
+    const nudged: string[] = [];
+    let flushes = 0;
+    const queue: Nudges = {
+      nudge: (tenantId, runtime) => void nudged.push(`${tenantId}/${runtime}`),
+      flush: async () => void flushes++,
+    };
+    const errors: unknown[] = [];
+    const { calls, load } = loader(queue, 1);
+    const deferred = deferredNudges(load, {
+      error: (message, details) => errors.push({ message, ...details }),
+    });
+
+    // A request that changes no app loads nothing, flush included.
+    await deferred.flush();
+    expect(calls.count).toBe(0);
+
+    deferred.nudge('acme', 'fargate');
+    await deferred.flush();
+    expect(errors).toEqual([
+      {
+        message: 'could not nudge the reconciler',
+        tenantId: 'acme',
+        runtime: 'fargate',
+        error: 'Error: chunk missing',
+      },
+    ]);
+    expect(flushes).toBe(0);
+
+    deferred.nudge('acme', 'fargate');
+    deferred.nudge('beta', 'eks');
+    await deferred.flush();
+    expect(nudged).toEqual(['acme/fargate', 'beta/eks']);
+    expect(flushes).toBe(1);
     expect(calls.count).toBe(2);
   });
 });
