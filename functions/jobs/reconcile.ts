@@ -98,19 +98,21 @@ export class Reconciler {
   async reconcileApp(tenantId: string, name: string): Promise<boolean> {
     const { store, runtime } = this.deps;
     const nowMs = this.now().getTime();
-    if (
-      !(await store.acquireLease(`reconcile/${tenantId}/${name}`, this.deps.owner, nowMs + LEASE_MS, nowMs))
-    ) {
-      return false;
-    }
-    const app = await store.getApp(tenantId, name);
-    if (!app) return false;
-    const tenant = await store.getTenant(tenantId);
-    const latest = await latestDeployment(this.deps, app);
-    const revision = await store.getRevision(tenantId, app.uid, app.targetRevision);
+    // Each step waits only for what it needs: the lease, the app and its tenant at once (a pass that finds the lease
+    // taken throws the reads away), then everything of the app's own at once.
+    const [leased, app, tenant] = await Promise.all([
+      store.acquireLease(`reconcile/${tenantId}/${name}`, this.deps.owner, nowMs + LEASE_MS, nowMs),
+      store.getApp(tenantId, name),
+      store.getTenant(tenantId),
+    ]);
+    if (!leased || !app) return false;
+    const [latest, revision, replicas] = await Promise.all([
+      latestDeployment(this.deps, app),
+      store.getRevision(tenantId, app.uid, app.targetRevision),
+      runtime.listReplicas({ appUid: app.uid }),
+    ]);
     if (!revision)
       throw new Error(`app ${tenantId}/${name} targets revision ${app.targetRevision}, which is missing`);
-    const replicas = await runtime.listReplicas({ appUid: app.uid });
     const check = revision.healthCheck ?? DEFAULT_HEALTH_CHECK;
     await this.health.probeDue(replicas, check, new Set(replicas.map((r) => r.id)));
 

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { localApiOnDocker, sampleApp } from '../support/local-api.ts';
+
+/** Watches a pass's reads: each waits a moment before it goes, so reads started together are seen in flight together. */
+function watchReads(
+  store: Awaited<ReturnType<typeof localApiOnDocker>>['deps']['store'],
+  runtime: Awaited<ReturnType<typeof localApiOnDocker>>['runtime']['runtime'],
+) {
+  const inFlight = new Set<string>();
+  /** The names in flight as each read went. */
+  const together: string[][] = [];
+  const watched =
+    <A extends unknown[], R>(name: string, read: (...args: A) => Promise<R>) =>
+    async (...args: A) => {
+      inFlight.add(name);
+      together.push([...inFlight].sort());
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return await read(...args);
+      } finally {
+        inFlight.delete(name);
+      }
+    };
+  store.acquireLease = watched('acquireLease', store.acquireLease.bind(store));
+  store.getApp = watched('getApp', store.getApp.bind(store));
+  store.getTenant = watched('getTenant', store.getTenant.bind(store));
+  store.listDeployments = watched('listDeployments', store.listDeployments.bind(store));
+  store.getRevision = watched('getRevision', store.getRevision.bind(store));
+  runtime.listReplicas = watched('listReplicas', runtime.listReplicas.bind(runtime));
+  return together;
+}
+
+/** A tenant with an app of no replicas, which the loop has passed over once. */
+async function appAtRest() {
+  const local = await localApiOnDocker();
+  const key = (await local.createTenant('acme')).key;
+  expect((await local.call('POST', '/v1/apps', key, sampleApp('web', { replicas: 0 }))).status).toBe(201);
+  await local.runtime.loop.idle();
+  return local;
+}
+
+const APPS_OWN = ['listDeployments', 'getRevision', 'listReplicas'];
+
+describe('a reconcile pass on DynamoDB Local and Docker Engine', () => {
+  it('takes the lease beside reading the app and its tenant, then reads all of the app’s own at once', async () => {
+    const { deps, runtime } = await appAtRest();
+    const together = watchReads(deps.store, runtime.runtime);
+
+    await runtime.reconciler.reconcileApp('acme', 'web');
+    expect(together).toContainEqual(['acquireLease', 'getApp', 'getTenant']);
+    expect(together).toContainEqual(['getRevision', 'listDeployments', 'listReplicas']);
+    // Nothing of the app's own goes before the app is known and the lease taken.
+    expect(
+      together.filter(
+        (names) =>
+          (names.includes('getApp') || names.includes('acquireLease')) &&
+          names.some((n) => APPS_OWN.includes(n)),
+      ),
+    ).toEqual([]);
+  });
+
+  it('stops there when another reconciler holds the lease', async () => {
+    const { deps, runtime } = await appAtRest();
+    // Taken once the loop's own lease (10 s) ran out, for a minute from then.
+    const laterMs = Date.now() + 11_000;
+    expect(await deps.store.acquireLease('reconcile/acme/web', 'another', laterMs + 60_000, laterMs)).toBe(
+      true,
+    );
+    const together = watchReads(deps.store, runtime.runtime);
+
+    expect(await runtime.reconciler.reconcileApp('acme', 'web')).toBe(false);
+    expect(together.flat().filter((name) => APPS_OWN.includes(name))).toEqual([]);
+  });
+});
