@@ -1,10 +1,10 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { allowedMethods } from './allowed-methods.ts';
 import type { ApiDeps, ApiEnv } from './context.ts';
 import { DOCS_PAGE } from './docs-page.ts';
 import { authenticate } from './middleware/auth.ts';
+import { limitBodies } from './middleware/body-limit.ts';
 import { idempotency } from './middleware/idempotency.ts';
 import { rateLimit } from './middleware/rate-limit.ts';
 import { requestId } from './middleware/request-id.ts';
@@ -52,15 +52,7 @@ export function createApi(deps: ApiDeps) {
     });
   });
   app.use('*', requestId());
-  const limitBody = bodyLimit({
-    maxSize: MAX_BODY_BYTES,
-    onError: (c) => problem(c, 'payload.tooLarge', `request bodies may be at most ${MAX_BODY_BYTES} bytes`),
-  });
-  // A web Request never has a body for GET or HEAD, so the limit has nothing to measure there; asking, on Node, would
-  // build a whole web Request for every read.
-  app.use('*', (c, next) =>
-    c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next),
-  );
+  app.use('*', limitBodies(MAX_BODY_BYTES));
   app.openapi(
     createRoute({
       method: 'get',
