@@ -59,6 +59,25 @@ const TITLE_BY_STATUS: Record<number, string> = {
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
+/** The RFC 9457 problem document for `code`, about the resource at `instance`. */
+export function problemOf(
+  code: ErrorCode,
+  detail: string,
+  instance: string,
+  errors?: FieldProblem[],
+): Problem {
+  const status = STATUS_BY_CODE[code];
+  return {
+    type: `urn:berth:problem:${code}`,
+    title: TITLE_BY_STATUS[status] ?? 'Error',
+    status,
+    detail,
+    instance,
+    code,
+    ...(errors?.length ? { errors } : {}),
+  };
+}
+
 /** An RFC 9457 problem response for `code`. */
 export function problem(
   c: Context,
@@ -66,17 +85,11 @@ export function problem(
   detail: string,
   options: { errors?: FieldProblem[]; headers?: Record<string, string> } = {},
 ): Response {
-  const status = STATUS_BY_CODE[code];
-  const body: Problem = {
-    type: `urn:berth:problem:${code}`,
-    title: TITLE_BY_STATUS[status] ?? 'Error',
-    status,
-    detail,
-    instance: c.req.path,
-    code,
-    ...(options.errors?.length ? { errors: options.errors } : {}),
-  };
-  return c.body(JSON.stringify(body), status, { 'content-type': PROBLEM_CONTENT_TYPE, ...options.headers });
+  const body = problemOf(code, detail, c.req.path, options.errors);
+  return c.body(JSON.stringify(body), STATUS_BY_CODE[code], {
+    'content-type': PROBLEM_CONTENT_TYPE,
+    ...options.headers,
+  });
 }
 
 export interface ErrorLogger {

@@ -1,55 +1,89 @@
 import { Hono } from 'hono';
 import { proxy } from 'hono/proxy';
 import { DNS_LABEL } from '../../schemas/common.ts';
+import type { ErrorCode } from '../../schemas/problem.ts';
 import type { Store } from '../core/ports.ts';
 import { problem } from '../http/problem.ts';
 import type { RoutingTable } from './routing-table.ts';
 
 const label = DNS_LABEL.source.slice(1, -1);
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS']);
-const MAX_ATTEMPTS = 3;
 const HOST = new RegExp(`^(?<app>${label})\\.(?<tenant>${label})\\.localhost(?::\\d+)?$`);
 
+const RETRY_SOON = { 'retry-after': '1' };
+
+/** How many ready replicas a request may try when one fails to answer at once. */
+export const MAX_ATTEMPTS = 3;
+
+/** What the ingress answers instead of a replica's answer. */
+export interface IngressProblem {
+  code: ErrorCode;
+  detail: string;
+  headers?: Record<string, string>;
+}
+
+export const NO_SUCH_HOST: IngressProblem = {
+  code: 'route.notFound',
+  detail: 'use http://<app>.<tenant>.localhost:<ingress port>/',
+};
+
+/** The app a Host header names: `<app>.<tenant>.localhost`, any port. */
+export function appOfHost(host: string | undefined): { tenant: string; app: string } | undefined {
+  const groups = HOST.exec((host ?? '').toLowerCase())?.groups;
+  return groups?.tenant && groups.app ? { tenant: groups.tenant, app: groups.app } : undefined;
+}
+
 /**
- * The local ingress: `http://<app>.<tenant>.localhost:<port>` → the app's ready replicas, round robin.
- * 503 problem+json while none is ready (without Retry-After when none will be: the app is stopped, scaled to zero or
- * its tenant suspended); 404 for a host that names no app.
+ * Why an app has no ready replica: 404 for no such app; 503 without Retry-After when none will come (the app is
+ * stopped, scaled to zero or its tenant suspended), and with it while one starts.
+ */
+export async function noReplica(store: Store, tenant: string, app: string): Promise<IngressProblem> {
+  const stored = await store.getApp(tenant, app);
+  if (!stored) return { code: 'app.notFound', detail: `no app "${app}" for tenant "${tenant}"` };
+  if (stored.status === 'stopped') {
+    return { code: 'unavailable', detail: `app "${app}" is stopped; POST /v1/apps/${app}/start starts it` };
+  }
+  if (stored.status === 'suspended') {
+    return { code: 'unavailable', detail: `app "${app}" does not run while tenant "${tenant}" is suspended` };
+  }
+  if (stored.replicas === 0) {
+    return {
+      code: 'unavailable',
+      detail: `app "${app}" is scaled to zero; POST /v1/apps/${app}/scale adds replicas`,
+    };
+  }
+  return {
+    code: 'unavailable',
+    detail: `app "${app}" has no ready replica right now; retry shortly`,
+    headers: RETRY_SOON,
+  };
+}
+
+/** No replica tried answered. */
+export const notAnswered = (app: string): IngressProblem => ({
+  code: 'unavailable',
+  detail: `app "${app}" did not answer; retry shortly`,
+  headers: RETRY_SOON,
+});
+
+/**
+ * The local ingress: `http://<app>.<tenant>.localhost:<port>` → the app's ready replicas, round robin; problem+json
+ * (see `noReplica`) when there is none. Connection upgrades (WebSocket) are `tunnelUpgrades`'.
  */
 export function createIngress(routes: RoutingTable, store: Store) {
   const ingress = new Hono();
   ingress.all('*', async (c) => {
-    const match = HOST.exec((c.req.header('host') ?? '').toLowerCase());
-    const tenant = match?.groups?.tenant;
-    const app = match?.groups?.app;
-    if (!tenant || !app) {
-      return problem(c, 'route.notFound', 'use http://<app>.<tenant>.localhost:<ingress port>/');
-    }
+    const answer = (p: IngressProblem) => problem(c, p.code, p.detail, { headers: p.headers });
+    const target = appOfHost(c.req.header('host'));
+    if (!target) return answer(NO_SUCH_HOST);
+    const { tenant, app } = target;
     // A replica that went away between two requests (or a pooled connection to its old address) fails at once;
     // idempotent requests then try the next ready replica, so a rolling deploy drops nothing.
     const attempts = IDEMPOTENT.has(c.req.method) ? Math.min(MAX_ATTEMPTS, routes.size(tenant, app)) : 1;
     const url = new URL(c.req.url);
     for (let attempt = 1; ; attempt++) {
       const endpoint = routes.pick(tenant, app);
-      if (!endpoint) {
-        const stored = await store.getApp(tenant, app);
-        if (!stored) return problem(c, 'app.notFound', `no app "${app}" for tenant "${tenant}"`);
-        if (stored.status === 'stopped') {
-          return problem(c, 'unavailable', `app "${app}" is stopped; POST /v1/apps/${app}/start starts it`);
-        }
-        if (stored.status === 'suspended') {
-          return problem(c, 'unavailable', `app "${app}" does not run while tenant "${tenant}" is suspended`);
-        }
-        if (stored.replicas === 0) {
-          return problem(
-            c,
-            'unavailable',
-            `app "${app}" is scaled to zero; POST /v1/apps/${app}/scale adds replicas`,
-          );
-        }
-        return problem(c, 'unavailable', `app "${app}" has no ready replica right now; retry shortly`, {
-          headers: { 'retry-after': '1' },
-        });
-      }
+      if (!endpoint) return answer(await noReplica(store, tenant, app));
       try {
         return await proxy(`http://${endpoint.host}:${endpoint.port}${url.pathname}${url.search}`, {
           ...c.req,
@@ -60,11 +94,7 @@ export function createIngress(routes: RoutingTable, store: Store) {
           },
         });
       } catch {
-        if (attempt >= attempts) {
-          return problem(c, 'unavailable', `app "${app}" did not answer; retry shortly`, {
-            headers: { 'retry-after': '1' },
-          });
-        }
+        if (attempt >= attempts) return answer(notAnswered(app));
       }
     }
   });

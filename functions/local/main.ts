@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { type ServerType, serve } from '@hono/node-server';
 import { ensureTable } from '../adapters/dynamodb/table.ts';
@@ -11,6 +12,7 @@ import { ensureDockerEngine } from './docker-engine.ts';
 import { watchDockerEvents } from './docker-events.ts';
 import { type DynamoDbLocal, localDynamoDbClient, startDynamoDbLocal } from './dynamodb-local.ts';
 import { createIngress } from './ingress.ts';
+import { tunnelUpgrades } from './ingress-upgrades.ts';
 import { registryAuthRoutes } from './registry-auth-routes.ts';
 import { startRegistry } from './registry-process.ts';
 
@@ -83,6 +85,7 @@ async function main() {
   });
   let registry: { stop(): Promise<void> };
   let ingress: ServerType;
+  let tunnels: ReturnType<typeof tunnelUpgrades>;
   try {
     await listening(api, config.BERTH_PORT, 'BERTH_PORT');
     registry = await startRegistry({
@@ -98,6 +101,8 @@ async function main() {
       hostname: '127.0.0.1',
       port: config.BERTH_INGRESS_PORT,
     });
+    // serve() makes a node:http server unless told to make another.
+    tunnels = tunnelUpgrades(ingress as Server, routes, deps.store);
     await listening(ingress, config.BERTH_INGRESS_PORT, 'BERTH_INGRESS_PORT').catch(async (err) => {
       await registry.stop();
       throw err;
@@ -132,6 +137,7 @@ async function main() {
     console.log(`[berth] ${signal}: stopping…`);
     stopEvents();
     await Promise.all([loop.stop(), ...jobs.map((job) => job.stop())]);
+    tunnels.close();
     await Promise.all([closeServer(api), closeServer(ingress), registry.stop()]);
     dynamodb.destroy();
     await dynamoDbLocal?.stop();

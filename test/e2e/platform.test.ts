@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { dockerCli, labelledContainers } from '../support/docker-cli.ts';
-import { eventually, ingressGet } from '../support/ingress-client.ts';
-import { clientFor } from '../support/local-api.ts';
+import { eventually, ingressGet, upgradeThroughIngress } from '../support/ingress-client.ts';
+import { clientFor, untilAppGone } from '../support/local-api.ts';
 import { fetchFrom, type PlatformEnv, platformEnv, runPlatform } from '../support/platform-process.ts';
 import { registryHttp } from '../support/registry-http.ts';
 
@@ -84,7 +84,8 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
 
   afterAll(async () => {
     if (!platform) return;
-    for (const name of ['web', 'probe']) await call('DELETE', `/v1/apps/${name}`).catch(() => undefined);
+    for (const name of ['web', 'chat', 'probe'])
+      await call('DELETE', `/v1/apps/${name}`).catch(() => undefined);
     await eventually('apps to be deleted', async () =>
       acmeContainers().length === 0 ? true : undefined,
     ).catch(() => undefined);
@@ -262,6 +263,37 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
     const events = await call('GET', '/v1/apps/web/events');
     const times = (events.json.items as Json[]).map((e) => e.at as string);
     expect(times).toEqual([...times].sort().reverse());
+  });
+
+  it('passes connection upgrades (WebSocket) through the ingress to a replica, both ways', async () => {
+    // A replica that answers any upgrade with 101 and then echoes: busybox's nc, one shell per connection.
+    const upgradeEcho = [
+      'while read -r line; do case "$line" in "$(printf "\\r")" | "") break ;; esac; done',
+      "printf 'HTTP/1.1 101 Switching Protocols\\r\\nConnection: Upgrade\\r\\nUpgrade: echo\\r\\n\\r\\n'",
+      'exec cat',
+    ].join('; ');
+    const created = await call('POST', '/v1/apps', {
+      name: 'chat',
+      image: `${registry}/acme/web:v1`,
+      cpu: 0.25,
+      memory: 512,
+      port: 8080,
+      command: ['nc', '-ll', '-p', '8080', '-e', 'sh', '-c', upgradeEcho],
+    });
+    expect(created.status, created.text).toBe(201);
+    await eventually('chat to be ready', async () =>
+      (await app('chat')).readyReplicas === 1 ? true : undefined,
+    );
+
+    const echoed = await upgradeThroughIngress(
+      env.ingressPort,
+      'chat.acme.localhost',
+      'ping over the tunnel\n',
+    );
+    expect(echoed).toMatch(/^HTTP\/1\.1 101 Switching Protocols\r\n/);
+
+    expect((await call('DELETE', '/v1/apps/chat')).status).toBe(202);
+    await untilAppGone(client.call, acmeKey, 'chat');
   });
 
   it("keeps tenants out of each other's repositories and refuses images that point inside the network", async () => {

@@ -1,0 +1,121 @@
+import { type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Store } from '../core/ports.ts';
+import { PROBLEM_CONTENT_TYPE, problemOf } from '../http/problem.ts';
+import {
+  appOfHost,
+  type IngressProblem,
+  MAX_ATTEMPTS,
+  NO_SUCH_HOST,
+  noReplica,
+  notAnswered,
+} from './ingress.ts';
+import type { RoutingTable } from './routing-table.ts';
+
+/** How long a replica may take to accept the connection before the next ready one is tried. */
+const CONNECT_TIMEOUT_MS = 5000;
+
+/** Headers the ingress sets itself: a client's own would claim a host or scheme it did not come by. */
+const FORWARDED = new Set(['x-forwarded-host', 'x-forwarded-proto']);
+
+/**
+ * Connection upgrades (WebSocket) through the local ingress, as the load balancer passes them in AWS mode: the
+ * request goes to one ready replica as it came (with X-Forwarded-Host and -Proto, as every proxied request), and the
+ * two connections are joined until either side closes. A replica that cannot be reached is passed over for the next
+ * ready one; without any, the ingress answers its problem+json, as for any request, and closes the connection.
+ * `close()` ends the tunnels still open, which the server's own `close` does not count as its connections.
+ */
+export function tunnelUpgrades(server: Server, routes: RoutingTable, store: Store) {
+  const open = new Set<Duplex>();
+  server.on('upgrade', (req: IncomingMessage, client: Duplex, head: Buffer) => {
+    open.add(client);
+    client.on('error', () => client.destroy());
+    client.on('close', () => open.delete(client));
+    tunnel(req, client, head, routes, store).catch(() => client.destroy());
+  });
+  return {
+    close() {
+      for (const client of open) client.destroy();
+    },
+  };
+}
+
+async function tunnel(
+  req: IncomingMessage,
+  client: Duplex,
+  head: Buffer,
+  routes: RoutingTable,
+  store: Store,
+): Promise<void> {
+  const target = appOfHost(req.headers.host);
+  if (!target) return refuse(client, req, NO_SUCH_HOST);
+  const { tenant, app } = target;
+  const attempts = Math.max(1, Math.min(MAX_ATTEMPTS, routes.size(tenant, app)));
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    const endpoint = routes.pick(tenant, app);
+    if (!endpoint) return refuse(client, req, await noReplica(store, tenant, app));
+    const replica = await connected(endpoint);
+    if (client.destroyed) {
+      replica?.destroy();
+      return;
+    }
+    if (replica) return join(client, replica, requestHead(req), head);
+  }
+  refuse(client, req, notAnswered(app));
+}
+
+/** A connection to `endpoint`, or undefined when it cannot be made within CONNECT_TIMEOUT_MS. */
+function connected(endpoint: { host: string; port: number }): Promise<Socket | undefined> {
+  return new Promise((resolve) => {
+    const socket = connect({ port: endpoint.port, host: endpoint.host, timeout: CONNECT_TIMEOUT_MS });
+    const fail = () => {
+      socket.destroy();
+      resolve(undefined);
+    };
+    socket.once('error', fail).once('timeout', fail);
+    socket.once('connect', () => {
+      socket.off('error', fail).off('timeout', fail).setTimeout(0);
+      resolve(socket);
+    });
+  });
+}
+
+/** The request as it came (its header names' case and order kept), with the ingress's forwarding headers. */
+function requestHead(req: IncomingMessage): string {
+  const lines = [`${req.method} ${req.url} HTTP/${req.httpVersion}`];
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i] ?? '';
+    if (!FORWARDED.has(name.toLowerCase())) lines.push(`${name}: ${req.rawHeaders[i + 1]}`);
+  }
+  lines.push(`X-Forwarded-Host: ${req.headers.host}`, 'X-Forwarded-Proto: http');
+  return `${lines.join('\r\n')}\r\n\r\n`;
+}
+
+function join(client: Duplex, replica: Socket, request: string, head: Buffer) {
+  replica.setNoDelay(true);
+  replica.write(request);
+  if (head.length > 0) replica.write(head);
+  replica.on('error', () => replica.destroy());
+  replica.on('close', () => client.destroy());
+  client.on('close', () => replica.destroy());
+  client.pipe(replica);
+  replica.pipe(client);
+}
+
+/** Answers the ingress's problem+json on the bare connection, then closes it. */
+function refuse(client: Duplex, req: IncomingMessage, answer: IngressProblem) {
+  const problem = problemOf(answer.code, answer.detail, (req.url ?? '/').split('?')[0] ?? '/');
+  const body = JSON.stringify(problem);
+  const headers = {
+    'content-type': PROBLEM_CONTENT_TYPE,
+    'content-length': String(Buffer.byteLength(body)),
+    connection: 'close',
+    ...answer.headers,
+  };
+  const lines = [
+    `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status]}`,
+    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+  ];
+  client.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
+}

@@ -1,0 +1,162 @@
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import { type AddressInfo, connect, type Socket } from 'node:net';
+import { serve } from '@hono/node-server';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createApp, scaleApp } from '../../../functions/core/apps.ts';
+import { createTenant } from '../../../functions/core/tenants.ts';
+import { createIngress } from '../../../functions/local/ingress.ts';
+import { tunnelUpgrades } from '../../../functions/local/ingress-upgrades.ts';
+import { RoutingTable } from '../../../functions/local/routing-table.ts';
+import { fakeCoreDeps } from '../../fakes/core-deps.ts';
+
+const spec = { image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };
+const portOf = (server: { address(): unknown }) => (server.address() as AddressInfo).port;
+const closers: (() => void)[] = [];
+afterEach(() => {
+  for (const close of closers.splice(0)) close();
+});
+
+/** A replica that accepts any upgrade: 101, then the request head it saw, then everything it gets back. */
+async function echoReplica() {
+  const server = createServer((_req, res) => res.end('plain'));
+  const joined = new Set<Socket>();
+  server.on('upgrade', (req, socket: Socket, head: Buffer) => {
+    joined.add(socket);
+    const seen = [`${req.method} ${req.url}`, ...Object.entries(req.headers).map(([k, v]) => `${k}=${v}`)];
+    socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n');
+    socket.write(`${JSON.stringify(seen)}\n`);
+    if (head.length > 0) socket.write(head);
+    socket.pipe(socket);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const dropAll = () => {
+    for (const socket of joined) socket.resetAndDestroy();
+  };
+  closers.push(() => {
+    dropAll();
+    server.close();
+  });
+  return { dropAll, endpoint: { host: '127.0.0.1', port: portOf(server) } };
+}
+
+/** The ingress on a free port, with upgrades tunnelled, over an app `web` of tenant `acme`. */
+async function ingress(options: { replicas?: number } = {}) {
+  const deps = await fakeCoreDeps();
+  await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'free' });
+  await createApp(deps, 'acme', { name: 'web', ...spec });
+  if (options.replicas !== undefined) await scaleApp(deps, 'acme', 'web', options.replicas);
+  const routes = new RoutingTable();
+  const server = serve({
+    fetch: createIngress(routes, deps.store).fetch,
+    hostname: '127.0.0.1',
+    port: 0,
+  }) as Server;
+  const tunnels = tunnelUpgrades(server, routes, deps.store);
+  await once(server, 'listening');
+  closers.push(() => {
+    tunnels.close();
+    server.close();
+  });
+  return { routes, server, tunnels, port: portOf(server) };
+}
+
+/** A raw client: sends an upgrade request, collects all it gets back. */
+function upgrade(port: number, host: string, extraHeaders = '') {
+  const socket = connect(port, '127.0.0.1');
+  let received = '';
+  socket.setEncoding('utf8').on('data', (chunk: string) => {
+    received += chunk;
+  });
+  const closed = once(socket, 'close');
+  socket.write(
+    `GET /chat?room=1 HTTP/1.1\r\nHost: ${host}\r\nConnection: Upgrade\r\nUpgrade: echo\r\n${extraHeaders}\r\n`,
+  );
+  const until = async (text: string) => {
+    for (let waited = 0; !received.includes(text); waited += 10) {
+      if (waited > 5000 || socket.destroyed) throw new Error(`never got ${text}; got ${received}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  };
+  return { socket, closed, until, received: () => received };
+}
+
+describe('connection upgrades through the local ingress', () => {
+  it('joins the client to a ready replica: the request as it came, forwarding headers of its own, bytes both ways', async () => {
+    const replica = await echoReplica();
+    const { routes, port } = await ingress();
+    await routes.route('acme', 'web', [replica.endpoint]);
+
+    const client = upgrade(port, `web.acme.localhost:${port}`, 'X-Forwarded-Host: evil.example\r\n');
+    await client.until('\n');
+    expect(client.received()).toMatch(/^HTTP\/1\.1 101 Switching Protocols\r\n/);
+    const seen = JSON.parse(client.received().split('\r\n\r\n')[1]?.split('\n')[0] ?? '') as string[];
+    expect(seen).toContain('GET /chat?room=1');
+    expect(seen).toContain(`x-forwarded-host=web.acme.localhost:${port}`);
+    expect(seen).toContain('x-forwarded-proto=http');
+    expect(seen).toContain('upgrade=echo');
+    expect(seen.join()).not.toContain('evil.example');
+
+    client.socket.write('ping-1\n');
+    await client.until('ping-1\n');
+    client.socket.write('ping-2\n');
+    await client.until('ping-2\n');
+
+    // A replica that drops the connection (a reset, not a close) ends the client's too.
+    replica.dropAll();
+    await client.closed;
+  });
+
+  it('passes over a replica that cannot be reached for the next ready one', async () => {
+    const replica = await echoReplica();
+    const gone = createServer();
+    gone.listen(0, '127.0.0.1');
+    await once(gone, 'listening');
+    const goneEndpoint = { host: '127.0.0.1', port: portOf(gone) };
+    await new Promise((resolve) => gone.close(resolve));
+    const { routes, port } = await ingress();
+    await routes.route('acme', 'web', [goneEndpoint, replica.endpoint]);
+
+    const client = upgrade(port, `web.acme.localhost:${port}`);
+    await client.until('\n');
+    expect(client.received()).toMatch(/^HTTP\/1\.1 101 /);
+
+    await routes.route('acme', 'web', [goneEndpoint]);
+    const refused = upgrade(port, `web.acme.localhost:${port}`);
+    await refused.closed;
+    expect(refused.received()).toMatch(/^HTTP\/1\.1 503 Service Unavailable\r\n/);
+    expect(refused.received()).toContain('retry-after: 1');
+    expect(refused.received()).toContain('"detail":"app \\"web\\" did not answer; retry shortly"');
+  });
+
+  it('answers as the ingress does for any request when there is nothing to join, and closes', async () => {
+    const { port } = await ingress({ replicas: 0 });
+    const cases = [
+      { host: 'nope.localhost', status: '404 Not Found', code: 'route.notFound' },
+      { host: 'other.acme.localhost', status: '404 Not Found', code: 'app.notFound' },
+      { host: 'web.acme.localhost', status: '503 Service Unavailable', code: 'unavailable' },
+    ];
+    for (const { host, status, code } of cases) {
+      const client = upgrade(port, host);
+      await client.closed;
+      const [head, body] = client.received().split('\r\n\r\n');
+      expect(head).toMatch(new RegExp(`^HTTP/1\\.1 ${status}\\r\\n`));
+      expect(head).toContain('content-type: application/problem+json');
+      expect(JSON.parse(body ?? '')).toMatchObject({ code, instance: '/chat' });
+    }
+  });
+
+  it('ends the tunnels still open when closed, so the server can close', async () => {
+    const replica = await echoReplica();
+    const { routes, server, tunnels, port } = await ingress();
+    await routes.route('acme', 'web', [replica.endpoint]);
+    const client = upgrade(port, `web.acme.localhost:${port}`);
+    await client.until('\n');
+
+    const serverClosed = new Promise((resolve) => server.close(resolve));
+    tunnels.close();
+    await client.closed;
+    await serverClosed;
+  });
+});
