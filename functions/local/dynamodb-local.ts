@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -77,11 +77,19 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   const port = options.port ?? (await freePort());
   const dir = jarDirectory();
   const storage = options.dbPath ? ['-dbPath', options.dbPath] : ['-inMemory'];
-  if (options.dbPath) mkdirSync(options.dbPath, { recursive: true });
+  // It unpacks its SQLite library into java.io.tmpdir at every start and deletes it only on a clean exit, so it gets
+  // a directory of its own, which stop() removes: one killed with the platform leaves no copy in /tmp. With dbPath
+  // that is beside the tables, where the next start clears what a killed one left.
+  const scratch = options.dbPath
+    ? join(options.dbPath, '.tmp')
+    : mkdtempSync(join(tmpdir(), 'berth-dynamodb-'));
+  rmSync(scratch, { recursive: true, force: true });
+  mkdirSync(scratch, { recursive: true });
   const child = spawnOwned(
     'java',
     [
       `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
+      `-Djava.io.tmpdir=${scratch}`,
       '-Xmx512m',
       '-jar',
       join(dir, 'DynamoDBLocal.jar'),
@@ -92,7 +100,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
       '-disableTelemetry',
     ],
     // Its own cwd: DynamoDB Local writes a metadata file there.
-    { stdio: ['ignore', 'pipe', 'pipe'], cwd: options.dbPath ?? tmpdir() },
+    { stdio: ['ignore', 'pipe', 'pipe'], cwd: options.dbPath ?? scratch },
   );
   let output = '';
   const collect = (chunk: Buffer) => {
@@ -101,7 +109,11 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
   const endpoint = `http://127.0.0.1:${port}`;
-  const stop = stopperOf(child);
+  const stopChild = stopperOf(child);
+  const stop = async () => {
+    await stopChild();
+    rmSync(scratch, { recursive: true, force: true });
+  };
   try {
     await waitUntilReady(endpoint, child, options.readyTimeoutMs ?? 30_000, () => output);
   } catch (err) {

@@ -89,6 +89,8 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
     await eventually('apps to be deleted', async () =>
       acmeContainers().length === 0 ? true : undefined,
     ).catch(() => undefined);
+    // The tags this run gave the test image in the engine's store (the image stays: its own tag holds it).
+    acmeDocker.run(['rmi', `${registry}/acme/web:v1`, `${registry}/acme/evil:1`]);
     expect(await platform.stop()).toBe(0);
   });
 

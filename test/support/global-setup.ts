@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -19,9 +19,17 @@ declare module 'vitest' {
  * on Debian it is installed. Nothing is skipped.
  */
 export default async function setup(project: TestProject) {
-  await ensureDockerEngine(mkdtempSync(join(tmpdir(), 'berth-test-logs-')));
+  // A dockerd started here outlives the run, and so does its log.
+  await ensureDockerEngine(join(tmpdir(), 'berth-test-dockerd'));
+  // Everything the run writes to the temporary directory (synthesized CDK apps, platform data, keys) goes under one
+  // of its own, removed at the end: the test files and the processes they start find it as TMPDIR.
+  const runDir = mkdtempSync(join(tmpdir(), 'berth-test-run-'));
+  process.env.TMPDIR = runDir;
   project.provide('testImage', buildTestImage());
   const dynamodb = await startDynamoDbLocal();
   project.provide('dynamodbEndpoint', dynamodb.endpoint);
-  return () => dynamodb.stop();
+  return async () => {
+    await dynamodb.stop();
+    rmSync(runDir, { recursive: true, force: true });
+  };
 }

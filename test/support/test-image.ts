@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { installOrExplain } from '../../functions/local/system-packages.ts';
@@ -37,9 +37,13 @@ export function buildTestImage(tag = 'berth-test/web:1'): string {
       '',
     ].join('\n'),
   );
-  execFileSync('docker', ['build', '-q', '-t', tag, context], {
-    env: { ...process.env, DOCKER_BUILDKIT: '0' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  try {
+    execFileSync('docker', ['build', '-q', '-t', tag, context], {
+      env: { ...process.env, DOCKER_BUILDKIT: '0' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+  } finally {
+    rmSync(context, { recursive: true, force: true });
+  }
   return tag;
 }
