@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { benchApi } from './api.ts';
 import { benchDeploy } from './deploy.ts';
 import { benchEks } from './eks.ts';
@@ -12,11 +15,16 @@ const BENCHES: Record<string, () => Promise<void>> = {
 };
 
 const names = process.argv.slice(2);
-for (const name of names.length ? names : Object.keys(BENCHES)) {
-  const bench = BENCHES[name];
-  if (!bench) {
-    console.error(`unknown bench "${name}"; choose from ${Object.keys(BENCHES).join(', ')}`);
-    process.exit(2);
-  }
-  await bench();
+const unknown = names.filter((name) => !BENCHES[name]);
+if (unknown.length) {
+  console.error(`unknown bench "${unknown.join('", "')}"; choose from ${Object.keys(BENCHES).join(', ')}`);
+  process.exit(2);
+}
+// What the benches write to the temporary directory (platform data, keys) goes under one of their own, removed after.
+const runDir = mkdtempSync(join(tmpdir(), 'berth-bench-run-'));
+process.env.TMPDIR = runDir;
+try {
+  for (const name of names.length ? names : Object.keys(BENCHES)) await BENCHES[name]?.();
+} finally {
+  rmSync(runDir, { recursive: true, force: true });
 }
