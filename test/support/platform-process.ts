@@ -23,8 +23,14 @@ export function startTsProcess(
   return { child, output: () => output };
 }
 
-/** `npm start`'s entry point as a child process. */
-export const startPlatform = (env: Record<string, string>) => startTsProcess('functions/local/main.ts', env);
+/** `npm start` as package.json says it (`node --import tsx <entry>`), run by this Node as a child process. */
+export function startPlatform(env: Record<string, string>) {
+  const scripts = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } })
+    .scripts;
+  const entry = /^node --import tsx (\S+)$/.exec(scripts.start)?.[1];
+  if (!entry) throw new Error(`npm start is no longer "node --import tsx <entry>": ${scripts.start}`);
+  return startTsProcess(entry, env);
+}
 
 /** Waits until the platform (or another process) prints `marker`, or fails with its output. */
 export async function waitForReady(
