@@ -5,24 +5,31 @@ import type { Reconciler } from './reconcile.ts';
 export interface ReconcileLoopOptions {
   /** The level-triggered period: every app is looked at this often even if nothing nudged it. */
   tickMs: number;
-  /** How soon a busy app (replicas starting, probes pending) is looked at again. */
+  /**
+   * How soon a busy app (replicas starting, probes pending) is looked at again, and a failed pass first retried:
+   * each failure in a row doubles the wait, up to tickMs.
+   */
   busyMs: number;
 }
 
 /**
  * Runs the reconciler: every app each tick, an app at once when nudged (an API write, a runtime event), and
  * again shortly while it is busy. Passes over one app never overlap; a nudge during a pass runs one more after it.
+ * A pass that fails is retried with a backoff (as a Kubernetes controller's work queue does), so an engine or table
+ * that is down is not asked again ten times a second for every app.
  */
 export class ReconcileLoop {
   private readonly inflight = new Map<string, Promise<void>>();
   private readonly again = new Set<string>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** Failed passes in a row, per app. */
+  private readonly failures = new Map<string, number>();
   private ticker: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   private stopped = false;
 
   constructor(
-    private readonly reconciler: Reconciler,
+    private readonly reconciler: Pick<Reconciler, 'reconcileApp' | 'removeOrphans'>,
     private readonly store: Store,
     private readonly logger: { error(message: string, details: Record<string, unknown>): void },
     private readonly options: ReconcileLoopOptions,
@@ -47,20 +54,24 @@ export class ReconcileLoop {
   }
 
   private async pass(tenantId: string, app: string, key: string): Promise<void> {
-    let busy = false;
+    let recheckMs: number | undefined;
     try {
-      busy = await this.reconciler.reconcileApp(tenantId, app);
+      const busy = await this.reconciler.reconcileApp(tenantId, app);
+      this.failures.delete(key);
+      if (busy) recheckMs = this.options.busyMs;
     } catch (err) {
-      busy = true;
-      this.logger.error('reconcile failed', { app: key, error: err });
+      const failures = (this.failures.get(key) ?? 0) + 1;
+      this.failures.set(key, failures);
+      recheckMs = Math.min(this.options.busyMs * 2 ** (failures - 1), this.options.tickMs);
+      this.logger.error('reconcile failed', { app: key, failures, error: err });
     } finally {
       this.inflight.delete(key);
     }
     if (this.again.delete(key)) this.nudge(tenantId, app);
-    else if (busy && !this.stopped) {
+    else if (recheckMs !== undefined && !this.stopped) {
       this.timers.set(
         key,
-        setTimeout(() => this.nudge(tenantId, app), this.options.busyMs),
+        setTimeout(() => this.nudge(tenantId, app), recheckMs),
       );
     }
   }

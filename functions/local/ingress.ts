@@ -22,6 +22,7 @@ export interface IngressProblem {
   headers?: Record<string, string>;
 }
 
+/** A Host header that names no app. */
 export const NO_SUCH_HOST: IngressProblem = {
   code: 'route.notFound',
   detail: 'use http://<app>.<tenant>.localhost:<ingress port>/',

@@ -1,0 +1,73 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ReconcileLoop } from '../../../functions/jobs/reconcile-loop.ts';
+import { MemoryStore } from '../../fakes/memory-store.ts';
+
+const OPTIONS = { tickMs: 5000, busyMs: 100 };
+
+/** A loop over a reconciler whose passes answer `outcomes` in turn (the last one from then on), noting when each ran. */
+function loopOver(outcomes: ('fails' | 'busy' | 'done')[]) {
+  const passes: number[] = [];
+  const errors: Record<string, unknown>[] = [];
+  const reconciler = {
+    async reconcileApp() {
+      passes.push(Date.now());
+      const outcome = outcomes[Math.min(passes.length, outcomes.length) - 1];
+      if (outcome === 'fails') throw new Error('the Docker Engine is unavailable');
+      return outcome === 'busy';
+    },
+    async removeOrphans() {
+      return 0;
+    },
+  };
+  const loop = new ReconcileLoop(
+    reconciler,
+    new MemoryStore(),
+    { error: (_m, d) => errors.push(d) },
+    OPTIONS,
+  );
+  return { loop, passes, errors };
+}
+
+/** The times of the passes, from the first. */
+const offsets = (passes: number[]) => passes.map((at) => at - (passes[0] ?? 0));
+
+describe('the local reconcile loop', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('retries a failing app after busyMs, doubling the wait at each failure in a row, up to tickMs', async () => {
+    const { loop, passes, errors } = loopOver(['fails']);
+    loop.nudge('acme', 'web');
+    await vi.advanceTimersByTimeAsync(14_000);
+    expect(offsets(passes)).toEqual([0, 100, 300, 700, 1500, 3100, 6300, 11_300]);
+    expect(errors.map((e) => e.failures)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    await loop.stop();
+  });
+
+  it('starts the backoff over after a pass that succeeds', async () => {
+    const { loop, passes } = loopOver(['fails', 'fails', 'fails', 'busy', 'fails']);
+    loop.nudge('acme', 'web');
+    await vi.advanceTimersByTimeAsync(1000);
+    // Failed, failed (+100), failed (+200), busy (+400), failed again (+100), and again (+100), next +200.
+    expect(offsets(passes)).toEqual([0, 100, 300, 700, 800, 900]);
+    await loop.stop();
+  });
+
+  it('looks at a busy app again every busyMs, and at one that is done only when nudged', async () => {
+    const busy = loopOver(['busy']);
+    busy.loop.nudge('acme', 'web');
+    await vi.advanceTimersByTimeAsync(450);
+    expect(offsets(busy.passes)).toEqual([0, 100, 200, 300, 400]);
+    await busy.loop.stop();
+
+    const done = loopOver(['done']);
+    done.loop.nudge('acme', 'web');
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(done.passes).toHaveLength(1);
+    await done.loop.stop();
+  });
+});
