@@ -103,8 +103,10 @@ const exitReasonOf = (state: ContainerInspectInfo['State']) =>
 function toReplica(info: ContainerInspectInfo): Replica {
   const labels = info.Config.Labels ?? {};
   const status = info.State.Status;
-  const state =
-    status === 'running' ? 'running' : status === 'exited' || status === 'dead' ? 'exited' : 'pending';
+  // A container whose start failed stays "created", with Docker's error (as those an engine going down leaves): it
+  // will never run, so it counts as exited, and is replaced.
+  const ended = status === 'exited' || status === 'dead' || (status === 'created' && Boolean(info.State.Error));
+  const state = status === 'running' ? 'running' : ended ? 'exited' : 'pending';
   const ip = Object.values(info.NetworkSettings.Networks ?? {})[0]?.IPAddress;
   const startedAt = info.State.StartedAt && info.State.StartedAt !== NEVER ? info.State.StartedAt : null;
   const stoppedAt = state === 'exited' && info.State.FinishedAt !== NEVER ? info.State.FinishedAt : null;
@@ -212,7 +214,12 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
         throw new ConflictError('conflict', `replica ${replicaName(spec)} already exists`);
       return translate(err);
     }
-    await container.start();
+    try {
+      await container.start();
+    } catch (err) {
+      // The engine answered: it keeps the container, with why it did not start, for the next pass to replace.
+      if (statusOf(err) === undefined) translate(err);
+    }
     return toReplica(await container.inspect());
   }
 
