@@ -1,0 +1,40 @@
+import { randomUUID } from 'node:crypto';
+import Docker from 'dockerode';
+import { describe, expect, inject, it } from 'vitest';
+import { LABELS } from '../../functions/adapters/docker/runtime.ts';
+import { watchDockerEvents } from '../../functions/local/docker-events.ts';
+import { eventually } from '../support/ingress-client.ts';
+
+describe("Docker Engine's events for Berth's replicas", () => {
+  it("nudge the replica's app as its container starts and dies, and nothing for another installation's", async () => {
+    const docker = new Docker();
+    const installation = `t-${randomUUID()}`;
+    const nudged: string[] = [];
+    const stop = await watchDockerEvents(docker, installation, (tenant, app) =>
+      nudged.push(`${tenant}/${app}`),
+    );
+    const run = async (labels: Record<string, string>) => {
+      const container = await docker.createContainer({
+        Image: inject('testImage'),
+        Cmd: ['true'],
+        Labels: labels,
+      });
+      await container.start();
+      await container.wait();
+      await container.remove();
+    };
+    try {
+      await run({
+        [LABELS.installation]: `other-${installation}`,
+        [LABELS.tenant]: 'acme',
+        [LABELS.app]: 'other',
+      });
+      await run({ [LABELS.installation]: installation, [LABELS.tenant]: 'acme', [LABELS.app]: 'web' });
+      // start, die and destroy
+      await eventually('three nudges', async () => (nudged.length >= 3 ? true : undefined), 10_000);
+      expect(new Set(nudged)).toEqual(new Set(['acme/web']));
+    } finally {
+      stop();
+    }
+  });
+});

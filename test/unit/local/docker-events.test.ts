@@ -1,0 +1,64 @@
+import { PassThrough } from 'node:stream';
+import type Docker from 'dockerode';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { watchDockerEvents } from '../../../functions/local/docker-events.ts';
+
+const OPTIONS = { retryMs: 1000, maxRetryMs: 4000 };
+
+/** An engine whose event streams the test ends, and which refuses to watch while `down`. */
+function engine() {
+  const streams: PassThrough[] = [];
+  const watchedAt: number[] = [];
+  const state = { down: false };
+  const docker = {
+    getEvents: async () => {
+      watchedAt.push(Date.now());
+      if (state.down)
+        throw Object.assign(new Error('connect ENOENT /var/run/docker.sock'), { code: 'ENOENT' });
+      const stream = new PassThrough();
+      streams.push(stream);
+      return stream;
+    },
+  } as unknown as Docker;
+  return { docker, streams, watchedAt, state };
+}
+
+const event = (tenant: string, app: string) =>
+  `${JSON.stringify({ Type: 'container', Action: 'die', Actor: { Attributes: { 'berth.tenant': tenant, 'berth.app': app } } })}\n`;
+
+describe('watching Docker events when the engine restarts', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('watches again once the stream ends, waiting longer while the engine does not answer, until stopped', async () => {
+    const { docker, streams, watchedAt, state } = engine();
+    const nudged: string[] = [];
+    const stop = await watchDockerEvents(docker, 'berth', (t, a) => nudged.push(`${t}/${a}`), OPTIONS);
+    streams[0]?.write(event('acme', 'web'));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(nudged).toEqual(['acme/web']);
+
+    // The engine goes down: the stream ends, and watching fails until it is back.
+    state.down = true;
+    streams[0]?.destroy();
+    await vi.advanceTimersByTimeAsync(1000 + 2000 + 4000 + 4000);
+    const started = watchedAt[0] ?? 0;
+    expect(watchedAt.map((at) => at - started)).toEqual([0, 1000, 3000, 7000, 11_000]);
+
+    state.down = false;
+    await vi.advanceTimersByTimeAsync(4000);
+    expect(streams).toHaveLength(2);
+    streams[1]?.write(event('acme', 'api'));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(nudged).toEqual(['acme/web', 'acme/api']);
+
+    stop();
+    expect(streams[1]?.destroyed).toBe(true);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(watchedAt).toHaveLength(6);
+  });
+});
