@@ -105,7 +105,8 @@ function toReplica(info: ContainerInspectInfo): Replica {
   const status = info.State.Status;
   // A container whose start failed stays "created", with Docker's error (as those an engine going down leaves): it
   // will never run, so it counts as exited, and is replaced.
-  const ended = status === 'exited' || status === 'dead' || (status === 'created' && Boolean(info.State.Error));
+  const ended =
+    status === 'exited' || status === 'dead' || (status === 'created' && Boolean(info.State.Error));
   const state = status === 'running' ? 'running' : ended ? 'exited' : 'pending';
   const ip = Object.values(info.NetworkSettings.Networks ?? {})[0]?.IPAddress;
   const startedAt = info.State.StartedAt && info.State.StartedAt !== NEVER ? info.State.StartedAt : null;
