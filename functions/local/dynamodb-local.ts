@@ -6,12 +6,11 @@ import { dirname, join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { freePort } from './free-port.ts';
 import { ensureJava } from './java.ts';
-import { spawnOwned, stopperOf } from './owned-children.ts';
+import { type OwnedProcess, ownedProcess, spawnOwned } from './owned-children.ts';
 
-export interface DynamoDbLocal {
+export interface DynamoDbLocal extends OwnedProcess {
   endpoint: string;
   port: number;
-  stop(): Promise<void>;
 }
 
 export interface DynamoDbLocalOptions {
@@ -109,9 +108,9 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
   const endpoint = `http://127.0.0.1:${port}`;
-  const stopChild = stopperOf(child);
+  const owned = ownedProcess(child);
   const stop = async () => {
-    await stopChild();
+    await owned.stop();
     rmSync(scratch, { recursive: true, force: true });
   };
   try {
@@ -120,5 +119,5 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
     await stop();
     throw err;
   }
-  return { endpoint, port, stop };
+  return { endpoint, port, exited: owned.exited, stop };
 }

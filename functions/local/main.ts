@@ -10,9 +10,11 @@ import { readLocalConfig } from '../shared/local-config.ts';
 import { resolveAdminKey } from './admin-key.ts';
 import { ensureDockerEngine } from './docker-engine.ts';
 import { watchDockerEvents } from './docker-events.ts';
-import { type DynamoDbLocal, localDynamoDbClient, startDynamoDbLocal } from './dynamodb-local.ts';
+import { localDynamoDbClient, startDynamoDbLocal } from './dynamodb-local.ts';
+import { freePort } from './free-port.ts';
 import { createIngress } from './ingress.ts';
 import { tunnelUpgrades } from './ingress-upgrades.ts';
+import { keepRunning } from './keep-running.ts';
 import { registryAuthRoutes } from './registry-auth-routes.ts';
 import { startRegistry } from './registry-process.ts';
 
@@ -38,12 +40,15 @@ async function main() {
   const config = readLocalConfig();
   const logDir = join(config.dataDir, 'logs');
   const docker = await ensureDockerEngine(logDir);
-  let dynamoDbLocal: DynamoDbLocal | undefined;
+  let dynamoDbLocal: { stop(): Promise<void> } | undefined;
   let endpoint = config.BERTH_DYNAMODB_ENDPOINT;
   if (!endpoint) {
     console.log('[berth] starting DynamoDB Local…');
-    dynamoDbLocal = await startDynamoDbLocal({ dbPath: join(config.dataDir, 'dynamodb') });
-    endpoint = dynamoDbLocal.endpoint;
+    // Started again on the same port, over the same files, if it ever exits on its own.
+    const port = await freePort();
+    const dbPath = join(config.dataDir, 'dynamodb');
+    dynamoDbLocal = await keepRunning('DynamoDB Local', () => startDynamoDbLocal({ dbPath, port }));
+    endpoint = `http://127.0.0.1:${port}`;
   }
   const dynamodb = localDynamoDbClient(endpoint);
   try {
@@ -88,14 +93,16 @@ async function main() {
   let tunnels: ReturnType<typeof tunnelUpgrades>;
   try {
     await listening(api, config.BERTH_PORT, 'BERTH_PORT');
-    registry = await startRegistry({
-      dir: join(config.dataDir, 'registry'),
-      port: config.BERTH_REGISTRY_PORT,
-      realm: `${apiUrl}/registry/auth`,
-      notifyUrl: `${apiUrl}/registry/events`,
-      notifySecret: deps.registryAuth.notifySecret,
-      certificatePath: deps.registrySecrets.certificatePath,
-    });
+    registry = await keepRunning('the registry', () =>
+      startRegistry({
+        dir: join(config.dataDir, 'registry'),
+        port: config.BERTH_REGISTRY_PORT,
+        realm: `${apiUrl}/registry/auth`,
+        notifyUrl: `${apiUrl}/registry/events`,
+        notifySecret: deps.registryAuth.notifySecret,
+        certificatePath: deps.registrySecrets.certificatePath,
+      }),
+    );
     ingress = serve({
       fetch: createIngress(routes, deps.store).fetch,
       hostname: '127.0.0.1',

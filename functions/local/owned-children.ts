@@ -23,14 +23,23 @@ export function spawnOwned(command: string, args: string[], options: SpawnOption
     : spawn(command, args, options);
 }
 
-/** A stop for a child process: SIGTERM, SIGKILL after the grace period, resolved once it has exited. */
-export function stopperOf(child: ChildProcess): () => Promise<void> {
+/** A child the platform runs: `exited` resolves once it has exited, for whatever reason. */
+export interface OwnedProcess {
+  exited: Promise<void>;
+  /** SIGTERM, SIGKILL after the grace period; resolves once it has exited. */
+  stop(): Promise<void>;
+}
+
+export function ownedProcess(child: ChildProcess): OwnedProcess {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-    await exited;
-    clearTimeout(timer);
+  return {
+    exited,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+      await exited;
+      clearTimeout(timer);
+    },
   };
 }

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureRegistryBinary } from './docker-engine.ts';
-import { spawnOwned, stopperOf } from './owned-children.ts';
+import { type OwnedProcess, ownedProcess, spawnOwned } from './owned-children.ts';
 
 export const REGISTRY_SERVICE = 'berth-registry';
 export const TOKEN_ISSUER = 'berth';
@@ -53,25 +53,25 @@ notifications:
  * Starts the CNCF distribution registry (Debian's docker-registry) on 127.0.0.1 with Berth as its token service.
  * Resolves once it answers; `stop()` ends it.
  */
-export async function startRegistry(options: RegistryProcessOptions): Promise<{ stop(): Promise<void> }> {
+export async function startRegistry(options: RegistryProcessOptions): Promise<OwnedProcess> {
   const binary = ensureRegistryBinary();
   mkdirSync(join(options.dir, 'data'), { recursive: true });
   const configPath = join(options.dir, 'config.yml');
   writeFileSync(configPath, registryConfig(options, options.notifySecret), { mode: 0o600 });
   const log = openSync(join(options.dir, 'registry.log'), 'a');
   const child: ChildProcess = spawnOwned(binary, ['serve', configPath], { stdio: ['ignore', log, log] });
-  const stop = stopperOf(child);
+  const owned = ownedProcess(child);
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) break;
     try {
       const res = await fetch(`http://127.0.0.1:${options.port}/v2/`);
-      if (res.status === 401 || res.ok) return { stop };
+      if (res.status === 401 || res.ok) return owned;
     } catch {
       // not up yet
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  await stop();
+  await owned.stop();
   throw new Error(`the registry did not start; see ${join(options.dir, 'registry.log')}`);
 }

@@ -1,0 +1,68 @@
+import type { OwnedProcess } from './owned-children.ts';
+
+export interface KeepRunningOptions {
+  /** The wait before starting it again; doubled while that fails, up to maxRetryMs. */
+  retryMs: number;
+  maxRetryMs: number;
+  log: (line: string) => void;
+}
+
+const DEFAULT_OPTIONS: KeepRunningOptions = {
+  retryMs: 1000,
+  maxRetryMs: 30_000,
+  log: (line) => console.error(`[berth] ${line}`),
+};
+
+/**
+ * Keeps one of the platform's own processes up (DynamoDB Local, the registry): started with `start`, and started
+ * again the same way whenever it exits on its own (a crash, the kernel's OOM killer), after `retryMs`, doubled while
+ * starting fails. The platform would otherwise answer 503 for good. `stop()` ends it, and the watch.
+ */
+export async function keepRunning(
+  name: string,
+  start: () => Promise<OwnedProcess>,
+  options: KeepRunningOptions = DEFAULT_OPTIONS,
+): Promise<{ stop(): Promise<void> }> {
+  let current = await start();
+  let stopped = false;
+  let retry: NodeJS.Timeout | undefined;
+  let starting: Promise<void> | undefined;
+
+  const watch = (owned: OwnedProcess) => {
+    void owned.exited.then(() => {
+      if (stopped || owned !== current) return;
+      options.log(`${name} exited; starting it again`);
+      startAgain(options.retryMs);
+    });
+  };
+  const startAgain = (waitMs: number) => {
+    retry = setTimeout(() => {
+      starting = start().then(
+        async (owned) => {
+          if (stopped) return owned.stop();
+          current = owned;
+          watch(owned);
+          options.log(`${name} is running again`);
+        },
+        (err: unknown) => {
+          if (stopped) return;
+          const next = Math.min(waitMs * 2, options.maxRetryMs);
+          options.log(
+            `${name} could not start (${err instanceof Error ? err.message : err}); next try in ${next} ms`,
+          );
+          startAgain(next);
+        },
+      );
+    }, waitMs);
+  };
+
+  watch(current);
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(retry);
+      await starting;
+      await current.stop();
+    },
+  };
+}

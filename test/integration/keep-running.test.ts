@@ -1,0 +1,40 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { ensureTable } from '../../functions/adapters/dynamodb/table.ts';
+import { localDynamoDbClient, startDynamoDbLocal } from '../../functions/local/dynamodb-local.ts';
+import { freePort } from '../../functions/local/free-port.ts';
+import { keepRunning } from '../../functions/local/keep-running.ts';
+import { eventually } from '../support/ingress-client.ts';
+
+describe('DynamoDB Local kept running by the platform', () => {
+  it('comes back on its port, over its files, after it is killed', async () => {
+    const dbPath = mkdtempSync(join(tmpdir(), 'berth-kept-'));
+    const port = await freePort();
+    const log: string[] = [];
+    const kept = await keepRunning('DynamoDB Local', () => startDynamoDbLocal({ dbPath, port }), {
+      retryMs: 100,
+      maxRetryMs: 1000,
+      log: (line) => log.push(line),
+    });
+    const client = localDynamoDbClient(`http://127.0.0.1:${port}`);
+    try {
+      await ensureTable(client, 'kept');
+      // As the kernel's OOM killer would: its command line names its files.
+      execFileSync('pkill', ['-KILL', '-f', `dbPath ${dbPath}`]);
+      await eventually(
+        'it to answer again',
+        async () =>
+          (await client.send(new ListTablesCommand({}))).TableNames?.includes('kept') ? true : undefined,
+        30_000,
+      );
+      expect(log).toEqual(['DynamoDB Local exited; starting it again', 'DynamoDB Local is running again']);
+    } finally {
+      client.destroy();
+      await kept.stop();
+    }
+  });
+});
