@@ -25,10 +25,13 @@ describe('DynamoDB Local kept running by the platform', () => {
       await ensureTable(client, 'kept');
       // As the kernel's OOM killer would: its command line names its files.
       execFileSync('pkill', ['-KILL', '-f', `dbPath ${dbPath}`]);
+      // It may answer a moment before the start that brought it back has said so.
       await eventually(
-        'it to answer again',
-        async () =>
-          (await client.send(new ListTablesCommand({}))).TableNames?.includes('kept') ? true : undefined,
+        'it to answer again, and the start to be done',
+        async () => {
+          const tables = await client.send(new ListTablesCommand({}));
+          return tables.TableNames?.includes('kept') && log.length === 2 ? true : undefined;
+        },
         30_000,
       );
       expect(log).toEqual(['DynamoDB Local exited; starting it again', 'DynamoDB Local is running again']);
