@@ -5,6 +5,7 @@ import type { Store } from '../core/ports.ts';
 import { PROBLEM_CONTENT_TYPE, problemOf } from '../http/problem.ts';
 import {
   appOfHost,
+  forwardedHeaders,
   type IngressProblem,
   MAX_ATTEMPTS,
   NO_SUCH_HOST,
@@ -16,12 +17,9 @@ import type { RoutingTable } from './routing-table.ts';
 /** How long a replica may take to accept the connection before the next ready one is tried. */
 const CONNECT_TIMEOUT_MS = 5000;
 
-/** Headers the ingress sets itself: a client's own would claim a host or scheme it did not come by. */
-const FORWARDED = new Set(['x-forwarded-host', 'x-forwarded-proto']);
-
 /**
  * Connection upgrades (WebSocket) through the local ingress, as the load balancer passes them in AWS mode: the
- * request goes to one ready replica as it came (with X-Forwarded-Host and -Proto, as every proxied request), and the
+ * request goes to one ready replica as it came (with the forwarding headers of every proxied request), and the
  * two connections are joined until either side closes. A replica that cannot be reached is passed over for the next
  * ready one; without any, the ingress answers its problem+json, as for any request, and closes the connection.
  * `close()` ends the tunnels still open, which the server's own `close` does not count as its connections.
@@ -83,12 +81,20 @@ function connected(endpoint: { host: string; port: number }): Promise<Socket | u
 
 /** The request as it came (its header names' case and order kept), with the ingress's forwarding headers. */
 function requestHead(req: IncomingMessage): string {
+  const forwardedFor = req.headers['x-forwarded-for'];
+  const forwarded = forwardedHeaders(
+    {
+      host: req.headers.host,
+      forwardedFor: Array.isArray(forwardedFor) ? forwardedFor.join(', ') : forwardedFor,
+    },
+    req.socket,
+  );
   const lines = [`${req.method} ${req.url} HTTP/${req.httpVersion}`];
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i] ?? '';
-    if (!FORWARDED.has(name.toLowerCase())) lines.push(`${name}: ${req.rawHeaders[i + 1]}`);
+    if (!(name.toLowerCase() in forwarded)) lines.push(`${name}: ${req.rawHeaders[i + 1]}`);
   }
-  lines.push(`X-Forwarded-Host: ${req.headers.host}`, 'X-Forwarded-Proto: http');
+  for (const [name, value] of Object.entries(forwarded)) lines.push(`${name}: ${value}`);
   return `${lines.join('\r\n')}\r\n\r\n`;
 }
 

@@ -22,6 +22,31 @@ export interface IngressProblem {
   headers?: Record<string, string>;
 }
 
+/** The connection a request came in on, where the server says (on Node, not in `app.request`). */
+interface Connection {
+  remoteAddress?: string;
+  localPort?: number;
+}
+
+/**
+ * What a replica is told of the request's way in, as the load balancer tells it in AWS mode: the client's address
+ * added to X-Forwarded-For, and the host, scheme and port it came to in X-Forwarded-Host, -Proto and -Port (a
+ * client's own claims of those are replaced).
+ */
+export function forwardedHeaders(
+  request: { host?: string; forwardedFor?: string },
+  connection: Connection | undefined,
+): Record<string, string> {
+  const client = connection?.remoteAddress;
+  const forwardedFor = [request.forwardedFor, client].filter(Boolean).join(', ');
+  return {
+    ...(forwardedFor ? { 'x-forwarded-for': forwardedFor } : {}),
+    ...(request.host ? { 'x-forwarded-host': request.host } : {}),
+    'x-forwarded-proto': 'http',
+    ...(connection?.localPort ? { 'x-forwarded-port': String(connection.localPort) } : {}),
+  };
+}
+
 /** A Host header that names no app. */
 export const NO_SUCH_HOST: IngressProblem = {
   code: 'route.notFound',
@@ -90,8 +115,10 @@ export function createIngress(routes: RoutingTable, store: Store) {
           ...c.req,
           headers: {
             ...c.req.header(),
-            'x-forwarded-host': c.req.header('host'),
-            'x-forwarded-proto': 'http',
+            ...forwardedHeaders(
+              { host: c.req.header('host'), forwardedFor: c.req.header('x-forwarded-for') },
+              (c.env as { incoming?: { socket?: Connection } } | undefined)?.incoming?.socket,
+            ),
           },
         });
       } catch {

@@ -83,18 +83,24 @@ function upgrade(port: number, host: string, extraHeaders = '') {
 }
 
 describe('connection upgrades through the local ingress', () => {
-  it('joins the client to a ready replica: the request as it came, forwarding headers of its own, bytes both ways', async () => {
+  it('joins the client to a ready replica: the request as it came, with the forwarding headers, bytes both ways', async () => {
     const replica = await echoReplica();
     const { routes, port } = await ingress();
     await routes.route('acme', 'web', [replica.endpoint]);
 
-    const client = upgrade(port, `web.acme.localhost:${port}`, 'X-Forwarded-Host: evil.example\r\n');
+    const client = upgrade(
+      port,
+      `web.acme.localhost:${port}`,
+      'X-Forwarded-Host: evil.example\r\nX-Forwarded-For: 10.0.0.1\r\nX-Forwarded-Port: 1\r\n',
+    );
     await client.until('\n');
     expect(client.received()).toMatch(/^HTTP\/1\.1 101 Switching Protocols\r\n/);
     const seen = JSON.parse(client.received().split('\r\n\r\n')[1]?.split('\n')[0] ?? '') as string[];
     expect(seen).toContain('GET /chat?room=1');
     expect(seen).toContain(`x-forwarded-host=web.acme.localhost:${port}`);
     expect(seen).toContain('x-forwarded-proto=http');
+    expect(seen).toContain(`x-forwarded-port=${port}`);
+    expect(seen).toContain('x-forwarded-for=10.0.0.1, 127.0.0.1');
     expect(seen).toContain('upgrade=echo');
     expect(seen.join()).not.toContain('evil.example');
 

@@ -1,3 +1,7 @@
+import { once } from 'node:events';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
 import { describe, expect, it } from 'vitest';
 import { createApp, getAppRecord, scaleApp, startApp, stopApp } from '../../../functions/core/apps.ts';
 import { createTenant } from '../../../functions/core/tenants.ts';
@@ -42,5 +46,51 @@ describe('the local ingress without a ready replica', () => {
       app: { record: { ...app, status: 'suspended' }, expectedVersion: app.version },
     });
     await noneComing('app "web" does not run while tenant "acme" is suspended');
+  });
+});
+
+describe('the local ingress passing a request to a replica', () => {
+  it("tells the replica the request's way in, as the load balancer does: X-Forwarded-For, -Host, -Proto, -Port", async () => {
+    const replica = createServer((req, res) => res.end(JSON.stringify(req.headers)));
+    replica.listen(0, '127.0.0.1');
+    await once(replica, 'listening');
+    const routes = new RoutingTable();
+    await routes.route('acme', 'web', [{ host: '127.0.0.1', port: (replica.address() as AddressInfo).port }]);
+    const ingress = serve({
+      fetch: createIngress(routes, (await fakeCoreDeps()).store).fetch,
+      hostname: '127.0.0.1',
+      port: 0,
+    });
+    await once(ingress, 'listening');
+    const port = (ingress.address() as AddressInfo).port;
+    try {
+      // node:http, not fetch: fetch sends a Host of its own.
+      const seen = await new Promise<string>((resolve, reject) => {
+        const headers = {
+          host: `web.acme.localhost:${port}`,
+          'x-forwarded-for': '10.0.0.1',
+          'x-forwarded-host': 'evil.example',
+          'x-forwarded-port': '1',
+        };
+        request({ host: '127.0.0.1', port, path: '/hello?x=1', headers }, (res) => {
+          let body = '';
+          res.setEncoding('utf8').on('data', (chunk: string) => {
+            body += chunk;
+          });
+          res.on('end', () => resolve(body));
+        })
+          .on('error', reject)
+          .end();
+      });
+      expect(JSON.parse(seen)).toMatchObject({
+        'x-forwarded-for': '10.0.0.1, 127.0.0.1',
+        'x-forwarded-host': `web.acme.localhost:${port}`,
+        'x-forwarded-proto': 'http',
+        'x-forwarded-port': String(port),
+      });
+    } finally {
+      ingress.close();
+      replica.close();
+    }
   });
 });
