@@ -25,6 +25,9 @@ export async function recordAppEvent(
   });
 }
 
-/** How a container exited, as events say it: `exited with code 137 (OOMKilled)`, the reason where there is one. */
+/**
+ * How a container exited, as events say it: `exited with code 137 (OOMKilled)`, the reason where there is one, or
+ * `exited (never started)` without a code.
+ */
 export const exitedWith = (exitCode: number | null, reason?: string | null) =>
-  `exited with code ${exitCode}${reason ? ` (${reason})` : ''}`;
+  `exited${exitCode === null ? '' : ` with code ${exitCode}`}${reason ? ` (${reason})` : ''}`;

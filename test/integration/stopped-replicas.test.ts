@@ -89,53 +89,71 @@ describe('stopped replicas on Docker Engine', () => {
     }
   }, 120_000);
 
-  it('replaces a replica whose start failed, which Docker keeps "created" with the reason (as an engine going down leaves them)', async () => {
-    const { call, createTenant, runtime, tableName } = await localApiOnDocker();
-    const key = (await createTenant('acme')).key;
-    const docker = new Docker();
-    const taken = createServer();
-    try {
-      expect((await call('POST', '/v1/apps', key, sampleApp('web'))).status).toBe(201);
-      const ready = async () =>
-        (await call('GET', '/v1/apps/web', key)).json.readyReplicas === 1 ? true : undefined;
-      await eventually('the replica to be ready', ready);
-      // From here the test runs the passes itself.
-      await runtime.loop.stop();
+  it.each([
+    {
+      what: 'whose start failed, which Docker keeps "created" with the reason (as an engine going down leaves them)',
+      startFails: true,
+      event: /^replica 0 exited with code 128 \(.*address already in use\)$/,
+    },
+    {
+      what: 'created but never started (its platform died between the two)',
+      startFails: false,
+      event: /^replica 0 exited \(never started\)$/,
+    },
+  ])(
+    'replaces a replica $what',
+    async ({ startFails, event }) => {
+      const { call, createTenant, runtime, tableName } = await localApiOnDocker();
+      const key = (await createTenant('acme')).key;
+      const docker = new Docker();
+      const taken = createServer();
+      try {
+        expect((await call('POST', '/v1/apps', key, sampleApp('web'))).status).toBe(201);
+        const ready = async () =>
+          (await call('GET', '/v1/apps/web', key)).json.readyReplicas === 1 ? true : undefined;
+        await eventually('the replica to be ready', ready);
+        // From here the test runs the passes itself.
+        await runtime.loop.stop();
 
-      // The replica's container, swapped for one in its slot that cannot start: its host port is taken.
-      const [id] = labelledContainers(tableName, { 'berth.app': 'web' });
-      const original = await docker.getContainer(id ?? '').inspect();
-      await docker.getContainer(original.Id).remove({ force: true });
-      taken.listen(0, '0.0.0.0');
-      await once(taken, 'listening');
-      const port = (taken.address() as AddressInfo).port;
-      const husk = await docker.createContainer({
-        name: original.Name.slice(1),
-        Image: original.Config.Image,
-        Labels: original.Config.Labels,
-        ExposedPorts: { '8080/tcp': {} },
-        HostConfig: { PortBindings: { '8080/tcp': [{ HostPort: String(port) }] } },
-      });
-      await expect(husk.start()).rejects.toThrow(/address already in use/);
-      expect((await husk.inspect()).State).toMatchObject({ Status: 'created', ExitCode: 128 });
+        // The replica's container, swapped for one in its slot that does not run: either its start fails (its host
+        // port is taken) or it is never asked.
+        const [id] = labelledContainers(tableName, { 'berth.app': 'web' });
+        const original = await docker.getContainer(id ?? '').inspect();
+        await docker.getContainer(original.Id).remove({ force: true });
+        taken.listen(0, '0.0.0.0');
+        await once(taken, 'listening');
+        const port = (taken.address() as AddressInfo).port;
+        const husk = await docker.createContainer({
+          name: original.Name.slice(1),
+          Image: original.Config.Image,
+          Labels: original.Config.Labels,
+          ExposedPorts: { '8080/tcp': {} },
+          HostConfig: { PortBindings: { '8080/tcp': [{ HostPort: String(port) }] } },
+        });
+        if (startFails) {
+          await expect(husk.start()).rejects.toThrow(/address already in use/);
+          expect((await husk.inspect()).State).toMatchObject({ Status: 'created', ExitCode: 128 });
+        }
 
-      await eventually('a pass to replace it', async () => {
-        await runtime.reconciler.reconcileApp('acme', 'web');
-        return ready();
-      });
-      expect(labelledContainers(tableName, { 'berth.app': 'web' })).not.toContain(husk.id);
-      const events = (await call('GET', '/v1/apps/web/events', key)).json.items as Json[];
-      expect(events.find((e) => e.type === 'replicaExited')).toMatchObject({
-        message: expect.stringMatching(/^replica 0 exited with code 128 \(.*address already in use\)$/),
-      });
-    } finally {
-      taken.close();
-      await runtime.loop.stop();
-      await call('DELETE', '/v1/apps/web', key);
-      await eventually('the app to be gone', async () => {
-        await runtime.reconciler.reconcileApp('acme', 'web');
-        return (await call('GET', '/v1/apps/web', key)).status === 404 ? true : undefined;
-      });
-    }
-  }, 120_000);
+        await eventually('a pass to replace it', async () => {
+          await runtime.reconciler.reconcileApp('acme', 'web');
+          return ready();
+        });
+        expect(labelledContainers(tableName, { 'berth.app': 'web' })).not.toContain(husk.id);
+        const events = (await call('GET', '/v1/apps/web/events', key)).json.items as Json[];
+        expect(events.find((e) => e.type === 'replicaExited')).toMatchObject({
+          message: expect.stringMatching(event),
+        });
+      } finally {
+        taken.close();
+        await runtime.loop.stop();
+        await call('DELETE', '/v1/apps/web', key);
+        await eventually('the app to be gone', async () => {
+          await runtime.reconciler.reconcileApp('acme', 'web');
+          return (await call('GET', '/v1/apps/web', key)).status === 404 ? true : undefined;
+        });
+      }
+    },
+    120_000,
+  );
 });

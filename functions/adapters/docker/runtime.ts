@@ -100,18 +100,29 @@ export function containerOptions(spec: ReplicaSpec, installation: string): Docke
 const exitReasonOf = (state: ContainerInspectInfo['State']) =>
   state.OOMKilled ? 'OOMKilled' : state.Error || undefined;
 
-function toReplica(info: ContainerInspectInfo): Replica {
+/**
+ * A container as a replica. One still "created" will never run when its start failed (Docker keeps its error, as
+ * with those an engine going down leaves) or when no start is on its way (`starting` false: the process that created
+ * it died before starting it): it counts as exited, and is replaced.
+ */
+function toReplica(info: ContainerInspectInfo, starting = true): Replica {
   const labels = info.Config.Labels ?? {};
   const status = info.State.Status;
-  // A container whose start failed stays "created", with Docker's error (as those an engine going down leaves): it
-  // will never run, so it counts as exited, and is replaced.
+  const neverStarted = status === 'created' && !info.State.Error && !starting;
   const ended =
-    status === 'exited' || status === 'dead' || (status === 'created' && Boolean(info.State.Error));
+    status === 'exited' ||
+    status === 'dead' ||
+    (status === 'created' && Boolean(info.State.Error)) ||
+    neverStarted;
   const state = status === 'running' ? 'running' : ended ? 'exited' : 'pending';
   const ip = Object.values(info.NetworkSettings.Networks ?? {})[0]?.IPAddress;
   const startedAt = info.State.StartedAt && info.State.StartedAt !== NEVER ? info.State.StartedAt : null;
   const stoppedAt = state === 'exited' && info.State.FinishedAt !== NEVER ? info.State.FinishedAt : null;
-  const exitReason = state === 'exited' ? exitReasonOf(info.State) : undefined;
+  const exitReason = neverStarted
+    ? 'never started'
+    : state === 'exited'
+      ? exitReasonOf(info.State)
+      : undefined;
   return {
     id: info.Id,
     tenantId: labels[LABELS.tenant] ?? '',
@@ -126,7 +137,7 @@ function toReplica(info: ContainerInspectInfo): Replica {
     createdAt: new Date(info.Created).toISOString(),
     startedAt: startedAt && new Date(startedAt).toISOString(),
     stoppedAt: stoppedAt && new Date(stoppedAt).toISOString(),
-    exitCode: state === 'exited' ? info.State.ExitCode : null,
+    exitCode: state === 'exited' && !neverStarted ? info.State.ExitCode : null,
     ...(exitReason ? { exitReason } : {}),
     endpoint: state === 'running' && ip ? { host: ip, port: Number(labels[LABELS.port]) } : null,
   };
@@ -154,6 +165,8 @@ async function* lines(stream: AsyncIterable<Buffer | string>): AsyncIterable<str
 export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
   /** What it removed, kept in view for a while: see `listRetired`. */
   private readonly retired = new RetiredReplicas();
+  /** Containers this runtime has created and is starting: until the start has been asked, they are "created". */
+  private readonly starting = new Set<string>();
 
   constructor(
     private readonly docker: Docker,
@@ -173,7 +186,7 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
           this.docker
             .getContainer(c.Id)
             .inspect()
-            .then(toReplica)
+            .then((info) => toReplica(info, this.starting.has(info.Id)))
             .catch((err) => (statusOf(err) === 404 ? undefined : Promise.reject(err))),
         ),
       );
@@ -215,11 +228,14 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
         throw new ConflictError('conflict', `replica ${replicaName(spec)} already exists`);
       return translate(err);
     }
+    this.starting.add(container.id);
     try {
       await container.start();
     } catch (err) {
       // The engine answered: it keeps the container, with why it did not start, for the next pass to replace.
       if (statusOf(err) === undefined) translate(err);
+    } finally {
+      this.starting.delete(container.id);
     }
     return toReplica(await container.inspect());
   }

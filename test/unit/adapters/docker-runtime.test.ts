@@ -18,16 +18,18 @@ const spec = {
   env: {},
 };
 const NEVER = '0001-01-01T00:00:00Z';
+const REFUSED = 'driver failed programming external connectivity on endpoint';
 
 /**
- * An engine whose start of the container fails with `startError`, and which then describes the container as Docker
- * does one whose start failed. Which engine failures cause that cannot be brought about through a replica's spec
- * (the test of `listReplicas` on a real engine makes such a container by hand).
+ * An engine with one container, still "created" (with `error`, as Docker keeps one whose start failed), whose start
+ * does what `start` does. Which engine failures leave such containers cannot be brought about through a replica's
+ * spec; the tests of `listReplicas` on a real engine make them by hand.
  */
-function engineFailingStart(startError: object): Docker {
+function engineWithCreatedContainer(start: () => Promise<void>, error = ''): Docker {
   const options = containerOptions(spec, 'berth');
   const container = {
-    start: async () => Promise.reject(Object.assign(new Error('start failed'), startError)),
+    id: 'c1',
+    start,
     inspect: async () => ({
       Id: 'c1',
       Created: '2026-12-01T09:00:00Z',
@@ -36,8 +38,8 @@ function engineFailingStart(startError: object): Docker {
       NetworkSettings: { Networks: {} },
       State: {
         Status: 'created',
-        ExitCode: 128,
-        Error: 'driver failed programming external connectivity on endpoint',
+        ExitCode: error ? 128 : 0,
+        Error: error,
         OOMKilled: false,
         StartedAt: NEVER,
         FinishedAt: NEVER,
@@ -47,23 +49,52 @@ function engineFailingStart(startError: object): Docker {
   return {
     getImage: () => ({ inspect: async () => ({}) }),
     createContainer: async () => container,
+    listContainers: async () => [{ Id: 'c1' }],
+    getContainer: () => container,
   } as unknown as Docker;
 }
 
-describe('the Docker runtime starting a replica the engine will not start', () => {
+const failing = (error: object) => async () =>
+  Promise.reject(Object.assign(new Error('start failed'), error));
+
+describe('the Docker runtime and containers that never ran', () => {
   it('answers the replica as exited, with the reason, when the engine refuses the start', async () => {
-    const runtime = new DockerRuntime(engineFailingStart({ statusCode: 500 }), 'berth');
+    const runtime = new DockerRuntime(
+      engineWithCreatedContainer(failing({ statusCode: 500 }), REFUSED),
+      'berth',
+    );
     expect(await runtime.startReplica(spec)).toMatchObject({
       id: 'c1',
       state: 'exited',
       exitCode: 128,
-      exitReason: 'driver failed programming external connectivity on endpoint',
+      exitReason: REFUSED,
       endpoint: null,
     });
   });
 
   it('answers unavailable when the engine went away during the start', async () => {
-    const runtime = new DockerRuntime(engineFailingStart({ code: 'ECONNREFUSED' }), 'berth');
+    const runtime = new DockerRuntime(engineWithCreatedContainer(failing({ code: 'ECONNREFUSED' })), 'berth');
     await expect(runtime.startReplica(spec)).rejects.toBeInstanceOf(UnavailableError);
+  });
+
+  it('lists a container it is starting as pending, and one no start is on its way to as exited, never started', async () => {
+    let release = () => {};
+    const started = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const runtime = new DockerRuntime(
+      engineWithCreatedContainer(() => started),
+      'berth',
+    );
+    const starting = runtime.startReplica(spec);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await runtime.listReplicas()).toMatchObject([{ id: 'c1', state: 'pending', exitCode: null }]);
+
+    release();
+    await starting;
+    // This engine still says "created": once the start is no longer on its way, nothing will run it.
+    expect(await runtime.listReplicas()).toMatchObject([
+      { id: 'c1', state: 'exited', exitCode: null, exitReason: 'never started' },
+    ]);
   });
 });
