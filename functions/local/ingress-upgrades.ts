@@ -92,7 +92,7 @@ function requestHead(req: IncomingMessage): string {
   const lines = [`${req.method} ${req.url} HTTP/${req.httpVersion}`];
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i] ?? '';
-    if (!(name.toLowerCase() in forwarded)) lines.push(`${name}: ${req.rawHeaders[i + 1]}`);
+    if (!Object.hasOwn(forwarded, name.toLowerCase())) lines.push(`${name}: ${req.rawHeaders[i + 1]}`);
   }
   for (const [name, value] of Object.entries(forwarded)) lines.push(`${name}: ${value}`);
   return `${lines.join('\r\n')}\r\n\r\n`;

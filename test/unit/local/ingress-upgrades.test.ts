@@ -91,7 +91,7 @@ describe('connection upgrades through the local ingress', () => {
     const client = upgrade(
       port,
       `web.acme.localhost:${port}`,
-      'X-Forwarded-Host: evil.example\r\nX-Forwarded-For: 10.0.0.1\r\nX-Forwarded-Port: 1\r\n',
+      'X-Forwarded-Host: evil.example\r\nX-Forwarded-For: 10.0.0.1\r\nX-Forwarded-Port: 1\r\nConstructor: kept\r\n',
     );
     await client.until('\n');
     expect(client.received()).toMatch(/^HTTP\/1\.1 101 Switching Protocols\r\n/);
@@ -102,6 +102,7 @@ describe('connection upgrades through the local ingress', () => {
     expect(seen).toContain(`x-forwarded-port=${port}`);
     expect(seen).toContain('x-forwarded-for=10.0.0.1, 127.0.0.1');
     expect(seen).toContain('upgrade=echo');
+    expect(seen).toContain('constructor=kept');
     expect(seen.join()).not.toContain('evil.example');
 
     client.socket.write('ping-1\n');
