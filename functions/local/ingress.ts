@@ -4,6 +4,7 @@ import { DNS_LABEL } from '../../schemas/common.ts';
 import type { ErrorCode } from '../../schemas/problem.ts';
 import type { Store } from '../core/ports.ts';
 import { problem } from '../http/problem.ts';
+import { fetchKeepingHost } from './fetch-keeping-host.ts';
 import type { RoutingTable } from './routing-table.ts';
 
 const label = DNS_LABEL.source.slice(1, -1);
@@ -120,6 +121,7 @@ export function createIngress(routes: RoutingTable, store: Store) {
               (c.env as { incoming?: { socket?: Connection } } | undefined)?.incoming?.socket,
             ),
           },
+          customFetch: fetchKeepingHost,
         });
       } catch {
         if (attempt >= attempts) return answer(notAnswered(app));

@@ -50,7 +50,7 @@ describe('the local ingress without a ready replica', () => {
 });
 
 describe('the local ingress passing a request to a replica', () => {
-  it("tells the replica the request's way in, as the load balancer does: X-Forwarded-For, -Host, -Proto, -Port", async () => {
+  it("tells the replica the request's way in, as the load balancer does: its own Host, X-Forwarded-For, -Host, -Proto, -Port", async () => {
     const replica = createServer((req, res) => res.end(JSON.stringify(req.headers)));
     replica.listen(0, '127.0.0.1');
     await once(replica, 'listening');
@@ -83,6 +83,7 @@ describe('the local ingress passing a request to a replica', () => {
           .end();
       });
       expect(JSON.parse(seen)).toMatchObject({
+        host: `web.acme.localhost:${port}`,
         'x-forwarded-for': '10.0.0.1, 127.0.0.1',
         'x-forwarded-host': `web.acme.localhost:${port}`,
         'x-forwarded-proto': 'http',

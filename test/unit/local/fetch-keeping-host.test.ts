@@ -1,0 +1,94 @@
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { fetchKeepingHost } from '../../../functions/local/fetch-keeping-host.ts';
+
+const servers: Server[] = [];
+afterEach(() => {
+  for (const server of servers.splice(0)) server.close();
+});
+
+/** A replica on a free port answering with `answer`; resolves with its URL. */
+async function replica(answer: Parameters<typeof createServer>[1]) {
+  const server = createServer(answer);
+  servers.push(server);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+const bodyOf = async (req: IncomingMessage) => {
+  let body = '';
+  for await (const chunk of req) body += chunk;
+  return body;
+};
+
+describe('the ingress proxy’s fetch', () => {
+  it('sends the request as it is, its own Host included, and answers what the replica answered', async () => {
+    const base = await replica(async (req, res) => {
+      const seen = { method: req.method, url: req.url, host: req.headers.host, body: await bodyOf(req) };
+      res.writeHead(201, 'Made', [
+        ['set-cookie', 'a=1'],
+        ['set-cookie', 'b=2'],
+        ['content-type', 'application/json'],
+      ]);
+      res.end(JSON.stringify(seen));
+    });
+    const res = await fetchKeepingHost(
+      new Request(`${base}/items?x=1`, {
+        method: 'POST',
+        headers: { host: 'web.acme.localhost:8000', 'content-type': 'application/json' },
+        body: '{"name":"a"}',
+      }),
+    );
+    expect(res.status).toBe(201);
+    expect(res.statusText).toBe('Made');
+    expect(res.headers.getSetCookie()).toEqual(['a=1', 'b=2']);
+    expect(await res.json()).toEqual({
+      method: 'POST',
+      url: '/items?x=1',
+      host: 'web.acme.localhost:8000',
+      body: '{"name":"a"}',
+    });
+  });
+
+  it('answers HEAD, 204 and 304 without a body', async () => {
+    const base = await replica((req, res) => {
+      res.writeHead(req.url === '/head' ? 200 : Number(req.url?.slice(1)), { 'content-length': '5' });
+      res.end(req.method === 'HEAD' ? undefined : '');
+    });
+    for (const [method, path, status] of [
+      ['HEAD', '/head', 200],
+      ['GET', '/204', 204],
+      ['GET', '/304', 304],
+    ] as const) {
+      const res = await fetchKeepingHost(new Request(`${base}${path}`, { method }));
+      expect(res.status).toBe(status);
+      expect(res.body).toBeNull();
+    }
+  });
+
+  it('rejects when the replica cannot be reached, as fetch does', async () => {
+    const base = await replica((_req, res) => res.end());
+    servers.splice(0).forEach((server) => {
+      server.close();
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await expect(fetchKeepingHost(new Request(`${base}/`))).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  it("ends the replica's request when the client's is aborted", async () => {
+    const closed = Promise.withResolvers<void>();
+    const base = await replica((req) => {
+      req.on('close', () => closed.resolve());
+    });
+    const client = new AbortController();
+    const pending = fetchKeepingHost(new Request(`${base}/slow`, { signal: client.signal }));
+    const rejected = expect(pending).rejects.toThrow(/aborted/);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    client.abort();
+    await closed.promise;
+    await rejected;
+  });
+});
