@@ -14,9 +14,10 @@ const DEFAULT_OPTIONS: KeepRunningOptions = {
 };
 
 /**
- * Keeps one of the platform's own processes up (DynamoDB Local, the registry): started with `start`, and started
- * again the same way whenever it exits on its own (a crash, the kernel's OOM killer), after `retryMs`, doubled while
- * starting fails. The platform would otherwise answer 503 for good. `stop()` ends it, and the watch.
+ * Keeps something the platform runs up — its own processes (DynamoDB Local, the registry), the watch on Docker's
+ * events: started with `start`, and started again the same way whenever it ends on its own (a crash, the kernel's OOM
+ * killer, an engine restart), after `retryMs`, doubled while starting fails. Without it the platform would answer
+ * 503 for good. `stop()` ends it, and the watch.
  */
 export async function keepRunning(
   name: string,

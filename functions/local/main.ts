@@ -77,7 +77,7 @@ async function main() {
     deploymentDeadlineSeconds: config.BERTH_DEPLOYMENT_DEADLINE_SECONDS,
     stopGraceSeconds: config.BERTH_STOP_GRACE_SECONDS,
   });
-  const stopEvents = await watchDockerEvents(docker, config.BERTH_TABLE_NAME, (tenantId, app) =>
+  const events = await watchDockerEvents(docker, config.BERTH_TABLE_NAME, (tenantId, app) =>
     loop.nudge(tenantId, app),
   );
   const apiUrl = `http://127.0.0.1:${config.BERTH_PORT}`;
@@ -142,7 +142,7 @@ async function main() {
     if (stopping) return;
     stopping = true;
     console.log(`[berth] ${signal}: stopping…`);
-    stopEvents();
+    await events.stop();
     await Promise.all([loop.stop(), ...jobs.map((job) => job.stop())]);
     tunnels.close();
     await Promise.all([closeServer(api), closeServer(ingress), registry.stop()]);

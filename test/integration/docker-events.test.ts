@@ -10,7 +10,7 @@ describe("Docker Engine's events for Berth's replicas", () => {
     const docker = new Docker();
     const installation = `t-${randomUUID()}`;
     const nudged: string[] = [];
-    const stop = await watchDockerEvents(docker, installation, (tenant, app) =>
+    const watching = await watchDockerEvents(docker, installation, (tenant, app) =>
       nudged.push(`${tenant}/${app}`),
     );
     const run = async (labels: Record<string, string>) => {
@@ -34,7 +34,7 @@ describe("Docker Engine's events for Berth's replicas", () => {
       await eventually('three nudges', async () => (nudged.length >= 3 ? true : undefined), 10_000);
       expect(new Set(nudged)).toEqual(new Set(['acme/web']));
     } finally {
-      stop();
+      await watching.stop();
     }
   });
 });

@@ -3,7 +3,7 @@ import type Docker from 'dockerode';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { watchDockerEvents } from '../../../functions/local/docker-events.ts';
 
-const OPTIONS = { retryMs: 1000, maxRetryMs: 4000 };
+const OPTIONS = { retryMs: 1000, maxRetryMs: 4000, log: () => {} };
 
 /** An engine whose event streams the test ends, and which refuses to watch while `down`. */
 function engine() {
@@ -37,7 +37,7 @@ describe('watching Docker events when the engine restarts', () => {
   it('watches again once the stream ends, waiting longer while the engine does not answer, until stopped', async () => {
     const { docker, streams, watchedAt, state } = engine();
     const nudged: string[] = [];
-    const stop = await watchDockerEvents(docker, 'berth', (t, a) => nudged.push(`${t}/${a}`), OPTIONS);
+    const watching = await watchDockerEvents(docker, 'berth', (t, a) => nudged.push(`${t}/${a}`), OPTIONS);
     streams[0]?.write(event('acme', 'web'));
     await vi.advanceTimersByTimeAsync(0);
     expect(nudged).toEqual(['acme/web']);
@@ -56,7 +56,7 @@ describe('watching Docker events when the engine restarts', () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(nudged).toEqual(['acme/web', 'acme/api']);
 
-    stop();
+    await watching.stop();
     expect(streams[1]?.destroyed).toBe(true);
     await vi.advanceTimersByTimeAsync(60_000);
     expect(watchedAt).toHaveLength(6);
