@@ -3,16 +3,8 @@ import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Store } from '../core/ports.ts';
 import { PROBLEM_CONTENT_TYPE, problemOf } from '../http/problem.ts';
-import {
-  appOfHost,
-  forwardedHeaders,
-  type IngressProblem,
-  MAX_ATTEMPTS,
-  NO_SUCH_HOST,
-  noReplica,
-  notAnswered,
-} from './ingress.ts';
-import type { RoutingTable } from './routing-table.ts';
+import { appOfHost, forwardedHeaders, type IngressProblem, NO_SUCH_HOST, reachReplica } from './ingress.ts';
+import type { Endpoint, RoutingTable } from './routing-table.ts';
 
 /** How long a replica may take to accept the connection before the next ready one is tried. */
 const CONNECT_TIMEOUT_MS = 5000;
@@ -48,23 +40,15 @@ async function tunnel(
 ): Promise<void> {
   const target = appOfHost(req.headers.host);
   if (!target) return refuse(client, req, NO_SUCH_HOST);
-  const { tenant, app } = target;
-  const attempts = Math.max(1, Math.min(MAX_ATTEMPTS, routes.size(tenant, app)));
-  for (let attempt = 0; attempt < attempts; attempt++) {
-    const endpoint = routes.pick(tenant, app);
-    if (!endpoint) return refuse(client, req, await noReplica(store, tenant, app));
-    const replica = await connected(endpoint);
-    if (client.destroyed) {
-      replica?.destroy();
-      return;
-    }
-    if (replica) return join(client, replica, requestHead(req), head);
-  }
-  refuse(client, req, notAnswered(app));
+  const result = await reachReplica(routes, store, target, true, connected);
+  if ('problem' in result) return refuse(client, req, result.problem);
+  // The client may have gone while the replica was reached.
+  if (client.destroyed) result.reached.destroy();
+  else join(client, result.reached, requestHead(req), head);
 }
 
 /** A connection to `endpoint`, or undefined when it cannot be made within CONNECT_TIMEOUT_MS. */
-function connected(endpoint: { host: string; port: number }): Promise<Socket | undefined> {
+function connected(endpoint: Endpoint): Promise<Socket | undefined> {
   return new Promise((resolve) => {
     const socket = connect({ port: endpoint.port, host: endpoint.host, timeout: CONNECT_TIMEOUT_MS });
     const fail = () => {

@@ -5,7 +5,7 @@ import type { ErrorCode } from '../../schemas/problem.ts';
 import type { Store } from '../core/ports.ts';
 import { problem } from '../http/problem.ts';
 import { fetchKeepingHost } from './fetch-keeping-host.ts';
-import type { RoutingTable } from './routing-table.ts';
+import type { Endpoint, RoutingTable } from './routing-table.ts';
 
 const label = DNS_LABEL.source.slice(1, -1);
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -14,7 +14,7 @@ const HOST = new RegExp(`^(?<app>${label})\\.(?<tenant>${label})\\.localhost(?::
 const RETRY_SOON = { 'retry-after': '1' };
 
 /** How many ready replicas a request may try when one fails to answer at once. */
-export const MAX_ATTEMPTS = 3;
+const MAX_ATTEMPTS = 3;
 
 /** What the ingress answers instead of a replica's answer. */
 export interface IngressProblem {
@@ -64,7 +64,7 @@ export function appOfHost(host: string | undefined): { tenant: string; app: stri
  * Why an app has no ready replica: 404 for no such app; 503 without Retry-After when none will come (the app is
  * stopped, scaled to zero or its tenant suspended), and with it while one starts.
  */
-export async function noReplica(store: Store, tenant: string, app: string): Promise<IngressProblem> {
+async function noReplica(store: Store, tenant: string, app: string): Promise<IngressProblem> {
   const stored = await store.getApp(tenant, app);
   if (!stored) return { code: 'app.notFound', detail: `no app "${app}" for tenant "${tenant}"` };
   if (stored.status === 'stopped') {
@@ -87,15 +87,39 @@ export async function noReplica(store: Store, tenant: string, app: string): Prom
 }
 
 /** No replica tried answered. */
-export const notAnswered = (app: string): IngressProblem => ({
+const notAnswered = (app: string): IngressProblem => ({
   code: 'unavailable',
   detail: `app "${app}" did not answer; retry shortly`,
   headers: RETRY_SOON,
 });
 
 /**
+ * Hands a request to the app's ready replicas in turn (round robin) until `reach` reaches one. A replica that went
+ * away between two requests (or a pooled connection to its old address) fails at once; a request that may be `retry`d
+ * then tries the next ready replica, up to MAX_ATTEMPTS, so a rolling deploy drops nothing. Answers what `reach` made
+ * of the replica it reached, or the problem the ingress answers instead: why there is no ready replica (`noReplica`),
+ * or that none answered.
+ */
+export async function reachReplica<T>(
+  routes: RoutingTable,
+  store: Store,
+  target: { tenant: string; app: string },
+  retry: boolean,
+  reach: (endpoint: Endpoint) => Promise<T | undefined>,
+): Promise<{ reached: T } | { problem: IngressProblem }> {
+  const attempts = retry ? Math.min(MAX_ATTEMPTS, routes.size(target.tenant, target.app)) : 1;
+  for (let attempt = 0; attempt < Math.max(1, attempts); attempt++) {
+    const endpoint = routes.pick(target.tenant, target.app);
+    if (!endpoint) return { problem: await noReplica(store, target.tenant, target.app) };
+    const reached = await reach(endpoint);
+    if (reached !== undefined) return { reached };
+  }
+  return { problem: notAnswered(target.app) };
+}
+
+/**
  * The local ingress: `http://<app>.<tenant>.localhost:<port>` → the app's ready replicas, round robin; problem+json
- * (see `noReplica`) when there is none. Connection upgrades (WebSocket) are `tunnelUpgrades`'.
+ * (see `reachReplica`) when none answers. Connection upgrades (WebSocket) are `tunnelUpgrades`'.
  */
 export function createIngress(routes: RoutingTable, store: Store) {
   const ingress = new Hono();
@@ -103,30 +127,22 @@ export function createIngress(routes: RoutingTable, store: Store) {
     const answer = (p: IngressProblem) => problem(c, p.code, p.detail, { headers: p.headers });
     const target = appOfHost(c.req.header('host'));
     if (!target) return answer(NO_SUCH_HOST);
-    const { tenant, app } = target;
-    // A replica that went away between two requests (or a pooled connection to its old address) fails at once;
-    // idempotent requests then try the next ready replica, so a rolling deploy drops nothing.
-    const attempts = IDEMPOTENT.has(c.req.method) ? Math.min(MAX_ATTEMPTS, routes.size(tenant, app)) : 1;
     const url = new URL(c.req.url);
-    for (let attempt = 1; ; attempt++) {
-      const endpoint = routes.pick(tenant, app);
-      if (!endpoint) return answer(await noReplica(store, tenant, app));
-      try {
-        return await proxy(`http://${endpoint.host}:${endpoint.port}${url.pathname}${url.search}`, {
-          ...c.req,
-          headers: {
-            ...c.req.header(),
-            ...forwardedHeaders(
-              { host: c.req.header('host'), forwardedFor: c.req.header('x-forwarded-for') },
-              (c.env as { incoming?: { socket?: Connection } } | undefined)?.incoming?.socket,
-            ),
-          },
-          customFetch: fetchKeepingHost,
-        });
-      } catch {
-        if (attempt >= attempts) return answer(notAnswered(app));
-      }
-    }
+    const headers = {
+      ...c.req.header(),
+      ...forwardedHeaders(
+        { host: c.req.header('host'), forwardedFor: c.req.header('x-forwarded-for') },
+        (c.env as { incoming?: { socket?: Connection } } | undefined)?.incoming?.socket,
+      ),
+    };
+    const result = await reachReplica(routes, store, target, IDEMPOTENT.has(c.req.method), (endpoint) =>
+      proxy(`http://${endpoint.host}:${endpoint.port}${url.pathname}${url.search}`, {
+        ...c.req,
+        headers,
+        customFetch: fetchKeepingHost,
+      }).catch(() => undefined),
+    );
+    return 'reached' in result ? result.reached : answer(result.problem);
   });
   return ingress;
 }

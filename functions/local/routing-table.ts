@@ -1,6 +1,6 @@
 import type { TrafficRouter } from '../core/ports.ts';
 
-type Endpoint = { host: string; port: number };
+export type Endpoint = { host: string; port: number };
 
 /** The local stand-in for the load balancer: ready endpoints per app, handed out round robin. */
 export class RoutingTable implements TrafficRouter {
