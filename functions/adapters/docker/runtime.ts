@@ -108,12 +108,9 @@ const exitReasonOf = (state: ContainerInspectInfo['State']) =>
 function toReplica(info: ContainerInspectInfo, starting = true): Replica {
   const labels = info.Config.Labels ?? {};
   const status = info.State.Status;
-  const neverStarted = status === 'created' && !info.State.Error && !starting;
-  const ended =
-    status === 'exited' ||
-    status === 'dead' ||
-    (status === 'created' && Boolean(info.State.Error)) ||
-    neverStarted;
+  const neverRan = status === 'created' && (Boolean(info.State.Error) || !starting);
+  const neverStarted = neverRan && !info.State.Error;
+  const ended = status === 'exited' || status === 'dead' || neverRan;
   const state = status === 'running' ? 'running' : ended ? 'exited' : 'pending';
   const ip = Object.values(info.NetworkSettings.Networks ?? {})[0]?.IPAddress;
   const startedAt = info.State.StartedAt && info.State.StartedAt !== NEVER ? info.State.StartedAt : null;
