@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { LABELS } from '../adapters/docker/runtime.ts';
@@ -42,7 +41,8 @@ export function watchDockerEvents(
     });
     events.on('error', () => {});
     return {
-      exited: once(events, 'close').then(() => undefined),
+      // On 'close', which follows an 'error' too (the engine going away resets the stream).
+      exited: new Promise<void>((resolve) => events.once('close', () => resolve())),
       stop: async () => {
         events.destroy();
       },

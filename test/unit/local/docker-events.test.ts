@@ -42,9 +42,9 @@ describe('watching Docker events when the engine restarts', () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(nudged).toEqual(['acme/web']);
 
-    // The engine goes down: the stream ends, and watching fails until it is back.
+    // The engine goes down: the stream is reset, and watching fails until it is back.
     state.down = true;
-    streams[0]?.destroy();
+    streams[0]?.destroy(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
     await vi.advanceTimersByTimeAsync(1000 + 2000 + 4000 + 4000);
     const started = watchedAt[0] ?? 0;
     expect(watchedAt.map((at) => at - started)).toEqual([0, 1000, 3000, 7000, 11_000]);
