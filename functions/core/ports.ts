@@ -210,8 +210,11 @@ export interface Store {
   listTenants(page: PageRequest): Promise<Page<TenantRecord>>;
   /** Writes name, plan and status; never the reservation, which only app writes change. */
   updateTenant(tenant: TenantRecord, expectedVersion: number): Promise<void>;
-  /** Deletes the tenant and all its keys; ConflictError('tenant.hasApps') while it has apps. */
-  deleteTenant(id: string, expectedVersion: number): Promise<void>;
+  /**
+   * Deletes the tenant and all its keys; ConflictError('tenant.hasApps') while it has apps. Returns the keys' hashes,
+   * so in-process caches can forget them at once.
+   */
+  deleteTenant(id: string, expectedVersion: number): Promise<string[]>;
 
   /**
    * Adds a key unless its tenant already holds `maxPerTenant` (QuotaExceededError), atomically with the count, so

@@ -135,9 +135,9 @@ export async function updateTenant(
 /**
  * Deletes a tenant with its keys and its repositories (images included); 409 tenant.hasApps while it has apps. The
  * tenant is suspended first, so nothing new is created while its repositories go; should that fail part-way, it
- * stays suspended and deleting it again finishes the job.
+ * stays suspended and deleting it again finishes the job. Returns the hashes of the keys that went with it.
  */
-export function deleteTenant(deps: RegistryDeps, id: string, ifMatch?: number): Promise<void> {
+export function deleteTenant(deps: RegistryDeps, id: string, ifMatch?: number): Promise<string[]> {
   return withOptimisticRetry(ifMatch, async () => {
     let tenant = await getTenantRecord(deps, id);
     assertVersion(ifMatch, tenant.version);
@@ -156,6 +156,6 @@ export function deleteTenant(deps: RegistryDeps, id: string, ifMatch?: number): 
     for (const repository of await deps.store.listRepositories(id)) {
       await deps.registry.deleteRepository(id, repository.name);
     }
-    await deps.store.deleteTenant(id, tenant.version);
+    return deps.store.deleteTenant(id, tenant.version);
   });
 }

@@ -91,7 +91,9 @@ export class MemoryStore implements Store {
     if (current && current.reserved.apps > 0) throw new TenantHasAppsError(id, current.reserved.apps);
     if (current?.version !== expectedVersion) throw new PreconditionFailedError();
     this.tenants.delete(id);
-    for (const [hash, key] of this.keys) if (key.tenantId === id) this.keys.delete(hash);
+    const hashes = [...this.keys.values()].filter((k) => k.tenantId === id).map((k) => k.hash);
+    for (const hash of hashes) this.keys.delete(hash);
+    return hashes;
   }
 
   async createApiKey(key: ApiKeyRecord, maxPerTenant: number) {

@@ -257,7 +257,7 @@ export class DynamoStore implements Store {
     if (!written) throw new PreconditionFailedError();
   }
 
-  async deleteTenant(id: string, expectedVersion: number): Promise<void> {
+  async deleteTenant(id: string, expectedVersion: number): Promise<string[]> {
     for (let attempt = 1; ; attempt++) {
       const keys = await this.listApiKeys(id, { limit: 45 });
       // A key created after the listing raises the count past it and cancels the deletion.
@@ -272,7 +272,7 @@ export class DynamoStore implements Store {
           this.table.deleteItem(key.keyByHash(k.hash)),
         ]),
       ]);
-      if (!cancelled) return;
+      if (!cancelled) return keys.items.map((k) => k.hash);
       const current = await this.getTenant(id);
       if (!current) throw new NotFoundError('tenant.notFound', `tenant "${id}" does not exist`);
       if (current.reserved.apps > 0) throw new TenantHasAppsError(id, current.reserved.apps);

@@ -121,7 +121,8 @@ export function tenantRoutes(deps: ApiDeps) {
         responses: { 204: { description: 'Deleted, with its keys and repositories.' }, ...problems },
       }),
       async (c) => {
-        await deleteTenant(deps, c.req.valid('param').tenantId, ifMatchVersion(c));
+        const keyHashes = await deleteTenant(deps, c.req.valid('param').tenantId, ifMatchVersion(c));
+        for (const hash of keyHashes) deps.auth.forget(hash);
         return c.body(null, 204);
       },
     )

@@ -216,6 +216,8 @@ describe('the HTTP API', () => {
     expect(deleting).toHaveBeenCalledTimes(3); // the failed one, then both
     expect(await deps.registry.listRepositories('acme')).toEqual([]);
     expect((await call('GET', '/v1/tenants/acme', adminKey)).status).toBe(404);
+    // Its key, used (so cached) a moment ago, stops at once.
+    expect((await call('GET', '/v1/tenant', tenantKey)).json.code).toBe('auth.invalidKey');
   });
 
   it('answers unknown routes with a 404 problem, and a method a route does not take with 405 and Allow', async () => {
