@@ -42,13 +42,21 @@ const TERMINAL = new Set<DeploymentRecord['status']>(['succeeded', 'failed', 'ro
 
 export const isTerminal = (deployment: DeploymentRecord) => TERMINAL.has(deployment.status);
 
-/** Reads the app's latest deployments and fails the older ones still open: only the newest can proceed. */
+/** Deployments read a page at a time, newest first, looking for the ones still open. */
+const DEPLOYMENTS_PAGE = 5;
+
+/**
+ * Reads the app's latest deployment and fails the older ones still open: only the newest can proceed. Every pass
+ * leaves only the latest open, and deployments are only ever added as the newest, so the open ones are the newest
+ * few, down to the first that ended: as many as were made since the last pass, however many that was. They are
+ * failed oldest first, so a pass cut short leaves the open ones still the newest.
+ */
 export async function latestDeployment(
   deps: CoreDeps,
   app: AppRecord,
 ): Promise<DeploymentRecord | undefined> {
-  const [latest, ...older] = (await deps.store.listDeployments(app.tenantId, app.uid, { limit: 5 })).items;
-  for (const superseded of older.filter((d) => !isTerminal(d))) {
+  const [latest, ...older] = await newestUntilEnded(deps, app);
+  for (const superseded of older.reverse()) {
     await deps.store.updateDeployment(
       {
         ...superseded,
@@ -60,6 +68,21 @@ export async function latestDeployment(
     );
   }
   return latest;
+}
+
+/** The app's deployments, newest first, down to (not including) the first older one that ended. */
+async function newestUntilEnded(deps: CoreDeps, app: AppRecord): Promise<DeploymentRecord[]> {
+  const newest: DeploymentRecord[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await deps.store.listDeployments(app.tenantId, app.uid, { limit: DEPLOYMENTS_PAGE, cursor });
+    for (const deployment of page.items) {
+      if (newest.length > 0 && isTerminal(deployment)) return newest;
+      newest.push(deployment);
+    }
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return newest;
 }
 
 /**

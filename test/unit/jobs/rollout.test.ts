@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createApp, getAppRecord, startApp, stopApp } from '../../../functions/core/apps.ts';
-import { listDeployments } from '../../../functions/core/deployments.ts';
+import { deploy, listDeployments } from '../../../functions/core/deployments.ts';
 import type { RolloutWrite } from '../../../functions/core/ports.ts';
 import { createTenant, getTenantRecord, updateTenant } from '../../../functions/core/tenants.ts';
 import { advanceRollout, latestDeployment, type RolloutProgress } from '../../../functions/jobs/rollout.ts';
@@ -49,6 +49,35 @@ describe('advanceRollout', () => {
       },
     ]);
     expect(deps.store.events.map((e) => e.type)).toEqual(['deployed']);
+  });
+
+  it('fails every older deployment still open, however many came since the last pass, oldest first', async () => {
+    await pass(converged);
+    // Twelve deploys land before the next pass: more than one page of deployments.
+    for (let i = 0; i < 12; i++) await deploy(deps, 'acme', 'web', {});
+    const failed: string[] = [];
+    const update = deps.store.updateDeployment.bind(deps.store);
+    deps.store.updateDeployment = (deployment, expected) => {
+      failed.push(deployment.id);
+      return update(deployment, expected);
+    };
+    const { deployment } = await pass({ ...converged, converged: false, readyTarget: 0 });
+    const { items } = await listDeployments(deps, 'acme', 'web', { limit: 20 });
+    expect(items.map((d) => d.status)).toEqual(['in_progress', ...Array(11).fill('failed'), 'succeeded']);
+    expect(new Set(items.slice(1, 12).map((d) => d.reason))).toEqual(
+      new Set([`superseded by ${deployment?.id}`]),
+    );
+    // Oldest first: a pass cut short leaves the open ones the newest, where the next pass looks.
+    expect(failed).toEqual(
+      items
+        .slice(1, 12)
+        .map((d) => d.id)
+        .reverse(),
+    );
+    // The next pass has nothing left to fail.
+    failed.length = 0;
+    await pass({ ...converged, converged: false, readyTarget: 0 });
+    expect(failed).toEqual([]);
   });
 
   it('writes nothing when the deployment moved on meanwhile, and tells nobody it succeeded', async () => {
