@@ -19,14 +19,16 @@ interface Entry {
 const STARTUP_PROBE_MS = 100;
 
 /**
- * Remembers probe results per replica (in memory: after a restart replicas are simply probed again). Probes start
+ * Remembers probe results per replica, by app (in memory: after a restart replicas are simply probed again). A pass
+ * over one app forgets only that app's replicas that are gone: the counts of every other app's live on. Probes start
  * only once the runtime reports a replica running; failures inside the grace period do not count, and after it one
  * counts per interval, as a load balancer's health check counts them: a replica that never answers is unhealthy
  * after `unhealthyThreshold` failures an interval apart, the first at the end of its grace period, though it is
  * probed far more often so that it takes traffic as soon as it answers.
  */
 export class HealthTracker {
-  private readonly entries = new Map<string, Entry>();
+  /** Entries by app uid, then replica id. */
+  private readonly apps = new Map<string, Map<string, Entry>>();
 
   constructor(
     private readonly probe: HealthProbe,
@@ -35,24 +37,35 @@ export class HealthTracker {
 
   /** Whether a replica has served healthily for at least `ms` (then its failure is not part of a crash loop). */
   wasStableFor(replica: Replica, ms: number): boolean {
-    const entry = this.entries.get(replica.id);
+    const entry = this.entryOf(replica);
     return entry?.ready === true && this.now() - entry.readyAt >= ms;
   }
 
   health(replica: Replica): ReplicaHealth {
-    const entry = this.entries.get(replica.id);
+    const entry = this.entryOf(replica);
     return { ready: entry?.ready ?? false, unhealthy: entry?.unhealthy ?? false };
   }
 
-  /** Probes the running replicas that are due, in parallel; forgets replicas that no longer exist. */
-  async probeDue(replicas: Replica[], check: HealthCheck, known: ReadonlySet<string>): Promise<void> {
-    for (const id of this.entries.keys()) if (!known.has(id)) this.entries.delete(id);
-    await Promise.all(replicas.map((replica) => this.probeIfDue(replica, check)));
+  private entryOf(replica: Replica): Entry | undefined {
+    return this.apps.get(replica.appUid)?.get(replica.id);
   }
 
-  private async probeIfDue(replica: Replica, check: HealthCheck): Promise<void> {
+  /**
+   * Probes the running replicas of the app `appUid` that are due, in parallel; `replicas` are all it has, and those
+   * of its replicas it had before that are not among them are forgotten (all of them once it has none).
+   */
+  async probeDue(appUid: string, replicas: Replica[], check: HealthCheck): Promise<void> {
+    const entries = this.apps.get(appUid) ?? new Map<string, Entry>();
+    const live = new Set(replicas.map((r) => r.id));
+    for (const id of entries.keys()) if (!live.has(id)) entries.delete(id);
+    if (replicas.length === 0) this.apps.delete(appUid);
+    else this.apps.set(appUid, entries);
+    await Promise.all(replicas.map((replica) => this.probeIfDue(entries, replica, check)));
+  }
+
+  private async probeIfDue(entries: Map<string, Entry>, replica: Replica, check: HealthCheck): Promise<void> {
     if (replica.state !== 'running' || !replica.endpoint) return;
-    const entry = this.entries.get(replica.id) ?? {
+    const entry = entries.get(replica.id) ?? {
       successes: 0,
       failures: 0,
       ready: false,
@@ -62,7 +75,7 @@ export class HealthTracker {
       lastFailureAt: 0,
       probing: false,
     };
-    this.entries.set(replica.id, entry);
+    entries.set(replica.id, entry);
     const interval = entry.ready ? check.intervalSeconds * 1000 : STARTUP_PROBE_MS;
     if (entry.probing || entry.unhealthy || this.now() - entry.lastProbeAt < interval) return;
     entry.probing = true;

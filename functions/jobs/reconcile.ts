@@ -114,7 +114,7 @@ export class Reconciler {
     if (!revision)
       throw new Error(`app ${tenantId}/${name} targets revision ${app.targetRevision}, which is missing`);
     const check = revision.healthCheck ?? DEFAULT_HEALTH_CHECK;
-    await this.health.probeDue(replicas, check, new Set(replicas.map((r) => r.id)));
+    await this.health.probeDue(app.uid, replicas, check);
 
     const plan = planReconcile({
       app,

@@ -84,7 +84,7 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
 
   afterAll(async () => {
     if (!platform) return;
-    for (const name of ['web', 'chat', 'probe'])
+    for (const name of ['web', 'chat', 'mute', 'probe'])
       await call('DELETE', `/v1/apps/${name}`).catch(() => undefined);
     await eventually('apps to be deleted', async () =>
       acmeContainers().length === 0 ? true : undefined,
@@ -296,6 +296,28 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
 
     expect((await call('DELETE', '/v1/apps/chat')).status).toBe(202);
     await untilAppGone(client.call, acmeKey, 'chat');
+  });
+
+  it('replaces a replica that runs but never answers, while other apps are reconciled between its checks', async () => {
+    // `sleep` keeps the container running with nothing on its port: only its health checks can tell.
+    const created = await call('POST', '/v1/apps', {
+      name: 'mute',
+      image: `${registry}/acme/web:v1`,
+      cpu: 0.25,
+      memory: 512,
+      port: 8080,
+      command: ['sleep', '600'],
+      // Failures 3 s apart, so the loop passes over web (every tick, 2 s) between any two of them.
+      healthCheck: { intervalSeconds: 3, timeoutSeconds: 1, unhealthyThreshold: 2, gracePeriodSeconds: 2 },
+    });
+    expect(created.status, created.text).toBe(201);
+    const unhealthy = await eventually('the replica to fail its health checks', async () => {
+      const events = (await call('GET', '/v1/apps/mute/events')).json.items as Json[];
+      return events.find((e) => e.type === 'unhealthy');
+    });
+    expect(unhealthy.message).toMatch(/^replica \d+ failed its health checks$/);
+    expect((await call('DELETE', '/v1/apps/mute')).status).toBe(202);
+    await untilAppGone(client.call, acmeKey, 'mute');
   });
 
   it("keeps tenants out of each other's repositories and refuses images that point inside the network", async () => {

@@ -14,19 +14,35 @@ const check: HealthCheck = {
 
 const replica = {
   id: 'r1',
+  appUid: 'app-1',
   state: 'running',
   startedAt: new Date(0).toISOString(),
   endpoint: { host: '127.0.0.1', port: 8080 },
 } as Replica;
 
-/** A tracker over a probe that answers `answers()`, probed every 100 ms of a manual clock (a busy reconcile loop). */
-function tracked(answers: (nowMs: number) => boolean) {
+/** Another app's replica, on another port. */
+const other = {
+  ...replica,
+  id: 'r2',
+  appUid: 'app-2',
+  endpoint: { host: '127.0.0.1', port: 8081 },
+} as Replica;
+
+/**
+ * A tracker over a probe that answers `answers()` for `replica` (and always for others), probed every 100 ms of a
+ * manual clock (a busy reconcile loop); with `otherApp`, a pass over another app's replica runs between those.
+ */
+function tracked(answers: (nowMs: number) => boolean, { otherApp = false } = {}) {
   let nowMs = 0;
-  const tracker = new HealthTracker({ probe: async () => answers(nowMs) }, () => nowMs);
+  const tracker = new HealthTracker(
+    { probe: async (endpoint) => endpoint.port !== replica.endpoint?.port || answers(nowMs) },
+    () => nowMs,
+  );
   /** Probes until `untilMs`; returns when the replica was first seen unhealthy, if it was. */
   const run = async (untilMs: number) => {
     for (; nowMs <= untilMs; nowMs += 100) {
-      await tracker.probeDue([replica], check, new Set([replica.id]));
+      await tracker.probeDue(replica.appUid, [replica], check);
+      if (otherApp) await tracker.probeDue(other.appUid, [other], check);
       if (tracker.health(replica).unhealthy) return nowMs;
     }
     return undefined;
@@ -41,6 +57,15 @@ describe('HealthTracker', () => {
     expect(tracker.health(replica)).toEqual({ ready: false, unhealthy: false });
     // Failures at 10 s, 20 s and 30 s: the third makes it unhealthy.
     expect(await run(60_000)).toBe(30_000);
+  });
+
+  it("keeps a replica's counts while other apps are probed between its passes, and forgets them once it is gone", async () => {
+    const { tracker, run } = tracked(() => false, { otherApp: true });
+    expect(await run(60_000)).toBe(30_000);
+    expect(tracker.health(other)).toEqual({ ready: true, unhealthy: false });
+    await tracker.probeDue(replica.appUid, [], check);
+    expect(tracker.health(replica)).toEqual({ ready: false, unhealthy: false });
+    expect(tracker.health(other)).toEqual({ ready: true, unhealthy: false });
   });
 
   it('lets a starting replica take traffic on its first good answer, long before an interval', async () => {
