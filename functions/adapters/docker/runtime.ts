@@ -1,4 +1,4 @@
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import type { ContainerInspectInfo } from 'dockerode';
 import { DROPPED_CAPABILITIES } from '../../core/container-capabilities.ts';
@@ -141,7 +141,7 @@ function toReplica(info: ContainerInspectInfo, starting = true): Replica {
 }
 
 /** Splits a stream of text into lines. */
-async function* lines(stream: AsyncIterable<Buffer | string>): AsyncIterable<string> {
+async function* lines(stream: AsyncIterable<Buffer>): AsyncIterable<string> {
   let rest = '';
   for await (const chunk of stream) {
     const parts = (rest + chunk.toString()).split('\n');
@@ -343,45 +343,64 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
       ...(options.tail !== undefined ? { tail: options.tail } : {}),
       ...(options.since ? { since: Math.floor(options.since.getTime() / 1000) } : {}),
     };
-    const out = new PassThrough();
+    let log: AsyncIterable<Buffer> | Buffer[];
     try {
-      await this.logsInto(container, base, options, out);
+      log = await this.multiplexedLog(container, base, options);
     } catch (err) {
       if (statusOf(err) === 404) return; // removed meanwhile: it has no more lines to give
       translate(err);
     }
-    yield* lines(out);
+    try {
+      yield* lines(demuxed(log));
+    } catch (err) {
+      // A follow stopped on purpose ends its stream mid-read.
+      if (!options.signal?.aborted) throw err;
+    }
   }
 
-  private async logsInto(
+  /**
+   * The container's log as Docker sends it. A followed one is read only as fast as its reader asks, so a reader that
+   * stops reading (a paused client) holds Docker back instead of the platform buffering the log; it ends when
+   * `signal` aborts, even while no line comes.
+   */
+  private async multiplexedLog(
     container: Docker.Container,
     base: Record<string, unknown>,
     options: LogOptions,
-    out: PassThrough,
-  ) {
-    if (options.follow) {
-      const stream = (await container.logs({ ...base, follow: true })) as Readable;
-      this.docker.modem.demuxStream(stream, out, out);
-      stream.on('end', () => out.end());
-      options.signal?.addEventListener('abort', () => {
-        stream.destroy();
-        out.end();
-      });
-    } else {
-      const buffer = (await container.logs({ ...base, follow: false })) as Buffer;
-      out.end(demux(buffer));
-    }
+  ): Promise<AsyncIterable<Buffer> | Buffer[]> {
+    if (!options.follow) return [(await container.logs({ ...base, follow: false })) as Buffer];
+    const stream = (await container.logs({ ...base, follow: true })) as Readable;
+    if (options.signal?.aborted) stream.destroy();
+    else options.signal?.addEventListener('abort', () => stream.destroy(), { once: true });
+    return stream;
   }
 }
 
-/** Docker's multiplexed log format: 8-byte frame headers (stream, 0, 0, 0, size as big-endian uint32). */
-function demux(buffer: Buffer): Buffer {
-  const parts: Buffer[] = [];
+/**
+ * Docker's multiplexed log format — frames of an 8-byte header (stream, 0, 0, 0, size as big-endian uint32) and a
+ * payload: the payloads of the whole frames in `buffer`, and what is left of an incomplete last one.
+ */
+function splitFrames(buffer: Buffer): { payloads: Buffer[]; rest: Buffer } {
+  const payloads: Buffer[] = [];
   let offset = 0;
   while (offset + 8 <= buffer.length) {
-    const size = buffer.readUInt32BE(offset + 4);
-    parts.push(buffer.subarray(offset + 8, offset + 8 + size));
-    offset += 8 + size;
+    const end = offset + 8 + buffer.readUInt32BE(offset + 4);
+    if (end > buffer.length) break;
+    payloads.push(buffer.subarray(offset + 8, end));
+    offset = end;
   }
-  return Buffer.concat(parts);
+  return { payloads, rest: buffer.subarray(offset) };
+}
+
+/** A whole multiplexed log's payloads, joined. */
+const demux = (buffer: Buffer) => Buffer.concat(splitFrames(buffer).payloads);
+
+/** A multiplexed log read as it comes, as its payloads: frames split across chunks are put back together. */
+async function* demuxed(log: AsyncIterable<Buffer> | Buffer[]): AsyncIterable<Buffer> {
+  let rest: Buffer = Buffer.alloc(0);
+  for await (const chunk of log) {
+    const split = splitFrames(rest.length > 0 ? Buffer.concat([rest, chunk]) : chunk);
+    yield* split.payloads;
+    rest = split.rest;
+  }
 }

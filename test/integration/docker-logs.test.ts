@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+import { type Readable, Transform } from 'node:stream';
+import Docker from 'dockerode';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { DockerRuntime } from '../../functions/adapters/docker/runtime.ts';
+import type { Replica } from '../../functions/core/ports.ts';
+
+/** A Docker client whose followed logs count the bytes read from the engine. */
+function countingDocker() {
+  const docker = new Docker();
+  const pulled = { bytes: 0 };
+  const getContainer = docker.getContainer.bind(docker);
+  docker.getContainer = (id) => {
+    const container = getContainer(id);
+    const logs = container.logs.bind(container) as (options: { follow: boolean }) => Promise<unknown>;
+    container.logs = (async (options: { follow: boolean }) => {
+      const log = await logs(options);
+      if (!options.follow) return log;
+      const counted = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          pulled.bytes += chunk.length;
+          done(null, chunk);
+        },
+      });
+      counted.on('close', () => (log as Readable).destroy());
+      return (log as Readable).pipe(counted);
+    }) as typeof container.logs;
+    return container;
+  };
+  return { docker, pulled };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('following a replica’s log on Docker Engine', () => {
+  const containers: Docker.Container[] = [];
+  afterEach(async () => {
+    for (const container of containers.splice(0)) await container.remove({ force: true });
+  });
+
+  /** A running container of the test image, as a replica the runtime can read the log of. */
+  async function running(docker: Docker, script: string): Promise<Replica> {
+    const container = await docker.createContainer({ Image: inject('testImage'), Cmd: ['sh', '-c', script] });
+    containers.push(container);
+    await container.start();
+    return { id: container.id } as Replica;
+  }
+
+  it('reads only as fast as its reader: a reader that stops holds the log back instead of buffering it', async () => {
+    const { docker, pulled } = countingDocker();
+    const runtime = new DockerRuntime(docker, `t-${randomUUID()}`);
+    const replica = await running(docker, 'yes "a line of a log that never stops 0123456789"');
+    const stop = new AbortController();
+    const lines = runtime.replicaLogs(replica, { follow: true, signal: stop.signal })[Symbol.asyncIterator]();
+    expect((await lines.next()).value).toMatch(/^\S+Z a line of a log that never stops 0123456789$/);
+    // The container writes on for two seconds, megabytes a second, while nobody reads.
+    await sleep(2000);
+    expect(pulled.bytes).toBeLessThan(1024 * 1024);
+    expect((await lines.next()).value).toMatch(/a line of a log that never stops/);
+    // Stopped, it ends after what it had read already: a chunk's lines, not the log written meanwhile.
+    stop.abort();
+    let after = 0;
+    while (!(await lines.next()).done) after++;
+    expect(after).toBeLessThan(1000);
+  });
+
+  it('ends when its signal aborts, while no line is coming', async () => {
+    const { docker } = countingDocker();
+    const runtime = new DockerRuntime(docker, `t-${randomUUID()}`);
+    const replica = await running(docker, 'echo started; sleep 600');
+    const stop = new AbortController();
+    const lines = runtime.replicaLogs(replica, { follow: true, signal: stop.signal })[Symbol.asyncIterator]();
+    expect((await lines.next()).value).toMatch(/^\S+Z started$/);
+    const next = lines.next();
+    stop.abort();
+    expect(await next).toEqual({ done: true, value: undefined });
+  });
+});
