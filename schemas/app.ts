@@ -76,15 +76,34 @@ function isTimeZone(tz: string): boolean {
   }
 }
 
+/**
+ * Why `cron` is not a schedule Berth can keep, if it is not: five fields of numbers, ranges, steps and lists, whose
+ * values the parser the autoscaler reads schedules with takes (minutes 0-59, no 31 February). The parser is loaded
+ * on the first schedule to check, so a request without one never pays for it.
+ */
+async function cronProblem(cron: string): Promise<string | undefined> {
+  const fields = cron.trim().split(/\s+/);
+  if (fields.length !== 5 || !fields.every((f) => CRON_FIELD.test(f))) {
+    return 'must be a 5-field cron expression such as "0 8 * * 1-5"';
+  }
+  const { CronExpressionParser } = await import('cron-parser');
+  try {
+    CronExpressionParser.parse(cron);
+    return undefined;
+  } catch (err) {
+    return `is not a schedule that can fire: ${(err as Error).message}`;
+  }
+}
+
 export const ScalingSchedule = z
   .strictObject({
     cron: z
       .string()
       .max(100)
-      .refine((c) => {
-        const fields = c.trim().split(/\s+/);
-        return fields.length === 5 && fields.every((f) => CRON_FIELD.test(f));
-      }, 'must be a 5-field cron expression such as "0 8 * * 1-5"'),
+      .superRefine(async (cron, ctx) => {
+        const problem = await cronProblem(cron);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      }),
     timezone: z
       .string()
       .max(64)

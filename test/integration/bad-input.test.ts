@@ -32,6 +32,21 @@ const BAD_APPS: [string, Record<string, unknown>, string][] = [
   ['replicas outside scaling', { replicas: 5, scaling: { min: 1, max: 2 } }, 'scaling.min..max'],
   ['a bad cron', { scaling: { min: 1, max: 2, schedules: [{ cron: 'every day', min: 1, max: 1 }] } }, 'cron'],
   [
+    'a cron minute out of range',
+    { scaling: { min: 1, max: 2, schedules: [{ cron: '61 * * * *', min: 1, max: 1 }] } },
+    'scaling.schedules.0.cron: is not a schedule that can fire: Constraint error, got value 61 expected range 0-59',
+  ],
+  [
+    'a cron for a day that never comes',
+    { scaling: { min: 1, max: 2, schedules: [{ cron: '0 8 31 2 *', min: 1, max: 1 }] } },
+    'is not a schedule that can fire',
+  ],
+  [
+    'a cron step of 0',
+    { scaling: { min: 1, max: 2, schedules: [{ cron: '*/0 * * * *', min: 1, max: 1 }] } },
+    'is not a schedule that can fire',
+  ],
+  [
     'a bad timezone',
     {
       scaling: { min: 1, max: 2, schedules: [{ cron: '0 8 * * *', timezone: 'Mars/Base', min: 1, max: 1 }] },

@@ -36,6 +36,33 @@ describe('the HTTP API', () => {
     expect((await call('GET', '/v1/tenants', tenantKey)).json.code).toBe('auth.forbidden');
   });
 
+  it('takes scaling schedules that can fire, checked by the parser the autoscaler reads them with', async () => {
+    const { call, tenantKey } = await setup();
+    const schedules = [
+      { cron: '0 8 * * 1-5', timezone: 'Europe/Berlin', min: 2, max: 4 },
+      { cron: '*/15 0-6,22,23 1,15 * 0', min: 1, max: 1 },
+    ];
+    const created = await call('POST', '/v1/apps', tenantKey, {
+      ...sampleApp('web'),
+      scaling: { min: 1, max: 4, targetCpuPercent: 60, schedules },
+    });
+    expect(created.status, created.text).toBe(201);
+    const late = [{ cron: '0 24 * * *', min: 1, max: 1 }];
+    expect(
+      await call('PATCH', '/v1/apps/web', tenantKey, { scaling: { min: 1, max: 4, schedules: late } }),
+    ).toMatchObject({
+      status: 400,
+      json: {
+        errors: [
+          {
+            path: 'scaling.schedules.0.cron',
+            message: expect.stringMatching(/^is not a schedule that can fire/),
+          },
+        ],
+      },
+    });
+  });
+
   it('returns an ETag and honours If-Match', async () => {
     const { call, tenantKey } = await setup();
     await call('POST', '/v1/apps', tenantKey, sampleApp('web'));
