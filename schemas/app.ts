@@ -36,6 +36,7 @@ export const Command = z
   .array(NoNul('command arguments').max(4096))
   .min(1)
   .max(64)
+  .refine((command) => command[0] !== '', { message: 'must name a program first', path: [0] })
   .meta({
     description: 'Entrypoint arguments, passed as an array and never through a shell.',
     example: ['httpd', '-f'],

