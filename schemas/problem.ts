@@ -17,6 +17,7 @@ export const ERROR_CODES = [
   'app.deleting',
   'revision.notFound',
   'revision.noPrevious',
+  'revision.imageGone',
   'repository.notFound',
   'repository.exists',
   'repository.inUse',

@@ -8,10 +8,12 @@ import type { Page } from '../../schemas/common.ts';
 import { resolveSpec } from './app-specs.ts';
 import { changeApp, deploymentOf, getAppRecord, imageForChange, withNewRevision } from './apps.ts';
 import { ConflictError, NotFoundError } from './errors.ts';
+import { checkImageSource, pinnedImage } from './images.ts';
 import type {
   AppRecord,
   CoreDeps,
   DeploymentRecord,
+  ImageRegistry,
   PageRequest,
   RegistryDeps,
   RevisionRecord,
@@ -47,12 +49,17 @@ export async function deploy(
  * Points the app back at an existing revision: a new deployment of it, never a rebuild. Without `revision`, the
  * newest one that went live other than the one the app runs or is moving to — so a rollback during a deployment
  * abandons it, and two in a row toggle between the last two live revisions, like `kubectl rollout undo`.
+ *
+ * With `registry` (a rollback the tenant asks for), a revision whose image has left the platform registry since —
+ * deleted with its repository, or on its own — is refused (409 revision.imageGone): no runtime could pull it. The
+ * automatic rollback of a failed deployment goes back to the revision that runs, whose repository cannot go.
  */
 export async function rollback(
   deps: CoreDeps,
   tenantId: string,
   name: string,
   revision: number | undefined,
+  registry?: ImageRegistry,
 ): Promise<Deployment> {
   const app = await getAppRecord(deps, tenantId, name);
   const target = await getRevisionRecord(
@@ -62,6 +69,7 @@ export async function rollback(
     name,
     revision ?? (await previousLiveRevision(deps, app)),
   );
+  if (registry) await assertImageKept(registry, tenantId, target);
   const { deployment } = await changeApp(deps, tenantId, name, undefined, (current, now) => {
     const { image, cpu, memory, port, command, env, healthCheck, runtime } = target;
     current.spec = { image, cpu, memory, port, command, env, healthCheck, runtime };
@@ -89,6 +97,18 @@ async function previousLiveRevision(deps: CoreDeps, app: AppRecord): Promise<num
   throw new ConflictError(
     'revision.noPrevious',
     `app "${app.name}" has no earlier revision that went live; name one with {"revision": n}`,
+  );
+}
+
+/** 409 revision.imageGone when the revision runs an image of the platform registry that it no longer has. */
+async function assertImageKept(registry: ImageRegistry, tenantId: string, revision: RevisionRecord) {
+  const source = checkImageSource(revision.image, tenantId, registry);
+  if (!source.local) return;
+  const reference = revision.imageDigest ?? source.digest ?? source.tag ?? 'latest';
+  if (await registry.imageAt(source.repository, reference)) return;
+  throw new ConflictError(
+    'revision.imageGone',
+    `revision ${revision.number} runs ${pinnedImage(revision)}, which is no longer in the platform registry (it was deleted, or its repository was); deploy an image it has`,
   );
 }
 

@@ -21,6 +21,7 @@ const STATUS_BY_CODE: Record<ErrorCode, ContentfulStatusCode> = {
   'app.deleting': 409,
   'revision.notFound': 404,
   'revision.noPrevious': 409,
+  'revision.imageGone': 409,
   'repository.notFound': 404,
   'repository.exists': 409,
   'repository.inUse': 409,

@@ -84,13 +84,13 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
 
   afterAll(async () => {
     if (!platform) return;
-    for (const name of ['web', 'chat', 'mute', 'probe'])
+    for (const name of ['web', 'chat', 'mute', 'roll', 'probe'])
       await call('DELETE', `/v1/apps/${name}`).catch(() => undefined);
     await eventually('apps to be deleted', async () =>
       acmeContainers().length === 0 ? true : undefined,
     ).catch(() => undefined);
     // The tags this run gave the test image in the engine's store (the image stays: its own tag holds it).
-    acmeDocker.run(['rmi', `${registry}/acme/web:v1`, `${registry}/acme/evil:1`]);
+    acmeDocker.run(['rmi', `${registry}/acme/web:v1`, `${registry}/acme/old:v1`, `${registry}/acme/evil:1`]);
     expect(await platform.stop()).toBe(0);
   });
 
@@ -368,6 +368,32 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
     const current = await app();
     expect(revisions).toEqual(Array(3).fill(String(current.currentRevision)));
     expect((await hostnames(6)).size).toBe(3);
+  });
+
+  it('refuses a rollback to a revision whose image went with its repository', async () => {
+    expect((await call('POST', '/v1/repositories', { name: 'old' })).status).toBe(201);
+    const old = `${registry}/acme/old:v1`;
+    acmeDocker.ok(['tag', inject('testImage'), old]);
+    acmeDocker.ok(['push', old]);
+    // Nothing needs to run: revision 1 runs the old repository's image, revision 2 the web one's.
+    const sample = { cpu: 0.25, memory: 512, port: 8080, replicas: 0 };
+    expect((await call('POST', '/v1/apps', { name: 'roll', image: old, ...sample })).status).toBe(201);
+    const moved = await call('POST', '/v1/apps/roll/deployments', { image: `${registry}/acme/web:v1` });
+    expect(moved.status).toBe(202);
+    await eventually('revision 2 to be live', async () =>
+      (await app('roll')).currentRevision === 2 ? true : undefined,
+    );
+    expect((await call('DELETE', '/v1/repositories/old')).status).toBe(204);
+
+    const refused = await call('POST', '/v1/apps/roll/rollback', { revision: 1 });
+    expect(refused).toMatchObject({ status: 409, json: { code: 'revision.imageGone' } });
+    expect(refused.json.detail).toMatch(
+      /^revision 1 runs 127\.0\.0\.1:\d+\/acme\/old@sha256:[0-9a-f]{64}, which is no/,
+    );
+    // What is still in the registry, it goes back to.
+    expect((await call('POST', '/v1/apps/roll/rollback', { revision: 2 })).status).toBe(202);
+    expect((await call('DELETE', '/v1/apps/roll')).status).toBe(202);
+    await untilAppGone(client.call, acmeKey, 'roll');
   });
 
   it('deletes an app: its containers go, then the app — and then its repository with the images', async () => {
