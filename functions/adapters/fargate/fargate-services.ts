@@ -212,31 +212,40 @@ export class FargateServices implements WorkloadRuntime {
     return stopped;
   }
 
-  /** Deregisters every revision of the family, then deletes them (ECS takes ten a call). */
+  /**
+   * Deregisters every revision of the family, then deletes them (ECS takes ten a call). Both lists are read whole
+   * before anything changes: deregistering moves a revision from one list to the other, which must not shift the
+   * pages still to be read.
+   */
   private async deleteTaskDefinitions(family: string): Promise<void> {
-    const arns: string[] = [];
-    for (const status of ['ACTIVE', 'INACTIVE'] as const) {
-      let nextToken: string | undefined;
-      do {
-        const page = await this.call(() =>
-          this.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: family, status, nextToken })),
-        );
-        // The prefix also matches longer family names: keep this family's own revisions.
-        const own = (page.taskDefinitionArns ?? []).filter((arn) =>
-          arn.split('/').pop()?.startsWith(`${family}:`),
-        );
-        if (status === 'ACTIVE') {
-          for (const taskDefinition of own) {
-            await this.call(() => this.ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition })));
-          }
-        }
-        arns.push(...own);
-        nextToken = page.nextToken;
-      } while (nextToken);
+    const active = await this.taskDefinitions(family, 'ACTIVE');
+    const inactive = await this.taskDefinitions(family, 'INACTIVE');
+    for (const taskDefinition of active) {
+      await this.call(() => this.ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition })));
     }
-    for (const taskDefinitions of chunks([...new Set(arns)], DELETE_TASK_DEFINITIONS_BATCH)) {
+    for (const taskDefinitions of chunks(
+      [...new Set([...active, ...inactive])],
+      DELETE_TASK_DEFINITIONS_BATCH,
+    )) {
       await this.call(() => this.ecs.send(new DeleteTaskDefinitionsCommand({ taskDefinitions })));
     }
+  }
+
+  /** The ARNs of the family's revisions with `status`, every page. */
+  private async taskDefinitions(family: string, status: 'ACTIVE' | 'INACTIVE'): Promise<string[]> {
+    const arns: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.call(() =>
+        this.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: family, status, nextToken })),
+      );
+      // The prefix also matches longer family names: keep this family's own revisions.
+      arns.push(
+        ...(page.taskDefinitionArns ?? []).filter((arn) => arn.split('/').pop()?.startsWith(`${family}:`)),
+      );
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return arns;
   }
 
   /** ECS forgets stopped tasks itself; their stop reaches the meter through the task's state-change event. */

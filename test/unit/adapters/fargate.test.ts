@@ -433,10 +433,11 @@ describe('FargateServices', () => {
     expect(ecs).not.toHaveReceivedCommand(DeregisterTaskDefinitionCommand);
     current = [];
     const family = 'arn:aws:ecs:eu-west-1:123456789012:task-definition/berth-acme-web-89abcdef';
-    ecs.on(ListTaskDefinitionsCommand, { status: 'ACTIVE' }).resolves({
+    ecs
+      .on(ListTaskDefinitionsCommand, { status: 'ACTIVE' })
       // The prefix also matches a longer family name, which is left alone.
-      taskDefinitionArns: [`${family}:1`, `${family}:2`, `${family}-x:1`],
-    });
+      .resolvesOnce({ taskDefinitionArns: [`${family}:1`, `${family}-x:1`], nextToken: 'p2' })
+      .resolves({ taskDefinitionArns: [`${family}:2`] });
     ecs
       .on(ListTaskDefinitionsCommand, { status: 'INACTIVE' })
       .resolves({ taskDefinitionArns: [`${family}:0`] });
@@ -449,6 +450,12 @@ describe('FargateServices', () => {
     expect(ecs).toHaveReceivedCommandWith(DeleteTaskDefinitionsCommand, {
       taskDefinitions: [`${family}:1`, `${family}:2`, `${family}:0`],
     });
+    // Every page of both lists is read before the first deregistration changes them.
+    const sent = ecs.calls().map((call) => call.args[0].constructor.name);
+    expect(sent.filter((name) => name === 'ListTaskDefinitionsCommand')).toHaveLength(3);
+    expect(sent.lastIndexOf('ListTaskDefinitionsCommand')).toBeLessThan(
+      sent.indexOf('DeregisterTaskDefinitionCommand'),
+    );
   });
 
   it('lists every task of the cluster with paged ListTasks and DescribeTasks in batches of at most 100', async () => {
