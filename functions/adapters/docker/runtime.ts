@@ -34,8 +34,12 @@ const NEVER = '0001-01-01T00:00:00Z';
 interface DockerError {
   statusCode?: number;
   code?: string;
+  message?: string;
 }
 const statusOf = (err: unknown) => (err as DockerError).statusCode;
+/** What the engine said of a failed call, without the "(HTTP code 500) server error - " docker-modem puts first. */
+const engineMessage = (err: unknown) =>
+  ((err as DockerError).message ?? '').replace(/^\(HTTP code \d+\) [^-]* - /, '');
 
 /** Docker Engine unreachable → UnavailableError; anything else is rethrown. */
 function translate(err: unknown): never {
@@ -205,11 +209,19 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
       password: spec.pullCredentials.password,
       serveraddress: spec.pullCredentials.registry,
     };
-    const stream = (await this.docker.pull(spec.image, auth ? { authconfig: auth } : {})) as Readable;
+    const failed = (why: string) => new Error(`pulling ${spec.image} failed: ${why}`);
+    let stream: Readable;
+    try {
+      // The engine refuses at once what it cannot even start to pull: a registry it cannot reach, say.
+      stream = (await this.docker.pull(spec.image, auth ? { authconfig: auth } : {})) as Readable;
+    } catch (err) {
+      if (statusOf(err) === undefined) translate(err);
+      throw failed(engineMessage(err));
+    }
     await new Promise<void>((resolve, reject) =>
       this.docker.modem.followProgress(stream, (err: Error | null, events: { error?: string }[]) => {
-        const failed = err?.message ?? events.find((e) => e.error)?.error;
-        if (failed) reject(new Error(`pulling ${spec.image} failed: ${failed}`));
+        const why = err?.message ?? events.find((e) => e.error)?.error;
+        if (why) reject(failed(why));
         else resolve();
       }),
     );
