@@ -8,7 +8,7 @@ import type { Page } from '../../schemas/common.ts';
 import { resolveSpec } from './app-specs.ts';
 import { changeApp, deploymentOf, getAppRecord, imageForChange, withNewRevision } from './apps.ts';
 import { ConflictError, NotFoundError } from './errors.ts';
-import { checkImageSource, pinnedImage } from './images.ts';
+import { checkImageSource, pinnedImage, platformImageAt } from './images.ts';
 import type {
   AppRecord,
   CoreDeps,
@@ -102,13 +102,12 @@ async function previousLiveRevision(deps: CoreDeps, app: AppRecord): Promise<num
 
 /** 409 revision.imageGone when the revision runs an image of the platform registry that it no longer has. */
 async function assertImageKept(registry: ImageRegistry, tenantId: string, revision: RevisionRecord) {
-  const source = checkImageSource(revision.image, tenantId, registry);
-  if (!source.local) return;
-  const reference = revision.imageDigest ?? source.digest ?? source.tag ?? 'latest';
-  if (await registry.imageAt(source.repository, reference)) return;
+  const image = pinnedImage(revision);
+  const source = checkImageSource(image, tenantId, registry);
+  if (!source.local || (await platformImageAt(registry, source))) return;
   throw new ConflictError(
     'revision.imageGone',
-    `revision ${revision.number} runs ${pinnedImage(revision)}, which is no longer in the platform registry (it was deleted, or its repository was); deploy an image it has`,
+    `revision ${revision.number} runs ${image}, which is no longer in the platform registry (it was deleted, or its repository was); deploy an image it has`,
   );
 }
 

@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import type { RuntimeName } from '../../schemas/app.ts';
 import { type ParsedImageReference, parseImageReference } from '../../schemas/image-reference.ts';
 import { ValidationError } from './errors.ts';
-import type { RegistryDeps, RevisionRecord } from './ports.ts';
+import type { ImageRegistry, RegistryDeps, RevisionRecord } from './ports.ts';
 
 /** The platform's own registry: how image references name it, and where each tenant's repositories live. */
 export interface PlatformRegistryAddress {
@@ -110,7 +110,7 @@ export async function resolveImage(
 ): Promise<ResolvedImage> {
   const source = checkImageSource(image, tenantId, deps.registry);
   if (!source.local) return { digest: source.digest ?? null, platforms: null };
-  const found = await deps.registry.imageAt(source.repository, source.digest ?? source.tag ?? 'latest');
+  const found = await platformImageAt(deps.registry, source);
   if (!found) throw invalid(image, 'was not found in the platform registry; push it first');
   const { digest, platforms } = found;
   const runsOn = deps.platforms?.[runtime];
@@ -122,6 +122,11 @@ export async function resolveImage(
     );
   }
   return { digest, platforms: platforms.length > 0 ? platforms : null };
+}
+
+/** What the platform registry holds at a reference to it: by its digest, else its tag, else `latest`. */
+export function platformImageAt(registry: Pick<ImageRegistry, 'imageAt'>, source: ParsedImageReference) {
+  return registry.imageAt(source.repository, source.digest ?? source.tag ?? 'latest');
 }
 
 /** The image a revision runs: its reference pinned to the digest resolved when it was made, where there is one. */
