@@ -6,6 +6,8 @@ import { fetchFrom, type PlatformEnv, platformEnv, runPlatform } from '../suppor
 import { registryHttp } from '../support/registry-http.ts';
 
 const TICK_MS = 2000;
+/** The smallest Fargate size, on the port the test image serves. */
+const SIZE = { cpu: 0.25, memory: 512, port: 8080 };
 
 type Platform = Awaited<ReturnType<typeof runPlatform>>;
 type Json = Record<string, unknown>;
@@ -124,9 +126,7 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
     const created = await call('POST', '/v1/apps', {
       name: 'web',
       image,
-      cpu: 0.25,
-      memory: 512,
-      port: 8080,
+      ...SIZE,
       command: [
         'sh',
         '-c',
@@ -277,9 +277,7 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
     const created = await call('POST', '/v1/apps', {
       name: 'chat',
       image: `${registry}/acme/web:v1`,
-      cpu: 0.25,
-      memory: 512,
-      port: 8080,
+      ...SIZE,
       command: ['nc', '-ll', '-p', '8080', '-e', 'sh', '-c', upgradeEcho],
     });
     expect(created.status, created.text).toBe(201);
@@ -303,9 +301,7 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
     const created = await call('POST', '/v1/apps', {
       name: 'mute',
       image: `${registry}/acme/web:v1`,
-      cpu: 0.25,
-      memory: 512,
-      port: 8080,
+      ...SIZE,
       command: ['sleep', '600'],
       // Failures 3 s apart, so the loop passes over web (every tick, 2 s) between any two of them.
       healthCheck: { intervalSeconds: 3, timeoutSeconds: 1, unhealthyThreshold: 2, gracePeriodSeconds: 2 },
@@ -332,7 +328,6 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
     const anonymous = await fetch(`http://${registry}/v2/acme/web/manifests/v1`);
     expect(anonymous.status).toBe(401);
 
-    const sample = { cpu: 0.25, memory: 512, port: 8080 };
     for (const image of [
       `${registry}/acme/web:v1`,
       '169.254.169.254/latest:1',
@@ -344,7 +339,7 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
       'UPPER/Case',
       `${registry}/beta/never-pushed:1`,
     ]) {
-      const res = await call('POST', '/v1/apps', { name: 'probe', image, ...sample }, betaKey);
+      const res = await call('POST', '/v1/apps', { name: 'probe', image, ...SIZE }, betaKey);
       expect(res.status, image).toBe(400);
       expect(res.json.code, image).toBe('validation.failed');
     }
@@ -376,8 +371,8 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
     acmeDocker.ok(['tag', inject('testImage'), old]);
     acmeDocker.ok(['push', old]);
     // Nothing needs to run: revision 1 runs the old repository's image, revision 2 the web one's.
-    const sample = { cpu: 0.25, memory: 512, port: 8080, replicas: 0 };
-    expect((await call('POST', '/v1/apps', { name: 'roll', image: old, ...sample })).status).toBe(201);
+    const created = await call('POST', '/v1/apps', { name: 'roll', image: old, ...SIZE, replicas: 0 });
+    expect(created.status).toBe(201);
     const moved = await call('POST', '/v1/apps/roll/deployments', { image: `${registry}/acme/web:v1` });
     expect(moved.status).toBe(202);
     await eventually('revision 2 to be live', async () =>

@@ -2,26 +2,14 @@ import { randomUUID } from 'node:crypto';
 import Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
 import { DockerRuntime } from '../../functions/adapters/docker/runtime.ts';
+import { WEB_REPLICA } from '../support/replica-spec.ts';
 
 describe('pulling an app’s image with Docker Engine', () => {
   it("says why an image could not be pulled in the engine's own words", async () => {
     const runtime = new DockerRuntime(new Docker(), `t-${randomUUID()}`);
     // `.invalid` never resolves (RFC 2606): the engine refuses the pull before it starts.
     const image = 'registry.invalid/acme/web:1';
-    const started = runtime.startReplica({
-      tenantId: 'acme',
-      app: 'web',
-      appUid: 'app_0mx4gr51j0000000000000001',
-      revision: 1,
-      generation: 1,
-      slot: 0,
-      image,
-      cpu: 0.25,
-      memory: 512,
-      port: 8080,
-      command: null,
-      env: {},
-    });
+    const started = runtime.startReplica({ ...WEB_REPLICA, image });
     const error = await started.then(
       () => undefined,
       (err: Error) => err,

@@ -2,21 +2,8 @@ import type Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
 import { containerOptions, DockerRuntime } from '../../../functions/adapters/docker/runtime.ts';
 import { UnavailableError } from '../../../functions/core/errors.ts';
+import { WEB_REPLICA as spec } from '../../support/replica-spec.ts';
 
-const spec = {
-  tenantId: 'acme',
-  app: 'web',
-  appUid: 'app_0mx4gr51j0000000000000001',
-  revision: 1,
-  generation: 1,
-  slot: 0,
-  image: 'berth-test/web:1',
-  cpu: 0.25,
-  memory: 512,
-  port: 8080,
-  command: null,
-  env: {},
-};
 const NEVER = '0001-01-01T00:00:00Z';
 const REFUSED = 'driver failed programming external connectivity on endpoint';
 
