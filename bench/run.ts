@@ -1,6 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { ownTmpdir } from '../test/support/own-tmpdir.ts';
 import { benchApi } from './api.ts';
 import { benchDeploy } from './deploy.ts';
 import { benchEks } from './eks.ts';
@@ -20,11 +18,9 @@ if (unknown.length) {
   console.error(`unknown bench "${unknown.join('", "')}"; choose from ${Object.keys(BENCHES).join(', ')}`);
   process.exit(2);
 }
-// What the benches write to the temporary directory (platform data, keys) goes under one of their own, removed after.
-const runDir = mkdtempSync(join(tmpdir(), 'berth-bench-run-'));
-process.env.TMPDIR = runDir;
+const removeRunDir = ownTmpdir('berth-bench-run-');
 try {
   for (const name of names.length ? names : Object.keys(BENCHES)) await BENCHES[name]?.();
 } finally {
-  rmSync(runDir, { recursive: true, force: true });
+  removeRunDir();
 }

@@ -1,9 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { ensureDockerEngine } from '../../functions/local/docker-engine.ts';
 import { startDynamoDbLocal } from '../../functions/local/dynamodb-local.ts';
+import { ownTmpdir } from './own-tmpdir.ts';
 import { buildTestImage } from './test-image.ts';
 
 declare module 'vitest' {
@@ -21,15 +21,13 @@ declare module 'vitest' {
 export default async function setup(project: TestProject) {
   // A dockerd started here outlives the run, and so does its log.
   await ensureDockerEngine(join(tmpdir(), 'berth-test-dockerd'));
-  // Everything the run writes to the temporary directory (synthesized CDK apps, platform data, keys) goes under one
-  // of its own, removed at the end: the test files and the processes they start find it as TMPDIR.
-  const runDir = mkdtempSync(join(tmpdir(), 'berth-test-run-'));
-  process.env.TMPDIR = runDir;
+  // The test files and the processes they start find the run's own directory as TMPDIR; it goes at the end.
+  const removeRunDir = ownTmpdir('berth-test-run-');
   project.provide('testImage', buildTestImage());
   const dynamodb = await startDynamoDbLocal();
   project.provide('dynamodbEndpoint', dynamodb.endpoint);
   return async () => {
     await dynamodb.stop();
-    rmSync(runDir, { recursive: true, force: true });
+    removeRunDir();
   };
 }
