@@ -214,6 +214,9 @@ export class PlatformStack extends Stack {
           // An image's platform, checked before a revision runs it: its manifest, and its config blob.
           'ecr:BatchGetImage',
           'ecr:GetDownloadUrlForLayer',
+          // Holding a revision's image for its app, and letting go of it: a tag of Berth's own (holdImage).
+          'ecr:PutImage',
+          'ecr:BatchDeleteImage',
         ],
         resources: [repositories],
       }),

@@ -13,7 +13,7 @@ import { assertServableHost } from './app-hosts.ts';
 import { resolveSpec, sameSpec } from './app-specs.ts';
 import { ConflictError, isDomainError, NotFoundError, ValidationError } from './errors.ts';
 import { newId } from './ids.ts';
-import { type ResolvedImage, resolveImage } from './images.ts';
+import { type ResolvedImage, releaseAppImages, releaseImage, resolveImage } from './images.ts';
 import type {
   AppRecord,
   CoreDeps,
@@ -112,10 +112,29 @@ export async function createApp(
 ): Promise<{ app: App; deployment: DeploymentRecord }> {
   assertServableHost(deps, tenantId, input.name);
   const spec = resolveSpec(deps, undefined, input);
-  const image = await resolveImage(deps, tenantId, spec.image, spec.runtime);
   const scaling = input.scaling ?? null;
   const replicas = input.replicas ?? (scaling ? Math.max(scaling.min, 1) : 1);
   checkReplicasAgainstScaling(replicas, scaling);
+  const uid = newId('app', deps.clock.now());
+  const image = await resolveImage(deps, tenantId, uid, spec.image, spec.runtime);
+  try {
+    return await writeNewApp(deps, tenantId, input, { uid, spec, image, scaling, replicas });
+  } catch (err) {
+    // No app will run the image it held: let go of it. The create's own error is the one to answer; should the
+    // release fail too, the image is only kept longer than it need be.
+    await releaseImage(deps, tenantId, uid, spec.image, image.digest).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** The write of createApp, checked against the plan, tried again while reads of the tenant or plan were stale. */
+function writeNewApp(
+  deps: RegistryDeps,
+  tenantId: string,
+  input: AppCreate,
+  made: Pick<AppRecord, 'uid' | 'spec' | 'scaling' | 'replicas'> & { image: ResolvedImage },
+): Promise<{ app: App; deployment: DeploymentRecord }> {
+  const { uid, spec, image, scaling, replicas } = made;
   return withOptimisticRetry(undefined, async () => {
     const tenant = await getActiveTenant(deps, tenantId);
     const plan = await planOf(deps, tenant);
@@ -124,7 +143,7 @@ export async function createApp(
     const app: AppRecord = {
       tenantId,
       name: input.name,
-      uid: newId('app', now),
+      uid,
       spec,
       replicas,
       scaling,
@@ -226,9 +245,9 @@ export async function imageForChange(
   name: string,
   image: string | undefined,
 ): Promise<ResolvedImage & { image: string }> {
-  const { spec } = await getAppRecord(deps, tenantId, name);
+  const { uid, spec } = await getAppRecord(deps, tenantId, name);
   const resolved = image ?? spec.image;
-  return { image: resolved, ...(await resolveImage(deps, tenantId, resolved, spec.runtime)) };
+  return { image: resolved, ...(await resolveImage(deps, tenantId, uid, resolved, spec.runtime)) };
 }
 
 /**
@@ -320,16 +339,18 @@ export async function autoscaleTo(deps: CoreDeps, app: AppRecord, replicas: numb
  * Marks an app for deletion: the reconciler stops and removes its replicas, then the app record itself (and the
  * plan's app slot) goes. Its vCPU and memory are given back at once. Asked again while that runs (a retry after a
  * lost answer, say), it answers the app as it is: being deleted is what was asked for. A suspended tenant may delete
- * its apps too (an admin offboarding it need not start them again first).
+ * its apps too (an admin offboarding it need not start them again first). The platform registry's images its
+ * revisions held are let go of (releaseAppImages).
  */
 export async function deleteApp(
-  deps: CoreDeps,
+  deps: RegistryDeps,
   tenantId: string,
   name: string,
   ifMatch?: number,
 ): Promise<App> {
+  let deleting: AppRecord;
   try {
-    const { app } = await changeApp(
+    ({ app: deleting } = await changeApp(
       deps,
       tenantId,
       name,
@@ -340,12 +361,14 @@ export async function deleteApp(
         return { app };
       },
       { evenIfSuspended: true },
-    );
-    return toApp(deps, app);
+    ));
   } catch (err) {
     if (!isDomainError(err, 'app.deleting')) throw err;
-    return getApp(deps, tenantId, name);
+    // Asked again: let go of the images again, should the first ask have failed part-way.
+    deleting = await getAppRecord(deps, tenantId, name);
   }
+  await releaseAppImages(deps, deleting);
+  return toApp(deps, deleting);
 }
 
 /** Stops every replica; the app keeps its spec and its place in the plan, but no vCPU or memory. */

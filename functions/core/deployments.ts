@@ -51,8 +51,9 @@ export async function deploy(
  * abandons it, and two in a row toggle between the last two live revisions, like `kubectl rollout undo`.
  *
  * With `registry` (a rollback the tenant asks for), a revision whose image has left the platform registry since —
- * deleted with its repository, or on its own — is refused (409 revision.imageGone): no runtime could pull it. The
- * automatic rollback of a failed deployment goes back to the revision that runs, whose repository cannot go.
+ * deleted with its repository, or on its own — is refused (409 revision.imageGone): no runtime could pull it; one it
+ * has is held for the app again. The automatic rollback of a failed deployment goes back to the revision that runs,
+ * whose repository cannot go and whose image the app holds.
  */
 export async function rollback(
   deps: CoreDeps,
@@ -69,7 +70,7 @@ export async function rollback(
     name,
     revision ?? (await previousLiveRevision(deps, app)),
   );
-  if (registry) await assertImageKept(registry, tenantId, target);
+  if (registry) await holdRevisionImage(registry, tenantId, app.uid, target);
   const { deployment } = await changeApp(deps, tenantId, name, undefined, (current, now) => {
     const { image, cpu, memory, port, command, env, healthCheck, runtime } = target;
     current.spec = { image, cpu, memory, port, command, env, healthCheck, runtime };
@@ -100,11 +101,21 @@ async function previousLiveRevision(deps: CoreDeps, app: AppRecord): Promise<num
   );
 }
 
-/** 409 revision.imageGone when the revision runs an image of the platform registry that it no longer has. */
-async function assertImageKept(registry: ImageRegistry, tenantId: string, revision: RevisionRecord) {
+/**
+ * Holds the image of the platform registry the revision runs for the app again (its revision may be older than
+ * holds, or its hold let go of); 409 revision.imageGone when the registry no longer has it.
+ */
+async function holdRevisionImage(
+  registry: ImageRegistry,
+  tenantId: string,
+  appUid: string,
+  revision: RevisionRecord,
+) {
   const image = pinnedImage(revision);
   const source = checkImageSource(image, tenantId, registry);
-  if (!source.local || (await platformImageAt(registry, source))) return;
+  if (!source.local) return;
+  const found = await platformImageAt(registry, source);
+  if (found) return registry.holdImage(source.repository, found.digest, appUid);
   throw new ConflictError(
     'revision.imageGone',
     `revision ${revision.number} runs ${image}, which is no longer in the platform registry (it was deleted, or its repository was); deploy an image it has`,

@@ -2,7 +2,8 @@ import { isIP } from 'node:net';
 import type { RuntimeName } from '../../schemas/app.ts';
 import { type ParsedImageReference, parseImageReference } from '../../schemas/image-reference.ts';
 import { ValidationError } from './errors.ts';
-import type { ImageRegistry, RegistryDeps, RevisionRecord } from './ports.ts';
+import type { AppRecord, ImageRegistry, RegistryDeps, RevisionRecord } from './ports.ts';
+import { allItems } from './walk.ts';
 
 /** The platform's own registry: how image references name it, and where each tenant's repositories live. */
 export interface PlatformRegistryAddress {
@@ -98,13 +99,15 @@ export interface ResolvedImage {
 }
 
 /**
- * What a new revision on `runtime` pins of `image`: for the platform registry the tag's current digest (400 when it
- * was never pushed, or is built for none of the runtime's platforms) and the platforms it is built for; elsewhere the
- * reference's own digest, or null (the runtime resolves it when it pulls).
+ * What a new revision of the app `appUid` on `runtime` pins of `image`: for the platform registry the tag's current
+ * digest (400 when it was never pushed, or is built for none of the runtime's platforms), held for the app
+ * (holdImage), and the platforms it is built for; elsewhere the reference's own digest, or null (the runtime
+ * resolves it when it pulls).
  */
 export async function resolveImage(
   deps: RegistryDeps,
   tenantId: string,
+  appUid: string,
   image: string,
   runtime: RuntimeName,
 ): Promise<ResolvedImage> {
@@ -121,7 +124,54 @@ export async function resolveImage(
       `is built for ${platforms.join(', ')}, but apps on ${runtime} run on ${runsOn.join(' or ')}: build it for ${runsOn[0]} (docker build --platform ${runsOn[0]}) and push it again`,
     );
   }
+  await deps.registry.holdImage(source.repository, digest, appUid);
   return { digest, platforms: platforms.length > 0 ? platforms : null };
+}
+
+/**
+ * Lets go of the platform registry's images the app's revisions pinned (resolveImage held them), as the app is
+ * deleted: an image no other app holds may then expire.
+ */
+export async function releaseAppImages(
+  deps: RegistryDeps,
+  app: Pick<AppRecord, 'tenantId' | 'uid'>,
+): Promise<void> {
+  const held = new Map<string, Set<string>>();
+  const revisions = allItems((page) => deps.store.listRevisions(app.tenantId, app.uid, page));
+  for await (const { image, imageDigest } of revisions) {
+    const repository = platformRepositoryOf(image, app.tenantId, deps.registry);
+    if (repository === undefined || !imageDigest) continue;
+    held.set(repository, (held.get(repository) ?? new Set()).add(imageDigest));
+  }
+  for (const [repository, digests] of held) {
+    await deps.registry.releaseImages(repository, [...digests], app.uid);
+  }
+}
+
+/** Lets go of the image resolveImage held for a revision of the app that was never written. */
+export async function releaseImage(
+  deps: RegistryDeps,
+  tenantId: string,
+  appUid: string,
+  image: string,
+  digest: string | null,
+): Promise<void> {
+  const repository = platformRepositoryOf(image, tenantId, deps.registry);
+  if (repository !== undefined && digest) await deps.registry.releaseImages(repository, [digest], appUid);
+}
+
+/**
+ * The platform registry's repository of an image a revision pinned; undefined for another registry's, and for one
+ * that no longer passes checkImageSource (the platform registry moved since), which nothing could have held here.
+ */
+function platformRepositoryOf(image: string, tenantId: string, registry: PlatformRegistryAddress) {
+  try {
+    const source = checkImageSource(image, tenantId, registry);
+    return source.local ? source.repository : undefined;
+  } catch (err) {
+    if (err instanceof ValidationError) return undefined;
+    throw err;
+  }
 }
 
 /** What the platform registry holds at a reference to it: by its digest, else its tag, else `latest`. */

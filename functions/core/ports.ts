@@ -627,6 +627,15 @@ export interface ImageRegistry {
   listImages(tenantId: string, name: string): Promise<Image[] | undefined>;
   /** Deletes the repository with every image in it; false when it does not exist. */
   deleteRepository(tenantId: string, name: string): Promise<boolean>;
+  /**
+   * Keeps the image at `digest` from the registry's own expiry for the app `appUid`, until releaseImages: an app's
+   * revisions pin digests, and a runtime replacing a replica pulls the pinned one again, however long ago it was
+   * pushed and wherever its tags have moved since. Idempotent; an image no longer there is left alone. ECR's
+   * lifecycle policy spares an image so held; the local registry expires nothing, so it has nothing to keep.
+   */
+  holdImage(repository: string, digest: string, appUid: string): Promise<void>;
+  /** Lets go of what holdImage kept for `appUid`; an image or repository gone since is no error. */
+  releaseImages(repository: string, digests: string[], appUid: string): Promise<void>;
 }
 
 /** Where final billing reports are also kept as files for finance (local: the data directory; AWS: S3). */

@@ -51,6 +51,9 @@ export function deferredRegistry(
     listRepositories: async (tenantId) => (await registry()).listRepositories(tenantId),
     listImages: async (tenantId, name) => (await registry()).listImages(tenantId, name),
     deleteRepository: async (tenantId, name) => (await registry()).deleteRepository(tenantId, name),
+    holdImage: async (repository, digest, appUid) => (await registry()).holdImage(repository, digest, appUid),
+    releaseImages: async (repository, digests, appUid) =>
+      (await registry()).releaseImages(repository, digests, appUid),
   };
 }
 

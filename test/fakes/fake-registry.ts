@@ -51,4 +51,12 @@ export class FakeRegistry implements ImageRegistry {
   deleteRepository(tenantId: string, name: string) {
     return this.records.deleteRepository(tenantId, name);
   }
+  /** What holdImage keeps, as `<repository>@<digest> for <app uid>`. */
+  readonly held = new Set<string>();
+  async holdImage(repository: string, digest: string, appUid: string) {
+    this.held.add(`${repository}@${digest} for ${appUid}`);
+  }
+  async releaseImages(repository: string, digests: string[], appUid: string) {
+    for (const digest of digests) this.held.delete(`${repository}@${digest} for ${appUid}`);
+  }
 }

@@ -30,3 +30,10 @@ export const ecrHost = (account: string, region: string) => `${account}.dkr.ecr.
 
 /** The repository path prefix of a tenant's repositories: `berth/<tenant>/`. */
 export const ecrNamespace = (tenantId: string) => `${REPOSITORY_ROOT}/${tenantId}/`;
+
+/** How the tags that hold an image for an app begin (holdImage); the lifecycle policy spares what they name. */
+export const HOLD_TAG_PREFIX = 'berth-hold-';
+
+/** The tag that holds the image at `digest` for the app `appUid`: `berth-hold-<uid>-<hex>`, 105 characters. */
+export const holdTag = (appUid: string, digest: string) =>
+  `${HOLD_TAG_PREFIX}${appUid}-${digest.replace(/^sha256:/, '')}`;

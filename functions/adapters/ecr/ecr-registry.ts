@@ -1,4 +1,5 @@
 import {
+  BatchDeleteImageCommand,
   BatchGetImageCommand,
   type BatchGetImageCommandOutput,
   CreateRepositoryCommand,
@@ -8,31 +9,49 @@ import {
   GetAuthorizationTokenCommand,
   GetDownloadUrlForLayerCommand,
   type ImageIdentifier,
+  PutImageCommand,
   PutLifecyclePolicyCommand,
   RepositoryAlreadyExistsException,
 } from '@aws-sdk/client-ecr';
 import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { Image, RegistryLogin, Repository } from '../../../schemas/repository.ts';
+import { chunks } from '../../core/chunks.ts';
 import { ConflictError, UnavailableError } from '../../core/errors.ts';
 import type { ImageRegistry, RegistryImage, RepositoryRecord, Store } from '../../core/ports.ts';
 import { MAX_REPOSITORIES_PER_TENANT } from '../../core/tenant-caps.ts';
 import { isAwsError, type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
 import { MANIFEST_MEDIA_TYPES, platformsOfImage } from '../oci/image-platforms.ts';
-import { ECR_PUSH_ACTIONS, ecrNamespace, repositoryArn } from './ecr-names.ts';
+import { ECR_PUSH_ACTIONS, ecrNamespace, HOLD_TAG_PREFIX, holdTag, repositoryArn } from './ecr-names.ts';
 
 const LOGIN_SECONDS = 3600;
 
-/** Keeps the last 50 tagged images and drops untagged ones after 7 days. */
+/**
+ * Keeps every image an app holds (holdImage), drops other untagged images after 7 days, and keeps the newest 50 of
+ * the rest. An image matched by a rule is never expired by a later one, so the first rule, which expires only past
+ * ten thousand held images, spares held images from the other two: a revision's image stays for as long as its app
+ * can run it, though its tag moved on or fifty newer images were pushed.
+ */
 export const LIFECYCLE_POLICY = JSON.stringify({
   rules: [
     {
       rulePriority: 1,
+      description: 'keep the images apps hold',
+      selection: {
+        tagStatus: 'tagged',
+        tagPrefixList: [HOLD_TAG_PREFIX],
+        countType: 'imageCountMoreThan',
+        countNumber: 10_000,
+      },
+      action: { type: 'expire' },
+    },
+    {
+      rulePriority: 2,
       description: 'expire untagged images after 7 days',
       selection: { tagStatus: 'untagged', countType: 'sinceImagePushed', countUnit: 'days', countNumber: 7 },
       action: { type: 'expire' },
     },
     {
-      rulePriority: 2,
+      rulePriority: 3,
       description: 'keep the newest 50 images',
       selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 50 },
       action: { type: 'expire' },
@@ -63,6 +82,9 @@ export interface EcrRegistryOptions {
 const notFound = (err: unknown) => isAwsError(err, 'RepositoryNotFoundException');
 const layerGone = (err: unknown) =>
   isAwsError(err, 'RepositoryNotFoundException', 'LayersNotFoundException', 'LayerInaccessibleException');
+
+/** How many images one BatchDeleteImage takes. */
+const BATCH_DELETE_IMAGES = 100;
 
 /** How long reading an image's config from S3 may take. */
 const CONFIG_DOWNLOAD_MS = 5000;
@@ -112,13 +134,40 @@ export class EcrRegistry implements ImageRegistry {
    */
   async imageAt(repository: string, reference: string): Promise<RegistryImage | undefined> {
     const { ecr } = this.options;
+    const found = await this.manifestAt(repository, reference);
+    if (!found) return undefined;
+    const { digest, manifest } = found;
+    if (!manifest) return { digest, platforms: [] };
+    const platforms = await platformsOfImage(manifest, async (config) => {
+      let url: string | undefined;
+      try {
+        const layer = await this.call(() =>
+          ecr.send(new GetDownloadUrlForLayerCommand({ repositoryName: repository, layerDigest: config })),
+        );
+        url = layer.downloadUrl;
+      } catch (err) {
+        if (layerGone(err)) return undefined;
+        throw err;
+      }
+      if (!url?.startsWith('https://')) return undefined;
+      const res = await fetch(url, { signal: AbortSignal.timeout(CONFIG_DOWNLOAD_MS) }).catch(
+        () => undefined,
+      );
+      if (!res?.ok) throw new UnavailableError('reading the image from ECR failed; retry shortly');
+      return res;
+    });
+    return { digest, platforms };
+  }
+
+  /** An image's digest and manifest, by tag or digest, in one BatchGetImage; undefined when there is none. */
+  private async manifestAt(repository: string, reference: string) {
     const imageId: ImageIdentifier = reference.startsWith('sha256:')
       ? { imageDigest: reference }
       : { imageTag: reference };
     let got: BatchGetImageCommandOutput;
     try {
       got = await this.call(() =>
-        ecr.send(
+        this.options.ecr.send(
           new BatchGetImageCommand({
             repositoryName: repository,
             imageIds: [imageId],
@@ -142,27 +191,53 @@ export class EcrRegistry implements ImageRegistry {
         `ECR cannot serve ${named}: ${failure.failureCode} (${failure.failureReason ?? 'no reason given'})`,
       );
     }
-    const manifest = image.imageManifest;
-    if (!manifest) return { digest, platforms: [] };
-    const platforms = await platformsOfImage(manifest, async (config) => {
-      let url: string | undefined;
+    return { digest, manifest: image.imageManifest, mediaType: image.imageManifestMediaType };
+  }
+
+  /**
+   * Tags the image with `berth-hold-<app uid>-<hex>`, putting its own manifest again under that tag (ECR's way to
+   * tag an image; the digest is given, so ECR refuses rather than make another image). The lifecycle policy spares
+   * an image so tagged.
+   */
+  async holdImage(repository: string, digest: string, appUid: string): Promise<void> {
+    const found = await this.manifestAt(repository, digest);
+    if (!found?.manifest) return;
+    const { manifest, mediaType } = found;
+    try {
+      await this.call(() =>
+        this.options.ecr.send(
+          new PutImageCommand({
+            repositoryName: repository,
+            imageManifest: manifest,
+            imageManifestMediaType: mediaType,
+            imageDigest: digest,
+            imageTag: holdTag(appUid, digest),
+          }),
+        ),
+      );
+    } catch (err) {
+      // The tag is on this very image already: held.
+      if (!isAwsError(err, 'ImageAlreadyExistsException')) throw err;
+    }
+  }
+
+  /**
+   * Removes the app's hold tags, a hundred a call. As ever in ECR, an image whose last tag that was goes with it:
+   * nothing held it any more, and the lifecycle policy would have expired it. An image already gone is no error, nor
+   * one ECR would not untag (it is then only kept longer).
+   */
+  async releaseImages(repository: string, digests: string[], appUid: string): Promise<void> {
+    const tags = digests.map((digest) => ({ imageTag: holdTag(appUid, digest) }));
+    for (const imageIds of chunks(tags, BATCH_DELETE_IMAGES)) {
       try {
-        const layer = await this.call(() =>
-          ecr.send(new GetDownloadUrlForLayerCommand({ repositoryName: repository, layerDigest: config })),
+        await this.call(() =>
+          this.options.ecr.send(new BatchDeleteImageCommand({ repositoryName: repository, imageIds })),
         );
-        url = layer.downloadUrl;
       } catch (err) {
-        if (layerGone(err)) return undefined;
+        if (notFound(err)) return;
         throw err;
       }
-      if (!url?.startsWith('https://')) return undefined;
-      const res = await fetch(url, { signal: AbortSignal.timeout(CONFIG_DOWNLOAD_MS) }).catch(
-        () => undefined,
-      );
-      if (!res?.ok) throw new UnavailableError('reading the image from ECR failed; retry shortly');
-      return res;
-    });
-    return { digest, platforms };
+    }
   }
 
   async login(tenantId: string): Promise<RegistryLogin> {

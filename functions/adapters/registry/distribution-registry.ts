@@ -115,6 +115,12 @@ export class DistributionRegistry implements ImageRegistry {
     return this.options.store.deleteRepository(tenantId, name);
   }
 
+  /** Nothing to keep: the local registry expires no image; an image goes only with its repository. */
+  async holdImage(): Promise<void> {}
+
+  /** Nothing was kept (holdImage). */
+  async releaseImages(): Promise<void> {}
+
   /**
    * Records a push the registry notified. Pushes go only to created repositories (see `registryGrants`), so one whose
    * repository is not recorded landed after the repository was deleted, on a token granted before: it is taken out

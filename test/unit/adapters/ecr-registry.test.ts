@@ -1,4 +1,5 @@
 import {
+  BatchDeleteImageCommand,
   BatchGetImageCommand,
   CreateRepositoryCommand,
   DeleteRepositoryCommand,
@@ -6,6 +7,7 @@ import {
   ECRClient,
   GetAuthorizationTokenCommand,
   GetDownloadUrlForLayerCommand,
+  PutImageCommand,
   PutLifecyclePolicyCommand,
   RepositoryAlreadyExistsException,
 } from '@aws-sdk/client-ecr';
@@ -408,6 +410,90 @@ describe('EcrRegistry', () => {
       ecr.on(BatchGetImageCommand).resolves(found(single()));
       ecr.on(GetDownloadUrlForLayerCommand).resolves({ downloadUrl });
       await expect(registry().imageAt('berth/acme/web', 'v1')).rejects.toBeInstanceOf(UnavailableError);
+    });
+  });
+
+  describe('holding images for apps', () => {
+    const digest = `sha256:${'a'.repeat(64)}`;
+    const appUid = 'app_0mhv2k9c0f3e2d1c0b9a89786';
+    const manifest = '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}';
+    const mediaType = 'application/vnd.oci.image.manifest.v1+json';
+    const imageFound = {
+      images: [
+        { imageId: { imageDigest: digest }, imageManifest: manifest, imageManifestMediaType: mediaType },
+      ],
+    };
+
+    it('tags the image for the app by putting its own manifest again, under its digest', async () => {
+      ecr.on(BatchGetImageCommand).resolves(imageFound);
+      ecr.on(PutImageCommand).resolves({});
+      await registry().holdImage('berth/acme/web', digest, appUid);
+      expect(ecr).toHaveReceivedCommandWith(BatchGetImageCommand, {
+        repositoryName: 'berth/acme/web',
+        imageIds: [{ imageDigest: digest }],
+      });
+      const tag = `berth-hold-${appUid}-${'a'.repeat(64)}`;
+      expect(ecr).toHaveReceivedCommandWith(PutImageCommand, {
+        repositoryName: 'berth/acme/web',
+        imageManifest: manifest,
+        imageManifestMediaType: mediaType,
+        imageDigest: digest,
+        imageTag: tag,
+      });
+      // A tag docker and ECR both take: a word character first, at most 128 in all.
+      expect(tag).toMatch(/^\w[\w.-]{0,127}$/);
+    });
+
+    it('is done when the tag is on the image already, and does nothing for an image or repository gone', async () => {
+      ecr.on(BatchGetImageCommand).resolves(imageFound);
+      ecr
+        .on(PutImageCommand)
+        .rejects(Object.assign(new Error('tag exists'), { name: 'ImageAlreadyExistsException' }));
+      await registry().holdImage('berth/acme/web', digest, appUid);
+
+      ecr.reset();
+      ecr.on(BatchGetImageCommand).resolves({ images: [], failures: [{ failureCode: 'ImageNotFound' }] });
+      await registry().holdImage('berth/acme/web', digest, appUid);
+      ecr.on(BatchGetImageCommand).rejects(noRepository());
+      await registry().holdImage('berth/acme/gone', digest, appUid);
+      expect(ecr).toHaveReceivedCommandTimes(PutImageCommand, 0);
+    });
+
+    it('fails with the error ECR gives for anything else', async () => {
+      ecr.on(BatchGetImageCommand).resolves(imageFound);
+      ecr
+        .on(PutImageCommand)
+        .rejects(Object.assign(new Error('too many tags'), { name: 'LimitExceededException' }));
+      await expect(registry().holdImage('berth/acme/web', digest, appUid)).rejects.toThrow('too many tags');
+    });
+
+    it("lets go of the app's tags a hundred a call; a repository gone is no error", async () => {
+      ecr.on(BatchDeleteImageCommand).resolves({ imageIds: [], failures: [] });
+      const digests = Array.from({ length: 150 }, (_, i) => `sha256:${i.toString(16).padStart(64, '0')}`);
+      await registry().releaseImages('berth/acme/web', digests, appUid);
+      const calls = ecr.commandCalls(BatchDeleteImageCommand).map((call) => call.args[0].input);
+      expect(calls.map((input) => input.imageIds?.length)).toEqual([100, 50]);
+      expect(calls[0]).toMatchObject({
+        repositoryName: 'berth/acme/web',
+        imageIds: expect.arrayContaining([{ imageTag: `berth-hold-${appUid}-${'0'.repeat(64)}` }]),
+      });
+      ecr.on(BatchDeleteImageCommand).rejects(noRepository());
+      await registry().releaseImages('berth/acme/gone', [digest], appUid);
+    });
+
+    it('has a lifecycle policy whose first rule spares every held image from the rules after it', () => {
+      const { rules } = JSON.parse(LIFECYCLE_POLICY) as {
+        rules: { rulePriority: number; selection: Record<string, unknown> }[];
+      };
+      const byPriority = [...rules].sort((a, b) => a.rulePriority - b.rulePriority);
+      expect(byPriority[0]?.selection).toMatchObject({
+        tagStatus: 'tagged',
+        tagPrefixList: ['berth-hold-'],
+        countType: 'imageCountMoreThan',
+      });
+      expect(byPriority[0]?.selection.countNumber).toBeGreaterThanOrEqual(10_000);
+      // ECR takes a rule on any image only as the last.
+      expect(byPriority.map((rule) => rule.selection.tagStatus)).toEqual(['tagged', 'untagged', 'any']);
     });
   });
 });

@@ -275,6 +275,41 @@ describe('apps', () => {
     await expect(rollback(deps, 'acme', 'web', 9)).rejects.toMatchObject({ code: 'revision.notFound' });
   });
 
+  it("holds the platform registry's image each revision pins for its app until the app is deleted", async () => {
+    const pushed = (tag: string) => `127.0.0.1:5000/acme/web:${tag}`;
+    const [one, two, moved] = ['1', '2', '3'].map((hex) => `sha256:${hex.repeat(64)}`) as [
+      string,
+      string,
+      string,
+    ];
+    deps.registry.digests.set('acme/web:1', one);
+    deps.registry.digests.set('acme/web:2', two);
+    await createApp(deps, 'acme', { name: 'web', ...spec, image: pushed('1') });
+    const { uid } = await getAppRecord(deps, 'acme', 'web');
+    await deploy(deps, 'acme', 'web', { image: pushed('2') });
+    await updateApp(deps, 'acme', 'web', { env: { A: '1' } });
+    const held = (...digests: string[]) => digests.map((digest) => `acme/web@${digest} for ${uid}`);
+    expect([...deps.registry.held]).toEqual(held(one, two));
+
+    // A create refused at its write lets go of what it held for the app it never made.
+    await expect(createApp(deps, 'acme', { name: 'web', ...spec, image: pushed('1') })).rejects.toMatchObject(
+      {
+        code: 'app.exists',
+      },
+    );
+    expect([...deps.registry.held]).toEqual(held(one, two));
+
+    // A rollback holds its revision's image again (an install that held nothing when the revision was made).
+    deps.registry.held.clear();
+    deps.registry.digests.set('acme/web:1', moved);
+    await rollback(deps, 'acme', 'web', 1, deps.registry);
+    expect([...deps.registry.held]).toEqual(held(one));
+
+    deps.registry.held.add(held(two)[0] ?? '');
+    await deleteApp(deps, 'acme', 'web');
+    expect([...deps.registry.held]).toEqual([]);
+  });
+
   describe('a rollback that names no revision', () => {
     /** Marks the app's newest deployment as its reconciler would once the revision serves. */
     async function goLive() {
