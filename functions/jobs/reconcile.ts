@@ -1,6 +1,5 @@
 import { exitedWith, recordAppEvent } from '../core/app-events.ts';
 import { ConflictError, isDomainError } from '../core/errors.ts';
-import { newId } from '../core/ids.ts';
 import { pinnedImage } from '../core/images.ts';
 import { lifetimeOf } from '../core/metering.ts';
 import type {
@@ -18,14 +17,10 @@ import type {
   Store,
   TrafficRouter,
 } from '../core/ports.ts';
-import {
-  DEFAULT_HEALTH_CHECK,
-  planReconcile,
-  type ReconcilePlan,
-  type SlotHistory,
-} from '../core/reconcile-plan.ts';
+import { DEFAULT_HEALTH_CHECK, planReconcile, type ReconcilePlan } from '../core/reconcile-plan.ts';
 import { HealthTracker } from './health-tracker.ts';
 import { advanceRollout, latestDeployment, type RolloutDeps } from './rollout.ts';
+import { StartFailures } from './start-failures.ts';
 
 export interface ReconcilerDeps extends RolloutDeps {
   store: Store;
@@ -57,34 +52,16 @@ const STABLE_MS = 10_000;
  */
 export class Reconciler {
   private readonly health: HealthTracker;
-  private readonly history = new Map<string, SlotHistory>();
-  private readonly countedFailures = new Set<string>();
+  private readonly failures: StartFailures;
 
   constructor(private readonly deps: ReconcilerDeps) {
-    this.health = new HealthTracker(deps.probe, () => deps.clock.now().getTime());
+    const nowMs = () => deps.clock.now().getTime();
+    this.health = new HealthTracker(deps.probe, nowMs);
+    this.failures = new StartFailures(nowMs);
   }
 
   private now() {
     return this.deps.clock.now();
-  }
-
-  private slotKey(appUid: string, revision: number, slot: number) {
-    return `${appUid}/${revision}/${slot}`;
-  }
-
-  private slotHistory(appUid: string, revision: number, slot: number): SlotHistory {
-    return this.history.get(this.slotKey(appUid, revision, slot)) ?? { failures: 0, lastFailureAt: 0 };
-  }
-
-  /** Counts a failed start once per replica (or once per failed attempt when there is no replica). */
-  private recordFailure(appUid: string, revision: number, slot: number, failureId: string): SlotHistory {
-    const key = this.slotKey(appUid, revision, slot);
-    const history = this.slotHistory(appUid, revision, slot);
-    if (this.countedFailures.has(failureId)) return history;
-    this.countedFailures.add(failureId);
-    const next = { failures: history.failures + 1, lastFailureAt: this.now().getTime() };
-    this.history.set(key, next);
-    return next;
   }
 
   private event(app: AppRecord, type: AppEventType, message: string, details?: Record<string, unknown>) {
@@ -115,6 +92,7 @@ export class Reconciler {
       throw new Error(`app ${tenantId}/${name} targets revision ${app.targetRevision}, which is missing`);
     const check = revision.healthCheck ?? DEFAULT_HEALTH_CHECK;
     await this.health.probeDue(app.uid, replicas, check);
+    this.failures.keepOnly(app.uid, replicas, [app.targetRevision, ...(latest ? [latest.revision] : [])]);
 
     const plan = planReconcile({
       app,
@@ -122,7 +100,7 @@ export class Reconciler {
       deployment: latest,
       replicas,
       health: (r) => this.health.health(r),
-      history: (rev, slot) => this.slotHistory(app.uid, rev, slot),
+      history: (rev, slot) => this.failures.of(app.uid, rev, slot),
       nowMs,
     });
     await this.deps.router.route(
@@ -151,9 +129,9 @@ export class Reconciler {
       if (reason === 'exited' || reason === 'unhealthy') {
         // A replica that served for a while and then failed starts a fresh back-off, as Kubernetes does.
         if (this.health.wasStableFor(replica, STABLE_MS)) {
-          this.history.delete(this.slotKey(app.uid, replica.revision, replica.slot));
+          this.failures.startOver(app.uid, replica.revision, replica.slot);
         }
-        const history = this.recordFailure(app.uid, replica.revision, replica.slot, replica.id);
+        const history = this.failures.record(app.uid, replica.revision, replica.slot, replica.id);
         const what =
           reason === 'exited' ? exitedWith(replica.exitCode, replica.exitReason) : 'failed its health checks';
         await this.event(
@@ -212,7 +190,7 @@ export class Reconciler {
         } catch (err) {
           if (err instanceof ConflictError) return 0; // another reconciler started it
           if (isDomainError(err, 'unavailable')) throw err;
-          this.recordFailure(app.uid, revision.number, slot, newId('start', this.now()));
+          this.failures.record(app.uid, revision.number, slot);
           await this.event(
             app,
             'replicaExited',
@@ -229,15 +207,8 @@ export class Reconciler {
   }
 
   private failedStarts(app: AppRecord, deployment: DeploymentRecord): number {
-    let total = 0;
-    const since = Date.parse(deployment.createdAt);
-    for (const [key, history] of this.history) {
-      const [uid, revision] = key.split('/');
-      if (uid === app.uid && Number(revision) === deployment.revision && history.lastFailureAt >= since) {
-        total += history.failures;
-      }
-    }
-    return Math.max(total, deployment.failedStarts);
+    const failed = this.failures.failedSince(app.uid, deployment.revision, Date.parse(deployment.createdAt));
+    return Math.max(failed, deployment.failedStarts);
   }
 
   /** Removes a deleting app's route and record once none of its replicas is left. */
@@ -245,6 +216,7 @@ export class Reconciler {
     if (live > 0 || (await this.deps.runtime.listReplicas({ appUid: app.uid })).length > 0) return;
     await this.deps.router.remove(app.tenantId, app.name);
     await this.deps.store.finalizeAppDeletion(app);
+    this.failures.forget(app.uid);
   }
 
   /** Stops a replica, tells the meter when it stopped, and only then removes it, so no second of it goes unbilled. */
@@ -266,7 +238,7 @@ export class Reconciler {
   replicaView(replica: Replica): ReplicaInsight {
     return {
       ...this.health.health(replica),
-      restarts: this.slotHistory(replica.appUid, replica.revision, replica.slot).failures,
+      restarts: this.failures.of(replica.appUid, replica.revision, replica.slot).failures,
     };
   }
 }

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import type { Replica } from '../../../functions/core/ports.ts';
+import { StartFailures } from '../../../functions/jobs/start-failures.ts';
+
+const listed = (id: string, revision: number) => ({ id, revision }) as Replica;
+
+describe('StartFailures', () => {
+  let nowMs = 0;
+  const failures = () => new StartFailures(() => nowMs);
+
+  it('counts a replica once however many passes see it, and a start that made no replica each time', () => {
+    const tracked = failures();
+    tracked.record('app-1', 1, 0, 'r1');
+    tracked.record('app-1', 1, 0, 'r1');
+    expect(tracked.of('app-1', 1, 0).failures).toBe(1);
+    tracked.record('app-1', 1, 0);
+    tracked.record('app-1', 1, 0);
+    expect(tracked.of('app-1', 1, 0).failures).toBe(3);
+    expect(tracked.of('app-2', 1, 0).failures).toBe(0);
+  });
+
+  it("sums a revision's failures since a time, across its slots", () => {
+    const tracked = failures();
+    nowMs = 1000;
+    tracked.record('app-1', 2, 0);
+    nowMs = 5000;
+    tracked.record('app-1', 2, 1);
+    tracked.record('app-1', 2, 1);
+    tracked.record('app-1', 3, 0);
+    expect(tracked.failedSince('app-1', 2, 0)).toBe(3);
+    expect(tracked.failedSince('app-1', 2, 2000)).toBe(2);
+    tracked.startOver('app-1', 2, 1);
+    expect(tracked.failedSince('app-1', 2, 0)).toBe(1);
+  });
+
+  it('keeps of an app only the revisions a pass asks about and the replicas still listed', () => {
+    const tracked = failures();
+    tracked.record('app-1', 1, 0, 'r1');
+    tracked.record('app-1', 2, 0, 'r2');
+    tracked.record('app-1', 3, 0);
+
+    // Revision 1 is neither the target nor run by a listed replica; r1 has been removed.
+    tracked.keepOnly('app-1', [listed('r2', 2)], [3]);
+    expect(tracked.of('app-1', 1, 0).failures).toBe(0);
+    expect(tracked.of('app-1', 2, 0).failures).toBe(1);
+    expect(tracked.of('app-1', 3, 0).failures).toBe(1);
+
+    // r2 is still listed, so it is not counted twice; r1 was forgotten, and would count again.
+    tracked.record('app-1', 2, 0, 'r2');
+    expect(tracked.of('app-1', 2, 0).failures).toBe(1);
+    tracked.record('app-1', 1, 0, 'r1');
+    expect(tracked.of('app-1', 1, 0).failures).toBe(1);
+  });
+
+  it('forgets an app that has nothing left to run, and one that is gone', () => {
+    const tracked = failures();
+    tracked.record('app-1', 1, 0, 'r1');
+    tracked.record('app-2', 1, 0, 'r2');
+    tracked.keepOnly('app-1', [], []);
+    tracked.forget('app-2');
+    expect(tracked.of('app-1', 1, 0).failures).toBe(0);
+    expect(tracked.of('app-2', 1, 0).failures).toBe(0);
+    tracked.record('app-1', 1, 0, 'r1');
+    expect(tracked.of('app-1', 1, 0).failures).toBe(1);
+  });
+});
