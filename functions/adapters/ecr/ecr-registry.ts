@@ -352,7 +352,8 @@ export class EcrRegistry implements ImageRegistry {
           if (!i.imageDigest) continue;
           images.push({
             digest: i.imageDigest,
-            tags: [...(i.imageTags ?? [])].sort(),
+            // The tenant's own tags: Berth's holds name apps by an id the API never shows.
+            tags: (i.imageTags ?? []).filter((tag) => !tag.startsWith(HOLD_TAG_PREFIX)).sort(),
             pushedAt: (i.imagePushedAt ?? new Date(0)).toISOString(),
             size: i.imageSizeInBytes ?? 0,
           });

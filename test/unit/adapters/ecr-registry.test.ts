@@ -249,7 +249,7 @@ describe('EcrRegistry', () => {
     expect(await records.listRepositories('acme')).toEqual([]);
   });
 
-  it('lists images newest first, and undefined for a repository that is not recorded or not in ECR', async () => {
+  it("lists images newest first without Berth's hold tags, and undefined for a repository that is not recorded or not in ECR", async () => {
     ecr.on(CreateRepositoryCommand).resolves(created);
     ecr.on(PutLifecyclePolicyCommand).resolves({});
     await registry().createRepository('acme', 'web');
@@ -258,7 +258,7 @@ describe('EcrRegistry', () => {
       imageDetails: [
         {
           imageDigest: 'sha256:1',
-          imageTags: ['v1'],
+          imageTags: ['v1', 'berth-hold-app_0mhv2k9c0f3e2d1c0b9a89786-1'],
           imagePushedAt: new Date('2026-11-01T00:00:00Z'),
           imageSizeInBytes: 10,
         },
