@@ -6,6 +6,7 @@ import { AppEvent, AppMetrics, InstanceList, LogQuery, MetricsQuery } from '../.
 import { restartApp, startApp, stopApp } from '../../core/apps.ts';
 import { appLogs, appMetrics, listAppEvents, listInstances } from '../../core/instances.ts';
 import { type ApiDeps, chargeWait, runtimeView, tenantOf } from '../context.ts';
+import { FOLLOWS_PER_TENANT, FollowLimit } from '../follow-limit.ts';
 import { bearer, idempotencyHeader, json, problems } from '../openapi.ts';
 import { AppParams, tenantOnly } from './apps.ts';
 import { router } from './router.ts';
@@ -24,6 +25,7 @@ const lifecycle = (action: 'stop' | 'start' | 'restart', description: string) =>
   });
 
 export function instanceRoutes(deps: ApiDeps) {
+  const follows = new FollowLimit();
   return router()
     .openapi(
       createRoute({
@@ -55,7 +57,8 @@ export function instanceRoutes(deps: ApiDeps) {
         responses: {
           200: {
             description:
-              'Log lines prefixed by instance id; with follow=true the response streams. Behind API Gateway (AWS ' +
+              'Log lines prefixed by instance id; with follow=true the response streams (a tenant follows at most ' +
+              `${FOLLOWS_PER_TENANT} logs at once: 429 rate.limited beyond). Behind API Gateway (AWS ` +
               'mode) responses are buffered: a followed request ends after 20 s with the lines so far (and counts as ' +
               "20 requests against the tenant's rate limit), and a body ends before 5 MB; ask again with since= to go on.",
             content: { 'text/plain': { schema: { type: 'string' } } },
@@ -65,28 +68,40 @@ export function instanceRoutes(deps: ApiDeps) {
       }),
       async (c) => {
         const query = c.req.valid('query');
-        if (query.follow === 'true') await chargeWait(c, deps, Number.POSITIVE_INFINITY);
+        const tenantId = tenantOf(c.get('principal'));
+        let done = () => {};
+        if (query.follow === 'true') {
+          await chargeWait(c, deps, Number.POSITIVE_INFINITY);
+          done = follows.take(tenantId);
+        }
         const buffered = deps.bufferedAnswers;
         const signal = buffered
           ? AbortSignal.any([c.req.raw.signal, AbortSignal.timeout(buffered.waitMs)])
           : c.req.raw.signal;
-        const lines = await appLogs(
-          runtimeView(deps),
-          tenantOf(c.get('principal')),
-          c.req.valid('param').app,
-          query,
-          signal,
-        );
+        let lines: AsyncIterable<string>;
+        try {
+          lines = await appLogs(runtimeView(deps), tenantId, c.req.valid('param').app, query, signal);
+        } catch (err) {
+          done();
+          throw err;
+        }
         const encoder = new TextEncoder();
         const iterator = lines[Symbol.asyncIterator]();
         const maxBytes = buffered?.maxBodyBytes ?? Number.POSITIVE_INFINITY;
         let sent = 0;
         const body = new ReadableStream<Uint8Array>({
           async pull(controller) {
-            const next = await iterator.next();
+            let next: IteratorResult<string>;
+            try {
+              next = await iterator.next();
+            } catch (err) {
+              done();
+              throw err;
+            }
             const bytes = next.done ? undefined : encoder.encode(next.value);
             // Whole lines only: the body ends before the line that would take it past what the gateway carries.
             if (!bytes || sent + bytes.length > maxBytes) {
+              done();
               if (bytes) await iterator.return?.();
               controller.close();
               return;
@@ -95,6 +110,7 @@ export function instanceRoutes(deps: ApiDeps) {
             controller.enqueue(bytes);
           },
           async cancel() {
+            done();
             await iterator.return?.();
           },
         });

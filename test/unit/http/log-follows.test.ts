@@ -1,0 +1,101 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import type { Replica, ReplicaView } from '../../../functions/core/ports.ts';
+import { createApi } from '../../../functions/http/api.ts';
+import { FOLLOWS_PER_TENANT } from '../../../functions/http/follow-limit.ts';
+import { fakeApiDeps } from '../../fakes/core-deps.ts';
+import { clientFor } from '../../support/local-api.ts';
+
+/** One running replica per app, whose followed log has a line every 10 ms until the follow ends; `following` counts. */
+function endlessLogs() {
+  const counts = { following: 0 };
+  const view: ReplicaView = {
+    runtime: {
+      listReplicas: async (filter) => [
+        {
+          id: `${filter?.app}-replica-0`,
+          tenantId: filter?.tenantId ?? '',
+          app: filter?.app ?? '',
+          appUid: filter?.appUid ?? '',
+          revision: 1,
+          generation: 1,
+          slot: 0,
+          state: 'running',
+          cpu: 0.25,
+          memoryMiB: 512,
+          createdAt: new Date(0).toISOString(),
+          startedAt: new Date(0).toISOString(),
+          stoppedAt: null,
+          exitCode: null,
+          endpoint: null,
+        } satisfies Replica,
+      ],
+    },
+    logs: {
+      async *replicaLogs(_replica, { follow, signal }) {
+        yield 'ready';
+        if (!follow) return;
+        counts.following += 1;
+        try {
+          while (!signal?.aborted) {
+            await sleep(10);
+            yield 'tick';
+          }
+        } finally {
+          counts.following -= 1;
+        }
+      },
+    },
+    metrics: { replicaStats: async () => ({ windowSeconds: 0, stats: new Map() }) },
+    replicaInsights: async () => new Map(),
+  };
+  return { view, counts };
+}
+
+describe('followed logs', () => {
+  it(`lets a tenant follow ${FOLLOWS_PER_TENANT} logs at once, and another once one of them ends`, async () => {
+    const { deps, adminKey } = await fakeApiDeps();
+    const { view, counts } = endlessLogs();
+    const api = createApi({ ...deps, views: { docker: view } });
+    const { call, createTenant } = clientFor(api, adminKey);
+    const keys = { acme: (await createTenant('acme')).key, globex: (await createTenant('globex')).key };
+    for (const key of Object.values(keys)) {
+      const app = {
+        name: 'web',
+        image: 'registry.example.com/team/web:1',
+        cpu: 0.25,
+        memory: 512,
+        port: 8080,
+      };
+      expect((await call('POST', '/v1/apps', key, app)).status).toBe(201);
+    }
+    /** How each follow's client goes away: it stops reading and hangs up, as a closed connection does. */
+    const hangUps: (() => Promise<void>)[] = [];
+    /** Starts following the tenant's log; the answer's status once its first line came, or its problem. */
+    const follow = async (key: string) => {
+      const res = await api.request('/v1/apps/web/logs?follow=true', {
+        headers: { authorization: `Bearer ${key}` },
+      });
+      if (res.status !== 200)
+        return { status: res.status, code: ((await res.json()) as { code: string }).code };
+      const reader = res.body?.getReader();
+      await reader?.read();
+      hangUps.push(async () => reader?.cancel());
+      return { status: res.status };
+    };
+    try {
+      for (let i = 0; i < FOLLOWS_PER_TENANT; i++) expect((await follow(keys.acme)).status).toBe(200);
+      expect(await follow(keys.acme)).toEqual({ status: 429, code: 'rate.limited' });
+      // Another tenant's follows, and the tenant's logs read without following, are their own.
+      expect((await follow(keys.globex)).status).toBe(200);
+      expect((await call('GET', '/v1/apps/web/logs', keys.acme)).text).toMatch(/ ready\n$/);
+
+      await hangUps[0]?.();
+      await expect.poll(() => counts.following).toBe(FOLLOWS_PER_TENANT);
+      expect((await follow(keys.acme)).status).toBe(200);
+    } finally {
+      await Promise.all(hangUps.map((hangUp) => hangUp()));
+    }
+    await expect.poll(() => counts.following).toBe(0);
+  });
+});
