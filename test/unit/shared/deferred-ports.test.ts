@@ -46,6 +46,10 @@ describe('deferred ports', () => {
     expect(await deferred.listRepositories('acme')).toMatchObject([{ name: 'web' }]);
     expect(await deferred.listImages('acme', 'web')).toEqual([]);
     expect(await deferred.login('acme')).toMatchObject({ username: 'acme' });
+    await deferred.holdImage('acme/web', 'sha256:abc', 'app_1');
+    expect([...registry.held]).toEqual(['acme/web@sha256:abc for app_1']);
+    await deferred.releaseImages('acme/web', ['sha256:abc'], 'app_1');
+    expect([...registry.held]).toEqual([]);
     expect(await deferred.deleteRepository('acme', 'web')).toBe(true);
     expect(calls.count).toBe(1);
   });
