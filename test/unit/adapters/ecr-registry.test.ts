@@ -17,6 +17,7 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EcrRegistry, LIFECYCLE_POLICY } from '../../../functions/adapters/ecr/ecr-registry.ts';
 import { MANIFEST_MEDIA_TYPES, MAX_CONFIG_BYTES } from '../../../functions/adapters/oci/image-platforms.ts';
+import { createApp, deleteApp, getAppRecord } from '../../../functions/core/apps.ts';
 import { UnavailableError } from '../../../functions/core/errors.ts';
 import { createRepository } from '../../../functions/core/repositories.ts';
 import { createTenant, deleteTenant } from '../../../functions/core/tenants.ts';
@@ -479,6 +480,30 @@ describe('EcrRegistry', () => {
       });
       ecr.on(BatchDeleteImageCommand).rejects(noRepository());
       await registry().releaseImages('berth/acme/gone', [digest], appUid);
+    });
+
+    it('holds the image a new app runs for it, and lets go of it when the app is deleted', async () => {
+      const deps = await fakeCoreDeps();
+      records = deps.store;
+      const withEcr = { ...deps, registry: registry() };
+      await createTenant(withEcr, { id: 'acme', name: 'Acme', plan: 'pro' });
+      ecr.on(BatchGetImageCommand).resolves(imageFound);
+      ecr.on(PutImageCommand).resolves({});
+      ecr.on(BatchDeleteImageCommand).resolves({ imageIds: [], failures: [] });
+      const image = `${host}/berth/acme/web:v1`;
+      await createApp(withEcr, 'acme', { name: 'web', image, cpu: 0.25, memory: 512, port: 8080 });
+      const { uid } = await getAppRecord(withEcr, 'acme', 'web');
+      const tag = `berth-hold-${uid}-${'a'.repeat(64)}`;
+      expect(ecr).toHaveReceivedCommandWith(PutImageCommand, {
+        repositoryName: 'berth/acme/web',
+        imageDigest: digest,
+        imageTag: tag,
+      });
+      await deleteApp(withEcr, 'acme', 'web');
+      expect(ecr).toHaveReceivedCommandWith(BatchDeleteImageCommand, {
+        repositoryName: 'berth/acme/web',
+        imageIds: [{ imageTag: tag }],
+      });
     });
 
     it('has a lifecycle policy whose first rule spares every held image from the rules after it', () => {
