@@ -1,10 +1,13 @@
 import { z } from 'zod';
-import { DnsLabel, QueryInstant, Timestamp } from './common.ts';
+import { DnsLabel, QueryInstant, Timestamp, wholeNumber } from './common.ts';
 
 export const Granularity = z.enum(['hour', 'day']);
 export type Granularity = z.infer<typeof Granularity>;
 
 const MAX_RANGE_DAYS = 366;
+
+/** Rows a page of usage holds at most: about 170 KB of JSON, far below what any gateway carries. */
+export const MAX_USAGE_ROWS = 1000;
 
 export const UsageQuery = z
   .object({
@@ -13,6 +16,10 @@ export const UsageQuery = z
     ),
     to: QueryInstant.optional().describe('End (exclusive; a date is its midnight UTC); default: now.'),
     granularity: Granularity.default('day'),
+    limit: wholeNumber(1, MAX_USAGE_ROWS)
+      .default(MAX_USAGE_ROWS)
+      .describe(`Rows per page (by default and at most ${MAX_USAGE_ROWS}).`),
+    cursor: z.string().min(1).max(2048).optional().describe('The nextCursor of the page before.'),
   })
   .refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), {
     message: 'from must be before to',
@@ -46,6 +53,12 @@ export const UsageReport = z
     to: Timestamp,
     granularity: Granularity,
     rows: z.array(UsageRow),
+    nextCursor: z
+      .string()
+      .nullable()
+      .describe(
+        'Pass as ?cursor=, with the same from, to and granularity, for the next rows; null on the last page.',
+      ),
   })
   .meta({ id: 'UsageReport' });
 export type UsageReport = z.infer<typeof UsageReport>;

@@ -6,6 +6,7 @@ import { mapWithLimit } from './map-with-limit.ts';
 import type { CoreDeps, PageRequest, TenantRecord, UsageRecord } from './ports.ts';
 import { inSchemaOrder } from './schema-order.ts';
 import { getTenantRecord } from './tenants.ts';
+import { listEveryUsage } from './walk.ts';
 
 /** The first and last UTC hour (`YYYY-MM-DDTHH`) of a `YYYY-MM` period. */
 export function periodHours(period: string): { first: string; last: string } {
@@ -45,7 +46,7 @@ export async function buildReport(
   status: BillingReport['status'],
 ): Promise<BillingReport> {
   const { first, last } = periodHours(period);
-  const usage = await deps.store.listUsage(tenantId, first, last);
+  const usage = await listEveryUsage(deps.store, tenantId, first, last);
   const byApp = new Map<string, UsageRecord[]>();
   for (const record of usage) byApp.set(record.app, [...(byApp.get(record.app) ?? []), record]);
   const lineItems: BillingLineItem[] = [...byApp.entries()]

@@ -2,12 +2,16 @@ import type { Page } from '../../schemas/common.ts';
 import { ValidationError } from './errors.ts';
 import type { PageRequest } from './ports.ts';
 
-const invalidCursor = () =>
+export const invalidCursor = () =>
   new ValidationError('the cursor is not valid; pass back nextCursor exactly as it was returned', [
     { path: 'cursor', message: 'invalid cursor' },
   ]);
 
-function keyIn(cursor: string): string {
+/** The cursor of a page that ended at the item whose key is `key`. */
+export const cursorAfter = (key: string) => Buffer.from(JSON.stringify(key)).toString('base64url');
+
+/** The key a cursor made by cursorAfter holds; 400 for anything else. */
+export function keyIn(cursor: string): string {
   try {
     const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     if (typeof key === 'string') return key;
@@ -36,9 +40,6 @@ export function pageInMemory<T>(
   const last = items.at(-1);
   return {
     items,
-    nextCursor:
-      rest.length > page.limit && last !== undefined
-        ? Buffer.from(JSON.stringify(key(last))).toString('base64url')
-        : null,
+    nextCursor: rest.length > page.limit && last !== undefined ? cursorAfter(key(last)) : null,
   };
 }

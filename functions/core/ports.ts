@@ -313,8 +313,13 @@ export interface Store {
   /** Forgets a repository and its images; false when there was none. */
   deleteRepository(tenantId: string, repository: string): Promise<boolean>;
 
-  /** A tenant's usage rows for the hours in [fromHour, toHour], oldest first. */
-  listUsage(tenantId: string, fromHour: string, toHour: string): Promise<UsageRecord[]>;
+  /** A page of a tenant's usage rows for the hours in [fromHour, toHour], by hour and then app. */
+  listUsage(
+    tenantId: string,
+    fromHour: string,
+    toHour: string,
+    page: PageRequest,
+  ): Promise<Page<UsageRecord>>;
 
   /** Takes the key for a request, or returns what already holds it. */
   claimIdempotencyKey(

@@ -5,7 +5,7 @@ import { periodHours, periodOf } from './billing.ts';
 import { billedTotals, costMicroUsd, dollars } from './billing-math.ts';
 import { QuotaExceededError } from './errors.ts';
 import type { CoreDeps, TenantRecord, UsageCapState } from './ports.ts';
-import { allApps } from './walk.ts';
+import { allApps, listEveryUsage } from './walk.ts';
 
 const WARN_AT = 0.8;
 
@@ -43,7 +43,7 @@ export async function evaluateUsageCaps(deps: CoreDeps, tenant: TenantRecord): P
   if (!plan || !hasCaps(plan.limits)) return;
   const period = periodOf(deps.clock.now());
   const { first, last } = periodHours(period);
-  const usage = await deps.store.listUsage(tenant.id, first, last);
+  const usage = await listEveryUsage(deps.store, tenant.id, first, last);
   const totals = billedTotals(usage, deps.prices);
   const costMicro = costMicroUsd(totals, deps.prices);
   const previous = await deps.store.getUsageCapState(tenant.id);

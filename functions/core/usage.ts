@@ -1,57 +1,95 @@
 import type { UsageQuery, UsageReport, UsageRow } from '../../schemas/usage.ts';
 import { usageCost } from './billing.ts';
 import { addUsageAmounts, emptyUsage } from './metering.ts';
+import { cursorAfter, invalidCursor, keyIn } from './page-in-memory.ts';
 import type { CoreDeps, UsageRecord } from './ports.ts';
 import { getTenantRecord } from './tenants.ts';
+import { allUsage } from './walk.ts';
 
 /** The UTC hour `YYYY-MM-DDTHH` an instant falls in. */
 export const hourOf = (at: Date) => at.toISOString().slice(0, 13);
 
 const startOfMonth = (at: Date) => new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), 1));
 
+/** A usage row being summed: its bucket (`YYYY-MM-DD`, or `YYYY-MM-DDTHH` by the hour) and the app's amounts. */
+type RowSum = UsageRecord & { bucket: string };
+
+/** How rows sort, and what a cursor holds: the bucket, then the app (buckets have one width, apps no spaces). */
+const rowKey = (row: RowSum) => `${row.bucket} ${row.app}`;
+
+/** The row key a usage cursor holds, checked against the granularity asked for; 400 for anything else. */
+function rowKeyIn(cursor: string, bucketLength: number): string {
+  const key = keyIn(cursor);
+  const bucket = /^(\d{4}-\d{2}-\d{2}(?:T\d{2})?) [a-z][a-z0-9-]*$/.exec(key)?.[1];
+  if (bucket?.length !== bucketLength) throw invalidCursor();
+  return key;
+}
+
 /**
- * A tenant's usage per app and hour or day between `from` (inclusive) and `to` (exclusive), by the UTC hours
- * the seconds fell in. Integers are summed first and converted once, so totals are exact.
+ * A page of a tenant's usage per app and hour or day between `from` (inclusive) and `to` (exclusive), by the UTC
+ * hours the seconds fell in, rows in order of their hour or day and then app. Integers are summed first and
+ * converted once, so totals are exact. The table is read a page at a time from the cursor's bucket on, and no
+ * further than the page needs: a page reads at most its rows' hours and one bucket more, however long the range or
+ * many the apps.
  */
 export async function getUsage(deps: CoreDeps, tenantId: string, query: UsageQuery): Promise<UsageReport> {
   await getTenantRecord(deps, tenantId);
   const now = deps.clock.now();
   const from = query.from ? new Date(query.from) : startOfMonth(now);
   const to = query.to ? new Date(query.to) : now;
-  const records = await deps.store.listUsage(tenantId, hourOf(from), hourOf(new Date(to.getTime() - 1)));
   const bucketLength = query.granularity === 'hour' ? 13 : 10;
-  const buckets = new Map<string, UsageRecord & { bucket: string }>();
-  for (const record of records) {
-    const hourStart = Date.parse(`${record.hour}:00:00.000Z`);
-    if (hourStart < Date.parse(`${hourOf(from)}:00:00.000Z`) || hourStart >= to.getTime()) continue;
-    const bucket = record.hour.slice(0, bucketLength);
-    const id = `${bucket}/${record.app}`;
-    const sum = buckets.get(id) ?? emptyUsage({ ...record, bucket });
+  const after = query.cursor === undefined ? undefined : rowKeyIn(query.cursor, bucketLength);
+  // A cursor's bucket is read again from its first hour: its rows past the cursor are still to come.
+  const cursorHour = bucketLength === 13 ? after?.slice(0, 13) : after && `${after.slice(0, 10)}T00`;
+  const firstHour = cursorHour && cursorHour > hourOf(from) ? cursorHour : hourOf(from);
+  const lastHour = hourOf(new Date(to.getTime() - 1));
+  const rows: RowSum[] = [];
+  let bucket: string | undefined;
+  let open = new Map<string, RowSum>();
+  /** Ends the bucket being summed: its rows, by app, go to the page (those up to the cursor excepted). */
+  const close = () => {
+    // By code unit, as the table and the cursor's key compare (`a-b` before `a1`; a locale's order differs).
+    const done = [...open.values()].sort((a, b) => (a.app < b.app ? -1 : a.app > b.app ? 1 : 0));
+    rows.push(...done.filter((row) => after === undefined || rowKey(row) > after));
+    open = new Map();
+  };
+  const records = firstHour <= lastHour ? allUsage(deps.store, tenantId, firstHour, lastHour) : [];
+  for await (const record of records) {
+    const recordBucket = record.hour.slice(0, bucketLength);
+    if (recordBucket !== bucket) {
+      close();
+      // One row more than the page shows tells that there is a next page.
+      if (rows.length > query.limit) break;
+      bucket = recordBucket;
+    }
+    const sum = open.get(record.app) ?? emptyUsage({ ...record, bucket: recordBucket });
     addUsageAmounts(sum, record);
-    buckets.set(id, sum);
+    open.set(record.app, sum);
   }
-  const rows: UsageRow[] = [...buckets.values()]
-    .sort((a, b) => (a.bucket === b.bucket ? a.app.localeCompare(b.app) : a.bucket < b.bucket ? -1 : 1))
-    .map((sum) => {
-      const start = new Date(
-        query.granularity === 'hour' ? `${sum.bucket}:00:00.000Z` : `${sum.bucket}T00:00:00.000Z`,
-      );
-      const end = new Date(start.getTime() + (query.granularity === 'hour' ? 3_600_000 : 86_400_000));
-      return {
-        start: start.toISOString(),
-        end: end.toISOString(),
-        app: sum.app,
-        vcpuSeconds: sum.vcpuMilliSeconds / 1000,
-        memoryGiBSeconds: sum.memoryMiBSeconds / 1024,
-        instanceSeconds: sum.instanceSeconds,
-        cost: usageCost(deps, [sum]),
-      };
-    });
+  close();
+  const shown = rows.slice(0, query.limit);
+  const last = shown.at(-1);
   return {
     tenant: tenantId,
     from: from.toISOString(),
     to: to.toISOString(),
     granularity: query.granularity,
-    rows,
+    rows: shown.map((sum) => usageRow(deps, sum, query.granularity)),
+    nextCursor: rows.length > query.limit && last ? cursorAfter(rowKey(last)) : null,
+  };
+}
+
+/** What a summed row shows: its bucket's span, the app's amounts, and their cost. */
+function usageRow(deps: CoreDeps, sum: RowSum, granularity: UsageQuery['granularity']): UsageRow {
+  const start = new Date(granularity === 'hour' ? `${sum.bucket}:00:00.000Z` : `${sum.bucket}T00:00:00.000Z`);
+  const end = new Date(start.getTime() + (granularity === 'hour' ? 3_600_000 : 86_400_000));
+  return {
+    start: start.toISOString(),
+    end: end.toISOString(),
+    app: sum.app,
+    vcpuSeconds: sum.vcpuMilliSeconds / 1000,
+    memoryGiBSeconds: sum.memoryMiBSeconds / 1024,
+    instanceSeconds: sum.instanceSeconds,
+    cost: usageCost(deps, [sum]),
   };
 }

@@ -1,5 +1,5 @@
 import type { Page } from '../../schemas/common.ts';
-import type { AppRecord, PageRequest, Store, TenantRecord } from './ports.ts';
+import type { AppRecord, PageRequest, Store, TenantRecord, UsageRecord } from './ports.ts';
 
 const PAGE = 100;
 
@@ -31,4 +31,29 @@ export async function listEveryTenant(store: Store): Promise<TenantRecord[]> {
 /** Every app of a tenant, page by page. */
 export function allApps(store: Store, tenantId: string): AsyncIterable<AppRecord> {
   return allItems((page) => store.listApps(tenantId, page));
+}
+
+/** Usage rows read a page at a time: a few hundred KB a read. */
+const USAGE_PAGE = 1000;
+
+/** Every usage row of a tenant for the hours in [fromHour, toHour], by hour and then app, page by page. */
+export function allUsage(
+  store: Store,
+  tenantId: string,
+  fromHour: string,
+  toHour: string,
+): AsyncIterable<UsageRecord> {
+  return allItems((page) => store.listUsage(tenantId, fromHour, toHour, page), USAGE_PAGE);
+}
+
+/** Every usage row of a tenant for the hours in [fromHour, toHour] in one list: a month's, for its bill. */
+export async function listEveryUsage(
+  store: Store,
+  tenantId: string,
+  fromHour: string,
+  toHour: string,
+): Promise<UsageRecord[]> {
+  const usage: UsageRecord[] = [];
+  for await (const record of allUsage(store, tenantId, fromHour, toHour)) usage.push(record);
+  return usage;
 }

@@ -8,6 +8,7 @@ import {
   TenantHasAppsError,
 } from '../../functions/core/errors.ts';
 import { addUsageAmounts, emptyUsage } from '../../functions/core/metering.ts';
+import { pageInMemory } from '../../functions/core/page-in-memory.ts';
 import type {
   ApiKeyRecord,
   AppEventRecord,
@@ -332,11 +333,12 @@ export class MemoryStore implements Store {
     addUsageAmounts(current, usage);
     this.usage.set(id, current);
   }
-  async listUsage(tenantId: string, fromHour: string, toHour: string) {
-    return [...this.usage.values()]
-      .filter((u) => u.tenantId === tenantId && u.hour >= fromHour && u.hour <= toHour)
-      .sort((a, b) => (a.hour === b.hour ? a.app.localeCompare(b.app) : a.hour < b.hour ? -1 : 1))
-      .map(clone);
+  async listUsage(tenantId: string, fromHour: string, toHour: string, page: PageRequest) {
+    const rows = [...this.usage.values()].filter(
+      (u) => u.tenantId === tenantId && u.hour >= fromHour && u.hour <= toHour,
+    );
+    const shown = pageInMemory(rows, (u) => `${u.hour}#${u.app}`, 'ascending', page);
+    return { ...shown, items: shown.items.map(clone) };
   }
 
   async claimIdempotencyKey(

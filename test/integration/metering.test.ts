@@ -4,6 +4,7 @@ import Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
 import { DockerRuntime } from '../../functions/adapters/docker/runtime.ts';
 import { billedTotals, costMicroUsd, dollars } from '../../functions/core/billing-math.ts';
+import { listEveryUsage } from '../../functions/core/walk.ts';
 import { meterUsage } from '../../functions/jobs/meter.ts';
 import { buildMonthlyReports } from '../../functions/jobs/report.ts';
 import { localDeps } from '../../functions/shared/local.ts';
@@ -74,7 +75,7 @@ describe('metering on real containers and DynamoDB Local', () => {
         ([id, start]) => (lifetimes.dies.get(id) ?? 0) - start,
       );
       expect(instances).toHaveLength(2);
-      const usage = await deps.store.listUsage('acme', '2000-01-01T00', '2100-01-01T00');
+      const usage = await listEveryUsage(deps.store, 'acme', '2000-01-01T00', '2100-01-01T00');
       const vcpuSeconds = usage.reduce((n, u) => n + u.vcpuMilliSeconds, 0) / 1000;
       const instanceSeconds = usage.reduce((n, u) => n + u.instanceSeconds, 0);
       const expectedSeconds = instances.reduce((n, s) => n + s, 0);
@@ -85,7 +86,7 @@ describe('metering on real containers and DynamoDB Local', () => {
 
       // Once closed, nothing more is counted.
       await meter();
-      const again = await deps.store.listUsage('acme', '2000-01-01T00', '2100-01-01T00');
+      const again = await listEveryUsage(deps.store, 'acme', '2000-01-01T00', '2100-01-01T00');
       expect(again.reduce((n, u) => n + u.instanceSeconds, 0)).toBe(instanceSeconds);
 
       const own = await call('GET', '/v1/usage?granularity=hour', key);

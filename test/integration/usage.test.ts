@@ -93,6 +93,37 @@ describe('GET /v1/tenants/{id}/usage on DynamoDB Local', () => {
       expect.objectContaining({ start: '2026-11-01T11:00:00.000Z', app: 'api', instanceSeconds: 7 }),
       expect.objectContaining({ start: '2026-11-01T11:00:00.000Z', app: 'web', instanceSeconds: 1801 }),
     ]);
+
+    // A page at a time, each row once: the first page ends inside a day, the last says there is no next.
+    const paged: unknown[] = [];
+    let next = '';
+    do {
+      const page = await call(
+        'GET',
+        `/v1/tenants/acme/usage?from=2026-11-01&to=2026-12-01&limit=1${next ? `&cursor=${next}` : ''}`,
+        adminKey,
+      );
+      expect(page.status).toBe(200);
+      paged.push(...(page.json.rows as unknown[]));
+      next = (page.json.nextCursor as string | null) ?? '';
+    } while (next);
+    expect(paged).toEqual(daily.json.rows);
+
+    // The table's own pages of a range, whose cursors stay inside it.
+    const first = await deps.store.listUsage('acme', '2026-11-01T00', '2026-11-30T23', { limit: 2 });
+    expect(first.items.map((u) => `${u.hour} ${u.app}`)).toEqual(['2026-11-01T10 web', '2026-11-01T11 api']);
+    const second = await deps.store.listUsage('acme', '2026-11-01T00', '2026-11-30T23', {
+      limit: 2,
+      cursor: first.nextCursor ?? '',
+    });
+    expect(second.items.map((u) => `${u.hour} ${u.app}`)).toEqual(['2026-11-01T11 web', '2026-11-02T00 web']);
+    expect(second.nextCursor).toBeNull();
+    await expect(
+      deps.store.listUsage('acme', '2026-11-02T00', '2026-11-30T23', {
+        limit: 2,
+        cursor: first.nextCursor ?? '',
+      }),
+    ).rejects.toMatchObject({ code: 'validation.failed' });
   });
 
   it('refuses an inverted range and answers 404 for an unknown tenant', async () => {

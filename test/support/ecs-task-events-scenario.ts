@@ -1,6 +1,7 @@
 import { createApp } from '../../functions/core/apps.ts';
 import type { CoreDeps, RegistryDeps } from '../../functions/core/ports.ts';
 import { createTenant } from '../../functions/core/tenants.ts';
+import { listEveryUsage } from '../../functions/core/walk.ts';
 import { type EcsTaskStateChange, recordTaskEvent } from '../../functions/jobs/ecs-task-events.ts';
 import { meterUsage } from '../../functions/jobs/meter.ts';
 import type { ManualClock } from '../fakes/core-deps.ts';
@@ -53,7 +54,7 @@ export async function meterTaskEvents(
   }
   deps.clock.current = new Date('2026-11-22T11:00:00Z');
   await meterUsage({ ...deps, runtime });
-  const usage = await deps.store.listUsage('acme', '2026-11-22T00', '2026-11-22T23');
+  const usage = await listEveryUsage(deps.store, 'acme', '2026-11-22T00', '2026-11-22T23');
   return {
     instanceSeconds: usage.reduce((n, u) => n + u.instanceSeconds, 0),
     open: (await deps.meter.listOpenLifetimes('acme')).length,

@@ -36,9 +36,6 @@ export interface Query {
   consistent?: boolean;
 }
 
-/** A query to page through: by prefix (a cursor must stay inside it). */
-type PageQuery = Omit<Query, 'between'>;
-
 const KEY_ATTRIBUTES = { table: ['pk', 'sk'], gsi1: ['gsi1pk', 'gsi1sk', 'pk', 'sk'] } as const;
 const BATCH_WRITE_SIZE = 25;
 const BATCH_WRITE_ATTEMPTS = 6;
@@ -136,7 +133,7 @@ export class SingleTable {
    * page is read to tell; DynamoDB's own start key comes back with a page that merely filled up.
    */
   async page(
-    query: PageQuery,
+    query: Query,
     { limit, cursor }: { limit: number; cursor?: string | null },
   ): Promise<{ items: Record<string, unknown>[]; cursor: string | null }> {
     const res = await this.client.send(
@@ -245,10 +242,10 @@ export class SingleTable {
   }
 
   /**
-   * The start key a cursor holds, accepted only when it lies in the queried partition and prefix: a cursor is the
-   * client's to send back, so one forged to start in another tenant's partition is refused, never run.
+   * The start key a cursor holds, accepted only when it lies in the queried partition and prefix or range: a cursor
+   * is the client's to send back, so one forged to start in another tenant's partition is refused, never run.
    */
-  private startKey(query: PageQuery, cursor: string): Record<string, string> {
+  private startKey(query: Query, cursor: string): Record<string, string> {
     const attributes = KEY_ATTRIBUTES[query.index ?? 'table'];
     let key: unknown;
     try {
@@ -264,9 +261,11 @@ export class SingleTable {
     if (!valid) throw invalidCursor();
     const start = fields as Record<string, string>;
     const [partitionKey, sortKey] = attributes;
-    if (start[partitionKey] !== query.partition || !start[sortKey]?.startsWith(query.prefix ?? '')) {
-      throw invalidCursor();
-    }
+    const sort = start[sortKey] ?? '';
+    const inRange = query.between
+      ? sort >= query.between[0] && sort <= query.between[1]
+      : sort.startsWith(query.prefix ?? '');
+    if (start[partitionKey] !== query.partition || !inRange) throw invalidCursor();
     return start;
   }
 }

@@ -763,14 +763,18 @@ export class DynamoStore implements Store {
 
   // Usage
 
-  listUsage(tenantId: string, fromHour: string, toHour: string): Promise<UsageRecord[]> {
+  listUsage(
+    tenantId: string,
+    fromHour: string,
+    toHour: string,
+    { limit, cursor }: PageRequest,
+  ): Promise<Page<UsageRecord>> {
     return guarded(async () => {
-      const items = await this.table.all({
-        partition: PARTITION.tenant(tenantId),
-        between: usageHours(fromHour, toHour),
-        consistent: true,
-      });
-      return items.map(toUsageRecord);
+      const res = await this.table.page(
+        { partition: PARTITION.tenant(tenantId), between: usageHours(fromHour, toHour), consistent: true },
+        { limit, cursor },
+      );
+      return page(res.items, res.cursor, toUsageRecord);
     });
   }
 

@@ -4,6 +4,7 @@ import { billedTotals, costMicroUsd, dollars } from '../../../functions/core/bil
 import { accrual } from '../../../functions/core/metering.ts';
 import type { LifetimeRecord } from '../../../functions/core/ports.ts';
 import { createTenant } from '../../../functions/core/tenants.ts';
+import { listEveryUsage } from '../../../functions/core/walk.ts';
 import { createApi } from '../../../functions/http/api.ts';
 import { meterUsage } from '../../../functions/jobs/meter.ts';
 import { buildMonthlyReports } from '../../../functions/jobs/report.ts';
@@ -98,7 +99,7 @@ describe('meter and report jobs (fakes)', () => {
 
   const meter = () => meterUsage({ ...deps, runtime });
   const total = async () =>
-    (await deps.store.listUsage('acme', '2026-10-01T00', '2026-12-31T23')).reduce(
+    (await listEveryUsage(deps.store, 'acme', '2026-10-01T00', '2026-12-31T23')).reduce(
       (n, u) => n + u.instanceSeconds,
       0,
     );
@@ -198,7 +199,7 @@ describe('meter and report jobs (fakes)', () => {
     deps.clock.advance(60_000);
     await meter();
     expect(await total()).toBe(30);
-    const rows = await deps.store.listUsage('acme', '2026-10-31T23', '2026-10-31T23');
+    const rows = await listEveryUsage(deps.store, 'acme', '2026-10-31T23', '2026-10-31T23');
     expect(rows[0]?.shortfallInstanceSeconds).toBe(30);
   });
 });

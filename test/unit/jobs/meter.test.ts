@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LifetimeRecord } from '../../../functions/core/ports.ts';
 import { createTenant } from '../../../functions/core/tenants.ts';
+import { listEveryUsage } from '../../../functions/core/walk.ts';
 import { meterUsage } from '../../../functions/jobs/meter.ts';
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
 import { ListedReplicas, replica } from '../../fakes/fake-runtime.ts';
@@ -45,7 +46,7 @@ describe('the meter job', () => {
     expect(observed.map((l) => [l.tenantId, l.stoppedSec])).toEqual([
       ['t00', Date.parse('2026-11-22T10:01:30.000Z') / 1000],
     ]);
-    const usage = await deps.store.listUsage('t00', '2026-11-22T09', '2026-11-22T10');
+    const usage = await listEveryUsage(deps.store, 't00', '2026-11-22T09', '2026-11-22T10');
     expect(usage.reduce((n, u) => n + u.instanceSeconds, 0)).toBe(30 * 60 + 90);
     expect(await deps.meter.listOpenLifetimes('ghost')).toEqual([]);
   });

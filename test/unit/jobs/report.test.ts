@@ -15,9 +15,9 @@ async function withTenants(count: number) {
   // The order in which reports are built: each build starts by reading the tenant's usage.
   const builds: string[] = [];
   const listUsage = deps.store.listUsage.bind(deps.store);
-  deps.store.listUsage = (tenantId, from, to) => {
+  deps.store.listUsage = (tenantId, from, to, page) => {
     builds.push(tenantId);
-    return listUsage(tenantId, from, to);
+    return listUsage(tenantId, from, to, page);
   };
   return { deps, ids, builds, archive: deps.reportArchive as MemoryReportArchive };
 }
@@ -54,9 +54,9 @@ describe('the report job', () => {
     const { deps, ids, builds, archive } = await withTenants(30);
     const listUsage = deps.store.listUsage.bind(deps.store);
     // Each build takes a second of the run's time.
-    deps.store.listUsage = (tenantId, from, to) => {
+    deps.store.listUsage = (tenantId, from, to, page) => {
       deps.clock.advance(1000);
-      return listUsage(tenantId, from, to);
+      return listUsage(tenantId, from, to, page);
     };
     const deadlineMs = deps.clock.now().getTime() + 10_000;
     expect(await buildMonthlyReports(deps, { deadlineMs })).toEqual({ built: 10, left: 20 });

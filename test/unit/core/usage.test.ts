@@ -1,0 +1,100 @@
+import { describe, expect, it, vi } from 'vitest';
+import { createTenant } from '../../../functions/core/tenants.ts';
+import { getUsage } from '../../../functions/core/usage.ts';
+import type { UsageReport } from '../../../schemas/usage.ts';
+import { fakeCoreDeps } from '../../fakes/core-deps.ts';
+
+const APPS = ['api', 'web', 'worker'];
+
+/** A tenant whose three apps each ran `seconds` in every hour of `days` days from 2026-10-01. */
+async function withUsage(days: number, seconds = 60) {
+  const deps = await fakeCoreDeps();
+  await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
+  for (let day = 1; day <= days; day++) {
+    for (let hour = 0; hour < 24; hour++) {
+      for (const app of APPS) {
+        await deps.store.addUsage({
+          tenantId: 'acme',
+          hour: `2026-10-${String(day).padStart(2, '0')}T${String(hour).padStart(2, '0')}`,
+          app,
+          vcpuMilliSeconds: 250 * seconds,
+          memoryMiBSeconds: 512 * seconds,
+          instanceSeconds: seconds,
+          shortfallVcpuMilliSeconds: 0,
+          shortfallMemoryMiBSeconds: 0,
+          shortfallInstanceSeconds: 0,
+        });
+      }
+    }
+  }
+  return deps;
+}
+
+type Deps = Awaited<ReturnType<typeof withUsage>>;
+
+/** Every row of a query, page by page, and how many pages it took. */
+async function everyPage(deps: Deps, query: Omit<Parameters<typeof getUsage>[2], 'cursor'>) {
+  const rows: UsageReport['rows'] = [];
+  let cursor: string | undefined;
+  let pages = 0;
+  do {
+    const page = await getUsage(deps, 'acme', { ...query, ...(cursor ? { cursor } : {}) });
+    expect(page.rows.length).toBeLessThanOrEqual(query.limit);
+    rows.push(...page.rows);
+    cursor = page.nextCursor ?? undefined;
+    pages += 1;
+  } while (cursor);
+  return { rows, pages };
+}
+
+describe('usage pages', () => {
+  const range = { from: '2026-10-01', to: '2026-11-01' };
+
+  it('pages rows by day and app, a cursor falling inside a day, into what one page would show', async () => {
+    const deps = await withUsage(3);
+    const whole = await getUsage(deps, 'acme', { ...range, granularity: 'day', limit: 1000 });
+    expect(whole.nextCursor).toBeNull();
+    expect(whole.rows.map((r) => `${r.start.slice(0, 10)} ${r.app} ${r.instanceSeconds}`)).toEqual(
+      ['01', '02', '03'].flatMap((day) => APPS.map((app) => `2026-10-${day} ${app} 1440`)),
+    );
+    for (const limit of [1, 2, 4]) {
+      const paged = await everyPage(deps, { ...range, granularity: 'day', limit });
+      expect(paged.rows).toEqual(whole.rows);
+      expect(paged.pages).toBe(Math.ceil(whole.rows.length / limit));
+    }
+    const hourly = await getUsage(deps, 'acme', { ...range, granularity: 'hour', limit: 1000 });
+    expect(hourly.rows).toHaveLength(3 * 24 * 3);
+    expect((await everyPage(deps, { ...range, granularity: 'hour', limit: 50 })).rows).toEqual(hourly.rows);
+  });
+
+  it('reads the table no further than a page needs', async () => {
+    // 30 days × 24 hours × 3 apps: 2,160 records, three reads of the table for them all.
+    const deps = await withUsage(30);
+    const reads = vi.spyOn(deps.store, 'listUsage');
+    const first = await getUsage(deps, 'acme', { ...range, granularity: 'day', limit: 3 });
+    expect(first.rows.map((r) => r.app)).toEqual(APPS);
+    expect(first.nextCursor).not.toBeNull();
+    expect(reads).toHaveBeenCalledTimes(1);
+    reads.mockClear();
+    // The next page reads again from its cursor's day, not from the start of the range.
+    const later = await getUsage(deps, 'acme', {
+      ...range,
+      granularity: 'day',
+      limit: 3,
+      cursor: first.nextCursor ?? '',
+    });
+    expect(later.rows.map((r) => r.start.slice(0, 10))).toEqual(['2026-10-02', '2026-10-02', '2026-10-02']);
+    expect(reads.mock.calls[0]?.[1]).toBe('2026-10-01T00');
+  });
+
+  it('refuses a cursor it did not make, or one made for the other granularity', async () => {
+    const deps = await withUsage(1);
+    const byDay = await getUsage(deps, 'acme', { ...range, granularity: 'day', limit: 1 });
+    const asked = (cursor: string, granularity: 'hour' | 'day') =>
+      getUsage(deps, 'acme', { ...range, granularity, limit: 1, cursor });
+    await expect(asked(byDay.nextCursor ?? '', 'hour')).rejects.toMatchObject({ code: 'validation.failed' });
+    await expect(asked('not-a-cursor', 'day')).rejects.toMatchObject({ code: 'validation.failed' });
+    const forged = Buffer.from(JSON.stringify('2026-10-01 Web')).toString('base64url');
+    await expect(asked(forged, 'day')).rejects.toMatchObject({ code: 'validation.failed' });
+  });
+});
