@@ -11,7 +11,8 @@ import {
   type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { UnavailableError, ValidationError } from '../../core/errors.ts';
+import { UnavailableError } from '../../core/errors.ts';
+import { invalidCursor } from '../../core/page-in-memory.ts';
 import { cancellationCodes, translateStoreError } from './errors.ts';
 import {
   type Changes,
@@ -40,11 +41,6 @@ const KEY_ATTRIBUTES = { table: ['pk', 'sk'], gsi1: ['gsi1pk', 'gsi1sk', 'pk', '
 const BATCH_WRITE_SIZE = 25;
 const BATCH_WRITE_ATTEMPTS = 6;
 const TRANSACTION_CONFLICT_RETRIES = 6;
-
-const invalidCursor = () =>
-  new ValidationError('the cursor is not valid; pass back nextCursor exactly as it was returned', [
-    { path: 'cursor', message: 'invalid cursor' },
-  ]);
 
 /**
  * The one table's requests, on the SDK's document client: a key in, plain items out. Items carry their record's
