@@ -4,6 +4,7 @@ import type { Plan } from '../../schemas/plan.ts';
 import { Tenant, type TenantCreate, type TenantOverview, type TenantPatch } from '../../schemas/tenant.ts';
 import { newTenantKey } from './api-keys.ts';
 import { ForbiddenError, NotFoundError, TenantHasAppsError, ValidationError } from './errors.ts';
+import { mapWithLimit } from './map-with-limit.ts';
 import { toPlan } from './plans.ts';
 import type { CoreDeps, PageRequest, RegistryDeps, TenantRecord } from './ports.ts';
 import { NO_RESERVATION } from './quota.ts';
@@ -132,6 +133,9 @@ export async function updateTenant(
   return toTenant(after);
 }
 
+/** Repositories a tenant's deletion deletes at once. */
+const REPOSITORIES_DELETED_AT_ONCE = 8;
+
 /**
  * Deletes a tenant with its keys and its repositories (images included); 409 tenant.hasApps while it has apps. The
  * tenant is suspended first, so nothing new is created while its repositories go; should that fail part-way, it
@@ -153,9 +157,10 @@ export function deleteTenant(deps: RegistryDeps, id: string, ifMatch?: number): 
       tenant = suspended;
     }
     // Its records, pending ones included: a repository whose create stopped part-way may exist in the registry.
-    for (const repository of await deps.store.listRepositories(id)) {
-      await deps.registry.deleteRepository(id, repository.name);
-    }
+    // A few at once: one by one, a tenant's hundred ECR repositories outlast the API's 30 s.
+    await mapWithLimit(await deps.store.listRepositories(id), REPOSITORIES_DELETED_AT_ONCE, (repository) =>
+      deps.registry.deleteRepository(id, repository.name),
+    );
     return deps.store.deleteTenant(id, tenant.version);
   });
 }

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { getPlan, updatePlan } from '../../../functions/core/plans.ts';
-import { createTenant, getTenantRecord, updateTenant } from '../../../functions/core/tenants.ts';
+import { createRepository } from '../../../functions/core/repositories.ts';
+import {
+  createTenant,
+  deleteTenant,
+  getTenantRecord,
+  updateTenant,
+} from '../../../functions/core/tenants.ts';
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
+import { overlapCounter } from '../../support/overlap-counter.ts';
 
 describe('tenants and plans', () => {
   it('write nothing for a patch that changes nothing, so their versions (and ETags) stay', async () => {
@@ -23,5 +30,17 @@ describe('tenants and plans', () => {
       version: free.version + 1,
     });
     expect((await getTenantRecord(deps, 'acme')).version).toBe(tenant.version + 1);
+  });
+
+  it("deletes a tenant's repositories eight at a time", async () => {
+    const deps = await fakeCoreDeps();
+    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
+    for (let i = 0; i < 20; i++) await createRepository(deps, 'acme', `repo-${i}`);
+    const deletes = overlapCounter(deps.registry.deleteRepository.bind(deps.registry));
+    deps.registry.deleteRepository = deletes.call;
+    await deleteTenant(deps, 'acme');
+    expect(deletes.most).toBe(8);
+    expect(await deps.store.listRepositories('acme')).toEqual([]);
+    await expect(getTenantRecord(deps, 'acme')).rejects.toMatchObject({ code: 'tenant.notFound' });
   });
 });
