@@ -2,6 +2,7 @@ import { recordAppEvent } from '../core/app-events.ts';
 import { rollback } from '../core/deployments.ts';
 import type { AppRecord, CoreDeps, DeploymentRecord, TenantRecord } from '../core/ports.ts';
 import { circuitBreakerThreshold } from '../core/reconcile-plan.ts';
+import { allItems } from '../core/walk.ts';
 
 /*
  * How a deployment moves on and what an app's status says, from what a reconciler observed — the same for replica
@@ -73,15 +74,14 @@ export async function latestDeployment(
 /** The app's deployments, newest first, down to (not including) the first older one that ended. */
 async function newestUntilEnded(deps: CoreDeps, app: AppRecord): Promise<DeploymentRecord[]> {
   const newest: DeploymentRecord[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await deps.store.listDeployments(app.tenantId, app.uid, { limit: DEPLOYMENTS_PAGE, cursor });
-    for (const deployment of page.items) {
-      if (newest.length > 0 && isTerminal(deployment)) return newest;
-      newest.push(deployment);
-    }
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
+  const deployments = allItems(
+    (page) => deps.store.listDeployments(app.tenantId, app.uid, page),
+    DEPLOYMENTS_PAGE,
+  );
+  for await (const deployment of deployments) {
+    if (newest.length > 0 && isTerminal(deployment)) break;
+    newest.push(deployment);
+  }
   return newest;
 }
 
