@@ -28,6 +28,7 @@ const ecr = mockClient(ECRClient);
 const sts = mockClient(STSClient);
 const host = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
 
+let core: Awaited<ReturnType<typeof fakeCoreDeps>>;
 let records: MemoryStore;
 
 function registry() {
@@ -43,6 +44,9 @@ function registry() {
   });
 }
 
+/** Core's deps with the ECR registry over the mocked SDK, on the test's records and tenants. */
+const coreOnEcr = () => ({ ...core, registry: registry() });
+
 const created = { repository: { createdAt: new Date('2026-11-22T10:00:00Z') } };
 /** ECR's answer for a repository it does not have. */
 const noRepository = () => Object.assign(new Error('no repository'), { name: 'RepositoryNotFoundException' });
@@ -51,9 +55,9 @@ describe('EcrRegistry', () => {
   beforeEach(async () => {
     ecr.reset();
     sts.reset();
-    const deps = await fakeCoreDeps();
-    records = deps.store;
-    for (const id of ['acme', 'beta']) await createTenant(deps, { id, name: id, plan: 'pro' });
+    core = await fakeCoreDeps();
+    records = core.store;
+    for (const id of ['acme', 'beta']) await createTenant(core, { id, name: id, plan: 'pro' });
   });
 
   it('creates a scanned, encrypted, tagged repository under berth/<tenant>/ with a lifecycle policy, and records it', async () => {
@@ -156,10 +160,7 @@ describe('EcrRegistry', () => {
   });
 
   it("deletes with its tenant a repository whose create stopped part-way, which the tenant's list does not show", async () => {
-    const deps = await fakeCoreDeps();
-    records = deps.store;
-    const withEcr = { ...deps, registry: registry() };
-    await createTenant(withEcr, { id: 'acme', name: 'Acme', plan: 'pro' });
+    const withEcr = coreOnEcr();
     ecr.on(CreateRepositoryCommand).resolves(created);
     ecr.on(PutLifecyclePolicyCommand).resolves({});
     await createRepository(withEcr, 'acme', 'web');
@@ -483,10 +484,7 @@ describe('EcrRegistry', () => {
     });
 
     it('holds the image a new app runs for it, and lets go of it when the app is deleted', async () => {
-      const deps = await fakeCoreDeps();
-      records = deps.store;
-      const withEcr = { ...deps, registry: registry() };
-      await createTenant(withEcr, { id: 'acme', name: 'Acme', plan: 'pro' });
+      const withEcr = coreOnEcr();
       ecr.on(BatchGetImageCommand).resolves(imageFound);
       ecr.on(PutImageCommand).resolves({});
       ecr.on(BatchDeleteImageCommand).resolves({ imageIds: [], failures: [] });
