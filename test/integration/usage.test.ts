@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { localApi } from '../support/local-api.ts';
+import { usageRow } from '../support/usage-row.ts';
 
 describe('GET /v1/tenants/{id}/usage on DynamoDB Local', () => {
   it('sums hourly usage exactly, per hour or per day, within from..to', async () => {
@@ -22,17 +23,7 @@ describe('GET /v1/tenants/{id}/usage on DynamoDB Local', () => {
         meteredSec: startedSec,
       };
       await deps.meter.observeLifetime(lifetime);
-      const row = {
-        tenantId,
-        hour,
-        app,
-        vcpuMilliSeconds: 250 * seconds,
-        memoryMiBSeconds: 512 * seconds,
-        instanceSeconds: seconds,
-        shortfallVcpuMilliSeconds: 0,
-        shortfallMemoryMiBSeconds: 0,
-        shortfallInstanceSeconds: 0,
-      };
+      const row = usageRow(tenantId, hour, app, seconds);
       expect(await deps.meter.accrueLifetime(lifetime, startedSec + seconds, [row], false)).toBe(true);
     };
     await add('acme', '2026-11-01T10', 'web', 3600);

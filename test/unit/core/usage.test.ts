@@ -3,6 +3,7 @@ import { createTenant } from '../../../functions/core/tenants.ts';
 import { getUsage } from '../../../functions/core/usage.ts';
 import type { UsageReport } from '../../../schemas/usage.ts';
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
+import { usageRow } from '../../support/usage-row.ts';
 
 const APPS = ['api', 'web', 'worker'];
 
@@ -13,17 +14,8 @@ async function withUsage(days: number, seconds = 60) {
   for (let day = 1; day <= days; day++) {
     for (let hour = 0; hour < 24; hour++) {
       for (const app of APPS) {
-        await deps.store.addUsage({
-          tenantId: 'acme',
-          hour: `2026-10-${String(day).padStart(2, '0')}T${String(hour).padStart(2, '0')}`,
-          app,
-          vcpuMilliSeconds: 250 * seconds,
-          memoryMiBSeconds: 512 * seconds,
-          instanceSeconds: seconds,
-          shortfallVcpuMilliSeconds: 0,
-          shortfallMemoryMiBSeconds: 0,
-          shortfallInstanceSeconds: 0,
-        });
+        const hourOfDay = `2026-10-${String(day).padStart(2, '0')}T${String(hour).padStart(2, '0')}`;
+        await deps.store.addUsage(usageRow('acme', hourOfDay, app, seconds));
       }
     }
   }
