@@ -35,6 +35,7 @@ export const problems = {
   415: problemResponse('The body is not JSON.'),
   422: problemResponse('The Idempotency-Key was used with another request.'),
   429: problemResponse('Too many requests for this tenant (all its keys together); see Retry-After.'),
+  500: problemResponse('An unexpected error (internal); the answer tells nothing of it, the logs do.'),
   503: problemResponse('A dependency is unavailable; retry.'),
 } as const;
 

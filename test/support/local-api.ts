@@ -11,6 +11,7 @@ import { createApi } from '../../functions/http/api.ts';
 import type { RateLimitOptions } from '../../functions/http/middleware/rate-limit.ts';
 import { localDynamoDbClient } from '../../functions/local/dynamodb-local.ts';
 import { localDeps, localRuntime } from '../../functions/shared/local.ts';
+import { contractBreaches } from './api-contract.ts';
 import { eventually } from './ingress-client.ts';
 
 /** A port nothing listens on in tests that run without the registry process. */
@@ -92,6 +93,11 @@ export function clientFor(api: Fetchable, adminKey: string) {
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await res.text();
+    const breaches = contractBreaches(
+      { method, path },
+      { status: res.status, contentType: res.headers.get('content-type'), text },
+    );
+    if (breaches.length) throw new Error(`the answer breaks schemas/openapi.json:\n${breaches.join('\n')}`);
     let json: unknown;
     try {
       json = text ? JSON.parse(text) : undefined;
