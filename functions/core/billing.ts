@@ -47,9 +47,7 @@ export async function buildReport(
 ): Promise<BillingReport> {
   const { first, last } = periodHours(period);
   const usage = await listEveryUsage(deps.store, tenantId, first, last);
-  const byApp = new Map<string, UsageRecord[]>();
-  for (const record of usage) byApp.set(record.app, [...(byApp.get(record.app) ?? []), record]);
-  const lineItems: BillingLineItem[] = [...byApp.entries()]
+  const lineItems: BillingLineItem[] = [...Map.groupBy(usage, (record) => record.app).entries()]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([app, records]) => ({ app, ...priced(records, deps) }));
   const sum = (pick: (item: BillingLineItem) => number) => lineItems.reduce((n, item) => n + pick(item), 0);
