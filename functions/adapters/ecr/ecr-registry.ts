@@ -197,7 +197,8 @@ export class EcrRegistry implements ImageRegistry {
   /**
    * Tags the image with `berth-hold-<app uid>-<hex>`, putting its own manifest again under that tag (ECR's way to
    * tag an image; the digest is given, so ECR refuses rather than make another image). The lifecycle policy spares
-   * an image so tagged.
+   * an image so tagged. The platform images an image index names stay untagged, and need no hold: ECR's lifecycle
+   * policy never expires an image an index refers to (ECR's team in aws/containers-roadmap#1596).
    */
   async holdImage(repository: string, digest: string, appUid: string): Promise<void> {
     const found = await this.manifestAt(repository, digest);
