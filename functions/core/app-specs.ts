@@ -1,6 +1,7 @@
 import type { AppPatch, RevisionSpec } from '../../schemas/app.ts';
 import { HealthCheck } from '../../schemas/app.ts';
 import { fargateSizeProblem, offeredSizeProblem } from '../../schemas/fargate-sizes.ts';
+import { codeUnitOrder } from './code-unit-order.ts';
 import { ValidationError } from './errors.ts';
 import type { CoreDeps } from './ports.ts';
 
@@ -59,7 +60,7 @@ function canonical(value: unknown): unknown {
     return Object.fromEntries(
       Object.entries(value)
         .filter(([, v]) => v !== undefined)
-        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .sort(([a], [b]) => codeUnitOrder(a, b))
         .map(([k, v]) => [k, canonical(v)]),
     );
   }

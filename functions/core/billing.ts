@@ -1,6 +1,7 @@
 import { type BillingLineItem, BillingReport } from '../../schemas/billing.ts';
 import type { Page } from '../../schemas/common.ts';
 import { billedTotals, costMicroUsd, dollars, quantities } from './billing-math.ts';
+import { codeUnitOrder } from './code-unit-order.ts';
 import { NotFoundError } from './errors.ts';
 import { mapWithLimit } from './map-with-limit.ts';
 import type { CoreDeps, PageRequest, TenantRecord, UsageRecord } from './ports.ts';
@@ -48,7 +49,7 @@ export async function buildReport(
   const { first, last } = periodHours(period);
   const usage = await listEveryUsage(deps.store, tenantId, first, last);
   const lineItems: BillingLineItem[] = [...Map.groupBy(usage, (record) => record.app).entries()]
-    .sort(([a], [b]) => a.localeCompare(b))
+    .sort(([a], [b]) => codeUnitOrder(a, b))
     .map(([app, records]) => ({ app, ...priced(records, deps) }));
   const sum = (pick: (item: BillingLineItem) => number) => lineItems.reduce((n, item) => n + pick(item), 0);
   const totalMicro = sum((i) => i.costMicroUsd);

@@ -8,6 +8,7 @@ import {
   type LogQuery,
 } from '../../schemas/instance.ts';
 import { getAppRecord } from './apps.ts';
+import { codeUnitOrder } from './code-unit-order.ts';
 import { UnavailableError } from './errors.ts';
 import type {
   AppRecord,
@@ -20,7 +21,7 @@ import type {
 } from './ports.ts';
 import { inSchemaOrder } from './schema-order.ts';
 
-const byStart = (a: Replica, b: Replica) => a.createdAt.localeCompare(b.createdAt);
+const byStart = (a: Replica, b: Replica) => codeUnitOrder(a.createdAt, b.createdAt);
 
 /** The view of the runtime an app runs on; 503 when this process cannot see that runtime. */
 export function viewOf(views: ReplicaViews, app: AppRecord): ReplicaView {

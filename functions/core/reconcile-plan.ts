@@ -1,4 +1,5 @@
 import type { HealthCheck } from '../../schemas/app.ts';
+import { codeUnitOrder } from './code-unit-order.ts';
 import type { AppRecord, DeploymentRecord, Replica } from './ports.ts';
 
 /** The health check a replica gets when its app names none: a TCP connect to the port. */
@@ -95,7 +96,7 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
   }
   // Two live replicas in one slot (a race or a restart of the platform mid-start): keep the older.
   const bySlot = new Map<number, Replica>();
-  for (const replica of live.sort((a, b) => a.createdAt.localeCompare(b.createdAt))) {
+  for (const replica of live.sort((a, b) => codeUnitOrder(a.createdAt, b.createdAt))) {
     if (bySlot.has(replica.slot)) remove.push({ replica, reason: 'scaleIn' });
     else bySlot.set(replica.slot, replica);
   }

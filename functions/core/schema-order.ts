@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { codeUnitOrder } from './code-unit-order.ts';
 
 /**
  * `value` with exactly the fields `schema` names, in the order it declares them, in nested objects and arrays too;
@@ -44,7 +45,9 @@ function makeOrderer(schema: z.ZodType): Orderer {
     return (value) => {
       if (typeof value !== 'object') return value;
       // A map keeps no order in the table either: its keys go in code-unit order, the same on every answer.
-      const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1));
+      const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) =>
+        codeUnitOrder(a, b),
+      );
       return Object.fromEntries(entries.map(([key, item]) => [key, ordererOf(valueType)(item)]));
     };
   }

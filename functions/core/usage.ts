@@ -1,5 +1,6 @@
 import type { UsageQuery, UsageReport, UsageRow } from '../../schemas/usage.ts';
 import { usageCost } from './billing.ts';
+import { codeUnitOrder } from './code-unit-order.ts';
 import { addUsageAmounts, emptyUsage } from './metering.ts';
 import { cursorAfter, invalidCursor, keyIn } from './page-in-memory.ts';
 import type { CoreDeps, UsageRecord } from './ports.ts';
@@ -48,8 +49,8 @@ export async function getUsage(deps: CoreDeps, tenantId: string, query: UsageQue
   let open = new Map<string, RowSum>();
   /** Ends the bucket being summed: its rows, by app, go to the page (those up to the cursor excepted). */
   const close = () => {
-    // By code unit, as the table and the cursor's key compare (`a-b` before `a1`; a locale's order differs).
-    const done = [...open.values()].sort((a, b) => (a.app < b.app ? -1 : a.app > b.app ? 1 : 0));
+    // As the table and the cursor's key compare.
+    const done = [...open.values()].sort((a, b) => codeUnitOrder(a.app, b.app));
     rows.push(...done.filter((row) => after === undefined || rowKey(row) > after));
     open = new Map();
   };

@@ -1,3 +1,4 @@
+import { codeUnitOrder } from '../../functions/core/code-unit-order.ts';
 import {
   ConflictError,
   DomainError,
@@ -306,7 +307,7 @@ export class MemoryStore implements Store {
     return [...this.repositories.entries()]
       .filter(([k]) => k.startsWith(`${tenantId}/`))
       .map(([, r]) => clone(r))
-      .sort((a, b) => a.name.localeCompare(b.name));
+      .sort((a, b) => codeUnitOrder(a.name, b.name));
   }
   async getRepository(tenantId: string, name: string) {
     return clone(this.repositories.get(`${tenantId}/${name}`));

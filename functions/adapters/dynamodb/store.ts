@@ -2,6 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Page } from '../../../schemas/common.ts';
 import type { Plan } from '../../../schemas/plan.ts';
 import type { Image } from '../../../schemas/repository.ts';
+import { codeUnitOrder } from '../../core/code-unit-order.ts';
 import {
   ConflictError,
   DomainError,
@@ -737,7 +738,7 @@ export class DynamoStore implements Store {
           pushedAt: String(i.pushedAt),
           size: Number(i.size),
         }))
-        .sort((a, b) => b.pushedAt.localeCompare(a.pushedAt));
+        .sort((a, b) => codeUnitOrder(b.pushedAt, a.pushedAt));
     });
   }
 

@@ -16,6 +16,7 @@ import {
 import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { Image, RegistryLogin, Repository } from '../../../schemas/repository.ts';
 import { chunks } from '../../core/chunks.ts';
+import { codeUnitOrder } from '../../core/code-unit-order.ts';
 import { ConflictError, UnavailableError } from '../../core/errors.ts';
 import type { ImageRegistry, RegistryImage, RepositoryRecord, Store } from '../../core/ports.ts';
 import { MAX_REPOSITORIES_PER_TENANT } from '../../core/tenant-caps.ts';
@@ -365,7 +366,7 @@ export class EcrRegistry implements ImageRegistry {
       if (notFound(err)) return undefined;
       throw err;
     }
-    return images.sort((a, b) => b.pushedAt.localeCompare(a.pushedAt));
+    return images.sort((a, b) => codeUnitOrder(b.pushedAt, a.pushedAt));
   }
 
   /** Deletes the ECR repository with its images, then the record; either one found makes it true. */

@@ -1,9 +1,10 @@
-import { beforeEach, describe, expect, it } from 'vitest';
-import { listReports } from '../../../functions/core/billing.ts';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { buildReport, listReports } from '../../../functions/core/billing.ts';
 import { billedTotals, costMicroUsd, dollars } from '../../../functions/core/billing-math.ts';
 import { accrual } from '../../../functions/core/metering.ts';
 import type { LifetimeRecord } from '../../../functions/core/ports.ts';
 import { createTenant } from '../../../functions/core/tenants.ts';
+import { getUsage } from '../../../functions/core/usage.ts';
 import { listEveryUsage } from '../../../functions/core/walk.ts';
 import { createApi } from '../../../functions/http/api.ts';
 import { meterUsage } from '../../../functions/jobs/meter.ts';
@@ -12,6 +13,7 @@ import { DEFAULT_PRICE_TABLE } from '../../../schemas/billing.ts';
 import { fakeApiDeps, fakeCoreDeps } from '../../fakes/core-deps.ts';
 import { ListedReplicas, replica } from '../../fakes/fake-runtime.ts';
 import { overlapCounter } from '../../support/overlap-counter.ts';
+import { usageRow } from '../../support/usage-row.ts';
 
 const lifetime = (startedSec: number, stoppedSec: number | null = null): LifetimeRecord => ({
   tenantId: 'acme',
@@ -320,5 +322,38 @@ describe("the admin's list of reports", () => {
     const rest = await listReports(deps, '2026-10', { limit: 20, cursor: first.nextCursor ?? undefined });
     expect(rest).toEqual({ items: expect.any(Array), nextCursor: null });
     expect(rest.items.map((r) => r.tenant)).toEqual(ids.slice(20));
+  });
+});
+
+describe('a report', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it("has its line items in code-unit order, as the usage rows have their apps, whatever the machine's locale", async () => {
+    // Estonian sorts z between s and t: a report built under LANG=et_EE must not differ.
+    const estonian = new Intl.Collator('et');
+    vi.spyOn(String.prototype, 'localeCompare').mockImplementation(function (this: string, other: string) {
+      return estonian.compare(this, other);
+    });
+    const deps = await fakeCoreDeps();
+    deps.clock.current = new Date('2026-11-02T00:00:00Z');
+    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
+    for (const [hour, app] of [
+      ['2026-10-01T00', 'z1'],
+      ['2026-10-01T00', 's1'],
+      ['2026-10-01T01', 't1'],
+    ] as const) {
+      await deps.store.addUsage(usageRow('acme', hour, app, 60));
+    }
+    const report = await buildReport(deps, 'acme', '2026-10', 'draft');
+    expect(report.lineItems.map((item) => item.app)).toEqual(['s1', 't1', 'z1']);
+    const usage = await getUsage(deps, 'acme', {
+      from: '2026-10-01',
+      to: '2026-10-02',
+      granularity: 'day',
+      limit: 10,
+    });
+    expect(usage.rows.map((row) => row.app)).toEqual(['s1', 't1', 'z1']);
   });
 });
