@@ -2,7 +2,8 @@ import { isIP } from 'node:net';
 import type { RuntimeName } from '../../schemas/app.ts';
 import { type ParsedImageReference, parseImageReference } from '../../schemas/image-reference.ts';
 import { ValidationError } from './errors.ts';
-import type { AppRecord, ImageRegistry, RegistryDeps, RevisionRecord } from './ports.ts';
+import type { AppRecord, HostResolver, ImageRegistry, RegistryDeps, RevisionRecord } from './ports.ts';
+import { isPublicAddress } from './public-address.ts';
 import { allItems } from './walk.ts';
 
 /** The platform's own registry: how image references name it, and where each tenant's repositories live. */
@@ -57,7 +58,7 @@ function namesPlatformRegistry(registry: string, host: string): boolean {
  * Checks where an image comes from before anything touches the network: the platform registry, by any of its names
  * (only the tenant's own `<tenant>/…` repositories), or a public registry by DNS name. IP literals, loopback and
  * internal names (metadata services, private ranges, other local ports) are refused, so an image reference cannot
- * make the platform reach into its own network.
+ * make the platform reach into its own network; resolveImage also refuses a name that resolves there.
  */
 export function checkImageSource(
   image: string,
@@ -91,6 +92,22 @@ export function checkImageSource(
   return { ...parsed, local: false };
 }
 
+/**
+ * Refuses a registry host that resolves to an address off the public internet: a name pointed at loopback, a private
+ * network or a metadata service would otherwise get around checkImageSource's refusal of IP literals and internal
+ * names. A name that does not resolve is let through: the runtime's pull cannot reach it either. What a name resolves
+ * to when the runtime pulls, later, is the runtime's to see (see the Docker adapter's pull errors).
+ */
+async function assertPublicHost(hosts: HostResolver, image: string, host: string): Promise<void> {
+  const inside = (await hosts.addressesOf(host)).filter((address) => !isPublicAddress(address));
+  if (inside.length > 0) {
+    throw invalid(
+      image,
+      `names registry host "${host}", which resolves to ${inside.join(', ')}, off the public internet; use the platform registry or a public one`,
+    );
+  }
+}
+
 /** What a new revision pins of its image: the digest it resolved to, and the platforms it is built for. */
 export interface ResolvedImage {
   digest: string | null;
@@ -112,7 +129,10 @@ export async function resolveImage(
   runtime: RuntimeName,
 ): Promise<ResolvedImage> {
   const source = checkImageSource(image, tenantId, deps.registry);
-  if (!source.local) return { digest: source.digest ?? null, platforms: null };
+  if (!source.local) {
+    if (source.registry !== undefined) await assertPublicHost(deps.hosts, image, hostOf(source.registry));
+    return { digest: source.digest ?? null, platforms: null };
+  }
   const found = await platformImageAt(deps.registry, source);
   if (!found) throw invalid(image, 'was not found in the platform registry; push it first');
   const { digest, platforms } = found;

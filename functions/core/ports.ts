@@ -675,6 +675,14 @@ export interface CoreDeps {
 /** Core deps of what reads images and writes revisions: the API, not the jobs. */
 export interface RegistryDeps extends CoreDeps {
   registry: ImageRegistry;
+  /** How the hosts of other registries resolve: an image from one must come from the public internet. */
+  hosts: HostResolver;
+}
+
+/** Host names to addresses. */
+export interface HostResolver {
+  /** The addresses `host` resolves to; none when it does not resolve. */
+  addressesOf(host: string): Promise<string[]>;
 }
 
 /** How one runtime's replicas are seen: their listing, logs, utilisation and what the control loop knows of them. */

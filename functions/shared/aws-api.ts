@@ -1,3 +1,4 @@
+import { systemHosts } from '../adapters/dns/system-hosts.ts';
 import { ecrHost, ecrNamespace } from '../adapters/ecr/ecr-names.ts';
 import { makeKeyAuthenticator } from '../core/api-keys.ts';
 import type { ReplicaViews } from '../core/ports.ts';
@@ -57,6 +58,7 @@ export async function awsApiDeps(
       { host: ecrHost(config.BERTH_ACCOUNT_ID, config.AWS_REGION), namespaceOf: ecrNamespace },
       async () => (await import('./aws-registry.ts')).ecrRegistry(config, core.store),
     ),
+    hosts: systemHosts,
     auth: makeKeyAuthenticator(core, {
       adminKeyHash: config.BERTH_ADMIN_KEY_HASH,
       cacheTtlMs: KEY_CACHE_TTL_MS,

@@ -3,6 +3,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type Docker from 'dockerode';
 import { DEFAULT_PRICE_TABLE, type PriceTable } from '../../schemas/billing.ts';
 import type { OfferedSizes } from '../../schemas/fargate-sizes.ts';
+import { systemHosts } from '../adapters/dns/system-hosts.ts';
 import { DockerRuntime } from '../adapters/docker/runtime.ts';
 import { DynamoMeterStore } from '../adapters/dynamodb/meter-store.ts';
 import { DynamoStore } from '../adapters/dynamodb/store.ts';
@@ -97,6 +98,7 @@ export function localDeps(wiring: LocalWiring): LocalDeps {
   return {
     ...core,
     registry,
+    hosts: systemHosts,
     reportArchive: new FileReportArchive(wiring.reportsDir),
     auth: makeKeyAuthenticator(core, {
       adminKeyHash: hashApiKey(wiring.adminKey),

@@ -4,6 +4,7 @@ import type { CoreDeps } from '../../functions/core/ports.ts';
 import type { ApiDeps } from '../../functions/http/context.ts';
 import type { ReportDeps } from '../../functions/jobs/report.ts';
 import { DEFAULT_PRICE_TABLE } from '../../schemas/billing.ts';
+import { FakeHosts } from './fake-hosts.ts';
 import { FakeRegistry } from './fake-registry.ts';
 import { MemoryMeterStore, MemoryReportArchive } from './memory-meter-store.ts';
 import { MemoryStore } from './memory-store.ts';
@@ -21,7 +22,13 @@ export class ManualClock {
 
 /** Core deps over fakes, with the seeded plans. */
 export async function fakeCoreDeps(): Promise<
-  ReportDeps & { store: MemoryStore; meter: MemoryMeterStore; clock: ManualClock; registry: FakeRegistry }
+  ReportDeps & {
+    store: MemoryStore;
+    meter: MemoryMeterStore;
+    clock: ManualClock;
+    registry: FakeRegistry;
+    hosts: FakeHosts;
+  }
 > {
   const store = new MemoryStore();
   const deps = {
@@ -32,6 +39,7 @@ export async function fakeCoreDeps(): Promise<
     clock: new ManualClock(),
     appUrl: (tenantId: string, app: string) => `http://${app}.${tenantId}.localhost:8000`,
     registry: new FakeRegistry(store),
+    hosts: new FakeHosts(),
     runtimes: ['docker'] as const satisfies CoreDeps['runtimes'],
   };
   await seedPlans(deps);
@@ -44,7 +52,7 @@ export async function fakeApiDeps(rateLimit = { ratePerSecond: 1e9, burst: 1e9 }
   const adminKey = generateApiKey();
   const errors: unknown[] = [];
   const logger: ApiDeps['logger'] = { error: (_message, details) => errors.push(details) };
-  const deps: ApiDeps & ReportDeps & { store: MemoryStore; clock: ManualClock } = {
+  const deps: ApiDeps & ReportDeps & { store: MemoryStore; clock: ManualClock; hosts: FakeHosts } = {
     ...core,
     auth: makeKeyAuthenticator(core, { adminKeyHash: hashApiKey(adminKey), cacheTtlMs: 1000, logger }),
     rateLimit,

@@ -41,6 +41,16 @@ const statusOf = (err: unknown) => (err as DockerError).statusCode;
 const engineMessage = (err: unknown) =>
   ((err as DockerError).message ?? '').replace(/^\(HTTP code \d+\) [^-]* - /, '');
 
+/**
+ * Why a pull failed, in the engine's words but without the body of an answer that was no registry's, which the
+ * engine quotes (`error parsing HTTP 404 response body: invalid character … "<body>"`): should a registry name
+ * resolve into the platform's own network by the time of the pull, its tenant would read what answered there.
+ */
+const pullFailure = (image: string, why: string) =>
+  new Error(
+    `pulling ${image} failed: ${why.replace(/(error parsing HTTP \d+ response body):[\s\S]*/, "$1 (not a registry's answer; not shown)")}`,
+  );
+
 /** Docker Engine unreachable → UnavailableError; anything else is rethrown. */
 function translate(err: unknown): never {
   const code = (err as DockerError).code;
@@ -209,19 +219,18 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
       password: spec.pullCredentials.password,
       serveraddress: spec.pullCredentials.registry,
     };
-    const failed = (why: string) => new Error(`pulling ${spec.image} failed: ${why}`);
     let stream: Readable;
     try {
       // The engine refuses at once what it cannot even start to pull: a registry it cannot reach, say.
       stream = (await this.docker.pull(spec.image, auth ? { authconfig: auth } : {})) as Readable;
     } catch (err) {
       if (statusOf(err) === undefined) translate(err);
-      throw failed(engineMessage(err));
+      throw pullFailure(spec.image, engineMessage(err));
     }
     await new Promise<void>((resolve, reject) =>
       this.docker.modem.followProgress(stream, (err: Error | null, events: { error?: string }[]) => {
         const why = err?.message ?? events.find((e) => e.error)?.error;
-        if (why) reject(failed(why));
+        if (why) reject(pullFailure(spec.image, why));
         else resolve();
       }),
     );

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { checkImageSource } from '../../../functions/core/images.ts';
+import { checkImageSource, resolveImage } from '../../../functions/core/images.ts';
+import { isPublicAddress } from '../../../functions/core/public-address.ts';
+import { fakeCoreDeps } from '../../fakes/core-deps.ts';
 
 const local = { host: '127.0.0.1:5000', namespaceOf: (tenantId: string) => `${tenantId}/` };
 const ecr = {
@@ -76,5 +78,72 @@ describe('checkImageSource', () => {
 
   it('refuses what is no image reference at all', () => {
     expect(() => checkImageSource('$(curl evil)', 'acme', local)).toThrow('not an OCI image reference');
+  });
+});
+
+describe('isPublicAddress', () => {
+  it.each([
+    '127.0.0.1',
+    '10.1.2.3',
+    '172.31.0.2',
+    '192.168.0.1',
+    '100.64.0.1',
+    '169.254.169.254',
+    '0.0.0.0',
+    '224.0.0.1',
+    '255.255.255.255',
+    '198.18.0.1',
+    '::1',
+    '::',
+    'fd00:ec2::254',
+    'fe80::1',
+    '::ffff:127.0.0.1',
+    '::ffff:a9fe:a9fe',
+    '64:ff9b::a9fe:a9fe',
+    '2002:a9fe:a9fe::1',
+    '2001:db8::1',
+  ])('knows %s is not on the public internet', (address) => {
+    expect(isPublicAddress(address)).toBe(false);
+  });
+
+  it.each(['8.8.8.8', '140.82.112.34', '2606:4700::6810:84e5', '::ffff:8.8.8.8'])(
+    'knows %s is',
+    (address) => {
+      expect(isPublicAddress(address)).toBe(true);
+    },
+  );
+});
+
+describe('resolveImage of another registry', () => {
+  const resolved = async (names: Record<string, string[]>, image: string) => {
+    const deps = await fakeCoreDeps();
+    for (const [name, addresses] of Object.entries(names)) deps.hosts.names.set(name, addresses);
+    return resolveImage(deps, 'acme', 'uid-1', image, 'docker');
+  };
+
+  it('refuses a registry name that resolves off the public internet, naming the address', async () => {
+    await expect(
+      resolved({ 'rebind.example.com': ['127.0.0.1'] }, 'rebind.example.com:5000/a/b:1'),
+    ).rejects.toThrow(
+      'names registry host "rebind.example.com", which resolves to 127.0.0.1, off the public internet',
+    );
+    await expect(
+      resolved({ 'meta.example.com': ['93.184.215.14', '169.254.169.254'] }, 'meta.example.com/a/b'),
+    ).rejects.toThrow('resolves to 169.254.169.254,');
+    await expect(resolved({ 'v6.example.com': ['fd00::1'] }, 'v6.example.com/a/b')).rejects.toThrow(
+      'resolves to fd00::1,',
+    );
+  });
+
+  it('takes a name on the public internet, and one that does not resolve (no pull could reach it)', async () => {
+    expect(await resolved({ 'ghcr.io': ['140.82.112.34'] }, 'ghcr.io/org/app:1')).toEqual({
+      digest: null,
+      platforms: null,
+    });
+    expect(await resolved({}, 'registry.invalid/org/app:1')).toEqual({ digest: null, platforms: null });
+    expect(await resolved({ 'docker.io': ['10.0.0.1'] }, 'busybox')).toEqual({
+      digest: null,
+      platforms: null,
+    });
   });
 });

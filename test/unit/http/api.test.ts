@@ -169,6 +169,19 @@ describe('the HTTP API', () => {
     );
   });
 
+  it('refuses an image whose registry name resolves into a private network, on create and deploy', async () => {
+    const { call, deps, tenantKey } = await setup();
+    deps.hosts.names.set('rebind.example.com', ['10.0.3.7']);
+    const image = 'rebind.example.com/acme/web:1';
+    const refused = { status: 400, json: { code: 'validation.failed', errors: [{ path: 'image' }] } };
+    expect(await call('POST', '/v1/apps', tenantKey, sampleApp('web', { image }))).toMatchObject(refused);
+    expect((await call('GET', '/v1/apps/web', tenantKey)).status).toBe(404);
+    expect((await call('POST', '/v1/apps', tenantKey, sampleApp('web'))).status).toBe(201);
+    expect(await call('POST', '/v1/apps/web/deployments', tenantKey, { image })).toMatchObject(refused);
+    expect(await call('PATCH', '/v1/apps/web', tenantKey, { image })).toMatchObject(refused);
+    expect((await call('GET', '/v1/apps/web/revisions', tenantKey)).json.items).toHaveLength(1);
+  });
+
   it('answers 413 for bodies over 64 KiB, 415 for non-JSON and 400 for malformed JSON', async () => {
     const { call, tenantKey } = await setup();
     const big = JSON.stringify({ ...sampleApp('web'), env: { A: 'x'.repeat(MAX_BODY_BYTES) } });
