@@ -2,7 +2,7 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { key } from '../functions/adapters/dynamodb/items.ts';
-import { localDynamoDbClient } from '../functions/local/dynamodb-local.ts';
+import { localDynamoDbClient, SHARED_ACCESS_KEY } from '../functions/local/dynamodb-local.ts';
 
 /*
  * The floor of `npm run bench -- api`, started by bench/api.ts in a process of its own: `GET /v1/apps/{app}` as the
@@ -12,7 +12,10 @@ import { localDynamoDbClient } from '../functions/local/dynamodb-local.ts';
 const { FLOOR_DYNAMODB_ENDPOINT, FLOOR_TABLE_NAME, FLOOR_TENANT, FLOOR_PORT } = process.env;
 if (!FLOOR_DYNAMODB_ENDPOINT || !FLOOR_TABLE_NAME || !FLOOR_TENANT || !FLOOR_PORT)
   throw new Error('set FLOOR_DYNAMODB_ENDPOINT, FLOOR_TABLE_NAME, FLOOR_TENANT and FLOOR_PORT');
-const table = DynamoDBDocumentClient.from(localDynamoDbClient(FLOOR_DYNAMODB_ENDPOINT));
+// The bench's DynamoDB Local is in memory: one database, whatever the key.
+const table = DynamoDBDocumentClient.from(
+  localDynamoDbClient({ endpoint: FLOOR_DYNAMODB_ENDPOINT, accessKeyId: SHARED_ACCESS_KEY }),
+);
 const app = new Hono().get('/v1/apps/:app', async (c) => {
   const { Item } = await table.send(
     new GetCommand({

@@ -137,7 +137,7 @@ export async function benchApi() {
       http.request('POST', `/v1/apps/${apps[worker]}/scale`, JSON.stringify({ replicas: 1 + (i % 2) }));
 
     // The direct baseline: exactly the DynamoDB requests the server makes for each call (keys are cached).
-    const client = localDynamoDbClient(dynamodb.endpoint);
+    const client = localDynamoDbClient(dynamodb);
     await ensureTable(client, tableName);
     const doc = DynamoDBDocumentClient.from(client);
     const appKey = (name: string) => itemKey.app('bench', name);

@@ -246,7 +246,7 @@ export async function benchLambda() {
     const lightest = await bundle(LIGHTEST_FLOOR, join(work, 'lightest'));
 
     const tableName = `bench-${randomUUID()}`;
-    const client = localDynamoDbClient(dynamodb.endpoint);
+    const client = localDynamoDbClient(dynamodb);
     await ensureTable(client, tableName);
     const store = new DynamoStore(client, tableName);
     const now = new Date();

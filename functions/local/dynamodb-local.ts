@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -8,9 +9,37 @@ import { freePort } from './free-port.ts';
 import { ensureJava } from './java.ts';
 import { type OwnedProcess, ownedProcess, spawnOwned } from './owned-children.ts';
 
-export interface DynamoDbLocal extends OwnedProcess {
+/** Where a DynamoDB Local answers, and the access key of the database that holds the tables. */
+export interface DynamoDbLocalAddress {
   endpoint: string;
+  accessKeyId: string;
+}
+
+export interface DynamoDbLocal extends OwnedProcess, DynamoDbLocalAddress {
   port: number;
+}
+
+/** The region every local client names: with the access key, it picks the database (see startDynamoDbLocal). */
+const REGION = 'local';
+/** The access key of a database every key shares (`-sharedDb`), and of an instance run by someone else. */
+export const SHARED_ACCESS_KEY = 'local';
+/** What DynamoDB Local names the one database with `-sharedDb`; others are `<access key>_<region>.db`. */
+const SHARED_DB_FILE = 'shared-local-instance.db';
+
+/**
+ * The access key the tables in files under `dbPath` are kept under: made on the first start (40 hex digits, in
+ * `<dbPath>/access-key-id`, mode 0600) and kept with them. A database that an earlier Berth kept under `-sharedDb`
+ * becomes this key's.
+ */
+export function dbPathAccessKey(dbPath: string): string {
+  mkdirSync(dbPath, { recursive: true, mode: 0o700 });
+  const file = join(dbPath, 'access-key-id');
+  if (!existsSync(file)) writeFileSync(file, randomBytes(20).toString('hex'), { mode: 0o600, flag: 'wx' });
+  const accessKeyId = readFileSync(file, 'utf8').trim();
+  const own = join(dbPath, `${accessKeyId}_${REGION}.db`);
+  if (existsSync(join(dbPath, SHARED_DB_FILE)) && !existsSync(own))
+    renameSync(join(dbPath, SHARED_DB_FILE), own);
+  return accessKeyId;
 }
 
 export interface DynamoDbLocalOptions {
@@ -27,23 +56,23 @@ function jarDirectory(): string {
   return join(dirname(require.resolve('amplify-dynamodb-simulator/package.json')), 'emulator');
 }
 
-export function localDynamoDbClient(endpoint: string): DynamoDBClient {
+export function localDynamoDbClient({ endpoint, accessKeyId }: DynamoDbLocalAddress): DynamoDBClient {
   return new DynamoDBClient({
     endpoint,
-    region: 'local',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    region: REGION,
+    credentials: { accessKeyId, secretAccessKey: 'local' },
     maxAttempts: 2,
     requestHandler: { connectionTimeout: 1000, requestTimeout: 5000 },
   });
 }
 
 async function waitUntilReady(
-  endpoint: string,
+  address: DynamoDbLocalAddress,
   child: ChildProcess,
   timeoutMs: number,
   output: () => string,
 ) {
-  const client = localDynamoDbClient(endpoint);
+  const client = localDynamoDbClient(address);
   const deadline = Date.now() + timeoutMs;
   try {
     for (;;) {
@@ -68,6 +97,13 @@ async function waitUntilReady(
  * Starts DynamoDB Local (Java 17, `-disableTelemetry`) and resolves once it answers. `stop()` ends it; with
  * `dbPath` its tables survive a restart.
  *
+ * It listens on every address (it has no option to do otherwise), so the app containers of every tenant can reach
+ * its port through their bridge network's gateway, and it takes any credentials. Yet it keeps one database per
+ * access key and region: with `dbPath` (the platform's own instance, among tenants' containers) the tables are kept
+ * under a secret access key (dbPathAccessKey), and whoever comes with another key finds an empty database. In memory
+ * (the tests' instance, whose Lambda handlers come with credentials and a region of their own), every key shares
+ * one database (`-sharedDb`).
+ *
  * @example
  * const ddb = await startDynamoDbLocal({ dbPath: '.berth/dynamodb' });
  */
@@ -75,7 +111,8 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   ensureJava();
   const port = options.port ?? (await freePort());
   const dir = jarDirectory();
-  const storage = options.dbPath ? ['-dbPath', options.dbPath] : ['-inMemory'];
+  const storage = options.dbPath ? ['-dbPath', options.dbPath] : ['-inMemory', '-sharedDb'];
+  const accessKeyId = options.dbPath ? dbPathAccessKey(options.dbPath) : SHARED_ACCESS_KEY;
   // It unpacks its SQLite library into java.io.tmpdir at every start and deletes it only on a clean exit, so it gets
   // a directory of its own, which stop() removes: one killed with the platform leaves no copy in /tmp. With dbPath
   // that is beside the tables, where the next start clears what a killed one left.
@@ -95,7 +132,6 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
       '-port',
       String(port),
       ...storage,
-      '-sharedDb',
       '-disableTelemetry',
     ],
     // Its own cwd: DynamoDB Local writes a metadata file there.
@@ -114,10 +150,10 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
     rmSync(scratch, { recursive: true, force: true });
   };
   try {
-    await waitUntilReady(endpoint, child, options.readyTimeoutMs ?? 30_000, () => output);
+    await waitUntilReady({ endpoint, accessKeyId }, child, options.readyTimeoutMs ?? 30_000, () => output);
   } catch (err) {
     await stop();
     throw err;
   }
-  return { endpoint, port, exited: owned.exited, stop };
+  return { endpoint, accessKeyId, port, exited: owned.exited, stop };
 }

@@ -10,7 +10,12 @@ import { readLocalConfig } from '../shared/local-config.ts';
 import { resolveAdminKey } from './admin-key.ts';
 import { ensureDockerEngine } from './docker-engine.ts';
 import { watchDockerEvents } from './docker-events.ts';
-import { localDynamoDbClient, startDynamoDbLocal } from './dynamodb-local.ts';
+import {
+  dbPathAccessKey,
+  localDynamoDbClient,
+  SHARED_ACCESS_KEY,
+  startDynamoDbLocal,
+} from './dynamodb-local.ts';
 import { freePort } from './free-port.ts';
 import { createIngress } from './ingress.ts';
 import { tunnelUpgrades } from './ingress-upgrades.ts';
@@ -41,16 +46,20 @@ async function main() {
   const logDir = join(config.dataDir, 'logs');
   const docker = await ensureDockerEngine(logDir);
   let dynamoDbLocal: { stop(): Promise<void> } | undefined;
-  let endpoint = config.BERTH_DYNAMODB_ENDPOINT;
-  if (!endpoint) {
+  // One run elsewhere is its runner's to keep from the app containers; ours keeps the tables under a secret key.
+  let address = config.BERTH_DYNAMODB_ENDPOINT && {
+    endpoint: config.BERTH_DYNAMODB_ENDPOINT,
+    accessKeyId: SHARED_ACCESS_KEY,
+  };
+  if (!address) {
     console.log('[berth] starting DynamoDB Local…');
     // Started again on the same port, over the same files, if it ever exits on its own.
     const port = await freePort();
     const dbPath = join(config.dataDir, 'dynamodb');
     dynamoDbLocal = await keepRunning('DynamoDB Local', () => startDynamoDbLocal({ dbPath, port }));
-    endpoint = `http://127.0.0.1:${port}`;
+    address = { endpoint: `http://127.0.0.1:${port}`, accessKeyId: dbPathAccessKey(dbPath) };
   }
-  const dynamodb = localDynamoDbClient(endpoint);
+  const dynamodb = localDynamoDbClient(address);
   try {
     await ensureTable(dynamodb, config.BERTH_TABLE_NAME);
   } catch (err) {
@@ -126,7 +135,7 @@ async function main() {
   console.log(`[berth] registry   ${deps.registry.host}  (docker login: POST /v1/registry/token)`);
   console.log(`[berth] apps       http://<app>.<tenant>.localhost:${config.BERTH_INGRESS_PORT}`);
   console.log(
-    `[berth] DynamoDB   ${endpoint}${dynamoDbLocal ? `  (data in ${join(config.dataDir, 'dynamodb')})` : ''}`,
+    `[berth] DynamoDB   ${address.endpoint}${dynamoDbLocal ? `  (data in ${join(config.dataDir, 'dynamodb')}, under its own access key)` : ''}`,
   );
   if (admin.generated) {
     console.log(`[berth] admin key  ${admin.key}`);

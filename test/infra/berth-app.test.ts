@@ -654,7 +654,7 @@ describe('the CDK app', () => {
     const { key } = await local.createTenant('acme');
     Object.assign(process.env, LAMBDA_ENV, {
       BERTH_TABLE_NAME: local.tableName,
-      AWS_ENDPOINT_URL_DYNAMODB: inject('dynamodbEndpoint'),
+      AWS_ENDPOINT_URL_DYNAMODB: inject('dynamodb').endpoint,
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
     });
@@ -708,12 +708,12 @@ describe('the CDK app', () => {
       b.id.startsWith('InstallFunction'),
     );
     if (!install) throw new Error('no install bundle');
-    const client = localDynamoDbClient(inject('dynamodbEndpoint'));
+    const client = localDynamoDbClient(inject('dynamodb'));
     const tableName = `t-${randomUUID()}`;
     await ensureTable(client, tableName);
     Object.assign(process.env, LAMBDA_ENV, {
       BERTH_TABLE_NAME: tableName,
-      AWS_ENDPOINT_URL_DYNAMODB: inject('dynamodbEndpoint'),
+      AWS_ENDPOINT_URL_DYNAMODB: inject('dynamodb').endpoint,
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
     });

@@ -21,7 +21,7 @@ describe('the files DynamoDB Local unpacks at every start', () => {
 
     await dynamodb.stop();
     expect(existsSync(scratch)).toBe(false);
-    expect(readdirSync(dbPath)).toContain('shared-local-instance.db');
+    expect(readdirSync(dbPath)).toContain(`${dynamodb.accessKeyId}_local.db`);
   });
 
   it('go, for one in memory, to a directory of its own that stop removes', async () => {

@@ -12,7 +12,7 @@ describe('DynamoDB Local going away and coming back', () => {
   it('answers 503 unavailable while it is down, works again after, and leaves nothing half-written', async () => {
     const dbPath = mkdtempSync(join(tmpdir(), 'berth-outage-'));
     dynamodb = await startDynamoDbLocal({ dbPath });
-    const { call, createTenant } = await localApi({ endpoint: dynamodb.endpoint });
+    const { call, createTenant } = await localApi({ dynamodb });
     const key = (await createTenant('acme')).key;
     expect((await call('POST', '/v1/apps', key, sampleApp('web'))).status).toBe(201);
 

@@ -15,7 +15,7 @@ import {
 
 /** Core deps whose store and meter are the table's, on a fresh table of the run's DynamoDB Local. */
 async function tableDeps() {
-  const client = localDynamoDbClient(inject('dynamodbEndpoint'));
+  const client = localDynamoDbClient(inject('dynamodb'));
   const table = `t-${randomUUID()}`;
   await ensureTable(client, table);
   const deps = {

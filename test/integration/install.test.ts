@@ -39,7 +39,7 @@ function cloudFormationEvent(
 
 /** The install's deps on a fresh table of the run's DynamoDB Local (none when `table` is not made). */
 async function installDeps(made = true) {
-  const client = localDynamoDbClient(inject('dynamodbEndpoint'));
+  const client = localDynamoDbClient(inject('dynamodb'));
   const table = `t-${randomUUID()}`;
   if (made) await ensureTable(client, table);
   return { ...(await fakeCoreDeps()), store: new DynamoStore(client, table) };

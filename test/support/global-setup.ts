@@ -2,13 +2,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { ensureDockerEngine } from '../../functions/local/docker-engine.ts';
-import { startDynamoDbLocal } from '../../functions/local/dynamodb-local.ts';
+import { type DynamoDbLocalAddress, startDynamoDbLocal } from '../../functions/local/dynamodb-local.ts';
 import { ownTmpdir } from './own-tmpdir.ts';
 import { buildTestImage } from './test-image.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    dynamodbEndpoint: string;
+    /** The run's DynamoDB Local, in memory: every access key shares its one database. */
+    dynamodb: DynamoDbLocalAddress;
     testImage: string;
   }
 }
@@ -25,7 +26,7 @@ export default async function setup(project: TestProject) {
   const removeRunDir = ownTmpdir('berth-test-run-');
   project.provide('testImage', buildTestImage());
   const dynamodb = await startDynamoDbLocal();
-  project.provide('dynamodbEndpoint', dynamodb.endpoint);
+  project.provide('dynamodb', { endpoint: dynamodb.endpoint, accessKeyId: dynamodb.accessKeyId });
   return async () => {
     await dynamodb.stop();
     removeRunDir();

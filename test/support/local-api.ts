@@ -9,7 +9,7 @@ import { generateApiKey } from '../../functions/core/api-keys.ts';
 import { seedPlans } from '../../functions/core/plans.ts';
 import { createApi } from '../../functions/http/api.ts';
 import type { RateLimitOptions } from '../../functions/http/middleware/rate-limit.ts';
-import { localDynamoDbClient } from '../../functions/local/dynamodb-local.ts';
+import { type DynamoDbLocalAddress, localDynamoDbClient } from '../../functions/local/dynamodb-local.ts';
 import { localDeps, localRuntime } from '../../functions/shared/local.ts';
 import { contractBreaches } from './api-contract.ts';
 import { eventually } from './ingress-client.ts';
@@ -23,14 +23,14 @@ export const NO_RATE_LIMIT: RateLimitOptions = { ratePerSecond: 1e9, burst: 1e9 
 export async function localApi(
   options: {
     rateLimit?: RateLimitOptions;
-    endpoint?: string;
+    dynamodb?: DynamoDbLocalAddress;
     runtime?: boolean;
     tickMs?: number;
     /** Where the test runs a registry process of its own; none runs by default. */
     registryPort?: number;
   } = {},
 ) {
-  const dynamodb = localDynamoDbClient(options.endpoint ?? inject('dynamodbEndpoint'));
+  const dynamodb = localDynamoDbClient(options.dynamodb ?? inject('dynamodb'));
   const tableName = `t-${randomUUID()}`;
   await ensureTable(dynamodb, tableName);
   const adminKey = generateApiKey();
