@@ -1,6 +1,15 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -28,11 +37,13 @@ const SHARED_DB_FILE = 'shared-local-instance.db';
 
 /**
  * The access key the tables in files under `dbPath` are kept under: made on the first start (40 hex digits, in
- * `<dbPath>/access-key-id`, mode 0600) and kept with them. A database that an earlier Berth kept under `-sharedDb`
- * becomes this key's.
+ * `<dbPath>/access-key-id`, mode 0600) and kept with them, in a directory only its owner may read. A database that
+ * an earlier Berth kept under `-sharedDb` becomes this key's.
  */
 export function dbPathAccessKey(dbPath: string): string {
-  mkdirSync(dbPath, { recursive: true, mode: 0o700 });
+  mkdirSync(dbPath, { recursive: true });
+  // DynamoDB Local makes its files readable by all; the directory keeps other users of the machine out.
+  chmodSync(dbPath, 0o700);
   const file = join(dbPath, 'access-key-id');
   if (!existsSync(file)) writeFileSync(file, randomBytes(20).toString('hex'), { mode: 0o600, flag: 'wx' });
   const accessKeyId = readFileSync(file, 'utf8').trim();

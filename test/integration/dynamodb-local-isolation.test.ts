@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
@@ -61,9 +61,13 @@ describe("the platform's DynamoDB Local among tenants' containers", () => {
 
   it('keeps its key with its files across restarts, and takes over the shared database an earlier Berth kept', async () => {
     const dbPath = mkdtempSync(join(tmpdir(), 'berth-ddb-key-'));
+    chmodSync(dbPath, 0o755);
     try {
       let dynamodb = await startDynamoDbLocal({ dbPath });
       const first = dynamodb.accessKeyId;
+      // DynamoDB Local makes its database files readable by all: the directory is the owner's alone.
+      expect(statSync(dbPath).mode & 0o777).toBe(0o700);
+      expect(statSync(join(dbPath, 'access-key-id')).mode & 0o777).toBe(0o600);
       const client = localDynamoDbClient(dynamodb);
       await ensureTable(client, 'berth-state');
       client.destroy();
