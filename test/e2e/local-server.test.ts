@@ -2,10 +2,25 @@ import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
+import {
+  type DynamoDbLocalAddress,
+  localDynamoDbClient,
+  SHARED_ACCESS_KEY,
+} from '../../functions/local/dynamodb-local.ts';
 import { exited, fetchFrom, platformEnv, startPlatform, waitForReady } from '../support/platform-process.ts';
 
 const dynamoDbPort = (output: string) => Number(/DynamoDB\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1]);
+
+async function tableNames(address: DynamoDbLocalAddress) {
+  const client = localDynamoDbClient(address);
+  try {
+    return (await client.send(new ListTablesCommand({}))).TableNames;
+  } finally {
+    client.destroy();
+  }
+}
 
 async function isListening(port: number): Promise<boolean> {
   try {
@@ -33,6 +48,11 @@ describe('npm start (the local server)', () => {
     expect(created.status).toBe(201);
     const firstDynamoDbPort = dynamoDbPort(first.output());
     expect(await isListening(firstDynamoDbPort)).toBe(true);
+    // Its tables are under the access key kept with its files: any other key finds an empty database.
+    const endpoint = `http://127.0.0.1:${firstDynamoDbPort}`;
+    const ownKey = readFileSync(join(dataDir, 'dynamodb', 'access-key-id'), 'utf8');
+    expect(await tableNames({ endpoint, accessKeyId: ownKey })).toEqual([env.BERTH_TABLE_NAME]);
+    expect(await tableNames({ endpoint, accessKeyId: SHARED_ACCESS_KEY })).toEqual([]);
 
     first.child.kill('SIGINT');
     expect(await exited(first.child), first.output()).toBe(0);
