@@ -1,3 +1,4 @@
+import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { LABELS } from '../adapters/docker/runtime.ts';
@@ -23,20 +24,16 @@ export function watchDockerEvents(
         event: ['start', 'die', 'oom', 'destroy'],
       },
     })) as Readable;
-    let buffer = '';
-    events.on('data', (chunk: Buffer) => {
-      const parts = (buffer + chunk.toString()).split('\n');
-      buffer = parts.pop() ?? '';
-      for (const line of parts.filter(Boolean)) {
-        try {
-          const attributes = (JSON.parse(line) as { Actor?: { Attributes?: Record<string, string> } }).Actor
-            ?.Attributes;
-          const tenant = attributes?.[LABELS.tenant];
-          const app = attributes?.[LABELS.app];
-          if (tenant && app) onChange(tenant, app);
-        } catch {
-          // a partial or foreign line: the next tick covers it
-        }
+    // One JSON event a line.
+    createInterface({ input: events, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) => {
+      try {
+        const attributes = (JSON.parse(line) as { Actor?: { Attributes?: Record<string, string> } }).Actor
+          ?.Attributes;
+        const tenant = attributes?.[LABELS.tenant];
+        const app = attributes?.[LABELS.app];
+        if (tenant && app) onChange(tenant, app);
+      } catch {
+        // a foreign line: the next tick covers it
       }
     });
     events.on('error', () => {});
