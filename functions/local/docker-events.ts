@@ -24,8 +24,10 @@ export function watchDockerEvents(
         event: ['start', 'die', 'oom', 'destroy'],
       },
     })) as Readable;
-    // One JSON event a line.
-    createInterface({ input: events, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) => {
+    // One JSON event a line. The stream's error (the engine going away) reaches the lines too: 'close' follows it.
+    const lines = createInterface({ input: events, crlfDelay: Number.POSITIVE_INFINITY });
+    lines.on('error', () => {});
+    lines.on('line', (line) => {
       try {
         const attributes = (JSON.parse(line) as { Actor?: { Attributes?: Record<string, string> } }).Actor
           ?.Attributes;
@@ -36,7 +38,6 @@ export function watchDockerEvents(
         // a foreign line: the next tick covers it
       }
     });
-    events.on('error', () => {});
     return {
       // On 'close', which follows an 'error' too (the engine going away resets the stream).
       exited: new Promise<void>((resolve) => events.once('close', () => resolve())),
