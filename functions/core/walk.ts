@@ -16,16 +16,21 @@ export async function* allItems<T>(
   } while (cursor);
 }
 
+/** Every item of `items` in one list. */
+export async function listAll<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const item of items) all.push(item);
+  return all;
+}
+
 /** Every tenant, page by page. */
 export function allTenants(store: Store): AsyncIterable<TenantRecord> {
   return allItems((page) => store.listTenants(page));
 }
 
 /** Every tenant in one list, for a job that works on several at once. */
-export async function listEveryTenant(store: Store): Promise<TenantRecord[]> {
-  const tenants: TenantRecord[] = [];
-  for await (const tenant of allTenants(store)) tenants.push(tenant);
-  return tenants;
+export function listEveryTenant(store: Store): Promise<TenantRecord[]> {
+  return listAll(allTenants(store));
 }
 
 /** Every app of a tenant, page by page. */
@@ -47,13 +52,11 @@ export function allUsage(
 }
 
 /** Every usage row of a tenant for the hours in [fromHour, toHour] in one list: a month's, for its bill. */
-export async function listEveryUsage(
+export function listEveryUsage(
   store: Store,
   tenantId: string,
   fromHour: string,
   toHour: string,
 ): Promise<UsageRecord[]> {
-  const usage: UsageRecord[] = [];
-  for await (const record of allUsage(store, tenantId, fromHour, toHour)) usage.push(record);
-  return usage;
+  return listAll(allUsage(store, tenantId, fromHour, toHour));
 }

@@ -13,7 +13,7 @@ import type {
   WorkloadSpec,
 } from '../core/ports.ts';
 import { desiredReplicas } from '../core/reconcile-plan.ts';
-import { allApps } from '../core/walk.ts';
+import { allApps, listAll } from '../core/walk.ts';
 import { workloadHash } from '../core/workloads.ts';
 import { PassLease } from './pass-lease.ts';
 import { advanceRollout, latestDeployment, type RolloutDeps } from './rollout.ts';
@@ -151,11 +151,11 @@ export class WorkloadReconciler {
 
   /** The apps of each of these tenants, read SWEEP_READS tenants at a time. */
   private async appsOf(tenantIds: string[]): Promise<Map<string, AppRecord[]>> {
-    const read = await mapWithLimit([...new Set(tenantIds)], SWEEP_READS, async (tenantId) => {
-      const apps: AppRecord[] = [];
-      for await (const app of allApps(this.deps.store, tenantId)) apps.push(app);
-      return [tenantId, apps] as const;
-    });
+    const read = await mapWithLimit(
+      [...new Set(tenantIds)],
+      SWEEP_READS,
+      async (tenantId) => [tenantId, await listAll(allApps(this.deps.store, tenantId))] as const,
+    );
     return new Map(read);
   }
 
