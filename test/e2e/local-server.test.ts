@@ -2,25 +2,12 @@ import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
-import {
-  type DynamoDbLocalAddress,
-  localDynamoDbClient,
-  SHARED_ACCESS_KEY,
-} from '../../functions/local/dynamodb-local.ts';
+import { SHARED_ACCESS_KEY } from '../../functions/local/dynamodb-local.ts';
+import { tableNames } from '../support/dynamodb-tables.ts';
 import { exited, fetchFrom, platformEnv, startPlatform, waitForReady } from '../support/platform-process.ts';
 
 const dynamoDbPort = (output: string) => Number(/DynamoDB\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1]);
-
-async function tableNames(address: DynamoDbLocalAddress) {
-  const client = localDynamoDbClient(address);
-  try {
-    return (await client.send(new ListTablesCommand({}))).TableNames;
-  } finally {
-    client.destroy();
-  }
-}
 
 async function isListening(port: number): Promise<boolean> {
   try {

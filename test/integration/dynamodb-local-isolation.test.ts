@@ -1,20 +1,11 @@
 import { chmodSync, existsSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, inject, it } from 'vitest';
 import { ensureTable } from '../../functions/adapters/dynamodb/table.ts';
 import { localDynamoDbClient, startDynamoDbLocal } from '../../functions/local/dynamodb-local.ts';
 import { dockerCli } from '../support/docker-cli.ts';
-
-const tablesOf = async (address: { endpoint: string; accessKeyId: string }) => {
-  const client = localDynamoDbClient(address);
-  try {
-    return (await client.send(new ListTablesCommand({}))).TableNames;
-  } finally {
-    client.destroy();
-  }
-};
+import { tableNames } from '../support/dynamodb-tables.ts';
 
 describe("the platform's DynamoDB Local among tenants' containers", () => {
   it("shows an app container that reaches its port an empty database, not the platform's tables", async () => {
@@ -25,7 +16,7 @@ describe("the platform's DynamoDB Local among tenants' containers", () => {
       await ensureTable(client, 'berth-state');
       client.destroy();
       expect(dynamodb.accessKeyId).toMatch(/^[0-9a-f]{40}$/);
-      expect(await tablesOf(dynamodb)).toEqual(['berth-state']);
+      expect(await tableNames(dynamodb)).toEqual(['berth-state']);
 
       // DynamoDB Local listens on every address: a container reaches it through its network's gateway, and it takes
       // any credentials. What such a container, knowing no key of the platform's, is answered:
@@ -52,7 +43,7 @@ describe("the platform's DynamoDB Local among tenants' containers", () => {
         `http://${gateway}:${dynamodb.port}/`,
       ]);
       expect(JSON.parse(fromContainer)).toEqual({ TableNames: [] });
-      expect(await tablesOf({ endpoint: dynamodb.endpoint, accessKeyId: 'local' })).toEqual([]);
+      expect(await tableNames({ endpoint: dynamodb.endpoint, accessKeyId: 'local' })).toEqual([]);
     } finally {
       await dynamodb.stop();
       rmSync(dbPath, { recursive: true, force: true });
@@ -75,7 +66,7 @@ describe("the platform's DynamoDB Local among tenants' containers", () => {
 
       dynamodb = await startDynamoDbLocal({ dbPath });
       expect(dynamodb.accessKeyId).toBe(first);
-      expect(await tablesOf(dynamodb)).toEqual(['berth-state']);
+      expect(await tableNames(dynamodb)).toEqual(['berth-state']);
       await dynamodb.stop();
 
       // As an earlier Berth left it: one database every key shared (-sharedDb), and no key of its own.
@@ -83,7 +74,7 @@ describe("the platform's DynamoDB Local among tenants' containers", () => {
       rmSync(join(dbPath, 'access-key-id'));
       dynamodb = await startDynamoDbLocal({ dbPath });
       expect(dynamodb.accessKeyId).not.toBe(first);
-      expect(await tablesOf(dynamodb)).toEqual(['berth-state']);
+      expect(await tableNames(dynamodb)).toEqual(['berth-state']);
       expect(existsSync(join(dbPath, 'shared-local-instance.db'))).toBe(false);
       expect(readdirSync(dbPath)).toContain(`${dynamodb.accessKeyId}_local.db`);
       await dynamodb.stop();
