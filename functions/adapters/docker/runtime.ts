@@ -14,6 +14,7 @@ import type {
   ReplicaStats,
   Runtime,
 } from '../../core/ports.ts';
+import { appsNetworkId } from './apps-network.ts';
 import { RETIRED_LOG_LINES, RetiredReplicas } from './retired-replicas.ts';
 
 /** The labels that tie a container to its app; the reconciler finds, adopts and cleans up by them. */
@@ -76,8 +77,15 @@ export function containerEnv(spec: ReplicaSpec): string[] {
   return Object.entries(env).map(([name, value]) => `${name}=${value}`);
 }
 
-/** The Docker create options of a replica: limits, init, labels, 127.0.0.1-only port, arrays, never a shell. */
-export function containerOptions(spec: ReplicaSpec, installation: string): Docker.ContainerCreateOptions {
+/**
+ * The Docker create options of a replica: limits, init, labels, 127.0.0.1-only port, arrays, never a shell, on the
+ * `network` that keeps replicas from one another (apps-network.ts).
+ */
+export function containerOptions(
+  spec: ReplicaSpec,
+  installation: string,
+  network: string,
+): Docker.ContainerCreateOptions {
   const port = `${spec.port}/tcp`;
   return {
     name: `${installation}-${replicaName(spec)}`,
@@ -101,6 +109,7 @@ export function containerOptions(spec: ReplicaSpec, installation: string): Docke
       MemorySwap: spec.memory * MiB,
       Init: true,
       PortBindings: { [port]: [{ HostIp: '127.0.0.1', HostPort: '' }] },
+      NetworkMode: network,
       RestartPolicy: { Name: 'no' },
       SecurityOpt: ['no-new-privileges'],
       CapDrop: [...DROPPED_CAPABILITIES],
@@ -178,6 +187,8 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
   private readonly retired = new RetiredReplicas();
   /** Containers this runtime has created and is starting: until the start has been asked, they are "created". */
   private readonly starting = new Set<string>();
+  /** The apps network's id, found or made on the first start. */
+  private network?: Promise<string>;
 
   constructor(
     private readonly docker: Docker,
@@ -240,8 +251,13 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
     await this.ensureImage(spec);
     let container: Docker.Container;
     try {
-      container = await this.docker.createContainer(containerOptions(spec, this.installation));
+      this.network ??= appsNetworkId(this.docker);
+      container = await this.docker.createContainer(
+        containerOptions(spec, this.installation, await this.network),
+      );
     } catch (err) {
+      // Looked up again next time: the network may have been removed, or never made.
+      this.network = undefined;
       if (statusOf(err) === 409)
         throw new ConflictError('conflict', `replica ${replicaName(spec)} already exists`);
       return translate(err);

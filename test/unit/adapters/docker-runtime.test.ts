@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { containerOptions, DockerRuntime } from '../../../functions/adapters/docker/runtime.ts';
 import { UnavailableError } from '../../../functions/core/errors.ts';
 import { WEB_REPLICA as spec } from '../../support/replica-spec.ts';
@@ -13,7 +13,7 @@ const REFUSED = 'driver failed programming external connectivity on endpoint';
  * spec; the tests of `listReplicas` on a real engine make them by hand.
  */
 function engineWithCreatedContainer(start: () => Promise<void>, error = ''): Docker {
-  const options = containerOptions(spec, 'berth');
+  const options = containerOptions(spec, 'berth', 'n1');
   const container = {
     id: 'c1',
     start,
@@ -35,6 +35,7 @@ function engineWithCreatedContainer(start: () => Promise<void>, error = ''): Doc
   };
   return {
     getImage: () => ({ inspect: async () => ({}) }),
+    listNetworks: async () => [{ Id: 'n1', Options: { 'com.docker.network.bridge.enable_icc': 'false' } }],
     createContainer: async () => container,
     listContainers: async () => [{ Id: 'c1' }],
     getContainer: () => container,
@@ -83,5 +84,23 @@ describe('the Docker runtime and containers that never ran', () => {
     expect(await runtime.listReplicas()).toMatchObject([
       { id: 'c1', state: 'exited', exitCode: null, exitReason: 'never started' },
     ]);
+  });
+});
+
+describe('the Docker runtime and its apps network', () => {
+  it('starts every replica on the apps network, and looks the network up again after a create failed', async () => {
+    const docker = engineWithCreatedContainer(async () => {});
+    const listNetworks = vi.spyOn(docker, 'listNetworks');
+    const created = vi.spyOn(docker, 'createContainer');
+    created.mockRejectedValueOnce(Object.assign(new Error('network n1 not found'), { statusCode: 404 }));
+    const runtime = new DockerRuntime(docker, 'berth');
+
+    await expect(runtime.startReplica(spec)).rejects.toThrow('network n1 not found');
+    await runtime.startReplica(spec);
+    await runtime.startReplica({ ...spec, slot: 1 });
+    expect(listNetworks).toHaveBeenCalledTimes(2);
+    expect(created).toHaveBeenLastCalledWith(
+      expect.objectContaining({ HostConfig: expect.objectContaining({ NetworkMode: 'n1' }) }),
+    );
   });
 });

@@ -1,0 +1,48 @@
+import type Docker from 'dockerode';
+
+/** The network every replica joins, whatever its installation. */
+export const APPS_NETWORK = 'berth-apps';
+
+/** The label that tells Berth's network from another of the same name. */
+const APPS_NETWORK_LABEL = { 'berth.network': 'apps' };
+
+/** A bridge whose containers cannot reach one another: the engine drops traffic between them (iptables). */
+const NO_INTER_CONTAINER_TRAFFIC = { 'com.docker.network.bridge.enable_icc': 'false' };
+
+const isolated = (network: { Options?: Record<string, string> | null }) =>
+  network.Options?.['com.docker.network.bridge.enable_icc'] === 'false';
+
+async function berthNetworkId(docker: Docker): Promise<string | undefined> {
+  const label = Object.entries(APPS_NETWORK_LABEL).map(([name, value]) => `${name}=${value}`);
+  const networks = await docker.listNetworks({ filters: { label } });
+  return networks.find(isolated)?.Id;
+}
+
+/**
+ * The id of the apps network, made when missing: a bridge without inter-container traffic, so a replica reaches no
+ * other replica — another tenant's or its own app's — as in AWS mode, where the apps' security group admits only the
+ * load balancer. The host (the ingress) still reaches every replica. Processes that make it at once may each make
+ * one; any of them isolates as well.
+ */
+export async function appsNetworkId(docker: Docker): Promise<string> {
+  const existing = await berthNetworkId(docker);
+  if (existing) return existing;
+  try {
+    const created = await docker.createNetwork({
+      Name: APPS_NETWORK,
+      CheckDuplicate: true,
+      Driver: 'bridge',
+      Options: NO_INTER_CONTAINER_TRAFFIC,
+      Labels: APPS_NETWORK_LABEL,
+    });
+    return created.id;
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode !== 409) throw err;
+  }
+  // 409: a network of that name exists — made by another process just now, or not Berth's.
+  const made = await berthNetworkId(docker);
+  if (made) return made;
+  throw new Error(
+    `a Docker network named ${APPS_NETWORK} exists that is not Berth's isolated apps network; remove it ("docker network rm ${APPS_NETWORK}") and Berth makes its own`,
+  );
+}
