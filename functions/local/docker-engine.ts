@@ -18,9 +18,10 @@ async function answers(docker: Docker): Promise<boolean> {
 
 /**
  * A Docker Engine that answers. As root on Debian a missing engine is installed (docker.io) and a stopped one is
- * started (overlay2, log in `<logDir>/dockerd.log`) and left running, so app containers outlive the platform
- * process; elsewhere the error names what to install or start. The engine must manage iptables, as it does by
- * default: its rules are what keep replicas from reaching one another (adapters/docker/apps-network.ts).
+ * started (overlay2, no traffic between containers on the default bridge, log in `<logDir>/dockerd.log`) and left
+ * running, so app containers outlive the platform process; elsewhere the error names what to install or start. The
+ * engine must manage iptables, as it does by default: its rules keep replicas from reaching one another
+ * (adapters/docker/replica-network.ts).
  */
 export async function ensureDockerEngine(logDir: string): Promise<Docker> {
   const docker = new Docker();
@@ -39,7 +40,7 @@ export async function ensureDockerEngine(logDir: string): Promise<Docker> {
   mkdirSync(logDir, { recursive: true });
   const log = openSync(join(logDir, 'dockerd.log'), 'a');
   console.log(`[berth] starting dockerd (log: ${join(logDir, 'dockerd.log')})…`);
-  const dockerd = spawn('dockerd', ['--storage-driver=overlay2'], {
+  const dockerd = spawn('dockerd', ['--storage-driver=overlay2', '--icc=false'], {
     detached: true,
     stdio: ['ignore', log, log],
   });

@@ -1,55 +1,96 @@
 import { randomUUID } from 'node:crypto';
 import Docker from 'dockerode';
 import { afterEach, describe, expect, it } from 'vitest';
-import { APPS_NETWORK } from '../../functions/adapters/docker/apps-network.ts';
+import { APPS_NETWORK, appsNetworkId } from '../../functions/adapters/docker/replica-network.ts';
 import { DockerRuntime } from '../../functions/adapters/docker/runtime.ts';
-import type { Replica } from '../../functions/core/ports.ts';
 import { dockerCli } from '../support/docker-cli.ts';
+import { eventually } from '../support/ingress-client.ts';
 import { WEB_REPLICA } from '../support/replica-spec.ts';
 
 const docker = dockerCli();
 
-/** What `wget` inside `replica` gets from `target`'s endpoint: the page, or null when it cannot connect in 2 s. */
-function fetchFrom(replica: Replica, target: Replica): string | null {
-  const url = `http://${target.endpoint?.host}:${target.endpoint?.port}/`;
-  const result = docker.run(['exec', replica.id, 'timeout', '2', 'wget', '-q', '-O', '-', url]);
+/** A container serving its hostname (its short id) on port 8080, as the test image does, at `host`. */
+interface Serving {
+  id: string;
+  host: string;
+}
+
+/** What `wget` inside `from` gets from `to`: the page, or null when it cannot connect within 2 s. */
+function fetchFrom(from: Serving, to: Serving): string | null {
+  const result = docker.run([
+    'exec',
+    from.id,
+    'timeout',
+    '2',
+    'wget',
+    '-q',
+    '-O',
+    '-',
+    `http://${to.host}:8080/`,
+  ]);
   return result.status === 0 ? result.output.trim() : null;
 }
 
-const hostnameOf = (replica: Replica) => replica.id.slice(0, 12);
+/** The host (where the ingress runs) reaches each; inside one, wget reaches itself but none of the others. */
+async function expectIsolated(containers: Serving[]) {
+  for (const container of containers) {
+    const page = await eventually(`${container.host} to serve`, () =>
+      fetch(`http://${container.host}:8080/`).then((res) => res.text()),
+    );
+    expect(page.trim()).toBe(container.id.slice(0, 12));
+  }
+  const [first, ...others] = containers;
+  if (!first) throw new Error('no containers');
+  expect(fetchFrom(first, first)).toBe(first.id.slice(0, 12));
+  for (const other of others) {
+    expect(fetchFrom(first, other)).toBeNull();
+    expect(fetchFrom(other, first)).toBeNull();
+  }
+}
+
+const networksOf = (id: string) =>
+  Object.keys(JSON.parse(docker.ok(['inspect', '-f', '{{json .NetworkSettings.Networks}}', id])));
 
 describe('replicas on Docker Engine', () => {
   const runtime = new DockerRuntime(new Docker(), `t-${randomUUID()}`);
-  const started: Replica[] = [];
+  const removals: (() => Promise<unknown>)[] = [];
   afterEach(async () => {
-    for (const replica of started.splice(0)) await runtime.removeReplica(replica.id);
+    for (const remove of removals.splice(0)) await remove();
   });
 
   it("reach no other replica, another tenant's or their own app's, while the host reaches each", async () => {
     const start = async (spec: Partial<typeof WEB_REPLICA>) => {
       const replica = await runtime.startReplica({ ...WEB_REPLICA, ...spec });
-      started.push(replica);
+      removals.push(() => runtime.removeReplica(replica.id));
       expect(replica.state).toBe('running');
-      return replica;
+      return { id: replica.id, host: replica.endpoint?.host ?? '' };
     };
     const acme = await start({});
     const acmeApi = await start({ app: 'api', appUid: 'app_0mx4gr51j0000000000000002' });
     const globex = await start({ tenantId: 'globex', appUid: 'app_0mx4gr51j0000000000000003' });
+    await expectIsolated([acme, acmeApi, globex]);
 
-    // Each serves its hostname (its container id) on its endpoint; the host, where the ingress runs, reaches it.
-    for (const replica of [acme, acmeApi, globex]) {
-      const page = await fetch(`http://${replica.endpoint?.host}:${replica.endpoint?.port}/`);
-      expect((await page.text()).trim()).toBe(hostnameOf(replica));
-    }
-    // wget inside a replica works: it reaches its own endpoint.
-    expect(fetchFrom(acme, acme)).toBe(hostnameOf(acme));
-    // But not another replica's, whatever its tenant or app.
-    expect(fetchFrom(acme, globex)).toBeNull();
-    expect(fetchFrom(globex, acme)).toBeNull();
-    expect(fetchFrom(acme, acmeApi)).toBeNull();
+    // The default bridge where the engine keeps containers apart (as on the dockerd the tests start), else Berth's.
+    const bridge = JSON.parse(docker.ok(['network', 'inspect', '-f', '{{json .Options}}', 'bridge']));
+    const expected = bridge['com.docker.network.bridge.enable_icc'] === 'false' ? 'bridge' : APPS_NETWORK;
+    for (const replica of [acme, acmeApi, globex]) expect(networksOf(replica.id)).toEqual([expected]);
+  }, 60_000);
 
-    const networks = docker.ok(['inspect', '-f', '{{json .NetworkSettings.Networks}}', acme.id, globex.id]);
-    for (const line of networks.trim().split('\n'))
-      expect(Object.keys(JSON.parse(line))).toEqual([APPS_NETWORK]);
+  it("are as isolated on Berth's apps network, for engines that let containers on the default bridge reach one another", async () => {
+    const network = await appsNetworkId(new Docker());
+    const start = () => {
+      const id = docker.ok(['run', '-d', '--init', '--network', network, WEB_REPLICA.image]).trim();
+      removals.push(async () => docker.ok(['rm', '-f', id]));
+      const host = docker.ok([
+        'inspect',
+        '-f',
+        '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}',
+        id,
+      ]);
+      return { id, host: host.trim() };
+    };
+    const [one, two] = [start(), start()];
+    expect(networksOf(one.id)).toEqual([APPS_NETWORK]);
+    await expectIsolated([one, two]);
   }, 60_000);
 });

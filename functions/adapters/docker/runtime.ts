@@ -14,7 +14,7 @@ import type {
   ReplicaStats,
   Runtime,
 } from '../../core/ports.ts';
-import { appsNetworkId } from './apps-network.ts';
+import { replicaNetwork } from './replica-network.ts';
 import { RETIRED_LOG_LINES, RetiredReplicas } from './retired-replicas.ts';
 
 /** The labels that tie a container to its app; the reconciler finds, adopts and cleans up by them. */
@@ -79,7 +79,7 @@ export function containerEnv(spec: ReplicaSpec): string[] {
 
 /**
  * The Docker create options of a replica: limits, init, labels, 127.0.0.1-only port, arrays, never a shell, on the
- * `network` that keeps replicas from one another (apps-network.ts).
+ * `network` that keeps replicas from one another (replica-network.ts).
  */
 export function containerOptions(
   spec: ReplicaSpec,
@@ -187,7 +187,7 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
   private readonly retired = new RetiredReplicas();
   /** Containers this runtime has created and is starting: until the start has been asked, they are "created". */
   private readonly starting = new Set<string>();
-  /** The apps network's id, found or made on the first start. */
+  /** The network replicas join (replica-network.ts), found or made on the first start. */
   private network?: Promise<string>;
 
   constructor(
@@ -251,7 +251,7 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
     await this.ensureImage(spec);
     let container: Docker.Container;
     try {
-      this.network ??= appsNetworkId(this.docker);
+      this.network ??= replicaNetwork(this.docker);
       container = await this.docker.createContainer(
         containerOptions(spec, this.installation, await this.network),
       );

@@ -35,6 +35,7 @@ function engineWithCreatedContainer(start: () => Promise<void>, error = ''): Doc
   };
   return {
     getImage: () => ({ inspect: async () => ({}) }),
+    getNetwork: () => ({ inspect: async () => ({ Options: {} }) }),
     listNetworks: async () => [{ Id: 'n1', Options: { 'com.docker.network.bridge.enable_icc': 'false' } }],
     createContainer: async () => container,
     listContainers: async () => [{ Id: 'c1' }],

@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 
-/** The network every replica joins, whatever its installation. */
+/** Berth's apps network, which every installation on an engine that lets containers reach one another shares. */
 export const APPS_NETWORK = 'berth-apps';
 
 /** The label that tells Berth's network from another of the same name. */
@@ -19,10 +19,20 @@ async function berthNetworkId(docker: Docker): Promise<string | undefined> {
 }
 
 /**
- * The id of the apps network, made when missing: a bridge without inter-container traffic, so a replica reaches no
- * other replica — another tenant's or its own app's — as in AWS mode, where the apps' security group admits only the
- * load balancer. The host (the ingress) still reaches every replica. Processes that make it at once may each make
- * one; any of them isolates as well.
+ * The network replicas join, where no replica reaches another — another tenant's or its own app's — as in AWS mode,
+ * where the apps' security group admits only the load balancer; the host (the ingress) reaches every one:
+ * - Docker's default bridge, when the engine keeps its containers apart (`dockerd --icc=false`, as Berth starts it);
+ * - else Berth's own apps network (`appsNetworkId`). A container starts on it about 50 ms later than on the default
+ *   bridge: the engine sets up its embedded DNS in each one.
+ */
+export async function replicaNetwork(docker: Docker): Promise<string> {
+  const bridge = await docker.getNetwork('bridge').inspect();
+  return isolated(bridge) ? 'bridge' : appsNetworkId(docker);
+}
+
+/**
+ * The id of Berth's apps network, made when missing: a bridge without inter-container traffic. Processes that make
+ * it at once may each make one; any of them isolates as well.
  */
 export async function appsNetworkId(docker: Docker): Promise<string> {
   const existing = await berthNetworkId(docker);
