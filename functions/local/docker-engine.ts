@@ -40,7 +40,10 @@ export async function ensureDockerEngine(logDir: string): Promise<Docker> {
   mkdirSync(logDir, { recursive: true });
   const log = openSync(join(logDir, 'dockerd.log'), 'a');
   console.log(`[berth] starting dockerd (log: ${join(logDir, 'dockerd.log')})…`);
+  // It outlives this process, so it must not keep a TMPDIR of this run's (runc's exec files go there).
+  const { TMPDIR: _ownTmpdir, ...env } = process.env;
   const dockerd = spawn('dockerd', ['--storage-driver=overlay2', '--icc=false'], {
+    env,
     detached: true,
     stdio: ['ignore', log, log],
   });

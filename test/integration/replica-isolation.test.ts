@@ -15,19 +15,10 @@ interface Serving {
   host: string;
 }
 
-/** What `wget` inside `from` gets from `to`: the page, or null when it cannot connect within 2 s. */
-function fetchFrom(from: Serving, to: Serving): string | null {
-  const result = docker.run([
-    'exec',
-    from.id,
-    'timeout',
-    '2',
-    'wget',
-    '-q',
-    '-O',
-    '-',
-    `http://${to.host}:8080/`,
-  ]);
+/** What `wget` inside `from` gets from `to`: the page, or null when it has none within `seconds`. */
+function fetchFrom(from: Serving, to: Serving, seconds: number): string | null {
+  const url = `http://${to.host}:8080/`;
+  const result = docker.run(['exec', from.id, 'timeout', String(seconds), 'wget', '-q', '-O', '-', url]);
   return result.status === 0 ? result.output.trim() : null;
 }
 
@@ -41,10 +32,10 @@ async function expectIsolated(containers: Serving[]) {
   }
   const [first, ...others] = containers;
   if (!first) throw new Error('no containers');
-  expect(fetchFrom(first, first)).toBe(first.id.slice(0, 12));
+  expect(fetchFrom(first, first, 10)).toBe(first.id.slice(0, 12));
   for (const other of others) {
-    expect(fetchFrom(first, other)).toBeNull();
-    expect(fetchFrom(other, first)).toBeNull();
+    expect(fetchFrom(first, other, 3)).toBeNull();
+    expect(fetchFrom(other, first, 3)).toBeNull();
   }
 }
 
