@@ -26,8 +26,12 @@ async function berthNetworkId(docker: Docker): Promise<string | undefined> {
  *   bridge: the engine sets up its embedded DNS in each one.
  */
 export async function replicaNetwork(docker: Docker): Promise<string> {
-  const bridge = await docker.getNetwork('bridge').inspect();
-  return isolated(bridge) ? 'bridge' : appsNetworkId(docker);
+  // An engine started with `--bridge=none` has no default bridge.
+  const bridge = await docker
+    .getNetwork('bridge')
+    .inspect()
+    .catch((err: { statusCode?: number }) => (err.statusCode === 404 ? undefined : Promise.reject(err)));
+  return bridge && isolated(bridge) ? 'bridge' : appsNetworkId(docker);
 }
 
 /**

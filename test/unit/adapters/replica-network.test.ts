@@ -14,11 +14,13 @@ const conflict = () =>
  * test/integration/replica-isolation.test.ts; these are the races and the foreign network, which a test cannot bring
  * about on an engine other tests share.
  */
-function engine(listed: object[][], create: () => Promise<{ id: string }>, bridge: object = {}) {
+function engine(listed: object[][], create: () => Promise<{ id: string }>, bridge: object | null = {}) {
   const listNetworks = vi.fn(async () => listed.shift() ?? []);
   const createNetwork = vi.fn(create);
+  const noSuchNetwork = (name: string) =>
+    Promise.reject(Object.assign(new Error(`network ${name} not found`), { statusCode: 404 }));
   const getNetwork = (name: string) => ({
-    inspect: async () => (name === 'bridge' ? { Options: bridge } : Promise.reject(new Error(name))),
+    inspect: async () => (name === 'bridge' && bridge ? { Options: bridge } : noSuchNetwork(name)),
   });
   return {
     docker: { getNetwork, listNetworks, createNetwork } as unknown as Docker,
@@ -47,6 +49,11 @@ describe('the network replicas join', () => {
     expect(await replicaNetwork(docker)).toBe('n1');
     expect(listNetworks).toHaveBeenCalledWith({ filters: { label: ['berth.network=apps'] } });
     expect(createNetwork).not.toHaveBeenCalled();
+  });
+
+  it("is Berth's on an engine without a default bridge", async () => {
+    const { docker } = engine([[{ Id: 'n1', Options: ISOLATED }]], conflict, null);
+    expect(await replicaNetwork(docker)).toBe('n1');
   });
 
   it('is made, isolated and labelled, when there is none', async () => {
