@@ -12,7 +12,7 @@ import {
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { freePort } from './free-port.ts';
 import { ensureJava } from './java.ts';
@@ -61,6 +61,9 @@ export interface DynamoDbLocalOptions {
   readyTimeoutMs?: number;
 }
 
+/** DynamoDB Local's main, bound to 127.0.0.1: see the file. */
+const LOOPBACK_LAUNCHER = join(import.meta.dirname, 'LoopbackDynamoDbLocal.java');
+
 /** The DynamoDB Local jar shipped in the npm package amplify-dynamodb-simulator. */
 function jarDirectory(): string {
   const require = createRequire(import.meta.url);
@@ -108,12 +111,11 @@ async function waitUntilReady(
  * Starts DynamoDB Local (Java 17, `-disableTelemetry`) and resolves once it answers. `stop()` ends it; with
  * `dbPath` its tables survive a restart.
  *
- * It listens on every address (it has no option to do otherwise), so the app containers of every tenant can reach
- * its port through their bridge network's gateway, and it takes any credentials. Yet it keeps one database per
- * access key and region: with `dbPath` (the platform's own instance, among tenants' containers) the tables are kept
- * under a secret access key (dbPathAccessKey), and whoever comes with another key finds an empty database. In memory
- * (the tests' instance, whose Lambda handlers come with credentials and a region of their own), every key shares
- * one database (`-sharedDb`).
+ * It listens on 127.0.0.1 only (LoopbackDynamoDbLocal.java), out of the app containers' reach, and takes any
+ * credentials. It keeps one database per access key and region, though: with `dbPath` (the platform's own instance)
+ * the tables are kept under a secret access key (dbPathAccessKey), and another user of the machine who comes with
+ * another key finds an empty database. In memory (the tests' instance, whose Lambda handlers come with credentials
+ * and a region of their own), every key shares one database (`-sharedDb`).
  *
  * @example
  * const ddb = await startDynamoDbLocal({ dbPath: '.berth/dynamodb' });
@@ -138,8 +140,9 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
       `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
       `-Djava.io.tmpdir=${scratch}`,
       '-Xmx512m',
-      '-jar',
-      join(dir, 'DynamoDBLocal.jar'),
+      '-cp',
+      [join(dir, 'DynamoDBLocal.jar'), join(dir, 'DynamoDBLocal_lib', '*')].join(delimiter),
+      LOOPBACK_LAUNCHER,
       '-port',
       String(port),
       ...storage,

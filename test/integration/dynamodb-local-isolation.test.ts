@@ -1,16 +1,26 @@
+import { execFile } from 'node:child_process';
+import { once } from 'node:events';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
 import { ensureTable } from '../../functions/adapters/dynamodb/table.ts';
 import { localDynamoDbClient, startDynamoDbLocal } from '../../functions/local/dynamodb-local.ts';
 import { dockerCli } from '../support/docker-cli.ts';
 import { tableNames } from '../support/dynamodb-tables.ts';
 
+const run = promisify(execFile);
+
 describe("the platform's DynamoDB Local among tenants' containers", () => {
-  it("shows an app container that reaches its port an empty database, not the platform's tables", async () => {
+  it('listens on loopback only: an app container, which reaches the host, cannot reach it', async () => {
     const dbPath = mkdtempSync(join(tmpdir(), 'berth-ddb-isolation-'));
     const dynamodb = await startDynamoDbLocal({ dbPath });
+    // A server on every address of the host, as DynamoDB Local's own jar would be.
+    const host = createServer((socket) => socket.end('HTTP/1.0 200 OK\r\n\r\nthe host answers'));
+    host.listen(0, '0.0.0.0');
+    await once(host, 'listening');
     try {
       const client = localDynamoDbClient(dynamodb);
       await ensureTable(client, 'berth-state');
@@ -18,33 +28,46 @@ describe("the platform's DynamoDB Local among tenants' containers", () => {
       expect(dynamodb.accessKeyId).toMatch(/^[0-9a-f]{40}$/);
       expect(await tableNames(dynamodb)).toEqual(['berth-state']);
 
-      // DynamoDB Local listens on every address: a container reaches it through its network's gateway, and it takes
-      // any credentials. What such a container, knowing no key of the platform's, is answered:
       const docker = dockerCli();
       const gateway = docker
         .ok(['network', 'inspect', 'bridge', '-f', '{{(index .IPAM.Config 0).Gateway}}'])
         .trim();
-      const fromContainer = docker.ok([
-        'run',
-        '--rm',
-        '--entrypoint',
-        '/bin/busybox',
-        inject('testImage'),
-        'wget',
-        '-qO-',
-        '--header',
-        'X-Amz-Target: DynamoDB_20120810.ListTables',
-        '--header',
-        'Content-Type: application/x-amz-json-1.0',
-        '--header',
-        'Authorization: AWS4-HMAC-SHA256 Credential=local/20260101/local/dynamodb/aws4_request, SignedHeaders=host, Signature=0',
-        '--post-data',
-        '{}',
-        `http://${gateway}:${dynamodb.port}/`,
-      ]);
-      expect(JSON.parse(fromContainer)).toEqual({ TableNames: [] });
+      // Not the CLI helper's spawnSync: this process must go on answering as the host meanwhile.
+      const fromContainer = (port: number) =>
+        run('docker', [
+          'run',
+          '--rm',
+          '--entrypoint',
+          '/bin/busybox',
+          inject('testImage'),
+          'wget',
+          '-qO-',
+          '--header',
+          'X-Amz-Target: DynamoDB_20120810.ListTables',
+          '--header',
+          'Content-Type: application/x-amz-json-1.0',
+          '--post-data',
+          '{}',
+          `http://${gateway}:${port}/`,
+        ]).then(
+          ({ stdout }) => ({ status: 0, output: stdout }),
+          (err: { code: number; stdout: string; stderr: string }) => ({
+            status: err.code,
+            output: `${err.stdout}${err.stderr}`,
+          }),
+        );
+      expect(await fromContainer((host.address() as AddressInfo).port)).toMatchObject({
+        status: 0,
+        output: 'the host answers',
+      });
+      expect(await fromContainer(dynamodb.port)).toMatchObject({
+        status: 1,
+        output: expect.stringContaining('Connection refused'),
+      });
+      // On the machine itself, another access key finds a database of its own, empty.
       expect(await tableNames({ endpoint: dynamodb.endpoint, accessKeyId: 'local' })).toEqual([]);
     } finally {
+      host.close();
       await dynamodb.stop();
       rmSync(dbPath, { recursive: true, force: true });
     }
