@@ -68,6 +68,10 @@ describe('the CDK app with EKS', () => {
     template.hasResourceProperties('Custom::AWSCDK-EKS-HelmChart', {
       Chart: 'aws-load-balancer-controller',
     });
+    // Its service account's role trusts the cluster's OIDC issuer through a native provider, not the deprecated
+    // custom resource (the feature flag in berth-app.ts).
+    template.resourceCountIs('AWS::IAM::OIDCProvider', 1);
+    template.resourceCountIs('Custom::AWSCDKOpenIdConnectProvider', 0);
 
     // Exactly the four Lambdas that reach the cluster have an access entry: Berth's group, edit on berth-* only.
     const entries = accessEntries(template).filter((e) => e.Properties.KubernetesGroups);
