@@ -1,19 +1,17 @@
 import { spawnSync } from 'node:child_process';
-import { canRun, installOrExplain } from './system-packages.ts';
+import { installOrExplain } from './system-packages.ts';
 
 const MIN_JAVA = 17;
 
-function javaMajorVersion(): number | undefined {
-  const out = spawnSync('java', ['-version'], { encoding: 'utf8' });
-  if (out.status !== 0) return undefined;
-  const match = /version "(\d+)/.exec(`${out.stderr}${out.stdout}`);
-  return match?.[1] ? Number(match[1]) : undefined;
-}
-
-/** Whether Java can run a program from its source, as DynamoDB Local's launcher is: its jdk.compiler module does. */
-function javaCompiles(): boolean {
+/**
+ * The Java on the PATH, from its module list: its major version, and whether it has the jdk.compiler module, with
+ * which it runs a program from its source (DynamoDB Local's launcher). Undefined without one, or with one older than
+ * Java 9, which lists no modules.
+ */
+function javaOnPath(): { version: number; compiles: boolean } | undefined {
   const out = spawnSync('java', ['--list-modules'], { encoding: 'utf8' });
-  return out.status === 0 && /^jdk\.compiler@/m.test(out.stdout);
+  const version = out.status === 0 ? /^java\.base@(\d+)/m.exec(out.stdout)?.[1] : undefined;
+  return version ? { version: Number(version), compiles: /^jdk\.compiler@/m.test(out.stdout) } : undefined;
 }
 
 /**
@@ -21,11 +19,11 @@ function javaCompiles(): boolean {
  * Debian, else says what to install.
  */
 export function ensureJava(): void {
-  const version = canRun('java', ['-version']) ? javaMajorVersion() : undefined;
-  if (version !== undefined && version >= MIN_JAVA) {
-    if (javaCompiles()) return;
+  const java = javaOnPath();
+  if (java && java.version >= MIN_JAVA) {
+    if (java.compiles) return;
     throw new Error(
-      `The Java ${version} on the PATH lacks the jdk.compiler module, which runs DynamoDB Local's launcher from its source. Install a JDK ${MIN_JAVA}+ or a full runtime (e.g. "apt-get install openjdk-17-jre-headless" or "brew install openjdk@17"), or point BERTH_DYNAMODB_ENDPOINT at a running DynamoDB.`,
+      `The Java ${java.version} on the PATH lacks the jdk.compiler module, which runs DynamoDB Local's launcher from its source. Install a JDK ${MIN_JAVA}+ or a full runtime (e.g. "apt-get install openjdk-17-jre-headless" or "brew install openjdk@17"), or point BERTH_DYNAMODB_ENDPOINT at a running DynamoDB.`,
     );
   }
   installOrExplain(

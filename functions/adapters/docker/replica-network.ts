@@ -6,11 +6,11 @@ export const APPS_NETWORK = 'berth-apps';
 /** The label that tells Berth's network from another of the same name. */
 const APPS_NETWORK_LABEL = { 'berth.network': 'apps' };
 
-/** A bridge whose containers cannot reach one another: the engine drops traffic between them (iptables). */
-const NO_INTER_CONTAINER_TRAFFIC = { 'com.docker.network.bridge.enable_icc': 'false' };
+/** A bridge's option: 'false' when its containers cannot reach one another (the engine drops it, with iptables). */
+const INTER_CONTAINER_TRAFFIC = 'com.docker.network.bridge.enable_icc';
 
 const isolated = (network: { Options?: Record<string, string> | null }) =>
-  network.Options?.['com.docker.network.bridge.enable_icc'] === 'false';
+  network.Options?.[INTER_CONTAINER_TRAFFIC] === 'false';
 
 async function berthNetworkId(docker: Docker): Promise<string | undefined> {
   const label = Object.entries(APPS_NETWORK_LABEL).map(([name, value]) => `${name}=${value}`);
@@ -46,7 +46,7 @@ export async function appsNetworkId(docker: Docker): Promise<string> {
       Name: APPS_NETWORK,
       CheckDuplicate: true,
       Driver: 'bridge',
-      Options: NO_INTER_CONTAINER_TRAFFIC,
+      Options: { [INTER_CONTAINER_TRAFFIC]: 'false' },
       Labels: APPS_NETWORK_LABEL,
     });
     return created.id;
