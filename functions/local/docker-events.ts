@@ -1,7 +1,7 @@
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { LABELS } from '../adapters/docker/runtime.ts';
+import { textLines } from '../core/text-lines.ts';
 import { type KeepRunningOptions, keepRunning } from './keep-running.ts';
 
 /**
@@ -24,20 +24,14 @@ export function watchDockerEvents(
         event: ['start', 'die', 'oom', 'destroy'],
       },
     })) as Readable;
-    // One JSON event a line. The stream's error (the engine going away) reaches the lines too: 'close' follows it.
-    const lines = createInterface({ input: events, crlfDelay: Number.POSITIVE_INFINITY });
-    lines.on('error', () => {});
-    lines.on('line', (line) => {
+    // One JSON event a line.
+    void (async () => {
       try {
-        const attributes = (JSON.parse(line) as { Actor?: { Attributes?: Record<string, string> } }).Actor
-          ?.Attributes;
-        const tenant = attributes?.[LABELS.tenant];
-        const app = attributes?.[LABELS.app];
-        if (tenant && app) onChange(tenant, app);
+        for await (const line of textLines(events)) nudgeFor(line, onChange);
       } catch {
-        // a foreign line: the next tick covers it
+        // The stream's error (the engine going away): 'close' follows it.
       }
-    });
+    })();
     return {
       // On 'close', which follows an 'error' too (the engine going away resets the stream).
       exited: new Promise<void>((resolve) => events.once('close', () => resolve())),
@@ -47,4 +41,17 @@ export function watchDockerEvents(
     };
   };
   return keepRunning("the watch on Docker's events", watch, options);
+}
+
+/** Nudges the app a Docker event line names, if it names one of Berth's. */
+function nudgeFor(line: string, onChange: (tenantId: string, app: string) => void) {
+  try {
+    const attributes = (JSON.parse(line) as { Actor?: { Attributes?: Record<string, string> } }).Actor
+      ?.Attributes;
+    const tenant = attributes?.[LABELS.tenant];
+    const app = attributes?.[LABELS.app];
+    if (tenant && app) onChange(tenant, app);
+  } catch {
+    // a foreign line: the next tick covers it
+  }
 }

@@ -14,6 +14,7 @@ import type {
   ReplicaStats,
   Runtime,
 } from '../../core/ports.ts';
+import { textLines } from '../../core/text-lines.ts';
 import { replicaNetwork } from './replica-network.ts';
 import { RETIRED_LOG_LINES, RetiredReplicas } from './retired-replicas.ts';
 
@@ -161,17 +162,6 @@ function toReplica(info: ContainerInspectInfo, starting = true): Replica {
     ...(exitReason ? { exitReason } : {}),
     endpoint: state === 'running' && ip ? { host: ip, port: Number(labels[LABELS.port]) } : null,
   };
-}
-
-/** Splits a stream of text into lines. */
-async function* lines(stream: AsyncIterable<Buffer>): AsyncIterable<string> {
-  let rest = '';
-  for await (const chunk of stream) {
-    const parts = (rest + chunk.toString()).split('\n');
-    rest = parts.pop() ?? '';
-    yield* parts;
-  }
-  if (rest) yield rest;
 }
 
 /**
@@ -388,7 +378,7 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
       translate(err);
     }
     try {
-      yield* lines(demuxed(log));
+      yield* textLines(demuxed(log));
     } catch (err) {
       // A follow stopped on purpose ends its stream mid-read.
       if (!options.signal?.aborted) throw err;
