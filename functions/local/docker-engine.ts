@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
+import { blockMetadataFromContainers } from './metadata-firewall.ts';
 import { canRun, installOrExplain, isRootOnDebian } from './system-packages.ts';
 
 const INSTALL_HINT =
@@ -18,10 +19,10 @@ async function answers(docker: Docker): Promise<boolean> {
 
 /**
  * A Docker Engine that answers. As root on Debian a missing engine is installed (docker.io) and a stopped one is
- * started (overlay2, no traffic between containers on the default bridge, log in `<logDir>/dockerd.log`) and left
- * running, so app containers outlive the platform process; elsewhere the error names what to install or start. The
- * engine must manage iptables, as it does by default: its rules keep replicas from reaching one another
- * (adapters/docker/replica-network.ts).
+ * started (overlay2, no traffic between containers on the default bridge, none from them to the VM's metadata
+ * address, log in `<logDir>/dockerd.log`) and left running, so app containers outlive the platform process; elsewhere
+ * the error names what to install or start. The engine must manage iptables, as it does by default: its rules keep
+ * replicas from reaching one another (adapters/docker/replica-network.ts).
  */
 export async function ensureDockerEngine(logDir: string): Promise<Docker> {
   const docker = new Docker();
@@ -50,7 +51,10 @@ export async function ensureDockerEngine(logDir: string): Promise<Docker> {
   dockerd.unref();
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    if (await answers(docker)) return docker;
+    if (await answers(docker)) {
+      blockMetadataFromContainers();
+      return docker;
+    }
     if (dockerd.exitCode !== null) break;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
