@@ -1,4 +1,5 @@
 import type Docker from 'dockerode';
+import { statusOf } from './docker-errors.ts';
 
 /** Berth's apps network, which every installation on an engine that lets containers reach one another shares. */
 export const APPS_NETWORK = 'berth-apps';
@@ -30,7 +31,7 @@ export async function replicaNetwork(docker: Docker): Promise<string> {
   const bridge = await docker
     .getNetwork('bridge')
     .inspect()
-    .catch((err: { statusCode?: number }) => (err.statusCode === 404 ? undefined : Promise.reject(err)));
+    .catch((err) => (statusOf(err) === 404 ? undefined : Promise.reject(err)));
   return bridge && isolated(bridge) ? 'bridge' : appsNetworkId(docker);
 }
 
@@ -51,7 +52,7 @@ export async function appsNetworkId(docker: Docker): Promise<string> {
     });
     return created.id;
   } catch (err) {
-    if ((err as { statusCode?: number }).statusCode !== 409) throw err;
+    if (statusOf(err) !== 409) throw err;
   }
   // 409: a network of that name exists — made by another process just now, or not Berth's.
   const made = await berthNetworkId(docker);

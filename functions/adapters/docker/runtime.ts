@@ -15,6 +15,7 @@ import type {
   Runtime,
 } from '../../core/ports.ts';
 import { textLines } from '../../core/text-lines.ts';
+import { type DockerError, engineMessage, statusOf } from './docker-errors.ts';
 import { replicaNetwork } from './replica-network.ts';
 import { RETIRED_LOG_LINES, RetiredReplicas } from './retired-replicas.ts';
 
@@ -32,16 +33,6 @@ export const LABELS = {
 
 const MiB = 1024 * 1024;
 const NEVER = '0001-01-01T00:00:00Z';
-
-interface DockerError {
-  statusCode?: number;
-  code?: string;
-  message?: string;
-}
-const statusOf = (err: unknown) => (err as DockerError).statusCode;
-/** What the engine said of a failed call, without the "(HTTP code 500) server error - " docker-modem puts first. */
-const engineMessage = (err: unknown) =>
-  ((err as DockerError).message ?? '').replace(/^\(HTTP code \d+\) [^-]* - /, '');
 
 /**
  * Why a pull failed, in the engine's words but without the body of an answer that was no registry's, which the
