@@ -38,9 +38,11 @@ export type ListQuery = z.infer<typeof ListQuery>;
 
 /** The envelope of every list response. */
 export const pageOf = <T extends z.ZodType>(item: T, id: string) =>
-  z
-    .object({ items: z.array(item), nextCursor: z.string().nullable() })
-    .meta({ id, description: 'One page of results; pass nextCursor as ?cursor= for the next one.' });
+  z.object({ items: z.array(item), nextCursor: z.string().nullable() }).meta({
+    id,
+    description:
+      'One page of results: at most `limit`, and fewer where a page ends early (none holds over 2.5 MB). Pass nextCursor as ?cursor= for the next one; it is null on the last page only.',
+  });
 
 /** One page of a list, as stores return it. */
 export interface Page<T> {

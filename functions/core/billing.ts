@@ -4,6 +4,7 @@ import { billedTotals, costMicroUsd, dollars, quantities } from './billing-math.
 import { codeUnitOrder } from './code-unit-order.ts';
 import { NotFoundError } from './errors.ts';
 import { mapWithLimit } from './map-with-limit.ts';
+import { countWithinPageBytes } from './page-bytes.ts';
 import type { CoreDeps, PageRequest, TenantRecord, UsageRecord } from './ports.ts';
 import { inSchemaOrder } from './schema-order.ts';
 import { getTenantRecord } from './tenants.ts';
@@ -105,10 +106,27 @@ export async function getReport(deps: CoreDeps, tenantId: string, period: string
 /** Tenants whose reports are read (or drafted) at once for the admin's list. */
 const REPORTS_IN_FLIGHT = 8;
 
+/** The reports for `period` of those of `tenants` there in it, in their order; `built` ones are not read again. */
+function reportsOf(
+  deps: CoreDeps,
+  tenants: TenantRecord[],
+  period: string,
+  built = new Map<string, BillingReport>(),
+): Promise<BillingReport[]> {
+  const there = tenants.filter((tenant) => existedIn(tenant, period));
+  return mapWithLimit(
+    there,
+    REPORTS_IN_FLIGHT,
+    async (tenant) => built.get(tenant.id) ?? storedOrDraft(deps, tenant.id, period),
+  );
+}
+
 /**
  * One page of the reports for a month of every tenant there in it (admin), in tenant order; report.notFound for a
  * month that has not begun. Paged like every list (a page may hold fewer than `limit`): a draft is built
  * from a month of hourly usage rows, so all tenants at once would outgrow a Lambda's response and API Gateway's time.
+ * A report has a line per app, so a page also ends at the last report within PAGE_JSON_BYTES; the store, which alone
+ * makes cursors, then reads the page again up to that report's tenant for the cursor after it.
  */
 export async function listReports(
   deps: CoreDeps,
@@ -117,11 +135,15 @@ export async function listReports(
 ): Promise<Page<BillingReport>> {
   assertBegun(deps, period);
   const tenants = await deps.store.listTenants(page);
-  const there = tenants.items.filter((tenant) => existedIn(tenant, period));
-  const reports = await mapWithLimit(there, REPORTS_IN_FLIGHT, (tenant) =>
-    storedOrDraft(deps, tenant.id, period),
-  );
-  return { items: reports, nextCursor: tenants.nextCursor };
+  const reports = await reportsOf(deps, tenants.items, period);
+  const shown = countWithinPageBytes(reports);
+  const lastShown = reports[shown - 1];
+  if (shown === reports.length || !lastShown) return { items: reports, nextCursor: tenants.nextCursor };
+  const upTo = tenants.items.findIndex((tenant) => tenant.id === lastShown.tenant) + 1;
+  const cut = await deps.store.listTenants({ limit: upTo, cursor: page.cursor });
+  // The same tenants, unless one came or went meanwhile: the page is then what the cursor goes on from.
+  const built = new Map(reports.map((report) => [report.tenant, report]));
+  return { items: await reportsOf(deps, cut.items, period, built), nextCursor: cut.nextCursor };
 }
 
 /** The cost of usage rows already summed into one bucket, for the usage API. */

@@ -12,6 +12,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { UnavailableError } from '../../core/errors.ts';
+import { countWithinPageBytes } from '../../core/page-bytes.ts';
 import { invalidCursor } from '../../core/page-in-memory.ts';
 import { cancellationCodes, translateStoreError } from './errors.ts';
 import {
@@ -126,7 +127,8 @@ export class SingleTable {
 
   /**
    * One page of a query, and the cursor of the next page: null exactly when there is none. One item more than the
-   * page is read to tell; DynamoDB's own start key comes back with a page that merely filled up.
+   * page is read to tell; DynamoDB's own start key comes back with a page that merely filled up. A page ends early
+   * rather than hold more than PAGE_JSON_BYTES (core/page-bytes.ts).
    */
   async page(
     query: Query,
@@ -139,12 +141,14 @@ export class SingleTable {
         ...(cursor ? { ExclusiveStartKey: this.startKey(query, cursor) } : {}),
       }),
     );
-    const items = (res.Items ?? []).slice(0, limit);
+    const read = res.Items ?? [];
+    const full = read.slice(0, limit);
+    const items = full.slice(0, countWithinPageBytes(full));
     const last = items.at(-1);
-    // More than a page came back: the next starts after this page's last item. Fewer, yet with a start key:
-    // DynamoDB stopped at its 1 MB a response, and the next page starts where it stopped.
+    // More came back than the page holds: the next starts after this page's last item. All of it, yet with a start
+    // key: DynamoDB stopped at its 1 MB a response, and the next page starts where it stopped.
     const next =
-      last && (res.Items?.length ?? 0) > limit
+      last && read.length > items.length
         ? Object.fromEntries(KEY_ATTRIBUTES[query.index ?? 'table'].map((a) => [a, last[a]]))
         : res.LastEvaluatedKey;
     return { items, cursor: next ? Buffer.from(JSON.stringify(next)).toString('base64url') : null };

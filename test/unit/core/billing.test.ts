@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { buildReport, listReports } from '../../../functions/core/billing.ts';
 import { billedTotals, costMicroUsd, dollars } from '../../../functions/core/billing-math.ts';
 import { accrual } from '../../../functions/core/metering.ts';
+import { PAGE_JSON_BYTES } from '../../../functions/core/page-bytes.ts';
 import type { LifetimeRecord } from '../../../functions/core/ports.ts';
 import { createTenant } from '../../../functions/core/tenants.ts';
 import { getUsage } from '../../../functions/core/usage.ts';
@@ -322,6 +323,62 @@ describe("the admin's list of reports", () => {
     const rest = await listReports(deps, '2026-10', { limit: 20, cursor: first.nextCursor ?? undefined });
     expect(rest).toEqual({ items: expect.any(Array), nextCursor: null });
     expect(rest.items.map((r) => r.tenant)).toEqual(ids.slice(20));
+  });
+
+  /** Five tenants of October, each with a filed report of as many line items as make 40% of a page's bytes. */
+  async function tenantsWithLargeReports() {
+    const deps = await fakeCoreDeps();
+    const now = deps.clock.current;
+    deps.clock.current = new Date('2026-10-20T00:00:00.000Z');
+    const ids = ['t0', 't1', 't2', 't3', 't4'];
+    for (const id of ids) await createTenant(deps, { id, name: id, plan: 'free' });
+    deps.clock.current = now;
+    for (const id of ids) {
+      const report = await buildReport(deps, id, '2026-10', 'final');
+      const line = { app: 'app-00000', ...report.total };
+      const lines = Math.ceil((PAGE_JSON_BYTES * 0.4) / JSON.stringify(line).length);
+      const lineItems = Array.from({ length: lines }, (_, i) => ({
+        ...line,
+        app: `app-${String(i).padStart(5, '0')}`,
+      }));
+      await deps.meter.putReport({ ...report, lineItems });
+    }
+    return deps;
+  }
+
+  /** Every page of October's reports, as the tenants each holds; none larger than PAGE_JSON_BYTES. */
+  async function everyPage(deps: Awaited<ReturnType<typeof fakeCoreDeps>>) {
+    const pages: string[][] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await listReports(deps, '2026-10', { limit: 20, cursor });
+      expect(Buffer.byteLength(JSON.stringify(page.items))).toBeLessThanOrEqual(PAGE_JSON_BYTES);
+      pages.push(page.items.map((report) => report.tenant));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    return pages;
+  }
+
+  it('ends a page at the last report within PAGE_JSON_BYTES, and the next goes on after it', async () => {
+    const deps = await tenantsWithLargeReports();
+    expect(await everyPage(deps)).toEqual([['t0', 't1'], ['t2', 't3'], ['t4']]);
+  });
+
+  it('skips and repeats no tenant when one goes while a page that ends early is read', async () => {
+    const deps = await tenantsWithLargeReports();
+    const listTenants = deps.store.listTenants.bind(deps.store);
+    let reads = 0;
+    deps.store.listTenants = async (page) => {
+      if (++reads === 2) {
+        const gone = await deps.store.getTenant('t1');
+        if (gone) await deps.store.deleteTenant('t1', gone.version);
+      }
+      return listTenants(page);
+    };
+    expect(await everyPage(deps)).toEqual([
+      ['t0', 't2'],
+      ['t3', 't4'],
+    ]);
   });
 });
 
