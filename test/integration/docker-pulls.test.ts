@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Docker from 'dockerode';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { DockerRuntime } from '../../functions/adapters/docker/runtime.ts';
 import { WEB_REPLICA } from '../support/replica-spec.ts';
 
@@ -18,6 +18,27 @@ describe('pulling an app’s image with Docker Engine', () => {
     );
     expect(error?.message).toMatch(/^pulling registry\.invalid\/acme\/web:1 failed: .*registry\.invalid/);
     expect(error?.message).not.toContain('HTTP code');
+  });
+
+  it('takes a reference for the image it names, never for the id of an image the engine holds', async () => {
+    const docker = new Docker();
+    const runtime = new DockerRuntime(docker, `t-${randomUUID()}`);
+    // The test image, as another tenant's app would have it pulled: in the engine, with an id of its own.
+    const id = (await docker.getImage(inject('testImage')).inspect()).Id.replace('sha256:', '').slice(0, 12);
+    const references: [image: string, named: string][] = [
+      [id, `docker.io/library/${id}:latest`],
+      [`sha256:${id}`, `docker.io/library/sha256:${id}`],
+    ];
+    for (const [image, named] of references) {
+      const error = await runtime.startReplica({ ...WEB_REPLICA, image }).then(
+        async (started) => {
+          await runtime.stopReplica(started.id, 0);
+          await runtime.removeReplica(started.id);
+        },
+        (err: Error) => err,
+      );
+      expect(error?.message).toMatch(new RegExp(`^pulling ${named.replaceAll('.', '\\.')} failed: `));
+    }
   });
 
   it('never shows the tenant what answered where no registry is: the engine quotes the body of such an answer', async () => {

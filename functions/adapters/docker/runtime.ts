@@ -15,6 +15,7 @@ import type {
   Runtime,
 } from '../../core/ports.ts';
 import { textLines } from '../../core/text-lines.ts';
+import { fullImageName } from '../oci/full-image-name.ts';
 import { type DockerError, engineMessage, statusOf } from './docker-errors.ts';
 import { replicaNetwork } from './replica-network.ts';
 import { RETIRED_LOG_LINES, RetiredReplicas } from './retired-replicas.ts';
@@ -81,7 +82,7 @@ export function containerOptions(
   const port = `${spec.port}/tcp`;
   return {
     name: `${installation}-${replicaName(spec)}`,
-    Image: spec.image,
+    Image: fullImageName(spec.image),
     ...(spec.command ? { Cmd: spec.command } : {}),
     Env: containerEnv(spec),
     Labels: {
@@ -200,8 +201,9 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
   }
 
   private async ensureImage(spec: ReplicaSpec): Promise<void> {
+    const image = fullImageName(spec.image);
     try {
-      await this.docker.getImage(spec.image).inspect();
+      await this.docker.getImage(image).inspect();
       return;
     } catch (err) {
       if (statusOf(err) !== 404) translate(err);
@@ -214,15 +216,15 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
     let stream: Readable;
     try {
       // The engine refuses at once what it cannot even start to pull: a registry it cannot reach, say.
-      stream = (await this.docker.pull(spec.image, auth ? { authconfig: auth } : {})) as Readable;
+      stream = (await this.docker.pull(image, auth ? { authconfig: auth } : {})) as Readable;
     } catch (err) {
       if (statusOf(err) === undefined) translate(err);
-      throw pullFailure(spec.image, engineMessage(err));
+      throw pullFailure(image, engineMessage(err));
     }
     await new Promise<void>((resolve, reject) =>
       this.docker.modem.followProgress(stream, (err: Error | null, events: { error?: string }[]) => {
         const why = err?.message ?? events.find((e) => e.error)?.error;
-        if (why) reject(pullFailure(spec.image, why));
+        if (why) reject(pullFailure(image, why));
         else resolve();
       }),
     );

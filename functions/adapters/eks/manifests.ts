@@ -5,6 +5,7 @@ import type { WorkloadSpec } from '../../core/ports.ts';
 import { DEFAULT_HEALTH_CHECK } from '../../core/reconcile-plan.ts';
 import { workloadHash } from '../../core/workloads.ts';
 import { TARGET_DRAIN_SECONDS, targetGroupHealthCheck } from '../alb/target-group-settings.ts';
+import { fullImageName } from '../oci/full-image-name.ts';
 
 /** Kubernetes objects as plain JSON (what server-side apply takes). */
 export type Manifest = { apiVersion: string; kind: string; metadata: Record<string, unknown> } & Record<
@@ -293,7 +294,7 @@ export function appManifests(
             containers: [
               {
                 name: 'app',
-                image: workload.image,
+                image: fullImageName(workload.image),
                 // The entrypoint's arguments, as Docker's Cmd and ECS's command: Kubernetes' `command` would replace it.
                 ...(workload.command ? { args: workload.command } : {}),
                 env: Object.entries(env).map(([name, value]) => ({ name, value })),

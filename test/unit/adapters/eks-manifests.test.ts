@@ -17,7 +17,7 @@ const workload = {
   revision: 3,
   generation: 9,
   replicas: 2,
-  image: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/berth/acme/web@sha256:abc',
+  image: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/berth/acme/web@sha256:${'a'.repeat(64)}`,
   cpu: 0.5,
   memory: 1024,
   port: 8080,
@@ -272,6 +272,13 @@ describe('EKS manifests', () => {
     expect(container).toMatchObject({ args: ['--port', '8080'] });
     // Kubernetes' `command` would replace the entrypoint instead.
     expect(container).not.toHaveProperty('command');
+  });
+
+  it("names an image in full, so that a node's containerd never takes `sha256:<hex>` for the id of an image it holds", () => {
+    const id = `sha256:${'b'.repeat(64)}`;
+    const [container] = podSpec(appManifests({ ...workload, image: id }, { group: 'g', host: 'h' }, ON_NODES))
+      .containers as Record<string, unknown>[];
+    expect(container).toMatchObject({ image: `docker.io/library/${id}` });
   });
 
   it("places pods on nodes of the image's architectures, where the registry said them", () => {
