@@ -18,6 +18,9 @@ describe('pulling an app’s image with Docker Engine', () => {
     );
     expect(error?.message).toMatch(/^pulling registry\.invalid\/acme\/web:1 failed: .*registry\.invalid/);
     expect(error?.message).not.toContain('HTTP code');
+    // Nor the machine's resolver, which the engine names: "lookup registry.invalid on 10.0.0.2:53: no such host".
+    expect(error?.message).toContain('lookup registry.invalid: ');
+    expect(error?.message).not.toMatch(/:53\b/);
   });
 
   it('takes a reference for the image it names, never for the id of an image the engine holds', async () => {

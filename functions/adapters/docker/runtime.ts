@@ -36,13 +36,18 @@ const MiB = 1024 * 1024;
 const NEVER = '0001-01-01T00:00:00Z';
 
 /**
- * Why a pull failed, in the engine's words but without the body of an answer that was no registry's, which the
- * engine quotes (`error parsing HTTP 404 response body: invalid character … "<body>"`): should a registry name
- * resolve into the platform's own network by the time of the pull, its tenant would read what answered there.
+ * Why a pull failed, in the engine's words but without what they tell of the machine: the body of an answer that
+ * was no registry's, which the engine quotes (`error parsing HTTP 404 response body: invalid character … "<body>"`)
+ * — should a registry name resolve into the platform's own network by the time of the pull, its tenant would read
+ * what answered there — and the machine's DNS resolver (`lookup <name> on 10.0.0.2:53: no such host`, or `read
+ * udp 172.17.0.1:40000->10.0.0.2:53: i/o timeout`).
  */
-const pullFailure = (image: string, why: string) =>
+export const pullFailure = (image: string, why: string) =>
   new Error(
-    `pulling ${image} failed: ${why.replace(/(error parsing HTTP \d+ response body):[\s\S]*/, "$1 (not a registry's answer; not shown)")}`,
+    `pulling ${image} failed: ${why
+      .replace(/(error parsing HTTP \d+ response body):[\s\S]*/, "$1 (not a registry's answer; not shown)")
+      .replace(/(lookup \S+) on \S+:53:/g, '$1:')
+      .replace(/ read (?:udp|tcp) \S+->\S+:53:/g, '')}`,
   );
 
 /** Docker Engine unreachable → UnavailableError; anything else is rethrown. */

@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import { describe, expect, it, vi } from 'vitest';
-import { containerOptions, DockerRuntime } from '../../../functions/adapters/docker/runtime.ts';
+import { containerOptions, DockerRuntime, pullFailure } from '../../../functions/adapters/docker/runtime.ts';
 import { UnavailableError } from '../../../functions/core/errors.ts';
 import { WEB_REPLICA as spec } from '../../support/replica-spec.ts';
 
@@ -102,6 +102,34 @@ describe('the Docker runtime and its apps network', () => {
     expect(listNetworks).toHaveBeenCalledTimes(2);
     expect(created).toHaveBeenLastCalledWith(
       expect.objectContaining({ HostConfig: expect.objectContaining({ NetworkMode: 'n1' }) }),
+    );
+  });
+});
+
+describe("a pull's failure, as the tenant reads it", () => {
+  it("keeps the engine's words but not the machine's DNS resolver", () => {
+    expect(
+      pullFailure(
+        'registry.invalid/web:1',
+        'Get "https://registry.invalid/v2/": dial tcp: lookup registry.invalid on 10.0.0.2:53: no such host',
+      ).message,
+    ).toBe(
+      'pulling registry.invalid/web:1 failed: Get "https://registry.invalid/v2/": dial tcp: lookup registry.invalid: no such host',
+    );
+    expect(
+      pullFailure(
+        'slow.example/web:1',
+        'dial tcp: lookup slow.example on 10.0.0.2:53: read udp 172.17.0.1:40000->10.0.0.2:53: i/o timeout',
+      ).message,
+    ).toBe('pulling slow.example/web:1 failed: dial tcp: lookup slow.example: i/o timeout');
+  });
+
+  it('never quotes the body of an answer that was no registry’s', () => {
+    expect(
+      pullFailure('10.0.0.9/web:1', 'error parsing HTTP 404 response body: invalid character \'s\' "secret"')
+        .message,
+    ).toBe(
+      "pulling 10.0.0.9/web:1 failed: error parsing HTTP 404 response body (not a registry's answer; not shown)",
     );
   });
 });
