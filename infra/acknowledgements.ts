@@ -29,7 +29,7 @@ export function acknowledgeFindings({
     {
       id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
       reason:
-        'CloudWatch GetMetricData and ALB target-health reads have no narrower resource; ECS task reads are conditioned on the cluster.',
+        "CloudWatch GetMetricData, ALB target-health reads and the VPC's private zones (Route 53 ListHostedZonesByVPC, with the ec2:DescribeVpcs it checks) have no narrower resource; ECS task reads are conditioned on the cluster.",
     },
     {
       id: `AwsSolutions::AwsSolutions-IAM5[${repositories}]`,

@@ -254,6 +254,14 @@ export class PlatformStack extends Stack {
       this.apiFunction.addEnvironment(name, value);
     this.jobs.grantRuntimeRead(this.apiFunction, 'tasks', 'metrics', 'targetHealth', 'logs');
     this.jobs.queue.grantSendMessages(this.apiFunction);
+    // An image from another registry may not name a host under a private zone of the apps' VPC (core/images.ts);
+    // Route 53 checks the VPC with the caller's rights. Neither action has a narrower resource.
+    this.apiFunction.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['route53:ListHostedZonesByVPC', 'ec2:DescribeVpcs'],
+        resources: ['*'],
+      }),
+    );
     const { functions } = this.jobs;
     if (this.eks) {
       this.eks.grantAccess(this.apiFunction);

@@ -95,10 +95,18 @@ export function checkImageSource(
 /**
  * Refuses a registry host that resolves to an address off the public internet: a name pointed at loopback, a private
  * network or a metadata service would otherwise get around checkImageSource's refusal of IP literals and internal
- * names. A name that does not resolve is let through: the runtime's pull cannot reach it either. What a name resolves
- * to when the runtime pulls, later, is the runtime's to see (see the Docker adapter's pull errors).
+ * names. So is a name under a private domain of the apps' network, which resolves there as it does not here (or
+ * not at all). A name that does not resolve is let through: the runtime's pull cannot reach it either. What a name
+ * resolves to when the runtime pulls, later, is the runtime's to see (see the Docker adapter's pull errors).
  */
 async function assertPublicHost(hosts: HostResolver, image: string, host: string): Promise<void> {
+  const privateDomain = await hosts.privateDomainOf(host);
+  if (privateDomain !== undefined) {
+    throw invalid(
+      image,
+      `names registry host "${host}", which the apps' network resolves privately (${privateDomain}); use the platform registry or a public one`,
+    );
+  }
   const inside = (await hosts.addressesOf(host)).filter((address) => !isPublicAddress(address));
   if (inside.length > 0) {
     throw invalid(

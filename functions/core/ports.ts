@@ -679,10 +679,15 @@ export interface RegistryDeps extends CoreDeps {
   hosts: HostResolver;
 }
 
-/** Host names to addresses. */
+/** Host names as the runtimes resolve them when they pull. */
 export interface HostResolver {
-  /** The addresses `host` resolves to; none when it does not resolve. */
+  /** The addresses `host` resolves to here; none when it does not resolve. */
   addressesOf(host: string): Promise<string[]>;
+  /**
+   * The private DNS domain `host` is or falls under where the runtimes pull, when their network has one that this
+   * resolver does not see (a private hosted zone of the apps' VPC); undefined when it falls under none.
+   */
+  privateDomainOf(host: string): Promise<string | undefined>;
 }
 
 /** How one runtime's replicas are seen: their listing, logs, utilisation and what the control loop knows of them. */

@@ -7,11 +7,18 @@ import type { ApiDeps } from '../http/context.ts';
 import type { AwsRuntimeConfig } from './aws-config.ts';
 import { awsCore, type Logger } from './aws-core.ts';
 import { eksRuntimeOf } from './aws-eks-runtime.ts';
-import { deferredNudges, deferredRegistry, deferredReplicaView, type Nudges } from './deferred-ports.ts';
+import {
+  deferredNudges,
+  deferredPrivateDomains,
+  deferredRegistry,
+  deferredReplicaView,
+  type Nudges,
+} from './deferred-ports.ts';
 
 /*
  * The composition root of the API Lambda. It defers what most requests never use — ECR, Fargate's view of replicas,
- * and the reconcile queue's SQS client, which only writes that change an app use — to modules imported on first use,
+ * the reconcile queue's SQS client, which only writes that change an app use, and Route 53's private zones, which
+ * only an image from another registry needs — to modules imported on first use,
  * which the Lambda's bundle keeps in chunks of their own. (In a module of its own because esbuild gives every bundle
  * that includes a module the chunks of its dynamic imports.)
  */
@@ -58,7 +65,10 @@ export async function awsApiDeps(
       { host: ecrHost(config.BERTH_ACCOUNT_ID, config.AWS_REGION), namespaceOf: ecrNamespace },
       async () => (await import('./aws-registry.ts')).ecrRegistry(config, core.store),
     ),
-    hosts: systemHosts,
+    // Tasks resolve names through the VPC, which may hold private zones this Lambda, outside it, never sees.
+    hosts: deferredPrivateDomains(systemHosts, async () =>
+      (await import('./aws-vpc-domains.ts')).vpcPrivateDomains(config),
+    ),
     auth: makeKeyAuthenticator(core, {
       adminKeyHash: config.BERTH_ADMIN_KEY_HASH,
       cacheTtlMs: KEY_CACHE_TTL_MS,

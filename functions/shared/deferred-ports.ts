@@ -1,6 +1,6 @@
 import type { ReconcileQueue } from '../adapters/sqs/reconcile-queue.ts';
 import { InFlight } from '../core/in-flight.ts';
-import type { ImageRegistry, ReplicaView } from '../core/ports.ts';
+import type { HostResolver, ImageRegistry, ReplicaView } from '../core/ports.ts';
 
 /*
  * Ports whose adapters — and the SDK clients they hold — are imported on first use. A Lambda bundle keeps what a
@@ -54,6 +54,18 @@ export function deferredRegistry(
     holdImage: async (repository, digest, appUid) => (await registry()).holdImage(repository, digest, appUid),
     releaseImages: async (repository, digests, appUid) =>
       (await registry()).releaseImages(repository, digests, appUid),
+  };
+}
+
+/** Hosts resolved by `addresses`, with the private domains of the apps' network loaded at the first check. */
+export function deferredPrivateDomains(
+  addresses: Pick<HostResolver, 'addressesOf'>,
+  load: () => Promise<Pick<HostResolver, 'privateDomainOf'>>,
+): HostResolver {
+  const domains = once(load);
+  return {
+    addressesOf: (host) => addresses.addressesOf(host),
+    privateDomainOf: async (host) => (await domains()).privateDomainOf(host),
   };
 }
 

@@ -596,7 +596,8 @@ describe('the CDK app', () => {
       Object.fromEntries(bundles.map((b) => [b.id.replace(/Function[0-9A-F]{8}$/, ''), pick(b)]));
     // Credentials come from the environment: no bundle carries the default chain's STS, SSO or sign-in clients.
     expect(byLambda((b) => b.clients)).toEqual({
-      // An install without EKS bundles no Kubernetes client at all; the API's STS scopes tenants' registry logins.
+      // An install without EKS bundles no Kubernetes client at all; the API's STS scopes tenants' registry logins,
+      // and its Route 53 reads the private zones an image's registry may not be in.
       Api: [
         'CloudWatch',
         'CloudWatch Logs',
@@ -604,6 +605,7 @@ describe('the CDK app', () => {
         'ECR',
         'ECS',
         'Elastic Load Balancing v2',
+        'Route 53',
         'SQS',
         'STS',
       ],
@@ -616,7 +618,7 @@ describe('the CDK app', () => {
       Install: ['DynamoDB'],
     });
     // A cold start of the API loads the table's client only: the queue's loads with the first write that changes an
-    // app, ECR and Fargate's view of replicas with the first request that needs them.
+    // app, ECR, Fargate's view of replicas and Route 53 with the first request that needs them.
     expect(byLambda((b) => b.startupClients).Api).toEqual(['DynamoDB']);
   });
 

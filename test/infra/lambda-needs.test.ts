@@ -91,6 +91,10 @@ describe('IAM grants for what the Lambdas send', () => {
       JSON.stringify({ 'Fn::GetAtt': [api, 'Arn'] }),
     );
     expect(actionsAllowedTo(template, push)).toContain('ecr:GetAuthorizationToken');
+    // Route 53 checks the VPC whose private zones the API lists with the API's own rights.
+    expect(actionsAllowedTo(template, api)).toEqual(
+      expect.arrayContaining(['route53:ListHostedZonesByVPC', 'ec2:DescribeVpcs']),
+    );
   });
 
   it('leaves out only what an install without EKS or a zone of its own never does', async () => {

@@ -1,7 +1,10 @@
 import { lookup } from 'node:dns/promises';
 import type { HostResolver } from '../../core/ports.ts';
 
-/** Names resolved as this machine resolves them (hosts file included), as the Docker Engine does for its pulls. */
+/**
+ * Names resolved as this machine resolves them (hosts file included), as the Docker Engine does for its pulls: the
+ * runtime's network has no names of its own that this machine does not see.
+ */
 export const systemHosts: HostResolver = {
   async addressesOf(host) {
     try {
@@ -10,5 +13,8 @@ export const systemHosts: HostResolver = {
       // ENOTFOUND, EAI_AGAIN and the like: a name this machine cannot resolve, which it cannot reach either.
       return [];
     }
+  },
+  async privateDomainOf() {
+    return undefined;
   },
 };

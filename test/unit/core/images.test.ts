@@ -137,6 +137,22 @@ describe('resolveImage of another registry', () => {
     );
   });
 
+  it("refuses a name under a private zone of the apps' network, which it resolves as this resolver does not", async () => {
+    const deps = await fakeCoreDeps();
+    deps.hosts.privateDomains.push('corp.example.com');
+    // Publicly it may not resolve, or resolve elsewhere: the runtimes' network is what pulls.
+    deps.hosts.names.set('registry.corp.example.com', ['93.184.215.14']);
+    await expect(
+      resolveImage(deps, 'acme', 'uid-1', 'registry.corp.example.com:8443/a/b:1', 'fargate'),
+    ).rejects.toThrow(
+      `names registry host "registry.corp.example.com", which the apps' network resolves privately (corp.example.com)`,
+    );
+    expect(await resolveImage(deps, 'acme', 'uid-1', 'notcorp.example.com/a/b:1', 'fargate')).toEqual({
+      digest: null,
+      platforms: null,
+    });
+  });
+
   it('takes a name on the public internet, and one that does not resolve (no pull could reach it)', async () => {
     expect(await resolved({ 'ghcr.io': ['140.82.112.34'] }, 'ghcr.io/org/app:1')).toEqual({
       digest: null,

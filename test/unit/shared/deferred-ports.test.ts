@@ -3,11 +3,13 @@ import type { AppRecord, ReplicaView } from '../../../functions/core/ports.ts';
 import { createTenant } from '../../../functions/core/tenants.ts';
 import {
   deferredNudges,
+  deferredPrivateDomains,
   deferredRegistry,
   deferredReplicaView,
   type Nudges,
 } from '../../../functions/shared/deferred-ports.ts';
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
+import { FakeHosts } from '../../fakes/fake-hosts.ts';
 import { ListedReplicas, replica } from '../../fakes/fake-runtime.ts';
 
 /** Counts the loads, failing the first `failures` of them. */
@@ -52,6 +54,22 @@ describe('deferred ports', () => {
     expect([...registry.held]).toEqual([]);
     expect(await deferred.deleteRepository('acme', 'web')).toBe(true);
     expect(calls.count).toBe(1);
+  });
+
+  it("resolve hosts at once, and load the network's private domains at the first check, once", async () => {
+    const hosts = new FakeHosts();
+    hosts.names.set('ghcr.io', ['140.82.112.34']);
+    const network = new FakeHosts();
+    network.privateDomains.push('corp.example.com');
+    const { calls, load } = loader(network, 1);
+    const deferred = deferredPrivateDomains(hosts, load);
+
+    expect(await deferred.addressesOf('ghcr.io')).toEqual(['140.82.112.34']);
+    expect(calls.count).toBe(0);
+    await expect(deferred.privateDomainOf('a.corp.example.com')).rejects.toThrow('chunk missing');
+    expect(await deferred.privateDomainOf('a.corp.example.com')).toBe('corp.example.com');
+    expect(await deferred.privateDomainOf('ghcr.io')).toBeUndefined();
+    expect(calls.count).toBe(2);
   });
 
   it('load a replica view once for all its parts, and try again after a failed load', async () => {

@@ -1,0 +1,65 @@
+import { ListHostedZonesByVPCCommand, type Route53Client, type VPCRegion } from '@aws-sdk/client-route-53';
+import type { HostResolver } from '../../core/ports.ts';
+import { type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
+
+/** How long the zones, once read, answer: a zone newly associated with the VPC counts within this time. */
+export const ZONES_KEPT_MS = 5 * 60_000;
+
+/** A DNS name as zones and hosts are compared: lowercase, without the root's dot. */
+const dnsName = (name: string) => name.toLowerCase().replace(/\.$/, '');
+
+/**
+ * The private hosted zones associated with the apps' VPC: names its tasks resolve through the VPC's resolver, and
+ * the control plane, outside the VPC, does not (or not alike). Every zone counts, whoever owns it: the account,
+ * another account, or a service (EFS, say). Read with ListHostedZonesByVPC and kept for ZONES_KEPT_MS; a read that
+ * fails is not kept, and throttling that lasts answers 503.
+ */
+export class VpcPrivateDomains implements Pick<HostResolver, 'privateDomainOf'> {
+  private read: { at: number; domains: Promise<string[]> } | undefined;
+
+  constructor(
+    private readonly route53: Route53Client,
+    private readonly vpc: { id: string; region: string },
+    private readonly options: RetryOptions & { now?: () => number } = {},
+  ) {}
+
+  async privateDomainOf(host: string): Promise<string | undefined> {
+    const name = dnsName(host);
+    return (await this.domains()).find((domain) => name === domain || name.endsWith(`.${domain}`));
+  }
+
+  private domains(): Promise<string[]> {
+    const now = (this.options.now ?? Date.now)();
+    if (!this.read || now - this.read.at >= ZONES_KEPT_MS) {
+      const domains = this.listZones();
+      const read = { at: now, domains };
+      this.read = read;
+      domains.catch(() => {
+        if (this.read === read) this.read = undefined;
+      });
+    }
+    return this.read.domains;
+  }
+
+  private async listZones(): Promise<string[]> {
+    const domains: string[] = [];
+    let next: string | undefined;
+    do {
+      const page = await withThrottlingRetry(
+        () =>
+          this.route53.send(
+            new ListHostedZonesByVPCCommand({
+              VPCId: this.vpc.id,
+              VPCRegion: this.vpc.region as VPCRegion,
+              MaxItems: 100,
+              NextToken: next,
+            }),
+          ),
+        this.options,
+      );
+      for (const zone of page.HostedZoneSummaries ?? []) if (zone.Name) domains.push(dnsName(zone.Name));
+      next = page.NextToken;
+    } while (next);
+    return domains;
+  }
+}
