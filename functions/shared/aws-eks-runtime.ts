@@ -7,11 +7,23 @@ import type { AwsRuntimeConfig } from './aws-config.ts';
  * `records` only for the reconcile worker, which points apps' names (the others only read).
  */
 export async function eksRuntimeOf(config: AwsRuntimeConfig, records?: EksSettings['records']) {
+  const eks = await eksModuleOf(config);
+  return eks?.module.eksRuntime(eks.config, records);
+}
+
+/** The VPC the install's EKS cluster runs pods in, when the install offers EKS. */
+export async function eksClusterVpcOf(config: AwsRuntimeConfig): Promise<string | undefined> {
+  const eks = await eksModuleOf(config);
+  return eks?.module.eksClusterVpc(eks.config);
+}
+
+/** aws-eks.ts, and the configuration with its cluster, when the install offers EKS. */
+async function eksModuleOf(config: AwsRuntimeConfig) {
   const cluster = config.BERTH_EKS_CLUSTER;
   if (!cluster) return undefined;
   // A conditional expression, not an early return: esbuild drops an import() only from a branch it folds away.
-  const eks = process.env.BERTH_EKS_BUNDLED === 'false' ? undefined : await import('./aws-eks.ts');
-  if (!eks)
+  const module = process.env.BERTH_EKS_BUNDLED === 'false' ? undefined : await import('./aws-eks.ts');
+  if (!module)
     throw new Error('this bundle was built for an install without EKS; deploy again with eks configured');
-  return eks.eksRuntime({ ...config, BERTH_EKS_CLUSTER: cluster }, records);
+  return { module, config: { ...config, BERTH_EKS_CLUSTER: cluster } };
 }

@@ -1,5 +1,5 @@
 import { EKSClient } from '@aws-sdk/client-eks';
-import { eksClusterAccess } from '../adapters/eks/eks-cluster.ts';
+import { eksClusterVpc as clusterVpc, eksClusterAccess } from '../adapters/eks/eks-cluster.ts';
 import { EksRuntime, type EksSettings } from '../adapters/eks/eks-runtime.ts';
 import { EksTokenCache } from '../adapters/eks/eks-token.ts';
 import { KubeClient } from '../adapters/eks/kube-client.ts';
@@ -25,4 +25,9 @@ export function eksRuntime(
     ...(records ? { records } : {}),
     clock: { now: () => new Date() },
   });
+}
+
+/** The VPC the install's cluster runs pods in: an operator's cluster may be in a VPC of its own. */
+export function eksClusterVpc(config: AwsRuntimeConfig & { BERTH_EKS_CLUSTER: string }): Promise<string> {
+  return clusterVpc(new EKSClient({}), config.BERTH_EKS_CLUSTER);
 }

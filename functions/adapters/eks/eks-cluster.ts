@@ -1,4 +1,5 @@
 import { DescribeClusterCommand, type EKSClient } from '@aws-sdk/client-eks';
+import { type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
 import type { EksTokenCache } from './eks-token.ts';
 import type { ClusterAccess } from './kube-client.ts';
 
@@ -22,4 +23,19 @@ export function eksClusterAccess(eks: EKSClient, clusterName: string, tokens: Ek
     });
     return { ...(await described), token: await tokens.token() };
   };
+}
+
+/** The VPC a cluster runs its nodes and pods in, from DescribeCluster. */
+export async function eksClusterVpc(
+  eks: EKSClient,
+  clusterName: string,
+  retry: RetryOptions = {},
+): Promise<string> {
+  const { cluster } = await withThrottlingRetry(
+    () => eks.send(new DescribeClusterCommand({ name: clusterName })),
+    retry,
+  );
+  const vpcId = cluster?.resourcesVpcConfig?.vpcId;
+  if (!vpcId) throw new Error(`EKS cluster ${clusterName} names no VPC`);
+  return vpcId;
 }

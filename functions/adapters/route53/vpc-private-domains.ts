@@ -9,17 +9,17 @@ export const ZONES_KEPT_MS = 5 * 60_000;
 const dnsName = (name: string) => name.toLowerCase().replace(/\.$/, '');
 
 /**
- * The private hosted zones associated with the apps' VPC: names its tasks resolve through the VPC's resolver, and
- * the control plane, outside the VPC, does not (or not alike). Every zone counts, whoever owns it: the account,
- * another account, or a service (EFS, say). Read with ListHostedZonesByVPC and kept for ZONES_KEPT_MS; a read that
- * fails is not kept, and throttling that lasts answers 503.
+ * The private hosted zones associated with the VPCs apps run in (Fargate's, an EKS cluster's): names their tasks and
+ * pods resolve through the VPC's resolver, and the control plane, outside it, does not (or not alike). Every zone
+ * counts, whoever owns it: the account, another account, or a service (EFS, say). Read with ListHostedZonesByVPC
+ * and kept for ZONES_KEPT_MS; a read that fails is not kept, and throttling that lasts answers 503.
  */
 export class VpcPrivateDomains implements Pick<HostResolver, 'privateDomainOf'> {
   private read: { at: number; domains: Promise<string[]> } | undefined;
 
   constructor(
     private readonly route53: Route53Client,
-    private readonly vpc: { id: string; region: string },
+    private readonly vpcs: { ids: string[]; region: string },
     private readonly options: RetryOptions & { now?: () => number } = {},
   ) {}
 
@@ -42,6 +42,10 @@ export class VpcPrivateDomains implements Pick<HostResolver, 'privateDomainOf'> 
   }
 
   private async listZones(): Promise<string[]> {
+    return (await Promise.all(this.vpcs.ids.map((id) => this.zonesOf(id)))).flat();
+  }
+
+  private async zonesOf(vpcId: string): Promise<string[]> {
     const domains: string[] = [];
     let next: string | undefined;
     do {
@@ -49,8 +53,8 @@ export class VpcPrivateDomains implements Pick<HostResolver, 'privateDomainOf'> 
         () =>
           this.route53.send(
             new ListHostedZonesByVPCCommand({
-              VPCId: this.vpc.id,
-              VPCRegion: this.vpc.region as VPCRegion,
+              VPCId: vpcId,
+              VPCRegion: this.vpcs.region as VPCRegion,
               MaxItems: 100,
               NextToken: next,
             }),

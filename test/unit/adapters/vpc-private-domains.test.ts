@@ -6,7 +6,7 @@ import { VpcPrivateDomains, ZONES_KEPT_MS } from '../../../functions/adapters/ro
 import { UnavailableError } from '../../../functions/core/errors.ts';
 
 const route53 = mockClient(Route53Client);
-const VPC = { id: 'vpc-0abc', region: 'eu-west-1' };
+const VPC = { ids: ['vpc-0abc'], region: 'eu-west-1' };
 const zone = (Name: string, owner: Record<string, string> = { OwningAccount: '123456789012' }) => ({
   HostedZoneId: `Z${Name.length}`,
   Name,
@@ -14,8 +14,8 @@ const zone = (Name: string, owner: Record<string, string> = { OwningAccount: '12
 });
 
 /** The domains of the VPC's zones, at a clock the test moves. */
-function domains(now = { ms: 0 }) {
-  return new VpcPrivateDomains(new Route53Client({ region: 'eu-west-1' }), VPC, {
+function domains(now = { ms: 0 }, vpcs = VPC) {
+  return new VpcPrivateDomains(new Route53Client({ region: 'eu-west-1' }), vpcs, {
     sleep: async () => {},
     now: () => now.ms,
   });
@@ -47,6 +47,18 @@ describe("the apps' VPC's private domains", () => {
       NextToken: undefined,
     });
     expect(route53).toHaveReceivedNthCommandWith(ListHostedZonesByVPCCommand, 2, { NextToken: 'p2' });
+  });
+
+  it("reads the zones of each VPC apps run in: Fargate's, and an EKS cluster's of its own", async () => {
+    route53
+      .on(ListHostedZonesByVPCCommand, { VPCId: 'vpc-0abc' })
+      .resolves({ HostedZoneSummaries: [zone('fargate.example.com.')], MaxItems: 100 })
+      .on(ListHostedZonesByVPCCommand, { VPCId: 'vpc-0eks' })
+      .resolves({ HostedZoneSummaries: [zone('corp.example.com.')], MaxItems: 100 });
+    const vpc = domains({ ms: 0 }, { ids: ['vpc-0abc', 'vpc-0eks'], region: 'eu-west-1' });
+    expect(await vpc.privateDomainOf('r.fargate.example.com')).toBe('fargate.example.com');
+    expect(await vpc.privateDomainOf('r.corp.example.com')).toBe('corp.example.com');
+    expect(route53).toHaveReceivedCommandTimes(ListHostedZonesByVPCCommand, 2);
   });
 
   it('keeps the zones for a while, then reads them again: a zone associated since counts', async () => {
