@@ -8,12 +8,11 @@ import type { Page } from '../../schemas/common.ts';
 import { resolveSpec } from './app-specs.ts';
 import { changeApp, deploymentOf, getAppRecord, imageForChange, withNewRevision } from './apps.ts';
 import { ConflictError, NotFoundError } from './errors.ts';
-import { checkImageSource, pinnedImage, platformImageAt } from './images.ts';
+import { checkImageSource, checkOtherRegistryHost, pinnedImage, platformImageAt } from './images.ts';
 import type {
   AppRecord,
   CoreDeps,
   DeploymentRecord,
-  ImageRegistry,
   PageRequest,
   RegistryDeps,
   RevisionRecord,
@@ -60,7 +59,7 @@ export async function rollback(
   tenantId: string,
   name: string,
   revision: number | undefined,
-  registry?: ImageRegistry,
+  images?: Pick<RegistryDeps, 'registry' | 'hosts'>,
 ): Promise<Deployment> {
   const app = await getAppRecord(deps, tenantId, name);
   const target = await getRevisionRecord(
@@ -70,7 +69,7 @@ export async function rollback(
     name,
     revision ?? (await previousLiveRevision(deps, app)),
   );
-  if (registry) await holdRevisionImage(registry, tenantId, app.uid, target);
+  if (images) await checkRevisionImage(images, tenantId, app.uid, target);
   const { deployment } = await changeApp(deps, tenantId, name, undefined, (current, now) => {
     const { image, cpu, memory, port, command, env, healthCheck, runtime } = target;
     current.spec = { image, cpu, memory, port, command, env, healthCheck, runtime };
@@ -103,17 +102,18 @@ async function previousLiveRevision(deps: CoreDeps, app: AppRecord): Promise<num
 
 /**
  * Holds the image of the platform registry the revision runs for the app again (its revision may be older than
- * holds, or its hold let go of); 409 revision.imageGone when the registry no longer has it.
+ * holds, or its hold let go of); 409 revision.imageGone when the registry no longer has it. Another registry's image
+ * has its host checked again: 400 when the name has moved into the runtimes' network since.
  */
-async function holdRevisionImage(
-  registry: ImageRegistry,
+async function checkRevisionImage(
+  { registry, hosts }: Pick<RegistryDeps, 'registry' | 'hosts'>,
   tenantId: string,
   appUid: string,
   revision: RevisionRecord,
 ) {
   const image = pinnedImage(revision);
   const source = checkImageSource(image, tenantId, registry);
-  if (!source.local) return;
+  if (!source.local) return checkOtherRegistryHost(hosts, image, source);
   const found = await platformImageAt(registry, source);
   if (found) return registry.holdImage(source.repository, found.digest, appUid);
   throw new ConflictError(

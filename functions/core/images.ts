@@ -116,6 +116,18 @@ async function assertPublicHost(hosts: HostResolver, image: string, host: string
   }
 }
 
+/**
+ * Refuses (400) an image of another registry whose host the runtimes' network would resolve into itself
+ * (assertPublicHost): when a revision is made, and again when one is rolled back to, as a name can move meanwhile.
+ */
+export async function checkOtherRegistryHost(
+  hosts: HostResolver,
+  image: string,
+  source: ParsedImageReference,
+): Promise<void> {
+  if (source.registry !== undefined) await assertPublicHost(hosts, image, hostOf(source.registry));
+}
+
 /** What a new revision pins of its image: the digest it resolved to, and the platforms it is built for. */
 export interface ResolvedImage {
   digest: string | null;
@@ -138,7 +150,7 @@ export async function resolveImage(
 ): Promise<ResolvedImage> {
   const source = checkImageSource(image, tenantId, deps.registry);
   if (!source.local) {
-    if (source.registry !== undefined) await assertPublicHost(deps.hosts, image, hostOf(source.registry));
+    await checkOtherRegistryHost(deps.hosts, image, source);
     return { digest: source.digest ?? null, platforms: null };
   }
   const found = await platformImageAt(deps.registry, source);

@@ -302,7 +302,7 @@ describe('apps', () => {
     // A rollback holds its revision's image again (an install that held nothing when the revision was made).
     deps.registry.held.clear();
     deps.registry.digests.set('acme/web:1', moved);
-    await rollback(deps, 'acme', 'web', 1, deps.registry);
+    await rollback(deps, 'acme', 'web', 1, deps);
     expect([...deps.registry.held]).toEqual(held(one));
 
     deps.registry.held.add(held(two)[0] ?? '');

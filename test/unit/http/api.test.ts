@@ -182,6 +182,29 @@ describe('the HTTP API', () => {
     expect((await call('GET', '/v1/apps/web/revisions', tenantKey)).json.items).toHaveLength(1);
   });
 
+  it("checks another registry's host again on a rollback: a name may have moved into the apps' network since", async () => {
+    const { call, deps, tenantKey } = await setup();
+    const image = 'registry.corp.example.com/acme/web:1';
+    expect((await call('POST', '/v1/apps', tenantKey, sampleApp('web', { image }))).status).toBe(201);
+    expect(
+      (await call('POST', '/v1/apps/web/deployments', tenantKey, { env: { RELEASE: '2' } })).status,
+    ).toBe(202);
+    deps.hosts.privateDomains.push('corp.example.com');
+    expect(await call('POST', '/v1/apps/web/rollback', tenantKey, { revision: 1 })).toMatchObject({
+      status: 400,
+      json: {
+        code: 'validation.failed',
+        detail: expect.stringContaining("which the apps' network resolves privately (corp.example.com)"),
+      },
+    });
+    expect((await call('GET', '/v1/apps/web', tenantKey)).json).toMatchObject({ targetRevision: 2 });
+    deps.hosts.privateDomains.length = 0;
+    expect(await call('POST', '/v1/apps/web/rollback', tenantKey, { revision: 1 })).toMatchObject({
+      status: 202,
+      json: { revision: 1, trigger: 'rollback' },
+    });
+  });
+
   it('answers 413 for bodies over 64 KiB, 415 for non-JSON and 400 for malformed JSON', async () => {
     const { call, tenantKey } = await setup();
     const big = JSON.stringify({ ...sampleApp('web'), env: { A: 'x'.repeat(MAX_BODY_BYTES) } });
