@@ -1,5 +1,6 @@
 import { ListHostedZonesByVPCCommand, type Route53Client, type VPCRegion } from '@aws-sdk/client-route-53';
 import type { HostResolver } from '../../core/ports.ts';
+import { RecentAnswers } from '../../core/recent-answers.ts';
 import { type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
 
 /** How long the zones, once read, answer: a zone newly associated with the VPC counts within this time. */
@@ -15,30 +16,20 @@ const dnsName = (name: string) => name.toLowerCase().replace(/\.$/, '');
  * and kept for ZONES_KEPT_MS; a read that fails is not kept, and throttling that lasts answers 503.
  */
 export class VpcPrivateDomains implements Pick<HostResolver, 'privateDomainOf'> {
-  private read: { at: number; domains: Promise<string[]> } | undefined;
+  private readonly zones: RecentAnswers;
 
   constructor(
     private readonly route53: Route53Client,
     private readonly vpcs: { ids: string[]; region: string },
     private readonly options: RetryOptions & { now?: () => number } = {},
-  ) {}
+  ) {
+    this.zones = new RecentAnswers(ZONES_KEPT_MS, options.now);
+  }
 
   async privateDomainOf(host: string): Promise<string | undefined> {
     const name = dnsName(host);
-    return (await this.domains()).find((domain) => name === domain || name.endsWith(`.${domain}`));
-  }
-
-  private domains(): Promise<string[]> {
-    const now = (this.options.now ?? Date.now)();
-    if (!this.read || now - this.read.at >= ZONES_KEPT_MS) {
-      const domains = this.listZones();
-      const read = { at: now, domains };
-      this.read = read;
-      domains.catch(() => {
-        if (this.read === read) this.read = undefined;
-      });
-    }
-    return this.read.domains;
+    const domains = await this.zones.get('zones', () => this.listZones());
+    return domains.find((domain) => name === domain || name.endsWith(`.${domain}`));
   }
 
   private async listZones(): Promise<string[]> {

@@ -10,6 +10,15 @@ import { LAMBDA_ENV } from '../../support/lambda-fixtures.ts';
 const eks = mockClient(EKSClient);
 const route53 = mockClient(Route53Client);
 
+/** An install offering EKS on the cluster `corp-apps`, an operator's own. */
+const EKS_ENV = {
+  ...LAMBDA_ENV,
+  BERTH_RUNTIMES: 'fargate,eks',
+  BERTH_EKS_CLUSTER: 'corp-apps',
+  BERTH_EKS_LOAD_BALANCER_CIDRS: '10.64.0.0/22',
+  BERTH_HOSTED_ZONE_ID: 'Z0123456789ABCDEFGHIJ',
+};
+
 /** Each VPC with one private zone of its own. */
 function zonesByVpc(zones: Record<string, string>) {
   for (const [vpc, name] of Object.entries(zones)) {
@@ -38,13 +47,7 @@ describe("the API's private domains of the apps' networks", () => {
       cluster: { name: 'corp-apps', resourcesVpcConfig: { vpcId: 'vpc-corp' } },
     });
     zonesByVpc({ 'vpc-1': 'fargate.example.com.', 'vpc-corp': 'corp.example.com.' });
-    const config = readAwsRuntimeConfig({
-      ...LAMBDA_ENV,
-      BERTH_RUNTIMES: 'fargate,eks',
-      BERTH_EKS_CLUSTER: 'corp-apps',
-      BERTH_EKS_LOAD_BALANCER_CIDRS: '10.64.0.0/22',
-      BERTH_HOSTED_ZONE_ID: 'Z0123456789ABCDEFGHIJ',
-    });
+    const config = readAwsRuntimeConfig(EKS_ENV);
     const domains = await vpcPrivateDomains(config);
     expect(await domains.privateDomainOf('registry.corp.example.com')).toBe('corp.example.com');
     expect(await domains.privateDomainOf('r.fargate.example.com')).toBe('fargate.example.com');
@@ -53,13 +56,7 @@ describe("the API's private domains of the apps' networks", () => {
 
   it('fail to load when the cluster names no VPC, rather than check without it', async () => {
     eks.on(DescribeClusterCommand).resolves({ cluster: { name: 'corp-apps' } });
-    const config = readAwsRuntimeConfig({
-      ...LAMBDA_ENV,
-      BERTH_RUNTIMES: 'fargate,eks',
-      BERTH_EKS_CLUSTER: 'corp-apps',
-      BERTH_EKS_LOAD_BALANCER_CIDRS: '10.64.0.0/22',
-      BERTH_HOSTED_ZONE_ID: 'Z0123456789ABCDEFGHIJ',
-    });
+    const config = readAwsRuntimeConfig(EKS_ENV);
     await expect(vpcPrivateDomains(config)).rejects.toThrow('EKS cluster corp-apps names no VPC');
   });
 });
