@@ -3,7 +3,7 @@ import { DnsLabel, Timestamp } from './common.ts';
 import { FARGATE_CPUS, fargateSizeProblem } from './fargate-sizes.ts';
 import { ImageReference } from './image-reference.ts';
 
-export const RESERVED_ENV_PREFIXES = ['BERTH_', 'AWS_', 'ECS_'] as const;
+const RESERVED_ENV_PREFIXES = ['BERTH_', 'AWS_', 'ECS_'] as const;
 const MAX_ENV_VARS = 100;
 const MAX_ENV_BYTES = 32 * 1024;
 

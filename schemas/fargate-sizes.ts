@@ -35,7 +35,7 @@ export function fargateSizeProblem(cpu: number, memory: number): string | undefi
 }
 
 /** What EKS on Fargate adds to a pod's memory request for Kubernetes' own components. */
-export const EKS_FARGATE_OVERHEAD_MIB = 256;
+const EKS_FARGATE_OVERHEAD_MIB = 256;
 
 /**
  * The Fargate size EKS provisions (and bills) for a pod: the smallest size with at least the requested vCPU and at

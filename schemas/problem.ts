@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** Stable, dotted error codes of the API (API.md "Errors"). */
-export const ERROR_CODES = [
+const ERROR_CODES = [
   'validation.failed',
   'auth.invalidKey',
   'auth.forbidden',

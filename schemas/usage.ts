@@ -7,7 +7,7 @@ export type Granularity = z.infer<typeof Granularity>;
 const MAX_RANGE_DAYS = 366;
 
 /** Rows a page of usage holds at most: about 170 KB of JSON, far below what any gateway carries. */
-export const MAX_USAGE_ROWS = 1000;
+const MAX_USAGE_ROWS = 1000;
 
 export const UsageQuery = z
   .object({

@@ -22,7 +22,7 @@ export function generateApiKey(): string {
   return `${KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
 }
 
-export function toApiKey(record: ApiKeyRecord): ApiKey {
+function toApiKey(record: ApiKeyRecord): ApiKey {
   return {
     id: record.id,
     role: record.role,

@@ -36,7 +36,7 @@ import { assertUnderUsageCap } from './usage-caps.ts';
 import { assertVersion, withOptimisticRetry } from './versioning.ts';
 
 /** The API view of an app. */
-export function toApp(deps: CoreDeps, { tenantId, uid: _uid, spec, ...app }: AppRecord): App {
+function toApp(deps: CoreDeps, { tenantId, uid: _uid, spec, ...app }: AppRecord): App {
   return inSchemaOrder(App, { ...app, ...spec, url: deps.appUrl(tenantId, app.name) });
 }
 

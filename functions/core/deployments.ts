@@ -20,11 +20,11 @@ import type {
 import { inSchemaOrder } from './schema-order.ts';
 import { allItems } from './walk.ts';
 
-export function toRevision({ tenantId: _t, appUid: _a, ...revision }: RevisionRecord): Revision {
+function toRevision({ tenantId: _t, appUid: _a, ...revision }: RevisionRecord): Revision {
   return inSchemaOrder(Revision, { ...revision, imagePlatforms: revision.imagePlatforms ?? null });
 }
 
-export function toDeployment({ tenantId: _t, appUid: _a, ...deployment }: DeploymentRecord): Deployment {
+function toDeployment({ tenantId: _t, appUid: _a, ...deployment }: DeploymentRecord): Deployment {
   return inSchemaOrder(Deployment, deployment);
 }
 

@@ -24,7 +24,7 @@ import { inSchemaOrder } from './schema-order.ts';
 const byStart = (a: Replica, b: Replica) => codeUnitOrder(a.createdAt, b.createdAt);
 
 /** The view of the runtime an app runs on; 503 when this process cannot see that runtime. */
-export function viewOf(views: ReplicaViews, app: AppRecord): ReplicaView {
+function viewOf(views: ReplicaViews, app: AppRecord): ReplicaView {
   const view = views[app.spec.runtime];
   if (!view) throw new UnavailableError(`this process cannot see apps on the ${app.spec.runtime} runtime`);
   return view;

@@ -56,7 +56,7 @@ export interface ReconcilePlan {
 const MAX_BACKOFF_MS = 60_000;
 
 /** 0 after the first failure of a slot (replace at once), then 1 s, 2 s, 4 s … up to a minute. */
-export function restartBackoffMs(failures: number): number {
+function restartBackoffMs(failures: number): number {
   return failures <= 1 ? 0 : Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (failures - 2));
 }
 

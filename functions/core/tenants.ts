@@ -14,7 +14,7 @@ import { monthlyCapView } from './usage-caps.ts';
 import { assertVersion, withOptimisticRetry } from './versioning.ts';
 import { allApps } from './walk.ts';
 
-export function toTenant({ reserved: _reserved, ...tenant }: TenantRecord): Tenant {
+function toTenant({ reserved: _reserved, ...tenant }: TenantRecord): Tenant {
   return inSchemaOrder(Tenant, tenant);
 }
 

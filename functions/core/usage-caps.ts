@@ -25,11 +25,7 @@ function capFraction(limits: PlanLimits, costMicro: number, instanceSeconds: num
   return Math.max(...fractions);
 }
 
-export function capLevel(
-  limits: PlanLimits,
-  costMicro: number,
-  instanceSeconds: number,
-): UsageCapState['level'] {
+function capLevel(limits: PlanLimits, costMicro: number, instanceSeconds: number): UsageCapState['level'] {
   const fraction = capFraction(limits, costMicro, instanceSeconds);
   return fraction >= 1 ? 'exceeded' : fraction >= WARN_AT ? 'warned' : 'ok';
 }

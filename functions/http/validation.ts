@@ -12,7 +12,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 }
 
 /** Turns zod issues into `errors[]` entries with dotted paths. */
-export function fieldProblems(issues: readonly z.core.$ZodIssue[]): FieldProblem[] {
+function fieldProblems(issues: readonly z.core.$ZodIssue[]): FieldProblem[] {
   return issues.map((issue) => ({
     path: issue.path.map(String).join('.') || '(body)',
     message: describeIssue(issue),

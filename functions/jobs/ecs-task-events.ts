@@ -54,7 +54,7 @@ function taskFailure(
 }
 
 /** The lifetime an event shows: from the image pull (as Fargate bills) or start, to the stop once there is one. */
-export function lifetimeFromEvent(detail: EcsTaskStateChange): LifetimeRecord | undefined {
+function lifetimeFromEvent(detail: EcsTaskStateChange): LifetimeRecord | undefined {
   const owner = parseTaskGroup(detail.group);
   const start = detail.pullStartedAt ?? detail.startedAt;
   if (!owner || !start) return undefined;

@@ -41,7 +41,7 @@ const isSuspended = (progress: Pick<RolloutProgress, 'tenant'>) => progress.tena
 
 const TERMINAL = new Set<DeploymentRecord['status']>(['succeeded', 'failed', 'rolled_back']);
 
-export const isTerminal = (deployment: DeploymentRecord) => TERMINAL.has(deployment.status);
+const isTerminal = (deployment: DeploymentRecord) => TERMINAL.has(deployment.status);
 
 /** Deployments read a page at a time, newest first, looking for the ones still open. */
 const DEPLOYMENTS_PAGE = 5;

@@ -19,7 +19,7 @@ export interface RegistryProcessOptions {
 }
 
 /** The distribution registry's configuration: token auth against Berth, push notifications to Berth. */
-export function registryConfig(options: RegistryProcessOptions, httpSecret: string): string {
+function registryConfig(options: RegistryProcessOptions, httpSecret: string): string {
   return `version: 0.1
 log:
   level: warn

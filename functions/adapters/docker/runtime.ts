@@ -60,14 +60,14 @@ function translate(err: unknown): never {
 }
 
 /** The container name of a replica: unique per app incarnation, revision, generation and slot. */
-export function replicaName(
+function replicaName(
   spec: Pick<ReplicaSpec, 'tenantId' | 'app' | 'appUid' | 'revision' | 'generation' | 'slot'>,
 ): string {
   return `berth-${spec.tenantId}-${spec.app}-${spec.appUid.slice(-8)}-r${spec.revision}-g${spec.generation}-s${spec.slot}`;
 }
 
 /** What the container's environment holds: the app's env, PORT (unless set), and the platform's BERTH_ values. */
-export function containerEnv(spec: ReplicaSpec): string[] {
+function containerEnv(spec: ReplicaSpec): string[] {
   const env: Record<string, string> = { PORT: String(spec.port), ...spec.env };
   env.BERTH_APP = spec.app;
   env.BERTH_REVISION = String(spec.revision);

@@ -22,7 +22,7 @@ function awsError(err: unknown): AwsError | undefined {
   return e && (e.$metadata || typeof e.code === 'string' || e.CancellationReasons) ? e : undefined;
 }
 
-export function isConditionFailure(err: unknown): boolean {
+function isConditionFailure(err: unknown): boolean {
   return awsError(err)?.name === 'ConditionalCheckFailedException';
 }
 

@@ -17,7 +17,7 @@ export const TABLE_KEYS = {
   timeToLiveAttribute: 'expiresAt',
 } as const;
 
-export function tableDefinition(tableName: string): CreateTableCommandInput {
+function tableDefinition(tableName: string): CreateTableCommandInput {
   const attribute = (name: string) => ({ AttributeName: name, AttributeType: 'S' as const });
   return {
     TableName: tableName,

@@ -23,7 +23,7 @@ export const LABEL = {
   generation: 'berth.dev/generation',
 } as const;
 /** The pod template's annotation holding the app's last restart: changing it rolls every pod. */
-export const RESTARTED_AT_ANNOTATION = 'berth.dev/restarted-at';
+const RESTARTED_AT_ANNOTATION = 'berth.dev/restarted-at';
 /**
  * The Deployment's annotation holding where Berth pointed the app's name (`<zone id>/<load balancer DNS name>`), once
  * the load balancer controller had routed its Ingress: the next passes look no further, and a deletion knows which
@@ -68,7 +68,7 @@ const millicores = (cpu: number) => `${Math.round(cpu * 1000)}m`;
 const QUOTA_HEADROOM = 2;
 
 /** How a Deployment replaces its pods: new ones first, at most a quarter more at a time, none down meanwhile. */
-export const ROLLOUT = { maxSurge: '25%', maxUnavailable: 0 } as const;
+const ROLLOUT = { maxSurge: '25%', maxUnavailable: 0 } as const;
 
 export interface TenantNamespaceOptions {
   /** Where load balancer traffic comes from (the ALB's subnets), the only ingress admitted. */
@@ -366,38 +366,4 @@ export function appManifests(
       spec: { maxUnavailable: 1, selector: { matchLabels: selector } },
     },
   ];
-}
-
-/** The REST resource of each kind Berth applies. */
-const RESOURCES: Record<string, string> = {
-  Namespace: 'namespaces',
-  ResourceQuota: 'resourcequotas',
-  LimitRange: 'limitranges',
-  NetworkPolicy: 'networkpolicies',
-  Deployment: 'deployments',
-  Service: 'services',
-  Ingress: 'ingresses',
-};
-
-/** The server-side apply request of a manifest: path, content type, field manager (forced: Berth owns these). */
-export function applyRequest(manifest: Manifest): {
-  method: 'PATCH';
-  path: string;
-  contentType: string;
-  body: string;
-} {
-  const name = String(manifest.metadata.name);
-  const namespace = manifest.metadata.namespace as string | undefined;
-  const resource = RESOURCES[manifest.kind];
-  if (!resource) throw new Error(`no resource path known for kind ${manifest.kind}`);
-  const group = manifest.apiVersion.includes('/')
-    ? `/apis/${manifest.apiVersion}`
-    : `/api/${manifest.apiVersion}`;
-  const scope = namespace ? `/namespaces/${namespace}` : '';
-  return {
-    method: 'PATCH',
-    path: `${group}${scope}/${resource}/${encodeURIComponent(name)}?fieldManager=${FIELD_MANAGER}&force=true`,
-    contentType: 'application/apply-patch+yaml',
-    body: JSON.stringify(manifest),
-  };
 }

@@ -122,7 +122,7 @@ export const EKS_FARGATE_PLATFORMS = ['linux/amd64'] as const;
  * Apple silicon build), which X86_64 could only fail to start; X86_64 otherwise, as for every image whose platforms
  * are not known (one from another registry, never fetched).
  */
-export function cpuArchitectureOf(platforms: readonly string[] | undefined): 'X86_64' | 'ARM64' {
+function cpuArchitectureOf(platforms: readonly string[] | undefined): 'X86_64' | 'ARM64' {
   const arm64Only = platforms?.includes('linux/arm64') && !platforms.includes('linux/amd64');
   return arm64Only ? 'ARM64' : 'X86_64';
 }

@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  applyRequest,
-  appManifests,
-  namespaceOf,
-  tenantNamespace,
-} from '../../../functions/adapters/eks/manifests.ts';
+import { appManifests, tenantNamespace } from '../../../functions/adapters/eks/manifests.ts';
 import { workloadHash } from '../../../functions/core/workloads.ts';
 import { eksFargateSize } from '../../../schemas/fargate-sizes.ts';
 
@@ -303,23 +298,6 @@ describe('EKS manifests', () => {
     expect(podSpec(appManifests(workload, ingress, ON_NODES))).not.toHaveProperty('affinity');
     const windowsOnly = { ...workload, platforms: ['windows/amd64'] };
     expect(podSpec(appManifests(windowsOnly, ingress, ON_NODES))).not.toHaveProperty('affinity');
-  });
-
-  it('applies each manifest server-side as field manager berth', () => {
-    const [namespace] = tenantNamespace('acme', limits, { loadBalancerCidrs: [] });
-    const [deployment, , ingress] = appManifests(workload, { group: 'g', host: 'h' }, ON_FARGATE);
-    expect(applyRequest(namespace as never)).toMatchObject({
-      method: 'PATCH',
-      path: '/api/v1/namespaces/berth-acme?fieldManager=berth&force=true',
-      contentType: 'application/apply-patch+yaml',
-    });
-    expect(applyRequest(deployment as never).path).toBe(
-      '/apis/apps/v1/namespaces/berth-acme/deployments/web?fieldManager=berth&force=true',
-    );
-    expect(applyRequest(ingress as never).path).toBe(
-      '/apis/networking.k8s.io/v1/namespaces/berth-acme/ingresses/web?fieldManager=berth&force=true',
-    );
-    expect(namespaceOf('acme')).toBe('berth-acme');
   });
 
   it('bills EKS on Fargate at the provisioned size: requests plus 256 MiB, rounded up', () => {
