@@ -186,7 +186,9 @@ interface AppChange {
 /**
  * The one way an existing app changes: read app, tenant and plan; apply `mutate`; write conditionally on the
  * app's version with the quota delta checked in the same transaction. Stale reads retry unless If-Match was sent.
- * A suspended tenant's changes are refused, unless `evenIfSuspended` (a change that only gives back).
+ * A suspended tenant's changes are refused, unless `evenIfSuspended` (a change that only gives back). `read`: the
+ * app as the caller has just read it (to resolve an image, say), which the first attempt uses instead of reading it
+ * again; should it be stale by the write, the write fails on its version and the next attempt reads afresh.
  */
 export function changeApp(
   deps: CoreDeps,
@@ -194,15 +196,17 @@ export function changeApp(
   name: string,
   ifMatch: number | undefined,
   mutate: (app: AppRecord, now: Date) => AppChange,
-  { evenIfSuspended = false } = {},
+  { evenIfSuspended = false, read }: { evenIfSuspended?: boolean; read?: AppRecord } = {},
 ): Promise<AppChange> {
+  let known = read;
   return withOptimisticRetry(ifMatch, async () => {
     // The app and its tenant are read at once, so a change waits for two reads in a row (the tenant names the plan),
     // not three; what they answer is judged in the same order as before: the app first.
     const [appRead, tenantRead] = await Promise.allSettled([
-      getAppRecord(deps, tenantId, name),
+      known ?? getAppRecord(deps, tenantId, name),
       (evenIfSuspended ? getTenantRecord : getActiveTenant)(deps, tenantId),
     ]);
+    known = undefined;
     if (appRead.status === 'rejected') throw appRead.reason;
     const current = appRead.value;
     assertVersion(ifMatch, current.version);
@@ -236,16 +240,14 @@ export function changeApp(
 }
 
 /**
- * The image a spec change would run, checked and resolved for the app's runtime before the write (it may need the
- * network).
+ * The image a spec change of `app` would run (`image`, else the one it runs), checked and resolved for the app's
+ * runtime before the write (it may need the network).
  */
 export async function imageForChange(
   deps: RegistryDeps,
-  tenantId: string,
-  name: string,
+  { tenantId, uid, spec }: AppRecord,
   image: string | undefined,
 ): Promise<ResolvedImage & { image: string }> {
-  const { uid, spec } = await getAppRecord(deps, tenantId, name);
   const resolved = image ?? spec.image;
   return { image: resolved, ...(await resolveImage(deps, tenantId, uid, resolved, spec.runtime)) };
 }
@@ -282,24 +284,33 @@ export async function updateApp(
   // patch of replicas or scaling never depends on the registry.
   const { replicas: _replicas, scaling: _scaling, ...specPatch } = patch;
   const touchesSpec = Object.values(specPatch).some((value) => value !== undefined);
-  const image = touchesSpec ? await imageForChange(deps, tenantId, name, patch.image) : undefined;
-  const { app } = await changeApp(deps, tenantId, name, ifMatch, (app, now) => {
-    const spec = resolveSpec(deps, app.spec, patch);
-    const scaling = patch.scaling === undefined ? app.scaling : patch.scaling;
-    const replicas =
-      patch.replicas ?? (scaling ? Math.min(Math.max(app.replicas, scaling.min), scaling.max) : app.replicas);
-    checkReplicasAgainstScaling(replicas, scaling);
-    const sizingChanged =
-      replicas !== app.replicas || JSON.stringify(scaling) !== JSON.stringify(app.scaling);
-    const specChanged = !sameSpec(spec, app.spec);
-    Object.assign(app, { spec, scaling, replicas });
-    if (specChanged) {
-      if (!image) throw new Error('a spec change always comes with its resolved image');
-      return withNewRevision(app, 'update', image, now);
-    }
-    if (sizingChanged) app.generation += 1;
-    return { app };
-  });
+  const read = touchesSpec ? await getAppRecord(deps, tenantId, name) : undefined;
+  const image = read ? await imageForChange(deps, read, patch.image) : undefined;
+  const { app } = await changeApp(
+    deps,
+    tenantId,
+    name,
+    ifMatch,
+    (app, now) => {
+      const spec = resolveSpec(deps, app.spec, patch);
+      const scaling = patch.scaling === undefined ? app.scaling : patch.scaling;
+      const replicas =
+        patch.replicas ??
+        (scaling ? Math.min(Math.max(app.replicas, scaling.min), scaling.max) : app.replicas);
+      checkReplicasAgainstScaling(replicas, scaling);
+      const sizingChanged =
+        replicas !== app.replicas || JSON.stringify(scaling) !== JSON.stringify(app.scaling);
+      const specChanged = !sameSpec(spec, app.spec);
+      Object.assign(app, { spec, scaling, replicas });
+      if (specChanged) {
+        if (!image) throw new Error('a spec change always comes with its resolved image');
+        return withNewRevision(app, 'update', image, now);
+      }
+      if (sizingChanged) app.generation += 1;
+      return { app };
+    },
+    { read },
+  );
   return toApp(deps, app);
 }
 

@@ -35,11 +35,19 @@ export async function deploy(
   name: string,
   input: DeploymentCreate,
 ): Promise<Deployment> {
-  const image = await imageForChange(deps, tenantId, name, input.image);
-  const { deployment } = await changeApp(deps, tenantId, name, undefined, (app, now) => {
-    app.spec = resolveSpec(deps, app.spec, input);
-    return withNewRevision(app, 'deploy', image, now);
-  });
+  const read = await getAppRecord(deps, tenantId, name);
+  const image = await imageForChange(deps, read, input.image);
+  const { deployment } = await changeApp(
+    deps,
+    tenantId,
+    name,
+    undefined,
+    (app, now) => {
+      app.spec = resolveSpec(deps, app.spec, input);
+      return withNewRevision(app, 'deploy', image, now);
+    },
+    { read },
+  );
   if (!deployment) throw new Error('a deploy always makes a deployment');
   return toDeployment(deployment);
 }
@@ -70,14 +78,21 @@ export async function rollback(
     revision ?? (await previousLiveRevision(deps, app)),
   );
   if (images) await checkRevisionImage(images, tenantId, app.uid, target);
-  const { deployment } = await changeApp(deps, tenantId, name, undefined, (current, now) => {
-    const { image, cpu, memory, port, command, env, healthCheck, runtime } = target;
-    current.spec = { image, cpu, memory, port, command, env, healthCheck, runtime };
-    current.targetRevision = target.number;
-    current.generation += 1;
-    current.status = 'deploying';
-    return { app: current, deployment: deploymentOf(current, 'rollback', now) };
-  });
+  const { deployment } = await changeApp(
+    deps,
+    tenantId,
+    name,
+    undefined,
+    (current, now) => {
+      const { image, cpu, memory, port, command, env, healthCheck, runtime } = target;
+      current.spec = { image, cpu, memory, port, command, env, healthCheck, runtime };
+      current.targetRevision = target.number;
+      current.generation += 1;
+      current.status = 'deploying';
+      return { app: current, deployment: deploymentOf(current, 'rollback', now) };
+    },
+    { read: app },
+  );
   if (!deployment) throw new Error('a rollback always makes a deployment');
   return toDeployment(deployment);
 }

@@ -224,6 +224,58 @@ describe('apps', () => {
     await expect(scaleApp(deps, 'acme', 'web', 1)).rejects.toMatchObject({ code: 'tenant.suspended' });
   });
 
+  it('reads the app once for a deploy, a spec change and a rollback, whose image is resolved from that read', async () => {
+    await createApp(deps, 'acme', { name: 'web', ...spec });
+    let reads = 0;
+    const { getApp: readApp } = deps.store;
+    deps.store.getApp = (tenantId, name) => {
+      reads += 1;
+      return readApp.call(deps.store, tenantId, name);
+    };
+    const once = async (change: () => Promise<unknown>) => {
+      reads = 0;
+      await change();
+      expect(reads).toBe(1);
+    };
+    await once(() => deploy(deps, 'acme', 'web', { env: { A: '1' } }));
+    await once(() => updateApp(deps, 'acme', 'web', { env: { A: '2' } }));
+    await once(() => rollback(deps, 'acme', 'web', 1));
+  });
+
+  it('keeps a change that lands between the read a deploy resolves its image from and its write', async () => {
+    await createApp(deps, 'acme', { name: 'web', ...spec });
+    const { getApp: readApp } = deps.store;
+    /** Runs once, right after the next read of the app: another request's change, landing meanwhile. */
+    let meanwhile: (() => Promise<unknown>) | undefined;
+    deps.store.getApp = async (tenantId, name) => {
+      const read = await readApp.call(deps.store, tenantId, name);
+      const change = meanwhile;
+      meanwhile = undefined;
+      await change?.();
+      return read;
+    };
+    meanwhile = () => scaleApp(deps, 'acme', 'web', 2);
+    const deployment = await deploy(deps, 'acme', 'web', { env: { A: '1' } });
+    expect(deployment.revision).toBe(2);
+    // The deploy's first write failed on the app's version and it read afresh: the scale is not lost.
+    expect(await getAppRecord(deps, 'acme', 'web')).toMatchObject({
+      replicas: 2,
+      targetRevision: 2,
+      spec: { env: { A: '1' } },
+    });
+    // With If-Match, the version the caller named is stale by the write: 412, and nothing of the change written.
+    const { version } = await getAppRecord(deps, 'acme', 'web');
+    meanwhile = () => scaleApp(deps, 'acme', 'web', 1);
+    await expect(updateApp(deps, 'acme', 'web', { env: { A: '2' } }, version)).rejects.toMatchObject({
+      code: 'precondition.failed',
+    });
+    expect(await getAppRecord(deps, 'acme', 'web')).toMatchObject({
+      replicas: 1,
+      latestRevision: 2,
+      spec: { env: { A: '1' } },
+    });
+  });
+
   it('refuses autoscaling bounds past the plan, but keeps those set before a move to a smaller plan', async () => {
     // free: 2 instances per app
     await expect(
