@@ -43,6 +43,12 @@ export interface ReconcilerDeps extends RolloutDeps {
  * outlives it is still safe (replica names and conditional writes stop double action).
  */
 const LEASE_MS = 10_000;
+/**
+ * How soon after taking an app's lease a reconciler's next pass counts on it rather than taking it again: no other
+ * reconciler can take it before it ends, so taking it again would only write the same item. A tenth of it, so no
+ * pass starts with less than 9 s of it left.
+ */
+const LEASE_COUNTED_ON_MS = LEASE_MS / 10;
 /** A replica healthy this long before it fails is not crash-looping: its slot's back-off starts over. */
 const STABLE_MS = 10_000;
 
@@ -53,6 +59,8 @@ const STABLE_MS = 10_000;
 export class Reconciler {
   private readonly health: HealthTracker;
   private readonly failures: StartFailures;
+  /** When this reconciler last took each app's lease, by lease name. */
+  private readonly leasesTaken = new Map<string, number>();
 
   constructor(private readonly deps: ReconcilerDeps) {
     const nowMs = () => deps.clock.now().getTime();
@@ -77,11 +85,13 @@ export class Reconciler {
     const nowMs = this.now().getTime();
     // Each step waits only for what it needs: the lease, the app and its tenant at once (a pass that finds the lease
     // taken throws the reads away), then everything of the app's own at once.
+    const lease = `reconcile/${tenantId}/${name}`;
     const [leased, app, tenant] = await Promise.all([
-      store.acquireLease(`reconcile/${tenantId}/${name}`, this.deps.owner, nowMs + LEASE_MS, nowMs),
+      this.takeLease(lease, nowMs),
       store.getApp(tenantId, name),
       store.getTenant(tenantId),
     ]);
+    if (!app) this.leasesTaken.delete(lease);
     if (!leased || !app) return false;
     const [latest, revision, replicas] = await Promise.all([
       latestDeployment(this.deps, app),
@@ -122,6 +132,16 @@ export class Reconciler {
     if (app.status === 'deleting')
       await this.finishDeletion(app, replicas.length - plan.remove.length + started);
     return plan.busy;
+  }
+
+  /** Takes the app's lease for a pass, unless this reconciler took it moments ago (LEASE_COUNTED_ON_MS). */
+  private async takeLease(lease: string, nowMs: number): Promise<boolean> {
+    const takenAt = this.leasesTaken.get(lease);
+    if (takenAt !== undefined && nowMs >= takenAt && nowMs - takenAt < LEASE_COUNTED_ON_MS) return true;
+    const taken = await this.deps.store.acquireLease(lease, this.deps.owner, nowMs + LEASE_MS, nowMs);
+    if (taken) this.leasesTaken.set(lease, nowMs);
+    else this.leasesTaken.delete(lease);
+    return taken;
   }
 
   private async removeReplicas(app: AppRecord, plan: ReconcilePlan) {
