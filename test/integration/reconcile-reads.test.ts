@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { localApiOnDocker, sampleApp } from '../support/local-api.ts';
 
 /** Watches a pass's reads: each waits a moment before it goes, so reads started together are seen in flight together. */
@@ -41,19 +41,6 @@ async function appAtRest() {
 
 const APPS_OWN = ['listDeployments', 'getRevision', 'listReplicas'];
 
-type Store = Awaited<ReturnType<typeof appAtRest>>['deps']['store'];
-
-/** Counts the calls of one of the store's reads from now on. */
-function countCalls(store: Store, read: 'acquireLease' | 'getRevision') {
-  const original = store[read].bind(store) as (...args: unknown[]) => Promise<unknown>;
-  let calls = 0;
-  (store as unknown as Record<string, unknown>)[read] = (...args: unknown[]) => {
-    calls += 1;
-    return original(...args);
-  };
-  return () => calls;
-}
-
 /** Moves the platform's clock on by `ms`, as if that long had passed. */
 function advanceClock(deps: { clock: { now(): Date } }, ms: number) {
   const now = deps.clock.now.bind(deps.clock);
@@ -93,24 +80,24 @@ describe('a reconcile pass on DynamoDB Local and Docker Engine', () => {
     expect(await runtime.reconciler.reconcileApp('acme', 'web')).toBe(false);
     expect(together.flat().filter((name) => APPS_OWN.includes(name))).toEqual([]);
     // Refused, it counts on nothing: the next pass asks the table again, and stops again.
-    const takings = countCalls(deps.store, 'acquireLease');
+    const takings = vi.spyOn(deps.store, 'acquireLease');
     expect(await runtime.reconciler.reconcileApp('acme', 'web')).toBe(false);
-    expect(takings()).toBe(1);
+    expect(takings).toHaveBeenCalledTimes(1);
   });
 
   it('counts on a lease it took moments ago rather than taking it again, and takes it again a second on', async () => {
     const { deps, runtime } = await appAtRest();
     advanceClock(deps, 2_000);
-    const takings = countCalls(deps.store, 'acquireLease');
-    const revisionReads = countCalls(deps.store, 'getRevision');
+    const takings = vi.spyOn(deps.store, 'acquireLease');
+    const revisionReads = vi.spyOn(deps.store, 'getRevision');
 
     await runtime.reconciler.reconcileApp('acme', 'web');
     await runtime.reconciler.reconcileApp('acme', 'web');
-    expect(takings()).toBe(1);
+    expect(takings).toHaveBeenCalledTimes(1);
     // A pass counting on it reads the app's own all the same.
-    expect(revisionReads()).toBe(2);
+    expect(revisionReads).toHaveBeenCalledTimes(2);
     advanceClock(deps, 1_000);
     await runtime.reconciler.reconcileApp('acme', 'web');
-    expect(takings()).toBe(2);
+    expect(takings).toHaveBeenCalledTimes(2);
   });
 });

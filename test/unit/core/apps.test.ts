@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { appHostname } from '../../../functions/core/app-hosts.ts';
 import {
   createApp,
@@ -226,16 +226,11 @@ describe('apps', () => {
 
   it('reads the app once for a deploy, a spec change and a rollback, whose image is resolved from that read', async () => {
     await createApp(deps, 'acme', { name: 'web', ...spec });
-    let reads = 0;
-    const { getApp: readApp } = deps.store;
-    deps.store.getApp = (tenantId, name) => {
-      reads += 1;
-      return readApp.call(deps.store, tenantId, name);
-    };
+    const reads = vi.spyOn(deps.store, 'getApp');
     const once = async (change: () => Promise<unknown>) => {
-      reads = 0;
+      reads.mockClear();
       await change();
-      expect(reads).toBe(1);
+      expect(reads).toHaveBeenCalledTimes(1);
     };
     await once(() => deploy(deps, 'acme', 'web', { env: { A: '1' } }));
     await once(() => updateApp(deps, 'acme', 'web', { env: { A: '2' } }));
