@@ -21,6 +21,7 @@ import { DEFAULT_HEALTH_CHECK, planReconcile, type ReconcilePlan } from '../core
 import { HealthTracker } from './health-tracker.ts';
 import { advanceRollout, latestDeployment, type RolloutDeps } from './rollout.ts';
 import { StartFailures } from './start-failures.ts';
+import { TargetRevisions } from './target-revisions.ts';
 
 export interface ReconcilerDeps extends RolloutDeps {
   store: Store;
@@ -59,6 +60,7 @@ const STABLE_MS = 10_000;
 export class Reconciler {
   private readonly health: HealthTracker;
   private readonly failures: StartFailures;
+  private readonly revisions: TargetRevisions;
   /** When this reconciler last took each app's lease, by lease name. */
   private readonly leasesTaken = new Map<string, number>();
 
@@ -66,6 +68,7 @@ export class Reconciler {
     const nowMs = () => deps.clock.now().getTime();
     this.health = new HealthTracker(deps.probe, nowMs);
     this.failures = new StartFailures(nowMs);
+    this.revisions = new TargetRevisions(deps.store);
   }
 
   private now() {
@@ -95,11 +98,9 @@ export class Reconciler {
     if (!leased || !app) return false;
     const [latest, revision, replicas] = await Promise.all([
       latestDeployment(this.deps, app),
-      store.getRevision(tenantId, app.uid, app.targetRevision),
+      this.revisions.of(app),
       runtime.listReplicas({ appUid: app.uid }),
     ]);
-    if (!revision)
-      throw new Error(`app ${tenantId}/${name} targets revision ${app.targetRevision}, which is missing`);
     const check = revision.healthCheck ?? DEFAULT_HEALTH_CHECK;
     await this.health.probeDue(app.uid, replicas, check);
     this.failures.keepOnly(app.uid, replicas, [app.targetRevision, ...(latest ? [latest.revision] : [])]);
@@ -237,6 +238,7 @@ export class Reconciler {
     await this.deps.router.remove(app.tenantId, app.name);
     await this.deps.store.finalizeAppDeletion(app);
     this.failures.forget(app.uid);
+    this.revisions.forget(app.uid);
   }
 
   /** Stops a replica, tells the meter when it stopped, and only then removes it, so no second of it goes unbilled. */

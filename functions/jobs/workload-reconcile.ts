@@ -17,6 +17,7 @@ import { allApps, listAll } from '../core/walk.ts';
 import { workloadHash } from '../core/workloads.ts';
 import { PassLease } from './pass-lease.ts';
 import { advanceRollout, latestDeployment, type RolloutDeps } from './rollout.ts';
+import { TargetRevisions } from './target-revisions.ts';
 
 export interface WorkloadReconcilerDeps extends RolloutDeps {
   runtime: WorkloadRuntime;
@@ -72,8 +73,11 @@ export interface WorkloadPass {
 export class WorkloadReconciler {
   /** The restarts this worker has noted (noteRestarts), by replica and restart count. */
   private readonly notedRestarts = new Set<string>();
+  private readonly revisions: TargetRevisions;
 
-  constructor(private readonly deps: WorkloadReconcilerDeps) {}
+  constructor(private readonly deps: WorkloadReconcilerDeps) {
+    this.revisions = new TargetRevisions(deps.store);
+  }
 
   /**
    * A pass over the tenant's apps here. Given `askedAt` (ms; when a message asked for it), none when a pass that
@@ -266,15 +270,13 @@ export class WorkloadReconciler {
     const { store, runtime } = this.deps;
     if (app.status === 'deleting') {
       const gone = await runtime.deleteWorkload(app.tenantId, app);
-      if (gone && !workload && live.length === 0) await store.finalizeAppDeletion(app);
+      if (gone && !workload && live.length === 0) {
+        await store.finalizeAppDeletion(app);
+        this.revisions.forget(app.uid);
+      }
       return false;
     }
-    const latest = await latestDeployment(this.deps, app);
-    const revision = await store.getRevision(app.tenantId, app.uid, app.targetRevision);
-    if (!revision)
-      throw new Error(
-        `app ${app.tenantId}/${app.name} targets revision ${app.targetRevision}, which is missing`,
-      );
+    const [latest, revision] = await Promise.all([latestDeployment(this.deps, app), this.revisions.of(app)]);
     const desired = desiredReplicas({ app, tenantActive: tenant.status === 'active', deployment: latest });
     const spec: WorkloadSpec = {
       tenantId: app.tenantId,

@@ -36,7 +36,7 @@ async function appAtRest() {
   const key = (await local.createTenant('acme')).key;
   expect((await local.call('POST', '/v1/apps', key, sampleApp('web', { replicas: 0 }))).status).toBe(201);
   await local.runtime.loop.idle();
-  return local;
+  return { ...local, key };
 }
 
 const APPS_OWN = ['listDeployments', 'getRevision', 'listReplicas'];
@@ -56,7 +56,8 @@ describe('a reconcile pass on DynamoDB Local and Docker Engine', () => {
 
     await runtime.reconciler.reconcileApp('acme', 'web');
     expect(together).toContainEqual(['acquireLease', 'getApp', 'getTenant']);
-    expect(together).toContainEqual(['getRevision', 'listDeployments', 'listReplicas']);
+    // The revision it targets the loop's own pass read already: it is not read again.
+    expect(together).toContainEqual(['listDeployments', 'listReplicas']);
     // Nothing of the app's own goes before the app is known and the lease taken.
     expect(
       together.filter(
@@ -89,15 +90,30 @@ describe('a reconcile pass on DynamoDB Local and Docker Engine', () => {
     const { deps, runtime } = await appAtRest();
     advanceClock(deps, 2_000);
     const takings = vi.spyOn(deps.store, 'acquireLease');
-    const revisionReads = vi.spyOn(deps.store, 'getRevision');
+    const deploymentReads = vi.spyOn(deps.store, 'listDeployments');
 
     await runtime.reconciler.reconcileApp('acme', 'web');
     await runtime.reconciler.reconcileApp('acme', 'web');
     expect(takings).toHaveBeenCalledTimes(1);
     // A pass counting on it reads the app's own all the same.
-    expect(revisionReads).toHaveBeenCalledTimes(2);
+    expect(deploymentReads).toHaveBeenCalledTimes(2);
     advanceClock(deps, 1_000);
     await runtime.reconciler.reconcileApp('acme', 'web');
     expect(takings).toHaveBeenCalledTimes(2);
+  });
+
+  it('reads the revision an app targets once, and the next one once, when a deploy targets it', async () => {
+    const { deps, runtime, call, key } = await appAtRest();
+    const reads = vi.spyOn(deps.store, 'getRevision');
+    advanceClock(deps, 2_000);
+    await runtime.reconciler.reconcileApp('acme', 'web');
+    // The loop's own pass read it already.
+    expect(reads).not.toHaveBeenCalled();
+    expect((await call('PATCH', '/v1/apps/web', key, { env: { V: '2' } })).status).toBe(200);
+    await runtime.loop.idle();
+    advanceClock(deps, 2_000);
+    await runtime.reconciler.reconcileApp('acme', 'web');
+    await runtime.reconciler.reconcileApp('acme', 'web');
+    expect(reads.mock.calls).toEqual([['acme', expect.any(String), 2]]);
   });
 });

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SPEC_HASH_ANNOTATION } from '../../../functions/adapters/eks/manifests.ts';
 import { createApp, deleteApp, getAppRecord, scaleApp } from '../../../functions/core/apps.ts';
 import { deploy } from '../../../functions/core/deployments.ts';
@@ -152,6 +152,20 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
       { 'alb.ingress.kubernetes.io/healthcheck-path': '/' },
     );
     expect(applied(await requestsDuring(pass))).toEqual([]);
+  });
+
+  it("reads an app's revision from the table once, and the next one once, when a deploy targets it", async () => {
+    const { deps, pass } = setup;
+    await createApp(deps, 'acme', { ...web, runtime: 'eks', replicas: 1 });
+    const reads = vi.spyOn(deps.store, 'getRevision');
+    await pass();
+    await pass();
+    expect(reads.mock.calls).toEqual([['acme', expect.any(String), 1]]);
+    await deploy(deps, 'acme', 'web', { image: 'registry.example.com/acme/web:2' });
+    reads.mockClear();
+    await pass();
+    await pass();
+    expect(reads.mock.calls).toEqual([['acme', expect.any(String), 2]]);
   });
 
   it("applies a tenant's namespace again every 10 minutes, restoring one changed behind Berth's back", async () => {
