@@ -40,7 +40,7 @@ const SHARED_DB_FILE = 'shared-local-instance.db';
  * `<dbPath>/access-key-id`, mode 0600) and kept with them, in a directory only its owner may read. A database that
  * an earlier Berth kept under `-sharedDb` becomes this key's.
  */
-export function dbPathAccessKey(dbPath: string): string {
+function dbPathAccessKey(dbPath: string): string {
   mkdirSync(dbPath, { recursive: true });
   // DynamoDB Local makes its files readable by all; the directory keeps other users of the machine out.
   chmodSync(dbPath, 0o700);

@@ -17,14 +17,15 @@ const DEFAULT_OPTIONS: KeepRunningOptions = {
  * Keeps something the platform runs up — its own processes (DynamoDB Local, the registry), the watch on Docker's
  * events: started with `start`, and started again the same way whenever it ends on its own (a crash, the kernel's OOM
  * killer, an engine restart), after `retryMs`, doubled while starting fails. Without it the platform would answer
- * 503 for good. `stop()` ends it, and the watch.
+ * 503 for good. `first` is what the first start answered; `stop()` ends it, and the watch.
  */
-export async function keepRunning(
+export async function keepRunning<Started extends OwnedProcess>(
   name: string,
-  start: () => Promise<OwnedProcess>,
+  start: () => Promise<Started>,
   options: KeepRunningOptions = DEFAULT_OPTIONS,
-): Promise<{ stop(): Promise<void> }> {
-  let current = await start();
+): Promise<{ first: Started; stop(): Promise<void> }> {
+  const first = await start();
+  let current: OwnedProcess = first;
   let stopped = false;
   let retry: NodeJS.Timeout | undefined;
   let starting: Promise<void> | undefined;
@@ -59,6 +60,7 @@ export async function keepRunning(
 
   watch(current);
   return {
+    first,
     async stop() {
       stopped = true;
       clearTimeout(retry);

@@ -10,12 +10,7 @@ import { readLocalConfig } from '../shared/local-config.ts';
 import { resolveAdminKey } from './admin-key.ts';
 import { ensureDockerEngine } from './docker-engine.ts';
 import { watchDockerEvents } from './docker-events.ts';
-import {
-  dbPathAccessKey,
-  localDynamoDbClient,
-  SHARED_ACCESS_KEY,
-  startDynamoDbLocal,
-} from './dynamodb-local.ts';
+import { localDynamoDbClient, SHARED_ACCESS_KEY, startDynamoDbLocal } from './dynamodb-local.ts';
 import { freePort } from './free-port.ts';
 import { createIngress } from './ingress.ts';
 import { tunnelUpgrades } from './ingress-upgrades.ts';
@@ -53,11 +48,12 @@ async function main() {
   };
   if (!address) {
     console.log('[berth] starting DynamoDB Local…');
-    // Started again on the same port, over the same files, if it ever exits on its own.
+    // Started again on the same port, over the same files (so at the same address), if it ever exits on its own.
     const port = await freePort();
     const dbPath = join(config.dataDir, 'dynamodb');
-    dynamoDbLocal = await keepRunning('DynamoDB Local', () => startDynamoDbLocal({ dbPath, port }));
-    address = { endpoint: `http://127.0.0.1:${port}`, accessKeyId: dbPathAccessKey(dbPath) };
+    const kept = await keepRunning('DynamoDB Local', () => startDynamoDbLocal({ dbPath, port }));
+    dynamoDbLocal = kept;
+    address = { endpoint: kept.first.endpoint, accessKeyId: kept.first.accessKeyId };
   }
   const dynamodb = localDynamoDbClient(address);
   try {

@@ -5,11 +5,7 @@ import { join } from 'node:path';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { ensureTable } from '../../functions/adapters/dynamodb/table.ts';
-import {
-  dbPathAccessKey,
-  localDynamoDbClient,
-  startDynamoDbLocal,
-} from '../../functions/local/dynamodb-local.ts';
+import { localDynamoDbClient, startDynamoDbLocal } from '../../functions/local/dynamodb-local.ts';
 import { freePort } from '../../functions/local/free-port.ts';
 import { keepRunning } from '../../functions/local/keep-running.ts';
 import { eventually } from '../support/ingress-client.ts';
@@ -24,10 +20,7 @@ describe('DynamoDB Local kept running by the platform', () => {
       maxRetryMs: 1000,
       log: (line) => log.push(line),
     });
-    const client = localDynamoDbClient({
-      endpoint: `http://127.0.0.1:${port}`,
-      accessKeyId: dbPathAccessKey(dbPath),
-    });
+    const client = localDynamoDbClient(kept.first);
     try {
       await ensureTable(client, 'kept');
       // As the kernel's OOM killer would: its command line names its files.
