@@ -1,8 +1,9 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import { secureHeaders } from 'hono/secure-headers';
 import { z } from 'zod';
 import { allowedMethods } from './allowed-methods.ts';
 import type { ApiDeps, ApiEnv } from './context.ts';
-import { DOCS_PAGE } from './docs-page.ts';
+import { DOCS_PAGE, DOCS_PAGE_POLICY } from './docs-page.ts';
 import { authenticate } from './middleware/auth.ts';
 import { limitBodies } from './middleware/body-limit.ts';
 import { idempotency } from './middleware/idempotency.ts';
@@ -52,6 +53,9 @@ export function createApi(deps: ApiDeps) {
     });
   });
   app.use('*', requestId());
+  // Browsers' safeguards on every answer (nosniff, no framing by others, no referrer, HSTS over HTTPS). HSTS leaves
+  // out subdomains: the API's host may be the parent of hosts that are not Berth's.
+  app.use('*', secureHeaders({ strictTransportSecurity: 'max-age=15552000' }));
   app.use('*', limitBodies(MAX_BODY_BYTES));
   app.openapi(
     createRoute({
@@ -87,7 +91,7 @@ export function createApi(deps: ApiDeps) {
     document ??= app.getOpenAPI31Document(OPENAPI_CONFIG);
     return c.json(document);
   });
-  app.get('/docs', (c) => c.html(DOCS_PAGE));
+  app.get('/docs', (c) => c.html(DOCS_PAGE, 200, { 'content-security-policy': DOCS_PAGE_POLICY }));
   return app;
 }
 

@@ -1,14 +1,7 @@
-/**
- * The API reference at GET /docs: one self-contained page (inline CSS and script, no CDN) that renders
- * /openapi.json, so it works offline and inside a closed network.
- */
-export const DOCS_PAGE = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Berth API reference</title>
-<style>
+import { createHash } from 'node:crypto';
+
+/** The page's CSS. */
+const STYLE = `
   body { font: 15px/1.5 system-ui, sans-serif; margin: 0; color: #1d2330; background: #f7f8fa; }
   header { background: #12324f; color: #fff; padding: 1rem 2rem; }
   main { max-width: 980px; margin: 0 auto; padding: 1rem 2rem 4rem; }
@@ -19,12 +12,10 @@ export const DOCS_PAGE = `<!doctype html>
   .get { color: #1f6f43; } .post { color: #1d4f91; } .patch { color: #8a5a00; } .delete { color: #a11d2a; }
   .body { padding: 0 1rem 1rem; }
   pre { background: #f0f2f5; padding: .75rem; overflow: auto; border-radius: 4px; font-size: 13px; }
-</style>
-</head>
-<body>
-<header><h1>Berth API reference</h1><p id="about"></p></header>
-<main id="root"><p>Loading /openapi.json…</p></main>
-<script>
+`;
+
+/** The page's script: it renders /openapi.json with textContent only, never as HTML. */
+const SCRIPT = `
 (async () => {
   const root = document.getElementById('root');
   const el = (tag, props = {}, ...children) => {
@@ -66,7 +57,40 @@ export const DOCS_PAGE = `<!doctype html>
   root.append(el('h2', { textContent: 'Schemas' }),
     el('pre', { textContent: JSON.stringify(doc.components?.schemas ?? {}, null, 2) }));
 })().catch((err) => { document.getElementById('root').textContent = 'Could not load /openapi.json: ' + err; });
-</script>
+`;
+
+/**
+ * The API reference at GET /docs: one self-contained page (inline CSS and script, no CDN) that renders
+ * /openapi.json, so it works offline and inside a closed network.
+ */
+export const DOCS_PAGE = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Berth API reference</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<header><h1>Berth API reference</h1><p id="about"></p></header>
+<main id="root"><p>Loading /openapi.json…</p></main>
+<script>${SCRIPT}</script>
 </body>
 </html>
 `;
+
+const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
+
+/**
+ * The page's Content-Security-Policy: its own script and style (by their hashes) and nothing else run or load, and
+ * it reaches only its own origin, for /openapi.json.
+ */
+export const DOCS_PAGE_POLICY = [
+  "default-src 'none'",
+  `script-src ${sha256(SCRIPT)}`,
+  `style-src ${sha256(STYLE)}`,
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');

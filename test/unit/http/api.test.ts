@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
 import { UnavailableError } from '../../../functions/core/errors.ts';
 import { createApi, MAX_BODY_BYTES } from '../../../functions/http/api.ts';
@@ -347,5 +348,36 @@ describe('the HTTP API', () => {
     expect(docs.headers.get('content-type')).toContain('text/html');
     expect(docs.text).toContain('openapi.json');
     expect(docs.text).not.toMatch(/<(script|link)[^>]+(src|href)=["']?https?:/);
+    // Only the page's own script and style run, by their hashes, and it fetches only from its own origin.
+    const policy = new Map(
+      (docs.headers.get('content-security-policy') ?? '').split('; ').map((d) => {
+        const [name = '', ...values] = d.split(' ');
+        return [name, values.join(' ')];
+      }),
+    );
+    const hashOf = (tag: string) => {
+      const inner = docs.text.match(new RegExp(`<${tag}>([\\s\\S]*)</${tag}>`))?.[1] ?? '';
+      return `'sha256-${createHash('sha256').update(inner).digest('base64')}'`;
+    };
+    expect(Object.fromEntries(policy)).toEqual({
+      'default-src': "'none'",
+      'script-src': hashOf('script'),
+      'style-src': hashOf('style'),
+      'connect-src': "'self'",
+      'base-uri': "'none'",
+      'form-action': "'none'",
+      'frame-ancestors': "'none'",
+    });
+  });
+
+  it("answers with browsers' safeguards: no sniffing, no framing, no referrer, HTTPS only, no subdomains pinned", async () => {
+    const { call } = await setup();
+    for (const path of ['/healthz', '/v1/apps', '/nowhere']) {
+      const { headers } = await call('GET', path, undefined);
+      expect(headers.get('x-content-type-options')).toBe('nosniff');
+      expect(headers.get('x-frame-options')).toBe('SAMEORIGIN');
+      expect(headers.get('referrer-policy')).toBe('no-referrer');
+      expect(headers.get('strict-transport-security')).toBe('max-age=15552000');
+    }
   });
 });
