@@ -183,6 +183,21 @@ export async function benchApi() {
                 ExpressionAttributeValues: { ':v': plan.version },
               },
             },
+            // The scale's event, written with it.
+            {
+              Put: {
+                TableName: tableName,
+                Item: {
+                  ...itemKey.appEvent('bench', app.body.uid, `evt_${randomUUID()}`),
+                  body: {
+                    type: 'scaled',
+                    message: 'scaled from 1 to 2 replicas',
+                    details: { from: 1, to: 2 },
+                  },
+                  expiresAt: Math.floor(Date.now() / 1000) + 30 * 24 * 3600,
+                },
+              },
+            },
           ],
         }),
       );

@@ -1,9 +1,45 @@
 import { newId } from './ids.ts';
-import type { AppEventType, AppRecord, Clock, Store } from './ports.ts';
+import type { AppEventRecord, AppEventType, AppRecord, Clock, DeploymentRecord, Store } from './ports.ts';
+
+/** What happened to an app, before it is dated: its type, its message and what more there is to say. */
+export interface AppEventNote {
+  type: AppEventType;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+/**
+ * The event of `app` that `note` says happened at `at`; `of` names what happened, so that it makes one event however
+ * often it is reported (e.g. a task's stop).
+ */
+export function appEventOf(
+  app: Pick<AppRecord, 'tenantId' | 'uid'>,
+  { type, message, details }: AppEventNote,
+  at: Date,
+  of?: string,
+): AppEventRecord {
+  return {
+    tenantId: app.tenantId,
+    appUid: app.uid,
+    id: newId('evt', at, of),
+    type,
+    message,
+    at: at.toISOString(),
+    ...(details ? { details } : {}),
+  };
+}
+
+/** A deployment made by a change of the app, as its event. */
+export const deployingEvent = (deployment: DeploymentRecord): AppEventNote => ({
+  type: 'deploying',
+  message: `deploying revision ${deployment.revision} (${deployment.trigger})`,
+  details: { deployment: deployment.id, revision: deployment.revision, trigger: deployment.trigger },
+});
 
 /**
  * Records what happened to an app (newest first in its event list): now, or, given `reported`, when the runtime says
- * it happened, as one event however often it is reported (`of` names what happened, e.g. a task's stop).
+ * it happened, as one event however often it is reported (`of` names what happened, e.g. a task's stop). What a
+ * change of the app does is written with the change instead (changeApp's `event`).
  */
 export async function recordAppEvent(
   deps: { store: Store; clock: Clock },
@@ -13,16 +49,8 @@ export async function recordAppEvent(
   details?: Record<string, unknown>,
   reported?: { at: Date; of: string },
 ): Promise<void> {
-  const at = reported?.at ?? deps.clock.now();
-  await deps.store.addAppEvent({
-    tenantId: app.tenantId,
-    appUid: app.uid,
-    id: newId('evt', at, reported?.of),
-    type,
-    message,
-    at: at.toISOString(),
-    ...(details ? { details } : {}),
-  });
+  const note = { type, message, ...(details ? { details } : {}) };
+  await deps.store.addAppEvent(appEventOf(app, note, reported?.at ?? deps.clock.now(), reported?.of));
 }
 
 /**

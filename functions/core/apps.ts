@@ -9,6 +9,7 @@ import {
 } from '../../schemas/app.ts';
 import type { Page } from '../../schemas/common.ts';
 import type { Plan } from '../../schemas/plan.ts';
+import { type AppEventNote, appEventOf, deployingEvent } from './app-events.ts';
 import { assertServableHost } from './app-hosts.ts';
 import { resolveSpec, sameSpec } from './app-specs.ts';
 import { ConflictError, isDomainError, NotFoundError, ValidationError } from './errors.ts';
@@ -170,6 +171,7 @@ function writeNewApp(
       app,
       revision: revisionOf(app, image, at),
       deployment,
+      event: appEventOf(app, deployingEvent(deployment), now),
       quota: { plan, delta },
     });
     deps.appChanged?.(app);
@@ -181,6 +183,8 @@ interface AppChange {
   app: AppRecord;
   revision?: RevisionRecord;
   deployment?: DeploymentRecord;
+  /** What the change does, as an event of the app; a change with a deployment says so by default. */
+  event?: AppEventNote;
 }
 
 /**
@@ -188,7 +192,8 @@ interface AppChange {
  * app's version with the quota delta checked in the same transaction. Stale reads retry unless If-Match was sent.
  * A suspended tenant's changes are refused, unless `evenIfSuspended` (a change that only gives back). `read`: the
  * app as the caller has just read it (to resolve an image, say), which the first attempt uses instead of reading it
- * again; should it be stale by the write, the write fails on its version and the next attempt reads afresh.
+ * again; should it be stale by the write, the write fails on its version and the next attempt reads afresh. The
+ * change's event is written in the same transaction: it is in the app's events exactly when the change happened.
  */
 export function changeApp(
   deps: CoreDeps,
@@ -229,8 +234,12 @@ export function changeApp(
       assertScalingAllowed(plan.id, plan.limits, change.app.scaling);
     if (delta.vcpuMilli > 0) await assertUnderUsageCap(deps, tenant, plan.limits);
     assertWithinLimits(plan.id, plan.limits, tenant.reserved, delta);
+    const note = change.event ?? (change.deployment && deployingEvent(change.deployment));
     await deps.store.updateApp({
-      ...change,
+      app: change.app,
+      ...(change.revision ? { revision: change.revision } : {}),
+      ...(change.deployment ? { deployment: change.deployment } : {}),
+      ...(note ? { event: appEventOf(change.app, note, now) } : {}),
       expectedVersion: current.version,
       quota: { plan, delta, evenIfSuspended },
     });
@@ -298,21 +307,35 @@ export async function updateApp(
         patch.replicas ??
         (scaling ? Math.min(Math.max(app.replicas, scaling.min), scaling.max) : app.replicas);
       checkReplicasAgainstScaling(replicas, scaling);
-      const sizingChanged =
-        replicas !== app.replicas || JSON.stringify(scaling) !== JSON.stringify(app.scaling);
+      const from = app.replicas;
+      const scalingChanged = JSON.stringify(scaling) !== JSON.stringify(app.scaling);
       const specChanged = !sameSpec(spec, app.spec);
       Object.assign(app, { spec, scaling, replicas });
       if (specChanged) {
         if (!image) throw new Error('a spec change always comes with its resolved image');
         return withNewRevision(app, 'update', image, now);
       }
-      if (sizingChanged) app.generation += 1;
+      if (replicas !== from) {
+        app.generation += 1;
+        return { app, event: scaledEvent(from, replicas) };
+      }
+      if (scalingChanged) {
+        app.generation += 1;
+        const bounds = scaling ? `set to ${scaling.min}–${scaling.max} replicas` : 'turned off';
+        return { app, event: { type: 'scaled', message: `autoscaling ${bounds}`, details: { scaling } } };
+      }
       return { app };
     },
     { read },
   );
   return toApp(deps, app);
 }
+
+const scaledEvent = (from: number, to: number, why = ''): AppEventNote => ({
+  type: 'scaled',
+  message: `scaled from ${from} to ${to} replica${to === 1 ? '' : 's'}${why}`,
+  details: { from, to },
+});
 
 /** Sets the desired replica count; within scaling.min..max when autoscaling is on. */
 export async function scaleApp(
@@ -324,24 +347,34 @@ export async function scaleApp(
 ): Promise<App> {
   const { app } = await changeApp(deps, tenantId, name, ifMatch, (app) => {
     checkReplicasAgainstScaling(replicas, app.scaling);
-    if (replicas !== app.replicas) {
-      app.replicas = replicas;
-      app.generation += 1;
-    }
-    return { app };
+    if (replicas === app.replicas) return { app };
+    const event = scaledEvent(app.replicas, replicas);
+    app.replicas = replicas;
+    app.generation += 1;
+    return { app, event };
   });
   return toApp(deps, app);
 }
 
 /**
  * The autoscaler's scale: only if the app is still at `expectedVersion` (a manual change meanwhile wins; the next
- * run decides again), within the plan but not bound to the static scaling range (a schedule may move it).
+ * run decides again), within the plan but not bound to the static scaling range (a schedule may move it). `why`
+ * ends its event's message; `details` says the rest.
  */
-export async function autoscaleTo(deps: CoreDeps, app: AppRecord, replicas: number): Promise<AppRecord> {
+export async function autoscaleTo(
+  deps: CoreDeps,
+  app: AppRecord,
+  replicas: number,
+  why: { reason: string; details: Record<string, unknown> },
+): Promise<AppRecord> {
   const { app: changed } = await changeApp(deps, app.tenantId, app.name, app.version, (current) => {
+    const scaled = scaledEvent(current.replicas, replicas, `: ${why.reason}`);
     current.replicas = replicas;
     current.generation += 1;
-    return { app: current };
+    return {
+      app: current,
+      event: { ...scaled, message: `auto${scaled.message}`, details: { ...scaled.details, ...why.details } },
+    };
   });
   return changed;
 }
@@ -385,11 +418,10 @@ export async function deleteApp(
 /** Stops every replica; the app keeps its spec and its place in the plan, but no vCPU or memory. */
 export async function stopApp(deps: CoreDeps, tenantId: string, name: string): Promise<App> {
   const { app } = await changeApp(deps, tenantId, name, undefined, (app) => {
-    if (app.status !== 'stopped') {
-      app.status = 'stopped';
-      app.generation += 1;
-    }
-    return { app };
+    if (app.status === 'stopped') return { app };
+    app.status = 'stopped';
+    app.generation += 1;
+    return { app, event: { type: 'stopped', message: 'stopped: its replicas stop' } };
   });
   return toApp(deps, app);
 }
@@ -403,8 +435,14 @@ export async function startApp(deps: CoreDeps, tenantId: string, name: string): 
     if (app.status !== 'stopped') return { app };
     app.status = 'deploying';
     app.generation += 1;
-    if (app.currentRevision === app.targetRevision) return { app };
-    return { app, deployment: deploymentOf(app, 'start', now) };
+    const event: AppEventNote = {
+      type: 'started',
+      message: `started with revision ${app.targetRevision}`,
+      details: { revision: app.targetRevision },
+    };
+    if (app.currentRevision === app.targetRevision) return { app, event };
+    const deployment = deploymentOf(app, 'start', now);
+    return { app, deployment, event: { ...event, details: { ...event.details, deployment: deployment.id } } };
   });
   return toApp(deps, app);
 }
@@ -416,7 +454,10 @@ export async function restartApp(deps: CoreDeps, tenantId: string, name: string)
       throw new ConflictError('conflict', `app "${name}" is stopped; start it instead`);
     app.restartedAt = now.toISOString();
     app.generation += 1;
-    return { app };
+    return {
+      app,
+      event: { type: 'restarted', message: 'restarting: every replica is replaced, new ones first' },
+    };
   });
   return toApp(deps, app);
 }

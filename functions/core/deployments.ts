@@ -60,7 +60,7 @@ export async function deploy(
  * With `registry` (a rollback the tenant asks for), a revision whose image has left the platform registry since —
  * deleted with its repository, or on its own — is refused (409 revision.imageGone): no runtime could pull it; one it
  * has is held for the app again. The automatic rollback of a failed deployment goes back to the revision that runs,
- * whose repository cannot go and whose image the app holds.
+ * whose repository cannot go and whose image the app holds; its event says `rolledBack` rather than `deploying`.
  */
 export async function rollback(
   deps: CoreDeps,
@@ -89,7 +89,17 @@ export async function rollback(
       current.targetRevision = target.number;
       current.generation += 1;
       current.status = 'deploying';
-      return { app: current, deployment: deploymentOf(current, 'rollback', now) };
+      const deployment = deploymentOf(current, 'rollback', now);
+      if (images) return { app: current, deployment };
+      return {
+        app: current,
+        deployment,
+        event: {
+          type: 'rolledBack',
+          message: `rolled back to revision ${target.number}`,
+          details: { deployment: deployment.id, revision: target.number },
+        },
+      };
     },
     { read: app },
   );

@@ -94,6 +94,8 @@ export interface AppWrite {
   expectedVersion?: number;
   revision?: RevisionRecord;
   deployment?: DeploymentRecord;
+  /** What the change did, as an event of the app, written with it or not at all. */
+  event?: AppEventRecord;
   quota: QuotaCheck;
 }
 
@@ -554,7 +556,6 @@ export const APP_EVENT_TYPES = [
   'deploymentFailed',
   'rolledBack',
   'scaled',
-  'replicaStarted',
   'replicaExited',
   'unhealthy',
   'restarted',
@@ -563,7 +564,6 @@ export const APP_EVENT_TYPES = [
   'started',
   'suspended',
   'resumed',
-  'deleted',
   'usageWarning',
   'usageCapReached',
 ] as const;

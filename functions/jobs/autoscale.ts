@@ -1,5 +1,4 @@
 import type { RuntimeName } from '../../schemas/app.ts';
-import { recordAppEvent } from '../core/app-events.ts';
 import { autoscaleTo } from '../core/apps.ts';
 import {
   boundsAt,
@@ -113,32 +112,26 @@ async function autoscaleApp(
   await deps.store.putScalerState(app.tenantId, app.uid, decision.state);
   if (decision.replicas === app.replicas) return false;
   try {
-    await autoscaleTo(deps, app, decision.replicas);
+    await autoscaleTo(deps, app, decision.replicas, {
+      reason: decision.reason,
+      details: {
+        reason: decision.reason,
+        recommended,
+        cpuPercent: utilisation.cpuPercent ?? null,
+        memoryPercent: utilisation.memoryPercent ?? null,
+        targetCpuPercent: scaling.targetCpuPercent ?? null,
+        targetMemoryPercent: scaling.targetMemoryPercent ?? null,
+        samples: samples.length,
+        min: bounds.min,
+        max: bounds.max,
+        schedule: bounds.schedule,
+        stabilizationSeconds: windowSeconds,
+      },
+    });
   } catch (err) {
     // A manual change, a plan change or another scaler got there first: the next run decides again.
     if (isDomainError(err, 'precondition.failed') || isDomainError(err, 'quota.exceeded')) return false;
     throw err;
   }
-  await recordAppEvent(
-    deps,
-    app,
-    'scaled',
-    `autoscaled from ${app.replicas} to ${decision.replicas}: ${decision.reason}`,
-    {
-      from: app.replicas,
-      to: decision.replicas,
-      reason: decision.reason,
-      recommended,
-      cpuPercent: utilisation.cpuPercent ?? null,
-      memoryPercent: utilisation.memoryPercent ?? null,
-      targetCpuPercent: scaling.targetCpuPercent ?? null,
-      targetMemoryPercent: scaling.targetMemoryPercent ?? null,
-      samples: samples.length,
-      min: bounds.min,
-      max: bounds.max,
-      schedule: bounds.schedule,
-      stabilizationSeconds: windowSeconds,
-    },
-  );
   return true;
 }

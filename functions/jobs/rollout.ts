@@ -193,9 +193,6 @@ async function failDeployment(deps: CoreDeps, app: AppRecord, deployment: Deploy
   const previous = app.currentRevision;
   if (previous === null || previous === deployment.revision) return;
   const back = await rollback(deps, app.tenantId, app.name, previous);
-  await recordAppEvent(deps, app, 'rolledBack', `rolled back to revision ${previous}`, {
-    deployment: back.id,
-  });
   const reason = `${deployment.reason}; rolled back to revision ${previous} (${back.id})`;
   await deps.store.updateDeployment({ ...deployment, reason }, 'failed');
 }

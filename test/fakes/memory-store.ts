@@ -153,6 +153,7 @@ export class MemoryStore implements Store {
       const d = write.deployment;
       this.deployments.set(`${d.tenantId}/${d.appUid}/${d.id}`, clone(d));
     }
+    if (write.event) this.events.push(clone(write.event));
   }
 
   async createApp(write: AppWrite) {

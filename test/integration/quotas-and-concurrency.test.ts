@@ -52,6 +52,15 @@ describe('plan limits and optimistic concurrency on DynamoDB Local', () => {
     ).toBe(2);
     const tenant = await call('GET', '/v1/tenant', key);
     expect(tenant.json.usage).toMatchObject({ vcpu: { used: 2, limit: 2 }, memoryMiB: { used: 4096 } });
+    // Each scale's event is written with it: one for each scale that landed, none for one refused.
+    const scaled = await Promise.all(
+      results.map(async (_, i) => {
+        const { items } = (await call('GET', `/v1/apps/app-${i}/events`, key)).json;
+        return (items as { type: string; message: string }[]).filter((e) => e.type === 'scaled');
+      }),
+    );
+    expect(scaled.map((events) => events.length)).toEqual(results.map((r) => (r.status === 200 ? 1 : 0)));
+    expect(scaled.flat().map((e) => e.message)).toEqual(Array(3).fill('scaled from 1 to 2 replicas'));
   });
 
   it('answers 50 parallel PATCHes with one If-Match with exactly one 200 and 49 × 412', async () => {
@@ -71,6 +80,10 @@ describe('plan limits and optimistic concurrency on DynamoDB Local', () => {
       true,
     );
     expect((await call('GET', '/v1/apps/web', key)).json).toMatchObject({ version: 2, latestRevision: 2 });
+    const { items } = (await call('GET', '/v1/apps/web/events', key)).json;
+    expect(
+      (items as { message: string }[]).map((e) => e.message).filter((m) => m.startsWith('deploying')),
+    ).toEqual(['deploying revision 2 (update)', 'deploying revision 1 (create)']);
   });
 
   it('keeps the ETag of an app, tenant or plan through a PATCH that changes nothing', async () => {

@@ -168,6 +168,12 @@ const SCALER_STATE_RETENTION_SECONDS = 24 * 3600;
 /** App events are kept this long. */
 const EVENT_RETENTION_SECONDS = 30 * 24 * 3600;
 
+const appEventItem = (event: AppEventRecord): Item => ({
+  ...key.appEvent(event.tenantId, event.appUid, event.id),
+  body: event,
+  expiresAt: Math.floor(Date.parse(event.at) / 1000) + EVENT_RETENTION_SECONDS,
+});
+
 /**
  * The Store on one DynamoDB table (items.ts names where each record lives). Writes that must be atomic with a quota
  * or version check are transactions.
@@ -422,6 +428,7 @@ export class DynamoStore implements Store {
       this.table.checkItem(key.plan(write.quota.plan.id), versionIs(write.quota.plan.version)),
       ...(write.revision ? [this.table.putItem(revisionItem(write.revision), absent())] : []),
       ...(write.deployment ? [this.table.putItem(deploymentItem(write.deployment), absent())] : []),
+      ...(write.event ? [this.table.putItem(appEventItem(write.event))] : []),
     ];
   }
 
@@ -490,10 +497,7 @@ export class DynamoStore implements Store {
   }
 
   async addAppEvent(event: AppEventRecord): Promise<void> {
-    const expiresAt = Math.floor(Date.parse(event.at) / 1000) + EVENT_RETENTION_SECONDS;
-    await guarded(() =>
-      this.table.put({ ...key.appEvent(event.tenantId, event.appUid, event.id), body: event, expiresAt }),
-    );
+    await guarded(() => this.table.put(appEventItem(event)));
   }
 
   getUsageCapState(tenantId: string): Promise<UsageCapState | undefined> {

@@ -5,7 +5,9 @@ import {
   deleteApp,
   getApp,
   getAppRecord,
+  restartApp,
   scaleApp,
+  startApp,
   stopApp,
   updateApp,
 } from '../../../functions/core/apps.ts';
@@ -308,6 +310,58 @@ describe('apps', () => {
     await createApp(deps, 'acme', { name: 'web', ...spec });
     await scaleApp(deps, 'acme', 'web', 2, 1);
     await expect(scaleApp(deps, 'acme', 'web', 1, 1)).rejects.toMatchObject({ code: 'precondition.failed' });
+  });
+
+  it("says what each change did in the app's events, written with it, and nothing for a change of nothing", async () => {
+    await createApp(deps, 'acme', { name: 'web', ...spec });
+    await scaleApp(deps, 'acme', 'web', 2);
+    await scaleApp(deps, 'acme', 'web', 2);
+    await updateApp(deps, 'acme', 'web', { scaling: { min: 1, max: 2, targetCpuPercent: 60 } });
+    await updateApp(deps, 'acme', 'web', { scaling: null, replicas: 1 });
+    await updateApp(deps, 'acme', 'web', { env: { A: '1' } });
+    await deploy(deps, 'acme', 'web', {});
+    await rollback(deps, 'acme', 'web', 1, deps);
+    await stopApp(deps, 'acme', 'web');
+    await stopApp(deps, 'acme', 'web');
+    await startApp(deps, 'acme', 'web');
+    await restartApp(deps, 'acme', 'web');
+    await expect(scaleApp(deps, 'acme', 'web', 9)).rejects.toMatchObject({ code: 'quota.exceeded' });
+    expect(deps.store.events.map((e) => [e.type, e.message])).toEqual([
+      ['deploying', 'deploying revision 1 (create)'],
+      ['scaled', 'scaled from 1 to 2 replicas'],
+      ['scaled', 'autoscaling set to 1–2 replicas'],
+      ['scaled', 'scaled from 2 to 1 replica'],
+      ['deploying', 'deploying revision 2 (update)'],
+      ['deploying', 'deploying revision 3 (deploy)'],
+      ['deploying', 'deploying revision 1 (rollback)'],
+      ['stopped', 'stopped: its replicas stop'],
+      // Stopped before revision 1 went live again: starting deploys it anew.
+      ['started', 'started with revision 1'],
+      ['restarted', 'restarting: every replica is replaced, new ones first'],
+    ]);
+    const app = await getAppRecord(deps, 'acme', 'web');
+    expect(deps.store.events.every((e) => e.tenantId === 'acme' && e.appUid === app.uid)).toBe(true);
+    const [startedWith, rolledBackWith] = (await listDeployments(deps, 'acme', 'web', { limit: 2 })).items;
+    expect(startedWith?.trigger).toBe('start');
+    expect(deps.store.events[8]?.details).toEqual({ revision: 1, deployment: startedWith?.id });
+    expect(deps.store.events[6]?.details).toEqual({
+      deployment: rolledBackWith?.id,
+      revision: 1,
+      trigger: 'rollback',
+    });
+  });
+
+  it('says an automatic rollback rolled back, and a rollback the tenant asks for that it deploys', async () => {
+    await createApp(deps, 'acme', { name: 'web', ...spec });
+    await deploy(deps, 'acme', 'web', {});
+    const back = await rollback(deps, 'acme', 'web', 1);
+    expect(deps.store.events.at(-1)).toMatchObject({
+      type: 'rolledBack',
+      message: 'rolled back to revision 1',
+      details: { deployment: back.id, revision: 1 },
+    });
+    await rollback(deps, 'acme', 'web', 2, deps);
+    expect(deps.store.events.at(-1)).toMatchObject({ type: 'deploying', details: { trigger: 'rollback' } });
   });
 
   it('rolls back to an older revision without making a new one', async () => {

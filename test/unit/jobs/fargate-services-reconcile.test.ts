@@ -189,7 +189,7 @@ describe('WorkloadReconciler on Fargate services (ECS and the ALB in memory)', (
     expect(aws.ecs).toHaveReceivedCommandWith(UpdateServiceCommand, { desiredCount: 2 });
     await pass();
     expect(await getAppRecord(deps, 'acme', 'web')).toMatchObject({ status: 'running', readyReplicas: 2 });
-    expect(deps.store.events.map((e) => e.type)).toEqual(['suspended', 'resumed', 'deployed']);
+    expect(deps.store.events.map((e) => e.type)).toEqual(['deploying', 'suspended', 'resumed', 'deployed']);
   });
 
   it("fails a revision ECS's circuit breaker rolled back, and rolls the app back to the last good revision", async () => {

@@ -48,7 +48,8 @@ describe('advanceRollout', () => {
         deployment: expect.objectContaining({ record: expect.objectContaining({ status: 'succeeded' }) }),
       },
     ]);
-    expect(deps.store.events.map((e) => e.type)).toEqual(['deployed']);
+    // The app's creation said it was deploying; the pass says it went live.
+    expect(deps.store.events.map((e) => e.type)).toEqual(['deploying', 'deployed']);
   });
 
   it('fails every older deployment still open, however many came since the last pass, oldest first', async () => {
@@ -89,7 +90,7 @@ describe('advanceRollout', () => {
     await advanceRollout(deps, app, latest, converged);
     expect(await getAppRecord(deps, 'acme', 'web')).toMatchObject({ status: 'deploying', readyReplicas: 0 });
     expect(await latestDeployment(deps, app)).toMatchObject({ status: 'in_progress' });
-    expect(deps.store.events).toEqual([]);
+    expect(deps.store.events.map((e) => e.type)).toEqual(['deploying']);
   });
 
   it('writes only the app while its deployment has nothing new', async () => {
@@ -110,7 +111,7 @@ describe('advanceRollout', () => {
     const { app, deployment } = await pass(stopped);
     expect(deployment).toMatchObject({ status: 'pending' });
     expect(app).toMatchObject({ status: 'stopped', currentRevision: null });
-    expect(deps.store.events).toEqual([]);
+    expect(deps.store.events.map((e) => e.type)).toEqual(['deploying', 'stopped']);
 
     deps.clock.advance(3_600_000);
     await startApp(deps, 'acme', 'web');
@@ -157,6 +158,7 @@ describe('advanceRollout', () => {
       reason: 'not healthy within 60 s',
     });
     expect(deps.store.events.map((e) => [e.type, e.message])).toEqual([
+      ['deploying', 'deploying revision 1 (create)'],
       ['suspended', 'the tenant is suspended: nothing runs until it is reactivated'],
       ['resumed', 'the tenant is active again'],
       ['deploymentFailed', 'deployment of revision 1 failed: not healthy within 60 s'],
@@ -178,6 +180,6 @@ describe('advanceRollout', () => {
       status: 'degraded',
     });
     expect((await pass(converged)).app).toMatchObject({ status: 'running', readyReplicas: 1 });
-    expect(deps.store.events.map((e) => e.type)).toEqual(['deployed', 'suspended', 'resumed']);
+    expect(deps.store.events.map((e) => e.type)).toEqual(['deploying', 'deployed', 'suspended', 'resumed']);
   });
 });
