@@ -402,7 +402,10 @@ export async function deleteApp(
       (app) => {
         app.status = 'deleting';
         app.generation += 1;
-        return { app };
+        return {
+          app,
+          event: { type: 'deleting', message: 'deleting: its replicas stop, then the app goes' },
+        };
       },
       { evenIfSuspended: true },
     ));

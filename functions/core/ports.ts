@@ -564,6 +564,7 @@ export const APP_EVENT_TYPES = [
   'started',
   'suspended',
   'resumed',
+  'deleting',
   'usageWarning',
   'usageCapReached',
 ] as const;

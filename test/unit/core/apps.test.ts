@@ -326,6 +326,8 @@ describe('apps', () => {
     await startApp(deps, 'acme', 'web');
     await restartApp(deps, 'acme', 'web');
     await expect(scaleApp(deps, 'acme', 'web', 9)).rejects.toMatchObject({ code: 'quota.exceeded' });
+    await deleteApp(deps, 'acme', 'web');
+    await deleteApp(deps, 'acme', 'web');
     expect(deps.store.events.map((e) => [e.type, e.message])).toEqual([
       ['deploying', 'deploying revision 1 (create)'],
       ['scaled', 'scaled from 1 to 2 replicas'],
@@ -338,6 +340,8 @@ describe('apps', () => {
       // Stopped before revision 1 went live again: starting deploys it anew.
       ['started', 'started with revision 1'],
       ['restarted', 'restarting: every replica is replaced, new ones first'],
+      // Asked twice, it is deleted once; its events go with it once it is gone.
+      ['deleting', 'deleting: its replicas stop, then the app goes'],
     ]);
     const app = await getAppRecord(deps, 'acme', 'web');
     expect(deps.store.events.every((e) => e.tenantId === 'acme' && e.appUid === app.uid)).toBe(true);
