@@ -315,20 +315,26 @@ export async function updateApp(
         if (!image) throw new Error('a spec change always comes with its resolved image');
         return withNewRevision(app, 'update', image, now);
       }
-      if (replicas !== from) {
-        app.generation += 1;
-        return { app, event: scaledEvent(from, replicas) };
-      }
-      if (scalingChanged) {
-        app.generation += 1;
-        const bounds = scaling ? `set to ${scaling.min}–${scaling.max} replicas` : 'turned off';
-        return { app, event: { type: 'scaled', message: `autoscaling ${bounds}`, details: { scaling } } };
-      }
-      return { app };
+      if (replicas === from && !scalingChanged) return { app };
+      app.generation += 1;
+      return { app, event: sizingEvent(from, replicas, scalingChanged ? { scaling } : undefined) };
     },
     { read },
   );
   return toApp(deps, app);
+}
+
+/**
+ * A PATCH of an app's sizing, as its event: the replicas it moved between, and the autoscaling it set (`changed`
+ * holds it when it changed), in one message.
+ */
+function sizingEvent(from: number, to: number, changed?: { scaling: Scaling | null }): AppEventNote {
+  if (!changed) return scaledEvent(from, to);
+  const { scaling } = changed;
+  const range = scaling && (scaling.min === scaling.max ? `${scaling.min}` : `${scaling.min}–${scaling.max}`);
+  const bounds = scaling ? `set to ${range} replica${range === '1' ? '' : 's'}` : 'turned off';
+  const moved = from === to ? '' : `; ${scaledEvent(from, to).message}`;
+  return { type: 'scaled', message: `autoscaling ${bounds}${moved}`, details: { from, to, scaling } };
 }
 
 const scaledEvent = (from: number, to: number, why = ''): AppEventNote => ({

@@ -318,6 +318,8 @@ describe('apps', () => {
     await scaleApp(deps, 'acme', 'web', 2);
     await updateApp(deps, 'acme', 'web', { scaling: { min: 1, max: 2, targetCpuPercent: 60 } });
     await updateApp(deps, 'acme', 'web', { scaling: null, replicas: 1 });
+    await updateApp(deps, 'acme', 'web', { replicas: 2 });
+    await updateApp(deps, 'acme', 'web', { scaling: { min: 1, max: 1, targetCpuPercent: 60 } });
     await updateApp(deps, 'acme', 'web', { env: { A: '1' } });
     await deploy(deps, 'acme', 'web', {});
     await rollback(deps, 'acme', 'web', 1, deps);
@@ -325,14 +327,18 @@ describe('apps', () => {
     await stopApp(deps, 'acme', 'web');
     await startApp(deps, 'acme', 'web');
     await restartApp(deps, 'acme', 'web');
-    await expect(scaleApp(deps, 'acme', 'web', 9)).rejects.toMatchObject({ code: 'quota.exceeded' });
+    // Refused (outside the autoscaling bounds), a change says nothing.
+    await expect(scaleApp(deps, 'acme', 'web', 9)).rejects.toMatchObject({ code: 'validation.failed' });
     await deleteApp(deps, 'acme', 'web');
     await deleteApp(deps, 'acme', 'web');
     expect(deps.store.events.map((e) => [e.type, e.message])).toEqual([
       ['deploying', 'deploying revision 1 (create)'],
       ['scaled', 'scaled from 1 to 2 replicas'],
       ['scaled', 'autoscaling set to 1–2 replicas'],
-      ['scaled', 'scaled from 2 to 1 replica'],
+      ['scaled', 'autoscaling turned off; scaled from 2 to 1 replica'],
+      ['scaled', 'scaled from 1 to 2 replicas'],
+      // The bounds move the replicas into them.
+      ['scaled', 'autoscaling set to 1 replica; scaled from 2 to 1 replica'],
       ['deploying', 'deploying revision 2 (update)'],
       ['deploying', 'deploying revision 3 (deploy)'],
       ['deploying', 'deploying revision 1 (rollback)'],
@@ -347,8 +353,8 @@ describe('apps', () => {
     expect(deps.store.events.every((e) => e.tenantId === 'acme' && e.appUid === app.uid)).toBe(true);
     const [startedWith, rolledBackWith] = (await listDeployments(deps, 'acme', 'web', { limit: 2 })).items;
     expect(startedWith?.trigger).toBe('start');
-    expect(deps.store.events[8]?.details).toEqual({ revision: 1, deployment: startedWith?.id });
-    expect(deps.store.events[6]?.details).toEqual({
+    expect(deps.store.events[10]?.details).toEqual({ revision: 1, deployment: startedWith?.id });
+    expect(deps.store.events[8]?.details).toEqual({
       deployment: rolledBackWith?.id,
       revision: 1,
       trigger: 'rollback',
