@@ -337,9 +337,10 @@ function sizingEvent(from: number, to: number, changed?: { scaling: Scaling | nu
   return { type: 'scaled', message: `autoscaling ${bounds}${moved}`, details: { from, to, scaling } };
 }
 
-const scaledEvent = (from: number, to: number, why = ''): AppEventNote => ({
+/** A move of an app's replicas, as its event: `scaled from 1 to 2 replicas`, or as `verb` says it. */
+const scaledEvent = (from: number, to: number, verb = 'scaled'): AppEventNote => ({
   type: 'scaled',
-  message: `scaled from ${from} to ${to} replica${to === 1 ? '' : 's'}${why}`,
+  message: `${verb} from ${from} to ${to} replica${to === 1 ? '' : 's'}`,
   details: { from, to },
 });
 
@@ -374,12 +375,16 @@ export async function autoscaleTo(
   why: { reason: string; details: Record<string, unknown> },
 ): Promise<AppRecord> {
   const { app: changed } = await changeApp(deps, app.tenantId, app.name, app.version, (current) => {
-    const scaled = scaledEvent(current.replicas, replicas, `: ${why.reason}`);
+    const scaled = scaledEvent(current.replicas, replicas, 'autoscaled');
     current.replicas = replicas;
     current.generation += 1;
     return {
       app: current,
-      event: { ...scaled, message: `auto${scaled.message}`, details: { ...scaled.details, ...why.details } },
+      event: {
+        ...scaled,
+        message: `${scaled.message}: ${why.reason}`,
+        details: { ...scaled.details, ...why.details },
+      },
     };
   });
   return changed;

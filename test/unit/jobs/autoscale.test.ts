@@ -64,6 +64,13 @@ describe('the scale job', () => {
     expect(Object.fromEntries(apps.items.map((a) => [a.name, a.replicas]))).toEqual(
       Object.fromEntries(names.map((name) => [name, name === 'app-3' ? 1 : 2])),
     );
+    // Each scale says why in its app's events, written with it: eleven, none for app-3.
+    const scaled = deps.store.events.filter((e) => e.type === 'scaled');
+    expect(scaled).toHaveLength(11);
+    expect(scaled[0]).toMatchObject({
+      message: 'autoscaled from 1 to 2 replicas: scale out',
+      details: { from: 1, to: 2, recommended: 2, cpuPercent: 100, targetCpuPercent: 50, samples: 1 },
+    });
   });
 
   it("fails a runtime's apps when its replicas cannot be listed, and scales the other runtimes' apps", async () => {
