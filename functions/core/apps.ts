@@ -234,11 +234,10 @@ export function changeApp(
       assertScalingAllowed(plan.id, plan.limits, change.app.scaling);
     if (delta.vcpuMilli > 0) await assertUnderUsageCap(deps, tenant, plan.limits);
     assertWithinLimits(plan.id, plan.limits, tenant.reserved, delta);
-    const note = change.event ?? (change.deployment && deployingEvent(change.deployment));
+    const { event, ...written } = change;
+    const note = event ?? (change.deployment && deployingEvent(change.deployment));
     await deps.store.updateApp({
-      app: change.app,
-      ...(change.revision ? { revision: change.revision } : {}),
-      ...(change.deployment ? { deployment: change.deployment } : {}),
+      ...written,
       ...(note ? { event: appEventOf(change.app, note, now) } : {}),
       expectedVersion: current.version,
       quota: { plan, delta, evenIfSuspended },
