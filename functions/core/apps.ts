@@ -365,13 +365,13 @@ export async function scaleApp(
 /**
  * The autoscaler's scale: only if the app is still at `expectedVersion` (a manual change meanwhile wins; the next
  * run decides again), within the plan but not bound to the static scaling range (a schedule may move it). `why`
- * ends its event's message; `details` says the rest.
+ * goes into its event: its reason ends the message, and all of it is in the details.
  */
 export async function autoscaleTo(
   deps: CoreDeps,
   app: AppRecord,
   replicas: number,
-  why: { reason: string; details: Record<string, unknown> },
+  why: { reason: string } & Record<string, unknown>,
 ): Promise<AppRecord> {
   const { app: changed } = await changeApp(deps, app.tenantId, app.name, app.version, (current) => {
     const scaled = scaledEvent(current.replicas, replicas, 'autoscaled');
@@ -382,7 +382,7 @@ export async function autoscaleTo(
       event: {
         ...scaled,
         message: `${scaled.message}: ${why.reason}`,
-        details: { ...scaled.details, ...why.details },
+        details: { ...scaled.details, ...why },
       },
     };
   });

@@ -114,19 +114,16 @@ async function autoscaleApp(
   try {
     await autoscaleTo(deps, app, decision.replicas, {
       reason: decision.reason,
-      details: {
-        reason: decision.reason,
-        recommended,
-        cpuPercent: utilisation.cpuPercent ?? null,
-        memoryPercent: utilisation.memoryPercent ?? null,
-        targetCpuPercent: scaling.targetCpuPercent ?? null,
-        targetMemoryPercent: scaling.targetMemoryPercent ?? null,
-        samples: samples.length,
-        min: bounds.min,
-        max: bounds.max,
-        schedule: bounds.schedule,
-        stabilizationSeconds: windowSeconds,
-      },
+      recommended,
+      cpuPercent: utilisation.cpuPercent ?? null,
+      memoryPercent: utilisation.memoryPercent ?? null,
+      targetCpuPercent: scaling.targetCpuPercent ?? null,
+      targetMemoryPercent: scaling.targetMemoryPercent ?? null,
+      samples: samples.length,
+      min: bounds.min,
+      max: bounds.max,
+      schedule: bounds.schedule,
+      stabilizationSeconds: windowSeconds,
     });
   } catch (err) {
     // A manual change, a plan change or another scaler got there first: the next run decides again.
