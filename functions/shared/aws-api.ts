@@ -6,7 +6,8 @@ import { RecentAnswers } from '../core/recent-answers.ts';
 import type { ApiDeps } from '../http/context.ts';
 import type { AwsRuntimeConfig } from './aws-config.ts';
 import { awsCore, type Logger } from './aws-core.ts';
-import { eksRuntimeOf } from './aws-eks-runtime.ts';
+import type { EksInstall } from './aws-eks.ts';
+import { eksInstallOf } from './aws-eks-runtime.ts';
 import {
   deferredNudges,
   deferredPrivateDomains,
@@ -38,12 +39,11 @@ const BUFFERED_ANSWERS = { waitMs: 20_000, maxBodyBytes: 5 * 1024 * 1024 };
 const INSTANCES_KEPT_MS = 3000;
 
 /** The replica views of the runtimes the install offers; Fargate's adapters load when a request needs them. */
-async function replicaViews(config: AwsRuntimeConfig): Promise<ReplicaViews> {
-  const eks = await eksRuntimeOf(config);
+function replicaViews(config: AwsRuntimeConfig, eks: EksInstall | undefined): ReplicaViews {
   const fargate = deferredReplicaView(async () =>
     (await import('./aws-fargate-view.ts')).fargateView(config),
   );
-  return { fargate, ...(eks ? { eks: eks.view() } : {}) };
+  return { fargate, ...(eks ? { eks: eks.runtime.view() } : {}) };
 }
 
 /**
@@ -59,6 +59,7 @@ export async function awsApiDeps(
     logger,
   );
   const core = awsCore(config, queue);
+  const eks = await eksInstallOf(config);
   return {
     ...core,
     registry: deferredRegistry(
@@ -67,7 +68,7 @@ export async function awsApiDeps(
     ),
     // Tasks resolve names through the VPC, which may hold private zones this Lambda, outside it, never sees.
     hosts: deferredPrivateDomains(systemHosts, async () =>
-      (await import('./aws-vpc-domains.ts')).vpcPrivateDomains(config),
+      (await import('./aws-vpc-domains.ts')).vpcPrivateDomains(config, eks?.clusterVpc),
     ),
     auth: makeKeyAuthenticator(core, {
       adminKeyHash: config.BERTH_ADMIN_KEY_HASH,
@@ -81,7 +82,7 @@ export async function awsApiDeps(
       shared: true,
     },
     logger,
-    views: await replicaViews(config),
+    views: replicaViews(config, eks),
     bufferedAnswers: BUFFERED_ANSWERS,
     recentInstances: new RecentAnswers(INSTANCES_KEPT_MS),
     queue,

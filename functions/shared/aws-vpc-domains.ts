@@ -1,14 +1,15 @@
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { VpcPrivateDomains } from '../adapters/route53/vpc-private-domains.ts';
 import type { AwsRuntimeConfig } from './aws-config.ts';
-import { eksClusterVpcOf } from './aws-eks-runtime.ts';
 
 /**
  * The private hosted zones of the VPCs the apps run in, which the API reads before it lets an image from another
- * registry in: Fargate's, and the EKS cluster's when the install offers EKS (an operator's cluster has its own).
+ * registry in: Fargate's, and the EKS cluster's (`clusterVpc`) when the install offers EKS.
  */
-export async function vpcPrivateDomains(config: AwsRuntimeConfig): Promise<VpcPrivateDomains> {
-  const clusterVpc = await eksClusterVpcOf(config);
-  const ids = [...new Set([config.BERTH_VPC_ID, ...(clusterVpc ? [clusterVpc] : [])])];
+export async function vpcPrivateDomains(
+  config: AwsRuntimeConfig,
+  clusterVpc?: () => Promise<string>,
+): Promise<VpcPrivateDomains> {
+  const ids = [...new Set([config.BERTH_VPC_ID, ...(clusterVpc ? [await clusterVpc()] : [])])];
   return new VpcPrivateDomains(new Route53Client({}), { ids, region: config.AWS_REGION });
 }

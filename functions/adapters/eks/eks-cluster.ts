@@ -3,39 +3,55 @@ import { type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
 import type { EksTokenCache } from './eks-token.ts';
 import type { ClusterAccess } from './kube-client.ts';
 
-/**
- * Access to an EKS cluster: endpoint and CA from DescribeCluster (asked once, then cached: neither changes while
- * the cluster lives), with a fresh-enough bearer token on every call.
- */
-export function eksClusterAccess(eks: EKSClient, clusterName: string, tokens: EksTokenCache): ClusterAccess {
-  let described: Promise<{ server: string; caData: string }> | undefined;
-  const describe = async () => {
-    const { cluster } = await eks.send(new DescribeClusterCommand({ name: clusterName }));
-    const server = cluster?.endpoint;
-    const caData = cluster?.certificateAuthority?.data;
-    if (!server || !caData) throw new Error(`EKS cluster ${clusterName} has no endpoint or CA yet`);
-    return { server, caData };
-  };
-  return async () => {
-    described ??= describe().catch((err) => {
-      described = undefined; // ask again next time
-      throw err;
-    });
-    return { ...(await described), token: await tokens.token() };
-  };
+/** What Berth reads of its EKS cluster: where its API server is, the CA that signs it, and the VPC of its pods. */
+export interface DescribedCluster {
+  server: string;
+  caData: string;
+  vpcId: string;
 }
 
-/** The VPC a cluster runs its nodes and pods in, from DescribeCluster. */
-export async function eksClusterVpc(
+/**
+ * The cluster's DescribeCluster, asked once and then kept for all that reads it: neither endpoint, CA nor VPC
+ * changes while the cluster lives. A failed call, or a cluster still being created (without all three), is asked
+ * again next time.
+ */
+export function describedCluster(
   eks: EKSClient,
   clusterName: string,
   retry: RetryOptions = {},
-): Promise<string> {
-  const { cluster } = await withThrottlingRetry(
-    () => eks.send(new DescribeClusterCommand({ name: clusterName })),
-    retry,
-  );
-  const vpcId = cluster?.resourcesVpcConfig?.vpcId;
-  if (!vpcId) throw new Error(`EKS cluster ${clusterName} names no VPC`);
-  return vpcId;
+): () => Promise<DescribedCluster> {
+  let described: Promise<DescribedCluster> | undefined;
+  const describe = async () => {
+    const { cluster } = await withThrottlingRetry(
+      () => eks.send(new DescribeClusterCommand({ name: clusterName })),
+      retry,
+    );
+    const found = {
+      endpoint: cluster?.endpoint,
+      CA: cluster?.certificateAuthority?.data,
+      VPC: cluster?.resourcesVpcConfig?.vpcId,
+    };
+    const { endpoint: server, CA: caData, VPC: vpcId } = found;
+    if (!server || !caData || !vpcId) {
+      const missing = Object.entries(found).flatMap(([name, value]) => (value ? [] : [name]));
+      throw new Error(`EKS cluster ${clusterName} has no ${missing.join(', ')} yet`);
+    }
+    return { server, caData, vpcId };
+  };
+  return () =>
+    (described ??= describe().catch((err) => {
+      described = undefined; // ask again next time
+      throw err;
+    }));
+}
+
+/** Access to an EKS cluster: its endpoint and CA, with a fresh-enough bearer token on every call. */
+export function eksClusterAccess(
+  cluster: () => Promise<DescribedCluster>,
+  tokens: EksTokenCache,
+): ClusterAccess {
+  return async () => {
+    const { server, caData } = await cluster();
+    return { server, caData, token: await tokens.token() };
+  };
 }
