@@ -84,6 +84,18 @@ const notFound = (err: unknown) => isAwsError(err, 'RepositoryNotFoundException'
 const layerGone = (err: unknown) =>
   isAwsError(err, 'RepositoryNotFoundException', 'LayersNotFoundException', 'LayerInaccessibleException');
 
+/** What PutImage answers for an image it cannot tag again because it, its layers or its repository went. */
+const imageGone = (err: unknown) =>
+  isAwsError(
+    err,
+    'RepositoryNotFoundException',
+    'LayersNotFoundException',
+    'ReferencedImagesNotFoundException',
+  );
+
+/** How many manifests just read are kept for holdImage (a few KB each). */
+const MANIFESTS_KEPT = 100;
+
 /** How many images one BatchDeleteImage takes. */
 const BATCH_DELETE_IMAGES = 100;
 
@@ -97,6 +109,11 @@ const CONFIG_DOWNLOAD_MS = 5000;
  */
 export class EcrRegistry implements ImageRegistry {
   readonly host: string;
+  /**
+   * The manifests imageAt read last, by `repository@digest`, for the holdImage that follows it in the same request:
+   * a digest names its manifest for good, so what was read is what ECR has, for as long as it has the image.
+   */
+  private readonly manifests = new Map<string, { manifest: string; mediaType: string | undefined }>();
 
   constructor(private readonly options: EcrRegistryOptions) {
     this.host = options.host;
@@ -137,8 +154,10 @@ export class EcrRegistry implements ImageRegistry {
     const { ecr } = this.options;
     const found = await this.manifestAt(repository, reference);
     if (!found) return undefined;
-    const { digest, manifest } = found;
+    const { digest, manifest, mediaType } = found;
     if (!manifest) return { digest, platforms: [] };
+    if (this.manifests.size >= MANIFESTS_KEPT) this.manifests.clear();
+    this.manifests.set(`${repository}@${digest}`, { manifest, mediaType });
     const platforms = await platformsOfImage(manifest, async (config) => {
       let url: string | undefined;
       try {
@@ -199,10 +218,12 @@ export class EcrRegistry implements ImageRegistry {
    * Tags the image with `berth-hold-<app uid>-<hex>`, putting its own manifest again under that tag (ECR's way to
    * tag an image; the digest is given, so ECR refuses rather than make another image). The lifecycle policy spares
    * an image so tagged. The platform images an image index names stay untagged, and need no hold: ECR's lifecycle
-   * policy never expires an image an index refers to (ECR's team in aws/containers-roadmap#1596).
+   * policy never expires an image an index refers to (ECR's team in aws/containers-roadmap#1596). The manifest is
+   * the one imageAt just read, else read now. An image gone, or gone since, has nothing to hold.
    */
   async holdImage(repository: string, digest: string, appUid: string): Promise<void> {
-    const found = await this.manifestAt(repository, digest);
+    const found =
+      this.manifests.get(`${repository}@${digest}`) ?? (await this.manifestAt(repository, digest));
     if (!found?.manifest) return;
     const { manifest, mediaType } = found;
     try {
@@ -219,7 +240,7 @@ export class EcrRegistry implements ImageRegistry {
       );
     } catch (err) {
       // The tag is on this very image already: held.
-      if (!isAwsError(err, 'ImageAlreadyExistsException')) throw err;
+      if (!isAwsError(err, 'ImageAlreadyExistsException') && !imageGone(err)) throw err;
     }
   }
 

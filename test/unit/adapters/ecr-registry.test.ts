@@ -461,6 +461,30 @@ describe('EcrRegistry', () => {
       expect(ecr).toHaveReceivedCommandTimes(PutImageCommand, 0);
     });
 
+    it('puts the manifest imageAt just read, without reading it again; one gone since has nothing to hold', async () => {
+      ecr.on(BatchGetImageCommand).resolves(imageFound);
+      ecr.on(PutImageCommand).resolves({});
+      const ecrRegistry = registry();
+      expect((await ecrRegistry.imageAt('berth/acme/web', 'v1'))?.digest).toBe(digest);
+      await ecrRegistry.holdImage('berth/acme/web', digest, appUid);
+      expect(ecr).toHaveReceivedCommandTimes(BatchGetImageCommand, 1);
+      expect(ecr).toHaveReceivedCommandWith(PutImageCommand, {
+        imageManifest: manifest,
+        imageDigest: digest,
+      });
+
+      // Deleted between the two: its layers, the images its index names, or its repository.
+      for (const name of [
+        'LayersNotFoundException',
+        'ReferencedImagesNotFoundException',
+        'RepositoryNotFoundException',
+      ]) {
+        ecr.on(PutImageCommand).rejects(Object.assign(new Error('gone'), { name }));
+        await ecrRegistry.holdImage('berth/acme/web', digest, appUid);
+      }
+      expect(ecr).toHaveReceivedCommandTimes(BatchGetImageCommand, 1);
+    });
+
     it('fails with the error ECR gives for anything else', async () => {
       ecr.on(BatchGetImageCommand).resolves(imageFound);
       ecr
@@ -490,6 +514,8 @@ describe('EcrRegistry', () => {
       ecr.on(BatchDeleteImageCommand).resolves({ imageIds: [], failures: [] });
       const image = `${host}/berth/acme/web:v1`;
       await createApp(withEcr, 'acme', { name: 'web', image, cpu: 0.25, memory: 512, port: 8080 });
+      // The tag's image is read once, for its digest and platforms and for the hold.
+      expect(ecr).toHaveReceivedCommandTimes(BatchGetImageCommand, 1);
       const { uid } = await getAppRecord(withEcr, 'acme', 'web');
       const tag = `berth-hold-${uid}-${'a'.repeat(64)}`;
       expect(ecr).toHaveReceivedCommandWith(PutImageCommand, {
