@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { HealthCheck } from '../../../schemas/app.ts';
 import { appHostname } from '../../core/app-hosts.ts';
+import { allPages } from '../aws/pages.ts';
 import { isAwsError, type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
 import type { AliasTarget, Route53AppRecords } from '../route53/app-records.ts';
 import { AppTargetGroups, targetGroupName } from './app-target-groups.ts';
@@ -80,14 +81,13 @@ export class AlbAppRoutes {
 
   private async rules(listenerArn: string): Promise<Rule[]> {
     const rules: Rule[] = [];
-    let marker: string | undefined;
-    do {
-      const page = await this.call(() =>
-        this.elb.send(new DescribeRulesCommand({ ListenerArn: listenerArn, Marker: marker, PageSize: 400 })),
-      );
-      rules.push(...(page.Rules ?? []));
-      marker = page.NextMarker;
-    } while (marker);
+    const pages = allPages(
+      (Marker) =>
+        this.elb.send(new DescribeRulesCommand({ ListenerArn: listenerArn, Marker, PageSize: 400 })),
+      (page) => page.NextMarker,
+      this.retry,
+    );
+    for await (const page of pages) rules.push(...(page.Rules ?? []));
     return rules;
   }
 

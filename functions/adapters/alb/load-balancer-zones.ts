@@ -2,7 +2,8 @@ import {
   DescribeLoadBalancersCommand,
   type ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
+import { allPages } from '../aws/pages.ts';
+import type { RetryOptions } from '../aws/retry.ts';
 
 /**
  * The canonical hosted zones of the account's load balancers, by DNS name: what a Route 53 alias to a load balancer
@@ -20,18 +21,17 @@ export class LoadBalancerZones {
   async zoneOf(dnsName: string): Promise<string | undefined> {
     const name = dnsName.toLowerCase();
     if (!this.zones.has(name)) {
-      let marker: string | undefined;
-      do {
-        const page = await withThrottlingRetry(
-          () => this.elb.send(new DescribeLoadBalancersCommand({ Marker: marker, PageSize: 400 })),
-          this.retry,
-        );
+      const pages = allPages(
+        (Marker) => this.elb.send(new DescribeLoadBalancersCommand({ Marker, PageSize: 400 })),
+        (page) => page.NextMarker,
+        this.retry,
+      );
+      for await (const page of pages) {
         for (const lb of page.LoadBalancers ?? []) {
           if (lb.DNSName && lb.CanonicalHostedZoneId)
             this.zones.set(lb.DNSName.toLowerCase(), lb.CanonicalHostedZoneId);
         }
-        marker = page.NextMarker;
-      } while (marker);
+      }
     }
     return this.zones.get(name);
   }

@@ -20,6 +20,7 @@ import { codeUnitOrder } from '../../core/code-unit-order.ts';
 import { ConflictError, UnavailableError } from '../../core/errors.ts';
 import type { ImageRegistry, RegistryImage, RepositoryRecord, Store } from '../../core/ports.ts';
 import { MAX_REPOSITORIES_PER_TENANT } from '../../core/tenant-caps.ts';
+import { allPages } from '../aws/pages.ts';
 import { isAwsError, type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
 import { MANIFEST_MEDIA_TYPES, platformsOfImage } from '../oci/image-platforms.ts';
 import { ECR_PUSH_ACTIONS, ecrNamespace, HOLD_TAG_PREFIX, holdTag, repositoryArn } from './ecr-names.ts';
@@ -365,12 +366,14 @@ export class EcrRegistry implements ImageRegistry {
     if (!recorded || recorded.pending) return undefined;
     const repositoryName = `${this.namespaceOf(tenantId)}${name}`;
     const images: Image[] = [];
-    let nextToken: string | undefined;
+    const pages = allPages(
+      (nextToken) =>
+        this.options.ecr.send(new DescribeImagesCommand({ repositoryName, maxResults: 1000, nextToken })),
+      (page) => page.nextToken,
+      this.options.retry,
+    );
     try {
-      do {
-        const res = await this.call(() =>
-          this.options.ecr.send(new DescribeImagesCommand({ repositoryName, maxResults: 1000, nextToken })),
-        );
+      for await (const res of pages) {
         for (const i of res.imageDetails ?? []) {
           if (!i.imageDigest) continue;
           images.push({
@@ -381,8 +384,7 @@ export class EcrRegistry implements ImageRegistry {
             size: i.imageSizeInBytes ?? 0,
           });
         }
-        nextToken = res.nextToken;
-      } while (nextToken);
+      }
     } catch (err) {
       if (notFound(err)) return undefined;
       throw err;

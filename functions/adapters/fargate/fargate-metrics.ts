@@ -5,7 +5,8 @@ import {
 } from '@aws-sdk/client-cloudwatch';
 import { chunks } from '../../core/chunks.ts';
 import type { Metrics, Replica, ReplicaSamples, ReplicaStats } from '../../core/ports.ts';
-import { type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
+import { allPages } from '../aws/pages.ts';
+import type { RetryOptions } from '../aws/retry.ts';
 import { familyOf } from './task-requests.ts';
 
 /** GetMetricData takes at most 500 queries per call. */
@@ -80,29 +81,26 @@ export class FargateMetrics implements Metrics {
     const stats = new Map<string, ReplicaStats>();
     for (const batch of chunks(replicas, perCall)) {
       const values = new Map<string, number>();
-      let nextToken: string | undefined;
-      do {
-        const res = await withThrottlingRetry(
-          () =>
-            this.cloudwatch.send(
-              new GetMetricDataCommand({
-                MetricDataQueries: batch.flatMap((replica, i) =>
-                  taskQueries(this.cluster, replica, i, period),
-                ),
-                StartTime: new Date(start),
-                EndTime: new Date(end),
-                ScanBy: 'TimestampDescending',
-                NextToken: nextToken,
-              }),
-            ),
-          this.retry,
-        );
+      const pages = allPages(
+        (NextToken) =>
+          this.cloudwatch.send(
+            new GetMetricDataCommand({
+              MetricDataQueries: batch.flatMap((replica, i) => taskQueries(this.cluster, replica, i, period)),
+              StartTime: new Date(start),
+              EndTime: new Date(end),
+              ScanBy: 'TimestampDescending',
+              NextToken,
+            }),
+          ),
+        (page) => page.NextToken,
+        this.retry,
+      );
+      for await (const res of pages) {
         for (const result of res.MetricDataResults ?? []) {
           const latest = result.Values?.[0];
           if (result.Id && latest !== undefined && !values.has(result.Id)) values.set(result.Id, latest);
         }
-        nextToken = res.NextToken;
-      } while (nextToken);
+      }
       batch.forEach((replica, i) => {
         const cpu = values.get(`cpu${i}`);
         const memory = values.get(`mem${i}`);

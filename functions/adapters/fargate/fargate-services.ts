@@ -27,6 +27,7 @@ import type {
 import { workloadHash } from '../../core/workloads.ts';
 import type { AlbAppRoutes } from '../alb/alb-app-routes.ts';
 import { CALLS_IN_FLIGHT, inBatches } from '../aws/chunks.ts';
+import { allPages } from '../aws/pages.ts';
 import { isAwsError, type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
 import { FargateTasks } from './fargate-tasks.ts';
 import {
@@ -179,9 +180,8 @@ export class FargateServices implements WorkloadRuntime {
    */
   async holdings(): Promise<{ homes: string[]; workloads: HeldWorkload[] }> {
     const held: HeldWorkload[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await this.call(() =>
+    const pages = allPages(
+      (nextToken) =>
         this.ecs.send(
           new ListServicesCommand({
             cluster: this.settings.cluster,
@@ -189,13 +189,15 @@ export class FargateServices implements WorkloadRuntime {
             nextToken,
           }),
         ),
-      );
+      (page) => page.nextToken,
+      this.retry,
+    );
+    for await (const page of pages) {
       for (const arn of page.serviceArns ?? []) {
         const workload = parseServiceName(arn.split('/').pop() ?? '');
         if (workload) held.push(workload);
       }
-      nextToken = page.nextToken;
-    } while (nextToken);
+    }
     return { homes: [], workloads: held };
   }
 
@@ -234,17 +236,18 @@ export class FargateServices implements WorkloadRuntime {
   /** The ARNs of the family's revisions with `status`, every page. */
   private async taskDefinitions(family: string, status: 'ACTIVE' | 'INACTIVE'): Promise<string[]> {
     const arns: string[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await this.call(() =>
+    const pages = allPages(
+      (nextToken) =>
         this.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: family, status, nextToken })),
-      );
+      (page) => page.nextToken,
+      this.retry,
+    );
+    for await (const page of pages) {
       // The prefix also matches longer family names: keep this family's own revisions.
       arns.push(
         ...(page.taskDefinitionArns ?? []).filter((arn) => arn.split('/').pop()?.startsWith(`${family}:`)),
       );
-      nextToken = page.nextToken;
-    } while (nextToken);
+    }
     return arns;
   }
 

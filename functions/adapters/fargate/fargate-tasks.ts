@@ -1,6 +1,7 @@
 import { DescribeTasksCommand, type ECSClient, ListTasksCommand, type Task } from '@aws-sdk/client-ecs';
 import type { Replica, ReplicaFilter, Runtime } from '../../core/ports.ts';
 import { inBatches } from '../aws/chunks.ts';
+import { allPages } from '../aws/pages.ts';
 import { type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
 import { familyOf, replicaOf } from './task-requests.ts';
 
@@ -49,14 +50,13 @@ export class FargateTasks implements Pick<Runtime, 'listReplicas'> {
     desiredStatus: 'RUNNING' | 'STOPPED';
   }): Promise<string[]> {
     const arns: string[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await this.call(() =>
+    const pages = allPages(
+      (nextToken) =>
         this.ecs.send(new ListTasksCommand({ cluster: this.cluster, ...filter, maxResults: 100, nextToken })),
-      );
-      arns.push(...(page.taskArns ?? []));
-      nextToken = page.nextToken;
-    } while (nextToken);
+      (page) => page.nextToken,
+      this.retry,
+    );
+    for await (const page of pages) arns.push(...(page.taskArns ?? []));
     return arns;
   }
 

@@ -1,7 +1,8 @@
 import { ListHostedZonesByVPCCommand, type Route53Client, type VPCRegion } from '@aws-sdk/client-route-53';
 import type { HostResolver } from '../../core/ports.ts';
 import { RecentAnswers } from '../../core/recent-answers.ts';
-import { type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
+import { allPages } from '../aws/pages.ts';
+import type { RetryOptions } from '../aws/retry.ts';
 
 /** How long the zones, once read, answer: a zone newly associated with the VPC counts within this time. */
 export const ZONES_KEPT_MS = 5 * 60_000;
@@ -38,23 +39,22 @@ export class VpcPrivateDomains implements Pick<HostResolver, 'privateDomainOf'> 
 
   private async zonesOf(vpcId: string): Promise<string[]> {
     const domains: string[] = [];
-    let next: string | undefined;
-    do {
-      const page = await withThrottlingRetry(
-        () =>
-          this.route53.send(
-            new ListHostedZonesByVPCCommand({
-              VPCId: vpcId,
-              VPCRegion: this.vpcs.region as VPCRegion,
-              MaxItems: 100,
-              NextToken: next,
-            }),
-          ),
-        this.options,
-      );
+    const pages = allPages(
+      (NextToken) =>
+        this.route53.send(
+          new ListHostedZonesByVPCCommand({
+            VPCId: vpcId,
+            VPCRegion: this.vpcs.region as VPCRegion,
+            MaxItems: 100,
+            NextToken,
+          }),
+        ),
+      (page) => page.NextToken,
+      this.options,
+    );
+    for await (const page of pages) {
       for (const zone of page.HostedZoneSummaries ?? []) if (zone.Name) domains.push(dnsName(zone.Name));
-      next = page.NextToken;
-    } while (next);
+    }
     return domains;
   }
 }
