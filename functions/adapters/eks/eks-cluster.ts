@@ -26,14 +26,11 @@ export function describedCluster(
       () => eks.send(new DescribeClusterCommand({ name: clusterName })),
       retry,
     );
-    const found = {
-      endpoint: cluster?.endpoint,
-      CA: cluster?.certificateAuthority?.data,
-      VPC: cluster?.resourcesVpcConfig?.vpcId,
-    };
-    const { endpoint: server, CA: caData, VPC: vpcId } = found;
+    const server = cluster?.endpoint;
+    const caData = cluster?.certificateAuthority?.data;
+    const vpcId = cluster?.resourcesVpcConfig?.vpcId;
     if (!server || !caData || !vpcId) {
-      const missing = Object.entries(found).flatMap(([name, value]) => (value ? [] : [name]));
+      const missing = [!server && 'endpoint', !caData && 'CA', !vpcId && 'VPC'].filter(Boolean);
       throw new Error(`EKS cluster ${clusterName} has no ${missing.join(', ')} yet`);
     }
     return { server, caData, vpcId };
