@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureRegistryBinary } from './docker-engine.ts';
 import { type OwnedProcess, ownedProcess, spawnOwned } from './owned-children.ts';
@@ -50,8 +50,26 @@ notifications:
 }
 
 /**
- * Starts the CNCF distribution registry (Debian's docker-registry) on 127.0.0.1 with Berth as its token service.
- * Resolves once it answers; `stop()` ends it.
+ * Frees the disk a deleted repository's layers and configs still take: the registry deletes manifests, and only its
+ * garbage collection, which must run while it is stopped, the blobs that no manifest refers to any more. Every
+ * manifest is kept, tagged or not (a revision pins its image by digest). A collection that fails leaves the blobs
+ * for the next start, and says why in the registry's log.
+ */
+async function collectGarbage(binary: string, configPath: string, log: number): Promise<void> {
+  const collecting = ownedProcess(
+    spawnOwned(binary, ['garbage-collect', configPath], { stdio: ['ignore', log, log] }),
+  );
+  const timer = setTimeout(() => void collecting.stop(), GARBAGE_COLLECTION_MS);
+  await collecting.exited;
+  clearTimeout(timer);
+}
+
+/** How long the garbage collection at a start may hold up the registry. */
+const GARBAGE_COLLECTION_MS = 60_000;
+
+/**
+ * Starts the CNCF distribution registry (Debian's docker-registry) on 127.0.0.1 with Berth as its token service,
+ * after collecting its garbage. Resolves once it answers; `stop()` ends it.
  */
 export async function startRegistry(options: RegistryProcessOptions): Promise<OwnedProcess> {
   const binary = ensureRegistryBinary();
@@ -59,7 +77,9 @@ export async function startRegistry(options: RegistryProcessOptions): Promise<Ow
   const configPath = join(options.dir, 'config.yml');
   writeFileSync(configPath, registryConfig(options, options.notifySecret), { mode: 0o600 });
   const log = openSync(join(options.dir, 'registry.log'), 'a');
+  await collectGarbage(binary, configPath, log);
   const child: ChildProcess = spawnOwned(binary, ['serve', configPath], { stdio: ['ignore', log, log] });
+  closeSync(log); // the registry has its own copy; a restart opens the log again
   const owned = ownedProcess(child);
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {

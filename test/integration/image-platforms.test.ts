@@ -5,12 +5,8 @@ import {
 } from '../../functions/adapters/fargate/task-requests.ts';
 import { createApi } from '../../functions/http/api.ts';
 import { freePort } from '../../functions/local/free-port.ts';
-import { startRegistry } from '../../functions/local/registry-process.ts';
-import { clientFor, localApi } from '../support/local-api.ts';
+import { clientFor, localApi, NOWHERE, startLocalApiRegistry } from '../support/local-api.ts';
 import { registryHttp } from '../support/registry-http.ts';
-
-/** Nothing listens here: the registry's push notifications and token realm are not used by these tests. */
-const NOWHERE = 'http://127.0.0.1:1';
 
 describe("images checked against their runtime's platform (DynamoDB Local, the distribution registry)", () => {
   let setup: Awaited<ReturnType<typeof localApi>>;
@@ -25,14 +21,7 @@ describe("images checked against their runtime's platform (DynamoDB Local, the d
   beforeAll(async () => {
     const registryPort = await freePort();
     setup = await localApi({ registryPort });
-    registry = await startRegistry({
-      dir: setup.wiring.registry.dir,
-      port: registryPort,
-      realm: `${NOWHERE}/registry/auth`,
-      notifyUrl: `${NOWHERE}/registry/events`,
-      notifySecret: setup.deps.registryAuth.notifySecret,
-      certificatePath: setup.deps.registrySecrets.certificatePath,
-    });
+    registry = await startLocalApiRegistry(setup);
     // As an install on AWS: ECS on Fargate runs linux/amd64 and linux/arm64, EKS on Fargate linux/amd64 only; Docker
     // runs what its host can.
     const api = createApi({

@@ -10,9 +10,28 @@ import { seedPlans } from '../../functions/core/plans.ts';
 import { createApi } from '../../functions/http/api.ts';
 import type { RateLimitOptions } from '../../functions/http/middleware/rate-limit.ts';
 import { type DynamoDbLocalAddress, localDynamoDbClient } from '../../functions/local/dynamodb-local.ts';
+import { startRegistry } from '../../functions/local/registry-process.ts';
 import { localDeps, localRuntime } from '../../functions/shared/local.ts';
 import { contractBreaches } from './api-contract.ts';
 import { eventually } from './ingress-client.ts';
+
+/** Nothing listens here: the push notifications and token realm of a registry whose tests do not use them. */
+export const NOWHERE = 'http://127.0.0.1:1';
+
+/**
+ * The registry process of a local API made with `registryPort`, on that port and the API's registry directory,
+ * sending its notifications and clients NOWHERE.
+ */
+export function startLocalApiRegistry(setup: Awaited<ReturnType<typeof localApi>>) {
+  return startRegistry({
+    dir: setup.wiring.registry.dir,
+    port: setup.wiring.registry.port,
+    realm: `${NOWHERE}/registry/auth`,
+    notifyUrl: `${NOWHERE}/registry/events`,
+    notifySecret: setup.deps.registryAuth.notifySecret,
+    certificatePath: setup.deps.registrySecrets.certificatePath,
+  });
+}
 
 /** A port nothing listens on in tests that run without the registry process. */
 const REGISTRY_PORT_UNUSED = 1;

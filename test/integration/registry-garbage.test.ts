@@ -1,0 +1,69 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../functions/local/free-port.ts';
+import { localApi, NOWHERE, startLocalApiRegistry } from '../support/local-api.ts';
+import { registryHttp } from '../support/registry-http.ts';
+
+describe('the local registry after a repository is deleted (DynamoDB Local, the distribution registry)', () => {
+  let registry: { stop(): Promise<void> } | undefined;
+  afterAll(async () => registry?.stop());
+
+  it('frees the blobs only its images used at its next start, and keeps every other image, tagged or not', async () => {
+    const registryPort = await freePort();
+    const setup = await localApi({ registryPort });
+    const start = () => startLocalApiRegistry(setup);
+    /** The blobs the registry stores, by digest hex. */
+    const blobs = () => {
+      const root = join(setup.wiring.registry.dir, 'data/docker/registry/v2/blobs/sha256');
+      return new Set(readdirSync(root).flatMap((prefix) => readdirSync(join(root, prefix))));
+    };
+    registry = await start();
+    const { key } = await setup.createTenant('acme');
+    for (const name of ['web', 'api']) {
+      expect((await setup.call('POST', '/v1/repositories', key, { name })).status).toBe(201);
+    }
+    const push = registryHttp({
+      api: NOWHERE,
+      registry: `127.0.0.1:${registryPort}`,
+      username: '',
+      password: '',
+    });
+    const bearer = setup.deps.registryAuth.tokens.issue(
+      'acme',
+      ['acme/web', 'acme/api'].map((name) => ({ type: 'repository', name, actions: ['pull', 'push'] })),
+      600,
+    );
+    // Each image's config is its own blob: one per platform.
+    const web = await push.push('acme/web', '1', bearer, 'linux/arm64');
+    const api = await push.push('acme/api', '1', bearer, 'linux/amd64');
+    // Tag 2 moves on: the image it named stays, untagged, as a revision may pin it by digest.
+    const untagged = await push.push('acme/api', '2', bearer, 'linux/s390x');
+    await push.push('acme/api', '2', bearer, 'linux/ppc64le');
+    await setup.deps.registryAuth.registry.recordPush('acme', 'web', {
+      digest: web,
+      tag: '1',
+      at: new Date().toISOString(),
+    });
+    const before = blobs();
+
+    expect((await setup.call('DELETE', '/v1/repositories/web', key)).status).toBe(204);
+    expect(blobs()).toEqual(before);
+    await registry.stop();
+    registry = await start();
+
+    const freed = [...before].filter((digest) => !blobs().has(digest));
+    // web's manifest and its config.
+    expect(freed).toHaveLength(2);
+    expect(freed).toContain(web.replace('sha256:', ''));
+    expect(await setup.deps.registry.imageAt('acme/api', '1')).toEqual({
+      digest: api,
+      platforms: ['linux/amd64'],
+    });
+    expect(await setup.deps.registry.imageAt('acme/api', untagged)).toEqual({
+      digest: untagged,
+      platforms: ['linux/s390x'],
+    });
+    expect((await setup.deps.registry.imageAt('acme/api', '2'))?.platforms).toEqual(['linux/ppc64le']);
+  }, 60_000);
+});
