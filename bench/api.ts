@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { key as itemKey, type Key } from '../functions/adapters/dynamodb/items.ts';
+import { appEventItem } from '../functions/adapters/dynamodb/store.ts';
 import { ensureTable } from '../functions/adapters/dynamodb/table.ts';
 import { generateApiKey } from '../functions/core/api-keys.ts';
 import { localDynamoDbClient, startDynamoDbLocal } from '../functions/local/dynamodb-local.ts';
@@ -187,15 +188,15 @@ export async function benchApi() {
             {
               Put: {
                 TableName: tableName,
-                Item: {
-                  ...itemKey.appEvent('bench', app.body.uid, `evt_${randomUUID()}`),
-                  body: {
-                    type: 'scaled',
-                    message: 'scaled from 1 to 2 replicas',
-                    details: { from: 1, to: 2 },
-                  },
-                  expiresAt: Math.floor(Date.now() / 1000) + 30 * 24 * 3600,
-                },
+                Item: appEventItem({
+                  tenantId: 'bench',
+                  appUid: app.body.uid,
+                  id: `evt_${randomUUID()}`,
+                  type: 'scaled',
+                  message: 'scaled from 1 to 2 replicas',
+                  at: new Date().toISOString(),
+                  details: { from: 1, to: 2 },
+                }),
               },
             },
           ],

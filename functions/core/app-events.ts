@@ -49,8 +49,8 @@ export async function recordAppEvent(
   details?: Record<string, unknown>,
   reported?: { at: Date; of: string },
 ): Promise<void> {
-  const note = { type, message, ...(details ? { details } : {}) };
-  await deps.store.addAppEvent(appEventOf(app, note, reported?.at ?? deps.clock.now(), reported?.of));
+  const at = reported?.at ?? deps.clock.now();
+  await deps.store.addAppEvent(appEventOf(app, { type, message, details }, at, reported?.of));
 }
 
 /**

@@ -53,7 +53,7 @@ async function main() {
     const dbPath = join(config.dataDir, 'dynamodb');
     const kept = await keepRunning('DynamoDB Local', () => startDynamoDbLocal({ dbPath, port }));
     dynamoDbLocal = kept;
-    address = { endpoint: kept.first.endpoint, accessKeyId: kept.first.accessKeyId };
+    address = kept.first;
   }
   const dynamodb = localDynamoDbClient(address);
   try {

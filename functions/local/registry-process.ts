@@ -49,6 +49,9 @@ notifications:
 `;
 }
 
+/** How long the garbage collection at a start may hold up the registry. */
+const GARBAGE_COLLECTION_MS = 60_000;
+
 /**
  * Frees the disk a deleted repository's layers and configs still take: the registry deletes manifests, and only its
  * garbage collection, which must run while it is stopped, the blobs that no manifest refers to any more. Every
@@ -63,9 +66,6 @@ async function collectGarbage(binary: string, configPath: string, log: number): 
   await collecting.exited;
   clearTimeout(timer);
 }
-
-/** How long the garbage collection at a start may hold up the registry. */
-const GARBAGE_COLLECTION_MS = 60_000;
 
 /**
  * Starts the CNCF distribution registry (Debian's docker-registry) on 127.0.0.1 with Berth as its token service,

@@ -168,7 +168,8 @@ const SCALER_STATE_RETENTION_SECONDS = 24 * 3600;
 /** App events are kept this long. */
 const EVENT_RETENTION_SECONDS = 30 * 24 * 3600;
 
-const appEventItem = (event: AppEventRecord): Item => ({
+/** An app's event as its item, kept EVENT_RETENTION_SECONDS from when it happened. */
+export const appEventItem = (event: AppEventRecord): Item => ({
   ...key.appEvent(event.tenantId, event.appUid, event.id),
   body: event,
   expiresAt: Math.floor(Date.parse(event.at) / 1000) + EVENT_RETENTION_SECONDS,
