@@ -52,7 +52,8 @@ describe('the local registry after a repository is deleted (DynamoDB Local, the 
     await registry.stop();
     registry = await start();
 
-    const freed = [...before].filter((digest) => !blobs().has(digest));
+    const after = blobs();
+    const freed = [...before].filter((digest) => !after.has(digest));
     // web's manifest and its config.
     expect(freed).toHaveLength(2);
     expect(freed).toContain(web.replace('sha256:', ''));
