@@ -51,16 +51,21 @@ export class HealthTracker {
   }
 
   /**
-   * Probes the running replicas of the app `appUid` that are due, in parallel; `replicas` are all it has, and those
-   * of its replicas it had before that are not among them are forgotten (all of them once it has none).
+   * Probes the running replicas of the app `appUid` that are due, in parallel, each by `checkOf` it (its revision's
+   * check); `replicas` are all it has, and those of its replicas it had before that are not among them are forgotten
+   * (all of them once it has none).
    */
-  async probeDue(appUid: string, replicas: Replica[], check: HealthCheck): Promise<void> {
+  async probeDue(
+    appUid: string,
+    replicas: Replica[],
+    checkOf: (replica: Replica) => HealthCheck,
+  ): Promise<void> {
     const entries = this.apps.get(appUid) ?? new Map<string, Entry>();
     const live = new Set(replicas.map((r) => r.id));
     for (const id of entries.keys()) if (!live.has(id)) entries.delete(id);
     if (replicas.length === 0) this.apps.delete(appUid);
     else this.apps.set(appUid, entries);
-    await Promise.all(replicas.map((replica) => this.probeIfDue(entries, replica, check)));
+    await Promise.all(replicas.map((replica) => this.probeIfDue(entries, replica, checkOf(replica))));
   }
 
   private async probeIfDue(entries: Map<string, Entry>, replica: Replica, check: HealthCheck): Promise<void> {

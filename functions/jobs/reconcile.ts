@@ -18,10 +18,10 @@ import type {
   TrafficRouter,
 } from '../core/ports.ts';
 import { DEFAULT_HEALTH_CHECK, planReconcile, type ReconcilePlan } from '../core/reconcile-plan.ts';
+import { AppRevisions } from './app-revisions.ts';
 import { HealthTracker } from './health-tracker.ts';
 import { advanceRollout, latestDeployment, type RolloutDeps } from './rollout.ts';
 import { StartFailures } from './start-failures.ts';
-import { TargetRevisions } from './target-revisions.ts';
 
 export interface ReconcilerDeps extends RolloutDeps {
   store: Store;
@@ -60,7 +60,7 @@ const STABLE_MS = 10_000;
 export class Reconciler {
   private readonly health: HealthTracker;
   private readonly failures: StartFailures;
-  private readonly revisions: TargetRevisions;
+  private readonly revisions: AppRevisions;
   /** When this reconciler last took each app's lease, by lease name. */
   private readonly leasesTaken = new Map<string, number>();
 
@@ -68,7 +68,7 @@ export class Reconciler {
     const nowMs = () => deps.clock.now().getTime();
     this.health = new HealthTracker(deps.probe, nowMs);
     this.failures = new StartFailures(nowMs);
-    this.revisions = new TargetRevisions(deps.store);
+    this.revisions = new AppRevisions(deps.store);
   }
 
   private now() {
@@ -101,8 +101,14 @@ export class Reconciler {
       this.revisions.of(app),
       runtime.listReplicas({ appUid: app.uid }),
     ]);
-    const check = revision.healthCheck ?? DEFAULT_HEALTH_CHECK;
-    await this.health.probeDue(app.uid, replicas, check);
+    // Each replica is checked as its own revision says: a rollout to a check that fails leaves the replicas it
+    // replaces serving, as they pass theirs.
+    const running = await this.revisions.ofReplicas(app, replicas);
+    await this.health.probeDue(
+      app.uid,
+      replicas,
+      (r) => (running.get(r.revision) ?? revision).healthCheck ?? DEFAULT_HEALTH_CHECK,
+    );
     this.failures.keepOnly(app.uid, replicas, [app.targetRevision, ...(latest ? [latest.revision] : [])]);
 
     const plan = planReconcile({

@@ -15,9 +15,9 @@ import type {
 import { desiredReplicas } from '../core/reconcile-plan.ts';
 import { allApps, listAll } from '../core/walk.ts';
 import { workloadHash } from '../core/workloads.ts';
+import { AppRevisions } from './app-revisions.ts';
 import { PassLease } from './pass-lease.ts';
 import { advanceRollout, latestDeployment, type RolloutDeps } from './rollout.ts';
-import { TargetRevisions } from './target-revisions.ts';
 
 export interface WorkloadReconcilerDeps extends RolloutDeps {
   runtime: WorkloadRuntime;
@@ -73,10 +73,10 @@ export interface WorkloadPass {
 export class WorkloadReconciler {
   /** The restarts this worker has noted (noteRestarts), by replica and restart count. */
   private readonly notedRestarts = new Set<string>();
-  private readonly revisions: TargetRevisions;
+  private readonly revisions: AppRevisions;
 
   constructor(private readonly deps: WorkloadReconcilerDeps) {
-    this.revisions = new TargetRevisions(deps.store);
+    this.revisions = new AppRevisions(deps.store);
   }
 
   /**

@@ -41,8 +41,8 @@ function tracked(answers: (nowMs: number) => boolean, { otherApp = false } = {})
   /** Probes until `untilMs`; returns when the replica was first seen unhealthy, if it was. */
   const run = async (untilMs: number) => {
     for (; nowMs <= untilMs; nowMs += 100) {
-      await tracker.probeDue(replica.appUid, [replica], check);
-      if (otherApp) await tracker.probeDue(other.appUid, [other], check);
+      await tracker.probeDue(replica.appUid, [replica], () => check);
+      if (otherApp) await tracker.probeDue(other.appUid, [other], () => check);
       if (tracker.health(replica).unhealthy) return nowMs;
     }
     return undefined;
@@ -63,7 +63,7 @@ describe('HealthTracker', () => {
     const { tracker, run } = tracked(() => false, { otherApp: true });
     expect(await run(60_000)).toBe(30_000);
     expect(tracker.health(other)).toEqual({ ready: true, unhealthy: false });
-    await tracker.probeDue(replica.appUid, [], check);
+    await tracker.probeDue(replica.appUid, [], () => check);
     expect(tracker.health(replica)).toEqual({ ready: false, unhealthy: false });
     expect(tracker.health(other)).toEqual({ ready: true, unhealthy: false });
   });
@@ -88,5 +88,36 @@ describe('HealthTracker', () => {
     expect(tracker.health(replica).ready).toBe(true);
     // Probed at 0.1 s, then every 10 s: the first failing probe is at 100.1 s, the third at 120.1 s.
     expect(await run(200_000)).toBe(120_100);
+  });
+
+  it("probes each replica by its own check: a new revision's failing check leaves the replica it replaces serving", async () => {
+    let nowMs = 0;
+    const paths: string[] = [];
+    const tracker = new HealthTracker(
+      {
+        probe: async (_endpoint, options) => {
+          paths.push(options.path ?? '/');
+          return options.path === '/healthz';
+        },
+      },
+      () => nowMs,
+    );
+    const serving = { ...replica, revision: 1 } as Replica;
+    const replacing = {
+      ...replica,
+      id: 'r3',
+      revision: 2,
+      endpoint: { host: '127.0.0.1', port: 8082 },
+    } as Replica;
+    const checks = new Map([
+      [1, check],
+      [2, { ...check, path: '/nope' }],
+    ]);
+    for (; nowMs <= 60_000; nowMs += 100) {
+      await tracker.probeDue(replica.appUid, [serving, replacing], (r) => checks.get(r.revision) ?? check);
+    }
+    expect(tracker.health(serving)).toEqual({ ready: true, unhealthy: false });
+    expect(tracker.health(replacing)).toEqual({ ready: false, unhealthy: true });
+    expect(new Set(paths)).toEqual(new Set(['/healthz', '/nope']));
   });
 });

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { labelledContainers } from '../support/docker-cli.ts';
+import { eventually } from '../support/ingress-client.ts';
+import { localApiOnDocker, sampleApp, untilAppGone } from '../support/local-api.ts';
+
+type Json = Record<string, unknown>;
+
+const CHECK = {
+  path: '/',
+  intervalSeconds: 1,
+  timeoutSeconds: 1,
+  unhealthyThreshold: 2,
+  gracePeriodSeconds: 0,
+};
+
+describe('health checks on Docker Engine', () => {
+  it("checks each replica by its own revision's check: a rollout to a check that fails leaves the replica it replaces serving", async () => {
+    const { call, createTenant, runtime, tableName } = await localApiOnDocker();
+    const key = (await createTenant('acme')).key;
+    try {
+      expect((await call('POST', '/v1/apps', key, sampleApp('web', { healthCheck: CHECK }))).status).toBe(
+        201,
+      );
+      await eventually('revision 1 to be live', async () => {
+        const app = (await call('GET', '/v1/apps/web', key)).json;
+        return app.status === 'running' && app.readyReplicas === 1 ? true : undefined;
+      });
+      const serving = labelledContainers(tableName, { 'berth.app': 'web' });
+      expect(serving).toHaveLength(1);
+
+      // Revision 2 checks a path the image does not serve: its replicas never pass.
+      const patched = await call('PATCH', '/v1/apps/web', key, { healthCheck: { ...CHECK, path: '/nope' } });
+      expect(patched.status, patched.text).toBe(200);
+      const ready = new Set<unknown>();
+      await eventually('the rollout to fail and roll back', async () => {
+        ready.add((await call('GET', '/v1/apps/web', key)).json.readyReplicas);
+        const events = (await call('GET', '/v1/apps/web/events', key)).json.items as Json[];
+        return events.some((e) => e.type === 'rolledBack') ? true : undefined;
+      });
+
+      // Only revision 2's replicas failed their checks; revision 1's served throughout, in the same container.
+      const events = (await call('GET', '/v1/apps/web/events', key)).json.items as Json[];
+      const unhealthy = events.filter((e) => e.type === 'unhealthy');
+      expect(unhealthy.length).toBeGreaterThan(0);
+      for (const event of unhealthy) expect(event.details).toMatchObject({ revision: 2 });
+      expect(ready).toEqual(new Set([1]));
+      expect(labelledContainers(tableName, { 'berth.app': 'web', 'berth.revision': '1' })).toEqual(serving);
+      // The tests' platform has no timer: a pass goes when asked.
+      const back = await eventually('the app to run revision 1 again', async () => {
+        await runtime.reconciler.reconcileApp('acme', 'web');
+        const app = (await call('GET', '/v1/apps/web', key)).json;
+        return app.status === 'running' ? app : undefined;
+      });
+      expect(back).toMatchObject({ currentRevision: 1, healthCheck: { path: '/' } });
+      expect(labelledContainers(tableName, { 'berth.app': 'web' })).toEqual(serving);
+    } finally {
+      await call('DELETE', '/v1/apps/web', key);
+      await untilAppGone(call, key, 'web');
+      await runtime.loop.stop();
+    }
+  }, 120_000);
+});
