@@ -117,10 +117,12 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
   const others = replicas.filter((r) => !isTarget(r));
   const routable = [...bySlot.values()].filter((r) => r.state === 'running' && input.health(r).ready);
   for (const replica of others) {
-    const serving =
-      replica.state === 'running' && input.health(replica).ready && !input.health(replica).unhealthy;
-    if (!rolledOut && serving) routable.push(replica);
-    else
+    // An old replica serves until the rollout is done: one whose probes have yet to pass (a platform restarted
+    // mid-rollout knows no replica's health at first) is kept, out of traffic, until they do or it fails them.
+    const { ready, unhealthy } = input.health(replica);
+    if (!rolledOut && replica.state === 'running' && !unhealthy) {
+      if (ready) routable.push(replica);
+    } else
       remove.push({
         replica,
         reason: desired === 0 ? 'stopped' : replica.state === 'exited' ? 'exited' : 'replaced',

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import type { AppRecord, Replica } from '../../../functions/core/ports.ts';
+import { planReconcile, type ReplicaHealth } from '../../../functions/core/reconcile-plan.ts';
+
+const app = { status: 'deploying', replicas: 1, targetRevision: 2, restartedAt: null } as AppRecord;
+
+const replica = (id: string, revision: number, state: Replica['state'] = 'running') =>
+  ({ id, revision, slot: 0, state, createdAt: '2026-12-01T00:00:00.000Z' }) as Replica;
+
+/** A pass over `replicas`, whose health is `health` by id (unknown: neither ready nor unhealthy). */
+function plan(replicas: Replica[], health: Record<string, Partial<ReplicaHealth>>) {
+  return planReconcile({
+    app,
+    tenantActive: true,
+    deployment: undefined,
+    replicas,
+    health: (r) => ({ ready: false, unhealthy: false, ...health[r.id] }),
+    history: () => ({ failures: 0, lastFailureAt: 0 }),
+    nowMs: 0,
+  });
+}
+
+const ids = (replicas: Replica[]) => replicas.map((r) => r.id);
+
+describe('planReconcile during a rollout', () => {
+  it('keeps the old replica serving until the new one is ready, then replaces it', () => {
+    const [old, next] = [replica('old', 1), replica('new', 2)];
+    const starting = plan([old, next], { old: { ready: true } });
+    expect(ids(starting.routable)).toEqual(['old']);
+    expect(starting.remove).toEqual([]);
+    expect(starting.converged).toBe(false);
+
+    const ready = plan([old, next], { old: { ready: true }, new: { ready: true } });
+    expect(ids(ready.routable)).toEqual(['new']);
+    expect(ready.remove).toEqual([{ replica: old, reason: 'replaced' }]);
+  });
+
+  it('keeps an old replica whose probes have yet to pass, out of traffic, as after a restart of the platform', () => {
+    const [old, next] = [replica('old', 1), replica('new', 2)];
+    const pass = plan([old, next], {});
+    expect(pass.remove).toEqual([]);
+    expect(pass.routable).toEqual([]);
+    expect(pass.busy).toBe(true);
+  });
+
+  it('removes an old replica that failed its checks or exited, while the new one is not ready yet', () => {
+    const [failed, exited, next] = [replica('failed', 1), replica('exited', 1, 'exited'), replica('new', 2)];
+    const pass = plan([failed, exited, next], { failed: { ready: false, unhealthy: true } });
+    expect(pass.remove).toEqual([
+      { replica: failed, reason: 'replaced' },
+      { replica: exited, reason: 'exited' },
+    ]);
+    expect(pass.routable).toEqual([]);
+  });
+});
