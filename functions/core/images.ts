@@ -54,6 +54,12 @@ function namesPlatformRegistry(registry: string, host: string): boolean {
   return account !== undefined && account === ECR_HOST.exec(host)?.[1];
 }
 
+/** The name by which `image` names the platform registry at `local.host` (that one or another of its), if it does. */
+export function platformRegistryOf(image: string, local: Pick<PlatformRegistryAddress, 'host'>) {
+  const registry = parseImageReference(image)?.registry?.toLowerCase();
+  return registry !== undefined && namesPlatformRegistry(registry, local.host) ? registry : undefined;
+}
+
 /**
  * Checks where an image comes from before anything touches the network: the platform registry, by any of its names
  * (only the tenant's own `<tenant>/…` repositories), or a public registry by DNS name. IP literals, loopback and

@@ -13,6 +13,7 @@ import { DistributionRegistry } from '../adapters/registry/distribution-registry
 import { LoginCredentialSigner, RegistryTokenIssuer } from '../adapters/registry/registry-tokens.ts';
 import { hashApiKey, makeKeyAuthenticator } from '../core/api-keys.ts';
 import { localAppHostname } from '../core/app-hosts.ts';
+import { platformRegistryOf } from '../core/images.ts';
 import type { CoreDeps, PullCredentials, ReplicaView } from '../core/ports.ts';
 import type { ApiDeps } from '../http/context.ts';
 import type { RateLimitOptions } from '../http/middleware/rate-limit.ts';
@@ -118,9 +119,11 @@ export function localDeps(wiring: LocalWiring): LocalDeps {
  */
 export function localRuntime(deps: LocalDeps, wiring: LocalRuntimeWiring) {
   const pullCredentials = (tenantId: string, image: string): PullCredentials | undefined => {
-    if (!image.startsWith(`${deps.registry.host}/`)) return undefined;
+    // By whichever of its names the image calls the registry (`localhost:5000` as well as `127.0.0.1:5000`).
+    const registry = platformRegistryOf(image, deps.registry);
+    if (registry === undefined) return undefined;
     const login = deps.registryAuth.logins.mint(tenantId, PULL_CREDENTIALS_TTL_SECONDS);
-    return { registry: deps.registry.host, username: login.username, password: login.password };
+    return { registry, username: login.username, password: login.password };
   };
   const runtime = new DockerRuntime(wiring.docker, wiring.installation);
   const routes = new RoutingTable();

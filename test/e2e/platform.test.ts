@@ -23,6 +23,8 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
   let acmeKey: string;
   let betaKey: string;
   let registry: string;
+  /** The digest the first test pushes. */
+  let digest: string;
   const acmeDocker = dockerCli();
   const betaDocker = dockerCli();
 
@@ -51,9 +53,9 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
     cli.ok(['login', host, '-u', username, '--password-stdin'], password);
   }
 
-  async function deploymentOutcome(id: string) {
+  async function deploymentOutcome(id: string, name = 'web') {
     return eventually(`deployment ${id} to finish`, async () => {
-      const res = await call('GET', `/v1/apps/web/deployments/${id}`);
+      const res = await call('GET', `/v1/apps/${name}/deployments/${id}`);
       if (res.status !== 200) throw new Error(`GET deployment: ${res.status} ${res.text}`);
       return ['succeeded', 'failed', 'rolled_back'].includes(res.json.status as string)
         ? res.json
@@ -86,13 +88,20 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
 
   afterAll(async () => {
     if (!platform) return;
-    for (const name of ['web', 'chat', 'mute', 'roll', 'probe'])
+    for (const name of ['web', 'alias', 'chat', 'mute', 'roll', 'probe'])
       await call('DELETE', `/v1/apps/${name}`).catch(() => undefined);
     await eventually('apps to be deleted', async () =>
       acmeContainers().length === 0 ? true : undefined,
     ).catch(() => undefined);
-    // The tags this run gave the test image in the engine's store (the image stays: its own tag holds it).
-    acmeDocker.run(['rmi', `${registry}/acme/web:v1`, `${registry}/acme/old:v1`, `${registry}/acme/evil:1`]);
+    // The names this run gave the test image in the engine's store (the image stays: its own tag holds it).
+    acmeDocker.run([
+      'rmi',
+      `${registry}/acme/web:v1`,
+      `${registry}/acme/web@${digest}`,
+      `localhost:${env.registryPort}/acme/web@${digest}`,
+      `${registry}/acme/old:v1`,
+      `${registry}/acme/evil:1`,
+    ]);
     expect(await platform.stop()).toBe(0);
   });
 
@@ -110,8 +119,12 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
     const repository = await call('POST', '/v1/repositories', { name: 'web' });
     expect(repository).toMatchObject({ status: 201, json: { name: 'web', uri: `${registry}/acme/web` } });
     const pushed = acmeDocker.ok(['push', image]);
-    const digest = /digest: (sha256:[0-9a-f]{64})/.exec(pushed)?.[1];
-    expect(digest).toBeDefined();
+    digest = /digest: (sha256:[0-9a-f]{64})/.exec(pushed)?.[1] ?? '';
+    expect(digest).toMatch(/^sha256:/);
+    // The engine forgets the names the push gave the image (its digest goes with the repository's last tag), as one
+    // that never built it: the platform must pull it, with credentials of its own.
+    acmeDocker.ok(['rmi', image]);
+    expect(acmeDocker.run(['image', 'inspect', `${registry}/acme/web@${digest}`]).status).not.toBe(0);
 
     const images = await eventually('the push to be recorded', async () => {
       const res = await call('GET', '/v1/repositories/web/images');
@@ -149,6 +162,18 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
     expect(deployment.status).toBe('succeeded');
     expect((await web()).status).toBe(200);
     expect(await app()).toMatchObject({ status: 'running', readyReplicas: 1 });
+  });
+
+  it('pulls an image by another of the registry’s names (localhost), with credentials for that name', async () => {
+    const image = `localhost:${env.registryPort}/acme/web:v1`;
+    const created = await call('POST', '/v1/apps', { name: 'alias', image, ...SIZE });
+    expect(created.status, created.text).toBe(201);
+    const [first] = (await call('GET', '/v1/apps/alias/deployments')).json.items as Json[];
+    const deployment = await deploymentOutcome(first?.id as string, 'alias');
+    expect(deployment, JSON.stringify(deployment)).toMatchObject({ status: 'succeeded' });
+    expect((await ingressGet(env.ingressPort, 'alias.acme.localhost')).status).toBe(200);
+    expect((await call('DELETE', '/v1/apps/alias')).status).toBe(202);
+    await untilAppGone(client.call, acmeKey, 'alias');
   });
 
   it('scales to 3 replicas served round robin, and heals a killed one', async () => {

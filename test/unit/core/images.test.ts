@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkImageSource, resolveImage } from '../../../functions/core/images.ts';
+import { checkImageSource, platformRegistryOf, resolveImage } from '../../../functions/core/images.ts';
 import { isPublicAddress } from '../../../functions/core/public-address.ts';
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
 
@@ -78,6 +78,19 @@ describe('checkImageSource', () => {
 
   it('refuses what is no image reference at all', () => {
     expect(() => checkImageSource('$(curl evil)', 'acme', local)).toThrow('not an OCI image reference');
+  });
+});
+
+describe('platformRegistryOf', () => {
+  it('gives the name by which an image calls the platform registry, whichever of its names that is', () => {
+    const digest = `sha256:${'a'.repeat(64)}`;
+    expect(platformRegistryOf(`127.0.0.1:5000/acme/web@${digest}`, local)).toBe('127.0.0.1:5000');
+    expect(platformRegistryOf(`LocalHost:5000/acme/web@${digest}`, local)).toBe('localhost:5000');
+    expect(platformRegistryOf(`localhost:5001/acme/web@${digest}`, local)).toBeUndefined();
+    expect(platformRegistryOf('busybox', local)).toBeUndefined();
+    expect(
+      platformRegistryOf('123456789012.dkr.ecr-fips.us-east-1.amazonaws.com/berth/acme/web:1', ecr),
+    ).toBe('123456789012.dkr.ecr-fips.us-east-1.amazonaws.com');
   });
 });
 
