@@ -16,11 +16,16 @@ function canTieToParent(): boolean {
  * Starts a child that does not outlive the platform (DynamoDB Local, the registry): on Linux the kernel kills it when
  * the platform dies, even by SIGKILL — `setpriv --pdeathsig KILL` sets that and then execs the command in place, so
  * the pid is the command's. Elsewhere it is a plain child, which only a clean stop ends.
+ *
+ * It runs in a process group of its own, out of reach of the terminal's Ctrl-C (a SIGINT to the platform's whole
+ * group): the platform stops its children itself, last of all, after the work that still writes to the table — which
+ * would otherwise be gone mid-write, and be started again as if it had crashed.
  */
 export function spawnOwned(command: string, args: string[], options: SpawnOptions): ChildProcess {
+  const own = { ...options, detached: true };
   return canTieToParent()
-    ? spawn('setpriv', ['--pdeathsig', 'KILL', '--', command, ...args], options)
-    : spawn(command, args, options);
+    ? spawn('setpriv', ['--pdeathsig', 'KILL', '--', command, ...args], own)
+    : spawn(command, args, own);
 }
 
 /** A child the platform runs: `exited` resolves once it has exited, for whatever reason. */

@@ -11,7 +11,10 @@ function alive(pid: number): boolean {
   }
 }
 
-/** A parent Node process that starts `sleep 300` the given way and prints the child's pid. */
+/**
+ * A parent Node process that starts `sleep 300` the given way and prints the child's pid. It runs in a process group
+ * of its own, as a terminal's job does, and takes SIGINT as the platform does: without dying of it.
+ */
 async function parentOf(how: 'spawnOwned' | 'spawn'): Promise<{ parent: ChildProcess; child: number }> {
   const start =
     how === 'spawnOwned'
@@ -24,9 +27,9 @@ async function parentOf(how: 'spawnOwned' | 'spawn'): Promise<{ parent: ChildPro
       'tsx',
       '--input-type=module',
       '-e',
-      `${start} console.log(c.pid); setInterval(() => {}, 1000);`,
+      `${start} console.log(c.pid); process.on('SIGINT', () => {}); setInterval(() => {}, 1000);`,
     ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    { stdio: ['ignore', 'pipe', 'inherit'], detached: true },
   );
   const child = await new Promise<number>((resolve, reject) => {
     parent.stdout?.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
@@ -55,6 +58,28 @@ describe.runIf(process.platform === 'linux')('children the platform owns', () =>
     const owned = await parentOf('spawnOwned');
     expect(alive(owned.child)).toBe(true);
     owned.parent.kill('SIGKILL');
+    await vi.waitFor(() => expect(alive(owned.child)).toBe(false), { timeout: 5000, interval: 50 });
+  });
+
+  it("are out of reach of the terminal's Ctrl-C, which reaches only the platform: it stops them itself", async () => {
+    // The control: a Ctrl-C (SIGINT to the job's whole process group) takes an ordinary child down with it…
+    const plain = await parentOf('spawn');
+    try {
+      process.kill(-(plain.parent.pid ?? 0), 'SIGINT');
+      await vi.waitFor(() => expect(alive(plain.child)).toBe(false), { timeout: 5000, interval: 50 });
+    } finally {
+      plain.parent.kill('SIGKILL');
+    }
+
+    // …not one started with spawnOwned, which runs until the platform stops it (or dies).
+    const owned = await parentOf('spawnOwned');
+    try {
+      process.kill(-(owned.parent.pid ?? 0), 'SIGINT');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(alive(owned.child)).toBe(true);
+    } finally {
+      owned.parent.kill('SIGKILL');
+    }
     await vi.waitFor(() => expect(alive(owned.child)).toBe(false), { timeout: 5000, interval: 50 });
   });
 });
