@@ -8,6 +8,7 @@ import { createApi } from '../http/api.ts';
 import { localDeps, localRuntime } from '../shared/local.ts';
 import { readLocalConfig } from '../shared/local-config.ts';
 import { resolveAdminKey } from './admin-key.ts';
+import { lockDataDir } from './data-dir-lock.ts';
 import { ensureDockerEngine } from './docker-engine.ts';
 import { watchDockerEvents } from './docker-events.ts';
 import { localDynamoDbClient, SHARED_ACCESS_KEY, startDynamoDbLocal } from './dynamodb-local.ts';
@@ -38,6 +39,9 @@ async function listening(server: ServerType, port: number, setting: string): Pro
  */
 async function main() {
   const config = readLocalConfig();
+  // Before anything else touches the data directory; released however the process ends but by SIGKILL, which leaves
+  // a lock the next start takes over.
+  process.once('exit', lockDataDir(config.dataDir));
   const logDir = join(config.dataDir, 'logs');
   const docker = await ensureDockerEngine(logDir);
   let dynamoDbLocal: { stop(): Promise<void> } | undefined;

@@ -41,6 +41,16 @@ describe('npm start (the local server)', () => {
     expect(await tableNames({ endpoint, accessKeyId: ownKey })).toEqual([env.BERTH_TABLE_NAME]);
     expect(await tableNames({ endpoint, accessKeyId: SHARED_ACCESS_KEY })).toEqual([]);
 
+    // A second start on the same data directory stops before it touches anything (a second DynamoDB Local over the
+    // same files, say), naming the platform that has it.
+    const running = processesMentioning(dataDir);
+    const again = startPlatform(env);
+    expect(await exited(again.child), again.output()).toBe(1);
+    expect(again.output()).toContain(
+      `could not start: another Berth (pid ${first.child.pid}) runs on ${dataDir}: stop it first`,
+    );
+    expect(processesMentioning(dataDir)).toEqual(running);
+
     first.child.kill('SIGINT');
     expect(await exited(first.child), first.output()).toBe(0);
     expect(await isListening(firstDynamoDbPort)).toBe(false);
