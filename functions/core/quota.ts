@@ -64,6 +64,9 @@ export function assertWithinLimits(
  * Refuses autoscaling bounds the plan could never let the app reach (the autoscaler would stop short of them without
  * a word): `scaling.max`, and each schedule's `max`, above the plan's instances per app.
  */
+/** "1 instance", "2 instances". */
+const instances = (n: number) => `${n} instance${n === 1 ? '' : 's'}`;
+
 export function assertScalingAllowed(planId: string, limits: PlanLimits, scaling: Scaling | null) {
   if (!scaling) return;
   const bounds: [string, number][] = [
@@ -73,7 +76,7 @@ export function assertScalingAllowed(planId: string, limits: PlanLimits, scaling
   for (const [path, max] of bounds) {
     if (max > limits.instancesPerApp) {
       throw new QuotaExceededError(
-        `plan "${planId}" allows ${limits.instancesPerApp} instances per app; ${path} is ${max}`,
+        `plan "${planId}" allows ${instances(limits.instancesPerApp)} per app; ${path} is ${max}`,
       );
     }
   }
@@ -82,7 +85,7 @@ export function assertScalingAllowed(planId: string, limits: PlanLimits, scaling
 export function assertReplicasAllowed(planId: string, limits: PlanLimits, replicas: number) {
   if (replicas > limits.instancesPerApp) {
     throw new QuotaExceededError(
-      `plan "${planId}" allows ${limits.instancesPerApp} instances per app; ${replicas} were asked for`,
+      `plan "${planId}" allows ${instances(limits.instancesPerApp)} per app; ${replicas} were asked for`,
     );
   }
 }

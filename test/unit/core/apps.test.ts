@@ -296,6 +296,9 @@ describe('apps', () => {
     });
     await updateTenant(deps, 'acme', { plan: 'one' });
     expect(await updateApp(deps, 'acme', 'web', { env: { A: '1' } })).toMatchObject({ scaling: { max: 2 } });
+    await expect(scaleApp(deps, 'acme', 'web', 2)).rejects.toMatchObject({
+      message: 'plan "one" allows 1 instance per app; 2 were asked for',
+    });
   });
 
   it('keeps replicas within scaling.min..max', async () => {
