@@ -33,6 +33,17 @@ export class TenantHasAppsError extends ConflictError {
     super('tenant.hasApps', `tenant "${tenantId}" still has ${left} before the tenant`);
   }
 }
+/** A tenant has the id, or had it and was deleted at `deletedAt`: ids are never used again (Store.deleteTenant). */
+export class TenantIdTakenError extends ConflictError {
+  constructor(tenantId: string, deletedAt?: string) {
+    super(
+      'tenant.exists',
+      deletedAt
+        ? `tenant id "${tenantId}" belonged to a tenant deleted at ${deletedAt}; an id is never used again, since its usage and reports are kept under it: choose another`
+        : `tenant "${tenantId}" already exists`,
+    );
+  }
+}
 export class ForbiddenError extends DomainError {}
 
 export class QuotaExceededError extends DomainError {

@@ -207,6 +207,7 @@ export interface Store {
   listPlans(page: PageRequest): Promise<Page<Plan>>;
   updatePlan(plan: Plan, expectedVersion: number): Promise<void>;
 
+  /** Adds a tenant and its first key; ConflictError('tenant.exists') when a tenant has, or a deleted one had, its id. */
   createTenant(tenant: TenantRecord, firstKey: ApiKeyRecord): Promise<void>;
   getTenant(id: string): Promise<TenantRecord | undefined>;
   listTenants(page: PageRequest): Promise<Page<TenantRecord>>;
@@ -214,9 +215,10 @@ export interface Store {
   updateTenant(tenant: TenantRecord, expectedVersion: number): Promise<void>;
   /**
    * Deletes the tenant and all its keys; ConflictError('tenant.hasApps') while it has apps. Returns the keys' hashes,
-   * so in-process caches can forget them at once.
+   * so in-process caches can forget them at once. Its id is never used again: its usage, instance lifetimes and
+   * reports stay under it, for billing, and a tenant created with it would inherit them (and be billed for them).
    */
-  deleteTenant(id: string, expectedVersion: number): Promise<string[]>;
+  deleteTenant(id: string, expectedVersion: number, deletedAt: string): Promise<string[]>;
 
   /**
    * Adds a key unless its tenant already holds `maxPerTenant` (QuotaExceededError), atomically with the count, so

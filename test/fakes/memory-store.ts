@@ -7,6 +7,7 @@ import {
   PreconditionFailedError,
   QuotaExceededError,
   TenantHasAppsError,
+  TenantIdTakenError,
 } from '../../functions/core/errors.ts';
 import { addUsageAmounts, emptyUsage } from '../../functions/core/metering.ts';
 import { pageInMemory } from '../../functions/core/page-in-memory.ts';
@@ -45,6 +46,8 @@ function paginate<T>(all: T[], { limit, cursor }: PageRequest): Page<T> {
 export class MemoryStore implements Store {
   readonly plans = new Map<string, Plan>();
   readonly tenants = new Map<string, TenantRecord>();
+  /** When each deleted tenant was deleted, by id. */
+  private readonly deletedTenants = new Map<string, string>();
   readonly keys = new Map<string, ApiKeyRecord>();
   readonly apps = new Map<string, AppRecord>();
   readonly revisions = new Map<string, RevisionRecord>();
@@ -72,8 +75,8 @@ export class MemoryStore implements Store {
   }
 
   async createTenant(tenant: TenantRecord, firstKey: ApiKeyRecord) {
-    if (this.tenants.has(tenant.id))
-      throw new ConflictError('tenant.exists', `tenant "${tenant.id}" already exists`);
+    if (this.tenants.has(tenant.id) || this.deletedTenants.has(tenant.id))
+      throw new TenantIdTakenError(tenant.id, this.deletedTenants.get(tenant.id));
     this.tenants.set(tenant.id, clone(tenant));
     this.keys.set(firstKey.hash, clone(firstKey));
   }
@@ -88,11 +91,12 @@ export class MemoryStore implements Store {
     if (current?.version !== expectedVersion) throw new PreconditionFailedError();
     this.tenants.set(tenant.id, { ...clone(tenant), reserved: current.reserved });
   }
-  async deleteTenant(id: string, expectedVersion: number) {
+  async deleteTenant(id: string, expectedVersion: number, deletedAt: string) {
     const current = this.tenants.get(id);
     if (current && current.reserved.apps > 0) throw new TenantHasAppsError(id, current.reserved.apps);
     if (current?.version !== expectedVersion) throw new PreconditionFailedError();
     this.tenants.delete(id);
+    this.deletedTenants.set(id, deletedAt);
     const hashes = [...this.keys.values()].filter((k) => k.tenantId === id).map((k) => k.hash);
     for (const hash of hashes) this.keys.delete(hash);
     return hashes;

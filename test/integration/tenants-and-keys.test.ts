@@ -147,7 +147,7 @@ describe('tenants and keys on DynamoDB Local', () => {
     const store = new RacedStore(dynamodb, tableName);
     const tenant = await store.getTenant('acme');
     // The late key cancels the first try; the second lists it too and takes it along — If-Match still holds.
-    await store.deleteTenant('acme', tenant?.version ?? 0);
+    await store.deleteTenant('acme', tenant?.version ?? 0, new Date().toISOString());
     expect(store.raced).toBe(true);
     expect(await store.getTenant('acme')).toBeUndefined();
     expect(await store.findApiKeyByHash(late.record.hash)).toBeUndefined();
@@ -228,9 +228,17 @@ describe('tenants and keys on DynamoDB Local', () => {
     expect((await call('GET', '/v1/tenants/acme', adminKey)).status).toBe(404);
     // Its keys stop at once in the deleting process, as a revoked key does.
     expect((await call('GET', '/v1/tenant', key)).status).toBe(401);
-    // A tenant created again under the id starts with nothing of the old one's.
-    const again = (await createTenant('acme')).key;
-    expect((await call('GET', '/v1/repositories', again)).json.items).toEqual([]);
+    // Its id is never used again: its usage and reports stay under it, and a tenant created with it would be billed
+    // for them.
+    const again = await call('POST', '/v1/tenants', adminKey, {
+      id: 'acme',
+      name: 'Acme again',
+      plan: 'free',
+    });
+    expect(again).toMatchObject({ status: 409, json: { code: 'tenant.exists' } });
+    expect(again.json.detail).toMatch(
+      /^tenant id "acme" belonged to a tenant deleted at \d{4}-\d\d-\d\dT\S+Z; an id is never used again, since its usage and reports are kept under it: choose another$/,
+    );
   });
 
   it('refuses unknown plans and duplicate ids with clear errors', async () => {

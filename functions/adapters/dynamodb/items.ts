@@ -42,6 +42,8 @@ export const PARTITION = {
 export const key = {
   plan: (id: string): Key => ({ pk: PARTITION.plans, sk: `${PREFIX.plan}${id}` }),
   tenant: (id: string): Key => ({ pk: tenantPartition(id), sk: 'tenant' }),
+  /** What is left of a deleted tenant: its id is never used again (see Store.deleteTenant). */
+  deletedTenant: (id: string): Key => ({ pk: tenantPartition(id), sk: 'deleted-tenant' }),
   apiKey: (tenantId: string, id: string): Key => ({
     pk: tenantPartition(tenantId),
     sk: `${PREFIX.apiKey}${id}`,

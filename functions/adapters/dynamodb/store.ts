@@ -11,6 +11,7 @@ import {
   PreconditionFailedError,
   QuotaExceededError,
   TenantHasAppsError,
+  TenantIdTakenError,
   UnavailableError,
 } from '../../core/errors.ts';
 import type {
@@ -226,9 +227,12 @@ export class DynamoStore implements Store {
   async createTenant(tenant: TenantRecord, firstKey: ApiKeyRecord): Promise<void> {
     const { cancelled } = await this.table.transact([
       this.table.putItem({ ...tenantItem(tenant), [KEY_COUNT]: 1 }, absent()),
+      this.table.checkItem(key.deletedTenant(tenant.id), absent()),
       ...this.keyItems(firstKey),
     ]);
-    if (cancelled) throw new ConflictError('tenant.exists', `tenant "${tenant.id}" already exists`);
+    if (!cancelled) return;
+    const deleted = await this.table.get(key.deletedTenant(tenant.id));
+    throw new TenantIdTakenError(tenant.id, deleted?.deletedAt as string | undefined);
   }
 
   getTenant(id: string): Promise<TenantRecord | undefined> {
@@ -265,7 +269,7 @@ export class DynamoStore implements Store {
     if (!written) throw new PreconditionFailedError();
   }
 
-  async deleteTenant(id: string, expectedVersion: number): Promise<string[]> {
+  async deleteTenant(id: string, expectedVersion: number, deletedAt: string): Promise<string[]> {
     for (let attempt = 1; ; attempt++) {
       const keys = await this.listApiKeys(id, { limit: 45 });
       // A key created after the listing raises the count past it and cancels the deletion.
@@ -279,6 +283,7 @@ export class DynamoStore implements Store {
           this.table.deleteItem(key.apiKey(id, k.id)),
           this.table.deleteItem(key.keyByHash(k.hash)),
         ]),
+        this.table.putItem({ ...key.deletedTenant(id), deletedAt }),
       ]);
       if (!cancelled) return keys.items.map((k) => k.hash);
       const current = await this.getTenant(id);

@@ -118,7 +118,13 @@ export function tenantRoutes(deps: ApiDeps) {
         security: bearer,
         middleware: admin,
         request: { params: TenantParams, headers: ifMatchHeader },
-        responses: { 204: { description: 'Deleted, with its keys and repositories.' }, ...problems },
+        responses: {
+          204: {
+            description:
+              'Deleted, with its keys and repositories. Its id is never used again: its usage and reports stay under it.',
+          },
+          ...problems,
+        },
       }),
       async (c) => {
         const keyHashes = await deleteTenant(deps, c.req.valid('param').tenantId, ifMatchVersion(c));

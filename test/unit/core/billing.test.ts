@@ -371,7 +371,7 @@ describe("the admin's list of reports", () => {
     deps.store.listTenants = async (page) => {
       if (++reads === 2) {
         const gone = await deps.store.getTenant('t1');
-        if (gone) await deps.store.deleteTenant('t1', gone.version);
+        if (gone) await deps.store.deleteTenant('t1', gone.version, deps.clock.now().toISOString());
       }
       return listTenants(page);
     };
