@@ -5,7 +5,7 @@ import { codeUnitOrder } from './code-unit-order.ts';
 import { NotFoundError } from './errors.ts';
 import { mapWithLimit } from './map-with-limit.ts';
 import { countWithinPageBytes } from './page-bytes.ts';
-import type { CoreDeps, PageRequest, TenantRecord, UsageRecord } from './ports.ts';
+import type { BilledTenant, CoreDeps, PageRequest, UsageRecord } from './ports.ts';
 import { inSchemaOrder } from './schema-order.ts';
 import { getTenantRecord } from './tenants.ts';
 import { listEveryUsage } from './walk.ts';
@@ -82,9 +82,13 @@ function assertBegun(deps: CoreDeps, period: string) {
   }
 }
 
-/** Whether a tenant was there in `period`: it has reports from the month it was created on. */
-export const existedIn = (tenant: Pick<TenantRecord, 'createdAt'>, period: string) =>
-  periodOf(new Date(tenant.createdAt)) <= period;
+/**
+ * Whether a tenant was there in `period`: it has reports from the month it was created in, and a deleted one up to
+ * the month it was deleted in.
+ */
+export const existedIn = (tenant: Pick<BilledTenant, 'createdAt' | 'deletedAt'>, period: string) =>
+  periodOf(new Date(tenant.createdAt)) <= period &&
+  (tenant.deletedAt === undefined || period <= periodOf(new Date(tenant.deletedAt)));
 
 /**
  * One tenant's report for a month: 404 for a tenant that does not exist, and report.notFound for a month before the
@@ -109,7 +113,7 @@ const REPORTS_IN_FLIGHT = 8;
 /** The reports for `period` of those of `tenants` there in it, in their order; `built` ones are not read again. */
 function reportsOf(
   deps: CoreDeps,
-  tenants: TenantRecord[],
+  tenants: BilledTenant[],
   period: string,
   built = new Map<string, BillingReport>(),
 ): Promise<BillingReport[]> {
@@ -122,8 +126,8 @@ function reportsOf(
 }
 
 /**
- * One page of the reports for a month of every tenant there in it (admin), in tenant order; report.notFound for a
- * month that has not begun. Paged like every list (a page may hold fewer than `limit`): a draft is built
+ * One page of the reports for a month of every tenant there in it (admin), in tenant order and then those since
+ * deleted, whose usage is billed all the same; report.notFound for a month that has not begun. Paged like every list (a page may hold fewer than `limit`): a draft is built
  * from a month of hourly usage rows, so all tenants at once would outgrow a Lambda's response and API Gateway's time.
  * A report has a line per app, so a page also ends at the last report within PAGE_JSON_BYTES; the store, which alone
  * makes cursors, then reads the page again up to that report's tenant for the cursor after it.
@@ -134,13 +138,13 @@ export async function listReports(
   page: PageRequest,
 ): Promise<Page<BillingReport>> {
   assertBegun(deps, period);
-  const tenants = await deps.store.listTenants(page);
+  const tenants = await deps.store.listBilledTenants(page);
   const reports = await reportsOf(deps, tenants.items, period);
   const shown = countWithinPageBytes(reports);
   const lastShown = reports[shown - 1];
   if (shown === reports.length || !lastShown) return { items: reports, nextCursor: tenants.nextCursor };
   const upTo = tenants.items.findIndex((tenant) => tenant.id === lastShown.tenant) + 1;
-  const cut = await deps.store.listTenants({ limit: upTo, cursor: page.cursor });
+  const cut = await deps.store.listBilledTenants({ limit: upTo, cursor: page.cursor });
   // The same tenants, unless one came or went meanwhile: the page is then what the cursor goes on from.
   const built = new Map(reports.map((report) => [report.tenant, report]));
   return { items: await reportsOf(deps, cut.items, period, built), nextCursor: cut.nextCursor };

@@ -28,6 +28,16 @@ export interface TenantRecord extends Tenant {
   resumedAt?: string;
 }
 
+/**
+ * A tenant as billing sees it: one there, or one deleted at `deletedAt`, whose usage until then is billed all the
+ * same (its lifetimes are metered to their end, and its reports built, for the months it was there).
+ */
+export interface BilledTenant {
+  id: string;
+  createdAt: string;
+  deletedAt?: string;
+}
+
 export interface ApiKeyRecord {
   id: string;
   tenantId: string;
@@ -211,6 +221,8 @@ export interface Store {
   createTenant(tenant: TenantRecord, firstKey: ApiKeyRecord): Promise<void>;
   getTenant(id: string): Promise<TenantRecord | undefined>;
   listTenants(page: PageRequest): Promise<Page<TenantRecord>>;
+  /** Every tenant that may have usage to bill: those there, then the deleted ones, by id. */
+  listBilledTenants(page: PageRequest): Promise<Page<BilledTenant>>;
   /** Writes name, plan and status; never the reservation, which only app writes change. */
   updateTenant(tenant: TenantRecord, expectedVersion: number): Promise<void>;
   /**
@@ -218,7 +230,7 @@ export interface Store {
    * so in-process caches can forget them at once. Its id is never used again: its usage, instance lifetimes and
    * reports stay under it, for billing, and a tenant created with it would inherit them (and be billed for them).
    */
-  deleteTenant(id: string, expectedVersion: number, deletedAt: string): Promise<string[]>;
+  deleteTenant(tenant: TenantRecord, deletedAt: string): Promise<string[]>;
 
   /**
    * Adds a key unless its tenant already holds `maxPerTenant` (QuotaExceededError), atomically with the count, so

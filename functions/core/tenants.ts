@@ -161,6 +161,6 @@ export function deleteTenant(deps: RegistryDeps, id: string, ifMatch?: number): 
     await mapWithLimit(await deps.store.listRepositories(id), REPOSITORIES_DELETED_AT_ONCE, (repository) =>
       deps.registry.deleteRepository(id, repository.name),
     );
-    return deps.store.deleteTenant(id, tenant.version, deps.clock.now().toISOString());
+    return deps.store.deleteTenant(tenant, deps.clock.now().toISOString());
   });
 }

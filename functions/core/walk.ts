@@ -1,5 +1,5 @@
 import type { Page } from '../../schemas/common.ts';
-import type { AppRecord, PageRequest, Store, TenantRecord, UsageRecord } from './ports.ts';
+import type { AppRecord, BilledTenant, PageRequest, Store, TenantRecord, UsageRecord } from './ports.ts';
 
 const PAGE = 100;
 
@@ -31,6 +31,11 @@ export function allTenants(store: Store): AsyncIterable<TenantRecord> {
 /** Every tenant in one list, for a job that works on several at once. */
 export function listEveryTenant(store: Store): Promise<TenantRecord[]> {
   return listAll(allTenants(store));
+}
+
+/** Every tenant that may have usage to bill, deleted ones included, in one list. */
+export function listEveryBilledTenant(store: Store): Promise<BilledTenant[]> {
+  return listAll(allItems((page) => store.listBilledTenants(page)));
 }
 
 /** Every app of a tenant, page by page. */

@@ -2,7 +2,7 @@ import { mapWithLimit } from '../core/map-with-limit.ts';
 import { accrual, recordLifetimes } from '../core/metering.ts';
 import type { CoreDeps, LifetimeRecord, MeterStore, Runtime } from '../core/ports.ts';
 import { evaluateUsageCaps } from '../core/usage-caps.ts';
-import { listEveryTenant } from '../core/walk.ts';
+import { listEveryBilledTenant, listEveryTenant } from '../core/walk.ts';
 
 export interface MeterDeps extends CoreDeps {
   runtime: Pick<Runtime, 'listReplicas'>;
@@ -11,12 +11,20 @@ export interface MeterDeps extends CoreDeps {
 /** One write accrues at most this many hours (a transaction holds at most 100 items). */
 const MAX_HOURS_PER_WRITE = 48;
 
+/**
+ * How long after its deletion a tenant's lifetimes are still metered, to their ends: its last replicas stop as its
+ * last app goes, moments before, and a stop can be seen late (a replica seen gone only after VANISHED_AFTER_SECONDS,
+ * ECS's stop events up to two hours late). Its usage is billed in its last report (report.ts).
+ */
+const DELETED_TENANTS_METERED_MS = 3 * 24 * 3_600_000;
+
 /** Tenants metered at once; one tenant's lifetimes are accrued one after another (they add to the same rows). */
 const TENANTS_IN_FLIGHT = 8;
 
 /**
  * The meter job: records the lifetimes of the replicas the runtime reports, then accrues every open lifetime up to
- * now (running) or its stop (closing it), then checks each tenant against its plan's monthly caps. Idempotent: each
+ * now (running) or its stop (closing it) — a recently deleted tenant's too — then checks each tenant against its
+ * plan's monthly caps. Idempotent: each
  * accrual moves a watermark conditionally, so a duplicated, late, skipped or concurrent run, or a restart, neither
  * counts a second twice nor leaves one out.
  */
@@ -25,14 +33,20 @@ export async function meterUsage(deps: MeterDeps): Promise<{ accrued: number; cl
   const replicas = await deps.runtime.listReplicas();
   const present = new Set(replicas.map((r) => r.id));
   const byTenant = Map.groupBy(replicas, (r) => r.tenantId);
-  const tenants = await listEveryTenant(deps.store);
-  const outcomes = await mapWithLimit(tenants, TENANTS_IN_FLIGHT, async (tenant) => {
+  const [tenants, billed] = await Promise.all([
+    listEveryTenant(deps.store),
+    listEveryBilledTenant(deps.store),
+  ]);
+  const deleted = billed.filter(
+    ({ deletedAt }) => deletedAt && nowSec * 1000 - Date.parse(deletedAt) < DELETED_TENANTS_METERED_MS,
+  );
+  const outcomes = await mapWithLimit([...tenants, ...deleted], TENANTS_IN_FLIGHT, async (tenant) => {
     const lifetimes = await recordLifetimes(deps.meter, tenant.id, byTenant.get(tenant.id) ?? []);
     const accrued = [];
     for (const lifetime of lifetimes) {
       accrued.push(await accrueLifetime(deps.meter, lifetime, present.has(lifetime.instanceId), nowSec));
     }
-    await evaluateUsageCaps(deps, tenant);
+    if ('plan' in tenant) await evaluateUsageCaps(deps, tenant);
     return accrued;
   });
   const all = outcomes.flat();

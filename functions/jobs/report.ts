@@ -2,7 +2,7 @@ import { buildReport, existedIn, periodEndMs, periodOf, previousPeriod } from '.
 import { reportsCsv } from '../core/billing-csv.ts';
 import { mapWithLimit } from '../core/map-with-limit.ts';
 import type { CoreDeps, ReportArchive } from '../core/ports.ts';
-import { listEveryTenant } from '../core/walk.ts';
+import { listEveryBilledTenant } from '../core/walk.ts';
 
 export interface ReportDeps extends CoreDeps {
   /** Where each final report is filed for finance. */
@@ -40,8 +40,8 @@ export async function buildMonthlyReports(
 ): Promise<ReportRun> {
   const month = options.period ?? previousPeriod(periodOf(deps.clock.now()));
   const settledAt = periodEndMs(month) + REPORT_SETTLES_AFTER_MS;
-  // A tenant created after the month has no report for it.
-  const tenants = (await listEveryTenant(deps.store)).filter((tenant) => existedIn(tenant, month));
+  // A tenant created after the month, or deleted before it, has no report for it.
+  const tenants = (await listEveryBilledTenant(deps.store)).filter((tenant) => existedIn(tenant, month));
   const reports = await mapWithLimit(tenants, READS_IN_FLIGHT, async ({ id: tenantId }) => ({
     tenantId,
     at: Date.parse((await deps.meter.getReport(tenantId, month))?.generatedAt ?? '') || 0,

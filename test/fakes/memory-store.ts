@@ -16,6 +16,7 @@ import type {
   AppEventRecord,
   AppRecord,
   AppWrite,
+  BilledTenant,
   DeploymentRecord,
   IdempotencyRecord,
   PageRequest,
@@ -46,8 +47,8 @@ function paginate<T>(all: T[], { limit, cursor }: PageRequest): Page<T> {
 export class MemoryStore implements Store {
   readonly plans = new Map<string, Plan>();
   readonly tenants = new Map<string, TenantRecord>();
-  /** When each deleted tenant was deleted, by id. */
-  private readonly deletedTenants = new Map<string, string>();
+  /** The deleted tenants, by id. */
+  private readonly deletedTenants = new Map<string, BilledTenant>();
   readonly keys = new Map<string, ApiKeyRecord>();
   readonly apps = new Map<string, AppRecord>();
   readonly revisions = new Map<string, RevisionRecord>();
@@ -76,7 +77,7 @@ export class MemoryStore implements Store {
 
   async createTenant(tenant: TenantRecord, firstKey: ApiKeyRecord) {
     if (this.tenants.has(tenant.id) || this.deletedTenants.has(tenant.id))
-      throw new TenantIdTakenError(tenant.id, this.deletedTenants.get(tenant.id));
+      throw new TenantIdTakenError(tenant.id, this.deletedTenants.get(tenant.id)?.deletedAt);
     this.tenants.set(tenant.id, clone(tenant));
     this.keys.set(firstKey.hash, clone(firstKey));
   }
@@ -91,12 +92,17 @@ export class MemoryStore implements Store {
     if (current?.version !== expectedVersion) throw new PreconditionFailedError();
     this.tenants.set(tenant.id, { ...clone(tenant), reserved: current.reserved });
   }
-  async deleteTenant(id: string, expectedVersion: number, deletedAt: string) {
+  async listBilledTenants(page: PageRequest) {
+    const there = [...this.tenants.values()].map(({ id, createdAt }): BilledTenant => ({ id, createdAt }));
+    return paginate([...there, ...this.deletedTenants.values()], page);
+  }
+  async deleteTenant(tenant: TenantRecord, deletedAt: string) {
+    const { id, version: expectedVersion } = tenant;
     const current = this.tenants.get(id);
     if (current && current.reserved.apps > 0) throw new TenantHasAppsError(id, current.reserved.apps);
     if (current?.version !== expectedVersion) throw new PreconditionFailedError();
     this.tenants.delete(id);
-    this.deletedTenants.set(id, deletedAt);
+    this.deletedTenants.set(id, { id, createdAt: tenant.createdAt, deletedAt });
     const hashes = [...this.keys.values()].filter((k) => k.tenantId === id).map((k) => k.hash);
     for (const hash of hashes) this.keys.delete(hash);
     return hashes;

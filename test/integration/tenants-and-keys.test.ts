@@ -147,7 +147,8 @@ describe('tenants and keys on DynamoDB Local', () => {
     const store = new RacedStore(dynamodb, tableName);
     const tenant = await store.getTenant('acme');
     // The late key cancels the first try; the second lists it too and takes it along — If-Match still holds.
-    await store.deleteTenant('acme', tenant?.version ?? 0, new Date().toISOString());
+    if (!tenant) throw new Error('no tenant');
+    await store.deleteTenant(tenant, new Date().toISOString());
     expect(store.raced).toBe(true);
     expect(await store.getTenant('acme')).toBeUndefined();
     expect(await store.findApiKeyByHash(late.record.hash)).toBeUndefined();

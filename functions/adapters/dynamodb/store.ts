@@ -19,6 +19,7 @@ import type {
   AppEventRecord,
   AppRecord,
   AppWrite,
+  BilledTenant,
   DeploymentRecord,
   IdempotencyRecord,
   PageRequest,
@@ -113,6 +114,19 @@ function toKeyRecord(item: Fields): ApiKeyRecord {
 
 function keyFields({ lastUsedAt, ...key }: ApiKeyRecord) {
   return { ...key, ...(lastUsedAt ? { lastUsedAt } : {}) };
+}
+
+/**
+ * On gsi1's tenants partition, a deleted tenant sorts after every tenant there (ids are DNS labels, all below `~`), so
+ * the tenants there are one range of it and billing's listing goes on from them to the deleted ones.
+ */
+const DELETED_TENANT_SORT = '~deleted#';
+const TENANTS_THERE: [string, string] = ['0', '~'];
+
+/** A tenant there, or a deleted one's tombstone, as billing sees it. */
+function billedTenantOf(item: Fields): BilledTenant {
+  const { id, createdAt, deletedAt } = fieldsOf<BilledTenant>(item);
+  return { id, createdAt, ...(deletedAt ? { deletedAt } : {}) };
 }
 
 function tenantItem({ reserved, ...tenant }: TenantRecord): Item {
@@ -244,8 +258,18 @@ export class DynamoStore implements Store {
 
   listTenants({ limit, cursor }: PageRequest): Promise<Page<TenantRecord>> {
     return guarded(async () => {
-      const res = await this.table.page({ partition: PARTITION.tenants, index: 'gsi1' }, { limit, cursor });
+      const res = await this.table.page(
+        { partition: PARTITION.tenants, index: 'gsi1', between: TENANTS_THERE },
+        { limit, cursor },
+      );
       return page(res.items, res.cursor, toTenantRecord);
+    });
+  }
+
+  listBilledTenants({ limit, cursor }: PageRequest): Promise<Page<BilledTenant>> {
+    return guarded(async () => {
+      const res = await this.table.page({ partition: PARTITION.tenants, index: 'gsi1' }, { limit, cursor });
+      return page(res.items, res.cursor, billedTenantOf);
     });
   }
 
@@ -269,7 +293,8 @@ export class DynamoStore implements Store {
     if (!written) throw new PreconditionFailedError();
   }
 
-  async deleteTenant(id: string, expectedVersion: number, deletedAt: string): Promise<string[]> {
+  async deleteTenant(tenant: TenantRecord, deletedAt: string): Promise<string[]> {
+    const { id, version: expectedVersion } = tenant;
     for (let attempt = 1; ; attempt++) {
       const keys = await this.listApiKeys(id, { limit: 45 });
       // A key created after the listing raises the count past it and cancels the deletion.
@@ -283,7 +308,14 @@ export class DynamoStore implements Store {
           this.table.deleteItem(key.apiKey(id, k.id)),
           this.table.deleteItem(key.keyByHash(k.hash)),
         ]),
-        this.table.putItem({ ...key.deletedTenant(id), deletedAt }),
+        this.table.putItem({
+          ...key.deletedTenant(id),
+          gsi1pk: PARTITION.tenants,
+          gsi1sk: `${DELETED_TENANT_SORT}${id}`,
+          id,
+          createdAt: tenant.createdAt,
+          deletedAt,
+        }),
       ]);
       if (!cancelled) return keys.items.map((k) => k.hash);
       const current = await this.getTenant(id);

@@ -1,24 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { RetiredReplicas } from '../../../functions/adapters/docker/retired-replicas.ts';
-import type { Replica } from '../../../functions/core/ports.ts';
+import { exitedReplica } from '../../support/exited-replica.ts';
 
-const replica = (id: string, appUid = 'app_1', tenantId = 'acme'): Replica => ({
-  id,
-  tenantId,
-  app: 'web',
-  appUid,
-  revision: 1,
-  generation: 1,
-  slot: 0,
-  state: 'exited',
-  cpu: 0.25,
-  memoryMiB: 512,
-  createdAt: '2026-11-30T10:00:00.000Z',
-  startedAt: '2026-11-30T10:00:00.000Z',
-  stoppedAt: '2026-11-30T10:00:05.000Z',
-  exitCode: 3,
-  endpoint: null,
-});
+const replica = (id: string, appUid = 'app_1', tenantId = 'acme') => exitedReplica({ id, appUid, tenantId });
 
 describe('RetiredReplicas', () => {
   it('keeps the newest five an app for an hour, each app apart', () => {

@@ -364,21 +364,18 @@ describe("the admin's list of reports", () => {
     expect(await everyPage(deps)).toEqual([['t0', 't1'], ['t2', 't3'], ['t4']]);
   });
 
-  it('skips and repeats no tenant when one goes while a page that ends early is read', async () => {
+  it('skips and repeats no tenant when one is deleted while a page that ends early is read: it comes last, billed all the same', async () => {
     const deps = await tenantsWithLargeReports();
-    const listTenants = deps.store.listTenants.bind(deps.store);
+    const listBilledTenants = deps.store.listBilledTenants.bind(deps.store);
     let reads = 0;
-    deps.store.listTenants = async (page) => {
+    deps.store.listBilledTenants = async (page) => {
       if (++reads === 2) {
         const gone = await deps.store.getTenant('t1');
-        if (gone) await deps.store.deleteTenant('t1', gone.version, deps.clock.now().toISOString());
+        if (gone) await deps.store.deleteTenant(gone, deps.clock.now().toISOString());
       }
-      return listTenants(page);
+      return listBilledTenants(page);
     };
-    expect(await everyPage(deps)).toEqual([
-      ['t0', 't2'],
-      ['t3', 't4'],
-    ]);
+    expect(await everyPage(deps)).toEqual([['t0', 't2'], ['t3', 't4'], ['t1']]);
   });
 });
 
