@@ -86,7 +86,7 @@ function assertBegun(deps: CoreDeps, period: string) {
  * Whether a tenant was there in `period`: it has reports from the month it was created in, and a deleted one up to
  * the month it was deleted in.
  */
-export const existedIn = (tenant: Pick<BilledTenant, 'createdAt' | 'deletedAt'>, period: string) =>
+export const existedIn = (tenant: { createdAt: string; deletedAt?: string }, period: string) =>
   periodOf(new Date(tenant.createdAt)) <= period &&
   (tenant.deletedAt === undefined || period <= periodOf(new Date(tenant.deletedAt)));
 

@@ -29,14 +29,17 @@ export interface TenantRecord extends Tenant {
 }
 
 /**
- * A tenant as billing sees it: one there, or one deleted at `deletedAt`, whose usage until then is billed all the
- * same (its lifetimes are metered to their end, and its reports built, for the months it was there).
+ * What is left of a tenant deleted at `deletedAt`: its usage until then is billed all the same (its lifetimes are
+ * metered to their end, and its reports built, for the months it was there).
  */
-export interface BilledTenant {
+export interface DeletedTenant {
   id: string;
   createdAt: string;
-  deletedAt?: string;
+  deletedAt: string;
 }
+
+/** A tenant whose usage is billed: one there, or one deleted. */
+export type BilledTenant = TenantRecord | DeletedTenant;
 
 export interface ApiKeyRecord {
   id: string;

@@ -2,7 +2,7 @@ import { mapWithLimit } from '../core/map-with-limit.ts';
 import { accrual, recordLifetimes } from '../core/metering.ts';
 import type { CoreDeps, LifetimeRecord, MeterStore, Runtime } from '../core/ports.ts';
 import { evaluateUsageCaps } from '../core/usage-caps.ts';
-import { listEveryBilledTenant, listEveryTenant } from '../core/walk.ts';
+import { listEveryBilledTenant } from '../core/walk.ts';
 
 export interface MeterDeps extends CoreDeps {
   runtime: Pick<Runtime, 'listReplicas'>;
@@ -33,20 +33,17 @@ export async function meterUsage(deps: MeterDeps): Promise<{ accrued: number; cl
   const replicas = await deps.runtime.listReplicas();
   const present = new Set(replicas.map((r) => r.id));
   const byTenant = Map.groupBy(replicas, (r) => r.tenantId);
-  const [tenants, billed] = await Promise.all([
-    listEveryTenant(deps.store),
-    listEveryBilledTenant(deps.store),
-  ]);
-  const deleted = billed.filter(
-    ({ deletedAt }) => deletedAt && nowSec * 1000 - Date.parse(deletedAt) < DELETED_TENANTS_METERED_MS,
+  const tenants = (await listEveryBilledTenant(deps.store)).filter(
+    (tenant) =>
+      !('deletedAt' in tenant) || nowSec * 1000 - Date.parse(tenant.deletedAt) < DELETED_TENANTS_METERED_MS,
   );
-  const outcomes = await mapWithLimit([...tenants, ...deleted], TENANTS_IN_FLIGHT, async (tenant) => {
+  const outcomes = await mapWithLimit(tenants, TENANTS_IN_FLIGHT, async (tenant) => {
     const lifetimes = await recordLifetimes(deps.meter, tenant.id, byTenant.get(tenant.id) ?? []);
     const accrued = [];
     for (const lifetime of lifetimes) {
       accrued.push(await accrueLifetime(deps.meter, lifetime, present.has(lifetime.instanceId), nowSec));
     }
-    if ('plan' in tenant) await evaluateUsageCaps(deps, tenant);
+    if (!('deletedAt' in tenant)) await evaluateUsageCaps(deps, tenant);
     return accrued;
   });
   const all = outcomes.flat();

@@ -17,6 +17,7 @@ import type {
   AppRecord,
   AppWrite,
   BilledTenant,
+  DeletedTenant,
   DeploymentRecord,
   IdempotencyRecord,
   PageRequest,
@@ -48,7 +49,7 @@ export class MemoryStore implements Store {
   readonly plans = new Map<string, Plan>();
   readonly tenants = new Map<string, TenantRecord>();
   /** The deleted tenants, by id. */
-  private readonly deletedTenants = new Map<string, BilledTenant>();
+  private readonly deletedTenants = new Map<string, DeletedTenant>();
   readonly keys = new Map<string, ApiKeyRecord>();
   readonly apps = new Map<string, AppRecord>();
   readonly revisions = new Map<string, RevisionRecord>();
@@ -93,8 +94,7 @@ export class MemoryStore implements Store {
     this.tenants.set(tenant.id, { ...clone(tenant), reserved: current.reserved });
   }
   async listBilledTenants(page: PageRequest) {
-    const there = [...this.tenants.values()].map(({ id, createdAt }): BilledTenant => ({ id, createdAt }));
-    return paginate([...there, ...this.deletedTenants.values()], page);
+    return paginate<BilledTenant>([...this.tenants.values(), ...this.deletedTenants.values()], page);
   }
   async deleteTenant(tenant: TenantRecord, deletedAt: string) {
     const { id, version: expectedVersion } = tenant;

@@ -20,6 +20,7 @@ import type {
   AppRecord,
   AppWrite,
   BilledTenant,
+  DeletedTenant,
   DeploymentRecord,
   IdempotencyRecord,
   PageRequest,
@@ -123,10 +124,11 @@ function keyFields({ lastUsedAt, ...key }: ApiKeyRecord) {
 const DELETED_TENANT_SORT = '~deleted#';
 const TENANTS_THERE: [string, string] = ['0', '~'];
 
-/** A tenant there, or a deleted one's tombstone, as billing sees it. */
+/** A tenant there, or a deleted one (its tombstone). */
 function billedTenantOf(item: Fields): BilledTenant {
-  const { id, createdAt, deletedAt } = fieldsOf<BilledTenant>(item);
-  return { id, createdAt, ...(deletedAt ? { deletedAt } : {}) };
+  if (item.deletedAt === undefined) return toTenantRecord(item);
+  const { id, createdAt, deletedAt } = fieldsOf<DeletedTenant>(item);
+  return { id, createdAt, deletedAt };
 }
 
 function tenantItem({ reserved, ...tenant }: TenantRecord): Item {
