@@ -127,8 +127,9 @@ function reportsOf(
 
 /**
  * One page of the reports for a month of every tenant there in it (admin), in tenant order and then those since
- * deleted, whose usage is billed all the same; report.notFound for a month that has not begun. Paged like every list (a page may hold fewer than `limit`): a draft is built
- * from a month of hourly usage rows, so all tenants at once would outgrow a Lambda's response and API Gateway's time.
+ * deleted, whose usage is billed all the same; report.notFound for a month that has not begun. Paged like every list
+ * (a page may hold fewer than `limit`): a draft is built from a month of hourly usage rows, so all tenants at once
+ * would outgrow a Lambda's response and API Gateway's time.
  * A report has a line per app, so a page also ends at the last report within PAGE_JSON_BYTES; the store, which alone
  * makes cursors, then reads the page again up to that report's tenant for the cursor after it.
  */

@@ -60,13 +60,13 @@ export function assertWithinLimits(
   }
 }
 
+/** "1 instance", "2 instances". */
+const instances = (n: number) => `${n} instance${n === 1 ? '' : 's'}`;
+
 /**
  * Refuses autoscaling bounds the plan could never let the app reach (the autoscaler would stop short of them without
  * a word): `scaling.max`, and each schedule's `max`, above the plan's instances per app.
  */
-/** "1 instance", "2 instances". */
-const instances = (n: number) => `${n} instance${n === 1 ? '' : 's'}`;
-
 export function assertScalingAllowed(planId: string, limits: PlanLimits, scaling: Scaling | null) {
   if (!scaling) return;
   const bounds: [string, number][] = [

@@ -24,9 +24,8 @@ const TENANTS_IN_FLIGHT = 8;
 /**
  * The meter job: records the lifetimes of the replicas the runtime reports, then accrues every open lifetime up to
  * now (running) or its stop (closing it) — a recently deleted tenant's too — then checks each tenant against its
- * plan's monthly caps. Idempotent: each
- * accrual moves a watermark conditionally, so a duplicated, late, skipped or concurrent run, or a restart, neither
- * counts a second twice nor leaves one out.
+ * plan's monthly caps. Idempotent: each accrual moves a watermark conditionally, so a duplicated, late, skipped or
+ * concurrent run, or a restart, neither counts a second twice nor leaves one out.
  */
 export async function meterUsage(deps: MeterDeps): Promise<{ accrued: number; closed: number }> {
   const nowSec = Math.floor(deps.clock.now().getTime() / 1000);
