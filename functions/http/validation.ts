@@ -19,6 +19,14 @@ function fieldProblems(issues: readonly z.core.$ZodIssue[]): FieldProblem[] {
   }));
 }
 
+/** Where in the request each of Hono's validation targets is, as a client would name it. */
+const WHERE: Record<string, string> = {
+  json: 'body',
+  param: 'path',
+  query: 'query string',
+  header: 'headers',
+};
+
 /** The zod-openapi hook: a failed validation becomes a 400 problem listing every field problem. */
 export function validationHook(
   result: { success: true } | { success: false; error: z.ZodError; target: string },
@@ -26,7 +34,7 @@ export function validationHook(
 ): Response | undefined {
   if (result.success) return undefined;
   const errors = fieldProblems(result.error.issues);
-  const where = result.target === 'json' ? 'body' : result.target;
+  const where = WHERE[result.target] ?? result.target;
   return problem(
     c,
     'validation.failed',

@@ -17,7 +17,10 @@ export function authenticate(auth: KeyAuthenticator) {
 export function requireRole(role: 'admin' | 'tenant') {
   return createMiddleware<ApiEnv>(async (c, next) => {
     if (c.get('principal').role !== role) {
-      throw new DomainError('auth.forbidden', `this route needs a ${role} key`);
+      throw new DomainError(
+        'auth.forbidden',
+        `this route needs ${role === 'admin' ? 'an admin' : 'a tenant'} key`,
+      );
     }
     await next();
   });

@@ -33,8 +33,27 @@ describe('the HTTP API', () => {
 
   it('answers 403 auth.forbidden for the wrong role', async () => {
     const { call, adminKey, tenantKey } = await setup();
-    expect((await call('GET', '/v1/apps', adminKey)).json.code).toBe('auth.forbidden');
-    expect((await call('GET', '/v1/tenants', tenantKey)).json.code).toBe('auth.forbidden');
+    expect((await call('GET', '/v1/apps', adminKey)).json).toMatchObject({
+      code: 'auth.forbidden',
+      detail: 'this route needs a tenant key',
+    });
+    expect((await call('GET', '/v1/tenants', tenantKey)).json).toMatchObject({
+      code: 'auth.forbidden',
+      detail: 'this route needs an admin key',
+    });
+  });
+
+  it('says where in the request a value is not valid: the body, the path or the query string', async () => {
+    const { call, tenantKey } = await setup();
+    expect((await call('POST', '/v1/apps', tenantKey, { name: 'Web' })).json.detail).toMatch(
+      /^the request body is not valid: name: /,
+    );
+    expect((await call('GET', '/v1/billing/reports/2026-13', tenantKey)).json.detail).toBe(
+      'the request path is not valid: period: must be a month as YYYY-MM',
+    );
+    expect((await call('GET', '/v1/apps?limit=0', tenantKey)).json.detail).toMatch(
+      /^the request query string is not valid: limit: /,
+    );
   });
 
   it('takes scaling schedules that can fire, checked by the parser the autoscaler reads them with', async () => {
