@@ -124,8 +124,19 @@ export async function createApp(
     // No app will run the image it held: let go of it. The create's own error is the one to answer; should the
     // release fail too, the image is only kept longer than it need be.
     await releaseImage(deps, tenantId, uid, spec.image, image.digest).catch(() => undefined);
-    throw err;
+    throw await nameTakenByDeletion(deps, tenantId, input.name, err);
   }
+}
+
+/** A create refused because the name is taken by an app still being deleted says so: the name frees up shortly. */
+async function nameTakenByDeletion(deps: RegistryDeps, tenantId: string, name: string, err: unknown) {
+  if (!isDomainError(err, 'app.exists')) return err;
+  const taken = await deps.store.getApp(tenantId, name);
+  if (taken?.status !== 'deleting') return err;
+  return new ConflictError(
+    'app.deleting',
+    `app "${name}" is still being deleted; create it again once GET /v1/apps/${name} answers 404`,
+  );
 }
 
 /** The write of createApp, checked against the plan, tried again while reads of the tenant or plan were stale. */

@@ -184,6 +184,11 @@ describe('apps', () => {
     const usage = (await getTenantOverview(deps, 'acme')).usage;
     expect(usage).toMatchObject({ apps: { used: 1 }, vcpu: { used: 0 }, memoryMiB: { used: 0 } });
     await expect(scaleApp(deps, 'acme', 'web', 1)).rejects.toMatchObject({ code: 'app.deleting' });
+    // Its name frees up once it is gone, and a create says so rather than offering to change it.
+    await expect(createApp(deps, 'acme', { name: 'web', ...spec })).rejects.toMatchObject({
+      code: 'app.deleting',
+      message: 'app "web" is still being deleted; create it again once GET /v1/apps/web answers 404',
+    });
     // Deleting it again (a retry after a lost answer) is no error: it answers the deletion under way.
     expect(await deleteApp(deps, 'acme', 'web')).toMatchObject({
       status: 'deleting',
