@@ -1,9 +1,14 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Docker from 'dockerode';
 import { describe, expect, inject, it } from 'vitest';
 import { DockerRuntime } from '../../functions/adapters/docker/runtime.ts';
+import { dockerCli } from '../support/docker-cli.ts';
+import { startOpenRegistry } from '../support/open-registry.ts';
 import { WEB_REPLICA } from '../support/replica-spec.ts';
 
 describe('pulling an app’s image with Docker Engine', () => {
@@ -41,6 +46,44 @@ describe('pulling an app’s image with Docker Engine', () => {
         (err: Error) => err,
       );
       expect(error?.message).toMatch(new RegExp(`^pulling ${named.replaceAll('.', '\\.')} failed: `));
+    }
+  });
+
+  it('pulls `:latest` at every start, as ECS and Kubernetes do, and takes any other tag from the engine', async () => {
+    const docker = new Docker();
+    const cli = dockerCli();
+    const runtime = new DockerRuntime(docker, `t-${randomUUID()}`);
+    const registry = await startOpenRegistry();
+    const latest = `${registry.address}/pub/web:latest`;
+    const pinned = `${registry.address}/pub/web:1`;
+    const imageOf = async (replicaId: string) => (await docker.getContainer(replicaId).inspect()).Image;
+    const run = async (image: string) => {
+      const replica = await runtime.startReplica({ ...WEB_REPLICA, image });
+      try {
+        return await imageOf(replica.id);
+      } finally {
+        await runtime.removeReplica(replica.id);
+      }
+    };
+    try {
+      const first = (await docker.getImage(inject('testImage')).inspect()).Id;
+      // Another build pushed under the same tags from elsewhere: the engine still holds the first under both names.
+      const context = mkdtempSync(join(tmpdir(), 'berth-second-build-'));
+      writeFileSync(join(context, 'Dockerfile'), `FROM ${inject('testImage')}\nLABEL build=second\n`);
+      cli.ok(['build', '-q', '-t', latest, context]);
+      rmSync(context, { recursive: true, force: true });
+      const second = (await docker.getImage(latest).inspect()).Id;
+      cli.ok(['tag', latest, pinned]);
+      cli.ok(['push', latest]);
+      cli.ok(['push', pinned]);
+      cli.ok(['tag', first, latest]);
+      cli.ok(['tag', first, pinned]);
+
+      expect(await run(pinned)).toBe(first);
+      expect(await run(latest)).toBe(second);
+    } finally {
+      cli.run(['rmi', latest, pinned]);
+      await registry.stop();
     }
   });
 

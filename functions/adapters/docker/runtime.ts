@@ -205,13 +205,20 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
     }
   }
 
+  /**
+   * Kubernetes' default pull policy: `:latest` names whatever was pushed last, so it is pulled at every start (the
+   * registry answers at once when nothing changed), as ECS pulls every task's; an image by digest or any other tag
+   * is taken from the engine when it holds it.
+   */
   private async ensureImage(spec: ReplicaSpec): Promise<void> {
     const image = fullImageName(spec.image);
-    try {
-      await this.docker.getImage(image).inspect();
-      return;
-    } catch (err) {
-      if (statusOf(err) !== 404) translate(err);
+    if (!image.endsWith(':latest')) {
+      try {
+        await this.docker.getImage(image).inspect();
+        return;
+      } catch (err) {
+        if (statusOf(err) !== 404) translate(err);
+      }
     }
     const auth = spec.pullCredentials && {
       username: spec.pullCredentials.username,
