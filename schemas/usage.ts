@@ -4,31 +4,24 @@ import { DnsLabel, QueryInstant, Timestamp, wholeNumber } from './common.ts';
 export const Granularity = z.enum(['hour', 'day']);
 export type Granularity = z.infer<typeof Granularity>;
 
-const MAX_RANGE_DAYS = 366;
+/** How long a span of usage one query may cover. */
+export const MAX_USAGE_RANGE_DAYS = 366;
 
 /** Rows a page of usage holds at most: about 170 KB of JSON, far below what any gateway carries. */
 const MAX_USAGE_ROWS = 1000;
 
-export const UsageQuery = z
-  .object({
-    from: QueryInstant.optional().describe(
-      'Start (inclusive; a date is its midnight UTC); default: the start of the current month (UTC).',
-    ),
-    to: QueryInstant.optional().describe('End (exclusive; a date is its midnight UTC); default: now.'),
-    granularity: Granularity.default('day'),
-    limit: wholeNumber(1, MAX_USAGE_ROWS)
-      .default(MAX_USAGE_ROWS)
-      .describe(`Rows per page (by default and at most ${MAX_USAGE_ROWS}).`),
-    cursor: z.string().min(1).max(2048).optional().describe('The nextCursor of the page before.'),
-  })
-  .refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), {
-    message: 'from must be before to',
-    path: ['from'],
-  })
-  .refine((q) => !q.from || !q.to || Date.parse(q.to) - Date.parse(q.from) <= MAX_RANGE_DAYS * 86_400_000, {
-    message: `from..to may span at most ${MAX_RANGE_DAYS} days`,
-    path: ['to'],
-  });
+export const UsageQuery = z.object({
+  from: QueryInstant.optional().describe(
+    'Start (inclusive; a date is its midnight UTC); default: the start of the current month (UTC). Before `to`, ' +
+      `at most ${MAX_USAGE_RANGE_DAYS} days before it.`,
+  ),
+  to: QueryInstant.optional().describe('End (exclusive; a date is its midnight UTC); default: now.'),
+  granularity: Granularity.default('day'),
+  limit: wholeNumber(1, MAX_USAGE_ROWS)
+    .default(MAX_USAGE_ROWS)
+    .describe(`Rows per page (by default and at most ${MAX_USAGE_ROWS}).`),
+  cursor: z.string().min(1).max(2048).optional().describe('The nextCursor of the page before.'),
+});
 export type UsageQuery = z.infer<typeof UsageQuery>;
 
 export const UsageRow = z

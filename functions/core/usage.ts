@@ -1,6 +1,12 @@
-import type { UsageQuery, UsageReport, UsageRow } from '../../schemas/usage.ts';
+import {
+  MAX_USAGE_RANGE_DAYS,
+  type UsageQuery,
+  type UsageReport,
+  type UsageRow,
+} from '../../schemas/usage.ts';
 import { usageCost } from './billing.ts';
 import { codeUnitOrder } from './code-unit-order.ts';
+import { ValidationError } from './errors.ts';
 import { addUsageAmounts, emptyUsage } from './metering.ts';
 import { cursorAfter, invalidCursor, keyIn } from './page-in-memory.ts';
 import type { CoreDeps, UsageRecord } from './ports.ts';
@@ -36,8 +42,7 @@ function rowKeyIn(cursor: string, bucketLength: number): string {
 export async function getUsage(deps: CoreDeps, tenantId: string, query: UsageQuery): Promise<UsageReport> {
   await getTenantRecord(deps, tenantId);
   const now = deps.clock.now();
-  const from = query.from ? new Date(query.from) : startOfMonth(now);
-  const to = query.to ? new Date(query.to) : now;
+  const { from, to } = usageRange(query, now);
   const bucketLength = query.granularity === 'hour' ? 13 : 10;
   const after = query.cursor === undefined ? undefined : rowKeyIn(query.cursor, bucketLength);
   // A cursor's bucket is read again from its first hour: its rows past the cursor are still to come.
@@ -78,6 +83,26 @@ export async function getUsage(deps: CoreDeps, tenantId: string, query: UsageQue
     rows: shown.map((sum) => usageRow(deps, sum, query.granularity)),
     nextCursor: rows.length > query.limit && last ? cursorAfter(rowKey(last)) : null,
   };
+}
+
+/**
+ * The span a usage query covers, its defaults filled in (from the start of the month, to now), checked as given or
+ * defaulted: `?from=` in the future alone, or `?to=` before this month alone, is an empty span, not a report.
+ */
+function usageRange(query: UsageQuery, now: Date): { from: Date; to: Date } {
+  const from = query.from ? new Date(query.from) : startOfMonth(now);
+  const to = query.to ? new Date(query.to) : now;
+  const shown = (at: Date, given: string | undefined, byDefault: string) =>
+    given ? at.toISOString() : `${at.toISOString()} (${byDefault}, by default)`;
+  const refuse = (path: 'from' | 'to', message: string): never => {
+    throw new ValidationError(message, [{ path, message }]);
+  };
+  const span = `from ${shown(from, query.from, 'the start of the month')} … to ${shown(to, query.to, 'now')}`;
+  if (from >= to) refuse(query.from ? 'from' : 'to', `from must be before to: ${span}`);
+  if (to.getTime() - from.getTime() > MAX_USAGE_RANGE_DAYS * 86_400_000) {
+    refuse(query.to ? 'to' : 'from', `from..to may span at most ${MAX_USAGE_RANGE_DAYS} days: ${span}`);
+  }
+  return { from, to };
 }
 
 /** What a summed row shows: its bucket's span, the app's amounts, and their cost. */

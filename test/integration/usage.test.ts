@@ -128,7 +128,10 @@ describe('GET /v1/tenants/{id}/usage on DynamoDB Local', () => {
     expect(inverted).toMatchObject({ status: 400, json: { code: 'validation.failed' } });
     // Compared as instants: a date is not before its own midnight, and a month 13 is no date.
     for (const [query, message] of [
-      ['from=2026-11-02&to=2026-11-02T00:00:00Z', 'from must be before to'],
+      [
+        'from=2026-11-02&to=2026-11-02T00:00:00Z',
+        'from must be before to: from 2026-11-02T00:00:00.000Z … to 2026-11-02T00:00:00.000Z',
+      ],
       [
         'from=2026-13-01',
         'must be an ISO-8601 UTC timestamp such as 2026-11-22T10:00:00Z, or a date such as 2026-11-01',
@@ -142,5 +145,34 @@ describe('GET /v1/tenants/{id}/usage on DynamoDB Local', () => {
       });
     }
     expect((await call('GET', '/v1/tenants/ghost/usage', adminKey)).status).toBe(404);
+  });
+
+  it('checks the span with its defaults filled in: a from alone in the future, or a to alone before this month', async () => {
+    const { call, adminKey, createTenant } = await localApi();
+    await createTenant('acme');
+    const errorsOf = async (query: string) =>
+      (await call('GET', `/v1/tenants/acme/usage?${query}`, adminKey)).json.errors;
+    expect(await errorsOf('from=2999-01-01')).toEqual([
+      {
+        path: 'from',
+        message: expect.stringMatching(
+          /^from must be before to: from 2999-01-01T00:00:00\.000Z … to .+ \(now, by default\)$/,
+        ),
+      },
+    ]);
+    expect(await errorsOf('to=2001-01-01')).toEqual([
+      {
+        path: 'to',
+        message: expect.stringMatching(
+          /^from must be before to: from .+ \(the start of the month, by default\) … to 2001-01-01T00:00:00\.000Z$/,
+        ),
+      },
+    ]);
+    expect(await errorsOf('from=2001-01-01')).toEqual([
+      { path: 'from', message: expect.stringMatching(/^from\.\.to may span at most 366 days: /) },
+    ]);
+    expect(await errorsOf('from=2026-01-01&to=2027-01-03')).toEqual([
+      { path: 'to', message: expect.stringMatching(/^from\.\.to may span at most 366 days: /) },
+    ]);
   });
 });
