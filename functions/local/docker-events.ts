@@ -7,16 +7,18 @@ import { type KeepRunningOptions, keepRunning } from './keep-running.ts';
 /**
  * Turns Docker's container events for Berth's replicas into nudges, so a crash is seen at once rather than at the
  * next tick. Events only make the loop faster: missing one changes nothing but the delay. The first watch must
- * succeed; when the stream ends (the engine restarted or went away), `keepRunning` watches again. `stop()` stops
- * watching.
+ * succeed; when the stream ends (the engine restarted or went away), `keepRunning` watches again, each time after
+ * `ensureEngine` (which starts an engine that went away, where the platform may). `stop()` stops watching.
  */
 export function watchDockerEvents(
   docker: Docker,
   installation: string,
   onChange: (tenantId: string, app: string) => void,
+  ensureEngine: () => Promise<unknown>,
   options?: KeepRunningOptions,
 ): Promise<{ stop(): Promise<void> }> {
   const watch = async () => {
+    await ensureEngine();
     const events = (await docker.getEvents({
       filters: {
         type: ['container'],

@@ -43,7 +43,9 @@ async function main() {
   // a lock the next start takes over.
   process.once('exit', lockDataDir(config.dataDir));
   const logDir = join(config.dataDir, 'logs');
-  const docker = await ensureDockerEngine(logDir);
+  // Started again, where the platform may start it, should it stop while the platform runs: see watchDockerEvents.
+  const ensureEngine = () => ensureDockerEngine(logDir);
+  const docker = await ensureEngine();
   let dynamoDbLocal: { stop(): Promise<void> } | undefined;
   // One run elsewhere is its runner's to keep from the app containers; ours keeps the tables under a secret key.
   let address = config.BERTH_DYNAMODB_ENDPOINT && {
@@ -86,8 +88,11 @@ async function main() {
     deploymentDeadlineSeconds: config.BERTH_DEPLOYMENT_DEADLINE_SECONDS,
     stopGraceSeconds: config.BERTH_STOP_GRACE_SECONDS,
   });
-  const events = await watchDockerEvents(docker, config.BERTH_TABLE_NAME, (tenantId, app) =>
-    loop.nudge(tenantId, app),
+  const events = await watchDockerEvents(
+    docker,
+    config.BERTH_TABLE_NAME,
+    (tenantId, app) => loop.nudge(tenantId, app),
+    ensureEngine,
   );
   const apiUrl = `http://127.0.0.1:${config.BERTH_PORT}`;
   const registryAuth = registryAuthRoutes(deps.registryAuth);

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import Docker from 'dockerode';
 import { describe, expect, inject, it } from 'vitest';
 import { LABELS } from '../../functions/adapters/docker/runtime.ts';
+import { ensureDockerEngine } from '../../functions/local/docker-engine.ts';
 import { watchDockerEvents } from '../../functions/local/docker-events.ts';
 import { eventually } from '../support/ingress-client.ts';
 
@@ -10,8 +12,12 @@ describe("Docker Engine's events for Berth's replicas", () => {
     const docker = new Docker();
     const installation = `t-${randomUUID()}`;
     const nudged: string[] = [];
-    const watching = await watchDockerEvents(docker, installation, (tenant, app) =>
-      nudged.push(`${tenant}/${app}`),
+    const watching = await watchDockerEvents(
+      docker,
+      installation,
+      (tenant, app) => nudged.push(`${tenant}/${app}`),
+      // The engine answers, so this only asks it so; it would start one where none answered.
+      () => ensureDockerEngine(tmpdir()),
     );
     const run = async (labels: Record<string, string>) => {
       const container = await docker.createContainer({

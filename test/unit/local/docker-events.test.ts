@@ -37,7 +37,13 @@ describe('watching Docker events when the engine restarts', () => {
   it('watches again once the stream ends, waiting longer while the engine does not answer, until stopped', async () => {
     const { docker, streams, watchedAt, state } = engine();
     const nudged: string[] = [];
-    const watching = await watchDockerEvents(docker, 'berth', (t, a) => nudged.push(`${t}/${a}`), OPTIONS);
+    const watching = await watchDockerEvents(
+      docker,
+      'berth',
+      (t, a) => nudged.push(`${t}/${a}`),
+      async () => {},
+      OPTIONS,
+    );
     streams[0]?.write(event('acme', 'web'));
     await vi.advanceTimersByTimeAsync(0);
     expect(nudged).toEqual(['acme/web']);
@@ -60,5 +66,23 @@ describe('watching Docker events when the engine restarts', () => {
     expect(streams[1]?.destroyed).toBe(true);
     await vi.advanceTimersByTimeAsync(60_000);
     expect(watchedAt).toHaveLength(6);
+  });
+
+  it('has the engine started again before it watches again, where the engine went away', async () => {
+    const { docker, streams, watchedAt, state } = engine();
+    const ensured: boolean[] = [];
+    // What ensureDockerEngine does where the platform may start dockerd: the engine answers once it returns.
+    const ensureEngine = async () => {
+      ensured.push(state.down);
+      state.down = false;
+    };
+    const watching = await watchDockerEvents(docker, 'berth', () => {}, ensureEngine, OPTIONS);
+    state.down = true;
+    streams[0]?.destroy(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(ensured).toEqual([false, true]);
+    expect(watchedAt).toHaveLength(2);
+    expect(streams[1]?.destroyed).toBe(false);
+    await watching.stop();
   });
 });
