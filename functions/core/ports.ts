@@ -559,12 +559,15 @@ export interface Metrics {
   replicaStats(replicas: Replica[], windowSeconds?: number): Promise<ReplicaSamples>;
 }
 
+/** A probe's verdict; a failed one says why, in words for the app's owner (never the replica's address). */
+export type ProbeAnswer = { ok: true } | { ok: false; why: string };
+
 /** Probes a replica's endpoint: HTTP GET of `path` (2xx/3xx is healthy) or, without a path, a TCP connect. */
 export interface HealthProbe {
   probe(
     endpoint: { host: string; port: number },
     check: { path?: string; timeoutSeconds: number },
-  ): Promise<boolean>;
+  ): Promise<ProbeAnswer>;
 }
 
 export const APP_EVENT_TYPES = [

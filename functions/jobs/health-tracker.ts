@@ -12,6 +12,8 @@ interface Entry {
   lastProbeAt: number;
   /** When the last failure was counted: one counts per interval, however often a starting replica is probed. */
   lastFailureAt: number;
+  /** Why the last probe failed, in the probe's words. */
+  lastFailure?: string;
   probing: boolean;
 }
 
@@ -44,6 +46,11 @@ export class HealthTracker {
   health(replica: Replica): ReplicaHealth {
     const entry = this.entryOf(replica);
     return { ready: entry?.ready ?? false, unhealthy: entry?.unhealthy ?? false };
+  }
+
+  /** Why the replica's last probe failed, if its last probe did. */
+  lastFailure(replica: Replica): string | undefined {
+    return this.entryOf(replica)?.lastFailure;
   }
 
   private entryOf(replica: Replica): Entry | undefined {
@@ -85,12 +92,13 @@ export class HealthTracker {
     if (entry.probing || entry.unhealthy || this.now() - entry.lastProbeAt < interval) return;
     entry.probing = true;
     try {
-      const ok = await this.probe.probe(replica.endpoint, {
+      const answer = await this.probe.probe(replica.endpoint, {
         ...(check.path ? { path: check.path } : {}),
         timeoutSeconds: check.timeoutSeconds,
       });
       entry.lastProbeAt = this.now();
-      if (ok) {
+      if (answer.ok) {
+        entry.lastFailure = undefined;
         entry.successes += 1;
         entry.failures = 0;
         if (entry.successes >= check.healthyThreshold && !entry.ready) {
@@ -100,6 +108,7 @@ export class HealthTracker {
         return;
       }
       entry.successes = 0;
+      entry.lastFailure = answer.why;
       const startedAt = replica.startedAt ? Date.parse(replica.startedAt) : entry.lastProbeAt;
       const inGrace = !entry.ready && entry.lastProbeAt < startedAt + check.gracePeriodSeconds * 1000;
       if (inGrace) return;

@@ -159,8 +159,11 @@ export class Reconciler {
           this.failures.startOver(app.uid, replica.revision, replica.slot);
         }
         const history = this.failures.record(app.uid, replica.revision, replica.slot, replica.id);
+        const probeFailure = reason === 'unhealthy' ? this.health.lastFailure(replica) : undefined;
         const what =
-          reason === 'exited' ? exitedWith(replica.exitCode, replica.exitReason) : 'failed its health checks';
+          reason === 'exited'
+            ? exitedWith(replica.exitCode, replica.exitReason)
+            : `failed its health checks${probeFailure ? ` (${probeFailure})` : ''}`;
         await this.event(
           app,
           reason === 'exited' ? 'replicaExited' : 'unhealthy',
@@ -170,6 +173,7 @@ export class Reconciler {
             revision: replica.revision,
             exitCode: replica.exitCode,
             ...(replica.exitReason ? { reason: replica.exitReason } : {}),
+            ...(probeFailure ? { probe: probeFailure } : {}),
           },
         );
         if (history.failures === 3 && !this.health.health(replica).ready) {

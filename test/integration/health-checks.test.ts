@@ -42,7 +42,15 @@ describe('health checks on Docker Engine', () => {
       const events = (await call('GET', '/v1/apps/web/events', key)).json.items as Json[];
       const unhealthy = events.filter((e) => e.type === 'unhealthy');
       expect(unhealthy.length).toBeGreaterThan(0);
-      for (const event of unhealthy) expect(event.details).toMatchObject({ revision: 2 });
+      for (const event of unhealthy) {
+        // Why, as the probe saw it: the app's owner learns the path is not served.
+        expect(event).toMatchObject({
+          message: expect.stringMatching(
+            /^replica \d+ failed its health checks \(GET \/nope on port 8080 answered 404\)$/,
+          ),
+          details: { revision: 2, probe: 'GET /nope on port 8080 answered 404' },
+        });
+      }
       expect(ready).toEqual(new Set([1]));
       expect(labelledContainers(tableName, { 'berth.app': 'web', 'berth.revision': '1' })).toEqual(serving);
       // The tests' platform has no timer: a pass goes when asked.

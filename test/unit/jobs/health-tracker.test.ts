@@ -35,7 +35,12 @@ const other = {
 function tracked(answers: (nowMs: number) => boolean, { otherApp = false } = {}) {
   let nowMs = 0;
   const tracker = new HealthTracker(
-    { probe: async (endpoint) => endpoint.port !== replica.endpoint?.port || answers(nowMs) },
+    {
+      probe: async (endpoint) =>
+        endpoint.port !== replica.endpoint?.port || answers(nowMs)
+          ? { ok: true }
+          : { ok: false, why: `GET /healthz answered 503 at ${nowMs} ms` },
+    },
     () => nowMs,
   );
   /** Probes until `untilMs`; returns when the replica was first seen unhealthy, if it was. */
@@ -55,8 +60,9 @@ describe('HealthTracker', () => {
     const { tracker, run } = tracked(() => false);
     expect(await run(9_900)).toBeUndefined();
     expect(tracker.health(replica)).toEqual({ ready: false, unhealthy: false });
-    // Failures at 10 s, 20 s and 30 s: the third makes it unhealthy.
+    // Failures at 10 s, 20 s and 30 s: the third makes it unhealthy, and why the last failed is kept.
     expect(await run(60_000)).toBe(30_000);
+    expect(tracker.lastFailure(replica)).toBe('GET /healthz answered 503 at 30000 ms');
   });
 
   it("keeps a replica's counts while other apps are probed between its passes, and forgets them once it is gone", async () => {
@@ -72,8 +78,10 @@ describe('HealthTracker', () => {
     const { tracker, run } = tracked((nowMs) => nowMs >= 1_300);
     await run(1_200);
     expect(tracker.health(replica).ready).toBe(false);
+    expect(tracker.lastFailure(replica)).toBe('GET /healthz answered 503 at 1200 ms');
     await run(1_300);
     expect(tracker.health(replica)).toEqual({ ready: true, unhealthy: false });
+    expect(tracker.lastFailure(replica)).toBeUndefined();
   });
 
   it('gives a replica that answers late, past its grace, the rest of its failures', async () => {
@@ -97,7 +105,7 @@ describe('HealthTracker', () => {
       {
         probe: async (_endpoint, options) => {
           paths.push(options.path ?? '/');
-          return options.path === '/healthz';
+          return options.path === '/healthz' ? { ok: true } : { ok: false, why: 'answered 404' };
         },
       },
       () => nowMs,
