@@ -133,6 +133,7 @@ export class Reconciler {
       routable: plan.routable.length,
       converged: plan.converged,
       failedStarts: latest ? this.failedStarts(app, latest) : 0,
+      ...(latest ? { lastFailure: this.failures.lastFailure(app.uid, latest.revision) } : {}),
       started: started > 0,
       tenant,
     });
@@ -158,12 +159,12 @@ export class Reconciler {
         if (this.health.wasStableFor(replica, STABLE_MS)) {
           this.failures.startOver(app.uid, replica.revision, replica.slot);
         }
-        const history = this.failures.record(app.uid, replica.revision, replica.slot, replica.id);
         const probeFailure = reason === 'unhealthy' ? this.health.lastFailure(replica) : undefined;
         const what =
           reason === 'exited'
             ? exitedWith(replica.exitCode, replica.exitReason)
             : `failed its health checks${probeFailure ? ` (${probeFailure})` : ''}`;
+        const history = this.failures.record(app.uid, replica.revision, replica.slot, what, replica.id);
         await this.event(
           app,
           reason === 'exited' ? 'replicaExited' : 'unhealthy',
@@ -221,15 +222,11 @@ export class Reconciler {
         } catch (err) {
           if (err instanceof ConflictError) return 0; // another reconciler started it
           if (isDomainError(err, 'unavailable')) throw err;
-          this.failures.record(app.uid, revision.number, slot);
-          await this.event(
-            app,
-            'replicaExited',
-            `replica ${slot} could not start: ${(err as Error).message}`,
-            {
-              revision: revision.number,
-            },
-          );
+          const what = `could not start: ${(err as Error).message}`;
+          this.failures.record(app.uid, revision.number, slot, what);
+          await this.event(app, 'replicaExited', `replica ${slot} ${what}`, {
+            revision: revision.number,
+          });
           return 0;
         }
       }),

@@ -26,6 +26,8 @@ export interface RolloutProgress {
   converged: boolean;
   /** Failed starts of the target revision since the deployment began. */
   failedStarts: number;
+  /** How the target revision's latest failed start failed (`exited with code 3`), where it is known. */
+  lastFailure?: string | undefined;
   /** Replicas of the target revision were started (or scheduled) in this pass. */
   started: boolean;
   /** Why the runtime itself gave up on the rollout, if it did. */
@@ -167,7 +169,7 @@ function nextDeployment(
     next.reason =
       progress.runtimeFailure ??
       (next.failedStarts >= threshold
-        ? `${next.failedStarts} replicas failed to start (circuit breaker at ${threshold})`
+        ? `${next.failedStarts} replicas failed (circuit breaker at ${threshold})${progress.lastFailure ? `; the last ${progress.lastFailure}` : ''}`
         : `not healthy within ${deps.deploymentDeadlineMs / 1000} s`);
   } else if (progress.readyTarget >= progress.desired && progress.converged) {
     next.phases.healthy ??= at;

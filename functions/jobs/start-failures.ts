@@ -1,9 +1,14 @@
 import type { Replica } from '../core/ports.ts';
 import type { SlotHistory } from '../core/reconcile-plan.ts';
 
+/** A slot's failures, and how the last of them failed, in the words of its app event. */
+interface SlotFailures extends SlotHistory {
+  why: string;
+}
+
 /** What is remembered of one app: each slot's failures by revision and slot, and the replicas already counted. */
 interface AppFailures {
-  slots: Map<string, SlotHistory>;
+  slots: Map<string, SlotFailures>;
   counted: Set<string>;
 }
 
@@ -30,10 +35,11 @@ export class StartFailures {
   }
 
   /**
-   * Counts a failed start of the slot: once per replica, however many passes see it before it is removed, or, for
-   * a start that made no replica (`replicaId` absent), once per call.
+   * Counts a failed start of the slot, which failed as `why` says (`exited with code 3`): once per replica, however
+   * many passes see it before it is removed, or, for a start that made no replica (`replicaId` absent), once per
+   * call.
    */
-  record(appUid: string, revision: number, slot: number, replicaId?: string): SlotHistory {
+  record(appUid: string, revision: number, slot: number, why: string, replicaId?: string): SlotHistory {
     const app = this.apps.get(appUid) ?? { slots: new Map(), counted: new Set() };
     this.apps.set(appUid, app);
     const history = this.of(appUid, revision, slot);
@@ -41,7 +47,7 @@ export class StartFailures {
       if (app.counted.has(replicaId)) return history;
       app.counted.add(replicaId);
     }
-    const next = { failures: history.failures + 1, lastFailureAt: this.nowMs() };
+    const next = { failures: history.failures + 1, lastFailureAt: this.nowMs(), why };
     app.slots.set(this.slotKey(revision, slot), next);
     return next;
   }
@@ -58,6 +64,16 @@ export class StartFailures {
       if (key.startsWith(`${revision}/`) && history.lastFailureAt >= sinceMs) total += history.failures;
     }
     return total;
+  }
+
+  /** How the latest failure of the app's revision failed, if one of its slots failed and is still remembered. */
+  lastFailure(appUid: string, revision: number): string | undefined {
+    let last: SlotFailures | undefined;
+    for (const [key, history] of this.apps.get(appUid)?.slots ?? []) {
+      if (key.startsWith(`${revision}/`) && history.lastFailureAt >= (last?.lastFailureAt ?? 0))
+        last = history;
+    }
+    return last?.why;
   }
 
   /**

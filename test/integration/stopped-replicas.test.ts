@@ -21,10 +21,11 @@ describe('stopped replicas on Docker Engine', () => {
         sampleApp('web', { command: ['sh', '-c', 'echo "cannot reach the database"; exit 3'] }),
       );
       expect(created.status, created.text).toBe(201);
-      await eventually('the deployment to fail', async () => {
+      const failed = await eventually('the deployment to fail', async () => {
         const [latest] = (await call('GET', '/v1/apps/web/deployments', key)).json.items as Json[];
-        return latest?.status === 'failed' ? true : undefined;
+        return latest?.status === 'failed' ? latest : undefined;
       });
+      expect(failed.reason).toBe('3 replicas failed (circuit breaker at 3); the last exited with code 3');
       // Docker no longer has them: every replica that crashed was removed.
       await eventually('no container left', async () =>
         labelledContainers(tableName, { 'berth.app': 'web' }).length === 0 ? true : undefined,

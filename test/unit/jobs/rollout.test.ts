@@ -165,6 +165,16 @@ describe('advanceRollout', () => {
     ]);
   });
 
+  it('fails a deployment at its circuit breaker, saying how the last of its replicas failed', async () => {
+    const failing = { ...converged, readyTarget: 0, routable: 0, converged: false, started: true };
+    expect((await pass({ ...failing, failedStarts: 2 })).deployment).toMatchObject({ status: 'in_progress' });
+    const lastFailure = 'failed its health checks (TCP connect to port 9090: connection refused)';
+    expect((await pass({ ...failing, failedStarts: 3, lastFailure })).deployment).toMatchObject({
+      status: 'failed',
+      reason: `3 replicas failed (circuit breaker at 3); the last ${lastFailure}`,
+    });
+  });
+
   it('brings a running app back to running after a suspension', async () => {
     await pass(converged);
     await updateTenant(deps, 'acme', { status: 'suspended' });

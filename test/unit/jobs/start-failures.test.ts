@@ -10,11 +10,11 @@ describe('StartFailures', () => {
 
   it('counts a replica once however many passes see it, and a start that made no replica each time', () => {
     const tracked = failures();
-    tracked.record('app-1', 1, 0, 'r1');
-    tracked.record('app-1', 1, 0, 'r1');
+    tracked.record('app-1', 1, 0, 'exited with code 1', 'r1');
+    tracked.record('app-1', 1, 0, 'exited with code 1', 'r1');
     expect(tracked.of('app-1', 1, 0).failures).toBe(1);
-    tracked.record('app-1', 1, 0);
-    tracked.record('app-1', 1, 0);
+    tracked.record('app-1', 1, 0, 'exited with code 1');
+    tracked.record('app-1', 1, 0, 'exited with code 1');
     expect(tracked.of('app-1', 1, 0).failures).toBe(3);
     expect(tracked.of('app-2', 1, 0).failures).toBe(0);
   });
@@ -22,22 +22,36 @@ describe('StartFailures', () => {
   it("sums a revision's failures since a time, across its slots", () => {
     const tracked = failures();
     nowMs = 1000;
-    tracked.record('app-1', 2, 0);
+    tracked.record('app-1', 2, 0, 'exited with code 1');
     nowMs = 5000;
-    tracked.record('app-1', 2, 1);
-    tracked.record('app-1', 2, 1);
-    tracked.record('app-1', 3, 0);
+    tracked.record('app-1', 2, 1, 'exited with code 1');
+    tracked.record('app-1', 2, 1, 'exited with code 1');
+    tracked.record('app-1', 3, 0, 'exited with code 1');
     expect(tracked.failedSince('app-1', 2, 0)).toBe(3);
     expect(tracked.failedSince('app-1', 2, 2000)).toBe(2);
     tracked.startOver('app-1', 2, 1);
     expect(tracked.failedSince('app-1', 2, 0)).toBe(1);
   });
 
+  it('says how the latest failure of a revision failed, whichever slot it was in', () => {
+    const tracked = failures();
+    nowMs = 1000;
+    tracked.record('app-1', 2, 0, 'exited with code 3', 'r1');
+    nowMs = 2000;
+    tracked.record('app-1', 2, 1, 'failed its health checks (GET / on port 8080 answered 503)', 'r2');
+    tracked.record('app-1', 3, 0, 'could not start: pulling x failed');
+    expect(tracked.lastFailure('app-1', 2)).toBe(
+      'failed its health checks (GET / on port 8080 answered 503)',
+    );
+    expect(tracked.lastFailure('app-1', 3)).toBe('could not start: pulling x failed');
+    expect(tracked.lastFailure('app-1', 4)).toBeUndefined();
+  });
+
   it('keeps of an app only the revisions a pass asks about and the replicas still listed', () => {
     const tracked = failures();
-    tracked.record('app-1', 1, 0, 'r1');
-    tracked.record('app-1', 2, 0, 'r2');
-    tracked.record('app-1', 3, 0);
+    tracked.record('app-1', 1, 0, 'exited with code 1', 'r1');
+    tracked.record('app-1', 2, 0, 'exited with code 1', 'r2');
+    tracked.record('app-1', 3, 0, 'exited with code 1');
 
     // Revision 1 is neither the target nor run by a listed replica; r1 has been removed.
     tracked.keepOnly('app-1', [listed('r2', 2)], [3]);
@@ -46,21 +60,21 @@ describe('StartFailures', () => {
     expect(tracked.of('app-1', 3, 0).failures).toBe(1);
 
     // r2 is still listed, so it is not counted twice; r1 was forgotten, and would count again.
-    tracked.record('app-1', 2, 0, 'r2');
+    tracked.record('app-1', 2, 0, 'exited with code 1', 'r2');
     expect(tracked.of('app-1', 2, 0).failures).toBe(1);
-    tracked.record('app-1', 1, 0, 'r1');
+    tracked.record('app-1', 1, 0, 'exited with code 1', 'r1');
     expect(tracked.of('app-1', 1, 0).failures).toBe(1);
   });
 
   it('forgets an app that has nothing left to run, and one that is gone', () => {
     const tracked = failures();
-    tracked.record('app-1', 1, 0, 'r1');
-    tracked.record('app-2', 1, 0, 'r2');
+    tracked.record('app-1', 1, 0, 'exited with code 1', 'r1');
+    tracked.record('app-2', 1, 0, 'exited with code 1', 'r2');
     tracked.keepOnly('app-1', [], []);
     tracked.forget('app-2');
     expect(tracked.of('app-1', 1, 0).failures).toBe(0);
     expect(tracked.of('app-2', 1, 0).failures).toBe(0);
-    tracked.record('app-1', 1, 0, 'r1');
+    tracked.record('app-1', 1, 0, 'exited with code 1', 'r1');
     expect(tracked.of('app-1', 1, 0).failures).toBe(1);
   });
 });
