@@ -133,7 +133,7 @@ export class Reconciler {
       routable: plan.routable.length,
       converged: plan.converged,
       failedStarts: latest ? this.failedStarts(app, latest) : 0,
-      ...(latest ? { lastFailure: this.failures.lastFailure(app.uid, latest.revision) } : {}),
+      lastFailure: latest && this.failures.lastFailure(app.uid, latest.revision),
       started: started > 0,
       tenant,
     });

@@ -336,7 +336,9 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
       const events = (await call('GET', '/v1/apps/mute/events')).json.items as Json[];
       return events.find((e) => e.type === 'unhealthy');
     });
-    expect(unhealthy.message).toMatch(/^replica \d+ failed its health checks$/);
+    expect(unhealthy.message).toMatch(
+      /^replica \d+ failed its health checks \(TCP connect to port 8080: connection refused\)$/,
+    );
     expect((await call('DELETE', '/v1/apps/mute')).status).toBe(202);
     await untilAppGone(client.call, acmeKey, 'mute');
   });
