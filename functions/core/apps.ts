@@ -376,13 +376,13 @@ export async function scaleApp(
 /**
  * The autoscaler's scale: only if the app is still at `expectedVersion` (a manual change meanwhile wins; the next
  * run decides again), within the plan but not bound to the static scaling range (a schedule may move it). `why`
- * goes into its event: its reason ends the message, and all of it is in the details.
+ * goes into its event: its reason and what was measured end the message, and all of it is in the details.
  */
 export async function autoscaleTo(
   deps: CoreDeps,
   app: AppRecord,
   replicas: number,
-  why: { reason: string } & Record<string, unknown>,
+  why: { reason: string; measured?: string } & Record<string, unknown>,
 ): Promise<AppRecord> {
   const { app: changed } = await changeApp(deps, app.tenantId, app.name, app.version, (current) => {
     const scaled = scaledEvent(current.replicas, replicas, 'autoscaled');
@@ -392,7 +392,7 @@ export async function autoscaleTo(
       app: current,
       event: {
         ...scaled,
-        message: `${scaled.message}: ${why.reason}`,
+        message: `${scaled.message}: ${why.reason}${why.measured ? ` (${why.measured})` : ''}`,
         details: { ...scaled.details, ...why },
       },
     };

@@ -59,6 +59,8 @@ export function recommendReplicas(
 export interface ScaleDecision {
   replicas: number;
   reason: string;
+  /** The count follows the metrics' recommendation (rather than bounds, a deployment or the window holding it). */
+  tracking: boolean;
   state: ScalerState;
 }
 
@@ -93,19 +95,25 @@ export function decideScale(input: {
   const inWindow = recommendations.filter((r) => r.at > since);
   const state = { recommendations };
   if (current < bounds.min && recommended > current) {
-    return { replicas: recommended, reason: `below the minimum ${bounds.min}`, state };
+    return { replicas: recommended, reason: `below the minimum ${bounds.min}`, tracking: false, state };
   }
-  if (current > max) return { replicas: max, reason: `above the maximum ${max}`, state };
-  if (recommended > current) return { replicas: recommended, reason: 'scale out', state };
+  if (current > max) return { replicas: max, reason: `above the maximum ${max}`, tracking: false, state };
+  if (recommended > current) return { replicas: recommended, reason: 'scale out', tracking: true, state };
   if (recommended < current) {
-    if (input.deploying) return { replicas: current, reason: 'scale in held during a deployment', state };
+    if (input.deploying)
+      return { replicas: current, reason: 'scale in held during a deployment', tracking: false, state };
     // Until the history spans the whole window, the current count stands in for what was not seen.
     const oldest = input.state?.recommendations[0]?.at ?? nowMs;
     const unseen = oldest > since ? [current] : [];
     const stable = clamp(Math.max(...inWindow.map((r) => r.replicas), ...unseen));
     if (stable < current)
-      return { replicas: stable, reason: 'scale in after the stabilization window', state };
-    return { replicas: current, reason: 'scale in waits for the stabilization window', state };
+      return { replicas: stable, reason: 'scale in after the stabilization window', tracking: true, state };
+    return {
+      replicas: current,
+      reason: 'scale in waits for the stabilization window',
+      tracking: false,
+      state,
+    };
   }
-  return { replicas: current, reason: 'on target', state };
+  return { replicas: current, reason: 'on target', tracking: true, state };
 }

@@ -1,4 +1,4 @@
-import type { RuntimeName } from '../../schemas/app.ts';
+import type { RuntimeName, Scaling } from '../../schemas/app.ts';
 import { autoscaleTo } from '../core/apps.ts';
 import {
   boundsAt,
@@ -79,6 +79,23 @@ const runningByApp = (replicas: Replica[]) =>
     (r) => r.appUid,
   );
 
+/** What target tracking went by, for the event: `CPU at 97 %, target 50 %`, for each metric with a target. */
+function measured(
+  utilisation: { cpuPercent: number | undefined; memoryPercent: number | undefined },
+  scaling: Pick<Scaling, 'targetCpuPercent' | 'targetMemoryPercent'>,
+): { measured?: string } {
+  const parts: [string, number | undefined, number | undefined][] = [
+    ['CPU', utilisation.cpuPercent, scaling.targetCpuPercent],
+    ['memory', utilisation.memoryPercent, scaling.targetMemoryPercent],
+  ];
+  const shown = parts.flatMap(([name, value, target]) =>
+    value === undefined || target === undefined
+      ? []
+      : [`${name} at ${Math.round(value)} %, target ${target} %`],
+  );
+  return shown.length ? { measured: shown.join('; ') } : {};
+}
+
 async function autoscaleApp(
   deps: AutoscaleDeps,
   tenant: TenantRecord,
@@ -114,6 +131,7 @@ async function autoscaleApp(
   try {
     await autoscaleTo(deps, app, decision.replicas, {
       reason: decision.reason,
+      ...(decision.tracking ? measured(utilisation, scaling) : {}),
       recommended,
       cpuPercent: utilisation.cpuPercent ?? null,
       memoryPercent: utilisation.memoryPercent ?? null,

@@ -90,10 +90,11 @@ describe('autoscaling on real containers', () => {
         stabilizationSeconds: WINDOW_SECONDS,
         max: 3,
       });
-      expect(events.at(-1)?.details).toMatchObject({
-        from: 1,
-        reason: 'scale out',
-        cpuPercent: expect.any(Number),
+      expect(events.at(-1)).toMatchObject({
+        message: expect.stringMatching(
+          /^autoscaled from 1 to \d replicas: scale out \(CPU at \d+ %, target 50 %\)$/,
+        ),
+        details: { from: 1, reason: 'scale out', cpuPercent: expect.any(Number) },
       });
       expect((events.at(-1)?.details as { cpuPercent?: number } | undefined)?.cpuPercent).toBeGreaterThan(55);
     } finally {

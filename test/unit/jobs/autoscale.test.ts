@@ -68,7 +68,7 @@ describe('the scale job', () => {
     const scaled = deps.store.events.filter((e) => e.type === 'scaled');
     expect(scaled).toHaveLength(11);
     expect(scaled[0]).toMatchObject({
-      message: 'autoscaled from 1 to 2 replicas: scale out',
+      message: 'autoscaled from 1 to 2 replicas: scale out (CPU at 100 %, target 50 %)',
       details: { from: 1, to: 2, recommended: 2, cpuPercent: 100, targetCpuPercent: 50, samples: 1 },
     });
   });
