@@ -68,6 +68,12 @@ export function createApi(deps: ApiDeps) {
   );
   app.use(
     '/v1/*',
+    // Answers for one key's eyes, whose status fields move under the same ETag (the version If-Match compares):
+    // no cache may keep them.
+    async (c, next) => {
+      await next();
+      c.header('cache-control', 'no-store');
+    },
     authenticate(deps.auth),
     rateLimit(deps.rateLimit, deps),
     idempotency(deps.store, deps.clock),

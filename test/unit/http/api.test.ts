@@ -31,6 +31,14 @@ describe('the HTTP API', () => {
     }
   });
 
+  it('lets no cache keep an answer of the API, refusals included', async () => {
+    const { call, tenantKey } = await setup();
+    for (const key of [tenantKey, 'bk_wrong']) {
+      const res = await call('GET', '/v1/apps', key);
+      expect(res.headers.get('cache-control')).toBe('no-store');
+    }
+  });
+
   it('answers 403 auth.forbidden for the wrong role', async () => {
     const { call, adminKey, tenantKey } = await setup();
     expect((await call('GET', '/v1/apps', adminKey)).json).toMatchObject({
