@@ -50,9 +50,8 @@ export const ifMatchHeader = z.object({
 });
 
 export const idempotencyHeader = z.object({
-  'idempotency-key': z
-    .string()
-    .max(255)
-    .optional()
-    .meta({ description: 'Makes a retried POST safe (24 h).' }),
+  'idempotency-key': z.string().max(255).optional().meta({
+    description:
+      'Makes a retried POST safe: its answer is replayed for 24 h, but for a 400, 429 or 5xx, which leave the key free.',
+  }),
 });

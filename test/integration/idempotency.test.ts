@@ -54,6 +54,19 @@ describe('Idempotency-Key on DynamoDB Local', () => {
     expect((await call('GET', '/v1/apps/api', key)).status).toBe(404);
   });
 
+  it('keeps no answer of a request that failed validation: the same key runs the corrected request', async () => {
+    const { call, createTenant } = await localApi();
+    const key = (await createTenant('acme')).key;
+    const headers = { 'idempotency-key': 'k-invalid' };
+    const invalid = await call('POST', '/v1/apps', key, { ...sampleApp('web'), memory: 3 }, headers);
+    expect(invalid).toMatchObject({ status: 400, json: { code: 'validation.failed' } });
+    const corrected = await call('POST', '/v1/apps', key, sampleApp('web'), headers);
+    expect(corrected.status, corrected.text).toBe(201);
+    expect(corrected.headers.get('idempotent-replayed')).toBeNull();
+    const again = await call('POST', '/v1/apps', key, sampleApp('web'), headers);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+  });
+
   it('answers 409 while the first request is still running', async () => {
     const { call, createTenant, deps } = await localApi();
     const key = (await createTenant('acme')).key;

@@ -13,10 +13,17 @@ const REPLAYED_HEADERS = ['content-type', 'etag', 'location'];
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
 
 /**
- * `Idempotency-Key` on POST (Stripe's semantics): the first response (below 500) is stored for 24 h and replayed
- * with `Idempotent-Replayed: true`; the same key with another body → 422 idempotency.mismatch; while the first
- * request still runs → 409 idempotency.conflict. A 5xx releases the key so a retry can run. The table keeps the
- * key's hash and the response's body sealed with the key (see `seal`).
+ * Answers that leave the key free, as Stripe's do, so that a retry with it runs: the request never ran (400: it
+ * failed validation, 429: rate limited) or failed inside (5xx). A 400 may be fixed without a new key: the body
+ * corrected, the image pushed.
+ */
+const releasesKey = (status: number) => status >= 500 || status === 429 || status === 400;
+
+/**
+ * `Idempotency-Key` on POST (Stripe's semantics): the first response is stored for 24 h and replayed with
+ * `Idempotent-Replayed: true`, but for those that `releasesKey`; the same key with another body → 422
+ * idempotency.mismatch; while the first request still runs → 409 idempotency.conflict. The table keeps the key's
+ * hash and the response's body sealed with the key (see `seal`).
  */
 export function idempotency(store: Store, clock: Clock) {
   return createMiddleware<ApiEnv>(async (c, next) => {
@@ -65,7 +72,7 @@ export function idempotency(store: Store, clock: Clock) {
       await store.releaseIdempotencyKey(scope, keyHash);
       throw err;
     }
-    if (c.res.status >= 500 || c.res.status === 429) {
+    if (releasesKey(c.res.status)) {
       await store.releaseIdempotencyKey(scope, keyHash);
       return;
     }
