@@ -10,9 +10,11 @@ import {
 import { getAppRecord } from './apps.ts';
 import { codeUnitOrder } from './code-unit-order.ts';
 import { UnavailableError } from './errors.ts';
+import { waitForMoreLines } from './log-follow.ts';
 import type {
   AppRecord,
   CoreDeps,
+  LogOptions,
   PageRequest,
   Replica,
   ReplicaView,
@@ -77,9 +79,19 @@ async function readInstances(view: ReplicaView, app: AppRecord): Promise<Instanc
   });
 }
 
+/** How often a followed log looks for replicas that started since: the engine's or ECS's list, read again. */
+const FOLLOW_RELIST_MS = 5000;
+
+/** One replica's lines, to be prefixed by its short id. */
+interface LineSource {
+  prefix: string;
+  lines: AsyncIterable<string>;
+}
+
 /**
  * Log lines of every replica, each prefixed by its short id: the last `tail` lines of each (after `since`), then,
- * with `follow`, new lines as they come until `signal` aborts.
+ * with `follow`, new lines as they come until `signal` aborts — of replicas that start meanwhile too (a deploy's, a
+ * restart's, a crashed one's replacement), from their first line, as `fly logs` goes on across deploys.
  */
 export async function appLogs(
   deps: RuntimeViewDeps,
@@ -90,53 +102,93 @@ export async function appLogs(
 ): Promise<AsyncIterable<string>> {
   const app = await getAppRecord(deps, tenantId, name);
   const view = viewOf(deps.views, app);
-  const replicas = (await view.runtime.listReplicas({ tenantId, appUid: app.uid, app: app.name })).sort(
-    byStart,
-  );
+  const filter = { tenantId, appUid: app.uid, app: app.name };
+  const replicas = (await view.runtime.listReplicas(filter)).sort(byStart);
   const since = query.since
     ? /^\d+[smhd]$/.test(query.since)
       ? new Date(deps.clock.now().getTime() - durationMs(query.since))
       : new Date(query.since)
     : undefined;
-  const options = { tail: query.tail, follow: query.follow === 'true', signal, ...(since ? { since } : {}) };
+  const follow = query.follow === 'true';
+  const options = { tail: query.tail, follow, signal, ...(since ? { since } : {}) };
+  const source = (replica: Replica, from: LogOptions): LineSource => ({
+    prefix: replica.id.slice(0, 12),
+    lines: view.logs.replicaLogs(replica, from),
+  });
+  const seen = new Set(replicas.map((r) => r.id));
+  /** Replicas listed since the follow began, each once, until the follow ends. */
+  async function* joining(): AsyncIterable<LineSource> {
+    while (await waitForMoreLines(FOLLOW_RELIST_MS, signal)) {
+      // A list that fails is tried again at the next turn: the replicas followed already go on meanwhile.
+      const listed = await view.runtime.listReplicas(filter).catch(() => []);
+      for (const replica of listed.sort(byStart)) {
+        if (seen.has(replica.id)) continue;
+        seen.add(replica.id);
+        yield source(replica, { follow: true, signal });
+      }
+    }
+  }
   return mergeLines(
-    replicas.map((replica) => ({
-      prefix: replica.id.slice(0, 12),
-      lines: view.logs.replicaLogs(replica, options),
-    })),
+    replicas.map((replica) => source(replica, options)),
+    follow ? joining() : undefined,
   );
 }
 
 /**
- * The next line of one source; a source that fails (its replica removed mid-read) simply ends, so one replica's
- * trouble never cuts the others' logs short.
+ * The next item of one iterator, tagged with its place; an iterator that fails (a replica removed mid-read) simply
+ * ends, so one replica's trouble never cuts the others' logs short.
  */
-const nextLine = (it: AsyncIterator<string>, i: number) =>
+const nextOf = <T>(it: AsyncIterator<T>, i: number) =>
   it.next().then(
     (r) => ({ i, r }),
-    () => ({ i, r: { done: true, value: undefined } as IteratorResult<string> }),
+    () => ({ i, r: { done: true, value: undefined } as IteratorResult<T> }),
   );
 
-/** Interleaves several line streams as lines arrive, each line prefixed by its source. */
+/** Where the sources that join are awaited, among the sources' places. */
+const JOINING = -1;
+
+/** Interleaves several line streams as lines arrive, each line prefixed by its source; `joining` adds sources. */
 async function* mergeLines(
-  sources: { prefix: string; lines: AsyncIterable<string> }[],
+  sources: LineSource[],
+  joining?: AsyncIterable<LineSource>,
 ): AsyncIterable<string> {
-  const iterators = sources.map((s) => ({ prefix: s.prefix, it: s.lines[Symbol.asyncIterator]() }));
-  const pending = new Map(iterators.map((source, i) => [i, nextLine(source.it, i)]));
+  const iterators: { prefix: string; it: AsyncIterator<string> }[] = [];
+  const pending = new Map<number, Promise<{ i: number; r: IteratorResult<string> }>>();
+  const add = (s: LineSource) => {
+    const it = s.lines[Symbol.asyncIterator]();
+    const i = iterators.push({ prefix: s.prefix, it }) - 1;
+    pending.set(i, nextOf(it, i));
+  };
+  for (const s of sources) add(s);
+  const joiner = joining?.[Symbol.asyncIterator]();
+  let joins = joiner && nextOf(joiner, JOINING);
   try {
-    while (pending.size > 0) {
-      const { i, r } = await Promise.race(pending.values());
+    while (pending.size > 0 || joins) {
+      const next = await Promise.race<
+        { i: number; r: IteratorResult<string> } | { i: number; r: IteratorResult<LineSource> }
+      >([...pending.values(), ...(joins ? [joins] : [])]);
+      if (next.i === JOINING) {
+        const joined = next.r as IteratorResult<LineSource>;
+        if (joined.done) joins = undefined;
+        else {
+          add(joined.value);
+          joins = joiner && nextOf(joiner, JOINING);
+        }
+        continue;
+      }
+      const { i, r } = next as { i: number; r: IteratorResult<string> };
       const source = iterators[i];
       if (r.done || !source) {
         pending.delete(i);
         continue;
       }
       yield `${source.prefix} ${r.value}\n`;
-      pending.set(i, nextLine(source.it, i));
+      pending.set(i, nextOf(source.it, i));
     }
   } finally {
     // Closed early (the reader stopped): the sources still reading are told to stop too, without waiting for them.
     for (const i of pending.keys()) iterators[i]?.it.return?.().catch(() => {});
+    joiner?.return?.().catch(() => {});
   }
 }
 

@@ -3,6 +3,7 @@ import { eksFargateSize } from '../../../schemas/fargate-sizes.ts';
 import type { PlanLimits } from '../../../schemas/plan.ts';
 import { exitedWith } from '../../core/app-events.ts';
 import { appHostname } from '../../core/app-hosts.ts';
+import { waitForMoreLines } from '../../core/log-follow.ts';
 import { mapWithLimit } from '../../core/map-with-limit.ts';
 import type {
   AppRecord,
@@ -18,7 +19,6 @@ import type {
   WorkloadRuntime,
   WorkloadSpec,
 } from '../../core/ports.ts';
-import { waitForMoreLines } from '../log-follow.ts';
 import type { Route53AppRecords } from '../route53/app-records.ts';
 import type { KubeClient } from './kube-client.ts';
 import {

@@ -1,7 +1,7 @@
 import { type CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { waitForMoreLines } from '../../core/log-follow.ts';
 import type { LogOptions, Replica, ReplicaLogs } from '../../core/ports.ts';
 import { type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
-import { waitForMoreLines } from '../log-follow.ts';
 import { familyOf } from './task-requests.ts';
 
 /** How often a followed log stream is read again when it has nothing new. */

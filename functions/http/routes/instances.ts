@@ -57,7 +57,9 @@ export function instanceRoutes(deps: ApiDeps) {
         responses: {
           200: {
             description:
-              'Log lines prefixed by instance id; with follow=true the response streams (a tenant follows at most ' +
+              'Log lines prefixed by instance id; with follow=true the response streams, and goes on with the ' +
+              'replicas that start meanwhile (a deploy, a restart), from their first line, until the client leaves ' +
+              '(a tenant follows at most ' +
               `${FOLLOWS_PER_TENANT} logs at once: 429 rate.limited beyond). Behind API Gateway (AWS ` +
               'mode) responses are buffered: a followed request ends after 20 s with the lines so far (and counts as ' +
               "20 requests against the tenant's rate limit), and a body ends before 5 MB; ask again with since= to go on.",

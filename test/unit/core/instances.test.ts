@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createApp, getAppRecord } from '../../../functions/core/apps.ts';
 import { appLogs, listInstances } from '../../../functions/core/instances.ts';
 import type { LogOptions, Replica, ReplicaFilter } from '../../../functions/core/ports.ts';
@@ -55,6 +55,76 @@ describe('app logs', () => {
     expect(new Set(read.map((l) => l.split(' ')[1])).size).toBe(2); // both replicas' lines
     // A source stops at its next line (the one it was reading when the reader left).
     await vi.waitFor(() => expect(stopped.sort()).toEqual(runtime.replicas.map((r) => r.id).sort()));
+  });
+});
+
+describe('following an app’s logs across its replicas’ replacement', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('goes on with the replicas that start meanwhile, from their first line, until the follow ends', async () => {
+    const deps = await fakeCoreDeps();
+    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'free' });
+    await createApp(deps, 'acme', { ...spec, name: 'web' });
+    const app = await getAppRecord(deps, 'acme', 'web');
+    const runtime = new ListedReplicas();
+    const started = (at: string) => ({ ...replica('acme', 'web', at), appUid: app.uid });
+    const old = started('2026-11-22T10:00:00Z');
+    runtime.replicas = [old];
+    const asked: LogOptions[] = [];
+    // Each replica has said two lines, and says no more: the old one stops in the restart, the new one is quiet.
+    async function* said(r: Replica, options: LogOptions) {
+      asked.push(options);
+      yield `${r.id} first`;
+      yield `${r.id} second`;
+    }
+    const views = {
+      docker: {
+        runtime,
+        logs: { replicaLogs: said },
+        metrics: { replicaStats: async () => ({ windowSeconds: 1, stats: new Map() }) },
+        replicaInsights: async () => new Map(),
+      },
+    };
+    const follow = new AbortController();
+    const lines = await appLogs(
+      { ...deps, views },
+      'acme',
+      'web',
+      { tail: 1, follow: 'true' },
+      follow.signal,
+    );
+    const read: string[] = [];
+    let ended = false;
+    const reading = (async () => {
+      for await (const line of lines) read.push(line.trim());
+      ended = true;
+    })();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(read).toEqual([`${old.id} ${old.id} first`, `${old.id} ${old.id} second`]);
+    // The old replica's lines ended; the follow did not. A restart's replica shows up at the next look.
+    expect(ended).toBe(false);
+    const restarted = started('2026-11-22T10:05:00Z');
+    runtime.replicas = [old, restarted];
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(read.slice(2)).toEqual([
+      `${restarted.id} ${restarted.id} first`,
+      `${restarted.id} ${restarted.id} second`,
+    ]);
+    // The replicas there at the start by the query's tail; one that joined from its first line, followed.
+    expect(asked.map(({ tail, follow }) => ({ tail, follow }))).toEqual([
+      { tail: 1, follow: true },
+      { tail: undefined, follow: true },
+    ]);
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(read).toHaveLength(4);
+    follow.abort();
+    await reading;
+    expect(ended).toBe(true);
   });
 });
 
