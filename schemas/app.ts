@@ -185,7 +185,7 @@ const specChanges = {
   memory: Memory.optional(),
   port: Port.optional(),
   command: Command.nullable().optional(),
-  env: Env.optional(),
+  env: Env.nullable().optional(),
   healthCheck: HealthCheck.nullable().optional(),
 };
 

@@ -48,7 +48,7 @@ export function resolveSpec(
     memory,
     port,
     command: input.command === undefined ? (current?.command ?? null) : input.command,
-    env: input.env ?? current?.env ?? {},
+    env: input.env === undefined ? (current?.env ?? {}) : (input.env ?? {}),
     healthCheck: healthCheck && HealthCheck.parse(healthCheck),
     runtime,
   };

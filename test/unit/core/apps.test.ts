@@ -47,6 +47,10 @@ describe('apps', () => {
     expect(changed).toMatchObject({ latestRevision: 2, targetRevision: 2, generation: 3 });
     const same = await updateApp(deps, 'acme', 'web', { env: { LOG_LEVEL: 'debug' } });
     expect(same.latestRevision).toBe(2);
+    // null clears env, as it clears every optional field; clearing what is already clear changes nothing.
+    const cleared = await updateApp(deps, 'acme', 'web', { env: null, command: null });
+    expect(cleared).toMatchObject({ latestRevision: 3, env: {}, command: null });
+    expect((await updateApp(deps, 'acme', 'web', { env: {} })).latestRevision).toBe(3);
   });
 
   it('scales an app without asking the registry, and resolves the image again for a new revision', async () => {
