@@ -49,10 +49,18 @@ export const PlanCreate = z
   .meta({ id: 'PlanCreate' });
 export type PlanCreate = z.infer<typeof PlanCreate>;
 
+/** Limits to change; a monthly cap given as null is removed. */
+const PlanLimitsPatch = PlanLimits.partial().extend({
+  maxMonthlyCost: PlanLimits.shape.maxMonthlyCost.unwrap().nullable().optional(),
+  maxMonthlyInstanceHours: PlanLimits.shape.maxMonthlyInstanceHours.unwrap().nullable().optional(),
+});
+
 export const PlanPatch = z
   .strictObject({
     name: PlanName.optional(),
-    limits: PlanLimits.partial().optional(),
+    limits: PlanLimitsPatch.optional().describe(
+      'The limits to change; a monthly cap given as null is removed.',
+    ),
     archived: z.boolean().optional(),
   })
   .meta({ id: 'PlanPatch' });

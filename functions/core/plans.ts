@@ -29,15 +29,17 @@ export async function listPlans(deps: CoreDeps, page: PageRequest): Promise<Page
 }
 
 /**
- * Changes a plan's name, limits or whether it is archived (a patch that changes nothing writes nothing); lowered
- * limits never stop running apps, they only refuse growth; archiving keeps the plan's tenants on it.
+ * Changes a plan's name, limits (a monthly cap set to null is removed) or whether it is archived (a patch that
+ * changes nothing writes nothing); lowered limits never stop running apps, they only refuse growth; archiving keeps
+ * the plan's tenants on it.
  */
 export function updatePlan(deps: CoreDeps, id: string, patch: PlanPatch, ifMatch?: number): Promise<Plan> {
   return withOptimisticRetry(ifMatch, async () => {
     const plan = await getPlan(deps, id);
     assertVersion(ifMatch, plan.version);
     const name = patch.name ?? plan.name;
-    const limits = PlanLimits.parse({ ...plan.limits, ...patch.limits });
+    const merged = Object.entries({ ...plan.limits, ...patch.limits }).filter(([, value]) => value !== null);
+    const limits = PlanLimits.parse(Object.fromEntries(merged));
     const archived = patch.archived ?? plan.archived;
     if (name === plan.name && archived === plan.archived && isDeepStrictEqual(limits, plan.limits)) {
       return plan; // nothing to write

@@ -44,6 +44,18 @@ describe('plans on DynamoDB Local', () => {
     expect((await call('PATCH', '/v1/tenants/old', adminKey, { plan: 'legacy' })).status).toBe(200);
   });
 
+  it('removes a monthly cap given as null, over HTTP and in the table', async () => {
+    const { call, adminKey } = await localApi();
+    const capped = await call('PATCH', '/v1/plans/pro', adminKey, { limits: { maxMonthlyCost: 25 } });
+    expect(capped.json.limits).toMatchObject({ maxMonthlyCost: 25 });
+    const uncapped = await call('PATCH', '/v1/plans/pro', adminKey, { limits: { maxMonthlyCost: null } });
+    expect(uncapped.status, uncapped.text).toBe(200);
+    expect((await call('GET', '/v1/plans/pro', adminKey)).json.limits).not.toHaveProperty('maxMonthlyCost');
+    // Only the caps may be removed: every other limit is a number.
+    const refused = await call('PATCH', '/v1/plans/pro', adminKey, { limits: { apps: null } });
+    expect(refused).toMatchObject({ status: 400, json: { errors: [{ path: 'limits.apps' }] } });
+  });
+
   it('reads a plan stored before plans could be archived as offered', async () => {
     const { call, adminKey, dynamodb, tableName } = await localApi();
     await dynamodb.send(

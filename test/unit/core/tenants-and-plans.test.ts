@@ -32,6 +32,23 @@ describe('tenants and plans', () => {
     expect((await getTenantRecord(deps, 'acme')).version).toBe(tenant.version + 1);
   });
 
+  it('sets a monthly cap on a plan, keeps it through other changes, and removes it when given null', async () => {
+    const deps = await fakeCoreDeps();
+    const capped = await updatePlan(deps, 'pro', {
+      limits: { maxMonthlyCost: 25, maxMonthlyInstanceHours: 100 },
+    });
+    expect(capped.limits).toMatchObject({ maxMonthlyCost: 25, maxMonthlyInstanceHours: 100 });
+    expect((await updatePlan(deps, 'pro', { limits: { apps: 60 } })).limits).toMatchObject({
+      apps: 60,
+      maxMonthlyCost: 25,
+    });
+    const uncapped = await updatePlan(deps, 'pro', { limits: { maxMonthlyCost: null } });
+    expect(uncapped.limits).not.toHaveProperty('maxMonthlyCost');
+    expect(uncapped.limits.maxMonthlyInstanceHours).toBe(100);
+    // Removing what is not there changes nothing.
+    expect(await updatePlan(deps, 'pro', { limits: { maxMonthlyCost: null } })).toEqual(uncapped);
+  });
+
   it("deletes a tenant's repositories eight at a time", async () => {
     const deps = await fakeCoreDeps();
     await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
