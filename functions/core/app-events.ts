@@ -30,9 +30,13 @@ export function appEventOf(
 }
 
 /** A deployment made by a change of the app, as its event. */
-export const deployingEvent = (deployment: DeploymentRecord): AppEventNote => ({
+/** The event of a deployment made by a change of the app: a stopped app's waits for the app to be started. */
+export const deployingEvent = (
+  deployment: DeploymentRecord,
+  appStatus?: AppRecord['status'],
+): AppEventNote => ({
   type: 'deploying',
-  message: `deploying revision ${deployment.revision} (${deployment.trigger})`,
+  message: `deploying revision ${deployment.revision} (${deployment.trigger})${appStatus === 'stopped' ? ' once the app is started: it is stopped' : ''}`,
   details: { deployment: deployment.id, revision: deployment.revision, trigger: deployment.trigger },
 });
 

@@ -246,7 +246,7 @@ export function changeApp(
     if (delta.vcpuMilli > 0) await assertUnderUsageCap(deps, tenant, plan.limits);
     assertWithinLimits(plan.id, plan.limits, tenant.reserved, delta);
     const { event, ...written } = change;
-    const note = event ?? (change.deployment && deployingEvent(change.deployment));
+    const note = event ?? (change.deployment && deployingEvent(change.deployment, change.app.status));
     await deps.store.updateApp({
       ...written,
       ...(note ? { event: appEventOf(change.app, note, now) } : {}),
@@ -272,9 +272,10 @@ export async function imageForChange(
 }
 
 /**
- * Moves the app to a new revision of `spec`, with a deployment that starts at once. The revision pins `resolved`'s
- * digest and platforms when the spec still runs that image (a concurrent change of image leaves it to the runtime to
- * resolve).
+ * Moves the app to a new revision of `spec`, with a deployment that starts at once — or, for a stopped app, which
+ * stays stopped (it was stopped on purpose, and holds nothing against its plan), once it is started. The revision
+ * pins `resolved`'s digest and platforms when the spec still runs that image (a concurrent change of image leaves it
+ * to the runtime to resolve).
  */
 export function withNewRevision(
   app: AppRecord,
@@ -285,7 +286,7 @@ export function withNewRevision(
   app.latestRevision += 1;
   app.targetRevision = app.latestRevision;
   app.generation += 1;
-  app.status = 'deploying';
+  if (app.status !== 'stopped') app.status = 'deploying';
   const pinned = resolved.image === app.spec.image ? resolved : { digest: null, platforms: null };
   const revision = revisionOf(app, pinned, now.toISOString());
   return { app, revision, deployment: deploymentOf(app, trigger, now) };

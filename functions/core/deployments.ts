@@ -88,7 +88,7 @@ export async function rollback(
       current.spec = { image, cpu, memory, port, command, env, healthCheck, runtime };
       current.targetRevision = target.number;
       current.generation += 1;
-      current.status = 'deploying';
+      if (current.status !== 'stopped') current.status = 'deploying';
       const deployment = deploymentOf(current, 'rollback', now);
       if (images) return { app: current, deployment };
       return {

@@ -155,6 +155,25 @@ describe('apps', () => {
     expect(overview.usage.memoryMiB).toEqual({ used: 1536, limit: 2048 });
   });
 
+  it('keeps a stopped app stopped through a change, a deploy and a rollback, holding nothing, until it is started', async () => {
+    await createApp(deps, 'acme', { name: 'web', ...spec, replicas: 2 });
+    await stopApp(deps, 'acme', 'web');
+    const changed = await updateApp(deps, 'acme', 'web', { env: { A: '1' } });
+    expect(changed).toMatchObject({ status: 'stopped', latestRevision: 2, targetRevision: 2 });
+    expect((await deploy(deps, 'acme', 'web', { env: { A: '2' } })).status).toBe('pending');
+    expect((await rollback(deps, 'acme', 'web', 2, deps)).status).toBe('pending');
+    expect(await getApp(deps, 'acme', 'web')).toMatchObject({ status: 'stopped', targetRevision: 2 });
+    expect((await getTenantOverview(deps, 'acme')).usage.vcpu.used).toBe(0);
+    expect(deps.store.events.slice(-3).map((e) => e.message)).toEqual([
+      'deploying revision 2 (update) once the app is started: it is stopped',
+      'deploying revision 3 (deploy) once the app is started: it is stopped',
+      'deploying revision 2 (rollback) once the app is started: it is stopped',
+    ]);
+    // Started, it runs what it was last moved to, and holds its replicas again.
+    expect(await startApp(deps, 'acme', 'web')).toMatchObject({ status: 'deploying', targetRevision: 2 });
+    expect((await getTenantOverview(deps, 'acme')).usage.vcpu.used).toBe(0.5);
+  });
+
   it('writes nothing for a change to what the app already is, so its version (and ETag) stays', async () => {
     const { app: created } = await createApp(deps, 'acme', { name: 'web', ...spec, replicas: 2 });
     expect(await scaleApp(deps, 'acme', 'web', 2)).toEqual(created);
