@@ -29,16 +29,15 @@ export function appEventOf(
   };
 }
 
-/** A deployment made by a change of the app, as its event. */
-/** The event of a deployment made by a change of the app: a stopped app's waits for the app to be started. */
-export const deployingEvent = (
-  deployment: DeploymentRecord,
-  appStatus?: AppRecord['status'],
-): AppEventNote => ({
-  type: 'deploying',
-  message: `deploying revision ${deployment.revision} (${deployment.trigger})${appStatus === 'stopped' ? ' once the app is started: it is stopped' : ''}`,
-  details: { deployment: deployment.id, revision: deployment.revision, trigger: deployment.trigger },
-});
+/** The event of a deployment made by a change of the app; a stopped app's deployment waits until it is started. */
+export function deployingEvent(deployment: DeploymentRecord, appStatus?: AppRecord['status']): AppEventNote {
+  const waits = appStatus === 'stopped' ? ' once the app is started: it is stopped' : '';
+  return {
+    type: 'deploying',
+    message: `deploying revision ${deployment.revision} (${deployment.trigger})${waits}`,
+    details: { deployment: deployment.id, revision: deployment.revision, trigger: deployment.trigger },
+  };
+}
 
 /**
  * Records what happened to an app (newest first in its event list): now, or, given `reported`, when the runtime says

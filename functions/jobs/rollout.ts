@@ -165,11 +165,12 @@ function nextDeployment(
   );
   const pastDeadline = now.getTime() > since + deps.deploymentDeadlineMs;
   if (progress.runtimeFailure || next.failedStarts >= threshold || (pastDeadline && !progress.converged)) {
+    const last = progress.lastFailure ? `; the last ${progress.lastFailure}` : '';
     next.status = 'failed';
     next.reason =
       progress.runtimeFailure ??
       (next.failedStarts >= threshold
-        ? `${next.failedStarts} replicas failed (circuit breaker at ${threshold})${progress.lastFailure ? `; the last ${progress.lastFailure}` : ''}`
+        ? `${next.failedStarts} replicas failed (circuit breaker at ${threshold})${last}`
         : `not healthy within ${deps.deploymentDeadlineMs / 1000} s`);
   } else if (progress.readyTarget >= progress.desired && progress.converged) {
     next.phases.healthy ??= at;
