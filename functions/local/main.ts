@@ -19,8 +19,19 @@ import { keepRunning } from './keep-running.ts';
 import { registryAuthRoutes } from './registry-auth-routes.ts';
 import { startRegistry } from './registry-process.ts';
 
-const closeServer = (server: { close(cb: () => void): void }) =>
-  new Promise<void>((resolve) => server.close(() => resolve()));
+/**
+ * How long the requests in flight when the platform stops may take to finish; then the connections still open — a
+ * followed log, a long poll, a download through the ingress — are closed, or one of them would hold the stop for good.
+ */
+const STOP_GRACE_MS = 3000;
+
+/** Stops taking connections, lets those in flight finish within STOP_GRACE_MS, then closes what is left. */
+const closeServer = (server: ServerType) =>
+  new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    // serve() makes a node:http server unless told to make another.
+    setTimeout(() => (server as Server).closeAllConnections(), STOP_GRACE_MS).unref();
+  });
 
 /** Resolves once `server` listens; a port already taken fails the start, naming the setting that chose it. */
 async function listening(server: ServerType, port: number, setting: string): Promise<void> {

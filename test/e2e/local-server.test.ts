@@ -2,9 +2,11 @@ import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { SHARED_ACCESS_KEY } from '../../functions/local/dynamodb-local.ts';
+import { labelledContainers } from '../support/docker-cli.ts';
 import { tableNames } from '../support/dynamodb-tables.ts';
+import { eventually } from '../support/ingress-client.ts';
 import { exited, fetchFrom, platformEnv, startPlatform, waitForReady } from '../support/platform-process.ts';
 
 const dynamoDbPort = (output: string) => Number(/DynamoDB\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1]);
@@ -71,6 +73,39 @@ describe('npm start (the local server)', () => {
     }
     second.child.kill('SIGTERM');
     expect(await exited(second.child), second.output()).toBe(0);
+  }, 120_000);
+
+  it('stops on SIGINT though a client still follows a log, which would otherwise hold it for good', async () => {
+    const { dataDir, api: base, env } = await platformEnv();
+    const platform = startPlatform(env);
+    try {
+      await waitForReady(platform);
+      const adminKey = readFileSync(join(dataDir, 'admin-key'), 'utf8').trim();
+      const call = async (method: string, path: string, key: string, body?: unknown) =>
+        fetchFrom(platform, `${base}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          ...(body ? { body: JSON.stringify(body) } : {}),
+        });
+      const tenant = await call('POST', '/v1/tenants', adminKey, { id: 'acme', name: 'Acme', plan: 'free' });
+      const key = ((await tenant.json()) as { apiKey: { key: string } }).apiKey.key;
+      const app = { name: 'web', image: inject('testImage'), cpu: 0.25, memory: 512, port: 8080 };
+      expect((await call('POST', '/v1/apps', key, app)).status).toBe(201);
+      expect((await call('POST', '/v1/apps/web/stop', key)).status).toBe(202);
+      await eventually('the stopped app to have no container', async () =>
+        labelledContainers(env.BERTH_TABLE_NAME ?? '').length === 0 ? true : undefined,
+      );
+      // A stopped app's log is followed until a replica starts, or the client leaves.
+      const follow = await call('GET', '/v1/apps/web/logs?follow=true', key);
+      expect(follow.status).toBe(200);
+      const followed = follow.text().catch(() => '');
+      platform.child.kill('SIGINT');
+      expect(await exited(platform.child), platform.output()).toBe(0);
+      // The follow went with it, its connection closed.
+      expect(await followed).toBe('');
+    } finally {
+      platform.child.kill('SIGKILL');
+    }
   }, 120_000);
 
   it('fails to start, naming the setting, when a port it needs is taken, and leaves nothing running', async () => {
