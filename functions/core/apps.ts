@@ -272,10 +272,24 @@ export async function imageForChange(
 }
 
 /**
- * Moves the app to a new revision of `spec`, with a deployment that starts at once — or, for a stopped app, which
- * stays stopped (it was stopped on purpose, and holds nothing against its plan), once it is started. The revision
- * pins `resolved`'s digest and platforms when the spec still runs that image (a concurrent change of image leaves it
- * to the runtime to resolve).
+ * Points the app at `revision`, with the deployment (by `trigger`) that takes it there: at once, or, for a stopped
+ * app, which stays stopped (it was stopped on purpose, and holds nothing against its plan), once it is started.
+ */
+export function retarget(
+  app: AppRecord,
+  revision: number,
+  trigger: DeploymentTrigger,
+  now: Date,
+): DeploymentRecord {
+  app.targetRevision = revision;
+  app.generation += 1;
+  if (app.status !== 'stopped') app.status = 'deploying';
+  return deploymentOf(app, trigger, now);
+}
+
+/**
+ * Moves the app to a new revision of `spec` (see `retarget`). The revision pins `resolved`'s digest and platforms
+ * when the spec still runs that image (a concurrent change of image leaves it to the runtime to resolve).
  */
 export function withNewRevision(
   app: AppRecord,
@@ -284,12 +298,9 @@ export function withNewRevision(
   now: Date,
 ): AppChange {
   app.latestRevision += 1;
-  app.targetRevision = app.latestRevision;
-  app.generation += 1;
-  if (app.status !== 'stopped') app.status = 'deploying';
+  const deployment = retarget(app, app.latestRevision, trigger, now);
   const pinned = resolved.image === app.spec.image ? resolved : { digest: null, platforms: null };
-  const revision = revisionOf(app, pinned, now.toISOString());
-  return { app, revision, deployment: deploymentOf(app, trigger, now) };
+  return { app, revision: revisionOf(app, pinned, now.toISOString()), deployment };
 }
 
 /** Applies spec fields; a change to what a replica runs makes a new revision and deployment. */

@@ -6,7 +6,7 @@ import {
 } from '../../schemas/app.ts';
 import type { Page } from '../../schemas/common.ts';
 import { resolveSpec } from './app-specs.ts';
-import { changeApp, deploymentOf, getAppRecord, imageForChange, withNewRevision } from './apps.ts';
+import { changeApp, getAppRecord, imageForChange, retarget, withNewRevision } from './apps.ts';
 import { ConflictError, NotFoundError } from './errors.ts';
 import { checkImageSource, checkOtherRegistryHost, pinnedImage, platformImageAt } from './images.ts';
 import type {
@@ -86,10 +86,7 @@ export async function rollback(
     (current, now) => {
       const { image, cpu, memory, port, command, env, healthCheck, runtime } = target;
       current.spec = { image, cpu, memory, port, command, env, healthCheck, runtime };
-      current.targetRevision = target.number;
-      current.generation += 1;
-      if (current.status !== 'stopped') current.status = 'deploying';
-      const deployment = deploymentOf(current, 'rollback', now);
+      const deployment = retarget(current, target.number, 'rollback', now);
       if (images) return { app: current, deployment };
       return {
         app: current,
