@@ -34,24 +34,33 @@ export function boundsAt(scaling: Scaling, now: Date): Bounds {
     : { min: scaling.min, max: scaling.max, schedule: null };
 }
 
+export interface Utilisation {
+  cpuPercent?: number | undefined;
+  memoryPercent?: number | undefined;
+}
+
+type Targets = Pick<Scaling, 'targetCpuPercent' | 'targetMemoryPercent'>;
+
+/** The metrics target tracking goes by: each with a target and a sample, its value beside its target. */
+export function trackedMetrics(utilisation: Utilisation, scaling: Targets) {
+  const metrics = [
+    { name: 'CPU', value: utilisation.cpuPercent, target: scaling.targetCpuPercent },
+    { name: 'memory', value: utilisation.memoryPercent, target: scaling.targetMemoryPercent },
+  ];
+  return metrics.flatMap(({ name, value, target }) =>
+    value === undefined || target === undefined ? [] : [{ name, value, target }],
+  );
+}
+
 /**
  * Target tracking: `ceil(current × utilisation / target)` for each metric with a target, the largest wins; the
  * current count when no metric has a target or a sample.
  */
-export function recommendReplicas(
-  current: number,
-  utilisation: { cpuPercent?: number | undefined; memoryPercent?: number | undefined },
-  scaling: Pick<Scaling, 'targetCpuPercent' | 'targetMemoryPercent'>,
-): number {
-  const pairs: [number | undefined, number | undefined][] = [
-    [utilisation.cpuPercent, scaling.targetCpuPercent],
-    [utilisation.memoryPercent, scaling.targetMemoryPercent],
-  ];
-  const wanted = pairs.flatMap(([value, target]) => {
-    if (value === undefined || target === undefined) return [];
+export function recommendReplicas(current: number, utilisation: Utilisation, scaling: Targets): number {
+  const wanted = trackedMetrics(utilisation, scaling).map(({ value, target }) => {
     const ratio = value / target;
-    if (Math.abs(ratio - 1) <= TOLERANCE) return [current];
-    return [Math.ceil(Math.max(current, 1) * ratio)];
+    if (Math.abs(ratio - 1) <= TOLERANCE) return current;
+    return Math.ceil(Math.max(current, 1) * ratio);
   });
   return wanted.length ? Math.max(...wanted) : current;
 }

@@ -5,6 +5,8 @@ import {
   DEFAULT_SCALE_IN_STABILIZATION_SECONDS,
   decideScale,
   recommendReplicas,
+  trackedMetrics,
+  type Utilisation,
 } from '../core/autoscale.ts';
 import { isDomainError } from '../core/errors.ts';
 import { mapWithLimit } from '../core/map-with-limit.ts';
@@ -80,18 +82,9 @@ const runningByApp = (replicas: Replica[]) =>
   );
 
 /** What target tracking went by, for the event: `CPU at 97 %, target 50 %`, for each metric with a target. */
-function measured(
-  utilisation: { cpuPercent: number | undefined; memoryPercent: number | undefined },
-  scaling: Pick<Scaling, 'targetCpuPercent' | 'targetMemoryPercent'>,
-): { measured?: string } {
-  const parts: [string, number | undefined, number | undefined][] = [
-    ['CPU', utilisation.cpuPercent, scaling.targetCpuPercent],
-    ['memory', utilisation.memoryPercent, scaling.targetMemoryPercent],
-  ];
-  const shown = parts.flatMap(([name, value, target]) =>
-    value === undefined || target === undefined
-      ? []
-      : [`${name} at ${Math.round(value)} %, target ${target} %`],
+function measured(utilisation: Utilisation, scaling: Scaling): { measured?: string } {
+  const shown = trackedMetrics(utilisation, scaling).map(
+    ({ name, value, target }) => `${name} at ${Math.round(value)} %, target ${target} %`,
   );
   return shown.length ? { measured: shown.join('; ') } : {};
 }
