@@ -57,21 +57,24 @@ export class StartFailures {
     this.apps.get(appUid)?.slots.delete(this.slotKey(revision, slot));
   }
 
+  /** The failures of each slot of the app's revision that are remembered. */
+  private slotsOf(appUid: string, revision: number): SlotFailures[] {
+    const slots = [...(this.apps.get(appUid)?.slots ?? [])];
+    return slots.flatMap(([key, history]) => (key.startsWith(`${revision}/`) ? [history] : []));
+  }
+
   /** How many starts of the app's revision failed since `sinceMs`. */
   failedSince(appUid: string, revision: number, sinceMs: number): number {
-    let total = 0;
-    for (const [key, history] of this.apps.get(appUid)?.slots ?? []) {
-      if (key.startsWith(`${revision}/`) && history.lastFailureAt >= sinceMs) total += history.failures;
-    }
-    return total;
+    return this.slotsOf(appUid, revision)
+      .filter((history) => history.lastFailureAt >= sinceMs)
+      .reduce((total, history) => total + history.failures, 0);
   }
 
   /** How the latest failure of the app's revision failed, if one of its slots failed and is still remembered. */
   lastFailure(appUid: string, revision: number): string | undefined {
     let last: SlotFailures | undefined;
-    for (const [key, history] of this.apps.get(appUid)?.slots ?? []) {
-      if (key.startsWith(`${revision}/`) && history.lastFailureAt >= (last?.lastFailureAt ?? 0))
-        last = history;
+    for (const history of this.slotsOf(appUid, revision)) {
+      if (history.lastFailureAt >= (last?.lastFailureAt ?? 0)) last = history;
     }
     return last?.why;
   }
