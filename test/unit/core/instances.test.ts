@@ -4,22 +4,39 @@ import { appLogs, listInstances } from '../../../functions/core/instances.ts';
 import type { LogOptions, Replica, ReplicaFilter } from '../../../functions/core/ports.ts';
 import { RecentAnswers } from '../../../functions/core/recent-answers.ts';
 import { createTenant } from '../../../functions/core/tenants.ts';
+import type { LogQuery } from '../../../schemas/instance.ts';
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
 import { ListedReplicas, replica } from '../../fakes/fake-runtime.ts';
 
 const spec = { image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };
 
+/**
+ * Tenant acme's app `web` on a Docker view whose replicas are `runtime`'s, each with the log `replicaLogs` gives;
+ * `started(at)` makes one of its replicas, `logs(query, signal)` reads its log as the API does.
+ */
+async function loggedApp(replicaLogs: (replica: Replica, options: LogOptions) => AsyncIterable<string>) {
+  const deps = await fakeCoreDeps();
+  await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'free' });
+  await createApp(deps, 'acme', { ...spec, name: 'web' });
+  const app = await getAppRecord(deps, 'acme', 'web');
+  const runtime = new ListedReplicas();
+  const views = {
+    docker: {
+      runtime,
+      logs: { replicaLogs },
+      metrics: { replicaStats: async () => ({ windowSeconds: 1, stats: new Map() }) },
+      replicaInsights: async () => new Map(),
+    },
+  };
+  return {
+    runtime,
+    started: (at: string): Replica => ({ ...replica('acme', 'web', at), appUid: app.uid }),
+    logs: (query: LogQuery, signal: AbortSignal) => appLogs({ ...deps, views }, 'acme', 'web', query, signal),
+  };
+}
+
 describe('app logs', () => {
   it("interleaves the replicas' followed lines and stops every source when the reader stops", async () => {
-    const deps = await fakeCoreDeps();
-    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'free' });
-    await createApp(deps, 'acme', { ...spec, name: 'web' });
-    const app = await getAppRecord(deps, 'acme', 'web');
-    const runtime = new ListedReplicas();
-    runtime.replicas = ['2026-11-22T10:00:00Z', '2026-11-22T10:00:01Z'].map((at) => ({
-      ...replica('acme', 'web', at),
-      appUid: app.uid,
-    }));
     const stopped: string[] = [];
     // Each replica writes a line every few milliseconds, forever, as a followed log does.
     async function* follow(r: Replica, _options: LogOptions) {
@@ -32,21 +49,9 @@ describe('app logs', () => {
         stopped.push(r.id);
       }
     }
-    const views = {
-      docker: {
-        runtime,
-        logs: { replicaLogs: follow },
-        metrics: { replicaStats: async () => ({ windowSeconds: 1, stats: new Map() }) },
-        replicaInsights: async () => new Map(),
-      },
-    };
-    const lines = await appLogs(
-      { ...deps, views },
-      'acme',
-      'web',
-      { tail: 10, follow: 'true' },
-      new AbortController().signal,
-    );
+    const { runtime, started, logs } = await loggedApp(follow);
+    runtime.replicas = ['2026-11-22T10:00:00Z', '2026-11-22T10:00:01Z'].map(started);
+    const lines = await logs({ tail: 10, follow: 'true' }, new AbortController().signal);
     const read: string[] = [];
     for await (const line of lines) {
       read.push(line);
@@ -67,14 +72,6 @@ describe('following an app’s logs across its replicas’ replacement', () => {
   });
 
   it('goes on with the replicas that start meanwhile, from their first line, until the follow ends', async () => {
-    const deps = await fakeCoreDeps();
-    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'free' });
-    await createApp(deps, 'acme', { ...spec, name: 'web' });
-    const app = await getAppRecord(deps, 'acme', 'web');
-    const runtime = new ListedReplicas();
-    const started = (at: string) => ({ ...replica('acme', 'web', at), appUid: app.uid });
-    const old = started('2026-11-22T10:00:00Z');
-    runtime.replicas = [old];
     const asked: LogOptions[] = [];
     // Each replica has said two lines, and says no more: the old one stops in the restart, the new one is quiet.
     async function* said(r: Replica, options: LogOptions) {
@@ -82,22 +79,11 @@ describe('following an app’s logs across its replicas’ replacement', () => {
       yield `${r.id} first`;
       yield `${r.id} second`;
     }
-    const views = {
-      docker: {
-        runtime,
-        logs: { replicaLogs: said },
-        metrics: { replicaStats: async () => ({ windowSeconds: 1, stats: new Map() }) },
-        replicaInsights: async () => new Map(),
-      },
-    };
+    const { runtime, started, logs } = await loggedApp(said);
+    const old = started('2026-11-22T10:00:00Z');
+    runtime.replicas = [old];
     const follow = new AbortController();
-    const lines = await appLogs(
-      { ...deps, views },
-      'acme',
-      'web',
-      { tail: 1, follow: 'true' },
-      follow.signal,
-    );
+    const lines = await logs({ tail: 1, follow: 'true' }, follow.signal);
     const read: string[] = [];
     let ended = false;
     const reading = (async () => {
