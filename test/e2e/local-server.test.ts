@@ -6,7 +6,6 @@ import { describe, expect, inject, it } from 'vitest';
 import { SHARED_ACCESS_KEY } from '../../functions/local/dynamodb-local.ts';
 import { labelledContainers } from '../support/docker-cli.ts';
 import { tableNames } from '../support/dynamodb-tables.ts';
-import { eventually } from '../support/ingress-client.ts';
 import { exited, fetchFrom, platformEnv, startPlatform, waitForReady } from '../support/platform-process.ts';
 
 const dynamoDbPort = (output: string) => Number(/DynamoDB\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1]);
@@ -89,13 +88,17 @@ describe('npm start (the local server)', () => {
         });
       const tenant = await call('POST', '/v1/tenants', adminKey, { id: 'acme', name: 'Acme', plan: 'free' });
       const key = ((await tenant.json()) as { apiKey: { key: string } }).apiKey.key;
-      const app = { name: 'web', image: inject('testImage'), cpu: 0.25, memory: 512, port: 8080 };
+      // Scaled to zero from the start, so no container can outlive the test: its log is followed until a replica
+      // starts, or the client leaves.
+      const app = {
+        name: 'web',
+        image: inject('testImage'),
+        cpu: 0.25,
+        memory: 512,
+        port: 8080,
+        replicas: 0,
+      };
       expect((await call('POST', '/v1/apps', key, app)).status).toBe(201);
-      expect((await call('POST', '/v1/apps/web/stop', key)).status).toBe(202);
-      await eventually('the stopped app to have no container', async () =>
-        labelledContainers(env.BERTH_TABLE_NAME ?? '').length === 0 ? true : undefined,
-      );
-      // A stopped app's log is followed until a replica starts, or the client leaves.
       const follow = await call('GET', '/v1/apps/web/logs?follow=true', key);
       expect(follow.status).toBe(200);
       const followed = follow.text().catch(() => '');
@@ -103,6 +106,7 @@ describe('npm start (the local server)', () => {
       expect(await exited(platform.child), platform.output()).toBe(0);
       // The follow went with it, its connection closed.
       expect(await followed).toBe('');
+      expect(labelledContainers(env.BERTH_TABLE_NAME ?? '')).toEqual([]);
     } finally {
       platform.child.kill('SIGKILL');
     }
