@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -171,6 +171,50 @@ const app = new Hono().get('/v1/apps', async (c) => {
 });
 ${POWERTOOLS_AROUND_APP}`;
 
+/**
+ * Each part of the stack alone, in a handler that answers at once: what importing it costs a cold start, to set
+ * against what 2× hello-world leaves for everything beyond hello-world (the budget the goal gives). Parts built on
+ * zod include it: the route (with Hono) and Berth's schemas, every module of `schemas/`.
+ */
+const answersAtOnce = `export const handler = async () => ({ statusCode: 200, body: '' });`;
+const PARTS: Record<string, string> = {
+  'middy + Powertools': `
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+const logger = new Logger({ serviceName: 'part' });
+const metrics = new Metrics({ namespace: 'Part', serviceName: 'part' });
+export const handler = middy(async () => {
+  metrics.addMetric('requests', 'Count', 1);
+  return { statusCode: 200, body: '' };
+})
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics));`,
+  'SDK DynamoDB': `${SDK_GET_ITEM.imports}
+${answersAtOnce}`,
+  'zod (classic)': `import { z } from 'zod';
+z.object({ name: z.string() });
+${answersAtOnce}`,
+  'zod/mini': `import * as z from 'zod/mini';
+z.object({ name: z.string() });
+${answersAtOnce}`,
+  'zod-openapi route': `import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+new OpenAPIHono().openapi(
+  createRoute({ method: 'get', path: '/', responses: { 200: { description: 'x', content: { 'application/json': { schema: z.object({ name: z.string() }) } } } } }),
+  (c) => c.json({ name: 'x' }, 200),
+);
+${answersAtOnce}`,
+  "Berth's schemas": `${readdirSync(join(ROOT, 'schemas'))
+    .filter((file) => file.endsWith('.ts'))
+    .map(
+      (file, i) =>
+        `import * as s${i} from './schemas/${file}';\nif (!Object.keys(s${i}).length) throw new Error('${file}');`,
+    )
+    .join('\n')}\n${answersAtOnce}`,
+};
+
 /** Bundles `source` the way the CDK app bundles the Lambdas; returns its `index.mjs`. */
 async function bundle(source: string, outdir: string) {
   await build({
@@ -219,8 +263,8 @@ const startupKb = (index: string) =>
  * cold start of the API bundle in a fresh Node process — import plus the first API Gateway event, `GET /v1/apps`
  * against DynamoDB Local — next to a hello-world Hono bundle measured the same way in the same run; between the two,
  * floors that show what the stack itself costs (with the SDK, making the same table calls as Berth's route, without
- * the SDK, and the lightest conceivable), the API bundle with a compile cache shipped beside it, and the first
- * request of a provisioned instance.
+ * the SDK, and the lightest conceivable), the API bundle with a compile cache shipped beside it, the first request
+ * of a provisioned instance, and what each part of the stack costs to import alone.
  */
 export async function benchLambda() {
   const work = mkdtempSync(join(tmpdir(), 'berth-bench-lambda-'));
@@ -244,6 +288,14 @@ export async function benchLambda() {
     const sameCallsStack = await bundle(stackFloor(SDK_SAME_CALLS), join(work, 'stack-same-calls'));
     const fetchStack = await bundle(stackFloor(FETCH_GET_ITEM), join(work, 'stack-floor-fetch'));
     const lightest = await bundle(LIGHTEST_FLOOR, join(work, 'lightest'));
+
+    const parts = await Promise.all(
+      Object.entries(PARTS).map(async ([label, source], i) => ({
+        label,
+        index: await bundle(source, join(work, `part-${i}`)),
+        runs: [] as ColdStart[],
+      })),
+    );
 
     const tableName = `bench-${randomUUID()}`;
     const client = localDynamoDbClient(dynamodb);
@@ -316,6 +368,7 @@ export async function benchLambda() {
       stackOverFetch.push(coldStart(driver, fetchStack, event, env));
       lightestRuns.push(coldStart(driver, lightest, event, env));
       provisioned.push(coldStart(driver, api.file, event, provisionedEnv));
+      for (const part of parts) part.runs.push(coldStart(driver, part.index, event, env));
     }
     const total = (c: ColdStart) => c.importMs + c.firstMs;
     const berthCold = p50(berth, total);
@@ -357,6 +410,16 @@ export async function benchLambda() {
     console.log(
       `  without the SDK (GetItem over fetch): the stack floor is ${(p50(stackOverFetch, total) / helloCold).toFixed(2)}× hello-world; with zod/mini instead of zod-openapi too, ${(p50(lightestRuns, total) / helloCold).toFixed(2)}×`,
     );
+    const budget = helloCold;
+    console.log(
+      `\nwhat each part costs a cold start alone (import, medians), against the ${ms(budget)} that 2× hello-world leaves beyond hello-world itself:`,
+    );
+    for (const part of parts) {
+      const importMs = p50(part.runs, (c) => c.importMs);
+      console.log(
+        `  ${part.label.padEnd(18)} ${startupKb(part.index).padStart(4)} KB: import ${ms(importMs)} = ${((100 * importMs) / budget).toFixed(0).padStart(3)} % of that budget`,
+      );
+    }
     // What apiProvisionedConcurrency buys: INIT (the import, warm-up included) runs before any request arrives.
     const provisionedFirst = p50(provisioned, (c) => c.firstMs);
     const helloFirst = p50(baseline, (c) => c.firstMs);
