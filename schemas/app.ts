@@ -66,7 +66,20 @@ export const HealthCheck = z
   .meta({ id: 'HealthCheck' });
 export type HealthCheck = z.infer<typeof HealthCheck>;
 
-const CRON_FIELD = /^(\*|\d{1,2}(-\d{1,2})?)(\/\d{1,2})?(,(\*|\d{1,2}(-\d{1,2})?)(\/\d{1,2})?)*$/;
+/** One cron field of `value`s: lists of `*`, values and ranges, each with an optional step. */
+const cronField = (value: string) => {
+  const part = `(\\*|${value}(-${value})?)(/\\d{1,2})?`;
+  return new RegExp(`^${part}(,${part})*$`, 'i');
+};
+const NUMBER = '\\d{1,2}';
+/** Minute, hour, day of month, month, day of week; as in crontab(5), months and days may go by their names too. */
+const CRON_FIELDS = [
+  cronField(NUMBER),
+  cronField(NUMBER),
+  cronField(NUMBER),
+  cronField(`(${NUMBER}|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)`),
+  cronField(`(${NUMBER}|sun|mon|tue|wed|thu|fri|sat)`),
+];
 
 function isTimeZone(tz: string): boolean {
   try {
@@ -78,14 +91,15 @@ function isTimeZone(tz: string): boolean {
 }
 
 /**
- * Why `cron` is not a schedule Berth can keep, if it is not: five fields of numbers, ranges, steps and lists, whose
- * values the parser the autoscaler reads schedules with takes (minutes 0-59, no 31 February). The parser is loaded
- * on the first schedule to check, so a request without one never pays for it.
+ * Why `cron` is not a schedule Berth can keep, if it is not: five fields of numbers (months and days of the week
+ * also by their English three-letter names), ranges, steps and lists, whose values the parser the autoscaler reads
+ * schedules with takes (minutes 0-59, no 31 February). The parser is loaded on the first schedule to check, so a
+ * request without one never pays for it.
  */
 async function cronProblem(cron: string): Promise<string | undefined> {
   const fields = cron.trim().split(/\s+/);
-  if (fields.length !== 5 || !fields.every((f) => CRON_FIELD.test(f))) {
-    return 'must be a 5-field cron expression such as "0 8 * * 1-5"';
+  if (fields.length !== CRON_FIELDS.length || !fields.every((f, i) => CRON_FIELDS[i]?.test(f))) {
+    return 'must be a 5-field cron expression of numbers, ranges, steps and lists (months and days also by name), such as "0 8 * * 1-5" or "0 8 * * MON-FRI"';
   }
   const { CronExpressionParser } = await import('cron-parser');
   try {

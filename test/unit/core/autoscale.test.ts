@@ -76,6 +76,16 @@ describe('autoscaling rules', () => {
     // exactly at 08:00 Berlin it takes effect
     expect(boundsAt(scaling, new Date('2026-11-23T07:00:00Z'))).toMatchObject({ min: 3, max: 8 });
     expect(boundsAt({ min: 2, max: 5 }, new Date())).toEqual({ min: 2, max: 5, schedule: null });
+    // days by name read as their numbers: Saturday 2026-11-28 10:00 Berlin, so Friday evening's schedule holds
+    const byName = {
+      ...scaling,
+      schedules: [
+        { cron: '0 8 * * MON-FRI', timezone: 'Europe/Berlin', min: 3, max: 8 },
+        { cron: '0 20 * * *', timezone: 'Europe/Berlin', min: 1, max: 2 },
+      ],
+    };
+    expect(boundsAt(byName, new Date('2026-11-28T09:00:00Z'))).toMatchObject({ min: 1, max: 2 });
+    expect(boundsAt(byName, new Date('2026-11-23T07:30:00Z'))).toMatchObject({ min: 3, max: 8 });
     // above a lowered max: down at once
     expect(
       decideScale({

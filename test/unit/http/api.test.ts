@@ -69,12 +69,22 @@ describe('the HTTP API', () => {
     const schedules = [
       { cron: '0 8 * * 1-5', timezone: 'Europe/Berlin', min: 2, max: 4 },
       { cron: '*/15 0-6,22,23 1,15 * 0', min: 1, max: 1 },
+      { cron: '0 7 * JAN-MAR,dec Mon-Fri', min: 2, max: 3 },
     ];
     const created = await call('POST', '/v1/apps', tenantKey, {
       ...sampleApp('web'),
       scaling: { min: 1, max: 4, targetCpuPercent: 60, schedules },
     });
     expect(created.status, created.text).toBe(201);
+    const unknownDay = [{ cron: '0 8 * * MON-FRY', min: 1, max: 1 }];
+    expect(
+      await call('PATCH', '/v1/apps/web', tenantKey, { scaling: { min: 1, max: 4, schedules: unknownDay } }),
+    ).toMatchObject({
+      status: 400,
+      json: {
+        errors: [{ path: 'scaling.schedules.0.cron', message: expect.stringMatching(/^must be a 5-field/) }],
+      },
+    });
     const late = [{ cron: '0 24 * * *', min: 1, max: 1 }];
     expect(
       await call('PATCH', '/v1/apps/web', tenantKey, { scaling: { min: 1, max: 4, schedules: late } }),
