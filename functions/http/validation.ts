@@ -27,13 +27,40 @@ const WHERE: Record<string, string> = {
   header: 'headers',
 };
 
-/** The zod-openapi hook: a failed validation becomes a 400 problem listing every field problem. */
+/**
+ * Where `value` holds a string that is not well-formed Unicode (its keys passed their schemas): a lone surrogate,
+ * which JSON's `\u` escapes can carry but neither UTF-8 nor a URI can. Taken as it is, it was stored and shown back,
+ * and then failed every start of the app ("URI malformed").
+ */
+function illFormedText(value: unknown, path: string[] = []): FieldProblem | undefined {
+  if (typeof value === 'string') {
+    return value.isWellFormed() ? undefined : { path: path.join('.') || '(body)', message: LONE_SURROGATE };
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const [key, inner] of Object.entries(value)) {
+    const found = illFormedText(inner, [...path, key]);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+const LONE_SURROGATE =
+  'must be well-formed Unicode, but holds a lone surrogate (a \\uD800-\\uDFFF escape without its pair)';
+
+/**
+ * The zod-openapi hook: a failed validation becomes a 400 problem listing every field problem, and so does text
+ * that passed its schema but is not well-formed Unicode.
+ */
 export function validationHook(
-  result: { success: true } | { success: false; error: z.ZodError; target: string },
+  result:
+    | { success: true; data: unknown; target: string }
+    | { success: false; error: z.ZodError; target: string },
   c: Context,
 ): Response | undefined {
-  if (result.success) return undefined;
-  const errors = fieldProblems(result.error.issues);
+  const errors = result.success
+    ? [illFormedText(result.data)].filter((found) => found !== undefined)
+    : fieldProblems(result.error.issues);
+  if (!errors.length) return undefined;
   const where = WHERE[result.target] ?? result.target;
   return problem(
     c,

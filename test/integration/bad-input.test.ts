@@ -48,6 +48,16 @@ const BAD_APPS: [string, Record<string, unknown>, string][] = [
     'is not a schedule that can fire',
   ],
   [
+    'a lone surrogate in an env value',
+    { env: { GREETING: 'caf\ud83d' } },
+    'env.GREETING: must be well-formed Unicode, but holds a lone surrogate',
+  ],
+  [
+    'a lone surrogate in a command',
+    { command: ['httpd', '\udc00'] },
+    'command.1: must be well-formed Unicode',
+  ],
+  [
     'a bad timezone',
     {
       scaling: { min: 1, max: 2, schedules: [{ cron: '0 8 * * *', timezone: 'Mars/Base', min: 1, max: 1 }] },
@@ -79,6 +89,19 @@ describe('bad input on DynamoDB Local', () => {
     const res = await api.call('PATCH', '/v1/apps/web', key, { cpu: 2 });
     expect(res).toMatchObject({ status: 400, json: { code: 'validation.failed' } });
     expect(res.json.detail).toContain('memory 512 MiB is not valid with cpu 2; valid values: 4096, 5120');
+  });
+
+  it('refuses a PATCH whose env holds a lone surrogate, and keeps the app as it was', async () => {
+    const before = await api.call('GET', '/v1/apps/web', key);
+    const res = await api.call('PATCH', '/v1/apps/web', key, { env: { A: 'ok', B: '\ud800' } });
+    expect(res).toMatchObject({
+      status: 400,
+      json: {
+        code: 'validation.failed',
+        errors: [{ path: 'env.B', message: expect.stringMatching(/lone surrogate/) }],
+      },
+    });
+    expect(await api.call('GET', '/v1/apps/web', key)).toMatchObject({ status: 200, json: before.json });
   });
 
   it.each([
