@@ -15,6 +15,7 @@ const ERROR_CODES = [
   'app.notFound',
   'app.exists',
   'app.deleting',
+  'app.badResponse',
   'revision.notFound',
   'revision.noPrevious',
   'revision.imageGone',

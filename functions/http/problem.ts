@@ -19,6 +19,7 @@ const STATUS_BY_CODE: Record<ErrorCode, ContentfulStatusCode> = {
   'app.notFound': 404,
   'app.exists': 409,
   'app.deleting': 409,
+  'app.badResponse': 502,
   'revision.notFound': 404,
   'revision.noPrevious': 409,
   'revision.imageGone': 409,
@@ -55,6 +56,7 @@ const TITLE_BY_STATUS: Record<number, string> = {
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
+  502: 'Bad Gateway',
   503: 'Service Unavailable',
 };
 

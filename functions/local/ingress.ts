@@ -86,6 +86,20 @@ async function noReplica(store: Store, tenant: string, app: string): Promise<Ing
   };
 }
 
+/**
+ * What the ingress answers when a replica's answer is not HTTP it can pass on (Node's parser refused it: a bare LF
+ * ending a header, say): 502, as the load balancer answers in AWS mode, saying what was wrong, since trying again
+ * would not help. Undefined for any other failure.
+ */
+function badResponse(app: string, err: unknown): IngressProblem | undefined {
+  const { code, reason } = (err ?? {}) as { code?: unknown; reason?: unknown };
+  if (typeof code !== 'string' || !code.startsWith('HPE_')) return undefined;
+  return {
+    code: 'app.badResponse',
+    detail: `app "${app}" answered with malformed HTTP: ${typeof reason === 'string' ? reason : code}`,
+  };
+}
+
 /** No replica tried answered. */
 const notAnswered = (app: string): IngressProblem => ({
   code: 'unavailable',
@@ -140,7 +154,11 @@ export function createIngress(routes: RoutingTable, store: Store) {
         ...c.req,
         headers,
         customFetch: fetchKeepingHost,
-      }).catch(() => undefined),
+      }).catch((err: unknown) => {
+        // The replica answered, badly: that is its answer (another replica runs the same code).
+        const bad = badResponse(target.app, err);
+        return bad && answer(bad);
+      }),
     );
     return 'reached' in result ? result.reached : answer(result.problem);
   });

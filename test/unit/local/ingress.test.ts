@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { serve } from '@hono/node-server';
 import { describe, expect, it } from 'vitest';
 import { createApp, getAppRecord, scaleApp, startApp, stopApp } from '../../../functions/core/apps.ts';
@@ -91,6 +91,45 @@ describe('the local ingress passing a request to a replica', () => {
       });
     } finally {
       ingress.close();
+      replica.close();
+    }
+  });
+});
+
+describe('the local ingress given an answer that is not HTTP', () => {
+  it.each([
+    [
+      'a header line ended by a bare LF',
+      'HTTP/1.1 200 OK\r\nContent-Type: text/plain\n\nhi',
+      'Missing expected CR after header value',
+    ],
+    ['another protocol', 'SSH-2.0-OpenSSH_9.2\r\n', 'Expected HTTP/, RTSP/ or ICE/'],
+  ])('answers 502 saying what was wrong with %s, without trying again', async (_what, answer, reason) => {
+    let connections = 0;
+    const replica = createNetServer((socket) => {
+      connections++;
+      socket.once('data', () => socket.end(answer));
+    });
+    replica.listen(0, '127.0.0.1');
+    await once(replica, 'listening');
+    const routes = new RoutingTable();
+    const port = (replica.address() as AddressInfo).port;
+    await routes.route('acme', 'web', [
+      { host: '127.0.0.1', port },
+      { host: '127.0.0.1', port },
+    ]);
+    try {
+      const res = await createIngress(routes, (await fakeCoreDeps()).store).request('/', {
+        headers: { host: 'web.acme.localhost:8000' },
+      });
+      expect(res.status).toBe(502);
+      expect(await res.json()).toMatchObject({
+        code: 'app.badResponse',
+        title: 'Bad Gateway',
+        detail: `app "web" answered with malformed HTTP: ${reason}`,
+      });
+      expect(connections).toBe(1);
+    } finally {
       replica.close();
     }
   });
