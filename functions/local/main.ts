@@ -8,7 +8,6 @@ import { createApi } from '../http/api.ts';
 import { localDeps, localRuntime } from '../shared/local.ts';
 import { readLocalConfig } from '../shared/local-config.ts';
 import { resolveAdminKey } from './admin-key.ts';
-import { lockDataDir } from './data-dir-lock.ts';
 import { ensureDockerEngine } from './docker-engine.ts';
 import { watchDockerEvents } from './docker-events.ts';
 import { localDynamoDbClient, SHARED_ACCESS_KEY, startDynamoDbLocal } from './dynamodb-local.ts';
@@ -16,6 +15,7 @@ import { freePort } from './free-port.ts';
 import { createIngress } from './ingress.ts';
 import { tunnelUpgrades } from './ingress-upgrades.ts';
 import { keepRunning } from './keep-running.ts';
+import { lockDataDir, lockInstallation } from './platform-locks.ts';
 import { registryAuthRoutes } from './registry-auth-routes.ts';
 import { startRegistry } from './registry-process.ts';
 
@@ -50,9 +50,10 @@ async function listening(server: ServerType, port: number, setting: string): Pro
  */
 async function main() {
   const config = readLocalConfig();
-  // Before anything else touches the data directory; released however the process ends but by SIGKILL, which leaves
-  // a lock the next start takes over.
+  // Before anything else touches the data directory or a container; released however the process ends but by
+  // SIGKILL, which leaves locks the next start takes over.
   process.once('exit', lockDataDir(config.dataDir));
+  process.once('exit', lockInstallation(config.BERTH_TABLE_NAME));
   const logDir = join(config.dataDir, 'logs');
   // Started again, where the platform may start it, should it stop while the platform runs: see watchDockerEvents.
   const ensureEngine = () => ensureDockerEngine(logDir);

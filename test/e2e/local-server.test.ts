@@ -1,6 +1,7 @@
 import { once } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { SHARED_ACCESS_KEY } from '../../functions/local/dynamodb-local.ts';
@@ -51,6 +52,15 @@ describe('npm start (the local server)', () => {
       `could not start: another Berth (pid ${first.child.pid}) runs on ${dataDir}: stop it first`,
     );
     expect(processesMentioning(dataDir)).toEqual(running);
+    // So does one with a data directory of its own but the same installation (the table's name), whose containers
+    // it would take for its own.
+    const otherDir = mkdtempSync(join(tmpdir(), 'berth-platform-'));
+    const beside = startPlatform({ ...env, BERTH_DATA_DIR: otherDir });
+    expect(await exited(beside.child), beside.output()).toBe(1);
+    expect(beside.output()).toContain(
+      `could not start: another Berth (pid ${first.child.pid}) runs installation "${env.BERTH_TABLE_NAME}" on this machine`,
+    );
+    expect(processesMentioning(otherDir)).toEqual([]);
 
     first.child.kill('SIGINT');
     expect(await exited(first.child), first.output()).toBe(0);

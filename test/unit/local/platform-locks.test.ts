@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { lockDataDir } from '../../../functions/local/data-dir-lock.ts';
+import { lockDataDir, lockInstallation } from '../../../functions/local/platform-locks.ts';
 
 describe('lockDataDir', () => {
   it('lets one platform at a time have a data directory, naming the one that has it', () => {
@@ -25,5 +25,18 @@ describe('lockDataDir', () => {
     const release = lockDataDir(dir);
     expect(readFileSync(join(dir, 'platform.lock'), 'utf8')).toBe(`${process.pid}\n`);
     release();
+  });
+});
+
+describe('lockInstallation', () => {
+  it('lets one platform at a time on this machine run an installation, whatever its data directory', () => {
+    const name = `lock-test-${process.pid}-${Date.now()}`;
+    const release = lockInstallation(name);
+    expect(() => lockInstallation(name)).toThrow(
+      `another Berth (pid ${process.pid}) runs installation "${name}" on this machine, whose containers this one would take for its own: stop it first, or give this one its own BERTH_TABLE_NAME`,
+    );
+    lockInstallation(`${name}-other`)();
+    release();
+    lockInstallation(name)();
   });
 });
