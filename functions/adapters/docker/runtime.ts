@@ -336,6 +336,8 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
     try {
       const container = this.docker.getContainer(id);
       const [stats, info] = await Promise.all([container.stats({ stream: false }), container.inspect()]);
+      // A container removed while it was sampled answers 200 with an empty body: no sample.
+      if (!stats?.cpu_stats || !stats.precpu_stats) return undefined;
       const cpuDelta = stats.cpu_stats.cpu_usage.total_usage - stats.precpu_stats.cpu_usage.total_usage;
       const systemDelta =
         (stats.cpu_stats.system_cpu_usage ?? 0) - (stats.precpu_stats.system_cpu_usage ?? 0);

@@ -133,3 +133,30 @@ describe("a pull's failure, as the tenant reads it", () => {
     );
   });
 });
+
+describe('the Docker runtime sampling replicas', () => {
+  it('leaves out a container removed while it was sampled, which the engine answers with an empty body', async () => {
+    const cpu = (total: number, system: number) => ({
+      cpu_usage: { total_usage: total },
+      system_cpu_usage: system,
+      online_cpus: 2,
+    });
+    const sample = {
+      cpu_stats: cpu(1.5e9, 20e9),
+      precpu_stats: cpu(1e9, 18e9),
+      memory_stats: { usage: 128 * 1024 * 1024, stats: { inactive_file: 0 } },
+    };
+    const docker = {
+      getContainer: (id: string) => ({
+        stats: async () => (id === 'gone' ? '' : sample),
+        inspect: async () => ({ HostConfig: { NanoCpus: 0.5e9, Memory: 512 * 1024 * 1024 } }),
+      }),
+    } as unknown as Docker;
+    const replica = (id: string) => ({ id }) as Parameters<DockerRuntime['replicaStats']>[0][number];
+
+    const samples = await new DockerRuntime(docker, 'berth').replicaStats([replica('gone'), replica('c2')]);
+
+    // 0.5 s of CPU over 2 s of both CPUs' time is 0.5 CPU: all of the 0.5 vCPU the replica has.
+    expect([...samples.stats]).toEqual([['c2', { cpuPercent: 100, memoryMiB: 128, memoryPercent: 25 }]]);
+  });
+});
