@@ -6,7 +6,7 @@ import { ensureTable } from '../adapters/dynamodb/table.ts';
 import { seedPlans } from '../core/plans.ts';
 import { createApi } from '../http/api.ts';
 import { localDeps, localRuntime } from '../shared/local.ts';
-import { readLocalConfig } from '../shared/local-config.ts';
+import { readLocalConfig, unknownSettings } from '../shared/local-config.ts';
 import { resolveAdminKey } from './admin-key.ts';
 import { ensureDockerEngine } from './docker-engine.ts';
 import { watchDockerEvents } from './docker-events.ts';
@@ -49,6 +49,12 @@ async function listening(server: ServerType, port: number, setting: string): Pro
  * containers outlive it and are adopted by label on the next start.
  */
 async function main() {
+  const unknown = unknownSettings(process.env);
+  if (unknown.length) {
+    console.warn(
+      `[berth] ignoring ${unknown.join(', ')}: no setting of local mode has that name (README: "Configuration")`,
+    );
+  }
   const config = readLocalConfig();
   // Before anything else touches the data directory or a container; released however the process ends but by
   // SIGKILL, which leaves locks the next start takes over.

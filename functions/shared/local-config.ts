@@ -31,6 +31,15 @@ export const LocalConfig = z.object({
 });
 export type LocalConfig = z.infer<typeof LocalConfig> & { dataDir: string };
 
+/**
+ * The BERTH_ variables in `env` that local mode has no setting of, a misspelt one say (`BERTH_TICK_SECONDS`), which
+ * would otherwise leave its default in force without a word.
+ */
+export const unknownSettings = (env: NodeJS.ProcessEnv): string[] =>
+  Object.keys(env)
+    .filter((name) => name.startsWith('BERTH_') && !Object.hasOwn(LocalConfig.shape, name))
+    .sort();
+
 /** Reads local configuration, naming every variable that is wrong. */
 export function readLocalConfig(env: NodeJS.ProcessEnv = process.env): LocalConfig {
   const config = parseConfig(LocalConfig, env, 'configuration');

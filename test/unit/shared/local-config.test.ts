@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readLocalConfig } from '../../../functions/shared/local-config.ts';
+import { readLocalConfig, unknownSettings } from '../../../functions/shared/local-config.ts';
 
 describe('the local configuration', () => {
   it('offers every size by default, or the sizes BERTH_SIZES names, and names a wrong variable', () => {
@@ -9,5 +9,17 @@ describe('the local configuration', () => {
     expect(() => readLocalConfig({ BERTH_SIZES: '{"cpus":[]}' })).toThrow(
       /invalid configuration:\n {2}BERTH_SIZES\.cpus: .*\n {2}BERTH_SIZES\.maxMemoryMiB/,
     );
+  });
+
+  it('names the BERTH_ variables it has no setting of, such as a misspelt one', () => {
+    expect(
+      unknownSettings({
+        BERTH_TICK_SECONDS: '1',
+        BERTH_TICK_MS: '100',
+        BERTH_PORT: '1',
+        HOME: '/root',
+        BERTH_DATADIR: 'x',
+      }),
+    ).toEqual(['BERTH_DATADIR', 'BERTH_TICK_SECONDS']);
   });
 });
