@@ -12,8 +12,8 @@ type SpecInput = Pick<
 
 /**
  * Merges spec changes onto the current spec (or onto nothing, for a new app) and checks the result as a whole:
- * a Fargate size this install offers, and a runtime it offers, the app's own once it has one. `null` clears an
- * optional field; env is replaced whole.
+ * a Fargate size this install offers, a runtime it offers (the app's own once it has one), and an env whose PORT, if
+ * it sets one, is the app's port. `null` clears an optional field; env is replaced whole.
  */
 export function resolveSpec(
   deps: CoreDeps,
@@ -41,6 +41,12 @@ export function resolveSpec(
     const message = `runtime cannot change: the app runs on ${current.runtime}; create another app to run on ${runtime}`;
     throw new ValidationError(message, [{ path: 'runtime', message }]);
   }
+  const env = input.env === undefined ? (current?.env ?? {}) : (input.env ?? {});
+  if (env.PORT !== undefined && env.PORT !== String(port)) {
+    // Replicas are given PORT=<port>; an app listening on another would fail every health check.
+    const message = `env.PORT "${env.PORT}" is not the app's port ${port}, where requests and health checks go; change port instead, or leave PORT out (replicas get PORT=${port})`;
+    throw new ValidationError(message, [{ path: 'env.PORT', message }]);
+  }
   const healthCheck = input.healthCheck === undefined ? (current?.healthCheck ?? null) : input.healthCheck;
   return {
     image,
@@ -48,7 +54,7 @@ export function resolveSpec(
     memory,
     port,
     command: input.command === undefined ? (current?.command ?? null) : input.command,
-    env: input.env === undefined ? (current?.env ?? {}) : (input.env ?? {}),
+    env,
     healthCheck: healthCheck && HealthCheck.parse(healthCheck),
     runtime,
   };

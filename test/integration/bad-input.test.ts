@@ -48,6 +48,11 @@ const BAD_APPS: [string, Record<string, unknown>, string][] = [
     'is not a schedule that can fire',
   ],
   [
+    'a PORT env other than the port',
+    { env: { PORT: '9000' } },
+    `env.PORT "9000" is not the app's port 8080, where requests and health checks go`,
+  ],
+  [
     'a lone surrogate in an env value',
     { env: { GREETING: 'caf\ud83d' } },
     'env.GREETING: must be well-formed Unicode, but holds a lone surrogate',
@@ -89,6 +94,16 @@ describe('bad input on DynamoDB Local', () => {
     const res = await api.call('PATCH', '/v1/apps/web', key, { cpu: 2 });
     expect(res).toMatchObject({ status: 400, json: { code: 'validation.failed' } });
     expect(res.json.detail).toContain('memory 512 MiB is not valid with cpu 2; valid values: 4096, 5120');
+  });
+
+  it("refuses a PATCH of the port that leaves the env's PORT behind, and keeps the app as it was", async () => {
+    await api.call('POST', '/v1/apps', key, sampleApp('ported', { env: { PORT: '8080' } }));
+    const before = await api.call('GET', '/v1/apps/ported', key);
+    const res = await api.call('PATCH', '/v1/apps/ported', key, { port: 3000 });
+    expect(res).toMatchObject({ status: 400, json: { errors: [{ path: 'env.PORT' }] } });
+    expect(res.json.detail).toContain('change port instead, or leave PORT out (replicas get PORT=3000)');
+    expect(await api.call('GET', '/v1/apps/ported', key)).toMatchObject({ status: 200, json: before.json });
+    expect((await api.call('PATCH', '/v1/apps/ported', key, { port: 3000, env: {} })).status).toBe(200);
   });
 
   it('refuses a PATCH whose env holds a lone surrogate, and keeps the app as it was', async () => {

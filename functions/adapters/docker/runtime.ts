@@ -66,7 +66,7 @@ function replicaName(
   return `berth-${spec.tenantId}-${spec.app}-${spec.appUid.slice(-8)}-r${spec.revision}-g${spec.generation}-s${spec.slot}`;
 }
 
-/** What the container's environment holds: the app's env, PORT (unless set), and the platform's BERTH_ values. */
+/** What the container's environment holds: the app's env, PORT (the app's port), and the platform's BERTH_ values. */
 function containerEnv(spec: ReplicaSpec): string[] {
   const env: Record<string, string> = { PORT: String(spec.port), ...spec.env };
   env.BERTH_APP = spec.app;
