@@ -116,9 +116,18 @@ export async function appLogs(
     lines: view.logs.replicaLogs(replica, from),
   });
   const seen = new Set(replicas.map((r) => r.id));
-  /** Replicas listed since the follow began, each once, until the follow ends. */
+  /** Whether the app may start more replicas: not once it is being deleted, or gone (another of its name too). */
+  const mayStartMore = async () => {
+    // A read that fails is tried again at the next turn.
+    const now = await deps.store.getApp(tenantId, name).catch(() => app);
+    return now?.uid === app.uid && now.status !== 'deleting';
+  };
+  /**
+   * Replicas listed since the follow began, each once, until the follow ends — or the app is deleted, when the lines
+   * of its last replicas end the follow.
+   */
   async function* joining(): AsyncIterable<LineSource> {
-    while (await waitForMoreLines(FOLLOW_RELIST_MS, signal)) {
+    while ((await waitForMoreLines(FOLLOW_RELIST_MS, signal)) && (await mayStartMore())) {
       // A list that fails is tried again at the next turn: the replicas followed already go on meanwhile.
       const listed = await view.runtime.listReplicas(filter).catch(() => []);
       for (const replica of listed.sort(byStart)) {

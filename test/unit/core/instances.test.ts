@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createApp, getAppRecord } from '../../../functions/core/apps.ts';
+import { createApp, deleteApp, getAppRecord } from '../../../functions/core/apps.ts';
 import { appLogs, listInstances } from '../../../functions/core/instances.ts';
 import type { LogOptions, Replica, ReplicaFilter } from '../../../functions/core/ports.ts';
 import { RecentAnswers } from '../../../functions/core/recent-answers.ts';
@@ -29,6 +29,7 @@ async function loggedApp(replicaLogs: (replica: Replica, options: LogOptions) =>
     },
   };
   return {
+    deps,
     runtime,
     started: (at: string): Replica => ({ ...replica('acme', 'web', at), appUid: app.uid }),
     logs: (query: LogQuery, signal: AbortSignal) => appLogs({ ...deps, views }, 'acme', 'web', query, signal),
@@ -111,6 +112,37 @@ describe('following an app’s logs across its replicas’ replacement', () => {
     follow.abort();
     await reading;
     expect(ended).toBe(true);
+  });
+});
+
+describe('following the logs of an app being deleted', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("ends with its last replicas' lines, as no replica will join", async () => {
+    async function* said(r: Replica) {
+      yield `${r.id} last words`;
+    }
+    const { deps, runtime, started, logs } = await loggedApp(said);
+    const last = started('2026-11-22T10:00:00Z');
+    runtime.replicas = [last];
+    const lines = await logs({ tail: 100, follow: 'true' }, new AbortController().signal);
+    const read: string[] = [];
+    let ended = false;
+    void (async () => {
+      for await (const line of lines) read.push(line.trim());
+      ended = true;
+    })();
+    await vi.advanceTimersByTimeAsync(6000);
+    expect(ended).toBe(false);
+    await deleteApp(deps, 'acme', 'web');
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(ended).toBe(true);
+    expect(read).toEqual([`${last.id} ${last.id} last words`]);
   });
 });
 
