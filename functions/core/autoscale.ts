@@ -54,13 +54,15 @@ export function trackedMetrics(utilisation: Utilisation, scaling: Targets) {
 
 /**
  * Target tracking: `ceil(current × utilisation / target)` for each metric with a target, the largest wins; the
- * current count when no metric has a target or a sample.
+ * current count when no metric has a target or a sample. Never zero, even at 0 % and `min: 0`: with no replica
+ * there is nothing to measure, so nothing would bring one back (Kubernetes' HPA keeps one too). An app goes to zero
+ * by its bounds (a schedule's `max: 0`) or by POST /scale.
  */
 export function recommendReplicas(current: number, utilisation: Utilisation, scaling: Targets): number {
   const wanted = trackedMetrics(utilisation, scaling).map(({ value, target }) => {
     const ratio = value / target;
     if (Math.abs(ratio - 1) <= TOLERANCE) return current;
-    return Math.ceil(Math.max(current, 1) * ratio);
+    return Math.max(1, Math.ceil(Math.max(current, 1) * ratio));
   });
   return wanted.length ? Math.max(...wanted) : current;
 }

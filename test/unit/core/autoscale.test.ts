@@ -22,6 +22,23 @@ describe('autoscaling rules', () => {
     expect(recommendReplicas(0, { cpuPercent: 80 }, { targetCpuPercent: 40 })).toBe(2);
   });
 
+  it('never tracks an idle app down to zero, which nothing would measure again to bring it back', () => {
+    expect(recommendReplicas(3, { cpuPercent: 0 }, { targetCpuPercent: 50 })).toBe(1);
+    const idle = {
+      current: 1,
+      recommended: recommendReplicas(1, { cpuPercent: 0 }, { targetCpuPercent: 50 }),
+      bounds: { min: 0, max: 2, schedule: null },
+      planMax: 10,
+      deploying: false,
+      nowMs: 1_000_000,
+      windowSeconds: 0,
+      state: undefined,
+    };
+    expect(decideScale(idle).replicas).toBe(1);
+    // A schedule's max of 0 still takes it there.
+    expect(decideScale({ ...idle, bounds: { min: 0, max: 0, schedule: '0 22 * * *' } }).replicas).toBe(0);
+  });
+
   it('scales out at once but never past max or the plan', () => {
     expect(decideScale({ ...base, current: 2, recommended: 5, nowMs: 0, state: undefined }).replicas).toBe(5);
     expect(decideScale({ ...base, current: 2, recommended: 50, nowMs: 0, state: undefined }).replicas).toBe(
