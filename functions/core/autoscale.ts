@@ -105,10 +105,23 @@ export function decideScale(input: {
   ];
   const inWindow = recommendations.filter((r) => r.at > since);
   const state = { recommendations };
+  // Which bound moved the count, and what set it: a schedule in force, or the plan's room.
+  const ofSchedule = bounds.schedule ? ` of schedule "${bounds.schedule}"` : '';
   if (current < bounds.min && recommended > current) {
-    return { replicas: recommended, reason: `below the minimum ${bounds.min}`, tracking: false, state };
+    return {
+      replicas: recommended,
+      reason: `below the minimum ${bounds.min}${ofSchedule}`,
+      tracking: false,
+      state,
+    };
   }
-  if (current > max) return { replicas: max, reason: `above the maximum ${max}`, tracking: false, state };
+  if (current > max) {
+    const reason =
+      max < bounds.max
+        ? `above the ${max} the plan leaves room for`
+        : `above the maximum ${max}${ofSchedule}`;
+    return { replicas: max, reason, tracking: false, state };
+  }
   if (recommended > current) return { replicas: recommended, reason: 'scale out', tracking: true, state };
   if (recommended < current) {
     if (input.deploying)

@@ -103,17 +103,28 @@ describe('autoscaling rules', () => {
     };
     expect(boundsAt(byName, new Date('2026-11-28T09:00:00Z'))).toMatchObject({ min: 1, max: 2 });
     expect(boundsAt(byName, new Date('2026-11-23T07:30:00Z'))).toMatchObject({ min: 3, max: 8 });
-    // above a lowered max: down at once
+    // above a lowered max: down at once, saying which schedule lowered it
+    const evening = { min: 1, max: 2, schedule: '0 20 * * *' };
+    const lowered = { ...base, bounds: evening, current: 6, recommended: 6, nowMs: 0, state: undefined };
+    expect(decideScale(lowered)).toMatchObject({
+      replicas: 2,
+      reason: 'above the maximum 2 of schedule "0 20 * * *"',
+    });
+    expect(decideScale({ ...lowered, planMax: 1 })).toMatchObject({
+      replicas: 1,
+      reason: 'above the 1 the plan leaves room for',
+    });
     expect(
       decideScale({
-        ...base,
-        bounds: { min: 1, max: 2, schedule: 'x' },
-        current: 6,
-        recommended: 6,
-        nowMs: 0,
-        state: undefined,
-      }).replicas,
-    ).toBe(2);
+        ...lowered,
+        bounds: { min: 3, max: 8, schedule: '0 8 * * 1-5' },
+        current: 1,
+        recommended: 1,
+      }),
+    ).toMatchObject({ replicas: 3, reason: 'below the minimum 3 of schedule "0 8 * * 1-5"' });
+    expect(decideScale({ ...lowered, bounds: { min: 1, max: 2, schedule: null } })).toMatchObject({
+      reason: 'above the maximum 2',
+    });
   });
 
   it('knows how many replicas the plan leaves room for', () => {
