@@ -57,8 +57,24 @@ export async function recordAppEvent(
 }
 
 /**
- * How a container exited, as events say it: `exited with code 137 (OOMKilled)`, the reason where there is one, or
- * `exited (never started)` without a code.
+ * What an exit code says by convention (shells', and 128 + a signal), for a container whose runtime gave no reason:
+ * a wrong `command` exits 127 from the image's init or shell.
  */
-export const exitedWith = (exitCode: number | null, reason?: string | null) =>
-  `exited${exitCode === null ? '' : ` with code ${exitCode}`}${reason ? ` (${reason})` : ''}`;
+const CONVENTIONAL_EXITS: Record<number, string> = {
+  126: 'command not executable',
+  127: 'command not found',
+  134: 'aborted: SIGABRT',
+  137: 'killed: SIGKILL',
+  139: 'segmentation fault: SIGSEGV',
+  143: 'terminated: SIGTERM',
+};
+
+/**
+ * How a container exited, as events say it: `exited with code 137 (OOMKilled)`, the reason where there is one (else
+ * what the code means by convention, `exited with code 127 (command not found)`), or `exited (never started)`
+ * without a code.
+ */
+export const exitedWith = (exitCode: number | null, reason?: string | null) => {
+  const why = reason || (exitCode === null ? undefined : CONVENTIONAL_EXITS[exitCode]);
+  return `exited${exitCode === null ? '' : ` with code ${exitCode}`}${why ? ` (${why})` : ''}`;
+};

@@ -90,6 +90,32 @@ describe('stopped replicas on Docker Engine', () => {
     }
   }, 120_000);
 
+  it('says what an exit code means by convention where Docker gives no reason: a command the image lacks', async () => {
+    const { call, createTenant, runtime } = await localApiOnDocker();
+    const key = (await createTenant('acme')).key;
+    try {
+      const created = await call(
+        'POST',
+        '/v1/apps',
+        key,
+        sampleApp('typo', { command: ['/bin/htpd', '-f'] }),
+      );
+      expect(created.status, created.text).toBe(201);
+      const exited = await eventually('a replica to exit', async () => {
+        const events = (await call('GET', '/v1/apps/typo/events', key)).json.items as Json[];
+        return events.find((e) => e.type === 'replicaExited');
+      });
+      expect(exited).toMatchObject({
+        message: 'replica 0 exited with code 127 (command not found)',
+        details: { exitCode: 127 },
+      });
+    } finally {
+      await call('DELETE', '/v1/apps/typo', key);
+      await untilAppGone(call, key, 'typo');
+      await runtime.loop.stop();
+    }
+  }, 120_000);
+
   it.each([
     {
       what: 'whose start failed, which Docker keeps "created" with the reason (as an engine going down leaves them)',
