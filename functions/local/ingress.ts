@@ -62,7 +62,7 @@ export function appOfHost(host: string | undefined): { tenant: string; app: stri
 
 /**
  * Why an app has no ready replica: 404 for no such app; 503 without Retry-After when none will come (the app is
- * stopped, scaled to zero or its tenant suspended), and with it while one starts.
+ * stopped, failed to deploy, is scaled to zero or its tenant suspended), and with it while one starts.
  */
 async function noReplica(store: Store, tenant: string, app: string): Promise<IngressProblem> {
   const stored = await store.getApp(tenant, app);
@@ -72,6 +72,12 @@ async function noReplica(store: Store, tenant: string, app: string): Promise<Ing
   }
   if (stored.status === 'suspended') {
     return { code: 'unavailable', detail: `app "${app}" does not run while tenant "${tenant}" is suspended` };
+  }
+  if (stored.status === 'failed') {
+    return {
+      code: 'unavailable',
+      detail: `app "${app}" failed to deploy and nothing of it runs; GET /v1/apps/${app}/events says why, and a deployment of a fixed revision starts it`,
+    };
   }
   if (stored.replicas === 0) {
     return {

@@ -12,7 +12,7 @@ import { fakeCoreDeps } from '../../fakes/core-deps.ts';
 const spec = { image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };
 
 describe('the local ingress without a ready replica', () => {
-  it('answers 404 for no app, 503 with Retry-After while one starts, and 503 without it naming why when none will be', async () => {
+  it('answers 404 for no app, 503 with Retry-After while one starts, and 503 without it naming why when none will be (stopped, scaled to zero, suspended, failed)', async () => {
     const deps = await fakeCoreDeps();
     await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'free' });
     const ingress = createIngress(new RoutingTable(), deps.store);
@@ -46,6 +46,15 @@ describe('the local ingress without a ready replica', () => {
       app: { record: { ...app, status: 'suspended' }, expectedVersion: app.version },
     });
     await noneComing('app "web" does not run while tenant "acme" is suspended');
+
+    // What a reconcile pass writes once the first deployment failed: nothing runs, and nothing will until a deploy.
+    const suspended = await getAppRecord(deps, 'acme', 'web');
+    await deps.store.writeRollout({
+      app: { record: { ...suspended, status: 'failed' }, expectedVersion: suspended.version },
+    });
+    await noneComing(
+      'app "web" failed to deploy and nothing of it runs; GET /v1/apps/web/events says why, and a deployment of a fixed revision starts it',
+    );
   });
 });
 
