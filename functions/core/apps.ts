@@ -488,6 +488,12 @@ export async function restartApp(deps: CoreDeps, tenantId: string, name: string)
   const { app } = await changeApp(deps, tenantId, name, undefined, (app, now) => {
     if (app.status === 'stopped')
       throw new ConflictError('conflict', `app "${name}" is stopped; start it instead`);
+    if (app.status === 'failed') {
+      throw new ConflictError(
+        'conflict',
+        `app "${name}" failed to deploy and nothing of it runs to restart; POST /v1/apps/${name}/deployments tries its revision again, or deploy a fixed one`,
+      );
+    }
     app.restartedAt = now.toISOString();
     app.generation += 1;
     return {

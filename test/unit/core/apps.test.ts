@@ -343,6 +343,27 @@ describe('apps', () => {
     await expect(scaleApp(deps, 'acme', 'web', 1, 1)).rejects.toMatchObject({ code: 'precondition.failed' });
   });
 
+  it('refuses to restart an app with nothing running, saying what starts it: stopped, or failed to deploy', async () => {
+    await createApp(deps, 'acme', { name: 'web', ...spec });
+    await stopApp(deps, 'acme', 'web');
+    await expect(restartApp(deps, 'acme', 'web')).rejects.toMatchObject({
+      code: 'conflict',
+      message: 'app "web" is stopped; start it instead',
+    });
+    await startApp(deps, 'acme', 'web');
+    // What a reconcile pass writes once the first deployment failed.
+    const started = await getAppRecord(deps, 'acme', 'web');
+    await deps.store.writeRollout({
+      app: { record: { ...started, status: 'failed' }, expectedVersion: started.version },
+    });
+    await expect(restartApp(deps, 'acme', 'web')).rejects.toMatchObject({
+      code: 'conflict',
+      message:
+        'app "web" failed to deploy and nothing of it runs to restart; POST /v1/apps/web/deployments tries its revision again, or deploy a fixed one',
+    });
+    expect(deps.store.events.map((e) => e.type)).not.toContain('restarted');
+  });
+
   it("says what each change did in the app's events, written with it, and nothing for a change of nothing", async () => {
     await createApp(deps, 'acme', { name: 'web', ...spec });
     await scaleApp(deps, 'acme', 'web', 2);
