@@ -35,8 +35,9 @@ describe('autoscaling rules', () => {
       state: undefined,
     };
     expect(decideScale(idle).replicas).toBe(1);
-    // A schedule's max of 0 still takes it there.
-    expect(decideScale({ ...idle, bounds: { min: 0, max: 0, schedule: '0 22 * * *' } }).replicas).toBe(0);
+    // Scaled to zero by hand, it stays there: with no replica there is no sample, and tracking keeps the count.
+    const none = recommendReplicas(0, {}, { targetCpuPercent: 50 });
+    expect(decideScale({ ...idle, current: 0, recommended: none }).replicas).toBe(0);
   });
 
   it('scales out at once but never past max or the plan', () => {
