@@ -1,26 +1,27 @@
 import { z } from 'zod';
 import { DnsLabel, Timestamp } from './common.ts';
 
+const MonthlyCost = z
+  .number()
+  .min(0)
+  .max(10_000_000)
+  .multipleOf(0.01)
+  .describe('Dollars per calendar month; at 80 % the tenant is warned, at 100 % scale-outs are refused.');
+const MonthlyInstanceHours = z
+  .number()
+  .int()
+  .min(0)
+  .max(10_000_000)
+  .describe('Instance-hours per calendar month, with the same 80 % warning and 100 % refusal.');
+
 export const PlanLimits = z
   .strictObject({
     apps: z.number().int().min(0).max(10_000).describe('Apps a tenant may have.'),
     instancesPerApp: z.number().int().min(0).max(1_000).describe('Replicas one app may run.'),
     vcpu: z.number().min(0).max(100_000).multipleOf(0.25).describe('Total vCPU across all desired replicas.'),
     memoryMiB: z.number().int().min(0).max(100_000_000).describe('Total MiB across all desired replicas.'),
-    maxMonthlyCost: z
-      .number()
-      .min(0)
-      .max(10_000_000)
-      .multipleOf(0.01)
-      .optional()
-      .describe('Dollars per calendar month; at 80 % the tenant is warned, at 100 % scale-outs are refused.'),
-    maxMonthlyInstanceHours: z
-      .number()
-      .int()
-      .min(0)
-      .max(10_000_000)
-      .optional()
-      .describe('Instance-hours per calendar month, with the same 80 % warning and 100 % refusal.'),
+    maxMonthlyCost: MonthlyCost.optional(),
+    maxMonthlyInstanceHours: MonthlyInstanceHours.optional(),
   })
   .meta({ id: 'PlanLimits' });
 export type PlanLimits = z.infer<typeof PlanLimits>;
@@ -51,8 +52,8 @@ export type PlanCreate = z.infer<typeof PlanCreate>;
 
 /** Limits to change; a monthly cap given as null is removed. */
 const PlanLimitsPatch = PlanLimits.partial().extend({
-  maxMonthlyCost: PlanLimits.shape.maxMonthlyCost.unwrap().nullable().optional(),
-  maxMonthlyInstanceHours: PlanLimits.shape.maxMonthlyInstanceHours.unwrap().nullable().optional(),
+  maxMonthlyCost: MonthlyCost.nullable().optional(),
+  maxMonthlyInstanceHours: MonthlyInstanceHours.nullable().optional(),
 });
 
 export const PlanPatch = z
