@@ -59,6 +59,7 @@ export function instanceRoutes(deps: ApiDeps) {
             description:
               'Log lines prefixed by instance id; with follow=true the response streams, and goes on with the ' +
               'replicas that start meanwhile (a deploy, a restart), from their first line, until the client leaves ' +
+              "or the app is deleted (then with its last replicas' lines) " +
               '(a tenant follows at most ' +
               `${FOLLOWS_PER_TENANT} logs at once: 429 rate.limited beyond). Behind API Gateway (AWS ` +
               'mode) responses are buffered: a followed request ends after 20 s with the lines so far (and counts as ' +
