@@ -9,6 +9,13 @@ import { localApiOnDocker, sampleApp, untilAppGone } from '../support/local-api.
 
 type Json = Record<string, unknown>;
 
+/** The first `replicaExited` event of `app`, once there is one. */
+const firstExit = (call: Awaited<ReturnType<typeof localApiOnDocker>>['call'], key: string, app: string) =>
+  eventually('a replica to exit', async () => {
+    const events = (await call('GET', `/v1/apps/${app}/events`, key)).json.items as Json[];
+    return events.find((e) => e.type === 'replicaExited');
+  });
+
 describe('stopped replicas on Docker Engine', () => {
   it("keeps a crashed replica's exit code and last log lines in view after its container is gone", async () => {
     const { call, createTenant, runtime, tableName } = await localApiOnDocker();
@@ -69,11 +76,7 @@ describe('stopped replicas on Docker Engine', () => {
       const hog = ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=700M', 'count=1'];
       const created = await call('POST', '/v1/apps', key, sampleApp('hog', { command: hog, memory: 512 }));
       expect(created.status, created.text).toBe(201);
-      const exited = await eventually('a replica to exit', async () => {
-        const events = (await call('GET', '/v1/apps/hog/events', key)).json.items as Json[];
-        return events.find((e) => e.type === 'replicaExited');
-      });
-      expect(exited).toMatchObject({
+      expect(await firstExit(call, key, 'hog')).toMatchObject({
         message: 'replica 0 exited with code 137 (OOMKilled)',
         details: { exitCode: 137, reason: 'OOMKilled' },
       });
@@ -101,11 +104,7 @@ describe('stopped replicas on Docker Engine', () => {
         sampleApp('typo', { command: ['/bin/htpd', '-f'] }),
       );
       expect(created.status, created.text).toBe(201);
-      const exited = await eventually('a replica to exit', async () => {
-        const events = (await call('GET', '/v1/apps/typo/events', key)).json.items as Json[];
-        return events.find((e) => e.type === 'replicaExited');
-      });
-      expect(exited).toMatchObject({
+      expect(await firstExit(call, key, 'typo')).toMatchObject({
         message: 'replica 0 exited with code 127 (command not found)',
         details: { exitCode: 127 },
       });

@@ -64,7 +64,7 @@ describe('app logs', () => {
   });
 });
 
-describe('following an app’s logs across its replicas’ replacement', () => {
+describe('following an app’s logs as its replicas come and go', () => {
   beforeEach(() => {
     vi.useFakeTimers();
   });
@@ -113,17 +113,8 @@ describe('following an app’s logs across its replicas’ replacement', () => {
     await reading;
     expect(ended).toBe(true);
   });
-});
 
-describe('following the logs of an app being deleted', () => {
-  beforeEach(() => {
-    vi.useFakeTimers();
-  });
-  afterEach(() => {
-    vi.useRealTimers();
-  });
-
-  it("ends with its last replicas' lines, as no replica will join", async () => {
+  it("ends with the last replicas' lines of an app that is deleted, as no replica will join", async () => {
     async function* said(r: Replica) {
       yield `${r.id} last words`;
     }
