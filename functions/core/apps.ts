@@ -34,7 +34,7 @@ import {
 import { inSchemaOrder } from './schema-order.ts';
 import { getActiveTenant, getTenantRecord } from './tenants.ts';
 import { assertUnderUsageCap } from './usage-caps.ts';
-import { assertVersion, withOptimisticRetry } from './versioning.ts';
+import { assertVersion, type IfMatch, withOptimisticRetry } from './versioning.ts';
 
 /** The API view of an app. */
 function toApp(deps: CoreDeps, { tenantId, uid: _uid, spec, ...app }: AppRecord): App {
@@ -210,7 +210,7 @@ export function changeApp(
   deps: CoreDeps,
   tenantId: string,
   name: string,
-  ifMatch: number | undefined,
+  ifMatch: IfMatch,
   mutate: (app: AppRecord, now: Date) => AppChange,
   { evenIfSuspended = false, read }: { evenIfSuspended?: boolean; read?: AppRecord } = {},
 ): Promise<AppChange> {
@@ -309,7 +309,7 @@ export async function updateApp(
   tenantId: string,
   name: string,
   patch: AppPatch,
-  ifMatch?: number,
+  ifMatch?: IfMatch,
 ): Promise<App> {
   // Only a spec change makes a revision, and only a revision needs its image resolved (a registry call), so a
   // patch of replicas or scaling never depends on the registry.
@@ -372,7 +372,7 @@ export async function scaleApp(
   tenantId: string,
   name: string,
   replicas: number,
-  ifMatch?: number,
+  ifMatch?: IfMatch,
 ): Promise<App> {
   const { app } = await changeApp(deps, tenantId, name, ifMatch, (app) => {
     checkReplicasAgainstScaling(replicas, app.scaling);
@@ -396,7 +396,7 @@ export async function autoscaleTo(
   replicas: number,
   why: { reason: string; measured?: string } & Record<string, unknown>,
 ): Promise<AppRecord> {
-  const { app: changed } = await changeApp(deps, app.tenantId, app.name, app.version, (current) => {
+  const { app: changed } = await changeApp(deps, app.tenantId, app.name, [app.version], (current) => {
     const scaled = scaledEvent(current.replicas, replicas, 'autoscaled');
     current.replicas = replicas;
     current.generation += 1;
@@ -423,7 +423,7 @@ export async function deleteApp(
   deps: RegistryDeps,
   tenantId: string,
   name: string,
-  ifMatch?: number,
+  ifMatch?: IfMatch,
 ): Promise<App> {
   let deleting: AppRecord;
   try {

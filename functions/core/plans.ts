@@ -4,7 +4,7 @@ import { Plan, type PlanCreate, PlanLimits, type PlanPatch, SEED_PLANS } from '.
 import { isDomainError, NotFoundError } from './errors.ts';
 import type { CoreDeps, PageRequest } from './ports.ts';
 import { inSchemaOrder } from './schema-order.ts';
-import { assertVersion, withOptimisticRetry } from './versioning.ts';
+import { assertVersion, type IfMatch, withOptimisticRetry } from './versioning.ts';
 
 /** The API view of a plan: its fields in the schema's order, whatever order the store keeps. */
 export const toPlan = (plan: Plan): Plan => inSchemaOrder(Plan, plan);
@@ -33,7 +33,7 @@ export async function listPlans(deps: CoreDeps, page: PageRequest): Promise<Page
  * changes nothing writes nothing); lowered limits never stop running apps, they only refuse growth; archiving keeps
  * the plan's tenants on it.
  */
-export function updatePlan(deps: CoreDeps, id: string, patch: PlanPatch, ifMatch?: number): Promise<Plan> {
+export function updatePlan(deps: CoreDeps, id: string, patch: PlanPatch, ifMatch?: IfMatch): Promise<Plan> {
   return withOptimisticRetry(ifMatch, async () => {
     const plan = await getPlan(deps, id);
     assertVersion(ifMatch, plan.version);

@@ -11,7 +11,7 @@ import { NO_RESERVATION } from './quota.ts';
 import { inSchemaOrder } from './schema-order.ts';
 import { MAX_KEYS_PER_TENANT, MAX_REPOSITORIES_PER_TENANT } from './tenant-caps.ts';
 import { monthlyCapView } from './usage-caps.ts';
-import { assertVersion, withOptimisticRetry } from './versioning.ts';
+import { assertVersion, type IfMatch, withOptimisticRetry } from './versioning.ts';
 import { allApps } from './walk.ts';
 
 function toTenant({ reserved: _reserved, ...tenant }: TenantRecord): Tenant {
@@ -107,7 +107,7 @@ export async function updateTenant(
   deps: CoreDeps,
   id: string,
   patch: TenantPatch,
-  ifMatch?: number,
+  ifMatch?: IfMatch,
 ): Promise<Tenant> {
   const { before, after } = await withOptimisticRetry(ifMatch, async () => {
     const tenant = await getTenantRecord(deps, id);
@@ -141,7 +141,7 @@ const REPOSITORIES_DELETED_AT_ONCE = 8;
  * tenant is suspended first, so nothing new is created while its repositories go; should that fail part-way, it
  * stays suspended and deleting it again finishes the job. Returns the hashes of the keys that went with it.
  */
-export function deleteTenant(deps: RegistryDeps, id: string, ifMatch?: number): Promise<string[]> {
+export function deleteTenant(deps: RegistryDeps, id: string, ifMatch?: IfMatch): Promise<string[]> {
   return withOptimisticRetry(ifMatch, async () => {
     let tenant = await getTenantRecord(deps, id);
     assertVersion(ifMatch, tenant.version);

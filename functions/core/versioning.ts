@@ -3,15 +3,15 @@ import { ConflictError, PreconditionFailedError } from './errors.ts';
 const MAX_ATTEMPTS = 30;
 const MAX_BACKOFF_MS = 100;
 
+/** The versions a client's If-Match accepts; undefined when it sent none, or `*` (any version). */
+export type IfMatch = readonly number[] | undefined;
+
 /**
  * Runs a read-modify-write. With `ifMatch`, a stale version fails at once (412). Without it the write applies to
  * the latest version: a lost race re-reads and tries again (jittered exponential back-off), so no update is lost;
  * only under contention that outlasts every attempt does it give up with 409 conflict.
  */
-export async function withOptimisticRetry<T>(
-  ifMatch: number | undefined,
-  attempt: () => Promise<T>,
-): Promise<T> {
+export async function withOptimisticRetry<T>(ifMatch: IfMatch, attempt: () => Promise<T>): Promise<T> {
   for (let i = 1; ; i++) {
     try {
       return await attempt();
@@ -28,7 +28,7 @@ export async function withOptimisticRetry<T>(
   }
 }
 
-/** Fails with 412 when the client's If-Match names another version than the stored one. */
-export function assertVersion(ifMatch: number | undefined, version: number) {
-  if (ifMatch !== undefined && ifMatch !== version) throw new PreconditionFailedError();
+/** Fails with 412 when the client's If-Match names none but other versions than the stored one. */
+export function assertVersion(ifMatch: IfMatch, version: number) {
+  if (ifMatch !== undefined && !ifMatch.includes(version)) throw new PreconditionFailedError();
 }

@@ -46,7 +46,10 @@ export const etagHeader = {
 };
 
 export const ifMatchHeader = z.object({
-  'if-match': z.string().optional().meta({ description: 'Apply only if the resource still has this ETag.' }),
+  'if-match': z.string().optional().meta({
+    description:
+      'Apply only if the resource still has this ETag, or one of a comma-separated list; `*` for any. Compared strongly: a weak ETag (`W/"v3"`) never matches.',
+  }),
 });
 
 export const idempotencyHeader = z.object({

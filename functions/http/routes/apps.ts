@@ -6,7 +6,7 @@ import { TenantOverview } from '../../../schemas/tenant.ts';
 import { createApp, deleteApp, getApp, listApps, scaleApp, updateApp } from '../../core/apps.ts';
 import { getTenantOverview } from '../../core/tenants.ts';
 import { type ApiDeps, tenantOf } from '../context.ts';
-import { etagOf, ifMatchVersion } from '../etag.ts';
+import { etagOf, ifMatchVersions } from '../etag.ts';
 import { requireRole } from '../middleware/auth.ts';
 import {
   bearer,
@@ -106,7 +106,7 @@ export function appRoutes(deps: ApiDeps) {
           tenantOf(c.get('principal')),
           c.req.valid('param').app,
           c.req.valid('json'),
-          ifMatchVersion(c),
+          ifMatchVersions(c),
         );
         c.header('etag', etagOf(app.version));
         return c.json(app, 200);
@@ -127,7 +127,7 @@ export function appRoutes(deps: ApiDeps) {
       }),
       async (c) =>
         c.json(
-          await deleteApp(deps, tenantOf(c.get('principal')), c.req.valid('param').app, ifMatchVersion(c)),
+          await deleteApp(deps, tenantOf(c.get('principal')), c.req.valid('param').app, ifMatchVersions(c)),
           202,
         ),
     )
@@ -154,7 +154,7 @@ export function appRoutes(deps: ApiDeps) {
           tenantOf(c.get('principal')),
           c.req.valid('param').app,
           c.req.valid('json').replicas,
-          ifMatchVersion(c),
+          ifMatchVersions(c),
         );
         c.header('etag', etagOf(app.version));
         return c.json(app, 200);

@@ -4,7 +4,7 @@ import { DnsLabel, ListQuery, pageOf } from '../../../schemas/common.ts';
 import { Plan, PlanCreate, PlanPatch } from '../../../schemas/plan.ts';
 import { createPlan, getPlan, listPlans, updatePlan } from '../../core/plans.ts';
 import type { ApiDeps } from '../context.ts';
-import { etagOf, ifMatchVersion } from '../etag.ts';
+import { etagOf, ifMatchVersions } from '../etag.ts';
 import { requireRole } from '../middleware/auth.ts';
 import {
   bearer,
@@ -83,7 +83,7 @@ export function planRoutes(deps: ApiDeps) {
           deps,
           c.req.valid('param').planId,
           c.req.valid('json'),
-          ifMatchVersion(c),
+          ifMatchVersions(c),
         );
         c.header('etag', etagOf(plan.version));
         return c.json(plan, 200);

@@ -14,7 +14,7 @@ import {
 } from '../../core/tenants.ts';
 import { getUsage } from '../../core/usage.ts';
 import type { ApiDeps } from '../context.ts';
-import { etagOf, ifMatchVersion } from '../etag.ts';
+import { etagOf, ifMatchVersions } from '../etag.ts';
 import { requireRole } from '../middleware/auth.ts';
 import { emptyBodyIsNone } from '../middleware/empty-body.ts';
 import {
@@ -104,7 +104,7 @@ export function tenantRoutes(deps: ApiDeps) {
           deps,
           c.req.valid('param').tenantId,
           c.req.valid('json'),
-          ifMatchVersion(c),
+          ifMatchVersions(c),
         );
         c.header('etag', etagOf(tenant.version));
         return c.json(tenant, 200);
@@ -127,7 +127,7 @@ export function tenantRoutes(deps: ApiDeps) {
         },
       }),
       async (c) => {
-        const keyHashes = await deleteTenant(deps, c.req.valid('param').tenantId, ifMatchVersion(c));
+        const keyHashes = await deleteTenant(deps, c.req.valid('param').tenantId, ifMatchVersions(c));
         for (const hash of keyHashes) deps.auth.forget(hash);
         return c.body(null, 204);
       },

@@ -177,7 +177,7 @@ describe('apps', () => {
   it('writes nothing for a change to what the app already is, so its version (and ETag) stays', async () => {
     const { app: created } = await createApp(deps, 'acme', { name: 'web', ...spec, replicas: 2 });
     expect(await scaleApp(deps, 'acme', 'web', 2)).toEqual(created);
-    expect(await updateApp(deps, 'acme', 'web', {}, created.version)).toEqual(created);
+    expect(await updateApp(deps, 'acme', 'web', {}, [created.version])).toEqual(created);
     expect(await updateApp(deps, 'acme', 'web', { port: 8080, replicas: 2 })).toEqual(created);
     await stopApp(deps, 'acme', 'web');
     const stopped = await getApp(deps, 'acme', 'web');
@@ -217,7 +217,7 @@ describe('apps', () => {
       status: 'deleting',
       version: deleting.version,
     });
-    await expect(deleteApp(deps, 'acme', 'web', deleting.version - 1)).rejects.toMatchObject({
+    await expect(deleteApp(deps, 'acme', 'web', [deleting.version - 1])).rejects.toMatchObject({
       code: 'precondition.failed',
     });
     const record = await deps.store.getApp('acme', 'web');
@@ -250,7 +250,9 @@ describe('apps', () => {
     await updateTenant(deps, 'acme', { status: 'suspended' });
     // A missing app of a suspended tenant is a 404, and a stale If-Match a 412, as when the reads came in turn.
     await expect(scaleApp(deps, 'acme', 'nope', 2)).rejects.toMatchObject({ code: 'app.notFound' });
-    await expect(scaleApp(deps, 'acme', 'web', 1, 1)).rejects.toMatchObject({ code: 'precondition.failed' });
+    await expect(scaleApp(deps, 'acme', 'web', 1, [1])).rejects.toMatchObject({
+      code: 'precondition.failed',
+    });
     await expect(scaleApp(deps, 'acme', 'web', 1)).rejects.toMatchObject({ code: 'tenant.suspended' });
   });
 
@@ -291,7 +293,7 @@ describe('apps', () => {
     // With If-Match, the version the caller named is stale by the write: 412, and nothing of the change written.
     const { version } = await getAppRecord(deps, 'acme', 'web');
     meanwhile = () => scaleApp(deps, 'acme', 'web', 1);
-    await expect(updateApp(deps, 'acme', 'web', { env: { A: '2' } }, version)).rejects.toMatchObject({
+    await expect(updateApp(deps, 'acme', 'web', { env: { A: '2' } }, [version])).rejects.toMatchObject({
       code: 'precondition.failed',
     });
     expect(await getAppRecord(deps, 'acme', 'web')).toMatchObject({
@@ -339,8 +341,10 @@ describe('apps', () => {
 
   it('fails a stale If-Match with precondition.failed', async () => {
     await createApp(deps, 'acme', { name: 'web', ...spec });
-    await scaleApp(deps, 'acme', 'web', 2, 1);
-    await expect(scaleApp(deps, 'acme', 'web', 1, 1)).rejects.toMatchObject({ code: 'precondition.failed' });
+    await scaleApp(deps, 'acme', 'web', 2, [1]);
+    await expect(scaleApp(deps, 'acme', 'web', 1, [1])).rejects.toMatchObject({
+      code: 'precondition.failed',
+    });
   });
 
   it('refuses to restart an app with nothing running, saying what starts it: stopped, or failed to deploy', async () => {

@@ -15,7 +15,7 @@ describe('tenants and plans', () => {
     const deps = await fakeCoreDeps();
     const { tenant } = await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'free' });
     deps.clock.advance(1000);
-    expect(await updateTenant(deps, 'acme', {}, tenant.version)).toEqual(tenant);
+    expect(await updateTenant(deps, 'acme', {}, [tenant.version])).toEqual(tenant);
     expect(await updateTenant(deps, 'acme', { name: 'Acme', plan: 'free', status: 'active' })).toEqual(
       tenant,
     );
@@ -24,7 +24,7 @@ describe('tenants and plans', () => {
     });
 
     const free = await getPlan(deps, 'free');
-    expect(await updatePlan(deps, 'free', {}, free.version)).toEqual(free);
+    expect(await updatePlan(deps, 'free', {}, [free.version])).toEqual(free);
     expect(await updatePlan(deps, 'free', { limits: { apps: free.limits.apps } })).toEqual(free);
     expect(await updatePlan(deps, 'free', { limits: { apps: free.limits.apps + 1 } })).toMatchObject({
       version: free.version + 1,

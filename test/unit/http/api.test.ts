@@ -106,6 +106,40 @@ describe('the HTTP API', () => {
     expect(garbage.status).toBe(412);
   });
 
+  it('applies a write when any strong ETag of an If-Match list is current, and never on a weak one', async () => {
+    const { call, tenantKey } = await setup();
+    await call('POST', '/v1/apps', tenantKey, sampleApp('web'));
+    const listed = await call(
+      'PATCH',
+      '/v1/apps/web',
+      tenantKey,
+      { replicas: 2 },
+      { 'if-match': '"v7", "v1"' },
+    );
+    expect(listed.headers.get('etag')).toBe('"v2"');
+    const foreign = await call(
+      'PATCH',
+      '/v1/apps/web',
+      tenantKey,
+      { replicas: 3 },
+      { 'if-match': '"x,y" ,"v2"' },
+    );
+    expect(foreign.headers.get('etag')).toBe('"v3"');
+    for (const ifMatch of ['W/"v3"', '"v1", W/"v3"', '"v3" junk', '"v3", *']) {
+      const refused = await call(
+        'PATCH',
+        '/v1/apps/web',
+        tenantKey,
+        { replicas: 1 },
+        { 'if-match': ifMatch },
+      );
+      expect(refused, ifMatch).toMatchObject({ status: 412, json: { code: 'precondition.failed' } });
+    }
+    expect((await call('GET', '/v1/apps/web', tenantKey)).json.replicas).toBe(3);
+    const weak = await call('DELETE', '/v1/apps/web', tenantKey, undefined, { 'if-match': 'W/"v3"' });
+    expect(weak.json.detail).toContain('a weak one never matches');
+  });
+
   it('holds GET deployment ?wait=N until the deployment ends, and never past the long-poll bound', async () => {
     const { call, deps, tenantKey } = await setup();
     await call('POST', '/v1/apps', tenantKey, sampleApp('web'));
