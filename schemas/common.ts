@@ -15,6 +15,21 @@ export const DnsLabel = z
   })
   .meta({ example: 'my-app' });
 
+/**
+ * A name people read (a tenant's, a plan's): trimmed, 1 to `max` characters, without control characters (a line break
+ * or an escape sequence would forge lines in logs and reports) or the bidirectional overrides that reorder what a
+ * reader sees (CVE-2021-42574).
+ */
+export const displayName = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .regex(/^[^\p{Cc}\u202a-\u202e\u2066-\u2069]*$/u, {
+      message: 'must not contain control characters or bidirectional overrides',
+    });
+
 /** ISO-8601 UTC timestamp. */
 export const Timestamp = z.iso.datetime().meta({ example: '2026-11-22T10:00:00.000Z' });
 

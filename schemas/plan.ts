@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DnsLabel, Timestamp } from './common.ts';
+import { DnsLabel, displayName, Timestamp } from './common.ts';
 
 const MonthlyCost = z
   .number()
@@ -43,7 +43,7 @@ export const Plan = z
   .meta({ id: 'Plan' });
 export type Plan = z.infer<typeof Plan>;
 
-export const PlanName = z.string().trim().min(1).max(100);
+export const PlanName = displayName(100);
 
 export const PlanCreate = z
   .strictObject({ id: DnsLabel, name: PlanName, limits: PlanLimits })

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DnsLabel, Timestamp } from './common.ts';
+import { DnsLabel, displayName, Timestamp } from './common.ts';
 import { Plan } from './plan.ts';
 
 export const TenantStatus = z
@@ -10,7 +10,7 @@ export const TenantStatus = z
   );
 export type TenantStatus = z.infer<typeof TenantStatus>;
 
-export const TenantName = z.string().trim().min(1).max(200);
+export const TenantName = displayName(200);
 
 export const Tenant = z
   .object({

@@ -231,6 +231,23 @@ describe('the HTTP API', () => {
     );
   });
 
+  it('refuses tenant and plan names with control characters or bidirectional overrides, and keeps the old name', async () => {
+    const { call, adminKey } = await setup();
+    for (const name of ['Acme\nTotal: $0', 'Acme\u001b[2J', 'Acme\u0085', 'Acme\u202eemca']) {
+      const tenant = await call('PATCH', '/v1/tenants/acme', adminKey, { name });
+      expect(tenant, JSON.stringify(name)).toMatchObject({
+        status: 400,
+        json: { errors: [{ path: 'name' }] },
+      });
+      const plan = await call('POST', '/v1/plans', adminKey, { id: 'gold', name, limits: { apps: 1 } });
+      expect(plan.status, JSON.stringify(name)).toBe(400);
+    }
+    const before = await call('GET', '/v1/tenants/acme', adminKey);
+    expect(before.json.tenant).toMatchObject({ name: 'ACME', version: 1 });
+    const emoji = await call('PATCH', '/v1/tenants/acme', adminKey, { name: '  Acme 👩‍💻 Ünïcode  ' });
+    expect(emoji).toMatchObject({ status: 200, json: { name: 'Acme 👩‍💻 Ünïcode' } });
+  });
+
   it('refuses an image whose registry name resolves into a private network, on create and deploy', async () => {
     const { call, deps, tenantKey } = await setup();
     deps.hosts.names.set('rebind.example.com', ['10.0.3.7']);
