@@ -9,7 +9,7 @@ import type { Endpoint, RoutingTable } from './routing-table.ts';
 
 const label = DNS_LABEL.source.slice(1, -1);
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS']);
-const HOST = new RegExp(`^(?<app>${label})\\.(?<tenant>${label})\\.localhost(?::\\d+)?$`);
+const HOST = new RegExp(`^(?<app>${label})\\.(?<tenant>${label})\\.localhost\\.?(?::\\d+)?$`);
 
 const RETRY_SOON = { 'retry-after': '1' };
 
@@ -54,7 +54,7 @@ export const NO_SUCH_HOST: IngressProblem = {
   detail: 'use http://<app>.<tenant>.localhost:<ingress port>/',
 };
 
-/** The app a Host header names: `<app>.<tenant>.localhost`, any port. */
+/** The app a Host header names: `<app>.<tenant>.localhost`, fully qualified (a final dot) or not, any port. */
 export function appOfHost(host: string | undefined): { tenant: string; app: string } | undefined {
   const groups = HOST.exec((host ?? '').toLowerCase())?.groups;
   return groups?.tenant && groups.app ? { tenant: groups.tenant, app: groups.app } : undefined;

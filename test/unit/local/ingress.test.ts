@@ -31,6 +31,10 @@ describe('the local ingress without a ready replica', () => {
     const starting = await get('web.acme.localhost:8000');
     expect(starting.status).toBe(503);
     expect(starting.headers.get('retry-after')).toBe('1');
+    // The fully qualified name, with its root's dot, is the same host.
+    for (const host of ['web.acme.localhost.:8000', 'WEB.acme.localhost.'])
+      expect((await get(host)).status).toBe(503);
+    expect((await get('web.acme.localhost..')).status).toBe(404);
 
     await stopApp(deps, 'acme', 'web');
     await noneComing('app "web" is stopped; POST /v1/apps/web/start starts it');
