@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ApiKey, ApiKeyCreated } from '../../schemas/api-key.ts';
 import type { Page } from '../../schemas/common.ts';
-import { DomainError, NotFoundError } from './errors.ts';
+import { DomainError, NotFoundError, TenantNotFoundError } from './errors.ts';
 import { newId } from './ids.ts';
 import { InFlight } from './in-flight.ts';
 import type { ApiKeyRecord, CoreDeps, PageRequest } from './ports.ts';
@@ -49,7 +49,7 @@ export function newTenantKey(tenantId: string, at: Date): { record: ApiKeyRecord
 
 export async function createTenantKey(deps: CoreDeps, tenantId: string): Promise<ApiKeyCreated> {
   if (!(await deps.store.getTenant(tenantId))) {
-    throw new NotFoundError('tenant.notFound', `tenant "${tenantId}" does not exist`);
+    throw new TenantNotFoundError(tenantId);
   }
   return issueTenantKey(deps, tenantId);
 }
@@ -67,7 +67,7 @@ export async function listTenantKeys(
   page: PageRequest,
 ): Promise<Page<ApiKey>> {
   if (!(await deps.store.getTenant(tenantId))) {
-    throw new NotFoundError('tenant.notFound', `tenant "${tenantId}" does not exist`);
+    throw new TenantNotFoundError(tenantId);
   }
   const keys = await deps.store.listApiKeys(tenantId, page);
   return { items: keys.items.map(toApiKey), nextCursor: keys.nextCursor };

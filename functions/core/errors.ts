@@ -24,6 +24,12 @@ export class ValidationError extends DomainError {
 }
 
 export class NotFoundError extends DomainError {}
+
+export class TenantNotFoundError extends NotFoundError {
+  constructor(tenantId: string) {
+    super('tenant.notFound', `tenant "${tenantId}" does not exist`);
+  }
+}
 export class ConflictError extends DomainError {}
 
 /** A tenant is deleted only once its apps are. */

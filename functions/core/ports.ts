@@ -224,6 +224,8 @@ export interface Store {
   createTenant(tenant: TenantRecord, firstKey: ApiKeyRecord): Promise<void>;
   getTenant(id: string): Promise<TenantRecord | undefined>;
   listTenants(page: PageRequest): Promise<Page<TenantRecord>>;
+  /** The tenant there with the id, else what is left of a deleted one (its usage is billed all the same). */
+  getBilledTenant(id: string): Promise<BilledTenant | undefined>;
   /** Every tenant that may have usage to bill: those there, then the deleted ones, by id. */
   listBilledTenants(page: PageRequest): Promise<Page<BilledTenant>>;
   /** Writes name, plan and status; never the reservation, which only app writes change. */

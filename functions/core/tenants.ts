@@ -3,7 +3,13 @@ import type { Page } from '../../schemas/common.ts';
 import type { Plan } from '../../schemas/plan.ts';
 import { Tenant, type TenantCreate, type TenantOverview, type TenantPatch } from '../../schemas/tenant.ts';
 import { newTenantKey } from './api-keys.ts';
-import { ForbiddenError, NotFoundError, TenantHasAppsError, ValidationError } from './errors.ts';
+import {
+  ForbiddenError,
+  NotFoundError,
+  TenantHasAppsError,
+  TenantNotFoundError,
+  ValidationError,
+} from './errors.ts';
 import { mapWithLimit } from './map-with-limit.ts';
 import { toPlan } from './plans.ts';
 import type { CoreDeps, PageRequest, RegistryDeps, TenantRecord } from './ports.ts';
@@ -36,7 +42,7 @@ async function planForTenant(deps: CoreDeps, planId: string): Promise<Plan> {
 
 export async function getTenantRecord(deps: CoreDeps, id: string): Promise<TenantRecord> {
   const tenant = await deps.store.getTenant(id);
-  if (!tenant) throw new NotFoundError('tenant.notFound', `tenant "${id}" does not exist`);
+  if (!tenant) throw new TenantNotFoundError(id);
   return tenant;
 }
 

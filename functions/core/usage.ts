@@ -6,11 +6,10 @@ import {
 } from '../../schemas/usage.ts';
 import { usageCost } from './billing.ts';
 import { codeUnitOrder } from './code-unit-order.ts';
-import { ValidationError } from './errors.ts';
+import { TenantNotFoundError, ValidationError } from './errors.ts';
 import { addUsageAmounts, emptyUsage } from './metering.ts';
 import { cursorAfter, invalidCursor, keyIn } from './page-in-memory.ts';
 import type { CoreDeps, UsageRecord } from './ports.ts';
-import { getTenantRecord } from './tenants.ts';
 import { allUsage } from './walk.ts';
 
 /** The UTC hour `YYYY-MM-DDTHH` an instant falls in. */
@@ -40,7 +39,8 @@ function rowKeyIn(cursor: string, bucketLength: number): string {
  * many the apps.
  */
 export async function getUsage(deps: CoreDeps, tenantId: string, query: UsageQuery): Promise<UsageReport> {
-  await getTenantRecord(deps, tenantId);
+  // A deleted tenant's usage stays, billed all the same: the admin reads it as a live tenant's.
+  if (!(await deps.store.getBilledTenant(tenantId))) throw new TenantNotFoundError(tenantId);
   const now = deps.clock.now();
   const { from, to } = usageRange(query, now);
   const bucketLength = query.granularity === 'hour' ? 13 : 10;

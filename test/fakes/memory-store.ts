@@ -3,11 +3,11 @@ import {
   ConflictError,
   DomainError,
   ForbiddenError,
-  NotFoundError,
   PreconditionFailedError,
   QuotaExceededError,
   TenantHasAppsError,
   TenantIdTakenError,
+  TenantNotFoundError,
 } from '../../functions/core/errors.ts';
 import { addUsageAmounts, emptyUsage } from '../../functions/core/metering.ts';
 import { pageInMemory } from '../../functions/core/page-in-memory.ts';
@@ -93,6 +93,9 @@ export class MemoryStore implements Store {
     if (current?.version !== expectedVersion) throw new PreconditionFailedError();
     this.tenants.set(tenant.id, { ...clone(tenant), reserved: current.reserved });
   }
+  async getBilledTenant(id: string) {
+    return clone(this.tenants.get(id) ?? this.deletedTenants.get(id));
+  }
   async listBilledTenants(page: PageRequest) {
     return paginate<BilledTenant>([...this.tenants.values(), ...this.deletedTenants.values()], page);
   }
@@ -109,7 +112,7 @@ export class MemoryStore implements Store {
   }
 
   async createApiKey(key: ApiKeyRecord, maxPerTenant: number) {
-    if (!this.tenants.has(key.tenantId)) throw new NotFoundError('tenant.notFound', 'no tenant');
+    if (!this.tenants.has(key.tenantId)) throw new TenantNotFoundError(key.tenantId);
     const held = [...this.keys.values()].filter((k) => k.tenantId === key.tenantId).length;
     if (held >= maxPerTenant) throw new QuotaExceededError(`a tenant may hold ${maxPerTenant} keys`);
     this.keys.set(key.hash, clone(key));
@@ -138,7 +141,7 @@ export class MemoryStore implements Store {
 
   private applyWrite(write: AppWrite) {
     const tenant = this.tenants.get(write.app.tenantId);
-    if (!tenant) throw new NotFoundError('tenant.notFound', 'no tenant');
+    if (!tenant) throw new TenantNotFoundError(write.app.tenantId);
     if (tenant.status !== 'active' && !write.quota.evenIfSuspended) {
       throw new ForbiddenError('tenant.suspended', 'suspended');
     }
@@ -302,7 +305,7 @@ export class MemoryStore implements Store {
   async createRepository(tenantId: string, repository: RepositoryRecord, maxPerTenant: number) {
     const key = `${tenantId}/${repository.name}`;
     if (this.repositories.has(key)) return false;
-    if (!this.tenants.has(tenantId)) throw new NotFoundError('tenant.notFound', 'no tenant');
+    if (!this.tenants.has(tenantId)) throw new TenantNotFoundError(tenantId);
     const kept = [...this.repositories.keys()].filter((k) => k.startsWith(`${tenantId}/`)).length;
     if (kept >= maxPerTenant) throw new QuotaExceededError(`a tenant may keep ${maxPerTenant} repositories`);
     this.repositories.set(key, clone(repository));

@@ -43,11 +43,17 @@ describe("a deleted tenant's usage, on DynamoDB Local", () => {
       status: 'final',
       total: { instanceSeconds: 570 },
     });
+    // The admin reads its usage by the hour, as any tenant's, to check the bill.
+    const hour = new Date(nowMs - 3_600_000).toISOString().slice(0, 13);
+    const usage = await call('GET', `/v1/tenants/acme/usage?from=${hour}:00:00Z`, adminKey);
+    expect(usage).toMatchObject({ status: 200, json: { tenant: 'acme' } });
+    expect((usage.json.rows as Json[]).map((row) => [row.app, row.instanceSeconds])).toEqual([['web', 570]]);
+    expect((await call('GET', '/v1/tenants/nobody/usage', adminKey)).status).toBe(404);
     // Nowhere else is it a tenant.
     expect(((await call('GET', '/v1/tenants', adminKey)).json.items as Json[]).map((t) => t.id)).toEqual([
       'zeta',
     ]);
-    expect((await call('GET', '/v1/tenants/acme/usage', adminKey)).status).toBe(404);
+    expect((await call('GET', '/v1/tenants/acme', adminKey)).status).toBe(404);
   });
 
   it('is in no report of a month after the one it was deleted in', async () => {

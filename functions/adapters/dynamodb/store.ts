@@ -7,11 +7,11 @@ import {
   ConflictError,
   DomainError,
   ForbiddenError,
-  NotFoundError,
   PreconditionFailedError,
   QuotaExceededError,
   TenantHasAppsError,
   TenantIdTakenError,
+  TenantNotFoundError,
   UnavailableError,
 } from '../../core/errors.ts';
 import type {
@@ -258,6 +258,13 @@ export class DynamoStore implements Store {
     });
   }
 
+  getBilledTenant(id: string): Promise<BilledTenant | undefined> {
+    return guarded(async () => {
+      const item = (await this.table.get(key.tenant(id))) ?? (await this.table.get(key.deletedTenant(id)));
+      return item && billedTenantOf(item);
+    });
+  }
+
   listTenants({ limit, cursor }: PageRequest): Promise<Page<TenantRecord>> {
     return guarded(async () => {
       const res = await this.table.page(
@@ -321,7 +328,7 @@ export class DynamoStore implements Store {
       ]);
       if (!cancelled) return keys.items.map((k) => k.hash);
       const current = await this.getTenant(id);
-      if (!current) throw new NotFoundError('tenant.notFound', `tenant "${id}" does not exist`);
+      if (!current) throw new TenantNotFoundError(id);
       if (current.reserved.apps > 0) throw new TenantHasAppsError(id, current.reserved.apps);
       // Still the version asked for: a key came after the listing, so list again (the caller's If-Match holds).
       if (current.version !== expectedVersion || attempt >= DELETE_TENANT_ATTEMPTS) {
@@ -359,7 +366,7 @@ export class DynamoStore implements Store {
   /** Why `countOnTenant` cancelled its transaction: the tenant is gone (404), or the count is at its cap. */
   private async countRefused(tenantId: string, atCap: string): Promise<never> {
     if (!(await this.getTenant(tenantId))) {
-      throw new NotFoundError('tenant.notFound', `tenant "${tenantId}" does not exist`);
+      throw new TenantNotFoundError(tenantId);
     }
     throw new QuotaExceededError(atCap);
   }
@@ -445,8 +452,7 @@ export class DynamoStore implements Store {
     if (planCode === 'ConditionalCheckFailed') throw new PreconditionFailedError();
     if (tenantCode === 'ConditionalCheckFailed') {
       const tenant = await this.getTenant(write.app.tenantId);
-      if (!tenant)
-        throw new NotFoundError('tenant.notFound', `tenant "${write.app.tenantId}" does not exist`);
+      if (!tenant) throw new TenantNotFoundError(write.app.tenantId);
       if (tenant.status !== 'active') {
         throw new ForbiddenError(
           'tenant.suspended',

@@ -141,7 +141,10 @@ export function tenantRoutes(deps: ApiDeps) {
         middleware: admin,
         request: { params: TenantParams, query: UsageQuery },
         responses: {
-          200: json(UsageReport, "The tenant's metered usage per app and hour or day."),
+          200: json(
+            UsageReport,
+            "The tenant's metered usage per app and hour or day; a deleted tenant's too, as it is billed.",
+          ),
           ...problems,
         },
       }),
