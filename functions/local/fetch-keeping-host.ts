@@ -7,10 +7,19 @@ const agent = new Agent({ keepAlive: true });
 const BODILESS = new Set([204, 304]);
 
 /**
+ * How long a request that expects 100 Continue waits for it before its body is sent anyway (RFC 9110 §10.1.1: a
+ * replica may not know the expectation), as curl waits.
+ */
+export const CONTINUE_WAIT_MS = 1000;
+
+/**
  * `fetch` for the local ingress's proxy, over node:http: it sends the request's own Host header, as the load balancer
  * does in AWS mode, where `fetch` would put the replica's address in its place. Fails as `fetch` does (the promise
  * rejects) when the replica cannot be reached, so the ingress tries the next one; ends the replica's request when
- * the client's goes away.
+ * the client's goes away. A request that expects 100 Continue sends its body only once the replica asks for it (or
+ * has not answered within CONTINUE_WAIT_MS): a replica that refuses the request at its headers (413 to a large upload,
+ * say) and closes, body unread, has its answer reach the client, where a body sent meanwhile would have had the
+ * connection reset under it.
  */
 export function fetchKeepingHost(req: Request): Promise<Response> {
   return new Promise((resolve, reject) => {
@@ -43,7 +52,32 @@ export function fetchKeepingHost(req: Request): Promise<Response> {
       },
     );
     out.on('error', reject);
-    if (req.body) Readable.fromWeb(req.body as Parameters<typeof Readable.fromWeb>[0]).pipe(out);
-    else out.end();
+    const body = req.body;
+    if (!body) {
+      out.end();
+      return;
+    }
+    const pipeBody = () => Readable.fromWeb(body as Parameters<typeof Readable.fromWeb>[0]).pipe(out);
+    if (!expectsContinue(req)) {
+      pipeBody();
+      return;
+    }
+    let decided = false;
+    const decide = (sendBody: boolean) => {
+      if (decided) return false;
+      decided = true;
+      clearTimeout(unasked);
+      if (sendBody) pipeBody();
+      return true;
+    };
+    const unasked = setTimeout(() => decide(true), CONTINUE_WAIT_MS);
+    out.once('continue', () => decide(true));
+    // Answered before it asked for the body: the body is never sent, so the connection is not used again. The
+    // client's body is left unread, for the server to discard after the answer.
+    out.once('response', (res) => decide(false) && res.once('close', () => out.destroy()));
+    out.once('close', () => clearTimeout(unasked));
+    out.flushHeaders();
   });
 }
+
+const expectsContinue = (req: Request) => req.headers.get('expect')?.trim().toLowerCase() === '100-continue';

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createTcpServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fetchKeepingHost } from '../../../functions/local/fetch-keeping-host.ts';
 
@@ -90,5 +90,96 @@ describe('the ingress proxy’s fetch', () => {
     client.abort();
     await closed.promise;
     await rejected;
+  });
+
+  describe('a request that expects 100 Continue', () => {
+    /** A body that never ends, as a large upload still on its way: it counts what was read of it. */
+    const endlessBody = () => {
+      const sent = { bytes: 0 };
+      const stream = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          sent.bytes += 64 * 1024;
+          controller.enqueue(new Uint8Array(64 * 1024));
+        },
+      });
+      return { sent, stream };
+    };
+    const upload = (base: string, body: ReadableStream<Uint8Array>) =>
+      fetchKeepingHost(
+        new Request(`${base}/upload`, {
+          method: 'POST',
+          headers: { expect: '100-continue', 'content-length': String(1 << 30) },
+          body,
+          duplex: 'half',
+        } as RequestInit),
+      );
+
+    it('gets the answer of a replica that refuses it at its headers and closes, and sends none of the body', async () => {
+      // As busybox httpd does: reads the headers, answers, closes; bytes of a body would be unread.
+      let bodyBytes = 0;
+      const server = createTcpServer((socket) => {
+        let seen = '';
+        socket.on('data', (chunk) => {
+          if (seen.includes('\r\n\r\n')) {
+            bodyBytes += chunk.length;
+            return;
+          }
+          seen += chunk.toString('latin1');
+          if (!seen.includes('\r\n\r\n')) return;
+          bodyBytes += seen.length - seen.indexOf('\r\n\r\n') - 4;
+          socket.end(
+            'HTTP/1.1 413 Payload Too Large\r\ncontent-length: 8\r\nconnection: close\r\n\r\ntoo big\n',
+          );
+        });
+      });
+      server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      try {
+        const { sent, stream } = endlessBody();
+        const res = await upload(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, stream);
+        expect(res.status).toBe(413);
+        expect(await res.text()).toBe('too big\n');
+        expect(bodyBytes).toBe(0);
+        expect(sent.bytes).toBeLessThanOrEqual(64 * 1024);
+      } finally {
+        server.close();
+      }
+    });
+
+    it('sends the body once the replica asks for it, or when it has not answered within CONTINUE_WAIT_MS', async () => {
+      const base = await replica(async (req, res) => {
+        res.end(`${(await bodyOf(req)).length}`);
+      });
+      const asked = await fetchKeepingHost(
+        new Request(`${base}/upload`, {
+          method: 'POST',
+          headers: { expect: '100-continue' },
+          body: 'x'.repeat(100),
+        }),
+      );
+      expect(await asked.text()).toBe('100');
+      // A replica that ignores the expectation: answers only once it has read the body.
+      const ignoring = createTcpServer((socket) => {
+        let seen = '';
+        socket.on('data', (chunk) => {
+          seen += chunk.toString('latin1');
+          if (seen.endsWith('\r\n\r\nhello')) socket.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+        });
+      });
+      ignoring.listen(0, '127.0.0.1');
+      await once(ignoring, 'listening');
+      try {
+        const res = await fetchKeepingHost(
+          new Request(`http://127.0.0.1:${(ignoring.address() as AddressInfo).port}/`, {
+            method: 'PUT',
+            headers: { expect: '100-continue', 'content-length': '5' },
+            body: 'hello',
+          }),
+        );
+        expect(await res.text()).toBe('ok');
+      } finally {
+        ignoring.close();
+      }
+    });
   });
 });
