@@ -8,7 +8,6 @@ import { promisify } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
 import { ensureTable } from '../../functions/adapters/dynamodb/table.ts';
 import { localDynamoDbClient, startDynamoDbLocal } from '../../functions/local/dynamodb-local.ts';
-import { dockerCli } from '../support/docker-cli.ts';
 import { tableNames } from '../support/dynamodb-tables.ts';
 
 const run = promisify(execFile);
@@ -28,15 +27,15 @@ describe("the platform's DynamoDB Local among tenants' containers", () => {
       expect(dynamodb.accessKeyId).toMatch(/^[0-9a-f]{40}$/);
       expect(await tableNames(dynamodb)).toEqual(['berth-state']);
 
-      const docker = dockerCli();
-      const gateway = docker
-        .ok(['network', 'inspect', 'bridge', '-f', '{{(index .IPAM.Config 0).Gateway}}'])
-        .trim();
       // Not the CLI helper's spawnSync: this process must go on answering as the host meanwhile.
       const fromContainer = (port: number) =>
         run('docker', [
           'run',
           '--rm',
+          // The host as a container reaches it: the engine's own name for the bridge's gateway (the bridge network's
+          // IPAM config leaves the gateway out when the engine chose it, as on its first start).
+          '--add-host',
+          'host.docker.internal:host-gateway',
           '--entrypoint',
           '/bin/busybox',
           inject('testImage'),
@@ -48,7 +47,7 @@ describe("the platform's DynamoDB Local among tenants' containers", () => {
           'Content-Type: application/x-amz-json-1.0',
           '--post-data',
           '{}',
-          `http://${gateway}:${port}/`,
+          `http://host.docker.internal:${port}/`,
         ]).then(
           ({ stdout }) => ({ status: 0, output: stdout }),
           (err: { code: number; stdout: string; stderr: string }) => ({
