@@ -8,6 +8,12 @@ import { familyOf } from './task-requests.ts';
 const FOLLOW_POLL_MS = 1000;
 
 /**
+ * How long after its task stopped a stream may still get lines: the awslogs driver sends what it buffered every 5 s
+ * and when the container stops. A follow of a task stopped longer ago ends at the end of its stream, as Docker's does.
+ */
+export const LAST_LINES_AFTER_STOP_MS = 15_000;
+
+/**
  * A Fargate replica's output, from CloudWatch Logs: the awslogs driver writes each task to the stream
  * `<family>/app/<task id>` of the apps' log group.
  */
@@ -23,6 +29,8 @@ export class FargateLogs implements ReplicaLogs {
     if (tail === 0 && !follow) return;
     const taskId = replica.id.split('/').pop() ?? replica.id;
     const logStreamName = `${familyOf(replica)}/app/${taskId}`;
+    const stoppedAt = replica.stoppedAt ? Date.parse(replica.stoppedAt) : undefined;
+    const noMoreLines = () => stoppedAt !== undefined && Date.now() - stoppedAt >= LAST_LINES_AFTER_STOP_MS;
     let nextToken: string | undefined;
     let first = true;
     for (;;) {
@@ -50,7 +58,7 @@ export class FargateLogs implements ReplicaLogs {
       if (signal?.aborted) return;
       // The token passed in comes back at the end of the stream; a page before the end may be empty.
       const atTheEnd = !res.nextForwardToken || res.nextForwardToken === nextToken;
-      if (!follow && (backwards || atTheEnd)) return;
+      if ((!follow || noMoreLines()) && (backwards || atTheEnd)) return;
       if (atTheEnd && !(await waitForMoreLines(FOLLOW_POLL_MS, signal))) return;
       nextToken = res.nextForwardToken ?? nextToken;
     }

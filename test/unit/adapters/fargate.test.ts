@@ -40,7 +40,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AlbAppRoutes } from '../../../functions/adapters/alb/alb-app-routes.ts';
-import { FargateLogs } from '../../../functions/adapters/fargate/fargate-logs.ts';
+import { FargateLogs, LAST_LINES_AFTER_STOP_MS } from '../../../functions/adapters/fargate/fargate-logs.ts';
 import { FargateMetrics, periodFor } from '../../../functions/adapters/fargate/fargate-metrics.ts';
 import { FargateServices } from '../../../functions/adapters/fargate/fargate-services.ts';
 import {
@@ -815,6 +815,48 @@ describe('FargateLogs', () => {
     }
     expect(lines.map((l) => l.split(' ')[1])).toEqual(['a', 'b']);
     expect(logs.commandCalls(GetLogEventsCommand)[1]?.args[0].input.nextToken).toBe('f1');
+  });
+
+  it('ends a follow of a task stopped long enough ago for its last lines to be in, at the end of its stream', async () => {
+    const pages: Record<string, GetLogEventsCommandOutput> = {
+      start: { events: [{ timestamp: 0, message: 'a' }], nextForwardToken: 'p1', $metadata: {} },
+      p1: { events: [{ timestamp: 0, message: 'exiting' }], nextForwardToken: 'p2', $metadata: {} },
+      p2: { events: [], nextForwardToken: 'p2', $metadata: {} },
+    };
+    validatedGetLogEvents((input) => pages[input.nextToken ?? 'start'] ?? { events: [], $metadata: {} });
+    const stopped = (agoMs: number) => ({
+      ...replica,
+      stoppedAt: new Date(Date.now() - agoMs).toISOString(),
+    });
+    const fargateLogs = new FargateLogs(new CloudWatchLogsClient({}), '/berth/apps');
+    const lines: string[] = [];
+    const signal = AbortSignal.timeout(10_000);
+    for await (const line of fargateLogs.replicaLogs(stopped(LAST_LINES_AFTER_STOP_MS), {
+      follow: true,
+      signal,
+    }))
+      lines.push(line);
+    expect(signal.aborted).toBe(false);
+    expect(lines.map((l) => l.split(' ')[1])).toEqual(['a', 'exiting']);
+    expect(logs).toHaveReceivedCommandTimes(GetLogEventsCommand, 3);
+    // With a tail, the one read backwards has it all.
+    logs.resetHistory();
+    for await (const _ of fargateLogs.replicaLogs(stopped(60_000), { tail: 10, follow: true, signal }));
+    expect(logs).toHaveReceivedCommandTimes(GetLogEventsCommand, 1);
+    // Stopped just now: lines may still come, so the follow reads the end of the stream again, until it is aborted.
+    const abort = new AbortController();
+    logs.reset();
+    validatedGetLogEvents((input) => {
+      if (logs.commandCalls(GetLogEventsCommand).length === 4) abort.abort();
+      return pages[input.nextToken ?? 'start'] ?? { events: [], $metadata: {} };
+    });
+    for await (const _ of fargateLogs.replicaLogs(stopped(0), { follow: true, signal: abort.signal }));
+    expect(logs.commandCalls(GetLogEventsCommand).map((c) => c.args[0].input.nextToken)).toEqual([
+      undefined,
+      'p1',
+      'p2',
+      'p2',
+    ]);
   });
 
   it('stops waiting for new lines as soon as the signal aborts', async () => {
