@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DnsLabel, Timestamp } from './common.ts';
+import { DnsLabel, onceValid, Timestamp } from './common.ts';
 import { FARGATE_CPUS, fargateSizeProblem } from './fargate-sizes.ts';
 import { ImageReference } from './image-reference.ts';
 
@@ -62,6 +62,7 @@ export const HealthCheck = z
   .refine((h) => h.timeoutSeconds <= h.intervalSeconds, {
     message: 'timeoutSeconds may not exceed intervalSeconds',
     path: ['timeoutSeconds'],
+    when: onceValid('timeoutSeconds', 'intervalSeconds'),
   })
   .meta({ id: 'HealthCheck' });
 export type HealthCheck = z.infer<typeof HealthCheck>;
@@ -127,7 +128,11 @@ export const ScalingSchedule = z
     min: z.number().int().min(0).max(1000),
     max: z.number().int().min(1).max(1000),
   })
-  .refine((s) => s.min <= s.max, { message: 'min may not exceed max', path: ['min'] })
+  .refine((s) => s.min <= s.max, {
+    message: 'min may not exceed max',
+    path: ['min'],
+    when: onceValid('min', 'max'),
+  })
   .meta({ id: 'ScalingSchedule' });
 
 export const Scaling = z
@@ -145,7 +150,11 @@ export const Scaling = z
       .optional()
       .describe('Scale in only to the highest recommendation of this window (default 300 s); out at once.'),
   })
-  .refine((s) => s.min <= s.max, { message: 'min may not exceed max', path: ['min'] })
+  .refine((s) => s.min <= s.max, {
+    message: 'min may not exceed max',
+    path: ['min'],
+    when: onceValid('min', 'max'),
+  })
   .meta({ id: 'Scaling' });
 export type Scaling = z.infer<typeof Scaling>;
 
@@ -171,12 +180,12 @@ const revisionFields = {
   runtime: RuntimeName.optional(),
 };
 
-/** Adds the Fargate pair check to a schema whose cpu and memory are both known. */
+/** The Fargate pair check of a schema with cpu and memory, once both are given and valid on their own. */
 function withFargateSize<T extends { cpu?: number | undefined; memory?: number | undefined }>(
   value: T,
   ctx: z.core.$RefinementCtx<T>,
 ) {
-  if (value.cpu === undefined || value.memory === undefined) return;
+  if (value.cpu === undefined || value.memory === undefined || !onceValid('cpu', 'memory')(ctx)) return;
   const problem = fargateSizeProblem(value.cpu, value.memory);
   if (problem) ctx.addIssue({ code: 'custom', path: ['memory'], message: problem });
 }

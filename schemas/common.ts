@@ -30,6 +30,19 @@ export const displayName = (max: number) =>
       message: 'must not contain control characters or bidirectional overrides',
     });
 
+/**
+ * When a check across fields runs (a refinement's `when`): only once the value is an object and those fields are
+ * valid each on its own, so a field that is wrong gets one error, its own, and not a second one from a comparison
+ * with it.
+ */
+export const onceValid =
+  (...fields: string[]) =>
+  (payload: z.core.ParsePayload) =>
+    !payload.issues.some((issue) => {
+      const field = issue.path?.[0];
+      return field === undefined || fields.includes(String(field));
+    });
+
 /** ISO-8601 UTC timestamp. */
 export const Timestamp = z.iso.datetime().meta({ example: '2026-11-22T10:00:00.000Z' });
 
