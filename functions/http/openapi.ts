@@ -48,7 +48,7 @@ export const etagHeader = {
 export const ifMatchHeader = z.object({
   'if-match': z.string().optional().meta({
     description:
-      'Apply only if the resource still has this ETag, or one of a comma-separated list; `*` for any. Compared strongly: a weak ETag (`W/"v3"`) never matches.',
+      'Apply only if the resource still has this ETag, or one of a comma-separated list; `*` for any. A weak ETag (`W/"v3"`, as a compressing proxy passes it on) names the same version.',
   }),
 });
 
