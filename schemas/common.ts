@@ -31,17 +31,14 @@ export const displayName = (max: number) =>
     });
 
 /**
- * When a check across fields runs (a refinement's `when`): only once the value is an object and those fields are
- * valid each on its own, so a field that is wrong gets one error, its own, and not a second one from a comparison
- * with it.
+ * When a check across fields runs (a refinement's `when`): when zod's own rule would run it (no issue so far that
+ * stops the parse, such as a value that is no object; an unknown field does not) and those fields are valid each on
+ * its own, so a field that is wrong gets one error, its own, and not a second one from a comparison with it.
  */
 export const onceValid =
   (...fields: string[]) =>
   (payload: z.core.ParsePayload) =>
-    !payload.issues.some((issue) => {
-      const field = issue.path?.[0];
-      return field === undefined || fields.includes(String(field));
-    });
+    !payload.issues.some((issue) => issue.continue !== true || fields.includes(String(issue.path?.[0])));
 
 /** ISO-8601 UTC timestamp. */
 export const Timestamp = z.iso.datetime().meta({ example: '2026-11-22T10:00:00.000Z' });

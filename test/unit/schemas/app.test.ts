@@ -42,5 +42,10 @@ describe('app schemas: checks across fields', () => {
         AppCreate.safeParseAsync({ ...app, healthCheck: { intervalSeconds: 5, timeoutSeconds: 6 } }),
       ),
     ).toEqual(['healthCheck.timeoutSeconds: timeoutSeconds may not exceed intervalSeconds']);
+    // An unknown field is an error of its own, which does not keep the comparisons quiet.
+    expect(await problems(AppCreate.safeParseAsync({ ...app, memory: 4096, replica: 2 }))).toEqual([
+      ': Unrecognized key: "replica"',
+      'memory: memory 4096 MiB is not valid with cpu 0.25; valid values: 512, 1024, 2048',
+    ]);
   });
 });
