@@ -1,6 +1,6 @@
 import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { type AddressInfo, createServer as createTcpServer } from 'node:net';
+import { createServer, type IncomingMessage } from 'node:http';
+import { type AddressInfo, createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fetchKeepingHost } from '../../../functions/local/fetch-keeping-host.ts';
 
@@ -9,14 +9,19 @@ afterEach(() => {
   for (const server of servers.splice(0)) server.close();
 });
 
-/** A replica on a free port answering with `answer`; resolves with its URL. */
-async function replica(answer: Parameters<typeof createServer>[1]) {
-  const server = createServer(answer);
+/** `server` on a free port, closed after the test; resolves with its URL. */
+async function listening(server: Server) {
   servers.push(server);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
+
+/** A replica answering with `answer`; resolves with its URL. */
+const replica = (answer: Parameters<typeof createServer>[1]) => listening(createServer(answer));
+
+/** A replica that speaks HTTP by hand, byte by byte, on each connection; resolves with its URL. */
+const rawReplica = (onConnection: (socket: Socket) => void) => listening(createTcpServer(onConnection));
 
 const bodyOf = async (req: IncomingMessage) => {
   let body = '';
@@ -117,7 +122,7 @@ describe('the ingress proxy’s fetch', () => {
     it('gets the answer of a replica that refuses it at its headers and closes, and sends none of the body', async () => {
       // As busybox httpd does: reads the headers, answers, closes; bytes of a body would be unread.
       let bodyBytes = 0;
-      const server = createTcpServer((socket) => {
+      const base = await rawReplica((socket) => {
         let seen = '';
         socket.on('data', (chunk) => {
           if (seen.includes('\r\n\r\n')) {
@@ -132,18 +137,12 @@ describe('the ingress proxy’s fetch', () => {
           );
         });
       });
-      server.listen(0, '127.0.0.1');
-      await once(server, 'listening');
-      try {
-        const { sent, stream } = endlessBody();
-        const res = await upload(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, stream);
-        expect(res.status).toBe(413);
-        expect(await res.text()).toBe('too big\n');
-        expect(bodyBytes).toBe(0);
-        expect(sent.bytes).toBeLessThanOrEqual(64 * 1024);
-      } finally {
-        server.close();
-      }
+      const { sent, stream } = endlessBody();
+      const res = await upload(base, stream);
+      expect(res.status).toBe(413);
+      expect(await res.text()).toBe('too big\n');
+      expect(bodyBytes).toBe(0);
+      expect(sent.bytes).toBeLessThanOrEqual(64 * 1024);
     });
 
     it('sends the body once the replica asks for it, or when it has not answered within CONTINUE_WAIT_MS', async () => {
@@ -159,27 +158,21 @@ describe('the ingress proxy’s fetch', () => {
       );
       expect(await asked.text()).toBe('100');
       // A replica that ignores the expectation: answers only once it has read the body.
-      const ignoring = createTcpServer((socket) => {
+      const ignoring = await rawReplica((socket) => {
         let seen = '';
         socket.on('data', (chunk) => {
           seen += chunk.toString('latin1');
           if (seen.endsWith('\r\n\r\nhello')) socket.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
         });
       });
-      ignoring.listen(0, '127.0.0.1');
-      await once(ignoring, 'listening');
-      try {
-        const res = await fetchKeepingHost(
-          new Request(`http://127.0.0.1:${(ignoring.address() as AddressInfo).port}/`, {
-            method: 'PUT',
-            headers: { expect: '100-continue', 'content-length': '5' },
-            body: 'hello',
-          }),
-        );
-        expect(await res.text()).toBe('ok');
-      } finally {
-        ignoring.close();
-      }
+      const res = await fetchKeepingHost(
+        new Request(`${ignoring}/`, {
+          method: 'PUT',
+          headers: { expect: '100-continue', 'content-length': '5' },
+          body: 'hello',
+        }),
+      );
+      expect(await res.text()).toBe('ok');
     });
   });
 });
