@@ -11,12 +11,17 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   return issue.message;
 }
 
-/** Turns zod issues into `errors[]` entries with dotted paths. */
+/**
+ * Turns zod issues into `errors[]` entries with dotted paths, each once: checks that share a message (a whole number's
+ * `int` and `max` on 1e20) would otherwise list the same problem twice.
+ */
 function fieldProblems(issues: readonly z.core.$ZodIssue[]): FieldProblem[] {
-  return issues.map((issue) => ({
-    path: issue.path.map(String).join('.') || '(body)',
-    message: describeIssue(issue),
-  }));
+  const problems = new Map<string, FieldProblem>();
+  for (const issue of issues) {
+    const entry = { path: issue.path.map(String).join('.') || '(body)', message: describeIssue(issue) };
+    problems.set(JSON.stringify(entry), entry);
+  }
+  return [...problems.values()];
 }
 
 /** Where in the request each of Hono's validation targets is, as a client would name it. */

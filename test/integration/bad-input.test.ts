@@ -155,6 +155,7 @@ describe('bad input on DynamoDB Local', () => {
     ['/v1/apps?limit=101', 'limit', 'must be a whole number from 1 to 100'],
     ['/v1/apps/web/logs?tail=-1', 'tail', 'must be a whole number from 0 to 10000'],
     ['/v1/apps/web/revisions/2.5', 'n', 'must be a whole number from 1 to 1000000000'],
+    ['/v1/apps/web/revisions/99999999999999999999', 'n', 'must be a whole number from 1 to 1000000000'],
     ['/v1/apps/web/deployments/nope', 'id', 'must be a deployment id such as "dep_0000001e24619a12fbf"'],
   ])('answers 400 to %s with one message naming what is wanted', async (path, field, message) => {
     const res = await api.call('GET', path, key);
