@@ -43,10 +43,20 @@ export const onceValid =
 /** ISO-8601 UTC timestamp. */
 export const Timestamp = z.iso.datetime().meta({ example: '2026-11-22T10:00:00.000Z' });
 
-/** An instant asked for in a query: an ISO-8601 UTC timestamp, or a date, which means its midnight UTC. */
-export const QueryInstant = z.union([Timestamp, z.iso.date().meta({ example: '2026-11-01' })], {
-  error: 'must be an ISO-8601 UTC timestamp such as 2026-11-22T10:00:00Z, or a date such as 2026-11-01',
-});
+/**
+ * An instant asked for in a query: an ISO-8601 timestamp in UTC or with its offset (RFC 3339, as Cloud APIs take it),
+ * or a date, which means its midnight UTC. A timestamp without either names no instant, so it is refused.
+ */
+export const QueryInstant = z.union(
+  [
+    z.iso.datetime({ offset: true }).meta({ example: '2026-11-22T10:00:00Z' }),
+    z.iso.date().meta({ example: '2026-11-01' }),
+  ],
+  {
+    error:
+      'must be an ISO-8601 timestamp such as 2026-11-22T10:00:00Z or 2026-11-22T11:00:00+01:00, or a date such as 2026-11-01',
+  },
+);
 
 /** A whole number in a path or a query, within [min, max]; one message names the range, whatever is wrong. */
 export function wholeNumber(min: number, max: number) {

@@ -57,7 +57,7 @@ describe('stopped replicas on Docker Engine', () => {
         errors: [
           {
             path: 'since',
-            message: 'must be an ISO-8601 UTC timestamp, a date, or a duration such as "10m"',
+            message: 'must be an ISO-8601 timestamp, a date, or a duration such as "10m"',
           },
         ],
       });

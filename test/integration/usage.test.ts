@@ -134,7 +134,16 @@ describe('GET /v1/tenants/{id}/usage on DynamoDB Local', () => {
       ],
       [
         'from=2026-13-01',
-        'must be an ISO-8601 UTC timestamp such as 2026-11-22T10:00:00Z, or a date such as 2026-11-01',
+        'must be an ISO-8601 timestamp such as 2026-11-22T10:00:00Z or 2026-11-22T11:00:00+01:00, or a date such as 2026-11-01',
+      ],
+      // An offset is the instant it names; a timestamp without one names none.
+      [
+        'from=2026-11-02T01:00:00%2B02:00&to=2026-11-01T23:00:00Z',
+        'from must be before to: from 2026-11-01T23:00:00.000Z … to 2026-11-01T23:00:00.000Z',
+      ],
+      [
+        'from=2026-11-02T01:00:00',
+        'must be an ISO-8601 timestamp such as 2026-11-22T10:00:00Z or 2026-11-22T11:00:00+01:00, or a date such as 2026-11-01',
       ],
     ]) {
       const res = await call('GET', `/v1/tenants/acme/usage?${query}`, adminKey);
