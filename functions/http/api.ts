@@ -61,6 +61,8 @@ export function createApi(deps: ApiDeps) {
     createRoute({
       method: 'get',
       path: '/healthz',
+      operationId: 'getHealth',
+      summary: 'Whether the API is up',
       tags: ['Meta'],
       responses: { 200: json(z.object({ status: z.literal('ok') }), 'The API is up.') },
     }),

@@ -9,6 +9,7 @@ const STYLE = `
   details { background: #fff; border: 1px solid #d5d9e0; border-radius: 6px; margin: .5rem 0; }
   summary { cursor: pointer; padding: .5rem .75rem; font-family: ui-monospace, monospace; }
   .m { display: inline-block; width: 4.5rem; font-weight: 700; }
+  .s { margin-left: 1rem; font-family: system-ui, sans-serif; color: #4a5568; }
   .get { color: #1f6f43; } .post { color: #1d4f91; } .patch { color: #8a5a00; } .delete { color: #a11d2a; }
   .body { padding: 0 1rem 1rem; }
   pre { background: #f0f2f5; padding: .75rem; overflow: auto; border-radius: 4px; font-size: 13px; }
@@ -42,7 +43,8 @@ const SCRIPT = `
       if (req) body.append(el('h4', { textContent: 'Request body' }), el('pre', { textContent: JSON.stringify(req, null, 2) }));
       if (op.parameters?.length) {
         body.append(el('h4', { textContent: 'Parameters' }),
-          el('pre', { textContent: op.parameters.map((p) => p.in + ' ' + p.name + (p.required ? ' (required)' : '')).join('\\n') }));
+          el('pre', { textContent: op.parameters.map((p) => p.in + ' ' + p.name + (p.required ? ' (required)' : '') +
+            (p.description ? ': ' + p.description : '')).join('\\n') }));
       }
       body.append(el('h4', { textContent: 'Responses' }));
       for (const [status, res] of Object.entries(op.responses)) {
@@ -51,7 +53,8 @@ const SCRIPT = `
         if (schema && !String(status).match(/^[45]/)) body.append(el('pre', { textContent: JSON.stringify(schema, null, 2) }));
       }
       root.append(el('details', {}, el('summary', {},
-        el('span', { className: 'm ' + method, textContent: method.toUpperCase() }), path), body));
+        el('span', { className: 'm ' + method, textContent: method.toUpperCase() }), path,
+        el('span', { className: 's', textContent: op.summary ?? '' })), body));
     }
   }
   root.append(el('h2', { textContent: 'Schemas' }),

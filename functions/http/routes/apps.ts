@@ -29,6 +29,8 @@ export function appRoutes(deps: ApiDeps) {
       createRoute({
         method: 'get',
         path: '/v1/tenant',
+        operationId: 'getOwnTenant',
+        summary: 'Get your tenant, its plan and usage against the limits',
         tags: ['Tenant'],
         security: bearer,
         middleware: tenantOnly,
@@ -43,6 +45,8 @@ export function appRoutes(deps: ApiDeps) {
       createRoute({
         method: 'post',
         path: '/v1/apps',
+        operationId: 'createApp',
+        summary: 'Create an app and start its first deployment',
         tags,
         security: bearer,
         middleware: tenantOnly,
@@ -63,6 +67,8 @@ export function appRoutes(deps: ApiDeps) {
       createRoute({
         method: 'get',
         path: '/v1/apps',
+        operationId: 'listApps',
+        summary: 'List your apps',
         tags,
         security: bearer,
         middleware: tenantOnly,
@@ -75,6 +81,8 @@ export function appRoutes(deps: ApiDeps) {
       createRoute({
         method: 'get',
         path: '/v1/apps/{app}',
+        operationId: 'getApp',
+        summary: 'Get an app',
         tags,
         security: bearer,
         middleware: tenantOnly,
@@ -91,6 +99,8 @@ export function appRoutes(deps: ApiDeps) {
       createRoute({
         method: 'patch',
         path: '/v1/apps/{app}',
+        operationId: 'updateApp',
+        summary: "Change an app's spec (a new revision and deployment) or its scaling",
         tags,
         security: bearer,
         middleware: tenantOnly,
@@ -116,6 +126,8 @@ export function appRoutes(deps: ApiDeps) {
       createRoute({
         method: 'delete',
         path: '/v1/apps/{app}',
+        operationId: 'deleteApp',
+        summary: 'Delete an app: its replicas are stopped and removed',
         tags,
         security: bearer,
         middleware: tenantOnly,
@@ -135,6 +147,8 @@ export function appRoutes(deps: ApiDeps) {
       createRoute({
         method: 'post',
         path: '/v1/apps/{app}/scale',
+        operationId: 'scaleApp',
+        summary: 'Set how many replicas an app runs',
         tags,
         security: bearer,
         middleware: tenantOnly,

@@ -37,6 +37,8 @@ export function billingRoutes(deps: ApiDeps) {
       createRoute({
         method: 'get',
         path: '/v1/usage',
+        operationId: 'getUsage',
+        summary: 'Get your usage by hour or day',
         tags,
         security: bearer,
         middleware: tenantOnly,
@@ -52,6 +54,8 @@ export function billingRoutes(deps: ApiDeps) {
       createRoute({
         method: 'get',
         path: '/v1/billing/reports/{period}',
+        operationId: 'getBillingReport',
+        summary: "Get a month's billing report (every tenant's with the admin key)",
         tags,
         security: bearer,
         request: { params: z.object({ period: Period }), query: ListQuery },

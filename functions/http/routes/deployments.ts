@@ -29,6 +29,8 @@ export function deploymentRoutes(deps: ApiDeps) {
       createRoute({
         method: 'post',
         path: '/v1/apps/{app}/deployments',
+        operationId: 'createDeployment',
+        summary: 'Deploy an app, optionally with spec changes',
         tags,
         security: bearer,
         middleware: tenantOnly,
@@ -46,6 +48,8 @@ export function deploymentRoutes(deps: ApiDeps) {
       createRoute({
         method: 'get',
         path: '/v1/apps/{app}/deployments',
+        operationId: 'listDeployments',
+        summary: "List an app's deployments, newest first",
         tags,
         security: bearer,
         middleware: tenantOnly,
@@ -70,6 +74,8 @@ export function deploymentRoutes(deps: ApiDeps) {
       createRoute({
         method: 'get',
         path: '/v1/apps/{app}/deployments/{id}',
+        operationId: 'getDeployment',
+        summary: 'Get a deployment, optionally waiting for it to end',
         tags,
         security: bearer,
         middleware: tenantOnly,
@@ -94,6 +100,8 @@ export function deploymentRoutes(deps: ApiDeps) {
       createRoute({
         method: 'post',
         path: '/v1/apps/{app}/rollback',
+        operationId: 'rollbackApp',
+        summary: 'Deploy an earlier revision again',
         tags,
         security: bearer,
         middleware: [tenantOnly, emptyBodyIsNone],
@@ -117,6 +125,8 @@ export function deploymentRoutes(deps: ApiDeps) {
       createRoute({
         method: 'get',
         path: '/v1/apps/{app}/revisions',
+        operationId: 'listRevisions',
+        summary: "List an app's revisions",
         tags,
         security: bearer,
         middleware: tenantOnly,
@@ -138,6 +148,8 @@ export function deploymentRoutes(deps: ApiDeps) {
       createRoute({
         method: 'get',
         path: '/v1/apps/{app}/revisions/{n}',
+        operationId: 'getRevision',
+        summary: 'Get one revision of an app',
         tags,
         security: bearer,
         middleware: tenantOnly,

@@ -13,10 +13,19 @@ import { router } from './router.ts';
 
 const tags = ['Instances and operations'];
 
-const lifecycle = (action: 'stop' | 'start' | 'restart', description: string) =>
+/** What each of an app's lifecycle operations does, in a line. */
+const LIFECYCLE_SUMMARIES = {
+  stop: 'Stop an app: its replicas are stopped, its spec kept',
+  start: 'Start a stopped app again',
+  restart: "Replace every one of an app's replicas",
+};
+
+const lifecycle = (action: keyof typeof LIFECYCLE_SUMMARIES, description: string) =>
   createRoute({
     method: 'post',
     path: `/v1/apps/{app}/${action}`,
+    operationId: `${action}App`,
+    summary: LIFECYCLE_SUMMARIES[action],
     tags,
     security: bearer,
     middleware: tenantOnly,
@@ -31,6 +40,8 @@ export function instanceRoutes(deps: ApiDeps) {
       createRoute({
         method: 'get',
         path: '/v1/apps/{app}/instances',
+        operationId: 'listInstances',
+        summary: "List an app's replicas, running and recently stopped",
         tags,
         security: bearer,
         middleware: tenantOnly,
@@ -50,6 +61,8 @@ export function instanceRoutes(deps: ApiDeps) {
       createRoute({
         method: 'get',
         path: '/v1/apps/{app}/logs',
+        operationId: 'getLogs',
+        summary: "Read or follow an app's logs",
         tags,
         security: bearer,
         middleware: tenantOnly,
@@ -127,6 +140,8 @@ export function instanceRoutes(deps: ApiDeps) {
       createRoute({
         method: 'get',
         path: '/v1/apps/{app}/events',
+        operationId: 'listAppEvents',
+        summary: 'List what happened to an app, newest first',
         tags,
         security: bearer,
         middleware: tenantOnly,
@@ -151,6 +166,8 @@ export function instanceRoutes(deps: ApiDeps) {
       createRoute({
         method: 'get',
         path: '/v1/apps/{app}/metrics',
+        operationId: 'getAppMetrics',
+        summary: "Get an app's CPU and memory utilisation",
         tags,
         security: bearer,
         middleware: tenantOnly,

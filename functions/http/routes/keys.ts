@@ -20,6 +20,8 @@ export function ownKeyRoutes(deps: ApiDeps) {
       createRoute({
         method: 'post',
         path: '/v1/keys',
+        operationId: 'createKey',
+        summary: 'Create another API key for your tenant',
         tags,
         security: bearer,
         middleware: [tenantOnly, emptyBodyIsNone],
@@ -38,6 +40,8 @@ export function ownKeyRoutes(deps: ApiDeps) {
       createRoute({
         method: 'get',
         path: '/v1/keys',
+        operationId: 'listKeys',
+        summary: "List your tenant's API keys",
         tags,
         security: bearer,
         middleware: tenantOnly,
@@ -51,6 +55,8 @@ export function ownKeyRoutes(deps: ApiDeps) {
       createRoute({
         method: 'delete',
         path: '/v1/keys/{keyId}',
+        operationId: 'deleteKey',
+        summary: 'Revoke one of your API keys',
         tags,
         security: bearer,
         middleware: tenantOnly,

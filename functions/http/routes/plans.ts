@@ -27,6 +27,8 @@ export function planRoutes(deps: ApiDeps) {
       createRoute({
         method: 'get',
         path: '/v1/plans',
+        operationId: 'listPlans',
+        summary: 'List plans',
         tags,
         security: bearer,
         middleware: admin,
@@ -39,6 +41,8 @@ export function planRoutes(deps: ApiDeps) {
       createRoute({
         method: 'post',
         path: '/v1/plans',
+        operationId: 'createPlan',
+        summary: 'Create a plan',
         tags,
         security: bearer,
         middleware: admin,
@@ -56,6 +60,8 @@ export function planRoutes(deps: ApiDeps) {
       createRoute({
         method: 'get',
         path: '/v1/plans/{planId}',
+        operationId: 'getPlan',
+        summary: 'Get a plan',
         tags,
         security: bearer,
         middleware: admin,
@@ -72,6 +78,8 @@ export function planRoutes(deps: ApiDeps) {
       createRoute({
         method: 'patch',
         path: '/v1/plans/{planId}',
+        operationId: 'updatePlan',
+        summary: "Change a plan's name, limits or caps, or archive it",
         tags,
         security: bearer,
         middleware: admin,

@@ -23,6 +23,8 @@ export function repositoryRoutes(deps: ApiDeps) {
       createRoute({
         method: 'post',
         path: '/v1/registry/token',
+        operationId: 'createRegistryToken',
+        summary: 'Get short-lived docker login credentials for your repositories',
         tags,
         security: bearer,
         middleware: tenantOnly,
@@ -35,6 +37,8 @@ export function repositoryRoutes(deps: ApiDeps) {
       createRoute({
         method: 'post',
         path: '/v1/repositories',
+        operationId: 'createRepository',
+        summary: 'Create a repository to push images to',
         tags,
         security: bearer,
         middleware: tenantOnly,
@@ -55,6 +59,8 @@ export function repositoryRoutes(deps: ApiDeps) {
       createRoute({
         method: 'get',
         path: '/v1/repositories',
+        operationId: 'listRepositories',
+        summary: 'List your repositories',
         tags,
         security: bearer,
         middleware: tenantOnly,
@@ -71,6 +77,8 @@ export function repositoryRoutes(deps: ApiDeps) {
       createRoute({
         method: 'get',
         path: '/v1/repositories/{name}/images',
+        operationId: 'listImages',
+        summary: "List a repository's images",
         tags,
         security: bearer,
         middleware: tenantOnly,
@@ -92,6 +100,8 @@ export function repositoryRoutes(deps: ApiDeps) {
       createRoute({
         method: 'delete',
         path: '/v1/repositories/{name}',
+        operationId: 'deleteRepository',
+        summary: 'Delete a repository and its images',
         tags,
         security: bearer,
         middleware: tenantOnly,

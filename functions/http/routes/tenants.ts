@@ -40,6 +40,8 @@ export function tenantRoutes(deps: ApiDeps) {
       createRoute({
         method: 'post',
         path: '/v1/tenants',
+        operationId: 'createTenant',
+        summary: 'Create a tenant and its first API key',
         tags,
         security: bearer,
         middleware: admin,
@@ -59,6 +61,8 @@ export function tenantRoutes(deps: ApiDeps) {
       createRoute({
         method: 'get',
         path: '/v1/tenants',
+        operationId: 'listTenants',
+        summary: 'List tenants',
         tags,
         security: bearer,
         middleware: admin,
@@ -71,6 +75,8 @@ export function tenantRoutes(deps: ApiDeps) {
       createRoute({
         method: 'get',
         path: '/v1/tenants/{tenantId}',
+        operationId: 'getTenant',
+        summary: 'Get a tenant with its usage against its plan',
         tags,
         security: bearer,
         middleware: admin,
@@ -93,6 +99,8 @@ export function tenantRoutes(deps: ApiDeps) {
       createRoute({
         method: 'patch',
         path: '/v1/tenants/{tenantId}',
+        operationId: 'updateTenant',
+        summary: 'Rename, move to another plan, suspend or reactivate a tenant',
         tags,
         security: bearer,
         middleware: admin,
@@ -114,6 +122,8 @@ export function tenantRoutes(deps: ApiDeps) {
       createRoute({
         method: 'delete',
         path: '/v1/tenants/{tenantId}',
+        operationId: 'deleteTenant',
+        summary: 'Delete a tenant that has no apps',
         tags,
         security: bearer,
         middleware: admin,
@@ -136,6 +146,8 @@ export function tenantRoutes(deps: ApiDeps) {
       createRoute({
         method: 'get',
         path: '/v1/tenants/{tenantId}/usage',
+        operationId: 'getTenantUsage',
+        summary: "Get a tenant's usage by hour or day",
         tags,
         security: bearer,
         middleware: admin,
@@ -154,6 +166,8 @@ export function tenantRoutes(deps: ApiDeps) {
       createRoute({
         method: 'post',
         path: '/v1/tenants/{tenantId}/keys',
+        operationId: 'createTenantKey',
+        summary: 'Create an API key for a tenant',
         tags,
         security: bearer,
         middleware: [admin, emptyBodyIsNone],
@@ -170,6 +184,8 @@ export function tenantRoutes(deps: ApiDeps) {
       createRoute({
         method: 'get',
         path: '/v1/tenants/{tenantId}/keys',
+        operationId: 'listTenantKeys',
+        summary: "List a tenant's API keys",
         tags,
         security: bearer,
         middleware: admin,
@@ -183,6 +199,8 @@ export function tenantRoutes(deps: ApiDeps) {
       createRoute({
         method: 'delete',
         path: '/v1/tenants/{tenantId}/keys/{keyId}',
+        operationId: 'deleteTenantKey',
+        summary: "Revoke a tenant's API key",
         tags,
         security: bearer,
         middleware: admin,

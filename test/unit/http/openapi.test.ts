@@ -7,6 +7,20 @@ describe('schemas/openapi.json', () => {
     expect(readFileSync(OPENAPI_PATH, 'utf8')).toBe(renderOpenApi());
   });
 
+  it('names every operation (a unique camelCase operationId, for generated clients) and says what it does', () => {
+    const doc = JSON.parse(renderOpenApi()) as {
+      paths: Record<string, Record<string, { operationId?: string; summary?: string }>>;
+    };
+    const operations = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops).map(([method, op]) => ({ route: `${method.toUpperCase()} ${path}`, ...op })),
+    );
+    const unnamed = operations.filter(
+      (op) => !/^[a-z][A-Za-z]+$/.test(op.operationId ?? '') || !op.summary?.trim(),
+    );
+    expect(unnamed.map((op) => op.route)).toEqual([]);
+    expect(new Set(operations.map((op) => op.operationId)).size).toBe(operations.length);
+  });
+
   it('documents every route of API.md that exists so far', () => {
     const doc = JSON.parse(renderOpenApi()) as { paths: Record<string, Record<string, unknown>> };
     const operations = Object.entries(doc.paths).flatMap(([path, ops]) =>

@@ -1,0 +1,65 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { DOCS_PAGE } from '../../../functions/http/docs-page.ts';
+import { OPENAPI_PATH } from '../../../functions/http/write-openapi.ts';
+
+/** The little of the DOM the page's script uses: elements with properties and children. */
+interface Element {
+  tag: string;
+  className?: string;
+  textContent?: string;
+  children: (Element | string)[];
+  append(...children: (Element | string)[]): void;
+  replaceChildren(...children: (Element | string)[]): void;
+}
+
+function createElement(tag: string): Element {
+  const element: Element = {
+    tag,
+    children: [],
+    append: (...children) => element.children.push(...children),
+    replaceChildren: (...children) => {
+      element.children = children;
+    },
+  };
+  return element;
+}
+
+const textOf = (node: Element | string): string =>
+  typeof node === 'string' ? node : (node.textContent ?? node.children.map(textOf).join(''));
+
+const allOf = (node: Element, tag: string): Element[] =>
+  node.children.flatMap((child) =>
+    typeof child === 'string' ? [] : [...(child.tag === tag ? [child] : []), ...allOf(child, tag)],
+  );
+
+/** Runs the page's own script against `doc` and returns what it rendered into `#root`. */
+async function render(doc: unknown): Promise<Element> {
+  const script = DOCS_PAGE.match(/<script>([\s\S]*)<\/script>/)?.[1] ?? '';
+  const nodes = new Map([
+    ['root', createElement('main')],
+    ['about', createElement('p')],
+  ]);
+  const document = { getElementById: (id: string) => nodes.get(id), createElement };
+  const fetch = async (url: string) => ({ json: async () => (url === 'openapi.json' ? doc : undefined) });
+  await new Function('document', 'fetch', `return ${script.trim()}`)(document, fetch);
+  return nodes.get('root') as Element;
+}
+
+describe('the docs page', () => {
+  it("lists every operation with its method, path and summary, and each parameter's description", async () => {
+    const doc = JSON.parse(readFileSync(OPENAPI_PATH, 'utf8')) as {
+      paths: Record<string, Record<string, { summary: string }>>;
+    };
+    const root = await render(doc);
+    const lines = allOf(root, 'summary').map(textOf);
+    const expected = Object.entries(doc.paths).flatMap(([path, operations]) =>
+      Object.entries(operations).map(([method, op]) => `${method.toUpperCase()}${path}${op.summary}`),
+    );
+    expect(lines).toEqual(expect.arrayContaining(expected));
+    expect(lines).toHaveLength(expected.length);
+    expect(lines).toContain("GET/v1/apps/{app}/logsRead or follow an app's logs");
+    const logs = allOf(root, 'details').find((d) => textOf(d).startsWith('GET/v1/apps/{app}/logs'));
+    expect(textOf(logs as Element)).toContain('query tail: Lines per instance from the end.');
+  });
+});
