@@ -53,11 +53,37 @@ export const HttpPath = z
 export const HealthCheck = z
   .strictObject({
     path: HttpPath.optional().describe('HTTP GET path; without it the check is a TCP connect to the port.'),
-    intervalSeconds: z.number().int().min(1).max(300).default(10),
-    timeoutSeconds: z.number().int().min(1).max(60).default(2),
-    healthyThreshold: z.number().int().min(1).max(10).default(1),
-    unhealthyThreshold: z.number().int().min(1).max(10).default(3),
-    gracePeriodSeconds: z.number().int().min(0).max(3600).default(10),
+    intervalSeconds: z.number().int().min(1).max(300).default(10).describe('Seconds between checks.'),
+    timeoutSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(60)
+      .default(2)
+      .describe('Seconds a check may take (at most intervalSeconds).'),
+    healthyThreshold: z
+      .number()
+      .int()
+      .min(1)
+      .max(10)
+      .default(1)
+      .describe('Passing checks in a row before a replica takes traffic.'),
+    unhealthyThreshold: z
+      .number()
+      .int()
+      .min(1)
+      .max(10)
+      .default(3)
+      .describe(
+        'Failing checks in a row, an interval apart, after which a replica is unhealthy and replaced.',
+      ),
+    gracePeriodSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(3600)
+      .default(10)
+      .describe('Seconds after a replica starts during which failing checks do not count.'),
   })
   .refine((h) => h.timeoutSeconds <= h.intervalSeconds, {
     message: 'timeoutSeconds may not exceed intervalSeconds',
@@ -119,14 +145,16 @@ export const ScalingSchedule = z
       .superRefine(async (cron, ctx) => {
         const problem = await cronProblem(cron);
         if (problem) ctx.addIssue({ code: 'custom', message: problem });
-      }),
+      })
+      .describe('When it fires: five cron fields, months and days also by name, e.g. "0 8 * * MON-FRI".'),
     timezone: z
       .string()
       .max(64)
       .refine(isTimeZone, 'must be an IANA time zone such as "Europe/Berlin"')
-      .optional(),
-    min: z.number().int().min(0).max(1000),
-    max: z.number().int().min(1).max(1000),
+      .optional()
+      .describe('The time zone its cron is read in (default UTC).'),
+    min: z.number().int().min(0).max(1000).describe('Fewest replicas from when it fires.'),
+    max: z.number().int().min(1).max(1000).describe('Most replicas from when it fires.'),
   })
   .refine((s) => s.min <= s.max, {
     message: 'min may not exceed max',
@@ -137,11 +165,34 @@ export const ScalingSchedule = z
 
 export const Scaling = z
   .strictObject({
-    min: z.number().int().min(0).max(1000),
-    max: z.number().int().min(1).max(1000),
-    targetCpuPercent: z.number().int().min(1).max(100).optional(),
-    targetMemoryPercent: z.number().int().min(1).max(100).optional(),
-    schedules: z.array(ScalingSchedule).max(20).optional(),
+    min: z
+      .number()
+      .int()
+      .min(0)
+      .max(1000)
+      .describe('Fewest replicas; the autoscaler never takes an app to 0, POST /scale does.'),
+    max: z.number().int().min(1).max(1000).describe("Most replicas; at most the plan's instances per app."),
+    targetCpuPercent: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe("Average CPU to track, in percent of each replica's cpu."),
+    targetMemoryPercent: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe("Average memory to track, in percent of each replica's memory."),
+    schedules: z
+      .array(ScalingSchedule)
+      .max(20)
+      .optional()
+      .describe(
+        'Bounds by time of day or week: each sets min and max from when it fires until another fires.',
+      ),
     scaleInStabilizationSeconds: z
       .number()
       .int()
@@ -161,23 +212,44 @@ export type Scaling = z.infer<typeof Scaling>;
 export const RuntimeName = z.enum(['docker', 'fargate', 'eks']);
 export type RuntimeName = z.infer<typeof RuntimeName>;
 
-export const Cpu = z.number().refine((c) => FARGATE_CPUS.includes(c), {
-  message: `cpu must be one of ${FARGATE_CPUS.join(', ')} (vCPU)`,
-});
+export const Cpu = z
+  .number()
+  .refine((c) => FARGATE_CPUS.includes(c), {
+    message: `cpu must be one of ${FARGATE_CPUS.join(', ')} (vCPU)`,
+  })
+  .describe(`vCPU of each replica: ${FARGATE_CPUS.join(', ')} (those the installation offers).`);
 export const Memory = z.number().int().min(1).describe('MiB; must form a Fargate size with cpu.');
-export const Port = z.number().int().min(1).max(65535);
-export const Replicas = z.number().int().min(0).max(1000);
+export const Port = z
+  .number()
+  .int()
+  .min(1)
+  .max(65535)
+  .describe('The port the container listens on; requests reach it there, and its env PORT says so.');
+export const Replicas = z
+  .number()
+  .int()
+  .min(0)
+  .max(1000)
+  .describe(
+    'Replicas to run (on create, 1 by default, or scaling.min if more); within scaling.min..max when scaling is set.',
+  );
+
+const Image = ImageReference.describe(
+  "An OCI image reference: an image in one of your platform registry's repositories, or on a public registry.",
+);
 
 /** The fields a revision snapshots. */
 const revisionFields = {
-  image: ImageReference,
+  image: Image,
   cpu: Cpu,
   memory: Memory,
   port: Port,
   command: Command.optional(),
   env: Env.optional(),
   healthCheck: HealthCheck.optional(),
-  runtime: RuntimeName.optional(),
+  runtime: RuntimeName.optional().describe(
+    "Where the replicas run; by default the installation's first runtime. Chosen at creation, never changed.",
+  ),
 };
 
 /** The Fargate pair check of a schema with cpu and memory, once both are given and valid on their own. */
@@ -192,7 +264,7 @@ function withFargateSize<T extends { cpu?: number | undefined; memory?: number |
 
 export const AppCreate = z
   .strictObject({
-    name: DnsLabel,
+    name: DnsLabel.describe("The app's name, unique within your tenant and part of its URL."),
     ...revisionFields,
     replicas: Replicas.optional(),
     scaling: Scaling.optional(),
@@ -203,12 +275,14 @@ export type AppCreate = z.infer<typeof AppCreate>;
 
 /** What a change to a revision's spec may carry: each field optional, null clears an optional one. */
 const specChanges = {
-  image: ImageReference.optional(),
+  image: Image.optional(),
   cpu: Cpu.optional(),
   memory: Memory.optional(),
   port: Port.optional(),
   command: Command.nullable().optional(),
-  env: Env.nullable().optional(),
+  env: Env.nullable()
+    .optional()
+    .describe('The whole environment, replacing the current one; null clears it.'),
   healthCheck: HealthCheck.nullable().optional(),
 };
 

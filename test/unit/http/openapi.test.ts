@@ -21,6 +21,19 @@ describe('schemas/openapi.json', () => {
     expect(new Set(operations.map((op) => op.operationId)).size).toBe(operations.length);
   });
 
+  it('describes every field a tenant writes to make or change an app', () => {
+    const doc = JSON.parse(renderOpenApi()) as {
+      components: { schemas: Record<string, { properties: Record<string, object> }> };
+    };
+    const inputs = ['AppCreate', 'AppPatch', 'DeploymentCreate', 'HealthCheck', 'Scaling', 'ScalingSchedule'];
+    const undescribed = inputs.flatMap((name) =>
+      Object.entries(doc.components.schemas[name]?.properties ?? { '(missing)': {} })
+        .filter(([, field]) => !('description' in field) && !('$ref' in field))
+        .map(([field]) => `${name}.${field}`),
+    );
+    expect(undescribed).toEqual([]);
+  });
+
   it('documents every route of API.md that exists so far', () => {
     const doc = JSON.parse(renderOpenApi()) as { paths: Record<string, Record<string, unknown>> };
     const operations = Object.entries(doc.paths).flatMap(([path, ops]) =>
