@@ -31,7 +31,9 @@ export const KeyId = z
   .regex(/^key_[a-z0-9]{1,40}$/, 'must be a key id such as "key_0mx3ds1ia988037653aebf939"');
 
 export const ApiKeyCreate = z
-  .strictObject({ role: z.literal('tenant').optional() })
+  .strictObject({
+    role: z.literal('tenant').optional().describe('Only `tenant`: the key acts for this tenant alone.'),
+  })
   .meta({ id: 'ApiKeyCreate' });
 
 export const TenantCreated = z

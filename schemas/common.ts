@@ -28,7 +28,8 @@ export const displayName = (max: number) =>
     .max(max)
     .regex(/^[^\p{Cc}\u202a-\u202e\u2066-\u2069]*$/u, {
       message: 'must not contain control characters or bidirectional overrides',
-    });
+    })
+    .describe(`A display name: 1 to ${max} characters, no control characters or bidirectional overrides.`);
 
 /**
  * When a check across fields runs (a refinement's `when`): when zod's own rule would run it (no issue so far that

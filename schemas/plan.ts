@@ -26,16 +26,18 @@ export const PlanLimits = z
   .meta({ id: 'PlanLimits' });
 export type PlanLimits = z.infer<typeof PlanLimits>;
 
+const Archived = z
+  .boolean()
+  .describe(
+    'An archived plan keeps its tenants but takes no new ones; `PATCH {archived: false}` offers it again.',
+  );
+
 export const Plan = z
   .object({
     id: DnsLabel,
     name: z.string(),
     limits: PlanLimits,
-    archived: z
-      .boolean()
-      .describe(
-        'An archived plan keeps its tenants but takes no new ones; `PATCH {archived: false}` offers it again.',
-      ),
+    archived: Archived,
     version: z.number().int(),
     createdAt: Timestamp,
     updatedAt: Timestamp,
@@ -46,7 +48,11 @@ export type Plan = z.infer<typeof Plan>;
 export const PlanName = displayName(100);
 
 export const PlanCreate = z
-  .strictObject({ id: DnsLabel, name: PlanName, limits: PlanLimits })
+  .strictObject({
+    id: DnsLabel.describe("The plan's id, which tenants' `plan` names; it never changes."),
+    name: PlanName,
+    limits: PlanLimits,
+  })
   .meta({ id: 'PlanCreate' });
 export type PlanCreate = z.infer<typeof PlanCreate>;
 
@@ -62,7 +68,7 @@ export const PlanPatch = z
     limits: PlanLimitsPatch.optional().describe(
       'The limits to change; a monthly cap given as null is removed.',
     ),
-    archived: z.boolean().optional(),
+    archived: Archived.optional(),
   })
   .meta({ id: 'PlanPatch' });
 export type PlanPatch = z.infer<typeof PlanPatch>;

@@ -1,7 +1,11 @@
 import { z } from 'zod';
 import { DnsLabel, Timestamp } from './common.ts';
 
-export const RepositoryCreate = z.strictObject({ name: DnsLabel }).meta({ id: 'RepositoryCreate' });
+export const RepositoryCreate = z
+  .strictObject({
+    name: DnsLabel.describe("The repository's name, a DNS label; `docker push` goes to the answer's `uri`."),
+  })
+  .meta({ id: 'RepositoryCreate' });
 
 export const Repository = z
   .object({ name: DnsLabel, uri: z.string().describe('Where `docker push` goes.'), createdAt: Timestamp })

@@ -31,12 +31,20 @@ export const TenantId = DnsLabel.refine((id) => !id.includes('--'), {
 }).meta({ description: 'A DNS label without "--": apps answer at <app>--<tenant>.<domain> in AWS mode.' });
 
 export const TenantCreate = z
-  .strictObject({ id: TenantId, name: TenantName, plan: DnsLabel })
+  .strictObject({
+    id: TenantId,
+    name: TenantName,
+    plan: DnsLabel.describe('The id of the plan the tenant starts on (not an archived one).'),
+  })
   .meta({ id: 'TenantCreate' });
 export type TenantCreate = z.infer<typeof TenantCreate>;
 
 export const TenantPatch = z
-  .strictObject({ name: TenantName.optional(), plan: DnsLabel.optional(), status: TenantStatus.optional() })
+  .strictObject({
+    name: TenantName.optional(),
+    plan: DnsLabel.optional().describe('Moves the tenant to this plan (not an archived one).'),
+    status: TenantStatus.optional(),
+  })
   .meta({ id: 'TenantPatch' });
 export type TenantPatch = z.infer<typeof TenantPatch>;
 
