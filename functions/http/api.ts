@@ -29,7 +29,9 @@ const OPENAPI_CONFIG = {
     title: 'Berth API',
     version: '1.0.0',
     description: 'Containers as a Service for your tenants: apps, revisions, deployments, plans and usage.',
+    license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
   },
+  servers: [{ url: '/', description: 'This installation: the host that serves this document.' }],
 };
 
 /**
@@ -64,6 +66,7 @@ export function createApi(deps: ApiDeps) {
       operationId: 'getHealth',
       summary: 'Whether the API is up',
       tags: ['Meta'],
+      security: [],
       responses: { 200: json(z.object({ status: z.literal('ok') }), 'The API is up.') },
     }),
     (c) => c.json({ status: 'ok' as const }, 200),
