@@ -59,10 +59,17 @@ export const QueryInstant = z.union(
   },
 );
 
-/** A whole number in a path or a query, within [min, max]; one message names the range, whatever is wrong. */
+/**
+ * A whole number in a path or a query, within [min, max]; one message names the range, whatever is wrong. Only
+ * digits are read as a number: JavaScript's own coercion would take `?tail=` for 0 and `1e1` or `0x10` for numbers,
+ * and would let the document say the parameter takes null (which coerces to 0).
+ */
 export function wholeNumber(min: number, max: number) {
   const error = `must be a whole number from ${min} to ${max}`;
-  return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+  return z.preprocess(
+    (value) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value),
+    z.number({ error }).int({ error }).min(min, { error }).max(max, { error }),
+  );
 }
 
 /** `?limit=&cursor=` of every list route. */

@@ -153,6 +153,8 @@ describe('bad input on DynamoDB Local', () => {
   it.each([
     ['/v1/apps?limit=abc', 'limit', 'must be a whole number from 1 to 100'],
     ['/v1/apps?limit=101', 'limit', 'must be a whole number from 1 to 100'],
+    ['/v1/apps?limit=1e1', 'limit', 'must be a whole number from 1 to 100'],
+    ['/v1/apps/web/logs?tail=', 'tail', 'must be a whole number from 0 to 10000'],
     ['/v1/apps/web/logs?tail=-1', 'tail', 'must be a whole number from 0 to 10000'],
     ['/v1/apps/web/revisions/2.5', 'n', 'must be a whole number from 1 to 1000000000'],
     ['/v1/apps/web/revisions/99999999999999999999', 'n', 'must be a whole number from 1 to 1000000000'],

@@ -23,6 +23,20 @@ describe('schemas/openapi.json', () => {
     expect(problems.map((p) => `${p.ruleId}: ${p.message} (${p.location[0]?.pointer})`)).toEqual([]);
   });
 
+  it('takes no null in a path or a query, which cannot carry one', () => {
+    const doc = JSON.parse(renderOpenApi()) as {
+      paths: Record<string, Record<string, { parameters?: { name: string; schema: unknown }[] }>>;
+    };
+    const nullable = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops).flatMap(([method, op]) =>
+        (op.parameters ?? [])
+          .filter((p) => JSON.stringify(p.schema).includes('"null"'))
+          .map((p) => `${method.toUpperCase()} ${path} ${p.name}`),
+      ),
+    );
+    expect(nullable).toEqual([]);
+  });
+
   it('names every operation (a unique camelCase operationId, for generated clients) and says what it does', () => {
     const doc = JSON.parse(renderOpenApi()) as {
       paths: Record<string, Record<string, { operationId?: string; summary?: string }>>;
