@@ -12,7 +12,9 @@ const STYLE = `
   .s { margin-left: 1rem; font-family: system-ui, sans-serif; color: #4a5568; }
   .get { color: #1f6f43; } .post { color: #1d4f91; } .patch { color: #8a5a00; } .delete { color: #a11d2a; }
   .body { padding: 0 1rem 1rem; }
-  pre { background: #f0f2f5; padding: .75rem; overflow: auto; border-radius: 4px; font-size: 13px; }
+  table { border-collapse: collapse; width: 100%; font-size: 14px; }
+  td { border-top: 1px solid #e2e6ec; padding: .3rem .5rem; vertical-align: top; }
+  .f { font-family: ui-monospace, monospace; white-space: nowrap; }
 `;
 
 /** The page's script: it renders /openapi.json with textContent only, never as HTML. */
@@ -26,6 +28,30 @@ const SCRIPT = `
   };
   const doc = await (await fetch('openapi.json')).json();
   document.getElementById('about').textContent = doc.info.description + ' Version ' + doc.info.version + '.';
+  const schemas = doc.components?.schemas ?? {};
+  const refName = (s) => s.$ref.split('/').pop();
+  const resolved = (s) => (s?.$ref ? schemas[refName(s)] : s);
+  // A type in a few words; a named schema goes by its name, which the Schemas section below lists.
+  const typeOf = (s) => {
+    if (!s) return 'any';
+    if (s.$ref) return refName(s);
+    const options = s.anyOf ?? s.oneOf;
+    if (options) return options.map(typeOf).join(' | ');
+    if (s.enum) return s.enum.map((v) => JSON.stringify(v)).join(' | ');
+    if (s.const !== undefined) return JSON.stringify(s.const);
+    if (typeof s.additionalProperties === 'object') return 'map of ' + typeOf(s.additionalProperties);
+    return [].concat(s.type ?? 'object').map((t) => (t === 'array' ? typeOf(s.items) + '[]' : t)).join(' | ');
+  };
+  // An object's fields, a row each: name (with ? when optional), type, description.
+  const fields = (schema) => {
+    const s = resolved(schema);
+    if (!s?.properties) return el('p', { textContent: typeOf(schema) });
+    const required = new Set(s.required ?? []);
+    return el('table', {}, ...Object.entries(s.properties).map(([name, field]) => el('tr', {},
+      el('td', { className: 'f', textContent: name + (required.has(name) ? '' : '?') }),
+      el('td', { className: 'f', textContent: typeOf(field) }),
+      el('td', { textContent: field.description ?? resolved(field)?.description ?? '' }))));
+  };
   const byTag = new Map();
   for (const [path, item] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(item)) {
@@ -40,25 +66,31 @@ const SCRIPT = `
     for (const { path, method, op } of ops) {
       const body = el('div', { className: 'body' });
       const req = op.requestBody?.content?.['application/json']?.schema;
-      if (req) body.append(el('h4', { textContent: 'Request body' }), el('pre', { textContent: JSON.stringify(req, null, 2) }));
+      if (req) body.append(el('h4', { textContent: 'Request body: ' + typeOf(req) }), fields(req));
       if (op.parameters?.length) {
-        body.append(el('h4', { textContent: 'Parameters' }),
-          el('pre', { textContent: op.parameters.map((p) => p.in + ' ' + p.name + (p.required ? ' (required)' : '') +
-            (p.description ? ': ' + p.description : '')).join('\\n') }));
+        body.append(el('h4', { textContent: 'Parameters' }), el('table', {}, ...op.parameters.map((p) => el('tr', {},
+          el('td', { className: 'f', textContent: p.name + (p.required ? '' : '?') }),
+          el('td', { className: 'f', textContent: p.in + ', ' + typeOf(p.schema) }),
+          el('td', { textContent: p.description ?? '' })))));
       }
       body.append(el('h4', { textContent: 'Responses' }));
       for (const [status, res] of Object.entries(op.responses)) {
         const schema = res.content && Object.values(res.content)[0]?.schema;
-        body.append(el('p', { textContent: status + ' ' + res.description }));
-        if (schema && !String(status).match(/^[45]/)) body.append(el('pre', { textContent: JSON.stringify(schema, null, 2) }));
+        const answered = schema && !String(status).match(/^[45]/);
+        body.append(el('p', { textContent: status + ' ' + res.description + (answered ? ' (' + typeOf(schema) + ')' : '') }));
+        if (answered && !schema.$ref && schema.properties) body.append(fields(schema));
       }
       root.append(el('details', {}, el('summary', {},
         el('span', { className: 'm ' + method, textContent: method.toUpperCase() }), path,
         el('span', { className: 's', textContent: op.summary ?? '' })), body));
     }
   }
-  root.append(el('h2', { textContent: 'Schemas' }),
-    el('pre', { textContent: JSON.stringify(doc.components?.schemas ?? {}, null, 2) }));
+  root.append(el('h2', { textContent: 'Schemas' }));
+  for (const [name, schema] of Object.entries(schemas)) {
+    root.append(el('h3', { textContent: name }));
+    if (schema.description) root.append(el('p', { textContent: schema.description }));
+    root.append(fields(schema));
+  }
 })().catch((err) => { document.getElementById('root').textContent = 'Could not load /openapi.json: ' + err; });
 `;
 

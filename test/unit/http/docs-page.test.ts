@@ -59,7 +59,35 @@ describe('the docs page', () => {
     expect(lines).toEqual(expect.arrayContaining(expected));
     expect(lines).toHaveLength(expected.length);
     expect(lines).toContain("GET/v1/apps/{app}/logsRead or follow an app's logs");
-    const logs = allOf(root, 'details').find((d) => textOf(d).startsWith('GET/v1/apps/{app}/logs'));
-    expect(textOf(logs as Element)).toContain('query tail: Lines per instance from the end.');
+  });
+
+  it("tables each request body's, parameter's and schema's fields: name (? when optional), type, description", async () => {
+    const root = await render(JSON.parse(readFileSync(OPENAPI_PATH, 'utf8')));
+    const operation = (line: string) =>
+      allOf(root, 'details').find((d) =>
+        textOf(allOf(d, 'summary')[0] as Element).startsWith(line),
+      ) as Element;
+    const rowsOf = (node: Element) => allOf(node, 'tr').map((row) => row.children.map(textOf));
+    const create = operation('POST/v1/apps');
+    expect(allOf(create, 'h4').map(textOf)).toContain('Request body: AppCreate');
+    expect(rowsOf(create)).toEqual(
+      expect.arrayContaining([
+        ['name', 'string', "The app's name, unique within your tenant and part of its URL."],
+        ['healthCheck?', 'HealthCheck', expect.any(String)],
+      ]),
+    );
+    expect(rowsOf(operation('GET/v1/apps/{app}/logs'))).toEqual(
+      expect.arrayContaining([
+        ['app', 'path, string', ''],
+        ['tail?', 'query, integer', 'Lines per instance from the end.'],
+      ]),
+    );
+    const headings = root.children.filter((c): c is Element => typeof c !== 'string');
+    const healthCheck = headings.findIndex((c) => c.tag === 'h3' && textOf(c) === 'HealthCheck');
+    expect(rowsOf(headings[healthCheck + 1] as Element)).toContainEqual([
+      'intervalSeconds?',
+      'integer',
+      'Seconds between checks.',
+    ]);
   });
 });
