@@ -54,10 +54,15 @@ describe('Idempotency-Key on DynamoDB Local', () => {
     expect((await call('GET', '/v1/apps/api', key)).status).toBe(404);
   });
 
-  it('keeps no answer of a request that failed validation: the same key runs the corrected request', async () => {
+  it('keeps no answer of a request that failed validation or was not JSON: the same key runs the corrected request', async () => {
     const { call, createTenant } = await localApi();
     const key = (await createTenant('acme')).key;
     const headers = { 'idempotency-key': 'k-invalid' };
+    const notJson = await call('POST', '/v1/apps', key, sampleApp('web'), {
+      ...headers,
+      'content-type': 'text/plain',
+    });
+    expect(notJson).toMatchObject({ status: 415, json: { code: 'media.unsupported' } });
     const invalid = await call('POST', '/v1/apps', key, { ...sampleApp('web'), memory: 3 }, headers);
     expect(invalid).toMatchObject({ status: 400, json: { code: 'validation.failed' } });
     const corrected = await call('POST', '/v1/apps', key, sampleApp('web'), headers);

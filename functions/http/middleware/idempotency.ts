@@ -14,10 +14,10 @@ const sha256 = (value: string) => createHash('sha256').update(value).digest('hex
 
 /**
  * Answers that leave the key free, as Stripe's do, so that a retry with it runs: the request never ran (400: it
- * failed validation, 429: rate limited) or failed inside (5xx). A 400 may be fixed without a new key: the body
- * corrected, the image pushed.
+ * failed validation, 415: its body was not JSON, 429: rate limited) or failed inside (5xx). Either may be fixed
+ * without a new key: the body or its Content-Type corrected, the image pushed.
  */
-const releasesKey = (status: number) => status >= 500 || status === 429 || status === 400;
+const releasesKey = (status: number) => status >= 500 || status === 429 || status === 400 || status === 415;
 
 /**
  * `Idempotency-Key` on POST (Stripe's semantics): the first response is stored for 24 h and replayed with
