@@ -44,9 +44,13 @@ export function createApi(deps: ApiDeps) {
   const app = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
   app.onError((err, c) => errorToResponse(c, err, deps.logger));
   let methodsAt: ((path: string) => string[]) | undefined;
-  app.notFound((c) => {
+  /** The methods the routes take at `path`, read from them on first use, once every route is registered. */
+  const methodsOf = (path: string) => {
     methodsAt ??= allowedMethods(app.routes);
-    const allowed = methodsAt(c.req.path);
+    return methodsAt(path);
+  };
+  app.notFound((c) => {
+    const allowed = methodsOf(c.req.path);
     if (allowed.length === 0)
       return problem(c, 'route.notFound', `there is no route ${c.req.method} ${c.req.path}`);
     const allow = allowed.join(', ');
@@ -81,7 +85,7 @@ export function createApi(deps: ApiDeps) {
     },
     authenticate(deps.auth),
     rateLimit(deps.rateLimit, deps),
-    idempotency(deps.store, deps.clock),
+    idempotency(deps.store, deps.clock, (path) => methodsOf(path).includes('POST')),
   );
   app.route('/', planRoutes(deps));
   app.route('/', tenantRoutes(deps));

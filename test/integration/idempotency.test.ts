@@ -72,6 +72,16 @@ describe('Idempotency-Key on DynamoDB Local', () => {
     expect(again.headers.get('idempotent-replayed')).toBe('true');
   });
 
+  it('keeps no answer of a POST to a path no route takes: the same key runs the request sent to the right one', async () => {
+    const { call, createTenant } = await localApi();
+    const key = (await createTenant('acme')).key;
+    const headers = { 'idempotency-key': 'k-typo' };
+    const typo = await call('POST', '/v1/app', key, sampleApp('web'), headers);
+    expect(typo).toMatchObject({ status: 404, json: { code: 'route.notFound' } });
+    const sent = await call('POST', '/v1/apps', key, sampleApp('web'), headers);
+    expect(sent.status, sent.text).toBe(201);
+  });
+
   it('answers 409 while the first request is still running', async () => {
     const { call, createTenant, deps } = await localApi();
     const key = (await createTenant('acme')).key;

@@ -23,12 +23,14 @@ const releasesKey = (status: number) => status >= 500 || status === 429 || statu
  * `Idempotency-Key` on POST (Stripe's semantics): the first response is stored for 24 h and replayed with
  * `Idempotent-Replayed: true`, but for those that `releasesKey`; the same key with another body → 422
  * idempotency.mismatch; while the first request still runs → 409 idempotency.conflict. The table keeps the key's
- * hash and the response's body sealed with the key (see `seal`).
+ * hash and the response's body sealed with the key (see `seal`). A POST to a path no POST route takes (`routed`
+ * says which do) claims nothing: its 404 would hold the key, and the request sent again to the right path would
+ * be a mismatch.
  */
-export function idempotency(store: Store, clock: Clock) {
+export function idempotency(store: Store, clock: Clock, routed: (path: string) => boolean) {
   return createMiddleware<ApiEnv>(async (c, next) => {
     const key = c.req.header('idempotency-key');
-    if (c.req.method !== 'POST' || key === undefined) return next();
+    if (c.req.method !== 'POST' || key === undefined || !routed(c.req.path)) return next();
     if (key.length === 0 || key.length > 255) {
       throw new ValidationError('Idempotency-Key must be 1 to 255 characters', [
         { path: 'Idempotency-Key', message: 'must be 1 to 255 characters' },
