@@ -53,6 +53,15 @@ const LONE_SURROGATE =
   'must be well-formed Unicode, but holds a lone surrogate (a \\uD800-\\uDFFF escape without its pair)';
 
 /**
+ * A query parameter given more than once (`?limit=1&limit=2`) is said to be so, rather than by the message its
+ * schema has for a value of the wrong type.
+ */
+function givenOnce(c: Context, target: string, found: FieldProblem): FieldProblem {
+  const times = target === 'query' ? (c.req.queries(found.path)?.length ?? 0) : 0;
+  return times > 1 ? { path: found.path, message: `must be given once, not ${times} times` } : found;
+}
+
+/**
  * The zod-openapi hook: a failed validation becomes a 400 problem listing every field problem, and so does text
  * that passed its schema but is not well-formed Unicode.
  */
@@ -64,7 +73,7 @@ export function validationHook(
 ): Response | undefined {
   const errors = result.success
     ? [illFormedText(result.data)].filter((found) => found !== undefined)
-    : fieldProblems(result.error.issues);
+    : fieldProblems(result.error.issues).map((found) => givenOnce(c, result.target, found));
   if (!errors.length) return undefined;
   const where = WHERE[result.target] ?? result.target;
   return problem(

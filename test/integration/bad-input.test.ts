@@ -155,6 +155,8 @@ describe('bad input on DynamoDB Local', () => {
     ['/v1/apps?limit=101', 'limit', 'must be a whole number from 1 to 100'],
     ['/v1/apps?limit=1e1', 'limit', 'must be a whole number from 1 to 100'],
     ['/v1/apps/web/logs?tail=', 'tail', 'must be a whole number from 0 to 10000'],
+    ['/v1/apps?limit=1&limit=2', 'limit', 'must be given once, not 2 times'],
+    ['/v1/apps/web/metrics?window=15m&window=1h', 'window', 'must be given once, not 2 times'],
     ['/v1/apps/web/logs?tail=-1', 'tail', 'must be a whole number from 0 to 10000'],
     ['/v1/apps/web/revisions/2.5', 'n', 'must be a whole number from 1 to 1000000000'],
     ['/v1/apps/web/revisions/99999999999999999999', 'n', 'must be a whole number from 1 to 1000000000'],
