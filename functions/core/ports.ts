@@ -555,8 +555,8 @@ export interface ReplicaSamples {
 export interface Metrics {
   /**
    * The replicas' figures (one batched call where the source allows): averaged over the last `windowSeconds` where
-   * the source keeps a history (CloudWatch), its latest sample where it keeps none (Docker, metrics-server) or when
-   * no window is asked for.
+   * the source keeps a history (CloudWatch), its latest where it keeps none or when no window is asked for (Docker:
+   * CPU since the previous sample; metrics-server: over its own window); `windowSeconds` answers the span covered.
    */
   replicaStats(replicas: Replica[], windowSeconds?: number): Promise<ReplicaSamples>;
 }

@@ -16,6 +16,7 @@ import type {
 } from '../../core/ports.ts';
 import { textLines } from '../../core/text-lines.ts';
 import { fullImageName } from '../oci/full-image-name.ts';
+import { type CpuReading, CpuReadings } from './cpu-readings.ts';
 import { type DockerError, engineMessage, statusOf } from './docker-errors.ts';
 import { replicaNetwork } from './replica-network.ts';
 import { RETIRED_LOG_LINES, RetiredReplicas } from './retired-replicas.ts';
@@ -176,6 +177,8 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
   private readonly starting = new Set<string>();
   /** The network replicas join (replica-network.ts), found or made on the first start. */
   private network?: Promise<string>;
+  /** Each replica's last CPU reading, what its next sample is measured against. */
+  private readonly cpuReadings = new CpuReadings();
 
   constructor(
     private readonly docker: Docker,
@@ -319,28 +322,40 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
     return demux(buffer).toString().split('\n').filter(Boolean);
   }
 
-  /** Docker keeps no history: its one-shot stats set one sample against the one a second before. */
+  /**
+   * Docker keeps no history: a replica's CPU is measured against this process's previous reading of it (see
+   * CpuReadings), or, without a usable one, against Docker's own reading a second before. The window is the longest
+   * span a replica's figures cover.
+   */
   async replicaStats(replicas: Replica[]): Promise<ReplicaSamples> {
-    const stats = await Promise.all(
+    this.cpuReadings.prune(Date.now());
+    const sampled = await Promise.all(
       replicas.map(async ({ id }) => [id, await this.containerStats(id)] as const),
     );
+    const found = sampled.filter(
+      (entry): entry is readonly [string, { stats: ReplicaStats; spanMs: number }] => entry[1] !== undefined,
+    );
     return {
-      windowSeconds: 1,
-      stats: new Map(
-        stats.filter((entry): entry is readonly [string, ReplicaStats] => entry[1] !== undefined),
-      ),
+      windowSeconds: Math.max(1, Math.round(Math.max(0, ...found.map(([, s]) => s.spanMs)) / 1000)),
+      stats: new Map(found.map(([id, s]) => [id, s.stats])),
     };
   }
 
-  private async containerStats(id: string): Promise<ReplicaStats | undefined> {
+  private async containerStats(id: string): Promise<{ stats: ReplicaStats; spanMs: number } | undefined> {
     try {
       const container = this.docker.getContainer(id);
-      const [stats, info] = await Promise.all([container.stats({ stream: false }), container.inspect()]);
+      const base = this.cpuReadings.baseFor(id, Date.now());
+      const [stats, info] = await Promise.all([
+        container.stats({ stream: false, 'one-shot': base !== undefined }),
+        container.inspect(),
+      ]);
       // A container removed while it was sampled answers 200 with an empty body: no sample.
       if (!stats?.cpu_stats || !stats.precpu_stats) return undefined;
-      const cpuDelta = stats.cpu_stats.cpu_usage.total_usage - stats.precpu_stats.cpu_usage.total_usage;
-      const systemDelta =
-        (stats.cpu_stats.system_cpu_usage ?? 0) - (stats.precpu_stats.system_cpu_usage ?? 0);
+      const current = cpuReadingOf(stats.cpu_stats, stats.read);
+      const before = base ?? cpuReadingOf(stats.precpu_stats, stats.preread);
+      this.cpuReadings.record(id, current);
+      const cpuDelta = current.container - before.container;
+      const systemDelta = current.host - before.host;
       const onlineCpus = stats.cpu_stats.online_cpus || 1;
       const cpuLimit = (info.HostConfig.NanoCpus ?? 0) / 1e9 || onlineCpus;
       const cpusUsed = systemDelta > 0 && cpuDelta > 0 ? (cpuDelta / systemDelta) * onlineCpus : 0;
@@ -353,9 +368,12 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
       const used = Math.max(0, (memoryStats.usage ?? 0) - cache);
       const limit = info.HostConfig.Memory || memoryStats.limit || 1;
       return {
-        cpuPercent: Math.min(100, (cpusUsed / cpuLimit) * 100),
-        memoryMiB: used / MiB,
-        memoryPercent: Math.min(100, (used / limit) * 100),
+        stats: {
+          cpuPercent: Math.min(100, (cpusUsed / cpuLimit) * 100),
+          memoryMiB: used / MiB,
+          memoryPercent: Math.min(100, (used / limit) * 100),
+        },
+        spanMs: current.at - before.at,
       };
     } catch (err) {
       if (statusOf(err) === 404 || statusOf(err) === 409) return undefined;
@@ -427,6 +445,13 @@ function splitFrames(buffer: Buffer): { payloads: Buffer[]; rest: Buffer } {
 }
 
 /** A whole multiplexed log's payloads, joined. */
+/** Docker's CPU counters as a reading taken at `read`. */
+const cpuReadingOf = (cpu: Docker.CPUStats, read: string): CpuReading => ({
+  container: cpu.cpu_usage.total_usage,
+  host: cpu.system_cpu_usage ?? 0,
+  at: Date.parse(read),
+});
+
 const demux = (buffer: Buffer) => Buffer.concat(splitFrames(buffer).payloads);
 
 /** A multiplexed log read as it comes, as its payloads: frames split across chunks are put back together. */

@@ -142,6 +142,8 @@ describe('the Docker runtime sampling replicas', () => {
       online_cpus: 2,
     });
     const sample = {
+      read: '2026-12-01T10:00:01Z',
+      preread: '2026-12-01T10:00:00Z',
       cpu_stats: cpu(1.5e9, 20e9),
       precpu_stats: cpu(1e9, 18e9),
       memory_stats: { usage: 128 * 1024 * 1024, stats: { inactive_file: 0 } },
@@ -158,5 +160,56 @@ describe('the Docker runtime sampling replicas', () => {
 
     // 0.5 s of CPU over 2 s of both CPUs' time is 0.5 CPU: all of the 0.5 vCPU the replica has.
     expect([...samples.stats]).toEqual([['c2', { cpuPercent: 100, memoryMiB: 128, memoryPercent: 25 }]]);
+  });
+
+  it('measures a sample against its previous reading, asking Docker for one reading at once rather than a pair a second apart, while that reading is 1 to 60 s old', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const cpu = (total: number, system: number) => ({
+        cpu_usage: { total_usage: total },
+        system_cpu_usage: system,
+        online_cpus: 2,
+      });
+      const at = (s: number) => new Date(Date.UTC(2026, 11, 1, 10, 0, s)).toISOString();
+      const asked: boolean[] = [];
+      const answers = [
+        // Docker's pair: at 0 s and 1 s.
+        { read: at(1), preread: at(0), cpu_stats: cpu(1.5e9, 20e9), precpu_stats: cpu(1e9, 18e9) },
+        // One reading at 11 s, as a one-shot answer has it: no earlier one.
+        {
+          read: at(11),
+          preread: '0001-01-01T00:00:00Z',
+          cpu_stats: cpu(2.5e9, 60e9),
+          precpu_stats: cpu(0, 0),
+        },
+        { read: at(81), preread: at(80), cpu_stats: cpu(3e9, 200e9), precpu_stats: cpu(2.9e9, 198e9) },
+      ];
+      const docker = {
+        getContainer: () => ({
+          stats: async (options: { 'one-shot': boolean }) => {
+            asked.push(options['one-shot']);
+            return { ...answers[asked.length - 1], memory_stats: { usage: 0 } };
+          },
+          inspect: async () => ({ HostConfig: { NanoCpus: 0.5e9, Memory: 512 * 1024 * 1024 } }),
+        }),
+      } as unknown as Docker;
+      const runtime = new DockerRuntime(docker, 'berth');
+      const sample = async (second: number) => {
+        vi.setSystemTime(new Date(at(second)));
+        const { windowSeconds, stats } = await runtime.replicaStats([
+          { id: 'c1' } as Parameters<DockerRuntime['replicaStats']>[0][number],
+        ]);
+        return { windowSeconds, cpuPercent: stats.get('c1')?.cpuPercent };
+      };
+
+      expect(await sample(1)).toEqual({ windowSeconds: 1, cpuPercent: 100 });
+      // 1 s of CPU over 40 s of both CPUs' time since the reading at 1 s: 0.05 CPU, a tenth of its 0.5.
+      expect(await sample(11)).toEqual({ windowSeconds: 10, cpuPercent: 10 });
+      // The reading at 11 s is 70 s old: Docker's pair again (0.1 s over 2 s × 2: 0.1 CPU, a fifth of its 0.5).
+      expect(await sample(81)).toEqual({ windowSeconds: 1, cpuPercent: 20 });
+      expect(asked).toEqual([false, true, false]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
