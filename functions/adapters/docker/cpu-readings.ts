@@ -12,28 +12,31 @@ const MIN_SPAN_MS = 1000;
 const MAX_AGE_MS = 60_000;
 
 /**
- * The last CPU reading of each replica sampled, so that the next sample needs one reading from Docker (its one-shot
+ * The last CPU readings of each replica sampled, so that the next sample needs one reading from Docker (its one-shot
  * answer, which waits for the engine's next reading: up to 1 s) instead of its pair a second apart (up to 2 s):
  * whoever samples again — a dashboard, the autoscaler — waits half as long and gets the CPU over the span since.
  */
 export class CpuReadings {
-  private readonly readings = new Map<string, CpuReading>();
+  /** Each replica's last two readings, oldest first: a sample just after another is measured against the one before. */
+  private readonly readings = new Map<string, CpuReading[]>();
 
-  /** The reading a sample of `id` taken `now` is measured against, if one is usable. */
+  /** The newest reading a sample of `id` taken `now` can be measured against, if one is usable. */
   baseFor(id: string, now: number): CpuReading | undefined {
-    const reading = this.readings.get(id);
-    const age = reading ? now - reading.at : Number.POSITIVE_INFINITY;
-    return age >= MIN_SPAN_MS && age <= MAX_AGE_MS ? reading : undefined;
+    return this.readings.get(id)?.findLast((r) => now - r.at >= MIN_SPAN_MS && now - r.at <= MAX_AGE_MS);
   }
 
-  /** Keeps `reading` as the next base, unless the one kept is less than the shortest span older (it stays). */
+  /** Keeps `reading` with the newest one before it (samples taken at once may end in any order). */
   record(id: string, reading: CpuReading): void {
-    const kept = this.readings.get(id);
-    if (!kept || reading.at - kept.at >= MIN_SPAN_MS) this.readings.set(id, reading);
+    const readings = [...(this.readings.get(id) ?? []), reading].sort((a, b) => a.at - b.at);
+    this.readings.set(id, readings.slice(-2));
   }
 
   /** Forgets readings too old to be a base: replicas gone, or not sampled for a while. */
   prune(now: number): void {
-    for (const [id, reading] of this.readings) if (now - reading.at > MAX_AGE_MS) this.readings.delete(id);
+    for (const [id, readings] of this.readings) {
+      const fresh = readings.filter((r) => now - r.at <= MAX_AGE_MS);
+      if (fresh.length) this.readings.set(id, fresh);
+      else this.readings.delete(id);
+    }
   }
 }

@@ -170,7 +170,7 @@ describe('the Docker runtime sampling replicas', () => {
         system_cpu_usage: system,
         online_cpus: 2,
       });
-      const at = (s: number) => new Date(Date.UTC(2026, 11, 1, 10, 0, s)).toISOString();
+      const at = (s: number) => new Date(Date.UTC(2026, 11, 1, 10) + s * 1000).toISOString();
       const asked: boolean[] = [];
       const answers = [
         // Docker's pair: at 0 s and 1 s.
@@ -180,6 +180,12 @@ describe('the Docker runtime sampling replicas', () => {
           read: at(11),
           preread: '0001-01-01T00:00:00Z',
           cpu_stats: cpu(2.5e9, 60e9),
+          precpu_stats: cpu(0, 0),
+        },
+        {
+          read: at(11.5),
+          preread: '0001-01-01T00:00:00Z',
+          cpu_stats: cpu(2.55e9, 62e9),
           precpu_stats: cpu(0, 0),
         },
         { read: at(81), preread: at(80), cpu_stats: cpu(3e9, 200e9), precpu_stats: cpu(2.9e9, 198e9) },
@@ -205,9 +211,11 @@ describe('the Docker runtime sampling replicas', () => {
       expect(await sample(1)).toEqual({ windowSeconds: 1, cpuPercent: 100 });
       // 1 s of CPU over 40 s of both CPUs' time since the reading at 1 s: 0.05 CPU, a tenth of its 0.5.
       expect(await sample(11)).toEqual({ windowSeconds: 10, cpuPercent: 10 });
+      // Half a second on, the reading at 11 s is too recent to measure against: the one at 1 s serves.
+      expect(await sample(11.5)).toEqual({ windowSeconds: 11, cpuPercent: 10 });
       // The reading at 11 s is 70 s old: Docker's pair again (0.1 s over 2 s × 2: 0.1 CPU, a fifth of its 0.5).
       expect(await sample(81)).toEqual({ windowSeconds: 1, cpuPercent: 20 });
-      expect(asked).toEqual([false, true, false]);
+      expect(asked).toEqual([false, true, true, false]);
     } finally {
       vi.useRealTimers();
     }
