@@ -150,9 +150,12 @@ export const ScalingSchedule = z
     timezone: z
       .string()
       .max(64)
-      .refine(isTimeZone, 'must be an IANA time zone such as "Europe/Berlin"')
+      .refine(
+        isTimeZone,
+        'must be an IANA time zone such as "Europe/Berlin", or a UTC offset such as "+02:00"',
+      )
       .optional()
-      .describe('The time zone its cron is read in (default UTC).'),
+      .describe('The time zone its cron is read in: an IANA name or a UTC offset (default UTC).'),
     min: z.number().int().min(0).max(1000).describe('Fewest replicas from when it fires.'),
     max: z.number().int().min(1).max(1000).describe('Most replicas from when it fires.'),
   })

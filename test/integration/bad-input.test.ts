@@ -67,7 +67,7 @@ const BAD_APPS: [string, Record<string, unknown>, string][] = [
     {
       scaling: { min: 1, max: 2, schedules: [{ cron: '0 8 * * *', timezone: 'Mars/Base', min: 1, max: 1 }] },
     },
-    'IANA',
+    'must be an IANA time zone such as "Europe/Berlin", or a UTC offset such as "+02:00"',
   ],
 ];
 

@@ -94,6 +94,13 @@ describe('autoscaling rules', () => {
     // exactly at 08:00 Berlin it takes effect
     expect(boundsAt(scaling, new Date('2026-11-23T07:00:00Z'))).toMatchObject({ min: 3, max: 8 });
     expect(boundsAt({ min: 2, max: 5 }, new Date())).toEqual({ min: 2, max: 5, schedule: null });
+    // a UTC offset is a time zone too: 08:00 at +01:00 is 07:00Z
+    const byOffset = {
+      ...scaling,
+      schedules: scaling.schedules.map((schedule) => ({ ...schedule, timezone: '+01:00' })),
+    };
+    expect(boundsAt(byOffset, new Date('2026-11-23T06:59:00Z'))).toMatchObject({ min: 1, max: 2 });
+    expect(boundsAt(byOffset, new Date('2026-11-23T07:00:00Z'))).toMatchObject({ min: 3, max: 8 });
     // days by name read as their numbers: Saturday 2026-11-28 10:00 Berlin, so Friday evening's schedule holds
     const byName = {
       ...scaling,
