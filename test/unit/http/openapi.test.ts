@@ -4,9 +4,27 @@ import { createConfig, lintFromString } from '@redocly/openapi-core';
 import { describe, expect, it } from 'vitest';
 import { OPENAPI_PATH, renderOpenApi } from '../../../functions/http/write-openapi.ts';
 
+interface Operation {
+  operationId?: string;
+  summary?: string;
+  parameters?: { name: string; schema: unknown }[];
+  requestBody?: unknown;
+}
+interface Document {
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, { properties?: Record<string, object> }> };
+}
+
 describe('schemas/openapi.json', () => {
+  const rendered = renderOpenApi();
+  const doc = JSON.parse(rendered) as Document;
+  /** Every operation with its route as `METHOD /path`. */
+  const operations = Object.entries(doc.paths).flatMap(([path, ops]) =>
+    Object.entries(ops).map(([method, op]) => ({ route: `${method.toUpperCase()} ${path}`, ...op })),
+  );
+
   it('is what the routes generate (run `npm run openapi` after changing a route)', () => {
-    expect(readFileSync(OPENAPI_PATH, 'utf8')).toBe(renderOpenApi());
+    expect(readFileSync(OPENAPI_PATH, 'utf8')).toBe(rendered);
   });
 
   it("passes Redocly's recommended rules", async () => {
@@ -16,7 +34,7 @@ describe('schemas/openapi.json', () => {
       rules: { 'operation-4xx-response': 'off' },
     });
     const problems = await lintFromString({
-      source: renderOpenApi(),
+      source: rendered,
       absoluteRef: fileURLToPath(OPENAPI_PATH),
       config,
     });
@@ -24,26 +42,15 @@ describe('schemas/openapi.json', () => {
   });
 
   it('takes no null in a path or a query, which cannot carry one', () => {
-    const doc = JSON.parse(renderOpenApi()) as {
-      paths: Record<string, Record<string, { parameters?: { name: string; schema: unknown }[] }>>;
-    };
-    const nullable = Object.entries(doc.paths).flatMap(([path, ops]) =>
-      Object.entries(ops).flatMap(([method, op]) =>
-        (op.parameters ?? [])
-          .filter((p) => JSON.stringify(p.schema).includes('"null"'))
-          .map((p) => `${method.toUpperCase()} ${path} ${p.name}`),
-      ),
+    const nullable = operations.flatMap((op) =>
+      (op.parameters ?? [])
+        .filter((p) => JSON.stringify(p.schema).includes('"null"'))
+        .map((p) => `${op.route} ${p.name}`),
     );
     expect(nullable).toEqual([]);
   });
 
   it('names every operation (a unique camelCase operationId, for generated clients) and says what it does', () => {
-    const doc = JSON.parse(renderOpenApi()) as {
-      paths: Record<string, Record<string, { operationId?: string; summary?: string }>>;
-    };
-    const operations = Object.entries(doc.paths).flatMap(([path, ops]) =>
-      Object.entries(ops).map(([method, op]) => ({ route: `${method.toUpperCase()} ${path}`, ...op })),
-    );
     const unnamed = operations.filter(
       (op) => !/^[a-z][A-Za-z]+$/.test(op.operationId ?? '') || !op.summary?.trim(),
     );
@@ -52,10 +59,6 @@ describe('schemas/openapi.json', () => {
   });
 
   it('describes every field a request body carries', () => {
-    const doc = JSON.parse(renderOpenApi()) as {
-      paths: Record<string, Record<string, { requestBody?: unknown }>>;
-      components: { schemas: Record<string, { properties?: Record<string, object> }> };
-    };
     /** The component schemas `value` refers to, and those they refer to in turn. */
     const referred = (value: unknown, into: Set<string>): Set<string> => {
       for (const [, name] of JSON.stringify(value).matchAll(/"#\/components\/schemas\/([^"]+)"/g)) {
@@ -63,8 +66,12 @@ describe('schemas/openapi.json', () => {
       }
       return into;
     };
-    const bodies = Object.values(doc.paths).flatMap((ops) => Object.values(ops).map((op) => op.requestBody));
-    const inputs = [...referred(bodies, new Set())];
+    const inputs = [
+      ...referred(
+        operations.map((op) => op.requestBody),
+        new Set(),
+      ),
+    ];
     expect(inputs).toEqual(
       expect.arrayContaining(['AppCreate', 'HealthCheck', 'ScalingSchedule', 'PlanLimits']),
     );
@@ -77,11 +84,7 @@ describe('schemas/openapi.json', () => {
   });
 
   it('documents every route of API.md that exists so far', () => {
-    const doc = JSON.parse(renderOpenApi()) as { paths: Record<string, Record<string, unknown>> };
-    const operations = Object.entries(doc.paths).flatMap(([path, ops]) =>
-      Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`),
-    );
-    expect(operations).toEqual(
+    expect(operations.map((op) => op.route)).toEqual(
       expect.arrayContaining([
         'GET /v1/plans',
         'POST /v1/plans',
