@@ -13,19 +13,13 @@ import { router } from './router.ts';
 
 const tags = ['Instances and operations'];
 
-/** What each of an app's lifecycle operations does, in a line. */
-const LIFECYCLE_SUMMARIES = {
-  stop: 'Stop an app: its replicas are stopped, its spec kept',
-  start: 'Start a stopped app again',
-  restart: "Replace every one of an app's replicas",
-};
-
-const lifecycle = (action: keyof typeof LIFECYCLE_SUMMARIES, description: string) =>
+/** One of an app's lifecycle operations, with its summary and its answer's description. */
+const lifecycle = (action: 'stop' | 'start' | 'restart', summary: string, description: string) =>
   createRoute({
     method: 'post',
     path: `/v1/apps/{app}/${action}`,
     operationId: `${action}App`,
-    summary: LIFECYCLE_SUMMARIES[action],
+    summary,
     tags,
     security: bearer,
     middleware: tenantOnly,
@@ -186,17 +180,28 @@ export function instanceRoutes(deps: ApiDeps) {
         ),
     )
     .openapi(
-      lifecycle('stop', 'Stopping: replicas are stopped and removed; the app keeps its spec.'),
+      lifecycle(
+        'stop',
+        'Stop an app: its replicas are stopped, its spec kept',
+        'Stopping: replicas are stopped and removed; the app keeps its spec.',
+      ),
       async (c) => c.json(await stopApp(deps, tenantOf(c.get('principal')), c.req.valid('param').app), 202),
     )
     .openapi(
       lifecycle(
         'start',
+        'Start a stopped app again',
         'Starting the target revision again; one that never went live gets a new deployment.',
       ),
       async (c) => c.json(await startApp(deps, tenantOf(c.get('principal')), c.req.valid('param').app), 202),
     )
-    .openapi(lifecycle('restart', 'Every replica is replaced, new ones first.'), async (c) =>
-      c.json(await restartApp(deps, tenantOf(c.get('principal')), c.req.valid('param').app), 202),
+    .openapi(
+      lifecycle(
+        'restart',
+        "Replace every one of an app's replicas",
+        'Every replica is replaced, new ones first.',
+      ),
+      async (c) =>
+        c.json(await restartApp(deps, tenantOf(c.get('principal')), c.req.valid('param').app), 202),
     );
 }
