@@ -42,15 +42,18 @@ const SCRIPT = `
     if (typeof s.additionalProperties === 'object') return 'map of ' + typeOf(s.additionalProperties);
     return [].concat(s.type ?? 'object').map((t) => (t === 'array' ? typeOf(s.items) + '[]' : t)).join(' | ');
   };
-  // An object's fields, a row each: name (with ? when optional), type, description.
+  // A field or parameter as a row: its name (with ? when optional), its type, what it means.
+  const row = (name, optional, type, about) => el('tr', {},
+    el('td', { className: 'f', textContent: name + (optional ? '?' : '') }),
+    el('td', { className: 'f', textContent: type }),
+    el('td', { textContent: about ?? '' }));
+  // An object's fields, a row each.
   const fields = (schema) => {
     const s = resolved(schema);
     if (!s?.properties) return el('p', { textContent: typeOf(schema) });
     const required = new Set(s.required ?? []);
-    return el('table', {}, ...Object.entries(s.properties).map(([name, field]) => el('tr', {},
-      el('td', { className: 'f', textContent: name + (required.has(name) ? '' : '?') }),
-      el('td', { className: 'f', textContent: typeOf(field) }),
-      el('td', { textContent: field.description ?? resolved(field)?.description ?? '' }))));
+    return el('table', {}, ...Object.entries(s.properties).map(([name, field]) =>
+      row(name, !required.has(name), typeOf(field), field.description ?? resolved(field)?.description)));
   };
   const byTag = new Map();
   for (const [path, item] of Object.entries(doc.paths)) {
@@ -68,10 +71,8 @@ const SCRIPT = `
       const req = op.requestBody?.content?.['application/json']?.schema;
       if (req) body.append(el('h4', { textContent: 'Request body: ' + typeOf(req) }), fields(req));
       if (op.parameters?.length) {
-        body.append(el('h4', { textContent: 'Parameters' }), el('table', {}, ...op.parameters.map((p) => el('tr', {},
-          el('td', { className: 'f', textContent: p.name + (p.required ? '' : '?') }),
-          el('td', { className: 'f', textContent: p.in + ', ' + typeOf(p.schema) }),
-          el('td', { textContent: p.description ?? '' })))));
+        body.append(el('h4', { textContent: 'Parameters' }), el('table', {}, ...op.parameters.map((p) =>
+          row(p.name, !p.required, p.in + ', ' + typeOf(p.schema), p.description))));
       }
       body.append(el('h4', { textContent: 'Responses' }));
       for (const [status, res] of Object.entries(op.responses)) {
