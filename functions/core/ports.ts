@@ -554,9 +554,10 @@ export interface ReplicaSamples {
  */
 export interface Metrics {
   /**
-   * The replicas' figures (one batched call where the source allows): averaged over the last `windowSeconds` where
-   * the source keeps a history (CloudWatch), its latest where it keeps none or when no window is asked for (Docker:
-   * CPU since the previous sample; metrics-server: over its own window); `windowSeconds` answers the span covered.
+   * The replicas' figures (one batched call where the source allows): averaged over the last `windowSeconds`, as
+   * far as the source keeps a history (CloudWatch; Docker: its stats streams, from the replica's first sample), else
+   * its latest (metrics-server: over its own window); with no window asked, the latest minute or the source's own.
+   * `windowSeconds` answers the span covered.
    */
   replicaStats(replicas: Replica[], windowSeconds?: number): Promise<ReplicaSamples>;
 }

@@ -99,7 +99,7 @@ async function main() {
     ...(config.BERTH_SIZES ? { sizes: config.BERTH_SIZES } : {}),
   });
   await seedPlans(deps);
-  const { routes, loop, jobs } = localRuntime(deps, {
+  const { runtime, routes, loop, jobs } = localRuntime(deps, {
     docker,
     installation: config.BERTH_TABLE_NAME,
     tickMs: config.BERTH_TICK_MS,
@@ -178,6 +178,7 @@ async function main() {
     await Promise.all([loop.stop(), ...jobs.map((job) => job.stop())]);
     tunnels.close();
     await Promise.all([closeServer(api), closeServer(ingress), registry.stop()]);
+    runtime.close();
     dynamodb.destroy();
     await dynamoDbLocal?.stop();
     process.exit(0);

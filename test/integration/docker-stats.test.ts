@@ -7,19 +7,22 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("sampling a replica's CPU and memory on Docker Engine", () => {
   const containers: Docker.Container[] = [];
+  const runtimes: DockerRuntime[] = [];
   afterEach(async () => {
+    for (const runtime of runtimes.splice(0)) runtime.close();
     for (const container of containers.splice(0)) await container.remove({ force: true });
   });
 
-  it("measures a sample against the previous one, from the engine's one-shot answer", async () => {
+  /** A runtime whose engine counts the stats streams it is asked for; a busy container of 0.5 vCPU and 512 MiB. */
+  async function busyReplica() {
     const docker = new Docker();
-    const asked: unknown[] = [];
+    const streams: unknown[] = [];
     const getContainer = docker.getContainer.bind(docker);
     docker.getContainer = (id) => {
       const container = getContainer(id);
       const stats = container.stats.bind(container) as (options: object) => Promise<unknown>;
       container.stats = ((options: object) => {
-        asked.push(options);
+        streams.push(options);
         return stats(options);
       }) as typeof container.stats;
       return container;
@@ -32,22 +35,50 @@ describe("sampling a replica's CPU and memory on Docker Engine", () => {
     containers.push(container);
     await container.start();
     const runtime = new DockerRuntime(docker, 'berth');
-    const replica = { id: container.id } as Replica;
+    runtimes.push(runtime);
+    const replica = { id: container.id, cpu: 0.5, memoryMiB: 512 } as Replica;
+    return { runtime, replica, container, streams };
+  }
 
-    const first = await runtime.replicaStats([replica]);
-    await sleep(1500);
-    const second = await runtime.replicaStats([replica]);
+  it('samples a replica from one stats stream, over as much of the window as the stream has seen', async () => {
+    const { runtime, replica, streams } = await busyReplica();
 
-    expect(asked).toEqual([
-      { stream: false, 'one-shot': false },
-      { stream: false, 'one-shot': true },
-    ]);
-    for (const { windowSeconds, stats } of [first, second]) {
-      expect(windowSeconds).toBeGreaterThanOrEqual(1);
-      expect(windowSeconds).toBeLessThan(60);
+    const first = await runtime.replicaStats([replica], 900);
+    await sleep(2500);
+    const second = await runtime.replicaStats([replica], 900);
+
+    expect(streams).toEqual([{ stream: true }]);
+    expect(first.windowSeconds).toBe(1);
+    expect(second.windowSeconds).toBeGreaterThanOrEqual(3);
+    expect(second.windowSeconds).toBeLessThan(60);
+    for (const { stats } of [first, second]) {
       // A busy loop uses some CPU over any span, and the engine counts its memory.
-      expect(stats.get(container.id)?.cpuPercent).toBeGreaterThan(0);
-      expect(stats.get(container.id)?.memoryMiB).toBeGreaterThan(0);
+      expect(stats.get(replica.id)?.cpuPercent).toBeGreaterThan(0);
+      expect(stats.get(replica.id)?.memoryMiB).toBeGreaterThan(0);
     }
+  });
+
+  it('has no sample of a stopped replica, and opens a stream again once it runs', async () => {
+    const { runtime, replica, container, streams } = await busyReplica();
+    await runtime.replicaStats([replica]);
+
+    await container.stop({ t: 0 });
+    // The stream of a stopped container sends an empty frame within a second, and ends.
+    await sleep(1500);
+    const stopped = await runtime.replicaStats([replica]);
+    await container.start();
+    const started = await runtime.replicaStats([replica]);
+
+    expect(stopped.stats.size).toBe(0);
+    expect(started.stats.get(replica.id)?.memoryMiB).toBeGreaterThan(0);
+    expect(streams).toHaveLength(3);
+  });
+
+  it('has no sample of a replica that is gone', async () => {
+    const { runtime, replica, container } = await busyReplica();
+    await container.remove({ force: true });
+    containers.splice(0);
+
+    expect((await runtime.replicaStats([replica])).stats.size).toBe(0);
   });
 });

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import type { ContainerInspectInfo } from 'dockerode';
@@ -16,10 +17,10 @@ import type {
 } from '../../core/ports.ts';
 import { textLines } from '../../core/text-lines.ts';
 import { fullImageName } from '../oci/full-image-name.ts';
-import { type CpuReading, CpuReadings } from './cpu-readings.ts';
 import { type DockerError, engineMessage, statusOf } from './docker-errors.ts';
 import { replicaNetwork } from './replica-network.ts';
 import { RETIRED_LOG_LINES, RetiredReplicas } from './retired-replicas.ts';
+import { NEVER, StatsStreams } from './stats-streams.ts';
 
 /** The labels that tie a container to its app; the reconciler finds, adopts and cleans up by them. */
 export const LABELS = {
@@ -34,7 +35,8 @@ export const LABELS = {
 } as const;
 
 const MiB = 1024 * 1024;
-const NEVER = '0001-01-01T00:00:00Z';
+/** The span a sample covers when no window is asked for. */
+const LATEST_WINDOW_SECONDS = 60;
 
 /**
  * Why a pull failed, in the engine's words but without what they tell of the machine: the body of an answer that
@@ -177,8 +179,13 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
   private readonly starting = new Set<string>();
   /** The network replicas join (replica-network.ts), found or made on the first start. */
   private network?: Promise<string>;
-  /** Each replica's last CPU reading, what its next sample is measured against. */
-  private readonly cpuReadings = new CpuReadings();
+  /** A stats stream per running replica sampled: Docker keeps no history of its own. */
+  private readonly statsStreams = new StatsStreams(async (id) => {
+    const stream = (await this.docker.getContainer(id).stats({ stream: true })) as unknown as IncomingMessage;
+    // A stream lasts as long as its container runs: it never holds the process open.
+    stream.socket?.unref();
+    return stream;
+  });
 
   constructor(
     private readonly docker: Docker,
@@ -323,14 +330,15 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
   }
 
   /**
-   * Docker keeps no history: a replica's CPU is measured against this process's previous reading of it (see
-   * CpuReadings), or, without a usable one, against Docker's own reading a second before. The window is the longest
-   * span a replica's figures cover.
+   * Measured from each replica's stats stream (StatsStreams): CPU over the last `windowSeconds` (a minute when none
+   * is asked, as CloudWatch's latest datapoint) or as much of it as the stream has seen, memory as of its latest
+   * reading. The window answered is the longest span a replica's figures cover.
    */
-  async replicaStats(replicas: Replica[]): Promise<ReplicaSamples> {
-    this.cpuReadings.prune(Date.now());
+  async replicaStats(replicas: Replica[], windowSeconds = LATEST_WINDOW_SECONDS): Promise<ReplicaSamples> {
     const sampled = await Promise.all(
-      replicas.map(async ({ id }) => [id, await this.containerStats(id)] as const),
+      replicas.map(
+        async (replica) => [replica.id, await this.replicaSample(replica, windowSeconds)] as const,
+      ),
     );
     const found = sampled.filter(
       (entry): entry is readonly [string, { stats: ReplicaStats; spanMs: number }] => entry[1] !== undefined,
@@ -341,44 +349,33 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
     };
   }
 
-  private async containerStats(id: string): Promise<{ stats: ReplicaStats; spanMs: number } | undefined> {
-    try {
-      const container = this.docker.getContainer(id);
-      const base = this.cpuReadings.baseFor(id, Date.now());
-      const [stats, info] = await Promise.all([
-        container.stats({ stream: false, 'one-shot': base !== undefined }),
-        container.inspect(),
-      ]);
-      // A container removed while it was sampled answers 200 with an empty body: no sample.
-      if (!stats?.cpu_stats || !stats.precpu_stats) return undefined;
-      const current = cpuReadingOf(stats.cpu_stats, stats.read);
-      const before = base ?? cpuReadingOf(stats.precpu_stats, stats.preread);
-      this.cpuReadings.record(id, current);
-      const cpuDelta = current.container - before.container;
-      const systemDelta = current.host - before.host;
-      const onlineCpus = stats.cpu_stats.online_cpus || 1;
-      const cpuLimit = (info.HostConfig.NanoCpus ?? 0) / 1e9 || onlineCpus;
-      const cpusUsed = systemDelta > 0 && cpuDelta > 0 ? (cpuDelta / systemDelta) * onlineCpus : 0;
-      const memoryStats = stats.memory_stats as {
-        usage?: number;
-        limit?: number;
-        stats?: Record<string, number>;
-      };
-      const cache = memoryStats.stats?.inactive_file ?? memoryStats.stats?.total_inactive_file ?? 0;
-      const used = Math.max(0, (memoryStats.usage ?? 0) - cache);
-      const limit = info.HostConfig.Memory || memoryStats.limit || 1;
-      return {
-        stats: {
-          cpuPercent: Math.min(100, (cpusUsed / cpuLimit) * 100),
-          memoryMiB: used / MiB,
-          memoryPercent: Math.min(100, (used / limit) * 100),
-        },
-        spanMs: current.at - before.at,
-      };
-    } catch (err) {
+  private async replicaSample(
+    replica: Replica,
+    windowSeconds: number,
+  ): Promise<{ stats: ReplicaStats; spanMs: number } | undefined> {
+    const history = await this.statsStreams.history(replica.id).catch((err: unknown) => {
+      // Removed, or stopped, meanwhile: no sample.
       if (statusOf(err) === 404 || statusOf(err) === 409) return undefined;
       return translate(err);
-    }
+    });
+    const cpu = history?.cpuOver(windowSeconds * 1000);
+    const latest = history?.latest;
+    if (!cpu || !latest) return undefined;
+    const cpuLimit = replica.cpu || latest.onlineCpus;
+    const memoryLimit = replica.memoryMiB * MiB || latest.memoryLimitBytes || 1;
+    return {
+      stats: {
+        cpuPercent: Math.min(100, (cpu.cpus / cpuLimit) * 100),
+        memoryMiB: latest.memoryBytes / MiB,
+        memoryPercent: Math.min(100, (latest.memoryBytes / memoryLimit) * 100),
+      },
+      spanMs: cpu.spanMs,
+    };
+  }
+
+  /** Ends the replicas' stats streams. */
+  close(): void {
+    this.statsStreams.close();
   }
 
   async *replicaLogs(replica: Replica, options: LogOptions): AsyncIterable<string> {
@@ -446,12 +443,6 @@ function splitFrames(buffer: Buffer): { payloads: Buffer[]; rest: Buffer } {
 
 /** A whole multiplexed log's payloads, joined. */
 /** Docker's CPU counters as a reading taken at `read`. */
-const cpuReadingOf = (cpu: Docker.CPUStats, read: string): CpuReading => ({
-  container: cpu.cpu_usage.total_usage,
-  host: cpu.system_cpu_usage ?? 0,
-  at: Date.parse(read),
-});
-
 const demux = (buffer: Buffer) => Buffer.concat(splitFrames(buffer).payloads);
 
 /** A multiplexed log read as it comes, as its payloads: frames split across chunks are put back together. */

@@ -1,3 +1,4 @@
+import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { describe, expect, it, vi } from 'vitest';
 import { containerOptions, DockerRuntime, pullFailure } from '../../../functions/adapters/docker/runtime.ts';
@@ -135,89 +136,68 @@ describe("a pull's failure, as the tenant reads it", () => {
 });
 
 describe('the Docker runtime sampling replicas', () => {
-  it('leaves out a container removed while it was sampled, which the engine answers with an empty body', async () => {
-    const cpu = (total: number, system: number) => ({
-      cpu_usage: { total_usage: total },
-      system_cpu_usage: system,
-      online_cpus: 2,
-    });
-    const sample = {
-      read: '2026-12-01T10:00:01Z',
-      preread: '2026-12-01T10:00:00Z',
-      cpu_stats: cpu(1.5e9, 20e9),
-      precpu_stats: cpu(1e9, 18e9),
-      memory_stats: { usage: 128 * 1024 * 1024, stats: { inactive_file: 0 } },
-    };
+  /** An engine whose stats streams send, for each container, the frames `framesOf` gives; `gone` is no container. */
+  function engineSending(framesOf: (id: string) => object[]): { docker: Docker; asked: string[] } {
+    const asked: string[] = [];
     const docker = {
       getContainer: (id: string) => ({
-        stats: async () => (id === 'gone' ? '' : sample),
-        inspect: async () => ({ HostConfig: { NanoCpus: 0.5e9, Memory: 512 * 1024 * 1024 } }),
+        stats: async (options: { stream: boolean }) => {
+          asked.push(`${id} stream=${options.stream}`);
+          if (id === 'gone') throw Object.assign(new Error('no such container'), { statusCode: 404 });
+          const stream = new PassThrough();
+          for (const frame of framesOf(id)) stream.write(`${JSON.stringify(frame)}\n`);
+          return stream;
+        },
       }),
     } as unknown as Docker;
-    const replica = (id: string) => ({ id }) as Parameters<DockerRuntime['replicaStats']>[0][number];
+    return { docker, asked };
+  }
+  const at = (s: number) => new Date(Date.UTC(2026, 11, 1, 10) + s * 1000).toISOString();
+  /** A reading `s` seconds in: `cpuSeconds` of the container's CPU time, the host's 2 CPUs counted since 0. */
+  const frame = (s: number, cpuSeconds: number) => ({
+    read: at(s),
+    cpu_stats: { cpu_usage: { total_usage: cpuSeconds * 1e9 }, system_cpu_usage: s * 2e9, online_cpus: 2 },
+    memory_stats: { usage: 128 * 1024 * 1024, stats: { inactive_file: 0 } },
+  });
+  const replica = (id: string) =>
+    ({ id, cpu: 0.5, memoryMiB: 512 }) as Parameters<DockerRuntime['replicaStats']>[0][number];
 
-    const samples = await new DockerRuntime(docker, 'berth').replicaStats([replica('gone'), replica('c2')]);
+  it('measures each replica against its own limits, and leaves out a container that is gone', async () => {
+    // A quarter of a CPU used: half of the replica's 0.5 vCPU.
+    const { docker, asked } = engineSending(() => [frame(0, 0), frame(1, 0.25)]);
+    const runtime = new DockerRuntime(docker, 'berth');
 
-    // 0.5 s of CPU over 2 s of both CPUs' time is 0.5 CPU: all of the 0.5 vCPU the replica has.
-    expect([...samples.stats]).toEqual([['c2', { cpuPercent: 100, memoryMiB: 128, memoryPercent: 25 }]]);
+    const samples = await runtime.replicaStats([replica('gone'), replica('c2')]);
+
+    expect([...samples.stats]).toEqual([['c2', { cpuPercent: 50, memoryMiB: 128, memoryPercent: 25 }]]);
+    expect(asked).toEqual(['gone stream=true', 'c2 stream=true']);
+    runtime.close();
   });
 
-  it('measures a sample against its previous reading, asking Docker for one reading at once rather than a pair a second apart, while that reading is 1 to 60 s old', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] });
-    try {
-      const cpu = (total: number, system: number) => ({
-        cpu_usage: { total_usage: total },
-        system_cpu_usage: system,
-        online_cpus: 2,
-      });
-      const at = (s: number) => new Date(Date.UTC(2026, 11, 1, 10) + s * 1000).toISOString();
-      const asked: boolean[] = [];
-      const answers = [
-        // Docker's pair: at 0 s and 1 s.
-        { read: at(1), preread: at(0), cpu_stats: cpu(1.5e9, 20e9), precpu_stats: cpu(1e9, 18e9) },
-        // One reading at 11 s, as a one-shot answer has it: no earlier one.
-        {
-          read: at(11),
-          preread: '0001-01-01T00:00:00Z',
-          cpu_stats: cpu(2.5e9, 60e9),
-          precpu_stats: cpu(0, 0),
-        },
-        {
-          read: at(11.5),
-          preread: '0001-01-01T00:00:00Z',
-          cpu_stats: cpu(2.55e9, 62e9),
-          precpu_stats: cpu(0, 0),
-        },
-        { read: at(81), preread: at(80), cpu_stats: cpu(3e9, 200e9), precpu_stats: cpu(2.9e9, 198e9) },
-      ];
-      const docker = {
-        getContainer: () => ({
-          stats: async (options: { 'one-shot': boolean }) => {
-            asked.push(options['one-shot']);
-            return { ...answers[asked.length - 1], memory_stats: { usage: 0 } };
-          },
-          inspect: async () => ({ HostConfig: { NanoCpus: 0.5e9, Memory: 512 * 1024 * 1024 } }),
-        }),
-      } as unknown as Docker;
-      const runtime = new DockerRuntime(docker, 'berth');
-      const sample = async (second: number) => {
-        vi.setSystemTime(new Date(at(second)));
-        const { windowSeconds, stats } = await runtime.replicaStats([
-          { id: 'c1' } as Parameters<DockerRuntime['replicaStats']>[0][number],
-        ]);
-        return { windowSeconds, cpuPercent: stats.get('c1')?.cpuPercent };
-      };
+  it("measures CPU over the window asked, a minute when none is, as far as the replica's stream goes back", async () => {
+    // Idle for 60 s, then a quarter of a CPU for 30 s (half of the replica's 0.5 vCPU).
+    const frames = [...Array.from({ length: 61 }, (_, s) => frame(s, 0)), frame(90, 7.5)];
+    const { docker, asked } = engineSending(() => frames);
+    const runtime = new DockerRuntime(docker, 'berth');
+    await runtime.replicaStats([replica('c1')]);
+    // The stream reads its frames as they come.
+    await vi.waitFor(async () =>
+      expect((await runtime.replicaStats([replica('c1')], 300)).windowSeconds).toBe(90),
+    );
 
-      expect(await sample(1)).toEqual({ windowSeconds: 1, cpuPercent: 100 });
-      // 1 s of CPU over 40 s of both CPUs' time since the reading at 1 s: 0.05 CPU, a tenth of its 0.5.
-      expect(await sample(11)).toEqual({ windowSeconds: 10, cpuPercent: 10 });
-      // Half a second on, the reading at 11 s is too recent to measure against: the one at 1 s serves.
-      expect(await sample(11.5)).toEqual({ windowSeconds: 11, cpuPercent: 10 });
-      // The reading at 11 s is 70 s old: Docker's pair again (0.1 s over 2 s × 2: 0.1 CPU, a fifth of its 0.5).
-      expect(await sample(81)).toEqual({ windowSeconds: 1, cpuPercent: 20 });
-      expect(asked).toEqual([false, true, true, false]);
-    } finally {
-      vi.useRealTimers();
-    }
+    const cpuOf = async (windowSeconds?: number) => {
+      const samples = await runtime.replicaStats([replica('c1')], windowSeconds);
+      return { windowSeconds: samples.windowSeconds, cpuPercent: samples.stats.get('c1')?.cpuPercent };
+    };
+    const percentOfReplica = (cpuSeconds: number, overSeconds: number) =>
+      expect.closeTo((cpuSeconds / overSeconds / 0.5) * 100, 9);
+    // Over all 90 s it holds, 15 minutes asked.
+    expect(await cpuOf(900)).toEqual({ windowSeconds: 90, cpuPercent: percentOfReplica(7.5, 90) });
+    // Over the last minute: back to the reading at 30 s.
+    expect(await cpuOf()).toEqual({ windowSeconds: 60, cpuPercent: percentOfReplica(7.5, 60) });
+    // Over 35 s: back to the reading at 55 s (those before the newest are kept 5 s apart).
+    expect(await cpuOf(35)).toEqual({ windowSeconds: 35, cpuPercent: percentOfReplica(7.5, 35) });
+    expect(asked).toEqual(['c1 stream=true']);
+    runtime.close();
   });
 });

@@ -1,0 +1,180 @@
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import {
+  HISTORY_MS,
+  type StatsFrame,
+  StatsHistory,
+} from '../../../functions/adapters/docker/stats-history.ts';
+import { NEVER, StatsStreams, statsFrameOf } from '../../../functions/adapters/docker/stats-streams.ts';
+
+const T0 = Date.UTC(2026, 11, 1, 10);
+/** A reading `second`s in, with `cpuSeconds` of the container's CPU time and the host's 2 CPUs busy since T0. */
+const frame = (second: number, cpuSeconds: number, memoryMiB = 64): StatsFrame => ({
+  cpu: { container: cpuSeconds * 1e9, host: second * 2e9, at: T0 + second * 1000 },
+  onlineCpus: 2,
+  memoryBytes: memoryMiB * 1024 * 1024,
+  memoryLimitBytes: 0,
+});
+
+/** Docker's frame of the same reading, as its stats stream sends it. */
+const dockerFrame = (second: number, cpuSeconds: number) =>
+  `${JSON.stringify({
+    read: new Date(T0 + second * 1000).toISOString(),
+    cpu_stats: {
+      cpu_usage: { total_usage: cpuSeconds * 1e9 },
+      system_cpu_usage: second * 2e9,
+      online_cpus: 2,
+    },
+    memory_stats: {
+      usage: 80 * 1024 * 1024,
+      limit: 512 * 1024 * 1024,
+      stats: { inactive_file: 16 * 1024 * 1024 },
+    },
+  })}\n`;
+const stoppedFrame = `${JSON.stringify({ read: NEVER, cpu_stats: { cpu_usage: { total_usage: 0 } } })}\n`;
+
+describe("a replica's stats history", () => {
+  it('measures CPU over the window asked, or over as much of it as it holds', () => {
+    const history = new StatsHistory();
+    // Half a CPU busy for 30 s.
+    for (let s = 0; s <= 30; s++) history.add(frame(s, s / 2));
+
+    expect(history.cpuOver(60_000)).toEqual({ cpus: 0.5, spanMs: 30_000 });
+    expect(history.cpuOver(10_000)).toEqual({ cpus: 0.5, spanMs: 10_000 });
+  });
+
+  it('keeps readings before the newest 5 s apart, and measures a window shorter than that over the two newest', () => {
+    const history = new StatsHistory();
+    for (let s = 0; s <= 12; s++) history.add(frame(s, s));
+
+    // Kept: 0, 5, 10 and the newest, 12.
+    expect(history.cpuOver(1000)?.spanMs).toBe(2000);
+    expect(history.cpuOver(7000)?.spanMs).toBe(7000);
+    expect(history.cpuOver(8000)?.spanMs).toBe(7000);
+  });
+
+  it('keeps 15 minutes', () => {
+    const history = new StatsHistory();
+    for (let s = 0; s <= HISTORY_MS / 1000 + 60; s += 5) history.add(frame(s, 0));
+
+    expect(history.cpuOver(24 * 3_600_000)?.spanMs).toBe(HISTORY_MS);
+  });
+
+  it('starts again when the container does: its CPU time counts from zero', () => {
+    const history = new StatsHistory();
+    history.add(frame(0, 100));
+    history.add(frame(1, 101));
+    history.add(frame(2, 0.1));
+
+    expect(history.ready).toBe(false);
+    history.add(frame(3, 1.1));
+    expect(history.cpuOver(60_000)).toEqual({ cpus: 1, spanMs: 1000 });
+  });
+
+  it('has nothing to measure before two readings', () => {
+    const history = new StatsHistory();
+    history.add(frame(0, 1));
+
+    expect(history.ready).toBe(false);
+    expect(history.cpuOver(60_000)).toBeUndefined();
+  });
+});
+
+describe("Docker's stats frames", () => {
+  it('reads CPU, and memory without the page cache the kernel can drop', () => {
+    expect(statsFrameOf(dockerFrame(1, 0.5))).toEqual({
+      cpu: { container: 0.5e9, host: 2e9, at: T0 + 1000 },
+      onlineCpus: 2,
+      memoryBytes: 64 * 1024 * 1024,
+      memoryLimitBytes: 512 * 1024 * 1024,
+    });
+  });
+
+  it('reads nothing from the empty frames of a container that is not running', () => {
+    expect(statsFrameOf(stoppedFrame)).toBeUndefined();
+  });
+});
+
+describe('stats streams', () => {
+  /** Streams handed out by `open`, in order. */
+  function engine() {
+    const opened: { id: string; stream: PassThrough }[] = [];
+    const streams = new StatsStreams(async (id) => {
+      const stream = new PassThrough();
+      opened.push({ id, stream });
+      return stream;
+    });
+    const next = () => new Promise((resolve) => setImmediate(resolve));
+    /** The `n`th stream opened. */
+    const stream = (n: number) => {
+      const found = opened[n]?.stream;
+      if (!found) throw new Error(`no stream ${n} was opened`);
+      return found;
+    };
+    return { streams, opened, next, stream };
+  }
+
+  it("answers a replica's first sample once its stream holds two readings, and later ones from the same stream", async () => {
+    const { streams, opened, next, stream } = engine();
+    const first = streams.history('c1');
+    await next();
+    let answered = false;
+    void first.then(() => {
+      answered = true;
+    });
+    // A frame split across chunks is read whole.
+    const [head, tail] = [dockerFrame(0, 0).slice(0, 20), dockerFrame(0, 0).slice(20)];
+    stream(0).write(head);
+    stream(0).write(tail);
+    await next();
+    expect(answered).toBe(false);
+
+    stream(0).write(dockerFrame(1, 0.5));
+    expect((await first)?.cpuOver(60_000)).toEqual({ cpus: 0.5, spanMs: 1000 });
+    stream(0).write(dockerFrame(2, 1));
+    await next();
+    expect((await streams.history('c1'))?.cpuOver(60_000)).toEqual({ cpus: 0.5, spanMs: 2000 });
+    expect(opened.map((o) => o.id)).toEqual(['c1']);
+  });
+
+  it('ends a stream when its container stops, and opens another on the next sample', async () => {
+    const { streams, opened, next, stream } = engine();
+    const first = streams.history('c1');
+    await next();
+    stream(0).write(dockerFrame(0, 0));
+    stream(0).write(dockerFrame(1, 1));
+    await first;
+    stream(0).write(stoppedFrame);
+    await next();
+
+    expect(stream(0).destroyed).toBe(true);
+    const again = streams.history('c1');
+    await next();
+    stream(1).write(stoppedFrame);
+    expect(await again).toBeUndefined();
+    expect(opened.map((o) => o.id)).toEqual(['c1', 'c1']);
+  });
+
+  it("passes on the engine's refusal to open a stream, and asks again on the next sample", async () => {
+    let calls = 0;
+    const streams = new StatsStreams(async () => {
+      calls++;
+      throw Object.assign(new Error('no such container'), { statusCode: 404 });
+    });
+
+    await expect(streams.history('gone')).rejects.toThrow('no such container');
+    await expect(streams.history('gone')).rejects.toThrow('no such container');
+    expect(calls).toBe(2);
+  });
+
+  it('ends every stream on close', async () => {
+    const { streams, opened, next, stream } = engine();
+    void streams.history('c1');
+    void streams.history('c2');
+    await next();
+
+    streams.close();
+
+    expect(opened.map((o) => o.stream.destroyed)).toEqual([true, true]);
+  });
+});
