@@ -4,6 +4,8 @@ import { type StatsFrame, StatsHistory } from './stats-history.ts';
 
 /** How long a replica's first sample waits for its stream's second reading (Docker sends one a second). */
 const FIRST_SAMPLE_MS = 3000;
+/** A stream whose latest reading is older than this has stalled: the next sample opens another. */
+const STALLED_MS = 10_000;
 /** The time Docker gives for never: a container's that never started, a reading of one that is not running. */
 export const NEVER = '0001-01-01T00:00:00Z';
 
@@ -56,7 +58,10 @@ export class StatsStreams {
 
   /** What `id`'s stream has shown, once it can be sampled; undefined if it cannot be in time (stopped, or gone). */
   async history(id: string): Promise<StatsHistory | undefined> {
-    const watch = this.watches.get(id) ?? this.watch(id);
+    const current = this.watches.get(id);
+    const latest = current?.history.latest;
+    if (latest && Date.now() - latest.cpu.at > STALLED_MS) current?.stream?.destroy();
+    const watch = current && !current.stream?.destroyed ? current : this.watch(id);
     await watch.ready;
     return watch.history.ready ? watch.history : undefined;
   }

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { containerOptions, DockerRuntime, pullFailure } from '../../../functions/adapters/docker/runtime.ts';
 import { UnavailableError } from '../../../functions/core/errors.ts';
 import { WEB_REPLICA as spec } from '../../support/replica-spec.ts';
@@ -136,6 +136,9 @@ describe("a pull's failure, as the tenant reads it", () => {
 });
 
 describe('the Docker runtime sampling replicas', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
   /** An engine whose stats streams send, for each container, the frames `framesOf` gives; `gone` is no container. */
   function engineSending(framesOf: (id: string) => object[]): { docker: Docker; asked: string[] } {
     const asked: string[] = [];
@@ -152,7 +155,8 @@ describe('the Docker runtime sampling replicas', () => {
     } as unknown as Docker;
     return { docker, asked };
   }
-  const at = (s: number) => new Date(Date.UTC(2026, 11, 1, 10) + s * 1000).toISOString();
+  const T0 = Date.UTC(2026, 11, 1, 10);
+  const at = (s: number) => new Date(T0 + s * 1000).toISOString();
   /** A reading `s` seconds in: `cpuSeconds` of the container's CPU time, the host's 2 CPUs counted since 0. */
   const frame = (s: number, cpuSeconds: number) => ({
     read: at(s),
@@ -178,6 +182,8 @@ describe('the Docker runtime sampling replicas', () => {
     // Idle for 60 s, then a quarter of a CPU for 30 s (half of the replica's 0.5 vCPU).
     const frames = [...Array.from({ length: 61 }, (_, s) => frame(s, 0)), frame(90, 7.5)];
     const { docker, asked } = engineSending(() => frames);
+    // Sampled at the first reading, while the rest come in: no reading is then old enough to be a stalled stream's.
+    vi.useFakeTimers({ toFake: ['Date'], now: T0 });
     const runtime = new DockerRuntime(docker, 'berth');
     await runtime.replicaStats([replica('c1')]);
     // The stream reads its frames as they come.

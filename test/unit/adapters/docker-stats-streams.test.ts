@@ -7,7 +7,8 @@ import {
 } from '../../../functions/adapters/docker/stats-history.ts';
 import { NEVER, StatsStreams, statsFrameOf } from '../../../functions/adapters/docker/stats-streams.ts';
 
-const T0 = Date.UTC(2026, 11, 1, 10);
+/** Now: a stream whose latest reading is old has stalled. */
+const T0 = Date.now();
 /** A reading `second`s in, with `cpuSeconds` of the container's CPU time and the host's 2 CPUs busy since T0. */
 const frame = (second: number, cpuSeconds: number, memoryMiB = 64): StatsFrame => ({
   cpu: { container: cpuSeconds * 1e9, host: second * 2e9, at: T0 + second * 1000 },
@@ -165,6 +166,22 @@ describe('stats streams', () => {
     await expect(streams.history('gone')).rejects.toThrow('no such container');
     await expect(streams.history('gone')).rejects.toThrow('no such container');
     expect(calls).toBe(2);
+  });
+
+  it('opens another stream when its latest reading is more than 10 s old: the engine stopped sending', async () => {
+    const { streams, opened, next, stream } = engine();
+    const first = streams.history('c1');
+    await next();
+    stream(0).write(dockerFrame(-60, 0));
+    stream(0).write(dockerFrame(-59, 1));
+    await first;
+
+    void streams.history('c1');
+    await next();
+
+    expect(stream(0).destroyed).toBe(true);
+    expect(opened.map((o) => o.id)).toEqual(['c1', 'c1']);
+    streams.close();
   });
 
   it('ends every stream on close', async () => {
