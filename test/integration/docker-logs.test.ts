@@ -4,14 +4,12 @@ import Docker from 'dockerode';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { DockerRuntime } from '../../functions/adapters/docker/runtime.ts';
 import type { Replica } from '../../functions/core/ports.ts';
+import { wrapContainers } from '../support/wrap-containers.ts';
 
 /** A Docker client whose followed logs count the bytes read from the engine. */
 function countingDocker() {
-  const docker = new Docker();
   const pulled = { bytes: 0 };
-  const getContainer = docker.getContainer.bind(docker);
-  docker.getContainer = (id) => {
-    const container = getContainer(id);
+  const docker = wrapContainers(new Docker(), (container) => {
     const logs = container.logs.bind(container) as (options: { follow: boolean }) => Promise<unknown>;
     container.logs = (async (options: { follow: boolean }) => {
       const log = await logs(options);
@@ -25,8 +23,7 @@ function countingDocker() {
       counted.on('close', () => (log as Readable).destroy());
       return (log as Readable).pipe(counted);
     }) as typeof container.logs;
-    return container;
-  };
+  });
   return { docker, pulled };
 }
 

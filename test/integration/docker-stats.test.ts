@@ -2,6 +2,7 @@ import Docker from 'dockerode';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { DockerRuntime } from '../../functions/adapters/docker/runtime.ts';
 import type { Replica } from '../../functions/core/ports.ts';
+import { wrapContainers } from '../support/wrap-containers.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -15,18 +16,14 @@ describe("sampling a replica's CPU and memory on Docker Engine", () => {
 
   /** A runtime whose engine counts the stats streams it is asked for; a busy container of 0.5 vCPU and 512 MiB. */
   async function busyReplica() {
-    const docker = new Docker();
     const streams: unknown[] = [];
-    const getContainer = docker.getContainer.bind(docker);
-    docker.getContainer = (id) => {
-      const container = getContainer(id);
+    const docker = wrapContainers(new Docker(), (container) => {
       const stats = container.stats.bind(container) as (options: object) => Promise<unknown>;
       container.stats = ((options: object) => {
         streams.push(options);
         return stats(options);
       }) as typeof container.stats;
-      return container;
-    };
+    });
     const container = await docker.createContainer({
       Image: inject('testImage'),
       Cmd: ['sh', '-c', 'while :; do :; done'],
