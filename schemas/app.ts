@@ -218,7 +218,7 @@ export type RuntimeName = z.infer<typeof RuntimeName>;
 export const Cpu = z
   .number()
   .refine((c) => FARGATE_CPUS.includes(c), {
-    message: `cpu must be one of ${FARGATE_CPUS.join(', ')} (vCPU)`,
+    message: `must be one of ${FARGATE_CPUS.join(', ')} (vCPU)`,
   })
   .describe(`vCPU of each replica: ${FARGATE_CPUS.join(', ')} (those the installation offers).`);
 export const Memory = z.number().int().min(1).describe('MiB; must form a Fargate size with cpu.');

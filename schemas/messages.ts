@@ -32,6 +32,8 @@ export function plainMessage(issue: z.core.$ZodRawIssue): string | undefined {
   switch (issue.code) {
     case 'invalid_type':
       if (issue.input === undefined) return 'is required';
+      // A JSON number too large for a double (1e400) reads as Infinity.
+      if (issue.expected === 'number' && typeof issue.input === 'number') return 'must be a finite number';
       return `must be ${TYPE_NAMES[issue.expected] ?? `a ${issue.expected}`}`;
     case 'too_small':
       if (issue.origin === 'array' && Number(issue.minimum) === 1) return 'must not be empty';

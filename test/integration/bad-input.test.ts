@@ -6,7 +6,11 @@ type Api = Awaited<ReturnType<typeof localApi>>;
 
 const BAD_APPS: [string, Record<string, unknown>, string][] = [
   ['an invalid cpu/memory pair', { cpu: 0.25, memory: 4096 }, 'valid values: 512, 1024, 2048'],
-  ['a cpu that is no Fargate size', { cpu: 3, memory: 4096 }, 'cpu must be one of'],
+  [
+    'a cpu that is no Fargate size',
+    { cpu: 3, memory: 4096 },
+    'cpu: must be one of 0.25, 0.5, 1, 2, 4, 8, 16 (vCPU)',
+  ],
   ['a non-DNS name', { name: 'My_App' }, 'DNS label'],
   ['a name that is too long', { name: `a${'b'.repeat(63)}` }, 'DNS label'],
   ['a path-traversal name', { name: '../../etc' }, 'DNS label'],
@@ -88,6 +92,15 @@ describe('bad input on DynamoDB Local', () => {
     expect(res.json.code).toBe('validation.failed');
     expect(res.json.detail).toContain(message);
     expect((res.json.errors as unknown[]).length).toBeGreaterThan(0);
+  });
+
+  it('says a number too large for JSON to read as one (1e400, which parses as Infinity) must be finite', async () => {
+    const body = JSON.stringify(sampleApp('huge')).replace('"memory":512', '"memory":1e400');
+    const res = await api.call('POST', '/v1/apps', key, body);
+    expect(res).toMatchObject({
+      status: 400,
+      json: { errors: [{ path: 'memory', message: 'must be a finite number' }] },
+    });
   });
 
   it('names the valid memories when a PATCH makes the merged size invalid', async () => {
