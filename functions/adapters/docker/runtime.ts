@@ -48,6 +48,7 @@ const LATEST_WINDOW_SECONDS = 60;
 export const pullFailure = (image: string, why: string) =>
   new Error(
     `pulling ${image} failed: ${why
+      .trim()
       .replace(/(error parsing HTTP \d+ response body):[\s\S]*/, "$1 (not a registry's answer; not shown)")
       .replace(/(lookup \S+) on \S+:53:/g, '$1:')
       .replace(/ read (?:udp|tcp) \S+->\S+:53:/g, '')}`,

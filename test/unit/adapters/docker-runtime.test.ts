@@ -125,6 +125,17 @@ describe("a pull's failure, as the tenant reads it", () => {
     ).toBe('pulling slow.example/web:1 failed: dial tcp: lookup slow.example: i/o timeout');
   });
 
+  it('ends where the words do: the engine ends some with a space', () => {
+    expect(
+      pullFailure(
+        'nope',
+        'Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io on 10.255.255.53:53: no such host ',
+      ).message,
+    ).toBe(
+      'pulling nope failed: Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: no such host',
+    );
+  });
+
   it('never quotes the body of an answer that was no registry’s', () => {
     expect(
       pullFailure('10.0.0.9/web:1', 'error parsing HTTP 404 response body: invalid character \'s\' "secret"')
