@@ -331,9 +331,9 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
   }
 
   /**
-   * Measured from each replica's stats stream (StatsStreams): CPU over the last `windowSeconds` (a minute when none
-   * is asked, as CloudWatch's latest datapoint) or as much of it as the stream has seen, memory as of its latest
-   * reading. The window answered is the longest span a replica's figures cover.
+   * Measured from each replica's stats stream (StatsStreams): CPU and memory over the last `windowSeconds` (a minute
+   * when none is asked, as CloudWatch's latest datapoint) or as much of it as the stream has seen. The window
+   * answered is the longest span a replica's figures cover.
    */
   async replicaStats(replicas: Replica[], windowSeconds = LATEST_WINDOW_SECONDS): Promise<ReplicaSamples> {
     const sampled = await Promise.all(
@@ -359,18 +359,17 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
       if (statusOf(err) === 404 || statusOf(err) === 409) return undefined;
       return translate(err);
     });
-    const cpu = history?.cpuOver(windowSeconds * 1000);
-    const latest = history?.latest;
-    if (!cpu || !latest) return undefined;
-    const cpuLimit = replica.cpu || latest.onlineCpus;
-    const memoryLimit = replica.memoryMiB * MiB || latest.memoryLimitBytes || 1;
+    const used = history?.over(windowSeconds * 1000);
+    if (!used) return undefined;
+    const cpuLimit = replica.cpu || used.onlineCpus;
+    const memoryLimit = replica.memoryMiB * MiB || used.memoryLimitBytes || 1;
     return {
       stats: {
-        cpuPercent: Math.min(100, (cpu.cpus / cpuLimit) * 100),
-        memoryMiB: latest.memoryBytes / MiB,
-        memoryPercent: Math.min(100, (latest.memoryBytes / memoryLimit) * 100),
+        cpuPercent: Math.min(100, (used.cpus / cpuLimit) * 100),
+        memoryMiB: used.memoryBytes / MiB,
+        memoryPercent: Math.min(100, (used.memoryBytes / memoryLimit) * 100),
       },
-      spanMs: cpu.spanMs,
+      spanMs: used.spanMs,
     };
   }
 

@@ -16,51 +16,68 @@ export interface StatsFrame {
   memoryLimitBytes: number;
 }
 
+/** What a replica used over a span: CPUs and memory on average, and what they are measured against. */
+export interface StatsSample {
+  cpus: number;
+  memoryBytes: number;
+  onlineCpus: number;
+  memoryLimitBytes: number;
+  spanMs: number;
+}
+
 /** How far back readings are kept: the longest window a local sample covers (the API's default window). */
 export const HISTORY_MS = 15 * 60_000;
 /** Readings before the newest are kept at least this far apart (Docker sends one a second). */
 const SPACING_MS = 5000;
 
 /**
- * What a replica's stats stream has shown: its CPU readings over the last HISTORY_MS (the newest, and older ones
- * SPACING_MS apart) and its latest memory, so that a sample measures CPU over the window asked, or as much of it as
- * the stream has seen.
+ * What a replica's stats stream has shown: its readings over the last HISTORY_MS (the newest, and older ones
+ * SPACING_MS apart), so that a sample measures CPU and memory over the window asked, or as much of it as the stream
+ * has seen.
  */
 export class StatsHistory {
   /** Oldest first. */
-  private readings: CpuReading[] = [];
-  /** The newest frame: what memory and the CPU count are read from. */
-  latest?: StatsFrame;
+  private frames: StatsFrame[] = [];
 
   add(frame: StatsFrame): void {
-    const [beforeLast, last] = this.readings.slice(-2);
+    const [beforeLast, last] = this.frames.slice(-2);
     // A container started again counts its CPU from zero: readings from before measure nothing of it.
-    if (last && frame.cpu.container < last.container) this.readings = [];
-    else if (beforeLast && last && last.at - beforeLast.at < SPACING_MS) this.readings.pop();
-    this.readings.push(frame.cpu);
-    this.readings = this.readings.filter((r) => frame.cpu.at - r.at <= HISTORY_MS);
-    this.latest = frame;
+    if (last && frame.cpu.container < last.cpu.container) this.frames = [];
+    else if (beforeLast && last && last.cpu.at - beforeLast.cpu.at < SPACING_MS) this.frames.pop();
+    this.frames.push(frame);
+    this.frames = this.frames.filter((f) => frame.cpu.at - f.cpu.at <= HISTORY_MS);
   }
 
   /** Whether a sample can be measured: it takes two readings. */
   get ready(): boolean {
-    return this.readings.length >= 2;
+    return this.frames.length >= 2;
+  }
+
+  /** When the newest reading was taken (epoch ms). */
+  get newestAt(): number | undefined {
+    return this.frames.at(-1)?.cpu.at;
   }
 
   /**
-   * The CPUs the container used on average over the last `windowMs` — over less while the stream is younger, or over
-   * the two newest readings when the window is shorter than they are apart — and the span measured.
+   * The container's use over the last `windowMs` — over less while the stream is younger, or over the two newest
+   * readings when the window is shorter than they are apart: CPU from its counters, memory the mean of its readings.
    */
-  cpuOver(windowMs: number): { cpus: number; spanMs: number } | undefined {
-    const newest = this.readings.at(-1);
-    const base = this.readings.find((r) => newest && r !== newest && newest.at - r.at <= windowMs);
-    const from = base ?? this.readings.at(-2);
-    if (!newest || !from || !this.latest) return undefined;
-    const containerNs = newest.container - from.container;
-    const hostNs = newest.host - from.host;
+  over(windowMs: number): StatsSample | undefined {
+    const newest = this.frames.at(-1);
+    const first = this.frames.findIndex(
+      (f) => newest && f !== newest && newest.cpu.at - f.cpu.at <= windowMs,
+    );
+    const span = this.frames.slice(first === -1 ? -2 : first);
+    const from = span[0];
+    if (!newest || !from || span.length < 2) return undefined;
+    const containerNs = newest.cpu.container - from.cpu.container;
+    const hostNs = newest.cpu.host - from.cpu.host;
     return {
-      cpus: hostNs > 0 && containerNs > 0 ? (containerNs / hostNs) * this.latest.onlineCpus : 0,
-      spanMs: newest.at - from.at,
+      cpus: hostNs > 0 && containerNs > 0 ? (containerNs / hostNs) * newest.onlineCpus : 0,
+      memoryBytes: span.reduce((sum, f) => sum + f.memoryBytes, 0) / span.length,
+      onlineCpus: newest.onlineCpus,
+      memoryLimitBytes: newest.memoryLimitBytes,
+      spanMs: newest.cpu.at - from.cpu.at,
     };
   }
 }

@@ -59,8 +59,8 @@ export class StatsStreams {
   /** What `id`'s stream has shown, once it can be sampled; undefined if it cannot be in time (stopped, or gone). */
   async history(id: string): Promise<StatsHistory | undefined> {
     const current = this.watches.get(id);
-    const latest = current?.history.latest;
-    if (latest && Date.now() - latest.cpu.at > STALLED_MS) current?.stream?.destroy();
+    const newestAt = current?.history.newestAt;
+    if (newestAt !== undefined && Date.now() - newestAt > STALLED_MS) current?.stream?.destroy();
     const watch = current && !current.stream?.destroyed ? current : this.watch(id);
     await watch.ready;
     return watch.history.ready ? watch.history : undefined;

@@ -40,8 +40,23 @@ describe("a replica's stats history", () => {
     // Half a CPU busy for 30 s.
     for (let s = 0; s <= 30; s++) history.add(frame(s, s / 2));
 
-    expect(history.cpuOver(60_000)).toEqual({ cpus: 0.5, spanMs: 30_000 });
-    expect(history.cpuOver(10_000)).toEqual({ cpus: 0.5, spanMs: 10_000 });
+    expect(history.over(60_000)).toMatchObject({ cpus: 0.5, spanMs: 30_000 });
+    expect(history.over(10_000)).toMatchObject({ cpus: 0.5, spanMs: 10_000 });
+  });
+
+  it('averages memory over the readings of the window, and answers the limits of the newest', () => {
+    const history = new StatsHistory();
+    for (let s = 0; s <= 20; s++) history.add(frame(s, 0, s < 10 ? 100 : 200));
+
+    // Kept: 0, 5, 10, 15 and 20; the last 10 s are those at 10, 15 and 20 s.
+    expect(history.over(10_000)).toEqual({
+      cpus: 0,
+      memoryBytes: 200 * 1024 * 1024,
+      onlineCpus: 2,
+      memoryLimitBytes: 0,
+      spanMs: 10_000,
+    });
+    expect(history.over(60_000)?.memoryBytes).toBe(160 * 1024 * 1024);
   });
 
   it('keeps readings before the newest 5 s apart, and measures a window shorter than that over the two newest', () => {
@@ -49,16 +64,16 @@ describe("a replica's stats history", () => {
     for (let s = 0; s <= 12; s++) history.add(frame(s, s));
 
     // Kept: 0, 5, 10 and the newest, 12.
-    expect(history.cpuOver(1000)?.spanMs).toBe(2000);
-    expect(history.cpuOver(7000)?.spanMs).toBe(7000);
-    expect(history.cpuOver(8000)?.spanMs).toBe(7000);
+    expect(history.over(1000)?.spanMs).toBe(2000);
+    expect(history.over(7000)?.spanMs).toBe(7000);
+    expect(history.over(8000)?.spanMs).toBe(7000);
   });
 
   it('keeps 15 minutes', () => {
     const history = new StatsHistory();
     for (let s = 0; s <= HISTORY_MS / 1000 + 60; s += 5) history.add(frame(s, 0));
 
-    expect(history.cpuOver(24 * 3_600_000)?.spanMs).toBe(HISTORY_MS);
+    expect(history.over(24 * 3_600_000)?.spanMs).toBe(HISTORY_MS);
   });
 
   it('starts again when the container does: its CPU time counts from zero', () => {
@@ -69,7 +84,7 @@ describe("a replica's stats history", () => {
 
     expect(history.ready).toBe(false);
     history.add(frame(3, 1.1));
-    expect(history.cpuOver(60_000)).toEqual({ cpus: 1, spanMs: 1000 });
+    expect(history.over(60_000)).toMatchObject({ cpus: 1, spanMs: 1000 });
   });
 
   it('has nothing to measure before two readings', () => {
@@ -77,7 +92,7 @@ describe("a replica's stats history", () => {
     history.add(frame(0, 1));
 
     expect(history.ready).toBe(false);
-    expect(history.cpuOver(60_000)).toBeUndefined();
+    expect(history.over(60_000)).toBeUndefined();
   });
 });
 
@@ -131,10 +146,10 @@ describe('stats streams', () => {
     expect(answered).toBe(false);
 
     stream(0).write(dockerFrame(1, 0.5));
-    expect((await first)?.cpuOver(60_000)).toEqual({ cpus: 0.5, spanMs: 1000 });
+    expect((await first)?.over(60_000)).toMatchObject({ cpus: 0.5, spanMs: 1000 });
     stream(0).write(dockerFrame(2, 1));
     await next();
-    expect((await streams.history('c1'))?.cpuOver(60_000)).toEqual({ cpus: 0.5, spanMs: 2000 });
+    expect((await streams.history('c1'))?.over(60_000)).toMatchObject({ cpus: 0.5, spanMs: 2000 });
     expect(opened.map((o) => o.id)).toEqual(['c1']);
   });
 
