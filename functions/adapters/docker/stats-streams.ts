@@ -47,8 +47,9 @@ export function statsFrameOf(line: string): StatsFrame | undefined {
 /**
  * A stats stream for each running container sampled. Docker reads a container's counters once a second while a
  * stream is open and has no history otherwise: the first sample of a replica waits for its stream's second reading
- * (about a second), every later one answers at once, over as much of the window asked as the stream has seen. A
- * stream ends when its container stops or is removed (the next sample opens another), or on `close`.
+ * (one to two seconds: the engine's next round of readings, then one more), every later one answers at once, over
+ * as much of the window asked as the stream has seen. A stream ends when its container stops or is removed (the next
+ * sample opens another), or on `close`.
  */
 export class StatsStreams {
   private readonly watches = new Map<string, Watch>();
