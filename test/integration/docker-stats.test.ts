@@ -1,10 +1,25 @@
+import { randomUUID } from 'node:crypto';
 import Docker from 'dockerode';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { DockerRuntime } from '../../functions/adapters/docker/runtime.ts';
 import type { Replica } from '../../functions/core/ports.ts';
+import { WEB_REPLICA } from '../support/replica-spec.ts';
 import { wrapContainers } from '../support/wrap-containers.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A Docker client that keeps the options of each stats call asked of it. */
+function streamCountingDocker() {
+  const streams: unknown[] = [];
+  const docker = wrapContainers(new Docker(), (container) => {
+    const stats = container.stats.bind(container) as (options: object) => Promise<unknown>;
+    container.stats = ((options: object) => {
+      streams.push(options);
+      return stats(options);
+    }) as typeof container.stats;
+  });
+  return { docker, streams };
+}
 
 describe("sampling a replica's CPU and memory on Docker Engine", () => {
   const containers: Docker.Container[] = [];
@@ -16,14 +31,7 @@ describe("sampling a replica's CPU and memory on Docker Engine", () => {
 
   /** A runtime whose engine counts the stats streams it is asked for; a busy container of 0.5 vCPU and 512 MiB. */
   async function busyReplica() {
-    const streams: unknown[] = [];
-    const docker = wrapContainers(new Docker(), (container) => {
-      const stats = container.stats.bind(container) as (options: object) => Promise<unknown>;
-      container.stats = ((options: object) => {
-        streams.push(options);
-        return stats(options);
-      }) as typeof container.stats;
-    });
+    const { docker, streams } = streamCountingDocker();
     const container = await docker.createContainer({
       Image: inject('testImage'),
       Cmd: ['sh', '-c', 'while :; do :; done'],
@@ -69,6 +77,22 @@ describe("sampling a replica's CPU and memory on Docker Engine", () => {
     expect(stopped.stats.size).toBe(0);
     expect(started.stats.get(replica.id)?.memoryMiB).toBeGreaterThan(0);
     expect(streams).toHaveLength(3);
+  });
+
+  it('watches a replica it started from its start: its first sample answers from that stream', async () => {
+    const { docker, streams } = streamCountingDocker();
+    const runtime = new DockerRuntime(docker, `t-${randomUUID()}`);
+    runtimes.push(runtime);
+    const replica = await runtime.startReplica({ ...WEB_REPLICA, image: inject('testImage') });
+    containers.push(docker.getContainer(replica.id));
+    expect(streams).toEqual([{ stream: true }]);
+
+    await sleep(2500);
+    const first = await runtime.replicaStats([replica], 900);
+
+    expect(first.windowSeconds).toBeGreaterThanOrEqual(2);
+    expect(first.stats.get(replica.id)?.memoryMiB).toBeGreaterThan(0);
+    expect(streams).toHaveLength(1);
   });
 
   it('has no sample of a replica that is gone', async () => {

@@ -45,11 +45,11 @@ export function statsFrameOf(line: string): StatsFrame | undefined {
 }
 
 /**
- * A stats stream for each running container sampled. Docker reads a container's counters once a second while a
- * stream is open and has no history otherwise: the first sample of a replica waits for its stream's second reading
- * (one to two seconds: the engine's next round of readings, then one more), every later one answers at once, over
- * as much of the window asked as the stream has seen. A stream ends when its container stops or is removed (the next
- * sample opens another), or on `close`.
+ * A stats stream for each running container started (`watchNow`) or sampled. Docker reads a container's counters
+ * once a second while a stream is open and has no history otherwise: a replica's first sample without one waits for
+ * its stream's second reading (one to two seconds: the engine's next round of readings, then one more); every later
+ * one answers at once, over as much of the window asked as the stream has seen. A stream ends when its container
+ * stops or is removed (the next sample opens another), or on `close`.
  */
 export class StatsStreams {
   private readonly watches = new Map<string, Watch>();
@@ -65,6 +65,11 @@ export class StatsStreams {
     const watch = current && !current.stream?.destroyed ? current : this.watch(id);
     await watch.ready;
     return watch.history.ready ? watch.history : undefined;
+  }
+
+  /** Opens the stream of a container that has just started, so that its first sample answers at once too. */
+  watchNow(id: string): void {
+    if (!this.watches.has(id)) this.watch(id).ready.catch(() => undefined);
   }
 
   /** Ends every stream. */

@@ -199,6 +199,20 @@ describe('stats streams', () => {
     streams.close();
   });
 
+  it('opens a stream at once when asked to watch a container, and only one however often it is asked', async () => {
+    const { streams, opened, next, stream } = engine();
+    streams.watchNow('c1');
+    streams.watchNow('c1');
+    await next();
+    stream(0).write(dockerFrame(0, 0));
+    stream(0).write(dockerFrame(1, 1));
+    await next();
+
+    expect((await streams.history('c1'))?.over(60_000)).toMatchObject({ cpus: 1, spanMs: 1000 });
+    expect(opened.map((o) => o.id)).toEqual(['c1']);
+    streams.close();
+  });
+
   it('ends every stream on close', async () => {
     const { streams, opened, next, stream } = engine();
     void streams.history('c1');
