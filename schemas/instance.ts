@@ -67,8 +67,8 @@ export type LogQuery = z.infer<typeof LogQuery>;
 export const MetricsQuery = z.object({
   window: Duration.default('15m').describe(
     'The span to average over, where the runtime keeps a history (Fargate: CloudWatch, in whole minutes, or 5 ' +
-      'minutes past 15 days and hours past 63, at most 455 days; local Docker: since the platform started the ' +
-      'replica or first sampled it, at most 15 minutes); EKS (metrics-server) answers its latest sample.',
+      'minutes past 15 days and hours past 63, at most 455 days; local Docker: since the platform first saw the ' +
+      'replica running, at most 15 minutes); EKS (metrics-server) answers its latest sample.',
   ),
 });
 

@@ -79,19 +79,23 @@ describe("sampling a replica's CPU and memory on Docker Engine", () => {
     expect(streams).toHaveLength(3);
   });
 
-  it('watches a replica it started from its start: its first sample answers from that stream', async () => {
+  it('watches each running replica it lists: one an earlier process started answers its first sample at once', async () => {
+    const installation = `t-${randomUUID()}`;
+    const earlier = new DockerRuntime(new Docker(), installation);
+    runtimes.push(earlier);
+    const started = await earlier.startReplica({ ...WEB_REPLICA, image: inject('testImage') });
+    containers.push(new Docker().getContainer(started.id));
     const { docker, streams } = streamCountingDocker();
-    const runtime = new DockerRuntime(docker, `t-${randomUUID()}`);
+    const runtime = new DockerRuntime(docker, installation);
     runtimes.push(runtime);
-    const replica = await runtime.startReplica({ ...WEB_REPLICA, image: inject('testImage') });
-    containers.push(docker.getContainer(replica.id));
+
+    const [replica] = await runtime.listReplicas();
     expect(streams).toEqual([{ stream: true }]);
-
     await sleep(2500);
-    const first = await runtime.replicaStats([replica], 900);
+    const first = await runtime.replicaStats(replica ? [replica] : [], 900);
 
-    expect(first.windowSeconds).toBeGreaterThanOrEqual(2);
-    expect(first.stats.get(replica.id)?.memoryMiB).toBeGreaterThan(0);
+    expect(first.windowSeconds).toBeGreaterThanOrEqual(1);
+    expect(first.stats.get(started.id)?.memoryMiB).toBeGreaterThan(0);
     expect(streams).toHaveLength(1);
   });
 

@@ -180,7 +180,7 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
   private readonly starting = new Set<string>();
   /** The network replicas join (replica-network.ts), found or made on the first start. */
   private network?: Promise<string>;
-  /** A stats stream per running replica started or sampled: Docker keeps no history of its own. */
+  /** A stats stream per running replica listed or sampled: Docker keeps no history of its own. */
   private readonly statsStreams = new StatsStreams(async (id) => {
     const stream = (await this.docker.getContainer(id).stats({ stream: true })) as unknown as IncomingMessage;
     // A stream lasts as long as its container runs: it never holds the process open.
@@ -210,7 +210,11 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
             .catch((err) => (statusOf(err) === 404 ? undefined : Promise.reject(err))),
         ),
       );
-      return replicas.filter((r): r is Replica => r !== undefined);
+      const found = replicas.filter((r): r is Replica => r !== undefined);
+      // Each running replica's figures from when it is first seen (the reconciler lists what it starts at once, the
+      // meter every replica each tick): its first sample answers at once, over as much of its life as asked.
+      for (const replica of found) if (replica.state === 'running') this.statsStreams.watchNow(replica.id);
+      return found;
     } catch (err) {
       return translate(err);
     }
@@ -271,8 +275,6 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
     this.starting.add(container.id);
     try {
       await container.start();
-      // Its figures from its first second on: its first sample answers at once, over as much of its life as asked.
-      this.statsStreams.watchNow(container.id);
     } catch (err) {
       // The engine answered: it keeps the container, with why it did not start, for the next pass to replace.
       if (statusOf(err) === undefined) translate(err);

@@ -45,7 +45,7 @@ export function statsFrameOf(line: string): StatsFrame | undefined {
 }
 
 /**
- * A stats stream for each running container started (`watchNow`) or sampled. Docker reads a container's counters
+ * A stats stream for each running container seen (`watchNow`) or sampled. Docker reads a container's counters
  * once a second while a stream is open and has no history otherwise: a replica's first sample without one waits for
  * its stream's second reading (one to two seconds: the engine's next round of readings, then one more); every later
  * one answers at once, over as much of the window asked as the stream has seen. A stream ends when its container
@@ -67,7 +67,7 @@ export class StatsStreams {
     return watch.history.ready ? watch.history : undefined;
   }
 
-  /** Opens the stream of a container that has just started, so that its first sample answers at once too. */
+  /** Opens the stream of a running container unless it has one, so that its first sample answers at once too. */
   watchNow(id: string): void {
     if (!this.watches.has(id)) this.watch(id).ready.catch(() => undefined);
   }
