@@ -555,9 +555,9 @@ export interface ReplicaSamples {
 export interface Metrics {
   /**
    * The replicas' figures (one batched call where the source allows): averaged over the last `windowSeconds`, as
-   * far as the source keeps a history (CloudWatch; Docker: its stats streams, from the replica's first sample), else
-   * its latest (metrics-server: over its own window); with no window asked, the latest minute or the source's own.
-   * `windowSeconds` answers the span covered.
+   * far as the source keeps a history (CloudWatch; Docker: its stats streams, from when the replica was first seen),
+   * else its latest (metrics-server: over its own window); with no window asked, its latest (CloudWatch: the last
+   * minute; Docker: the last 10 s). `windowSeconds` answers the span covered.
    */
   replicaStats(replicas: Replica[], windowSeconds?: number): Promise<ReplicaSamples>;
 }

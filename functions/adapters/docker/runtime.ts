@@ -35,8 +35,11 @@ export const LABELS = {
 } as const;
 
 const MiB = 1024 * 1024;
-/** The span a sample covers when no window is asked for. */
-const LATEST_WINDOW_SECONDS = 60;
+/**
+ * The span a sample covers when no window is asked for (instances, the autoscaler): recent, as `docker stats` is,
+ * and long enough that a burst of a second does not make it.
+ */
+const LATEST_WINDOW_SECONDS = 10;
 
 /**
  * Why a pull failed, in the engine's words but without what they tell of the machine: the body of an answer that
@@ -335,9 +338,9 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
   }
 
   /**
-   * Measured from each replica's stats stream (StatsStreams): CPU and memory over the last `windowSeconds` (a minute
-   * when none is asked, as CloudWatch's latest datapoint) or as much of it as the stream has seen. The window
-   * answered is the longest span a replica's figures cover.
+   * Measured from each replica's stats stream (StatsStreams): CPU and memory over the last `windowSeconds` (10 s when
+   * none is asked) or as much of it as the stream has seen. The window answered is the longest span a replica's
+   * figures cover.
    */
   async replicaStats(replicas: Replica[], windowSeconds = LATEST_WINDOW_SECONDS): Promise<ReplicaSamples> {
     const sampled = await Promise.all(

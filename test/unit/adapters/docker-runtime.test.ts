@@ -189,9 +189,9 @@ describe('the Docker runtime sampling replicas', () => {
     runtime.close();
   });
 
-  it("measures CPU over the window asked, a minute when none is, as far as the replica's stream goes back", async () => {
+  it("measures CPU over the window asked, the last 10 s when none is, as far as the replica's stream goes back", async () => {
     // Idle for 60 s, then a quarter of a CPU for 30 s (half of the replica's 0.5 vCPU).
-    const frames = [...Array.from({ length: 61 }, (_, s) => frame(s, 0)), frame(90, 7.5)];
+    const frames = Array.from({ length: 91 }, (_, s) => frame(s, Math.max(0, s - 60) / 4));
     const { docker, asked } = engineSending(() => frames);
     // Sampled at the first reading, while the rest come in: no reading is then old enough to be a stalled stream's.
     vi.useFakeTimers({ toFake: ['Date'], now: T0 });
@@ -211,9 +211,11 @@ describe('the Docker runtime sampling replicas', () => {
     // Over all 90 s it holds, 15 minutes asked.
     expect(await cpuOf(900)).toEqual({ windowSeconds: 90, cpuPercent: percentOfReplica(7.5, 90) });
     // Over the last minute: back to the reading at 30 s.
-    expect(await cpuOf()).toEqual({ windowSeconds: 60, cpuPercent: percentOfReplica(7.5, 60) });
+    expect(await cpuOf(60)).toEqual({ windowSeconds: 60, cpuPercent: percentOfReplica(7.5, 60) });
     // Over 35 s: back to the reading at 55 s (those before the newest are kept 5 s apart).
     expect(await cpuOf(35)).toEqual({ windowSeconds: 35, cpuPercent: percentOfReplica(7.5, 35) });
+    // With no window asked, the last 10 s: back to the reading at 80 s.
+    expect(await cpuOf()).toEqual({ windowSeconds: 10, cpuPercent: percentOfReplica(2.5, 10) });
     expect(asked).toEqual(['c1 stream=true']);
     runtime.close();
   });
