@@ -137,6 +137,9 @@ async function cronProblem(cron: string): Promise<string | undefined> {
   }
 }
 
+/** A number of replicas: what an app runs, and the bounds scaling keeps it within. */
+const ReplicaCount = z.number().int().min(0).max(1000);
+
 export const ScalingSchedule = z
   .strictObject({
     cron: z
@@ -156,8 +159,8 @@ export const ScalingSchedule = z
       )
       .optional()
       .describe('The time zone its cron is read in: an IANA name or a UTC offset (default UTC).'),
-    min: z.number().int().min(0).max(1000).describe('Fewest replicas from when it fires.'),
-    max: z.number().int().min(1).max(1000).describe('Most replicas from when it fires.'),
+    min: ReplicaCount.describe('Fewest replicas from when it fires.'),
+    max: ReplicaCount.min(1).describe('Most replicas from when it fires.'),
   })
   .refine((s) => s.min <= s.max, {
     message: 'min may not exceed max',
@@ -168,13 +171,8 @@ export const ScalingSchedule = z
 
 export const Scaling = z
   .strictObject({
-    min: z
-      .number()
-      .int()
-      .min(0)
-      .max(1000)
-      .describe('Fewest replicas; the autoscaler never takes an app to 0, POST /scale does.'),
-    max: z.number().int().min(1).max(1000).describe("Most replicas; at most the plan's instances per app."),
+    min: ReplicaCount.describe('Fewest replicas; the autoscaler never takes an app to 0, POST /scale does.'),
+    max: ReplicaCount.min(1).describe("Most replicas; at most the plan's instances per app."),
     targetCpuPercent: z
       .number()
       .int()
@@ -228,14 +226,9 @@ export const Port = z
   .min(1)
   .max(65535)
   .describe('The port the container listens on; requests reach it there, and its env PORT says so.');
-export const Replicas = z
-  .number()
-  .int()
-  .min(0)
-  .max(1000)
-  .describe(
-    'Replicas to run (on create, 1 by default, or scaling.min if more); within scaling.min..max when scaling is set.',
-  );
+export const Replicas = ReplicaCount.describe(
+  'Replicas to run (on create, 1 by default, or scaling.min if more); within scaling.min..max when scaling is set.',
+);
 
 const Image = ImageReference.describe(
   "An OCI image reference: an image in one of your platform registry's repositories, or on a public registry.",
