@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
-import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { key as itemKey, type Key } from '../functions/adapters/dynamodb/items.ts';
+import { allOf, equals } from '../functions/adapters/dynamodb/expressions.ts';
+import { key as itemKey } from '../functions/adapters/dynamodb/items.ts';
+import { type Item, SingleTable } from '../functions/adapters/dynamodb/single-table.ts';
 import { appEventItem } from '../functions/adapters/dynamodb/store.ts';
 import { ensureTable } from '../functions/adapters/dynamodb/table.ts';
 import { generateApiKey } from '../functions/core/api-keys.ts';
@@ -140,68 +141,44 @@ export async function benchApi() {
     // The direct baseline: exactly the DynamoDB requests the server makes for each call (keys are cached).
     const client = localDynamoDbClient(dynamodb);
     await ensureTable(client, tableName);
-    const doc = DynamoDBDocumentClient.from(client);
+    const table = new SingleTable(client, tableName);
     const appKey = (name: string) => itemKey.app('bench', name);
     const tenantKey = itemKey.tenant('bench');
     const planKey = itemKey.plan('pro');
-    const get = (Key: Key) => doc.send(new GetCommand({ TableName: tableName, Key, ConsistentRead: true }));
     const directGet = async (worker: number) => {
-      const { Item } = await get(appKey(apps[worker] ?? ''));
-      if (!Item) throw new Error('baseline: app missing');
+      if (!(await table.get(appKey(apps[worker] ?? '')))) throw new Error('baseline: app missing');
     };
     const directScale = async (worker: number) => {
-      const [{ Item: app }] = await Promise.all([get(appKey(apps[worker] ?? '')), get(tenantKey)]);
-      const { Item: plan } = await get(planKey);
+      const [app] = await Promise.all([table.get(appKey(apps[worker] ?? '')), table.get(tenantKey)]);
+      const plan = await table.get(planKey);
       if (!app || !plan) throw new Error('baseline: items missing');
-      await doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: tableName,
-                Item: { ...app, version: app.version + 1, body: { ...app.body, version: app.version + 1 } },
-                ConditionExpression: '#v = :v',
-                ExpressionAttributeNames: { '#v': 'version' },
-                ExpressionAttributeValues: { ':v': app.version },
-              },
-            },
-            {
-              Update: {
-                TableName: tableName,
-                Key: tenantKey,
-                UpdateExpression: 'ADD #a :zero',
-                ConditionExpression: '#s = :active AND #p = :plan',
-                ExpressionAttributeNames: { '#a': 'reservedApps', '#s': 'status', '#p': 'plan' },
-                ExpressionAttributeValues: { ':zero': 0, ':active': 'active', ':plan': 'pro' },
-              },
-            },
-            {
-              ConditionCheck: {
-                TableName: tableName,
-                Key: planKey,
-                ConditionExpression: '#v = :v',
-                ExpressionAttributeNames: { '#v': 'version' },
-                ExpressionAttributeValues: { ':v': plan.version },
-              },
-            },
-            // The scale's event, written with it.
-            {
-              Put: {
-                TableName: tableName,
-                Item: appEventItem({
-                  tenantId: 'bench',
-                  appUid: app.body.uid,
-                  id: `evt_${randomUUID()}`,
-                  type: 'scaled',
-                  message: 'scaled from 1 to 2 replicas',
-                  at: new Date().toISOString(),
-                  details: { from: 1, to: 2 },
-                }),
-              },
-            },
-          ],
-        }),
-      );
+      const body = app.body as { uid: string; version: number };
+      const version = Number(app.version);
+      const { cancelled } = await table.transact([
+        table.putItem(
+          { ...(app as Item), version: version + 1, body: { ...body, version: version + 1 } },
+          equals('version', version),
+        ),
+        table.updateItem(
+          tenantKey,
+          { add: { reservedApps: 0 } },
+          allOf(equals('status', 'active'), equals('plan', 'pro')),
+        ),
+        table.checkItem(planKey, equals('version', plan.version)),
+        // The scale's event, written with it.
+        table.putItem(
+          appEventItem({
+            tenantId: 'bench',
+            appUid: body.uid,
+            id: `evt_${randomUUID()}`,
+            type: 'scaled',
+            message: 'scaled from 1 to 2 replicas',
+            at: new Date().toISOString(),
+            details: { from: 1, to: 2 },
+          }),
+        ),
+      ]);
+      if (cancelled) throw new Error(`baseline: the scale was cancelled (${cancelled.join(', ')})`);
     };
 
     interface Variant {
@@ -276,7 +253,6 @@ export async function benchApi() {
         : "with the reconciler's passes it wakes";
       console.log(`  ${'server CPU'.padEnd(16)}: ${cpuPerRequest(row.api)} a request, ${beside}`);
     }
-    client.destroy();
     http.close();
     floorHttp.close();
   } finally {

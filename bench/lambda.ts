@@ -42,13 +42,24 @@ const app = new Hono().get('/v1/apps', (c) => c.json({ items: [] }));
 export const handler = handle(app);
 `;
 
-/** The floor of any handler that reads the table: one DynamoDB GetItem through the same pinned SDK. */
-const DYNAMODB_ONLY = `
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-const table = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+/** The table as Berth's handlers reach it, for the floors: Berth's own DynamoDB client, one strongly consistent read. */
+const TABLE = `
+import { SingleTable } from './functions/adapters/dynamodb/single-table.ts';
+import { DynamoDbHttp } from './functions/adapters/dynamodb/dynamodb-http.ts';
+import { defaultProvider } from './functions/shared/lambda-credentials.ts';
+const table = new SingleTable(
+  new DynamoDbHttp({
+    region: process.env.AWS_REGION,
+    endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB,
+    credentials: defaultProvider(),
+  }),
+  process.env.BERTH_TABLE_NAME,
+);`;
+
+/** The floor of any handler that reads the table: one GetItem through the client Berth's handlers use. */
+const DYNAMODB_ONLY = `${TABLE}
 export const handler = async () => {
-  await table.send(new GetCommand({ TableName: process.env.BERTH_TABLE_NAME, Key: { pk: 'x', sk: 'y' } }));
+  await table.get({ pk: 'x', sk: 'y' });
   return { statusCode: 200, body: '[]' };
 };
 `;
@@ -74,13 +85,12 @@ export const handler = middy(async (event, context) => {
 
 /**
  * The floor of the stack DESIGN.md prescribes: one zod-openapi route on Hono behind middy and Powertools, answering
- * from one DynamoDB GetItem — what any handler built the way Berth's is pays before doing anything of its own.
- * `getItem` is the read: through the pinned SDK, or through FETCH_GET_ITEM.
+ * after `read` — what any handler built the way Berth's is pays before doing anything of its own.
  */
-const stackFloor = (getItem: { imports: string; read: string }) => `
+const stackFloor = (read: string) => `
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';
-${getItem.imports}
+${TABLE}
 const Apps = z.object({ items: z.array(z.object({ name: z.string() })) });
 const app = new OpenAPIHono().openapi(
   createRoute({
@@ -89,84 +99,33 @@ const app = new OpenAPIHono().openapi(
     responses: { 200: { description: 'apps', content: { 'application/json': { schema: Apps } } } },
   }),
   async (c) => {
-    await ${getItem.read};
+    await ${read};
     return c.json({ items: [] }, 200);
   },
 );
 ${POWERTOOLS_AROUND_APP}`;
 
-const SDK_GET_ITEM = {
-  imports: `
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-const table = DynamoDBDocumentClient.from(new DynamoDBClient({}));`,
-  read: `table.send(new GetCommand({ TableName: process.env.BERTH_TABLE_NAME, Key: { pk: 'x', sk: 'y' } }))`,
-};
+const ONE_GET = `table.get({ pk: 'x', sk: 'y' })`;
 
 /**
  * The table calls Berth's first `GET /v1/apps` makes, in the same order: the key, the rate-limit window, the apps —
  * so the floor does the table work Berth's route must, and the rest is Berth's own.
  */
-const SDK_SAME_CALLS = {
-  imports: `${SDK_GET_ITEM.imports}
-import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-const TableName = process.env.BERTH_TABLE_NAME;`,
-  read: `(async () => {
-    await table.send(new GetCommand({ TableName, Key: { pk: 'key', sk: 'x' } }));
-    await table.send(new UpdateCommand({
-      TableName, Key: { pk: 'window', sk: 'x' }, UpdateExpression: 'ADD #n :one',
-      ExpressionAttributeNames: { '#n': 'n' }, ExpressionAttributeValues: { ':one': 1 },
-    }));
-    await table.send(new QueryCommand({
-      TableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'apps' }, Limit: 20,
-    }));
-  })()`,
-};
+const SAME_CALLS = `(async () => {
+    await table.get({ pk: 'key', sk: 'x' });
+    await table.update({ pk: 'window', sk: 'x' }, { add: { n: 1 } });
+    await table.page({ partition: 'apps' }, { limit: 20 });
+  })()`;
 
-/**
- * What option (b) of issue 5 would read with: no SDK, one GetItem as a SigV4-signed POST over the `fetch` Hono's
- * adapter already loads, signed with node:crypto. A cost baseline only (DynamoDB Local does not check signatures).
- */
-const FETCH_GET_ITEM = {
-  imports: `
-import { createHash, createHmac } from 'node:crypto';
-const hmac = (key, text) => createHmac('sha256', key).update(text).digest();
-const sha256 = (text) => createHash('sha256').update(text).digest('hex');
-async function getItem(Key) {
-  const region = process.env.AWS_REGION;
-  const endpoint = new URL(process.env.AWS_ENDPOINT_URL_DYNAMODB ?? 'https://dynamodb.' + region + '.amazonaws.com');
-  const body = JSON.stringify({ TableName: process.env.BERTH_TABLE_NAME, Key, ConsistentRead: true });
-  const at = new Date().toISOString().replace(/[:-]|[.][0-9]{3}/g, '');
-  const headers = {
-    'content-type': 'application/x-amz-json-1.0',
-    host: endpoint.host,
-    'x-amz-date': at,
-    'x-amz-target': 'DynamoDB_20120810.GetItem',
-  };
-  const names = Object.keys(headers).sort();
-  const request = ['POST', '/', '', ...names.map((n) => n + ':' + headers[n]), '', names.join(';'), sha256(body)];
-  const scope = at.slice(0, 8) + '/' + region + '/dynamodb/aws4_request';
-  const signing = ['AWS4', process.env.AWS_SECRET_ACCESS_KEY, at.slice(0, 8), region, 'dynamodb', 'aws4_request'];
-  const key = signing.slice(2).reduce((k, part) => hmac(k, part), signing[0] + signing[1]);
-  const signature = hmac(key, ['AWS4-HMAC-SHA256', at, scope, sha256(request.join('\\n'))].join('\\n')).toString('hex');
-  headers.authorization = 'AWS4-HMAC-SHA256 Credential=' + process.env.AWS_ACCESS_KEY_ID + '/' + scope +
-    ', SignedHeaders=' + names.join(';') + ', Signature=' + signature;
-  const res = await fetch(endpoint, { method: 'POST', headers, body });
-  if (!res.ok) throw new Error('GetItem answered ' + res.status + ': ' + (await res.text()));
-  return res.json();
-}`,
-  read: `getItem({ pk: { S: 'x' }, sk: { S: 'y' } })`,
-};
-
-/** The lightest handler that still has the stack's parts: Hono, the fetch read, zod/mini, middy and Powertools. */
+/** The lightest handler that still has the stack's parts: Hono, the table's client, zod/mini, middy and Powertools. */
 const LIGHTEST_FLOOR = `
 import { Hono } from 'hono';
 import * as z from 'zod/mini';
-${FETCH_GET_ITEM.imports}
+${TABLE}
 const Query = z.object({ limit: z.optional(z.string()) });
 const app = new Hono().get('/v1/apps', async (c) => {
   Query.parse(c.req.query());
-  await ${FETCH_GET_ITEM.read};
+  await ${ONE_GET};
   return c.json({ items: [] });
 });
 ${POWERTOOLS_AROUND_APP}`;
@@ -192,7 +151,7 @@ export const handler = middy(async () => {
 })
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics));`,
-  'SDK DynamoDB': `${SDK_GET_ITEM.imports}
+  "Berth's DynamoDB client": `${TABLE}
 ${answersAtOnce}`,
   'zod (classic)': `import { z } from 'zod';
 z.object({ name: z.string() });
@@ -262,8 +221,8 @@ const startupKb = (index: string) =>
  * `npm run bench -- lambda`: the size of each Lambda bundle the CDK app builds (and the SDK clients inside), and the
  * cold start of the API bundle in a fresh Node process — import plus the first API Gateway event, `GET /v1/apps`
  * against DynamoDB Local — next to a hello-world Hono bundle measured the same way in the same run; between the two,
- * floors that show what the stack itself costs (with the SDK, making the same table calls as Berth's route, without
- * the SDK, and the lightest conceivable), the API bundle with a compile cache shipped beside it, the first request
+ * floors that show what the stack itself costs (one read, the same table calls as Berth's route, and the lightest
+ * conceivable), the API bundle with a compile cache shipped beside it, the first request
  * of a provisioned instance, and what each part of the stack costs to import alone.
  */
 export async function benchLambda() {
@@ -284,9 +243,8 @@ export async function benchLambda() {
 
     const hello = await bundle(HELLO, join(work, 'hello'));
     const dynamodbOnly = await bundle(DYNAMODB_ONLY, join(work, 'dynamodb-only'));
-    const sdkStack = await bundle(stackFloor(SDK_GET_ITEM), join(work, 'stack-floor'));
-    const sameCallsStack = await bundle(stackFloor(SDK_SAME_CALLS), join(work, 'stack-same-calls'));
-    const fetchStack = await bundle(stackFloor(FETCH_GET_ITEM), join(work, 'stack-floor-fetch'));
+    const stackFloorBundle = await bundle(stackFloor(ONE_GET), join(work, 'stack-floor'));
+    const sameCallsStack = await bundle(stackFloor(SAME_CALLS), join(work, 'stack-same-calls'));
     const lightest = await bundle(LIGHTEST_FLOOR, join(work, 'lightest'));
 
     const parts = await Promise.all(
@@ -325,7 +283,6 @@ export async function benchLambda() {
       },
       key.record,
     );
-    client.destroy();
 
     const driver = join(work, 'driver.mjs');
     writeFileSync(driver, DRIVER);
@@ -354,7 +311,6 @@ export async function benchLambda() {
     const floor: ColdStart[] = [];
     const stack: ColdStart[] = [];
     const sameCalls: ColdStart[] = [];
-    const stackOverFetch: ColdStart[] = [];
     const lightestRuns: ColdStart[] = [];
     const provisioned: ColdStart[] = [];
     const provisionedEnv = { ...env, AWS_LAMBDA_INITIALIZATION_TYPE: 'provisioned-concurrency' };
@@ -363,9 +319,8 @@ export async function benchLambda() {
       berthCached.push(coldStart(driver, cachedIndex, event, cacheEnv));
       baseline.push(coldStart(driver, hello, event, env));
       floor.push(coldStart(driver, dynamodbOnly, event, env));
-      stack.push(coldStart(driver, sdkStack, event, env));
+      stack.push(coldStart(driver, stackFloorBundle, event, env));
       sameCalls.push(coldStart(driver, sameCallsStack, event, env));
-      stackOverFetch.push(coldStart(driver, fetchStack, event, env));
       lightestRuns.push(coldStart(driver, lightest, event, env));
       provisioned.push(coldStart(driver, api.file, event, provisionedEnv));
       for (const part of parts) part.runs.push(coldStart(driver, part.index, event, env));
@@ -387,9 +342,8 @@ export async function benchLambda() {
     line('+ cache', (api.startupBytes / 1024).toFixed(0), berthCached, 'first GET /v1/apps');
     line('hello hono', startupKb(hello), baseline, 'first GET /v1/apps');
     line('dynamodb', startupKb(dynamodbOnly), floor, 'one GetItem');
-    line('stack', startupKb(sdkStack), stack, 'first GET /v1/apps');
+    line('stack', startupKb(stackFloorBundle), stack, 'first GET /v1/apps');
     line('+ 3 calls', startupKb(sameCallsStack), sameCalls, 'first GET /v1/apps');
-    line('no sdk', startupKb(fetchStack), stackOverFetch, 'first GET /v1/apps');
     line('lightest', startupKb(lightest), lightestRuns, 'first GET /v1/apps');
     console.log(
       `  ratio to hello-world Hono (import + first event): ${(berthCold / helloCold).toFixed(2)} (goal ≤ 2)`,
@@ -408,7 +362,7 @@ export async function benchLambda() {
       `  the stack floor making the three table calls Berth's first GET makes is ${(sameCallsCold / helloCold).toFixed(2)}× hello-world; Berth is ${(berthCold / sameCallsCold).toFixed(2)}× that floor`,
     );
     console.log(
-      `  without the SDK (GetItem over fetch): the stack floor is ${(p50(stackOverFetch, total) / helloCold).toFixed(2)}× hello-world; with zod/mini instead of zod-openapi too, ${(p50(lightestRuns, total) / helloCold).toFixed(2)}×`,
+      `  with zod/mini instead of zod-openapi, and Hono's own routing, the stack floor is ${(p50(lightestRuns, total) / helloCold).toFixed(2)}× hello-world`,
     );
     const budget = helloCold;
     console.log(
@@ -417,7 +371,7 @@ export async function benchLambda() {
     for (const part of parts) {
       const importMs = p50(part.runs, (c) => c.importMs);
       console.log(
-        `  ${part.label.padEnd(18)} ${startupKb(part.index).padStart(4)} KB: import ${ms(importMs)} = ${((100 * importMs) / budget).toFixed(0).padStart(3)} % of that budget`,
+        `  ${part.label.padEnd(24)} ${startupKb(part.index).padStart(4)} KB: import ${ms(importMs)} = ${((100 * importMs) / budget).toFixed(0).padStart(3)} % of that budget`,
       );
     }
     // What apiProvisionedConcurrency buys: INIT (the import, warm-up included) runs before any request arrives.

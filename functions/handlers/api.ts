@@ -38,7 +38,7 @@ export const handler = await observed(
 
 /**
  * Does ahead of traffic, while provisioned concurrency initializes an instance, what its first request would load on
- * the way: the Fetch API under Hono and the router (`/healthz`), the SDK's credentials, signing and HTTP stack (a
+ * the way: the Fetch API under Hono and the router (`/healthz`), the table's credentials, signing and connection (a
  * read of a key hash no key has). A provisioned instance's first request then answers about as fast as its later
  * ones. On-demand instances skip it: their INIT is on the first request's path anyway, where the read would only add
  * a round trip. A failure only leaves the work to the first request.

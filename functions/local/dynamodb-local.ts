@@ -13,7 +13,7 @@ import {
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
-import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDbHttp } from '../adapters/dynamodb/dynamodb-http.ts';
 import { freePort } from './free-port.ts';
 import { ensureJava } from './java.ts';
 import { type OwnedProcess, ownedProcess, spawnOwned } from './owned-children.ts';
@@ -70,13 +70,13 @@ function jarDirectory(): string {
   return join(dirname(require.resolve('amplify-dynamodb-simulator/package.json')), 'emulator');
 }
 
-export function localDynamoDbClient({ endpoint, accessKeyId }: DynamoDbLocalAddress): DynamoDBClient {
-  return new DynamoDBClient({
+export function localDynamoDbClient({ endpoint, accessKeyId }: DynamoDbLocalAddress): DynamoDbHttp {
+  return new DynamoDbHttp({
     endpoint,
     region: REGION,
-    credentials: { accessKeyId, secretAccessKey: 'local' },
+    credentials: async () => ({ accessKeyId, secretAccessKey: 'local' }),
     maxAttempts: 2,
-    requestHandler: { connectionTimeout: 1000, requestTimeout: 5000 },
+    attemptTimeoutMs: 5000,
   });
 }
 
@@ -88,22 +88,18 @@ async function waitUntilReady(
 ) {
   const client = localDynamoDbClient(address);
   const deadline = Date.now() + timeoutMs;
-  try {
-    for (;;) {
-      if (child.exitCode !== null) {
-        throw new Error(`DynamoDB Local exited with code ${child.exitCode}:\n${output()}`);
-      }
-      try {
-        await client.send(new ListTablesCommand({ Limit: 1 }));
-        return;
-      } catch (err) {
-        if (Date.now() > deadline)
-          throw new Error(`DynamoDB Local did not answer within ${timeoutMs} ms: ${err}\n${output()}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+  for (;;) {
+    if (child.exitCode !== null) {
+      throw new Error(`DynamoDB Local exited with code ${child.exitCode}:\n${output()}`);
     }
-  } finally {
-    client.destroy();
+    try {
+      await client.call('ListTables', { Limit: 1 });
+      return;
+    } catch (err) {
+      if (Date.now() > deadline)
+        throw new Error(`DynamoDB Local did not answer within ${timeoutMs} ms: ${err}\n${output()}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 }
 

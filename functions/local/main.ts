@@ -179,7 +179,6 @@ async function main() {
     tunnels.close();
     await Promise.all([closeServer(api), closeServer(ingress), registry.stop()]);
     runtime.close();
-    dynamodb.destroy();
     await dynamoDbLocal?.stop();
     process.exit(0);
   };

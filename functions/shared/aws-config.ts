@@ -6,6 +6,8 @@ import { JsonText, parseConfig } from './config-parsing.ts';
 /** The environment the CDK app gives every Lambda, validated once per cold start. */
 export const AwsConfig = z.object({
   AWS_REGION: z.string().min(1),
+  /** Where DynamoDB answers, when not the region's endpoint: the SDK's own variable (benches point it at DynamoDB Local). */
+  AWS_ENDPOINT_URL_DYNAMODB: z.url().optional(),
   BERTH_ACCOUNT_ID: z.string().regex(/^\d{12}$/),
   BERTH_TABLE_NAME: z.string().min(3),
   BERTH_APP_DOMAIN: z.string().min(3).describe('Apps answer at https://<app>--<tenant>.<domain>.'),
@@ -82,7 +84,11 @@ export const AwsRuntimeConfig = AwsConfig.extend({
 export type AwsRuntimeConfig = z.infer<typeof AwsRuntimeConfig>;
 
 /** What a Lambda that only writes the table reads: the install's custom resource. */
-export const AwsTableConfig = AwsConfig.pick({ BERTH_TABLE_NAME: true });
+export const AwsTableConfig = AwsConfig.pick({
+  AWS_REGION: true,
+  AWS_ENDPOINT_URL_DYNAMODB: true,
+  BERTH_TABLE_NAME: true,
+});
 export type AwsTableConfig = z.infer<typeof AwsTableConfig>;
 
 export function readAwsTableConfig(env: NodeJS.ProcessEnv = process.env): AwsTableConfig {

@@ -24,7 +24,10 @@ export function awsTaskEventDeps(config: AwsConfig): TaskEventDeps {
 
 /** The install's custom resource: the plans an installation starts with, into the table. */
 export function awsInstallDeps(config: AwsTableConfig) {
-  return { store: new DynamoStore(dynamodb(), config.BERTH_TABLE_NAME), clock: { now: () => new Date() } };
+  return {
+    store: new DynamoStore(dynamodb(config), config.BERTH_TABLE_NAME),
+    clock: { now: () => new Date() },
+  };
 }
 
 /**
@@ -33,7 +36,7 @@ export function awsInstallDeps(config: AwsTableConfig) {
  */
 export function awsDispatchDeps(config: AwsRuntimeConfig, logger: Logger) {
   return {
-    store: new DynamoStore(dynamodb(), config.BERTH_TABLE_NAME),
+    store: new DynamoStore(dynamodb(config), config.BERTH_TABLE_NAME),
     queue: reconcileQueue(config, logger),
     runtimes: config.BERTH_RUNTIMES,
   };

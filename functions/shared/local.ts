@@ -1,10 +1,10 @@
 import { hostname } from 'node:os';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type Docker from 'dockerode';
 import { DEFAULT_PRICE_TABLE, type PriceTable } from '../../schemas/billing.ts';
 import type { OfferedSizes } from '../../schemas/fargate-sizes.ts';
 import { systemHosts } from '../adapters/dns/system-hosts.ts';
 import { DockerRuntime } from '../adapters/docker/runtime.ts';
+import type { DynamoDbHttp } from '../adapters/dynamodb/dynamodb-http.ts';
 import { DynamoMeterStore } from '../adapters/dynamodb/meter-store.ts';
 import { DynamoStore } from '../adapters/dynamodb/store.ts';
 import { FileReportArchive } from '../adapters/files/file-report-archive.ts';
@@ -29,7 +29,7 @@ import { ensureRegistrySecrets, type RegistrySecrets } from '../local/registry-s
 import { RoutingTable } from '../local/routing-table.ts';
 
 export interface LocalWiring {
-  dynamodb: DynamoDBClient;
+  dynamodb: DynamoDbHttp;
   tableName: string;
   adminKey: string;
   ingressPort: number;

@@ -594,14 +594,14 @@ describe('the CDK app', () => {
     }
     const byLambda = (pick: (b: (typeof bundles)[number]) => string[]) =>
       Object.fromEntries(bundles.map((b) => [b.id.replace(/Function[0-9A-F]{8}$/, ''), pick(b)]));
-    // Credentials come from the environment: no bundle carries the default chain's STS, SSO or sign-in clients.
+    // Credentials come from the environment: no bundle carries the default chain's STS, SSO or sign-in clients. The
+    // table is reached without the SDK (dynamodb-http.ts).
     expect(byLambda((b) => b.clients)).toEqual({
       // An install without EKS bundles no Kubernetes client at all; the API's STS scopes tenants' registry logins,
       // and its Route 53 reads the private zones an image's registry may not be in.
       Api: [
         'CloudWatch',
         'CloudWatch Logs',
-        'DynamoDB',
         'ECR',
         'ECS',
         'Elastic Load Balancing v2',
@@ -609,17 +609,17 @@ describe('the CDK app', () => {
         'SQS',
         'STS',
       ],
-      Dispatch: ['DynamoDB', 'SQS'],
-      Reconcile: ['DynamoDB', 'ECS', 'Elastic Load Balancing v2', 'Route 53', 'SQS'],
-      Scale: ['CloudWatch', 'DynamoDB', 'ECS', 'SQS'],
-      Meter: ['DynamoDB', 'ECS'],
-      Report: ['DynamoDB', 'S3'],
-      EcsEvents: ['DynamoDB'],
-      Install: ['DynamoDB'],
+      Dispatch: ['SQS'],
+      Reconcile: ['ECS', 'Elastic Load Balancing v2', 'Route 53', 'SQS'],
+      Scale: ['CloudWatch', 'ECS', 'SQS'],
+      Meter: ['ECS'],
+      Report: ['S3'],
+      EcsEvents: [],
+      Install: [],
     });
-    // A cold start of the API loads the table's client only: the queue's loads with the first write that changes an
-    // app, ECR, Fargate's view of replicas and Route 53 with the first request that needs them.
-    expect(byLambda((b) => b.startupClients).Api).toEqual(['DynamoDB']);
+    // A cold start of the API loads no SDK client: the queue's loads with the first write that changes an app, ECR,
+    // Fargate's view of replicas and Route 53 with the first request that needs them.
+    expect(byLambda((b) => b.startupClients).Api).toEqual([]);
   });
 
   it("bundles zod's English messages only", () => {
@@ -722,10 +722,17 @@ describe('the CDK app', () => {
     const { handler } = (await import(pathToFileURL(install.file).href)) as {
       handler: (event: unknown, context: unknown) => Promise<void>;
     };
-    // CloudFormation's pre-signed S3 URL cannot be reached from here: its PUT is recorded, and answered as S3 would.
-    const put = vi.spyOn(globalThis, 'fetch').mockResolvedValue(new Response(null, { status: 200 }));
+    // CloudFormation's pre-signed S3 URL cannot be reached from here: its PUT is recorded, and answered as S3 would
+    // (with `s3Status`); the table's requests go through to DynamoDB Local.
     const responseUrl =
       'https://cloudformation-custom-resource-response-euwest1.s3.eu-west-1.amazonaws.com/a?b=c';
+    const realFetch = globalThis.fetch;
+    let s3Status = 200;
+    const put = vi.spyOn(globalThis, 'fetch');
+    put.mockImplementation(async (input, init) =>
+      String(input) === responseUrl ? new Response(null, { status: s3Status }) : realFetch(input, init),
+    );
+    const toS3 = () => put.mock.calls.filter(([url]) => String(url) === responseUrl);
     const event = {
       RequestType: 'Create',
       ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:install',
@@ -738,15 +745,14 @@ describe('the CDK app', () => {
     };
     try {
       await handler(event, LAMBDA_CONTEXT);
-      expect(put).toHaveBeenCalledTimes(1);
-      const [url, init] = put.mock.calls[0] ?? [];
-      expect(String(url)).toBe(responseUrl);
+      expect(toS3()).toHaveLength(1);
+      const [, init] = toS3()[0] ?? [];
       expect(init).toMatchObject({ method: 'PUT', headers: { 'content-type': '' } });
       expect(JSON.parse(String(init?.body))).toMatchObject({ Status: 'SUCCESS', RequestId: 'request-1' });
       const plans = await new DynamoStore(client, tableName).listPlans({ limit: 10 });
       expect(plans.items.map((p) => p.id)).toEqual(['free', 'pro']);
       // An answer S3 refuses is thrown, so Lambda's retries of the event send it again.
-      put.mockResolvedValue(new Response(null, { status: 403 }));
+      s3Status = 403;
       await expect(handler(event, LAMBDA_CONTEXT)).rejects.toThrow(/answered 403/);
     } finally {
       put.mockRestore();
@@ -756,7 +762,7 @@ describe('the CDK app', () => {
   it('warms a provisioned API instance up during INIT with one read, and an on-demand one not at all', async () => {
     const api = lambdaBundles(app.assembly, 'BerthPlatform').find((b) => b.id.startsWith('ApiFunction'));
     if (!api) throw new Error('no API bundle');
-    // DynamoDB as the SDK sees it: every request is recorded and answered "no such item".
+    // DynamoDB as the API's client sees it: every request is recorded and answered "no such item".
     const targets: string[] = [];
     const dynamodb = createServer((req, res) => {
       targets.push(String(req.headers['x-amz-target']));

@@ -8,11 +8,8 @@ import { bundleDefine } from '../../infra/handler-bundling.ts';
 import { EKS_INSTALL_CONTEXT, INSTALL_CONTEXT, LAMBDA_ENV } from '../support/lambda-fixtures.ts';
 import { actionsAllowedTo, actionsBundledIn, covers } from '../support/sdk-actions.ts';
 
-/**
- * Bundled by every client of theirs, sent by none as Berth configures them: DynamoDB's endpoint discovery is off,
- * and S3's sessions are for directory buckets only.
- */
-const NEVER_SENT = ['dynamodb:DescribeEndpoints', 's3:CreateSession'];
+/** Bundled by every S3 client, sent by none as Berth configures it: S3's sessions are for directory buckets only. */
+const NEVER_SENT = ['s3:CreateSession'];
 
 /** What a tenant's `docker login` is made with: the push role's session, not the API's own role. */
 const REGISTRY_LOGIN = ['ecr:GetAuthorizationToken', 'sts:AssumeRole'];
@@ -24,7 +21,6 @@ const STORE_BESIDES_PUT = [
   'dynamodb:DeleteItem',
   'dynamodb:GetItem',
   'dynamodb:Query',
-  'dynamodb:Scan',
   'dynamodb:UpdateItem',
 ];
 

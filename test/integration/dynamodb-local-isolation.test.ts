@@ -23,7 +23,6 @@ describe("the platform's DynamoDB Local among tenants' containers", () => {
     try {
       const client = localDynamoDbClient(dynamodb);
       await ensureTable(client, 'berth-state');
-      client.destroy();
       expect(dynamodb.accessKeyId).toMatch(/^[0-9a-f]{40}$/);
       expect(await tableNames(dynamodb)).toEqual(['berth-state']);
 
@@ -83,7 +82,6 @@ describe("the platform's DynamoDB Local among tenants' containers", () => {
       expect(statSync(join(dbPath, 'access-key-id')).mode & 0o777).toBe(0o600);
       const client = localDynamoDbClient(dynamodb);
       await ensureTable(client, 'berth-state');
-      client.destroy();
       await dynamodb.stop();
 
       dynamodb = await startDynamoDbLocal({ dbPath });

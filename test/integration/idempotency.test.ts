@@ -1,4 +1,3 @@
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { localApi, sampleApp } from '../support/local-api.ts';
 
@@ -35,7 +34,7 @@ describe('Idempotency-Key on DynamoDB Local', () => {
     );
 
     const secrets = [(created.json.apiKey as { key: string }).key, second.json.key];
-    const { Items = [] } = await dynamodb.send(new ScanCommand({ TableName: tableName }));
+    const { Items = [] } = await dynamodb.call<{ Items?: unknown[] }>('Scan', { TableName: tableName });
     const table = JSON.stringify(Items);
     expect(table).toContain('idempotency');
     for (const secret of secrets) {

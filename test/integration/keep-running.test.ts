@@ -2,7 +2,6 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { ensureTable } from '../../functions/adapters/dynamodb/table.ts';
 import { localDynamoDbClient, startDynamoDbLocal } from '../../functions/local/dynamodb-local.ts';
@@ -29,14 +28,13 @@ describe('DynamoDB Local kept running by the platform', () => {
       await eventually(
         'it to answer again, and the start to be done',
         async () => {
-          const tables = await client.send(new ListTablesCommand({}));
+          const tables = await client.call<{ TableNames?: string[] }>('ListTables', {});
           return tables.TableNames?.includes('kept') && log.length === 2 ? true : undefined;
         },
         30_000,
       );
       expect(log).toEqual(['DynamoDB Local exited; starting it again', 'DynamoDB Local is running again']);
     } finally {
-      client.destroy();
       await kept.stop();
     }
   });

@@ -1,6 +1,6 @@
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { key } from '../../functions/adapters/dynamodb/items.ts';
+import { SingleTable } from '../../functions/adapters/dynamodb/single-table.ts';
 import { localApi } from '../support/local-api.ts';
 
 describe('plans on DynamoDB Local', () => {
@@ -58,20 +58,15 @@ describe('plans on DynamoDB Local', () => {
 
   it('reads a plan stored before plans could be archived as offered', async () => {
     const { call, adminKey, dynamodb, tableName } = await localApi();
-    await dynamodb.send(
-      new PutCommand({
-        TableName: tableName,
-        Item: {
-          ...key.plan('older'),
-          id: 'older',
-          name: 'Older',
-          limits: { apps: 1, instancesPerApp: 1, vcpu: 1, memoryMiB: 2048 },
-          version: 1,
-          createdAt: '2026-10-01T00:00:00.000Z',
-          updatedAt: '2026-10-01T00:00:00.000Z',
-        },
-      }),
-    );
+    await new SingleTable(dynamodb, tableName).put({
+      ...key.plan('older'),
+      id: 'older',
+      name: 'Older',
+      limits: { apps: 1, instancesPerApp: 1, vcpu: 1, memoryMiB: 2048 },
+      version: 1,
+      createdAt: '2026-10-01T00:00:00.000Z',
+      updatedAt: '2026-10-01T00:00:00.000Z',
+    });
     expect((await call('GET', '/v1/plans/older', adminKey)).json).toEqual({
       id: 'older',
       name: 'Older',

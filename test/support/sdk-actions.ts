@@ -9,7 +9,6 @@ const ROOT = join(import.meta.dirname, '../..');
 const IAM_PREFIX: Record<string, string> = {
   'client-cloudwatch': 'cloudwatch',
   'client-cloudwatch-logs': 'logs',
-  'client-dynamodb': 'dynamodb',
   'client-ecr': 'ecr',
   'client-ecs': 'ecs',
   'client-eks': 'eks',
@@ -44,14 +43,17 @@ const AUTHORIZED_AS: Record<string, string[]> = {
 };
 
 const COMMAND_MODULE = /@aws-sdk\/(client-[\w-]+)\/dist-es\/commands\/(\w+)Command\.js$/;
+/** Berth's own DynamoDB client (no SDK) names each operation it sends in its `call`. */
+const DYNAMODB_CLIENT = /functions\/adapters\/dynamodb\/dynamodb-http\.ts$/;
+const DYNAMODB_CALL = /\.call\("([A-Z]\w+)"/g;
 
 /**
  * The IAM actions a handler's bundle can be authorized for: each AWS SDK command esbuild keeps in it (bundled with
- * the options the CDK app uses, `define` included), as IAM names what it checks. Kept is not sent: a command of an
- * adapter the handler builds but never calls is in too.
+ * the options the CDK app uses, `define` included), and each operation its code hands Berth's DynamoDB client, as
+ * IAM names what it checks. Kept is not sent: a command of an adapter the handler builds but never calls is in too.
  */
 export async function actionsBundledIn(entry: string, define: Record<string, string>): Promise<string[]> {
-  const { metafile } = await build({
+  const { metafile, outputFiles } = await build({
     ...handlerBuildOptions(define),
     entryPoints: [join(ROOT, entry)],
     outdir: join(ROOT, 'cdk.out', 'sdk-actions'),
@@ -59,14 +61,21 @@ export async function actionsBundledIn(entry: string, define: Record<string, str
     metafile: true,
   });
   const actions = new Set<string>();
+  const add = (action: string) => {
+    for (const authorized of AUTHORIZED_AS[action] ?? [action]) actions.add(authorized);
+  };
   for (const output of Object.values(metafile.outputs)) {
     for (const [path, input] of Object.entries(output.inputs)) {
       const [, client = '', command = ''] = path.match(COMMAND_MODULE) ?? [];
       if (!client || input.bytesInOutput === 0) continue;
       const prefix = IAM_PREFIX[client];
       if (!prefix) throw new Error(`${entry} bundles @aws-sdk/${client}: add its IAM prefix to IAM_PREFIX`);
-      const action = `${prefix}:${command}`;
-      for (const authorized of AUTHORIZED_AS[action] ?? [action]) actions.add(authorized);
+      add(`${prefix}:${command}`);
+    }
+  }
+  if (Object.keys(metafile.inputs).some((path) => DYNAMODB_CLIENT.test(path))) {
+    for (const file of outputFiles) {
+      for (const [, operation] of file.text.matchAll(DYNAMODB_CALL)) add(`dynamodb:${operation}`);
     }
   }
   return [...actions].sort();

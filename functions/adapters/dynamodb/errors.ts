@@ -16,7 +16,7 @@ const TRANSIENT_NAMES = new Set([
   'TransactionInProgressException',
 ]);
 
-/** The SDK's error, when `err` is one. */
+/** DynamoDB's error (dynamodb-http.ts), when `err` is one: its name, status, code or cancellation reasons. */
 function awsError(err: unknown): AwsError | undefined {
   const e = err as AwsError | undefined;
   return e && (e.$metadata || typeof e.code === 'string' || e.CancellationReasons) ? e : undefined;

@@ -1,6 +1,6 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { BillingReport } from '../../../schemas/billing.ts';
 import type { LifetimeRecord, MeterStore, UsageRecord } from '../../core/ports.ts';
+import type { DynamoDbHttp } from './dynamodb-http.ts';
 import { conditionally, guarded } from './errors.ts';
 import { absent, allOf, type Condition, equals, exists } from './expressions.ts';
 import { key, PARTITION, PREFIX, usageAmounts } from './items.ts';
@@ -30,8 +30,8 @@ function toLifetime(item: Record<string, unknown>): LifetimeRecord {
 export class DynamoMeterStore implements MeterStore {
   private readonly table: SingleTable;
 
-  constructor(client: DynamoDBClient, tableName: string) {
-    this.table = new SingleTable(client, tableName);
+  constructor(dynamodb: DynamoDbHttp, tableName: string) {
+    this.table = new SingleTable(dynamodb, tableName);
   }
 
   async observeLifetime(lifetime: LifetimeRecord): Promise<void> {

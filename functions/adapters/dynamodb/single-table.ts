@@ -1,19 +1,8 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  BatchWriteCommand,
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  type QueryCommandInput,
-  TransactWriteCommand,
-  type TransactWriteCommandInput,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { UnavailableError } from '../../core/errors.ts';
 import { countWithinPageBytes } from '../../core/page-bytes.ts';
 import { invalidCursor } from '../../core/page-in-memory.ts';
+import type { DynamoDbHttp } from './dynamodb-http.ts';
 import { cancellationCodes, translateStoreError } from './errors.ts';
 import {
   type Changes,
@@ -25,7 +14,11 @@ import {
 import type { Key } from './items.ts';
 
 export type Item = Key & Record<string, unknown>;
-export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+/** One write of a transaction, as TransactWriteItems takes it: `Put`, `Update`, `Delete` or `ConditionCheck`. */
+export type TransactItem = Record<string, Record<string, unknown>>;
+/** DynamoDB's own form of an item: each attribute's value under its type (`{ S: "…" }`, `{ N: "1" }`, …). */
+type AttributeMap = Parameters<typeof unmarshall>[0];
+type Request = Record<string, unknown>;
 
 /** Items of one partition, in sort-key order: all of it, those whose sort key starts with `prefix`, or a range. */
 export interface Query {
@@ -43,32 +36,34 @@ const BATCH_WRITE_SIZE = 25;
 const BATCH_WRITE_ATTEMPTS = 6;
 const TRANSACTION_CONFLICT_RETRIES = 6;
 
+/** A plain value in DynamoDB's form; a record's fields left undefined are simply not stored. */
+const toAttributes = (value: object) => marshall(value, { removeUndefinedValues: true });
+const fromAttributes = (item: unknown) => unmarshall(item as AttributeMap);
+const fromEach = (items: unknown) => ((items as AttributeMap[] | undefined) ?? []).map(fromAttributes);
+
 /**
- * The one table's requests, on the SDK's document client: a key in, plain items out. Items carry their record's
- * fields beside `pk`/`sk` (items.ts names the keys). Conditions and updates come as values (expressions.ts), so
- * every request is assembled the same way, alone or in a transaction.
+ * The one table's requests: a key in, plain items out (marshalled here, as the SDK's document client would). Items
+ * carry their record's fields beside `pk`/`sk` (items.ts names the keys). Conditions and updates come as values
+ * (expressions.ts), so every request is assembled the same way, alone or in a transaction.
  */
 export class SingleTable {
-  private readonly client: DynamoDBDocumentClient;
-
-  /** Over `dynamodb`'s connections; a record's fields left undefined are simply not stored. */
   constructor(
-    dynamodb: DynamoDBClient,
+    private readonly dynamodb: DynamoDbHttp,
     private readonly name: string,
-  ) {
-    this.client = DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } });
-  }
+  ) {}
 
   /** A strongly consistent read of one item. */
   async get(key: Key): Promise<Record<string, unknown> | undefined> {
-    const { Item } = await this.client.send(
-      new GetCommand({ TableName: this.name, Key: key, ConsistentRead: true }),
-    );
-    return Item;
+    const { Item } = await this.dynamodb.call('GetItem', {
+      TableName: this.name,
+      Key: toAttributes(key),
+      ConsistentRead: true,
+    });
+    return Item ? fromAttributes(Item) : undefined;
   }
 
   put(item: Item, condition?: Condition) {
-    return this.client.send(new PutCommand(this.putRequest(item, condition)));
+    return this.dynamodb.call('PutItem', this.putRequest(item, condition));
   }
 
   /**
@@ -76,14 +71,15 @@ export class SingleTable {
    * as they are after the change.
    */
   async update(key: Key, changes: Changes, condition?: Condition): Promise<Record<string, unknown>> {
-    const { Attributes } = await this.client.send(
-      new UpdateCommand({ ...this.updateRequest(key, changes, condition), ReturnValues: 'UPDATED_NEW' }),
-    );
-    return Attributes ?? {};
+    const { Attributes } = await this.dynamodb.call('UpdateItem', {
+      ...this.updateRequest(key, changes, condition),
+      ReturnValues: 'UPDATED_NEW',
+    });
+    return Attributes ? fromAttributes(Attributes) : {};
   }
 
   delete(key: Key, condition?: Condition) {
-    return this.client.send(new DeleteCommand(this.deleteRequest(key, condition)));
+    return this.dynamodb.call('DeleteItem', this.deleteRequest(key, condition));
   }
 
   putItem(item: Item, condition?: Condition): TransactItem {
@@ -105,7 +101,7 @@ export class SingleTable {
   async transact(items: TransactItem[]): Promise<{ cancelled: string[] | undefined }> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.client.send(new TransactWriteCommand({ TransactItems: items }));
+        await this.dynamodb.call('TransactWriteItems', { TransactItems: items });
         return { cancelled: undefined };
       } catch (err) {
         const codes = cancellationCodes(err);
@@ -122,7 +118,9 @@ export class SingleTable {
 
   /** A transaction item that writes nothing and cancels the transaction unless `condition` holds. */
   checkItem(key: Key, condition: Condition): TransactItem {
-    return { ConditionCheck: this.request((x) => ({ Key: key, ConditionExpression: condition(x) })) };
+    return {
+      ConditionCheck: this.request((x) => ({ Key: toAttributes(key), ConditionExpression: condition(x) })),
+    };
   }
 
   /**
@@ -134,14 +132,12 @@ export class SingleTable {
     query: Query,
     { limit, cursor }: { limit: number; cursor?: string | null },
   ): Promise<{ items: Record<string, unknown>[]; cursor: string | null }> {
-    const res = await this.client.send(
-      new QueryCommand({
-        ...this.queryRequest(query),
-        Limit: limit + 1,
-        ...(cursor ? { ExclusiveStartKey: this.startKey(query, cursor) } : {}),
-      }),
-    );
-    const read = res.Items ?? [];
+    const res = await this.dynamodb.call('Query', {
+      ...this.queryRequest(query),
+      Limit: limit + 1,
+      ...(cursor ? { ExclusiveStartKey: toAttributes(this.startKey(query, cursor)) } : {}),
+    });
+    const read = fromEach(res.Items);
     const full = read.slice(0, limit);
     const items = full.slice(0, countWithinPageBytes(full));
     const last = items.at(-1);
@@ -150,7 +146,7 @@ export class SingleTable {
     const next =
       last && read.length > items.length
         ? Object.fromEntries(KEY_ATTRIBUTES[query.index ?? 'table'].map((a) => [a, last[a]]))
-        : res.LastEvaluatedKey;
+        : res.LastEvaluatedKey && fromAttributes(res.LastEvaluatedKey);
     return { items, cursor: next ? Buffer.from(JSON.stringify(next)).toString('base64url') : null };
   }
 
@@ -165,12 +161,12 @@ export class SingleTable {
     return items.map((item) => ({ pk: String(item.pk), sk: String(item.sk) }));
   }
 
-  private async everyPage(request: QueryCommandInput): Promise<Record<string, unknown>[]> {
+  private async everyPage(request: Request): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
+    let start: unknown;
     do {
-      const res = await this.client.send(new QueryCommand({ ...request, ExclusiveStartKey: start }));
-      items.push(...(res.Items ?? []));
+      const res = await this.dynamodb.call('Query', { ...request, ExclusiveStartKey: start });
+      items.push(...fromEach(res.Items));
       start = res.LastEvaluatedKey;
     } while (start);
     return items;
@@ -179,20 +175,20 @@ export class SingleTable {
   /** Deletes the items in batches, retrying what DynamoDB left unprocessed (throttling) with backoff. */
   async deleteAll(keys: Key[]): Promise<void> {
     for (let i = 0; i < keys.length; i += BATCH_WRITE_SIZE) {
-      let requests = {
-        [this.name]: keys.slice(i, i + BATCH_WRITE_SIZE).map((Key) => ({ DeleteRequest: { Key } })),
-      };
+      let requests: unknown[] = keys
+        .slice(i, i + BATCH_WRITE_SIZE)
+        .map((key) => ({ DeleteRequest: { Key: toAttributes(key) } }));
       for (let attempt = 1; ; attempt++) {
-        const { UnprocessedItems } = await this.client.send(
-          new BatchWriteCommand({ RequestItems: requests }),
-        );
+        const { UnprocessedItems } = await this.dynamodb.call<{
+          UnprocessedItems?: Record<string, unknown[]>;
+        }>('BatchWriteItem', { RequestItems: { [this.name]: requests } });
         const left = UnprocessedItems?.[this.name];
         if (!left?.length) break;
         if (attempt === BATCH_WRITE_ATTEMPTS) {
           throw new UnavailableError('the database is throttling deletes; retry shortly');
         }
         await new Promise((resolve) => setTimeout(resolve, 2 ** attempt * 10 * (1 + Math.random())));
-        requests = { [this.name]: left as (typeof requests)[string] };
+        requests = left;
       }
     }
   }
@@ -201,29 +197,37 @@ export class SingleTable {
    * A request on this table: `render` writes its fields, their expressions through one Expression, whose
    * placeholders then go with them.
    */
-  private request<T extends object>(render: (x: Expression) => T) {
+  private request(render: (x: Expression) => Request): Request {
     const x = new Expression();
     const fields = render(x);
-    return { TableName: this.name, ...fields, ...x.attributes() };
+    const { ExpressionAttributeNames, ExpressionAttributeValues } = x.attributes();
+    return {
+      TableName: this.name,
+      ...fields,
+      ...(ExpressionAttributeNames ? { ExpressionAttributeNames } : {}),
+      ...(ExpressionAttributeValues
+        ? { ExpressionAttributeValues: toAttributes(ExpressionAttributeValues) }
+        : {}),
+    };
   }
 
   private putRequest(item: Item, condition?: Condition) {
-    return this.request((x) => ({ Item: item, ...conditionExpression(condition, x) }));
+    return this.request((x) => ({ Item: toAttributes(item), ...conditionExpression(condition, x) }));
   }
 
   private updateRequest(key: Key, changes: Changes, condition?: Condition) {
     return this.request((x) => ({
-      Key: key,
+      Key: toAttributes(key),
       UpdateExpression: updateExpression(changes, x),
       ...conditionExpression(condition, x),
     }));
   }
 
   private deleteRequest(key: Key, condition?: Condition) {
-    return this.request((x) => ({ Key: key, ...conditionExpression(condition, x) }));
+    return this.request((x) => ({ Key: toAttributes(key), ...conditionExpression(condition, x) }));
   }
 
-  private queryRequest(query: Query, keysOnly = false): QueryCommandInput {
+  private queryRequest(query: Query, keysOnly = false): Request {
     const [partitionKey, sortKey] = KEY_ATTRIBUTES[query.index ?? 'table'];
     return this.request((x) => {
       const sort = query.between

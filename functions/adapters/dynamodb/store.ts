@@ -1,4 +1,3 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Page } from '../../../schemas/common.ts';
 import type { Plan } from '../../../schemas/plan.ts';
 import type { Image } from '../../../schemas/repository.ts';
@@ -35,6 +34,7 @@ import type {
   UsageRecord,
 } from '../../core/ports.ts';
 import { assertWithinLimits, reservationCeilings, reservationOf } from '../../core/quota.ts';
+import type { DynamoDbHttp } from './dynamodb-http.ts';
 import { conditionally, guarded } from './errors.ts';
 import {
   absent,
@@ -197,13 +197,13 @@ export const appEventItem = (event: AppEventRecord): Item => ({
  * or version check are transactions.
  *
  * @example
- * const store = new DynamoStore(new DynamoDBClient({}), 'berth');
+ * const store = new DynamoStore(new DynamoDbHttp({ region: 'eu-west-1', credentials }), 'berth');
  */
 export class DynamoStore implements Store {
   private readonly table: SingleTable;
 
-  constructor(client: DynamoDBClient, tableName: string) {
-    this.table = new SingleTable(client, tableName);
+  constructor(dynamodb: DynamoDbHttp, tableName: string) {
+    this.table = new SingleTable(dynamodb, tableName);
   }
 
   // Plans

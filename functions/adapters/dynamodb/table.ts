@@ -1,13 +1,5 @@
-import {
-  CreateTableCommand,
-  type CreateTableCommandInput,
-  DescribeTableCommand,
-  type DynamoDBClient,
-  ResourceInUseException,
-  ResourceNotFoundException,
-  UpdateTimeToLiveCommand,
-  waitUntilTableExists,
-} from '@aws-sdk/client-dynamodb';
+import { isAwsError } from '../aws/retry.ts';
+import type { DynamoDbHttp } from './dynamodb-http.ts';
 
 /** The single table's keys; the CDK data stack declares the same (infra reads it from here). */
 export const TABLE_KEYS = {
@@ -17,8 +9,8 @@ export const TABLE_KEYS = {
   timeToLiveAttribute: 'expiresAt',
 } as const;
 
-function tableDefinition(tableName: string): CreateTableCommandInput {
-  const attribute = (name: string) => ({ AttributeName: name, AttributeType: 'S' as const });
+function tableDefinition(tableName: string) {
+  const attribute = (name: string) => ({ AttributeName: name, AttributeType: 'S' });
   return {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST',
@@ -34,32 +26,44 @@ function tableDefinition(tableName: string): CreateTableCommandInput {
     GlobalSecondaryIndexes: TABLE_KEYS.indexes.map((i) => ({
       IndexName: i.name,
       KeySchema: [
-        { AttributeName: i.partitionKey, KeyType: 'HASH' as const },
-        { AttributeName: i.sortKey, KeyType: 'RANGE' as const },
+        { AttributeName: i.partitionKey, KeyType: 'HASH' },
+        { AttributeName: i.sortKey, KeyType: 'RANGE' },
       ],
-      Projection: { ProjectionType: 'ALL' as const },
+      Projection: { ProjectionType: 'ALL' },
     })),
   };
 }
 
+const TABLE_WAIT_MS = 60_000;
+
 /** Creates the table (local mode) unless it exists, and waits until it is usable. */
-export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
+export async function ensureTable(dynamodb: DynamoDbHttp, tableName: string): Promise<void> {
   try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    await dynamodb.call('DescribeTable', { TableName: tableName });
     return;
   } catch (err) {
-    if (!(err instanceof ResourceNotFoundException)) throw err;
+    if (!isAwsError(err, 'ResourceNotFoundException')) throw err;
   }
   try {
-    await client.send(new CreateTableCommand(tableDefinition(tableName)));
+    await dynamodb.call('CreateTable', tableDefinition(tableName));
   } catch (err) {
-    if (!(err instanceof ResourceInUseException)) throw err;
+    if (!isAwsError(err, 'ResourceInUseException')) throw err;
   }
-  await waitUntilTableExists({ client, maxWaitTime: 60 }, { TableName: tableName });
-  await client.send(
-    new UpdateTimeToLiveCommand({
+  await waitUntilActive(dynamodb, tableName);
+  await dynamodb.call('UpdateTimeToLive', {
+    TableName: tableName,
+    TimeToLiveSpecification: { AttributeName: TABLE_KEYS.timeToLiveAttribute, Enabled: true },
+  });
+}
+
+async function waitUntilActive(dynamodb: DynamoDbHttp, tableName: string): Promise<void> {
+  const deadline = Date.now() + TABLE_WAIT_MS;
+  for (;;) {
+    const { Table } = await dynamodb.call<{ Table?: { TableStatus?: string } }>('DescribeTable', {
       TableName: tableName,
-      TimeToLiveSpecification: { AttributeName: TABLE_KEYS.timeToLiveAttribute, Enabled: true },
-    }),
-  );
+    });
+    if (Table?.TableStatus === 'ACTIVE') return;
+    if (Date.now() > deadline) throw new Error(`table ${tableName} is not active after ${TABLE_WAIT_MS} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }

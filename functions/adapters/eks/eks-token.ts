@@ -1,14 +1,5 @@
-import { Hash } from '@smithy/hash-node';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
-
-export interface AwsCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-  /** When the credentials stop working; a token never outlives them. */
-  expiration?: Date;
-}
+import type { AwsCredentials } from '../aws/credentials.ts';
+import { presignedUrl } from '../aws/sigv4.ts';
 
 /** EKS accepts a token for 15 minutes; it is reused for at most 14, so it never expires mid-request. */
 const TOKEN_LIFETIME_MS = 14 * 60_000;
@@ -21,27 +12,20 @@ const PREFIX = 'k8s-aws-v1.';
  * request presigned with SigV4, with the cluster name in the signed `x-k8s-aws-id` header, base64url-encoded
  * without padding behind `k8s-aws-v1.`.
  */
-export async function eksToken(
+export function eksToken(
   clusterName: string,
   region: string,
   credentials: AwsCredentials,
   now: Date = new Date(),
-): Promise<string> {
-  const signer = new SignatureV4({ service: 'sts', region, credentials, sha256: Hash.bind(null, 'sha256') });
-  const request = new HttpRequest({
-    method: 'GET',
-    protocol: 'https:',
-    hostname: `sts.${region}.amazonaws.com`,
-    path: '/',
-    query: { Action: 'GetCallerIdentity', Version: '2011-06-15' },
-    headers: { host: `sts.${region}.amazonaws.com`, 'x-k8s-aws-id': clusterName },
+): string {
+  const sts = new URL(`https://sts.${region}.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15`);
+  const url = presignedUrl(sts, { 'x-k8s-aws-id': clusterName }, PRESIGN_EXPIRES_SECONDS, {
+    service: 'sts',
+    region,
+    credentials,
+    now,
   });
-  const signed = await signer.presign(request, { expiresIn: PRESIGN_EXPIRES_SECONDS, signingDate: now });
-  const query = Object.entries(signed.query ?? {})
-    .map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(String(value))}`)
-    .join('&');
-  const url = `https://${signed.hostname}${signed.path}?${query}`;
-  return PREFIX + Buffer.from(url).toString('base64url');
+  return PREFIX + Buffer.from(url.href).toString('base64url');
 }
 
 /** Caches a cluster's token for at most 14 minutes and never past the credentials' expiry. */
@@ -59,7 +43,7 @@ export class EksTokenCache {
     const now = this.now();
     if (this.cached && now.getTime() < this.cached.validUntil) return this.cached.token;
     const credentials = await this.credentials();
-    const token = await eksToken(this.clusterName, this.region, credentials, now);
+    const token = eksToken(this.clusterName, this.region, credentials, now);
     const limit = now.getTime() + TOKEN_LIFETIME_MS;
     this.cached = { token, validUntil: Math.min(limit, credentials.expiration?.getTime() ?? limit) };
     return token;

@@ -214,7 +214,7 @@ describe('stats streams', () => {
   });
 
   it('ends every stream on close', async () => {
-    const { streams, opened, next, stream } = engine();
+    const { streams, opened, next } = engine();
     void streams.history('c1');
     void streams.history('c2');
     await next();

@@ -1,47 +1,39 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
-import 'aws-sdk-client-mock-vitest/extend';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { SingleTable } from '../../../functions/adapters/dynamodb/single-table.ts';
+import { dynamoDbStandIn } from '../../support/dynamodb-stand-in.ts';
 
-// DynamoDB Local never throttles, so what DynamoDB leaves unprocessed under load is played by a mock.
-const documents = mockClient(DynamoDBDocumentClient);
+// DynamoDB Local never throttles, so what DynamoDB leaves unprocessed under load is played by a stand-in.
 const keys = Array.from({ length: 30 }, (_, i) => ({ pk: 'p', sk: `s${i}` }));
-const deleteOf = (key: { pk: string; sk: string }) => ({ DeleteRequest: { Key: key } });
+const deleteOf = (key: { pk: string; sk: string }) => ({
+  DeleteRequest: { Key: { pk: { S: key.pk }, sk: { S: key.sk } } },
+});
+const unprocessed = (...left: { pk: string; sk: string }[]) => ({
+  status: 200,
+  body: { UnprocessedItems: left.length ? { berth: left.map(deleteOf) } : {} },
+});
 
 describe('SingleTable.deleteAll', () => {
-  const table = new SingleTable(new DynamoDBClient({}), 'berth');
-  beforeEach(() => {
-    documents.reset();
-    vi.useFakeTimers();
-  });
-  afterEach(() => vi.useRealTimers());
+  let standIn: Awaited<ReturnType<typeof dynamoDbStandIn>> | undefined;
+  afterEach(() => standIn?.close());
 
   it('deletes in batches of 25 and sends again what DynamoDB left unprocessed', async () => {
-    documents
-      .on(BatchWriteCommand)
-      .resolvesOnce({ UnprocessedItems: { berth: [deleteOf({ pk: 'p', sk: 's3' })] } })
-      .resolves({ UnprocessedItems: {} });
-    const done = table.deleteAll(keys);
-    await vi.runAllTimersAsync();
-    await done;
-    const sent = documents.commandCalls(BatchWriteCommand).map((c) => c.args[0].input.RequestItems?.berth);
+    standIn = await dynamoDbStandIn([unprocessed({ pk: 'p', sk: 's3' }), unprocessed()]);
+    await new SingleTable(standIn.client(), 'berth').deleteAll(keys);
+    const sent = standIn.received.map((r) => JSON.parse(r.body).RequestItems.berth);
     expect(sent).toEqual([
       keys.slice(0, 25).map(deleteOf),
       [deleteOf({ pk: 'p', sk: 's3' })],
       keys.slice(25).map(deleteOf),
     ]);
+    expect(standIn.received.map((r) => r.headers['x-amz-target'])).toEqual(
+      Array(3).fill('DynamoDB_20120810.BatchWriteItem'),
+    );
   });
 
   it('gives up with 503 unavailable when DynamoDB keeps leaving items unprocessed', async () => {
-    documents
-      .on(BatchWriteCommand)
-      .resolves({ UnprocessedItems: { berth: [deleteOf({ pk: 'p', sk: 's0' })] } });
-    const done = table.deleteAll(keys.slice(0, 1));
-    const failed = expect(done).rejects.toMatchObject({ code: 'unavailable' });
-    await vi.runAllTimersAsync();
-    await failed;
-    expect(documents).toHaveReceivedCommandTimes(BatchWriteCommand, 6);
+    standIn = await dynamoDbStandIn([unprocessed({ pk: 'p', sk: 's0' })]);
+    const done = new SingleTable(standIn.client(), 'berth').deleteAll(keys.slice(0, 1));
+    await expect(done).rejects.toMatchObject({ code: 'unavailable' });
+    expect(standIn.received).toHaveLength(6);
   });
 });
