@@ -83,8 +83,8 @@ const WARMUP = 200;
  * `npm run bench -- api`: p50/p99 of GET /v1/apps/{app} and POST /v1/apps/{app}/scale through the local HTTP
  * server (its own process, as in production), next to the same DynamoDB Local calls each request makes, issued
  * directly from this process in the same run. The ratio is Berth's overhead: HTTP, auth, validation, JSON. For the
- * GET, a floor beside them: the same read served by Hono and the SDK alone (bench/api-floor-server.ts), which shows
- * how much of the ratio any Node server on this stack pays on this machine.
+ * GET, a floor beside them: the same read served by Hono and the table's client alone (bench/api-floor-server.ts),
+ * which shows how much of the ratio any Node server on this stack pays on this machine.
  */
 export async function benchApi() {
   const dynamodb = await startDynamoDbLocal();
@@ -240,7 +240,7 @@ export async function benchApi() {
       if (row.floor) {
         // What a server on the same stack costs before any of Berth's work: the part of the ratio Berth cannot own.
         const f = summarize(row.floor.samples);
-        line('Hono + SDK floor', f);
+        line('Hono + table floor', f);
         console.log(
           `  ${'floor ratio'.padEnd(16)}: p50 ${(f.p50 / d.p50).toFixed(2)}  p99 ${(f.p99 / d.p99).toFixed(2)}; Berth over the floor: p50 ${(a.p50 / f.p50).toFixed(2)}  p99 ${(a.p99 / f.p99).toFixed(2)}`,
         );
