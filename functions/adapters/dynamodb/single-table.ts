@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { UnavailableError } from '../../core/errors.ts';
 import { countWithinPageBytes } from '../../core/page-bytes.ts';
@@ -101,7 +102,12 @@ export class SingleTable {
   async transact(items: TransactItem[]): Promise<{ cancelled: string[] | undefined }> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.dynamodb.call('TransactWriteItems', { TransactItems: items });
+        // A token per transaction, the same on each of the client's retries: a transaction that went through
+        // although its answer was lost succeeds again rather than fail on its own writes' conditions.
+        await this.dynamodb.call('TransactWriteItems', {
+          TransactItems: items,
+          ClientRequestToken: randomUUID(),
+        });
         return { cancelled: undefined };
       } catch (err) {
         const codes = cancellationCodes(err);

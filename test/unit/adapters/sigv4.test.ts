@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { presignedUrl, signedHeaders } from '../../../functions/adapters/aws/sigv4.ts';
+import { signedHeaders } from '../../../functions/adapters/aws/sigv4.ts';
 
 // The credentials, date and scope of AWS's own SigV4 test suite (aws-sig-v4-test-suite).
 const SUITE = {

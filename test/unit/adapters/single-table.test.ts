@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { absent } from '../../../functions/adapters/dynamodb/expressions.ts';
 import { SingleTable } from '../../../functions/adapters/dynamodb/single-table.ts';
 import { dynamoDbStandIn } from '../../support/dynamodb-stand-in.ts';
 
@@ -35,5 +36,23 @@ describe('SingleTable.deleteAll', () => {
     const done = new SingleTable(standIn.client(), 'berth').deleteAll(keys.slice(0, 1));
     await expect(done).rejects.toMatchObject({ code: 'unavailable' });
     expect(standIn.received).toHaveLength(6);
+  });
+});
+
+describe('SingleTable.transact', () => {
+  let standIn: Awaited<ReturnType<typeof dynamoDbStandIn>> | undefined;
+  afterEach(() => standIn?.close());
+
+  it('sends one token across the retries of one transaction, and another with the next', async () => {
+    standIn = await dynamoDbStandIn(['drop', { status: 200, body: {} }]);
+    const table = new SingleTable(standIn.client(), 'berth');
+    const write = table.putItem({ pk: 'p', sk: 's' }, absent());
+    await table.transact([write]);
+    await table.transact([write]);
+    const tokens = standIn.received.map((r) => JSON.parse(r.body).ClientRequestToken);
+    expect(tokens).toHaveLength(3);
+    expect(tokens[0]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(tokens[1]).toBe(tokens[0]);
+    expect(tokens[2]).not.toBe(tokens[0]);
   });
 });
