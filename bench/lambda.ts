@@ -20,9 +20,16 @@ import { ms, summarize } from './stats.ts';
 const RUNS = 10;
 const ROOT = join(import.meta.dirname, '..');
 
-/** Runs in a fresh Node process: imports a bundle, answers one event, prints the timings. */
+/**
+ * Runs in a fresh Node process: imports a bundle, answers one event, prints the timings. Before the clock starts it
+ * loads what Lambda's Node runtime has loaded before it imports a handler: `node:http`, with which its Runtime API
+ * client (aws-lambda-nodejs-runtime-interface-client's RAPIDClient, made before the handler loads) talks to Lambda.
+ * That also loads the streams and sockets a first `Request` needs. With BENCH_BARE_NODE, it loads nothing first, as
+ * this bench did before (the figures of earlier notes).
+ */
 const DRIVER = `
 import module from 'node:module';
+if (!process.env.BENCH_BARE_NODE) await import('node:http');
 if (process.env.BENCH_COMPILE_CACHE) module.enableCompileCache({ directory: process.env.BENCH_COMPILE_CACHE, portable: true });
 const t0 = performance.now();
 const { handler } = await import(process.argv[2]);
@@ -222,11 +229,12 @@ const startupKb = (index: string) =>
 
 /**
  * `npm run bench -- lambda`: the size of each Lambda bundle the CDK app builds (and the SDK clients inside), and the
- * cold start of the API bundle in a fresh Node process — import plus the first API Gateway event, `GET /v1/apps`
- * against DynamoDB Local — next to a hello-world Hono bundle measured the same way in the same run; between the two,
- * floors that show what the stack itself costs (one read, the same table calls as Berth's route, and the lightest
- * conceivable), the API bundle with a compile cache shipped beside it, the first request
- * of a provisioned instance, and what each part of the stack costs to import alone.
+ * cold start of the API bundle in a fresh Node process as Lambda's runtime prepares it (DRIVER) — import plus the
+ * first API Gateway event, `GET /v1/apps` against DynamoDB Local — next to a hello-world Hono bundle measured the
+ * same way in the same run (and both in a bare Node process); between the two, floors that show what the stack
+ * itself costs (one read, the same table calls as Berth's route, and the lightest conceivable), the API bundle with a
+ * compile cache shipped beside it, the first request of a provisioned instance, and what each part of the stack
+ * costs to import alone.
  */
 export async function benchLambda() {
   const work = mkdtempSync(join(tmpdir(), 'berth-bench-lambda-'));
@@ -318,6 +326,9 @@ export async function benchLambda() {
     const lightestRuns: ColdStart[] = [];
     const lightestSameCallsRuns: ColdStart[] = [];
     const provisioned: ColdStart[] = [];
+    const bareBerth: ColdStart[] = [];
+    const bareHello: ColdStart[] = [];
+    const bareEnv = { ...env, BENCH_BARE_NODE: '1' };
     const provisionedEnv = { ...env, AWS_LAMBDA_INITIALIZATION_TYPE: 'provisioned-concurrency' };
     for (let run = 0; run < RUNS; run++) {
       berth.push(coldStart(driver, api.file, event, env));
@@ -329,6 +340,8 @@ export async function benchLambda() {
       lightestRuns.push(coldStart(driver, lightest, event, env));
       lightestSameCallsRuns.push(coldStart(driver, lightestSameCalls, event, env));
       provisioned.push(coldStart(driver, api.file, event, provisionedEnv));
+      bareBerth.push(coldStart(driver, api.file, event, bareEnv));
+      bareHello.push(coldStart(driver, hello, event, bareEnv));
       for (const part of parts) part.runs.push(coldStart(driver, part.index, event, env));
     }
     const total = (c: ColdStart) => c.importMs + c.firstMs;
@@ -343,7 +356,9 @@ export async function benchLambda() {
         `  ${label.padEnd(10)} ${kb.padStart(4)} KB: import ${ms(p50(runs, (c) => c.importMs))} + ${first} ${ms(p50(runs, (c) => c.firstMs))}; sum min/median/max ${ms(sums.min)} / ${ms(sums.p50)} / ${ms(sums.max)}  (spawn to answer ${ms(p50(runs, (c) => c.wallMs))})`,
       );
     };
-    console.log(`\ncold start, ${RUNS} fresh Node ${process.version} processes each (medians):`);
+    console.log(
+      `\ncold start, ${RUNS} fresh Node ${process.version} processes each (medians), node:http loaded first as Lambda's runtime has it:`,
+    );
     line('berth api', (api.startupBytes / 1024).toFixed(0), berth, 'first GET /v1/apps');
     line('+ cache', (api.startupBytes / 1024).toFixed(0), berthCached, 'first GET /v1/apps');
     line('hello hono', startupKb(hello), baseline, 'first GET /v1/apps');
@@ -354,6 +369,9 @@ export async function benchLambda() {
     line('+ 3 calls', startupKb(lightestSameCalls), lightestSameCallsRuns, 'first GET /v1/apps');
     console.log(
       `  ratio to hello-world Hono (import + first event): ${(berthCold / helloCold).toFixed(2)} (goal ≤ 2)`,
+    );
+    console.log(
+      `  in a bare Node process instead (nothing loaded first, as earlier runs of this bench): Berth ${ms(p50(bareBerth, total))}, hello-world ${ms(p50(bareHello, total))}, ratio ${(p50(bareBerth, total) / p50(bareHello, total)).toFixed(2)}`,
     );
     console.log(
       `  with a portable compile cache shipped beside the bundle: ${(p50(berthCached, total) / helloCold).toFixed(2)} (Node uses it only when it is the build that made it)`,

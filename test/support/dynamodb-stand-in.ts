@@ -6,6 +6,8 @@ import { DynamoDbHttp } from '../../functions/adapters/dynamodb/dynamodb-http.ts
 export interface Received {
   headers: IncomingHttpHeaders;
   body: string;
+  /** The client's end of the connection the request came on. */
+  clientPort: number | undefined;
 }
 
 /** An answer of the stand-in: a status and a JSON body; `'hang'` for none at all; `'drop'` to close the connection. */
@@ -27,7 +29,7 @@ export async function dynamoDbStandIn(answers: Answer[]) {
   const server = createServer(async (req, res) => {
     let body = '';
     for await (const chunk of req) body += chunk;
-    received.push({ headers: req.headers, body });
+    received.push({ headers: req.headers, body, clientPort: req.socket.remotePort });
     const answer = answers.length > 1 ? answers.shift() : answers[0];
     if (!answer || answer === 'hang') return;
     if (answer === 'drop') return req.socket.destroy();

@@ -16,7 +16,7 @@ export interface RetryOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** Node's codes for a connection that could not be made or was lost, `fetch`'s (undici's) among them. */
+/** Node's codes for a connection that could not be made or was lost. */
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -24,9 +24,6 @@ const NETWORK_CODES = new Set([
   'EPIPE',
   'EHOSTUNREACH',
   'ENOTFOUND',
-  // A kept-alive socket the other side closed meanwhile (as after a Lambda sandbox thaws), a connect that timed out.
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
 ]);
 
 /** What an AWS SDK error carries that tells a passing failure from a wrong request. */

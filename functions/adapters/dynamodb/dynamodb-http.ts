@@ -1,3 +1,5 @@
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { AwsCredentials } from '../aws/credentials.ts';
 import { type AwsErrorShape, isTransientAwsError } from '../aws/retry.ts';
 import { signedHeaders } from '../aws/sigv4.ts';
@@ -47,9 +49,9 @@ const BASE_DELAY_MS = 25;
 const MAX_DELAY_MS = 2_000;
 
 /**
- * DynamoDB's JSON protocol over `fetch`, signed with SigV4 (sigv4.ts): one POST per operation, its input and output as the API
- * reference names them (attribute values marshalled). The SDK's client does the same, but loading it costs a Lambda
- * cold start more than everything else the API needs (`npm run bench -- lambda`). Failures that pass — throttling,
+ * DynamoDB's JSON protocol over HTTPS, signed with SigV4 (sigv4.ts): one POST per operation, its input and output as
+ * the API reference names them (attribute values marshalled). The SDK's client does the same, but loading it costs a
+ * Lambda cold start more than everything else the API needs (`npm run bench -- lambda`). Failures that pass — throttling,
  * DynamoDB's 5xx, a timeout, the network — are retried with full-jitter back-off, as the SDK's standard mode does;
  * the rest come back as DynamoDbError at once.
  */
@@ -58,6 +60,8 @@ export class DynamoDbHttp {
   readonly endpoint: URL;
   private readonly region: string;
   private readonly credentials: () => Promise<AwsCredentials>;
+  /** Connections kept open between requests (idle ones never hold the process open), as the SDK's agent does. */
+  private readonly agent: HttpAgent;
   private readonly maxAttempts: number;
   private readonly attemptTimeoutMs: number;
 
@@ -65,6 +69,10 @@ export class DynamoDbHttp {
     this.endpoint = new URL(connection.endpoint ?? `https://dynamodb.${connection.region}.amazonaws.com`);
     this.region = connection.region;
     this.credentials = connection.credentials;
+    this.agent =
+      this.endpoint.protocol === 'https:'
+        ? new HttpsAgent({ keepAlive: true })
+        : new HttpAgent({ keepAlive: true });
     this.maxAttempts = connection.maxAttempts ?? 3;
     this.attemptTimeoutMs = connection.attemptTimeoutMs ?? 10_000;
   }
@@ -96,31 +104,44 @@ export class DynamoDbHttp {
       },
       { service: 'dynamodb', region: this.region, credentials: await this.credentials(), now: new Date() },
     );
-    let res: Response;
+    let answer: { status: number; text: string };
     try {
-      res = await fetch(this.endpoint, {
-        method: 'POST',
-        headers,
-        body,
-        signal: AbortSignal.timeout(this.attemptTimeoutMs),
-      });
+      answer = await this.post(headers, body);
     } catch (err) {
-      const code =
-        (err as Error).name === 'TimeoutError'
-          ? 'ETIMEDOUT'
-          : (err as { cause?: { code?: string } }).cause?.code;
-      throw new DynamoDbUnreachable(code, { cause: err });
+      const { name, code } = err as { name?: string; code?: string };
+      throw new DynamoDbUnreachable(name === 'AbortError' ? 'ETIMEDOUT' : code, { cause: err });
     }
-    const text = await res.text();
+    const { status, text } = answer;
     const output = parseJson(text);
-    if (res.ok && output) return output;
+    if (status === 200 && output) return output;
     const type = String(output?.__type ?? '');
     throw new DynamoDbError(
-      type.slice(type.lastIndexOf('#') + 1) || `HTTP${res.status}`,
+      type.slice(type.lastIndexOf('#') + 1) || `HTTP${status}`,
       String(output?.message ?? output?.Message ?? text.slice(0, 200)),
-      res.status,
+      status,
       output?.CancellationReasons as DynamoDbError['CancellationReasons'],
     );
+  }
+
+  /** One POST on a kept-alive connection: DynamoDB's status and body, or the network's error. */
+  private post(headers: Record<string, string>, body: string): Promise<{ status: number; text: string }> {
+    const send = this.endpoint.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const req = send(
+        this.endpoint,
+        { method: 'POST', headers, agent: this.agent, signal: AbortSignal.timeout(this.attemptTimeoutMs) },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+          );
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
   }
 }
 

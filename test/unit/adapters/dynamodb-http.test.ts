@@ -115,6 +115,15 @@ describe('DynamoDbHttp', () => {
     await expect(failed.catch(translateStoreError)).rejects.toMatchObject({ code: 'unavailable' });
   });
 
+  it('keeps its connection open from one request to the next', async () => {
+    standIn = await dynamoDbStandIn([{ status: 200, body: {} }]);
+    const client = standIn.client();
+    await client.call('GetItem', {});
+    await client.call('GetItem', {});
+    const [first, second] = standIn.received;
+    expect(second?.clientPort).toBe(first?.clientPort);
+  });
+
   it('tries again when the connection is closed without an answer, as a kept-alive one may be', async () => {
     standIn = await dynamoDbStandIn(['drop', { status: 200, body: {} }]);
     await expect(standIn.client().call('PutItem', {})).resolves.toEqual({});
