@@ -49,18 +49,19 @@ const BASE_DELAY_MS = 25;
 const MAX_DELAY_MS = 2_000;
 
 /**
- * DynamoDB's JSON protocol over HTTPS, signed with SigV4 (sigv4.ts): one POST per operation, its input and output as
- * the API reference names them (attribute values marshalled). The SDK's client does the same, but loading it costs a
- * Lambda cold start more than everything else the API needs (`npm run bench -- lambda`). Failures that pass — throttling,
- * DynamoDB's 5xx, a timeout, the network — are retried with full-jitter back-off, as the SDK's standard mode does;
- * the rest come back as DynamoDbError at once.
+ * DynamoDB's JSON protocol over HTTP(S), signed with SigV4 (sigv4.ts): one POST per operation, its input and output
+ * as the API reference names them (attribute values marshalled). The SDK's client does the same, but loading it cost
+ * a Lambda cold start more than everything else the API needs (`npm run bench -- lambda`). It runs on node:http,
+ * which Lambda's Node runtime has loaded before a handler. Failures that pass — throttling, DynamoDB's 5xx, a timeout,
+ * the network — are retried with full-jitter back-off, as the SDK's standard mode does; the rest come back as
+ * DynamoDbError at once.
  */
 export class DynamoDbHttp {
   /** Where it sends each request. */
   readonly endpoint: URL;
   private readonly region: string;
   private readonly credentials: () => Promise<AwsCredentials>;
-  /** Connections kept open between requests (idle ones never hold the process open), as the SDK's agent does. */
+  /** Connections kept open between requests (idle ones never hold the process open), as the SDK's agent keeps. */
   private readonly agent: HttpAgent;
   private readonly maxAttempts: number;
   private readonly attemptTimeoutMs: number;

@@ -51,7 +51,9 @@ describe('DynamoDbHttp', () => {
     const [request] = standIn.received;
     if (!request) throw new Error('no request');
     expect(JSON.parse(request.body)).toEqual({ TableName: 't', Key: { pk: { S: 'a' } } });
+    expect(request.headers).not.toHaveProperty('transfer-encoding');
     expect(request.headers).toMatchObject({
+      'content-length': String(Buffer.byteLength(request.body)),
       'content-type': 'application/x-amz-json-1.0',
       'x-amz-target': 'DynamoDB_20120810.GetItem',
       'x-amz-security-token': 'token',
