@@ -54,27 +54,48 @@ export function isTransientAwsError(err: AwsErrorShape | undefined): boolean {
 }
 
 /**
- * Retries an AWS call on throttling with full-jitter exponential back-off, on top of the SDK's own retries (the
- * control plane's jobs fan out across many apps at once, so a throttled call is normal, not an error). A failure
- * that still passes (throttled throughout, the service's 5xx, the network) becomes an UnavailableError: 503.
+ * Runs `call`, and again while it fails with what `retryable` accepts and attempts are left, after a full-jitter
+ * exponential back-off: a random wait up to `baseDelayMs` doubled per attempt, at most `maxDelayMs`. The last
+ * failure is thrown as it is.
  */
-export async function withThrottlingRetry<T>(call: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
-  const attempts = options.attempts ?? 5;
-  const base = options.baseDelayMs ?? 200;
+export async function retrying<T>(
+  call: () => Promise<T>,
+  retryable: (err: unknown) => boolean,
+  options: RetryOptions & { attempts: number; baseDelayMs: number; maxDelayMs?: number },
+): Promise<T> {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   for (let attempt = 1; ; attempt++) {
     try {
       return await call();
     } catch (err) {
-      if (!isThrottling(err) || attempt >= attempts) {
-        if (!isTransientAwsError(err as AwsErrorShape)) throw err;
-        const unavailable = new UnavailableError(
-          'an AWS service Berth uses is busy or unavailable; retry shortly',
-        );
-        unavailable.cause = err;
-        throw unavailable;
-      }
-      await sleep(Math.random() * base * 2 ** (attempt - 1));
+      if (attempt >= options.attempts || !retryable(err)) throw err;
+      const ceiling = Math.min(
+        options.maxDelayMs ?? Number.POSITIVE_INFINITY,
+        options.baseDelayMs * 2 ** (attempt - 1),
+      );
+      await sleep(Math.random() * ceiling);
     }
+  }
+}
+
+/**
+ * Retries an AWS call on throttling with full-jitter exponential back-off, on top of the SDK's own retries (the
+ * control plane's jobs fan out across many apps at once, so a throttled call is normal, not an error). A failure
+ * that still passes (throttled throughout, the service's 5xx, the network) becomes an UnavailableError: 503.
+ */
+export async function withThrottlingRetry<T>(call: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
+  try {
+    return await retrying(call, isThrottling, {
+      ...options,
+      attempts: options.attempts ?? 5,
+      baseDelayMs: options.baseDelayMs ?? 200,
+    });
+  } catch (err) {
+    if (!isTransientAwsError(err as AwsErrorShape)) throw err;
+    const unavailable = new UnavailableError(
+      'an AWS service Berth uses is busy or unavailable; retry shortly',
+    );
+    unavailable.cause = err;
+    throw unavailable;
   }
 }

@@ -1,7 +1,7 @@
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { AwsCredentials } from '../aws/credentials.ts';
-import { type AwsErrorShape, isTransientAwsError } from '../aws/retry.ts';
+import { type AwsErrorShape, isTransientAwsError, retrying } from '../aws/retry.ts';
 import { signedHeaders } from '../aws/sigv4.ts';
 
 export interface DynamoDbConnection {
@@ -45,7 +45,8 @@ class DynamoDbUnreachable extends Error implements AwsErrorShape {
   }
 }
 
-const BASE_DELAY_MS = 25;
+/** The back-off's first ceiling, doubled each attempt up to MAX_DELAY_MS. */
+const BASE_DELAY_MS = 50;
 const MAX_DELAY_MS = 2_000;
 
 /**
@@ -63,6 +64,7 @@ export class DynamoDbHttp {
   private readonly credentials: () => Promise<AwsCredentials>;
   /** Connections kept open between requests (idle ones never hold the process open), as the SDK's agent keeps. */
   private readonly agent: HttpAgent;
+  private readonly request: typeof httpRequest;
   private readonly maxAttempts: number;
   private readonly attemptTimeoutMs: number;
 
@@ -70,10 +72,9 @@ export class DynamoDbHttp {
     this.endpoint = new URL(connection.endpoint ?? `https://dynamodb.${connection.region}.amazonaws.com`);
     this.region = connection.region;
     this.credentials = connection.credentials;
-    this.agent =
-      this.endpoint.protocol === 'https:'
-        ? new HttpsAgent({ keepAlive: true })
-        : new HttpAgent({ keepAlive: true });
+    const https = this.endpoint.protocol === 'https:';
+    this.agent = https ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+    this.request = https ? httpsRequest : httpRequest;
     this.maxAttempts = connection.maxAttempts ?? 3;
     this.attemptTimeoutMs = connection.attemptTimeoutMs ?? 10_000;
   }
@@ -81,15 +82,12 @@ export class DynamoDbHttp {
   /** Runs `operation` (`GetItem`, `Query`, …) with `input`, and returns DynamoDB's output. */
   async call<T = Record<string, unknown>>(operation: string, input: object): Promise<T> {
     const body = JSON.stringify(input);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return (await this.send(operation, body)) as T;
-      } catch (err) {
-        if (attempt >= this.maxAttempts || !isTransientAwsError(err as AwsErrorShape)) throw err;
-        const ceiling = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** attempt);
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
-      }
-    }
+    const output = await retrying(
+      () => this.send(operation, body),
+      (err) => isTransientAwsError(err as AwsErrorShape),
+      { attempts: this.maxAttempts, baseDelayMs: BASE_DELAY_MS, maxDelayMs: MAX_DELAY_MS },
+    );
+    return output as T;
   }
 
   private async send(operation: string, body: string): Promise<unknown> {
@@ -126,9 +124,8 @@ export class DynamoDbHttp {
 
   /** One POST on a kept-alive connection: DynamoDB's status and body, or the network's error. */
   private post(headers: Record<string, string>, body: string): Promise<{ status: number; text: string }> {
-    const send = this.endpoint.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
-      const req = send(
+      const req = this.request(
         this.endpoint,
         { method: 'POST', headers, agent: this.agent, signal: AbortSignal.timeout(this.attemptTimeoutMs) },
         (res) => {
