@@ -52,16 +52,8 @@ export const handler = handle(app);
 /** The table as Berth's handlers reach it, for the floors: Berth's own DynamoDB client, one strongly consistent read. */
 const TABLE = `
 import { SingleTable } from './functions/adapters/dynamodb/single-table.ts';
-import { DynamoDbHttp } from './functions/adapters/dynamodb/dynamodb-http.ts';
-import { defaultProvider } from './functions/shared/lambda-credentials.ts';
-const table = new SingleTable(
-  new DynamoDbHttp({
-    region: process.env.AWS_REGION,
-    endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB,
-    credentials: defaultProvider(),
-  }),
-  process.env.BERTH_TABLE_NAME,
-);`;
+import { dynamodb } from './functions/shared/aws-table.ts';
+const table = new SingleTable(dynamodb(process.env), process.env.BERTH_TABLE_NAME);`;
 
 /** The floor of any handler that reads the table: one GetItem through the client Berth's handlers use. */
 const DYNAMODB_ONLY = `${TABLE}

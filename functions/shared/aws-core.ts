@@ -1,4 +1,3 @@
-import { DynamoDbHttp } from '../adapters/dynamodb/dynamodb-http.ts';
 import { DynamoMeterStore } from '../adapters/dynamodb/meter-store.ts';
 import { DynamoStore } from '../adapters/dynamodb/store.ts';
 import { ECS_FARGATE_PLATFORMS, EKS_FARGATE_PLATFORMS } from '../adapters/fargate/task-requests.ts';
@@ -7,7 +6,7 @@ import { appHostname } from '../core/app-hosts.ts';
 import type { CoreDeps } from '../core/ports.ts';
 import type { ApiDeps } from '../http/context.ts';
 import type { AwsConfig, AwsRuntimeConfig } from './aws-config.ts';
-import { defaultProvider } from './lambda-credentials.ts';
+import { dynamodb } from './aws-table.ts';
 
 /*
  * What every composition root of AWS mode shares (aws-api.ts, aws.ts, aws-table-jobs.ts): the table and the core's
@@ -16,14 +15,6 @@ import { defaultProvider } from './lambda-credentials.ts';
  */
 
 export type Logger = ApiDeps['logger'];
-
-/** The table's connection, with the function role's credentials. */
-export const dynamodb = (config: Pick<AwsConfig, 'AWS_REGION' | 'AWS_ENDPOINT_URL_DYNAMODB'>) =>
-  new DynamoDbHttp({
-    region: config.AWS_REGION,
-    endpoint: config.AWS_ENDPOINT_URL_DYNAMODB,
-    credentials: defaultProvider(),
-  });
 
 /**
  * The state every Lambda shares: the table (store and meter), the clock, prices, app URLs, and the runtimes offered

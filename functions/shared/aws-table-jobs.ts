@@ -4,8 +4,9 @@ import { S3ReportArchive } from '../adapters/s3/s3-report-archive.ts';
 import type { TaskEventDeps } from '../jobs/ecs-task-events.ts';
 import type { ReportDeps } from '../jobs/report.ts';
 import type { AwsConfig, AwsRuntimeConfig, AwsTableConfig } from './aws-config.ts';
-import { awsCore, dynamodb, type Logger } from './aws-core.ts';
+import { awsCore, type Logger } from './aws-core.ts';
 import { reconcileQueue } from './aws-reconcile-queue.ts';
+import { dynamodb } from './aws-table.ts';
 
 /* The composition roots of the jobs of the table alone: they reach no runtime, so their bundles hold none. */
 

@@ -1,12 +1,12 @@
 import type { AwsCredentials } from '../adapters/aws/credentials.ts';
 
 /** The function role's credentials, which Lambda puts in the environment of every function. */
-export function environmentCredentials(env: NodeJS.ProcessEnv = process.env): AwsCredentials {
+function environmentCredentials(): AwsCredentials {
   const {
     AWS_ACCESS_KEY_ID: accessKeyId,
     AWS_SECRET_ACCESS_KEY: secretAccessKey,
     AWS_SESSION_TOKEN: sessionToken,
-  } = env;
+  } = process.env;
   if (!accessKeyId || !secretAccessKey) {
     throw new Error('no AWS credentials in the environment (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)');
   }
