@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import type { AwsCredentials } from './credentials.ts';
 
 /*
@@ -17,7 +17,8 @@ export interface SigningScope {
   now: Date;
 }
 
-const hmac = (key: string | Buffer, text: string) => createHmac('sha256', key).update(text).digest();
+const hmac = (key: string | Buffer | KeyObject, text: string) =>
+  createHmac('sha256', key).update(text).digest();
 const sha256Hex = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** RFC 3986's encoding, which SigV4 wants: encodeURIComponent leaves !'()* as they are. */
@@ -29,6 +30,29 @@ const amzDate = (now: Date) => now.toISOString().replace(/[:-]|\.\d{3}/g, '');
 
 const credentialScope = ({ service, region }: SigningScope, at: string) =>
   `${at.slice(0, 8)}/${region}/${service}/aws4_request`;
+
+/**
+ * Signing keys derived so far, by day, region, service and credentials: a key serves a whole day, as the SDK's signer
+ * keeps it. Deriving one is four HMACs, each keyed by a Buffer, which Node 24 checks for a CryptoKey at length
+ * (an HMAC keyed by a Buffer measured 4× one keyed by a KeyObject); kept as a KeyObject, the one HMAC a request
+ * still needs is the fast kind. Credentials rotate (a Lambda role's every few hours), so the cache is emptied when
+ * it holds more than a few.
+ */
+const signingKeys = new Map<string, KeyObject>();
+const MAX_SIGNING_KEYS = 16;
+
+function signingKey({ service, region, credentials }: SigningScope, day: string): KeyObject {
+  const id = [day, region, service, credentials.accessKeyId, credentials.secretAccessKey].join('\n');
+  let key = signingKeys.get(id);
+  if (!key) {
+    let derived = hmac(`AWS4${credentials.secretAccessKey}`, day);
+    for (const part of [region, service, 'aws4_request']) derived = hmac(derived, part);
+    key = createSecretKey(derived);
+    if (signingKeys.size >= MAX_SIGNING_KEYS) signingKeys.clear();
+    signingKeys.set(id, key);
+  }
+  return key;
+}
 
 interface Canonical {
   method: string;
@@ -55,13 +79,11 @@ function sign({ method, url, headers, payloadHash }: Canonical, scope: SigningSc
     names.join(';'),
     payloadHash,
   ].join('\n');
-  const day = at.slice(0, 8);
-  const key = [day, scope.region, scope.service, 'aws4_request'].reduce<string | Buffer>(
-    (k, part) => hmac(k, part),
-    `AWS4${scope.credentials.secretAccessKey}`,
-  );
   const toSign = [ALGORITHM, at, credentialScope(scope, at), sha256Hex(request)].join('\n');
-  return { signedHeaders: names.join(';'), signature: hmac(key, toSign).toString('hex') };
+  return {
+    signedHeaders: names.join(';'),
+    signature: hmac(signingKey(scope, at.slice(0, 8)), toSign).toString('hex'),
+  };
 }
 
 /** The headers of a request with a body, signed: `host`, the date, the session token and `authorization` added. */

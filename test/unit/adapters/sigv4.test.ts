@@ -22,4 +22,21 @@ describe('SigV4', () => {
         'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31',
     });
   });
+
+  it('signs with the key of the credentials and the day it is given, not one derived earlier', () => {
+    const signature = (scope: typeof SUITE) =>
+      signedHeaders(
+        { method: 'GET', url: new URL('https://example.amazonaws.com/'), headers: {}, body: '' },
+        scope,
+      ).authorization?.split('Signature=')[1];
+    const vanilla = signature(SUITE);
+    const rotated = signature({
+      ...SUITE,
+      credentials: { ...SUITE.credentials, secretAccessKey: 'another' },
+    });
+    const nextDay = signature({ ...SUITE, now: new Date('2015-08-31T12:36:00Z') });
+    const otherRegion = signature({ ...SUITE, region: 'eu-west-1' });
+    expect(new Set([vanilla, rotated, nextDay, otherRegion]).size).toBe(4);
+    expect(signature(SUITE)).toBe('5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31');
+  });
 });
