@@ -8,7 +8,12 @@ const THROTTLING = new Set([
   'ProvisionedThroughputExceededException',
   // Route 53: a change to a zone while another to it is still being applied (workers write apps' records at once).
   'PriorRequestNotComplete',
+  // DynamoDB: a transaction retried with its ClientRequestToken while the first try is still being applied.
+  'TransactionInProgressException',
 ]);
+
+/** A service's own name for a request it gave up on before answering (S3's, and others'). */
+const TIMED_OUT = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
 
 export interface RetryOptions {
   attempts?: number;
@@ -16,14 +21,19 @@ export interface RetryOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** Node's codes for a connection that could not be made or was lost. */
+/**
+ * Node's codes for a connection that could not be made or was lost, the SDK's list: a name lookup that failed for the
+ * moment (EAI_AGAIN) or a network not reachable yet (ENETUNREACH, as a Lambda in a VPC may see at first) included.
+ */
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'ETIMEDOUT',
   'EPIPE',
   'EHOSTUNREACH',
+  'ENETUNREACH',
   'ENOTFOUND',
+  'EAI_AGAIN',
 ]);
 
 /** What an AWS SDK error carries that tells a passing failure from a wrong request. */
@@ -47,7 +57,7 @@ export function isTransientAwsError(err: AwsErrorShape | undefined): boolean {
   return (
     !!err &&
     (isThrottling(err) ||
-      err.name === 'TimeoutError' ||
+      TIMED_OUT.has(err.name ?? '') ||
       (err.$metadata?.httpStatusCode ?? 0) >= 500 ||
       NETWORK_CODES.has(err.code ?? ''))
   );

@@ -101,6 +101,25 @@ describe('DynamoDbHttp', () => {
     expect(standIn.received).toHaveLength(3);
   });
 
+  it('tries a transaction again while DynamoDB is still applying an earlier try with its token', async () => {
+    standIn = await dynamoDbStandIn([
+      {
+        status: 400,
+        body: {
+          __type: 'com.amazonaws.dynamodb.v20120810#TransactionInProgressException',
+          message: 'the transaction with the given request token is already in progress',
+        },
+      },
+      { status: 200, body: {} },
+    ]);
+    const input = { ClientRequestToken: 'token-1', TransactItems: [] };
+    await expect(standIn.client().call('TransactWriteItems', input)).resolves.toEqual({});
+    expect(standIn.received.map((r) => JSON.parse(r.body).ClientRequestToken)).toEqual([
+      'token-1',
+      'token-1',
+    ]);
+  });
+
   it('gives up after its attempts, with an error the store turns into 503 unavailable', async () => {
     standIn = await dynamoDbStandIn([throttled]);
     const failed = standIn.client({ maxAttempts: 2 }).call('Query', {});
