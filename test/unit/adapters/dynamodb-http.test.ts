@@ -32,13 +32,13 @@ function expectedSignature({ headers, body }: Received): string {
   return hmac(key, ['AWS4-HMAC-SHA256', at, scope, sha256(canonical)].join('\n')).toString('hex');
 }
 
-const throttled: Answer = {
+/** DynamoDB's 400 answer for an error of `name`, as its JSON protocol shapes it. */
+const refusal = (name: string, details: Record<string, unknown>): Answer => ({
   status: 400,
-  body: {
-    __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
-    message: 'slow down',
-  },
-};
+  body: { __type: `com.amazonaws.dynamodb.v20120810#${name}`, ...details },
+});
+
+const throttled = refusal('ProvisionedThroughputExceededException', { message: 'slow down' });
 
 describe('DynamoDbHttp', () => {
   let standIn: Awaited<ReturnType<typeof dynamoDbStandIn>> | undefined;
@@ -71,14 +71,10 @@ describe('DynamoDbHttp', () => {
 
   it("gives DynamoDB's refusal at once, as an error named as DynamoDB names it", async () => {
     standIn = await dynamoDbStandIn([
-      {
-        status: 400,
-        body: {
-          __type: 'com.amazonaws.dynamodb.v20120810#TransactionCanceledException',
-          Message: 'Transaction cancelled',
-          CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }],
-        },
-      },
+      refusal('TransactionCanceledException', {
+        Message: 'Transaction cancelled',
+        CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }],
+      }),
     ]);
     const failed = standIn.client().call('TransactWriteItems', { TransactItems: [] });
     await expect(failed).rejects.toBeInstanceOf(DynamoDbError);
@@ -103,13 +99,9 @@ describe('DynamoDbHttp', () => {
 
   it('tries a transaction again while DynamoDB is still applying an earlier try with its token', async () => {
     standIn = await dynamoDbStandIn([
-      {
-        status: 400,
-        body: {
-          __type: 'com.amazonaws.dynamodb.v20120810#TransactionInProgressException',
-          message: 'the transaction with the given request token is already in progress',
-        },
-      },
+      refusal('TransactionInProgressException', {
+        message: 'the transaction with the given request token is already in progress',
+      }),
       { status: 200, body: {} },
     ]);
     const input = { ClientRequestToken: 'token-1', TransactItems: [] };
