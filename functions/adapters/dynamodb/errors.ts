@@ -8,13 +8,8 @@ interface AwsError {
   CancellationReasons?: { Code?: string }[];
 }
 
-/** DynamoDB's own names for failures that pass, beyond what every AWS service shares. */
-const TRANSIENT_NAMES = new Set([
-  'RequestTimeout',
-  'InternalServerError',
-  'ServiceUnavailable',
-  'TransactionInProgressException',
-]);
+/** DynamoDB's own names for failures that pass, beyond those retry.ts knows every AWS service by. */
+const TRANSIENT_NAMES = new Set(['InternalServerError', 'ServiceUnavailable']);
 
 /** DynamoDB's error (dynamodb-http.ts), when `err` is one: its name, status, code or cancellation reasons. */
 function awsError(err: unknown): AwsError | undefined {

@@ -112,6 +112,13 @@ describe('DynamoDbHttp', () => {
     ]);
   });
 
+  it('gives up on a transaction DynamoDB goes on applying, with an error the store turns into 503', async () => {
+    standIn = await dynamoDbStandIn([refusal('TransactionInProgressException', { message: 'in progress' })]);
+    const failed = standIn.client({ maxAttempts: 2 }).call('TransactWriteItems', { ClientRequestToken: 't' });
+    await expect(failed.catch(translateStoreError)).rejects.toMatchObject({ code: 'unavailable' });
+    expect(standIn.received).toHaveLength(2);
+  });
+
   it('gives up after its attempts, with an error the store turns into 503 unavailable', async () => {
     standIn = await dynamoDbStandIn([throttled]);
     const failed = standIn.client({ maxAttempts: 2 }).call('Query', {});
