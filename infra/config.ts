@@ -20,8 +20,17 @@ export const InstallConfig = z
       .string()
       .regex(/^[A-Za-z][A-Za-z0-9-]{0,30}$/)
       .default('Berth'),
-    /** Where the install lives; named so synthesis is offline and deterministic. */
-    region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/),
+    /**
+     * Where the install lives; named so synthesis is offline and deterministic. A region of the `aws` partition: the
+     * stacks and the Lambdas name ARNs `arn:aws:…` and endpoints `….amazonaws.com`, which China's and GovCloud's
+     * regions name otherwise.
+     */
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, { message: 'must be an AWS region such as "eu-west-1"' })
+      .refine((region) => !region.startsWith('cn-') && !region.includes('-gov-'), {
+        message: "must be a region of the aws partition: Berth does not support China's or GovCloud's",
+      }),
     account: z
       .string()
       .regex(/^\d{12}$/)

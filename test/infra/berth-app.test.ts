@@ -584,6 +584,11 @@ describe('the CDK app', () => {
     expect(() =>
       berthApp({ context: { berth: { ...context.berth, availabilityZones: ['us-east-1a', 'us-east-1b'] } } }),
     ).toThrow(/availabilityZones must lie in region/);
+    for (const region of ['cn-north-1', 'us-gov-west-1']) {
+      expect(() => berthApp({ context: { berth: { ...context.berth, region } } })).toThrow(
+        /berth\.region: must be a region of the aws partition/,
+      );
+    }
   });
 
   it('bundles each Lambda with only the SDK clients it uses, and no source map', () => {
