@@ -11,8 +11,10 @@ export class DomainError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly errors?: FieldProblem[],
+    /** What went wrong underneath (the dependency's own error), for the logs; never shown to clients. */
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = new.target.name;
   }
 }
@@ -69,8 +71,8 @@ export class PreconditionFailedError extends DomainError {
 
 /** A dependency (the store, the runtime) cannot be reached; safe to retry. */
 export class UnavailableError extends DomainError {
-  constructor(message = 'a dependency is unavailable; retry shortly') {
-    super('unavailable', message);
+  constructor(message = 'a dependency is unavailable; retry shortly', options?: ErrorOptions) {
+    super('unavailable', message, undefined, options);
   }
 }
 

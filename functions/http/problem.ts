@@ -104,7 +104,12 @@ export interface ErrorLogger {
  * type) by status, and anything else as a logged 500 whose body says nothing about internals.
  */
 export function errorToResponse(c: Context, err: unknown, logger: ErrorLogger): Response {
+  const requestId: string | undefined = c.get('requestId');
   if (err instanceof DomainError) {
+    // A dependency that failed (503) is the operator's to know of, with what it said: the answer only says to retry.
+    if (STATUS_BY_CODE[err.code] >= 500) {
+      logger.error(`answered ${err.code}`, { path: c.req.path, method: c.req.method, requestId, error: err });
+    }
     const headers: Record<string, string> = {};
     if (err.code === 'unavailable') headers['retry-after'] = '1';
     if (err instanceof RateLimitedError) headers['retry-after'] = String(err.retryAfterSeconds);
@@ -118,7 +123,6 @@ export function errorToResponse(c: Context, err: unknown, logger: ErrorLogger): 
     if (err.status === 413) return problem(c, 'payload.tooLarge', err.message);
     return problem(c, 'validation.failed', err.message || 'the request is not valid');
   }
-  const requestId: string | undefined = c.get('requestId');
   logger.error('unhandled error', { path: c.req.path, method: c.req.method, requestId, error: err });
   return problem(
     c,

@@ -102,10 +102,8 @@ export async function withThrottlingRetry<T>(call: () => Promise<T>, options: Re
     });
   } catch (err) {
     if (!isTransientAwsError(err as AwsErrorShape)) throw err;
-    const unavailable = new UnavailableError(
-      'an AWS service Berth uses is busy or unavailable; retry shortly',
-    );
-    unavailable.cause = err;
-    throw unavailable;
+    throw new UnavailableError('an AWS service Berth uses is busy or unavailable; retry shortly', {
+      cause: err,
+    });
   }
 }

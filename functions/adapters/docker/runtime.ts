@@ -61,7 +61,7 @@ export const pullFailure = (image: string, why: string) =>
 function translate(err: unknown): never {
   const code = (err as DockerError).code;
   if (code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'ECONNRESET') {
-    throw new UnavailableError('the Docker Engine is unavailable; retry shortly');
+    throw new UnavailableError('the Docker Engine is unavailable; retry shortly', { cause: err });
   }
   throw err;
 }

@@ -40,7 +40,7 @@ export function translateStoreError(err: unknown): never {
     (cause?.name && TRANSIENT_NAMES.has(cause.name)) ||
     transactionCodes?.some((c) => c === 'TransactionConflict' || c === 'ThrottlingError')
   ) {
-    throw new UnavailableError('the database is unavailable; retry shortly');
+    throw new UnavailableError('the database is unavailable; retry shortly', { cause: err });
   }
   throw err;
 }

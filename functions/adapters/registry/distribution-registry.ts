@@ -50,8 +50,8 @@ export class DistributionRegistry implements ImageRegistry {
         headers: { authorization: `Bearer ${token}`, accept: MANIFEST_TYPES },
         signal: AbortSignal.timeout(5000),
       });
-    } catch {
-      throw new UnavailableError('the image registry is unavailable; retry shortly');
+    } catch (err) {
+      throw new UnavailableError('the image registry is unavailable; retry shortly', { cause: err });
     }
   }
 

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
+import { DynamoDbError } from '../../../functions/adapters/dynamodb/dynamodb-http.ts';
+import { translateStoreError } from '../../../functions/adapters/dynamodb/errors.ts';
 import { UnavailableError } from '../../../functions/core/errors.ts';
 import { createApi, MAX_BODY_BYTES } from '../../../functions/http/api.ts';
 import type { RateLimitOptions } from '../../../functions/http/middleware/rate-limit.ts';
@@ -384,6 +386,22 @@ describe('the HTTP API', () => {
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
     expect(res.json.detail).toContain(id);
     expect(errors).toEqual([expect.objectContaining({ requestId: id })]);
+  });
+
+  it("answers a dependency's failure 503 with Retry-After, logging what the dependency said", async () => {
+    const { call, tenantKey, deps, errors } = await setup();
+    const throttled = new DynamoDbError('ThrottlingException', 'Rate exceeded for table berth-internal', 400);
+    deps.store.listApps = async () => translateStoreError(throttled);
+    const res = await call('GET', '/v1/apps', tenantKey);
+    expect(res).toMatchObject({ status: 503, json: { code: 'unavailable' } });
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect(res.text).not.toContain('berth-internal');
+    expect(errors).toEqual([
+      expect.objectContaining({
+        requestId: res.headers.get('request-id'),
+        error: expect.objectContaining({ code: 'unavailable', cause: throttled }),
+      }),
+    ]);
   });
 
   it('names every answer with its own Request-Id, never one the caller sent', async () => {
