@@ -21,8 +21,8 @@ export const CREDENTIALS = {
 
 /**
  * An HTTP server that answers as DynamoDB would what DynamoDB Local never does — throttling, 5xx, unprocessed
- * items, silence — one scripted answer a request (the last answer repeats), recording each request. `client` talks
- * to it as the platform talks to DynamoDB.
+ * items, silence — one scripted answer a request (the last answer repeats), each with a request id `request-<n>` as
+ * DynamoDB's `x-amzn-RequestId`, recording each request. `client` talks to it as the platform talks to DynamoDB.
  */
 export async function dynamoDbStandIn(answers: Answer[]) {
   const received: Received[] = [];
@@ -33,7 +33,10 @@ export async function dynamoDbStandIn(answers: Answer[]) {
     const answer = answers.length > 1 ? answers.shift() : answers[0];
     if (!answer || answer === 'hang') return;
     if (answer === 'drop') return req.socket.destroy();
-    res.writeHead(answer.status, { 'content-type': 'application/x-amz-json-1.0' });
+    res.writeHead(answer.status, {
+      'content-type': 'application/x-amz-json-1.0',
+      'x-amzn-requestid': `request-${received.length}`,
+    });
     res.end(JSON.stringify(answer.body));
   });
   server.listen(0, '127.0.0.1');

@@ -15,9 +15,12 @@ export interface DynamoDbConnection {
   attemptTimeoutMs?: number;
 }
 
-/** DynamoDB's answer to a request it refused or failed: its error's name, and what the SDK's errors carry. */
+/**
+ * DynamoDB's answer to a request it refused or failed: its error's name, and what the SDK's errors carry — the
+ * status, and AWS's id of the request, which the logs show and AWS Support asks for.
+ */
 export class DynamoDbError extends Error implements AwsErrorShape {
-  readonly $metadata: { httpStatusCode: number };
+  readonly $metadata: { httpStatusCode: number; requestId?: string };
 
   constructor(
     override readonly name: string,
@@ -25,9 +28,10 @@ export class DynamoDbError extends Error implements AwsErrorShape {
     httpStatusCode: number,
     /** Per item of a cancelled transaction, why. */
     readonly CancellationReasons?: { Code?: string; Message?: string }[],
+    requestId?: string,
   ) {
     super(message);
-    this.$metadata = { httpStatusCode };
+    this.$metadata = { httpStatusCode, requestId };
   }
 }
 
@@ -103,14 +107,14 @@ export class DynamoDbHttp {
       },
       { service: 'dynamodb', region: this.region, credentials: await this.credentials(), now: new Date() },
     );
-    let answer: { status: number; text: string };
+    let answer: { status: number; text: string; requestId?: string };
     try {
       answer = await this.post(headers, body);
     } catch (err) {
       const { name, code } = err as { name?: string; code?: string };
       throw new DynamoDbUnreachable(name === 'AbortError' ? 'ETIMEDOUT' : code, { cause: err });
     }
-    const { status, text } = answer;
+    const { status, text, requestId } = answer;
     const output = parseJson(text);
     if (status === 200 && output) return output;
     const type = String(output?.__type ?? '');
@@ -119,11 +123,15 @@ export class DynamoDbHttp {
       String(output?.message ?? output?.Message ?? text.slice(0, 200)),
       status,
       output?.CancellationReasons as DynamoDbError['CancellationReasons'],
+      requestId,
     );
   }
 
-  /** One POST on a kept-alive connection: DynamoDB's status and body, or the network's error. */
-  private post(headers: Record<string, string>, body: string): Promise<{ status: number; text: string }> {
+  /** One POST on a kept-alive connection: DynamoDB's status, body and request id, or the network's error. */
+  private post(
+    headers: Record<string, string>,
+    body: string,
+  ): Promise<{ status: number; text: string; requestId?: string }> {
     return new Promise((resolve, reject) => {
       const req = this.request(
         this.endpoint,
@@ -132,7 +140,11 @@ export class DynamoDbHttp {
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
           res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+            resolve({
+              status: res.statusCode ?? 0,
+              text: Buffer.concat(chunks).toString('utf8'),
+              requestId: [res.headers['x-amzn-requestid']].flat()[0],
+            }),
           );
           res.on('error', reject);
         },

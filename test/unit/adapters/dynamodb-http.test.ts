@@ -81,7 +81,7 @@ describe('DynamoDbHttp', () => {
     await expect(failed).rejects.toMatchObject({
       name: 'TransactionCanceledException',
       message: 'Transaction cancelled',
-      $metadata: { httpStatusCode: 400 },
+      $metadata: { httpStatusCode: 400, requestId: 'request-1' },
       CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }],
     });
     expect(standIn.received).toHaveLength(1);
