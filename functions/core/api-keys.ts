@@ -148,7 +148,7 @@ export function makeKeyAuthenticator(deps: CoreDeps, options: KeyAuthenticatorOp
             options.logger.error('could not record when a key was last used', {
               tenantId: record.tenantId,
               keyId: record.id,
-              error: String(err),
+              error: err,
             }),
           ),
         );

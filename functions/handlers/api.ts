@@ -48,7 +48,7 @@ async function warmUp(api: Api, store: Pick<Store, 'findApiKeyByHash'>, logger: 
     await api.request('/healthz');
     await store.findApiKeyByHash(NO_KEY_HASH);
   } catch (err) {
-    logger.warn('could not warm up; the first request will load what it needs', { error: String(err) });
+    logger.warn('could not warm up; the first request will load what it needs', { error: err });
   }
 }
 

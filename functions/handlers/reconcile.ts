@@ -34,7 +34,7 @@ export const handler = await observed(
             logger.error('sweep refused', { reason: swept.refused });
           }
         } catch (err) {
-          logger.error('reconcile failed', { messageId: record.messageId, error: String(err) });
+          logger.error('reconcile failed', { messageId: record.messageId, error: err });
           failures.push({ itemIdentifier: record.messageId });
         }
       }

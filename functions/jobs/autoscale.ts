@@ -62,7 +62,7 @@ export async function autoscale(deps: AutoscaleDeps): Promise<{ scaled: number; 
         deps.logger.error('could not autoscale an app', {
           tenantId: app.tenantId,
           app: app.name,
-          error: String(err),
+          error: err,
         });
         return 'failed';
       },

@@ -24,7 +24,7 @@ export class JobTimer {
     this.timer = setTimeout(() => {
       this.running = this.job()
         .then(() => undefined)
-        .catch((err: unknown) => this.logger.error(`${this.name} failed`, { error: String(err) }))
+        .catch((err: unknown) => this.logger.error(`${this.name} failed`, { error: err }))
         .finally(() => {
           this.running = undefined;
           this.schedule(this.periodMs);

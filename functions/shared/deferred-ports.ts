@@ -92,8 +92,7 @@ export function deferredNudges(
             loaded = q;
             q.nudge(tenantId, runtime);
           },
-          (err: unknown) =>
-            logger.error('could not nudge the reconciler', { tenantId, runtime, error: String(err) }),
+          (err: unknown) => logger.error('could not nudge the reconciler', { tenantId, runtime, error: err }),
         ),
       );
     },

@@ -43,7 +43,7 @@ export class ReconcileQueue {
         .send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: key }))
         .catch((err: unknown) =>
           // The next scheduled dispatch reconciles the apps anyway; a lost nudge only costs that wait.
-          this.logger.error('could not nudge the reconciler', { ...message, error: String(err) }),
+          this.logger.error('could not nudge the reconciler', { ...message, error: err }),
         ),
     );
   }

@@ -56,7 +56,7 @@ describe('ReconcileQueue', () => {
     queue.nudge('acme', 'fargate');
     await queue.flush();
     expect(errors).toEqual([
-      expect.objectContaining({ tenantId: 'acme', runtime: 'fargate', error: 'Error: down' }),
+      expect.objectContaining({ tenantId: 'acme', runtime: 'fargate', error: new Error('down') }),
     ]);
   });
 

@@ -94,6 +94,6 @@ describe('API keys', () => {
     };
     await expect(auth.authenticate(apiKey.key)).resolves.toMatchObject({ tenantId: 'acme' });
     await auth.flush();
-    expect(errors).toEqual([expect.objectContaining({ tenantId: 'acme', error: 'Error: throttled' })]);
+    expect(errors).toEqual([expect.objectContaining({ tenantId: 'acme', error: new Error('throttled') })]);
   });
 });

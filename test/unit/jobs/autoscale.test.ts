@@ -59,7 +59,7 @@ describe('the scale job', () => {
     // The whole runtime in one listing, not one an app.
     expect(listings).toEqual([undefined]);
     expect(stats.most).toBe(8);
-    expect(errors).toEqual([{ tenantId: 'acme', app: 'app-3', error: 'Error: metrics unavailable' }]);
+    expect(errors).toEqual([{ tenantId: 'acme', app: 'app-3', error: new Error('metrics unavailable') }]);
     const apps = await deps.store.listApps('acme', { limit: 100 });
     expect(Object.fromEntries(apps.items.map((a) => [a.name, a.replicas]))).toEqual(
       Object.fromEntries(names.map((name) => [name, name === 'app-3' ? 1 : 2])),
@@ -96,7 +96,7 @@ describe('the scale job', () => {
       },
     });
     expect(run).toEqual({ scaled: 1, failed: 1 });
-    expect(errors).toEqual([{ tenantId: 'acme', app: 'on-docker', error: 'Error: docker is down' }]);
+    expect(errors).toEqual([{ tenantId: 'acme', app: 'on-docker', error: new Error('docker is down') }]);
     expect((await deps.store.getApp('acme', 'on-eks'))?.replicas).toBe(2);
   });
 });

@@ -134,7 +134,7 @@ describe('deferred ports', () => {
         message: 'could not nudge the reconciler',
         tenantId: 'acme',
         runtime: 'fargate',
-        error: 'Error: chunk missing',
+        error: new Error('chunk missing'),
       },
     ]);
     expect(flushes).toBe(0);
