@@ -12,7 +12,8 @@ export const METRICS_NAMESPACE = 'Berth';
  * One Lambda's handler, with Powertools logging and metrics through middy, the same for every handler. `setup`
  * builds what the handler works with once, while the module loads — Lambda's INIT phase, which provisioned
  * concurrency runs before any request arrives; a setup that fails fails the INIT, which Lambda reports and retries.
- * Every handler adds a figure at every invocation: metrics with nothing to publish log a warning each time.
+ * Every handler adds a figure at every invocation: metrics with nothing to publish log a warning each time. An
+ * invocation that fails is logged with its error, then fails as it would (Lambda's retries, the dead-letter queue).
  */
 export async function observed<E, R, D>(
   service: string,
@@ -22,7 +23,16 @@ export async function observed<E, R, D>(
   const logger = new Logger({ serviceName: `berth-${service}` });
   const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: service });
   const deps = await setup({ logger });
-  return middy((event: E, context: Context) => handler(event, { logger, metrics, deps }, context))
+  return middy(async (event: E, context: Context) => {
+    try {
+      return await handler(event, { logger, metrics, deps }, context);
+    } catch (err) {
+      // Lambda's record of a failed invocation keeps the error's type, message and stack; this line also keeps its
+      // cause (the AWS service's own error under an UnavailableError) and the invocation's context.
+      logger.error('the invocation failed', { error: err });
+      throw err;
+    }
+  })
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics));
 }

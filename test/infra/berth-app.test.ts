@@ -758,7 +758,23 @@ describe('the CDK app', () => {
       expect(plans.items.map((p) => p.id)).toEqual(['free', 'pro']);
       // An answer S3 refuses is thrown, so Lambda's retries of the event send it again.
       s3Status = 403;
-      await expect(handler(event, LAMBDA_CONTEXT)).rejects.toThrow(/answered 403/);
+      const printed = await printedBy(() =>
+        expect(handler(event, LAMBDA_CONTEXT)).rejects.toThrow(/answered 403/),
+      );
+      // Logged through Powertools with the error itself (its cause included, had it one), not only Lambda's record.
+      const failed = printed.flatMap((line) =>
+        line.includes('the invocation failed') ? [JSON.parse(line)] : [],
+      );
+      expect(failed).toEqual([
+        expect.objectContaining({
+          level: 'ERROR',
+          service: 'berth-install',
+          error: expect.objectContaining({
+            message: expect.stringMatching(/answered 403/),
+            stack: expect.any(String),
+          }),
+        }),
+      ]);
     } finally {
       put.mockRestore();
     }
