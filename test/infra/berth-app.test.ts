@@ -11,6 +11,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import type { IConstruct } from 'constructs';
 import { describe, expect, inject, it, vi } from 'vitest';
+import { TABLE_CALLS } from '../../functions/adapters/dynamodb/dynamodb-http.ts';
 import { DynamoStore } from '../../functions/adapters/dynamodb/store.ts';
 import { ensureTable } from '../../functions/adapters/dynamodb/table.ts';
 import { localDynamoDbClient } from '../../functions/local/dynamodb-local.ts';
@@ -547,6 +548,24 @@ describe('the CDK app', () => {
     expect(configured({ certificateArn: certificateArn.replace('eu-west-1', 'us-east-1') })).toThrow(
       /berth\.certificateArn: the certificate must be in region/,
     );
+  });
+
+  it("gives up a table call DynamoDB never answers well within the API Lambda's timeout, for Berth's own 503", () => {
+    const { platform } = app.stacks;
+    const apiTimeoutMs =
+      (
+        app.platform.toJSON().Resources[
+          platform.getLogicalId(platform.apiFunction.node.defaultChild as CfnElement)
+        ] as { Properties: { Timeout: number } }
+      ).Properties.Timeout * 1000;
+    // Every try timed out, and the back-off before each retry at its ceiling.
+    const { attempts, attemptTimeoutMs, baseDelayMs, maxDelayMs } = TABLE_CALLS;
+    const backOffMs = Array.from({ length: attempts - 1 }, (_, i) =>
+      Math.min(maxDelayMs, baseDelayMs * 2 ** i),
+    );
+    const longestCallMs = attempts * attemptTimeoutMs + backOffMs.reduce((a, b) => a + b, 0);
+    // Half the timeout at most: the request makes other calls (its key, its rate) before the one that hangs.
+    expect(longestCallMs).toBeLessThanOrEqual(apiTimeoutMs / 2);
   });
 
   it('keeps API instances initialised when asked: provisioned concurrency on the alias API Gateway invokes', () => {

@@ -9,9 +9,9 @@ export interface DynamoDbConnection {
   /** Where DynamoDB answers; by default the region's public endpoint. */
   endpoint?: string;
   credentials: () => Promise<AwsCredentials>;
-  /** Tries of one request, the first included, when it fails in a way that passes; 3 as the SDK's standard mode. */
+  /** Tries of one request, the first included, when it fails in a way that passes; @default TABLE_CALLS.attempts */
   maxAttempts?: number;
-  /** How long one try may take before it is abandoned (and retried). */
+  /** How long one try may take before it is abandoned (and retried). @default TABLE_CALLS.attemptTimeoutMs */
   attemptTimeoutMs?: number;
 }
 
@@ -49,9 +49,19 @@ class DynamoDbUnreachable extends Error implements AwsErrorShape {
   }
 }
 
-/** The back-off's first ceiling, doubled each attempt up to MAX_DELAY_MS. */
-const BASE_DELAY_MS = 50;
-const MAX_DELAY_MS = 2_000;
+/**
+ * How a table call is tried. 3 tries, as the SDK's standard mode, with a full-jitter back-off whose ceiling starts at
+ * `baseDelayMs` and doubles up to `maxDelayMs`. A try waits at most `attemptTimeoutMs` for its answer: DynamoDB
+ * answers in milliseconds, so a try that waits seconds is on a connection that is gone (dropped while the Lambda was
+ * frozen), better abandoned for a new one; and all the tries of a call that gets no answer end well within the API
+ * Lambda's 29 s, so the caller gets Berth's 503 rather than API Gateway's timeout (berth-app.test.ts checks it).
+ */
+export const TABLE_CALLS = {
+  attempts: 3,
+  attemptTimeoutMs: 3_000,
+  baseDelayMs: 50,
+  maxDelayMs: 2_000,
+} as const;
 
 /**
  * DynamoDB's JSON protocol over HTTP(S), signed with SigV4 (sigv4.ts): one POST per operation, its input and output
@@ -79,8 +89,8 @@ export class DynamoDbHttp {
     const https = this.endpoint.protocol === 'https:';
     this.agent = https ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
     this.request = https ? httpsRequest : httpRequest;
-    this.maxAttempts = connection.maxAttempts ?? 3;
-    this.attemptTimeoutMs = connection.attemptTimeoutMs ?? 10_000;
+    this.maxAttempts = connection.maxAttempts ?? TABLE_CALLS.attempts;
+    this.attemptTimeoutMs = connection.attemptTimeoutMs ?? TABLE_CALLS.attemptTimeoutMs;
   }
 
   /** Runs `operation` (`GetItem`, `Query`, …) with `input`, and returns DynamoDB's output. */
@@ -89,7 +99,11 @@ export class DynamoDbHttp {
     const output = await retrying(
       () => this.send(operation, body),
       (err) => isTransientAwsError(err as AwsErrorShape),
-      { attempts: this.maxAttempts, baseDelayMs: BASE_DELAY_MS, maxDelayMs: MAX_DELAY_MS },
+      {
+        attempts: this.maxAttempts,
+        baseDelayMs: TABLE_CALLS.baseDelayMs,
+        maxDelayMs: TABLE_CALLS.maxDelayMs,
+      },
     );
     return output as T;
   }
