@@ -1,4 +1,5 @@
 import { EKSClient } from '@aws-sdk/client-eks';
+import { sdkClientConfig } from '../adapters/aws/client-config.ts';
 import { describedCluster, eksClusterAccess } from '../adapters/eks/eks-cluster.ts';
 import { EksRuntime, type EksSettings } from '../adapters/eks/eks-runtime.ts';
 import { EksTokenCache } from '../adapters/eks/eks-token.ts';
@@ -20,7 +21,7 @@ export function eksInstall(
   config: AwsRuntimeConfig & { BERTH_EKS_CLUSTER: string },
   records?: EksSettings['records'],
 ): EksInstall {
-  const eks = new EKSClient({});
+  const eks = new EKSClient(sdkClientConfig());
   const cluster = describedCluster(eks, config.BERTH_EKS_CLUSTER);
   // The token is signed with the Lambda's own credentials, refreshed by the client as they rotate.
   const tokens = new EksTokenCache(config.BERTH_EKS_CLUSTER, config.AWS_REGION, () =>

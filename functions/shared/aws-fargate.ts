@@ -6,6 +6,7 @@ import { Route53Client } from '@aws-sdk/client-route-53';
 import { AlbAppRoutes, type AlbAppRoutesSettings } from '../adapters/alb/alb-app-routes.ts';
 import { AppTargetGroups } from '../adapters/alb/app-target-groups.ts';
 import { LoadBalancerZones } from '../adapters/alb/load-balancer-zones.ts';
+import { sdkClientConfig } from '../adapters/aws/client-config.ts';
 import { FargateLogs } from '../adapters/fargate/fargate-logs.ts';
 import { FargateMetrics } from '../adapters/fargate/fargate-metrics.ts';
 import { FargateServices } from '../adapters/fargate/fargate-services.ts';
@@ -19,12 +20,12 @@ import type { AwsRuntimeConfig } from './aws-config.ts';
  */
 
 /** The load balancers' API, one client for all a Lambda does with them. */
-export const loadBalancing = () => new ElasticLoadBalancingV2Client({});
+export const loadBalancing = () => new ElasticLoadBalancingV2Client(sdkClientConfig());
 
 /** Apps' alias records in the install's zone, when it has one. */
 export function appRecords(config: AwsRuntimeConfig) {
   const zone = config.BERTH_HOSTED_ZONE_ID;
-  return zone ? new Route53AppRecords(new Route53Client({}), zone) : undefined;
+  return zone ? new Route53AppRecords(new Route53Client(sdkClientConfig()), zone) : undefined;
 }
 
 /**
@@ -43,7 +44,7 @@ export function fargateServices(
   dns: Route53AppRecords | undefined,
   elb: ElasticLoadBalancingV2Client,
 ) {
-  return new FargateServices(new ECSClient({}), albAppRoutes(config, dns, elb), {
+  return new FargateServices(new ECSClient(sdkClientConfig()), albAppRoutes(config, dns, elb), {
     cluster: config.BERTH_CLUSTER,
     subnets: config.BERTH_APP_SUBNETS,
     securityGroups: config.BERTH_APP_SECURITY_GROUPS,
@@ -56,17 +57,17 @@ export function fargateServices(
 
 /** The tasks of the cluster, for what only reads them. */
 export function fargateTasks(config: AwsRuntimeConfig) {
-  return new FargateTasks(new ECSClient({}), config.BERTH_CLUSTER);
+  return new FargateTasks(new ECSClient(sdkClientConfig()), config.BERTH_CLUSTER);
 }
 
 /** The tasks' utilisation from Container Insights. */
 export function fargateMetrics(config: AwsRuntimeConfig) {
-  return new FargateMetrics(new CloudWatchClient({}), config.BERTH_CLUSTER);
+  return new FargateMetrics(new CloudWatchClient(sdkClientConfig()), config.BERTH_CLUSTER);
 }
 
 /** The apps' logs in CloudWatch Logs. */
 export function fargateLogs(config: AwsRuntimeConfig) {
-  return new FargateLogs(new CloudWatchLogsClient({}), config.BERTH_APP_LOG_GROUP);
+  return new FargateLogs(new CloudWatchLogsClient(sdkClientConfig()), config.BERTH_APP_LOG_GROUP);
 }
 
 /** The apps' target groups, for what only reads their targets' health. */

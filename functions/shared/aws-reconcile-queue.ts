@@ -1,4 +1,5 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { sdkClientConfig } from '../adapters/aws/client-config.ts';
 import { ReconcileQueue } from '../adapters/sqs/reconcile-queue.ts';
 import type { AwsConfig } from './aws-config.ts';
 import type { Logger } from './aws-core.ts';
@@ -9,5 +10,5 @@ import type { Logger } from './aws-core.ts';
  */
 
 export function reconcileQueue(config: AwsConfig, logger: Logger): ReconcileQueue {
-  return new ReconcileQueue(new SQSClient({}), config.BERTH_RECONCILE_QUEUE_URL, logger);
+  return new ReconcileQueue(new SQSClient(sdkClientConfig()), config.BERTH_RECONCILE_QUEUE_URL, logger);
 }

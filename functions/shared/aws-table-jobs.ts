@@ -1,4 +1,5 @@
 import { S3Client } from '@aws-sdk/client-s3';
+import { sdkClientConfig } from '../adapters/aws/client-config.ts';
 import { DynamoStore } from '../adapters/dynamodb/store.ts';
 import { S3ReportArchive } from '../adapters/s3/s3-report-archive.ts';
 import type { TaskEventDeps } from '../jobs/ecs-task-events.ts';
@@ -14,7 +15,7 @@ import { dynamodb } from './aws-table.ts';
 export function awsReportDeps(config: AwsConfig): ReportDeps {
   return {
     ...awsCore(config),
-    reportArchive: new S3ReportArchive(new S3Client({}), config.BERTH_REPORT_BUCKET),
+    reportArchive: new S3ReportArchive(new S3Client(sdkClientConfig()), config.BERTH_REPORT_BUCKET),
   };
 }
 

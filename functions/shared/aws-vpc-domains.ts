@@ -1,4 +1,5 @@
 import { Route53Client } from '@aws-sdk/client-route-53';
+import { sdkClientConfig } from '../adapters/aws/client-config.ts';
 import { VpcPrivateDomains } from '../adapters/route53/vpc-private-domains.ts';
 import type { AwsRuntimeConfig } from './aws-config.ts';
 
@@ -11,5 +12,5 @@ export async function vpcPrivateDomains(
   clusterVpc?: () => Promise<string>,
 ): Promise<VpcPrivateDomains> {
   const ids = [...new Set([config.BERTH_VPC_ID, ...(clusterVpc ? [await clusterVpc()] : [])])];
-  return new VpcPrivateDomains(new Route53Client({}), { ids, region: config.AWS_REGION });
+  return new VpcPrivateDomains(new Route53Client(sdkClientConfig()), { ids, region: config.AWS_REGION });
 }

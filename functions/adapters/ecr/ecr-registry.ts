@@ -20,6 +20,7 @@ import { codeUnitOrder } from '../../core/code-unit-order.ts';
 import { ConflictError, UnavailableError } from '../../core/errors.ts';
 import type { ImageRegistry, RegistryImage, RepositoryRecord, Store } from '../../core/ports.ts';
 import { MAX_REPOSITORIES_PER_TENANT } from '../../core/tenant-caps.ts';
+import { sdkClientConfig } from '../aws/client-config.ts';
 import { allPages } from '../aws/pages.ts';
 import { isAwsError, type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
 import { MANIFEST_MEDIA_TYPES, platformsOfImage } from '../oci/image-platforms.ts';
@@ -279,6 +280,7 @@ export class EcrRegistry implements ImageRegistry {
     if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken)
       throw new Error('STS returned no credentials');
     const scoped = new ECRClient({
+      ...sdkClientConfig(),
       region: this.options.region,
       credentials: {
         accessKeyId: c.AccessKeyId,
