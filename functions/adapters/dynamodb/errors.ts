@@ -8,9 +8,6 @@ interface AwsError {
   CancellationReasons?: { Code?: string }[];
 }
 
-/** DynamoDB's own names for failures that pass, beyond those retry.ts knows every AWS service by. */
-const TRANSIENT_NAMES = new Set(['InternalServerError', 'ServiceUnavailable']);
-
 /** DynamoDB's error (dynamodb-http.ts), when `err` is one: its name, status, code or cancellation reasons. */
 function awsError(err: unknown): AwsError | undefined {
   const e = err as AwsError | undefined;
@@ -37,7 +34,6 @@ export function translateStoreError(err: unknown): never {
   const transactionCodes = cancellationCodes(err);
   if (
     isTransientAwsError(cause) ||
-    (cause?.name && TRANSIENT_NAMES.has(cause.name)) ||
     transactionCodes?.some((c) => c === 'TransactionConflict' || c === 'ThrottlingError')
   ) {
     throw new UnavailableError('the database is unavailable; retry shortly', { cause: err });
