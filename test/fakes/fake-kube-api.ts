@@ -1,5 +1,5 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:https';
+import { createServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -112,6 +112,7 @@ export async function startFakeKubeApi() {
   let version = 0;
   let podSerial = 0;
   let loadBalancerHostname: string | undefined;
+  let silent = false;
   const now = () => new Date().toISOString();
   const podsIn = (namespace?: string) =>
     [...objects.entries()]
@@ -190,6 +191,7 @@ export async function startFakeKubeApi() {
 
   const app = new Hono();
   app.use('*', async (c, next) => {
+    if (silent) return new Promise<Response>(() => {});
     const text = c.req.method === 'GET' || c.req.method === 'DELETE' ? '' : await c.req.text();
     const request: RecordedRequest = {
       method: c.req.method,
@@ -355,6 +357,10 @@ export async function startFakeKubeApi() {
     serverOptions: { key: tls.key, cert: tls.cert },
   });
   await new Promise((resolve) => server.once('listening', resolve));
+  let connections = 0;
+  server.on('secureConnection', () => {
+    connections += 1;
+  });
   const { port } = server.address() as AddressInfo;
   return {
     url: `https://127.0.0.1:${port}`,
@@ -373,6 +379,16 @@ export async function startFakeKubeApi() {
     provisionLoadBalancer(hostname: string) {
       loadBalancerHostname = hostname;
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    /** How many TLS connections clients have opened to it. */
+    connections: () => connections,
+    /** From now on it takes requests and answers none, as a connection gone silent. */
+    goSilent() {
+      silent = true;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        (server as HttpsServer).closeAllConnections();
+      }),
   };
 }

@@ -7,11 +7,13 @@ import {
   Metrics,
   PatchStrategy,
   type PodMetric,
+  type RequestContext,
   type V1Deployment,
   type V1Ingress,
   type V1Namespace,
   type V1Pod,
 } from '@kubernetes/client-node';
+import { Agent, type Dispatcher } from 'undici';
 import type { Manifest } from './manifests.ts';
 import { FIELD_MANAGER, LABEL } from './manifests.ts';
 
@@ -31,21 +33,56 @@ const ANNOTATING_MANAGER = `${FIELD_MANAGER}-annotations`;
 const isNotFound = (err: unknown) => err instanceof ApiException && err.code === 404;
 
 /**
+ * How long a call to the API server may wait for a connection (TLS included), then for its answer's headers, and
+ * between two chunks of its body. The library's own limits are undici's 300 s each, so a connection gone silent
+ * (dropped while a Lambda was frozen) held a call until the Lambda timed out. The API server answers Berth's calls
+ * (applies, lists of one namespace, a log tail) within a second or two.
+ */
+const KUBE_TIMEOUTS = { connectMs: 3_000, headersMs: 10_000, bodyIdleMs: 10_000 };
+
+/** The connections to one API server, kept alive between calls and across tokens. */
+interface Connections {
+  server: string;
+  caData: string;
+  agent: Agent;
+}
+
+/**
+ * A KubeConfig whose every call (the generated clients' and the metrics API's) goes through `pool`. The library
+ * makes a new undici Agent for each call otherwise, so each call opened a TLS connection of its own and left it
+ * open until undici's keep-alive timeout.
+ */
+class PooledKubeConfig extends KubeConfig {
+  constructor(private readonly pool: Dispatcher) {
+    super();
+  }
+
+  override async applySecurityAuthentication(context: RequestContext): Promise<void> {
+    await super.applySecurityAuthentication(context);
+    context.setDispatcher(this.pool);
+  }
+}
+
+/**
  * Talks to a cluster's API server through @kubernetes/client-node: server-side apply as field manager `berth`
  * (forced: Berth owns the fields it sets), and lists of what Berth manages, one call per namespace.
  */
 export class KubeClient {
   private current:
-    | { token: string; objects: KubernetesObjectApi; core: CoreV1Api; metrics: Metrics }
+    | { pool: Connections; token: string; objects: KubernetesObjectApi; core: CoreV1Api; metrics: Metrics }
     | undefined;
 
-  constructor(private readonly access: ClusterAccess) {}
+  constructor(
+    private readonly access: ClusterAccess,
+    private readonly timeouts = KUBE_TIMEOUTS,
+  ) {}
 
-  /** Clients for the current token; rebuilt when the token rotates. */
+  /** Clients for the current token, rebuilt when the token rotates, over one pool of connections. */
   private async clients() {
     const { server, caData, token } = await this.access();
-    if (this.current?.token === token) return this.current;
-    const config = new KubeConfig();
+    const pool = this.poolFor(server, caData);
+    if (this.current?.token === token && this.current.pool === pool) return this.current;
+    const config = new PooledKubeConfig(pool.agent);
     config.loadFromOptions({
       clusters: [{ name: 'berth', server, caData, skipTLSVerify: false }],
       users: [{ name: 'berth', token }],
@@ -53,12 +90,32 @@ export class KubeClient {
       currentContext: 'berth',
     });
     this.current = {
+      pool,
       token,
       objects: KubernetesObjectApi.makeApiClient(config),
       core: config.makeApiClient(CoreV1Api),
       metrics: new Metrics(config),
     };
     return this.current;
+  }
+
+  /** The pool of the API server at `server`: the one in use, or a new one once the cluster's endpoint or CA moved. */
+  private poolFor(server: string, caData: string): Connections {
+    const pool = this.current?.pool;
+    if (pool?.server === server && pool.caData === caData) return pool;
+    void pool?.agent.close(); // lets calls under way finish
+    const agent = new Agent({
+      connect: {
+        ca: Buffer.from(caData, 'base64'),
+        timeout: this.timeouts.connectMs,
+        // TCP keep-alive after 30 s idle, as the library sets it: within the 60 s a load balancer keeps a quiet one.
+        keepAlive: true,
+        keepAliveInitialDelay: 30_000,
+      },
+      headersTimeout: this.timeouts.headersMs,
+      bodyTimeout: this.timeouts.bodyIdleMs,
+    });
+    return { server, caData, agent };
   }
 
   async apply(manifests: Manifest[]): Promise<void> {

@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KubeClient } from '../../../functions/adapters/eks/kube-client.ts';
 import { appManifests, tenantNamespace } from '../../../functions/adapters/eks/manifests.ts';
@@ -155,5 +157,63 @@ describe('KubeClient against a fake API server', () => {
     expect(await kube.pods('berth-acme')).toEqual([]);
     // Nothing is made in a namespace that is gone, as on a real API server.
     await expect(kube.apply(appManifests(workload, { group: 'g', host: 'h' }, ON_FARGATE))).rejects.toThrow();
+  });
+});
+
+describe('KubeClient’s connections to the API server', () => {
+  const closers: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const close of closers.splice(0)) await close();
+  });
+
+  it('keeps its connections for every kind of call, across a token’s rotation', async () => {
+    const api = await startFakeKubeApi();
+    closers.push(api.close);
+    let token = 'k8s-aws-v1.token0';
+    const kube = new KubeClient(async () => ({ server: api.url, caData: api.caData, token }));
+    // The library reads the API's resource lists side by side on its first apply.
+    await kube.apply(acmeNamespace);
+    const opened = api.connections();
+    await kube.apply(appManifests(workload, { group: 'g', host: 'h' }, ON_FARGATE));
+    const [pod] = await kube.pods('berth-acme');
+    token = 'k8s-aws-v1.token1';
+    await kube.podLog('berth-acme', pod?.metadata?.name ?? '', { tailLines: 10 });
+    await kube.podMetrics('berth-acme');
+    await kube.namespaces();
+    expect(api.requests.at(-1)?.authorization).toBe('Bearer k8s-aws-v1.token1');
+    expect(api.requests.length).toBeGreaterThan(10);
+    expect(api.connections()).toBe(opened);
+  });
+
+  it('gives up on an API server that stops answering, rather than wait for the Lambda’s timeout', async () => {
+    const api = await startFakeKubeApi();
+    closers.push(api.close);
+    const timeouts = { connectMs: 200, headersMs: 300, bodyIdleMs: 300 };
+    const kube = new KubeClient(async () => ({ server: api.url, caData: api.caData, token: 't' }), timeouts);
+    await kube.namespaces();
+    api.goSilent();
+    const error = await kube.namespaces().catch((err: unknown) => err);
+    expect(error).toMatchObject({ cause: { code: 'UND_ERR_HEADERS_TIMEOUT' } });
+  });
+
+  it('gives up on an API server that takes the connection and never completes TLS', async () => {
+    const api = await startFakeKubeApi();
+    closers.push(api.close);
+    const sockets = new Set<Socket>();
+    const mute = createNetServer((socket) => sockets.add(socket)).listen(0, '127.0.0.1');
+    await once(mute, 'listening');
+    closers.push(() => {
+      for (const socket of sockets) socket.destroy();
+      mute.close();
+    });
+    const { port } = mute.address() as AddressInfo;
+    const timeouts = { connectMs: 200, headersMs: 300, bodyIdleMs: 300 };
+    const kube = new KubeClient(
+      async () => ({ server: `https://127.0.0.1:${port}`, caData: api.caData, token: 't' }),
+      timeouts,
+    );
+    const error = await kube.namespaces().catch((err: unknown) => err);
+    expect(sockets.size).toBe(1);
+    expect(error).toMatchObject({ cause: { code: 'UND_ERR_CONNECT_TIMEOUT' } });
   });
 });
