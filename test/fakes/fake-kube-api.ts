@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { writeSelfSignedCertificate } from '../../functions/adapters/registry/self-signed-certificate.ts';
 import { refusalOf } from './kube-rbac.ts';
 
@@ -113,6 +114,7 @@ export async function startFakeKubeApi() {
   let podSerial = 0;
   let loadBalancerHostname: string | undefined;
   let silent = false;
+  let failing: { status: ContentfulStatusCode; left: number } | undefined;
   const now = () => new Date().toISOString();
   const podsIn = (namespace?: string) =>
     [...objects.entries()]
@@ -202,6 +204,14 @@ export async function startFakeKubeApi() {
       body: text ? JSON.parse(text) : undefined,
     };
     requests.push(request);
+    if (failing && failing.left > 0) {
+      failing.left -= 1;
+      const { status } = failing;
+      return c.json(
+        { kind: 'Status', code: status, message: `the fake API server answers ${status}` },
+        status,
+      );
+    }
     // As the API server authorizes and admits Berth's Lambdas' requests.
     const refused = refusalOf(request, objects.has(c.req.path));
     if (refused) return c.json({ kind: 'Status', code: 403, reason: 'Forbidden', message: refused }, 403);
@@ -381,6 +391,10 @@ export async function startFakeKubeApi() {
     },
     /** How many TLS connections clients have opened to it. */
     connections: () => connections,
+    /** Its next `times` requests are answered `status`, as by an API server busy (429) or failing (5xx). */
+    answerNext(status: ContentfulStatusCode, times: number) {
+      failing = { status, left: times };
+    },
     /** From now on it takes requests and answers none, as a connection gone silent. */
     goSilent() {
       silent = true;

@@ -14,6 +14,8 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { Agent, type Dispatcher } from 'undici';
+import { UnavailableError } from '../../core/errors.ts';
+import { type RetryOptions, retrying } from '../aws/retry.ts';
 import type { Manifest } from './manifests.ts';
 import { FIELD_MANAGER, LABEL } from './manifests.ts';
 
@@ -31,6 +33,18 @@ const MANAGED = `${LABEL.managedBy}=${FIELD_MANAGER}`;
 const ANNOTATING_MANAGER = `${FIELD_MANAGER}-annotations`;
 
 const isNotFound = (err: unknown) => err instanceof ApiException && err.code === 404;
+
+/** The API server turned the call away for its load (API Priority and Fairness): worth another try after a wait. */
+const isThrottled = (err: unknown) => err instanceof ApiException && err.code === 429;
+
+/**
+ * A failure that passes: the API server busy (429) or failing (5xx, the metrics API's own failures included), or the
+ * connection to it not made, lost or gone silent (fetch's `fetch failed`, undici's or Node's code in its cause).
+ */
+const isPassing = (err: unknown) =>
+  err instanceof ApiException
+    ? err.code === 429 || err.code >= 500
+    : err instanceof TypeError && err.message === 'fetch failed';
 
 /**
  * How long a call to the API server may wait for a connection (TLS included), then for its answer's headers, and
@@ -72,10 +86,16 @@ export class KubeClient {
     | { pool: Connections; token: string; objects: KubernetesObjectApi; core: CoreV1Api; metrics: Metrics }
     | undefined;
 
+  private readonly timeouts: typeof KUBE_TIMEOUTS;
+  private readonly retry: RetryOptions;
+
   constructor(
     private readonly access: ClusterAccess,
-    private readonly timeouts = KUBE_TIMEOUTS,
-  ) {}
+    options: { timeouts?: typeof KUBE_TIMEOUTS; retry?: RetryOptions } = {},
+  ) {
+    this.timeouts = options.timeouts ?? KUBE_TIMEOUTS;
+    this.retry = options.retry ?? {};
+  }
 
   /** Clients for the current token, rebuilt when the token rotates, over one pool of connections. */
   private async clients() {
@@ -118,10 +138,28 @@ export class KubeClient {
     return { server, caData, agent };
   }
 
+  /**
+   * One call to the API server, tried again while it is throttled (5 tries, a full-jitter back-off from 200 ms, as
+   * Berth's AWS calls). A failure that passes becomes an UnavailableError, its cause kept: the API answers 503 with
+   * Retry-After, a job's message is retried. Any other failure (a 404, a 409, a refusal) is thrown as it is.
+   */
+  private async call<T>(request: () => Promise<T>): Promise<T> {
+    try {
+      return await retrying(request, isThrottled, { attempts: 5, baseDelayMs: 200, ...this.retry });
+    } catch (err) {
+      if (!isPassing(err)) throw err;
+      throw new UnavailableError('the Kubernetes API server is busy or unreachable; retry shortly', {
+        cause: err,
+      });
+    }
+  }
+
   async apply(manifests: Manifest[]): Promise<void> {
     const { objects } = await this.clients();
     for (const manifest of manifests) {
-      await objects.patch(manifest, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+      await this.call(() =>
+        objects.patch(manifest, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply),
+      );
     }
   }
 
@@ -130,7 +168,7 @@ export class KubeClient {
     const { objects: api } = await this.clients();
     for (const object of objects) {
       try {
-        await api.delete(object);
+        await this.call(() => api.delete(object));
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }
@@ -144,15 +182,8 @@ export class KubeClient {
     namespace: string,
   ): Promise<T[]> {
     const { objects } = await this.clients();
-    const list = await objects.list<T>(
-      apiVersion,
-      kind,
-      namespace,
-      undefined,
-      undefined,
-      undefined,
-      undefined,
-      MANAGED,
+    const list = await this.call(() =>
+      objects.list<T>(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, MANAGED),
     );
     return list.items;
   }
@@ -189,21 +220,25 @@ export class KubeClient {
   /** A JSON merge patch of `object` (what it names and carries), as field manager `manager`. */
   private async mergePatch(object: KubernetesObject, manager: string): Promise<void> {
     const { objects } = await this.clients();
-    await objects.patch(object, undefined, undefined, manager, undefined, PatchStrategy.MergePatch);
+    await this.call(() =>
+      objects.patch(object, undefined, undefined, manager, undefined, PatchStrategy.MergePatch),
+    );
   }
 
   /** The namespaces Berth manages (its tenants'), in one list call. */
   async namespaces(): Promise<V1Namespace[]> {
     const { core } = await this.clients();
-    return (await core.listNamespace({ labelSelector: MANAGED })).items;
+    return (await this.call(() => core.listNamespace({ labelSelector: MANAGED }))).items;
   }
 
   /** The pods Berth manages in a namespace (or, without one, in all of them), in one list call. */
   async pods(namespace?: string): Promise<V1Pod[]> {
     const { core } = await this.clients();
-    const list = namespace
-      ? await core.listNamespacedPod({ namespace, labelSelector: MANAGED })
-      : await core.listPodForAllNamespaces({ labelSelector: MANAGED });
+    const list = await this.call(() =>
+      namespace
+        ? core.listNamespacedPod({ namespace, labelSelector: MANAGED })
+        : core.listPodForAllNamespaces({ labelSelector: MANAGED }),
+    );
     return list.items;
   }
 
@@ -246,15 +281,17 @@ export class KubeClient {
   ): Promise<string> {
     const { core } = await this.clients();
     try {
-      return await core.readNamespacedPodLog({
-        name,
-        namespace,
-        container: 'app',
-        timestamps: true,
-        ...(options.tailLines !== undefined ? { tailLines: options.tailLines } : {}),
-        ...(options.sinceSeconds !== undefined ? { sinceSeconds: options.sinceSeconds } : {}),
-        ...(options.previous ? { previous: true } : {}),
-      });
+      return await this.call(() =>
+        core.readNamespacedPodLog({
+          name,
+          namespace,
+          container: 'app',
+          timestamps: true,
+          ...(options.tailLines !== undefined ? { tailLines: options.tailLines } : {}),
+          ...(options.sinceSeconds !== undefined ? { sinceSeconds: options.sinceSeconds } : {}),
+          ...(options.previous ? { previous: true } : {}),
+        }),
+      );
     } catch (err) {
       // A previous container the kubelet no longer has answers 400.
       if (isNotFound(err) || (options.previous && err instanceof ApiException && err.code === 400)) return '';
@@ -265,6 +302,6 @@ export class KubeClient {
   /** Usage of every pod of a namespace from the metrics API (metrics-server), in one call. */
   async podMetrics(namespace: string): Promise<PodMetric[]> {
     const { metrics } = await this.clients();
-    return (await metrics.getPodMetrics(namespace)).items;
+    return (await this.call(() => metrics.getPodMetrics(namespace))).items;
   }
 }

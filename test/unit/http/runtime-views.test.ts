@@ -130,4 +130,15 @@ describe('replica views per runtime (EKS through the fake API server)', () => {
     expect(res.json.detail).toContain('fargate');
     expect((await call('GET', '/v1/apps/tasks', key)).status).toBe(200);
   });
+
+  it('answers 503 with Retry-After while the API server fails, not 500', async () => {
+    const { call, key, pass } = setup;
+    expect((await call('POST', '/v1/apps', key, { ...sampleApp('web'), runtime: 'eks' })).status).toBe(201);
+    await pass();
+    kube.answerNext(503, 1);
+    const res = await call('GET', '/v1/apps/web/instances', key);
+    expect(res).toMatchObject({ status: 503, json: { code: 'unavailable' } });
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect((await call('GET', '/v1/apps/web/instances', key)).status).toBe(200);
+  });
 });
