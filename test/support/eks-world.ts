@@ -5,17 +5,25 @@ import { WorkloadReconciler } from '../../functions/jobs/workload-reconcile.ts';
 import { fakeCoreDeps } from '../fakes/core-deps.ts';
 import type { startFakeKubeApi } from '../fakes/fake-kube-api.ts';
 
-/** What applying tenant acme's namespace and its app web writes, in order: one server-side apply each. */
-export const ACME_WEB_APPLIED = [
+/** What applying tenant acme's namespace writes, in order: one server-side apply each. */
+export const ACME_HOME_APPLIED = [
   '/api/v1/namespaces/berth-acme',
   '/api/v1/namespaces/berth-acme/resourcequotas/berth-plan',
   '/api/v1/namespaces/berth-acme/limitranges/berth-defaults',
   '/apis/networking.k8s.io/v1/namespaces/berth-acme/networkpolicies/berth-ingress-from-load-balancer',
-  '/apis/apps/v1/namespaces/berth-acme/deployments/web',
-  '/api/v1/namespaces/berth-acme/services/web',
-  '/apis/networking.k8s.io/v1/namespaces/berth-acme/ingresses/web',
-  '/apis/policy/v1/namespaces/berth-acme/poddisruptionbudgets/web',
+  '/apis/networking.k8s.io/v1/namespaces/berth-acme/networkpolicies/berth-egress-not-instance-metadata',
 ];
+
+/** What applying acme's app web then writes: its Deployment, Service, Ingress and PodDisruptionBudget. */
+export const WEB_APPLIED = {
+  deployment: '/apis/apps/v1/namespaces/berth-acme/deployments/web',
+  service: '/api/v1/namespaces/berth-acme/services/web',
+  ingress: '/apis/networking.k8s.io/v1/namespaces/berth-acme/ingresses/web',
+  podDisruptionBudget: '/apis/policy/v1/namespaces/berth-acme/poddisruptionbudgets/web',
+};
+
+/** What applying tenant acme's namespace and its app web writes, in order. */
+export const ACME_WEB_APPLIED = [...ACME_HOME_APPLIED, ...Object.values(WEB_APPLIED)];
 
 /** The ingress group's load balancer, as the controller makes it, and its canonical zone. */
 export const INGRESS_LOAD_BALANCER = 'k8s-berthapps0-0123456789-1234567890.us-east-1.elb.amazonaws.com';

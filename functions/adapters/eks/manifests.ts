@@ -70,6 +70,13 @@ const QUOTA_HEADROOM = 2;
 /** How a Deployment replaces its pods: new ones first, at most a quarter more at a time, none down meanwhile. */
 const ROLLOUT = { maxSurge: '25%', maxUnavailable: 0 } as const;
 
+/**
+ * EC2's instance metadata service: on an EC2 node it hands out the node role's credentials (pulling from every ECR
+ * repository of the account, managing network interfaces) to whoever can reach it, a tenant's pod included when the
+ * node's hop limit is 2, as EKS managed node groups set it. EKS on Fargate has none to reach.
+ */
+const INSTANCE_METADATA_ADDRESS = '169.254.169.254';
+
 export interface TenantNamespaceOptions {
   /** Where load balancer traffic comes from (the ALB's subnets), the only ingress admitted. */
   loadBalancerCidrs: string[];
@@ -78,7 +85,8 @@ export interface TenantNamespaceOptions {
 /**
  * A tenant's namespace with what confines it: the baseline Pod Security Standard, a ResourceQuota from its plan (the
  * vCPU, memory and instances the API enforces, with room for rollouts: QUOTA_HEADROOM), a LimitRange so no
- * container runs unbounded, and a NetworkPolicy that denies all ingress except from the load balancer.
+ * container runs unbounded, a NetworkPolicy that denies all ingress except from the load balancer, and one that lets
+ * pods reach anything but the instance metadata service (both hold where the cluster enforces network policies).
  */
 export function tenantNamespace(
   tenantId: string,
@@ -150,6 +158,26 @@ export function tenantNamespace(
         podSelector: {},
         policyTypes: ['Ingress'],
         ingress: [{ from: options.loadBalancerCidrs.map((cidr) => ({ ipBlock: { cidr } })) }],
+      },
+    },
+    {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: metadata('berth-egress-not-instance-metadata'),
+      spec: {
+        podSelector: {},
+        policyTypes: ['Egress'],
+        egress: [
+          {
+            to: [
+              { ipBlock: { cidr: '0.0.0.0/0', except: [`${INSTANCE_METADATA_ADDRESS}/32`] } },
+              // Pods anywhere in the cluster (the cluster's DNS among them) by selector as well: some network
+              // policy engines (Cilium's) never match a pod by an address block. Another tenant's pods still admit
+              // only the load balancer.
+              { namespaceSelector: {} },
+            ],
+          },
+        ],
       },
     },
   ];

@@ -36,8 +36,8 @@ type PodSpec = { spec: { template: { spec: Record<string, unknown> } } };
 const podSpec = (manifests: unknown[]) => (manifests[0] as PodSpec).spec.template.spec;
 
 describe('EKS manifests', () => {
-  it('confines a tenant to its namespace with its plan as quota, defaults, and ingress from the load balancer only', () => {
-    const [namespace, quota, limitRange, policy] = tenantNamespace('acme', limits, {
+  it('confines a tenant to its namespace with its plan as quota, defaults, ingress from the load balancer only, and no instance metadata', () => {
+    const [namespace, quota, limitRange, policy, egress] = tenantNamespace('acme', limits, {
       loadBalancerCidrs: ['10.64.0.0/22'],
     });
     expect(namespace).toMatchObject({
@@ -71,6 +71,22 @@ describe('EKS manifests', () => {
         podSelector: {},
         policyTypes: ['Ingress'],
         ingress: [{ from: [{ ipBlock: { cidr: '10.64.0.0/22' } }] }],
+      },
+    });
+    // Anywhere but EC2's instance metadata service, which hands out an EC2 node's role.
+    expect(egress).toMatchObject({
+      kind: 'NetworkPolicy',
+      spec: {
+        podSelector: {},
+        policyTypes: ['Egress'],
+        egress: [
+          {
+            to: [
+              { ipBlock: { cidr: '0.0.0.0/0', except: ['169.254.169.254/32'] } },
+              { namespaceSelector: {} },
+            ],
+          },
+        ],
       },
     });
   });

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { KubeClient } from '../../../functions/adapters/eks/kube-client.ts';
 import { appManifests, tenantNamespace } from '../../../functions/adapters/eks/manifests.ts';
 import { startFakeKubeApi } from '../../fakes/fake-kube-api.ts';
-import { ACME_WEB_APPLIED } from '../../support/eks-world.ts';
+import { ACME_WEB_APPLIED, WEB_APPLIED } from '../../support/eks-world.ts';
 
 const limits = { apps: 5, instancesPerApp: 4, vcpu: 8, memoryMiB: 16384 };
 const workload = {
@@ -59,7 +59,10 @@ describe('KubeClient against a fake API server', () => {
       expect(patch.query).toMatchObject({ fieldManager: 'berth', force: 'true' });
       expect(patch.authorization).toBe('Bearer k8s-aws-v1.token0');
     }
-    expect(patches[4]?.body).toMatchObject({ kind: 'Deployment', spec: { replicas: 2 } });
+    expect(patches.find((r) => r.path === WEB_APPLIED.deployment)?.body).toMatchObject({
+      kind: 'Deployment',
+      spec: { replicas: 2 },
+    });
   });
 
   it('lists pods and deployments with one call per namespace, Berth’s only', async () => {

@@ -7,10 +7,12 @@ import { workloadHash } from '../../../functions/core/workloads.ts';
 import { SWEEP_EVERY_MS, type WorkloadReconciler } from '../../../functions/jobs/workload-reconcile.ts';
 import { startFakeKubeApi } from '../../fakes/fake-kube-api.ts';
 import {
+  ACME_HOME_APPLIED,
   ACME_WEB_APPLIED,
   eksWorld,
   INGRESS_LOAD_BALANCER,
   INGRESS_LOAD_BALANCER_ZONE,
+  WEB_APPLIED,
 } from '../../support/eks-world.ts';
 
 type Api = Awaited<ReturnType<typeof startFakeKubeApi>>;
@@ -82,7 +84,7 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
     deps.registry.platforms.set(digest, ['linux/arm64']);
     await createApp(deps, 'acme', { ...web, image: `${deps.registry.host}/acme/web:1`, runtime: 'eks' });
     await reconciler.reconcileTenant('acme');
-    const deployment = api.objects.get(ACME_WEB_APPLIED[4] ?? '') as unknown as {
+    const deployment = api.objects.get(WEB_APPLIED.deployment) as unknown as {
       spec: { template: { spec: { affinity?: unknown; containers: { image: string }[] } } };
     };
     const pod = deployment.spec.template.spec;
@@ -108,7 +110,7 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
     await createApp(deps, 'acme', { ...web, runtime: 'eks', replicas: 1 });
     await pass();
     const { uid } = await getAppRecord(deps, 'acme', 'web');
-    const deployment = api.objects.get(ACME_WEB_APPLIED[4] ?? '') as {
+    const deployment = api.objects.get(WEB_APPLIED.deployment) as {
       metadata: { annotations: Record<string, string> };
     };
     const specBefore = {
@@ -135,11 +137,11 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
     await createApp(deps, 'acme', { ...web, runtime: 'eks', replicas: 1 });
     await pass();
     // As the Berth before MANIFESTS_REVISION 2 left them: no revision noted, an Ingress without the health check.
-    const deployment = api.objects.get(ACME_WEB_APPLIED[4] ?? '') as {
+    const deployment = api.objects.get(WEB_APPLIED.deployment) as {
       metadata: { annotations: Record<string, string> };
     };
     delete deployment.metadata.annotations['berth.dev/manifests'];
-    const ingress = api.objects.get(ACME_WEB_APPLIED[6] ?? '') as {
+    const ingress = api.objects.get(WEB_APPLIED.ingress) as {
       metadata: { annotations: Record<string, string> };
     };
     for (const name of Object.keys(ingress.metadata.annotations))
@@ -147,10 +149,10 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
         delete ingress.metadata.annotations[name];
     const applied = (requests: { method: string; path: string }[]) =>
       requests.filter((r) => r.method === 'PATCH').map((r) => r.path.split('?')[0]);
-    expect(applied(await requestsDuring(pass))).toEqual(ACME_WEB_APPLIED.slice(4));
-    expect((api.objects.get(ACME_WEB_APPLIED[6] ?? '') as typeof ingress).metadata.annotations).toMatchObject(
-      { 'alb.ingress.kubernetes.io/healthcheck-path': '/' },
-    );
+    expect(applied(await requestsDuring(pass))).toEqual(Object.values(WEB_APPLIED));
+    expect((api.objects.get(WEB_APPLIED.ingress) as typeof ingress).metadata.annotations).toMatchObject({
+      'alb.ingress.kubernetes.io/healthcheck-path': '/',
+    });
     expect(applied(await requestsDuring(pass))).toEqual([]);
   });
 
@@ -172,13 +174,12 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
     const { deps, pass, requestsDuring } = setup;
     await createApp(deps, 'acme', { ...web, runtime: 'eks', replicas: 1 });
     await pass();
-    const home = ACME_WEB_APPLIED.slice(0, 4);
     const applied = (requests: { method: string; path: string }[]) =>
       requests.filter((r) => r.method === 'PATCH').map((r) => r.path.split('?')[0]);
     deps.clock.advance(9 * 60_000);
     expect(applied(await requestsDuring(pass))).toEqual([]);
     deps.clock.advance(60_000);
-    expect(applied(await requestsDuring(pass))).toEqual(home);
+    expect(applied(await requestsDuring(pass))).toEqual(ACME_HOME_APPLIED);
     expect(applied(await requestsDuring(pass))).toEqual([]);
   });
 
