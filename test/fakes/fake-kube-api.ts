@@ -193,7 +193,6 @@ export async function startFakeKubeApi() {
 
   const app = new Hono();
   app.use('*', async (c, next) => {
-    if (silent) return new Promise<Response>(() => {});
     const text = c.req.method === 'GET' || c.req.method === 'DELETE' ? '' : await c.req.text();
     const request: RecordedRequest = {
       method: c.req.method,
@@ -204,6 +203,7 @@ export async function startFakeKubeApi() {
       body: text ? JSON.parse(text) : undefined,
     };
     requests.push(request);
+    if (silent) return new Promise<Response>(() => {});
     if (failing && failing.left > 0) {
       failing.left -= 1;
       const { status } = failing;

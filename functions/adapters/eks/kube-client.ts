@@ -34,17 +34,31 @@ const ANNOTATING_MANAGER = `${FIELD_MANAGER}-annotations`;
 
 const isNotFound = (err: unknown) => err instanceof ApiException && err.code === 404;
 
-/** The API server turned the call away for its load (API Priority and Fairness): worth another try after a wait. */
-const isThrottled = (err: unknown) => err instanceof ApiException && err.code === 429;
+/**
+ * The connection to the API server not made, lost or gone silent: fetch's own error, with undici's or Node's code in
+ * its cause.
+ */
+const isConnectionFailure = (err: unknown): err is TypeError & { cause?: { code?: string } } =>
+  err instanceof TypeError && err.message === 'fetch failed';
+
+/** undici's codes for a call that waited out one of KUBE_TIMEOUTS: not tried again, its time is spent already. */
+const TIMED_OUT = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+/**
+ * Worth another try after a wait (every call Berth makes is safe to repeat): the API server turned it away for its
+ * load (429, API Priority and Fairness), or its connection failed at once — a kept-alive one the API server or the
+ * network closed meanwhile (while a Lambda was frozen, say), or one refused.
+ */
+const isWorthRetrying = (err: unknown) =>
+  (err instanceof ApiException && err.code === 429) ||
+  (isConnectionFailure(err) && !TIMED_OUT.has(err.cause?.code ?? ''));
 
 /**
  * A failure that passes: the API server busy (429) or failing (5xx, the metrics API's own failures included), or the
- * connection to it not made, lost or gone silent (fetch's `fetch failed`, undici's or Node's code in its cause).
+ * connection to it failed.
  */
 const isPassing = (err: unknown) =>
-  err instanceof ApiException
-    ? err.code === 429 || err.code >= 500
-    : err instanceof TypeError && err.message === 'fetch failed';
+  err instanceof ApiException ? err.code === 429 || err.code >= 500 : isConnectionFailure(err);
 
 /**
  * How long a call to the API server may wait for a connection (TLS included), then for its answer's headers, and
@@ -139,13 +153,14 @@ export class KubeClient {
   }
 
   /**
-   * One call to the API server, tried again while it is throttled (5 tries, a full-jitter back-off from 200 ms, as
-   * Berth's AWS calls). A failure that passes becomes an UnavailableError, its cause kept: the API answers 503 with
-   * Retry-After, a job's message is retried. Any other failure (a 404, a 409, a refusal) is thrown as it is.
+   * One call to the API server, tried again while it is throttled or its connection fails at once (5 tries, a
+   * full-jitter back-off from 200 ms, as Berth's AWS calls). A failure that passes becomes an UnavailableError, its
+   * cause kept: the API answers 503 with Retry-After, a job's message is retried. Any other failure (a 404, a 409, a
+   * refusal) is thrown as it is.
    */
   private async call<T>(request: () => Promise<T>): Promise<T> {
     try {
-      return await retrying(request, isThrottled, { attempts: 5, baseDelayMs: 200, ...this.retry });
+      return await retrying(request, isWorthRetrying, { attempts: 5, baseDelayMs: 200, ...this.retry });
     } catch (err) {
       if (!isPassing(err)) throw err;
       throw new UnavailableError('the Kubernetes API server is busy or unreachable; retry shortly', {

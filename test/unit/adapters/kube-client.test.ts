@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net';
+import { type AddressInfo, connect, createServer as createNetServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KubeClient } from '../../../functions/adapters/eks/kube-client.ts';
 import { appManifests, tenantNamespace } from '../../../functions/adapters/eks/manifests.ts';
@@ -210,6 +210,8 @@ describe('KubeClient’s connections to the API server, and their failures', () 
     await kube.namespaces();
     api.goSilent();
     await expectTimedOut(kube.namespaces(), 'UND_ERR_HEADERS_TIMEOUT');
+    // Asked once: its time is spent.
+    expect(api.requests.filter((r) => r.path === '/api/v1/namespaces')).toHaveLength(2);
   });
 
   it('gives up on an API server that takes the connection and never completes TLS', async () => {
@@ -228,6 +230,38 @@ describe('KubeClient’s connections to the API server, and their failures', () 
     );
     await expectTimedOut(kube.namespaces(), 'UND_ERR_CONNECT_TIMEOUT');
     expect(sockets.size).toBe(1);
+  });
+
+  it('tries a call again on a new connection when its kept-alive one was closed under it', async () => {
+    const api = await fakeApi();
+    // Between client and API server, a hop that can drop a connection as the call on it is sent: how a kept-alive
+    // connection the API server or the network closed meanwhile (while a Lambda was frozen) fails.
+    let dropNextCall = false;
+    const hop = createNetServer((client) => {
+      const server = connect(Number(new URL(api.url).port), '127.0.0.1');
+      client.on('data', (bytes) => {
+        if (!dropNextCall) return void server.write(bytes);
+        dropNextCall = false;
+        client.destroy();
+        server.destroy();
+      });
+      server.pipe(client);
+      server.on('error', () => client.destroy());
+      client.on('error', () => server.destroy());
+    }).listen(0, '127.0.0.1');
+    await once(hop, 'listening');
+    closers.push(() => void hop.close());
+    const { port } = hop.address() as AddressInfo;
+    const waits: number[] = [];
+    const kube = new KubeClient(
+      async () => ({ server: `https://127.0.0.1:${port}`, caData: api.caData, token: 't' }),
+      { retry: { sleep: async (ms) => void waits.push(ms) } },
+    );
+    await kube.namespaces();
+    dropNextCall = true;
+    expect(await kube.namespaces()).toEqual([]);
+    expect(waits).toHaveLength(1);
+    expect(api.requests.filter((r) => r.path === '/api/v1/namespaces')).toHaveLength(2);
   });
 
   it('tries a throttled call again, and gives what still fails for the moment as unavailable, its cause kept', async () => {
