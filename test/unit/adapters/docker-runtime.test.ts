@@ -3,6 +3,7 @@ import type Docker from 'dockerode';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { containerOptions, DockerRuntime, pullFailure } from '../../../functions/adapters/docker/runtime.ts';
 import { UnavailableError } from '../../../functions/core/errors.ts';
+import { dockerStatsFrame } from '../../support/docker-stats.ts';
 import { WEB_REPLICA as spec } from '../../support/replica-spec.ts';
 
 const NEVER = '0001-01-01T00:00:00Z';
@@ -167,13 +168,9 @@ describe('the Docker runtime sampling replicas', () => {
     return { docker, asked };
   }
   const T0 = Date.UTC(2026, 11, 1, 10);
-  const at = (s: number) => new Date(T0 + s * 1000).toISOString();
-  /** A reading `s` seconds in: `cpuSeconds` of the container's CPU time, the host's 2 CPUs counted since 0. */
-  const frame = (s: number, cpuSeconds: number) => ({
-    read: at(s),
-    cpu_stats: { cpu_usage: { total_usage: cpuSeconds * 1e9 }, system_cpu_usage: s * 2e9, online_cpus: 2 },
-    memory_stats: { usage: 128 * 1024 * 1024, stats: { inactive_file: 0 } },
-  });
+  /** A reading `s` seconds in: `cpuSeconds` of the container's CPU time, 128 MiB of memory. */
+  const frame = (s: number, cpuSeconds: number) =>
+    dockerStatsFrame(T0, s, cpuSeconds, { usageMiB: 128, inactiveFileMiB: 0 });
   const replica = (id: string) =>
     ({ id, cpu: 0.5, memoryMiB: 512 }) as Parameters<DockerRuntime['replicaStats']>[0][number];
 

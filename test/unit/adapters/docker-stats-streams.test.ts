@@ -6,6 +6,7 @@ import {
   StatsHistory,
 } from '../../../functions/adapters/docker/stats-history.ts';
 import { NEVER, StatsStreams, statsFrameOf } from '../../../functions/adapters/docker/stats-streams.ts';
+import { dockerStatsFrame } from '../../support/docker-stats.ts';
 
 /** Now: a stream whose latest reading is old has stalled. */
 const T0 = Date.now();
@@ -17,21 +18,9 @@ const frame = (second: number, cpuSeconds: number, memoryMiB = 64): StatsFrame =
   memoryLimitBytes: 0,
 });
 
-/** Docker's frame of the same reading, as its stats stream sends it. */
+/** Docker's frame of the same reading, as its stats stream sends it: 64 MiB once the page cache is left out. */
 const dockerFrame = (second: number, cpuSeconds: number) =>
-  `${JSON.stringify({
-    read: new Date(T0 + second * 1000).toISOString(),
-    cpu_stats: {
-      cpu_usage: { total_usage: cpuSeconds * 1e9 },
-      system_cpu_usage: second * 2e9,
-      online_cpus: 2,
-    },
-    memory_stats: {
-      usage: 80 * 1024 * 1024,
-      limit: 512 * 1024 * 1024,
-      stats: { inactive_file: 16 * 1024 * 1024 },
-    },
-  })}\n`;
+  `${JSON.stringify(dockerStatsFrame(T0, second, cpuSeconds, { usageMiB: 80, inactiveFileMiB: 16, limitMiB: 512 }))}\n`;
 const stoppedFrame = `${JSON.stringify({ read: NEVER, cpu_stats: { cpu_usage: { total_usage: 0 } } })}\n`;
 
 describe("a replica's stats history", () => {
