@@ -368,8 +368,13 @@ export async function startFakeKubeApi() {
   });
   await new Promise((resolve) => server.once('listening', resolve));
   let connections = 0;
-  server.on('secureConnection', () => {
+  let open = 0;
+  server.on('secureConnection', (socket) => {
     connections += 1;
+    open += 1;
+    socket.once('close', () => {
+      open -= 1;
+    });
   });
   const { port } = server.address() as AddressInfo;
   return {
@@ -391,6 +396,8 @@ export async function startFakeKubeApi() {
     },
     /** How many TLS connections clients have opened to it. */
     connections: () => connections,
+    /** How many of them are still open. */
+    openConnections: () => open,
     /** Its next `times` requests are answered `status`, as by an API server busy (429) or failing (5xx). */
     answerNext(status: ContentfulStatusCode, times: number) {
       failing = { status, left: times };

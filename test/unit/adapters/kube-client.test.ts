@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { type AddressInfo, connect, createServer as createNetServer, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { KubeClient } from '../../../functions/adapters/eks/kube-client.ts';
 import { appManifests, tenantNamespace } from '../../../functions/adapters/eks/manifests.ts';
 import { startFakeKubeApi } from '../../fakes/fake-kube-api.ts';
@@ -200,6 +200,18 @@ describe('KubeClient’s connections to the API server, and their failures', () 
     expect(api.requests.at(-1)?.authorization).toBe('Bearer k8s-aws-v1.token1');
     expect(api.requests.length).toBeGreaterThan(10);
     expect(api.connections()).toBe(opened);
+  });
+
+  it('moves to a new pool when the cluster’s endpoint moves, and closes the old one', async () => {
+    const [before, after] = [await fakeApi(), await fakeApi()];
+    let api = before;
+    const kube = new KubeClient(async () => ({ server: api.url, caData: api.caData, token: 't' }));
+    await kube.namespaces();
+    expect(before.openConnections()).toBe(1);
+    api = after;
+    await kube.namespaces();
+    expect(after.requests).toHaveLength(1);
+    await vi.waitFor(() => expect(before.openConnections()).toBe(0));
   });
 
   it('gives up on an API server that stops answering, rather than wait for the Lambda’s timeout', async () => {
