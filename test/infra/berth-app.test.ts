@@ -751,11 +751,17 @@ describe('the CDK app', () => {
     const responseUrl =
       'https://cloudformation-custom-resource-response-euwest1.s3.eu-west-1.amazonaws.com/a?b=c';
     const realFetch = globalThis.fetch;
-    let s3Status = 200;
+    // S3's status, or `silent`: S3 takes the request and never answers.
+    let s3Status: number | 'silent' = 200;
     const put = vi.spyOn(globalThis, 'fetch');
-    put.mockImplementation(async (input, init) =>
-      String(input) === responseUrl ? new Response(null, { status: s3Status }) : realFetch(input, init),
-    );
+    put.mockImplementation(async (input, init) => {
+      if (String(input) !== responseUrl) return realFetch(input, init);
+      if (s3Status !== 'silent') return new Response(null, { status: s3Status });
+      const { signal } = init ?? {};
+      return new Promise<Response>((_resolve, reject) =>
+        signal?.addEventListener('abort', () => reject(signal.reason)),
+      );
+    });
     const toS3 = () => put.mock.calls.filter(([url]) => String(url) === responseUrl);
     const event = {
       RequestType: 'Create',
@@ -794,6 +800,13 @@ describe('the CDK app', () => {
           }),
         }),
       ]);
+      // An S3 that never answers is given up on while the invocation still has a second to say why.
+      s3Status = 'silent';
+      const withTime = { ...LAMBDA_CONTEXT, getRemainingTimeInMillis: () => 1_300 };
+      const silent = await printedBy(() =>
+        expect(handler(event, withTime)).rejects.toThrow(/did not answer within 300 ms/),
+      );
+      expect(silent.filter((line) => line.includes('the invocation failed'))).toHaveLength(1);
     } finally {
       put.mockRestore();
     }
