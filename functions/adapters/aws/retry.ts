@@ -88,22 +88,45 @@ export async function retrying<T>(
   }
 }
 
+/** How a dependency's failures are met: which are worth another try, which pass, and what a 503 says of it. */
+export interface FailureKinds {
+  retryable: (err: unknown) => boolean;
+  passing: (err: unknown) => boolean;
+  unavailable: string;
+}
+
 /**
- * Retries an AWS call on throttling with full-jitter exponential back-off, on top of the SDK's own retries (the
- * control plane's jobs fan out across many apps at once, so a throttled call is normal, not an error). A failure
- * that still passes (throttled throughout, the service's 5xx, the network) becomes an UnavailableError: 503.
+ * Runs a call to a dependency, and again while it fails as `kinds.retryable` says, with full-jitter back-off (5
+ * tries from 200 ms, unless `options` say otherwise). A failure that still passes becomes an UnavailableError (503)
+ * with the failure as its cause; any other is thrown as it is.
  */
-export async function withThrottlingRetry<T>(call: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
+export async function withRetryThenUnavailable<T>(
+  call: () => Promise<T>,
+  kinds: FailureKinds,
+  options: RetryOptions = {},
+): Promise<T> {
   try {
-    return await retrying(call, isThrottling, {
+    return await retrying(call, kinds.retryable, {
       ...options,
       attempts: options.attempts ?? 5,
       baseDelayMs: options.baseDelayMs ?? 200,
     });
   } catch (err) {
-    if (!isTransientAwsError(err as AwsErrorShape)) throw err;
-    throw new UnavailableError('an AWS service Berth uses is busy or unavailable; retry shortly', {
-      cause: err,
-    });
+    if (!kinds.passing(err)) throw err;
+    throw new UnavailableError(kinds.unavailable, { cause: err });
   }
 }
+
+const AWS_FAILURES: FailureKinds = {
+  retryable: isThrottling,
+  passing: (err) => isTransientAwsError(err as AwsErrorShape),
+  unavailable: 'an AWS service Berth uses is busy or unavailable; retry shortly',
+};
+
+/**
+ * Retries an AWS call on throttling with full-jitter exponential back-off, on top of the SDK's own retries (the
+ * control plane's jobs fan out across many apps at once, so a throttled call is normal, not an error). A failure
+ * that still passes (throttled throughout, the service's 5xx, the network) becomes an UnavailableError: 503.
+ */
+export const withThrottlingRetry = <T>(call: () => Promise<T>, options: RetryOptions = {}): Promise<T> =>
+  withRetryThenUnavailable(call, AWS_FAILURES, options);

@@ -14,8 +14,7 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { Agent, type Dispatcher } from 'undici';
-import { UnavailableError } from '../../core/errors.ts';
-import { type RetryOptions, retrying } from '../aws/retry.ts';
+import { type FailureKinds, type RetryOptions, withRetryThenUnavailable } from '../aws/retry.ts';
 import type { Manifest } from './manifests.ts';
 import { FIELD_MANAGER, LABEL } from './manifests.ts';
 
@@ -59,6 +58,12 @@ const isWorthRetrying = (err: unknown) =>
  */
 const isPassing = (err: unknown) =>
   err instanceof ApiException ? err.code === 429 || err.code >= 500 : isConnectionFailure(err);
+
+const KUBE_FAILURES: FailureKinds = {
+  retryable: isWorthRetrying,
+  passing: isPassing,
+  unavailable: 'the Kubernetes API server is busy or unreachable; retry shortly',
+};
 
 /**
  * How long a call to the API server may wait for a connection (TLS included), then for its answer's headers, and
@@ -153,20 +158,13 @@ export class KubeClient {
   }
 
   /**
-   * One call to the API server, tried again while it is throttled or its connection fails at once (5 tries, a
-   * full-jitter back-off from 200 ms, as Berth's AWS calls). A failure that passes becomes an UnavailableError, its
-   * cause kept: the API answers 503 with Retry-After, a job's message is retried. Any other failure (a 404, a 409, a
-   * refusal) is thrown as it is.
+   * One call to the API server, tried again while it is throttled or its connection fails at once, as Berth's AWS
+   * calls are (withRetryThenUnavailable). A failure that passes becomes an UnavailableError, its cause kept: the API
+   * answers 503 with Retry-After, a job's message is retried. Any other failure (a 404, a 409, a refusal) is thrown
+   * as it is.
    */
-  private async call<T>(request: () => Promise<T>): Promise<T> {
-    try {
-      return await retrying(request, isWorthRetrying, { attempts: 5, baseDelayMs: 200, ...this.retry });
-    } catch (err) {
-      if (!isPassing(err)) throw err;
-      throw new UnavailableError('the Kubernetes API server is busy or unreachable; retry shortly', {
-        cause: err,
-      });
-    }
+  private call<T>(request: () => Promise<T>): Promise<T> {
+    return withRetryThenUnavailable(request, KUBE_FAILURES, this.retry);
   }
 
   async apply(manifests: Manifest[]): Promise<void> {
