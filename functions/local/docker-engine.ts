@@ -2,15 +2,19 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
+import { answeredIn } from '../adapters/docker/engine-answer.ts';
 import { blockMetadataFromContainers } from './metadata-firewall.ts';
 import { canRun, installOrExplain, isRootOnDebian } from './system-packages.ts';
 
 const INSTALL_HINT =
   'Install Docker Engine (https://docs.docker.com/engine/install/, or "apt-get install docker.io" on Debian) and start it, or point DOCKER_HOST at a running engine.';
 
+/** How long a ping may take: the engine answers it at once when it answers at all. */
+const PING_ANSWER_MS = 5_000;
+
 async function answers(docker: Docker): Promise<boolean> {
   try {
-    await docker.ping();
+    await answeredIn()(() => docker.ping(), PING_ANSWER_MS);
     return true;
   } catch {
     return false;

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
+import { answeredIn } from '../adapters/docker/engine-answer.ts';
 import { LABELS } from '../adapters/docker/runtime.ts';
 import { textLines } from '../core/text-lines.ts';
 import { type KeepRunningOptions, keepRunning } from './keep-running.ts';
@@ -19,13 +20,16 @@ export function watchDockerEvents(
 ): Promise<{ stop(): Promise<void> }> {
   const watch = async () => {
     await ensureEngine();
-    const events = (await docker.getEvents({
-      filters: {
-        type: ['container'],
-        label: [`${LABELS.installation}=${installation}`],
-        event: ['start', 'die', 'oom', 'destroy'],
-      },
-    })) as Readable;
+    const events = (await answeredIn()((abortSignal) =>
+      docker.getEvents({
+        filters: {
+          type: ['container'],
+          label: [`${LABELS.installation}=${installation}`],
+          event: ['start', 'die', 'oom', 'destroy'],
+        },
+        abortSignal,
+      }),
+    )) as Readable;
     // One JSON event a line.
     void (async () => {
       try {

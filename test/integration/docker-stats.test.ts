@@ -52,7 +52,7 @@ describe("sampling a replica's CPU and memory on Docker Engine", () => {
     await sleep(2500);
     const second = await runtime.replicaStats([replica], 900);
 
-    expect(streams).toEqual([{ stream: true }]);
+    expect(streams).toEqual([{ stream: true, abortSignal: expect.any(AbortSignal) }]);
     // Its first sample spans the stream's first two readings, a second apart (more when the engine is busy).
     expect(first.windowSeconds).toBeGreaterThanOrEqual(1);
     expect(first.windowSeconds).toBeLessThanOrEqual(2);
@@ -94,7 +94,7 @@ describe("sampling a replica's CPU and memory on Docker Engine", () => {
     runtimes.push(runtime);
 
     const [replica] = await runtime.listReplicas();
-    expect(streams).toEqual([{ stream: true }]);
+    expect(streams).toEqual([{ stream: true, abortSignal: expect.any(AbortSignal) }]);
     await sleep(2500);
     const first = await runtime.replicaStats(replica ? [replica] : [], 900);
 

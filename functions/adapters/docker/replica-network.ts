@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
 import { statusOf } from './docker-errors.ts';
+import { type Answered, answeredIn } from './engine-answer.ts';
 
 /** Berth's apps network, which every installation on an engine that lets containers reach one another shares. */
 export const APPS_NETWORK = 'berth-apps';
@@ -13,9 +14,9 @@ const INTER_CONTAINER_TRAFFIC = 'com.docker.network.bridge.enable_icc';
 const isolated = (network: { Options?: Record<string, string> | null }) =>
   network.Options?.[INTER_CONTAINER_TRAFFIC] === 'false';
 
-async function berthNetworkId(docker: Docker): Promise<string | undefined> {
+async function berthNetworkId(docker: Docker, answered: Answered): Promise<string | undefined> {
   const label = Object.entries(APPS_NETWORK_LABEL).map(([name, value]) => `${name}=${value}`);
-  const networks = await docker.listNetworks({ filters: { label } });
+  const networks = await answered((abortSignal) => docker.listNetworks({ filters: { label }, abortSignal }));
   return networks.find(isolated)?.Id;
 }
 
@@ -26,36 +27,38 @@ async function berthNetworkId(docker: Docker): Promise<string | undefined> {
  * - else Berth's own apps network (`appsNetworkId`). A container starts on it about 50 ms later than on the default
  *   bridge: the engine sets up its embedded DNS in each one.
  */
-export async function replicaNetwork(docker: Docker): Promise<string> {
+export async function replicaNetwork(docker: Docker, answered = answeredIn()): Promise<string> {
   // An engine started with `--bridge=none` has no default bridge.
-  const bridge = await docker
-    .getNetwork('bridge')
-    .inspect()
-    .catch((err) => (statusOf(err) === 404 ? undefined : Promise.reject(err)));
-  return bridge && isolated(bridge) ? 'bridge' : appsNetworkId(docker);
+  const bridge = await answered(() => docker.getNetwork('bridge').inspect()).catch((err) =>
+    statusOf(err) === 404 ? undefined : Promise.reject(err),
+  );
+  return bridge && isolated(bridge) ? 'bridge' : appsNetworkId(docker, answered);
 }
 
 /**
  * The id of Berth's apps network, made when missing: a bridge without inter-container traffic. Processes that make
  * it at once may each make one; any of them isolates as well.
  */
-export async function appsNetworkId(docker: Docker): Promise<string> {
-  const existing = await berthNetworkId(docker);
+export async function appsNetworkId(docker: Docker, answered = answeredIn()): Promise<string> {
+  const existing = await berthNetworkId(docker, answered);
   if (existing) return existing;
   try {
-    const created = await docker.createNetwork({
-      Name: APPS_NETWORK,
-      CheckDuplicate: true,
-      Driver: 'bridge',
-      Options: { [INTER_CONTAINER_TRAFFIC]: 'false' },
-      Labels: APPS_NETWORK_LABEL,
-    });
+    const created = await answered((abortSignal) =>
+      docker.createNetwork({
+        Name: APPS_NETWORK,
+        CheckDuplicate: true,
+        Driver: 'bridge',
+        Options: { [INTER_CONTAINER_TRAFFIC]: 'false' },
+        Labels: APPS_NETWORK_LABEL,
+        abortSignal,
+      }),
+    );
     return created.id;
   } catch (err) {
     if (statusOf(err) !== 409) throw err;
   }
   // 409: a network of that name exists — made by another process just now, or not Berth's.
-  const made = await berthNetworkId(docker);
+  const made = await berthNetworkId(docker, answered);
   if (made) return made;
   throw new Error(
     `a Docker network named ${APPS_NETWORK} exists that is not Berth's isolated apps network; remove it ("docker network rm ${APPS_NETWORK}") and Berth makes its own`,

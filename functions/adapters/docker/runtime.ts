@@ -18,6 +18,7 @@ import type {
 import { textLines } from '../../core/text-lines.ts';
 import { fullImageName } from '../oci/full-image-name.ts';
 import { type DockerError, engineMessage, statusOf } from './docker-errors.ts';
+import { type Answered, answeredIn, ENGINE_ANSWER_MS } from './engine-answer.ts';
 import { replicaNetwork } from './replica-network.ts';
 import { RETIRED_LOG_LINES, RetiredReplicas } from './retired-replicas.ts';
 import { NEVER, StatsStreams } from './stats-streams.ts';
@@ -185,16 +186,27 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
   private network?: Promise<string>;
   /** A stats stream per running replica listed or sampled: Docker keeps no history of its own. */
   private readonly statsStreams = new StatsStreams(async (id) => {
-    const stream = (await this.docker.getContainer(id).stats({ stream: true })) as unknown as IncomingMessage;
+    const stream = (await this.answered((abortSignal) => {
+      const streamed = { stream: true as const, abortSignal };
+      return this.docker.getContainer(id).stats(streamed);
+    })) as unknown as IncomingMessage;
     // A stream lasts as long as its container runs: it never holds the process open.
     stream.socket?.unref();
     return stream;
   });
 
+  /** How long the engine has to answer (engine-answer.ts). */
+  private readonly answerMs: typeof ENGINE_ANSWER_MS;
+  private readonly answered: Answered;
+
   constructor(
     private readonly docker: Docker,
     private readonly installation: string,
-  ) {}
+    options: { answerMs?: typeof ENGINE_ANSWER_MS } = {},
+  ) {
+    this.answerMs = options.answerMs ?? ENGINE_ANSWER_MS;
+    this.answered = answeredIn(this.answerMs);
+  }
 
   async listReplicas(filter: { tenantId?: string; appUid?: string } = {}): Promise<Replica[]> {
     try {
@@ -203,12 +215,12 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
         ...(filter.tenantId ? [`${LABELS.tenant}=${filter.tenantId}`] : []),
         ...(filter.appUid ? [`${LABELS.appUid}=${filter.appUid}`] : []),
       ];
-      const containers = await this.docker.listContainers({ all: true, filters: { label } });
+      const containers = await this.answered((abortSignal) =>
+        this.docker.listContainers({ all: true, filters: { label }, abortSignal }),
+      );
       const replicas = await Promise.all(
         containers.map((c) =>
-          this.docker
-            .getContainer(c.Id)
-            .inspect()
+          this.inspect(this.docker.getContainer(c.Id))
             .then((info) => toReplica(info, this.starting.has(info.Id)))
             .catch((err) => (statusOf(err) === 404 ? undefined : Promise.reject(err))),
         ),
@@ -232,7 +244,7 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
     const image = fullImageName(spec.image);
     if (!image.endsWith(':latest')) {
       try {
-        await this.docker.getImage(image).inspect();
+        await this.answered(() => this.docker.getImage(image).inspect());
         return;
       } catch (err) {
         if (statusOf(err) !== 404) translate(err);
@@ -246,7 +258,10 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
     let stream: Readable;
     try {
       // The engine refuses at once what it cannot even start to pull: a registry it cannot reach, say.
-      stream = (await this.docker.pull(image, auth ? { authconfig: auth } : {})) as Readable;
+      stream = (await this.answered(
+        (abortSignal) => this.docker.pull(image, { ...(auth ? { authconfig: auth } : {}), abortSignal }),
+        this.answerMs.pull,
+      )) as Readable;
     } catch (err) {
       if (statusOf(err) === undefined) translate(err);
       throw pullFailure(image, engineMessage(err));
@@ -264,9 +279,10 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
     await this.ensureImage(spec);
     let container: Docker.Container;
     try {
-      this.network ??= replicaNetwork(this.docker);
-      container = await this.docker.createContainer(
-        containerOptions(spec, this.installation, await this.network),
+      this.network ??= replicaNetwork(this.docker, this.answered);
+      const network = await this.network;
+      container = await this.answered((abortSignal) =>
+        this.docker.createContainer({ ...containerOptions(spec, this.installation, network), abortSignal }),
       );
     } catch (err) {
       // Looked up again next time: the network may have been removed, or never made.
@@ -277,27 +293,31 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
     }
     this.starting.add(container.id);
     try {
-      await container.start();
+      await this.answered((abortSignal) => container.start({ abortSignal }));
     } catch (err) {
       // The engine answered: it keeps the container, with why it did not start, for the next pass to replace.
       if (statusOf(err) === undefined) translate(err);
     } finally {
       this.starting.delete(container.id);
     }
-    return toReplica(await container.inspect());
+    return toReplica(await this.inspect(container));
   }
 
   async stopReplica(id: string, graceSeconds: number): Promise<Replica | undefined> {
     const container = this.docker.getContainer(id);
     try {
-      await container.stop({ t: graceSeconds });
+      // The engine answers once the container has stopped: after its grace at most, and the kill.
+      await this.answered(
+        (abortSignal) => container.stop({ t: graceSeconds, abortSignal }),
+        graceSeconds * 1000 + this.answerMs.call,
+      );
     } catch (err) {
       // 304: already stopped; 404: already gone.
       if (statusOf(err) === 404) return undefined;
       if (statusOf(err) !== 304) translate(err);
     }
     try {
-      return toReplica(await container.inspect());
+      return toReplica(await this.inspect(container));
     } catch (err) {
       if (statusOf(err) === 404) return undefined;
       return translate(err);
@@ -308,11 +328,11 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
   async removeReplica(id: string): Promise<void> {
     const container = this.docker.getContainer(id);
     try {
-      const replica = toReplica(await container.inspect());
+      const replica = toReplica(await this.inspect(container));
       // Its lines are a courtesy: a replica whose logs cannot be read is removed all the same.
       if (replica.state === 'exited')
         this.retired.add(replica, await this.lastLines(container).catch(() => []));
-      await container.remove({ force: true });
+      await this.answered((abortSignal) => container.remove({ force: true, abortSignal }));
     } catch (err) {
       if (statusOf(err) !== 404 && statusOf(err) !== 409) translate(err);
     }
@@ -326,14 +346,21 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
     return this.retired.list(filter);
   }
 
+  private inspect(container: Docker.Container): Promise<ContainerInspectInfo> {
+    return this.answered((abortSignal) => container.inspect({ abortSignal }));
+  }
+
   private async lastLines(container: Docker.Container): Promise<string[]> {
-    const buffer = (await container.logs({
-      stdout: true,
-      stderr: true,
-      timestamps: true,
-      tail: RETIRED_LOG_LINES,
-      follow: false,
-    })) as Buffer;
+    const buffer = await this.answered((abortSignal) =>
+      container.logs({
+        stdout: true,
+        stderr: true,
+        timestamps: true,
+        tail: RETIRED_LOG_LINES,
+        follow: false,
+        abortSignal,
+      }),
+    );
     return demux(buffer).toString().split('\n').filter(Boolean);
   }
 
@@ -424,8 +451,11 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
     base: Record<string, unknown>,
     options: LogOptions,
   ): Promise<AsyncIterable<Buffer> | Buffer[]> {
-    if (!options.follow) return [(await container.logs({ ...base, follow: false })) as Buffer];
-    const stream = (await container.logs({ ...base, follow: true })) as Readable;
+    if (!options.follow)
+      return [await this.answered((abortSignal) => container.logs({ ...base, follow: false, abortSignal }))];
+    const stream = (await this.answered((abortSignal) =>
+      container.logs({ ...base, follow: true, abortSignal }),
+    )) as Readable;
     if (options.signal?.aborted) stream.destroy();
     else options.signal?.addEventListener('abort', () => stream.destroy(), { once: true });
     return stream;
@@ -449,7 +479,6 @@ function splitFrames(buffer: Buffer): { payloads: Buffer[]; rest: Buffer } {
 }
 
 /** A whole multiplexed log's payloads, joined. */
-/** Docker's CPU counters as a reading taken at `read`. */
 const demux = (buffer: Buffer) => Buffer.concat(splitFrames(buffer).payloads);
 
 /** A multiplexed log read as it comes, as its payloads: frames split across chunks are put back together. */

@@ -47,7 +47,10 @@ describe('the network replicas join', () => {
       conflict,
     );
     expect(await replicaNetwork(docker)).toBe('n1');
-    expect(listNetworks).toHaveBeenCalledWith({ filters: { label: ['berth.network=apps'] } });
+    expect(listNetworks).toHaveBeenCalledWith({
+      filters: { label: ['berth.network=apps'] },
+      abortSignal: expect.any(AbortSignal),
+    });
     expect(createNetwork).not.toHaveBeenCalled();
   });
 
@@ -65,6 +68,7 @@ describe('the network replicas join', () => {
       Driver: 'bridge',
       Options: ISOLATED,
       Labels: { 'berth.network': 'apps' },
+      abortSignal: expect.any(AbortSignal),
     });
   });
 
