@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { describe, expect, inject, it } from 'vitest';
+import { ENGINE_ANSWER_MS } from '../../functions/adapters/docker/engine-answer.ts';
 import { DockerRuntime } from '../../functions/adapters/docker/runtime.ts';
 import { dockerCli } from '../support/docker-cli.ts';
 import { startOpenRegistry } from '../support/open-registry.ts';
@@ -109,4 +110,88 @@ describe('pulling an app’s image with Docker Engine', () => {
       internal.close();
     }
   });
+
+  it('gives up a pull that shows no progress, where the engine would wait for ever on a registry stalled part-way', async () => {
+    const registry = await stallingRegistry();
+    const runtime = new DockerRuntime(new Docker(), `t-${randomUUID()}`, {
+      answerMs: { ...ENGINE_ANSWER_MS, pullProgress: 2_000 },
+    });
+    const image = `${registry.address}/acme/web:1`;
+    try {
+      await expect(runtime.startReplica({ ...WEB_REPLICA, image })).rejects.toThrow(
+        `pulling ${image} failed: no progress for 2 s`,
+      );
+      // The engine was sent part of the layer, and waits on for the rest.
+      expect(registry.layerRequests()).toBe(1);
+    } finally {
+      await registry.stop();
+    }
+  });
 });
+
+/**
+ * A registry on 127.0.0.1 (which the engine reaches without TLS) serving one image whose only layer it sends a
+ * kilobyte of, then nothing more, holding the connection open. The layer's digest is new each time, so the engine
+ * cannot join a download an earlier run left waiting.
+ */
+async function stallingRegistry() {
+  const sha256 = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  const layer = `sha256:${randomBytes(32).toString('hex')}`;
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: process.arch === 'arm64' ? 'arm64' : 'amd64',
+      os: 'linux',
+      rootfs: { type: 'layers', diff_ids: [`sha256:${randomBytes(32).toString('hex')}`] },
+      config: {},
+    }),
+  );
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+      config: {
+        mediaType: 'application/vnd.docker.container.image.v1+json',
+        size: config.length,
+        digest: sha256(config),
+      },
+      layers: [
+        { mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', size: 5_000_000, digest: layer },
+      ],
+    }),
+  );
+  let layerRequests = 0;
+  const server = createServer((req, res) => {
+    const url = req.url ?? '';
+    if (url === '/v2/') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    } else if (url.includes('/manifests/')) {
+      res.writeHead(200, {
+        'content-type': 'application/vnd.docker.distribution.manifest.v2+json',
+        'docker-content-digest': sha256(manifest),
+        'content-length': manifest.length,
+      });
+      res.end(req.method === 'HEAD' ? undefined : manifest);
+    } else if (url.endsWith(sha256(config))) {
+      res.writeHead(200, { 'content-length': config.length });
+      res.end(config);
+    } else if (url.endsWith(layer)) {
+      layerRequests++;
+      res.writeHead(200, { 'content-length': 5_000_000, 'content-type': 'application/octet-stream' });
+      res.write(Buffer.alloc(1024));
+    } else {
+      res.writeHead(404);
+      res.end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    address: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    layerRequests: () => layerRequests,
+    /** Closes the held connection too: the engine's download fails then, and ends. */
+    stop: () => {
+      server.closeAllConnections();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -6,9 +6,10 @@ import { UnavailableError } from '../../core/errors.ts';
  * never answers (stuck on the kernel, say) held an API request or a loop's tick for ever. A pull is answered once the
  * engine has reached the registry, within the engine's own timeouts to it (30 s to connect), hence its longer bound.
  * A streamed answer (a pull's progress, a followed log, stats, events) is bounded until it begins; the stream is read
- * for as long as its reader wants. kubelet bounds its calls to the container runtime alike (2 minutes).
+ * for as long as its reader wants — but for a pull's, which must show progress every `pullProgress` ms. kubelet
+ * bounds its calls to the container runtime alike (2 minutes, and a minute without a pull's progress).
  */
-export const ENGINE_ANSWER_MS = { call: 30_000, pull: 120_000 };
+export const ENGINE_ANSWER_MS = { call: 30_000, pull: 120_000, pullProgress: 60_000 };
 
 /** A call to the engine, given the signal that aborts it. */
 export type EngineCall<T> = (abortSignal: AbortSignal) => Promise<T>;

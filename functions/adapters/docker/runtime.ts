@@ -266,13 +266,37 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
       if (statusOf(err) === undefined) translate(err);
       throw pullFailure(image, engineMessage(err));
     }
-    await new Promise<void>((resolve, reject) =>
-      this.docker.modem.followProgress(stream, (err: Error | null, events: { error?: string }[]) => {
-        const why = err?.message ?? events.find((e) => e.error)?.error;
-        if (why) reject(pullFailure(image, why));
-        else resolve();
-      }),
-    );
+    await this.followPull(image, stream);
+  }
+
+  /**
+   * A pull's progress to its end. One that shows none for `pullProgress` ms is given up, as kubelet gives up a pull
+   * without progress: the engine waits for ever on a registry that stops sending a layer part-way, which held the
+   * app's passes — its deployment, scaling and removal — for as long.
+   */
+  private followPull(image: string, stream: Readable): Promise<void> {
+    const stallMs = this.answerMs.pullProgress;
+    return new Promise<void>((resolve, reject) => {
+      let stalled: NodeJS.Timeout | undefined;
+      const progressed = () => {
+        clearTimeout(stalled);
+        stalled = setTimeout(() => {
+          reject(pullFailure(image, `no progress for ${stallMs / 1000} s`));
+          stream.destroy();
+        }, stallMs);
+      };
+      progressed();
+      this.docker.modem.followProgress(
+        stream,
+        (err: Error | null, events: { error?: string }[]) => {
+          clearTimeout(stalled);
+          const why = err?.message ?? events.find((e) => e.error)?.error;
+          if (why) reject(pullFailure(image, why));
+          else resolve();
+        },
+        progressed,
+      );
+    });
   }
 
   async startReplica(spec: ReplicaSpec): Promise<Replica> {

@@ -12,7 +12,7 @@ import { exitedReplica } from '../../support/exited-replica.ts';
 import { WEB_REPLICA } from '../../support/replica-spec.ts';
 
 /** The bounds the runtime under test is given: short, so that a test waits them out. */
-const ANSWER_MS = { call: 100, pull: 200 };
+const ANSWER_MS = { call: 100, pull: 200, pullProgress: 300 };
 
 /** One frame of Docker's multiplexed log (stdout). */
 const logFrame = (line: string) => {
