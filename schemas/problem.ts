@@ -16,6 +16,7 @@ const ERROR_CODES = [
   'app.exists',
   'app.deleting',
   'app.badResponse',
+  'app.timeout',
   'revision.notFound',
   'revision.noPrevious',
   'revision.imageGone',

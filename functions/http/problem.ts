@@ -5,7 +5,26 @@ import type { ErrorCode, FieldProblem, Problem } from '../../schemas/problem.ts'
 import { DomainError } from '../core/errors.ts';
 import { RateLimitedError } from './middleware/rate-limit.ts';
 
-const STATUS_BY_CODE: Record<ErrorCode, ContentfulStatusCode> = {
+/** The statuses Berth answers problems with, each with its reason phrase (RFC 9110) as the problem's title. */
+const TITLE_BY_STATUS = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  412: 'Precondition Failed',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+} as const satisfies Partial<Record<ContentfulStatusCode, string>>;
+
+const STATUS_BY_CODE: Record<ErrorCode, keyof typeof TITLE_BY_STATUS> = {
   'validation.failed': 400,
   'auth.invalidKey': 401,
   'auth.forbidden': 403,
@@ -20,6 +39,7 @@ const STATUS_BY_CODE: Record<ErrorCode, ContentfulStatusCode> = {
   'app.exists': 409,
   'app.deleting': 409,
   'app.badResponse': 502,
+  'app.timeout': 504,
   'revision.notFound': 404,
   'revision.noPrevious': 409,
   'revision.imageGone': 409,
@@ -43,23 +63,6 @@ const STATUS_BY_CODE: Record<ErrorCode, ContentfulStatusCode> = {
   internal: 500,
 };
 
-const TITLE_BY_STATUS: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  409: 'Conflict',
-  412: 'Precondition Failed',
-  413: 'Content Too Large',
-  415: 'Unsupported Media Type',
-  422: 'Unprocessable Content',
-  429: 'Too Many Requests',
-  500: 'Internal Server Error',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-};
-
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 /** The RFC 9457 problem document for `code`, about the resource at `instance`. */
@@ -72,7 +75,7 @@ export function problemOf(
   const status = STATUS_BY_CODE[code];
   return {
     type: `urn:berth:problem:${code}`,
-    title: TITLE_BY_STATUS[status] ?? 'Error',
+    title: TITLE_BY_STATUS[status],
     status,
     detail,
     instance,

@@ -13,15 +13,29 @@ const BODILESS = new Set([204, 304]);
 export const CONTINUE_WAIT_MS = 1000;
 
 /**
+ * How long a replica may send nothing — before its answer or within it — before the ingress gives the request up, as
+ * the load balancer does in AWS mode (its idle timeout: 60 s).
+ */
+export const REPLICA_IDLE_MS = 60_000;
+
+/** Why a request to a replica was given up: it sent nothing for `idleMs`. */
+export class ReplicaIdleError extends Error {
+  constructor(readonly idleMs: number) {
+    super(`the replica sent nothing for ${idleMs / 1000} s`);
+  }
+}
+
+/**
  * `fetch` for the local ingress's proxy, over node:http: it sends the request's own Host header, as the load balancer
  * does in AWS mode, where `fetch` would put the replica's address in its place. Fails as `fetch` does (the promise
  * rejects) when the replica cannot be reached, so the ingress tries the next one; ends the replica's request when
  * the client's goes away. A request that expects 100 Continue sends its body only once the replica asks for it (or
  * has not answered within CONTINUE_WAIT_MS): a replica that refuses the request at its headers (413 to a large upload,
  * say) and closes, body unread, has its answer reach the client, where a body sent meanwhile would have had the
- * connection reset under it.
+ * connection reset under it. A replica that sends nothing for `idleMs` has its request ended with a ReplicaIdleError:
+ * the promise rejects with it before an answer, and the answer's body fails with it after.
  */
-export function fetchKeepingHost(req: Request): Promise<Response> {
+export function fetchKeepingHost(req: Request, idleMs = REPLICA_IDLE_MS): Promise<Response> {
   return new Promise((resolve, reject) => {
     const url = new URL(req.url);
     const out = httpRequest(
@@ -52,6 +66,7 @@ export function fetchKeepingHost(req: Request): Promise<Response> {
       },
     );
     out.on('error', reject);
+    out.setTimeout(idleMs, () => out.destroy(new ReplicaIdleError(idleMs)));
     const body = req.body;
     if (!body) {
       out.end();

@@ -4,7 +4,7 @@ import { DNS_LABEL } from '../../schemas/common.ts';
 import type { ErrorCode } from '../../schemas/problem.ts';
 import type { Store } from '../core/ports.ts';
 import { problem } from '../http/problem.ts';
-import { fetchKeepingHost } from './fetch-keeping-host.ts';
+import { fetchKeepingHost, REPLICA_IDLE_MS, ReplicaIdleError } from './fetch-keeping-host.ts';
 import type { Endpoint, RoutingTable } from './routing-table.ts';
 
 const label = DNS_LABEL.source.slice(1, -1);
@@ -106,6 +106,15 @@ function badResponse(app: string, err: unknown): IngressProblem | undefined {
   };
 }
 
+/**
+ * What the ingress answers when the replica it reached sent nothing for its idle timeout: 504, as the load balancer
+ * answers in AWS mode, and not tried on another replica, which would make the client wait as long again.
+ */
+function silent(app: string, err: unknown): IngressProblem | undefined {
+  if (!(err instanceof ReplicaIdleError)) return undefined;
+  return { code: 'app.timeout', detail: `app "${app}" did not answer within ${err.idleMs / 1000} s` };
+}
+
 /** No replica tried answered. */
 const notAnswered = (app: string): IngressProblem => ({
   code: 'unavailable',
@@ -139,9 +148,10 @@ export async function reachReplica<T>(
 
 /**
  * The local ingress: `http://<app>.<tenant>.localhost:<port>` → the app's ready replicas, round robin; problem+json
- * (see `reachReplica`) when none answers. Connection upgrades (WebSocket) are `tunnelUpgrades`'.
+ * (see `reachReplica`) when none answers, or 504 when the one reached sends nothing for `idleMs`. Connection upgrades
+ * (WebSocket) are `tunnelUpgrades`'.
  */
-export function createIngress(routes: RoutingTable, store: Store) {
+export function createIngress(routes: RoutingTable, store: Store, idleMs = REPLICA_IDLE_MS) {
   const ingress = new Hono();
   ingress.all('*', async (c) => {
     const answer = (p: IngressProblem) => problem(c, p.code, p.detail, { headers: p.headers });
@@ -159,10 +169,10 @@ export function createIngress(routes: RoutingTable, store: Store) {
       proxy(`http://${endpoint.host}:${endpoint.port}${url.pathname}${url.search}`, {
         ...c.req,
         headers,
-        customFetch: fetchKeepingHost,
+        customFetch: (req) => fetchKeepingHost(req, idleMs),
       }).catch((err: unknown) => {
-        // The replica answered, badly: that is its answer (another replica runs the same code).
-        const bad = badResponse(target.app, err);
+        // The replica answered, badly, or not in time: that is its answer (another replica runs the same code).
+        const bad = badResponse(target.app, err) ?? silent(target.app, err);
         return bad && answer(bad);
       }),
     );

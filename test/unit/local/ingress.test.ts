@@ -147,3 +147,64 @@ describe('the local ingress given an answer that is not HTTP', () => {
     }
   });
 });
+
+describe('the local ingress and a replica that goes silent', () => {
+  /** An ingress giving a replica 200 ms of silence, in front of two routes to `replica`. */
+  async function ingressTo(replica: ReturnType<typeof createServer> | ReturnType<typeof createNetServer>) {
+    replica.listen(0, '127.0.0.1');
+    await once(replica, 'listening');
+    const endpoint = { host: '127.0.0.1', port: (replica.address() as AddressInfo).port };
+    const routes = new RoutingTable();
+    await routes.route('acme', 'web', [endpoint, endpoint]);
+    const ingress = createIngress(routes, (await fakeCoreDeps()).store, 200);
+    return (path = '/') => ingress.request(path, { headers: { host: 'web.acme.localhost:8000' } });
+  }
+
+  it('answers 504 when the replica reached sends nothing, as the load balancer does, without trying another', async () => {
+    let connections = 0;
+    const replica = createNetServer((socket) => {
+      connections++;
+      socket.resume(); // reads the request, never answers
+    });
+    const get = await ingressTo(replica);
+    try {
+      const res = await get();
+      expect(res.status).toBe(504);
+      expect(await res.json()).toMatchObject({
+        code: 'app.timeout',
+        title: 'Gateway Timeout',
+        detail: 'app "web" did not answer within 0.2 s',
+      });
+      expect(connections).toBe(1);
+    } finally {
+      replica.close();
+    }
+  });
+
+  it('passes on an answer that keeps coming, however long it takes in all, and cuts one that stops part-way', async () => {
+    const replica = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      // Six chunks 100 ms apart; or the first alone, the answer left open.
+      const stops = req.url === '/?stops';
+      let sent = 0;
+      const next = setInterval(() => {
+        res.write(`${sent++}`);
+        if (stops || sent === 6) clearInterval(next);
+        if (!stops && sent === 6) res.end();
+      }, 100);
+    });
+    const get = await ingressTo(replica);
+    try {
+      // 600 ms in all, never 200 ms without a chunk.
+      const whole = await get();
+      expect(whole.status).toBe(200);
+      expect(await whole.text()).toBe('012345');
+      const cut = await get('/?stops');
+      expect(cut.status).toBe(200);
+      await expect(cut.text()).rejects.toThrow('aborted');
+    } finally {
+      replica.closeAllConnections();
+      replica.close();
+    }
+  });
+});
