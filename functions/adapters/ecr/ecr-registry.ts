@@ -295,7 +295,12 @@ export class EcrRegistry implements ImageRegistry {
       const [username = 'AWS', password = ''] = Buffer.from(data.authorizationToken, 'base64')
         .toString()
         .split(':');
-      const expiresAt = data.expiresAt ?? c.Expiration ?? new Date(Date.now() + LOGIN_SECONDS * 1000);
+      // ECR's token is valid for 12 hours, but it stands for the session's credentials, which end within the hour
+      // (at most, as a role chained from the Lambda's): the earlier end is the one a client can count on.
+      const ends = [data.expiresAt, c.Expiration]
+        .filter((end) => end !== undefined)
+        .map((end) => +new Date(end));
+      const expiresAt = ends.length > 0 ? Math.min(...ends) : Date.now() + LOGIN_SECONDS * 1000;
       return { registry: this.host, username, password, expiresAt: new Date(expiresAt).toISOString() };
     } finally {
       scoped.destroy();

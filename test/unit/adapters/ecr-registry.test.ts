@@ -203,7 +203,8 @@ describe('EcrRegistry', () => {
       registry: host,
       username: 'AWS',
       password: 'ecr-password',
-      expiresAt: '2026-11-22T22:00:00.000Z',
+      // The session's end, before the token's 12 hours: the token stands for the session's credentials.
+      expiresAt: '2026-11-22T11:00:00.000Z',
     });
     const assumed = sts.commandCalls(AssumeRoleCommand)[0]?.args[0].input;
     expect(assumed).toMatchObject({ RoleSessionName: 'berth-acme', DurationSeconds: 3600 });
