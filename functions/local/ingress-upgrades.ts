@@ -3,6 +3,7 @@ import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Store } from '../core/ports.ts';
 import { PROBLEM_CONTENT_TYPE, problemOf } from '../http/problem.ts';
+import { REPLICA_IDLE_MS } from './fetch-keeping-host.ts';
 import { appOfHost, forwardedHeaders, type IngressProblem, NO_SUCH_HOST, reachReplica } from './ingress.ts';
 import type { Endpoint, RoutingTable } from './routing-table.ts';
 
@@ -12,17 +13,19 @@ const CONNECT_TIMEOUT_MS = 5000;
 /**
  * Connection upgrades (WebSocket) through the local ingress, as the load balancer passes them in AWS mode: the
  * request goes to one ready replica as it came (with the forwarding headers of every proxied request), and the
- * two connections are joined until either side closes. A replica that cannot be reached is passed over for the next
- * ready one; without any, the ingress answers its problem+json, as for any request, and closes the connection.
- * `close()` ends the tunnels still open, which the server's own `close` does not count as its connections.
+ * two connections are joined until either side closes, or nothing has passed either way for `idleMs` (the load
+ * balancer's idle timeout, which holds for WebSocket too: an app keeps a quiet one open with pings). A replica that
+ * cannot be reached is passed over for the next ready one; without any, the ingress answers its problem+json, as for
+ * any request, and closes the connection. `close()` ends the tunnels still open, which the server's own `close` does
+ * not count as its connections.
  */
-export function tunnelUpgrades(server: Server, routes: RoutingTable, store: Store) {
+export function tunnelUpgrades(server: Server, routes: RoutingTable, store: Store, idleMs = REPLICA_IDLE_MS) {
   const open = new Set<Duplex>();
   server.on('upgrade', (req: IncomingMessage, client: Duplex, head: Buffer) => {
     open.add(client);
     client.on('error', () => client.destroy());
     client.on('close', () => open.delete(client));
-    tunnel(req, client, head, routes, store).catch(() => client.destroy());
+    tunnel(req, client, head, routes, store, idleMs).catch(() => client.destroy());
   });
   return {
     close() {
@@ -37,6 +40,7 @@ async function tunnel(
   head: Buffer,
   routes: RoutingTable,
   store: Store,
+  idleMs: number,
 ): Promise<void> {
   const target = appOfHost(req.headers.host);
   if (!target) return refuse(client, req, NO_SUCH_HOST);
@@ -44,7 +48,7 @@ async function tunnel(
   if ('problem' in result) return refuse(client, req, result.problem);
   // The client may have gone while the replica was reached.
   if (client.destroyed) result.reached.destroy();
-  else join(client, result.reached, requestHead(req), head);
+  else join(client, result.reached, requestHead(req), head, idleMs);
 }
 
 /** A connection to `endpoint`, or undefined when it cannot be made within CONNECT_TIMEOUT_MS. */
@@ -82,8 +86,10 @@ function requestHead(req: IncomingMessage): string {
   return `${lines.join('\r\n')}\r\n\r\n`;
 }
 
-function join(client: Duplex, replica: Socket, request: string, head: Buffer) {
+function join(client: Duplex, replica: Socket, request: string, head: Buffer, idleMs: number) {
   replica.setNoDelay(true);
+  // The replica's socket carries both ways: it is idle only when the tunnel is.
+  replica.setTimeout(idleMs, () => replica.destroy());
   replica.write(request);
   if (head.length > 0) replica.write(head);
   replica.on('error', () => replica.destroy());

@@ -42,7 +42,7 @@ async function echoReplica() {
 }
 
 /** The ingress on a free port, with upgrades tunnelled, over an app `web` of tenant `acme`. */
-async function ingress(options: { replicas?: number } = {}) {
+async function ingress(options: { replicas?: number; idleMs?: number } = {}) {
   const deps = await fakeCoreDeps();
   await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'free' });
   await createApp(deps, 'acme', { name: 'web', ...spec });
@@ -53,7 +53,7 @@ async function ingress(options: { replicas?: number } = {}) {
     hostname: '127.0.0.1',
     port: 0,
   }) as Server;
-  const tunnels = tunnelUpgrades(server, routes, deps.store);
+  const tunnels = tunnelUpgrades(server, routes, deps.store, options.idleMs);
   await once(server, 'listening');
   closers.push(() => {
     tunnels.close();
@@ -112,6 +112,22 @@ describe('connection upgrades through the local ingress', () => {
 
     // A replica that drops the connection (a reset, not a close) ends the client's too.
     replica.dropAll();
+    await client.closed;
+  });
+
+  it('keeps a tunnel open while something passes, and closes it once nothing has for the idle timeout', async () => {
+    const replica = await echoReplica();
+    const { routes, port } = await ingress({ idleMs: 300 });
+    await routes.route('acme', 'web', [replica.endpoint]);
+    const client = upgrade(port, `web.acme.localhost:${port}`);
+    await client.until('\n');
+    // 800 ms in all, never 300 ms quiet.
+    for (let ping = 1; ping <= 4; ping++) {
+      client.socket.write(`ping-${ping}\n`);
+      await client.until(`ping-${ping}\n`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(client.socket.destroyed).toBe(false);
     await client.closed;
   });
 
