@@ -23,6 +23,8 @@ import type { InstallConfig } from './config.ts';
 export interface EksProps {
   eks: NonNullable<InstallConfig['eks']>;
   vpc: IVpc;
+  /** The apps' load balancers' idle timeout (InstallConfig's appIdleTimeoutSeconds). */
+  appIdleTimeoutSeconds: number;
 }
 
 const VERSIONS = {
@@ -111,6 +113,7 @@ export class EksRuntimeCluster extends Construct {
     this.environment = {
       BERTH_EKS_CLUSTER: this.clusterName,
       BERTH_EKS_INGRESS_GROUP: eks.ingressGroup,
+      BERTH_APP_IDLE_TIMEOUT_SECONDS: String(props.appIdleTimeoutSeconds),
       BERTH_EKS_LOAD_BALANCER_CIDRS: loadBalancerCidrs.join(','),
       BERTH_EKS_FARGATE: String(existing?.fargate ?? true),
     };

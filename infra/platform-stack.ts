@@ -116,6 +116,7 @@ export class PlatformStack extends Stack {
           internetFacing: true,
           securityGroup: albSecurityGroup,
           dropInvalidHeaderFields: true,
+          idleTimeout: Duration.seconds(config.appIdleTimeoutSeconds),
         },
       );
       loadBalancer.logAccessLogs(accessLogs, i ? `apps-${i + 1}` : 'apps');
@@ -143,7 +144,13 @@ export class PlatformStack extends Stack {
       return { loadBalancer, https };
     });
 
-    this.eks = config.eks && new EksRuntimeCluster(this, 'Eks', { eks: config.eks, vpc });
+    this.eks =
+      config.eks &&
+      new EksRuntimeCluster(this, 'Eks', {
+        eks: config.eks,
+        vpc,
+        appIdleTimeoutSeconds: config.appIdleTimeoutSeconds,
+      });
 
     const environment: Record<string, string> = {
       BERTH_RUNTIMES: config.runtimes.join(','),

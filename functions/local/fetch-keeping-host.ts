@@ -1,5 +1,6 @@
 import { Agent, request as httpRequest } from 'node:http';
 import { Readable } from 'node:stream';
+import { DEFAULT_IDLE_TIMEOUT_SECONDS } from '../adapters/alb/target-group-settings.ts';
 
 const agent = new Agent({ keepAlive: true });
 
@@ -14,9 +15,9 @@ export const CONTINUE_WAIT_MS = 1000;
 
 /**
  * How long a replica may send nothing — before its answer or within it — before the ingress gives the request up, as
- * the load balancer does in AWS mode (its idle timeout: 60 s).
+ * the load balancer does in AWS mode (its idle timeout), unless BERTH_APP_IDLE_TIMEOUT_SECONDS says otherwise.
  */
-export const REPLICA_IDLE_MS = 60_000;
+export const REPLICA_IDLE_MS = DEFAULT_IDLE_TIMEOUT_SECONDS * 1000;
 
 /** Why a request to a replica was given up: it sent nothing for `idleMs`. */
 export class ReplicaIdleError extends Error {

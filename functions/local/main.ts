@@ -121,6 +121,7 @@ async function main() {
     port: config.BERTH_PORT,
   });
   let registry: { stop(): Promise<void> };
+  const idleMs = config.BERTH_APP_IDLE_TIMEOUT_SECONDS * 1000;
   let ingress: ServerType;
   let tunnels: ReturnType<typeof tunnelUpgrades>;
   try {
@@ -136,12 +137,12 @@ async function main() {
       }),
     );
     ingress = serve({
-      fetch: createIngress(routes, deps.store).fetch,
+      fetch: createIngress(routes, deps.store, idleMs).fetch,
       hostname: '127.0.0.1',
       port: config.BERTH_INGRESS_PORT,
     });
     // serve() makes a node:http server unless told to make another.
-    tunnels = tunnelUpgrades(ingress as Server, routes, deps.store);
+    tunnels = tunnelUpgrades(ingress as Server, routes, deps.store, idleMs);
     await listening(ingress, config.BERTH_INGRESS_PORT, 'BERTH_INGRESS_PORT').catch(async (err) => {
       await registry.stop();
       throw err;

@@ -30,6 +30,7 @@ export function eksInstall(
   const runtime = new EksRuntime(new KubeClient(eksClusterAccess(cluster, tokens)), {
     domain: config.BERTH_APP_DOMAIN,
     ingressGroup: config.BERTH_EKS_INGRESS_GROUP,
+    idleTimeoutSeconds: config.BERTH_APP_IDLE_TIMEOUT_SECONDS,
     loadBalancerCidrs: config.BERTH_EKS_LOAD_BALANCER_CIDRS ?? [],
     fargate: config.BERTH_EKS_FARGATE === 'true',
     ...(records ? { records } : {}),

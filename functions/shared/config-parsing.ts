@@ -1,4 +1,13 @@
 import { z } from 'zod';
+import { DEFAULT_IDLE_TIMEOUT_SECONDS } from '../adapters/alb/target-group-settings.ts';
+
+/** The apps' load balancers' idle timeout in an environment variable, in seconds, within ALB's bounds (1-4000). */
+export const IdleTimeoutSeconds = z.coerce
+  .number()
+  .int()
+  .min(1)
+  .max(4000)
+  .default(DEFAULT_IDLE_TIMEOUT_SECONDS);
 
 /** A JSON value given as text (an environment variable). */
 export const JsonText = z.string().transform((text, ctx) => {

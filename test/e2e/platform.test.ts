@@ -7,6 +7,8 @@ import { fetchFrom, type PlatformEnv, platformEnv, runPlatform } from '../suppor
 import { registryHttp } from '../support/registry-http.ts';
 
 const TICK_MS = 2000;
+/** How long the ingress waits on a silent replica here: short, so that a test waits it out, yet long for any answer. */
+const IDLE_SECONDS = 5;
 /** The smallest Fargate size, on the port the test image serves. */
 const SIZE = { cpu: 0.25, memory: 512, port: 8080 };
 
@@ -64,6 +66,20 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
     });
   }
 
+  /** Creates app `name` of the pushed image running `command`, and waits until its one replica is ready. */
+  async function readyApp(name: string, command: string[]) {
+    const created = await call('POST', '/v1/apps', {
+      name,
+      image: `${registry}/acme/web:v1`,
+      ...SIZE,
+      command,
+    });
+    expect(created.status, created.text).toBe(201);
+    await eventually(`${name} to be ready`, async () =>
+      (await app(name)).readyReplicas === 1 ? true : undefined,
+    );
+  }
+
   /** Hostnames answering through the ingress, over `n` requests. */
   async function hostnames(n: number) {
     const seen = new Set<string>();
@@ -76,7 +92,11 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
   }
 
   beforeAll(async () => {
-    env = await platformEnv({ BERTH_TICK_MS: String(TICK_MS), BERTH_DEPLOYMENT_DEADLINE_SECONDS: '45' });
+    env = await platformEnv({
+      BERTH_TICK_MS: String(TICK_MS),
+      BERTH_DEPLOYMENT_DEADLINE_SECONDS: '45',
+      BERTH_APP_IDLE_TIMEOUT_SECONDS: String(IDLE_SECONDS),
+    });
     platform = await runPlatform(env);
     registry = `127.0.0.1:${env.registryPort}`;
     client = clientFor(
@@ -89,7 +109,7 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
 
   afterAll(async () => {
     if (!platform) return;
-    for (const name of ['web', 'alias', 'chat', 'mute', 'roll', 'probe'])
+    for (const name of ['web', 'alias', 'chat', 'slow', 'mute', 'roll', 'probe'])
       await call('DELETE', `/v1/apps/${name}`).catch(() => undefined);
     await eventually('apps to be deleted', async () =>
       acmeContainers().length === 0 ? true : undefined,
@@ -301,16 +321,7 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
       "printf 'HTTP/1.1 101 Switching Protocols\\r\\nConnection: Upgrade\\r\\nUpgrade: echo\\r\\n\\r\\n'",
       'exec cat',
     ].join('; ');
-    const created = await call('POST', '/v1/apps', {
-      name: 'chat',
-      image: `${registry}/acme/web:v1`,
-      ...SIZE,
-      command: ['nc', '-ll', '-p', '8080', '-e', 'sh', '-c', upgradeEcho],
-    });
-    expect(created.status, created.text).toBe(201);
-    await eventually('chat to be ready', async () =>
-      (await app('chat')).readyReplicas === 1 ? true : undefined,
-    );
+    await readyApp('chat', ['nc', '-ll', '-p', '8080', '-e', 'sh', '-c', upgradeEcho]);
 
     const echoed = await upgradeThroughIngress(
       env.ingressPort,
@@ -321,6 +332,29 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
 
     expect((await call('DELETE', '/v1/apps/chat')).status).toBe(202);
     await untilAppGone(client.call, acmeKey, 'chat');
+  });
+
+  it('answers 504 for a replica that sends nothing for BERTH_APP_IDLE_TIMEOUT_SECONDS, as the load balancer does', async () => {
+    // busybox httpd, whose CGI script never answers.
+    const serve = [
+      'mkdir -p /w/cgi-bin',
+      'printf "#!/bin/sh\\nsleep 600\\n" > /w/cgi-bin/hang',
+      'chmod +x /w/cgi-bin/hang',
+      'echo ok > /w/index.html',
+      'exec httpd -f -p 8080 -h /w',
+    ].join(' && ');
+    await readyApp('slow', ['sh', '-c', serve]);
+    expect(await ingressGet(env.ingressPort, 'slow.acme.localhost')).toEqual({ status: 200, body: 'ok\n' });
+
+    const hung = await ingressGet(env.ingressPort, 'slow.acme.localhost', '/cgi-bin/hang');
+    expect(hung.status).toBe(504);
+    expect(JSON.parse(hung.body)).toMatchObject({
+      code: 'app.timeout',
+      detail: `app "slow" did not answer within ${IDLE_SECONDS} s`,
+    });
+
+    expect((await call('DELETE', '/v1/apps/slow')).status).toBe(202);
+    await untilAppGone(client.call, acmeKey, 'slow');
   });
 
   it('replaces a replica that runs but never answers, while other apps are reconciled between its checks', async () => {

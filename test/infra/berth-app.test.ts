@@ -448,6 +448,23 @@ describe('the CDK app', () => {
     expect(() => synth({ sizes: { cpus: [3], maxMemoryMiB: 4096 } })).toThrow(/sizes\.cpus\.0/);
   });
 
+  it("closes an app's idle connections after ALB's 60 s, or the install's appIdleTimeoutSeconds", () => {
+    const idleTimeout = (template: Template) =>
+      Object.values(template.findResources('AWS::ElasticLoadBalancingV2::LoadBalancer')).map(
+        (lb) =>
+          (
+            lb as { Properties: { LoadBalancerAttributes: { Key: string; Value: string }[] } }
+          ).Properties.LoadBalancerAttributes.find((a) => a.Key === 'idle_timeout.timeout_seconds')?.Value,
+      );
+    expect(idleTimeout(app.platform)).toEqual(['60']);
+    expect(idleTimeout(synth({ appIdleTimeoutSeconds: 900 }, { bundled: false }).platform)).toEqual(['900']);
+    for (const wrong of [0, 4001, 1.5]) {
+      expect(() =>
+        berthApp({ context: { berth: { ...context.berth, appIdleTimeoutSeconds: wrong } } }),
+      ).toThrow(/berth\.appIdleTimeoutSeconds/);
+    }
+  });
+
   it('shards apps over several load balancers when asked, each app then with its own alias record', () => {
     const sharded = synth(
       { loadBalancers: 3, hostedZone: { id: 'Z0123456789ABC', name: 'example.com' } },

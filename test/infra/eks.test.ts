@@ -8,8 +8,8 @@ import { EKS_INSTALL_CONTEXT, INSTALL_CONTEXT } from '../support/lambda-fixtures
 import { actionsAllowedTo } from '../support/sdk-actions.ts';
 
 /** Synthesizes an install offering EKS; synthesis itself fails on any unacknowledged cdk-nag finding. */
-function synthWithEks(eks: Record<string, unknown>) {
-  const built = berthApp({ context: { berth: { ...EKS_INSTALL_CONTEXT, eks } } });
+function synthWithEks(eks: Record<string, unknown>, install: Record<string, unknown> = {}) {
+  const built = berthApp({ context: { berth: { ...EKS_INSTALL_CONTEXT, ...install, eks } } });
   const assembly = built.app.synth();
   const { platform } = built;
   const roleOf = (fn: { role?: unknown }) =>
@@ -124,6 +124,7 @@ describe('the CDK app with EKS', () => {
         BERTH_RUNTIMES: 'fargate,eks',
         BERTH_EKS_CLUSTER: expect.anything(),
         BERTH_EKS_INGRESS_GROUP: 'berth-apps',
+        BERTH_APP_IDLE_TIMEOUT_SECONDS: '60',
         BERTH_EKS_LOAD_BALANCER_CIDRS: '10.64.0.0/22,10.64.4.0/22',
         BERTH_EKS_FARGATE: 'true',
       });
@@ -148,10 +149,13 @@ describe('the CDK app with EKS', () => {
   });
 
   it('points at an existing cluster by name: access entries there, and the ClusterRole applied at deploy time', () => {
-    const { template, clusterRoles } = synthWithEks({
-      existingCluster: { name: 'platform', loadBalancerCidrs: ['10.0.0.0/20'], fargate: false },
-      ingressGroup: 'tenant-apps',
-    });
+    const { template, clusterRoles } = synthWithEks(
+      {
+        existingCluster: { name: 'platform', loadBalancerCidrs: ['10.0.0.0/20'], fargate: false },
+        ingressGroup: 'tenant-apps',
+      },
+      { appIdleTimeoutSeconds: 300 },
+    );
     expect(template.findResources('AWS::EKS::Cluster')).toEqual({});
     const entries = accessEntries(template);
     for (const entry of entries) expect(entry.Properties.ClusterName).toBe('platform');
@@ -177,6 +181,8 @@ describe('the CDK app with EKS', () => {
         Variables: Match.objectLike({
           BERTH_EKS_CLUSTER: 'platform',
           BERTH_EKS_INGRESS_GROUP: 'tenant-apps',
+          // The ingress group's load balancer closes idle connections as the Fargate apps' ones do.
+          BERTH_APP_IDLE_TIMEOUT_SECONDS: '300',
           BERTH_EKS_LOAD_BALANCER_CIDRS: '10.0.0.0/20',
           BERTH_EKS_FARGATE: 'false',
         }),

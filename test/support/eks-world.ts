@@ -55,6 +55,7 @@ export async function eksWorld(api: Awaited<ReturnType<typeof startFakeKubeApi>>
   const runtime = new EksRuntime(kube, {
     domain: 'apps.example.com',
     ingressGroup: 'berth-apps-0',
+    idleTimeoutSeconds: 60,
     loadBalancerCidrs: ['10.64.0.0/22'],
     fargate: pods.fargate,
     records: {

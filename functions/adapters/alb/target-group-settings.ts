@@ -10,6 +10,12 @@ const clamp = (value: number, min: number, max: number) => Math.min(max, Math.ma
 export const TARGET_DRAIN_SECONDS = 30;
 
 /**
+ * How long an app's connection may carry nothing before its load balancer closes it, unless the install says
+ * otherwise (`appIdleTimeoutSeconds`; locally BERTH_APP_IDLE_TIMEOUT_SECONDS): ALB's own default.
+ */
+export const DEFAULT_IDLE_TIMEOUT_SECONDS = 60;
+
+/**
  * The app's health check as the load balancer runs it (ALB checks are HTTP only): its path, or any HTTP answer on
  * `/` when the app names none; ALB's bounds applied (interval 5-300 s, timeout below the interval, thresholds 2-10).
  * The same for an app on Fargate (its target group) and on EKS (its Ingress, for the load balancer controller).

@@ -38,6 +38,8 @@ export interface EksSettings {
   domain: string;
   /** The AWS Load Balancer Controller's ingress group the apps share (one ALB). */
   ingressGroup: string;
+  /** The idle timeout of that load balancer, which every app's Ingress states alike. */
+  idleTimeoutSeconds: number;
   /** Where load balancer traffic comes from: the only ingress a tenant's pods admit. */
   loadBalancerCidrs: string[];
   /** Pods run on EKS Fargate: billed by the Fargate size AWS provisions, not by their requests. */
@@ -229,7 +231,7 @@ export class EksRuntime implements WorkloadRuntime {
     const host = appHostname(spec.tenantId, spec.app, this.settings.domain);
     const manifests = appManifests(
       spec,
-      { group: this.settings.ingressGroup, host },
+      { group: this.settings.ingressGroup, host, idleTimeoutSeconds: this.settings.idleTimeoutSeconds },
       { fargate: this.settings.fargate },
     );
     const namespace = namespaceOf(spec.tenantId);

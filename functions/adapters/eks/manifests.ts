@@ -270,7 +270,7 @@ function placement(platforms: string[] | undefined, fargate: boolean): Record<st
  */
 export function appManifests(
   workload: WorkloadSpec,
-  ingress: { group: string; host: string },
+  ingress: { group: string; host: string; idleTimeoutSeconds: number },
   pods: { fargate: boolean },
 ): Manifest[] {
   const namespace = namespaceOf(workload.tenantId);
@@ -365,6 +365,8 @@ export function appManifests(
           'alb.ingress.kubernetes.io/listen-ports': '[{"HTTP":80},{"HTTPS":443}]',
           'alb.ingress.kubernetes.io/ssl-redirect': '443',
           'alb.ingress.kubernetes.io/scheme': 'internet-facing',
+          // A load balancer's attribute: every Ingress of the group states the same, as the controller requires.
+          'alb.ingress.kubernetes.io/load-balancer-attributes': `idle_timeout.timeout_seconds=${ingress.idleTimeoutSeconds}`,
           ...ingressTargetGroup(workload.healthCheck),
         },
       },

@@ -31,6 +31,8 @@ const workload = {
 /** Pods on EKS Fargate, as an install's own cluster runs them; on an existing cluster they may run on nodes. */
 const ON_FARGATE = { fargate: true };
 const ON_NODES = { fargate: false };
+/** An ingress group and host; which, no test here minds. */
+const INGRESS = { group: 'g', host: 'h', idleTimeoutSeconds: 60 };
 
 type PodSpec = { spec: { template: { spec: Record<string, unknown> } } };
 const podSpec = (manifests: unknown[]) => (manifests[0] as PodSpec).spec.template.spec;
@@ -98,7 +100,7 @@ describe('EKS manifests', () => {
     const [, quota] = tenantNamespace('acme', full, { loadBalancerCidrs: ['10.64.0.0/22'] });
     if (!quota) throw new Error('no quota');
     const { hard } = quota.spec as { hard: Record<string, string> };
-    const [deployment] = appManifests(app, { group: 'g', host: 'h' }, ON_FARGATE) as unknown as {
+    const [deployment] = appManifests(app, INGRESS, ON_FARGATE) as unknown as {
       spec: { strategy: { rollingUpdate: { maxSurge: string; maxUnavailable: number } } };
     }[];
     const { maxSurge, maxUnavailable } = deployment?.spec.strategy.rollingUpdate ?? {
@@ -115,7 +117,7 @@ describe('EKS manifests', () => {
   });
 
   it("keeps an app's pods within the baseline Pod Security Standard, with the other runtimes' capabilities", () => {
-    const [deployment] = appManifests(workload, { group: 'g', host: 'h' }, ON_FARGATE) as unknown as {
+    const [deployment] = appManifests(workload, INGRESS, ON_FARGATE) as unknown as {
       spec: { template: { spec: Record<string, unknown> & { containers: Record<string, unknown>[] } } };
     }[];
     const pod = deployment?.spec.template.spec;
@@ -148,7 +150,7 @@ describe('EKS manifests', () => {
   it('builds the app’s Deployment, Service and Ingress in the tenant’s namespace only', () => {
     const manifests = appManifests(
       workload,
-      { group: 'berth-apps-0', host: 'web--acme.apps.example.com' },
+      { group: 'berth-apps-0', host: 'web--acme.apps.example.com', idleTimeoutSeconds: 300 },
       ON_FARGATE,
     );
     expect(manifests.map((m) => [m.kind, m.metadata.namespace])).toEqual([
@@ -209,6 +211,8 @@ describe('EKS manifests', () => {
           // HTTP answers only with a redirect to HTTPS, as the Fargate apps' load balancers do.
           'alb.ingress.kubernetes.io/listen-ports': '[{"HTTP":80},{"HTTPS":443}]',
           'alb.ingress.kubernetes.io/ssl-redirect': '443',
+          // The install's idle timeout, as its Fargate apps' load balancers have it.
+          'alb.ingress.kubernetes.io/load-balancer-attributes': 'idle_timeout.timeout_seconds=300',
           // The load balancer checks the app's own path, as it does an app's on Fargate.
           'alb.ingress.kubernetes.io/healthcheck-path': '/healthz',
           'alb.ingress.kubernetes.io/success-codes': '200-399',
@@ -222,20 +226,12 @@ describe('EKS manifests', () => {
       },
       spec: { ingressClassName: 'alb', rules: [{ host: 'web--acme.apps.example.com' }] },
     });
-    const tcp = appManifests(
-      { ...workload, healthCheck: null },
-      { group: 'g', host: 'h' },
-      ON_FARGATE,
-    )[0] as unknown as {
+    const tcp = appManifests({ ...workload, healthCheck: null }, INGRESS, ON_FARGATE)[0] as unknown as {
       spec: { template: { spec: { containers: { readinessProbe: unknown }[] } } };
     };
     expect(tcp.spec.template.spec.containers[0]?.readinessProbe).toMatchObject({ tcpSocket: { port: 8080 } });
     // No path: any HTTP answer on / will do for the load balancer (its default asks for 200).
-    const [, , tcpIngress] = appManifests(
-      { ...workload, healthCheck: null },
-      { group: 'g', host: 'h' },
-      ON_FARGATE,
-    );
+    const [, , tcpIngress] = appManifests({ ...workload, healthCheck: null }, INGRESS, ON_FARGATE);
     expect(tcpIngress?.metadata.annotations).toMatchObject({
       'alb.ingress.kubernetes.io/healthcheck-path': '/',
       'alb.ingress.kubernetes.io/success-codes': '200-499',
@@ -250,7 +246,7 @@ describe('EKS manifests', () => {
       'elbv2.k8s.aws/pod-readiness-gate-inject': 'enabled',
     });
     // Evictions (EKS on Fargate's patching, a node drain) take an app's pods one at a time, as AWS advises.
-    const budget = appManifests(workload, { group: 'g', host: 'h' }, ON_FARGATE)[3];
+    const budget = appManifests(workload, INGRESS, ON_FARGATE)[3];
     expect(budget).toMatchObject({
       apiVersion: 'policy/v1',
       spec: {
@@ -260,7 +256,7 @@ describe('EKS manifests', () => {
     });
     // A stopping pod keeps serving while the ALB drains its target (30 s), and only then gets SIGTERM and 30 s to
     // stop — the order ECS stops a task behind a load balancer in, so neither runtime drops a request mid-rollout.
-    const [deployment] = appManifests(workload, { group: 'g', host: 'h' }, ON_FARGATE);
+    const [deployment] = appManifests(workload, INGRESS, ON_FARGATE);
     expect(deployment).toMatchObject({
       spec: {
         template: {
@@ -276,7 +272,7 @@ describe('EKS manifests', () => {
   it("passes `command` to the image's entrypoint, as Docker's Cmd and ECS's command do: Kubernetes' args", () => {
     const deployment = appManifests(
       { ...workload, command: ['--port', '8080'] },
-      { group: 'berth-apps', host: 'web--acme.apps.example.com' },
+      { group: 'berth-apps', host: 'web--acme.apps.example.com', idleTimeoutSeconds: 60 },
       ON_FARGATE,
     )[0] as unknown as { spec: { template: { spec: { containers: Record<string, unknown>[] } } } };
     const [container] = deployment.spec.template.spec.containers;
@@ -287,13 +283,13 @@ describe('EKS manifests', () => {
 
   it("names an image in full, so that a node's containerd never takes `sha256:<hex>` for the id of an image it holds", () => {
     const id = `sha256:${'b'.repeat(64)}`;
-    const [container] = podSpec(appManifests({ ...workload, image: id }, { group: 'g', host: 'h' }, ON_NODES))
+    const [container] = podSpec(appManifests({ ...workload, image: id }, INGRESS, ON_NODES))
       .containers as Record<string, unknown>[];
     expect(container).toMatchObject({ image: `docker.io/library/${id}` });
   });
 
   it("places pods on nodes of the image's architectures, where the registry said them", () => {
-    const ingress = { group: 'g', host: 'h' };
+    const ingress = INGRESS;
     const built = { ...workload, platforms: ['linux/arm64', 'linux/amd64', 'windows/amd64'] };
     expect(podSpec(appManifests(built, ingress, ON_NODES)).affinity).toEqual({
       nodeAffinity: {

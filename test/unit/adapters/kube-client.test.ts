@@ -50,7 +50,11 @@ describe('KubeClient against a fake API server', () => {
     }));
     await applier.apply([
       ...acmeNamespace,
-      ...appManifests(workload, { group: 'berth-apps-0', host: 'web--acme.apps.example.com' }, ON_FARGATE),
+      ...appManifests(
+        workload,
+        { group: 'berth-apps-0', host: 'web--acme.apps.example.com', idleTimeoutSeconds: 60 },
+        ON_FARGATE,
+      ),
     ]);
     const patches = api.requests.filter((r) => r.method === 'PATCH');
     expect(patches.map((r) => r.path)).toEqual(ACME_WEB_APPLIED);
@@ -69,7 +73,11 @@ describe('KubeClient against a fake API server', () => {
     const { api, kube } = await fakeCluster();
     await kube.apply([
       ...acmeNamespace,
-      ...appManifests(workload, { group: 'g', host: 'web--acme.apps.example.com' }, ON_FARGATE),
+      ...appManifests(
+        workload,
+        { group: 'g', host: 'web--acme.apps.example.com', idleTimeoutSeconds: 60 },
+        ON_FARGATE,
+      ),
     ]);
     const pods = await kube.pods('berth-acme');
     const deployments = await kube.deployments('berth-acme');
@@ -84,7 +92,10 @@ describe('KubeClient against a fake API server', () => {
 
   it('is refused what the control plane’s access does not allow, as by the cluster, and may list pods everywhere', async () => {
     const { api, kube } = await fakeCluster();
-    await kube.apply([...acmeNamespace, ...appManifests(workload, { group: 'g', host: 'h' }, ON_FARGATE)]);
+    await kube.apply([
+      ...acmeNamespace,
+      ...appManifests(workload, { group: 'g', host: 'h', idleTimeoutSeconds: 60 }, ON_FARGATE),
+    ]);
     api.objects.set('/api/v1/namespaces/default', {
       apiVersion: 'v1',
       kind: 'Namespace',
@@ -113,7 +124,11 @@ describe('KubeClient against a fake API server', () => {
     const { api, kube } = await fakeCluster();
     await kube.apply([
       ...acmeNamespace,
-      ...appManifests({ ...workload, replicas: 1 }, { group: 'g', host: 'h' }, ON_FARGATE),
+      ...appManifests(
+        { ...workload, replicas: 1 },
+        { group: 'g', host: 'h', idleTimeoutSeconds: 60 },
+        ON_FARGATE,
+      ),
     ]);
     await kube.delete([
       { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'berth-acme' } },
@@ -142,7 +157,7 @@ describe('KubeClient against a fake API server', () => {
     const { api, kube } = await fakeCluster();
     await kube.apply([
       ...acmeNamespace,
-      ...appManifests(workload, { group: 'g', host: 'h' }, ON_FARGATE),
+      ...appManifests(workload, { group: 'g', host: 'h', idleTimeoutSeconds: 60 }, ON_FARGATE),
       ...tenantNamespace('beta', limits, { loadBalancerCidrs: ['10.64.0.0/22'] }),
     ]);
     // One the cluster's operator made.
@@ -159,7 +174,9 @@ describe('KubeClient against a fake API server', () => {
     expect((await kube.namespaces()).map((n) => n.metadata?.name)).toEqual(['berth-beta']);
     expect(await kube.pods('berth-acme')).toEqual([]);
     // Nothing is made in a namespace that is gone, as on a real API server.
-    await expect(kube.apply(appManifests(workload, { group: 'g', host: 'h' }, ON_FARGATE))).rejects.toThrow();
+    await expect(
+      kube.apply(appManifests(workload, { group: 'g', host: 'h', idleTimeoutSeconds: 60 }, ON_FARGATE)),
+    ).rejects.toThrow();
   });
 });
 
@@ -191,7 +208,7 @@ describe('KubeClient’s connections to the API server, and their failures', () 
     // The library reads the API's resource lists side by side on its first apply.
     await kube.apply(acmeNamespace);
     const opened = api.connections();
-    await kube.apply(appManifests(workload, { group: 'g', host: 'h' }, ON_FARGATE));
+    await kube.apply(appManifests(workload, { group: 'g', host: 'h', idleTimeoutSeconds: 60 }, ON_FARGATE));
     const [pod] = await kube.pods('berth-acme');
     token = 'k8s-aws-v1.token1';
     await kube.podLog('berth-acme', pod?.metadata?.name ?? '', { tailLines: 10 });

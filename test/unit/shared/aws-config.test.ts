@@ -32,9 +32,14 @@ describe('the Lambda configuration', () => {
       BERTH_RUNTIMES: ['fargate', 'eks'],
       BERTH_EKS_CLUSTER: 'berth-apps',
       BERTH_EKS_INGRESS_GROUP: 'berth-apps',
+      BERTH_APP_IDLE_TIMEOUT_SECONDS: 60,
       BERTH_EKS_LOAD_BALANCER_CIDRS: ['10.64.0.0/22', '10.64.4.0/22'],
       BERTH_EKS_FARGATE: 'true',
     });
+    expect(
+      readAwsRuntimeConfig({ ...LAMBDA_ENV, ...EKS, BERTH_APP_IDLE_TIMEOUT_SECONDS: '300' })
+        .BERTH_APP_IDLE_TIMEOUT_SECONDS,
+    ).toBe(300);
   });
 
   it('names what is inconsistent: eks offered without a cluster, a cluster without eks, bad CIDRs, no zone', () => {

@@ -11,6 +11,17 @@ describe('the local configuration', () => {
     );
   });
 
+  it("gives an app's connection ALB's 60 s of quiet, or BERTH_APP_IDLE_TIMEOUT_SECONDS, within ALB's bounds", () => {
+    expect(readLocalConfig({}).BERTH_APP_IDLE_TIMEOUT_SECONDS).toBe(60);
+    expect(readLocalConfig({ BERTH_APP_IDLE_TIMEOUT_SECONDS: '900' }).BERTH_APP_IDLE_TIMEOUT_SECONDS).toBe(
+      900,
+    );
+    for (const wrong of ['0', '4001', '1.5', 'x'])
+      expect(() => readLocalConfig({ BERTH_APP_IDLE_TIMEOUT_SECONDS: wrong })).toThrow(
+        /BERTH_APP_IDLE_TIMEOUT_SECONDS/,
+      );
+  });
+
   it('names the BERTH_ variables it has no setting of, such as a misspelt one', () => {
     expect(
       unknownSettings({
