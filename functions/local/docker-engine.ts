@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
-import { answeredIn } from '../adapters/docker/engine-answer.ts';
+import { answered } from '../adapters/docker/engine-answer.ts';
 import { blockMetadataFromContainers } from './metadata-firewall.ts';
 import { canRun, installOrExplain, isRootOnDebian } from './system-packages.ts';
 
@@ -14,7 +14,7 @@ const PING_ANSWER_MS = 5_000;
 
 async function answers(docker: Docker): Promise<boolean> {
   try {
-    await answeredIn()(() => docker.ping(), PING_ANSWER_MS);
+    await answered(() => docker.ping(), PING_ANSWER_MS);
     return true;
   } catch {
     return false;

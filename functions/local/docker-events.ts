@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import { answeredIn } from '../adapters/docker/engine-answer.ts';
+import { answered } from '../adapters/docker/engine-answer.ts';
 import { LABELS } from '../adapters/docker/runtime.ts';
 import { textLines } from '../core/text-lines.ts';
 import { type KeepRunningOptions, keepRunning } from './keep-running.ts';
@@ -20,7 +20,7 @@ export function watchDockerEvents(
 ): Promise<{ stop(): Promise<void> }> {
   const watch = async () => {
     await ensureEngine();
-    const events = (await answeredIn()((abortSignal) =>
+    const events = (await answered((abortSignal) =>
       docker.getEvents({
         filters: {
           type: ['container'],

@@ -27,6 +27,9 @@ export const answeredIn =
   (call, ms = bounds.call) =>
     answeredWithin(ms, call);
 
+/** Engine calls bounded by ENGINE_ANSWER_MS. */
+export const answered = answeredIn();
+
 async function answeredWithin<T>(ms: number, call: EngineCall<T>): Promise<T> {
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;

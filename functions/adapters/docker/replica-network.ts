@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import { statusOf } from './docker-errors.ts';
-import { type Answered, answeredIn } from './engine-answer.ts';
+import { type Answered, answered as engineAnswered } from './engine-answer.ts';
 
 /** Berth's apps network, which every installation on an engine that lets containers reach one another shares. */
 export const APPS_NETWORK = 'berth-apps';
@@ -27,7 +27,7 @@ async function berthNetworkId(docker: Docker, answered: Answered): Promise<strin
  * - else Berth's own apps network (`appsNetworkId`). A container starts on it about 50 ms later than on the default
  *   bridge: the engine sets up its embedded DNS in each one.
  */
-export async function replicaNetwork(docker: Docker, answered = answeredIn()): Promise<string> {
+export async function replicaNetwork(docker: Docker, answered = engineAnswered): Promise<string> {
   // An engine started with `--bridge=none` has no default bridge.
   const bridge = await answered(() => docker.getNetwork('bridge').inspect()).catch((err) =>
     statusOf(err) === 404 ? undefined : Promise.reject(err),
@@ -39,7 +39,7 @@ export async function replicaNetwork(docker: Docker, answered = answeredIn()): P
  * The id of Berth's apps network, made when missing: a bridge without inter-container traffic. Processes that make
  * it at once may each make one; any of them isolates as well.
  */
-export async function appsNetworkId(docker: Docker, answered = answeredIn()): Promise<string> {
+export async function appsNetworkId(docker: Docker, answered = engineAnswered): Promise<string> {
   const existing = await berthNetworkId(docker, answered);
   if (existing) return existing;
   try {
