@@ -28,7 +28,8 @@ export type ApiKeyCreated = z.infer<typeof ApiKeyCreated>;
 /** A key's id, as it names the key in paths. */
 export const KeyId = z
   .string()
-  .regex(/^key_[a-z0-9]{1,40}$/, 'must be a key id such as "key_0mx3ds1ia988037653aebf939"');
+  .regex(/^key_[a-z0-9]{1,40}$/, 'must be a key id such as "key_0mx3ds1ia988037653aebf939"')
+  .describe("The key's id (as listed), not its secret.");
 
 export const ApiKeyCreate = z
   .strictObject({

@@ -74,8 +74,13 @@ export function wholeNumber(min: number, max: number) {
 
 /** `?limit=&cursor=` of every list route. */
 export const ListQuery = z.object({
-  limit: wholeNumber(1, 100).default(20),
-  cursor: z.string().min(1).max(2048).optional(),
+  limit: wholeNumber(1, 100).default(20).describe('Items per page at most (default 20).'),
+  cursor: z
+    .string()
+    .min(1)
+    .max(2048)
+    .optional()
+    .describe('The nextCursor of the page before, as it was returned; without it, the first page.'),
 });
 export type ListQuery = z.infer<typeof ListQuery>;
 

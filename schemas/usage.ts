@@ -16,7 +16,7 @@ export const UsageQuery = z.object({
       `at most ${MAX_USAGE_RANGE_DAYS} days before it.`,
   ),
   to: QueryInstant.optional().describe('End (exclusive; a date is its midnight UTC); default: now.'),
-  granularity: Granularity.default('day'),
+  granularity: Granularity.default('day').describe('One row per app and UTC hour or day.'),
   limit: wholeNumber(1, MAX_USAGE_ROWS)
     .default(MAX_USAGE_ROWS)
     .describe(`Rows per page (by default and at most ${MAX_USAGE_ROWS}).`),

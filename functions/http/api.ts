@@ -32,6 +32,44 @@ const OPENAPI_CONFIG = {
     license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
   },
   servers: [{ url: '/', description: 'This installation: the host that serves this document.' }],
+  tags: [
+    { name: 'Meta', description: 'Whether the API answers. No key is needed.' },
+    {
+      name: 'Plans (admin)',
+      description:
+        'What tenants may use: apps, replicas per app, vCPU and memory, and optional monthly caps. The admin key only.',
+    },
+    {
+      name: 'Tenants (admin)',
+      description: "The platform's tenants, their API keys and their usage. The admin key only.",
+    },
+    {
+      name: 'Tenant',
+      description:
+        "Your own tenant, its plan and what you use of it, and your API keys. A tenant's keys only.",
+    },
+    {
+      name: 'Apps',
+      description:
+        "Your containers, each served at its own URL. A change to what an app runs makes a revision and deploys it. A tenant's keys only, as for every route below; another tenant's apps answer 404.",
+    },
+    { name: 'Deployments', description: 'Revisions rolled out, rolled back, and followed to their end.' },
+    {
+      name: 'Instances and operations',
+      description:
+        "What an app's replicas do (their state, logs, events and metrics), and stopping, starting and restarting them.",
+    },
+    {
+      name: 'Images',
+      description:
+        'Your repositories in the platform registry (ECR on AWS), and short-lived credentials to push to them.',
+    },
+    {
+      name: 'Billing',
+      description:
+        "Usage metered by the second and priced by the install's price table, and monthly reports.",
+    },
+  ],
 };
 
 /**
@@ -69,6 +107,9 @@ export function createApi(deps: ApiDeps) {
       path: '/healthz',
       operationId: 'getHealth',
       summary: 'Whether the API is up',
+      description:
+        'Answers 200 while the API takes requests; it reads nothing else, so it says nothing of ' +
+        'the table or the runtimes. No key is needed.',
       tags: ['Meta'],
       security: [],
       responses: { 200: json(z.object({ status: z.literal('ok') }), 'The API is up.') },

@@ -63,11 +63,14 @@ const SCRIPT = `
       byTag.get(tag).push({ path, method, op });
     }
   }
+  const tagAbout = new Map((doc.tags ?? []).map((t) => [t.name, t.description]));
   root.replaceChildren();
   for (const [tag, ops] of byTag) {
     root.append(el('h2', { textContent: tag }));
+    if (tagAbout.get(tag)) root.append(el('p', { textContent: tagAbout.get(tag) }));
     for (const { path, method, op } of ops) {
       const body = el('div', { className: 'body' });
+      if (op.description) body.append(el('p', { textContent: op.description }));
       const req = op.requestBody?.content?.['application/json']?.schema;
       if (req) body.append(el('h4', { textContent: 'Request body: ' + typeOf(req) }), fields(req));
       if (op.parameters?.length) {

@@ -19,7 +19,7 @@ import {
 } from '../openapi.ts';
 import { router } from './router.ts';
 
-export const AppParams = z.object({ app: DnsLabel });
+export const AppParams = z.object({ app: DnsLabel.describe("The app's name.") });
 export const tenantOnly = requireRole('tenant');
 const tags = ['Apps'];
 
@@ -31,6 +31,10 @@ export function appRoutes(deps: ApiDeps) {
         path: '/v1/tenant',
         operationId: 'getOwnTenant',
         summary: 'Get your tenant, its plan and usage against the limits',
+        description:
+          "Your tenant, its plan, and what you hold against the plan's limits: apps, replicas, vCPU" +
+          ' and memory, your month against the monthly caps, and your keys and repositories against' +
+          ' theirs.',
         tags: ['Tenant'],
         security: bearer,
         middleware: tenantOnly,
@@ -47,6 +51,15 @@ export function appRoutes(deps: ApiDeps) {
         path: '/v1/apps',
         operationId: 'createApp',
         summary: 'Create an app and start its first deployment',
+        description:
+          'Revision 1 and its deployment are written with the app and start at once: follow them ' +
+          'with `GET /v1/apps/{app}/deployments/{id}?wait=30`, or watch `status` go from ' +
+          '`deploying` to `running`. The app is served at `url`. An image from the platform ' +
+          'registry must have been pushed to one of your repositories and is pinned to its digest; ' +
+          "another registry's host may not resolve off the public internet (400). 403 " +
+          "`quota.exceeded` when the app would pass the plan's limits or the month's cap is " +
+          'reached, 403 `tenant.suspended`; 409 `app.exists`, or `app.deleting` while an app of the' +
+          ' name is still being deleted.',
         tags,
         security: bearer,
         middleware: tenantOnly,
@@ -69,6 +82,7 @@ export function appRoutes(deps: ApiDeps) {
         path: '/v1/apps',
         operationId: 'listApps',
         summary: 'List your apps',
+        description: 'Your apps, by name, with their status.',
         tags,
         security: bearer,
         middleware: tenantOnly,
@@ -83,6 +97,9 @@ export function appRoutes(deps: ApiDeps) {
         path: '/v1/apps/{app}',
         operationId: 'getApp',
         summary: 'Get an app',
+        description:
+          "The app's spec, status and replica counts. Its `ETag` is the version of what you set: " +
+          '`status` and `readyReplicas` move under it as the platform works.',
         tags,
         security: bearer,
         middleware: tenantOnly,
@@ -101,6 +118,13 @@ export function appRoutes(deps: ApiDeps) {
         path: '/v1/apps/{app}',
         operationId: 'updateApp',
         summary: "Change an app's spec (a new revision and deployment) or its scaling",
+        description:
+          'Only the fields given change; null clears an optional field. A change to what a replica ' +
+          'runs (image, size, port, command, env, health check) makes a new revision and ' +
+          'deployment; `replicas` and `scaling` alone only resize the app. A patch that changes ' +
+          'nothing writes nothing and keeps the ETag. The runtime never changes (400). A stopped ' +
+          'app stays stopped: its new revision runs once it is started. 403 `quota.exceeded` when ' +
+          "the change would pass the plan's limits; 412 when `If-Match` names a stale version.",
         tags,
         security: bearer,
         middleware: tenantOnly,
@@ -128,6 +152,9 @@ export function appRoutes(deps: ApiDeps) {
         path: '/v1/apps/{app}',
         operationId: 'deleteApp',
         summary: 'Delete an app: its replicas are stopped and removed',
+        description:
+          'The app shows `status: "deleting"` while its replicas are stopped and removed, then ' +
+          'answers 404. A suspended tenant may delete its apps too.',
         tags,
         security: bearer,
         middleware: tenantOnly,
@@ -149,6 +176,12 @@ export function appRoutes(deps: ApiDeps) {
         path: '/v1/apps/{app}/scale',
         operationId: 'scaleApp',
         summary: 'Set how many replicas an app runs',
+        description:
+          'With autoscaling on, the count must lie within `scaling.min..max` (so 0 needs `min: 0`),' +
+          ' and the autoscaler takes it from there. 403 `quota.exceeded` when the count would pass ' +
+          "the plan's replicas per app, vCPU or memory, or when a scale-out meets the month's cap " +
+          '(scaling in always works). A stopped app keeps the count for when it starts. The same ' +
+          'count writes nothing.',
         tags,
         security: bearer,
         middleware: tenantOnly,

@@ -39,6 +39,10 @@ export function billingRoutes(deps: ApiDeps) {
         path: '/v1/usage',
         operationId: 'getUsage',
         summary: 'Get your usage by hour or day',
+        description:
+          'Metered rows per app and UTC hour or day: vCPU-seconds, GiB-seconds and instance-seconds' +
+          " of every replica's life, and their cost by the install's prices. By default, the " +
+          'current month to now; at most 366 days in one query, a page at a time.',
         tags,
         security: bearer,
         middleware: tenantOnly,
@@ -56,6 +60,12 @@ export function billingRoutes(deps: ApiDeps) {
         path: '/v1/billing/reports/{period}',
         operationId: 'getBillingReport',
         summary: "Get a month's billing report (every tenant's with the admin key)",
+        description:
+          "A month's line items, one per app, its quantities priced exactly, with totals. A report is a " +
+          '`draft` until the report job makes it `final` after the month ends. A tenant has reports' +
+          ' from the month it was created in: an earlier month, or one not begun, is 404 ' +
+          "`report.notFound`. The admin key gets every tenant's, deleted ones' too, a page at a " +
+          'time. `Accept: text/csv` answers CSV, a download named for the period and its tenants.',
         tags,
         security: bearer,
         request: { params: z.object({ period: Period }), query: ListQuery },

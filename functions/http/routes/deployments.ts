@@ -17,10 +17,19 @@ import { AppParams, tenantOnly } from './apps.ts';
 import { router } from './router.ts';
 
 const DeploymentParams = AppParams.extend({
-  id: z.string().regex(/^dep_[a-z0-9]{1,40}$/, 'must be a deployment id such as "dep_0000001e24619a12fbf"'),
+  id: z
+    .string()
+    .regex(/^dep_[a-z0-9]{1,40}$/, 'must be a deployment id such as "dep_0000001e24619a12fbf"')
+    .describe("The deployment's id."),
 });
-const RevisionParams = AppParams.extend({ n: wholeNumber(1, 1_000_000_000) });
-const WaitQuery = z.object({ wait: wholeNumber(0, 30).default(0) });
+const RevisionParams = AppParams.extend({
+  n: wholeNumber(1, 1_000_000_000).describe("The revision's number: 1 for the app's first."),
+});
+const WaitQuery = z.object({
+  wait: wholeNumber(0, 30)
+    .default(0)
+    .describe('Seconds to wait for the deployment to end; the answer comes as soon as it does.'),
+});
 const tags = ['Deployments'];
 
 export function deploymentRoutes(deps: ApiDeps) {
@@ -31,6 +40,13 @@ export function deploymentRoutes(deps: ApiDeps) {
         path: '/v1/apps/{app}/deployments',
         operationId: 'createDeployment',
         summary: 'Deploy an app, optionally with spec changes',
+        description:
+          'A new revision of the current spec with the fields given applied, deployed even when ' +
+          'nothing changed: that is how to roll out what a tag now names, or to try a failed ' +
+          'deployment again. New replicas start before the old ones stop. A deployment fails when ' +
+          "its replicas are not healthy within the install's deadline or too many fail to start; " +
+          'the app then goes back to the revision that served before, by a deployment of its own. A' +
+          ' deployment begun meanwhile supersedes this one (`failed`, with the reason).',
         tags,
         security: bearer,
         middleware: tenantOnly,
@@ -50,6 +66,7 @@ export function deploymentRoutes(deps: ApiDeps) {
         path: '/v1/apps/{app}/deployments',
         operationId: 'listDeployments',
         summary: "List an app's deployments, newest first",
+        description: "The app's deployments, newest first, with their revision, status and phases.",
         tags,
         security: bearer,
         middleware: tenantOnly,
@@ -76,6 +93,9 @@ export function deploymentRoutes(deps: ApiDeps) {
         path: '/v1/apps/{app}/deployments/{id}',
         operationId: 'getDeployment',
         summary: 'Get a deployment, optionally waiting for it to end',
+        description:
+          'With `?wait=N` the answer comes when the deployment ends (`succeeded` or `failed`), or ' +
+          'after N seconds, so a client follows a deployment without polling.',
         tags,
         security: bearer,
         middleware: tenantOnly,
@@ -102,6 +122,13 @@ export function deploymentRoutes(deps: ApiDeps) {
         path: '/v1/apps/{app}/rollback',
         operationId: 'rollbackApp',
         summary: 'Deploy an earlier revision again',
+        description:
+          'Deploys an existing revision again, as it was: no rebuild, its image by the digest it ' +
+          'pinned. Without `revision`, the newest revision that went live other than the one the ' +
+          'app runs or is moving to, so two rollbacks in a row toggle between the last two. 409 ' +
+          '`revision.noPrevious` when there is none; 409 `revision.imageGone` when its image has ' +
+          "since been deleted from the platform registry; 400 when another registry's host is no " +
+          'longer one it may pull from.',
         tags,
         security: bearer,
         middleware: [tenantOnly, emptyBodyIsNone],
@@ -127,6 +154,9 @@ export function deploymentRoutes(deps: ApiDeps) {
         path: '/v1/apps/{app}/revisions',
         operationId: 'listRevisions',
         summary: "List an app's revisions",
+        description:
+          "The app's revisions, newest first: each is a spec that was deployed, with the digest its" +
+          ' image resolved to where the registry tells.',
         tags,
         security: bearer,
         middleware: tenantOnly,
@@ -150,6 +180,7 @@ export function deploymentRoutes(deps: ApiDeps) {
         path: '/v1/apps/{app}/revisions/{n}',
         operationId: 'getRevision',
         summary: 'Get one revision of an app',
+        description: '404 `revision.notFound` when the app has no revision of that number.',
         tags,
         security: bearer,
         middleware: tenantOnly,

@@ -13,18 +13,26 @@ import { router } from './router.ts';
 
 const tags = ['Instances and operations'];
 
-/** One of an app's lifecycle operations, with its summary and its answer's description. */
-const lifecycle = (action: 'stop' | 'start' | 'restart', summary: string, description: string) =>
+/** What one of an app's lifecycle operations does: in a line, in full, and what its answer is. */
+interface LifecycleText {
+  summary: string;
+  description: string;
+  answer: string;
+}
+
+/** One of an app's lifecycle operations. */
+const lifecycle = (action: 'stop' | 'start' | 'restart', { summary, description, answer }: LifecycleText) =>
   createRoute({
     method: 'post',
     path: `/v1/apps/{app}/${action}`,
     operationId: `${action}App`,
     summary,
+    description,
     tags,
     security: bearer,
     middleware: tenantOnly,
     request: { params: AppParams, headers: idempotencyHeader },
-    responses: { 202: json(App, description), ...problems },
+    responses: { 202: json(App, answer), ...problems },
   });
 
 export function instanceRoutes(deps: ApiDeps) {
@@ -36,6 +44,10 @@ export function instanceRoutes(deps: ApiDeps) {
         path: '/v1/apps/{app}/instances',
         operationId: 'listInstances',
         summary: "List an app's replicas, running and recently stopped",
+        description:
+          "The app's replicas: those running, with health, restarts and their latest CPU and " +
+          'memory, and those stopped in the last hour, with their exit code and, where the runtime ' +
+          "says, why (`OOMKilled`, ECS's stop reason).",
         tags,
         security: bearer,
         middleware: tenantOnly,
@@ -57,6 +69,9 @@ export function instanceRoutes(deps: ApiDeps) {
         path: '/v1/apps/{app}/logs',
         operationId: 'getLogs',
         summary: "Read or follow an app's logs",
+        description:
+          'Text, each line prefixed by the replica it came from. `tail` lines per replica, or those' +
+          " after `since`; stopped replicas' last lines are kept for a while, so a crash shows why.",
         tags,
         security: bearer,
         middleware: tenantOnly,
@@ -136,6 +151,11 @@ export function instanceRoutes(deps: ApiDeps) {
         path: '/v1/apps/{app}/events',
         operationId: 'listAppEvents',
         summary: 'List what happened to an app, newest first',
+        description:
+          'What was asked of the app (`deploying`, `scaled`, `stopped`, `started`, `restarted`, ' +
+          '`deleting`), each written with the change itself, and what the platform saw (`deployed`,' +
+          ' `deploymentFailed`, `rolledBack`, `replicaExited`, `unhealthy`, `crashLoop`, ' +
+          'autoscaling decisions with their inputs, suspension, usage warnings).',
         tags,
         security: bearer,
         middleware: tenantOnly,
@@ -162,6 +182,10 @@ export function instanceRoutes(deps: ApiDeps) {
         path: '/v1/apps/{app}/metrics',
         operationId: 'getAppMetrics',
         summary: "Get an app's CPU and memory utilisation",
+        description:
+          'Per replica and averaged. On Fargate over the window from CloudWatch; locally over as ' +
+          "much of the window as the platform has watched; on EKS metrics-server's latest sample. " +
+          '`window` in the answer says the span the figures cover.',
         tags,
         security: bearer,
         middleware: tenantOnly,
@@ -180,27 +204,30 @@ export function instanceRoutes(deps: ApiDeps) {
         ),
     )
     .openapi(
-      lifecycle(
-        'stop',
-        'Stop an app: its replicas are stopped, its spec kept',
-        'Stopping: replicas are stopped and removed; the app keeps its spec.',
-      ),
+      lifecycle('stop', {
+        summary: 'Stop an app: its replicas are stopped, its spec kept',
+        description:
+          "Stops and removes the app's replicas; its spec, revisions and URL stay, and it holds nothing against the plan's limits while stopped. A change, deploy or rollback meanwhile makes its revision, which runs once the app is started. Stopping a stopped app writes nothing.",
+        answer: 'Stopping: replicas are stopped and removed; the app keeps its spec.',
+      }),
       async (c) => c.json(await stopApp(deps, tenantOf(c.get('principal')), c.req.valid('param').app), 202),
     )
     .openapi(
-      lifecycle(
-        'start',
-        'Start a stopped app again',
-        'Starting the target revision again; one that never went live gets a new deployment.',
-      ),
+      lifecycle('start', {
+        summary: 'Start a stopped app again',
+        description:
+          "Starts the app's target revision again, with its replica count. 403 `quota.exceeded` when that would pass the plan's limits. Starting an app that is not stopped writes nothing.",
+        answer: 'Starting the target revision again; one that never went live gets a new deployment.',
+      }),
       async (c) => c.json(await startApp(deps, tenantOf(c.get('principal')), c.req.valid('param').app), 202),
     )
     .openapi(
-      lifecycle(
-        'restart',
-        "Replace every one of an app's replicas",
-        'Every replica is replaced, new ones first.',
-      ),
+      lifecycle('restart', {
+        summary: "Replace every one of an app's replicas",
+        description:
+          "Replaces every replica, new ones first. 409 when nothing runs: start a stopped app, and `POST /v1/apps/{app}/deployments` tries a failed app's revision again.",
+        answer: 'Every replica is replaced, new ones first.',
+      }),
       async (c) =>
         c.json(await restartApp(deps, tenantOf(c.get('principal')), c.req.valid('param').app), 202),
     );

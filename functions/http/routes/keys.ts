@@ -22,6 +22,10 @@ export function ownKeyRoutes(deps: ApiDeps) {
         path: '/v1/keys',
         operationId: 'createKey',
         summary: 'Create another API key for your tenant',
+        description:
+          'Another key for your tenant (at most 20; 403 `quota.exceeded` beyond), to rotate keys ' +
+          'without the platform team: make the next key, move to it, then revoke the first. Its ' +
+          'secret is in this answer only.',
         tags,
         security: bearer,
         middleware: [tenantOnly, emptyBodyIsNone],
@@ -42,6 +46,9 @@ export function ownKeyRoutes(deps: ApiDeps) {
         path: '/v1/keys',
         operationId: 'listKeys',
         summary: "List your tenant's API keys",
+        description:
+          "Your tenant's keys with their ids, prefixes and when each was last used; never their " +
+          'secrets.',
         tags,
         security: bearer,
         middleware: tenantOnly,
@@ -57,6 +64,9 @@ export function ownKeyRoutes(deps: ApiDeps) {
         path: '/v1/keys/{keyId}',
         operationId: 'deleteKey',
         summary: 'Revoke one of your API keys',
+        description:
+          'The key stops working at once. A key cannot revoke itself (409): revoke it with another.' +
+          ' A suspended tenant may revoke its keys too.',
         tags,
         security: bearer,
         middleware: tenantOnly,

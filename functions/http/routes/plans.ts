@@ -17,7 +17,7 @@ import {
 } from '../openapi.ts';
 import { router } from './router.ts';
 
-const PlanParams = z.object({ planId: DnsLabel });
+const PlanParams = z.object({ planId: DnsLabel.meta({ description: "The plan's id.", example: 'pro' }) });
 const admin = requireRole('admin');
 const tags = ['Plans (admin)'];
 
@@ -29,6 +29,7 @@ export function planRoutes(deps: ApiDeps) {
         path: '/v1/plans',
         operationId: 'listPlans',
         summary: 'List plans',
+        description: 'Every plan, archived ones too. `free` and `pro` exist from the start.',
         tags,
         security: bearer,
         middleware: admin,
@@ -43,6 +44,11 @@ export function planRoutes(deps: ApiDeps) {
         path: '/v1/plans',
         operationId: 'createPlan',
         summary: 'Create a plan',
+        description:
+          "A plan's `limits` bound what each of its tenants may reserve at once: apps, replicas per" +
+          ' app, and the vCPU and memory of all their desired replicas together; `maxMonthlyCost` ' +
+          "and `maxMonthlyInstanceHours` may cap a calendar month's usage as well. 409 " +
+          '`plan.exists` when the id is taken.',
         tags,
         security: bearer,
         middleware: admin,
@@ -62,6 +68,7 @@ export function planRoutes(deps: ApiDeps) {
         path: '/v1/plans/{planId}',
         operationId: 'getPlan',
         summary: 'Get a plan',
+        description: '404 `plan.notFound` when there is none of that id.',
         tags,
         security: bearer,
         middleware: admin,
@@ -80,6 +87,12 @@ export function planRoutes(deps: ApiDeps) {
         path: '/v1/plans/{planId}',
         operationId: 'updatePlan',
         summary: "Change a plan's name, limits or caps, or archive it",
+        description:
+          'Only the fields given change; a monthly cap given as null is removed. Lowered limits ' +
+          'stop nothing that runs: a tenant over them keeps what it has, and its writes that would ' +
+          'add capacity are refused (403 `quota.exceeded`). `archived: true` stops offering the ' +
+          'plan: its tenants stay on it, and no tenant is created on it or moved to it. A patch ' +
+          'that changes nothing writes nothing and keeps the ETag.',
         tags,
         security: bearer,
         middleware: admin,

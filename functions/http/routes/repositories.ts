@@ -15,6 +15,9 @@ import { bearer, idempotencyHeader, json, jsonBody, problems } from '../openapi.
 import { tenantOnly } from './apps.ts';
 import { router } from './router.ts';
 
+const RepositoryParams = z.object({
+  name: DnsLabel.meta({ description: "The repository's name.", example: 'web' }),
+});
 const tags = ['Images'];
 
 export function repositoryRoutes(deps: ApiDeps) {
@@ -25,6 +28,10 @@ export function repositoryRoutes(deps: ApiDeps) {
         path: '/v1/registry/token',
         operationId: 'createRegistryToken',
         summary: 'Get short-lived docker login credentials for your repositories',
+        description:
+          'A username and password for `docker login` to the platform registry, which push and pull' +
+          ' only your own repositories. `expiresAt` says when to ask again. 403 `tenant.suspended` ' +
+          'while your tenant is suspended.',
         tags,
         security: bearer,
         middleware: tenantOnly,
@@ -39,6 +46,10 @@ export function repositoryRoutes(deps: ApiDeps) {
         path: '/v1/repositories',
         operationId: 'createRepository',
         summary: 'Create a repository to push images to',
+        description:
+          'Create a repository before its first `docker push`: a push to one that does not exist is' +
+          ' refused, as on ECR. `uri` is what to tag images with. 409 `repository.exists`; 403 ' +
+          '`quota.exceeded` beyond 100.',
         tags,
         security: bearer,
         middleware: tenantOnly,
@@ -61,6 +72,7 @@ export function repositoryRoutes(deps: ApiDeps) {
         path: '/v1/repositories',
         operationId: 'listRepositories',
         summary: 'List your repositories',
+        description: 'Your repositories, by name, with the `uri` to push to.',
         tags,
         security: bearer,
         middleware: tenantOnly,
@@ -79,10 +91,13 @@ export function repositoryRoutes(deps: ApiDeps) {
         path: '/v1/repositories/{name}/images',
         operationId: 'listImages',
         summary: "List a repository's images",
+        description:
+          "The repository's images, newest first, with their tags, digest, size and when they were " +
+          'pushed.',
         tags,
         security: bearer,
         middleware: tenantOnly,
-        request: { params: z.object({ name: DnsLabel }), query: ListQuery },
+        request: { params: RepositoryParams, query: ListQuery },
         responses: { 200: json(pageOf(Image, 'ImagePage'), 'Pushed images, newest first.'), ...problems },
       }),
       async (c) =>
@@ -102,10 +117,13 @@ export function repositoryRoutes(deps: ApiDeps) {
         path: '/v1/repositories/{name}',
         operationId: 'deleteRepository',
         summary: 'Delete a repository and its images',
+        description:
+          'Deletes every image in it. 409 `repository.inUse` while an app runs, or is moving to, an' +
+          ' image from it.',
         tags,
         security: bearer,
         middleware: tenantOnly,
-        request: { params: z.object({ name: DnsLabel }) },
+        request: { params: RepositoryParams },
         responses: {
           204: { description: 'Deleted, with every image in it.' },
           ...problems,

@@ -29,8 +29,10 @@ import {
 } from '../openapi.ts';
 import { router } from './router.ts';
 
-const TenantParams = z.object({ tenantId: DnsLabel });
-const KeyParams = z.object({ tenantId: DnsLabel, keyId: KeyId });
+const TenantParams = z.object({
+  tenantId: DnsLabel.meta({ description: "The tenant's id.", example: 'acme' }),
+});
+const KeyParams = TenantParams.extend({ keyId: KeyId });
 const admin = requireRole('admin');
 const tags = ['Tenants (admin)'];
 
@@ -42,6 +44,11 @@ export function tenantRoutes(deps: ApiDeps) {
         path: '/v1/tenants',
         operationId: 'createTenant',
         summary: 'Create a tenant and its first API key',
+        description:
+          "The tenant's id is a DNS label without `--`; it names the tenant in apps' hostnames, " +
+          'registry paths and reports, and it is never used again once the tenant is deleted (409 ' +
+          "`tenant.exists`). The answer holds the tenant's first API key, whose secret is shown " +
+          'only here. The plan must exist and not be archived (400).',
         tags,
         security: bearer,
         middleware: admin,
@@ -63,6 +70,9 @@ export function tenantRoutes(deps: ApiDeps) {
         path: '/v1/tenants',
         operationId: 'listTenants',
         summary: 'List tenants',
+        description:
+          'Every tenant that exists, active and suspended; a deleted one is gone from here, while ' +
+          'its usage and reports remain.',
         tags,
         security: bearer,
         middleware: admin,
@@ -77,6 +87,10 @@ export function tenantRoutes(deps: ApiDeps) {
         path: '/v1/tenants/{tenantId}',
         operationId: 'getTenant',
         summary: 'Get a tenant with its usage against its plan',
+        description:
+          "The tenant, its plan, and what it holds against the plan's limits (apps, replicas, vCPU," +
+          ' memory, and its month against the monthly caps), as well as its keys and repositories ' +
+          'against theirs.',
         tags,
         security: bearer,
         middleware: admin,
@@ -101,6 +115,12 @@ export function tenantRoutes(deps: ApiDeps) {
         path: '/v1/tenants/{tenantId}',
         operationId: 'updateTenant',
         summary: 'Rename, move to another plan, suspend or reactivate a tenant',
+        description:
+          '`plan` moves the tenant to another plan that is not archived (400 otherwise); what it ' +
+          'runs keeps running even where it exceeds the new plan, whose limits then refuse writes ' +
+          'that add capacity. `status: "suspended"` stops the tenant\'s apps (they show `status: ' +
+          '"suspended"`) and refuses its writes, but for deleting apps and revoking keys, until ' +
+          '`"active"` starts them again.',
         tags,
         security: bearer,
         middleware: admin,
@@ -124,6 +144,11 @@ export function tenantRoutes(deps: ApiDeps) {
         path: '/v1/tenants/{tenantId}',
         operationId: 'deleteTenant',
         summary: 'Delete a tenant that has no apps',
+        description:
+          '409 `tenant.hasApps` while the tenant has apps: delete them first. Its keys stop working' +
+          ' at once, and its repositories go with it. Its id is never used again, as its usage and ' +
+          'reports stay under it: a tenant created with the id would see them and be billed for ' +
+          'them.',
         tags,
         security: bearer,
         middleware: admin,
@@ -148,6 +173,9 @@ export function tenantRoutes(deps: ApiDeps) {
         path: '/v1/tenants/{tenantId}/usage',
         operationId: 'getTenantUsage',
         summary: "Get a tenant's usage by hour or day",
+        description:
+          'As `GET /v1/usage` answers the tenant itself: metered rows per app and UTC hour or day, ' +
+          "a page at a time. A deleted tenant's usage still answers, as it is still billed.",
         tags,
         security: bearer,
         middleware: admin,
@@ -168,6 +196,9 @@ export function tenantRoutes(deps: ApiDeps) {
         path: '/v1/tenants/{tenantId}/keys',
         operationId: 'createTenantKey',
         summary: 'Create an API key for a tenant',
+        description:
+          'Another key for the tenant (at most 20; 403 `quota.exceeded` beyond). Its secret is in ' +
+          'this answer only: Berth keeps only its hash.',
         tags,
         security: bearer,
         middleware: [admin, emptyBodyIsNone],
@@ -186,6 +217,8 @@ export function tenantRoutes(deps: ApiDeps) {
         path: '/v1/tenants/{tenantId}/keys',
         operationId: 'listTenantKeys',
         summary: "List a tenant's API keys",
+        description:
+          "The tenant's keys with their ids, prefixes and when each was last used; never their " + 'secrets.',
         tags,
         security: bearer,
         middleware: admin,
@@ -201,6 +234,7 @@ export function tenantRoutes(deps: ApiDeps) {
         path: '/v1/tenants/{tenantId}/keys/{keyId}',
         operationId: 'deleteTenantKey',
         summary: "Revoke a tenant's API key",
+        description: 'The key stops working at once. 404 `key.notFound` for a key the tenant does not hold.',
         tags,
         security: bearer,
         middleware: admin,

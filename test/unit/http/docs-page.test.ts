@@ -61,6 +61,28 @@ describe('the docs page', () => {
     expect(lines).toContain("GET/v1/apps/{app}/logsRead or follow an app's logs");
   });
 
+  it('says what each operation does, and what each group of them is for', async () => {
+    const doc = JSON.parse(readFileSync(OPENAPI_PATH, 'utf8')) as {
+      tags: { name: string; description: string }[];
+      paths: Record<string, Record<string, { description: string }>>;
+    };
+    const root = await render(doc);
+    const paragraphsOf = (node: Element) =>
+      node.children.filter((c): c is Element => typeof c !== 'string' && c.tag === 'p').map(textOf);
+    const bodies = allOf(root, 'details').map((d) => allOf(d, 'div')[0] as Element);
+    const described = bodies.map((body) => paragraphsOf(body)[0]);
+    const expected = Object.values(doc.paths).flatMap((operations) =>
+      Object.values(operations).map((op) => op.description),
+    );
+    expect(described.toSorted()).toEqual(expected.toSorted());
+    expect(described).toContainEqual(expect.stringMatching(/^Revision 1 and its deployment/));
+    const sections = root.children.filter((c): c is Element => typeof c !== 'string');
+    const underHeadings = sections.flatMap((c, i) =>
+      c.tag === 'h2' && sections[i + 1]?.tag === 'p' ? [textOf(sections[i + 1] as Element)] : [],
+    );
+    expect(underHeadings).toEqual(doc.tags.map((tag) => tag.description));
+  });
+
   it("tables each request body's, parameter's and schema's fields: name (? when optional), type, description", async () => {
     const root = await render(JSON.parse(readFileSync(OPENAPI_PATH, 'utf8')));
     const operation = (line: string) =>
@@ -78,7 +100,7 @@ describe('the docs page', () => {
     );
     expect(rowsOf(operation('GET/v1/apps/{app}/logs'))).toEqual(
       expect.arrayContaining([
-        ['app', 'path, string', ''],
+        ['app', 'path, string', "The app's name."],
         ['tail?', 'query, integer', 'Lines per instance from the end.'],
       ]),
     );
