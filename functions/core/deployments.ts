@@ -17,6 +17,7 @@ import type {
   RegistryDeps,
   RevisionRecord,
 } from './ports.ts';
+import { rollbackOwed } from './reconcile-plan.ts';
 import { inSchemaOrder } from './schema-order.ts';
 import { allItems } from './walk.ts';
 
@@ -53,21 +54,17 @@ export async function deploy(
 }
 
 /**
- * Points the app back at an existing revision: a new deployment of it, never a rebuild. Without `revision`, the
- * newest one that went live other than the one the app runs or is moving to — so a rollback during a deployment
- * abandons it, and two in a row toggle between the last two live revisions, like `kubectl rollout undo`.
- *
- * With `registry` (a rollback the tenant asks for), a revision whose image has left the platform registry since —
- * deleted with its repository, or on its own — is refused (409 revision.imageGone): no runtime could pull it; one it
- * has is held for the app again. The automatic rollback of a failed deployment goes back to the revision that runs,
- * whose repository cannot go and whose image the app holds; its event says `rolledBack` rather than `deploying`.
+ * Points the app back at an existing revision, as its tenant asks: a new deployment of it, never a rebuild. Without
+ * `revision`, the newest one that went live other than the one the app runs or is moving to — so a rollback during a
+ * deployment abandons it, and two in a row toggle between the last two live revisions, like `kubectl rollout undo`.
+ * A revision whose image has left the platform registry since — deleted with its repository, or on its own — is
+ * refused (409 revision.imageGone): no runtime could pull it; one it has is held for the app again.
  */
 export async function rollback(
-  deps: CoreDeps,
+  deps: RegistryDeps,
   tenantId: string,
   name: string,
   revision: number | undefined,
-  images?: Pick<RegistryDeps, 'registry' | 'hosts'>,
 ): Promise<Deployment> {
   const app = await getAppRecord(deps, tenantId, name);
   const target = await getRevisionRecord(
@@ -77,31 +74,48 @@ export async function rollback(
     name,
     revision ?? (await previousLiveRevision(deps, app)),
   );
-  if (images) await checkRevisionImage(images, tenantId, app.uid, target);
+  await checkRevisionImage(deps, tenantId, app.uid, target);
   const { deployment } = await changeApp(
     deps,
     tenantId,
     name,
     undefined,
-    (current, now) => {
-      const { image, cpu, memory, port, command, env, healthCheck, runtime } = target;
-      current.spec = { image, cpu, memory, port, command, env, healthCheck, runtime };
-      const deployment = retarget(current, target.number, 'rollback', now);
-      if (images) return { app: current, deployment };
-      return {
-        app: current,
-        deployment,
-        event: {
-          type: 'rolledBack',
-          message: `rolled back to revision ${target.number}`,
-          details: { deployment: deployment.id, revision: target.number },
-        },
-      };
-    },
+    (current, now) => ({ app: current, deployment: backTo(current, target, now) }),
     { read: app },
   );
   if (!deployment) throw new Error('a rollback always makes a deployment');
   return toDeployment(deployment);
+}
+
+/**
+ * The platform's rollback of `failed`, the deployment of the app's target revision, which failed: back to the
+ * revision that served before it (whose repository cannot go, and whose image the app holds), with a `rolledBack`
+ * event. Only while the app is as `app` was read (its generation: a deploy, rollback, scale or stop meanwhile is
+ * never undone) and still owes it: undefined otherwise, as nothing was written.
+ */
+export async function rollBackFailed(
+  deps: CoreDeps,
+  app: AppRecord,
+  failed: DeploymentRecord,
+): Promise<Deployment | undefined> {
+  const serving = app.currentRevision;
+  if (serving === null) return undefined;
+  const target = await getRevisionRecord(deps, app.tenantId, app.uid, app.name, serving);
+  const { deployment } = await changeApp(deps, app.tenantId, app.name, undefined, (current, now) => {
+    if (current.generation !== app.generation || !rollbackOwed(current, failed)) return { app: current };
+    const deployment = backTo(current, target, now);
+    const message = `rolled back to revision ${serving}`;
+    const details = { deployment: deployment.id, revision: serving };
+    return { app: current, deployment, event: { type: 'rolledBack', message, details } };
+  });
+  return deployment && toDeployment(deployment);
+}
+
+/** Points `app` at `target`'s spec and revision; the deployment that takes it there. */
+function backTo(app: AppRecord, target: RevisionRecord, now: Date): DeploymentRecord {
+  const { image, cpu, memory, port, command, env, healthCheck, runtime } = target;
+  app.spec = { image, cpu, memory, port, command, env, healthCheck, runtime };
+  return retarget(app, target.number, 'rollback', now);
 }
 
 /** Deployments read per page while looking back for the previous live revision. */
@@ -128,7 +142,7 @@ async function previousLiveRevision(deps: CoreDeps, app: AppRecord): Promise<num
  * has its host checked again: 400 when the name has moved into the runtimes' network since.
  */
 async function checkRevisionImage(
-  { registry, hosts }: Pick<RegistryDeps, 'registry' | 'hosts'>,
+  { registry, hosts }: RegistryDeps,
   tenantId: string,
   appUid: string,
   revision: RevisionRecord,

@@ -116,6 +116,8 @@ export interface AppWrite {
 export interface RolloutWrite {
   app?: { record: AppRecord; expectedVersion: number };
   deployment?: { record: DeploymentRecord; expectedStatus: DeploymentRecord['status'] };
+  /** What the pass saw happen (a deployment's end, a suspension), as the app's events: there exactly when it is. */
+  events?: AppEventRecord[];
 }
 
 export interface StoredResponse {

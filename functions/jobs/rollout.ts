@@ -1,7 +1,7 @@
-import { recordAppEvent } from '../core/app-events.ts';
-import { rollback } from '../core/deployments.ts';
+import { type AppEventNote, appEventOf } from '../core/app-events.ts';
+import { rollBackFailed } from '../core/deployments.ts';
 import type { AppRecord, CoreDeps, DeploymentRecord, TenantRecord } from '../core/ports.ts';
-import { circuitBreakerThreshold } from '../core/reconcile-plan.ts';
+import { circuitBreakerThreshold, rollbackOwed } from '../core/reconcile-plan.ts';
 import { allItems } from '../core/walk.ts';
 
 /*
@@ -105,35 +105,43 @@ export async function advanceRollout(
       ? { record: deployment, expectedStatus: latest.status }
       : undefined;
   const changed = JSON.stringify(observed) !== JSON.stringify(app);
-  if (!moved && !changed) return;
-  const written = await deps.store.writeRollout({
-    ...(changed ? { app: { record: observed, expectedVersion: app.version } } : {}),
-    ...(moved ? { deployment: moved } : {}),
-  });
-  if (!written) return;
-  if (changed && observed.status !== app.status) await recordSuspension(deps, app, observed);
-  if (!moved) return;
-  const { record } = moved;
-  if (record.status === 'succeeded') {
-    await recordAppEvent(deps, app, 'deployed', `revision ${record.revision} is live`, {
-      deployment: record.id,
+  if (moved || changed) {
+    const now = deps.clock.now();
+    const seen = [...suspensionNotes(app, observed), ...(moved ? outcomeNotes(moved.record) : [])];
+    const written = await deps.store.writeRollout({
+      ...(changed ? { app: { record: observed, expectedVersion: app.version } } : {}),
+      ...(moved ? { deployment: moved } : {}),
+      ...(seen.length > 0 ? { events: seen.map((note) => appEventOf(app, note, now)) } : {}),
     });
+    if (!written) return;
   }
-  if (record.status === 'failed') await failDeployment(deps, app, record);
+  // Every pass, not only the one that saw the deployment fail: a rollback that pass did not write (the process
+  // stopped, the table refused) is written by the next, while what served before keeps serving.
+  if (deployment && progress.tenant?.status === 'active' && rollbackOwed(observed, deployment)) {
+    await rollBack(deps, observed, deployment);
+  }
 }
 
-/** Tells the app's events when a suspension of its tenant took its replicas away, and when it gave them back. */
-async function recordSuspension(deps: CoreDeps, app: AppRecord, observed: AppRecord) {
-  if (observed.status === 'suspended') {
-    await recordAppEvent(
-      deps,
-      app,
-      'suspended',
-      'the tenant is suspended: nothing runs until it is reactivated',
-    );
-  } else if (app.status === 'suspended') {
-    await recordAppEvent(deps, app, 'resumed', 'the tenant is active again');
+/** How a deployment ended, as the app's event. */
+function outcomeNotes({ id, revision, status, reason }: DeploymentRecord): AppEventNote[] {
+  const details = { deployment: id };
+  if (status === 'succeeded') return [{ type: 'deployed', message: `revision ${revision} is live`, details }];
+  if (status === 'failed') {
+    return [
+      { type: 'deploymentFailed', message: `deployment of revision ${revision} failed: ${reason}`, details },
+    ];
   }
+  return [];
+}
+
+/** A suspension of the app's tenant taking its replicas away, or giving them back, as the app's event. */
+function suspensionNotes(app: AppRecord, observed: AppRecord): AppEventNote[] {
+  if (observed.status === app.status) return [];
+  if (observed.status === 'suspended') {
+    return [{ type: 'suspended', message: 'the tenant is suspended: nothing runs until it is reactivated' }];
+  }
+  if (app.status === 'suspended') return [{ type: 'resumed', message: 'the tenant is active again' }];
+  return [];
 }
 
 /**
@@ -184,20 +192,12 @@ function nextDeployment(
   return next;
 }
 
-/** Records a failed deployment and rolls the app back to the revision that served before it, if there is one. */
-async function failDeployment(deps: CoreDeps, app: AppRecord, deployment: DeploymentRecord) {
-  await recordAppEvent(
-    deps,
-    app,
-    'deploymentFailed',
-    `deployment of revision ${deployment.revision} failed: ${deployment.reason}`,
-    { deployment: deployment.id },
-  );
-  const previous = app.currentRevision;
-  if (previous === null || previous === deployment.revision) return;
-  const back = await rollback(deps, app.tenantId, app.name, previous);
-  const reason = `${deployment.reason}; rolled back to revision ${previous} (${back.id})`;
-  await deps.store.updateDeployment({ ...deployment, reason }, 'failed');
+/** Rolls the app back from its failed deployment to the revision that served before it, and says so in its reason. */
+async function rollBack(deps: CoreDeps, app: AppRecord, failed: DeploymentRecord) {
+  const back = await rollBackFailed(deps, app, failed);
+  if (!back) return;
+  const reason = `${failed.reason}; rolled back to revision ${back.revision} (${back.id})`;
+  await deps.store.updateDeployment({ ...failed, reason }, 'failed');
 }
 
 /**

@@ -181,7 +181,7 @@ export class MemoryStore implements Store {
     }
     this.applyWrite(write);
   }
-  async writeRollout({ app, deployment }: RolloutWrite) {
+  async writeRollout({ app, deployment, events = [] }: RolloutWrite) {
     const appKey = app ? `${app.record.tenantId}/${app.record.name}` : '';
     const d = deployment?.record;
     const deploymentKey = d ? `${d.tenantId}/${d.appUid}/${d.id}` : '';
@@ -189,6 +189,7 @@ export class MemoryStore implements Store {
     if (deployment && this.deployments.get(deploymentKey)?.status !== deployment.expectedStatus) return false;
     if (app) this.apps.set(appKey, clone(app.record));
     if (deployment) this.deployments.set(deploymentKey, clone(deployment.record));
+    for (const event of events) await this.addAppEvent(event);
     return true;
   }
   async finalizeAppDeletion(app: AppRecord) {

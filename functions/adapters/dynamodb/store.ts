@@ -499,8 +499,8 @@ export class DynamoStore implements Store {
     if (cancelled) await this.explainCancelledAppWrite(write, cancelled, new PreconditionFailedError());
   }
 
-  async writeRollout({ app, deployment }: RolloutWrite): Promise<boolean> {
-    const writes: [Item, Condition][] = [
+  async writeRollout({ app, deployment, events = [] }: RolloutWrite): Promise<boolean> {
+    const writes: [Item, Condition | undefined][] = [
       ...(app ? [[appItem(app.record), versionIs(app.expectedVersion)] as [Item, Condition]] : []),
       ...(deployment
         ? [
@@ -510,6 +510,7 @@ export class DynamoStore implements Store {
             ],
           ]
         : []),
+      ...events.map((event) => [appEventItem(event), undefined] as [Item, undefined]),
     ];
     const [only, ...others] = writes;
     if (!only) return true;

@@ -142,7 +142,6 @@ export function deploymentRoutes(deps: ApiDeps) {
           tenantOf(c.get('principal')),
           app,
           c.req.valid('json').revision,
-          deps,
         );
         c.header('location', `/v1/apps/${app}/deployments/${deployment.id}`);
         return c.json(deployment, 202);

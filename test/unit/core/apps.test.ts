@@ -11,7 +11,13 @@ import {
   stopApp,
   updateApp,
 } from '../../../functions/core/apps.ts';
-import { deploy, listDeployments, listRevisions, rollback } from '../../../functions/core/deployments.ts';
+import {
+  deploy,
+  listDeployments,
+  listRevisions,
+  rollBackFailed,
+  rollback,
+} from '../../../functions/core/deployments.ts';
 import { createPlan } from '../../../functions/core/plans.ts';
 import { createTenant, getTenantOverview, updateTenant } from '../../../functions/core/tenants.ts';
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
@@ -161,7 +167,7 @@ describe('apps', () => {
     const changed = await updateApp(deps, 'acme', 'web', { env: { A: '1' } });
     expect(changed).toMatchObject({ status: 'stopped', latestRevision: 2, targetRevision: 2 });
     expect((await deploy(deps, 'acme', 'web', { env: { A: '2' } })).status).toBe('pending');
-    expect((await rollback(deps, 'acme', 'web', 2, deps)).status).toBe('pending');
+    expect((await rollback(deps, 'acme', 'web', 2)).status).toBe('pending');
     expect(await getApp(deps, 'acme', 'web')).toMatchObject({ status: 'stopped', targetRevision: 2 });
     expect((await getTenantOverview(deps, 'acme')).usage.vcpu.used).toBe(0);
     expect(deps.store.events.slice(-3).map((e) => e.message)).toEqual([
@@ -378,7 +384,7 @@ describe('apps', () => {
     await updateApp(deps, 'acme', 'web', { scaling: { min: 1, max: 1, targetCpuPercent: 60 } });
     await updateApp(deps, 'acme', 'web', { env: { A: '1' } });
     await deploy(deps, 'acme', 'web', {});
-    await rollback(deps, 'acme', 'web', 1, deps);
+    await rollback(deps, 'acme', 'web', 1);
     await stopApp(deps, 'acme', 'web');
     await stopApp(deps, 'acme', 'web');
     await startApp(deps, 'acme', 'web');
@@ -417,17 +423,45 @@ describe('apps', () => {
     });
   });
 
-  it('says an automatic rollback rolled back, and a rollback the tenant asks for that it deploys', async () => {
-    await createApp(deps, 'acme', { name: 'web', ...spec });
-    await deploy(deps, 'acme', 'web', {});
-    const back = await rollback(deps, 'acme', 'web', 1);
-    expect(deps.store.events.at(-1)).toMatchObject({
-      type: 'rolledBack',
-      message: 'rolled back to revision 1',
-      details: { deployment: back.id, revision: 1 },
+  describe("the platform's rollback of a failed deployment", () => {
+    /** Revision 1 serving, and revision 2's deployment failed: the app as the reconciler leaves it. */
+    async function failedOverServing() {
+      await createApp(deps, 'acme', { name: 'web', ...spec });
+      const created = await getAppRecord(deps, 'acme', 'web');
+      await deps.store.writeRollout({
+        app: { record: { ...created, currentRevision: 1 }, expectedVersion: created.version },
+      });
+      const attempt = await deploy(deps, 'acme', 'web', { env: { A: '1' } });
+      const failed = { ...attempt, tenantId: 'acme', appUid: created.uid, status: 'failed' as const };
+      await deps.store.updateDeployment(failed, attempt.status);
+      return { app: await getAppRecord(deps, 'acme', 'web'), failed };
+    }
+
+    it('goes back to the revision that served, saying it rolled back; a rollback the tenant asks for deploys', async () => {
+      const { app, failed } = await failedOverServing();
+      const back = await rollBackFailed(deps, app, failed);
+      expect(back).toMatchObject({ revision: 1, trigger: 'rollback' });
+      expect(await getAppRecord(deps, 'acme', 'web')).toMatchObject({ targetRevision: 1, spec: { env: {} } });
+      expect(deps.store.events.at(-1)).toMatchObject({
+        type: 'rolledBack',
+        message: 'rolled back to revision 1',
+        details: { deployment: back?.id, revision: 1 },
+      });
+      await rollback(deps, 'acme', 'web', 2);
+      expect(deps.store.events.at(-1)).toMatchObject({ type: 'deploying', details: { trigger: 'rollback' } });
     });
-    await rollback(deps, 'acme', 'web', 2, deps);
-    expect(deps.store.events.at(-1)).toMatchObject({ type: 'deploying', details: { trigger: 'rollback' } });
+
+    it.each([
+      ['a deploy', () => deploy(deps, 'acme', 'web', { env: { A: '2' } })],
+      ['a scale', () => scaleApp(deps, 'acme', 'web', 2)],
+      ['a stop', () => stopApp(deps, 'acme', 'web')],
+    ])('undoes nothing the tenant did since the app was read: %s', async (_, meanwhile) => {
+      const { app, failed } = await failedOverServing();
+      await meanwhile();
+      const before = await getAppRecord(deps, 'acme', 'web');
+      expect(await rollBackFailed(deps, app, failed)).toBeUndefined();
+      expect(await getAppRecord(deps, 'acme', 'web')).toEqual(before);
+    });
   });
 
   it('rolls back to an older revision without making a new one', async () => {
@@ -469,7 +503,7 @@ describe('apps', () => {
     // A rollback holds its revision's image again (an install that held nothing when the revision was made).
     deps.registry.held.clear();
     deps.registry.digests.set('acme/web:1', moved);
-    await rollback(deps, 'acme', 'web', 1, deps);
+    await rollback(deps, 'acme', 'web', 1);
     expect([...deps.registry.held]).toEqual(held(one));
 
     deps.registry.held.add(held(two)[0] ?? '');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AppRecord, Replica } from '../../../functions/core/ports.ts';
+import type { AppRecord, DeploymentRecord, Replica } from '../../../functions/core/ports.ts';
 import { planReconcile, type ReplicaHealth } from '../../../functions/core/reconcile-plan.ts';
 
 const app = { status: 'deploying', replicas: 1, targetRevision: 2, restartedAt: null } as AppRecord;
@@ -8,11 +8,15 @@ const replica = (id: string, revision: number, state: Replica['state'] = 'runnin
   ({ id, revision, slot: 0, state, createdAt: '2026-12-01T00:00:00.000Z' }) as Replica;
 
 /** A pass over `replicas`, whose health is `health` by id (unknown: neither ready nor unhealthy). */
-function plan(replicas: Replica[], health: Record<string, Partial<ReplicaHealth>>) {
+function plan(
+  replicas: Replica[],
+  health: Record<string, Partial<ReplicaHealth>>,
+  { on = app, deployment }: { on?: AppRecord; deployment?: DeploymentRecord } = {},
+) {
   return planReconcile({
-    app,
+    app: on,
     tenantActive: true,
-    deployment: undefined,
+    deployment,
     replicas,
     health: (r) => ({ ready: false, unhealthy: false, ...health[r.id] }),
     history: () => ({ failures: 0, lastFailureAt: 0 }),
@@ -51,5 +55,28 @@ describe('planReconcile during a rollout', () => {
       { replica: exited, reason: 'exited' },
     ]);
     expect(pass.routable).toEqual([]);
+  });
+});
+
+describe('planReconcile after the target revision failed', () => {
+  const failed = { revision: 2, status: 'failed' } as DeploymentRecord;
+  const [old, next] = [replica('old', 1), replica('new', 2)];
+
+  it('keeps what served serving while the platform owes the app its rollback, and runs nothing of the failed revision', () => {
+    const owed = plan(
+      [old, next],
+      { old: { ready: true } },
+      { on: { ...app, currentRevision: 1 }, deployment: failed },
+    );
+    expect(owed.desired).toBe(0);
+    expect(owed.remove).toEqual([{ replica: next, reason: 'stopped' }]);
+    expect(ids(owed.routable)).toEqual(['old']);
+    expect(owed.converged).toBe(false);
+  });
+
+  it('stops everything when no other revision ever served: there is nothing to go back to', () => {
+    const none = plan([next], {}, { on: { ...app, currentRevision: null }, deployment: failed });
+    expect(none.remove).toEqual([{ replica: next, reason: 'stopped' }]);
+    expect(none.start).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createApp, getAppRecord, startApp, stopApp } from '../../../functions/core/apps.ts';
 import { deploy, listDeployments } from '../../../functions/core/deployments.ts';
+import { UnavailableError } from '../../../functions/core/errors.ts';
 import type { RolloutWrite } from '../../../functions/core/ports.ts';
 import { createTenant, getTenantRecord, updateTenant } from '../../../functions/core/tenants.ts';
 import { advanceRollout, latestDeployment, type RolloutProgress } from '../../../functions/jobs/rollout.ts';
@@ -46,6 +47,7 @@ describe('advanceRollout', () => {
       {
         app: expect.objectContaining({ record: expect.objectContaining({ status: 'running' }) }),
         deployment: expect.objectContaining({ record: expect.objectContaining({ status: 'succeeded' }) }),
+        events: [expect.objectContaining({ type: 'deployed', message: 'revision 1 is live' })],
       },
     ]);
     // The app's creation said it was deploying; the pass says it went live.
@@ -173,6 +175,41 @@ describe('advanceRollout', () => {
       status: 'failed',
       reason: `3 replicas failed (circuit breaker at 3); the last ${lastFailure}`,
     });
+  });
+
+  it('rolls a failed deployment back at the next pass when the pass that failed it could not', async () => {
+    await pass(converged);
+    await deploy(deps, 'acme', 'web', { env: { A: '1' } });
+    const update = deps.store.updateApp.bind(deps.store);
+    deps.store.updateApp = async () => {
+      deps.store.updateApp = update;
+      throw new UnavailableError('the table did not answer');
+    };
+    // Revision 2 trips its circuit breaker while revision 1 still serves; the rollback's write is refused.
+    const tripped = { ...converged, readyTarget: 0, converged: false, failedStarts: 3, started: true };
+    await expect(pass(tripped)).rejects.toThrow('the table did not answer');
+    expect(await getAppRecord(deps, 'acme', 'web')).toMatchObject({ targetRevision: 2, currentRevision: 1 });
+
+    // The next pass (the reconciler runs nothing of revision 2 meanwhile, and keeps revision 1's replica) owes it.
+    const { app, deployment } = await pass({ ...converged, desired: 0, readyTarget: 0 });
+    expect(app).toMatchObject({ targetRevision: 1, currentRevision: 1, status: 'deploying' });
+    expect(deployment).toMatchObject({ revision: 1, trigger: 'rollback', status: 'pending' });
+    const { items } = await listDeployments(deps, 'acme', 'web', { limit: 5 });
+    expect(items[1]).toMatchObject({
+      revision: 2,
+      status: 'failed',
+      reason: `3 replicas failed (circuit breaker at 3); rolled back to revision 1 (${deployment?.id})`,
+    });
+    expect(deps.store.events.map((e) => e.type)).toEqual([
+      'deploying',
+      'deployed',
+      'deploying',
+      'deploymentFailed',
+      'rolledBack',
+    ]);
+    // Once: the pass after has nothing owed.
+    await pass(converged);
+    expect((await listDeployments(deps, 'acme', 'web', { limit: 5 })).items).toHaveLength(items.length);
   });
 
   it('brings a running app back to running after a suspension', async () => {

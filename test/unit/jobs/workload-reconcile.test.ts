@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SPEC_HASH_ANNOTATION } from '../../../functions/adapters/eks/manifests.ts';
 import { createApp, deleteApp, getAppRecord, scaleApp } from '../../../functions/core/apps.ts';
 import { deploy } from '../../../functions/core/deployments.ts';
+import { UnavailableError } from '../../../functions/core/errors.ts';
 import { createTenant, deleteTenant } from '../../../functions/core/tenants.ts';
 import { workloadHash } from '../../../functions/core/workloads.ts';
 import { SWEEP_EVERY_MS, type WorkloadReconciler } from '../../../functions/jobs/workload-reconcile.ts';
@@ -398,6 +399,36 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
     const after = (await runtime.listReplicas({ tenantId: 'acme' })).map((r) => r.id);
     expect(after).toHaveLength(3);
     expect(after).toEqual(expect.arrayContaining(before));
+  });
+
+  it('keeps the old pods serving when the pass that failed a revision could not roll back, and rolls back at the next', async () => {
+    const { deps, pass, requestsDuring } = setup;
+    await createApp(deps, 'acme', { ...web, runtime: 'eks', replicas: 2 });
+    await pass();
+    await pass();
+    await deploy(deps, 'acme', 'web', { image: 'registry.example.com/acme/web:crashloop' });
+    await pass();
+    const update = deps.store.updateApp.bind(deps.store);
+    deps.store.updateApp = async () => {
+      deps.store.updateApp = update;
+      throw new UnavailableError('the table did not answer');
+    };
+    await expect(pass()).rejects.toThrow('the table did not answer');
+    expect(await getAppRecord(deps, 'acme', 'web')).toMatchObject({ targetRevision: 2, currentRevision: 1 });
+    deps.clock.advance(11_000); // the failed pass's lease has expired
+    // The next pass leaves the workload as it is (not revision 2 at no replicas, which would stop the old pods too)
+    // and writes the rollback.
+    const owed = await requestsDuring(pass);
+    expect(owed.filter((r) => r.method === 'PATCH')).toEqual([]);
+    expect(await getAppRecord(deps, 'acme', 'web')).toMatchObject({ targetRevision: 1, readyReplicas: 2 });
+    await pass();
+    await pass();
+    expect(await getAppRecord(deps, 'acme', 'web')).toMatchObject({
+      status: 'running',
+      targetRevision: 1,
+      currentRevision: 1,
+      readyReplicas: 2,
+    });
   });
 
   it('fails a crash-looping revision by its restarts and rolls back; the stopped pods are metered, then released', async () => {
