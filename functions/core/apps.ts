@@ -201,7 +201,8 @@ interface AppChange {
 /**
  * The one way an existing app changes: read app, tenant and plan; apply `mutate`; write conditionally on the
  * app's version with the quota delta checked in the same transaction. Stale reads retry unless If-Match was sent.
- * A suspended tenant's changes are refused, unless `evenIfSuspended` (a change that only gives back). `read`: the
+ * A suspended tenant's changes are refused, unless `evenIfSuspended` (a change that only gives back); the plan's
+ * limits refuse none that `restores` what the app ran, which runs still (see QuotaCheck). `read`: the
  * app as the caller has just read it (to resolve an image, say), which the first attempt uses instead of reading it
  * again; should it be stale by the write, the write fails on its version and the next attempt reads afresh. The
  * change's event is written in the same transaction: it is in the app's events exactly when the change happened.
@@ -212,7 +213,11 @@ export function changeApp(
   name: string,
   ifMatch: IfMatch,
   mutate: (app: AppRecord, now: Date) => AppChange,
-  { evenIfSuspended = false, read }: { evenIfSuspended?: boolean; read?: AppRecord } = {},
+  {
+    evenIfSuspended = false,
+    restores = false,
+    read,
+  }: { evenIfSuspended?: boolean; restores?: boolean; read?: AppRecord } = {},
 ): Promise<AppChange> {
   let known = read;
   return withOptimisticRetry(ifMatch, async () => {
@@ -238,20 +243,22 @@ export function changeApp(
     change.app.version = current.version + 1;
     change.app.updatedAt = now.toISOString();
     const delta = reservationDelta(reservationOf(current), reservationOf(change.app));
-    if (change.app.replicas > current.replicas)
-      assertReplicasAllowed(plan.id, plan.limits, change.app.replicas);
-    // Bounds set before a move to a smaller plan stay; the autoscaler keeps within the plan.
-    if (!isDeepStrictEqual(change.app.scaling, current.scaling))
-      assertScalingAllowed(plan.id, plan.limits, change.app.scaling);
-    if (delta.vcpuMilli > 0) await assertUnderUsageCap(deps, tenant, plan.limits);
-    assertWithinLimits(plan.id, plan.limits, tenant.reserved, delta);
+    if (!restores) {
+      if (change.app.replicas > current.replicas)
+        assertReplicasAllowed(plan.id, plan.limits, change.app.replicas);
+      // Bounds set before a move to a smaller plan stay; the autoscaler keeps within the plan.
+      if (!isDeepStrictEqual(change.app.scaling, current.scaling))
+        assertScalingAllowed(plan.id, plan.limits, change.app.scaling);
+      if (delta.vcpuMilli > 0) await assertUnderUsageCap(deps, tenant, plan.limits);
+      assertWithinLimits(plan.id, plan.limits, tenant.reserved, delta);
+    }
     const { event, ...written } = change;
     const note = event ?? (change.deployment && deployingEvent(change.deployment, change.app.status));
     await deps.store.updateApp({
       ...written,
       ...(note ? { event: appEventOf(change.app, note, now) } : {}),
       expectedVersion: current.version,
-      quota: { plan, delta, evenIfSuspended },
+      quota: { plan, delta, evenIfSuspended, restores },
     });
     if (change.app.generation !== current.generation) deps.appChanged?.(change.app);
     return change;

@@ -90,7 +90,8 @@ export async function rollback(
 /**
  * The platform's rollback of `failed`, the deployment of the app's target revision, which failed: back to the
  * revision that served before it (whose repository cannot go, and whose image the app holds), with a `rolledBack`
- * event. Only while the app is as `app` was read (its generation: a deploy, rollback, scale or stop meanwhile is
+ * event. Its replicas serve still, so neither the plan's limits nor the month's cap refuse it (a tenant that since
+ * used the room a smaller failed revision left is over its plan, as after a move to a smaller plan). Only while the app is as `app` was read (its generation: a deploy, rollback, scale or stop meanwhile is
  * never undone) and still owes it: undefined otherwise, as nothing was written.
  */
 export async function rollBackFailed(
@@ -101,13 +102,20 @@ export async function rollBackFailed(
   const serving = app.currentRevision;
   if (serving === null) return undefined;
   const target = await getRevisionRecord(deps, app.tenantId, app.uid, app.name, serving);
-  const { deployment } = await changeApp(deps, app.tenantId, app.name, undefined, (current, now) => {
-    if (current.generation !== app.generation || !rollbackOwed(current, failed)) return { app: current };
-    const deployment = backTo(current, target, now);
-    const message = `rolled back to revision ${serving}`;
-    const details = { deployment: deployment.id, revision: serving };
-    return { app: current, deployment, event: { type: 'rolledBack', message, details } };
-  });
+  const { deployment } = await changeApp(
+    deps,
+    app.tenantId,
+    app.name,
+    undefined,
+    (current, now) => {
+      if (current.generation !== app.generation || !rollbackOwed(current, failed)) return { app: current };
+      const deployment = backTo(current, target, now);
+      const message = `rolled back to revision ${serving}`;
+      const details = { deployment: deployment.id, revision: serving };
+      return { app: current, deployment, event: { type: 'rolledBack', message, details } };
+    },
+    { restores: true },
+  );
   return deployment && toDeployment(deployment);
 }
 

@@ -98,6 +98,11 @@ export interface QuotaCheck {
   delta: Reservation;
   /** The write only gives back (an app's deletion): a suspended tenant may make it too. */
   evenIfSuspended?: boolean;
+  /**
+   * The write gives the app back what it ran (the platform's rollback of a failed deployment), which runs still: the
+   * plan's limits and the month's cap do not refuse it.
+   */
+  restores?: boolean;
 }
 
 /** One atomic write of an app together with what it brings: a new revision, a deployment, a quota change. */

@@ -151,7 +151,9 @@ export class MemoryStore implements Store {
     ) {
       throw new PreconditionFailedError();
     }
-    assertWithinLimits(write.quota.plan.id, write.quota.plan.limits, tenant.reserved, write.quota.delta);
+    if (!write.quota.restores) {
+      assertWithinLimits(write.quota.plan.id, write.quota.plan.limits, tenant.reserved, write.quota.delta);
+    }
     tenant.reserved = {
       apps: tenant.reserved.apps + write.quota.delta.apps,
       vcpuMilli: tenant.reserved.vcpuMilli + write.quota.delta.vcpuMilli,

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { rollBackFailed } from '../../functions/core/deployments.ts';
+import type { AppRecord, DeploymentRecord } from '../../functions/core/ports.ts';
 import { localApi, sampleApp } from '../support/local-api.ts';
 
 const count = (statuses: number[], status: number) => statuses.filter((s) => s === status).length;
@@ -61,6 +63,38 @@ describe('plan limits and optimistic concurrency on DynamoDB Local', () => {
     );
     expect(scaled.map((events) => events.length)).toEqual(results.map((r) => (r.status === 200 ? 1 : 0)));
     expect(scaled.flat().map((e) => e.message)).toEqual(Array(3).fill('scaled from 1 to 2 replicas'));
+  });
+
+  it("lets only the platform's rollback of a failed deployment past the plan, as the revision it restores runs still", async () => {
+    const { call, adminKey, createTenant, deps } = await localApi();
+    await call('POST', '/v1/plans', adminKey, {
+      id: 'one',
+      name: 'One',
+      limits: { apps: 3, instancesPerApp: 2, vcpu: 1, memoryMiB: 8192 },
+    });
+    const key = (await createTenant('acme', 'one')).key;
+    await call('POST', '/v1/apps', key, sampleApp('web', { cpu: 0.5, memory: 1024 }));
+    const created = (await deps.store.getApp('acme', 'web')) as AppRecord;
+    await deps.store.writeRollout({
+      app: { record: { ...created, currentRevision: 1 }, expectedVersion: created.version },
+    });
+    // Revision 2, half the size, fails; its room is taken meanwhile.
+    const attempt = await call('POST', '/v1/apps/web/deployments', key, { cpu: 0.25, memory: 512 });
+    const failed = (await deps.store.getDeployment(
+      'acme',
+      created.uid,
+      String(attempt.json.id),
+    )) as DeploymentRecord;
+    await deps.store.updateDeployment({ ...failed, status: 'failed' }, failed.status);
+    await call('POST', '/v1/apps', key, sampleApp('api', { cpu: 0.5, memory: 1024 }));
+    await call('POST', '/v1/apps', key, sampleApp('job'));
+    expect((await call('POST', '/v1/apps/job/scale', key, { replicas: 2 })).json.code).toBe('quota.exceeded');
+
+    const app = (await deps.store.getApp('acme', 'web')) as AppRecord;
+    expect(await rollBackFailed(deps, app, { ...failed, status: 'failed' })).toMatchObject({ revision: 1 });
+    const tenant = await call('GET', '/v1/tenant', key);
+    expect(tenant.json.usage).toMatchObject({ vcpu: { used: 1.25, limit: 1 } });
+    expect((await call('POST', '/v1/apps/job/scale', key, { replicas: 2 })).json.code).toBe('quota.exceeded');
   });
 
   it('answers 50 parallel PATCHes with one If-Match with exactly one 200 and 49 × 412', async () => {

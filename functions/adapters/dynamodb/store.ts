@@ -421,13 +421,14 @@ export class DynamoStore implements Store {
    * Adds `delta` to the tenant's reservation, on condition it stays on the same plan, within limits, and active
    * (unless the write may be made while suspended).
    */
-  private reserve(tenantId: string, { plan, delta, evenIfSuspended }: QuotaCheck): TransactItem {
+  private reserve(tenantId: string, { plan, delta, evenIfSuspended, restores }: QuotaCheck): TransactItem {
     const ceilings = reservationCeilings(plan.limits, delta);
     const conditions: Condition[] = [equals('plan', plan.id)];
     if (!evenIfSuspended) conditions.push(equals('status', 'active'));
-    if (delta.apps > 0) conditions.push(atMost('reservedApps', ceilings.apps));
-    if (delta.vcpuMilli > 0) conditions.push(atMost('reservedVcpuMilli', ceilings.vcpuMilli));
-    if (delta.memoryMiB > 0) conditions.push(atMost('reservedMemoryMiB', ceilings.memoryMiB));
+    const bounded = !restores;
+    if (bounded && delta.apps > 0) conditions.push(atMost('reservedApps', ceilings.apps));
+    if (bounded && delta.vcpuMilli > 0) conditions.push(atMost('reservedVcpuMilli', ceilings.vcpuMilli));
+    if (bounded && delta.memoryMiB > 0) conditions.push(atMost('reservedMemoryMiB', ceilings.memoryMiB));
     return this.table.updateItem(
       key.tenant(tenantId),
       {

@@ -451,6 +451,30 @@ describe('apps', () => {
       expect(deps.store.events.at(-1)).toMatchObject({ type: 'deploying', details: { trigger: 'rollback' } });
     });
 
+    it("is not refused by the plan's limits, as the revision it goes back to still runs", async () => {
+      await createApp(deps, 'acme', { name: 'web', ...spec, cpu: 0.5, memory: 1024 });
+      const created = await getAppRecord(deps, 'acme', 'web');
+      await deps.store.writeRollout({
+        app: { record: { ...created, currentRevision: 1 }, expectedVersion: created.version },
+      });
+      const attempt = await deploy(deps, 'acme', 'web', { cpu: 0.25, memory: 512 });
+      const failed = { ...attempt, tenantId: 'acme', appUid: created.uid, status: 'failed' as const };
+      await deps.store.updateDeployment(failed, attempt.status);
+      // The free plan's 1 vCPU: the room the smaller revision left is taken meanwhile.
+      await createApp(deps, 'acme', { name: 'api', ...spec, cpu: 0.5, memory: 1024 });
+      await createApp(deps, 'acme', { name: 'job', ...spec });
+      await expect(updateApp(deps, 'acme', 'job', { cpu: 0.5, memory: 1024 })).rejects.toMatchObject({
+        code: 'quota.exceeded',
+      });
+
+      const back = await rollBackFailed(deps, await getAppRecord(deps, 'acme', 'web'), failed);
+      expect(back).toMatchObject({ revision: 1 });
+      expect(await getAppRecord(deps, 'acme', 'web')).toMatchObject({ spec: { cpu: 0.5, memory: 1024 } });
+      expect((await deps.store.getTenant('acme'))?.reserved).toMatchObject({ vcpuMilli: 1250 });
+      // The tenant is over its plan: what would add more is refused, as after a move to a smaller plan.
+      await expect(scaleApp(deps, 'acme', 'job', 2)).rejects.toMatchObject({ code: 'quota.exceeded' });
+    });
+
     it.each([
       ['a deploy', () => deploy(deps, 'acme', 'web', { env: { A: '2' } })],
       ['a scale', () => scaleApp(deps, 'acme', 'web', 2)],
