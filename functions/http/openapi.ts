@@ -1,3 +1,4 @@
+import { createRoute, type RouteConfig } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { Problem } from '../../schemas/problem.ts';
 
@@ -23,8 +24,8 @@ const problemResponse = (description: string) => ({
   content: { 'application/problem+json': { schema: Problem } },
 });
 
-/** The problem responses every authenticated route may give. */
-export const problems = {
+/** The problem responses an authenticated route may give; apiRoute documents those of each. */
+const problems = {
   400: problemResponse('The request is not valid (validation.failed).'),
   401: problemResponse('No valid API key (auth.invalidKey).'),
   403: problemResponse('Wrong role, suspended tenant or quota exceeded.'),
@@ -38,6 +39,37 @@ export const problems = {
   500: problemResponse('An unexpected error (internal); the answer tells nothing of it, the logs do.'),
   503: problemResponse('A dependency is unavailable; retry.'),
 } as const;
+
+/**
+ * The problems a route may answer, read from what it takes: 400 when it takes anything to validate; 409 and 413 when
+ * it writes (a GET has no body, and changes nothing to conflict with); 412 when it takes If-Match; 415 when it takes
+ * a body; 422 when it is a POST (its Idempotency-Key); the others always.
+ */
+function problemsOf({ method, request }: RouteConfig) {
+  const {
+    400: invalid,
+    409: conflict,
+    412: stale,
+    413: tooLarge,
+    415: notJson,
+    422: keyReused,
+    ...always
+  } = problems;
+  const headers = request?.headers;
+  const takesIfMatch = headers instanceof z.ZodObject && 'if-match' in headers.shape;
+  return {
+    ...(request ? { 400: invalid } : {}),
+    ...always,
+    ...(method === 'get' ? {} : { 409: conflict, 413: tooLarge }),
+    ...(takesIfMatch ? { 412: stale } : {}),
+    ...(request?.body ? { 415: notJson } : {}),
+    ...(method === 'post' ? { 422: keyReused } : {}),
+  };
+}
+
+/** A route of the API, with the problem responses it may give (see problemsOf). */
+export const apiRoute = <const R extends RouteConfig>(route: R) =>
+  createRoute({ ...route, responses: { ...route.responses, ...problemsOf(route) } });
 
 export const bearer = [{ bearer: [] }];
 

@@ -1,4 +1,3 @@
-import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { App, AppCreate, AppPatch, ScaleRequest } from '../../../schemas/app.ts';
 import { DnsLabel, ListQuery, pageOf } from '../../../schemas/common.ts';
@@ -9,13 +8,13 @@ import { type ApiDeps, tenantOf } from '../context.ts';
 import { etagOf, ifMatchVersions } from '../etag.ts';
 import { requireRole } from '../middleware/auth.ts';
 import {
+  apiRoute,
   bearer,
   etagHeader,
   idempotencyHeader,
   ifMatchHeader,
   json,
   jsonBody,
-  problems,
 } from '../openapi.ts';
 import { router } from './router.ts';
 
@@ -26,7 +25,7 @@ const tags = ['Apps'];
 export function appRoutes(deps: ApiDeps) {
   return router()
     .openapi(
-      createRoute({
+      apiRoute({
         method: 'get',
         path: '/v1/tenant',
         operationId: 'getOwnTenant',
@@ -40,13 +39,12 @@ export function appRoutes(deps: ApiDeps) {
         middleware: tenantOnly,
         responses: {
           200: json(TenantOverview, 'Your tenant, its plan and usage against the limits.'),
-          ...problems,
         },
       }),
       async (c) => c.json(await getTenantOverview(deps, tenantOf(c.get('principal'))), 200),
     )
     .openapi(
-      createRoute({
+      apiRoute({
         method: 'post',
         path: '/v1/apps',
         operationId: 'createApp',
@@ -66,7 +64,6 @@ export function appRoutes(deps: ApiDeps) {
         request: { headers: idempotencyHeader, body: jsonBody(AppCreate) },
         responses: {
           201: { ...json(App, 'The app; revision 1 and its deployment start at once.'), headers: etagHeader },
-          ...problems,
         },
       }),
       async (c) => {
@@ -77,7 +74,7 @@ export function appRoutes(deps: ApiDeps) {
       },
     )
     .openapi(
-      createRoute({
+      apiRoute({
         method: 'get',
         path: '/v1/apps',
         operationId: 'listApps',
@@ -87,12 +84,12 @@ export function appRoutes(deps: ApiDeps) {
         security: bearer,
         middleware: tenantOnly,
         request: { query: ListQuery },
-        responses: { 200: json(pageOf(App, 'AppPage'), 'Your apps.'), ...problems },
+        responses: { 200: json(pageOf(App, 'AppPage'), 'Your apps.') },
       }),
       async (c) => c.json(await listApps(deps, tenantOf(c.get('principal')), c.req.valid('query')), 200),
     )
     .openapi(
-      createRoute({
+      apiRoute({
         method: 'get',
         path: '/v1/apps/{app}',
         operationId: 'getApp',
@@ -104,7 +101,7 @@ export function appRoutes(deps: ApiDeps) {
         security: bearer,
         middleware: tenantOnly,
         request: { params: AppParams },
-        responses: { 200: { ...json(App, 'The app.'), headers: etagHeader }, ...problems },
+        responses: { 200: { ...json(App, 'The app.'), headers: etagHeader } },
       }),
       async (c) => {
         const app = await getApp(deps, tenantOf(c.get('principal')), c.req.valid('param').app);
@@ -113,7 +110,7 @@ export function appRoutes(deps: ApiDeps) {
       },
     )
     .openapi(
-      createRoute({
+      apiRoute({
         method: 'patch',
         path: '/v1/apps/{app}',
         operationId: 'updateApp',
@@ -131,7 +128,6 @@ export function appRoutes(deps: ApiDeps) {
         request: { params: AppParams, headers: ifMatchHeader, body: jsonBody(AppPatch) },
         responses: {
           200: { ...json(App, 'The app; a spec change starts a new revision.'), headers: etagHeader },
-          ...problems,
         },
       }),
       async (c) => {
@@ -147,7 +143,7 @@ export function appRoutes(deps: ApiDeps) {
       },
     )
     .openapi(
-      createRoute({
+      apiRoute({
         method: 'delete',
         path: '/v1/apps/{app}',
         operationId: 'deleteApp',
@@ -161,7 +157,6 @@ export function appRoutes(deps: ApiDeps) {
         request: { params: AppParams, headers: ifMatchHeader },
         responses: {
           202: json(App, 'Deletion accepted (a suspended tenant may delete its apps too).'),
-          ...problems,
         },
       }),
       async (c) =>
@@ -171,7 +166,7 @@ export function appRoutes(deps: ApiDeps) {
         ),
     )
     .openapi(
-      createRoute({
+      apiRoute({
         method: 'post',
         path: '/v1/apps/{app}/scale',
         operationId: 'scaleApp',
@@ -192,7 +187,6 @@ export function appRoutes(deps: ApiDeps) {
         },
         responses: {
           200: { ...json(App, 'The app with its new desired replica count.'), headers: etagHeader },
-          ...problems,
         },
       }),
       async (c) => {

@@ -1,4 +1,3 @@
-import { createRoute } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { z } from 'zod';
 import { BillingReport, BillingReportList, Period } from '../../../schemas/billing.ts';
@@ -8,7 +7,7 @@ import { getReport, listReports } from '../../core/billing.ts';
 import { reportsCsv } from '../../core/billing-csv.ts';
 import { getUsage } from '../../core/usage.ts';
 import { type ApiDeps, type ApiEnv, tenantOf } from '../context.ts';
-import { bearer, json, problems } from '../openapi.ts';
+import { apiRoute, bearer, json } from '../openapi.ts';
 import { tenantOnly } from './apps.ts';
 import { router } from './router.ts';
 
@@ -34,7 +33,7 @@ function pageName(period: string, reports: BillingReport[], paged: boolean) {
 export function billingRoutes(deps: ApiDeps) {
   return router()
     .openapi(
-      createRoute({
+      apiRoute({
         method: 'get',
         path: '/v1/usage',
         operationId: 'getUsage',
@@ -49,13 +48,12 @@ export function billingRoutes(deps: ApiDeps) {
         request: { query: UsageQuery },
         responses: {
           200: json(UsageReport, 'Your metered usage per app and hour or day, with its cost.'),
-          ...problems,
         },
       }),
       async (c) => c.json(await getUsage(deps, tenantOf(c.get('principal')), c.req.valid('query')), 200),
     )
     .openapi(
-      createRoute({
+      apiRoute({
         method: 'get',
         path: '/v1/billing/reports/{period}',
         operationId: 'getBillingReport',
@@ -79,7 +77,6 @@ export function billingRoutes(deps: ApiDeps) {
               'text/csv': { schema: z.string() },
             },
           },
-          ...problems,
         },
       }),
       async (c) => {

@@ -1,4 +1,3 @@
-import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { Deployment, DeploymentCreate, Revision, RollbackRequest } from '../../../schemas/app.ts';
 import { ListQuery, pageOf, wholeNumber } from '../../../schemas/common.ts';
@@ -12,7 +11,7 @@ import {
 } from '../../core/deployments.ts';
 import { type ApiDeps, chargeWait, tenantOf } from '../context.ts';
 import { emptyBodyIsNone } from '../middleware/empty-body.ts';
-import { bearer, idempotencyHeader, json, jsonBody, optionalJsonBody, problems } from '../openapi.ts';
+import { apiRoute, bearer, idempotencyHeader, json, jsonBody, optionalJsonBody } from '../openapi.ts';
 import { AppParams, tenantOnly } from './apps.ts';
 import { router } from './router.ts';
 
@@ -35,7 +34,7 @@ const tags = ['Deployments'];
 export function deploymentRoutes(deps: ApiDeps) {
   return router()
     .openapi(
-      createRoute({
+      apiRoute({
         method: 'post',
         path: '/v1/apps/{app}/deployments',
         operationId: 'createDeployment',
@@ -51,7 +50,7 @@ export function deploymentRoutes(deps: ApiDeps) {
         security: bearer,
         middleware: tenantOnly,
         request: { params: AppParams, headers: idempotencyHeader, body: jsonBody(DeploymentCreate) },
-        responses: { 202: json(Deployment, 'A new revision, being deployed.'), ...problems },
+        responses: { 202: json(Deployment, 'A new revision, being deployed.') },
       }),
       async (c) => {
         const { app } = c.req.valid('param');
@@ -61,7 +60,7 @@ export function deploymentRoutes(deps: ApiDeps) {
       },
     )
     .openapi(
-      createRoute({
+      apiRoute({
         method: 'get',
         path: '/v1/apps/{app}/deployments',
         operationId: 'listDeployments',
@@ -73,7 +72,6 @@ export function deploymentRoutes(deps: ApiDeps) {
         request: { params: AppParams, query: ListQuery },
         responses: {
           200: json(pageOf(Deployment, 'DeploymentPage'), 'Deployments, newest first.'),
-          ...problems,
         },
       }),
       async (c) =>
@@ -88,7 +86,7 @@ export function deploymentRoutes(deps: ApiDeps) {
         ),
     )
     .openapi(
-      createRoute({
+      apiRoute({
         method: 'get',
         path: '/v1/apps/{app}/deployments/{id}',
         operationId: 'getDeployment',
@@ -106,7 +104,6 @@ export function deploymentRoutes(deps: ApiDeps) {
             'The deployment; ?wait=N waits up to N s for a terminal status (behind API Gateway, up to 20 s, ' +
               "counted as one request per second it may wait against the tenant's rate limit).",
           ),
-          ...problems,
         },
       }),
       async (c) => {
@@ -117,7 +114,7 @@ export function deploymentRoutes(deps: ApiDeps) {
       },
     )
     .openapi(
-      createRoute({
+      apiRoute({
         method: 'post',
         path: '/v1/apps/{app}/rollback',
         operationId: 'rollbackApp',
@@ -133,7 +130,7 @@ export function deploymentRoutes(deps: ApiDeps) {
         security: bearer,
         middleware: [tenantOnly, emptyBodyIsNone],
         request: { params: AppParams, headers: idempotencyHeader, body: optionalJsonBody(RollbackRequest) },
-        responses: { 202: json(Deployment, 'A deployment of the older revision.'), ...problems },
+        responses: { 202: json(Deployment, 'A deployment of the older revision.') },
       }),
       async (c) => {
         const { app } = c.req.valid('param');
@@ -148,7 +145,7 @@ export function deploymentRoutes(deps: ApiDeps) {
       },
     )
     .openapi(
-      createRoute({
+      apiRoute({
         method: 'get',
         path: '/v1/apps/{app}/revisions',
         operationId: 'listRevisions',
@@ -160,7 +157,7 @@ export function deploymentRoutes(deps: ApiDeps) {
         security: bearer,
         middleware: tenantOnly,
         request: { params: AppParams, query: ListQuery },
-        responses: { 200: json(pageOf(Revision, 'RevisionPage'), 'Revisions, newest first.'), ...problems },
+        responses: { 200: json(pageOf(Revision, 'RevisionPage'), 'Revisions, newest first.') },
       }),
       async (c) =>
         c.json(
@@ -174,7 +171,7 @@ export function deploymentRoutes(deps: ApiDeps) {
         ),
     )
     .openapi(
-      createRoute({
+      apiRoute({
         method: 'get',
         path: '/v1/apps/{app}/revisions/{n}',
         operationId: 'getRevision',
@@ -184,7 +181,7 @@ export function deploymentRoutes(deps: ApiDeps) {
         security: bearer,
         middleware: tenantOnly,
         request: { params: RevisionParams },
-        responses: { 200: json(Revision, 'The revision.'), ...problems },
+        responses: { 200: json(Revision, 'The revision.') },
       }),
       async (c) => {
         const { app, n } = c.req.valid('param');

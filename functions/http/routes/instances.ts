@@ -1,4 +1,3 @@
-import { createRoute } from '@hono/zod-openapi';
 import type { TypedResponse } from 'hono';
 import { App } from '../../../schemas/app.ts';
 import { ListQuery, pageOf } from '../../../schemas/common.ts';
@@ -7,7 +6,7 @@ import { restartApp, startApp, stopApp } from '../../core/apps.ts';
 import { appLogs, appMetrics, listAppEvents, listInstances } from '../../core/instances.ts';
 import { type ApiDeps, chargeWait, runtimeView, tenantOf } from '../context.ts';
 import { FOLLOWS_PER_TENANT, FollowLimit } from '../follow-limit.ts';
-import { bearer, idempotencyHeader, json, problems } from '../openapi.ts';
+import { apiRoute, bearer, idempotencyHeader, json } from '../openapi.ts';
 import { AppParams, tenantOnly } from './apps.ts';
 import { router } from './router.ts';
 
@@ -22,7 +21,7 @@ interface LifecycleText {
 
 /** One of an app's lifecycle operations. */
 const lifecycle = (action: 'stop' | 'start' | 'restart', { summary, description, answer }: LifecycleText) =>
-  createRoute({
+  apiRoute({
     method: 'post',
     path: `/v1/apps/{app}/${action}`,
     operationId: `${action}App`,
@@ -32,14 +31,14 @@ const lifecycle = (action: 'stop' | 'start' | 'restart', { summary, description,
     security: bearer,
     middleware: tenantOnly,
     request: { params: AppParams, headers: idempotencyHeader },
-    responses: { 202: json(App, answer), ...problems },
+    responses: { 202: json(App, answer) },
   });
 
 export function instanceRoutes(deps: ApiDeps) {
   const follows = new FollowLimit();
   return router()
     .openapi(
-      createRoute({
+      apiRoute({
         method: 'get',
         path: '/v1/apps/{app}/instances',
         operationId: 'listInstances',
@@ -52,7 +51,7 @@ export function instanceRoutes(deps: ApiDeps) {
         security: bearer,
         middleware: tenantOnly,
         request: { params: AppParams },
-        responses: { 200: json(InstanceList, 'The replicas, oldest first.'), ...problems },
+        responses: { 200: json(InstanceList, 'The replicas, oldest first.') },
       }),
       async (c) => {
         const items = await listInstances(
@@ -64,7 +63,7 @@ export function instanceRoutes(deps: ApiDeps) {
       },
     )
     .openapi(
-      createRoute({
+      apiRoute({
         method: 'get',
         path: '/v1/apps/{app}/logs',
         operationId: 'getLogs',
@@ -88,7 +87,6 @@ export function instanceRoutes(deps: ApiDeps) {
               "20 requests against the tenant's rate limit), and a body ends before 5 MB; ask again with since= to go on.",
             content: { 'text/plain': { schema: { type: 'string' } } },
           },
-          ...problems,
         },
       }),
       async (c) => {
@@ -146,7 +144,7 @@ export function instanceRoutes(deps: ApiDeps) {
       },
     )
     .openapi(
-      createRoute({
+      apiRoute({
         method: 'get',
         path: '/v1/apps/{app}/events',
         operationId: 'listAppEvents',
@@ -162,7 +160,6 @@ export function instanceRoutes(deps: ApiDeps) {
         request: { params: AppParams, query: ListQuery },
         responses: {
           200: json(pageOf(AppEvent, 'AppEventPage'), 'What happened to the app, newest first.'),
-          ...problems,
         },
       }),
       async (c) =>
@@ -177,7 +174,7 @@ export function instanceRoutes(deps: ApiDeps) {
         ),
     )
     .openapi(
-      createRoute({
+      apiRoute({
         method: 'get',
         path: '/v1/apps/{app}/metrics',
         operationId: 'getAppMetrics',
@@ -190,7 +187,7 @@ export function instanceRoutes(deps: ApiDeps) {
         security: bearer,
         middleware: tenantOnly,
         request: { params: AppParams, query: MetricsQuery },
-        responses: { 200: json(AppMetrics, 'CPU and memory per replica and on average.'), ...problems },
+        responses: { 200: json(AppMetrics, 'CPU and memory per replica and on average.') },
       }),
       async (c) =>
         c.json(

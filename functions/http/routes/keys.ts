@@ -1,4 +1,3 @@
-import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { ApiKeyCreate, ApiKeyCreated, ApiKeyPage, KeyId } from '../../../schemas/api-key.ts';
 import { ListQuery } from '../../../schemas/common.ts';
@@ -7,7 +6,7 @@ import { createOwnKey, revokeOwnKey } from '../../core/own-keys.ts';
 import { MAX_KEYS_PER_TENANT } from '../../core/tenant-caps.ts';
 import { type ApiDeps, tenantCaller, tenantOf } from '../context.ts';
 import { emptyBodyIsNone } from '../middleware/empty-body.ts';
-import { bearer, idempotencyHeader, json, optionalJsonBody, problems } from '../openapi.ts';
+import { apiRoute, bearer, idempotencyHeader, json, optionalJsonBody } from '../openapi.ts';
 import { tenantOnly } from './apps.ts';
 import { router } from './router.ts';
 
@@ -17,7 +16,7 @@ const tags = ['Tenant'];
 export function ownKeyRoutes(deps: ApiDeps) {
   return router()
     .openapi(
-      createRoute({
+      apiRoute({
         method: 'post',
         path: '/v1/keys',
         operationId: 'createKey',
@@ -35,13 +34,12 @@ export function ownKeyRoutes(deps: ApiDeps) {
             ApiKeyCreated,
             `Another key of yours (at most ${MAX_KEYS_PER_TENANT}); its secret is shown only here.`,
           ),
-          ...problems,
         },
       }),
       async (c) => c.json(await createOwnKey(deps, tenantCaller(c.get('principal'))), 201),
     )
     .openapi(
-      createRoute({
+      apiRoute({
         method: 'get',
         path: '/v1/keys',
         operationId: 'listKeys',
@@ -53,13 +51,13 @@ export function ownKeyRoutes(deps: ApiDeps) {
         security: bearer,
         middleware: tenantOnly,
         request: { query: ListQuery },
-        responses: { 200: json(ApiKeyPage, 'Your keys, without secrets.'), ...problems },
+        responses: { 200: json(ApiKeyPage, 'Your keys, without secrets.') },
       }),
       async (c) =>
         c.json(await listTenantKeys(deps, tenantOf(c.get('principal')), c.req.valid('query')), 200),
     )
     .openapi(
-      createRoute({
+      apiRoute({
         method: 'delete',
         path: '/v1/keys/{keyId}',
         operationId: 'deleteKey',
@@ -75,7 +73,6 @@ export function ownKeyRoutes(deps: ApiDeps) {
           204: {
             description: 'Revoked; the key stops working at once. Not the key the request came with (409).',
           },
-          ...problems,
         },
       }),
       async (c) => {

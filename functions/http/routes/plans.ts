@@ -1,4 +1,3 @@
-import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { DnsLabel, ListQuery, pageOf } from '../../../schemas/common.ts';
 import { Plan, PlanCreate, PlanPatch } from '../../../schemas/plan.ts';
@@ -7,13 +6,13 @@ import type { ApiDeps } from '../context.ts';
 import { etagOf, ifMatchVersions } from '../etag.ts';
 import { requireRole } from '../middleware/auth.ts';
 import {
+  apiRoute,
   bearer,
   etagHeader,
   idempotencyHeader,
   ifMatchHeader,
   json,
   jsonBody,
-  problems,
 } from '../openapi.ts';
 import { router } from './router.ts';
 
@@ -24,7 +23,7 @@ const tags = ['Plans (admin)'];
 export function planRoutes(deps: ApiDeps) {
   return router()
     .openapi(
-      createRoute({
+      apiRoute({
         method: 'get',
         path: '/v1/plans',
         operationId: 'listPlans',
@@ -34,12 +33,12 @@ export function planRoutes(deps: ApiDeps) {
         security: bearer,
         middleware: admin,
         request: { query: ListQuery },
-        responses: { 200: json(pageOf(Plan, 'PlanPage'), 'Plans.'), ...problems },
+        responses: { 200: json(pageOf(Plan, 'PlanPage'), 'Plans.') },
       }),
       async (c) => c.json(await listPlans(deps, c.req.valid('query')), 200),
     )
     .openapi(
-      createRoute({
+      apiRoute({
         method: 'post',
         path: '/v1/plans',
         operationId: 'createPlan',
@@ -53,7 +52,7 @@ export function planRoutes(deps: ApiDeps) {
         security: bearer,
         middleware: admin,
         request: { headers: idempotencyHeader, body: jsonBody(PlanCreate) },
-        responses: { 201: json(Plan, 'The plan.'), ...problems },
+        responses: { 201: json(Plan, 'The plan.') },
       }),
       async (c) => {
         const plan = await createPlan(deps, c.req.valid('json'));
@@ -63,7 +62,7 @@ export function planRoutes(deps: ApiDeps) {
       },
     )
     .openapi(
-      createRoute({
+      apiRoute({
         method: 'get',
         path: '/v1/plans/{planId}',
         operationId: 'getPlan',
@@ -73,7 +72,7 @@ export function planRoutes(deps: ApiDeps) {
         security: bearer,
         middleware: admin,
         request: { params: PlanParams },
-        responses: { 200: { ...json(Plan, 'The plan.'), headers: etagHeader }, ...problems },
+        responses: { 200: { ...json(Plan, 'The plan.'), headers: etagHeader } },
       }),
       async (c) => {
         const plan = await getPlan(deps, c.req.valid('param').planId);
@@ -82,7 +81,7 @@ export function planRoutes(deps: ApiDeps) {
       },
     )
     .openapi(
-      createRoute({
+      apiRoute({
         method: 'patch',
         path: '/v1/plans/{planId}',
         operationId: 'updatePlan',
@@ -97,7 +96,7 @@ export function planRoutes(deps: ApiDeps) {
         security: bearer,
         middleware: admin,
         request: { params: PlanParams, headers: ifMatchHeader, body: jsonBody(PlanPatch) },
-        responses: { 200: { ...json(Plan, 'The plan.'), headers: etagHeader }, ...problems },
+        responses: { 200: { ...json(Plan, 'The plan.'), headers: etagHeader } },
       }),
       async (c) => {
         const plan = await updatePlan(

@@ -1,4 +1,3 @@
-import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { DnsLabel, ListQuery, pageOf } from '../../../schemas/common.ts';
 import { Image, RegistryLogin, Repository, RepositoryCreate } from '../../../schemas/repository.ts';
@@ -11,7 +10,7 @@ import {
 } from '../../core/repositories.ts';
 import { MAX_REPOSITORIES_PER_TENANT } from '../../core/tenant-caps.ts';
 import { type ApiDeps, tenantOf } from '../context.ts';
-import { bearer, idempotencyHeader, json, jsonBody, problems } from '../openapi.ts';
+import { apiRoute, bearer, idempotencyHeader, json, jsonBody } from '../openapi.ts';
 import { tenantOnly } from './apps.ts';
 import { router } from './router.ts';
 
@@ -23,7 +22,7 @@ const tags = ['Images'];
 export function repositoryRoutes(deps: ApiDeps) {
   return router()
     .openapi(
-      createRoute({
+      apiRoute({
         method: 'post',
         path: '/v1/registry/token',
         operationId: 'createRegistryToken',
@@ -36,12 +35,12 @@ export function repositoryRoutes(deps: ApiDeps) {
         security: bearer,
         middleware: tenantOnly,
         request: { headers: idempotencyHeader },
-        responses: { 200: json(RegistryLogin, 'Short-lived credentials for `docker login`.'), ...problems },
+        responses: { 200: json(RegistryLogin, 'Short-lived credentials for `docker login`.') },
       }),
       async (c) => c.json(await registryLogin(deps, tenantOf(c.get('principal'))), 200),
     )
     .openapi(
-      createRoute({
+      apiRoute({
         method: 'post',
         path: '/v1/repositories',
         operationId: 'createRepository',
@@ -60,14 +59,13 @@ export function repositoryRoutes(deps: ApiDeps) {
             'The repository; `uri` is where `docker push` goes. A push goes only to a repository created here. ' +
               `A tenant keeps at most ${MAX_REPOSITORIES_PER_TENANT} (403 quota.exceeded).`,
           ),
-          ...problems,
         },
       }),
       async (c) =>
         c.json(await createRepository(deps, tenantOf(c.get('principal')), c.req.valid('json').name), 201),
     )
     .openapi(
-      createRoute({
+      apiRoute({
         method: 'get',
         path: '/v1/repositories',
         operationId: 'listRepositories',
@@ -79,14 +77,13 @@ export function repositoryRoutes(deps: ApiDeps) {
         request: { query: ListQuery },
         responses: {
           200: json(pageOf(Repository, 'RepositoryPage'), 'Your repositories, by name.'),
-          ...problems,
         },
       }),
       async (c) =>
         c.json(await listRepositories(deps, tenantOf(c.get('principal')), c.req.valid('query')), 200),
     )
     .openapi(
-      createRoute({
+      apiRoute({
         method: 'get',
         path: '/v1/repositories/{name}/images',
         operationId: 'listImages',
@@ -98,7 +95,7 @@ export function repositoryRoutes(deps: ApiDeps) {
         security: bearer,
         middleware: tenantOnly,
         request: { params: RepositoryParams, query: ListQuery },
-        responses: { 200: json(pageOf(Image, 'ImagePage'), 'Pushed images, newest first.'), ...problems },
+        responses: { 200: json(pageOf(Image, 'ImagePage'), 'Pushed images, newest first.') },
       }),
       async (c) =>
         c.json(
@@ -112,7 +109,7 @@ export function repositoryRoutes(deps: ApiDeps) {
         ),
     )
     .openapi(
-      createRoute({
+      apiRoute({
         method: 'delete',
         path: '/v1/repositories/{name}',
         operationId: 'deleteRepository',
@@ -126,7 +123,6 @@ export function repositoryRoutes(deps: ApiDeps) {
         request: { params: RepositoryParams },
         responses: {
           204: { description: 'Deleted, with every image in it.' },
-          ...problems,
         },
       }),
       async (c) => {

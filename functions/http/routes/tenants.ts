@@ -1,4 +1,3 @@
-import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { ApiKeyCreate, ApiKeyCreated, ApiKeyPage, KeyId, TenantCreated } from '../../../schemas/api-key.ts';
 import { DnsLabel, ListQuery, pageOf } from '../../../schemas/common.ts';
@@ -18,6 +17,7 @@ import { etagOf, ifMatchVersions } from '../etag.ts';
 import { requireRole } from '../middleware/auth.ts';
 import { emptyBodyIsNone } from '../middleware/empty-body.ts';
 import {
+  apiRoute,
   bearer,
   etagHeader,
   idempotencyHeader,
@@ -25,7 +25,6 @@ import {
   json,
   jsonBody,
   optionalJsonBody,
-  problems,
 } from '../openapi.ts';
 import { router } from './router.ts';
 
@@ -39,7 +38,7 @@ const tags = ['Tenants (admin)'];
 export function tenantRoutes(deps: ApiDeps) {
   return router()
     .openapi(
-      createRoute({
+      apiRoute({
         method: 'post',
         path: '/v1/tenants',
         operationId: 'createTenant',
@@ -55,7 +54,6 @@ export function tenantRoutes(deps: ApiDeps) {
         request: { headers: idempotencyHeader, body: jsonBody(TenantCreate) },
         responses: {
           201: json(TenantCreated, 'The tenant and its first key, whose secret is shown only here.'),
-          ...problems,
         },
       }),
       async (c) => {
@@ -65,7 +63,7 @@ export function tenantRoutes(deps: ApiDeps) {
       },
     )
     .openapi(
-      createRoute({
+      apiRoute({
         method: 'get',
         path: '/v1/tenants',
         operationId: 'listTenants',
@@ -77,12 +75,12 @@ export function tenantRoutes(deps: ApiDeps) {
         security: bearer,
         middleware: admin,
         request: { query: ListQuery },
-        responses: { 200: json(pageOf(Tenant, 'TenantPage'), 'Tenants.'), ...problems },
+        responses: { 200: json(pageOf(Tenant, 'TenantPage'), 'Tenants.') },
       }),
       async (c) => c.json(await listTenants(deps, c.req.valid('query')), 200),
     )
     .openapi(
-      createRoute({
+      apiRoute({
         method: 'get',
         path: '/v1/tenants/{tenantId}',
         operationId: 'getTenant',
@@ -100,7 +98,6 @@ export function tenantRoutes(deps: ApiDeps) {
             ...json(TenantOverview, 'The tenant, its plan and usage against the limits.'),
             headers: etagHeader,
           },
-          ...problems,
         },
       }),
       async (c) => {
@@ -110,7 +107,7 @@ export function tenantRoutes(deps: ApiDeps) {
       },
     )
     .openapi(
-      createRoute({
+      apiRoute({
         method: 'patch',
         path: '/v1/tenants/{tenantId}',
         operationId: 'updateTenant',
@@ -125,7 +122,7 @@ export function tenantRoutes(deps: ApiDeps) {
         security: bearer,
         middleware: admin,
         request: { params: TenantParams, headers: ifMatchHeader, body: jsonBody(TenantPatch) },
-        responses: { 200: { ...json(Tenant, 'The tenant.'), headers: etagHeader }, ...problems },
+        responses: { 200: { ...json(Tenant, 'The tenant.'), headers: etagHeader } },
       }),
       async (c) => {
         const tenant = await updateTenant(
@@ -139,7 +136,7 @@ export function tenantRoutes(deps: ApiDeps) {
       },
     )
     .openapi(
-      createRoute({
+      apiRoute({
         method: 'delete',
         path: '/v1/tenants/{tenantId}',
         operationId: 'deleteTenant',
@@ -158,7 +155,6 @@ export function tenantRoutes(deps: ApiDeps) {
             description:
               'Deleted, with its keys and repositories. Its id is never used again: its usage and reports stay under it.',
           },
-          ...problems,
         },
       }),
       async (c) => {
@@ -168,7 +164,7 @@ export function tenantRoutes(deps: ApiDeps) {
       },
     )
     .openapi(
-      createRoute({
+      apiRoute({
         method: 'get',
         path: '/v1/tenants/{tenantId}/usage',
         operationId: 'getTenantUsage',
@@ -185,13 +181,12 @@ export function tenantRoutes(deps: ApiDeps) {
             UsageReport,
             "The tenant's metered usage per app and hour or day; a deleted tenant's too, as it is billed.",
           ),
-          ...problems,
         },
       }),
       async (c) => c.json(await getUsage(deps, c.req.valid('param').tenantId, c.req.valid('query')), 200),
     )
     .openapi(
-      createRoute({
+      apiRoute({
         method: 'post',
         path: '/v1/tenants/{tenantId}/keys',
         operationId: 'createTenantKey',
@@ -207,12 +202,12 @@ export function tenantRoutes(deps: ApiDeps) {
           headers: idempotencyHeader,
           body: optionalJsonBody(ApiKeyCreate),
         },
-        responses: { 201: json(ApiKeyCreated, 'The key; its secret is shown only here.'), ...problems },
+        responses: { 201: json(ApiKeyCreated, 'The key; its secret is shown only here.') },
       }),
       async (c) => c.json(await createTenantKey(deps, c.req.valid('param').tenantId), 201),
     )
     .openapi(
-      createRoute({
+      apiRoute({
         method: 'get',
         path: '/v1/tenants/{tenantId}/keys',
         operationId: 'listTenantKeys',
@@ -223,13 +218,13 @@ export function tenantRoutes(deps: ApiDeps) {
         security: bearer,
         middleware: admin,
         request: { params: TenantParams, query: ListQuery },
-        responses: { 200: json(ApiKeyPage, 'Keys, without secrets.'), ...problems },
+        responses: { 200: json(ApiKeyPage, 'Keys, without secrets.') },
       }),
       async (c) =>
         c.json(await listTenantKeys(deps, c.req.valid('param').tenantId, c.req.valid('query')), 200),
     )
     .openapi(
-      createRoute({
+      apiRoute({
         method: 'delete',
         path: '/v1/tenants/{tenantId}/keys/{keyId}',
         operationId: 'deleteTenantKey',
@@ -239,7 +234,7 @@ export function tenantRoutes(deps: ApiDeps) {
         security: bearer,
         middleware: admin,
         request: { params: KeyParams },
-        responses: { 204: { description: 'Revoked; the key stops working at once.' }, ...problems },
+        responses: { 204: { description: 'Revoked; the key stops working at once.' } },
       }),
       async (c) => {
         const { tenantId, keyId } = c.req.valid('param');

@@ -9,6 +9,7 @@ interface Operation {
   summary?: string;
   parameters?: { name: string; schema: unknown }[];
   requestBody?: unknown;
+  responses?: Record<string, unknown>;
 }
 interface Document {
   paths: Record<string, Record<string, Operation>>;
@@ -46,6 +47,19 @@ describe('schemas/openapi.json', () => {
       config,
     });
     expect(problems.map((p) => `${p.ruleId}: ${p.message} (${p.location[0]?.pointer})`)).toEqual([]);
+  });
+
+  it('documents the problems each operation can answer, and no others', () => {
+    const statuses = (route: string) =>
+      Object.keys(operations.find((op) => op.route === route)?.responses ?? {}).join(' ');
+    // A read: nothing to conflict with, no body, no If-Match, no Idempotency-Key.
+    expect(statuses('GET /v1/apps')).toBe('200 400 401 403 404 429 500 503');
+    // Nothing to validate.
+    expect(statuses('GET /v1/tenant')).toBe('200 401 403 404 429 500 503');
+    // A body and If-Match, but no Idempotency-Key.
+    expect(statuses('PATCH /v1/apps/{app}')).toBe('200 400 401 403 404 409 412 413 415 429 500 503');
+    // A POST without a body: its Idempotency-Key, but nothing to be JSON.
+    expect(statuses('POST /v1/apps/{app}/stop')).toBe('202 400 401 403 404 409 413 422 429 500 503');
   });
 
   it('takes no null in a path or a query, which cannot carry one', () => {
