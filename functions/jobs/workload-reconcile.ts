@@ -25,6 +25,8 @@ export interface WorkloadReconcilerDeps extends RolloutDeps {
   runtimeName: RuntimeName;
   /** Who this reconciler is, for the per-tenant lease. */
   owner: string;
+  /** Where an app whose pass failed is told of; the tenant's other apps go on. */
+  logger: { error(message: string, details: Record<string, unknown>): void };
 }
 
 const LEASE_MS = 10_000;
@@ -194,12 +196,23 @@ export class WorkloadReconciler {
     await recordLifetimes(this.deps.meter, tenantId, replicas);
     pass.released += await this.release(apps, replicas);
     await this.noteRestarts(apps, replicas);
+    // One app's failure (a workload the cluster refuses, a write the table refuses) holds up none of the others; the
+    // pass fails after them all, so its message is retried (and ends in the dead-letter queue if it keeps failing).
+    const failed: string[] = [];
     for (const app of apps) {
-      if (!(await lease.keep())) return;
+      if (!(await lease.keep())) break;
       pass.apps += 1;
       const live = replicas.filter((r) => r.appUid === app.uid && r.state !== 'exited');
       const workload = workloads.find((w) => w.app === app.name);
-      if (await this.reconcileApp(app, tenant, workload, live)) pass.applied += 1;
+      try {
+        if (await this.reconcileApp(app, tenant, workload, live)) pass.applied += 1;
+      } catch (error) {
+        failed.push(app.name);
+        this.deps.logger.error('could not reconcile an app', { tenantId, app: app.name, error });
+      }
+    }
+    if (failed.length > 0) {
+      throw new Error(`the pass over tenant "${tenantId}" failed for ${failed.join(', ')} (each is logged)`);
     }
   }
 

@@ -37,6 +37,7 @@ export async function awsReconcileDeps(
       runtime,
       runtimeName,
       owner: `lambda:${process.env.AWS_LAMBDA_LOG_STREAM_NAME ?? process.pid}`,
+      logger,
       deploymentDeadlineMs: config.BERTH_DEPLOYMENT_DEADLINE_SECONDS * 1000,
     });
   // One client each for apps' records and for the load balancers, whichever runtime an app is on.

@@ -64,8 +64,20 @@ export async function eksWorld(api: Awaited<ReturnType<typeof startFakeKubeApi>>
     },
     clock: deps.clock,
   });
+  /** What the reconcilers logged: the apps whose passes failed. */
+  const logged: Record<string, unknown>[] = [];
+  const logger = {
+    error: (message: string, details: Record<string, unknown>) => logged.push({ message, ...details }),
+  };
   /** A reconciler over this table and cluster; another `owner` is another worker. */
   const reconcilerFor = (owner: string) =>
-    new WorkloadReconciler({ ...deps, runtime, runtimeName: 'eks', owner, deploymentDeadlineMs: 600_000 });
-  return { deps, kube, runtime, dns, reconciler: reconcilerFor('test'), reconcilerFor };
+    new WorkloadReconciler({
+      ...deps,
+      runtime,
+      runtimeName: 'eks',
+      owner,
+      deploymentDeadlineMs: 600_000,
+      logger,
+    });
+  return { deps, kube, runtime, dns, reconciler: reconcilerFor('test'), reconcilerFor, logged };
 }

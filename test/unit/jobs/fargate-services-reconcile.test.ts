@@ -59,6 +59,8 @@ describe('WorkloadReconciler on Fargate services (ECS and the ALB in memory)', (
       runtimeName: 'fargate',
       owner: 'test',
       deploymentDeadlineMs: 600_000,
+      // A pass that fails for an app throws after the others: each test sees it there.
+      logger: { error: () => {} },
     });
     await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
     /** One pass, with the lease free again (each pass is a new tick). */

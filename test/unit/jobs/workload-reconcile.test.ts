@@ -23,7 +23,7 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
   let setup: Awaited<ReturnType<typeof world>>;
 
   async function world() {
-    const { deps, runtime, dns, reconciler, reconcilerFor } = await eksWorld(api);
+    const { deps, runtime, dns, reconciler, reconcilerFor, logged } = await eksWorld(api);
     await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
     /** One pass, with the lease free again (each pass is a new tick). */
     const pass = async () => {
@@ -36,7 +36,7 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
       await fn();
       return api.requests.slice(before);
     };
-    return { deps, runtime, dns, reconciler, reconcilerFor, pass, requestsDuring };
+    return { deps, runtime, dns, reconciler, reconcilerFor, pass, requestsDuring, logged };
   }
 
   beforeEach(async () => {
@@ -401,6 +401,30 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
     expect(after).toEqual(expect.arrayContaining(before));
   });
 
+  it("holds up none of a tenant's apps for one whose pass fails, and fails the pass after them all", async () => {
+    const { deps, pass, logged } = setup;
+    await createApp(deps, 'acme', { ...web, name: 'api', runtime: 'eks' });
+    await createApp(deps, 'acme', { ...web, runtime: 'eks' });
+    const write = deps.store.writeRollout.bind(deps.store);
+    deps.store.writeRollout = async (w) => {
+      if (w.app?.record.name === 'api') throw new UnavailableError('the table did not answer');
+      return write(w);
+    };
+    // "api" comes first; "web" is reconciled all the same, pass after pass.
+    await expect(pass()).rejects.toThrow('the pass over tenant "acme" failed for api (each is logged)');
+    deps.clock.advance(11_000); // the failed pass's lease has expired
+    await expect(pass()).rejects.toThrow('failed for api');
+    expect(await getAppRecord(deps, 'acme', 'web')).toMatchObject({ status: 'running', readyReplicas: 1 });
+    expect(logged).toEqual([
+      expect.objectContaining({ message: 'could not reconcile an app', tenantId: 'acme', app: 'api' }),
+      expect.objectContaining({ app: 'api' }),
+    ]);
+    deps.store.writeRollout = write;
+    deps.clock.advance(11_000);
+    await pass();
+    expect(await getAppRecord(deps, 'acme', 'api')).toMatchObject({ status: 'running' });
+  });
+
   it('keeps the old pods serving when the pass that failed a revision could not roll back, and rolls back at the next', async () => {
     const { deps, pass, requestsDuring } = setup;
     await createApp(deps, 'acme', { ...web, runtime: 'eks', replicas: 2 });
@@ -413,7 +437,7 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
       deps.store.updateApp = update;
       throw new UnavailableError('the table did not answer');
     };
-    await expect(pass()).rejects.toThrow('the table did not answer');
+    await expect(pass()).rejects.toThrow('failed for web');
     expect(await getAppRecord(deps, 'acme', 'web')).toMatchObject({ targetRevision: 2, currentRevision: 1 });
     deps.clock.advance(11_000); // the failed pass's lease has expired
     // The next pass leaves the workload as it is (not revision 2 at no replicas, which would stop the old pods too)
