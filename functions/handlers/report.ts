@@ -1,7 +1,7 @@
 import { buildMonthlyReports } from '../jobs/report.ts';
 import { readAwsRuntimeConfig } from '../shared/aws-config.ts';
 import { awsReportDeps } from '../shared/aws-table-jobs.ts';
-import { observed } from './lambda.ts';
+import { errorLogger, observed } from './lambda.ts';
 
 /** Time kept back from the Lambda's timeout for the reports already started. */
 const FINISH_MS = 60_000;
@@ -12,7 +12,7 @@ const FINISH_MS = 60_000;
  */
 export const handler = await observed(
   'report',
-  () => awsReportDeps(readAwsRuntimeConfig()),
+  ({ logger }) => awsReportDeps(readAwsRuntimeConfig(), errorLogger(logger)),
   async (_event: unknown, { logger, metrics, deps }, context) => {
     const run = await buildMonthlyReports(deps, {
       deadlineMs: Date.now() + context.getRemainingTimeInMillis() - FINISH_MS,

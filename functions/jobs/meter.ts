@@ -6,6 +6,8 @@ import { listEveryBilledTenant } from '../core/walk.ts';
 
 export interface MeterDeps extends CoreDeps {
   runtime: Pick<Runtime, 'listReplicas'>;
+  /** Where a tenant whose metering failed is told of; the others are metered all the same. */
+  logger: { error(message: string, details: Record<string, unknown>): void };
 }
 
 /** One write accrues at most this many hours (a transaction holds at most 100 items). */
@@ -36,15 +38,28 @@ export async function meterUsage(deps: MeterDeps): Promise<{ accrued: number; cl
     (tenant) =>
       !('deletedAt' in tenant) || nowSec * 1000 - Date.parse(tenant.deletedAt) < DELETED_TENANTS_METERED_MS,
   );
+  // One tenant's failure holds up none of the others' usage; the run fails after them all, so it is seen (and its
+  // watermarks let the next run go on from where each tenant's metering stopped).
+  const failed: string[] = [];
   const outcomes = await mapWithLimit(tenants, TENANTS_IN_FLIGHT, async (tenant) => {
-    const lifetimes = await recordLifetimes(deps.meter, tenant.id, byTenant.get(tenant.id) ?? []);
     const accrued = [];
-    for (const lifetime of lifetimes) {
-      accrued.push(await accrueLifetime(deps.meter, lifetime, present.has(lifetime.instanceId), nowSec));
+    try {
+      const lifetimes = await recordLifetimes(deps.meter, tenant.id, byTenant.get(tenant.id) ?? []);
+      for (const lifetime of lifetimes) {
+        accrued.push(await accrueLifetime(deps.meter, lifetime, present.has(lifetime.instanceId), nowSec));
+      }
+      if (!('deletedAt' in tenant)) await evaluateUsageCaps(deps, tenant);
+    } catch (error) {
+      failed.push(tenant.id);
+      deps.logger.error('could not meter a tenant', { tenantId: tenant.id, error });
     }
-    if (!('deletedAt' in tenant)) await evaluateUsageCaps(deps, tenant);
     return accrued;
   });
+  if (failed.length > 0) {
+    throw new Error(
+      `metering failed for ${failed.sort().join(', ')} (each is logged); the other tenants' is done`,
+    );
+  }
   const all = outcomes.flat();
   return {
     accrued: all.filter((o) => o === 'accrued' || o === 'closed').length,

@@ -7,6 +7,8 @@ import { listEveryBilledTenant } from '../core/walk.ts';
 export interface ReportDeps extends CoreDeps {
   /** Where each final report is filed for finance. */
   reportArchive: ReportArchive;
+  /** Where a tenant whose report failed is told of; the others' are built all the same. */
+  logger: { error(message: string, details: Record<string, unknown>): void };
 }
 
 /**
@@ -49,13 +51,26 @@ export async function buildMonthlyReports(
   // Never built (0) first, then the oldest.
   const due = reports.filter(({ at }) => at < settledAt).sort((a, b) => a.at - b.at);
   const deadline = options.deadlineMs ?? Number.POSITIVE_INFINITY;
+  // One tenant's failure holds up none of the others' reports; the run fails after them all, so it is seen.
+  const failed: string[] = [];
   const done = await mapWithLimit(due, BUILDS_IN_FLIGHT, async ({ tenantId }) => {
     if (deps.clock.now().getTime() >= deadline) return false;
-    const report = await buildReport(deps, tenantId, month, 'final');
-    await deps.meter.putReport(report);
-    await deps.reportArchive.store(report, reportsCsv([report]));
-    return true;
+    try {
+      const report = await buildReport(deps, tenantId, month, 'final');
+      await deps.meter.putReport(report);
+      await deps.reportArchive.store(report, reportsCsv([report]));
+      return true;
+    } catch (error) {
+      failed.push(tenantId);
+      deps.logger.error('could not build a report', { tenantId, period: month, error });
+      return false;
+    }
   });
+  if (failed.length > 0) {
+    throw new Error(
+      `the ${month} reports of ${failed.sort().join(', ')} failed (each is logged); the others are filed`,
+    );
+  }
   const count = done.filter(Boolean).length;
   return { built: count, left: due.length - count };
 }

@@ -12,10 +12,11 @@ import { dynamodb } from './aws-table.ts';
 /* The composition roots of the jobs of the table alone: they reach no runtime, so their bundles hold none. */
 
 /** The report job: reports from the table, filed in the report bucket. */
-export function awsReportDeps(config: AwsConfig): ReportDeps {
+export function awsReportDeps(config: AwsConfig, logger: Logger): ReportDeps {
   return {
     ...awsCore(config),
     reportArchive: new S3ReportArchive(new S3Client(sdkClientConfig()), config.BERTH_REPORT_BUCKET),
+    logger,
   };
 }
 

@@ -69,12 +69,12 @@ export async function awsScaleDeps(
 }
 
 /** The meter: lifetimes from the tasks ECS lists and the pods EKS lists, accrued into the table. */
-export async function awsMeterDeps(config: AwsRuntimeConfig): Promise<MeterDeps> {
+export async function awsMeterDeps(config: AwsRuntimeConfig, logger: Logger): Promise<MeterDeps> {
   const sources: Pick<WorkloadRuntime, 'listReplicas'>[] = [fargateTasks(config)];
   const eks = await eksRuntimeOf(config);
   if (eks) sources.push(eks);
   const runtime = {
     listReplicas: async () => (await Promise.all(sources.map((s) => s.listReplicas()))).flat(),
   };
-  return { ...awsCore(config), runtime };
+  return { ...awsCore(config), runtime, logger };
 }

@@ -28,6 +28,7 @@ export async function fakeCoreDeps(): Promise<
     clock: ManualClock;
     registry: FakeRegistry;
     hosts: FakeHosts;
+    logged: Record<string, unknown>[];
   }
 > {
   const store = new MemoryStore();
@@ -41,6 +42,13 @@ export async function fakeCoreDeps(): Promise<
     registry: new FakeRegistry(store),
     hosts: new FakeHosts(),
     runtimes: ['docker'] as const satisfies CoreDeps['runtimes'],
+    /** What the jobs logged: a tenant or an app they could not do. */
+    logged: [] as Record<string, unknown>[],
+    logger: {
+      error(message: string, details: Record<string, unknown>) {
+        deps.logged.push({ message, ...details });
+      },
+    },
   };
   await seedPlans(deps);
   return deps;

@@ -3,7 +3,7 @@ import type { CoreDeps, RegistryDeps } from '../../functions/core/ports.ts';
 import { createTenant } from '../../functions/core/tenants.ts';
 import { listEveryUsage } from '../../functions/core/walk.ts';
 import { type EcsTaskStateChange, recordTaskEvent } from '../../functions/jobs/ecs-task-events.ts';
-import { meterUsage } from '../../functions/jobs/meter.ts';
+import { type MeterDeps, meterUsage } from '../../functions/jobs/meter.ts';
 import type { ManualClock } from '../fakes/core-deps.ts';
 import { ListedReplicas } from '../fakes/fake-runtime.ts';
 
@@ -38,7 +38,7 @@ export const taskEvents = (arn: string): EcsTaskStateChange[] => [
  * the lifetimes left open (none, when every stop was accounted for).
  */
 export async function meterTaskEvents(
-  deps: CoreDeps & { clock: ManualClock },
+  deps: CoreDeps & Pick<MeterDeps, 'logger'> & { clock: ManualClock },
   order: (all: EcsTaskStateChange[]) => EcsTaskStateChange[],
 ) {
   deps.clock.current = new Date('2026-11-22T10:10:00Z');

@@ -8,6 +8,31 @@ import { ListedReplicas, replica } from '../../fakes/fake-runtime.ts';
 import { overlapCounter } from '../../support/overlap-counter.ts';
 
 describe('the meter job', () => {
+  it('meters every tenant but one whose metering fails, then fails the run naming it', async () => {
+    const deps = await fakeCoreDeps();
+    const tenants = ['t00', 't01', 't02'];
+    for (const id of tenants) await createTenant(deps, { id, name: id, plan: 'pro' });
+    const runtime = new ListedReplicas();
+    runtime.replicas = tenants.map((id) => replica(id, 'web', '2026-11-22T09:30:00.000Z'));
+    const observe = deps.meter.observeLifetime.bind(deps.meter);
+    deps.meter.observeLifetime = async (lifetime) => {
+      if (lifetime.tenantId === 't00') throw new Error('refused');
+      return observe(lifetime);
+    };
+    await expect(meterUsage({ ...deps, runtime })).rejects.toThrow(
+      "metering failed for t00 (each is logged); the other tenants' is done",
+    );
+    const metered = await Promise.all(tenants.map((id) => deps.meter.listOpenLifetimes(id)));
+    expect(metered.map((open) => open.length)).toEqual([0, 1, 1]);
+    expect(deps.logged).toEqual([
+      expect.objectContaining({
+        message: 'could not meter a tenant',
+        tenantId: 't00',
+        error: new Error('refused'),
+      }),
+    ]);
+  });
+
   it('writes a lifetime only when it is new or stops, and meters eight tenants at once', async () => {
     const deps = await fakeCoreDeps();
     const tenants = Array.from({ length: 12 }, (_, i) => `t${String(i).padStart(2, '0')}`);

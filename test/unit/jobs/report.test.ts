@@ -23,6 +23,22 @@ async function withTenants(count: number) {
 }
 
 describe('the report job', () => {
+  it("files every tenant's report but one whose build fails, then fails the run naming it", async () => {
+    const { deps, archive } = await withTenants(3);
+    const put = deps.meter.putReport.bind(deps.meter);
+    deps.meter.putReport = async (report) => {
+      if (report.tenant === 't00') throw new Error('refused');
+      return put(report);
+    };
+    await expect(buildMonthlyReports(deps)).rejects.toThrow(
+      'the 2026-10 reports of t00 failed (each is logged); the others are filed',
+    );
+    expect([...archive.files.keys()]).toEqual(['t01/2026-10', 't02/2026-10']);
+    expect(deps.logged).toEqual([
+      expect.objectContaining({ message: 'could not build a report', tenantId: 't00', period: '2026-10' }),
+    ]);
+  });
+
   it("builds and files last month's reports, again on later runs, and no more once the month has settled", async () => {
     const { deps, ids, archive } = await withTenants(3);
     expect(await buildMonthlyReports(deps)).toEqual({ built: 3, left: 0 });
