@@ -12,7 +12,10 @@ import { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from '../functions/handlers/lambda.ts';
 
 export interface PlatformAlarmsProps {
-  /** Berth's Lambdas, by name: an error (a crash or a timeout, not an HTTP 500) in any of them alarms. */
+  /**
+   * Berth's Lambdas, by name: an error in any of them alarms (a crash, a timeout, or a job's run that failed for a
+   * tenant; not an HTTP 500).
+   */
   functions: Record<string, IFunction>;
   api: HttpApi;
   /** Queues that only fill when something failed for good. */
@@ -82,7 +85,7 @@ export class PlatformAlarms extends Construct {
         `${name}Errors`,
         fn.metricErrors({ period: PERIOD, statistic: 'Sum' }),
         1,
-        `The ${name} Lambda crashed or timed out; see its log group.`,
+        `The ${name} Lambda failed (it crashed, timed out, or could not do one of the tenants it went over); see its log group.`,
       );
     }
     alarm(
