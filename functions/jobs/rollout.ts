@@ -216,7 +216,9 @@ function observedApp(
   }
   if (app.status !== 'stopped') {
     if (isSuspended(progress)) next.status = 'suspended';
-    else if (deployment && !isTerminal(deployment)) next.status = 'deploying';
+    // A rollback the platform owes moves the app as a deployment would: it is on its way back.
+    else if (deployment && (!isTerminal(deployment) || rollbackOwed(app, deployment)))
+      next.status = 'deploying';
     else if (progress.desired === 0 && deployment?.status === 'failed') next.status = 'failed';
     else if (progress.routable >= progress.desired) next.status = 'running';
     else next.status = progress.routable === 0 && deployment?.status === 'failed' ? 'failed' : 'degraded';

@@ -188,7 +188,12 @@ describe('advanceRollout', () => {
     // Revision 2 trips its circuit breaker while revision 1 still serves; the rollback's write is refused.
     const tripped = { ...converged, readyTarget: 0, converged: false, failedStarts: 3, started: true };
     await expect(pass(tripped)).rejects.toThrow('the table did not answer');
-    expect(await getAppRecord(deps, 'acme', 'web')).toMatchObject({ targetRevision: 2, currentRevision: 1 });
+    // On its way back, not failed: revision 1 serves.
+    expect(await getAppRecord(deps, 'acme', 'web')).toMatchObject({
+      targetRevision: 2,
+      currentRevision: 1,
+      status: 'deploying',
+    });
 
     // The next pass (the reconciler runs nothing of revision 2 meanwhile, and keeps revision 1's replica) owes it.
     const { app, deployment } = await pass({ ...converged, desired: 0, readyTarget: 0 });
