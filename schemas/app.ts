@@ -333,8 +333,9 @@ export type RevisionSpec = z.infer<typeof RevisionSpec>;
 export const AppStatus = z
   .enum(['deploying', 'running', 'degraded', 'failed', 'stopped', 'suspended', 'deleting'])
   .describe(
-    '`degraded`: fewer ready replicas than desired; `failed`: the last deployment failed and nothing runs; ' +
-      '`suspended`: the tenant is suspended, so nothing runs until an admin reactivates it.',
+    '`deploying`: a deployment is under way, or the rollback the platform makes after one failed; `degraded`: ' +
+      'fewer ready replicas than desired; `failed`: the last deployment failed and nothing runs; `suspended`: the ' +
+      'tenant is suspended, so nothing runs until an admin reactivates it.',
   );
 export type AppStatus = z.infer<typeof AppStatus>;
 
