@@ -401,6 +401,16 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
     expect(after).toEqual(expect.arrayContaining(before));
   });
 
+  /** A 2-replica app running revision 1, and a pass that applies revision 2: its pods crash, the old ones serve. */
+  async function deployCrashLoop() {
+    const { deps, pass } = setup;
+    await createApp(deps, 'acme', { ...web, runtime: 'eks', replicas: 2 });
+    await pass();
+    await pass();
+    await deploy(deps, 'acme', 'web', { image: 'registry.example.com/acme/web:crashloop' });
+    await pass();
+  }
+
   it("holds up none of a tenant's apps for one whose pass fails, and fails the pass after them all", async () => {
     const { deps, pass, logged } = setup;
     await createApp(deps, 'acme', { ...web, name: 'api', runtime: 'eks' });
@@ -427,11 +437,7 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
 
   it('keeps the old pods serving when the pass that failed a revision could not roll back, and rolls back at the next', async () => {
     const { deps, pass, requestsDuring } = setup;
-    await createApp(deps, 'acme', { ...web, runtime: 'eks', replicas: 2 });
-    await pass();
-    await pass();
-    await deploy(deps, 'acme', 'web', { image: 'registry.example.com/acme/web:crashloop' });
-    await pass();
+    await deployCrashLoop();
     const update = deps.store.updateApp.bind(deps.store);
     deps.store.updateApp = async () => {
       deps.store.updateApp = update;
@@ -457,11 +463,7 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
 
   it('fails a crash-looping revision by its restarts and rolls back; the stopped pods are metered, then released', async () => {
     const { deps, pass, runtime } = setup;
-    await createApp(deps, 'acme', { ...web, runtime: 'eks', replicas: 2 });
-    await pass();
-    await pass();
-    await deploy(deps, 'acme', 'web', { image: 'registry.example.com/acme/web:crashloop' });
-    await pass(); // applies revision 2: its pods crash, the old ones keep serving
+    await deployCrashLoop();
     const during = await getAppRecord(deps, 'acme', 'web');
     expect(during.readyReplicas).toBe(2);
     await pass(); // restarts past the circuit breaker: failed, rolled back to revision 1
