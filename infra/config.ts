@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_IDLE_TIMEOUT_SECONDS } from '../functions/adapters/alb/target-group-settings.ts';
-import { parseConfig } from '../functions/shared/config-parsing.ts';
+import { IdleTimeoutSeconds, parseConfig } from '../functions/shared/config-parsing.ts';
 import { DEFAULT_PRICE_TABLE, PriceTable } from '../schemas/billing.ts';
 import { OfferedSizes } from '../schemas/fargate-sizes.ts';
 
@@ -70,7 +70,7 @@ export const InstallConfig = z
      * too): a request an app takes longer to begin answering gets 504, a WebSocket without pings is closed. Raise it
      * for apps that stream with long pauses.
      */
-    appIdleTimeoutSeconds: z.number().int().min(1).max(4000).default(DEFAULT_IDLE_TIMEOUT_SECONDS),
+    appIdleTimeoutSeconds: IdleTimeoutSeconds.default(DEFAULT_IDLE_TIMEOUT_SECONDS),
     /** The Route 53 public zone of `domain`, where each app's alias record is written. */
     hostedZone: z
       .strictObject({ id: z.string().regex(/^Z[A-Z0-9]{1,31}$/), name: z.string().min(3) })

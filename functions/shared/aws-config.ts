@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_PRICE_TABLE, PriceTable } from '../../schemas/billing.ts';
 import { OfferedSizes } from '../../schemas/fargate-sizes.ts';
-import { IdleTimeoutSeconds, JsonText, parseConfig } from './config-parsing.ts';
+import { IdleTimeoutSecondsVar, JsonText, parseConfig } from './config-parsing.ts';
 
 /** The environment the CDK app gives every Lambda, validated once per cold start. */
 export const AwsConfig = z.object({
@@ -54,7 +54,7 @@ export const AwsRuntimeConfig = AwsConfig.extend({
   /** The AWS Load Balancer Controller ingress group EKS apps share. */
   BERTH_EKS_INGRESS_GROUP: z.string().min(1).default('berth-apps'),
   /** The idle timeout of the apps' load balancers (the install's appIdleTimeoutSeconds), which EKS's must be told. */
-  BERTH_APP_IDLE_TIMEOUT_SECONDS: IdleTimeoutSeconds,
+  BERTH_APP_IDLE_TIMEOUT_SECONDS: IdleTimeoutSecondsVar,
   /** Where the load balancer's traffic comes from: all a tenant's pods admit. */
   BERTH_EKS_LOAD_BALANCER_CIDRS: List.pipe(z.array(z.cidrv4()).min(1)).optional(),
   /** Pods run on EKS Fargate (billed by the Fargate size AWS provisions). */

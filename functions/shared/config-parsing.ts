@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { DEFAULT_IDLE_TIMEOUT_SECONDS } from '../adapters/alb/target-group-settings.ts';
 
-/** The apps' load balancers' idle timeout in an environment variable, in seconds, within ALB's bounds (1-4000). */
-export const IdleTimeoutSeconds = z.coerce
+/** The apps' load balancers' idle timeout, in seconds, within ALB's bounds (1-4000): the install's, and the Lambdas'. */
+export const IdleTimeoutSeconds = z.number().int().min(1).max(4000);
+
+/** The same in an environment variable; ALB's own default when it is not set. */
+export const IdleTimeoutSecondsVar = z.coerce
   .number()
-  .int()
-  .min(1)
-  .max(4000)
+  .pipe(IdleTimeoutSeconds)
   .default(DEFAULT_IDLE_TIMEOUT_SECONDS);
 
 /** A JSON value given as text (an environment variable). */

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { PriceTable } from '../../schemas/billing.ts';
 import { OfferedSizes } from '../../schemas/fargate-sizes.ts';
-import { IdleTimeoutSeconds, JsonText, parseConfig } from './config-parsing.ts';
+import { IdleTimeoutSecondsVar, JsonText, parseConfig } from './config-parsing.ts';
 
 const Port = z.coerce.number().int().min(1).max(65535);
 
@@ -28,7 +28,7 @@ export const LocalConfig = z.object({
   BERTH_SIZES: JsonText.pipe(OfferedSizes).optional(),
   BERTH_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(50),
   BERTH_RATE_LIMIT_BURST: z.coerce.number().int().positive().default(200),
-  BERTH_APP_IDLE_TIMEOUT_SECONDS: IdleTimeoutSeconds,
+  BERTH_APP_IDLE_TIMEOUT_SECONDS: IdleTimeoutSecondsVar,
 });
 export type LocalConfig = z.infer<typeof LocalConfig> & { dataDir: string };
 
