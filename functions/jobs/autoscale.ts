@@ -9,7 +9,7 @@ import {
   type Utilisation,
 } from '../core/autoscale.ts';
 import { isDomainError } from '../core/errors.ts';
-import { mapWithLimit } from '../core/map-with-limit.ts';
+import { mapEachWithLimit } from '../core/map-with-limit.ts';
 import type { AppRecord, CoreDeps, Replica, ReplicaView, TenantRecord } from '../core/ports.ts';
 import { maxReplicasWithin } from '../core/quota.ts';
 import { allApps, allTenants } from '../core/walk.ts';
@@ -55,23 +55,17 @@ export async function autoscale(deps: AutoscaleDeps): Promise<{ scaled: number; 
     }
     return listed;
   };
-  const outcomes = await mapWithLimit(scalable, APPS_IN_FLIGHT, ({ tenant, app }) =>
-    autoscaleApp(deps, tenant, app, runningOf).then(
-      (scaled) => (scaled ? 'scaled' : 'unchanged'),
-      (err: unknown) => {
-        deps.logger.error('could not autoscale an app', {
-          tenantId: app.tenantId,
-          app: app.name,
-          error: err,
-        });
-        return 'failed';
-      },
-    ),
+  const { results, failures } = await mapEachWithLimit(scalable, APPS_IN_FLIGHT, ({ tenant, app }) =>
+    autoscaleApp(deps, tenant, app, runningOf),
   );
-  return {
-    scaled: outcomes.filter((o) => o === 'scaled').length,
-    failed: outcomes.filter((o) => o === 'failed').length,
-  };
+  for (const { item, error } of failures) {
+    deps.logger.error('could not autoscale an app', {
+      tenantId: item.app.tenantId,
+      app: item.app.name,
+      error,
+    });
+  }
+  return { scaled: results.filter(Boolean).length, failed: failures.length };
 }
 
 /** The running replicas of a runtime's listing, by app uid. */

@@ -1,4 +1,4 @@
-import { mapWithLimit } from '../core/map-with-limit.ts';
+import { mapEachWithLimit } from '../core/map-with-limit.ts';
 import { accrual, recordLifetimes } from '../core/metering.ts';
 import type { CoreDeps, LifetimeRecord, MeterStore, Runtime } from '../core/ports.ts';
 import { evaluateUsageCaps } from '../core/usage-caps.ts';
@@ -40,27 +40,22 @@ export async function meterUsage(deps: MeterDeps): Promise<{ accrued: number; cl
   );
   // One tenant's failure holds up none of the others' usage; the run fails after them all, so it is seen (and its
   // watermarks let the next run go on from where each tenant's metering stopped).
-  const failed: string[] = [];
-  const outcomes = await mapWithLimit(tenants, TENANTS_IN_FLIGHT, async (tenant) => {
+  const { results, failures } = await mapEachWithLimit(tenants, TENANTS_IN_FLIGHT, async (tenant) => {
+    const lifetimes = await recordLifetimes(deps.meter, tenant.id, byTenant.get(tenant.id) ?? []);
     const accrued = [];
-    try {
-      const lifetimes = await recordLifetimes(deps.meter, tenant.id, byTenant.get(tenant.id) ?? []);
-      for (const lifetime of lifetimes) {
-        accrued.push(await accrueLifetime(deps.meter, lifetime, present.has(lifetime.instanceId), nowSec));
-      }
-      if (!('deletedAt' in tenant)) await evaluateUsageCaps(deps, tenant);
-    } catch (error) {
-      failed.push(tenant.id);
-      deps.logger.error('could not meter a tenant', { tenantId: tenant.id, error });
+    for (const lifetime of lifetimes) {
+      accrued.push(await accrueLifetime(deps.meter, lifetime, present.has(lifetime.instanceId), nowSec));
     }
+    if (!('deletedAt' in tenant)) await evaluateUsageCaps(deps, tenant);
     return accrued;
   });
-  if (failed.length > 0) {
-    throw new Error(
-      `metering failed for ${failed.sort().join(', ')} (each is logged); the other tenants' is done`,
-    );
+  for (const { item, error } of failures)
+    deps.logger.error('could not meter a tenant', { tenantId: item.id, error });
+  if (failures.length > 0) {
+    const failed = failures.map(({ item }) => item.id).sort();
+    throw new Error(`metering failed for ${failed.join(', ')} (each is logged); the other tenants' is done`);
   }
-  const all = outcomes.flat();
+  const all = results.flat();
   return {
     accrued: all.filter((o) => o === 'accrued' || o === 'closed').length,
     closed: all.filter((o) => o === 'closed').length,

@@ -1,6 +1,6 @@
 import { buildReport, existedIn, periodEndMs, periodOf, previousPeriod } from '../core/billing.ts';
 import { reportsCsv } from '../core/billing-csv.ts';
-import { mapWithLimit } from '../core/map-with-limit.ts';
+import { mapEachWithLimit, mapWithLimit } from '../core/map-with-limit.ts';
 import type { CoreDeps, ReportArchive } from '../core/ports.ts';
 import { listEveryBilledTenant } from '../core/walk.ts';
 
@@ -52,23 +52,20 @@ export async function buildMonthlyReports(
   const due = reports.filter(({ at }) => at < settledAt).sort((a, b) => a.at - b.at);
   const deadline = options.deadlineMs ?? Number.POSITIVE_INFINITY;
   // One tenant's failure holds up none of the others' reports; the run fails after them all, so it is seen.
-  const failed: string[] = [];
-  const done = await mapWithLimit(due, BUILDS_IN_FLIGHT, async ({ tenantId }) => {
+  const { results: done, failures } = await mapEachWithLimit(due, BUILDS_IN_FLIGHT, async ({ tenantId }) => {
     if (deps.clock.now().getTime() >= deadline) return false;
-    try {
-      const report = await buildReport(deps, tenantId, month, 'final');
-      await deps.meter.putReport(report);
-      await deps.reportArchive.store(report, reportsCsv([report]));
-      return true;
-    } catch (error) {
-      failed.push(tenantId);
-      deps.logger.error('could not build a report', { tenantId, period: month, error });
-      return false;
-    }
+    const report = await buildReport(deps, tenantId, month, 'final');
+    await deps.meter.putReport(report);
+    await deps.reportArchive.store(report, reportsCsv([report]));
+    return true;
   });
-  if (failed.length > 0) {
+  for (const { item, error } of failures) {
+    deps.logger.error('could not build a report', { tenantId: item.tenantId, period: month, error });
+  }
+  if (failures.length > 0) {
+    const failed = failures.map(({ item }) => item.tenantId).sort();
     throw new Error(
-      `the ${month} reports of ${failed.sort().join(', ')} failed (each is logged); the others are filed`,
+      `the ${month} reports of ${failed.join(', ')} failed (each is logged); the others are filed`,
     );
   }
   const count = done.filter(Boolean).length;
