@@ -385,7 +385,14 @@ export const Revision = z
   .meta({ id: 'Revision' });
 export type Revision = z.infer<typeof Revision>;
 
-export const DeploymentStatus = z.enum(['pending', 'in_progress', 'succeeded', 'failed', 'rolled_back']);
+export const DeploymentStatus = z
+  .enum(['pending', 'in_progress', 'succeeded', 'failed', 'rolled_back'])
+  .describe(
+    '`succeeded`, `failed` and `rolled_back` are final. `rolled_back`: it failed, and the platform took the app ' +
+      'back to the revision that served before it (its `reason` says why it failed and which deployment took the ' +
+      'app back); `failed`: it failed with nothing to go back to (nothing of the app runs), or a newer deployment ' +
+      'superseded it.',
+  );
 export type DeploymentStatus = z.infer<typeof DeploymentStatus>;
 export const TERMINAL_DEPLOYMENT_STATUSES: readonly DeploymentStatus[] = [
   'succeeded',

@@ -17,6 +17,7 @@ import { newId } from './ids.ts';
 import { type ResolvedImage, releaseAppImages, releaseImage, resolveImage } from './images.ts';
 import type {
   AppRecord,
+  AppWrite,
   CoreDeps,
   DeploymentRecord,
   PageRequest,
@@ -196,6 +197,8 @@ interface AppChange {
   deployment?: DeploymentRecord;
   /** What the change does, as an event of the app; a change with a deployment says so by default. */
   event?: AppEventNote;
+  /** A deployment the change ends, written with it if its status is still `expectedStatus` (see AppWrite). */
+  ended?: AppWrite['ended'];
 }
 
 /**
@@ -239,7 +242,8 @@ export function changeApp(
     const now = deps.clock.now();
     const change = mutate(structuredClone(current), now);
     // A change to what the app already is (the same count, an empty patch) writes nothing: its ETag stays valid.
-    if (!change.revision && !change.deployment && isDeepStrictEqual(change.app, current)) return change;
+    if (!change.revision && !change.deployment && !change.ended && isDeepStrictEqual(change.app, current))
+      return change;
     change.app.version = current.version + 1;
     change.app.updatedAt = now.toISOString();
     const delta = reservationDelta(reservationOf(current), reservationOf(change.app));

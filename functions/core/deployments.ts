@@ -7,7 +7,7 @@ import {
 import type { Page } from '../../schemas/common.ts';
 import { resolveSpec } from './app-specs.ts';
 import { changeApp, getAppRecord, imageForChange, retarget, withNewRevision } from './apps.ts';
-import { ConflictError, NotFoundError } from './errors.ts';
+import { ConflictError, isDomainError, NotFoundError } from './errors.ts';
 import { checkImageSource, checkOtherRegistryHost, pinnedImage, platformImageAt } from './images.ts';
 import type {
   AppRecord,
@@ -17,7 +17,6 @@ import type {
   RegistryDeps,
   RevisionRecord,
 } from './ports.ts';
-import { rollbackOwed } from './reconcile-plan.ts';
 import { inSchemaOrder } from './schema-order.ts';
 import { allItems } from './walk.ts';
 
@@ -88,35 +87,71 @@ export async function rollback(
 }
 
 /**
- * The platform's rollback of `failed`, the deployment of the app's target revision, which failed: back to the
- * revision that served before it (whose repository cannot go, and whose image the app holds), with a `rolledBack`
- * event. Its replicas serve still, so neither the plan's limits nor the month's cap refuse it (a tenant that since
- * used the room a smaller failed revision left is over its plan, as after a move to a smaller plan). Only while the app is as `app` was read (its generation: a deploy, rollback, scale or stop meanwhile is
- * never undone) and still owes it: undefined otherwise, as nothing was written.
+ * Whether the platform rolls `app` back from `deployment`: the deployment of its target revision failed, and another
+ * revision served before it (that one's replicas serve still).
+ */
+export function rollsBack(
+  app: Pick<AppRecord, 'targetRevision' | 'currentRevision'>,
+  deployment: DeploymentRecord,
+): boolean {
+  return (
+    deployment.status === 'failed' &&
+    deployment.revision === app.targetRevision &&
+    app.currentRevision !== null &&
+    app.currentRevision !== app.targetRevision
+  );
+}
+
+/**
+ * The platform's rollback of `failing`, the deployment of the app's target revision the pass found failed (see
+ * rollsBack), in one write with its end: the deployment ends `rolled_back` (its reason names the way back), the app
+ * points at the revision that served before it (whose repository cannot go, and whose image the app holds) with the
+ * deployment that takes it there, and a `rolledBack` event says both. Nothing is written unless all of it is: the
+ * deployment stays open, and the next pass that finds it failed rolls back again. `app` is the app as the pass
+ * observed it; the write is made only while it is as the pass read it (its generation: a deploy, rollback, scale or
+ * stop meanwhile is never undone). Its replicas serve still, so neither the plan's limits, the month's cap nor a
+ * suspension since refuses it (a tenant that since used the room a smaller failed revision left is over its plan, as
+ * after a move to a smaller plan). The rollback's deployment; undefined when nothing was written.
  */
 export async function rollBackFailed(
   deps: CoreDeps,
   app: AppRecord,
-  failed: DeploymentRecord,
+  failing: { record: DeploymentRecord; expectedStatus: DeploymentRecord['status'] },
 ): Promise<Deployment | undefined> {
+  const failed = failing.record;
   const serving = app.currentRevision;
-  if (serving === null) return undefined;
+  if (serving === null || !rollsBack(app, failed)) throw new Error('nothing to roll back to');
   const target = await getRevisionRecord(deps, app.tenantId, app.uid, app.name, serving);
-  const { deployment } = await changeApp(
-    deps,
-    app.tenantId,
-    app.name,
-    undefined,
-    (current, now) => {
-      if (current.generation !== app.generation || !rollbackOwed(current, failed)) return { app: current };
-      const deployment = backTo(current, target, now);
-      const message = `rolled back to revision ${serving}`;
-      const details = { deployment: deployment.id, revision: serving };
-      return { app: current, deployment, event: { type: 'rolledBack', message, details } };
-    },
-    { restores: true },
-  );
-  return deployment && toDeployment(deployment);
+  try {
+    const { deployment } = await changeApp(
+      deps,
+      app.tenantId,
+      app.name,
+      undefined,
+      (current, now) => {
+        if (current.generation !== app.generation) return { app: current };
+        current.readyReplicas = app.readyReplicas;
+        current.observedGeneration = app.observedGeneration;
+        const deployment = backTo(current, target, now);
+        const reason = `${failed.reason}; rolled back to revision ${serving} (${deployment.id})`;
+        const ended = { ...failed, status: 'rolled_back' as const, reason, updatedAt: now.toISOString() };
+        const message = `deployment of revision ${failed.revision} failed: ${failed.reason}; rolled back to revision ${serving}`;
+        const details = { deployment: deployment.id, failed: failed.id, revision: serving };
+        return {
+          app: current,
+          deployment,
+          ended: { record: ended, expectedStatus: failing.expectedStatus },
+          event: { type: 'rolledBack', message, details },
+        };
+      },
+      { restores: true, evenIfSuspended: true },
+    );
+    return deployment && toDeployment(deployment);
+  } catch (err) {
+    // Deleted meanwhile: its replicas go, and its deployments with it.
+    if (isDomainError(err, 'app.deleting') || isDomainError(err, 'app.notFound')) return undefined;
+    throw err;
+  }
 }
 
 /** Points `app` at `target`'s spec and revision; the deployment that takes it there. */

@@ -65,30 +65,11 @@ export function circuitBreakerThreshold(replicas: number): number {
   return Math.min(200, Math.max(3, Math.ceil(0.5 * replicas)));
 }
 
-/**
- * The deployment of the app's target revision failed, and another revision served before it: the platform owes the
- * app a rollback to that one. Until the rollback is written (tried again at every pass, should it fail), the
- * replicas that served keep serving, and the failed revision runs nothing.
- */
-export function rollbackOwed(
-  app: Pick<AppRecord, 'status' | 'targetRevision' | 'currentRevision'>,
-  deployment: DeploymentRecord | undefined,
-): boolean {
-  return (
-    deployment?.status === 'failed' &&
-    deployment.revision === app.targetRevision &&
-    app.currentRevision !== null &&
-    app.currentRevision !== app.targetRevision &&
-    app.status !== 'stopped' &&
-    app.status !== 'deleting'
-  );
-}
-
 /** How many replicas of the target revision the app should run now. */
 export function desiredReplicas(input: Pick<ReconcileInput, 'app' | 'tenantActive' | 'deployment'>): number {
   const { app, deployment } = input;
   if (!input.tenantActive || app.status === 'stopped' || app.status === 'deleting') return 0;
-  // A tripped circuit breaker: stop trying until the next deployment (or the rollback the platform owes).
+  // A tripped circuit breaker with nothing to roll back to: stop trying until the next deployment.
   if (deployment?.status === 'failed' && deployment.revision === app.targetRevision) return 0;
   return app.replicas;
 }
@@ -132,7 +113,7 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
     (r) => r.state === 'running' && input.health(r).ready,
   ).length;
   if (bySlot.size > readyTarget) busy = true;
-  const rolledOut = readyTarget >= desired && !(input.tenantActive && rollbackOwed(app, input.deployment));
+  const rolledOut = readyTarget >= desired;
   const others = replicas.filter((r) => !isTarget(r));
   const routable = [...bySlot.values()].filter((r) => r.state === 'running' && input.health(r).ready);
   for (const replica of others) {

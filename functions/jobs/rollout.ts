@@ -1,7 +1,7 @@
 import { type AppEventNote, appEventOf } from '../core/app-events.ts';
-import { rollBackFailed } from '../core/deployments.ts';
+import { rollBackFailed, rollsBack } from '../core/deployments.ts';
 import type { AppRecord, CoreDeps, DeploymentRecord, TenantRecord } from '../core/ports.ts';
-import { circuitBreakerThreshold, rollbackOwed } from '../core/reconcile-plan.ts';
+import { circuitBreakerThreshold } from '../core/reconcile-plan.ts';
 import { allItems } from '../core/walk.ts';
 
 /*
@@ -90,7 +90,9 @@ async function newestUntilEnded(deps: CoreDeps, app: AppRecord): Promise<Deploym
 /**
  * Moves the latest deployment on from what a pass observed and writes what the app now shows (ready replicas, the
  * serving revision, its status) in one write: nobody reads a finished deployment on an app that does not show it
- * yet. When either record changed meanwhile, nothing is written and the next pass starts again.
+ * yet. When either record changed meanwhile, nothing is written and the next pass starts again. A deployment that
+ * failed while another revision served before it ends `rolled_back`, in the one write of the rollback (see
+ * rollBackFailed): the failed revision is never left as the target of an app whose old replicas serve.
  */
 export async function advanceRollout(
   deps: RolloutDeps,
@@ -104,22 +106,19 @@ export async function advanceRollout(
     latest && deployment && deployment !== latest
       ? { record: deployment, expectedStatus: latest.status }
       : undefined;
+  if (moved && rollsBack(observed, moved.record)) {
+    await rollBackFailed(deps, observed, moved);
+    return;
+  }
   const changed = JSON.stringify(observed) !== JSON.stringify(app);
-  if (moved || changed) {
-    const now = deps.clock.now();
-    const seen = [...suspensionNotes(app, observed), ...(moved ? outcomeNotes(moved.record) : [])];
-    const written = await deps.store.writeRollout({
-      ...(changed ? { app: { record: observed, expectedVersion: app.version } } : {}),
-      ...(moved ? { deployment: moved } : {}),
-      ...(seen.length > 0 ? { events: seen.map((note) => appEventOf(app, note, now)) } : {}),
-    });
-    if (!written) return;
-  }
-  // Every pass, not only the one that saw the deployment fail: a rollback that pass did not write (the process
-  // stopped, the table refused) is written by the next, while what served before keeps serving.
-  if (deployment && progress.tenant?.status === 'active' && rollbackOwed(observed, deployment)) {
-    await rollBack(deps, observed, deployment);
-  }
+  if (!moved && !changed) return;
+  const now = deps.clock.now();
+  const seen = [...suspensionNotes(app, observed), ...(moved ? outcomeNotes(moved.record) : [])];
+  await deps.store.writeRollout({
+    ...(changed ? { app: { record: observed, expectedVersion: app.version } } : {}),
+    ...(moved ? { deployment: moved } : {}),
+    ...(seen.length > 0 ? { events: seen.map((note) => appEventOf(app, note, now)) } : {}),
+  });
 }
 
 /** How a deployment ended, as the app's event. */
@@ -192,14 +191,6 @@ function nextDeployment(
   return next;
 }
 
-/** Rolls the app back from its failed deployment to the revision that served before it, and says so in its reason. */
-async function rollBack(deps: CoreDeps, app: AppRecord, failed: DeploymentRecord) {
-  const back = await rollBackFailed(deps, app, failed);
-  if (!back) return;
-  const reason = `${failed.reason}; rolled back to revision ${back.revision} (${back.id})`;
-  await deps.store.updateDeployment({ ...failed, reason }, 'failed');
-}
-
 /**
  * The app as the pass observed it: ready replicas, the serving revision and the status. A deleting app keeps its
  * record as it is; the pass that finds its last replica gone removes it.
@@ -216,9 +207,7 @@ function observedApp(
   }
   if (app.status !== 'stopped') {
     if (isSuspended(progress)) next.status = 'suspended';
-    // A rollback the platform owes moves the app as a deployment would: it is on its way back.
-    else if (deployment && (!isTerminal(deployment) || rollbackOwed(app, deployment)))
-      next.status = 'deploying';
+    else if (deployment && !isTerminal(deployment)) next.status = 'deploying';
     else if (progress.desired === 0 && deployment?.status === 'failed') next.status = 'failed';
     else if (progress.routable >= progress.desired) next.status = 'running';
     else next.status = progress.routable === 0 && deployment?.status === 'failed' ? 'failed' : 'degraded';

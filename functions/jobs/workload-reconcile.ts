@@ -12,7 +12,7 @@ import type {
   WorkloadRuntime,
   WorkloadSpec,
 } from '../core/ports.ts';
-import { desiredReplicas, rollbackOwed } from '../core/reconcile-plan.ts';
+import { desiredReplicas } from '../core/reconcile-plan.ts';
 import { allApps, listAll } from '../core/walk.ts';
 import { workloadHash } from '../core/workloads.ts';
 import { AppRevisions } from './app-revisions.ts';
@@ -309,9 +309,7 @@ export class WorkloadReconciler {
       ...(revision.imagePlatforms ? { platforms: revision.imagePlatforms } : {}),
     };
     const hash = workloadHash(spec);
-    // While the platform owes the app a rollback, the workload stays as it is: what serves keeps serving.
-    const owed = tenant.status === 'active' && rollbackOwed(app, latest);
-    const apply = !owed && workload?.specHash !== hash;
+    const apply = workload?.specHash !== hash;
     if (apply) await runtime.applyWorkload(spec);
 
     const counts = replicaCounts(live, app.targetRevision, workload?.steady);

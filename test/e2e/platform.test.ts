@@ -225,7 +225,7 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
     expect((events.json.items as Json[]).map((e) => e.type)).toContain('replicaExited');
   });
 
-  it('rejects a failing revision: deployment failed, rolled back, no request dropped', async () => {
+  it('rejects a failing revision: deployment rolled back, no request dropped', async () => {
     let done = false;
     const statuses: number[] = [];
     const load = (async () => {
@@ -238,7 +238,10 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
     const outcome = await deploymentOutcome(deploy.json.id as string);
     done = true;
     await load;
-    expect(outcome.status).toBe('failed');
+    expect(outcome).toMatchObject({
+      status: 'rolled_back',
+      reason: expect.stringMatching(/^\d replicas failed .*; rolled back to revision 1 \(dep_\w+\)$/),
+    });
     // Its replicas are gone from Docker, yet what they said before they exited is still shown.
     const logs = await call('GET', '/v1/apps/web/logs?tail=1');
     expect(logs.text.split('\n').some((line) => line.endsWith(' boom'))).toBe(true);

@@ -8,6 +8,7 @@ import {
   TenantHasAppsError,
   TenantIdTakenError,
   TenantNotFoundError,
+  UnavailableError,
 } from '../../functions/core/errors.ts';
 import { addUsageAmounts, emptyUsage } from '../../functions/core/metering.ts';
 import { pageInMemory } from '../../functions/core/page-in-memory.ts';
@@ -140,6 +141,11 @@ export class MemoryStore implements Store {
   }
 
   private applyWrite(write: AppWrite) {
+    const ended = write.ended?.record;
+    const endedKey = ended && `${ended.tenantId}/${ended.appUid}/${ended.id}`;
+    if (endedKey && this.deployments.get(endedKey)?.status !== write.ended?.expectedStatus) {
+      throw new UnavailableError('the write was cancelled; retry shortly');
+    }
     const tenant = this.tenants.get(write.app.tenantId);
     if (!tenant) throw new TenantNotFoundError(write.app.tenantId);
     if (tenant.status !== 'active' && !write.quota.evenIfSuspended) {
@@ -169,6 +175,7 @@ export class MemoryStore implements Store {
       this.deployments.set(`${d.tenantId}/${d.appUid}/${d.id}`, clone(d));
     }
     if (write.event) this.events.push(clone(write.event));
+    if (endedKey && ended) this.deployments.set(endedKey, clone(ended));
   }
 
   async createApp(write: AppWrite) {

@@ -37,6 +37,12 @@ describe('health checks on Docker Engine', () => {
         const events = (await call('GET', '/v1/apps/web/events', key)).json.items as Json[];
         return events.some((e) => e.type === 'rolledBack') ? true : undefined;
       });
+      const [, failed] = (await call('GET', '/v1/apps/web/deployments', key)).json.items as Json[];
+      expect(failed).toMatchObject({
+        revision: 2,
+        status: 'rolled_back',
+        reason: expect.stringMatching(/; rolled back to revision 1 \(dep_\w+\)$/),
+      });
 
       // Only revision 2's replicas failed their checks; revision 1's served throughout, in the same container.
       const events = (await call('GET', '/v1/apps/web/events', key)).json.items as Json[];

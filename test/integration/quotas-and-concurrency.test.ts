@@ -85,13 +85,13 @@ describe('plan limits and optimistic concurrency on DynamoDB Local', () => {
       created.uid,
       String(attempt.json.id),
     )) as DeploymentRecord;
-    await deps.store.updateDeployment({ ...failed, status: 'failed' }, failed.status);
     await call('POST', '/v1/apps', key, sampleApp('api', { cpu: 0.5, memory: 1024 }));
     await call('POST', '/v1/apps', key, sampleApp('job'));
     expect((await call('POST', '/v1/apps/job/scale', key, { replicas: 2 })).json.code).toBe('quota.exceeded');
 
     const app = (await deps.store.getApp('acme', 'web')) as AppRecord;
-    expect(await rollBackFailed(deps, app, { ...failed, status: 'failed' })).toMatchObject({ revision: 1 });
+    const failing = { record: { ...failed, status: 'failed' as const }, expectedStatus: failed.status };
+    expect(await rollBackFailed(deps, app, failing)).toMatchObject({ revision: 1 });
     const tenant = await call('GET', '/v1/tenant', key);
     expect(tenant.json.usage).toMatchObject({ vcpu: { used: 1.25, limit: 1 } });
     expect((await call('POST', '/v1/apps/job/scale', key, { replicas: 2 })).json.code).toBe('quota.exceeded');

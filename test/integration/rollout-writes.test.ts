@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { appEventOf } from '../../functions/core/app-events.ts';
+import { rollBackFailed } from '../../functions/core/deployments.ts';
 import type { AppRecord, DeploymentRecord } from '../../functions/core/ports.ts';
 import { localApi, sampleApp } from '../support/local-api.ts';
 
@@ -54,5 +55,51 @@ describe('what a reconcile pass writes of an app and its deployment, on DynamoDB
     ).toBe(false);
     expect(await deps.store.writeRollout({ app: { record: live, expectedVersion: app.version } })).toBe(true);
     expect(await stored()).toEqual(after);
+  });
+
+  it("ends a failed deployment rolled_back in the rollback's write, or writes none of it when the deployment moved on", async () => {
+    const { call, createTenant, deps } = await localApi();
+    const key = (await createTenant('acme')).key;
+    await call('POST', '/v1/apps', key, sampleApp('web'));
+    const created = (await deps.store.getApp('acme', 'web')) as AppRecord;
+    await deps.store.writeRollout({
+      app: { record: { ...created, currentRevision: 1 }, expectedVersion: created.version },
+    });
+    const attempt = await call('POST', '/v1/apps/web/deployments', key, { env: { A: '1' } });
+    const open = (await deps.store.getDeployment(
+      'acme',
+      created.uid,
+      String(attempt.json.id),
+    )) as DeploymentRecord;
+    const app = (await deps.store.getApp('acme', 'web')) as AppRecord;
+    const failing = {
+      record: { ...open, status: 'failed' as const, reason: 'not healthy' },
+      expectedStatus: open.status,
+    };
+    const stored = async () => ({
+      app: await deps.store.getApp('acme', 'web'),
+      deployments: (await deps.store.listDeployments('acme', app.uid, { limit: 10 })).items,
+      events: (await deps.store.listAppEvents('acme', app.uid, { limit: 10 })).items,
+      tenant: await deps.store.getTenant('acme'),
+    });
+
+    await deps.store.updateDeployment({ ...open, status: 'in_progress' }, open.status);
+    const moved = await stored();
+    await expect(rollBackFailed(deps, app, failing)).rejects.toMatchObject({ code: 'unavailable' });
+    expect(await stored()).toEqual(moved);
+
+    const back = await rollBackFailed(deps, app, { ...failing, expectedStatus: 'in_progress' });
+    expect(back).toMatchObject({ revision: 1, trigger: 'rollback' });
+    const after = await stored();
+    expect(after.app).toMatchObject({ targetRevision: 1, spec: { env: {} } });
+    expect(after.deployments.map((d) => [d.id, d.status])).toEqual([
+      [back?.id, 'pending'],
+      [open.id, 'rolled_back'],
+      [expect.any(String), 'pending'],
+    ]);
+    expect(after.events[0]).toMatchObject({
+      type: 'rolledBack',
+      details: { deployment: back?.id, failed: open.id },
+    });
   });
 });

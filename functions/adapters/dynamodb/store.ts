@@ -476,6 +476,14 @@ export class DynamoStore implements Store {
       ...(write.revision ? [this.table.putItem(revisionItem(write.revision), absent())] : []),
       ...(write.deployment ? [this.table.putItem(deploymentItem(write.deployment), absent())] : []),
       ...(write.event ? [this.table.putItem(appEventItem(write.event))] : []),
+      ...(write.ended
+        ? [
+            this.table.putItem(
+              deploymentItem(write.ended.record),
+              equals('status', write.ended.expectedStatus),
+            ),
+          ]
+        : []),
     ];
   }
 

@@ -92,7 +92,7 @@ export function deploymentRoutes(deps: ApiDeps) {
         operationId: 'getDeployment',
         summary: 'Get a deployment, optionally waiting for it to end',
         description:
-          'With `?wait=N` the answer comes when the deployment ends (`succeeded` or `failed`), or ' +
+          'With `?wait=N` the answer comes when the deployment ends (`succeeded`, `failed` or `rolled_back`), or ' +
           'after N seconds, so a client follows a deployment without polling.',
         tags,
         security: bearer,

@@ -20,6 +20,7 @@ import {
 } from '../../../functions/core/deployments.ts';
 import { createPlan } from '../../../functions/core/plans.ts';
 import { createTenant, getTenantOverview, updateTenant } from '../../../functions/core/tenants.ts';
+import type { DeploymentCreate } from '../../../schemas/app.ts';
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
 import { overlapCounter } from '../../support/overlap-counter.ts';
 
@@ -424,42 +425,61 @@ describe('apps', () => {
   });
 
   describe("the platform's rollback of a failed deployment", () => {
-    /** Revision 1 serving, and revision 2's deployment failed: the app as the reconciler leaves it. */
-    async function failedOverServing() {
-      await createApp(deps, 'acme', { name: 'web', ...spec });
+    /**
+     * Revision 1 serving, and revision 2's deployment open: the app as a pass reads it, and that deployment as the
+     * pass found it failed (`failing`, the end rollBackFailed writes).
+     */
+    async function failingOverServing(change: DeploymentCreate = { env: { A: '1' } }) {
       const created = await getAppRecord(deps, 'acme', 'web');
       await deps.store.writeRollout({
         app: { record: { ...created, currentRevision: 1 }, expectedVersion: created.version },
       });
-      const attempt = await deploy(deps, 'acme', 'web', { env: { A: '1' } });
-      const failed = { ...attempt, tenantId: 'acme', appUid: created.uid, status: 'failed' as const };
-      await deps.store.updateDeployment(failed, attempt.status);
-      return { app: await getAppRecord(deps, 'acme', 'web'), failed };
+      const attempt = await deploy(deps, 'acme', 'web', change);
+      const open = await deps.store.getDeployment('acme', created.uid, attempt.id);
+      if (!open) throw new Error('the deploy made no deployment');
+      const failing = {
+        record: { ...open, status: 'failed' as const, reason: '3 replicas failed' },
+        expectedStatus: open.status,
+      };
+      return { app: await getAppRecord(deps, 'acme', 'web'), failing };
     }
 
-    it('goes back to the revision that served, saying it rolled back; a rollback the tenant asks for deploys', async () => {
-      const { app, failed } = await failedOverServing();
-      const back = await rollBackFailed(deps, app, failed);
+    it('ends the deployment rolled_back and takes the app back, in one write; a rollback the tenant asks for deploys', async () => {
+      await createApp(deps, 'acme', { name: 'web', ...spec });
+      const { app, failing } = await failingOverServing();
+      const back = await rollBackFailed(deps, app, failing);
       expect(back).toMatchObject({ revision: 1, trigger: 'rollback' });
       expect(await getAppRecord(deps, 'acme', 'web')).toMatchObject({ targetRevision: 1, spec: { env: {} } });
+      expect(await deps.store.getDeployment('acme', app.uid, failing.record.id)).toMatchObject({
+        status: 'rolled_back',
+        reason: `3 replicas failed; rolled back to revision 1 (${back?.id})`,
+      });
       expect(deps.store.events.at(-1)).toMatchObject({
         type: 'rolledBack',
-        message: 'rolled back to revision 1',
-        details: { deployment: back?.id, revision: 1 },
+        message: 'deployment of revision 2 failed: 3 replicas failed; rolled back to revision 1',
+        details: { deployment: back?.id, failed: failing.record.id, revision: 1 },
       });
       await rollback(deps, 'acme', 'web', 2);
       expect(deps.store.events.at(-1)).toMatchObject({ type: 'deploying', details: { trigger: 'rollback' } });
     });
 
+    it('writes none of it when the deployment moved on meanwhile (another pass ended it)', async () => {
+      await createApp(deps, 'acme', { name: 'web', ...spec });
+      const { app, failing } = await failingOverServing();
+      await deps.store.updateDeployment({ ...failing.record, status: 'in_progress' }, failing.expectedStatus);
+      const before = { app: await getAppRecord(deps, 'acme', 'web'), events: deps.store.events.length };
+      await expect(rollBackFailed(deps, app, failing)).rejects.toMatchObject({ code: 'unavailable' });
+      expect({ app: await getAppRecord(deps, 'acme', 'web'), events: deps.store.events.length }).toEqual(
+        before,
+      );
+      expect(await deps.store.getDeployment('acme', app.uid, failing.record.id)).toMatchObject({
+        status: 'in_progress',
+      });
+    });
+
     it("is not refused by the plan's limits, as the revision it goes back to still runs", async () => {
       await createApp(deps, 'acme', { name: 'web', ...spec, cpu: 0.5, memory: 1024 });
-      const created = await getAppRecord(deps, 'acme', 'web');
-      await deps.store.writeRollout({
-        app: { record: { ...created, currentRevision: 1 }, expectedVersion: created.version },
-      });
-      const attempt = await deploy(deps, 'acme', 'web', { cpu: 0.25, memory: 512 });
-      const failed = { ...attempt, tenantId: 'acme', appUid: created.uid, status: 'failed' as const };
-      await deps.store.updateDeployment(failed, attempt.status);
+      const { failing } = await failingOverServing({ cpu: 0.25, memory: 512 });
       // The free plan's 1 vCPU: the room the smaller revision left is taken meanwhile.
       await createApp(deps, 'acme', { name: 'api', ...spec, cpu: 0.5, memory: 1024 });
       await createApp(deps, 'acme', { name: 'job', ...spec });
@@ -467,7 +487,7 @@ describe('apps', () => {
         code: 'quota.exceeded',
       });
 
-      const back = await rollBackFailed(deps, await getAppRecord(deps, 'acme', 'web'), failed);
+      const back = await rollBackFailed(deps, await getAppRecord(deps, 'acme', 'web'), failing);
       expect(back).toMatchObject({ revision: 1 });
       expect(await getAppRecord(deps, 'acme', 'web')).toMatchObject({ spec: { cpu: 0.5, memory: 1024 } });
       expect((await deps.store.getTenant('acme'))?.reserved).toMatchObject({ vcpuMilli: 1250 });
@@ -480,11 +500,15 @@ describe('apps', () => {
       ['a scale', () => scaleApp(deps, 'acme', 'web', 2)],
       ['a stop', () => stopApp(deps, 'acme', 'web')],
     ])('undoes nothing the tenant did since the app was read: %s', async (_, meanwhile) => {
-      const { app, failed } = await failedOverServing();
+      await createApp(deps, 'acme', { name: 'web', ...spec });
+      const { app, failing } = await failingOverServing();
       await meanwhile();
       const before = await getAppRecord(deps, 'acme', 'web');
-      expect(await rollBackFailed(deps, app, failed)).toBeUndefined();
+      expect(await rollBackFailed(deps, app, failing)).toBeUndefined();
       expect(await getAppRecord(deps, 'acme', 'web')).toEqual(before);
+      expect(await deps.store.getDeployment('acme', app.uid, failing.record.id)).toMatchObject({
+        status: failing.expectedStatus,
+      });
     });
   });
 

@@ -177,7 +177,7 @@ describe('advanceRollout', () => {
     });
   });
 
-  it('rolls a failed deployment back at the next pass when the pass that failed it could not', async () => {
+  it('ends a failed deployment rolled_back in the write of its rollback, made again by the next pass if refused', async () => {
     await pass(converged);
     await deploy(deps, 'acme', 'web', { env: { A: '1' } });
     const update = deps.store.updateApp.bind(deps.store);
@@ -188,33 +188,40 @@ describe('advanceRollout', () => {
     // Revision 2 trips its circuit breaker while revision 1 still serves; the rollback's write is refused.
     const tripped = { ...converged, readyTarget: 0, converged: false, failedStarts: 3, started: true };
     await expect(pass(tripped)).rejects.toThrow('the table did not answer');
-    // On its way back, not failed: revision 1 serves.
-    expect(await getAppRecord(deps, 'acme', 'web')).toMatchObject({
-      targetRevision: 2,
-      currentRevision: 1,
-      status: 'deploying',
-    });
+    // None of it was written: the deployment is open still, and revision 1 serves.
+    const refused = await pass({ ...tripped, failedStarts: 2 });
+    expect(refused.app).toMatchObject({ targetRevision: 2, currentRevision: 1, status: 'deploying' });
+    expect(refused.deployment).toMatchObject({ revision: 2, status: 'in_progress' });
 
-    // The next pass (the reconciler runs nothing of revision 2 meanwhile, and keeps revision 1's replica) owes it.
-    const { app, deployment } = await pass({ ...converged, desired: 0, readyTarget: 0 });
+    const { app, deployment } = await pass(tripped);
     expect(app).toMatchObject({ targetRevision: 1, currentRevision: 1, status: 'deploying' });
     expect(deployment).toMatchObject({ revision: 1, trigger: 'rollback', status: 'pending' });
     const { items } = await listDeployments(deps, 'acme', 'web', { limit: 5 });
     expect(items[1]).toMatchObject({
       revision: 2,
-      status: 'failed',
+      status: 'rolled_back',
       reason: `3 replicas failed (circuit breaker at 3); rolled back to revision 1 (${deployment?.id})`,
     });
-    expect(deps.store.events.map((e) => e.type)).toEqual([
-      'deploying',
-      'deployed',
-      'deploying',
-      'deploymentFailed',
-      'rolledBack',
+    expect(deps.store.events.map((e) => [e.type, e.message]).slice(3)).toEqual([
+      [
+        'rolledBack',
+        'deployment of revision 2 failed: 3 replicas failed (circuit breaker at 3); rolled back to revision 1',
+      ],
     ]);
-    // Once: the pass after has nothing owed.
-    await pass(converged);
+    // The rollback's deployment goes live over the replicas that served.
+    expect(await pass(converged)).toMatchObject({
+      app: { targetRevision: 1, currentRevision: 1, status: 'running' },
+      deployment: { id: deployment?.id, status: 'succeeded' },
+    });
     expect((await listDeployments(deps, 'acme', 'web', { limit: 5 })).items).toHaveLength(items.length);
+  });
+
+  it('fails a first deployment with nothing to go back to', async () => {
+    const tripped = { ...converged, readyTarget: 0, routable: 0, converged: false, failedStarts: 3 };
+    expect(await pass({ ...tripped, started: true })).toMatchObject({
+      app: { targetRevision: 1, currentRevision: null, status: 'failed' },
+      deployment: { status: 'failed' },
+    });
   });
 
   it('brings a running app back to running after a suspension', async () => {
