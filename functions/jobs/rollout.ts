@@ -1,3 +1,4 @@
+import { TERMINAL_DEPLOYMENT_STATUSES } from '../../schemas/app.ts';
 import { type AppEventNote, appEventOf } from '../core/app-events.ts';
 import { rollBackFailed, rollsBack } from '../core/deployments.ts';
 import type { AppRecord, CoreDeps, DeploymentRecord, TenantRecord } from '../core/ports.ts';
@@ -41,9 +42,7 @@ export interface RolloutProgress {
 
 const isSuspended = (progress: Pick<RolloutProgress, 'tenant'>) => progress.tenant?.status !== 'active';
 
-const TERMINAL = new Set<DeploymentRecord['status']>(['succeeded', 'failed', 'rolled_back']);
-
-const isTerminal = (deployment: DeploymentRecord) => TERMINAL.has(deployment.status);
+const isTerminal = (deployment: DeploymentRecord) => TERMINAL_DEPLOYMENT_STATUSES.includes(deployment.status);
 
 /** Deployments read a page at a time, newest first, looking for the ones still open. */
 const DEPLOYMENTS_PAGE = 5;
