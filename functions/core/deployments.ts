@@ -7,7 +7,7 @@ import {
 import type { Page } from '../../schemas/common.ts';
 import { resolveSpec } from './app-specs.ts';
 import { changeApp, getAppRecord, imageForChange, retarget, withNewRevision } from './apps.ts';
-import { ConflictError, isDomainError, NotFoundError } from './errors.ts';
+import { ConflictError, DeploymentMovedError, isDomainError, NotFoundError } from './errors.ts';
 import { checkImageSource, checkOtherRegistryHost, pinnedImage, platformImageAt } from './images.ts';
 import type {
   AppRecord,
@@ -107,7 +107,7 @@ export function rollsBack(
  * rollsBack), in one write with its end: the deployment ends `rolled_back` (its reason names the way back), the app
  * points at the revision that served before it (whose repository cannot go, and whose image the app holds) with the
  * deployment that takes it there, and a `rolledBack` event says both. Nothing is written unless all of it is: the
- * deployment stays open, and the next pass that finds it failed rolls back again. `app` is the app as the pass
+ * deployment stays open, and the next pass that finds it failed rolls back again (unless another pass ended it). `app` is the app as the pass
  * observed it; the write is made only while it is as the pass read it (its generation: a deploy, rollback, scale or
  * stop meanwhile is never undone). Its replicas serve still, so neither the plan's limits, the month's cap nor a
  * suspension since refuses it (a tenant that since used the room a smaller failed revision left is over its plan, as
@@ -148,8 +148,9 @@ export async function rollBackFailed(
     );
     return deployment && toDeployment(deployment);
   } catch (err) {
-    // Deleted meanwhile: its replicas go, and its deployments with it.
+    // Deleted meanwhile (its replicas go, and its deployments with it), or another pass ended the deployment.
     if (isDomainError(err, 'app.deleting') || isDomainError(err, 'app.notFound')) return undefined;
+    if (err instanceof DeploymentMovedError) return undefined;
     throw err;
   }
 }

@@ -76,6 +76,13 @@ export class UnavailableError extends DomainError {
   }
 }
 
+/** A write that ends a deployment found it moved on meanwhile (another pass ended it): nothing was written. */
+export class DeploymentMovedError extends UnavailableError {
+  constructor(deployment: { id: string }) {
+    super(`deployment ${deployment.id} moved on meanwhile; nothing was written`);
+  }
+}
+
 /** True when `err` is a DomainError whose code starts with `prefix` (e.g. `'app.'`). */
 export function isDomainError(err: unknown, prefix = ''): err is DomainError {
   return err instanceof DomainError && err.code.startsWith(prefix);

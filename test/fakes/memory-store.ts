@@ -1,6 +1,7 @@
 import { codeUnitOrder } from '../../functions/core/code-unit-order.ts';
 import {
   ConflictError,
+  DeploymentMovedError,
   DomainError,
   ForbiddenError,
   PreconditionFailedError,
@@ -8,7 +9,6 @@ import {
   TenantHasAppsError,
   TenantIdTakenError,
   TenantNotFoundError,
-  UnavailableError,
 } from '../../functions/core/errors.ts';
 import { addUsageAmounts, emptyUsage } from '../../functions/core/metering.ts';
 import { pageInMemory } from '../../functions/core/page-in-memory.ts';
@@ -141,10 +141,10 @@ export class MemoryStore implements Store {
   }
 
   private applyWrite(write: AppWrite) {
-    const ended = write.ended?.record;
-    const endedKey = ended && `${ended.tenantId}/${ended.appUid}/${ended.id}`;
-    if (endedKey && this.deployments.get(endedKey)?.status !== write.ended?.expectedStatus) {
-      throw new UnavailableError('the write was cancelled; retry shortly');
+    const { ended } = write;
+    const endedKey = ended ? `${ended.record.tenantId}/${ended.record.appUid}/${ended.record.id}` : '';
+    if (ended && this.deployments.get(endedKey)?.status !== ended.expectedStatus) {
+      throw new DeploymentMovedError(ended.record);
     }
     const tenant = this.tenants.get(write.app.tenantId);
     if (!tenant) throw new TenantNotFoundError(write.app.tenantId);
@@ -175,7 +175,7 @@ export class MemoryStore implements Store {
       this.deployments.set(`${d.tenantId}/${d.appUid}/${d.id}`, clone(d));
     }
     if (write.event) this.events.push(clone(write.event));
-    if (endedKey && ended) this.deployments.set(endedKey, clone(ended));
+    if (ended) this.deployments.set(endedKey, clone(ended.record));
   }
 
   async createApp(write: AppWrite) {

@@ -85,7 +85,7 @@ describe('what a reconcile pass writes of an app and its deployment, on DynamoDB
 
     await deps.store.updateDeployment({ ...open, status: 'in_progress' }, open.status);
     const moved = await stored();
-    await expect(rollBackFailed(deps, app, failing)).rejects.toMatchObject({ code: 'unavailable' });
+    expect(await rollBackFailed(deps, app, failing)).toBeUndefined();
     expect(await stored()).toEqual(moved);
 
     const back = await rollBackFailed(deps, app, { ...failing, expectedStatus: 'in_progress' });

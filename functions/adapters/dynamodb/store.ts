@@ -4,6 +4,7 @@ import type { Image } from '../../../schemas/repository.ts';
 import { codeUnitOrder } from '../../core/code-unit-order.ts';
 import {
   ConflictError,
+  DeploymentMovedError,
   DomainError,
   ForbiddenError,
   PreconditionFailedError,
@@ -442,14 +443,16 @@ export class DynamoStore implements Store {
     );
   }
 
-  /** Explains a cancelled app transaction: [app, tenant, plan, ...rest]. */
+  /** Explains a cancelled app transaction: [app, tenant, plan, ended?, ...rest]. */
   private async explainCancelledAppWrite(
     write: AppWrite,
     codes: string[],
     appFailure: Error,
   ): Promise<never> {
-    const [appCode, tenantCode, planCode] = codes;
+    const [appCode, tenantCode, planCode, endedCode] = codes;
     if (appCode === 'ConditionalCheckFailed') throw appFailure;
+    if (write.ended && endedCode === 'ConditionalCheckFailed')
+      throw new DeploymentMovedError(write.ended.record);
     if (planCode === 'ConditionalCheckFailed') throw new PreconditionFailedError();
     if (tenantCode === 'ConditionalCheckFailed') {
       const tenant = await this.getTenant(write.app.tenantId);
@@ -473,9 +476,6 @@ export class DynamoStore implements Store {
       this.reserve(write.app.tenantId, write.quota),
       // The plan's limits may not change between the check and the write.
       this.table.checkItem(key.plan(write.quota.plan.id), versionIs(write.quota.plan.version)),
-      ...(write.revision ? [this.table.putItem(revisionItem(write.revision), absent())] : []),
-      ...(write.deployment ? [this.table.putItem(deploymentItem(write.deployment), absent())] : []),
-      ...(write.event ? [this.table.putItem(appEventItem(write.event))] : []),
       ...(write.ended
         ? [
             this.table.putItem(
@@ -484,6 +484,9 @@ export class DynamoStore implements Store {
             ),
           ]
         : []),
+      ...(write.revision ? [this.table.putItem(revisionItem(write.revision), absent())] : []),
+      ...(write.deployment ? [this.table.putItem(deploymentItem(write.deployment), absent())] : []),
+      ...(write.event ? [this.table.putItem(appEventItem(write.event))] : []),
     ];
   }
 
