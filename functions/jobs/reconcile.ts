@@ -17,7 +17,12 @@ import type {
   Store,
   TrafficRouter,
 } from '../core/ports.ts';
-import { DEFAULT_HEALTH_CHECK, planReconcile, type ReconcilePlan } from '../core/reconcile-plan.ts';
+import {
+  DEFAULT_HEALTH_CHECK,
+  planReconcile,
+  type ReconcileInput,
+  type ReconcilePlan,
+} from '../core/reconcile-plan.ts';
 import { AppRevisions } from './app-revisions.ts';
 import { HealthTracker } from './health-tracker.ts';
 import { advanceRollout, latestDeployment, type RolloutDeps } from './rollout.ts';
@@ -52,6 +57,13 @@ const LEASE_MS = 10_000;
 const LEASE_COUNTED_ON_MS = LEASE_MS / 10;
 /** A replica healthy this long before it fails is not crash-looping: its slot's back-off starts over. */
 const STABLE_MS = 10_000;
+
+/** How a replica failed, for its events: in words, its probe's last failure if it failed its checks, its slot's count. */
+interface ReplicaFailure {
+  what: string;
+  probe: string | undefined;
+  failures: number;
+}
 
 /**
  * The reconcile job for one app: desired state (the store) against observed state (the runtime), level-triggered.
@@ -111,7 +123,7 @@ export class Reconciler {
     );
     this.failures.keepOnly(app.uid, replicas, [app.targetRevision, ...(latest ? [latest.revision] : [])]);
 
-    const plan = planReconcile({
+    const input: ReconcileInput = {
       app,
       tenantActive: tenant?.status === 'active',
       deployment: latest,
@@ -119,13 +131,17 @@ export class Reconciler {
       health: (r) => this.health.health(r),
       history: (rev, slot) => this.failures.of(app.uid, rev, slot),
       nowMs,
-    });
+    };
+    // The replicas that failed since the last pass are counted before any is replaced, so that the back-off of a
+    // slot holds back the very replacement of its failure (what a plan removes does not hang on the counts).
+    const failed = this.countFailures(app, planReconcile(input).remove);
+    const plan = planReconcile(input);
     await this.deps.router.route(
       tenantId,
       name,
       plan.routable.flatMap((r) => (r.endpoint ? [r.endpoint] : [])),
     );
-    await this.removeReplicas(app, plan);
+    await this.removeReplicas(app, plan, failed);
     const started = await this.startReplicas(app, revision, plan);
     await advanceRollout(this.deps, app, latest, {
       desired: plan.desired,
@@ -152,19 +168,35 @@ export class Reconciler {
     return taken;
   }
 
-  private async removeReplicas(app: AppRecord, plan: ReconcilePlan) {
+  /**
+   * Counts each replica the plan removes because it exited or failed its checks as a failed start of its slot (once
+   * per replica, however many passes see it), and says how it failed: by replica id.
+   */
+  private countFailures(app: AppRecord, remove: ReconcilePlan['remove']): Map<string, ReplicaFailure> {
+    const failed = new Map<string, ReplicaFailure>();
+    for (const { replica, reason } of remove) {
+      if (reason !== 'exited' && reason !== 'unhealthy') continue;
+      // A replica that served for a while and then failed starts a fresh back-off, as Kubernetes does.
+      if (this.health.wasStableFor(replica, STABLE_MS)) {
+        this.failures.startOver(app.uid, replica.revision, replica.slot);
+      }
+      const probe = reason === 'unhealthy' ? this.health.lastFailure(replica) : undefined;
+      const what =
+        reason === 'exited'
+          ? exitedWith(replica.exitCode, replica.exitReason)
+          : `failed its health checks${probe ? ` (${probe})` : ''}`;
+      const history = this.failures.record(app.uid, replica.revision, replica.slot, what, replica.id);
+      failed.set(replica.id, { what, probe, failures: history.failures });
+    }
+    return failed;
+  }
+
+  /** Removes what the plan removes, each failed replica (see countFailures) with its events. */
+  private async removeReplicas(app: AppRecord, plan: ReconcilePlan, failed: Map<string, ReplicaFailure>) {
     for (const { replica, reason } of plan.remove) {
-      if (reason === 'exited' || reason === 'unhealthy') {
-        // A replica that served for a while and then failed starts a fresh back-off, as Kubernetes does.
-        if (this.health.wasStableFor(replica, STABLE_MS)) {
-          this.failures.startOver(app.uid, replica.revision, replica.slot);
-        }
-        const probeFailure = reason === 'unhealthy' ? this.health.lastFailure(replica) : undefined;
-        const what =
-          reason === 'exited'
-            ? exitedWith(replica.exitCode, replica.exitReason)
-            : `failed its health checks${probeFailure ? ` (${probeFailure})` : ''}`;
-        const history = this.failures.record(app.uid, replica.revision, replica.slot, what, replica.id);
+      const failure = failed.get(replica.id);
+      if (failure) {
+        const { what, probe, failures } = failure;
         await this.event(
           app,
           reason === 'exited' ? 'replicaExited' : 'unhealthy',
@@ -174,17 +206,15 @@ export class Reconciler {
             revision: replica.revision,
             exitCode: replica.exitCode,
             ...(replica.exitReason ? { reason: replica.exitReason } : {}),
-            ...(probeFailure ? { probe: probeFailure } : {}),
+            ...(probe ? { probe } : {}),
           },
         );
-        if (history.failures === 3 && !this.health.health(replica).ready) {
+        if (failures === 3 && !this.health.health(replica).ready) {
           await this.event(
             app,
             'crashLoop',
             `replica ${replica.slot} of revision ${replica.revision} keeps failing`,
-            {
-              failures: history.failures,
-            },
+            { failures },
           );
         }
       }

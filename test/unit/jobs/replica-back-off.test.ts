@@ -1,0 +1,142 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createApp, getAppRecord } from '../../../functions/core/apps.ts';
+import { deploy, listDeployments } from '../../../functions/core/deployments.ts';
+import type { Replica, ReplicaSpec, Runtime } from '../../../functions/core/ports.ts';
+import { createTenant } from '../../../functions/core/tenants.ts';
+import { Reconciler } from '../../../functions/jobs/reconcile.ts';
+import { fakeCoreDeps } from '../../fakes/core-deps.ts';
+
+/** A runtime of replicas in memory, which the test makes exit; every start is kept. */
+class ScriptedRuntime implements Runtime {
+  readonly replicas = new Map<string, Replica>();
+  readonly started: ReplicaSpec[] = [];
+
+  constructor(private readonly now: () => Date) {}
+
+  async listReplicas(filter?: { appUid?: string }) {
+    return [...this.replicas.values()]
+      .filter((r) => !filter?.appUid || r.appUid === filter.appUid)
+      .map((r) => ({ ...r }));
+  }
+
+  async startReplica(spec: ReplicaSpec) {
+    this.started.push(spec);
+    const at = this.now().toISOString();
+    const replica: Replica = {
+      id: `r${this.started.length}`,
+      tenantId: spec.tenantId,
+      app: spec.app,
+      appUid: spec.appUid,
+      revision: spec.revision,
+      generation: spec.generation,
+      slot: spec.slot,
+      state: 'running',
+      cpu: spec.cpu,
+      memoryMiB: spec.memory,
+      createdAt: at,
+      startedAt: at,
+      stoppedAt: null,
+      exitCode: null,
+      endpoint: { host: '127.0.0.1', port: 8080 },
+    };
+    this.replicas.set(replica.id, replica);
+    return { ...replica };
+  }
+
+  async stopReplica(id: string) {
+    const replica = this.replicas.get(id);
+    if (!replica) return undefined;
+    replica.state = 'exited';
+    replica.stoppedAt ??= this.now().toISOString();
+    return { ...replica };
+  }
+
+  async removeReplica(id: string) {
+    this.replicas.delete(id);
+  }
+
+  /** Every running replica of `revision` exits with code 3. */
+  crash(revision: number) {
+    for (const replica of this.replicas.values()) {
+      if (replica.revision !== revision || replica.state !== 'running') continue;
+      Object.assign(replica, { state: 'exited', exitCode: 3, stoppedAt: this.now().toISOString() });
+    }
+  }
+
+  startsOf(revision: number) {
+    return this.started.filter((spec) => spec.revision === revision).length;
+  }
+}
+
+const WEB = { name: 'web', image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };
+
+describe('the back-off of a failing replica and the circuit breaker, as a pass sees them', () => {
+  let deps: Awaited<ReturnType<typeof fakeCoreDeps>>;
+  let runtime: ScriptedRuntime;
+  let reconciler: Reconciler;
+
+  beforeEach(async () => {
+    deps = await fakeCoreDeps();
+    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
+    runtime = new ScriptedRuntime(() => deps.clock.now());
+    reconciler = new Reconciler({
+      ...deps,
+      runtime,
+      probe: { probe: async () => ({ ok: true }) },
+      router: { route: async () => {}, remove: async () => {} },
+      pullCredentials: () => undefined,
+      owner: 'test',
+      deploymentDeadlineMs: 600_000,
+      stopGraceSeconds: 0,
+    });
+  });
+
+  /** A pass over the app, `ms` after the last. */
+  const passAfter = async (ms: number) => {
+    deps.clock.advance(ms);
+    await reconciler.reconcileApp('acme', 'web');
+  };
+
+  it('replaces a slot at once after its first failure, then only after a second, and so on', async () => {
+    await createApp(deps, 'acme', WEB);
+    await passAfter(0);
+    runtime.crash(1);
+    await passAfter(100); // the first failure: replaced at once
+    expect(runtime.startsOf(1)).toBe(2);
+    runtime.crash(1);
+    await passAfter(100); // the second: its replacement waits a second
+    expect(runtime.startsOf(1)).toBe(2);
+    await passAfter(900);
+    expect(runtime.startsOf(1)).toBe(2);
+    await passAfter(100);
+    expect(runtime.startsOf(1)).toBe(3);
+    runtime.crash(1);
+    await passAfter(100); // the third trips the circuit breaker: nothing to go back to
+    const [deployment] = (await listDeployments(deps, 'acme', 'web', { limit: 1 })).items;
+    expect(deployment).toMatchObject({ status: 'failed', failedStarts: 3 });
+    await passAfter(10_000);
+    expect(runtime.startsOf(1)).toBe(3);
+  });
+
+  it('counts failures before replacing them: slots that failed twice wait, and the breaker rolls back without a third round', async () => {
+    await createApp(deps, 'acme', { ...WEB, replicas: 2 });
+    for (let pass = 0; pass < 5; pass++) await passAfter(1_000);
+    expect(await getAppRecord(deps, 'acme', 'web')).toMatchObject({ status: 'running', currentRevision: 1 });
+
+    await deploy(deps, 'acme', 'web', { command: ['sh', '-c', 'exit 3'] });
+    await passAfter(100);
+    runtime.crash(2);
+    await passAfter(100); // two failures: both replaced at once
+    runtime.crash(2);
+    await passAfter(100); // four: past the breaker (3); their slots' back-off holds their replacements
+    expect(runtime.startsOf(2)).toBe(4);
+    const [, failed] = (await listDeployments(deps, 'acme', 'web', { limit: 2 })).items;
+    expect(failed).toMatchObject({ revision: 2, status: 'rolled_back', failedStarts: 4 });
+    // The failures are told before the rollback, and nothing of revision 2 is heard of after it.
+    expect(deps.store.events.map((e) => e.type).slice(-3)).toEqual([
+      'replicaExited',
+      'replicaExited',
+      'rolledBack',
+    ]);
+  });
+});
