@@ -25,7 +25,7 @@ import {
 } from '../core/reconcile-plan.ts';
 import { AppRevisions } from './app-revisions.ts';
 import { HealthTracker } from './health-tracker.ts';
-import { advanceRollout, latestDeployment, type RolloutDeps } from './rollout.ts';
+import { advanceRollout, breakerTripped, latestDeployment, type RolloutDeps } from './rollout.ts';
 import { StartFailures } from './start-failures.ts';
 
 export interface ReconcilerDeps extends RolloutDeps {
@@ -142,13 +142,16 @@ export class Reconciler {
       plan.routable.flatMap((r) => (r.endpoint ? [r.endpoint] : [])),
     );
     await this.removeReplicas(app, plan, failed);
-    const started = await this.startReplicas(app, revision, plan);
+    const failedStarts = latest ? this.failedStarts(app, latest) : 0;
+    // A deployment whose replicas tripped its breaker fails below: not one more of its revision is started first.
+    const tripped = breakerTripped(app, latest, failedStarts);
+    const started = tripped ? 0 : await this.startReplicas(app, revision, plan);
     await advanceRollout(this.deps, app, latest, {
       desired: plan.desired,
       readyTarget: plan.readyTarget,
       routable: plan.routable.length,
       converged: plan.converged,
-      failedStarts: latest ? this.failedStarts(app, latest) : 0,
+      failedStarts,
       lastFailure: latest && this.failures.lastFailure(app.uid, latest.revision),
       started: started > 0,
       tenant,

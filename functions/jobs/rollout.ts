@@ -143,6 +143,23 @@ function suspensionNotes(app: AppRecord, observed: AppRecord): AppEventNote[] {
 }
 
 /**
+ * Whether `failedStarts` trip the circuit breaker of `deployment`, the app's open deployment of its target revision:
+ * the pass fails it (and rolls back), and starts nothing more of its revision.
+ */
+export function breakerTripped(
+  app: AppRecord,
+  deployment: DeploymentRecord | undefined,
+  failedStarts: number,
+): boolean {
+  return (
+    deployment !== undefined &&
+    deployment.revision === app.targetRevision &&
+    !isTerminal(deployment) &&
+    failedStarts >= circuitBreakerThreshold(app.replicas)
+  );
+}
+
+/**
  * The latest deployment moved on, when it is the target's and still open; otherwise the same object. A stopped,
  * suspended or deleting app runs nothing, which says nothing of the new revision: its deployment waits (starting the
  * app opens a new one; reactivating the tenant restarts its deadline; deleting the app removes them all).
@@ -164,19 +181,19 @@ function nextDeployment(
     next.phases.pull ??= at;
     next.phases.start ??= at;
   }
-  const threshold = circuitBreakerThreshold(app.replicas);
+  const tripped = breakerTripped(app, deployment, next.failedStarts);
   const since = Math.max(
     Date.parse(deployment.createdAt),
     progress.tenant?.resumedAt ? Date.parse(progress.tenant.resumedAt) : 0,
   );
   const pastDeadline = now.getTime() > since + deps.deploymentDeadlineMs;
-  if (progress.runtimeFailure || next.failedStarts >= threshold || (pastDeadline && !progress.converged)) {
+  if (progress.runtimeFailure || tripped || (pastDeadline && !progress.converged)) {
     const last = progress.lastFailure ? `; the last ${progress.lastFailure}` : '';
     next.status = 'failed';
     next.reason =
       progress.runtimeFailure ??
-      (next.failedStarts >= threshold
-        ? `${next.failedStarts} replicas failed (circuit breaker at ${threshold})${last}`
+      (tripped
+        ? `${next.failedStarts} replicas failed (circuit breaker at ${circuitBreakerThreshold(app.replicas)})${last}`
         : `not healthy within ${deps.deploymentDeadlineMs / 1000} s`);
   } else if (progress.readyTarget >= progress.desired && progress.converged) {
     next.phases.healthy ??= at;

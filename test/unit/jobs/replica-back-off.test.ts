@@ -139,4 +139,17 @@ describe('the back-off of a failing replica and the circuit breaker, as a pass s
       'rolledBack',
     ]);
   });
+
+  it('starts nothing more of a revision whose replicas trip its breaker all at once, and rolls back', async () => {
+    await createApp(deps, 'acme', { ...WEB, replicas: 3 });
+    for (let pass = 0; pass < 5; pass++) await passAfter(1_000);
+    await deploy(deps, 'acme', 'web', { command: ['sh', '-c', 'exit 3'] });
+    await passAfter(100);
+    runtime.crash(2);
+    await passAfter(100); // three failures, the breaker's threshold: their first, yet none is replaced
+    expect(runtime.startsOf(2)).toBe(3);
+    expect(await getAppRecord(deps, 'acme', 'web')).toMatchObject({ targetRevision: 1, currentRevision: 1 });
+    const [, failed] = (await listDeployments(deps, 'acme', 'web', { limit: 2 })).items;
+    expect(failed).toMatchObject({ revision: 2, status: 'rolled_back', failedStarts: 3 });
+  });
 });
