@@ -107,11 +107,12 @@ export function rollsBack(
  * rollsBack), in one write with its end: the deployment ends `rolled_back` (its reason names the way back), the app
  * points at the revision that served before it (whose repository cannot go, and whose image the app holds) with the
  * deployment that takes it there, and a `rolledBack` event says both. Nothing is written unless all of it is: the
- * deployment stays open, and the next pass that finds it failed rolls back again (unless another pass ended it). `app` is the app as the pass
- * observed it; the write is made only while it is as the pass read it (its generation: a deploy, rollback, scale or
- * stop meanwhile is never undone). Its replicas serve still, so neither the plan's limits, the month's cap nor a
- * suspension since refuses it (a tenant that since used the room a smaller failed revision left is over its plan, as
- * after a move to a smaller plan). The rollback's deployment; undefined when nothing was written.
+ * deployment stays open, and the next pass that finds it failed rolls back again (unless another pass ended it).
+ * `app` is the app as the pass observed it; the write is made only while it is as the pass read it (its generation:
+ * a deploy, rollback, scale or stop meanwhile is never undone). Its replicas serve still, so neither the plan's
+ * limits, the month's cap nor a suspension since refuses it (a tenant that since used the room a smaller failed
+ * revision left is over its plan, as after a move to a smaller plan). The rollback's deployment; undefined when
+ * nothing was written.
  */
 export async function rollBackFailed(
   deps: CoreDeps,

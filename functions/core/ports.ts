@@ -114,7 +114,10 @@ export interface AppWrite {
   deployment?: DeploymentRecord;
   /** What the change did, as an event of the app, written with it or not at all. */
   event?: AppEventRecord;
-  /** A deployment the change ends (the platform's rollback ends the failed one), if its status is still `expectedStatus`. */
+  /**
+   * A deployment the change ends (the platform's rollback ends the failed one), if its status is still
+   * `expectedStatus`.
+   */
   ended?: { record: DeploymentRecord; expectedStatus: DeploymentRecord['status'] };
   quota: QuotaCheck;
 }

@@ -58,7 +58,10 @@ const LEASE_COUNTED_ON_MS = LEASE_MS / 10;
 /** A replica healthy this long before it fails is not crash-looping: its slot's back-off starts over. */
 const STABLE_MS = 10_000;
 
-/** How a replica failed, for its events: in words, its probe's last failure if it failed its checks, its slot's count. */
+/**
+ * How a replica failed, for its events: in words, its probe's last failure if it failed its checks, and its slot's
+ * failures so far.
+ */
 interface ReplicaFailure {
   what: string;
   probe: string | undefined;
@@ -133,9 +136,11 @@ export class Reconciler {
       nowMs,
     };
     // The replicas that failed since the last pass are counted before any is replaced, so that the back-off of a
-    // slot holds back the very replacement of its failure (what a plan removes does not hang on the counts).
-    const failed = this.countFailures(app, planReconcile(input).remove);
-    const plan = planReconcile(input);
+    // slot holds back the very replacement of its failure: the plan is made again with them counted (what it
+    // removes does not hang on the counts, only what it starts).
+    const first = planReconcile(input);
+    const failed = this.countFailures(app, first.remove);
+    const plan = failed.size > 0 ? planReconcile(input) : first;
     await this.deps.router.route(
       tenantId,
       name,
