@@ -1,6 +1,7 @@
 import { createRoute, type RouteConfig } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { Problem } from '../../schemas/problem.ts';
+import { onlyQueryParameters } from './validation.ts';
 
 /** A JSON body or response of `schema`. */
 export const json = <T extends z.ZodType>(schema: T, description: string) => ({
@@ -41,24 +42,15 @@ const problems = {
 } as const;
 
 /**
- * The problems a route may answer, read from what it takes: 400 when it takes anything to validate; 409 and 413 when
- * it writes (a GET has no body, and changes nothing to conflict with); 412 when it takes If-Match; 415 when it takes
- * a body; 422 when it is a POST (its Idempotency-Key); the others always.
+ * The problems a route may answer, read from what it takes: 409 and 413 when it writes (a GET has no body, and changes
+ * nothing to conflict with); 412 when it takes If-Match; 415 when it takes a body; 422 when it is a POST (its
+ * Idempotency-Key); the others always (400 too: every route checks its query string, if nothing else).
  */
 function problemsOf({ method, request }: RouteConfig) {
-  const {
-    400: invalid,
-    409: conflict,
-    412: stale,
-    413: tooLarge,
-    415: notJson,
-    422: keyReused,
-    ...always
-  } = problems;
+  const { 409: conflict, 412: stale, 413: tooLarge, 415: notJson, 422: keyReused, ...always } = problems;
   const headers = request?.headers;
   const takesIfMatch = headers instanceof z.ZodObject && 'if-match' in headers.shape;
   return {
-    ...(request ? { 400: invalid } : {}),
     ...always,
     ...(method === 'get' ? {} : { 409: conflict, 413: tooLarge }),
     ...(takesIfMatch ? { 412: stale } : {}),
@@ -67,9 +59,25 @@ function problemsOf({ method, request }: RouteConfig) {
   };
 }
 
-/** A route of the API, with the problem responses it may give (see problemsOf). */
+/**
+ * A route of the API, with the problem responses it may give (see problemsOf), that answers 400 to a query parameter
+ * it does not take (after its own middleware, so a wrong role is still told first).
+ */
 export const apiRoute = <const R extends RouteConfig>(route: R) =>
-  createRoute({ ...route, responses: { ...route.responses, ...problemsOf(route) } });
+  createRoute({
+    ...route,
+    middleware: [route.middleware ?? [], onlyQueryParameters(queryParameters(route))].flat(),
+    responses: { ...route.responses, ...problemsOf(route) },
+  });
+
+/** The names of the query parameters a route takes: the keys of its query schema, an object. */
+function queryParameters({ method, path, request }: RouteConfig): string[] {
+  const query = request?.query;
+  if (query === undefined) return [];
+  if (!(query instanceof z.ZodObject))
+    throw new Error(`the query of ${method} ${path} is not an object schema`);
+  return Object.keys(query.shape);
+}
 
 export const bearer = [{ bearer: [] }];
 

@@ -1,4 +1,4 @@
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { z } from 'zod';
 import type { FieldProblem } from '../../schemas/problem.ts';
 import { problem } from './problem.ts';
@@ -74,14 +74,36 @@ export function validationHook(
   const errors = result.success
     ? [illFormedText(result.data)].filter((found) => found !== undefined)
     : fieldProblems(result.error.issues).map((found) => givenOnce(c, result.target, found));
-  if (!errors.length) return undefined;
-  const where = WHERE[result.target] ?? result.target;
+  return errors.length ? invalid(c, result.target, errors) : undefined;
+}
+
+/** The 400 problem of a request whose `target` (Hono's name: `json`, `query` …) has these field problems. */
+function invalid(c: Context, target: string, errors: FieldProblem[]): Response {
+  const where = WHERE[target] ?? target;
   return problem(
     c,
     'validation.failed',
     `the request ${where} is not valid: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`,
-    {
-      errors,
-    },
+    { errors },
   );
+}
+
+/**
+ * A route's guard against query parameters it does not take (`?limit=` where the route reads `?tail=`, `?folow=`):
+ * a 400 naming them and the ones it takes, as a body's unknown fields are, rather than an answer that looks right
+ * but ignored them.
+ */
+export function onlyQueryParameters(names: readonly string[]): MiddlewareHandler {
+  const takes = names.length ? `this route takes ${names.join(', ')}` : 'this route takes none';
+  return async (c, next) => {
+    const unknown = Object.keys(c.req.queries()).filter((name) => !names.includes(name));
+    if (unknown.length) {
+      return invalid(
+        c,
+        'query',
+        unknown.map((path) => ({ path, message: `not a parameter; ${takes}` })),
+      );
+    }
+    await next();
+  };
 }

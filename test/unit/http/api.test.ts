@@ -66,6 +66,35 @@ describe('the HTTP API', () => {
     );
   });
 
+  it('refuses a query parameter the route does not take, naming those it does, after its own role check', async () => {
+    const { call, adminKey, tenantKey } = await setup();
+    await call('POST', '/v1/apps', tenantKey, sampleApp('web'));
+    expect(await call('GET', '/v1/apps/web/logs?limit=5&tail=5&folow=true', tenantKey)).toMatchObject({
+      status: 400,
+      json: {
+        code: 'validation.failed',
+        detail:
+          'the request query string is not valid: limit: not a parameter; this route takes tail, since, follow; ' +
+          'folow: not a parameter; this route takes tail, since, follow',
+        errors: [{ path: 'limit' }, { path: 'folow' }],
+      },
+    });
+    expect((await call('GET', '/v1/apps/web?verbose', tenantKey)).json).toMatchObject({
+      code: 'validation.failed',
+      errors: [{ path: 'verbose', message: 'not a parameter; this route takes none' }],
+    });
+    expect((await call('POST', '/v1/apps/web/stop?force=true', tenantKey)).status).toBe(400);
+    expect((await call('GET', '/v1/apps/web?verbose', adminKey)).json).toMatchObject({
+      code: 'auth.forbidden',
+    });
+    // The refused stop did not happen; the parameters a route takes still pass.
+    expect((await call('GET', '/v1/apps/web', tenantKey)).json).toMatchObject({ status: 'deploying' });
+    expect((await call('GET', '/v1/apps?limit=1&cursor=', tenantKey)).json.errors).toEqual([
+      { path: 'cursor', message: expect.any(String) },
+    ]);
+    expect((await call('GET', '/v1/apps?limit=1', tenantKey)).status).toBe(200);
+  });
+
   it('takes scaling schedules that can fire, checked by the parser the autoscaler reads them with', async () => {
     const { call, tenantKey } = await setup();
     const schedules = [
