@@ -386,18 +386,20 @@ export const Revision = z
 export type Revision = z.infer<typeof Revision>;
 
 export const DeploymentStatus = z
-  .enum(['pending', 'in_progress', 'succeeded', 'failed', 'rolled_back'])
+  .enum(['pending', 'in_progress', 'succeeded', 'failed', 'rolled_back', 'superseded'])
   .describe(
-    '`succeeded`, `failed` and `rolled_back` are final. `rolled_back`: it failed, and the platform took the app ' +
-      'back to the revision that served before it (its `reason` says why it failed and which deployment took the ' +
-      'app back); `failed`: it failed with nothing to go back to (nothing of the app runs), or a newer deployment ' +
-      'superseded it.',
+    '`succeeded`, `failed`, `rolled_back` and `superseded` are final. `rolled_back`: it failed, and the platform ' +
+      'took the app back to the revision that served before it (its `reason` says why it failed and which ' +
+      'deployment took the app back); `failed`: it failed with nothing to go back to (nothing of the app runs); ' +
+      '`superseded`: a newer deployment of the app replaced it before it ended (its `reason` names which), which ' +
+      'says nothing of its revision.',
   );
 export type DeploymentStatus = z.infer<typeof DeploymentStatus>;
 export const TERMINAL_DEPLOYMENT_STATUSES: readonly DeploymentStatus[] = [
   'succeeded',
   'failed',
   'rolled_back',
+  'superseded',
 ];
 
 export const DeploymentTrigger = z.enum(['create', 'update', 'deploy', 'rollback', 'start']);

@@ -48,10 +48,10 @@ const isTerminal = (deployment: DeploymentRecord) => TERMINAL_DEPLOYMENT_STATUSE
 const DEPLOYMENTS_PAGE = 5;
 
 /**
- * Reads the app's latest deployment and fails the older ones still open: only the newest can proceed. Every pass
- * leaves only the latest open, and deployments are only ever added as the newest, so the open ones are the newest
- * few, down to the first that ended: as many as were made since the last pass, however many that was. They are
- * failed oldest first, so a pass cut short leaves the open ones still the newest.
+ * Reads the app's latest deployment and ends the older ones still open as `superseded`: only the newest can proceed.
+ * Every pass leaves only the latest open, and deployments are only ever added as the newest, so the open ones are the
+ * newest few, down to the first that ended: as many as were made since the last pass, however many that was. They
+ * are ended oldest first, so a pass cut short leaves the open ones still the newest.
  */
 export async function latestDeployment(
   deps: CoreDeps,
@@ -62,7 +62,7 @@ export async function latestDeployment(
     await deps.store.updateDeployment(
       {
         ...superseded,
-        status: 'failed',
+        status: 'superseded',
         reason: `superseded by ${latest?.id}`,
         updatedAt: deps.clock.now().toISOString(),
       },

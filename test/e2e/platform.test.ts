@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type DeploymentStatus, TERMINAL_DEPLOYMENT_STATUSES } from '../../schemas/app.ts';
 import { durationMs } from '../../schemas/instance.ts';
 import { dockerCli, labelledContainers } from '../support/docker-cli.ts';
 import { eventually, ingressGet, upgradeThroughIngress } from '../support/ingress-client.ts';
@@ -60,7 +61,7 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
     return eventually(`deployment ${id} to finish`, async () => {
       const res = await call('GET', `/v1/apps/${name}/deployments/${id}`);
       if (res.status !== 200) throw new Error(`GET deployment: ${res.status} ${res.text}`);
-      return ['succeeded', 'failed', 'rolled_back'].includes(res.json.status as string)
+      return TERMINAL_DEPLOYMENT_STATUSES.includes(res.json.status as DeploymentStatus)
         ? res.json
         : undefined;
     });

@@ -92,8 +92,8 @@ export function deploymentRoutes(deps: ApiDeps) {
         operationId: 'getDeployment',
         summary: 'Get a deployment, optionally waiting for it to end',
         description:
-          'With `?wait=N` the answer comes when the deployment ends (`succeeded`, `failed` or `rolled_back`), or ' +
-          'after N seconds, so a client follows a deployment without polling.',
+          'With `?wait=N` the answer comes when the deployment ends (`succeeded`, `failed`, `rolled_back` or ' +
+          '`superseded`), or after N seconds, so a client follows a deployment without polling.',
         tags,
         security: bearer,
         middleware: tenantOnly,

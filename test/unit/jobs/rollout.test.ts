@@ -54,33 +54,33 @@ describe('advanceRollout', () => {
     expect(deps.store.events.map((e) => e.type)).toEqual(['deploying', 'deployed']);
   });
 
-  it('fails every older deployment still open, however many came since the last pass, oldest first', async () => {
+  it('ends every older deployment still open as superseded, however many came since the last pass, oldest first', async () => {
     await pass(converged);
     // Twelve deploys land before the next pass: more than one page of deployments.
     for (let i = 0; i < 12; i++) await deploy(deps, 'acme', 'web', {});
-    const failed: string[] = [];
+    const ended: string[] = [];
     const update = deps.store.updateDeployment.bind(deps.store);
     deps.store.updateDeployment = (deployment, expected) => {
-      failed.push(deployment.id);
+      ended.push(deployment.id);
       return update(deployment, expected);
     };
     const { deployment } = await pass({ ...converged, converged: false, readyTarget: 0 });
     const { items } = await listDeployments(deps, 'acme', 'web', { limit: 20 });
-    expect(items.map((d) => d.status)).toEqual(['in_progress', ...Array(11).fill('failed'), 'succeeded']);
+    expect(items.map((d) => d.status)).toEqual(['in_progress', ...Array(11).fill('superseded'), 'succeeded']);
     expect(new Set(items.slice(1, 12).map((d) => d.reason))).toEqual(
       new Set([`superseded by ${deployment?.id}`]),
     );
     // Oldest first: a pass cut short leaves the open ones the newest, where the next pass looks.
-    expect(failed).toEqual(
+    expect(ended).toEqual(
       items
         .slice(1, 12)
         .map((d) => d.id)
         .reverse(),
     );
-    // The next pass has nothing left to fail.
-    failed.length = 0;
+    // The next pass has nothing left to end.
+    ended.length = 0;
     await pass({ ...converged, converged: false, readyTarget: 0 });
-    expect(failed).toEqual([]);
+    expect(ended).toEqual([]);
   });
 
   it('writes nothing when the deployment moved on meanwhile, and tells nobody it succeeded', async () => {
@@ -122,7 +122,7 @@ describe('advanceRollout', () => {
     // The new deployment's deadline runs from the start, not from the first one's creation an hour ago.
     expect(items.map((d) => [d.trigger, d.status])).toEqual([
       ['start', 'in_progress'],
-      ['create', 'failed'],
+      ['create', 'superseded'],
     ]);
     expect(items[1]?.reason).toMatch(/^superseded by /);
     expect(after.app).toMatchObject({ status: 'deploying' });
