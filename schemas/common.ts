@@ -16,20 +16,25 @@ export const DnsLabel = z
   .meta({ example: 'my-app' });
 
 /**
- * A name people read (a tenant's, a plan's): trimmed, 1 to `max` characters, without control characters (a line break
- * or an escape sequence would forge lines in logs and reports) or the bidirectional overrides that reorder what a
- * reader sees (CVE-2021-42574).
+ * What a display name may not hold: control characters (Unicode's Cc, C0 and C1; a line break or an escape sequence
+ * would forge lines in logs and reports) and the bidirectional overrides that reorder what a reader sees
+ * (CVE-2021-42574). Spelt out rather than as `\p{Cc}`: a pattern that needs no `u` flag reads the same in every
+ * regex dialect a client may check it with, and the OpenAPI generator wrote the flag into the document's pattern
+ * (`…$/u`, which matched no name).
  */
-export const displayName = (max: number) =>
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses.
+const DISPLAY_NAME = /^[^\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$/;
+
+/** A name people read (a tenant's, a plan's): trimmed, 1 to `max` characters, see DISPLAY_NAME. */
+export const displayName = (max: number, example: string) =>
   z
     .string()
     .trim()
     .min(1)
     .max(max)
-    .regex(/^[^\p{Cc}\u202a-\u202e\u2066-\u2069]*$/u, {
-      message: 'must not contain control characters or bidirectional overrides',
-    })
-    .describe(`A display name: 1 to ${max} characters, no control characters or bidirectional overrides.`);
+    .regex(DISPLAY_NAME, { message: 'must not contain control characters or bidirectional overrides' })
+    .describe(`A display name: 1 to ${max} characters, no control characters or bidirectional overrides.`)
+    .meta({ example });
 
 /**
  * When a check across fields runs (a refinement's `when`): when zod's own rule would run it (no issue so far that

@@ -45,7 +45,7 @@ export const Plan = z
   .meta({ id: 'Plan' });
 export type Plan = z.infer<typeof Plan>;
 
-export const PlanName = displayName(100);
+export const PlanName = displayName(100, 'Pro');
 
 export const PlanCreate = z
   .strictObject({

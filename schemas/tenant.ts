@@ -10,7 +10,7 @@ export const TenantStatus = z
   );
 export type TenantStatus = z.infer<typeof TenantStatus>;
 
-export const TenantName = displayName(200);
+export const TenantName = displayName(200, 'Acme');
 
 export const Tenant = z
   .object({

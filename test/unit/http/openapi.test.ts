@@ -62,6 +62,33 @@ describe('schemas/openapi.json', () => {
     expect(statuses('POST /v1/apps/{app}/stop')).toBe('202 400 401 403 404 409 413 422 429 500 503');
   });
 
+  it("documents patterns a client's validator reads as the API does: the examples beside them match", () => {
+    const patterned: { pattern: string; example?: unknown }[] = [];
+    const walk = (node: unknown) => {
+      if (typeof node !== 'object' || node === null) return;
+      const { pattern, example } = node as { pattern?: unknown; example?: unknown };
+      if (typeof pattern === 'string') patterned.push({ pattern, example });
+      Object.values(node).forEach(walk);
+    };
+    walk(doc);
+    // Display names' and DNS labels' at least.
+    expect(patterned.filter((p) => typeof p.example === 'string').length).toBeGreaterThanOrEqual(4);
+    const misread = patterned.filter(({ pattern, example }) =>
+      // JSON Schema's patterns are ECMA-262's; validators differ on the u flag, so each must read alike either way.
+      ['', 'u'].some((flags) => typeof example === 'string' && !new RegExp(pattern, flags).test(example)),
+    );
+    expect(misread).toEqual([]);
+    // A display name's pattern, as the API checks it: no control character (C0 or C1), no bidirectional override.
+    const { pattern } = (doc.components.schemas.TenantCreate?.properties?.name ?? {}) as { pattern: string };
+    for (const flags of ['', 'u']) {
+      const name = new RegExp(pattern, flags);
+      expect(['Acme', 'Zoë & Co. (EU)', '株式会社'].filter((ok) => !name.test(ok))).toEqual([]);
+      expect(['a\nb', 'a\u0085b', 'a\u202eb', 'a\u2068b', '\u007f'].filter((bad) => name.test(bad))).toEqual(
+        [],
+      );
+    }
+  });
+
   it('takes no null in a path or a query, which cannot carry one', () => {
     const nullable = operations.flatMap((op) =>
       (op.parameters ?? [])
