@@ -53,6 +53,22 @@ describe('Idempotency-Key on DynamoDB Local', () => {
     expect((await call('GET', '/v1/apps/api', key)).status).toBe(404);
   });
 
+  it('answers 422 when the key comes back with another query string, rather than replaying the first answer', async () => {
+    const { call, createTenant } = await localApi();
+    const key = (await createTenant('acme')).key;
+    const headers = { 'idempotency-key': 'k-query' };
+    expect((await call('POST', '/v1/apps', key, sampleApp('web'), headers)).status).toBe(201);
+    expect(await call('POST', '/v1/apps?dryRun=true', key, sampleApp('web'), headers)).toMatchObject({
+      status: 422,
+      json: { code: 'idempotency.mismatch' },
+    });
+    // Without the key, the parameter is refused as one the route does not take.
+    expect(await call('POST', '/v1/apps?dryRun=true', key, sampleApp('api'))).toMatchObject({
+      status: 400,
+      json: { code: 'validation.failed', errors: [{ path: 'dryRun' }] },
+    });
+  });
+
   it('keeps no answer of a request that failed validation or was not JSON: the same key runs the corrected request', async () => {
     const { call, createTenant } = await localApi();
     const key = (await createTenant('acme')).key;

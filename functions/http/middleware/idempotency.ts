@@ -21,7 +21,7 @@ const releasesKey = (status: number) => status >= 500 || status === 429 || statu
 
 /**
  * `Idempotency-Key` on POST (Stripe's semantics): the first response is stored for 24 h and replayed with
- * `Idempotent-Replayed: true`, but for those that `releasesKey`; the same key with another body → 422
+ * `Idempotent-Replayed: true`, but for those that `releasesKey`; the same key with another body or query string → 422
  * idempotency.mismatch; while the first request still runs → 409 idempotency.conflict. The table keeps the key's
  * hash and the response's body sealed with the key (see `seal`). A POST to a path no POST route takes (`routed`
  * says which do) claims nothing: its 404 would hold the key, and the request sent again to the right path would
@@ -39,7 +39,8 @@ export function idempotency(store: Store, clock: Clock, routed: (path: string) =
     const principal = c.get('principal');
     const scope = principal.role === 'admin' ? 'admin' : `tenant:${principal.tenantId}`;
     const keyHash = sha256(key);
-    const fingerprint = sha256(`${c.req.method} ${c.req.path}\n${await c.req.text()}`);
+    const { search } = new URL(c.req.url);
+    const fingerprint = sha256(`${c.req.method} ${c.req.path}${search}\n${await c.req.text()}`);
     const now = Math.floor(clock.now().getTime() / 1000);
     const claim = await store.claimIdempotencyKey(
       scope,
