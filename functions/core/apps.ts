@@ -4,6 +4,7 @@ import {
   App,
   type AppCreate,
   type AppPatch,
+  type AppStatus,
   type DeploymentTrigger,
   type Scaling,
 } from '../../schemas/app.ts';
@@ -350,7 +351,14 @@ export async function updateApp(
       }
       if (replicas === from && !scalingChanged) return { app };
       app.generation += 1;
-      return { app, event: sizingEvent(from, replicas, scalingChanged ? { scaling } : undefined) };
+      return {
+        app,
+        event: whenTheyRun(
+          app,
+          replicas,
+          sizingEvent(from, replicas, scalingChanged ? { scaling } : undefined),
+        ),
+      };
     },
     { read },
   );
@@ -377,6 +385,23 @@ const scaledEvent = (from: number, to: number, verb = 'scaled'): AppEventNote =>
   details: { from, to },
 });
 
+/** When the replicas of an app with this status, none of which run now, will run. */
+const WHEN_REPLICAS_RUN: Partial<Record<AppStatus, string>> = {
+  stopped: 'once the app is started',
+  failed: 'once a deployment succeeds (its last failed)',
+  suspended: 'once the tenant is active again',
+};
+
+/**
+ * A sizing event of an app none of whose replicas run now, saying when the `to` it keeps for then will
+ * (`scaled from 1 to 2 replicas; they run once the app is started`).
+ */
+function whenTheyRun(app: AppRecord, to: number, note: AppEventNote): AppEventNote {
+  const when = WHEN_REPLICAS_RUN[app.status];
+  if (!when || to === 0) return note;
+  return { ...note, message: `${note.message}; ${to === 1 ? 'it runs' : 'they run'} ${when}` };
+}
+
 /** Sets the desired replica count; within scaling.min..max when autoscaling is on. */
 export async function scaleApp(
   deps: CoreDeps,
@@ -388,7 +413,7 @@ export async function scaleApp(
   const { app } = await changeApp(deps, tenantId, name, ifMatch, (app) => {
     checkReplicasAgainstScaling(replicas, app.scaling);
     if (replicas === app.replicas) return { app };
-    const event = scaledEvent(app.replicas, replicas);
+    const event = whenTheyRun(app, replicas, scaledEvent(app.replicas, replicas));
     app.replicas = replicas;
     app.generation += 1;
     return { app, event };

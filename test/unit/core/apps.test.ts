@@ -375,6 +375,23 @@ describe('apps', () => {
     expect(deps.store.events.map((e) => e.type)).not.toContain('restarted');
   });
 
+  it('says, when it scales an app none of whose replicas run, when they will', async () => {
+    await createApp(deps, 'acme', { name: 'web', ...spec });
+    await stopApp(deps, 'acme', 'web');
+    await scaleApp(deps, 'acme', 'web', 2);
+    await startApp(deps, 'acme', 'web');
+    // What a reconcile pass writes once the deployment failed.
+    const started = await getAppRecord(deps, 'acme', 'web');
+    await deps.store.writeRollout({
+      app: { record: { ...started, status: 'failed' }, expectedVersion: started.version },
+    });
+    await updateApp(deps, 'acme', 'web', { replicas: 1 });
+    expect(deps.store.events.filter((e) => e.type === 'scaled').map((e) => e.message)).toEqual([
+      'scaled from 1 to 2 replicas; they run once the app is started',
+      'scaled from 2 to 1 replica; it runs once a deployment succeeds (its last failed)',
+    ]);
+  });
+
   it("says what each change did in the app's events, written with it, and nothing for a change of nothing", async () => {
     await createApp(deps, 'acme', { name: 'web', ...spec });
     await scaleApp(deps, 'acme', 'web', 2);
