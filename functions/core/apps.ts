@@ -523,10 +523,10 @@ export async function startApp(deps: CoreDeps, tenantId: string, name: string): 
 export async function restartApp(deps: CoreDeps, tenantId: string, name: string): Promise<App> {
   const { app } = await changeApp(deps, tenantId, name, undefined, (app, now) => {
     if (app.status === 'stopped')
-      throw new ConflictError('conflict', `app "${name}" is stopped; start it instead`);
+      throw new ConflictError('app.stopped', `app "${name}" is stopped; start it instead`);
     if (app.status === 'failed') {
       throw new ConflictError(
-        'conflict',
+        'app.failed',
         `app "${name}" failed to deploy and nothing of it runs to restart; POST /v1/apps/${name}/deployments tries its revision again, or deploy a fixed one`,
       );
     }

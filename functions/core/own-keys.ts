@@ -27,7 +27,7 @@ export async function createOwnKey(deps: CoreDeps, holder: KeyHolder): Promise<A
 export async function revokeOwnKey(deps: CoreDeps, holder: KeyHolder, keyId: string): Promise<string> {
   if (keyId === holder.keyId) {
     throw new ConflictError(
-      'conflict',
+      'key.inUse',
       'this is the key the request came with; revoke it with another of your keys (POST /v1/keys makes one)',
     );
   }

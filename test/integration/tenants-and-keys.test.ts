@@ -65,7 +65,7 @@ describe('tenants and keys on DynamoDB Local', () => {
     // Never the key asking, nor another tenant's key, nor with an admin key.
     expect(await call('DELETE', `/v1/keys/${next.id}`, next.key)).toMatchObject({
       status: 409,
-      json: { code: 'conflict' },
+      json: { code: 'key.inUse' },
     });
     expect(await call('DELETE', `/v1/keys/${next.id}`, beta)).toMatchObject({
       status: 404,

@@ -222,7 +222,8 @@ export function instanceRoutes(deps: ApiDeps) {
       lifecycle('restart', {
         summary: "Replace every one of an app's replicas",
         description:
-          "Replaces every replica, new ones first. 409 when nothing runs: start a stopped app, and `POST /v1/apps/{app}/deployments` tries a failed app's revision again.",
+          'Replaces every replica, new ones first. 409 when nothing runs: `app.stopped` (start it), `app.failed` ' +
+          "(`POST /v1/apps/{app}/deployments` tries the app's revision again).",
         answer: 'Every replica is replaced, new ones first.',
       }),
       async (c) =>

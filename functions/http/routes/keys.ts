@@ -63,7 +63,7 @@ export function ownKeyRoutes(deps: ApiDeps) {
         operationId: 'deleteKey',
         summary: 'Revoke one of your API keys',
         description:
-          'The key stops working at once. A key cannot revoke itself (409): revoke it with another.' +
+          'The key stops working at once. A key cannot revoke itself (409 `key.inUse`): revoke it with another.' +
           ' A suspended tenant may revoke its keys too.',
         tags,
         security: bearer,

@@ -358,7 +358,7 @@ describe('apps', () => {
     await createApp(deps, 'acme', { name: 'web', ...spec });
     await stopApp(deps, 'acme', 'web');
     await expect(restartApp(deps, 'acme', 'web')).rejects.toMatchObject({
-      code: 'conflict',
+      code: 'app.stopped',
       message: 'app "web" is stopped; start it instead',
     });
     await startApp(deps, 'acme', 'web');
@@ -368,7 +368,7 @@ describe('apps', () => {
       app: { record: { ...started, status: 'failed' }, expectedVersion: started.version },
     });
     await expect(restartApp(deps, 'acme', 'web')).rejects.toMatchObject({
-      code: 'conflict',
+      code: 'app.failed',
       message:
         'app "web" failed to deploy and nothing of it runs to restart; POST /v1/apps/web/deployments tries its revision again, or deploy a fixed one',
     });

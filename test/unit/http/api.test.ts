@@ -229,7 +229,7 @@ describe('the HTTP API', () => {
     await call('POST', '/v1/apps/web/stop', tenantKey);
     expect(await call('POST', '/v1/apps/web/restart', tenantKey)).toMatchObject({
       status: 409,
-      json: { code: 'conflict' },
+      json: { code: 'app.stopped' },
     });
   });
 
