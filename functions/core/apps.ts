@@ -389,7 +389,6 @@ const scaledEvent = (from: number, to: number, verb = 'scaled'): AppEventNote =>
 const WHEN_REPLICAS_RUN: Partial<Record<AppStatus, string>> = {
   stopped: 'once the app is started',
   failed: 'once a deployment succeeds (its last failed)',
-  suspended: 'once the tenant is active again',
 };
 
 /**
