@@ -7,12 +7,15 @@ const RESERVED_ENV_PREFIXES = ['BERTH_', 'AWS_', 'ECS_'] as const;
 const MAX_ENV_VARS = 100;
 const MAX_ENV_BYTES = 32 * 1024;
 
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const MAX_ENV_NAME = 256;
+
 export const EnvName = z
   .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+  .regex(ENV_NAME, {
     message: 'env names match ^[A-Za-z_][A-Za-z0-9_]*$ (e.g. "LOG_LEVEL")',
   })
-  .max(256)
+  .max(MAX_ENV_NAME)
   .refine((name) => !RESERVED_ENV_PREFIXES.some((p) => name.toUpperCase().startsWith(p)), {
     message: `env names may not start with ${RESERVED_ENV_PREFIXES.join(', ')}: those are set by the platform`,
   });
@@ -29,7 +32,17 @@ export const Env = z
       MAX_ENV_BYTES,
     { message: `env names and values may total at most ${MAX_ENV_BYTES} bytes` },
   )
-  .meta({ id: 'Env', example: { LOG_LEVEL: 'info' } });
+  .meta({
+    id: 'Env',
+    description:
+      `Environment variables: at most ${MAX_ENV_VARS}, names and values together at most ${MAX_ENV_BYTES / 1024} KiB, ` +
+      `no value holding NUL. Names may not start with ${RESERVED_ENV_PREFIXES.join(', ')} (in any case): the ` +
+      "platform sets those. PORT, if given, must be the app's port (replicas get it anyway).",
+    // What the record's key schema checks, which the generator leaves out of the document.
+    propertyNames: { pattern: ENV_NAME.source, maxLength: MAX_ENV_NAME },
+    maxProperties: MAX_ENV_VARS,
+    example: { LOG_LEVEL: 'info' },
+  });
 export type Env = z.infer<typeof Env>;
 
 export const Command = z

@@ -108,3 +108,8 @@ export function contractBreaches(
       `${what}: ${e.instancePath || '(body)'} ${e.message}${e.params ? ` ${JSON.stringify(e.params)}` : ''}`,
   );
 }
+
+/** Whether the document's schema `component` (`#/components/schemas/<component>`) accepts `value`, as a client reads it. */
+export function documentAccepts(component: string, value: unknown): boolean {
+  return validatorOf({ $ref: `#/components/schemas/${component}` })(value) === true;
+}
