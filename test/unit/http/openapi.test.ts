@@ -1,12 +1,21 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createConfig, lintFromString } from '@redocly/openapi-core';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { OPENAPI_PATH, renderOpenApi } from '../../../functions/http/write-openapi.ts';
-import { AppCreate } from '../../../schemas/app.ts';
-import { PlanCreate } from '../../../schemas/plan.ts';
-import { TenantCreate } from '../../../schemas/tenant.ts';
+import { ApiKeyCreate } from '../../../schemas/api-key.ts';
+import {
+  AppCreate,
+  AppPatch,
+  DeploymentCreate,
+  RollbackRequest,
+  ScaleRequest,
+} from '../../../schemas/app.ts';
+import { PlanCreate, PlanPatch } from '../../../schemas/plan.ts';
+import { RepositoryCreate } from '../../../schemas/repository.ts';
+import { TenantCreate, TenantPatch } from '../../../schemas/tenant.ts';
 import { documentAccepts } from '../../support/api-contract.ts';
 
 interface Operation {
@@ -119,6 +128,71 @@ describe('schemas/openapi.json', () => {
       }))
       .filter(({ api, document }) => api !== document);
     expect(disagreements).toEqual([]);
+  });
+
+  it('refuses no body the API takes: 300 valid bodies of each with one value replaced at random', async () => {
+    const app = { name: 'web', image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };
+    const spec = {
+      command: ['httpd', '-f'],
+      env: { LOG_LEVEL: 'info' },
+      healthCheck: { path: '/healthz', intervalSeconds: 10, timeoutSeconds: 2, gracePeriodSeconds: 5 },
+    };
+    const scaling = {
+      min: 1,
+      max: 4,
+      targetCpuPercent: 60,
+      schedules: [{ cron: '0 8 * * MON-FRI', timezone: 'Europe/Berlin', min: 2, max: 4 }],
+    };
+    const limits = { apps: 5, instancesPerApp: 4, vcpu: 8, memoryMiB: 16384, maxMonthlyCost: 120.5 };
+    const seeds: [string, z.ZodType, object][] = [
+      ['AppCreate', AppCreate, { ...app, ...spec, replicas: 2, scaling, runtime: 'docker' }],
+      ['AppPatch', AppPatch, { ...spec, image: app.image, cpu: 1, memory: 2048, replicas: 1, scaling: null }],
+      ['DeploymentCreate', DeploymentCreate, { ...spec, image: app.image, port: 3000 }],
+      ['ScaleRequest', ScaleRequest, { replicas: 3 }],
+      ['RollbackRequest', RollbackRequest, { revision: 2 }],
+      ['TenantCreate', TenantCreate, { id: 'acme', name: 'Acme', plan: 'pro' }],
+      ['TenantPatch', TenantPatch, { name: 'Acme EU', plan: 'free', status: 'suspended' }],
+      ['PlanCreate', PlanCreate, { id: 'team', name: 'Team', limits }],
+      [
+        'PlanPatch',
+        PlanPatch,
+        { name: 'Team+', limits: { ...limits, maxMonthlyCost: null }, archived: true },
+      ],
+      ['RepositoryCreate', RepositoryCreate, { name: 'web' }],
+      ['ApiKeyCreate', ApiKeyCreate, { role: 'tenant' }],
+    ];
+    const leaves = (value: unknown, path: string[] = []): string[][] =>
+      value !== null && typeof value === 'object'
+        ? Object.entries(value).flatMap(([key, inner]) => leaves(inner, [...path, key]))
+        : [path];
+    const replaced = (value: unknown, [key, ...rest]: string[], leaf: unknown): unknown => {
+      if (key === undefined) return leaf;
+      const copy = (Array.isArray(value) ? [...value] : { ...(value as object) }) as Record<string, unknown>;
+      copy[key] = replaced(copy[key], rest, leaf);
+      return copy;
+    };
+    const anyLeaf = fc.oneof(
+      fc.string(),
+      fc.string({ unit: 'binary' }),
+      fc.string({ unit: 'grapheme' }),
+      fc.integer(),
+      fc.double({ noNaN: true }),
+      fc.constantFrom(0, 0.01, 0.07, 0.25, 1.1, 19.99, 100, ' padded ', '', null, true),
+    );
+    for (const [component, schema, seed] of seeds) {
+      const valid = (await schema.safeParseAsync(seed)).success;
+      expect({ component, valid }).toEqual({ component, valid: true });
+      const paths = leaves(seed);
+      await fc.assert(
+        fc.asyncProperty(fc.constantFrom(...paths), anyLeaf, async (path, leaf) => {
+          const body = replaced(seed, path, leaf);
+          if ((await schema.safeParseAsync(body)).success && !documentAccepts(component, body)) {
+            throw new Error(`${component}: the API takes ${JSON.stringify(body)}, its document refuses it`);
+          }
+        }),
+        { numRuns: 300 },
+      );
+    }
   });
 
   it('takes no null in a path or a query, which cannot carry one', () => {
