@@ -9,7 +9,7 @@ import { limitBodies } from './middleware/body-limit.ts';
 import { idempotency } from './middleware/idempotency.ts';
 import { rateLimit } from './middleware/rate-limit.ts';
 import { requestId } from './middleware/request-id.ts';
-import { json } from './openapi.ts';
+import { json, RESPONSE_HEADERS } from './openapi.ts';
 import { errorToResponse, problem } from './problem.ts';
 import { appRoutes } from './routes/apps.ts';
 import { billingRoutes } from './routes/billing.ts';
@@ -28,7 +28,9 @@ const OPENAPI_CONFIG = {
   info: {
     title: 'Berth API',
     version: '1.0.0',
-    description: 'Containers as a Service for your tenants: apps, revisions, deployments, plans and usage.',
+    description:
+      'Containers as a Service for your tenants: apps, revisions, deployments, plans and usage. Every answer ' +
+      'carries a `Request-Id` header, which the logs name too.',
     license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
   },
   servers: [{ url: '/', description: 'This installation: the host that serves this document.' }],
@@ -136,6 +138,9 @@ export function createApi(deps: ApiDeps) {
   app.route('/', repositoryRoutes(deps));
   app.route('/', billingRoutes(deps));
   app.route('/', ownKeyRoutes(deps));
+  for (const [name, header] of Object.entries(RESPONSE_HEADERS)) {
+    app.openAPIRegistry.registerComponent('headers', name, header);
+  }
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',

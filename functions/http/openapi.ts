@@ -1,6 +1,7 @@
 import { createRoute, type RouteConfig } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { Problem } from '../../schemas/problem.ts';
+import { releasesKey } from './middleware/idempotency.ts';
 import { onlyQueryParameters } from './validation.ts';
 
 /** A JSON body or response of `schema`. */
@@ -20,8 +21,27 @@ export const optionalJsonBody = <T extends z.ZodType>(schema: T) => ({
   content: { 'application/json': { schema } },
 });
 
-const problemResponse = (description: string) => ({
+/** The headers Berth's answers carry beyond their content's, documented once in components.headers (createApi). */
+export const RESPONSE_HEADERS = {
+  ETag: { description: 'The version, for If-Match.', schema: { type: 'string' as const } },
+  Location: { description: 'The path of what the request made.', schema: { type: 'string' as const } },
+  'Retry-After': {
+    description: 'Seconds to wait before trying again.',
+    schema: { type: 'integer' as const, minimum: 1 },
+  },
+  'Idempotent-Replayed': {
+    description: 'The answer kept for this Idempotency-Key, replayed: the request did nothing more.',
+    schema: { type: 'string' as const, enum: ['true'] },
+  },
+};
+
+/** The documented response headers `names`, as references to components.headers. */
+export const responseHeaders = (...names: (keyof typeof RESPONSE_HEADERS)[]) =>
+  Object.fromEntries(names.map((name) => [name, { $ref: `#/components/headers/${name}` }]));
+
+const problemResponse = (description: string, headers?: ReturnType<typeof responseHeaders>) => ({
   description,
+  ...(headers ? { headers } : {}),
   content: { 'application/problem+json': { schema: Problem } },
 });
 
@@ -36,9 +56,12 @@ const problems = {
   413: problemResponse('The body is larger than 64 KiB.'),
   415: problemResponse('The body is not JSON.'),
   422: problemResponse('The Idempotency-Key was used with another request.'),
-  429: problemResponse('Too many requests for this tenant (all its keys together); see Retry-After.'),
+  429: problemResponse(
+    'Too many requests for this tenant (all its keys together); see Retry-After.',
+    responseHeaders('Retry-After'),
+  ),
   500: problemResponse('An unexpected error (internal); the answer tells nothing of it, the logs do.'),
-  503: problemResponse('A dependency is unavailable; retry.'),
+  503: problemResponse('A dependency is unavailable; retry.', responseHeaders('Retry-After')),
 } as const;
 
 /**
@@ -67,8 +90,25 @@ export const apiRoute = <const R extends RouteConfig>(route: R) =>
   createRoute({
     ...route,
     middleware: [route.middleware ?? [], onlyQueryParameters(queryParameters(route))].flat(),
-    responses: { ...route.responses, ...problemsOf(route) },
+    responses: replayable(route.method, { ...route.responses, ...problemsOf(route) }),
   });
+
+/**
+ * A POST's responses with `Idempotent-Replayed` on those its Idempotency-Key keeps (see idempotency.ts); those of
+ * other methods as they are.
+ */
+function replayable<T extends RouteConfig['responses']>(method: RouteConfig['method'], responses: T): T {
+  if (method !== 'post') return responses;
+  const replayed = responseHeaders('Idempotent-Replayed');
+  return Object.fromEntries(
+    Object.entries(responses).map(([status, response]) => [
+      status,
+      releasesKey(Number(status)) || status === '422' || '$ref' in response
+        ? response
+        : { ...response, headers: { ...response.headers, ...replayed } },
+    ]),
+  ) as T;
+}
 
 /** The names of the query parameters a route takes: the keys of its query schema, an object. */
 function queryParameters({ method, path, request }: RouteConfig): string[] {
@@ -81,9 +121,7 @@ function queryParameters({ method, path, request }: RouteConfig): string[] {
 
 export const bearer = [{ bearer: [] }];
 
-export const etagHeader = {
-  ETag: { description: 'The version, for If-Match.', schema: { type: 'string' as const } },
-};
+export const etagHeader = responseHeaders('ETag');
 
 export const ifMatchHeader = z.object({
   'if-match': z.string().optional().meta({

@@ -5,6 +5,7 @@ import { OPENAPI_PATH } from '../../functions/http/write-openapi.ts';
 
 interface Response {
   description: string;
+  headers?: Record<string, object>;
   content?: Record<string, { schema?: object }>;
 }
 interface Document {
@@ -66,6 +67,8 @@ function validatorOf(schema: object) {
 }
 
 const PROBLEM = { $ref: '#/components/schemas/Problem' };
+/** The headers of Berth's own the document describes where an answer carries them (Request-Id is on every one). */
+const DESCRIBED_HEADERS = ['etag', 'location', 'retry-after', 'idempotent-replayed'];
 /** What serves the document, which is not in it. */
 const THE_DOCUMENT = new Set(['/openapi.json', '/docs']);
 
@@ -77,7 +80,7 @@ const THE_DOCUMENT = new Set(['/openapi.json', '/docs']);
  */
 export function contractBreaches(
   request: { method: string; path: string },
-  answer: { status: number; contentType: string | null; text: string },
+  answer: { status: number; contentType: string | null; text: string; headers?: Headers },
 ): string[] {
   const path = request.path.split('?')[0] ?? '';
   if (THE_DOCUMENT.has(path)) return [];
@@ -88,6 +91,11 @@ export function contractBreaches(
     ? found.response?.content
     : { 'application/problem+json': { schema: PROBLEM } };
   if (found && !found.response) return [`${what}: the status is not documented`];
+  const documented = Object.keys(found?.response?.headers ?? {}).map((name) => name.toLowerCase());
+  const undocumented = DESCRIBED_HEADERS.filter(
+    (name) => answer.headers?.has(name) && !documented.includes(name),
+  );
+  if (undocumented.length) return undocumented.map((name) => `${what}: header ${name} is not documented`);
   if (!found && answer.status !== 404 && answer.status !== 405)
     return [`${what}: a route that is not documented`];
   if (!content) return answer.text === '' ? [] : [`${what}: a body where none is documented`];

@@ -114,7 +114,7 @@ export function clientFor(api: Fetchable, adminKey: string) {
     const text = await res.text();
     const breaches = contractBreaches(
       { method, path },
-      { status: res.status, contentType: res.headers.get('content-type'), text },
+      { status: res.status, contentType: res.headers.get('content-type'), text, headers: res.headers },
     );
     if (breaches.length) throw new Error(`the answer breaks schemas/openapi.json:\n${breaches.join('\n')}`);
     let json: unknown;

@@ -17,7 +17,9 @@ const sha256 = (value: string) => createHash('sha256').update(value).digest('hex
  * failed validation, 415: its body was not JSON, 429: rate limited) or failed inside (5xx). Either may be fixed
  * without a new key: the body or its Content-Type corrected, the image pushed.
  */
-const releasesKey = (status: number) => status >= 500 || status === 429 || status === 400 || status === 415;
+/** Whether an answer leaves its Idempotency-Key free (it is not kept, so never replayed). */
+export const releasesKey = (status: number) =>
+  status >= 500 || status === 429 || status === 400 || status === 415;
 
 /**
  * `Idempotency-Key` on POST (Stripe's semantics): the first response is stored for 24 h and replayed with

@@ -15,6 +15,7 @@ import {
   ifMatchHeader,
   json,
   jsonBody,
+  responseHeaders,
 } from '../openapi.ts';
 import { router } from './router.ts';
 
@@ -63,7 +64,10 @@ export function appRoutes(deps: ApiDeps) {
         middleware: tenantOnly,
         request: { headers: idempotencyHeader, body: jsonBody(AppCreate) },
         responses: {
-          201: { ...json(App, 'The app; revision 1 and its deployment start at once.'), headers: etagHeader },
+          201: {
+            ...json(App, 'The app; revision 1 and its deployment start at once.'),
+            headers: responseHeaders('ETag', 'Location'),
+          },
         },
       }),
       async (c) => {

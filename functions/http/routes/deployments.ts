@@ -11,7 +11,15 @@ import {
 } from '../../core/deployments.ts';
 import { type ApiDeps, chargeWait, tenantOf } from '../context.ts';
 import { emptyBodyIsNone } from '../middleware/empty-body.ts';
-import { apiRoute, bearer, idempotencyHeader, json, jsonBody, optionalJsonBody } from '../openapi.ts';
+import {
+  apiRoute,
+  bearer,
+  idempotencyHeader,
+  json,
+  jsonBody,
+  optionalJsonBody,
+  responseHeaders,
+} from '../openapi.ts';
 import { AppParams, tenantOnly } from './apps.ts';
 import { router } from './router.ts';
 
@@ -50,7 +58,12 @@ export function deploymentRoutes(deps: ApiDeps) {
         security: bearer,
         middleware: tenantOnly,
         request: { params: AppParams, headers: idempotencyHeader, body: jsonBody(DeploymentCreate) },
-        responses: { 202: json(Deployment, 'A new revision, being deployed.') },
+        responses: {
+          202: {
+            ...json(Deployment, 'A new revision, being deployed.'),
+            headers: responseHeaders('Location'),
+          },
+        },
       }),
       async (c) => {
         const { app } = c.req.valid('param');
@@ -130,7 +143,12 @@ export function deploymentRoutes(deps: ApiDeps) {
         security: bearer,
         middleware: [tenantOnly, emptyBodyIsNone],
         request: { params: AppParams, headers: idempotencyHeader, body: optionalJsonBody(RollbackRequest) },
-        responses: { 202: json(Deployment, 'A deployment of the older revision.') },
+        responses: {
+          202: {
+            ...json(Deployment, 'A deployment of the older revision.'),
+            headers: responseHeaders('Location'),
+          },
+        },
       }),
       async (c) => {
         const { app } = c.req.valid('param');

@@ -13,6 +13,7 @@ import {
   ifMatchHeader,
   json,
   jsonBody,
+  responseHeaders,
 } from '../openapi.ts';
 import { router } from './router.ts';
 
@@ -52,7 +53,7 @@ export function planRoutes(deps: ApiDeps) {
         security: bearer,
         middleware: admin,
         request: { headers: idempotencyHeader, body: jsonBody(PlanCreate) },
-        responses: { 201: json(Plan, 'The plan.') },
+        responses: { 201: { ...json(Plan, 'The plan.'), headers: responseHeaders('ETag', 'Location') } },
       }),
       async (c) => {
         const plan = await createPlan(deps, c.req.valid('json'));

@@ -25,6 +25,7 @@ import {
   json,
   jsonBody,
   optionalJsonBody,
+  responseHeaders,
 } from '../openapi.ts';
 import { router } from './router.ts';
 
@@ -53,7 +54,10 @@ export function tenantRoutes(deps: ApiDeps) {
         middleware: admin,
         request: { headers: idempotencyHeader, body: jsonBody(TenantCreate) },
         responses: {
-          201: json(TenantCreated, 'The tenant and its first key, whose secret is shown only here.'),
+          201: {
+            ...json(TenantCreated, 'The tenant and its first key, whose secret is shown only here.'),
+            headers: responseHeaders('Location'),
+          },
         },
       }),
       async (c) => {

@@ -68,6 +68,20 @@ describe('the API contract check (schemas/openapi.json, made strict)', () => {
     ]);
   });
 
+  it("refuses a header of Berth's own the answer's response does not document", () => {
+    const created = {
+      ...answer(201, json, plan),
+      headers: new Headers({ location: '/v1/plans/team', etag: '"1"' }),
+    };
+    expect(contractBreaches({ method: 'POST', path: '/v1/plans' }, created)).toEqual([]);
+    const read = { ...answer(200, json, plan), headers: new Headers({ location: '/v1/plans/team' }) };
+    expect(contractBreaches({ method: 'GET', path: '/v1/plans/team' }, read)).toEqual([
+      'GET /v1/plans/{planId} 200: header location is not documented',
+    ]);
+    const limited = { ...answer(429, problemJson, problem), headers: new Headers({ 'retry-after': '3' }) };
+    expect(contractBreaches({ method: 'GET', path: '/v1/plans/team' }, limited)).toEqual([]);
+  });
+
   it('takes only a problem from a path or method the API has no route for', () => {
     expect(contractBreaches({ method: 'GET', path: '/v1/nope' }, answer(404, problemJson, problem))).toEqual(
       [],
