@@ -16,25 +16,41 @@ export const DnsLabel = z
   .meta({ example: 'my-app' });
 
 /**
- * What a display name may not hold: control characters (Unicode's Cc, C0 and C1; a line break or an escape sequence
- * would forge lines in logs and reports) and the bidirectional overrides that reorder what a reader sees
- * (CVE-2021-42574). Spelt out rather than as `\p{Cc}`: a pattern that needs no `u` flag reads the same in every
- * regex dialect a client may check it with, and the OpenAPI generator wrote the flag into the document's pattern
- * (`…$/u`, which matched no name).
+ * A character a display name may hold: no control character (Unicode's Cc, C0 and C1; a line break or an escape
+ * sequence would forge lines in logs and reports), no bidirectional override that reorders what a reader sees
+ * (CVE-2021-42574). Spelt out rather than as `\p{Cc}`: a pattern that needs no `u` flag reads the same in every regex
+ * dialect a client may check it with, and the OpenAPI generator wrote the flag into the document's pattern (`…$/u`,
+ * which matched no name).
  */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses.
-const DISPLAY_NAME = /^[^\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$/;
+const NOT_DISPLAYABLE = '\\u0000-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069';
+const DISPLAYABLE = `[^${NOT_DISPLAYABLE}]`;
+/** A character a trimmed name may start and end with: displayable, and no space or line break. */
+const DISPLAYABLE_EDGE = `[^${NOT_DISPLAYABLE}\\s]`;
 
-/** A name people read (a tenant's, a plan's): trimmed, 1 to `max` characters, see DISPLAY_NAME. */
+/**
+ * A name people read (a tenant's, a plan's): 1 to `max` characters, see DISPLAYABLE, once the spaces and line breaks
+ * around it are trimmed. The document's pattern says exactly that of the name as sent (the spaces JavaScript trims
+ * are the `\s` of the ECMA-262 patterns JSON Schema uses): its length is in the pattern, as minLength and maxLength
+ * would count the spaces around it.
+ */
 export const displayName = (max: number, example: string) =>
   z
     .string()
     .trim()
-    .min(1)
-    .max(max)
-    .regex(DISPLAY_NAME, { message: 'must not contain control characters or bidirectional overrides' })
-    .describe(`A display name: 1 to ${max} characters, no control characters or bidirectional overrides.`)
-    .meta({ example });
+    .refine((name) => name.length >= 1 && name.length <= max, {
+      message: `must be 1 to ${max} characters, not counting spaces around it`,
+    })
+    .regex(new RegExp(`^${DISPLAYABLE}*$`), {
+      message: 'must not contain control characters or bidirectional overrides',
+    })
+    .describe(
+      `A display name: 1 to ${max} characters once the spaces around it are trimmed, no control characters or ` +
+        'bidirectional overrides.',
+    )
+    .meta({
+      example,
+      pattern: `^\\s*${DISPLAYABLE_EDGE}(?:${DISPLAYABLE}{0,${max - 2}}${DISPLAYABLE_EDGE})?\\s*$`,
+    });
 
 /**
  * When a check across fields runs (a refinement's `when`): when zod's own rule would run it (no issue so far that

@@ -108,6 +108,11 @@ describe('schemas/openapi.json', () => {
       ['TenantCreate', TenantCreate, { id: 'acme', name: 'a\nb', plan: 'pro' }],
       ['TenantCreate', TenantCreate, { id: 'acme', name: 'a\u0085b', plan: 'pro' }],
       ['TenantCreate', TenantCreate, { id: 'acme', name: 'a\u202eb', plan: 'pro' }],
+      // Spaces and line breaks around a name are trimmed, and then do not count.
+      ['TenantCreate', TenantCreate, { id: 'acme', name: '\t¡', plan: 'pro' }],
+      ['TenantCreate', TenantCreate, { id: 'acme', name: ` Acme${' '.repeat(250)}\n`, plan: 'pro' }],
+      ['TenantCreate', TenantCreate, { id: 'acme', name: 'x'.repeat(201), plan: 'pro' }],
+      ['TenantCreate', TenantCreate, { id: 'acme', name: ' \t ', plan: 'pro' }],
       [
         'PlanCreate',
         PlanCreate,
