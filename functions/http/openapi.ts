@@ -94,8 +94,9 @@ export const apiRoute = <const R extends RouteConfig>(route: R) =>
   });
 
 /**
- * A POST's responses with `Idempotent-Replayed` on those its Idempotency-Key keeps (see idempotency.ts); those of
- * other methods as they are.
+ * A POST's responses with `Idempotent-Replayed` on those its Idempotency-Key keeps (see idempotency.ts), which the 422
+ * of a key reused for another request is not (it is the key's own answer, never kept); those of other methods as they
+ * are.
  */
 function replayable<T extends RouteConfig['responses']>(method: RouteConfig['method'], responses: T): T {
   if (method !== 'post') return responses;
