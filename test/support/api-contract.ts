@@ -10,7 +10,7 @@ interface Response {
 }
 interface Document {
   paths: Record<string, Record<string, { responses: Record<string, Response> }>>;
-  components: { schemas: Record<string, object> };
+  components: { schemas: Record<string, object>; headers: Record<string, object> };
 }
 
 /**
@@ -67,8 +67,11 @@ function validatorOf(schema: object) {
 }
 
 const PROBLEM = { $ref: '#/components/schemas/Problem' };
-/** The headers of Berth's own the document describes where an answer carries them (Request-Id is on every one). */
-const DESCRIBED_HEADERS = ['etag', 'location', 'retry-after', 'idempotent-replayed'];
+/**
+ * The headers of Berth's own the document describes (components.headers) where an answer carries them; Request-Id,
+ * on every answer, it names in its description.
+ */
+const DESCRIBED_HEADERS = Object.keys(doc.components.headers).map((name) => name.toLowerCase());
 /** What serves the document, which is not in it. */
 const THE_DOCUMENT = new Set(['/openapi.json', '/docs']);
 
