@@ -61,10 +61,10 @@ export function appOfHost(host: string | undefined): { tenant: string; app: stri
 }
 
 /**
- * Why an app has no ready replica: 404 for no such app; 503 without Retry-After when none will come (the app is
- * stopped, failed to deploy, is scaled to zero or its tenant suspended), and with it while one starts.
+ * Why no replica of an app will come to answer: 404 for no such app; 503 without Retry-After when the app is stopped,
+ * failed to deploy, is scaled to zero or its tenant suspended. Undefined while one should come (it starts).
  */
-async function noReplica(store: Store, tenant: string, app: string): Promise<IngressProblem> {
+async function noneComing(store: Store, tenant: string, app: string): Promise<IngressProblem | undefined> {
   const stored = await store.getApp(tenant, app);
   if (!stored) return { code: 'app.notFound', detail: `no app "${app}" for tenant "${tenant}"` };
   if (stored.status === 'stopped') {
@@ -85,11 +85,31 @@ async function noReplica(store: Store, tenant: string, app: string): Promise<Ing
       detail: `app "${app}" is scaled to zero; POST /v1/apps/${app}/scale adds replicas`,
     };
   }
-  return {
-    code: 'unavailable',
-    detail: `app "${app}" has no ready replica right now; retry shortly`,
-    headers: RETRY_SOON,
-  };
+  return undefined;
+}
+
+/** 503 with Retry-After: a replica should come, and none is ready yet. */
+const starting = (app: string): IngressProblem => ({
+  code: 'unavailable',
+  detail: `app "${app}" has no ready replica right now; retry shortly`,
+  headers: RETRY_SOON,
+});
+
+/**
+ * The app's next ready endpoint; while none is, and one should come, the one that is ready first while the routing
+ * table is rebuilt after a restart (`RoutingTable.rebuilding`). Otherwise why there is none (`noneComing`, `starting`).
+ */
+async function nextEndpoint(
+  routes: RoutingTable,
+  store: Store,
+  target: { tenant: string; app: string },
+): Promise<{ endpoint: Endpoint } | { problem: IngressProblem }> {
+  const ready = routes.pick(target.tenant, target.app);
+  if (ready) return { endpoint: ready };
+  const none = await noneComing(store, target.tenant, target.app);
+  if (none) return { problem: none };
+  const soon = (await routes.readySoon(target.tenant, target.app)) && routes.pick(target.tenant, target.app);
+  return soon ? { endpoint: soon } : { problem: starting(target.app) };
 }
 
 /**
@@ -126,7 +146,7 @@ const notAnswered = (app: string): IngressProblem => ({
  * Hands a request to the app's ready replicas in turn (round robin) until `reach` reaches one. A replica that went
  * away between two requests (or a pooled connection to its old address) fails at once; a request that may be `retry`d
  * then tries the next ready replica, up to MAX_ATTEMPTS, so a rolling deploy drops nothing. Answers what `reach` made
- * of the replica it reached, or the problem the ingress answers instead: why there is no ready replica (`noReplica`),
+ * of the replica it reached, or the problem the ingress answers instead: why there is no ready replica (`nextEndpoint`),
  * or that none answered.
  */
 export async function reachReplica<T>(
@@ -136,11 +156,12 @@ export async function reachReplica<T>(
   retry: boolean,
   reach: (endpoint: Endpoint) => Promise<T | undefined>,
 ): Promise<{ reached: T } | { problem: IngressProblem }> {
-  const attempts = retry ? Math.min(MAX_ATTEMPTS, routes.size(target.tenant, target.app)) : 1;
-  for (let attempt = 0; attempt < Math.max(1, attempts); attempt++) {
-    const endpoint = routes.pick(target.tenant, target.app);
-    if (!endpoint) return { problem: await noReplica(store, target.tenant, target.app) };
-    const reached = await reach(endpoint);
+  let attempts = 1;
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    const next = await nextEndpoint(routes, store, target);
+    if ('problem' in next) return next;
+    if (attempt === 0 && retry) attempts = Math.min(MAX_ATTEMPTS, routes.size(target.tenant, target.app));
+    const reached = await reach(next.endpoint);
     if (reached !== undefined) return { reached };
   }
   return { problem: notAnswered(target.app) };

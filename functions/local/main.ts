@@ -25,6 +25,14 @@ import { startRegistry } from './registry-process.ts';
  */
 const STOP_GRACE_MS = 3000;
 
+/**
+ * How long after a start the ingress holds a request for an app with no ready replica yet, rather than answer 503:
+ * the routing table starts empty, and the replicas that served before the start are routed again once the reconcile
+ * loop's first passes have found and probed them (0.2–0.4 s after `ready` with a handful of apps; over 3 s once,
+ * right after the Docker Engine itself had restarted).
+ */
+const ROUTES_REBUILD_MS = 10_000;
+
 /** Stops taking connections, lets those in flight finish within STOP_GRACE_MS, then closes what is left. */
 const closeServer = (server: ServerType) =>
   new Promise<void>((resolve) => {
@@ -136,6 +144,7 @@ async function main() {
         certificatePath: deps.registrySecrets.certificatePath,
       }),
     );
+    routes.rebuilding(ROUTES_REBUILD_MS);
     ingress = serve({
       fetch: createIngress(routes, deps.store, idleMs).fetch,
       hostname: '127.0.0.1',

@@ -413,6 +413,17 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
     expect((await call('GET', '/v1/apps', undefined, betaKey)).json.items).toEqual([]);
   });
 
+  it('answers requests to a running app right after a restart of the platform, while it adopts the replicas', async () => {
+    const before = acmeContainers('running').sort();
+    expect(before.length).toBeGreaterThan(0);
+    expect(await platform.stop()).toBe(0);
+    // The containers outlive the platform. Once it is ready again, the ingress holds a request until the reconcile
+    // loop's first passes have probed and routed them again, rather than answer 503 meanwhile: every answer is 200.
+    platform = await runPlatform(env);
+    await hostnames(6);
+    expect(acmeContainers('running').sort()).toEqual(before);
+  });
+
   it('converges after the platform is killed mid-deploy: no duplicates, no orphans', async () => {
     const deploy = await call('POST', '/v1/apps/web/deployments', { env: { COLOR: 'blue' } });
     expect(deploy.status).toBe(202);

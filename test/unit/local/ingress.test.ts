@@ -62,6 +62,43 @@ describe('the local ingress without a ready replica', () => {
   });
 });
 
+describe('the local ingress while the routing table is rebuilt after a start', () => {
+  it('holds a request for an app that should run until its replica is routed, and answers at once for one that will not', async () => {
+    const deps = await fakeCoreDeps();
+    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'free' });
+    await createApp(deps, 'acme', { name: 'web', ...spec });
+    await createApp(deps, 'acme', { name: 'idle', ...spec, replicas: 0 });
+    const replica = createServer((_req, res) => res.end('served'));
+    replica.listen(0, '127.0.0.1');
+    await once(replica, 'listening');
+    try {
+      const routes = new RoutingTable();
+      routes.rebuilding(60_000);
+      const ingress = createIngress(routes, deps.store);
+      const get = (host: string) => ingress.request('/', { headers: { host } });
+
+      let answered = false;
+      const held = Promise.resolve(get('web.acme.localhost')).finally(() => {
+        answered = true;
+      });
+      const idle = await get('idle.acme.localhost');
+      expect(idle.status).toBe(503);
+      expect(idle.headers.get('retry-after')).toBeNull();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(answered).toBe(false);
+
+      await routes.route('acme', 'web', [
+        { host: '127.0.0.1', port: (replica.address() as AddressInfo).port },
+      ]);
+      const res = await held;
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe('served');
+    } finally {
+      replica.close();
+    }
+  });
+});
+
 describe('the local ingress passing a request to a replica', () => {
   it("tells the replica the request's way in, as the load balancer does: its own Host, X-Forwarded-For, -Host, -Proto, -Port", async () => {
     const replica = createServer((req, res) => res.end(JSON.stringify(req.headers)));
