@@ -13,9 +13,12 @@ const MAX_USAGE_ROWS = 1000;
 export const UsageQuery = z.object({
   from: QueryInstant.optional().describe(
     'Start (inclusive; a date is its midnight UTC); default: the start of the current month (UTC). Before `to`, ' +
-      `at most ${MAX_USAGE_RANGE_DAYS} days before it.`,
+      `at most ${MAX_USAGE_RANGE_DAYS} days before it. Usage is kept by the UTC hour: a start within an hour takes ` +
+      'in the whole hour (the answer says so).',
   ),
-  to: QueryInstant.optional().describe('End (exclusive; a date is its midnight UTC); default: now.'),
+  to: QueryInstant.optional().describe(
+    'End (exclusive; a date is its midnight UTC); default: now. An end within an hour takes in the whole hour.',
+  ),
   granularity: Granularity.default('day').describe('One row per app and UTC hour or day.'),
   limit: wholeNumber(1, MAX_USAGE_ROWS)
     .default(MAX_USAGE_ROWS)
@@ -26,8 +29,12 @@ export type UsageQuery = z.infer<typeof UsageQuery>;
 
 export const UsageRow = z
   .object({
-    start: Timestamp,
-    end: Timestamp,
+    start: Timestamp.describe(
+      "The start of the hour or day the row sums; of a day that begins before the answer's from, from.",
+    ),
+    end: Timestamp.describe(
+      "The end of the hour or day the row sums; of a day that ends after the answer's to, to.",
+    ),
     app: DnsLabel,
     vcpuSeconds: z.number().describe('Σ vCPU × seconds each replica lived.'),
     memoryGiBSeconds: z.number().describe('Σ GiB × seconds each replica lived.'),
@@ -42,8 +49,8 @@ export type UsageRow = z.infer<typeof UsageRow>;
 export const UsageReport = z
   .object({
     tenant: DnsLabel,
-    from: Timestamp,
-    to: Timestamp,
+    from: Timestamp.describe('The start asked for, on the hour: usage is kept by the UTC hour.'),
+    to: Timestamp.describe('The end asked for, on the hour (the next hour for one within an hour).'),
     granularity: Granularity,
     rows: z.array(UsageRow),
     nextCursor: z

@@ -17,6 +17,8 @@ export const hourOf = (at: Date) => at.toISOString().slice(0, 13);
 
 const startOfMonth = (at: Date) => new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), 1));
 
+const HOUR_MS = 3_600_000;
+
 /** A usage row being summed: its bucket (`YYYY-MM-DD`, or `YYYY-MM-DDTHH` by the hour) and the app's amounts. */
 type RowSum = UsageRecord & { bucket: string };
 
@@ -32,8 +34,9 @@ function rowKeyIn(cursor: string, bucketLength: number): string {
 }
 
 /**
- * A page of a tenant's usage per app and hour or day between `from` (inclusive) and `to` (exclusive), by the UTC
- * hours the seconds fell in, rows in order of their hour or day and then app. Integers are summed first and
+ * A page of a tenant's usage per app and hour or day between `from` (inclusive) and `to` (exclusive), widened to
+ * whole UTC hours (usage is kept by the hour the seconds fell in), rows in order of their hour or day and then app;
+ * a day's row spans only its hours within the range. Integers are summed first and
  * converted once, so totals are exact. The table is read a page at a time from the cursor's bucket on, and no
  * further than the page needs: a page reads at most its rows' hours and one bucket more, however long the range or
  * many the apps.
@@ -80,14 +83,15 @@ export async function getUsage(deps: CoreDeps, tenantId: string, query: UsageQue
     from: from.toISOString(),
     to: to.toISOString(),
     granularity: query.granularity,
-    rows: shown.map((sum) => usageRow(deps, sum, query.granularity)),
+    rows: shown.map((sum) => usageRow(deps, sum, query.granularity, { from, to })),
     nextCursor: rows.length > query.limit && last ? cursorAfter(rowKey(last)) : null,
   };
 }
 
 /**
  * The span a usage query covers, its defaults filled in (from the start of the month, to now), checked as given or
- * defaulted: `?from=` in the future alone, or `?to=` before this month alone, is an empty span, not a report.
+ * defaulted — `?from=` in the future alone, or `?to=` before this month alone, is an empty span, not a report — then
+ * widened to whole UTC hours, the finest span usage is kept by: the answer says what its rows cover.
  */
 function usageRange(query: UsageQuery, now: Date): { from: Date; to: Date } {
   const from = query.from ? new Date(query.from) : startOfMonth(now);
@@ -102,16 +106,26 @@ function usageRange(query: UsageQuery, now: Date): { from: Date; to: Date } {
   if (to.getTime() - from.getTime() > MAX_USAGE_RANGE_DAYS * 86_400_000) {
     refuse(query.to ? 'to' : 'from', `from..to may span at most ${MAX_USAGE_RANGE_DAYS} days: ${span}`);
   }
-  return { from, to };
+  return {
+    from: new Date(Math.floor(from.getTime() / HOUR_MS) * HOUR_MS),
+    to: new Date(Math.ceil(to.getTime() / HOUR_MS) * HOUR_MS),
+  };
 }
 
-/** What a summed row shows: its bucket's span, the app's amounts, and their cost. */
-function usageRow(deps: CoreDeps, sum: RowSum, granularity: UsageQuery['granularity']): UsageRow {
-  const start = new Date(granularity === 'hour' ? `${sum.bucket}:00:00.000Z` : `${sum.bucket}T00:00:00.000Z`);
-  const end = new Date(start.getTime() + (granularity === 'hour' ? 3_600_000 : 86_400_000));
+/** What a summed row shows: the span of its bucket within the range, the app's amounts, and their cost. */
+function usageRow(
+  deps: CoreDeps,
+  sum: RowSum,
+  granularity: UsageQuery['granularity'],
+  range: { from: Date; to: Date },
+): UsageRow {
+  const start = Date.parse(
+    granularity === 'hour' ? `${sum.bucket}:00:00.000Z` : `${sum.bucket}T00:00:00.000Z`,
+  );
+  const end = start + (granularity === 'hour' ? HOUR_MS : 24 * HOUR_MS);
   return {
-    start: start.toISOString(),
-    end: end.toISOString(),
+    start: new Date(Math.max(start, range.from.getTime())).toISOString(),
+    end: new Date(Math.min(end, range.to.getTime())).toISOString(),
     app: sum.app,
     vcpuSeconds: sum.vcpuMilliSeconds / 1000,
     memoryGiBSeconds: sum.memoryMiBSeconds / 1024,

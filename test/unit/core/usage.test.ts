@@ -90,3 +90,39 @@ describe('usage pages', () => {
     await expect(asked(forged, 'day')).rejects.toMatchObject({ code: 'validation.failed' });
   });
 });
+
+describe('a usage range within hours', () => {
+  it('takes in the whole hours it touches, and says so: the answer’s from and to on the hour, a day’s row cut to them', async () => {
+    const deps = await withUsage(2);
+    const query = { from: '2026-10-01T06:30:00Z', to: '2026-10-01T07:15:00+00:00', limit: 1000 };
+    const hourly = await getUsage(deps, 'acme', { ...query, granularity: 'hour' });
+    expect([hourly.from, hourly.to]).toEqual(['2026-10-01T06:00:00.000Z', '2026-10-01T08:00:00.000Z']);
+    const hours = [
+      ['06:00', '07:00'],
+      ['07:00', '08:00'],
+    ];
+    expect(hourly.rows.map((r) => `${r.start} ${r.end} ${r.app} ${r.instanceSeconds}`)).toEqual(
+      hours.flatMap(([start, end]) =>
+        APPS.map((app) => `2026-10-01T${start}:00.000Z 2026-10-01T${end}:00.000Z ${app} 60`),
+      ),
+    );
+    const daily = await getUsage(deps, 'acme', { ...query, granularity: 'day' });
+    expect([daily.from, daily.to]).toEqual([hourly.from, hourly.to]);
+    expect(daily.rows.map((r) => `${r.start} ${r.end} ${r.app} ${r.instanceSeconds}`)).toEqual(
+      APPS.map((app) => `2026-10-01T06:00:00.000Z 2026-10-01T08:00:00.000Z ${app} 120`),
+    );
+    // Across midnight: the first day from `from`, the second to `to`, each whole hour between.
+    const across = await getUsage(deps, 'acme', {
+      from: '2026-10-01T22:10:00Z',
+      to: '2026-10-02T01:00:00Z',
+      granularity: 'day',
+      limit: 1000,
+    });
+    expect(
+      across.rows.filter((r) => r.app === 'web').map((r) => `${r.start} ${r.end} ${r.instanceSeconds}`),
+    ).toEqual([
+      '2026-10-01T22:00:00.000Z 2026-10-02T00:00:00.000Z 120',
+      '2026-10-02T00:00:00.000Z 2026-10-02T01:00:00.000Z 60',
+    ]);
+  });
+});
