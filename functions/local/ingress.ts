@@ -96,8 +96,8 @@ const starting = (app: string): IngressProblem => ({
 });
 
 /**
- * The app's next ready endpoint; while none is, and one should come, the one that is ready first while the routing
- * table is rebuilt after a restart (`RoutingTable.rebuilding`). Otherwise why there is none (`noneComing`, `starting`).
+ * The app's next ready endpoint. With none ready but one to come, it waits for the first while the routing table is
+ * being rebuilt after a start (`RoutingTable.rebuilding`); otherwise it answers why there is none.
  */
 async function nextEndpoint(
   routes: RoutingTable,
