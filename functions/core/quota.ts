@@ -50,12 +50,12 @@ export function assertWithinLimits(
   }
   if (delta.vcpuMilli > 0 && reserved.vcpuMilli > ceilings.vcpuMilli) {
     throw new QuotaExceededError(
-      `plan "${planId}" allows ${limits.vcpu} vCPU in total; ${reserved.vcpuMilli / 1000} are reserved and this needs ${delta.vcpuMilli / 1000} more`,
+      `plan "${planId}" allows ${limits.vcpu} vCPU in total, ${reserved.vcpuMilli / 1000} reserved already; this needs ${delta.vcpuMilli / 1000} more`,
     );
   }
   if (delta.memoryMiB > 0 && reserved.memoryMiB > ceilings.memoryMiB) {
     throw new QuotaExceededError(
-      `plan "${planId}" allows ${limits.memoryMiB} MiB in total; ${reserved.memoryMiB} are reserved and this needs ${delta.memoryMiB} more`,
+      `plan "${planId}" allows ${limits.memoryMiB} MiB in total, ${reserved.memoryMiB} reserved already; this needs ${delta.memoryMiB} more`,
     );
   }
 }

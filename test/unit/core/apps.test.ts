@@ -154,6 +154,7 @@ describe('apps', () => {
     await createApp(deps, 'acme', { name: 'b', ...spec, replicas: 2 });
     await expect(createApp(deps, 'acme', { name: 'c', ...spec })).rejects.toMatchObject({
       code: 'quota.exceeded',
+      message: 'plan "free" allows 1 vCPU in total, 1 reserved already; this needs 0.25 more',
     });
     await expect(scaleApp(deps, 'acme', 'a', 3)).rejects.toMatchObject({ code: 'quota.exceeded' });
     await scaleApp(deps, 'acme', 'a', 1);
@@ -193,7 +194,7 @@ describe('apps', () => {
     expect(await scaleApp(deps, 'acme', 'web', 1)).toMatchObject({ version: created.version + 2 });
   });
 
-  it('says how many apps a plan allows in words that read right for one', async () => {
+  it('says what a plan allows in words that read right: one app, the memory reserved already', async () => {
     await createPlan(deps, {
       id: 'solo',
       name: 'Solo',
@@ -204,6 +205,10 @@ describe('apps', () => {
     await expect(createApp(deps, 'solo', { name: 'b', ...spec })).rejects.toMatchObject({
       code: 'quota.exceeded',
       message: 'plan "solo" allows one app, and one exists; delete an app or move to a larger plan',
+    });
+    await expect(updateApp(deps, 'solo', 'a', { memory: 4096, cpu: 1 })).rejects.toMatchObject({
+      code: 'quota.exceeded',
+      message: 'plan "solo" allows 2048 MiB in total, 512 reserved already; this needs 3584 more',
     });
   });
 
