@@ -27,6 +27,8 @@ export function ifMatchVersions(c: Context): IfMatch {
     if (version) versions.push(Number(version));
   }
   if (versions.length === 0)
-    throw new PreconditionFailedError(`If-Match ${header} names no version of this resource`);
+    throw new PreconditionFailedError(
+      `If-Match ${header} names no version of this resource: its ETags are "v" and a version, such as "v3", and a GET's ETag header gives the current one`,
+    );
   return versions;
 }

@@ -135,6 +135,15 @@ describe('the HTTP API', () => {
     expect(stale).toMatchObject({ status: 412, json: { code: 'precondition.failed' } });
     const garbage = await call('DELETE', '/v1/apps/web', tenantKey, undefined, { 'if-match': 'nonsense' });
     expect(garbage.status).toBe(412);
+    // The resource's `version` where its ETag belongs: the answer says how ETags read.
+    const version = await call('DELETE', '/v1/apps/web', tenantKey, undefined, { 'if-match': '"2"' });
+    expect(version).toMatchObject({
+      status: 412,
+      json: {
+        detail:
+          'If-Match "2" names no version of this resource: its ETags are "v" and a version, such as "v3", and a GET\'s ETag header gives the current one',
+      },
+    });
   });
 
   it('applies a write when any ETag of an If-Match list is current, a weak one naming its version too', async () => {
