@@ -89,19 +89,24 @@ function invalid(c: Context, target: string, errors: FieldProblem[]): Response {
 }
 
 /**
- * A route's guard against query parameters it does not take (`?limit=` where the route reads `?tail=`, `?folow=`):
- * a 400 naming them and the ones it takes, as a body's unknown fields are, rather than an answer that looks right
- * but ignored them.
+ * A route's guard against query parameters it does not take (`?limit=` where the route reads `?tail=`, `?folow=`,
+ * `?=1`): a 400 naming them and the ones it takes, as a body's unknown fields are, rather than an answer that looks
+ * right but ignored them. Read from the URL itself: Hono's parser drops a parameter without a name.
  */
 export function onlyQueryParameters(names: readonly string[]): MiddlewareHandler {
   const takes = names.length ? `this route takes ${names.join(', ')}` : 'this route takes none';
   return async (c, next) => {
-    const unknown = Object.keys(c.req.queries()).filter((name) => !names.includes(name));
+    const given = new Set(new URL(c.req.url).searchParams.keys());
+    const unknown = [...given].filter((name) => !names.includes(name));
     if (unknown.length) {
       return invalid(
         c,
         'query',
-        unknown.map((path) => ({ path, message: `not a parameter; ${takes}` })),
+        unknown.map((name) =>
+          name
+            ? { path: name, message: `not a parameter; ${takes}` }
+            : { path: '(no name)', message: `a parameter needs a name; ${takes}` },
+        ),
       );
     }
     await next();

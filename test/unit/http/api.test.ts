@@ -84,6 +84,11 @@ describe('the HTTP API', () => {
       errors: [{ path: 'verbose', message: 'not a parameter; this route takes none' }],
     });
     expect((await call('POST', '/v1/apps/web/stop?force=true', tenantKey)).status).toBe(400);
+    // One without a name, which Hono's own parser drops.
+    expect((await call('GET', '/v1/apps?=1', tenantKey)).json).toMatchObject({
+      code: 'validation.failed',
+      errors: [{ path: '(no name)', message: 'a parameter needs a name; this route takes limit, cursor' }],
+    });
     expect((await call('GET', '/v1/apps/web?verbose', adminKey)).json).toMatchObject({
       code: 'auth.forbidden',
     });
