@@ -36,10 +36,9 @@ function rowKeyIn(cursor: string, bucketLength: number): string {
 /**
  * A page of a tenant's usage per app and hour or day between `from` (inclusive) and `to` (exclusive), widened to
  * whole UTC hours (usage is kept by the hour the seconds fell in), rows in order of their hour or day and then app;
- * a day's row spans only its hours within the range. Integers are summed first and
- * converted once, so totals are exact. The table is read a page at a time from the cursor's bucket on, and no
- * further than the page needs: a page reads at most its rows' hours and one bucket more, however long the range or
- * many the apps.
+ * a day's row spans only its hours within the range. Integers are summed first and converted once, so totals are
+ * exact. The table is read a page at a time from the cursor's bucket on, and no further than the page needs: a page
+ * reads at most its rows' hours and one bucket more, however long the range or many the apps.
  */
 export async function getUsage(deps: CoreDeps, tenantId: string, query: UsageQuery): Promise<UsageReport> {
   // A deleted tenant's usage stays, billed all the same: the admin reads it as a live tenant's.
@@ -103,7 +102,7 @@ function usageRange(query: UsageQuery, now: Date): { from: Date; to: Date } {
   };
   const span = `from ${shown(from, query.from, 'the start of the month')} … to ${shown(to, query.to, 'now')}`;
   if (from >= to) refuse(query.from ? 'from' : 'to', `from must be before to: ${span}`);
-  if (to.getTime() - from.getTime() > MAX_USAGE_RANGE_DAYS * 86_400_000) {
+  if (to.getTime() - from.getTime() > MAX_USAGE_RANGE_DAYS * 24 * HOUR_MS) {
     refuse(query.to ? 'to' : 'from', `from..to may span at most ${MAX_USAGE_RANGE_DAYS} days: ${span}`);
   }
   return {
