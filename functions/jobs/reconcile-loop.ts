@@ -29,7 +29,7 @@ export class ReconcileLoop {
   private stopped = false;
 
   constructor(
-    private readonly reconciler: Pick<Reconciler, 'reconcileApp' | 'removeOrphans'>,
+    private readonly reconciler: Pick<Reconciler, 'reconcileApp' | 'removeOrphans' | 'releaseLeases'>,
     private readonly store: Store,
     private readonly logger: { error(message: string, details: Record<string, unknown>): void },
     private readonly options: ReconcileLoopOptions,
@@ -105,6 +105,10 @@ export class ReconcileLoop {
     while (this.inflight.size > 0) await Promise.all(this.inflight.values());
   }
 
+  /**
+   * Stops after the passes running, then hands the apps' leases back (see `Reconciler.releaseLeases`); leases it
+   * cannot hand back (the table is down) just run out.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.ticker);
@@ -112,5 +116,8 @@ export class ReconcileLoop {
     this.timers.clear();
     await this.ticking;
     await this.idle();
+    await this.reconciler.releaseLeases().catch((err: unknown) => {
+      this.logger.error("could not hand back the apps' leases; they run out on their own", { error: err });
+    });
   }
 }

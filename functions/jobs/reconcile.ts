@@ -166,6 +166,18 @@ export class Reconciler {
     return plan.busy;
   }
 
+  /**
+   * Hands back every app's lease this reconciler holds, once its passes are done: the reconciler that follows it (the
+   * platform started again) then takes the apps at once, not when the leases run out (LEASE_MS) — until then it could
+   * neither probe nor route their replicas.
+   */
+  async releaseLeases(): Promise<void> {
+    const nowMs = this.now().getTime();
+    const held = [...this.leasesTaken.keys()];
+    this.leasesTaken.clear();
+    await Promise.all(held.map((lease) => this.deps.store.releaseLease(lease, this.deps.owner, nowMs)));
+  }
+
   /** Takes the app's lease for a pass, unless this reconciler took it moments ago (LEASE_COUNTED_ON_MS). */
   private async takeLease(lease: string, nowMs: number): Promise<boolean> {
     const takenAt = this.leasesTaken.get(lease);

@@ -4,13 +4,23 @@ import { MemoryStore } from '../../fakes/memory-store.ts';
 
 const OPTIONS = { tickMs: 5000, busyMs: 100 };
 
-/** A loop over a reconciler whose passes answer `outcomes` in turn (the last one from then on), noting when each ran. */
-function loopOver(outcomes: ('fails' | 'busy' | 'done')[]) {
+/**
+ * A loop over a reconciler whose passes answer `outcomes` in turn (the last one from then on), noting when each ran,
+ * what it did (`passed`, `released`) in order, and what the loop logged.
+ */
+function loopOver(
+  outcomes: ('fails' | 'busy' | 'done')[],
+  { passMs = 0, release = async () => {} }: { passMs?: number; release?: () => Promise<void> } = {},
+) {
   const passes: number[] = [];
+  const steps: string[] = [];
   const errors: Record<string, unknown>[] = [];
+  const logged: string[] = [];
   const reconciler = {
     async reconcileApp() {
       passes.push(Date.now());
+      if (passMs) await new Promise((resolve) => setTimeout(resolve, passMs));
+      steps.push('passed');
       const outcome = outcomes[Math.min(passes.length, outcomes.length) - 1];
       if (outcome === 'fails') throw new Error('the Docker Engine is unavailable');
       return outcome === 'busy';
@@ -18,14 +28,23 @@ function loopOver(outcomes: ('fails' | 'busy' | 'done')[]) {
     async removeOrphans() {
       return 0;
     },
+    async releaseLeases() {
+      await release();
+      steps.push('released');
+    },
   };
   const loop = new ReconcileLoop(
     reconciler,
     new MemoryStore(),
-    { error: (_m, d) => errors.push(d) },
+    {
+      error: (message, details) => {
+        logged.push(message);
+        errors.push(details);
+      },
+    },
     OPTIONS,
   );
-  return { loop, passes, errors };
+  return { loop, passes, steps, errors, logged };
 }
 
 /** The times of the passes, from the first. */
@@ -69,5 +88,24 @@ describe('the local reconcile loop', () => {
     await vi.advanceTimersByTimeAsync(10_000);
     expect(done.passes).toHaveLength(1);
     await done.loop.stop();
+  });
+
+  it("hands the apps' leases back when it stops, once the pass running is done", async () => {
+    const { loop, steps } = loopOver(['done'], { passMs: 10 });
+    loop.nudge('acme', 'web');
+    const stopped = loop.stop();
+    await vi.advanceTimersByTimeAsync(10);
+    await stopped;
+    expect(steps).toEqual(['passed', 'released']);
+  });
+
+  it('stops all the same when it cannot hand the leases back, saying so', async () => {
+    const { loop, logged } = loopOver(['done'], {
+      release: async () => {
+        throw new Error('the table is unavailable');
+      },
+    });
+    await loop.stop();
+    expect(logged).toEqual(["could not hand back the apps' leases; they run out on their own"]);
   });
 });

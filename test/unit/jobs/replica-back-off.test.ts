@@ -1,72 +1,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createApp, getAppRecord } from '../../../functions/core/apps.ts';
 import { deploy, listDeployments } from '../../../functions/core/deployments.ts';
-import type { Replica, ReplicaSpec, Runtime } from '../../../functions/core/ports.ts';
 import { createTenant } from '../../../functions/core/tenants.ts';
 import { Reconciler } from '../../../functions/jobs/reconcile.ts';
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
-
-/** A runtime of replicas in memory, which the test makes exit; every start is kept. */
-class ScriptedRuntime implements Runtime {
-  readonly replicas = new Map<string, Replica>();
-  readonly started: ReplicaSpec[] = [];
-
-  constructor(private readonly now: () => Date) {}
-
-  async listReplicas(filter?: { appUid?: string }) {
-    return [...this.replicas.values()]
-      .filter((r) => !filter?.appUid || r.appUid === filter.appUid)
-      .map((r) => ({ ...r }));
-  }
-
-  async startReplica(spec: ReplicaSpec) {
-    this.started.push(spec);
-    const at = this.now().toISOString();
-    const replica: Replica = {
-      id: `r${this.started.length}`,
-      tenantId: spec.tenantId,
-      app: spec.app,
-      appUid: spec.appUid,
-      revision: spec.revision,
-      generation: spec.generation,
-      slot: spec.slot,
-      state: 'running',
-      cpu: spec.cpu,
-      memoryMiB: spec.memory,
-      createdAt: at,
-      startedAt: at,
-      stoppedAt: null,
-      exitCode: null,
-      endpoint: { host: '127.0.0.1', port: 8080 },
-    };
-    this.replicas.set(replica.id, replica);
-    return { ...replica };
-  }
-
-  async stopReplica(id: string) {
-    const replica = this.replicas.get(id);
-    if (!replica) return undefined;
-    replica.state = 'exited';
-    replica.stoppedAt ??= this.now().toISOString();
-    return { ...replica };
-  }
-
-  async removeReplica(id: string) {
-    this.replicas.delete(id);
-  }
-
-  /** Every running replica of `revision` exits with code 3. */
-  crash(revision: number) {
-    for (const replica of this.replicas.values()) {
-      if (replica.revision !== revision || replica.state !== 'running') continue;
-      Object.assign(replica, { state: 'exited', exitCode: 3, stoppedAt: this.now().toISOString() });
-    }
-  }
-
-  startsOf(revision: number) {
-    return this.started.filter((spec) => spec.revision === revision).length;
-  }
-}
+import { ScriptedRuntime } from '../../fakes/scripted-runtime.ts';
 
 const WEB = { name: 'web', image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };
 

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { createApp } from '../../../functions/core/apps.ts';
+import { createTenant } from '../../../functions/core/tenants.ts';
+import { Reconciler } from '../../../functions/jobs/reconcile.ts';
+import { fakeCoreDeps } from '../../fakes/core-deps.ts';
+import { ScriptedRuntime } from '../../fakes/scripted-runtime.ts';
+
+const WEB = { name: 'web', image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };
+
+describe("an app's reconcile lease", () => {
+  it('is handed back by a reconciler that stops, so the one after it (a restart) takes the app at once', async () => {
+    const deps = await fakeCoreDeps();
+    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
+    await createApp(deps, 'acme', WEB);
+    const runtime = new ScriptedRuntime(() => deps.clock.now());
+    /** Which reconciler routed the app, pass by pass. */
+    const routedBy: string[] = [];
+    const reconcilerOf = (owner: string) =>
+      new Reconciler({
+        ...deps,
+        runtime,
+        probe: { probe: async () => ({ ok: true }) },
+        router: { route: async () => void routedBy.push(owner), remove: async () => {} },
+        pullCredentials: () => undefined,
+        owner,
+        deploymentDeadlineMs: 600_000,
+        stopGraceSeconds: 0,
+      });
+    const first = reconcilerOf('first');
+    const next = reconcilerOf('next');
+
+    await first.reconcileApp('acme', 'web');
+    deps.clock.advance(1000);
+    // The lease is the first's for seconds more: the next reconciler leaves the app alone.
+    await next.reconcileApp('acme', 'web');
+    expect(routedBy).toEqual(['first']);
+
+    await first.releaseLeases();
+    await next.reconcileApp('acme', 'web');
+    expect(routedBy).toEqual(['first', 'next']);
+    // Handed back once: the first, passing again, now finds the app the next one's.
+    deps.clock.advance(1000);
+    await first.reconcileApp('acme', 'web');
+    expect(routedBy).toEqual(['first', 'next']);
+    expect(runtime.startsOf(1)).toBe(1);
+  });
+});
