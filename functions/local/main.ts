@@ -28,9 +28,8 @@ const STOP_GRACE_MS = 3000;
 /**
  * How long after a start the ingress holds a request for an app with no ready replica yet, rather than answer 503:
  * the routing table starts empty, and the replicas that served before the start are routed again once the reconcile
- * loop's first passes have found and probed them — 0.2–0.5 s after `ready` when the platform before stopped cleanly
- * (it hands its apps' leases back); after one that was killed, once its leases have run out (within 10 s of its
- * last pass, and it took seconds to start again).
+ * loop's first passes have found and probed them (0.2–0.6 s after `ready` with a handful of apps, whether the
+ * platform before stopped or was killed: the apps' leases are taken over at once).
  */
 const ROUTES_REBUILD_MS = 10_000;
 

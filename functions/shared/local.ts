@@ -134,7 +134,9 @@ export function localRuntime(deps: LocalDeps, wiring: LocalRuntimeWiring) {
     probe: new NetHealthProbe(),
     router: routes,
     pullCredentials,
-    owner: `${hostname()}:${process.pid}`,
+    // The same across restarts: one platform at a time runs an installation on a machine (lockInstallation), so the
+    // one started after another was killed takes that one's leases at once instead of waiting for them to run out.
+    owner: `${hostname()}:${wiring.installation}`,
     deploymentDeadlineMs: wiring.deploymentDeadlineSeconds * 1000,
     stopGraceSeconds: wiring.stopGraceSeconds,
   });

@@ -7,25 +7,30 @@ import { ScriptedRuntime } from '../../fakes/scripted-runtime.ts';
 
 const WEB = { name: 'web', image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };
 
+/** A tenant's app, and reconcilers of it by owner, noting which of them routed it, pass by pass. */
+async function appWithReconcilers() {
+  const deps = await fakeCoreDeps();
+  await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
+  await createApp(deps, 'acme', WEB);
+  const runtime = new ScriptedRuntime(() => deps.clock.now());
+  const routedBy: string[] = [];
+  const reconcilerOf = (owner: string) =>
+    new Reconciler({
+      ...deps,
+      runtime,
+      probe: { probe: async () => ({ ok: true }) },
+      router: { route: async () => void routedBy.push(owner), remove: async () => {} },
+      pullCredentials: () => undefined,
+      owner,
+      deploymentDeadlineMs: 600_000,
+      stopGraceSeconds: 0,
+    });
+  return { deps, runtime, routedBy, reconcilerOf };
+}
+
 describe("an app's reconcile lease", () => {
-  it('is handed back by a reconciler that stops, so the one after it (a restart) takes the app at once', async () => {
-    const deps = await fakeCoreDeps();
-    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
-    await createApp(deps, 'acme', WEB);
-    const runtime = new ScriptedRuntime(() => deps.clock.now());
-    /** Which reconciler routed the app, pass by pass. */
-    const routedBy: string[] = [];
-    const reconcilerOf = (owner: string) =>
-      new Reconciler({
-        ...deps,
-        runtime,
-        probe: { probe: async () => ({ ok: true }) },
-        router: { route: async () => void routedBy.push(owner), remove: async () => {} },
-        pullCredentials: () => undefined,
-        owner,
-        deploymentDeadlineMs: 600_000,
-        stopGraceSeconds: 0,
-      });
+  it('is handed back by a reconciler that stops, so the one after it takes the app at once', async () => {
+    const { deps, runtime, routedBy, reconcilerOf } = await appWithReconcilers();
     const first = reconcilerOf('first');
     const next = reconcilerOf('next');
 
@@ -43,5 +48,13 @@ describe("an app's reconcile lease", () => {
     await first.reconcileApp('acme', 'web');
     expect(routedBy).toEqual(['first', 'next']);
     expect(runtime.startsOf(1)).toBe(1);
+  });
+
+  it('is taken at once by a reconciler of the same owner — the installation started again after it was killed', async () => {
+    const { deps, routedBy, reconcilerOf } = await appWithReconcilers();
+    await reconcilerOf('host:berth').reconcileApp('acme', 'web');
+    deps.clock.advance(1000);
+    await reconcilerOf('host:berth').reconcileApp('acme', 'web');
+    expect(routedBy).toEqual(['host:berth', 'host:berth']);
   });
 });
