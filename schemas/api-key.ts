@@ -1,14 +1,23 @@
 import { z } from 'zod';
-import { pageOf, Timestamp } from './common.ts';
+import { displayName, pageOf, Timestamp } from './common.ts';
 import { Tenant } from './tenant.ts';
 
 export const Role = z.enum(['admin', 'tenant']);
 export type Role = z.infer<typeof Role>;
 
+/** What a key is for, as its maker names it. */
+export const KeyName = displayName(100, 'CI deploys');
+
+const keyNameOrNull = z
+  .string()
+  .nullable()
+  .describe('What the key is for, as it was named at creation; null if not.');
+
 /** An API key as listed: never its secret. */
 export const ApiKey = z
   .object({
     id: z.string(),
+    name: keyNameOrNull,
     role: Role,
     prefix: z.string().describe('The first characters of the key, to recognise it.'),
     createdAt: Timestamp,
@@ -21,7 +30,7 @@ export const ApiKeyPage = pageOf(ApiKey, 'ApiKeyPage');
 
 /** A key at creation, the only time its secret is shown. */
 export const ApiKeyCreated = z
-  .object({ id: z.string(), key: z.string().meta({ example: 'bk_…' }), role: Role })
+  .object({ id: z.string(), name: keyNameOrNull, key: z.string().meta({ example: 'bk_…' }), role: Role })
   .meta({ id: 'ApiKeyCreated' });
 export type ApiKeyCreated = z.infer<typeof ApiKeyCreated>;
 
@@ -34,6 +43,10 @@ export const KeyId = z
 export const ApiKeyCreate = z
   .strictObject({
     role: z.literal('tenant').optional().describe('Only `tenant`: the key acts for this tenant alone.'),
+    name: KeyName.optional().describe(
+      'What the key is for (`CI deploys`, `laptop`), listed with it so you know which to revoke: 1 to 100 ' +
+        'characters once trimmed, no control characters.',
+    ),
   })
   .meta({ id: 'ApiKeyCreate' });
 

@@ -25,6 +25,7 @@ export function generateApiKey(): string {
 function toApiKey(record: ApiKeyRecord): ApiKey {
   return {
     id: record.id,
+    name: record.name,
     role: record.role,
     prefix: record.prefix,
     createdAt: record.createdAt,
@@ -32,31 +33,50 @@ function toApiKey(record: ApiKeyRecord): ApiKey {
   };
 }
 
-/** Makes a tenant key record and its secret; the caller stores the record and shows the secret once. */
-export function newTenantKey(tenantId: string, at: Date): { record: ApiKeyRecord; created: ApiKeyCreated } {
+/**
+ * Makes a tenant key record (named `name`, if given) and its secret; the caller stores the record and shows the
+ * secret once.
+ */
+export function newTenantKey(
+  tenantId: string,
+  at: Date,
+  name?: string,
+): { record: ApiKeyRecord; created: ApiKeyCreated } {
   const key = generateApiKey();
   const record: ApiKeyRecord = {
     id: newId('key', at),
     tenantId,
+    name: name ?? null,
     role: 'tenant',
     prefix: key.slice(0, KEY_PREFIX.length + 6),
     hash: hashApiKey(key),
     createdAt: at.toISOString(),
     lastUsedAt: null,
   };
-  return { record, created: { id: record.id, key, role: 'tenant' } };
+  return { record, created: { id: record.id, name: record.name, key, role: 'tenant' } };
 }
 
-export async function createTenantKey(deps: CoreDeps, tenantId: string): Promise<ApiKeyCreated> {
+export async function createTenantKey(
+  deps: CoreDeps,
+  tenantId: string,
+  name?: string,
+): Promise<ApiKeyCreated> {
   if (!(await deps.store.getTenant(tenantId))) {
     throw new TenantNotFoundError(tenantId);
   }
-  return issueTenantKey(deps, tenantId);
+  return issueTenantKey(deps, tenantId, name);
 }
 
-/** Stores another key for a tenant already read (at most MAX_KEYS_PER_TENANT a tenant); its secret, shown once. */
-export async function issueTenantKey(deps: CoreDeps, tenantId: string): Promise<ApiKeyCreated> {
-  const { record, created } = newTenantKey(tenantId, deps.clock.now());
+/**
+ * Stores another key, named `name` if given, for a tenant already read (at most MAX_KEYS_PER_TENANT a tenant); its
+ * secret, shown once.
+ */
+export async function issueTenantKey(
+  deps: CoreDeps,
+  tenantId: string,
+  name?: string,
+): Promise<ApiKeyCreated> {
+  const { record, created } = newTenantKey(tenantId, deps.clock.now(), name);
   await deps.store.createApiKey(record, MAX_KEYS_PER_TENANT);
   return created;
 }

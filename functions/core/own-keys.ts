@@ -13,10 +13,13 @@ export interface KeyHolder {
   keyId: string;
 }
 
-/** Another key for the asking tenant (at most MAX_KEYS_PER_TENANT in all); a suspended tenant makes none. */
-export async function createOwnKey(deps: CoreDeps, holder: KeyHolder): Promise<ApiKeyCreated> {
+/**
+ * Another key for the asking tenant, named `name` if given (at most MAX_KEYS_PER_TENANT in all); a suspended tenant
+ * makes none.
+ */
+export async function createOwnKey(deps: CoreDeps, holder: KeyHolder, name?: string): Promise<ApiKeyCreated> {
   await getActiveTenant(deps, holder.tenantId);
-  return issueTenantKey(deps, holder.tenantId);
+  return issueTenantKey(deps, holder.tenantId, name);
 }
 
 /**

@@ -44,6 +44,8 @@ export type BilledTenant = TenantRecord | DeletedTenant;
 export interface ApiKeyRecord {
   id: string;
   tenantId: string;
+  /** What the key is for, as its maker named it. */
+  name: string | null;
   /** Stored keys are tenant keys; the bootstrap admin key is configuration, never a record. */
   role: Extract<Role, 'tenant'>;
   prefix: string;

@@ -29,6 +29,30 @@ describe('tenants and keys on DynamoDB Local', () => {
     expect((used.json.items as { lastUsedAt: string | null }[])[0]?.lastUsedAt).not.toBeNull();
   });
 
+  it('keeps the name a key is made with, lists it, and refuses a name that is no display name', async () => {
+    const { call, adminKey, createTenant } = await localApi();
+    const { key: tenantKey } = await createTenant('acme');
+    const made = await call('POST', '/v1/keys', tenantKey, { name: '  CI deploys ' });
+    expect(made).toMatchObject({ status: 201, json: { name: 'CI deploys', role: 'tenant' } });
+    const byAdmin = await call('POST', '/v1/tenants/acme/keys', adminKey, { name: 'support' });
+    expect(byAdmin.json.name).toBe('support');
+    const listed = (await call('GET', '/v1/keys', tenantKey)).json.items as {
+      id: string;
+      name: string | null;
+    }[];
+    expect(listed.map((k) => [k.id, k.name])).toEqual([
+      [expect.any(String), null],
+      [made.json.id, 'CI deploys'],
+      [byAdmin.json.id, 'support'],
+    ]);
+    for (const name of ['', '   ', 'x'.repeat(101), 'bell\u0007', 42]) {
+      const refused = await call('POST', '/v1/keys', tenantKey, { name });
+      expect(refused.status, JSON.stringify(name)).toBe(400);
+      expect(refused.json.errors, JSON.stringify(name)).toEqual([expect.objectContaining({ path: 'name' })]);
+    }
+    expect((await call('GET', '/v1/keys', tenantKey)).json.items).toHaveLength(3);
+  });
+
   it('stops a revoked key at once in the revoking process and within 1 s in another', async () => {
     const first = await localApi();
     const other = createApi(localDeps(first.wiring));

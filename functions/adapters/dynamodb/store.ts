@@ -102,10 +102,14 @@ function toTenantRecord(item: Fields): TenantRecord {
 }
 
 function toKeyRecord(item: Fields): ApiKeyRecord {
-  const key = fieldsOf<Omit<ApiKeyRecord, 'lastUsedAt'> & { lastUsedAt?: string }>(item);
+  const key = fieldsOf<Omit<ApiKeyRecord, 'name' | 'lastUsedAt'> & { name?: string; lastUsedAt?: string }>(
+    item,
+  );
   return {
     id: key.id,
     tenantId: key.tenantId,
+    // Keys made before keys had names have none.
+    name: key.name ?? null,
     role: 'tenant',
     prefix: key.prefix,
     hash: key.hash,
@@ -114,8 +118,8 @@ function toKeyRecord(item: Fields): ApiKeyRecord {
   };
 }
 
-function keyFields({ lastUsedAt, ...key }: ApiKeyRecord) {
-  return { ...key, ...(lastUsedAt ? { lastUsedAt } : {}) };
+function keyFields({ name, lastUsedAt, ...key }: ApiKeyRecord) {
+  return { ...key, ...(name ? { name } : {}), ...(lastUsedAt ? { lastUsedAt } : {}) };
 }
 
 /**

@@ -36,7 +36,8 @@ export function ownKeyRoutes(deps: ApiDeps) {
           ),
         },
       }),
-      async (c) => c.json(await createOwnKey(deps, tenantCaller(c.get('principal'))), 201),
+      async (c) =>
+        c.json(await createOwnKey(deps, tenantCaller(c.get('principal')), c.req.valid('json').name), 201),
     )
     .openapi(
       apiRoute({
@@ -45,7 +46,7 @@ export function ownKeyRoutes(deps: ApiDeps) {
         operationId: 'listKeys',
         summary: "List your tenant's API keys",
         description:
-          "Your tenant's keys with their ids, prefixes and when each was last used; never their " +
+          "Your tenant's keys with their ids, names, prefixes and when each was last used; never their " +
           'secrets.',
         tags,
         security: bearer,

@@ -208,7 +208,8 @@ export function tenantRoutes(deps: ApiDeps) {
         },
         responses: { 201: json(ApiKeyCreated, 'The key; its secret is shown only here.') },
       }),
-      async (c) => c.json(await createTenantKey(deps, c.req.valid('param').tenantId), 201),
+      async (c) =>
+        c.json(await createTenantKey(deps, c.req.valid('param').tenantId, c.req.valid('json').name), 201),
     )
     .openapi(
       apiRoute({
