@@ -6,7 +6,7 @@ export const Role = z.enum(['admin', 'tenant']);
 export type Role = z.infer<typeof Role>;
 
 /** What a key is for, as its maker names it. */
-export const KeyName = displayName(100, 'CI deploys');
+const KeyName = displayName(100, 'CI deploys');
 
 const keyNameOrNull = z
   .string()

@@ -167,9 +167,10 @@ export class Reconciler {
   }
 
   /**
-   * Hands back every app's lease this reconciler holds, once its passes are done: the reconciler that follows it (the
-   * platform started again) then takes the apps at once, not when the leases run out (LEASE_MS) — until then it could
-   * neither probe nor route their replicas.
+   * Hands back every app's lease this reconciler holds, once its passes are done: a reconciler of another owner that
+   * follows it (another machine's, or this one's under another hostname) then takes the apps at once, not when the
+   * leases run out (LEASE_MS) — until then it could neither probe nor route their replicas. (One of the same owner
+   * takes them at once anyway.)
    */
   async releaseLeases(): Promise<void> {
     const nowMs = this.now().getTime();
