@@ -44,8 +44,7 @@ export const ApiKeyCreate = z
   .strictObject({
     role: z.literal('tenant').optional().describe('Only `tenant`: the key acts for this tenant alone.'),
     name: KeyName.optional().describe(
-      'What the key is for (`CI deploys`, `laptop`), listed with it so you know which to revoke: 1 to 100 ' +
-        'characters once trimmed, no control characters.',
+      `What the key is for (\`CI deploys\`, \`laptop\`), listed with it so you know which to revoke. ${KeyName.description}`,
     ),
   })
   .meta({ id: 'ApiKeyCreate' });

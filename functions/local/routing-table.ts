@@ -52,8 +52,9 @@ export class RoutingTable implements TrafficRouter {
    */
   async readySoon(tenantId: string, app: string): Promise<boolean> {
     const key = `${tenantId}/${app}`;
+    const ready = this.size(tenantId, app) > 0;
     const left = this.rebuiltBy - Date.now();
-    if (this.size(tenantId, app) > 0 || left <= 0) return this.size(tenantId, app) > 0;
+    if (ready || left <= 0) return ready;
     return new Promise((resolve) => {
       const waiters = this.waiting.get(key) ?? new Set();
       this.waiting.set(key, waiters);

@@ -13,11 +13,11 @@ const REPLAYED_HEADERS = ['content-type', 'etag', 'location'];
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
 
 /**
- * Answers that leave the key free, as Stripe's do, so that a retry with it runs: the request never ran (400: it
- * failed validation, 415: its body was not JSON, 429: rate limited) or failed inside (5xx). Either may be fixed
- * without a new key: the body or its Content-Type corrected, the image pushed.
+ * Whether an answer leaves its Idempotency-Key free (it is not kept, so never replayed), as Stripe's do, so that a
+ * retry with the key runs: the request never ran (400: it failed validation, 415: its body was not JSON, 429: rate
+ * limited) or failed inside (5xx). Either may be fixed without a new key: the body or its Content-Type corrected, the
+ * image pushed.
  */
-/** Whether an answer leaves its Idempotency-Key free (it is not kept, so never replayed). */
 export const releasesKey = (status: number) =>
   status >= 500 || status === 429 || status === 400 || status === 415;
 
