@@ -21,6 +21,7 @@ const ERROR_CODES = [
   'app.timeout',
   'revision.notFound',
   'revision.noPrevious',
+  'revision.current',
   'revision.imageGone',
   'repository.notFound',
   'repository.exists',

@@ -57,7 +57,8 @@ export async function deploy(
  * `revision`, the newest one that went live other than the one the app runs or is moving to — so a rollback during a
  * deployment abandons it, and two in a row toggle between the last two live revisions, like `kubectl rollout undo`.
  * A revision whose image has left the platform registry since — deleted with its repository, or on its own — is
- * refused (409 revision.imageGone): no runtime could pull it; one it has is held for the app again.
+ * refused (409 revision.imageGone): no runtime could pull it; one it has is held for the app again. The revision the
+ * app is on already is refused too (see alreadyOn).
  */
 export async function rollback(
   deps: RegistryDeps,
@@ -79,11 +80,31 @@ export async function rollback(
     tenantId,
     name,
     undefined,
-    (current, now) => ({ app: current, deployment: backTo(current, target, now) }),
+    (current, now) => {
+      if (current.targetRevision === target.number && current.currentRevision === target.number) {
+        throw alreadyOn(current);
+      }
+      return { app: current, deployment: backTo(current, target, now) };
+    },
     { read: app },
   );
   if (!deployment) throw new Error('a rollback always makes a deployment');
   return toDeployment(deployment);
+}
+
+/**
+ * 409 for a rollback to the revision the app is on already — it went live, and nothing moves the app off it — which
+ * would change no replica (as `kubectl rollout undo` skips one). A rollback to a revision still deploying, or one that
+ * failed with nothing to go back to, is a new try of it and goes ahead.
+ */
+function alreadyOn(app: AppRecord): ConflictError {
+  const on = `app "${app.name}" is on revision ${app.targetRevision} already`;
+  return new ConflictError(
+    'revision.current',
+    app.status === 'stopped'
+      ? `${on}, stopped: POST /v1/apps/${app.name}/start runs it`
+      : `${on}: nothing to roll back; POST /v1/apps/${app.name}/restart replaces its replicas, and POST /v1/apps/${app.name}/deployments deploys it again as a new revision`,
+  );
 }
 
 /**

@@ -44,6 +44,7 @@ const STATUS_BY_CODE: Record<ErrorCode, keyof typeof TITLE_BY_STATUS> = {
   'app.timeout': 504,
   'revision.notFound': 404,
   'revision.noPrevious': 409,
+  'revision.current': 409,
   'revision.imageGone': 409,
   'repository.notFound': 404,
   'repository.exists': 409,

@@ -256,9 +256,20 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
   });
 
   it('rolls back on request, stops and starts, restarts', async () => {
-    const rollback = await call('POST', '/v1/apps/web/rollback', { revision: 1 });
-    expect(rollback.status).toBe(202);
+    const deployed = await call('POST', '/v1/apps/web/deployments', { env: { RELEASE: '3' } });
+    expect(deployed).toMatchObject({ status: 202, json: { revision: 3 } });
+    expect((await deploymentOutcome(deployed.json.id as string)).status).toBe('succeeded');
+    // Without a revision, back to the one that went live before (1, where the platform's rollback took the app).
+    const rollback = await call('POST', '/v1/apps/web/rollback');
+    expect(rollback).toMatchObject({ status: 202, json: { revision: 1 } });
     expect((await deploymentOutcome(rollback.json.id as string)).status).toBe('succeeded');
+    await eventually('only revision 1 to run', async () => {
+      const running = acmeContainers('running').map(revisionOf);
+      return running.length === 3 && running.every((r) => r === '1') ? true : undefined;
+    });
+    // On revision 1 already, a rollback to it would change nothing: 409, and no deployment.
+    const again = await call('POST', '/v1/apps/web/rollback', { revision: 1 });
+    expect(again).toMatchObject({ status: 409, json: { code: 'revision.current' } });
 
     expect((await call('POST', '/v1/apps/web/stop')).status).toBe(202);
     await eventually('the app to be stopped', async () => {
@@ -464,6 +475,8 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
       /^revision 1 runs 127\.0\.0\.1:\d+\/acme\/old@sha256:[0-9a-f]{64}, which is no/,
     );
     // What is still in the registry, it goes back to.
+    const third = await call('POST', '/v1/apps/roll/deployments', { env: { RELEASE: '3' } });
+    expect((await deploymentOutcome(third.json.id as string, 'roll')).status).toBe('succeeded');
     expect((await call('POST', '/v1/apps/roll/rollback', { revision: 2 })).status).toBe(202);
     expect((await call('DELETE', '/v1/apps/roll')).status).toBe(202);
     await untilAppGone(client.call, acmeKey, 'roll');

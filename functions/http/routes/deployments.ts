@@ -136,7 +136,8 @@ export function deploymentRoutes(deps: ApiDeps) {
           'Deploys an existing revision again, as it was: no rebuild, its image by the digest it ' +
           'pinned. Without `revision`, the newest revision that went live other than the one the ' +
           'app runs or is moving to, so two rollbacks in a row toggle between the last two. 409 ' +
-          '`revision.noPrevious` when there is none; 409 `revision.imageGone` when its image has ' +
+          '`revision.noPrevious` when there is none; 409 `revision.current` for the revision the app ' +
+          'is on already (went live, and no deployment moves it off); 409 `revision.imageGone` when its image has ' +
           "since been deleted from the platform registry; 400 when another registry's host is no " +
           'longer one it may pull from.',
         tags,

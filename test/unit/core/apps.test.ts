@@ -546,6 +546,32 @@ describe('apps', () => {
     await expect(rollback(deps, 'acme', 'web', 9)).rejects.toMatchObject({ code: 'revision.notFound' });
   });
 
+  it('refuses a rollback to the revision the app is on already, and goes ahead while it is not there yet', async () => {
+    await createApp(deps, 'acme', { name: 'web', ...spec });
+    const live = deps.store.apps.get('acme/web');
+    if (!live) throw new Error('no app');
+    live.currentRevision = 1;
+    const triggers = async () =>
+      (await listDeployments(deps, 'acme', 'web', { limit: 10 })).items.map((d) => d.trigger);
+    await expect(rollback(deps, 'acme', 'web', 1)).rejects.toMatchObject({
+      code: 'revision.current',
+      message:
+        'app "web" is on revision 1 already: nothing to roll back; POST /v1/apps/web/restart replaces its replicas, and POST /v1/apps/web/deployments deploys it again as a new revision',
+    });
+    expect(await triggers()).toEqual(['create']);
+    // Revision 2 deploying: a rollback to it tries it again, and one to the live revision 1 abandons it.
+    await deploy(deps, 'acme', 'web', { env: { A: '1' } });
+    await expect(rollback(deps, 'acme', 'web', 2)).resolves.toMatchObject({ revision: 2 });
+    await expect(rollback(deps, 'acme', 'web', 1)).resolves.toMatchObject({ revision: 1 });
+    await expect(rollback(deps, 'acme', 'web', 1)).rejects.toMatchObject({ code: 'revision.current' });
+    await stopApp(deps, 'acme', 'web');
+    await expect(rollback(deps, 'acme', 'web', 1)).rejects.toMatchObject({
+      code: 'revision.current',
+      message: 'app "web" is on revision 1 already, stopped: POST /v1/apps/web/start runs it',
+    });
+    expect(await triggers()).toEqual(['rollback', 'rollback', 'deploy', 'create']);
+  });
+
   it("holds the platform registry's image each revision pins for its app until the app is deleted", async () => {
     const pushed = (tag: string) => `127.0.0.1:5000/acme/web:${tag}`;
     const [one, two, moved] = ['1', '2', '3'].map((hex) => `sha256:${hex.repeat(64)}`) as [
