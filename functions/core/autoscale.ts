@@ -115,14 +115,22 @@ export function decideScale(input: {
       state,
     };
   }
+  const byPlan = max < bounds.max;
   if (current > max) {
-    const reason =
-      max < bounds.max
-        ? `above the ${max} the plan leaves room for`
-        : `above the maximum ${max}${ofSchedule}`;
+    const reason = byPlan
+      ? `above the ${max} the plan leaves room for`
+      : `above the maximum ${max}${ofSchedule}`;
     return { replicas: max, reason, tracking: false, state };
   }
-  if (recommended > current) return { replicas: recommended, reason: 'scale out', tracking: true, state };
+  if (recommended > current) {
+    // As Kubernetes' ScalingLimited condition: a scale out its ceiling held back says so.
+    const wanted = `${input.recommended} wanted but`;
+    const held = byPlan
+      ? `, ${wanted} the plan leaves room for ${max}`
+      : `, ${wanted} the maximum${ofSchedule} is ${max}`;
+    const reason = `scale out${input.recommended > recommended ? held : ''}`;
+    return { replicas: recommended, reason, tracking: true, state };
+  }
   if (recommended < current) {
     if (input.deploying)
       return { replicas: current, reason: 'scale in held during a deployment', tracking: false, state };

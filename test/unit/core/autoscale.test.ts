@@ -40,14 +40,22 @@ describe('autoscaling rules', () => {
     expect(decideScale({ ...idle, current: 0, recommended: none }).replicas).toBe(0);
   });
 
-  it('scales out at once but never past max or the plan', () => {
-    expect(decideScale({ ...base, current: 2, recommended: 5, nowMs: 0, state: undefined }).replicas).toBe(5);
-    expect(decideScale({ ...base, current: 2, recommended: 50, nowMs: 0, state: undefined }).replicas).toBe(
-      10,
-    );
-    expect(
-      decideScale({ ...base, planMax: 3, current: 2, recommended: 50, nowMs: 0, state: undefined }).replicas,
-    ).toBe(3);
+  it('scales out at once but never past max or the plan, saying which held it', () => {
+    const out = { ...base, current: 2, nowMs: 0, state: undefined };
+    expect(decideScale({ ...out, recommended: 5 })).toMatchObject({ replicas: 5, reason: 'scale out' });
+    expect(decideScale({ ...out, recommended: 50 })).toMatchObject({
+      replicas: 10,
+      reason: 'scale out, 50 wanted but the maximum is 10',
+    });
+    expect(decideScale({ ...out, planMax: 3, recommended: 50 })).toMatchObject({
+      replicas: 3,
+      reason: 'scale out, 50 wanted but the plan leaves room for 3',
+    });
+    const scheduled = { min: 1, max: 4, schedule: '0 8 * * MON-FRI' };
+    expect(decideScale({ ...out, bounds: scheduled, recommended: 6 })).toMatchObject({
+      replicas: 4,
+      reason: 'scale out, 6 wanted but the maximum of schedule "0 8 * * MON-FRI" is 4',
+    });
   });
 
   it('scales in only to the highest recommendation of a full window, and not during a deployment', () => {
