@@ -305,7 +305,12 @@ export const AppPatch = z
     scaling: Scaling.nullable().optional(),
   })
   .superRefine(withFargateSize)
-  .meta({ id: 'AppPatch', description: 'Spec fields to change; null clears an optional field.' });
+  .meta({
+    id: 'AppPatch',
+    description:
+      'Spec fields to change; null clears an optional field. `env` and `scaling` are set whole: a variable, ' +
+      'target, schedule or window left out is dropped, so send all of them to change one; null turns autoscaling off.',
+  });
 export type AppPatch = z.infer<typeof AppPatch>;
 
 export const DeploymentCreate = z

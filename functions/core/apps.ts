@@ -373,9 +373,28 @@ function sizingEvent(from: number, to: number, changed?: { scaling: Scaling | nu
   if (!changed) return scaledEvent(from, to);
   const { scaling } = changed;
   const range = scaling && (scaling.min === scaling.max ? `${scaling.min}` : `${scaling.min}–${scaling.max}`);
-  const bounds = scaling ? `set to ${range} replica${range === '1' ? '' : 's'}` : 'turned off';
+  const bounds = scaling
+    ? `set to ${range} replica${range === '1' ? '' : 's'}, ${goesBy(scaling)}`
+    : 'turned off';
   const moved = from === to ? '' : `; ${scaledEvent(from, to).message}`;
   return { type: 'scaled', message: `autoscaling ${bounds}${moved}`, details: { from, to, scaling } };
+}
+
+/**
+ * What autoscaling goes by, for its event: `tracking CPU at 60 %`, `with 2 schedules`, or that nothing moves the
+ * count — as when a PATCH, which sets scaling whole, left out the target it had.
+ */
+function goesBy(scaling: Scaling): string {
+  const targets = [
+    scaling.targetCpuPercent && `CPU at ${scaling.targetCpuPercent} %`,
+    scaling.targetMemoryPercent && `memory at ${scaling.targetMemoryPercent} %`,
+  ].filter(Boolean);
+  const schedules = scaling.schedules?.length ?? 0;
+  const parts = [
+    targets.length ? `tracking ${targets.join(' and ')}` : '',
+    schedules ? `with ${schedules} schedule${schedules === 1 ? '' : 's'}` : '',
+  ].filter(Boolean);
+  return parts.length ? parts.join(' ') : 'with no target or schedule: the count stays where it is set';
 }
 
 /** A move of an app's replicas, as its event: `scaled from 1 to 2 replicas`, or as `verb` says it. */

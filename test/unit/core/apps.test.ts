@@ -405,6 +405,19 @@ describe('apps', () => {
     await updateApp(deps, 'acme', 'web', { scaling: null, replicas: 1 });
     await updateApp(deps, 'acme', 'web', { replicas: 2 });
     await updateApp(deps, 'acme', 'web', { scaling: { min: 1, max: 1, targetCpuPercent: 60 } });
+    const schedule = { cron: '0 8 * * MON-FRI', min: 1, max: 1 };
+    await updateApp(deps, 'acme', 'web', {
+      scaling: {
+        min: 1,
+        max: 1,
+        targetCpuPercent: 60,
+        targetMemoryPercent: 70,
+        schedules: [schedule, schedule],
+      },
+    });
+    await updateApp(deps, 'acme', 'web', { scaling: { min: 1, max: 1, schedules: [schedule] } });
+    // A PATCH sets scaling whole: one that leaves out every target and schedule leaves nothing to scale by.
+    await updateApp(deps, 'acme', 'web', { scaling: { min: 1, max: 1 } });
     await updateApp(deps, 'acme', 'web', { env: { A: '1' } });
     await deploy(deps, 'acme', 'web', {});
     await rollback(deps, 'acme', 'web', 1);
@@ -419,11 +432,14 @@ describe('apps', () => {
     expect(deps.store.events.map((e) => [e.type, e.message])).toEqual([
       ['deploying', 'deploying revision 1 (create)'],
       ['scaled', 'scaled from 1 to 2 replicas'],
-      ['scaled', 'autoscaling set to 1–2 replicas'],
+      ['scaled', 'autoscaling set to 1–2 replicas, tracking CPU at 60 %'],
       ['scaled', 'autoscaling turned off; scaled from 2 to 1 replica'],
       ['scaled', 'scaled from 1 to 2 replicas'],
       // The bounds move the replicas into them.
-      ['scaled', 'autoscaling set to 1 replica; scaled from 2 to 1 replica'],
+      ['scaled', 'autoscaling set to 1 replica, tracking CPU at 60 %; scaled from 2 to 1 replica'],
+      ['scaled', 'autoscaling set to 1 replica, tracking CPU at 60 % and memory at 70 % with 2 schedules'],
+      ['scaled', 'autoscaling set to 1 replica, with 1 schedule'],
+      ['scaled', 'autoscaling set to 1 replica, with no target or schedule: the count stays where it is set'],
       ['deploying', 'deploying revision 2 (update)'],
       ['deploying', 'deploying revision 3 (deploy)'],
       ['deploying', 'deploying revision 1 (rollback)'],
@@ -438,8 +454,9 @@ describe('apps', () => {
     expect(deps.store.events.every((e) => e.tenantId === 'acme' && e.appUid === app.uid)).toBe(true);
     const [startedWith, rolledBackWith] = (await listDeployments(deps, 'acme', 'web', { limit: 2 })).items;
     expect(startedWith?.trigger).toBe('start');
-    expect(deps.store.events[10]?.details).toEqual({ revision: 1, deployment: startedWith?.id });
-    expect(deps.store.events[8]?.details).toEqual({
+    const eventOf = (message: string) => deps.store.events.find((e) => e.message === message);
+    expect(eventOf('started with revision 1')?.details).toEqual({ revision: 1, deployment: startedWith?.id });
+    expect(eventOf('deploying revision 1 (rollback)')?.details).toEqual({
       deployment: rolledBackWith?.id,
       revision: 1,
       trigger: 'rollback',
