@@ -143,7 +143,10 @@ function toReplica(info: ContainerInspectInfo, starting = true): Replica {
   const state = status === 'running' ? 'running' : ended ? 'exited' : 'pending';
   const ip = Object.values(info.NetworkSettings.Networks ?? {})[0]?.IPAddress;
   const startedAt = info.State.StartedAt && info.State.StartedAt !== NEVER ? info.State.StartedAt : null;
-  const stoppedAt = state === 'exited' && info.State.FinishedAt !== NEVER ? info.State.FinishedAt : null;
+  const finishedAt = state === 'exited' && info.State.FinishedAt !== NEVER ? info.State.FinishedAt : null;
+  // The engine may stamp a process that exits at once as finished a millisecond before it started.
+  const stoppedAt =
+    finishedAt && startedAt && Date.parse(finishedAt) < Date.parse(startedAt) ? startedAt : finishedAt;
   const exitReason = neverStarted
     ? 'never started'
     : state === 'exited'

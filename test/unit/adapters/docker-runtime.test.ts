@@ -14,7 +14,11 @@ const REFUSED = 'driver failed programming external connectivity on endpoint';
  * does what `start` does. Which engine failures leave such containers cannot be brought about through a replica's
  * spec; the tests of `listReplicas` on a real engine make them by hand.
  */
-function engineWithCreatedContainer(start: () => Promise<void>, error = ''): Docker {
+function engineWithCreatedContainer(
+  start: () => Promise<void>,
+  error = '',
+  state: Record<string, unknown> = {},
+): Docker {
   const options = containerOptions(spec, 'berth', 'n1');
   const container = {
     id: 'c1',
@@ -32,6 +36,7 @@ function engineWithCreatedContainer(start: () => Promise<void>, error = ''): Doc
         OOMKilled: false,
         StartedAt: NEVER,
         FinishedAt: NEVER,
+        ...state,
       },
     }),
   };
@@ -86,6 +91,27 @@ describe('the Docker runtime and containers that never ran', () => {
     // This engine still says "created": once the start is no longer on its way, nothing will run it.
     expect(await runtime.listReplicas()).toMatchObject([
       { id: 'c1', state: 'exited', exitCode: null, exitReason: 'never started' },
+    ]);
+  });
+});
+
+describe('the Docker runtime and replicas that exited', () => {
+  it('never answers a replica as stopped before it started, as the engine may stamp one that exits at once', async () => {
+    const exited = (startedAt: string, finishedAt: string) =>
+      new DockerRuntime(
+        engineWithCreatedContainer(async () => {}, '', {
+          Status: 'exited',
+          ExitCode: 127,
+          StartedAt: startedAt,
+          FinishedAt: finishedAt,
+        }),
+        'berth',
+      ).listReplicas();
+    expect(await exited('2026-12-03T09:02:50.154Z', '2026-12-03T09:02:50.153Z')).toMatchObject([
+      { state: 'exited', startedAt: '2026-12-03T09:02:50.154Z', stoppedAt: '2026-12-03T09:02:50.154Z' },
+    ]);
+    expect(await exited('2026-12-03T09:02:49.655Z', '2026-12-03T09:02:49.658Z')).toMatchObject([
+      { state: 'exited', startedAt: '2026-12-03T09:02:49.655Z', stoppedAt: '2026-12-03T09:02:49.658Z' },
     ]);
   });
 });
