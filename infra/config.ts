@@ -4,10 +4,12 @@ import { IdleTimeoutSeconds, parseConfig } from '../functions/shared/config-pars
 import { DEFAULT_PRICE_TABLE, PriceTable } from '../schemas/billing.ts';
 import { OfferedSizes } from '../schemas/fargate-sizes.ts';
 
-const DnsName = z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/, 'a DNS name such as apps.example.com');
+const DnsName = z
+  .string()
+  .regex(/^[a-z0-9.-]+\.[a-z]{2,}$/, 'must be a DNS name in lowercase, such as apps.example.com');
 const CertificateArn = z
   .string()
-  .regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]+$/, 'an ACM certificate ARN');
+  .regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]+$/, 'must be an ACM certificate ARN');
 /** Whether the DNS name `name` is `zone` or lies below it. */
 export const inZone = (name: string, zone: string) => name === zone || name.endsWith(`.${zone}`);
 /** The region an ARN names. */
@@ -19,7 +21,10 @@ export const InstallConfig = z
     /** Prefix of stack names, so several installs can share an account. */
     name: z
       .string()
-      .regex(/^[A-Za-z][A-Za-z0-9-]{0,30}$/)
+      .regex(
+        /^[A-Za-z][A-Za-z0-9-]{0,30}$/,
+        'must be a letter, then up to 30 letters, digits and hyphens (a stack name prefix)',
+      )
       .default('Berth'),
     /**
      * Where the install lives; named so synthesis is offline and deterministic. A region of the `aws` partition: the
@@ -34,7 +39,7 @@ export const InstallConfig = z
       }),
     account: z
       .string()
-      .regex(/^\d{12}$/)
+      .regex(/^\d{12}$/, 'must be an AWS account id: 12 digits')
       .optional(),
     /** Apps answer at https://<app>--<tenant>.<domain>; the certificate covers `*.<domain>`. */
     domain: DnsName,
@@ -58,7 +63,12 @@ export const InstallConfig = z
      */
     reserveJobConcurrency: z.boolean().default(true),
     /** SHA-256 hex of the bootstrap admin key (`printf %s "$KEY" | sha256sum`); the key itself never leaves you. */
-    adminKeyHash: z.string().regex(/^[0-9a-f]{64}$/),
+    adminKeyHash: z
+      .string()
+      .regex(
+        /^[0-9a-f]{64}$/,
+        'must be the SHA-256 of the admin key, 64 lowercase hex digits: printf %s "$KEY" | sha256sum',
+      ),
     prices: PriceTable.default(DEFAULT_PRICE_TABLE),
     /**
      * Shared load balancers for apps on Fargate, filled in order, at most 90 apps each (an ALB takes 100 target
@@ -73,7 +83,12 @@ export const InstallConfig = z
     appIdleTimeoutSeconds: IdleTimeoutSeconds.default(DEFAULT_IDLE_TIMEOUT_SECONDS),
     /** The Route 53 public zone of `domain`, where each app's alias record is written. */
     hostedZone: z
-      .strictObject({ id: z.string().regex(/^Z[A-Z0-9]{1,31}$/), name: z.string().min(3) })
+      .strictObject({
+        id: z
+          .string()
+          .regex(/^Z[A-Z0-9]{1,31}$/, 'must be a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ'),
+        name: z.string().min(3),
+      })
       .optional(),
     runtimes: z
       .array(z.enum(['fargate', 'eks']))
@@ -88,7 +103,12 @@ export const InstallConfig = z
       .strictObject({
         existingCluster: z
           .strictObject({
-            name: z.string().regex(/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/),
+            name: z
+              .string()
+              .regex(
+                /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/,
+                'must be an EKS cluster name: a letter or digit, then up to 99 letters, digits, "-" and "_"',
+              ),
             /** Where the cluster's load balancers reach pods from (their subnets): all a tenant's pods admit. */
             loadBalancerCidrs: z.array(z.cidrv4()).min(1),
             /** Its pods run on EKS Fargate, so they are billed by the Fargate size AWS provisions. */
@@ -99,7 +119,10 @@ export const InstallConfig = z
         /** The load balancer controller's ingress group the apps share (one ALB). */
         ingressGroup: z
           .string()
-          .regex(/^[a-z0-9][a-z0-9.-]{0,62}$/)
+          .regex(
+            /^[a-z0-9][a-z0-9.-]{0,62}$/,
+            'must be an ingress group name: lowercase letters, digits, "." and "-"',
+          )
           .default('berth-apps'),
       })
       .optional(),
@@ -108,7 +131,7 @@ export const InstallConfig = z
       .default({ perSecond: 50, burst: 200 }),
     /** Availability zones of the VPC, named so synthesis never looks anything up. */
     availabilityZones: z
-      .array(z.string().regex(/^[a-z]{2}-[a-z]+-\d[a-z]$/))
+      .array(z.string().regex(/^[a-z]{2}-[a-z]+-\d[a-z]$/, 'must be an availability zone such as us-east-1a'))
       .min(2)
       .max(3),
     natGateways: z.number().int().min(1).max(3).default(1),

@@ -614,8 +614,13 @@ describe('the CDK app', () => {
   });
 
   it('names what is wrong in the configuration', () => {
-    expect(() => berthApp({ context: { berth: { ...context.berth, domain: 'not a domain' } } })).toThrow(
-      /berth\.domain/,
+    expect(() => berthApp({ context: { berth: { ...context.berth, domain: 'Apps.Example.com' } } })).toThrow(
+      'berth.domain: must be a DNS name in lowercase, such as apps.example.com',
+    );
+    // sha256sum's whole line, pasted: the hash is asked for, and how to make it.
+    const line = `${'0'.repeat(64)}  -`;
+    expect(() => berthApp({ context: { berth: { ...context.berth, adminKeyHash: line } } })).toThrow(
+      'berth.adminKeyHash: must be the SHA-256 of the admin key, 64 lowercase hex digits: printf %s "$KEY" | sha256sum',
     );
     expect(() =>
       berthApp({ context: { berth: { ...context.berth, availabilityZones: ['us-east-1a', 'us-east-1b'] } } }),
