@@ -308,15 +308,21 @@ export const AppPatch = z
   .meta({
     id: 'AppPatch',
     description:
-      'Spec fields to change; null clears an optional field. `env` and `scaling` are set whole: a variable, ' +
-      'target, schedule or window left out is dropped, so send all of them to change one; null turns autoscaling off.',
+      'Spec fields to change; null clears an optional field. `env`, `healthCheck` and `scaling` are each set ' +
+      "whole, not merged: what one leaves out (a variable, the check's path, a target or schedule) is dropped or " +
+      'back to its default, so send all of it to change a part; null clears it (the default TCP check; autoscaling off).',
   });
 export type AppPatch = z.infer<typeof AppPatch>;
 
 export const DeploymentCreate = z
   .strictObject(specChanges)
   .superRefine(withFargateSize)
-  .meta({ id: 'DeploymentCreate', description: 'Spec fields for the new revision; omitted ones are kept.' });
+  .meta({
+    id: 'DeploymentCreate',
+    description:
+      'Spec fields for the new revision; omitted ones are kept. `env` and `healthCheck` are each set whole, as ' +
+      'a PATCH sets them.',
+  });
 export type DeploymentCreate = z.infer<typeof DeploymentCreate>;
 
 export const ScaleRequest = z.strictObject({ replicas: Replicas }).meta({ id: 'ScaleRequest' });
