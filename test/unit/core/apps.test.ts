@@ -20,7 +20,7 @@ import {
 } from '../../../functions/core/deployments.ts';
 import { createPlan } from '../../../functions/core/plans.ts';
 import { createTenant, getTenantOverview, updateTenant } from '../../../functions/core/tenants.ts';
-import type { DeploymentCreate } from '../../../schemas/app.ts';
+import { AppCreate, AppPatch, DeploymentCreate } from '../../../schemas/app.ts';
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
 import { overlapCounter } from '../../support/overlap-counter.ts';
 
@@ -119,6 +119,40 @@ describe('apps', () => {
       replicas: 2,
       latestRevision: 1,
     });
+  });
+
+  it('sets env, healthCheck and scaling each whole on a PATCH and a deploy: what one leaves out is dropped', async () => {
+    // As the API hands them over: parsed by the request bodies' schemas, their defaults filled in.
+    await createApp(
+      deps,
+      'acme',
+      await AppCreate.parseAsync({
+        name: 'web',
+        ...spec,
+        env: { A: '1', B: '2' },
+        healthCheck: { path: '/healthz', intervalSeconds: 30 },
+        scaling: { min: 1, max: 2, targetCpuPercent: 60 },
+      }),
+    );
+    const patch = { env: { C: '3' }, healthCheck: { intervalSeconds: 5 }, scaling: { min: 2, max: 2 } };
+    const patched = await updateApp(deps, 'acme', 'web', await AppPatch.parseAsync(patch));
+    expect(patched.env).toEqual({ C: '3' });
+    expect(patched.healthCheck).toEqual({
+      intervalSeconds: 5,
+      timeoutSeconds: 2,
+      healthyThreshold: 1,
+      unhealthyThreshold: 3,
+      gracePeriodSeconds: 10,
+    });
+    expect(patched.scaling).toEqual({ min: 2, max: 2 });
+    const redeploy = { healthCheck: { path: '/ready' }, env: { D: '4' } };
+    await deploy(deps, 'acme', 'web', await DeploymentCreate.parseAsync(redeploy));
+    expect(await getApp(deps, 'acme', 'web')).toMatchObject({
+      env: { D: '4' },
+      healthCheck: { path: '/ready', intervalSeconds: 10 },
+    });
+    const cleared = await updateApp(deps, 'acme', 'web', { env: null, healthCheck: null, scaling: null });
+    expect(cleared).toMatchObject({ env: {}, healthCheck: null, scaling: null });
   });
 
   it('checks the merged spec against the Fargate table', async () => {
