@@ -1,7 +1,8 @@
 import { CfnCondition, type CfnElement, Validations } from 'aws-cdk-lib';
 import { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IConstruct } from 'constructs';
-import type { InstallConfig } from './config.ts';
+import { repositoryRoot } from '../functions/adapters/ecr/ecr-names.ts';
+import { type InstallConfig, installationOf } from './config.ts';
 import type { DataStack } from './data-stack.ts';
 import type { PlatformStack } from './platform-stack.ts';
 
@@ -20,7 +21,8 @@ export function acknowledgeFindings({
   tableName: string;
 }) {
   const account = config.account ?? '<AWS::AccountId>';
-  const repositories = `Resource::arn:aws:ecr:${config.region}:${account}:repository/berth/*`;
+  const root = repositoryRoot(installationOf(config));
+  const repositories = `Resource::arn:aws:ecr:${config.region}:${account}:repository/${root}*`;
   Validations.of(platform.apiFunction).acknowledge(
     {
       id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
@@ -33,8 +35,7 @@ export function acknowledgeFindings({
     },
     {
       id: `AwsSolutions::AwsSolutions-IAM5[${repositories}]`,
-      reason:
-        "Berth manages every repository under berth/; tenants' access is narrowed per session by the API.",
+      reason: `Berth manages every repository under ${root}; tenants' access is narrowed per session by the API.`,
     },
     {
       id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:dynamodb:${config.region}:${account}:table/${tableName}/index/*]`,
@@ -52,7 +53,7 @@ export function acknowledgeFindings({
     },
     {
       id: `AwsSolutions::AwsSolutions-IAM5[${repositories}]`,
-      reason: 'The role is only ever assumed with a session policy narrowed to repository/berth/<tenant>/*.',
+      reason: `The role is only ever assumed with a session policy narrowed to repository/${root}<tenant>/*.`,
     },
   );
   Validations.of(platform.node.findChild('LoadBalancerSecurityGroup')).acknowledge({
@@ -114,7 +115,7 @@ export function acknowledgeFindings({
     },
     {
       id: `AwsSolutions::AwsSolutions-IAM5[${repositories}]`,
-      reason: "Tasks pull tenants' images from any repository under berth/.",
+      reason: `Tasks pull tenants' images from any repository under ${root}.`,
     },
   );
   const scheduled = [jobs.dispatch, jobs.scale, jobs.meter, jobs.report].map(

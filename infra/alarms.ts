@@ -24,6 +24,8 @@ export interface PlatformAlarmsProps {
   workQueue: IQueue;
   /** Who is told: each address gets an SNS email subscription to confirm. */
   emails: string[];
+  /** The install's name, a dimension of every figure its handlers publish (another install's are not its own). */
+  installation: string;
 }
 
 const PERIOD = Duration.minutes(5);
@@ -37,12 +39,12 @@ const BACKLOG_PERIODS = 3;
 /** Periods in a row with apps the scale job could not look at before it alarms (a passing throttle is no news). */
 const SCALE_FAILURE_PERIODS = 3;
 
-/** A figure a Berth handler publishes itself (functions/handlers/lambda.ts). */
-const berthMetric = (service: string, metricName: string, statistic: string) =>
+/** A figure a Berth handler of `installation` publishes itself (functions/handlers/lambda.ts). */
+const berthMetric = (installation: string, service: string, metricName: string, statistic: string) =>
   new Metric({
     namespace: METRICS_NAMESPACE,
     metricName,
-    dimensionsMap: { service },
+    dimensionsMap: { service, installation },
     period: PERIOD,
     statistic,
   });
@@ -111,26 +113,26 @@ export class PlatformAlarms extends Construct {
     );
     alarm(
       'AppsNotScaled',
-      berthMetric('scale', 'appsNotScaled', 'Sum'),
+      berthMetric(props.installation, 'scale', 'appsNotScaled', 'Sum'),
       1,
       "The scale job could not look at some apps for 15 minutes (their replicas or metrics did not answer): see the scale Lambda's log group.",
       SCALE_FAILURE_PERIODS,
     );
     alarm(
       'OrphanedWorkloadsRemoved',
-      berthMetric('reconcile', 'orphanedWorkloadsRemoved', 'Sum'),
+      berthMetric(props.installation, 'reconcile', 'orphanedWorkloadsRemoved', 'Sum'),
       1,
       "A sweep stopped an ECS service or Deployment whose app was gone (a pass that lost its lease, or a table missing apps it once had): the reconcile Lambda's log names each.",
     );
     alarm(
       'SweepRefused',
-      berthMetric('reconcile', 'sweepsRefused', 'Sum'),
+      berthMetric(props.installation, 'reconcile', 'sweepsRefused', 'Sum'),
       1,
       "A sweep found most of what a runtime holds without its tenant or app, and removed nothing: check that the Lambdas use the install's own table (the reconcile Lambda's log says how much).",
     );
     alarm(
       'ReportsLeft',
-      berthMetric('report', 'reportsLeft', 'Maximum'),
+      berthMetric(props.installation, 'report', 'reportsLeft', 'Maximum'),
       1,
       'The report job ran out of time before every report was built; the rest wait for its next run. Run it more often (schedules.reportHours) if this repeats.',
     );

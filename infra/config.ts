@@ -18,7 +18,10 @@ const regionOf = (arn: string) => arn.split(':')[3];
 /** The install's configuration, from CDK context `berth` (cdk.json or `-c berth='{…}'`), validated before synthesis. */
 export const InstallConfig = z
   .strictObject({
-    /** Prefix of stack names, so several installs can share an account. */
+    /**
+     * Prefix of stack names, so several installs can share an account; lowercased, it also scopes what the install
+     * makes in the account's shared spaces (installationOf).
+     */
     name: z
       .string()
       .regex(
@@ -190,6 +193,12 @@ export const InstallConfig = z
     path: ['natGateways'],
   });
 export type InstallConfig = z.infer<typeof InstallConfig>;
+
+/**
+ * The install's name as its Lambdas scope what they make in the account's shared spaces (ECR repositories, target
+ * groups, metrics): `berth` for the default install, so two installs in one account and region stay apart.
+ */
+export const installationOf = (config: Pick<InstallConfig, 'name'>) => config.name.toLowerCase();
 
 /** Reads and validates the `berth` context value, naming every field that is wrong. */
 export function readInstallConfig(context: unknown): InstallConfig {

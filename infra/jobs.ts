@@ -14,8 +14,8 @@ import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ECR_PULL_ACTIONS, REPOSITORY_ROOT, repositoryArn } from '../functions/adapters/ecr/ecr-names.ts';
-import type { InstallConfig } from './config.ts';
+import { ECR_PULL_ACTIONS, repositoryArn, repositoryRoot } from '../functions/adapters/ecr/ecr-names.ts';
+import { type InstallConfig, installationOf } from './config.ts';
 
 /** How long a job Lambda may run. */
 const JOB_TIMEOUT = Duration.minutes(5);
@@ -96,7 +96,7 @@ export class Jobs extends Construct {
     });
     this.executionRole = new Role(this, 'TaskExecutionRole', {
       assumedBy: new ServicePrincipal('ecs-tasks.amazonaws.com'),
-      description: "Pulls tenants' images from berth/ repositories and writes their logs",
+      description: "Pulls tenants' images from the install's repositories and writes their logs",
     });
     this.executionRole.addToPolicy(
       new PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }),
@@ -104,7 +104,9 @@ export class Jobs extends Construct {
     this.executionRole.addToPolicy(
       new PolicyStatement({
         actions: ECR_PULL_ACTIONS,
-        resources: [repositoryArn(stack.region, stack.account, `${REPOSITORY_ROOT}/*`)],
+        resources: [
+          repositoryArn(stack.region, stack.account, `${repositoryRoot(installationOf(props.config))}*`),
+        ],
       }),
     );
     appLogs.grantWrite(this.executionRole);

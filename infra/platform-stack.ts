@@ -35,9 +35,9 @@ import { ApiGatewayv2DomainProperties } from 'aws-cdk-lib/aws-route53-targets';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { TABLE_KEYS } from '../functions/adapters/dynamodb/table.ts';
-import { ECR_PUSH_ACTIONS, REPOSITORY_ROOT, repositoryArn } from '../functions/adapters/ecr/ecr-names.ts';
+import { ECR_PUSH_ACTIONS, repositoryArn, repositoryRoot } from '../functions/adapters/ecr/ecr-names.ts';
 import { PlatformAlarms } from './alarms.ts';
-import { type InstallConfig, inZone } from './config.ts';
+import { type InstallConfig, installationOf, inZone } from './config.ts';
 import { EksRuntimeCluster } from './eks.ts';
 import { bundleDefine } from './handler-bundling.ts';
 import { Jobs } from './jobs.ts';
@@ -156,6 +156,7 @@ export class PlatformStack extends Stack {
       BERTH_RUNTIMES: config.runtimes.join(','),
       ...this.eks?.environment,
       BERTH_ACCOUNT_ID: this.account,
+      BERTH_INSTALLATION: installationOf(config),
       BERTH_TABLE_NAME: table.tableName,
       BERTH_APP_DOMAIN: config.domain,
       BERTH_ADMIN_KEY_HASH: config.adminKeyHash,
@@ -192,7 +193,11 @@ export class PlatformStack extends Stack {
       resourceType: 'Custom::BerthInstall',
     });
 
-    const repositories = repositoryArn(this.region, this.account, `${REPOSITORY_ROOT}/*`);
+    const repositories = repositoryArn(
+      this.region,
+      this.account,
+      `${repositoryRoot(installationOf(config))}*`,
+    );
     // Tenants' docker logins: the API assumes this role with a session policy narrowed to one tenant.
     const pushRole = new Role(this, 'RegistryPushRole', {
       assumedBy: this.apiFunction.grantPrincipal,
@@ -296,6 +301,7 @@ export class PlatformStack extends Stack {
       },
       workQueue: this.jobs.queue,
       emails: config.alarmEmails,
+      installation: installationOf(config),
     });
 
     new CfnOutput(this, 'ApiUrl', {

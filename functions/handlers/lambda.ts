@@ -4,8 +4,12 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { DEFAULT_INSTALLATION } from '../adapters/aws/installation.ts';
 
-/** Where every handler's figures go, by `service` (the handler's name); the install's alarms watch some of them. */
+/**
+ * Where every handler's figures go, by `service` (the handler's name) and `installation` (BERTH_INSTALLATION, so two
+ * installs in one account and region never add to each other's); the install's alarms watch some of them.
+ */
 export const METRICS_NAMESPACE = 'Berth';
 
 /**
@@ -21,7 +25,11 @@ export async function observed<E, R, D>(
   handler: (event: E, tools: { logger: Logger; metrics: Metrics; deps: D }, context: Context) => Promise<R>,
 ) {
   const logger = new Logger({ serviceName: `berth-${service}` });
-  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: service });
+  const metrics = new Metrics({
+    namespace: METRICS_NAMESPACE,
+    serviceName: service,
+    defaultDimensions: { installation: process.env.BERTH_INSTALLATION ?? DEFAULT_INSTALLATION },
+  });
   const deps = await setup({ logger });
   return middy(async (event: E, context: Context) => {
     try {

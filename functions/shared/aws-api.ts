@@ -63,7 +63,10 @@ export async function awsApiDeps(
   return {
     ...core,
     registry: deferredRegistry(
-      { host: ecrHost(config.BERTH_ACCOUNT_ID, config.AWS_REGION), namespaceOf: ecrNamespace },
+      {
+        host: ecrHost(config.BERTH_ACCOUNT_ID, config.AWS_REGION),
+        namespaceOf: (tenantId) => ecrNamespace(config.BERTH_INSTALLATION, tenantId),
+      },
       async () => (await import('./aws-registry.ts')).ecrRegistry(config, core.store),
     ),
     // Tasks resolve names through the VPC, which may hold private zones this Lambda, outside it, never sees.

@@ -9,6 +9,8 @@ export const AwsConfig = z.object({
   /** Where DynamoDB answers, when not the region's endpoint: the SDK's own variable (benches point it at DynamoDB Local). */
   AWS_ENDPOINT_URL_DYNAMODB: z.url().optional(),
   BERTH_ACCOUNT_ID: z.string().regex(/^\d{12}$/),
+  /** The install's name, lowercased: its repositories, target groups and metrics are scoped by it. */
+  BERTH_INSTALLATION: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/),
   BERTH_TABLE_NAME: z.string().min(3),
   BERTH_APP_DOMAIN: z.string().min(3).describe('Apps answer at https://<app>--<tenant>.<domain>.'),
   BERTH_ADMIN_KEY_HASH: z

@@ -11,6 +11,6 @@ export function fargateView(config: AwsRuntimeConfig): ReplicaView {
     runtime: fargateTasks(config),
     logs: fargateLogs(config),
     metrics: fargateMetrics(config),
-    replicaInsights: targetHealthInsights(appTargetGroups(loadBalancing())),
+    replicaInsights: targetHealthInsights(appTargetGroups(config, loadBalancing())),
   };
 }

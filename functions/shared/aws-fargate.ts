@@ -71,8 +71,8 @@ export function fargateLogs(config: AwsRuntimeConfig) {
 }
 
 /** The apps' target groups, for what only reads their targets' health. */
-export function appTargetGroups(elb: ElasticLoadBalancingV2Client) {
-  return new AppTargetGroups(elb);
+export function appTargetGroups(config: AwsRuntimeConfig, elb: ElasticLoadBalancingV2Client) {
+  return new AppTargetGroups(elb, config.BERTH_INSTALLATION);
 }
 
 /** Apps' routes on the shared load balancers, with each app's alias record in `dns` where the install has a zone. */
@@ -82,6 +82,7 @@ function albAppRoutes(
   elb: ElasticLoadBalancingV2Client,
 ) {
   return new AlbAppRoutes(elb, {
+    installation: config.BERTH_INSTALLATION,
     vpcId: config.BERTH_VPC_ID,
     domain: config.BERTH_APP_DOMAIN,
     shards: config.BERTH_LISTENER_ARNS.map((listenerArn, i) => ({

@@ -10,6 +10,7 @@ import type { AwsRuntimeConfig } from './aws-config.ts';
 export function ecrRegistry(config: AwsRuntimeConfig, store: Store): EcrRegistry {
   return new EcrRegistry({
     ecr: new ECRClient(sdkClientConfig()),
+    installation: config.BERTH_INSTALLATION,
     sts: new STSClient(sdkClientConfig()),
     host: ecrHost(config.BERTH_ACCOUNT_ID, config.AWS_REGION),
     region: config.AWS_REGION,

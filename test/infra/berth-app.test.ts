@@ -143,6 +143,23 @@ describe('the CDK app', () => {
     });
   });
 
+  it("keeps a second install in the account and region apart: its repositories, Lambdas' scope and alarms' figures", () => {
+    const staging = synth({ name: 'Staging' }, { bundled: false });
+    const policies = JSON.stringify(staging.platform.findResources('AWS::IAM::Policy'));
+    expect(policies).toMatch(/:repository\/staging\/\*"/);
+    expect(policies).not.toMatch(/:repository\/berth\//);
+    staging.platform.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ BERTH_INSTALLATION: 'staging' }) },
+    });
+    staging.platform.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'appsNotScaled',
+      Dimensions: [
+        { Name: 'installation', Value: 'staging' },
+        { Name: 'service', Value: 'scale' },
+      ],
+    });
+  });
+
   it('writes the plans an installation starts with through a custom resource that may only put table items', () => {
     const { platform } = app.stacks;
     const logicalId = (c: IConstruct) => platform.getLogicalId(c.node.defaultChild as CfnElement);
@@ -390,7 +407,10 @@ describe('the CDK app', () => {
     expect(byMetric('appsNotScaled')).toMatchObject([
       {
         Namespace: 'Berth',
-        Dimensions: [{ Name: 'service', Value: 'scale' }],
+        Dimensions: [
+          { Name: 'installation', Value: 'berth' },
+          { Name: 'service', Value: 'scale' },
+        ],
         Statistic: 'Sum',
         EvaluationPeriods: 3,
       },
@@ -398,17 +418,34 @@ describe('the CDK app', () => {
     expect(byMetric('reportsLeft')).toMatchObject([
       {
         Namespace: 'Berth',
-        Dimensions: [{ Name: 'service', Value: 'report' }],
+        Dimensions: [
+          { Name: 'installation', Value: 'berth' },
+          { Name: 'service', Value: 'report' },
+        ],
         Threshold: 1,
         EvaluationPeriods: 1,
       },
     ]);
     // And workloads a sweep found without their app: something the operator should know happened.
     expect(byMetric('orphanedWorkloadsRemoved')).toMatchObject([
-      { Namespace: 'Berth', Dimensions: [{ Name: 'service', Value: 'reconcile' }], Threshold: 1 },
+      {
+        Namespace: 'Berth',
+        Dimensions: [
+          { Name: 'installation', Value: 'berth' },
+          { Name: 'service', Value: 'reconcile' },
+        ],
+        Threshold: 1,
+      },
     ]);
     expect(byMetric('sweepsRefused')).toMatchObject([
-      { Namespace: 'Berth', Dimensions: [{ Name: 'service', Value: 'reconcile' }], Threshold: 1 },
+      {
+        Namespace: 'Berth',
+        Dimensions: [
+          { Name: 'installation', Value: 'berth' },
+          { Name: 'service', Value: 'reconcile' },
+        ],
+        Threshold: 1,
+      },
     ]);
     expect(alarms).toHaveLength(16);
 
@@ -701,6 +738,7 @@ describe('the CDK app', () => {
     const local = await localApi();
     const { key } = await local.createTenant('acme');
     Object.assign(process.env, LAMBDA_ENV, {
+      BERTH_INSTALLATION: 'staging',
       BERTH_TABLE_NAME: local.tableName,
       AWS_ENDPOINT_URL_DYNAMODB: inject('dynamodb').endpoint,
       AWS_ACCESS_KEY_ID: 'local',
@@ -733,7 +771,8 @@ describe('the CDK app', () => {
       );
       expect(stranger.statusCode).toBe(401);
     });
-    // Each answer is counted in CloudWatch's embedded metric format, and nothing warns of empty metrics.
+    // Each answer is counted in CloudWatch's embedded metric format, and nothing warns of empty metrics; the
+    // figures carry the install's name, so another install in the account and region never adds to them.
     const emf = (await printed).flatMap((line) => (line.includes('"_aws"') ? [JSON.parse(line)] : []));
     expect(emf).toEqual([
       expect.objectContaining({
@@ -742,8 +781,10 @@ describe('the CDK app', () => {
         rateLimited: 0,
         serverErrors: 0,
         service: 'api',
+        installation: 'staging',
       }),
     ]);
+    expect(emf[0]._aws.CloudWatchMetrics[0].Dimensions).toEqual([['service', 'installation']]);
     expect((await printed).join('\n')).not.toContain('No application metrics');
     // The chunks a request loads on first use (ECR, Fargate's view of replicas, the reconcile queue) load beside it.
     for (const chunk of readdirSync(dir).filter((f) => f.startsWith('chunk-'))) {

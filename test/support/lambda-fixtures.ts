@@ -19,6 +19,7 @@ export const EKS_INSTALL_CONTEXT = {
 export const LAMBDA_ENV = {
   AWS_REGION: 'eu-west-1',
   BERTH_ACCOUNT_ID: '123456789012',
+  BERTH_INSTALLATION: 'berth',
   BERTH_TABLE_NAME: 'Berth-state',
   BERTH_APP_DOMAIN: 'apps.example.com',
   BERTH_ADMIN_KEY_HASH: 'a'.repeat(64),

@@ -23,6 +23,8 @@ export interface LoadBalancerShard extends AliasTarget {
 }
 
 export interface AlbAppRoutesSettings {
+  /** The install's name, which its target groups' names are scoped by (targetGroupName). */
+  installation: string;
   vpcId: string;
   /** The shared load balancers, filled in order: an app's host rule goes on the first with room. */
   shards: LoadBalancerShard[];
@@ -72,7 +74,7 @@ export class AlbAppRoutes {
     private readonly settings: AlbAppRoutesSettings,
     private readonly retry: RetryOptions = {},
   ) {
-    this.targetGroups = new AppTargetGroups(elb, retry);
+    this.targetGroups = new AppTargetGroups(elb, settings.installation, retry);
   }
 
   private call<T>(fn: () => Promise<T>): Promise<T> {
@@ -188,7 +190,7 @@ export class AlbAppRoutes {
     const created = await this.call(() =>
       this.elb.send(
         new CreateTargetGroupCommand({
-          Name: targetGroupName(route.tenantId, route.app),
+          Name: targetGroupName(this.settings.installation, route.tenantId, route.app),
           TargetType: 'ip',
           Protocol: 'HTTP',
           Port: route.port,

@@ -4,11 +4,18 @@ import {
   DescribeTargetHealthCommand,
   type ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DEFAULT_INSTALLATION } from '../aws/installation.ts';
 import { isAwsError, type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
 
-/** An app's target group name: ALB allows 32 characters, so a hash of tenant and app. */
-export const targetGroupName = (tenantId: string, app: string) =>
-  `berth-${createHash('sha256').update(`${tenantId}/${app}`).digest('hex').slice(0, 26)}`;
+/**
+ * An app's target group name: ALB allows 32 characters, so a hash of installation, tenant and app — target group
+ * names are the account's in a region, which two installs may share. The default installation's hash leaves its
+ * name out, as its names were before another's took theirs in.
+ */
+export const targetGroupName = (installation: string, tenantId: string, app: string) => {
+  const scope = installation === DEFAULT_INSTALLATION ? '' : `${installation}/`;
+  return `berth-${createHash('sha256').update(`${scope}${tenantId}/${app}`).digest('hex').slice(0, 26)}`;
+};
 
 /**
  * Apps' target groups as the load balancer sees them, read only: each found by its name, and its targets' health.
@@ -17,6 +24,7 @@ export const targetGroupName = (tenantId: string, app: string) =>
 export class AppTargetGroups {
   constructor(
     private readonly elb: ElasticLoadBalancingV2Client,
+    private readonly installation: string,
     private readonly retry: RetryOptions = {},
   ) {}
 
@@ -24,7 +32,10 @@ export class AppTargetGroups {
   async arnOf(tenantId: string, app: string): Promise<string | undefined> {
     try {
       const res = await withThrottlingRetry(
-        () => this.elb.send(new DescribeTargetGroupsCommand({ Names: [targetGroupName(tenantId, app)] })),
+        () =>
+          this.elb.send(
+            new DescribeTargetGroupsCommand({ Names: [targetGroupName(this.installation, tenantId, app)] }),
+          ),
         this.retry,
       );
       return res.TargetGroups?.[0]?.TargetGroupArn;

@@ -3,9 +3,6 @@
  * loaded the ECR client at all.
  */
 
-/** Where Berth keeps tenants' repositories in the account's ECR. */
-export const REPOSITORY_ROOT = 'berth';
-
 /** What pulling an image from ECR takes (besides `ecr:GetAuthorizationToken`, which has no resource). */
 export const ECR_PULL_ACTIONS = [
   'ecr:BatchCheckLayerAvailability',
@@ -28,8 +25,15 @@ export const repositoryArn = (region: string, account: string, path: string) =>
 /** The registry host of an account's ECR in a region. */
 export const ecrHost = (account: string, region: string) => `${account}.dkr.ecr.${region}.amazonaws.com`;
 
-/** The repository path prefix of a tenant's repositories: `berth/<tenant>/`. */
-export const ecrNamespace = (tenantId: string) => `${REPOSITORY_ROOT}/${tenantId}/`;
+/**
+ * Where an installation keeps its tenants' repositories in the account's ECR: under its name (`berth/` for the
+ * default install), so that two installs in one account and region never reach each other's.
+ */
+export const repositoryRoot = (installation: string) => `${installation}/`;
+
+/** The repository path prefix of a tenant's repositories: `<installation>/<tenant>/`. */
+export const ecrNamespace = (installation: string, tenantId: string) =>
+  `${repositoryRoot(installation)}${tenantId}/`;
 
 /** How the tags that hold an image for an app begin (holdImage); the lifecycle policy spares what they name. */
 export const HOLD_TAG_PREFIX = 'berth-hold-';

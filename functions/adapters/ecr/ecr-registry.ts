@@ -64,6 +64,8 @@ export const LIFECYCLE_POLICY = JSON.stringify({
 
 export interface EcrRegistryOptions {
   ecr: ECRClient;
+  /** The install's name, which its repositories' names begin with (repositoryRoot). */
+  installation: string;
   sts: STSClient;
   /** `<account>.dkr.ecr.<region>.amazonaws.com` */
   host: string;
@@ -105,9 +107,9 @@ const BATCH_DELETE_IMAGES = 100;
 const CONFIG_DOWNLOAD_MS = 5000;
 
 /**
- * The ImageRegistry on ECR: a repository per tenant app under `berth/<tenant>/`, scanned on push, with a lifecycle
- * policy, and recorded in the table, where a tenant's repositories are listed; `docker login` credentials come from
- * an STS session whose policy reaches only the tenant's repositories.
+ * The ImageRegistry on ECR: a repository per tenant app under `<installation>/<tenant>/`, scanned on push, with a
+ * lifecycle policy, and recorded in the table, where a tenant's repositories are listed; `docker login` credentials
+ * come from an STS session whose policy reaches only the tenant's repositories.
  */
 export class EcrRegistry implements ImageRegistry {
   readonly host: string;
@@ -122,7 +124,7 @@ export class EcrRegistry implements ImageRegistry {
   }
 
   namespaceOf(tenantId: string): string {
-    return ecrNamespace(tenantId);
+    return ecrNamespace(this.options.installation, tenantId);
   }
 
   private call<T>(fn: () => Promise<T>): Promise<T> {

@@ -21,7 +21,7 @@ import { SHARD } from '../../support/aws-fixtures.ts';
 
 const elb = mockClient(ElasticLoadBalancingV2Client);
 const route53 = mockClient(Route53Client);
-const settings = { vpcId: 'vpc-1', shards: [SHARD], domain: 'apps.example.com' };
+const settings = { installation: 'berth', vpcId: 'vpc-1', shards: [SHARD], domain: 'apps.example.com' };
 const routes = () =>
   new AlbAppRoutes(new ElasticLoadBalancingV2Client({}), settings, { sleep: async () => undefined });
 const route = { tenantId: 'acme', app: 'web', port: 8080, healthCheck: null };
@@ -43,7 +43,7 @@ describe('AlbAppRoutes', () => {
       .on(DescribeRulesCommand)
       .resolves({ Rules: [{ Priority: '1' }, { Priority: '2' }, { Priority: 'default' }] });
     expect(await routes().ensure(route)).toBe('arn:tg');
-    const name = targetGroupName('acme', 'web');
+    const name = targetGroupName('berth', 'acme', 'web');
     expect(name.length).toBeLessThanOrEqual(32);
     expect(elb).toHaveReceivedCommandWith(CreateTargetGroupCommand, {
       Name: name,

@@ -10,10 +10,20 @@ import { AppTargetGroups, targetGroupName } from '../../../functions/adapters/al
 
 const elb = mockClient(ElasticLoadBalancingV2Client);
 const targetGroups = () =>
-  new AppTargetGroups(new ElasticLoadBalancingV2Client({}), { sleep: async () => undefined });
+  new AppTargetGroups(new ElasticLoadBalancingV2Client({}), 'berth', { sleep: async () => undefined });
 
 describe('AppTargetGroups', () => {
   beforeEach(() => elb.reset());
+
+  it("names an app's target group apart from another install's app of the same tenant and name", () => {
+    const names = ['berth', 'staging', 'prod'].map((installation) =>
+      targetGroupName(installation, 'acme', 'web'),
+    );
+    expect(new Set(names).size).toBe(3);
+    for (const name of names) expect(name).toMatch(/^berth-[0-9a-f]{26}$/);
+    // The default install's names are those it had before installs were told apart: its apps keep their groups.
+    expect(names[0]).toBe('berth-86f279ce9c29f1062e23537542');
+  });
 
   it('reads target health by ip:port, and nothing for an app without a target group', async () => {
     elb.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [{ TargetGroupArn: 'arn:tg' }] });
@@ -24,7 +34,7 @@ describe('AppTargetGroups', () => {
     });
     expect(await targetGroups().targetHealth('acme', 'web')).toEqual(new Map([['10.0.0.1:8080', 'healthy']]));
     expect(elb).toHaveReceivedCommandWith(DescribeTargetGroupsCommand, {
-      Names: [targetGroupName('acme', 'web')],
+      Names: [targetGroupName('berth', 'acme', 'web')],
     });
     expect(elb).toHaveReceivedCommandWith(DescribeTargetHealthCommand, { TargetGroupArn: 'arn:tg' });
     elb

@@ -31,9 +31,10 @@ const host = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
 let core: Awaited<ReturnType<typeof fakeCoreDeps>>;
 let records: MemoryStore;
 
-function registry() {
+function registry(installation = 'berth') {
   return new EcrRegistry({
     ecr: new ECRClient({ region: 'us-east-1' }),
+    installation,
     sts: new STSClient({ region: 'us-east-1' }),
     host,
     region: 'us-east-1',
@@ -216,6 +217,31 @@ describe('EcrRegistry', () => {
       'arn:aws:ecr:us-east-1:123456789012:repository/berth/acme/*',
     ]);
     expect(policy.Statement[0]?.Action).toBe('ecr:GetAuthorizationToken');
+  });
+
+  it("keeps another install's repositories, and its tenants' logins, under its own name", async () => {
+    ecr.on(CreateRepositoryCommand).resolves(created);
+    ecr.on(PutLifecyclePolicyCommand).resolves({});
+    sts.on(AssumeRoleCommand).resolves({
+      Credentials: { AccessKeyId: 'A', SecretAccessKey: 's', SessionToken: 't', Expiration: new Date() },
+    });
+    ecr.on(GetAuthorizationTokenCommand).resolves({
+      authorizationData: [
+        { authorizationToken: Buffer.from('AWS:p').toString('base64'), expiresAt: new Date() },
+      ],
+    });
+    const staging = registry('staging');
+    expect(await staging.createRepository('acme', 'web')).toMatchObject({ uri: `${host}/staging/acme/web` });
+    expect(ecr).toHaveReceivedCommandWith(CreateRepositoryCommand, { repositoryName: 'staging/acme/web' });
+    await staging.login('acme');
+    const policy = JSON.parse(sts.commandCalls(AssumeRoleCommand)[0]?.args[0].input.Policy ?? '{}') as {
+      Statement: { Resource: string }[];
+    };
+    // Not berth/acme/*: a tenant "acme" of the default install is another party.
+    expect(policy.Statement.map((s) => s.Resource)).toEqual([
+      '*',
+      'arn:aws:ecr:us-east-1:123456789012:repository/staging/acme/*',
+    ]);
   });
 
   it("lists a tenant's repositories from its records, without reading the account's repositories", async () => {

@@ -98,7 +98,7 @@ const services = () =>
     new ECSClient({}),
     new AlbAppRoutes(
       new ElasticLoadBalancingV2Client({}),
-      { vpcId: 'vpc-1', shards: [SHARD], domain: 'apps.example.com' },
+      { installation: 'berth', vpcId: 'vpc-1', shards: [SHARD], domain: 'apps.example.com' },
       noWait,
     ),
     settings,

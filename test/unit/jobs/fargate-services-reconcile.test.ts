@@ -39,7 +39,7 @@ describe('WorkloadReconciler on Fargate services (ECS and the ALB in memory)', (
       new ECSClient({}),
       new AlbAppRoutes(
         new ElasticLoadBalancingV2Client({}),
-        { vpcId: 'vpc-1', shards: [SHARD], domain: 'apps.example.com' },
+        { installation: 'berth', vpcId: 'vpc-1', shards: [SHARD], domain: 'apps.example.com' },
         noWait,
       ),
       {
