@@ -20,6 +20,10 @@ export const UsageQuery = z.object({
     'End (exclusive; a date is its midnight UTC); default: now. An end within an hour takes in the whole hour.',
   ),
   granularity: Granularity.default('day').describe('One row per app and UTC hour or day.'),
+  app: DnsLabel.optional().describe(
+    "Only this app's rows: an app's usage outlives it, so a deleted app's name still finds its rows, and a name " +
+      'with no usage in the range none.',
+  ),
   limit: wholeNumber(1, MAX_USAGE_ROWS)
     .default(MAX_USAGE_ROWS)
     .describe(`Rows per page (by default and at most ${MAX_USAGE_ROWS}).`),
@@ -57,7 +61,7 @@ export const UsageReport = z
       .string()
       .nullable()
       .describe(
-        'Pass as ?cursor=, with the same from, to and granularity, for the next rows; null on the last page.',
+        'Pass as ?cursor=, with the same from, to, granularity and app, for the next rows; null on the last page.',
       ),
   })
   .meta({ id: 'UsageReport' });

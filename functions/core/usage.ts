@@ -35,10 +35,11 @@ function rowKeyIn(cursor: string, bucketLength: number): string {
 
 /**
  * A page of a tenant's usage per app and hour or day between `from` (inclusive) and `to` (exclusive), widened to
- * whole UTC hours (usage is kept by the hour the seconds fell in), rows in order of their hour or day and then app;
- * a day's row spans only its hours within the range. Integers are summed first and converted once, so totals are
- * exact. The table is read a page at a time from the cursor's bucket on, and no further than the page needs: a page
- * reads at most its rows' hours and one bucket more, however long the range or many the apps.
+ * whole UTC hours (usage is kept by the hour the seconds fell in), rows in order of their hour or day and then app —
+ * of one app only, with `app`; a day's row spans only its hours within the range. Integers are summed first and
+ * converted once, so totals are exact. The table is read a page at a time from the cursor's bucket on, and no further
+ * than the page needs: a page reads at most its rows' hours and one bucket more, however long the range or many the
+ * apps (with `app`, also the hours between its rows, which hold only other apps').
  */
 export async function getUsage(deps: CoreDeps, tenantId: string, query: UsageQuery): Promise<UsageReport> {
   // A deleted tenant's usage stays, billed all the same: the admin reads it as a live tenant's.
@@ -63,6 +64,7 @@ export async function getUsage(deps: CoreDeps, tenantId: string, query: UsageQue
   };
   const records = firstHour <= lastHour ? allUsage(deps.store, tenantId, firstHour, lastHour) : [];
   for await (const record of records) {
+    if (query.app !== undefined && record.app !== query.app) continue;
     const recordBucket = record.hour.slice(0, bucketLength);
     if (recordBucket !== bucket) {
       close();

@@ -36,7 +36,7 @@ async function watchLifetimes(docker: Docker, installation: string) {
 
 describe('metering on real containers and DynamoDB Local', () => {
   it('bills Σ cpu × lifetime from Docker’s own timestamps, exactly once through duplicated, skipped and concurrent runs and a restart', async () => {
-    const { call, createTenant, deps, runtime, wiring, tableName } = await localApiOnDocker();
+    const { adminKey, call, createTenant, deps, runtime, wiring, tableName } = await localApiOnDocker();
     const docker = new Docker();
     const lifetimes = await watchLifetimes(docker, tableName);
     const key = (await createTenant('acme')).key;
@@ -94,6 +94,15 @@ describe('metering on real containers and DynamoDB Local', () => {
       expect(
         (own.json.rows as { instanceSeconds: number }[]).reduce((n, r) => n + r.instanceSeconds, 0),
       ).toBe(instanceSeconds);
+      // One app's rows, for the tenant and the admin alike; a name that is no app's is no row, a malformed one 400.
+      expect((await call('GET', '/v1/usage?granularity=hour&app=web', key)).json.rows).toEqual(own.json.rows);
+      const admin = await call('GET', '/v1/tenants/acme/usage?granularity=hour&app=web', adminKey);
+      expect(admin.json.rows).toEqual(own.json.rows);
+      expect((await call('GET', '/v1/usage?app=api', key)).json.rows).toEqual([]);
+      expect(await call('GET', '/v1/usage?app=Web!', key)).toMatchObject({
+        status: 400,
+        json: { code: 'validation.failed', errors: [{ path: 'app' }] },
+      });
 
       // The month's report, stored by the report job, as JSON and CSV: exactly Σ usage × price.
       const period = new Date().toISOString().slice(0, 7);

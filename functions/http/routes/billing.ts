@@ -41,7 +41,8 @@ export function billingRoutes(deps: ApiDeps) {
         description:
           'Metered rows per app and UTC hour or day: vCPU-seconds, GiB-seconds and instance-seconds' +
           " of every replica's life, and their cost by the install's prices. By default, the " +
-          'current month to now; at most 366 days in one query, a page at a time.',
+          'current month to now; at most 366 days in one query, a page at a time; `app` keeps one ' +
+          "app's rows.",
         tags,
         security: bearer,
         middleware: tenantOnly,

@@ -59,6 +59,24 @@ describe('usage pages', () => {
     expect((await everyPage(deps, { ...range, granularity: 'hour', limit: 50 })).rows).toEqual(hourly.rows);
   });
 
+  it("keeps one app's rows with app, page by page, and none for a name without usage", async () => {
+    const deps = await withUsage(3);
+    const all = await getUsage(deps, 'acme', { ...range, granularity: 'hour', limit: 1000 });
+    const web = await getUsage(deps, 'acme', { ...range, granularity: 'hour', limit: 1000, app: 'web' });
+    expect(web.rows).toEqual(all.rows.filter((row) => row.app === 'web'));
+    expect(web.rows).toHaveLength(3 * 24);
+    for (const limit of [1, 7]) {
+      const paged = await everyPage(deps, { ...range, granularity: 'day', limit, app: 'web' });
+      expect(paged.rows.map((r) => `${r.start.slice(0, 10)} ${r.app} ${r.instanceSeconds}`)).toEqual(
+        ['01', '02', '03'].map((day) => `2026-10-${day} web 1440`),
+      );
+    }
+    // No app need exist: an app's usage outlives it, and any name is looked for as it is.
+    expect(
+      (await getUsage(deps, 'acme', { ...range, granularity: 'day', limit: 10, app: 'gone' })).rows,
+    ).toEqual([]);
+  });
+
   it('reads the table no further than a page needs', async () => {
     // 30 days × 24 hours × 3 apps: 2,160 records, three reads of the table for them all.
     const deps = await withUsage(30);
