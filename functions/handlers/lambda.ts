@@ -4,7 +4,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { DEFAULT_INSTALLATION } from '../adapters/aws/installation.ts';
+import { readInstallation } from '../shared/aws-config.ts';
 
 /**
  * Where every handler's figures go, by `service` (the handler's name) and `installation` (BERTH_INSTALLATION, so two
@@ -28,7 +28,7 @@ export async function observed<E, R, D>(
   const metrics = new Metrics({
     namespace: METRICS_NAMESPACE,
     serviceName: service,
-    defaultDimensions: { installation: process.env.BERTH_INSTALLATION ?? DEFAULT_INSTALLATION },
+    defaultDimensions: { installation: readInstallation() },
   });
   const deps = await setup({ logger });
   return middy(async (event: E, context: Context) => {

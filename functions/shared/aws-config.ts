@@ -95,6 +95,12 @@ export const AwsTableConfig = AwsConfig.pick({
 });
 export type AwsTableConfig = z.infer<typeof AwsTableConfig>;
 
+/** The install's name, which every handler's figures carry (functions/handlers/lambda.ts). */
+export function readInstallation(env: NodeJS.ProcessEnv = process.env): string {
+  return parseConfig(AwsConfig.pick({ BERTH_INSTALLATION: true }), env, 'Lambda configuration')
+    .BERTH_INSTALLATION;
+}
+
 export function readAwsTableConfig(env: NodeJS.ProcessEnv = process.env): AwsTableConfig {
   return parseConfig(AwsTableConfig, env, 'Lambda configuration');
 }
