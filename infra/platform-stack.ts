@@ -69,6 +69,7 @@ export class PlatformStack extends Stack {
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props);
     const { config } = props;
+    const installation = installationOf(config);
     const table = TableV2.fromTableAttributes(this, 'Table', {
       tableName: props.tableName,
       globalIndexes: TABLE_KEYS.indexes.map((index) => index.name),
@@ -156,7 +157,7 @@ export class PlatformStack extends Stack {
       BERTH_RUNTIMES: config.runtimes.join(','),
       ...this.eks?.environment,
       BERTH_ACCOUNT_ID: this.account,
-      BERTH_INSTALLATION: installationOf(config),
+      BERTH_INSTALLATION: installation,
       BERTH_TABLE_NAME: table.tableName,
       BERTH_APP_DOMAIN: config.domain,
       BERTH_ADMIN_KEY_HASH: config.adminKeyHash,
@@ -193,11 +194,7 @@ export class PlatformStack extends Stack {
       resourceType: 'Custom::BerthInstall',
     });
 
-    const repositories = repositoryArn(
-      this.region,
-      this.account,
-      `${repositoryRoot(installationOf(config))}*`,
-    );
+    const repositories = repositoryArn(this.region, this.account, `${repositoryRoot(installation)}*`);
     // Tenants' docker logins: the API assumes this role with a session policy narrowed to one tenant.
     const pushRole = new Role(this, 'RegistryPushRole', {
       assumedBy: this.apiFunction.grantPrincipal,
@@ -301,7 +298,7 @@ export class PlatformStack extends Stack {
       },
       workQueue: this.jobs.queue,
       emails: config.alarmEmails,
-      installation: installationOf(config),
+      installation,
     });
 
     new CfnOutput(this, 'ApiUrl', {
