@@ -119,14 +119,17 @@ export const InstallConfig = z
           })
           .optional(),
         kubernetesVersion: z.enum(['1.33', '1.34', '1.35']).default('1.34'),
-        /** The load balancer controller's ingress group the apps share (one ALB). */
+        /**
+         * The load balancer controller's ingress group the apps share (one ALB): the install's own when unset,
+         * `berth-apps` for the default install and `berth-<installation>-apps` for another (clusterScope).
+         */
         ingressGroup: z
           .string()
           .regex(
             /^[a-z0-9][a-z0-9.-]{0,62}$/,
             'must be an ingress group name: lowercase letters, digits, "." and "-"',
           )
-          .default('berth-apps'),
+          .optional(),
       })
       .optional(),
     rateLimit: z

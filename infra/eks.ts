@@ -17,12 +17,19 @@ import {
 import { type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { CONTROL_PLANE_GROUP, controlPlaneRbac, TENANT_NAMESPACES } from '../functions/adapters/eks/rbac.ts';
+import {
+  type ClusterScope,
+  clusterScope,
+  tenantNamespaces,
+} from '../functions/adapters/eks/cluster-scope.ts';
+import { controlPlaneRbac } from '../functions/adapters/eks/rbac.ts';
 import type { InstallConfig } from './config.ts';
 
 export interface EksProps {
   eks: NonNullable<InstallConfig['eks']>;
   vpc: IVpc;
+  /** The install's name, lowercased (installationOf): what it owns in the cluster is named for it (clusterScope). */
+  installation: string;
   /** The apps' load balancers' idle timeout (InstallConfig's appIdleTimeoutSeconds). */
   appIdleTimeoutSeconds: number;
 }
@@ -39,9 +46,10 @@ const EDIT_POLICY = 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy'
 /**
  * Where apps with `runtime: "eks"` run: a cluster the install creates (EKS on Fargate for tenants' namespaces, the
  * AWS Load Balancer Controller, metrics-server, every control-plane log) or an existing one by name. Either way
- * the control plane's Lambdas get access entries (authentication mode API) with AmazonEKSEditPolicy scoped to
- * `berth-*` namespaces plus a small ClusterRole held to `berth-*` by an admission policy (controlPlaneRbac), never
- * cluster admin.
+ * the control plane's Lambdas get access entries (authentication mode API) with AmazonEKSEditPolicy scoped to the
+ * install's tenant namespaces (`berth-*` for the default install, `berth-<installation>--*` for another) plus a small
+ * ClusterRole held to them by an admission policy (controlPlaneRbac), never cluster admin. Two installs may share an
+ * existing cluster: each has its own namespaces, group and RBAC (ClusterScope).
  */
 export class EksRuntimeCluster extends Construct {
   readonly clusterName: string;
@@ -49,11 +57,13 @@ export class EksRuntimeCluster extends Construct {
   readonly environment: Record<string, string>;
   private readonly cluster: ICluster;
   private readonly clusterArn: string;
+  private readonly scope: ClusterScope;
   private granted = 0;
 
   constructor(scope: Construct, id: string, props: EksProps) {
     super(scope, id);
     const { eks, vpc } = props;
+    this.scope = clusterScope(props.installation);
     const kubectlLayer = new KubectlV34Layer(this, 'KubectlLayer');
     const existing = eks.existingCluster;
     if (existing) {
@@ -96,7 +106,7 @@ export class EksRuntimeCluster extends Construct {
         albController: { version: AlbControllerVersion.V2_17_1 },
       });
       // Tenants' namespaces run on Fargate too, in the apps subnets.
-      cluster.addFargateProfile('Tenants', { selectors: [{ namespace: TENANT_NAMESPACES }] });
+      cluster.addFargateProfile('Tenants', { selectors: [{ namespace: tenantNamespaces(this.scope) }] });
       new Addon(this, 'MetricsServer', { cluster, addonName: 'metrics-server' });
       this.cluster = cluster;
       this.applyRbac();
@@ -112,7 +122,7 @@ export class EksRuntimeCluster extends Construct {
       existing?.loadBalancerCidrs ?? vpc.publicSubnets.map((subnet) => subnet.ipv4CidrBlock);
     this.environment = {
       BERTH_EKS_CLUSTER: this.clusterName,
-      BERTH_EKS_INGRESS_GROUP: eks.ingressGroup,
+      BERTH_EKS_INGRESS_GROUP: eks.ingressGroup ?? this.scope.ingressGroup,
       BERTH_APP_IDLE_TIMEOUT_SECONDS: String(props.appIdleTimeoutSeconds),
       BERTH_EKS_LOAD_BALANCER_CIDRS: loadBalancerCidrs.join(','),
       BERTH_EKS_FARGATE: String(existing?.fargate ?? true),
@@ -121,7 +131,8 @@ export class EksRuntimeCluster extends Construct {
 
   /**
    * Lets a control-plane Lambda reach the cluster (through its public endpoint, authenticated by IAM):
-   * DescribeCluster and an access entry (its role in Berth's group, AmazonEKSEditPolicy on `berth-*` only).
+   * DescribeCluster and an access entry (its role in the install's group, AmazonEKSEditPolicy on its tenant
+   * namespaces only).
    */
   grantAccess(fn: LambdaFunction) {
     fn.addToRolePolicy(
@@ -132,9 +143,12 @@ export class EksRuntimeCluster extends Construct {
       clusterName: this.clusterName,
       principalArn: role.roleArn,
       type: 'STANDARD',
-      kubernetesGroups: [CONTROL_PLANE_GROUP],
+      kubernetesGroups: [this.scope.group],
       accessPolicies: [
-        { policyArn: EDIT_POLICY, accessScope: { type: 'namespace', namespaces: [TENANT_NAMESPACES] } },
+        {
+          policyArn: EDIT_POLICY,
+          accessScope: { type: 'namespace', namespaces: [tenantNamespaces(this.scope)] },
+        },
       ],
     });
   }
@@ -142,7 +156,7 @@ export class EksRuntimeCluster extends Construct {
   private applyRbac() {
     return new KubernetesManifest(this, 'ControlPlaneRbac', {
       cluster: this.cluster,
-      manifest: controlPlaneRbac(),
+      manifest: controlPlaneRbac(this.scope),
     });
   }
 }

@@ -150,6 +150,7 @@ export class PlatformStack extends Stack {
       new EksRuntimeCluster(this, 'Eks', {
         eks: config.eks,
         vpc,
+        installation,
         appIdleTimeoutSeconds: config.appIdleTimeoutSeconds,
       });
 

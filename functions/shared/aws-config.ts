@@ -9,7 +9,7 @@ export const AwsConfig = z.object({
   /** Where DynamoDB answers, when not the region's endpoint: the SDK's own variable (benches point it at DynamoDB Local). */
   AWS_ENDPOINT_URL_DYNAMODB: z.url().optional(),
   BERTH_ACCOUNT_ID: z.string().regex(/^\d{12}$/),
-  /** The install's name, lowercased: its repositories, target groups and metrics are scoped by it. */
+  /** The install's name, lowercased: its repositories, target groups, metrics and EKS namespaces are scoped by it. */
   BERTH_INSTALLATION: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/),
   BERTH_TABLE_NAME: z.string().min(3),
   BERTH_APP_DOMAIN: z.string().min(3).describe('Apps answer at https://<app>--<tenant>.<domain>.'),
@@ -53,8 +53,8 @@ export const AwsRuntimeConfig = AwsConfig.extend({
   BERTH_DEPLOYMENT_DEADLINE_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
   /** The EKS cluster apps with `runtime: "eks"` run on; set exactly when BERTH_RUNTIMES offers eks. */
   BERTH_EKS_CLUSTER: z.string().min(1).optional(),
-  /** The AWS Load Balancer Controller ingress group EKS apps share. */
-  BERTH_EKS_INGRESS_GROUP: z.string().min(1).default('berth-apps'),
+  /** The AWS Load Balancer Controller ingress group EKS apps share; the install's own (clusterScope) when unset. */
+  BERTH_EKS_INGRESS_GROUP: z.string().min(1).optional(),
   /** The idle timeout of the apps' load balancers (the install's appIdleTimeoutSeconds), which EKS's must be told. */
   BERTH_APP_IDLE_TIMEOUT_SECONDS: IdleTimeoutSecondsVar,
   /** Where the load balancer's traffic comes from: all a tenant's pods admit. */

@@ -1,5 +1,6 @@
 import { EKSClient } from '@aws-sdk/client-eks';
 import { sdkClientConfig } from '../adapters/aws/client-config.ts';
+import { clusterScope } from '../adapters/eks/cluster-scope.ts';
 import { describedCluster, eksClusterAccess } from '../adapters/eks/eks-cluster.ts';
 import { EksRuntime, type EksSettings } from '../adapters/eks/eks-runtime.ts';
 import { EksTokenCache } from '../adapters/eks/eks-token.ts';
@@ -27,9 +28,11 @@ export function eksInstall(
   const tokens = new EksTokenCache(config.BERTH_EKS_CLUSTER, config.AWS_REGION, () =>
     eks.config.credentials(),
   );
+  const scope = clusterScope(config.BERTH_INSTALLATION);
   const runtime = new EksRuntime(new KubeClient(eksClusterAccess(cluster, tokens)), {
+    scope,
     domain: config.BERTH_APP_DOMAIN,
-    ingressGroup: config.BERTH_EKS_INGRESS_GROUP,
+    ingressGroup: config.BERTH_EKS_INGRESS_GROUP ?? scope.ingressGroup,
     idleTimeoutSeconds: config.BERTH_APP_IDLE_TIMEOUT_SECONDS,
     loadBalancerCidrs: config.BERTH_EKS_LOAD_BALANCER_CIDRS ?? [],
     fargate: config.BERTH_EKS_FARGATE === 'true',

@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { ClusterScope } from '../../functions/adapters/eks/cluster-scope.ts';
 import { writeSelfSignedCertificate } from '../../functions/adapters/registry/self-signed-certificate.ts';
-import { refusalOf } from './kube-rbac.ts';
+import { DEFAULT_SCOPE, refusalOf } from './kube-rbac.ts';
 
 export interface RecordedRequest {
   method: string;
@@ -105,10 +106,13 @@ function containerStatus(kind: ReturnType<typeof behaviour>, image: string, at: 
  * server-side apply, lists, deletes, merge patches (finalizers, annotations), pod logs and the metrics API — with a
  * small simulation of the Deployment controller (pods for the template's revision; old ones terminate, held by their
  * finalizers, once the new ones are ready) and of the load balancer controller (Ingresses show its load balancer
- * once it is made), so a reconciler can be driven through rollouts against it.
+ * once it is made), so a reconciler can be driven through rollouts against it. Callers are the default install's
+ * Lambdas unless `addInstall` gave their token to another install, whose admission policy then holds on the cluster
+ * too.
  */
 export async function startFakeKubeApi() {
   const requests: RecordedRequest[] = [];
+  const installs = new Map<string, ClusterScope>();
   const objects = new Map<string, KubeObject>();
   let version = 0;
   let podSerial = 0;
@@ -213,7 +217,11 @@ export async function startFakeKubeApi() {
       );
     }
     // As the API server authorizes and admits Berth's Lambdas' requests.
-    const refused = refusalOf(request, objects.has(c.req.path));
+    const caller = installs.get(request.authorization ?? '') ?? DEFAULT_SCOPE;
+    const refused = refusalOf(request, objects.has(c.req.path), caller, [
+      DEFAULT_SCOPE,
+      ...installs.values(),
+    ]);
     if (refused) return c.json({ kind: 'Status', code: 403, reason: 'Forbidden', message: refused }, 403);
     await next();
   });
@@ -389,6 +397,10 @@ export async function startFakeKubeApi() {
       for (const pod of podsIn(namespace)) {
         if (pod.metadata.labels?.['berth.dev/app'] === app) terminate(pod, exitCode, reason);
       }
+    },
+    /** Another install runs on the cluster: requests with `authorization` are its Lambdas', as its RBAC allows. */
+    addInstall(authorization: string, scope: ClusterScope) {
+      installs.set(authorization, scope);
     },
     /** The load balancer controller has made the ingress group's load balancer, answering at `hostname`. */
     provisionLoadBalancer(hostname: string) {

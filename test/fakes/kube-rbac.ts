@@ -1,10 +1,7 @@
 import { type CelInput, run } from '@bufbuild/cel';
-import {
-  CONTROL_PLANE_GROUP,
-  CONTROL_PLANE_SCOPE,
-  controlPlaneRbac,
-  TENANT_NAMESPACES,
-} from '../../functions/adapters/eks/rbac.ts';
+import { DEFAULT_INSTALLATION } from '../../functions/adapters/aws/installation.ts';
+import { type ClusterScope, clusterScope } from '../../functions/adapters/eks/cluster-scope.ts';
+import { controlPlaneRbac, controlPlaneScope } from '../../functions/adapters/eks/rbac.ts';
 
 /** What the API server authorizes a resource request as (its RequestInfo); undefined for discovery paths. */
 export interface RequestAttributes {
@@ -28,7 +25,7 @@ const WRITE = ['create', 'delete', 'deletecollection', 'patch', 'update'];
 /**
  * AmazonEKSEditPolicy as it applies to what Berth touches: Kubernetes' `edit` role, which writes workloads, services,
  * pods and network objects and reads (never writes) namespaces, quotas and limit ranges. EKS grants it to the
- * control plane's roles in `berth-*` only (infra/eks.ts).
+ * control plane's roles in its install's tenant namespaces only (infra/eks.ts).
  */
 const EDIT_POLICY: Rule[] = [
   { apiGroups: [''], resources: ['pods', 'services', 'configmaps', 'secrets'], verbs: [...READ, ...WRITE] },
@@ -50,7 +47,11 @@ const EDIT_POLICY: Rule[] = [
   { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: [...READ, ...WRITE] },
 ];
 
-const CLUSTER_ROLE: Rule[] = controlPlaneRbac().flatMap((m) =>
+/** The default install's: what the fake API server's callers are unless their token is another install's. */
+export const DEFAULT_SCOPE = clusterScope(DEFAULT_INSTALLATION);
+
+/** Every install's ClusterRole grants the same; only its name and group differ. */
+const CLUSTER_ROLE: Rule[] = controlPlaneRbac(DEFAULT_SCOPE).flatMap((m) =>
   m.kind === 'ClusterRole' ? ((m as unknown as { rules: Rule[] }).rules ?? []) : [],
 );
 
@@ -59,12 +60,14 @@ const allows = (rules: Rule[], a: RequestAttributes) =>
     (r) => r.apiGroups.includes(a.group) && r.resources.includes(a.resource) && r.verbs.includes(a.verb),
   );
 
-const inTenantNamespace = (namespace: string | undefined) =>
-  namespace?.startsWith(TENANT_NAMESPACES.replace(/\*$/, '')) === true;
+const inTenantNamespace = (scope: ClusterScope, namespace: string | undefined) =>
+  namespace?.startsWith(scope.namespacePrefix) === true;
 
-/** Whether the control plane's Lambdas may make a request: the edit policy in tenants' namespaces, its ClusterRole. */
-function controlPlaneMay(a: RequestAttributes): boolean {
-  return allows(CLUSTER_ROLE, a) || (inTenantNamespace(a.namespace) && allows(EDIT_POLICY, a));
+/**
+ * Whether an install's Lambdas may make a request: its ClusterRole, and the edit policy in its tenants' namespaces.
+ */
+function controlPlaneMay(scope: ClusterScope, a: RequestAttributes): boolean {
+  return allows(CLUSTER_ROLE, a) || (inTenantNamespace(scope, a.namespace) && allows(EDIT_POLICY, a));
 }
 
 /**
@@ -128,12 +131,12 @@ export interface AdmissionRequest {
   groups: string[];
 }
 
-/** The groups the control plane's Lambdas have on the cluster: authenticated, and Berth's own. */
-export const CONTROL_PLANE_GROUPS = ['system:authenticated', CONTROL_PLANE_GROUP];
+/** The groups an install's Lambdas have on the cluster: authenticated, and the install's own. */
+export const controlPlaneGroups = (scope: ClusterScope) => ['system:authenticated', scope.group];
 
 /** The resources the admission policy applies to (its match constraints). */
 const SCOPED = new Set(
-  controlPlaneRbac().flatMap((m) =>
+  controlPlaneRbac(DEFAULT_SCOPE).flatMap((m) =>
     m.kind === 'ValidatingAdmissionPolicy'
       ? (
           m.spec as { matchConstraints: { resourceRules: { resources: string[] }[] } }
@@ -143,10 +146,14 @@ const SCOPED = new Set(
 );
 
 /**
- * What the admission policy rbac.ts applies decides for a write, evaluated as the API server does: it applies to
- * namespaces, quotas and limit ranges when its match condition holds, and then must pass.
+ * What the admission policies rbac.ts applies (one per install on the cluster) decide for a write, evaluated as the
+ * API server does: each applies to namespaces, quotas and limit ranges when its match condition holds, and then must
+ * pass.
  */
-export function admitted({ operation, resource, name, namespace, groups }: AdmissionRequest): boolean {
+export function admitted(
+  { operation, resource, name, namespace, groups }: AdmissionRequest,
+  installs: ClusterScope[],
+): boolean {
   if (!SCOPED.has(resource)) return true;
   const request = celValue({
     operation,
@@ -155,25 +162,30 @@ export function admitted({ operation, resource, name, namespace, groups }: Admis
     namespace,
     userInfo: { username: 'arn:aws:sts::123456789012:assumed-role/reconcile/x', groups },
   });
-  if (run(CONTROL_PLANE_SCOPE.matchCondition, { request }) !== true) return true;
-  return run(CONTROL_PLANE_SCOPE.validation, { request }) === true;
+  return installs.every((scope) => {
+    const policy = controlPlaneScope(scope);
+    return run(policy.matchCondition, { request }) !== true || run(policy.validation, { request }) === true;
+  });
 }
 
 /**
- * Why the API server would refuse the control plane's request (its message), or undefined: first its RBAC, where
- * an apply that makes an object (`exists` false) needs `create` as well; then the admission policy, on the writes
- * it holds to tenants' namespaces (a delete of nothing answers 404 before it).
+ * Why the API server would refuse a request of the install `caller`'s control plane (its message), or undefined:
+ * first its RBAC, where an apply that makes an object (`exists` false) needs `create` as well; then the admission
+ * policies of the `installs` on the cluster, on the writes they hold to tenants' namespaces (a delete of nothing
+ * answers 404 before them).
  */
 export function refusalOf(
   request: { method: string; path: string; query: Record<string, string>; contentType: string | undefined },
   exists: boolean,
+  caller: ClusterScope,
+  installs: ClusterScope[],
 ): string | undefined {
   const attributes = requestAttributes(request.method, request.path, request.query);
   if (!attributes) return undefined;
   const creates =
     request.method === 'PATCH' && request.contentType?.startsWith('application/apply-patch') && !exists;
   for (const asked of creates ? [attributes, { ...attributes, verb: 'create' }] : [attributes]) {
-    if (controlPlaneMay(asked)) continue;
+    if (controlPlaneMay(caller, asked)) continue;
     const { verb, group, resource, namespace } = asked;
     const where = namespace ? `in the namespace "${namespace}"` : 'at the cluster scope';
     return `cannot ${verb} resource "${resource}" in API group "${group}" ${where}`;
@@ -193,7 +205,9 @@ export function refusalOf(
     name: attributes.name,
     // A namespace's own admission request names no namespace.
     namespace: attributes.resource === 'namespaces' ? '' : (attributes.namespace ?? ''),
-    groups: CONTROL_PLANE_GROUPS,
+    groups: controlPlaneGroups(caller),
   } as const;
-  return admitted(write) ? undefined : "Berth's control plane writes only its tenants' namespaces (berth-*)";
+  return admitted(write, installs)
+    ? undefined
+    : `Berth's control plane writes only its tenants' namespaces (${caller.namespacePrefix}*)`;
 }

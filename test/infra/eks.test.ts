@@ -1,7 +1,6 @@
 import type { CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { CONTROL_PLANE_GROUP } from '../../functions/adapters/eks/rbac.ts';
 import { berthApp } from '../../infra/berth-app.ts';
 import { lambdaBundles } from '../support/lambda-bundles.ts';
 import { EKS_INSTALL_CONTEXT, INSTALL_CONTEXT } from '../support/lambda-fixtures.ts';
@@ -33,15 +32,26 @@ type AccessEntry = {
   };
 };
 
-const EDIT_ON_TENANT_NAMESPACES = [
+/** AmazonEKSEditPolicy on the namespaces `pattern` matches, and nowhere else. */
+const editOn = (pattern: string) => [
   {
     PolicyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy',
-    AccessScope: { Type: 'namespace', Namespaces: ['berth-*'] },
+    AccessScope: { Type: 'namespace', Namespaces: [pattern] },
   },
 ];
 
 function accessEntries(template: Template) {
   return Object.values(template.findResources('AWS::EKS::AccessEntry')) as AccessEntry[];
+}
+
+/** The objects of the deploy-time manifest that holds the control plane's RBAC, named `rbacName`. */
+function rbacObjects(template: Template, rbacName: string) {
+  const [manifest] = Object.values(template.findResources('Custom::AWSCDK-EKS-KubernetesResource')).filter(
+    (r) => JSON.stringify(r).includes(rbacName),
+  ) as { Properties: { Manifest: unknown } }[];
+  return JSON.parse(
+    JSON.stringify(manifest?.Properties.Manifest).replace(/^"|"$/g, '').replace(/\\"/g, '"'),
+  ) as { kind: string; metadata: { name: string }; [key: string]: unknown }[];
 }
 
 describe('the CDK app with EKS', () => {
@@ -79,22 +89,17 @@ describe('the CDK app with EKS', () => {
       [...clusterRoles].sort(),
     );
     for (const entry of entries) {
-      expect(entry.Properties.KubernetesGroups).toEqual([CONTROL_PLANE_GROUP]);
-      expect(entry.Properties.AccessPolicies).toEqual(EDIT_ON_TENANT_NAMESPACES);
+      expect(entry.Properties.KubernetesGroups).toEqual(['berth:control-plane']);
+      expect(entry.Properties.AccessPolicies).toEqual(editOn('berth-*'));
     }
     const principals = JSON.stringify(accessEntries(template).map((e) => e.Properties.PrincipalArn));
     for (const role of otherRoles) expect(principals).not.toContain(role);
 
     // The ClusterRole bound to that group: namespaces, quotas and limits (writes held to berth-* by an admission
     // policy, applied first), and pod/metrics listing; nothing more.
-    const [manifest] = Object.values(template.findResources('Custom::AWSCDK-EKS-KubernetesResource')).filter(
-      (r) => JSON.stringify(r).includes('berth-control-plane'),
-    ) as { Properties: { Manifest: unknown } }[];
-    const objects = JSON.parse(
-      JSON.stringify(manifest?.Properties.Manifest).replace(/^"|"$/g, '').replace(/\\"/g, '"'),
-    );
-    const role = objects.find((o: { kind: string }) => o.kind === 'ClusterRole');
-    expect(role.rules).toEqual([
+    const objects = rbacObjects(template, 'berth-control-plane');
+    const role = objects.find((o) => o.kind === 'ClusterRole');
+    expect(role?.rules).toEqual([
       {
         apiGroups: [''],
         resources: ['namespaces', 'resourcequotas', 'limitranges'],
@@ -104,14 +109,14 @@ describe('the CDK app with EKS', () => {
       { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
       { apiGroups: ['metrics.k8s.io'], resources: ['pods'], verbs: ['list'] },
     ]);
-    expect(objects.map((o: { kind: string }) => o.kind)).toEqual([
+    expect(objects.map((o) => o.kind)).toEqual([
       'ValidatingAdmissionPolicy',
       'ValidatingAdmissionPolicyBinding',
       'ClusterRole',
       'ClusterRoleBinding',
     ]);
-    expect(objects.find((o: { kind: string }) => o.kind === 'ClusterRoleBinding').subjects).toEqual([
-      { apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: CONTROL_PLANE_GROUP },
+    expect(objects.find((o) => o.kind === 'ClusterRoleBinding')?.subjects).toEqual([
+      { apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'berth:control-plane' },
     ]);
 
     // Every Lambda is told the runtimes and the cluster; those that reach it may describe it.
@@ -163,7 +168,7 @@ describe('the CDK app with EKS', () => {
     expect(scoped.map((e) => e.Properties.PrincipalArn['Fn::GetAtt'][0]).sort()).toEqual(
       [...clusterRoles].sort(),
     );
-    for (const entry of scoped) expect(entry.Properties.AccessPolicies).toEqual(EDIT_ON_TENANT_NAMESPACES);
+    for (const entry of scoped) expect(entry.Properties.AccessPolicies).toEqual(editOn('berth-*'));
     // The one admin entry is the deploy-time kubectl provider's, which applies the ClusterRole.
     const admins = entries.filter((e) =>
       e.Properties.AccessPolicies.some((p) => p.PolicyArn.endsWith('/AmazonEKSClusterAdminPolicy')),
@@ -171,8 +176,7 @@ describe('the CDK app with EKS', () => {
     expect(admins).toHaveLength(1);
     expect(clusterRoles).not.toContain(admins[0]?.Properties.PrincipalArn['Fn::GetAtt'][0]);
     template.resourceCountIs('Custom::AWSCDK-EKS-KubernetesResource', 1);
-    // Created, never overwritten: a second install pointed at the same cluster fails its deploy on these objects
-    // rather than share tenants' namespaces (and the sweep of deleted tenants' ones) with the first.
+    // Created, never overwritten: a deploy fails on RBAC of the same name it did not make rather than take it over.
     for (const manifest of Object.values(template.findResources('Custom::AWSCDK-EKS-KubernetesResource'))) {
       expect(manifest.Properties.Overwrite).toBeUndefined();
     }
@@ -187,6 +191,37 @@ describe('the CDK app with EKS', () => {
           BERTH_EKS_FARGATE: 'false',
         }),
       },
+    });
+  });
+
+  it('gives another install on the same cluster its own namespaces, group, RBAC and ingress group', () => {
+    const existingCluster = { name: 'platform', loadBalancerCidrs: ['10.0.0.0/20'], fargate: false };
+    const { template, clusterRoles } = synthWithEks({ existingCluster }, { name: 'Staging' });
+    const scoped = accessEntries(template).filter((e) => e.Properties.KubernetesGroups);
+    expect(scoped).toHaveLength(clusterRoles.length);
+    for (const entry of scoped) {
+      expect(entry.Properties.KubernetesGroups).toEqual(['berth:staging:control-plane']);
+      expect(entry.Properties.AccessPolicies).toEqual(editOn('berth-staging--*'));
+    }
+    const objects = rbacObjects(template, 'berth-staging-control-plane');
+    expect(objects.map((o) => [o.kind, o.metadata.name])).toEqual([
+      ['ValidatingAdmissionPolicy', 'berth-staging-control-plane'],
+      ['ValidatingAdmissionPolicyBinding', 'berth-staging-control-plane'],
+      ['ClusterRole', 'berth-staging-control-plane'],
+      ['ClusterRoleBinding', 'berth-staging-control-plane'],
+    ]);
+    expect(JSON.stringify(objects)).not.toMatch(/"berth-control-plane"|"berth:control-plane"/);
+    expect(objects[0]?.spec).toMatchObject({
+      matchConditions: [{ expression: "'berth:staging:control-plane' in request.userInfo.groups" }],
+      validations: [{ expression: expect.stringContaining("startsWith('berth-staging--')") }],
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ BERTH_EKS_INGRESS_GROUP: 'berth-staging-apps' }) },
+    });
+    // A cluster the install creates runs its tenants' namespaces on Fargate by the same prefix.
+    const created = synthWithEks({}, { name: 'Staging' }).template;
+    created.hasResourceProperties('AWS::EKS::FargateProfile', {
+      Selectors: [{ Namespace: 'berth-staging--*' }],
     });
   });
 

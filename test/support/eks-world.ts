@@ -1,3 +1,5 @@
+import { DEFAULT_INSTALLATION } from '../../functions/adapters/aws/installation.ts';
+import { clusterScope } from '../../functions/adapters/eks/cluster-scope.ts';
 import { EksRuntime } from '../../functions/adapters/eks/eks-runtime.ts';
 import { KubeClient } from '../../functions/adapters/eks/kube-client.ts';
 import type { AliasTarget, Route53AppRecords } from '../../functions/adapters/route53/app-records.ts';
@@ -41,23 +43,27 @@ export class RecordingDns implements Pick<Route53AppRecords, 'point' | 'remove'>
 }
 
 /**
- * Core deps over fakes offering `eks`, and the EKS runtime and its reconciler against a fake API server; its pods on
- * EKS Fargate unless `pods.fargate` is false (a cluster with nodes).
+ * Core deps over fakes offering `eks`, and the EKS runtime and its reconciler against a fake API server: of the
+ * default install unless `installation` names another (with its own table, and its own access to the cluster); its
+ * pods on EKS Fargate unless `fargate` is false (a cluster with nodes).
  */
-export async function eksWorld(api: Awaited<ReturnType<typeof startFakeKubeApi>>, pods = { fargate: true }) {
+export async function eksWorld(
+  api: Awaited<ReturnType<typeof startFakeKubeApi>>,
+  { fargate = true, installation = DEFAULT_INSTALLATION } = {},
+) {
   const deps = { ...(await fakeCoreDeps()), runtimes: ['eks'] as const };
-  const kube = new KubeClient(async () => ({
-    server: api.url,
-    caData: api.caData,
-    token: 'k8s-aws-v1.fake',
-  }));
+  const scope = clusterScope(installation);
+  const token = installation === DEFAULT_INSTALLATION ? 'k8s-aws-v1.fake' : `k8s-aws-v1.fake-${installation}`;
+  if (installation !== DEFAULT_INSTALLATION) api.addInstall(`Bearer ${token}`, scope);
+  const kube = new KubeClient(async () => ({ server: api.url, caData: api.caData, token }));
   const dns = new RecordingDns();
   const runtime = new EksRuntime(kube, {
+    scope,
     domain: 'apps.example.com',
     ingressGroup: 'berth-apps-0',
     idleTimeoutSeconds: 60,
     loadBalancerCidrs: ['10.64.0.0/22'],
-    fargate: pods.fargate,
+    fargate,
     records: {
       dns,
       zoneOf: async (dnsName) => (dnsName === INGRESS_LOAD_BALANCER ? INGRESS_LOAD_BALANCER_ZONE : undefined),

@@ -4,10 +4,8 @@ import {
   DescribeTargetHealthCommand,
   type ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DEFAULT_INSTALLATION } from '../aws/installation.ts';
 import { isAwsError, type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
-
-/** The install every AWS install is unless its configuration names another (`name` "Berth", lowercased). */
-const DEFAULT_INSTALLATION = 'berth';
 
 /**
  * An app's target group name: ALB allows 32 characters, so a hash of installation, tenant and app — target group

@@ -20,6 +20,7 @@ import type {
   WorkloadSpec,
 } from '../../core/ports.ts';
 import type { Route53AppRecords } from '../route53/app-records.ts';
+import { type ClusterScope, namespaceOf } from './cluster-scope.ts';
 import type { KubeClient } from './kube-client.ts';
 import {
   appManifests,
@@ -28,12 +29,13 @@ import {
   MANIFESTS_ANNOTATION,
   MANIFESTS_REVISION,
   METERING_FINALIZER,
-  namespaceOf,
   SPEC_HASH_ANNOTATION,
   tenantNamespace,
 } from './manifests.ts';
 
 export interface EksSettings {
+  /** What the install owns in the cluster: its tenants' namespaces are its own, another install's are left alone. */
+  scope: ClusterScope;
   /** Apps answer at `<app>--<tenant>.<domain>`. */
   domain: string;
   /** The AWS Load Balancer Controller's ingress group the apps share (one ALB). */
@@ -135,6 +137,22 @@ export class EksRuntime implements WorkloadRuntime {
     private readonly settings: EksSettings,
   ) {}
 
+  /** The tenant's namespace in this install. */
+  private namespaceOf(tenantId: string): string {
+    return namespaceOf(this.settings.scope, tenantId);
+  }
+
+  /**
+   * The pods of a namespace (of all, without one) that are this install's: each in the namespace its tenant has
+   * here. A list across namespaces also finds those of another install on the same cluster, which are left alone.
+   */
+  private async ownPods(namespace: string | undefined): Promise<V1Pod[]> {
+    return (await this.kube.pods(namespace)).filter((pod) => {
+      const tenantId = pod.metadata?.labels?.[LABEL.tenant];
+      return tenantId !== undefined && pod.metadata?.namespace === this.namespaceOf(tenantId);
+    });
+  }
+
   private records(): NonNullable<EksSettings['records']> {
     const { records } = this.settings;
     if (!records)
@@ -148,7 +166,9 @@ export class EksRuntime implements WorkloadRuntime {
     const last = this.tenants.get(tenantId);
     if (last?.limits === wanted && nowMs - last.atMs < TENANT_REAPPLY_MS) return;
     await this.kube.apply(
-      tenantNamespace(tenantId, limits, { loadBalancerCidrs: this.settings.loadBalancerCidrs }),
+      tenantNamespace(this.namespaceOf(tenantId), tenantId, limits, {
+        loadBalancerCidrs: this.settings.loadBalancerCidrs,
+      }),
     );
     this.tenants.set(tenantId, { limits: wanted, atMs: nowMs });
   }
@@ -160,11 +180,11 @@ export class EksRuntime implements WorkloadRuntime {
   async holdings(): Promise<{ homes: string[]; workloads: HeldWorkload[] }> {
     const homes = (await this.kube.namespaces()).flatMap(({ metadata, status }) => {
       const tenantId = metadata?.labels?.[LABEL.tenant];
-      const ours = tenantId !== undefined && metadata?.name === namespaceOf(tenantId);
+      const ours = tenantId !== undefined && metadata?.name === this.namespaceOf(tenantId);
       return ours && status?.phase !== 'Terminating' ? [tenantId] : [];
     });
     const perTenant = await mapWithLimit(homes, LISTS_IN_FLIGHT, async (tenantId) =>
-      (await this.kube.deployments(namespaceOf(tenantId))).map((d) => ({
+      (await this.kube.deployments(this.namespaceOf(tenantId))).map((d) => ({
         tenantId,
         app: d.metadata?.name ?? '',
         incarnation: d.metadata?.labels?.[LABEL.appUid] ?? '',
@@ -186,7 +206,7 @@ export class EksRuntime implements WorkloadRuntime {
   async removeTenant(tenantId: string): Promise<void> {
     this.tenants.delete(tenantId);
     await this.kube.delete([
-      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespaceOf(tenantId) } },
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: this.namespaceOf(tenantId) } },
     ]);
   }
 
@@ -195,10 +215,10 @@ export class EksRuntime implements WorkloadRuntime {
    * point at the load balancer yet are pointed on the way, once the controller has routed their Ingress.
    */
   async observe(tenantId: string): Promise<{ workloads: ObservedWorkload[]; replicas: Replica[] }> {
-    const namespace = namespaceOf(tenantId);
+    const namespace = this.namespaceOf(tenantId);
     const [deployments, pods] = await Promise.all([
       this.kube.deployments(namespace),
-      this.kube.pods(namespace),
+      this.ownPods(namespace),
     ]);
     this.remember(pods, namespace);
     await this.pointNames(tenantId, deployments);
@@ -215,7 +235,7 @@ export class EksRuntime implements WorkloadRuntime {
       (d) => !d.metadata?.annotations?.[DNS_TARGET_ANNOTATION] && !d.metadata?.deletionTimestamp,
     );
     if (waiting.length === 0) return;
-    const ingresses = await this.kube.ingresses(namespaceOf(tenantId));
+    const ingresses = await this.kube.ingresses(this.namespaceOf(tenantId));
     for (const deployment of waiting) {
       const app = deployment.metadata?.name ?? '';
       const ingress = ingresses.find((i) => i.metadata?.name === app);
@@ -229,12 +249,13 @@ export class EksRuntime implements WorkloadRuntime {
 
   async applyWorkload(spec: WorkloadSpec): Promise<void> {
     const host = appHostname(spec.tenantId, spec.app, this.settings.domain);
+    const namespace = this.namespaceOf(spec.tenantId);
     const manifests = appManifests(
       spec,
+      namespace,
       { group: this.settings.ingressGroup, host, idleTimeoutSeconds: this.settings.idleTimeoutSeconds },
       { fargate: this.settings.fargate },
     );
-    const namespace = namespaceOf(spec.tenantId);
     // Nothing applied for a tenant may land outside its namespace.
     for (const manifest of manifests) {
       if (manifest.metadata.namespace !== namespace)
@@ -251,7 +272,7 @@ export class EksRuntime implements WorkloadRuntime {
   }
 
   async deleteWorkload(tenantId: string, app: Pick<AppRecord, 'name'>): Promise<boolean> {
-    const metadata = { name: app.name, namespace: namespaceOf(tenantId) };
+    const metadata = { name: app.name, namespace: this.namespaceOf(tenantId) };
     const deployment = (await this.kube.deployments(metadata.namespace)).find(
       (d) => d.metadata?.name === app.name,
     );
@@ -289,8 +310,8 @@ export class EksRuntime implements WorkloadRuntime {
   }
 
   async listReplicas(filter: { tenantId?: string; appUid?: string } = {}): Promise<Replica[]> {
-    const namespace = filter.tenantId ? namespaceOf(filter.tenantId) : undefined;
-    const pods = await this.kube.pods(namespace);
+    const namespace = filter.tenantId ? this.namespaceOf(filter.tenantId) : undefined;
+    const pods = await this.ownPods(namespace);
     this.remember(pods, namespace);
     return this.replicasOf(pods).filter((r) => !filter.appUid || r.appUid === filter.appUid);
   }
@@ -342,7 +363,7 @@ export class EksRuntime implements WorkloadRuntime {
       const metrics = await this.kube.podMetrics(namespace);
       // Limits from the pods the caller listed; a namespace with a pod not seen yet is listed again.
       if (ids.some((id) => parsePodId(id).namespace === namespace && !this.pods.has(id))) {
-        this.remember(await this.kube.pods(namespace), namespace);
+        this.remember(await this.ownPods(namespace), namespace);
       }
       for (const metric of metrics) {
         const id = podId(metric);

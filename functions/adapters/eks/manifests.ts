@@ -53,9 +53,6 @@ const STOP_SECONDS = 30;
  */
 export const METERING_FINALIZER = 'berth.dev/metering';
 
-/** A tenant's namespace. Tenant ids are DNS labels, so the name is one too. */
-export const namespaceOf = (tenantId: string) => `berth-${tenantId}`;
-
 const mebibytes = (mib: number) => `${mib}Mi`;
 const millicores = (cpu: number) => `${Math.round(cpu * 1000)}m`;
 
@@ -83,17 +80,18 @@ export interface TenantNamespaceOptions {
 }
 
 /**
- * A tenant's namespace with what confines it: the baseline Pod Security Standard, a ResourceQuota from its plan (the
- * vCPU, memory and instances the API enforces, with room for rollouts: QUOTA_HEADROOM), a LimitRange so no
- * container runs unbounded, a NetworkPolicy that denies all ingress except from the load balancer, and one that lets
- * pods reach anything but the instance metadata service (both hold where the cluster enforces network policies).
+ * A tenant's namespace (named by its install's ClusterScope) with what confines it: the baseline Pod Security
+ * Standard, a ResourceQuota from its plan (the vCPU, memory and instances the API enforces, with room for rollouts:
+ * QUOTA_HEADROOM), a LimitRange so no container runs unbounded, a NetworkPolicy that denies all ingress except from
+ * the load balancer, and one that lets pods reach anything but the instance metadata service (both hold where the
+ * cluster enforces network policies).
  */
 export function tenantNamespace(
+  namespace: string,
   tenantId: string,
   limits: PlanLimits,
   options: TenantNamespaceOptions,
 ): Manifest[] {
-  const namespace = namespaceOf(tenantId);
   const metadata = (name: string) => ({
     name,
     namespace,
@@ -265,15 +263,15 @@ function placement(platforms: string[] | undefined, fargate: boolean): Record<st
 /**
  * The app's Deployment (rolling update: a new pod is ready before an old one goes), Service, Ingress (for the
  * AWS Load Balancer Controller: one ALB per `group`, a host rule per app, IP targets) and disruption budget.
- * Everything sits in the tenant's namespace; nothing here can name another. `pods.fargate`: the cluster runs them on
+ * Everything sits in `namespace`, the tenant's; nothing here can name another. `pods.fargate`: the cluster runs them on
  * Fargate.
  */
 export function appManifests(
   workload: WorkloadSpec,
+  namespace: string,
   ingress: { group: string; host: string; idleTimeoutSeconds: number },
   pods: { fargate: boolean },
 ): Manifest[] {
-  const namespace = namespaceOf(workload.tenantId);
   const selector = { [LABEL.tenant]: workload.tenantId, [LABEL.app]: workload.app };
   // Pods carry the revision, not the generation: scaling changes the generation but must not replace pods.
   const podLabels = {

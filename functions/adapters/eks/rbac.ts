@@ -1,38 +1,35 @@
+import { type ClusterScope, tenantNamespaces } from './cluster-scope.ts';
 import type { Manifest } from './manifests.ts';
 
-/** The Kubernetes group the control plane's EKS access entries map its Lambda roles to. */
-export const CONTROL_PLANE_GROUP = 'berth:control-plane';
-
-/** The namespaces Berth's apps live in (one per tenant): the scope of its namespaced access policy. */
-export const TENANT_NAMESPACES = 'berth-*';
-
-const NAME = 'berth-control-plane';
+/**
+ * The admission rule that scopes the ClusterRole's writes to the install's tenant namespaces: RBAC cannot limit a
+ * cluster-wide verb to names with a prefix, so without it the control plane could delete `kube-system` (or another
+ * install's tenants), or set a quota of zero pods on it. It holds for every write the install's group makes to
+ * namespaces, quotas and limit ranges: on a namespace (by its name) or inside one (by its namespace).
+ */
+export function controlPlaneScope(scope: ClusterScope) {
+  const prefix = `'${scope.namespacePrefix}'`;
+  return {
+    matchCondition: `'${scope.group}' in request.userInfo.groups`,
+    validation: `request.resource.resource == 'namespaces' ? request.name.startsWith(${prefix}) : request.namespace.startsWith(${prefix})`,
+  };
+}
 
 /**
- * The admission rule that scopes the ClusterRole's writes to tenants' namespaces: RBAC cannot limit a
- * cluster-wide verb to names starting with `berth-`, so without it the control plane could delete `kube-system`, or
- * set a quota of zero pods on it. It holds for every write the control plane's group makes to namespaces, quotas
- * and limit ranges: on a namespace (by its name) or inside one (by its namespace).
+ * What the control plane needs beyond the namespace-scoped AmazonEKSEditPolicy on its tenant namespaces: creating
+ * them with their quota and limits (the edit role may not write those), listing namespaces and deleting those of
+ * deleted tenants, and listing pods and their usage across namespaces (the meter's one call). The writes reach the
+ * install's tenant namespaces only (the admission policy first, so no moment grants more). Nothing else
+ * cluster-wide; no secrets, no RBAC, no nodes. Each install has its own, named for it (ClusterScope).
  */
-export const CONTROL_PLANE_SCOPE = {
-  matchCondition: `'${CONTROL_PLANE_GROUP}' in request.userInfo.groups`,
-  validation:
-    "request.resource.resource == 'namespaces' ? request.name.startsWith('berth-') : request.namespace.startsWith('berth-')",
-};
-
-/**
- * What the control plane needs beyond the namespace-scoped AmazonEKSEditPolicy on `berth-*`: creating tenants'
- * namespaces with their quota and limits (the edit role may not write those), listing its namespaces and deleting
- * those of deleted tenants, and listing pods and their usage across namespaces (the meter's one call). The writes
- * reach `berth-*` namespaces only (the admission policy first, so no moment grants more). Nothing else
- * cluster-wide; no secrets, no RBAC, no nodes.
- */
-export function controlPlaneRbac(): Manifest[] {
+export function controlPlaneRbac(scope: ClusterScope): Manifest[] {
+  const name = scope.rbacName;
+  const rule = controlPlaneScope(scope);
   return [
     {
       apiVersion: 'admissionregistration.k8s.io/v1',
       kind: 'ValidatingAdmissionPolicy',
-      metadata: { name: NAME },
+      metadata: { name },
       spec: {
         failurePolicy: 'Fail',
         matchConstraints: {
@@ -45,11 +42,11 @@ export function controlPlaneRbac(): Manifest[] {
             },
           ],
         },
-        matchConditions: [{ name: 'control-plane', expression: CONTROL_PLANE_SCOPE.matchCondition }],
+        matchConditions: [{ name: 'control-plane', expression: rule.matchCondition }],
         validations: [
           {
-            expression: CONTROL_PLANE_SCOPE.validation,
-            message: "Berth's control plane writes only its tenants' namespaces (berth-*)",
+            expression: rule.validation,
+            message: `Berth's control plane writes only its tenants' namespaces (${tenantNamespaces(scope)})`,
             reason: 'Forbidden',
           },
         ],
@@ -58,13 +55,13 @@ export function controlPlaneRbac(): Manifest[] {
     {
       apiVersion: 'admissionregistration.k8s.io/v1',
       kind: 'ValidatingAdmissionPolicyBinding',
-      metadata: { name: NAME },
-      spec: { policyName: NAME, validationActions: ['Deny'] },
+      metadata: { name },
+      spec: { policyName: name, validationActions: ['Deny'] },
     },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRole',
-      metadata: { name: NAME },
+      metadata: { name },
       rules: [
         {
           apiGroups: [''],
@@ -79,9 +76,9 @@ export function controlPlaneRbac(): Manifest[] {
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRoleBinding',
-      metadata: { name: NAME },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: NAME },
-      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: CONTROL_PLANE_GROUP }],
+      metadata: { name },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: scope.group }],
     },
   ];
 }

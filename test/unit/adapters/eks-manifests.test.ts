@@ -39,7 +39,7 @@ const podSpec = (manifests: unknown[]) => (manifests[0] as PodSpec).spec.templat
 
 describe('EKS manifests', () => {
   it('confines a tenant to its namespace with its plan as quota, defaults, ingress from the load balancer only, and no instance metadata', () => {
-    const [namespace, quota, limitRange, policy, egress] = tenantNamespace('acme', limits, {
+    const [namespace, quota, limitRange, policy, egress] = tenantNamespace('berth-acme', 'acme', limits, {
       loadBalancerCidrs: ['10.64.0.0/22'],
     });
     expect(namespace).toMatchObject({
@@ -97,10 +97,10 @@ describe('EKS manifests', () => {
     // Every app at the plan's replicas, together using all its vCPU and memory.
     const full = { apps: 5, instancesPerApp: 4, vcpu: 10, memoryMiB: 20480 };
     const app = { ...workload, replicas: full.instancesPerApp, cpu: 0.5, memory: 1024 };
-    const [, quota] = tenantNamespace('acme', full, { loadBalancerCidrs: ['10.64.0.0/22'] });
+    const [, quota] = tenantNamespace('berth-acme', 'acme', full, { loadBalancerCidrs: ['10.64.0.0/22'] });
     if (!quota) throw new Error('no quota');
     const { hard } = quota.spec as { hard: Record<string, string> };
-    const [deployment] = appManifests(app, INGRESS, ON_FARGATE) as unknown as {
+    const [deployment] = appManifests(app, 'berth-acme', INGRESS, ON_FARGATE) as unknown as {
       spec: { strategy: { rollingUpdate: { maxSurge: string; maxUnavailable: number } } };
     }[];
     const { maxSurge, maxUnavailable } = deployment?.spec.strategy.rollingUpdate ?? {
@@ -117,7 +117,7 @@ describe('EKS manifests', () => {
   });
 
   it("keeps an app's pods within the baseline Pod Security Standard, with the other runtimes' capabilities", () => {
-    const [deployment] = appManifests(workload, INGRESS, ON_FARGATE) as unknown as {
+    const [deployment] = appManifests(workload, 'berth-acme', INGRESS, ON_FARGATE) as unknown as {
       spec: { template: { spec: Record<string, unknown> & { containers: Record<string, unknown>[] } } };
     }[];
     const pod = deployment?.spec.template.spec;
@@ -150,6 +150,7 @@ describe('EKS manifests', () => {
   it('builds the app’s Deployment, Service and Ingress in the tenant’s namespace only', () => {
     const manifests = appManifests(
       workload,
+      'berth-acme',
       { group: 'berth-apps-0', host: 'web--acme.apps.example.com', idleTimeoutSeconds: 300 },
       ON_FARGATE,
     );
@@ -226,12 +227,22 @@ describe('EKS manifests', () => {
       },
       spec: { ingressClassName: 'alb', rules: [{ host: 'web--acme.apps.example.com' }] },
     });
-    const tcp = appManifests({ ...workload, healthCheck: null }, INGRESS, ON_FARGATE)[0] as unknown as {
+    const tcp = appManifests(
+      { ...workload, healthCheck: null },
+      'berth-acme',
+      INGRESS,
+      ON_FARGATE,
+    )[0] as unknown as {
       spec: { template: { spec: { containers: { readinessProbe: unknown }[] } } };
     };
     expect(tcp.spec.template.spec.containers[0]?.readinessProbe).toMatchObject({ tcpSocket: { port: 8080 } });
     // No path: any HTTP answer on / will do for the load balancer (its default asks for 200).
-    const [, , tcpIngress] = appManifests({ ...workload, healthCheck: null }, INGRESS, ON_FARGATE);
+    const [, , tcpIngress] = appManifests(
+      { ...workload, healthCheck: null },
+      'berth-acme',
+      INGRESS,
+      ON_FARGATE,
+    );
     expect(tcpIngress?.metadata.annotations).toMatchObject({
       'alb.ingress.kubernetes.io/healthcheck-path': '/',
       'alb.ingress.kubernetes.io/success-codes': '200-499',
@@ -241,12 +252,14 @@ describe('EKS manifests', () => {
   it('keeps rollouts and evictions behind the load balancer: ready once its target is healthy, one pod evicted at a time, serving while its target drains', () => {
     // The load balancer controller gates each pod's readiness on its target's health: a rolling update replaces an
     // old pod only once the ALB sends a new one traffic (as a Fargate service waits for its new tasks' health).
-    const [namespace] = tenantNamespace('acme', limits, { loadBalancerCidrs: ['10.64.0.0/22'] });
+    const [namespace] = tenantNamespace('berth-acme', 'acme', limits, {
+      loadBalancerCidrs: ['10.64.0.0/22'],
+    });
     expect(namespace?.metadata.labels).toMatchObject({
       'elbv2.k8s.aws/pod-readiness-gate-inject': 'enabled',
     });
     // Evictions (EKS on Fargate's patching, a node drain) take an app's pods one at a time, as AWS advises.
-    const budget = appManifests(workload, INGRESS, ON_FARGATE)[3];
+    const budget = appManifests(workload, 'berth-acme', INGRESS, ON_FARGATE)[3];
     expect(budget).toMatchObject({
       apiVersion: 'policy/v1',
       spec: {
@@ -256,7 +269,7 @@ describe('EKS manifests', () => {
     });
     // A stopping pod keeps serving while the ALB drains its target (30 s), and only then gets SIGTERM and 30 s to
     // stop — the order ECS stops a task behind a load balancer in, so neither runtime drops a request mid-rollout.
-    const [deployment] = appManifests(workload, INGRESS, ON_FARGATE);
+    const [deployment] = appManifests(workload, 'berth-acme', INGRESS, ON_FARGATE);
     expect(deployment).toMatchObject({
       spec: {
         template: {
@@ -272,6 +285,7 @@ describe('EKS manifests', () => {
   it("passes `command` to the image's entrypoint, as Docker's Cmd and ECS's command do: Kubernetes' args", () => {
     const deployment = appManifests(
       { ...workload, command: ['--port', '8080'] },
+      'berth-acme',
       { group: 'berth-apps', host: 'web--acme.apps.example.com', idleTimeoutSeconds: 60 },
       ON_FARGATE,
     )[0] as unknown as { spec: { template: { spec: { containers: Record<string, unknown>[] } } } };
@@ -283,7 +297,7 @@ describe('EKS manifests', () => {
 
   it("names an image in full, so that a node's containerd never takes `sha256:<hex>` for the id of an image it holds", () => {
     const id = `sha256:${'b'.repeat(64)}`;
-    const [container] = podSpec(appManifests({ ...workload, image: id }, INGRESS, ON_NODES))
+    const [container] = podSpec(appManifests({ ...workload, image: id }, 'berth-acme', INGRESS, ON_NODES))
       .containers as Record<string, unknown>[];
     expect(container).toMatchObject({ image: `docker.io/library/${id}` });
   });
@@ -291,7 +305,7 @@ describe('EKS manifests', () => {
   it("places pods on nodes of the image's architectures, where the registry said them", () => {
     const ingress = INGRESS;
     const built = { ...workload, platforms: ['linux/arm64', 'linux/amd64', 'windows/amd64'] };
-    expect(podSpec(appManifests(built, ingress, ON_NODES)).affinity).toEqual({
+    expect(podSpec(appManifests(built, 'berth-acme', ingress, ON_NODES)).affinity).toEqual({
       nodeAffinity: {
         requiredDuringSchedulingIgnoredDuringExecution: {
           nodeSelectorTerms: [
@@ -306,10 +320,12 @@ describe('EKS manifests', () => {
       },
     });
     // Fargate runs linux/amd64 only, and picks no node; platforms not known, or no Linux among them, place nothing.
-    expect(podSpec(appManifests(built, ingress, ON_FARGATE))).not.toHaveProperty('affinity');
-    expect(podSpec(appManifests(workload, ingress, ON_NODES))).not.toHaveProperty('affinity');
+    expect(podSpec(appManifests(built, 'berth-acme', ingress, ON_FARGATE))).not.toHaveProperty('affinity');
+    expect(podSpec(appManifests(workload, 'berth-acme', ingress, ON_NODES))).not.toHaveProperty('affinity');
     const windowsOnly = { ...workload, platforms: ['windows/amd64'] };
-    expect(podSpec(appManifests(windowsOnly, ingress, ON_NODES))).not.toHaveProperty('affinity');
+    expect(podSpec(appManifests(windowsOnly, 'berth-acme', ingress, ON_NODES))).not.toHaveProperty(
+      'affinity',
+    );
   });
 
   it('bills EKS on Fargate at the provisioned size: requests plus 256 MiB, rounded up', () => {

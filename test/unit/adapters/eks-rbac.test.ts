@@ -1,28 +1,40 @@
 import { describe, expect, it } from 'vitest';
-import { CONTROL_PLANE_SCOPE, controlPlaneRbac } from '../../../functions/adapters/eks/rbac.ts';
-import { admitted, CONTROL_PLANE_GROUPS } from '../../fakes/kube-rbac.ts';
+import { clusterScope } from '../../../functions/adapters/eks/cluster-scope.ts';
+import { controlPlaneRbac, controlPlaneScope } from '../../../functions/adapters/eks/rbac.ts';
+import { admitted, controlPlaneGroups, DEFAULT_SCOPE } from '../../fakes/kube-rbac.ts';
+
+const CONTROL_PLANE_GROUPS = controlPlaneGroups(DEFAULT_SCOPE);
+const STAGING = clusterScope('staging');
+/** The cluster as two installs share it: each install's admission policy holds. */
+const BOTH = [DEFAULT_SCOPE, STAGING];
 
 describe("the control plane's cluster access", () => {
   it('lets the control plane write tenants’ namespaces, their quotas and limits, and delete them', () => {
     for (const operation of ['CREATE', 'UPDATE', 'DELETE'] as const) {
       expect(
-        admitted({
-          operation,
-          resource: 'namespaces',
-          name: 'berth-acme',
-          namespace: '',
-          groups: CONTROL_PLANE_GROUPS,
-        }),
+        admitted(
+          {
+            operation,
+            resource: 'namespaces',
+            name: 'berth-acme',
+            namespace: '',
+            groups: CONTROL_PLANE_GROUPS,
+          },
+          BOTH,
+        ),
       ).toBe(true);
       for (const resource of ['resourcequotas', 'limitranges'] as const) {
         expect(
-          admitted({
-            operation,
-            resource,
-            name: 'berth-plan',
-            namespace: 'berth-acme',
-            groups: CONTROL_PLANE_GROUPS,
-          }),
+          admitted(
+            {
+              operation,
+              resource,
+              name: 'berth-plan',
+              namespace: 'berth-acme',
+              groups: CONTROL_PLANE_GROUPS,
+            },
+            BOTH,
+          ),
         ).toBe(true);
       }
     }
@@ -32,35 +44,55 @@ describe("the control plane's cluster access", () => {
     for (const operation of ['CREATE', 'UPDATE', 'DELETE'] as const) {
       for (const name of ['kube-system', 'default', 'platform-berth-x']) {
         expect(
-          admitted({ operation, resource: 'namespaces', name, namespace: '', groups: CONTROL_PLANE_GROUPS }),
+          admitted(
+            { operation, resource: 'namespaces', name, namespace: '', groups: CONTROL_PLANE_GROUPS },
+            BOTH,
+          ),
         ).toBe(false);
         expect(
-          admitted({
-            operation,
-            resource: 'resourcequotas',
-            name: 'zero',
-            namespace: name,
-            groups: CONTROL_PLANE_GROUPS,
-          }),
+          admitted(
+            {
+              operation,
+              resource: 'resourcequotas',
+              name: 'zero',
+              namespace: name,
+              groups: CONTROL_PLANE_GROUPS,
+            },
+            BOTH,
+          ),
         ).toBe(false);
       }
     }
   });
 
+  it("holds another install's control plane to its own tenants' namespaces, never the default install's", () => {
+    const groups = controlPlaneGroups(STAGING);
+    const writes = (name: string) =>
+      admitted({ operation: 'CREATE', resource: 'namespaces', name, namespace: '', groups }, BOTH);
+    expect(writes('berth-staging--acme')).toBe(true);
+    for (const name of ['berth-acme', 'berth-other--acme', 'kube-system']) expect(writes(name)).toBe(false);
+    const quota = { operation: 'UPDATE', resource: 'resourcequotas', name: 'berth-plan', groups } as const;
+    expect(admitted({ ...quota, namespace: 'berth-staging--acme' }, BOTH)).toBe(true);
+    expect(admitted({ ...quota, namespace: 'berth-acme' }, BOTH)).toBe(false);
+  });
+
   it('leaves everyone else to their own RBAC', () => {
     expect(
-      admitted({
-        operation: 'DELETE',
-        resource: 'namespaces',
-        name: 'kube-system',
-        namespace: '',
-        groups: ['system:masters'],
-      }),
+      admitted(
+        {
+          operation: 'DELETE',
+          resource: 'namespaces',
+          name: 'kube-system',
+          namespace: '',
+          groups: ['system:masters'],
+        },
+        BOTH,
+      ),
     ).toBe(true);
   });
 
   it('holds the policy before it grants anything, and binds it to deny', () => {
-    const manifests = controlPlaneRbac();
+    const manifests = controlPlaneRbac(DEFAULT_SCOPE);
     expect(manifests.map((m) => m.kind)).toEqual([
       'ValidatingAdmissionPolicy',
       'ValidatingAdmissionPolicyBinding',
@@ -79,8 +111,8 @@ describe("the control plane's cluster access", () => {
           },
         ],
       },
-      matchConditions: [{ expression: CONTROL_PLANE_SCOPE.matchCondition }],
-      validations: [{ expression: CONTROL_PLANE_SCOPE.validation }],
+      matchConditions: [{ expression: controlPlaneScope(DEFAULT_SCOPE).matchCondition }],
+      validations: [{ expression: controlPlaneScope(DEFAULT_SCOPE).validation }],
     });
     expect(binding?.spec).toEqual({ policyName: 'berth-control-plane', validationActions: ['Deny'] });
   });

@@ -27,7 +27,7 @@ const workload = {
 /** Pods on EKS Fargate, as an install's own cluster runs them. */
 const ON_FARGATE = { fargate: true };
 
-const acmeNamespace = tenantNamespace('acme', limits, { loadBalancerCidrs: ['10.64.0.0/22'] });
+const acmeNamespace = tenantNamespace('berth-acme', 'acme', limits, { loadBalancerCidrs: ['10.64.0.0/22'] });
 
 describe('KubeClient against a fake API server', () => {
   let close: (() => Promise<void>) | undefined;
@@ -52,6 +52,7 @@ describe('KubeClient against a fake API server', () => {
       ...acmeNamespace,
       ...appManifests(
         workload,
+        'berth-acme',
         { group: 'berth-apps-0', host: 'web--acme.apps.example.com', idleTimeoutSeconds: 60 },
         ON_FARGATE,
       ),
@@ -75,6 +76,7 @@ describe('KubeClient against a fake API server', () => {
       ...acmeNamespace,
       ...appManifests(
         workload,
+        'berth-acme',
         { group: 'g', host: 'web--acme.apps.example.com', idleTimeoutSeconds: 60 },
         ON_FARGATE,
       ),
@@ -94,7 +96,7 @@ describe('KubeClient against a fake API server', () => {
     const { api, kube } = await fakeCluster();
     await kube.apply([
       ...acmeNamespace,
-      ...appManifests(workload, { group: 'g', host: 'h', idleTimeoutSeconds: 60 }, ON_FARGATE),
+      ...appManifests(workload, 'berth-acme', { group: 'g', host: 'h', idleTimeoutSeconds: 60 }, ON_FARGATE),
     ]);
     api.objects.set('/api/v1/namespaces/default', {
       apiVersion: 'v1',
@@ -126,6 +128,7 @@ describe('KubeClient against a fake API server', () => {
       ...acmeNamespace,
       ...appManifests(
         { ...workload, replicas: 1 },
+        'berth-acme',
         { group: 'g', host: 'h', idleTimeoutSeconds: 60 },
         ON_FARGATE,
       ),
@@ -157,8 +160,8 @@ describe('KubeClient against a fake API server', () => {
     const { api, kube } = await fakeCluster();
     await kube.apply([
       ...acmeNamespace,
-      ...appManifests(workload, { group: 'g', host: 'h', idleTimeoutSeconds: 60 }, ON_FARGATE),
-      ...tenantNamespace('beta', limits, { loadBalancerCidrs: ['10.64.0.0/22'] }),
+      ...appManifests(workload, 'berth-acme', { group: 'g', host: 'h', idleTimeoutSeconds: 60 }, ON_FARGATE),
+      ...tenantNamespace('berth-beta', 'beta', limits, { loadBalancerCidrs: ['10.64.0.0/22'] }),
     ]);
     // One the cluster's operator made.
     api.objects.set('/api/v1/namespaces/kube-system', {
@@ -175,7 +178,9 @@ describe('KubeClient against a fake API server', () => {
     expect(await kube.pods('berth-acme')).toEqual([]);
     // Nothing is made in a namespace that is gone, as on a real API server.
     await expect(
-      kube.apply(appManifests(workload, { group: 'g', host: 'h', idleTimeoutSeconds: 60 }, ON_FARGATE)),
+      kube.apply(
+        appManifests(workload, 'berth-acme', { group: 'g', host: 'h', idleTimeoutSeconds: 60 }, ON_FARGATE),
+      ),
     ).rejects.toThrow();
   });
 });
@@ -208,7 +213,9 @@ describe('KubeClient’s connections to the API server, and their failures', () 
     // The library reads the API's resource lists side by side on its first apply.
     await kube.apply(acmeNamespace);
     const opened = api.connections();
-    await kube.apply(appManifests(workload, { group: 'g', host: 'h', idleTimeoutSeconds: 60 }, ON_FARGATE));
+    await kube.apply(
+      appManifests(workload, 'berth-acme', { group: 'g', host: 'h', idleTimeoutSeconds: 60 }, ON_FARGATE),
+    );
     const [pod] = await kube.pods('berth-acme');
     token = 'k8s-aws-v1.token1';
     await kube.podLog('berth-acme', pod?.metadata?.name ?? '', { tailLines: 10 });

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { SPEC_HASH_ANNOTATION } from '../../../functions/adapters/eks/manifests.ts';
+import { SPEC_HASH_ANNOTATION, tenantNamespace } from '../../../functions/adapters/eks/manifests.ts';
 import { createApp, deleteApp, getAppRecord, scaleApp } from '../../../functions/core/apps.ts';
 import { deploy } from '../../../functions/core/deployments.ts';
 import { UnavailableError } from '../../../functions/core/errors.ts';
@@ -312,6 +312,69 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
     expect(api.objects.has('/apis/apps/v1/namespaces/berth-acme/deployments/docs')).toBe(true);
     deps.clock.advance(SWEEP_EVERY_MS + 1);
     expect(await reconciler.sweep()).toEqual({ tenantHomes: 0, orphans: [] });
+  });
+
+  it("shares a cluster with another install: each keeps to its own tenants' namespaces, workloads and pods", async () => {
+    const { deps, runtime, reconciler, pass } = setup;
+    api.provisionLoadBalancer(INGRESS_LOAD_BALANCER);
+    await createApp(deps, 'acme', { ...web, runtime: 'eks', replicas: 1 });
+    await pass();
+    await pass();
+    // Another install, its own table, on the same cluster: a tenant of the same id with an app of the same name, and
+    // a tenant this install does not have.
+    const staging = await eksWorld(api, { installation: 'staging' });
+    const stagingPass = async (tenantId: string) => {
+      await staging.reconciler.reconcileTenant(tenantId);
+      staging.deps.clock.advance(11_000);
+    };
+    for (const id of ['acme', 'beta']) {
+      await createTenant(staging.deps, { id, name: id, plan: 'pro' });
+      await createApp(staging.deps, id, { ...web, runtime: 'eks', replicas: 2 });
+      await stagingPass(id);
+      await stagingPass(id);
+    }
+    expect([...api.objects.keys()].filter((k) => /^\/api\/v1\/namespaces\/[^/]+$/.test(k)).sort()).toEqual([
+      '/api/v1/namespaces/berth-acme',
+      '/api/v1/namespaces/berth-staging--acme',
+      '/api/v1/namespaces/berth-staging--beta',
+    ]);
+    const stagingWeb = await getAppRecord(staging.deps, 'acme', 'web');
+    expect(
+      api.objects.get('/apis/apps/v1/namespaces/berth-staging--acme/deployments/web')?.metadata.labels,
+    ).toMatchObject({
+      'berth.dev/app-uid': stagingWeb.uid,
+    });
+
+    // Each lists its own pods only, and its sweep finds nothing of the other's to remove.
+    expect((await runtime.listReplicas()).map((r) => r.tenantId)).toEqual(['acme']);
+    expect((await staging.runtime.listReplicas()).map((r) => r.tenantId).sort()).toEqual([
+      'acme',
+      'acme',
+      'beta',
+      'beta',
+    ]);
+    expect(await reconciler.sweep()).toEqual({ tenantHomes: 0, orphans: [] });
+    expect(await staging.reconciler.sweep()).toEqual({ tenantHomes: 0, orphans: [] });
+    expect(api.objects.has('/apis/apps/v1/namespaces/berth-acme/deployments/web')).toBe(true);
+    expect(api.objects.has('/api/v1/namespaces/berth-staging--beta')).toBe(true);
+
+    // A tenant deleted in one install goes from that install's namespaces only.
+    await deleteApp(staging.deps, 'acme', 'web');
+    for (let i = 0; i < 3; i++) await stagingPass('acme'); // deleted, its pods metered and released, the app gone
+    await deleteTenant(staging.deps, 'acme');
+    staging.deps.clock.advance(SWEEP_EVERY_MS + 1);
+    expect(await staging.reconciler.sweep()).toMatchObject({ tenantHomes: 1 });
+    expect(api.objects.has('/api/v1/namespaces/berth-staging--acme')).toBe(false);
+    expect(api.objects.has('/api/v1/namespaces/berth-acme')).toBe(true);
+    expect(await runtime.listReplicas({ tenantId: 'acme' })).toHaveLength(1);
+
+    // And its Lambdas may not write the default install's namespaces at all.
+    const limits = { apps: 1, instancesPerApp: 1, vcpu: 1, memoryMiB: 512 };
+    await expect(
+      staging.kube.apply(
+        tenantNamespace('berth-acme', 'acme', limits, { loadBalancerCidrs: ['10.0.0.0/8'] }),
+      ),
+    ).rejects.toThrow(/berth-staging--\*/);
   });
 
   it("releases an orphan's stopped pods, metered, when its tenant has no app left here to do it in a pass", async () => {

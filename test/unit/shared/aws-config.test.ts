@@ -28,10 +28,12 @@ describe('the Lambda configuration', () => {
   });
 
   it('reads the EKS runtime settings when the install offers eks', () => {
-    expect(readAwsRuntimeConfig({ ...LAMBDA_ENV, ...EKS })).toMatchObject({
+    const config = readAwsRuntimeConfig({ ...LAMBDA_ENV, ...EKS });
+    // Unset, the EKS runtime takes the install's own (clusterScope); the CDK app always sets it.
+    expect(config.BERTH_EKS_INGRESS_GROUP).toBeUndefined();
+    expect(config).toMatchObject({
       BERTH_RUNTIMES: ['fargate', 'eks'],
       BERTH_EKS_CLUSTER: 'berth-apps',
-      BERTH_EKS_INGRESS_GROUP: 'berth-apps',
       BERTH_APP_IDLE_TIMEOUT_SECONDS: 60,
       BERTH_EKS_LOAD_BALANCER_CIDRS: ['10.64.0.0/22', '10.64.4.0/22'],
       BERTH_EKS_FARGATE: 'true',
