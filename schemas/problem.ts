@@ -45,7 +45,15 @@ const ERROR_CODES = [
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-export const FieldProblem = z.object({ path: z.string(), message: z.string() }).meta({ id: 'FieldProblem' });
+export const FieldProblem = z
+  .object({
+    path: z.string().meta({
+      description:
+        'Where the problem is: a dotted path (`env.LOG_LEVEL`, `command.0`), a key that is not a plain name in brackets as JSON (`env[""]`), `(body)` for the whole body.',
+    }),
+    message: z.string(),
+  })
+  .meta({ id: 'FieldProblem' });
 export type FieldProblem = z.infer<typeof FieldProblem>;
 
 /** RFC 9457 problem details, with Berth's stable `code`. */

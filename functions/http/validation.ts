@@ -11,14 +11,31 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   return issue.message;
 }
 
+/** A key a dotted path can name as it is: not empty, no dot, nothing a client would have to quote. */
+const PLAIN_KEY = /^[\w$-]+$/;
+
 /**
- * Turns zod issues into `errors[]` entries with dotted paths, each once: checks that share a message (a whole number's
+ * A field's path as a client writes it to reach the field: `env.LOG_LEVEL`, `command.0`; a key that is not plain
+ * in brackets, as JSON (`env[""]`, `env["a.b"]`), so no two fields read alike. The whole body is `(body)`.
+ */
+function fieldPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const segment of path) {
+    const key = String(segment);
+    if (typeof segment === 'number' || PLAIN_KEY.test(key)) out += out ? `.${key}` : key;
+    else out += `[${JSON.stringify(key)}]`;
+  }
+  return out || '(body)';
+}
+
+/**
+ * Turns zod issues into `errors[]` entries with paths (fieldPath), each once: checks that share a message (a whole number's
  * `int` and `max` on 1e20) would otherwise list the same problem twice.
  */
 function fieldProblems(issues: readonly z.core.$ZodIssue[]): FieldProblem[] {
   const problems = new Map<string, FieldProblem>();
   for (const issue of issues) {
-    const entry = { path: issue.path.map(String).join('.') || '(body)', message: describeIssue(issue) };
+    const entry = { path: fieldPath(issue.path), message: describeIssue(issue) };
     problems.set(JSON.stringify(entry), entry);
   }
   return [...problems.values()];
@@ -39,7 +56,7 @@ const WHERE: Record<string, string> = {
  */
 function illFormedText(value: unknown, path: string[] = []): FieldProblem | undefined {
   if (typeof value === 'string') {
-    return value.isWellFormed() ? undefined : { path: path.join('.') || '(body)', message: LONE_SURROGATE };
+    return value.isWellFormed() ? undefined : { path: fieldPath(path), message: LONE_SURROGATE };
   }
   if (typeof value !== 'object' || value === null) return undefined;
   for (const [key, inner] of Object.entries(value)) {

@@ -119,6 +119,16 @@ describe('bad input on DynamoDB Local', () => {
     expect((await api.call('PATCH', '/v1/apps/ported', key, { port: 3000, env: {} })).status).toBe(200);
   });
 
+  it('names a key that is not a plain name in brackets, so its path reads as the field it is', async () => {
+    const res = await api.call('PATCH', '/v1/apps/web', key, { env: { '': 'x', 'a.b': 'y', OK: 'z' } });
+    expect(res).toMatchObject({
+      status: 400,
+      json: { code: 'validation.failed', errors: [{ path: 'env[""]' }, { path: 'env["a.b"]' }] },
+    });
+    expect(res.json.errors).toHaveLength(2);
+    expect(res.json.detail).toContain('env[""]: env names match');
+  });
+
   it('refuses a PATCH whose env holds a lone surrogate, and keeps the app as it was', async () => {
     const before = await api.call('GET', '/v1/apps/web', key);
     const res = await api.call('PATCH', '/v1/apps/web', key, { env: { A: 'ok', B: '\ud800' } });
