@@ -143,14 +143,21 @@ export class EksRuntime implements WorkloadRuntime {
   }
 
   /**
-   * The pods of a namespace (of all, without one) that are this install's: each in the namespace its tenant has
-   * here. A list across namespaces also finds those of another install on the same cluster, which are left alone.
+   * Whether a namespace is the home here of the tenant its object names (its tenant label): another install's on the
+   * same cluster, or one labelled by hand, is not.
+   */
+  private isHome(namespace: string | undefined, tenantId: string | undefined): tenantId is string {
+    return tenantId !== undefined && namespace === this.namespaceOf(tenantId);
+  }
+
+  /**
+   * The pods of a namespace (of all, without one) that are this install's: each in its tenant's home. A list across
+   * namespaces also finds those of another install on the same cluster, which are left alone.
    */
   private async ownPods(namespace: string | undefined): Promise<V1Pod[]> {
-    return (await this.kube.pods(namespace)).filter((pod) => {
-      const tenantId = pod.metadata?.labels?.[LABEL.tenant];
-      return tenantId !== undefined && pod.metadata?.namespace === this.namespaceOf(tenantId);
-    });
+    return (await this.kube.pods(namespace)).filter((pod) =>
+      this.isHome(pod.metadata?.namespace, pod.metadata?.labels?.[LABEL.tenant]),
+    );
   }
 
   private records(): NonNullable<EksSettings['records']> {
@@ -175,13 +182,13 @@ export class EksRuntime implements WorkloadRuntime {
 
   /**
    * Tenants' namespaces and the Deployments in them: one list of namespaces, then one list per namespace. Namespaces
-   * already being deleted are left out, and any whose name is not its tenant label's (not one Berth made).
+   * already being deleted are left out, and any that is not its tenant label's home here (isHome: another install's,
+   * or not one Berth made).
    */
   async holdings(): Promise<{ homes: string[]; workloads: HeldWorkload[] }> {
     const homes = (await this.kube.namespaces()).flatMap(({ metadata, status }) => {
       const tenantId = metadata?.labels?.[LABEL.tenant];
-      const ours = tenantId !== undefined && metadata?.name === this.namespaceOf(tenantId);
-      return ours && status?.phase !== 'Terminating' ? [tenantId] : [];
+      return this.isHome(metadata?.name, tenantId) && status?.phase !== 'Terminating' ? [tenantId] : [];
     });
     const perTenant = await mapWithLimit(homes, LISTS_IN_FLIGHT, async (tenantId) =>
       (await this.kube.deployments(this.namespaceOf(tenantId))).map((d) => ({
