@@ -209,5 +209,5 @@ export function refusalOf(
   } as const;
   return admitted(write, installs)
     ? undefined
-    : `Berth's control plane writes only its tenants' namespaces (${caller.namespacePrefix}*)`;
+    : `Berth's control plane writes only its own tenants' namespaces (${caller.namespacePrefix}<tenant>)`;
 }

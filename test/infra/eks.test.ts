@@ -213,7 +213,9 @@ describe('the CDK app with EKS', () => {
     expect(JSON.stringify(objects)).not.toMatch(/"berth-control-plane"|"berth:control-plane"/);
     expect(objects[0]?.spec).toMatchObject({
       matchConditions: [{ expression: "'berth:staging:control-plane' in request.userInfo.groups" }],
-      validations: [{ expression: expect.stringContaining("startsWith('berth-staging--')") }],
+      validations: [
+        { expression: expect.stringContaining("matches('^berth-staging--[a-z0-9]+(-[a-z0-9]+)*$')") },
+      ],
     });
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ BERTH_EKS_INGRESS_GROUP: 'berth-staging-apps' }) },

@@ -47,6 +47,13 @@ export function clusterScope(installation: string): ClusterScope {
 export const tenantNamespaces = (scope: ClusterScope) => `${scope.namespacePrefix}*`;
 
 /**
+ * The install's tenant namespaces and no other install's, as an RE2 pattern (what its admission policy holds its
+ * writes to): the prefix, then a name without `--`. Tenant ids have none, nor do the names namespaceOf shortens,
+ * while another install's namespaces have one right after their install's name (`berth-<name>--…`).
+ */
+export const ownNamespaces = (scope: ClusterScope) => `^${scope.namespacePrefix}[a-z0-9]+(-[a-z0-9]+)*$`;
+
+/**
  * A tenant's namespace: its id after the install's prefix. Tenant ids never contain `--`, so no two installs'
  * tenants share one: the default install's names have no `--`, another's begin with its name and `--`. An id too long
  * to follow the prefix within 63 characters keeps what fits, without trailing hyphens, and ends with a hash of it all.

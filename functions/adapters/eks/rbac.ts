@@ -1,17 +1,17 @@
-import { type ClusterScope, tenantNamespaces } from './cluster-scope.ts';
+import { type ClusterScope, ownNamespaces } from './cluster-scope.ts';
 import type { Manifest } from './manifests.ts';
 
 /**
- * The admission rule that scopes the ClusterRole's writes to the install's tenant namespaces: RBAC cannot limit a
- * cluster-wide verb to names with a prefix, so without it the control plane could delete `kube-system` (or another
- * install's tenants), or set a quota of zero pods on it. It holds for every write the install's group makes to
+ * The admission rule that scopes the ClusterRole's writes to the install's tenant namespaces (ownNamespaces): RBAC
+ * cannot limit a cluster-wide verb to names of a pattern, so without it the control plane could delete `kube-system`
+ * (or another install's tenants), or set a quota of zero pods on it. It holds for every write the install's group makes to
  * namespaces, quotas and limit ranges: on a namespace (by its name) or inside one (by its namespace).
  */
 export function controlPlaneScope(scope: ClusterScope) {
-  const prefix = `'${scope.namespacePrefix}'`;
+  const own = `'${ownNamespaces(scope)}'`;
   return {
     matchCondition: `'${scope.group}' in request.userInfo.groups`,
-    validation: `request.resource.resource == 'namespaces' ? request.name.startsWith(${prefix}) : request.namespace.startsWith(${prefix})`,
+    validation: `request.resource.resource == 'namespaces' ? request.name.matches(${own}) : request.namespace.matches(${own})`,
   };
 }
 
@@ -46,7 +46,7 @@ export function controlPlaneRbac(scope: ClusterScope): Manifest[] {
         validations: [
           {
             expression: rule.validation,
-            message: `Berth's control plane writes only its tenants' namespaces (${tenantNamespaces(scope)})`,
+            message: `Berth's control plane writes only its own tenants' namespaces (${scope.namespacePrefix}<tenant>)`,
             reason: 'Forbidden',
           },
         ],

@@ -4,6 +4,7 @@ import {
   type ClusterScope,
   clusterScope,
   namespaceOf,
+  ownNamespaces,
   tenantNamespaces,
 } from '../../../functions/adapters/eks/cluster-scope.ts';
 import { DNS_LABEL } from '../../../schemas/common.ts';
@@ -48,7 +49,7 @@ describe('what an install owns in a Kubernetes cluster', () => {
     expect(namespaceOf(longest, long)).toMatch(/^berth-st{30}--ab{12}-[0-9a-f]{10}$/);
   });
 
-  it('gives every tenant of every install a namespace of its own, a DNS label under its prefix', () => {
+  it("gives every tenant of every install a namespace of its own, a DNS label under its prefix that only its install's policy admits", () => {
     // Names that would run into each other under a looser scheme (install "a" with tenant "b-a", install "a-b" with
     // tenant "a", the default install with tenant "a-b"), any name, and long ids sharing their first 47 characters,
     // which end in a hash.
@@ -71,9 +72,16 @@ describe('what an install owns in a Kubernetes cluster', () => {
       fc.property(pairs, (pairs) => {
         const names = pairs.map(([i, t]) => namespaceOf(clusterScope(i), t));
         expect(new Set(names).size).toBe(names.length);
+        const installs = [...new Set(pairs.map(([i]) => i))];
         pairs.forEach(([i], index) => {
-          expect(names[index]).toMatch(DNS_LABEL);
-          expect(names[index]?.startsWith(clusterScope(i).namespacePrefix)).toBe(true);
+          const name = names[index] ?? '';
+          expect(name).toMatch(DNS_LABEL);
+          expect(name.startsWith(clusterScope(i).namespacePrefix)).toBe(true);
+          // Its own install's admission policy admits it; no other install's does.
+          const admitting = installs.filter((other) =>
+            new RegExp(ownNamespaces(clusterScope(other))).test(name),
+          );
+          expect(admitting).toEqual([i]);
         });
       }),
     );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clusterScope } from '../../../functions/adapters/eks/cluster-scope.ts';
+import { clusterScope, namespaceOf } from '../../../functions/adapters/eks/cluster-scope.ts';
 import { controlPlaneRbac, controlPlaneScope } from '../../../functions/adapters/eks/rbac.ts';
 import { admitted, controlPlaneGroups, DEFAULT_SCOPE } from '../../fakes/kube-rbac.ts';
 
@@ -63,6 +63,18 @@ describe("the control plane's cluster access", () => {
         ).toBe(false);
       }
     }
+  });
+
+  it("holds the default install's control plane to its own tenants' namespaces, not another install's", () => {
+    const writes = (name: string) =>
+      admitted(
+        { operation: 'DELETE', resource: 'namespaces', name, namespace: '', groups: CONTROL_PLANE_GROUPS },
+        BOTH,
+      );
+    expect(writes('berth-acme')).toBe(true);
+    expect(writes(namespaceOf(DEFAULT_SCOPE, `a${'b'.repeat(62)}`))).toBe(true); // shortened, with its hash
+    for (const name of ['berth-staging--acme', 'berth-a--b', 'berth-', 'berth-acme-'])
+      expect(writes(name)).toBe(false);
   });
 
   it("holds another install's control plane to its own tenants' namespaces, never the default install's", () => {
