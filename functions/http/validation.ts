@@ -29,8 +29,8 @@ function fieldPath(path: readonly PropertyKey[]): string {
 }
 
 /**
- * Turns zod issues into `errors[]` entries with paths (fieldPath), each once: checks that share a message (a whole number's
- * `int` and `max` on 1e20) would otherwise list the same problem twice.
+ * Turns zod issues into `errors[]` entries with paths (fieldPath), each once: checks that share a message (a whole
+ * number's `int` and `max` on 1e20) would otherwise list the same problem twice.
  */
 function fieldProblems(issues: readonly z.core.$ZodIssue[]): FieldProblem[] {
   const problems = new Map<string, FieldProblem>();

@@ -4,14 +4,16 @@ import type { Manifest } from './manifests.ts';
 /**
  * The admission rule that scopes the ClusterRole's writes to the install's tenant namespaces (ownNamespaces): RBAC
  * cannot limit a cluster-wide verb to names of a pattern, so without it the control plane could delete `kube-system`
- * (or another install's tenants), or set a quota of zero pods on it. It holds for every write the install's group makes to
- * namespaces, quotas and limit ranges: on a namespace (by its name) or inside one (by its namespace).
+ * (or another install's tenants), or set a quota of zero pods on it. It holds for every write the install's group
+ * makes to namespaces, quotas and limit ranges: on a namespace (by its name) or inside one (by its namespace).
  */
 export function controlPlaneScope(scope: ClusterScope) {
   const own = `'${ownNamespaces(scope)}'`;
   return {
     matchCondition: `'${scope.group}' in request.userInfo.groups`,
-    validation: `request.resource.resource == 'namespaces' ? request.name.matches(${own}) : request.namespace.matches(${own})`,
+    validation:
+      `request.resource.resource == 'namespaces' ? request.name.matches(${own}) ` +
+      `: request.namespace.matches(${own})`,
   };
 }
 

@@ -49,7 +49,7 @@ describe('what an install owns in a Kubernetes cluster', () => {
     expect(namespaceOf(longest, long)).toMatch(/^berth-st{30}--ab{12}-[0-9a-f]{10}$/);
   });
 
-  it("gives every tenant of every install a namespace of its own, a DNS label under its prefix that only its install's policy admits", () => {
+  it("gives every tenant of every install its own namespace, which only its install's policy admits", () => {
     // Names that would run into each other under a looser scheme (install "a" with tenant "b-a", install "a-b" with
     // tenant "a", the default install with tenant "a-b"), any name, and long ids sharing their first 47 characters,
     // which end in a hash.
