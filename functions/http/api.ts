@@ -6,6 +6,7 @@ import type { ApiDeps, ApiEnv } from './context.ts';
 import { DOCS_PAGE, DOCS_PAGE_POLICY } from './docs-page.ts';
 import { authenticate } from './middleware/auth.ts';
 import { limitBodies } from './middleware/body-limit.ts';
+import { uncompressedBodies } from './middleware/content-coding.ts';
 import { idempotency } from './middleware/idempotency.ts';
 import { rateLimit } from './middleware/rate-limit.ts';
 import { requestId } from './middleware/request-id.ts';
@@ -103,6 +104,7 @@ export function createApi(deps: ApiDeps) {
   // out subdomains: the API's host may be the parent of hosts that are not Berth's.
   app.use('*', secureHeaders({ strictTransportSecurity: 'max-age=15552000' }));
   app.use('*', limitBodies(MAX_BODY_BYTES));
+  app.use('*', uncompressedBodies());
   app.openapi(
     createRoute({
       method: 'get',

@@ -54,7 +54,7 @@ const problems = {
   409: problemResponse('Conflict with the current state.'),
   412: problemResponse('If-Match names a stale version.'),
   413: problemResponse('The body is larger than 64 KiB.'),
-  415: problemResponse('The body is not JSON.'),
+  415: problemResponse('The body is not JSON, or is sent compressed (`Content-Encoding`).'),
   422: problemResponse('The Idempotency-Key was used with another request.'),
   429: problemResponse(
     'Too many requests for this tenant (all its keys together); see Retry-After.',

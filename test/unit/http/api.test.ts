@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it, vi } from 'vitest';
 import { DynamoDbError } from '../../../functions/adapters/dynamodb/dynamodb-http.ts';
 import { translateStoreError } from '../../../functions/adapters/dynamodb/errors.ts';
@@ -326,6 +327,33 @@ describe('the HTTP API', () => {
     expect(empty).toMatchObject({ status: 400, json: { code: 'validation.failed' } });
     const malformed = await call('POST', '/v1/apps', tenantKey, '{"name": ');
     expect(malformed).toMatchObject({ status: 400, json: { code: 'validation.failed' } });
+  });
+
+  it('answers 415 naming the coding it takes to a compressed body, and takes an uncompressed one', async () => {
+    const { api, call, tenantKey } = await setup();
+    const body = gzipSync(JSON.stringify(sampleApp('web')));
+    for (const coding of ['gzip', 'br', 'GZIP ']) {
+      const zipped = await api.request('/v1/apps', {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${tenantKey}`,
+          'content-type': 'application/json',
+          'content-encoding': coding,
+        },
+        body,
+      });
+      expect(zipped.status).toBe(415);
+      expect(zipped.headers.get('accept-encoding')).toBe('identity');
+      expect(await zipped.json()).toMatchObject({
+        code: 'media.unsupported',
+        detail: expect.stringContaining('without a Content-Encoding'),
+      });
+    }
+    expect((await call('GET', '/v1/apps/web', tenantKey)).status).toBe(404);
+    const plain = await call('POST', '/v1/apps', tenantKey, sampleApp('web'), {
+      'content-encoding': 'identity',
+    });
+    expect(plain.status).toBe(201);
   });
 
   it('rate-limits per tenant, all its keys together, with 429 and Retry-After', async () => {
