@@ -207,7 +207,14 @@ export function refusalOf(
     namespace: attributes.resource === 'namespaces' ? '' : (attributes.namespace ?? ''),
     groups: controlPlaneGroups(caller),
   } as const;
-  return admitted(write, installs)
-    ? undefined
-    : `Berth's control plane writes only its own tenants' namespaces (${caller.namespacePrefix}<tenant>)`;
+  return admitted(write, installs) ? undefined : refusalMessage(caller);
+}
+
+/** What an install's admission policy answers a write it refuses: its validation's message, as rbac.ts wrote it. */
+function refusalMessage(scope: ClusterScope): string {
+  const policy = controlPlaneRbac(scope).find((m) => m.kind === 'ValidatingAdmissionPolicy');
+  const spec = policy?.spec as { validations: { message: string }[] } | undefined;
+  const message = spec?.validations[0]?.message;
+  if (!message) throw new Error('the admission policy has no validation message');
+  return message;
 }
