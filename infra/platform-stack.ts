@@ -18,7 +18,7 @@ import {
   ApplicationLoadBalancer,
   ApplicationProtocol,
   ListenerAction,
-  SslPolicy,
+  type SslPolicy,
 } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Effect, PolicyStatement, Role } from 'aws-cdk-lib/aws-iam';
 import {
@@ -34,6 +34,7 @@ import { ARecord, HostedZone, RecordTarget } from 'aws-cdk-lib/aws-route53';
 import { ApiGatewayv2DomainProperties } from 'aws-cdk-lib/aws-route53-targets';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import { APPS_TLS_POLICY } from '../functions/adapters/alb/apps-listener.ts';
 import { TABLE_KEYS } from '../functions/adapters/dynamodb/table.ts';
 import { ECR_PUSH_ACTIONS, repositoryArn, repositoryRoot } from '../functions/adapters/ecr/ecr-names.ts';
 import { PlatformAlarms } from './alarms.ts';
@@ -124,7 +125,7 @@ export class PlatformStack extends Stack {
       const https = loadBalancer.addListener('Https', {
         protocol: ApplicationProtocol.HTTPS,
         port: 443,
-        sslPolicy: SslPolicy.RECOMMENDED_TLS,
+        sslPolicy: APPS_TLS_POLICY as SslPolicy,
         certificates: [certificate],
         // Each app gets a host-header rule and a target group of its own; unknown hosts get 404.
         defaultAction: ListenerAction.fixedResponse(404, {

@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import type { CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { SslPolicy } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import type { IConstruct } from 'constructs';
 import { describe, expect, inject, it, vi } from 'vitest';
@@ -101,11 +102,17 @@ describe('the CDK app', () => {
     app.platform.hasResourceProperties('AWS::ECS::Cluster', {
       ClusterSettings: [{ Name: 'containerInsights', Value: 'enhanced' }],
     });
+    app.platform.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      LoadBalancerAttributes: Match.arrayWith([
+        { Key: 'routing.http.drop_invalid_header_fields.enabled', Value: 'true' },
+      ]),
+    });
     app.platform.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
       Protocol: 'HTTPS',
       Port: 443,
       Certificates: [{ CertificateArn: context.berth.certificateArn }],
-      SslPolicy: Match.stringLikeRegexp('TLS13'),
+      // TLS 1.2 and 1.3 with a post-quantum key exchange, as the EKS apps' load balancer (its Ingress) has it.
+      SslPolicy: SslPolicy.TLS13_12_PQ,
       DefaultActions: [Match.objectLike({ Type: 'fixed-response' })],
     });
     app.platform.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {

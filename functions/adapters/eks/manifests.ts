@@ -4,6 +4,7 @@ import { DROPPED_CAPABILITIES } from '../../core/container-capabilities.ts';
 import type { WorkloadSpec } from '../../core/ports.ts';
 import { DEFAULT_HEALTH_CHECK } from '../../core/reconcile-plan.ts';
 import { workloadHash } from '../../core/workloads.ts';
+import { APPS_TLS_POLICY } from '../alb/apps-listener.ts';
 import { TARGET_DRAIN_SECONDS, targetGroupHealthCheck } from '../alb/target-group-settings.ts';
 import { fullImageName } from '../oci/full-image-name.ts';
 
@@ -362,9 +363,14 @@ export function appManifests(
           // HTTPS, and HTTP only to redirect to it (ssl-redirect acts on HTTP listeners: without one, it does nothing).
           'alb.ingress.kubernetes.io/listen-ports': '[{"HTTP":80},{"HTTPS":443}]',
           'alb.ingress.kubernetes.io/ssl-redirect': '443',
+          'alb.ingress.kubernetes.io/ssl-policy': APPS_TLS_POLICY,
           'alb.ingress.kubernetes.io/scheme': 'internet-facing',
-          // A load balancer's attribute: every Ingress of the group states the same, as the controller requires.
-          'alb.ingress.kubernetes.io/load-balancer-attributes': `idle_timeout.timeout_seconds=${ingress.idleTimeoutSeconds}`,
+          // The load balancer's attributes, as the Fargate apps' have them: every Ingress of the group states the same,
+          // as the controller requires. Headers that are not valid HTTP are dropped, not passed on to the app.
+          'alb.ingress.kubernetes.io/load-balancer-attributes': [
+            `idle_timeout.timeout_seconds=${ingress.idleTimeoutSeconds}`,
+            'routing.http.drop_invalid_header_fields.enabled=true',
+          ].join(','),
           ...ingressTargetGroup(workload.healthCheck),
         },
       },

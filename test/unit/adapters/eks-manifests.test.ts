@@ -212,8 +212,11 @@ describe('EKS manifests', () => {
           // HTTP answers only with a redirect to HTTPS, as the Fargate apps' load balancers do.
           'alb.ingress.kubernetes.io/listen-ports': '[{"HTTP":80},{"HTTPS":443}]',
           'alb.ingress.kubernetes.io/ssl-redirect': '443',
-          // The install's idle timeout, as its Fargate apps' load balancers have it.
-          'alb.ingress.kubernetes.io/load-balancer-attributes': 'idle_timeout.timeout_seconds=300',
+          // TLS 1.2 and 1.3 only, as on Fargate, not the controller's default (ELBSecurityPolicy-2016-08, TLS 1.0 on).
+          'alb.ingress.kubernetes.io/ssl-policy': 'ELBSecurityPolicy-TLS13-1-2-PQ-2025-09',
+          // The install's idle timeout, and invalid headers dropped, as its Fargate apps' load balancers have them.
+          'alb.ingress.kubernetes.io/load-balancer-attributes':
+            'idle_timeout.timeout_seconds=300,routing.http.drop_invalid_header_fields.enabled=true',
           // The load balancer checks the app's own path, as it does an app's on Fargate.
           'alb.ingress.kubernetes.io/healthcheck-path': '/healthz',
           'alb.ingress.kubernetes.io/success-codes': '200-399',
