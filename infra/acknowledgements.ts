@@ -38,7 +38,7 @@ export function acknowledgeFindings({
       reason: `Berth manages every repository under ${root}; tenants' access is narrowed per session by the API.`,
     },
     {
-      id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:dynamodb:${config.region}:${account}:table/${tableName}/index/*]`,
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:aws:dynamodb:${config.region}:${account}:table/${tableName}/index/*]`,
       reason: "The store queries the table's global secondary indexes.",
     },
   );
@@ -76,7 +76,7 @@ export function acknowledgeFindings({
       'This queue is itself a dead-letter queue: of the schedules, the ECS event rule and their functions’ failed asynchronous runs (cdk-nag only recognizes a DLQ named in a redrive policy).',
   });
 
-  const index = `Resource::arn:<AWS::Partition>:dynamodb:${config.region}:${account}:table/${tableName}/index/*`;
+  const index = `Resource::arn:aws:dynamodb:${config.region}:${account}:table/${tableName}/index/*`;
   const jobs = platform.jobs.functions;
   for (const fn of Object.values(jobs)) {
     Validations.of(fn).acknowledge(
@@ -96,7 +96,7 @@ export function acknowledgeFindings({
     );
   }
   const cluster = platform.getLogicalId(platform.node.findChild('Cluster').node.defaultChild as CfnElement);
-  const ecsArn = `Resource::arn:<AWS::Partition>:ecs:${config.region}:${account}`;
+  const ecsArn = `Resource::arn:aws:ecs:${config.region}:${account}`;
   Validations.of(jobs.reconcile).acknowledge(
     {
       id: `AwsSolutions::AwsSolutions-IAM5[${ecsArn}:service/<${cluster}>/berth_*]`,

@@ -3,20 +3,8 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { acknowledgeFindings } from './acknowledgements.ts';
 import { readInstallConfig } from './config.ts';
 import { DataStack } from './data-stack.ts';
+import { FEATURE_FLAGS } from './feature-flags.ts';
 import { PlatformStack } from './platform-stack.ts';
-
-/**
- * The feature flags the install is built with, here rather than in cdk.json so the tests' synthesis has them too.
- * `useNativeOidcProvider`: the EKS cluster's OIDC provider (for the load balancer controller's service account) is a
- * native AWS::IAM::OIDCProvider, not the deprecated custom resource; switching it on an existing install would
- * replace the provider, so it is on from the start.
- */
-const FEATURE_FLAGS = {
-  '@aws-cdk/aws-lambda:recognizeLayerVersion': true,
-  '@aws-cdk/core:checkSecretUsage': true,
-  '@aws-cdk/aws-iam:minimizePolicies': true,
-  '@aws-cdk/aws-eks:useNativeOidcProvider': true,
-};
 
 /** The CDK app of an install: data and platform stacks, checked by cdk-nag's AWS Solutions rules at synthesis. */
 export function berthApp(props: AppProps = {}) {

@@ -10,6 +10,7 @@ import type { CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { SslPolicy } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
+import { CURRENTLY_RECOMMENDED_FLAGS } from 'aws-cdk-lib/cx-api';
 import type { IConstruct } from 'constructs';
 import { describe, expect, inject, it, vi } from 'vitest';
 import { TABLE_CALLS } from '../../functions/adapters/dynamodb/dynamodb-http.ts';
@@ -17,6 +18,7 @@ import { DynamoStore } from '../../functions/adapters/dynamodb/store.ts';
 import { ensureTable } from '../../functions/adapters/dynamodb/table.ts';
 import { localDynamoDbClient } from '../../functions/local/dynamodb-local.ts';
 import { berthApp } from '../../infra/berth-app.ts';
+import { FEATURE_FLAGS } from '../../infra/feature-flags.ts';
 import { codeIn, lambdaBundles } from '../support/lambda-bundles.ts';
 import { httpApiEvent, INSTALL_CONTEXT, LAMBDA_CONTEXT, LAMBDA_ENV } from '../support/lambda-fixtures.ts';
 import { localApi } from '../support/local-api.ts';
@@ -46,6 +48,17 @@ describe('the CDK app', () => {
     const broken = berthApp({ context });
     new Bucket(broken.platform, 'Unchecked');
     expect(() => broken.app.synth()).toThrow();
+  });
+
+  it('is built with every feature flag aws-cdk-lib recommends, at its recommended value', () => {
+    // An aws-cdk-lib that recommends another flag fails this until the flag is set (or let be, saying why).
+    expect(FEATURE_FLAGS).toEqual(CURRENTLY_RECOMMENDED_FLAGS);
+    expect(app.app.node.tryGetContext('@aws-cdk/aws-ec2:restrictDefaultSecurityGroup')).toBe(true);
+    // The VPC's default security group, which nothing of Berth's uses, is left with no rules.
+    const vpc = Object.keys(app.platform.findResources('AWS::EC2::VPC'))[0];
+    app.platform.hasResourceProperties('Custom::VpcRestrictDefaultSG', {
+      DefaultSecurityGroupId: { 'Fn::GetAtt': [vpc, 'DefaultSecurityGroup'] },
+    });
   });
 
   it('keeps state in a protected table with the store’s keys', () => {

@@ -21,6 +21,8 @@ describe('cdk synth', () => {
         timeout: 180_000,
       });
       expect(result.status, result.stderr).toBe(0);
+      // Every flag the CLI knows of is set (infra/feature-flags.ts): it says so when one is not.
+      expect(result.stderr).not.toMatch(/feature flags? (is|are) not configured/);
       const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as {
         artifacts: Record<string, { type: string }>;
       };
