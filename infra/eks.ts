@@ -14,14 +14,17 @@ import {
   KubernetesManifest,
   KubernetesVersion,
 } from 'aws-cdk-lib/aws-eks-v2';
-import { type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { AccountPrincipal, type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 import {
   type ClusterScope,
   clusterScope,
   tenantNamespaces,
 } from '../functions/adapters/eks/cluster-scope.ts';
+import { EKS_ACCESS_LOGS_PREFIX } from '../functions/adapters/eks/manifests.ts';
 import { controlPlaneRbac } from '../functions/adapters/eks/rbac.ts';
 import type { InstallConfig } from './config.ts';
 
@@ -32,6 +35,8 @@ export interface EksProps {
   installation: string;
   /** The apps' load balancers' idle timeout (InstallConfig's appIdleTimeoutSeconds). */
   appIdleTimeoutSeconds: number;
+  /** The bucket the Fargate apps' load balancers write access logs to; the EKS apps' one writes there too. */
+  accessLogs: IBucket;
 }
 
 const VERSIONS = {
@@ -118,12 +123,14 @@ export class EksRuntimeCluster extends Construct {
       resource: 'cluster',
       resourceName: this.clusterName,
     });
+    allowLoadBalancerLogs(props.accessLogs, EKS_ACCESS_LOGS_PREFIX);
     const loadBalancerCidrs =
       existing?.loadBalancerCidrs ?? vpc.publicSubnets.map((subnet) => subnet.ipv4CidrBlock);
     this.environment = {
       BERTH_EKS_CLUSTER: this.clusterName,
       BERTH_EKS_INGRESS_GROUP: eks.ingressGroup ?? this.scope.ingressGroup,
       BERTH_APP_IDLE_TIMEOUT_SECONDS: String(props.appIdleTimeoutSeconds),
+      BERTH_EKS_ACCESS_LOGS_BUCKET: props.accessLogs.bucketName,
       BERTH_EKS_LOAD_BALANCER_CIDRS: loadBalancerCidrs.join(','),
       BERTH_EKS_FARGATE: String(existing?.fargate ?? true),
     };
@@ -159,4 +166,25 @@ export class EksRuntimeCluster extends Construct {
       manifest: controlPlaneRbac(this.scope),
     });
   }
+}
+
+/**
+ * Lets a load balancer the controller makes write its access logs under `prefix` in `bucket`, as CDK's logAccessLogs
+ * lets one of its own: Elastic Load Balancing's account in the region, or its log delivery service in a region opened
+ * since August 2022, which has none.
+ */
+export function allowLoadBalancerLogs(bucket: IBucket, prefix: string) {
+  const { region, account } = Stack.of(bucket);
+  const elb = RegionInfo.get(region).elbv2Account;
+  bucket.addToResourcePolicy(
+    new PolicyStatement({
+      actions: ['s3:PutObject'],
+      principals: [
+        elb
+          ? new AccountPrincipal(elb)
+          : new ServicePrincipal('logdelivery.elasticloadbalancing.amazonaws.com'),
+      ],
+      resources: [bucket.arnForObjects(`${prefix}/AWSLogs/${account}/*`)],
+    }),
+  );
 }

@@ -153,6 +153,7 @@ export class PlatformStack extends Stack {
         vpc,
         installation,
         appIdleTimeoutSeconds: config.appIdleTimeoutSeconds,
+        accessLogs,
       });
 
     const environment: Record<string, string> = {

@@ -57,6 +57,8 @@ export const AwsRuntimeConfig = AwsConfig.extend({
   BERTH_EKS_INGRESS_GROUP: z.string().min(1).optional(),
   /** The idle timeout of the apps' load balancers (the install's appIdleTimeoutSeconds), which EKS's must be told. */
   BERTH_APP_IDLE_TIMEOUT_SECONDS: IdleTimeoutSecondsVar,
+  /** The bucket the EKS apps' load balancer writes its access logs to, as the Fargate apps' do; none when unset. */
+  BERTH_EKS_ACCESS_LOGS_BUCKET: z.string().min(1).optional(),
   /** Where the load balancer's traffic comes from: all a tenant's pods admit. */
   BERTH_EKS_LOAD_BALANCER_CIDRS: List.pipe(z.array(z.cidrv4()).min(1)).optional(),
   /** Pods run on EKS Fargate (billed by the Fargate size AWS provisions). */

@@ -32,8 +32,13 @@ export function eksInstall(
   const runtime = new EksRuntime(new KubeClient(eksClusterAccess(cluster, tokens)), {
     scope,
     domain: config.BERTH_APP_DOMAIN,
-    ingressGroup: config.BERTH_EKS_INGRESS_GROUP ?? scope.ingressGroup,
-    idleTimeoutSeconds: config.BERTH_APP_IDLE_TIMEOUT_SECONDS,
+    balancer: {
+      group: config.BERTH_EKS_INGRESS_GROUP ?? scope.ingressGroup,
+      idleTimeoutSeconds: config.BERTH_APP_IDLE_TIMEOUT_SECONDS,
+      ...(config.BERTH_EKS_ACCESS_LOGS_BUCKET
+        ? { accessLogsBucket: config.BERTH_EKS_ACCESS_LOGS_BUCKET }
+        : {}),
+    },
     loadBalancerCidrs: config.BERTH_EKS_LOAD_BALANCER_CIDRS ?? [],
     fargate: config.BERTH_EKS_FARGATE === 'true',
     ...(records ? { records } : {}),

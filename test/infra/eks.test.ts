@@ -1,7 +1,9 @@
-import type { CfnElement } from 'aws-cdk-lib';
+import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
 import { berthApp } from '../../infra/berth-app.ts';
+import { allowLoadBalancerLogs } from '../../infra/eks.ts';
 import { lambdaBundles } from '../support/lambda-bundles.ts';
 import { EKS_INSTALL_CONTEXT, INSTALL_CONTEXT } from '../support/lambda-fixtures.ts';
 import { actionsAllowedTo } from '../support/sdk-actions.ts';
@@ -119,6 +121,9 @@ describe('the CDK app with EKS', () => {
       { apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'berth:control-plane' },
     ]);
 
+    const [logsBucket] = Object.keys(template.findResources('AWS::S3::Bucket')).filter((id) =>
+      id.startsWith('LoadBalancerLogs'),
+    );
     // Every Lambda is told the runtimes and the cluster; those that reach it may describe it.
     const berthFunctions = Object.values(
       template.findResources('AWS::Lambda::Function', { Properties: { Architectures: ['arm64'] } }),
@@ -132,8 +137,33 @@ describe('the CDK app with EKS', () => {
         BERTH_APP_IDLE_TIMEOUT_SECONDS: '60',
         BERTH_EKS_LOAD_BALANCER_CIDRS: '10.64.0.0/22,10.64.4.0/22',
         BERTH_EKS_FARGATE: 'true',
+        BERTH_EKS_ACCESS_LOGS_BUCKET: { Ref: logsBucket },
       });
     }
+    // The controller's load balancer may write its access logs beside the Fargate apps' ones: eu-west-1's ELB account.
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: logsBucket },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Action: 's3:PutObject',
+            Effect: 'Allow',
+            Principal: { AWS: 'arn:aws:iam::156460612806:root' },
+            Resource: {
+              'Fn::Join': [
+                '',
+                [
+                  { 'Fn::GetAtt': [logsBucket, 'Arn'] },
+                  '/eks-apps/AWSLogs/',
+                  { Ref: 'AWS::AccountId' },
+                  '/*',
+                ],
+              ],
+            },
+          },
+        ]),
+      },
+    });
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([Match.objectLike({ Action: 'eks:DescribeCluster' })]),
@@ -151,6 +181,27 @@ describe('the CDK app with EKS', () => {
       .filter((b) => b.clients.includes('EKS'))
       .map((b) => b.id.replace(/Function[0-9A-F]{8}$/, ''));
     expect(withEks.sort()).toEqual(['Api', 'Meter', 'Reconcile', 'Scale']);
+  });
+
+  it("lets the controller's load balancer log in a region opened since 2022 through ELB's log delivery service", () => {
+    // Such a region has no Elastic Load Balancing account to name.
+    const stack = new Stack(new App(), 'Logs', {
+      env: { region: 'ap-southeast-4', account: '123456789012' },
+    });
+    const bucket = new Bucket(stack, 'Bucket');
+    allowLoadBalancerLogs(bucket, 'eks-apps');
+    Template.fromStack(stack).hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: [
+          Match.objectLike({
+            Principal: { Service: 'logdelivery.elasticloadbalancing.amazonaws.com' },
+            Resource: {
+              'Fn::Join': ['', [Match.anyValue(), '/eks-apps/AWSLogs/123456789012/*']],
+            },
+          }),
+        ],
+      },
+    });
   });
 
   it('points at an existing cluster by name: access entries there, and the ClusterRole applied at deploy time', () => {

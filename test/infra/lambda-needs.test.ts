@@ -109,8 +109,14 @@ describe('IAM grants for what the Lambdas send', () => {
   });
 });
 
-/** A value of the right shape for what an EKS install's template fills in at deploy time: the cluster it makes. */
-const EKS_LAMBDA_ENV: Record<string, string> = { BERTH_EKS_CLUSTER: 'berth' };
+/**
+ * A value of the right shape for what an EKS install's template fills in at deploy time: the cluster it makes, the
+ * load balancer logs bucket.
+ */
+const EKS_LAMBDA_ENV: Record<string, string> = {
+  BERTH_EKS_CLUSTER: 'berth',
+  BERTH_EKS_ACCESS_LOGS_BUCKET: 'berthplatform-loadbalancerlogs-0123456789ab',
+};
 
 describe('the environment each Lambda is given', () => {
   /**

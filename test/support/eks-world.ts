@@ -1,6 +1,6 @@
 import { DEFAULT_INSTALLATION } from '../../functions/adapters/aws/installation.ts';
 import { clusterScope } from '../../functions/adapters/eks/cluster-scope.ts';
-import { EksRuntime } from '../../functions/adapters/eks/eks-runtime.ts';
+import { EksRuntime, type EksSettings } from '../../functions/adapters/eks/eks-runtime.ts';
 import { KubeClient } from '../../functions/adapters/eks/kube-client.ts';
 import type { AliasTarget, Route53AppRecords } from '../../functions/adapters/route53/app-records.ts';
 import { WorkloadReconciler } from '../../functions/jobs/workload-reconcile.ts';
@@ -57,11 +57,10 @@ export async function eksWorld(
   if (installation !== DEFAULT_INSTALLATION) api.addInstall(`Bearer ${token}`, scope);
   const kube = new KubeClient(async () => ({ server: api.url, caData: api.caData, token }));
   const dns = new RecordingDns();
-  const runtime = new EksRuntime(kube, {
+  const settings: EksSettings = {
     scope,
     domain: 'apps.example.com',
-    ingressGroup: 'berth-apps-0',
-    idleTimeoutSeconds: 60,
+    balancer: { group: 'berth-apps-0', idleTimeoutSeconds: 60 },
     loadBalancerCidrs: ['10.64.0.0/22'],
     fargate,
     records: {
@@ -69,17 +68,21 @@ export async function eksWorld(
       zoneOf: async (dnsName) => (dnsName === INGRESS_LOAD_BALANCER ? INGRESS_LOAD_BALANCER_ZONE : undefined),
     },
     clock: deps.clock,
-  });
+  };
+  const runtime = new EksRuntime(kube, settings);
   /** What the reconcilers logged: the apps whose passes failed. */
   const logged: Record<string, unknown>[] = [];
   const logger = {
     error: (message: string, details: Record<string, unknown>) => logged.push({ message, ...details }),
   };
-  /** A reconciler over this table and cluster; another `owner` is another worker. */
-  const reconcilerFor = (owner: string) =>
+  /**
+   * A reconciler over this table and cluster; another `owner` is another worker, `balancer` the install's apps' load
+   * balancer as another configuration of it has it.
+   */
+  const reconcilerFor = (owner: string, balancer = settings.balancer) =>
     new WorkloadReconciler({
       ...deps,
-      runtime,
+      runtime: balancer === settings.balancer ? runtime : new EksRuntime(kube, { ...settings, balancer }),
       runtimeName: 'eks',
       owner,
       deploymentDeadlineMs: 600_000,

@@ -23,9 +23,12 @@ import type { Route53AppRecords } from '../route53/app-records.ts';
 import { type ClusterScope, namespaceOf } from './cluster-scope.ts';
 import type { KubeClient } from './kube-client.ts';
 import {
+  type AppsLoadBalancer,
   appManifests,
   DNS_TARGET_ANNOTATION,
   LABEL,
+  LOAD_BALANCER_ANNOTATION,
+  loadBalancerAttributes,
   MANIFESTS_ANNOTATION,
   MANIFESTS_REVISION,
   METERING_FINALIZER,
@@ -38,10 +41,8 @@ export interface EksSettings {
   scope: ClusterScope;
   /** Apps answer at `<app>--<tenant>.<domain>`. */
   domain: string;
-  /** The AWS Load Balancer Controller's ingress group the apps share (one ALB). */
-  ingressGroup: string;
-  /** The idle timeout of that load balancer, which every app's Ingress states alike. */
-  idleTimeoutSeconds: number;
+  /** The load balancer the apps share, as each app's Ingress states it. */
+  balancer: AppsLoadBalancer;
   /** Where load balancer traffic comes from: the only ingress a tenant's pods admit. */
   loadBalancerCidrs: string[];
   /** Pods run on EKS Fargate: billed by the Fargate size AWS provisions, not by their requests. */
@@ -229,7 +230,11 @@ export class EksRuntime implements WorkloadRuntime {
     ]);
     this.remember(pods, namespace);
     await this.pointNames(tenantId, deployments);
-    return { workloads: deployments.map((d) => workloadOf(d, pods)), replicas: this.replicasOf(pods) };
+    const attributes = loadBalancerAttributes(this.settings.balancer);
+    return {
+      workloads: deployments.map((d) => workloadOf(d, pods, attributes)),
+      replicas: this.replicasOf(pods),
+    };
   }
 
   /**
@@ -260,7 +265,7 @@ export class EksRuntime implements WorkloadRuntime {
     const manifests = appManifests(
       spec,
       namespace,
-      { group: this.settings.ingressGroup, host, idleTimeoutSeconds: this.settings.idleTimeoutSeconds },
+      { balancer: this.settings.balancer, host },
       { fargate: this.settings.fargate },
     );
     // Nothing applied for a tenant may land outside its namespace.
@@ -467,16 +472,21 @@ function whyPodsWait(deployment: V1Deployment, pods: V1Pod[]): string | undefine
   return undefined;
 }
 
-function workloadOf(deployment: V1Deployment, pods: V1Pod[]): ObservedWorkload {
+/**
+ * What the cluster runs of an app; `attributes`, the load balancer attributes its Ingress must state now
+ * (loadBalancerAttributes).
+ */
+function workloadOf(deployment: V1Deployment, pods: V1Pod[], attributes: string): ObservedWorkload {
   const progressing = deployment.status?.conditions?.find((c) => c.type === 'Progressing');
   const annotations = deployment.metadata?.annotations ?? {};
+  // Applied with older manifests, or with load balancer attributes the install has since changed (its idle timeout):
+  // no spec matches it, so the pass applies the app's spec again.
+  const current =
+    annotations[MANIFESTS_ANNOTATION] === MANIFESTS_REVISION &&
+    annotations[LOAD_BALANCER_ANNOTATION] === attributes;
   return {
     app: deployment.metadata?.name ?? '',
-    // Applied with older manifests: no spec matches it, so the pass applies the app's spec again.
-    specHash:
-      annotations[MANIFESTS_ANNOTATION] === MANIFESTS_REVISION
-        ? (annotations[SPEC_HASH_ANNOTATION] ?? '')
-        : '',
+    specHash: current ? (annotations[SPEC_HASH_ANNOTATION] ?? '') : '',
     rolloutFailure:
       progressing?.status === 'False' && progressing.reason === 'ProgressDeadlineExceeded'
         ? ['the Deployment did not progress within its deadline', whyPodsWait(deployment, pods)]

@@ -35,15 +35,50 @@ export const DNS_TARGET_ANNOTATION = 'berth.dev/dns-target';
 export const SPEC_HASH_ANNOTATION = 'berth.dev/spec-hash';
 /** The Deployment's annotation holding the MANIFESTS_REVISION Berth applied it with. */
 export const MANIFESTS_ANNOTATION = 'berth.dev/manifests';
+/** The Deployment's annotation holding the load balancer attributes its Ingress was applied with. */
+export const LOAD_BALANCER_ANNOTATION = 'berth.dev/load-balancer';
 /**
  * What a spec renders to, by revision: raised with every change to appManifests, so that each app is applied once
  * more after an upgrade rather than at its next change. 2: the Ingress carries the app's health check and drain time,
  * and redirects HTTP to HTTPS. 3: a stopping pod serves through its target's drain (its pods are replaced once, by a
  * rolling update), and evictions take one pod at a time. 4: `command` is the entrypoint's arguments (`args`), as on
  * the other runtimes, no longer a replacement of the entrypoint. (Placing pods by their image's architectures needed
- * no raise: only revisions made since carry their platforms, and the spec hash of each of those is new anyway.)
+ * no raise: only revisions made since carry their platforms, and the spec hash of each of those is new anyway.) 5: the
+ * Ingress names the apps' TLS policy and drops invalid header fields.
  */
-export const MANIFESTS_REVISION = '4';
+export const MANIFESTS_REVISION = '5';
+
+/** Where the EKS apps' load balancer writes its access logs in the install's bucket (the Fargate apps' under `apps`). */
+export const EKS_ACCESS_LOGS_PREFIX = 'eks-apps';
+
+/** The load balancer the apps' Ingresses share (an ingress group), as each of them states it. */
+export interface AppsLoadBalancer {
+  /** The AWS Load Balancer Controller's ingress group: one ALB. */
+  group: string;
+  idleTimeoutSeconds: number;
+  /** The bucket it writes access logs to, under EKS_ACCESS_LOGS_PREFIX; none without. */
+  accessLogsBucket?: string;
+}
+
+/**
+ * The load balancer's attributes, as the Fargate apps' have them. They belong to the load balancer, not to one app:
+ * every Ingress of the group must state them alike, or the controller refuses the whole group, so an app applied with
+ * others (LOAD_BALANCER_ANNOTATION) is applied again. Header fields that are not valid HTTP are dropped, not passed on.
+ */
+export function loadBalancerAttributes(balancer: AppsLoadBalancer): string {
+  const { idleTimeoutSeconds, accessLogsBucket } = balancer;
+  return [
+    `idle_timeout.timeout_seconds=${idleTimeoutSeconds}`,
+    'routing.http.drop_invalid_header_fields.enabled=true',
+    ...(accessLogsBucket
+      ? [
+          'access_logs.s3.enabled=true',
+          `access_logs.s3.bucket=${accessLogsBucket}`,
+          `access_logs.s3.prefix=${EKS_ACCESS_LOGS_PREFIX}`,
+        ]
+      : []),
+  ].join(',');
+}
 
 /** How long a pod has to stop after SIGTERM: ECS's default stop timeout for a Fargate task. */
 const STOP_SECONDS = 30;
@@ -270,9 +305,10 @@ function placement(platforms: string[] | undefined, fargate: boolean): Record<st
 export function appManifests(
   workload: WorkloadSpec,
   namespace: string,
-  ingress: { group: string; host: string; idleTimeoutSeconds: number },
+  ingress: { balancer: AppsLoadBalancer; host: string },
   pods: { fargate: boolean },
 ): Manifest[] {
+  const attributes = loadBalancerAttributes(ingress.balancer);
   const selector = { [LABEL.tenant]: workload.tenantId, [LABEL.app]: workload.app };
   // Pods carry the revision, not the generation: scaling changes the generation but must not replace pods.
   const podLabels = {
@@ -300,6 +336,7 @@ export function appManifests(
         annotations: {
           [SPEC_HASH_ANNOTATION]: workloadHash(workload),
           [MANIFESTS_ANNOTATION]: MANIFESTS_REVISION,
+          [LOAD_BALANCER_ANNOTATION]: attributes,
         },
       },
       spec: {
@@ -358,19 +395,14 @@ export function appManifests(
         namespace,
         labels,
         annotations: {
-          'alb.ingress.kubernetes.io/group.name': ingress.group,
+          'alb.ingress.kubernetes.io/group.name': ingress.balancer.group,
           'alb.ingress.kubernetes.io/target-type': 'ip',
           // HTTPS, and HTTP only to redirect to it (ssl-redirect acts on HTTP listeners: without one, it does nothing).
           'alb.ingress.kubernetes.io/listen-ports': '[{"HTTP":80},{"HTTPS":443}]',
           'alb.ingress.kubernetes.io/ssl-redirect': '443',
           'alb.ingress.kubernetes.io/ssl-policy': APPS_TLS_POLICY,
           'alb.ingress.kubernetes.io/scheme': 'internet-facing',
-          // The load balancer's attributes, as the Fargate apps' have them: every Ingress of the group states the same,
-          // as the controller requires. Headers that are not valid HTTP are dropped, not passed on to the app.
-          'alb.ingress.kubernetes.io/load-balancer-attributes': [
-            `idle_timeout.timeout_seconds=${ingress.idleTimeoutSeconds}`,
-            'routing.http.drop_invalid_header_fields.enabled=true',
-          ].join(','),
+          'alb.ingress.kubernetes.io/load-balancer-attributes': attributes,
           ...ingressTargetGroup(workload.healthCheck),
         },
       },

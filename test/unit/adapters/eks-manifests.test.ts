@@ -32,7 +32,7 @@ const workload = {
 const ON_FARGATE = { fargate: true };
 const ON_NODES = { fargate: false };
 /** An ingress group and host; which, no test here minds. */
-const INGRESS = { group: 'g', host: 'h', idleTimeoutSeconds: 60 };
+const INGRESS = { balancer: { group: 'g', idleTimeoutSeconds: 60 }, host: 'h' };
 
 type PodSpec = { spec: { template: { spec: Record<string, unknown> } } };
 const podSpec = (manifests: unknown[]) => (manifests[0] as PodSpec).spec.template.spec;
@@ -151,9 +151,19 @@ describe('EKS manifests', () => {
     const manifests = appManifests(
       workload,
       'berth-acme',
-      { group: 'berth-apps-0', host: 'web--acme.apps.example.com', idleTimeoutSeconds: 300 },
+      {
+        balancer: { group: 'berth-apps-0', idleTimeoutSeconds: 300, accessLogsBucket: 'berth-lb-logs' },
+        host: 'web--acme.apps.example.com',
+      },
       ON_FARGATE,
     );
+    const attributes = [
+      'idle_timeout.timeout_seconds=300',
+      'routing.http.drop_invalid_header_fields.enabled=true',
+      'access_logs.s3.enabled=true',
+      'access_logs.s3.bucket=berth-lb-logs',
+      'access_logs.s3.prefix=eks-apps',
+    ].join(',');
     expect(manifests.map((m) => [m.kind, m.metadata.namespace])).toEqual([
       ['Deployment', 'berth-acme'],
       ['Service', 'berth-acme'],
@@ -170,7 +180,8 @@ describe('EKS manifests', () => {
           'berth.dev/generation': '9',
           'berth.dev/app-uid': 'app_0123456789abcdef',
         },
-        annotations: { 'berth.dev/spec-hash': workloadHash(workload) },
+        // What it was applied with: its spec, and the load balancer's attributes (applied again when they change).
+        annotations: { 'berth.dev/spec-hash': workloadHash(workload), 'berth.dev/load-balancer': attributes },
       },
       spec: {
         replicas: 2,
@@ -214,9 +225,9 @@ describe('EKS manifests', () => {
           'alb.ingress.kubernetes.io/ssl-redirect': '443',
           // TLS 1.2 and 1.3 only, as on Fargate, not the controller's default (ELBSecurityPolicy-2016-08, TLS 1.0 on).
           'alb.ingress.kubernetes.io/ssl-policy': 'ELBSecurityPolicy-TLS13-1-2-PQ-2025-09',
-          // The install's idle timeout, and invalid headers dropped, as its Fargate apps' load balancers have them.
-          'alb.ingress.kubernetes.io/load-balancer-attributes':
-            'idle_timeout.timeout_seconds=300,routing.http.drop_invalid_header_fields.enabled=true',
+          // The install's idle timeout, invalid headers dropped and access logs in the install's bucket, as its Fargate
+          // apps' load balancers have them.
+          'alb.ingress.kubernetes.io/load-balancer-attributes': attributes,
           // The load balancer checks the app's own path, as it does an app's on Fargate.
           'alb.ingress.kubernetes.io/healthcheck-path': '/healthz',
           'alb.ingress.kubernetes.io/success-codes': '200-399',
@@ -289,7 +300,7 @@ describe('EKS manifests', () => {
     const deployment = appManifests(
       { ...workload, command: ['--port', '8080'] },
       'berth-acme',
-      { group: 'berth-apps', host: 'web--acme.apps.example.com', idleTimeoutSeconds: 60 },
+      { balancer: { group: 'berth-apps', idleTimeoutSeconds: 60 }, host: 'web--acme.apps.example.com' },
       ON_FARGATE,
     )[0] as unknown as { spec: { template: { spec: { containers: Record<string, unknown>[] } } } };
     const [container] = deployment.spec.template.spec.containers;

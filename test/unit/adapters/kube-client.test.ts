@@ -53,7 +53,7 @@ describe('KubeClient against a fake API server', () => {
       ...appManifests(
         workload,
         'berth-acme',
-        { group: 'berth-apps-0', host: 'web--acme.apps.example.com', idleTimeoutSeconds: 60 },
+        { balancer: { group: 'berth-apps-0', idleTimeoutSeconds: 60 }, host: 'web--acme.apps.example.com' },
         ON_FARGATE,
       ),
     ]);
@@ -77,7 +77,7 @@ describe('KubeClient against a fake API server', () => {
       ...appManifests(
         workload,
         'berth-acme',
-        { group: 'g', host: 'web--acme.apps.example.com', idleTimeoutSeconds: 60 },
+        { balancer: { group: 'g', idleTimeoutSeconds: 60 }, host: 'web--acme.apps.example.com' },
         ON_FARGATE,
       ),
     ]);
@@ -96,7 +96,12 @@ describe('KubeClient against a fake API server', () => {
     const { api, kube } = await fakeCluster();
     await kube.apply([
       ...acmeNamespace,
-      ...appManifests(workload, 'berth-acme', { group: 'g', host: 'h', idleTimeoutSeconds: 60 }, ON_FARGATE),
+      ...appManifests(
+        workload,
+        'berth-acme',
+        { balancer: { group: 'g', idleTimeoutSeconds: 60 }, host: 'h' },
+        ON_FARGATE,
+      ),
     ]);
     api.objects.set('/api/v1/namespaces/default', {
       apiVersion: 'v1',
@@ -129,7 +134,7 @@ describe('KubeClient against a fake API server', () => {
       ...appManifests(
         { ...workload, replicas: 1 },
         'berth-acme',
-        { group: 'g', host: 'h', idleTimeoutSeconds: 60 },
+        { balancer: { group: 'g', idleTimeoutSeconds: 60 }, host: 'h' },
         ON_FARGATE,
       ),
     ]);
@@ -160,7 +165,12 @@ describe('KubeClient against a fake API server', () => {
     const { api, kube } = await fakeCluster();
     await kube.apply([
       ...acmeNamespace,
-      ...appManifests(workload, 'berth-acme', { group: 'g', host: 'h', idleTimeoutSeconds: 60 }, ON_FARGATE),
+      ...appManifests(
+        workload,
+        'berth-acme',
+        { balancer: { group: 'g', idleTimeoutSeconds: 60 }, host: 'h' },
+        ON_FARGATE,
+      ),
       ...tenantNamespace('berth-beta', 'beta', limits, { loadBalancerCidrs: ['10.64.0.0/22'] }),
     ]);
     // One the cluster's operator made.
@@ -179,7 +189,12 @@ describe('KubeClient against a fake API server', () => {
     // Nothing is made in a namespace that is gone, as on a real API server.
     await expect(
       kube.apply(
-        appManifests(workload, 'berth-acme', { group: 'g', host: 'h', idleTimeoutSeconds: 60 }, ON_FARGATE),
+        appManifests(
+          workload,
+          'berth-acme',
+          { balancer: { group: 'g', idleTimeoutSeconds: 60 }, host: 'h' },
+          ON_FARGATE,
+        ),
       ),
     ).rejects.toThrow();
   });
@@ -214,7 +229,12 @@ describe('KubeClient’s connections to the API server, and their failures', () 
     await kube.apply(acmeNamespace);
     const opened = api.connections();
     await kube.apply(
-      appManifests(workload, 'berth-acme', { group: 'g', host: 'h', idleTimeoutSeconds: 60 }, ON_FARGATE),
+      appManifests(
+        workload,
+        'berth-acme',
+        { balancer: { group: 'g', idleTimeoutSeconds: 60 }, host: 'h' },
+        ON_FARGATE,
+      ),
     );
     const [pod] = await kube.pods('berth-acme');
     token = 'k8s-aws-v1.token1';

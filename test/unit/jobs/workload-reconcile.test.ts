@@ -158,6 +158,41 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
     expect(applied(await requestsDuring(pass))).toEqual([]);
   });
 
+  it("applies every app again when the install's load balancer attributes change, as the group's Ingresses must agree", async () => {
+    // The controller refuses a whole ingress group whose Ingresses state one attribute two ways: an app applied with
+    // the old idle timeout beside a new one with the new would leave every app of the group unrouted from then on.
+    const { deps, pass, requestsDuring, reconcilerFor } = setup;
+    await createApp(deps, 'acme', { ...web, runtime: 'eks', replicas: 1 });
+    await createApp(deps, 'acme', { ...web, name: 'api', runtime: 'eks', replicas: 1 });
+    await pass();
+    // The Lambdas of the install deployed again with appIdleTimeoutSeconds 300.
+    const raised = reconcilerFor('test', { group: 'berth-apps-0', idleTimeoutSeconds: 300 });
+    const passRaised = async () => {
+      await raised.reconcileTenant('acme');
+      deps.clock.advance(11_000);
+    };
+    const ingresses = (requests: { method: string; path: string }[]) =>
+      requests
+        .filter((r) => r.method === 'PATCH' && r.path.includes('/ingresses/'))
+        .map((r) => r.path.split('?')[0])
+        .sort();
+    expect(ingresses(await requestsDuring(passRaised))).toEqual([
+      '/apis/networking.k8s.io/v1/namespaces/berth-acme/ingresses/api',
+      WEB_APPLIED.ingress,
+    ]);
+    for (const app of ['api', 'web']) {
+      const ingress = api.objects.get(
+        `/apis/networking.k8s.io/v1/namespaces/berth-acme/ingresses/${app}`,
+      ) as {
+        metadata: { annotations: Record<string, string> };
+      };
+      expect(ingress.metadata.annotations['alb.ingress.kubernetes.io/load-balancer-attributes']).toMatch(
+        /^idle_timeout\.timeout_seconds=300,/,
+      );
+    }
+    expect(ingresses(await requestsDuring(passRaised))).toEqual([]);
+  });
+
   it("reads an app's revision from the table once, and the next one once, when a deploy targets it", async () => {
     const { deps, pass } = setup;
     await createApp(deps, 'acme', { ...web, runtime: 'eks', replicas: 1 });
