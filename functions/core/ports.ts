@@ -594,6 +594,7 @@ export const APP_EVENT_TYPES = [
   'rolledBack',
   'scaled',
   'replicaExited',
+  'replicaRemoved',
   'unhealthy',
   'restarted',
   'crashLoop',

@@ -78,6 +78,8 @@ export class Reconciler {
   private readonly revisions: AppRevisions;
   /** When this reconciler last took each app's lease, by lease name. */
   private readonly leasesTaken = new Map<string, number>();
+  /** The replicas each app's last pass found, less those this reconciler removed since: by app uid, then id. */
+  private readonly lastSeen = new Map<string, Map<string, Replica>>();
 
   constructor(private readonly deps: ReconcilerDeps) {
     const nowMs = () => deps.clock.now().getTime();
@@ -110,12 +112,15 @@ export class Reconciler {
       store.getTenant(tenantId),
     ]);
     if (!app) this.leasesTaken.delete(lease);
+    // What another reconciler did to the app meanwhile is not this one's to tell.
+    if (!leased && app) this.lastSeen.delete(app.uid);
     if (!leased || !app) return false;
     const [latest, revision, replicas] = await Promise.all([
       latestDeployment(this.deps, app),
       this.revisions.of(app),
       runtime.listReplicas({ appUid: app.uid }),
     ]);
+    await this.tellRemovedOutside(app, replicas);
     // Each replica is checked as its own revision says: a rollout to a check that fails leaves the replicas it
     // replaces serving, as they pass theirs.
     const running = await this.revisions.ofReplicas(app, replicas);
@@ -187,6 +192,23 @@ export class Reconciler {
     if (taken) this.leasesTaken.set(lease, nowMs);
     else this.leasesTaken.delete(lease);
     return taken;
+  }
+
+  /**
+   * Tells of each replica the app's last pass found that is gone though this reconciler did not remove it: its
+   * container was removed behind Berth's back (`docker rm -f`), and the plan starts another in its slot.
+   */
+  private async tellRemovedOutside(app: AppRecord, replicas: Replica[]) {
+    const before = this.lastSeen.get(app.uid);
+    this.lastSeen.set(app.uid, new Map(replicas.map((r) => [r.id, r])));
+    const present = new Set(replicas.map((r) => r.id));
+    for (const gone of before?.values() ?? []) {
+      if (present.has(gone.id)) continue;
+      await this.event(app, 'replicaRemoved', `replica ${gone.slot} is gone: it was removed outside Berth`, {
+        replica: gone.id,
+        revision: gone.revision,
+      });
+    }
   }
 
   /**
@@ -295,12 +317,16 @@ export class Reconciler {
     if (live > 0 || (await this.deps.runtime.listReplicas({ appUid: app.uid })).length > 0) return;
     await this.deps.router.remove(app.tenantId, app.name);
     await this.deps.store.finalizeAppDeletion(app);
+    this.lastSeen.delete(app.uid);
     this.failures.forget(app.uid);
     this.revisions.forget(app.uid);
   }
 
   /** Stops a replica, tells the meter when it stopped, and only then removes it, so no second of it goes unbilled. */
   private async retire(replica: Replica, graceSeconds: number) {
+    const seen = this.lastSeen.get(replica.appUid);
+    seen?.delete(replica.id);
+    if (seen?.size === 0) this.lastSeen.delete(replica.appUid);
     const stopped = await this.deps.runtime.stopReplica(replica.id, graceSeconds);
     const lifetime = stopped && lifetimeOf(stopped);
     if (lifetime) await this.deps.meter.observeLifetime(lifetime);

@@ -152,7 +152,8 @@ export function instanceRoutes(deps: ApiDeps) {
         description:
           'What was asked of the app (`deploying`, `scaled`, `stopped`, `started`, `restarted`, ' +
           '`deleting`), each written with the change itself, and what the platform saw (`deployed`,' +
-          ' `deploymentFailed`, `rolledBack`, `replicaExited`, `unhealthy`, `crashLoop`, ' +
+          ' `deploymentFailed`, `rolledBack`, `replicaExited`, `replicaRemoved` (locally, a container removed' +
+          ' outside Berth), `unhealthy`, `crashLoop`, ' +
           'autoscaling decisions with their inputs, suspension, usage warnings).',
         tags,
         security: bearer,

@@ -1,30 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../../functions/core/apps.ts';
-import { createTenant } from '../../../functions/core/tenants.ts';
-import { Reconciler } from '../../../functions/jobs/reconcile.ts';
-import { fakeCoreDeps } from '../../fakes/core-deps.ts';
-import { ScriptedRuntime } from '../../fakes/scripted-runtime.ts';
+import { scriptedWorld } from '../../support/scripted-world.ts';
 
 const WEB = { name: 'web', image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };
 
 /** A tenant's app, and reconcilers of it by owner, noting which of them routed it, pass by pass. */
 async function appWithReconcilers() {
-  const deps = await fakeCoreDeps();
-  await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
+  const { deps, runtime, reconcilerOf: over } = await scriptedWorld();
   await createApp(deps, 'acme', WEB);
-  const runtime = new ScriptedRuntime(() => deps.clock.now());
   const routedBy: string[] = [];
   const reconcilerOf = (owner: string) =>
-    new Reconciler({
-      ...deps,
-      runtime,
-      probe: { probe: async () => ({ ok: true }) },
-      router: { route: async () => void routedBy.push(owner), remove: async () => {} },
-      pullCredentials: () => undefined,
-      owner,
-      deploymentDeadlineMs: 600_000,
-      stopGraceSeconds: 0,
-    });
+    over(owner, { route: async () => void routedBy.push(owner), remove: async () => {} });
   return { deps, runtime, routedBy, reconcilerOf };
 }
 

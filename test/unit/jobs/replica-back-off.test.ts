@@ -1,32 +1,21 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createApp, getAppRecord } from '../../../functions/core/apps.ts';
 import { deploy, listDeployments } from '../../../functions/core/deployments.ts';
-import { createTenant } from '../../../functions/core/tenants.ts';
-import { Reconciler } from '../../../functions/jobs/reconcile.ts';
-import { fakeCoreDeps } from '../../fakes/core-deps.ts';
-import { ScriptedRuntime } from '../../fakes/scripted-runtime.ts';
+import type { Reconciler } from '../../../functions/jobs/reconcile.ts';
+import type { ScriptedRuntime } from '../../fakes/scripted-runtime.ts';
+import { scriptedWorld } from '../../support/scripted-world.ts';
 
 const WEB = { name: 'web', image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };
 
 describe('the back-off of a failing replica and the circuit breaker, as a pass sees them', () => {
-  let deps: Awaited<ReturnType<typeof fakeCoreDeps>>;
+  let deps: Awaited<ReturnType<typeof scriptedWorld>>['deps'];
   let runtime: ScriptedRuntime;
+  let reconcilerOf: Awaited<ReturnType<typeof scriptedWorld>>['reconcilerOf'];
   let reconciler: Reconciler;
 
   beforeEach(async () => {
-    deps = await fakeCoreDeps();
-    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
-    runtime = new ScriptedRuntime(() => deps.clock.now());
-    reconciler = new Reconciler({
-      ...deps,
-      runtime,
-      probe: { probe: async () => ({ ok: true }) },
-      router: { route: async () => {}, remove: async () => {} },
-      pullCredentials: () => undefined,
-      owner: 'test',
-      deploymentDeadlineMs: 600_000,
-      stopGraceSeconds: 0,
-    });
+    ({ deps, runtime, reconcilerOf } = await scriptedWorld());
+    reconciler = reconcilerOf('test');
   });
 
   /** A pass over the app, `ms` after the last. */
