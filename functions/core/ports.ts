@@ -419,6 +419,11 @@ export interface Replica extends ReplicaIdentity {
   exitCode: number | null;
   /** Why it exited beyond its code, where the runtime says: `OOMKilled`, or the engine's error starting it. */
   exitReason?: string;
+  /**
+   * It was stopped on request — replaced, scaled in, deleted or evicted (Kubernetes: the pod was deleted) — rather than
+   * exiting by itself, where the runtime tells the two apart: its exit code (a SIGTERM's 143) is no failure of its own.
+   */
+  stopRequested?: boolean;
   /** Where the app's port answers, once running. */
   endpoint: { host: string; port: number } | null;
   /** The runtime's own readiness verdict, where the runtime probes (Kubernetes); absent where Berth probes. */

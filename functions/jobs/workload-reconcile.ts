@@ -216,13 +216,19 @@ export class WorkloadReconciler {
     }
   }
 
-  /** Lets the runtime forget the exited replicas (their stops are recorded by then), noting the failed ones. */
+  /**
+   * Lets the runtime forget the exited replicas (their stops are recorded by then), noting the failed ones: those that
+   * exited by themselves, not on request (a pod a rollout, scale-in or eviction deleted exits 143 on SIGTERM, or 137
+   * at the end of its grace, as an ECS task stopped by its service does, which is no failure either). Once each,
+   * however many passes see it (a pod the kubelet ended stays listed until it is deleted).
+   */
   private async release(apps: AppRecord[], replicas: Replica[]): Promise<number> {
     let released = 0;
     for (const replica of replicas) {
       if (replica.state !== 'exited') continue;
       const app = apps.find((a) => a.uid === replica.appUid);
-      if (app && replica.exitCode !== null && replica.exitCode !== 0) {
+      const failed = replica.exitCode !== null && replica.exitCode !== 0 && !replica.stopRequested;
+      if (app && failed) {
         await recordAppEvent(
           this.deps,
           app,
@@ -234,6 +240,7 @@ export class WorkloadReconciler {
             exitCode: replica.exitCode,
             ...(replica.exitReason ? { reason: replica.exitReason } : {}),
           },
+          { at: new Date(replica.stoppedAt ?? replica.createdAt), of: `${replica.id} exit` },
         );
       }
       await this.deps.runtime.releaseReplica(replica);

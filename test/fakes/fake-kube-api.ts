@@ -127,22 +127,42 @@ export async function startFakeKubeApi() {
       )
       .map(([, pod]) => pod);
   const podPath = (namespace: string, name: string) => `/api/v1/namespaces/${namespace}/pods/${name}`;
-  const terminate = (pod: KubeObject, exitCode = 0, reason = exitCode === 0 ? 'Completed' : 'Error') => {
+  /**
+   * A pod's container ends with `exitCode`: deleted (a rollout, scale-in or the Deployment's deletion), by default
+   * with a SIGTERM it does not catch, as many apps' servers do not; or, not `deleted`, ended by the kubelet (a node
+   * failure, an eviction for its node's pressure), which leaves the pod listed, Failed, until it is deleted.
+   */
+  const terminate = (
+    pod: KubeObject,
+    {
+      exitCode = 143,
+      reason = exitCode === 0 ? 'Completed' : 'Error',
+      deleted = true,
+    }: { exitCode?: number; reason?: string; deleted?: boolean } = {},
+  ) => {
     if (pod.metadata.deletionTimestamp) return;
-    pod.metadata.deletionTimestamp = now();
     const status = pod.status as { containerStatuses: Record<string, unknown>[]; phase: string };
-    const state = status.containerStatuses[0]?.state as { running?: { startedAt: string } } | undefined;
-    const started = state?.running?.startedAt;
-    status.containerStatuses = [
-      {
-        ...status.containerStatuses[0],
-        ready: false,
-        state: { terminated: { exitCode, reason, startedAt: started ?? now(), finishedAt: now() } },
-      },
-    ];
-    status.phase = exitCode === 0 ? 'Succeeded' : 'Failed';
+    if (!ended(pod)) {
+      const state = status.containerStatuses[0]?.state as { running?: { startedAt: string } } | undefined;
+      const started = state?.running?.startedAt;
+      status.containerStatuses = [
+        {
+          ...status.containerStatuses[0],
+          ready: false,
+          state: { terminated: { exitCode, reason, startedAt: started ?? now(), finishedAt: now() } },
+        },
+      ];
+      status.phase = exitCode === 0 ? 'Succeeded' : 'Failed';
+    }
+    if (!deleted) return;
+    pod.metadata.deletionTimestamp = now();
     if (!pod.metadata.finalizers?.length)
       objects.delete(podPath(pod.metadata.namespace ?? '', pod.metadata.name));
+  };
+  /** Whether the pod's container has ended for good: the ReplicaSet counts it no more and starts another. */
+  const ended = (pod: KubeObject) => {
+    const { phase } = pod.status as { phase: string };
+    return phase === 'Failed' || phase === 'Succeeded';
   };
   const newPod = (namespace: string, deployment: string, template: PodTemplate): KubeObject => {
     const container = template.spec.containers[0];
@@ -176,7 +196,7 @@ export async function startFakeKubeApi() {
     const spec = deployment.spec as { replicas: number; template: PodTemplate };
     const revision = spec.template.metadata.labels['berth.dev/revision'];
     const mine = podsIn(namespace).filter(
-      (p) => p.metadata.labels?.['berth.dev/app'] === name && !p.metadata.deletionTimestamp,
+      (p) => p.metadata.labels?.['berth.dev/app'] === name && !p.metadata.deletionTimestamp && !ended(p),
     );
     const current = mine.filter((p) => p.metadata.labels?.['berth.dev/revision'] === revision);
     for (const extra of current.slice(spec.replicas)) terminate(extra);
@@ -395,7 +415,8 @@ export async function startFakeKubeApi() {
     /** Every live pod of an app stops with `exitCode` and the kubelet's `reason`, as a node failure would end them. */
     failPods(namespace: string, app: string, exitCode: number, reason?: string) {
       for (const pod of podsIn(namespace)) {
-        if (pod.metadata.labels?.['berth.dev/app'] === app) terminate(pod, exitCode, reason);
+        if (pod.metadata.labels?.['berth.dev/app'] === app)
+          terminate(pod, { exitCode, deleted: false, ...(reason ? { reason } : {}) });
       }
     },
     /** Another install runs on the cluster: requests with `authorization` are its Lambdas', as its RBAC allows. */

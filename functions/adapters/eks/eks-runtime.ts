@@ -538,6 +538,7 @@ export function replicaOf(pod: V1Pod): Replica | undefined {
     stoppedAt: stopped ? (iso(terminated?.finishedAt) ?? iso(pod.metadata?.deletionTimestamp)) : null,
     exitCode: terminated?.exitCode ?? null,
     ...(exitReason ? { exitReason } : {}),
+    ...(stopped && pod.metadata?.deletionTimestamp ? { stopRequested: true } : {}),
     endpoint: pod.status?.podIP && port && !stopped ? { host: pod.status.podIP, port } : null,
     ready:
       !stopped && pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true,

@@ -477,6 +477,8 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
     api.failPods('berth-acme', 'web', 137, 'OOMKilled');
     api.failPods('berth-acme', 'api', 1);
     await pass();
+    // The kubelet leaves such a pod listed until it is deleted: the passes that see it again tell it no more.
+    await pass();
     const exits = async (name: string) => {
       const app = await getAppRecord(deps, 'acme', name);
       return (await deps.store.listAppEvents('acme', app.uid, { limit: 50 })).items
@@ -486,6 +488,27 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
     expect(await exits('web')).toEqual(['pod exited with code 137 (OOMKilled)']);
     // "Error" says no more than the code.
     expect(await exits('api')).toEqual(['pod exited with code 1']);
+  });
+
+  it('tells no failure of the pods a rollout or a scale-in deleted, which exit on SIGTERM', async () => {
+    // As an ECS task its service stops is none: the pod of a server that does not catch SIGTERM exits 143.
+    const { deps, pass } = setup;
+    await createApp(deps, 'acme', { ...web, runtime: 'eks', replicas: 2 });
+    await pass();
+    await pass();
+    await deploy(deps, 'acme', 'web', { image: 'registry.example.com/acme/web:2' });
+    await pass();
+    await pass();
+    await scaleApp(deps, 'acme', 'web', 1);
+    await pass();
+    await pass();
+    const app = await getAppRecord(deps, 'acme', 'web');
+    const events = (await deps.store.listAppEvents('acme', app.uid, { limit: 50 })).items;
+    expect(events.map((e) => e.type)).toContain('deployed');
+    expect(events.filter((e) => e.type === 'replicaExited')).toEqual([]);
+    // They stopped all the same, on SIGTERM, and were metered to their ends.
+    const stopped = [...deps.meter.open.values()].filter((l) => l.stoppedSec !== null);
+    expect(stopped.length).toBeGreaterThanOrEqual(3);
   });
 
   it('scales without replacing pods', async () => {
