@@ -65,7 +65,9 @@ export async function eksWorld(
     fargate,
     records: {
       dns,
-      zoneOf: async (dnsName) => (dnsName === INGRESS_LOAD_BALANCER ? INGRESS_LOAD_BALANCER_ZONE : undefined),
+      // us-east-1's load balancers' canonical zone, as Elastic Load Balancing names it.
+      zoneOf: async (dnsName) =>
+        dnsName.endsWith('.us-east-1.elb.amazonaws.com') ? INGRESS_LOAD_BALANCER_ZONE : undefined,
     },
     clock: deps.clock,
   };

@@ -66,6 +66,13 @@ export interface EksSettings {
  */
 const TENANT_REAPPLY_MS = 10 * 60_000;
 
+/**
+ * The names of a namespace's apps are checked against the load balancer their Ingress has now at least this often,
+ * though each was pointed: one made again (deleted by hand, or an ingress group renamed) has another DNS name, and
+ * every record pointed at the old one would lead nowhere.
+ */
+const NAMES_RECHECK_MS = 10 * 60_000;
+
 const POD_LOG_POLL_MS = 2000;
 
 /** Namespaces listed at once by a sweep. */
@@ -132,6 +139,8 @@ export class EksRuntime implements WorkloadRuntime {
    * limits, both already read by the observation that found it.
    */
   private readonly pods = new Map<string, V1Pod>();
+  /** When each namespace's Ingresses were last read, to point its apps' names (NAMES_RECHECK_MS). */
+  private readonly namesCheckedAt = new Map<string, number>();
 
   constructor(
     private readonly kube: KubeClient,
@@ -240,20 +249,27 @@ export class EksRuntime implements WorkloadRuntime {
   /**
    * Points the names of apps not pointed yet at the load balancer their Ingress got (its address appears in the
    * Ingress's status once the controller has made the route; the install's first app waits for the load balancer
-   * itself), and notes it on the Deployment. A namespace whose apps are all pointed costs nothing more.
+   * itself), and notes it on the Deployment; every NAMES_RECHECK_MS, points again those whose Ingress has another load
+   * balancer now. A namespace whose apps are all pointed costs one read of its Ingresses per NAMES_RECHECK_MS.
    */
   private async pointNames(tenantId: string, deployments: V1Deployment[]): Promise<void> {
-    const waiting = deployments.filter(
-      (d) => !d.metadata?.annotations?.[DNS_TARGET_ANNOTATION] && !d.metadata?.deletionTimestamp,
-    );
-    if (waiting.length === 0) return;
-    const ingresses = await this.kube.ingresses(this.namespaceOf(tenantId));
-    for (const deployment of waiting) {
+    const namespace = this.namespaceOf(tenantId);
+    const nowMs = this.settings.clock.now().getTime();
+    const live = deployments.filter((d) => !d.metadata?.deletionTimestamp);
+    const waiting = live.some((d) => !d.metadata?.annotations?.[DNS_TARGET_ANNOTATION]);
+    const checkedAt = this.namesCheckedAt.get(namespace);
+    if (!waiting && checkedAt !== undefined && nowMs - checkedAt < NAMES_RECHECK_MS) return;
+    if (live.length === 0) return;
+    const ingresses = await this.kube.ingresses(namespace);
+    this.namesCheckedAt.set(namespace, nowMs);
+    for (const deployment of live) {
       const app = deployment.metadata?.name ?? '';
       const ingress = ingresses.find((i) => i.metadata?.name === app);
       const dnsName = ingress?.status?.loadBalancer?.ingress?.[0]?.hostname;
-      const zoneId = dnsName && (await this.records().zoneOf(dnsName));
-      if (!dnsName || !zoneId) continue;
+      const noted = deployment.metadata?.annotations?.[DNS_TARGET_ANNOTATION];
+      if (!dnsName || noted?.endsWith(`/${dnsName}`)) continue;
+      const zoneId = await this.records().zoneOf(dnsName);
+      if (!zoneId) continue;
       await this.records().dns.point(appHostname(tenantId, app, this.settings.domain), { dnsName, zoneId });
       await this.kube.annotate(deployment, DNS_TARGET_ANNOTATION, `${zoneId}/${dnsName}`);
     }

@@ -638,6 +638,34 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
     expect(dns.changes).toHaveLength(2);
   });
 
+  it("points an app's name again, within 10 minutes, when its Ingress's load balancer is made again", async () => {
+    // Deleted by hand (the controller makes another, under another DNS name), or its ingress group renamed.
+    const { deps, dns, pass, requestsDuring } = setup;
+    api.provisionLoadBalancer(INGRESS_LOAD_BALANCER);
+    await createApp(deps, 'acme', { ...web, runtime: 'eks' });
+    await pass();
+    await pass();
+    const remade = 'k8s-berthapps0-9876543210-0987654321.us-east-1.elb.amazonaws.com';
+    api.provisionLoadBalancer(remade);
+    // Until the check is due, a pass reads no Ingress and points nothing.
+    const quiet = await requestsDuring(pass);
+    expect(quiet.some((r) => r.path.endsWith('/ingresses'))).toBe(false);
+    deps.clock.advance(10 * 60_000);
+    await pass();
+    const host = 'web--acme.apps.example.com';
+    expect(dns.changes).toEqual([
+      `UPSERT ${host} → ${INGRESS_LOAD_BALANCER_ZONE}/${INGRESS_LOAD_BALANCER}`,
+      `UPSERT ${host} → ${INGRESS_LOAD_BALANCER_ZONE}/${remade}`,
+    ]);
+    // Noted as pointed there: the record it removes with the app is that one.
+    deps.clock.advance(10 * 60_000);
+    await pass();
+    expect(dns.changes).toHaveLength(2);
+    await deleteApp(deps, 'acme', 'web');
+    await pass();
+    expect(dns.changes.at(-1)).toBe(`DELETE ${host} → ${INGRESS_LOAD_BALANCER_ZONE}/${remade}`);
+  });
+
   it('deletes the app’s objects and finishes the deletion once its pods are metered and gone', async () => {
     const { deps, pass, requestsDuring } = setup;
     await createApp(deps, 'acme', { ...web, runtime: 'eks', replicas: 2 });
