@@ -322,19 +322,24 @@ export class EksRuntime implements WorkloadRuntime {
     return true;
   }
 
+  /**
+   * Lets a stopped pod go once its stop is recorded: its metering finalizer removed, and a pod the kubelet ended
+   * (its node's pressure, a node failure), which Kubernetes leaves listed until something deletes it, deleted — its
+   * ReplicaSet has started another.
+   */
   async releaseReplica(replica: Replica): Promise<void> {
+    const { namespace, name } = parsePodId(replica.id);
     // The pod as this pass observed it; read again only if it changed since.
     const observed = this.pods.get(replica.id);
-    if (observed && (await this.kube.removeFinalizer(observed, METERING_FINALIZER))) {
-      this.pods.delete(replica.id);
-      return;
-    }
-    const { namespace, name } = parsePodId(replica.id);
-    const pod = (await this.kube.pods(namespace)).find((p) => p.metadata?.name === name);
-    if (pod && !(await this.kube.removeFinalizer(pod, METERING_FINALIZER))) {
-      throw new Error(`pod ${replica.id} keeps changing; its release is retried next pass`);
+    if (!observed || !(await this.kube.removeFinalizer(observed, METERING_FINALIZER))) {
+      const pod = (await this.kube.pods(namespace)).find((p) => p.metadata?.name === name);
+      if (pod && !(await this.kube.removeFinalizer(pod, METERING_FINALIZER))) {
+        throw new Error(`pod ${replica.id} keeps changing; its release is retried next pass`);
+      }
     }
     this.pods.delete(replica.id);
+    if (!replica.stopRequested)
+      await this.kube.delete([{ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace } }]);
   }
 
   async listReplicas(filter: { tenantId?: string; appUid?: string } = {}): Promise<Replica[]> {
