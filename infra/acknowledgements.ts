@@ -1,7 +1,7 @@
 import { CfnCondition, type CfnElement, Validations } from 'aws-cdk-lib';
 import { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IConstruct } from 'constructs';
-import { repositoryRoot } from '../functions/adapters/ecr/ecr-names.ts';
+import { installRepositoriesArn, repositoryRoot } from '../functions/adapters/ecr/ecr-names.ts';
 import { type InstallConfig, installationOf } from './config.ts';
 import type { DataStack } from './data-stack.ts';
 import type { PlatformStack } from './platform-stack.ts';
@@ -21,8 +21,9 @@ export function acknowledgeFindings({
   tableName: string;
 }) {
   const account = config.account ?? '<AWS::AccountId>';
-  const root = repositoryRoot(installationOf(config));
-  const repositories = `Resource::arn:aws:ecr:${config.region}:${account}:repository/${root}*`;
+  const installation = installationOf(config);
+  const root = repositoryRoot(installation);
+  const repositories = `Resource::${installRepositoriesArn(config.region, account, installation)}`;
   Validations.of(platform.apiFunction).acknowledge(
     {
       id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',

@@ -14,7 +14,7 @@ import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ECR_PULL_ACTIONS, repositoryArn, repositoryRoot } from '../functions/adapters/ecr/ecr-names.ts';
+import { ECR_PULL_ACTIONS, installRepositoriesArn } from '../functions/adapters/ecr/ecr-names.ts';
 import { type InstallConfig, installationOf } from './config.ts';
 
 /** How long a job Lambda may run. */
@@ -104,9 +104,7 @@ export class Jobs extends Construct {
     this.executionRole.addToPolicy(
       new PolicyStatement({
         actions: ECR_PULL_ACTIONS,
-        resources: [
-          repositoryArn(stack.region, stack.account, `${repositoryRoot(installationOf(props.config))}*`),
-        ],
+        resources: [installRepositoriesArn(stack.region, stack.account, installationOf(props.config))],
       }),
     );
     appLogs.grantWrite(this.executionRole);

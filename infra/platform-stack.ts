@@ -36,7 +36,7 @@ import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aw
 import type { Construct } from 'constructs';
 import { APPS_TLS_POLICY } from '../functions/adapters/alb/apps-listener.ts';
 import { TABLE_KEYS } from '../functions/adapters/dynamodb/table.ts';
-import { ECR_PUSH_ACTIONS, repositoryArn, repositoryRoot } from '../functions/adapters/ecr/ecr-names.ts';
+import { ECR_PUSH_ACTIONS, installRepositoriesArn } from '../functions/adapters/ecr/ecr-names.ts';
 import { PlatformAlarms } from './alarms.ts';
 import { type InstallConfig, installationOf, inZone } from './config.ts';
 import { EksRuntimeCluster } from './eks.ts';
@@ -197,7 +197,7 @@ export class PlatformStack extends Stack {
       resourceType: 'Custom::BerthInstall',
     });
 
-    const repositories = repositoryArn(this.region, this.account, `${repositoryRoot(installation)}*`);
+    const repositories = installRepositoriesArn(this.region, this.account, installation);
     // Tenants' docker logins: the API assumes this role with a session policy narrowed to one tenant.
     const pushRole = new Role(this, 'RegistryPushRole', {
       assumedBy: this.apiFunction.grantPrincipal,

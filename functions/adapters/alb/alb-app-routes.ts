@@ -14,7 +14,7 @@ import { appHostname } from '../../core/app-hosts.ts';
 import { allPages } from '../aws/pages.ts';
 import { isAwsError, type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
 import type { AliasTarget, Route53AppRecords } from '../route53/app-records.ts';
-import { AppTargetGroups, targetGroupName } from './app-target-groups.ts';
+import { AppTargetGroups } from './app-target-groups.ts';
 import { TARGET_DRAIN_SECONDS, targetGroupHealthCheck } from './target-group-settings.ts';
 
 /** One of the install's shared load balancers: its HTTPS listener, and where an alias to it points. */
@@ -190,7 +190,7 @@ export class AlbAppRoutes {
     const created = await this.call(() =>
       this.elb.send(
         new CreateTargetGroupCommand({
-          Name: targetGroupName(this.settings.installation, route.tenantId, route.app),
+          Name: this.targetGroups.nameOf(route.tenantId, route.app),
           TargetType: 'ip',
           Protocol: 'HTTP',
           Port: route.port,

@@ -29,13 +29,15 @@ export class AppTargetGroups {
   ) {}
 
   /** The ARN of the app's target group; undefined while it has none. */
+  /** The name of the app's target group in this install (targetGroupName). */
+  nameOf(tenantId: string, app: string): string {
+    return targetGroupName(this.installation, tenantId, app);
+  }
+
   async arnOf(tenantId: string, app: string): Promise<string | undefined> {
     try {
       const res = await withThrottlingRetry(
-        () =>
-          this.elb.send(
-            new DescribeTargetGroupsCommand({ Names: [targetGroupName(this.installation, tenantId, app)] }),
-          ),
+        () => this.elb.send(new DescribeTargetGroupsCommand({ Names: [this.nameOf(tenantId, app)] })),
         this.retry,
       );
       return res.TargetGroups?.[0]?.TargetGroupArn;

@@ -31,6 +31,10 @@ export const ecrHost = (account: string, region: string) => `${account}.dkr.ecr.
  */
 export const repositoryRoot = (installation: string) => `${installation}/`;
 
+/** The ARN of every repository of an installation's tenants (what its roles may push to or pull from). */
+export const installRepositoriesArn = (region: string, account: string, installation: string) =>
+  repositoryArn(region, account, `${repositoryRoot(installation)}*`);
+
 /** The repository path prefix of a tenant's repositories: `<installation>/<tenant>/`. */
 export const ecrNamespace = (installation: string, tenantId: string) =>
   `${repositoryRoot(installation)}${tenantId}/`;

@@ -238,7 +238,7 @@ export class EksRuntime implements WorkloadRuntime {
       this.ownPods(namespace),
     ]);
     this.remember(pods, namespace);
-    await this.pointNames(tenantId, deployments);
+    await this.pointNames(tenantId, namespace, deployments);
     const attributes = loadBalancerAttributes(this.settings.balancer);
     return {
       workloads: deployments.map((d) => workloadOf(d, pods, attributes)),
@@ -252,14 +252,13 @@ export class EksRuntime implements WorkloadRuntime {
    * itself), and notes it on the Deployment; every NAMES_RECHECK_MS, points again those whose Ingress has another load
    * balancer now. A namespace whose apps are all pointed costs one read of its Ingresses per NAMES_RECHECK_MS.
    */
-  private async pointNames(tenantId: string, deployments: V1Deployment[]): Promise<void> {
-    const namespace = this.namespaceOf(tenantId);
-    const nowMs = this.settings.clock.now().getTime();
+  private async pointNames(tenantId: string, namespace: string, deployments: V1Deployment[]): Promise<void> {
     const live = deployments.filter((d) => !d.metadata?.deletionTimestamp);
+    if (live.length === 0) return;
+    const nowMs = this.settings.clock.now().getTime();
     const waiting = live.some((d) => !d.metadata?.annotations?.[DNS_TARGET_ANNOTATION]);
     const checkedAt = this.namesCheckedAt.get(namespace);
     if (!waiting && checkedAt !== undefined && nowMs - checkedAt < NAMES_RECHECK_MS) return;
-    if (live.length === 0) return;
     const ingresses = await this.kube.ingresses(namespace);
     this.namesCheckedAt.set(namespace, nowMs);
     for (const deployment of live) {
