@@ -15,7 +15,7 @@ export interface EcsTaskStateChange {
   stoppedAt?: string;
   /** When the task last changed: what names a stop ECS reported without its time. */
   updatedAt?: string;
-  /** Why it stopped: `TaskFailedToStart`, `EssentialContainerExited`, `ServiceSchedulerInitiated`, … */
+  /** Why it stopped: `TaskFailedToStart`, `EssentialContainerExited`, `ServiceSchedulerInitiated`, `UserInitiated`, … */
   stopCode?: string;
   /** ECS's words, e.g. `CannotPullContainerError: …` or `Task failed ELB health checks in …`. */
   stoppedReason?: string;
@@ -26,11 +26,18 @@ export interface EcsTaskStateChange {
 }
 
 /**
- * How a stopped task failed, as an app event; undefined for one that stopped as asked (scaled in, replaced by a
- * deployment, stopped by Berth) or exited 0. ECS's deployment circuit breaker says only that tasks failed: this
- * says why (an image it could not pull, a crash, memory, health checks).
+ * Stop codes of a task stopped by neither Berth's service nor the task itself: `StopTask` called outside Berth
+ * (Berth never calls it), and AWS's own stops (a Fargate task retired for maintenance, a Spot interruption).
  */
-function taskFailure(
+const STOPPED_OUTSIDE_BERTH = new Set(['UserInitiated', 'TerminationNotice', 'SpotInterruption']);
+
+/**
+ * A stopped task's stop as an app event: how it failed (an image it could not pull, a crash, memory, health checks:
+ * ECS's deployment circuit breaker says only that tasks failed), or that it was stopped outside Berth, as the local
+ * platform tells a container removed by hand. Undefined for one that stopped as Berth asked (scaled in, replaced by a
+ * deployment, the app stopped or deleted) or exited 0.
+ */
+function taskStopEvent(
   detail: EcsTaskStateChange,
 ): { type: AppEventType; message: string; exitCode: number | null } | undefined {
   if (detail.lastStatus !== 'STOPPED') return undefined;
@@ -44,6 +51,12 @@ function taskFailure(
     };
   if (failedHealthChecks(detail.stoppedReason))
     return { type: 'unhealthy', message: `replica stopped: ${detail.stoppedReason}`, exitCode };
+  if (detail.stopCode && STOPPED_OUTSIDE_BERTH.has(detail.stopCode))
+    return {
+      type: 'replicaRemoved',
+      message: `replica stopped outside Berth: ${detail.stoppedReason ?? detail.stopCode}`,
+      exitCode,
+    };
   // A container ECS stopped (scaled in, replaced) exits non-zero too, on SIGTERM: only one that exited by itself
   // failed.
   if (detail.stopCode === 'EssentialContainerExited' && exitCode !== null && exitCode !== 0) {
@@ -79,36 +92,40 @@ export interface TaskEventDeps {
 }
 
 /**
- * The ecs-events job: records a task's start and stop for the meter, and a failed stop as an event of its app.
- * Events come at least once and unordered, so both writes are order-free and idempotent: a lifetime's start is set
- * once (its first sighting), its stop once, and a closed lifetime is never reopened; a failure's event is keyed by
- * the task and its stop, so a duplicate writes the same event. What it recorded: a lifetime, a failure.
+ * The ecs-events job: records a task's start and stop for the meter, and a stop worth telling (taskStopEvent) as an
+ * event of its app. Events come at least once and unordered, so both writes are order-free and idempotent: a
+ * lifetime's start is set once (its first sighting), its stop once, and a closed lifetime is never reopened; a stop's
+ * event is keyed by the task and its stop, so a duplicate writes the same event. What it recorded: a lifetime, a
+ * stop's event.
  */
 export async function recordTaskEvent(
   deps: TaskEventDeps,
   detail: EcsTaskStateChange,
-): Promise<{ lifetime: boolean; failure: boolean }> {
+): Promise<{ lifetime: boolean; stopEvent: boolean }> {
   const lifetime = lifetimeFromEvent(detail);
   if (lifetime) await deps.meter.observeLifetime(lifetime);
-  return { lifetime: lifetime !== undefined, failure: await recordTaskFailure(deps, detail) };
+  return { lifetime: lifetime !== undefined, stopEvent: await recordStopEvent(deps, detail) };
 }
 
-/** A failed stop as an event of the task's app, if the app (that incarnation of it) still exists. */
-async function recordTaskFailure(deps: TaskEventDeps, detail: EcsTaskStateChange): Promise<boolean> {
-  const failure = taskFailure(detail);
+/**
+ * A stop worth telling as an event of the task's app, if the app (that incarnation of it) still exists and is not
+ * being deleted: its deletion stops its tasks.
+ */
+async function recordStopEvent(deps: TaskEventDeps, detail: EcsTaskStateChange): Promise<boolean> {
+  const told = taskStopEvent(detail);
   const owner = parseTaskGroup(detail.group);
-  if (!failure || !owner) return false;
+  if (!told || !owner) return false;
   const app = await deps.store.getApp(owner.tenantId, owner.app);
-  if (!app?.uid.endsWith(owner.incarnation)) return false;
+  if (!app?.uid.endsWith(owner.incarnation) || app.status === 'deleting') return false;
   // A time ECS gave, so that a duplicate names the same event.
   const reported = detail.stoppedAt ?? detail.updatedAt;
   const at = reported ? new Date(reported) : deps.clock.now();
   await recordAppEvent(
     deps,
     app,
-    failure.type,
-    failure.message,
-    { replica: detail.taskArn, exitCode: failure.exitCode, stopCode: detail.stopCode ?? null },
+    told.type,
+    told.message,
+    { replica: detail.taskArn, exitCode: told.exitCode, stopCode: detail.stopCode ?? null },
     { at, of: `${detail.taskArn} stopped` },
   );
   return true;

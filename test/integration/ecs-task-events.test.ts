@@ -8,9 +8,9 @@ import { localDynamoDbClient } from '../../functions/local/dynamodb-local.ts';
 import { fakeCoreDeps } from '../fakes/core-deps.ts';
 import {
   DELIVERY_ORDERS,
-  FAILED_TASK_EVENTS,
   meterTaskEvents,
-  recordFailedTasks,
+  recordTaskStops,
+  TASK_STOP_EVENTS,
 } from '../support/ecs-task-events-scenario.ts';
 
 /** Core deps whose store and meter are the table's, on a fresh table of the run's DynamoDB Local. */
@@ -35,7 +35,7 @@ describe('ECS task events on DynamoDB Local', () => {
     }
   });
 
-  it('record why a task failed as one event of its app, however often ECS says it; not a stop that was asked', async () => {
-    expect(await recordFailedTasks(await tableDeps())).toEqual(FAILED_TASK_EVENTS);
+  it('record why a task failed or that it was stopped outside Berth as one event of its app, however often ECS says it; not a stop Berth asked for', async () => {
+    expect(await recordTaskStops(await tableDeps())).toEqual(TASK_STOP_EVENTS);
   });
 });

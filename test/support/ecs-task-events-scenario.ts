@@ -1,4 +1,4 @@
-import { createApp } from '../../functions/core/apps.ts';
+import { createApp, deleteApp } from '../../functions/core/apps.ts';
 import type { CoreDeps, RegistryDeps } from '../../functions/core/ports.ts';
 import { createTenant } from '../../functions/core/tenants.ts';
 import { listEveryUsage } from '../../functions/core/walk.ts';
@@ -86,10 +86,11 @@ const stopped = (group: string, arn: string, stop: Partial<EcsTaskStateChange>):
 });
 
 /**
- * Delivers the stops of an app's tasks on Fargate (failed ones and ones stopped as asked, a failure twice and an
- * older version of it after) and of its predecessor's by the same name; the app's events of them, oldest first.
+ * Delivers the stops of an app's tasks on Fargate (failed ones, ones stopped outside Berth and ones stopped as asked,
+ * a failure twice and an older version of it after) and of its predecessor's by the same name, then deletes the app
+ * and delivers a stop its deletion made; the app's events of them, oldest first.
  */
-export async function recordFailedTasks(deps: RegistryDeps & { clock: ManualClock }) {
+export async function recordTaskStops(deps: RegistryDeps & { clock: ManualClock }) {
   await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
   const spec = { image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };
   await createApp({ ...deps, runtimes: ['fargate'] }, 'acme', { name: 'web', ...spec });
@@ -142,21 +143,36 @@ export async function recordFailedTasks(deps: RegistryDeps & { clock: ManualCloc
     ),
     // The predecessor's: another incarnation of the app's name.
     stopped('service:berth_acme_web_00000000', 'f6', { stopCode: 'TaskFailedToStart', stoppedReason: 'x' }),
+    // Stopped outside Berth: StopTask with a reason, and AWS's retirement of a task, which gave none.
+    stopped(group, 'h8', {
+      stopCode: 'UserInitiated',
+      stoppedReason: 'stopped by the on-call engineer',
+      containers: [{ exitCode: 143 }],
+      stoppedAt: '2026-11-22T10:06:00.000Z',
+    }),
+    stopped(group, 'i9', {
+      stopCode: 'TerminationNotice',
+      containers: [{ exitCode: 143 }],
+      stoppedAt: '2026-11-22T10:07:00.000Z',
+    }),
   ];
-  for (const event of events) {
+  const deliver = async (event: EcsTaskStateChange) => {
     // Deliveries come apart in time.
     deps.clock.advance(1000);
     await recordTaskEvent(deps, event);
-  }
+  };
+  for (const event of events) await deliver(event);
+  await deleteApp(deps, 'acme', 'web');
+  await deliver(stopped(group, 'j10', { stopCode: 'UserInitiated', stoppedAt: '2026-11-22T10:08:00.000Z' }));
   const { items } = await deps.store.listAppEvents('acme', app.uid, { limit: 100 });
   return items
-    .filter((e) => e.type === 'replicaExited' || e.type === 'unhealthy')
+    .filter((e) => e.type === 'replicaExited' || e.type === 'unhealthy' || e.type === 'replicaRemoved')
     .map(({ type, message, at, details }) => ({ type, message, at, details }))
     .reverse();
 }
 
-/** What recordFailedTasks's events should be. */
-export const FAILED_TASK_EVENTS = [
+/** What recordTaskStops's events should be. */
+export const TASK_STOP_EVENTS = [
   {
     type: 'replicaExited',
     message:
@@ -197,6 +213,26 @@ export const FAILED_TASK_EVENTS = [
       replica: 'arn:aws:ecs:us-east-1:123456789012:task/berth/g7',
       exitCode: null,
       stopCode: 'TaskFailedToStart',
+    },
+  },
+  {
+    type: 'replicaRemoved',
+    message: 'replica stopped outside Berth: stopped by the on-call engineer',
+    at: '2026-11-22T10:06:00.000Z',
+    details: {
+      replica: 'arn:aws:ecs:us-east-1:123456789012:task/berth/h8',
+      exitCode: 143,
+      stopCode: 'UserInitiated',
+    },
+  },
+  {
+    type: 'replicaRemoved',
+    message: 'replica stopped outside Berth: TerminationNotice',
+    at: '2026-11-22T10:07:00.000Z',
+    details: {
+      replica: 'arn:aws:ecs:us-east-1:123456789012:task/berth/i9',
+      exitCode: 143,
+      stopCode: 'TerminationNotice',
     },
   },
 ];

@@ -3,9 +3,9 @@ import { type EcsTaskStateChange, recordTaskEvent } from '../../../functions/job
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
 import {
   DELIVERY_ORDERS,
-  FAILED_TASK_EVENTS,
   meterTaskEvents,
-  recordFailedTasks,
+  recordTaskStops,
+  TASK_STOP_EVENTS,
   taskEvents,
 } from '../../support/ecs-task-events-scenario.ts';
 
@@ -25,10 +25,10 @@ describe('ECS task events', () => {
         group: 'family:other',
         stopCode: 'TaskFailedToStart',
       } as EcsTaskStateChange),
-    ).toEqual({ lifetime: false, failure: false });
+    ).toEqual({ lifetime: false, stopEvent: false });
   });
 
-  it('records why a task failed as one event of its app, however often ECS says it; not a stop that was asked', async () => {
-    expect(await recordFailedTasks(await fakeCoreDeps())).toEqual(FAILED_TASK_EVENTS);
+  it('records why a task failed or that it was stopped outside Berth as one event of its app, however often ECS says it; not a stop Berth asked for', async () => {
+    expect(await recordTaskStops(await fakeCoreDeps())).toEqual(TASK_STOP_EVENTS);
   });
 });
