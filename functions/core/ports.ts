@@ -424,6 +424,11 @@ export interface Replica extends ReplicaIdentity {
    * exiting by itself, where the runtime tells the two apart: its exit code (a SIGTERM's 143) is no failure of its own.
    */
   stopRequested?: boolean;
+  /**
+   * Its processes are frozen (`docker pause`), which nothing of Berth's does: it can neither serve nor fail a check
+   * that its port accepts connections, so it would hold its slot for good.
+   */
+  paused?: boolean;
   /** Where the app's port answers, once running. */
   endpoint: { host: string; port: number } | null;
   /** The runtime's own readiness verdict, where the runtime probes (Kubernetes); absent where Berth probes. */

@@ -115,12 +115,13 @@ export class Reconciler {
     // What another reconciler did to the app meanwhile is not this one's to tell.
     if (!leased && app) this.lastSeen.delete(app.uid);
     if (!leased || !app) return false;
-    const [latest, revision, replicas] = await Promise.all([
+    const [latest, revision, listed] = await Promise.all([
       latestDeployment(this.deps, app),
       this.revisions.of(app),
       runtime.listReplicas({ appUid: app.uid }),
     ]);
-    await this.tellRemovedOutside(app, replicas);
+    await this.tellRemovedOutside(app, listed);
+    const replicas = await this.removePaused(app, listed);
     // Each replica is checked as its own revision says: a rollout to a check that fails leaves the replicas it
     // replaces serving, as they pass theirs.
     const running = await this.revisions.ofReplicas(app, replicas);
@@ -209,6 +210,27 @@ export class Reconciler {
         revision: gone.revision,
       });
     }
+  }
+
+  /**
+   * Removes each replica whose container was paused outside Berth, and says so; the plan then starts another in its
+   * slot, as for one removed outside Berth, without counting a failure of its revision. Returns the others.
+   */
+  private async removePaused(app: AppRecord, replicas: Replica[]): Promise<Replica[]> {
+    const paused = replicas.filter((r) => r.paused);
+    for (const replica of paused) {
+      await this.retire(replica, 0);
+      await this.event(
+        app,
+        'replicaRemoved',
+        `replica ${replica.slot} was paused outside Berth: Berth removed it`,
+        {
+          replica: replica.id,
+          revision: replica.revision,
+        },
+      );
+    }
+    return paused.length === 0 ? replicas : replicas.filter((r) => !r.paused);
   }
 
   /**

@@ -25,7 +25,7 @@ export function watchDockerEvents(
         filters: {
           type: ['container'],
           label: [`${LABELS.installation}=${installation}`],
-          event: ['start', 'die', 'oom', 'destroy'],
+          event: ['start', 'die', 'oom', 'destroy', 'pause'],
         },
         abortSignal,
       }),

@@ -8,7 +8,7 @@ import { watchDockerEvents } from '../../functions/local/docker-events.ts';
 import { eventually } from '../support/ingress-client.ts';
 
 describe("Docker Engine's events for Berth's replicas", () => {
-  it("nudge the replica's app as its container starts and dies, and nothing for another installation's", async () => {
+  it("nudge the replica's app as its container starts, is paused and dies, and nothing for another installation's", async () => {
     const docker = new Docker();
     const installation = `t-${randomUUID()}`;
     const nudged: string[] = [];
@@ -22,12 +22,12 @@ describe("Docker Engine's events for Berth's replicas", () => {
     const run = async (labels: Record<string, string>) => {
       const container = await docker.createContainer({
         Image: inject('testImage'),
-        Cmd: ['true'],
+        Cmd: ['sleep', '60'],
         Labels: labels,
       });
       await container.start();
-      await container.wait();
-      await container.remove();
+      await container.pause();
+      await container.remove({ force: true });
     };
     try {
       await run({
@@ -36,8 +36,8 @@ describe("Docker Engine's events for Berth's replicas", () => {
         [LABELS.app]: 'other',
       });
       await run({ [LABELS.installation]: installation, [LABELS.tenant]: 'acme', [LABELS.app]: 'web' });
-      // start, die and destroy
-      await eventually('three nudges', async () => (nudged.length >= 3 ? true : undefined), 10_000);
+      // start, pause, die and destroy
+      await eventually('four nudges', async () => (nudged.length >= 4 ? true : undefined), 10_000);
       expect(new Set(nudged)).toEqual(new Set(['acme/web']));
     } finally {
       await watching.stop();

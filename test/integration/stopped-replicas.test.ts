@@ -68,36 +68,49 @@ describe('stopped replicas on Docker Engine', () => {
     }
   }, 120_000);
 
-  it('replaces a replica whose container was removed behind its back, and says so', async () => {
-    const { call, createTenant, runtime, tableName } = await localApiOnDocker();
-    const key = (await createTenant('acme')).key;
-    try {
-      expect((await call('POST', '/v1/apps', key, sampleApp('web'))).status).toBe(201);
-      await eventually('the replica to be ready', async () =>
-        (await call('GET', '/v1/apps/web', key)).json.readyReplicas === 1 ? true : undefined,
-      );
-      const [id] = labelledContainers(tableName, { 'berth.app': 'web' });
-      await new Docker().getContainer(id ?? '').remove({ force: true });
-      // As Docker's event of it does on the platform.
-      runtime.loop.nudge('acme', 'web');
-      const removed = await eventually('the removal to be told', async () => {
-        const events = (await call('GET', '/v1/apps/web/events', key)).json.items as Json[];
-        return events.find((e) => e.type === 'replicaRemoved');
-      });
-      expect(removed).toMatchObject({
-        message: 'replica 0 is gone: it was removed outside Berth',
-        details: { replica: id, revision: 1 },
-      });
-      await eventually('another replica to serve', async () => {
-        const instances = (await call('GET', '/v1/apps/web/instances', key)).json.items as Json[];
-        return instances.find((i) => i.id !== id && i.state === 'running' && i.health === 'healthy');
-      });
-    } finally {
-      await call('DELETE', '/v1/apps/web', key);
-      await untilAppGone(call, key, 'web');
-      await runtime.loop.stop();
-    }
-  }, 120_000);
+  it.each([
+    {
+      done: 'removed',
+      outside: (container: Docker.Container) => container.remove({ force: true }),
+      told: 'replica 0 is gone: it was removed outside Berth',
+    },
+    {
+      done: 'paused',
+      outside: (container: Docker.Container) => container.pause(),
+      told: 'replica 0 was paused outside Berth: Berth removed it',
+    },
+  ])(
+    'replaces a replica whose container was $done behind its back, and says so',
+    async ({ outside, told }) => {
+      const { call, createTenant, runtime, tableName } = await localApiOnDocker();
+      const key = (await createTenant('acme')).key;
+      try {
+        expect((await call('POST', '/v1/apps', key, sampleApp('web'))).status).toBe(201);
+        await eventually('the replica to be ready', async () =>
+          (await call('GET', '/v1/apps/web', key)).json.readyReplicas === 1 ? true : undefined,
+        );
+        const [id] = labelledContainers(tableName, { 'berth.app': 'web' });
+        await outside(new Docker().getContainer(id ?? ''));
+        // As Docker's event of it does on the platform.
+        runtime.loop.nudge('acme', 'web');
+        const removed = await eventually('it to be told', async () => {
+          const events = (await call('GET', '/v1/apps/web/events', key)).json.items as Json[];
+          return events.find((e) => e.type === 'replicaRemoved');
+        });
+        expect(removed).toMatchObject({ message: told, details: { replica: id, revision: 1 } });
+        await eventually('another replica to serve', async () => {
+          const instances = (await call('GET', '/v1/apps/web/instances', key)).json.items as Json[];
+          return instances.find((i) => i.id !== id && i.state === 'running' && i.health === 'healthy');
+        });
+        expect(labelledContainers(tableName, { 'berth.app': 'web' })).not.toContain(id);
+      } finally {
+        await call('DELETE', '/v1/apps/web', key);
+        await untilAppGone(call, key, 'web');
+        await runtime.loop.stop();
+      }
+    },
+    120_000,
+  );
 
   it('says a replica the kernel killed for its memory exited OOMKilled', async () => {
     const { call, createTenant, runtime } = await localApiOnDocker();

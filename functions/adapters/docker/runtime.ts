@@ -132,7 +132,8 @@ const exitReasonOf = (state: ContainerInspectInfo['State']) =>
 /**
  * A container as a replica. One still "created" will never run when its start failed (Docker keeps its error, as
  * with those an engine going down leaves) or when no start is on its way (`starting` false: the process that created
- * it died before starting it): it counts as exited, and is replaced.
+ * it died before starting it): it counts as exited, and is replaced. A paused one runs, as Docker says, but has no
+ * endpoint: it cannot answer.
  */
 function toReplica(info: ContainerInspectInfo, starting = true): Replica {
   const labels = info.Config.Labels ?? {};
@@ -140,7 +141,8 @@ function toReplica(info: ContainerInspectInfo, starting = true): Replica {
   const neverRan = status === 'created' && (Boolean(info.State.Error) || !starting);
   const neverStarted = neverRan && !info.State.Error;
   const ended = status === 'exited' || status === 'dead' || neverRan;
-  const state = status === 'running' ? 'running' : ended ? 'exited' : 'pending';
+  const paused = status === 'paused';
+  const state = status === 'running' || paused ? 'running' : ended ? 'exited' : 'pending';
   const ip = Object.values(info.NetworkSettings.Networks ?? {})[0]?.IPAddress;
   const startedAt = info.State.StartedAt && info.State.StartedAt !== NEVER ? info.State.StartedAt : null;
   const finishedAt = state === 'exited' && info.State.FinishedAt !== NEVER ? info.State.FinishedAt : null;
@@ -168,7 +170,8 @@ function toReplica(info: ContainerInspectInfo, starting = true): Replica {
     stoppedAt: stoppedAt && new Date(stoppedAt).toISOString(),
     exitCode: state === 'exited' && !neverStarted ? info.State.ExitCode : null,
     ...(exitReason ? { exitReason } : {}),
-    endpoint: state === 'running' && ip ? { host: ip, port: Number(labels[LABELS.port]) } : null,
+    ...(paused ? { paused } : {}),
+    endpoint: state === 'running' && !paused && ip ? { host: ip, port: Number(labels[LABELS.port]) } : null,
   };
 }
 

@@ -37,6 +37,30 @@ describe('a replica removed outside Berth, as a pass sees it', () => {
     expect(removedEvents()).toHaveLength(1);
   });
 
+  it('removes a replica paused outside Berth and says so, once; its slot starts another, counting no failure', async () => {
+    const { deps, runtime, pass, removedEvents } = await world();
+    await createApp(deps, 'acme', { ...WEB, replicas: 2 });
+    await pass();
+    await pass();
+    const paused = [...runtime.replicas.values()].find((r) => r.slot === 1);
+    Object.assign(paused ?? {}, { paused: true, endpoint: null });
+    await pass();
+    expect(removedEvents()).toEqual([
+      expect.objectContaining({
+        message: 'replica 1 was paused outside Berth: Berth removed it',
+        details: { replica: paused?.id, revision: 1 },
+      }),
+    ]);
+    expect(runtime.replicas.has(paused?.id ?? '')).toBe(false);
+    expect([...runtime.replicas.values()].map((r) => [r.slot, r.paused ?? false]).sort()).toEqual([
+      [0, false],
+      [1, false],
+    ]);
+    await pass();
+    expect(removedEvents()).toHaveLength(1);
+    expect(deps.store.events.map((e) => e.type)).not.toContain('replicaExited');
+  });
+
   it('says nothing of the replicas it removes itself: crashed, scaled in, restarted, stopped', async () => {
     const { deps, runtime, pass, removedEvents } = await world();
     await createApp(deps, 'acme', { ...WEB, replicas: 2 });
