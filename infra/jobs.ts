@@ -216,7 +216,7 @@ export class Jobs extends Construct {
     }
 
     new Rule(this, 'TaskStateChanges', {
-      description: "ECS task state changes of Berth's cluster → the meter",
+      description: "ECS task state changes of Berth's cluster → the meter and the apps' events",
       eventPattern: {
         source: ['aws.ecs'],
         detailType: ['ECS Task State Change'],

@@ -1,4 +1,9 @@
-import { failedHealthChecks, parseTaskGroup, taskStopReason } from '../adapters/fargate/task-requests.ts';
+import {
+  failedHealthChecks,
+  parseTaskGroup,
+  stoppedOutsideBerth,
+  taskStopReason,
+} from '../adapters/fargate/task-requests.ts';
 import { recordAppEvent } from '../core/app-events.ts';
 import { epochSeconds } from '../core/metering.ts';
 import type { AppEventType, Clock, LifetimeRecord, MeterStore, Store } from '../core/ports.ts';
@@ -26,12 +31,6 @@ export interface EcsTaskStateChange {
 }
 
 /**
- * Stop codes of a task stopped by neither Berth's service nor the task itself: `StopTask` called outside Berth
- * (Berth never calls it), and AWS's own stops (a Fargate task retired for maintenance, a Spot interruption).
- */
-const STOPPED_OUTSIDE_BERTH = new Set(['UserInitiated', 'TerminationNotice', 'SpotInterruption']);
-
-/**
  * A stopped task's stop as an app event: how it failed (an image it could not pull, a crash, memory, health checks:
  * ECS's deployment circuit breaker says only that tasks failed), or that it was stopped outside Berth, as the local
  * platform tells a container removed by hand. Undefined for one that stopped as Berth asked (scaled in, replaced by a
@@ -51,12 +50,8 @@ function taskStopEvent(
     };
   if (failedHealthChecks(detail.stoppedReason))
     return { type: 'unhealthy', message: `replica stopped: ${detail.stoppedReason}`, exitCode };
-  if (detail.stopCode && STOPPED_OUTSIDE_BERTH.has(detail.stopCode))
-    return {
-      type: 'replicaRemoved',
-      message: `replica stopped outside Berth: ${detail.stoppedReason ?? detail.stopCode}`,
-      exitCode,
-    };
+  if (stoppedOutsideBerth(detail.stopCode))
+    return { type: 'replicaRemoved', message: `replica ${why}`, exitCode };
   // A container ECS stopped (scaled in, replaced) exits non-zero too, on SIGTERM: only one that exited by itself
   // failed.
   if (detail.stopCode === 'EssentialContainerExited' && exitCode !== null && exitCode !== 0) {

@@ -260,8 +260,18 @@ export const failedHealthChecks = (stoppedReason: string | undefined) =>
   /failed (ELB|container) health checks/i.test(stoppedReason ?? '');
 
 /**
+ * Stop codes of a task stopped by neither Berth's service nor the task itself: `StopTask` called outside Berth
+ * (Berth never calls it), and AWS's own stops (a Fargate task retired for maintenance, a Spot interruption).
+ */
+const STOPPED_OUTSIDE_BERTH = new Set(['UserInitiated', 'TerminationNotice', 'SpotInterruption']);
+
+export const stoppedOutsideBerth = (stopCode: string | undefined) =>
+  stopCode !== undefined && STOPPED_OUTSIDE_BERTH.has(stopCode);
+
+/**
  * Why ECS stopped a task, in its words, where it says more than the exit code: why it failed to start (an image it
- * could not pull), its container's reason (`OutOfMemoryError: …`), or its failed health checks.
+ * could not pull), that it was stopped outside Berth (with the reason given, if any), its container's reason
+ * (`OutOfMemoryError: …`), or its failed health checks.
  */
 export function taskStopReason(task: {
   stopCode?: string;
@@ -270,6 +280,8 @@ export function taskStopReason(task: {
 }): string | undefined {
   const container = task.containers?.[0]?.reason;
   if (task.stopCode === 'TaskFailedToStart') return task.stoppedReason ?? container;
+  if (stoppedOutsideBerth(task.stopCode))
+    return `stopped outside Berth: ${task.stoppedReason ?? task.stopCode}`;
   if (container) return container;
   return failedHealthChecks(task.stoppedReason) ? task.stoppedReason : undefined;
 }

@@ -465,25 +465,35 @@ describe('FargateServices', () => {
       .resolvesOnce({ taskArns: arns.slice(0, 100), nextToken: 'p2' })
       .resolvesOnce({ taskArns: arns.slice(100, 200), nextToken: 'p3' })
       .resolvesOnce({ taskArns: arns.slice(200) });
-    ecs.on(ListTasksCommand, { desiredStatus: 'STOPPED' }).resolves({ taskArns: ['arn:stopped'] });
+    ecs
+      .on(ListTasksCommand, { desiredStatus: 'STOPPED' })
+      .resolves({ taskArns: ['arn:stopped', 'arn:stopped-by-hand'] });
+    const stopped: Record<string, Partial<Task>> = {
+      'arn:stopped': {
+        stopCode: 'EssentialContainerExited',
+        stoppedReason: 'Essential container in task exited',
+        containers: [{ exitCode: 137, reason: 'OutOfMemoryError: Container killed due to memory usage' }],
+      },
+      'arn:stopped-by-hand': {
+        stopCode: 'UserInitiated',
+        stoppedReason: 'stopped by the on-call engineer',
+        containers: [{ exitCode: 143 }],
+      },
+    };
     ecs.on(DescribeTasksCommand).callsFake((input: { tasks: string[] }) => ({
       tasks: input.tasks.map((arn) =>
-        arn === 'arn:stopped'
+        stopped[arn]
           ? task(1000, {
               taskArn: arn,
               lastStatus: 'STOPPED',
               stoppedAt: new Date('2026-11-22T11:00:00Z'),
-              stopCode: 'EssentialContainerExited',
-              stoppedReason: 'Essential container in task exited',
-              containers: [
-                { exitCode: 137, reason: 'OutOfMemoryError: Container killed due to memory usage' },
-              ],
+              ...stopped[arn],
             })
           : task(Number(arn.split('/t').pop())),
       ),
     }));
     const replicas = await services().listReplicas({ appUid: 'app_0123456789abcdef' });
-    expect(replicas).toHaveLength(126);
+    expect(replicas).toHaveLength(127);
     expect(replicas[0]).toMatchObject({
       state: 'running',
       startedAt: '2026-11-22T10:00:00.000Z', // from the image pull, as Fargate bills
@@ -495,6 +505,11 @@ describe('FargateServices', () => {
       exitCode: 137,
       exitReason: 'OutOfMemoryError: Container killed due to memory usage',
       endpoint: null,
+    });
+    expect(replicas.find((r) => r.id === 'arn:stopped-by-hand')).toMatchObject({
+      state: 'exited',
+      exitCode: 143,
+      exitReason: 'stopped outside Berth: stopped by the on-call engineer',
     });
     const describeCalls = ecs
       .commandCalls(DescribeTasksCommand)
