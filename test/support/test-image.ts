@@ -21,10 +21,10 @@ export function ensureBusybox(): string {
 }
 
 /**
- * Builds the test web app offline: FROM scratch + busybox-static, httpd answering with the container's hostname.
- * Returns the local tag.
+ * Builds the test web app offline: FROM scratch + busybox-static, httpd answering with the container's hostname, and
+ * any `instructions` after. Returns the local tag.
  */
-export function buildTestImage(tag = 'berth-test/web:1'): string {
+export function buildTestImage(tag = 'berth-test/web:1', instructions: string[] = []): string {
   const context = mkdtempSync(join(tmpdir(), 'berth-image-'));
   copyFileSync(ensureBusybox(), join(context, 'busybox'));
   writeFileSync(
@@ -34,6 +34,7 @@ export function buildTestImage(tag = 'berth-test/web:1'): string {
       'COPY busybox /bin/busybox',
       'RUN ["/bin/busybox", "--install", "-s", "/bin"]',
       'CMD ["/bin/sh", "-c", "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www"]',
+      ...instructions,
       '',
     ].join('\n'),
   );

@@ -354,7 +354,11 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
     }
   }
 
-  /** Removes a replica's container; a stopped one stays in view (`listRetired`) with its last log lines. */
+  /**
+   * Removes a replica's container with its anonymous volumes (those its image declares with `VOLUME`, which no
+   * other replica can use: left, each replaced replica would leave its own behind); a stopped one stays in view
+   * (`listRetired`) with its last log lines.
+   */
   async removeReplica(id: string): Promise<void> {
     const container = this.docker.getContainer(id);
     try {
@@ -362,7 +366,7 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
       // Its lines are a courtesy: a replica whose logs cannot be read is removed all the same.
       if (replica.state === 'exited')
         this.retired.add(replica, await this.lastLines(container).catch(() => []));
-      await this.answered((abortSignal) => container.remove({ force: true, abortSignal }));
+      await this.answered((abortSignal) => container.remove({ force: true, v: true, abortSignal }));
     } catch (err) {
       if (statusOf(err) !== 404 && statusOf(err) !== 409) translate(err);
     }

@@ -1,0 +1,83 @@
+import Docker from 'dockerode';
+import { describe, expect, it } from 'vitest';
+import { labelledContainers } from '../support/docker-cli.ts';
+import { eventually } from '../support/ingress-client.ts';
+import { localApiOnDocker, sampleApp, untilAppGone } from '../support/local-api.ts';
+import { buildTestImage } from '../support/test-image.ts';
+
+/** Linux capability numbers (linux/capability.h). */
+const CAP = { CHOWN: 0, SETGID: 6, SETUID: 7, NET_BIND_SERVICE: 10, NET_RAW: 13 } as const;
+
+describe('app containers on Docker Engine', () => {
+  it('run with the default capabilities but NET_RAW, as on Fargate and EKS', async () => {
+    const { call, createTenant, runtime } = await localApiOnDocker();
+    const key = (await createTenant('acme')).key;
+    try {
+      const serve = 'mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www';
+      const created = await call(
+        'POST',
+        '/v1/apps',
+        key,
+        sampleApp('web', { command: ['sh', '-c', `grep CapEff /proc/self/status; ${serve}`] }),
+      );
+      expect(created.status, created.text).toBe(201);
+      const line = await eventually('the container to print its capabilities', async () => {
+        const logs = await call('GET', '/v1/apps/web/logs?tail=10', key);
+        return /CapEff:\s+([0-9a-f]+)/.exec(logs.text)?.[1];
+      });
+      const effective = BigInt(`0x${line}`);
+      const has = (cap: number) => (effective >> BigInt(cap)) & 1n;
+      expect(has(CAP.NET_RAW)).toBe(0n);
+      for (const cap of [CAP.CHOWN, CAP.SETGID, CAP.SETUID, CAP.NET_BIND_SERVICE]) expect(has(cap)).toBe(1n);
+    } finally {
+      await call('DELETE', '/v1/apps/web', key);
+      await untilAppGone(call, key, 'web');
+      await runtime.loop.stop();
+    }
+  }, 120_000);
+
+  it('are removed with the anonymous volumes their image declares, replaced or deleted', async () => {
+    const image = buildTestImage('berth-test/volume:1', ['VOLUME /data']);
+    const { call, createTenant, runtime, tableName } = await localApiOnDocker();
+    const key = (await createTenant('acme')).key;
+    const docker = new Docker();
+    const volumeOf = async (id: string) =>
+      (await docker.getContainer(id).inspect()).Mounts.find((m) => m.Destination === '/data')?.Name ?? '';
+    const exists = (volume: string) =>
+      docker
+        .getVolume(volume)
+        .inspect()
+        .then(
+          () => true,
+          () => false,
+        );
+    const ready = () =>
+      eventually('a ready replica', async () =>
+        (await call('GET', '/v1/apps/web', key)).json.readyReplicas === 1 ? true : undefined,
+      );
+    try {
+      expect((await call('POST', '/v1/apps', key, sampleApp('web', { image }))).status).toBe(201);
+      await ready();
+      const [first] = labelledContainers(tableName, { 'berth.app': 'web' });
+      const firstVolume = await volumeOf(first ?? '');
+      expect(await exists(firstVolume)).toBe(true);
+      expect((await call('POST', '/v1/apps/web/restart', key)).status).toBe(202);
+      await eventually('the first replica to be replaced', async () => {
+        const now = labelledContainers(tableName, { 'berth.app': 'web' });
+        return now.length === 1 && now[0] !== first ? true : undefined;
+      });
+      await ready();
+      const [second] = labelledContainers(tableName, { 'berth.app': 'web' });
+      const secondVolume = await volumeOf(second ?? '');
+      expect(secondVolume).not.toBe(firstVolume);
+      expect(await exists(firstVolume)).toBe(false);
+      await call('DELETE', '/v1/apps/web', key);
+      await untilAppGone(call, key, 'web');
+      expect(await exists(secondVolume)).toBe(false);
+    } finally {
+      await call('DELETE', '/v1/apps/web', key);
+      await untilAppGone(call, key, 'web');
+      await runtime.loop.stop();
+    }
+  }, 120_000);
+});
