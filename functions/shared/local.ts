@@ -61,6 +61,8 @@ export interface LocalRuntimeWiring {
 const KEY_CACHE_TTL_MS = 1000;
 /** The report job closes the previous month; hourly is plenty. */
 const REPORT_PERIOD_MS = 3_600_000;
+/** How often the images no container uses any more are removed from the engine. */
+const IMAGE_COLLECTION_PERIOD_MS = 600_000;
 /** How soon an app with replicas on their way is looked at again. */
 const BUSY_RECHECK_MS = 100;
 
@@ -162,6 +164,13 @@ export function localRuntime(deps: LocalDeps, wiring: LocalRuntimeWiring) {
     new JobTimer('meter', () => meterUsage({ ...deps, runtime }), wiring.tickMs, logger),
     new JobTimer('scale', () => autoscale({ ...deps, views: { docker } }), wiring.tickMs, logger),
     new JobTimer('report', () => buildMonthlyReports(deps), REPORT_PERIOD_MS, logger),
+    // Only images Berth pulled from the platform registry: an image the operator has in the engine is theirs.
+    new JobTimer(
+      'images',
+      () => runtime.removeUnusedImages((image) => platformRegistryOf(image, deps.registry) !== undefined),
+      IMAGE_COLLECTION_PERIOD_MS,
+      logger,
+    ),
   ];
   deps.appChanged = (app) => loop.nudge(app.tenantId, app.name);
   deps.views = { docker };

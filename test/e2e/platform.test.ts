@@ -6,6 +6,7 @@ import { eventually, ingressGet, upgradeThroughIngress } from '../support/ingres
 import { clientFor, untilAppGone } from '../support/local-api.ts';
 import { fetchFrom, type PlatformEnv, platformEnv, runPlatform } from '../support/platform-process.ts';
 import { registryHttp } from '../support/registry-http.ts';
+import { buildTestImage } from '../support/test-image.ts';
 
 const TICK_MS = 2000;
 /** How long the ingress waits on a silent replica here: short, so that a test waits it out, yet long for any answer. */
@@ -424,7 +425,16 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
     expect((await call('GET', '/v1/apps', undefined, betaKey)).json.items).toEqual([]);
   });
 
-  it('answers requests to a running app right after a restart of the platform, while it adopts the replicas', async () => {
+  it('answers requests to a running app right after a restart of the platform, while it adopts the replicas; drops unused images', async () => {
+    // An image of the platform registry that the engine holds and no container uses: the platform's start removes it.
+    await login(acmeDocker, acmeKey);
+    expect((await call('POST', '/v1/repositories', { name: 'spare' })).status).toBe(201);
+    const spare = buildTestImage(`${registry}/acme/spare:1`, [`LABEL spare=${Date.now()}`]);
+    const spareDigest = /digest: (sha256:[0-9a-f]{64})/.exec(acmeDocker.ok(['push', spare]))?.[1] ?? '';
+    acmeDocker.ok(['rmi', spare]);
+    acmeDocker.ok(['pull', `${registry}/acme/spare@${spareDigest}`]);
+    const held = (reference: string) => acmeDocker.run(['image', 'inspect', reference]).status === 0;
+
     const before = acmeContainers('running').sort();
     expect(before.length).toBeGreaterThan(0);
     expect(await platform.stop()).toBe(0);
@@ -433,6 +443,11 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
     platform = await runPlatform(env);
     await hostnames(6);
     expect(acmeContainers('running').sort()).toEqual(before);
+    await eventually('the unused image to be removed', async () =>
+      held(`${registry}/acme/spare@${spareDigest}`) ? undefined : true,
+    );
+    expect(held(`${registry}/acme/web@${digest}`)).toBe(true);
+    expect((await call('DELETE', '/v1/repositories/spare')).status).toBe(204);
   });
 
   it('converges after the platform is killed mid-deploy: no duplicates, no orphans', async () => {

@@ -88,6 +88,57 @@ describe('pulling an app’s image with Docker Engine', () => {
     }
   });
 
+  it('removes the images it pulled once no container uses them, and keeps those in use and those not its own', async () => {
+    const docker = new Docker();
+    const cli = dockerCli();
+    const runtime = new DockerRuntime(docker, `t-${randomUUID()}`);
+    const registry = await startOpenRegistry();
+    const collectable = (reference: string) => reference.startsWith(`${registry.address}/`);
+    const exists = (reference: string) =>
+      docker
+        .getImage(reference)
+        .inspect()
+        .then(
+          () => true,
+          () => false,
+        );
+    const started: string[] = [];
+    const start = async (slot: number, image: string) =>
+      started.push((await runtime.startReplica({ ...WEB_REPLICA, slot, image })).id);
+    try {
+      // Two builds pushed, then known to the engine only by their digests, as a pull by digest leaves them.
+      const [kept, unused] = ['kept', 'unused'].map((build) => {
+        const tag = `${registry.address}/acme/web:${build}`;
+        const context = mkdtempSync(join(tmpdir(), 'berth-unused-images-'));
+        writeFileSync(
+          join(context, 'Dockerfile'),
+          `FROM ${inject('testImage')}\nLABEL build=${randomUUID()}\n`,
+        );
+        cli.ok(['build', '-q', '-t', tag, context]);
+        rmSync(context, { recursive: true, force: true });
+        cli.ok(['push', tag]);
+        const digest = cli.ok(['inspect', '--format', '{{index .RepoDigests 0}}', tag]).trim();
+        cli.ok(['rmi', tag]);
+        return digest;
+      });
+      await start(0, kept ?? '');
+      await start(1, unused ?? '');
+      await runtime.stopReplica(started[1] ?? '', 0);
+      await runtime.removeReplica(started[1] ?? '');
+      expect(await runtime.removeUnusedImages(collectable)).toBe(1);
+      expect(await exists(unused ?? '')).toBe(false);
+      expect(await exists(kept ?? '')).toBe(true);
+      expect(await exists(inject('testImage'))).toBe(true);
+      // An app that goes back to it has it pulled again.
+      await start(1, unused ?? '');
+      expect(await exists(unused ?? '')).toBe(true);
+    } finally {
+      for (const id of started) await runtime.removeReplica(id);
+      await runtime.removeUnusedImages(collectable);
+      await registry.stop();
+    }
+  });
+
   it('never shows the tenant what answered where no registry is: the engine quotes the body of such an answer', async () => {
     const runtime = new DockerRuntime(new Docker(), `t-${randomUUID()}`);
     // What a registry name resolving into the platform's own network at pull time reaches: an internal service.

@@ -22,6 +22,7 @@ import { type Answered, answeredIn, ENGINE_ANSWER_MS } from './engine-answer.ts'
 import { replicaNetwork } from './replica-network.ts';
 import { RETIRED_LOG_LINES, RetiredReplicas } from './retired-replicas.ts';
 import { NEVER, StatsStreams } from './stats-streams.ts';
+import { UnusedImages } from './unused-images.ts';
 
 /** The labels that tie a container to its app; the reconciler finds, adopts and cleans up by them. */
 export const LABELS = {
@@ -204,6 +205,8 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
   /** How long the engine has to answer (engine-answer.ts). */
   private readonly answerMs: typeof ENGINE_ANSWER_MS;
   private readonly answered: Answered;
+  /** The images replicas were started from, removed once unused (removeUnusedImages). */
+  private readonly images: UnusedImages;
 
   constructor(
     private readonly docker: Docker,
@@ -212,6 +215,15 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
   ) {
     this.answerMs = options.answerMs ?? ENGINE_ANSWER_MS;
     this.answered = answeredIn(this.answerMs);
+    this.images = new UnusedImages(docker, this.answered);
+  }
+
+  /**
+   * Removes the `collectable` digest references (the platform registry's) of images no container uses, but those a
+   * start is using; returns how many. See UnusedImages.
+   */
+  removeUnusedImages(collectable: (reference: string) => boolean): Promise<number> {
+    return this.images.collect(collectable);
   }
 
   async listReplicas(filter: { tenantId?: string; appUid?: string } = {}): Promise<Replica[]> {
@@ -306,21 +318,22 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
   }
 
   async startReplica(spec: ReplicaSpec): Promise<Replica> {
-    await this.ensureImage(spec);
-    let container: Docker.Container;
-    try {
-      this.network ??= replicaNetwork(this.docker, this.answered);
-      const network = await this.network;
-      container = await this.answered((abortSignal) =>
-        this.docker.createContainer({ ...containerOptions(spec, this.installation, network), abortSignal }),
-      );
-    } catch (err) {
-      // Looked up again next time: the network may have been removed, or never made.
-      this.network = undefined;
-      if (statusOf(err) === 409)
-        throw new ConflictError('conflict', `replica ${replicaName(spec)} already exists`);
-      return translate(err);
-    }
+    const container = await this.images.holding(fullImageName(spec.image), async () => {
+      await this.ensureImage(spec);
+      try {
+        this.network ??= replicaNetwork(this.docker, this.answered);
+        const network = await this.network;
+        return await this.answered((abortSignal) =>
+          this.docker.createContainer({ ...containerOptions(spec, this.installation, network), abortSignal }),
+        );
+      } catch (err) {
+        // Looked up again next time: the network may have been removed, or never made.
+        this.network = undefined;
+        if (statusOf(err) === 409)
+          throw new ConflictError('conflict', `replica ${replicaName(spec)} already exists`);
+        return translate(err);
+      }
+    });
     this.starting.add(container.id);
     try {
       await this.answered((abortSignal) => container.start({ abortSignal }));
