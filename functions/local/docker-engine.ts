@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, openSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { answered } from '../adapters/docker/engine-answer.ts';
@@ -42,9 +42,29 @@ export async function ensureDockerEngine(logDir: string): Promise<Docker> {
       `Docker Engine is installed but not running: start it (e.g. "sudo systemctl start docker"). ${INSTALL_HINT}`,
     );
   }
+  await startDockerd(logDir, () => answers(docker));
+  blockMetadataFromContainers();
+  return docker;
+}
+
+/** How long dockerd has to answer once started. */
+const DOCKERD_START_MS = 60_000;
+
+/**
+ * Starts dockerd, detached, logging to `<logDir>/dockerd.log`, and resolves once `answering` says the engine answers.
+ * If dockerd exits first, the error quotes its last line (why: a pid file an engine killed left, a storage driver
+ * the kernel lacks), as it does if it never answers: it is installed, so nothing is to install.
+ */
+export async function startDockerd(
+  logDir: string,
+  answering: () => Promise<boolean>,
+  startMs = DOCKERD_START_MS,
+): Promise<void> {
   mkdirSync(logDir, { recursive: true });
-  const log = openSync(join(logDir, 'dockerd.log'), 'a');
-  console.log(`[berth] starting dockerd (log: ${join(logDir, 'dockerd.log')})…`);
+  const logPath = join(logDir, 'dockerd.log');
+  const log = openSync(logPath, 'a');
+  const logged = fstatSync(log).size;
+  console.log(`[berth] starting dockerd (log: ${logPath})…`);
   // It outlives this process, so it must not keep a TMPDIR of this run's (runc's exec files go there).
   const { TMPDIR: _ownTmpdir, ...env } = process.env;
   const dockerd = spawn('dockerd', ['--storage-driver=overlay2', '--icc=false'], {
@@ -53,16 +73,20 @@ export async function ensureDockerEngine(logDir: string): Promise<Docker> {
     stdio: ['ignore', log, log],
   });
   dockerd.unref();
-  const deadline = Date.now() + 60_000;
+  closeSync(log);
+  const deadline = Date.now() + startMs;
   while (Date.now() < deadline) {
-    if (await answers(docker)) {
-      blockMetadataFromContainers();
-      return docker;
-    }
+    if (await answering()) return;
     if (dockerd.exitCode !== null) break;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  throw new Error(`dockerd did not come up; see ${join(logDir, 'dockerd.log')}. ${INSTALL_HINT}`);
+  const lastLine = readFileSync(logPath).subarray(logged).toString().trim().split('\n').at(-1);
+  const said = lastLine ? `: ${lastLine}` : '';
+  const what =
+    dockerd.exitCode !== null
+      ? `dockerd exited with code ${dockerd.exitCode}`
+      : `dockerd did not answer within ${startMs / 1000} s`;
+  throw new Error(`${what}${said} (log: ${logPath})`);
 }
 
 /** The CNCF distribution registry binary (Debian's docker-registry), installed as root on Debian. */

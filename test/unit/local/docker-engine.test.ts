@@ -1,0 +1,54 @@
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { startDockerd } from '../../../functions/local/docker-engine.ts';
+
+/** A `dockerd` first on PATH that runs `script`; the directory it and the log are in. */
+function fakeDockerd(script: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-fake-dockerd-'));
+  const binary = join(dir, 'dockerd');
+  writeFileSync(binary, `#!/bin/sh\n${script}\n`);
+  chmodSync(binary, 0o755);
+  vi.stubEnv('PATH', `${dir}:${process.env.PATH}`);
+  return dir;
+}
+
+const never = async () => false;
+
+describe('starting dockerd', () => {
+  let dir = '';
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('says why dockerd exited, in its words of this start, where it would not run', async () => {
+    dir = fakeDockerd(
+      'echo "failed to start daemon: pid file found, ensure docker is not running or delete /var/run/docker.pid" >&2; exit 1',
+    );
+    writeFileSync(join(dir, 'dockerd.log'), "an earlier start's last words\n");
+    vi.spyOn(console, 'log').mockImplementation(() => {});
+    await expect(startDockerd(dir, never)).rejects.toThrow(
+      new Error(
+        `dockerd exited with code 1: failed to start daemon: pid file found, ensure docker is not running or delete /var/run/docker.pid (log: ${join(dir, 'dockerd.log')})`,
+      ),
+    );
+  });
+
+  it('says dockerd did not answer, with its last words, where it runs but never answers', async () => {
+    dir = fakeDockerd('echo "starting up"; exec sleep 2');
+    vi.spyOn(console, 'log').mockImplementation(() => {});
+    await expect(startDockerd(dir, never, 500)).rejects.toThrow(
+      new Error(`dockerd did not answer within 0.5 s: starting up (log: ${join(dir, 'dockerd.log')})`),
+    );
+  });
+
+  it('resolves once the engine answers', async () => {
+    dir = fakeDockerd('exec sleep 2');
+    vi.spyOn(console, 'log').mockImplementation(() => {});
+    let asked = 0;
+    await startDockerd(dir, async () => ++asked === 3);
+    expect(asked).toBe(3);
+  });
+});
