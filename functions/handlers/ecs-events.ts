@@ -4,7 +4,10 @@ import { readAwsRuntimeConfig } from '../shared/aws-config.ts';
 import { awsTaskEventDeps } from '../shared/aws-table-jobs.ts';
 import { observed } from './lambda.ts';
 
-/** ECS Task State Change events (EventBridge rule): task lifetimes and the stops the apps' events tell, order-free and idempotent. */
+/**
+ * ECS Task State Change events (EventBridge rule): task lifetimes and the stops the apps' events tell, order-free and
+ * idempotent.
+ */
 export const handler = await observed(
   'ecs-events',
   () => awsTaskEventDeps(readAwsRuntimeConfig()),

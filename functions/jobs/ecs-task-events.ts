@@ -20,7 +20,7 @@ export interface EcsTaskStateChange {
   stoppedAt?: string;
   /** When the task last changed: what names a stop ECS reported without its time. */
   updatedAt?: string;
-  /** Why it stopped: `TaskFailedToStart`, `EssentialContainerExited`, `ServiceSchedulerInitiated`, `UserInitiated`, … */
+  /** Why: `TaskFailedToStart`, `EssentialContainerExited`, `ServiceSchedulerInitiated`, `UserInitiated`, … */
   stopCode?: string;
   /** ECS's words, e.g. `CannotPullContainerError: …` or `Task failed ELB health checks in …`. */
   stoppedReason?: string;

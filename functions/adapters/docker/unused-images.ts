@@ -6,8 +6,8 @@ import type { Answered } from './engine-answer.ts';
  * The images replicas were started from, once no container uses them. Each deploy, restart and rollback pulls an
  * image by digest, and the engine kept every one for good: a collection removes the digest references it is given
  * (`collectable`) of the images no container was created from, as the kubelet's image GC does under disk pressure.
- * One that an app goes back to is pulled again. A start holds its image from making sure of it to creating its container, so that no
- * collection removes it in between, and waits for a collection under way before it begins.
+ * One that an app goes back to is pulled again. A start holds its image from making sure of it to creating its
+ * container, so that no collection removes it in between, and waits for a collection under way before it begins.
  */
 export class UnusedImages {
   /** Image references starts hold, with how many hold each. */
