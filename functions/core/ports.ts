@@ -425,6 +425,11 @@ export interface Replica extends ReplicaIdentity {
    */
   stopRequested?: boolean;
   /**
+   * Why it was stopped by neither Berth nor itself, where the runtime says: Kubernetes' words for a pod evicted (its
+   * node drained or under pressure), preempted, or deleted for its node's taint. Told as `replicaRemoved`, no failure.
+   */
+  stoppedOutside?: string;
+  /**
    * Its processes are frozen (`docker pause`), which nothing of Berth's does: it can neither serve nor fail a check
    * that its port accepts connections, so it would hold its slot for good.
    */

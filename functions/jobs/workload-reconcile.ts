@@ -217,23 +217,27 @@ export class WorkloadReconciler {
   }
 
   /**
-   * Lets the runtime forget the exited replicas (their stops are recorded by then), noting the failed ones: those that
-   * exited by themselves, not on request (a pod a rollout, scale-in or eviction deleted exits 143 on SIGTERM, or 137
-   * at the end of its grace, as an ECS task stopped by its service does, which is no failure either). Once each,
-   * however many passes see it (a pod the kubelet ended stays listed until it is deleted).
+   * Lets the runtime forget the exited replicas (their stops are recorded by then), noting the failed ones — those
+   * that exited by themselves, not on request (a pod a rollout or scale-in deleted exits 143 on SIGTERM, or 137 at the
+   * end of its grace, as an ECS task stopped by its service does, which is no failure either) — and those stopped
+   * outside Berth (evicted, preempted), as `replicaRemoved`. Once each, however many passes see it (a pod the kubelet
+   * ended stays listed until it is deleted).
    */
   private async release(apps: AppRecord[], replicas: Replica[]): Promise<number> {
     let released = 0;
     for (const replica of replicas) {
       if (replica.state !== 'exited') continue;
       const app = apps.find((a) => a.uid === replica.appUid);
+      const outside = replica.stoppedOutside;
       const failed = replica.exitCode !== null && replica.exitCode !== 0 && !replica.stopRequested;
-      if (app && failed) {
+      if (app && (outside || failed)) {
         await recordAppEvent(
           this.deps,
           app,
-          'replicaExited',
-          `pod ${exitedWith(replica.exitCode, replica.exitReason)}`,
+          outside ? 'replicaRemoved' : 'replicaExited',
+          outside
+            ? `pod stopped outside Berth: ${outside}`
+            : `pod ${exitedWith(replica.exitCode, replica.exitReason)}`,
           {
             replica: replica.id,
             revision: replica.revision,

@@ -10,6 +10,9 @@ import type { ClusterScope } from '../../functions/adapters/eks/cluster-scope.ts
 import { writeSelfSignedCertificate } from '../../functions/adapters/registry/self-signed-certificate.ts';
 import { DEFAULT_SCOPE, refusalOf } from './kube-rbac.ts';
 
+/** Why Kubernetes stopped a pod, as its DisruptionTarget condition says. */
+type Disruption = { reason: string; message: string };
+
 export interface RecordedRequest {
   method: string;
   path: string;
@@ -130,7 +133,8 @@ export async function startFakeKubeApi() {
   /**
    * A pod's container ends with `exitCode`: deleted (a rollout, scale-in or the Deployment's deletion), by default
    * with a SIGTERM it does not catch, as many apps' servers do not; or, not `deleted`, ended by the kubelet (a node
-   * failure, an eviction for its node's pressure), which leaves the pod listed, Failed, until it is deleted.
+   * failure, an eviction for its node's pressure), which leaves the pod listed, Failed, until it is deleted. A
+   * `disruption` is Kubernetes' own stop, stated as the pod's DisruptionTarget condition.
    */
   const terminate = (
     pod: KubeObject,
@@ -138,10 +142,16 @@ export async function startFakeKubeApi() {
       exitCode = 143,
       reason = exitCode === 0 ? 'Completed' : 'Error',
       deleted = true,
-    }: { exitCode?: number; reason?: string; deleted?: boolean } = {},
+      disruption,
+    }: { exitCode?: number; reason?: string; deleted?: boolean; disruption?: Disruption } = {},
   ) => {
     if (pod.metadata.deletionTimestamp) return;
-    const status = pod.status as { containerStatuses: Record<string, unknown>[]; phase: string };
+    const status = pod.status as {
+      containerStatuses: Record<string, unknown>[];
+      phase: string;
+      conditions: Record<string, unknown>[];
+    };
+    if (disruption) status.conditions.push({ type: 'DisruptionTarget', status: 'True', ...disruption });
     if (!ended(pod)) {
       const state = status.containerStatuses[0]?.state as { running?: { startedAt: string } } | undefined;
       const started = state?.running?.startedAt;
@@ -417,6 +427,16 @@ export async function startFakeKubeApi() {
       for (const pod of podsIn(namespace)) {
         if (pod.metadata.labels?.['berth.dev/app'] === app)
           terminate(pod, { exitCode, deleted: false, ...(reason ? { reason } : {}) });
+      }
+    },
+    /**
+     * Every live pod of an app is stopped by Kubernetes as `disruption` says: deleted (a drain's eviction), or, not
+     * `deleted`, ended by its node's kubelet (its pressure or shutdown).
+     */
+    disruptPods(namespace: string, app: string, disruption: Disruption, deleted = true) {
+      for (const pod of podsIn(namespace)) {
+        if (pod.metadata.labels?.['berth.dev/app'] === app && !ended(pod))
+          terminate(pod, { deleted, disruption, ...(deleted ? {} : { exitCode: 137 }) });
       }
     },
     /** Another install runs on the cluster: requests with `authorization` are its Lambdas', as its RBAC allows. */

@@ -523,6 +523,16 @@ const PLAIN_EXITS = new Set(['Completed', 'Error']);
 const tellingReason = (reason: string | undefined) =>
   reason && !PLAIN_EXITS.has(reason) ? reason : undefined;
 
+/**
+ * Why Kubernetes stopped a pod, from its `DisruptionTarget` condition: an eviction (a drain, the kubelet's node
+ * pressure or shutdown), a preemption, its node's taint; undefined for a pod stopped otherwise.
+ */
+function disruptionOf(pod: V1Pod): string | undefined {
+  const condition = pod.status?.conditions?.find((c) => c.type === 'DisruptionTarget' && c.status === 'True');
+  if (!condition) return undefined;
+  return [condition.reason, condition.message].filter(Boolean).join(': ') || 'DisruptionTarget';
+}
+
 /** A pod as a replica; undefined for a pod without Berth's labels. */
 export function replicaOf(pod: V1Pod): Replica | undefined {
   const labels = pod.metadata?.labels ?? {};
@@ -540,6 +550,7 @@ export function replicaOf(pod: V1Pod): Replica | undefined {
   const stopped =
     phase === 'Succeeded' || phase === 'Failed' || (!!pod.metadata?.deletionTimestamp && !!terminated);
   const port = container?.ports?.[0]?.containerPort;
+  const disruption = stopped ? disruptionOf(pod) : undefined;
   return {
     id: podId(pod),
     tenantId,
@@ -559,6 +570,7 @@ export function replicaOf(pod: V1Pod): Replica | undefined {
     exitCode: terminated?.exitCode ?? null,
     ...(exitReason ? { exitReason } : {}),
     ...(stopped && pod.metadata?.deletionTimestamp ? { stopRequested: true } : {}),
+    ...(disruption ? { stoppedOutside: disruption } : {}),
     endpoint: pod.status?.podIP && port && !stopped ? { host: pod.status.podIP, port } : null,
     ready:
       !stopped && pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true,

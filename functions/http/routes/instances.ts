@@ -153,8 +153,8 @@ export function instanceRoutes(deps: ApiDeps) {
           'What was asked of the app (`deploying`, `scaled`, `stopped`, `started`, `restarted`, ' +
           '`deleting`), each written with the change itself, and what the platform saw (`deployed`,' +
           ' `deploymentFailed`, `rolledBack`, `replicaExited`, `replicaRemoved` (a replica stopped outside Berth:' +
-          ' locally its container removed or paused, on Fargate its task stopped by `StopTask` or by AWS),' +
-          ' `unhealthy`, `crashLoop`, ' +
+          ' locally its container removed or paused, on Fargate its task stopped by `StopTask` or by AWS, on EKS' +
+          ' its pod evicted or preempted), `unhealthy`, `crashLoop`, ' +
           'autoscaling decisions with their inputs, suspension, usage warnings).',
         tags,
         security: bearer,

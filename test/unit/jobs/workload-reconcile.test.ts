@@ -494,6 +494,41 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
     expect(await exits('api')).toEqual(['pod exited with code 1']);
   });
 
+  it('tells a pod Kubernetes stopped — evicted by a drain or by its node — as stopped outside Berth, once, no failure', async () => {
+    const { deps, pass } = setup;
+    await createApp(deps, 'acme', { ...web, runtime: 'eks', replicas: 1 });
+    await createApp(deps, 'acme', { ...web, name: 'api', runtime: 'eks', replicas: 1 });
+    await pass();
+    await pass();
+    api.disruptPods('berth-acme', 'web', {
+      reason: 'EvictionByEvictionAPI',
+      message: 'Eviction API: evicting',
+    });
+    api.disruptPods(
+      'berth-acme',
+      'api',
+      { reason: 'TerminationByKubelet', message: 'The node was low on resource: memory.' },
+      false,
+    );
+    await pass();
+    await pass();
+    const told = async (name: string) => {
+      const app = await getAppRecord(deps, 'acme', name);
+      return (await deps.store.listAppEvents('acme', app.uid, { limit: 50 })).items
+        .filter((e) => e.type === 'replicaRemoved' || e.type === 'replicaExited')
+        .map((e) => [e.type, e.message]);
+    };
+    expect(await told('web')).toEqual([
+      ['replicaRemoved', 'pod stopped outside Berth: EvictionByEvictionAPI: Eviction API: evicting'],
+    ]);
+    expect(await told('api')).toEqual([
+      [
+        'replicaRemoved',
+        'pod stopped outside Berth: TerminationByKubelet: The node was low on resource: memory.',
+      ],
+    ]);
+  });
+
   it('tells no failure of the pods a rollout or a scale-in deleted, which exit on SIGTERM', async () => {
     // As an ECS task its service stops is none: the pod of a server that does not catch SIGTERM exits 143.
     const { deps, pass } = setup;
