@@ -78,3 +78,6 @@ export const exitedWith = (exitCode: number | null, reason?: string | null) => {
   const why = reason || (exitCode === null ? undefined : CONVENTIONAL_EXITS[exitCode]);
   return `exited${exitCode === null ? '' : ` with code ${exitCode}`}${why ? ` (${why})` : ''}`;
 };
+
+/** A replica stopped by neither Berth nor itself, as events and instances say it, with the runtime's words why. */
+export const stoppedOutsideBerth = (why: string) => `stopped outside Berth: ${why}`;

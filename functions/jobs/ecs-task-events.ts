@@ -1,7 +1,7 @@
 import {
   failedHealthChecks,
+  isOutsideBerthStop,
   parseTaskGroup,
-  stoppedOutsideBerth,
   taskStopReason,
 } from '../adapters/fargate/task-requests.ts';
 import { recordAppEvent } from '../core/app-events.ts';
@@ -50,7 +50,7 @@ function taskStopEvent(
     };
   if (failedHealthChecks(detail.stoppedReason))
     return { type: 'unhealthy', message: `replica stopped: ${detail.stoppedReason}`, exitCode };
-  if (stoppedOutsideBerth(detail.stopCode))
+  if (isOutsideBerthStop(detail.stopCode))
     return { type: 'replicaRemoved', message: `replica ${why}`, exitCode };
   // A container ECS stopped (scaled in, replaced) exits non-zero too, on SIGTERM: only one that exited by itself
   // failed.

@@ -1,5 +1,5 @@
 import type { RuntimeName } from '../../schemas/app.ts';
-import { exitedWith, recordAppEvent } from '../core/app-events.ts';
+import { exitedWith, recordAppEvent, stoppedOutsideBerth } from '../core/app-events.ts';
 import { pinnedImage } from '../core/images.ts';
 import { mapWithLimit } from '../core/map-with-limit.ts';
 import { recordLifetimes } from '../core/metering.ts';
@@ -235,9 +235,7 @@ export class WorkloadReconciler {
           this.deps,
           app,
           outside ? 'replicaRemoved' : 'replicaExited',
-          outside
-            ? `pod stopped outside Berth: ${outside}`
-            : `pod ${exitedWith(replica.exitCode, replica.exitReason)}`,
+          `pod ${outside ? stoppedOutsideBerth(outside) : exitedWith(replica.exitCode, replica.exitReason)}`,
           {
             replica: replica.id,
             revision: replica.revision,

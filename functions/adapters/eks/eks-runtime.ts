@@ -1,7 +1,7 @@
 import type { PodMetric, V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { eksFargateSize } from '../../../schemas/fargate-sizes.ts';
 import type { PlanLimits } from '../../../schemas/plan.ts';
-import { exitedWith } from '../../core/app-events.ts';
+import { exitedWith, stoppedOutsideBerth } from '../../core/app-events.ts';
 import { appHostname } from '../../core/app-hosts.ts';
 import { waitForMoreLines } from '../../core/log-follow.ts';
 import { mapWithLimit } from '../../core/map-with-limit.ts';
@@ -545,12 +545,12 @@ export function replicaOf(pod: V1Pod): Replica | undefined {
   const running = status?.state?.running;
   const terminated = status?.state?.terminated;
   const exited = status?.lastState?.terminated;
-  const exitReason = tellingReason(terminated?.reason);
   const phase = pod.status?.phase;
   const stopped =
     phase === 'Succeeded' || phase === 'Failed' || (!!pod.metadata?.deletionTimestamp && !!terminated);
   const port = container?.ports?.[0]?.containerPort;
   const disruption = stopped ? disruptionOf(pod) : undefined;
+  const exitReason = disruption ? stoppedOutsideBerth(disruption) : tellingReason(terminated?.reason);
   return {
     id: podId(pod),
     tenantId,

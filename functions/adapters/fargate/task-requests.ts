@@ -9,6 +9,7 @@ import type {
   Task,
   UpdateServiceCommandInput,
 } from '@aws-sdk/client-ecs';
+import { stoppedOutsideBerth } from '../../core/app-events.ts';
 import { DROPPED_CAPABILITIES } from '../../core/container-capabilities.ts';
 import type { HeldWorkload, Replica, WorkloadSpec } from '../../core/ports.ts';
 
@@ -265,7 +266,7 @@ export const failedHealthChecks = (stoppedReason: string | undefined) =>
  */
 const STOPPED_OUTSIDE_BERTH = new Set(['UserInitiated', 'TerminationNotice', 'SpotInterruption']);
 
-export const stoppedOutsideBerth = (stopCode: string | undefined) =>
+export const isOutsideBerthStop = (stopCode: string | undefined): stopCode is string =>
   stopCode !== undefined && STOPPED_OUTSIDE_BERTH.has(stopCode);
 
 /**
@@ -280,8 +281,7 @@ export function taskStopReason(task: {
 }): string | undefined {
   const container = task.containers?.[0]?.reason;
   if (task.stopCode === 'TaskFailedToStart') return task.stoppedReason ?? container;
-  if (stoppedOutsideBerth(task.stopCode))
-    return `stopped outside Berth: ${task.stoppedReason ?? task.stopCode}`;
+  if (isOutsideBerthStop(task.stopCode)) return stoppedOutsideBerth(task.stoppedReason ?? task.stopCode);
   if (container) return container;
   return failedHealthChecks(task.stoppedReason) ? task.stoppedReason : undefined;
 }
