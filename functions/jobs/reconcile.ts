@@ -230,7 +230,7 @@ export class Reconciler {
         },
       );
     }
-    return paused.length === 0 ? replicas : replicas.filter((r) => !r.paused);
+    return replicas.filter((r) => !r.paused);
   }
 
   /**

@@ -422,21 +422,13 @@ export async function startFakeKubeApi() {
     requests,
     /** What the fake cluster holds, by API path. */
     objects,
-    /** Every live pod of an app stops with `exitCode` and the kubelet's `reason`, as a node failure would end them. */
-    failPods(namespace: string, app: string, exitCode: number, reason?: string) {
-      for (const pod of podsIn(namespace)) {
-        if (pod.metadata.labels?.['berth.dev/app'] === app)
-          terminate(pod, { exitCode, deleted: false, ...(reason ? { reason } : {}) });
-      }
-    },
     /**
-     * Every live pod of an app is stopped by Kubernetes as `disruption` says: deleted (a drain's eviction), or, not
-     * `deleted`, ended by its node's kubelet (its pressure or shutdown).
+     * Every live pod of an app ends as `how` says (terminate): a node failure ends them (not `deleted`), a drain's
+     * eviction deletes them, each with its `disruption` where Kubernetes states one.
      */
-    disruptPods(namespace: string, app: string, disruption: Disruption, deleted = true) {
+    endPods(namespace: string, app: string, how: Parameters<typeof terminate>[1]) {
       for (const pod of podsIn(namespace)) {
-        if (pod.metadata.labels?.['berth.dev/app'] === app && !ended(pod))
-          terminate(pod, { deleted, disruption, ...(deleted ? {} : { exitCode: 137 }) });
+        if (pod.metadata.labels?.['berth.dev/app'] === app && !ended(pod)) terminate(pod, how);
       }
     },
     /** Another install runs on the cluster: requests with `authorization` are its Lambdas', as its RBAC allows. */

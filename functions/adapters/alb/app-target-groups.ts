@@ -28,12 +28,12 @@ export class AppTargetGroups {
     private readonly retry: RetryOptions = {},
   ) {}
 
-  /** The ARN of the app's target group; undefined while it has none. */
   /** The name of the app's target group in this install (targetGroupName). */
   nameOf(tenantId: string, app: string): string {
     return targetGroupName(this.installation, tenantId, app);
   }
 
+  /** The ARN of the app's target group; undefined while it has none. */
   async arnOf(tenantId: string, app: string): Promise<string | undefined> {
     try {
       const res = await withThrottlingRetry(

@@ -474,8 +474,9 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
     await createApp(deps, 'acme', { ...web, name: 'api', runtime: 'eks', replicas: 1 });
     await pass();
     await pass();
-    api.failPods('berth-acme', 'web', 137, 'OOMKilled');
-    api.failPods('berth-acme', 'api', 1);
+    // The kubelet ends them (a node failure), leaving them listed.
+    api.endPods('berth-acme', 'web', { exitCode: 137, reason: 'OOMKilled', deleted: false });
+    api.endPods('berth-acme', 'api', { exitCode: 1, deleted: false });
     // The first release fails (the API server busy): the pass after it tells the same pod again, as the same event.
     vi.spyOn(runtime, 'releaseReplica').mockRejectedValueOnce(new Error('the API server is busy'));
     await expect(pass()).rejects.toThrow('busy');
@@ -500,16 +501,15 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
     await createApp(deps, 'acme', { ...web, name: 'api', runtime: 'eks', replicas: 1 });
     await pass();
     await pass();
-    api.disruptPods('berth-acme', 'web', {
-      reason: 'EvictionByEvictionAPI',
-      message: 'Eviction API: evicting',
+    // A drain's eviction deletes the pod; the kubelet ends one for its node's pressure, leaving it listed.
+    api.endPods('berth-acme', 'web', {
+      disruption: { reason: 'EvictionByEvictionAPI', message: 'Eviction API: evicting' },
     });
-    api.disruptPods(
-      'berth-acme',
-      'api',
-      { reason: 'TerminationByKubelet', message: 'The node was low on resource: memory.' },
-      false,
-    );
+    api.endPods('berth-acme', 'api', {
+      exitCode: 137,
+      deleted: false,
+      disruption: { reason: 'TerminationByKubelet', message: 'The node was low on resource: memory.' },
+    });
     await pass();
     await pass();
     const told = async (name: string) => {
