@@ -5,6 +5,7 @@ import type { OfferedSizes } from '../../schemas/fargate-sizes.ts';
 import { systemHosts } from '../adapters/dns/system-hosts.ts';
 import { DockerRuntime } from '../adapters/docker/runtime.ts';
 import type { DynamoDbHttp } from '../adapters/dynamodb/dynamodb-http.ts';
+import { ExpiredItems } from '../adapters/dynamodb/expired-items.ts';
 import { DynamoMeterStore } from '../adapters/dynamodb/meter-store.ts';
 import { DynamoStore } from '../adapters/dynamodb/store.ts';
 import { FileReportArchive } from '../adapters/files/file-report-archive.ts';
@@ -43,7 +44,11 @@ export interface LocalWiring {
 }
 
 export type LocalDeps = ApiDeps &
-  ReportDeps & { registryAuth: RegistryAuthDeps; registrySecrets: RegistrySecrets };
+  ReportDeps & {
+    registryAuth: RegistryAuthDeps;
+    registrySecrets: RegistrySecrets;
+    expiredItems: ExpiredItems;
+  };
 
 /** How long the credentials the reconciler pulls tenant images with live. */
 const PULL_CREDENTIALS_TTL_SECONDS = 600;
@@ -63,6 +68,8 @@ const KEY_CACHE_TTL_MS = 1000;
 const REPORT_PERIOD_MS = 3_600_000;
 /** How often the images no container uses any more are removed from the engine. */
 const IMAGE_COLLECTION_PERIOD_MS = 600_000;
+/** How often expired items are deleted from the table: DynamoDB's TTL takes up to a few days. */
+const EXPIRY_PERIOD_MS = 3_600_000;
 /** How soon an app with replicas on their way is looked at again. */
 const BUSY_RECHECK_MS = 100;
 
@@ -112,6 +119,7 @@ export function localDeps(wiring: LocalWiring): LocalDeps {
     logger,
     registryAuth: { store, tokens, logins, registry, notifySecret: registrySecrets.secret.toString('hex') },
     registrySecrets,
+    expiredItems: new ExpiredItems(wiring.dynamodb, wiring.tableName),
   };
 }
 
@@ -171,6 +179,7 @@ export function localRuntime(deps: LocalDeps, wiring: LocalRuntimeWiring) {
       IMAGE_COLLECTION_PERIOD_MS,
       logger,
     ),
+    new JobTimer('expiry', () => deps.expiredItems.delete(deps.clock.now()), EXPIRY_PERIOD_MS, logger),
   ];
   deps.appChanged = (app) => loop.nudge(app.tenantId, app.name);
   deps.views = { docker };

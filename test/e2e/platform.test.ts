@@ -4,7 +4,13 @@ import { durationMs } from '../../schemas/instance.ts';
 import { dockerCli, labelledContainers } from '../support/docker-cli.ts';
 import { eventually, ingressGet, upgradeThroughIngress } from '../support/ingress-client.ts';
 import { clientFor, untilAppGone } from '../support/local-api.ts';
-import { fetchFrom, type PlatformEnv, platformEnv, runPlatform } from '../support/platform-process.ts';
+import {
+  fetchFrom,
+  type PlatformEnv,
+  platformEnv,
+  platformTable,
+  runPlatform,
+} from '../support/platform-process.ts';
 import { registryHttp } from '../support/registry-http.ts';
 import { buildTestImage } from '../support/test-image.ts';
 
@@ -425,7 +431,7 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
     expect((await call('GET', '/v1/apps', undefined, betaKey)).json.items).toEqual([]);
   });
 
-  it('answers requests to a running app right after a restart of the platform, while it adopts the replicas; drops unused images', async () => {
+  it('answers requests to a running app right after a restart of the platform, while it adopts the replicas; drops unused images and expired items', async () => {
     // An image of the platform registry that the engine holds and no container uses: the platform's start removes it.
     await login(acmeDocker, acmeKey);
     expect((await call('POST', '/v1/repositories', { name: 'spare' })).status).toBe(201);
@@ -434,6 +440,13 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
     acmeDocker.ok(['rmi', spare]);
     acmeDocker.ok(['pull', `${registry}/acme/spare@${spareDigest}`]);
     const held = (reference: string) => acmeDocker.run(['image', 'inspect', reference]).status === 0;
+    // An item of the table that expired a minute ago: DynamoDB Local keeps it; the platform's start deletes it.
+    const expired = { pk: { S: 'e2e' }, sk: { S: 'expired' } };
+    const table = platformTable(platform, env);
+    await table.dynamodb.call('PutItem', {
+      TableName: table.tableName,
+      Item: { ...expired, expiresAt: { N: `${Math.floor(Date.now() / 1000) - 60}` } },
+    });
 
     const before = acmeContainers('running').sort();
     expect(before.length).toBeGreaterThan(0);
@@ -448,6 +461,14 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
     );
     expect(held(`${registry}/acme/web@${digest}`)).toBe(true);
     expect((await call('DELETE', '/v1/repositories/spare')).status).toBe(204);
+    const restarted = platformTable(platform, env);
+    await eventually('the expired item to be deleted', async () => {
+      const { Item } = await restarted.dynamodb.call<{ Item?: unknown }>('GetItem', {
+        TableName: restarted.tableName,
+        Key: expired,
+      });
+      return Item ? undefined : true;
+    });
   });
 
   it('converges after the platform is killed mid-deploy: no duplicates, no orphans', async () => {

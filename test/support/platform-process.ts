@@ -2,6 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { DynamoDbHttp } from '../../functions/adapters/dynamodb/dynamodb-http.ts';
+import { localDynamoDbClient } from '../../functions/local/dynamodb-local.ts';
 import { freePort } from '../../functions/local/free-port.ts';
 
 /** A TypeScript entry point run by tsx as a child process, with its output kept for failure messages. */
@@ -115,4 +117,19 @@ export async function runPlatform(env: PlatformEnv) {
     return exited(platform.child);
   };
   return { ...platform, adminKey, stop };
+}
+
+/** A client of the DynamoDB Local a running platform started, as the platform reaches it, and its table's name. */
+export function platformTable(
+  platform: { output: () => string },
+  env: PlatformEnv,
+): { dynamodb: DynamoDbHttp; tableName: string } {
+  const endpoint = /\[berth\] DynamoDB +(http:\/\/\S+)/.exec(platform.output())?.[1];
+  if (!endpoint)
+    throw new Error(`the platform did not say where DynamoDB Local listens:\n${platform.output()}`);
+  const accessKeyId = readFileSync(join(env.dataDir, 'dynamodb', 'access-key-id'), 'utf8').trim();
+  return {
+    dynamodb: localDynamoDbClient({ endpoint, accessKeyId }),
+    tableName: env.env.BERTH_TABLE_NAME ?? '',
+  };
 }

@@ -155,7 +155,7 @@ export function instanceRoutes(deps: ApiDeps) {
           ' `deploymentFailed`, `rolledBack`, `replicaExited`, `replicaRemoved` (a replica stopped outside Berth:' +
           ' locally its container removed or paused, on Fargate its task stopped by `StopTask` or by AWS, on EKS' +
           ' its pod evicted or preempted), `unhealthy`, `crashLoop`, ' +
-          'autoscaling decisions with their inputs, suspension, usage warnings).',
+          'autoscaling decisions with their inputs, suspension, usage warnings). Events are kept 30 days.',
         tags,
         security: bearer,
         middleware: tenantOnly,
