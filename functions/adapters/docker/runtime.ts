@@ -68,11 +68,15 @@ function translate(err: unknown): never {
   throw err;
 }
 
-/** The container name of a replica: unique per app incarnation, revision, generation and slot. */
+/**
+ * The container name of a replica of an installation (`berth-acme-web-0e36c3cf-r4-g6-s1`): unique per app
+ * incarnation, revision, generation and slot, so that two reconcilers starting the same replica make one.
+ */
 function replicaName(
   spec: Pick<ReplicaSpec, 'tenantId' | 'app' | 'appUid' | 'revision' | 'generation' | 'slot'>,
+  installation: string,
 ): string {
-  return `berth-${spec.tenantId}-${spec.app}-${spec.appUid.slice(-8)}-r${spec.revision}-g${spec.generation}-s${spec.slot}`;
+  return `${installation}-${spec.tenantId}-${spec.app}-${spec.appUid.slice(-8)}-r${spec.revision}-g${spec.generation}-s${spec.slot}`;
 }
 
 /** What the container's environment holds: the app's env, PORT (the app's port), and the platform's BERTH_ values. */
@@ -95,7 +99,7 @@ export function containerOptions(
 ): Docker.ContainerCreateOptions {
   const port = `${spec.port}/tcp`;
   return {
-    name: `${installation}-${replicaName(spec)}`,
+    name: replicaName(spec, installation),
     Image: fullImageName(spec.image),
     ...(spec.command ? { Cmd: spec.command } : {}),
     Env: containerEnv(spec),
@@ -330,7 +334,10 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
         // Looked up again next time: the network may have been removed, or never made.
         this.network = undefined;
         if (statusOf(err) === 409)
-          throw new ConflictError('conflict', `replica ${replicaName(spec)} already exists`);
+          throw new ConflictError(
+            'conflict',
+            `replica ${replicaName(spec, this.installation)} already exists`,
+          );
         return translate(err);
       }
     });

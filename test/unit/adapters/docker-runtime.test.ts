@@ -53,6 +53,13 @@ function engineWithCreatedContainer(
 const failing = (error: object) => async () =>
   Promise.reject(Object.assign(new Error('start failed'), error));
 
+describe("a replica's container", () => {
+  it('is named by its installation, tenant, app and incarnation, revision, generation and slot', () => {
+    expect(containerOptions(spec, 'berth', 'n1').name).toBe('berth-acme-web-00000001-r1-g1-s0');
+    expect(containerOptions({ ...spec, slot: 2 }, 'dev', 'n1').name).toBe('dev-acme-web-00000001-r1-g1-s2');
+  });
+});
+
 describe('the Docker runtime and containers that never ran', () => {
   it('answers the replica as exited, with the reason, when the engine refuses the start', async () => {
     const runtime = new DockerRuntime(
