@@ -41,7 +41,6 @@ const TRANSACTION_CONFLICT_RETRIES = 6;
 const toAttributes = (value: object) => marshall(value, { removeUndefinedValues: true });
 const fromAttributes = (item: unknown) => unmarshall(item as AttributeMap);
 const fromEach = (items: unknown) => ((items as AttributeMap[] | undefined) ?? []).map(fromAttributes);
-const keyOf = (item: Record<string, unknown>): Key => ({ pk: String(item.pk), sk: String(item.sk) });
 
 /**
  * The one table's requests: a key in, plain items out (marshalled here, as the SDK's document client would). Items
@@ -165,21 +164,7 @@ export class SingleTable {
   /** The keys of every item a query finds, for deleting them. */
   async keys(query: Query): Promise<Key[]> {
     const items = await this.everyPage(this.queryRequest(query, true));
-    return items.map(keyOf);
-  }
-
-  /** The keys of the items of the whole table that `filter` keeps, a page of the scan at a time. */
-  async *scanKeys(filter: Condition): AsyncGenerator<Key[]> {
-    const request = this.request((x) => ({
-      FilterExpression: filter(x),
-      ProjectionExpression: `${x.name('pk')}, ${x.name('sk')}`,
-    }));
-    let start: unknown;
-    do {
-      const res = await this.dynamodb.call('Scan', { ...request, ExclusiveStartKey: start });
-      yield fromEach(res.Items).map(keyOf);
-      start = res.LastEvaluatedKey;
-    } while (start);
+    return items.map((item) => ({ pk: String(item.pk), sk: String(item.sk) }));
   }
 
   private async everyPage(request: Request): Promise<Record<string, unknown>[]> {
