@@ -1,7 +1,6 @@
 import type { AppPatch, RevisionSpec } from '../../schemas/app.ts';
 import { HealthCheck } from '../../schemas/app.ts';
 import { fargateSizeProblem, offeredSizeProblem } from '../../schemas/fargate-sizes.ts';
-import { codeUnitOrder } from './code-unit-order.ts';
 import { ValidationError } from './errors.ts';
 import type { CoreDeps } from './ports.ts';
 
@@ -58,22 +57,4 @@ export function resolveSpec(
     healthCheck: healthCheck && HealthCheck.parse(healthCheck),
     runtime,
   };
-}
-
-function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonical);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value)
-        .filter(([, v]) => v !== undefined)
-        .sort(([a], [b]) => codeUnitOrder(a, b))
-        .map(([k, v]) => [k, canonical(v)]),
-    );
-  }
-  return value;
-}
-
-/** True when two specs would start the same replica (key order does not matter). */
-export function sameSpec(a: RevisionSpec, b: RevisionSpec): boolean {
-  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
 }

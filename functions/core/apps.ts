@@ -12,7 +12,7 @@ import type { Page } from '../../schemas/common.ts';
 import type { Plan } from '../../schemas/plan.ts';
 import { type AppEventNote, appEventOf, deployingEvent } from './app-events.ts';
 import { assertServableHost } from './app-hosts.ts';
-import { resolveSpec, sameSpec } from './app-specs.ts';
+import { resolveSpec } from './app-specs.ts';
 import { ConflictError, isDomainError, NotFoundError, ValidationError } from './errors.ts';
 import { newId } from './ids.ts';
 import { type ResolvedImage, releaseAppImages, releaseImage, resolveImage } from './images.ts';
@@ -33,6 +33,7 @@ import {
   reservationDelta,
   reservationOf,
 } from './quota.ts';
+import { sameValue } from './same-value.ts';
 import { inSchemaOrder } from './schema-order.ts';
 import { getActiveTenant, getTenantRecord } from './tenants.ts';
 import { assertUnderUsageCap } from './usage-caps.ts';
@@ -342,8 +343,9 @@ export async function updateApp(
         (scaling ? Math.min(Math.max(app.replicas, scaling.min), scaling.max) : app.replicas);
       checkReplicasAgainstScaling(replicas, scaling);
       const from = app.replicas;
-      const scalingChanged = JSON.stringify(scaling) !== JSON.stringify(app.scaling);
-      const specChanged = !sameSpec(spec, app.spec);
+      // Both against the app as read from the table, whose maps come back in the table's key order.
+      const scalingChanged = !sameValue(scaling, app.scaling);
+      const specChanged = !sameValue(spec, app.spec);
       Object.assign(app, { spec, scaling, replicas });
       if (specChanged) {
         if (!image) throw new Error('a spec change always comes with its resolved image');

@@ -5,6 +5,7 @@ import { periodHours, periodOf } from './billing.ts';
 import { billedTotals, costMicroUsd, dollars } from './billing-math.ts';
 import { QuotaExceededError } from './errors.ts';
 import type { CoreDeps, TenantRecord, UsageCapState } from './ports.ts';
+import { sameValue } from './same-value.ts';
 import { allApps, listEveryUsage } from './walk.ts';
 
 const WARN_AT = 0.8;
@@ -39,10 +40,13 @@ export async function evaluateUsageCaps(deps: CoreDeps, tenant: TenantRecord): P
   if (!plan || !hasCaps(plan.limits)) return;
   const period = periodOf(deps.clock.now());
   const { first, last } = periodHours(period);
+  // The state before the usage: a meter that wrote it after this read accrued before writing, so this usage holds
+  // that meter's, and one that writes it meanwhile makes this write's condition fail. Read the other way round, a
+  // meter's usage from before another's accrual could take the state back from what that one wrote.
+  const previous = await deps.store.getUsageCapState(tenant.id);
   const usage = await listEveryUsage(deps.store, tenant.id, first, last);
   const totals = billedTotals(usage, deps.prices);
   const costMicro = costMicroUsd(totals, deps.prices);
-  const previous = await deps.store.getUsageCapState(tenant.id);
   const level = capLevel(plan.limits, costMicro, totals.instanceSeconds);
   const next: UsageCapState = {
     period,
@@ -50,7 +54,7 @@ export async function evaluateUsageCaps(deps: CoreDeps, tenant: TenantRecord): P
     costMicroUsd: costMicro,
     instanceSeconds: totals.instanceSeconds,
   };
-  if (JSON.stringify(next) === JSON.stringify(previous)) return;
+  if (sameValue(next, previous)) return;
   if (!(await deps.store.putUsageCapState(tenant.id, next, previous))) return; // another meter did it
   const before = previous?.period === period ? previous.level : 'ok';
   if (level === before || level === 'ok' || (before === 'exceeded' && level === 'warned')) return;

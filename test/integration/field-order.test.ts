@@ -85,4 +85,31 @@ describe('field order on DynamoDB Local', () => {
     expect(events.map((e) => e.type)).toEqual(['deployed', 'deploying', 'deploying']);
     for (const event of events) inOrderOf(AppEvent, event);
   });
+
+  it('takes a PATCH of what the app already has as no change, whatever order the table keeps its maps in', async () => {
+    const { call, createTenant } = await localApi();
+    const key = (await createTenant('acme')).key;
+    const scaling = {
+      min: 1,
+      max: 3,
+      targetCpuPercent: 60,
+      scaleInStabilizationSeconds: 120,
+      schedules: [{ cron: '0 8 * * 1-5', timezone: 'Europe/Paris', min: 2, max: 3 }],
+    };
+    const env = { ZETA: '1', ALPHA: '2', MIDDLE: '3' };
+    const healthCheck = { path: '/healthz', intervalSeconds: 15, timeoutSeconds: 3, healthyThreshold: 2 };
+    const created = await call('POST', '/v1/apps', key, sampleApp('web', { scaling, env, healthCheck }));
+    expect(created.status, created.text).toBe(201);
+    const app = (await call('GET', '/v1/apps/web', key)).json;
+
+    const patched = await call('PATCH', '/v1/apps/web', key, {
+      scaling: app.scaling,
+      env: app.env,
+      healthCheck: app.healthCheck,
+    });
+    expect(patched.status, patched.text).toBe(200);
+    expect(patched.json).toMatchObject({ generation: app.generation, latestRevision: app.latestRevision });
+    const events = (await call('GET', '/v1/apps/web/events', key)).json.items as Json[];
+    expect(events.map((e) => e.type)).toEqual(['deploying']);
+  });
 });

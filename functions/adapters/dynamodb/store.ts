@@ -35,6 +35,7 @@ import type {
   UsageRecord,
 } from '../../core/ports.ts';
 import { assertWithinLimits, reservationCeilings, reservationOf } from '../../core/quota.ts';
+import { canonicalJson } from '../../core/same-value.ts';
 import type { DynamoDbHttp } from './dynamodb-http.ts';
 import { conditionally, guarded } from './errors.ts';
 import {
@@ -575,7 +576,8 @@ export class DynamoStore implements Store {
     state: UsageCapState,
     expected: UsageCapState | undefined,
   ): Promise<boolean> {
-    const stamp = (s: UsageCapState) => JSON.stringify(s);
+    // The state as it was written, whatever order its keys come back from the table in.
+    const stamp = (s: UsageCapState) => canonicalJson(s);
     return conditionally(() =>
       this.table.put(
         { ...key.usageCap(tenantId), body: state, stamp: stamp(state) },

@@ -143,6 +143,10 @@ describe('EKS manifests', () => {
 
   it('fingerprints a workload: the same spec the same hash, any change another', () => {
     expect(workloadHash({ ...workload })).toBe(workloadHash(workload));
+    // Its maps as the table may give them back: the same keys in another order.
+    const { healthCheck, ...rest } = workload;
+    const reordered = Object.fromEntries(Object.entries(healthCheck).reverse()) as typeof healthCheck;
+    expect(workloadHash({ healthCheck: reordered, ...rest })).toBe(workloadHash(workload));
     expect(workloadHash({ ...workload, replicas: 3 })).not.toBe(workloadHash(workload));
     expect(workloadHash({ ...workload, env: { LOG_LEVEL: 'debug' } })).not.toBe(workloadHash(workload));
   });

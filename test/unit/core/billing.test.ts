@@ -1,8 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createApp } from '../../../functions/core/apps.ts';
 import { buildReport, listReports } from '../../../functions/core/billing.ts';
 import { billedTotals, costMicroUsd, dollars } from '../../../functions/core/billing-math.ts';
 import { accrual } from '../../../functions/core/metering.ts';
 import { PAGE_JSON_BYTES } from '../../../functions/core/page-bytes.ts';
+import { createPlan } from '../../../functions/core/plans.ts';
 import type { LifetimeRecord } from '../../../functions/core/ports.ts';
 import { createTenant } from '../../../functions/core/tenants.ts';
 import { getUsage } from '../../../functions/core/usage.ts';
@@ -11,7 +13,7 @@ import { createApi } from '../../../functions/http/api.ts';
 import { meterUsage } from '../../../functions/jobs/meter.ts';
 import { buildMonthlyReports } from '../../../functions/jobs/report.ts';
 import { DEFAULT_PRICE_TABLE } from '../../../schemas/billing.ts';
-import { fakeApiDeps, fakeCoreDeps } from '../../fakes/core-deps.ts';
+import { fakeApiDeps, fakeCoreDeps, ManualClock } from '../../fakes/core-deps.ts';
 import { ListedReplicas, replica } from '../../fakes/fake-runtime.ts';
 import { overlapCounter } from '../../support/overlap-counter.ts';
 import { usageRow } from '../../support/usage-row.ts';
@@ -267,6 +269,55 @@ describe('monthly usage caps (fakes)', () => {
     runtime.replicas = [];
     await meter();
     expect((await post('/v1/apps/web/scale', { replicas: 2 }, tenant)).status).toBe(200);
+  });
+});
+
+describe('monthly usage caps with meters that overlap (fakes)', () => {
+  it("never takes the state back for a meter whose usage is older than another's accrual: one warning", async () => {
+    const deps = await fakeCoreDeps();
+    deps.clock.current = new Date('2026-11-10T10:00:00Z');
+    const limits = { apps: 5, instancesPerApp: 5, vcpu: 4, memoryMiB: 8192, maxMonthlyInstanceHours: 1 };
+    await createPlan(deps, { id: 'capped', name: 'Capped', limits });
+    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'capped' });
+    await createApp(deps, 'acme', {
+      name: 'web',
+      image: 'registry.example.com/acme/web:1',
+      cpu: 0.25,
+      memory: 512,
+      port: 8080,
+    });
+    const runtime = new ListedReplicas();
+    runtime.replicas = [replica('acme', 'web', '2026-11-10T10:00:00.000Z')];
+    const meterAt = (minutes: number) =>
+      meterUsage({ ...deps, runtime, clock: new ManualClock(new Date(Date.UTC(2026, 10, 10, 10, minutes))) });
+    const warnings = async () => {
+      const uid = (await deps.store.getApp('acme', 'web'))?.uid ?? '';
+      const { items } = await deps.store.listAppEvents('acme', uid, { limit: 100 });
+      return items.filter((e) => e.type === 'usageWarning').length;
+    };
+    await meterAt(47);
+
+    // A meter at 47 min 30 s reads the month's usage; before it goes on, one at 48 min accrues, reaches 80 % and
+    // warns. The first, with usage from before that, must not take the state back to below 80 %.
+    const listUsage = deps.store.listUsage.bind(deps.store);
+    let overtaken = false;
+    deps.store.listUsage = async (...args) => {
+      const page = await listUsage(...args);
+      if (!overtaken) {
+        overtaken = true;
+        await meterAt(48);
+      }
+      return page;
+    };
+    await meterUsage({
+      ...deps,
+      runtime,
+      clock: new ManualClock(new Date('2026-11-10T10:47:30Z')),
+    });
+    expect(await warnings()).toBe(1);
+    expect((await deps.store.getUsageCapState('acme'))?.level).toBe('warned');
+    await meterAt(49);
+    expect(await warnings()).toBe(1);
   });
 });
 

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { createApi } from '../../functions/http/api.ts';
+import { meterUsage } from '../../functions/jobs/meter.ts';
+import { ManualClock } from '../fakes/core-deps.ts';
+import { ListedReplicas, replica } from '../fakes/fake-runtime.ts';
+import { clientFor, localApi, sampleApp } from '../support/local-api.ts';
+
+describe('monthly usage caps on DynamoDB Local', () => {
+  it('warns once at 80 % and refuses scale-outs at 100 %, however many meters run at once', async () => {
+    const setup = await localApi();
+    // The API and the meter on one clock of the test's: a month's usage without waiting for it.
+    const clock = new ManualClock(new Date('2026-11-10T10:00:00Z'));
+    const deps = { ...setup.deps, clock };
+    const { call, createTenant } = clientFor(createApi(deps), setup.adminKey);
+    const limits = { apps: 5, instancesPerApp: 5, vcpu: 4, memoryMiB: 8192, maxMonthlyInstanceHours: 1 };
+    expect(
+      (await call('POST', '/v1/plans', setup.adminKey, { id: 'capped', name: 'Capped', limits })).status,
+    ).toBe(201);
+    const key = (await createTenant('acme', 'capped')).key;
+    expect((await call('POST', '/v1/apps', key, sampleApp('web'))).status).toBe(201);
+    const runtime = new ListedReplicas();
+    runtime.replicas = [replica('acme', 'web', clock.now().toISOString())];
+    const meters = () => Promise.all([1, 2, 3].map(() => meterUsage({ ...deps, runtime })));
+    const told = async (type: string) =>
+      ((await call('GET', '/v1/apps/web/events', key)).json.items as { type: string }[]).filter(
+        (e) => e.type === type,
+      ).length;
+    const cap = async () =>
+      ((await call('GET', '/v1/tenant', key)).json.usage as { monthlyCap: Record<string, unknown> })
+        .monthlyCap;
+
+    clock.advance(47 * 60_000);
+    await meters();
+    expect(await told('usageWarning')).toBe(0);
+    expect(await cap()).toMatchObject({ period: '2026-11', level: 'ok' });
+    clock.advance(60_000); // 48 minutes: 80 % of the hour
+    await meters();
+    expect(await told('usageWarning')).toBe(1);
+    expect(await cap()).toMatchObject({ level: 'warned', instanceHours: 0.8 });
+    expect((await call('POST', '/v1/apps/web/scale', key, { replicas: 2 })).status).toBe(200);
+
+    clock.advance(12 * 60_000);
+    await meters();
+    await meters();
+    expect(await told('usageCapReached')).toBe(1);
+    expect(await told('usageWarning')).toBe(1);
+    expect(await cap()).toMatchObject({ level: 'exceeded', instanceHours: 1 });
+    const refused = await call('POST', '/v1/apps/web/scale', key, { replicas: 3 });
+    expect(refused).toMatchObject({ status: 403, json: { code: 'quota.exceeded' } });
+    expect((await call('POST', '/v1/apps/web/scale', key, { replicas: 1 })).status).toBe(200);
+  });
+});
