@@ -1,31 +1,43 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createApp } from '../../../functions/core/apps.ts';
+import { createTenant } from '../../../functions/core/tenants.ts';
 import { ReconcileLoop } from '../../../functions/jobs/reconcile-loop.ts';
+import { fakeCoreDeps } from '../../fakes/core-deps.ts';
 import { MemoryStore } from '../../fakes/memory-store.ts';
 
 const OPTIONS = { tickMs: 5000, busyMs: 100 };
 
 /**
- * A loop over a reconciler whose passes answer `outcomes` in turn (the last one from then on), noting when each ran,
- * what it did (`passed`, `released`) in order, and what the loop logged.
+ * A loop over a reconciler whose passes answer `outcomes` in turn (the last one from then on), noting when each ran
+ * and on which app, what it did (`passed`, `released`) in order, the app uids each orphan sweep kept, and what the
+ * loop logged.
  */
 function loopOver(
   outcomes: ('fails' | 'busy' | 'done')[],
-  { passMs = 0, release = async () => {} }: { passMs?: number; release?: () => Promise<void> } = {},
+  {
+    passMs = 0,
+    release = async () => {},
+    store = new MemoryStore(),
+  }: { passMs?: number; release?: () => Promise<void>; store?: MemoryStore } = {},
 ) {
   const passes: number[] = [];
+  const apps: string[] = [];
+  const kept: Set<string>[] = [];
   const steps: string[] = [];
   const errors: Record<string, unknown>[] = [];
   const logged: string[] = [];
   const reconciler = {
-    async reconcileApp() {
+    async reconcileApp(tenantId: string, app: string) {
       passes.push(Date.now());
+      apps.push(`${tenantId}/${app}`);
       if (passMs) await new Promise((resolve) => setTimeout(resolve, passMs));
       steps.push('passed');
       const outcome = outcomes[Math.min(passes.length, outcomes.length) - 1];
       if (outcome === 'fails') throw new Error('the Docker Engine is unavailable');
       return outcome === 'busy';
     },
-    async removeOrphans() {
+    async removeOrphans(uids: Set<string>) {
+      kept.push(uids);
       return 0;
     },
     async releaseLeases() {
@@ -35,7 +47,7 @@ function loopOver(
   };
   const loop = new ReconcileLoop(
     reconciler,
-    new MemoryStore(),
+    store,
     {
       error: (message, details) => {
         logged.push(message);
@@ -44,7 +56,7 @@ function loopOver(
     },
     OPTIONS,
   );
-  return { loop, passes, steps, errors, logged };
+  return { loop, passes, apps, kept, steps, errors, logged };
 }
 
 /** The times of the passes, from the first. */
@@ -88,6 +100,47 @@ describe('the local reconcile loop', () => {
     await vi.advanceTimersByTimeAsync(10_000);
     expect(done.passes).toHaveLength(1);
     await done.loop.stop();
+  });
+
+  it('ticks every tickMs: a pass on every app of every tenant, then a sweep that keeps the replicas of those apps', async () => {
+    const deps = await fakeCoreDeps();
+    const spec = { image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };
+    for (const id of ['acme', 'beta']) await createTenant(deps, { id, name: id, plan: 'pro' });
+    await createApp(deps, 'acme', { ...spec, name: 'web' });
+    await createApp(deps, 'acme', { ...spec, name: 'api' });
+    await createApp(deps, 'beta', { ...spec, name: 'web' });
+    const uids = await Promise.all(
+      [
+        ['acme', 'web'],
+        ['acme', 'api'],
+        ['beta', 'web'],
+      ].map(async ([tenant, app]) => (await deps.store.getApp(tenant ?? '', app ?? ''))?.uid),
+    );
+    const { loop, apps, kept } = loopOver(['done'], { store: deps.store });
+    loop.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(apps.sort()).toEqual(['acme/api', 'acme/web', 'beta/web']);
+    expect(kept).toEqual([new Set(uids)]);
+    await vi.advanceTimersByTimeAsync(OPTIONS.tickMs);
+    expect(apps).toHaveLength(6);
+    expect(kept).toHaveLength(2);
+    await loop.stop();
+  });
+
+  it('removes no replica when it cannot read the apps: it says so and tries at the next tick', async () => {
+    const store = new MemoryStore();
+    let listings = 0;
+    store.listTenants = async () => {
+      listings++;
+      throw new Error('the table is unavailable');
+    };
+    const { loop, kept, logged } = loopOver(['done'], { store });
+    loop.start();
+    await vi.advanceTimersByTimeAsync(OPTIONS.tickMs);
+    expect(listings).toBe(2);
+    expect(kept).toEqual([]);
+    expect(logged).toEqual(['reconcile tick failed', 'reconcile tick failed']);
+    await loop.stop();
   });
 
   it("hands the apps' leases back when it stops, once the pass running is done", async () => {
