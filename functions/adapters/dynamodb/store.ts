@@ -35,7 +35,6 @@ import type {
   UsageRecord,
 } from '../../core/ports.ts';
 import { assertWithinLimits, reservationCeilings, reservationOf } from '../../core/quota.ts';
-import { canonicalJson } from '../../core/same-value.ts';
 import type { DynamoDbHttp } from './dynamodb-http.ts';
 import { conditionally, guarded } from './errors.ts';
 import {
@@ -576,12 +575,11 @@ export class DynamoStore implements Store {
     state: UsageCapState,
     expected: UsageCapState | undefined,
   ): Promise<boolean> {
-    // The state as it was written, whatever order its keys come back from the table in.
-    const stamp = (s: UsageCapState) => canonicalJson(s);
+    // DynamoDB compares maps by what they hold, whatever the order of their keys (which it does not keep).
     return conditionally(() =>
       this.table.put(
-        { ...key.usageCap(tenantId), body: state, stamp: stamp(state) },
-        expected ? equals('stamp', stamp(expected)) : absent(),
+        { ...key.usageCap(tenantId), body: state },
+        expected ? equals('body', expected) : absent(),
       ),
     );
   }
