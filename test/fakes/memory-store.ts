@@ -33,6 +33,7 @@ import type {
   UsageRecord,
 } from '../../functions/core/ports.ts';
 import { assertWithinLimits, reservationOf } from '../../functions/core/quota.ts';
+import { sameValue } from '../../functions/core/same-value.ts';
 import type { Page } from '../../schemas/common.ts';
 import type { Plan } from '../../schemas/plan.ts';
 import type { Image } from '../../schemas/repository.ts';
@@ -234,7 +235,8 @@ export class MemoryStore implements Store {
     return state && clone(state);
   }
   async putUsageCapState(tenantId: string, state: UsageCapState, expected: UsageCapState | undefined) {
-    if (JSON.stringify(this.usageCaps.get(tenantId)) !== JSON.stringify(expected)) return false;
+    // By what the states hold, as DynamoDB compares maps.
+    if (!sameValue(this.usageCaps.get(tenantId), expected)) return false;
     this.usageCaps.set(tenantId, clone(state));
     return true;
   }
