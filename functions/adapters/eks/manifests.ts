@@ -44,9 +44,11 @@ export const LOAD_BALANCER_ANNOTATION = 'berth.dev/load-balancer';
  * rolling update), and evictions take one pod at a time. 4: `command` is the entrypoint's arguments (`args`), as on
  * the other runtimes, no longer a replacement of the entrypoint. (Placing pods by their image's architectures needed
  * no raise: only revisions made since carry their platforms, and the spec hash of each of those is new anyway.) 5: the
- * Ingress names the apps' TLS policy and drops invalid header fields.
+ * Ingress names the apps' TLS policy and drops invalid header fields. 6: a `$` in the app's command or env reaches the
+ * container as it is, as on the other runtimes (Kubernetes expanded `$(NAME)` and reduced `$$` to `$`); the pods of an
+ * app whose command or env holds one are replaced once, by a rolling update.
  */
-export const MANIFESTS_REVISION = '5';
+export const MANIFESTS_REVISION = '6';
 
 /** Where the EKS apps' load balancer writes its access logs in the install's bucket (the Fargate apps' under `apps`). */
 export const EKS_ACCESS_LOGS_PREFIX = 'eks-apps';
@@ -270,6 +272,12 @@ function ingressTargetGroup(check: HealthCheck | null): Record<string, string> {
 }
 
 /**
+ * A container's argument or env value as Kubernetes must be given it to pass it on as it is, as Docker and ECS do:
+ * Kubernetes expands `$(NAME)` from the container's env in both and reduces `$$` to `$`, so every `$` is doubled.
+ */
+const literal = (text: string) => text.replaceAll('$', () => '$$');
+
+/**
  * Where an app's pods may run, by the architectures its image is built for: on a cluster whose nodes differ (arm64
  * and amd64 node groups, or Karpenter offering both), a pod of an image built for one fails on the other with an exec
  * format error. Nothing when its platforms are not known, or when pods run on Fargate (linux/amd64 only, and the API
@@ -360,8 +368,8 @@ export function appManifests(
                 name: 'app',
                 image: fullImageName(workload.image),
                 // The entrypoint's arguments, as Docker's Cmd and ECS's command: Kubernetes' `command` would replace it.
-                ...(workload.command ? { args: workload.command } : {}),
-                env: Object.entries(env).map(([name, value]) => ({ name, value })),
+                ...(workload.command ? { args: workload.command.map(literal) } : {}),
+                env: Object.entries(env).map(([name, value]) => ({ name, value: literal(value) })),
                 ports: [{ containerPort: workload.port, protocol: 'TCP' }],
                 resources: { requests: resources, limits: resources },
                 ...probes(workload.healthCheck, workload.port),

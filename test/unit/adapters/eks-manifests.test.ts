@@ -313,6 +313,26 @@ describe('EKS manifests', () => {
     expect(container).not.toHaveProperty('command');
   });
 
+  it('passes a `$` in the command and env on as it is, as Docker and ECS do: Kubernetes reads `$(NAME)` and `$$`', () => {
+    const [container] = podSpec(
+      appManifests(
+        {
+          ...workload,
+          command: ['sh', '-c', 'echo $$ $(PORT) $HOME'],
+          env: { GREETING: 'costs $5 at $(BERTH_APP)' },
+        },
+        'berth-acme',
+        INGRESS,
+        ON_NODES,
+      ),
+    ).containers as Record<string, unknown>[];
+    // Kubernetes reduces `$$` to `$` and never expands what follows it: the container gets the text it was given.
+    expect(container).toMatchObject({
+      args: ['sh', '-c', 'echo $$$$ $$(PORT) $$HOME'],
+      env: expect.arrayContaining([{ name: 'GREETING', value: 'costs $$5 at $$(BERTH_APP)' }]),
+    });
+  });
+
   it("names an image in full, so that a node's containerd never takes `sha256:<hex>` for the id of an image it holds", () => {
     const id = `sha256:${'b'.repeat(64)}`;
     const [container] = podSpec(appManifests({ ...workload, image: id }, 'berth-acme', INGRESS, ON_NODES))
