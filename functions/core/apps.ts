@@ -150,7 +150,7 @@ function writeNewApp(
   made: Pick<AppRecord, 'uid' | 'spec' | 'scaling' | 'replicas'> & { image: ResolvedImage },
 ): Promise<{ app: App; deployment: DeploymentRecord }> {
   const { uid, spec, image, scaling, replicas } = made;
-  return withOptimisticRetry(undefined, async () => {
+  return withOptimisticRetry(async () => {
     const tenant = await getActiveTenant(deps, tenantId);
     const plan = await planOf(deps, tenant);
     const now = deps.clock.now();
@@ -180,7 +180,7 @@ function writeNewApp(
     assertWithinLimits(plan.id, plan.limits, tenant.reserved, delta);
     if (delta.vcpuMilli > 0) await assertUnderUsageCap(deps, tenant, plan.limits);
     const deployment = deploymentOf(app, 'create', now);
-    // A stale plan or tenant read fails the write with PreconditionFailedError and is read again.
+    // A stale plan or tenant read fails the write with WriteConflictError and is read again.
     await deps.store.createApp({
       app,
       revision: revisionOf(app, image, at),
@@ -204,12 +204,13 @@ interface AppChange {
 }
 
 /**
- * The one way an existing app changes: read app, tenant and plan; apply `mutate`; write conditionally on the
- * app's version with the quota delta checked in the same transaction. Stale reads retry unless If-Match was sent.
+ * The one way an existing app changes: read app, tenant and plan; apply `mutate`; write on condition the app is still
+ * the one read, with the quota delta checked in the same transaction. Stale reads retry; `ifMatch` is checked against
+ * each read of the app.
  * A suspended tenant's changes are refused, unless `evenIfSuspended` (a change that only gives back); the plan's
  * limits refuse none that `restores` what the app ran, which runs still (see QuotaCheck). `read`: the
  * app as the caller has just read it (to resolve an image, say), which the first attempt uses instead of reading it
- * again; should it be stale by the write, the write fails on its version and the next attempt reads afresh. The
+ * again; should it be stale by the write, the write fails and the next attempt reads afresh. The
  * change's event is written in the same transaction: it is in the app's events exactly when the change happened.
  */
 export function changeApp(
@@ -225,7 +226,7 @@ export function changeApp(
   }: { evenIfSuspended?: boolean; restores?: boolean; read?: AppRecord } = {},
 ): Promise<AppChange> {
   let known = read;
-  return withOptimisticRetry(ifMatch, async () => {
+  return withOptimisticRetry(async () => {
     // The app and its tenant are read at once, so a change waits for two reads in a row (the tenant names the plan),
     // not three; what they answer is judged in the same order as before: the app first.
     const [appRead, tenantRead] = await Promise.allSettled([
@@ -263,7 +264,7 @@ export function changeApp(
     await deps.store.updateApp({
       ...written,
       ...(note ? { event: appEventOf(change.app, note, now) } : {}),
-      expectedVersion: current.version,
+      read: current,
       quota: { plan, delta, evenIfSuspended, restores },
     });
     if (change.app.generation !== current.generation) deps.appChanged?.(change.app);

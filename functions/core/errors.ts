@@ -60,7 +60,17 @@ export class QuotaExceededError extends DomainError {
   }
 }
 
-/** A conditional write lost against a newer version; retried internally unless the client sent If-Match. */
+/**
+ * A conditional write found its record, or what it was decided on (a tenant's plan, the plan's limits), changed
+ * since it was read: nothing was written. withOptimisticRetry reads again and decides anew; past its attempts, 409.
+ */
+export class WriteConflictError extends ConflictError {
+  constructor(message = 'the resource is being changed by many requests at once; retry shortly') {
+    super('conflict', message);
+  }
+}
+
+/** The client's If-Match names no version the resource has (412): it changed since the client read it. */
 export class PreconditionFailedError extends DomainError {
   constructor(
     message = 'the resource changed since it was read; fetch it again and retry with the new ETag',

@@ -34,7 +34,7 @@ export async function listPlans(deps: CoreDeps, page: PageRequest): Promise<Page
  * the plan's tenants on it.
  */
 export function updatePlan(deps: CoreDeps, id: string, patch: PlanPatch, ifMatch?: IfMatch): Promise<Plan> {
-  return withOptimisticRetry(ifMatch, async () => {
+  return withOptimisticRetry(async () => {
     const plan = await getPlan(deps, id);
     assertVersion(ifMatch, plan.version);
     const name = patch.name ?? plan.name;

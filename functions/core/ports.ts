@@ -110,8 +110,6 @@ export interface QuotaCheck {
 /** One atomic write of an app together with what it brings: a new revision, a deployment, a quota change. */
 export interface AppWrite {
   app: AppRecord;
-  /** The version the app had when read; undefined when creating it. */
-  expectedVersion?: number;
   revision?: RevisionRecord;
   deployment?: DeploymentRecord;
   /** What the change did, as an event of the app, written with it or not at all. */
@@ -225,8 +223,9 @@ export interface PageRequest {
 
 /**
  * The control plane's state. Every tenant-owned record is addressed by tenant id first. Writes that can race are
- * conditional: a stale `expectedVersion` throws PreconditionFailedError; a quota check that fails throws
- * QuotaExceededError; a suspended tenant's write throws ForbiddenError('tenant.suspended').
+ * conditional: one that finds its record (or the tenant or plan it was checked against) changed since it was read
+ * throws WriteConflictError; a quota check that fails throws QuotaExceededError; a suspended tenant's write throws
+ * ForbiddenError('tenant.suspended').
  */
 export interface Store {
   createPlan(plan: Plan): Promise<void>;
@@ -267,7 +266,11 @@ export interface Store {
 
   /** Creates the app with its first revision and deployment; ConflictError('app.exists') if the name is taken. */
   createApp(write: AppWrite): Promise<void>;
-  updateApp(write: AppWrite & { expectedVersion: number }): Promise<void>;
+  /**
+   * Writes a change of the app `read`, if the stored app is still exactly that: changed since in any way (by a change,
+   * or by a reconcile pass, which keeps the version), WriteConflictError and nothing is written.
+   */
+  updateApp(write: AppWrite & { read: AppRecord }): Promise<void>;
   getApp(tenantId: string, name: string): Promise<AppRecord | undefined>;
   listApps(tenantId: string, page: PageRequest): Promise<Page<AppRecord>>;
 

@@ -115,7 +115,7 @@ export async function updateTenant(
   patch: TenantPatch,
   ifMatch?: IfMatch,
 ): Promise<Tenant> {
-  const { before, after } = await withOptimisticRetry(ifMatch, async () => {
+  const { before, after } = await withOptimisticRetry(async () => {
     const tenant = await getTenantRecord(deps, id);
     assertVersion(ifMatch, tenant.version);
     // A tenant on an archived plan stays there; only a move to another plan asks whether that one takes tenants.
@@ -148,7 +148,7 @@ const REPOSITORIES_DELETED_AT_ONCE = 8;
  * stays suspended and deleting it again finishes the job. Returns the hashes of the keys that went with it.
  */
 export function deleteTenant(deps: RegistryDeps, id: string, ifMatch?: IfMatch): Promise<string[]> {
-  return withOptimisticRetry(ifMatch, async () => {
+  return withOptimisticRetry(async () => {
     let tenant = await getTenantRecord(deps, id);
     assertVersion(ifMatch, tenant.version);
     if (tenant.reserved.apps > 0) throw new TenantHasAppsError(id, tenant.reserved.apps);

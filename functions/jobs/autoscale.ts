@@ -131,8 +131,10 @@ async function autoscaleApp(
       stabilizationSeconds: windowSeconds,
     });
   } catch (err) {
-    // A manual change, a plan change or another scaler got there first: the next run decides again.
-    if (isDomainError(err, 'precondition.failed') || isDomainError(err, 'quota.exceeded')) return false;
+    // A manual change or another scaler got there first (the version moved), the plan has no room, or the app kept
+    // changing through every attempt: the next run decides again.
+    if (['precondition.failed', 'quota.exceeded', 'conflict'].some((code) => isDomainError(err, code)))
+      return false;
     throw err;
   }
   return true;

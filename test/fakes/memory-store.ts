@@ -4,11 +4,11 @@ import {
   DeploymentMovedError,
   DomainError,
   ForbiddenError,
-  PreconditionFailedError,
   QuotaExceededError,
   TenantHasAppsError,
   TenantIdTakenError,
   TenantNotFoundError,
+  WriteConflictError,
 } from '../../functions/core/errors.ts';
 import { addUsageAmounts, emptyUsage } from '../../functions/core/metering.ts';
 import { pageInMemory } from '../../functions/core/page-in-memory.ts';
@@ -74,7 +74,7 @@ export class MemoryStore implements Store {
     return paginate([...this.plans.values()], page);
   }
   async updatePlan(plan: Plan, expectedVersion: number) {
-    if (this.plans.get(plan.id)?.version !== expectedVersion) throw new PreconditionFailedError();
+    if (this.plans.get(plan.id)?.version !== expectedVersion) throw new WriteConflictError();
     this.plans.set(plan.id, clone(plan));
   }
 
@@ -92,7 +92,7 @@ export class MemoryStore implements Store {
   }
   async updateTenant(tenant: TenantRecord, expectedVersion: number) {
     const current = this.tenants.get(tenant.id);
-    if (current?.version !== expectedVersion) throw new PreconditionFailedError();
+    if (current?.version !== expectedVersion) throw new WriteConflictError();
     this.tenants.set(tenant.id, { ...clone(tenant), reserved: current.reserved });
   }
   async getBilledTenant(id: string) {
@@ -105,7 +105,7 @@ export class MemoryStore implements Store {
     const { id, version: expectedVersion } = tenant;
     const current = this.tenants.get(id);
     if (current && current.reserved.apps > 0) throw new TenantHasAppsError(id, current.reserved.apps);
-    if (current?.version !== expectedVersion) throw new PreconditionFailedError();
+    if (current?.version !== expectedVersion) throw new WriteConflictError();
     this.tenants.delete(id);
     this.deletedTenants.set(id, { id, createdAt: tenant.createdAt, deletedAt });
     const hashes = [...this.keys.values()].filter((k) => k.tenantId === id).map((k) => k.hash);
@@ -156,7 +156,7 @@ export class MemoryStore implements Store {
       tenant.plan !== write.quota.plan.id ||
       this.plans.get(tenant.plan)?.version !== write.quota.plan.version
     ) {
-      throw new PreconditionFailedError();
+      throw new WriteConflictError();
     }
     if (!write.quota.restores) {
       assertWithinLimits(write.quota.plan.id, write.quota.plan.limits, tenant.reserved, write.quota.delta);
@@ -185,9 +185,9 @@ export class MemoryStore implements Store {
     }
     this.applyWrite(write);
   }
-  async updateApp(write: AppWrite & { expectedVersion: number }) {
-    if (this.apps.get(`${write.app.tenantId}/${write.app.name}`)?.version !== write.expectedVersion) {
-      throw new PreconditionFailedError();
+  async updateApp(write: AppWrite & { read: AppRecord }) {
+    if (!sameValue(this.apps.get(`${write.app.tenantId}/${write.app.name}`), write.read)) {
+      throw new WriteConflictError();
     }
     this.applyWrite(write);
   }
@@ -204,7 +204,7 @@ export class MemoryStore implements Store {
   }
   async finalizeAppDeletion(app: AppRecord) {
     const key = `${app.tenantId}/${app.name}`;
-    if (this.apps.get(key)?.version !== app.version) throw new PreconditionFailedError();
+    if (this.apps.get(key)?.version !== app.version) throw new WriteConflictError();
     this.apps.delete(key);
     const tenant = this.tenants.get(app.tenantId);
     const held = reservationOf(app);

@@ -7,12 +7,12 @@ import {
   DeploymentMovedError,
   DomainError,
   ForbiddenError,
-  PreconditionFailedError,
   QuotaExceededError,
   TenantHasAppsError,
   TenantIdTakenError,
   TenantNotFoundError,
   UnavailableError,
+  WriteConflictError,
 } from '../../core/errors.ts';
 import type {
   ApiKeyRecord,
@@ -240,7 +240,7 @@ export class DynamoStore implements Store {
     const written = await conditionally(() =>
       this.table.put({ ...key.plan(plan.id), ...plan }, versionIs(expectedVersion)),
     );
-    if (!written) throw new PreconditionFailedError();
+    if (!written) throw new WriteConflictError();
   }
 
   // Tenants and keys
@@ -304,7 +304,7 @@ export class DynamoStore implements Store {
         allOf(exists(), versionIs(expectedVersion)),
       ),
     );
-    if (!written) throw new PreconditionFailedError();
+    if (!written) throw new WriteConflictError();
   }
 
   async deleteTenant(tenant: TenantRecord, deletedAt: string): Promise<string[]> {
@@ -337,7 +337,7 @@ export class DynamoStore implements Store {
       if (current.reserved.apps > 0) throw new TenantHasAppsError(id, current.reserved.apps);
       // Still the version asked for: a key came after the listing, so list again (the caller's If-Match holds).
       if (current.version !== expectedVersion || attempt >= DELETE_TENANT_ATTEMPTS) {
-        throw new PreconditionFailedError();
+        throw new WriteConflictError();
       }
     }
   }
@@ -457,7 +457,7 @@ export class DynamoStore implements Store {
     if (appCode === 'ConditionalCheckFailed') throw appFailure;
     if (write.ended && endedCode === 'ConditionalCheckFailed')
       throw new DeploymentMovedError(write.ended.record);
-    if (planCode === 'ConditionalCheckFailed') throw new PreconditionFailedError();
+    if (planCode === 'ConditionalCheckFailed') throw new WriteConflictError();
     if (tenantCode === 'ConditionalCheckFailed') {
       const tenant = await this.getTenant(write.app.tenantId);
       if (!tenant) throw new TenantNotFoundError(write.app.tenantId);
@@ -467,9 +467,9 @@ export class DynamoStore implements Store {
           `tenant "${tenant.id}" is suspended; its writes are refused`,
         );
       }
-      if (tenant.plan !== write.quota.plan.id) throw new PreconditionFailedError();
+      if (tenant.plan !== write.quota.plan.id) throw new WriteConflictError();
       assertWithinLimits(write.quota.plan.id, write.quota.plan.limits, tenant.reserved, write.quota.delta);
-      throw new PreconditionFailedError();
+      throw new WriteConflictError();
     }
     throw new UnavailableError('the write was cancelled; retry shortly');
   }
@@ -508,11 +508,11 @@ export class DynamoStore implements Store {
     }
   }
 
-  async updateApp(write: AppWrite & { expectedVersion: number }): Promise<void> {
-    const { cancelled } = await this.table.transact(
-      this.appWriteItems(write, versionIs(write.expectedVersion)),
-    );
-    if (cancelled) await this.explainCancelledAppWrite(write, cancelled, new PreconditionFailedError());
+  async updateApp(write: AppWrite & { read: AppRecord }): Promise<void> {
+    // The stored app must be the very one read, not only of its version: a reconcile pass writes what it observed
+    // (status, ready replicas, the revision live) under the same version, which this write would otherwise undo.
+    const { cancelled } = await this.table.transact(this.appWriteItems(write, equals('body', write.read)));
+    if (cancelled) await this.explainCancelledAppWrite(write, cancelled, new WriteConflictError());
   }
 
   async writeRollout({ app, deployment, events = [] }: RolloutWrite): Promise<boolean> {
@@ -551,7 +551,7 @@ export class DynamoStore implements Store {
         exists(),
       ),
     ]);
-    if (cancelled) throw new PreconditionFailedError();
+    if (cancelled) throw new WriteConflictError();
     await this.deleteChildren(app);
   }
 
