@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { answered } from '../adapters/docker/engine-answer.ts';
+import { logSince, openLog } from './log-file.ts';
 import { blockMetadataFromContainers } from './metadata-firewall.ts';
 import { canRun, installOrExplain, isRootOnDebian } from './system-packages.ts';
 
@@ -62,25 +63,24 @@ export async function startDockerd(
 ): Promise<void> {
   mkdirSync(logDir, { recursive: true });
   const logPath = join(logDir, 'dockerd.log');
-  const log = openSync(logPath, 'a');
-  const logged = fstatSync(log).size;
+  const log = openLog(logPath);
   console.log(`[berth] starting dockerd (log: ${logPath})…`);
   // It outlives this process, so it must not keep a TMPDIR of this run's (runc's exec files go there).
   const { TMPDIR: _ownTmpdir, ...env } = process.env;
   const dockerd = spawn('dockerd', ['--storage-driver=overlay2', '--icc=false'], {
     env,
     detached: true,
-    stdio: ['ignore', log, log],
+    stdio: ['ignore', log.fd, log.fd],
   });
   dockerd.unref();
-  closeSync(log);
+  closeSync(log.fd);
   const deadline = Date.now() + startMs;
   while (Date.now() < deadline) {
     if (await answering()) return;
     if (dockerd.exitCode !== null) break;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  const lastLine = readFileSync(logPath).subarray(logged).toString().trim().split('\n').at(-1);
+  const lastLine = logSince(logPath, log.startsAt).trim().split('\n').at(-1);
   const said = lastLine ? `: ${lastLine}` : '';
   const what =
     dockerd.exitCode !== null

@@ -1,7 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureRegistryBinary } from './docker-engine.ts';
+import { openLog } from './log-file.ts';
 import { type OwnedProcess, ownedProcess, spawnOwned } from './owned-children.ts';
 
 export const REGISTRY_SERVICE = 'berth-registry';
@@ -76,7 +77,7 @@ export async function startRegistry(options: RegistryProcessOptions): Promise<Ow
   mkdirSync(join(options.dir, 'data'), { recursive: true });
   const configPath = join(options.dir, 'config.yml');
   writeFileSync(configPath, registryConfig(options, options.notifySecret), { mode: 0o600 });
-  const log = openSync(join(options.dir, 'registry.log'), 'a');
+  const { fd: log } = openLog(join(options.dir, 'registry.log'));
   await collectGarbage(binary, configPath, log);
   const child: ChildProcess = spawnOwned(binary, ['serve', configPath], { stdio: ['ignore', log, log] });
   closeSync(log); // the registry has its own copy; a restart opens the log again
