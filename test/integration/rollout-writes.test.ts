@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { appEventOf } from '../../functions/core/app-events.ts';
 import { rollBackFailed } from '../../functions/core/deployments.ts';
-import type { AppRecord, DeploymentRecord, Store } from '../../functions/core/ports.ts';
+import type { AppRecord, DeploymentRecord } from '../../functions/core/ports.ts';
 import { localApi, sampleApp } from '../support/local-api.ts';
 
 describe('what a reconcile pass writes of an app and its deployment, on DynamoDB Local', () => {
@@ -102,49 +102,4 @@ describe('what a reconcile pass writes of an app and its deployment, on DynamoDB
       details: { deployment: back?.id, failed: open.id },
     });
   });
-  it("keeps what a reconcile pass wrote between a change's read and its write, and the change's If-Match holds", async () => {
-    const { call, createTenant, deps } = await localApi();
-    const key = (await createTenant('acme')).key;
-    await call('POST', '/v1/apps', key, sampleApp('web'));
-    const etag = (await call('GET', '/v1/apps/web', key)).headers.get('etag') ?? '';
-    const created = (await deps.store.getApp('acme', 'web')) as AppRecord;
-    // The pass observes revision 1 live after the PATCH has read the app: the version stays, as a pass keeps it.
-    onFirstAppWrite(deps.store, async () => {
-      const live = { ...created, status: 'running' as const, readyReplicas: 1, currentRevision: 1 };
-      expect(await deps.store.writeRollout({ app: { record: live, expectedVersion: created.version } })).toBe(
-        true,
-      );
-    });
-    const patched = await call('PATCH', '/v1/apps/web', key, { env: { A: '1' } }, { 'if-match': etag });
-    expect(patched.status).toBe(200);
-    expect(await deps.store.getApp('acme', 'web')).toMatchObject({
-      version: created.version + 1,
-      currentRevision: 1,
-      targetRevision: 2,
-      spec: { env: { A: '1' } },
-    });
-  });
-
-  it("takes a change whose plan was edited between its read and its write, under the change's If-Match", async () => {
-    const { call, adminKey, createTenant, deps } = await localApi();
-    const key = (await createTenant('acme')).key;
-    await call('POST', '/v1/apps', key, sampleApp('web'));
-    const etag = (await call('GET', '/v1/apps/web', key)).headers.get('etag') ?? '';
-    onFirstAppWrite(deps.store, async () => {
-      expect((await call('PATCH', '/v1/plans/pro', adminKey, { name: 'Pro 2' })).status).toBe(200);
-    });
-    const patched = await call('PATCH', '/v1/apps/web', key, { env: { A: '1' } }, { 'if-match': etag });
-    expect(patched.status).toBe(200);
-    expect(patched.json).toMatchObject({ version: 2, env: { A: '1' } });
-  });
 });
-
-/** Runs `meanwhile` once, just before the store's first app update: between a change's reads and its write. */
-function onFirstAppWrite(store: Store, meanwhile: () => Promise<void>) {
-  const update = store.updateApp.bind(store);
-  store.updateApp = async (write) => {
-    store.updateApp = update;
-    await meanwhile();
-    return update(write);
-  };
-}

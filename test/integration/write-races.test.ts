@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import type { AppRecord, Store } from '../../functions/core/ports.ts';
+import { localApi, sampleApp } from '../support/local-api.ts';
+
+/**
+ * A change reads the app, its tenant and the plan, decides, then writes in one transaction conditioned on all it
+ * read. Here something else is written in between — by the same store, just before the change's write — as a reconcile
+ * pass, an operator or another request would.
+ */
+describe('a change of an app whose reads went stale before its write, on DynamoDB Local', () => {
+  it("keeps what a reconcile pass wrote between a change's read and its write, and the change's If-Match holds", async () => {
+    const { call, createTenant, deps } = await localApi();
+    const key = (await createTenant('acme')).key;
+    await call('POST', '/v1/apps', key, sampleApp('web'));
+    const etag = (await call('GET', '/v1/apps/web', key)).headers.get('etag') ?? '';
+    const created = (await deps.store.getApp('acme', 'web')) as AppRecord;
+    // The pass observes revision 1 live after the PATCH has read the app: the version stays, as a pass keeps it.
+    onFirstAppWrite(deps.store, async () => {
+      const live = { ...created, status: 'running' as const, readyReplicas: 1, currentRevision: 1 };
+      expect(await deps.store.writeRollout({ app: { record: live, expectedVersion: created.version } })).toBe(
+        true,
+      );
+    });
+    const patched = await call('PATCH', '/v1/apps/web', key, { env: { A: '1' } }, { 'if-match': etag });
+    expect(patched.status).toBe(200);
+    expect(await deps.store.getApp('acme', 'web')).toMatchObject({
+      version: created.version + 1,
+      currentRevision: 1,
+      targetRevision: 2,
+      spec: { env: { A: '1' } },
+    });
+  });
+
+  it("takes a change whose plan was edited between its read and its write, under the change's If-Match", async () => {
+    const { call, adminKey, createTenant, deps } = await localApi();
+    const key = (await createTenant('acme')).key;
+    await call('POST', '/v1/apps', key, sampleApp('web'));
+    const etag = (await call('GET', '/v1/apps/web', key)).headers.get('etag') ?? '';
+    onFirstAppWrite(deps.store, async () => {
+      expect((await call('PATCH', '/v1/plans/pro', adminKey, { name: 'Pro 2' })).status).toBe(200);
+    });
+    const patched = await call('PATCH', '/v1/apps/web', key, { env: { A: '1' } }, { 'if-match': etag });
+    expect(patched.status).toBe(200);
+    expect(patched.json).toMatchObject({ version: 2, env: { A: '1' } });
+  });
+
+  it('refuses a change whose tenant was suspended between its reads and its write, and writes none of it', async () => {
+    const { call, adminKey, createTenant, deps } = await localApi();
+    const key = (await createTenant('acme')).key;
+    await call('POST', '/v1/apps', key, sampleApp('web'));
+    const before = await deps.store.getApp('acme', 'web');
+    onFirstAppWrite(deps.store, async () => {
+      expect((await call('PATCH', '/v1/tenants/acme', adminKey, { status: 'suspended' })).status).toBe(200);
+    });
+    const patched = await call('PATCH', '/v1/apps/web', key, { env: { A: '1' } });
+    expect(patched).toMatchObject({ status: 403, json: { code: 'tenant.suspended' } });
+    expect(await deps.store.getApp('acme', 'web')).toEqual(before);
+  });
+
+  it('judges a change by the plan its tenant moved to between its reads and its write', async () => {
+    const { call, adminKey, createTenant, deps } = await localApi();
+    await call('POST', '/v1/plans', adminKey, {
+      id: 'small',
+      name: 'Small',
+      limits: { apps: 5, instancesPerApp: 2, vcpu: 4, memoryMiB: 8192 },
+    });
+    const key = (await createTenant('acme')).key;
+    await call('POST', '/v1/apps', key, sampleApp('web'));
+    onFirstAppWrite(deps.store, async () => {
+      expect((await call('PATCH', '/v1/tenants/acme', adminKey, { plan: 'small' })).status).toBe(200);
+    });
+    const scaled = await call('POST', '/v1/apps/web/scale', key, { replicas: 3 });
+    expect(scaled).toMatchObject({ status: 403, json: { code: 'quota.exceeded' } });
+    expect(scaled.json.detail).toContain('small');
+    expect(await deps.store.getApp('acme', 'web')).toMatchObject({ replicas: 1, version: 1 });
+    expect((await call('POST', '/v1/apps/web/scale', key, { replicas: 2 })).status).toBe(200);
+  });
+});
+
+/** Runs `meanwhile` once, just before the store's first app update: between a change's reads and its write. */
+function onFirstAppWrite(store: Store, meanwhile: () => Promise<void>) {
+  const update = store.updateApp.bind(store);
+  store.updateApp = async (write) => {
+    store.updateApp = update;
+    await meanwhile();
+    return update(write);
+  };
+}
