@@ -1,4 +1,4 @@
-import type { TrafficRouter } from '../../functions/core/ports.ts';
+import type { HealthProbe, TrafficRouter } from '../../functions/core/ports.ts';
 import { createTenant } from '../../functions/core/tenants.ts';
 import { Reconciler } from '../../functions/jobs/reconcile.ts';
 import { fakeCoreDeps } from '../fakes/core-deps.ts';
@@ -8,10 +8,10 @@ const NO_ROUTES: TrafficRouter = { route: async () => {}, remove: async () => {}
 
 /**
  * Fake core deps with tenant acme, a scripted runtime, and local reconcilers over them by owner: every replica answers
- * its probes, traffic goes to `router` (nowhere by default), no image needs the platform's registry, and a stop takes
- * no grace.
+ * its probes (unless `probe` says otherwise), traffic goes to `router` (nowhere by default), no image needs the
+ * platform's registry, and a stop takes no grace.
  */
-export async function scriptedWorld() {
+export async function scriptedWorld(probe: HealthProbe = { probe: async () => ({ ok: true }) }) {
   const deps = await fakeCoreDeps();
   await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
   const runtime = new ScriptedRuntime(() => deps.clock.now());
@@ -19,7 +19,7 @@ export async function scriptedWorld() {
     new Reconciler({
       ...deps,
       runtime,
-      probe: { probe: async () => ({ ok: true }) },
+      probe,
       router,
       pullCredentials: () => undefined,
       owner,
