@@ -94,10 +94,11 @@ function bodyOf({ size: [cpu, memory], replicas, ...rest }: Spec) {
 
 it('takes an app spec whole or refuses it whole: a create or PATCH taken answers and reads back what it set, a refusal changes nothing, never a 5xx', async () => {
   const api = await localApi();
-  await api.call('POST', '/v1/plans', api.adminKey, {
-    id: 'roomy',
-    name: 'Roomy',
-    limits: { apps: 10_000, instancesPerApp: 100, vcpu: 100_000, memoryMiB: 100_000_000 },
+  await api.createPlan('roomy', {
+    apps: 10_000,
+    instancesPerApp: 100,
+    vcpu: 100_000,
+    memoryMiB: 100_000_000,
   });
   const key = (await api.createTenant('acme', 'roomy')).key;
   const taken = { creates: 0, patches: 0 };

@@ -7,12 +7,8 @@ const count = (statuses: number[], status: number) => statuses.filter((s) => s =
 
 describe('plan limits and optimistic concurrency on DynamoDB Local', () => {
   it('lets exactly as many parallel creates through as the plan has room for', async () => {
-    const { call, adminKey, createTenant } = await localApi();
-    await call('POST', '/v1/plans', adminKey, {
-      id: 'tiny',
-      name: 'Tiny',
-      limits: { apps: 2, instancesPerApp: 1, vcpu: 4, memoryMiB: 8192 },
-    });
+    const { call, createTenant, createPlan } = await localApi();
+    await createPlan('tiny', { apps: 2, instancesPerApp: 1, vcpu: 4, memoryMiB: 8192 });
     const key = (await createTenant('acme', 'tiny')).key;
     await call('POST', '/v1/apps', key, sampleApp('first'));
     const results = await Promise.all(
@@ -28,12 +24,8 @@ describe('plan limits and optimistic concurrency on DynamoDB Local', () => {
   });
 
   it('keeps parallel scale-ups within the vCPU limit', async () => {
-    const { call, adminKey, createTenant } = await localApi();
-    await call('POST', '/v1/plans', adminKey, {
-      id: 'small',
-      name: 'Small',
-      limits: { apps: 10, instancesPerApp: 10, vcpu: 2, memoryMiB: 65536 },
-    });
+    const { call, createTenant, createPlan } = await localApi();
+    await createPlan('small', { apps: 10, instancesPerApp: 10, vcpu: 2, memoryMiB: 65536 });
     const key = (await createTenant('acme', 'small')).key;
     // Five apps at 0.25 vCPU: 1.25 vCPU reserved, room for 3 more replicas.
     for (let i = 0; i < 5; i++) await call('POST', '/v1/apps', key, sampleApp(`app-${i}`));
@@ -66,12 +58,8 @@ describe('plan limits and optimistic concurrency on DynamoDB Local', () => {
   });
 
   it("lets only the platform's rollback of a failed deployment past the plan, as the revision it restores runs still", async () => {
-    const { call, adminKey, createTenant, deps } = await localApi();
-    await call('POST', '/v1/plans', adminKey, {
-      id: 'one',
-      name: 'One',
-      limits: { apps: 3, instancesPerApp: 2, vcpu: 1, memoryMiB: 8192 },
-    });
+    const { call, createTenant, createPlan, deps } = await localApi();
+    await createPlan('one', { apps: 3, instancesPerApp: 2, vcpu: 1, memoryMiB: 8192 });
     const key = (await createTenant('acme', 'one')).key;
     await call('POST', '/v1/apps', key, sampleApp('web', { cpu: 0.5, memory: 1024 }));
     const created = (await deps.store.getApp('acme', 'web')) as AppRecord;

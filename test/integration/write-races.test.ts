@@ -58,12 +58,8 @@ describe('a change of an app whose reads went stale before its write, on DynamoD
   });
 
   it('judges a change by the plan its tenant moved to between its reads and its write', async () => {
-    const { call, adminKey, createTenant, deps } = await localApi();
-    await call('POST', '/v1/plans', adminKey, {
-      id: 'small',
-      name: 'Small',
-      limits: { apps: 5, instancesPerApp: 2, vcpu: 4, memoryMiB: 8192 },
-    });
+    const { call, adminKey, createTenant, createPlan, deps } = await localApi();
+    await createPlan('small', { apps: 5, instancesPerApp: 2, vcpu: 4, memoryMiB: 8192 });
     const key = (await createTenant('acme')).key;
     await call('POST', '/v1/apps', key, sampleApp('web'));
     onFirstAppWrite(deps.store, async () => {

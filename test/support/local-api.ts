@@ -135,7 +135,12 @@ export function clientFor(api: Fetchable, adminKey: string) {
     if (res.status !== 201) throw new Error(`could not create tenant ${id}: ${res.text}`);
     return (res.json as { apiKey: { key: string; id: string } }).apiKey;
   }
-  return { call, createTenant };
+  /** Makes plan `id` with `limits`, named after it, as the admin does. */
+  async function createPlan(id: string, limits: Record<string, number>) {
+    const res = await call('POST', '/v1/plans', adminKey, { id, name: id.toUpperCase(), limits });
+    if (res.status !== 201) throw new Error(`could not create plan ${id}: ${res.text}`);
+  }
+  return { call, createTenant, createPlan };
 }
 
 export const sampleApp = (name: string, extra: Record<string, unknown> = {}) => ({
