@@ -2,7 +2,6 @@ import {
   CreateServiceCommand,
   DeleteServiceCommand,
   DescribeTasksCommand,
-  ECSClient,
   ListTasksCommand,
   RegisterTaskDefinitionCommand,
   TagResourceCommand,
@@ -10,70 +9,24 @@ import {
 } from '@aws-sdk/client-ecs';
 import {
   DescribeTargetHealthCommand,
-  ElasticLoadBalancingV2Client,
   ModifyTargetGroupAttributesCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AlbAppRoutes } from '../../../functions/adapters/alb/alb-app-routes.ts';
-import { FargateServices } from '../../../functions/adapters/fargate/fargate-services.ts';
 import { createApp, deleteApp, getAppRecord, scaleApp } from '../../../functions/core/apps.ts';
 import { deploy, listDeployments } from '../../../functions/core/deployments.ts';
-import { createTenant, updateTenant } from '../../../functions/core/tenants.ts';
+import { updateTenant } from '../../../functions/core/tenants.ts';
 import { meterUsage } from '../../../functions/jobs/meter.ts';
-import { SWEEP_EVERY_MS, WorkloadReconciler } from '../../../functions/jobs/workload-reconcile.ts';
-import { fakeCoreDeps } from '../../fakes/core-deps.ts';
-import { fakeEcs } from '../../fakes/fake-ecs.ts';
-import { SHARD } from '../../support/aws-fixtures.ts';
+import { SWEEP_EVERY_MS } from '../../../functions/jobs/workload-reconcile.ts';
+import { fargateWorld } from '../../support/fargate-world.ts';
 
 const web = { name: 'web', image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };
 
 describe('WorkloadReconciler on Fargate services (ECS and the ALB in memory)', () => {
-  let setup: Awaited<ReturnType<typeof world>>;
-
-  async function world() {
-    const deps = { ...(await fakeCoreDeps()), runtimes: ['fargate'] as const };
-    const aws = fakeEcs(deps.clock);
-    const noWait = { sleep: async () => undefined };
-    const runtime = new FargateServices(
-      new ECSClient({}),
-      new AlbAppRoutes(
-        new ElasticLoadBalancingV2Client({}),
-        { installation: 'berth', vpcId: 'vpc-1', shards: [SHARD], domain: 'apps.example.com' },
-        noWait,
-      ),
-      {
-        cluster: 'berth',
-        subnets: ['subnet-a'],
-        securityGroups: ['sg-apps'],
-        executionRoleArn: 'arn:aws:iam::123456789012:role/exec',
-        taskRoleArn: 'arn:aws:iam::123456789012:role/nothing',
-        logGroup: '/berth/apps',
-        region: 'eu-west-1',
-      },
-      noWait,
-    );
-    const reconciler = new WorkloadReconciler({
-      ...deps,
-      runtime,
-      runtimeName: 'fargate',
-      owner: 'test',
-      deploymentDeadlineMs: 600_000,
-      // A pass that fails for an app throws after the others: each test sees it there.
-      logger: { error: () => {} },
-    });
-    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
-    /** One pass, with the lease free again (each pass is a new tick). */
-    const pass = async () => {
-      const result = await reconciler.reconcileTenant('acme');
-      deps.clock.advance(11_000);
-      return result;
-    };
-    return { deps, aws, pass, runtime, reconciler };
-  }
+  let setup: Awaited<ReturnType<typeof fargateWorld>>;
 
   beforeEach(async () => {
-    setup = await world();
+    setup = await fargateWorld();
   });
   afterEach(() => setup.aws.restore());
 

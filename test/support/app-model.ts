@@ -1,0 +1,74 @@
+import fc from 'fast-check';
+import { expect } from 'vitest';
+import { getAppRecord, restartApp, scaleApp, startApp, stopApp } from '../../functions/core/apps.ts';
+import { listDeployments, rollback } from '../../functions/core/deployments.ts';
+import { ConflictError, isDomainError } from '../../functions/core/errors.ts';
+import type { AppRecord, CoreDeps, RegistryDeps } from '../../functions/core/ports.ts';
+
+/** What the owner of acme's app web asks of it in a model test, beside deploys. */
+export const ownerAsks = fc.oneof(
+  fc.record({ kind: fc.constant('scale' as const), replicas: fc.integer({ min: 1, max: 4 }) }),
+  fc.record({
+    kind: fc.constantFrom('stop' as const, 'start' as const, 'restart' as const, 'rollback' as const),
+  }),
+);
+export type OwnerAsk = typeof ownerAsks extends fc.Arbitrary<infer T> ? T : never;
+
+/** Does what `step` asks of web, or nothing, where the API refuses it as things stand (409, a suspended tenant). */
+export async function ask(deps: RegistryDeps, step: OwnerAsk) {
+  await refusedOrDone(async () => {
+    if (step.kind === 'scale') await scaleApp(deps, 'acme', 'web', step.replicas);
+    else if (step.kind === 'stop') await stopApp(deps, 'acme', 'web');
+    else if (step.kind === 'start') await startApp(deps, 'acme', 'web');
+    else if (step.kind === 'restart') await restartApp(deps, 'acme', 'web');
+    else await rollback(deps, 'acme', 'web', undefined);
+  });
+}
+
+/**
+ * Runs `change`; what the API refuses as things stand (a rollback with nothing to go back to, a restart of a stopped
+ * app, any change while the tenant is suspended) is no failure of the model.
+ */
+export async function refusedOrDone(change: () => Promise<unknown>) {
+  try {
+    await change();
+  } catch (err) {
+    if (!(err instanceof ConflictError || isDomainError(err, 'tenant.suspended'))) throw err;
+  }
+}
+
+/**
+ * What a model test expects of acme's app web once passes have settled it, given what of it runs (`running`): only
+ * its latest deployment may be open (an app stopped mid-rollout keeps it so) and no revision in `failing` went live;
+ * then it is stopped with nothing running; or its latest deployment failed with nothing that went live to go back to,
+ * and nothing runs; or its latest deployment succeeded and it runs at its replicas on the live revision, which
+ * `onLive` checks of what runs.
+ */
+export async function expectSettled<T>(
+  deps: CoreDeps,
+  failing: ReadonlySet<number>,
+  running: (app: AppRecord) => Promise<T[]>,
+  onLive: (app: AppRecord, running: T[]) => void,
+) {
+  const app = await getAppRecord(deps, 'acme', 'web');
+  const [latest, ...earlier] = (await listDeployments(deps, 'acme', 'web', { limit: 100 })).items;
+  const runs = await running(app);
+  expect(earlier.filter((d) => d.status === 'pending' || d.status === 'in_progress')).toEqual([]);
+  expect(app.currentRevision === null || !failing.has(app.currentRevision)).toBe(true);
+  if (app.status === 'stopped') {
+    expect(runs).toEqual([]);
+    return;
+  }
+  expect(latest?.status).toBeOneOf(['succeeded', 'failed']);
+  if (latest?.status === 'failed') {
+    expect(app).toMatchObject({ status: 'failed', readyReplicas: 0, currentRevision: null });
+    expect(runs).toEqual([]);
+    return;
+  }
+  expect(app).toMatchObject({
+    status: 'running',
+    readyReplicas: app.replicas,
+    currentRevision: app.targetRevision,
+  });
+  onLive(app, runs);
+}
