@@ -200,7 +200,10 @@ export async function startFakeKubeApi() {
       },
     };
   };
-  /** The Deployment controller, in one step: the template's pods up to `replicas`; old pods go once it is ready. */
+  /**
+   * The Deployment controller, in one step: the template's pods up to `replicas`; old pods go once it is ready, or
+   * at once when it is scaled to zero.
+   */
   const rollOut = (deployment: KubeObject) => {
     const { namespace = '', name } = deployment.metadata;
     const spec = deployment.spec as { replicas: number; template: PodTemplate };
@@ -215,7 +218,10 @@ export async function startFakeKubeApi() {
       objects.set(podPath(namespace, pod.metadata.name), pod);
     }
     const kind = behaviour(spec.template.spec.containers[0]?.image ?? '');
-    if (kind === 'ready') for (const old of mine.filter((p) => !current.includes(p))) terminate(old);
+    // Scaled to zero, every ReplicaSet of the Deployment is: the old one's pods go too, ready or not.
+    if (kind === 'ready' || spec.replicas === 0) {
+      for (const old of mine.filter((p) => !current.includes(p))) terminate(old);
+    }
     deployment.status = {
       conditions: [
         kind === 'stuck' || kind === 'unpullable'

@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import { expect } from 'vitest';
 import { getAppRecord, restartApp, scaleApp, startApp, stopApp } from '../../functions/core/apps.ts';
-import { listDeployments, rollback } from '../../functions/core/deployments.ts';
+import { deploy, listDeployments, rollback } from '../../functions/core/deployments.ts';
 import { ConflictError, isDomainError } from '../../functions/core/errors.ts';
 import type { AppRecord, CoreDeps, RegistryDeps } from '../../functions/core/ports.ts';
+import { updateTenant } from '../../functions/core/tenants.ts';
 
 /** What the owner of acme's app web asks of it in a model test, beside deploys. */
 export const ownerAsks = fc.oneof(
@@ -23,6 +24,46 @@ export async function ask(deps: RegistryDeps, step: OwnerAsk) {
     else if (step.kind === 'restart') await restartApp(deps, 'acme', 'web');
     else await rollback(deps, 'acme', 'web', undefined);
   });
+}
+
+/** The steps of a model test on a runtime of workloads (ECS services, Kubernetes Deployments), beside the owner's. */
+export const workloadSteps = fc.oneof(
+  ownerAsks,
+  fc.record({ kind: fc.constant('deploy' as const), crashloops: fc.boolean() }),
+  fc.record({ kind: fc.constant('suspend' as const) }),
+  fc.record({ kind: fc.constant('reactivate' as const) }),
+  fc.record({ kind: fc.constant('pass' as const) }),
+);
+type WorkloadStep = typeof workloadSteps extends fc.Arbitrary<infer T> ? T : never;
+
+/**
+ * Takes acme's web through `steps`: deploys of `image` at a new tag, or at tag `crashloop` (an image whose container
+ * restarts without end), the owner's asks, the tenant's suspensions and reactivations, and `pass`es; then reactivates
+ * the tenant. The revisions of the crash-looping image.
+ */
+export async function takeThrough(
+  deps: RegistryDeps,
+  image: string,
+  steps: WorkloadStep[],
+  pass: () => Promise<unknown>,
+): Promise<Set<number>> {
+  const crashlooping = new Set<number>();
+  let tags = 1;
+  for (const s of steps) {
+    if (s.kind === 'deploy') {
+      await refusedOrDone(async () => {
+        const { revision } = await deploy(deps, 'acme', 'web', {
+          image: s.crashloops ? `${image}:crashloop` : `${image}:${++tags}`,
+        });
+        if (s.crashloops) crashlooping.add(revision);
+      });
+    } else if (s.kind === 'suspend') await updateTenant(deps, 'acme', { status: 'suspended' });
+    else if (s.kind === 'reactivate') await updateTenant(deps, 'acme', { status: 'active' });
+    else if (s.kind === 'pass') await pass();
+    else await ask(deps, s);
+  }
+  await updateTenant(deps, 'acme', { status: 'active' });
+  return crashlooping;
 }
 
 /**
