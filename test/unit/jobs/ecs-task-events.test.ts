@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type EcsTaskStateChange, recordTaskEvent } from '../../../functions/jobs/ecs-task-events.ts';
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
@@ -15,6 +16,26 @@ describe('ECS task events', () => {
       const metered = await meterTaskEvents(await fakeCoreDeps(), order);
       expect({ name, ...metered }).toEqual({ name, instanceSeconds: 2 * 1800, open: 0 }); // 10:00:00 → 10:30:00 each
     }
+  });
+
+  it('bill the same, once, for any order of delivery with any events repeated', async () => {
+    const EVENTS = 2 * taskEvents('arn:x').length;
+    const delivery = fc.tuple(
+      fc.shuffledSubarray(
+        Array.from({ length: EVENTS }, (_, i) => i),
+        { minLength: EVENTS, maxLength: EVENTS },
+      ),
+      fc.array(fc.nat({ max: EVENTS - 1 }), { maxLength: EVENTS }),
+    );
+    await fc.assert(
+      fc.asyncProperty(delivery, async ([each, again]) => {
+        const metered = await meterTaskEvents(await fakeCoreDeps(), (all) =>
+          [...each, ...again].flatMap((i) => all[i] ?? []),
+        );
+        expect(metered).toEqual({ instanceSeconds: 2 * 1800, open: 0 });
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('ignores tasks that are not Berth’s', async () => {
