@@ -124,7 +124,8 @@ export interface AppWrite {
 
 /** What one reconcile pass writes of an app and its latest deployment (see Store.writeRollout). */
 export interface RolloutWrite {
-  app?: { record: AppRecord; expectedVersion: number };
+  /** The app as the pass observed it, and as it read it: written only while the stored app is still `read`. */
+  app?: { record: AppRecord; read: AppRecord };
   deployment?: { record: DeploymentRecord; expectedStatus: DeploymentRecord['status'] };
   /** What the pass saw happen (a deployment's end, a suspension), as the app's events: there exactly when it is. */
   events?: AppEventRecord[];
@@ -281,9 +282,10 @@ export interface Store {
   listDeployments(tenantId: string, appUid: string, page: PageRequest): Promise<Page<DeploymentRecord>>;
 
   /**
-   * Writes what a reconcile pass observed, all or nothing: the app's status fields on condition its spec version is
-   * still `expectedVersion`, its latest deployment on condition that deployment's status is still `expectedStatus`.
-   * False when a condition failed and nothing was written.
+   * Writes what a reconcile pass observed, all or nothing: the app's status fields on condition the stored app is still
+   * the one the pass read (a change, or another pass that outlived its lease, since: not written over), its latest
+   * deployment on condition that deployment's status is still `expectedStatus`. False when a condition failed and
+   * nothing was written.
    */
   writeRollout(write: RolloutWrite): Promise<boolean>;
   /** Removes an app whose replicas are all gone (the end of a deletion) and gives its reservation back. */

@@ -114,7 +114,7 @@ export async function advanceRollout(
   const now = deps.clock.now();
   const seen = [...suspensionNotes(app, observed), ...(moved ? outcomeNotes(moved.record) : [])];
   await deps.store.writeRollout({
-    ...(changed ? { app: { record: observed, expectedVersion: app.version } } : {}),
+    ...(changed ? { app: { record: observed, read: app } } : {}),
     ...(moved ? { deployment: moved } : {}),
     ...(seen.length > 0 ? { events: seen.map((note) => appEventOf(app, note, now)) } : {}),
   });

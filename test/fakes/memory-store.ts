@@ -195,7 +195,7 @@ export class MemoryStore implements Store {
     const appKey = app ? `${app.record.tenantId}/${app.record.name}` : '';
     const d = deployment?.record;
     const deploymentKey = d ? `${d.tenantId}/${d.appUid}/${d.id}` : '';
-    if (app && this.apps.get(appKey)?.version !== app.expectedVersion) return false;
+    if (app && !sameValue(this.apps.get(appKey), app.read)) return false;
     if (deployment && this.deployments.get(deploymentKey)?.status !== deployment.expectedStatus) return false;
     if (app) this.apps.set(appKey, clone(app.record));
     if (deployment) this.deployments.set(deploymentKey, clone(deployment.record));

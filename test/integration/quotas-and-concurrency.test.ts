@@ -64,7 +64,7 @@ describe('plan limits and optimistic concurrency on DynamoDB Local', () => {
     await call('POST', '/v1/apps', key, sampleApp('web', { cpu: 0.5, memory: 1024 }));
     const created = (await deps.store.getApp('acme', 'web')) as AppRecord;
     await deps.store.writeRollout({
-      app: { record: { ...created, currentRevision: 1 }, expectedVersion: created.version },
+      app: { record: { ...created, currentRevision: 1 }, read: created },
     });
     // Revision 2, half the size, fails; its room is taken meanwhile.
     const attempt = await call('POST', '/v1/apps/web/deployments', key, { cpu: 0.25, memory: 512 });

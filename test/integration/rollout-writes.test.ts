@@ -5,7 +5,7 @@ import type { AppRecord, DeploymentRecord } from '../../functions/core/ports.ts'
 import { localApi, sampleApp } from '../support/local-api.ts';
 
 describe('what a reconcile pass writes of an app and its deployment, on DynamoDB Local', () => {
-  it('writes the app, its deployment and what the pass saw together, or none when either changed meanwhile', async () => {
+  it('writes the app, its deployment and what the pass saw together, or none when either changed since the pass read it', async () => {
     const { call, createTenant, deps } = await localApi();
     const key = (await createTenant('acme')).key;
     expect((await call('POST', '/v1/apps', key, sampleApp('web'))).status).toBe(201);
@@ -23,7 +23,7 @@ describe('what a reconcile pass writes of an app and its deployment, on DynamoDB
     const before = await stored();
 
     const staleDeployment = await deps.store.writeRollout({
-      app: { record: live, expectedVersion: app.version },
+      app: { record: live, read: app },
       deployment: { record: succeeded, expectedStatus: 'in_progress' },
       events: [deployed],
     });
@@ -31,7 +31,8 @@ describe('what a reconcile pass writes of an app and its deployment, on DynamoDB
     expect(await stored()).toEqual(before);
 
     const staleApp = await deps.store.writeRollout({
-      app: { record: live, expectedVersion: app.version + 1 },
+      // Read as it was before a write since: a change's, or another pass's.
+      app: { record: live, read: { ...app, readyReplicas: 2 } },
       deployment: { record: succeeded, expectedStatus: deployment.status },
       events: [deployed],
     });
@@ -39,7 +40,7 @@ describe('what a reconcile pass writes of an app and its deployment, on DynamoDB
     expect(await stored()).toEqual(before);
 
     const both = await deps.store.writeRollout({
-      app: { record: live, expectedVersion: app.version },
+      app: { record: live, read: app },
       deployment: { record: succeeded, expectedStatus: deployment.status },
       events: [deployed],
     });
@@ -53,7 +54,12 @@ describe('what a reconcile pass writes of an app and its deployment, on DynamoDB
     expect(
       await deps.store.writeRollout({ deployment: { record: succeeded, expectedStatus: 'pending' } }),
     ).toBe(false);
-    expect(await deps.store.writeRollout({ app: { record: live, expectedVersion: app.version } })).toBe(true);
+    // A pass that read the app before that write (one that outlived its lease) writes nothing over it, though the
+    // version is the same; one that read it since writes, and the same observation changes nothing.
+    expect(
+      await deps.store.writeRollout({ app: { record: { ...app, currentRevision: null }, read: app } }),
+    ).toBe(false);
+    expect(await deps.store.writeRollout({ app: { record: live, read: live } })).toBe(true);
     expect(await stored()).toEqual(after);
   });
 
@@ -63,7 +69,7 @@ describe('what a reconcile pass writes of an app and its deployment, on DynamoDB
     await call('POST', '/v1/apps', key, sampleApp('web'));
     const created = (await deps.store.getApp('acme', 'web')) as AppRecord;
     await deps.store.writeRollout({
-      app: { record: { ...created, currentRevision: 1 }, expectedVersion: created.version },
+      app: { record: { ...created, currentRevision: 1 }, read: created },
     });
     const attempt = await call('POST', '/v1/apps/web/deployments', key, { env: { A: '1' } });
     const open = (await deps.store.getDeployment(

@@ -17,9 +17,7 @@ describe('a change of an app whose reads went stale before its write, on DynamoD
     // The pass observes revision 1 live after the PATCH has read the app: the version stays, as a pass keeps it.
     onFirstAppWrite(deps.store, async () => {
       const live = { ...created, status: 'running' as const, readyReplicas: 1, currentRevision: 1 };
-      expect(await deps.store.writeRollout({ app: { record: live, expectedVersion: created.version } })).toBe(
-        true,
-      );
+      expect(await deps.store.writeRollout({ app: { record: live, read: created } })).toBe(true);
     });
     const patched = await call('PATCH', '/v1/apps/web', key, { env: { A: '1' } }, { 'if-match': etag });
     expect(patched.status).toBe(200);

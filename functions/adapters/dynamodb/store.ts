@@ -517,7 +517,7 @@ export class DynamoStore implements Store {
 
   async writeRollout({ app, deployment, events = [] }: RolloutWrite): Promise<boolean> {
     const writes: [Item, Condition | undefined][] = [
-      ...(app ? [[appItem(app.record), versionIs(app.expectedVersion)] as [Item, Condition]] : []),
+      ...(app ? [[appItem(app.record), equals('body', app.read)] as [Item, Condition]] : []),
       ...(deployment
         ? [
             [deploymentItem(deployment.record), equals('status', deployment.expectedStatus)] as [

@@ -404,7 +404,7 @@ describe('apps', () => {
     // What a reconcile pass writes once the first deployment failed.
     const started = await getAppRecord(deps, 'acme', 'web');
     await deps.store.writeRollout({
-      app: { record: { ...started, status: 'failed' }, expectedVersion: started.version },
+      app: { record: { ...started, status: 'failed' }, read: started },
     });
     await expect(restartApp(deps, 'acme', 'web')).rejects.toMatchObject({
       code: 'app.failed',
@@ -422,7 +422,7 @@ describe('apps', () => {
     // What a reconcile pass writes once the deployment failed.
     const started = await getAppRecord(deps, 'acme', 'web');
     await deps.store.writeRollout({
-      app: { record: { ...started, status: 'failed' }, expectedVersion: started.version },
+      app: { record: { ...started, status: 'failed' }, read: started },
     });
     await updateApp(deps, 'acme', 'web', { replicas: 1 });
     expect(deps.store.events.filter((e) => e.type === 'scaled').map((e) => e.message)).toEqual([
@@ -505,7 +505,7 @@ describe('apps', () => {
     async function failingOverServing(change: DeploymentCreate = { env: { A: '1' } }) {
       const created = await getAppRecord(deps, 'acme', 'web');
       await deps.store.writeRollout({
-        app: { record: { ...created, currentRevision: 1 }, expectedVersion: created.version },
+        app: { record: { ...created, currentRevision: 1 }, read: created },
       });
       const attempt = await deploy(deps, 'acme', 'web', change);
       const open = await deps.store.getDeployment('acme', created.uid, attempt.id);

@@ -47,14 +47,14 @@ describe('the local ingress without a ready replica', () => {
     const app = await getAppRecord(deps, 'acme', 'web');
     // What a reconcile pass writes once the tenant is suspended.
     await deps.store.writeRollout({
-      app: { record: { ...app, status: 'suspended' }, expectedVersion: app.version },
+      app: { record: { ...app, status: 'suspended' }, read: app },
     });
     await noneComing('app "web" does not run while tenant "acme" is suspended');
 
     // What a reconcile pass writes once the first deployment failed: nothing runs, and nothing will until a deploy.
     const suspended = await getAppRecord(deps, 'acme', 'web');
     await deps.store.writeRollout({
-      app: { record: { ...suspended, status: 'failed' }, expectedVersion: suspended.version },
+      app: { record: { ...suspended, status: 'failed' }, read: suspended },
     });
     await noneComing(
       'app "web" failed to deploy and nothing of it runs; GET /v1/apps/web/events says why, and a deployment of a fixed revision starts it',
