@@ -145,12 +145,14 @@ const REPOSITORIES_DELETED_AT_ONCE = 8;
 /**
  * Deletes a tenant with its keys and its repositories (images included); 409 tenant.hasApps while it has apps. The
  * tenant is suspended first, so nothing new is created while its repositories go; should that fail part-way, it
- * stays suspended and deleting it again finishes the job. Returns the hashes of the keys that went with it.
+ * stays suspended and deleting it again finishes the job. `ifMatch` is checked against each read of the tenant, the
+ * suspension this deletion wrote standing for the version it names. Returns the hashes of the keys that went with it.
  */
 export function deleteTenant(deps: RegistryDeps, id: string, ifMatch?: IfMatch): Promise<string[]> {
+  let held = ifMatch;
   return withOptimisticRetry(async () => {
     let tenant = await getTenantRecord(deps, id);
-    assertVersion(ifMatch, tenant.version);
+    assertVersion(held, tenant.version);
     if (tenant.reserved.apps > 0) throw new TenantHasAppsError(id, tenant.reserved.apps);
     if (tenant.status !== 'suspended') {
       const suspended: TenantRecord = {
@@ -161,6 +163,7 @@ export function deleteTenant(deps: RegistryDeps, id: string, ifMatch?: IfMatch):
       };
       await deps.store.updateTenant(suspended, tenant.version);
       tenant = suspended;
+      if (held) held = [suspended.version];
     }
     // Its records, pending ones included: a repository whose create stopped part-way may exist in the registry.
     // A few at once: one by one, a tenant's hundred ECR repositories outlast the API's 30 s.

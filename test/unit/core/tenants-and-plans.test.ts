@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { WriteConflictError } from '../../../functions/core/errors.ts';
 import { getPlan, updatePlan } from '../../../functions/core/plans.ts';
 import { createRepository } from '../../../functions/core/repositories.ts';
 import {
@@ -47,6 +48,33 @@ describe('tenants and plans', () => {
     expect(uncapped.limits.maxMonthlyInstanceHours).toBe(100);
     // Removing what is not there changes nothing.
     expect(await updatePlan(deps, 'pro', { limits: { maxMonthlyCost: null } })).toEqual(uncapped);
+  });
+
+  it("holds a deletion's If-Match through its own suspension of the tenant: a race after it is retried, not 412", async () => {
+    const deps = await fakeCoreDeps();
+    const { tenant } = await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
+    const remove = deps.store.deleteTenant.bind(deps.store);
+    deps.store.deleteTenant = async () => {
+      deps.store.deleteTenant = remove;
+      throw new WriteConflictError(); // a key created meanwhile, past the store's own tries
+    };
+    await deleteTenant(deps, 'acme', [tenant.version]);
+    await expect(getTenantRecord(deps, 'acme')).rejects.toMatchObject({ code: 'tenant.notFound' });
+  });
+
+  it('refuses a deletion whose If-Match another change moved past, after its own suspension', async () => {
+    const deps = await fakeCoreDeps();
+    const { tenant } = await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
+    const remove = deps.store.deleteTenant.bind(deps.store);
+    deps.store.deleteTenant = async () => {
+      deps.store.deleteTenant = remove;
+      await updateTenant(deps, 'acme', { name: 'Acme Inc.' });
+      throw new WriteConflictError();
+    };
+    await expect(deleteTenant(deps, 'acme', [tenant.version])).rejects.toMatchObject({
+      code: 'precondition.failed',
+    });
+    expect(await getTenantRecord(deps, 'acme')).toMatchObject({ name: 'Acme Inc.', status: 'suspended' });
   });
 
   it("deletes a tenant's repositories eight at a time", async () => {
