@@ -199,7 +199,7 @@ interface AppChange {
   deployment?: DeploymentRecord;
   /** What the change does, as an event of the app; a change with a deployment says so by default. */
   event?: AppEventNote;
-  /** A deployment the change ends, written with it if its status is still `expectedStatus` (see AppWrite). */
+  /** A deployment the change ends, written with it if the stored one is still as read (see AppWrite). */
   ended?: AppWrite['ended'];
 }
 

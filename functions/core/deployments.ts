@@ -138,7 +138,7 @@ export function rollsBack(
 export async function rollBackFailed(
   deps: CoreDeps,
   app: AppRecord,
-  failing: { record: DeploymentRecord; expectedStatus: DeploymentRecord['status'] },
+  failing: { record: DeploymentRecord; read: DeploymentRecord },
 ): Promise<Deployment | undefined> {
   const failed = failing.record;
   const serving = app.currentRevision;
@@ -162,7 +162,7 @@ export async function rollBackFailed(
         return {
           app: current,
           deployment,
-          ended: { record: ended, expectedStatus: failing.expectedStatus },
+          ended: { record: ended, read: failing.read },
           event: { type: 'rolledBack', message, details },
         };
       },

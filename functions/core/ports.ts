@@ -115,10 +115,10 @@ export interface AppWrite {
   /** What the change did, as an event of the app, written with it or not at all. */
   event?: AppEventRecord;
   /**
-   * A deployment the change ends (the platform's rollback ends the failed one), if its status is still
-   * `expectedStatus`.
+   * A deployment the change ends (the platform's rollback ends the failed one), written if the stored deployment is
+   * still `read`.
    */
-  ended?: { record: DeploymentRecord; expectedStatus: DeploymentRecord['status'] };
+  ended?: { record: DeploymentRecord; read: DeploymentRecord };
   quota: QuotaCheck;
 }
 
@@ -126,7 +126,8 @@ export interface AppWrite {
 export interface RolloutWrite {
   /** The app as the pass observed it, and as it read it: written only while the stored app is still `read`. */
   app?: { record: AppRecord; read: AppRecord };
-  deployment?: { record: DeploymentRecord; expectedStatus: DeploymentRecord['status'] };
+  /** The latest deployment as the pass moved it on, and as it read it: written only while the stored one is `read`. */
+  deployment?: { record: DeploymentRecord; read: DeploymentRecord };
   /** What the pass saw happen (a deployment's end, a suspension), as the app's events: there exactly when it is. */
   events?: AppEventRecord[];
 }
@@ -282,19 +283,15 @@ export interface Store {
   listDeployments(tenantId: string, appUid: string, page: PageRequest): Promise<Page<DeploymentRecord>>;
 
   /**
-   * Writes what a reconcile pass observed, all or nothing: the app's status fields on condition the stored app is still
-   * the one the pass read (a change, or another pass that outlived its lease, since: not written over), its latest
-   * deployment on condition that deployment's status is still `expectedStatus`. False when a condition failed and
-   * nothing was written.
+   * Writes what a reconcile pass observed, all or nothing: the app's status fields and its latest deployment, each on
+   * condition the stored record is still the one the pass read (a change, or another pass that outlived its lease,
+   * since: not written over). False when a condition failed and nothing was written.
    */
   writeRollout(write: RolloutWrite): Promise<boolean>;
   /** Removes an app whose replicas are all gone (the end of a deletion) and gives its reservation back. */
   finalizeAppDeletion(app: AppRecord): Promise<void>;
-  /** Writes a deployment on condition its status is still `expectedStatus`; false when it was not. */
-  updateDeployment(
-    deployment: DeploymentRecord,
-    expectedStatus: DeploymentRecord['status'],
-  ): Promise<boolean>;
+  /** Writes a deployment on condition the stored one is still `read`; false when it was not. */
+  updateDeployment(deployment: DeploymentRecord, read: DeploymentRecord): Promise<boolean>;
   /** Writes an app's event; one with the same id is replaced. */
   addAppEvent(event: AppEventRecord): Promise<void>;
   getUsageCapState(tenantId: string): Promise<UsageCapState | undefined>;

@@ -66,7 +66,7 @@ export async function latestDeployment(
         reason: `superseded by ${latest?.id}`,
         updatedAt: deps.clock.now().toISOString(),
       },
-      superseded.status,
+      superseded,
     );
   }
   return latest;
@@ -102,9 +102,7 @@ export async function advanceRollout(
   const deployment = nextDeployment(deps, app, latest, progress);
   const observed = observedApp(app, progress, deployment);
   const moved =
-    latest && deployment && deployment !== latest
-      ? { record: deployment, expectedStatus: latest.status }
-      : undefined;
+    latest && deployment && deployment !== latest ? { record: deployment, read: latest } : undefined;
   if (moved && rollsBack(observed, moved.record)) {
     await rollBackFailed(deps, observed, moved);
     return;

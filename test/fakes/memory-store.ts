@@ -144,7 +144,7 @@ export class MemoryStore implements Store {
   private applyWrite(write: AppWrite) {
     const { ended } = write;
     const endedKey = ended ? `${ended.record.tenantId}/${ended.record.appUid}/${ended.record.id}` : '';
-    if (ended && this.deployments.get(endedKey)?.status !== ended.expectedStatus) {
+    if (ended && !sameValue(this.deployments.get(endedKey), ended.read)) {
       throw new DeploymentMovedError(ended.record);
     }
     const tenant = this.tenants.get(write.app.tenantId);
@@ -196,7 +196,7 @@ export class MemoryStore implements Store {
     const d = deployment?.record;
     const deploymentKey = d ? `${d.tenantId}/${d.appUid}/${d.id}` : '';
     if (app && !sameValue(this.apps.get(appKey), app.read)) return false;
-    if (deployment && this.deployments.get(deploymentKey)?.status !== deployment.expectedStatus) return false;
+    if (deployment && !sameValue(this.deployments.get(deploymentKey), deployment.read)) return false;
     if (app) this.apps.set(appKey, clone(app.record));
     if (deployment) this.deployments.set(deploymentKey, clone(deployment.record));
     for (const event of events) await this.addAppEvent(event);
@@ -216,9 +216,9 @@ export class MemoryStore implements Store {
       };
     }
   }
-  async updateDeployment(deployment: DeploymentRecord, expectedStatus: DeploymentRecord['status']) {
+  async updateDeployment(deployment: DeploymentRecord, read: DeploymentRecord) {
     const key = `${deployment.tenantId}/${deployment.appUid}/${deployment.id}`;
-    if (this.deployments.get(key)?.status !== expectedStatus) return false;
+    if (!sameValue(this.deployments.get(key), read)) return false;
     this.deployments.set(key, clone(deployment));
     return true;
   }

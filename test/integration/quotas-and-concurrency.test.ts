@@ -78,7 +78,7 @@ describe('plan limits and optimistic concurrency on DynamoDB Local', () => {
     expect((await call('POST', '/v1/apps/job/scale', key, { replicas: 2 })).json.code).toBe('quota.exceeded');
 
     const app = (await deps.store.getApp('acme', 'web')) as AppRecord;
-    const failing = { record: { ...failed, status: 'failed' as const }, expectedStatus: failed.status };
+    const failing = { record: { ...failed, status: 'failed' as const }, read: failed };
     expect(await rollBackFailed(deps, app, failing)).toMatchObject({ revision: 1 });
     const tenant = await call('GET', '/v1/tenant', key);
     expect(tenant.json.usage).toMatchObject({ vcpu: { used: 1.25, limit: 1 } });

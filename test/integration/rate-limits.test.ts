@@ -61,7 +61,7 @@ describe('shared rate limits on DynamoDB Local', () => {
     const [pending] = (await deps.store.listDeployments('acme', app?.uid ?? '', { limit: 1 })).items;
     if (!app || !pending) throw new Error('no deployment');
     // Succeeded: a wait answers at once, but is charged for what it might have waited.
-    expect(await deps.store.updateDeployment({ ...pending, status: 'succeeded' }, pending.status)).toBe(true);
+    expect(await deps.store.updateDeployment({ ...pending, status: 'succeeded' }, pending)).toBe(true);
     const path = `/v1/apps/web/deployments/${pending.id}`;
     const at = new Date('2026-11-22T10:00:00.000Z');
     const apiProcess = (bufferedAnswers?: { waitMs: number; maxBodyBytes: number }) =>

@@ -24,7 +24,8 @@ describe('what a reconcile pass writes of an app and its deployment, on DynamoDB
 
     const staleDeployment = await deps.store.writeRollout({
       app: { record: live, read: app },
-      deployment: { record: succeeded, expectedStatus: 'in_progress' },
+      // Read as it was before a write since: another pass's.
+      deployment: { record: succeeded, read: { ...deployment, status: 'in_progress' } },
       events: [deployed],
     });
     expect(staleDeployment).toBe(false);
@@ -33,7 +34,7 @@ describe('what a reconcile pass writes of an app and its deployment, on DynamoDB
     const staleApp = await deps.store.writeRollout({
       // Read as it was before a write since: a change's, or another pass's.
       app: { record: live, read: { ...app, readyReplicas: 2 } },
-      deployment: { record: succeeded, expectedStatus: deployment.status },
+      deployment: { record: succeeded, read: deployment },
       events: [deployed],
     });
     expect(staleApp).toBe(false);
@@ -41,7 +42,7 @@ describe('what a reconcile pass writes of an app and its deployment, on DynamoDB
 
     const both = await deps.store.writeRollout({
       app: { record: live, read: app },
-      deployment: { record: succeeded, expectedStatus: deployment.status },
+      deployment: { record: succeeded, read: deployment },
       events: [deployed],
     });
     expect(both).toBe(true);
@@ -51,8 +52,12 @@ describe('what a reconcile pass writes of an app and its deployment, on DynamoDB
       events: ['deployed', 'deploying'],
     });
     const after = await stored();
+    // A pass that read the deployment in the same status, but before another pass's write, writes nothing over it.
+    const readEarlier = { ...succeeded, failedStarts: succeeded.failedStarts + 1 };
     expect(
-      await deps.store.writeRollout({ deployment: { record: succeeded, expectedStatus: 'pending' } }),
+      await deps.store.writeRollout({
+        deployment: { record: { ...readEarlier, reason: 'stale' }, read: readEarlier },
+      }),
     ).toBe(false);
     // A pass that read the app before that write (one that outlived its lease) writes nothing over it, though the
     // version is the same; one that read it since writes, and the same observation changes nothing.
@@ -80,7 +85,7 @@ describe('what a reconcile pass writes of an app and its deployment, on DynamoDB
     const app = (await deps.store.getApp('acme', 'web')) as AppRecord;
     const failing = {
       record: { ...open, status: 'failed' as const, reason: 'not healthy' },
-      expectedStatus: open.status,
+      read: open,
     };
     const stored = async () => ({
       app: await deps.store.getApp('acme', 'web'),
@@ -89,12 +94,13 @@ describe('what a reconcile pass writes of an app and its deployment, on DynamoDB
       tenant: await deps.store.getTenant('acme'),
     });
 
-    await deps.store.updateDeployment({ ...open, status: 'in_progress' }, open.status);
+    const progressed: DeploymentRecord = { ...open, status: 'in_progress' };
+    await deps.store.updateDeployment(progressed, open);
     const moved = await stored();
     expect(await rollBackFailed(deps, app, failing)).toBeUndefined();
     expect(await stored()).toEqual(moved);
 
-    const back = await rollBackFailed(deps, app, { ...failing, expectedStatus: 'in_progress' });
+    const back = await rollBackFailed(deps, app, { ...failing, read: progressed });
     expect(back).toMatchObject({ revision: 1, trigger: 'rollback' });
     const after = await stored();
     expect(after.app).toMatchObject({ targetRevision: 1, spec: { env: {} } });

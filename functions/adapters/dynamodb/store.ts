@@ -481,12 +481,7 @@ export class DynamoStore implements Store {
       // The plan's limits may not change between the check and the write.
       this.table.checkItem(key.plan(write.quota.plan.id), versionIs(write.quota.plan.version)),
       ...(write.ended
-        ? [
-            this.table.putItem(
-              deploymentItem(write.ended.record),
-              equals('status', write.ended.expectedStatus),
-            ),
-          ]
+        ? [this.table.putItem(deploymentItem(write.ended.record), equals('body', write.ended.read))]
         : []),
       ...(write.revision ? [this.table.putItem(revisionItem(write.revision), absent())] : []),
       ...(write.deployment ? [this.table.putItem(deploymentItem(write.deployment), absent())] : []),
@@ -519,12 +514,7 @@ export class DynamoStore implements Store {
     const writes: [Item, Condition | undefined][] = [
       ...(app ? [[appItem(app.record), equals('body', app.read)] as [Item, Condition]] : []),
       ...(deployment
-        ? [
-            [deploymentItem(deployment.record), equals('status', deployment.expectedStatus)] as [
-              Item,
-              Condition,
-            ],
-          ]
+        ? [[deploymentItem(deployment.record), equals('body', deployment.read)] as [Item, Condition]]
         : []),
       ...events.map((event) => [appEventItem(event), undefined] as [Item, undefined]),
     ];
@@ -555,8 +545,8 @@ export class DynamoStore implements Store {
     await this.deleteChildren(app);
   }
 
-  updateDeployment(deployment: DeploymentRecord, expectedStatus: DeploymentRecord['status']) {
-    return conditionally(() => this.table.put(deploymentItem(deployment), equals('status', expectedStatus)));
+  updateDeployment(deployment: DeploymentRecord, read: DeploymentRecord) {
+    return conditionally(() => this.table.put(deploymentItem(deployment), equals('body', read)));
   }
 
   async addAppEvent(event: AppEventRecord): Promise<void> {

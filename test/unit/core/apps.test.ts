@@ -512,7 +512,7 @@ describe('apps', () => {
       if (!open) throw new Error('the deploy made no deployment');
       const failing = {
         record: { ...open, status: 'failed' as const, reason: '3 replicas failed' },
-        expectedStatus: open.status,
+        read: open,
       };
       return { app: await getAppRecord(deps, 'acme', 'web'), failing };
     }
@@ -539,7 +539,7 @@ describe('apps', () => {
     it('writes none of it when the deployment moved on meanwhile (another pass ended it)', async () => {
       await createApp(deps, 'acme', { name: 'web', ...spec });
       const { app, failing } = await failingOverServing();
-      await deps.store.updateDeployment({ ...failing.record, status: 'in_progress' }, failing.expectedStatus);
+      await deps.store.updateDeployment({ ...failing.record, status: 'in_progress' }, failing.read);
       const before = { app: await getAppRecord(deps, 'acme', 'web'), events: deps.store.events.length };
       expect(await rollBackFailed(deps, app, failing)).toBeUndefined();
       expect({ app: await getAppRecord(deps, 'acme', 'web'), events: deps.store.events.length }).toEqual(
@@ -579,9 +579,7 @@ describe('apps', () => {
       const before = await getAppRecord(deps, 'acme', 'web');
       expect(await rollBackFailed(deps, app, failing)).toBeUndefined();
       expect(await getAppRecord(deps, 'acme', 'web')).toEqual(before);
-      expect(await deps.store.getDeployment('acme', app.uid, failing.record.id)).toMatchObject({
-        status: failing.expectedStatus,
-      });
+      expect(await deps.store.getDeployment('acme', app.uid, failing.record.id)).toEqual(failing.read);
     });
   });
 
@@ -664,7 +662,7 @@ describe('apps', () => {
       const app = await deps.store.getApp('acme', 'web');
       const [newest] = (await deps.store.listDeployments('acme', app?.uid ?? '', { limit: 1 })).items;
       if (!newest) throw new Error('no deployment to finish');
-      await deps.store.updateDeployment({ ...newest, status: 'succeeded' }, newest.status);
+      await deps.store.updateDeployment({ ...newest, status: 'succeeded' }, newest);
     }
     const deployImage = (tag: number) =>
       deploy(deps, 'acme', 'web', { image: `registry.example.com/acme/web:${tag}` });

@@ -183,11 +183,12 @@ describe('the HTTP API', () => {
     const [record] = [...deps.store.deployments.values()];
     if (!record) throw new Error('no deployment');
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(await deps.store.updateDeployment({ ...record, status: 'succeeded' }, 'pending')).toBe(true);
+    const succeeded = { ...record, status: 'succeeded' as const };
+    expect(await deps.store.updateDeployment(succeeded, record)).toBe(true);
     expect((await waiting).json.status).toBe('succeeded');
 
     // Behind API Gateway the wait is cut to the long-poll bound: the answer comes, still in progress.
-    await deps.store.updateDeployment({ ...record, status: 'in_progress' }, 'succeeded');
+    await deps.store.updateDeployment({ ...record, status: 'in_progress' }, succeeded);
     deps.bufferedAnswers = { waitMs: 300, maxBodyBytes: 5 * 1024 * 1024 };
     expect(await call('GET', `${path}?wait=30`, tenantKey)).toMatchObject({
       status: 200,
@@ -199,7 +200,7 @@ describe('the HTTP API', () => {
     const { call, deps, tenantKey } = await setup();
     await call('POST', '/v1/apps', tenantKey, sampleApp('web'));
     for (const record of deps.store.deployments.values()) {
-      await deps.store.updateDeployment({ ...record, status: 'succeeded' }, record.status);
+      await deps.store.updateDeployment({ ...record, status: 'succeeded' }, record);
     }
     await call('POST', '/v1/apps/web/deployments', tenantKey, { env: { RELEASE: '2' } });
     const bare = await call('POST', '/v1/apps/web/rollback', tenantKey);

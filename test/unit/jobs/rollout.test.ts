@@ -88,7 +88,7 @@ describe('advanceRollout', () => {
     const latest = await latestDeployment(deps, app);
     if (!latest) throw new Error('no deployment');
     // Another pass (another process) took the deployment on after this one read it.
-    await deps.store.updateDeployment({ ...latest, status: 'in_progress' }, latest.status);
+    await deps.store.updateDeployment({ ...latest, status: 'in_progress' }, latest);
     await advanceRollout(deps, app, latest, converged);
     expect(await getAppRecord(deps, 'acme', 'web')).toMatchObject({ status: 'deploying', readyReplicas: 0 });
     expect(await latestDeployment(deps, app)).toMatchObject({ status: 'in_progress' });
