@@ -1,7 +1,8 @@
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { mapWithLimit } from '../../core/map-with-limit.ts';
 import type { DynamoDbHttp } from './dynamodb-http.ts';
 import { conditionally, guarded } from './errors.ts';
-import { lessThan } from './expressions.ts';
+import { type Condition, Expression, lessThan } from './expressions.ts';
 import type { Key } from './items.ts';
 import { SingleTable } from './single-table.ts';
 import { TABLE_KEYS } from './table.ts';
@@ -29,11 +30,10 @@ export class ExpiredItems {
 
   /** Deletes the items expired at `now`; returns how many it deleted. */
   delete(now: Date): Promise<number> {
-    const nowSeconds = Math.floor(now.getTime() / 1000);
-    const expired = lessThan(TABLE_KEYS.timeToLiveAttribute, nowSeconds);
+    const expired = lessThan(TABLE_KEYS.timeToLiveAttribute, Math.floor(now.getTime() / 1000));
     return guarded(async () => {
       let deleted = 0;
-      for await (const keys of this.expiredKeys(nowSeconds)) {
+      for await (const keys of this.keysWhere(expired)) {
         const done = await mapWithLimit(keys, DELETES_IN_FLIGHT, (key) =>
           conditionally(() => this.table.delete(key, expired)),
         );
@@ -43,22 +43,22 @@ export class ExpiredItems {
     });
   }
 
-  /** The keys of the items expired at `nowSeconds`, a page of the table's scan at a time. */
-  private async *expiredKeys(nowSeconds: number): AsyncGenerator<Key[]> {
+  /** The keys of the table's items that `filter` keeps, a page of the table's scan at a time. */
+  private async *keysWhere(filter: Condition): AsyncGenerator<Key[]> {
+    const x = new Expression();
+    const FilterExpression = filter(x);
+    const ProjectionExpression = `${x.name(TABLE_KEYS.partitionKey)}, ${x.name(TABLE_KEYS.sortKey)}`;
+    const { ExpressionAttributeNames, ExpressionAttributeValues = {} } = x.attributes();
     let start: KeyAttributes | undefined;
     do {
       const page = await this.dynamodb.call<{ Items?: KeyAttributes[]; LastEvaluatedKey?: KeyAttributes }>(
         'Scan',
         {
           TableName: this.tableName,
-          FilterExpression: '#expiresAt < :now',
-          ProjectionExpression: '#pk, #sk',
-          ExpressionAttributeNames: {
-            '#expiresAt': TABLE_KEYS.timeToLiveAttribute,
-            '#pk': TABLE_KEYS.partitionKey,
-            '#sk': TABLE_KEYS.sortKey,
-          },
-          ExpressionAttributeValues: { ':now': { N: String(nowSeconds) } },
+          FilterExpression,
+          ProjectionExpression,
+          ExpressionAttributeNames,
+          ExpressionAttributeValues: marshall(ExpressionAttributeValues),
           ...(start ? { ExclusiveStartKey: start } : {}),
         },
       );
