@@ -3,6 +3,7 @@ import { type AppEventNote, appEventOf } from '../core/app-events.ts';
 import { rollBackFailed, rollsBack } from '../core/deployments.ts';
 import type { AppRecord, CoreDeps, DeploymentRecord, TenantRecord } from '../core/ports.ts';
 import { circuitBreakerThreshold } from '../core/reconcile-plan.ts';
+import { sameValue } from '../core/same-value.ts';
 import { allItems } from '../core/walk.ts';
 
 /*
@@ -107,7 +108,7 @@ export async function advanceRollout(
     await rollBackFailed(deps, observed, moved);
     return;
   }
-  const changed = JSON.stringify(observed) !== JSON.stringify(app);
+  const changed = !sameValue(observed, app);
   if (!moved && !changed) return;
   const now = deps.clock.now();
   const seen = [...suspensionNotes(app, observed), ...(moved ? outcomeNotes(moved.record) : [])];
@@ -200,7 +201,7 @@ function nextDeployment(
   } else if (progress.readyTarget >= progress.desired) {
     next.phases.healthy ??= at;
   }
-  if (JSON.stringify(next) === JSON.stringify(deployment)) return deployment;
+  if (sameValue(next, deployment)) return deployment;
   next.updatedAt = at;
   return next;
 }
