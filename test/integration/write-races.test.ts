@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { AppRecord, Store } from '../../functions/core/ports.ts';
+import type { AppRecord } from '../../functions/core/ports.ts';
+import { beforeNextCall } from '../support/before-next-call.ts';
 import { localApi, sampleApp } from '../support/local-api.ts';
 
 /**
@@ -15,7 +16,7 @@ describe('a change of an app whose reads went stale before its write, on DynamoD
     const etag = (await call('GET', '/v1/apps/web', key)).headers.get('etag') ?? '';
     const created = (await deps.store.getApp('acme', 'web')) as AppRecord;
     // The pass observes revision 1 live after the PATCH has read the app: the version stays, as a pass keeps it.
-    onFirstAppWrite(deps.store, async () => {
+    beforeNextCall(deps.store, 'updateApp', async () => {
       const live = { ...created, status: 'running' as const, readyReplicas: 1, currentRevision: 1 };
       expect(await deps.store.writeRollout({ app: { record: live, read: created } })).toBe(true);
     });
@@ -34,7 +35,7 @@ describe('a change of an app whose reads went stale before its write, on DynamoD
     const key = (await createTenant('acme')).key;
     await call('POST', '/v1/apps', key, sampleApp('web'));
     const etag = (await call('GET', '/v1/apps/web', key)).headers.get('etag') ?? '';
-    onFirstAppWrite(deps.store, async () => {
+    beforeNextCall(deps.store, 'updateApp', async () => {
       expect((await call('PATCH', '/v1/plans/pro', adminKey, { name: 'Pro 2' })).status).toBe(200);
     });
     const patched = await call('PATCH', '/v1/apps/web', key, { env: { A: '1' } }, { 'if-match': etag });
@@ -47,7 +48,7 @@ describe('a change of an app whose reads went stale before its write, on DynamoD
     const key = (await createTenant('acme')).key;
     await call('POST', '/v1/apps', key, sampleApp('web'));
     const before = await deps.store.getApp('acme', 'web');
-    onFirstAppWrite(deps.store, async () => {
+    beforeNextCall(deps.store, 'updateApp', async () => {
       expect((await call('PATCH', '/v1/tenants/acme', adminKey, { status: 'suspended' })).status).toBe(200);
     });
     const patched = await call('PATCH', '/v1/apps/web', key, { env: { A: '1' } });
@@ -60,7 +61,7 @@ describe('a change of an app whose reads went stale before its write, on DynamoD
     await createPlan('small', { apps: 5, instancesPerApp: 2, vcpu: 4, memoryMiB: 8192 });
     const key = (await createTenant('acme')).key;
     await call('POST', '/v1/apps', key, sampleApp('web'));
-    onFirstAppWrite(deps.store, async () => {
+    beforeNextCall(deps.store, 'updateApp', async () => {
       expect((await call('PATCH', '/v1/tenants/acme', adminKey, { plan: 'small' })).status).toBe(200);
     });
     const scaled = await call('POST', '/v1/apps/web/scale', key, { replicas: 3 });
@@ -70,13 +71,3 @@ describe('a change of an app whose reads went stale before its write, on DynamoD
     expect((await call('POST', '/v1/apps/web/scale', key, { replicas: 2 })).status).toBe(200);
   });
 });
-
-/** Runs `meanwhile` once, just before the store's first app update: between a change's reads and its write. */
-function onFirstAppWrite(store: Store, meanwhile: () => Promise<void>) {
-  const update = store.updateApp.bind(store);
-  store.updateApp = async (write) => {
-    store.updateApp = update;
-    await meanwhile();
-    return update(write);
-  };
-}

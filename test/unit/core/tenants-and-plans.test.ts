@@ -9,6 +9,7 @@ import {
   updateTenant,
 } from '../../../functions/core/tenants.ts';
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
+import { beforeNextCall } from '../../support/before-next-call.ts';
 import { overlapCounter } from '../../support/overlap-counter.ts';
 
 describe('tenants and plans', () => {
@@ -53,11 +54,9 @@ describe('tenants and plans', () => {
   it("holds a deletion's If-Match through its own suspension of the tenant: a race after it is retried, not 412", async () => {
     const deps = await fakeCoreDeps();
     const { tenant } = await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
-    const remove = deps.store.deleteTenant.bind(deps.store);
-    deps.store.deleteTenant = async () => {
-      deps.store.deleteTenant = remove;
+    beforeNextCall(deps.store, 'deleteTenant', async () => {
       throw new WriteConflictError(); // a key created meanwhile, past the store's own tries
-    };
+    });
     await deleteTenant(deps, 'acme', [tenant.version]);
     await expect(getTenantRecord(deps, 'acme')).rejects.toMatchObject({ code: 'tenant.notFound' });
   });
@@ -65,12 +64,7 @@ describe('tenants and plans', () => {
   it('refuses a deletion whose If-Match another change moved past, after its own suspension', async () => {
     const deps = await fakeCoreDeps();
     const { tenant } = await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
-    const remove = deps.store.deleteTenant.bind(deps.store);
-    deps.store.deleteTenant = async () => {
-      deps.store.deleteTenant = remove;
-      await updateTenant(deps, 'acme', { name: 'Acme Inc.' });
-      throw new WriteConflictError();
-    };
+    beforeNextCall(deps.store, 'deleteTenant', () => updateTenant(deps, 'acme', { name: 'Acme Inc.' }));
     await expect(deleteTenant(deps, 'acme', [tenant.version])).rejects.toMatchObject({
       code: 'precondition.failed',
     });
