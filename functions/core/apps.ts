@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { isDeepStrictEqual } from 'node:util';
 import {
   App,
   type AppCreate,
@@ -245,7 +244,7 @@ export function changeApp(
     const now = deps.clock.now();
     const change = mutate(structuredClone(current), now);
     // A change to what the app already is (the same count, an empty patch) writes nothing: its ETag stays valid.
-    if (!change.revision && !change.deployment && !change.ended && isDeepStrictEqual(change.app, current))
+    if (!change.revision && !change.deployment && !change.ended && sameValue(change.app, current))
       return change;
     change.app.version = current.version + 1;
     change.app.updatedAt = now.toISOString();
@@ -254,7 +253,7 @@ export function changeApp(
       if (change.app.replicas > current.replicas)
         assertReplicasAllowed(plan.id, plan.limits, change.app.replicas);
       // Bounds set before a move to a smaller plan stay; the autoscaler keeps within the plan.
-      if (!isDeepStrictEqual(change.app.scaling, current.scaling))
+      if (!sameValue(change.app.scaling, current.scaling))
         assertScalingAllowed(plan.id, plan.limits, change.app.scaling);
       if (delta.vcpuMilli > 0) await assertUnderUsageCap(deps, tenant, plan.limits);
       assertWithinLimits(plan.id, plan.limits, tenant.reserved, delta);

@@ -1,8 +1,8 @@
-import { isDeepStrictEqual } from 'node:util';
 import type { Page } from '../../schemas/common.ts';
 import { Plan, type PlanCreate, PlanLimits, type PlanPatch, SEED_PLANS } from '../../schemas/plan.ts';
 import { isDomainError, NotFoundError } from './errors.ts';
 import type { CoreDeps, PageRequest } from './ports.ts';
+import { sameValue } from './same-value.ts';
 import { inSchemaOrder } from './schema-order.ts';
 import { assertVersion, type IfMatch, withOptimisticRetry } from './versioning.ts';
 
@@ -41,7 +41,7 @@ export function updatePlan(deps: CoreDeps, id: string, patch: PlanPatch, ifMatch
     const merged = Object.entries({ ...plan.limits, ...patch.limits }).filter(([, value]) => value !== null);
     const limits = PlanLimits.parse(Object.fromEntries(merged));
     const archived = patch.archived ?? plan.archived;
-    if (name === plan.name && archived === plan.archived && isDeepStrictEqual(limits, plan.limits)) {
+    if (name === plan.name && archived === plan.archived && sameValue(limits, plan.limits)) {
       return plan; // nothing to write
     }
     const next: Plan = {
