@@ -5,13 +5,23 @@ import { DnsLabel, Timestamp } from './common.ts';
  * Prices in integer micro-dollars, so amounts never drift. The default is AWS Fargate's us-east-1 Linux/x86 list
  * price; Fargate bills each task for at least one minute, which `minimumSecondsPerInstance: 60` reproduces.
  */
+/** Fargate's minimum billed life of a task, which the meter keeps short-lived replicas' shortfall of (metering.ts). */
+export const MINIMUM_INSTANCE_SECONDS = 60;
+
 export const PriceTable = z
   .strictObject({
     version: z.string().min(1).max(64),
     currency: z.literal('USD').default('USD'),
     vcpuHourMicroUsd: z.number().int().min(0).describe('Per vCPU-hour, in millionths of a dollar.'),
     gbHourMicroUsd: z.number().int().min(0).describe('Per GB-hour of memory (GB = 1024 MiB, as Fargate).'),
-    minimumSecondsPerInstance: z.number().int().min(0).max(3600).default(0),
+    // No other minimum: the meter keeps the shortfall of that one. A union, not z.literal([0, 60]), which the
+    // document generator renders as its first value alone.
+    minimumSecondsPerInstance: z
+      .union([z.literal(0), z.literal(MINIMUM_INSTANCE_SECONDS)], {
+        error: "must be 0 (none) or 60 (Fargate's 1-minute minimum per instance)",
+      })
+      .default(0)
+      .describe('0, or 60 to bill each replica for at least a minute, as Fargate bills a task.'),
   })
   .meta({ id: 'PriceTable' });
 export type PriceTable = z.infer<typeof PriceTable>;
@@ -34,10 +44,15 @@ const Money = {
   cost: z.string().describe('Dollars as an exact decimal string, e.g. "12.345678".'),
 };
 
+/**
+ * What a report bills: the seconds replicas lived, and with the price table's minimum the seconds that bring each
+ * shorter-lived replica up to it — more than the usage rows' seconds (lived only) then, whose costs include them too.
+ */
+const BILLED = "with the price table's minimumSecondsPerInstance, each replica counts at least that long";
 const Quantities = {
-  vcpuSeconds: z.number(),
-  memoryGiBSeconds: z.number(),
-  instanceSeconds: z.number().int(),
+  vcpuSeconds: z.number().describe(`Σ vCPU × seconds billed (${BILLED}).`),
+  memoryGiBSeconds: z.number().describe(`Σ GiB × seconds billed (${BILLED}).`),
+  instanceSeconds: z.number().int().describe(`Σ seconds billed (${BILLED}).`),
 };
 
 export const BillingLineItem = z

@@ -1,9 +1,8 @@
+import { MINIMUM_INSTANCE_SECONDS } from '../../schemas/billing.ts';
 import type { LifetimeRecord, MeterStore, Replica, UsageRecord } from './ports.ts';
 import { hourOf } from './usage.ts';
 
 const HOUR = 3600;
-/** Fargate's minimum billed life of a task. */
-const MINIMUM_INSTANCE_SECONDS = 60;
 
 /** Whole epoch seconds of an ISO instant: lifetimes are metered in whole seconds. */
 export const epochSeconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);

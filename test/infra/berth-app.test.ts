@@ -682,6 +682,10 @@ describe('the CDK app', () => {
     expect(() =>
       berthApp({ context: { berth: { ...context.berth, availabilityZones: ['us-east-1a', 'us-east-1b'] } } }),
     ).toThrow(/availabilityZones must lie in region/);
+    const prices = { version: 'v1', vcpuHourMicroUsd: 1, gbHourMicroUsd: 1, minimumSecondsPerInstance: 300 };
+    expect(() => berthApp({ context: { berth: { ...context.berth, prices } } })).toThrow(
+      "berth.prices.minimumSecondsPerInstance: must be 0 (none) or 60 (Fargate's 1-minute minimum per instance)",
+    );
     for (const region of ['cn-north-1', 'us-gov-west-1']) {
       expect(() => berthApp({ context: { berth: { ...context.berth, region } } })).toThrow(
         /berth\.region: must be a region of the aws partition/,

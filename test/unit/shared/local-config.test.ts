@@ -22,6 +22,19 @@ describe('the local configuration', () => {
       );
   });
 
+  it("takes a price table with Fargate's 1-minute minimum or none, and refuses another, which it could not bill", () => {
+    const table = { version: 'v1', vcpuHourMicroUsd: 40_480, gbHourMicroUsd: 4_445 };
+    const read = (minimum: number) =>
+      readLocalConfig({
+        BERTH_PRICE_TABLE: JSON.stringify({ ...table, minimumSecondsPerInstance: minimum }),
+      });
+    expect(read(60).BERTH_PRICE_TABLE?.minimumSecondsPerInstance).toBe(60);
+    expect(read(0).BERTH_PRICE_TABLE?.minimumSecondsPerInstance).toBe(0);
+    expect(() => read(300)).toThrow(
+      "BERTH_PRICE_TABLE.minimumSecondsPerInstance: must be 0 (none) or 60 (Fargate's 1-minute minimum per instance)",
+    );
+  });
+
   it('names the BERTH_ variables it has no setting of, such as a misspelt one', () => {
     expect(
       unknownSettings({
