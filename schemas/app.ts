@@ -103,7 +103,14 @@ export const HealthCheck = z
     path: ['timeoutSeconds'],
     when: onceValid('timeoutSeconds', 'intervalSeconds'),
   })
-  .meta({ id: 'HealthCheck' });
+  .meta({
+    id: 'HealthCheck',
+    description:
+      'How a replica is checked before it takes traffic, and while it serves: a GET of `path` passes with an ' +
+      'answer below 400. On `fargate` and `eks` the load balancer checks too, within its own bounds: a smaller ' +
+      'interval counts as 5 s, a timeout as 2 s (and below the interval), a threshold as 2; without a `path`, it ' +
+      'asks for `/` and takes any answer below 500.',
+  });
 export type HealthCheck = z.infer<typeof HealthCheck>;
 
 /** One cron field of `value`s: lists of `*`, values and ranges, each with an optional step. */

@@ -106,7 +106,9 @@ describe('the docs page', () => {
     );
     const headings = root.children.filter((c): c is Element => typeof c !== 'string');
     const healthCheck = headings.findIndex((c) => c.tag === 'h3' && textOf(c) === 'HealthCheck');
-    expect(rowsOf(headings[healthCheck + 1] as Element)).toContainEqual([
+    // The schema's description, then its fields.
+    expect(textOf(headings[healthCheck + 1] as Element)).toMatch(/^How a replica is checked/);
+    expect(rowsOf(headings[healthCheck + 2] as Element)).toContainEqual([
       'intervalSeconds?',
       'integer',
       'Seconds between checks.',
