@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_IDLE_TIMEOUT_SECONDS } from '../functions/adapters/alb/target-group-settings.ts';
-import { IdleTimeoutSeconds, parseConfig } from '../functions/shared/config-parsing.ts';
+import { DEFAULT_RATE_LIMIT, IdleTimeoutSeconds, parseConfig } from '../functions/shared/config-parsing.ts';
 import { DEFAULT_PRICE_TABLE, PriceTable } from '../schemas/billing.ts';
 import { OfferedSizes } from '../schemas/fargate-sizes.ts';
 
@@ -134,7 +134,7 @@ export const InstallConfig = z
       .optional(),
     rateLimit: z
       .strictObject({ perSecond: z.number().positive(), burst: z.number().int().positive() })
-      .default({ perSecond: 50, burst: 200 }),
+      .default(DEFAULT_RATE_LIMIT),
     /** Availability zones of the VPC, named so synthesis never looks anything up. */
     availabilityZones: z
       .array(z.string().regex(/^[a-z]{2}-[a-z]+-\d[a-z]$/, 'must be an availability zone such as us-east-1a'))

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_PRICE_TABLE, PriceTable } from '../../schemas/billing.ts';
 import { OfferedSizes } from '../../schemas/fargate-sizes.ts';
-import { IdleTimeoutSecondsVar, JsonText, parseConfig } from './config-parsing.ts';
+import { IdleTimeoutSecondsVar, JsonText, parseConfig, RateLimitVars } from './config-parsing.ts';
 
 /** The environment the CDK app gives every Lambda, validated once per cold start. */
 export const AwsConfig = z.object({
@@ -20,8 +20,7 @@ export const AwsConfig = z.object({
   BERTH_PRICE_TABLE: JsonText.pipe(PriceTable).default(DEFAULT_PRICE_TABLE),
   /** The app sizes offered; every Fargate size when unset. */
   BERTH_SIZES: JsonText.pipe(OfferedSizes).optional(),
-  BERTH_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(50),
-  BERTH_RATE_LIMIT_BURST: z.coerce.number().int().positive().default(200),
+  ...RateLimitVars,
   BERTH_RECONCILE_QUEUE_URL: z.url(),
   BERTH_REPORT_BUCKET: z.string().min(3),
 });

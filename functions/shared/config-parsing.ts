@@ -10,6 +10,15 @@ export const IdleTimeoutSecondsVar = z.coerce
   .pipe(IdleTimeoutSeconds)
   .default(DEFAULT_IDLE_TIMEOUT_SECONDS);
 
+/** A tenant's token bucket, all its keys together, unless the install says otherwise (API.md's defaults). */
+export const DEFAULT_RATE_LIMIT = { perSecond: 50, burst: 200 } as const;
+
+/** The tenants' rate limit in environment variables: local mode's settings, and the install's `rateLimit` on AWS. */
+export const RateLimitVars = {
+  BERTH_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(DEFAULT_RATE_LIMIT.perSecond),
+  BERTH_RATE_LIMIT_BURST: z.coerce.number().int().positive().default(DEFAULT_RATE_LIMIT.burst),
+};
+
 /** A JSON value given as text (an environment variable). */
 export const JsonText = z.string().transform((text, ctx) => {
   try {

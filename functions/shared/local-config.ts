@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { PriceTable } from '../../schemas/billing.ts';
 import { OfferedSizes } from '../../schemas/fargate-sizes.ts';
-import { IdleTimeoutSecondsVar, JsonText, parseConfig } from './config-parsing.ts';
+import { IdleTimeoutSecondsVar, JsonText, parseConfig, RateLimitVars } from './config-parsing.ts';
 
 const Port = z.coerce.number().int().min(1).max(65535);
 
@@ -26,8 +26,7 @@ export const LocalConfig = z.object({
   BERTH_STOP_GRACE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
   BERTH_PRICE_TABLE: JsonText.pipe(PriceTable).optional(),
   BERTH_SIZES: JsonText.pipe(OfferedSizes).optional(),
-  BERTH_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(50),
-  BERTH_RATE_LIMIT_BURST: z.coerce.number().int().positive().default(200),
+  ...RateLimitVars,
   BERTH_APP_IDLE_TIMEOUT_SECONDS: IdleTimeoutSecondsVar,
 });
 export type LocalConfig = z.infer<typeof LocalConfig> & { dataDir: string };
