@@ -121,8 +121,11 @@ export interface KeyAuthenticator {
 export interface KeyAuthenticatorOptions {
   /** SHA-256 hex of the bootstrap admin key. */
   adminKeyHash: string;
-  /** How long a lookup is reused; revocation by another process takes effect within this time. */
-  cacheTtlMs: number;
+  /**
+   * How long a lookup is reused; revocation by another process (another Lambda instance) takes effect within this
+   * time, in this one at once. 1 s by default.
+   */
+  cacheTtlMs?: number;
   /** lastUsedAt is written at most this often per key. */
   touchIntervalMs?: number;
   /** Where a failed lastUsedAt write is reported; it never fails the request. */
@@ -135,6 +138,7 @@ export interface KeyAuthenticatorOptions {
  */
 export function makeKeyAuthenticator(deps: CoreDeps, options: KeyAuthenticatorOptions): KeyAuthenticator {
   const adminHash = Buffer.from(options.adminKeyHash, 'hex');
+  const cacheTtlMs = options.cacheTtlMs ?? 1000;
   const touchIntervalMs = options.touchIntervalMs ?? 60_000;
   const cache = new Map<string, { record: ApiKeyRecord | undefined; expiresAt: number }>();
   const touches = new InFlight();
@@ -146,7 +150,7 @@ export function makeKeyAuthenticator(deps: CoreDeps, options: KeyAuthenticatorOp
     if (cached && cached.expiresAt > nowMs) return cached.record;
     const record = await deps.store.findApiKeyByHash(hash);
     if (cache.size > 10_000) cache.clear();
-    cache.set(hash, { record, expiresAt: nowMs + options.cacheTtlMs });
+    cache.set(hash, { record, expiresAt: nowMs + cacheTtlMs });
     return record;
   }
 

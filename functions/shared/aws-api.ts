@@ -24,8 +24,6 @@ import {
  * that includes a module the chunks of its dynamic imports.)
  */
 
-/** Revocation by another Lambda instance takes effect within this time. */
-const KEY_CACHE_TTL_MS = 1000;
 /**
  * API Gateway waits at most 30 s for the Lambda's whole answer, which may be at most 6 MB: waiting requests answer
  * within 20 s, streamed bodies stay under 5 MB.
@@ -75,7 +73,6 @@ export async function awsApiDeps(
     ),
     auth: makeKeyAuthenticator(core, {
       adminKeyHash: config.BERTH_ADMIN_KEY_HASH,
-      cacheTtlMs: KEY_CACHE_TTL_MS,
       logger,
     }),
     // Every Lambda instance serves the API, so a key's requests are counted in the table, not per instance.

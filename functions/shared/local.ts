@@ -62,8 +62,6 @@ export interface LocalRuntimeWiring {
   stopGraceSeconds: number;
 }
 
-/** Revocation by another process takes effect within this time; in this process, at once. */
-const KEY_CACHE_TTL_MS = 1000;
 /** The report job closes the previous month; hourly is plenty. */
 const REPORT_PERIOD_MS = 3_600_000;
 /** How often the images no container uses any more are removed from the engine. */
@@ -112,7 +110,6 @@ export function localDeps(wiring: LocalWiring): LocalDeps {
     reportArchive: new FileReportArchive(wiring.reportsDir),
     auth: makeKeyAuthenticator(core, {
       adminKeyHash: hashApiKey(wiring.adminKey),
-      cacheTtlMs: KEY_CACHE_TTL_MS,
       logger,
     }),
     rateLimit: wiring.rateLimit,

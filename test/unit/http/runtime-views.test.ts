@@ -21,7 +21,6 @@ describe('replica views per runtime (EKS through the fake API server)', () => {
       ...core,
       auth: makeKeyAuthenticator(core, {
         adminKeyHash: hashApiKey(adminKey),
-        cacheTtlMs: 1000,
         logger: { error: () => {} },
       }),
       rateLimit: { ratePerSecond: 1e9, burst: 1e9 },
