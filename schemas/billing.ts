@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { DnsLabel, Timestamp } from './common.ts';
 
+/** Fargate's minimum billed life of a task, which the meter keeps short-lived replicas' shortfall of (metering.ts). */
+export const MINIMUM_INSTANCE_SECONDS = 60;
+
 /**
  * Prices in integer micro-dollars, so amounts never drift. The default is AWS Fargate's us-east-1 Linux/x86 list
  * price; Fargate bills each task for at least one minute, which `minimumSecondsPerInstance: 60` reproduces.
  */
-/** Fargate's minimum billed life of a task, which the meter keeps short-lived replicas' shortfall of (metering.ts). */
-export const MINIMUM_INSTANCE_SECONDS = 60;
-
 export const PriceTable = z
   .strictObject({
     version: z.string().min(1).max(64),
