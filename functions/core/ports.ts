@@ -553,8 +553,12 @@ export interface WorkloadRuntime {
     tenantId: string,
     apps: readonly Pick<AppRecord, 'name' | 'uid'>[],
   ): Promise<{ workloads: ObservedWorkload[]; replicas: Replica[] }>;
-  /** Creates or changes an app's workload; idempotent. */
-  applyWorkload(spec: WorkloadSpec): Promise<void>;
+  /**
+   * Creates or changes an app's workload; idempotent. A spec the runtime refuses, which no retry would change (ECS
+   * refusing a task definition too large), is not applied: the refusal, in the runtime's words, is returned, and its
+   * deployment fails with it. Other failures throw, to be tried again.
+   */
+  applyWorkload(spec: WorkloadSpec): Promise<{ refused: string } | undefined>;
   /**
    * Deletes an app's workload and what routes to it; its replicas then stop. Idempotent; true once nothing of it
    * is left but replicas still stopping (they are observed until gone).

@@ -43,7 +43,8 @@ export interface RolloutProgress {
 
 const isSuspended = (progress: Pick<RolloutProgress, 'tenant'>) => progress.tenant?.status !== 'active';
 
-const isTerminal = (deployment: DeploymentRecord) => TERMINAL_DEPLOYMENT_STATUSES.includes(deployment.status);
+export const isTerminal = (deployment: DeploymentRecord) =>
+  TERMINAL_DEPLOYMENT_STATUSES.includes(deployment.status);
 
 /** Deployments read a page at a time, newest first, looking for the ones still open. */
 const DEPLOYMENTS_PAGE = 5;

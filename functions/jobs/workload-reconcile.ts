@@ -17,7 +17,7 @@ import { allApps, listAll } from '../core/walk.ts';
 import { workloadHash } from '../core/workloads.ts';
 import { AppRevisions } from './app-revisions.ts';
 import { PassLease } from './pass-lease.ts';
-import { advanceRollout, latestDeployment, type RolloutDeps } from './rollout.ts';
+import { advanceRollout, isTerminal, latestDeployment, type RolloutDeps } from './rollout.ts';
 
 export interface WorkloadReconcilerDeps extends RolloutDeps {
   runtime: WorkloadRuntime;
@@ -319,7 +319,14 @@ export class WorkloadReconciler {
     };
     const hash = workloadHash(spec);
     const apply = workload?.specHash !== hash;
-    if (apply) await runtime.applyWorkload(spec);
+    const refused = apply ? (await runtime.applyWorkload(spec))?.refused : undefined;
+    // The deployment it fails is the tenant's to see; the operator is told too, once, should the refusal be Berth's.
+    if (refused && latest && !isTerminal(latest))
+      this.deps.logger.error('the runtime refused an app', {
+        tenantId: app.tenantId,
+        app: app.name,
+        refused,
+      });
 
     const counts = replicaCounts(live, app.targetRevision, workload?.steady);
     await advanceRollout(this.deps, app, latest, {
@@ -329,11 +336,15 @@ export class WorkloadReconciler {
       converged: counts.readyTarget >= desired && counts.live === counts.target && counts.target === desired,
       failedStarts: counts.failedStarts,
       started: counts.target > 0,
-      // The runtime's verdict counts only for the spec it was given.
-      ...(workload?.rolloutFailure && !apply ? { runtimeFailure: workload.rolloutFailure } : {}),
+      // The runtime's verdict counts only for the spec it was given; a spec it refused fails at once.
+      ...(refused
+        ? { runtimeFailure: refused }
+        : workload?.rolloutFailure && !apply
+          ? { runtimeFailure: workload.rolloutFailure }
+          : {}),
       tenant,
     });
-    return apply;
+    return apply && refused === undefined;
   }
 }
 

@@ -35,13 +35,15 @@ import { mockClient } from 'aws-sdk-client-mock';
 
 const named = (name: string, message: string) => Object.assign(new Error(message), { name });
 
+const TASK_DEFINITION_MAX_BYTES = 64 * 1024;
+
 /**
  * ECS and the ALB as far as Berth's services adapter uses them, kept in memory. A service runs its task definition
  * at the desired count; a new task definition replaces the tasks at once (old ones stop, with their stop time); the
  * load balancer reports running tasks healthy. An image tagged `crashloop` trips the deployment circuit breaker,
  * which rolls the service back to its previous task definition. A deleted service drains for one observation; task
- * definitions are deregistered before they can be deleted; a service's load balancer must name a port its task
- * definition's container maps.
+ * definitions are deregistered before they can be deleted, and one over 64 KiB (ECS's task definition size limit)
+ * is refused; a service's load balancer must name a port its task definition's container maps.
  */
 export function fakeEcs(clock: { now(): Date }) {
   const ecs = mockClient(ECSClient);
@@ -117,6 +119,8 @@ export function fakeEcs(clock: { now(): Date }) {
   }
 
   ecs.on(RegisterTaskDefinitionCommand).callsFake((input: RegisterTaskDefinitionCommandInput) => {
+    if (Buffer.byteLength(JSON.stringify(input)) > TASK_DEFINITION_MAX_BYTES)
+      throw named('ClientException', 'Task definition size exceeds the limit of 65536 bytes.');
     const family = input.family ?? '';
     const taskDefinitionArn = arnOf(family, familyArns(family).length + 1);
     definitions.set(taskDefinitionArn, input);

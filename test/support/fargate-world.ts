@@ -31,14 +31,17 @@ export async function fargateWorld(owner = 'test') {
     },
     noWait,
   );
+  const logged: Record<string, unknown>[] = [];
   const reconciler = new WorkloadReconciler({
     ...deps,
     runtime,
     runtimeName: 'fargate',
     owner,
     deploymentDeadlineMs: 600_000,
-    // A pass that fails for an app throws after the others: each test sees it there.
-    logger: { error: () => {} },
+    // A pass that fails for an app throws after the others: each test sees it there. What else is logged is kept.
+    logger: {
+      error: (message: string, details: Record<string, unknown>) => logged.push({ message, ...details }),
+    },
   });
   await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
   /** One pass, with the lease free again (each pass is a new tick). */
@@ -47,5 +50,5 @@ export async function fargateWorld(owner = 'test') {
     deps.clock.advance(11_000);
     return result;
   };
-  return { deps, aws, pass, runtime, reconciler };
+  return { deps, aws, pass, runtime, reconciler, logged };
 }

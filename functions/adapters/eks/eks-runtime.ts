@@ -274,7 +274,7 @@ export class EksRuntime implements WorkloadRuntime {
     }
   }
 
-  async applyWorkload(spec: WorkloadSpec): Promise<void> {
+  async applyWorkload(spec: WorkloadSpec): Promise<{ refused: string } | undefined> {
     const host = appHostname(spec.tenantId, spec.app, this.settings.domain);
     const namespace = this.namespaceOf(spec.tenantId);
     const manifests = appManifests(
@@ -290,6 +290,9 @@ export class EksRuntime implements WorkloadRuntime {
     }
     try {
       await this.kube.apply(manifests);
+      // Never refused as the tenant's: Kubernetes takes every spec the API takes (its objects may be 1.5 MB), so an
+      // invalid object (422) would be Berth's own fault, thrown to be seen.
+      return undefined;
     } catch (err) {
       // Its namespace may be gone (deleted behind Berth's back, or with a tenant of the same id): the next pass
       // applies it again rather than trusting what this process applied before.

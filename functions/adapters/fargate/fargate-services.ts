@@ -120,15 +120,17 @@ export class FargateServices implements WorkloadRuntime {
     return { workloads, replicas };
   }
 
-  async applyWorkload(spec: WorkloadSpec): Promise<void> {
-    const taskDefinition = await this.taskDefinitionArn(spec);
+  async applyWorkload(spec: WorkloadSpec): Promise<{ refused: string } | undefined> {
+    const registered = await this.taskDefinitionArn(spec);
+    if ('refused' in registered) return registered;
+    const taskDefinition = registered.arn;
     const targetGroupArn = await this.routes.ensure(spec);
     const hash = workloadHash(spec);
     const [existing] = await this.services([serviceNameOf(spec)]);
     if (!existing) {
       const input = createServiceInput(spec, taskDefinition, targetGroupArn, hash, this.settings);
       await this.call(() => this.ecs.send(new CreateServiceCommand(input)));
-      return;
+      return undefined;
     }
     await this.call(() =>
       this.ecs.send(
@@ -146,6 +148,7 @@ export class FargateServices implements WorkloadRuntime {
         }),
       ),
     );
+    return undefined;
   }
 
   /**
@@ -271,19 +274,29 @@ export class FargateServices implements WorkloadRuntime {
     return described.filter((s) => s.status !== 'INACTIVE');
   }
 
-  /** The task definition of the spec's revision: the family's latest when it is that revision's, else a new one. */
-  private async taskDefinitionArn(spec: WorkloadSpec): Promise<string> {
+  /**
+   * The task definition of the spec's revision: the family's latest when it is that revision's, else a new one; or
+   * ECS's refusal of it (a ClientException: its inputs are the spec's, such as an env and command too large for a
+   * task definition, which no retry changes).
+   */
+  private async taskDefinitionArn(spec: WorkloadSpec): Promise<{ arn: string } | { refused: string }> {
     const latest = await this.latestTaskDefinition(familyOf(spec));
     const revision = latest?.tags?.find((t) => t.key === TAGS.revision)?.value;
     const arn = latest?.taskDefinition?.taskDefinitionArn;
     const image = latest?.taskDefinition?.containerDefinitions?.[0]?.image;
-    if (arn && revision === String(spec.revision) && image === spec.image) return arn;
-    const registered = await this.call(() =>
-      this.ecs.send(new RegisterTaskDefinitionCommand(taskDefinitionInput(spec, this.settings))),
-    );
-    const registeredArn = registered.taskDefinition?.taskDefinitionArn;
-    if (!registeredArn) throw new Error(`ECS registered no task definition for ${familyOf(spec)}`);
-    return registeredArn;
+    if (arn && revision === String(spec.revision) && image === spec.image) return { arn };
+    try {
+      const registered = await this.call(() =>
+        this.ecs.send(new RegisterTaskDefinitionCommand(taskDefinitionInput(spec, this.settings))),
+      );
+      const registeredArn = registered.taskDefinition?.taskDefinitionArn;
+      if (!registeredArn) throw new Error(`ECS registered no task definition for ${familyOf(spec)}`);
+      return { arn: registeredArn };
+    } catch (err) {
+      if (isAwsError(err, 'ClientException'))
+        return { refused: `ECS refused the task definition: ${(err as Error).message}` };
+      throw err;
+    }
   }
 
   /**

@@ -275,6 +275,23 @@ describe('FargateServices', () => {
     expect(ecs).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand);
   });
 
+  it("answers ECS's refusal of a task definition, making no service; a registration that fails otherwise throws", async () => {
+    ecs
+      .on(DescribeTaskDefinitionCommand)
+      .rejects(Object.assign(new Error('Unable to describe task definition.'), { name: 'ClientException' }));
+    ecs
+      .on(RegisterTaskDefinitionCommand)
+      .rejectsOnce(
+        Object.assign(new Error('Task definition size exceeds the limit.'), { name: 'ClientException' }),
+      )
+      .rejectsOnce(Object.assign(new Error('not allowed'), { name: 'AccessDeniedException' }));
+    expect(await services().applyWorkload(spec)).toEqual({
+      refused: 'ECS refused the task definition: Task definition size exceeds the limit.',
+    });
+    await expect(services().applyWorkload(spec)).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    expect(ecs).not.toHaveReceivedCommand(CreateServiceCommand);
+  });
+
   it('updates an existing service, reusing the revision’s task definition; a restart forces a new deployment', async () => {
     ecs.on(DescribeTaskDefinitionCommand).resolves({
       taskDefinition: { taskDefinitionArn: 'arn:td:3', containerDefinitions: [{ image: spec.image }] },

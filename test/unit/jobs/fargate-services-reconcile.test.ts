@@ -170,6 +170,55 @@ describe('WorkloadReconciler on Fargate services (ECS and the ALB in memory)', (
     expect(events).not.toContain('deploymentFailed');
   });
 
+  it('fails at once a deployment whose task definition ECS refuses, naming why, and rolls back to the last good revision', async () => {
+    const { deps, aws, pass } = setup;
+    // An env and a command together past ECS's 64 KiB task definition size: each is within the API's own limits.
+    const tooLarge = {
+      env: Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`BLOB_${i}`, 'x'.repeat(4000)])),
+      command: ['sh', ...Array.from({ length: 9 }, () => 'y'.repeat(4000))],
+    };
+    await createApp(deps, 'acme', { ...web, runtime: 'fargate', replicas: 2 });
+    await pass();
+    await pass();
+    await deploy(deps, 'acme', 'web', tooLarge);
+    await pass(); // ECS refuses revision 2's task definition: the deployment fails, a rollback to revision 1 starts
+    await pass();
+    const app = await getAppRecord(deps, 'acme', 'web');
+    expect(app).toMatchObject({ status: 'running', targetRevision: 1, currentRevision: 1, readyReplicas: 2 });
+    const [failed] = (await deps.store.listDeployments('acme', app.uid, { limit: 5 })).items.filter(
+      (d) => d.revision === 2,
+    );
+    expect(failed).toMatchObject({ status: 'rolled_back' });
+    expect(failed?.reason).toMatch(
+      /^ECS refused the task definition: Task definition size exceeds the limit of 65536 bytes\./,
+    );
+    // The refusal is no failure of the pass, to be tried again: the next passes register nothing more.
+    aws.ecs.resetHistory();
+    await pass();
+    expect(aws.ecs).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand);
+  });
+
+  it('leaves an app whose first task definition ECS refuses failed at once, naming why, running nothing', async () => {
+    const { deps, pass, logged } = setup;
+    const env = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`BLOB_${i}`, 'x'.repeat(4000)]));
+    const command = ['sh', ...Array.from({ length: 9 }, () => 'y'.repeat(4000))];
+    await createApp(deps, 'acme', { ...web, runtime: 'fargate', replicas: 2, env, command });
+    await pass(); // a refusal is no failure of the pass
+    await pass();
+    const app = await getAppRecord(deps, 'acme', 'web');
+    expect(app).toMatchObject({ status: 'failed', currentRevision: null, readyReplicas: 0 });
+    const [deployment] = (await deps.store.listDeployments('acme', app.uid, { limit: 1 })).items;
+    expect(deployment).toMatchObject({
+      status: 'failed',
+      reason: expect.stringMatching(/^ECS refused the task definition/),
+    });
+    // The operator is told once, not at every pass that tries the failed revision's task definition again.
+    await pass();
+    expect(logged).toEqual([
+      expect.objectContaining({ message: 'the runtime refused an app', tenantId: 'acme', app: 'web' }),
+    ]);
+  });
+
   it("sweeps away a service whose app is gone, its route only when no app has the name, never a live app's", async () => {
     const { deps, aws, pass, reconciler } = setup;
     for (const name of ['web', 'api', 'docs'])
