@@ -66,7 +66,9 @@ export const BillingReport = z
     period: Period,
     status: z.enum(['draft', 'final']).describe('final once the report job has closed the month.'),
     priceTable: PriceTable,
-    lineItems: z.array(BillingLineItem),
+    lineItems: z
+      .array(BillingLineItem)
+      .describe('One per app that billed anything in the month, in name order.'),
     total: z.object({ ...Quantities, ...Money }),
     generatedAt: Timestamp,
   })

@@ -56,7 +56,12 @@ export const UsageReport = z
     from: Timestamp.describe('The start asked for, on the hour: usage is kept by the UTC hour.'),
     to: Timestamp.describe('The end asked for, on the hour (the next hour for one within an hour).'),
     granularity: Granularity,
-    rows: z.array(UsageRow),
+    rows: z
+      .array(UsageRow)
+      .describe(
+        'One per app and hour or day it billed anything in: a replica that lived 0 s bills nothing, but with the ' +
+          "price table's minimum.",
+      ),
     nextCursor: z
       .string()
       .nullable()

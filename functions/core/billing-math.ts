@@ -24,6 +24,10 @@ export function billedTotals(usage: UsageRecord[], prices: PriceTable): UsageTot
   return totals;
 }
 
+/** Whether `usage` bills nothing: replicas that lived 0 s, without the minimum that would bill them a minute. */
+export const billsNothing = (usage: UsageRecord[], prices: PriceTable) =>
+  billedTotals(usage, prices).instanceSeconds === 0;
+
 /**
  * The price of `totals` in micro-dollars, computed exactly as a fraction and rounded half up once:
  * vCPU-ms × price/(1000 × 3600) + MiB-s × price/(1024 × 3600).

@@ -1,6 +1,6 @@
 import { type BillingLineItem, BillingReport } from '../../schemas/billing.ts';
 import type { Page } from '../../schemas/common.ts';
-import { billedTotals, costMicroUsd, dollars, quantities } from './billing-math.ts';
+import { billedTotals, billsNothing, costMicroUsd, dollars, quantities } from './billing-math.ts';
 import { codeUnitOrder } from './code-unit-order.ts';
 import { NotFoundError } from './errors.ts';
 import { mapWithLimit } from './map-with-limit.ts';
@@ -50,6 +50,7 @@ export async function buildReport(
   const { first, last } = periodHours(period);
   const usage = await listEveryUsage(deps.store, tenantId, first, last);
   const lineItems: BillingLineItem[] = [...Map.groupBy(usage, (record) => record.app).entries()]
+    .filter(([, records]) => !billsNothing(records, deps.prices))
     .sort(([a], [b]) => codeUnitOrder(a, b))
     .map(([app, records]) => ({ app, ...priced(records, deps) }));
   const sum = (pick: (item: BillingLineItem) => number) => lineItems.reduce((n, item) => n + pick(item), 0);

@@ -5,6 +5,7 @@ import {
   type UsageRow,
 } from '../../schemas/usage.ts';
 import { usageCost } from './billing.ts';
+import { billsNothing } from './billing-math.ts';
 import { codeUnitOrder } from './code-unit-order.ts';
 import { TenantNotFoundError, ValidationError } from './errors.ts';
 import { addUsageAmounts, emptyUsage } from './metering.ts';
@@ -55,11 +56,18 @@ export async function getUsage(deps: CoreDeps, tenantId: string, query: UsageQue
   const rows: RowSum[] = [];
   let bucket: string | undefined;
   let open = new Map<string, RowSum>();
-  /** Ends the bucket being summed: its rows, by app, go to the page (those up to the cursor excepted). */
+  /**
+   * Ends the bucket being summed: its rows, by app, go to the page — but those up to the cursor, and those that bill
+   * nothing (replicas that lived 0 s, without the minimum).
+   */
   const close = () => {
     // As the table and the cursor's key compare.
     const done = [...open.values()].sort((a, b) => codeUnitOrder(a.app, b.app));
-    rows.push(...done.filter((row) => after === undefined || rowKey(row) > after));
+    rows.push(
+      ...done.filter(
+        (row) => (after === undefined || rowKey(row) > after) && !billsNothing([row], deps.prices),
+      ),
+    );
     open = new Map();
   };
   const records = firstHour <= lastHour ? allUsage(deps.store, tenantId, firstHour, lastHour) : [];

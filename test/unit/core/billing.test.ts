@@ -196,6 +196,38 @@ describe('meter and report jobs (fakes)', () => {
     expect(await deps.meter.listOpenLifetimes('acme')).toEqual([]);
   });
 
+  it('leaves out of the usage rows and the report what bills nothing: replicas that lived 0 s, but with the minimum', async () => {
+    const a = replica('acme', 'web', '2026-10-31T23:00:00.000Z');
+    const b = replica('acme', 'api', '2026-10-31T23:10:00.200Z');
+    runtime.replicas = [
+      { ...a, state: 'exited', stoppedAt: '2026-10-31T23:00:30.000Z' },
+      { ...b, state: 'exited', stoppedAt: '2026-10-31T23:10:00.900Z' }, // the same second: 0 s
+    ];
+    await meter();
+    const range = { from: '2026-10-31', to: '2026-11-01', limit: 100 };
+    const apps = async (prices = DEFAULT_PRICE_TABLE) => ({
+      usage: (await getUsage({ ...deps, prices }, 'acme', { ...range, granularity: 'hour' })).rows.map(
+        (r) => [r.app, r.instanceSeconds, r.cost],
+      ),
+      report: (await buildReport({ ...deps, prices }, 'acme', '2026-10', 'draft')).lineItems.map((i) => [
+        i.app,
+        i.instanceSeconds,
+      ]),
+    });
+    expect(await apps()).toEqual({ usage: [['web', 30, '0.000103']], report: [['web', 30]] });
+    // With the minimum, each bills a minute: the api's row shows the 0 s it lived, and the minute's cost.
+    expect(await apps({ ...DEFAULT_PRICE_TABLE, minimumSecondsPerInstance: 60 })).toEqual({
+      usage: [
+        ['api', 0, '0.000206'],
+        ['web', 30, '0.000206'],
+      ],
+      report: [
+        ['api', 60],
+        ['web', 60],
+      ],
+    });
+  });
+
   it('never reopens a closed lifetime when its replica is seen again', async () => {
     const a = replica('acme', 'web', '2026-10-31T23:00:00.000Z');
     runtime.replicas = [{ ...a, state: 'exited', stoppedAt: '2026-10-31T23:00:30.000Z' }];
