@@ -130,7 +130,7 @@ export function createApi(deps: ApiDeps) {
     },
     authenticate(deps.auth),
     rateLimit(deps.rateLimit, deps),
-    idempotency(deps.store, deps.clock, (path) => methodsOf(path).includes('POST')),
+    idempotency(deps, (path) => methodsOf(path).includes('POST')),
   );
   app.route('/', planRoutes(deps));
   app.route('/', tenantRoutes(deps));

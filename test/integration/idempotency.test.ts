@@ -118,6 +118,23 @@ describe('Idempotency-Key on DynamoDB Local', () => {
     expect((await first).status).toBe(201);
   });
 
+  it("answers a request's own answer when the table cannot keep it, rather than a 5xx that would have it sent again", async () => {
+    const { call, createTenant, deps } = await localApi();
+    const key = (await createTenant('acme')).key;
+    deps.store.completeIdempotencyKey = async () => {
+      throw new Error('the table failed');
+    };
+    const logged: unknown[] = [];
+    deps.logger.error = (message) => logged.push(message);
+    const headers = { 'idempotency-key': 'unkept' };
+    const created = await call('POST', '/v1/apps', key, sampleApp('web'), headers);
+    expect(created).toMatchObject({ status: 201, json: { name: 'web' } });
+    expect(logged).toEqual(['could not keep the answer of an Idempotency-Key']);
+    // The key stays claimed, as while a request runs, until its lock runs out: nothing is run twice meanwhile.
+    const again = await call('POST', '/v1/apps', key, sampleApp('web'), headers);
+    expect(again).toMatchObject({ status: 409, json: { code: 'idempotency.conflict' } });
+  });
+
   it('scopes keys per tenant', async () => {
     const { call, createTenant } = await localApi();
     const a = (await createTenant('tenant-a')).key;

@@ -4,6 +4,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { DomainError, ValidationError } from '../../core/errors.ts';
 import type { Clock, Store } from '../../core/ports.ts';
 import type { ApiEnv } from '../context.ts';
+import type { ErrorLogger } from '../problem.ts';
 
 const RETENTION_SECONDS = 24 * 60 * 60;
 /** A claim whose request has not finished after this long is taken to be abandoned (its process died). */
@@ -24,12 +25,16 @@ export const releasesKey = (status: number) =>
 /**
  * `Idempotency-Key` on POST (Stripe's semantics): the first response is stored for 24 h and replayed with
  * `Idempotent-Replayed: true`, but for those that `releasesKey`; the same key with another body or query string → 422
- * idempotency.mismatch; while the first request still runs → 409 idempotency.conflict. The table keeps the key's
- * hash and the response's body sealed with the key (see `seal`). A POST to a path no POST route takes (`routed`
- * says which do) claims nothing: its 404 would hold the key, and the request sent again to the right path would
- * be a mismatch.
+ * idempotency.mismatch; while the first request still runs → 409 idempotency.conflict. The table keeps the key's hash
+ * and the response's body sealed with the key (see `seal`); should it fail to keep the response, the request's own
+ * answer still goes out (the key answers 409 until its claim's lock runs out, then runs a request again). A POST to a
+ * path no POST route takes (`routed` says which do) claims nothing: its 404 would hold the key, and the request sent
+ * again to the right path would be a mismatch.
  */
-export function idempotency(store: Store, clock: Clock, routed: (path: string) => boolean) {
+export function idempotency(
+  { store, clock, logger }: { store: Store; clock: Clock; logger: ErrorLogger },
+  routed: (path: string) => boolean,
+) {
   return createMiddleware<ApiEnv>(async (c, next) => {
     const key = c.req.header('idempotency-key');
     if (c.req.method !== 'POST' || key === undefined || !routed(c.req.path)) return next();
@@ -87,7 +92,16 @@ export function idempotency(store: Store, clock: Clock, routed: (path: string) =
       if (value !== null) headers[name] = value;
     }
     const body = seal(await c.res.clone().text(), bodyKey(key, scope));
-    await store.completeIdempotencyKey(scope, keyHash, { status: c.res.status, headers, body });
+    try {
+      await store.completeIdempotencyKey(scope, keyHash, { status: c.res.status, headers, body });
+    } catch (error) {
+      // The request did what it did: its own answer goes out, not a 5xx that would have the client send it again
+      // (the key, still claimed, answers 409 until its lock runs out). Logged, as a failure of the table.
+      logger.error('could not keep the answer of an Idempotency-Key', {
+        requestId: c.get('requestId'),
+        error,
+      });
+    }
   });
 }
 
