@@ -318,7 +318,10 @@ export class WorkloadReconciler {
       ...(revision.imagePlatforms ? { platforms: revision.imagePlatforms } : {}),
     };
     const hash = workloadHash(spec);
-    const apply = workload?.specHash !== hash;
+    // An app whose deployment failed before anything of it was applied (its first revision refused) has nothing to
+    // run and nothing to keep: applying it again would only be refused again, pass after pass.
+    const neverApplied = !workload && desired === 0 && latest?.status === 'failed';
+    const apply = !neverApplied && workload?.specHash !== hash;
     const refused = apply ? (await runtime.applyWorkload(spec))?.refused : undefined;
     // The deployment it fails is the tenant's to see; the operator is told too, once, should the refusal be Berth's.
     if (refused && latest && !isTerminal(latest))

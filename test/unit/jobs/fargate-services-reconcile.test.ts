@@ -199,7 +199,7 @@ describe('WorkloadReconciler on Fargate services (ECS and the ALB in memory)', (
   });
 
   it('leaves an app whose first task definition ECS refuses failed at once, naming why, running nothing', async () => {
-    const { deps, pass, logged } = setup;
+    const { deps, aws, pass, logged } = setup;
     const env = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`BLOB_${i}`, 'x'.repeat(4000)]));
     const command = ['sh', ...Array.from({ length: 9 }, () => 'y'.repeat(4000))];
     await createApp(deps, 'acme', { ...web, runtime: 'fargate', replicas: 2, env, command });
@@ -212,8 +212,11 @@ describe('WorkloadReconciler on Fargate services (ECS and the ALB in memory)', (
       status: 'failed',
       reason: expect.stringMatching(/^ECS refused the task definition/),
     });
-    // The operator is told once, not at every pass that tries the failed revision's task definition again.
+    // Nothing of it is tried again, and the operator is told once.
+    aws.ecs.resetHistory();
     await pass();
+    expect(aws.ecs).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand);
+    expect(aws.ecs).not.toHaveReceivedCommand(CreateServiceCommand);
     expect(logged).toEqual([
       expect.objectContaining({ message: 'the runtime refused an app', tenantId: 'acme', app: 'web' }),
     ]);
