@@ -43,8 +43,7 @@ export interface RolloutProgress {
 
 const isSuspended = (progress: Pick<RolloutProgress, 'tenant'>) => progress.tenant?.status !== 'active';
 
-export const isTerminal = (deployment: DeploymentRecord) =>
-  TERMINAL_DEPLOYMENT_STATUSES.includes(deployment.status);
+const isTerminal = (deployment: DeploymentRecord) => TERMINAL_DEPLOYMENT_STATUSES.includes(deployment.status);
 
 /** Deployments read a page at a time, newest first, looking for the ones still open. */
 const DEPLOYMENTS_PAGE = 5;

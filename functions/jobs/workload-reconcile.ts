@@ -17,7 +17,7 @@ import { allApps, listAll } from '../core/walk.ts';
 import { workloadHash } from '../core/workloads.ts';
 import { AppRevisions } from './app-revisions.ts';
 import { PassLease } from './pass-lease.ts';
-import { advanceRollout, isTerminal, latestDeployment, type RolloutDeps } from './rollout.ts';
+import { advanceRollout, latestDeployment, type RolloutDeps } from './rollout.ts';
 
 export interface WorkloadReconcilerDeps extends RolloutDeps {
   runtime: WorkloadRuntime;
@@ -323,13 +323,16 @@ export class WorkloadReconciler {
     const neverApplied = !workload && desired === 0 && latest?.status === 'failed';
     const apply = !neverApplied && workload?.specHash !== hash;
     const refused = apply ? (await runtime.applyWorkload(spec))?.refused : undefined;
-    // The deployment it fails is the tenant's to see; the operator is told too, once, should the refusal be Berth's.
-    if (refused && latest && !isTerminal(latest))
+    // The deployment it fails is the tenant's to see; the operator is told too, should the refusal be Berth's (once:
+    // a refused first revision is then never applied, a later one rolled back).
+    if (refused)
       this.deps.logger.error('the runtime refused an app', {
         tenantId: app.tenantId,
         app: app.name,
         refused,
       });
+    // The runtime's verdict counts only for the spec it was given; a spec it refused fails at once.
+    const verdict = refused ?? (apply ? undefined : workload?.rolloutFailure);
 
     const counts = replicaCounts(live, app.targetRevision, workload?.steady);
     await advanceRollout(this.deps, app, latest, {
@@ -339,12 +342,7 @@ export class WorkloadReconciler {
       converged: counts.readyTarget >= desired && counts.live === counts.target && counts.target === desired,
       failedStarts: counts.failedStarts,
       started: counts.target > 0,
-      // The runtime's verdict counts only for the spec it was given; a spec it refused fails at once.
-      ...(refused
-        ? { runtimeFailure: refused }
-        : workload?.rolloutFailure && !apply
-          ? { runtimeFailure: workload.rolloutFailure }
-          : {}),
+      ...(verdict ? { runtimeFailure: verdict } : {}),
       tenant,
     });
     return apply && refused === undefined;
