@@ -21,6 +21,11 @@ import { SWEEP_EVERY_MS } from '../../../functions/jobs/workload-reconcile.ts';
 import { fargateWorld } from '../../support/fargate-world.ts';
 
 const web = { name: 'web', image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };
+/** An env and a command together past ECS's 64 KiB task definition size, each within the API's own limits. */
+const TOO_LARGE_FOR_ECS = {
+  env: Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`BLOB_${i}`, 'x'.repeat(4000)])),
+  command: ['sh', ...Array.from({ length: 9 }, () => 'y'.repeat(4000))],
+};
 
 describe('WorkloadReconciler on Fargate services (ECS and the ALB in memory)', () => {
   let setup: Awaited<ReturnType<typeof fargateWorld>>;
@@ -172,15 +177,10 @@ describe('WorkloadReconciler on Fargate services (ECS and the ALB in memory)', (
 
   it('fails at once a deployment whose task definition ECS refuses, naming why, and rolls back to the last good revision', async () => {
     const { deps, aws, pass } = setup;
-    // An env and a command together past ECS's 64 KiB task definition size: each is within the API's own limits.
-    const tooLarge = {
-      env: Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`BLOB_${i}`, 'x'.repeat(4000)])),
-      command: ['sh', ...Array.from({ length: 9 }, () => 'y'.repeat(4000))],
-    };
     await createApp(deps, 'acme', { ...web, runtime: 'fargate', replicas: 2 });
     await pass();
     await pass();
-    await deploy(deps, 'acme', 'web', tooLarge);
+    await deploy(deps, 'acme', 'web', TOO_LARGE_FOR_ECS);
     await pass(); // ECS refuses revision 2's task definition: the deployment fails, a rollback to revision 1 starts
     await pass();
     const app = await getAppRecord(deps, 'acme', 'web');
@@ -200,9 +200,7 @@ describe('WorkloadReconciler on Fargate services (ECS and the ALB in memory)', (
 
   it('leaves an app whose first task definition ECS refuses failed at once, naming why, running nothing', async () => {
     const { deps, aws, pass, logged } = setup;
-    const env = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`BLOB_${i}`, 'x'.repeat(4000)]));
-    const command = ['sh', ...Array.from({ length: 9 }, () => 'y'.repeat(4000))];
-    await createApp(deps, 'acme', { ...web, runtime: 'fargate', replicas: 2, env, command });
+    await createApp(deps, 'acme', { ...web, runtime: 'fargate', replicas: 2, ...TOO_LARGE_FOR_ECS });
     await pass(); // a refusal is no failure of the pass
     await pass();
     const app = await getAppRecord(deps, 'acme', 'web');
