@@ -27,10 +27,10 @@ async function answers(docker: Docker): Promise<boolean> {
  * started (overlay2, no traffic between containers on the default bridge, none from them to the VM's metadata
  * address, log in `<logDir>/dockerd.log`) and left running, so app containers outlive the platform process; elsewhere
  * the error names what to install or start. The engine must manage iptables, as it does by default: its rules keep
- * replicas from reaching one another (adapters/docker/replica-network.ts).
+ * replicas from reaching one another (adapters/docker/replica-network.ts). `docker` is the engine's client: by
+ * default the one DOCKER_HOST names, else the local socket.
  */
-export async function ensureDockerEngine(logDir: string): Promise<Docker> {
-  const docker = new Docker();
+export async function ensureDockerEngine(logDir: string, docker = new Docker()): Promise<Docker> {
   if (await answers(docker)) return docker;
   if (process.env.DOCKER_HOST) {
     throw new Error(

@@ -1,0 +1,110 @@
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
+/** Whether this test's machine is Debian, as system-packages.ts reads it: set by each test, whatever runs it. */
+const machine = vi.hoisted(() => ({ debian: true }));
+vi.mock('node:fs', async (original) => {
+  const fs = await original<typeof import('node:fs')>();
+  return {
+    ...fs,
+    existsSync: (path: string) => (path === '/etc/debian_version' ? machine.debian : fs.existsSync(path)),
+  };
+});
+
+/**
+ * What the platform's start does where a system part is missing: as root on Debian it installs the package with
+ * apt-get; anywhere else it stops with what to install. The PATH holds only the executables a test puts there (an
+ * `apt-get` that writes down how it was called, a `dockerd` that only tells its version), so nothing is installed.
+ */
+describe('system parts a start needs', () => {
+  let bin: string;
+  let aptCalls: string;
+
+  beforeEach(() => {
+    bin = mkdtempSync(join(tmpdir(), 'berth-system-parts-'));
+    aptCalls = join(bin, 'apt-calls');
+    executable('apt-get', `printf '%s|' "$DEBIAN_FRONTEND" "$@" >> '${aptCalls}'; echo >> '${aptCalls}'`);
+    vi.stubEnv('PATH', bin);
+    vi.stubEnv('DOCKER_HOST', undefined);
+    vi.resetModules();
+  });
+
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    vi.restoreAllMocks();
+    rmSync(bin, { recursive: true, force: true });
+  });
+
+  function executable(name: string, script: string) {
+    writeFileSync(join(bin, name), `#!/bin/sh\n${script}\n`);
+    chmodSync(join(bin, name), 0o755);
+  }
+
+  /** The apt-get calls made, each as its DEBIAN_FRONTEND and arguments. */
+  const aptRuns = () => {
+    try {
+      return readFileSync(aptCalls, 'utf8').trim().split('\n').filter(Boolean);
+    } catch {
+      return [];
+    }
+  };
+
+  function runningAs(uid: number, debian: boolean) {
+    vi.spyOn(process, 'getuid').mockReturnValue(uid);
+    vi.spyOn(console, 'log').mockImplementation(() => {});
+    machine.debian = debian;
+  }
+
+  /** A client of an engine that is not there: nothing listens on its socket. */
+  const noEngine = () => new Docker({ socketPath: join(bin, 'docker.sock') });
+
+  it('are installed with apt-get as root on Debian: each argument its own, the index updated once', async () => {
+    runningAs(0, true);
+    const { installOrExplain } = await import('../../../functions/local/system-packages.ts');
+    installOrExplain(['docker.io'], 'Docker Engine', 'hint');
+    installOrExplain(['docker-registry', 'pkg; touch pwned'], 'the registry', 'hint');
+    expect(aptRuns()).toEqual([
+      'noninteractive|update|-q|',
+      'noninteractive|install|-y|-q|--no-install-recommends|docker.io|',
+      'noninteractive|install|-y|-q|--no-install-recommends|docker-registry|pkg; touch pwned|',
+    ]);
+  });
+
+  it('are named, with how to install them, where the platform is not root', async () => {
+    runningAs(1000, true);
+    const { ensureDockerEngine, ensureRegistryBinary } = await import(
+      '../../../functions/local/docker-engine.ts'
+    );
+    const { ensureJava } = await import('../../../functions/local/java.ts');
+    await expect(ensureDockerEngine(bin, noEngine())).rejects.toThrow(
+      'Docker Engine is required but missing. Install Docker Engine (https://docs.docker.com/engine/install/, or "apt-get install docker.io" on Debian) and start it, or point DOCKER_HOST at a running engine.',
+    );
+    expect(() => ensureRegistryBinary()).toThrow(
+      'the CNCF distribution registry is required but missing. Install it ("apt-get install docker-registry" on Debian',
+    );
+    expect(() => ensureJava()).toThrow(
+      'Java 17+ (for DynamoDB Local) is required but missing. Install a Java 17+ runtime, e.g. "apt-get install openjdk-17-jre-headless" or "brew install openjdk@17", or point BERTH_DYNAMODB_ENDPOINT at a running DynamoDB.',
+    );
+    expect(aptRuns()).toEqual([]);
+  });
+
+  it('are named as root off Debian too, where apt-get is not the way', async () => {
+    runningAs(0, false);
+    const { ensureRegistryBinary } = await import('../../../functions/local/docker-engine.ts');
+    expect(() => ensureRegistryBinary()).toThrow('the CNCF distribution registry is required but missing.');
+    expect(aptRuns()).toEqual([]);
+  });
+
+  it('asks for an installed Docker Engine that does not answer to be started, where the platform may not', async () => {
+    runningAs(1000, true);
+    executable('dockerd', '[ "$1" = --version ] && echo "Docker version 26.1.5"');
+    const { ensureDockerEngine } = await import('../../../functions/local/docker-engine.ts');
+    await expect(ensureDockerEngine(bin, noEngine())).rejects.toThrow(
+      'Docker Engine is installed but not running: start it (e.g. "sudo systemctl start docker"). Install Docker Engine',
+    );
+    expect(aptRuns()).toEqual([]);
+  });
+});
