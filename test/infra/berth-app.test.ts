@@ -22,6 +22,7 @@ import { FEATURE_FLAGS } from '../../infra/feature-flags.ts';
 import { codeIn, lambdaBundles } from '../support/lambda-bundles.ts';
 import { httpApiEvent, INSTALL_CONTEXT, LAMBDA_CONTEXT, LAMBDA_ENV } from '../support/lambda-fixtures.ts';
 import { localApi } from '../support/local-api.ts';
+import { printedBy } from '../support/printed-by.ts';
 import { actionsAllowedTo } from '../support/sdk-actions.ts';
 
 const context = { berth: INSTALL_CONTEXT };
@@ -938,20 +939,3 @@ describe('the CDK app', () => {
     }
   });
 });
-
-/** The lines `run` writes to stdout and stderr. */
-async function printedBy(run: () => Promise<void>): Promise<string[]> {
-  const lines: string[] = [];
-  const spies = [process.stdout, process.stderr].map((stream) =>
-    vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      lines.push(...String(chunk).split('\n').filter(Boolean));
-      return true;
-    }),
-  );
-  try {
-    await run();
-  } finally {
-    for (const spy of spies) spy.mockRestore();
-  }
-  return lines;
-}
