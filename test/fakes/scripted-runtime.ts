@@ -4,6 +4,8 @@ import type { Replica, ReplicaSpec, Runtime } from '../../functions/core/ports.t
 export class ScriptedRuntime implements Runtime {
   readonly replicas = new Map<string, Replica>();
   readonly started: ReplicaSpec[] = [];
+  /** Why the engine refuses every start while set (an image it cannot find), as the Docker runtime throws it. */
+  refusal: string | undefined;
 
   constructor(private readonly now: () => Date) {}
 
@@ -14,6 +16,7 @@ export class ScriptedRuntime implements Runtime {
   }
 
   async startReplica(spec: ReplicaSpec) {
+    if (this.refusal) throw new Error(this.refusal);
     this.started.push(spec);
     const at = this.now().toISOString();
     const replica: Replica = {

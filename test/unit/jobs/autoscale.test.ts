@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createApp } from '../../../functions/core/apps.ts';
+import { createApp, scaleApp } from '../../../functions/core/apps.ts';
 import type { Replica } from '../../../functions/core/ports.ts';
 import { createTenant } from '../../../functions/core/tenants.ts';
 import { type AutoscaleDeps, autoscale } from '../../../functions/jobs/autoscale.ts';
@@ -98,5 +98,37 @@ describe('the scale job', () => {
     expect(run).toEqual({ scaled: 1, failed: 1 });
     expect(errors).toEqual([{ tenantId: 'acme', app: 'on-docker', error: new Error('docker is down') }]);
     expect((await deps.store.getApp('acme', 'on-eks'))?.replicas).toBe(2);
+  });
+
+  it('leaves an app to a change made while the run looked at it, and counts it neither scaled nor failed', async () => {
+    const deps = await fakeCoreDeps();
+    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
+    await createApp(deps, 'acme', { ...spec, name: 'web' });
+    const uid = (await deps.store.getApp('acme', 'web'))?.uid ?? '';
+    const { run, errors } = await scaleOnce(deps, {
+      docker: {
+        runtime: {
+          listReplicas: async () => [
+            { ...replica('acme', 'web', '2026-11-22T09:00:00.000Z'), id: 'r1', appUid: uid },
+          ],
+        },
+        metrics: {
+          // Twice the target, read while the tenant scales the app by hand to 3.
+          replicaStats: async () => {
+            await scaleApp(deps, 'acme', 'web', 3);
+            return {
+              windowSeconds: 60,
+              stats: new Map([['r1', { cpuPercent: 100, memoryPercent: 10, memoryMiB: 51 }]]),
+            };
+          },
+        },
+      },
+    });
+    expect(run).toEqual({ scaled: 0, failed: 0 });
+    expect(errors).toEqual([]);
+    expect((await deps.store.getApp('acme', 'web'))?.replicas).toBe(3);
+    expect(deps.store.events.filter((e) => e.type === 'scaled').map((e) => e.details)).toEqual([
+      expect.objectContaining({ from: 1, to: 3 }),
+    ]);
   });
 });

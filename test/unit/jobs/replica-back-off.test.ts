@@ -79,4 +79,24 @@ describe('the back-off of a failing replica and the circuit breaker, as a pass s
     const [, failed] = (await listDeployments(deps, 'acme', 'web', { limit: 2 })).items;
     expect(failed).toMatchObject({ revision: 2, status: 'rolled_back', failedStarts: 3 });
   });
+
+  it('counts a start the engine refuses as a failure of its slot, with its words, until the breaker trips', async () => {
+    runtime.refusal = 'No such image: registry.example.com/acme/web:1';
+    await createApp(deps, 'acme', WEB);
+    for (let pass = 0; pass < 100; pass++) await passAfter(100);
+    const [deployment] = (await listDeployments(deps, 'acme', 'web', { limit: 1 })).items;
+    expect(deployment).toMatchObject({
+      status: 'failed',
+      failedStarts: 3,
+      reason:
+        '3 replicas failed (circuit breaker at 3); the last could not start: No such image: registry.example.com/acme/web:1',
+    });
+    expect(deps.store.events.filter((e) => e.type === 'replicaExited').map((e) => e.message)).toEqual(
+      Array(3).fill('replica 0 could not start: No such image: registry.example.com/acme/web:1'),
+    );
+    expect(await getAppRecord(deps, 'acme', 'web')).toMatchObject({
+      status: 'failed',
+      currentRevision: null,
+    });
+  });
 });
