@@ -1,13 +1,16 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../functions/local/free-port.ts';
 import { localApi, NOWHERE, startLocalApiRegistry } from '../support/local-api.ts';
 import { registryHttp } from '../support/registry-http.ts';
 
 describe('the local registry after a repository is deleted (DynamoDB Local, the distribution registry)', () => {
   let registry: { stop(): Promise<void> } | undefined;
-  afterAll(async () => registry?.stop());
+  afterEach(async () => {
+    await registry?.stop();
+    registry = undefined;
+  });
 
   it('frees the blobs only its images used at its next start, and keeps every other image, tagged or not', async () => {
     const registryPort = await freePort();
@@ -66,5 +69,36 @@ describe('the local registry after a repository is deleted (DynamoDB Local, the 
       platforms: ['linux/s390x'],
     });
     expect((await setup.deps.registry.imageAt('acme/api', '2'))?.platforms).toEqual(['linux/ppc64le']);
+  }, 60_000);
+
+  it('removes a push that lands after its repository was deleted, its token outliving it, and records nothing', async () => {
+    const registryPort = await freePort();
+    const setup = await localApi({ registryPort });
+    registry = await startLocalApiRegistry(setup);
+    const { key } = await setup.createTenant('acme');
+    expect((await setup.call('POST', '/v1/repositories', key, { name: 'cache' })).status).toBe(201);
+    const bearer = setup.deps.registryAuth.tokens.issue(
+      'acme',
+      [{ type: 'repository', name: 'acme/cache', actions: ['pull', 'push'] }],
+      600,
+    );
+    expect((await setup.call('DELETE', '/v1/repositories/cache', key)).status).toBe(204);
+    const push = registryHttp({
+      api: NOWHERE,
+      registry: `127.0.0.1:${registryPort}`,
+      username: '',
+      password: '',
+    });
+    const digest = await push.push('acme/cache', '1', bearer);
+    expect(await setup.deps.registry.imageAt('acme/cache', digest)).toMatchObject({ digest });
+    // The registry's notification of the push.
+    await setup.deps.registryAuth.registry.recordPush('acme', 'cache', {
+      digest,
+      tag: '1',
+      at: new Date().toISOString(),
+    });
+    expect(await setup.deps.registry.imageAt('acme/cache', digest)).toBeUndefined();
+    expect(await setup.deps.registry.imageAt('acme/cache', '1')).toBeUndefined();
+    expect((await setup.call('GET', '/v1/repositories/cache/images', key)).status).toBe(404);
   }, 60_000);
 });
