@@ -338,7 +338,8 @@ export async function startFakeKubeApi() {
           metadata: { name: p.metadata.name, namespace: p.metadata.namespace },
           timestamp: now(),
           window: '15.047s',
-          containers: [{ name: 'app', usage: { cpu: '125m', memory: '128Mi' } }],
+          // As metrics-server writes usage: nanocores and KiB (125m and 128Mi).
+          containers: [{ name: 'app', usage: { cpu: '125000000n', memory: '131072Ki' } }],
         })),
     }),
   );

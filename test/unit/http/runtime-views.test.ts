@@ -84,7 +84,7 @@ describe('replica views per runtime (EKS through the fake API server)', () => {
     for (const item of items) {
       expect(item).toMatchObject({ revision: 1, state: 'running', health: 'healthy', restarts: 0 });
       expect(item.id).toMatch(/^berth-acme\/web-/);
-      // 125m of a 0.25 vCPU limit; 128 MiB used.
+      // 125m (125000000n) of a 0.25 vCPU limit; 128 MiB (131072Ki) used.
       expect(item).toMatchObject({ cpuPercent: 50, memoryMiB: 128 });
     }
     const metrics = await call('GET', '/v1/apps/web/metrics?window=1h', key);
