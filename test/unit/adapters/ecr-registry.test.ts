@@ -49,6 +49,15 @@ function registry(installation = 'berth') {
 const coreOnEcr = () => ({ ...core, registry: registry() });
 
 const created = { repository: { createdAt: new Date('2026-11-22T10:00:00Z') } };
+/** STS's answer to the login's AssumeRole: a session ending at 11:00. */
+const SESSION = {
+  Credentials: {
+    AccessKeyId: 'AKIA',
+    SecretAccessKey: 'secret',
+    SessionToken: 'token',
+    Expiration: new Date('2026-11-22T11:00:00Z'),
+  },
+};
 /** ECR's answer for a repository it does not have. */
 const noRepository = () => Object.assign(new Error('no repository'), { name: 'RepositoryNotFoundException' });
 
@@ -183,14 +192,7 @@ describe('EcrRegistry', () => {
   });
 
   it('logs a tenant in with an STS session scoped to its own repositories', async () => {
-    sts.on(AssumeRoleCommand).resolves({
-      Credentials: {
-        AccessKeyId: 'AKIA',
-        SecretAccessKey: 'secret',
-        SessionToken: 'token',
-        Expiration: new Date('2026-11-22T11:00:00Z'),
-      },
-    });
+    sts.on(AssumeRoleCommand).resolves(SESSION);
     ecr.on(GetAuthorizationTokenCommand).resolves({
       authorizationData: [
         {
@@ -276,6 +278,31 @@ describe('EcrRegistry', () => {
     expect(await registry().deleteRepository('acme', 'orphan')).toBe(true);
     expect(await registry().deleteRepository('acme', 'gone')).toBe(false);
     expect(await records.listRepositories('acme')).toEqual([]);
+  });
+
+  it('passes on any other error ECR gives, reading, listing, letting go or deleting: only a missing one is no error', async () => {
+    ecr.on(CreateRepositoryCommand).resolves(created);
+    ecr.on(PutLifecyclePolicyCommand).resolves({});
+    await registry().createRepository('acme', 'web');
+    const denied = Object.assign(new Error('not allowed'), { name: 'AccessDeniedException' });
+    ecr.on(BatchGetImageCommand).rejects(denied);
+    ecr.on(DescribeImagesCommand).rejects(denied);
+    ecr.on(BatchDeleteImageCommand).rejects(denied);
+    ecr.on(DeleteRepositoryCommand).rejects(denied);
+    await expect(registry().imageAt('berth/acme/web', 'v1')).rejects.toThrow(denied);
+    await expect(registry().listImages('acme', 'web')).rejects.toThrow(denied);
+    await expect(registry().releaseImages('berth/acme/web', ['sha256:1'], 'app_1')).rejects.toThrow(denied);
+    await expect(registry().deleteRepository('acme', 'web')).rejects.toThrow(denied);
+    // The record stays with the repository ECR would not delete, so deleting it again can finish.
+    expect((await records.listRepositories('acme')).map((r) => r.name)).toEqual(['web']);
+  });
+
+  it('fails a login STS or ECR answers without credentials', async () => {
+    sts.on(AssumeRoleCommand).resolves({ Credentials: undefined });
+    await expect(registry().login('acme')).rejects.toThrow('STS returned no credentials');
+    sts.on(AssumeRoleCommand).resolves(SESSION);
+    ecr.on(GetAuthorizationTokenCommand).resolves({ authorizationData: [] });
+    await expect(registry().login('acme')).rejects.toThrow('ECR returned no authorization token');
   });
 
   it("lists images newest first without Berth's hold tags, and undefined for a repository that is not recorded or not in ECR", async () => {
