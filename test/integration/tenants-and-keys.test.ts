@@ -293,6 +293,28 @@ describe('tenants and keys on DynamoDB Local', () => {
     });
   });
 
+  it('answers 404 tenant.notFound for every admin route of a tenant that does not exist, creating nothing', async () => {
+    const { call, adminKey, deps } = await localApi();
+    const routes: [string, string, object?][] = [
+      ['GET', '/v1/tenants/nope'],
+      ['PATCH', '/v1/tenants/nope', { name: 'Nope' }],
+      ['DELETE', '/v1/tenants/nope'],
+      ['GET', '/v1/tenants/nope/usage'],
+      ['GET', '/v1/tenants/nope/keys'],
+      ['POST', '/v1/tenants/nope/keys', { name: 'ops' }],
+    ];
+    for (const [method, path, body] of routes) {
+      expect({ method, path, ...(await call(method, path, adminKey, body)) }).toMatchObject({
+        method,
+        path,
+        status: 404,
+        json: { code: 'tenant.notFound' },
+      });
+    }
+    expect(await deps.store.getTenant('nope')).toBeUndefined();
+    expect((await deps.store.listApiKeys('nope', { limit: 10 })).items).toEqual([]);
+  });
+
   it('lets an app name be reused after deletion without the old revisions', async () => {
     const { call, createTenant, runtime } = await localApiOnDocker();
     const key = (await createTenant('acme')).key;

@@ -55,4 +55,44 @@ describe('SingleTable.transact', () => {
     expect(tokens[1]).toBe(tokens[0]);
     expect(tokens[2]).not.toBe(tokens[0]);
   });
+
+  /** DynamoDB's answer to a transaction it cancelled, with a reason per item. */
+  const cancelled = (...codes: string[]) => ({
+    status: 400,
+    body: {
+      __type: 'com.amazonaws.dynamodb.v20120810#TransactionCanceledException',
+      message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${codes.join(', ')}]`,
+      CancellationReasons: codes.map((Code) => ({ Code })),
+    },
+  });
+
+  it("tries a transaction again, as a new one, while another transaction's conflict cancels it, then answers 503", async () => {
+    standIn = await dynamoDbStandIn([
+      cancelled('None', 'TransactionConflict'),
+      cancelled('TransactionConflict', 'None'),
+      { status: 200, body: {} },
+    ]);
+    const table = new SingleTable(standIn.client(), 'berth');
+    const writes = [table.putItem({ pk: 'p', sk: 'a' }), table.putItem({ pk: 'p', sk: 'b' })];
+    expect(await table.transact(writes)).toEqual({ cancelled: undefined });
+    const tokens = standIn.received.map((r) => JSON.parse(r.body).ClientRequestToken);
+    expect(new Set(tokens).size).toBe(3);
+    standIn.close();
+    standIn = await dynamoDbStandIn([cancelled('TransactionConflict')]);
+    const conflicted = new SingleTable(standIn.client(), 'berth').transact(writes.slice(0, 1));
+    await expect(conflicted).rejects.toMatchObject({ code: 'unavailable' });
+    expect(standIn.received).toHaveLength(6);
+  });
+
+  it('answers the codes of a transaction a condition cancelled, and 503 at once for one DynamoDB throttled', async () => {
+    standIn = await dynamoDbStandIn([
+      cancelled('None', 'ConditionalCheckFailed'),
+      cancelled('ThrottlingError', 'None'),
+    ]);
+    const table = new SingleTable(standIn.client(), 'berth');
+    const writes = [table.putItem({ pk: 'p', sk: 'a' }), table.putItem({ pk: 'p', sk: 'b' }, absent())];
+    expect(await table.transact(writes)).toEqual({ cancelled: ['None', 'ConditionalCheckFailed'] });
+    await expect(table.transact(writes)).rejects.toMatchObject({ code: 'unavailable' });
+    expect(standIn.received).toHaveLength(2);
+  });
 });
