@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { UnavailableError } from '../../functions/core/errors.ts';
 import { localApi, sampleApp } from '../support/local-api.ts';
 
 describe('Idempotency-Key on DynamoDB Local', () => {
@@ -116,6 +117,29 @@ describe('Idempotency-Key on DynamoDB Local', () => {
     expect(concurrent).toMatchObject({ status: 409, json: { code: 'idempotency.conflict' } });
     release();
     expect((await first).status).toBe(201);
+  });
+
+  it('keeps no answer of a request that failed inside: the same key runs it again once the failure has passed', async () => {
+    const { call, createTenant, deps } = await localApi();
+    const key = (await createTenant('acme')).key;
+    const createApp = deps.store.createApp.bind(deps.store);
+    const failures = [new UnavailableError('the database is unavailable; retry shortly'), new Error('a bug')];
+    deps.store.createApp = async (...args) => {
+      const failure = failures.shift();
+      if (failure) throw failure;
+      return createApp(...args);
+    };
+    deps.logger.error = () => {};
+    const headers = { 'idempotency-key': 'after-a-failure' };
+    const answers = [];
+    for (let i = 0; i < 4; i++) answers.push(await call('POST', '/v1/apps', key, sampleApp('web'), headers));
+    expect(answers.map((a) => [a.status, a.headers.get('idempotent-replayed')])).toEqual([
+      [503, null],
+      [500, null],
+      [201, null],
+      [201, 'true'],
+    ]);
+    expect((await call('GET', '/v1/apps/web/deployments', key)).json.items).toHaveLength(1);
   });
 
   it("answers a request's own answer when the table cannot keep it, rather than a 5xx that would have it sent again", async () => {

@@ -76,12 +76,8 @@ export function idempotency(
         'idempotent-replayed': 'true',
       });
     }
-    try {
-      await next();
-    } catch (err) {
-      await store.releaseIdempotencyKey(scope, keyHash);
-      throw err;
-    }
+    // What the route threw is its answer by now (the app's onError): a 5xx among those that release the key.
+    await next();
     if (releasesKey(c.res.status)) {
       await store.releaseIdempotencyKey(scope, keyHash);
       return;
