@@ -33,8 +33,8 @@ const md5 = (text: string) => createHash('md5').update(text).digest('hex');
 
 /**
  * AWS's services as the job Lambdas' SDK clients reach them (AWS_ENDPOINT_URL): ECS runs no task, SQS takes every
- * batch, S3 every object, as their APIs answer; any other request is refused as an operation AWS does not know, so
- * a test sees it. Every request is kept.
+ * message, S3 every object, as their APIs answer; any other request is refused as an operation AWS does not know,
+ * so a test sees it. Every request is kept.
  */
 async function fakeAws() {
   const requests: AwsRequest[] = [];
