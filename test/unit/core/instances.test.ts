@@ -62,6 +62,28 @@ describe('app logs', () => {
     // A source stops at its next line (the one it was reading when the reader left).
     await vi.waitFor(() => expect(stopped.sort()).toEqual(runtime.replicas.map((r) => r.id).sort()));
   });
+
+  it("ends only a replica's own lines when its log fails mid-read (removed meanwhile): the others' go on", async () => {
+    async function* said(r: Replica, _options: LogOptions) {
+      yield `${r.id} one`;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      if (r.id === first.id) throw new Error('No such container');
+      yield `${r.id} two`;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      yield `${r.id} three`;
+    }
+    const { runtime, started, logs } = await loggedApp(said);
+    const first = started('2026-11-22T10:00:00Z');
+    const second = started('2026-11-22T10:00:01Z');
+    runtime.replicas = [first, second];
+    const read: string[] = [];
+    for await (const line of await logs({ tail: 10, follow: 'false' }, new AbortController().signal))
+      read.push(line);
+    const of = (r: Replica) =>
+      read.filter((line) => line.startsWith(r.id.slice(0, 12))).map((l) => l.split(' ')[2]);
+    expect(of(first)).toEqual(['one\n']);
+    expect(of(second)).toEqual(['one\n', 'two\n', 'three\n']);
+  });
 });
 
 describe('following an app’s logs as its replicas come and go', () => {
