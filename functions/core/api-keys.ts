@@ -56,20 +56,10 @@ export function newTenantKey(
   return { record, created: { id: record.id, name: record.name, key, role: 'tenant' } };
 }
 
-export async function createTenantKey(
-  deps: CoreDeps,
-  tenantId: string,
-  name?: string,
-): Promise<ApiKeyCreated> {
-  if (!(await deps.store.getTenant(tenantId))) {
-    throw new TenantNotFoundError(tenantId);
-  }
-  return issueTenantKey(deps, tenantId, name);
-}
-
 /**
- * Stores another key, named `name` if given, for a tenant already read (at most MAX_KEYS_PER_TENANT a tenant); its
- * secret, shown once.
+ * Stores another key, named `name` if given, for a tenant (at most MAX_KEYS_PER_TENANT a tenant); its secret, shown
+ * once. 404 tenant.notFound for a tenant there is not, or no longer: the store writes a key only with its tenant's
+ * count, on the tenant's own item.
  */
 export async function issueTenantKey(
   deps: CoreDeps,

@@ -253,8 +253,9 @@ export interface Store {
   deleteTenant(tenant: TenantRecord, deletedAt: string): Promise<string[]>;
 
   /**
-   * Adds a key unless its tenant already holds `maxPerTenant` (QuotaExceededError), atomically with the count, so
-   * parallel creates never pass the limit and a tenant's deletion never misses a key created meanwhile.
+   * Adds a key unless its tenant is not there (TenantNotFoundError) or already holds `maxPerTenant`
+   * (QuotaExceededError), atomically with the count, so parallel creates never pass the limit and a tenant's deletion
+   * never misses a key created meanwhile.
    */
   createApiKey(key: ApiKeyRecord, maxPerTenant: number): Promise<void>;
   findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined>;

@@ -293,26 +293,35 @@ describe('tenants and keys on DynamoDB Local', () => {
     });
   });
 
-  it('answers 404 tenant.notFound for every admin route of a tenant that does not exist, creating nothing', async () => {
-    const { call, adminKey, deps } = await localApi();
-    const routes: [string, string, object?][] = [
-      ['GET', '/v1/tenants/nope'],
-      ['PATCH', '/v1/tenants/nope', { name: 'Nope' }],
-      ['DELETE', '/v1/tenants/nope'],
-      ['GET', '/v1/tenants/nope/usage'],
-      ['GET', '/v1/tenants/nope/keys'],
-      ['POST', '/v1/tenants/nope/keys', { name: 'ops' }],
-    ];
-    for (const [method, path, body] of routes) {
-      expect({ method, path, ...(await call(method, path, adminKey, body)) }).toMatchObject({
-        method,
-        path,
-        status: 404,
-        json: { code: 'tenant.notFound' },
-      });
+  it('answers 404 tenant.notFound for every admin route of a tenant never made or deleted, creating nothing', async () => {
+    const { call, adminKey, deps, createTenant } = await localApi();
+    await createTenant('gone');
+    expect((await call('DELETE', '/v1/tenants/gone', adminKey)).status).toBe(204);
+    for (const tenant of ['nope', 'gone']) {
+      const routes: [string, string, object?][] = [
+        ['GET', `/v1/tenants/${tenant}`],
+        ['PATCH', `/v1/tenants/${tenant}`, { name: 'Nope' }],
+        ['DELETE', `/v1/tenants/${tenant}`],
+        ['GET', `/v1/tenants/${tenant}/keys`],
+        ['POST', `/v1/tenants/${tenant}/keys`, { name: 'ops' }],
+      ];
+      for (const [method, path, body] of routes) {
+        expect({ method, path, ...(await call(method, path, adminKey, body)) }).toMatchObject({
+          method,
+          path,
+          status: 404,
+          json: { code: 'tenant.notFound' },
+        });
+      }
+      expect(await deps.store.getTenant(tenant)).toBeUndefined();
+      expect((await deps.store.listApiKeys(tenant, { limit: 10 })).items).toEqual([]);
     }
-    expect(await deps.store.getTenant('nope')).toBeUndefined();
-    expect((await deps.store.listApiKeys('nope', { limit: 10 })).items).toEqual([]);
+    // A deleted tenant's usage stays for the admin to read, as its reports do (they bill it); none was ever had.
+    expect((await call('GET', '/v1/tenants/gone/usage', adminKey)).status).toBe(200);
+    expect(await call('GET', '/v1/tenants/nope/usage', adminKey)).toMatchObject({
+      status: 404,
+      json: { code: 'tenant.notFound' },
+    });
   });
 
   it('lets an app name be reused after deletion without the old revisions', async () => {

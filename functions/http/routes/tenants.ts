@@ -3,7 +3,7 @@ import { ApiKeyCreate, ApiKeyCreated, ApiKeyPage, KeyId, TenantCreated } from '.
 import { DnsLabel, ListQuery, pageOf } from '../../../schemas/common.ts';
 import { Tenant, TenantCreate, TenantOverview, TenantPatch } from '../../../schemas/tenant.ts';
 import { UsageQuery, UsageReport } from '../../../schemas/usage.ts';
-import { createTenantKey, listTenantKeys, revokeTenantKey } from '../../core/api-keys.ts';
+import { issueTenantKey, listTenantKeys, revokeTenantKey } from '../../core/api-keys.ts';
 import {
   createTenant,
   deleteTenant,
@@ -209,7 +209,7 @@ export function tenantRoutes(deps: ApiDeps) {
         responses: { 201: json(ApiKeyCreated, 'The key; its secret is shown only here.') },
       }),
       async (c) =>
-        c.json(await createTenantKey(deps, c.req.valid('param').tenantId, c.req.valid('json').name), 201),
+        c.json(await issueTenantKey(deps, c.req.valid('param').tenantId, c.req.valid('json').name), 201),
     )
     .openapi(
       apiRoute({

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
-  createTenantKey,
   generateApiKey,
   hashApiKey,
+  issueTenantKey,
   makeKeyAuthenticator,
   revokeTenantKey,
 } from '../../../functions/core/api-keys.ts';
@@ -42,13 +42,13 @@ describe('API keys', () => {
       logger,
     });
     await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'free' });
-    const second = await createTenantKey(deps, 'acme');
+    const second = await issueTenantKey(deps, 'acme');
     await auth.authenticate(second.key);
     const hash = await revokeTenantKey(deps, 'acme', second.id);
     // Another process revoked it: the cached entry expires within the TTL.
     deps.clock.advance(1001);
     await expect(auth.authenticate(second.key)).rejects.toMatchObject({ code: 'auth.invalidKey' });
-    const third = await createTenantKey(deps, 'acme');
+    const third = await issueTenantKey(deps, 'acme');
     await auth.authenticate(third.key);
     auth.forget(await revokeTenantKey(deps, 'acme', third.id));
     await expect(auth.authenticate(third.key)).rejects.toMatchObject({ code: 'auth.invalidKey' });
