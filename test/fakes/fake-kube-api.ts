@@ -122,6 +122,8 @@ export async function startFakeKubeApi() {
   let loadBalancerHostname: string | undefined;
   let silent = false;
   let failing: { status: ContentfulStatusCode; left: number } | undefined;
+  /** Lines pods wrote after their first two, by pod path, each with its timestamp. */
+  const said = new Map<string, string[]>();
   const now = () => new Date().toISOString();
   const podsIn = (namespace?: string) =>
     [...objects.entries()]
@@ -325,7 +327,13 @@ export async function startFakeKubeApi() {
       if (!statuses[0]?.restartCount) return c.json({ kind: 'Status', code: 400, reason: 'BadRequest' }, 400);
       return c.text(`${at} ${pod.metadata.name} cannot reach the database\n`);
     }
-    return c.text(`${at} ${pod.metadata.name} listening\n${at} ${pod.metadata.name} ready\n`);
+    // The whole log every time, as a kubelet whose log holds no line older than sinceSeconds asks.
+    const later = said.get(podPath(c.req.param('namespace'), c.req.param('name'))) ?? [];
+    return c.text(
+      [`${at} ${pod.metadata.name} listening`, `${at} ${pod.metadata.name} ready`, ...later]
+        .map((line) => `${line}\n`)
+        .join(''),
+    );
   });
   app.get('/apis/metrics.k8s.io/v1beta1/namespaces/:namespace/pods', (c) =>
     c.json({
@@ -445,6 +453,11 @@ export async function startFakeKubeApi() {
     /** The load balancer controller has made the ingress group's load balancer, answering at `hostname`. */
     provisionLoadBalancer(hostname: string) {
       loadBalancerHostname = hostname;
+    },
+    /** The pod at `namespace`/`name` writes `line` to its log, now. */
+    say(namespace: string, name: string, line: string) {
+      const path = podPath(namespace, name);
+      said.set(path, [...(said.get(path) ?? []), `${now()} ${name} ${line}`]);
     },
     /** How many TLS connections clients have opened to it. */
     connections: () => connections,

@@ -121,6 +121,30 @@ describe('replica views per runtime (EKS through the fake API server)', () => {
     expect((await tight.call('GET', '/v1/apps/web/logs', key)).status).toBe(200);
   });
 
+  it("follows an EKS pod's log by asking again every 2 s for its last seconds, each line once", async () => {
+    const { call, key, pass } = setup;
+    expect((await call('POST', '/v1/apps', key, { ...sampleApp('web'), runtime: 'eks' })).status).toBe(201);
+    await pass();
+    await pass();
+    const [pod] = (await call('GET', '/v1/apps/web/instances', key)).json.items as { id: string }[];
+    const [namespace = '', name = ''] = (pod?.id ?? '').split('/');
+    setup.deps.bufferedAnswers = { waitMs: 3_000, maxBodyBytes: 5 * 1024 * 1024 };
+    const before = kube.requests.length;
+    const followed = call('GET', '/v1/apps/web/logs?follow=true&tail=10', key);
+    setTimeout(() => kube.say(namespace, name, 'served /'), 500);
+    const lines = (await followed).text.split('\n').filter(Boolean);
+    expect(lines.map((line) => line.split(' ').slice(3).join(' '))).toEqual([
+      'listening',
+      'ready',
+      'served /',
+    ]);
+    const asked = kube.requests.slice(before).filter((r) => r.path.includes('/log'));
+    expect(asked.map((r) => r.query)).toEqual([
+      { container: 'app', tailLines: '10', timestamps: 'true' },
+      { container: 'app', sinceSeconds: '3', timestamps: 'true' },
+    ]);
+  });
+
   it('answers 503 for an app on a runtime this process cannot see, and still serves the app itself', async () => {
     const { call, key } = setup;
     await call('POST', '/v1/apps', key, { ...sampleApp('tasks'), runtime: 'fargate' });
