@@ -17,6 +17,13 @@ public class LoopbackDynamoDbLocal {
     for (Connector connector : ((Server) jetty.get(proxy)).getConnectors()) {
       ((ServerConnector) connector).setHost("127.0.0.1");
     }
-    proxy.start();
+    try {
+      proxy.start();
+    } catch (Exception e) {
+      // A start that fails (its port taken) leaves threads that keep the JVM alive: exit, so the platform sees it
+      // and says why at once, rather than after waiting for an answer that never comes.
+      e.printStackTrace();
+      System.exit(1);
+    }
   }
 }

@@ -80,21 +80,27 @@ export function localDynamoDbClient({ endpoint, accessKeyId }: DynamoDbLocalAddr
   });
 }
 
+/**
+ * Resolves once DynamoDB Local answers. One that exits first (its port taken, say) fails the wait at once, with its
+ * exit code and its last words, even while a request to its port waits for an answer (from whatever holds the port).
+ */
 async function waitUntilReady(
   address: DynamoDbLocalAddress,
   child: ChildProcess,
+  exited: Promise<void>,
   timeoutMs: number,
   output: () => string,
 ) {
   const client = localDynamoDbClient(address);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child.exitCode !== null) {
-      throw new Error(`DynamoDB Local exited with code ${child.exitCode}:\n${output()}`);
+    if (child.exitCode !== null || child.signalCode !== null) {
+      const how = child.exitCode !== null ? `code ${child.exitCode}` : child.signalCode;
+      throw new Error(`DynamoDB Local exited with ${how}:\n${output()}`);
     }
     try {
-      await client.call('ListTables', { Limit: 1 });
-      return;
+      const answered = client.call('ListTables', { Limit: 1 }).then(() => true);
+      if (await Promise.race([answered, exited.then(() => false)])) return;
     } catch (err) {
       if (Date.now() > deadline)
         throw new Error(`DynamoDB Local did not answer within ${timeoutMs} ms: ${err}\n${output()}`);
@@ -160,7 +166,13 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
     rmSync(scratch, { recursive: true, force: true });
   };
   try {
-    await waitUntilReady({ endpoint, accessKeyId }, child, options.readyTimeoutMs ?? 30_000, () => output);
+    await waitUntilReady(
+      { endpoint, accessKeyId },
+      child,
+      owned.exited,
+      options.readyTimeoutMs ?? 30_000,
+      () => output,
+    );
   } catch (err) {
     await stop();
     throw err;

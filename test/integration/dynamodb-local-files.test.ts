@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { delimiter, join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
 import { startDynamoDbLocal } from '../../functions/local/dynamodb-local.ts';
 
 const unpackedLibrary = /^sqlite-.*libsqlite4java\.so$/;
@@ -36,5 +37,46 @@ describe('the files DynamoDB Local unpacks at every start', () => {
 
     await dynamodb.stop();
     expect(existsSync(join(tmpdir(), made[0] ?? ''))).toBe(false);
+  });
+
+  it('go too when it cannot start (its port taken), whose error gives its exit code and its last words', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    const before = new Set(readdirSync(tmpdir()));
+    try {
+      // No time to wait for an answer: the exit is told while the first request waits on the port's holder.
+      await expect(startDynamoDbLocal({ port, readyTimeoutMs: 1 })).rejects.toThrow(
+        /^DynamoDB Local exited with code [1-9]\d*:\n[\s\S]*(in use|BindException)/,
+      );
+    } finally {
+      taken.close();
+    }
+    expect(
+      readdirSync(tmpdir()).filter((name) => !before.has(name) && name.startsWith('berth-dynamodb-')),
+    ).toEqual([]);
+  });
+
+  it('go too when its Java is killed as it starts, which the error names', async () => {
+    // A Java that passes the check of its modules, then dies by SIGKILL (the kernel's OOM killer, say).
+    const bin = mkdtempSync(join(tmpdir(), 'berth-killed-java-'));
+    writeFileSync(
+      join(bin, 'java'),
+      '#!/bin/sh\n[ "$1" = --list-modules ] && { echo java.base@17.0.15; echo jdk.compiler@17.0.15; exit 0; }\nkill -KILL $$\n',
+    );
+    chmodSync(join(bin, 'java'), 0o755);
+    vi.stubEnv('PATH', `${bin}${delimiter}${process.env.PATH}`);
+    const before = new Set(readdirSync(tmpdir()));
+    try {
+      await expect(startDynamoDbLocal({ readyTimeoutMs: 2_000 })).rejects.toThrow(
+        /^DynamoDB Local exited with SIGKILL:/,
+      );
+    } finally {
+      vi.unstubAllEnvs();
+      rmSync(bin, { recursive: true, force: true });
+    }
+    expect(
+      readdirSync(tmpdir()).filter((name) => !before.has(name) && name.startsWith('berth-dynamodb-')),
+    ).toEqual([]);
   });
 });
