@@ -22,7 +22,7 @@ import { FEATURE_FLAGS } from '../../infra/feature-flags.ts';
 import { codeIn, lambdaBundles } from '../support/lambda-bundles.ts';
 import { httpApiEvent, INSTALL_CONTEXT, LAMBDA_CONTEXT, LAMBDA_ENV } from '../support/lambda-fixtures.ts';
 import { localApi } from '../support/local-api.ts';
-import { printedBy } from '../support/printed-by.ts';
+import { figuresIn, printedBy } from '../support/printed-by.ts';
 import { actionsAllowedTo } from '../support/sdk-actions.ts';
 
 const context = { berth: INSTALL_CONTEXT };
@@ -798,7 +798,7 @@ describe('the CDK app', () => {
     });
     // Each answer is counted in CloudWatch's embedded metric format, and nothing warns of empty metrics; the
     // figures carry the install's name, so another install in the account and region never adds to them.
-    const emf = (await printed).flatMap((line) => (line.includes('"_aws"') ? [JSON.parse(line)] : []));
+    const emf = figuresIn(await printed);
     expect(emf).toEqual([
       expect.objectContaining({
         requests: 1,
@@ -809,7 +809,8 @@ describe('the CDK app', () => {
         installation: 'staging',
       }),
     ]);
-    expect(emf[0]._aws.CloudWatchMetrics[0].Dimensions).toEqual([['service', 'installation']]);
+    const [figures] = emf as { _aws: { CloudWatchMetrics: { Dimensions: string[][] }[] } }[];
+    expect(figures?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['service', 'installation']]);
     expect((await printed).join('\n')).not.toContain('No application metrics');
     // The chunks a request loads on first use (ECR, Fargate's view of replicas, the reconcile queue) load beside it.
     for (const chunk of readdirSync(dir).filter((f) => f.startsWith('chunk-'))) {

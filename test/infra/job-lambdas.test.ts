@@ -19,7 +19,7 @@ import { FakeHosts } from '../fakes/fake-hosts.ts';
 import { FakeRegistry } from '../fakes/fake-registry.ts';
 import { lambdaBundles } from '../support/lambda-bundles.ts';
 import { INSTALL_CONTEXT, LAMBDA_CONTEXT, LAMBDA_ENV } from '../support/lambda-fixtures.ts';
-import { printedBy } from '../support/printed-by.ts';
+import { figuresIn, printedBy } from '../support/printed-by.ts';
 
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 
@@ -83,9 +83,11 @@ async function fakeAws() {
   return { endpoint, requests, close: () => new Promise((resolve) => server.close(resolve)) };
 }
 
-/** The figures a handler put in CloudWatch's embedded metric format, in the lines it printed. */
-const figuresIn = (lines: string[]) =>
-  lines.flatMap((line) => (line.includes('"_aws"') ? [JSON.parse(line) as Record<string, unknown>] : []));
+/** What the meter and the autoscaler ask ECS: the cluster's tasks, running and recently stopped, in pages of 100. */
+const TASK_LISTINGS = ['RUNNING', 'STOPPED'].map((desiredStatus) => [
+  'AmazonEC2ContainerServiceV20141113.ListTasks',
+  { cluster: LAMBDA_ENV.BERTH_CLUSTER, desiredStatus, maxResults: 100 },
+]);
 
 /** An "ECS Task State Change" event as EventBridge delivers it, shaped like AWS's documentation of it. */
 function taskStateChange(detail: Record<string, unknown> & { taskArn: string; version: number }) {
@@ -267,12 +269,7 @@ describe('the job Lambdas, bundled', () => {
       ['web', 1800, 450_000],
     ]);
     // The tasks running and recently stopped in the install's cluster: none, so the stopped one is closed.
-    expect(aws.requests.map((r) => [r.operation, JSON.parse(r.body)])).toEqual(
-      ['RUNNING', 'STOPPED'].map((desiredStatus) => [
-        'AmazonEC2ContainerServiceV20141113.ListTasks',
-        { cluster: LAMBDA_ENV.BERTH_CLUSTER, desiredStatus, maxResults: 100 },
-      ]),
-    );
+    expect(aws.requests.map((r) => [r.operation, JSON.parse(r.body)])).toEqual(TASK_LISTINGS);
     expect(await meter.listOpenLifetimes('acme')).toEqual([]);
   });
 
@@ -358,10 +355,7 @@ describe('the job Lambdas, bundled', () => {
     // Its replicas, from the tasks ECS runs (none yet: no utilisation to read), then the nudge, sent before the
     // Lambda returns.
     expect(aws.requests.map((r) => [r.operation, JSON.parse(r.body)])).toEqual([
-      ...['RUNNING', 'STOPPED'].map((desiredStatus) => [
-        'AmazonEC2ContainerServiceV20141113.ListTasks',
-        { cluster: LAMBDA_ENV.BERTH_CLUSTER, desiredStatus, maxResults: 100 },
-      ]),
+      ...TASK_LISTINGS,
       [
         'AmazonSQS.SendMessage',
         {

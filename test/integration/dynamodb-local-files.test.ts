@@ -1,11 +1,16 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { startDynamoDbLocal } from '../../functions/local/dynamodb-local.ts';
+import { executablesFirstOnPath } from '../support/fake-executables.ts';
 
 const unpackedLibrary = /^sqlite-.*libsqlite4java\.so$/;
+
+/** The scratch directories of DynamoDB Local made in the temporary directory since it held `before`. */
+const scratchMadeSince = (before: ReadonlySet<string>) =>
+  readdirSync(tmpdir()).filter((name) => !before.has(name) && name.startsWith('berth-dynamodb-'));
 
 describe('the files DynamoDB Local unpacks at every start', () => {
   it('go to a directory beside its tables, which the next start clears of what a killed one left, and stop removes', async () => {
@@ -28,9 +33,7 @@ describe('the files DynamoDB Local unpacks at every start', () => {
   it('go, for one in memory, to a directory of its own that stop removes', async () => {
     const before = new Set(readdirSync(tmpdir()));
     const dynamodb = await startDynamoDbLocal();
-    const made = readdirSync(tmpdir()).filter(
-      (name) => !before.has(name) && name.startsWith('berth-dynamodb-'),
-    );
+    const made = scratchMadeSince(before);
     expect(made).toHaveLength(1);
     expect(readdirSync(join(tmpdir(), made[0] ?? ''))).toContainEqual(expect.stringMatching(unpackedLibrary));
     expect(readdirSync(tmpdir()).filter((name) => unpackedLibrary.test(name))).toEqual([]);
@@ -52,20 +55,14 @@ describe('the files DynamoDB Local unpacks at every start', () => {
     } finally {
       taken.close();
     }
-    expect(
-      readdirSync(tmpdir()).filter((name) => !before.has(name) && name.startsWith('berth-dynamodb-')),
-    ).toEqual([]);
+    expect(scratchMadeSince(before)).toEqual([]);
   });
 
   it('go too when its Java is killed as it starts, which the error names', async () => {
     // A Java that passes the check of its modules, then dies by SIGKILL (the kernel's OOM killer, say).
-    const bin = mkdtempSync(join(tmpdir(), 'berth-killed-java-'));
-    writeFileSync(
-      join(bin, 'java'),
-      '#!/bin/sh\n[ "$1" = --list-modules ] && { echo java.base@17.0.15; echo jdk.compiler@17.0.15; exit 0; }\nkill -KILL $$\n',
-    );
-    chmodSync(join(bin, 'java'), 0o755);
-    vi.stubEnv('PATH', `${bin}${delimiter}${process.env.PATH}`);
+    const bin = executablesFirstOnPath({
+      java: '[ "$1" = --list-modules ] && { echo java.base@17.0.15; echo jdk.compiler@17.0.15; exit 0; }\nkill -KILL $$',
+    });
     const before = new Set(readdirSync(tmpdir()));
     try {
       await expect(startDynamoDbLocal({ readyTimeoutMs: 2_000 })).rejects.toThrow(
@@ -75,8 +72,6 @@ describe('the files DynamoDB Local unpacks at every start', () => {
       vi.unstubAllEnvs();
       rmSync(bin, { recursive: true, force: true });
     }
-    expect(
-      readdirSync(tmpdir()).filter((name) => !before.has(name) && name.startsWith('berth-dynamodb-')),
-    ).toEqual([]);
+    expect(scratchMadeSince(before)).toEqual([]);
   });
 });

@@ -16,3 +16,7 @@ export async function printedBy(run: () => Promise<void>): Promise<string[]> {
   }
   return lines;
 }
+
+/** The figures a handler put out in CloudWatch's embedded metric format, among the lines it printed. */
+export const figuresIn = (lines: string[]) =>
+  lines.flatMap((line) => (line.includes('"_aws"') ? [JSON.parse(line) as Record<string, unknown>] : []));

@@ -1,18 +1,11 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startDockerd } from '../../../functions/local/docker-engine.ts';
+import { executablesFirstOnPath } from '../../support/fake-executables.ts';
 
 /** A `dockerd` first on PATH that runs `script`; the directory it and the log are in. */
-function fakeDockerd(script: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-fake-dockerd-'));
-  const binary = join(dir, 'dockerd');
-  writeFileSync(binary, `#!/bin/sh\n${script}\n`);
-  chmodSync(binary, 0o755);
-  vi.stubEnv('PATH', `${dir}:${process.env.PATH}`);
-  return dir;
-}
+const fakeDockerd = (script: string) => executablesFirstOnPath({ dockerd: script });
 
 const never = async () => false;
 

@@ -1,20 +1,14 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { rmSync } from 'node:fs';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ensureJava } from '../../../functions/local/java.ts';
+import { executablesFirstOnPath } from '../../support/fake-executables.ts';
 
 /** Puts first on the PATH a Java 17 `java` that lists `modules`. */
 function javaListing(modules: string[]): () => void {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-fake-java-'));
-  const java = join(dir, 'java');
   const listing = modules.map((m) => `echo '${m}@17.0.15'`).join('; ');
-  writeFileSync(java, `#!/bin/sh\n[ "$1" = --list-modules ] && { ${listing}; }\n`);
-  chmodSync(java, 0o755);
-  const path = process.env.PATH;
-  process.env.PATH = `${dir}${delimiter}${path}`;
+  const dir = executablesFirstOnPath({ java: `[ "$1" = --list-modules ] && { ${listing}; }` });
   return () => {
-    process.env.PATH = path;
+    vi.unstubAllEnvs();
     rmSync(dir, { recursive: true, force: true });
   };
 }

@@ -1,8 +1,9 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { writeExecutable } from '../../support/fake-executables.ts';
 
 /** Whether this test's machine is Debian, as system-packages.ts reads it: set by each test, whatever runs it. */
 const machine = vi.hoisted(() => ({ debian: true }));
@@ -26,7 +27,11 @@ describe('system parts a start needs', () => {
   beforeEach(() => {
     bin = mkdtempSync(join(tmpdir(), 'berth-system-parts-'));
     aptCalls = join(bin, 'apt-calls');
-    executable('apt-get', `printf '%s|' "$DEBIAN_FRONTEND" "$@" >> '${aptCalls}'; echo >> '${aptCalls}'`);
+    writeExecutable(
+      bin,
+      'apt-get',
+      `printf '%s|' "$DEBIAN_FRONTEND" "$@" >> '${aptCalls}'; echo >> '${aptCalls}'`,
+    );
     vi.stubEnv('PATH', bin);
     vi.stubEnv('DOCKER_HOST', undefined);
     vi.resetModules();
@@ -37,11 +42,6 @@ describe('system parts a start needs', () => {
     vi.restoreAllMocks();
     rmSync(bin, { recursive: true, force: true });
   });
-
-  function executable(name: string, script: string) {
-    writeFileSync(join(bin, name), `#!/bin/sh\n${script}\n`);
-    chmodSync(join(bin, name), 0o755);
-  }
 
   /** The apt-get calls made, each as its DEBIAN_FRONTEND and arguments. */
   const aptRuns = () => {
@@ -100,7 +100,7 @@ describe('system parts a start needs', () => {
 
   it('asks for an installed Docker Engine that does not answer to be started, where the platform may not', async () => {
     runningAs(1000, true);
-    executable('dockerd', '[ "$1" = --version ] && echo "Docker version 26.1.5"');
+    writeExecutable(bin, 'dockerd', '[ "$1" = --version ] && echo "Docker version 26.1.5"');
     const { ensureDockerEngine } = await import('../../../functions/local/docker-engine.ts');
     await expect(ensureDockerEngine(bin, noEngine())).rejects.toThrow(
       'Docker Engine is installed but not running: start it (e.g. "sudo systemctl start docker"). Install Docker Engine',
