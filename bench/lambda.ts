@@ -88,7 +88,7 @@ export const handler = middy(async (event, context) => {
  */
 const stackFloor = (read: string) => `
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
-import { z } from 'zod';
+import * as z from 'zod';
 ${TABLE}
 const Apps = z.object({ items: z.array(z.object({ name: z.string() })) });
 const app = new OpenAPIHono().openapi(
@@ -155,13 +155,14 @@ export const handler = middy(async () => {
   .use(logMetrics(metrics));`,
   "Berth's DynamoDB client": `${TABLE}
 ${answersAtOnce}`,
-  'zod (classic)': `import { z } from 'zod';
+  'zod (classic)': `import * as z from 'zod';
 z.object({ name: z.string() });
 ${answersAtOnce}`,
   'zod/mini': `import * as z from 'zod/mini';
 z.object({ name: z.string() });
 ${answersAtOnce}`,
-  'zod-openapi route': `import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+  'zod-openapi route': `import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import * as z from 'zod';
 new OpenAPIHono().openapi(
   createRoute({ method: 'get', path: '/', responses: { 200: { description: 'x', content: { 'application/json': { schema: z.object({ name: z.string() }) } } } } }),
   (c) => c.json({ name: 'x' }, 200),

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_IDLE_TIMEOUT_SECONDS } from '../functions/adapters/alb/target-group-settings.ts';
 import { DEFAULT_RATE_LIMIT, IdleTimeoutSeconds, parseConfig } from '../functions/shared/config-parsing.ts';
 import { DEFAULT_PRICE_TABLE, PriceTable } from '../schemas/billing.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { displayName, pageOf, Timestamp } from './common.ts';
 import { Tenant } from './tenant.ts';
 

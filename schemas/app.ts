@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DnsLabel, onceValid, Timestamp } from './common.ts';
 import { FARGATE_CPUS, fargateSizeProblem } from './fargate-sizes.ts';
 import { ImageReference } from './image-reference.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DnsLabel, Timestamp } from './common.ts';
 
 /** Fargate's minimum billed life of a task, which the meter keeps short-lived replicas' shortfall of (metering.ts). */

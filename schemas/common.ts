@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { plainMessage } from './messages.ts';
 
 z.config({ customError: plainMessage });

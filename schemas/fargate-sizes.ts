@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The Fargate CPU/memory table. Every runtime validates against it, so local never accepts what Fargate would

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 // The OCI distribution reference grammar (distribution/reference/regexp.go), anchored.
 const alnum = '[a-z0-9]+';

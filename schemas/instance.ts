@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { QueryInstant, Timestamp, wholeNumber } from './common.ts';
 
 export const InstanceHealth = z.enum(['starting', 'healthy', 'unhealthy', 'stopped']);

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 /** What a value of zod's expected type is called, when `a <type>` would not say it. */
 const TYPE_NAMES: Record<string, string> = {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Stable, dotted error codes of the API (API.md "Errors"). */
 const ERROR_CODES = [

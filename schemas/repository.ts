@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DnsLabel, Timestamp } from './common.ts';
 
 export const RepositoryCreate = z

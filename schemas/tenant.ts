@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DnsLabel, displayName, Timestamp } from './common.ts';
 import { Plan } from './plan.ts';
 

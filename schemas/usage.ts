@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DnsLabel, QueryInstant, Timestamp, wholeNumber } from './common.ts';
 
 export const Granularity = z.enum(['hour', 'day']);

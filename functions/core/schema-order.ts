@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { codeUnitOrder } from './code-unit-order.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { secureHeaders } from 'hono/secure-headers';
-import { z } from 'zod';
+import * as z from 'zod';
 import { allowedMethods } from './allowed-methods.ts';
 import type { ApiDeps, ApiEnv } from './context.ts';
 import { DOCS_PAGE, DOCS_PAGE_POLICY } from './docs-page.ts';

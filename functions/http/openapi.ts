@@ -1,5 +1,5 @@
 import { createRoute, type RouteConfig } from '@hono/zod-openapi';
-import { z } from 'zod';
+import * as z from 'zod';
 import { Problem } from '../../schemas/problem.ts';
 import { releasesKey } from './middleware/idempotency.ts';
 import { onlyQueryParameters } from './validation.ts';

@@ -1,5 +1,5 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { FieldProblem } from '../../schemas/problem.ts';
 import { problem } from './problem.ts';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_PRICE_TABLE, PriceTable } from '../../schemas/billing.ts';
 import { OfferedSizes } from '../../schemas/fargate-sizes.ts';
 import { IdleTimeoutSecondsVar, JsonText, parseConfig, RateLimitVars } from './config-parsing.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_IDLE_TIMEOUT_SECONDS } from '../adapters/alb/target-group-settings.ts';
 
 /** The apps' load balancers' idle timeout, in seconds, within ALB's bounds (1-4000): the install's, and the Lambdas'. */

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { PriceTable } from '../../schemas/billing.ts';
 import { OfferedSizes } from '../../schemas/fargate-sizes.ts';
 import { IdleTimeoutSecondsVar, JsonText, parseConfig, RateLimitVars } from './config-parsing.ts';

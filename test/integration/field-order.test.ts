@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { newId } from '../../functions/core/ids.ts';
 import { Revision } from '../../schemas/app.ts';
 import { AppEvent } from '../../schemas/instance.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { App, AppCreate, AppPatch, ScaleRequest } from '../../../schemas/app.ts';
 import { DnsLabel, ListQuery, pageOf } from '../../../schemas/common.ts';
 import { TenantOverview } from '../../../schemas/tenant.ts';

@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import { BillingReport, BillingReportList, Period } from '../../../schemas/billing.ts';
 import { ListQuery } from '../../../schemas/common.ts';
 import { UsageQuery, UsageReport } from '../../../schemas/usage.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Deployment, DeploymentCreate, Revision, RollbackRequest } from '../../../schemas/app.ts';
 import { ListQuery, pageOf, wholeNumber } from '../../../schemas/common.ts';
 import {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ApiKeyCreate, ApiKeyCreated, ApiKeyPage, KeyId } from '../../../schemas/api-key.ts';
 import { ListQuery } from '../../../schemas/common.ts';
 import { listTenantKeys } from '../../core/api-keys.ts';

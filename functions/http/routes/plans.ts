@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DnsLabel, ListQuery, pageOf } from '../../../schemas/common.ts';
 import { Plan, PlanCreate, PlanPatch } from '../../../schemas/plan.ts';
 import { createPlan, getPlan, listPlans, updatePlan } from '../../core/plans.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DnsLabel, ListQuery, pageOf } from '../../../schemas/common.ts';
 import { Image, RegistryLogin, Repository, RepositoryCreate } from '../../../schemas/repository.ts';
 import {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ApiKeyCreate, ApiKeyCreated, ApiKeyPage, KeyId, TenantCreated } from '../../../schemas/api-key.ts';
 import { DnsLabel, ListQuery, pageOf } from '../../../schemas/common.ts';
 import { Tenant, TenantCreate, TenantOverview, TenantPatch } from '../../../schemas/tenant.ts';

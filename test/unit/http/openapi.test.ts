@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { createConfig, lintFromString } from '@redocly/openapi-core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { OPENAPI_PATH, renderOpenApi } from '../../../functions/http/write-openapi.ts';
 import { ApiKeyCreate } from '../../../schemas/api-key.ts';
 import {
