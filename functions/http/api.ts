@@ -1,8 +1,8 @@
-import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import { secureHeaders } from 'hono/secure-headers';
 import * as z from 'zod';
 import { allowedMethods } from './allowed-methods.ts';
-import type { ApiDeps, ApiEnv } from './context.ts';
+import type { ApiDeps } from './context.ts';
 import { DOCS_PAGE, DOCS_PAGE_POLICY } from './docs-page.ts';
 import { authenticate } from './middleware/auth.ts';
 import { limitBodies } from './middleware/body-limit.ts';
@@ -19,8 +19,8 @@ import { instanceRoutes } from './routes/instances.ts';
 import { ownKeyRoutes } from './routes/keys.ts';
 import { planRoutes } from './routes/plans.ts';
 import { repositoryRoutes } from './routes/repositories.ts';
+import { router } from './routes/router.ts';
 import { tenantRoutes } from './routes/tenants.ts';
-import { validationHook } from './validation.ts';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
@@ -82,7 +82,7 @@ const OPENAPI_CONFIG = {
  * const res = await createApi(deps).request('/v1/apps', { headers: { authorization: `Bearer ${key}` } });
  */
 export function createApi(deps: ApiDeps) {
-  const app = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
+  const app = router();
   app.onError((err, c) => errorToResponse(c, err, deps.logger));
   let methodsAt: ((path: string) => string[]) | undefined;
   /** The methods the routes take at `path`, read from them on first use, once every route is registered. */
