@@ -16,7 +16,7 @@ const environmentCredentials: Plugin = {
 
 /**
  * @hono/zod-openapi imports zod's `z` namespace only to add `.openapi()` to `z.ZodType`, and a namespace used as a
- * value keeps all of zod in the bundle, every locale's messages too: 144 KB in each Lambda's, 15 ms of the API's cold
+ * value keeps all of zod in the bundle, every locale's messages too: 144 KB in each Lambda's, 12 ms of the API's cold
  * start (`npm run bench -- lambda`). Given a `z` that holds `ZodType` alone (zod-openapi-zod.ts), esbuild keeps only
  * the parts of zod Berth's schemas use; they import it as `* as z` (biome.json forbids importing `z` by name). Were
  * zod-openapi to use more of its `z`, the API bundle that the tests run would fail at its first request.
