@@ -1,18 +1,48 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Router } from 'hono/router';
 import { LinearRouter } from 'hono/router/linear-router';
+import { RegExpRouter } from 'hono/router/reg-exp-router';
 import { SmartRouter } from 'hono/router/smart-router';
 import { TrieRouter } from 'hono/router/trie-router';
 import type { ApiEnv } from '../context.ts';
 import { validationHook } from '../validation.ts';
 
 /**
- * An app, or a group of its routes, whose validation failures become 400 problems. It routes as hono/quick does:
- * LinearRouter prepares nothing, where Hono's default RegExpRouter compiles every route into one expression at the
- * first request, some 15 ms of the API Lambda's cold start (`npm run bench -- lambda`); a request then takes about
- * 15 µs to find its route among Berth's, against 0.1 µs. TrieRouter is there for a path LinearRouter cannot take.
+ * How many requests an app routes with LinearRouter before it compiles its routes: at LinearRouter's 13–80 µs a
+ * request among Berth's routes, about what the compile costs once the code is warm (some 5 ms).
  */
+export const QUICK_REQUESTS = 100;
+
+/**
+ * Routes the first QUICK_REQUESTS requests as hono/quick does, then as Hono does by default. LinearRouter prepares
+ * nothing, where RegExpRouter compiles every route into one expression at its first request, which made the API
+ * Lambda's cold start some 11 ms slower (`npm run bench -- lambda`). But LinearRouter reads every route's path at
+ * every request, where RegExpRouter's expression takes 1 µs at most: a process that lives on (a warm Lambda, the local
+ * server) is better off compiling once. TrieRouter is there, in both, for a path the other cannot take.
+ */
+function quickThenCompiled<T>(): Router<T> {
+  const routes: [method: string, path: string, handler: T][] = [];
+  const quick = new SmartRouter<T>({ routers: [new LinearRouter(), new TrieRouter()] });
+  let routed = 0;
+  const router: Router<T> = {
+    name: 'LinearRouter, then RegExpRouter',
+    add(method, path, handler) {
+      routes.push([method, path, handler]);
+      quick.add(method, path, handler);
+    },
+    match(method, path) {
+      if (routed++ < QUICK_REQUESTS) return quick.match(method, path);
+      const compiled = new SmartRouter<T>({ routers: [new RegExpRouter(), new TrieRouter()] });
+      for (const route of routes) compiled.add(...route);
+      const result = compiled.match(method, path);
+      router.match = compiled.match.bind(compiled);
+      router.name = compiled.name;
+      return result;
+    },
+  };
+  return router;
+}
+
+/** An app, or a group of its routes (whose router never matches: the app takes the routes), answering 400 problems. */
 export const router = () =>
-  new OpenAPIHono<ApiEnv>({
-    defaultHook: validationHook,
-    router: new SmartRouter({ routers: [new LinearRouter(), new TrieRouter()] }),
-  });
+  new OpenAPIHono<ApiEnv>({ defaultHook: validationHook, router: quickThenCompiled() });
