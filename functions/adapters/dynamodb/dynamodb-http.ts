@@ -141,15 +141,21 @@ export class DynamoDbHttp {
     );
   }
 
-  /** One POST on a kept-alive connection: DynamoDB's status, body and request id, or the network's error. */
+  /**
+   * One POST on a kept-alive connection: DynamoDB's status, body and request id, or the network's error. It is
+   * abandoned after attemptTimeoutMs by a timer that goes with the answer: `AbortSignal.timeout` went off long after
+   * it, building an exception for nothing (some 8 µs a call in a CPU profile of the local server under load).
+   */
   private post(
     headers: Record<string, string>,
     body: string,
   ): Promise<{ status: number; text: string; requestId?: string }> {
     return new Promise((resolve, reject) => {
+      const abandon = new AbortController();
+      const deadline = setTimeout(() => abandon.abort(), this.attemptTimeoutMs);
       const req = this.request(
         this.endpoint,
-        { method: 'POST', headers, agent: this.agent, signal: AbortSignal.timeout(this.attemptTimeoutMs) },
+        { method: 'POST', headers, agent: this.agent, signal: abandon.signal },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -164,6 +170,7 @@ export class DynamoDbHttp {
         },
       );
       req.on('error', reject);
+      req.on('close', () => clearTimeout(deadline));
       req.end(body);
     });
   }

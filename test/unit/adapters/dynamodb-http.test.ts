@@ -1,5 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DynamoDbError, DynamoDbHttp } from '../../../functions/adapters/dynamodb/dynamodb-http.ts';
 import { translateStoreError } from '../../../functions/adapters/dynamodb/errors.ts';
 import { freePort } from '../../../functions/local/free-port.ts';
@@ -133,6 +133,17 @@ describe('DynamoDbHttp', () => {
     await expect(failed).rejects.toMatchObject({ code: 'ETIMEDOUT' });
     expect(standIn.received).toHaveLength(2);
     await expect(failed.catch(translateStoreError)).rejects.toMatchObject({ code: 'unavailable' });
+  });
+
+  it("takes an attempt's deadline down with its answer: no timer outlives the call", async () => {
+    standIn = await dynamoDbStandIn([{ status: 200, body: {} }]);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      await expect(standIn.client().call('GetItem', {})).resolves.toEqual({});
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('keeps its connection open from one request to the next', async () => {
