@@ -3,6 +3,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { handle, type LambdaEvent } from 'hono/aws-lambda';
 import type { Store } from '../core/ports.ts';
 import { type Api, createApi } from '../http/api.ts';
+import { compileRoutes } from '../http/routes/router.ts';
 import { awsApiDeps } from '../shared/aws-api.ts';
 import { readAwsRuntimeConfig } from '../shared/aws-config.ts';
 import { errorLogger, observed, thenFlush } from './lambda.ts';
@@ -37,14 +38,15 @@ export const handler = await observed(
 );
 
 /**
- * Does ahead of traffic, while provisioned concurrency initializes an instance, what its first request would load on
- * the way: the Fetch API under Hono and the router (`/healthz`), the table's credentials, signing and connection (a
- * read of a key hash no key has). A provisioned instance's first request then answers about as fast as its later
- * ones. On-demand instances skip it: their INIT is on the first request's path anyway, where the read would only add
- * a round trip. A failure only leaves the work to the first request.
+ * Does ahead of traffic, while provisioned concurrency initializes an instance, what its first requests would do on
+ * the way: compile the routes (routes/router.ts), load the Fetch API under Hono (`/healthz`), the table's
+ * credentials, signing and connection (a read of a key hash no key has). A provisioned instance's first request then
+ * answers about as fast as its later ones. On-demand instances skip it: their INIT is on the first request's path
+ * anyway, where the read would only add a round trip. A failure only leaves the work to the first requests.
  */
 async function warmUp(api: Api, store: Pick<Store, 'findApiKeyByHash'>, logger: Logger) {
   try {
+    compileRoutes(api);
     await api.request('/healthz');
     await store.findApiKeyByHash(NO_KEY_HASH);
   } catch (err) {

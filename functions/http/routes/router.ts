@@ -1,5 +1,5 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
-import type { Router } from 'hono/router';
+import type { Result, Router } from 'hono/router';
 import { LinearRouter } from 'hono/router/linear-router';
 import { RegExpRouter } from 'hono/router/reg-exp-router';
 import { SmartRouter } from 'hono/router/smart-router';
@@ -20,29 +20,39 @@ export const QUICK_REQUESTS = 100;
  * every request, where RegExpRouter's expression takes 1 µs at most: a process that lives on (a warm Lambda, the local
  * server) is better off compiling once. TrieRouter is there, in both, for a path the other cannot take.
  */
-function quickThenCompiled<T>(): Router<T> {
-  const routes: [method: string, path: string, handler: T][] = [];
-  const quick = new SmartRouter<T>({ routers: [new LinearRouter(), new TrieRouter()] });
-  let routed = 0;
-  const router: Router<T> = {
-    name: 'LinearRouter, then RegExpRouter',
-    add(method, path, handler) {
-      routes.push([method, path, handler]);
-      quick.add(method, path, handler);
-    },
-    match(method, path) {
-      if (routed++ < QUICK_REQUESTS) return quick.match(method, path);
-      const compiled = new SmartRouter<T>({ routers: [new RegExpRouter(), new TrieRouter()] });
-      for (const route of routes) compiled.add(...route);
-      const result = compiled.match(method, path);
-      router.match = compiled.match.bind(compiled);
-      router.name = compiled.name;
-      return result;
-    },
-  };
-  return router;
+class QuickThenCompiled<T> implements Router<T> {
+  name = 'LinearRouter, then RegExpRouter';
+  readonly #routes: [method: string, path: string, handler: T][] = [];
+  readonly #quick = new SmartRouter<T>({ routers: [new LinearRouter(), new TrieRouter()] });
+  #routed = 0;
+
+  add(method: string, path: string, handler: T) {
+    this.#routes.push([method, path, handler]);
+    this.#quick.add(method, path, handler);
+  }
+
+  match(method: string, path: string): Result<T> {
+    if (this.#routed++ < QUICK_REQUESTS) return this.#quick.match(method, path);
+    this.compile();
+    return this.match(method, path);
+  }
+
+  /** Compiles the routes, from now on the router's (SmartRouter builds the router it takes at its first match). */
+  compile() {
+    const compiled = new SmartRouter<T>({ routers: [new RegExpRouter(), new TrieRouter()] });
+    for (const route of this.#routes) compiled.add(...route);
+    compiled.match('GET', '/');
+    this.match = compiled.match.bind(compiled);
+    this.name = compiled.name;
+  }
+}
+
+/** Has an app made by router() compile its routes now, as a warm-up ahead of traffic would. */
+export function compileRoutes(app: { router: Router<unknown> }) {
+  if (!(app.router instanceof QuickThenCompiled)) throw new Error('the app was not made by router()');
+  app.router.compile();
 }
 
 /** An app, or a group of its routes (whose router never matches: the app takes the routes), answering 400 problems. */
 export const router = () =>
-  new OpenAPIHono<ApiEnv>({ defaultHook: validationHook, router: quickThenCompiled() });
+  new OpenAPIHono<ApiEnv>({ defaultHook: validationHook, router: new QuickThenCompiled() });
