@@ -37,7 +37,7 @@ class QuickThenCompiled<T> implements Router<T> {
     return this.match(method, path);
   }
 
-  /** Compiles the routes, from now on the router's (SmartRouter builds the router it takes at its first match). */
+  /** Compiles the routes into the router answering from now on (SmartRouter builds its router at its first match). */
   compile() {
     const compiled = new SmartRouter<T>({ routers: [new RegExpRouter(), new TrieRouter()] });
     for (const route of this.#routes) compiled.add(...route);
