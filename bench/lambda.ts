@@ -402,7 +402,7 @@ export async function benchLambda() {
     const provisionedFirst = p50(provisioned, (c) => c.firstMs);
     const helloFirst = p50(baseline, (c) => c.firstMs);
     console.log(
-      `  provisioned concurrency: INIT ${ms(p50(provisioned, (c) => c.importMs))} ahead of traffic, then Berth's first GET ${ms(provisionedFirst)} (${ms(p50(provisioned, (c) => c.firstIdleMs))} of it waiting for the table) = ${(provisionedFirst / helloFirst).toFixed(2)}× hello-world's first event`,
+      `  provisioned concurrency: INIT ${ms(p50(provisioned, (c) => c.importMs))} ahead of traffic, then Berth's first GET ${ms(provisionedFirst)} (${ms(p50(provisioned, (c) => c.firstIdleMs))} of it waiting for the table) = ${(provisionedFirst / helloCold).toFixed(2)}× hello-world's cold start, ${(provisionedFirst / helloFirst).toFixed(2)}× its first event alone`,
     );
   } finally {
     await dynamodb.stop();
