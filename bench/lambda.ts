@@ -11,9 +11,9 @@ import { newTenantKey } from '../functions/core/api-keys.ts';
 import { NO_RESERVATION } from '../functions/core/quota.ts';
 import { localDynamoDbClient, startDynamoDbLocal } from '../functions/local/dynamodb-local.ts';
 import { berthApp } from '../infra/berth-app.ts';
-import { handlerBuildOptions } from '../infra/handler-bundling.ts';
+import { bundleDefine, handlerBuildOptions } from '../infra/handler-bundling.ts';
 import { SEED_PLANS } from '../schemas/plan.ts';
-import { bytesOf, lambdaBundles, startupFiles } from '../test/support/lambda-bundles.ts';
+import { bytesOf, type LambdaBundle, lambdaBundles, startupFiles } from '../test/support/lambda-bundles.ts';
 import { httpApiEvent, INSTALL_CONTEXT, LAMBDA_ENV } from '../test/support/lambda-fixtures.ts';
 import { ms, summarize } from './stats.ts';
 
@@ -21,7 +21,7 @@ const RUNS = 10;
 const ROOT = join(import.meta.dirname, '..');
 
 /**
- * Runs in a fresh Node process: imports a bundle, answers one event, prints the timings. Before the clock starts it
+ * Runs in a fresh Node process: imports a bundle, answers one event if given one, prints the timings. Before the clock starts it
  * loads what Lambda's Node runtime has loaded before it imports a handler: `node:http`, with which its Runtime API
  * client (aws-lambda-nodejs-runtime-interface-client's RAPIDClient, made before the handler loads) talks to Lambda,
  * and loaded as that client loads it, through `createRequire`. An `import()` of `node:http` would load more: Node
@@ -38,13 +38,16 @@ if (process.env.BENCH_COMPILE_CACHE) module.enableCompileCache({ directory: proc
 const t0 = performance.now();
 const { handler } = await import(process.argv[2]);
 const t1 = performance.now();
-const loop = performance.eventLoopUtilization();
-const res = await handler(JSON.parse(process.argv[3]), {
-  functionName: 'bench', awsRequestId: 'r1', getRemainingTimeInMillis: () => 29000,
-});
-const t2 = performance.now();
-const firstIdleMs = performance.eventLoopUtilization(loop).idle;
-console.log('BENCH ' + JSON.stringify({ importMs: t1 - t0, firstMs: t2 - t1, firstIdleMs, status: res.statusCode, body: res.body }));
+if (!process.argv[3]) console.log('BENCH ' + JSON.stringify({ importMs: t1 - t0 }));
+else {
+  const loop = performance.eventLoopUtilization();
+  const res = await handler(JSON.parse(process.argv[3]), {
+    functionName: 'bench', awsRequestId: 'r1', getRemainingTimeInMillis: () => 29000,
+  });
+  const t2 = performance.now();
+  const firstIdleMs = performance.eventLoopUtilization(loop).idle;
+  console.log('BENCH ' + JSON.stringify({ importMs: t1 - t0, firstMs: t2 - t1, firstIdleMs, status: res.statusCode, body: res.body }));
+}
 `;
 
 /** The baseline: a hello-world Hono app on hono/aws-lambda, bundled with the same esbuild settings as ours. */
@@ -194,6 +197,22 @@ async function bundle(source: string, outdir: string) {
   return join(outdir, 'index.mjs');
 }
 
+/** The Lambda's handler bundled as the CDK app bundles it, but with node:http imported as an ES module. */
+async function bundleWithHttpImported(lambda: LambdaBundle, outdir: string) {
+  const options = handlerBuildOptions(bundleDefine(false));
+  const entry = nameOf(lambda)
+    .replace(/(?<!^)([A-Z])/g, '-$1')
+    .toLowerCase();
+  await build({
+    ...options,
+    entryPoints: [join(ROOT, `functions/handlers/${entry}.ts`)],
+    outdir,
+    plugins: options.plugins?.filter((plugin) => plugin.name !== 'http-through-require'),
+    logLevel: 'silent',
+  });
+  return join(outdir, 'index.mjs');
+}
+
 interface ColdStart {
   importMs: number;
   firstMs: number;
@@ -203,16 +222,19 @@ interface ColdStart {
   wallMs: number;
 }
 
-function coldStart(driver: string, bundle: string, event: unknown, env: NodeJS.ProcessEnv): ColdStart {
+/** Runs DRIVER on `args` in a fresh Node process: the timings it printed, and the process's spawn to exit. */
+function driven(driver: string, args: string[], env: NodeJS.ProcessEnv) {
   const started = performance.now();
-  const out = execFileSync(process.execPath, [driver, pathToFileURL(bundle).href, JSON.stringify(event)], {
-    env,
-    encoding: 'utf8',
-  });
+  const out = execFileSync(process.execPath, [driver, ...args], { env, encoding: 'utf8' });
   const wallMs = performance.now() - started;
   const line = out.split('\n').find((l) => l.startsWith('BENCH '));
   if (!line) throw new Error(`the bundle printed no timings:\n${out}`);
-  const { status, body, ...timings } = JSON.parse(line.slice(6)) as Omit<ColdStart, 'wallMs'> & {
+  return { printed: JSON.parse(line.slice(6)) as unknown, wallMs };
+}
+
+function coldStart(driver: string, bundle: string, event: unknown, env: NodeJS.ProcessEnv): ColdStart {
+  const { printed, wallMs } = driven(driver, [pathToFileURL(bundle).href, JSON.stringify(event)], env);
+  const { status, body, ...timings } = printed as Omit<ColdStart, 'wallMs'> & {
     status: number;
     body: string;
   };
@@ -220,7 +242,14 @@ function coldStart(driver: string, bundle: string, event: unknown, env: NodeJS.P
   return { ...timings, wallMs };
 }
 
+/** How long a fresh process takes to import the bundle at `index`, invoking nothing. */
+const coldImportMs = (driver: string, index: string, env: NodeJS.ProcessEnv) =>
+  (driven(driver, [pathToFileURL(index).href], env).printed as { importMs: number }).importMs;
+
 const p50 = (runs: ColdStart[], pick: (c: ColdStart) => number) => summarize(runs.map(pick)).p50;
+
+/** A Lambda's name in its stack, without the hash of its logical id. */
+const nameOf = (bundle: LambdaBundle) => bundle.id.replace(/Function[0-9A-F]{8}$/, '');
 
 /** What a cold start of the bundle at `index` loads, in KB. */
 const startupKb = (index: string) =>
@@ -232,8 +261,8 @@ const startupKb = (index: string) =>
  * first API Gateway event, `GET /v1/apps` against DynamoDB Local — next to a hello-world Hono bundle measured the
  * same way in the same run (and both with Node's fetch loaded first); between the two, floors that show what the stack
  * itself costs (one read, the same table calls as Berth's route, and the lightest conceivable), the API bundle with a
- * compile cache shipped beside it, the first request of a provisioned instance, and what each part of the stack
- * costs to import alone.
+ * compile cache shipped beside it, the first request of a provisioned instance, what each part of the stack costs
+ * to import alone, and each Lambda's import next to its bundle with node:http imported as an ES module.
  */
 export async function benchLambda() {
   const work = mkdtempSync(join(tmpdir(), 'berth-bench-lambda-'));
@@ -247,7 +276,7 @@ export async function benchLambda() {
     const kb = (bytes: number) => `${(bytes / 1024).toFixed(0).padStart(5)} KB`;
     for (const bundle of bundles) {
       console.log(
-        `  ${bundle.id.replace(/Function[0-9A-F]{8}$/, '').padEnd(10)} ${kb(bundle.bytes)} in ${String(bundle.files.length).padStart(2)} files, ${kb(bundle.startupBytes)} at cold start  SDK clients: ${bundle.clients.join(', ')}; at cold start: ${bundle.startupClients.join(', ')}`,
+        `  ${nameOf(bundle).padEnd(10)} ${kb(bundle.bytes)} in ${String(bundle.files.length).padStart(2)} files, ${kb(bundle.startupBytes)} at cold start  SDK clients: ${bundle.clients.join(', ')}; at cold start: ${bundle.startupClients.join(', ')}`,
       );
     }
 
@@ -404,6 +433,24 @@ export async function benchLambda() {
     console.log(
       `  provisioned concurrency: INIT ${ms(p50(provisioned, (c) => c.importMs))} ahead of traffic, then Berth's first GET ${ms(provisionedFirst)} (${ms(p50(provisioned, (c) => c.firstIdleMs))} of it waiting for the table) = ${(provisionedFirst / helloCold).toFixed(2)}× hello-world's cold start, ${(provisionedFirst / helloFirst).toFixed(2)}× its first event alone`,
     );
+    console.log(
+      `\nimport of each Lambda's bundle, ${RUNS} fresh processes each (medians), and of the same handler bundled with node:http imported as an ES module, which loads Node's fetch (as before handler-bundling.ts loaded it by require):`,
+    );
+    for (const bundle of bundles) {
+      const httpImported = await bundleWithHttpImported(
+        bundle,
+        join(work, `http-imported-${nameOf(bundle)}`),
+      );
+      const asBundled: number[] = [];
+      const asBefore: number[] = [];
+      for (let run = 0; run < RUNS; run++) {
+        asBundled.push(coldImportMs(driver, bundle.file, env));
+        asBefore.push(coldImportMs(driver, httpImported, env));
+      }
+      console.log(
+        `  ${nameOf(bundle).padEnd(10)} ${ms(summarize(asBundled).p50)} (node:http imported: ${ms(summarize(asBefore).p50)})`,
+      );
+    }
   } finally {
     await dynamodb.stop();
     rmSync(work, { recursive: true, force: true });

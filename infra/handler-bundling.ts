@@ -32,6 +32,28 @@ const zodTypeOnlyForZodOpenApi: Plugin = {
   },
 };
 
+/**
+ * `node:http` through `require`, as Lambda's runtime client loads it, and not as an ES module: Node 24 builds a
+ * builtin's ES module by reading every export, and `node:http`'s `WebSocket`, `CloseEvent` and `MessageEvent` are
+ * getters that load undici, Node's fetch: 17–27 ms of each job's import (`npm run bench -- lambda`), though no job
+ * makes a `Request` (the API makes one per event, through hono/aws-lambda, and pays it there instead). Berth's table
+ * client and the SDK's HTTP handler both import it. esbuild's interop with a CommonJS module reads an export when used.
+ */
+const httpThroughRequire: Plugin = {
+  name: 'http-through-require',
+  setup(bundle) {
+    bundle.onResolve({ filter: /^(node:)?http$/ }, (args) =>
+      args.namespace === 'http-through-require'
+        ? undefined
+        : { path: 'node:http', namespace: 'http-through-require' },
+    );
+    bundle.onLoad({ filter: /.*/, namespace: 'http-through-require' }, () => ({
+      contents: "module.exports = require('node:http');",
+      loader: 'js',
+    }));
+  },
+};
+
 /** What a handler's bundle is built for: an install without EKS leaves the Kubernetes client out (see aws-eks-runtime.ts). */
 export const bundleDefine = (eksBundled: boolean) => ({
   'process.env.BERTH_EKS_BUNDLED': JSON.stringify(String(eksBundled)),
@@ -67,7 +89,7 @@ export function handlerBuildOptions(define: Record<string, string>): BuildOption
       js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
     },
     define,
-    plugins: [zodTypeOnlyForZodOpenApi, environmentCredentials],
+    plugins: [zodTypeOnlyForZodOpenApi, environmentCredentials, httpThroughRequire],
     logLevel: 'warning',
   };
 }
