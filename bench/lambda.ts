@@ -21,11 +21,11 @@ const RUNS = 10;
 const ROOT = join(import.meta.dirname, '..');
 
 /**
- * Runs in a fresh Node process: imports a bundle, answers one event if given one, prints the timings. Before the clock starts it
- * loads what Lambda's Node runtime has loaded before it imports a handler: `node:http`, with which its Runtime API
- * client (aws-lambda-nodejs-runtime-interface-client's RAPIDClient, made before the handler loads) talks to Lambda,
- * and loaded as that client loads it, through `createRequire`. An `import()` of `node:http` would load more: Node
- * builds the ES module of a builtin by reading every export, and `node:http`'s `WebSocket` is a getter that loads
+ * Runs in a fresh Node process: imports a bundle, answers one event if given one, prints the timings. Before the clock
+ * starts it loads what Lambda's Node runtime has loaded before it imports a handler: `node:http`, with which its
+ * Runtime API client (aws-lambda-nodejs-runtime-interface-client's RAPIDClient, made before the handler loads) talks to
+ * Lambda, and loaded as that client loads it, through `createRequire`. An `import()` of `node:http` would load more:
+ * Node builds the ES module of a builtin by reading every export, and `node:http`'s `WebSocket` is a getter that loads
  * undici, Node's fetch, which the runtime has not loaded (some 40 ms; whichever handler first makes a `Request`, as
  * hono/aws-lambda does for every event, pays it). With BENCH_HTTP_IMPORTED, it imports `node:http` instead, as this
  * bench did before (the figures of earlier notes).
@@ -257,12 +257,12 @@ const startupKb = (index: string) =>
 
 /**
  * `npm run bench -- lambda`: the size of each Lambda bundle the CDK app builds (and the SDK clients inside), and the
- * cold start of the API bundle in a fresh Node process as Lambda's runtime prepares it (DRIVER) — import plus the
- * first API Gateway event, `GET /v1/apps` against DynamoDB Local — next to a hello-world Hono bundle measured the
- * same way in the same run (and both with Node's fetch loaded first); between the two, floors that show what the stack
- * itself costs (one read, the same table calls as Berth's route, and the lightest conceivable), the API bundle with a
- * compile cache shipped beside it, the first request of a provisioned instance, what each part of the stack costs
- * to import alone, and each Lambda's import next to its bundle with node:http imported as an ES module.
+ * cold start of the API bundle in a fresh Node process as Lambda's runtime prepares it (DRIVER) — import plus the first
+ * API Gateway event, `GET /v1/apps` against DynamoDB Local — next to a hello-world Hono bundle measured the same way in
+ * the same run (and both with Node's fetch loaded first); between the two, floors that show what the stack itself costs
+ * (one read, the same table calls as Berth's route, and the lightest conceivable), the API bundle with a compile cache
+ * shipped beside it, the first request of a provisioned instance, what each part of the stack costs to import alone,
+ * and each Lambda's import next to its bundle with node:http imported as an ES module.
  */
 export async function benchLambda() {
   const work = mkdtempSync(join(tmpdir(), 'berth-bench-lambda-'));
