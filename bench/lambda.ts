@@ -13,7 +13,13 @@ import { localDynamoDbClient, startDynamoDbLocal } from '../functions/local/dyna
 import { berthApp } from '../infra/berth-app.ts';
 import { bundleDefine, handlerBuildOptions } from '../infra/handler-bundling.ts';
 import { SEED_PLANS } from '../schemas/plan.ts';
-import { bytesOf, type LambdaBundle, lambdaBundles, startupFiles } from '../test/support/lambda-bundles.ts';
+import {
+  bytesOf,
+  type LambdaBundle,
+  lambdaBundles,
+  lambdaName,
+  startupFiles,
+} from '../test/support/lambda-bundles.ts';
 import { httpApiEvent, INSTALL_CONTEXT, LAMBDA_ENV } from '../test/support/lambda-fixtures.ts';
 import { ms, summarize } from './stats.ts';
 
@@ -200,7 +206,7 @@ async function bundle(source: string, outdir: string) {
 /** The Lambda's handler bundled as the CDK app bundles it, but with node:http imported as an ES module. */
 async function bundleWithHttpImported(lambda: LambdaBundle, outdir: string) {
   const options = handlerBuildOptions(bundleDefine(false));
-  const entry = nameOf(lambda)
+  const entry = lambdaName(lambda.id)
     .replace(/(?<!^)([A-Z])/g, '-$1')
     .toLowerCase();
   await build({
@@ -248,9 +254,6 @@ const coldImportMs = (driver: string, index: string, env: NodeJS.ProcessEnv) =>
 
 const p50 = (runs: ColdStart[], pick: (c: ColdStart) => number) => summarize(runs.map(pick)).p50;
 
-/** A Lambda's name in its stack, without the hash of its logical id. */
-const nameOf = (bundle: LambdaBundle) => bundle.id.replace(/Function[0-9A-F]{8}$/, '');
-
 /** What a cold start of the bundle at `index` loads, in KB. */
 const startupKb = (index: string) =>
   (bytesOf(dirname(index), startupFiles(dirname(index))) / 1024).toFixed(0);
@@ -276,7 +279,7 @@ export async function benchLambda() {
     const kb = (bytes: number) => `${(bytes / 1024).toFixed(0).padStart(5)} KB`;
     for (const bundle of bundles) {
       console.log(
-        `  ${nameOf(bundle).padEnd(10)} ${kb(bundle.bytes)} in ${String(bundle.files.length).padStart(2)} files, ${kb(bundle.startupBytes)} at cold start  SDK clients: ${bundle.clients.join(', ')}; at cold start: ${bundle.startupClients.join(', ')}`,
+        `  ${lambdaName(bundle.id).padEnd(10)} ${kb(bundle.bytes)} in ${String(bundle.files.length).padStart(2)} files, ${kb(bundle.startupBytes)} at cold start  SDK clients: ${bundle.clients.join(', ')}; at cold start: ${bundle.startupClients.join(', ')}`,
       );
     }
 
@@ -439,7 +442,7 @@ export async function benchLambda() {
     for (const bundle of bundles) {
       const httpImported = await bundleWithHttpImported(
         bundle,
-        join(work, `http-imported-${nameOf(bundle)}`),
+        join(work, `http-imported-${lambdaName(bundle.id)}`),
       );
       const asBundled: number[] = [];
       const asBefore: number[] = [];
@@ -448,7 +451,7 @@ export async function benchLambda() {
         asBefore.push(coldImportMs(driver, httpImported, env));
       }
       console.log(
-        `  ${nameOf(bundle).padEnd(10)} ${ms(summarize(asBundled).p50)} (node:http imported: ${ms(summarize(asBefore).p50)})`,
+        `  ${lambdaName(bundle.id).padEnd(10)} ${ms(summarize(asBundled).p50)} (node:http imported: ${ms(summarize(asBefore).p50)})`,
       );
     }
   } finally {

@@ -19,7 +19,7 @@ import { ensureTable } from '../../functions/adapters/dynamodb/table.ts';
 import { localDynamoDbClient } from '../../functions/local/dynamodb-local.ts';
 import { berthApp } from '../../infra/berth-app.ts';
 import { FEATURE_FLAGS } from '../../infra/feature-flags.ts';
-import { codeIn, lambdaBundles } from '../support/lambda-bundles.ts';
+import { codeIn, lambdaBundles, lambdaName } from '../support/lambda-bundles.ts';
 import { httpApiEvent, INSTALL_CONTEXT, LAMBDA_CONTEXT, LAMBDA_ENV } from '../support/lambda-fixtures.ts';
 import { localApi } from '../support/local-api.ts';
 import { figuresIn, printedBy } from '../support/printed-by.ts';
@@ -290,7 +290,7 @@ describe('the CDK app', () => {
     const reservations = (template: Template) =>
       Object.fromEntries(
         Object.entries(template.findResources('AWS::Lambda::Function')).map(([id, fn]) => [
-          id.replace(/Function[0-9A-F]{8}$/, '').replace(/^Jobs/, ''),
+          lambdaName(id).replace(/^Jobs/, ''),
           (fn as { Properties: { ReservedConcurrentExecutions?: number } }).Properties
             .ReservedConcurrentExecutions,
         ]),
@@ -701,7 +701,7 @@ describe('the CDK app', () => {
       expect(bundle.files.filter((f) => !/^(index|chunk-[A-Z0-9]+)\.mjs$/.test(f))).toEqual([]);
     }
     const byLambda = (pick: (b: (typeof bundles)[number]) => string[]) =>
-      Object.fromEntries(bundles.map((b) => [b.id.replace(/Function[0-9A-F]{8}$/, ''), pick(b)]));
+      Object.fromEntries(bundles.map((b) => [lambdaName(b.id), pick(b)]));
     // Credentials come from the environment: no bundle carries the default chain's STS, SSO or sign-in clients. The
     // table is reached without the SDK (dynamodb-http.ts).
     expect(byLambda((b) => b.clients)).toEqual({

@@ -4,7 +4,7 @@ import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
 import { berthApp } from '../../infra/berth-app.ts';
 import { allowLoadBalancerLogs } from '../../infra/eks.ts';
-import { lambdaBundles } from '../support/lambda-bundles.ts';
+import { lambdaBundles, lambdaName } from '../support/lambda-bundles.ts';
 import { EKS_INSTALL_CONTEXT, INSTALL_CONTEXT } from '../support/lambda-fixtures.ts';
 import { actionsAllowedTo } from '../support/sdk-actions.ts';
 
@@ -179,7 +179,7 @@ describe('the CDK app with EKS', () => {
     // The EKS client (and the Kubernetes client with it) is bundled exactly where a Lambda reaches the cluster.
     const withEks = lambdaBundles(assembly, 'BerthPlatform')
       .filter((b) => b.clients.includes('EKS'))
-      .map((b) => b.id.replace(/Function[0-9A-F]{8}$/, ''));
+      .map((b) => lambdaName(b.id));
     expect(withEks.sort()).toEqual(['Api', 'Meter', 'Reconcile', 'Scale']);
   });
 

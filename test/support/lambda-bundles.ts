@@ -18,6 +18,9 @@ export interface LambdaBundle {
   startupClients: string[];
 }
 
+/** A Lambda's name in its stack: its logical id without the construct's `Function` and hash. */
+export const lambdaName = (logicalId: string) => logicalId.replace(/Function[0-9A-F]{8}$/, '');
+
 /** The service ids of the AWS SDK clients in a bundle. */
 export function sdkClientsIn(code: string): string[] {
   const ids = [...code.matchAll(/serviceId:[\w$]+\?\.serviceId\?\?"([^"]+)"/g)].map((m) => m[1] ?? '');
