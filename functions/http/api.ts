@@ -123,10 +123,10 @@ export function createApi(deps: ApiDeps) {
   app.use(
     '/v1/*',
     // Answers for one key's eyes, whose status fields move under the same ETag (the version If-Match compares):
-    // no cache may keep them.
+    // no cache may keep them. Set before the answer exists, as request-id.ts sets its header (see there).
     async (c, next) => {
-      await next();
       c.header('cache-control', 'no-store');
+      await next();
     },
     authenticate(deps.auth),
     rateLimit(deps.rateLimit, deps),

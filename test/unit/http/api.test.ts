@@ -36,9 +36,53 @@ describe('the HTTP API', () => {
 
   it('lets no cache keep an answer of the API, refusals included', async () => {
     const { call, tenantKey } = await setup();
-    for (const key of [tenantKey, 'bk_wrong']) {
-      const res = await call('GET', '/v1/apps', key);
-      expect(res.headers.get('cache-control')).toBe('no-store');
+    const keyId = (await call('POST', '/v1/keys', tenantKey, {})).json.id as string;
+    for (const [method, path, key, status] of [
+      ['GET', '/v1/apps', tenantKey, 200],
+      ['GET', '/v1/apps', 'bk_wrong', 401],
+      ['GET', '/v1/apps?limit=0', tenantKey, 400],
+      ['GET', '/v1/apps/nope', tenantKey, 404],
+      ['GET', '/v1/nothing-here', tenantKey, 404],
+      ['DELETE', `/v1/keys/${keyId}`, tenantKey, 204],
+    ] as const) {
+      const res = await call(method, path, key);
+      expect({ path, status: res.status, cache: res.headers.get('cache-control') }).toEqual({
+        path,
+        status,
+        cache: 'no-store',
+      });
+    }
+  });
+
+  it("makes each answer once: no middleware copies a finished one, off the local server's fast path", async () => {
+    const { call, tenantKey } = await setup();
+    await call('POST', '/v1/apps', tenantKey, sampleApp('web'));
+    // Hono makes answers with the global Response; on Node, @hono/node-server's, which it writes to the socket as
+    // they are unless something reads their body to make another.
+    let made = 0;
+    vi.stubGlobal(
+      'Response',
+      class extends Response {
+        constructor(...args: ConstructorParameters<typeof Response>) {
+          super(...args);
+          made++;
+        }
+      },
+    );
+    try {
+      for (const [path, key, status] of [
+        ['/v1/apps/web', tenantKey, 200],
+        ['/v1/apps', tenantKey, 200],
+        ['/v1/apps/nope', tenantKey, 404],
+        ['/v1/apps', undefined, 401],
+        ['/healthz', undefined, 200],
+      ] as const) {
+        made = 0;
+        expect((await call('GET', path, key)).status).toBe(status);
+        expect({ path, made }).toEqual({ path, made: 1 });
+      }
+    } finally {
+      vi.unstubAllGlobals();
     }
   });
 
