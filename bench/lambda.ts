@@ -380,11 +380,13 @@ export async function benchLambda() {
     const helloCold = p50(baseline, total);
     const floorCold = p50(floor, total);
     const stackCold = p50(stack, total);
+    /** Median from the process's spawn to its answer, Node's own start included. */
+    const wall = (runs: ColdStart[]) => p50(runs, (c) => c.wallMs);
     /** One variant's median import and first event, their sum's min/median/max, and Node's spawn on top. */
     const line = (label: string, kb: string, runs: ColdStart[], first: string) => {
       const sums = summarize(runs.map(total));
       console.log(
-        `  ${label.padEnd(10)} ${kb.padStart(4)} KB: import ${ms(p50(runs, (c) => c.importMs))} + ${first} ${ms(p50(runs, (c) => c.firstMs))} (${ms(p50(runs, (c) => c.firstIdleMs))} waiting); sum min/median/max ${ms(sums.min)} / ${ms(sums.p50)} / ${ms(sums.max)}  (spawn to answer ${ms(p50(runs, (c) => c.wallMs))})`,
+        `  ${label.padEnd(10)} ${kb.padStart(4)} KB: import ${ms(p50(runs, (c) => c.importMs))} + ${first} ${ms(p50(runs, (c) => c.firstMs))} (${ms(p50(runs, (c) => c.firstIdleMs))} waiting); sum min/median/max ${ms(sums.min)} / ${ms(sums.p50)} / ${ms(sums.max)}  (spawn to answer ${ms(wall(runs))})`,
       );
     };
     console.log(
@@ -403,7 +405,6 @@ export async function benchLambda() {
     );
     // Not the goal's measure (import + first event). Lambda's Init Duration also counts the runtime's own start, Node
     // and its runtime interface client, whose cost there this machine does not show; a spawn is the nearest here.
-    const wall = (runs: ColdStart[]) => p50(runs, (c) => c.wallMs);
     console.log(
       `  spawn to answer, Node's own start counted: Berth ${ms(wall(berth))}, hello-world ${ms(wall(baseline))}, ratio ${(wall(berth) / wall(baseline)).toFixed(2)}`,
     );
