@@ -11,6 +11,7 @@ import { getAppRecord } from './apps.ts';
 import { codeUnitOrder } from './code-unit-order.ts';
 import { UnavailableError } from './errors.ts';
 import { waitForMoreLines } from './log-follow.ts';
+import { type LineSource, mergeAsTheyCome, mergeByTime } from './log-merge.ts';
 import type {
   AppRecord,
   CoreDeps,
@@ -82,16 +83,21 @@ async function readInstances(view: ReplicaView, app: AppRecord): Promise<Instanc
 /** How often a followed log looks for replicas that started since: the engine's or ECS's list, read again. */
 const FOLLOW_RELIST_MS = 5000;
 
-/** One replica's lines, to be prefixed by its short id. */
-interface LineSource {
-  prefix: string;
-  lines: AsyncIterable<string>;
+/**
+ * What a replica's log lines are prefixed with: the last part of its id (an ECS task's id out of its ARN, a pod's
+ * name out of `<namespace>/<pod>`), and a hex id (a container's, a task's) cut to 12 characters, as `docker ps`
+ * shows a container's.
+ */
+export function shortReplicaId(id: string): string {
+  const last = id.slice(id.lastIndexOf('/') + 1);
+  return /^[0-9a-f]{13,}$/.test(last) ? last.slice(0, 12) : last;
 }
 
 /**
- * Log lines of every replica, each prefixed by its short id: the last `tail` lines of each (after `since`), then,
- * with `follow`, new lines as they come until `signal` aborts — of replicas that start meanwhile too (a deploy's, a
- * restart's, a crashed one's replacement), from their first line, as `fly logs` goes on across deploys.
+ * Log lines of every replica, each prefixed by its short id: the last `tail` lines of each (after `since`), merged in
+ * the order they were written; with `follow`, as they come instead, and new ones until `signal` aborts — of replicas
+ * that start meanwhile too (a deploy's, a restart's, a crashed one's replacement), from their first line, as `fly
+ * logs` goes on across deploys.
  */
 export async function appLogs(
   deps: RuntimeViewDeps,
@@ -112,7 +118,7 @@ export async function appLogs(
   const follow = query.follow === 'true';
   const options = { tail: query.tail, follow, signal, ...(since ? { since } : {}) };
   const source = (replica: Replica, from: LogOptions): LineSource => ({
-    prefix: replica.id.slice(0, 12),
+    prefix: shortReplicaId(replica.id),
     lines: view.logs.replicaLogs(replica, from),
   });
   const seen = new Set(replicas.map((r) => r.id));
@@ -137,68 +143,8 @@ export async function appLogs(
       }
     }
   }
-  return mergeLines(
-    replicas.map((replica) => source(replica, options)),
-    follow ? joining() : undefined,
-  );
-}
-
-/**
- * The next item of one iterator, tagged with its place; an iterator that fails (a replica removed mid-read) simply
- * ends, so one replica's trouble never cuts the others' logs short.
- */
-const nextOf = <T>(it: AsyncIterator<T>, i: number) =>
-  it.next().then(
-    (r) => ({ i, r }),
-    () => ({ i, r: { done: true, value: undefined } as IteratorResult<T> }),
-  );
-
-/** Where the sources that join are awaited, among the sources' places. */
-const JOINING = -1;
-
-/** Interleaves several line streams as lines arrive, each line prefixed by its source; `joining` adds sources. */
-async function* mergeLines(
-  sources: LineSource[],
-  joining?: AsyncIterable<LineSource>,
-): AsyncIterable<string> {
-  const iterators: { prefix: string; it: AsyncIterator<string> }[] = [];
-  const pending = new Map<number, Promise<{ i: number; r: IteratorResult<string> }>>();
-  const add = (s: LineSource) => {
-    const it = s.lines[Symbol.asyncIterator]();
-    const i = iterators.push({ prefix: s.prefix, it }) - 1;
-    pending.set(i, nextOf(it, i));
-  };
-  for (const s of sources) add(s);
-  const joiner = joining?.[Symbol.asyncIterator]();
-  let joins = joiner && nextOf(joiner, JOINING);
-  try {
-    while (pending.size > 0 || joins) {
-      const next = await Promise.race<
-        { i: number; r: IteratorResult<string> } | { i: number; r: IteratorResult<LineSource> }
-      >([...pending.values(), ...(joins ? [joins] : [])]);
-      if (next.i === JOINING) {
-        const joined = next.r as IteratorResult<LineSource>;
-        if (joined.done) joins = undefined;
-        else {
-          add(joined.value);
-          joins = joiner && nextOf(joiner, JOINING);
-        }
-        continue;
-      }
-      const { i, r } = next as { i: number; r: IteratorResult<string> };
-      const source = iterators[i];
-      if (r.done || !source) {
-        pending.delete(i);
-        continue;
-      }
-      yield `${source.prefix} ${r.value}\n`;
-      pending.set(i, nextOf(source.it, i));
-    }
-  } finally {
-    // Closed early (the reader stopped): the sources still reading are told to stop too, without waiting for them.
-    for (const i of pending.keys()) iterators[i]?.it.return?.().catch(() => {});
-    joiner?.return?.().catch(() => {});
-  }
+  const sources = replicas.map((replica) => source(replica, options));
+  return follow ? mergeAsTheyCome(sources, joining()) : mergeByTime(sources);
 }
 
 /**

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { lineTime } from '../../functions/core/log-merge.ts';
 import { type DeploymentStatus, TERMINAL_DEPLOYMENT_STATUSES } from '../../schemas/app.ts';
 import { durationMs } from '../../schemas/instance.ts';
 import { dockerCli, labelledContainers } from '../support/docker-cli.ts';
@@ -317,8 +318,11 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
     const running = instances.filter((i) => i.state === 'running').map((i) => (i.id as string).slice(0, 12));
     const ofRunning = lines.filter((line) => running.includes(line.slice(0, 12)));
     expect(ofRunning.length).toBeGreaterThanOrEqual(3);
-    for (const line of ofRunning)
+    for (const line of ofRunning) {
       expect(line).toMatch(/^[0-9a-f]{12} \d{4}-\d\d-\d\dT[\d:.]+Z hello from [0-9a-f]{12}$/);
+      // The engine's time, which the replicas' lines are merged by.
+      expect(lineTime(line.slice(13))).toBeDefined();
+    }
 
     const metrics = await eventually('metrics', async () => {
       const res = await call('GET', '/v1/apps/web/metrics?window=5m');

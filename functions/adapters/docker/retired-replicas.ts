@@ -1,3 +1,4 @@
+import { lineTime } from '../../core/log-merge.ts';
 import type { LogOptions, Replica, ReplicaFilter } from '../../core/ports.ts';
 
 /** How long a removed replica stays in view, as ECS keeps a stopped task for a while. */
@@ -51,7 +52,10 @@ export class RetiredReplicas {
     const after =
       since === undefined
         ? retired.lines
-        : retired.lines.filter((line) => Date.parse(line.slice(0, line.indexOf(' '))) >= since);
+        : retired.lines.filter((line) => {
+            const time = lineTime(line);
+            return time !== undefined && time.ms >= since;
+          });
     if (options.tail === undefined) return after;
     return options.tail === 0 ? [] : after.slice(-options.tail);
   }

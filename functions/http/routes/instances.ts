@@ -69,8 +69,10 @@ export function instanceRoutes(deps: ApiDeps) {
         operationId: 'getLogs',
         summary: "Read or follow an app's logs",
         description:
-          'Text, each line prefixed by the replica it came from. `tail` lines per replica, or those' +
-          " after `since`; stopped replicas' last lines are kept for a while, so a crash shows why.",
+          "Text, each line prefixed by its replica's short id (a container's or an ECS task's first 12 hex" +
+          " characters, a pod's name), then the time it was written. `tail` lines per replica, or those after" +
+          " `since`, in the order they were written; stopped replicas' last lines are kept for a while, so a crash" +
+          ' shows why.',
         tags,
         security: bearer,
         middleware: tenantOnly,
@@ -78,13 +80,13 @@ export function instanceRoutes(deps: ApiDeps) {
         responses: {
           200: {
             description:
-              'Log lines prefixed by instance id; with follow=true the response streams, and goes on with the ' +
-              'replicas that start meanwhile (a deploy, a restart), from their first line, until the client leaves ' +
-              "or the app is deleted (then with its last replicas' lines) " +
-              '(a tenant follows at most ' +
-              `${FOLLOWS_PER_TENANT} logs at once: 429 rate.limited beyond). Behind API Gateway (AWS ` +
-              'mode) responses are buffered: a followed request ends after 20 s with the lines so far (and counts as ' +
-              "20 requests against the tenant's rate limit), and a body ends before 5 MB; ask again with since= to go on.",
+              "Log lines prefixed by their instance's short id; with follow=true the response streams the lines as " +
+              'they come, and goes on with the replicas that start meanwhile (a deploy, a restart), from their ' +
+              "first line, until the client leaves or the app is deleted (then with its last replicas' lines) (a " +
+              `tenant follows at most ${FOLLOWS_PER_TENANT} logs at once: 429 rate.limited beyond). Behind API ` +
+              'Gateway (AWS mode) responses are buffered: a followed request ends after 20 s with the lines so far ' +
+              "(and counts as 20 requests against the tenant's rate limit), and a body ends before 5 MB; ask again " +
+              'with since= to go on.',
             content: { 'text/plain': { schema: { type: 'string' } } },
           },
         },

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createApp, deleteApp, getAppRecord } from '../../../functions/core/apps.ts';
-import { appLogs, listInstances } from '../../../functions/core/instances.ts';
+import { appLogs, listInstances, shortReplicaId } from '../../../functions/core/instances.ts';
 import type { LogOptions, Replica, ReplicaFilter } from '../../../functions/core/ports.ts';
 import { RecentAnswers } from '../../../functions/core/recent-answers.ts';
 import { createTenant } from '../../../functions/core/tenants.ts';
@@ -63,6 +63,35 @@ describe('app logs', () => {
     await vi.waitFor(() => expect(stopped.sort()).toEqual(runtime.replicas.map((r) => r.id).sort()));
   });
 
+  it("reads the replicas' last lines in the order they were written, each by its replica's short id", async () => {
+    // ECS tasks by their ARNs: the one a deploy replaced, then two of the new revision.
+    const task = (n: string) =>
+      `arn:aws:ecs:eu-west-1:123456789012:task/berth-apps/${n.repeat(12)}${'0'.repeat(20)}`;
+    const written = new Map([
+      [task('a'), ['2026-11-22T10:00:00.9Z boot', '2026-11-22T10:04:59.5Z bye']],
+      [task('b'), ['2026-11-22T10:05:00.0001Z boot', '2026-11-22T10:05:01Z GET /']],
+      [task('c'), ['2026-11-22T10:05:00.00005Z boot', '2026-11-22T10:05:02Z GET /']],
+    ]);
+    const { runtime, started, logs } = await loggedApp(async function* (r) {
+      yield* written.get(r.id) ?? [];
+    });
+    runtime.replicas = [...written.keys()].map((id, i) => ({ ...started(`2026-11-22T10:0${i}:00Z`), id }));
+    const read: string[] = [];
+    for await (const line of await logs({ tail: 100, follow: 'false' }, new AbortController().signal))
+      read.push(line);
+    expect(read.join('')).toBe(
+      [
+        'aaaaaaaaaaaa 2026-11-22T10:00:00.9Z boot',
+        'aaaaaaaaaaaa 2026-11-22T10:04:59.5Z bye',
+        'cccccccccccc 2026-11-22T10:05:00.00005Z boot',
+        'bbbbbbbbbbbb 2026-11-22T10:05:00.0001Z boot',
+        'bbbbbbbbbbbb 2026-11-22T10:05:01Z GET /',
+        'cccccccccccc 2026-11-22T10:05:02Z GET /',
+        '',
+      ].join('\n'),
+    );
+  });
+
   it("ends only a replica's own lines when its log fails mid-read (removed meanwhile): the others' go on", async () => {
     async function* said(r: Replica, _options: LogOptions) {
       yield `${r.id} one`;
@@ -83,6 +112,17 @@ describe('app logs', () => {
       read.filter((line) => line.startsWith(r.id.slice(0, 12))).map((l) => l.split(' ')[2]);
     expect(of(first)).toEqual(['one\n']);
     expect(of(second)).toEqual(['one\n', 'two\n', 'three\n']);
+  });
+});
+
+describe("the replicas' short ids in an app's log", () => {
+  it('tells each replica apart on every runtime: a hex id cut to 12 characters, a pod by its name', () => {
+    const container = '0a99210b10d6f41170d516026a71fcf6e5ffb83750a2bdc50d823467d7656c1e';
+    expect(shortReplicaId(container)).toBe('0a99210b10d6');
+    const task = 'arn:aws:ecs:eu-west-1:123456789012:task/berth-apps/3f8c2a9e1b7d4c6e8a0f2b4d6c8e0a1b';
+    expect(shortReplicaId(task)).toBe('3f8c2a9e1b7d');
+    expect(shortReplicaId('berth-acme/web-5d8f7b9c4-x2k4q')).toBe('web-5d8f7b9c4-x2k4q');
+    expect(shortReplicaId('c1')).toBe('c1');
   });
 });
 

@@ -93,7 +93,11 @@ describe('replica views per runtime (EKS through the fake API server)', () => {
     const beforeLogs = kube.requests.length;
     const logs = await call('GET', '/v1/apps/web/logs', key);
     expect(logs.status).toBe(200);
-    expect(logs.text.split('\n').filter((l) => l.endsWith(' ready'))).toHaveLength(2);
+    // Each pod's lines by its name, which tells them apart (the start of `<namespace>/<pod>` would not).
+    const ready = logs.text.split('\n').filter((l) => l.endsWith(' ready'));
+    expect(ready.map((l) => l.split(' ')[0]).sort()).toEqual(
+      items.map((i) => String(i.id).split('/')[1]).sort(),
+    );
     // Pods that never restarted have no previous container to ask for.
     expect(kube.requests.slice(beforeLogs).some((r) => r.path.includes('previous'))).toBe(false);
     // A body ends before the line that would take it past what the gateway carries.
