@@ -38,8 +38,11 @@ const FIRST: LineTime = { ms: Number.NEGATIVE_INFINITY, ns: 0 };
 const nextItem = <T>(it: AsyncIterator<T>): Promise<IteratorResult<T>> =>
   it.next().catch(() => ({ done: true, value: undefined }));
 
+/** An iterator's next item, tagged with the iterator's place. */
+type Next<T> = { i: number; r: IteratorResult<T> };
+
 /** The next item of one iterator, tagged with its place. */
-const nextOf = <T>(it: AsyncIterator<T>, i: number) => nextItem(it).then((r) => ({ i, r }));
+const nextOf = <T>(it: AsyncIterator<T>, i: number): Promise<Next<T>> => nextItem(it).then((r) => ({ i, r }));
 
 /**
  * The lines of sources that each end, in the order they were written, each prefixed by its source — as a platform's
@@ -81,33 +84,34 @@ const JOINING = -1;
  */
 export async function* mergeAsTheyCome(
   sources: LineSource[],
-  joining?: AsyncIterable<LineSource>,
+  joining: AsyncIterable<LineSource>,
 ): AsyncIterable<string> {
   const iterators: { prefix: string; it: AsyncIterator<string> }[] = [];
-  const pending = new Map<number, Promise<{ i: number; r: IteratorResult<string> }>>();
+  const pending = new Map<number, Promise<Next<string>>>();
   const add = (s: LineSource) => {
     const it = s.lines[Symbol.asyncIterator]();
     const i = iterators.push({ prefix: s.prefix, it }) - 1;
     pending.set(i, nextOf(it, i));
   };
   for (const s of sources) add(s);
-  const joiner = joining?.[Symbol.asyncIterator]();
-  let joins = joiner && nextOf(joiner, JOINING);
+  const joiner = joining[Symbol.asyncIterator]();
+  let joins: Promise<Next<LineSource>> | undefined = nextOf(joiner, JOINING);
   try {
     while (pending.size > 0 || joins) {
-      const next = await Promise.race<
-        { i: number; r: IteratorResult<string> } | { i: number; r: IteratorResult<LineSource> }
-      >([...pending.values(), ...(joins ? [joins] : [])]);
+      const next: Next<string> | Next<LineSource> = await Promise.race([
+        ...pending.values(),
+        ...(joins ? [joins] : []),
+      ]);
       if (next.i === JOINING) {
         const joined = next.r as IteratorResult<LineSource>;
         if (joined.done) joins = undefined;
         else {
           add(joined.value);
-          joins = joiner && nextOf(joiner, JOINING);
+          joins = nextOf(joiner, JOINING);
         }
         continue;
       }
-      const { i, r } = next as { i: number; r: IteratorResult<string> };
+      const { i, r } = next as Next<string>;
       const source = iterators[i];
       if (r.done || !source) {
         pending.delete(i);
@@ -119,6 +123,6 @@ export async function* mergeAsTheyCome(
   } finally {
     // Closed early (the reader stopped): the sources still reading are told to stop too, without waiting for them.
     for (const i of pending.keys()) iterators[i]?.it.return?.().catch(() => {});
-    joiner?.return?.().catch(() => {});
+    joiner.return?.().catch(() => {});
   }
 }

@@ -112,16 +112,12 @@ describe('merging replicas’ logs by time', () => {
         }
       })(),
     });
-    const read: string[] = [];
+    const got: string[] = [];
     for await (const line of mergeByTime([endless('a'), endless('b'), source('c', [])])) {
-      read.push(line.trimEnd());
-      if (read.length === 3) break;
+      got.push(line.trimEnd());
+      if (got.length === 3) break;
     }
-    expect(read).toEqual([
-      'a 2026-12-04T08:00:10Z a',
-      'b 2026-12-04T08:00:10Z b',
-      'a 2026-12-04T08:00:11Z a',
-    ]);
+    expect(got).toEqual(['a 2026-12-04T08:00:10Z a', 'b 2026-12-04T08:00:10Z b', 'a 2026-12-04T08:00:11Z a']);
     expect(stopped.sort()).toEqual(['a', 'b']);
   });
 });
