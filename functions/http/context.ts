@@ -8,8 +8,15 @@ import type { ErrorLogger } from './problem.ts';
 /** Limits of a gateway that buffers the API's answers (see `ApiDeps.bufferedAnswers`). */
 export interface BufferedAnswers {
   waitMs: number;
+  /** The most a streamed body may take as the gateway carries it (bodyBytesCarried). */
   maxBodyBytes: number;
 }
+
+/**
+ * What a text body takes in a buffered answer: the Lambda's answer carries it as a JSON string, where each `"`, `\`
+ * and control character is escaped (a newline takes 2 bytes, the ESC of an ANSI colour 6).
+ */
+export const bodyBytesCarried = (text: string): number => Buffer.byteLength(JSON.stringify(text)) - 2;
 
 /** What the HTTP app is built from; one composition root per mode provides it. */
 export interface ApiDeps extends RegistryDeps {

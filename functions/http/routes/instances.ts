@@ -4,7 +4,7 @@ import { ListQuery, pageOf } from '../../../schemas/common.ts';
 import { AppEvent, AppMetrics, InstanceList, LogQuery, MetricsQuery } from '../../../schemas/instance.ts';
 import { restartApp, startApp, stopApp } from '../../core/apps.ts';
 import { appLogs, appMetrics, listAppEvents, listInstances } from '../../core/instances.ts';
-import { type ApiDeps, chargeWait, runtimeView, tenantOf } from '../context.ts';
+import { type ApiDeps, bodyBytesCarried, chargeWait, runtimeView, tenantOf } from '../context.ts';
 import { FOLLOWS_PER_TENANT, FollowLimit } from '../follow-limit.ts';
 import { apiRoute, bearer, idempotencyHeader, json } from '../openapi.ts';
 import { AppParams, tenantOnly } from './apps.ts';
@@ -85,8 +85,8 @@ export function instanceRoutes(deps: ApiDeps) {
               "first line, until the client leaves or the app is deleted (then with its last replicas' lines) (a " +
               `tenant follows at most ${FOLLOWS_PER_TENANT} logs at once: 429 rate.limited beyond). Behind API ` +
               'Gateway (AWS mode) responses are buffered: a followed request ends after 20 s with the lines so far ' +
-              "(and counts as 20 requests against the tenant's rate limit), and a body ends before 5 MB; ask again " +
-              'with since= to go on.',
+              "(and counts as 20 requests against the tenant's rate limit), and a body ends before 5 MB as the " +
+              "Lambda's answer carries it (JSON-escaped); ask again with since= to go on.",
             content: { 'text/plain': { schema: { type: 'string' } } },
           },
         },
@@ -123,16 +123,16 @@ export function instanceRoutes(deps: ApiDeps) {
               done();
               throw err;
             }
-            const bytes = next.done ? undefined : encoder.encode(next.value);
+            const size = next.done || !buffered ? 0 : bodyBytesCarried(next.value);
             // Whole lines only: the body ends before the line that would take it past what the gateway carries.
-            if (!bytes || sent + bytes.length > maxBytes) {
+            if (next.done || sent + size > maxBytes) {
               done();
-              if (bytes) await iterator.return?.();
+              if (!next.done) await iterator.return?.();
               controller.close();
               return;
             }
-            sent += bytes.length;
-            controller.enqueue(bytes);
+            sent += size;
+            controller.enqueue(encoder.encode(next.value));
           },
           async cancel() {
             done();

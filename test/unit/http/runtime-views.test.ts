@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generateApiKey, hashApiKey, makeKeyAuthenticator } from '../../../functions/core/api-keys.ts';
 import { createApi } from '../../../functions/http/api.ts';
-import type { ApiDeps } from '../../../functions/http/context.ts';
+import { type ApiDeps, bodyBytesCarried } from '../../../functions/http/context.ts';
 import { startFakeKubeApi } from '../../fakes/fake-kube-api.ts';
 import { eksWorld } from '../../support/eks-world.ts';
 import { clientFor, sampleApp } from '../../support/local-api.ts';
@@ -36,6 +36,17 @@ describe('replica views per runtime (EKS through the fake API server)', () => {
       world.deps.clock.advance(11_000);
     };
     return { ...client, key, pass, deps };
+  }
+
+  /** An app `web` of one replica on EKS, running: its pod's namespace and name. */
+  async function runningPod() {
+    const { call, key, pass } = setup;
+    expect((await call('POST', '/v1/apps', key, { ...sampleApp('web'), runtime: 'eks' })).status).toBe(201);
+    await pass();
+    await pass();
+    const [pod] = (await call('GET', '/v1/apps/web/instances', key)).json.items as { id: string }[];
+    const [namespace = '', name = ''] = (pod?.id ?? '').split('/');
+    return { namespace, name };
   }
 
   beforeEach(async () => {
@@ -125,13 +136,24 @@ describe('replica views per runtime (EKS through the fake API server)', () => {
     expect((await tight.call('GET', '/v1/apps/web/logs', key)).status).toBe(200);
   });
 
+  it("ends a buffered log body by its size in the Lambda's answer, where JSON escapes each control character", async () => {
+    const { call, key } = setup;
+    const { namespace, name } = await runningPod();
+    const coloured = '\x1b[32mserved /\x1b[39m';
+    kube.say(namespace, name, coloured);
+    const whole = (await call('GET', '/v1/apps/web/logs', key)).text;
+    expect(whole.endsWith(`${coloured}\n`)).toBe(true);
+    // Its bytes fit; in the Lambda's answer, where a newline takes 2 bytes and an ESC 6, the coloured line does not.
+    setup.deps.bufferedAnswers = { waitMs: 200, maxBodyBytes: Buffer.byteLength(whole) };
+    const capped = (await call('GET', '/v1/apps/web/logs', key)).text;
+    expect(capped).toBe(whole.slice(0, whole.lastIndexOf('\n', whole.length - 2) + 1));
+    setup.deps.bufferedAnswers = { waitMs: 200, maxBodyBytes: bodyBytesCarried(whole) };
+    expect((await call('GET', '/v1/apps/web/logs', key)).text).toBe(whole);
+  });
+
   it("follows an EKS pod's log by asking again every 2 s for its last seconds, each line once", async () => {
-    const { call, key, pass } = setup;
-    expect((await call('POST', '/v1/apps', key, { ...sampleApp('web'), runtime: 'eks' })).status).toBe(201);
-    await pass();
-    await pass();
-    const [pod] = (await call('GET', '/v1/apps/web/instances', key)).json.items as { id: string }[];
-    const [namespace = '', name = ''] = (pod?.id ?? '').split('/');
+    const { call, key } = setup;
+    const { namespace, name } = await runningPod();
     setup.deps.bufferedAnswers = { waitMs: 3_000, maxBodyBytes: 5 * 1024 * 1024 };
     const before = kube.requests.length;
     const followed = call('GET', '/v1/apps/web/logs?follow=true&tail=10', key);
