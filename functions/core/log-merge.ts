@@ -26,6 +26,9 @@ export function lineTime(line: string): LineTime | undefined {
   return { ms: second + Number(fraction.slice(0, 3)), ns: Number(fraction.slice(3)) };
 }
 
+/** A line of the merged log: its source's prefix, the line, a newline. */
+const prefixed = (prefix: string, line: string) => `${prefix} ${line}\n`;
+
 const earlier = (a: LineTime, b: LineTime) => a.ms < b.ms || (a.ms === b.ms && a.ns < b.ns);
 
 /** Before any line's time: where a source's first line goes when it has none of its own. */
@@ -65,7 +68,7 @@ export async function* mergeByTime(sources: LineSource[]): AsyncIterable<string>
         if (!candidate.r.done && (!head || earlier(candidate.time, head.time))) head = candidate;
       }
       if (!head) return;
-      yield `${head.prefix} ${head.r.value}\n`;
+      yield prefixed(head.prefix, head.r.value);
       head.r = await nextItem(head.it);
       if (!head.r.done) head.time = lineTime(head.r.value) ?? head.time;
     }
@@ -117,7 +120,7 @@ export async function* mergeAsTheyCome(
         pending.delete(i);
         continue;
       }
-      yield `${source.prefix} ${r.value}\n`;
+      yield prefixed(source.prefix, r.value);
       pending.set(i, nextOf(source.it, i));
     }
   } finally {
