@@ -1,7 +1,12 @@
 import * as z from 'zod';
 import { QueryInstant, Timestamp, wholeNumber } from './common.ts';
 
-export const InstanceHealth = z.enum(['starting', 'healthy', 'unhealthy', 'stopped']);
+export const InstanceHealth = z
+  .enum(['starting', 'healthy', 'unhealthy', 'stopping', 'stopped'])
+  .describe(
+    '`starting` until its health check first passes, then `healthy` or `unhealthy` by its checks; `stopping` once ' +
+      'asked to stop (replaced, scaled in, stopped), out of traffic and finishing its requests; `stopped` once exited.',
+  );
 
 export const Instance = z
   .object({

@@ -64,11 +64,13 @@ async function readInstances(view: ReplicaView, app: AppRecord): Promise<Instanc
       health:
         replica.state === 'exited'
           ? 'stopped'
-          : insight.unhealthy
-            ? 'unhealthy'
-            : insight.ready
-              ? 'healthy'
-              : 'starting',
+          : replica.stopping
+            ? 'stopping'
+            : insight.unhealthy
+              ? 'unhealthy'
+              : insight.ready
+                ? 'healthy'
+                : 'starting',
       restarts: insight.restarts,
       startedAt: replica.startedAt,
       stoppedAt: replica.stoppedAt,

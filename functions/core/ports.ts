@@ -428,6 +428,11 @@ export interface Replica extends ReplicaIdentity {
    */
   stopRequested?: boolean;
   /**
+   * Asked to stop and not stopped yet: out of its app's traffic, finishing its requests within its grace (ECS: its
+   * task's desired status is STOPPED; Kubernetes: its pod is being deleted; Docker: this process is stopping it).
+   */
+  stopping?: boolean;
+  /**
    * Why it was stopped by neither Berth nor itself, where the runtime says: Kubernetes' words for a pod evicted (its
    * node drained or under pressure), preempted, or deleted for its node's taint. Told as `replicaRemoved`, no failure.
    */

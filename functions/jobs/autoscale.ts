@@ -68,10 +68,13 @@ export async function autoscale(deps: AutoscaleDeps): Promise<{ scaled: number; 
   return { scaled: results.filter(Boolean).length, failed: failures.length };
 }
 
-/** The running replicas of a runtime's listing, by app uid. */
+/**
+ * The running replicas of a runtime's listing, by app uid; not those stopping, out of traffic already: their idle
+ * figures would pull the app's utilisation down.
+ */
 const runningByApp = (replicas: Replica[]) =>
   Map.groupBy(
-    replicas.filter((r) => r.state === 'running'),
+    replicas.filter((r) => r.state === 'running' && !r.stopping),
     (r) => r.appUid,
   );
 

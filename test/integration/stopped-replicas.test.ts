@@ -17,6 +17,41 @@ const firstExit = (call: Awaited<ReturnType<typeof localApiOnDocker>>['call'], k
   });
 
 describe('stopped replicas on Docker Engine', () => {
+  it('shows a replaced replica as stopping through its grace, then stopped, while its successor serves', async () => {
+    const { call, createTenant, runtime } = await localApiOnDocker({ stopGraceSeconds: 6 });
+    const key = (await createTenant('acme')).key;
+    // A server that ignores SIGTERM, as a slow one finishing its requests would: its stop takes the whole grace.
+    const command = [
+      'sh',
+      '-c',
+      "trap '' TERM; mkdir -p /www; echo hi > /www/index.html; httpd -f -p 8080 -h /www",
+    ];
+    const instances = async () => (await call('GET', '/v1/apps/web/instances', key)).json.items as Json[];
+    try {
+      const app = sampleApp('web', { command, replicas: 1, healthCheck: { path: '/' } });
+      expect((await call('POST', '/v1/apps', key, app)).status).toBe(201);
+      const [first] = await eventually('a healthy replica', async () => {
+        const items = await instances();
+        return items[0]?.health === 'healthy' ? items : undefined;
+      });
+      const patched = await call('PATCH', '/v1/apps/web', key, { env: { V: '2' } });
+      expect(patched.status, patched.text).toBe(200);
+      const leaving = await eventually('the first replica to be stopping', async () =>
+        (await instances()).find((i) => i.id === first?.id && i.health === 'stopping'),
+      );
+      expect(leaving).toMatchObject({ revision: 1, state: 'running', exitCode: null });
+      const after = await eventually('the first replica to have stopped', async () => {
+        const items = await instances();
+        return items.some((i) => i.id === first?.id && i.health === 'stopped') ? items : undefined;
+      });
+      expect(after.filter((i) => i.state === 'running')).toMatchObject([{ revision: 2, health: 'healthy' }]);
+    } finally {
+      await call('DELETE', '/v1/apps/web', key);
+      await untilAppGone(call, key, 'web');
+      await runtime.loop.stop();
+    }
+  }, 120_000);
+
   it("keeps a crashed replica's exit code and last log lines in view after its container is gone", async () => {
     const { call, createTenant, runtime, tableName } = await localApiOnDocker();
     const key = (await createTenant('acme')).key;

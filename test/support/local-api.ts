@@ -47,6 +47,8 @@ export async function localApi(
     tickMs?: number;
     /** Where the test runs a registry process of its own; none runs by default. */
     registryPort?: number;
+    /** How long a replica being stopped has before it is killed; 1 s by default. */
+    stopGraceSeconds?: number;
   } = {},
 ) {
   const dynamodb = localDynamoDbClient(options.dynamodb ?? inject('dynamodb'));
@@ -75,7 +77,7 @@ export async function localApi(
         installation: tableName,
         tickMs: options.tickMs ?? 1000,
         deploymentDeadlineSeconds: 60,
-        stopGraceSeconds: 1,
+        stopGraceSeconds: options.stopGraceSeconds ?? 1,
       })
     : undefined;
   return { api, deps, wiring, adminKey, dynamodb, tableName, runtime, ...clientFor(api, adminKey) };

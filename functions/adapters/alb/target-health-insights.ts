@@ -4,7 +4,8 @@ import type { AppTargetGroups } from './app-target-groups.ts';
 /**
  * What an API process can know of replicas on AWS without the reconcile workers' memory: health as the load
  * balancer sees it, and restarts as the failed tasks of the same revision, stopped before it started, that ECS still
- * reports (a service replaces a failed task with a new one).
+ * reports (a service replaces a failed task with a new one); a task its service stopped (a scale-in, a restart's
+ * replacement) exits non-zero on SIGTERM too, and is no failure.
  */
 export function targetHealthInsights(targetGroups: Pick<AppTargetGroups, 'targetHealth'>) {
   return async (app: AppRecord, replicas: Replica[]): Promise<Map<string, ReplicaInsight>> => {
@@ -21,6 +22,7 @@ export function targetHealthInsights(targetGroups: Pick<AppTargetGroups, 'target
             other.revision === replica.revision &&
             other.exitCode !== null &&
             other.exitCode !== 0 &&
+            !other.stopRequested &&
             other.createdAt < replica.createdAt,
         ).length;
         return [replica.id, { ready: state === 'healthy', unhealthy: state === 'unhealthy', restarts }];

@@ -138,9 +138,9 @@ const exitReasonOf = (state: ContainerInspectInfo['State']) =>
  * A container as a replica. One still "created" will never run when its start failed (Docker keeps its error, as
  * with those an engine going down leaves) or when no start is on its way (`starting` false: the process that created
  * it died before starting it): it counts as exited, and is replaced. A paused one runs, as Docker says, but has no
- * endpoint: it cannot answer.
+ * endpoint: it cannot answer. One this process is stopping (`stopping`) is so until it has exited.
  */
-function toReplica(info: ContainerInspectInfo, starting = true): Replica {
+function toReplica(info: ContainerInspectInfo, { starting = true, stopping = false } = {}): Replica {
   const labels = info.Config.Labels ?? {};
   const status = info.State.Status;
   const neverRan = status === 'created' && (Boolean(info.State.Error) || !starting);
@@ -176,6 +176,7 @@ function toReplica(info: ContainerInspectInfo, starting = true): Replica {
     exitCode: state === 'exited' && !neverStarted ? info.State.ExitCode : null,
     ...(exitReason ? { exitReason } : {}),
     ...(paused ? { paused } : {}),
+    ...(stopping && state !== 'exited' ? { stopping } : {}),
     endpoint: state === 'running' && !paused && ip ? { host: ip, port: Number(labels[LABELS.port]) } : null,
   };
 }
@@ -193,6 +194,8 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
   private readonly retired = new RetiredReplicas();
   /** Containers this runtime has created and is starting: until the start has been asked, they are "created". */
   private readonly starting = new Set<string>();
+  /** Containers this runtime is stopping: Docker says they run until they have exited. */
+  private readonly stopping = new Set<string>();
   /** The network replicas join (replica-network.ts), found or made on the first start. */
   private network?: Promise<string>;
   /** A stats stream per running replica listed or sampled: Docker keeps no history of its own. */
@@ -243,7 +246,9 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
       const replicas = await Promise.all(
         containers.map((c) =>
           this.inspect(this.docker.getContainer(c.Id))
-            .then((info) => toReplica(info, this.starting.has(info.Id)))
+            .then((info) =>
+              toReplica(info, { starting: this.starting.has(info.Id), stopping: this.stopping.has(info.Id) }),
+            )
             .catch((err) => (statusOf(err) === 404 ? undefined : Promise.reject(err))),
         ),
       );
@@ -355,6 +360,7 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
 
   async stopReplica(id: string, graceSeconds: number): Promise<Replica | undefined> {
     const container = this.docker.getContainer(id);
+    this.stopping.add(id);
     try {
       // The engine answers once the container has stopped: after its grace at most, and the kill.
       await this.answered(
@@ -365,6 +371,8 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
       // 304: already stopped; 404: already gone.
       if (statusOf(err) === 404) return undefined;
       if (statusOf(err) !== 304) translate(err);
+    } finally {
+      this.stopping.delete(id);
     }
     try {
       return toReplica(await this.inspect(container));

@@ -573,6 +573,7 @@ export function replicaOf(pod: V1Pod): Replica | undefined {
     exitCode: terminated?.exitCode ?? null,
     ...(exitReason ? { exitReason } : {}),
     ...(stopped && pod.metadata?.deletionTimestamp ? { stopRequested: true } : {}),
+    ...(!stopped && pod.metadata?.deletionTimestamp ? { stopping: true } : {}),
     ...(disruption ? { stoppedOutside: disruption } : {}),
     endpoint: pod.status?.podIP && port && !stopped ? { host: pod.status.podIP, port } : null,
     ready:

@@ -286,7 +286,20 @@ export function taskStopReason(task: {
   return failedHealthChecks(task.stoppedReason) ? task.stoppedReason : undefined;
 }
 
-/** A described task as a Replica (without readiness: that is the load balancer's to say); undefined if not Berth's. */
+/**
+ * Whether a stopped task was stopped on request — by its service (scaled in, replaced, the app stopped or deleted) or
+ * outside Berth — rather than failing: its exit code (a SIGTERM's 143) is no failure of its own. As the ECS events
+ * handler tells failures apart (ecs-task-events.ts).
+ */
+const stoppedOnRequest = (task: Task) =>
+  (task.stopCode === 'ServiceSchedulerInitiated' && !failedHealthChecks(task.stoppedReason)) ||
+  isOutsideBerthStop(task.stopCode);
+
+/**
+ * A described task as a Replica (without readiness: that is the load balancer's to say); undefined if not Berth's.
+ * A task that has started runs until it is STOPPED: its container goes on through DEACTIVATING (its target
+ * draining), STOPPING (its grace) and DEPROVISIONING, while its desired status says it is stopping.
+ */
 export function replicaOf(task: Task): Replica | undefined {
   const tags = new Map((task.tags ?? []).map((t) => [t.key ?? '', t.value ?? '']));
   const tenantId = tags.get(TAGS.tenant);
@@ -294,7 +307,7 @@ export function replicaOf(task: Task): Replica | undefined {
   if (!task.taskArn || !tenantId || !appUid) return undefined;
   const status = task.lastStatus ?? 'PROVISIONING';
   const state =
-    status === 'RUNNING' ? 'running' : status === 'STOPPED' || status === 'DELETED' ? 'exited' : 'pending';
+    status === 'STOPPED' || status === 'DELETED' ? 'exited' : task.startedAt ? 'running' : 'pending';
   const container = task.containers?.[0];
   const ip = container?.networkInterfaces?.[0]?.privateIpv4Address;
   const exitReason = state === 'exited' ? taskStopReason(task) : undefined;
@@ -316,6 +329,8 @@ export function replicaOf(task: Task): Replica | undefined {
     stoppedAt: state === 'exited' ? iso(task.stoppedAt ?? task.executionStoppedAt) : null,
     exitCode: state === 'exited' ? (container?.exitCode ?? null) : null,
     ...(exitReason ? { exitReason } : {}),
+    ...(state === 'exited' && stoppedOnRequest(task) ? { stopRequested: true } : {}),
+    ...(state !== 'exited' && task.desiredStatus === 'STOPPED' ? { stopping: true } : {}),
     endpoint: state === 'running' && ip ? { host: ip, port: Number(tags.get(TAGS.port)) } : null,
   };
 }

@@ -25,6 +25,7 @@ import {
   type Service,
   TagResourceCommand,
   type Task,
+  type TaskStopCode,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import {
@@ -547,6 +548,51 @@ describe('FargateServices', () => {
     expect(replicas.map((r) => r.id)).toEqual(arns);
     expect(ecs).toHaveReceivedCommandTimes(DescribeTasksCommand, 20);
     expect(describe.most).toBe(8);
+  });
+
+  it('tells a started task as running until ECS has stopped it, stopping once its service stops it', async () => {
+    const stopped = (n: number, stopCode: TaskStopCode, stoppedReason: string, exitCode: number) =>
+      task(n, {
+        lastStatus: 'STOPPED',
+        desiredStatus: 'STOPPED',
+        stopCode,
+        stoppedReason,
+        stoppedAt: new Date('2026-11-22T11:00:00Z'),
+        containers: [{ exitCode }],
+      });
+    const tasks = [
+      task(2, { lastStatus: 'DEACTIVATING', desiredStatus: 'STOPPED' }), // its target draining
+      task(4, { lastStatus: 'STOPPING', desiredStatus: 'STOPPED' }), // its grace
+      task(6, { lastStatus: 'PENDING', desiredStatus: 'RUNNING', startedAt: undefined }),
+      task(8, { desiredStatus: 'RUNNING' }),
+      stopped(10, 'ServiceSchedulerInitiated', 'Scaling activity initiated by (deployment ecs-svc/1)', 143),
+      stopped(12, 'UserInitiated', 'stopped by the on-call engineer', 143),
+      stopped(
+        14,
+        'ServiceSchedulerInitiated',
+        'Task failed ELB health checks in (target-group arn:tg:web)',
+        143,
+      ),
+      stopped(16, 'EssentialContainerExited', 'Essential container in task exited', 1),
+    ];
+    ecs.on(ListTasksCommand).callsFake((input: { desiredStatus: string }) => ({
+      taskArns: tasks.filter((t) => t.desiredStatus === input.desiredStatus).map((t) => t.taskArn),
+    }));
+    ecs.on(DescribeTasksCommand).callsFake((input: { tasks: string[] }) => ({
+      tasks: tasks.filter((t) => input.tasks.includes(t.taskArn ?? '')),
+    }));
+    const replicas = new Map(
+      (await services().listReplicas()).map((r) => [Number(r.id.split('/t').pop()), r]),
+    );
+    const leaving = { state: 'running', stopping: true, endpoint: { host: expect.any(String), port: 8080 } };
+    expect(replicas.get(2)).toMatchObject(leaving);
+    expect(replicas.get(4)).toMatchObject(leaving);
+    expect(replicas.get(6)).toMatchObject({ state: 'pending', endpoint: null });
+    expect(replicas.get(8)).toMatchObject({ state: 'running' });
+    for (const n of [6, 8, 10, 12, 14, 16]) expect(replicas.get(n)?.stopping).toBeUndefined();
+    // Stopped by its service or by hand, its SIGTERM's 143 is no failure; failing its checks or exiting by itself is.
+    for (const n of [10, 12]) expect(replicas.get(n)).toMatchObject({ state: 'exited', stopRequested: true });
+    for (const n of [2, 4, 8, 14, 16]) expect(replicas.get(n)?.stopRequested).toBeUndefined();
   });
 
   it("lists one app's tasks by its task-definition family when the filter names the app", async () => {

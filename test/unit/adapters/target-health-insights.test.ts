@@ -24,8 +24,10 @@ describe('replica insights on AWS', () => {
         ]);
       },
     });
-    // Two tasks failed before the latest started (one after the first); a task scaled in (exit 0) is no failure.
-    const replicas = [latest, first, stopped('00', 1), stopped('02', 137), stopped('03', 0)];
+    // Two tasks failed before the latest started (one after the first); a task scaled in (exit 0, or 143 on the
+    // SIGTERM of its service's stop) is no failure.
+    const scaledIn = { ...stopped('04', 143), stopRequested: true };
+    const replicas = [latest, first, stopped('00', 1), stopped('02', 137), stopped('03', 0), scaledIn];
     const result = await insights({ tenantId: 'acme', name: 'web' } as AppRecord, replicas);
     expect(result.get(latest.id)).toEqual({ ready: true, unhealthy: false, restarts: 2 });
     expect(result.get(first.id)).toEqual({ ready: false, unhealthy: true, restarts: 1 });

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createApp, deleteApp, getAppRecord } from '../../../functions/core/apps.ts';
 import { appLogs, listInstances, shortReplicaId } from '../../../functions/core/instances.ts';
-import type { LogOptions, Replica, ReplicaFilter } from '../../../functions/core/ports.ts';
+import type { LogOptions, Replica, ReplicaFilter, ReplicaInsight } from '../../../functions/core/ports.ts';
 import { RecentAnswers } from '../../../functions/core/recent-answers.ts';
 import { createTenant } from '../../../functions/core/tenants.ts';
 import type { LogQuery } from '../../../schemas/instance.ts';
@@ -11,10 +11,14 @@ import { ListedReplicas, replica } from '../../fakes/fake-runtime.ts';
 const spec = { image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };
 
 /**
- * Tenant acme's app `web` on a Docker view whose replicas are `runtime`'s, each with the log `replicaLogs` gives;
- * `started(at)` makes one of its replicas, `logs(query, signal)` reads its log as the API does.
+ * Tenant acme's app `web` on a Docker view whose replicas are `runtime`'s, each with the log `replicaLogs` gives and
+ * the insight `insights` has of it; `started(at)` makes one of its replicas, `logs(query, signal)` reads its log and
+ * `instances()` lists them as the API does.
  */
-async function loggedApp(replicaLogs: (replica: Replica, options: LogOptions) => AsyncIterable<string>) {
+async function viewedApp(
+  replicaLogs: (replica: Replica, options: LogOptions) => AsyncIterable<string>,
+  insights = new Map<string, ReplicaInsight>(),
+) {
   const deps = await fakeCoreDeps();
   await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'free' });
   await createApp(deps, 'acme', { ...spec, name: 'web' });
@@ -25,7 +29,7 @@ async function loggedApp(replicaLogs: (replica: Replica, options: LogOptions) =>
       runtime,
       logs: { replicaLogs },
       metrics: { replicaStats: async () => ({ windowSeconds: 1, stats: new Map() }) },
-      replicaInsights: async () => new Map(),
+      replicaInsights: async () => insights,
     },
   };
   return {
@@ -33,8 +37,31 @@ async function loggedApp(replicaLogs: (replica: Replica, options: LogOptions) =>
     runtime,
     started: (at: string): Replica => ({ ...replica('acme', 'web', at), appUid: app.uid }),
     logs: (query: LogQuery, signal: AbortSignal) => appLogs({ ...deps, views }, 'acme', 'web', query, signal),
+    instances: () => listInstances({ ...deps, views }, 'acme', 'web'),
   };
 }
+
+describe("an app's instances", () => {
+  it("tell each replica's health, stopping once it is asked to stop whatever its checks said", async () => {
+    const insights = new Map<string, ReplicaInsight>();
+    const { runtime, started, instances } = await viewedApp(async function* () {}, insights);
+    const at = (second: number) => `2026-11-22T10:00:0${second}Z`;
+    const [fresh, serving, failing] = [started(at(0)), started(at(1)), started(at(2))];
+    const leaving = { ...started(at(3)), stopping: true };
+    const gone = { ...started(at(4)), state: 'exited' as const, exitCode: 143, stopRequested: true };
+    runtime.replicas = [fresh, serving, failing, leaving, gone];
+    const checked = { ready: true, unhealthy: false, restarts: 0 };
+    for (const r of [serving, leaving, gone]) insights.set(r.id, checked);
+    insights.set(failing.id, { ready: false, unhealthy: true, restarts: 1 });
+    expect((await instances()).map((i) => i.health)).toEqual([
+      'starting',
+      'healthy',
+      'unhealthy',
+      'stopping',
+      'stopped',
+    ]);
+  });
+});
 
 describe('app logs', () => {
   it("interleaves the replicas' followed lines and stops every source when the reader stops", async () => {
@@ -50,7 +77,7 @@ describe('app logs', () => {
         stopped.push(r.id);
       }
     }
-    const { runtime, started, logs } = await loggedApp(follow);
+    const { runtime, started, logs } = await viewedApp(follow);
     runtime.replicas = ['2026-11-22T10:00:00Z', '2026-11-22T10:00:01Z'].map(started);
     const lines = await logs({ tail: 10, follow: 'true' }, new AbortController().signal);
     const read: string[] = [];
@@ -72,7 +99,7 @@ describe('app logs', () => {
       [task('b'), ['2026-11-22T10:05:00.0001Z boot', '2026-11-22T10:05:01Z GET /']],
       [task('c'), ['2026-11-22T10:05:00.00005Z boot', '2026-11-22T10:05:02Z GET /']],
     ]);
-    const { runtime, started, logs } = await loggedApp(async function* (r) {
+    const { runtime, started, logs } = await viewedApp(async function* (r) {
       yield* written.get(r.id) ?? [];
     });
     runtime.replicas = [...written.keys()].map((id, i) => ({ ...started(`2026-11-22T10:0${i}:00Z`), id }));
@@ -101,7 +128,7 @@ describe('app logs', () => {
       await new Promise((resolve) => setTimeout(resolve, 5));
       yield `${r.id} three`;
     }
-    const { runtime, started, logs } = await loggedApp(said);
+    const { runtime, started, logs } = await viewedApp(said);
     const first = started('2026-11-22T10:00:00Z');
     const second = started('2026-11-22T10:00:01Z');
     runtime.replicas = [first, second];
@@ -142,7 +169,7 @@ describe('following an app’s logs as its replicas come and go', () => {
       yield `${r.id} first`;
       yield `${r.id} second`;
     }
-    const { runtime, started, logs } = await loggedApp(said);
+    const { runtime, started, logs } = await viewedApp(said);
     const old = started('2026-11-22T10:00:00Z');
     runtime.replicas = [old];
     const follow = new AbortController();
@@ -180,7 +207,7 @@ describe('following an app’s logs as its replicas come and go', () => {
     async function* said(r: Replica) {
       yield `${r.id} last words`;
     }
-    const { deps, runtime, started, logs } = await loggedApp(said);
+    const { deps, runtime, started, logs } = await viewedApp(said);
     const last = started('2026-11-22T10:00:00Z');
     runtime.replicas = [last];
     const lines = await logs({ tail: 100, follow: 'true' }, new AbortController().signal);

@@ -100,6 +100,45 @@ describe('the scale job', () => {
     expect((await deps.store.getApp('acme', 'on-eks'))?.replicas).toBe(2);
   });
 
+  it('goes by the replicas that serve, not one stopping (out of traffic, idle) nor one not running yet', async () => {
+    const deps = await fakeCoreDeps();
+    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
+    await createApp(deps, 'acme', { ...spec, name: 'web' });
+    const uid = (await deps.store.getApp('acme', 'web'))?.uid ?? '';
+    const of = (id: string, extra: Partial<Replica> = {}): Replica => ({
+      ...replica('acme', 'web', '2026-11-22T09:00:00.000Z'),
+      id,
+      appUid: uid,
+      ...extra,
+    });
+    const sampled: string[][] = [];
+    const { run } = await scaleOnce(deps, {
+      docker: {
+        runtime: {
+          listReplicas: async () => [
+            of('serving'),
+            of('leaving', { stopping: true }),
+            of('starting', { state: 'pending' }),
+          ],
+        },
+        metrics: {
+          replicaStats: async (running) => {
+            sampled.push(running.map((r) => r.id));
+            // The leaving one idles: counted, it would halve the app's CPU to its target.
+            const cpu = (id: string) => (id === 'leaving' ? 0 : 100);
+            const stats = new Map(
+              running.map((r) => [r.id, { cpuPercent: cpu(r.id), memoryPercent: 10, memoryMiB: 51 }]),
+            );
+            return { windowSeconds: 60, stats };
+          },
+        },
+      },
+    });
+    expect(sampled).toEqual([['serving']]);
+    expect(run).toEqual({ scaled: 1, failed: 0 });
+    expect((await deps.store.getApp('acme', 'web'))?.replicas).toBe(2);
+  });
+
   it('leaves an app to a change made while the run looked at it, and counts it neither scaled nor failed', async () => {
     const deps = await fakeCoreDeps();
     await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
