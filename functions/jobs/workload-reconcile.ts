@@ -350,9 +350,15 @@ export class WorkloadReconciler {
 }
 
 /**
- * What a rollout goes by: the replicas (of the target revision, and how many of those are ready), the ready ones of
- * any revision, and the target's failed starts — counted from the listed replicas, or taken from a workload the
- * runtime vouches is at rest.
+ * Whether a replica takes its app's traffic: ready, and not stopping (a pod being deleted stays ready to the kubelet
+ * through its grace, but is out of its Service's endpoints).
+ */
+const serving = (replica: Replica) => replica.ready === true && !replica.stopping;
+
+/**
+ * What a rollout goes by: the replicas (of the target revision, and how many of those serve), those serving of any
+ * revision, and the target's failed starts — counted from the listed replicas, or taken from a workload the runtime
+ * vouches is at rest.
  */
 function replicaCounts(live: Replica[], targetRevision: number, steady: ObservedWorkload['steady']) {
   if (steady) {
@@ -363,8 +369,8 @@ function replicaCounts(live: Replica[], targetRevision: number, steady: Observed
   return {
     live: live.length,
     target: target.length,
-    readyTarget: target.filter((r) => r.ready).length,
-    routable: live.filter((r) => r.ready).length,
+    readyTarget: target.filter(serving).length,
+    routable: live.filter(serving).length,
     failedStarts: target.reduce((sum, r) => sum + (r.restarts ?? 0), 0),
   };
 }

@@ -104,14 +104,14 @@ function containerStatus(kind: ReturnType<typeof behaviour>, image: string, at: 
 }
 
 /**
- * An in-process stand-in for a Kubernetes API server, recording every request exactly as it arrived and refusing
- * (403) what the control plane's access would not allow — its RBAC, then its admission policy (kube-rbac.ts): discovery,
+ * An in-process stand-in for a Kubernetes API server, recording every request exactly as it arrived and refusing (403)
+ * what the control plane's access would not allow — its RBAC, then its admission policy (kube-rbac.ts): discovery,
  * server-side apply, lists, deletes, merge patches (finalizers, annotations), pod logs and the metrics API — with a
  * small simulation of the Deployment controller (pods for the template's revision; old ones terminate, held by their
- * finalizers, once the new ones are ready) and of the load balancer controller (Ingresses show its load balancer
- * once it is made), so a reconciler can be driven through rollouts against it. Callers are the default install's
- * Lambdas unless `addInstall` gave their token to another install, whose admission policy then holds on the cluster
- * too.
+ * finalizers, once the new ones are ready; through a grace, where `holdGraces()` asks for one) and of the load balancer
+ * controller (Ingresses show its load balancer once it is made), so a reconciler can be driven through rollouts against
+ * it. Callers are the default install's Lambdas unless `addInstall` gave their token to another install, whose
+ * admission policy then holds on the cluster too.
  */
 export async function startFakeKubeApi() {
   const requests: RecordedRequest[] = [];
@@ -132,11 +132,16 @@ export async function startFakeKubeApi() {
       )
       .map(([, pod]) => pod);
   const podPath = (namespace: string, name: string) => `/api/v1/namespaces/${namespace}/pods/${name}`;
+  /** Whether a deleted pod's container runs on through its grace, until `endGraces()`: by default it ends at once. */
+  let gracesHeld = false;
+  /** The ends of the pods deleted while graces were held, each ending its pod's container and deletion. */
+  let graces: (() => void)[] = [];
   /**
    * A pod's container ends with `exitCode`: deleted (a rollout, scale-in or the Deployment's deletion), by default
    * with a SIGTERM it does not catch, as many apps' servers do not; or, not `deleted`, ended by the kubelet (a node
    * failure, an eviction for its node's pressure), which leaves the pod listed, Failed, until it is deleted. A
-   * `disruption` is Kubernetes' own stop, stated as the pod's DisruptionTarget condition.
+   * `disruption` is Kubernetes' own stop, stated as the pod's DisruptionTarget condition. A pod deleted while graces
+   * are held keeps running, ready as the kubelet still reports it, until its grace ends.
    */
   const terminate = (
     pod: KubeObject,
@@ -154,7 +159,8 @@ export async function startFakeKubeApi() {
       conditions: Record<string, unknown>[];
     };
     if (disruption) status.conditions.push({ type: 'DisruptionTarget', status: 'True', ...disruption });
-    if (!ended(pod)) {
+    const end = () => {
+      if (ended(pod)) return;
       const state = status.containerStatuses[0]?.state as { running?: { startedAt: string } } | undefined;
       const started = state?.running?.startedAt;
       status.containerStatuses = [
@@ -165,11 +171,23 @@ export async function startFakeKubeApi() {
         },
       ];
       status.phase = exitCode === 0 ? 'Succeeded' : 'Failed';
+    };
+    const remove = () => {
+      if (!pod.metadata.finalizers?.length)
+        objects.delete(podPath(pod.metadata.namespace ?? '', pod.metadata.name));
+    };
+    if (deleted && gracesHeld) {
+      pod.metadata.deletionTimestamp = now();
+      graces.push(() => {
+        end();
+        remove();
+      });
+      return;
     }
+    end();
     if (!deleted) return;
     pod.metadata.deletionTimestamp = now();
-    if (!pod.metadata.finalizers?.length)
-      objects.delete(podPath(pod.metadata.namespace ?? '', pod.metadata.name));
+    remove();
   };
   /** Whether the pod's container has ended for good: the ReplicaSet counts it no more and starts another. */
   const ended = (pod: KubeObject) => {
@@ -445,6 +463,16 @@ export async function startFakeKubeApi() {
       for (const pod of podsIn(namespace)) {
         if (pod.metadata.labels?.['berth.dev/app'] === app && !ended(pod)) terminate(pod, how);
       }
+    },
+    /** From now on a deleted pod runs on through its grace (terminate), until `endGraces()`. */
+    holdGraces() {
+      gracesHeld = true;
+    },
+    /** The graces of the pods deleted since `holdGraces()` end: their containers exit, and they go. */
+    endGraces() {
+      for (const end of graces) end();
+      graces = [];
+      gracesHeld = false;
     },
     /** Another install runs on the cluster: requests with `authorization` are its Lambdas', as its RBAC allows. */
     addInstall(authorization: string, scope: ClusterScope) {

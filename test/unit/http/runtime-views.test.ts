@@ -136,6 +136,32 @@ describe('replica views per runtime (EKS through the fake API server)', () => {
     expect((await tight.call('GET', '/v1/apps/web/logs', key)).status).toBe(200);
   });
 
+  it('shows a pod in its termination grace as stopping, and counts it no more among the ready replicas', async () => {
+    const { call, key, pass } = setup;
+    const app = { ...sampleApp('web'), runtime: 'eks', replicas: 2 };
+    expect((await call('POST', '/v1/apps', key, app)).status).toBe(201);
+    await pass();
+    await pass();
+    expect((await call('GET', '/v1/apps/web', key)).json).toMatchObject({
+      status: 'running',
+      readyReplicas: 2,
+    });
+    // Scaled in, one pod is deleted and runs on through its grace, ready as the kubelet still reports it.
+    kube.holdGraces();
+    expect((await call('POST', '/v1/apps/web/scale', key, { replicas: 1 })).status).toBe(200);
+    await pass();
+    await pass();
+    const health = async () =>
+      ((await call('GET', '/v1/apps/web/instances', key)).json.items as Record<string, unknown>[])
+        .map((i) => `${i.state} ${i.health}`)
+        .sort();
+    expect(await health()).toEqual(['running healthy', 'running stopping']);
+    expect((await call('GET', '/v1/apps/web', key)).json).toMatchObject({ replicas: 1, readyReplicas: 1 });
+    kube.endGraces();
+    await pass();
+    expect(await health()).toEqual(['running healthy']);
+  });
+
   it("ends a buffered log body by its size in the Lambda's answer, where JSON escapes each control character", async () => {
     const { call, key } = setup;
     const { namespace, name } = await runningPod();
