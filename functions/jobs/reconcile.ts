@@ -1,4 +1,4 @@
-import { exitedWith, recordAppEvent } from '../core/app-events.ts';
+import { exitedWith, recordAppEvent, stoppedOutsideBerth } from '../core/app-events.ts';
 import { ConflictError, isDomainError } from '../core/errors.ts';
 import { pinnedImage } from '../core/images.ts';
 import { lifetimeOf } from '../core/metering.ts';
@@ -121,7 +121,7 @@ export class Reconciler {
       runtime.listReplicas({ appUid: app.uid }),
     ]);
     await this.tellRemovedOutside(app, listed);
-    const replicas = await this.removePaused(app, listed);
+    const replicas = await this.removeTouchedOutside(app, listed);
     // Each replica is checked as its own revision says: a rollout to a check that fails leaves the replicas it
     // replaces serving, as they pass theirs.
     const running = await this.revisions.ofReplicas(app, replicas);
@@ -213,24 +213,24 @@ export class Reconciler {
   }
 
   /**
-   * Removes each replica whose container was paused outside Berth, and says so; the plan then starts another in its
-   * slot, as for one removed outside Berth, without counting a failure of its revision. Returns the others.
+   * Removes each replica whose container was paused or stopped outside Berth (`docker pause`, `docker stop`), and
+   * says so; the plan then starts another in its slot, as for one removed outside Berth, without counting a failure
+   * of its revision. Returns the others.
    */
-  private async removePaused(app: AppRecord, replicas: Replica[]): Promise<Replica[]> {
-    const paused = replicas.filter((r) => r.paused);
-    for (const replica of paused) {
+  private async removeTouchedOutside(app: AppRecord, replicas: Replica[]): Promise<Replica[]> {
+    const touched = replicas.filter((r) => r.paused || r.stoppedOutside);
+    for (const replica of touched) {
       await this.retire(replica, 0);
-      await this.event(
-        app,
-        'replicaRemoved',
-        `replica ${replica.slot} was paused outside Berth: Berth removed it`,
-        {
-          replica: replica.id,
-          revision: replica.revision,
-        },
-      );
+      const what = replica.stoppedOutside
+        ? `was ${stoppedOutsideBerth(replica.stoppedOutside)}`
+        : 'was paused outside Berth: Berth removed it';
+      await this.event(app, 'replicaRemoved', `replica ${replica.slot} ${what}`, {
+        replica: replica.id,
+        revision: replica.revision,
+        ...(replica.stoppedOutside ? { exitCode: replica.exitCode } : {}),
+      });
     }
-    return replicas.filter((r) => !r.paused);
+    return replicas.filter((r) => !touched.includes(r));
   }
 
   /**

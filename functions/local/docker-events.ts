@@ -1,3 +1,4 @@
+import { constants } from 'node:os';
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { answered } from '../adapters/docker/engine-answer.ts';
@@ -5,16 +6,25 @@ import { LABELS } from '../adapters/docker/runtime.ts';
 import { textLines } from '../core/text-lines.ts';
 import { type KeepRunningOptions, keepRunning } from './keep-running.ts';
 
+/** What Docker's events of Berth's replicas tell. */
+export interface ReplicaEventHandlers {
+  /** Something happened to a replica of the app: a pass should look now. */
+  changed(tenantId: string, app: string): void;
+  /** The engine sent a replica's container a signal (`SIGTERM`, or `signal 64` for one Node does not name). */
+  signalled(containerId: string, signal: string): void;
+}
+
 /**
  * Turns Docker's container events for Berth's replicas into nudges, so a crash is seen at once rather than at the
- * next tick. Events only make the loop faster: missing one changes nothing but the delay. The first watch must
- * succeed; when the stream ends (the engine restarted or went away), `keepRunning` watches again, each time after
+ * next tick, and tells the signals the engine sends them (a `docker stop` or `docker kill`, Berth's own stops among
+ * them). Nudges only make the loop faster: missing one changes nothing but the delay. The first watch must succeed;
+ * when the stream ends (the engine restarted or went away), `keepRunning` watches again, each time after
  * `ensureEngine` (which starts an engine that went away, where the platform may). `stop()` stops watching.
  */
 export function watchDockerEvents(
   docker: Docker,
   installation: string,
-  onChange: (tenantId: string, app: string) => void,
+  handlers: ReplicaEventHandlers,
   ensureEngine: () => Promise<unknown>,
   options?: KeepRunningOptions,
 ): Promise<{ stop(): Promise<void> }> {
@@ -25,7 +35,7 @@ export function watchDockerEvents(
         filters: {
           type: ['container'],
           label: [`${LABELS.installation}=${installation}`],
-          event: ['start', 'die', 'oom', 'destroy', 'pause'],
+          event: ['start', 'kill', 'die', 'oom', 'destroy', 'pause'],
         },
         abortSignal,
       }),
@@ -33,7 +43,7 @@ export function watchDockerEvents(
     // One JSON event a line.
     void (async () => {
       try {
-        for await (const line of textLines(events)) nudgeFor(line, onChange);
+        for await (const line of textLines(events)) tell(line, handlers);
       } catch {
         // The stream's error (the engine going away): 'close' follows it.
       }
@@ -49,15 +59,25 @@ export function watchDockerEvents(
   return keepRunning("the watch on Docker's events", watch, options);
 }
 
-/** Nudges the app a Docker event line names, if it names one of Berth's. */
-function nudgeFor(line: string, onChange: (tenantId: string, app: string) => void) {
+type ContainerEvent = { Action?: string; Actor?: { ID?: string; Attributes?: Record<string, string> } };
+
+/** A signal's name by its number, as Docker's kill event gives it. */
+const signalName = (number: string) =>
+  Object.entries(constants.signals).find(([, n]) => String(n) === number)?.[0] ?? `signal ${number}`;
+
+/** Tells the handlers what a Docker event line says of one of Berth's replicas. */
+function tell(line: string, handlers: ReplicaEventHandlers) {
+  let event: ContainerEvent;
   try {
-    const attributes = (JSON.parse(line) as { Actor?: { Attributes?: Record<string, string> } }).Actor
-      ?.Attributes;
-    const tenant = attributes?.[LABELS.tenant];
-    const app = attributes?.[LABELS.app];
-    if (tenant && app) onChange(tenant, app);
+    event = JSON.parse(line) as ContainerEvent;
   } catch {
-    // a foreign line: the next tick covers it
+    return; // a foreign line: the next tick covers it
   }
+  const attributes = event.Actor?.Attributes;
+  const id = event.Actor?.ID;
+  if (event.Action === 'kill' && id && attributes?.signal)
+    handlers.signalled(id, signalName(attributes.signal));
+  const tenant = attributes?.[LABELS.tenant];
+  const app = attributes?.[LABELS.app];
+  if (tenant && app) handlers.changed(tenant, app);
 }

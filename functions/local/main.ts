@@ -107,19 +107,14 @@ async function main() {
     ...(config.BERTH_SIZES ? { sizes: config.BERTH_SIZES } : {}),
   });
   await seedPlans(deps);
-  const { runtime, routes, loop, jobs } = localRuntime(deps, {
+  const { runtime, routes, loop, jobs, replicaEvents } = localRuntime(deps, {
     docker,
     installation: config.BERTH_TABLE_NAME,
     tickMs: config.BERTH_TICK_MS,
     deploymentDeadlineSeconds: config.BERTH_DEPLOYMENT_DEADLINE_SECONDS,
     stopGraceSeconds: config.BERTH_STOP_GRACE_SECONDS,
   });
-  const events = await watchDockerEvents(
-    docker,
-    config.BERTH_TABLE_NAME,
-    (tenantId, app) => loop.nudge(tenantId, app),
-    ensureEngine,
-  );
+  const events = await watchDockerEvents(docker, config.BERTH_TABLE_NAME, replicaEvents, ensureEngine);
   const apiUrl = `http://127.0.0.1:${config.BERTH_PORT}`;
   const registryAuth = registryAuthRoutes(deps.registryAuth);
   const httpApi = createApi(deps);

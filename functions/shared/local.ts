@@ -23,6 +23,7 @@ import { meterUsage } from '../jobs/meter.ts';
 import { Reconciler } from '../jobs/reconcile.ts';
 import { ReconcileLoop } from '../jobs/reconcile-loop.ts';
 import { buildMonthlyReports, type ReportDeps } from '../jobs/report.ts';
+import type { ReplicaEventHandlers } from '../local/docker-events.ts';
 import { JobTimer } from '../local/job-timer.ts';
 import type { RegistryAuthDeps } from '../local/registry-auth-routes.ts';
 import { REGISTRY_SERVICE, TOKEN_ISSUER } from '../local/registry-process.ts';
@@ -122,7 +123,7 @@ export function localDeps(wiring: LocalWiring): LocalDeps {
 
 /**
  * Adds the runtime side to local deps: Docker, the reconciler and its loop, and the routing table the ingress
- * reads. API writes nudge the loop, so a deploy starts at once.
+ * reads. API writes nudge the loop, so a deploy starts at once; so do Docker's events, told to `replicaEvents`.
  */
 export function localRuntime(deps: LocalDeps, wiring: LocalRuntimeWiring) {
   const pullCredentials = (tenantId: string, image: string): PullCredentials | undefined => {
@@ -180,5 +181,10 @@ export function localRuntime(deps: LocalDeps, wiring: LocalRuntimeWiring) {
   ];
   deps.appChanged = (app) => loop.nudge(app.tenantId, app.name);
   deps.views = { docker };
-  return { runtime, routes, reconciler, loop, jobs };
+  /** What Docker's events of the replicas are told to (watchDockerEvents). */
+  const replicaEvents: ReplicaEventHandlers = {
+    changed: (tenantId, app) => loop.nudge(tenantId, app),
+    signalled: (id, signal) => runtime.signalledBy(id, signal),
+  };
+  return { runtime, routes, reconciler, loop, jobs, replicaEvents };
 }

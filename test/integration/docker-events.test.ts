@@ -8,14 +8,18 @@ import { watchDockerEvents } from '../../functions/local/docker-events.ts';
 import { eventually } from '../support/ingress-client.ts';
 
 describe("Docker Engine's events for Berth's replicas", () => {
-  it("nudge the replica's app as its container starts, is paused and dies, and nothing for another installation's", async () => {
+  it("nudge the replica's app as its container starts, is paused, signalled and dies, and nothing for another installation's", async () => {
     const docker = new Docker();
     const installation = `t-${randomUUID()}`;
     const nudged: string[] = [];
+    const signalled: string[] = [];
     const watching = await watchDockerEvents(
       docker,
       installation,
-      (tenant, app) => nudged.push(`${tenant}/${app}`),
+      {
+        changed: (tenant, app) => nudged.push(`${tenant}/${app}`),
+        signalled: (id, signal) => signalled.push(`${id} ${signal}`),
+      },
       // The engine answers, so this only asks it so; it would start one where none answered.
       () => ensureDockerEngine(tmpdir()),
     );
@@ -27,7 +31,9 @@ describe("Docker Engine's events for Berth's replicas", () => {
       });
       await container.start();
       await container.pause();
+      // The engine kills it (SIGKILL) to remove it.
       await container.remove({ force: true });
+      return container.id;
     };
     try {
       await run({
@@ -35,10 +41,15 @@ describe("Docker Engine's events for Berth's replicas", () => {
         [LABELS.tenant]: 'acme',
         [LABELS.app]: 'other',
       });
-      await run({ [LABELS.installation]: installation, [LABELS.tenant]: 'acme', [LABELS.app]: 'web' });
-      // start, pause, die and destroy
-      await eventually('four nudges', async () => (nudged.length >= 4 ? true : undefined), 10_000);
+      const id = await run({
+        [LABELS.installation]: installation,
+        [LABELS.tenant]: 'acme',
+        [LABELS.app]: 'web',
+      });
+      // start, pause, kill, die and destroy
+      await eventually('five nudges', async () => (nudged.length >= 5 ? true : undefined), 10_000);
       expect(new Set(nudged)).toEqual(new Set(['acme/web']));
+      expect(signalled).toEqual([`${id} SIGKILL`]);
     } finally {
       await watching.stop();
     }

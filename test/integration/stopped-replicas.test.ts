@@ -1,8 +1,11 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
+import { ensureDockerEngine } from '../../functions/local/docker-engine.ts';
+import { watchDockerEvents } from '../../functions/local/docker-events.ts';
 import { labelledContainers } from '../support/docker-cli.ts';
 import { eventually } from '../support/ingress-client.ts';
 import { localApiOnDocker, sampleApp, untilAppGone } from '../support/local-api.ts';
@@ -18,8 +21,12 @@ const firstExit = (call: Awaited<ReturnType<typeof localApiOnDocker>>['call'], k
 
 describe('stopped replicas on Docker Engine', () => {
   it('shows a replaced replica as stopping through its grace, then stopped, while its successor serves', async () => {
-    const { call, createTenant, runtime } = await localApiOnDocker({ stopGraceSeconds: 6 });
+    const { call, createTenant, runtime, tableName } = await localApiOnDocker({ stopGraceSeconds: 6 });
     const key = (await createTenant('acme')).key;
+    // The engine's signals of Berth's own stop (SIGTERM, then SIGKILL at the end of the grace) are told to it too.
+    const watching = await watchDockerEvents(new Docker(), tableName, runtime.replicaEvents, () =>
+      ensureDockerEngine(tmpdir()),
+    );
     // A server that ignores SIGTERM, as a slow one finishing its requests would: its stop takes the whole grace.
     const command = [
       'sh',
@@ -45,7 +52,12 @@ describe('stopped replicas on Docker Engine', () => {
         return items.some((i) => i.id === first?.id && i.health === 'stopped') ? items : undefined;
       });
       expect(after.filter((i) => i.state === 'running')).toMatchObject([{ revision: 2, health: 'healthy' }]);
+      const stopped = after.find((i) => i.id === first?.id);
+      expect(stopped).toMatchObject({ exitCode: 137, exitReason: null });
+      const events = (await call('GET', '/v1/apps/web/events', key)).json.items as Json[];
+      expect(events.filter((e) => e.type === 'replicaRemoved' || e.type === 'replicaExited')).toEqual([]);
     } finally {
+      await watching.stop();
       await call('DELETE', '/v1/apps/web', key);
       await untilAppGone(call, key, 'web');
       await runtime.loop.stop();
@@ -114,11 +126,20 @@ describe('stopped replicas on Docker Engine', () => {
       outside: (container: Docker.Container) => container.pause(),
       told: 'replica 0 was paused outside Berth: Berth removed it',
     },
+    {
+      done: 'stopped',
+      outside: (container: Docker.Container) => container.stop({ t: 1 }),
+      told: 'replica 0 was stopped outside Berth: the engine sent its container SIGTERM (docker stop or kill)',
+    },
   ])(
     'replaces a replica whose container was $done behind its back, and says so',
     async ({ outside, told }) => {
       const { call, createTenant, runtime, tableName } = await localApiOnDocker();
       const key = (await createTenant('acme')).key;
+      // Docker's events, watched as the platform watches them: what was done is seen by them alone.
+      const watching = await watchDockerEvents(new Docker(), tableName, runtime.replicaEvents, () =>
+        ensureDockerEngine(tmpdir()),
+      );
       try {
         expect((await call('POST', '/v1/apps', key, sampleApp('web'))).status).toBe(201);
         await eventually('the replica to be ready', async () =>
@@ -126,19 +147,21 @@ describe('stopped replicas on Docker Engine', () => {
         );
         const [id] = labelledContainers(tableName, { 'berth.app': 'web' });
         await outside(new Docker().getContainer(id ?? ''));
-        // As Docker's event of it does on the platform.
-        runtime.loop.nudge('acme', 'web');
-        const removed = await eventually('it to be told', async () => {
+        const events = await eventually('it to be told', async () => {
           const events = (await call('GET', '/v1/apps/web/events', key)).json.items as Json[];
-          return events.find((e) => e.type === 'replicaRemoved');
+          return events.some((e) => e.type === 'replicaRemoved') ? events : undefined;
         });
+        const removed = events.find((e) => e.type === 'replicaRemoved');
         expect(removed).toMatchObject({ message: told, details: { replica: id, revision: 1 } });
+        // Nothing of the app's own failed.
+        expect(events.filter((e) => e.type === 'replicaExited')).toEqual([]);
         await eventually('another replica to serve', async () => {
           const instances = (await call('GET', '/v1/apps/web/instances', key)).json.items as Json[];
           return instances.find((i) => i.id !== id && i.state === 'running' && i.health === 'healthy');
         });
         expect(labelledContainers(tableName, { 'berth.app': 'web' })).not.toContain(id);
       } finally {
+        await watching.stop();
         await call('DELETE', '/v1/apps/web', key);
         await untilAppGone(call, key, 'web');
         await runtime.loop.stop();

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import type { ContainerInspectInfo } from 'dockerode';
+import { stoppedOutsideBerth } from '../../core/app-events.ts';
 import { DROPPED_CAPABILITIES } from '../../core/container-capabilities.ts';
 import { ConflictError, UnavailableError } from '../../core/errors.ts';
 import type {
@@ -138,9 +139,14 @@ const exitReasonOf = (state: ContainerInspectInfo['State']) =>
  * A container as a replica. One still "created" will never run when its start failed (Docker keeps its error, as
  * with those an engine going down leaves) or when no start is on its way (`starting` false: the process that created
  * it died before starting it): it counts as exited, and is replaced. A paused one runs, as Docker says, but has no
- * endpoint: it cannot answer. One this process is stopping (`stopping`) is so until it has exited.
+ * endpoint: it cannot answer. One this process is stopping (`stopping`) is so until it has exited. One that exited
+ * after the engine signalled it for someone else (`signalledOutside`: `docker stop`, `docker kill`) was stopped
+ * outside Berth.
  */
-function toReplica(info: ContainerInspectInfo, { starting = true, stopping = false } = {}): Replica {
+function toReplica(
+  info: ContainerInspectInfo,
+  { starting = true, stopping = false, signalledOutside = '' } = {},
+): Replica {
   const labels = info.Config.Labels ?? {};
   const status = info.State.Status;
   const neverRan = status === 'created' && (Boolean(info.State.Error) || !starting);
@@ -154,11 +160,17 @@ function toReplica(info: ContainerInspectInfo, { starting = true, stopping = fal
   // The engine may stamp a process that exits at once as finished a millisecond before it started.
   const stoppedAt =
     finishedAt && startedAt && Date.parse(finishedAt) < Date.parse(startedAt) ? startedAt : finishedAt;
+  const stoppedOutside =
+    state === 'exited' && signalledOutside
+      ? `the engine sent its container ${signalledOutside} (docker stop or kill)`
+      : undefined;
   const exitReason = neverStarted
     ? 'never started'
-    : state === 'exited'
-      ? exitReasonOf(info.State)
-      : undefined;
+    : stoppedOutside
+      ? stoppedOutsideBerth(stoppedOutside)
+      : state === 'exited'
+        ? exitReasonOf(info.State)
+        : undefined;
   return {
     id: info.Id,
     tenantId: labels[LABELS.tenant] ?? '',
@@ -177,6 +189,7 @@ function toReplica(info: ContainerInspectInfo, { starting = true, stopping = fal
     ...(exitReason ? { exitReason } : {}),
     ...(paused ? { paused } : {}),
     ...(stopping && state !== 'exited' ? { stopping } : {}),
+    ...(stoppedOutside ? { stoppedOutside } : {}),
     endpoint: state === 'running' && !paused && ip ? { host: ip, port: Number(labels[LABELS.port]) } : null,
   };
 }
@@ -194,8 +207,13 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
   private readonly retired = new RetiredReplicas();
   /** Containers this runtime has created and is starting: until the start has been asked, they are "created". */
   private readonly starting = new Set<string>();
-  /** Containers this runtime is stopping: Docker says they run until they have exited. */
+  /**
+   * Containers this runtime was asked to stop, until it removes them: Docker says they run until they have exited,
+   * and the signals the engine sends them are Berth's.
+   */
   private readonly stopping = new Set<string>();
+  /** The signal the engine sent each container for someone else, by id (the first, and at most a thousand). */
+  private readonly signalled = new Map<string, string>();
   /** The network replicas join (replica-network.ts), found or made on the first start. */
   private network?: Promise<string>;
   /** A stats stream per running replica listed or sampled: Docker keeps no history of its own. */
@@ -247,7 +265,11 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
         containers.map((c) =>
           this.inspect(this.docker.getContainer(c.Id))
             .then((info) =>
-              toReplica(info, { starting: this.starting.has(info.Id), stopping: this.stopping.has(info.Id) }),
+              toReplica(info, {
+                starting: this.starting.has(info.Id),
+                stopping: this.stopping.has(info.Id),
+                signalledOutside: this.signalled.get(info.Id),
+              }),
             )
             .catch((err) => (statusOf(err) === 404 ? undefined : Promise.reject(err))),
         ),
@@ -369,15 +391,13 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
       );
     } catch (err) {
       // 304: already stopped; 404: already gone.
-      if (statusOf(err) === 404) return undefined;
+      if (statusOf(err) === 404) return this.forget(id);
       if (statusOf(err) !== 304) translate(err);
-    } finally {
-      this.stopping.delete(id);
     }
     try {
       return toReplica(await this.inspect(container));
     } catch (err) {
-      if (statusOf(err) === 404) return undefined;
+      if (statusOf(err) === 404) return this.forget(id);
       return translate(err);
     }
   }
@@ -390,7 +410,7 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
   async removeReplica(id: string): Promise<void> {
     const container = this.docker.getContainer(id);
     try {
-      const replica = toReplica(await this.inspect(container));
+      const replica = toReplica(await this.inspect(container), { signalledOutside: this.signalled.get(id) });
       // Its lines are a courtesy: a replica whose logs cannot be read is removed all the same.
       if (replica.state === 'exited')
         this.retired.add(replica, await this.lastLines(container).catch(() => []));
@@ -398,6 +418,24 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
     } catch (err) {
       if (statusOf(err) !== 404 && statusOf(err) !== 409) translate(err);
     }
+    this.forget(id);
+  }
+
+  /** Forgets what this runtime knew of a container that is gone. */
+  private forget(id: string): undefined {
+    this.stopping.delete(id);
+    this.signalled.delete(id);
+    return undefined;
+  }
+
+  /**
+   * The engine sent a replica's container `signal` (its event): unless this runtime was asked to stop it, someone
+   * else was (`docker stop`, `docker kill`), and if it exits it was stopped outside Berth, no failure of its own.
+   */
+  signalledBy(id: string, signal: string): void {
+    if (this.stopping.has(id) || this.signalled.has(id)) return;
+    if (this.signalled.size >= 1000) this.signalled.delete(this.signalled.keys().next().value ?? '');
+    this.signalled.set(id, signal);
   }
 
   /**

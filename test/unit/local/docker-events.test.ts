@@ -23,8 +23,23 @@ function engine() {
   return { docker, streams, watchedAt, state };
 }
 
-const event = (tenant: string, app: string) =>
-  `${JSON.stringify({ Type: 'container', Action: 'die', Actor: { Attributes: { 'berth.tenant': tenant, 'berth.app': app } } })}\n`;
+const event = (tenant: string, app: string, action = 'die', attributes: Record<string, string> = {}) =>
+  `${JSON.stringify({
+    Type: 'container',
+    Action: action,
+    Actor: { ID: `c-${app}`, Attributes: { 'berth.tenant': tenant, 'berth.app': app, ...attributes } },
+  })}\n`;
+
+/** Handlers that note what they are told. */
+function noting() {
+  const nudged: string[] = [];
+  const signalled: string[] = [];
+  const handlers = {
+    changed: (tenant: string, app: string) => nudged.push(`${tenant}/${app}`),
+    signalled: (id: string, signal: string) => signalled.push(`${id} ${signal}`),
+  };
+  return { nudged, signalled, handlers };
+}
 
 describe('watching Docker events when the engine restarts', () => {
   beforeEach(() => {
@@ -36,17 +51,18 @@ describe('watching Docker events when the engine restarts', () => {
 
   it('watches again once the stream ends, waiting longer while the engine does not answer, until stopped', async () => {
     const { docker, streams, watchedAt, state } = engine();
-    const nudged: string[] = [];
-    const watching = await watchDockerEvents(
-      docker,
-      'berth',
-      (t, a) => nudged.push(`${t}/${a}`),
-      async () => {},
-      OPTIONS,
-    );
+    const { nudged, signalled, handlers } = noting();
+    const watching = await watchDockerEvents(docker, 'berth', handlers, async () => {}, OPTIONS);
     streams[0]?.write(event('acme', 'web'));
     await vi.advanceTimersByTimeAsync(0);
     expect(nudged).toEqual(['acme/web']);
+    // A signal the engine sent, by its name where Node has one.
+    streams[0]?.write(event('acme', 'web', 'kill', { signal: '15' }));
+    streams[0]?.write(event('acme', 'web', 'kill', { signal: '99' }));
+    streams[0]?.write('not an event\n');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(signalled).toEqual(['c-web SIGTERM', 'c-web signal 99']);
+    nudged.length = 0;
 
     // The engine goes down: the stream is reset, and watching fails until it is back.
     state.down = true;
@@ -60,7 +76,7 @@ describe('watching Docker events when the engine restarts', () => {
     expect(streams).toHaveLength(2);
     streams[1]?.write(event('acme', 'api'));
     await vi.advanceTimersByTimeAsync(0);
-    expect(nudged).toEqual(['acme/web', 'acme/api']);
+    expect(nudged).toEqual(['acme/api']);
 
     await watching.stop();
     expect(streams[1]?.destroyed).toBe(true);
@@ -76,7 +92,7 @@ describe('watching Docker events when the engine restarts', () => {
       ensured.push(state.down);
       state.down = false;
     };
-    const watching = await watchDockerEvents(docker, 'berth', () => {}, ensureEngine, OPTIONS);
+    const watching = await watchDockerEvents(docker, 'berth', noting().handlers, ensureEngine, OPTIONS);
     state.down = true;
     streams[0]?.destroy(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
     await vi.advanceTimersByTimeAsync(1000);
