@@ -423,8 +423,9 @@ export interface Replica extends ReplicaIdentity {
   /** Why it exited beyond its code, where the runtime says: `OOMKilled`, or the engine's error starting it. */
   exitReason?: string;
   /**
-   * It was stopped on request — replaced, scaled in, deleted or evicted (Kubernetes: the pod was deleted) — rather than
-   * exiting by itself, where the runtime tells the two apart: its exit code (a SIGTERM's 143) is no failure of its own.
+   * It was stopped on request — replaced, scaled in, deleted or evicted (Kubernetes: the pod was deleted; ECS: the
+   * task's stop code) — rather than exiting by itself, where the runtime tells the two apart: its exit code (a
+   * SIGTERM's 143) is no failure of its own.
    */
   stopRequested?: boolean;
   /**
@@ -434,7 +435,8 @@ export interface Replica extends ReplicaIdentity {
   stopping?: boolean;
   /**
    * Why it was stopped by neither Berth nor itself, where the runtime says: Kubernetes' words for a pod evicted (its
-   * node drained or under pressure), preempted, or deleted for its node's taint. Told as `replicaRemoved`, no failure.
+   * node drained or under pressure), preempted, or deleted for its node's taint; the signal the engine sent a
+   * container for someone else (`docker stop`). Told as `replicaRemoved`, no failure.
    */
   stoppedOutside?: string;
   /**
