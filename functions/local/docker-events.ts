@@ -1,8 +1,8 @@
-import { constants } from 'node:os';
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { answered } from '../adapters/docker/engine-answer.ts';
 import { LABELS } from '../adapters/docker/runtime.ts';
+import { signalName } from '../adapters/docker/signals.ts';
 import { textLines } from '../core/text-lines.ts';
 import { type KeepRunningOptions, keepRunning } from './keep-running.ts';
 
@@ -60,10 +60,6 @@ export function watchDockerEvents(
 }
 
 type ContainerEvent = { Action?: string; Actor?: { ID?: string; Attributes?: Record<string, string> } };
-
-/** A signal's name by its number, as Docker's kill event gives it. */
-const signalName = (number: string) =>
-  Object.entries(constants.signals).find(([, n]) => String(n) === number)?.[0] ?? `signal ${number}`;
 
 /** Tells the handlers what a Docker event line says of one of Berth's replicas. */
 function tell(line: string, handlers: ReplicaEventHandlers) {

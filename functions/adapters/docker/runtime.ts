@@ -22,6 +22,7 @@ import { type DockerError, engineMessage, statusOf } from './docker-errors.ts';
 import { type Answered, answeredIn, ENGINE_ANSWER_MS } from './engine-answer.ts';
 import { replicaNetwork } from './replica-network.ts';
 import { RETIRED_LOG_LINES, RetiredReplicas } from './retired-replicas.ts';
+import { signalName } from './signals.ts';
 import { NEVER, StatsStreams } from './stats-streams.ts';
 import { UnusedImages } from './unused-images.ts';
 
@@ -140,12 +141,12 @@ const exitReasonOf = (state: ContainerInspectInfo['State']) =>
  * with those an engine going down leaves) or when no start is on its way (`starting` false: the process that created
  * it died before starting it): it counts as exited, and is replaced. A paused one runs, as Docker says, but has no
  * endpoint: it cannot answer. One this process is stopping (`stopping`) is so until it has exited. One that exited
- * after the engine signalled it for someone else (`signalledOutside`: `docker stop`, `docker kill`) was stopped
- * outside Berth.
+ * after the engine sent it, for someone else, its stop signal or SIGKILL (`signalledOutside`: `docker stop`, `docker
+ * kill`) was stopped outside Berth; another signal (a `docker kill -s HUP` to reload) says nothing of its exit.
  */
 function toReplica(
   info: ContainerInspectInfo,
-  { starting = true, stopping = false, signalledOutside = '' } = {},
+  { starting = true, stopping = false, signalledOutside = [] as string[] } = {},
 ): Replica {
   const labels = info.Config.Labels ?? {};
   const status = info.State.Status;
@@ -160,9 +161,12 @@ function toReplica(
   // The engine may stamp a process that exits at once as finished a millisecond before it started.
   const stoppedAt =
     finishedAt && startedAt && Date.parse(finishedAt) < Date.parse(startedAt) ? startedAt : finishedAt;
+  // Docker reports the image's STOPSIGNAL in the container's config; dockerode's type leaves it out.
+  const stopSignal = signalName((info.Config as { StopSignal?: string }).StopSignal || 'SIGTERM');
+  const stoppedBy = signalledOutside.find((signal) => signal === stopSignal || signal === 'SIGKILL');
   const stoppedOutside =
-    state === 'exited' && signalledOutside
-      ? `the engine sent its container ${signalledOutside} (docker stop or kill)`
+    state === 'exited' && stoppedBy
+      ? `the engine sent its container ${stoppedBy} (docker stop or kill)`
       : undefined;
   const exitReason = neverStarted
     ? 'never started'
@@ -212,8 +216,8 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
    * and the signals the engine sends them are Berth's.
    */
   private readonly stopping = new Set<string>();
-  /** The signal the engine sent each container for someone else, by id (the first, and at most a thousand). */
-  private readonly signalled = new Map<string, string>();
+  /** The signals the engine sent each container for someone else, by id (at most ten each, of a thousand). */
+  private readonly signalled = new Map<string, string[]>();
   /** The network replicas join (replica-network.ts), found or made on the first start. */
   private network?: Promise<string>;
   /** A stats stream per running replica listed or sampled: Docker keeps no history of its own. */
@@ -430,12 +434,16 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
 
   /**
    * The engine sent a replica's container `signal` (its event): unless this runtime was asked to stop it, someone
-   * else was (`docker stop`, `docker kill`), and if it exits it was stopped outside Berth, no failure of its own.
+   * else did (`docker stop`, `docker kill`), and if that was its stop signal or SIGKILL and it exits, it was stopped
+   * outside Berth, no failure of its own.
    */
   signalledBy(id: string, signal: string): void {
-    if (this.stopping.has(id) || this.signalled.has(id)) return;
-    if (this.signalled.size >= 1000) this.signalled.delete(this.signalled.keys().next().value ?? '');
-    this.signalled.set(id, signal);
+    if (this.stopping.has(id)) return;
+    const signals = this.signalled.get(id) ?? [];
+    if (signals.length >= 10) return;
+    if (signals.length === 0 && this.signalled.size >= 1000)
+      this.signalled.delete(this.signalled.keys().next().value ?? '');
+    this.signalled.set(id, [...signals, signal]);
   }
 
   /**

@@ -10,14 +10,16 @@ const NEVER = '0001-01-01T00:00:00Z';
 const REFUSED = 'driver failed programming external connectivity on endpoint';
 
 /**
- * An engine with one container, still "created" (with `error`, as Docker keeps one whose start failed), whose start
- * does what `start` does. Which engine failures leave such containers cannot be brought about through a replica's
- * spec; the tests of `listReplicas` on a real engine make them by hand.
+ * An engine with one container, still "created" (with `error`, as Docker keeps one whose start failed) unless `state`
+ * says otherwise, whose start does what `start` does, with `config` beyond its labels. Which engine failures leave
+ * such containers cannot be brought about through a replica's spec; the tests of `listReplicas` on a real engine
+ * make them by hand.
  */
 function engineWithCreatedContainer(
   start: () => Promise<void>,
   error = '',
   state: Record<string, unknown> = {},
+  config: Record<string, unknown> = {},
 ): Docker {
   const options = containerOptions(spec, 'berth', 'n1');
   const container = {
@@ -26,7 +28,7 @@ function engineWithCreatedContainer(
     inspect: async () => ({
       Id: 'c1',
       Created: '2026-12-01T09:00:00Z',
-      Config: { Labels: options.Labels },
+      Config: { Labels: options.Labels, ...config },
       HostConfig: options.HostConfig,
       NetworkSettings: { Networks: {} },
       State: {
@@ -248,5 +250,30 @@ describe('the Docker runtime sampling replicas', () => {
     expect(await cpuOf()).toEqual({ windowSeconds: 10, cpuPercent: percentOfReplica(2.5, 10) });
     expect(asked).toEqual(['c1 stream=true']);
     runtime.close();
+  });
+});
+
+describe('a replica the engine stopped for someone else', () => {
+  it('is stopped outside Berth once it exits after its stop signal or SIGKILL, not after another signal', async () => {
+    const exited = {
+      Status: 'exited',
+      ExitCode: 131,
+      StartedAt: '2026-12-01T09:00:01Z',
+      FinishedAt: '2026-12-01T09:05:00Z',
+    };
+    // An image whose STOPSIGNAL is SIGQUIT, as Docker may report it: by number.
+    const engine = engineWithCreatedContainer(async () => {}, '', exited, { StopSignal: '3' });
+    const runtime = new DockerRuntime(engine, 'berth');
+    // A reload asked of it says nothing of its exit.
+    runtime.signalledBy('c1', 'SIGHUP');
+    const [reloaded] = await runtime.listReplicas();
+    expect(reloaded).toMatchObject({ state: 'exited', exitCode: 131 });
+    expect(reloaded?.stoppedOutside).toBeUndefined();
+    runtime.signalledBy('c1', 'SIGQUIT');
+    const why = 'the engine sent its container SIGQUIT (docker stop or kill)';
+    expect((await runtime.listReplicas())[0]).toMatchObject({
+      stoppedOutside: why,
+      exitReason: `stopped outside Berth: ${why}`,
+    });
   });
 });
