@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
 import { ensureDockerEngine } from '../../functions/local/docker-engine.ts';
-import { watchDockerEvents } from '../../functions/local/docker-events.ts';
+import { type ReplicaEventHandlers, watchDockerEvents } from '../../functions/local/docker-events.ts';
 import { labelledContainers } from '../support/docker-cli.ts';
 import { eventually } from '../support/ingress-client.ts';
 import { localApiOnDocker, sampleApp, untilAppGone } from '../support/local-api.ts';
@@ -19,14 +19,16 @@ const firstExit = (call: Awaited<ReturnType<typeof localApiOnDocker>>['call'], k
     return events.find((e) => e.type === 'replicaExited');
   });
 
+/** Docker's events of an installation's replicas, watched and told to `handlers` as `npm start` does (main.ts). */
+const watchEvents = (installation: string, handlers: ReplicaEventHandlers) =>
+  watchDockerEvents(new Docker(), installation, handlers, () => ensureDockerEngine(tmpdir()));
+
 describe('stopped replicas on Docker Engine', () => {
   it('shows a replaced replica as stopping through its grace, then stopped, while its successor serves', async () => {
     const { call, createTenant, runtime, tableName } = await localApiOnDocker({ stopGraceSeconds: 6 });
     const key = (await createTenant('acme')).key;
     // The engine's signals of Berth's own stop (SIGTERM, then SIGKILL at the end of the grace) are told to it too.
-    const watching = await watchDockerEvents(new Docker(), tableName, runtime.replicaEvents, () =>
-      ensureDockerEngine(tmpdir()),
-    );
+    const watching = await watchEvents(tableName, runtime.replicaEvents);
     // A server that ignores SIGTERM, as a slow one finishing its requests would: its stop takes the whole grace.
     const command = [
       'sh',
@@ -137,9 +139,7 @@ describe('stopped replicas on Docker Engine', () => {
       const { call, createTenant, runtime, tableName } = await localApiOnDocker();
       const key = (await createTenant('acme')).key;
       // Docker's events, watched as the platform watches them: what was done is seen by them alone.
-      const watching = await watchDockerEvents(new Docker(), tableName, runtime.replicaEvents, () =>
-        ensureDockerEngine(tmpdir()),
-      );
+      const watching = await watchEvents(tableName, runtime.replicaEvents);
       try {
         expect((await call('POST', '/v1/apps', key, sampleApp('web'))).status).toBe(201);
         await eventually('the replica to be ready', async () =>
