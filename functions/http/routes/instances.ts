@@ -140,7 +140,6 @@ export function instanceRoutes(deps: ApiDeps) {
           },
         });
         c.header('content-type', 'text/plain; charset=utf-8');
-        c.header('cache-control', 'no-store');
         // A streamed body has no typed content; the route documents it as text/plain.
         return c.body(body, 200) as unknown as TypedResponse<never, 200, 'text'>;
       },

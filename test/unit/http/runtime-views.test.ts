@@ -104,6 +104,8 @@ describe('replica views per runtime (EKS through the fake API server)', () => {
     const beforeLogs = kube.requests.length;
     const logs = await call('GET', '/v1/apps/web/logs', key);
     expect(logs.status).toBe(200);
+    // A streamed answer too: the /v1 middleware says so before any answer exists.
+    expect(logs.headers.get('cache-control')).toBe('no-store');
     // Each pod's lines by its name, which tells them apart (the start of `<namespace>/<pod>` would not).
     const ready = logs.text.split('\n').filter((l) => l.endsWith(' ready'));
     expect(ready.map((l) => l.split(' ')[0]).sort()).toEqual(
