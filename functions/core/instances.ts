@@ -18,6 +18,7 @@ import type {
   LogOptions,
   PageRequest,
   Replica,
+  ReplicaInsight,
   ReplicaView,
   ReplicaViews,
   RuntimeViewDeps,
@@ -45,6 +46,14 @@ export async function listInstances(
   return deps.recentInstances ? deps.recentInstances.get(`${tenantId}/${app.uid}`, read) : read();
 }
 
+/** A replica's health: its exit, then its stop, then what its checks said. */
+function healthOf(replica: Replica, insight: ReplicaInsight): Instance['health'] {
+  if (replica.state === 'exited') return 'stopped';
+  if (replica.stopping) return 'stopping';
+  if (insight.unhealthy) return 'unhealthy';
+  return insight.ready ? 'healthy' : 'starting';
+}
+
 async function readInstances(view: ReplicaView, app: AppRecord): Promise<Instance[]> {
   const { tenantId } = app;
   const replicas = (await view.runtime.listReplicas({ tenantId, appUid: app.uid, app: app.name })).sort(
@@ -61,16 +70,7 @@ async function readInstances(view: ReplicaView, app: AppRecord): Promise<Instanc
       id: replica.id,
       revision: replica.revision,
       state: replica.state,
-      health:
-        replica.state === 'exited'
-          ? 'stopped'
-          : replica.stopping
-            ? 'stopping'
-            : insight.unhealthy
-              ? 'unhealthy'
-              : insight.ready
-                ? 'healthy'
-                : 'starting',
+      health: healthOf(replica, insight),
       restarts: insight.restarts,
       startedAt: replica.startedAt,
       stoppedAt: replica.stoppedAt,
