@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { DEFAULT_IDLE_TIMEOUT_SECONDS } from '../adapters/alb/target-group-settings.ts';
 
-/** The apps' load balancers' idle timeout, in seconds, within ALB's bounds (1-4000): the install's, and the Lambdas'. */
+/** The apps' load balancers' idle timeout in seconds, within ALB's bounds (1-4000): the install's, and the Lambdas'. */
 export const IdleTimeoutSeconds = z.number().int().min(1).max(4000);
 
 /** The same in an environment variable; ALB's own default when it is not set. */
@@ -29,9 +29,14 @@ export const JsonText = z.string().transform((text, ctx) => {
   }
 });
 
+/** Configuration that is not valid: its message names every field that is wrong, and what each must be. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
 /**
- * Parses configuration with `schema`, or throws one error naming every field that is wrong. Without zod's compiled
- * fast path: configuration is parsed once, at start, where compiling one costs more than it saves.
+ * Parses configuration with `schema`, or throws one ConfigError naming every field that is wrong. Without zod's
+ * compiled fast path: configuration is parsed once, at start, where compiling one costs more than it saves.
  */
 export function parseConfig<T extends z.ZodType>(
   schema: T,
@@ -44,7 +49,7 @@ export function parseConfig<T extends z.ZodType>(
     const problems = parsed.error.issues
       .map((i) => `  ${prefix}${i.path.join('.')}: ${i.message}`)
       .join('\n');
-    throw new Error(`invalid ${what}:\n${problems}`);
+    throw new ConfigError(`invalid ${what}:\n${problems}`);
   }
   return parsed.data;
 }

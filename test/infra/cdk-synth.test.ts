@@ -4,22 +4,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
+/** The pinned CLI as an installer runs it, without credentials or instance metadata: synthesis must need neither. */
+const cdk = (args: string[]) =>
+  spawnSync('node_modules/.bin/cdk', args, {
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      CDK_DISABLE_CLI_TELEMETRY: 'true',
+      AWS_EC2_METADATA_DISABLED: 'true',
+    },
+    encoding: 'utf8',
+    timeout: 180_000,
+  });
+
 describe('cdk synth', () => {
   it('synthesizes the app in cdk.json with the pinned CLI, offline and without credentials', () => {
     const out = mkdtempSync(join(tmpdir(), 'berth-cdk-out-'));
     try {
-      const env: NodeJS.ProcessEnv = {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        CDK_DISABLE_CLI_TELEMETRY: 'true',
-        // No credentials and no instance metadata: synthesis must not need either.
-        AWS_EC2_METADATA_DISABLED: 'true',
-      };
-      const result = spawnSync('node_modules/.bin/cdk', ['synth', '--quiet', '--output', out], {
-        env,
-        encoding: 'utf8',
-        timeout: 180_000,
-      });
+      const result = cdk(['synth', '--quiet', '--output', out]);
       expect(result.status, result.stderr).toBe(0);
       // Every flag the CLI knows of is set (infra/feature-flags.ts): it says so when one is not.
       expect(result.stderr).not.toMatch(/feature flags? (is|are) not configured/);
@@ -36,4 +38,13 @@ describe('cdk synth', () => {
       rmSync(out, { recursive: true, force: true });
     }
   }, 240_000);
+
+  it('stops on a context that is not valid, naming each field that is wrong, without a stack trace', () => {
+    const result = cdk(['synth', '--quiet', '--context', 'berth={"domain":"Apps.Example.com"}']);
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain('invalid CDK context "berth":\n');
+    expect(result.stderr).toMatch(/^ {2}berth\.domain: must be a DNS name in lowercase/m);
+    expect(result.stderr).toMatch(/^ {2}berth\.region: is required$/m);
+    expect(result.stderr).not.toMatch(/^\s+at /m);
+  }, 60_000);
 });
