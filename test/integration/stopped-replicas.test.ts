@@ -131,7 +131,7 @@ describe('stopped replicas on Docker Engine', () => {
     {
       done: 'stopped',
       outside: (container: Docker.Container) => container.stop({ t: 1 }),
-      told: 'replica 0 was stopped outside Berth: the engine sent its container SIGTERM (docker stop or kill)',
+      told: 'replica 0 was stopped outside Berth: the engine sent its container SIGTERM (docker stop or kill, or the engine shutting down)',
     },
   ])(
     'replaces a replica whose container was $done behind its back, and says so',

@@ -142,7 +142,8 @@ const exitReasonOf = (state: ContainerInspectInfo['State']) =>
  * it died before starting it): it counts as exited, and is replaced. A paused one runs, as Docker says, but has no
  * endpoint: it cannot answer. One this process is stopping (`stopping`) is so until it has exited. One that exited
  * after the engine sent it, for someone else, its stop signal or SIGKILL (`signalledOutside`: `docker stop`, `docker
- * kill`) was stopped outside Berth; another signal (a `docker kill -s HUP` to reload) says nothing of its exit.
+ * kill`, the engine shutting down) was stopped outside Berth; another signal (a `docker kill -s HUP` to reload) says
+ * nothing of its exit.
  */
 function toReplica(
   info: ContainerInspectInfo,
@@ -166,7 +167,7 @@ function toReplica(
   const stoppedBy = signalledOutside.find((signal) => signal === stopSignal || signal === 'SIGKILL');
   const stoppedOutside =
     state === 'exited' && stoppedBy
-      ? `the engine sent its container ${stoppedBy} (docker stop or kill)`
+      ? `the engine sent its container ${stoppedBy} (docker stop or kill, or the engine shutting down)`
       : undefined;
   const exitReason = neverStarted
     ? 'never started'

@@ -270,7 +270,7 @@ describe('a replica the engine stopped for someone else', () => {
     expect(reloaded).toMatchObject({ state: 'exited', exitCode: 131 });
     expect(reloaded?.stoppedOutside).toBeUndefined();
     runtime.signalledBy('c1', 'SIGQUIT');
-    const why = 'the engine sent its container SIGQUIT (docker stop or kill)';
+    const why = 'the engine sent its container SIGQUIT (docker stop or kill, or the engine shutting down)';
     expect((await runtime.listReplicas())[0]).toMatchObject({
       stoppedOutside: why,
       exitReason: `stopped outside Berth: ${why}`,
