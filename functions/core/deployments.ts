@@ -108,41 +108,42 @@ function alreadyOn(app: AppRecord): ConflictError {
 }
 
 /**
- * Whether the platform rolls `app` back from `deployment`: the deployment of its target revision failed, and another
- * revision served before it (that one's replicas serve still).
+ * Where the platform rolls `app` back to from `deployment`, if it does: the deployment of its target revision failed
+ * while another revision served — the one that went live last or, while none has (the app's first deployment was
+ * superseded before a pass saw it succeed), `serving`, another revision whose replicas the pass found serving. Either
+ * serves still: its replicas are kept until the target's are ready.
  */
-export function rollsBack(
+export function wayBack(
   app: Pick<AppRecord, 'targetRevision' | 'currentRevision'>,
   deployment: DeploymentRecord,
-): boolean {
-  return (
-    deployment.status === 'failed' &&
-    deployment.revision === app.targetRevision &&
-    app.currentRevision !== null &&
-    app.currentRevision !== app.targetRevision
-  );
+  serving: number | undefined,
+): number | undefined {
+  if (deployment.status !== 'failed' || deployment.revision !== app.targetRevision) return undefined;
+  const back = app.currentRevision ?? serving;
+  return back !== undefined && back !== app.targetRevision ? back : undefined;
 }
 
 /**
- * The platform's rollback of `failing`, the deployment of the app's target revision the pass found failed (see
- * rollsBack), in one write with its end: the deployment ends `rolled_back` (its reason names the way back), the app
- * points at the revision that served before it (whose repository cannot go, and whose image the app holds) with the
- * deployment that takes it there, and a `rolledBack` event says both. Nothing is written unless all of it is: the
- * deployment stays open, and the next pass that finds it failed rolls back again (unless another pass ended it).
- * `app` is the app as the pass observed it; the write is made only while it is as the pass read it (its generation:
- * a deploy, rollback, scale or stop meanwhile is never undone). Its replicas serve still, so neither the plan's
- * limits, the month's cap nor a suspension since refuses it (a tenant that since used the room a smaller failed
- * revision left is over its plan, as after a move to a smaller plan). The rollback's deployment; undefined when
- * nothing was written.
+ * The platform's rollback of `failing`, the deployment of the app's target revision the pass found failed, to its way
+ * back (see wayBack; `servingRevision`, the pass's), in one write with its end: the deployment ends `rolled_back` (its
+ * reason names the way back), the app points at the revision that served before it (whose repository cannot go, and
+ * whose image the app holds) with the deployment that takes it there, and a `rolledBack` event says both. Nothing is
+ * written unless all of it is: the deployment stays open, and the next pass that finds it failed rolls back again
+ * (unless another pass ended it). `app` is the app as the pass observed it; the write is made only while it is as the
+ * pass read it (its generation: a deploy, rollback, scale or stop meanwhile is never undone). Its replicas serve still,
+ * so neither the plan's limits, the month's cap nor a suspension since refuses it (a tenant that since used the room a
+ * smaller failed revision left is over its plan, as after a move to a smaller plan). The rollback's deployment;
+ * undefined when nothing was written.
  */
 export async function rollBackFailed(
   deps: CoreDeps,
   app: AppRecord,
   failing: { record: DeploymentRecord; read: DeploymentRecord },
+  servingRevision?: number,
 ): Promise<Deployment | undefined> {
   const failed = failing.record;
-  const serving = app.currentRevision;
-  if (serving === null || !rollsBack(app, failed)) throw new Error('nothing to roll back to');
+  const serving = wayBack(app, failed, servingRevision);
+  if (serving === undefined) throw new Error('nothing to roll back to');
   const target = await getRevisionRecord(deps, app.tenantId, app.uid, app.name, serving);
   try {
     const { deployment } = await changeApp(

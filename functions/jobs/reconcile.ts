@@ -25,7 +25,13 @@ import {
 } from '../core/reconcile-plan.ts';
 import { AppRevisions } from './app-revisions.ts';
 import { HealthTracker } from './health-tracker.ts';
-import { advanceRollout, breakerTripped, latestDeployment, type RolloutDeps } from './rollout.ts';
+import {
+  advanceRollout,
+  breakerTripped,
+  latestDeployment,
+  type RolloutDeps,
+  servingRevisionOf,
+} from './rollout.ts';
 import { StartFailures } from './start-failures.ts';
 
 export interface ReconcilerDeps extends RolloutDeps {
@@ -161,6 +167,7 @@ export class Reconciler {
       desired: plan.desired,
       readyTarget: plan.readyTarget,
       routable: plan.routable.length,
+      servingRevision: servingRevisionOf(plan.routable, app.targetRevision),
       converged: plan.converged,
       failedStarts,
       lastFailure: latest && this.failures.lastFailure(app.uid, latest.revision),

@@ -1,7 +1,7 @@
 import { TERMINAL_DEPLOYMENT_STATUSES } from '../../schemas/app.ts';
 import { type AppEventNote, appEventOf } from '../core/app-events.ts';
-import { rollBackFailed, rollsBack } from '../core/deployments.ts';
-import type { AppRecord, CoreDeps, DeploymentRecord, TenantRecord } from '../core/ports.ts';
+import { rollBackFailed, wayBack } from '../core/deployments.ts';
+import type { AppRecord, CoreDeps, DeploymentRecord, Replica, TenantRecord } from '../core/ports.ts';
 import { circuitBreakerThreshold } from '../core/reconcile-plan.ts';
 import { sameValue } from '../core/same-value.ts';
 import { allItems } from '../core/walk.ts';
@@ -24,6 +24,8 @@ export interface RolloutProgress {
   readyTarget: number;
   /** Ready replicas of any revision: what serves traffic. */
   routable: number;
+  /** The newest revision other than the target whose replicas serve, if any (servingRevisionOf). */
+  servingRevision?: number | undefined;
   /** Only target replicas remain, `desired` of them ready. */
   converged: boolean;
   /** Failed starts of the target revision since the deployment began. */
@@ -39,6 +41,18 @@ export interface RolloutProgress {
    * through a suspension has its deadline from `resumedAt`.
    */
   tenant: Pick<TenantRecord, 'status' | 'resumedAt'> | undefined;
+}
+
+/**
+ * The newest revision other than `targetRevision` among replicas that serve: a rollout's way back while none of the
+ * app's deployments has succeeded (see wayBack).
+ */
+export function servingRevisionOf(
+  serving: Pick<Replica, 'revision'>[],
+  targetRevision: number,
+): number | undefined {
+  const others = serving.map((r) => r.revision).filter((revision) => revision !== targetRevision);
+  return others.length > 0 ? Math.max(...others) : undefined;
 }
 
 const isSuspended = (progress: Pick<RolloutProgress, 'tenant'>) => progress.tenant?.status !== 'active';
@@ -91,8 +105,8 @@ async function newestUntilEnded(deps: CoreDeps, app: AppRecord): Promise<Deploym
  * Moves the latest deployment on from what a pass observed and writes what the app now shows (ready replicas, the
  * serving revision, its status) in one write: nobody reads a finished deployment on an app that does not show it
  * yet. When either record changed meanwhile, nothing is written and the next pass starts again. A deployment that
- * failed while another revision served before it ends `rolled_back`, in the one write of the rollback (see
- * rollBackFailed): the failed revision is never left as the target of an app whose old replicas serve.
+ * failed while another revision served ends `rolled_back`, in the one write of the rollback (see rollBackFailed):
+ * the failed revision is never left as the target of an app whose old replicas serve.
  */
 export async function advanceRollout(
   deps: RolloutDeps,
@@ -104,8 +118,8 @@ export async function advanceRollout(
   const observed = observedApp(app, progress, deployment);
   const moved =
     latest && deployment && deployment !== latest ? { record: deployment, read: latest } : undefined;
-  if (moved && rollsBack(observed, moved.record)) {
-    await rollBackFailed(deps, observed, moved);
+  if (moved && wayBack(observed, moved.record, progress.servingRevision) !== undefined) {
+    await rollBackFailed(deps, observed, moved, progress.servingRevision);
     return;
   }
   const changed = !sameValue(observed, app);

@@ -17,7 +17,7 @@ import { allApps, listAll } from '../core/walk.ts';
 import { workloadHash } from '../core/workloads.ts';
 import { AppRevisions } from './app-revisions.ts';
 import { PassLease } from './pass-lease.ts';
-import { advanceRollout, latestDeployment, type RolloutDeps } from './rollout.ts';
+import { advanceRollout, latestDeployment, type RolloutDeps, servingRevisionOf } from './rollout.ts';
 
 export interface WorkloadReconcilerDeps extends RolloutDeps {
   runtime: WorkloadRuntime;
@@ -339,6 +339,7 @@ export class WorkloadReconciler {
       desired,
       readyTarget: counts.readyTarget,
       routable: counts.routable,
+      servingRevision: counts.servingRevision,
       converged: counts.readyTarget >= desired && counts.live === counts.target && counts.target === desired,
       failedStarts: counts.failedStarts,
       started: counts.target > 0,
@@ -363,14 +364,23 @@ const serving = (replica: Replica) => replica.ready === true && !replica.stoppin
 function replicaCounts(live: Replica[], targetRevision: number, steady: ObservedWorkload['steady']) {
   if (steady) {
     const target = steady.revision === targetRevision ? steady.replicas : 0;
-    return { live: steady.replicas, target, readyTarget: target, routable: steady.replicas, failedStarts: 0 };
+    return {
+      live: steady.replicas,
+      target,
+      readyTarget: target,
+      routable: steady.replicas,
+      servingRevision: steady.replicas > 0 ? servingRevisionOf([steady], targetRevision) : undefined,
+      failedStarts: 0,
+    };
   }
   const target = live.filter((r) => r.revision === targetRevision);
+  const routable = live.filter(serving);
   return {
     live: live.length,
     target: target.length,
     readyTarget: target.filter(serving).length,
-    routable: live.filter(serving).length,
+    routable: routable.length,
+    servingRevision: servingRevisionOf(routable, targetRevision),
     failedStarts: target.reduce((sum, r) => sum + (r.restarts ?? 0), 0),
   };
 }

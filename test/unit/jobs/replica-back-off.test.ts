@@ -80,6 +80,35 @@ describe('the back-off of a failing replica and the circuit breaker, as a pass s
     expect(failed).toMatchObject({ revision: 2, status: 'rolled_back', failedStarts: 3 });
   });
 
+  it('rolls a failing revision back to the one that serves, though that one was superseded before it went live', async () => {
+    await createApp(deps, 'acme', WEB);
+    await passAfter(0); // revision 1's replica starts; its deployment goes live at a later pass
+    // Revision 2 comes first: revision 1's deployment is superseded before any pass saw it succeed.
+    await deploy(deps, 'acme', 'web', { command: ['sh', '-c', 'exit 3'] });
+    // Its replica crashes as it starts, each time after its slot's back-off, until the breaker (3) trips.
+    for (let pass = 0; pass < 4; pass++) {
+      await passAfter(1_000);
+      runtime.crash(2);
+    }
+    await passAfter(1_000);
+    expect(runtime.startsOf(2)).toBe(3);
+    const [back, failed, first] = (await listDeployments(deps, 'acme', 'web', { limit: 3 })).items;
+    expect([first, failed, back]).toMatchObject([
+      { revision: 1, status: 'superseded' },
+      { revision: 2, status: 'rolled_back' },
+      { revision: 1, trigger: 'rollback' },
+    ]);
+    // Revision 1's replica served throughout, and is the rollback's: nothing of it was stopped or started again.
+    expect(runtime.startsOf(1)).toBe(1);
+    await passAfter(1_000);
+    expect(await getAppRecord(deps, 'acme', 'web')).toMatchObject({
+      status: 'running',
+      targetRevision: 1,
+      currentRevision: 1,
+      readyReplicas: 1,
+    });
+  });
+
   it('counts a start the engine refuses as a failure of its slot, with its words, until the breaker trips', async () => {
     runtime.refusal = 'No such image: registry.example.com/acme/web:1';
     await createApp(deps, 'acme', WEB);

@@ -216,6 +216,34 @@ describe('advanceRollout', () => {
     expect((await listDeployments(deps, 'acme', 'web', { limit: 5 })).items).toHaveLength(items.length);
   });
 
+  it('rolls a failed deployment back to a revision that serves though none went live yet: the first, superseded', async () => {
+    // Revision 2 is deployed before any pass saw revision 1 go live; revision 1's replica serves all the same.
+    await deploy(deps, 'acme', 'web', { env: { A: '1' } });
+    const tripped = { ...converged, readyTarget: 0, converged: false, failedStarts: 3, started: true };
+    const { app, deployment } = await pass({ ...tripped, servingRevision: 1 });
+    expect(app).toMatchObject({ targetRevision: 1, currentRevision: null, status: 'deploying' });
+    expect(deployment).toMatchObject({ revision: 1, trigger: 'rollback', status: 'pending' });
+    const { items } = await listDeployments(deps, 'acme', 'web', { limit: 5 });
+    expect(items.map((d) => [d.revision, d.status])).toEqual([
+      [1, 'pending'],
+      [2, 'rolled_back'],
+      [1, 'superseded'],
+    ]);
+    expect(await pass(converged)).toMatchObject({
+      app: { targetRevision: 1, currentRevision: 1, status: 'running' },
+      deployment: { id: deployment?.id, status: 'succeeded' },
+    });
+  });
+
+  it('fails a deployment with nothing serving to go back to, though an earlier revision was deployed', async () => {
+    await deploy(deps, 'acme', 'web', { env: { A: '1' } });
+    const tripped = { ...converged, readyTarget: 0, routable: 0, converged: false, failedStarts: 3 };
+    expect(await pass({ ...tripped, started: true })).toMatchObject({
+      app: { targetRevision: 2, currentRevision: null, status: 'failed' },
+      deployment: { revision: 2, status: 'failed' },
+    });
+  });
+
   it('fails a first deployment with nothing to go back to', async () => {
     const tripped = { ...converged, readyTarget: 0, routable: 0, converged: false, failedStarts: 3 };
     expect(await pass({ ...tripped, started: true })).toMatchObject({

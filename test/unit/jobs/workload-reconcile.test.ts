@@ -642,6 +642,27 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
     expect(stopped).toHaveLength(2);
   });
 
+  it('rolls a crash-looping revision back to the pods that serve, though their deployment was superseded before it went live', async () => {
+    const { deps, pass } = setup;
+    await createApp(deps, 'acme', { ...web, runtime: 'eks', replicas: 2 });
+    await pass(); // revision 1 applied; its pods start
+    // Revision 2 comes before any pass saw revision 1 go live.
+    await deploy(deps, 'acme', 'web', { image: 'registry.example.com/acme/web:crashloop' });
+    expect(await getAppRecord(deps, 'acme', 'web')).toMatchObject({ currentRevision: null });
+    await pass(); // revision 2 applied; revision 1's pods serve on while its pods crash
+    await pass(); // restarts past the circuit breaker: failed, rolled back to revision 1
+    await pass(); // revision 1 applied again: the crashing pods stop
+    await pass(); // only revision 1's pods are left: it goes live
+    const app = await getAppRecord(deps, 'acme', 'web');
+    expect(app).toMatchObject({ status: 'running', targetRevision: 1, currentRevision: 1, readyReplicas: 2 });
+    const deployments = (await deps.store.listDeployments('acme', app.uid, { limit: 5 })).items;
+    expect(deployments.map((d) => [d.revision, d.status])).toEqual([
+      [1, 'succeeded'],
+      [2, 'rolled_back'],
+      [1, 'superseded'],
+    ]);
+  });
+
   it("points an app's name at the load balancer its Ingress got, once, and removes the record with the app", async () => {
     const { deps, dns, pass, requestsDuring } = setup;
     await createApp(deps, 'acme', { ...web, runtime: 'eks' });
