@@ -198,6 +198,25 @@ describe('WorkloadReconciler on Fargate services (ECS and the ALB in memory)', (
     expect(aws.ecs).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand);
   });
 
+  it('rolls back to the tasks that serve when ECS refuses the next revision before the first went live', async () => {
+    const { deps, pass } = setup;
+    await createApp(deps, 'acme', { ...web, runtime: 'fargate', replicas: 2 });
+    await pass(); // revision 1's service is made; its tasks start
+    // Revision 2 comes before any pass saw revision 1 go live.
+    await deploy(deps, 'acme', 'web', TOO_LARGE_FOR_ECS);
+    expect(await getAppRecord(deps, 'acme', 'web')).toMatchObject({ currentRevision: null });
+    await pass(); // ECS refuses revision 2's task definition: a rollback to revision 1, whose tasks serve, starts
+    await pass();
+    const app = await getAppRecord(deps, 'acme', 'web');
+    expect(app).toMatchObject({ status: 'running', targetRevision: 1, currentRevision: 1, readyReplicas: 2 });
+    const deployments = (await deps.store.listDeployments('acme', app.uid, { limit: 5 })).items;
+    expect(deployments.map((d) => [d.revision, d.status])).toEqual([
+      [1, 'succeeded'],
+      [2, 'rolled_back'],
+      [1, 'superseded'],
+    ]);
+  });
+
   it('leaves an app whose first task definition ECS refuses failed at once, naming why, running nothing', async () => {
     const { deps, aws, pass, logged } = setup;
     await createApp(deps, 'acme', { ...web, runtime: 'fargate', replicas: 2, ...TOO_LARGE_FOR_ECS });
