@@ -111,7 +111,8 @@ function alreadyOn(app: AppRecord): ConflictError {
  * Where the platform rolls `app` back to from `deployment`, if it does: the deployment of its target revision failed
  * while another revision served — the one that went live last or, while none has (the app's first deployment was
  * superseded before a pass saw it succeed), `serving`, another revision whose replicas the pass found serving. Either
- * serves still: its replicas are kept until the target's are ready.
+ * serves still: its replicas are kept until the target's are ready. A failed rollback goes back to no revision that
+ * never went live: two revisions that each fail while the other serves would otherwise take turns for good.
  */
 export function wayBack(
   app: Pick<AppRecord, 'targetRevision' | 'currentRevision'>,
@@ -119,7 +120,7 @@ export function wayBack(
   serving: number | undefined,
 ): number | undefined {
   if (deployment.status !== 'failed' || deployment.revision !== app.targetRevision) return undefined;
-  const back = app.currentRevision ?? serving;
+  const back = app.currentRevision ?? (deployment.trigger === 'rollback' ? undefined : serving);
   return back !== undefined && back !== app.targetRevision ? back : undefined;
 }
 

@@ -235,6 +235,22 @@ describe('advanceRollout', () => {
     });
   });
 
+  it('goes back from a failed rollback to no revision that never went live: two failing revisions take no turns', async () => {
+    await deploy(deps, 'acme', 'web', { env: { A: '1' } });
+    const tripped = { ...converged, readyTarget: 0, converged: false, failedStarts: 3, started: true };
+    await pass({ ...tripped, servingRevision: 1 }); // back to revision 1, which never went live
+    // Revision 1 fails in turn while revision 2's replicas serve.
+    const { app, deployment } = await pass({ ...tripped, servingRevision: 2 });
+    expect(app).toMatchObject({ targetRevision: 1, currentRevision: null });
+    expect(deployment).toMatchObject({ revision: 1, trigger: 'rollback', status: 'failed' });
+    const { items } = await listDeployments(deps, 'acme', 'web', { limit: 5 });
+    expect(items.map((d) => [d.revision, d.status])).toEqual([
+      [1, 'failed'],
+      [2, 'rolled_back'],
+      [1, 'superseded'],
+    ]);
+  });
+
   it('fails a deployment with nothing serving to go back to, though an earlier revision was deployed', async () => {
     await deploy(deps, 'acme', 'web', { env: { A: '1' } });
     const tripped = { ...converged, readyTarget: 0, routable: 0, converged: false, failedStarts: 3 };
