@@ -39,6 +39,10 @@ describe('advanceRollout', () => {
     return { app: await getAppRecord(deps, 'acme', 'web'), deployment: await latestDeployment(deps, app) };
   };
 
+  /** The app's deployments, newest first, as their revisions and statuses. */
+  const revisionsAndStatuses = async () =>
+    (await listDeployments(deps, 'acme', 'web', { limit: 5 })).items.map((d) => [d.revision, d.status]);
+
   it('finishes a deployment in the same write that shows the app running its revision', async () => {
     const { app, deployment } = await pass(converged);
     expect(deployment).toMatchObject({ status: 'succeeded' });
@@ -223,8 +227,7 @@ describe('advanceRollout', () => {
     const { app, deployment } = await pass({ ...tripped, servingRevision: 1 });
     expect(app).toMatchObject({ targetRevision: 1, currentRevision: null, status: 'deploying' });
     expect(deployment).toMatchObject({ revision: 1, trigger: 'rollback', status: 'pending' });
-    const { items } = await listDeployments(deps, 'acme', 'web', { limit: 5 });
-    expect(items.map((d) => [d.revision, d.status])).toEqual([
+    expect(await revisionsAndStatuses()).toEqual([
       [1, 'pending'],
       [2, 'rolled_back'],
       [1, 'superseded'],
@@ -243,8 +246,7 @@ describe('advanceRollout', () => {
     const { app, deployment } = await pass({ ...tripped, servingRevision: 2 });
     expect(app).toMatchObject({ targetRevision: 1, currentRevision: null });
     expect(deployment).toMatchObject({ revision: 1, trigger: 'rollback', status: 'failed' });
-    const { items } = await listDeployments(deps, 'acme', 'web', { limit: 5 });
-    expect(items.map((d) => [d.revision, d.status])).toEqual([
+    expect(await revisionsAndStatuses()).toEqual([
       [1, 'failed'],
       [2, 'rolled_back'],
       [1, 'superseded'],
