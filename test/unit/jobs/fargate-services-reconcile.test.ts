@@ -18,6 +18,7 @@ import { deploy, listDeployments } from '../../../functions/core/deployments.ts'
 import { updateTenant } from '../../../functions/core/tenants.ts';
 import { meterUsage } from '../../../functions/jobs/meter.ts';
 import { SWEEP_EVERY_MS } from '../../../functions/jobs/workload-reconcile.ts';
+import { deploymentHistory } from '../../support/deployment-history.ts';
 import { fargateWorld } from '../../support/fargate-world.ts';
 
 const web = { name: 'web', image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };
@@ -209,8 +210,7 @@ describe('WorkloadReconciler on Fargate services (ECS and the ALB in memory)', (
     await pass();
     const app = await getAppRecord(deps, 'acme', 'web');
     expect(app).toMatchObject({ status: 'running', targetRevision: 1, currentRevision: 1, readyReplicas: 2 });
-    const deployments = (await deps.store.listDeployments('acme', app.uid, { limit: 5 })).items;
-    expect(deployments.map((d) => [d.revision, d.status])).toEqual([
+    expect(await deploymentHistory(deps, 'acme', 'web')).toEqual([
       [1, 'succeeded'],
       [2, 'rolled_back'],
       [1, 'superseded'],

@@ -6,6 +6,7 @@ import type { RolloutWrite } from '../../../functions/core/ports.ts';
 import { createTenant, getTenantRecord, updateTenant } from '../../../functions/core/tenants.ts';
 import { advanceRollout, latestDeployment, type RolloutProgress } from '../../../functions/jobs/rollout.ts';
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
+import { deploymentHistory } from '../../support/deployment-history.ts';
 
 const spec = { image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };
 const converged: RolloutProgress = {
@@ -38,10 +39,6 @@ describe('advanceRollout', () => {
     await advanceRollout(deps, app, await latestDeployment(deps, app), progress);
     return { app: await getAppRecord(deps, 'acme', 'web'), deployment: await latestDeployment(deps, app) };
   };
-
-  /** The app's deployments, newest first, as their revisions and statuses. */
-  const revisionsAndStatuses = async () =>
-    (await listDeployments(deps, 'acme', 'web', { limit: 5 })).items.map((d) => [d.revision, d.status]);
 
   it('finishes a deployment in the same write that shows the app running its revision', async () => {
     const { app, deployment } = await pass(converged);
@@ -227,7 +224,7 @@ describe('advanceRollout', () => {
     const { app, deployment } = await pass({ ...tripped, servingRevision: 1 });
     expect(app).toMatchObject({ targetRevision: 1, currentRevision: null, status: 'deploying' });
     expect(deployment).toMatchObject({ revision: 1, trigger: 'rollback', status: 'pending' });
-    expect(await revisionsAndStatuses()).toEqual([
+    expect(await deploymentHistory(deps, 'acme', 'web')).toEqual([
       [1, 'pending'],
       [2, 'rolled_back'],
       [1, 'superseded'],
@@ -246,7 +243,7 @@ describe('advanceRollout', () => {
     const { app, deployment } = await pass({ ...tripped, servingRevision: 2 });
     expect(app).toMatchObject({ targetRevision: 1, currentRevision: null });
     expect(deployment).toMatchObject({ revision: 1, trigger: 'rollback', status: 'failed' });
-    expect(await revisionsAndStatuses()).toEqual([
+    expect(await deploymentHistory(deps, 'acme', 'web')).toEqual([
       [1, 'failed'],
       [2, 'rolled_back'],
       [1, 'superseded'],

@@ -8,6 +8,7 @@ import { workloadHash } from '../../../functions/core/workloads.ts';
 import { latestDeployment } from '../../../functions/jobs/rollout.ts';
 import { SWEEP_EVERY_MS, type WorkloadReconciler } from '../../../functions/jobs/workload-reconcile.ts';
 import { startFakeKubeApi } from '../../fakes/fake-kube-api.ts';
+import { deploymentHistory } from '../../support/deployment-history.ts';
 import {
   ACME_HOME_APPLIED,
   ACME_WEB_APPLIED,
@@ -655,8 +656,7 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
     await pass(); // only revision 1's pods are left: it goes live
     const app = await getAppRecord(deps, 'acme', 'web');
     expect(app).toMatchObject({ status: 'running', targetRevision: 1, currentRevision: 1, readyReplicas: 2 });
-    const deployments = (await deps.store.listDeployments('acme', app.uid, { limit: 5 })).items;
-    expect(deployments.map((d) => [d.revision, d.status])).toEqual([
+    expect(await deploymentHistory(deps, 'acme', 'web')).toEqual([
       [1, 'succeeded'],
       [2, 'rolled_back'],
       [1, 'superseded'],
