@@ -20,6 +20,14 @@ interface Entry {
 /** How often a replica that is not ready yet is probed, so a deploy goes live as soon as it answers. */
 const STARTUP_PROBE_MS = 100;
 
+/** A replica is probed once it runs and can be reached. */
+const probeable = (replica: Replica): replica is Replica & { endpoint: NonNullable<Replica['endpoint']> } =>
+  replica.state === 'running' && Boolean(replica.endpoint);
+
+/** The time from one probe of a replica to its next: its check's interval once it is ready, quickly before. */
+const intervalOf = (entry: Entry, check: HealthCheck) =>
+  entry.ready ? check.intervalSeconds * 1000 : STARTUP_PROBE_MS;
+
 /**
  * Remembers probe results per replica, by app (in memory: after a restart replicas are simply probed again). A pass
  * over one app forgets only that app's replicas that are gone: the counts of every other app's live on. Probes start
@@ -60,23 +68,35 @@ export class HealthTracker {
   /**
    * Probes the running replicas of the app `appUid` that are due, in parallel, each by `checkOf` it (its revision's
    * check); `replicas` are all it has, and those of its replicas it had before that are not among them are forgotten
-   * (all of them once it has none).
+   * (all of them once it has none). Returns how long until the next probe of one of them falls due (none while no
+   * replica is to be probed), so that the app is looked at again then: each replica is probed at its own interval,
+   * however far apart the passes the loop makes of its own accord.
    */
   async probeDue(
     appUid: string,
     replicas: Replica[],
     checkOf: (replica: Replica) => HealthCheck,
-  ): Promise<void> {
+  ): Promise<number | undefined> {
     const entries = this.apps.get(appUid) ?? new Map<string, Entry>();
     const live = new Set(replicas.map((r) => r.id));
     for (const id of entries.keys()) if (!live.has(id)) entries.delete(id);
     if (replicas.length === 0) this.apps.delete(appUid);
     else this.apps.set(appUid, entries);
-    await Promise.all(replicas.map((replica) => this.probeIfDue(entries, replica, checkOf(replica))));
+    const probed = replicas.filter(probeable);
+    await Promise.all(probed.map((replica) => this.probeIfDue(entries, replica, checkOf(replica))));
+    const dueIn = probed.flatMap((replica) => {
+      const entry = entries.get(replica.id);
+      if (!entry || entry.unhealthy) return [];
+      return [entry.lastProbeAt + intervalOf(entry, checkOf(replica)) - this.now()];
+    });
+    return dueIn.length ? Math.max(0, Math.min(...dueIn)) : undefined;
   }
 
-  private async probeIfDue(entries: Map<string, Entry>, replica: Replica, check: HealthCheck): Promise<void> {
-    if (replica.state !== 'running' || !replica.endpoint) return;
+  private async probeIfDue(
+    entries: Map<string, Entry>,
+    replica: Replica & { endpoint: NonNullable<Replica['endpoint']> },
+    check: HealthCheck,
+  ): Promise<void> {
     const entry = entries.get(replica.id) ?? {
       successes: 0,
       failures: 0,
@@ -88,8 +108,7 @@ export class HealthTracker {
       probing: false,
     };
     entries.set(replica.id, entry);
-    const interval = entry.ready ? check.intervalSeconds * 1000 : STARTUP_PROBE_MS;
-    if (entry.probing || entry.unhealthy || this.now() - entry.lastProbeAt < interval) return;
+    if (entry.probing || entry.unhealthy || this.now() - entry.lastProbeAt < intervalOf(entry, check)) return;
     entry.probing = true;
     try {
       const answer = await this.probe.probe(replica.endpoint, {

@@ -13,8 +13,9 @@ export interface ReconcileLoopOptions {
 }
 
 /**
- * Runs the reconciler: every app each tick, an app at once when nudged (an API write, a runtime event), and
- * again shortly while it is busy. Passes over one app never overlap; a nudge during a pass runs one more after it.
+ * Runs the reconciler: every app each tick, an app at once when nudged (an API write, a runtime event), again
+ * shortly while it is busy, and when one of its replicas is due a health probe (whose interval may be shorter than a
+ * tick, or end between two). Passes over one app never overlap; a nudge during a pass runs one more after it.
  * A pass that fails is retried with a backoff (as a Kubernetes controller's work queue does), so an engine or table
  * that is down is not asked again ten times a second for every app.
  */
@@ -56,9 +57,9 @@ export class ReconcileLoop {
   private async pass(tenantId: string, app: string, key: string): Promise<void> {
     let recheckMs: number | undefined;
     try {
-      const busy = await this.reconciler.reconcileApp(tenantId, app);
+      const outcome = await this.reconciler.reconcileApp(tenantId, app);
       this.failures.delete(key);
-      if (busy) recheckMs = this.options.busyMs;
+      recheckMs = outcome.busy ? this.options.busyMs : outcome.probeInMs;
     } catch (err) {
       const failures = (this.failures.get(key) ?? 0) + 1;
       this.failures.set(key, failures);

@@ -78,6 +78,14 @@ interface ReplicaFailure {
  * The reconcile job for one app: desired state (the store) against observed state (the runtime), level-triggered.
  * Health, back-off and failure counts live in memory as a cache; losing them (a restart) only re-probes.
  */
+/** What a pass over an app leaves to do. */
+export interface PassOutcome {
+  /** Replicas starting, probes of starting replicas pending, back-off running: look again soon. */
+  busy: boolean;
+  /** How long until a replica's next health probe falls due. */
+  probeInMs?: number;
+}
+
 export class Reconciler {
   private readonly health: HealthTracker;
   private readonly failures: StartFailures;
@@ -103,10 +111,10 @@ export class Reconciler {
   }
 
   /**
-   * One pass over one app. Returns true while something is on its way (replicas starting, probes pending,
-   * back-off running), so the caller looks again soon instead of at the next tick.
+   * One pass over one app. Says when to look again sooner than the next tick: soon while something is on its way
+   * (replicas starting, probes pending, back-off running), and when a serving replica's next health probe falls due.
    */
-  async reconcileApp(tenantId: string, name: string): Promise<boolean> {
+  async reconcileApp(tenantId: string, name: string): Promise<PassOutcome> {
     const { store, runtime } = this.deps;
     const nowMs = this.now().getTime();
     // Each step waits only for what it needs: the lease, the app and its tenant at once (a pass that finds the lease
@@ -120,7 +128,7 @@ export class Reconciler {
     if (!app) this.leasesTaken.delete(lease);
     // What another reconciler did to the app meanwhile is not this one's to tell.
     if (!leased && app) this.lastSeen.delete(app.uid);
-    if (!leased || !app) return false;
+    if (!leased || !app) return { busy: false };
     const [latest, revision, listed] = await Promise.all([
       latestDeployment(this.deps, app),
       this.revisions.of(app),
@@ -131,7 +139,7 @@ export class Reconciler {
     // Each replica is checked as its own revision says: a rollout to a check that fails leaves the replicas it
     // replaces serving, as they pass theirs.
     const running = await this.revisions.ofReplicas(app, replicas);
-    await this.health.probeDue(
+    const probeInMs = await this.health.probeDue(
       app.uid,
       replicas,
       (r) => (running.get(r.revision) ?? revision).healthCheck ?? DEFAULT_HEALTH_CHECK,
@@ -176,7 +184,7 @@ export class Reconciler {
     });
     if (app.status === 'deleting')
       await this.finishDeletion(app, replicas.length - plan.remove.length + started);
-    return plan.busy;
+    return { busy: plan.busy, ...(probeInMs === undefined ? {} : { probeInMs }) };
   }
 
   /**

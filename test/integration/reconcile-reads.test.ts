@@ -78,11 +78,11 @@ describe('a reconcile pass on DynamoDB Local and Docker Engine', () => {
     advanceClock(deps, 12_000);
     const together = watchReads(deps.store, runtime.runtime);
 
-    expect(await runtime.reconciler.reconcileApp('acme', 'web')).toBe(false);
+    expect(await runtime.reconciler.reconcileApp('acme', 'web')).toEqual({ busy: false });
     expect(together.flat().filter((name) => APPS_OWN.includes(name))).toEqual([]);
     // Refused, it counts on nothing: the next pass asks the table again, and stops again.
     const takings = vi.spyOn(deps.store, 'acquireLease');
-    expect(await runtime.reconciler.reconcileApp('acme', 'web')).toBe(false);
+    expect(await runtime.reconciler.reconcileApp('acme', 'web')).toEqual({ busy: false });
     expect(takings).toHaveBeenCalledTimes(1);
   });
 

@@ -98,6 +98,38 @@ describe('HealthTracker', () => {
     expect(await run(200_000)).toBe(120_100);
   });
 
+  it("says when the app's next probe falls due: soon while a replica starts, then at the soonest interval's end", async () => {
+    let nowMs = 1_000;
+    const quick = {
+      ...replica,
+      id: 'r3',
+      revision: 2,
+      endpoint: { host: '127.0.0.1', port: 8082 },
+    } as Replica;
+    const tracker = new HealthTracker(
+      {
+        probe: async (endpoint) =>
+          endpoint.port === 8082 && nowMs < 5_300 ? { ok: false, why: '503' } : { ok: true },
+      },
+      () => nowMs,
+    );
+    const checkOf = (r: Replica) => (r.revision === 2 ? { ...check, intervalSeconds: 2 } : check);
+    expect(await tracker.probeDue(replica.appUid, [replica], checkOf)).toBe(10_000);
+    nowMs = 5_000;
+    expect(await tracker.probeDue(replica.appUid, [replica], checkOf)).toBe(6_000);
+    nowMs = 5_100;
+    expect(await tracker.probeDue(replica.appUid, [replica, quick], checkOf)).toBe(100);
+    nowMs = 5_300;
+    expect(await tracker.probeDue(replica.appUid, [replica, quick], checkOf)).toBe(2_000);
+    // Nothing to probe: no replica running, or none but one found unhealthy (it is replaced, not probed again).
+    expect(
+      await tracker.probeDue(replica.appUid, [{ ...replica, state: 'exited' }], checkOf),
+    ).toBeUndefined();
+    const { tracker: failing, run } = tracked(() => false);
+    await run(60_000);
+    expect(await failing.probeDue(replica.appUid, [replica], () => check)).toBeUndefined();
+  });
+
   it("probes each replica by its own check: a new revision's failing check leaves the replica it replaces serving", async () => {
     let nowMs = 0;
     const paths: string[] = [];

@@ -8,12 +8,12 @@ import { MemoryStore } from '../../fakes/memory-store.ts';
 const OPTIONS = { tickMs: 5000, busyMs: 100 };
 
 /**
- * A loop over a reconciler whose passes answer `outcomes` in turn (the last one from then on), noting when each ran
- * and on which app, what it did (`passed`, `released`) in order, the app uids each orphan sweep kept, and what the
- * loop logged.
+ * A loop over a reconciler whose passes answer `outcomes` in turn (the last one from then on): fail, busy, done, or
+ * done with a replica's health probe due in so many ms. Notes when each ran and on which app, what it did (`passed`,
+ * `released`) in order, the app uids each orphan sweep kept, and what the loop logged.
  */
 function loopOver(
-  outcomes: ('fails' | 'busy' | 'done')[],
+  outcomes: ('fails' | 'busy' | 'done' | { probeInMs: number })[],
   {
     passMs = 0,
     release = async () => {},
@@ -34,7 +34,8 @@ function loopOver(
       steps.push('passed');
       const outcome = outcomes[Math.min(passes.length, outcomes.length) - 1];
       if (outcome === 'fails') throw new Error('the Docker Engine is unavailable');
-      return outcome === 'busy';
+      if (typeof outcome === 'object') return { busy: false, ...outcome };
+      return { busy: outcome === 'busy' };
     },
     async removeOrphans(uids: Set<string>) {
       kept.push(uids);
@@ -100,6 +101,14 @@ describe('the local reconcile loop', () => {
     await vi.advanceTimersByTimeAsync(10_000);
     expect(done.passes).toHaveLength(1);
     await done.loop.stop();
+  });
+
+  it("looks at an app again when a replica's health probe falls due, sooner than a tick or between two", async () => {
+    const { loop, passes } = loopOver([{ probeInMs: 2000 }, { probeInMs: 1500 }, 'done']);
+    loop.nudge('acme', 'web');
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(offsets(passes)).toEqual([0, 2000, 3500]);
+    await loop.stop();
   });
 
   it('ticks every tickMs: a pass on every app of every tenant, then a sweep that keeps the replicas of those apps', async () => {
