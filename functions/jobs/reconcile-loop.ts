@@ -1,6 +1,10 @@
 import type { Store } from '../core/ports.ts';
 import { allApps, allTenants } from '../core/walk.ts';
+import { FailuresInARow, type RunLogger } from './failures-in-a-row.ts';
 import type { Reconciler } from './reconcile.ts';
+
+/** The name the sweeps' failures are counted under: no app's (theirs are `tenant/app`). */
+const TICK = 'tick';
 
 export interface ReconcileLoopOptions {
   /** The level-triggered period: every app is looked at this often even if nothing nudged it. */
@@ -17,14 +21,15 @@ export interface ReconcileLoopOptions {
  * shortly while it is busy, and when one of its replicas is due a health probe (whose interval may be shorter than a
  * tick, or end between two). Passes over one app never overlap; a nudge during a pass runs one more after it.
  * A pass that fails is retried with a backoff (as a Kubernetes controller's work queue does), so an engine or table
- * that is down is not asked again ten times a second for every app.
+ * that is down is not asked again ten times a second for every app, and logged in full only the first time in a row.
+ * The tick's sweep is logged the same way.
  */
 export class ReconcileLoop {
   private readonly inflight = new Map<string, Promise<void>>();
   private readonly again = new Set<string>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
-  /** Failed passes in a row, per app. */
-  private readonly failures = new Map<string, number>();
+  /** Failed passes in a row, per app, and failed sweeps (`tick`). */
+  private readonly failures: FailuresInARow;
   private ticker: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   private stopped = false;
@@ -32,9 +37,11 @@ export class ReconcileLoop {
   constructor(
     private readonly reconciler: Pick<Reconciler, 'reconcileApp' | 'removeOrphans' | 'releaseLeases'>,
     private readonly store: Store,
-    private readonly logger: { error(message: string, details: Record<string, unknown>): void },
+    private readonly logger: RunLogger,
     private readonly options: ReconcileLoopOptions,
-  ) {}
+  ) {
+    this.failures = new FailuresInARow(logger);
+  }
 
   start(): void {
     this.ticker = setInterval(() => void this.tick(), this.options.tickMs);
@@ -58,13 +65,11 @@ export class ReconcileLoop {
     let recheckMs: number | undefined;
     try {
       const outcome = await this.reconciler.reconcileApp(tenantId, app);
-      this.failures.delete(key);
+      this.failures.succeeded(key, 'reconcile works again', { app: key });
       recheckMs = outcome.busy ? this.options.busyMs : outcome.probeInMs;
     } catch (err) {
-      const failures = (this.failures.get(key) ?? 0) + 1;
-      this.failures.set(key, failures);
+      const failures = this.failures.failed(key, 'reconcile failed', err, { app: key });
       recheckMs = Math.min(this.options.busyMs * 2 ** (failures - 1), this.options.tickMs);
-      this.logger.error('reconcile failed', { app: key, failures, error: err });
     } finally {
       this.inflight.delete(key);
     }
@@ -95,9 +100,10 @@ export class ReconcileLoop {
         }
       }
       await this.reconciler.removeOrphans(uids);
+      this.failures.succeeded(TICK, 'reconcile ticks work again');
       await this.idle();
     } catch (err) {
-      this.logger.error('reconcile tick failed', { error: err });
+      this.failures.failed(TICK, 'reconcile tick failed', err);
     }
   }
 

@@ -74,6 +74,7 @@ const BUSY_RECHECK_MS = 100;
 
 const logger = {
   error: (message: string, details: Record<string, unknown>) => console.error(`[berth] ${message}`, details),
+  info: (message: string, details: Record<string, unknown>) => console.log(`[berth] ${message}`, details),
 };
 
 /** The composition root of local mode: the same API and core over DynamoDB Local and the local registry. */

@@ -25,6 +25,7 @@ function loopOver(
   const kept: Set<string>[] = [];
   const steps: string[] = [];
   const errors: Record<string, unknown>[] = [];
+  const infos: Record<string, unknown>[] = [];
   const logged: string[] = [];
   const reconciler = {
     async reconcileApp(tenantId: string, app: string) {
@@ -54,10 +55,14 @@ function loopOver(
         logged.push(message);
         errors.push(details);
       },
+      info: (message, details) => {
+        logged.push(message);
+        infos.push(details);
+      },
     },
     OPTIONS,
   );
-  return { loop, passes, apps, kept, steps, errors, logged };
+  return { loop, passes, apps, kept, steps, errors, infos, logged };
 }
 
 /** The times of the passes, from the first. */
@@ -77,15 +82,34 @@ describe('the local reconcile loop', () => {
     await vi.advanceTimersByTimeAsync(14_000);
     expect(offsets(passes)).toEqual([0, 100, 300, 700, 1500, 3100, 6300, 11_300]);
     expect(errors.map((e) => e.failures)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    // The first failure in a row in full, with its stack; the next ones in one line each.
+    expect(errors.map((e) => e.error)).toEqual([
+      new Error('the Docker Engine is unavailable'),
+      ...Array(7).fill('the Docker Engine is unavailable'),
+    ]);
     await loop.stop();
   });
 
   it('starts the backoff over after a pass that succeeds', async () => {
-    const { loop, passes } = loopOver(['fails', 'fails', 'fails', 'busy', 'fails']);
+    const { loop, passes, logged, errors, infos } = loopOver(['fails', 'fails', 'fails', 'busy', 'fails']);
     loop.nudge('acme', 'web');
     await vi.advanceTimersByTimeAsync(1000);
     // Failed, failed (+100), failed (+200), busy (+400), failed again (+100), and again (+100), next +200.
     expect(offsets(passes)).toEqual([0, 100, 300, 700, 800, 900]);
+    // Said when it went through again, and the next failure is the first of a new row: in full again.
+    expect(logged).toEqual([
+      ...Array(3).fill('reconcile failed'),
+      'reconcile works again',
+      ...Array(2).fill('reconcile failed'),
+    ]);
+    expect(infos).toEqual([{ app: 'acme/web', after: 3 }]);
+    expect(errors.map((e) => [e.failures, e.error instanceof Error])).toEqual([
+      [1, true],
+      [2, false],
+      [3, false],
+      [1, true],
+      [2, false],
+    ]);
     await loop.stop();
   });
 

@@ -20,6 +20,7 @@ function timerOver(outcomes: ('fails' | 'done')[], runMs = 0) {
   };
   const timer = new JobTimer('images', job, PERIOD_MS, {
     error: (message, details) => logged.push({ message, details }),
+    info: (message, details) => logged.push({ message, details }),
   });
   return { timer, began, ended, logged };
 }
@@ -50,7 +51,21 @@ describe('a local job on its timer, as EventBridge Scheduler runs it on AWS', ()
     await vi.advanceTimersByTimeAsync(2500);
     expect(began).toEqual([0, 1000, 2000]);
     expect(logged).toEqual([
-      { message: 'images failed', details: { error: new Error('engine unavailable') } },
+      { message: 'images failed', details: { failures: 1, error: new Error('engine unavailable') } },
+      { message: 'images works again', details: { after: 1 } },
+    ]);
+    await timer.stop();
+  });
+
+  it('logs the first failure in a row in full, the next ones in one line with their count and causes', async () => {
+    const { timer, logged } = timerOver(['fails', 'fails', 'fails', 'done']);
+    timer.start();
+    await vi.advanceTimersByTimeAsync(3500);
+    expect(logged).toEqual([
+      { message: 'images failed', details: { failures: 1, error: new Error('engine unavailable') } },
+      { message: 'images failed', details: { failures: 2, error: 'engine unavailable' } },
+      { message: 'images failed', details: { failures: 3, error: 'engine unavailable' } },
+      { message: 'images works again', details: { after: 3 } },
     ]);
     await timer.stop();
   });
