@@ -74,10 +74,6 @@ interface ReplicaFailure {
   failures: number;
 }
 
-/**
- * The reconcile job for one app: desired state (the store) against observed state (the runtime), level-triggered.
- * Health, back-off and failure counts live in memory as a cache; losing them (a restart) only re-probes.
- */
 /** What a pass over an app leaves to do. */
 export interface PassOutcome {
   /** Replicas starting, probes of starting replicas pending, back-off running: look again soon. */
@@ -86,6 +82,10 @@ export interface PassOutcome {
   probeInMs?: number;
 }
 
+/**
+ * The reconcile job for one app: desired state (the store) against observed state (the runtime), level-triggered.
+ * Health, back-off and failure counts live in memory as a cache; losing them (a restart) only re-probes.
+ */
 export class Reconciler {
   private readonly health: HealthTracker;
   private readonly failures: StartFailures;
