@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { inspect } from 'node:util';
 import type Docker from 'dockerode';
 import { DEFAULT_PRICE_TABLE, type PriceTable } from '../../schemas/billing.ts';
 import type { OfferedSizes } from '../../schemas/fargate-sizes.ts';
@@ -72,9 +73,13 @@ const EXPIRY_PERIOD_MS = 3_600_000;
 /** How soon an app with replicas on their way is looked at again. */
 const BUSY_RECHECK_MS = 100;
 
+/** A record of the platform's log: on one line, so that it reads with grep, but for an error's stack and causes. */
+export const logLine = (message: string, details: Record<string, unknown>) =>
+  `[berth] ${message} ${inspect(details, { breakLength: Number.POSITIVE_INFINITY })}`;
+
 const logger = {
-  error: (message: string, details: Record<string, unknown>) => console.error(`[berth] ${message}`, details),
-  info: (message: string, details: Record<string, unknown>) => console.log(`[berth] ${message}`, details),
+  error: (message: string, details: Record<string, unknown>) => console.error(logLine(message, details)),
+  info: (message: string, details: Record<string, unknown>) => console.log(logLine(message, details)),
 };
 
 /** The composition root of local mode: the same API and core over DynamoDB Local and the local registry. */
