@@ -18,7 +18,7 @@ import { deploy, listDeployments } from '../../../functions/core/deployments.ts'
 import { updateTenant } from '../../../functions/core/tenants.ts';
 import { meterUsage } from '../../../functions/jobs/meter.ts';
 import { SWEEP_EVERY_MS } from '../../../functions/jobs/workload-reconcile.ts';
-import { deploymentHistory } from '../../support/deployment-history.ts';
+import { expectBackOnSupersededFirst } from '../../support/deployment-history.ts';
 import { fargateWorld } from '../../support/fargate-world.ts';
 
 const web = { name: 'web', image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };
@@ -208,13 +208,7 @@ describe('WorkloadReconciler on Fargate services (ECS and the ALB in memory)', (
     expect(await getAppRecord(deps, 'acme', 'web')).toMatchObject({ currentRevision: null });
     await pass(); // ECS refuses revision 2's task definition: a rollback to revision 1, whose tasks serve, starts
     await pass();
-    const app = await getAppRecord(deps, 'acme', 'web');
-    expect(app).toMatchObject({ status: 'running', targetRevision: 1, currentRevision: 1, readyReplicas: 2 });
-    expect(await deploymentHistory(deps, 'acme', 'web')).toEqual([
-      [1, 'succeeded'],
-      [2, 'rolled_back'],
-      [1, 'superseded'],
-    ]);
+    await expectBackOnSupersededFirst(deps, 2);
   });
 
   it('leaves an app whose first task definition ECS refuses failed at once, naming why, running nothing', async () => {

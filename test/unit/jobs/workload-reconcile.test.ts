@@ -8,7 +8,7 @@ import { workloadHash } from '../../../functions/core/workloads.ts';
 import { latestDeployment } from '../../../functions/jobs/rollout.ts';
 import { SWEEP_EVERY_MS, type WorkloadReconciler } from '../../../functions/jobs/workload-reconcile.ts';
 import { startFakeKubeApi } from '../../fakes/fake-kube-api.ts';
-import { deploymentHistory } from '../../support/deployment-history.ts';
+import { expectBackOnSupersededFirst } from '../../support/deployment-history.ts';
 import {
   ACME_HOME_APPLIED,
   ACME_WEB_APPLIED,
@@ -654,13 +654,7 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
     await pass(); // restarts past the circuit breaker: failed, rolled back to revision 1
     await pass(); // revision 1 applied again: the crashing pods stop
     await pass(); // only revision 1's pods are left: it goes live
-    const app = await getAppRecord(deps, 'acme', 'web');
-    expect(app).toMatchObject({ status: 'running', targetRevision: 1, currentRevision: 1, readyReplicas: 2 });
-    expect(await deploymentHistory(deps, 'acme', 'web')).toEqual([
-      [1, 'succeeded'],
-      [2, 'rolled_back'],
-      [1, 'superseded'],
-    ]);
+    await expectBackOnSupersededFirst(deps, 2);
   });
 
   it("points an app's name at the load balancer its Ingress got, once, and removes the record with the app", async () => {
