@@ -9,7 +9,7 @@ import {
 } from '../../schemas/app.ts';
 import type { Page } from '../../schemas/common.ts';
 import type { Plan } from '../../schemas/plan.ts';
-import { type AppEventNote, appEventOf, deployingEvent } from './app-events.ts';
+import { type AppEventNote, appEventOf, deployingEvent, recordAppEvent } from './app-events.ts';
 import { assertServableHost } from './app-hosts.ts';
 import { resolveSpec } from './app-specs.ts';
 import { ConflictError, isDomainError, NotFoundError, ValidationError } from './errors.ts';
@@ -400,9 +400,12 @@ function goesBy(scaling: Scaling): string {
 }
 
 /** A move of an app's replicas, as its event: `scaled from 1 to 2 replicas`, or as `verb` says it. */
+/** `1 replica`, `3 replicas`. */
+const replicaCount = (n: number) => `${n} replica${n === 1 ? '' : 's'}`;
+
 const scaledEvent = (from: number, to: number, verb = 'scaled'): AppEventNote => ({
   type: 'scaled',
-  message: `${verb} from ${from} to ${to} replica${to === 1 ? '' : 's'}`,
+  message: `${verb} from ${from} to ${replicaCount(to)}`,
   details: { from, to },
 });
 
@@ -441,6 +444,11 @@ export async function scaleApp(
   return toApp(deps, app);
 }
 
+/** What the autoscaler's decision went by: its reason and what was measured end its event's message. */
+type AutoscaleWhy = { reason: string; measured?: string } & Record<string, unknown>;
+
+const autoscaleReason = (why: AutoscaleWhy) => `${why.reason}${why.measured ? ` (${why.measured})` : ''}`;
+
 /**
  * The autoscaler's scale: only if the app is still at `expectedVersion` (a manual change meanwhile wins; the next
  * run decides again), within the plan but not bound to the static scaling range (a schedule may move it). `why`
@@ -450,7 +458,7 @@ export async function autoscaleTo(
   deps: CoreDeps,
   app: AppRecord,
   replicas: number,
-  why: { reason: string; measured?: string } & Record<string, unknown>,
+  why: AutoscaleWhy,
 ): Promise<AppRecord> {
   const { app: changed } = await changeApp(deps, app.tenantId, app.name, [app.version], (current) => {
     const scaled = scaledEvent(current.replicas, replicas, 'autoscaled');
@@ -460,12 +468,21 @@ export async function autoscaleTo(
       app: current,
       event: {
         ...scaled,
-        message: `${scaled.message}: ${why.reason}${why.measured ? ` (${why.measured})` : ''}`,
+        message: `${scaled.message}: ${autoscaleReason(why)}`,
         details: { ...scaled.details, ...why },
       },
     };
   });
   return changed;
+}
+
+/**
+ * Tells that the autoscaler holds an app at its count though it wants more (`max`, the plan's room or the tenant's
+ * monthly cap stands in the way), in an event as a scale's: `why` ends its message and is all of its details.
+ */
+export async function autoscaleHeld(deps: CoreDeps, app: AppRecord, why: AutoscaleWhy): Promise<void> {
+  const message = `autoscaling held at ${replicaCount(app.replicas)}: ${autoscaleReason(why)}`;
+  await recordAppEvent(deps, app, 'scaleOutHeld', message, why);
 }
 
 /**

@@ -70,14 +70,19 @@ export function recommendReplicas(current: number, utilisation: Utilisation, sca
 export interface ScaleDecision {
   replicas: number;
   reason: string;
-  /** The count follows the metrics' recommendation (rather than bounds, a deployment or the window holding it). */
+  /**
+   * The metrics decided (a scale out, held back or not, a scale in, on target) rather than bounds, a deployment or the
+   * window: what they measured goes with it.
+   */
   tracking: boolean;
   state: ScalerState;
 }
 
 /**
  * What to scale to: out at once; in only to the highest recommendation of the stabilization window, and not while a
- * deployment runs; always within the bounds in force and what the plan leaves room for.
+ * deployment runs; always within the bounds in force and what the plan leaves room for, and never up while the
+ * tenant is over its monthly cap. A scale out held back says what held it, in its reason and in the state's
+ * `heldBy` (the scale job tells a hold once, not at every run it lasts).
  */
 export function decideScale(input: {
   current: number;
@@ -85,6 +90,8 @@ export function decideScale(input: {
   bounds: Bounds;
   /** The most replicas the plan leaves room for. */
   planMax: number;
+  /** The tenant has reached a monthly cap of its plan: nothing may add capacity. */
+  capReached: boolean;
   deploying: boolean;
   nowMs: number;
   windowSeconds: number;
@@ -104,48 +111,45 @@ export function decideScale(input: {
     { at: nowMs, replicas: recommended },
   ];
   const inWindow = recommendations.filter((r) => r.at > since);
-  const state = { recommendations };
+  const decided = (replicas: number, reason: string, tracking: boolean, heldBy?: string): ScaleDecision => ({
+    replicas,
+    reason,
+    tracking,
+    state: { recommendations, ...(heldBy ? { heldBy } : {}) },
+  });
   // Which bound moved the count, and what set it: a schedule in force, or the plan's room.
   const ofSchedule = bounds.schedule ? ` of schedule "${bounds.schedule}"` : '';
-  if (current < bounds.min && recommended > current) {
-    return {
-      replicas: recommended,
-      reason: `below the minimum ${bounds.min}${ofSchedule}`,
-      tracking: false,
-      state,
-    };
-  }
   const byPlan = max < bounds.max;
+  // The most a rise may reach, and what sets it: the monthly cap (no rise at all), else the plan's room or max.
+  const ceiling =
+    input.capReached && current < max
+      ? { at: current, why: 'the tenant has reached its monthly cap' }
+      : { at: max, why: byPlan ? `the plan leaves room for ${max}` : `the maximum${ofSchedule} is ${max}` };
+  if (current < bounds.min && recommended > current) {
+    const reason = `below the minimum ${bounds.min}${ofSchedule}`;
+    if (ceiling.at <= current) return decided(current, `${reason} but ${ceiling.why}`, false, ceiling.why);
+    return decided(recommended, reason, false);
+  }
   if (current > max) {
     const reason = byPlan
       ? `above the ${max} the plan leaves room for`
       : `above the maximum ${max}${ofSchedule}`;
-    return { replicas: max, reason, tracking: false, state };
+    return decided(max, reason, false);
   }
-  if (recommended > current) {
+  if (input.recommended > current) {
     // As Kubernetes' ScalingLimited condition: a scale out its ceiling held back says so.
-    const wanted = `${input.recommended} wanted but`;
-    const held = byPlan
-      ? `, ${wanted} the plan leaves room for ${max}`
-      : `, ${wanted} the maximum${ofSchedule} is ${max}`;
-    const reason = `scale out${input.recommended > recommended ? held : ''}`;
-    return { replicas: recommended, reason, tracking: true, state };
+    const to = Math.min(recommended, ceiling.at);
+    if (to === input.recommended) return decided(to, 'scale out', true);
+    return decided(to, `scale out, ${input.recommended} wanted but ${ceiling.why}`, true, ceiling.why);
   }
   if (recommended < current) {
-    if (input.deploying)
-      return { replicas: current, reason: 'scale in held during a deployment', tracking: false, state };
+    if (input.deploying) return decided(current, 'scale in held during a deployment', false);
     // Until the history spans the whole window, the current count stands in for what was not seen.
     const oldest = input.state?.recommendations[0]?.at ?? nowMs;
     const unseen = oldest > since ? [current] : [];
     const stable = clamp(Math.max(...inWindow.map((r) => r.replicas), ...unseen));
-    if (stable < current)
-      return { replicas: stable, reason: 'scale in after the stabilization window', tracking: true, state };
-    return {
-      replicas: current,
-      reason: 'scale in waits for the stabilization window',
-      tracking: false,
-      state,
-    };
+    if (stable < current) return decided(stable, 'scale in after the stabilization window', true);
+    return decided(current, 'scale in waits for the stabilization window', false);
   }
-  return { replicas: current, reason: 'on target', tracking: true, state };
+  return decided(current, 'on target', true);
 }

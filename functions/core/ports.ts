@@ -204,9 +204,12 @@ export interface MeterStore {
   getReport(tenantId: string, period: string): Promise<BillingReport | undefined>;
 }
 
-/** Recent autoscaler recommendations of an app (epoch ms and replica count), oldest first. */
+/** What the autoscaler keeps of an app between runs. */
 export interface ScalerState {
+  /** Its recent recommendations (epoch ms and replica count), oldest first. */
   recommendations: { at: number; replicas: number }[];
+  /** What held the last decision's scale out back (`the maximum is 4`), while something does. */
+  heldBy?: string;
 }
 
 /** Where a tenant stands against its plan's monthly caps, as the meter last found it. */
@@ -632,6 +635,7 @@ export const APP_EVENT_TYPES = [
   'suspended',
   'resumed',
   'deleting',
+  'scaleOutHeld',
   'usageWarning',
   'usageCapReached',
 ] as const;

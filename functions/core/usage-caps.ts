@@ -79,15 +79,24 @@ export async function evaluateUsageCaps(deps: CoreDeps, tenant: TenantRecord): P
   }
 }
 
+/** Whether the tenant has reached a monthly cap of its plan, as the meter last found: nothing may add capacity. */
+export async function usageCapReached(
+  deps: CoreDeps,
+  tenantId: string,
+  limits: PlanLimits,
+): Promise<boolean> {
+  if (!hasCaps(limits)) return false;
+  const state = await deps.store.getUsageCapState(tenantId);
+  return state?.period === periodOf(deps.clock.now()) && state.level === 'exceeded';
+}
+
 /** Refuses a write that would add capacity while the tenant is over its monthly cap. */
 export async function assertUnderUsageCap(
   deps: CoreDeps,
   tenant: TenantRecord,
   limits: PlanLimits,
 ): Promise<void> {
-  if (!hasCaps(limits)) return;
-  const state = await deps.store.getUsageCapState(tenant.id);
-  if (state?.period === periodOf(deps.clock.now()) && state.level === 'exceeded') {
+  if (await usageCapReached(deps, tenant.id, limits)) {
     throw new QuotaExceededError(
       `tenant "${tenant.id}" has reached its plan's monthly cap; scale-outs are refused until next month or a larger plan`,
     );

@@ -1,5 +1,5 @@
 import type { RuntimeName, Scaling } from '../../schemas/app.ts';
-import { autoscaleTo } from '../core/apps.ts';
+import { autoscaleHeld, autoscaleTo } from '../core/apps.ts';
 import {
   boundsAt,
   DEFAULT_SCALE_IN_STABILIZATION_SECONDS,
@@ -12,6 +12,7 @@ import { isDomainError } from '../core/errors.ts';
 import { mapEachWithLimit } from '../core/map-with-limit.ts';
 import type { AppRecord, CoreDeps, Replica, ReplicaView, TenantRecord } from '../core/ports.ts';
 import { maxReplicasWithin } from '../core/quota.ts';
+import { usageCapReached } from '../core/usage-caps.ts';
 import { allApps, allTenants } from '../core/walk.ts';
 
 export interface AutoscaleDeps extends CoreDeps {
@@ -32,7 +33,8 @@ const mean = (values: number[]) =>
 
 /**
  * The scale job: for every app with `scaling`, target tracking on its replicas' utilisation and the schedule in
- * force. Idempotent: a rerun with the same inputs decides the same; every change is an app event with its inputs.
+ * force. Idempotent: a rerun with the same inputs decides the same; every change is an app event with its inputs, as
+ * is a scale out held back (by max, the plan or the tenant's monthly cap) when the hold begins.
  * Each runtime's replicas are listed once a run (ECS: the cluster's tasks in pages and hundreds, not three calls an
  * app), then the apps are looked at eight at once. An app that fails (its metrics did not answer) is logged and
  * counted, and holds up no other; a runtime that cannot be listed fails its apps.
@@ -106,33 +108,42 @@ async function autoscaleApp(
   const bounds = boundsAt(scaling, now);
   const recommended = samples.length ? recommendReplicas(app.replicas, utilisation, scaling) : app.replicas;
   const windowSeconds = scaling.scaleInStabilizationSeconds ?? DEFAULT_SCALE_IN_STABILIZATION_SECONDS;
+  const previous = await deps.store.getScalerState(app.tenantId, app.uid);
   const decision = decideScale({
     current: app.replicas,
     recommended,
     bounds,
     planMax: maxReplicasWithin(plan.limits, tenant.reserved, app),
+    capReached: await usageCapReached(deps, tenant.id, plan.limits),
     deploying: app.status === 'deploying',
     nowMs: now.getTime(),
     windowSeconds,
-    state: await deps.store.getScalerState(app.tenantId, app.uid),
+    state: previous,
   });
   await deps.store.putScalerState(app.tenantId, app.uid, decision.state);
-  if (decision.replicas === app.replicas) return false;
+  // What the decision went by, in the event that tells it.
+  const inputs = {
+    reason: decision.reason,
+    ...(decision.tracking ? measured(utilisation, scaling) : {}),
+    recommended,
+    cpuPercent: utilisation.cpuPercent ?? null,
+    memoryPercent: utilisation.memoryPercent ?? null,
+    targetCpuPercent: scaling.targetCpuPercent ?? null,
+    targetMemoryPercent: scaling.targetMemoryPercent ?? null,
+    samples: samples.length,
+    min: bounds.min,
+    max: bounds.max,
+    schedule: bounds.schedule,
+    stabilizationSeconds: windowSeconds,
+  };
+  if (decision.replicas === app.replicas) {
+    // A hold is told when it begins, or when something else holds the app back: not at every run it lasts.
+    const { heldBy } = decision.state;
+    if (heldBy && heldBy !== previous?.heldBy) await autoscaleHeld(deps, app, inputs);
+    return false;
+  }
   try {
-    await autoscaleTo(deps, app, decision.replicas, {
-      reason: decision.reason,
-      ...(decision.tracking ? measured(utilisation, scaling) : {}),
-      recommended,
-      cpuPercent: utilisation.cpuPercent ?? null,
-      memoryPercent: utilisation.memoryPercent ?? null,
-      targetCpuPercent: scaling.targetCpuPercent ?? null,
-      targetMemoryPercent: scaling.targetMemoryPercent ?? null,
-      samples: samples.length,
-      min: bounds.min,
-      max: bounds.max,
-      schedule: bounds.schedule,
-      stabilizationSeconds: windowSeconds,
-    });
+    await autoscaleTo(deps, app, decision.replicas, inputs);
   } catch (err) {
     // A manual change or another scaler got there first (the version moved), the plan has no room, or the app kept
     // changing through every attempt: the next run decides again.

@@ -97,6 +97,10 @@ describe('autoscaling on real containers', () => {
         details: { from: 1, reason: 'scale out', cpuPercent: expect.any(Number) },
       });
       expect((events.at(-1)?.details as { cpuPercent?: number } | undefined)?.cpuPercent).toBeGreaterThan(55);
+      // Under load at 3, max held it back at every tick until the load stopped: said once (by the scale that reached
+      // it, or a `scaleOutHeld`), not at every tick.
+      const told = (await call('GET', '/v1/apps/web/events?limit=100', key)).json.items as Json[];
+      expect(told.filter((e) => String(e.message).includes('wanted but the maximum is 3'))).toHaveLength(1);
     } finally {
       await call('DELETE', '/v1/apps/web', key);
       await untilAppGone(call, key, 'web');

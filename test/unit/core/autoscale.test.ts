@@ -4,7 +4,7 @@ import type { ScalerState } from '../../../functions/core/ports.ts';
 import { maxReplicasWithin } from '../../../functions/core/quota.ts';
 
 const bounds = { min: 1, max: 10, schedule: null };
-const base = { bounds, planMax: 100, deploying: false, windowSeconds: 300 };
+const base = { bounds, planMax: 100, capReached: false, deploying: false, windowSeconds: 300 };
 
 describe('autoscaling rules', () => {
   it('tracks targets: ceil(current × metric / target), the larger metric wins, ±10 % is on target', () => {
@@ -29,6 +29,7 @@ describe('autoscaling rules', () => {
       recommended: recommendReplicas(1, { cpuPercent: 0 }, { targetCpuPercent: 50 }),
       bounds: { min: 0, max: 2, schedule: null },
       planMax: 10,
+      capReached: false,
       deploying: false,
       nowMs: 1_000_000,
       windowSeconds: 0,
@@ -38,6 +39,47 @@ describe('autoscaling rules', () => {
     // Scaled to zero by hand, it stays there: with no replica there is no sample, and tracking keeps the count.
     const none = recommendReplicas(0, {}, { targetCpuPercent: 50 });
     expect(decideScale({ ...idle, current: 0, recommended: none }).replicas).toBe(0);
+  });
+
+  it('holds the count where max, the plan or the monthly cap stands, saying which in its reason and state', () => {
+    const out = { ...base, current: 3, recommended: 5, nowMs: 0, state: undefined };
+    const held = (input: Partial<Parameters<typeof decideScale>[0]>) => {
+      const { replicas, reason, state } = decideScale({ ...out, ...input });
+      return { replicas, reason, heldBy: state.heldBy };
+    };
+    expect(held({ bounds: { min: 1, max: 3, schedule: null } })).toEqual({
+      replicas: 3,
+      reason: 'scale out, 5 wanted but the maximum is 3',
+      heldBy: 'the maximum is 3',
+    });
+    expect(held({ planMax: 3 })).toEqual({
+      replicas: 3,
+      reason: 'scale out, 5 wanted but the plan leaves room for 3',
+      heldBy: 'the plan leaves room for 3',
+    });
+    // Over its monthly cap a tenant adds nothing: not by tracking, nor to reach a minimum; scaling in goes on.
+    expect(held({ capReached: true })).toEqual({
+      replicas: 3,
+      reason: 'scale out, 5 wanted but the tenant has reached its monthly cap',
+      heldBy: 'the tenant has reached its monthly cap',
+    });
+    expect(held({ capReached: true, bounds: { min: 4, max: 10, schedule: null }, recommended: 3 })).toEqual({
+      replicas: 3,
+      reason: 'below the minimum 4 but the tenant has reached its monthly cap',
+      heldBy: 'the tenant has reached its monthly cap',
+    });
+    expect(held({ capReached: true, recommended: 1, windowSeconds: 0 })).toEqual({
+      replicas: 1,
+      reason: 'scale in after the stabilization window',
+      heldBy: undefined,
+    });
+    // Nothing holds a scale out that goes all the way, nor an app on target.
+    expect(held({})).toEqual({ replicas: 5, reason: 'scale out', heldBy: undefined });
+    expect(held({ recommended: 3, capReached: true })).toEqual({
+      replicas: 3,
+      reason: 'on target',
+      heldBy: undefined,
+    });
   });
 
   it('scales out at once but never past max or the plan, saying which held it', () => {

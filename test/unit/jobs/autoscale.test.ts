@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createApp, scaleApp } from '../../../functions/core/apps.ts';
+import { createPlan } from '../../../functions/core/plans.ts';
 import type { Replica } from '../../../functions/core/ports.ts';
 import { createTenant } from '../../../functions/core/tenants.ts';
 import { type AutoscaleDeps, autoscale } from '../../../functions/jobs/autoscale.ts';
@@ -169,5 +170,97 @@ describe('the scale job', () => {
     expect(deps.store.events.filter((e) => e.type === 'scaled').map((e) => e.details)).toEqual([
       expect.objectContaining({ from: 1, to: 3 }),
     ]);
+  });
+
+  it('tells a scale out held back once while it lasts, and again when it comes back', async () => {
+    const deps = await fakeCoreDeps();
+    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
+    await createApp(deps, 'acme', {
+      ...spec,
+      name: 'web',
+      scaling: { min: 1, max: 2, targetCpuPercent: 50 },
+    });
+    const uid = (await deps.store.getApp('acme', 'web'))?.uid ?? '';
+    let cpuPercent = 200;
+    const views: AutoscaleDeps['views'] = {
+      docker: {
+        runtime: {
+          listReplicas: async () => {
+            const replicas = (await deps.store.getApp('acme', 'web'))?.replicas ?? 0;
+            const at = '2026-11-22T09:00:00.000Z';
+            return Array.from({ length: replicas }, (_, i) => ({
+              ...replica('acme', 'web', at),
+              id: `r${i}`,
+              appUid: uid,
+            }));
+          },
+        },
+        metrics: {
+          replicaStats: async (running) => ({
+            windowSeconds: 60,
+            stats: new Map(running.map((r) => [r.id, { cpuPercent, memoryPercent: 10, memoryMiB: 51 }])),
+          }),
+        },
+      },
+    };
+    const told = () =>
+      deps.store.events.filter((e) => e.type === 'scaled' || e.type === 'scaleOutHeld').map((e) => e.message);
+    await scaleOnce(deps, views); // 1 → 2 of the 4 wanted
+    await scaleOnce(deps, views); // 8 wanted: held by the same maximum, which its scale said
+    expect(told()).toEqual([
+      'autoscaled from 1 to 2 replicas: scale out, 4 wanted but the maximum is 2 (CPU at 200 %, target 50 %)',
+    ]);
+    cpuPercent = 50;
+    await scaleOnce(deps, views); // on target: nothing holds it
+    cpuPercent = 100;
+    await scaleOnce(deps, views);
+    await scaleOnce(deps, views);
+    expect(told().slice(1)).toEqual([
+      'autoscaling held at 2 replicas: scale out, 4 wanted but the maximum is 2 (CPU at 100 %, target 50 %)',
+    ]);
+    expect(deps.store.events.at(-1)?.details).toMatchObject({ recommended: 4, cpuPercent: 100, max: 2 });
+    expect((await deps.store.getApp('acme', 'web'))?.replicas).toBe(2);
+  });
+
+  it('scales nothing up while the tenant is over its monthly cap, and says so once', async () => {
+    const deps = await fakeCoreDeps();
+    const limits = { apps: 5, instancesPerApp: 5, vcpu: 4, memoryMiB: 8192, maxMonthlyCost: 10 };
+    await createPlan(deps, { id: 'capped', name: 'Capped', limits });
+    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'capped' });
+    await createApp(deps, 'acme', { ...spec, name: 'web' });
+    const uid = (await deps.store.getApp('acme', 'web'))?.uid ?? '';
+    const exceeded = {
+      period: '2026-11',
+      level: 'exceeded' as const,
+      costMicroUsd: 10e6,
+      instanceSeconds: 0,
+    };
+    await deps.store.putUsageCapState('acme', exceeded, undefined);
+    const views: AutoscaleDeps['views'] = {
+      docker: {
+        runtime: {
+          listReplicas: async () => [
+            { ...replica('acme', 'web', '2026-11-22T09:00:00.000Z'), id: 'r1', appUid: uid },
+          ],
+        },
+        metrics: {
+          replicaStats: async () => ({
+            windowSeconds: 60,
+            stats: new Map([['r1', { cpuPercent: 100, memoryPercent: 10, memoryMiB: 51 }]]),
+          }),
+        },
+      },
+    };
+    expect((await scaleOnce(deps, views)).run).toEqual({ scaled: 0, failed: 0 });
+    await scaleOnce(deps, views);
+    expect(
+      deps.store.events.filter((e) => e.type === 'scaled' || e.type === 'scaleOutHeld').map((e) => e.message),
+    ).toEqual([
+      'autoscaling held at 1 replica: scale out, 2 wanted but the tenant has reached its monthly cap (CPU at 100 %, target 50 %)',
+    ]);
+    // A new month lifts it.
+    deps.clock.advance(9 * 86_400_000);
+    expect((await scaleOnce(deps, views)).run).toEqual({ scaled: 1, failed: 0 });
+    expect((await deps.store.getApp('acme', 'web'))?.replicas).toBe(2);
   });
 });
