@@ -64,6 +64,12 @@ const problems = {
   503: problemResponse('A dependency is unavailable; retry.', responseHeaders('Retry-After')),
 } as const;
 
+/** A POST's 409, which its Idempotency-Key may answer too. */
+const postConflict = problemResponse(
+  'Conflict with the current state, or the first request with this Idempotency-Key still runs (idempotency.conflict; see Retry-After).',
+  responseHeaders('Retry-After'),
+);
+
 /**
  * The problems a route may answer, read from what it takes: 409 and 413 when it writes (a GET has no body, and changes
  * nothing to conflict with); 412 when it takes If-Match; 415 when it takes a body; 422 when it is a POST (its
@@ -75,7 +81,7 @@ function problemsOf({ method, request }: RouteConfig) {
   const takesIfMatch = headers instanceof z.ZodObject && 'if-match' in headers.shape;
   return {
     ...always,
-    ...(method === 'get' ? {} : { 409: conflict, 413: tooLarge }),
+    ...(method === 'get' ? {} : { 409: method === 'post' ? postConflict : conflict, 413: tooLarge }),
     ...(takesIfMatch ? { 412: stale } : {}),
     ...(request?.body ? { 415: notJson } : {}),
     ...(method === 'post' ? { 422: keyReused } : {}),

@@ -118,7 +118,8 @@ export function errorToResponse(c: Context, err: unknown, logger: ErrorLogger): 
       logger.error(`answered ${err.code}`, { path: c.req.path, method: c.req.method, requestId, error: err });
     }
     const headers: Record<string, string> = {};
-    if (err.code === 'unavailable') headers['retry-after'] = '1';
+    // A dependency down, or the first request with this Idempotency-Key still running: either is soon over.
+    if (err.code === 'unavailable' || err.code === 'idempotency.conflict') headers['retry-after'] = '1';
     if (err instanceof RateLimitedError) headers['retry-after'] = String(err.retryAfterSeconds);
     if (err.code === 'auth.invalidKey') headers['www-authenticate'] = 'Bearer';
     return problem(c, err.code, err.message, { errors: err.errors, headers });

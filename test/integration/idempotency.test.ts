@@ -115,6 +115,8 @@ describe('Idempotency-Key on DynamoDB Local', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     const concurrent = await call('POST', '/v1/apps', key, sampleApp('web'), headers);
     expect(concurrent).toMatchObject({ status: 409, json: { code: 'idempotency.conflict' } });
+    // As for a dependency that is down: when to send it again, which a client's retry may go by.
+    expect(concurrent.headers.get('retry-after')).toBe('1');
     release();
     expect((await first).status).toBe(201);
   });
