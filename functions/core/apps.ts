@@ -399,10 +399,10 @@ function goesBy(scaling: Scaling): string {
   return parts.length ? parts.join(' ') : 'with no target or schedule: the count stays where it is set';
 }
 
-/** A move of an app's replicas, as its event: `scaled from 1 to 2 replicas`, or as `verb` says it. */
 /** `1 replica`, `3 replicas`. */
 const replicaCount = (n: number) => `${n} replica${n === 1 ? '' : 's'}`;
 
+/** A move of an app's replicas, as its event: `scaled from 1 to 2 replicas`, or as `verb` says it. */
 const scaledEvent = (from: number, to: number, verb = 'scaled'): AppEventNote => ({
   type: 'scaled',
   message: `${verb} from ${from} to ${replicaCount(to)}`,
