@@ -156,7 +156,8 @@ export function instanceRoutes(deps: ApiDeps) {
           ' `deploymentFailed`, `rolledBack`, `replicaExited`, `replicaRemoved` (a replica stopped outside Berth:' +
           ' locally its container removed or paused, on Fargate its task stopped by `StopTask` or by AWS, on EKS' +
           ' its pod evicted or preempted), `unhealthy`, `crashLoop`, ' +
-          'autoscaling decisions with their inputs, suspension, usage warnings). Events are kept 30 days.',
+          'autoscaling decisions with their inputs (`scaled`, and `scaleOutHeld` when max, the plan or a monthly cap ' +
+          'holds a scale out back: once as the hold begins), suspension, usage warnings). Events are kept 30 days.',
         tags,
         security: bearer,
         middleware: tenantOnly,
