@@ -22,6 +22,38 @@ async function scaleOnce(deps: Awaited<ReturnType<typeof fakeCoreDeps>>, views: 
   return { run, errors };
 }
 
+/** What the app's events say of its autoscaling: each scale, and each hold. */
+const autoscalingTold = (deps: Awaited<ReturnType<typeof fakeCoreDeps>>) =>
+  deps.store.events.filter((e) => e.type === 'scaled' || e.type === 'scaleOutHeld').map((e) => e.message);
+
+/** Docker's view of acme's app `web`: as many replicas running as the app has, each at `cpuPercent()`. */
+function webOnDocker(deps: Awaited<ReturnType<typeof fakeCoreDeps>>, cpuPercent: () => number) {
+  const views: AutoscaleDeps['views'] = {
+    docker: {
+      runtime: {
+        listReplicas: async () => {
+          const app = await deps.store.getApp('acme', 'web');
+          const at = '2026-11-22T09:00:00.000Z';
+          return Array.from({ length: app?.replicas ?? 0 }, (_, i) => ({
+            ...replica('acme', 'web', at),
+            id: `r${i}`,
+            appUid: app?.uid ?? '',
+          }));
+        },
+      },
+      metrics: {
+        replicaStats: async (running) => ({
+          windowSeconds: 60,
+          stats: new Map(
+            running.map((r) => [r.id, { cpuPercent: cpuPercent(), memoryPercent: 10, memoryMiB: 51 }]),
+          ),
+        }),
+      },
+    },
+  };
+  return views;
+}
+
 describe('the scale job', () => {
   it('lists the replicas once, looks at eight apps at once, and an app whose metrics fail holds up no other', async () => {
     const deps = await fakeCoreDeps();
@@ -180,34 +212,11 @@ describe('the scale job', () => {
       name: 'web',
       scaling: { min: 1, max: 2, targetCpuPercent: 50 },
     });
-    const uid = (await deps.store.getApp('acme', 'web'))?.uid ?? '';
     let cpuPercent = 200;
-    const views: AutoscaleDeps['views'] = {
-      docker: {
-        runtime: {
-          listReplicas: async () => {
-            const replicas = (await deps.store.getApp('acme', 'web'))?.replicas ?? 0;
-            const at = '2026-11-22T09:00:00.000Z';
-            return Array.from({ length: replicas }, (_, i) => ({
-              ...replica('acme', 'web', at),
-              id: `r${i}`,
-              appUid: uid,
-            }));
-          },
-        },
-        metrics: {
-          replicaStats: async (running) => ({
-            windowSeconds: 60,
-            stats: new Map(running.map((r) => [r.id, { cpuPercent, memoryPercent: 10, memoryMiB: 51 }])),
-          }),
-        },
-      },
-    };
-    const told = () =>
-      deps.store.events.filter((e) => e.type === 'scaled' || e.type === 'scaleOutHeld').map((e) => e.message);
+    const views = webOnDocker(deps, () => cpuPercent);
     await scaleOnce(deps, views); // 1 → 2 of the 4 wanted
     await scaleOnce(deps, views); // 8 wanted: held by the same maximum, which its scale said
-    expect(told()).toEqual([
+    expect(autoscalingTold(deps)).toEqual([
       'autoscaled from 1 to 2 replicas: scale out, 4 wanted but the maximum is 2 (CPU at 200 %, target 50 %)',
     ]);
     cpuPercent = 50;
@@ -215,7 +224,7 @@ describe('the scale job', () => {
     cpuPercent = 100;
     await scaleOnce(deps, views);
     await scaleOnce(deps, views);
-    expect(told().slice(1)).toEqual([
+    expect(autoscalingTold(deps).slice(1)).toEqual([
       'autoscaling held at 2 replicas: scale out, 4 wanted but the maximum is 2 (CPU at 100 %, target 50 %)',
     ]);
     expect(deps.store.events.at(-1)?.details).toMatchObject({ recommended: 4, cpuPercent: 100, max: 2 });
@@ -228,7 +237,6 @@ describe('the scale job', () => {
     await createPlan(deps, { id: 'capped', name: 'Capped', limits });
     await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'capped' });
     await createApp(deps, 'acme', { ...spec, name: 'web' });
-    const uid = (await deps.store.getApp('acme', 'web'))?.uid ?? '';
     const exceeded = {
       period: '2026-11',
       level: 'exceeded' as const,
@@ -236,26 +244,10 @@ describe('the scale job', () => {
       instanceSeconds: 0,
     };
     await deps.store.putUsageCapState('acme', exceeded, undefined);
-    const views: AutoscaleDeps['views'] = {
-      docker: {
-        runtime: {
-          listReplicas: async () => [
-            { ...replica('acme', 'web', '2026-11-22T09:00:00.000Z'), id: 'r1', appUid: uid },
-          ],
-        },
-        metrics: {
-          replicaStats: async () => ({
-            windowSeconds: 60,
-            stats: new Map([['r1', { cpuPercent: 100, memoryPercent: 10, memoryMiB: 51 }]]),
-          }),
-        },
-      },
-    };
+    const views = webOnDocker(deps, () => 100);
     expect((await scaleOnce(deps, views)).run).toEqual({ scaled: 0, failed: 0 });
     await scaleOnce(deps, views);
-    expect(
-      deps.store.events.filter((e) => e.type === 'scaled' || e.type === 'scaleOutHeld').map((e) => e.message),
-    ).toEqual([
+    expect(autoscalingTold(deps)).toEqual([
       'autoscaling held at 1 replica: scale out, 2 wanted but the tenant has reached its monthly cap (CPU at 100 %, target 50 %)',
     ]);
     // A new month lifts it.

@@ -28,6 +28,14 @@ const other = {
   endpoint: { host: '127.0.0.1', port: 8081 },
 } as Replica;
 
+/** A replica of the same app's next revision, on another port. */
+const ofNextRevision = {
+  ...replica,
+  id: 'r3',
+  revision: 2,
+  endpoint: { host: '127.0.0.1', port: 8082 },
+} as Replica;
+
 /**
  * A tracker over a probe that answers `answers()` for `replica` (and always for others), probed every 100 ms of a
  * manual clock (a busy reconcile loop); with `otherApp`, a pass over another app's replica runs between those.
@@ -100,16 +108,11 @@ describe('HealthTracker', () => {
 
   it("says when the app's next probe falls due: soon while a replica starts, then at the soonest interval's end", async () => {
     let nowMs = 1_000;
-    const quick = {
-      ...replica,
-      id: 'r3',
-      revision: 2,
-      endpoint: { host: '127.0.0.1', port: 8082 },
-    } as Replica;
+    const quick = ofNextRevision;
     const tracker = new HealthTracker(
       {
         probe: async (endpoint) =>
-          endpoint.port === 8082 && nowMs < 5_300 ? { ok: false, why: '503' } : { ok: true },
+          endpoint.port === quick.endpoint?.port && nowMs < 5_300 ? { ok: false, why: '503' } : { ok: true },
       },
       () => nowMs,
     );
@@ -143,12 +146,7 @@ describe('HealthTracker', () => {
       () => nowMs,
     );
     const serving = { ...replica, revision: 1 } as Replica;
-    const replacing = {
-      ...replica,
-      id: 'r3',
-      revision: 2,
-      endpoint: { host: '127.0.0.1', port: 8082 },
-    } as Replica;
+    const replacing = ofNextRevision;
     const checks = new Map([
       [1, check],
       [2, { ...check, path: '/nope' }],
