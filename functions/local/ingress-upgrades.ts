@@ -4,7 +4,14 @@ import type { Duplex } from 'node:stream';
 import type { Store } from '../core/ports.ts';
 import { PROBLEM_CONTENT_TYPE, problemOf } from '../http/problem.ts';
 import { REPLICA_IDLE_MS } from './fetch-keeping-host.ts';
-import { appOfHost, forwardedHeaders, type IngressProblem, NO_SUCH_HOST, reachReplica } from './ingress.ts';
+import {
+  appOfHost,
+  forwardedHeaders,
+  type IngressProblem,
+  NO_SUCH_HOST,
+  reachReplica,
+  requestTarget,
+} from './ingress.ts';
 import type { Endpoint, RoutingTable } from './routing-table.ts';
 
 /** How long a replica may take to accept the connection before the next ready one is tried. */
@@ -42,13 +49,14 @@ async function tunnel(
   store: Store,
   idleMs: number,
 ): Promise<void> {
-  const target = appOfHost(req.headers.host);
-  if (!target) return refuse(client, req, NO_SUCH_HOST);
+  const { host, path } = requestTarget(req.url ?? '/', req.headers.host);
+  const target = appOfHost(host);
+  if (!host || !target) return refuse(client, path, NO_SUCH_HOST);
   const result = await reachReplica(routes, store, target, true, connected);
-  if ('problem' in result) return refuse(client, req, result.problem);
+  if ('problem' in result) return refuse(client, path, result.problem);
   // The client may have gone while the replica was reached.
   if (client.destroyed) result.reached.destroy();
-  else join(client, result.reached, requestHead(req), head, idleMs);
+  else join(client, result.reached, requestHead(req, host, path), head, idleMs);
 }
 
 /** A connection to `endpoint`, or undefined when it cannot be made within CONNECT_TIMEOUT_MS. */
@@ -67,20 +75,22 @@ function connected(endpoint: Endpoint): Promise<Socket | undefined> {
   });
 }
 
-/** The request as it came (its header names' case and order kept), with the ingress's forwarding headers. */
-function requestHead(req: IncomingMessage): string {
+/**
+ * The request as it came for `host` at `path` (`requestTarget`): the request line in origin form, `host` as its Host
+ * (first, as RFC 9110 would have it), its other headers with their names' case and order kept, then the ingress's
+ * forwarding headers.
+ */
+function requestHead(req: IncomingMessage, host: string, path: string): string {
   const forwardedFor = req.headers['x-forwarded-for'];
   const forwarded = forwardedHeaders(
-    {
-      host: req.headers.host,
-      forwardedFor: Array.isArray(forwardedFor) ? forwardedFor.join(', ') : forwardedFor,
-    },
+    { host, forwardedFor: Array.isArray(forwardedFor) ? forwardedFor.join(', ') : forwardedFor },
     req.socket,
   );
-  const lines = [`${req.method} ${req.url} HTTP/${req.httpVersion}`];
+  const lines = [`${req.method} ${path} HTTP/${req.httpVersion}`, `Host: ${host}`];
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    const name = req.rawHeaders[i] ?? '';
-    if (!Object.hasOwn(forwarded, name.toLowerCase())) lines.push(`${name}: ${req.rawHeaders[i + 1]}`);
+    const name = (req.rawHeaders[i] ?? '').toLowerCase();
+    if (name !== 'host' && !Object.hasOwn(forwarded, name))
+      lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
   }
   for (const [name, value] of Object.entries(forwarded)) lines.push(`${name}: ${value}`);
   return `${lines.join('\r\n')}\r\n\r\n`;
@@ -99,9 +109,9 @@ function join(client: Duplex, replica: Socket, request: string, head: Buffer, id
   replica.pipe(client);
 }
 
-/** Answers the ingress's problem+json on the bare connection, then closes it. */
-function refuse(client: Duplex, req: IncomingMessage, answer: IngressProblem) {
-  const problem = problemOf(answer.code, answer.detail, (req.url ?? '/').split('?')[0] ?? '/');
+/** Answers the ingress's problem+json to a request for `path` on the bare connection, then closes it. */
+function refuse(client: Duplex, path: string, answer: IngressProblem) {
+  const problem = problemOf(answer.code, answer.detail, path.split('?')[0] ?? '/');
   const body = JSON.stringify(problem);
   const headers = {
     'content-type': PROBLEM_CONTENT_TYPE,

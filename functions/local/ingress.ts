@@ -54,6 +54,23 @@ export const NO_SUCH_HOST: IngressProblem = {
   detail: 'use http://<app>.<tenant>.localhost:<ingress port>/',
 };
 
+const ABSOLUTE_FORM = /^https?:\/\//i;
+
+/**
+ * The host a request is for and its target in origin form, as RFC 9112 §3.2.2 has them: a target in absolute form
+ * (`GET http://web.acme.localhost/ HTTP/1.1`) names its host itself, whatever the Host header says; one in origin form
+ * is for the Host header's. A proxy sends the replica the origin form, with that host as its Host. No host for an
+ * absolute target that is not a URL.
+ */
+export function requestTarget(
+  target: string,
+  hostHeader: string | undefined,
+): { host?: string; path: string } {
+  if (!ABSOLUTE_FORM.test(target)) return { host: hostHeader, path: target };
+  const url = URL.parse(target);
+  return url ? { host: url.host, path: `${url.pathname}${url.search}` } : { path: '/' };
+}
+
 /** The app a Host header names: `<app>.<tenant>.localhost`, fully qualified (a final dot) or not, any port. */
 export function appOfHost(host: string | undefined): { tenant: string; app: string } | undefined {
   const groups = HOST.exec((host ?? '').toLowerCase())?.groups;
@@ -176,15 +193,15 @@ export function createIngress(routes: RoutingTable, store: Store, idleMs = REPLI
   const ingress = new Hono();
   ingress.all('*', async (c) => {
     const answer = (p: IngressProblem) => problem(c, p.code, p.detail, { headers: p.headers });
-    const target = appOfHost(c.req.header('host'));
-    if (!target) return answer(NO_SUCH_HOST);
+    const incoming = (c.env as { incoming?: { url?: string; socket?: Connection } } | undefined)?.incoming;
     const url = new URL(c.req.url);
+    const { host } = requestTarget(incoming?.url ?? url.pathname, c.req.header('host'));
+    const target = appOfHost(host);
+    if (!host || !target) return answer(NO_SUCH_HOST);
     const headers = {
       ...c.req.header(),
-      ...forwardedHeaders(
-        { host: c.req.header('host'), forwardedFor: c.req.header('x-forwarded-for') },
-        (c.env as { incoming?: { socket?: Connection } } | undefined)?.incoming?.socket,
-      ),
+      host,
+      ...forwardedHeaders({ host, forwardedFor: c.req.header('x-forwarded-for') }, incoming?.socket),
     };
     const result = await reachReplica(routes, store, target, IDEMPOTENT.has(c.req.method), (endpoint) =>
       proxy(`http://${endpoint.host}:${endpoint.port}${url.pathname}${url.search}`, {

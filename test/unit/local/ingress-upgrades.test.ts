@@ -62,8 +62,8 @@ async function ingress(options: { replicas?: number; idleMs?: number } = {}) {
   return { routes, server, tunnels, port: portOf(server) };
 }
 
-/** A raw client: sends an upgrade request, collects all it gets back. */
-function upgrade(port: number, host: string, extraHeaders = '') {
+/** A raw client: sends an upgrade request (for `target`), collects all it gets back. */
+function upgrade(port: number, host: string, extraHeaders = '', target = '/chat?room=1') {
   const socket = connect(port, '127.0.0.1');
   let received = '';
   socket.setEncoding('utf8').on('data', (chunk: string) => {
@@ -71,7 +71,7 @@ function upgrade(port: number, host: string, extraHeaders = '') {
   });
   const closed = once(socket, 'close');
   socket.write(
-    `GET /chat?room=1 HTTP/1.1\r\nHost: ${host}\r\nConnection: Upgrade\r\nUpgrade: echo\r\n${extraHeaders}\r\n`,
+    `GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: Upgrade\r\nUpgrade: echo\r\n${extraHeaders}\r\n`,
   );
   const until = async (text: string) => {
     for (let waited = 0; !received.includes(text); waited += 10) {
@@ -113,6 +113,30 @@ describe('connection upgrades through the local ingress', () => {
     // A replica that drops the connection (a reset, not a close) ends the client's too.
     replica.dropAll();
     await client.closed;
+  });
+
+  it('takes the host of a request target in absolute form over its Host header (RFC 9112 §3.2.2) and sends the origin form', async () => {
+    const replica = await echoReplica();
+    const { routes, port } = await ingress();
+    await routes.route('acme', 'web', [replica.endpoint]);
+
+    const client = upgrade(port, 'other.acme.localhost', '', `http://web.acme.localhost:${port}/chat?room=1`);
+    await client.until('\n');
+    const seen = JSON.parse(client.received().split('\r\n\r\n')[1]?.split('\n')[0] ?? '') as string[];
+    expect(seen).toContain('GET /chat?room=1');
+    expect(seen).toContain(`host=web.acme.localhost:${port}`);
+    expect(seen).toContain(`x-forwarded-host=web.acme.localhost:${port}`);
+    expect(seen.join()).not.toContain('other.acme.localhost');
+
+    const elsewhere = upgrade(
+      port,
+      `web.acme.localhost:${port}`,
+      '',
+      `http://other.acme.localhost:${port}/chat`,
+    );
+    await elsewhere.closed;
+    expect(elsewhere.received()).toMatch(/^HTTP\/1\.1 404 Not Found\r\n/);
+    expect(elsewhere.received()).toContain('"instance":"/chat"');
   });
 
   it('keeps a tunnel open while something passes, and closes it once nothing has for the idle timeout', async () => {

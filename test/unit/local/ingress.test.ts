@@ -100,8 +100,11 @@ describe('the local ingress while the routing table is rebuilt after a start', (
 });
 
 describe('the local ingress passing a request to a replica', () => {
-  it("tells the replica the request's way in, as the load balancer does: its own Host, X-Forwarded-For, -Host, -Proto, -Port", async () => {
-    const replica = createServer((req, res) => res.end(JSON.stringify(req.headers)));
+  /** A replica that answers what it was sent, and the ingress before it on a free port. */
+  async function echoed() {
+    const replica = createServer((req, res) =>
+      res.end(JSON.stringify({ url: req.url, headers: req.headers })),
+    );
     replica.listen(0, '127.0.0.1');
     await once(replica, 'listening');
     const routes = new RoutingTable();
@@ -113,26 +116,36 @@ describe('the local ingress passing a request to a replica', () => {
     });
     await once(ingress, 'listening');
     const port = (ingress.address() as AddressInfo).port;
-    try {
-      // node:http, not fetch: fetch sends a Host of its own.
-      const seen = await new Promise<string>((resolve, reject) => {
-        const headers = {
-          host: `web.acme.localhost:${port}`,
-          'x-forwarded-for': '10.0.0.1',
-          'x-forwarded-host': 'evil.example',
-          'x-forwarded-port': '1',
-        };
-        request({ host: '127.0.0.1', port, path: '/hello?x=1', headers }, (res) => {
+    /** What the replica was sent, by node:http, not fetch: fetch sends a Host of its own. */
+    const send = (path: string, headers: Record<string, string>) =>
+      new Promise<{ url: string; headers: Record<string, string> }>((resolve, reject) => {
+        request({ host: '127.0.0.1', port, path, headers }, (res) => {
           let body = '';
           res.setEncoding('utf8').on('data', (chunk: string) => {
             body += chunk;
           });
-          res.on('end', () => resolve(body));
+          res.on('end', () => resolve(JSON.parse(body)));
         })
           .on('error', reject)
           .end();
       });
-      expect(JSON.parse(seen)).toMatchObject({
+    const close = () => {
+      ingress.close();
+      replica.close();
+    };
+    return { port, send, close };
+  }
+
+  it("tells the replica the request's way in, as the load balancer does: its own Host, X-Forwarded-For, -Host, -Proto, -Port", async () => {
+    const { port, send, close } = await echoed();
+    try {
+      const seen = await send('/hello?x=1', {
+        host: `web.acme.localhost:${port}`,
+        'x-forwarded-for': '10.0.0.1',
+        'x-forwarded-host': 'evil.example',
+        'x-forwarded-port': '1',
+      });
+      expect(seen.headers).toMatchObject({
         host: `web.acme.localhost:${port}`,
         'x-forwarded-for': '10.0.0.1, 127.0.0.1',
         'x-forwarded-host': `web.acme.localhost:${port}`,
@@ -140,8 +153,25 @@ describe('the local ingress passing a request to a replica', () => {
         'x-forwarded-port': String(port),
       });
     } finally {
-      ingress.close();
-      replica.close();
+      close();
+    }
+  });
+
+  it('takes the host of a request target in absolute form over its Host header (RFC 9112 §3.2.2) and sends the origin form', async () => {
+    const { port, send, close } = await echoed();
+    try {
+      const seen = await send(`http://web.acme.localhost:${port}/hello?x=1`, {
+        host: 'other.acme.localhost',
+      });
+      expect(seen.url).toBe('/hello?x=1');
+      expect(seen.headers).toMatchObject({
+        host: `web.acme.localhost:${port}`,
+        'x-forwarded-host': `web.acme.localhost:${port}`,
+      });
+      const elsewhere = send(`http://other.acme.localhost:${port}/`, { host: `web.acme.localhost:${port}` });
+      await expect(elsewhere).resolves.toMatchObject({ code: 'app.notFound' });
+    } finally {
+      close();
     }
   });
 });
