@@ -146,10 +146,13 @@ async function autoscaleApp(
     await autoscaleTo(deps, app, decision.replicas, inputs);
   } catch (err) {
     // A manual change or another scaler got there first (the version moved), the plan has no room, or the app kept
-    // changing through every attempt: the next run decides again.
-    if (['precondition.failed', 'quota.exceeded', 'conflict'].some((code) => isDomainError(err, code)))
-      return false;
-    throw err;
+    // changing through every attempt: the next run decides again. Nor was the scale's word on what held it back
+    // said, so a hold that follows is told.
+    if (!['precondition.failed', 'quota.exceeded', 'conflict'].some((code) => isDomainError(err, code)))
+      throw err;
+    const { recommendations } = decision.state;
+    if (decision.state.heldBy) await deps.store.putScalerState(app.tenantId, app.uid, { recommendations });
+    return false;
   }
   return true;
 }

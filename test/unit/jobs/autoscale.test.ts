@@ -26,8 +26,19 @@ async function scaleOnce(deps: Awaited<ReturnType<typeof fakeCoreDeps>>, views: 
 const autoscalingTold = (deps: Awaited<ReturnType<typeof fakeCoreDeps>>) =>
   deps.store.events.filter((e) => e.type === 'scaled' || e.type === 'scaleOutHeld').map((e) => e.message);
 
+/** Tenant acme (on pro) with its app `web`, scaling from 1 to 2 replicas on CPU. */
+async function webUpToTwo() {
+  const deps = await fakeCoreDeps();
+  await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
+  await createApp(deps, 'acme', { ...spec, name: 'web', scaling: { min: 1, max: 2, targetCpuPercent: 50 } });
+  return deps;
+}
+
 /** Docker's view of acme's app `web`: as many replicas running as the app has, each at `cpuPercent()`. */
-function webOnDocker(deps: Awaited<ReturnType<typeof fakeCoreDeps>>, cpuPercent: () => number) {
+function webOnDocker(
+  deps: Awaited<ReturnType<typeof fakeCoreDeps>>,
+  cpuPercent: () => number | Promise<number>,
+) {
   const views: AutoscaleDeps['views'] = {
     docker: {
       runtime: {
@@ -42,12 +53,13 @@ function webOnDocker(deps: Awaited<ReturnType<typeof fakeCoreDeps>>, cpuPercent:
         },
       },
       metrics: {
-        replicaStats: async (running) => ({
-          windowSeconds: 60,
-          stats: new Map(
-            running.map((r) => [r.id, { cpuPercent: cpuPercent(), memoryPercent: 10, memoryMiB: 51 }]),
-          ),
-        }),
+        replicaStats: async (running) => {
+          const cpu = await cpuPercent();
+          return {
+            windowSeconds: 60,
+            stats: new Map(running.map((r) => [r.id, { cpuPercent: cpu, memoryPercent: 10, memoryMiB: 51 }])),
+          };
+        },
       },
     },
   };
@@ -205,13 +217,7 @@ describe('the scale job', () => {
   });
 
   it('tells a scale out held back once while it lasts, and again when it comes back', async () => {
-    const deps = await fakeCoreDeps();
-    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
-    await createApp(deps, 'acme', {
-      ...spec,
-      name: 'web',
-      scaling: { min: 1, max: 2, targetCpuPercent: 50 },
-    });
+    const deps = await webUpToTwo();
     let cpuPercent = 200;
     const views = webOnDocker(deps, () => cpuPercent);
     await scaleOnce(deps, views); // 1 → 2 of the 4 wanted
@@ -229,6 +235,23 @@ describe('the scale job', () => {
     ]);
     expect(deps.store.events.at(-1)?.details).toMatchObject({ recommended: 4, cpuPercent: 100, max: 2 });
     expect((await deps.store.getApp('acme', 'web'))?.replicas).toBe(2);
+  });
+
+  it('tells a hold that follows a scale out lost to a change made by hand', async () => {
+    const deps = await webUpToTwo();
+    let byHand = true;
+    const views = webOnDocker(deps, async () => {
+      // Read while the tenant scales the app to 2 by hand, once: the job's own 1 → 2 (to its maximum) is not made.
+      if (byHand) await scaleApp(deps, 'acme', 'web', 2);
+      byHand = false;
+      return 200;
+    });
+    expect((await scaleOnce(deps, views)).run).toEqual({ scaled: 0, failed: 0 });
+    await scaleOnce(deps, views); // 8 wanted, held by the maximum, which nothing has said
+    expect(autoscalingTold(deps)).toEqual([
+      'scaled from 1 to 2 replicas',
+      'autoscaling held at 2 replicas: scale out, 8 wanted but the maximum is 2 (CPU at 200 %, target 50 %)',
+    ]);
   });
 
   it('scales nothing up while the tenant is over its monthly cap, and says so once', async () => {
