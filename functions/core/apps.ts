@@ -90,7 +90,7 @@ function revisionOf(app: AppRecord, image: ResolvedImage, at: string): RevisionR
  * A pending deployment of `app.targetRevision`; a reconciler moves it on. Its id leads with the app's generation,
  * which every deployment raises, so ids sort in deployment order even within one millisecond.
  */
-export function deploymentOf(app: AppRecord, trigger: DeploymentTrigger, at: Date): DeploymentRecord {
+function deploymentOf(app: AppRecord, trigger: DeploymentTrigger, at: Date): DeploymentRecord {
   return {
     tenantId: app.tenantId,
     appUid: app.uid,

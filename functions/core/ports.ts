@@ -619,7 +619,7 @@ export interface HealthProbe {
   ): Promise<ProbeAnswer>;
 }
 
-export const APP_EVENT_TYPES = [
+const APP_EVENT_TYPES = [
   'deploying',
   'deployed',
   'deploymentFailed',

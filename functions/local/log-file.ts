@@ -1,7 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync, renameSync, statSync } from 'node:fs';
 
 /** How large a child process's log may have grown before a start moves it aside. */
-export const LOG_ROTATE_BYTES = 16 * 1024 * 1024;
+const LOG_ROTATE_BYTES = 16 * 1024 * 1024;
 
 /**
  * Opens the log a child process (dockerd, the registry) appends to for one start. One that has grown past

@@ -70,7 +70,7 @@ export async function takeThrough(
  * Runs `change`; what the API refuses as things stand (a rollback with nothing to go back to, a restart of a stopped
  * app, any change while the tenant is suspended) is no failure of the model.
  */
-export async function refusedOrDone(change: () => Promise<unknown>) {
+async function refusedOrDone(change: () => Promise<unknown>) {
   try {
     await change();
   } catch (err) {

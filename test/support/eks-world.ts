@@ -32,7 +32,7 @@ export const INGRESS_LOAD_BALANCER = 'k8s-berthapps0-0123456789-1234567890.us-ea
 export const INGRESS_LOAD_BALANCER_ZONE = 'Z35SXDOTRQ7X7K';
 
 /** The apps' DNS zone: what was pointed where, and removed, in order. */
-export class RecordingDns implements Pick<Route53AppRecords, 'point' | 'remove'> {
+class RecordingDns implements Pick<Route53AppRecords, 'point' | 'remove'> {
   readonly changes: string[] = [];
   async point(host: string, target: AliasTarget) {
     this.changes.push(`UPSERT ${host} → ${target.zoneId}/${target.dnsName}`);

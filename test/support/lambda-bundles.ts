@@ -22,7 +22,7 @@ export interface LambdaBundle {
 export const lambdaName = (logicalId: string) => logicalId.replace(/Function[0-9A-F]{8}$/, '');
 
 /** The service ids of the AWS SDK clients in a bundle. */
-export function sdkClientsIn(code: string): string[] {
+function sdkClientsIn(code: string): string[] {
   const ids = [...code.matchAll(/serviceId:[\w$]+\?\.serviceId\?\?"([^"]+)"/g)].map((m) => m[1] ?? '');
   return [...new Set(ids)].sort();
 }

@@ -36,7 +36,7 @@ export function startLocalApiRegistry(setup: Awaited<ReturnType<typeof localApi>
 /** A port nothing listens on in tests that run without the registry process. */
 const REGISTRY_PORT_UNUSED = 1;
 
-export const NO_RATE_LIMIT: RateLimitOptions = { ratePerSecond: 1e9, burst: 1e9 };
+const NO_RATE_LIMIT: RateLimitOptions = { ratePerSecond: 1e9, burst: 1e9 };
 
 /** The real API over the run's DynamoDB Local, on a fresh table, with the local composition root. */
 export async function localApi(

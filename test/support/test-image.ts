@@ -7,7 +7,7 @@ import { installOrExplain } from '../../functions/local/system-packages.ts';
 const BUSYBOX = '/bin/busybox';
 
 /** Debian's statically linked busybox, the only thing test images are made of (nothing can be pulled here). */
-export function ensureBusybox(): string {
+function ensureBusybox(): string {
   const isStatic =
     existsSync(BUSYBOX) && execFileSync('file', ['-b', BUSYBOX], { encoding: 'utf8' }).includes('statically');
   if (!isStatic) {
