@@ -1,7 +1,6 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import { type ServerType, serve } from '@hono/node-server';
 import { ensureTable } from '../adapters/dynamodb/table.ts';
 import { seedPlans } from '../core/plans.ts';
 import { createApi } from '../http/api.ts';
@@ -12,6 +11,7 @@ import { ensureDockerEngine } from './docker-engine.ts';
 import { watchDockerEvents } from './docker-events.ts';
 import { localDynamoDbClient, SHARED_ACCESS_KEY, startDynamoDbLocal } from './dynamodb-local.ts';
 import { freePort } from './free-port.ts';
+import { serveLocally } from './http-server.ts';
 import { createIngress } from './ingress.ts';
 import { tunnelUpgrades } from './ingress-upgrades.ts';
 import { keepRunning } from './keep-running.ts';
@@ -34,15 +34,14 @@ const STOP_GRACE_MS = 3000;
 const ROUTES_REBUILD_MS = 10_000;
 
 /** Stops taking connections, lets those in flight finish within STOP_GRACE_MS, then closes what is left. */
-const closeServer = (server: ServerType) =>
+const closeServer = (server: Server) =>
   new Promise<void>((resolve) => {
     server.close(() => resolve());
-    // serve() makes a node:http server unless told to make another.
-    setTimeout(() => (server as Server).closeAllConnections(), STOP_GRACE_MS).unref();
+    setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS).unref();
   });
 
 /** Resolves once `server` listens; a port already taken fails the start, naming the setting that chose it. */
-async function listening(server: ServerType, port: number, setting: string): Promise<void> {
+async function listening(server: Server, port: number, setting: string): Promise<void> {
   try {
     await once(server, 'listening');
   } catch (err) {
@@ -118,14 +117,13 @@ async function main() {
   const apiUrl = `http://127.0.0.1:${config.BERTH_PORT}`;
   const registryAuth = registryAuthRoutes(deps.registryAuth);
   const httpApi = createApi(deps);
-  const api = serve({
-    fetch: (req) => (new URL(req.url).pathname.startsWith('/registry/') ? registryAuth : httpApi).fetch(req),
-    hostname: '127.0.0.1',
-    port: config.BERTH_PORT,
-  });
+  const api = serveLocally(
+    (req) => (new URL(req.url).pathname.startsWith('/registry/') ? registryAuth : httpApi).fetch(req),
+    config.BERTH_PORT,
+  );
   let registry: { stop(): Promise<void> };
   const idleMs = config.BERTH_APP_IDLE_TIMEOUT_SECONDS * 1000;
-  let ingress: ServerType;
+  let ingress: Server;
   let tunnels: ReturnType<typeof tunnelUpgrades>;
   try {
     await listening(api, config.BERTH_PORT, 'BERTH_PORT');
@@ -140,13 +138,8 @@ async function main() {
       }),
     );
     routes.rebuilding(ROUTES_REBUILD_MS);
-    ingress = serve({
-      fetch: createIngress(routes, deps.store, idleMs).fetch,
-      hostname: '127.0.0.1',
-      port: config.BERTH_INGRESS_PORT,
-    });
-    // serve() makes a node:http server unless told to make another.
-    tunnels = tunnelUpgrades(ingress as Server, routes, deps.store, idleMs);
+    ingress = serveLocally(createIngress(routes, deps.store, idleMs).fetch, config.BERTH_INGRESS_PORT);
+    tunnels = tunnelUpgrades(ingress, routes, deps.store, idleMs);
     await listening(ingress, config.BERTH_INGRESS_PORT, 'BERTH_INGRESS_PORT').catch(async (err) => {
       await registry.stop();
       throw err;

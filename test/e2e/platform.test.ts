@@ -3,7 +3,7 @@ import { lineTime } from '../../functions/core/log-merge.ts';
 import { type DeploymentStatus, TERMINAL_DEPLOYMENT_STATUSES } from '../../schemas/app.ts';
 import { durationMs } from '../../schemas/instance.ts';
 import { dockerCli, labelledContainers } from '../support/docker-cli.ts';
-import { eventually, ingressGet, upgradeThroughIngress } from '../support/ingress-client.ts';
+import { eventually, ingressGet, rawExchange, upgradeThroughIngress } from '../support/ingress-client.ts';
 import { clientFor, untilAppGone } from '../support/local-api.ts';
 import {
   fetchFrom,
@@ -364,6 +364,26 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
 
     expect((await call('DELETE', '/v1/apps/chat')).status).toBe(202);
     await untilAppGone(client.call, acmeKey, 'chat');
+  });
+
+  it('answers a request it cannot read as problem+json, on the API and at the ingress alike', async () => {
+    const cases = [
+      { request: 'GET /v1\\apps HTTP/1.1\r\nHost: 127.0.0.1\r\n', detail: 'Backslash in request path' },
+      { request: 'GET / HTTP/1.1\r\nHost: web acme\r\n', detail: 'Invalid URL' },
+      { request: 'GET http://[web/ HTTP/1.1\r\nHost: 127.0.0.1\r\n', detail: 'Invalid absolute URL' },
+    ];
+    for (const port of [env.apiPort, env.ingressPort]) {
+      for (const { request, detail } of cases) {
+        const answer = await rawExchange(port, `${request}Connection: close\r\n\r\n`);
+        const [head = '', body = ''] = answer.split('\r\n\r\n');
+        expect(head, request).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+        expect(head.toLowerCase()).toContain('content-type: application/problem+json');
+        expect(JSON.parse(body)).toMatchObject({
+          code: 'validation.failed',
+          detail: `the request line or its Host header cannot be read: ${detail}`,
+        });
+      }
+    }
   });
 
   it('answers 504 for a replica that sends nothing for BERTH_APP_IDLE_TIMEOUT_SECONDS, as the load balancer does', async () => {

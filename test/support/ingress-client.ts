@@ -56,6 +56,23 @@ export function upgradeThroughIngress(port: number, host: string, message: strin
   });
 }
 
+/** Sends `request` as it is (bytes a client library would refuse to send) and resolves with all that came back. */
+export function rawExchange(port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let received = '';
+    socket.setEncoding('latin1').on('data', (chunk: string) => {
+      received += chunk;
+    });
+    socket.setTimeout(10_000, () =>
+      socket.destroy(new Error(`no end of the answer in 10 s; got ${received}`)),
+    );
+    socket.on('error', reject);
+    socket.on('close', () => resolve(received));
+    socket.end(request);
+  });
+}
+
 /** Polls until `check` returns a value (not undefined), or fails with the last thing it saw. */
 export async function eventually<T>(
   what: string,
