@@ -107,6 +107,11 @@ function deploymentOf(app: AppRecord, trigger: DeploymentTrigger, at: Date): Dep
   };
 }
 
+/** The app's generation `deployment` was made at (its id leads with it): a replica of an earlier one ran before it. */
+export function generationOf(deployment: Pick<DeploymentRecord, 'id'>): number {
+  return Number.parseInt(deployment.id.slice('dep_'.length, 'dep_'.length + 7), 36);
+}
+
 /** Creates an app with revision 1 and its deployment, atomically with the plan check. */
 export async function createApp(
   deps: RegistryDeps,

@@ -1,4 +1,5 @@
 import { exitedWith, recordAppEvent, stoppedOutsideBerth } from '../core/app-events.ts';
+import { generationOf } from '../core/apps.ts';
 import { ConflictError, isDomainError } from '../core/errors.ts';
 import { pinnedImage } from '../core/images.ts';
 import { lifetimeOf } from '../core/metering.ts';
@@ -265,7 +266,7 @@ export class Reconciler {
         reason === 'exited'
           ? exitedWith(replica.exitCode, replica.exitReason)
           : `failed its health checks${probe ? ` (${probe})` : ''}`;
-      const history = this.failures.record(app.uid, replica.revision, replica.slot, what, replica.id);
+      const history = this.failures.record(app.uid, replica, what, replica.id);
       failed.set(replica.id, { what, probe, failures: history.failures });
     }
     return failed;
@@ -333,7 +334,11 @@ export class Reconciler {
           if (err instanceof ConflictError) return 0; // another reconciler started it
           if (isDomainError(err, 'unavailable')) throw err;
           const what = `could not start: ${(err as Error).message}`;
-          this.failures.record(app.uid, revision.number, slot, what);
+          this.failures.record(
+            app.uid,
+            { revision: revision.number, slot, generation: app.generation },
+            what,
+          );
           await this.event(app, 'replicaExited', `replica ${slot} ${what}`, {
             revision: revision.number,
           });
@@ -345,7 +350,7 @@ export class Reconciler {
   }
 
   private failedStarts(app: AppRecord, deployment: DeploymentRecord): number {
-    const failed = this.failures.failedSince(app.uid, deployment.revision, Date.parse(deployment.createdAt));
+    const failed = this.failures.failedFrom(app.uid, deployment.revision, generationOf(deployment));
     return Math.max(failed, deployment.failedStarts);
   }
 

@@ -1,10 +1,17 @@
 import type { Replica } from '../core/ports.ts';
 import type { SlotHistory } from '../core/reconcile-plan.ts';
 
-/** A slot's failures, and how the last of them failed, in the words of its app event. */
+/**
+ * A slot's failures, how the last of them failed (in the words of its app event), and the app's generation at each
+ * failed start (the last MAX_STARTS_KEPT), so that a deployment counts only the starts made for it.
+ */
 interface SlotFailures extends SlotHistory {
   why: string;
+  generations: number[];
 }
+
+/** The most failed starts of one slot a deployment's circuit breaker can ask about (its threshold's bound). */
+const MAX_STARTS_KEPT = 200;
 
 /** What is remembered of one app: each slot's failures by revision and slot, and the replicas already counted. */
 interface AppFailures {
@@ -35,20 +42,31 @@ export class StartFailures {
   }
 
   /**
-   * Counts a failed start of the slot, which failed as `why` says (`exited with code 3`): once per replica, however
-   * many passes see it before it is removed, or, for a start that made no replica (`replicaId` absent), once per
-   * call.
+   * Counts a failed start of the slot, made at the app's `generation`, which failed as `why` says (`exited with code
+   * 3`): once per replica, however many passes see it before it is removed, or, for a start that made no replica
+   * (`replicaId` absent), once per call.
    */
-  record(appUid: string, revision: number, slot: number, why: string, replicaId?: string): SlotHistory {
+  record(
+    appUid: string,
+    { revision, slot, generation }: Pick<Replica, 'revision' | 'slot' | 'generation'>,
+    why: string,
+    replicaId?: string,
+  ): SlotHistory {
     const app = this.apps.get(appUid) ?? { slots: new Map(), counted: new Set() };
     this.apps.set(appUid, app);
-    const history = this.of(appUid, revision, slot);
+    const key = this.slotKey(revision, slot);
+    const history = app.slots.get(key);
     if (replicaId !== undefined) {
-      if (app.counted.has(replicaId)) return history;
+      if (app.counted.has(replicaId)) return history ?? NONE;
       app.counted.add(replicaId);
     }
-    const next = { failures: history.failures + 1, lastFailureAt: this.nowMs(), why };
-    app.slots.set(this.slotKey(revision, slot), next);
+    const next = {
+      failures: (history?.failures ?? 0) + 1,
+      lastFailureAt: this.nowMs(),
+      why,
+      generations: [...(history?.generations ?? []), generation].slice(-MAX_STARTS_KEPT),
+    };
+    app.slots.set(key, next);
     return next;
   }
 
@@ -63,11 +81,16 @@ export class StartFailures {
     return slots.flatMap(([key, history]) => (key.startsWith(`${revision}/`) ? [history] : []));
   }
 
-  /** How many starts of the app's revision failed since `sinceMs`. */
-  failedSince(appUid: string, revision: number, sinceMs: number): number {
-    return this.slotsOf(appUid, revision)
-      .filter((history) => history.lastFailureAt >= sinceMs)
-      .reduce((total, history) => total + history.failures, 0);
+  /**
+   * How many starts of the app's revision made at `generation` or later (a deployment's: `generationOf`) failed: not
+   * those of replicas that ran before it, which a deployment to a revision already running (a rollback to the live
+   * one) finds, and whose crash is no failed start of its own.
+   */
+  failedFrom(appUid: string, revision: number, generation: number): number {
+    return this.slotsOf(appUid, revision).reduce(
+      (total, history) => total + history.generations.filter((g) => g >= generation).length,
+      0,
+    );
   }
 
   /** How the latest failure of the app's revision failed, if one of its slots failed and is still remembered. */

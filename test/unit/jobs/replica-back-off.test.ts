@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createApp, getAppRecord } from '../../../functions/core/apps.ts';
-import { deploy, listDeployments } from '../../../functions/core/deployments.ts';
+import { deploy, listDeployments, rollback } from '../../../functions/core/deployments.ts';
 import type { Reconciler } from '../../../functions/jobs/reconcile.ts';
 import type { ScriptedRuntime } from '../../fakes/scripted-runtime.ts';
 import { scriptedWorld } from '../../support/scripted-world.ts';
@@ -107,6 +107,21 @@ describe('the back-off of a failing replica and the circuit breaker, as a pass s
       currentRevision: 1,
       readyReplicas: 1,
     });
+  });
+
+  it('counts against a rollback to the live revision only the starts made for it, not the crash of replicas that served before', async () => {
+    await createApp(deps, 'acme', { ...WEB, replicas: 3 });
+    await passAfter(0);
+    await passAfter(0); // revision 1 is live on three replicas
+    await deploy(deps, 'acme', 'web', { command: ['sh', '-c', 'exit 3'] });
+    await rollback(deps, 'acme', 'web', undefined); // before any pass: back to revision 1, which still serves
+    runtime.crash(1); // all three of its replicas, started for the first deployment
+    await passAfter(0);
+    await passAfter(1_000);
+    const [back] = (await listDeployments(deps, 'acme', 'web', { limit: 1 })).items;
+    expect(back).toMatchObject({ revision: 1, trigger: 'rollback', status: 'succeeded', failedStarts: 0 });
+    expect(await getAppRecord(deps, 'acme', 'web')).toMatchObject({ status: 'running', readyReplicas: 3 });
+    expect(runtime.startsOf(1)).toBe(6);
   });
 
   it('counts a start the engine refuses as a failure of its slot, with its words, until the breaker trips', async () => {
