@@ -10,15 +10,15 @@ import { logLine } from '../shared/local.ts';
  * to, it would be logged and answered 500 `internal`, as an error Hono catches is.
  */
 export function answerUnreadable(err: unknown): Response {
-  const readable = !(err instanceof RequestError);
-  if (readable) console.error(logLine('unhandled error', { error: err }));
-  const problem = readable
-    ? problemOf('internal', 'an internal error occurred; it has been logged', '/')
-    : problemOf(
+  const unreadable = err instanceof RequestError;
+  if (!unreadable) console.error(logLine('unhandled error', { error: err }));
+  const problem = unreadable
+    ? problemOf(
         'validation.failed',
         `the request line or its Host header cannot be read: ${err.message}`,
         '/',
-      );
+      )
+    : problemOf('internal', 'an internal error occurred; it has been logged', '/');
   return new Response(JSON.stringify(problem), {
     status: problem.status,
     headers: { 'content-type': PROBLEM_CONTENT_TYPE },
