@@ -1,21 +1,28 @@
 import { request } from 'node:http';
 import { connect } from 'node:net';
 
-/** A GET through the local ingress for `http://<app>.<tenant>.localhost:<port>/` (Host header, no DNS needed). */
+/**
+ * A GET through the local ingress for `http://<app>.<tenant>.localhost:<port>/` (Host header, no DNS needed), with
+ * `headers` beside it. node:http, not fetch: fetch sends a Host of its own.
+ */
 export function ingressGet(
   port: number,
   host: string,
   path = '/',
+  headers: Record<string, string> = {},
 ): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, headers: { host: `${host}:${port}` } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk) => {
-        body += chunk;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = request(
+      { host: '127.0.0.1', port, path, headers: { ...headers, host: `${host}:${port}` } },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => {
+          body += chunk;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on('error', reject);
     req.setTimeout(10_000, () => req.destroy(new Error(`GET ${host}${path} timed out`)));
     req.end();

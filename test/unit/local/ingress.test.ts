@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createServer, request } from 'node:http';
+import { createServer } from 'node:http';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { serve } from '@hono/node-server';
 import { describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { createTenant } from '../../../functions/core/tenants.ts';
 import { createIngress } from '../../../functions/local/ingress.ts';
 import { RoutingTable } from '../../../functions/local/routing-table.ts';
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
+import { ingressGet } from '../../support/ingress-client.ts';
 
 const spec = { image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };
 
@@ -116,19 +117,12 @@ describe('the local ingress passing a request to a replica', () => {
     });
     await once(ingress, 'listening');
     const port = (ingress.address() as AddressInfo).port;
-    /** What the replica was sent, by node:http, not fetch: fetch sends a Host of its own. */
-    const send = (path: string, headers: Record<string, string>) =>
-      new Promise<{ url: string; headers: Record<string, string> }>((resolve, reject) => {
-        request({ host: '127.0.0.1', port, path, headers }, (res) => {
-          let body = '';
-          res.setEncoding('utf8').on('data', (chunk: string) => {
-            body += chunk;
-          });
-          res.on('end', () => resolve(JSON.parse(body)));
-        })
-          .on('error', reject)
-          .end();
-      });
+    /** What the replica was sent of a GET for `path` with the Host `host:<port>`, and `headers`. */
+    const send = async (path: string, host: string, headers: Record<string, string> = {}) =>
+      JSON.parse((await ingressGet(port, host, path, headers)).body) as {
+        url: string;
+        headers: Record<string, string>;
+      };
     const close = () => {
       ingress.close();
       replica.close();
@@ -139,8 +133,7 @@ describe('the local ingress passing a request to a replica', () => {
   it("tells the replica the request's way in, as the load balancer does: its own Host, X-Forwarded-For, -Host, -Proto, -Port", async () => {
     const { port, send, close } = await echoed();
     try {
-      const seen = await send('/hello?x=1', {
-        host: `web.acme.localhost:${port}`,
+      const seen = await send('/hello?x=1', 'web.acme.localhost', {
         'x-forwarded-for': '10.0.0.1',
         'x-forwarded-host': 'evil.example',
         'x-forwarded-port': '1',
@@ -160,15 +153,13 @@ describe('the local ingress passing a request to a replica', () => {
   it('takes the host of a request target in absolute form over its Host header (RFC 9112 §3.2.2) and sends the origin form', async () => {
     const { port, send, close } = await echoed();
     try {
-      const seen = await send(`http://web.acme.localhost:${port}/hello?x=1`, {
-        host: 'other.acme.localhost',
-      });
+      const seen = await send(`http://web.acme.localhost:${port}/hello?x=1`, 'other.acme.localhost');
       expect(seen.url).toBe('/hello?x=1');
       expect(seen.headers).toMatchObject({
         host: `web.acme.localhost:${port}`,
         'x-forwarded-host': `web.acme.localhost:${port}`,
       });
-      const elsewhere = send(`http://other.acme.localhost:${port}/`, { host: `web.acme.localhost:${port}` });
+      const elsewhere = send(`http://other.acme.localhost:${port}/`, 'web.acme.localhost');
       await expect(elsewhere).resolves.toMatchObject({ code: 'app.notFound' });
     } finally {
       close();
