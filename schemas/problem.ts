@@ -38,6 +38,8 @@ const ERROR_CODES = [
   'idempotency.conflict',
   'idempotency.mismatch',
   'payload.tooLarge',
+  'headers.tooLarge',
+  'request.timeout',
   'media.unsupported',
   'rate.limited',
   'unavailable',

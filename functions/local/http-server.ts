@@ -1,5 +1,7 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, maxHeaderSize, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { getRequestListener, RequestError } from '@hono/node-server';
+import type { Problem } from '../../schemas/problem.ts';
 import { PROBLEM_CONTENT_TYPE, problemOf } from '../http/problem.ts';
 import { logLine } from '../shared/local.ts';
 
@@ -25,13 +27,66 @@ export function answerUnreadable(err: unknown): Response {
   });
 }
 
+/** An error Node's HTTP server gives its `clientError` listeners: its parser's (with a `reason`) or a timeout. */
+type ClientError = Error & { code?: string; reason?: string };
+
+/**
+ * The problem for what Node's HTTP server refuses before any request is made of it, with the status Node itself
+ * answers it with, bodyless: headers over its limit 431, chunk extensions over theirs 413, a request not whole in time
+ * 408, anything else its parser cannot read (both Content-Length and Transfer-Encoding, a bad chunk size) 400.
+ */
+export function refusalOf(err: ClientError): Problem {
+  switch (err.code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return problemOf('headers.tooLarge', `request headers may be at most ${maxHeaderSize} bytes`, '/');
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return problemOf('payload.tooLarge', "the request body's chunk extensions are too large", '/');
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return problemOf('request.timeout', 'the request did not arrive whole in time', '/');
+    default:
+      return problemOf('validation.failed', `the request cannot be read: ${err.reason ?? err.message}`, '/');
+  }
+}
+
+/**
+ * Answers what Node's server refuses with `refusalOf`'s problem, then closes the connection, where Node answers
+ * without a body. As Node does, it answers nothing once an answer on the connection has begun (its bytes would land
+ * inside that answer) nor to a client gone.
+ */
+function answerRefused(server: Server): void {
+  const answering = new WeakMap<Duplex, Set<ServerResponse>>();
+  server.on('request', (req, res: ServerResponse) => {
+    const responses = answering.get(req.socket) ?? new Set();
+    answering.set(req.socket, responses.add(res));
+    res.on('close', () => responses.delete(res));
+  });
+  server.on('clientError', (err: ClientError, socket: Duplex) => {
+    const begun = [...(answering.get(socket) ?? [])].some((res) => res.headersSent);
+    if (err.code === 'ECONNRESET' || !socket.writable || begun) {
+      socket.destroy();
+      return;
+    }
+    const problem = refusalOf(err);
+    const body = JSON.stringify(problem);
+    const head = [
+      `HTTP/1.1 ${problem.status} ${problem.title}`,
+      `Content-Type: ${PROBLEM_CONTENT_TYPE}`,
+      `Content-Length: ${Buffer.byteLength(body)}`,
+      'Connection: close',
+    ];
+    socket.end(`${head.join('\r\n')}\r\n\r\n${body}`, () => socket.destroy());
+  });
+}
+
 /**
  * A node:http server of `fetch` on 127.0.0.1:`port`, as @hono/node-server's `serve` makes one (it takes no error
- * handler), answering what it cannot read with `answerUnreadable`. It starts listening at once.
+ * handler), answering what it cannot read as problem+json: what @hono/node-server cannot make a request of with
+ * `answerUnreadable`, what Node's own server refuses with `answerRefused`. It starts listening at once.
  */
 export function serveLocally(fetch: Parameters<typeof getRequestListener>[0], port: number): Server {
   const hostname = '127.0.0.1';
   const server = createServer(getRequestListener(fetch, { hostname, errorHandler: answerUnreadable }));
+  answerRefused(server);
   server.listen(port, hostname);
   return server;
 }

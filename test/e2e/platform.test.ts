@@ -3,7 +3,7 @@ import { lineTime } from '../../functions/core/log-merge.ts';
 import { type DeploymentStatus, TERMINAL_DEPLOYMENT_STATUSES } from '../../schemas/app.ts';
 import { durationMs } from '../../schemas/instance.ts';
 import { dockerCli, labelledContainers } from '../support/docker-cli.ts';
-import { eventually, ingressGet, rawExchange, upgradeThroughIngress } from '../support/ingress-client.ts';
+import { eventually, ingressGet } from '../support/ingress-client.ts';
 import { clientFor, untilAppGone } from '../support/local-api.ts';
 import {
   fetchFrom,
@@ -12,6 +12,7 @@ import {
   platformTable,
   runPlatform,
 } from '../support/platform-process.ts';
+import { rawExchange, upgradeThroughIngress } from '../support/raw-http.ts';
 import { registryHttp } from '../support/registry-http.ts';
 import { buildTestImage } from '../support/test-image.ts';
 
@@ -367,21 +368,36 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
   });
 
   it('answers a request it cannot read as problem+json, on the API and at the ingress alike', async () => {
+    const unreadable = 'the request line or its Host header cannot be read';
     const cases = [
-      { request: 'GET /v1\\apps HTTP/1.1\r\nHost: 127.0.0.1\r\n', detail: 'Backslash in request path' },
-      { request: 'GET / HTTP/1.1\r\nHost: web acme\r\n', detail: 'Invalid URL' },
-      { request: 'GET http://[web/ HTTP/1.1\r\nHost: 127.0.0.1\r\n', detail: 'Invalid absolute URL' },
+      {
+        request: 'GET /v1\\apps HTTP/1.1\r\nHost: 127.0.0.1\r\n',
+        detail: `${unreadable}: Backslash in request path`,
+      },
+      { request: 'GET / HTTP/1.1\r\nHost: web acme\r\n', detail: `${unreadable}: Invalid URL` },
+      {
+        request: 'GET http://[web/ HTTP/1.1\r\nHost: 127.0.0.1\r\n',
+        detail: `${unreadable}: Invalid absolute URL`,
+      },
+      {
+        request:
+          'POST /v1/apps HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n',
+        detail: "the request cannot be read: Transfer-Encoding can't be present with Content-Length",
+      },
+      {
+        request: `GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: ${'a'.repeat(17_000)}\r\n`,
+        status: '431 Request Header Fields Too Large',
+        code: 'headers.tooLarge',
+        detail: 'request headers may be at most 16384 bytes',
+      },
     ];
     for (const port of [env.apiPort, env.ingressPort]) {
-      for (const { request, detail } of cases) {
+      for (const { request, status = '400 Bad Request', code = 'validation.failed', detail } of cases) {
         const answer = await rawExchange(port, `${request}Connection: close\r\n\r\n`);
         const [head = '', body = ''] = answer.split('\r\n\r\n');
-        expect(head, request).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+        expect(head, request).toMatch(new RegExp(`^HTTP/1\\.1 ${status}\r\n`));
         expect(head.toLowerCase()).toContain('content-type: application/problem+json');
-        expect(JSON.parse(body)).toMatchObject({
-          code: 'validation.failed',
-          detail: `the request line or its Host header cannot be read: ${detail}`,
-        });
+        expect(JSON.parse(body)).toMatchObject({ code, detail });
       }
     }
   });

@@ -1,10 +1,10 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { connect } from 'node:net';
 import { serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApi, MAX_BODY_BYTES } from '../../../functions/http/api.ts';
 import { fakeApiDeps } from '../../fakes/core-deps.ts';
+import { rawExchange } from '../../support/raw-http.ts';
 
 /** Far over the limit, and over what Node and the web stream buffer for a body nobody reads. */
 const BIG = MAX_BODY_BYTES * 16;
@@ -57,17 +57,12 @@ describe('the API on Node refusing a body over the limit', () => {
   });
 
   it('answers a request sent after the refused body on the same connection', async () => {
-    const socket = connect(port, '127.0.0.1');
-    let answers = '';
-    socket.setEncoding('latin1').on('data', (chunk: string) => {
-      answers += chunk;
-    });
-    socket.write(
-      `POST /v1/apps HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${BIG}\r\n\r\n`,
+    const answers = await rawExchange(
+      port,
+      `POST /v1/apps HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${BIG}\r\n\r\n` +
+        ' '.repeat(BIG) +
+        'GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n',
     );
-    socket.write(Buffer.alloc(BIG, ' '));
-    socket.end('GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n');
-    await once(socket, 'close');
     expect(answers.match(/HTTP\/1\.1 \d{3}/g)).toEqual(['HTTP/1.1 413', 'HTTP/1.1 200']);
   });
 });

@@ -1,6 +1,10 @@
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { RequestError } from '@hono/node-server';
-import { describe, expect, it, vi } from 'vitest';
-import { answerUnreadable } from '../../../functions/local/http-server.ts';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { answerUnreadable, refusalOf, serveLocally } from '../../../functions/local/http-server.ts';
+import { converse } from '../../support/raw-http.ts';
 
 describe("the local servers' answer to what @hono/node-server cannot make a request of", () => {
   it('is 400 problem+json saying what could not be read', async () => {
@@ -25,5 +29,67 @@ describe("the local servers' answer to what @hono/node-server cannot make a requ
     } finally {
       logged.mockRestore();
     }
+  });
+});
+
+describe("the local servers' answer to what Node's HTTP server refuses", () => {
+  it('is the status Node answers, with a problem saying why', () => {
+    const refused = (code: string, reason?: string) =>
+      refusalOf(Object.assign(new Error(`Parse Error: ${reason}`), { code, reason }));
+    expect(refused('HPE_HEADER_OVERFLOW', 'Header overflow')).toMatchObject({
+      status: 431,
+      code: 'headers.tooLarge',
+      detail: 'request headers may be at most 16384 bytes',
+    });
+    expect(refused('HPE_CHUNK_EXTENSIONS_OVERFLOW')).toMatchObject({ status: 413, code: 'payload.tooLarge' });
+    expect(refused('ERR_HTTP_REQUEST_TIMEOUT')).toMatchObject({ status: 408, code: 'request.timeout' });
+    expect(refused('HPE_INVALID_HEADER_TOKEN', 'Invalid header token')).toMatchObject({
+      status: 400,
+      code: 'validation.failed',
+      detail: 'the request cannot be read: Invalid header token',
+    });
+  });
+
+  describe('on a connection', () => {
+    let server: Server;
+    let port: number;
+    /** Answers POST /stream with a body it sends a part of at once and never ends; anything else with "ok". */
+    const streaming = (req: Request) =>
+      new Response(
+        new URL(req.url).pathname === '/stream'
+          ? new ReadableStream({ start: (body) => body.enqueue(new TextEncoder().encode('part')) })
+          : 'ok',
+      );
+    beforeAll(async () => {
+      server = serveLocally(streaming, 0);
+      await once(server, 'listening');
+      port = (server.address() as AddressInfo).port;
+    });
+    afterAll(() => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(resolve));
+    });
+
+    it('answers a request Node cannot read after one answered on the same connection', async () => {
+      const received = await converse(port, [
+        { send: 'GET / HTTP/1.1\r\nHost: x\r\n\r\n' },
+        {
+          after: 'ok',
+          send: 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n',
+        },
+      ]);
+      expect(received.match(/HTTP\/1\.1 \d{3}/g)).toEqual(['HTTP/1.1 200', 'HTTP/1.1 400']);
+      expect(received).toContain('"detail":"the request cannot be read: Transfer-Encoding can\'t be present');
+    });
+
+    it('adds nothing to an answer already begun when the rest of its request cannot be read, and closes', async () => {
+      const received = await converse(port, [
+        { send: 'POST /stream HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n' },
+        { after: 'part', send: 'zz\r\n' },
+      ]);
+      expect(received).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+      expect(received).not.toContain('HTTP/1.1 400');
+      expect(received).not.toContain('problem');
+    });
   });
 });
