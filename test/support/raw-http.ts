@@ -21,6 +21,8 @@ function bareConnection(port: number) {
       resolve(received);
     });
   });
+  // Awaited by the caller, unless it gave up first (`arrived` threw): then its error is the one to tell.
+  closed.catch(() => {});
   return {
     send: (bytes: string, end = false) => (end ? socket.end(bytes) : socket.write(bytes)),
     async arrived(text: string) {
