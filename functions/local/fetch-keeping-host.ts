@@ -1,5 +1,5 @@
 import { Agent, request as httpRequest } from 'node:http';
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { DEFAULT_IDLE_TIMEOUT_SECONDS } from '../adapters/alb/target-group-settings.ts';
 
 const agent = new Agent({ keepAlive: true });
@@ -73,7 +73,11 @@ export function fetchKeepingHost(req: Request, idleMs = REPLICA_IDLE_MS): Promis
       out.end();
       return;
     }
-    const pipeBody = () => Readable.fromWeb(body as Parameters<typeof Readable.fromWeb>[0]).pipe(out);
+    // A client gone mid-body fails its body: the pipeline aborts the replica's request (the promise rejects, by
+    // `out`'s listener above), where `pipe` would leave the failure unheard — an 'error' event without a listener,
+    // which ends the process — and the replica's request open until its idle timeout.
+    const pipeBody = () =>
+      pipeline(Readable.fromWeb(body as Parameters<typeof Readable.fromWeb>[0]), out, () => {});
     if (!expectsContinue(req)) {
       pipeBody();
       return;

@@ -402,6 +402,14 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
     }
   });
 
+  it('goes on serving when a client goes away halfway through sending a body to an app', async () => {
+    // The client closes its side with 5 of the 50 bytes it announced sent: the rest never comes.
+    const host = `web.acme.localhost:${env.ingressPort}`;
+    await rawExchange(env.ingressPort, `POST / HTTP/1.1\r\nHost: ${host}\r\nContent-Length: 50\r\n\r\nhello`);
+    expect((await ingressGet(env.ingressPort, 'web.acme.localhost')).status).toBe(200);
+    expect((await call('GET', '/healthz')).status).toBe(200);
+  });
+
   it('answers 504 for a replica that sends nothing for BERTH_APP_IDLE_TIMEOUT_SECONDS, as the load balancer does', async () => {
     // busybox httpd, whose CGI script never answers.
     const serve = [

@@ -97,6 +97,26 @@ describe('the ingress proxy’s fetch', () => {
     await rejected;
   });
 
+  it("ends the replica's request when the client's body fails midway (the client gone), and the process goes on", async () => {
+    const replicaSaw = Promise.withResolvers<{ complete: boolean }>();
+    const base = await replica((req) => {
+      req.resume();
+      req.on('close', () => replicaSaw.resolve({ complete: req.complete }));
+    });
+    const body = new ReadableStream({
+      start(stream) {
+        stream.enqueue(new TextEncoder().encode('hel'));
+        setTimeout(() => stream.error(new Error('aborted')), 50);
+      },
+    });
+    const pending = fetchKeepingHost(
+      new Request(`${base}/upload`, { method: 'POST', body, duplex: 'half' } as RequestInit),
+    );
+    const rejected = expect(pending).rejects.toThrow('socket hang up');
+    expect(await replicaSaw.promise).toEqual({ complete: false });
+    await rejected;
+  });
+
   describe('a request that expects 100 Continue', () => {
     /** A body that never ends, as a large upload still on its way: it counts what was read of it. */
     const endlessBody = () => {
