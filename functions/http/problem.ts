@@ -135,6 +135,11 @@ export function errorToResponse(c: Context, err: unknown, logger: ErrorLogger): 
     if (err.status === 413) return problem(c, 'payload.tooLarge', err.message);
     return problem(c, 'validation.failed', err.message || 'the request is not valid');
   }
+  // The client went away before its request came whole (an upload cancelled: Node aborts the request, whose body
+  // then fails): no error of the API's to log, and nobody to read the answer.
+  if (c.req.raw.signal.aborted && (err as NodeJS.ErrnoException).code === 'ECONNRESET') {
+    return problem(c, 'validation.failed', 'the client went away before its request came whole');
+  }
   logger.error('unhandled error', { path: c.req.path, method: c.req.method, requestId, error: err });
   return problem(
     c,

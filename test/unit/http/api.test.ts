@@ -504,6 +504,31 @@ describe('the HTTP API', () => {
     expect(errors).toEqual([expect.objectContaining({ requestId: id })]);
   });
 
+  it('logs no error for a body cut short by the client going away', async () => {
+    const { api, adminKey, errors } = await setup();
+    const client = new AbortController();
+    // As Node has it when the connection closes mid-body: the request aborted, then its body failing.
+    const body = new ReadableStream({
+      pull(stream) {
+        client.abort('Client connection prematurely closed.');
+        stream.error(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
+      },
+    });
+    const res = await api.request('/v1/plans', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+      body,
+      duplex: 'half',
+      signal: client.signal,
+    } as RequestInit);
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({
+      code: 'validation.failed',
+      detail: 'the client went away before its request came whole',
+    });
+    expect(errors).toEqual([]);
+  });
+
   it("answers a dependency's failure 503 with Retry-After, logging what the dependency said", async () => {
     const { call, tenantKey, deps, errors } = await setup();
     const throttled = new DynamoDbError('ThrottlingException', 'Rate exceeded for table berth-internal', 400);
