@@ -66,16 +66,21 @@ function answerRefused(server: Server): void {
       socket.destroy();
       return;
     }
-    const problem = refusalOf(err);
-    const body = JSON.stringify(problem);
-    const head = [
-      `HTTP/1.1 ${problem.status} ${problem.title}`,
-      `Content-Type: ${PROBLEM_CONTENT_TYPE}`,
-      `Content-Length: ${Buffer.byteLength(body)}`,
-      'Connection: close',
-    ];
-    socket.end(`${head.join('\r\n')}\r\n\r\n${body}`, () => socket.destroy());
+    socket.end(problemAnswer(refusalOf(err)), () => socket.destroy());
   });
+}
+
+/** `problem` as a whole HTTP/1.1 answer, `headers` beside it, for a bare connection that closes after it. */
+export function problemAnswer(problem: Problem, headers: Record<string, string> = {}): string {
+  const body = JSON.stringify(problem);
+  const lines = [
+    `HTTP/1.1 ${problem.status} ${problem.title}`,
+    `Content-Type: ${PROBLEM_CONTENT_TYPE}`,
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    'Connection: close',
+    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+  ];
+  return `${lines.join('\r\n')}\r\n\r\n${body}`;
 }
 
 /**

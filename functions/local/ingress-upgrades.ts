@@ -1,9 +1,10 @@
-import { type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Store } from '../core/ports.ts';
-import { PROBLEM_CONTENT_TYPE, problemOf } from '../http/problem.ts';
+import { problemOf } from '../http/problem.ts';
 import { REPLICA_IDLE_MS } from './fetch-keeping-host.ts';
+import { problemAnswer } from './http-server.ts';
 import {
   appOfHost,
   forwardedHeaders,
@@ -111,17 +112,5 @@ function join(client: Duplex, replica: Socket, request: string, head: Buffer, id
 
 /** Answers the ingress's problem+json to a request for `path` on the bare connection, then closes it. */
 function refuse(client: Duplex, path: string, answer: IngressProblem) {
-  const problem = problemOf(answer.code, answer.detail, path.split('?')[0] ?? '/');
-  const body = JSON.stringify(problem);
-  const headers = {
-    'content-type': PROBLEM_CONTENT_TYPE,
-    'content-length': String(Buffer.byteLength(body)),
-    connection: 'close',
-    ...answer.headers,
-  };
-  const lines = [
-    `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status]}`,
-    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
-  ];
-  client.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
+  client.end(problemAnswer(problemOf(answer.code, answer.detail, path.split('?')[0] ?? '/'), answer.headers));
 }

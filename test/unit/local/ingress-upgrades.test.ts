@@ -189,7 +189,7 @@ describe('connection upgrades through the local ingress', () => {
       await client.closed;
       const [head, body] = client.received().split('\r\n\r\n');
       expect(head).toMatch(new RegExp(`^HTTP/1\\.1 ${status}\\r\\n`));
-      expect(head).toContain('content-type: application/problem+json');
+      expect(head.toLowerCase()).toContain('content-type: application/problem+json');
       expect(JSON.parse(body ?? '')).toMatchObject({ code, instance: '/chat' });
     }
   });
