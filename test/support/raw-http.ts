@@ -2,10 +2,11 @@ import { EventEmitter } from 'node:events';
 import { connect } from 'node:net';
 
 /**
- * A bare connection to 127.0.0.1:`port`: `send` writes to it, `arrived` waits until what came back holds `text`, and
- * `closed` resolves with all that came back once the server closes it (rejects on an error, or 10 s without a byte).
+ * A bare connection to 127.0.0.1:`port`: `received` is what came back so far, `arrived` waits until it holds `text`,
+ * and `closed` resolves with all that came back once the connection closes (rejects on an error, or 10 s without a
+ * byte).
  */
-function bareConnection(port: number) {
+export function bareConnection(port: number) {
   const socket = connect(port, '127.0.0.1');
   const more = new EventEmitter();
   let received = '';
@@ -24,7 +25,8 @@ function bareConnection(port: number) {
   // Awaited by the caller, unless it gave up first (`arrived` threw): then its error is the one to tell.
   closed.catch(() => {});
   return {
-    send: (bytes: string, end = false) => (end ? socket.end(bytes) : socket.write(bytes)),
+    socket,
+    received: () => received,
     async arrived(text: string) {
       while (!received.includes(text)) {
         if (socket.destroyed) throw new Error(`closed before ${JSON.stringify(text)} came; got ${received}`);
@@ -32,14 +34,13 @@ function bareConnection(port: number) {
       }
     },
     closed,
-    destroy: () => socket.destroy(),
   };
 }
 
 /** Sends `request` as it is (bytes a client library would refuse to send) and resolves with all that came back. */
 export function rawExchange(port: number, request: string): Promise<string> {
   const connection = bareConnection(port);
-  connection.send(request, true);
+  connection.socket.end(request);
   return connection.closed;
 }
 
@@ -51,7 +52,7 @@ export async function converse(port: number, parts: { after?: string; send: stri
   const connection = bareConnection(port);
   for (const { after, send } of parts) {
     if (after !== undefined) await connection.arrived(after);
-    connection.send(send);
+    connection.socket.write(send);
   }
   return connection.closed;
 }
@@ -62,12 +63,12 @@ export async function converse(port: number, parts: { after?: string; send: stri
  */
 export async function upgradeThroughIngress(port: number, host: string, message: string): Promise<string> {
   const connection = bareConnection(port);
-  connection.send(
+  connection.socket.write(
     `GET /socket HTTP/1.1\r\nHost: ${host}:${port}\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n`,
   );
   await connection.arrived('\r\n\r\n');
-  connection.send(message);
+  connection.socket.write(message);
   await connection.arrived(`\r\n\r\n${message}`);
-  connection.destroy();
+  connection.socket.destroy();
   return connection.closed;
 }

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import { type AddressInfo, connect, type Socket } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { serve } from '@hono/node-server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp, scaleApp } from '../../../functions/core/apps.ts';
@@ -9,6 +9,7 @@ import { createIngress } from '../../../functions/local/ingress.ts';
 import { tunnelUpgrades } from '../../../functions/local/ingress-upgrades.ts';
 import { RoutingTable } from '../../../functions/local/routing-table.ts';
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
+import { bareConnection } from '../../support/raw-http.ts';
 
 const spec = { image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };
 const portOf = (server: { address(): unknown }) => (server.address() as AddressInfo).port;
@@ -64,22 +65,11 @@ async function ingress(options: { replicas?: number; idleMs?: number } = {}) {
 
 /** A raw client: sends an upgrade request (for `target`), collects all it gets back. */
 function upgrade(port: number, host: string, extraHeaders = '', target = '/chat?room=1') {
-  const socket = connect(port, '127.0.0.1');
-  let received = '';
-  socket.setEncoding('utf8').on('data', (chunk: string) => {
-    received += chunk;
-  });
-  const closed = once(socket, 'close');
-  socket.write(
+  const connection = bareConnection(port);
+  connection.socket.write(
     `GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: Upgrade\r\nUpgrade: echo\r\n${extraHeaders}\r\n`,
   );
-  const until = async (text: string) => {
-    for (let waited = 0; !received.includes(text); waited += 10) {
-      if (waited > 5000 || socket.destroyed) throw new Error(`never got ${text}; got ${received}`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  };
-  return { socket, closed, until, received: () => received };
+  return connection;
 }
 
 describe('connection upgrades through the local ingress', () => {
@@ -93,7 +83,7 @@ describe('connection upgrades through the local ingress', () => {
       `web.acme.localhost:${port}`,
       'X-Forwarded-Host: evil.example\r\nX-Forwarded-For: 10.0.0.1\r\nX-Forwarded-Port: 1\r\nConstructor: kept\r\n',
     );
-    await client.until('\n');
+    await client.arrived('\n');
     expect(client.received()).toMatch(/^HTTP\/1\.1 101 Switching Protocols\r\n/);
     const seen = JSON.parse(client.received().split('\r\n\r\n')[1]?.split('\n')[0] ?? '') as string[];
     expect(seen).toContain('GET /chat?room=1');
@@ -106,9 +96,9 @@ describe('connection upgrades through the local ingress', () => {
     expect(seen.join()).not.toContain('evil.example');
 
     client.socket.write('ping-1\n');
-    await client.until('ping-1\n');
+    await client.arrived('ping-1\n');
     client.socket.write('ping-2\n');
-    await client.until('ping-2\n');
+    await client.arrived('ping-2\n');
 
     // A replica that drops the connection (a reset, not a close) ends the client's too.
     replica.dropAll();
@@ -121,7 +111,7 @@ describe('connection upgrades through the local ingress', () => {
     await routes.route('acme', 'web', [replica.endpoint]);
 
     const client = upgrade(port, 'other.acme.localhost', '', `http://web.acme.localhost:${port}/chat?room=1`);
-    await client.until('\n');
+    await client.arrived('\n');
     const seen = JSON.parse(client.received().split('\r\n\r\n')[1]?.split('\n')[0] ?? '') as string[];
     expect(seen).toContain('GET /chat?room=1');
     expect(seen).toContain(`host=web.acme.localhost:${port}`);
@@ -144,11 +134,11 @@ describe('connection upgrades through the local ingress', () => {
     const { routes, port } = await ingress({ idleMs: 300 });
     await routes.route('acme', 'web', [replica.endpoint]);
     const client = upgrade(port, `web.acme.localhost:${port}`);
-    await client.until('\n');
+    await client.arrived('\n');
     // 800 ms in all, never 300 ms quiet.
     for (let ping = 1; ping <= 4; ping++) {
       client.socket.write(`ping-${ping}\n`);
-      await client.until(`ping-${ping}\n`);
+      await client.arrived(`ping-${ping}\n`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     expect(client.socket.destroyed).toBe(false);
@@ -166,7 +156,7 @@ describe('connection upgrades through the local ingress', () => {
     await routes.route('acme', 'web', [goneEndpoint, replica.endpoint]);
 
     const client = upgrade(port, `web.acme.localhost:${port}`);
-    await client.until('\n');
+    await client.arrived('\n');
     expect(client.received()).toMatch(/^HTTP\/1\.1 101 /);
 
     await routes.route('acme', 'web', [goneEndpoint]);
@@ -187,10 +177,10 @@ describe('connection upgrades through the local ingress', () => {
     for (const { host, status, code } of cases) {
       const client = upgrade(port, host);
       await client.closed;
-      const [head, body] = client.received().split('\r\n\r\n');
+      const [head = '', body = ''] = client.received().split('\r\n\r\n');
       expect(head).toMatch(new RegExp(`^HTTP/1\\.1 ${status}\\r\\n`));
       expect(head.toLowerCase()).toContain('content-type: application/problem+json');
-      expect(JSON.parse(body ?? '')).toMatchObject({ code, instance: '/chat' });
+      expect(JSON.parse(body)).toMatchObject({ code, instance: '/chat' });
     }
   });
 
@@ -199,7 +189,7 @@ describe('connection upgrades through the local ingress', () => {
     const { routes, server, tunnels, port } = await ingress();
     await routes.route('acme', 'web', [replica.endpoint]);
     const client = upgrade(port, `web.acme.localhost:${port}`);
-    await client.until('\n');
+    await client.arrived('\n');
 
     const serverClosed = new Promise((resolve) => server.close(resolve));
     tunnels.close();
