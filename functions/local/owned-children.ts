@@ -36,7 +36,15 @@ export interface OwnedProcess {
 }
 
 export function ownedProcess(child: ChildProcess): OwnedProcess {
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    // One that could not be started (no process to be had, its directory gone) has no exit: it ended before it began,
+    // and says so here, where an 'error' without a listener would end the platform. Any other error (a signal that
+    // could not be sent) leaves it running.
+    child.on('error', () => {
+      if (child.pid === undefined) resolve();
+    });
+  });
   return {
     exited,
     async stop() {

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
+import { ownedProcess, spawnOwned } from '../../functions/local/owned-children.ts';
 
 /** Running, not merely a zombie its new parent has not reaped yet. */
 function alive(pid: number): boolean {
@@ -83,5 +84,13 @@ describe.runIf(process.platform === 'linux')('children the platform owns', () =>
       owned.parent.kill('SIGKILL');
     }
     await vi.waitFor(() => expect(alive(owned.child)).toBe(false), { timeout: 5000, interval: 50 });
+  });
+
+  it('that could not be started count as exited, and stopping them is done at once', async () => {
+    const owned = ownedProcess(
+      spawnOwned('sleep', ['300'], { cwd: '/nonexistent-berth-dir', stdio: 'ignore' }),
+    );
+    await owned.exited;
+    await owned.stop();
   });
 });
