@@ -72,6 +72,11 @@ export async function startDockerd(
     detached: true,
     stdio: ['ignore', log.fd, log.fd],
   });
+  // Not started at all (not executable, no process to be had): its exit code is then set too, ending the wait.
+  let notStarted: Error | undefined;
+  dockerd.once('error', (err) => {
+    notStarted = err;
+  });
   dockerd.unref();
   closeSync(log.fd);
   const deadline = Date.now() + startMs;
@@ -82,8 +87,9 @@ export async function startDockerd(
   }
   const lastLine = logSince(logPath, log.startsAt).trim().split('\n').at(-1);
   const said = lastLine ? `: ${lastLine}` : '';
-  const what =
-    dockerd.exitCode !== null
+  const what = notStarted
+    ? `dockerd could not be started (${notStarted.message})`
+    : dockerd.exitCode !== null
       ? `dockerd exited with code ${dockerd.exitCode}`
       : `dockerd did not answer within ${startMs / 1000} s`;
   throw new Error(`${what}${said} (log: ${logPath})`);

@@ -1,4 +1,4 @@
-import { rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startDockerd } from '../../../functions/local/docker-engine.ts';
@@ -26,6 +26,16 @@ describe('starting dockerd', () => {
       new Error(
         `dockerd exited with code 1: failed to start daemon: pid file found, ensure docker is not running or delete /var/run/docker.pid (log: ${join(dir, 'dockerd.log')})`,
       ),
+    );
+  });
+
+  it('says dockerd could not be started where it cannot be run', async () => {
+    dir = fakeDockerd('exit 0');
+    chmodSync(join(dir, 'dockerd'), 0o644);
+    vi.stubEnv('PATH', dir);
+    vi.spyOn(console, 'log').mockImplementation(() => {});
+    await expect(startDockerd(dir, never)).rejects.toThrow(
+      new Error(`dockerd could not be started (spawn dockerd EACCES) (log: ${join(dir, 'dockerd.log')})`),
     );
   });
 
