@@ -1,4 +1,4 @@
-import type { Page } from '../../schemas/common.ts';
+import { DNS_LABEL, type Page } from '../../schemas/common.ts';
 import { Image, type RegistryLogin, Repository } from '../../schemas/repository.ts';
 import { ConflictError, NotFoundError } from './errors.ts';
 import { checkImageSource } from './images.ts';
@@ -115,13 +115,16 @@ export async function registryGrants(
     const [namespace, name, ...rest] = repository.split('/');
     if (namespace !== tenantId || !name || rest.length > 0) continue;
     const granted = actions.filter((a): a is 'pull' | 'push' => a === 'pull' || a === 'push');
-    if (granted.includes('push') && !(await store.getRepository(tenantId, name))) {
+    // A name the API could not have made is no repository: no grant, and a push to it refused as to one never made
+    // (unasked of the table, whose keys it may not even fit).
+    const madeable = DNS_LABEL.test(name);
+    if (granted.includes('push') && !(madeable && (await store.getRepository(tenantId, name)))) {
       throw new NotFoundError(
         'repository.notFound',
         `repository "${name}" does not exist; create it with POST /v1/repositories {"name":"${name}"} before pushing`,
       );
     }
-    if (granted.length) grants.push({ repository, actions: granted });
+    if (madeable && granted.length) grants.push({ repository, actions: granted });
   }
   return grants;
 }

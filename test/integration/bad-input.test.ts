@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { registryAuthRoutes } from '../../functions/local/registry-auth-routes.ts';
 import { localApi, sampleApp } from '../support/local-api.ts';
 
 type Api = Awaited<ReturnType<typeof localApi>>;
@@ -190,6 +191,26 @@ describe('bad input on DynamoDB Local', () => {
       status: 400,
       errors: [{ path: field, message }],
     });
+  });
+
+  it("gives the registry's token service a repository name no repository could have: no grant, a push refused", async () => {
+    const auth = registryAuthRoutes(api.deps.registryAuth);
+    const { password } = api.deps.registryAuth.logins.mint('acme', 600);
+    const authorization = `Basic ${Buffer.from(`acme:${password}`).toString('base64')}`;
+    // Longer than the table's keys may be, or no DNS label: the API would have refused either at POST /v1/repositories.
+    for (const name of ['w'.repeat(2000), 'Web']) {
+      const pull = await auth.request(`/registry/auth?scope=repository:acme/${name}:pull`, {
+        headers: { authorization },
+      });
+      expect(pull.status).toBe(200);
+      const { token } = (await pull.json()) as { token: string };
+      expect(JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()).access).toEqual([]);
+      const push = await auth.request(`/registry/auth?scope=repository:acme/${name}:pull,push`, {
+        headers: { authorization },
+      });
+      expect(push.status).toBe(403);
+      expect(await push.json()).toMatchObject({ errors: [{ code: 'DENIED' }] });
+    }
   });
 
   it('answers 400 to a key id that is none, naming what one looks like', async () => {
