@@ -18,6 +18,9 @@ import type { Endpoint, RoutingTable } from './routing-table.ts';
 /** How long a replica may take to accept the connection before the next ready one is tried. */
 const CONNECT_TIMEOUT_MS = 5000;
 
+/** How long the client of a refused upgrade has to read the answer and close before the connection is closed. */
+const REFUSED_LINGER_MS = 5000;
+
 /**
  * Connection upgrades (WebSocket) through the local ingress, as the load balancer passes them in AWS mode: the
  * request goes to one ready replica as it came (with the forwarding headers of every proxied request), and the
@@ -110,7 +113,13 @@ function join(client: Duplex, replica: Socket, request: string, head: Buffer, id
   replica.pipe(client);
 }
 
-/** Answers the ingress's problem+json to a request for `path` on the bare connection, then closes it. */
+/**
+ * Answers the ingress's problem+json to a request for `path` on the bare connection, then closes it: once the client
+ * closes its side or resets it — what it sends meanwhile read and thrown away, or neither would be seen, and the
+ * connection would stay open for good — or after REFUSED_LINGER_MS, whichever comes first.
+ */
 function refuse(client: Duplex, path: string, answer: IngressProblem) {
   client.end(problemAnswer(problemOf(answer.code, answer.detail, path.split('?')[0] ?? '/'), answer.headers));
+  client.resume();
+  setTimeout(() => client.destroy(), REFUSED_LINGER_MS).unref();
 }

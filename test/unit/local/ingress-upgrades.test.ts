@@ -1,8 +1,8 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { type AddressInfo, connect, type Socket } from 'node:net';
 import { serve } from '@hono/node-server';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createApp, scaleApp } from '../../../functions/core/apps.ts';
 import { createTenant } from '../../../functions/core/tenants.ts';
 import { createIngress } from '../../../functions/local/ingress.ts';
@@ -182,6 +182,35 @@ describe('connection upgrades through the local ingress', () => {
       expect(head.toLowerCase()).toContain('content-type: application/problem+json');
       expect(JSON.parse(body)).toMatchObject({ code, instance: '/chat' });
     }
+  });
+
+  it('closes the connection of a refused upgrade once its client closes or resets it, whatever it sent after', async () => {
+    const { server, port } = await ingress({ replicas: 0 });
+    const ends = [(c: Socket) => c.end(), (c: Socket) => c.destroy(), (c: Socket) => c.resetAndDestroy()];
+    for (const end of ends) {
+      const client = upgrade(port, 'nope.acme.localhost');
+      await client.arrived('HTTP/1.1 404 Not Found');
+      // Bytes for the tunnel the client hoped for, sent after the refusal: only reading them lets its close be seen.
+      client.socket.write('x'.repeat(100));
+      end(client.socket);
+      await client.closed.catch(() => undefined);
+    }
+    const open = () => new Promise<number>((resolve) => server.getConnections((_err, n) => resolve(n)));
+    await vi.waitFor(async () => expect(await open()).toBe(0), { timeout: 2000, interval: 100 });
+  });
+
+  it('closes the connection of a refused upgrade whose client keeps its side open (after REFUSED_LINGER_MS)', async () => {
+    const { server, port } = await ingress({ replicas: 0 });
+    const client = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    client.on('data', () => {});
+    client.write(
+      'GET /chat HTTP/1.1\r\nHost: nope.acme.localhost\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n',
+    );
+    await once(client, 'end');
+    // The ingress has answered and closed its side; the client never closes its own, yet the ingress lets it go.
+    const open = () => new Promise<number>((resolve) => server.getConnections((_err, n) => resolve(n)));
+    await vi.waitFor(async () => expect(await open()).toBe(0), { timeout: 10_000, interval: 200 });
+    client.destroy();
   });
 
   it('ends the tunnels still open when closed, so the server can close', async () => {
