@@ -86,15 +86,20 @@ function revisionOf(app: AppRecord, image: ResolvedImage, at: string): RevisionR
   };
 }
 
+/** A deployment id: this prefix, the app's generation in base 36 over GENERATION_DIGITS, then random hex. */
+const DEPLOYMENT_ID_PREFIX = 'dep_';
+const GENERATION_DIGITS = 7;
+
 /**
  * A pending deployment of `app.targetRevision`; a reconciler moves it on. Its id leads with the app's generation,
  * which every deployment raises, so ids sort in deployment order even within one millisecond.
  */
 function deploymentOf(app: AppRecord, trigger: DeploymentTrigger, at: Date): DeploymentRecord {
+  const generation = app.generation.toString(36).padStart(GENERATION_DIGITS, '0');
   return {
     tenantId: app.tenantId,
     appUid: app.uid,
-    id: `dep_${app.generation.toString(36).padStart(7, '0')}${randomBytes(6).toString('hex')}`,
+    id: `${DEPLOYMENT_ID_PREFIX}${generation}${randomBytes(6).toString('hex')}`,
     app: app.name,
     revision: app.targetRevision,
     trigger,
@@ -109,7 +114,8 @@ function deploymentOf(app: AppRecord, trigger: DeploymentTrigger, at: Date): Dep
 
 /** The app's generation `deployment` was made at (its id leads with it): a replica of an earlier one ran before it. */
 export function generationOf(deployment: Pick<DeploymentRecord, 'id'>): number {
-  return Number.parseInt(deployment.id.slice('dep_'.length, 'dep_'.length + 7), 36);
+  const start = DEPLOYMENT_ID_PREFIX.length;
+  return Number.parseInt(deployment.id.slice(start, start + GENERATION_DIGITS), 36);
 }
 
 /** Creates an app with revision 1 and its deployment, atomically with the plan check. */
