@@ -13,6 +13,14 @@ import { bareConnection } from '../../support/raw-http.ts';
 
 const spec = { image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };
 const portOf = (server: { address(): unknown }) => (server.address() as AddressInfo).port;
+
+/** Resolves once `server` holds no connection; fails when it still holds one after `timeoutMs`. */
+const untilNoConnections = (server: Server, timeoutMs: number) =>
+  vi.waitFor(
+    async () =>
+      expect(await new Promise((resolve) => server.getConnections((_err, n) => resolve(n)))).toBe(0),
+    { timeout: timeoutMs, interval: 100 },
+  );
 const closers: (() => void)[] = [];
 afterEach(() => {
   for (const close of closers.splice(0)) close();
@@ -195,8 +203,7 @@ describe('connection upgrades through the local ingress', () => {
       end(client.socket);
       await client.closed.catch(() => undefined);
     }
-    const open = () => new Promise<number>((resolve) => server.getConnections((_err, n) => resolve(n)));
-    await vi.waitFor(async () => expect(await open()).toBe(0), { timeout: 2000, interval: 100 });
+    await untilNoConnections(server, 2000);
   });
 
   it('closes the connection of a refused upgrade whose client keeps its side open (after REFUSED_LINGER_MS)', async () => {
@@ -208,8 +215,7 @@ describe('connection upgrades through the local ingress', () => {
     );
     await once(client, 'end');
     // The ingress has answered and closed its side; the client never closes its own, yet the ingress lets it go.
-    const open = () => new Promise<number>((resolve) => server.getConnections((_err, n) => resolve(n)));
-    await vi.waitFor(async () => expect(await open()).toBe(0), { timeout: 10_000, interval: 200 });
+    await untilNoConnections(server, 10_000);
     client.destroy();
   });
 
