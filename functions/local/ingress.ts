@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import { Hono } from 'hono';
 import { proxy } from 'hono/proxy';
 import { DNS_LABEL } from '../../schemas/common.ts';
@@ -27,6 +28,12 @@ export interface IngressProblem {
 interface Connection {
   remoteAddress?: string;
   localPort?: number;
+}
+
+/** What @hono/node-server tells a request of where it came from: the request Node read, and its answer. */
+interface NodeBindings {
+  incoming?: { url?: string; socket?: Connection };
+  outgoing?: ServerResponse;
 }
 
 /**
@@ -185,6 +192,32 @@ export async function reachReplica<T>(
 }
 
 /**
+ * The replica's `answer` as the client is sent it: an answer whose body fails midway (its replica reset the connection
+ * or went silent for the idle timeout) has the client's connection cut, as the load balancer cuts it, since the answer
+ * can be neither finished nor taken back. The failure is the app's, so nothing is logged, where @hono/node-server
+ * would write it to stderr with its stack; it then cancels this body itself, its connection closed. Without a `client`
+ * connection (`app.request`), the body fails.
+ */
+function cutOnFailure(answer: Response, client: ServerResponse | undefined): Response {
+  const body = answer.body;
+  if (!body || !client) return answer;
+  const reader = body.getReader();
+  const cut = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } catch {
+        client.destroy();
+      }
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+  return new Response(cut, answer);
+}
+
+/**
  * The local ingress: `http://<app>.<tenant>.localhost:<port>` → the app's ready replicas, round robin; problem+json
  * (see `reachReplica`) when none answers, or 504 when the one reached sends nothing for `idleMs`. Connection upgrades
  * (WebSocket) are `tunnelUpgrades`'.
@@ -193,7 +226,7 @@ export function createIngress(routes: RoutingTable, store: Store, idleMs = REPLI
   const ingress = new Hono();
   ingress.all('*', async (c) => {
     const answer = (p: IngressProblem) => problem(c, p.code, p.detail, { headers: p.headers });
-    const incoming = (c.env as { incoming?: { url?: string; socket?: Connection } } | undefined)?.incoming;
+    const { incoming, outgoing } = (c.env as NodeBindings | undefined) ?? {};
     const url = new URL(c.req.url);
     const { host } = requestTarget(incoming?.url ?? url.pathname, c.req.header('host'));
     const target = appOfHost(host);
@@ -214,7 +247,7 @@ export function createIngress(routes: RoutingTable, store: Store, idleMs = REPLI
         return bad && answer(bad);
       }),
     );
-    return 'reached' in result ? result.reached : answer(result.problem);
+    return 'reached' in result ? cutOnFailure(result.reached, outgoing) : answer(result.problem);
   });
   return ingress;
 }

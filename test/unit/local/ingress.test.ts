@@ -1,10 +1,11 @@
 import { once } from 'node:events';
-import { createServer } from 'node:http';
+import { createServer, request } from 'node:http';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { serve } from '@hono/node-server';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createApp, getAppRecord, scaleApp, startApp, stopApp } from '../../../functions/core/apps.ts';
 import { createTenant } from '../../../functions/core/tenants.ts';
+import { serveLocally } from '../../../functions/local/http-server.ts';
 import { createIngress } from '../../../functions/local/ingress.ts';
 import { RoutingTable } from '../../../functions/local/routing-table.ts';
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
@@ -261,6 +262,62 @@ describe('the local ingress and a replica that goes silent', () => {
       expect(cut.status).toBe(200);
       await expect(cut.text()).rejects.toThrow('aborted');
     } finally {
+      replica.closeAllConnections();
+      replica.close();
+    }
+  });
+});
+
+describe('the local ingress and a replica that breaks off its answer', () => {
+  /** What a client of the ingress on a node:http server is sent of an answer: its body so far, and how it ended. */
+  function answerThroughIngress(port: number): Promise<{ status: number; body: string; ended: string }> {
+    return new Promise((resolve, reject) => {
+      const req = request(
+        { host: '127.0.0.1', port, headers: { host: `web.acme.localhost:${port}` } },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk) => {
+            body += chunk;
+          });
+          const ended = (how: string) => resolve({ status: res.statusCode ?? 0, body, ended: how });
+          res.on('end', () => ended('whole'));
+          res.on('error', (err) => ended(`cut: ${err.message}`));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  it.each([
+    ['resets its connection', 'content-length', 'reset'],
+    ['resets its connection', 'chunked', 'reset'],
+    ['goes silent past the idle timeout', 'chunked', 'silent'],
+  ])('cuts the client off, logging nothing, when the replica %s midway (%s)', async (_what, framing, how) => {
+    const replica = createServer((_req, res) => {
+      res.writeHead(200, framing === 'content-length' ? { 'content-length': '100' } : {});
+      res.write('part of it');
+      if (how === 'reset') setTimeout(() => res.socket?.resetAndDestroy(), 50);
+    });
+    replica.listen(0, '127.0.0.1');
+    await once(replica, 'listening');
+    const routes = new RoutingTable();
+    await routes.route('acme', 'web', [{ host: '127.0.0.1', port: (replica.address() as AddressInfo).port }]);
+    const ingress = serveLocally(createIngress(routes, (await fakeCoreDeps()).store, 200).fetch, 0);
+    await once(ingress, 'listening');
+    const logged = ['error', 'warn', 'info', 'log'].map((level) =>
+      vi.spyOn(console, level as 'error').mockImplementation(() => {}),
+    );
+    try {
+      const answer = await answerThroughIngress((ingress.address() as AddressInfo).port);
+      expect(answer).toEqual({ status: 200, body: 'part of it', ended: 'cut: aborted' });
+      // What @hono/node-server would write of the failure comes on the next turns, if at all.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      for (const spy of logged) expect(spy).not.toHaveBeenCalled();
+    } finally {
+      vi.restoreAllMocks();
+      ingress.close();
       replica.closeAllConnections();
       replica.close();
     }
