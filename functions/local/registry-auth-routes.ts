@@ -2,9 +2,10 @@ import { timingSafeEqual } from 'node:crypto';
 import { Hono } from 'hono';
 import type { DistributionRegistry } from '../adapters/registry/distribution-registry.ts';
 import type { LoginCredentialSigner, RegistryTokenIssuer } from '../adapters/registry/registry-tokens.ts';
-import { NotFoundError } from '../core/errors.ts';
+import { DomainError, NotFoundError } from '../core/errors.ts';
 import type { Store } from '../core/ports.ts';
 import { type RepositoryGrant, registryGrants } from '../core/repositories.ts';
+import type { ErrorLogger } from '../http/problem.ts';
 
 const TOKEN_TTL_SECONDS = 300;
 const MANIFEST_MEDIA = /manifest|image\.index/;
@@ -15,6 +16,7 @@ export interface RegistryAuthDeps {
   logins: LoginCredentialSigner;
   registry: DistributionRegistry;
   notifySecret: string;
+  logger: ErrorLogger;
 }
 
 function basicCredentials(header: string | undefined): { username: string; password: string } | undefined {
@@ -32,6 +34,18 @@ function basicCredentials(header: string | undefined): { username: string; passw
  */
 export function registryAuthRoutes(deps: RegistryAuthDeps) {
   const app = new Hono();
+  // What the routes do not answer themselves (the table or the registry unavailable for a moment) is logged as the
+  // API logs it and answered in the registry's error format, which Docker prints; the registry sends a notification
+  // that was not taken again.
+  app.onError((err, c) => {
+    deps.logger.error('registry auth failed', { path: c.req.path, method: c.req.method, error: err });
+    return err instanceof DomainError && err.code === 'unavailable'
+      ? c.json({ errors: [{ code: 'UNAVAILABLE', message: err.message }] }, 503)
+      : c.json(
+          { errors: [{ code: 'UNKNOWN', message: 'an internal error occurred; it has been logged' }] },
+          500,
+        );
+  });
   app.get('/registry/auth', async (c) => {
     const credentials = basicCredentials(c.req.header('authorization'));
     const tenantId = credentials && deps.logins.verify(credentials.username, credentials.password);

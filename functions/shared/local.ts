@@ -121,7 +121,14 @@ export function localDeps(wiring: LocalWiring): LocalDeps {
     }),
     rateLimit: wiring.rateLimit,
     logger,
-    registryAuth: { store, tokens, logins, registry, notifySecret: registrySecrets.secret.toString('hex') },
+    registryAuth: {
+      store,
+      tokens,
+      logins,
+      registry,
+      notifySecret: registrySecrets.secret.toString('hex'),
+      logger,
+    },
     registrySecrets,
     expiredItems: new ExpiredItems(wiring.dynamodb, wiring.tableName),
   };

@@ -9,6 +9,7 @@ import {
   RegistryTokenIssuer,
 } from '../../../functions/adapters/registry/registry-tokens.ts';
 import { libtrustKeyId } from '../../../functions/adapters/registry/token-keys.ts';
+import { UnavailableError } from '../../../functions/core/errors.ts';
 import { createRepository } from '../../../functions/core/repositories.ts';
 import { createTenant, updateTenant } from '../../../functions/core/tenants.ts';
 import { registryAuthRoutes } from '../../../functions/local/registry-auth-routes.ts';
@@ -30,6 +31,10 @@ describe('registry token service', () => {
     service: 'berth-registry',
   });
   const logins = new LoginCredentialSigner(secrets.secret);
+  const logged: { message: string; details: Record<string, unknown> }[] = [];
+  const logger = {
+    error: (message: string, details: Record<string, unknown>) => logged.push({ message, details }),
+  };
   let auth: ReturnType<typeof registryAuthRoutes>;
   let registry: DistributionRegistry;
   let deps: Awaited<ReturnType<typeof fakeCoreDeps>>;
@@ -45,7 +50,14 @@ describe('registry token service', () => {
       logins,
       now: () => new Date(),
     });
-    auth = registryAuthRoutes({ store: deps.store, tokens, logins, registry, notifySecret: 'n0tify' });
+    auth = registryAuthRoutes({
+      store: deps.store,
+      tokens,
+      logins,
+      registry,
+      notifySecret: 'n0tify',
+      logger,
+    });
   });
 
   it('keeps its keys across restarts and names them as libtrust does', () => {
@@ -156,5 +168,68 @@ describe('registry token service', () => {
       body: '{"events":[{"action":"pull"}]}',
     });
     expect(signed.status).toBe(200);
+  });
+
+  it("answers what it cannot do in the registry's error format and logs it: 503 while a dependency is unavailable, 500 naming nothing of what broke otherwise", async () => {
+    const failing = <T extends object>(of: T, method: string, error: Error): T =>
+      Object.assign(Object.create(of), { [method]: () => Promise.reject(error) });
+    const routesFailing = (store: typeof deps.store, failingRegistry: DistributionRegistry) =>
+      registryAuthRoutes({
+        store,
+        tokens,
+        logins,
+        registry: failingRegistry,
+        notifySecret: 'n0tify',
+        logger,
+      });
+    const login = { authorization: basic('acme', logins.mint('acme', 600).password) };
+    const secret = new Error('ECONNREFUSED 127.0.0.1:8000');
+    logged.length = 0;
+
+    const unavailable = await routesFailing(
+      failing(deps.store, 'getTenant', new UnavailableError('the table is unavailable; retry shortly')),
+      registry,
+    ).request('/registry/auth?scope=repository:acme/web:pull', { headers: login });
+    expect(unavailable.status).toBe(503);
+    expect(await unavailable.json()).toEqual({
+      errors: [{ code: 'UNAVAILABLE', message: 'the table is unavailable; retry shortly' }],
+    });
+
+    const broken = await routesFailing(failing(deps.store, 'getTenant', secret), registry).request(
+      '/registry/auth?scope=repository:acme/web:pull',
+      { headers: login },
+    );
+    expect(broken.status).toBe(500);
+    expect(await broken.json()).toEqual({
+      errors: [{ code: 'UNKNOWN', message: 'an internal error occurred; it has been logged' }],
+    });
+
+    const notified = await routesFailing(deps.store, failing(registry, 'recordPush', secret)).request(
+      '/registry/events',
+      {
+        method: 'POST',
+        headers: { authorization: 'Bearer n0tify' },
+        body: JSON.stringify({
+          events: [
+            {
+              action: 'push',
+              target: {
+                mediaType: 'application/vnd.oci.image.manifest.v1+json',
+                digest: `sha256:${'a'.repeat(64)}`,
+                repository: 'acme/web',
+              },
+            },
+          ],
+        }),
+      },
+    );
+    expect(notified.status).toBe(500);
+    expect(
+      logged.map(({ message, details }) => [message, details.method, details.path, details.error]),
+    ).toEqual([
+      ['registry auth failed', 'GET', '/registry/auth', expect.objectContaining({ code: 'unavailable' })],
+      ['registry auth failed', 'GET', '/registry/auth', secret],
+      ['registry auth failed', 'POST', '/registry/events', secret],
+    ]);
   });
 });
