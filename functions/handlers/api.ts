@@ -11,6 +11,9 @@ import { errorLogger, observed, thenFlush } from './lambda.ts';
 /** Not the SHA-256 of any key: hashes of keys are lowercase hex, this is not hex. */
 const NO_KEY_HASH = 'warm-up';
 
+/** Methods of which the Fetch API makes no request with a body. */
+const BODILESS = new Set(['GET', 'HEAD']);
+
 /**
  * The API Lambda: the same Hono app as local mode, behind API Gateway's HTTP API. What a request starts beside its
  * answer — the reconcile queue's nudges after writes that change an app, a key's last-use write — is sent before
@@ -31,11 +34,21 @@ export const handler = await observed(
   },
   (event: LambdaEvent, { deps, metrics }, context) =>
     thenFlush(deps.inFlight, async () => {
-      const answer = await deps.answer(event, context);
+      const answer = await deps.answer(withoutBodyOnGet(event), context);
       countAnswer(metrics, answer.statusCode);
       return answer;
     }),
 );
+
+/**
+ * `event` without the body API Gateway passes on with a GET or HEAD (`curl -X GET -d …`), where `handle` would answer
+ * a plain-text 400 "Invalid request", the Fetch API making no request of such a body. It is dropped, as Node's server
+ * drops it in local mode: the API reads none, and such a body has no meaning (RFC 9110 §9.3.1).
+ */
+function withoutBodyOnGet(event: LambdaEvent): LambdaEvent {
+  const method = 'http' in event.requestContext ? event.requestContext.http.method : undefined;
+  return event.body && method && BODILESS.has(method) ? { ...event, body: null } : event;
+}
 
 /**
  * Does ahead of traffic, while provisioned concurrency initializes an instance, what its first requests would do on

@@ -820,6 +820,15 @@ describe('the CDK app', () => {
     });
     // Named as API Gateway named the request (`requestContext.requestId`), as in its access log.
     expect(apps.headers['request-id']).toBe('r1');
+    // A body sent with a GET (`curl -X GET -d …`), which API Gateway passes on, is left unread, as in local mode.
+    const withBody = await handler(
+      { ...httpApiEvent('GET', '/v1/apps', { authorization: `Bearer ${key}` }), body: '{"name":"web"}' },
+      LAMBDA_CONTEXT,
+    );
+    expect({ status: withBody.statusCode, body: JSON.parse(withBody.body) }).toEqual({
+      status: 200,
+      body: { items: [], nextCursor: null },
+    });
     const printed = printedBy(async () => {
       const stranger = await handler(
         httpApiEvent('GET', '/v1/apps', { authorization: `Bearer ${key.slice(0, -4)}AAAA` }),
