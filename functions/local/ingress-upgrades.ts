@@ -9,6 +9,7 @@ import {
   appOfHost,
   forwardedHeaders,
   type IngressProblem,
+  ingressFailure,
   NO_SUCH_HOST,
   reachReplica,
   requestTarget,
@@ -56,7 +57,9 @@ async function tunnel(
   const { host, path } = requestTarget(req.url ?? '/', req.headers.host);
   const target = appOfHost(host);
   if (!host || !target) return refuse(client, path, NO_SUCH_HOST);
-  const result = await reachReplica(routes, store, target, true, connected);
+  const result = await reachReplica(routes, store, target, true, connected).catch((err: unknown) => ({
+    problem: ingressFailure(err, { host, method: req.method, path }),
+  }));
   if ('problem' in result) return refuse(client, path, result.problem);
   // The client may have gone while the replica was reached.
   if (client.destroyed) result.reached.destroy();

@@ -1,10 +1,12 @@
 import type { ServerResponse } from 'node:http';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { proxy } from 'hono/proxy';
 import { DNS_LABEL } from '../../schemas/common.ts';
 import type { ErrorCode } from '../../schemas/problem.ts';
+import { DomainError } from '../core/errors.ts';
 import type { Store } from '../core/ports.ts';
 import { problem } from '../http/problem.ts';
+import { logLine } from '../shared/local.ts';
 import { fetchKeepingHost, REPLICA_IDLE_MS, ReplicaIdleError } from './fetch-keeping-host.ts';
 import type { Endpoint, RoutingTable } from './routing-table.ts';
 
@@ -159,6 +161,27 @@ function silent(app: string, err: unknown): IngressProblem | undefined {
   return { code: 'app.timeout', detail: `app "${app}" did not answer within ${err.idleMs / 1000} s` };
 }
 
+/**
+ * What the ingress answers when it fails (the table unavailable while it looks for why no replica is ready), as the
+ * API answers it: 503 with Retry-After, or 500 naming nothing; logged in the platform's format, where Hono would
+ * answer a plain-text 500 and write the stack.
+ */
+export function ingressFailure(
+  err: unknown,
+  request: { host: string | undefined; method: string | undefined; path: string },
+): IngressProblem {
+  const unavailable = err instanceof DomainError && err.code === 'unavailable';
+  console.error(
+    logLine(unavailable ? 'ingress answered unavailable' : 'ingress failed', { ...request, error: err }),
+  );
+  return unavailable
+    ? { code: 'unavailable', detail: err.message, headers: RETRY_SOON }
+    : { code: 'internal', detail: 'an internal error occurred; it has been logged' };
+}
+
+/** `p` as the answer to the request of `c`. */
+const answered = (c: Context, p: IngressProblem) => problem(c, p.code, p.detail, { headers: p.headers });
+
 /** No replica tried answered. */
 const notAnswered = (app: string): IngressProblem => ({
   code: 'unavailable',
@@ -224,8 +247,11 @@ function cutOnFailure(answer: Response, client: ServerResponse | undefined): Res
  */
 export function createIngress(routes: RoutingTable, store: Store, idleMs = REPLICA_IDLE_MS) {
   const ingress = new Hono();
+  ingress.onError((err, c) =>
+    answered(c, ingressFailure(err, { host: c.req.header('host'), method: c.req.method, path: c.req.path })),
+  );
   ingress.all('*', async (c) => {
-    const answer = (p: IngressProblem) => problem(c, p.code, p.detail, { headers: p.headers });
+    const answer = (p: IngressProblem) => answered(c, p);
     const { incoming, outgoing } = (c.env as NodeBindings | undefined) ?? {};
     const url = new URL(c.req.url);
     const { host } = requestTarget(incoming?.url ?? url.pathname, c.req.header('host'));

@@ -4,6 +4,7 @@ import { type AddressInfo, connect, type Socket } from 'node:net';
 import { serve } from '@hono/node-server';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createApp, scaleApp } from '../../../functions/core/apps.ts';
+import { UnavailableError } from '../../../functions/core/errors.ts';
 import { createTenant } from '../../../functions/core/tenants.ts';
 import { createIngress } from '../../../functions/local/ingress.ts';
 import { tunnelUpgrades } from '../../../functions/local/ingress-upgrades.ts';
@@ -51,18 +52,21 @@ async function echoReplica() {
 }
 
 /** The ingress on a free port, with upgrades tunnelled, over an app `web` of tenant `acme`. */
-async function ingress(options: { replicas?: number; idleMs?: number } = {}) {
+async function ingress(options: { replicas?: number; idleMs?: number; appsFailWith?: Error } = {}) {
   const deps = await fakeCoreDeps();
   await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'free' });
   await createApp(deps, 'acme', { name: 'web', ...spec });
   if (options.replicas !== undefined) await scaleApp(deps, 'acme', 'web', options.replicas);
+  const store: typeof deps.store = options.appsFailWith
+    ? Object.assign(Object.create(deps.store), { getApp: () => Promise.reject(options.appsFailWith) })
+    : deps.store;
   const routes = new RoutingTable();
   const server = serve({
-    fetch: createIngress(routes, deps.store).fetch,
+    fetch: createIngress(routes, store).fetch,
     hostname: '127.0.0.1',
     port: 0,
   }) as Server;
-  const tunnels = tunnelUpgrades(server, routes, deps.store, options.idleMs);
+  const tunnels = tunnelUpgrades(server, routes, store, options.idleMs);
   await once(server, 'listening');
   closers.push(() => {
     tunnels.close();
@@ -189,6 +193,30 @@ describe('connection upgrades through the local ingress', () => {
       expect(head).toMatch(new RegExp(`^HTTP/1\\.1 ${status}\\r\\n`));
       expect(head.toLowerCase()).toContain('content-type: application/problem+json');
       expect(JSON.parse(body)).toMatchObject({ code, instance: '/chat' });
+    }
+  });
+
+  it('answers 503 with Retry-After while the table is unavailable, as for any request, and logs it', async () => {
+    const { port } = await ingress({
+      appsFailWith: new UnavailableError('the database is unavailable; retry shortly'),
+    });
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const client = upgrade(port, 'web.acme.localhost');
+      await client.closed;
+      const [head = '', body = ''] = client.received().split('\r\n\r\n');
+      expect(head).toMatch(/^HTTP\/1\.1 503 Service Unavailable\r\n/);
+      expect(head.toLowerCase()).toContain('retry-after: 1');
+      expect(JSON.parse(body)).toMatchObject({
+        code: 'unavailable',
+        detail: 'the database is unavailable; retry shortly',
+      });
+      expect(logged).toHaveBeenCalledTimes(1);
+      const line = String(logged.mock.calls[0]?.[0]);
+      expect(line).toMatch(/^\[berth\] ingress answered unavailable \{/);
+      expect(line).toContain("host: 'web.acme.localhost'");
+    } finally {
+      logged.mockRestore();
     }
   });
 

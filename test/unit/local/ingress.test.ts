@@ -4,6 +4,7 @@ import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { serve } from '@hono/node-server';
 import { describe, expect, it, vi } from 'vitest';
 import { createApp, getAppRecord, scaleApp, startApp, stopApp } from '../../../functions/core/apps.ts';
+import { UnavailableError } from '../../../functions/core/errors.ts';
 import { createTenant } from '../../../functions/core/tenants.ts';
 import { serveLocally } from '../../../functions/local/http-server.ts';
 import { createIngress } from '../../../functions/local/ingress.ts';
@@ -61,6 +62,43 @@ describe('the local ingress without a ready replica', () => {
     await noneComing(
       'app "web" failed to deploy and nothing of it runs; GET /v1/apps/web/events says why, and a deployment of a fixed revision starts it',
     );
+  });
+});
+
+describe('the local ingress when it cannot tell why no replica is ready', () => {
+  it('answers 503 with Retry-After while the table is unavailable, 500 naming nothing for anything else, and logs both as the platform logs', async () => {
+    const deps = await fakeCoreDeps();
+    const failing = (error: Error) =>
+      createIngress(
+        new RoutingTable(),
+        Object.assign(Object.create(deps.store), { getApp: () => Promise.reject(error) }),
+      ).request('/', { headers: { host: 'web.acme.localhost:8000' } });
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const unavailable = await failing(new UnavailableError('the database is unavailable; retry shortly'));
+      expect(unavailable.status).toBe(503);
+      expect(unavailable.headers.get('retry-after')).toBe('1');
+      expect(unavailable.headers.get('content-type')).toBe('application/problem+json');
+      expect(await unavailable.json()).toMatchObject({
+        code: 'unavailable',
+        detail: 'the database is unavailable; retry shortly',
+      });
+
+      const broken = await failing(new Error('ECONNREFUSED 127.0.0.1:8000'));
+      expect(broken.status).toBe(500);
+      expect(await broken.json()).toMatchObject({
+        code: 'internal',
+        detail: 'an internal error occurred; it has been logged',
+      });
+      expect(logged.mock.calls.map(([line]) => String(line).split(' {')[0])).toEqual([
+        '[berth] ingress answered unavailable',
+        '[berth] ingress failed',
+      ]);
+      expect(String(logged.mock.calls[1]?.[0])).toContain("host: 'web.acme.localhost:8000'");
+      expect(String(logged.mock.calls[1]?.[0])).toContain('ECONNREFUSED 127.0.0.1:8000');
+    } finally {
+      logged.mockRestore();
+    }
   });
 });
 
