@@ -73,6 +73,9 @@ const STATUS_BY_CODE: Record<ErrorCode, keyof typeof TITLE_BY_STATUS> = {
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
+/** What an answer to an error of Berth's own says of it: nothing of internals, only that the operator can read it. */
+export const INTERNAL_ERROR_DETAIL = 'an internal error occurred; it has been logged';
+
 /** The RFC 9457 problem document for `code`, about the resource at `instance`. */
 export function problemOf(
   code: ErrorCode,
@@ -141,9 +144,5 @@ export function errorToResponse(c: Context, err: unknown, logger: ErrorLogger): 
     return problem(c, 'validation.failed', 'the client went away before its request came whole');
   }
   logger.error('unhandled error', { path: c.req.path, method: c.req.method, requestId, error: err });
-  return problem(
-    c,
-    'internal',
-    `an internal error occurred; it has been logged with request id ${requestId}`,
-  );
+  return problem(c, 'internal', `${INTERNAL_ERROR_DETAIL} with request id ${requestId}`);
 }

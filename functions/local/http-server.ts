@@ -2,7 +2,7 @@ import { createServer, maxHeaderSize, type Server, type ServerResponse } from 'n
 import type { Duplex } from 'node:stream';
 import { getRequestListener, RequestError } from '@hono/node-server';
 import type { Problem } from '../../schemas/problem.ts';
-import { PROBLEM_CONTENT_TYPE, problemOf } from '../http/problem.ts';
+import { INTERNAL_ERROR_DETAIL, PROBLEM_CONTENT_TYPE, problemOf } from '../http/problem.ts';
 import { logLine } from '../shared/local.ts';
 
 /**
@@ -20,7 +20,7 @@ export function answerUnreadable(err: unknown): Response {
         `the request line or its Host header cannot be read: ${err.message}`,
         '/',
       )
-    : problemOf('internal', 'an internal error occurred; it has been logged', '/');
+    : problemOf('internal', INTERNAL_ERROR_DETAIL, '/');
   return new Response(JSON.stringify(problem), {
     status: problem.status,
     headers: { 'content-type': PROBLEM_CONTENT_TYPE },

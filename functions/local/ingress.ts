@@ -3,9 +3,9 @@ import { type Context, Hono } from 'hono';
 import { proxy } from 'hono/proxy';
 import { DNS_LABEL } from '../../schemas/common.ts';
 import type { ErrorCode } from '../../schemas/problem.ts';
-import { DomainError } from '../core/errors.ts';
+import { isDomainError } from '../core/errors.ts';
 import type { Store } from '../core/ports.ts';
-import { problem } from '../http/problem.ts';
+import { INTERNAL_ERROR_DETAIL, problem } from '../http/problem.ts';
 import { logLine } from '../shared/local.ts';
 import { fetchKeepingHost, REPLICA_IDLE_MS, ReplicaIdleError } from './fetch-keeping-host.ts';
 import type { Endpoint, RoutingTable } from './routing-table.ts';
@@ -170,13 +170,13 @@ export function ingressFailure(
   err: unknown,
   request: { host: string | undefined; method: string | undefined; path: string },
 ): IngressProblem {
-  const unavailable = err instanceof DomainError && err.code === 'unavailable';
+  const unavailable = isDomainError(err, 'unavailable');
   console.error(
     logLine(unavailable ? 'ingress answered unavailable' : 'ingress failed', { ...request, error: err }),
   );
   return unavailable
     ? { code: 'unavailable', detail: err.message, headers: RETRY_SOON }
-    : { code: 'internal', detail: 'an internal error occurred; it has been logged' };
+    : { code: 'internal', detail: INTERNAL_ERROR_DETAIL };
 }
 
 /** `p` as the answer to the request of `c`. */

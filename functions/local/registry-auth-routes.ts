@@ -2,10 +2,10 @@ import { timingSafeEqual } from 'node:crypto';
 import { Hono } from 'hono';
 import type { DistributionRegistry } from '../adapters/registry/distribution-registry.ts';
 import type { LoginCredentialSigner, RegistryTokenIssuer } from '../adapters/registry/registry-tokens.ts';
-import { DomainError, NotFoundError } from '../core/errors.ts';
+import { isDomainError, NotFoundError } from '../core/errors.ts';
 import type { Store } from '../core/ports.ts';
 import { type RepositoryGrant, registryGrants } from '../core/repositories.ts';
-import type { ErrorLogger } from '../http/problem.ts';
+import { type ErrorLogger, INTERNAL_ERROR_DETAIL } from '../http/problem.ts';
 
 const TOKEN_TTL_SECONDS = 300;
 const MANIFEST_MEDIA = /manifest|image\.index/;
@@ -39,12 +39,9 @@ export function registryAuthRoutes(deps: RegistryAuthDeps) {
   // that was not taken again.
   app.onError((err, c) => {
     deps.logger.error('registry auth failed', { path: c.req.path, method: c.req.method, error: err });
-    return err instanceof DomainError && err.code === 'unavailable'
+    return isDomainError(err, 'unavailable')
       ? c.json({ errors: [{ code: 'UNAVAILABLE', message: err.message }] }, 503)
-      : c.json(
-          { errors: [{ code: 'UNKNOWN', message: 'an internal error occurred; it has been logged' }] },
-          500,
-        );
+      : c.json({ errors: [{ code: 'UNKNOWN', message: INTERNAL_ERROR_DETAIL }] }, 500);
   });
   app.get('/registry/auth', async (c) => {
     const credentials = basicCredentials(c.req.header('authorization'));
