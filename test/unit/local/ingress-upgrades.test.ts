@@ -10,6 +10,7 @@ import { createIngress } from '../../../functions/local/ingress.ts';
 import { tunnelUpgrades } from '../../../functions/local/ingress-upgrades.ts';
 import { RoutingTable } from '../../../functions/local/routing-table.ts';
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
+import { failingCalls } from '../../support/failing-calls.ts';
 import { bareConnection } from '../../support/raw-http.ts';
 
 const spec = { image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };
@@ -58,7 +59,7 @@ async function ingress(options: { replicas?: number; idleMs?: number; appsFailWi
   await createApp(deps, 'acme', { name: 'web', ...spec });
   if (options.replicas !== undefined) await scaleApp(deps, 'acme', 'web', options.replicas);
   const store: typeof deps.store = options.appsFailWith
-    ? Object.assign(Object.create(deps.store), { getApp: () => Promise.reject(options.appsFailWith) })
+    ? failingCalls(deps.store, 'getApp', options.appsFailWith)
     : deps.store;
   const routes = new RoutingTable();
   const server = serve({

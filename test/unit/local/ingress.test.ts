@@ -10,6 +10,7 @@ import { serveLocally } from '../../../functions/local/http-server.ts';
 import { createIngress } from '../../../functions/local/ingress.ts';
 import { RoutingTable } from '../../../functions/local/routing-table.ts';
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
+import { failingCalls } from '../../support/failing-calls.ts';
 import { ingressGet } from '../../support/ingress-client.ts';
 
 const spec = { image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };
@@ -69,10 +70,9 @@ describe('the local ingress when it cannot tell why no replica is ready', () => 
   it('answers 503 with Retry-After while the table is unavailable, 500 naming nothing for anything else, and logs both as the platform logs', async () => {
     const deps = await fakeCoreDeps();
     const failing = (error: Error) =>
-      createIngress(
-        new RoutingTable(),
-        Object.assign(Object.create(deps.store), { getApp: () => Promise.reject(error) }),
-      ).request('/', { headers: { host: 'web.acme.localhost:8000' } });
+      createIngress(new RoutingTable(), failingCalls(deps.store, 'getApp', error)).request('/', {
+        headers: { host: 'web.acme.localhost:8000' },
+      });
     const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
     try {
       const unavailable = await failing(new UnavailableError('the database is unavailable; retry shortly'));

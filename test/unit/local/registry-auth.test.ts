@@ -15,6 +15,7 @@ import { createTenant, updateTenant } from '../../../functions/core/tenants.ts';
 import { registryAuthRoutes } from '../../../functions/local/registry-auth-routes.ts';
 import { ensureRegistrySecrets } from '../../../functions/local/registry-secrets.ts';
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
+import { failingCalls } from '../../support/failing-calls.ts';
 
 const decode = (part: string) =>
   JSON.parse(Buffer.from(part, 'base64url').toString()) as Record<string, unknown>;
@@ -171,8 +172,6 @@ describe('registry token service', () => {
   });
 
   it("answers what it cannot do in the registry's error format and logs it: 503 while a dependency is unavailable, 500 naming nothing of what broke otherwise", async () => {
-    const failing = <T extends object>(of: T, method: string, error: Error): T =>
-      Object.assign(Object.create(of), { [method]: () => Promise.reject(error) });
     const routesFailing = (store: typeof deps.store, failingRegistry: DistributionRegistry) =>
       registryAuthRoutes({
         store,
@@ -187,7 +186,7 @@ describe('registry token service', () => {
     logged.length = 0;
 
     const unavailable = await routesFailing(
-      failing(deps.store, 'getTenant', new UnavailableError('the table is unavailable; retry shortly')),
+      failingCalls(deps.store, 'getTenant', new UnavailableError('the table is unavailable; retry shortly')),
       registry,
     ).request('/registry/auth?scope=repository:acme/web:pull', { headers: login });
     expect(unavailable.status).toBe(503);
@@ -195,7 +194,7 @@ describe('registry token service', () => {
       errors: [{ code: 'UNAVAILABLE', message: 'the table is unavailable; retry shortly' }],
     });
 
-    const broken = await routesFailing(failing(deps.store, 'getTenant', secret), registry).request(
+    const broken = await routesFailing(failingCalls(deps.store, 'getTenant', secret), registry).request(
       '/registry/auth?scope=repository:acme/web:pull',
       { headers: login },
     );
@@ -204,7 +203,7 @@ describe('registry token service', () => {
       errors: [{ code: 'UNKNOWN', message: 'an internal error occurred; it has been logged' }],
     });
 
-    const notified = await routesFailing(deps.store, failing(registry, 'recordPush', secret)).request(
+    const notified = await routesFailing(deps.store, failingCalls(registry, 'recordPush', secret)).request(
       '/registry/events',
       {
         method: 'POST',
