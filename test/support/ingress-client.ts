@@ -2,14 +2,15 @@ import { request } from 'node:http';
 
 /**
  * A GET through the local ingress for `http://<app>.<tenant>.localhost:<port>/` (Host header, no DNS needed), with
- * `headers` beside it. node:http, not fetch: fetch sends a Host of its own.
+ * `headers` beside it. node:http, not fetch: fetch sends a Host of its own. An answer whose connection is cut before it
+ * came whole resolves with the body so far and `cut`, why.
  */
 export function ingressGet(
   port: number,
   host: string,
   path = '/',
   headers: Record<string, string> = {},
-): Promise<{ status: number; body: string }> {
+): Promise<{ status: number; body: string; cut?: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
       { host: '127.0.0.1', port, path, headers: { ...headers, host: `${host}:${port}` } },
@@ -20,6 +21,7 @@ export function ingressGet(
           body += chunk;
         });
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on('error', (err) => resolve({ status: res.statusCode ?? 0, body, cut: err.message }));
       },
     );
     req.on('error', reject);

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createServer, request } from 'node:http';
+import { createServer } from 'node:http';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { serve } from '@hono/node-server';
 import { describe, expect, it, vi } from 'vitest';
@@ -307,27 +307,6 @@ describe('the local ingress and a replica that goes silent', () => {
 });
 
 describe('the local ingress and a replica that breaks off its answer', () => {
-  /** What a client of the ingress on a node:http server is sent of an answer: its body so far, and how it ended. */
-  function answerThroughIngress(port: number): Promise<{ status: number; body: string; ended: string }> {
-    return new Promise((resolve, reject) => {
-      const req = request(
-        { host: '127.0.0.1', port, headers: { host: `web.acme.localhost:${port}` } },
-        (res) => {
-          let body = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk) => {
-            body += chunk;
-          });
-          const ended = (how: string) => resolve({ status: res.statusCode ?? 0, body, ended: how });
-          res.on('end', () => ended('whole'));
-          res.on('error', (err) => ended(`cut: ${err.message}`));
-        },
-      );
-      req.on('error', reject);
-      req.end();
-    });
-  }
-
   it.each([
     ['resets its connection', 'content-length', 'reset'],
     ['resets its connection', 'chunked', 'reset'],
@@ -348,8 +327,8 @@ describe('the local ingress and a replica that breaks off its answer', () => {
       vi.spyOn(console, level as 'error').mockImplementation(() => {}),
     );
     try {
-      const answer = await answerThroughIngress((ingress.address() as AddressInfo).port);
-      expect(answer).toEqual({ status: 200, body: 'part of it', ended: 'cut: aborted' });
+      const answer = await ingressGet((ingress.address() as AddressInfo).port, 'web.acme.localhost');
+      expect(answer).toEqual({ status: 200, body: 'part of it', cut: 'aborted' });
       // What @hono/node-server would write of the failure comes on the next turns, if at all.
       await new Promise((resolve) => setTimeout(resolve, 100));
       for (const spy of logged) expect(spy).not.toHaveBeenCalled();
