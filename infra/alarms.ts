@@ -94,7 +94,7 @@ export class PlatformAlarms extends Construct {
       'ApiServerErrors',
       props.api.metricServerError({ period: PERIOD, statistic: 'Sum' }),
       API_SERVER_ERRORS,
-      'The API answered 5xx repeatedly (a dependency unavailable, or a bug: see the API log group).',
+      "The API answered 5xx repeatedly: a dependency unavailable or a bug (the API Lambda's log group), or answers API Gateway made itself, the Lambda throttled, timed out or crashed (the API's access log says why).",
     );
     for (const [name, queue] of Object.entries(props.deadLetterQueues)) {
       alarm(

@@ -38,6 +38,7 @@ import { APPS_TLS_POLICY } from '../functions/adapters/alb/apps-listener.ts';
 import { TABLE_KEYS } from '../functions/adapters/dynamodb/table.ts';
 import { ECR_PUSH_ACTIONS, installRepositoriesArn } from '../functions/adapters/ecr/ecr-names.ts';
 import { PlatformAlarms } from './alarms.ts';
+import { API_ACCESS_LOG_FORMAT } from './api-access-log.ts';
 import { type InstallConfig, installationOf, inZone } from './config.ts';
 import { EksRuntimeCluster } from './eks.ts';
 import { bundleDefine } from './handler-bundling.ts';
@@ -247,7 +248,10 @@ export class PlatformStack extends Stack {
       stageName: '$default',
       autoDeploy: true,
       throttle: { rateLimit: 500, burstLimit: 1000 },
-      accessLogSettings: { destination: new LogGroupLogDestination(logGroup('ApiAccess')) },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(logGroup('ApiAccess')),
+        format: API_ACCESS_LOG_FORMAT,
+      },
       ...(apiName ? { domainMapping: { domainName: apiName.domain } } : {}),
     });
 

@@ -27,6 +27,46 @@ import { actionsAllowedTo } from '../support/sdk-actions.ts';
 
 const context = { berth: INSTALL_CONTEXT };
 
+/**
+ * The variables an HTTP API's access log may name, as AWS's API Gateway guide lists them ("Customize HTTP API access
+ * logs"), but for those only an authorizer, IAM authorization or a client certificate sets, none of which the API uses.
+ */
+const HTTP_API_LOG_VARIABLES = new Set([
+  'accountId',
+  'apiId',
+  'awsEndpointRequestId',
+  'awsEndpointRequestId2',
+  'customDomain.basePathMatched',
+  'dataProcessed',
+  'domainName',
+  'domainPrefix',
+  'error.message',
+  'error.messageString',
+  'error.responseType',
+  'extendedRequestId',
+  'httpMethod',
+  'identity.sourceIp',
+  'identity.userAgent',
+  'integration.error',
+  'integration.integrationStatus',
+  'integration.latency',
+  'integration.requestId',
+  'integration.status',
+  'integrationErrorMessage',
+  'integrationLatency',
+  'integrationStatus',
+  'path',
+  'protocol',
+  'requestId',
+  'requestTime',
+  'requestTimeEpoch',
+  'responseLatency',
+  'responseLength',
+  'routeKey',
+  'stage',
+  'status',
+]);
+
 /** Synthesizes an install; `bundled: false` skips bundling the Lambdas, for tests that read only the templates. */
 function synth(overrides: Record<string, unknown> = {}, { bundled = true } = {}) {
   const skipBundling = bundled ? {} : { 'aws:cdk:bundling-stacks': [] };
@@ -109,6 +149,21 @@ describe('the CDK app', () => {
       AutoDeploy: true,
       AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),
       DefaultRouteSettings: { ThrottlingBurstLimit: 1000, ThrottlingRateLimit: 500 },
+    });
+  });
+
+  it('logs each API request as JSON of variables an HTTP API has: its path, its status, why API Gateway failed it', () => {
+    const [stage] = Object.values(app.platform.findResources('AWS::ApiGatewayV2::Stage'));
+    const fields = JSON.parse(stage?.Properties.AccessLogSettings.Format) as Record<string, string>;
+    const variables = Object.values(fields).map((value) => value.replace(/^\$context\./, ''));
+    expect(variables.filter((variable) => !HTTP_API_LOG_VARIABLES.has(variable))).toEqual([]);
+    expect(fields).toMatchObject({
+      requestId: '$context.requestId',
+      method: '$context.httpMethod',
+      path: '$context.path',
+      status: '$context.status',
+      integrationError: '$context.integrationErrorMessage',
+      error: '$context.error.message',
     });
   });
 
