@@ -23,6 +23,45 @@ describe('SigV4', () => {
     });
   });
 
+  it("signs a DynamoDB call (a POST, a body beyond ASCII, a role's session token) as the SDK's own signer does", () => {
+    const headers = signedHeaders(
+      {
+        method: 'POST',
+        url: new URL('https://dynamodb.eu-west-1.amazonaws.com/'),
+        headers: {
+          'Content-Type': 'application/x-amz-json-1.0',
+          'X-Amz-Target': 'DynamoDB_20120810.PutItem',
+        },
+        body: JSON.stringify({
+          TableName: 'Berth-state',
+          Item: { pk: { S: 'TENANT#acme' }, name: { S: 'Zürich ✓ "q"  two  spaces' } },
+        }),
+      },
+      {
+        service: 'dynamodb',
+        region: 'eu-west-1',
+        credentials: {
+          accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+          secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+          sessionToken: 'IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQD+abc/def==',
+        },
+        now: new Date('2026-11-22T10:00:00Z'),
+      },
+    );
+    // DynamoDB Local takes any signature, so only this stands between a mistake here and every call in AWS mode.
+    // What @smithy/signature-v4 gave for these inputs (without its optional x-amz-content-sha256), byte for byte.
+    expect(headers.authorization).toBe(
+      'AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20261122/eu-west-1/dynamodb/aws4_request, ' +
+        'SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target, ' +
+        'Signature=42b0d617fd14148599e786b6b7bb48668f86f231630f1edf99aa7e7bb07ecc02',
+    );
+    expect(headers).toMatchObject({
+      'content-type': 'application/x-amz-json-1.0',
+      'x-amz-target': 'DynamoDB_20120810.PutItem',
+      'x-amz-security-token': 'IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQD+abc/def==',
+    });
+  });
+
   it('signs with the key of the credentials and the day it is given, not one derived earlier', () => {
     const signature = (scope: typeof SUITE) =>
       signedHeaders(
