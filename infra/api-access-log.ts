@@ -8,7 +8,7 @@ import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
  * of the answer, which the API's own log lines name. The integration's status and error, and API Gateway's own error,
  * say why API Gateway answered 5xx itself (the Lambda throttled, timed out or crashed), which the API's log group
  * cannot (AWS's advice for an HTTP API's Lambda integration, "Troubleshooting issues with HTTP API Lambda
- * integrations"). The user agent is left out: the only field its sender writes as it likes.
+ * integrations"). The user agent is left out: any text a client likes, and no help in telling why a request failed.
  */
 export const API_ACCESS_LOG_FORMAT = AccessLogFormat.custom(
   JSON.stringify({
