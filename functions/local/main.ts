@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { ensureTable } from '../adapters/dynamodb/table.ts';
 import { seedPlans } from '../core/plans.ts';
 import { createApi } from '../http/api.ts';
-import { localDeps, localRuntime } from '../shared/local.ts';
+import { localDeps, localRuntime, logger } from '../shared/local.ts';
 import { readLocalConfig, unknownSettings } from '../shared/local-config.ts';
 import { resolveAdminKey } from './admin-key.ts';
+import { DISK_CHECK_PERIOD_MS, diskSpaceCheck } from './disk-space.ts';
 import { ensureDockerEngine } from './docker-engine.ts';
 import { watchDockerEvents } from './docker-events.ts';
 import { localDynamoDbClient, SHARED_ACCESS_KEY, startDynamoDbLocal } from './dynamodb-local.ts';
@@ -14,6 +15,7 @@ import { freePort } from './free-port.ts';
 import { serveLocally } from './http-server.ts';
 import { createIngress } from './ingress.ts';
 import { tunnelUpgrades } from './ingress-upgrades.ts';
+import { JobTimer } from './job-timer.ts';
 import { keepRunning } from './keep-running.ts';
 import { lockDataDir, lockInstallation } from './platform-locks.ts';
 import { registryAuthRoutes } from './registry-auth-routes.ts';
@@ -149,6 +151,10 @@ async function main() {
     await dynamoDbLocal?.stop();
     throw err;
   }
+  // The platform's own: what it writes (the table, the registry's layers) goes to the data directory's disk.
+  jobs.push(
+    new JobTimer('disk space', diskSpaceCheck(config.dataDir, logger.warn), DISK_CHECK_PERIOD_MS, logger),
+  );
   loop.start();
   for (const job of jobs) job.start();
 

@@ -77,8 +77,10 @@ const BUSY_RECHECK_MS = 100;
 export const logLine = (message: string, details: Record<string, unknown>) =>
   `[berth] ${message} ${inspect(details, { breakLength: Number.POSITIVE_INFINITY })}`;
 
-const logger = {
+/** The platform's log in local mode: errors and warnings on stderr, the rest on stdout, each a logLine. */
+export const logger = {
   error: (message: string, details: Record<string, unknown>) => console.error(logLine(message, details)),
+  warn: (message: string, details: Record<string, unknown>) => console.warn(logLine(message, details)),
   info: (message: string, details: Record<string, unknown>) => console.log(logLine(message, details)),
 };
 
