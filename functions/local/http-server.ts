@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { getRequestListener, RequestError } from '@hono/node-server';
 import type { Problem } from '../../schemas/problem.ts';
 import { INTERNAL_ERROR_DETAIL, PROBLEM_CONTENT_TYPE, problemOf } from '../http/problem.ts';
-import { logLine } from '../shared/local.ts';
+import { logger } from '../shared/local.ts';
 
 /**
  * What a local server answers when @hono/node-server cannot make a request of what came — a `RequestError`: a
@@ -13,7 +13,7 @@ import { logLine } from '../shared/local.ts';
  */
 export function answerUnreadable(err: unknown): Response {
   const unreadable = err instanceof RequestError;
-  if (!unreadable) console.error(logLine('unhandled error', { error: err }));
+  if (!unreadable) logger.error('unhandled error', { error: err });
   const problem = unreadable
     ? problemOf(
         'validation.failed',

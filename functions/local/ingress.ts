@@ -6,7 +6,7 @@ import type { ErrorCode } from '../../schemas/problem.ts';
 import { isDomainError } from '../core/errors.ts';
 import type { Store } from '../core/ports.ts';
 import { INTERNAL_ERROR_DETAIL, problem } from '../http/problem.ts';
-import { logLine } from '../shared/local.ts';
+import { logger } from '../shared/local.ts';
 import { fetchKeepingHost, REPLICA_IDLE_MS, ReplicaIdleError } from './fetch-keeping-host.ts';
 import type { Endpoint, RoutingTable } from './routing-table.ts';
 
@@ -171,9 +171,7 @@ export function ingressFailure(
   request: { host: string | undefined; method: string | undefined; path: string },
 ): IngressProblem {
   const unavailable = isDomainError(err, 'unavailable');
-  console.error(
-    logLine(unavailable ? 'ingress answered unavailable' : 'ingress failed', { ...request, error: err }),
-  );
+  logger.error(unavailable ? 'ingress answered unavailable' : 'ingress failed', { ...request, error: err });
   return unavailable
     ? { code: 'unavailable', detail: err.message, headers: RETRY_SOON }
     : { code: 'internal', detail: INTERNAL_ERROR_DETAIL };
