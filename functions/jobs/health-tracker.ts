@@ -61,6 +61,11 @@ export class HealthTracker {
     return this.entryOf(replica)?.lastFailure;
   }
 
+  /** Lets go of a deleted app's replicas: no pass over it comes again to forget them. */
+  forget(appUid: string): void {
+    this.apps.delete(appUid);
+  }
+
   private entryOf(replica: Replica): Entry | undefined {
     return this.apps.get(replica.appUid)?.get(replica.id);
   }

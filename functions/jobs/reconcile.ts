@@ -354,12 +354,16 @@ export class Reconciler {
     return Math.max(failed, deployment.failedStarts);
   }
 
-  /** Removes a deleting app's route and record once none of its replicas is left. */
+  /**
+   * Removes a deleting app's route and record once none of its replicas is left, and lets go of what this reconciler
+   * kept of it: no pass over it comes again.
+   */
   private async finishDeletion(app: AppRecord, live: number) {
     if (live > 0 || (await this.deps.runtime.listReplicas({ appUid: app.uid })).length > 0) return;
     await this.deps.router.remove(app.tenantId, app.name);
     await this.deps.store.finalizeAppDeletion(app);
     this.lastSeen.delete(app.uid);
+    this.health.forget(app.uid);
     this.failures.forget(app.uid);
     this.revisions.forget(app.uid);
   }
