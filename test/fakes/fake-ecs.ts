@@ -22,6 +22,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import {
   CreateRuleCommand,
+  type CreateRuleCommandInput,
   CreateTargetGroupCommand,
   DeleteRuleCommand,
   DeleteTargetGroupCommand,
@@ -43,7 +44,8 @@ const TASK_DEFINITION_MAX_BYTES = 64 * 1024;
  * load balancer reports running tasks healthy. An image tagged `crashloop` trips the deployment circuit breaker,
  * which rolls the service back to its previous task definition. A deleted service drains for one observation; task
  * definitions are deregistered before they can be deleted, and one over 64 KiB (ECS's task definition size limit)
- * is refused; a service's load balancer must name a port its task definition's container maps.
+ * is refused; a service's load balancer must name a port its task definition's container maps. Answers carry only
+ * members AWS's own answers have (checked against the service models), so no adapter can lean on one they lack.
  */
 export function fakeEcs(clock: { now(): Date }) {
   const ecs = mockClient(ECSClient);
@@ -52,7 +54,10 @@ export function fakeEcs(clock: { now(): Date }) {
   const services = new Map<string, Service>();
   const tasks = new Map<string, Task>();
   const targetGroups = new Map<string, string>();
+  /** The host rules created, as DescribeRules answers them; each one's listener beside. */
   const rules: Rule[] = [];
+  const listenerOf = new Map<string, string>();
+  let ruleCounter = 0;
   let taskCounter = 0;
 
   const arnOf = (family: string, revision: number) =>
@@ -152,7 +157,9 @@ export function fakeEcs(clock: { now(): Date }) {
           .at(-1);
     const definition = arn && definitions.get(arn);
     if (!definition) throw named('ClientException', 'Unable to describe task definition.');
-    return { taskDefinition: { ...definition, taskDefinitionArn: arn }, tags: definition.tags };
+    // As ECS answers: the tags beside the task definition (asked for with `include`), not in it.
+    const { tags, ...registered } = definition;
+    return { taskDefinition: { ...registered, taskDefinitionArn: arn }, tags };
   });
   /** As ECS checks: the container a service's load balancer names must map the port it names. */
   const checkPorts = (loadBalancers: Service['loadBalancers'], taskDefinition: string) => {
@@ -256,19 +263,30 @@ export function fakeEcs(clock: { now(): Date }) {
     if (!arn) throw named('TargetGroupNotFoundException', 'no such target group');
     return { TargetGroups: [{ TargetGroupArn: arn }] };
   });
-  elb.on(DescribeRulesCommand).callsFake(() => ({ Rules: rules }));
-  elb.on(CreateRuleCommand).callsFake((input: Rule & { Priority: number }) => {
-    if (rules.some((r) => r.Priority === String(input.Priority))) {
+  // As ELB answers: a listener's rules, then its default rule; neither the listener nor the tags are in a rule.
+  elb.on(DescribeRulesCommand).callsFake((input: { ListenerArn: string }) => ({
+    Rules: [
+      ...rules.filter((r) => listenerOf.get(r.RuleArn ?? '') === input.ListenerArn),
+      { RuleArn: `${input.ListenerArn}/default`, Priority: 'default', IsDefault: true, Conditions: [] },
+    ],
+  }));
+  elb.on(CreateRuleCommand).callsFake((input: CreateRuleCommandInput) => {
+    const { ListenerArn, Tags, Priority, ...rule } = input;
+    const ofListener = rules.filter((r) => listenerOf.get(r.RuleArn ?? '') === ListenerArn);
+    if (ofListener.some((r) => r.Priority === String(Priority))) {
       throw named('PriorityInUseException', 'the priority is in use');
     }
-    rules.push({ ...input, RuleArn: `arn:rule:${rules.length + 1}`, Priority: String(input.Priority) });
+    ruleCounter += 1;
+    const RuleArn = `arn:rule:${ruleCounter}`;
+    listenerOf.set(RuleArn, ListenerArn ?? '');
+    rules.push({ ...rule, RuleArn, Priority: String(Priority), IsDefault: false });
     return {};
   });
   elb.on(DeleteRuleCommand).callsFake((input: { RuleArn: string }) => {
-    rules.splice(
-      rules.findIndex((r) => r.RuleArn === input.RuleArn),
-      1,
-    );
+    const at = rules.findIndex((r) => r.RuleArn === input.RuleArn);
+    if (at === -1) throw named('RuleNotFoundException', 'One or more rules not found');
+    rules.splice(at, 1);
+    listenerOf.delete(input.RuleArn);
     return {};
   });
   elb.on(DeleteTargetGroupCommand).callsFake((input: { TargetGroupArn: string }) => {
