@@ -6,7 +6,7 @@ import { createTenant } from '../../functions/core/tenants.ts';
 import { WorkloadReconciler } from '../../functions/jobs/workload-reconcile.ts';
 import { fakeCoreDeps } from '../fakes/core-deps.ts';
 import { fakeEcs } from '../fakes/fake-ecs.ts';
-import { SHARD } from './aws-fixtures.ts';
+import { FARGATE_SETTINGS, SHARD } from './aws-fixtures.ts';
 
 /** Fake core deps, ECS and the ALB in memory, and a Fargate reconciler over them, with tenant acme. */
 export async function fargateWorld(owner = 'test') {
@@ -20,15 +20,7 @@ export async function fargateWorld(owner = 'test') {
       { installation: 'berth', vpcId: 'vpc-1', shards: [SHARD], domain: 'apps.example.com' },
       noWait,
     ),
-    {
-      cluster: 'berth',
-      subnets: ['subnet-a'],
-      securityGroups: ['sg-apps'],
-      executionRoleArn: 'arn:aws:iam::123456789012:role/exec',
-      taskRoleArn: 'arn:aws:iam::123456789012:role/nothing',
-      logGroup: '/berth/apps',
-      region: 'eu-west-1',
-    },
+    FARGATE_SETTINGS,
     noWait,
   );
   const logged: Record<string, unknown>[] = [];

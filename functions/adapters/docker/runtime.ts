@@ -16,6 +16,7 @@ import type {
   ReplicaStats,
   Runtime,
 } from '../../core/ports.ts';
+import { replicaEnv } from '../../core/replica-env.ts';
 import { textLines } from '../../core/text-lines.ts';
 import { fullImageName } from '../oci/full-image-name.ts';
 import { type DockerError, engineMessage, statusOf } from './docker-errors.ts';
@@ -81,15 +82,6 @@ function replicaName(
   return `${installation}-${spec.tenantId}-${spec.app}-${spec.appUid.slice(-8)}-r${spec.revision}-g${spec.generation}-s${spec.slot}`;
 }
 
-/** What the container's environment holds: the app's env, PORT (the app's port), and the platform's BERTH_ values. */
-function containerEnv(spec: ReplicaSpec): string[] {
-  const env: Record<string, string> = { PORT: String(spec.port), ...spec.env };
-  env.BERTH_APP = spec.app;
-  env.BERTH_REVISION = String(spec.revision);
-  env.BERTH_REPLICA = String(spec.slot);
-  return Object.entries(env).map(([name, value]) => `${name}=${value}`);
-}
-
 /**
  * The Docker create options of a replica: limits, init, labels, 127.0.0.1-only port, arrays, never a shell, on the
  * `network` that keeps replicas from one another (replica-network.ts).
@@ -104,7 +96,7 @@ export function containerOptions(
     name: replicaName(spec, installation),
     Image: fullImageName(spec.image),
     ...(spec.command ? { Cmd: spec.command } : {}),
-    Env: containerEnv(spec),
+    Env: Object.entries(replicaEnv(spec)).map(([name, value]) => `${name}=${value}`),
     Labels: {
       [LABELS.installation]: installation,
       [LABELS.tenant]: spec.tenantId,

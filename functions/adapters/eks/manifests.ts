@@ -3,6 +3,7 @@ import type { PlanLimits } from '../../../schemas/plan.ts';
 import { DROPPED_CAPABILITIES } from '../../core/container-capabilities.ts';
 import type { WorkloadSpec } from '../../core/ports.ts';
 import { DEFAULT_HEALTH_CHECK } from '../../core/reconcile-plan.ts';
+import { replicaEnv } from '../../core/replica-env.ts';
 import { workloadHash } from '../../core/workloads.ts';
 import { APPS_TLS_POLICY } from '../alb/apps-listener.ts';
 import { TARGET_DRAIN_SECONDS, targetGroupHealthCheck } from '../alb/target-group-settings.ts';
@@ -327,12 +328,6 @@ export function appManifests(
   };
   const labels = { ...podLabels, [LABEL.generation]: String(workload.generation) };
   const resources = { cpu: millicores(workload.cpu), memory: mebibytes(workload.memory) };
-  const env = {
-    PORT: String(workload.port),
-    ...workload.env,
-    BERTH_APP: workload.app,
-    BERTH_REVISION: String(workload.revision),
-  };
   return [
     {
       apiVersion: 'apps/v1',
@@ -369,7 +364,10 @@ export function appManifests(
                 image: fullImageName(workload.image),
                 // The entrypoint's arguments, as Docker's Cmd and ECS's command: Kubernetes' `command` would replace it.
                 ...(workload.command ? { args: workload.command.map(literal) } : {}),
-                env: Object.entries(env).map(([name, value]) => ({ name, value: literal(value) })),
+                env: Object.entries(replicaEnv(workload)).map(([name, value]) => ({
+                  name,
+                  value: literal(value),
+                })),
                 ports: [{ containerPort: workload.port, protocol: 'TCP' }],
                 resources: { requests: resources, limits: resources },
                 ...probes(workload.healthCheck, workload.port),

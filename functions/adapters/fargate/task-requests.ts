@@ -12,6 +12,7 @@ import type {
 import { stoppedOutsideBerth } from '../../core/app-events.ts';
 import { DROPPED_CAPABILITIES } from '../../core/container-capabilities.ts';
 import type { HeldWorkload, Replica, WorkloadSpec } from '../../core/ports.ts';
+import { replicaEnv } from '../../core/replica-env.ts';
 
 /** Tags that tie a service, its task definitions and (propagated) its tasks to the app; observed by them. */
 export const TAGS = {
@@ -133,9 +134,6 @@ export function taskDefinitionInput(
   spec: WorkloadSpec,
   settings: FargateSettings,
 ): RegisterTaskDefinitionCommandInput {
-  const env: Record<string, string> = { PORT: String(spec.port), ...spec.env };
-  env.BERTH_APP = spec.app;
-  env.BERTH_REVISION = String(spec.revision);
   return {
     family: familyOf(spec),
     requiresCompatibilities: ['FARGATE'],
@@ -151,7 +149,7 @@ export function taskDefinitionInput(
         image: spec.image,
         essential: true,
         ...(spec.command ? { command: spec.command } : {}),
-        environment: Object.entries(env).map(([name, value]) => ({ name, value })),
+        environment: Object.entries(replicaEnv(spec)).map(([name, value]) => ({ name, value })),
         portMappings: [{ containerPort: spec.port, protocol: 'tcp' }],
         linuxParameters: { initProcessEnabled: true, capabilities: { drop: [...DROPPED_CAPABILITIES] } },
         readonlyRootFilesystem: false,
