@@ -37,9 +37,10 @@ export const Env = z
     description:
       `Environment variables: at most ${MAX_ENV_VARS}, names and values together at most ${MAX_ENV_BYTES / 1024} KiB, ` +
       `no value holding NUL. Names may not start with ${RESERVED_ENV_PREFIXES.join(', ')} (in any case): the ` +
-      "platform sets those. PORT, if given, must be the app's port (replicas get it anyway).",
-    // What the record's key schema checks, which the generator leaves out of the document.
-    propertyNames: { pattern: ENV_NAME.source, maxLength: MAX_ENV_NAME },
+      "platform sets those. PORT, if given, must be the app's port (replicas get it anyway). `__proto__` is no " +
+      'name: JSON carries it, but the server cannot keep it (400).',
+    // What the record's key schema checks (and the API's validation, `__proto__`), which the generator leaves out.
+    propertyNames: { pattern: ENV_NAME.source, maxLength: MAX_ENV_NAME, not: { const: '__proto__' } },
     maxProperties: MAX_ENV_VARS,
     example: { LOG_LEVEL: 'info' },
   });

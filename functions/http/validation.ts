@@ -70,6 +70,32 @@ const LONE_SURROGATE =
   'must be well-formed Unicode, but holds a lone surrogate (a \\uD800-\\uDFFF escape without its pair)';
 
 /**
+ * The keys `__proto__` in a JSON body, but those an issue refuses already (`refused`: the paths of objects that said
+ * it is an unknown field). JSON may name a key so; a record's schema drops it without a word (zod will not set it on
+ * the object it builds), so an env var by that name was answered 201 and was not there.
+ */
+function prototypeKeys(value: unknown, refused: ReadonlySet<string>, path: string[] = []): FieldProblem[] {
+  if (typeof value !== 'object' || value === null) return [];
+  return Object.entries(value).flatMap(([key, inner]) =>
+    key !== '__proto__'
+      ? prototypeKeys(inner, refused, [...path, key])
+      : refused.has(fieldPath(path))
+        ? []
+        : [{ path: fieldPath([...path, key]), message: PROTOTYPE_KEY }],
+  );
+}
+
+const PROTOTYPE_KEY = '"__proto__" is a name no key may have here; choose another';
+
+/** The paths of the objects whose issues refuse `__proto__` as an unknown field. */
+const refusingPrototype = (issues: readonly z.core.$ZodIssue[]) =>
+  new Set(
+    issues.flatMap((issue) =>
+      issue.code === 'unrecognized_keys' && issue.keys.includes('__proto__') ? [fieldPath(issue.path)] : [],
+    ),
+  );
+
+/**
  * A query parameter given more than once (`?limit=1&limit=2`) is said to be so, rather than by the message its
  * schema has for a value of the wrong type.
  */
@@ -80,17 +106,23 @@ function givenOnce(c: Context, target: string, found: FieldProblem): FieldProble
 
 /**
  * The zod-openapi hook: a failed validation becomes a 400 problem listing every field problem, and so does text
- * that passed its schema but is not well-formed Unicode.
+ * that passed its schema but is not well-formed Unicode, and a body's key `__proto__` its schema dropped.
  */
-export function validationHook(
+export async function validationHook(
   result:
     | { success: true; data: unknown; target: string }
     | { success: false; error: z.ZodError; target: string },
   c: Context,
-): Response | undefined {
-  const errors = result.success
-    ? [illFormedText(result.data)].filter((found) => found !== undefined)
-    : fieldProblems(result.error.issues).map((found) => givenOnce(c, result.target, found));
+): Promise<Response | undefined> {
+  const issues = result.success ? [] : result.error.issues;
+  // The body as sent (Hono keeps what it parsed): the data a schema gives back has no `__proto__` left to find.
+  const body = result.target === 'json' ? await c.req.json().catch(() => undefined) : undefined;
+  const errors = [
+    ...(result.success
+      ? [illFormedText(result.data)].filter((found) => found !== undefined)
+      : fieldProblems(issues).map((found) => givenOnce(c, result.target, found))),
+    ...prototypeKeys(body, refusingPrototype(issues)),
+  ];
   return errors.length ? invalid(c, result.target, errors) : undefined;
 }
 

@@ -18,8 +18,17 @@ const text = mostly(
   ),
   odd,
 );
+/** Names as clients write them, and the names a plain object has already (`constructor`, `__proto__` …). */
 const envName = mostly(
-  fc.stringMatching(/^[A-Z][A-Z0-9_]{0,12}$/).filter((name) => !/^(BERTH|AWS|ECS|PORT$)/.test(name)),
+  fc.oneof(
+    {
+      arbitrary: fc
+        .stringMatching(/^[A-Z][A-Z0-9_]{0,12}$/)
+        .filter((name) => !/^(BERTH|AWS|ECS|PORT$)/.test(name)),
+      weight: 3,
+    },
+    fc.constantFrom(...Object.getOwnPropertyNames(Object.prototype)),
+  ),
   odd,
 );
 const cron = mostly(
@@ -132,3 +141,20 @@ it('takes an app spec whole or refuses it whole: a create or PATCH taken answers
   expect(taken.creates).toBeGreaterThan(150);
   expect(taken.patches).toBeGreaterThan(50);
 }, 300_000);
+
+it("keeps env vars named as a plain object's own members (constructor, toString, …) as they were set", async () => {
+  const api = await localApi();
+  const key = (await api.createTenant('acme')).key;
+  const names = Object.getOwnPropertyNames(Object.prototype).filter((name) => name !== '__proto__');
+  const env = Object.fromEntries(names.map((name, i) => [name, `v${i}`]));
+  const created = await api.call('POST', '/v1/apps', key, sampleApp('web', { env }));
+  expect(created, created.text).toMatchObject({ status: 201, json: { env } });
+  expect((await api.call('GET', '/v1/apps/web', key)).json?.env).toEqual(env);
+  expect((await api.call('GET', '/v1/apps/web/revisions/1', key)).json?.env).toEqual(env);
+  const changed = { ...env, constructor: 'changed' };
+  expect(await api.call('PATCH', '/v1/apps/web', key, { env: changed })).toMatchObject({
+    status: 200,
+    json: { env: changed },
+  });
+  expect((await api.call('GET', '/v1/apps/web/revisions/2', key)).json?.env).toEqual(changed);
+});

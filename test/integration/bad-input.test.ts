@@ -130,6 +130,43 @@ describe('bad input on DynamoDB Local', () => {
     expect(res.json.detail).toContain('env[""]: env names match');
   });
 
+  it('refuses an env var named __proto__, which the app would not have got, and creates or changes nothing', async () => {
+    // As JSON.parse reads it: a key of its own (an object literal's `__proto__` would set the prototype instead).
+    const env = JSON.parse('{"__proto__":"x","A":"1"}');
+    const created = await api.call('POST', '/v1/apps', key, sampleApp('proto', { env }));
+    expect(created).toMatchObject({
+      status: 400,
+      json: {
+        code: 'validation.failed',
+        errors: [{ path: 'env.__proto__', message: expect.stringContaining('"__proto__"') }],
+      },
+    });
+    expect(created.json.errors).toHaveLength(1);
+    expect((await api.call('GET', '/v1/apps/proto', key)).status).toBe(404);
+    const before = await api.call('GET', '/v1/apps/web', key);
+    const patched = await api.call('PATCH', '/v1/apps/web', key, { env });
+    expect(patched).toMatchObject({ status: 400, json: { errors: [{ path: 'env.__proto__' }] } });
+    expect(await api.call('GET', '/v1/apps/web', key)).toMatchObject({ status: 200, json: before.json });
+  });
+
+  it('names a __proto__ field once, as the unknown field it is, beside the problems of the rest of the body', async () => {
+    const res = await api.call(
+      'POST',
+      '/v1/apps',
+      key,
+      '{"__proto__":{},"name":"Bad","env":{"__proto__":"x"}}',
+    );
+    expect(res.status).toBe(400);
+    expect(res.json.errors).toEqual(
+      expect.arrayContaining([
+        { path: '(body)', message: 'unknown field(s): __proto__' },
+        { path: 'name', message: expect.stringContaining('DNS label') },
+        { path: 'env.__proto__', message: expect.stringContaining('"__proto__"') },
+      ]),
+    );
+    expect((res.json.errors as { path: string }[]).filter((e) => e.path.startsWith('__proto__'))).toEqual([]);
+  });
+
   it('refuses a PATCH whose env holds a lone surrogate, and keeps the app as it was', async () => {
     const before = await api.call('GET', '/v1/apps/web', key);
     const res = await api.call('PATCH', '/v1/apps/web', key, { env: { A: 'ok', B: '\ud800' } });

@@ -37,8 +37,13 @@ const BATCH_WRITE_SIZE = 25;
 const BATCH_WRITE_ATTEMPTS = 6;
 const TRANSACTION_CONFLICT_RETRIES = 6;
 
-/** A plain value in DynamoDB's form; a record's fields left undefined are simply not stored. */
-const toAttributes = (value: object) => marshall(value, { removeUndefinedValues: true });
+/**
+ * A plain value in DynamoDB's form; a record's fields left undefined are simply not stored. Every object here is a
+ * plain record, which util-dynamodb knows by its constructor: one with a key `constructor` of its own (an app's env
+ * var named so) it would take for a class instance, and refuse, without `convertClassInstanceToMap`.
+ */
+const toAttributes = (value: object) =>
+  marshall(value, { removeUndefinedValues: true, convertClassInstanceToMap: true });
 const fromAttributes = (item: unknown) => unmarshall(item as AttributeMap);
 const fromEach = (items: unknown) => ((items as AttributeMap[] | undefined) ?? []).map(fromAttributes);
 
