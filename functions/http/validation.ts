@@ -70,12 +70,19 @@ const LONE_SURROGATE =
   'must be well-formed Unicode, but holds a lone surrogate (a \\uD800-\\uDFFF escape without its pair)';
 
 /**
+ * How deep into a body `prototypeKeys` looks: deeper than any field of any body lies (`scaling.schedules.0.cron` is
+ * four keys down), so what is deeper has been refused by the body's schema already; and 64 KiB of JSON nests some
+ * 30,000 deep, past the call stack.
+ */
+const DEEPEST_FIELD = 8;
+
+/**
  * The keys `__proto__` in a JSON body, but those an issue refuses already (`refused`: the paths of objects that said
  * it is an unknown field). JSON may name a key so; a record's schema drops it without a word (zod will not set it on
  * the object it builds), so an env var by that name was answered 201 and was not there.
  */
 function prototypeKeys(value: unknown, refused: ReadonlySet<string>, path: string[] = []): FieldProblem[] {
-  if (typeof value !== 'object' || value === null) return [];
+  if (typeof value !== 'object' || value === null || path.length > DEEPEST_FIELD) return [];
   return Object.entries(value).flatMap(([key, inner]) =>
     key !== '__proto__'
       ? prototypeKeys(inner, refused, [...path, key])

@@ -185,6 +185,7 @@ describe('bad input on DynamoDB Local', () => {
     ['a JSON array', '[1,2,3]', 400],
     ['JSON null', 'null', 400],
     ['an empty body', '', 400],
+    ['JSON nested 30,000 deep (60 KB)', `{"name":${'['.repeat(30_000)}${']'.repeat(30_000)}}`, 400],
   ])('answers 4xx to %s', async (_what, body, status) => {
     const res = await api.call('POST', '/v1/apps', key, body);
     expect(res.status).toBe(status);
