@@ -10,6 +10,7 @@ import { uncompressedBodies } from './middleware/content-coding.ts';
 import { idempotency } from './middleware/idempotency.ts';
 import { rateLimit } from './middleware/rate-limit.ts';
 import { requestId } from './middleware/request-id.ts';
+import { utf8Bodies } from './middleware/utf8-bodies.ts';
 import { json, RESPONSE_HEADERS } from './openapi.ts';
 import { errorToResponse, problem } from './problem.ts';
 import { appRoutes } from './routes/apps.ts';
@@ -105,6 +106,7 @@ export function createApi(deps: ApiDeps) {
   app.use('*', secureHeaders({ strictTransportSecurity: 'max-age=15552000' }));
   app.use('*', limitBodies(MAX_BODY_BYTES));
   app.use('*', uncompressedBodies());
+  app.use('*', utf8Bodies());
   app.openapi(
     createRoute({
       method: 'get',

@@ -192,6 +192,25 @@ describe('bad input on DynamoDB Local', () => {
     expect(res.headers.get('content-type')).toBe('application/problem+json');
   });
 
+  it('refuses a body that is not UTF-8 (a Latin-1 é), rather than keep its text changed, and takes it in UTF-8', async () => {
+    const body = JSON.stringify(sampleApp('latin', { env: { GREETING: 'café' } }));
+    const send = (encoding: BufferEncoding) =>
+      api.api.request('/v1/apps', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: Buffer.from(body, encoding),
+      });
+    const latin1 = await send('latin1');
+    expect(latin1.status).toBe(400);
+    expect(await latin1.json()).toMatchObject({
+      code: 'validation.failed',
+      errors: [{ path: '(body)', message: 'must be UTF-8 (RFC 8259)' }],
+    });
+    expect((await api.call('GET', '/v1/apps/latin', key)).status).toBe(404);
+    expect((await send('utf8')).status).toBe(201);
+    expect((await api.call('GET', '/v1/apps/latin', key)).json?.env).toEqual({ GREETING: 'café' });
+  });
+
   it('answers 413 to a body over 64 KiB', async () => {
     const res = await api.call('POST', '/v1/apps', key, {
       ...sampleApp('big'),
