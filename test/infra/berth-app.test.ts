@@ -884,6 +884,22 @@ describe('the CDK app', () => {
       status: 200,
       body: { items: [], nextCursor: null },
     });
+    // A body API Gateway passes on as it came (base64) reaches the API as its bytes: Latin-1 is refused, not changed.
+    const latin1 = await handler(
+      {
+        ...httpApiEvent('POST', '/v1/repositories', {
+          authorization: `Bearer ${key}`,
+          'content-type': 'application/json',
+        }),
+        body: Buffer.from('{"name":"café"}', 'latin1').toString('base64'),
+        isBase64Encoded: true,
+      },
+      LAMBDA_CONTEXT,
+    );
+    expect({ status: latin1.statusCode, body: JSON.parse(latin1.body) }).toMatchObject({
+      status: 400,
+      body: { errors: [{ path: '(body)', message: 'must be UTF-8 (RFC 8259)' }] },
+    });
     const printed = printedBy(async () => {
       const stranger = await handler(
         httpApiEvent('GET', '/v1/apps', { authorization: `Bearer ${key.slice(0, -4)}AAAA` }),
