@@ -65,6 +65,21 @@ export const onceValid =
 /** ISO-8601 UTC timestamp. */
 export const Timestamp = z.iso.datetime().meta({ example: '2026-11-22T10:00:00.000Z' });
 
+/** A timestamp whose offset's `+` the query string made a space: `2026-11-22T11:00:00 01:00`, sent `…+01:00`. */
+const PLUS_READ_AS_SPACE = /T\d\d:\d\d(:\d\d(\.\d+)?)? \d\d:\d\d$/;
+
+/**
+ * The message for a query value that is no instant: `general`, or, for a timestamp whose offset's `+` was sent as
+ * it is (as the examples write it), that a query string reads `+` as a space, and how to send it.
+ */
+export const queryInstantError =
+  (general: string) =>
+  (issue: { input?: unknown }): string =>
+    typeof issue.input === 'string' && PLUS_READ_AS_SPACE.test(issue.input)
+      ? 'has a space where its offset\'s "+" goes: a query string reads "+" as a space, so send it as %2B ' +
+        '(2026-11-22T11:00:00%2B01:00)'
+      : general;
+
 /**
  * An instant asked for in a query: an ISO-8601 timestamp in UTC or with its offset (RFC 3339, as Cloud APIs take it),
  * or a date, which means its midnight UTC. A timestamp without either names no instant, so it is refused.
@@ -75,8 +90,9 @@ export const QueryInstant = z.union(
     z.iso.date().meta({ example: '2026-11-01' }),
   ],
   {
-    error:
+    error: queryInstantError(
       'must be an ISO-8601 timestamp such as 2026-11-22T10:00:00Z or 2026-11-22T11:00:00+01:00, or a date such as 2026-11-01',
+    ),
   },
 );
 

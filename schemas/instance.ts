@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { QueryInstant, Timestamp, wholeNumber } from './common.ts';
+import { QueryInstant, queryInstantError, Timestamp, wholeNumber } from './common.ts';
 
 export const InstanceHealth = z
   .enum(['starting', 'healthy', 'unhealthy', 'stopping', 'stopped'])
@@ -61,7 +61,7 @@ export const LogQuery = z.object({
   tail: wholeNumber(0, 10_000).default(100).describe('Lines per instance from the end.'),
   since: z
     .union([QueryInstant, Duration], {
-      error: 'must be an ISO-8601 timestamp, a date, or a duration such as "10m"',
+      error: queryInstantError('must be an ISO-8601 timestamp, a date, or a duration such as "10m"'),
     })
     .optional()
     .describe('Only lines after this instant (a date is its midnight UTC), or this long ago (e.g. "10m").'),

@@ -219,6 +219,24 @@ describe('bad input on DynamoDB Local', () => {
     expect(res).toMatchObject({ status: 413, json: { code: 'payload.tooLarge' } });
   });
 
+  it("says how to send an offset's + in a query, which reads it as a space, when it came as it is written", async () => {
+    for (const path of [
+      '/v1/usage?from=2026-12-01T10:00:00+01:00',
+      '/v1/apps/web/logs?since=2026-12-01T10:00:00+01:00',
+    ]) {
+      const res = await api.call('GET', path, key);
+      expect(res, path).toMatchObject({
+        status: 400,
+        json: {
+          errors: [
+            { message: expect.stringContaining('a query string reads "+" as a space, so send it as %2B') },
+          ],
+        },
+      });
+    }
+    expect((await api.call('GET', '/v1/usage?from=2026-12-01T10:00:00%2B01:00', key)).status).toBe(200);
+  });
+
   it('answers 400 to path parameters that are no DNS label', async () => {
     for (const path of [
       '/v1/apps/..%2F..%2Fetc',
