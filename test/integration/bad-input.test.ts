@@ -207,6 +207,13 @@ describe('bad input on DynamoDB Local', () => {
       errors: [{ path: '(body)', message: 'must be UTF-8 (RFC 8259)' }],
     });
     expect((await api.call('GET', '/v1/apps/latin', key)).status).toBe(404);
+    // Bytes sent as another media type are no JSON to begin with: 415, as any such body.
+    const octets = await api.api.request('/v1/apps', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/octet-stream' },
+      body: Buffer.from(body, 'latin1'),
+    });
+    expect(octets.status).toBe(415);
     expect((await send('utf8')).status).toBe(201);
     expect((await api.call('GET', '/v1/apps/latin', key)).json?.env).toEqual({ GREETING: 'café' });
   });
