@@ -124,6 +124,25 @@ describe('autoscaling rules', () => {
     expect(step(201_000, 1, 2)).toBe(1);
   });
 
+  it('skips a schedule time the clocks skip in spring, and keeps its bounds through the hour they repeat', () => {
+    const scaling = {
+      min: 1,
+      max: 4,
+      schedules: [
+        { cron: '30 2 * * *', timezone: 'Europe/Berlin', min: 3, max: 8 },
+        { cron: '0 20 * * *', timezone: 'Europe/Berlin', min: 1, max: 2 },
+      ],
+    };
+    // 2026-03-29 in Berlin goes from 02:00 straight to 03:00: no 02:30, so the evening's bounds hold all day …
+    expect(boundsAt(scaling, new Date('2026-03-29T10:00:00Z'))).toMatchObject({ min: 1, max: 2 });
+    // … and 02:30 the next night fires again (00:30Z at +02:00)
+    expect(boundsAt(scaling, new Date('2026-03-30T00:30:00Z'))).toMatchObject({ min: 3, max: 8 });
+    // 2026-10-25 has 02:30 twice (00:30Z at +02:00, 01:30Z at +01:00): its bounds from the first, still after the second
+    expect(boundsAt(scaling, new Date('2026-10-25T00:29:00Z'))).toMatchObject({ min: 1, max: 2 });
+    expect(boundsAt(scaling, new Date('2026-10-25T01:00:00Z'))).toMatchObject({ min: 3, max: 8 });
+    expect(boundsAt(scaling, new Date('2026-10-25T02:00:00Z'))).toMatchObject({ min: 3, max: 8 });
+  });
+
   it('applies the schedule that fired last, in its time zone', () => {
     const scaling = {
       min: 1,
