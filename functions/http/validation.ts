@@ -28,13 +28,38 @@ function fieldPath(path: readonly PropertyKey[]): string {
   return out || '(body)';
 }
 
+/** How tight a bound an issue names is (the lower the tighter): an upper bound's value, a lower bound's negated. */
+const boundOf = (issue: z.core.$ZodIssue) =>
+  issue.code === 'too_big'
+    ? Number(issue.maximum)
+    : issue.code === 'too_small'
+      ? -Number(issue.minimum)
+      : undefined;
+
+/**
+ * The issues but those of a bound a tighter one at the same path says already: `"apps": 1e300`, past its maximum of
+ * 10000, is past a whole number's safe range too (9007199254740991), which tells the client nothing more.
+ */
+function tightestBounds(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue[] {
+  const tightest = new Map<string, z.core.$ZodIssue>();
+  const where = (issue: z.core.$ZodIssue) => `${issue.code} ${fieldPath(issue.path)}`;
+  for (const issue of issues) {
+    const bound = boundOf(issue);
+    const held = tightest.get(where(issue));
+    if (bound !== undefined && (!held || bound < (boundOf(held) ?? Number.POSITIVE_INFINITY))) {
+      tightest.set(where(issue), issue);
+    }
+  }
+  return issues.filter((issue) => boundOf(issue) === undefined || tightest.get(where(issue)) === issue);
+}
+
 /**
  * Turns zod issues into `errors[]` entries with paths (fieldPath), each once: checks that share a message (a whole
- * number's `int` and `max` on 1e20) would otherwise list the same problem twice.
+ * number's `int` and `max` on 1e20) would otherwise list the same problem twice; of a value's bounds, the tightest.
  */
 function fieldProblems(issues: readonly z.core.$ZodIssue[]): FieldProblem[] {
   const problems = new Map<string, FieldProblem>();
-  for (const issue of issues) {
+  for (const issue of tightestBounds(issues)) {
     const entry = { path: fieldPath(issue.path), message: describeIssue(issue) };
     problems.set(JSON.stringify(entry), entry);
   }

@@ -104,6 +104,22 @@ describe('bad input on DynamoDB Local', () => {
     });
   });
 
+  it('tells a number past several bounds only the tightest, not also the safe range of a whole number', async () => {
+    const limits = { apps: 1e300, instancesPerApp: 1, vcpu: 1, memoryMiB: 1024 };
+    const plan = await api.call('POST', '/v1/plans', api.adminKey, { id: 'huge', name: 'Huge', limits });
+    expect(plan).toMatchObject({
+      status: 400,
+      json: { errors: [{ path: 'limits.apps', message: 'must be at most 10000' }] },
+    });
+    expect(plan.json.errors).toHaveLength(1);
+    const app = await api.call('POST', '/v1/apps', key, sampleApp('below', { replicas: -1e300 }));
+    expect(app).toMatchObject({
+      status: 400,
+      json: { errors: [{ path: 'replicas', message: 'must be at least 0' }] },
+    });
+    expect(app.json.errors).toHaveLength(1);
+  });
+
   it('names the valid memories when a PATCH makes the merged size invalid', async () => {
     const res = await api.call('PATCH', '/v1/apps/web', key, { cpu: 2 });
     expect(res).toMatchObject({ status: 400, json: { code: 'validation.failed' } });
