@@ -6,6 +6,16 @@ import { maxReplicasWithin } from '../../../functions/core/quota.ts';
 const bounds = { min: 1, max: 10, schedule: null };
 const base = { bounds, planMax: 100, capReached: false, deploying: false, windowSeconds: 300 };
 
+/** An app of 1–4 replicas, 3–8 from a morning schedule's `cron` on and 1–2 from 20:00 on, both in Berlin. */
+const berlinDay = (morning: string) => ({
+  min: 1,
+  max: 4,
+  schedules: [
+    { cron: morning, timezone: 'Europe/Berlin', min: 3, max: 8 },
+    { cron: '0 20 * * *', timezone: 'Europe/Berlin', min: 1, max: 2 },
+  ],
+});
+
 describe('autoscaling rules', () => {
   it('tracks targets: ceil(current × metric / target), the larger metric wins, ±10 % is on target', () => {
     expect(recommendReplicas(2, { cpuPercent: 90 }, { targetCpuPercent: 50 })).toBe(4);
@@ -125,14 +135,7 @@ describe('autoscaling rules', () => {
   });
 
   it('skips a schedule time the clocks skip in spring, and keeps its bounds through the hour they repeat', () => {
-    const scaling = {
-      min: 1,
-      max: 4,
-      schedules: [
-        { cron: '30 2 * * *', timezone: 'Europe/Berlin', min: 3, max: 8 },
-        { cron: '0 20 * * *', timezone: 'Europe/Berlin', min: 1, max: 2 },
-      ],
-    };
+    const scaling = berlinDay('30 2 * * *');
     // 2026-03-29 in Berlin goes from 02:00 straight to 03:00: no 02:30, so the evening's bounds hold all day …
     expect(boundsAt(scaling, new Date('2026-03-29T10:00:00Z'))).toMatchObject({ min: 1, max: 2 });
     // … and 02:30 the next night fires again (00:30Z at +02:00)
@@ -144,14 +147,7 @@ describe('autoscaling rules', () => {
   });
 
   it('applies the schedule that fired last, in its time zone', () => {
-    const scaling = {
-      min: 1,
-      max: 4,
-      schedules: [
-        { cron: '0 8 * * 1-5', timezone: 'Europe/Berlin', min: 3, max: 8 },
-        { cron: '0 20 * * *', timezone: 'Europe/Berlin', min: 1, max: 2 },
-      ],
-    };
+    const scaling = berlinDay('0 8 * * 1-5');
     // Monday 2026-11-23 08:30 Berlin = 07:30Z: the 08:00 schedule is in force
     expect(boundsAt(scaling, new Date('2026-11-23T07:30:00Z'))).toEqual({
       min: 3,
@@ -171,13 +167,7 @@ describe('autoscaling rules', () => {
     expect(boundsAt(byOffset, new Date('2026-11-23T06:59:00Z'))).toMatchObject({ min: 1, max: 2 });
     expect(boundsAt(byOffset, new Date('2026-11-23T07:00:00Z'))).toMatchObject({ min: 3, max: 8 });
     // days by name read as their numbers: Saturday 2026-11-28 10:00 Berlin, so Friday evening's schedule holds
-    const byName = {
-      ...scaling,
-      schedules: [
-        { cron: '0 8 * * MON-FRI', timezone: 'Europe/Berlin', min: 3, max: 8 },
-        { cron: '0 20 * * *', timezone: 'Europe/Berlin', min: 1, max: 2 },
-      ],
-    };
+    const byName = berlinDay('0 8 * * MON-FRI');
     expect(boundsAt(byName, new Date('2026-11-28T09:00:00Z'))).toMatchObject({ min: 1, max: 2 });
     expect(boundsAt(byName, new Date('2026-11-23T07:30:00Z'))).toMatchObject({ min: 3, max: 8 });
     // above a lowered max: down at once, saying which schedule lowered it
