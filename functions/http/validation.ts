@@ -41,16 +41,17 @@ const boundOf = (issue: z.core.$ZodIssue) =>
  * 10000, is past a whole number's safe range too (9007199254740991), which tells the client nothing more.
  */
 function tightestBounds(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue[] {
-  const tightest = new Map<string, z.core.$ZodIssue>();
+  const tightest = new Map<string, { issue: z.core.$ZodIssue; bound: number }>();
   const where = (issue: z.core.$ZodIssue) => `${issue.code} ${fieldPath(issue.path)}`;
   for (const issue of issues) {
     const bound = boundOf(issue);
+    if (bound === undefined) continue;
     const held = tightest.get(where(issue));
-    if (bound !== undefined && (!held || bound < (boundOf(held) ?? Number.POSITIVE_INFINITY))) {
-      tightest.set(where(issue), issue);
-    }
+    if (!held || bound < held.bound) tightest.set(where(issue), { issue, bound });
   }
-  return issues.filter((issue) => boundOf(issue) === undefined || tightest.get(where(issue)) === issue);
+  return issues.filter(
+    (issue) => boundOf(issue) === undefined || tightest.get(where(issue))?.issue === issue,
+  );
 }
 
 /**
