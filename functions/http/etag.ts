@@ -10,14 +10,21 @@ const LIST_ELEMENT = /(?:W\/)?"([^"]*)"|([^\s,]+)/g;
 const OUR_TAG = /^v(\d{1,15})$/;
 
 /**
- * The versions an If-Match header accepts (RFC 9110 §13.1.1): undefined when absent or `*`, else those its entity
- * tags name. A weak tag (`W/"v3"`) names its version too: a proxy that compresses answers weakens the ETags it passes
- * on, and "v3" is the resource's version, not its bytes, so it stays exact. A header that is no list of entity tags,
- * or none of whose tags can match a version, can never match: it fails the precondition at once.
+ * The versions an If-Match header accepts (RFC 9110 §13.1.1): undefined when absent or `*`, else those its entity tags
+ * name. An empty header is a list of no tags, which none matches: a client whose ETag variable came up empty meant a
+ * condition, and taking it for none would write over whatever changed since its read. A weak tag (`W/"v3"`) names its
+ * version too: a proxy that compresses answers weakens the ETags it passes on, and "v3" is the resource's version, not
+ * its bytes, so it stays exact. A header that is no list of entity tags, or none of whose tags can match a version, can
+ * never match: it fails the precondition at once.
  */
 export function ifMatchVersions(c: Context): IfMatch {
   const header = c.req.header('if-match')?.trim();
-  if (!header || header === '*') return undefined;
+  if (header === undefined || header === '*') return undefined;
+  if (header === '') {
+    throw new PreconditionFailedError(
+      'If-Match is empty: send the ETag a GET gave, such as "v3", or leave the header out',
+    );
+  }
   const versions: number[] = [];
   for (const [, tag, malformed] of header.matchAll(LIST_ELEMENT)) {
     if (malformed !== undefined) {
