@@ -900,6 +900,25 @@ describe('the CDK app', () => {
       status: 400,
       body: { errors: [{ path: '(body)', message: 'must be UTF-8 (RFC 8259)' }] },
     });
+    // API Gateway hands the path on decoded: `DELETE /v1/keys/<id>%23x` and `…%3Fx` name no key, as in local mode,
+    // and delete none (Hono would read `#x` as a fragment, `?x` as a query string, and delete the key `<id>`).
+    const created = await handler(
+      httpApiEvent('POST', '/v1/keys', { authorization: `Bearer ${key}` }),
+      LAMBDA_CONTEXT,
+    );
+    const second = JSON.parse(created.body) as { id: string; key: string };
+    for (const decoded of [`${second.id}#x`, `${second.id}?x`, `x\\..\\${second.id}`]) {
+      const removal = await handler(
+        httpApiEvent('DELETE', `/v1/keys/${decoded}`, { authorization: `Bearer ${key}` }),
+        LAMBDA_CONTEXT,
+      );
+      expect({ path: decoded, status: removal.statusCode }).toEqual({ path: decoded, status: 400 });
+    }
+    const withSecond = await handler(
+      httpApiEvent('GET', '/v1/keys', { authorization: `Bearer ${second.key}` }),
+      LAMBDA_CONTEXT,
+    );
+    expect(withSecond.statusCode).toBe(200);
     const printed = printedBy(async () => {
       const stranger = await handler(
         httpApiEvent('GET', '/v1/apps', { authorization: `Bearer ${key.slice(0, -4)}AAAA` }),
