@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { accepts } from 'hono/accepts';
 import * as z from 'zod';
 import { BillingReport, BillingReportList, Period } from '../../../schemas/billing.ts';
 import { ListQuery } from '../../../schemas/common.ts';
@@ -13,7 +14,16 @@ import { router } from './router.ts';
 
 const tags = ['Billing'];
 
-const wantsCsv = (c: Context<ApiEnv>) => /\btext\/csv\b/.test(c.req.header('accept') ?? '');
+/**
+ * Whether Accept prefers CSV to JSON (RFC 9110 §12.5.1): by its q-values, `q=0` refusing, case-insensitive, `text/*`
+ * naming CSV; JSON where both rank alike or nothing matches.
+ */
+const wantsCsv = (c: Context<ApiEnv>) =>
+  accepts(c, {
+    header: 'Accept',
+    supports: ['application/json', 'text/csv'],
+    default: 'application/json',
+  }) === 'text/csv';
 
 /** A CSV download named for what it holds: `berth-<period>[-<tenant>|-<first>-to-<last>].csv` (ids are DNS labels). */
 function csv(c: Context<ApiEnv>, name: string, reports: BillingReport[]) {

@@ -172,6 +172,24 @@ describe('the HTTP API', () => {
     }
   });
 
+  it('answers a report as CSV only when Accept prefers it, by its q-values', async () => {
+    const { call, deps, tenantKey } = await setup();
+    const period = deps.clock.now().toISOString().slice(0, 7);
+    for (const [accept, type] of [
+      ['text/csv', 'text/csv'],
+      ['TEXT/CSV', 'text/csv'],
+      ['text/*', 'text/csv'],
+      ['application/json;q=0.5, text/csv', 'text/csv'],
+      ['text/csv;q=0', 'application/json'],
+      ['text/csv;q=0, */*', 'application/json'],
+      ['application/json, text/csv;q=0.1', 'application/json'],
+      ['*/*', 'application/json'],
+    ] as const) {
+      const res = await call('GET', `/v1/billing/reports/${period}`, tenantKey, undefined, { accept });
+      expect({ accept, type: res.headers.get('content-type')?.split(';')[0] }).toEqual({ accept, type });
+    }
+  });
+
   it('returns an ETag and honours If-Match', async () => {
     const { call, tenantKey } = await setup();
     await call('POST', '/v1/apps', tenantKey, sampleApp('web'));
