@@ -31,14 +31,19 @@ export function answerUnreadable(err: unknown): Response {
 type ClientError = Error & { code?: string; reason?: string };
 
 /**
- * The problem for what Node's HTTP server refuses before any request is made of it, with the status Node itself
- * answers it with, bodyless: headers over its limit 431, chunk extensions over theirs 413, a request not whole in time
- * 408, anything else its parser cannot read (both Content-Length and Transfer-Encoding, a bad chunk size) 400.
+ * The problem for what Node's HTTP server refuses before any request is made of it, with the status Node itself answers
+ * it with, bodyless: a request line and headers over its limit 431 (Node tells no URL too long apart), chunk extensions
+ * over theirs 413, a request not whole in time 408, anything else its parser cannot read (both Content-Length and
+ * Transfer-Encoding, a bad chunk size) 400.
  */
 export function refusalOf(err: ClientError): Problem {
   switch (err.code) {
     case 'HPE_HEADER_OVERFLOW':
-      return problemOf('headers.tooLarge', `request headers may be at most ${maxHeaderSize} bytes`, '/');
+      return problemOf(
+        'headers.tooLarge',
+        `the request line and headers may be at most ${maxHeaderSize} bytes together: a long URL counts`,
+        '/',
+      );
     case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
       return problemOf('payload.tooLarge', "the request body's chunk extensions are too large", '/');
     case 'ERR_HTTP_REQUEST_TIMEOUT':

@@ -369,7 +369,7 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
 
   it('answers a request it cannot read as problem+json, on the API and at the ingress alike', async () => {
     const unreadable = 'the request line or its Host header cannot be read';
-    const cases = [
+    const cases: { request: string; status?: string; code?: string; detail: string }[] = [
       {
         request: 'GET /v1\\apps HTTP/1.1\r\nHost: 127.0.0.1\r\n',
         detail: `${unreadable}: Backslash in request path`,
@@ -384,12 +384,15 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
           'POST /v1/apps HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n',
         detail: "the request cannot be read: Transfer-Encoding can't be present with Content-Length",
       },
-      {
-        request: `GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: ${'a'.repeat(17_000)}\r\n`,
+      ...[
+        `GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: ${'a'.repeat(17_000)}\r\n`,
+        `GET /v1/apps/${'a'.repeat(17_000)} HTTP/1.1\r\nHost: 127.0.0.1\r\n`,
+      ].map((request) => ({
+        request,
         status: '431 Request Header Fields Too Large',
         code: 'headers.tooLarge',
-        detail: 'request headers may be at most 16384 bytes',
-      },
+        detail: 'the request line and headers may be at most 16384 bytes together: a long URL counts',
+      })),
     ];
     for (const port of [env.apiPort, env.ingressPort]) {
       for (const { request, status = '400 Bad Request', code = 'validation.failed', detail } of cases) {

@@ -39,7 +39,7 @@ describe("the local servers' answer to what Node's HTTP server refuses", () => {
     expect(refused('HPE_HEADER_OVERFLOW', 'Header overflow')).toMatchObject({
       status: 431,
       code: 'headers.tooLarge',
-      detail: 'request headers may be at most 16384 bytes',
+      detail: 'the request line and headers may be at most 16384 bytes together: a long URL counts',
     });
     expect(refused('HPE_CHUNK_EXTENSIONS_OVERFLOW')).toMatchObject({ status: 413, code: 'payload.tooLarge' });
     expect(refused('ERR_HTTP_REQUEST_TIMEOUT')).toMatchObject({ status: 408, code: 'request.timeout' });
