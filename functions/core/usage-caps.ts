@@ -79,15 +79,26 @@ export async function evaluateUsageCaps(deps: CoreDeps, tenant: TenantRecord): P
   }
 }
 
-/** Whether the tenant has reached a monthly cap of its plan, as the meter last found: nothing may add capacity. */
+/**
+ * The month's level against the plan's caps as they are now, of the usage the meter last found: a cap raised, or a
+ * move to another plan, counts at once, not from the meter's next run (which records the level and tells the apps).
+ */
+function levelNow(deps: CoreDeps, state: UsageCapState | undefined, limits: PlanLimits) {
+  if (state?.period !== periodOf(deps.clock.now())) return undefined;
+  return { ...state, level: capLevel(limits, state.costMicroUsd, state.instanceSeconds) };
+}
+
+/**
+ * Whether the tenant has reached a monthly cap of its plan, by the usage the meter last found: nothing may add
+ * capacity.
+ */
 export async function usageCapReached(
   deps: CoreDeps,
   tenantId: string,
   limits: PlanLimits,
 ): Promise<boolean> {
   if (!hasCaps(limits)) return false;
-  const state = await deps.store.getUsageCapState(tenantId);
-  return state?.period === periodOf(deps.clock.now()) && state.level === 'exceeded';
+  return levelNow(deps, await deps.store.getUsageCapState(tenantId), limits)?.level === 'exceeded';
 }
 
 /** Refuses a write that would add capacity while the tenant is over its monthly cap. */
@@ -110,11 +121,9 @@ export async function monthlyCapView(
   limits: PlanLimits,
 ): Promise<TenantUsage['monthlyCap']> {
   if (!hasCaps(limits)) return null;
-  const period = periodOf(deps.clock.now());
-  const state = await deps.store.getUsageCapState(tenantId);
-  const current = state?.period === period ? state : undefined;
+  const current = levelNow(deps, await deps.store.getUsageCapState(tenantId), limits);
   return {
-    period,
+    period: periodOf(deps.clock.now()),
     level: current?.level ?? 'ok',
     cost: dollars(current?.costMicroUsd ?? 0),
     instanceHours: (current?.instanceSeconds ?? 0) / 3600,

@@ -49,4 +49,40 @@ describe('monthly usage caps on DynamoDB Local', () => {
     expect(refused).toMatchObject({ status: 403, json: { code: 'quota.exceeded' } });
     expect((await call('POST', '/v1/apps/web/scale', key, { replicas: 1 })).status).toBe(200);
   });
+
+  it("counts a plan's caps as they are now, not as they were when the meter last ran", async () => {
+    const setup = await localApi();
+    const clock = new ManualClock(new Date('2026-11-10T10:00:00Z'));
+    const deps = { ...setup.deps, clock };
+    const { call, createTenant } = clientFor(createApi(deps), setup.adminKey);
+    const limits = (hours: number) => ({
+      apps: 5,
+      instancesPerApp: 5,
+      vcpu: 4,
+      memoryMiB: 8192,
+      maxMonthlyInstanceHours: hours,
+    });
+    await call('POST', '/v1/plans', setup.adminKey, { id: 'capped', name: 'Capped', limits: limits(1) });
+    const key = (await createTenant('acme', 'capped')).key;
+    await call('POST', '/v1/apps', key, sampleApp('web'));
+    const runtime = new ListedReplicas();
+    runtime.replicas = [replica('acme', 'web', clock.now().toISOString())];
+    const setCap = (hours: number) =>
+      call('PATCH', '/v1/plans/capped', setup.adminKey, { limits: limits(hours) });
+    const scaleTo = async (replicas: number) =>
+      (await call('POST', '/v1/apps/web/scale', key, { replicas })).status;
+    const level = async () =>
+      ((await call('GET', '/v1/tenant', key)).json.usage as { monthlyCap: { level: string } }).monthlyCap
+        .level;
+
+    clock.advance(60 * 60_000);
+    await meterUsage({ ...deps, runtime });
+    expect([await level(), await scaleTo(2)]).toEqual(['exceeded', 403]);
+    // The cap raised: the month's hour is half of it at once, before the meter runs again.
+    expect((await setCap(2)).status).toBe(200);
+    expect([await level(), await scaleTo(2)]).toEqual(['ok', 200]);
+    // And lowered below the month's usage: refused at once.
+    expect((await setCap(1)).status).toBe(200);
+    expect([await level(), await scaleTo(3)]).toEqual(['exceeded', 403]);
+  });
 });
