@@ -188,7 +188,7 @@ function writeNewApp(
     assertReplicasAllowed(plan.id, plan.limits, replicas);
     assertScalingAllowed(plan.id, plan.limits, scaling);
     assertWithinLimits(plan.id, plan.limits, tenant.reserved, delta);
-    if (delta.vcpuMilli > 0) await assertUnderUsageCap(deps, tenant, plan.limits);
+    await assertUnderUsageCap(deps, tenant, plan.limits, delta);
     const deployment = deploymentOf(app, 'create', now);
     // A stale plan or tenant read fails the write with WriteConflictError and is read again.
     await deps.store.createApp({
@@ -266,7 +266,7 @@ export function changeApp(
       // Bounds set before a move to a smaller plan stay; the autoscaler keeps within the plan.
       if (!sameValue(change.app.scaling, current.scaling))
         assertScalingAllowed(plan.id, plan.limits, change.app.scaling);
-      if (delta.vcpuMilli > 0) await assertUnderUsageCap(deps, tenant, plan.limits);
+      await assertUnderUsageCap(deps, tenant, plan.limits, delta);
       assertWithinLimits(plan.id, plan.limits, tenant.reserved, delta);
     }
     const { event, ...written } = change;

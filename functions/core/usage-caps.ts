@@ -4,7 +4,7 @@ import { recordAppEvent } from './app-events.ts';
 import { periodHours, periodOf } from './billing.ts';
 import { billedTotals, costMicroUsd, dollars } from './billing-math.ts';
 import { QuotaExceededError } from './errors.ts';
-import type { CoreDeps, TenantRecord, UsageCapState } from './ports.ts';
+import type { CoreDeps, Reservation, TenantRecord, UsageCapState } from './ports.ts';
 import { sameValue } from './same-value.ts';
 import { allApps, listEveryUsage } from './walk.ts';
 
@@ -60,7 +60,7 @@ export async function evaluateUsageCaps(deps: CoreDeps, tenant: TenantRecord): P
   if (level === before || level === 'ok' || (before === 'exceeded' && level === 'warned')) return;
   const what =
     level === 'exceeded'
-      ? 'has reached its monthly cap: scale-outs are refused until next month (running apps keep running)'
+      ? 'has reached its monthly cap: more replicas, vCPU or memory are refused until next month (running apps keep running)'
       : 'has used 80 % of its monthly cap';
   for await (const app of allApps(deps.store, tenant.id)) {
     await recordAppEvent(
@@ -101,15 +101,20 @@ export async function usageCapReached(
   return levelNow(deps, await deps.store.getUsageCapState(tenantId), limits)?.level === 'exceeded';
 }
 
-/** Refuses a write that would add capacity while the tenant is over its monthly cap. */
+/**
+ * Refuses a write that adds capacity — vCPU or memory, either of which the month is billed by — while the tenant is
+ * over its monthly cap.
+ */
 export async function assertUnderUsageCap(
   deps: CoreDeps,
   tenant: TenantRecord,
   limits: PlanLimits,
+  delta: Reservation,
 ): Promise<void> {
+  if (delta.vcpuMilli <= 0 && delta.memoryMiB <= 0) return;
   if (await usageCapReached(deps, tenant.id, limits)) {
     throw new QuotaExceededError(
-      `tenant "${tenant.id}" has reached its plan's monthly cap; scale-outs are refused until next month or a larger plan`,
+      `tenant "${tenant.id}" has reached its plan's monthly cap; more replicas, vCPU or memory are refused until next month or a larger plan`,
     );
   }
 }

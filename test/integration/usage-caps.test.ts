@@ -47,6 +47,9 @@ describe('monthly usage caps on DynamoDB Local', () => {
     expect(await cap()).toMatchObject({ level: 'exceeded', instanceHours: 1 });
     const refused = await call('POST', '/v1/apps/web/scale', key, { replicas: 3 });
     expect(refused).toMatchObject({ status: 403, json: { code: 'quota.exceeded' } });
+    // More memory at the same vCPU adds capacity too: the month is billed by both.
+    const larger = await call('PATCH', '/v1/apps/web', key, { memory: 1024 });
+    expect(larger).toMatchObject({ status: 403, json: { code: 'quota.exceeded' } });
     expect((await call('POST', '/v1/apps/web/scale', key, { replicas: 1 })).status).toBe(200);
   });
 
