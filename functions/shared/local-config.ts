@@ -2,7 +2,13 @@ import { resolve } from 'node:path';
 import * as z from 'zod';
 import { PriceTable } from '../../schemas/billing.ts';
 import { OfferedSizes } from '../../schemas/fargate-sizes.ts';
-import { IdleTimeoutSecondsVar, JsonText, parseConfig, RateLimitVars } from './config-parsing.ts';
+import {
+  ConfigError,
+  IdleTimeoutSecondsVar,
+  JsonText,
+  parseConfig,
+  RateLimitVars,
+} from './config-parsing.ts';
 
 const Port = z.coerce.number().int().min(1).max(65535);
 
@@ -40,8 +46,16 @@ export const unknownSettings = (env: NodeJS.ProcessEnv): string[] =>
     .filter((name) => name.startsWith('BERTH_') && !Object.hasOwn(LocalConfig.shape, name))
     .sort();
 
-/** Reads local configuration, naming every variable that is wrong. */
+/**
+ * Reads local configuration, naming every variable that is wrong. A setting given empty (`BERTH_PORT=`, a template's
+ * blank) is named as empty, rather than read as 0 (`must be at least 1`) or told a pattern it missed.
+ */
 export function readLocalConfig(env: NodeJS.ProcessEnv = process.env): LocalConfig {
+  const empty = Object.keys(LocalConfig.shape).filter((name) => env[name]?.trim() === '');
+  if (empty.length > 0) {
+    const problems = empty.map((name) => `  ${name}: is empty; give it a value, or unset it for its default`);
+    throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
+  }
   const config = parseConfig(LocalConfig, env, 'configuration');
   return { ...config, dataDir: resolve(config.BERTH_DATA_DIR) };
 }

@@ -35,6 +35,16 @@ describe('the local configuration', () => {
     );
   });
 
+  it('names a setting given empty, rather than reading it as 0 or telling it a pattern', () => {
+    expect(() =>
+      readLocalConfig({ BERTH_PORT: '', BERTH_TABLE_NAME: ' ', BERTH_INGRESS_PORT: '8001' }),
+    ).toThrow(
+      'invalid configuration:\n' +
+        '  BERTH_PORT: is empty; give it a value, or unset it for its default\n' +
+        '  BERTH_TABLE_NAME: is empty; give it a value, or unset it for its default',
+    );
+  });
+
   it('names the BERTH_ variables it has no setting of, such as a misspelt one', () => {
     expect(
       unknownSettings({
