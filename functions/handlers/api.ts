@@ -44,8 +44,8 @@ export const handler = await observed(
  * `event` with its path percent-encoded again, segment by segment. API Gateway's HTTP API hands the Lambda the path
  * decoded (`rawPath`, despite its name), and Hono pastes it into a URL, where a decoded `#` or `?` would end the path
  * and a `\`, tab or newline change it: `DELETE /v1/apps/web%23x` would delete the app `web` and drop the query string,
- * where the local server answers 400 for the name `web#x`. No route's path holds a character that this encodes, so a
- * path that came still encoded (as AWS's guide has it) is refused too: a `%` of its is encoded, and no name holds one.
+ * where the local server answers 400 for the name `web#x`. No route's path holds a character that this encodes; a path
+ * that came still encoded (as AWS's guide has it) has its `%` encoded, and is refused too, as no name holds a `%`.
  */
 function withPathEncoded(event: LambdaEvent): LambdaEvent {
   if (!('rawPath' in event)) return event;

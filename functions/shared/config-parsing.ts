@@ -46,10 +46,16 @@ export function parseConfig<T extends z.ZodType>(
 ): z.infer<T> {
   const parsed = schema.safeParse(input, { jitless: true });
   if (!parsed.success) {
-    const problems = parsed.error.issues
-      .map((i) => `  ${prefix}${i.path.join('.')}: ${i.message}`)
-      .join('\n');
-    throw new ConfigError(`invalid ${what}:\n${problems}`);
+    throw configError(
+      what,
+      parsed.error.issues.map((i) => ({ field: `${prefix}${i.path.join('.')}`, message: i.message })),
+    );
   }
   return parsed.data;
+}
+
+/** The ConfigError naming each field that is wrong and what it must be, a line each. */
+export function configError(what: string, problems: { field: string; message: string }[]): ConfigError {
+  const lines = problems.map(({ field, message }) => `  ${field}: ${message}`);
+  return new ConfigError(`invalid ${what}:\n${lines.join('\n')}`);
 }

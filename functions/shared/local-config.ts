@@ -3,7 +3,7 @@ import * as z from 'zod';
 import { PriceTable } from '../../schemas/billing.ts';
 import { OfferedSizes } from '../../schemas/fargate-sizes.ts';
 import {
-  ConfigError,
+  configError,
   IdleTimeoutSecondsVar,
   JsonText,
   parseConfig,
@@ -53,8 +53,11 @@ export const unknownSettings = (env: NodeJS.ProcessEnv): string[] =>
 export function readLocalConfig(env: NodeJS.ProcessEnv = process.env): LocalConfig {
   const empty = Object.keys(LocalConfig.shape).filter((name) => env[name]?.trim() === '');
   if (empty.length > 0) {
-    const problems = empty.map((name) => `  ${name}: is empty; give it a value, or unset it for its default`);
-    throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
+    const message = 'is empty; give it a value, or unset it for its default';
+    throw configError(
+      'configuration',
+      empty.map((field) => ({ field, message })),
+    );
   }
   const config = parseConfig(LocalConfig, env, 'configuration');
   return { ...config, dataDir: resolve(config.BERTH_DATA_DIR) };
