@@ -4,6 +4,7 @@ import { createConfig, lintFromString } from '@redocly/openapi-core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type * as z from 'zod';
+import { releasesKey } from '../../../functions/http/middleware/idempotency.ts';
 import { OPENAPI_PATH, renderOpenApi } from '../../../functions/http/write-openapi.ts';
 import { ApiKeyCreate } from '../../../schemas/api-key.ts';
 import {
@@ -40,6 +41,16 @@ describe('schemas/openapi.json', () => {
 
   /** A valid AppCreate body, for the checks of the document against the API's own schemas. */
   const app = { name: 'web', image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };
+
+  it('names each client error that leaves an Idempotency-Key free, as the middleware does', () => {
+    const described = operations
+      .flatMap((op) => op.parameters ?? [])
+      .find((p) => p.name === 'idempotency-key') as { description?: string } | undefined;
+    const released = Array.from({ length: 100 }, (_, i) => 400 + i).filter(releasesKey);
+    expect(released.length).toBeGreaterThan(0);
+    for (const status of released) expect(described?.description, String(status)).toContain(String(status));
+    expect(described?.description).toContain('5xx');
+  });
 
   it('is what the routes generate (run `npm run openapi` after changing a route)', () => {
     expect(readFileSync(OPENAPI_PATH, 'utf8')).toBe(rendered);
