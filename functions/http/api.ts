@@ -8,6 +8,7 @@ import { authenticate } from './middleware/auth.ts';
 import { limitBodies } from './middleware/body-limit.ts';
 import { uncompressedBodies } from './middleware/content-coding.ts';
 import { idempotency } from './middleware/idempotency.ts';
+import { canonicalMediaTypes } from './middleware/media-type.ts';
 import { rateLimit } from './middleware/rate-limit.ts';
 import { requestId } from './middleware/request-id.ts';
 import { utf8Bodies } from './middleware/utf8-bodies.ts';
@@ -106,6 +107,7 @@ export function createApi(deps: ApiDeps) {
   app.use('*', secureHeaders({ strictTransportSecurity: 'max-age=15552000' }));
   app.use('*', limitBodies(MAX_BODY_BYTES));
   app.use('*', uncompressedBodies());
+  app.use('*', canonicalMediaTypes());
   app.use('*', utf8Bodies());
   app.openapi(
     createRoute({

@@ -35,6 +35,17 @@ describe('npm start (the local server)', () => {
       body: JSON.stringify({ id: 'acme', name: 'Acme', plan: 'free' }),
     });
     expect(created.status).toBe(201);
+    // JSON whose Content-Type has whitespace before its parameter (RFC 9110 lets it) is JSON on Node's server too.
+    const spaced = await fetchFrom(first, `${base}/v1/plans`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json ; charset=utf-8' },
+      body: JSON.stringify({
+        id: 'spaced',
+        name: 'Spaced',
+        limits: { apps: 1, instancesPerApp: 1, vcpu: 1, memoryMiB: 512 },
+      }),
+    });
+    expect(spaced.status).toBe(201);
     const firstDynamoDbPort = dynamoDbPort(first.output());
     expect(await isListening(firstDynamoDbPort)).toBe(true);
     // Its tables are under the access key kept with its files: any other key finds an empty database.

@@ -919,6 +919,21 @@ describe('the CDK app', () => {
       LAMBDA_CONTEXT,
     );
     expect(withSecond.statusCode).toBe(200);
+    // JSON whose Content-Type has whitespace before its parameter (RFC 9110 lets it) is JSON through the Lambda too.
+    const spaced = await handler(
+      {
+        ...httpApiEvent('POST', '/v1/keys', {
+          authorization: `Bearer ${key}`,
+          'content-type': 'application/json ; charset=utf-8',
+        }),
+        body: '{"name":"spaced"}',
+      },
+      LAMBDA_CONTEXT,
+    );
+    expect({ status: spaced.statusCode, name: JSON.parse(spaced.body).name }).toEqual({
+      status: 201,
+      name: 'spaced',
+    });
     const printed = printedBy(async () => {
       const stranger = await handler(
         httpApiEvent('GET', '/v1/apps', { authorization: `Bearer ${key.slice(0, -4)}AAAA` }),

@@ -172,6 +172,27 @@ describe('the HTTP API', () => {
     }
   });
 
+  it('takes JSON whose Content-Type has whitespace before a parameter or ends with ";", as RFC 9110 lets it', async () => {
+    const { call, tenantKey } = await setup();
+    for (const type of [
+      'application/json ; charset=utf-8',
+      'application/json;',
+      'application/json ;charset=UTF-8 ;',
+    ]) {
+      const created = await call('POST', '/v1/keys', tenantKey, { name: type }, { 'content-type': type });
+      expect({ type, status: created.status, name: created.json.name }).toEqual({
+        type,
+        status: 201,
+        name: type,
+      });
+    }
+    // Another media type is still refused.
+    const text = await call('POST', '/v1/keys', tenantKey, '{}', {
+      'content-type': 'text/plain ; charset=utf-8',
+    });
+    expect(text.status).toBe(415);
+  });
+
   it('answers a report as CSV only when Accept prefers it, by its q-values', async () => {
     const { call, deps, tenantKey } = await setup();
     const period = deps.clock.now().toISOString().slice(0, 7);
