@@ -21,6 +21,15 @@ export const optionalJsonBody = <T extends z.ZodType>(schema: T) => ({
   content: { 'application/json': { schema } },
 });
 
+/**
+ * The body of an action that takes none (`/stop`, `/v1/registry/token`): absent, empty or `{}`, as clients send on
+ * every POST; a field is refused as unknown, as in every body, rather than ignored (`{"force": true}` forces
+ * nothing). See emptyBodyIsNone.
+ */
+export const noFields = optionalJsonBody(
+  z.strictObject({}).meta({ id: 'NoFields', description: 'No fields: send no body, or `{}`.' }),
+);
+
 /** The headers Berth's answers carry beyond their content's, documented once in components.headers (createApi). */
 export const RESPONSE_HEADERS = {
   ETag: { description: 'The version, for If-Match.', schema: { type: 'string' as const } },

@@ -6,7 +6,8 @@ import { restartApp, startApp, stopApp } from '../../core/apps.ts';
 import { appLogs, appMetrics, listAppEvents, listInstances } from '../../core/instances.ts';
 import { type ApiDeps, bodyBytesCarried, chargeWait, runtimeView, tenantOf } from '../context.ts';
 import { FOLLOWS_PER_TENANT, FollowLimit } from '../follow-limit.ts';
-import { apiRoute, bearer, idempotencyHeader, json } from '../openapi.ts';
+import { emptyBodyIsNone } from '../middleware/empty-body.ts';
+import { apiRoute, bearer, idempotencyHeader, json, noFields } from '../openapi.ts';
 import { AppParams, tenantOnly } from './apps.ts';
 import { router } from './router.ts';
 
@@ -29,8 +30,8 @@ const lifecycle = (action: 'stop' | 'start' | 'restart', { summary, description,
     description,
     tags,
     security: bearer,
-    middleware: tenantOnly,
-    request: { params: AppParams, headers: idempotencyHeader },
+    middleware: [tenantOnly, emptyBodyIsNone],
+    request: { params: AppParams, headers: idempotencyHeader, body: noFields },
     responses: { 202: json(App, answer) },
   });
 

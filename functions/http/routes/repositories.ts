@@ -10,7 +10,8 @@ import {
 } from '../../core/repositories.ts';
 import { MAX_REPOSITORIES_PER_TENANT } from '../../core/tenant-caps.ts';
 import { type ApiDeps, tenantOf } from '../context.ts';
-import { apiRoute, bearer, idempotencyHeader, json, jsonBody } from '../openapi.ts';
+import { emptyBodyIsNone } from '../middleware/empty-body.ts';
+import { apiRoute, bearer, idempotencyHeader, json, jsonBody, noFields } from '../openapi.ts';
 import { tenantOnly } from './apps.ts';
 import { router } from './router.ts';
 
@@ -33,8 +34,8 @@ export function repositoryRoutes(deps: ApiDeps) {
           'while your tenant is suspended.',
         tags,
         security: bearer,
-        middleware: tenantOnly,
-        request: { headers: idempotencyHeader },
+        middleware: [tenantOnly, emptyBodyIsNone],
+        request: { headers: idempotencyHeader, body: noFields },
         responses: { 200: json(RegistryLogin, 'Short-lived credentials for `docker login`.') },
       }),
       async (c) => c.json(await registryLogin(deps, tenantOf(c.get('principal'))), 200),

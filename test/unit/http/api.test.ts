@@ -193,6 +193,28 @@ describe('the HTTP API', () => {
     expect(text.status).toBe(415);
   });
 
+  it('refuses fields sent to an action that takes none, rather than ignoring them', async () => {
+    const { call, tenantKey } = await setup();
+    await call('POST', '/v1/apps', tenantKey, sampleApp('web'));
+    const forced = await call('POST', '/v1/apps/web/stop', tenantKey, { force: true });
+    expect(forced).toMatchObject({
+      status: 400,
+      json: { errors: [{ path: '(body)', message: 'unknown field(s): force' }] },
+    });
+    expect((await call('GET', '/v1/apps/web', tenantKey)).json.status).not.toBe('stopped');
+    const scoped = await call('POST', '/v1/registry/token', tenantKey, {
+      scope: 'repository:other/web:push',
+    });
+    expect(scoped).toMatchObject({ status: 400, json: { code: 'validation.failed' } });
+    // No body, an empty one, and {} (as clients send on every POST) are taken.
+    expect((await call('POST', '/v1/registry/token', tenantKey)).status).toBe(200);
+    expect(
+      (await call('POST', '/v1/registry/token', tenantKey, '', { 'content-type': 'application/json' }))
+        .status,
+    ).toBe(200);
+    expect((await call('POST', '/v1/apps/web/stop', tenantKey, {})).status).toBe(202);
+  });
+
   it('answers a report as CSV only when Accept prefers it, by its q-values', async () => {
     const { call, deps, tenantKey } = await setup();
     const period = deps.clock.now().toISOString().slice(0, 7);
