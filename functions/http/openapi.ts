@@ -1,6 +1,7 @@
 import { createRoute, type RouteConfig } from '@hono/zod-openapi';
 import * as z from 'zod';
 import { Problem } from '../../schemas/problem.ts';
+import { emptyBodyIsNone } from './middleware/empty-body.ts';
 import { releasesKey } from './middleware/idempotency.ts';
 import { onlyQueryParameters } from './validation.ts';
 
@@ -15,7 +16,10 @@ export const jsonBody = <T extends z.ZodType>(schema: T) => ({
   content: { 'application/json': { schema } },
 });
 
-/** A JSON body the request may leave out altogether (every field of `schema` optional; see emptyBodyIsNone). */
+/**
+ * A JSON body the request may leave out altogether (every field of `schema` optional); apiRoute takes one sent empty
+ * as none (emptyBodyIsNone).
+ */
 export const optionalJsonBody = <T extends z.ZodType>(schema: T) => ({
   required: false,
   content: { 'application/json': { schema } },
@@ -24,7 +28,7 @@ export const optionalJsonBody = <T extends z.ZodType>(schema: T) => ({
 /**
  * The body of an action that takes none (`/stop`, `/v1/registry/token`): absent, empty or `{}`, as clients send on
  * every POST; a field is refused as unknown, as in every body, rather than ignored (`{"force": true}` forces
- * nothing). See emptyBodyIsNone.
+ * nothing).
  */
 export const noFields = optionalJsonBody(
   z.strictObject({}).meta({ id: 'NoFields', description: 'No fields: send no body, or `{}`.' }),
@@ -99,12 +103,17 @@ function problemsOf({ method, request }: RouteConfig) {
 
 /**
  * A route of the API, with the problem responses it may give (see problemsOf), that answers 400 to a query parameter
- * it does not take (after its own middleware, so a wrong role is still told first).
+ * it does not take, and takes an optional body sent empty as none (both after its own middleware, so a wrong role is
+ * still told first).
  */
 export const apiRoute = <const R extends RouteConfig>(route: R) =>
   createRoute({
     ...route,
-    middleware: [route.middleware ?? [], onlyQueryParameters(queryParameters(route))].flat(),
+    middleware: [
+      route.middleware ?? [],
+      route.request?.body?.required === false ? emptyBodyIsNone : [],
+      onlyQueryParameters(queryParameters(route)),
+    ].flat(),
     responses: replayable(route.method, { ...route.responses, ...problemsOf(route) }),
   });
 

@@ -10,7 +10,6 @@ import {
   rollback,
 } from '../../core/deployments.ts';
 import { type ApiDeps, chargeWait, tenantOf } from '../context.ts';
-import { emptyBodyIsNone } from '../middleware/empty-body.ts';
 import {
   apiRoute,
   bearer,
@@ -142,7 +141,7 @@ export function deploymentRoutes(deps: ApiDeps) {
           'longer one it may pull from.',
         tags,
         security: bearer,
-        middleware: [tenantOnly, emptyBodyIsNone],
+        middleware: tenantOnly,
         request: { params: AppParams, headers: idempotencyHeader, body: optionalJsonBody(RollbackRequest) },
         responses: {
           202: {

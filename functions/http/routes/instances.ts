@@ -6,7 +6,6 @@ import { restartApp, startApp, stopApp } from '../../core/apps.ts';
 import { appLogs, appMetrics, listAppEvents, listInstances } from '../../core/instances.ts';
 import { type ApiDeps, bodyBytesCarried, chargeWait, runtimeView, tenantOf } from '../context.ts';
 import { FOLLOWS_PER_TENANT, FollowLimit } from '../follow-limit.ts';
-import { emptyBodyIsNone } from '../middleware/empty-body.ts';
 import { apiRoute, bearer, idempotencyHeader, json, noFields } from '../openapi.ts';
 import { AppParams, tenantOnly } from './apps.ts';
 import { router } from './router.ts';
@@ -30,7 +29,7 @@ const lifecycle = (action: 'stop' | 'start' | 'restart', { summary, description,
     description,
     tags,
     security: bearer,
-    middleware: [tenantOnly, emptyBodyIsNone],
+    middleware: tenantOnly,
     request: { params: AppParams, headers: idempotencyHeader, body: noFields },
     responses: { 202: json(App, answer) },
   });

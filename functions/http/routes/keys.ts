@@ -5,7 +5,6 @@ import { listTenantKeys } from '../../core/api-keys.ts';
 import { createOwnKey, revokeOwnKey } from '../../core/own-keys.ts';
 import { MAX_KEYS_PER_TENANT } from '../../core/tenant-caps.ts';
 import { type ApiDeps, tenantCaller, tenantOf } from '../context.ts';
-import { emptyBodyIsNone } from '../middleware/empty-body.ts';
 import { apiRoute, bearer, idempotencyHeader, json, optionalJsonBody } from '../openapi.ts';
 import { tenantOnly } from './apps.ts';
 import { router } from './router.ts';
@@ -27,7 +26,7 @@ export function ownKeyRoutes(deps: ApiDeps) {
           'secret is in this answer only.',
         tags,
         security: bearer,
-        middleware: [tenantOnly, emptyBodyIsNone],
+        middleware: tenantOnly,
         request: { headers: idempotencyHeader, body: optionalJsonBody(ApiKeyCreate) },
         responses: {
           201: json(

@@ -10,7 +10,6 @@ import {
 } from '../../core/repositories.ts';
 import { MAX_REPOSITORIES_PER_TENANT } from '../../core/tenant-caps.ts';
 import { type ApiDeps, tenantOf } from '../context.ts';
-import { emptyBodyIsNone } from '../middleware/empty-body.ts';
 import { apiRoute, bearer, idempotencyHeader, json, jsonBody, noFields } from '../openapi.ts';
 import { tenantOnly } from './apps.ts';
 import { router } from './router.ts';
@@ -34,7 +33,7 @@ export function repositoryRoutes(deps: ApiDeps) {
           'while your tenant is suspended.',
         tags,
         security: bearer,
-        middleware: [tenantOnly, emptyBodyIsNone],
+        middleware: tenantOnly,
         request: { headers: idempotencyHeader, body: noFields },
         responses: { 200: json(RegistryLogin, 'Short-lived credentials for `docker login`.') },
       }),

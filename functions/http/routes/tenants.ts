@@ -15,7 +15,6 @@ import { getUsage } from '../../core/usage.ts';
 import type { ApiDeps } from '../context.ts';
 import { etagOf, ifMatchVersions } from '../etag.ts';
 import { requireRole } from '../middleware/auth.ts';
-import { emptyBodyIsNone } from '../middleware/empty-body.ts';
 import {
   apiRoute,
   bearer,
@@ -200,7 +199,7 @@ export function tenantRoutes(deps: ApiDeps) {
           'this answer only: Berth keeps only its hash.',
         tags,
         security: bearer,
-        middleware: [admin, emptyBodyIsNone],
+        middleware: admin,
         request: {
           params: TenantParams,
           headers: idempotencyHeader,
