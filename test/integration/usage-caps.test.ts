@@ -5,22 +5,37 @@ import { ManualClock } from '../fakes/core-deps.ts';
 import { ListedReplicas, replica } from '../fakes/fake-runtime.ts';
 import { clientFor, localApi, sampleApp } from '../support/local-api.ts';
 
+/** Plan `capped`'s limits: room to grow, and a month of `hours` instance-hours. */
+const cappedLimits = (hours: number) => ({
+  apps: 5,
+  instancesPerApp: 5,
+  vcpu: 4,
+  memoryMiB: 8192,
+  maxMonthlyInstanceHours: hours,
+});
+
+/**
+ * Tenant acme on plan `capped` (a month of `hours` instance-hours) with app `web`, one replica running from now, and
+ * the API and the meter on one clock of the test's: a month's usage without waiting for it.
+ */
+async function cappedTenant(hours: number) {
+  const setup = await localApi();
+  const clock = new ManualClock(new Date('2026-11-10T10:00:00Z'));
+  const deps = { ...setup.deps, clock };
+  const { call, createTenant } = clientFor(createApi(deps), setup.adminKey);
+  const plan = { id: 'capped', name: 'Capped', limits: cappedLimits(hours) };
+  expect((await call('POST', '/v1/plans', setup.adminKey, plan)).status).toBe(201);
+  const key = (await createTenant('acme', 'capped')).key;
+  expect((await call('POST', '/v1/apps', key, sampleApp('web'))).status).toBe(201);
+  const runtime = new ListedReplicas();
+  runtime.replicas = [replica('acme', 'web', clock.now().toISOString())];
+  return { adminKey: setup.adminKey, clock, call, key, meter: () => meterUsage({ ...deps, runtime }) };
+}
+
 describe('monthly usage caps on DynamoDB Local', () => {
   it('warns once at 80 % and refuses scale-outs at 100 %, however many meters run at once', async () => {
-    const setup = await localApi();
-    // The API and the meter on one clock of the test's: a month's usage without waiting for it.
-    const clock = new ManualClock(new Date('2026-11-10T10:00:00Z'));
-    const deps = { ...setup.deps, clock };
-    const { call, createTenant } = clientFor(createApi(deps), setup.adminKey);
-    const limits = { apps: 5, instancesPerApp: 5, vcpu: 4, memoryMiB: 8192, maxMonthlyInstanceHours: 1 };
-    expect(
-      (await call('POST', '/v1/plans', setup.adminKey, { id: 'capped', name: 'Capped', limits })).status,
-    ).toBe(201);
-    const key = (await createTenant('acme', 'capped')).key;
-    expect((await call('POST', '/v1/apps', key, sampleApp('web'))).status).toBe(201);
-    const runtime = new ListedReplicas();
-    runtime.replicas = [replica('acme', 'web', clock.now().toISOString())];
-    const meters = () => Promise.all([1, 2, 3].map(() => meterUsage({ ...deps, runtime })));
+    const { clock, call, key, meter } = await cappedTenant(1);
+    const meters = () => Promise.all([1, 2, 3].map(meter));
     const told = async (type: string) =>
       ((await call('GET', '/v1/apps/web/events', key)).json.items as { type: string }[]).filter(
         (e) => e.type === type,
@@ -54,24 +69,9 @@ describe('monthly usage caps on DynamoDB Local', () => {
   });
 
   it("counts a plan's caps as they are now, not as they were when the meter last ran", async () => {
-    const setup = await localApi();
-    const clock = new ManualClock(new Date('2026-11-10T10:00:00Z'));
-    const deps = { ...setup.deps, clock };
-    const { call, createTenant } = clientFor(createApi(deps), setup.adminKey);
-    const limits = (hours: number) => ({
-      apps: 5,
-      instancesPerApp: 5,
-      vcpu: 4,
-      memoryMiB: 8192,
-      maxMonthlyInstanceHours: hours,
-    });
-    await call('POST', '/v1/plans', setup.adminKey, { id: 'capped', name: 'Capped', limits: limits(1) });
-    const key = (await createTenant('acme', 'capped')).key;
-    await call('POST', '/v1/apps', key, sampleApp('web'));
-    const runtime = new ListedReplicas();
-    runtime.replicas = [replica('acme', 'web', clock.now().toISOString())];
+    const { adminKey, clock, call, key, meter } = await cappedTenant(1);
     const setCap = (hours: number) =>
-      call('PATCH', '/v1/plans/capped', setup.adminKey, { limits: limits(hours) });
+      call('PATCH', '/v1/plans/capped', adminKey, { limits: cappedLimits(hours) });
     const scaleTo = async (replicas: number) =>
       (await call('POST', '/v1/apps/web/scale', key, { replicas })).status;
     const level = async () =>
@@ -79,7 +79,7 @@ describe('monthly usage caps on DynamoDB Local', () => {
         .level;
 
     clock.advance(60 * 60_000);
-    await meterUsage({ ...deps, runtime });
+    await meter();
     expect([await level(), await scaleTo(2)]).toEqual(['exceeded', 403]);
     // The cap raised: the month's hour is half of it at once, before the meter runs again.
     expect((await setCap(2)).status).toBe(200);
