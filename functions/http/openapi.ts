@@ -68,7 +68,9 @@ const problems = {
   412: problemResponse('If-Match names a stale version.'),
   413: problemResponse('The body is larger than 64 KiB.'),
   415: problemResponse('The body is not JSON, or is sent compressed (`Content-Encoding`).'),
-  422: problemResponse('The Idempotency-Key was used with another request.'),
+  422: problemResponse(
+    'The Idempotency-Key was used with another request: another path, query string or body data (spacing and key order aside).',
+  ),
   429: problemResponse(
     'Too many requests for this tenant (all its keys together); see Retry-After.',
     responseHeaders('Retry-After'),

@@ -54,6 +54,37 @@ describe('Idempotency-Key on DynamoDB Local', () => {
     expect((await call('GET', '/v1/apps/api', key)).status).toBe(404);
   });
 
+  it('replays the first answer for the same fields sent with other spacing, key order or escapes', async () => {
+    const { call, createTenant } = await localApi();
+    const key = (await createTenant('acme')).key;
+    const headers = { 'idempotency-key': 'k-same-data' };
+    const first = await call('POST', '/v1/repositories', key, '{"name":"web"}', headers);
+    expect(first.status, first.text).toBe(201);
+    for (const body of ['{ "name": "web" }\n', '{"name":"\\u0077eb"}', '{"name":"api","name":"web"}']) {
+      const again = await call('POST', '/v1/repositories', key, body, headers);
+      expect(again.status, body).toBe(201);
+      expect(again.headers.get('idempotent-replayed'), body).toBe('true');
+      expect(again.text).toBe(first.text);
+    }
+    const app = sampleApp('web');
+    const appHeaders = { 'idempotency-key': 'k-key-order' };
+    expect((await call('POST', '/v1/apps', key, app, appHeaders)).status).toBe(201);
+    const reordered = Object.fromEntries(Object.entries(app).reverse());
+    const replayed = await call('POST', '/v1/apps', key, reordered, appHeaders);
+    expect(replayed.headers.get('idempotent-replayed')).toBe('true');
+    // Other data is another request still.
+    const other = await call('POST', '/v1/apps', key, { ...reordered, replicas: 2 }, appHeaders);
+    expect(other).toMatchObject({ status: 422, json: { code: 'idempotency.mismatch' } });
+    // JSON nested too deep to be written again in order is weighed by its text: refused as any such body.
+    const deep = `{"name":${'['.repeat(30_000)}${']'.repeat(30_000)}}`;
+    const deepHeaders = { 'idempotency-key': 'k-deep' };
+    expect(await call('POST', '/v1/repositories', key, deep, deepHeaders)).toMatchObject({
+      status: 400,
+      json: { code: 'validation.failed' },
+    });
+    expect((await call('POST', '/v1/repositories', key, { name: 'api' }, deepHeaders)).status).toBe(201);
+  });
+
   it('answers 422 when the key comes back with another query string, rather than replaying the first answer', async () => {
     const { call, createTenant } = await localApi();
     const key = (await createTenant('acme')).key;

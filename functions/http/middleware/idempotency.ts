@@ -3,6 +3,7 @@ import { createMiddleware } from 'hono/factory';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { DomainError, ValidationError } from '../../core/errors.ts';
 import type { Clock, Store } from '../../core/ports.ts';
+import { canonicalJson } from '../../core/same-value.ts';
 import type { ApiEnv } from '../context.ts';
 import type { ErrorLogger } from '../problem.ts';
 
@@ -12,6 +13,20 @@ const LOCK_SECONDS = 60;
 const REPLAYED_HEADERS = ['content-type', 'etag', 'location'];
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
+
+/**
+ * What a request's body weighs in its fingerprint: a JSON body by its data, so that the same fields sent again with
+ * other spacing, key order or escapes are the same request (Stripe compares the parameters, not their text); any
+ * other body by its text. So is JSON nested deeper than canonicalJson's recursion goes (thousands of levels), which
+ * no route takes (400, which keeps no answer).
+ */
+function bodyFingerprint(text: string): string {
+  try {
+    return canonicalJson(JSON.parse(text));
+  } catch {
+    return text;
+  }
+}
 
 /**
  * Whether an answer leaves its Idempotency-Key free (it is not kept, so never replayed), as Stripe's do, so that a
@@ -24,12 +39,12 @@ export const releasesKey = (status: number) =>
 
 /**
  * `Idempotency-Key` on POST (Stripe's semantics): the first response is stored for 24 h and replayed with
- * `Idempotent-Replayed: true`, but for those that `releasesKey`; the same key with another body or query string → 422
- * idempotency.mismatch; while the first request still runs → 409 idempotency.conflict. The table keeps the key's hash
- * and the response's body sealed with the key (see `seal`); should it fail to keep the response, the request's own
- * answer still goes out (the key answers 409 until its claim's lock runs out, then runs a request again). A POST to a
- * path no POST route takes (`routed` says which do) claims nothing: its 404 would hold the key, and the request sent
- * again to the right path would be a mismatch.
+ * `Idempotent-Replayed: true`, but for those that `releasesKey`; the same key with another body (other data: see
+ * bodyFingerprint) or query string → 422 idempotency.mismatch; while the first request still runs → 409
+ * idempotency.conflict. The table keeps the key's hash and the response's body sealed with the key (see `seal`);
+ * should it fail to keep the response, the request's own answer still goes out (the key answers 409 until its
+ * claim's lock runs out, then runs a request again). A POST to a path no POST route takes (`routed` says which do)
+ * claims nothing: its 404 would hold the key, and the request sent again to the right path would be a mismatch.
  */
 export function idempotency(
   { store, clock, logger }: { store: Store; clock: Clock; logger: ErrorLogger },
@@ -47,7 +62,9 @@ export function idempotency(
     const scope = principal.role === 'admin' ? 'admin' : `tenant:${principal.tenantId}`;
     const keyHash = sha256(key);
     const { search } = new URL(c.req.url);
-    const fingerprint = sha256(`${c.req.method} ${c.req.path}${search}\n${await c.req.text()}`);
+    const fingerprint = sha256(
+      `${c.req.method} ${c.req.path}${search}\n${bodyFingerprint(await c.req.text())}`,
+    );
     const now = Math.floor(clock.now().getTime() / 1000);
     const claim = await store.claimIdempotencyKey(
       scope,
