@@ -1,12 +1,13 @@
-import type { TypedResponse } from 'hono';
+import type { Context, TypedResponse } from 'hono';
 import { App } from '../../../schemas/app.ts';
 import { ListQuery, pageOf } from '../../../schemas/common.ts';
 import { AppEvent, AppMetrics, InstanceList, LogQuery, MetricsQuery } from '../../../schemas/instance.ts';
 import { restartApp, startApp, stopApp } from '../../core/apps.ts';
 import { appLogs, appMetrics, listAppEvents, listInstances } from '../../core/instances.ts';
 import { type ApiDeps, bodyBytesCarried, chargeWait, runtimeView, tenantOf } from '../context.ts';
+import { etagOf } from '../etag.ts';
 import { FOLLOWS_PER_TENANT, FollowLimit } from '../follow-limit.ts';
-import { apiRoute, bearer, idempotencyHeader, json, noFields } from '../openapi.ts';
+import { apiRoute, bearer, etagHeader, idempotencyHeader, json, noFields } from '../openapi.ts';
 import { AppParams, tenantOnly } from './apps.ts';
 import { router } from './router.ts';
 
@@ -31,8 +32,14 @@ const lifecycle = (action: 'stop' | 'start' | 'restart', { summary, description,
     security: bearer,
     middleware: tenantOnly,
     request: { params: AppParams, headers: idempotencyHeader, body: noFields },
-    responses: { 202: json(App, answer) },
+    responses: { 202: { ...json(App, answer), headers: etagHeader } },
   });
+
+/** A lifecycle operation's answer: the app, with its ETag, as `PATCH` and `/scale` answer it. */
+function accepted(c: Context, app: App) {
+  c.header('etag', etagOf(app.version));
+  return c.json(app, 202);
+}
 
 export function instanceRoutes(deps: ApiDeps) {
   const follows = new FollowLimit();
@@ -211,7 +218,7 @@ export function instanceRoutes(deps: ApiDeps) {
           "Stops and removes the app's replicas; its spec, revisions and URL stay, and it holds nothing against the plan's limits while stopped. A change, deploy or rollback meanwhile makes its revision, which runs once the app is started. Stopping a stopped app writes nothing.",
         answer: 'Stopping: replicas are stopped and removed; the app keeps its spec.',
       }),
-      async (c) => c.json(await stopApp(deps, tenantOf(c.get('principal')), c.req.valid('param').app), 202),
+      async (c) => accepted(c, await stopApp(deps, tenantOf(c.get('principal')), c.req.valid('param').app)),
     )
     .openapi(
       lifecycle('start', {
@@ -220,7 +227,7 @@ export function instanceRoutes(deps: ApiDeps) {
           "Starts the app's target revision again, with its replica count. 403 `quota.exceeded` when that would pass the plan's limits. Starting an app that is not stopped writes nothing.",
         answer: 'Starting the target revision again; one that never went live gets a new deployment.',
       }),
-      async (c) => c.json(await startApp(deps, tenantOf(c.get('principal')), c.req.valid('param').app), 202),
+      async (c) => accepted(c, await startApp(deps, tenantOf(c.get('principal')), c.req.valid('param').app)),
     )
     .openapi(
       lifecycle('restart', {
@@ -231,6 +238,6 @@ export function instanceRoutes(deps: ApiDeps) {
         answer: 'Every replica is replaced, new ones first.',
       }),
       async (c) =>
-        c.json(await restartApp(deps, tenantOf(c.get('principal')), c.req.valid('param').app), 202),
+        accepted(c, await restartApp(deps, tenantOf(c.get('principal')), c.req.valid('param').app)),
     );
 }

@@ -257,6 +257,22 @@ describe('the HTTP API', () => {
     });
   });
 
+  it('answers stop, start and restart with the ETag of the app they answer, which a write may go on with', async () => {
+    const { call, tenantKey } = await setup();
+    await call('POST', '/v1/apps', tenantKey, sampleApp('web'));
+    for (const action of ['stop', 'start', 'restart']) {
+      const res = await call('POST', `/v1/apps/web/${action}`, tenantKey);
+      expect(res.status, action).toBe(202);
+      expect(res.headers.get('etag'), action).toBe(`"v${res.json.version}"`);
+      expect((await call('GET', '/v1/apps/web', tenantKey)).headers.get('etag')).toBe(
+        res.headers.get('etag'),
+      );
+    }
+    const etag = (await call('POST', '/v1/apps/web/stop', tenantKey)).headers.get('etag') ?? '';
+    const patched = await call('PATCH', '/v1/apps/web', tenantKey, { replicas: 2 }, { 'if-match': etag });
+    expect(patched.status).toBe(200);
+  });
+
   it('applies a write when any ETag of an If-Match list is current, a weak one naming its version too', async () => {
     const { call, tenantKey } = await setup();
     await call('POST', '/v1/apps', tenantKey, sampleApp('web'));
