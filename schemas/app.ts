@@ -181,7 +181,9 @@ export const ScalingSchedule = z
       .optional()
       .describe('The time zone its cron is read in: an IANA name or a UTC offset (default UTC).'),
     min: ReplicaCount.describe('Fewest replicas from when it fires.'),
-    max: ReplicaCount.min(1).describe('Most replicas from when it fires.'),
+    max: ReplicaCount.describe(
+      'Most replicas from when it fires; 0 (with min 0) scales the app to zero until a schedule with a min fires.',
+    ),
   })
   .refine((s) => s.min <= s.max, {
     message: 'min may not exceed max',
@@ -192,7 +194,9 @@ export const ScalingSchedule = z
 
 export const Scaling = z
   .strictObject({
-    min: ReplicaCount.describe('Fewest replicas; the autoscaler never takes an app to 0, POST /scale does.'),
+    min: ReplicaCount.describe(
+      'Fewest replicas; tracking never takes an app to 0: POST /scale does, or a schedule with max 0.',
+    ),
     max: ReplicaCount.min(1).describe("Most replicas; at most the plan's instances per app."),
     targetCpuPercent: z
       .number()

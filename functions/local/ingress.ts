@@ -3,6 +3,7 @@ import { type Context, Hono } from 'hono';
 import { proxy } from 'hono/proxy';
 import { DNS_LABEL } from '../../schemas/common.ts';
 import type { ErrorCode } from '../../schemas/problem.ts';
+import { boundsAt } from '../core/autoscale.ts';
 import { isDomainError } from '../core/errors.ts';
 import type { Store } from '../core/ports.ts';
 import { INTERNAL_ERROR_DETAIL, problem } from '../http/problem.ts';
@@ -88,7 +89,7 @@ export function appOfHost(host: string | undefined): { tenant: string; app: stri
 
 /**
  * Why no replica of an app will come to answer: 404 for no such app; 503 without Retry-After when the app is stopped,
- * failed to deploy, is scaled to zero or its tenant suspended. Undefined while one should come (it starts).
+ * failed to deploy, is scaled to zero (by hand or by a schedule) or its tenant suspended. Undefined while one should come (it starts).
  */
 async function noneComing(store: Store, tenant: string, app: string): Promise<IngressProblem | undefined> {
   const stored = await store.getApp(tenant, app);
@@ -106,10 +107,13 @@ async function noneComing(store: Store, tenant: string, app: string): Promise<In
     };
   }
   if (stored.replicas === 0) {
-    return {
-      code: 'unavailable',
-      detail: `app "${app}" is scaled to zero; POST /v1/apps/${app}/scale adds replicas`,
-    };
+    // A schedule in force that holds the app at zero would take back what POST /scale added.
+    const bounds = stored.scaling && boundsAt(stored.scaling, new Date());
+    const detail =
+      bounds?.schedule && bounds.max === 0
+        ? `app "${app}" is scaled to zero by its schedule "${bounds.schedule}" until a schedule with a min fires`
+        : `app "${app}" is scaled to zero; POST /v1/apps/${app}/scale adds replicas`;
+    return { code: 'unavailable', detail };
   }
   return undefined;
 }

@@ -278,4 +278,37 @@ describe('the scale job', () => {
     expect((await scaleOnce(deps, views)).run).toEqual({ scaled: 1, failed: 0 });
     expect((await deps.store.getApp('acme', 'web'))?.replicas).toBe(2);
   });
+
+  it('takes an app to zero while a schedule with max 0 is in force, and back with the next schedule’s min', async () => {
+    const deps = await fakeCoreDeps();
+    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
+    const nights = {
+      min: 1,
+      max: 4,
+      targetCpuPercent: 50,
+      schedules: [
+        { cron: '0 20 * * *', min: 0, max: 0 },
+        { cron: '0 8 * * *', min: 2, max: 4 },
+      ],
+    };
+    await createApp(deps, 'acme', { ...spec, name: 'web', scaling: nights, replicas: 2 });
+    const views = webOnDocker(deps, () => 50);
+    const replicas = async () => (await deps.store.getApp('acme', 'web'))?.replicas;
+    // 10:00 (the clock's start): the morning's 2–4 hold, and 2 run on target.
+    await scaleOnce(deps, views);
+    expect(await replicas()).toBe(2);
+    deps.clock.advance(10 * 3_600_000 + 60_000); // 20:01
+    expect((await scaleOnce(deps, views)).run).toEqual({ scaled: 1, failed: 0 });
+    expect(await replicas()).toBe(0);
+    // With nothing running there is nothing to measure: it stays at zero through the night.
+    deps.clock.advance(3_600_000);
+    expect((await scaleOnce(deps, views)).run).toEqual({ scaled: 0, failed: 0 });
+    deps.clock.advance(11 * 3_600_000); // 08:01 the next day
+    await scaleOnce(deps, views);
+    expect(await replicas()).toBe(2);
+    expect(autoscalingTold(deps)).toEqual([
+      'autoscaled from 2 to 0 replicas: above the maximum 0 of schedule "0 20 * * *"',
+      'autoscaled from 0 to 2 replicas: below the minimum 2 of schedule "0 8 * * *"',
+    ]);
+  });
 });

@@ -3,7 +3,14 @@ import { createServer } from 'node:http';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { serve } from '@hono/node-server';
 import { describe, expect, it, vi } from 'vitest';
-import { createApp, getAppRecord, scaleApp, startApp, stopApp } from '../../../functions/core/apps.ts';
+import {
+  createApp,
+  getAppRecord,
+  scaleApp,
+  startApp,
+  stopApp,
+  updateApp,
+} from '../../../functions/core/apps.ts';
 import { UnavailableError } from '../../../functions/core/errors.ts';
 import { createTenant } from '../../../functions/core/tenants.ts';
 import { serveLocally } from '../../../functions/local/http-server.ts';
@@ -46,7 +53,14 @@ describe('the local ingress without a ready replica', () => {
     await startApp(deps, 'acme', 'web');
     await scaleApp(deps, 'acme', 'web', 0);
     await noneComing('app "web" is scaled to zero; POST /v1/apps/web/scale adds replicas');
+    // Held there by a schedule, which would take back a replica POST /scale added.
+    const night = { min: 0, max: 2, schedules: [{ cron: '* * * * *', min: 0, max: 0 }] };
+    await updateApp(deps, 'acme', 'web', { scaling: night });
+    await noneComing(
+      'app "web" is scaled to zero by its schedule "* * * * *" until a schedule with a min fires',
+    );
 
+    await updateApp(deps, 'acme', 'web', { scaling: null });
     await scaleApp(deps, 'acme', 'web', 1);
     const app = await getAppRecord(deps, 'acme', 'web');
     // What a reconcile pass writes once the tenant is suspended.

@@ -18,7 +18,7 @@ describe('app schemas: checks across fields', () => {
       [{ ...app, scaling: [] }, 'scaling'],
       [{ ...app, scaling: { min: 3, max: 0 } }, 'scaling.max'],
       [
-        { ...app, scaling: { min: 0, max: 2, schedules: [{ cron: '0 8 * * *', min: 5, max: 0 }] } },
+        { ...app, scaling: { min: 0, max: 2, schedules: [{ cron: '0 8 * * *', min: 5, max: -1 }] } },
         'scaling.schedules.0.max',
       ],
     ] as const) {
@@ -28,6 +28,17 @@ describe('app schemas: checks across fields', () => {
         JSON.stringify(body),
       ).toEqual([only]);
     }
+  });
+
+  it('take a schedule that scales an app to zero (max 0 with min 0), as a scheduled action on AWS does', async () => {
+    const night = (min: number) => ({
+      ...app,
+      scaling: { min: 1, max: 2, schedules: [{ cron: '0 20 * * *', min, max: 0 }] },
+    });
+    expect((await AppCreate.safeParseAsync(night(0))).success).toBe(true);
+    expect(await problems(AppCreate.safeParseAsync(night(1)))).toEqual([
+      'scaling.schedules.0.min: min may not exceed max',
+    ]);
   });
 
   it('still compare fields that are valid each on its own', async () => {
