@@ -341,6 +341,8 @@ export async function updateApp(
   const touchesSpec = Object.values(specPatch).some((value) => value !== undefined);
   const read = touchesSpec ? await getAppRecord(deps, tenantId, name) : undefined;
   const image = read ? await imageForChange(deps, read, patch.image) : undefined;
+  // Loaded only by a patch that sets scaling (its schedules' cron parser with it), not on the API's cold start.
+  const rules = patch.scaling ? await import('./autoscale.ts') : undefined;
   const { app } = await changeApp(
     deps,
     tenantId,
@@ -349,10 +351,13 @@ export async function updateApp(
     (app, now) => {
       const spec = resolveSpec(deps, app.spec, patch);
       const scaling = patch.scaling === undefined ? app.scaling : patch.scaling;
+      // A count the patch leaves out stays where the autoscaler keeps it — within a schedule's bounds, which may lie
+      // outside scaling.min..max (zero at night, say) — but for scaling set anew, which brings it within the bounds
+      // it puts in force at once, as the autoscaler would at its next run.
+      const bounds = patch.scaling && rules?.boundsAt(patch.scaling, now);
       const replicas =
-        patch.replicas ??
-        (scaling ? Math.min(Math.max(app.replicas, scaling.min), scaling.max) : app.replicas);
-      checkReplicasAgainstScaling(replicas, scaling);
+        patch.replicas ?? (bounds ? Math.min(Math.max(app.replicas, bounds.min), bounds.max) : app.replicas);
+      if (patch.replicas !== undefined) checkReplicasAgainstScaling(replicas, scaling);
       const from = app.replicas;
       // Both against the app as read from the table, whose maps come back in the table's key order.
       const scalingChanged = !sameValue(scaling, app.scaling);

@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { appHostname } from '../../../functions/core/app-hosts.ts';
 import {
+  autoscaleTo,
   createApp,
   deleteApp,
   getApp,
@@ -383,6 +384,36 @@ describe('apps', () => {
       code: 'validation.failed',
       message: expect.stringContaining('scaling.min..max (1..2)'),
     });
+  });
+
+  it("leaves the count a schedule holds to a patch that sets no scaling, and takes a new schedule's bounds at once", async () => {
+    const night = { cron: '* * * * *', min: 0, max: 0 };
+    await createApp(deps, 'acme', {
+      name: 'web',
+      ...spec,
+      replicas: 2,
+      scaling: { min: 1, max: 2, schedules: [night] },
+    });
+    // What the scale job does while the schedule is in force.
+    const why = { reason: 'above the maximum 0 of schedule "* * * * *"' };
+    const held = await autoscaleTo(deps, await getAppRecord(deps, 'acme', 'web'), 0, why);
+    // Neither an empty patch nor a change of env starts a replica the schedule would stop again.
+    expect(await updateApp(deps, 'acme', 'web', {})).toMatchObject({ replicas: 0, version: held.version });
+    expect(await updateApp(deps, 'acme', 'web', { env: { A: '1' } })).toMatchObject({
+      replicas: 0,
+      latestRevision: 2,
+    });
+    const morning = { cron: '* * * * *', min: 2, max: 2 };
+    const scaling = { min: 1, max: 2, schedules: [morning] };
+    expect(await updateApp(deps, 'acme', 'web', { scaling })).toMatchObject({ replicas: 2 });
+    // A count named is the tenant's, within scaling.min..max, as POST /scale takes it.
+    await expect(updateApp(deps, 'acme', 'web', { replicas: 0 })).rejects.toMatchObject({
+      code: 'validation.failed',
+    });
+    expect(deps.store.events.filter((e) => e.type === 'scaled').map((e) => e.message)).toEqual([
+      'autoscaled from 2 to 0 replicas: above the maximum 0 of schedule "* * * * *"',
+      'autoscaling set to 1–2 replicas, with 1 schedule; scaled from 0 to 2 replicas',
+    ]);
   });
 
   it('fails a stale If-Match with precondition.failed', async () => {
