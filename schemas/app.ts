@@ -252,7 +252,8 @@ export const Port = z
   .max(65535)
   .describe('The port the container listens on; requests reach it there, and its env PORT says so.');
 export const Replicas = ReplicaCount.describe(
-  'Replicas to run (on create, 1 by default, or scaling.min if more); within scaling.min..max when scaling is set.',
+  'Replicas to run: on create 1 by default, moved within the bounds scaling puts in force (its min..max, or the ' +
+    "schedule's that fired last); when named, within scaling.min..max.",
 );
 
 const Image = ImageReference.describe(

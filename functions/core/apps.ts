@@ -12,6 +12,7 @@ import type { Plan } from '../../schemas/plan.ts';
 import { type AppEventNote, appEventOf, deployingEvent, recordAppEvent } from './app-events.ts';
 import { assertServableHost } from './app-hosts.ts';
 import { resolveSpec } from './app-specs.ts';
+import type { Bounds } from './autoscale.ts';
 import { ConflictError, isDomainError, NotFoundError, ValidationError } from './errors.ts';
 import { newId } from './ids.ts';
 import { type ResolvedImage, releaseAppImages, releaseImage, resolveImage } from './images.ts';
@@ -64,6 +65,19 @@ async function planOf(deps: CoreDeps, tenant: TenantRecord): Promise<Plan> {
     throw new NotFoundError('plan.notFound', `plan "${tenant.plan}" of tenant "${tenant.id}" does not exist`);
   return plan;
 }
+
+/**
+ * The replica bounds `scaling` puts in force at `now`: its own min..max, or those of the schedule that fired last.
+ * The autoscaling rules, and their cron parser, load only for a request that sets scaling: not on the API's cold
+ * start.
+ */
+async function boundsInForce(scaling: Scaling, now: Date): Promise<Bounds> {
+  const { boundsAt } = await import('./autoscale.ts');
+  return boundsAt(scaling, now);
+}
+
+/** `count` moved within `bounds`. */
+const within = (count: number, { min, max }: Bounds) => Math.min(Math.max(count, min), max);
 
 function checkReplicasAgainstScaling(replicas: number, scaling: Scaling | null) {
   if (scaling && (replicas < scaling.min || replicas > scaling.max)) {
@@ -127,8 +141,9 @@ export async function createApp(
   assertServableHost(deps, tenantId, input.name);
   const spec = resolveSpec(deps, undefined, input);
   const scaling = input.scaling ?? null;
-  const replicas = input.replicas ?? (scaling ? Math.max(scaling.min, 1) : 1);
-  checkReplicasAgainstScaling(replicas, scaling);
+  const replicas =
+    input.replicas ?? (scaling ? within(1, await boundsInForce(scaling, deps.clock.now())) : 1);
+  if (input.replicas !== undefined) checkReplicasAgainstScaling(replicas, scaling);
   const uid = newId('app', deps.clock.now());
   const image = await resolveImage(deps, tenantId, uid, spec.image, spec.runtime);
   try {
@@ -341,8 +356,7 @@ export async function updateApp(
   const touchesSpec = Object.values(specPatch).some((value) => value !== undefined);
   const read = touchesSpec ? await getAppRecord(deps, tenantId, name) : undefined;
   const image = read ? await imageForChange(deps, read, patch.image) : undefined;
-  // Loaded only by a patch that sets scaling (its schedules' cron parser with it), not on the API's cold start.
-  const rules = patch.scaling ? await import('./autoscale.ts') : undefined;
+  const inForce = patch.scaling ? await boundsInForce(patch.scaling, deps.clock.now()) : undefined;
   const { app } = await changeApp(
     deps,
     tenantId,
@@ -354,9 +368,7 @@ export async function updateApp(
       // A count the patch leaves out stays where the autoscaler keeps it — within a schedule's bounds, which may lie
       // outside scaling.min..max (zero at night, say) — but for scaling set anew, which brings it within the bounds
       // it puts in force at once, as the autoscaler would at its next run.
-      const bounds = patch.scaling && rules?.boundsAt(patch.scaling, now);
-      const replicas =
-        patch.replicas ?? (bounds ? Math.min(Math.max(app.replicas, bounds.min), bounds.max) : app.replicas);
+      const replicas = patch.replicas ?? (inForce ? within(app.replicas, inForce) : app.replicas);
       if (patch.replicas !== undefined) checkReplicasAgainstScaling(replicas, scaling);
       const from = app.replicas;
       // Both against the app as read from the table, whose maps come back in the table's key order.

@@ -386,7 +386,7 @@ describe('apps', () => {
     });
   });
 
-  it("leaves the count a schedule holds to a patch that sets no scaling, and takes a new schedule's bounds at once", async () => {
+  it("leaves the count a schedule holds to a patch that sets no scaling, and takes a schedule's bounds at once when set", async () => {
     const night = { cron: '* * * * *', min: 0, max: 0 };
     await createApp(deps, 'acme', {
       name: 'web',
@@ -410,6 +410,13 @@ describe('apps', () => {
     await expect(updateApp(deps, 'acme', 'web', { replicas: 0 })).rejects.toMatchObject({
       code: 'validation.failed',
     });
+    // Created while a schedule holds apps at zero, an app starts at zero; by default within the bounds in force.
+    const { app: dark } = await createApp(deps, 'acme', {
+      name: 'dark',
+      ...spec,
+      scaling: { min: 1, max: 2, schedules: [night] },
+    });
+    expect(dark.replicas).toBe(0);
     expect(deps.store.events.filter((e) => e.type === 'scaled').map((e) => e.message)).toEqual([
       'autoscaled from 2 to 0 replicas: above the maximum 0 of schedule "* * * * *"',
       'autoscaling set to 1–2 replicas, with 1 schedule; scaled from 0 to 2 replicas',
