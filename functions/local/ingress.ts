@@ -89,7 +89,8 @@ export function appOfHost(host: string | undefined): { tenant: string; app: stri
 
 /**
  * Why no replica of an app will come to answer: 404 for no such app; 503 without Retry-After when the app is stopped,
- * failed to deploy, is scaled to zero (by hand or by a schedule) or its tenant suspended. Undefined while one should come (it starts).
+ * failed to deploy, is scaled to zero (by hand or by a schedule) or its tenant suspended. Undefined while one should
+ * come (it starts).
  */
 async function noneComing(store: Store, tenant: string, app: string): Promise<IngressProblem | undefined> {
   const stored = await store.getApp(tenant, app);
