@@ -67,14 +67,11 @@ async function planOf(deps: CoreDeps, tenant: TenantRecord): Promise<Plan> {
 }
 
 /**
- * The replica bounds `scaling` puts in force at `now`: its own min..max, or those of the schedule that fired last.
- * The autoscaling rules, and their cron parser, load only for a request that sets scaling: not on the API's cold
- * start.
+ * The autoscaling rules — `boundsAt`, the replica bounds scaling puts in force: its own min..max, or those of the
+ * schedule that fired last — loaded, with their cron parser, only by a request about an app with scaling: not on the
+ * API's cold start.
  */
-async function boundsInForce(scaling: Scaling, now: Date): Promise<Bounds> {
-  const { boundsAt } = await import('./autoscale.ts');
-  return boundsAt(scaling, now);
-}
+const autoscaleRules = () => import('./autoscale.ts');
 
 /** `count` moved within `bounds`. */
 const within = (count: number, { min, max }: Bounds) => Math.min(Math.max(count, min), max);
@@ -142,7 +139,7 @@ export async function createApp(
   const spec = resolveSpec(deps, undefined, input);
   const scaling = input.scaling ?? null;
   const replicas =
-    input.replicas ?? (scaling ? within(1, await boundsInForce(scaling, deps.clock.now())) : 1);
+    input.replicas ?? (scaling ? within(1, (await autoscaleRules()).boundsAt(scaling, deps.clock.now())) : 1);
   if (input.replicas !== undefined) checkReplicasAgainstScaling(replicas, scaling);
   const uid = newId('app', deps.clock.now());
   const image = await resolveImage(deps, tenantId, uid, spec.image, spec.runtime);
@@ -356,7 +353,7 @@ export async function updateApp(
   const touchesSpec = Object.values(specPatch).some((value) => value !== undefined);
   const read = touchesSpec ? await getAppRecord(deps, tenantId, name) : undefined;
   const image = read ? await imageForChange(deps, read, patch.image) : undefined;
-  const inForce = patch.scaling ? await boundsInForce(patch.scaling, deps.clock.now()) : undefined;
+  const rules = patch.scaling ? await autoscaleRules() : undefined;
   const { app } = await changeApp(
     deps,
     tenantId,
@@ -368,6 +365,7 @@ export async function updateApp(
       // A count the patch leaves out stays where the autoscaler keeps it — within a schedule's bounds, which may lie
       // outside scaling.min..max (zero at night, say) — but for scaling set anew, which brings it within the bounds
       // it puts in force at once, as the autoscaler would at its next run.
+      const inForce = patch.scaling && rules?.boundsAt(patch.scaling, now);
       const replicas = patch.replicas ?? (inForce ? within(app.replicas, inForce) : app.replicas);
       if (patch.replicas !== undefined) checkReplicasAgainstScaling(replicas, scaling);
       const from = app.replicas;
@@ -564,23 +562,39 @@ export async function stopApp(deps: CoreDeps, tenantId: string, name: string): P
 }
 
 /**
- * Starts a stopped app again with its target revision (checked against the plan like any growth). A target that
- * never went live — the app was stopped mid-rollout — gets a new deployment, with a deadline from now.
+ * Starts a stopped app again with its target revision and its count, moved within the bounds its scaling puts in
+ * force (checked against the plan like any growth). A target that never went live — the app was stopped mid-rollout
+ * — gets a new deployment, with a deadline from now.
  */
 export async function startApp(deps: CoreDeps, tenantId: string, name: string): Promise<App> {
-  const { app } = await changeApp(deps, tenantId, name, undefined, (app, now) => {
-    if (app.status !== 'stopped') return { app };
-    app.status = 'deploying';
-    app.generation += 1;
-    const event: AppEventNote = {
-      type: 'started',
-      message: `started with revision ${app.targetRevision}`,
-      details: { revision: app.targetRevision },
-    };
-    if (app.currentRevision === app.targetRevision) return { app, event };
-    const deployment = deploymentOf(app, 'start', now);
-    return { app, deployment, event: { ...event, details: { ...event.details, deployment: deployment.id } } };
-  });
+  const read = await getAppRecord(deps, tenantId, name);
+  const rules = read.scaling ? await autoscaleRules() : undefined;
+  const { app } = await changeApp(
+    deps,
+    tenantId,
+    name,
+    undefined,
+    (app, now) => {
+      if (app.status !== 'stopped') return { app };
+      app.status = 'deploying';
+      app.generation += 1;
+      // Its count within the bounds in force (a schedule's may have moved since it stopped), as the autoscaler would.
+      if (app.scaling && rules) app.replicas = within(app.replicas, rules.boundsAt(app.scaling, now));
+      const event: AppEventNote = {
+        type: 'started',
+        message: `started with revision ${app.targetRevision}`,
+        details: { revision: app.targetRevision },
+      };
+      if (app.currentRevision === app.targetRevision) return { app, event };
+      const deployment = deploymentOf(app, 'start', now);
+      return {
+        app,
+        deployment,
+        event: { ...event, details: { ...event.details, deployment: deployment.id } },
+      };
+    },
+    { read },
+  );
   return toApp(deps, app);
 }
 

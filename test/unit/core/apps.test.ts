@@ -423,6 +423,18 @@ describe('apps', () => {
     ]);
   });
 
+  it('starts a stopped app with its count within the bounds in force, which a schedule may have moved since', async () => {
+    const schedules = [
+      { cron: '0 20 * * *', min: 0, max: 0 },
+      { cron: '0 8 * * *', min: 2, max: 2 },
+    ];
+    // 10:00, the clock's start: the morning's bounds hold.
+    await createApp(deps, 'acme', { name: 'web', ...spec, scaling: { min: 1, max: 2, schedules } });
+    expect((await stopApp(deps, 'acme', 'web')).replicas).toBe(2);
+    deps.clock.advance(11 * 3_600_000); // 21:00
+    expect(await startApp(deps, 'acme', 'web')).toMatchObject({ status: 'deploying', replicas: 0 });
+  });
+
   it('fails a stale If-Match with precondition.failed', async () => {
     await createApp(deps, 'acme', { name: 'web', ...spec });
     await scaleApp(deps, 'acme', 'web', 2, [1]);
