@@ -365,7 +365,7 @@ export async function updateApp(
       // A count the patch leaves out stays where the autoscaler keeps it — within a schedule's bounds, which may lie
       // outside scaling.min..max (zero at night, say) — but for scaling set anew, which brings it within the bounds
       // it puts in force at once, as the autoscaler would at its next run.
-      const inForce = patch.scaling && rules?.boundsAt(patch.scaling, now);
+      const inForce = patch.scaling ? rules?.boundsAt(patch.scaling, now) : undefined;
       const replicas = patch.replicas ?? (inForce ? within(app.replicas, inForce) : app.replicas);
       if (patch.replicas !== undefined) checkReplicasAgainstScaling(replicas, scaling);
       const from = app.replicas;
@@ -384,7 +384,7 @@ export async function updateApp(
         event: whenTheyRun(
           app,
           replicas,
-          sizingEvent(from, replicas, scalingChanged ? { scaling } : undefined),
+          sizingEvent(from, replicas, scalingChanged ? { scaling, inForce } : undefined),
         ),
       };
     },
@@ -395,16 +395,21 @@ export async function updateApp(
 
 /**
  * A PATCH of an app's sizing, as its event: the replicas it moved between, and the autoscaling it set (`changed`
- * holds it when it changed), in one message.
+ * holds it when it changed, with the bounds it put in force), in one message: a schedule that moved the count is named.
  */
-function sizingEvent(from: number, to: number, changed?: { scaling: Scaling | null }): AppEventNote {
+function sizingEvent(
+  from: number,
+  to: number,
+  changed?: { scaling: Scaling | null; inForce: Bounds | undefined },
+): AppEventNote {
   if (!changed) return scaledEvent(from, to);
-  const { scaling } = changed;
+  const { scaling, inForce } = changed;
   const range = scaling && (scaling.min === scaling.max ? `${scaling.min}` : `${scaling.min}–${scaling.max}`);
   const bounds = scaling
     ? `set to ${range} replica${range === '1' ? '' : 's'}, ${goesBy(scaling)}`
     : 'turned off';
-  const moved = from === to ? '' : `; ${scaledEvent(from, to).message}`;
+  const bySchedule = inForce?.schedule ? `: schedule "${inForce.schedule}" is in force` : '';
+  const moved = from === to ? '' : `; ${scaledEvent(from, to).message}${bySchedule}`;
   return { type: 'scaled', message: `autoscaling ${bounds}${moved}`, details: { from, to, scaling } };
 }
 

@@ -419,7 +419,7 @@ describe('apps', () => {
     expect(dark.replicas).toBe(0);
     expect(deps.store.events.filter((e) => e.type === 'scaled').map((e) => e.message)).toEqual([
       'autoscaled from 2 to 0 replicas: above the maximum 0 of schedule "* * * * *"',
-      'autoscaling set to 1–2 replicas, with 1 schedule; scaled from 0 to 2 replicas',
+      'autoscaling set to 1–2 replicas, with 1 schedule; scaled from 0 to 2 replicas: schedule "* * * * *" is in force',
     ]);
   });
 
