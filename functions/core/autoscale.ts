@@ -56,7 +56,8 @@ export function trackedMetrics(utilisation: Utilisation, scaling: Targets) {
  * Target tracking: `ceil(current × utilisation / target)` for each metric with a target, the largest wins; the
  * current count when no metric has a target or a sample. Never zero, even at 0 % and `min: 0`: with no replica
  * there is nothing to measure, so nothing would bring one back (Kubernetes' HPA keeps one too). An app goes to zero
- * only by POST /scale (with `min: 0`), and stays there: with no sample, tracking keeps the count.
+ * only by POST /scale (with `min: 0`) or a schedule with `max: 0`, and stays there: with no sample, tracking keeps the
+ * count, until a schedule's `min` brings it back.
  */
 export function recommendReplicas(current: number, utilisation: Utilisation, scaling: Targets): number {
   const wanted = trackedMetrics(utilisation, scaling).map(({ value, target }) => {
