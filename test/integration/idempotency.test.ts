@@ -75,6 +75,13 @@ describe('Idempotency-Key on DynamoDB Local', () => {
     // Other data is another request still.
     const other = await call('POST', '/v1/apps', key, { ...reordered, replicas: 2 }, appHeaders);
     expect(other).toMatchObject({ status: 422, json: { code: 'idempotency.mismatch' } });
+    // No body and `{}` ask a route that takes no fields alike.
+    const keyHeaders = { 'idempotency-key': 'k-no-fields' };
+    const made = await call('POST', '/v1/keys', key, undefined, keyHeaders);
+    expect(made.status, made.text).toBe(201);
+    const again = await call('POST', '/v1/keys', key, {}, keyHeaders);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(again.text).toBe(made.text);
     // JSON nested too deep to be written again in order is weighed by its text: refused as any such body.
     const deep = `{"name":${'['.repeat(30_000)}${']'.repeat(30_000)}}`;
     const deepHeaders = { 'idempotency-key': 'k-deep' };
