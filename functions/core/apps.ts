@@ -68,8 +68,8 @@ async function planOf(deps: CoreDeps, tenant: TenantRecord): Promise<Plan> {
 
 /**
  * The autoscaling rules — `boundsAt`, the replica bounds scaling puts in force: its own min..max, or those of the
- * schedule that fired last — loaded, with their cron parser, only by a request about an app with scaling: not on the
- * API's cold start.
+ * schedule that fired last — loaded, with their cron parser, only by a request that may need them (a create or PATCH
+ * that sets scaling, a start): not on the API's cold start.
  */
 const autoscaleRules = () => import('./autoscale.ts');
 
@@ -572,34 +572,23 @@ export async function stopApp(deps: CoreDeps, tenantId: string, name: string): P
  * — gets a new deployment, with a deadline from now.
  */
 export async function startApp(deps: CoreDeps, tenantId: string, name: string): Promise<App> {
-  const read = await getAppRecord(deps, tenantId, name);
-  const rules = read.scaling ? await autoscaleRules() : undefined;
-  const { app } = await changeApp(
-    deps,
-    tenantId,
-    name,
-    undefined,
-    (app, now) => {
-      if (app.status !== 'stopped') return { app };
-      app.status = 'deploying';
-      app.generation += 1;
-      // Its count within the bounds in force (a schedule's may have moved since it stopped), as the autoscaler would.
-      if (app.scaling && rules) app.replicas = within(app.replicas, rules.boundsAt(app.scaling, now));
-      const event: AppEventNote = {
-        type: 'started',
-        message: `started with revision ${app.targetRevision}`,
-        details: { revision: app.targetRevision },
-      };
-      if (app.currentRevision === app.targetRevision) return { app, event };
-      const deployment = deploymentOf(app, 'start', now);
-      return {
-        app,
-        deployment,
-        event: { ...event, details: { ...event.details, deployment: deployment.id } },
-      };
-    },
-    { read },
-  );
+  // Loaded before the app is read, which changeApp does beside its tenant, rather than read it once more first.
+  const rules = await autoscaleRules();
+  const { app } = await changeApp(deps, tenantId, name, undefined, (app, now) => {
+    if (app.status !== 'stopped') return { app };
+    app.status = 'deploying';
+    app.generation += 1;
+    // Its count within the bounds in force (a schedule's may have moved since it stopped), as the autoscaler would.
+    if (app.scaling) app.replicas = within(app.replicas, rules.boundsAt(app.scaling, now));
+    const event: AppEventNote = {
+      type: 'started',
+      message: `started with revision ${app.targetRevision}`,
+      details: { revision: app.targetRevision },
+    };
+    if (app.currentRevision === app.targetRevision) return { app, event };
+    const deployment = deploymentOf(app, 'start', now);
+    return { app, deployment, event: { ...event, details: { ...event.details, deployment: deployment.id } } };
+  });
   return toApp(deps, app);
 }
 
