@@ -17,12 +17,13 @@ const sha256 = (value: string) => createHash('sha256').update(value).digest('hex
 /**
  * What a request's body weighs in its fingerprint: a JSON body by its data, so that the same fields sent again with
  * other spacing, key order or escapes are the same request (Stripe compares the parameters, not their text), and no
- * body as `{}`, which every route that takes no body reads alike; any other body by its text. So is JSON nested
- * deeper than canonicalJson's recursion goes (thousands of levels), which no route takes (400, which keeps no answer).
+ * body as `{}`, which every route that takes no body reads alike (an empty one too: emptyBodyIsNone); any other body
+ * by its text. So is JSON nested deeper than canonicalJson's recursion goes (thousands of levels), which no route
+ * takes (400, which keeps no answer).
  */
 function bodyFingerprint(text: string): string {
   try {
-    return canonicalJson(text.trim() === '' ? {} : JSON.parse(text));
+    return canonicalJson(text === '' ? {} : JSON.parse(text));
   } catch {
     return text;
   }
