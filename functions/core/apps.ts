@@ -365,7 +365,8 @@ export async function updateApp(
       // A count the patch leaves out stays where the autoscaler keeps it — within a schedule's bounds, which may lie
       // outside scaling.min..max (zero at night, say) — but for scaling set anew, which brings it within the bounds
       // it puts in force at once, as the autoscaler would at its next run.
-      const inForce = patch.scaling ? rules?.boundsAt(patch.scaling, now) : undefined;
+      const inForce =
+        patch.scaling && patch.replicas === undefined ? rules?.boundsAt(patch.scaling, now) : undefined;
       const replicas = patch.replicas ?? (inForce ? within(app.replicas, inForce) : app.replicas);
       if (patch.replicas !== undefined) checkReplicasAgainstScaling(replicas, scaling);
       const from = app.replicas;

@@ -410,6 +410,11 @@ describe('apps', () => {
     await expect(updateApp(deps, 'acme', 'web', { replicas: 0 })).rejects.toMatchObject({
       code: 'validation.failed',
     });
+    // Named with new scaling, the count is not the schedule's doing, and its event does not say it is.
+    const day = { min: 1, max: 2, schedules: [{ ...morning, min: 1 }] };
+    expect(await updateApp(deps, 'acme', 'web', { replicas: 1, scaling: day })).toMatchObject({
+      replicas: 1,
+    });
     // Created while a schedule holds apps at zero, an app starts at zero; by default within the bounds in force.
     const { app: dark } = await createApp(deps, 'acme', {
       name: 'dark',
@@ -420,6 +425,7 @@ describe('apps', () => {
     expect(deps.store.events.filter((e) => e.type === 'scaled').map((e) => e.message)).toEqual([
       'autoscaled from 2 to 0 replicas: above the maximum 0 of schedule "* * * * *"',
       'autoscaling set to 1–2 replicas, with 1 schedule; scaled from 0 to 2 replicas: schedule "* * * * *" is in force',
+      'autoscaling set to 1–2 replicas, with 1 schedule; scaled from 2 to 1 replica',
     ]);
   });
 
