@@ -64,7 +64,11 @@ export const BillingReport = z
   .object({
     tenant: DnsLabel,
     period: Period,
-    status: z.enum(['draft', 'final']).describe('final once the report job has closed the month.'),
+    status: z
+      .enum(['draft', 'final'])
+      .describe(
+        'final once the report job has built it three days after the month ended: it never changes. A draft may.',
+      ),
     priceTable: PriceTable,
     lineItems: z
       .array(BillingLineItem)

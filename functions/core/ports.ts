@@ -715,7 +715,7 @@ export interface ImageRegistry {
   releaseImages(repository: string, digests: string[], appUid: string): Promise<void>;
 }
 
-/** Where final billing reports are also kept as files for finance (local: the data directory; AWS: S3). */
+/** Where the report job's billing reports are also kept as files for finance (local: the data directory; AWS: S3). */
 export interface ReportArchive {
   store(report: BillingReport, csv: string): Promise<void>;
 }

@@ -5,7 +5,7 @@ import type { CoreDeps, ReportArchive } from '../core/ports.ts';
 import { listEveryBilledTenant } from '../core/walk.ts';
 
 export interface ReportDeps extends CoreDeps {
-  /** Where each final report is filed for finance. */
+  /** Where each report it builds is filed for finance, with its status. */
   reportArchive: ReportArchive;
   /** Where a tenant whose report failed is told of; the others' are built all the same. */
   logger: { error(message: string, details: Record<string, unknown>): void };
@@ -14,9 +14,9 @@ export interface ReportDeps extends CoreDeps {
 /**
  * A month's usage can still change for a while after it ends: a late ECS task event (kept two hours), a short
  * lifetime's minimum billed when it closes (up to an hour), a meter that was down. A report built this long after
- * the month ended is not built again.
+ * the month ended is final, and not built again; one built before is a draft.
  */
-const REPORT_SETTLES_AFTER_MS = 3 * 24 * 3_600_000;
+export const REPORT_SETTLES_AFTER_MS = 3 * 24 * 3_600_000;
 
 /** Tenants whose reports are read, and built, at once. */
 const READS_IN_FLIGHT = 16;
@@ -30,11 +30,12 @@ export interface ReportRun {
 }
 
 /**
- * The report job: builds, stores and files as CSV each tenant's final report for `period` (default: the month before
- * now, which the meter has closed once it ran after the month ended). Reports are built again on later runs, picking
- * up late usage, until one is built REPORT_SETTLES_AFTER_MS after the month. Each run takes the tenants without a
- * report first, then the oldest reports, and starts no report after `deadlineMs`, so a run that cannot finish in its
- * Lambda's time leaves the rest to the next one instead of starting over.
+ * The report job: builds, stores and files as CSV each tenant's report for `period` (default: the month before now,
+ * which the meter has closed once it ran after the month ended). Reports are built again on later runs, picking up
+ * late usage, as drafts until one is built REPORT_SETTLES_AFTER_MS after the month: that one is final and is not
+ * built again (a report marked final never changes, as a finalized invoice does not). Each run takes the tenants
+ * without a report first, then the oldest reports, and starts no report after `deadlineMs`, so a run that cannot
+ * finish in its Lambda's time leaves the rest to the next one instead of starting over.
  */
 export async function buildMonthlyReports(
   deps: ReportDeps,
@@ -54,7 +55,8 @@ export async function buildMonthlyReports(
   // One tenant's failure holds up none of the others' reports; the run fails after them all, so it is seen.
   const { results: done, failures } = await mapEachWithLimit(due, BUILDS_IN_FLIGHT, async ({ tenantId }) => {
     if (deps.clock.now().getTime() >= deadline) return false;
-    const report = await buildReport(deps, tenantId, month, 'final');
+    const settled = deps.clock.now().getTime() >= settledAt;
+    const report = await buildReport(deps, tenantId, month, settled ? 'final' : 'draft');
     await deps.meter.putReport(report);
     await deps.reportArchive.store(report, reportsCsv([report]));
     return true;

@@ -41,7 +41,7 @@ export interface LocalWiring {
   registry: { port: number; dir: string };
   prices?: PriceTable;
   sizes?: OfferedSizes;
-  /** Where final billing reports are filed as CSV and JSON. */
+  /** Where the report job files billing reports as CSV and JSON. */
   reportsDir: string;
 }
 

@@ -40,7 +40,7 @@ describe("a deleted tenant's usage, on DynamoDB Local", () => {
     // The report job files it as it does any tenant's.
     expect(await buildMonthlyReports(deps, { period })).toEqual({ built: 2, left: 0 });
     expect(await deps.meter.getReport('acme', period)).toMatchObject({
-      status: 'final',
+      status: 'draft',
       total: { instanceSeconds: 570 },
     });
     // The admin reads its usage by the hour, as any tenant's, to check the bill.

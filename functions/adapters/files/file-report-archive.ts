@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { BillingReport } from '../../../schemas/billing.ts';
 import type { ReportArchive } from '../../core/ports.ts';
 
-/** Final reports as files under `<dir>/<period>/<tenant>.csv` and `.json` (local mode). */
+/** The report job's reports as files under `<dir>/<period>/<tenant>.csv` and `.json` (local mode). */
 export class FileReportArchive implements ReportArchive {
   constructor(private readonly dir: string) {}
 

@@ -3,7 +3,7 @@ import type { BillingReport } from '../../../schemas/billing.ts';
 import type { ReportArchive } from '../../core/ports.ts';
 import { type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
 
-/** Final reports in the report bucket: `reports/<period>/<tenant>.csv` and `.json`, encrypted at rest. */
+/** The report job's reports in the report bucket: `reports/<period>/<tenant>.csv` and `.json`, encrypted at rest. */
 export class S3ReportArchive implements ReportArchive {
   constructor(
     private readonly s3: S3Client,

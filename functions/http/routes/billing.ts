@@ -71,7 +71,8 @@ export function billingRoutes(deps: ApiDeps) {
         summary: "Get a month's billing report (every tenant's with the admin key)",
         description:
           "A month's line items, one per app, its quantities priced exactly, with totals. A report is a " +
-          '`draft` until the report job makes it `final` after the month ends. A tenant has reports' +
+          '`draft`, which may still change, until the report job makes it `final`, three days after the month' +
+          ' ends, when late usage has come in: a final report never changes. A tenant has reports' +
           ' from the month it was created in: an earlier month, or one not begun, is 404 ' +
           "`report.notFound`. The admin key gets every tenant's, deleted ones' too, a page at a " +
           'time. `Accept: text/csv` answers CSV, a download named for the period and its tenants.',

@@ -140,7 +140,8 @@ describe('meter and report jobs (fakes)', () => {
       }[];
     };
     const october = reports.find((r) => r.tenant === 'acme');
-    expect(october?.status).toBe('final');
+    // Built within the hour after the month: a draft, which late usage may still change.
+    expect(october?.status).toBe('draft');
     expect(october?.lineItems.map((i) => [i.app, i.instanceSeconds])).toEqual([
       ['api', 1790],
       ['web', 3600],

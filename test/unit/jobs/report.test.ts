@@ -39,23 +39,28 @@ describe('the report job', () => {
     ]);
   });
 
-  it("builds and files last month's reports, again on later runs, and no more once the month has settled", async () => {
+  it("builds and files last month's reports, as drafts again on later runs, final once the month has settled", async () => {
     const { deps, ids, archive } = await withTenants(3);
     expect(await buildMonthlyReports(deps)).toEqual({ built: 3, left: 0 });
     expect([...archive.files.keys()]).toEqual(ids.map((id) => `${id}/2026-10`));
-    expect(await deps.meter.getReport('t00', '2026-10')).toMatchObject({ status: 'final' });
+    // A draft, filed with its status: late usage may still change it.
+    expect(await deps.meter.getReport('t00', '2026-10')).toMatchObject({ status: 'draft' });
+    expect(archive.files.get('t00/2026-10')?.csv).toContain('t00,2026-10,draft,');
 
-    // Late usage still counts: the next day's run builds them again.
+    // Late usage still counts: the next day's run builds them again, drafts still.
     deps.clock.advance(DAY);
     expect(await buildMonthlyReports(deps)).toEqual({ built: 3, left: 0 });
-    // Three days after the month, one more build; that one stands.
+    expect(await deps.meter.getReport('t00', '2026-10')).toMatchObject({ status: 'draft' });
+    // Three days after the month, one more build: final, and it stands.
     deps.clock.current = new Date('2026-11-04T00:30:00.000Z');
     expect(await buildMonthlyReports(deps)).toEqual({ built: 3, left: 0 });
     deps.clock.advance(DAY);
     expect(await buildMonthlyReports(deps)).toEqual({ built: 0, left: 0 });
     expect(await deps.meter.getReport('t00', '2026-10')).toMatchObject({
+      status: 'final',
       generatedAt: '2026-11-04T00:30:00.000Z',
     });
+    expect(archive.files.get('t00/2026-10')?.csv).toContain('t00,2026-10,final,');
   });
 
   it('makes no report for a month that ended before the tenant was created', async () => {
