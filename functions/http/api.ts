@@ -7,6 +7,7 @@ import { DOCS_PAGE, DOCS_PAGE_POLICY } from './docs-page.ts';
 import { authenticate } from './middleware/auth.ts';
 import { limitBodies } from './middleware/body-limit.ts';
 import { uncompressedBodies } from './middleware/content-coding.ts';
+import { headBodiesCancelled } from './middleware/head-requests.ts';
 import { idempotency } from './middleware/idempotency.ts';
 import { canonicalMediaTypes } from './middleware/media-type.ts';
 import { rateLimit } from './middleware/rate-limit.ts';
@@ -102,6 +103,7 @@ export function createApi(deps: ApiDeps) {
     });
   });
   app.use('*', requestId());
+  app.use('*', headBodiesCancelled);
   // Browsers' safeguards on every answer (nosniff, no framing by others, no referrer, HSTS over HTTPS). HSTS leaves
   // out subdomains: the API's host may be the parent of hosts that are not Berth's.
   app.use('*', secureHeaders({ strictTransportSecurity: 'max-age=15552000' }));

@@ -107,9 +107,14 @@ export function instanceRoutes(deps: ApiDeps) {
           done = follows.take(tenantId);
         }
         const buffered = deps.bufferedAnswers;
-        const signal = buffered
-          ? AbortSignal.any([c.req.raw.signal, AbortSignal.timeout(buffered.waitMs)])
-          : c.req.raw.signal;
+        // The reads end when the client leaves, when the body is cancelled (a HEAD's is: see headBodiesCancelled),
+        // or, behind API Gateway, when the wait it pays for is over.
+        const cancelled = new AbortController();
+        const signal = AbortSignal.any([
+          c.req.raw.signal,
+          cancelled.signal,
+          ...(buffered ? [AbortSignal.timeout(buffered.waitMs)] : []),
+        ]);
         let lines: AsyncIterable<string>;
         try {
           lines = await appLogs(runtimeView(deps), tenantId, c.req.valid('param').app, query, signal);
@@ -143,6 +148,8 @@ export function instanceRoutes(deps: ApiDeps) {
           },
           async cancel() {
             done();
+            // A read waiting for a line ends now, not at the next line: the iterator's return waits for it.
+            cancelled.abort();
             await iterator.return?.();
           },
         });

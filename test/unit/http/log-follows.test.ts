@@ -6,8 +6,11 @@ import { FOLLOWS_PER_TENANT } from '../../../functions/http/follow-limit.ts';
 import { fakeApiDeps } from '../../fakes/core-deps.ts';
 import { clientFor } from '../../support/local-api.ts';
 
-/** One running replica per app, whose followed log has a line every 10 ms until the follow ends; `following` counts. */
-function endlessLogs() {
+/**
+ * One running replica per app, whose followed log has a line every 10 ms until the follow ends (`quiet`: no line at
+ * all, as an app that logs nothing); `following` counts the follows.
+ */
+function endlessLogs({ quiet = false } = {}) {
   const counts = { following: 0 };
   const view: ReplicaView = {
     runtime: {
@@ -33,13 +36,13 @@ function endlessLogs() {
     },
     logs: {
       async *replicaLogs(_replica, { follow, signal }) {
-        yield 'ready';
+        if (!quiet) yield 'ready';
         if (!follow) return;
         counts.following += 1;
         try {
           while (!signal?.aborted) {
             await sleep(10);
-            yield 'tick';
+            if (!quiet) yield 'tick';
           }
         } finally {
           counts.following -= 1;
@@ -96,6 +99,32 @@ describe('followed logs', () => {
     } finally {
       await Promise.all(hangUps.map((hangUp) => hangUp()));
     }
+    await expect.poll(() => counts.following).toBe(0);
+  });
+
+  it('gives back at once what a HEAD of a followed log takes, so HEADs never use up the follows', async () => {
+    const { deps, adminKey } = await fakeApiDeps();
+    // No line comes: the body's first read waits for one when the HEAD is answered.
+    const { view, counts } = endlessLogs({ quiet: true });
+    const api = createApi({ ...deps, views: { docker: view } });
+    const { call, createTenant } = clientFor(api, adminKey);
+    const { key } = await createTenant('acme');
+    const app = { name: 'web', image: 'registry.example.com/team/web:1', cpu: 0.25, memory: 512, port: 8080 };
+    expect((await call('POST', '/v1/apps', key, app)).status).toBe(201);
+    const headers = { authorization: `Bearer ${key}` };
+    for (let i = 0; i <= FOLLOWS_PER_TENANT; i++) {
+      const res = await api.request('/v1/apps/web/logs?follow=true', { method: 'HEAD', headers });
+      expect([res.status, res.headers.get('content-type'), res.body]).toEqual([
+        200,
+        'text/plain; charset=utf-8',
+        null,
+      ]);
+    }
+    await expect.poll(() => counts.following).toBe(0);
+    const res = await api.request('/v1/apps/web/logs?follow=true', { headers });
+    expect(res.status).toBe(200);
+    await expect.poll(() => counts.following).toBe(1);
+    await res.body?.cancel();
     await expect.poll(() => counts.following).toBe(0);
   });
 });
