@@ -23,7 +23,12 @@ export const PriceTable = z
       .default(0)
       .describe('0, or 60 to bill each replica for at least a minute, as Fargate bills a task.'),
   })
-  .meta({ id: 'PriceTable' });
+  .meta({
+    id: 'PriceTable',
+    description:
+      'Prices in millionths of a dollar. A month is billed by one table, the one in force as it began: a table' +
+      ' deployed during a month applies from the next.',
+  });
 export type PriceTable = z.infer<typeof PriceTable>;
 
 export const DEFAULT_PRICE_TABLE: PriceTable = {

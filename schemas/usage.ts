@@ -45,7 +45,9 @@ export const UsageRow = z
     instanceSeconds: z.number().int().describe('Σ seconds each replica lived.'),
     cost: z
       .string()
-      .describe('Dollars, exact decimal, by the price table (with its 1-minute minimum when it has one).'),
+      .describe(
+        "Dollars, exact decimal, by the price table of the row's month (with its 1-minute minimum when it has one).",
+      ),
   })
   .meta({ id: 'UsageRow' });
 export type UsageRow = z.infer<typeof UsageRow>;

@@ -1,4 +1,4 @@
-import { type BillingLineItem, BillingReport } from '../../schemas/billing.ts';
+import { type BillingLineItem, BillingReport, type PriceTable } from '../../schemas/billing.ts';
 import type { Page } from '../../schemas/common.ts';
 import { billedTotals, billsNothing, costMicroUsd, dollars, quantities } from './billing-math.ts';
 import { codeUnitOrder } from './code-unit-order.ts';
@@ -31,9 +31,17 @@ export function previousPeriod(period: string): string {
   return new Date(Date.UTC(year, month - 2, 1)).toISOString().slice(0, 7);
 }
 
-function priced(records: UsageRecord[], deps: CoreDeps) {
-  const totals = billedTotals(records, deps.prices);
-  const micro = costMicroUsd(totals, deps.prices);
+/**
+ * The price table `period` is billed by: the one in force when the meter first ran in the month (see
+ * MeterStore.monthPrices), so that a table deployed during a month applies from the next, and none reprices a month
+ * billed already.
+ */
+export const pricesOf = (deps: Pick<CoreDeps, 'meter' | 'prices'>, period: string) =>
+  deps.meter.monthPrices(period, deps.prices);
+
+function priced(records: UsageRecord[], prices: PriceTable) {
+  const totals = billedTotals(records, prices);
+  const micro = costMicroUsd(totals, prices);
   return { ...quantities(totals), costMicroUsd: micro, cost: dollars(micro) };
 }
 
@@ -49,18 +57,19 @@ export async function buildReport(
 ): Promise<BillingReport> {
   const { first, last } = periodHours(period);
   const usage = await listEveryUsage(deps.store, tenantId, first, last);
+  const prices = await pricesOf(deps, period);
   const lineItems: BillingLineItem[] = [...Map.groupBy(usage, (record) => record.app).entries()]
-    .filter(([, records]) => !billsNothing(records, deps.prices))
+    .filter(([, records]) => !billsNothing(records, prices))
     .sort(([a], [b]) => codeUnitOrder(a, b))
-    .map(([app, records]) => ({ app, ...priced(records, deps) }));
+    .map(([app, records]) => ({ app, ...priced(records, prices) }));
   const sum = (pick: (item: BillingLineItem) => number) => lineItems.reduce((n, item) => n + pick(item), 0);
   const totalMicro = sum((i) => i.costMicroUsd);
-  const totals = billedTotals(usage, deps.prices);
+  const totals = billedTotals(usage, prices);
   return {
     tenant: tenantId,
     period,
     status,
-    priceTable: deps.prices,
+    priceTable: prices,
     lineItems,
     total: { ...quantities(totals), costMicroUsd: totalMicro, cost: dollars(totalMicro) },
     generatedAt: deps.clock.now().toISOString(),
@@ -153,6 +162,6 @@ export async function listReports(
 }
 
 /** The cost of usage rows already summed into one bucket, for the usage API. */
-export function usageCost(deps: CoreDeps, records: UsageRecord[]): string {
-  return dollars(costMicroUsd(billedTotals(records, deps.prices), deps.prices));
+export function usageCost(prices: PriceTable, records: UsageRecord[]): string {
+  return dollars(costMicroUsd(billedTotals(records, prices), prices));
 }

@@ -202,6 +202,11 @@ export interface MeterStore {
   ): Promise<boolean>;
   putReport(report: BillingReport): Promise<void>;
   getReport(tenantId: string, period: string): Promise<BillingReport | undefined>;
+  /**
+   * The price table a month (`YYYY-MM`) is billed by: the first one given for it, which `prices` becomes if none is
+   * yet. It never changes once kept, so a table deployed later never reprices the month.
+   */
+  monthPrices(period: string, prices: PriceTable): Promise<PriceTable>;
 }
 
 /** What the autoscaler keeps of an app between runs. */

@@ -1,7 +1,7 @@
 import type { PlanLimits } from '../../schemas/plan.ts';
 import type { TenantUsage } from '../../schemas/tenant.ts';
 import { recordAppEvent } from './app-events.ts';
-import { periodHours, periodOf } from './billing.ts';
+import { periodHours, periodOf, pricesOf } from './billing.ts';
 import { billedTotals, costMicroUsd, dollars } from './billing-math.ts';
 import { QuotaExceededError } from './errors.ts';
 import type { CoreDeps, Reservation, TenantRecord, UsageCapState } from './ports.ts';
@@ -44,9 +44,10 @@ export async function evaluateUsageCaps(deps: CoreDeps, tenant: TenantRecord): P
   // that meter's, and one that writes it meanwhile makes this write's condition fail. Read the other way round, a
   // meter's usage from before another's accrual could take the state back from what that one wrote.
   const previous = await deps.store.getUsageCapState(tenant.id);
+  const prices = await pricesOf(deps, period);
   const usage = await listEveryUsage(deps.store, tenant.id, first, last);
-  const totals = billedTotals(usage, deps.prices);
-  const costMicro = costMicroUsd(totals, deps.prices);
+  const totals = billedTotals(usage, prices);
+  const costMicro = costMicroUsd(totals, prices);
   const level = capLevel(plan.limits, costMicro, totals.instanceSeconds);
   const next: UsageCapState = {
     period,

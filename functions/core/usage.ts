@@ -1,10 +1,11 @@
+import type { PriceTable } from '../../schemas/billing.ts';
 import {
   MAX_USAGE_RANGE_DAYS,
   type UsageQuery,
   type UsageReport,
   type UsageRow,
 } from '../../schemas/usage.ts';
-import { usageCost } from './billing.ts';
+import { pricesOf, usageCost } from './billing.ts';
 import { billsNothing } from './billing-math.ts';
 import { codeUnitOrder } from './code-unit-order.ts';
 import { TenantNotFoundError, ValidationError } from './errors.ts';
@@ -56,26 +57,33 @@ export async function getUsage(deps: CoreDeps, tenantId: string, query: UsageQue
   const rows: RowSum[] = [];
   let bucket: string | undefined;
   let open = new Map<string, RowSum>();
+  /** The price table of each month the rows fall in (a range may span months), as `pricesOf` gives it. */
+  const monthPrices = new Map<string, PriceTable>();
+  const pricesIn = async (row: RowSum) => {
+    const period = row.bucket.slice(0, 7);
+    const prices = monthPrices.get(period) ?? (await pricesOf(deps, period));
+    monthPrices.set(period, prices);
+    return prices;
+  };
   /**
    * Ends the bucket being summed: its rows, by app, go to the page — but those up to the cursor, and those that bill
    * nothing (replicas that lived 0 s, without the minimum).
    */
-  const close = () => {
+  const close = async () => {
     // As the table and the cursor's key compare.
     const done = [...open.values()].sort((a, b) => codeUnitOrder(a.app, b.app));
-    rows.push(
-      ...done.filter(
-        (row) => (after === undefined || rowKey(row) > after) && !billsNothing([row], deps.prices),
-      ),
-    );
     open = new Map();
+    for (const row of done) {
+      if ((after === undefined || rowKey(row) > after) && !billsNothing([row], await pricesIn(row)))
+        rows.push(row);
+    }
   };
   const records = firstHour <= lastHour ? allUsage(deps.store, tenantId, firstHour, lastHour) : [];
   for await (const record of records) {
     if (query.app !== undefined && record.app !== query.app) continue;
     const recordBucket = record.hour.slice(0, bucketLength);
     if (recordBucket !== bucket) {
-      close();
+      await close();
       // One row more than the page shows tells that there is a next page.
       if (rows.length > query.limit) break;
       bucket = recordBucket;
@@ -84,7 +92,7 @@ export async function getUsage(deps: CoreDeps, tenantId: string, query: UsageQue
     addUsageAmounts(sum, record);
     open.set(record.app, sum);
   }
-  close();
+  await close();
   const shown = rows.slice(0, query.limit);
   const last = shown.at(-1);
   return {
@@ -92,7 +100,9 @@ export async function getUsage(deps: CoreDeps, tenantId: string, query: UsageQue
     from: from.toISOString(),
     to: to.toISOString(),
     granularity: query.granularity,
-    rows: shown.map((sum) => usageRow(deps, sum, query.granularity, { from, to })),
+    rows: await Promise.all(
+      shown.map(async (sum) => usageRow(sum, await pricesIn(sum), query.granularity, { from, to })),
+    ),
     nextCursor: rows.length > query.limit && last ? cursorAfter(rowKey(last)) : null,
   };
 }
@@ -123,8 +133,8 @@ function usageRange(query: UsageQuery, now: Date): { from: Date; to: Date } {
 
 /** What a summed row shows: the span of its bucket within the range, the app's amounts, and their cost. */
 function usageRow(
-  deps: CoreDeps,
   sum: RowSum,
+  prices: PriceTable,
   granularity: UsageQuery['granularity'],
   range: { from: Date; to: Date },
 ): UsageRow {
@@ -139,6 +149,6 @@ function usageRow(
     vcpuSeconds: sum.vcpuMilliSeconds / 1000,
     memoryGiBSeconds: sum.memoryMiBSeconds / 1024,
     instanceSeconds: sum.instanceSeconds,
-    cost: usageCost(deps, [sum]),
+    cost: usageCost(prices, [sum]),
   };
 }

@@ -1,3 +1,4 @@
+import { periodOf, pricesOf } from '../core/billing.ts';
 import { mapEachWithLimit } from '../core/map-with-limit.ts';
 import { accrual, recordLifetimes } from '../core/metering.ts';
 import type { CoreDeps, LifetimeRecord, MeterStore, Runtime } from '../core/ports.ts';
@@ -24,13 +25,16 @@ const DELETED_TENANTS_METERED_MS = 3 * 24 * 3_600_000;
 const TENANTS_IN_FLIGHT = 8;
 
 /**
- * The meter job: records the lifetimes of the replicas the runtime reports, then accrues every open lifetime up to
- * now (running) or its stop (closing it) — a recently deleted tenant's too — then checks each tenant against its
- * plan's monthly caps. Idempotent: each accrual moves a watermark conditionally, so a duplicated, late, skipped or
- * concurrent run, or a restart, neither counts a second twice nor leaves one out.
+ * The meter job: keeps the price table in force as the month's, if this is the month's first run (see pricesOf),
+ * records the lifetimes of the replicas the runtime reports, then accrues every open lifetime up to now (running) or
+ * its stop (closing it) — a recently deleted tenant's too — then checks each tenant against its plan's monthly caps.
+ * Idempotent: each accrual moves a watermark conditionally, so a duplicated, late, skipped or concurrent run, or a
+ * restart, neither counts a second twice nor leaves one out.
  */
 export async function meterUsage(deps: MeterDeps): Promise<{ accrued: number; closed: number }> {
-  const nowSec = Math.floor(deps.clock.now().getTime() / 1000);
+  const now = deps.clock.now();
+  await pricesOf(deps, periodOf(now));
+  const nowSec = Math.floor(now.getTime() / 1000);
   const replicas = await deps.runtime.listReplicas();
   const present = new Set(replicas.map((r) => r.id));
   const byTenant = Map.groupBy(replicas, (r) => r.tenantId);

@@ -1,5 +1,5 @@
 import type { LifetimeRecord, MeterStore, ReportArchive, UsageRecord } from '../../functions/core/ports.ts';
-import type { BillingReport } from '../../schemas/billing.ts';
+import type { BillingReport, PriceTable } from '../../schemas/billing.ts';
 import type { MemoryStore } from './memory-store.ts';
 
 /** The MeterStore in memory, with the same watermark and tombstone rules as the DynamoDB one. */
@@ -7,6 +7,7 @@ export class MemoryMeterStore implements MeterStore {
   readonly open = new Map<string, LifetimeRecord>();
   readonly closed = new Set<string>();
   readonly reports = new Map<string, BillingReport>();
+  readonly prices = new Map<string, PriceTable>();
 
   constructor(private readonly store: MemoryStore) {}
 
@@ -48,6 +49,11 @@ export class MemoryMeterStore implements MeterStore {
 
   async getReport(tenantId: string, period: string) {
     return this.reports.get(`${tenantId}/${period}`);
+  }
+
+  async monthPrices(period: string, prices: PriceTable) {
+    if (!this.prices.has(period)) this.prices.set(period, prices);
+    return this.prices.get(period) ?? prices;
   }
 }
 

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { expect } from 'vitest';
 import { buildReport } from '../../functions/core/billing.ts';
 import { costMicroUsd, dollars } from '../../functions/core/billing-math.ts';
-import type { CoreDeps } from '../../functions/core/ports.ts';
+import type { CoreDeps, MeterStore } from '../../functions/core/ports.ts';
 import { createTenant } from '../../functions/core/tenants.ts';
 import { getUsage, hourOf } from '../../functions/core/usage.ts';
 import { listEveryUsage } from '../../functions/core/walk.ts';
@@ -10,6 +10,16 @@ import { type MeterDeps, meterUsage } from '../../functions/jobs/meter.ts';
 import { DEFAULT_PRICE_TABLE, MINIMUM_INSTANCE_SECONDS, type PriceTable } from '../../schemas/billing.ts';
 import type { ManualClock } from '../fakes/core-deps.ts';
 import { ListedReplicas, replica } from '../fakes/fake-runtime.ts';
+
+/**
+ * `deps` with every month billed by `prices`, as if the meter had kept that table for it: to price the same usage by
+ * two tables.
+ */
+export const billedBy = <D extends Pick<CoreDeps, 'meter' | 'prices'>>(deps: D, prices: PriceTable): D => ({
+  ...deps,
+  prices,
+  meter: Object.assign(Object.create(deps.meter) as MeterStore, { monthPrices: async () => prices }),
+});
 
 /** Four hours before October ends: lives and meter runs cross hours, a day and a month. */
 const T0 = Date.parse('2026-10-31T20:00:00.000Z');
@@ -167,7 +177,7 @@ export async function checkMetering(
       minimumSecondsPerInstance: minimum ? MINIMUM_INSTANCE_SECONDS : 0,
     };
     for (const period of ['2026-10', '2026-11']) {
-      const report = await buildReport({ ...deps, prices }, tenantId, period, 'draft');
+      const report = await buildReport(billedBy(deps, prices), tenantId, period, 'draft');
       const billed = APPS.map((app) => ({ app, seconds: expectedMonth(expected, app, period, minimum) }));
       expect(report.lineItems.map((item) => ({ app: item.app, seconds: item.instanceSeconds }))).toEqual(
         billed.filter(({ seconds }) => seconds > 0),

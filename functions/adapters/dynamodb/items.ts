@@ -105,6 +105,8 @@ export const key = {
     sk: `scaler#${appUid}`,
   }),
   usageCap: (tenantId: string): Key => ({ pk: tenantPartition(tenantId), sk: 'usage-cap' }),
+  /** The price table a month is billed by, the install's own (no tenant's). */
+  monthPrices: (period: string): Key => ({ pk: 'prices', sk: `month#${period}` }),
 };
 
 /** The usage rows of a tenant from one hour to another, both included (`~` sorts after every app name). */

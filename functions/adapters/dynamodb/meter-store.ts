@@ -1,4 +1,4 @@
-import type { BillingReport } from '../../../schemas/billing.ts';
+import type { BillingReport, PriceTable } from '../../../schemas/billing.ts';
 import type { LifetimeRecord, MeterStore, UsageRecord } from '../../core/ports.ts';
 import type { DynamoDbHttp } from './dynamodb-http.ts';
 import { conditionally, guarded } from './errors.ts';
@@ -104,5 +104,17 @@ export class DynamoMeterStore implements MeterStore {
       const item = await this.table.get(key.billingReport(tenantId, period));
       return item?.body as BillingReport | undefined;
     });
+  }
+
+  async monthPrices(period: string, prices: PriceTable): Promise<PriceTable> {
+    const monthKey = key.monthPrices(period);
+    const kept = () =>
+      guarded(async () => (await this.table.get(monthKey))?.prices as PriceTable | undefined);
+    // Read first: every month's table is kept once, then only read.
+    const first = await kept();
+    if (first) return first;
+    if (await conditionally(() => this.table.put({ ...monthKey, prices }, absent()))) return prices;
+    // Another process kept one first.
+    return (await kept()) ?? prices;
   }
 }

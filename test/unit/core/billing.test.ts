@@ -15,6 +15,7 @@ import { buildMonthlyReports } from '../../../functions/jobs/report.ts';
 import { DEFAULT_PRICE_TABLE } from '../../../schemas/billing.ts';
 import { fakeApiDeps, fakeCoreDeps, ManualClock } from '../../fakes/core-deps.ts';
 import { ListedReplicas, replica } from '../../fakes/fake-runtime.ts';
+import { billedBy } from '../../support/metering-model.ts';
 import { overlapCounter } from '../../support/overlap-counter.ts';
 import { usageRow } from '../../support/usage-row.ts';
 
@@ -197,6 +198,54 @@ describe('meter and report jobs (fakes)', () => {
     expect(await deps.meter.listOpenLifetimes('acme')).toEqual([]);
   });
 
+  it('bills each month by the price table in force as it began: one deployed later applies from the next', async () => {
+    const doubled = {
+      ...DEFAULT_PRICE_TABLE,
+      version: 'doubled',
+      vcpuHourMicroUsd: 2 * DEFAULT_PRICE_TABLE.vcpuHourMicroUsd,
+    };
+    runtime.replicas = [replica('acme', 'web', '2026-10-31T23:00:00.000Z')];
+    await meter();
+    deps.clock.current = new Date('2026-11-01T00:00:30Z');
+    await meter();
+    // A table with twice the vCPU price is deployed on 1 November at 09:00, before October's report is built.
+    deps.clock.current = new Date('2026-11-01T09:00:00Z');
+    const deployed = { ...deps, prices: doubled };
+    await meterUsage({ ...deployed, runtime });
+    await buildMonthlyReports(deployed);
+    expect((await deps.meter.getReport('acme', '2026-10'))?.priceTable).toEqual(DEFAULT_PRICE_TABLE);
+    expect((await buildReport(deployed, 'acme', '2026-11', 'draft')).priceTable).toEqual(DEFAULT_PRICE_TABLE);
+    // December's first run keeps the deployed table for December.
+    deps.clock.current = new Date('2026-12-01T00:00:30Z');
+    await meterUsage({ ...deployed, runtime });
+    expect((await buildReport(deployed, 'acme', '2026-12', 'draft')).priceTable).toEqual(doubled);
+    // Usage rows across the months' end: each priced by its month's table.
+    const range = {
+      from: '2026-11-30T23:00:00Z',
+      to: '2026-12-01T01:00:00Z',
+      granularity: 'hour',
+      limit: 10,
+    } as const;
+    const rows = (await getUsage(deployed, 'acme', range)).rows;
+    const costBy = (row: (typeof rows)[number], prices: typeof doubled) =>
+      dollars(
+        costMicroUsd(
+          {
+            vcpuMilliSeconds: row.vcpuSeconds * 1000,
+            memoryMiBSeconds: row.memoryGiBSeconds * 1024,
+            instanceSeconds: row.instanceSeconds,
+          },
+          prices,
+        ),
+      );
+    const [november, december] = rows;
+    expect(rows.map((row) => [row.start, row.instanceSeconds, row.cost])).toEqual([
+      ['2026-11-30T23:00:00.000Z', 3600, november && costBy(november, DEFAULT_PRICE_TABLE)],
+      ['2026-12-01T00:00:00.000Z', 30, december && costBy(december, doubled)],
+    ]);
+    expect(november && costBy(november, doubled)).not.toBe(november?.cost);
+  });
+
   it('leaves out of the usage rows and the report what bills nothing: replicas that lived 0 s, but with the minimum', async () => {
     const a = replica('acme', 'web', '2026-10-31T23:00:00.000Z');
     const b = replica('acme', 'api', '2026-10-31T23:10:00.200Z');
@@ -207,10 +256,10 @@ describe('meter and report jobs (fakes)', () => {
     await meter();
     const range = { from: '2026-10-31', to: '2026-11-01', limit: 100 };
     const apps = async (prices = DEFAULT_PRICE_TABLE) => ({
-      usage: (await getUsage({ ...deps, prices }, 'acme', { ...range, granularity: 'hour' })).rows.map(
+      usage: (await getUsage(billedBy(deps, prices), 'acme', { ...range, granularity: 'hour' })).rows.map(
         (r) => [r.app, r.instanceSeconds, r.cost],
       ),
-      report: (await buildReport({ ...deps, prices }, 'acme', '2026-10', 'draft')).lineItems.map((i) => [
+      report: (await buildReport(billedBy(deps, prices), 'acme', '2026-10', 'draft')).lineItems.map((i) => [
         i.app,
         i.instanceSeconds,
       ]),
