@@ -557,8 +557,13 @@ export async function deleteApp(
 }
 
 /** Stops every replica; the app keeps its spec and its place in the plan, but no vCPU or memory. */
-export async function stopApp(deps: CoreDeps, tenantId: string, name: string): Promise<App> {
-  const { app } = await changeApp(deps, tenantId, name, undefined, (app) => {
+export async function stopApp(
+  deps: CoreDeps,
+  tenantId: string,
+  name: string,
+  ifMatch?: IfMatch,
+): Promise<App> {
+  const { app } = await changeApp(deps, tenantId, name, ifMatch, (app) => {
     if (app.status === 'stopped') return { app };
     app.status = 'stopped';
     app.generation += 1;
@@ -572,10 +577,15 @@ export async function stopApp(deps: CoreDeps, tenantId: string, name: string): P
  * force (checked against the plan like any growth). A target that never went live — the app was stopped mid-rollout
  * — gets a new deployment, with a deadline from now.
  */
-export async function startApp(deps: CoreDeps, tenantId: string, name: string): Promise<App> {
+export async function startApp(
+  deps: CoreDeps,
+  tenantId: string,
+  name: string,
+  ifMatch?: IfMatch,
+): Promise<App> {
   // Loaded before the app is read, which changeApp does beside its tenant, rather than read it once more first.
   const rules = await autoscaleRules();
-  const { app } = await changeApp(deps, tenantId, name, undefined, (app, now) => {
+  const { app } = await changeApp(deps, tenantId, name, ifMatch, (app, now) => {
     if (app.status !== 'stopped') return { app };
     app.status = 'deploying';
     app.generation += 1;
@@ -594,8 +604,13 @@ export async function startApp(deps: CoreDeps, tenantId: string, name: string): 
 }
 
 /** Replaces every replica, new ones first (a rolling restart of the same revision). */
-export async function restartApp(deps: CoreDeps, tenantId: string, name: string): Promise<App> {
-  const { app } = await changeApp(deps, tenantId, name, undefined, (app, now) => {
+export async function restartApp(
+  deps: CoreDeps,
+  tenantId: string,
+  name: string,
+  ifMatch?: IfMatch,
+): Promise<App> {
+  const { app } = await changeApp(deps, tenantId, name, ifMatch, (app, now) => {
     if (app.status === 'stopped')
       throw new ConflictError('app.stopped', `app "${name}" is stopped; start it instead`);
     if (app.status === 'failed') {

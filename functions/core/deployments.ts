@@ -18,6 +18,7 @@ import type {
   RevisionRecord,
 } from './ports.ts';
 import { inSchemaOrder } from './schema-order.ts';
+import type { IfMatch } from './versioning.ts';
 import { allItems } from './walk.ts';
 
 function toRevision({ tenantId: _t, appUid: _a, ...revision }: RevisionRecord): Revision {
@@ -34,6 +35,7 @@ export async function deploy(
   tenantId: string,
   name: string,
   input: DeploymentCreate,
+  ifMatch?: IfMatch,
 ): Promise<Deployment> {
   const read = await getAppRecord(deps, tenantId, name);
   const image = await imageForChange(deps, read, input.image);
@@ -41,7 +43,7 @@ export async function deploy(
     deps,
     tenantId,
     name,
-    undefined,
+    ifMatch,
     (app, now) => {
       app.spec = resolveSpec(deps, app.spec, input);
       return withNewRevision(app, 'deploy', image, now);
@@ -65,6 +67,7 @@ export async function rollback(
   tenantId: string,
   name: string,
   revision: number | undefined,
+  ifMatch?: IfMatch,
 ): Promise<Deployment> {
   const app = await getAppRecord(deps, tenantId, name);
   const target = await getRevisionRecord(
@@ -79,7 +82,7 @@ export async function rollback(
     deps,
     tenantId,
     name,
-    undefined,
+    ifMatch,
     (current, now) => {
       if (current.targetRevision === target.number && current.currentRevision === target.number) {
         throw alreadyOn(current);

@@ -153,7 +153,7 @@ export const etagHeader = responseHeaders('ETag');
 export const ifMatchHeader = z.object({
   'if-match': z.string().optional().meta({
     description:
-      'Apply only if the resource still has this ETag, or one of a comma-separated list; `*` for any. A weak ETag (`W/"v3"`, as a compressing proxy passes it on) names the same version.',
+      'Apply only if the resource (for an action on an app, the app) still has this ETag, or one of a comma-separated list; `*` for any. A weak ETag (`W/"v3"`, as a compressing proxy passes it on) names the same version.',
   }),
 });
 
@@ -163,3 +163,6 @@ export const idempotencyHeader = z.object({
       'Makes a retried POST safe: its answer is replayed for 24 h, but for a 400, 415, 429 or 5xx, which leave the key free.',
   }),
 });
+
+/** The headers of a POST that acts on an app (`/scale`, `/stop`, a deploy…): its Idempotency-Key, and If-Match. */
+export const appActionHeaders = idempotencyHeader.extend(ifMatchHeader.shape);

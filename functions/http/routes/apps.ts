@@ -9,6 +9,7 @@ import { etagOf, ifMatchVersions } from '../etag.ts';
 import { requireRole } from '../middleware/auth.ts';
 import {
   apiRoute,
+  appActionHeaders,
   bearer,
   etagHeader,
   idempotencyHeader,
@@ -186,7 +187,7 @@ export function appRoutes(deps: ApiDeps) {
         middleware: tenantOnly,
         request: {
           params: AppParams,
-          headers: idempotencyHeader.extend(ifMatchHeader.shape),
+          headers: appActionHeaders,
           body: jsonBody(ScaleRequest),
         },
         responses: {

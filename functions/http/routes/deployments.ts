@@ -10,10 +10,11 @@ import {
   rollback,
 } from '../../core/deployments.ts';
 import { type ApiDeps, chargeWait, tenantOf } from '../context.ts';
+import { ifMatchVersions } from '../etag.ts';
 import {
   apiRoute,
+  appActionHeaders,
   bearer,
-  idempotencyHeader,
   json,
   jsonBody,
   optionalJsonBody,
@@ -56,7 +57,11 @@ export function deploymentRoutes(deps: ApiDeps) {
         tags,
         security: bearer,
         middleware: tenantOnly,
-        request: { params: AppParams, headers: idempotencyHeader, body: jsonBody(DeploymentCreate) },
+        request: {
+          params: AppParams,
+          headers: appActionHeaders,
+          body: jsonBody(DeploymentCreate),
+        },
         responses: {
           202: {
             ...json(Deployment, 'A new revision, being deployed.'),
@@ -66,7 +71,13 @@ export function deploymentRoutes(deps: ApiDeps) {
       }),
       async (c) => {
         const { app } = c.req.valid('param');
-        const deployment = await deploy(deps, tenantOf(c.get('principal')), app, c.req.valid('json'));
+        const deployment = await deploy(
+          deps,
+          tenantOf(c.get('principal')),
+          app,
+          c.req.valid('json'),
+          ifMatchVersions(c),
+        );
         c.header('location', `/v1/apps/${app}/deployments/${deployment.id}`);
         return c.json(deployment, 202);
       },
@@ -142,7 +153,11 @@ export function deploymentRoutes(deps: ApiDeps) {
         tags,
         security: bearer,
         middleware: tenantOnly,
-        request: { params: AppParams, headers: idempotencyHeader, body: optionalJsonBody(RollbackRequest) },
+        request: {
+          params: AppParams,
+          headers: appActionHeaders,
+          body: optionalJsonBody(RollbackRequest),
+        },
         responses: {
           202: {
             ...json(Deployment, 'A deployment of the older revision.'),
@@ -157,6 +172,7 @@ export function deploymentRoutes(deps: ApiDeps) {
           tenantOf(c.get('principal')),
           app,
           c.req.valid('json').revision,
+          ifMatchVersions(c),
         );
         c.header('location', `/v1/apps/${app}/deployments/${deployment.id}`);
         return c.json(deployment, 202);

@@ -5,9 +5,9 @@ import { AppEvent, AppMetrics, InstanceList, LogQuery, MetricsQuery } from '../.
 import { restartApp, startApp, stopApp } from '../../core/apps.ts';
 import { appLogs, appMetrics, listAppEvents, listInstances } from '../../core/instances.ts';
 import { type ApiDeps, bodyBytesCarried, chargeWait, runtimeView, tenantOf } from '../context.ts';
-import { etagOf } from '../etag.ts';
+import { etagOf, ifMatchVersions } from '../etag.ts';
 import { FOLLOWS_PER_TENANT, FollowLimit } from '../follow-limit.ts';
-import { apiRoute, bearer, etagHeader, idempotencyHeader, json, noFields } from '../openapi.ts';
+import { apiRoute, appActionHeaders, bearer, etagHeader, json, noFields } from '../openapi.ts';
 import { AppParams, tenantOnly } from './apps.ts';
 import { router } from './router.ts';
 
@@ -31,7 +31,7 @@ const lifecycle = (action: 'stop' | 'start' | 'restart', { summary, description,
     tags,
     security: bearer,
     middleware: tenantOnly,
-    request: { params: AppParams, headers: idempotencyHeader, body: noFields },
+    request: { params: AppParams, headers: appActionHeaders, body: noFields },
     responses: { 202: { ...json(App, answer), headers: etagHeader } },
   });
 
@@ -225,7 +225,11 @@ export function instanceRoutes(deps: ApiDeps) {
           "Stops and removes the app's replicas; its spec, revisions and URL stay, and it holds nothing against the plan's limits while stopped. A change, deploy or rollback meanwhile makes its revision, which runs once the app is started. Stopping a stopped app writes nothing.",
         answer: 'Stopping: replicas are stopped and removed; the app keeps its spec.',
       }),
-      async (c) => accepted(c, await stopApp(deps, tenantOf(c.get('principal')), c.req.valid('param').app)),
+      async (c) =>
+        accepted(
+          c,
+          await stopApp(deps, tenantOf(c.get('principal')), c.req.valid('param').app, ifMatchVersions(c)),
+        ),
     )
     .openapi(
       lifecycle('start', {
@@ -234,7 +238,11 @@ export function instanceRoutes(deps: ApiDeps) {
           "Starts the app's target revision again, with its replica count. 403 `quota.exceeded` when that would pass the plan's limits. Starting an app that is not stopped writes nothing.",
         answer: 'Starting the target revision again; one that never went live gets a new deployment.',
       }),
-      async (c) => accepted(c, await startApp(deps, tenantOf(c.get('principal')), c.req.valid('param').app)),
+      async (c) =>
+        accepted(
+          c,
+          await startApp(deps, tenantOf(c.get('principal')), c.req.valid('param').app, ifMatchVersions(c)),
+        ),
     )
     .openapi(
       lifecycle('restart', {
@@ -245,6 +253,9 @@ export function instanceRoutes(deps: ApiDeps) {
         answer: 'Every replica is replaced, new ones first.',
       }),
       async (c) =>
-        accepted(c, await restartApp(deps, tenantOf(c.get('principal')), c.req.valid('param').app)),
+        accepted(
+          c,
+          await restartApp(deps, tenantOf(c.get('principal')), c.req.valid('param').app, ifMatchVersions(c)),
+        ),
     );
 }

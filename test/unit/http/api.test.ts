@@ -273,6 +273,32 @@ describe('the HTTP API', () => {
     expect(patched.status).toBe(200);
   });
 
+  it("honours If-Match on an app's actions as on PATCH: a stale ETag is 412 and does nothing", async () => {
+    const { call, tenantKey } = await setup();
+    await call('POST', '/v1/apps', tenantKey, sampleApp('web'));
+    const stale = (await call('GET', '/v1/apps/web', tenantKey)).headers.get('etag') ?? '';
+    expect((await call('PATCH', '/v1/apps/web', tenantKey, { env: { A: '1' } })).status).toBe(200);
+    const deployments = async () =>
+      ((await call('GET', '/v1/apps/web/deployments', tenantKey)).json.items as []).length;
+    for (const [action, body] of [
+      ['stop', undefined],
+      ['start', undefined],
+      ['restart', undefined],
+      ['deployments', {}],
+      ['rollback', { revision: 1 }],
+    ] as const) {
+      const before = await call('GET', '/v1/apps/web', tenantKey);
+      const made = await deployments();
+      const refused = await call('POST', `/v1/apps/web/${action}`, tenantKey, body, { 'if-match': stale });
+      expect([action, refused.status, refused.json.code]).toEqual([action, 412, 'precondition.failed']);
+      expect((await call('GET', '/v1/apps/web', tenantKey)).json).toEqual(before.json);
+      expect(await deployments()).toBe(made);
+      const current = before.headers.get('etag') ?? '';
+      const done = await call('POST', `/v1/apps/web/${action}`, tenantKey, body, { 'if-match': current });
+      expect([action, done.status]).toEqual([action, 202]);
+    }
+  });
+
   it('applies a write when any ETag of an If-Match list is current, a weak one naming its version too', async () => {
     const { call, tenantKey } = await setup();
     await call('POST', '/v1/apps', tenantKey, sampleApp('web'));

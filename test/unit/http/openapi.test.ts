@@ -86,8 +86,8 @@ describe('schemas/openapi.json', () => {
     expect(statuses('GET /v1/tenant')).toBe('200 400 401 403 404 429 500 503');
     // A body and If-Match, but no Idempotency-Key.
     expect(statuses('PATCH /v1/apps/{app}')).toBe('200 400 401 403 404 409 412 413 415 429 500 503');
-    // A POST whose body takes no fields: its Idempotency-Key, and 415 for a body that is not JSON.
-    expect(statuses('POST /v1/apps/{app}/stop')).toBe('202 400 401 403 404 409 413 415 422 429 500 503');
+    // A POST whose body takes no fields: its Idempotency-Key, If-Match, and 415 for a body that is not JSON.
+    expect(statuses('POST /v1/apps/{app}/stop')).toBe('202 400 401 403 404 409 412 413 415 422 429 500 503');
   });
 
   it("documents patterns a client's validator reads as the API does: the examples beside them match", () => {
