@@ -185,6 +185,8 @@ describe('tenants and keys on DynamoDB Local', () => {
     const containers = () => labelledContainers(tableName, { 'berth.app': 'web' }).length;
     try {
       expect((await call('POST', '/v1/apps', key, sampleApp('web'))).status).toBe(201);
+      expect((await call('POST', '/v1/repositories', key, { name: 'spare' })).status).toBe(201);
+      const spareKey = (await call('POST', '/v1/keys', key, { name: 'spare' })).json.id;
       await eventually('the app to run', async () => ((await app()).status === 'running' ? true : undefined));
 
       expect((await call('PATCH', '/v1/tenants/acme', adminKey, { status: 'suspended' })).status).toBe(200);
@@ -202,6 +204,9 @@ describe('tenants and keys on DynamoDB Local', () => {
           code: 'tenant.suspended',
         });
       }
+      // What only gives back still goes: a repository deleted, a key revoked (an app deleted: below).
+      expect((await call('DELETE', '/v1/repositories/spare', key)).status).toBe(204);
+      expect((await call('DELETE', `/v1/keys/${spareKey}`, key)).status).toBe(204);
       // Reads still answer, and say what the suspension did: nothing of the app runs.
       await eventually('the app to show its suspension', async () =>
         (await app()).status === 'suspended' && containers() === 0 ? true : undefined,

@@ -119,7 +119,7 @@ export function tenantRoutes(deps: ApiDeps) {
           '`plan` moves the tenant to another plan that is not archived (400 otherwise); what it ' +
           'runs keeps running even where it exceeds the new plan, whose limits then refuse writes ' +
           'that add capacity. `status: "suspended"` stops the tenant\'s apps (they show `status: ' +
-          '"suspended"`) and refuses its writes, but for deleting apps and revoking keys, until ' +
+          '"suspended"`) and refuses its writes, but for deleting apps and repositories and revoking keys, until ' +
           '`"active"` starts them again.',
         tags,
         security: bearer,
