@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type Readable, Transform } from 'node:stream';
 import Docker from 'dockerode';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { DockerRuntime } from '../../functions/adapters/docker/runtime.ts';
+import { DockerRuntime, LABELS } from '../../functions/adapters/docker/runtime.ts';
 import type { Replica } from '../../functions/core/ports.ts';
 import { wrapContainers } from '../support/wrap-containers.ts';
 
@@ -32,15 +32,27 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 describe('following a replica’s log on Docker Engine', () => {
   const containers: Docker.Container[] = [];
   afterEach(async () => {
-    for (const container of containers.splice(0)) await container.remove({ force: true });
+    // A test that removed its container through the runtime left nothing to remove.
+    for (const container of containers.splice(0)) await container.remove({ force: true }).catch(() => {});
   });
 
   /** A running container of the test image, as a replica the runtime can read the log of. */
   async function running(docker: Docker, script: string): Promise<Replica> {
-    const container = await docker.createContainer({ Image: inject('testImage'), Cmd: ['sh', '-c', script] });
+    const appUid = `app-${randomUUID()}`;
+    const container = await docker.createContainer({
+      Image: inject('testImage'),
+      Cmd: ['sh', '-c', script],
+      Labels: { [LABELS.appUid]: appUid },
+    });
     containers.push(container);
     await container.start();
-    return { id: container.id } as Replica;
+    return { id: container.id, appUid } as Replica;
+  }
+
+  async function linesOf(log: AsyncIterable<string>, count = Number.POSITIVE_INFINITY): Promise<string[]> {
+    const lines: string[] = [];
+    for await (const line of log) if (lines.push(line) >= count) break;
+    return lines;
   }
 
   it('reads only as fast as its reader: a reader that stops holds the log back instead of buffering it', async () => {
@@ -71,5 +83,32 @@ describe('following a replica’s log on Docker Engine', () => {
     const next = lines.next();
     stop.abort();
     expect(await next).toEqual({ done: true, value: undefined });
+  });
+
+  it('gives a line longer than the 16 KiB the engine keeps it in whole, with its time once', async () => {
+    const docker = new Docker();
+    const runtime = new DockerRuntime(docker, `t-${randomUUID()}`);
+    // 40,000 characters on stdout, which the engine keeps as three messages, with a line on stderr written while
+    // the first part is in its log and the last is not.
+    const half = (c: string) => `head -c 20000 /dev/zero | tr "\\0" ${c}`;
+    const script = `${half('a')}; sleep 1; echo oops >&2; sleep 1; ${half('b')}; echo; echo end; sleep 600`;
+    const replica = await running(docker, script);
+    const long = /^\S+Z a{20000}b{20000}$/;
+    const expected = [
+      expect.stringMatching(long),
+      expect.stringMatching(/^\S+Z oops$/),
+      expect.stringMatching(/^\S+Z end$/),
+    ];
+    await expect.poll(() => linesOf(runtime.replicaLogs(replica, {})), { timeout: 10_000 }).toEqual(expected);
+    const stop = new AbortController();
+    expect(await linesOf(runtime.replicaLogs(replica, { follow: true, signal: stop.signal }), 3)).toEqual(
+      expected,
+    );
+    stop.abort();
+    // Removed once it has exited, its last lines are kept as they were read.
+    await docker.getContainer(replica.id).kill();
+    await docker.getContainer(replica.id).wait();
+    await runtime.removeReplica(replica.id);
+    expect(await linesOf(runtime.replicaLogs(replica, {}))).toEqual(expected);
   });
 });

@@ -17,10 +17,10 @@ import type {
   Runtime,
 } from '../../core/ports.ts';
 import { replicaEnv } from '../../core/replica-env.ts';
-import { textLines } from '../../core/text-lines.ts';
 import { fullImageName } from '../oci/full-image-name.ts';
 import { type DockerError, engineMessage, statusOf } from './docker-errors.ts';
 import { type Answered, answeredIn, ENGINE_ANSWER_MS } from './engine-answer.ts';
+import { logLines } from './log-messages.ts';
 import { replicaNetwork } from './replica-network.ts';
 import { RETIRED_LOG_LINES, RetiredReplicas } from './retired-replicas.ts';
 import { signalName } from './signals.ts';
@@ -462,7 +462,9 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
         abortSignal,
       }),
     );
-    return demux(buffer).toString().split('\n').filter(Boolean);
+    const lines: string[] = [];
+    for await (const line of logLines([buffer])) lines.push(line);
+    return lines;
   }
 
   /**
@@ -535,7 +537,7 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
       translate(err);
     }
     try {
-      yield* textLines(demuxed(log));
+      yield* logLines(log);
     } catch (err) {
       // A follow stopped on purpose ends its stream mid-read.
       if (!options.signal?.aborted) throw err;
@@ -560,34 +562,5 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
     if (options.signal?.aborted) stream.destroy();
     else options.signal?.addEventListener('abort', () => stream.destroy(), { once: true });
     return stream;
-  }
-}
-
-/**
- * Docker's multiplexed log format — frames of an 8-byte header (stream, 0, 0, 0, size as big-endian uint32) and a
- * payload: the payloads of the whole frames in `buffer`, and what is left of an incomplete last one.
- */
-function splitFrames(buffer: Buffer): { payloads: Buffer[]; rest: Buffer } {
-  const payloads: Buffer[] = [];
-  let offset = 0;
-  while (offset + 8 <= buffer.length) {
-    const end = offset + 8 + buffer.readUInt32BE(offset + 4);
-    if (end > buffer.length) break;
-    payloads.push(buffer.subarray(offset + 8, end));
-    offset = end;
-  }
-  return { payloads, rest: buffer.subarray(offset) };
-}
-
-/** A whole multiplexed log's payloads, joined. */
-const demux = (buffer: Buffer) => Buffer.concat(splitFrames(buffer).payloads);
-
-/** A multiplexed log read as it comes, as its payloads: frames split across chunks are put back together. */
-async function* demuxed(log: AsyncIterable<Buffer> | Buffer[]): AsyncIterable<Buffer> {
-  let rest: Buffer = Buffer.alloc(0);
-  for await (const chunk of log) {
-    const split = splitFrames(rest.length > 0 ? Buffer.concat([rest, chunk]) : chunk);
-    yield* split.payloads;
-    rest = split.rest;
   }
 }
