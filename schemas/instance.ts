@@ -64,7 +64,10 @@ export const LogQuery = z.object({
       error: queryInstantError('must be an ISO-8601 timestamp, a date, or a duration such as "10m"'),
     })
     .optional()
-    .describe('Only lines after this instant (a date is its midnight UTC), or this long ago (e.g. "10m").'),
+    .describe(
+      'Only lines written at or after this instant, to the millisecond (a date is its midnight UTC), or this long ' +
+        'ago (e.g. "10m").',
+    ),
   follow: z.enum(['true', 'false']).default('false').describe('Keep streaming new lines.'),
 });
 export type LogQuery = z.infer<typeof LogQuery>;

@@ -11,7 +11,7 @@ import { getAppRecord } from './apps.ts';
 import { codeUnitOrder } from './code-unit-order.ts';
 import { UnavailableError } from './errors.ts';
 import { waitForMoreLines } from './log-follow.ts';
-import { type LineSource, mergeAsTheyCome, mergeByTime } from './log-merge.ts';
+import { type LineSource, mergeAsTheyCome, mergeByTime, writtenSince } from './log-merge.ts';
 import type {
   AppRecord,
   CoreDeps,
@@ -119,10 +119,13 @@ export async function appLogs(
     : undefined;
   const follow = query.follow === 'true';
   const options = { tail: query.tail, follow, signal, ...(since ? { since } : {}) };
-  const source = (replica: Replica, from: LogOptions): LineSource => ({
-    prefix: shortReplicaId(replica.id),
-    lines: view.logs.replicaLogs(replica, from),
-  });
+  const source = (replica: Replica, from: LogOptions): LineSource => {
+    const lines = view.logs.replicaLogs(replica, from);
+    return {
+      prefix: shortReplicaId(replica.id),
+      lines: from.since ? writtenSince(lines, from.since) : lines,
+    };
+  };
   const seen = new Set(replicas.map((r) => r.id));
   /** Whether the app may start more replicas: not once it is being deleted, or gone (another of its name too). */
   const mayStartMore = async () => {

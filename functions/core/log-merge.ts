@@ -26,6 +26,18 @@ export function lineTime(line: string): LineTime | undefined {
   return { ms: second + Number(fraction.slice(0, 3)), ns: Number(fraction.slice(3)) };
 }
 
+/**
+ * A replica's lines from the first written at or after `since` (to the millisecond, as `since` is given): Docker and
+ * the kubelet take a time to the second, so their answer may begin up to a second before it.
+ */
+export async function* writtenSince(lines: AsyncIterable<string>, since: Date): AsyncIterable<string> {
+  let reached = false;
+  for await (const line of lines) {
+    reached ||= (lineTime(line)?.ms ?? Number.POSITIVE_INFINITY) >= since.getTime();
+    if (reached) yield line;
+  }
+}
+
 /** A line of the merged log: its source's prefix, the line, a newline. */
 const prefixed = (prefix: string, line: string) => `${prefix} ${line}\n`;
 

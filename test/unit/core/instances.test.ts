@@ -119,6 +119,28 @@ describe('app logs', () => {
     );
   });
 
+  it('gives the lines written at or after `since`, to the millisecond, of a runtime that takes it to the second', async () => {
+    const written = ['10:00:00.1Z boot', '10:00:00.499Z GET /a', '10:00:00.5Z GET /b', '10:00:01Z GET /c'];
+    // As Docker's `since` and the kubelet's `sinceSeconds` do: whole seconds.
+    const { runtime, started, logs } = await viewedApp(async function* (_r, options) {
+      const second = Math.floor((options.since?.getTime() ?? 0) / 1000) * 1000;
+      for (const line of written.map((l) => `2026-11-22T${l}`))
+        if (Date.parse(line.split(' ')[0] ?? '') >= second) yield line;
+    });
+    const replica = started('2026-11-22T09:00:00Z');
+    runtime.replicas = [replica];
+    const prefix = shortReplicaId(replica.id);
+    for (const follow of ['false', 'true'] as const) {
+      const read: string[] = [];
+      const query = { tail: 100, since: '2026-11-22T10:00:00.500Z', follow };
+      for await (const line of await logs(query, AbortSignal.abort())) read.push(line);
+      expect(read, follow).toEqual([
+        `${prefix} 2026-11-22T10:00:00.5Z GET /b\n`,
+        `${prefix} 2026-11-22T10:00:01Z GET /c\n`,
+      ]);
+    }
+  });
+
   it("ends only a replica's own lines when its log fails mid-read (removed meanwhile): the others' go on", async () => {
     async function* said(r: Replica, _options: LogOptions) {
       yield `${r.id} one`;
