@@ -204,14 +204,16 @@ export const Scaling = z
       .min(1)
       .max(100)
       .optional()
-      .describe("Average CPU to track, in percent of each replica's cpu."),
+      .describe(
+        "Average CPU to track, in percent of each replica's cpu; a replica's first two minutes (warm-up) aside.",
+      ),
     targetMemoryPercent: z
       .number()
       .int()
       .min(1)
       .max(100)
       .optional()
-      .describe("Average memory to track, in percent of each replica's memory."),
+      .describe("Average memory to track, in percent of each replica's memory; a replica's warm-up aside."),
     schedules: z
       .array(ScalingSchedule)
       .max(20)

@@ -1,6 +1,6 @@
 import { CronExpressionParser } from 'cron-parser';
 import type { Scaling } from '../../schemas/app.ts';
-import type { ScalerState } from './ports.ts';
+import type { Replica, ReplicaStats, ScalerState } from './ports.ts';
 
 export const DEFAULT_SCALE_IN_STABILIZATION_SECONDS = 300;
 /** Utilisation within ±10 % of the target changes nothing (as Kubernetes' HPA), so replicas do not flap. */
@@ -66,6 +66,42 @@ export function recommendReplicas(current: number, utilisation: Utilisation, sca
     return Math.max(1, Math.ceil(Math.max(current, 1) * ratio));
   });
   return wanted.length ? Math.max(...wanted) : current;
+}
+
+/**
+ * A replica's warm-up: its first two minutes, whose figures measure its start (a runtime compiling, caches filling)
+ * rather than load, on Fargate as a whole minute's average. Target tracking sets such replicas aside, as EC2 Auto
+ * Scaling leaves instances in their warm-up out of a group's metrics and Kubernetes' HPA sets aside pods not ready.
+ */
+export const WARM_UP_MS = 120_000;
+
+/** Whether a running replica is past its warm-up at `nowMs`. */
+export const warmedUp = (replica: Pick<Replica, 'startedAt'>, nowMs: number) =>
+  replica.startedAt !== null && nowMs - Date.parse(replica.startedAt) >= WARM_UP_MS;
+
+const mean = (values: number[]) =>
+  values.length ? values.reduce((a, b) => a + b, 0) / values.length : undefined;
+
+/**
+ * Target tracking over the samples of the replicas past their warm-up, while `warming` others are in it: their
+ * utilisation, and the count it recommends (the current one without a sample). A scale out counts the replicas
+ * warming up as idle, as the HPA counts pods not yet ready on a scale up: so neither a start's burst nor a scale out's
+ * own new replicas scale an app out again, while replicas past their warm-up busy enough for all of them still do.
+ */
+export function trackWarmReplicas(current: number, warm: ReplicaStats[], warming: number, scaling: Targets) {
+  const utilisation = {
+    cpuPercent: mean(warm.map((s) => s.cpuPercent)),
+    memoryPercent: mean(warm.map((s) => s.memoryPercent)),
+  };
+  if (warm.length === 0) return { utilisation, recommended: current };
+  const recommended = recommendReplicas(current, utilisation, scaling);
+  if (recommended <= current || warming === 0) return { utilisation, recommended };
+  const share = warm.length / (warm.length + warming);
+  const withIdle = {
+    cpuPercent: (utilisation.cpuPercent ?? 0) * share,
+    memoryPercent: (utilisation.memoryPercent ?? 0) * share,
+  };
+  return { utilisation, recommended: Math.max(current, recommendReplicas(current, withIdle, scaling)) };
 }
 
 export interface ScaleDecision {

@@ -4,9 +4,10 @@ import {
   boundsAt,
   DEFAULT_SCALE_IN_STABILIZATION_SECONDS,
   decideScale,
-  recommendReplicas,
   trackedMetrics,
+  trackWarmReplicas,
   type Utilisation,
+  warmedUp,
 } from '../core/autoscale.ts';
 import { isDomainError } from '../core/errors.ts';
 import { mapEachWithLimit } from '../core/map-with-limit.ts';
@@ -27,9 +28,6 @@ export interface AutoscaleDeps extends CoreDeps {
  * take longer than the minute between runs from a few hundred apps on.
  */
 const APPS_IN_FLIGHT = 8;
-
-const mean = (values: number[]) =>
-  values.length ? values.reduce((a, b) => a + b, 0) / values.length : undefined;
 
 /**
  * The scale job: for every app with `scaling`, target tracking on its replicas' utilisation and the schedule in
@@ -80,11 +78,15 @@ const runningByApp = (replicas: Replica[]) =>
     (r) => r.appUid,
   );
 
-/** What target tracking went by, for the event: `CPU at 97 %, target 50 %`, for each metric with a target. */
-function measured(utilisation: Utilisation, scaling: Scaling): { measured?: string } {
+/**
+ * What target tracking went by, for the event: `CPU at 97 %, target 50 %`, for each metric with a target, and the
+ * replicas it set aside in their warm-up.
+ */
+function measured(utilisation: Utilisation, scaling: Scaling, warming: number): { measured?: string } {
   const shown = trackedMetrics(utilisation, scaling).map(
     ({ name, value, target }) => `${name} at ${Math.round(value)} %, target ${target} %`,
   );
+  if (warming > 0) shown.push(`${warming} warming up`);
   return shown.length ? { measured: shown.join('; ') } : {};
 }
 
@@ -100,13 +102,12 @@ async function autoscaleApp(
   if (!scaling || !plan || !view) return false;
   const now = deps.clock.now();
   const running = (await runningOf(app.spec.runtime, view)).get(app.uid) ?? [];
-  const samples = [...(await view.metrics.replicaStats(running)).stats.values()];
-  const utilisation = {
-    cpuPercent: mean(samples.map((s) => s.cpuPercent)),
-    memoryPercent: mean(samples.map((s) => s.memoryPercent)),
-  };
+  const { stats } = await view.metrics.replicaStats(running);
+  const warm = running.filter((r) => warmedUp(r, now.getTime()));
+  const samples = warm.flatMap((r) => stats.get(r.id) ?? []);
+  const warming = running.length - warm.length;
+  const { utilisation, recommended } = trackWarmReplicas(app.replicas, samples, warming, scaling);
   const bounds = boundsAt(scaling, now);
-  const recommended = samples.length ? recommendReplicas(app.replicas, utilisation, scaling) : app.replicas;
   const windowSeconds = scaling.scaleInStabilizationSeconds ?? DEFAULT_SCALE_IN_STABILIZATION_SECONDS;
   const previous = await deps.store.getScalerState(app.tenantId, app.uid);
   const decision = decideScale({
@@ -124,13 +125,14 @@ async function autoscaleApp(
   // What the decision went by, in the event that tells it.
   const inputs = {
     reason: decision.reason,
-    ...(decision.tracking ? measured(utilisation, scaling) : {}),
+    ...(decision.tracking ? measured(utilisation, scaling, warming) : {}),
     recommended,
     cpuPercent: utilisation.cpuPercent ?? null,
     memoryPercent: utilisation.memoryPercent ?? null,
     targetCpuPercent: scaling.targetCpuPercent ?? null,
     targetMemoryPercent: scaling.targetMemoryPercent ?? null,
     samples: samples.length,
+    warmingUp: warming,
     min: bounds.min,
     max: bounds.max,
     schedule: bounds.schedule,

@@ -1,5 +1,6 @@
 import Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
+import { WARM_UP_MS } from '../../functions/core/autoscale.ts';
 import { autoscale } from '../../functions/jobs/autoscale.ts';
 import { eventually } from '../support/ingress-client.ts';
 import { localApiOnDocker, sampleApp, untilAppGone } from '../support/local-api.ts';
@@ -20,7 +21,9 @@ describe('autoscaling on real containers', () => {
     const { call, createTenant, deps, runtime } = await localApiOnDocker();
     const key = (await createTenant('acme')).key;
     const docker = { runtime: runtime.runtime, metrics: runtime.runtime };
-    const tick = () => autoscale({ ...deps, views: { docker } });
+    // The job's clock runs ahead by more than a warm-up, so that each replica's load counts from its start.
+    const clock = { now: () => new Date(Date.now() + 2 * WARM_UP_MS) };
+    const tick = () => autoscale({ ...deps, clock, views: { docker } });
     const replicas = async () => ((await call('GET', '/v1/apps/web', key)).json as Json).replicas as number;
     const seen: number[] = [];
     try {
@@ -101,6 +104,39 @@ describe('autoscaling on real containers', () => {
       // it, or a `scaleOutHeld`), not at every tick.
       const told = (await call('GET', '/v1/apps/web/events?limit=100', key)).json.items as Json[];
       expect(told.filter((e) => String(e.message).includes('wanted but the maximum is 3'))).toHaveLength(1);
+    } finally {
+      await call('DELETE', '/v1/apps/web', key);
+      await untilAppGone(call, key, 'web');
+      await runtime.loop.stop();
+    }
+  }, 120_000);
+
+  it('leaves a replica that burns CPU in its warm-up out of the figures: nothing scales', async () => {
+    const { call, createTenant, deps, runtime } = await localApiOnDocker();
+    const key = (await createTenant('acme')).key;
+    const tick = () =>
+      autoscale({ ...deps, views: { docker: { runtime: runtime.runtime, metrics: runtime.runtime } } });
+    try {
+      const created = await call(
+        'POST',
+        '/v1/apps',
+        key,
+        sampleApp('web', { command: BURNER, scaling: { min: 1, max: 3, targetCpuPercent: 50 } }),
+      );
+      expect(created.status, created.text).toBe(201);
+      await eventually('1 ready replica', async () =>
+        ((await call('GET', '/v1/apps/web', key)).json as Json).readyReplicas === 1 ? true : undefined,
+      );
+      const [burning] = await runtime.runtime.listReplicas();
+      if (!burning) throw new Error('no replica');
+      await eventually('its stats show the burn', async () => {
+        const { stats } = await runtime.runtime.replicaStats([burning]);
+        return (stats.get(burning.id)?.cpuPercent ?? 0) > 55 ? true : undefined;
+      });
+      for (let i = 0; i < 3; i++) await tick();
+      expect((await call('GET', '/v1/apps/web', key)).json).toMatchObject({ replicas: 1 });
+      const told = (await call('GET', '/v1/apps/web/events', key)).json.items as Json[];
+      expect(told.filter((e) => e.type === 'scaled' || e.type === 'scaleOutHeld')).toEqual([]);
     } finally {
       await call('DELETE', '/v1/apps/web', key);
       await untilAppGone(call, key, 'web');

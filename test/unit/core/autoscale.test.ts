@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { boundsAt, decideScale, recommendReplicas } from '../../../functions/core/autoscale.ts';
+import {
+  boundsAt,
+  decideScale,
+  recommendReplicas,
+  trackWarmReplicas,
+  WARM_UP_MS,
+  warmedUp,
+} from '../../../functions/core/autoscale.ts';
 import type { ScalerState } from '../../../functions/core/ports.ts';
 import { maxReplicasWithin } from '../../../functions/core/quota.ts';
 
@@ -30,6 +37,30 @@ describe('autoscaling rules', () => {
     ).toBe(6);
     expect(recommendReplicas(2, { cpuPercent: 99 }, {})).toBe(2);
     expect(recommendReplicas(0, { cpuPercent: 80 }, { targetCpuPercent: 40 })).toBe(2);
+  });
+
+  it('goes by replicas past their warm-up, counting those warming up as idle on a scale out', () => {
+    const at = (percent: number) => ({ cpuPercent: percent, memoryPercent: 10, memoryMiB: 51 });
+    const targets = { targetCpuPercent: 50 };
+    const start = Date.parse('2026-11-22T10:00:00Z');
+    expect(warmedUp({ startedAt: '2026-11-22T10:00:00Z' }, start + WARM_UP_MS - 1)).toBe(false);
+    expect(warmedUp({ startedAt: '2026-11-22T10:00:00Z' }, start + WARM_UP_MS)).toBe(true);
+    expect(warmedUp({ startedAt: null }, start + WARM_UP_MS)).toBe(false);
+    // Every replica in its warm-up (a start's burst): nothing to go by, the count stands.
+    expect(trackWarmReplicas(2, [], 2, targets)).toEqual({
+      utilisation: { cpuPercent: undefined, memoryPercent: undefined },
+      recommended: 2,
+    });
+    // A scale out's new replica counted idle: the one past its warm-up at 100 % is on target for both.
+    expect(trackWarmReplicas(2, [at(100)], 1, targets)).toMatchObject({
+      utilisation: { cpuPercent: 100 },
+      recommended: 2,
+    });
+    // Busy enough for the ones warming up too: out, by what the whole count would carry.
+    expect(trackWarmReplicas(3, [at(100), at(100)], 1, targets).recommended).toBe(4);
+    // A scale in goes by the replicas past their warm-up alone; with none warming up, as before.
+    expect(trackWarmReplicas(4, [at(10)], 3, targets).recommended).toBe(1);
+    expect(trackWarmReplicas(2, [at(90), at(90)], 0, targets).recommended).toBe(4);
   });
 
   it('never tracks an idle app down to zero, which nothing would measure again to bring it back', () => {

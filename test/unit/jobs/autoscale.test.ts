@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createApp, scaleApp } from '../../../functions/core/apps.ts';
+import { WARM_UP_MS } from '../../../functions/core/autoscale.ts';
 import { createPlan } from '../../../functions/core/plans.ts';
 import type { Replica } from '../../../functions/core/ports.ts';
 import { createTenant } from '../../../functions/core/tenants.ts';
@@ -214,6 +215,57 @@ describe('the scale job', () => {
     expect(deps.store.events.filter((e) => e.type === 'scaled').map((e) => e.details)).toEqual([
       expect.objectContaining({ from: 1, to: 3 }),
     ]);
+  });
+
+  it('sets replicas in their warm-up aside: a start’s burst scales nothing, nor a scale out’s new replicas', async () => {
+    const deps = await fakeCoreDeps();
+    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
+    await createApp(deps, 'acme', { ...spec, name: 'web' });
+    const uid = (await deps.store.getApp('acme', 'web'))?.uid ?? '';
+    // Each replica starts when the app first has it, and burns a CPU from then on, as a runtime starting up does.
+    const startedAt: string[] = [];
+    const views: AutoscaleDeps['views'] = {
+      docker: {
+        runtime: {
+          listReplicas: async () => {
+            const app = await deps.store.getApp('acme', 'web');
+            return Array.from({ length: app?.replicas ?? 0 }, (_, i) => {
+              startedAt[i] ??= deps.clock.now().toISOString();
+              return { ...replica('acme', 'web', startedAt[i] ?? ''), id: `r${i}`, appUid: uid };
+            });
+          },
+        },
+        metrics: {
+          replicaStats: async (running) => ({
+            windowSeconds: 60,
+            stats: new Map(running.map((r) => [r.id, { cpuPercent: 100, memoryPercent: 10, memoryMiB: 51 }])),
+          }),
+        },
+      },
+    };
+    for (let i = 0; i < 4; i++) {
+      await scaleOnce(deps, views);
+      deps.clock.advance(30_000);
+    }
+    expect(autoscalingTold(deps)).toEqual([]);
+    deps.clock.advance(WARM_UP_MS);
+    await scaleOnce(deps, views);
+    expect(autoscalingTold(deps)).toEqual([
+      'autoscaled from 1 to 2 replicas: scale out (CPU at 100 %, target 50 %)',
+    ]);
+    // The new replica burns as it starts, counted idle until its warm-up ends: the first is on target for both.
+    for (let i = 0; i < 3; i++) {
+      deps.clock.advance(30_000);
+      await scaleOnce(deps, views);
+    }
+    expect(autoscalingTold(deps)).toHaveLength(1);
+    expect((await deps.store.getApp('acme', 'web'))?.replicas).toBe(2);
+    // Past it, both at 100 % are load: out again, by the figures of both.
+    deps.clock.advance(WARM_UP_MS);
+    await scaleOnce(deps, views);
+    expect(autoscalingTold(deps).at(-1)).toBe(
+      'autoscaled from 2 to 4 replicas: scale out (CPU at 100 %, target 50 %)',
+    );
   });
 
   it('tells a scale out held back once while it lasts, and again when it comes back', async () => {
