@@ -40,52 +40,32 @@ function linesOf(parts: Buffer[]): string[] {
   return (text.endsWith('\n') ? text.slice(0, -1) : text).split('\n');
 }
 
-interface Line {
-  stream: number;
-  /** The first with the line's time, the rest without. */
-  parts: Buffer[];
-  bytes: number;
-  ended: boolean;
-}
-
 /**
- * Lines in parts, given in the order they began (their time's order) as each ends: a line of one stream that ends
- * while the other's, begun before it, is still coming waits for that one.
+ * Each stream's line in parts until its last part comes, the first part with the line's time: a line is given when
+ * it ends, as it was written, so a line of the other stream never waits for one still coming.
  */
 class OpenLines {
-  private readonly lines: Line[] = [];
-  private bytes = 0;
+  private readonly open = new Map<number, { parts: Buffer[]; bytes: number }>();
 
-  /** The lines `message` lets go of: its own, once it ends, and those that waited for it. */
+  /** The line `message` ends, if it does: with the parts before it, or one cut at LONGEST_LINE_BYTES before it. */
   *add({ stream, payload }: Message): Iterable<string> {
-    let line = this.lines.find((l) => l.stream === stream && !l.ended);
-    if (line && line.bytes >= LONGEST_LINE_BYTES) line.ended = true;
-    if (line && !line.ended) {
-      const part = payload.subarray(payload.indexOf(SPACE) + 1);
-      line.parts.push(part);
-      line.bytes += part.length;
-    } else {
-      line = { stream, parts: [payload], bytes: payload.length, ended: false };
-      this.lines.push(line);
+    let line = this.open.get(stream);
+    if (line && line.bytes >= LONGEST_LINE_BYTES) {
+      yield* linesOf(line.parts);
+      line = undefined;
     }
-    this.bytes += line.parts.at(-1)?.length ?? 0;
-    if (payload.at(-1) === NEWLINE) line.ended = true;
-    // Lines held behind one that does not end are bounded too: it is cut.
-    const first = this.lines[0];
-    if (first && this.bytes > 2 * LONGEST_LINE_BYTES) first.ended = true;
-    while (this.lines[0]?.ended) yield* this.release();
+    const part = line ? payload.subarray(payload.indexOf(SPACE) + 1) : payload;
+    const parts = [...(line?.parts ?? []), part];
+    if (part.at(-1) === NEWLINE) {
+      this.open.delete(stream);
+      yield* linesOf(parts);
+    } else this.open.set(stream, { parts, bytes: (line?.bytes ?? 0) + part.length });
   }
 
-  /** The lines the log ended with, ended or not (a container's last line, without its newline). */
+  /** The lines the log ended without their newline (a container's last, unfinished). */
   *rest(): Iterable<string> {
-    while (this.lines.length > 0) yield* this.release();
-  }
-
-  private release(): string[] {
-    const line = this.lines.shift();
-    if (!line) return [];
-    this.bytes -= line.bytes;
-    return linesOf(line.parts);
+    for (const { parts } of this.open.values()) yield* linesOf(parts);
+    this.open.clear();
   }
 }
 
