@@ -5,6 +5,7 @@ import {
   TERMINAL_DEPLOYMENT_STATUSES,
 } from '../../schemas/app.ts';
 import type { Page } from '../../schemas/common.ts';
+import { waitUnlessAborted } from './abortable-wait.ts';
 import { resolveSpec } from './app-specs.ts';
 import { changeApp, getAppRecord, imageForChange, retarget, withNewRevision } from './apps.ts';
 import { ConflictError, DeploymentMovedError, isDomainError, NotFoundError } from './errors.ts';
@@ -269,13 +270,17 @@ export async function listDeployments(
 
 const WAIT_POLL_MS = 250;
 
-/** Reads a deployment; with `waitSeconds`, waits up to that long for it to reach a terminal status. */
+/**
+ * Reads a deployment; with `waitSeconds`, waits up to that long for it to reach a terminal status, or until `signal`
+ * aborts (the client left): then it reads no more.
+ */
 export async function getDeployment(
   deps: CoreDeps,
   tenantId: string,
   name: string,
   id: string,
   waitSeconds = 0,
+  signal?: AbortSignal,
 ): Promise<Deployment> {
   const app = await getAppRecord(deps, tenantId, name);
   const deadline = Date.now() + waitSeconds * 1000;
@@ -283,9 +288,9 @@ export async function getDeployment(
     const deployment = await deps.store.getDeployment(tenantId, app.uid, id);
     if (!deployment)
       throw new NotFoundError('deployment.notFound', `app "${name}" has no deployment "${id}"`);
-    if (TERMINAL_DEPLOYMENT_STATUSES.includes(deployment.status) || Date.now() + WAIT_POLL_MS > deadline) {
+    const ended = TERMINAL_DEPLOYMENT_STATUSES.includes(deployment.status);
+    if (ended || Date.now() + WAIT_POLL_MS > deadline || !(await waitUnlessAborted(WAIT_POLL_MS, signal))) {
       return toDeployment(deployment);
     }
-    await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
   }
 }

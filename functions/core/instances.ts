@@ -7,10 +7,10 @@ import {
   type Instance,
   type LogQuery,
 } from '../../schemas/instance.ts';
+import { waitUnlessAborted } from './abortable-wait.ts';
 import { getAppRecord } from './apps.ts';
 import { codeUnitOrder } from './code-unit-order.ts';
 import { UnavailableError } from './errors.ts';
-import { waitForMoreLines } from './log-follow.ts';
 import { type LineSource, mergeAsTheyCome, mergeByTime, writtenSince } from './log-merge.ts';
 import type {
   AppRecord,
@@ -138,7 +138,7 @@ export async function appLogs(
    * of its last replicas end the follow.
    */
   async function* joining(): AsyncIterable<LineSource> {
-    while ((await waitForMoreLines(FOLLOW_RELIST_MS, signal)) && (await mayStartMore())) {
+    while ((await waitUnlessAborted(FOLLOW_RELIST_MS, signal)) && (await mayStartMore())) {
       // A list that fails is tried again at the next turn: the replicas followed already go on meanwhile.
       const listed = await view.runtime.listReplicas(filter).catch(() => []);
       for (const replica of listed.sort(byStart)) {

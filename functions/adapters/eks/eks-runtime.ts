@@ -1,9 +1,9 @@
 import type { PodMetric, V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { eksFargateSize } from '../../../schemas/fargate-sizes.ts';
 import type { PlanLimits } from '../../../schemas/plan.ts';
+import { waitUnlessAborted } from '../../core/abortable-wait.ts';
 import { exitedWith, stoppedOutsideBerth } from '../../core/app-events.ts';
 import { appHostname } from '../../core/app-hosts.ts';
-import { waitForMoreLines } from '../../core/log-follow.ts';
 import { mapWithLimit } from '../../core/map-with-limit.ts';
 import type {
   AppRecord,
@@ -378,7 +378,7 @@ export class EksRuntime implements WorkloadRuntime {
         last = line;
         yield line;
       }
-      if (!options.follow || !(await waitForMoreLines(POD_LOG_POLL_MS, options.signal))) return;
+      if (!options.follow || !(await waitUnlessAborted(POD_LOG_POLL_MS, options.signal))) return;
       tailLines = undefined;
       sinceSeconds = POD_LOG_POLL_MS / 1000 + 1;
     }

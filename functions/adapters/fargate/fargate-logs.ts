@@ -1,5 +1,5 @@
 import { type CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { waitForMoreLines } from '../../core/log-follow.ts';
+import { waitUnlessAborted } from '../../core/abortable-wait.ts';
 import type { LogOptions, Replica, ReplicaLogs } from '../../core/ports.ts';
 import { type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
 import { familyOf } from './task-requests.ts';
@@ -59,7 +59,7 @@ export class FargateLogs implements ReplicaLogs {
       // The token passed in comes back at the end of the stream; a page before the end may be empty.
       const atTheEnd = !res.nextForwardToken || res.nextForwardToken === nextToken;
       if ((!follow || noMoreLines()) && (backwards || atTheEnd)) return;
-      if (atTheEnd && !(await waitForMoreLines(FOLLOW_POLL_MS, signal))) return;
+      if (atTheEnd && !(await waitUnlessAborted(FOLLOW_POLL_MS, signal))) return;
       nextToken = res.nextForwardToken ?? nextToken;
     }
   }

@@ -133,7 +133,8 @@ export function deploymentRoutes(deps: ApiDeps) {
         const { app, id } = c.req.valid('param');
         const { wait } = c.req.valid('query');
         const waitSeconds = await chargeWait(c, deps, wait);
-        return c.json(await getDeployment(deps, tenantOf(c.get('principal')), app, id, waitSeconds), 200);
+        const tenantId = tenantOf(c.get('principal'));
+        return c.json(await getDeployment(deps, tenantId, app, id, waitSeconds, c.req.raw.signal), 200);
       },
     )
     .openapi(

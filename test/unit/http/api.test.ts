@@ -344,6 +344,32 @@ describe('the HTTP API', () => {
     });
   });
 
+  it('stops waiting for a deployment, and reading it, once the client has gone', async () => {
+    const { api, call, deps, tenantKey } = await setup();
+    await call('POST', '/v1/apps', tenantKey, sampleApp('web'));
+    const [listed] = (await call('GET', '/v1/apps/web/deployments', tenantKey)).json.items as {
+      id: string;
+    }[];
+    const reads = vi.spyOn(deps.store, 'getDeployment');
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const client = new AbortController();
+      const answer = api.request(`/v1/apps/web/deployments/${listed?.id}?wait=30`, {
+        headers: { authorization: `Bearer ${tenantKey}` },
+        signal: client.signal,
+      });
+      await vi.advanceTimersByTimeAsync(0);
+      expect(reads).toHaveBeenCalledTimes(1);
+      // The client leaves: the answer comes with no more time passing, and the deployment is read no more.
+      client.abort();
+      expect((await answer).status).toBe(200);
+      await vi.advanceTimersByTimeAsync(30_000);
+      expect(reads).toHaveBeenCalledTimes(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('rolls back with or without a body, and refuses a revision that is not a number', async () => {
     const { call, deps, tenantKey } = await setup();
     await call('POST', '/v1/apps', tenantKey, sampleApp('web'));

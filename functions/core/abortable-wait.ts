@@ -1,8 +1,8 @@
 /**
- * Waits `ms` before a followed log is read again, cut short when `signal` aborts (the client left, or the transport's
- * deadline came); true while the follow goes on.
+ * Waits `ms` before something is read again (a followed log, a deployment waited for), cut short when `signal` aborts
+ * (the client left, or the transport's deadline came); true unless it did.
  */
-export async function waitForMoreLines(ms: number, signal?: AbortSignal): Promise<boolean> {
+export async function waitUnlessAborted(ms: number, signal?: AbortSignal): Promise<boolean> {
   if (signal?.aborted) return false;
   await new Promise<void>((resolve) => {
     const done = () => {
