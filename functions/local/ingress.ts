@@ -1,6 +1,8 @@
 import type { ServerResponse } from 'node:http';
+import { pipeline, Readable } from 'node:stream';
+import type { ReadableStream as WebStream } from 'node:stream/web';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { type Context, Hono } from 'hono';
-import { proxy } from 'hono/proxy';
 import { DNS_LABEL } from '../../schemas/common.ts';
 import type { ErrorCode } from '../../schemas/problem.ts';
 import { boundsAt } from '../core/autoscale.ts';
@@ -9,6 +11,7 @@ import type { Store } from '../core/ports.ts';
 import { INTERNAL_ERROR_DETAIL, problem } from '../http/problem.ts';
 import { logger } from '../shared/local.ts';
 import { fetchKeepingHost, REPLICA_IDLE_MS, ReplicaIdleError } from './fetch-keeping-host.ts';
+import { endToEnd } from './hop-by-hop.ts';
 import type { Endpoint, RoutingTable } from './routing-table.ts';
 
 const label = DNS_LABEL.source.slice(1, -1);
@@ -218,29 +221,35 @@ export async function reachReplica<T>(
 }
 
 /**
- * The replica's `answer` as the client is sent it: an answer whose body fails midway (its replica reset the connection
- * or went silent for the idle timeout) has the client's connection cut, as the load balancer cuts it, since the answer
- * can be neither finished nor taken back. The failure is the app's, so nothing is logged, where @hono/node-server
- * would write it to stderr with its stack; it then cancels this body itself, its connection closed. Without a `client`
- * connection (`app.request`), the body fails.
+ * The replica's answer to `request`, sent to `url` with `headers`: each way only the end-to-end fields, as the load
+ * balancer passes them, the body as it is.
  */
-function cutOnFailure(answer: Response, client: ServerResponse | undefined): Response {
-  const body = answer.body;
-  if (!body || !client) return answer;
-  const reader = body.getReader();
-  const cut = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { done, value } = await reader.read();
-        if (done) controller.close();
-        else controller.enqueue(value);
-      } catch {
-        client.destroy();
-      }
-    },
-    cancel: (reason) => reader.cancel(reason),
+async function relayed(url: string, request: Request, headers: Record<string, string>, idleMs: number) {
+  const sent = new Request(url, {
+    method: request.method,
+    headers: endToEnd(new Headers(headers)),
+    body: request.body,
+    signal: request.signal,
+    ...(request.body ? { duplex: 'half' } : {}),
   });
-  return new Response(cut, answer);
+  const answer = await fetchKeepingHost(sent, idleMs);
+  const { status, statusText } = answer;
+  return new Response(answer.body, { status, statusText, headers: endToEnd(answer.headers) });
+}
+
+/**
+ * The replica's `answer`, sent to the client as it came, through Node's response itself: @hono/node-server would give
+ * an answer without a Content-Type its own (`text/plain`), where the load balancer adds none and a browser sniffs.
+ * An answer whose body fails midway (its replica reset the connection or went silent for the idle timeout) has the
+ * client's connection cut, as the load balancer cuts it, since the answer can be neither finished nor taken back;
+ * nothing is logged, the failure being the app's. Without a `client` connection (`app.request`), the answer itself.
+ */
+function sendOn(answer: Response, client: ServerResponse | undefined): Response {
+  if (!client) return answer;
+  client.writeHead(answer.status, answer.statusText, [...answer.headers].flat());
+  if (!answer.body) client.end();
+  else pipeline(Readable.fromWeb(answer.body as WebStream), client, (err) => err && client.destroy());
+  return RESPONSE_ALREADY_SENT;
 }
 
 /**
@@ -266,17 +275,18 @@ export function createIngress(routes: RoutingTable, store: Store, idleMs = REPLI
       ...forwardedHeaders({ host, forwardedFor: c.req.header('x-forwarded-for') }, incoming?.socket),
     };
     const result = await reachReplica(routes, store, target, IDEMPOTENT.has(c.req.method), (endpoint) =>
-      proxy(`http://${endpoint.host}:${endpoint.port}${url.pathname}${url.search}`, {
-        ...c.req,
+      relayed(
+        `http://${endpoint.host}:${endpoint.port}${url.pathname}${url.search}`,
+        c.req.raw,
         headers,
-        customFetch: (req) => fetchKeepingHost(req, idleMs),
-      }).catch((err: unknown) => {
+        idleMs,
+      ).catch((err: unknown) => {
         // The replica answered, badly, or not in time: that is its answer (another replica runs the same code).
         const bad = badResponse(target.app, err) ?? silent(target.app, err);
         return bad && answer(bad);
       }),
     );
-    return 'reached' in result ? cutOnFailure(result.reached, outgoing) : answer(result.problem);
+    return 'reached' in result ? sendOn(result.reached, outgoing) : answer(result.problem);
   });
   return ingress;
 }

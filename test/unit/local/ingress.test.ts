@@ -1,6 +1,7 @@
 import { once } from 'node:events';
-import { createServer } from 'node:http';
+import { createServer, type IncomingHttpHeaders, request } from 'node:http';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { serve } from '@hono/node-server';
 import { describe, expect, it, vi } from 'vitest';
 import {
@@ -153,33 +154,38 @@ describe('the local ingress while the routing table is rebuilt after a start', (
   });
 });
 
+/** A replica that answers with `handler`, and the ingress before it, served by Node, on free ports. */
+async function ingressBefore(handler: Parameters<typeof createServer>[1]) {
+  const replica = createServer(handler);
+  replica.listen(0, '127.0.0.1');
+  await once(replica, 'listening');
+  const routes = new RoutingTable();
+  await routes.route('acme', 'web', [{ host: '127.0.0.1', port: (replica.address() as AddressInfo).port }]);
+  const ingress = serve({
+    fetch: createIngress(routes, (await fakeCoreDeps()).store).fetch,
+    hostname: '127.0.0.1',
+    port: 0,
+  });
+  await once(ingress, 'listening');
+  const close = () => {
+    ingress.close();
+    replica.close();
+  };
+  return { port: (ingress.address() as AddressInfo).port, close };
+}
+
 describe('the local ingress passing a request to a replica', () => {
   /** A replica that answers what it was sent, and the ingress before it on a free port. */
   async function echoed() {
-    const replica = createServer((req, res) =>
+    const { port, close } = await ingressBefore((req, res) =>
       res.end(JSON.stringify({ url: req.url, headers: req.headers })),
     );
-    replica.listen(0, '127.0.0.1');
-    await once(replica, 'listening');
-    const routes = new RoutingTable();
-    await routes.route('acme', 'web', [{ host: '127.0.0.1', port: (replica.address() as AddressInfo).port }]);
-    const ingress = serve({
-      fetch: createIngress(routes, (await fakeCoreDeps()).store).fetch,
-      hostname: '127.0.0.1',
-      port: 0,
-    });
-    await once(ingress, 'listening');
-    const port = (ingress.address() as AddressInfo).port;
     /** What the replica was sent of a GET for `path` with the Host `host:<port>`, and `headers`. */
     const send = async (path: string, host: string, headers: Record<string, string> = {}) =>
       JSON.parse((await ingressGet(port, host, path, headers)).body) as {
         url: string;
         headers: Record<string, string>;
       };
-    const close = () => {
-      ingress.close();
-      replica.close();
-    };
     return { port, send, close };
   }
 
@@ -214,6 +220,53 @@ describe('the local ingress passing a request to a replica', () => {
       });
       const elsewhere = send(`http://other.acme.localhost:${port}/`, 'web.acme.localhost');
       await expect(elsewhere).resolves.toMatchObject({ code: 'app.notFound' });
+    } finally {
+      close();
+    }
+  });
+});
+
+describe('the local ingress passing an answer on', () => {
+  /** The ingress before a replica that answers with `handler`, and a GET of it that reads the answer's bytes. */
+  async function answering(handler: Parameters<typeof createServer>[1]) {
+    const { port, close } = await ingressBefore(handler);
+    const get = (headers: Record<string, string>) =>
+      new Promise<{ headers: IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+        const host = `web.acme.localhost:${port}`;
+        request({ host: '127.0.0.1', port, path: '/', headers: { ...headers, host } }, async (res) => {
+          const chunks: Buffer[] = [];
+          for await (const chunk of res) chunks.push(chunk as Buffer);
+          resolve({ headers: res.headers, body: Buffer.concat(chunks) });
+        })
+          .on('error', reject)
+          .end();
+      });
+    return { get, close };
+  }
+
+  it('passes Accept-Encoding on, and an encoded answer as it came, as the load balancer does', async () => {
+    const asked: (string | undefined)[] = [];
+    const { get, close } = await answering((req, res) => {
+      asked.push(req.headers['accept-encoding']);
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-encoding': 'gzip' });
+      res.end(gzipSync('hello, compressed'));
+    });
+    try {
+      const answer = await get({ 'accept-encoding': 'gzip, br' });
+      expect(asked).toEqual(['gzip, br']);
+      expect(answer.headers).toMatchObject({ 'content-type': 'text/plain', 'content-encoding': 'gzip' });
+      expect(gunzipSync(answer.body).toString()).toBe('hello, compressed');
+    } finally {
+      close();
+    }
+  });
+
+  it('adds no Content-Type to an answer that has none, which a browser then sniffs', async () => {
+    const { get, close } = await answering((_req, res) => res.end('<h1>hi</h1>'));
+    try {
+      const answer = await get({});
+      expect(answer.headers['content-type']).toBeUndefined();
+      expect(answer.body.toString()).toBe('<h1>hi</h1>');
     } finally {
       close();
     }
