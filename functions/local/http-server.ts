@@ -91,12 +91,28 @@ export function problemAnswer(problem: Problem, headers: Record<string, string> 
 /**
  * A node:http server of `fetch` on 127.0.0.1:`port`, as @hono/node-server's `serve` makes one (it takes no error
  * handler), answering what it cannot read as problem+json: what @hono/node-server cannot make a request of with
- * `answerUnreadable`, what Node's own server refuses with `answerRefused`. It starts listening at once.
+ * `answerUnreadable`, what Node's own server refuses with `answerRefused`. It starts listening at once. A request
+ * must arrive whole within Node's `requestTimeout` (300 s by default; 0 for none).
  */
-export function serveLocally(fetch: Parameters<typeof getRequestListener>[0], port: number): Server {
+export function serveLocally(
+  fetch: Parameters<typeof getRequestListener>[0],
+  port: number,
+  options: { requestTimeout?: number } = {},
+): Server {
   const hostname = '127.0.0.1';
-  const server = createServer(getRequestListener(fetch, { hostname, errorHandler: answerUnreadable }));
+  const server = createServer(
+    options,
+    getRequestListener(fetch, { hostname, errorHandler: answerUnreadable }),
+  );
   answerRefused(server);
   server.listen(port, hostname);
   return server;
 }
+
+/**
+ * The ingress's server: as an ALB, it gives a request no limit to arrive whole within (an upload may take an hour),
+ * where Node's default cuts every request not whole after 300 s; a replica that hears nothing meanwhile still times
+ * out (REPLICA_IDLE_MS).
+ */
+export const serveIngress = (fetch: Parameters<typeof getRequestListener>[0], port: number) =>
+  serveLocally(fetch, port, { requestTimeout: 0 });

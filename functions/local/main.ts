@@ -12,7 +12,7 @@ import { ensureDockerEngine } from './docker-engine.ts';
 import { watchDockerEvents } from './docker-events.ts';
 import { localDynamoDbClient, SHARED_ACCESS_KEY, startDynamoDbLocal } from './dynamodb-local.ts';
 import { freePort } from './free-port.ts';
-import { serveLocally } from './http-server.ts';
+import { serveIngress, serveLocally } from './http-server.ts';
 import { createIngress } from './ingress.ts';
 import { tunnelUpgrades } from './ingress-upgrades.ts';
 import { JobTimer } from './job-timer.ts';
@@ -140,7 +140,7 @@ async function main() {
       }),
     );
     routes.rebuilding(ROUTES_REBUILD_MS);
-    ingress = serveLocally(createIngress(routes, deps.store, idleMs).fetch, config.BERTH_INGRESS_PORT);
+    ingress = serveIngress(createIngress(routes, deps.store, idleMs).fetch, config.BERTH_INGRESS_PORT);
     tunnels = tunnelUpgrades(ingress, routes, deps.store, idleMs);
     await listening(ingress, config.BERTH_INGRESS_PORT, 'BERTH_INGRESS_PORT').catch(async (err) => {
       await registry.stop();

@@ -3,7 +3,12 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { RequestError } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { answerUnreadable, refusalOf, serveLocally } from '../../../functions/local/http-server.ts';
+import {
+  answerUnreadable,
+  refusalOf,
+  serveIngress,
+  serveLocally,
+} from '../../../functions/local/http-server.ts';
 import { converse } from '../../support/raw-http.ts';
 
 describe("the local servers' answer to what @hono/node-server cannot make a request of", () => {
@@ -28,6 +33,18 @@ describe("the local servers' answer to what @hono/node-server cannot make a requ
       expect(logged).toHaveBeenCalledWith(expect.stringContaining('secret internals'));
     } finally {
       logged.mockRestore();
+    }
+  });
+});
+
+describe('the time a request has to arrive whole', () => {
+  it("is none at the ingress, as at an ALB (an upload may take an hour), and Node's 300 s at the API", async () => {
+    const ok = () => new Response('ok');
+    const servers = [serveIngress(ok, 0), serveLocally(ok, 0)];
+    try {
+      expect(servers.map((server) => server.requestTimeout)).toEqual([0, 300_000]);
+    } finally {
+      for (const server of servers) server.close();
     }
   });
 });
