@@ -36,12 +36,12 @@ type ClientError = Error & { code?: string; reason?: string };
  * over theirs 413, a request not whole in time 408, anything else its parser cannot read (both Content-Length and
  * Transfer-Encoding, a bad chunk size) 400.
  */
-export function refusalOf(err: ClientError): Problem {
+export function refusalOf(err: ClientError, headerLimit = maxHeaderSize): Problem {
   switch (err.code) {
     case 'HPE_HEADER_OVERFLOW':
       return problemOf(
         'headers.tooLarge',
-        `the request line and headers may be at most ${maxHeaderSize} bytes together: a long URL counts`,
+        `the request line and headers may be at most ${headerLimit} bytes together: a long URL counts`,
         '/',
       );
     case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
@@ -58,7 +58,7 @@ export function refusalOf(err: ClientError): Problem {
  * without a body. As Node does, it answers nothing once an answer on the connection has begun (its bytes would land
  * inside that answer) nor to a client gone.
  */
-function answerRefused(server: Server): void {
+function answerRefused(server: Server, headerLimit: number): void {
   const answering = new WeakMap<Duplex, Set<ServerResponse>>();
   server.on('request', (req, res: ServerResponse) => {
     const responses = answering.get(req.socket) ?? new Set();
@@ -71,7 +71,7 @@ function answerRefused(server: Server): void {
       socket.destroy();
       return;
     }
-    socket.end(problemAnswer(refusalOf(err)), () => socket.destroy());
+    socket.end(problemAnswer(refusalOf(err, headerLimit)), () => socket.destroy());
   });
 }
 
@@ -92,27 +92,29 @@ export function problemAnswer(problem: Problem, headers: Record<string, string> 
  * A node:http server of `fetch` on 127.0.0.1:`port`, as @hono/node-server's `serve` makes one (it takes no error
  * handler), answering what it cannot read as problem+json: what @hono/node-server cannot make a request of with
  * `answerUnreadable`, what Node's own server refuses with `answerRefused`. It starts listening at once. A request
- * must arrive whole within Node's `requestTimeout` (300 s by default; 0 for none).
+ * must arrive whole within Node's `requestTimeout` (300 s by default; 0 for none), its request line and headers within
+ * `maxHeaderSize` bytes (16 KiB by default).
  */
 export function serveLocally(
   fetch: Parameters<typeof getRequestListener>[0],
   port: number,
-  options: { requestTimeout?: number } = {},
+  options: { requestTimeout?: number; maxHeaderSize?: number } = {},
 ): Server {
   const hostname = '127.0.0.1';
   const server = createServer(
     options,
     getRequestListener(fetch, { hostname, errorHandler: answerUnreadable }),
   );
-  answerRefused(server);
+  answerRefused(server, options.maxHeaderSize ?? maxHeaderSize);
   server.listen(port, hostname);
   return server;
 }
 
 /**
- * The ingress's server: as an ALB, it gives a request no limit to arrive whole within (an upload may take an hour),
- * where Node's default cuts every request not whole after 300 s; a replica that hears nothing meanwhile still times
- * out (REPLICA_IDLE_MS).
+ * The ingress's server, with an ALB's limits rather than Node's: a request may take as long as it needs to arrive
+ * whole (an upload may take an hour), where Node's default cuts one after 300 s, a replica that hears nothing still
+ * timing out (REPLICA_IDLE_MS); and its request line and headers may take 64 KiB, an ALB's whole header, where Node's
+ * default is 16 KiB (large cookies).
  */
 export const serveIngress = (fetch: Parameters<typeof getRequestListener>[0], port: number) =>
-  serveLocally(fetch, port, { requestTimeout: 0 });
+  serveLocally(fetch, port, { requestTimeout: 0, maxHeaderSize: 64 * 1024 });
