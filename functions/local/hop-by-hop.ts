@@ -18,9 +18,9 @@ const TOKEN = /^[!#$%&'*+\-.0-9A-Z^_`a-z|~]+$/;
  * balancer passes a message on. `Accept-Encoding` and `Content-Encoding` go as they came: the ingress neither
  * decodes an answer nor asks for an encoding of its own.
  */
-export function endToEnd(headers: Headers): Headers {
+export function endToEnd(headers: Headers | Record<string, string>): Headers {
   const kept = new Headers(headers);
-  for (const named of (headers.get('connection') ?? '').split(',')) {
+  for (const named of (kept.get('connection') ?? '').split(',')) {
     const name = named.trim();
     if (TOKEN.test(name)) kept.delete(name);
   }

@@ -227,7 +227,7 @@ export async function reachReplica<T>(
 async function relayed(url: string, request: Request, headers: Record<string, string>, idleMs: number) {
   const sent = new Request(url, {
     method: request.method,
-    headers: endToEnd(new Headers(headers)),
+    headers: endToEnd(headers),
     body: request.body,
     signal: request.signal,
     ...(request.body ? { duplex: 'half' } : {}),
