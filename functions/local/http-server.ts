@@ -58,7 +58,7 @@ export function refusalOf(err: ClientError, headerLimit = maxHeaderSize): Proble
  * without a body. As Node does, it answers nothing once an answer on the connection has begun (its bytes would land
  * inside that answer) nor to a client gone.
  */
-function answerRefused(server: Server, headerLimit: number): void {
+function answerRefused(server: Server, headerLimit?: number): void {
   const answering = new WeakMap<Duplex, Set<ServerResponse>>();
   server.on('request', (req, res: ServerResponse) => {
     const responses = answering.get(req.socket) ?? new Set();
@@ -105,7 +105,7 @@ export function serveLocally(
     options,
     getRequestListener(fetch, { hostname, errorHandler: answerUnreadable }),
   );
-  answerRefused(server, options.maxHeaderSize ?? maxHeaderSize);
+  answerRefused(server, options.maxHeaderSize);
   server.listen(port, hostname);
   return server;
 }
