@@ -7,7 +7,14 @@ import { describe, expect, inject, it } from 'vitest';
 import { SHARED_ACCESS_KEY } from '../../functions/local/dynamodb-local.ts';
 import { labelledContainers } from '../support/docker-cli.ts';
 import { tableNames } from '../support/dynamodb-tables.ts';
-import { exited, fetchFrom, platformEnv, startPlatform, waitForReady } from '../support/platform-process.ts';
+import {
+  exited,
+  fetchFrom,
+  platformEnv,
+  startPlatform,
+  startThroughNpm,
+  waitForReady,
+} from '../support/platform-process.ts';
 
 const dynamoDbPort = (output: string) => Number(/DynamoDB\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1]);
 
@@ -95,6 +102,22 @@ describe('npm start (the local server)', () => {
     expect(await exited(second.child), second.output()).toBe(0);
   }, 120_000);
 
+  it('stops with npm when npm alone is sent SIGTERM (a process manager, `timeout`), leaving nothing running', async () => {
+    const { dataDir, env } = await platformEnv();
+    const npm = startThroughNpm(env);
+    try {
+      await waitForReady(npm);
+      npm.child.kill('SIGTERM');
+      await exited(npm.child);
+      // npm passes the signal to the script's process: the platform, not a shell that would die of it and leave the
+      // platform running with no parent, holding its ports, DynamoDB Local and the registry.
+      expect(npm.output()).toContain('[berth] SIGTERM: stopping…');
+      expect(processesMentioning(dataDir)).toEqual([]);
+    } finally {
+      killPlatformOf(dataDir);
+    }
+  }, 120_000);
+
   it('stops on SIGINT though a client still follows a log, which would otherwise hold it for good', async () => {
     const { dataDir, api: base, env } = await platformEnv();
     const platform = startPlatform(env);
@@ -151,6 +174,15 @@ describe('npm start (the local server)', () => {
     }
   }, 120_000);
 });
+
+/** Kills the platform whose lock `dataDir` holds, if it still runs (its children go with it). */
+function killPlatformOf(dataDir: string) {
+  try {
+    process.kill(Number(readFileSync(join(dataDir, 'platform.lock'), 'utf8')), 'SIGKILL');
+  } catch {
+    // No lock, or no such process: nothing runs.
+  }
+}
 
 /** The command lines of running processes that mention `text`. */
 function processesMentioning(text: string): string[] {

@@ -11,10 +11,16 @@ export function startTsProcess(
   entry: string,
   env: Record<string, string>,
 ): { child: ChildProcess; output: () => string } {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  return withOutput(
+    spawn(process.execPath, ['--import', 'tsx', entry], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
+}
+
+/** A child process with what it prints kept for failure messages. */
+function withOutput(child: ChildProcess): { child: ChildProcess; output: () => string } {
   let output = '';
   child.stdout?.on('data', (chunk) => {
     output += chunk;
@@ -25,13 +31,23 @@ export function startTsProcess(
   return { child, output: () => output };
 }
 
-/** `npm start` as package.json says it (`node --import tsx <entry>`), run by this Node as a child process. */
+/**
+ * `npm start` as package.json says it (`exec node --import tsx <entry>`), its entry run by this Node as a child
+ * process; `startThroughNpm` runs `npm start` itself.
+ */
 export function startPlatform(env: Record<string, string>) {
   const scripts = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } })
     .scripts;
-  const entry = /^node --import tsx (\S+)$/.exec(scripts.start)?.[1];
-  if (!entry) throw new Error(`npm start is no longer "node --import tsx <entry>": ${scripts.start}`);
+  const entry = /^exec node --import tsx (\S+)$/.exec(scripts.start)?.[1];
+  if (!entry) throw new Error(`npm start is no longer "exec node --import tsx <entry>": ${scripts.start}`);
   return startTsProcess(entry, env);
+}
+
+/** `npm start` itself, as README has a user run it: npm, the shell it runs the script in, and the platform. */
+export function startThroughNpm(env: Record<string, string>) {
+  return withOutput(
+    spawn('npm', ['start'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }),
+  );
 }
 
 /** Waits until the platform (or another process) prints `marker`, or fails with its output. */
