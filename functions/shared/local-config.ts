@@ -13,28 +13,43 @@ import {
 const Port = z.coerce.number().int().min(1).max(65535);
 
 /** Local mode's environment (DESIGN.md "Local configuration"), validated once at start. */
-export const LocalConfig = z.object({
-  BERTH_PORT: Port.default(8080),
-  BERTH_INGRESS_PORT: Port.default(8000),
-  BERTH_REGISTRY_PORT: Port.default(5000),
-  BERTH_DATA_DIR: z.string().min(1).default('.berth'),
-  BERTH_ADMIN_KEY: z
-    .string()
-    .regex(/^bk_[A-Za-z0-9_-]{32,}$/, 'must look like bk_ followed by at least 32 base64url characters')
-    .optional(),
-  BERTH_TICK_MS: z.coerce.number().int().min(100).max(3_600_000).default(5000),
-  BERTH_DYNAMODB_ENDPOINT: z.url().optional(),
-  BERTH_TABLE_NAME: z
-    .string()
-    .regex(/^[a-zA-Z0-9_.-]{3,255}$/)
-    .default('berth'),
-  BERTH_DEPLOYMENT_DEADLINE_SECONDS: z.coerce.number().int().min(5).max(86_400).default(600),
-  BERTH_STOP_GRACE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
-  BERTH_PRICE_TABLE: JsonText.pipe(PriceTable).optional(),
-  BERTH_SIZES: JsonText.pipe(OfferedSizes).optional(),
-  ...RateLimitVars,
-  BERTH_APP_IDLE_TIMEOUT_SECONDS: IdleTimeoutSecondsVar,
-});
+export const LocalConfig = z
+  .object({
+    BERTH_PORT: Port.default(8080),
+    BERTH_INGRESS_PORT: Port.default(8000),
+    BERTH_REGISTRY_PORT: Port.default(5000),
+    BERTH_DATA_DIR: z.string().min(1).default('.berth'),
+    BERTH_ADMIN_KEY: z
+      .string()
+      .regex(/^bk_[A-Za-z0-9_-]{32,}$/, 'must look like bk_ followed by at least 32 base64url characters')
+      .optional(),
+    BERTH_TICK_MS: z.coerce.number().int().min(100).max(3_600_000).default(5000),
+    BERTH_DYNAMODB_ENDPOINT: z.url().optional(),
+    BERTH_TABLE_NAME: z
+      .string()
+      .regex(/^[a-zA-Z0-9_.-]{3,255}$/)
+      .default('berth'),
+    BERTH_DEPLOYMENT_DEADLINE_SECONDS: z.coerce.number().int().min(5).max(86_400).default(600),
+    BERTH_STOP_GRACE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
+    BERTH_PRICE_TABLE: JsonText.pipe(PriceTable).optional(),
+    BERTH_SIZES: JsonText.pipe(OfferedSizes).optional(),
+    ...RateLimitVars,
+    BERTH_APP_IDLE_TIMEOUT_SECONDS: IdleTimeoutSecondsVar,
+  })
+  .superRefine((config, ctx) => {
+    // Each server listens on its own port: two settings of one would fail the start as whichever listened second found
+    // it taken, told to change its own setting though the other is as likely the one to change.
+    const ports = ['BERTH_PORT', 'BERTH_INGRESS_PORT', 'BERTH_REGISTRY_PORT'] as const;
+    for (const [i, name] of ports.entries()) {
+      const same = ports.slice(0, i).find((other) => config[other] === config[name]);
+      if (same)
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: `is ${config[name]}, as ${same} is: the API, the ingress and the registry each need a port of their own`,
+        });
+    }
+  });
 export type LocalConfig = z.infer<typeof LocalConfig> & { dataDir: string };
 
 /**

@@ -45,6 +45,19 @@ describe('the local configuration', () => {
     );
   });
 
+  it('refuses one port for two servers, naming both settings, as a port taken at start would blame the later', () => {
+    expect(() => readLocalConfig({ BERTH_INGRESS_PORT: '9000', BERTH_REGISTRY_PORT: '9000' })).toThrow(
+      'invalid configuration:\n' +
+        '  BERTH_REGISTRY_PORT: is 9000, as BERTH_INGRESS_PORT is: the API, the ingress and the registry each need a ' +
+        'port of their own',
+    );
+    // A default counts as much as a setting.
+    expect(() => readLocalConfig({ BERTH_REGISTRY_PORT: '8080' })).toThrow(
+      '  BERTH_REGISTRY_PORT: is 8080, as BERTH_PORT is',
+    );
+    expect(readLocalConfig({ BERTH_PORT: '9000', BERTH_INGRESS_PORT: '8080' }).BERTH_PORT).toBe(9000);
+  });
+
   it('names the BERTH_ variables it has no setting of, such as a misspelt one', () => {
     expect(
       unknownSettings({
