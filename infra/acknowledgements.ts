@@ -2,7 +2,7 @@ import { CfnCondition, type CfnElement, Validations } from 'aws-cdk-lib';
 import { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IConstruct } from 'constructs';
 import { installRepositoriesArn, repositoryRoot } from '../functions/adapters/ecr/ecr-names.ts';
-import { type InstallConfig, installationOf } from './config.ts';
+import { type InstallConfig, installationOf, reportBucketNameOf } from './config.ts';
 import type { DataStack } from './data-stack.ts';
 import type { PlatformStack } from './platform-stack.ts';
 
@@ -132,7 +132,7 @@ export function acknowledgeFindings({
     );
   }
   Validations.of(jobs.report).acknowledge({
-    id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:aws:s3:::${config.name.toLowerCase()}-reports-${account}-${config.region}/reports/*]`,
+    id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:aws:s3:::${reportBucketNameOf(config, account, config.region)}/reports/*]`,
     reason: 'The report job writes one object per tenant and month under reports/.',
   });
   Validations.of(data.reports).acknowledge({

@@ -1,7 +1,7 @@
 import { App, type AppProps, type Stack, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { acknowledgeFindings } from './acknowledgements.ts';
-import { readInstallConfig } from './config.ts';
+import { readInstallConfig, reportBucketNameOf } from './config.ts';
 import { DataStack } from './data-stack.ts';
 import { FEATURE_FLAGS } from './feature-flags.ts';
 import { PlatformStack } from './platform-stack.ts';
@@ -13,8 +13,7 @@ export function berthApp(props: AppProps = {}) {
   const env = { region: config.region, ...(config.account ? { account: config.account } : {}) };
   const tableName = `${config.name}-state`;
   // Named from the account and region, so both stacks name it without a cross-stack export.
-  const reportBucketName = (stack: Stack) =>
-    `${config.name.toLowerCase()}-reports-${stack.account}-${stack.region}`;
+  const reportBucketName = (stack: Stack) => reportBucketNameOf(config, stack.account, stack.region);
   const data = new DataStack(app, `${config.name}Data`, {
     env,
     tableName,

@@ -194,6 +194,16 @@ export const InstallConfig = z
   .refine((c) => c.availabilityZones.length >= c.natGateways, {
     message: 'natGateways may not exceed the number of availabilityZones',
     path: ['natGateways'],
+  })
+  .superRefine((c, ctx) => {
+    // Checked here, as synthesis without an account cannot: CloudFormation would refuse the bucket mid-deploy.
+    const over = reportBucketNameOf(c, ACCOUNT_DIGITS, c.region).length - S3_BUCKET_NAME_LIMIT;
+    if (over > 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['name'],
+        message: `may have at most ${c.name.length - over} characters in ${c.region}: the reports bucket, named <name>-reports-<account>-<region>, would have ${S3_BUCKET_NAME_LIMIT + over}, and S3 takes ${S3_BUCKET_NAME_LIMIT}`,
+      });
   });
 export type InstallConfig = z.infer<typeof InstallConfig>;
 
@@ -202,6 +212,14 @@ export type InstallConfig = z.infer<typeof InstallConfig>;
  * groups, metrics): `berth` for the default install, so two installs in one account and region stay apart.
  */
 export const installationOf = (config: Pick<InstallConfig, 'name'>) => config.name.toLowerCase();
+
+/** The report bucket's name, S3's names being global: the install's, its account's and its region's. */
+export const reportBucketNameOf = (config: Pick<InstallConfig, 'name'>, account: string, region: string) =>
+  `${installationOf(config)}-reports-${account}-${region}`;
+
+const S3_BUCKET_NAME_LIMIT = 63;
+/** What an account id takes in a name, an unresolved account's too. */
+const ACCOUNT_DIGITS = '0'.repeat(12);
 
 /** Reads and validates the `berth` context value, naming every field that is wrong. */
 export function readInstallConfig(context: unknown): InstallConfig {

@@ -747,6 +747,22 @@ describe('the CDK app', () => {
         /berth\.region: must be a region of the aws partition/,
       );
     }
+    // A name that leaves the reports bucket's name past S3's 63 characters in its region, which synthesis without an
+    // account would not tell (CloudFormation would refuse the bucket at deploy); in a shorter region it fits.
+    const name = `B${'b'.repeat(30)}`;
+    expect(() => berthApp({ context: { berth: { ...context.berth, name } } })).not.toThrow();
+    const longRegion = {
+      ...context.berth,
+      name,
+      region: 'ap-southeast-5',
+      certificateArn: context.berth.certificateArn.replace('eu-west-1', 'ap-southeast-5'),
+      availabilityZones: ['ap-southeast-5a', 'ap-southeast-5b'],
+    };
+    expect(() => berthApp({ context: { berth: longRegion } })).toThrow(
+      'berth.name: may have at most 27 characters in ap-southeast-5: the reports bucket, named ' +
+        '<name>-reports-<account>-<region>, would have 67, and S3 takes 63',
+    );
+    expect(() => berthApp({ context: { berth: { ...longRegion, name: name.slice(0, 27) } } })).not.toThrow();
   });
 
   it('bundles each Lambda with only the SDK clients it uses, and no source map', () => {
