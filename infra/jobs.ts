@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { type IVpc, Port, SecurityGroup, SubnetType } from 'aws-cdk-lib/aws-ec2';
 import type { ICluster } from 'aws-cdk-lib/aws-ecs';
@@ -148,12 +148,11 @@ export class Jobs extends Construct {
       BERTH_TASK_EXECUTION_ROLE_ARN: this.executionRole.roleArn,
       BERTH_TASK_ROLE_ARN: this.taskRole.roleArn,
       BERTH_APP_LOG_GROUP: appLogs.logGroupName,
-      BERTH_LISTENER_ARNS: props.loadBalancers.map((lb) => lb.https.listenerArn).join(','),
-      BERTH_LOAD_BALANCER_DNS_NAMES: props.loadBalancers
-        .map((lb) => lb.loadBalancer.loadBalancerDnsName)
-        .join(','),
-      BERTH_LOAD_BALANCER_ZONE_IDS: props.loadBalancers
-        .map((lb) => lb.loadBalancer.loadBalancerCanonicalHostedZoneId)
+      // The listeners by their ids alone (their ARNs after `listener/app/`), the Lambdas putting the region and
+      // account back, and the load balancers' DNS names read when an alias is written: a Lambda's environment holds
+      // 4 KB in all, which 20 whole listener ARNs, DNS names and zones (some 220 bytes each) would pass.
+      BERTH_LISTENERS: props.loadBalancers
+        .map((lb) => Fn.select(1, Fn.split(':listener/app/', lb.https.listenerArn, 2)))
         .join(','),
       ...(config.hostedZone ? { BERTH_HOSTED_ZONE_ID: config.hostedZone.id } : {}),
       BERTH_RECONCILE_QUEUE_URL: this.queue.queueUrl,
@@ -329,6 +328,11 @@ export class Jobs extends Construct {
             },
           },
         }),
+      );
+      // An alias names its load balancer's DNS name and canonical zone, read from ALB: the shared load balancers'
+      // (the Lambdas' environment names only their listeners) and, on EKS, the one the controller made.
+      fn.addToRolePolicy(
+        new PolicyStatement({ actions: ['elasticloadbalancing:DescribeLoadBalancers'], resources: ['*'] }),
       );
     }
     // ECS creates its service-linked role on the first service with a load balancer, if the account lacks it.

@@ -282,10 +282,6 @@ export class PlatformStack extends Stack {
     if (this.eks) {
       this.eks.grantAccess(this.apiFunction);
       this.eks.grantAccess(functions.reconcile);
-      // Apps' alias records point at the load balancer the controller made: its canonical zone is read.
-      functions.reconcile.addToRolePolicy(
-        new PolicyStatement({ actions: ['elasticloadbalancing:DescribeLoadBalancers'], resources: ['*'] }),
-      );
       this.eks.grantAccess(functions.scale);
       this.eks.grantAccess(functions.meter);
     }

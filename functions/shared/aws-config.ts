@@ -43,10 +43,12 @@ export const AwsRuntimeConfig = AwsConfig.extend({
   BERTH_TASK_EXECUTION_ROLE_ARN: z.string().startsWith('arn:aws:iam::'),
   BERTH_TASK_ROLE_ARN: z.string().startsWith('arn:aws:iam::'),
   BERTH_APP_LOG_GROUP: z.string().min(1),
-  /** The shared load balancers (shards), in fill order: HTTPS listener, DNS name, canonical zone of each. */
-  BERTH_LISTENER_ARNS: List.pipe(z.array(z.string().startsWith('arn:aws:elasticloadbalancing:')).min(1)),
-  BERTH_LOAD_BALANCER_DNS_NAMES: List.pipe(z.array(z.string().min(1)).min(1)),
-  BERTH_LOAD_BALANCER_ZONE_IDS: List.pipe(z.array(z.string().min(1)).min(1)),
+  /**
+   * The shared load balancers (shards), in fill order: each HTTPS listener's id, its ARN after `listener/app/`
+   * (`<name>/<load balancer id>/<listener id>`). Not whole ARNs, nor the load balancers' DNS names (read when an
+   * alias is written): a Lambda's environment holds 4 KB in all, which 20 of those would pass.
+   */
+  BERTH_LISTENERS: List.pipe(z.array(z.string().regex(/^[^/]+\/[^/]+\/[^/]+$/)).min(1)),
   /** The Route 53 zone of the apps' domain, where each app gets an alias to its load balancer. */
   BERTH_HOSTED_ZONE_ID: z.string().min(1).optional(),
   BERTH_DEPLOYMENT_DEADLINE_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
@@ -63,13 +65,7 @@ export const AwsRuntimeConfig = AwsConfig.extend({
   /** Pods run on EKS Fargate (billed by the Fargate size AWS provisions). */
   BERTH_EKS_FARGATE: z.enum(['true', 'false']).default('true'),
 })
-  .refine(
-    (c) =>
-      c.BERTH_LOAD_BALANCER_DNS_NAMES.length === c.BERTH_LISTENER_ARNS.length &&
-      c.BERTH_LOAD_BALANCER_ZONE_IDS.length === c.BERTH_LISTENER_ARNS.length,
-    { message: 'one DNS name and one zone per listener', path: ['BERTH_LOAD_BALANCER_DNS_NAMES'] },
-  )
-  .refine((c) => c.BERTH_LISTENER_ARNS.length === 1 || c.BERTH_HOSTED_ZONE_ID, {
+  .refine((c) => c.BERTH_LISTENERS.length === 1 || c.BERTH_HOSTED_ZONE_ID, {
     message: 'required with more than one load balancer (apps are found by their own DNS records)',
     path: ['BERTH_HOSTED_ZONE_ID'],
   })
@@ -87,6 +83,12 @@ export const AwsRuntimeConfig = AwsConfig.extend({
     path: ['BERTH_EKS_LOAD_BALANCER_CIDRS'],
   });
 export type AwsRuntimeConfig = z.infer<typeof AwsRuntimeConfig>;
+
+/** The shared load balancers' listener ARNs, put together from the ids the Lambdas' environment names them by. */
+export const listenerArns = (c: AwsRuntimeConfig) =>
+  c.BERTH_LISTENERS.map(
+    (id) => `arn:aws:elasticloadbalancing:${c.AWS_REGION}:${c.BERTH_ACCOUNT_ID}:listener/app/${id}`,
+  );
 
 /** What a Lambda that only writes the table reads: the install's custom resource. */
 export const AwsTableConfig = AwsConfig.pick({

@@ -12,7 +12,7 @@ import { FargateMetrics } from '../adapters/fargate/fargate-metrics.ts';
 import { FargateServices } from '../adapters/fargate/fargate-services.ts';
 import { FargateTasks } from '../adapters/fargate/fargate-tasks.ts';
 import { Route53AppRecords } from '../adapters/route53/app-records.ts';
-import type { AwsRuntimeConfig } from './aws-config.ts';
+import { type AwsRuntimeConfig, listenerArns } from './aws-config.ts';
 
 /*
  * The Fargate runtime's adapters over their SDK clients, and apps' DNS records, for the composition roots in
@@ -85,11 +85,7 @@ function albAppRoutes(
     installation: config.BERTH_INSTALLATION,
     vpcId: config.BERTH_VPC_ID,
     domain: config.BERTH_APP_DOMAIN,
-    shards: config.BERTH_LISTENER_ARNS.map((listenerArn, i) => ({
-      listenerArn,
-      dnsName: config.BERTH_LOAD_BALANCER_DNS_NAMES[i] ?? '',
-      zoneId: config.BERTH_LOAD_BALANCER_ZONE_IDS[i] ?? '',
-    })),
+    shards: listenerArns(config).map((listenerArn) => ({ listenerArn })),
     ...(dns ? { dns } : {}),
   });
 }

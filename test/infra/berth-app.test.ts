@@ -19,9 +19,12 @@ import { ensureTable } from '../../functions/adapters/dynamodb/table.ts';
 import { localDynamoDbClient } from '../../functions/local/dynamodb-local.ts';
 import { berthApp } from '../../infra/berth-app.ts';
 import { FEATURE_FLAGS } from '../../infra/feature-flags.ts';
+import { DEFAULT_PRICE_TABLE } from '../../schemas/billing.ts';
+import { FARGATE_CPUS } from '../../schemas/fargate-sizes.ts';
 import { codeIn, lambdaBundles, lambdaName } from '../support/lambda-bundles.ts';
 import { httpApiEvent, INSTALL_CONTEXT, LAMBDA_CONTEXT, LAMBDA_ENV } from '../support/lambda-fixtures.ts';
 import { localApi } from '../support/local-api.ts';
+import { longestValue } from '../support/longest-values.ts';
 import { figuresIn, printedBy } from '../support/printed-by.ts';
 import { actionsAllowedTo } from '../support/sdk-actions.ts';
 
@@ -599,14 +602,8 @@ describe('the CDK app', () => {
       }
     ).Properties.Environment.Variables;
     expect(variables.BERTH_HOSTED_ZONE_ID).toBe('Z0123456789ABC');
-    for (const list of [
-      'BERTH_LISTENER_ARNS',
-      'BERTH_LOAD_BALANCER_DNS_NAMES',
-      'BERTH_LOAD_BALANCER_ZONE_IDS',
-    ]) {
-      const joined = (variables[list] as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
-      expect(joined[1].filter((part) => part === ',')).toHaveLength(2); // three shards
-    }
+    const joined = (variables.BERTH_LISTENERS as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+    expect(joined[1].filter((part) => part === ',')).toHaveLength(2); // three shards
     sharded.platform.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
@@ -629,6 +626,54 @@ describe('the CDK app', () => {
     expect(() =>
       berthApp({ context: { berth: { ...context.berth, hostedZone: { id: 'Z1', name: 'other.org' } } } }),
     ).toThrow(/the hosted zone must hold domain/);
+  });
+
+  it("keeps every Lambda's environment within the 4 KB Lambda takes, at the largest install", () => {
+    // Every list at its longest, every name the install gives at the most its setting takes, and every value
+    // CloudFormation gives at the longest AWS makes it (test/support/longest-values.ts).
+    const region = 'ap-southeast-5';
+    const largest = synth(
+      {
+        // The longest name the region leaves the reports bucket's name room for.
+        name: `B${'b'.repeat(26)}`,
+        region,
+        account: '123456789012',
+        certificateArn: `arn:aws:acm:${region}:123456789012:certificate/11111111-2222-3333-4444-555555555555`,
+        availabilityZones: ['a', 'b', 'c'].map((zone) => `${region}${zone}`),
+        natGateways: 3,
+        domain: `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.example.com`,
+        hostedZone: { id: `Z${'A'.repeat(31)}`, name: 'example.com' },
+        loadBalancers: 20,
+        runtimes: ['fargate', 'eks'],
+        eks: {
+          existingCluster: {
+            name: `c${'c'.repeat(99)}`,
+            loadBalancerCidrs: Array.from({ length: 16 }, (_, i) => `10.${100 + i}.128.0/17`),
+            fargate: true,
+          },
+          ingressGroup: `g${'g'.repeat(62)}`,
+        },
+        prices: { ...DEFAULT_PRICE_TABLE, version: 'v'.repeat(64), minimumSecondsPerInstance: 60 },
+        sizes: { cpus: [...FARGATE_CPUS], maxMemoryMiB: 122_880 },
+        rateLimit: { perSecond: 12_345.678, burst: 1_000_000 },
+      },
+      { bundled: false },
+    );
+    const { Resources } = largest.platform.toJSON() as {
+      Resources: Record<string, { Type: string; Properties: { Environment?: { Variables: object } } }>;
+    };
+    const place = { stack: largest.stacks.platform.stackName, region, account: '123456789012' };
+    const sizes = Object.entries(Resources).flatMap(([id, resource]) => {
+      const variables =
+        resource.Type === 'AWS::Lambda::Function' && resource.Properties.Environment?.Variables;
+      if (!variables) return [];
+      const resolved = Object.fromEntries(
+        Object.entries(variables).map(([name, value]) => [name, longestValue(value, Resources, place)]),
+      );
+      return [{ id, bytes: Buffer.byteLength(JSON.stringify(resolved)) }];
+    });
+    expect(sizes.length).toBeGreaterThanOrEqual(8);
+    expect(sizes.filter(({ bytes }) => bytes > 4096)).toEqual([]);
   });
 
   it('serves the API at its own name when given one, and there only', () => {

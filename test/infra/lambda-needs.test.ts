@@ -99,7 +99,7 @@ describe('IAM grants for what the Lambdas send', () => {
       api: REGISTRY_LOGIN,
       install: STORE_BESIDES_PUT,
       dispatch: [],
-      // Apps' alias records (Route 53), and the canonical zones of EKS's load balancers, need a zone and EKS.
+      // Apps' alias records (Route 53), and the names of the load balancers they point at (ALB), need a zone.
       reconcile: ['elasticloadbalancing:DescribeLoadBalancers', 'route53:ChangeResourceRecordSets'],
       scale: [],
       meter: [],

@@ -1,11 +1,10 @@
 import type { LoadBalancerShard } from '../../functions/adapters/alb/alb-app-routes.ts';
 import type { FargateSettings } from '../../functions/adapters/fargate/task-requests.ts';
 
-/** A shared load balancer of an install: its HTTPS listener, DNS name and canonical zone. */
+/** A shared load balancer of an install: its HTTPS listener. */
 export const SHARD: LoadBalancerShard = {
-  listenerArn: 'arn:listener',
-  dnsName: 'apps-1.eu-west-1.elb.amazonaws.com',
-  zoneId: 'Z32O12XQLNTSW2',
+  listenerArn:
+    'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/apps-1/50dc6c495c0c9188/f2f7dc8efc522ab2',
 };
 
 /** Where an install's Fargate tasks run, and as whom. */

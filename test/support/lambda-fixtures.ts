@@ -33,9 +33,7 @@ export const LAMBDA_ENV = {
   BERTH_TASK_EXECUTION_ROLE_ARN: 'arn:aws:iam::123456789012:role/exec',
   BERTH_TASK_ROLE_ARN: 'arn:aws:iam::123456789012:role/task',
   BERTH_APP_LOG_GROUP: '/berth/apps',
-  BERTH_LISTENER_ARNS: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/x/y/z',
-  BERTH_LOAD_BALANCER_DNS_NAMES: 'apps-1.eu-west-1.elb.amazonaws.com',
-  BERTH_LOAD_BALANCER_ZONE_IDS: 'Z32O12XQLNTSW2',
+  BERTH_LISTENERS: 'x/y/z',
 };
 
 /** An API Gateway HTTP API (payload 2.0) event, as the API Lambda receives it. */

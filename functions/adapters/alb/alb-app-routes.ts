@@ -3,6 +3,7 @@ import {
   CreateTargetGroupCommand,
   DeleteRuleCommand,
   DeleteTargetGroupCommand,
+  DescribeLoadBalancersCommand,
   DescribeRulesCommand,
   type ElasticLoadBalancingV2Client,
   ModifyTargetGroupAttributesCommand,
@@ -17,10 +18,14 @@ import type { AliasTarget, Route53AppRecords } from '../route53/app-records.ts';
 import { AppTargetGroups } from './app-target-groups.ts';
 import { TARGET_DRAIN_SECONDS, targetGroupHealthCheck } from './target-group-settings.ts';
 
-/** One of the install's shared load balancers: its HTTPS listener, and where an alias to it points. */
-export interface LoadBalancerShard extends AliasTarget {
+/** One of the install's shared load balancers: its HTTPS listener. */
+export interface LoadBalancerShard {
   listenerArn: string;
 }
+
+/** A listener's load balancer's ARN: `…:listener/app/<name>/<id>/<listener id>` → `…:loadbalancer/app/<name>/<id>`. */
+export const loadBalancerArnOf = (listenerArn: string) =>
+  listenerArn.replace(':listener/', ':loadbalancer/').replace(/\/[^/]+$/, '');
 
 export interface AlbAppRoutesSettings {
   /** The install's name, which its target groups' names are scoped by (targetGroupName). */
@@ -68,6 +73,8 @@ function freePriority(rules: Rule[], clashed: boolean): number {
 export class AlbAppRoutes {
   /** The apps' target groups, by name and with their targets' health. */
   readonly targetGroups: AppTargetGroups;
+  /** Each load balancer's alias target, by ARN, once read. */
+  private readonly aliasTargets = new Map<string, Promise<AliasTarget>>();
 
   constructor(
     private readonly elb: ElasticLoadBalancingV2Client,
@@ -152,8 +159,29 @@ export class AlbAppRoutes {
       shard = room.shard;
       await this.addRule(room, { host, targetGroupArn: arn, tenantId });
     }
-    await this.settings.dns?.point(host, shard);
+    if (this.settings.dns) await this.settings.dns.point(host, await this.aliasTargetOf(shard));
     return arn;
+  }
+
+  /**
+   * Where an alias to the shard's load balancer points, its DNS name and canonical zone, read once: the install names
+   * only the listeners, as 20 load balancers' DNS names and zones would pass the 4 KB a Lambda's environment holds.
+   */
+  private aliasTargetOf(shard: LoadBalancerShard): Promise<AliasTarget> {
+    const arn = loadBalancerArnOf(shard.listenerArn);
+    const known = this.aliasTargets.get(arn);
+    if (known) return known;
+    const read = this.call(() =>
+      this.elb.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [arn] })),
+    ).then(({ LoadBalancers }) => {
+      const lb = LoadBalancers?.[0];
+      if (!lb?.DNSName || !lb.CanonicalHostedZoneId) throw new Error(`ALB described no load balancer ${arn}`);
+      return { dnsName: lb.DNSName, zoneId: lb.CanonicalHostedZoneId };
+    });
+    // A failed read is read again next time.
+    read.catch(() => this.aliasTargets.delete(arn));
+    this.aliasTargets.set(arn, read);
+    return read;
   }
 
   /** Adds a host rule on the shard, on another priority while other workers take the ones it picks. */
@@ -213,7 +241,7 @@ export class AlbAppRoutes {
     const host = appHostname(tenantId, app, this.settings.domain);
     const { found } = await this.find(host);
     if (found) {
-      await this.settings.dns?.remove(host, found.shard);
+      if (this.settings.dns) await this.settings.dns.remove(host, await this.aliasTargetOf(found.shard));
       await this.call(() => this.elb.send(new DeleteRuleCommand({ RuleArn: found.rule.RuleArn })));
     }
     const arn = await this.targetGroups.arnOf(tenantId, app);

@@ -3,6 +3,7 @@ import {
   CreateTargetGroupCommand,
   DeleteRuleCommand,
   DeleteTargetGroupCommand,
+  DescribeLoadBalancersCommand,
   DescribeRulesCommand,
   DescribeTargetGroupsCommand,
   ElasticLoadBalancingV2Client,
@@ -13,7 +14,11 @@ import { ChangeResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { AlbAppRoutes, APPS_PER_LOAD_BALANCER } from '../../../functions/adapters/alb/alb-app-routes.ts';
+import {
+  AlbAppRoutes,
+  APPS_PER_LOAD_BALANCER,
+  loadBalancerArnOf,
+} from '../../../functions/adapters/alb/alb-app-routes.ts';
 import { targetGroupName } from '../../../functions/adapters/alb/app-target-groups.ts';
 import { targetGroupHealthCheck } from '../../../functions/adapters/alb/target-group-settings.ts';
 import { Route53AppRecords } from '../../../functions/adapters/route53/app-records.ts';
@@ -55,7 +60,7 @@ describe('AlbAppRoutes', () => {
       Matcher: { HttpCode: '200-499' },
     });
     expect(elb).toHaveReceivedCommandWith(CreateRuleCommand, {
-      ListenerArn: 'arn:listener',
+      ListenerArn: SHARD.listenerArn,
       Priority: 3,
       Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: ['web--acme.apps.example.com'] } }],
       Actions: [{ Type: 'forward', TargetGroupArn: 'arn:tg' }],
@@ -151,7 +156,11 @@ describe('AlbAppRoutes', () => {
   });
 
   describe('sharded over several load balancers', () => {
-    const second = { listenerArn: 'arn:listener:2', dnsName: 'apps-2.elb.amazonaws.com', zoneId: 'Z2' };
+    const second = {
+      listenerArn:
+        'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/apps-2/7e1f2d3c4b5a6978/0a1b2c3d4e5f6a7b',
+    };
+    const secondDnsName = 'apps-2-1234567890.eu-west-1.elb.amazonaws.com';
     const sharded = () =>
       new AlbAppRoutes(
         new ElasticLoadBalancingV2Client({}),
@@ -167,6 +176,14 @@ describe('AlbAppRoutes', () => {
     beforeEach(() => {
       elb.on(CreateTargetGroupCommand).resolves({ TargetGroups: [{ TargetGroupArn: 'arn:tg' }] });
       elb.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [{ TargetGroupArn: 'arn:tg' }] });
+      // The install names only the listeners: where an alias points is ALB's to say.
+      elb
+        .on(DescribeLoadBalancersCommand, {
+          LoadBalancerArns: [
+            'arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/apps-2/7e1f2d3c4b5a6978',
+          ],
+        })
+        .resolves({ LoadBalancers: [{ DNSName: secondDnsName, CanonicalHostedZoneId: 'Z2' }] });
     });
 
     it("puts a new app on the first load balancer with room, and points the app's name at it", async () => {
@@ -179,7 +196,8 @@ describe('AlbAppRoutes', () => {
         .on(ChangeResourceRecordSetsCommand)
         .rejectsOnce(Object.assign(new Error('prior request'), { name: 'PriorRequestNotComplete' }))
         .resolves({});
-      await sharded().ensure(route);
+      const routes = sharded();
+      await routes.ensure(route);
       expect(route53).toHaveReceivedCommandTimes(ChangeResourceRecordSetsCommand, 2);
       expect(elb).toHaveReceivedCommandTimes(CreateRuleCommand, 1);
       expect(elb).toHaveReceivedCommandWith(CreateRuleCommand, {
@@ -195,12 +213,18 @@ describe('AlbAppRoutes', () => {
               ResourceRecordSet: {
                 Name: 'web--acme.apps.example.com',
                 Type: 'A',
-                AliasTarget: { DNSName: second.dnsName, HostedZoneId: 'Z2', EvaluateTargetHealth: false },
+                AliasTarget: { DNSName: secondDnsName, HostedZoneId: 'Z2', EvaluateTargetHealth: false },
               },
             },
           ],
         },
       });
+      // Read once per load balancer, the listener's ARN cut back to its load balancer's.
+      await routes.ensure(route);
+      expect(elb).toHaveReceivedCommandTimes(DescribeLoadBalancersCommand, 1);
+      expect(loadBalancerArnOf(second.listenerArn)).toBe(
+        'arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/apps-2/7e1f2d3c4b5a6978',
+      );
     });
 
     it('says what to do when every load balancer is full', async () => {
@@ -227,7 +251,7 @@ describe('AlbAppRoutes', () => {
             expect.objectContaining({
               Action: 'DELETE',
               ResourceRecordSet: expect.objectContaining({
-                AliasTarget: expect.objectContaining({ DNSName: second.dnsName }),
+                AliasTarget: expect.objectContaining({ DNSName: secondDnsName }),
               }),
             }),
           ],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readAwsRuntimeConfig } from '../../../functions/shared/aws-config.ts';
+import { listenerArns, readAwsRuntimeConfig } from '../../../functions/shared/aws-config.ts';
 import { LAMBDA_ENV } from '../../support/lambda-fixtures.ts';
 
 const EKS = {
@@ -64,19 +64,23 @@ describe('the Lambda configuration', () => {
     );
   });
 
-  it('takes one DNS name and zone per load balancer, and a hosted zone once there are several', () => {
+  it("puts the listeners' ARNs together from their ids, and takes a hosted zone once there are several", () => {
     const two = {
       ...LAMBDA_ENV,
-      BERTH_LISTENER_ARNS: `${LAMBDA_ENV.BERTH_LISTENER_ARNS},${LAMBDA_ENV.BERTH_LISTENER_ARNS}2`,
-      BERTH_LOAD_BALANCER_DNS_NAMES: 'a.elb.amazonaws.com,b.elb.amazonaws.com',
-      BERTH_LOAD_BALANCER_ZONE_IDS: 'Z1,Z1',
+      BERTH_LISTENERS:
+        'Berth-Apps1/50dc6c495c0c9188/f2f7dc8efc522ab2,Berth-Apps2/7e1f2d3c4b5a6978/0a1b2c3d4e5f6a7b',
     };
     expect(() => readAwsRuntimeConfig(two)).toThrow(/BERTH_HOSTED_ZONE_ID: required with more than one/);
-    expect(readAwsRuntimeConfig({ ...two, BERTH_HOSTED_ZONE_ID: 'ZAPPS' }).BERTH_LISTENER_ARNS).toHaveLength(
-      2,
-    );
+    expect(listenerArns(readAwsRuntimeConfig({ ...two, BERTH_HOSTED_ZONE_ID: 'ZAPPS' }))).toEqual([
+      'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/Berth-Apps1/50dc6c495c0c9188/f2f7dc8efc522ab2',
+      'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/Berth-Apps2/7e1f2d3c4b5a6978/0a1b2c3d4e5f6a7b',
+    ]);
+    // A whole ARN is not a listener's id.
     expect(() =>
-      readAwsRuntimeConfig({ ...two, BERTH_HOSTED_ZONE_ID: 'ZAPPS', BERTH_LOAD_BALANCER_ZONE_IDS: 'Z1' }),
-    ).toThrow(/one DNS name and one zone per listener/);
+      readAwsRuntimeConfig({
+        ...LAMBDA_ENV,
+        BERTH_LISTENERS: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/x/y/z',
+      }),
+    ).toThrow(/BERTH_LISTENERS/);
   });
 });
