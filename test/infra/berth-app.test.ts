@@ -795,7 +795,7 @@ describe('the CDK app', () => {
     // A name that leaves the reports bucket's name past S3's 63 characters in its region, which synthesis without an
     // account would not tell (CloudFormation would refuse the bucket at deploy); in a shorter region it fits.
     const name = `B${'b'.repeat(30)}`;
-    expect(() => berthApp({ context: { berth: { ...context.berth, name } } })).not.toThrow();
+    expect(() => synth({ name }, { bundled: false })).not.toThrow();
     const longRegion = {
       ...context.berth,
       name,
@@ -807,7 +807,7 @@ describe('the CDK app', () => {
       'berth.name: may have at most 27 characters in ap-southeast-5: the reports bucket, named ' +
         '<name>-reports-<account>-<region>, would have 67, and S3 takes 63',
     );
-    expect(() => berthApp({ context: { berth: { ...longRegion, name: name.slice(0, 27) } } })).not.toThrow();
+    expect(() => synth({ ...longRegion, name: name.slice(0, 27) }, { bundled: false })).not.toThrow();
   });
 
   it('bundles each Lambda with only the SDK clients it uses, and no source map', () => {
