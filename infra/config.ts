@@ -45,7 +45,10 @@ export const InstallConfig = z
       .regex(/^\d{12}$/, 'must be an AWS account id: 12 digits')
       .optional(),
     /** Apps answer at https://<app>--<tenant>.<domain>; the certificate covers `*.<domain>`. */
-    domain: DnsName,
+    domain: DnsName.max(
+      100,
+      'may have at most 100 characters: an app answers at <app>--<tenant>.<domain>, which a load balancer takes to 128',
+    ),
     certificateArn: CertificateArn,
     /**
      * The API's own name (`api.example.com`) and its ACM certificate: a URL that outlives the platform stack. Without
@@ -113,7 +116,7 @@ export const InstallConfig = z
                 'must be an EKS cluster name: a letter or digit, then up to 99 letters, digits, "-" and "_"',
               ),
             /** Where the cluster's load balancers reach pods from (their subnets): all a tenant's pods admit. */
-            loadBalancerCidrs: z.array(z.cidrv4()).min(1),
+            loadBalancerCidrs: z.array(z.cidrv4()).min(1).max(16),
             /** Its pods run on EKS Fargate, so they are billed by the Fargate size AWS provisions. */
             fargate: z.boolean(),
           })

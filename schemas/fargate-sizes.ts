@@ -62,7 +62,8 @@ export const OfferedSizes = z.strictObject({
           `must be one of the Fargate vCPUs ${FARGATE_CPUS.join(', ')}`,
         ),
     )
-    .min(1),
+    .min(1)
+    .max(FARGATE_CPUS.length),
   maxMemoryMiB: z.number().int().min(512),
 });
 export type OfferedSizes = z.infer<typeof OfferedSizes>;

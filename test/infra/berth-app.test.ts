@@ -641,7 +641,7 @@ describe('the CDK app', () => {
         certificateArn: `arn:aws:acm:${region}:123456789012:certificate/11111111-2222-3333-4444-555555555555`,
         availabilityZones: ['a', 'b', 'c'].map((zone) => `${region}${zone}`),
         natGateways: 3,
-        domain: `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.example.com`,
+        domain: `${'a'.repeat(63)}.${'b'.repeat(24)}.example.com`,
         hostedZone: { id: `Z${'A'.repeat(31)}`, name: 'example.com' },
         loadBalancers: 20,
         runtimes: ['fargate', 'eks'],
@@ -655,7 +655,7 @@ describe('the CDK app', () => {
         },
         prices: { ...DEFAULT_PRICE_TABLE, version: 'v'.repeat(64), minimumSecondsPerInstance: 60 },
         sizes: { cpus: [...FARGATE_CPUS], maxMemoryMiB: 122_880 },
-        rateLimit: { perSecond: 12_345.678, burst: 1_000_000 },
+        rateLimit: { perSecond: Number.MAX_VALUE, burst: Number.MAX_SAFE_INTEGER },
       },
       { bundled: false },
     );
@@ -808,6 +808,28 @@ describe('the CDK app', () => {
         '<name>-reports-<account>-<region>, would have 67, and S3 takes 63',
     );
     expect(() => synth({ ...longRegion, name: name.slice(0, 27) }, { bundled: false })).not.toThrow();
+    // The apps' domain leaves room for their names (an ALB matches hosts of 128 characters), and an existing EKS
+    // cluster names its load balancers' subnets, a handful: what the Lambdas' environment holds stays bounded.
+    expect(() =>
+      berthApp({ context: { berth: { ...context.berth, domain: `${'a'.repeat(89)}.example.com` } } }),
+    ).toThrow('berth.domain: may have at most 100 characters');
+    const existingCluster = {
+      name: 'platform',
+      loadBalancerCidrs: Array.from({ length: 17 }, (_, i) => `10.${i}.0.0/16`),
+      fargate: true,
+    };
+    expect(() =>
+      berthApp({
+        context: {
+          berth: {
+            ...context.berth,
+            runtimes: ['fargate', 'eks'],
+            hostedZone: { id: 'Z0123456789ABC', name: 'example.com' },
+            eks: { existingCluster },
+          },
+        },
+      }),
+    ).toThrow(/berth\.eks\.existingCluster\.loadBalancerCidrs/);
   });
 
   it('bundles each Lambda with only the SDK clients it uses, and no source map', () => {
