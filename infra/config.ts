@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { DEFAULT_IDLE_TIMEOUT_SECONDS } from '../functions/adapters/alb/target-group-settings.ts';
+import { MAX_HOST } from '../functions/core/app-hosts.ts';
 import { DEFAULT_RATE_LIMIT, IdleTimeoutSeconds, parseConfig } from '../functions/shared/config-parsing.ts';
 import { DEFAULT_PRICE_TABLE, PriceTable } from '../schemas/billing.ts';
 import { OfferedSizes } from '../schemas/fargate-sizes.ts';
@@ -47,7 +48,7 @@ export const InstallConfig = z
     /** Apps answer at https://<app>--<tenant>.<domain>; the certificate covers `*.<domain>`. */
     domain: DnsName.max(
       100,
-      'may have at most 100 characters: an app answers at <app>--<tenant>.<domain>, which a load balancer takes to 128',
+      `may have at most 100 characters: an app answers at <app>--<tenant>.<domain>, which a load balancer takes to ${MAX_HOST}`,
     ),
     certificateArn: CertificateArn,
     /**

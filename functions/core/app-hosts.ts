@@ -14,7 +14,7 @@ export const localAppHostname = (tenantId: string, app: string) => `${app}.${ten
 /** The longest DNS label. */
 const MAX_LABEL = 63;
 /** The longest host an ALB listener rule matches (and far below DNS's 253), so an app's name serves in any mode. */
-const MAX_HOST = 128;
+export const MAX_HOST = 128;
 
 /** What keeps a hostname from being served: too long for a load balancer, or a label browsers read as IDN. */
 function hostProblem(host: string): string | undefined {
