@@ -13,9 +13,10 @@ function ephemeralPortsFrom(): number {
 }
 
 /** Ports from here up are rarely a service's own. */
-const LOWEST_PORT = 20_000;
+export const LOWEST_PORT = 20_000;
 
-function listensOn(port: number): Promise<number | undefined> {
+/** Whether `port` (0: any the OS gives) can be listened on at 127.0.0.1 now; the port, if so. */
+export function listensOn(port: number): Promise<number | undefined> {
   return new Promise((resolve) => {
     const server = createServer();
     server.once('error', () => resolve(undefined));

@@ -4,9 +4,9 @@ import {
   EKS_FARGATE_PLATFORMS,
 } from '../../functions/adapters/fargate/task-requests.ts';
 import { createApi } from '../../functions/http/api.ts';
-import { freePort } from '../../functions/local/free-port.ts';
 import { clientFor, localApi, NOWHERE, startLocalApiRegistry } from '../support/local-api.ts';
 import { registryHttp } from '../support/registry-http.ts';
+import { workerPort } from '../support/worker-port.ts';
 
 describe("images checked against their runtime's platform (DynamoDB Local, the distribution registry)", () => {
   let setup: Awaited<ReturnType<typeof localApi>>;
@@ -19,7 +19,7 @@ describe("images checked against their runtime's platform (DynamoDB Local, the d
   const pushed: Record<string, string> = {};
 
   beforeAll(async () => {
-    const registryPort = await freePort();
+    const registryPort = await workerPort();
     setup = await localApi({ registryPort });
     registry = await startLocalApiRegistry(setup);
     // As an install on AWS: ECS on Fargate runs linux/amd64 and linux/arm64, EKS on Fargate linux/amd64 only; Docker

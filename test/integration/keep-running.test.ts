@@ -5,14 +5,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ensureTable } from '../../functions/adapters/dynamodb/table.ts';
 import { localDynamoDbClient, startDynamoDbLocal } from '../../functions/local/dynamodb-local.ts';
-import { freePort } from '../../functions/local/free-port.ts';
 import { keepRunning } from '../../functions/local/keep-running.ts';
 import { eventually } from '../support/ingress-client.ts';
+import { workerPort } from '../support/worker-port.ts';
 
 describe('DynamoDB Local kept running by the platform', () => {
   it('comes back on its port, over its files, after it is killed', async () => {
     const dbPath = mkdtempSync(join(tmpdir(), 'berth-kept-'));
-    const port = await freePort();
+    const port = await workerPort();
     const log: string[] = [];
     const kept = await keepRunning('DynamoDB Local', () => startDynamoDbLocal({ dbPath, port }), {
       retryMs: 100,

@@ -1,9 +1,9 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort } from '../../functions/local/free-port.ts';
 import { localApi, NOWHERE, startLocalApiRegistry } from '../support/local-api.ts';
 import { registryHttp } from '../support/registry-http.ts';
+import { workerPort } from '../support/worker-port.ts';
 
 describe('the local registry after a repository is deleted (DynamoDB Local, the distribution registry)', () => {
   let registry: { stop(): Promise<void> } | undefined;
@@ -13,7 +13,7 @@ describe('the local registry after a repository is deleted (DynamoDB Local, the 
   });
 
   it('frees the blobs only its images used at its next start, and keeps every other image, tagged or not', async () => {
-    const registryPort = await freePort();
+    const registryPort = await workerPort();
     const setup = await localApi({ registryPort });
     const start = () => startLocalApiRegistry(setup);
     /** The blobs the registry stores, by digest hex. */
@@ -72,7 +72,7 @@ describe('the local registry after a repository is deleted (DynamoDB Local, the 
   }, 60_000);
 
   it('removes a push that lands after its repository was deleted, its token outliving it, and records nothing', async () => {
-    const registryPort = await freePort();
+    const registryPort = await workerPort();
     const setup = await localApi({ registryPort });
     registry = await startLocalApiRegistry(setup);
     const { key } = await setup.createTenant('acme');

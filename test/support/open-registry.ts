@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureRegistryBinary } from '../../functions/local/docker-engine.ts';
-import { freePort } from '../../functions/local/free-port.ts';
 import { ownedProcess, spawnOwned } from '../../functions/local/owned-children.ts';
+import { workerPort } from './worker-port.ts';
 
 /**
  * A distribution registry anyone may pull from and push to, on 127.0.0.1: what a public registry (Docker Hub,
@@ -11,7 +11,7 @@ import { ownedProcess, spawnOwned } from '../../functions/local/owned-children.t
  */
 export async function startOpenRegistry(): Promise<{ address: string; stop(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-open-registry-'));
-  const port = await freePort();
+  const port = await workerPort();
   const config = join(dir, 'config.yml');
   writeFileSync(
     config,

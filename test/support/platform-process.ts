@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DynamoDbHttp } from '../../functions/adapters/dynamodb/dynamodb-http.ts';
 import { localDynamoDbClient } from '../../functions/local/dynamodb-local.ts';
-import { freePort } from '../../functions/local/free-port.ts';
+import { workerPort } from './worker-port.ts';
 
 /** A TypeScript entry point run by tsx as a child process, with its output kept for failure messages. */
 export function startTsProcess(
@@ -103,7 +103,7 @@ export interface PlatformEnv {
 /** Environment for one platform on free ports with its own data directory and table. */
 export async function platformEnv(extra: Record<string, string> = {}): Promise<PlatformEnv> {
   const dataDir = mkdtempSync(join(tmpdir(), 'berth-platform-'));
-  const [apiPort, ingressPort, registryPort] = [await freePort(), await freePort(), await freePort()];
+  const [apiPort, ingressPort, registryPort] = [await workerPort(), await workerPort(), await workerPort()];
   return {
     dataDir,
     api: `http://127.0.0.1:${apiPort}`,

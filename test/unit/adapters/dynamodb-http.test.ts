@@ -2,8 +2,8 @@ import { createHash, createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DynamoDbError, DynamoDbHttp } from '../../../functions/adapters/dynamodb/dynamodb-http.ts';
 import { translateStoreError } from '../../../functions/adapters/dynamodb/errors.ts';
-import { freePort } from '../../../functions/local/free-port.ts';
 import { type Answer, CREDENTIALS, dynamoDbStandIn, type Received } from '../../support/dynamodb-stand-in.ts';
+import { workerPort } from '../../support/worker-port.ts';
 
 const hmac = (key: string | Buffer, text: string) => createHmac('sha256', key).update(text).digest();
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -162,7 +162,7 @@ describe('DynamoDbHttp', () => {
   });
 
   it("names the network's failure when DynamoDB cannot be reached", async () => {
-    const port = await freePort();
+    const port = await workerPort();
     const client = new DynamoDbHttp({
       endpoint: `http://127.0.0.1:${port}`,
       region: 'eu-west-1',

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NetHealthProbe } from '../../../functions/adapters/probe/net-health-probe.ts';
-import { freePort } from '../../../functions/local/free-port.ts';
+import { workerPort } from '../../support/worker-port.ts';
 
 const servers: Server[] = [];
 
@@ -36,7 +36,7 @@ describe('NetHealthProbe', () => {
 
   it('says why a check failed, naming the port and path but never the address', async () => {
     const endpoint = await app();
-    const closed = { host: '127.0.0.1', port: await freePort() };
+    const closed = { host: '127.0.0.1', port: await workerPort() };
     const answers = [
       await probe.probe(endpoint, { ...check, path: '/down' }),
       await probe.probe(endpoint, { ...check, path: '/slow' }),
