@@ -31,11 +31,13 @@ export function listensOn(port: number): Promise<number | undefined> {
 /**
  * A TCP port on 127.0.0.1 that was free a moment ago, below the range the OS gives outgoing connections: a port from
  * that range (what `listen(0)` picks) may be taken by any connection between this check and the listen that uses it.
+ * None of `besides`: ports the caller is about to listen on itself.
  */
-export async function freePort(): Promise<number> {
+export async function freePort(besides: readonly number[] = []): Promise<number> {
   const ephemeral = ephemeralPortsFrom();
   for (let attempt = 0; ephemeral - LOWEST_PORT > 1000 && attempt < 50; attempt++) {
-    const port = await listensOn(LOWEST_PORT + Math.floor(Math.random() * (ephemeral - LOWEST_PORT)));
+    const drawn = LOWEST_PORT + Math.floor(Math.random() * (ephemeral - LOWEST_PORT));
+    const port = besides.includes(drawn) ? undefined : await listensOn(drawn);
     if (port) return port;
   }
   const any = await listensOn(0);

@@ -11,13 +11,14 @@ import { DISK_CHECK_PERIOD_MS, diskSpaceCheck } from './disk-space.ts';
 import { ensureDockerEngine } from './docker-engine.ts';
 import { watchDockerEvents } from './docker-events.ts';
 import { localDynamoDbClient, SHARED_ACCESS_KEY, startDynamoDbLocal } from './dynamodb-local.ts';
-import { freePort } from './free-port.ts';
+import { freePort, listensOn } from './free-port.ts';
 import { serveIngress, serveLocally } from './http-server.ts';
 import { createIngress } from './ingress.ts';
 import { tunnelUpgrades } from './ingress-upgrades.ts';
 import { JobTimer } from './job-timer.ts';
 import { keepRunning } from './keep-running.ts';
 import { lockDataDir, lockInstallation } from './platform-locks.ts';
+import { portHolder } from './port-holder.ts';
 import { registryAuthRoutes } from './registry-auth-routes.ts';
 import { startRegistry } from './registry-process.ts';
 
@@ -42,13 +43,21 @@ const closeServer = (server: Server) =>
     setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS).unref();
   });
 
+/** The error that stops a start on a port another process holds: which one, where Linux tells, and the setting. */
+function portTaken(port: number, setting: string): Error {
+  const holder = portHolder(port);
+  return new Error(
+    `port ${port} is already in use${holder ? ` by ${holder}` : ''}: set ${setting} to a free one`,
+  );
+}
+
 /** Resolves once `server` listens; a port already taken fails the start, naming the setting that chose it. */
 async function listening(server: Server, port: number, setting: string): Promise<void> {
   try {
     await once(server, 'listening');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
-    throw new Error(`port ${port} is already in use: set ${setting} to a free one`);
+    throw portTaken(port, setting);
   }
 }
 
@@ -82,7 +91,7 @@ async function main() {
   if (!address) {
     console.log('[berth] starting DynamoDB Local…');
     // Started again on the same port, over the same files (so at the same address), if it ever exits on its own.
-    const port = await freePort();
+    const port = await freePort([config.BERTH_PORT, config.BERTH_INGRESS_PORT, config.BERTH_REGISTRY_PORT]);
     const dbPath = join(config.dataDir, 'dynamodb');
     const kept = await keepRunning('DynamoDB Local', () => startDynamoDbLocal({ dbPath, port }));
     dynamoDbLocal = kept;
@@ -129,6 +138,9 @@ async function main() {
   let tunnels: ReturnType<typeof tunnelUpgrades>;
   try {
     await listening(api, config.BERTH_PORT, 'BERTH_PORT');
+    // The registry tells a taken port only in its log; one on 5000 already (another registry's) is common.
+    if (!(await listensOn(config.BERTH_REGISTRY_PORT)))
+      throw portTaken(config.BERTH_REGISTRY_PORT, 'BERTH_REGISTRY_PORT');
     registry = await keepRunning('the registry', () =>
       startRegistry({
         dir: join(config.dataDir, 'registry'),

@@ -69,6 +69,17 @@ async function collectGarbage(binary: string, configPath: string, log: number): 
 }
 
 /**
+ * Whether an answer to `/v2/` is this registry's: 401, sending docker to Berth's `realm` for a token. Another server
+ * on the port (a registry run on 5000 before, answering 200) is not; this one then failed to listen, and exits.
+ */
+function asksForBerthsToken(res: Response, realm: string): boolean {
+  return (
+    res.status === 401 &&
+    (res.headers.get('www-authenticate') ?? '').includes(`realm=${JSON.stringify(realm)}`)
+  );
+}
+
+/**
  * Starts the CNCF distribution registry (Debian's docker-registry) on 127.0.0.1 with Berth as its token service,
  * after collecting its garbage. Resolves once it answers; `stop()` ends it.
  */
@@ -87,7 +98,7 @@ export async function startRegistry(options: RegistryProcessOptions): Promise<Ow
     if (child.exitCode !== null) break;
     try {
       const res = await fetch(`http://127.0.0.1:${options.port}/v2/`);
-      if (res.status === 401 || res.ok) return owned;
+      if (asksForBerthsToken(res, options.realm)) return owned;
     } catch {
       // not up yet
     }

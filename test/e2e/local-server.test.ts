@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer, type Server as NetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
@@ -157,23 +158,45 @@ describe('npm start (the local server)', () => {
   }, 120_000);
 
   it('fails to start, naming the setting, when a port it needs is taken, and leaves nothing running', async () => {
-    const { dataDir, ingressPort, env } = await platformEnv();
-    const taken = createServer().listen(ingressPort, '127.0.0.1');
-    await once(taken, 'listening');
-    try {
-      const platform = startPlatform(env);
-      expect(await exited(platform.child)).toBe(1);
-      expect(platform.output()).toContain(
-        `could not start: port ${ingressPort} is already in use: set BERTH_INGRESS_PORT to a free one`,
-      );
-      expect(platform.output()).not.toContain('[berth] ready');
-      // DynamoDB Local and the registry, which started before, were stopped with it.
-      expect(processesMentioning(dataDir)).toEqual([]);
-    } finally {
-      taken.close();
-    }
+    // DynamoDB Local and the registry, which started before, are stopped with it.
+    await expectStartRefused(createServer(), 'ingressPort', 'BERTH_INGRESS_PORT');
+  }, 120_000);
+
+  it('fails to start on a registry port another registry holds, rather than take that one for its own', async () => {
+    // What a registry anyone may push to answers (`docker run -p 5000:5000 registry` is the usual first one).
+    const open = createHttpServer((_req, res) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}'),
+    );
+    await expectStartRefused(open, 'registryPort', 'BERTH_REGISTRY_PORT');
   }, 120_000);
 });
+
+/**
+ * Starts a platform while `holder`, in this test's process, listens on its `port`: the platform must stop, naming
+ * this process and `setting`, before it is ready, and leave nothing running.
+ */
+async function expectStartRefused(holder: NetServer, port: 'ingressPort' | 'registryPort', setting: string) {
+  const platform = await platformEnv();
+  holder.listen(platform[port], '127.0.0.1');
+  await once(holder, 'listening');
+  const started = startPlatform(platform.env);
+  try {
+    // Ready instead fails the test at once, rather than at its timeout.
+    const ready = waitForReady(started).then(
+      () => 'ready',
+      () => exited(started.child),
+    );
+    expect(await Promise.race([exited(started.child), ready])).toBe(1);
+    expect(started.output()).toContain(
+      `could not start: port ${platform[port]} is already in use by pid ${process.pid} (${process.execPath} `,
+    );
+    expect(started.output()).toContain(`): set ${setting} to a free one`);
+    expect(processesMentioning(platform.dataDir)).toEqual([]);
+  } finally {
+    killPlatformOf(platform.dataDir);
+    holder.close();
+  }
+}
 
 /** Kills the platform whose lock `dataDir` holds, if it still runs (its children go with it). */
 function killPlatformOf(dataDir: string) {
