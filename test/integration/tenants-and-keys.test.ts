@@ -29,6 +29,21 @@ describe('tenants and keys on DynamoDB Local', () => {
     expect((used.json.items as { lastUsedAt: string | null }[])[0]?.lastUsedAt).not.toBeNull();
   });
 
+  it("answers a created tenant with the tenant's ETag, which a PATCH takes at once", async () => {
+    const { call, adminKey } = await localApi();
+    const created = await call('POST', '/v1/tenants', adminKey, { id: 'acme', name: 'Acme', plan: 'free' });
+    const etag = created.headers.get('etag');
+    expect(etag).toBe((await call('GET', '/v1/tenants/acme', adminKey)).headers.get('etag'));
+    const renamed = await call(
+      'PATCH',
+      '/v1/tenants/acme',
+      adminKey,
+      { name: 'Acme Inc' },
+      { 'if-match': `${etag}` },
+    );
+    expect(renamed).toMatchObject({ status: 200, json: { name: 'Acme Inc' } });
+  });
+
   it('keeps the name a key is made with, lists it, and refuses a name that is no display name', async () => {
     const { call, adminKey, createTenant } = await localApi();
     const { key: tenantKey } = await createTenant('acme');

@@ -55,13 +55,15 @@ export function tenantRoutes(deps: ApiDeps) {
         responses: {
           201: {
             ...json(TenantCreated, 'The tenant and its first key, whose secret is shown only here.'),
-            headers: responseHeaders('Location'),
+            headers: responseHeaders('ETag', 'Location'),
           },
         },
       }),
       async (c) => {
         const created = await createTenant(deps, c.req.valid('json'));
         c.header('location', `/v1/tenants/${created.tenant.id}`);
+        // The tenant's, as a 201's validators are the created resource's (RFC 9110): a PATCH may follow at once.
+        c.header('etag', etagOf(created.tenant.version));
         return c.json(created, 201);
       },
     )
