@@ -160,7 +160,7 @@ export const ifMatchHeader = z.object({
 export const idempotencyHeader = z.object({
   'idempotency-key': z.string().max(255).optional().meta({
     description:
-      'Makes a retried POST safe: its answer is replayed for 24 h, but for a 400, 415, 429 or 5xx, which leave the key free.',
+      'Makes a retried POST safe: its answer is replayed for 24 h, but for a 400, 412, 415, 429 or 5xx, which leave the key free.',
   }),
 });
 

@@ -126,6 +126,29 @@ describe('Idempotency-Key on DynamoDB Local', () => {
     expect(again.headers.get('idempotent-replayed')).toBe('true');
   });
 
+  it('keeps no answer of a request whose If-Match named a version gone: the same key runs it with the ETag read again', async () => {
+    const { call, createTenant } = await localApi();
+    const key = (await createTenant('acme')).key;
+    const created = await call('POST', '/v1/apps', key, sampleApp('web'));
+    const stale = `${created.headers.get('etag')}`;
+    expect(
+      (await call('PATCH', '/v1/apps/web', key, { env: { A: '1' } }, { 'if-match': stale })).status,
+    ).toBe(200);
+    /** Two replicas, under the Idempotency-Key k-stale, if the app is at the version `etag` names. */
+    const scale = (etag: string) =>
+      call(
+        'POST',
+        '/v1/apps/web/scale',
+        key,
+        { replicas: 2 },
+        { 'idempotency-key': 'k-stale', 'if-match': etag },
+      );
+    expect(await scale(stale)).toMatchObject({ status: 412, json: { code: 'precondition.failed' } });
+    const scaled = await scale(`${(await call('GET', '/v1/apps/web', key)).headers.get('etag')}`);
+    expect(scaled, scaled.text).toMatchObject({ status: 200, json: { replicas: 2 } });
+    expect(scaled.headers.get('idempotent-replayed')).toBeNull();
+  });
+
   it('keeps no answer of a POST to a path no route takes: the same key runs the request sent to the right one', async () => {
     const { call, createTenant } = await localApi();
     const key = (await createTenant('acme')).key;

@@ -31,12 +31,13 @@ function bodyFingerprint(text: string): string {
 
 /**
  * Whether an answer leaves its Idempotency-Key free (it is not kept, so never replayed), as Stripe's do, so that a
- * retry with the key runs: the request never ran (400: it failed validation, 415: its body was not JSON, 429: rate
- * limited) or failed inside (5xx). Either may be fixed without a new key: the body or its Content-Type corrected, the
- * image pushed.
+ * retry with the key runs: the request never ran (400: it failed validation, 412: its If-Match named a version gone,
+ * 415: its body was not JSON, 429: rate limited) or failed inside (5xx). Either may be fixed without a new key: the
+ * body or its Content-Type corrected, the app read again for its ETag (which the fingerprint leaves out), the image
+ * pushed.
  */
 export const releasesKey = (status: number) =>
-  status >= 500 || status === 429 || status === 400 || status === 415;
+  status >= 500 || status === 429 || status === 400 || status === 412 || status === 415;
 
 /**
  * `Idempotency-Key` on POST (Stripe's semantics): the first response is stored for 24 h and replayed with
