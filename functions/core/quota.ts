@@ -45,7 +45,7 @@ export function assertWithinLimits(
   const ceilings = reservationCeilings(limits, delta);
   if (delta.apps > 0 && reserved.apps > ceilings.apps) {
     throw new QuotaExceededError(
-      `plan "${planId}" allows ${limits.apps === 1 ? 'one app' : `${limits.apps} apps`}, and ${reserved.apps === 1 ? 'one exists' : `${reserved.apps} exist`}; delete an app or move to a larger plan`,
+      `plan "${planId}" allows ${limits.apps === 1 ? 'one app' : `${limits.apps} apps`}, and ${reserved.apps === 1 ? 'one exists' : `${reserved.apps} exist`} (an app being deleted counts until its replicas are gone); delete an app or move to a larger plan`,
     );
   }
   if (delta.vcpuMilli > 0 && reserved.vcpuMilli > ceilings.vcpuMilli) {

@@ -23,6 +23,23 @@ describe('plan limits and optimistic concurrency on DynamoDB Local', () => {
     expect((await call('GET', '/v1/apps', key)).json.items).toHaveLength(2);
   });
 
+  it('says an app being deleted still counts, when it holds the place a create is refused for', async () => {
+    const { call, createTenant, createPlan } = await localApi();
+    await createPlan('tiny', { apps: 1, instancesPerApp: 1, vcpu: 4, memoryMiB: 8192 });
+    const key = (await createTenant('acme', 'tiny')).key;
+    await call('POST', '/v1/apps', key, sampleApp('first'));
+    expect((await call('DELETE', '/v1/apps/first', key)).status).toBe(202);
+    expect(await call('POST', '/v1/apps', key, sampleApp('second'))).toMatchObject({
+      status: 403,
+      json: {
+        code: 'quota.exceeded',
+        detail:
+          'plan "tiny" allows one app, and one exists (an app being deleted counts until its replicas are gone); ' +
+          'delete an app or move to a larger plan',
+      },
+    });
+  });
+
   it('keeps parallel scale-ups within the vCPU limit', async () => {
     const { call, createTenant, createPlan } = await localApi();
     await createPlan('small', { apps: 10, instancesPerApp: 10, vcpu: 2, memoryMiB: 65536 });

@@ -239,7 +239,9 @@ describe('apps', () => {
     await createApp(deps, 'solo', { name: 'a', ...spec });
     await expect(createApp(deps, 'solo', { name: 'b', ...spec })).rejects.toMatchObject({
       code: 'quota.exceeded',
-      message: 'plan "solo" allows one app, and one exists; delete an app or move to a larger plan',
+      message:
+        'plan "solo" allows one app, and one exists (an app being deleted counts until its replicas are gone); ' +
+        'delete an app or move to a larger plan',
     });
     await expect(updateApp(deps, 'solo', 'a', { memory: 4096, cpu: 1 })).rejects.toMatchObject({
       code: 'quota.exceeded',
