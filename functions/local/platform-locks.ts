@@ -13,19 +13,48 @@ function running(pid: number): boolean {
 }
 
 /**
- * Takes `file` for this process by writing its pid there; one left by a process that died (its pid no longer runs)
- * is taken over. While the pid in it runs, throws `taken(owner)`. Returns the release, which removes it.
+ * When process `pid` started, in clock ticks after the machine's boot (field 22 of Linux's /proc/<pid>/stat); undefined
+ * where there is no /proc. With its pid it names one process, where a pid alone is used again by the next ones.
+ */
+function startOf(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The fields after the command name, which is in parentheses and may hold spaces, count from the third.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[22 - 3];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether the process a lock names still runs: its pid does, and, where the lock and /proc both tell when it started
+ * (a lock written before they did only names a pid), it is the process that started then — not one given the pid
+ * again after a reboot, or after a container's restart, whose pids start from 1 again.
+ */
+function stillRuns(lock: string): number | undefined {
+  const [pidText, start] = lock.trim().split(/\s+/);
+  const pid = Number.parseInt(pidText ?? '', 10);
+  if (!running(pid)) return undefined;
+  const now = start === undefined ? undefined : startOf(pid);
+  return now === undefined || now === start ? pid : undefined;
+}
+
+/**
+ * Takes `file` for this process by writing its pid there, and when it started; one left by a process that is gone
+ * (see stillRuns) is taken over. While its process runs, throws `taken(owner)`. Returns the release, which removes it.
  */
 function lockFile(file: string, taken: (owner: number) => string): () => void {
   for (let attempt = 1; ; attempt++) {
     try {
-      writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
+      writeFileSync(file, `${[process.pid, startOf(process.pid)].filter(Boolean).join(' ')}\n`, {
+        flag: 'wx',
+      });
       return () => rmSync(file, { force: true });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 1) throw err;
     }
-    const owner = Number.parseInt(readFileSync(file, 'utf8'), 10);
-    if (running(owner)) throw new Error(taken(owner));
+    const owner = stillRuns(readFileSync(file, 'utf8'));
+    if (owner !== undefined) throw new Error(taken(owner));
     rmSync(file, { force: true });
   }
 }

@@ -201,7 +201,7 @@ async function expectStartRefused(holder: NetServer, port: 'ingressPort' | 'regi
 /** Kills the platform whose lock `dataDir` holds, if it still runs (its children go with it). */
 function killPlatformOf(dataDir: string) {
   try {
-    process.kill(Number(readFileSync(join(dataDir, 'platform.lock'), 'utf8')), 'SIGKILL');
+    process.kill(Number.parseInt(readFileSync(join(dataDir, 'platform.lock'), 'utf8'), 10), 'SIGKILL');
   } catch {
     // No lock, or no such process: nothing runs.
   }
