@@ -11,13 +11,19 @@ describe.runIf(process.platform === 'linux')('portHolder', () => {
     for (const child of children.splice(0)) child.kill('SIGKILL');
   });
 
-  /** A Node process listening on `port` at `host`, its command line padded to `padding` more characters. */
+  /**
+   * A Node process listening on `port` at `host`, its command line padded to `padding` more characters. It is named
+   * `node` (its argv[0]), so its command line is as long wherever the checkout is.
+   */
   async function listener(port: number, host: string, padding = 0) {
     const script = `require('net').createServer().listen(${port},'${host}',()=>console.log(1))${padding ? `//${'x'.repeat(padding)}` : ''}`;
-    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['-e', script], {
+      argv0: 'node',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     children.push(child);
     await once(child.stdout, 'data');
-    return { pid: child.pid, command: `${process.execPath} -e ${script}` };
+    return { pid: child.pid, command: `node -e ${script}` };
   }
 
   it.each(['127.0.0.1', '0.0.0.0', '::1', '::'])(
