@@ -27,8 +27,8 @@ function startOf(pid: number): string | undefined {
 }
 
 /**
- * Whether the process a lock names still runs: its pid does, and, where the lock and /proc both tell when it started
- * (a lock written before they did only names a pid), it is the process that started then — not one given the pid
+ * The pid a lock names, while its process still runs: the pid does, and, where the lock and /proc both tell when it
+ * started (a lock of an earlier Berth names a pid alone), it is the process that started then — not one given the pid
  * again after a reboot, or after a container's restart, whose pids start from 1 again.
  */
 function stillRuns(lock: string): number | undefined {
