@@ -113,8 +113,13 @@ export function serveLocally(
 /**
  * The ingress's server, with an ALB's limits rather than Node's: a request may take as long as it needs to arrive
  * whole (an upload may take an hour), where Node's default cuts one after 300 s, a replica that hears nothing still
- * timing out (REPLICA_IDLE_MS); and its request line and headers may take 64 KiB, an ALB's whole header, where Node's
- * default is 16 KiB (large cookies).
+ * timing out (REPLICA_IDLE_MS); its request line and headers may take 64 KiB, an ALB's whole header, where Node's
+ * default is 16 KiB (large cookies); and a client's connection is kept between requests for the apps' idle timeout
+ * (`idleMs`), as an ALB keeps one for its own, where Node closes it after 5 s: a client whose pool keeps connections
+ * longer would otherwise meet resets locally that it never meets on AWS.
  */
-export const serveIngress = (fetch: Parameters<typeof getRequestListener>[0], port: number) =>
-  serveLocally(fetch, port, { requestTimeout: 0, maxHeaderSize: 64 * 1024 });
+export function serveIngress(fetch: Parameters<typeof getRequestListener>[0], port: number, idleMs: number) {
+  const server = serveLocally(fetch, port, { requestTimeout: 0, maxHeaderSize: 64 * 1024 });
+  server.keepAliveTimeout = idleMs;
+  return server;
+}

@@ -152,7 +152,11 @@ async function main() {
       }),
     );
     routes.rebuilding(ROUTES_REBUILD_MS);
-    ingress = serveIngress(createIngress(routes, deps.store, idleMs).fetch, config.BERTH_INGRESS_PORT);
+    ingress = serveIngress(
+      createIngress(routes, deps.store, idleMs).fetch,
+      config.BERTH_INGRESS_PORT,
+      idleMs,
+    );
     tunnels = tunnelUpgrades(ingress, routes, deps.store, idleMs);
     await listening(ingress, config.BERTH_INGRESS_PORT, 'BERTH_INGRESS_PORT').catch(async (err) => {
       await registry.stop();

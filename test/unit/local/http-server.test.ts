@@ -9,7 +9,7 @@ import {
   serveIngress,
   serveLocally,
 } from '../../../functions/local/http-server.ts';
-import { converse } from '../../support/raw-http.ts';
+import { bareConnection, converse } from '../../support/raw-http.ts';
 
 describe("the local servers' answer to what @hono/node-server cannot make a request of", () => {
   it('is 400 problem+json saying what could not be read', async () => {
@@ -38,24 +38,39 @@ describe("the local servers' answer to what @hono/node-server cannot make a requ
 });
 
 describe("the ingress's server against the API's", () => {
+  const ok = () => new Response('ok');
+  let ingress: Server;
+  let api: Server;
+  const portOf = (server: Server) => (server.address() as AddressInfo).port;
+  beforeAll(async () => {
+    [ingress, api] = [serveIngress(ok, 0, 60_000), serveLocally(ok, 0)];
+    await Promise.all([once(ingress, 'listening'), once(api, 'listening')]);
+  });
+  afterAll(() => {
+    ingress.close();
+    api.close();
+  });
+
   it("takes an ALB's 64 KiB of headers and no time limit for a request to arrive whole, where the API keeps Node's", async () => {
-    const ok = () => new Response('ok');
-    const [ingress, api] = [serveIngress(ok, 0), serveLocally(ok, 0)];
-    try {
-      await Promise.all([once(ingress, 'listening'), once(api, 'listening')]);
-      // 40 KB of cookies, as an app's sessions may hold.
-      const cookies = `GET / HTTP/1.1\r\nHost: x\r\nCookie: a=${'c'.repeat(40_000)}\r\nConnection: close\r\n\r\n`;
-      const portOf = (server: Server) => (server.address() as AddressInfo).port;
-      expect(await converse(portOf(ingress), [{ send: cookies }])).toMatch(/^HTTP\/1\.1 200 OK[\s\S]*ok$/);
-      const refused = await converse(portOf(api), [{ send: cookies }]);
-      expect(refused).toMatch(/^HTTP\/1\.1 431 /);
-      expect(refused).toContain('at most 16384 bytes together');
-      // Node's default would cut an upload through the ingress at 300 s; an ALB has no such limit.
-      expect([ingress.requestTimeout, api.requestTimeout]).toEqual([0, 300_000]);
-    } finally {
-      ingress.close();
-      api.close();
-    }
+    // 40 KB of cookies, as an app's sessions may hold.
+    const cookies = `GET / HTTP/1.1\r\nHost: x\r\nCookie: a=${'c'.repeat(40_000)}\r\nConnection: close\r\n\r\n`;
+    expect(await converse(portOf(ingress), [{ send: cookies }])).toMatch(/^HTTP\/1\.1 200 OK[\s\S]*ok$/);
+    const refused = await converse(portOf(api), [{ send: cookies }]);
+    expect(refused).toMatch(/^HTTP\/1\.1 431 /);
+    expect(refused).toContain('at most 16384 bytes together');
+    // Node's default would cut an upload through the ingress at 300 s; an ALB has no such limit.
+    expect([ingress.requestTimeout, api.requestTimeout]).toEqual([0, 300_000]);
+  });
+
+  it("keeps a client's idle connection for the apps' idle timeout, as an ALB does, where the API's closes it after Node's 5 s", async () => {
+    const [toIngress, toApi] = [bareConnection(portOf(ingress)), bareConnection(portOf(api))];
+    for (const connection of [toIngress, toApi]) connection.socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await Promise.all([toIngress.arrived('ok'), toApi.arrived('ok')]);
+    // Idle until the API's server has closed its connection (Node's 5 s and its margin), then the next request on
+    // the ingress's.
+    expect(await toApi.closed).toMatch(/^HTTP\/1\.1 200 OK[\s\S]*ok$/);
+    toIngress.socket.end('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect((await toIngress.closed).match(/HTTP\/1\.1 200 OK/g)).toHaveLength(2);
   });
 });
 
