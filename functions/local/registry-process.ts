@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ensureRegistryBinary } from './docker-engine.ts';
 import { openLog } from './log-file.ts';
 import { type OwnedProcess, ownedProcess, spawnOwned } from './owned-children.ts';
+import { portHolder } from './port-holder.ts';
 
 export const REGISTRY_SERVICE = 'berth-registry';
 export const TOKEN_ISSUER = 'berth';
@@ -105,5 +106,9 @@ export async function startRegistry(options: RegistryProcessOptions): Promise<Ow
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   await owned.stop();
-  throw new Error(`the registry did not start; see ${join(options.dir, 'registry.log')}`);
+  // A port taken after the platform's start (while a registry that died was to start again) is told here alone.
+  const holder = portHolder(options.port);
+  throw new Error(
+    `the registry did not start${holder ? `: port ${options.port} is held by ${holder}` : ''}; see ${join(options.dir, 'registry.log')}`,
+  );
 }

@@ -12,18 +12,24 @@ describe('the registry process (DynamoDB Local, the distribution registry)', () 
       401,
       { 'www-authenticate': 'Bearer realm="http://127.0.0.1:9/registry/auth",service="berth-registry"' },
     ],
-  ])('does not take %s on its port for itself, and says it did not start', async (_, status, headers) => {
-    const registryPort = await workerPort();
-    const setup = await localApi({ registryPort });
-    const other = createServer((_req, res) => res.writeHead(status, headers).end('{}'));
-    other.listen(registryPort, '127.0.0.1');
-    await once(other, 'listening');
-    try {
-      await expect(startLocalApiRegistry(setup)).rejects.toThrow(
-        /^the registry did not start; see \S+registry\.log$/,
-      );
-    } finally {
-      other.close();
-    }
-  });
+  ])(
+    'does not take %s on its port for itself, and says it did not start, naming the process on the port',
+    async (_, status, headers) => {
+      const registryPort = await workerPort();
+      const setup = await localApi({ registryPort });
+      const other = createServer((_req, res) => res.writeHead(status, headers).end('{}'));
+      other.listen(registryPort, '127.0.0.1');
+      await once(other, 'listening');
+      try {
+        // The port is this test's: its process is named.
+        await expect(startLocalApiRegistry(setup)).rejects.toThrow(
+          new RegExp(
+            `^the registry did not start: port ${registryPort} is held by pid ${process.pid} \\(.*; see \\S+registry\\.log$`,
+          ),
+        );
+      } finally {
+        other.close();
+      }
+    },
+  );
 });
