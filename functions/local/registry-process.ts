@@ -5,6 +5,7 @@ import { ensureRegistryBinary } from './docker-engine.ts';
 import { openLog } from './log-file.ts';
 import { type OwnedProcess, ownedProcess, spawnOwned } from './owned-children.ts';
 import { portHolder } from './port-holder.ts';
+import { removeUnfinishedUploads } from './registry-uploads.ts';
 
 export const REGISTRY_SERVICE = 'berth-registry';
 export const TOKEN_ISSUER = 'berth';
@@ -20,7 +21,10 @@ export interface RegistryProcessOptions {
   certificatePath: string;
 }
 
-/** The distribution registry's configuration: token auth against Berth, push notifications to Berth. */
+/**
+ * The distribution registry's configuration: token auth against Berth, push notifications to Berth, and uploads left
+ * unfinished removed after an hour rather than a week (a push to it over loopback takes minutes at most).
+ */
 function registryConfig(options: RegistryProcessOptions, httpSecret: string): string {
   return `version: 0.1
 log:
@@ -30,6 +34,12 @@ storage:
     rootdirectory: ${JSON.stringify(join(options.dir, 'data'))}
   delete:
     enabled: true
+  maintenance:
+    uploadpurging:
+      enabled: true
+      age: 1h
+      interval: 1h
+      dryrun: false
 http:
   addr: 127.0.0.1:${options.port}
   secret: ${JSON.stringify(httpSecret)}
@@ -82,7 +92,7 @@ function asksForBerthsToken(res: Response, realm: string): boolean {
 
 /**
  * Starts the CNCF distribution registry (Debian's docker-registry) on 127.0.0.1 with Berth as its token service,
- * after collecting its garbage. Resolves once it answers; `stop()` ends it.
+ * after removing the uploads it left unfinished and collecting its garbage. Resolves once it answers; `stop()` ends it.
  */
 export async function startRegistry(options: RegistryProcessOptions): Promise<OwnedProcess> {
   const binary = ensureRegistryBinary();
@@ -90,6 +100,7 @@ export async function startRegistry(options: RegistryProcessOptions): Promise<Ow
   const configPath = join(options.dir, 'config.yml');
   writeFileSync(configPath, registryConfig(options, options.notifySecret), { mode: 0o600 });
   const { fd: log } = openLog(join(options.dir, 'registry.log'));
+  removeUnfinishedUploads(join(options.dir, 'data'));
   await collectGarbage(binary, configPath, log);
   const child: ChildProcess = spawnOwned(binary, ['serve', configPath], { stdio: ['ignore', log, log] });
   closeSync(log); // the registry has its own copy; a restart opens the log again
