@@ -6,7 +6,7 @@ import { diskSpaceCheck, freeBytes, LOW_DISK_BYTES } from '../../../functions/lo
 const MIB = 1024 * 1024;
 
 describe("the data directory's disk", () => {
-  it('is said to run out once when it falls below the threshold, and to have room once when back above', async () => {
+  it('is said to run out, to be full and to have room again, each once as the free space passes its threshold', async () => {
     const said: [string, Record<string, unknown>][] = [];
     let free = 10 * LOW_DISK_BYTES;
     const check = diskSpaceCheck(
@@ -14,26 +14,33 @@ describe("the data directory's disk", () => {
       (message, details) => said.push([message, details]),
       async () => free,
     );
+    const details = (freeMiB: number) => ({ dir: '/data', freeMiB, lowBelowMiB: LOW_DISK_BYTES / MIB });
     await check();
     expect(said).toEqual([]);
-    free = LOW_DISK_BYTES - 3 * MIB;
-    await check();
-    free = 0;
-    await check();
+    for (const bytes of [LOW_DISK_BYTES - 3 * MIB, LOW_DISK_BYTES - 4 * MIB, MIB / 2, 0]) {
+      free = bytes;
+      await check();
+    }
     expect(said).toEqual([
       [
         'the disk of the data directory is running out: writes to the table and pushes fail once it is full',
-        { dir: '/data', freeMiB: LOW_DISK_BYTES / MIB - 3, lowBelowMiB: LOW_DISK_BYTES / MIB },
+        details(LOW_DISK_BYTES / MIB - 3),
+      ],
+      [
+        'the disk of the data directory is full: writes to the table and pushes fail until space is freed',
+        details(0),
       ],
     ]);
-    free = LOW_DISK_BYTES;
-    await check();
-    await check();
-    expect(said.slice(1)).toEqual([
+    for (const bytes of [5 * MIB, LOW_DISK_BYTES, LOW_DISK_BYTES]) {
+      free = bytes;
+      await check();
+    }
+    expect(said.slice(2)).toEqual([
       [
-        'the disk of the data directory has room again',
-        { dir: '/data', freeMiB: LOW_DISK_BYTES / MIB, lowBelowMiB: LOW_DISK_BYTES / MIB },
+        'the disk of the data directory is running out: writes to the table and pushes fail once it is full',
+        details(5),
       ],
+      ['the disk of the data directory has room again', details(LOW_DISK_BYTES / MIB)],
     ]);
   });
 
