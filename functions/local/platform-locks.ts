@@ -1,4 +1,13 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  constants,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -55,7 +64,13 @@ function lockFile(file: string, taken: (owner: number) => string): () => void {
     }
     const owner = stillRuns(readFileSync(file, 'utf8'));
     if (owner !== undefined) throw new Error(taken(owner));
-    rmSync(file, { force: true });
+    try {
+      rmSync(file, { force: true });
+    } catch (err) {
+      throw new Error(
+        `${file} is the lock of a Berth that is gone, which this user may not remove (${(err as Error).message}): as its owner or root, delete it`,
+      );
+    }
   }
 }
 
@@ -73,6 +88,28 @@ export function lockDataDir(dir: string): () => void {
   );
 }
 
+/** Mode of a directory every user may add files to, and remove only their own from, as /tmp. */
+const SHARED_DIRECTORY_MODE = 0o1777;
+
+/**
+ * Makes `dir` (if need be) and lets every user add files to it, as the platforms of all the users of one Docker Engine
+ * take their locks there. One another user made, that this user may not write to (an earlier Berth made it the
+ * user's alone), is told with how to mend it.
+ */
+function shareWithEveryUser(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  const { uid, mode } = statSync(dir);
+  if (uid === process.getuid?.() && (mode & 0o7777) !== SHARED_DIRECTORY_MODE)
+    chmodSync(dir, SHARED_DIRECTORY_MODE);
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    throw new Error(
+      `${dir}, where each Berth on this machine takes its installation's lock, is another user's, and this one may not write there (${(err as Error).message}): as its owner or root, run "chmod 1777 ${dir}"`,
+    );
+  }
+}
+
 /**
  * Takes the installation `name` on this machine: the label of every container the platform runs, by which it adopts
  * them and removes those it has no record of. A second platform with a data directory of its own but the same name
@@ -81,7 +118,7 @@ export function lockDataDir(dir: string): () => void {
  */
 export function lockInstallation(name: string): () => void {
   const dir = join(tmpdir(), 'berth-installations');
-  mkdirSync(dir, { recursive: true });
+  shareWithEveryUser(dir);
   const file = join(dir, `${name}.lock`);
   return lockFile(
     file,
