@@ -13,25 +13,36 @@ const INSTALL_HINT =
 /** How long a ping may take: the engine answers it at once when it answers at all. */
 const PING_ANSWER_MS = 5_000;
 
-async function answers(docker: Docker): Promise<boolean> {
+/** Why the engine does not answer a ping, or undefined when it does. */
+async function pingFailure(docker: Docker): Promise<unknown> {
   try {
     await answered(() => docker.ping(), PING_ANSWER_MS);
-    return true;
-  } catch {
-    return false;
+    return undefined;
+  } catch (err) {
+    return err ?? new Error('no answer');
   }
 }
 
+/** A socket the engine listens on but this user may not connect to (not in the `docker` group, say). */
+const refusedThisUser = (failure: unknown) => (failure as NodeJS.ErrnoException).code === 'EACCES';
+
 /**
  * A Docker Engine that answers. As root on Debian a missing engine is installed (docker.io) and a stopped one is
- * started (overlay2, no traffic between containers on the default bridge, none from them to the VM's metadata
- * address, log in `<logDir>/dockerd.log`) and left running, so app containers outlive the platform process; elsewhere
- * the error names what to install or start. The engine must manage iptables, as it does by default: its rules keep
- * replicas from reaching one another (adapters/docker/replica-network.ts). `docker` is the engine's client: by
- * default the one DOCKER_HOST names, else the local socket.
+ * started (overlay2, no traffic between containers on the default bridge, none from them to the VM's metadata address,
+ * log in `<logDir>/dockerd.log`) and left running, so app containers outlive the platform process; elsewhere the error
+ * names what to install or start, or, when the engine runs but refuses this user, how to be let in. The engine must
+ * manage iptables, as it does by default: its rules keep replicas from reaching one another
+ * (adapters/docker/replica-network.ts). `docker` is the engine's client: by default the one DOCKER_HOST names, else the
+ * local socket.
  */
 export async function ensureDockerEngine(logDir: string, docker = new Docker()): Promise<Docker> {
-  if (await answers(docker)) return docker;
+  const failure = await pingFailure(docker);
+  if (failure === undefined) return docker;
+  if (refusedThisUser(failure)) {
+    throw new Error(
+      `the Docker Engine does not let this user in (${(failure as Error).message}): add the user to the docker group ("sudo usermod -aG docker $USER", then log in again), run as root, or point DOCKER_HOST at an engine it may use (rootless Docker's).`,
+    );
+  }
   if (process.env.DOCKER_HOST) {
     throw new Error(
       `Docker Engine at DOCKER_HOST=${process.env.DOCKER_HOST} does not answer. ${INSTALL_HINT}`,
@@ -43,7 +54,7 @@ export async function ensureDockerEngine(logDir: string, docker = new Docker()):
       `Docker Engine is installed but not running: start it (e.g. "sudo systemctl start docker"). ${INSTALL_HINT}`,
     );
   }
-  await startDockerd(logDir, () => answers(docker));
+  await startDockerd(logDir, async () => (await pingFailure(docker)) === undefined);
   blockMetadataFromContainers();
   return docker;
 }

@@ -98,6 +98,27 @@ describe('system parts a start needs', () => {
     expect(aptRuns()).toEqual([]);
   });
 
+  it('tells a user an engine refuses that the engine runs, and how to be let in, not to start it', async () => {
+    runningAs(1000, true);
+    writeExecutable(bin, 'dockerd', '[ "$1" = --version ] && echo "Docker version 26.1.5"');
+    // What Node's connect to the engine's socket fails with for a user outside its group (as root, none ever does).
+    const refused = Object.assign(new Error('connect EACCES /var/run/docker.sock'), {
+      code: 'EACCES',
+      errno: -13,
+      syscall: 'connect',
+      address: '/var/run/docker.sock',
+    });
+    const engine = new Docker();
+    vi.spyOn(engine, 'ping').mockRejectedValue(refused);
+    const { ensureDockerEngine } = await import('../../../functions/local/docker-engine.ts');
+    await expect(ensureDockerEngine(bin, engine)).rejects.toThrow(
+      new Error(
+        'the Docker Engine does not let this user in (connect EACCES /var/run/docker.sock): add the user to the docker group ("sudo usermod -aG docker $USER", then log in again), run as root, or point DOCKER_HOST at an engine it may use (rootless Docker\'s).',
+      ),
+    );
+    expect(aptRuns()).toEqual([]);
+  });
+
   it('asks for an installed Docker Engine that does not answer to be started, where the platform may not', async () => {
     runningAs(1000, true);
     writeExecutable(bin, 'dockerd', '[ "$1" = --version ] && echo "Docker version 26.1.5"');
