@@ -27,7 +27,10 @@ export const LocalConfig = z
     BERTH_DYNAMODB_ENDPOINT: z.url().optional(),
     BERTH_TABLE_NAME: z
       .string()
-      .regex(/^[a-zA-Z0-9_.-]{3,255}$/)
+      .regex(
+        /^[a-zA-Z0-9_.-]{3,255}$/,
+        'must be a DynamoDB table name: 3 to 255 letters, digits, "_", "." or "-"',
+      )
       .default('berth'),
     BERTH_DEPLOYMENT_DEADLINE_SECONDS: z.coerce.number().int().min(5).max(86_400).default(600),
     BERTH_STOP_GRACE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),

@@ -45,6 +45,14 @@ describe('the local configuration', () => {
     );
   });
 
+  it('says what a table name may be, where one is not', () => {
+    for (const wrong of ['nr', 'acme/web', 'x'.repeat(256)])
+      expect(() => readLocalConfig({ BERTH_TABLE_NAME: wrong })).toThrow(
+        'invalid configuration:\n  BERTH_TABLE_NAME: must be a DynamoDB table name: 3 to 255 letters, digits, "_", "." or "-"',
+      );
+    expect(readLocalConfig({ BERTH_TABLE_NAME: 'berth_dev.2' }).BERTH_TABLE_NAME).toBe('berth_dev.2');
+  });
+
   it('refuses one port for two servers, naming both settings, as a port taken at start would blame the later', () => {
     expect(() => readLocalConfig({ BERTH_INGRESS_PORT: '9000', BERTH_REGISTRY_PORT: '9000' })).toThrow(
       'invalid configuration:\n' +
