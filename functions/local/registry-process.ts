@@ -109,7 +109,8 @@ export async function startRegistry(options: RegistryProcessOptions): Promise<Ow
   while (Date.now() < deadline) {
     if (child.exitCode !== null) break;
     try {
-      const res = await fetch(`http://127.0.0.1:${options.port}/v2/`);
+      // Bounded: another process on the port may take the question and never answer.
+      const res = await fetch(`http://127.0.0.1:${options.port}/v2/`, { signal: AbortSignal.timeout(1000) });
       if (asksForBerthsToken(res, options.realm)) return owned;
     } catch {
       // not up yet
