@@ -502,6 +502,11 @@ export interface Runtime {
   stopReplica(id: string, graceSeconds: number): Promise<Replica | undefined>;
   /** Removes a stopped replica; a missing one is no error. */
   removeReplica(id: string): Promise<void>;
+  /**
+   * Why a running replica that fails its health checks cannot be reached on its port, where the runtime can tell
+   * (`it listens on 127.0.0.1:8080 inside its container, …`); undefined where it cannot.
+   */
+  unreachableBecause(replica: Replica): Promise<string | undefined>;
 }
 
 /** What a workload runtime runs for an app: `replicas` alike replicas of one revision, rolled out by the runtime. */

@@ -160,7 +160,7 @@ export class Reconciler {
     // slot holds back the very replacement of its failure: the plan is made again with them counted (what it
     // removes does not hang on the counts, only what it starts).
     const first = planReconcile(input);
-    const failed = this.countFailures(app, first.remove);
+    const failed = await this.countFailures(app, first.remove);
     const plan = failed.size > 0 ? planReconcile(input) : first;
     await this.deps.router.route(
       tenantId,
@@ -251,9 +251,13 @@ export class Reconciler {
 
   /**
    * Counts each replica the plan removes because it exited or failed its checks as a failed start of its slot (once
-   * per replica, however many passes see it), and says how it failed: by replica id.
+   * per replica, however many passes see it), and says how it failed: by replica id. A replica that failed its checks
+   * is said also why nothing reached it, where the runtime can tell (an app listening on 127.0.0.1 inside it).
    */
-  private countFailures(app: AppRecord, remove: ReconcilePlan['remove']): Map<string, ReplicaFailure> {
+  private async countFailures(
+    app: AppRecord,
+    remove: ReconcilePlan['remove'],
+  ): Promise<Map<string, ReplicaFailure>> {
     const failed = new Map<string, ReplicaFailure>();
     for (const { replica, reason } of remove) {
       if (reason !== 'exited' && reason !== 'unhealthy') continue;
@@ -261,7 +265,9 @@ export class Reconciler {
       if (this.health.wasStableFor(replica, STABLE_MS)) {
         this.failures.startOver(app.uid, replica.revision, replica.slot);
       }
-      const probe = reason === 'unhealthy' ? this.health.lastFailure(replica) : undefined;
+      const lastProbe = reason === 'unhealthy' ? this.health.lastFailure(replica) : undefined;
+      const unreachable = lastProbe && (await this.deps.runtime.unreachableBecause(replica));
+      const probe = unreachable ? `${lastProbe}; ${unreachable}` : lastProbe;
       const what =
         reason === 'exited'
           ? exitedWith(replica.exitCode, replica.exitReason)

@@ -52,6 +52,11 @@ export class ScriptedRuntime implements Runtime {
     this.replicas.delete(id);
   }
 
+  /** Nothing tells why a replica here cannot be reached. */
+  async unreachableBecause() {
+    return undefined;
+  }
+
   /** Every running replica of `revision` exits with code 3. */
   crash(revision: number) {
     for (const replica of this.replicas.values()) {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
@@ -18,6 +19,7 @@ import type {
 } from '../../core/ports.ts';
 import { replicaEnv } from '../../core/replica-env.ts';
 import { fullImageName } from '../oci/full-image-name.ts';
+import { listenersOf, unreachableBecause } from './container-listeners.ts';
 import { type DockerError, engineMessage, statusOf } from './docker-errors.ts';
 import { type Answered, answeredIn, ENGINE_ANSWER_MS } from './engine-answer.ts';
 import { logLines } from './log-messages.ts';
@@ -396,6 +398,23 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
     } catch (err) {
       if (statusOf(err) === 404) return this.forget(id);
       return translate(err);
+    }
+  }
+
+  /**
+   * Why nothing reaches the running replica on its port, told from what listens in its container (see
+   * unreachableBecause), where the engine runs on this machine's kernel: the container's process is then among this
+   * machine's, in the container's cgroup. Undefined where it cannot be told.
+   */
+  async unreachableBecause(replica: Replica): Promise<string | undefined> {
+    if (!replica.endpoint) return undefined;
+    try {
+      const pid = (await this.inspect(this.docker.getContainer(replica.id))).State.Pid;
+      if (!pid || !readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(replica.id)) return undefined;
+      const listeners = listenersOf(pid);
+      return listeners && unreachableBecause(listeners, replica.endpoint.port);
+    } catch {
+      return undefined;
     }
   }
 
