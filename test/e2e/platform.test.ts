@@ -461,7 +461,7 @@ describe('the local platform (npm start, docker CLI, registry, ingress)', { time
       return events.find((e) => e.type === 'unhealthy');
     });
     expect(unhealthy.message).toMatch(
-      /^replica \d+ failed its health checks \(TCP connect to port 8080: connection refused; nothing in its container listens on a TCP port\)$/,
+      /^replica \d+ failed its health checks \(TCP connect to port 8080: connection refused; nothing in its container listens on a TCP port yet: an app that takes longer to start needs a longer healthCheck\.gracePeriodSeconds\)$/,
     );
     expect((await call('DELETE', '/v1/apps/mute')).status).toBe(202);
     await untilAppGone(client.call, acmeKey, 'mute');

@@ -52,7 +52,9 @@ describe('why nothing reaches a replica on Docker Engine', () => {
     expect(await toldOf(other, otherPorts)).toBe(otherPorts);
     expect((await probeOf(other)).ok).toBe(false);
     const none = await replicaRunning(['sleep', '600'], 1);
-    expect(await runtime.unreachableBecause(none)).toBe('nothing in its container listens on a TCP port');
+    expect(await runtime.unreachableBecause(none)).toBe(
+      'nothing in its container listens on a TCP port yet: an app that takes longer to start needs a longer healthCheck.gracePeriodSeconds',
+    );
   });
 
   it('tells nothing of an app that listens on its port for everyone, whatever else fails its checks', async () => {

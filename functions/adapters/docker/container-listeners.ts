@@ -65,6 +65,7 @@ export function unreachableBecause(listeners: Listener[], port: number): string 
     return `it listens on ${where.map((a) => `${a}:${port}`).join(' and ')} inside its container, which nothing outside the container reaches: listen on 0.0.0.0`;
   }
   const others = [...new Set(listeners.map((l) => l.port))].sort((a, b) => a - b);
-  if (!others.length) return 'nothing in its container listens on a TCP port';
+  if (!others.length)
+    return 'nothing in its container listens on a TCP port yet: an app that takes longer to start needs a longer healthCheck.gracePeriodSeconds';
   return `it listens on port ${others.slice(0, 3).join(', ')}${others.length > 3 ? ', …' : ''}, not on ${port}, the app's port, which it is given as PORT`;
 }

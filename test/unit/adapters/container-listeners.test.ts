@@ -48,6 +48,8 @@ describe('the sockets listening in a container', () => {
         8080,
       ),
     ).toMatch(/on port 1, 2, 3, …, not/);
-    expect(unreachableBecause([], 8080)).toBe('nothing in its container listens on a TCP port');
+    expect(unreachableBecause([], 8080)).toBe(
+      'nothing in its container listens on a TCP port yet: an app that takes longer to start needs a longer healthCheck.gracePeriodSeconds',
+    );
   });
 });
