@@ -24,7 +24,12 @@ export const LocalConfig = z
       .regex(/^bk_[A-Za-z0-9_-]{32,}$/, 'must look like bk_ followed by at least 32 base64url characters')
       .optional(),
     BERTH_TICK_MS: z.coerce.number().int().min(100).max(3_600_000).default(5000),
-    BERTH_DYNAMODB_ENDPOINT: z.url().optional(),
+    BERTH_DYNAMODB_ENDPOINT: z
+      .url({
+        protocol: /^https?$/,
+        error: 'must be an http:// or https:// URL, such as http://127.0.0.1:8000',
+      })
+      .optional(),
     BERTH_TABLE_NAME: z
       .string()
       .regex(

@@ -53,6 +53,15 @@ describe('the local configuration', () => {
     expect(readLocalConfig({ BERTH_TABLE_NAME: 'berth_dev.2' }).BERTH_TABLE_NAME).toBe('berth_dev.2');
   });
 
+  it('takes a DynamoDB endpoint as an http(s) URL, and says so of one without its scheme', () => {
+    for (const wrong of ['localhost:8000', '127.0.0.1:8000', 'ftp://127.0.0.1:8000', 'http//x'])
+      expect(() => readLocalConfig({ BERTH_DYNAMODB_ENDPOINT: wrong })).toThrow(
+        'invalid configuration:\n  BERTH_DYNAMODB_ENDPOINT: must be an http:// or https:// URL, such as http://127.0.0.1:8000',
+      );
+    for (const right of ['http://localhost:8000', 'https://dynamodb.eu-west-1.amazonaws.com'])
+      expect(readLocalConfig({ BERTH_DYNAMODB_ENDPOINT: right }).BERTH_DYNAMODB_ENDPOINT).toBe(right);
+  });
+
   it('refuses one port for two servers, naming both settings, as a port taken at start would blame the later', () => {
     expect(() => readLocalConfig({ BERTH_INGRESS_PORT: '9000', BERTH_REGISTRY_PORT: '9000' })).toThrow(
       'invalid configuration:\n' +
