@@ -8,7 +8,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 
 /** Whether process `pid` runs (one of another user's runs too: the kernel refuses to signal it). */
@@ -80,6 +80,12 @@ function lockFile(file: string, taken: (owner: number) => string): () => void {
  */
 export function lockDataDir(dir: string): () => void {
   mkdirSync(dir, { recursive: true });
+  // One a start as root made (`sudo npm start`, which installs what is missing) is root's.
+  writableOr(
+    dir,
+    (reason) =>
+      `the data directory ${dir} is another user's (uid ${statSync(dir).uid}), and this one may not write there (${reason}): as root, run "chown -R ${userInfo().username} ${dir}" to make it this user's, or give this one its own BERTH_DATA_DIR`,
+  );
   const file = join(dir, 'platform.lock');
   return lockFile(
     file,
@@ -101,12 +107,19 @@ function shareWithEveryUser(dir: string): void {
   const { uid, mode } = statSync(dir);
   if (uid === process.getuid?.() && (mode & 0o7777) !== SHARED_DIRECTORY_MODE)
     chmodSync(dir, SHARED_DIRECTORY_MODE);
+  writableOr(
+    dir,
+    (reason) =>
+      `${dir}, where each Berth on this machine takes its installation's lock, is another user's, and this one may not write there (${reason}): as its owner or root, run "chmod 1777 ${dir}"`,
+  );
+}
+
+/** Throws `refused(why)` unless this user may write to `dir`. */
+function writableOr(dir: string, refused: (why: string) => string): void {
   try {
     accessSync(dir, constants.W_OK);
   } catch (err) {
-    throw new Error(
-      `${dir}, where each Berth on this machine takes its installation's lock, is another user's, and this one may not write there (${(err as Error).message}): as its owner or root, run "chmod 1777 ${dir}"`,
-    );
+    throw new Error(refused((err as Error).message));
   }
 }
 

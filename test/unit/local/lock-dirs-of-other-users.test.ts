@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { tmpdir, userInfo } from 'node:os';
+import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { lockInstallation } from '../../../functions/local/platform-locks.ts';
+import { lockDataDir, lockInstallation } from '../../../functions/local/platform-locks.ts';
 
 /** Paths the kernel is made to refuse this user, as it refuses one outside a directory's owner and group. */
 const refused = vi.hoisted(() => ({ write: '', remove: '' }));
@@ -69,5 +69,23 @@ describe("the directory every platform on the machine takes its installation's l
         `${file} is the lock of a Berth that is gone, which this user may not remove (EPERM: permission denied, unlink '${file}'): as its owner or root, delete it`,
       ),
     );
+  });
+});
+
+describe('a data directory another user made', () => {
+  afterEach(() => {
+    refused.write = '';
+  });
+
+  it("is told with whose it is and how to make it this user's, as after a `sudo npm start`", () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'berth-data-')), '.berth');
+    mkdirSync(dir);
+    refused.write = dir;
+    expect(() => lockDataDir(dir)).toThrow(
+      new Error(
+        `the data directory ${dir} is another user's (uid ${statSync(dir).uid}), and this one may not write there (EACCES: permission denied, access '${dir}'): as root, run "chown -R ${userInfo().username} ${dir}" to make it this user's, or give this one its own BERTH_DATA_DIR`,
+      ),
+    );
+    rmSync(dirname(dir), { recursive: true, force: true });
   });
 });
