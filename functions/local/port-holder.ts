@@ -1,7 +1,5 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-
-/** /proc/net/tcp's state of a listening socket. */
-const LISTEN = '0A';
+import { listenersOf } from '../adapters/linux/tcp-listeners.ts';
 
 /** How much of a command line a message quotes. */
 const COMMAND_CHARS = 120;
@@ -16,18 +14,8 @@ function whatCanBeRead<T>(read: () => T): T | undefined {
 }
 
 /** The inodes of the sockets listening on TCP `port`, at any address, from Linux's /proc/net/tcp and tcp6. */
-function listeningOn(port: number): Set<string> {
-  const inodes = new Set<string>();
-  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    for (const line of (whatCanBeRead(() => readFileSync(table, 'utf8')) ?? '').split('\n').slice(1)) {
-      // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
-      const fields = line.trim().split(/\s+/);
-      const localPort = Number.parseInt(fields[1]?.split(':')[1] ?? '', 16);
-      if (fields[3] === LISTEN && localPort === port && fields[9]) inodes.add(fields[9]);
-    }
-  }
-  return inodes;
-}
+const listeningOn = (port: number) =>
+  new Set((listenersOf('/proc/net') ?? []).filter((l) => l.port === port).map((l) => l.inode));
 
 function commandLineOf(pid: string): string {
   const words = (whatCanBeRead(() => readFileSync(`/proc/${pid}/cmdline`, 'utf8')) ?? '').split('\0');

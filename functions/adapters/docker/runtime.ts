@@ -18,8 +18,9 @@ import type {
   Runtime,
 } from '../../core/ports.ts';
 import { replicaEnv } from '../../core/replica-env.ts';
+import { listenersOf } from '../linux/tcp-listeners.ts';
 import { fullImageName } from '../oci/full-image-name.ts';
-import { listenersOf, unreachableBecause } from './container-listeners.ts';
+import { unreachableBecause } from './container-listeners.ts';
 import { type DockerError, engineMessage, statusOf } from './docker-errors.ts';
 import { type Answered, answeredIn, ENGINE_ANSWER_MS } from './engine-answer.ts';
 import { logLines } from './log-messages.ts';
@@ -411,7 +412,7 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
     try {
       const pid = (await this.inspect(this.docker.getContainer(replica.id))).State.Pid;
       if (!pid || !readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(replica.id)) return undefined;
-      const listeners = listenersOf(pid);
+      const listeners = listenersOf(`/proc/${pid}/net`);
       return listeners && unreachableBecause(listeners, replica.endpoint.port);
     } catch {
       return undefined;
