@@ -90,33 +90,49 @@ function asksForBerthsToken(res: Response, realm: string): boolean {
   );
 }
 
+/** How long a registry has to answer once started. */
+const REGISTRY_START_MS = 20_000;
+
+/**
+ * Whether the registry `child` comes to give `/v2/` on 127.0.0.1:`port` an answer `accepted` takes, within
+ * REGISTRY_START_MS; false once it has exited (it could not listen, say).
+ */
+export async function cameToAnswer(
+  child: ChildProcess,
+  port: number,
+  accepted: (res: Response) => boolean,
+): Promise<boolean> {
+  const deadline = Date.now() + REGISTRY_START_MS;
+  while (Date.now() < deadline && child.exitCode === null) {
+    try {
+      // Bounded: another process on the port may take the question and never answer.
+      const res = await fetch(`http://127.0.0.1:${port}/v2/`, { signal: AbortSignal.timeout(1000) });
+      if (accepted(res)) return true;
+    } catch {
+      // not up yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return false;
+}
+
 /**
  * Starts the CNCF distribution registry (Debian's docker-registry) on 127.0.0.1 with Berth as its token service,
  * after removing the uploads it left unfinished and collecting its garbage. Resolves once it answers; `stop()` ends it.
  */
 export async function startRegistry(options: RegistryProcessOptions): Promise<OwnedProcess> {
   const binary = ensureRegistryBinary();
-  mkdirSync(join(options.dir, 'data'), { recursive: true });
+  const storage = join(options.dir, 'data');
+  mkdirSync(storage, { recursive: true });
   const configPath = join(options.dir, 'config.yml');
   writeFileSync(configPath, registryConfig(options, options.notifySecret), { mode: 0o600 });
   const { fd: log } = openLog(join(options.dir, 'registry.log'));
-  removeUnfinishedUploads(join(options.dir, 'data'));
+  removeUnfinishedUploads(storage);
   await collectGarbage(binary, configPath, log);
   const child: ChildProcess = spawnOwned(binary, ['serve', configPath], { stdio: ['ignore', log, log] });
   closeSync(log); // the registry has its own copy; a restart opens the log again
   const owned = ownedProcess(child);
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) break;
-    try {
-      // Bounded: another process on the port may take the question and never answer.
-      const res = await fetch(`http://127.0.0.1:${options.port}/v2/`, { signal: AbortSignal.timeout(1000) });
-      if (asksForBerthsToken(res, options.realm)) return owned;
-    } catch {
-      // not up yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  if (await cameToAnswer(child, options.port, (res) => asksForBerthsToken(res, options.realm))) return owned;
   await owned.stop();
   // A port taken after the platform's start (while a registry that died was to start again) is told here alone.
   const holder = portHolder(options.port);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ensureRegistryBinary } from '../../functions/local/docker-engine.ts';
 import { type OwnedProcess, ownedProcess, spawnOwned } from '../../functions/local/owned-children.ts';
 import { portHolder } from '../../functions/local/port-holder.ts';
+import { cameToAnswer } from '../../functions/local/registry-process.ts';
 import { workerPort } from './worker-port.ts';
 
 /** Ports tried, each taken by another process between the check that it was free and the registry's listen. */
@@ -11,8 +12,9 @@ const PORT_ATTEMPTS = 3;
 
 /**
  * A distribution registry anyone may pull from and push to, on 127.0.0.1: what a public registry (Docker Hub,
- * ghcr.io) is to the engine, where nothing can be reached on the internet. Resolves once it answers; one that could
- * not listen is started again on another port, and one that does not answer is told with its last words.
+ * ghcr.io) is to the engine, where nothing can be reached on the internet. Resolves once it answers (as Berth's own
+ * start waits for its registry); one that could not listen is started again on another port, and one that does not
+ * answer is told with its last words.
  */
 export async function startOpenRegistry(): Promise<{ address: string; stop(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-open-registry-'));
@@ -35,17 +37,7 @@ export async function startOpenRegistry(): Promise<{ address: string; stop(): Pr
     });
     child.stderr?.on('data', (chunk: Buffer) => writeFileSync(log, chunk, { flag: 'a' }));
     registry = ownedProcess(child);
-    const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline && child.exitCode === null) {
-      const answered = await fetch(`http://127.0.0.1:${port}/v2/`, {
-        signal: AbortSignal.timeout(1000),
-      }).then(
-        (res) => res.ok,
-        () => false,
-      );
-      if (answered) return { address: `127.0.0.1:${port}`, stop };
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    if (await cameToAnswer(child, port, (res) => res.ok)) return { address: `127.0.0.1:${port}`, stop };
     await registry.stop();
     const said = readFileSync(log, 'utf8').trim().split('\n').at(-1) ?? '';
     if (!said.includes('address already in use') || attempt === PORT_ATTEMPTS) {
