@@ -3,6 +3,7 @@ import { closeSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { answered } from '../adapters/docker/engine-answer.ts';
+import { ensureEngineOnThisMachine, ensureLinux } from './engine-network.ts';
 import { logSince, openLog } from './log-file.ts';
 import { blockMetadataFromContainers } from './metadata-firewall.ts';
 import { canRun, installOrExplain, isRootOnDebian } from './system-packages.ts';
@@ -27,20 +28,28 @@ async function pingFailure(docker: Docker): Promise<unknown> {
 const refusedThisUser = (failure: unknown) => (failure as NodeJS.ErrnoException).code === 'EACCES';
 
 /**
- * A Docker Engine that answers. As root on Debian a missing engine is installed (docker.io) and a stopped one is
- * started (overlay2, no traffic between containers on the default bridge, none from them to the VM's metadata address,
- * log in `<logDir>/dockerd.log`) and left running, so app containers outlive the platform process; elsewhere the error
- * names what to install or start, or, when the engine runs but refuses this user, how to be let in. The engine must
- * manage iptables, as it does by default: its rules keep replicas from reaching one another
- * (adapters/docker/replica-network.ts). `docker` is the engine's client: by default the one DOCKER_HOST names, else the
- * local socket.
+ * A Docker Engine that answers, on this Linux machine's network (engine-network.ts). As root on Debian a missing engine
+ * is installed (docker.io) and a stopped one is started (overlay2, no traffic between containers on the default
+ * bridge, none from them to the VM's metadata address, log in `<logDir>/dockerd.log`) and left running, so app
+ * containers outlive the platform process; elsewhere the error names what to install or start, or, when the engine
+ * runs but refuses this user, how to be let in. The engine must manage iptables, as it does by default: its rules keep
+ * replicas from reaching one another (adapters/docker/replica-network.ts). `docker` is the engine's client: by default
+ * the one DOCKER_HOST names, else the local socket.
  */
 export async function ensureDockerEngine(logDir: string, docker = new Docker()): Promise<Docker> {
+  ensureLinux();
+  await ensureAnswering(logDir, docker);
+  await ensureEngineOnThisMachine(docker);
+  return docker;
+}
+
+/** An engine that answers `docker`: started as root on Debian, else named with what to install or start. */
+async function ensureAnswering(logDir: string, docker: Docker): Promise<void> {
   const failure = await pingFailure(docker);
-  if (failure === undefined) return docker;
+  if (failure === undefined) return;
   if (refusedThisUser(failure)) {
     throw new Error(
-      `the Docker Engine does not let this user in (${(failure as Error).message}): add the user to the docker group ("sudo usermod -aG docker $USER", then log in again), run as root, or point DOCKER_HOST at an engine it may use (rootless Docker's).`,
+      `the Docker Engine does not let this user in (${(failure as Error).message}): add the user to the docker group ("sudo usermod -aG docker $USER", then log in again), or run as root.`,
     );
   }
   if (process.env.DOCKER_HOST) {
@@ -56,7 +65,6 @@ export async function ensureDockerEngine(logDir: string, docker = new Docker()):
   }
   await startDockerd(logDir, async () => (await pingFailure(docker)) === undefined);
   blockMetadataFromContainers();
-  return docker;
 }
 
 /** How long dockerd has to answer once started. */
@@ -104,17 +112,4 @@ export async function startDockerd(
       ? `dockerd exited with code ${dockerd.exitCode}`
       : `dockerd did not answer within ${startMs / 1000} s`;
   throw new Error(`${what}${said} (log: ${logPath})`);
-}
-
-/** The CNCF distribution registry binary (Debian's docker-registry), installed as root on Debian. */
-export function ensureRegistryBinary(): string {
-  const binary = 'docker-registry';
-  if (!canRun(binary, ['--version'])) {
-    installOrExplain(
-      ['docker-registry'],
-      'the CNCF distribution registry',
-      'Install it ("apt-get install docker-registry" on Debian, or the "registry" binary from distribution/distribution releases).',
-    );
-  }
-  return binary;
 }

@@ -23,12 +23,12 @@ export function ensureJava(): void {
   if (java && java.version >= MIN_JAVA) {
     if (java.compiles) return;
     throw new Error(
-      `The Java ${java.version} on the PATH lacks the jdk.compiler module, which runs DynamoDB Local's launcher from its source. Install a JDK ${MIN_JAVA}+ or a full runtime (e.g. "apt-get install openjdk-17-jre-headless" or "brew install openjdk@17"), or point BERTH_DYNAMODB_ENDPOINT at a running DynamoDB.`,
+      `The Java ${java.version} on the PATH lacks the jdk.compiler module, which runs DynamoDB Local's launcher from its source. Install a JDK ${MIN_JAVA}+ or a full runtime (e.g. "apt-get install openjdk-17-jre-headless" on Debian or "dnf install java-21-openjdk-devel" on Fedora), or point BERTH_DYNAMODB_ENDPOINT at a running DynamoDB.`,
     );
   }
   installOrExplain(
     ['openjdk-17-jre-headless'],
     `Java ${MIN_JAVA}+ (for DynamoDB Local)`,
-    `Install a Java ${MIN_JAVA}+ runtime, e.g. "apt-get install openjdk-17-jre-headless" or "brew install openjdk@17", or point BERTH_DYNAMODB_ENDPOINT at a running DynamoDB.`,
+    `Install a Java ${MIN_JAVA}+ runtime, e.g. "apt-get install openjdk-17-jre-headless" on Debian or "dnf install java-21-openjdk-devel" on Fedora, or point BERTH_DYNAMODB_ENDPOINT at a running DynamoDB.`,
   );
 }

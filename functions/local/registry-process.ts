@@ -1,10 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureRegistryBinary } from './docker-engine.ts';
 import { openLog } from './log-file.ts';
 import { type OwnedProcess, ownedProcess, spawnOwned } from './owned-children.ts';
 import { portHolder } from './port-holder.ts';
+import { ensureRegistryBinary } from './registry-binary.ts';
 import { removeUnfinishedUploads } from './registry-uploads.ts';
 
 export const REGISTRY_SERVICE = 'berth-registry';

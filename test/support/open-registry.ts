@@ -1,9 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureRegistryBinary } from '../../functions/local/docker-engine.ts';
 import { type OwnedProcess, ownedProcess, spawnOwned } from '../../functions/local/owned-children.ts';
 import { portHolder } from '../../functions/local/port-holder.ts';
+import { ensureRegistryBinary } from '../../functions/local/registry-binary.ts';
 import { cameToAnswer } from '../../functions/local/registry-process.ts';
 import { workerPort } from './worker-port.ts';
 

@@ -75,26 +75,48 @@ describe('system parts a start needs', () => {
 
   it('are named, with how to install them, where the platform is not root', async () => {
     runningAs(1000, true);
-    const { ensureDockerEngine, ensureRegistryBinary } = await import(
-      '../../../functions/local/docker-engine.ts'
-    );
+    const { ensureDockerEngine } = await import('../../../functions/local/docker-engine.ts');
+    const { ensureRegistryBinary } = await import('../../../functions/local/registry-binary.ts');
     const { ensureJava } = await import('../../../functions/local/java.ts');
     await expect(ensureDockerEngine(bin, noEngine())).rejects.toThrow(
       'Docker Engine is required but missing. Install Docker Engine (https://docs.docker.com/engine/install/, or "apt-get install docker.io" on Debian) and start it, or point DOCKER_HOST at a running engine.',
     );
     expect(() => ensureRegistryBinary()).toThrow(
-      'the CNCF distribution registry is required but missing. Install it ("apt-get install docker-registry" on Debian',
+      'the CNCF distribution registry is required but missing. Install distribution 2.8 ("apt-get install docker-registry" on Debian, "dnf install docker-distribution" on Fedora, or the registry binary of a 2.8 release from github.com/distribution/distribution).',
     );
     expect(() => ensureJava()).toThrow(
-      'Java 17+ (for DynamoDB Local) is required but missing. Install a Java 17+ runtime, e.g. "apt-get install openjdk-17-jre-headless" or "brew install openjdk@17", or point BERTH_DYNAMODB_ENDPOINT at a running DynamoDB.',
+      'Java 17+ (for DynamoDB Local) is required but missing. Install a Java 17+ runtime, e.g. "apt-get install openjdk-17-jre-headless" on Debian or "dnf install java-21-openjdk-devel" on Fedora, or point BERTH_DYNAMODB_ENDPOINT at a running DynamoDB.',
     );
     expect(aptRuns()).toEqual([]);
   });
 
   it('are named as root off Debian too, where apt-get is not the way', async () => {
     runningAs(0, false);
-    const { ensureRegistryBinary } = await import('../../../functions/local/docker-engine.ts');
+    const { ensureRegistryBinary } = await import('../../../functions/local/registry-binary.ts');
     expect(() => ensureRegistryBinary()).toThrow('the CNCF distribution registry is required but missing.');
+    expect(aptRuns()).toEqual([]);
+  });
+
+  it("take distribution 2.x's registry by either of its names, and tell why 3.x's will not do", async () => {
+    runningAs(1000, false);
+    const { ensureRegistryBinary } = await import('../../../functions/local/registry-binary.ts');
+    // Another program's "registry" says nothing of distribution; 3.x's is the binary of distribution's releases.
+    writeExecutable(bin, 'registry', 'echo "registry 1.0 (a Windows registry editor)"');
+    expect(() => ensureRegistryBinary()).toThrow('the CNCF distribution registry is required but missing.');
+    writeExecutable(bin, 'registry', 'echo "registry github.com/distribution/distribution/v3 v3.0.0"');
+    expect(() => ensureRegistryBinary()).toThrow(
+      "the registry on the PATH is registry github.com/distribution/distribution/v3 v3.0.0, which refuses the tokens Berth gives (it looks a token's key up by its RFC 7638 thumbprint, not as distribution 2.x does). Install distribution 2.8",
+    );
+    // Fedora's docker-distribution, and distribution's 2.8 releases.
+    writeExecutable(bin, 'registry', 'echo "registry github.com/docker/distribution v2.8.3"');
+    expect(ensureRegistryBinary()).toBe('registry');
+    // Debian's, first where both are.
+    writeExecutable(
+      bin,
+      'docker-registry',
+      'echo "docker-registry github.com/docker/distribution 2.8.2+ds1"',
+    );
+    expect(ensureRegistryBinary()).toBe('docker-registry');
     expect(aptRuns()).toEqual([]);
   });
 
@@ -113,7 +135,7 @@ describe('system parts a start needs', () => {
     const { ensureDockerEngine } = await import('../../../functions/local/docker-engine.ts');
     await expect(ensureDockerEngine(bin, engine)).rejects.toThrow(
       new Error(
-        'the Docker Engine does not let this user in (connect EACCES /var/run/docker.sock): add the user to the docker group ("sudo usermod -aG docker $USER", then log in again), run as root, or point DOCKER_HOST at an engine it may use (rootless Docker\'s).',
+        'the Docker Engine does not let this user in (connect EACCES /var/run/docker.sock): add the user to the docker group ("sudo usermod -aG docker $USER", then log in again), or run as root.',
       ),
     );
     expect(aptRuns()).toEqual([]);
