@@ -36,7 +36,8 @@ export async function meterUsage(deps: MeterDeps): Promise<{ accrued: number; cl
   await pricesOf(deps, periodOf(now));
   const nowSec = Math.floor(now.getTime() / 1000);
   const replicas = await deps.runtime.listReplicas();
-  const present = new Set(replicas.map((r) => r.id));
+  // Listed and not exited: an exited replica's stop may not be known (one that ended with the machine's is not).
+  const running = new Set(replicas.filter((r) => r.state !== 'exited').map((r) => r.id));
   const byTenant = Map.groupBy(replicas, (r) => r.tenantId);
   const tenants = (await listEveryBilledTenant(deps.store)).filter(
     (tenant) =>
@@ -48,7 +49,7 @@ export async function meterUsage(deps: MeterDeps): Promise<{ accrued: number; cl
     const lifetimes = await recordLifetimes(deps.meter, tenant.id, byTenant.get(tenant.id) ?? []);
     const accrued = [];
     for (const lifetime of lifetimes) {
-      accrued.push(await accrueLifetime(deps.meter, lifetime, present.has(lifetime.instanceId), nowSec));
+      accrued.push(await accrueLifetime(deps.meter, lifetime, running.has(lifetime.instanceId), nowSec));
     }
     if (!('deletedAt' in tenant)) await evaluateUsageCaps(deps, tenant);
     return accrued;
@@ -67,8 +68,9 @@ export async function meterUsage(deps: MeterDeps): Promise<{ accrued: number; cl
 }
 
 /**
- * A replica the runtime has not reported for this long, with no stop recorded, has vanished (removed behind Berth's
- * back); shorter absences are a runtime's listing lagging its events, and are waited out.
+ * A replica the runtime has not reported running for this long, with no stop recorded, has vanished (removed behind
+ * Berth's back, or ended when no one saw); shorter absences are a runtime's listing lagging its events, and are waited
+ * out.
  */
 const VANISHED_AFTER_SECONDS = 15 * 60;
 
@@ -79,14 +81,14 @@ const VANISHED_AFTER_SECONDS = 15 * 60;
 async function accrueLifetime(
   meter: MeterStore,
   lifetime: LifetimeRecord,
-  present: boolean,
+  running: boolean,
   nowSec: number,
 ): Promise<'unchanged' | 'accrued' | 'closed' | 'lost'> {
-  if (lifetime.stoppedSec === null && !present && nowSec - lifetime.meteredSec < VANISHED_AFTER_SECONDS) {
+  if (lifetime.stoppedSec === null && !running && nowSec - lifetime.meteredSec < VANISHED_AFTER_SECONDS) {
     return 'unchanged';
   }
-  const closing = lifetime.stoppedSec !== null || !present;
-  const end = Math.max(lifetime.meteredSec, lifetime.stoppedSec ?? (present ? nowSec : lifetime.meteredSec));
+  const closing = lifetime.stoppedSec !== null || !running;
+  const end = Math.max(lifetime.meteredSec, lifetime.stoppedSec ?? (running ? nowSec : lifetime.meteredSec));
   let current = lifetime;
   for (;;) {
     const to = Math.min(end, current.meteredSec + MAX_HOURS_PER_WRITE * 3600);

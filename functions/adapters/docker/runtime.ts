@@ -18,6 +18,7 @@ import type {
   Runtime,
 } from '../../core/ports.ts';
 import { replicaEnv } from '../../core/replica-env.ts';
+import { bootTime } from '../linux/boot-time.ts';
 import { listenersOf } from '../linux/tcp-listeners.ts';
 import { fullImageName } from '../oci/full-image-name.ts';
 import { unreachableBecause } from './container-listeners.ts';
@@ -127,9 +128,34 @@ export function containerOptions(
   };
 }
 
+/**
+ * Why a container that started before this machine's boot (`bootedAt`) and is found stopped after it ended: with the
+ * machine. The engine, finding it no longer running as it started again, stamps its stop with that moment (and an exit
+ * code of its own, 255), not with when it stopped, which no one saw; one the engine stopped as the machine shut down
+ * has its true stop, before the boot. Undefined for any other.
+ */
+function endedWithTheMachine(
+  startedAt: string | null,
+  finishedAt: string | null,
+  bootedAt: number | undefined,
+) {
+  if (!startedAt || !finishedAt || bootedAt === undefined) return undefined;
+  if (Date.parse(startedAt) >= bootedAt || Date.parse(finishedAt) < bootedAt) return undefined;
+  const booted = new Date(bootedAt).toISOString();
+  return `this machine stopped while it ran (it booted again at ${booted}); when it stopped is not known`;
+}
+
 /** What Docker says of an exit beyond its code: the kernel's OOM kill, or its own error starting the container. */
 const exitReasonOf = (state: ContainerInspectInfo['State']) =>
   state.OOMKilled ? 'OOMKilled' : state.Error || undefined;
+
+/** What this process knows of a container beyond what the engine says (see toReplica). */
+interface ReplicaSeen {
+  starting?: boolean;
+  stopping?: boolean;
+  signalledOutside?: string[];
+  bootedAt?: number | undefined;
+}
 
 /**
  * A container as a replica. One still "created" will never run when its start failed (Docker keeps its error, as
@@ -138,11 +164,12 @@ const exitReasonOf = (state: ContainerInspectInfo['State']) =>
  * endpoint: it cannot answer. One this process is stopping (`stopping`) is so until it has exited. One that exited
  * after the engine sent it, for someone else, its stop signal or SIGKILL (`signalledOutside`: `docker stop`, `docker
  * kill`, the engine shutting down) was stopped outside Berth; another signal (a `docker kill -s HUP` to reload) says
- * nothing of its exit.
+ * nothing of its exit. So was one that ended with the machine (see endedWithTheMachine): its stop is not known, nor is
+ * its exit code, which the engine made up.
  */
 function toReplica(
   info: ContainerInspectInfo,
-  { starting = true, stopping = false, signalledOutside = [] as string[] } = {},
+  { starting = true, stopping = false, signalledOutside = [], bootedAt }: ReplicaSeen = {},
 ): Replica {
   const labels = info.Config.Labels ?? {};
   const status = info.State.Status;
@@ -160,10 +187,13 @@ function toReplica(
   // Docker reports the image's STOPSIGNAL in the container's config; dockerode's type leaves it out.
   const stopSignal = signalName((info.Config as { StopSignal?: string }).StopSignal || 'SIGTERM');
   const stoppedBy = signalledOutside.find((signal) => signal === stopSignal || signal === 'SIGKILL');
+  const withTheMachine =
+    state === 'exited' ? endedWithTheMachine(startedAt, finishedAt, bootedAt) : undefined;
   const stoppedOutside =
-    state === 'exited' && stoppedBy
+    withTheMachine ??
+    (state === 'exited' && stoppedBy
       ? `the engine sent its container ${stoppedBy} (docker stop or kill, or the engine shutting down)`
-      : undefined;
+      : undefined);
   const exitReason = neverStarted
     ? 'never started'
     : stoppedOutside
@@ -184,8 +214,8 @@ function toReplica(
     memoryMiB: Math.round((info.HostConfig.Memory ?? 0) / MiB),
     createdAt: new Date(info.Created).toISOString(),
     startedAt: startedAt && new Date(startedAt).toISOString(),
-    stoppedAt: stoppedAt && new Date(stoppedAt).toISOString(),
-    exitCode: state === 'exited' && !neverStarted ? info.State.ExitCode : null,
+    stoppedAt: stoppedAt && !withTheMachine ? new Date(stoppedAt).toISOString() : null,
+    exitCode: state === 'exited' && !neverStarted && !withTheMachine ? info.State.ExitCode : null,
     ...(exitReason ? { exitReason } : {}),
     ...(paused ? { paused } : {}),
     ...(stopping && state !== 'exited' ? { stopping } : {}),
@@ -233,12 +263,16 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
   /** The images replicas were started from, removed once unused (removeUnusedImages). */
   private readonly images: UnusedImages;
 
+  /** When this machine booted (epoch ms), which the engine's containers cannot have outlived. */
+  private readonly bootedAt: number | undefined;
+
   constructor(
     private readonly docker: Docker,
     private readonly installation: string,
-    options: { answerMs?: typeof ENGINE_ANSWER_MS } = {},
+    options: { answerMs?: typeof ENGINE_ANSWER_MS; bootedAt?: number } = {},
   ) {
     this.answerMs = options.answerMs ?? ENGINE_ANSWER_MS;
+    this.bootedAt = 'bootedAt' in options ? options.bootedAt : bootTime();
     this.answered = answeredIn(this.answerMs);
     this.images = new UnusedImages(docker, this.answered);
   }
@@ -265,7 +299,7 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
         containers.map((c) =>
           this.inspect(this.docker.getContainer(c.Id))
             .then((info) =>
-              toReplica(info, {
+              this.replicaOf(info, {
                 starting: this.starting.has(info.Id),
                 stopping: this.stopping.has(info.Id),
                 signalledOutside: this.signalled.get(info.Id),
@@ -377,7 +411,7 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
     } finally {
       this.starting.delete(container.id);
     }
-    return toReplica(await this.inspect(container));
+    return this.replicaOf(await this.inspect(container));
   }
 
   async stopReplica(id: string, graceSeconds: number): Promise<Replica | undefined> {
@@ -395,7 +429,7 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
       if (statusOf(err) !== 304) translate(err);
     }
     try {
-      return toReplica(await this.inspect(container));
+      return this.replicaOf(await this.inspect(container));
     } catch (err) {
       if (statusOf(err) === 404) return this.forget(id);
       return translate(err);
@@ -427,7 +461,9 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
   async removeReplica(id: string): Promise<void> {
     const container = this.docker.getContainer(id);
     try {
-      const replica = toReplica(await this.inspect(container), { signalledOutside: this.signalled.get(id) });
+      const replica = this.replicaOf(await this.inspect(container), {
+        signalledOutside: this.signalled.get(id),
+      });
       // Its lines are a courtesy: a replica whose logs cannot be read is removed all the same.
       if (replica.state === 'exited')
         this.retired.add(replica, await this.lastLines(container).catch(() => []));
@@ -465,6 +501,14 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
    */
   listRetired(filter: ReplicaFilter = {}): Replica[] {
     return this.retired.list(filter);
+  }
+
+  /** A container as a replica (toReplica), as seen since this machine's boot. */
+  private replicaOf(
+    info: ContainerInspectInfo,
+    seen: Omit<Parameters<typeof toReplica>[1], 'bootedAt'> = {},
+  ) {
+    return toReplica(info, { ...seen, bootedAt: this.bootedAt });
   }
 
   private inspect(container: Docker.Container): Promise<ContainerInspectInfo> {

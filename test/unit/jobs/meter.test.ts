@@ -75,4 +75,27 @@ describe('the meter job', () => {
     expect(usage.reduce((n, u) => n + u.instanceSeconds, 0)).toBe(30 * 60 + 90);
     expect(await deps.meter.listOpenLifetimes('ghost')).toEqual([]);
   });
+
+  it('bills a replica that ended with the machine to where it was last metered, its stop being unknown', async () => {
+    const deps = await fakeCoreDeps();
+    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
+    const runtime = new ListedReplicas();
+    const running = replica('acme', 'web', new Date(deps.clock.now().getTime() - 600_000).toISOString());
+    runtime.replicas = [running];
+    const meter = () => meterUsage({ ...deps, runtime });
+    const billed = async () =>
+      (await listEveryUsage(deps.store, 'acme', '2000-01-01T00', '2100-01-01T00')).reduce(
+        (n, u) => n + u.instanceSeconds,
+        0,
+      );
+    await meter();
+    expect(await billed()).toBe(600);
+    // The machine stops; it is off a weekend. When it is back the runtime has the replica exited, its stop unknown
+    // (the engine stamped it with its own restart: see the Docker runtime's endedWithTheMachine).
+    deps.clock.advance(60 * 3_600_000);
+    runtime.replicas = [{ ...running, state: 'exited', stoppedAt: null, endpoint: null }];
+    expect(await meter()).toEqual({ accrued: 1, closed: 1 });
+    expect(await billed()).toBe(600);
+    expect(await deps.meter.listOpenLifetimes('acme')).toEqual([]);
+  });
 });
