@@ -14,6 +14,12 @@ import { allItems } from '../core/walk.ts';
 export interface RolloutDeps extends CoreDeps {
   /** A deployment that has not converged by then fails (and rolls back). */
   deploymentDeadlineMs: number;
+  /**
+   * When the reconciler began to watch, where what it knows of replicas' health begins empty with it (a local
+   * platform's start): a deployment begun before, while no one probed its replicas, has its deadline from then, as
+   * one that waited through a suspension has it from the reactivation.
+   */
+  watchingSince?: Date;
 }
 
 /** What a reconcile pass found for an app's target revision. */
@@ -198,6 +204,7 @@ function nextDeployment(
   const since = Math.max(
     Date.parse(deployment.createdAt),
     progress.tenant?.resumedAt ? Date.parse(progress.tenant.resumedAt) : 0,
+    deps.watchingSince?.getTime() ?? 0,
   );
   const pastDeadline = now.getTime() > since + deps.deploymentDeadlineMs;
   if (progress.runtimeFailure || tripped || (pastDeadline && !progress.converged)) {

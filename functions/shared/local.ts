@@ -161,6 +161,8 @@ export function localRuntime(deps: LocalDeps, wiring: LocalRuntimeWiring) {
     // one started after another was killed takes that one's leases at once instead of waiting for them to run out.
     owner: `${hostname()}:${wiring.installation}`,
     deploymentDeadlineMs: wiring.deploymentDeadlineSeconds * 1000,
+    // Its health checks begin with it: a deployment the platform was stopped through is given its deadline anew.
+    watchingSince: deps.clock.now(),
     stopGraceSeconds: wiring.stopGraceSeconds,
   });
   const loop = new ReconcileLoop(reconciler, deps.store, logger, {

@@ -168,6 +168,22 @@ describe('advanceRollout', () => {
     ]);
   });
 
+  it('gives a deployment begun before its reconciler began to watch (a platform stopped through it) a full deadline', async () => {
+    const starting = { ...converged, readyTarget: 0, routable: 0, converged: false, started: true };
+    expect((await pass(starting)).deployment).toMatchObject({ status: 'in_progress' });
+    // The platform is stopped an hour; the one started then has no health of the replicas yet.
+    deps.clock.advance(3_600_000);
+    const restarted = { ...deps, watchingSince: deps.clock.now() };
+    const passAfterRestart = async () => {
+      const app = await getAppRecord(deps, 'acme', 'web');
+      await advanceRollout(restarted, app, await latestDeployment(deps, app), starting);
+      return latestDeployment(deps, app);
+    };
+    expect(await passAfterRestart()).toMatchObject({ status: 'in_progress' });
+    deps.clock.advance(61_000);
+    expect(await passAfterRestart()).toMatchObject({ status: 'failed', reason: 'not healthy within 60 s' });
+  });
+
   it('fails a deployment at its circuit breaker, saying how the last of its replicas failed', async () => {
     const failing = { ...converged, readyTarget: 0, routable: 0, converged: false, started: true };
     expect((await pass({ ...failing, failedStarts: 2 })).deployment).toMatchObject({ status: 'in_progress' });
