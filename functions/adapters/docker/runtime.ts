@@ -130,9 +130,9 @@ export function containerOptions(
 
 /**
  * Why a container that started before this machine's boot (`bootedAt`) and is found stopped after it ended: with the
- * machine. The engine, finding it no longer running as it started again, stamps its stop with that moment (and an exit
- * code of its own, 255), not with when it stopped, which no one saw; one the engine stopped as the machine shut down
- * has its true stop, before the boot. Undefined for any other.
+ * machine. The engine, finding it no longer running as it started again, stamps its stop with that moment (and an
+ * exit code of its own, such as 255), not with when it stopped, which no one saw; one the engine stopped as the
+ * machine shut down has its true stop, before the boot. Undefined for any other.
  */
 function endedWithTheMachine(
   startedAt: string | null,
