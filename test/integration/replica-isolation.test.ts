@@ -70,6 +70,8 @@ describe('replicas on Docker Engine', () => {
     // The default bridge where the engine keeps containers apart (as on the dockerd the tests start), else Berth's.
     const expected = bridgeIsolated() ? 'bridge' : APPS_NETWORK;
     for (const replica of [acme, acmeApi, globex]) expect(networksOf(replica.id)).toEqual([expected]);
+    // None is published on a port of the host's, where any process there would reach it past the ingress.
+    for (const replica of [acme, acmeApi, globex]) expect(docker.ok(['port', replica.id]).trim()).toBe('');
   }, 60_000);
 
   it("are as isolated on Berth's apps network, for engines that let containers on the default bridge reach one another", async () => {

@@ -87,8 +87,9 @@ function replicaName(
 }
 
 /**
- * The Docker create options of a replica: limits, init, labels, 127.0.0.1-only port, arrays, never a shell, on the
- * `network` that keeps replicas from one another (replica-network.ts).
+ * The Docker create options of a replica: limits, init, labels, arrays, never a shell, on the `network` that keeps
+ * replicas from one another (replica-network.ts). Its port is published on no port of the host's: the ingress and the
+ * health checks reach it at its address on that network, and a host port would cost a docker-proxy process each.
  */
 export function containerOptions(
   spec: ReplicaSpec,
@@ -117,7 +118,6 @@ export function containerOptions(
       Memory: spec.memory * MiB,
       MemorySwap: spec.memory * MiB,
       Init: true,
-      PortBindings: { [port]: [{ HostIp: '127.0.0.1', HostPort: '' }] },
       NetworkMode: network,
       RestartPolicy: { Name: 'no' },
       SecurityOpt: ['no-new-privileges'],
