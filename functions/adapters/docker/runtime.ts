@@ -154,7 +154,7 @@ interface ReplicaSeen {
   starting?: boolean;
   stopping?: boolean;
   signalledOutside?: string[];
-  bootedAt?: number | undefined;
+  bootedAt?: number;
 }
 
 /**
@@ -272,7 +272,7 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
     options: { answerMs?: typeof ENGINE_ANSWER_MS; bootedAt?: number } = {},
   ) {
     this.answerMs = options.answerMs ?? ENGINE_ANSWER_MS;
-    this.bootedAt = 'bootedAt' in options ? options.bootedAt : bootTime();
+    this.bootedAt = options.bootedAt ?? bootTime();
     this.answered = answeredIn(this.answerMs);
     this.images = new UnusedImages(docker, this.answered);
   }
@@ -504,10 +504,7 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
   }
 
   /** A container as a replica (toReplica), as seen since this machine's boot. */
-  private replicaOf(
-    info: ContainerInspectInfo,
-    seen: Omit<Parameters<typeof toReplica>[1], 'bootedAt'> = {},
-  ) {
+  private replicaOf(info: ContainerInspectInfo, seen: Omit<ReplicaSeen, 'bootedAt'> = {}) {
     return toReplica(info, { ...seen, bootedAt: this.bootedAt });
   }
 
