@@ -17,9 +17,16 @@ const VERSION_2 = 'github.com/docker/distribution ';
 const INSTALL_HINT =
   'Install distribution 2.8 ("apt-get install docker-registry" on Debian, "dnf install docker-distribution" on Fedora, or the registry binary of a 2.8 release from github.com/distribution/distribution).';
 
-/** What `name --version` prints, or undefined where no such executable runs. */
+/**
+ * What `name --version` prints, or undefined where no such executable runs, or it does not answer within 5 s (a
+ * program of that name that is not the registry may do anything with the flag).
+ */
 function versionLine(name: string): string | undefined {
-  const run = spawnSync(name, ['--version'], { encoding: 'utf8' });
+  const run = spawnSync(name, ['--version'], {
+    encoding: 'utf8',
+    timeout: 5_000,
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   return run.status === 0 ? run.stdout.trim() : undefined;
 }
 
@@ -28,9 +35,12 @@ function versionLine(name: string): string | undefined {
  * one is installed (docker-registry); elsewhere the error names what to install, or why a 3.x found will not do.
  */
 export function ensureRegistryBinary(): string {
-  const found = NAMES.map((name) => ({ name, version: versionLine(name) }));
-  const usable = found.find(({ version }) => version?.includes(VERSION_2));
-  if (usable) return usable.name;
+  const found: { name: string; version: string | undefined }[] = [];
+  for (const name of NAMES) {
+    const version = versionLine(name);
+    if (version?.includes(VERSION_2)) return name;
+    found.push({ name, version });
+  }
   const other = found.find(({ version }) => version?.includes('github.com/distribution/distribution'));
   if (other) {
     throw new Error(
