@@ -81,8 +81,19 @@ export function localDynamoDbClient({ endpoint, accessKeyId }: DynamoDbLocalAddr
 }
 
 /**
+ * What SQLite says of a database file it cannot read, which DynamoDB Local answers every request for with an unknown
+ * error: one a power cut or a full disk left half written.
+ */
+const DAMAGED_DATABASE = /database disk image is malformed|file is not a database/;
+
+/** Why the tables in `dbPath` cannot be read, and what to do. */
+const damagedTables = (dbPath: string, said: string) =>
+  `the tables in ${dbPath} are damaged (SQLite: ${said}), as a power cut or a full disk while DynamoDB Local wrote can leave them: restore the directory from a backup, or move it aside to start with no tenants, apps or usage`;
+
+/**
  * Resolves once DynamoDB Local answers. One that exits first (its port taken, say) fails the wait at once, with its
- * exit code and its last words, even while a request to its port waits for an answer (from whatever holds the port).
+ * exit code and its last words, even while a request to its port waits for an answer (from whatever holds the port);
+ * so does one whose files under `dbPath` SQLite cannot read, which answers every request with an error.
  */
 async function waitUntilReady(
   address: DynamoDbLocalAddress,
@@ -90,6 +101,7 @@ async function waitUntilReady(
   exited: Promise<void>,
   timeoutMs: number,
   output: () => string,
+  dbPath?: string,
 ) {
   const client = localDynamoDbClient(address);
   const deadline = Date.now() + timeoutMs;
@@ -102,6 +114,8 @@ async function waitUntilReady(
       const answered = client.call('ListTables', { Limit: 1 }).then(() => true);
       if (await Promise.race([answered, exited.then(() => false)])) return;
     } catch (err) {
+      const damaged = dbPath && DAMAGED_DATABASE.exec(output());
+      if (dbPath && damaged) throw new Error(damagedTables(dbPath, damaged[0]));
       if (Date.now() > deadline)
         throw new Error(`DynamoDB Local did not answer within ${timeoutMs} ms: ${err}\n${output()}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -172,6 +186,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
       owned.exited,
       options.readyTimeoutMs ?? 30_000,
       () => output,
+      options.dbPath,
     );
   } catch (err) {
     await stop();

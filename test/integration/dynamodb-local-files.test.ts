@@ -1,4 +1,12 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,4 +82,21 @@ describe('the files DynamoDB Local unpacks at every start', () => {
     }
     expect(scratchMadeSince(before)).toEqual([]);
   });
+});
+
+describe('the tables DynamoDB Local keeps under its dbPath', () => {
+  it('are told damaged, with what to do, where a power cut left them half written, not waited for', async () => {
+    const dbPath = mkdtempSync(join(tmpdir(), 'berth-ddb-damaged-'));
+    try {
+      const first = await startDynamoDbLocal({ dbPath });
+      await first.stop();
+      // SQLite's header, and no more: the file a write cut short leaves.
+      truncateSync(join(dbPath, `${first.accessKeyId}_local.db`), 100);
+      await expect(startDynamoDbLocal({ dbPath })).rejects.toThrow(
+        `the tables in ${dbPath} are damaged (SQLite: database disk image is malformed), as a power cut or a full disk while DynamoDB Local wrote can leave them: restore the directory from a backup, or move it aside to start with no tenants, apps or usage`,
+      );
+    } finally {
+      rmSync(dbPath, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
