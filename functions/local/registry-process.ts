@@ -117,7 +117,7 @@ export async function cameToAnswer(
 }
 
 /**
- * Starts the CNCF distribution registry (Debian's docker-registry) on 127.0.0.1 with Berth as its token service,
+ * Starts the CNCF distribution registry (2.x, ensureRegistryBinary) on 127.0.0.1 with Berth as its token service,
  * after removing the uploads it left unfinished and collecting its garbage. Resolves once it answers; `stop()` ends it.
  */
 export async function startRegistry(options: RegistryProcessOptions): Promise<OwnedProcess> {
