@@ -351,6 +351,7 @@ export class Jobs extends Construct {
           'elasticloadbalancing:ModifyTargetGroupAttributes',
           'elasticloadbalancing:DeleteTargetGroup',
           'elasticloadbalancing:CreateRule',
+          'elasticloadbalancing:ModifyRule',
           'elasticloadbalancing:DeleteRule',
           'elasticloadbalancing:DescribeRules',
           'elasticloadbalancing:AddTags',

@@ -17,7 +17,7 @@ const MAX_LABEL = 63;
 export const MAX_HOST = 128;
 
 /** What keeps a hostname from being served: too long for a load balancer, or a label browsers read as IDN. */
-function hostProblem(host: string): string | undefined {
+export function hostProblem(host: string): string | undefined {
   const labels = host.split('.');
   if (host.length > MAX_HOST || labels.some((label) => label.length > MAX_LABEL)) {
     return `longer than a load balancer serves (labels of at most ${MAX_LABEL} characters, ${MAX_HOST} in all)`;
@@ -27,6 +27,21 @@ function hostProblem(host: string): string | undefined {
     return 'a label that starts "xn--", which browsers read as an internationalized name';
   }
   return undefined;
+}
+
+/**
+ * The app's name under `domain`, as its load balancer routes it; throws for one it cannot route, as an app named under
+ * a shorter domain may have under the install's domain now: nothing is applied for it.
+ */
+export function routableHostname(tenantId: string, app: string, domain: string): string {
+  const host = appHostname(tenantId, app, domain);
+  const problem = hostProblem(host);
+  if (problem) {
+    throw new Error(
+      `app ${tenantId}/${app} would answer at ${host}: ${problem}; delete it, or give the install a shorter domain`,
+    );
+  }
+  return host;
 }
 
 /** Refuses (400) an app name whose hostname under this install would not be a name its load balancer can serve. */

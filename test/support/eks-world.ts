@@ -78,13 +78,14 @@ export async function eksWorld(
     error: (message: string, details: Record<string, unknown>) => logged.push({ message, ...details }),
   };
   /**
-   * A reconciler over this table and cluster; another `owner` is another worker, `balancer` the install's apps' load
-   * balancer as another configuration of it has it.
+   * A reconciler over this table and cluster; another `owner` is another worker, `changed` what another
+   * configuration of the install has otherwise (the apps' load balancer, their domain).
    */
-  const reconcilerFor = (owner: string, balancer = settings.balancer) =>
+  const reconcilerFor = (owner: string, changed: Partial<Pick<EksSettings, 'balancer' | 'domain'>> = {}) =>
     new WorkloadReconciler({
       ...deps,
-      runtime: balancer === settings.balancer ? runtime : new EksRuntime(kube, { ...settings, balancer }),
+      runtime:
+        Object.keys(changed).length === 0 ? runtime : new EksRuntime(kube, { ...settings, ...changed }),
       runtimeName: 'eks',
       owner,
       deploymentDeadlineMs: 600_000,

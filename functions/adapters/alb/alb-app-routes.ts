@@ -6,12 +6,13 @@ import {
   DescribeLoadBalancersCommand,
   DescribeRulesCommand,
   type ElasticLoadBalancingV2Client,
+  ModifyRuleCommand,
   ModifyTargetGroupAttributesCommand,
   ModifyTargetGroupCommand,
   type Rule,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { HealthCheck } from '../../../schemas/app.ts';
-import { appHostname } from '../../core/app-hosts.ts';
+import { appHostname, routableHostname } from '../../core/app-hosts.ts';
 import { allPages } from '../aws/pages.ts';
 import { isAwsError, type RetryOptions, withThrottlingRetry } from '../aws/retry.ts';
 import type { AliasTarget, Route53AppRecords } from '../route53/app-records.ts';
@@ -36,7 +37,7 @@ export interface AlbAppRoutesSettings {
   /** Apps answer at `<app>--<tenant>.<domain>`. */
   domain: string;
   /** Where each app's alias record is kept (required with more than one shard; a wildcard record serves one). */
-  dns?: Pick<Route53AppRecords, 'point' | 'remove'>;
+  dns?: Pick<Route53AppRecords, 'point' | 'remove' | 'hostedZoneId'>;
 }
 
 /**
@@ -46,6 +47,17 @@ export interface AlbAppRoutesSettings {
 export const APPS_PER_LOAD_BALANCER = 90;
 
 type ShardRules = { shard: LoadBalancerShard; rules: Rule[] };
+
+/** The hosts a rule routes. */
+const hostsOf = (rule: Rule) => rule.Conditions?.flatMap((c) => c.HostHeaderConfig?.Values ?? []) ?? [];
+
+/** Whether a rule forwards to the target group. */
+const forwardsTo = (rule: Rule, targetGroupArn: string) =>
+  rule.Actions?.some(
+    (a) =>
+      a.TargetGroupArn === targetGroupArn ||
+      a.ForwardConfig?.TargetGroups?.some((t) => t.TargetGroupArn === targetGroupArn),
+  ) ?? false;
 
 /** Tries at adding an app's rule while other workers take the priority it picked. */
 const PRIORITY_ATTEMPTS = 5;
@@ -100,16 +112,38 @@ export class AlbAppRoutes {
     return rules;
   }
 
-  /** Every shard's rules, and the shard and rule that route `host`, if any does. */
+  /** The name the app answers at: `<app>--<tenant>.<domain>`, in the install's domain. */
+  private hostOf(tenantId: string, app: string): string {
+    return appHostname(tenantId, app, this.settings.domain);
+  }
+
+  /**
+   * What the app's route is made for: its name, and the zone its record is kept in. A service whose route was made for
+   * another (the install's `domain` or `hostedZone` changed since) is applied again, which moves the route (ensure).
+   */
+  routeOf(tenantId: string, app: string): string {
+    const host = this.hostOf(tenantId, app);
+    return this.settings.dns ? `${host}@${this.settings.dns.hostedZoneId}` : host;
+  }
+
+  /**
+   * Every shard's rules, and the shard and rule of the app: the one that routes `host`, or else the one that forwards
+   * to the app's target group, made for its name under the install's earlier domain.
+   */
   private async find(
     host: string,
+    targetGroupArn: string | undefined,
   ): Promise<{ all: ShardRules[]; found?: { shard: LoadBalancerShard; rule: Rule } }> {
     const all = await Promise.all(
       this.settings.shards.map(async (shard) => ({ shard, rules: await this.rules(shard.listenerArn) })),
     );
-    for (const { shard, rules } of all) {
-      const rule = rules.find((r) => r.Conditions?.some((c) => c.HostHeaderConfig?.Values?.includes(host)));
-      if (rule) return { all, found: { shard, rule } };
+    const tests = [(r: Rule) => hostsOf(r).includes(host)];
+    if (targetGroupArn) tests.push((r: Rule) => forwardsTo(r, targetGroupArn));
+    for (const test of tests) {
+      for (const { shard, rules } of all) {
+        const rule = rules.find(test);
+        if (rule) return { all, found: { shard, rule } };
+      }
     }
     return { all };
   }
@@ -126,6 +160,7 @@ export class AlbAppRoutes {
     healthCheck: HealthCheck | null;
   }): Promise<string> {
     const { tenantId, app } = route;
+    const host = routableHostname(tenantId, app, this.settings.domain);
     const health = targetGroupHealthCheck(route.healthCheck);
     const arn = await this.createTargetGroup(route, health).catch(async (err: unknown) => {
       // Same name, other settings: the app's health check changed.
@@ -146,9 +181,9 @@ export class AlbAppRoutes {
         }),
       ),
     );
-    const host = appHostname(tenantId, app, this.settings.domain);
-    const { all, found } = await this.find(host);
+    const { all, found } = await this.find(host, arn);
     let shard = found?.shard;
+    if (found) await this.rename(found, host);
     if (!shard) {
       const room = all.find(({ rules }) => rules.filter((r) => !r.IsDefault).length < APPS_PER_LOAD_BALANCER);
       if (!room) {
@@ -161,6 +196,37 @@ export class AlbAppRoutes {
     }
     if (this.settings.dns) await this.settings.dns.point(host, await this.aliasTargetOf(shard));
     return arn;
+  }
+
+  /**
+   * Gives the app's rule its name where it routes another, the name under the install's earlier domain (whose
+   * certificate the listener no longer has), and removes that name's record where the install may: its role writes
+   * only names under its domain.
+   */
+  private async rename(
+    { shard, rule }: { shard: LoadBalancerShard; rule: Rule },
+    host: string,
+  ): Promise<void> {
+    const earlier = hostsOf(rule).filter((name) => name !== host);
+    if (earlier.length === 0) return;
+    await this.call(() =>
+      this.elb.send(
+        new ModifyRuleCommand({
+          RuleArn: rule.RuleArn,
+          Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: [host] } }],
+        }),
+      ),
+    );
+    await this.removeRecords(shard, earlier);
+  }
+
+  /** Removes the records of `hosts` to the shard's load balancer, those under the install's domain. */
+  private async removeRecords(shard: LoadBalancerShard, hosts: string[]): Promise<void> {
+    const { dns, domain } = this.settings;
+    if (!dns) return;
+    for (const host of hosts.filter((name) => name.endsWith(`.${domain}`))) {
+      await dns.remove(host, await this.aliasTargetOf(shard));
+    }
   }
 
   /**
@@ -236,15 +302,17 @@ export class AlbAppRoutes {
     return arn;
   }
 
-  /** Removes the app's DNS alias and rule, then its target group; false while ECS still holds the group. */
+  /**
+   * Removes the app's DNS alias and rule (made for its name now or under the install's earlier domain), then its target
+   * group; false while ECS still holds the group.
+   */
   async remove(tenantId: string, app: string): Promise<boolean> {
-    const host = appHostname(tenantId, app, this.settings.domain);
-    const { found } = await this.find(host);
+    const arn = await this.targetGroups.arnOf(tenantId, app);
+    const { found } = await this.find(this.hostOf(tenantId, app), arn);
     if (found) {
-      if (this.settings.dns) await this.settings.dns.remove(host, await this.aliasTargetOf(found.shard));
+      await this.removeRecords(found.shard, hostsOf(found.rule));
       await this.call(() => this.elb.send(new DeleteRuleCommand({ RuleArn: found.rule.RuleArn })));
     }
-    const arn = await this.targetGroups.arnOf(tenantId, app);
     if (!arn) return true;
     try {
       await this.call(() => this.elb.send(new DeleteTargetGroupCommand({ TargetGroupArn: arn })));

@@ -3,7 +3,7 @@ import { eksFargateSize } from '../../../schemas/fargate-sizes.ts';
 import type { PlanLimits } from '../../../schemas/plan.ts';
 import { waitUnlessAborted } from '../../core/abortable-wait.ts';
 import { exitedWith, stoppedOutsideBerth } from '../../core/app-events.ts';
-import { appHostname } from '../../core/app-hosts.ts';
+import { appHostname, hostProblem, routableHostname } from '../../core/app-hosts.ts';
 import { mapWithLimit } from '../../core/map-with-limit.ts';
 import type {
   AppRecord,
@@ -26,12 +26,15 @@ import {
   type AppsLoadBalancer,
   appManifests,
   DNS_TARGET_ANNOTATION,
+  dnsTargetNote,
+  HOST_ANNOTATION,
   LABEL,
   LOAD_BALANCER_ANNOTATION,
   loadBalancerAttributes,
   MANIFESTS_ANNOTATION,
   MANIFESTS_REVISION,
   METERING_FINALIZER,
+  parseDnsTarget,
   SPEC_HASH_ANNOTATION,
   tenantNamespace,
 } from './manifests.ts';
@@ -241,41 +244,63 @@ export class EksRuntime implements WorkloadRuntime {
     await this.pointNames(tenantId, namespace, deployments);
     const attributes = loadBalancerAttributes(this.settings.balancer);
     return {
-      workloads: deployments.map((d) => workloadOf(d, pods, attributes)),
+      workloads: deployments.map((d) =>
+        workloadOf(d, pods, { attributes, host: this.hostOf(tenantId, d.metadata?.name ?? '') }),
+      ),
       replicas: this.replicasOf(pods),
     };
+  }
+
+  /** The name an app answers at: `<app>--<tenant>.<domain>`, in the install's domain. */
+  private hostOf(tenantId: string, app: string): string {
+    return appHostname(tenantId, app, this.settings.domain);
   }
 
   /**
    * Points the names of apps not pointed yet at the load balancer their Ingress got (its address appears in the
    * Ingress's status once the controller has made the route; the install's first app waits for the load balancer
    * itself), and notes it on the Deployment; every NAMES_RECHECK_MS, points again those whose Ingress has another load
-   * balancer now. A namespace whose apps are all pointed costs one read of its Ingresses per NAMES_RECHECK_MS.
+   * balancer now. An app pointed under the install's earlier domain is pointed at once under its domain now, the
+   * earlier name's record removed where the install may (removeRecord). A namespace whose apps are all pointed costs
+   * one read of its Ingresses per NAMES_RECHECK_MS.
    */
   private async pointNames(tenantId: string, namespace: string, deployments: V1Deployment[]): Promise<void> {
     const live = deployments.filter((d) => !d.metadata?.deletionTimestamp);
     if (live.length === 0) return;
     const nowMs = this.settings.clock.now().getTime();
-    const waiting = live.some((d) => !d.metadata?.annotations?.[DNS_TARGET_ANNOTATION]);
+    const notedOf = (d: V1Deployment) => parseDnsTarget(d.metadata?.annotations?.[DNS_TARGET_ANNOTATION]);
+    const waiting = live.some((d) => notedOf(d)?.name !== this.hostOf(tenantId, d.metadata?.name ?? ''));
     const checkedAt = this.namesCheckedAt.get(namespace);
     if (!waiting && checkedAt !== undefined && nowMs - checkedAt < NAMES_RECHECK_MS) return;
     const ingresses = await this.kube.ingresses(namespace);
     this.namesCheckedAt.set(namespace, nowMs);
     for (const deployment of live) {
       const app = deployment.metadata?.name ?? '';
+      const host = this.hostOf(tenantId, app);
       const ingress = ingresses.find((i) => i.metadata?.name === app);
       const dnsName = ingress?.status?.loadBalancer?.ingress?.[0]?.hostname;
-      const noted = deployment.metadata?.annotations?.[DNS_TARGET_ANNOTATION];
-      if (!dnsName || noted?.endsWith(`/${dnsName}`)) continue;
+      const noted = notedOf(deployment);
+      // A name the load balancer cannot route is not pointed: applying the app fails, saying why (routableHostname).
+      if (!dnsName || (noted?.target.dnsName === dnsName && noted.name === host) || hostProblem(host))
+        continue;
       const zoneId = await this.records().zoneOf(dnsName);
       if (!zoneId) continue;
-      await this.records().dns.point(appHostname(tenantId, app, this.settings.domain), { dnsName, zoneId });
-      await this.kube.annotate(deployment, DNS_TARGET_ANNOTATION, `${zoneId}/${dnsName}`);
+      await this.records().dns.point(host, { dnsName, zoneId });
+      if (noted?.name && noted.name !== host) await this.removeRecord(noted.name, noted.target);
+      await this.kube.annotate(deployment, DNS_TARGET_ANNOTATION, dnsTargetNote({ zoneId, dnsName }, host));
     }
   }
 
+  /**
+   * Removes the record of `name` to the load balancer `target`, if the name lies under the install's domain: its role
+   * writes only those.
+   */
+  private async removeRecord(name: string, target: { zoneId: string; dnsName: string }): Promise<void> {
+    if (name.endsWith(`.${this.settings.domain}`)) await this.records().dns.remove(name, target);
+  }
+
   async applyWorkload(spec: WorkloadSpec): Promise<{ refused: string } | undefined> {
-    const host = appHostname(spec.tenantId, spec.app, this.settings.domain);
+    const host = routableHostname(spec.tenantId, spec.app, this.settings.domain);
     const namespace = this.namespaceOf(spec.tenantId);
     const manifests = appManifests(
       spec,
@@ -306,14 +331,8 @@ export class EksRuntime implements WorkloadRuntime {
     const deployment = (await this.kube.deployments(metadata.namespace)).find(
       (d) => d.metadata?.name === app.name,
     );
-    const pointed = deployment?.metadata?.annotations?.[DNS_TARGET_ANNOTATION];
-    if (pointed) {
-      const [zoneId = '', dnsName = ''] = pointed.split('/');
-      await this.records().dns.remove(appHostname(tenantId, app.name, this.settings.domain), {
-        dnsName,
-        zoneId,
-      });
-    }
+    const pointed = parseDnsTarget(deployment?.metadata?.annotations?.[DNS_TARGET_ANNOTATION]);
+    if (pointed) await this.removeRecord(pointed.name ?? this.hostOf(tenantId, app.name), pointed.target);
     await this.kube.delete([
       { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata },
       { apiVersion: 'v1', kind: 'Service', metadata },
@@ -496,17 +515,22 @@ function whyPodsWait(deployment: V1Deployment, pods: V1Pod[]): string | undefine
 }
 
 /**
- * What the cluster runs of an app; `attributes`, the load balancer attributes its Ingress must state now
- * (loadBalancerAttributes).
+ * What the cluster runs of an app; `ingress`, what its Ingress must state now: the load balancer attributes
+ * (loadBalancerAttributes) and the app's name under the install's domain.
  */
-function workloadOf(deployment: V1Deployment, pods: V1Pod[], attributes: string): ObservedWorkload {
+function workloadOf(
+  deployment: V1Deployment,
+  pods: V1Pod[],
+  ingress: { attributes: string; host: string },
+): ObservedWorkload {
   const progressing = deployment.status?.conditions?.find((c) => c.type === 'Progressing');
   const annotations = deployment.metadata?.annotations ?? {};
-  // Applied with older manifests, or with load balancer attributes the install has since changed (its idle timeout):
-  // no spec matches it, so the pass applies the app's spec again.
+  // Applied with older manifests, or with load balancer attributes or a domain the install has since changed (its
+  // idle timeout, its apps' names): no spec matches it, so the pass applies the app's spec again.
   const current =
     annotations[MANIFESTS_ANNOTATION] === MANIFESTS_REVISION &&
-    annotations[LOAD_BALANCER_ANNOTATION] === attributes;
+    annotations[LOAD_BALANCER_ANNOTATION] === ingress.attributes &&
+    annotations[HOST_ANNOTATION] === ingress.host;
   return {
     app: deployment.metadata?.name ?? '',
     specHash: current ? (annotations[SPEC_HASH_ANNOTATION] ?? '') : '',

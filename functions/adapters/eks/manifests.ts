@@ -27,17 +27,30 @@ export const LABEL = {
 /** The pod template's annotation holding the app's last restart: changing it rolls every pod. */
 const RESTARTED_AT_ANNOTATION = 'berth.dev/restarted-at';
 /**
- * The Deployment's annotation holding where Berth pointed the app's name (`<zone id>/<load balancer DNS name>`), once
- * the load balancer controller had routed its Ingress: the next passes look no further, and a deletion knows which
- * record to remove.
+ * The Deployment's annotation holding which name Berth pointed where (`<zone id>/<load balancer DNS name>/<name>`),
+ * once the load balancer controller had routed its Ingress: the next passes look no further, and a deletion, or a
+ * move to the name under the install's new domain, knows which record to remove.
  */
 export const DNS_TARGET_ANNOTATION = 'berth.dev/dns-target';
+
+/** Where a DNS_TARGET_ANNOTATION says the app's name was pointed; `name` is undefined in a note made without it. */
+export function parseDnsTarget(note: string | undefined) {
+  if (!note) return undefined;
+  const [zoneId = '', dnsName = '', name] = note.split('/');
+  return { target: { zoneId, dnsName }, name };
+}
+
+/** The DNS_TARGET_ANNOTATION for `name` pointed at the load balancer `target`. */
+export const dnsTargetNote = (target: { zoneId: string; dnsName: string }, name: string) =>
+  `${target.zoneId}/${target.dnsName}/${name}`;
 /** The Deployment's annotation holding the fingerprint of the spec Berth applied. */
 export const SPEC_HASH_ANNOTATION = 'berth.dev/spec-hash';
 /** The Deployment's annotation holding the MANIFESTS_REVISION Berth applied it with. */
 export const MANIFESTS_ANNOTATION = 'berth.dev/manifests';
 /** The Deployment's annotation holding the load balancer attributes its Ingress was applied with. */
 export const LOAD_BALANCER_ANNOTATION = 'berth.dev/load-balancer';
+/** The Deployment's annotation holding the name its Ingress routes (the app's name under the install's domain). */
+export const HOST_ANNOTATION = 'berth.dev/host';
 /**
  * What a spec renders to, by revision: raised with every change to appManifests, so that each app is applied once
  * more after an upgrade rather than at its next change. 2: the Ingress carries the app's health check and drain time,
@@ -340,6 +353,7 @@ export function appManifests(
           [SPEC_HASH_ANNOTATION]: workloadHash(workload),
           [MANIFESTS_ANNOTATION]: MANIFESTS_REVISION,
           [LOAD_BALANCER_ANNOTATION]: attributes,
+          [HOST_ANNOTATION]: ingress.host,
         },
       },
       spec: {

@@ -91,10 +91,15 @@ export class FargateServices implements WorkloadRuntime {
     );
     const workloads = services.map((service): ObservedWorkload => {
       const steady = steadyOf(service);
+      const app = tagOf(service, TAGS.app) ?? '';
+      // Applied as an older Berth did, or its route made for the app's name under the install's earlier domain or
+      // zone: no spec matches it, so the pass applies the app's spec again.
+      const current =
+        tagOf(service, TAGS.rendering) === RENDERING &&
+        tagOf(service, TAGS.route) === this.routes.routeOf(tenantId, app);
       return {
-        app: tagOf(service, TAGS.app) ?? '',
-        // Applied as an older Berth did: no spec matches it, so the pass applies the app's spec again.
-        specHash: tagOf(service, TAGS.rendering) === RENDERING ? (tagOf(service, TAGS.specHash) ?? '') : '',
+        app,
+        specHash: current ? (tagOf(service, TAGS.specHash) ?? '') : '',
         rolloutFailure: rolledBack(service)
           ? "ECS's deployment circuit breaker stopped the rollout: its tasks failed (the app's events say why)"
           : null,
@@ -125,10 +130,10 @@ export class FargateServices implements WorkloadRuntime {
     if ('refused' in registered) return registered;
     const taskDefinition = registered.arn;
     const targetGroupArn = await this.routes.ensure(spec);
-    const hash = workloadHash(spec);
+    const applied = { specHash: workloadHash(spec), route: this.routes.routeOf(spec.tenantId, spec.app) };
     const [existing] = await this.services([serviceNameOf(spec)]);
     if (!existing) {
-      const input = createServiceInput(spec, taskDefinition, targetGroupArn, hash, this.settings);
+      const input = createServiceInput(spec, taskDefinition, targetGroupArn, applied, this.settings);
       await this.call(() => this.ecs.send(new CreateServiceCommand(input)));
       return undefined;
     }
@@ -144,7 +149,7 @@ export class FargateServices implements WorkloadRuntime {
       this.ecs.send(
         new TagResourceCommand({
           resourceArn: existing.serviceArn,
-          tags: serviceTagsOf(spec, hash, taskDefinition),
+          tags: serviceTagsOf(spec, applied, taskDefinition),
         }),
       ),
     );

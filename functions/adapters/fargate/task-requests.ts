@@ -29,6 +29,8 @@ export const TAGS = {
   taskDefinition: 'berth:task-definition',
   /** On the service: the RENDERING a spec was applied with. */
   rendering: 'berth:rendering',
+  /** On the service: what its route was made for (AlbAppRoutes.routeOf), the app's name and the zone of its record. */
+  route: 'berth:route',
 } as const;
 
 /**
@@ -101,10 +103,17 @@ const tagsOf = (spec: WorkloadSpec): Tag[] => [
   { key: TAGS.port, value: String(spec.port) },
 ];
 
+/** What a service is applied with: its spec's fingerprint, and what its route is made for (AlbAppRoutes.routeOf). */
+export interface Applied {
+  specHash: string;
+  route: string;
+}
+
 /** The service's own tags: the app's, plus what was applied (so an unchanged spec is never applied again). */
-export const serviceTagsOf = (spec: WorkloadSpec, specHash: string, taskDefinition: string): Tag[] => [
+export const serviceTagsOf = (spec: WorkloadSpec, applied: Applied, taskDefinition: string): Tag[] => [
   ...tagsOf(spec),
-  { key: TAGS.specHash, value: specHash },
+  { key: TAGS.specHash, value: applied.specHash },
+  { key: TAGS.route, value: applied.route },
   { key: TAGS.restartedAt, value: spec.restartedAt ?? '' },
   { key: TAGS.taskDefinition, value: taskDefinition },
   { key: TAGS.rendering, value: RENDERING },
@@ -198,7 +207,7 @@ export function createServiceInput(
   spec: WorkloadSpec,
   taskDefinition: string,
   targetGroupArn: string,
-  specHash: string,
+  applied: Applied,
   settings: FargateSettings,
 ): CreateServiceCommandInput {
   return {
@@ -220,7 +229,7 @@ export function createServiceInput(
     propagateTags: 'TASK_DEFINITION',
     enableECSManagedTags: true,
     enableExecuteCommand: false,
-    tags: serviceTagsOf(spec, specHash, taskDefinition),
+    tags: serviceTagsOf(spec, applied, taskDefinition),
     clientToken: clientTokenOf(spec),
   };
 }

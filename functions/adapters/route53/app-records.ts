@@ -11,7 +11,7 @@ export interface AliasTarget {
 export class Route53AppRecords {
   constructor(
     private readonly route53: Route53Client,
-    private readonly hostedZoneId: string,
+    readonly hostedZoneId: string,
     private readonly retry: RetryOptions = {},
   ) {}
 

@@ -7,6 +7,7 @@ import {
   DescribeRulesCommand,
   DescribeTargetGroupsCommand,
   ElasticLoadBalancingV2Client,
+  ModifyRuleCommand,
   ModifyTargetGroupAttributesCommand,
   ModifyTargetGroupCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -155,6 +156,23 @@ describe('AlbAppRoutes', () => {
     expect(elb).toHaveReceivedCommandTimes(DeleteTargetGroupCommand, 2);
   });
 
+  it('applies nothing for an app whose name under a longer domain is more than a load balancer routes', async () => {
+    // Its name under apps.example.com has 50 + 6 + 1 + 16 = 73 characters, under a domain of 72 it has 129.
+    const app = 'a'.repeat(50);
+    const longer = `${'d'.repeat(60)}.example.com`;
+    const underLonger = new AlbAppRoutes(new ElasticLoadBalancingV2Client({}), {
+      ...settings,
+      domain: longer,
+    });
+    await expect(underLonger.ensure({ ...route, app })).rejects.toThrow(
+      `app acme/${app} would answer at ${app}--acme.${longer}: longer than a load balancer serves`,
+    );
+    expect(elb.calls()).toHaveLength(0);
+    elb.on(CreateTargetGroupCommand).resolves({ TargetGroups: [{ TargetGroupArn: 'arn:tg' }] });
+    elb.on(DescribeRulesCommand).resolves({ Rules: [] });
+    await expect(routes().ensure({ ...route, app })).resolves.toBe('arn:tg');
+  });
+
   describe('sharded over several load balancers', () => {
     const second = {
       listenerArn:
@@ -225,6 +243,54 @@ describe('AlbAppRoutes', () => {
       expect(loadBalancerArnOf(second.listenerArn)).toBe(
         'arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/apps-2/7e1f2d3c4b5a6978',
       );
+    });
+
+    it("moves an app's rule and record to its name when the install's domain changes, and removes either", async () => {
+      route53.on(ChangeResourceRecordSetsCommand).resolves({});
+      // Made for the app's names under two earlier domains: one below the install's domain now, one elsewhere.
+      const madeFor = (...hosts: string[]) => ({
+        RuleArn: 'arn:rule:web',
+        Priority: '7',
+        Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: hosts } }],
+        Actions: [
+          { Type: 'forward' as const, ForwardConfig: { TargetGroups: [{ TargetGroupArn: 'arn:tg' }] } },
+        ],
+      });
+      const earlier = ['web--acme.eu.apps.example.com', 'web--acme.apps.example.net'];
+      elb.on(DescribeRulesCommand, { ListenerArn: SHARD.listenerArn }).resolves({ Rules: full });
+      elb
+        .on(DescribeRulesCommand, { ListenerArn: second.listenerArn })
+        .resolves({ Rules: [madeFor(...earlier)] });
+      const records = () =>
+        route53
+          .commandCalls(ChangeResourceRecordSetsCommand)
+          .flatMap((c) => c.args[0].input.ChangeBatch?.Changes ?? [])
+          .map((change) => [change.Action, change.ResourceRecordSet?.Name]);
+      await sharded().ensure(route);
+      expect(elb).toHaveReceivedCommandWith(ModifyRuleCommand, {
+        RuleArn: 'arn:rule:web',
+        Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: ['web--acme.apps.example.com'] } }],
+      });
+      expect(elb).not.toHaveReceivedCommand(CreateRuleCommand);
+      // The install's role writes only names under its domain: the other earlier name's record is left.
+      expect(records()).toEqual([
+        ['DELETE', 'web--acme.eu.apps.example.com'],
+        ['UPSERT', 'web--acme.apps.example.com'],
+      ]);
+      // A deletion that comes before the route moved finds the rule by its target group, and frees the group.
+      route53.resetHistory();
+      elb.on(DeleteTargetGroupCommand).resolves({});
+      expect(await sharded().remove('acme', 'web')).toBe(true);
+      expect(elb).toHaveReceivedCommandWith(DeleteRuleCommand, { RuleArn: 'arn:rule:web' });
+      expect(records()).toEqual([['DELETE', 'web--acme.eu.apps.example.com']]);
+      // A rule that already routes the app's name is left as it is.
+      elb.resetHistory();
+      elb
+        .on(DescribeRulesCommand, { ListenerArn: second.listenerArn })
+        .resolves({ Rules: [madeFor('web--acme.apps.example.com')] });
+      await sharded().ensure(route);
+      expect(elb).not.toHaveReceivedCommand(ModifyRuleCommand);
+      expect(elb).not.toHaveReceivedCommand(CreateRuleCommand);
     });
 
     it('says what to do when every load balancer is full', async () => {

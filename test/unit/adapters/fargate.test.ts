@@ -139,6 +139,7 @@ const service = (app: string, extra: Partial<Service> = {}): Service => ({
     { key: 'berth:task-definition', value: 'arn:td:3' },
     { key: 'berth:revision', value: '3' },
     { key: 'berth:rendering', value: RENDERING },
+    { key: 'berth:route', value: `${app}--acme.apps.example.com` },
   ],
   deployments: [{ status: 'PRIMARY', taskDefinition: 'arn:td:3', rolloutState: 'IN_PROGRESS' }],
   ...extra,
@@ -244,6 +245,7 @@ describe('FargateServices', () => {
       tags: expect.arrayContaining([
         { key: 'berth:spec-hash', value: workloadHash(spec) },
         { key: 'berth:task-definition', value: 'arn:td:3' },
+        { key: 'berth:route', value: 'web--acme.apps.example.com' },
       ]),
     });
     expect(ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
@@ -374,6 +376,27 @@ describe('FargateServices', () => {
     const listed = ecs.commandCalls(ListTasksCommand).map((c) => c.args[0].input.serviceName?.split('_')[2]);
     expect(listed.sort()).toEqual(['app-1', 'app-2', 'app-3', 'app-4', 'app-5']);
     expect(elb.commandCalls(DescribeTargetHealthCommand)).toHaveLength(5);
+  });
+
+  it("applies again a service whose route was made for the app's name under the install's earlier domain", async () => {
+    const routedFor = (route?: string) =>
+      service('web', {
+        tags: [
+          ...(service('web').tags ?? []).filter((t) => t.key !== 'berth:route'),
+          ...(route ? [{ key: 'berth:route', value: route }] : []),
+        ],
+      });
+    ecs.on(ListTasksCommand).resolves({ taskArns: [] });
+    elb.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [] });
+    const specHashOf = async (service: Service) => {
+      ecs.on(DescribeServicesCommand).resolves({ services: [service] });
+      const { workloads } = await services().observe('acme', [{ name: 'web', uid: spec.appUid }]);
+      return workloads[0]?.specHash;
+    };
+    expect(await specHashOf(routedFor('web--acme.apps.example.com'))).toBe('hash-web');
+    expect(await specHashOf(routedFor('web--acme.apps.old-name.com'))).toBe('');
+    // Routed before Berth noted the route: applied again once.
+    expect(await specHashOf(routedFor())).toBe('');
   });
 
   it('observes a tenant: services in tens, tasks per service, readiness from target health, ECS rollbacks', async () => {

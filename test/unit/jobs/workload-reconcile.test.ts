@@ -167,7 +167,7 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
     await createApp(deps, 'acme', { ...web, name: 'api', runtime: 'eks', replicas: 1 });
     await pass();
     // The Lambdas of the install deployed again with appIdleTimeoutSeconds 300.
-    const raised = reconcilerFor('test', { group: 'berth-apps-0', idleTimeoutSeconds: 300 });
+    const raised = reconcilerFor('test', { balancer: { group: 'berth-apps-0', idleTimeoutSeconds: 300 } });
     const passRaised = async () => {
       await raised.reconcileTenant('acme');
       deps.clock.advance(11_000);
@@ -686,6 +686,66 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
     await pass();
     await expect(getAppRecord(deps, 'acme', 'web')).rejects.toThrow(/not found|does not exist/);
     expect(dns.changes).toHaveLength(2);
+  });
+
+  it("moves an app's Ingress and name to the install's new domain, removing the earlier record where it may", async () => {
+    const { deps, dns, pass, requestsDuring, reconcilerFor, logged } = setup;
+    api.provisionLoadBalancer(INGRESS_LOAD_BALANCER);
+    await createApp(deps, 'acme', { ...web, runtime: 'eks' });
+    await pass();
+    await pass();
+    const to = (host: string) => `${host} → ${INGRESS_LOAD_BALANCER_ZONE}/${INGRESS_LOAD_BALANCER}`;
+    expect(dns.changes).toEqual([`UPSERT ${to('web--acme.apps.example.com')}`]);
+    /** A pass of the install deployed again with `domain`. */
+    const passUnder = (domain: string) => async () => {
+      await reconcilerFor('test', { domain }).reconcileTenant('acme');
+      deps.clock.advance(11_000);
+    };
+    const ingressHost = () =>
+      (api.objects.get(WEB_APPLIED.ingress)?.spec as { rules: { host: string }[] } | undefined)?.rules[0]
+        ?.host;
+    // The app's objects applied (a new runtime applies the tenant's namespace too, once).
+    const applied = (requests: { method: string; path: string }[]) =>
+      requests
+        .filter((r) => r.method === 'PATCH')
+        .map((r) => r.path.split('?')[0])
+        .filter((path) => path?.endsWith('/web'));
+
+    // A domain above the earlier one: the earlier name lies under it, and its record goes.
+    expect(applied(await requestsDuring(passUnder('example.com')))).toEqual(
+      expect.arrayContaining([WEB_APPLIED.deployment, WEB_APPLIED.ingress]),
+    );
+    expect(ingressHost()).toBe('web--acme.example.com');
+    expect(dns.changes.slice(1)).toEqual([
+      `UPSERT ${to('web--acme.example.com')}`,
+      `DELETE ${to('web--acme.apps.example.com')}`,
+    ]);
+    // Moved once: the next pass applies and points nothing.
+    expect(applied(await requestsDuring(passUnder('example.com')))).toEqual([]);
+    expect(dns.changes).toHaveLength(3);
+
+    // Another domain altogether: the install's role may not write the earlier name, whose record is left.
+    await passUnder('apps.example.net')();
+    expect(ingressHost()).toBe('web--acme.apps.example.net');
+    expect(dns.changes.slice(3)).toEqual([`UPSERT ${to('web--acme.apps.example.net')}`]);
+
+    // A domain under which the app's name is more than a load balancer routes (130 characters): nothing is applied,
+    // and the pass says why.
+    const tooLong = `${'d'.repeat(60)}.${'e'.repeat(47)}.example.com`;
+    const passTooLong = passUnder(tooLong);
+    expect(applied(await requestsDuring(() => passTooLong().catch(() => undefined)))).toEqual([]);
+    await expect(passTooLong()).rejects.toThrow('failed for web');
+    expect(ingressHost()).toBe('web--acme.apps.example.net');
+    expect(dns.changes).toHaveLength(4);
+    expect(logged.at(-1)).toMatchObject({
+      app: 'web',
+      error: expect.objectContaining({
+        message: expect.stringContaining('longer than a load balancer serves'),
+      }),
+    });
+    await deleteApp(deps, 'acme', 'web');
+    await passUnder('apps.example.net')();
+    expect(dns.changes.at(-1)).toBe(`DELETE ${to('web--acme.apps.example.net')}`);
   });
 
   it("points an app's name again, within 10 minutes, when its Ingress's load balancer is made again", async () => {
