@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   CreateRuleCommand,
   CreateTargetGroupCommand,
@@ -87,6 +88,8 @@ export class AlbAppRoutes {
   readonly targetGroups: AppTargetGroups;
   /** Each load balancer's alias target, by ARN, once read. */
   private readonly aliasTargets = new Map<string, Promise<AliasTarget>>();
+  /** The load balancers, as routeOf notes them. */
+  private readonly shardsKey: string;
 
   constructor(
     private readonly elb: ElasticLoadBalancingV2Client,
@@ -94,6 +97,8 @@ export class AlbAppRoutes {
     private readonly retry: RetryOptions = {},
   ) {
     this.targetGroups = new AppTargetGroups(elb, settings.installation, retry);
+    const listeners = settings.shards.map((shard) => shard.listenerArn).join(' ');
+    this.shardsKey = createHash('sha256').update(listeners).digest('hex').slice(0, 12);
   }
 
   private call<T>(fn: () => Promise<T>): Promise<T> {
@@ -118,12 +123,14 @@ export class AlbAppRoutes {
   }
 
   /**
-   * What the app's route is made for: its name, and the zone its record is kept in. A service whose route was made for
-   * another (the install's `domain` or `hostedZone` changed since) is applied again, which moves the route (ensure).
+   * What the app's route is made for: its name, the zone its record is kept in, and the load balancers (a hash of
+   * their listeners). A service whose route was made for others is applied again, which moves the route (ensure): the
+   * install's `domain` or `hostedZone` changed, or a load balancer went (`loadBalancers` lowered, or one replaced),
+   * taking its rules with it.
    */
   routeOf(tenantId: string, app: string): string {
-    const host = this.hostOf(tenantId, app);
-    return this.settings.dns ? `${host}@${this.settings.dns.hostedZoneId}` : host;
+    const zone = this.settings.dns?.hostedZoneId ?? '-';
+    return `${this.hostOf(tenantId, app)} ${zone} ${this.shardsKey}`;
   }
 
   /**

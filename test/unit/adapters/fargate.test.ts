@@ -40,7 +40,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { AlbAppRoutes } from '../../../functions/adapters/alb/alb-app-routes.ts';
+import { AlbAppRoutes, type AlbAppRoutesSettings } from '../../../functions/adapters/alb/alb-app-routes.ts';
 import { FargateLogs, LAST_LINES_AFTER_STOP_MS } from '../../../functions/adapters/fargate/fargate-logs.ts';
 import { FargateMetrics, periodFor } from '../../../functions/adapters/fargate/fargate-metrics.ts';
 import { FargateServices } from '../../../functions/adapters/fargate/fargate-services.ts';
@@ -94,17 +94,10 @@ const spec: WorkloadSpec = {
 };
 const SERVICE = 'berth_acme_web_89abcdef';
 const noWait = { sleep: async () => undefined };
-const services = () =>
-  new FargateServices(
-    new ECSClient({}),
-    new AlbAppRoutes(
-      new ElasticLoadBalancingV2Client({}),
-      { installation: 'berth', vpcId: 'vpc-1', shards: [SHARD], domain: 'apps.example.com' },
-      noWait,
-    ),
-    settings,
-    noWait,
-  );
+const routesSettings = { installation: 'berth', vpcId: 'vpc-1', shards: [SHARD], domain: 'apps.example.com' };
+const appRoutes = (changed: Partial<AlbAppRoutesSettings> = {}) =>
+  new AlbAppRoutes(new ElasticLoadBalancingV2Client({}), { ...routesSettings, ...changed }, noWait);
+const services = () => new FargateServices(new ECSClient({}), appRoutes(), settings, noWait);
 
 const task = (n: number, extra: Partial<Task> = {}): Task => ({
   taskArn: `arn:aws:ecs:eu-west-1:123456789012:task/berth/t${n}`,
@@ -139,7 +132,7 @@ const service = (app: string, extra: Partial<Service> = {}): Service => ({
     { key: 'berth:task-definition', value: 'arn:td:3' },
     { key: 'berth:revision', value: '3' },
     { key: 'berth:rendering', value: RENDERING },
-    { key: 'berth:route', value: `${app}--acme.apps.example.com` },
+    { key: 'berth:route', value: appRoutes().routeOf('acme', app) },
   ],
   deployments: [{ status: 'PRIMARY', taskDefinition: 'arn:td:3', rolloutState: 'IN_PROGRESS' }],
   ...extra,
@@ -245,7 +238,7 @@ describe('FargateServices', () => {
       tags: expect.arrayContaining([
         { key: 'berth:spec-hash', value: workloadHash(spec) },
         { key: 'berth:task-definition', value: 'arn:td:3' },
-        { key: 'berth:route', value: 'web--acme.apps.example.com' },
+        { key: 'berth:route', value: appRoutes().routeOf('acme', 'web') },
       ]),
     });
     expect(ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
@@ -378,7 +371,7 @@ describe('FargateServices', () => {
     expect(elb.commandCalls(DescribeTargetHealthCommand)).toHaveLength(5);
   });
 
-  it("applies again a service whose route was made for the app's name under the install's earlier domain", async () => {
+  it('applies again a service whose route was made under an earlier domain, zone or set of load balancers', async () => {
     const routedFor = (route?: string) =>
       service('web', {
         tags: [
@@ -393,8 +386,17 @@ describe('FargateServices', () => {
       const { workloads } = await services().observe('acme', [{ name: 'web', uid: spec.appUid }]);
       return workloads[0]?.specHash;
     };
-    expect(await specHashOf(routedFor('web--acme.apps.example.com'))).toBe('hash-web');
-    expect(await specHashOf(routedFor('web--acme.apps.old-name.com'))).toBe('');
+    const now = appRoutes().routeOf('acme', 'web');
+    expect(now).toMatch(/^web--acme\.apps\.example\.com - [0-9a-f]{12}$/);
+    expect(await specHashOf(routedFor(now))).toBe('hash-web');
+    const under = (changed: Partial<AlbAppRoutesSettings>) => appRoutes(changed).routeOf('acme', 'web');
+    expect(await specHashOf(routedFor(under({ domain: 'apps.old-name.com' })))).toBe('');
+    // The record kept in a zone the install has no longer (or had none).
+    const zone = { point: async () => undefined, remove: async () => undefined, hostedZoneId: 'ZOLD' };
+    expect(await specHashOf(routedFor(under({ dns: zone })))).toBe('');
+    // On a load balancer the install has no longer (loadBalancers lowered, or one replaced), which took its rule.
+    const second = { listenerArn: SHARD.listenerArn.replace('apps-1', 'apps-2') };
+    expect(await specHashOf(routedFor(under({ shards: [SHARD, second] })))).toBe('');
     // Routed before Berth noted the route: applied again once.
     expect(await specHashOf(routedFor())).toBe('');
   });
