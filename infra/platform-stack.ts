@@ -187,15 +187,22 @@ export class PlatformStack extends Stack {
     this.apiFunction = lambda('ApiFunction', 'api');
     table.grantReadWriteData(this.apiFunction);
 
-    // The plans every installation starts with, written when the stack is created (see functions/jobs/install.ts).
-    this.installFunction = lambda('InstallFunction', 'install');
-    // A conditional put of each plan, on the table itself: nothing else, not even its indexes.
+    // The plans every installation starts with, written when the stack is created, and a deployment refused that
+    // stops offering a runtime apps run on (see functions/jobs/install.ts): it reads every tenant's apps.
+    this.installFunction = lambda('InstallFunction', 'install', { timeout: Duration.minutes(5) });
+    // A conditional put of each plan; the tenants (on the index that lists them) and their apps read.
     this.installFunction.addToRolePolicy(
-      new PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [table.tableArn] }),
+      new PolicyStatement({
+        actions: ['dynamodb:PutItem', 'dynamodb:Query'],
+        resources: [table.tableArn, `${table.tableArn}/index/gsi1`],
+      }),
     );
     new CustomResource(this, 'Install', {
       serviceToken: this.installFunction.functionArn,
       resourceType: 'Custom::BerthInstall',
+      // A change of the runtimes offered, or of the EKS cluster, is an update of the resource: checked against the
+      // apps before it lands.
+      properties: { Runtimes: config.runtimes, ...(this.eks ? { EksCluster: this.eks.clusterName } : {}) },
     });
 
     const repositories = installRepositoriesArn(this.region, this.account, installation);

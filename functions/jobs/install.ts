@@ -1,6 +1,8 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { mapWithLimit } from '../core/map-with-limit.ts';
 import { seedPlans } from '../core/plans.ts';
 import type { CoreDeps } from '../core/ports.ts';
+import { allApps, listEveryTenant } from '../core/walk.ts';
 
 /** One resource for the life of the stack: an update never makes CloudFormation replace (and delete) it. */
 export const INSTALL_RESOURCE_ID = 'berth-install';
@@ -18,11 +20,17 @@ export interface CloudFormationAnswer {
   };
 }
 
+/** Tenants whose apps are read at once. */
+const TENANTS_IN_FLIGHT = 8;
+/** Apps a refusal names; the rest are counted. */
+const APPS_NAMED = 5;
+
 /**
  * The install's custom resource: when the stack is created, the plans every installation starts with (API.md:
  * `free` and `pro`, as local mode seeds them), unless they exist. Updates and deletion leave plans alone: from
- * then on they are the platform team's, and the table outlives this stack. A failure is answered, not thrown, so
- * CloudFormation rolls back at once instead of waiting an hour for an answer.
+ * then on they are the platform team's, and the table outlives this stack. A creation or update that would leave
+ * apps behind is refused (assertAppsKept). A failure is answered, not thrown, so CloudFormation rolls back
+ * at once instead of waiting an hour for an answer.
  */
 export async function installEvent(
   deps: Pick<CoreDeps, 'store' | 'clock'>,
@@ -37,6 +45,7 @@ export async function installEvent(
     LogicalResourceId: event.LogicalResourceId,
   };
   try {
+    if (event.RequestType !== 'Delete') await assertAppsKept(deps, event);
     if (event.RequestType === 'Create') await seedPlans(deps);
     return { url, body: { Status: 'SUCCESS', ...answer } };
   } catch (err) {
@@ -46,6 +55,61 @@ export async function installEvent(
       url,
       body: { Status: 'FAILED', Reason: `Berth's install failed: ${reason}`.slice(0, 1000), ...answer },
     };
+  }
+}
+
+/** An app as a refusal names it. */
+interface HeldApp {
+  /** `<tenant>/<app>` */
+  name: string;
+  runtime: string;
+}
+
+/** Every app in the table (deleted ones until their workloads are gone), read TENANTS_IN_FLIGHT tenants at a time. */
+async function everyApp(store: CoreDeps['store']): Promise<HeldApp[]> {
+  const perTenant = await mapWithLimit(await listEveryTenant(store), TENANTS_IN_FLIGHT, async (tenant) => {
+    const apps: HeldApp[] = [];
+    for await (const app of allApps(store, tenant.id))
+      apps.push({ name: `${tenant.id}/${app.name}`, runtime: app.spec.runtime });
+    return apps;
+  });
+  return perTenant.flat();
+}
+
+/** Some apps, named: at most APPS_NAMED, then how many more. */
+function named(apps: HeldApp[]): string {
+  const names = apps.slice(0, APPS_NAMED).map((app) => `${app.name} (${app.runtime})`);
+  if (apps.length > APPS_NAMED) names.push(`${apps.length - APPS_NAMED} more`);
+  return `${apps.length === 1 ? 'an app runs' : `${apps.length} apps run`} (${names.join(', ')})`;
+}
+
+/**
+ * Refuses a deployment that would leave apps behind: one whose `runtimes` (the resource's `Runtimes`) leave out a
+ * runtime apps run on — nothing would reconcile, meter or delete their workloads any more, and an EKS cluster the
+ * install made would be deleted with their pods — or that gives EKS apps another cluster (`EksCluster`: another
+ * existing one, or the install's own made anew), leaving their pods running, unmetered, where they are. CloudFormation
+ * then rolls the deployment back before it deletes anything. The table may hold the apps of an earlier platform
+ * stack: a new one is held to them too.
+ */
+async function assertAppsKept(deps: Pick<CoreDeps, 'store'>, event: CloudFormationCustomResourceEvent) {
+  const { Runtimes: offered, EksCluster: cluster } = event.ResourceProperties;
+  if (!Array.isArray(offered)) return;
+  const apps = await everyApp(deps.store);
+  const left = apps.filter((app) => !offered.includes(app.runtime));
+  if (left.length > 0) {
+    const runtimes = [...new Set(left.map((app) => app.runtime))].join(' and ');
+    throw new Error(
+      `runtimes leaves out ${runtimes}, where ${named(left)}: delete them and wait until they are gone, or keep ` +
+        `${runtimes} in runtimes`,
+    );
+  }
+  const before = event.RequestType === 'Update' ? event.OldResourceProperties.EksCluster : undefined;
+  const onEks = apps.filter((app) => app.runtime === 'eks');
+  if (before && cluster !== before && onEks.length > 0) {
+    throw new Error(
+      `the EKS cluster changes from ${before} to ${cluster}, while on ${before} ${named(onEks)}: their pods would be ` +
+        'left running there, unmetered. Delete them and wait until they are gone, or keep the cluster',
+    );
   }
 }
 

@@ -239,12 +239,14 @@ describe('the CDK app', () => {
     });
   });
 
-  it('writes the plans an installation starts with through a custom resource that may only put table items', () => {
+  it('writes the plans an installation starts with through a custom resource that may put items and read apps', () => {
     const { platform } = app.stacks;
     const logicalId = (c: IConstruct) => platform.getLogicalId(c.node.defaultChild as CfnElement);
     const install = platform.installFunction;
     app.platform.hasResourceProperties('Custom::BerthInstall', {
       ServiceToken: { 'Fn::GetAtt': [logicalId(install), 'Arn'] },
+      // A change of the runtimes offered updates the resource, which checks it against the apps.
+      Runtimes: ['fargate'],
     });
     const policies = Object.values(
       app.platform.findResources('AWS::IAM::Policy', {
@@ -253,10 +255,13 @@ describe('the CDK app', () => {
     ) as { Properties: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } } }[];
     expect(policies.flatMap((p) => p.Properties.PolicyDocument.Statement)).toEqual([
       {
-        Action: 'dynamodb:PutItem',
+        Action: ['dynamodb:PutItem', 'dynamodb:Query'],
         Effect: 'Allow',
-        // The table, not its indexes.
-        Resource: { 'Fn::Join': ['', expect.arrayContaining([':table/Berth-state'])] },
+        // The table, and the one index that lists tenants.
+        Resource: [
+          { 'Fn::Join': ['', expect.arrayContaining([':table/Berth-state'])] },
+          { 'Fn::Join': ['', expect.arrayContaining([':table/Berth-state/index/gsi1'])] },
+        ],
       },
     ]);
   });
@@ -402,7 +407,8 @@ describe('the CDK app', () => {
       const actions = actionsOf(statement);
       const resources = resourcesOf(statement).map((r) => JSON.stringify(r));
       if (actions.some((a) => a.startsWith('dynamodb:')))
-        for (const resource of resources) expect(resource).toMatch(/:table\/Berth-state(\/index\/\*)?"/);
+        for (const resource of resources)
+          expect(resource).toMatch(/:table\/Berth-state(\/index\/(\*|gsi1))?"/);
       if (actions.some((a) => a.startsWith('sqs:')))
         for (const resource of resources) expect(queueRefs).toContain(resource);
     }
@@ -1088,7 +1094,7 @@ describe('the CDK app', () => {
       RequestId: 'request-1',
       LogicalResourceId: 'Install',
       ResourceType: 'Custom::BerthInstall',
-      ResourceProperties: {},
+      ResourceProperties: { Runtimes: ['fargate'] },
     };
     try {
       await handler(event, LAMBDA_CONTEXT);

@@ -59,6 +59,8 @@ function rbacObjects(template: Template, rbacName: string) {
 describe('the CDK app with EKS', () => {
   it('creates an EKS on Fargate cluster where the control plane has namespace-scoped access, not admin', () => {
     const { assembly, template, clusterRoles, otherRoles } = synthWithEks({});
+    const [cluster] = Object.keys(template.findResources('AWS::EKS::Cluster'));
+    template.hasResourceProperties('Custom::BerthInstall', { EksCluster: { Ref: cluster } });
     template.hasResourceProperties('AWS::EKS::Cluster', {
       Version: '1.34',
       AccessConfig: Match.objectLike({ AuthenticationMode: 'API' }),
@@ -213,6 +215,11 @@ describe('the CDK app with EKS', () => {
       { appIdleTimeoutSeconds: 300 },
     );
     expect(template.findResources('AWS::EKS::Cluster')).toEqual({});
+    // Named to the install's custom resource, which refuses another cluster while apps run on this one.
+    template.hasResourceProperties('Custom::BerthInstall', {
+      Runtimes: ['fargate', 'eks'],
+      EksCluster: 'platform',
+    });
     const entries = accessEntries(template);
     for (const entry of entries) expect(entry.Properties.ClusterName).toBe('platform');
     const scoped = entries.filter((e) => e.Properties.KubernetesGroups);

@@ -14,13 +14,15 @@ const NEVER_SENT = ['s3:CreateSession'];
 /** What a tenant's `docker login` is made with: the push role's session, not the API's own role. */
 const REGISTRY_LOGIN = ['ecr:GetAuthorizationToken', 'sts:AssumeRole'];
 
-/** The install Lambda bundles the whole store, and only puts plans (its bundle is run against DynamoDB Local). */
-const STORE_BESIDES_PUT = [
+/**
+ * The install Lambda bundles the whole store, and only puts plans and lists tenants and apps (its bundle is run
+ * against DynamoDB Local).
+ */
+const STORE_BESIDES_PUT_AND_QUERY = [
   'dynamodb:BatchWriteItem',
   'dynamodb:ConditionCheckItem',
   'dynamodb:DeleteItem',
   'dynamodb:GetItem',
-  'dynamodb:Query',
   'dynamodb:UpdateItem',
 ];
 
@@ -70,7 +72,7 @@ describe('IAM grants for what the Lambdas send', () => {
     const { ungranted, template, platform } = await ungrantedActions(EKS_INSTALL);
     expect(ungranted).toEqual({
       api: REGISTRY_LOGIN,
-      install: STORE_BESIDES_PUT,
+      install: STORE_BESIDES_PUT_AND_QUERY,
       dispatch: [],
       reconcile: [],
       scale: [],
@@ -97,7 +99,7 @@ describe('IAM grants for what the Lambdas send', () => {
     const { ungranted } = await ungrantedActions(INSTALL_CONTEXT);
     expect(ungranted).toEqual({
       api: REGISTRY_LOGIN,
-      install: STORE_BESIDES_PUT,
+      install: STORE_BESIDES_PUT_AND_QUERY,
       dispatch: [],
       // Apps' alias records (Route 53), and the names of the load balancers they point at (ALB), need a zone.
       reconcile: ['elasticloadbalancing:DescribeLoadBalancers', 'route53:ChangeResourceRecordSets'],

@@ -3,7 +3,9 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { describe, expect, inject, it } from 'vitest';
 import { DynamoStore } from '../../functions/adapters/dynamodb/store.ts';
 import { ensureTable } from '../../functions/adapters/dynamodb/table.ts';
+import { createApp, deleteApp } from '../../functions/core/apps.ts';
 import { updatePlan } from '../../functions/core/plans.ts';
+import { createTenant } from '../../functions/core/tenants.ts';
 import { INSTALL_RESOURCE_ID, installEvent } from '../../functions/jobs/install.ts';
 import { localDynamoDbClient } from '../../functions/local/dynamodb-local.ts';
 import { SEED_PLANS } from '../../schemas/plan.ts';
@@ -16,6 +18,7 @@ const RESPONSE_URL =
 function cloudFormationEvent(
   requestType: 'Create' | 'Update' | 'Delete',
   responseUrl = RESPONSE_URL,
+  properties: Record<string, unknown> = {},
 ): CloudFormationCustomResourceEvent {
   const common = {
     ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:BerthPlatform-InstallFunction',
@@ -24,7 +27,7 @@ function cloudFormationEvent(
     RequestId: randomUUID(),
     LogicalResourceId: 'Install',
     ResourceType: 'Custom::BerthInstall',
-    ResourceProperties: { ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:x' },
+    ResourceProperties: { ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:x', ...properties },
   };
   if (requestType === 'Create') return { ...common, RequestType: 'Create' };
   if (requestType === 'Update')
@@ -78,6 +81,79 @@ describe("the install's custom resource on DynamoDB Local", () => {
       expect(answer.body).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: INSTALL_RESOURCE_ID });
     }
     expect((await untouched.store.listPlans({ limit: 10 })).items).toEqual([]);
+  });
+
+  it('refuses a deployment that stops offering a runtime apps run on, naming them, and lets one that keeps it', async () => {
+    const deps = { ...(await installDeps()), runtimes: ['fargate', 'eks'] as const };
+    const runtimes = (...offered: string[]) => ({ Runtimes: offered });
+    await installEvent(deps, cloudFormationEvent('Create', RESPONSE_URL, runtimes('fargate', 'eks')), noLog);
+    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
+    const app = { image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };
+    for (const name of ['web', 'api', 'worker'])
+      await createApp(deps, 'acme', { ...app, name, runtime: 'eks' });
+    await createApp(deps, 'acme', { ...app, name: 'site', runtime: 'fargate' });
+    const logged: unknown[] = [];
+    const log = {
+      error: (message: string, details: Record<string, unknown>) => logged.push({ message, ...details }),
+    };
+    const refused = await installEvent(
+      deps,
+      cloudFormationEvent('Update', RESPONSE_URL, runtimes('fargate')),
+      log,
+    );
+    expect(refused.body).toMatchObject({ Status: 'FAILED', PhysicalResourceId: INSTALL_RESOURCE_ID });
+    expect(refused.body.Reason).toBe(
+      "Berth's install failed: runtimes leaves out eks, where 3 apps run (acme/api (eks), acme/web (eks), " +
+        'acme/worker (eks)): delete them and wait until they are gone, or keep eks in runtimes',
+    );
+    expect(logged).toEqual([expect.objectContaining({ message: 'install failed', requestType: 'Update' })]);
+    // A platform stack made anew over the same table is held to its apps too.
+    const remade = await installEvent(
+      deps,
+      cloudFormationEvent('Create', RESPONSE_URL, runtimes('eks')),
+      noLog,
+    );
+    expect(remade.body.Reason).toMatch(/leaves out fargate, where an app runs \(acme\/site \(fargate\)\)/);
+    for (const kept of [
+      cloudFormationEvent('Update', RESPONSE_URL, runtimes('eks', 'fargate')),
+      // CloudFormation deleting the resource (with the stack, or a creation rolled back): nothing to refuse.
+      cloudFormationEvent('Delete', RESPONSE_URL, runtimes('fargate')),
+    ]) {
+      expect((await installEvent(deps, kept, noLog)).body.Status).toBe('SUCCESS');
+    }
+    // Deleted, the apps hold the runtime until their workloads are gone; then it may go too.
+    const update = () =>
+      installEvent(deps, cloudFormationEvent('Update', RESPONSE_URL, runtimes('fargate')), noLog);
+    for (const name of ['web', 'api', 'worker']) await deleteApp(deps, 'acme', name);
+    expect((await update()).body.Status).toBe('FAILED');
+    for (const app of (await deps.store.listApps('acme', { limit: 10 })).items) {
+      if (app.status === 'deleting') await deps.store.finalizeAppDeletion(app);
+    }
+    expect((await update()).body.Status).toBe('SUCCESS');
+  });
+
+  it('refuses a deployment that gives EKS apps another cluster, and lets one that keeps it', async () => {
+    const deps = { ...(await installDeps()), runtimes: ['fargate', 'eks'] as const };
+    const on = (cluster: string) => ({ Runtimes: ['fargate', 'eks'], EksCluster: cluster });
+    const update = (from: string, to: string) => {
+      const event = cloudFormationEvent('Update', RESPONSE_URL, on(to));
+      if (event.RequestType === 'Update')
+        event.OldResourceProperties = { ...event.OldResourceProperties, ...on(from) };
+      return installEvent(deps, event, noLog);
+    };
+    await installEvent(deps, cloudFormationEvent('Create', RESPONSE_URL, on('apps-1')), noLog);
+    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
+    const app = { image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };
+    await createApp(deps, 'acme', { ...app, name: 'site', runtime: 'fargate' });
+    // No app on EKS yet: the cluster may change.
+    expect((await update('apps-1', 'apps-2')).body.Status).toBe('SUCCESS');
+    await createApp(deps, 'acme', { ...app, name: 'web', runtime: 'eks' });
+    expect((await update('apps-2', 'apps-3')).body.Reason).toBe(
+      "Berth's install failed: the EKS cluster changes from apps-2 to apps-3, while on apps-2 an app runs " +
+        '(acme/web (eks)): their pods would be left running there, unmetered. Delete them and wait until they are ' +
+        'gone, or keep the cluster',
+    );
+    expect((await update('apps-2', 'apps-2')).body.Status).toBe('SUCCESS');
   });
 
   it('answers a failure to CloudFormation, with its reason, instead of leaving the stack waiting', async () => {
