@@ -27,7 +27,7 @@ import {
   appManifests,
   DNS_TARGET_ANNOTATION,
   dnsTargetNote,
-  HOST_ANNOTATION,
+  ingressRouteOf,
   LABEL,
   LOAD_BALANCER_ANNOTATION,
   loadBalancerAttributes,
@@ -35,6 +35,7 @@ import {
   MANIFESTS_REVISION,
   METERING_FINALIZER,
   parseDnsTarget,
+  ROUTE_ANNOTATION,
   SPEC_HASH_ANNOTATION,
   tenantNamespace,
 } from './manifests.ts';
@@ -242,11 +243,12 @@ export class EksRuntime implements WorkloadRuntime {
     ]);
     this.remember(pods, namespace);
     await this.pointNames(tenantId, namespace, deployments);
-    const attributes = loadBalancerAttributes(this.settings.balancer);
+    const { balancer } = this.settings;
+    const attributes = loadBalancerAttributes(balancer);
+    const routeOf = (d: V1Deployment) =>
+      ingressRouteOf(balancer, this.hostOf(tenantId, d.metadata?.name ?? ''));
     return {
-      workloads: deployments.map((d) =>
-        workloadOf(d, pods, { attributes, host: this.hostOf(tenantId, d.metadata?.name ?? '') }),
-      ),
+      workloads: deployments.map((d) => workloadOf(d, pods, { attributes, route: routeOf(d) })),
       replicas: this.replicasOf(pods),
     };
   }
@@ -516,21 +518,21 @@ function whyPodsWait(deployment: V1Deployment, pods: V1Pod[]): string | undefine
 
 /**
  * What the cluster runs of an app; `ingress`, what its Ingress must state now: the load balancer attributes
- * (loadBalancerAttributes) and the app's name under the install's domain.
+ * (loadBalancerAttributes) and where it routes from (ingressRouteOf).
  */
 function workloadOf(
   deployment: V1Deployment,
   pods: V1Pod[],
-  ingress: { attributes: string; host: string },
+  ingress: { attributes: string; route: string },
 ): ObservedWorkload {
   const progressing = deployment.status?.conditions?.find((c) => c.type === 'Progressing');
   const annotations = deployment.metadata?.annotations ?? {};
-  // Applied with older manifests, or with load balancer attributes or a domain the install has since changed (its
-  // idle timeout, its apps' names): no spec matches it, so the pass applies the app's spec again.
+  // Applied with older manifests, or with load balancer attributes, an ingress group or a domain the install has
+  // since changed: no spec matches it, so the pass applies the app's spec again.
   const current =
     annotations[MANIFESTS_ANNOTATION] === MANIFESTS_REVISION &&
     annotations[LOAD_BALANCER_ANNOTATION] === ingress.attributes &&
-    annotations[HOST_ANNOTATION] === ingress.host;
+    annotations[ROUTE_ANNOTATION] === ingress.route;
   return {
     app: deployment.metadata?.name ?? '',
     specHash: current ? (annotations[SPEC_HASH_ANNOTATION] ?? '') : '',

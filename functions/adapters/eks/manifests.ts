@@ -49,8 +49,14 @@ export const SPEC_HASH_ANNOTATION = 'berth.dev/spec-hash';
 export const MANIFESTS_ANNOTATION = 'berth.dev/manifests';
 /** The Deployment's annotation holding the load balancer attributes its Ingress was applied with. */
 export const LOAD_BALANCER_ANNOTATION = 'berth.dev/load-balancer';
-/** The Deployment's annotation holding the name its Ingress routes (the app's name under the install's domain). */
-export const HOST_ANNOTATION = 'berth.dev/host';
+/** The Deployment's annotation holding where its Ingress routes from (ingressRouteOf). */
+export const ROUTE_ANNOTATION = 'berth.dev/route';
+
+/**
+ * Where an app's Ingress routes from: its ingress group (one load balancer) and its name under the install's domain.
+ * An app applied with another (the install's `eks.ingressGroup` or `domain` changed since) is applied again.
+ */
+export const ingressRouteOf = (balancer: AppsLoadBalancer, host: string) => `${balancer.group} ${host}`;
 /**
  * What a spec renders to, by revision: raised with every change to appManifests, so that each app is applied once
  * more after an upgrade rather than at its next change. 2: the Ingress carries the app's health check and drain time,
@@ -353,7 +359,7 @@ export function appManifests(
           [SPEC_HASH_ANNOTATION]: workloadHash(workload),
           [MANIFESTS_ANNOTATION]: MANIFESTS_REVISION,
           [LOAD_BALANCER_ANNOTATION]: attributes,
-          [HOST_ANNOTATION]: ingress.host,
+          [ROUTE_ANNOTATION]: ingressRouteOf(ingress.balancer, ingress.host),
         },
       },
       spec: {

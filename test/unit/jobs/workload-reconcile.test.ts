@@ -159,7 +159,7 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
     expect(applied(await requestsDuring(pass))).toEqual([]);
   });
 
-  it("applies every app again when the install's load balancer attributes change, as the group's Ingresses must agree", async () => {
+  it("applies every app again when the install's load balancer attributes or ingress group change", async () => {
     // The controller refuses a whole ingress group whose Ingresses state one attribute two ways: an app applied with
     // the old idle timeout beside a new one with the new would leave every app of the group unrouted from then on.
     const { deps, pass, requestsDuring, reconcilerFor } = setup;
@@ -192,6 +192,24 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
       );
     }
     expect(ingresses(await requestsDuring(passRaised))).toEqual([]);
+
+    // The install's ingress group renamed (`eks.ingressGroup`): every app joins it, not only those changed next.
+    const regrouped = reconcilerFor('test', { balancer: { group: 'tenant-apps', idleTimeoutSeconds: 300 } });
+    const passRegrouped = async () => {
+      await regrouped.reconcileTenant('acme');
+      deps.clock.advance(11_000);
+    };
+    expect(ingresses(await requestsDuring(passRegrouped))).toHaveLength(2);
+    const group = (app: string) => {
+      const ingress = api.objects.get(
+        `/apis/networking.k8s.io/v1/namespaces/berth-acme/ingresses/${app}`,
+      ) as {
+        metadata: { annotations: Record<string, string> };
+      };
+      return ingress.metadata.annotations['alb.ingress.kubernetes.io/group.name'];
+    };
+    expect([group('api'), group('web')]).toEqual(['tenant-apps', 'tenant-apps']);
+    expect(ingresses(await requestsDuring(passRegrouped))).toEqual([]);
   });
 
   it("reads an app's revision from the table once, and the next one once, when a deploy targets it", async () => {
