@@ -200,9 +200,13 @@ export class PlatformStack extends Stack {
     new CustomResource(this, 'Install', {
       serviceToken: this.installFunction.functionArn,
       resourceType: 'Custom::BerthInstall',
-      // A change of the runtimes offered, or of the EKS cluster, is an update of the resource: checked against the
-      // apps before it lands.
-      properties: { Runtimes: config.runtimes, ...(this.eks ? { EksCluster: this.eks.clusterName } : {}) },
+      // A change of the runtimes offered, the EKS cluster or the apps' domain is an update of the resource: checked
+      // against the apps before it lands.
+      properties: {
+        Runtimes: config.runtimes,
+        Domain: config.domain,
+        ...(this.eks ? { EksCluster: this.eks.clusterName } : {}),
+      },
     });
 
     const repositories = installRepositoriesArn(this.region, this.account, installation);

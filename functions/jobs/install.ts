@@ -1,4 +1,5 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { appHostname, hostProblem, MAX_HOST } from '../core/app-hosts.ts';
 import { mapWithLimit } from '../core/map-with-limit.ts';
 import { seedPlans } from '../core/plans.ts';
 import type { CoreDeps } from '../core/ports.ts';
@@ -58,10 +59,10 @@ export async function installEvent(
   }
 }
 
-/** An app as a refusal names it. */
+/** An app as the checks read it. */
 interface HeldApp {
-  /** `<tenant>/<app>` */
-  name: string;
+  tenantId: string;
+  app: string;
   runtime: string;
 }
 
@@ -70,45 +71,61 @@ async function everyApp(store: CoreDeps['store']): Promise<HeldApp[]> {
   const perTenant = await mapWithLimit(await listEveryTenant(store), TENANTS_IN_FLIGHT, async (tenant) => {
     const apps: HeldApp[] = [];
     for await (const app of allApps(store, tenant.id))
-      apps.push({ name: `${tenant.id}/${app.name}`, runtime: app.spec.runtime });
+      apps.push({ tenantId: tenant.id, app: app.name, runtime: app.spec.runtime });
     return apps;
   });
   return perTenant.flat();
 }
 
 /** Some apps, named: at most APPS_NAMED, then how many more. */
-function named(apps: HeldApp[]): string {
-  const names = apps.slice(0, APPS_NAMED).map((app) => `${app.name} (${app.runtime})`);
+function listed(apps: HeldApp[]): string {
+  const names = apps.slice(0, APPS_NAMED).map((app) => `${app.tenantId}/${app.app} (${app.runtime})`);
   if (apps.length > APPS_NAMED) names.push(`${apps.length - APPS_NAMED} more`);
-  return `${apps.length === 1 ? 'an app runs' : `${apps.length} apps run`} (${names.join(', ')})`;
+  return names.join(', ');
 }
+
+/** "an app runs" or "<n> apps run". */
+const run = (apps: HeldApp[]) => (apps.length === 1 ? 'an app runs' : `${apps.length} apps run`);
 
 /**
  * Refuses a deployment that would leave apps behind: one whose `runtimes` (the resource's `Runtimes`) leave out a
  * runtime apps run on — nothing would reconcile, meter or delete their workloads any more, and an EKS cluster the
- * install made would be deleted with their pods — or that gives EKS apps another cluster (`EksCluster`: another
- * existing one, or the install's own made anew), leaving their pods running, unmetered, where they are. CloudFormation
- * then rolls the deployment back before it deletes anything. The table may hold the apps of an earlier platform
- * stack: a new one is held to them too.
+ * install made would be deleted with their pods —, that gives EKS apps another cluster (`EksCluster`: another
+ * existing one, or the install's own made anew), leaving their pods running, unmetered, where they are, or whose
+ * `domain` (`Domain`) would give apps names a load balancer cannot route (routableHostname). CloudFormation then rolls
+ * the deployment back before it deletes anything. The table may hold the apps of an earlier platform stack: a new one
+ * is held to them too.
  */
 async function assertAppsKept(deps: Pick<CoreDeps, 'store'>, event: CloudFormationCustomResourceEvent) {
-  const { Runtimes: offered, EksCluster: cluster } = event.ResourceProperties;
+  const { Runtimes: offered, EksCluster: cluster, Domain: domain } = event.ResourceProperties;
   if (!Array.isArray(offered)) return;
   const apps = await everyApp(deps.store);
+  const unroutable =
+    typeof domain === 'string'
+      ? apps.filter((app) => hostProblem(appHostname(app.tenantId, app.app, domain)))
+      : [];
+  if (unroutable.length > 0) {
+    throw new Error(
+      `under domain ${domain}, ${unroutable.length === 1 ? 'an app' : `${unroutable.length} apps`} would have a ` +
+        `name longer than a load balancer routes (${MAX_HOST} characters): ${listed(unroutable)}. Choose a shorter ` +
+        'domain, or delete those apps',
+    );
+  }
   const left = apps.filter((app) => !offered.includes(app.runtime));
   if (left.length > 0) {
     const runtimes = [...new Set(left.map((app) => app.runtime))].join(' and ');
     throw new Error(
-      `runtimes leaves out ${runtimes}, where ${named(left)}: delete them and wait until they are gone, or keep ` +
-        `${runtimes} in runtimes`,
+      `runtimes leaves out ${runtimes}, where ${run(left)} (${listed(left)}): delete them and wait until they are ` +
+        `gone, or keep ${runtimes} in runtimes`,
     );
   }
   const before = event.RequestType === 'Update' ? event.OldResourceProperties.EksCluster : undefined;
   const onEks = apps.filter((app) => app.runtime === 'eks');
   if (before && cluster !== before && onEks.length > 0) {
     throw new Error(
-      `the EKS cluster changes from ${before} to ${cluster}, while on ${before} ${named(onEks)}: their pods would be ` +
-        'left running there, unmetered. Delete them and wait until they are gone, or keep the cluster',
+      `the EKS cluster changes from ${before} to ${cluster}, while on ${before} ${run(onEks)} (${listed(onEks)}): ` +
+        'their pods would be left running there, unmetered. Delete them and wait until they are gone, or keep the ' +
+        'cluster',
     );
   }
 }

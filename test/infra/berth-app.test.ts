@@ -245,8 +245,9 @@ describe('the CDK app', () => {
     const install = platform.installFunction;
     app.platform.hasResourceProperties('Custom::BerthInstall', {
       ServiceToken: { 'Fn::GetAtt': [logicalId(install), 'Arn'] },
-      // A change of the runtimes offered updates the resource, which checks it against the apps.
+      // A change of the runtimes offered or of the apps' domain updates the resource, which checks it against the apps.
       Runtimes: ['fargate'],
+      Domain: 'apps.example.com',
     });
     const policies = Object.values(
       app.platform.findResources('AWS::IAM::Policy', {

@@ -156,6 +156,29 @@ describe("the install's custom resource on DynamoDB Local", () => {
     expect((await update('apps-2', 'apps-2')).body.Status).toBe('SUCCESS');
   });
 
+  it('refuses a domain under which apps already there would have names a load balancer cannot route', async () => {
+    const deps = { ...(await installDeps()), runtimes: ['fargate'] as const };
+    const under = (domain: string) =>
+      installEvent(
+        deps,
+        cloudFormationEvent('Update', RESPONSE_URL, { Runtimes: ['fargate'], Domain: domain }),
+        noLog,
+      );
+    await installEvent(deps, cloudFormationEvent('Create'), noLog);
+    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
+    // Its name under apps.example.com: 50 + 6 + 1 + 16 = 73 characters.
+    const app = { image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };
+    await createApp(deps, 'acme', { ...app, name: 'a'.repeat(50) });
+    await createApp(deps, 'acme', { ...app, name: 'web' });
+    // Under a domain of 72 characters, 129; of 71, 128.
+    const longer = `${'d'.repeat(60)}.example.com`;
+    expect((await under(longer)).body.Reason).toBe(
+      `Berth's install failed: under domain ${longer}, an app would have a name longer than a load balancer routes ` +
+        `(128 characters): acme/${'a'.repeat(50)} (fargate). Choose a shorter domain, or delete those apps`,
+    );
+    expect((await under(longer.slice(1))).body.Status).toBe('SUCCESS');
+  });
+
   it('answers a failure to CloudFormation, with its reason, instead of leaving the stack waiting', async () => {
     const logged: unknown[] = [];
     const answer = await installEvent(await installDeps(false), cloudFormationEvent('Create'), {
