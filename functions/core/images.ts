@@ -10,6 +10,11 @@ import { allItems } from './walk.ts';
 export interface PlatformRegistryAddress {
   /** e.g. `127.0.0.1:5000`, or `<account>.dkr.ecr.<region>.amazonaws.com`. */
   host: string;
+  /**
+   * Where the registry listened before (a local registry moved to another port): revisions made then name it so, and
+   * are still the platform's images, pulled from `host` now.
+   */
+  formerHosts?: readonly string[];
   /** The repository path prefix of a tenant, e.g. `acme/` or `berth/acme/`. */
   namespaceOf(tenantId: string): string;
 }
@@ -45,19 +50,40 @@ const NUMERIC_LABEL = /^(?:\d+|0x[0-9a-f]*)$/;
 const ECR_HOST = /^(\d{12})\.dkr[.-]ecr(?:-fips)?\.[a-z0-9-]+\.(?:amazonaws\.com(?:\.cn)?|on\.aws)$/;
 
 /**
- * Whether `registry` names the platform registry at `host`: the same host, `localhost` for a local one on
- * 127.0.0.1, and any name of the same account's ECR, whose images the platform pulls with the same rights.
+ * Whether `registry` names the platform registry at `local.host` or where it listened before: the same host,
+ * `localhost` for a local one on 127.0.0.1, and any name of the same account's ECR, whose images the platform pulls
+ * with the same rights.
  */
-function namesPlatformRegistry(registry: string, host: string): boolean {
-  if (registry === host || registry === host.replace(/^127\.0\.0\.1:/, 'localhost:')) return true;
+function namesPlatformRegistry(
+  registry: string,
+  local: Pick<PlatformRegistryAddress, 'host' | 'formerHosts'>,
+) {
+  const named = (host: string) =>
+    registry === host || registry === host.replace(/^127\.0\.0\.1:/, 'localhost:');
+  if (named(local.host) || local.formerHosts?.some(named)) return true;
   const account = ECR_HOST.exec(hostOf(registry))?.[1];
-  return account !== undefined && account === ECR_HOST.exec(host)?.[1];
+  return account !== undefined && account === ECR_HOST.exec(local.host)?.[1];
 }
 
-/** The name by which `image` names the platform registry at `local.host` (that one or another of its), if it does. */
-export function platformRegistryOf(image: string, local: Pick<PlatformRegistryAddress, 'host'>) {
+/** The name by which `image` names the platform registry (where it listens or listened, by any name), if it does. */
+export function platformRegistryOf(
+  image: string,
+  local: Pick<PlatformRegistryAddress, 'host' | 'formerHosts'>,
+): string | undefined {
   const registry = parseImageReference(image)?.registry?.toLowerCase();
-  return registry !== undefined && namesPlatformRegistry(registry, local.host) ? registry : undefined;
+  return registry !== undefined && namesPlatformRegistry(registry, local) ? registry : undefined;
+}
+
+/**
+ * A platform registry's image as pulled now, from where the registry listens, by whichever of its names (or former
+ * addresses) the image calls it; undefined for another registry's image.
+ */
+export function platformPull(
+  image: string,
+  local: Pick<PlatformRegistryAddress, 'host' | 'formerHosts'>,
+): string | undefined {
+  const named = platformRegistryOf(image, local);
+  return named === undefined ? undefined : `${local.host}${image.slice(named.length)}`;
 }
 
 /**
@@ -74,7 +100,7 @@ export function checkImageSource(
   const parsed = parseImageReference(image);
   if (!parsed) throw invalid(image, 'is not an OCI image reference');
   const registry = parsed.registry?.toLowerCase();
-  if (registry !== undefined && namesPlatformRegistry(registry, local.host)) {
+  if (registry !== undefined && namesPlatformRegistry(registry, local)) {
     const namespace = local.namespaceOf(tenantId);
     if (!parsed.repository.startsWith(namespace)) {
       throw invalid(image, `is in the platform registry but not under your namespace "${namespace}"`);

@@ -42,8 +42,11 @@ export interface ReconcilerDeps extends RolloutDeps {
   router: TrafficRouter;
   meter: MeterStore;
   clock: Clock;
-  /** Credentials to pull a tenant's image, when the image lives in the platform's registry. */
-  pullCredentials(tenantId: string, image: string): PullCredentials | undefined;
+  /**
+   * Where and as whom a tenant's image is pulled: an image of the platform registry from where it listens now, with
+   * credentials; any other as it is named, with none.
+   */
+  pullOf(tenantId: string, image: string): { image: string; credentials?: PullCredentials };
   logger: { error(message: string, details: Record<string, unknown>): void };
   /** Who this reconciler is, for the per-app lease. */
   owner: string;
@@ -315,8 +318,7 @@ export class Reconciler {
     revision: RevisionRecord,
     plan: ReconcilePlan,
   ): Promise<number> {
-    const image = pinnedImage(revision);
-    const pullCredentials = this.deps.pullCredentials(app.tenantId, image);
+    const { image, credentials: pullCredentials } = this.deps.pullOf(app.tenantId, pinnedImage(revision));
     const results = await Promise.all(
       plan.start.map(async (slot) => {
         try {

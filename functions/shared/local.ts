@@ -15,8 +15,8 @@ import { DistributionRegistry } from '../adapters/registry/distribution-registry
 import { LoginCredentialSigner, RegistryTokenIssuer } from '../adapters/registry/registry-tokens.ts';
 import { hashApiKey, makeKeyAuthenticator } from '../core/api-keys.ts';
 import { localAppHostname } from '../core/app-hosts.ts';
-import { platformRegistryOf } from '../core/images.ts';
-import type { CoreDeps, PullCredentials, ReplicaView } from '../core/ports.ts';
+import { platformPull, platformRegistryOf } from '../core/images.ts';
+import type { CoreDeps, ReplicaView } from '../core/ports.ts';
 import type { ApiDeps } from '../http/context.ts';
 import type { RateLimitOptions } from '../http/middleware/rate-limit.ts';
 import { autoscale } from '../jobs/autoscale.ts';
@@ -26,6 +26,7 @@ import { ReconcileLoop } from '../jobs/reconcile-loop.ts';
 import { buildMonthlyReports, type ReportDeps } from '../jobs/report.ts';
 import type { ReplicaEventHandlers } from '../local/docker-events.ts';
 import { JobTimer } from '../local/job-timer.ts';
+import { rememberRegistryAddress } from '../local/registry-addresses.ts';
 import type { RegistryAuthDeps } from '../local/registry-auth-routes.ts';
 import { REGISTRY_SERVICE, TOKEN_ISSUER } from '../local/registry-process.ts';
 import { ensureRegistrySecrets, type RegistrySecrets } from '../local/registry-secrets.ts';
@@ -96,8 +97,10 @@ export function localDeps(wiring: LocalWiring): LocalDeps {
   });
   const logins = new LoginCredentialSigner(registrySecrets.secret);
   const clock = { now: () => new Date() };
+  const host = `127.0.0.1:${wiring.registry.port}`;
   const registry = new DistributionRegistry({
-    host: `127.0.0.1:${wiring.registry.port}`,
+    host,
+    formerHosts: rememberRegistryAddress(wiring.registry.dir, host),
     store,
     tokens,
     logins,
@@ -141,12 +144,14 @@ export function localDeps(wiring: LocalWiring): LocalDeps {
  * reads. API writes nudge the loop, so a deploy starts at once; so do Docker's events, told to `replicaEvents`.
  */
 export function localRuntime(deps: LocalDeps, wiring: LocalRuntimeWiring) {
-  const pullCredentials = (tenantId: string, image: string): PullCredentials | undefined => {
-    // By whichever of its names the image calls the registry (`localhost:5000` as well as `127.0.0.1:5000`).
-    const registry = platformRegistryOf(image, deps.registry);
-    if (registry === undefined) return undefined;
+  const pullOf = (tenantId: string, image: string) => {
+    const pulled = platformPull(image, deps.registry);
+    if (pulled === undefined) return { image };
     const login = deps.registryAuth.logins.mint(tenantId, PULL_CREDENTIALS_TTL_SECONDS);
-    return { registry, username: login.username, password: login.password };
+    return {
+      image: pulled,
+      credentials: { registry: deps.registry.host, username: login.username, password: login.password },
+    };
   };
   const runtime = new DockerRuntime(wiring.docker, wiring.installation);
   const routes = new RoutingTable();
@@ -156,7 +161,7 @@ export function localRuntime(deps: LocalDeps, wiring: LocalRuntimeWiring) {
     runtime,
     probe: new NetHealthProbe(),
     router: routes,
-    pullCredentials,
+    pullOf,
     // The same across restarts: one platform at a time runs an installation on a machine (lockInstallation), so the
     // one started after another was killed takes that one's leases at once instead of waiting for them to run out.
     owner: `${hostname()}:${wiring.installation}`,

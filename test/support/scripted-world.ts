@@ -21,7 +21,7 @@ export async function scriptedWorld(probe: HealthProbe = { probe: async () => ({
       runtime,
       probe,
       router,
-      pullCredentials: () => undefined,
+      pullOf: (_tenantId, image) => ({ image }),
       owner,
       deploymentDeadlineMs: 600_000,
       stopGraceSeconds: 0,

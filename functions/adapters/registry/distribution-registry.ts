@@ -12,6 +12,8 @@ const LOGIN_TTL_SECONDS = 3600;
 export interface DistributionRegistryOptions {
   /** How image references name the registry, e.g. `127.0.0.1:5000`. */
   host: string;
+  /** Where it listened before, as revisions made then name it (rememberRegistryAddress). */
+  formerHosts?: readonly string[];
   store: Store;
   tokens: RegistryTokenIssuer;
   logins: LoginCredentialSigner;
@@ -24,6 +26,7 @@ export interface DistributionRegistryOptions {
  */
 export class DistributionRegistry implements ImageRegistry {
   readonly host: string;
+  readonly formerHosts: readonly string[];
 
   namespaceOf(tenantId: string): string {
     return `${tenantId}/`;
@@ -31,6 +34,7 @@ export class DistributionRegistry implements ImageRegistry {
 
   constructor(private readonly options: DistributionRegistryOptions) {
     this.host = options.host;
+    this.formerHosts = options.formerHosts ?? [];
   }
 
   private uri(tenantId: string, name: string) {

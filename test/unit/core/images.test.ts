@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { checkImageSource, platformRegistryOf, resolveImage } from '../../../functions/core/images.ts';
+import {
+  checkImageSource,
+  platformPull,
+  platformRegistryOf,
+  resolveImage,
+} from '../../../functions/core/images.ts';
 import { isPublicAddress } from '../../../functions/core/public-address.ts';
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
 
@@ -91,6 +96,29 @@ describe('platformRegistryOf', () => {
     expect(
       platformRegistryOf('123456789012.dkr.ecr-fips.us-east-1.amazonaws.com/berth/acme/web:1', ecr),
     ).toBe('123456789012.dkr.ecr-fips.us-east-1.amazonaws.com');
+  });
+
+  it('takes the images of a registry moved to another port as its own, pulled from where it listens now', () => {
+    // Its port taken by another program, the local registry was given 5001: revisions made before name 5000.
+    const moved = { ...local, host: '127.0.0.1:5001', formerHosts: ['127.0.0.1:5000'] };
+    const digest = `sha256:${'a'.repeat(64)}`;
+    expect(platformRegistryOf(`127.0.0.1:5000/acme/web@${digest}`, moved)).toBe('127.0.0.1:5000');
+    expect(platformPull(`localhost:5000/acme/web@${digest}`, moved)).toBe(
+      `127.0.0.1:5001/acme/web@${digest}`,
+    );
+    expect(platformPull(`127.0.0.1:5001/acme/web:1`, moved)).toBe('127.0.0.1:5001/acme/web:1');
+    expect(platformPull('busybox', moved)).toBeUndefined();
+    // A change of such an app (its image left as it was) is still the tenant's own image, not a loopback registry.
+    expect(checkImageSource('127.0.0.1:5000/acme/web:1', 'acme', moved)).toMatchObject({ local: true });
+    expect(() => checkImageSource('127.0.0.1:5000/other/web:1', 'acme', moved)).toThrow(
+      /not under your namespace/,
+    );
+    // Any other port is still another program's.
+    expect(() => checkImageSource('127.0.0.1:5002/acme/web:1', 'acme', moved)).toThrow(/by IP address/);
+    expect(() => checkImageSource('127.0.0.1:5000/acme/web:1', 'acme', local)).not.toThrow();
+    expect(() =>
+      checkImageSource('127.0.0.1:5000/acme/web:1', 'acme', { ...local, host: '127.0.0.1:5001' }),
+    ).toThrow(/by IP address/);
   });
 });
 
