@@ -62,7 +62,25 @@ export async function waitForReady(
     if (platform.child.exitCode !== null) break;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`the platform did not become ready:\n${platform.output()}`);
+  throw new Error(
+    `the platform did not become ready:\n${platform.output()}${logsNamedIn(platform.output())}`,
+  );
+}
+
+/** The end of each log a platform's output points at ("see <path>.log"), which a run's clean-up would remove. */
+function logsNamedIn(output: string): string {
+  return [...output.matchAll(/see (\S+\.log)/g)]
+    .map(([, path]) => {
+      try {
+        return `\n--- ${path}:\n${readFileSync(path ?? '', 'utf8')
+          .split('\n')
+          .slice(-40)
+          .join('\n')}`;
+      } catch (err) {
+        return `\n--- ${path}: ${(err as Error).message}`;
+      }
+    })
+    .join('');
 }
 
 /** `fetch` from a running platform; a request it cannot answer fails with what the platform printed. */
