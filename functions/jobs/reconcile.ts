@@ -3,6 +3,7 @@ import { generationOf } from '../core/apps.ts';
 import { ConflictError, isDomainError } from '../core/errors.ts';
 import { pinnedImage } from '../core/images.ts';
 import { lifetimeOf } from '../core/metering.ts';
+import { mostlyOrphaned } from '../core/orphan-valve.ts';
 import type {
   AppEventType,
   AppRecord,
@@ -98,6 +99,8 @@ export class Reconciler {
   private readonly leasesTaken = new Map<string, number>();
   /** The replicas each app's last pass found, less those this reconciler removed since: by app uid, then id. */
   private readonly lastSeen = new Map<string, Map<string, Replica>>();
+  /** Why the last sweep removed no orphan, when it would not believe the table (removeOrphans); logged once. */
+  private refusedSweep: string | undefined;
 
   constructor(private readonly deps: ReconcilerDeps) {
     const nowMs = () => deps.clock.now().getTime();
@@ -387,9 +390,23 @@ export class Reconciler {
     await this.deps.runtime.removeReplica(replica.id);
   }
 
-  /** The platform-wide sweep: removes replicas whose app no longer exists (orphans). */
+  /**
+   * The platform-wide sweep: removes replicas whose app no longer exists (orphans), unless they are the installation's
+   * apps mostly (mostlyOrphaned): the table is then not the one they were made from — another data directory, or
+   * `BERTH_DYNAMODB_ENDPOINT`, with the same `BERTH_TABLE_NAME` — and it removes nothing, saying so once.
+   */
   async removeOrphans(existingAppUids: ReadonlySet<string>): Promise<number> {
-    const orphans = (await this.deps.runtime.listReplicas()).filter((r) => !existingAppUids.has(r.appUid));
+    const replicas = await this.deps.runtime.listReplicas();
+    const orphans = replicas.filter((r) => !existingAppUids.has(r.appUid));
+    const orphanApps = new Set(orphans.map((r) => r.appUid)).size;
+    const heldApps = new Set(replicas.map((r) => r.appUid)).size;
+    if (mostlyOrphaned(orphanApps, heldApps)) {
+      const refused = `${orphanApps} of the ${heldApps} apps whose containers this installation runs have nothing in the table: so much gone at once says it is not the table they were made from (another data directory or DynamoDB with the same BERTH_TABLE_NAME), so none was removed; if this table is the one you mean, remove them yourself (docker rm -f on those labelled berth.installation)`;
+      if (refused !== this.refusedSweep) this.deps.logger.error('orphans not removed', { refused });
+      this.refusedSweep = refused;
+      return 0;
+    }
+    this.refusedSweep = undefined;
     for (const orphan of orphans) await this.retire(orphan, this.deps.stopGraceSeconds);
     return orphans.length;
   }

@@ -3,6 +3,7 @@ import { exitedWith, recordAppEvent, stoppedOutsideBerth } from '../core/app-eve
 import { pinnedImage } from '../core/images.ts';
 import { mapWithLimit } from '../core/map-with-limit.ts';
 import { recordLifetimes } from '../core/metering.ts';
+import { mostlyOrphaned } from '../core/orphan-valve.ts';
 import type {
   AppRecord,
   HeldWorkload,
@@ -50,13 +51,12 @@ export interface SweepResult {
 }
 
 /**
- * What a sweep will not believe: more than half of the runtime's workloads without their app (apps are deleted
- * through their workloads, never en masse around them), or every one of its tenant homes without its tenant (more
- * than two either way). That says the table is the wrong one (a misconfigured install, a restore from long ago):
- * the sweep then removes nothing and says so.
+ * What a sweep will not believe: the runtime's workloads mostly without their app (mostlyOrphaned), or every one of its
+ * tenant homes without its tenant (more than two). That says the table is the wrong one: the sweep then removes
+ * nothing and says so.
  */
 const pastValve = (orphans: number, held: number, goneHomes: number, homes: number) =>
-  (orphans > 2 && orphans > held / 2) || (goneHomes > 2 && goneHomes === homes);
+  mostlyOrphaned(orphans, held) || (goneHomes > 2 && goneHomes === homes);
 
 /** What one pass did, for the bench and the job's metrics. */
 export interface WorkloadPass {

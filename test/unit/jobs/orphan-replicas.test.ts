@@ -24,4 +24,33 @@ describe('the sweep of replicas whose app is gone', () => {
       stoppedSec: deps.clock.now().getTime() / 1000,
     });
   });
+
+  it('removes none when most apps are gone at once, which says the table is another, and says so once', async () => {
+    const { deps, runtime, reconcilerOf } = await scriptedWorld();
+    const reconciler = reconcilerOf('test');
+    const names = ['web', 'api', 'worker', 'admin'];
+    for (const name of names) {
+      await createApp(deps, 'acme', { ...WEB, name });
+      await reconciler.reconcileApp('acme', name);
+    }
+    const uids = new Map<string, string>();
+    for (const name of names) uids.set(name, (await getAppRecord(deps, 'acme', name)).uid);
+    deps.logged.length = 0;
+    // Three of four apps unknown to the table the platform reads (another data directory, same installation name).
+    const known = new Set([uids.get('admin') ?? '']);
+    for (let tick = 0; tick < 3; tick++) expect(await reconciler.removeOrphans(known)).toBe(0);
+    expect((await runtime.listReplicas()).map((r) => r.app).sort()).toEqual([...names].sort());
+    expect(deps.logged).toEqual([
+      expect.objectContaining({
+        message: 'orphans not removed',
+        refused: expect.stringMatching(
+          /^3 of the 4 apps whose containers this installation runs have nothing/,
+        ),
+      }),
+    ]);
+    // Two of four is no such sign: they go.
+    known.add(uids.get('worker') ?? '');
+    expect(await reconciler.removeOrphans(known)).toBe(2);
+    expect((await runtime.listReplicas()).map((r) => r.app).sort()).toEqual(['admin', 'worker']);
+  });
 });
