@@ -11,6 +11,7 @@ import { tableNames } from '../support/dynamodb-tables.ts';
 import {
   exited,
   fetchFrom,
+  logsNamedIn,
   platformEnv,
   startPlatform,
   startThroughNpm,
@@ -187,7 +188,7 @@ async function expectStartRefused(holder: NetServer, port: 'ingressPort' | 'regi
       () => exited(started.child),
     );
     expect(await Promise.race([exited(started.child), ready])).toBe(1);
-    expect(started.output()).toContain(
+    expect(started.output(), logsNamedIn(started.output())).toContain(
       `could not start: port ${platform[port]} is already in use by pid ${process.pid} (`,
     );
     expect(started.output()).toContain(`): set ${setting} to a free one`);

@@ -68,7 +68,7 @@ export async function waitForReady(
 }
 
 /** The end of each log a platform's output points at ("see <path>.log"), which a run's clean-up would remove. */
-function logsNamedIn(output: string): string {
+export function logsNamedIn(output: string): string {
   return [...output.matchAll(/see (\S+\.log)/g)]
     .map(([, path]) => {
       try {
