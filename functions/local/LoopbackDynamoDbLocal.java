@@ -7,7 +7,7 @@ import org.eclipse.jetty.server.ServerConnector;
 /**
  * DynamoDB Local's own main (ServerRunner: the same command-line options), but listening on 127.0.0.1 only: the jar
  * has no option for that, and on every address the machine's app containers reach it through their network's
- * gateway. Run in Java's source-file mode by dynamodb-local.ts; telemetry is never set up.
+ * gateway. Run in Java's source-file mode by dynamodb-local.ts, which turns its telemetry off.
  */
 public class LoopbackDynamoDbLocal {
   public static void main(String[] args) throws Exception {

@@ -124,8 +124,8 @@ async function waitUntilReady(
 }
 
 /**
- * Starts DynamoDB Local (Java 17, `-disableTelemetry`) and resolves once it answers. `stop()` ends it; with
- * `dbPath` its tables survive a restart.
+ * Starts DynamoDB Local (Java 17, telemetry off) and resolves once it answers. `stop()` ends it; with `dbPath` its
+ * tables survive a restart.
  *
  * It listens on 127.0.0.1 only (LoopbackDynamoDbLocal.java), out of the app containers' reach, and takes any
  * credentials. It keeps one database per access key and region, though: with `dbPath` (the platform's own instance)
@@ -164,8 +164,12 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
       ...storage,
       '-disableTelemetry',
     ],
-    // Its own cwd: DynamoDB Local writes a metadata file there.
-    { stdio: ['ignore', 'pipe', 'pipe'], cwd: options.dbPath ?? scratch },
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // Its jar (1.25) parses -disableTelemetry and reads only this: without it, each start asks Cognito in us-east-1
+      // for an identity to send Pinpoint events with.
+      env: { ...process.env, DDB_LOCAL_TELEMETRY: '0' },
+    },
   );
   let output = '';
   const collect = (chunk: Buffer) => {
