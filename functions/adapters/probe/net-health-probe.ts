@@ -39,6 +39,9 @@ function httpProbe(
         path,
         method: 'GET',
         timeout: timeoutMs,
+        // A connection of its own, never the global agent's: with NODE_USE_ENV_PROXY set, that one goes through the
+        // proxy the environment names, which cannot reach a replica on the engine's bridge.
+        agent: false,
         headers: { 'user-agent': 'berth-health/1' },
       },
       (res) => {

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, setGlobalProxyFromEnv } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NetHealthProbe } from '../../../functions/adapters/probe/net-health-probe.ts';
@@ -49,5 +49,26 @@ describe('NetHealthProbe', () => {
       { ok: false, why: `GET /ok on port ${closed.port}: connection refused` },
       { ok: false, why: `TCP connect to port ${closed.port}: connection refused` },
     ]);
+  });
+
+  it('reaches the replica itself when Node is told to use the proxy the environment names (NODE_USE_ENV_PROXY)', async () => {
+    const endpoint = await app();
+    const proxied: string[] = [];
+    const proxy = createServer((req, res) => {
+      proxied.push(`${req.method} ${req.url}`);
+      res.writeHead(502).end();
+    });
+    servers.push(proxy);
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    // What NODE_USE_ENV_PROXY=1 does at the process's start, with a proxy that reaches no replica.
+    const restore = setGlobalProxyFromEnv({
+      HTTP_PROXY: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+    });
+    try {
+      expect(await probe.probe(endpoint, { ...check, path: '/ok' })).toEqual({ ok: true });
+    } finally {
+      restore();
+    }
+    expect(proxied).toEqual([]);
   });
 });
