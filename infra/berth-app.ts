@@ -6,9 +6,16 @@ import { DataStack } from './data-stack.ts';
 import { FEATURE_FLAGS } from './feature-flags.ts';
 import { PlatformStack } from './platform-stack.ts';
 
-/** The CDK app of an install: data and platform stacks, checked by cdk-nag's AWS Solutions rules at synthesis. */
+/**
+ * The CDK app of an install: data and platform stacks, checked by cdk-nag's AWS Solutions rules at synthesis. Its
+ * stacks report nothing to AWS of what they are made of (no `AWS::CDK::Metadata`), as the CLI's telemetry is off.
+ */
 export function berthApp(props: AppProps = {}) {
-  const app = new App({ ...props, context: { ...FEATURE_FLAGS, ...props.context } });
+  const app = new App({
+    analyticsReporting: false,
+    ...props,
+    context: { ...FEATURE_FLAGS, ...props.context },
+  });
   const config = readInstallConfig(app.node.tryGetContext('berth'));
   const env = { region: config.region, ...(config.account ? { account: config.account } : {}) };
   const tableName = `${config.name}-state`;

@@ -18,7 +18,7 @@ const cdk = (args: string[]) =>
   });
 
 describe('cdk synth', () => {
-  it('synthesizes the app in cdk.json with the pinned CLI, offline and without credentials', () => {
+  it('synthesizes the app in cdk.json with the pinned CLI, offline and without credentials, reporting nothing to AWS', () => {
     const out = mkdtempSync(join(tmpdir(), 'berth-cdk-out-'));
     try {
       const result = cdk(['synth', '--quiet', '--output', out]);
@@ -32,8 +32,14 @@ describe('cdk synth', () => {
         .filter(([, a]) => a.type === 'aws:cloudformation:stack')
         .map(([name]) => name);
       expect(stacks.sort()).toEqual(['BerthData', 'BerthPlatform']);
-      const platform = JSON.parse(readFileSync(join(out, 'BerthPlatform.template.json'), 'utf8'));
+      const template = (stack: string) =>
+        JSON.parse(readFileSync(join(out, `${stack}.template.json`), 'utf8'));
+      const [data, platform] = [template('BerthData'), template('BerthPlatform')];
       expect(Object.keys(platform.Resources).length).toBeGreaterThan(50);
+      // The CLI adds CDK's analytics to each stack unless the app turns it off.
+      const types = (t: { Resources: Record<string, { Type: string }> }) =>
+        Object.values(t.Resources).map((r) => r.Type);
+      expect([...types(data), ...types(platform)]).not.toContain('AWS::CDK::Metadata');
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
