@@ -53,6 +53,13 @@ export function trackedMetrics(utilisation: Utilisation, scaling: Targets) {
 }
 
 /**
+ * Whether `scaling` tracks a metric at all: one with bounds or schedules alone needs no figures, which cost a
+ * CloudWatch query each (three a task a minute on Fargate) or an engine's stats.
+ */
+export const tracksMetrics = (scaling: Targets) =>
+  scaling.targetCpuPercent !== undefined || scaling.targetMemoryPercent !== undefined;
+
+/**
  * Target tracking: `ceil(current × utilisation / target)` for each metric with a target, the largest wins; the
  * current count when no metric has a target or a sample. Never zero, even at 0 % and `min: 0`: with no replica
  * there is nothing to measure, so nothing would bring one back (Kubernetes' HPA keeps one too). An app goes to zero

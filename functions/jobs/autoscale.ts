@@ -5,6 +5,7 @@ import {
   DEFAULT_SCALE_IN_STABILIZATION_SECONDS,
   decideScale,
   trackedMetrics,
+  tracksMetrics,
   trackWarmReplicas,
   type Utilisation,
   warmedUp,
@@ -102,7 +103,7 @@ async function autoscaleApp(
   if (!scaling || !plan || !view) return false;
   const now = deps.clock.now();
   const running = (await runningOf(app.spec.runtime, view)).get(app.uid) ?? [];
-  const { stats } = await view.metrics.replicaStats(running);
+  const { stats } = tracksMetrics(scaling) ? await view.metrics.replicaStats(running) : { stats: new Map() };
   const warm = running.filter((r) => warmedUp(r, now.getTime()));
   const samples = warm.flatMap((r) => stats.get(r.id) ?? []);
   const warming = running.length - warm.length;

@@ -363,4 +363,29 @@ describe('the scale job', () => {
       'autoscaled from 0 to 2 replicas: below the minimum 2 of schedule "0 8 * * *"',
     ]);
   });
+
+  it('asks for no figures for an app that tracks none: its schedules and bounds alone move it', async () => {
+    const deps = await fakeCoreDeps();
+    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
+    const workdays = {
+      min: 1,
+      max: 4,
+      schedules: [
+        { cron: '0 8 * * 1-5', min: 3, max: 4 },
+        { cron: '0 18 * * *', min: 1, max: 4 },
+      ],
+    };
+    await createApp(deps, 'acme', { ...spec, name: 'web', scaling: workdays });
+    let asked = 0;
+    const views = webOnDocker(deps, () => {
+      asked++;
+      return 90;
+    });
+    // 10:00 on a Sunday: the evenings' 1–4 hold since Saturday's…
+    expect((await scaleOnce(deps, views)).run).toEqual({ scaled: 0, failed: 0 });
+    deps.clock.advance(22 * 3_600_000 + 60_000); // …08:01 on Monday
+    expect((await scaleOnce(deps, views)).run).toEqual({ scaled: 1, failed: 0 });
+    expect((await deps.store.getApp('acme', 'web'))?.replicas).toBe(3);
+    expect(asked).toBe(0);
+  });
 });
