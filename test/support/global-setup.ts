@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { ensureDockerEngine } from '../../functions/local/docker-engine.ts';
 import { type DynamoDbLocalAddress, startDynamoDbLocal } from '../../functions/local/dynamodb-local.ts';
+import { ensureOpenssl } from '../../functions/local/openssl.ts';
 import { ownTmpdir } from './own-tmpdir.ts';
 import { buildTestImage } from './test-image.ts';
 
@@ -22,6 +23,8 @@ declare module 'vitest' {
 export default async function setup(project: TestProject) {
   // A dockerd started here outlives the run, and so does its log.
   await ensureDockerEngine(join(tmpdir(), 'berth-test-dockerd'));
+  // The registry's token keys and the fake Kubernetes API's certificate are made with it.
+  ensureOpenssl();
   // The test files and the processes they start find the run's own directory as TMPDIR; it goes at the end.
   const removeRunDir = ownTmpdir('berth-test-run-');
   project.provide('testImage', buildTestImage());

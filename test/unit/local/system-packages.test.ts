@@ -78,6 +78,7 @@ describe('system parts a start needs', () => {
     const { ensureDockerEngine } = await import('../../../functions/local/docker-engine.ts');
     const { ensureRegistryBinary } = await import('../../../functions/local/registry-binary.ts');
     const { ensureJava } = await import('../../../functions/local/java.ts');
+    const { ensureOpenssl } = await import('../../../functions/local/openssl.ts');
     await expect(ensureDockerEngine(bin, noEngine())).rejects.toThrow(
       'Docker Engine is required but missing. Install Docker Engine (https://docs.docker.com/engine/install/, or "apt-get install docker.io" on Debian) and start it, or point DOCKER_HOST at a running engine.',
     );
@@ -87,7 +88,21 @@ describe('system parts a start needs', () => {
     expect(() => ensureJava()).toThrow(
       'Java 17+ (for DynamoDB Local) is required but missing. Install a Java 17+ runtime, e.g. "apt-get install openjdk-17-jre-headless" on Debian or "dnf install java-21-openjdk-devel" on Fedora, or point BERTH_DYNAMODB_ENDPOINT at a running DynamoDB.',
     );
+    expect(() => ensureOpenssl()).toThrow(
+      'openssl (for the registry\'s token certificate) is required but missing. Install openssl ("apt-get install openssl" on Debian, "dnf install openssl" on Fedora).',
+    );
     expect(aptRuns()).toEqual([]);
+  });
+
+  it("installs openssl as root on Debian before the registry's first start makes its token certificate", async () => {
+    runningAs(0, true);
+    const { ensureRegistrySecrets } = await import('../../../functions/local/registry-secrets.ts');
+    // The apt-get here installs nothing, so the certificate is still not made: what matters is that it was asked.
+    expect(() => ensureRegistrySecrets(join(bin, 'registry'))).toThrow();
+    expect(aptRuns()).toEqual([
+      'noninteractive|update|-q|',
+      'noninteractive|install|-y|-q|--no-install-recommends|openssl|',
+    ]);
   });
 
   it('are named as root off Debian too, where apt-get is not the way', async () => {
