@@ -54,14 +54,19 @@ const LATEST_WINDOW_SECONDS = 10;
  * Why a pull failed, in the engine's words but without what they tell of the machine: the body of an answer that
  * was no registry's, which the engine quotes (`error parsing HTTP 404 response body: invalid character … "<body>"`)
  * — should a registry name resolve into the platform's own network by the time of the pull, its tenant would read
- * what answered there — and the machine's DNS resolver (`lookup <name> on 10.0.0.2:53: no such host`, or `read
- * udp 172.17.0.1:40000->10.0.0.2:53: i/o timeout`).
+ * what answered there — the machine's DNS resolver (`lookup <name> on 10.0.0.2:53: no such host`, or `read udp
+ * 172.17.0.1:40000->10.0.0.2:53: i/o timeout`), and the proxy the engine goes through (`proxyconnect tcp: dial tcp
+ * 10.1.2.3:3128: connect: connection refused`, or its name that did not resolve).
  */
 export const pullFailure = (image: string, why: string) =>
   new Error(
     `pulling ${image} failed: ${why
       .trim()
       .replace(/(error parsing HTTP \d+ response body):[\s\S]*/, "$1 (not a registry's answer; not shown)")
+      .replace(
+        /(proxyconnect \w+: dial \w+)(?: \S+|: lookup \S+(?: on \S+:53)?):/g,
+        "$1 (the engine's proxy):",
+      )
       .replace(/(lookup \S+) on \S+:53:/g, '$1:')
       .replace(/ read (?:udp|tcp) \S+->\S+:53:/g, '')}`,
   );

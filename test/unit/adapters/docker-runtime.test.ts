@@ -161,6 +161,25 @@ describe("a pull's failure, as the tenant reads it", () => {
     ).toBe('pulling slow.example/web:1 failed: dial tcp: lookup slow.example: i/o timeout');
   });
 
+  it("keeps the engine's words but not where its proxy is", () => {
+    expect(
+      pullFailure(
+        'registry.example/web:1',
+        'Get "https://registry.example/v2/": proxyconnect tcp: dial tcp 10.1.2.3:3128: connect: connection refused',
+      ).message,
+    ).toBe(
+      'pulling registry.example/web:1 failed: Get "https://registry.example/v2/": proxyconnect tcp: dial tcp (the engine\'s proxy): connect: connection refused',
+    );
+    expect(
+      pullFailure(
+        'registry.example/web:1',
+        'Get "https://registry.example/v2/": proxyconnect tcp: dial tcp: lookup proxy.corp.internal on 10.0.0.2:53: no such host',
+      ).message,
+    ).toBe(
+      'pulling registry.example/web:1 failed: Get "https://registry.example/v2/": proxyconnect tcp: dial tcp (the engine\'s proxy): no such host',
+    );
+  });
+
   it('ends where the words do: the engine ends some with a space', () => {
     expect(
       pullFailure(
