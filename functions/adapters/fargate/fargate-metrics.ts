@@ -62,9 +62,14 @@ function taskQueries(cluster: string, replica: Replica, index: number, period: n
 /**
  * The Metrics port on CloudWatch: Container Insights' per-task CPU and memory against the task's own reservation
  * (the cluster runs Container Insights with enhanced observability), averaged over the window asked for or else the
- * latest minute, in as few GetMetricData calls as the 500-query limit allows.
+ * latest minute, in as few GetMetricData calls as the 500-query limit allows. A task's figures are read once a minute
+ * for each period: each query is billed (three a task), and a client that polls its app's instances or metrics every
+ * few seconds would otherwise have CloudWatch asked as often for points published once a minute.
  */
 export class FargateMetrics implements Metrics {
+  /** What this minute's queries read, by period and task (null: no figures yet). */
+  private read = { end: 0, figures: new Map<string, ReplicaStats | null>() };
+
   constructor(
     private readonly cloudwatch: CloudWatchClient,
     private readonly cluster: string,
@@ -78,8 +83,11 @@ export class FargateMetrics implements Metrics {
     const end = Math.floor(this.now().getTime() / 60_000) * 60_000;
     const start = end - (windowSeconds ? period : LATEST_WITHIN_SECONDS) * 1000;
     const perCall = Math.floor(METRIC_QUERIES_PER_CALL / QUERIES_PER_TASK);
-    const stats = new Map<string, ReplicaStats>();
-    for (const batch of chunks(replicas, perCall)) {
+    if (this.read.end !== end) this.read = { end, figures: new Map() };
+    const { figures } = this.read;
+    const keyOf = (replica: Replica) => `${period} ${replica.id}`;
+    const unread = replicas.filter((replica) => !figures.has(keyOf(replica)));
+    for (const batch of chunks(unread, perCall)) {
       const values = new Map<string, number>();
       const pages = allPages(
         (NextToken) =>
@@ -104,14 +112,24 @@ export class FargateMetrics implements Metrics {
       batch.forEach((replica, i) => {
         const cpu = values.get(`cpu${i}`);
         const memory = values.get(`mem${i}`);
-        if (cpu === undefined || memory === undefined) return;
-        stats.set(replica.id, {
-          cpuPercent: Math.min(100, cpu),
-          memoryPercent: Math.min(100, memory),
-          memoryMiB: values.get(`mu${i}`) ?? 0,
-        });
+        figures.set(
+          keyOf(replica),
+          cpu === undefined || memory === undefined
+            ? null
+            : {
+                cpuPercent: Math.min(100, cpu),
+                memoryPercent: Math.min(100, memory),
+                memoryMiB: values.get(`mu${i}`) ?? 0,
+              },
+        );
       });
     }
+    const stats = new Map(
+      replicas.flatMap((replica) => {
+        const read = figures.get(keyOf(replica));
+        return read ? [[replica.id, read] as const] : [];
+      }),
+    );
     return { windowSeconds: period, stats };
   }
 }

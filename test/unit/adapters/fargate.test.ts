@@ -783,6 +783,32 @@ describe('FargateMetrics', () => {
     expect(periodFor(999_999 * 86_400)).toBe(455 * 86_400);
   });
 
+  it('asks CloudWatch for a task’s figures once a minute, however often they are asked for', async () => {
+    const [a, b, c] = [replicaOf(1), replicaOf(2), replicaOf(3)];
+    if (!a || !b || !c) throw new Error('no replicas');
+    publishedInsights([a, b, c].map((replica) => ({ replica, cpu: () => 10, memory: 20, memoryMiB: 30 })));
+    let now = NOW;
+    const metrics = new FargateMetrics(new CloudWatchClient({}), 'berth', () => now);
+    const queried = () =>
+      cloudwatch
+        .commandCalls(GetMetricDataCommand)
+        .map(
+          (call) =>
+            (call.args[0].input.MetricDataQueries ?? []).filter((q) => q.Id?.startsWith('cpu')).length,
+        );
+    const figures = { cpuPercent: 10, memoryPercent: 20, memoryMiB: 30 };
+    expect((await metrics.replicaStats([a, b])).stats).toEqual(new Map([a, b].map((r) => [r.id, figures])));
+    // A poll within the minute, then one with another task too: only that task is asked for.
+    now = new Date(NOW.getTime() + 20_000);
+    expect((await metrics.replicaStats([b, a])).stats).toEqual(new Map([b, a].map((r) => [r.id, figures])));
+    expect((await metrics.replicaStats([a, b, c])).stats.size).toBe(3);
+    // Another period is another query; the next minute, all are asked for again.
+    await metrics.replicaStats([a], 900);
+    now = new Date(NOW.getTime() + 60_000);
+    await metrics.replicaStats([a, b, c]);
+    expect(queried()).toEqual([2, 1, 1, 3]);
+  });
+
   it('leaves out a task with no figures yet', async () => {
     const [published, fresh] = [replicaOf(1), replicaOf(2)];
     if (!published || !fresh) throw new Error('no replicas');
