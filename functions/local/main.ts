@@ -11,6 +11,7 @@ import { DISK_CHECK_PERIOD_MS, diskSpaceCheck } from './disk-space.ts';
 import { ensureDockerEngine } from './docker-engine.ts';
 import { watchDockerEvents } from './docker-events.ts';
 import { localDynamoDbClient, SHARED_ACCESS_KEY, startDynamoDbLocal } from './dynamodb-local.ts';
+import { sizesEngineRuns } from './engine-sizes.ts';
 import { freePort, listensOn } from './free-port.ts';
 import { serveIngress, serveLocally } from './http-server.ts';
 import { createIngress } from './ingress.ts';
@@ -114,7 +115,7 @@ async function main() {
     registry: { port: config.BERTH_REGISTRY_PORT, dir: join(config.dataDir, 'registry') },
     reportsDir: join(config.dataDir, 'reports'),
     ...(config.BERTH_PRICE_TABLE ? { prices: config.BERTH_PRICE_TABLE } : {}),
-    ...(config.BERTH_SIZES ? { sizes: config.BERTH_SIZES } : {}),
+    sizes: config.BERTH_SIZES ?? sizesEngineRuns((await docker.info()).NCPU),
   });
   await seedPlans(deps);
   const { runtime, routes, loop, jobs, replicaEvents } = localRuntime(deps, {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readLocalConfig, unknownSettings } from '../../../functions/shared/local-config.ts';
 
 describe('the local configuration', () => {
-  it('offers every size by default, or the sizes BERTH_SIZES names, and names a wrong variable', () => {
+  it('takes the sizes BERTH_SIZES names (unset: those the engine runs), and names a wrong variable', () => {
     expect(readLocalConfig({}).BERTH_SIZES).toBeUndefined();
     const sizes = { cpus: [0.25, 0.5], maxMemoryMiB: 2048 };
     expect(readLocalConfig({ BERTH_SIZES: JSON.stringify(sizes) }).BERTH_SIZES).toEqual(sizes);
