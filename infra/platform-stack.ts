@@ -5,6 +5,7 @@ import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import {
   FlowLogDestination,
+  GatewayVpcEndpointAwsService,
   IpAddresses,
   Peer,
   Port,
@@ -89,6 +90,9 @@ export class PlatformStack extends Stack {
         { name: 'apps', subnetType: SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 20 },
       ],
       flowLogs: { all: { destination: FlowLogDestination.toCloudWatchLogs(logGroup('VpcFlow')) } },
+      // ECR keeps image layers in S3: a task's pull of them goes through this endpoint, which costs nothing, rather
+      // than through the NAT gateway, which bills each GB it passes.
+      gatewayEndpoints: { S3: { service: GatewayVpcEndpointAwsService.S3 } },
     });
 
     const cluster = new Cluster(this, 'Cluster', { vpc, containerInsightsV2: ContainerInsights.ENHANCED });

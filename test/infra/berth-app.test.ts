@@ -195,6 +195,18 @@ describe('the CDK app', () => {
     });
   });
 
+  it('lets the apps’ subnets reach S3, where ECR keeps image layers, without the NAT gateway', () => {
+    const privateRouteTables = Object.entries(app.platform.findResources('AWS::EC2::RouteTable'))
+      .filter(([, table]) => JSON.stringify(table.Properties.Tags).includes('/Vpc/appsSubnet'))
+      .map(([id]) => ({ Ref: id }));
+    expect(privateRouteTables).toHaveLength(2);
+    app.platform.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+      VpcEndpointType: 'Gateway',
+      ServiceName: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith(['.s3'])] }),
+      RouteTableIds: Match.arrayWith(privateRouteTables),
+    });
+  });
+
   it('scopes registry access to berth/ repositories', () => {
     const ecrStatements = Object.values(app.platform.findResources('AWS::IAM::Policy')).flatMap((policy) =>
       (policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[])
