@@ -27,13 +27,16 @@ async function scaleOnce(deps: Awaited<ReturnType<typeof fakeCoreDeps>>, views: 
 const autoscalingTold = (deps: Awaited<ReturnType<typeof fakeCoreDeps>>) =>
   deps.store.events.filter((e) => e.type === 'scaled' || e.type === 'scaleOutHeld').map((e) => e.message);
 
-/** Tenant acme (on pro) with its app `web`, scaling from 1 to 2 replicas on CPU. */
-async function webUpToTwo() {
+/** Tenant acme (on pro) with its app `web`: `spec`, with `fields` in place of its own. */
+async function acmeWeb(fields: Partial<Parameters<typeof createApp>[2]> = {}) {
   const deps = await fakeCoreDeps();
   await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
-  await createApp(deps, 'acme', { ...spec, name: 'web', scaling: { min: 1, max: 2, targetCpuPercent: 50 } });
+  await createApp(deps, 'acme', { ...spec, name: 'web', ...fields });
   return deps;
 }
+
+/** Tenant acme (on pro) with its app `web`, scaling from 1 to 2 replicas on CPU. */
+const webUpToTwo = () => acmeWeb({ scaling: { min: 1, max: 2, targetCpuPercent: 50 } });
 
 /** Docker's view of acme's app `web`: as many replicas running as the app has, each at `cpuPercent()`. */
 function webOnDocker(
@@ -147,9 +150,7 @@ describe('the scale job', () => {
   });
 
   it('goes by the replicas that serve, not one stopping (out of traffic, idle) nor one not running yet', async () => {
-    const deps = await fakeCoreDeps();
-    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
-    await createApp(deps, 'acme', { ...spec, name: 'web' });
+    const deps = await acmeWeb();
     const uid = (await deps.store.getApp('acme', 'web'))?.uid ?? '';
     const of = (id: string, extra: Partial<Replica> = {}): Replica => ({
       ...replica('acme', 'web', '2026-11-22T09:00:00.000Z'),
@@ -186,9 +187,7 @@ describe('the scale job', () => {
   });
 
   it('leaves an app to a change made while the run looked at it, and counts it neither scaled nor failed', async () => {
-    const deps = await fakeCoreDeps();
-    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
-    await createApp(deps, 'acme', { ...spec, name: 'web' });
+    const deps = await acmeWeb();
     const uid = (await deps.store.getApp('acme', 'web'))?.uid ?? '';
     const { run, errors } = await scaleOnce(deps, {
       docker: {
@@ -218,9 +217,7 @@ describe('the scale job', () => {
   });
 
   it('sets replicas in their warm-up aside: a start’s burst scales nothing, nor a scale out’s new replicas', async () => {
-    const deps = await fakeCoreDeps();
-    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
-    await createApp(deps, 'acme', { ...spec, name: 'web' });
+    const deps = await acmeWeb();
     const uid = (await deps.store.getApp('acme', 'web'))?.uid ?? '';
     // Each replica starts when the app first has it, and burns a CPU from then on, as a runtime starting up does.
     const startedAt: string[] = [];
@@ -332,8 +329,6 @@ describe('the scale job', () => {
   });
 
   it('takes an app to zero while a schedule with max 0 is in force, and back with the next schedule’s min', async () => {
-    const deps = await fakeCoreDeps();
-    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
     const nights = {
       min: 1,
       max: 4,
@@ -343,7 +338,7 @@ describe('the scale job', () => {
         { cron: '0 8 * * *', min: 2, max: 4 },
       ],
     };
-    await createApp(deps, 'acme', { ...spec, name: 'web', scaling: nights, replicas: 2 });
+    const deps = await acmeWeb({ scaling: nights, replicas: 2 });
     const views = webOnDocker(deps, () => 50);
     const replicas = async () => (await deps.store.getApp('acme', 'web'))?.replicas;
     // 10:00 (the clock's start): the morning's 2–4 hold, and 2 run on target.
@@ -365,8 +360,6 @@ describe('the scale job', () => {
   });
 
   it('asks for no figures for an app that tracks none: its schedules and bounds alone move it', async () => {
-    const deps = await fakeCoreDeps();
-    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
     const workdays = {
       min: 1,
       max: 4,
@@ -375,7 +368,7 @@ describe('the scale job', () => {
         { cron: '0 18 * * *', min: 1, max: 4 },
       ],
     };
-    await createApp(deps, 'acme', { ...spec, name: 'web', scaling: workdays });
+    const deps = await acmeWeb({ scaling: workdays });
     let asked = 0;
     const views = webOnDocker(deps, () => {
       asked++;
