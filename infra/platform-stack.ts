@@ -201,7 +201,7 @@ export class PlatformStack extends Stack {
         resources: [table.tableArn, `${table.tableArn}/index/gsi1`],
       }),
     );
-    new CustomResource(this, 'Install', {
+    const install = new CustomResource(this, 'Install', {
       serviceToken: this.installFunction.functionArn,
       resourceType: 'Custom::BerthInstall',
       // A change of the runtimes offered, the EKS cluster or the apps' domain is an update of the resource: checked
@@ -318,6 +318,10 @@ export class PlatformStack extends Stack {
       emails: config.alarmEmails,
       installation,
     });
+
+    // Deleted before everything else in the stack, as it refuses while apps remain (functions/jobs/install.ts): a
+    // deletion it refuses has deleted nothing, and the API, the jobs and the apps' routes still serve.
+    install.node.addDependency(...this.node.children.filter((child) => child !== install));
 
     new CfnOutput(this, 'ApiUrl', {
       description: "Berth's API",

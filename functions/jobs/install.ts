@@ -7,6 +7,8 @@ import { allApps, listEveryTenant } from '../core/walk.ts';
 
 /** One resource for the life of the stack: an update never makes CloudFormation replace (and delete) it. */
 export const INSTALL_RESOURCE_ID = 'berth-install';
+/** A creation that failed: the rollback's deletion of it, which CloudFormation sends next, has nothing to check. */
+export const NOT_INSTALLED_ID = 'berth-install-not-created';
 
 /** What CloudFormation is told of a custom resource's event, and where: its pre-signed S3 URL. */
 export interface CloudFormationAnswer {
@@ -30,8 +32,8 @@ const APPS_NAMED = 5;
  * The install's custom resource: when the stack is created, the plans every installation starts with (API.md:
  * `free` and `pro`, as local mode seeds them), unless they exist. Updates and deletion leave plans alone: from
  * then on they are the platform team's, and the table outlives this stack. A creation or update that would leave
- * apps behind is refused (assertAppsKept). A failure is answered, not thrown, so CloudFormation rolls back
- * at once instead of waiting an hour for an answer.
+ * apps behind is refused (assertAppsKept), and so is the stack's deletion while any app remains (assertNoApps). A
+ * failure is answered, not thrown, so CloudFormation rolls back at once instead of waiting an hour for an answer.
  */
 export async function installEvent(
   deps: Pick<CoreDeps, 'store' | 'clock'>,
@@ -40,13 +42,14 @@ export async function installEvent(
 ): Promise<CloudFormationAnswer> {
   const url = cloudFormationUrl(event.ResponseURL);
   const answer = {
-    PhysicalResourceId: INSTALL_RESOURCE_ID,
+    PhysicalResourceId: event.RequestType === 'Create' ? INSTALL_RESOURCE_ID : event.PhysicalResourceId,
     StackId: event.StackId,
     RequestId: event.RequestId,
     LogicalResourceId: event.LogicalResourceId,
   };
   try {
     if (event.RequestType !== 'Delete') await assertAppsKept(deps, event);
+    else if (event.PhysicalResourceId === INSTALL_RESOURCE_ID) await assertNoApps(deps);
     if (event.RequestType === 'Create') await seedPlans(deps);
     return { url, body: { Status: 'SUCCESS', ...answer } };
   } catch (err) {
@@ -54,7 +57,12 @@ export async function installEvent(
     const reason = err instanceof Error ? err.message : String(err);
     return {
       url,
-      body: { Status: 'FAILED', Reason: `Berth's install failed: ${reason}`.slice(0, 1000), ...answer },
+      body: {
+        Status: 'FAILED',
+        Reason: `Berth's install failed: ${reason}`.slice(0, 1000),
+        ...answer,
+        ...(event.RequestType === 'Create' ? { PhysicalResourceId: NOT_INSTALLED_ID } : {}),
+      },
     };
   }
 }
@@ -126,6 +134,24 @@ async function assertAppsKept(deps: Pick<CoreDeps, 'store'>, event: CloudFormati
       `the EKS cluster changes from ${before} to ${cluster}, while on ${before} ${run(onEks)} (${listed(onEks)}): ` +
         'their pods would be left running there, unmetered. Delete them and wait until they are gone, or keep the ' +
         'cluster',
+    );
+  }
+}
+
+/**
+ * Refuses the stack's deletion while any app remains (deleted ones until their workloads are gone): Berth makes their
+ * ECS services, target groups, rules, records and pods itself, outside CloudFormation, so the deletion would fail
+ * part way (the cluster, the subnets and the apps' security group still in use) after deleting the API, the jobs and
+ * the load balancers, and leave the apps' tasks running, unmetered and unreachable, with nothing to delete them. The
+ * resource is deleted before anything else in the stack (platform-stack.ts), so a deletion it refuses deletes nothing.
+ */
+async function assertNoApps(deps: Pick<CoreDeps, 'store'>) {
+  const apps = await everyApp(deps.store);
+  if (apps.length > 0) {
+    throw new Error(
+      `the stack cannot be deleted while ${run(apps)} (${listed(apps)}): their workloads would be left running, ` +
+        'unmetered, with nothing to delete them. Delete them and wait until they are gone, then delete the stack ' +
+        'again',
     );
   }
 }

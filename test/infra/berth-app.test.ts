@@ -21,6 +21,7 @@ import { berthApp } from '../../infra/berth-app.ts';
 import { FEATURE_FLAGS } from '../../infra/feature-flags.ts';
 import { DEFAULT_PRICE_TABLE } from '../../schemas/billing.ts';
 import { FARGATE_CPUS } from '../../schemas/fargate-sizes.ts';
+import { deletedNoLaterThan } from '../support/deleted-first.ts';
 import { codeIn, lambdaBundles, lambdaName } from '../support/lambda-bundles.ts';
 import { httpApiEvent, INSTALL_CONTEXT, LAMBDA_CONTEXT, LAMBDA_ENV } from '../support/lambda-fixtures.ts';
 import { localApi } from '../support/local-api.ts';
@@ -277,6 +278,24 @@ describe('the CDK app', () => {
         ],
       },
     ]);
+  });
+
+  it('deletes the install’s custom resource before anything else, so a stack deletion it refuses deletes nothing', () => {
+    const installs = Object.keys(app.platform.findResources('Custom::BerthInstall'));
+    expect(installs).toHaveLength(1);
+    expect(deletedNoLaterThan(app.platform, installs[0] as string)).toEqual([]);
+    // Sharded, with the API's own name and warm instances: more resources, none deleted before it either.
+    const larger = synth(
+      {
+        loadBalancers: 2,
+        hostedZone: { id: 'Z0123456789ABC', name: 'example.com' },
+        api: { domain: 'api.example.com', certificateArn: context.berth.certificateArn },
+        apiProvisionedConcurrency: 1,
+      },
+      { bundled: false },
+    ).platform;
+    const [install] = Object.keys(larger.findResources('Custom::BerthInstall'));
+    expect(deletedNoLaterThan(larger, install as string)).toEqual([]);
   });
 
   it('runs the jobs on schedules, reconciles through a queue with a DLQ, and meters ECS task events', () => {

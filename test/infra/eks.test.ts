@@ -4,6 +4,7 @@ import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
 import { berthApp } from '../../infra/berth-app.ts';
 import { allowLoadBalancerLogs } from '../../infra/eks.ts';
+import { deletedNoLaterThan } from '../support/deleted-first.ts';
 import { lambdaBundles, lambdaName } from '../support/lambda-bundles.ts';
 import { EKS_INSTALL_CONTEXT, INSTALL_CONTEXT } from '../support/lambda-fixtures.ts';
 import { actionsAllowedTo } from '../support/sdk-actions.ts';
@@ -61,6 +62,10 @@ describe('the CDK app with EKS', () => {
     const { assembly, template, clusterRoles, otherRoles } = synthWithEks({});
     const [cluster] = Object.keys(template.findResources('AWS::EKS::Cluster'));
     template.hasResourceProperties('Custom::BerthInstall', { EksCluster: { Ref: cluster } });
+    // The cluster, its nested stacks and manifests are deleted only after the install's resource, which refuses while
+    // apps remain.
+    const [install] = Object.keys(template.findResources('Custom::BerthInstall'));
+    expect(deletedNoLaterThan(template, install as string)).toEqual([]);
     template.hasResourceProperties('AWS::EKS::Cluster', {
       Version: '1.34',
       AccessConfig: Match.objectLike({ AuthenticationMode: 'API' }),

@@ -6,7 +6,7 @@ import { ensureTable } from '../../functions/adapters/dynamodb/table.ts';
 import { createApp, deleteApp } from '../../functions/core/apps.ts';
 import { updatePlan } from '../../functions/core/plans.ts';
 import { createTenant } from '../../functions/core/tenants.ts';
-import { INSTALL_RESOURCE_ID, installEvent } from '../../functions/jobs/install.ts';
+import { INSTALL_RESOURCE_ID, installEvent, NOT_INSTALLED_ID } from '../../functions/jobs/install.ts';
 import { localDynamoDbClient } from '../../functions/local/dynamodb-local.ts';
 import { SEED_PLANS } from '../../schemas/plan.ts';
 import { fakeCoreDeps } from '../fakes/core-deps.ts';
@@ -114,13 +114,8 @@ describe("the install's custom resource on DynamoDB Local", () => {
       noLog,
     );
     expect(remade.body.Reason).toMatch(/leaves out fargate, where an app runs \(acme\/site \(fargate\)\)/);
-    for (const kept of [
-      cloudFormationEvent('Update', RESPONSE_URL, runtimes('eks', 'fargate')),
-      // CloudFormation deleting the resource (with the stack, or a creation rolled back): nothing to refuse.
-      cloudFormationEvent('Delete', RESPONSE_URL, runtimes('fargate')),
-    ]) {
-      expect((await installEvent(deps, kept, noLog)).body.Status).toBe('SUCCESS');
-    }
+    const kept = cloudFormationEvent('Update', RESPONSE_URL, runtimes('eks', 'fargate'));
+    expect((await installEvent(deps, kept, noLog)).body.Status).toBe('SUCCESS');
     // Deleted, the apps hold the runtime until their workloads are gone; then it may go too.
     const update = () =>
       installEvent(deps, cloudFormationEvent('Update', RESPONSE_URL, runtimes('fargate')), noLog);
@@ -130,6 +125,59 @@ describe("the install's custom resource on DynamoDB Local", () => {
       if (app.status === 'deleting') await deps.store.finalizeAppDeletion(app);
     }
     expect((await update()).body.Status).toBe('SUCCESS');
+  });
+
+  it('refuses the stack’s deletion while apps remain, naming them, until their workloads are gone', async () => {
+    const deps = { ...(await installDeps()), runtimes: ['fargate', 'eks'] as const };
+    await installEvent(deps, cloudFormationEvent('Create'), noLog);
+    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
+    const app = { image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };
+    await createApp(deps, 'acme', { ...app, name: 'web' });
+    await createApp(deps, 'acme', { ...app, name: 'api', runtime: 'eks' });
+    const deletion = () => installEvent(deps, cloudFormationEvent('Delete'), noLog);
+    expect((await deletion()).body).toMatchObject({
+      Status: 'FAILED',
+      Reason:
+        "Berth's install failed: the stack cannot be deleted while 2 apps run (acme/api (eks), acme/web (fargate)): " +
+        'their workloads would be left running, unmetered, with nothing to delete them. Delete them and wait until ' +
+        'they are gone, then delete the stack again',
+      PhysicalResourceId: INSTALL_RESOURCE_ID,
+    });
+    await deleteApp(deps, 'acme', 'web');
+    await deleteApp(deps, 'acme', 'api');
+    // Deleted, the apps' workloads are still there until a pass removes them.
+    expect((await deletion()).body.Reason).toMatch(/while 2 apps run/);
+    const [web] = (await deps.store.listApps('acme', { limit: 10 })).items.filter((a) => a.name === 'web');
+    if (web) await deps.store.finalizeAppDeletion(web);
+    expect((await deletion()).body.Reason).toMatch(/while an app runs \(acme\/api \(eks\)\)/);
+    for (const left of (await deps.store.listApps('acme', { limit: 10 })).items)
+      await deps.store.finalizeAppDeletion(left);
+    expect((await deletion()).body).toMatchObject({
+      Status: 'SUCCESS',
+      PhysicalResourceId: INSTALL_RESOURCE_ID,
+    });
+  });
+
+  it('lets a creation it refused roll back, whatever apps the table holds', async () => {
+    const deps = { ...(await installDeps()), runtimes: ['fargate'] as const };
+    await installEvent(deps, cloudFormationEvent('Create', RESPONSE_URL, { Runtimes: ['fargate'] }), noLog);
+    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
+    const app = { image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };
+    await createApp(deps, 'acme', { ...app, name: 'web' });
+    // A platform stack made anew over a table whose apps run on a runtime it leaves out: refused, under an id of its
+    // own, which CloudFormation's rollback then deletes.
+    const refused = await installEvent(
+      deps,
+      cloudFormationEvent('Create', RESPONSE_URL, { Runtimes: ['eks'] }),
+      noLog,
+    );
+    expect(refused.body).toMatchObject({ Status: 'FAILED', PhysicalResourceId: NOT_INSTALLED_ID });
+    const rollback = cloudFormationEvent('Delete');
+    if (rollback.RequestType === 'Delete') rollback.PhysicalResourceId = refused.body.PhysicalResourceId;
+    expect((await installEvent(deps, rollback, noLog)).body).toMatchObject({
+      Status: 'SUCCESS',
+      PhysicalResourceId: NOT_INSTALLED_ID,
+    });
   });
 
   it('refuses a deployment that gives EKS apps another cluster, and lets one that keeps it', async () => {
@@ -187,7 +235,7 @@ describe("the install's custom resource on DynamoDB Local", () => {
     expect(answer.body).toMatchObject({
       Status: 'FAILED',
       Reason: expect.stringMatching(/^Berth's install failed: /),
-      PhysicalResourceId: INSTALL_RESOURCE_ID,
+      PhysicalResourceId: NOT_INSTALLED_ID,
     });
     expect(logged).toEqual([expect.objectContaining({ message: 'install failed', requestType: 'Create' })]);
   });
