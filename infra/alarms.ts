@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import { ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -58,6 +58,9 @@ export class PlatformAlarms extends Construct {
     const key = new Key(this, 'TopicKey', {
       description: "Encrypts Berth's alarm notifications",
       enableKeyRotation: true,
+      // Nothing it encrypts outlives the topic: a key kept after the stack (CDK's default) costs 1 USD a month for
+      // good. KMS deletes it after its 30-day waiting period.
+      removalPolicy: RemovalPolicy.DESTROY,
     });
     // CloudWatch can publish to an encrypted topic only when the key lets it.
     key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');

@@ -21,7 +21,7 @@ import { berthApp } from '../../infra/berth-app.ts';
 import { FEATURE_FLAGS } from '../../infra/feature-flags.ts';
 import { DEFAULT_PRICE_TABLE } from '../../schemas/billing.ts';
 import { FARGATE_CPUS } from '../../schemas/fargate-sizes.ts';
-import { deletedNoLaterThan } from '../support/deleted-first.ts';
+import { deletedNoLaterThan, keptOnDeletion } from '../support/deleted-first.ts';
 import { codeIn, lambdaBundles, lambdaName } from '../support/lambda-bundles.ts';
 import { httpApiEvent, INSTALL_CONTEXT, LAMBDA_CONTEXT, LAMBDA_ENV } from '../support/lambda-fixtures.ts';
 import { localApi } from '../support/local-api.ts';
@@ -296,6 +296,12 @@ describe('the CDK app', () => {
     ).platform;
     const [install] = Object.keys(larger.findResources('Custom::BerthInstall'));
     expect(deletedNoLaterThan(larger, install as string)).toEqual([]);
+  });
+
+  it('keeps only the data when the stacks are deleted: the table, the buckets and the apps’ logs', () => {
+    expect(keptOnDeletion(app.data)).toEqual(['AWS::DynamoDB::GlobalTable', 'AWS::S3::Bucket']);
+    // The load balancers' access logs and the apps' log group; no key, queue or topic.
+    expect(keptOnDeletion(app.platform)).toEqual(['AWS::Logs::LogGroup', 'AWS::S3::Bucket']);
   });
 
   it('runs the jobs on schedules, reconciles through a queue with a DLQ, and meters ECS task events', () => {

@@ -4,7 +4,7 @@ import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
 import { berthApp } from '../../infra/berth-app.ts';
 import { allowLoadBalancerLogs } from '../../infra/eks.ts';
-import { deletedNoLaterThan } from '../support/deleted-first.ts';
+import { deletedNoLaterThan, keptOnDeletion } from '../support/deleted-first.ts';
 import { lambdaBundles, lambdaName } from '../support/lambda-bundles.ts';
 import { EKS_INSTALL_CONTEXT, INSTALL_CONTEXT } from '../support/lambda-fixtures.ts';
 import { actionsAllowedTo } from '../support/sdk-actions.ts';
@@ -66,6 +66,13 @@ describe('the CDK app with EKS', () => {
     // apps remain.
     const [install] = Object.keys(template.findResources('Custom::BerthInstall'));
     expect(deletedNoLaterThan(template, install as string)).toEqual([]);
+    // Kept beside the apps' logs and the load balancers' access logs: the two log groups of the CDK's kubectl provider.
+    expect(keptOnDeletion(template)).toEqual([
+      'AWS::Logs::LogGroup',
+      'AWS::Logs::LogGroup',
+      'AWS::Logs::LogGroup',
+      'AWS::S3::Bucket',
+    ]);
     template.hasResourceProperties('AWS::EKS::Cluster', {
       Version: '1.34',
       AccessConfig: Match.objectLike({ AuthenticationMode: 'API' }),

@@ -1,6 +1,9 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 
-type Resources = Record<string, { DependsOn?: string | string[]; Properties?: unknown }>;
+type Resources = Record<
+  string,
+  { Type: string; DependsOn?: string | string[]; DeletionPolicy?: string; Properties?: unknown }
+>;
 
 /** The resources a template's resource names: by `DependsOn`, `Ref`, `Fn::GetAtt` or `${…}` in `Fn::Sub`. */
 function named(resources: Resources, id: string): Set<string> {
@@ -38,4 +41,13 @@ export function deletedNoLaterThan(template: Template, logicalId: string): strin
     }
   }
   return Object.keys(resources).filter((id) => id !== logicalId && !reached.has(id));
+}
+
+/** The types of the resources of `template` that its stack's deletion keeps, sorted. */
+export function keptOnDeletion(template: Template): string[] {
+  const resources = template.toJSON().Resources as Resources;
+  return Object.values(resources)
+    .filter((resource) => resource.DeletionPolicy === 'Retain')
+    .map((resource) => resource.Type)
+    .sort();
 }
