@@ -1,7 +1,13 @@
 import * as z from 'zod';
 import { DEFAULT_IDLE_TIMEOUT_SECONDS } from '../functions/adapters/alb/target-group-settings.ts';
 import { MAX_HOST } from '../functions/core/app-hosts.ts';
-import { DEFAULT_RATE_LIMIT, IdleTimeoutSeconds, parseConfig } from '../functions/shared/config-parsing.ts';
+import {
+  AdminKeyHash,
+  DEFAULT_RATE_LIMIT,
+  IdleTimeoutSeconds,
+  MAX_ADMIN_KEYS,
+  parseConfig,
+} from '../functions/shared/config-parsing.ts';
 import { DEFAULT_PRICE_TABLE, PriceTable } from '../schemas/billing.ts';
 import { OfferedSizes } from '../schemas/fargate-sizes.ts';
 
@@ -69,13 +75,13 @@ export const InstallConfig = z
      * more, or set this to false.
      */
     reserveJobConcurrency: z.boolean().default(true),
-    /** SHA-256 hex of the bootstrap admin key (`printf %s "$KEY" | sha256sum`); the key itself never leaves you. */
-    adminKeyHash: z
-      .string()
-      .regex(
-        /^[0-9a-f]{64}$/,
-        'must be the SHA-256 of the admin key, 64 lowercase hex digits: printf %s "$KEY" | sha256sum',
-      ),
+    /**
+     * SHA-256 hex of the bootstrap admin key (`printf %s "$KEY" | sha256sum`); the key itself never leaves you. Two,
+     * during a rotation: the new key's and the old one's, each an admin key, until a deploy with the new one's alone.
+     */
+    adminKeyHash: AdminKeyHash.or(z.array(AdminKeyHash).min(1).max(MAX_ADMIN_KEYS)).transform((hashes) =>
+      [hashes].flat(),
+    ),
     prices: PriceTable.default(DEFAULT_PRICE_TABLE),
     /**
      * Shared load balancers for apps on Fargate, filled in order, at most 90 apps each (an ALB takes 100 target

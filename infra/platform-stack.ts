@@ -168,7 +168,7 @@ export class PlatformStack extends Stack {
       BERTH_INSTALLATION: installation,
       BERTH_TABLE_NAME: table.tableName,
       BERTH_APP_DOMAIN: config.domain,
-      BERTH_ADMIN_KEY_HASH: config.adminKeyHash,
+      BERTH_ADMIN_KEY_HASH: config.adminKeyHash.join(','),
       BERTH_PRICE_TABLE: JSON.stringify(config.prices),
       ...(config.sizes ? { BERTH_SIZES: JSON.stringify(config.sizes) } : {}),
       BERTH_RATE_LIMIT_PER_SECOND: String(config.rateLimit.perSecond),

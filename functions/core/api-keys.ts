@@ -109,8 +109,8 @@ export interface KeyAuthenticator {
 }
 
 export interface KeyAuthenticatorOptions {
-  /** SHA-256 hex of the bootstrap admin key. */
-  adminKeyHash: string;
+  /** SHA-256 hex of the bootstrap admin key; two during its rotation, each an admin key. */
+  adminKeyHashes: readonly string[];
   /**
    * How long a lookup is reused; revocation by another process (another Lambda instance) takes effect within this
    * time, in this one at once. 1 s by default.
@@ -127,7 +127,7 @@ export interface KeyAuthenticatorOptions {
  * once (`forget`) and everywhere within `cacheTtlMs`.
  */
 export function makeKeyAuthenticator(deps: CoreDeps, options: KeyAuthenticatorOptions): KeyAuthenticator {
-  const adminHash = Buffer.from(options.adminKeyHash, 'hex');
+  const adminHashes = options.adminKeyHashes.map((hash) => Buffer.from(hash, 'hex'));
   const cacheTtlMs = options.cacheTtlMs ?? 1000;
   const touchIntervalMs = options.touchIntervalMs ?? 60_000;
   const cache = new Map<string, { record: ApiKeyRecord | undefined; expiresAt: number }>();
@@ -149,8 +149,10 @@ export function makeKeyAuthenticator(deps: CoreDeps, options: KeyAuthenticatorOp
       if (!secret?.startsWith(KEY_PREFIX) || secret.length > 200) throw invalid();
       const hash = hashApiKey(secret);
       const hashBytes = Buffer.from(hash, 'hex');
-      if (hashBytes.length === adminHash.length && timingSafeEqual(hashBytes, adminHash))
-        return { role: 'admin' };
+      const admin = adminHashes.filter(
+        (adminHash) => hashBytes.length === adminHash.length && timingSafeEqual(hashBytes, adminHash),
+      );
+      if (admin.length > 0) return { role: 'admin' };
       const now = deps.clock.now();
       const record = await lookup(hash, now.getTime());
       if (!record) throw invalid();

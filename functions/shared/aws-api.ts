@@ -72,7 +72,7 @@ export async function awsApiDeps(
       (await import('./aws-vpc-domains.ts')).vpcPrivateDomains(config, eks?.clusterVpc),
     ),
     auth: makeKeyAuthenticator(core, {
-      adminKeyHash: config.BERTH_ADMIN_KEY_HASH,
+      adminKeyHashes: config.BERTH_ADMIN_KEY_HASH,
       logger,
     }),
     // Every Lambda instance serves the API, so a key's requests are counted in the table, not per instance.

@@ -1,7 +1,21 @@
 import * as z from 'zod';
 import { DEFAULT_PRICE_TABLE, PriceTable } from '../../schemas/billing.ts';
 import { OfferedSizes } from '../../schemas/fargate-sizes.ts';
-import { IdleTimeoutSecondsVar, JsonText, parseConfig, RateLimitVars } from './config-parsing.ts';
+import {
+  AdminKeyHash,
+  IdleTimeoutSecondsVar,
+  JsonText,
+  MAX_ADMIN_KEYS,
+  parseConfig,
+  RateLimitVars,
+} from './config-parsing.ts';
+
+const List = z.string().transform((text) =>
+  text
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean),
+);
 
 /** The environment the CDK app gives every Lambda, validated once per cold start. */
 export const AwsConfig = z.object({
@@ -13,9 +27,8 @@ export const AwsConfig = z.object({
   BERTH_INSTALLATION: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/),
   BERTH_TABLE_NAME: z.string().min(3),
   BERTH_APP_DOMAIN: z.string().min(3).describe('Apps answer at https://<app>--<tenant>.<domain>.'),
-  BERTH_ADMIN_KEY_HASH: z
-    .string()
-    .regex(/^[0-9a-f]{64}$/, 'must be the SHA-256 hex of the admin key (never the key itself)'),
+  /** The admin keys' hashes, comma-separated: two during a rotation. */
+  BERTH_ADMIN_KEY_HASH: List.pipe(z.array(AdminKeyHash).min(1).max(MAX_ADMIN_KEYS)),
   BERTH_REGISTRY_PUSH_ROLE_ARN: z.string().startsWith('arn:aws:iam::'),
   BERTH_PRICE_TABLE: JsonText.pipe(PriceTable).default(DEFAULT_PRICE_TABLE),
   /** The app sizes offered; every Fargate size when unset. */
@@ -25,13 +38,6 @@ export const AwsConfig = z.object({
   BERTH_REPORT_BUCKET: z.string().min(3),
 });
 export type AwsConfig = z.infer<typeof AwsConfig>;
-
-const List = z.string().transform((text) =>
-  text
-    .split(',')
-    .map((item) => item.trim())
-    .filter(Boolean),
-);
 
 /** What the job Lambdas need besides: where tenants' tasks run and how traffic reaches them. */
 export const AwsRuntimeConfig = AwsConfig.extend({

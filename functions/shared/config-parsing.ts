@@ -19,6 +19,17 @@ export const RateLimitVars = {
   BERTH_RATE_LIMIT_BURST: z.coerce.number().int().positive().default(DEFAULT_RATE_LIMIT.burst),
 };
 
+/** An admin key's SHA-256 hex: what an install is given, and its Lambdas check keys against. */
+export const AdminKeyHash = z
+  .string()
+  .regex(
+    /^[0-9a-f]{64}$/,
+    'must be the SHA-256 of the admin key, 64 lowercase hex digits: printf %s "$KEY" | sha256sum',
+  );
+
+/** The admin keys an install takes at once: its key, and during a rotation the next one. */
+export const MAX_ADMIN_KEYS = 2;
+
 /** A JSON value given as text (an environment variable). */
 export const JsonText = z.string().transform((text, ctx) => {
   try {

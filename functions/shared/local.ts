@@ -121,7 +121,7 @@ export function localDeps(wiring: LocalWiring): LocalDeps {
     hosts: systemHosts,
     reportArchive: new FileReportArchive(wiring.reportsDir),
     auth: makeKeyAuthenticator(core, {
-      adminKeyHash: hashApiKey(wiring.adminKey),
+      adminKeyHashes: [hashApiKey(wiring.adminKey)],
       logger,
     }),
     rateLimit: wiring.rateLimit,

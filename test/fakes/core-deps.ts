@@ -62,7 +62,7 @@ export async function fakeApiDeps(rateLimit = { ratePerSecond: 1e9, burst: 1e9 }
   const logger: ApiDeps['logger'] = { error: (_message, details) => errors.push(details) };
   const deps: ApiDeps & ReportDeps & { store: MemoryStore; clock: ManualClock; hosts: FakeHosts } = {
     ...core,
-    auth: makeKeyAuthenticator(core, { adminKeyHash: hashApiKey(adminKey), logger }),
+    auth: makeKeyAuthenticator(core, { adminKeyHashes: [hashApiKey(adminKey)], logger }),
     rateLimit,
     logger,
   };

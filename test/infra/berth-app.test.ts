@@ -16,6 +16,7 @@ import { describe, expect, inject, it, vi } from 'vitest';
 import { TABLE_CALLS } from '../../functions/adapters/dynamodb/dynamodb-http.ts';
 import { DynamoStore } from '../../functions/adapters/dynamodb/store.ts';
 import { ensureTable } from '../../functions/adapters/dynamodb/table.ts';
+import { generateApiKey, hashApiKey } from '../../functions/core/api-keys.ts';
 import { localDynamoDbClient } from '../../functions/local/dynamodb-local.ts';
 import { berthApp } from '../../infra/berth-app.ts';
 import { FEATURE_FLAGS } from '../../infra/feature-flags.ts';
@@ -824,6 +825,17 @@ describe('the CDK app', () => {
     expect(() => berthApp({ context: { berth: { ...context.berth, adminKeyHash: line } } })).toThrow(
       'berth.adminKeyHash: must be the SHA-256 of the admin key, 64 lowercase hex digits: printf %s "$KEY" | sha256sum',
     );
+    // Two during a rotation, each an admin key; a third is refused.
+    const [a, b, c] = ['a', 'b', 'c'].map((digit) => digit.repeat(64));
+    synth({ adminKeyHash: [b, a] }, { bundled: false }).platform.hasResourceProperties(
+      'AWS::Lambda::Function',
+      {
+        Environment: { Variables: Match.objectLike({ BERTH_ADMIN_KEY_HASH: `${b},${a}` }) },
+      },
+    );
+    expect(() => berthApp({ context: { berth: { ...context.berth, adminKeyHash: [a, b, c] } } })).toThrow(
+      /berth\.adminKeyHash/,
+    );
     expect(() =>
       berthApp({ context: { berth: { ...context.berth, availabilityZones: ['us-east-1a', 'us-east-1b'] } } }),
     ).toThrow(/availabilityZones must lie in region/);
@@ -975,7 +987,10 @@ describe('the CDK app', () => {
     // A table and a tenant on the run's DynamoDB Local, written by the local platform.
     const local = await localApi();
     const { key } = await local.createTenant('acme');
+    // Mid-rotation: the next admin key's hash beside the current one's.
+    const admins = [generateApiKey(), generateApiKey()];
     Object.assign(process.env, LAMBDA_ENV, {
+      BERTH_ADMIN_KEY_HASH: admins.map(hashApiKey).join(','),
       BERTH_INSTALLATION: 'staging',
       BERTH_TABLE_NAME: local.tableName,
       AWS_ENDPOINT_URL_DYNAMODB: inject('dynamodb').endpoint,
@@ -1002,6 +1017,13 @@ describe('the CDK app', () => {
     });
     // Named as API Gateway named the request (`requestContext.requestId`), as in its access log.
     expect(apps.headers['request-id']).toBe('r1');
+    for (const admin of admins) {
+      const plans = await handler(
+        httpApiEvent('GET', '/v1/plans', { authorization: `Bearer ${admin}` }),
+        LAMBDA_CONTEXT,
+      );
+      expect(plans.statusCode).toBe(200);
+    }
     // A body sent with a GET (`curl -X GET -d …`), which API Gateway passes on, is left unread, as in local mode.
     const withBody = await handler(
       { ...httpApiEvent('GET', '/v1/apps', { authorization: `Bearer ${key}` }), body: '{"name":"web"}' },

@@ -26,7 +26,11 @@ describe('API keys', () => {
   it('authenticates tenant and admin keys and rejects others', async () => {
     const deps = await fakeCoreDeps();
     const admin = generateApiKey();
-    const auth = makeKeyAuthenticator(deps, { adminKeyHash: hashApiKey(admin), cacheTtlMs: 1000, logger });
+    const auth = makeKeyAuthenticator(deps, {
+      adminKeyHashes: [hashApiKey(admin)],
+      cacheTtlMs: 1000,
+      logger,
+    });
     const { apiKey } = await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'free' });
     await expect(auth.authenticate(admin)).resolves.toEqual({ role: 'admin' });
     await expect(auth.authenticate(apiKey.key)).resolves.toMatchObject({ role: 'tenant', tenantId: 'acme' });
@@ -34,10 +38,22 @@ describe('API keys', () => {
     await expect(auth.authenticate(undefined)).rejects.toMatchObject({ code: 'auth.invalidKey' });
   });
 
+  it('takes either of two admin keys during a rotation, and no other', async () => {
+    const deps = await fakeCoreDeps();
+    const [current, next] = [generateApiKey(), generateApiKey()];
+    const auth = makeKeyAuthenticator(deps, {
+      adminKeyHashes: [hashApiKey(next), hashApiKey(current)],
+      logger,
+    });
+    await expect(auth.authenticate(current)).resolves.toEqual({ role: 'admin' });
+    await expect(auth.authenticate(next)).resolves.toEqual({ role: 'admin' });
+    await expect(auth.authenticate(generateApiKey())).rejects.toMatchObject({ code: 'auth.invalidKey' });
+  });
+
   it('stops a revoked key within the cache TTL, and at once after forget()', async () => {
     const deps = await fakeCoreDeps();
     const auth = makeKeyAuthenticator(deps, {
-      adminKeyHash: hashApiKey(generateApiKey()),
+      adminKeyHashes: [hashApiKey(generateApiKey())],
       cacheTtlMs: 1000,
       logger,
     });
@@ -59,7 +75,7 @@ describe('API keys', () => {
     const deps = await fakeCoreDeps();
     const errors: Record<string, unknown>[] = [];
     const auth = makeKeyAuthenticator(deps, {
-      adminKeyHash: hashApiKey(generateApiKey()),
+      adminKeyHashes: [hashApiKey(generateApiKey())],
       cacheTtlMs: 1000,
       logger: { error: (_message, details) => errors.push(details) },
     });

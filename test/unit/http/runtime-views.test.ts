@@ -20,7 +20,7 @@ describe('replica views per runtime (EKS through the fake API server)', () => {
     const deps: ApiDeps = {
       ...core,
       auth: makeKeyAuthenticator(core, {
-        adminKeyHash: hashApiKey(adminKey),
+        adminKeyHashes: [hashApiKey(adminKey)],
         logger: { error: () => {} },
       }),
       rateLimit: { ratePerSecond: 1e9, burst: 1e9 },

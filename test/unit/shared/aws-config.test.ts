@@ -16,6 +16,20 @@ describe('the Lambda configuration', () => {
     expect(config.BERTH_EKS_CLUSTER).toBeUndefined();
   });
 
+  it('reads the admin keys’ hashes: one, or two during a rotation, and no more', () => {
+    const [a, b, c] = ['a', 'b', 'c'].map((digit) => digit.repeat(64));
+    expect(readAwsRuntimeConfig(LAMBDA_ENV).BERTH_ADMIN_KEY_HASH).toEqual([a]);
+    expect(
+      readAwsRuntimeConfig({ ...LAMBDA_ENV, BERTH_ADMIN_KEY_HASH: `${b},${a}` }).BERTH_ADMIN_KEY_HASH,
+    ).toEqual([b, a]);
+    expect(() => readAwsRuntimeConfig({ ...LAMBDA_ENV, BERTH_ADMIN_KEY_HASH: `${a},${b},${c}` })).toThrow(
+      /BERTH_ADMIN_KEY_HASH/,
+    );
+    expect(() => readAwsRuntimeConfig({ ...LAMBDA_ENV, BERTH_ADMIN_KEY_HASH: 'bk_secret' })).toThrow(
+      /BERTH_ADMIN_KEY_HASH\.0: must be the SHA-256 of the admin key/,
+    );
+  });
+
   it('reads the sizes the install offers, refusing a vCPU Fargate does not have', () => {
     expect(readAwsRuntimeConfig(LAMBDA_ENV).BERTH_SIZES).toBeUndefined();
     const sizes = { cpus: [0.25, 0.5, 1], maxMemoryMiB: 4096 };
