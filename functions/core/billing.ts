@@ -25,6 +25,9 @@ export function periodEndMs(period: string): number {
 /** The month an instant falls in, `YYYY-MM` (UTC). */
 export const periodOf = (at: Date) => at.toISOString().slice(0, 7);
 
+/** The month after `period`. */
+export const nextPeriod = (period: string) => periodOf(new Date(periodEndMs(period)));
+
 /** The month before `period`. */
 export function previousPeriod(period: string): string {
   const [year = 0, month = 1] = period.split('-').map(Number);

@@ -202,6 +202,10 @@ export interface MeterStore {
   ): Promise<boolean>;
   putReport(report: BillingReport): Promise<void>;
   getReport(tenantId: string, period: string): Promise<BillingReport | undefined>;
+  /** The last month (`YYYY-MM`) whose every report, and every earlier month's, the report job found final. */
+  reportsFinalThrough(): Promise<string | undefined>;
+  /** Records `period` as reportsFinalThrough, unless a later month is recorded already. */
+  markReportsFinalThrough(period: string): Promise<void>;
   /**
    * The price table a month (`YYYY-MM`) is billed by: the first one given for it, which `prices` becomes if none is
    * yet. It never changes once kept, so a table deployed later never reprices the month.

@@ -7,8 +7,8 @@ import { errorLogger, observed } from './lambda.ts';
 const FINISH_MS = 60_000;
 
 /**
- * The report Lambda (scheduled): reports of the month just closed, filed in the bucket. What it cannot start
- * before its timeout is left to the next run, and counted.
+ * The report Lambda (scheduled): reports of the months not yet final (the month just closed, and any the job
+ * missed), filed in the bucket. What it cannot start before its timeout is left to the next run, and counted.
  */
 export const handler = await observed(
   'report',

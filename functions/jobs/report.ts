@@ -1,7 +1,14 @@
-import { buildReport, existedIn, periodEndMs, periodOf, previousPeriod } from '../core/billing.ts';
+import {
+  buildReport,
+  existedIn,
+  nextPeriod,
+  periodEndMs,
+  periodOf,
+  previousPeriod,
+} from '../core/billing.ts';
 import { reportsCsv } from '../core/billing-csv.ts';
 import { mapEachWithLimit, mapWithLimit } from '../core/map-with-limit.ts';
-import type { CoreDeps, ReportArchive } from '../core/ports.ts';
+import type { BilledTenant, CoreDeps, ReportArchive } from '../core/ports.ts';
 import { listEveryBilledTenant } from '../core/walk.ts';
 
 export interface ReportDeps extends CoreDeps {
@@ -30,28 +37,64 @@ export interface ReportRun {
 }
 
 /**
- * The report job: builds, stores and files as CSV each tenant's report for `period` (default: the month before now,
- * which the meter has closed once it ran after the month ended). Reports are built again on later runs, picking up
- * late usage, as drafts until one is built REPORT_SETTLES_AFTER_MS after the month: that one is final and is not
- * built again (a report marked final never changes, as a finalized invoice does not). Each run takes the tenants
- * without a report first, then the oldest reports, and starts no report after `deadlineMs`, so a run that cannot
- * finish in its Lambda's time leaves the rest to the next one instead of starting over.
+ * The report job: builds, stores and files as CSV each tenant's report for every month from the first whose reports
+ * may not all be final to the month before now (which the meter has closed once it ran after the month ended), or for
+ * `period` alone. Reports are built again on later runs, picking up late usage, as drafts until one is built
+ * REPORT_SETTLES_AFTER_MS after the month: that one is final and is not built again (a report marked final never
+ * changes, as a finalized invoice does not). Once a month's reports, and every earlier month's, are all final, the
+ * month is recorded (MeterStore.reportsFinalThrough) and no run reads it again; so a month the job missed (failing,
+ * or the platform off, from before the month settled until the next month ended) is built by the next run, rather
+ * than left a draft, and never filed, for good. Before any month is recorded, the months go back to the first
+ * tenant's. Each run takes the oldest month first, in a month the tenants without a report first, then the oldest
+ * reports, and starts no report after `deadlineMs`, so a run that cannot finish in its Lambda's time leaves the rest
+ * to the next one instead of starting over.
  */
 export async function buildMonthlyReports(
   deps: ReportDeps,
   options: { period?: string; deadlineMs?: number } = {},
 ): Promise<ReportRun> {
-  const month = options.period ?? previousPeriod(periodOf(deps.clock.now()));
+  const tenants = await listEveryBilledTenant(deps.store);
+  const months = options.period ? [options.period] : await monthsToReport(deps, tenants);
+  const deadline = options.deadlineMs ?? Number.POSITIVE_INFINITY;
+  const run: ReportRun = { built: 0, left: 0 };
+  const failed: [string, string[]][] = [];
+  let finalSoFar = options.period === undefined;
+  for (const month of months) {
+    const { built, left, failures, final } = await buildReportsOf(deps, month, tenants, deadline);
+    run.built += built;
+    run.left += left;
+    if (failures.length > 0) failed.push([month, failures]);
+    finalSoFar &&= final;
+    if (finalSoFar) await deps.meter.markReportsFinalThrough(month);
+  }
+  if (failed.length > 0) {
+    const named = failed.map(([month, ids]) => `the ${month} reports of ${ids.join(', ')}`).join('; ');
+    throw new Error(`${named} failed (each is logged); the others are filed`);
+  }
+  return run;
+}
+
+/** The months from the first whose reports may not all be final to the month before now, oldest first. */
+async function monthsToReport(deps: ReportDeps, tenants: BilledTenant[]): Promise<string[]> {
+  const last = previousPeriod(periodOf(deps.clock.now()));
+  const through = await deps.meter.reportsFinalThrough();
+  let month = through ? nextPeriod(through) : tenants.map((t) => periodOf(new Date(t.createdAt))).sort()[0];
+  const months: string[] = [];
+  for (; month !== undefined && month <= last; month = nextPeriod(month)) months.push(month);
+  return months;
+}
+
+/** One month's reports, as buildMonthlyReports builds them; `final` once every one of them is. */
+async function buildReportsOf(deps: ReportDeps, month: string, tenants: BilledTenant[], deadline: number) {
   const settledAt = periodEndMs(month) + REPORT_SETTLES_AFTER_MS;
   // A tenant created after the month, or deleted before it, has no report for it.
-  const tenants = (await listEveryBilledTenant(deps.store)).filter((tenant) => existedIn(tenant, month));
-  const reports = await mapWithLimit(tenants, READS_IN_FLIGHT, async ({ id: tenantId }) => ({
+  const there = tenants.filter((tenant) => existedIn(tenant, month));
+  const reports = await mapWithLimit(there, READS_IN_FLIGHT, async ({ id: tenantId }) => ({
     tenantId,
     at: Date.parse((await deps.meter.getReport(tenantId, month))?.generatedAt ?? '') || 0,
   }));
   // Never built (0) first, then the oldest.
   const due = reports.filter(({ at }) => at < settledAt).sort((a, b) => a.at - b.at);
-  const deadline = options.deadlineMs ?? Number.POSITIVE_INFINITY;
   // One tenant's failure holds up none of the others' reports; the run fails after them all, so it is seen.
   const { results: done, failures } = await mapEachWithLimit(due, BUILDS_IN_FLIGHT, async ({ tenantId }) => {
     if (deps.clock.now().getTime() >= deadline) return false;
@@ -64,12 +107,12 @@ export async function buildMonthlyReports(
   for (const { item, error } of failures) {
     deps.logger.error('could not build a report', { tenantId: item.tenantId, period: month, error });
   }
-  if (failures.length > 0) {
-    const failed = failures.map(({ item }) => item.tenantId).sort();
-    throw new Error(
-      `the ${month} reports of ${failed.join(', ')} failed (each is logged); the others are filed`,
-    );
-  }
-  const count = done.filter(Boolean).length;
-  return { built: count, left: due.length - count };
+  const built = done.filter(Boolean).length;
+  const settled = deps.clock.now().getTime() >= settledAt;
+  return {
+    built,
+    left: due.length - built - failures.length,
+    failures: failures.map(({ item }) => item.tenantId).sort(),
+    final: settled && built === due.length,
+  };
 }

@@ -8,6 +8,7 @@ export class MemoryMeterStore implements MeterStore {
   readonly closed = new Set<string>();
   readonly reports = new Map<string, BillingReport>();
   readonly prices = new Map<string, PriceTable>();
+  finalThrough: string | undefined;
 
   constructor(private readonly store: MemoryStore) {}
 
@@ -49,6 +50,14 @@ export class MemoryMeterStore implements MeterStore {
 
   async getReport(tenantId: string, period: string) {
     return this.reports.get(`${tenantId}/${period}`);
+  }
+
+  async reportsFinalThrough() {
+    return this.finalThrough;
+  }
+
+  async markReportsFinalThrough(period: string) {
+    if (this.finalThrough === undefined || this.finalThrough < period) this.finalThrough = period;
   }
 
   async monthPrices(period: string, prices: PriceTable) {

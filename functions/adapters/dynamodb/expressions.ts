@@ -38,7 +38,7 @@ export const equals =
     `${x.name(attribute)} = ${x.value(value)}`;
 
 export const lessThan =
-  (attribute: string, value: number): Condition =>
+  (attribute: string, value: number | string): Condition =>
   (x) =>
     `${x.name(attribute)} < ${x.value(value)}`;
 

@@ -107,6 +107,8 @@ export const key = {
   usageCap: (tenantId: string): Key => ({ pk: tenantPartition(tenantId), sk: 'usage-cap' }),
   /** The price table a month is billed by, the install's own (no tenant's). */
   monthPrices: (period: string): Key => ({ pk: 'prices', sk: `month#${period}` }),
+  /** The last month whose every report is final (the report job's watermark). */
+  reportsFinal: (): Key => ({ pk: 'reports', sk: 'final-through' }),
 };
 
 /** The usage rows of a tenant from one hour to another, both included (`~` sorts after every app name). */

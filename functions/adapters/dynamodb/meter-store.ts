@@ -2,7 +2,7 @@ import type { BillingReport, PriceTable } from '../../../schemas/billing.ts';
 import type { LifetimeRecord, MeterStore, UsageRecord } from '../../core/ports.ts';
 import type { DynamoDbHttp } from './dynamodb-http.ts';
 import { conditionally, guarded } from './errors.ts';
-import { absent, allOf, type Condition, equals, exists } from './expressions.ts';
+import { absent, allOf, anyOf, type Condition, equals, exists, lessThan } from './expressions.ts';
 import { key, PARTITION, PREFIX, usageAmounts } from './items.ts';
 import { SingleTable } from './single-table.ts';
 
@@ -104,6 +104,17 @@ export class DynamoMeterStore implements MeterStore {
       const item = await this.table.get(key.billingReport(tenantId, period));
       return item?.body as BillingReport | undefined;
     });
+  }
+
+  async reportsFinalThrough(): Promise<string | undefined> {
+    return guarded(async () => (await this.table.get(key.reportsFinal()))?.period as string | undefined);
+  }
+
+  async markReportsFinalThrough(period: string): Promise<void> {
+    // A run that found an earlier month final, finishing after one that found a later one, moves nothing.
+    await conditionally(() =>
+      this.table.put({ ...key.reportsFinal(), period }, anyOf(absent(), lessThan('period', period))),
+    );
   }
 
   async monthPrices(period: string, prices: PriceTable): Promise<PriceTable> {

@@ -63,6 +63,27 @@ describe('the report job', () => {
     expect(archive.files.get('t00/2026-10')?.csv).toContain('t00,2026-10,final,');
   });
 
+  it('builds the months after one whose report fails, names it, and builds it again at the next run', async () => {
+    const { deps } = await withTenants(2);
+    // The job's next run comes in December: October and November have settled.
+    deps.clock.current = new Date('2026-12-05T00:30:00.000Z');
+    const put = deps.meter.putReport.bind(deps.meter);
+    deps.meter.putReport = async (report) => {
+      if (report.tenant === 't00' && report.period === '2026-10') throw new Error('refused');
+      return put(report);
+    };
+    await expect(buildMonthlyReports(deps)).rejects.toThrow(
+      'the 2026-10 reports of t00 failed (each is logged); the others are filed',
+    );
+    expect(await deps.meter.getReport('t00', '2026-11')).toMatchObject({ status: 'final' });
+    // No month is all final while October misses one.
+    expect(await deps.meter.reportsFinalThrough()).toBeUndefined();
+    deps.meter.putReport = put;
+    expect(await buildMonthlyReports(deps)).toEqual({ built: 1, left: 0 });
+    expect(await deps.meter.getReport('t00', '2026-10')).toMatchObject({ status: 'final' });
+    expect(await deps.meter.reportsFinalThrough()).toBe('2026-11');
+  });
+
   it('makes no report for a month that ended before the tenant was created', async () => {
     const { deps, archive } = await withTenants(1);
     await createTenant(deps, { id: 'late', name: 'Late', plan: 'free' });
