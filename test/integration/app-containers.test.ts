@@ -1,5 +1,6 @@
 import Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
+import { REPLICA_OOM_SCORE_ADJ } from '../../functions/adapters/docker/runtime.ts';
 import { labelledContainers } from '../support/docker-cli.ts';
 import { eventually } from '../support/ingress-client.ts';
 import { localApiOnDocker, sampleApp, untilAppGone } from '../support/local-api.ts';
@@ -29,6 +30,26 @@ describe('app containers on Docker Engine', () => {
       const has = (cap: number) => (effective >> BigInt(cap)) & 1n;
       expect(has(CAP.NET_RAW)).toBe(0n);
       for (const cap of [CAP.CHOWN, CAP.SETGID, CAP.SETUID, CAP.NET_BIND_SERVICE]) expect(has(cap)).toBe(1n);
+    } finally {
+      await call('DELETE', '/v1/apps/web', key);
+      await untilAppGone(call, key, 'web');
+      await runtime.loop.stop();
+    }
+  }, 120_000);
+
+  it('are what the kernel kills first when the machine runs out of memory, before the platform’s own processes', async () => {
+    const { call, createTenant, runtime } = await localApiOnDocker();
+    const key = (await createTenant('acme')).key;
+    try {
+      const serve = 'mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www';
+      const command = ['sh', '-c', `echo "oom_score_adj $(cat /proc/self/oom_score_adj)"; ${serve}`];
+      expect((await call('POST', '/v1/apps', key, sampleApp('web', { command }))).status).toBe(201);
+      const adj = await eventually('the container to print its OOM score adjustment', async () => {
+        const logs = await call('GET', '/v1/apps/web/logs?tail=10', key);
+        return /oom_score_adj (-?\d+)/.exec(logs.text)?.[1];
+      });
+      // Above the platform's processes, which keep the 0 they start with.
+      expect(Number(adj)).toBe(REPLICA_OOM_SCORE_ADJ);
     } finally {
       await call('DELETE', '/v1/apps/web', key);
       await untilAppGone(call, key, 'web');

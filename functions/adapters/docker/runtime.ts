@@ -44,6 +44,12 @@ export const LABELS = {
 } as const;
 
 const MiB = 1024 * 1024;
+
+/**
+ * The replicas' OOM score adjustment (-1000 to 1000; processes start at 0): half the machine's memory added to each
+ * one's size when the kernel picks what to kill, so any replica goes before any of the platform's own processes.
+ */
+export const REPLICA_OOM_SCORE_ADJ = 500;
 /**
  * The span a sample covers when no window is asked for (instances, the autoscaler): recent, as `docker stats` is,
  * and long enough that a burst of a second does not make it.
@@ -128,6 +134,9 @@ export function containerOptions(
       SecurityOpt: ['no-new-privileges'],
       CapDrop: [...DROPPED_CAPABILITIES],
       PidsLimit: 4096,
+      // Nothing holds the apps' memory to the machine's: should they take all of it, the kernel kills one of them
+      // rather than DynamoDB Local, the registry or the platform itself.
+      OomScoreAdj: REPLICA_OOM_SCORE_ADJ,
       LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
     },
   };
