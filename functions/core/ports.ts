@@ -545,6 +545,12 @@ export interface ObservedWorkload {
   /** Why the runtime gave up on the rollout (Kubernetes: its progress deadline; ECS: its circuit breaker), or null. */
   rolloutFailure: string | null;
   /**
+   * Why the runtime cannot start the replicas it should, in its words, while that lasts: ECS could not place or
+   * launch a task (the account's Fargate vCPU quota reached, no capacity in the zones, no address left in the
+   * subnets). No task is made, so no task's stop tells it.
+   */
+  notStarting?: string;
+  /**
    * Set when the runtime vouches for a workload at rest: `replicas` replicas of `revision`, all ready, nothing rolling
    * out. Its replicas are then not listed (they are not among the observed replicas), which saves the calls.
    */

@@ -42,6 +42,8 @@ export interface RolloutProgress {
   started: boolean;
   /** Why the runtime itself gave up on the rollout, if it did. */
   runtimeFailure?: string;
+  /** Why the runtime cannot start the target's replicas, while it cannot (ObservedWorkload.notStarting). */
+  notStarting?: string;
   /**
    * The app's tenant. While it is suspended (or gone) nothing of it runs and its deployments wait; one that waited
    * through a suspension has its deadline from `resumedAt`.
@@ -214,7 +216,7 @@ function nextDeployment(
       progress.runtimeFailure ??
       (tripped
         ? `${next.failedStarts} replicas failed (circuit breaker at ${circuitBreakerThreshold(app.replicas)})${last}`
-        : `not healthy within ${deps.deploymentDeadlineMs / 1000} s`);
+        : `not healthy within ${deps.deploymentDeadlineMs / 1000} s${progress.notStarting ? `: ${progress.notStarting}` : ''}`);
   } else if (progress.readyTarget >= progress.desired && progress.converged) {
     next.phases.healthy ??= at;
     next.phases.traffic ??= at;

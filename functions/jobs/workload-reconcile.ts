@@ -331,6 +331,14 @@ export class WorkloadReconciler {
         app: app.name,
         refused,
       });
+    // Most often the operator's to mend (the account's Fargate quota, the subnets' addresses): told at each pass while
+    // it lasts, as the tenant is told only when the deployment fails by it.
+    if (workload?.notStarting)
+      this.deps.logger.error('the runtime cannot start an app', {
+        tenantId: app.tenantId,
+        app: app.name,
+        why: workload.notStarting,
+      });
     // The runtime's verdict counts only for the spec it was given; a spec it refused fails at once.
     const verdict = refused ?? (apply ? undefined : workload?.rolloutFailure);
 
@@ -344,6 +352,7 @@ export class WorkloadReconciler {
       failedStarts: counts.failedStarts,
       started: counts.target > 0,
       ...(verdict ? { runtimeFailure: verdict } : {}),
+      ...(workload?.notStarting ? { notStarting: workload.notStarting } : {}),
       tenant,
     });
     return apply && refused === undefined;

@@ -42,7 +42,8 @@ const TASK_DEFINITION_MAX_BYTES = 64 * 1024;
  * ECS and the ALB as far as Berth's services adapter uses them, kept in memory. A service runs its task definition
  * at the desired count; a new task definition replaces the tasks at once (old ones stop, with their stop time); the
  * load balancer reports running tasks healthy. An image tagged `crashloop` trips the deployment circuit breaker,
- * which rolls the service back to its previous task definition. A deleted service drains for one observation; task
+ * which rolls the service back to its previous task definition; one tagged `unplaceable` gets no task, as the account's
+ * Fargate vCPU quota is reached, which a service event says (the previous task definition's tasks run on). A deleted service drains for one observation; task
  * definitions are deregistered before they can be deleted, and one over 64 KiB (ECS's task definition size limit)
  * is refused; a service's load balancer must name a port its task definition's container maps. Answers carry only
  * members AWS's own answers have (checked against the service models), so no adapter can lean on one they lack.
@@ -110,16 +111,39 @@ export function fakeEcs(clock: { now(): Date }) {
         Object.assign(task, { lastStatus: 'STOPPED', stoppedAt: clock.now() });
     }
     const image = definitions.get(taskDefinition)?.containerDefinitions?.[0]?.image ?? '';
+    if (image.endsWith(':unplaceable')) {
+      const now = clock.now();
+      service.taskDefinition = taskDefinition;
+      service.deployments = [
+        { status: 'PRIMARY', taskDefinition, rolloutState: 'IN_PROGRESS', createdAt: now },
+        ...(previous
+          ? [{ status: 'ACTIVE', taskDefinition: previous, rolloutState: 'COMPLETED' as const }]
+          : []),
+      ];
+      service.events = [
+        {
+          id: `e${(service.events?.length ?? 0) + 1}`,
+          createdAt: now,
+          message:
+            `(service ${service.serviceName}) was unable to place a task. Reason: You've reached the limit on the ` +
+            'number of vCPUs you can run concurrently. For more information, see the Troubleshooting section.',
+        },
+        ...(service.events ?? []),
+      ];
+      return;
+    }
     if (image.endsWith(':crashloop') && previous) {
       service.deployments = [
-        { status: 'PRIMARY', taskDefinition: previous, rolloutState: 'COMPLETED' },
-        { status: 'ACTIVE', taskDefinition, rolloutState: 'FAILED' },
+        { status: 'PRIMARY', taskDefinition: previous, rolloutState: 'COMPLETED', createdAt: clock.now() },
+        { status: 'ACTIVE', taskDefinition, rolloutState: 'FAILED', createdAt: clock.now() },
       ];
       converge(service, previous, count);
       return;
     }
     service.taskDefinition = taskDefinition;
-    service.deployments = [{ status: 'PRIMARY', taskDefinition, rolloutState: 'COMPLETED' }];
+    service.deployments = [
+      { status: 'PRIMARY', taskDefinition, rolloutState: 'COMPLETED', createdAt: clock.now() },
+    ];
     converge(service, taskDefinition, count);
   }
 

@@ -91,6 +91,7 @@ export class FargateServices implements WorkloadRuntime {
     );
     const workloads = services.map((service): ObservedWorkload => {
       const steady = steadyOf(service);
+      const notStarting = steady ? undefined : notStartingOf(service);
       const app = tagOf(service, TAGS.app) ?? '';
       // Applied as an older Berth did, or its route made for the app's name under the install's earlier domain or
       // zone: no spec matches it, so the pass applies the app's spec again.
@@ -104,6 +105,7 @@ export class FargateServices implements WorkloadRuntime {
           ? "ECS's deployment circuit breaker stopped the rollout: its tasks failed (the app's events say why)"
           : null,
         ...(steady ? { steady } : {}),
+        ...(notStarting ? { notStarting } : {}),
       };
     });
     const watched = services.filter((_, i) => !workloads[i]?.steady);
@@ -327,6 +329,22 @@ export class FargateServices implements WorkloadRuntime {
  * a load balancer ECS completes a deployment only once its tasks pass the health check, and replaces one that fails
  * it later). Most services are at rest most of the time, so this spares most of ECS's read calls.
  */
+/** What ECS says, in a service event, when it cannot start a task: no task is made, so none stops to tell it. */
+const NOT_STARTING = /^\(service [^)]*\) (was unable to place a task|failed to launch a task)/;
+
+/**
+ * Why ECS cannot start the service's tasks, in its words without the service's name (`ECS was unable to place a task.
+ * Reason: You've reached the limit on the number of vCPUs you can run concurrently. …`), when the newest event since
+ * its latest deployment began says so; undefined once a later event says otherwise (tasks started, a steady state).
+ */
+function notStartingOf(service: Service): string | undefined {
+  const since = Math.max(0, ...(service.deployments ?? []).map((d) => d.createdAt?.getTime() ?? 0));
+  // ECS lists a service's events newest first.
+  const [newest] = (service.events ?? []).filter((event) => (event.createdAt?.getTime() ?? 0) >= since);
+  const message = newest?.message ?? '';
+  return NOT_STARTING.test(message) ? `ECS ${message.replace(/^\(service [^)]*\) /, '')}` : undefined;
+}
+
 function steadyOf(service: Service): ObservedWorkload['steady'] {
   const [deployment, ...others] = service.deployments ?? [];
   const revision = Number(tagOf(service, TAGS.revision));

@@ -401,6 +401,57 @@ describe('FargateServices', () => {
     expect(await specHashOf(routedFor())).toBe('');
   });
 
+  it('says why ECS cannot start an app’s tasks while its newest event since the deployment began says so', async () => {
+    const at = (minute: number) => new Date(Date.UTC(2026, 11, 6, 9, minute));
+    const deployedAt = [
+      {
+        status: 'PRIMARY',
+        taskDefinition: 'arn:td:3',
+        rolloutState: 'IN_PROGRESS' as const,
+        createdAt: at(10),
+      },
+    ];
+    const event = (minute: number, message: string) => ({ id: `e${minute}`, createdAt: at(minute), message });
+    const unplaced = (app: string) =>
+      `(service ${app}) was unable to place a task. Reason: Capacity is unavailable at this time. Please try again later or in a different availability zone.`;
+    const events: Record<string, Service['events']> = {
+      placing: [
+        event(12, unplaced('placing')),
+        event(11, `(service placing) has started 1 tasks: (task t1).`),
+      ],
+      launching: [
+        event(
+          11,
+          '(service launching) failed to launch a task with (error The requested CPU configuration is above your limit).',
+        ),
+      ],
+      started: [
+        event(12, '(service started) has started 2 tasks: (task t1) (task t2).'),
+        event(11, unplaced('started')),
+      ],
+      before: [event(9, unplaced('before'))],
+    };
+    ecs.on(DescribeServicesCommand).callsFake((input: { services: string[] }) => ({
+      services: input.services.map((name) => {
+        const app = name.split('_')[2] ?? '';
+        return service(app, { deployments: deployedAt, events: events[app] ?? [] });
+      }),
+    }));
+    ecs.on(ListTasksCommand).resolves({ taskArns: [] });
+    elb.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [] });
+    const apps = Object.keys(events).map((name) => ({ name, uid: 'app_0123456789abcdef' }));
+    const { workloads } = await services().observe('acme', apps);
+    expect(Object.fromEntries(workloads.map((w) => [w.app, w.notStarting]))).toEqual({
+      placing:
+        'ECS was unable to place a task. Reason: Capacity is unavailable at this time. Please try again later or in a different availability zone.',
+      launching:
+        'ECS failed to launch a task with (error The requested CPU configuration is above your limit).',
+      // Tasks started since; an event from before the deployment is another deployment's.
+      started: undefined,
+      before: undefined,
+    });
+  });
+
   it('observes a tenant: services in tens, tasks per service, readiness from target health, ECS rollbacks', async () => {
     const apps = Array.from({ length: 25 }, (_, i) => ({ name: `app-${i}`, uid: 'app_0123456789abcdef' }));
     ecs

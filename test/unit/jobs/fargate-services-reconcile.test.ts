@@ -176,6 +176,42 @@ describe('WorkloadReconciler on Fargate services (ECS and the ALB in memory)', (
     expect(events).not.toContain('deploymentFailed');
   });
 
+  it('fails a deployment whose tasks ECS cannot place at its deadline, in ECS’s words, telling the operator meanwhile', async () => {
+    const { deps, pass, logged } = setup;
+    await createApp(deps, 'acme', { ...web, runtime: 'fargate', replicas: 2 });
+    await pass();
+    await pass();
+    await deploy(deps, 'acme', 'web', { image: 'registry.example.com/acme/web:unplaceable' });
+    await pass(); // applies revision 2: ECS places none of its tasks, and says why; revision 1 serves on
+    await pass();
+    const quota =
+      /^ECS was unable to place a task\. Reason: You've reached the limit on the number of vCPUs you can run concurrently\./;
+    expect(logged).toContainEqual(
+      expect.objectContaining({
+        message: 'the runtime cannot start an app',
+        tenantId: 'acme',
+        app: 'web',
+        why: expect.stringMatching(quota),
+      }),
+    );
+    deps.clock.advance(600_000);
+    await pass(); // past the deadline: failed, in ECS's words, and back to revision 1
+    await pass();
+    await pass();
+    const app = await getAppRecord(deps, 'acme', 'web');
+    expect(app).toMatchObject({ status: 'running', targetRevision: 1, currentRevision: 1, readyReplicas: 2 });
+    const [failed] = (await deps.store.listDeployments('acme', app.uid, { limit: 5 })).items.filter(
+      (d) => d.revision === 2,
+    );
+    expect(failed?.reason).toMatch(
+      /^not healthy within 600 s: ECS was unable to place a task\. Reason: You've reached the limit on the number of vCPUs/,
+    );
+    // Revision 1's tasks start again: nothing more to tell.
+    const told = logged.length;
+    await pass();
+    expect(logged).toHaveLength(told);
+  });
+
   it('fails at once a deployment whose task definition ECS refuses, naming why, and rolls back to the last good revision', async () => {
     const { deps, aws, pass } = setup;
     await createApp(deps, 'acme', { ...web, runtime: 'fargate', replicas: 2 });
