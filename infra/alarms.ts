@@ -38,6 +38,8 @@ const API_SERVER_ERRORS = 5;
 const BACKLOG_PERIODS = 3;
 /** Periods in a row with apps the scale job could not look at before it alarms (a passing throttle is no news). */
 const SCALE_FAILURE_PERIODS = 3;
+/** Periods in a row with apps whose tasks ECS cannot start before it alarms (capacity back within minutes is no news). */
+const NOT_STARTING_PERIODS = 3;
 
 /** A figure a Berth handler of `installation` publishes itself (functions/handlers/lambda.ts). */
 const berthMetric = (installation: string, service: string, metricName: string, statistic: string) =>
@@ -120,6 +122,13 @@ export class PlatformAlarms extends Construct {
       1,
       "The scale job could not look at some apps for 15 minutes (their replicas or metrics did not answer): see the scale Lambda's log group.",
       SCALE_FAILURE_PERIODS,
+    );
+    alarm(
+      'AppsNotStarting',
+      berthMetric(props.installation, 'reconcile', 'appsNotStarting', 'Sum'),
+      1,
+      "ECS could not start some apps' tasks for 15 minutes (the account's Fargate vCPU quota reached, no capacity in the zones, no address left in the subnets): the reconcile Lambda's log names each app and why ('the runtime cannot start an app').",
+      NOT_STARTING_PERIODS,
     );
     alarm(
       'OrphanedWorkloadsRemoved',

@@ -18,11 +18,17 @@ export const handler = await observed(
     let removedHomes = 0;
     let removedOrphans = 0;
     let refusedSweeps = 0;
+    let notStarting = 0;
     await thenFlush(router.queue, async () => {
       for (const record of event.Records) {
         try {
           const message = JSON.parse(record.body) as QueueMessage;
-          const swept = await routeReconcile(router, message, askedAt(record.attributes));
+          const routed = await routeReconcile(router, message, askedAt(record.attributes));
+          if ('pass' in routed) {
+            notStarting += routed.pass.notStarting;
+            continue;
+          }
+          const { swept } = routed;
           removedHomes += swept.tenantHomes;
           removedOrphans += swept.orphans.length;
           // Nothing Berth made should outlive its app: each one found says how it happened (a lost lease, a table
@@ -44,6 +50,7 @@ export const handler = await observed(
     metrics.addMetric('tenantHomesRemoved', 'Count', removedHomes);
     metrics.addMetric('orphanedWorkloadsRemoved', 'Count', removedOrphans);
     metrics.addMetric('sweepsRefused', 'Count', refusedSweeps);
+    metrics.addMetric('appsNotStarting', 'Count', notStarting);
     return { batchItemFailures: failures };
   },
 );

@@ -1,6 +1,6 @@
 import type { RuntimeName } from '../../schemas/app.ts';
 import type { QueueMessage } from './dispatch.ts';
-import type { SweepResult, WorkloadReconciler } from './workload-reconcile.ts';
+import type { SweepResult, WorkloadPass, WorkloadReconciler } from './workload-reconcile.ts';
 
 export interface ReconcileRouterDeps {
   /** The reconciler of each runtime this worker runs apps on. */
@@ -9,19 +9,18 @@ export interface ReconcileRouterDeps {
 
 /**
  * Sends a message to its runtime's reconciler: a sweep, or a pass over the tenant's apps there unless one that
- * began after the message was sent (`sentAt`, ms) covers it. Returns what a sweep removed (nothing for a pass).
+ * began after the message was sent (`sentAt`, ms) covers it. Returns what the sweep removed, or what the pass did.
  */
 export async function routeReconcile(
   deps: ReconcileRouterDeps,
   message: QueueMessage,
   sentAt?: number,
-): Promise<SweepResult> {
+): Promise<{ swept: SweepResult } | { pass: WorkloadPass }> {
   const runtime = 'sweep' in message ? message.sweep : message.runtime;
   const reconciler = deps.workloads[runtime];
   if (!reconciler) throw new Error(`this worker does not reconcile apps on the ${runtime} runtime`);
-  if ('sweep' in message) return reconciler.sweep();
-  await reconciler.reconcileTenant(message.tenantId, sentAt);
-  return { tenantHomes: 0, orphans: [] };
+  if ('sweep' in message) return { swept: await reconciler.sweep() };
+  return { pass: await reconciler.reconcileTenant(message.tenantId, sentAt) };
 }
 
 /**

@@ -63,6 +63,8 @@ export interface WorkloadPass {
   apps: number;
   applied: number;
   released: number;
+  /** Apps whose replicas the runtime cannot start (ObservedWorkload.notStarting). */
+  notStarting: number;
 }
 
 /**
@@ -87,7 +89,7 @@ export class WorkloadReconciler {
    * comes while a pass runs has the running one go once more at its end.
    */
   async reconcileTenant(tenantId: string, askedAt?: number): Promise<WorkloadPass> {
-    const pass: WorkloadPass = { apps: 0, applied: 0, released: 0 };
+    const pass: WorkloadPass = { apps: 0, applied: 0, released: 0, notStarting: 0 };
     const lease = new PassLease(this.deps, `reconcile-workloads/${tenantId}`, LEASE_MS);
     if (!(await lease.take(askedAt))) return pass;
     // A pass that fails keeps the lease until it expires; its message's retry runs regardless of passes since.
@@ -204,6 +206,16 @@ export class WorkloadReconciler {
       pass.apps += 1;
       const live = replicas.filter((r) => r.appUid === app.uid && r.state !== 'exited');
       const workload = workloads.find((w) => w.app === app.name);
+      // Most often the operator's to mend (the account's Fargate quota, the subnets' addresses): told at each pass
+      // while it lasts, and counted, where the tenant is told only when the deployment fails by it.
+      if (workload?.notStarting) {
+        pass.notStarting += 1;
+        this.deps.logger.error('the runtime cannot start an app', {
+          tenantId,
+          app: app.name,
+          why: workload.notStarting,
+        });
+      }
       try {
         if (await this.reconcileApp(app, tenant, workload, live)) pass.applied += 1;
       } catch (error) {
@@ -330,14 +342,6 @@ export class WorkloadReconciler {
         tenantId: app.tenantId,
         app: app.name,
         refused,
-      });
-    // Most often the operator's to mend (the account's Fargate quota, the subnets' addresses): told at each pass while
-    // it lasts, as the tenant is told only when the deployment fails by it.
-    if (workload?.notStarting)
-      this.deps.logger.error('the runtime cannot start an app', {
-        tenantId: app.tenantId,
-        app: app.name,
-        why: workload.notStarting,
       });
     // The runtime's verdict counts only for the spec it was given; a spec it refused fails at once.
     const verdict = refused ?? (apply ? undefined : workload?.rolloutFailure);

@@ -490,7 +490,7 @@ describe('the CDK app', () => {
     expect(routing).toEqual([functions.reconcile]);
   });
 
-  it('alarms on an encrypted topic (crashed jobs, dead letters, API 5xx, backlog, apps not scaled, orphans, reports left) and passes the sizes offered', () => {
+  it('alarms on an encrypted topic (crashed jobs, dead letters, API 5xx, backlog, apps not scaled or not starting, orphans, reports left) and passes the sizes offered', () => {
     const told = synth(
       { alarmEmails: ['ops@example.com'], sizes: { cpus: [0.25, 0.5], maxMemoryMiB: 4096 } },
       { bundled: false },
@@ -527,51 +527,31 @@ describe('the CDK app', () => {
       ['Maximum', 1],
       ['Minimum', 3],
     ]);
-    // Figures Berth's own handlers publish: apps the scale job could not look at, reports left for the next run.
-    expect(byMetric('appsNotScaled')).toMatchObject([
-      {
-        Namespace: 'Berth',
-        Dimensions: [
-          { Name: 'installation', Value: 'berth' },
-          { Name: 'service', Value: 'scale' },
-        ],
-        Statistic: 'Sum',
-        EvaluationPeriods: 3,
-      },
-    ]);
-    expect(byMetric('reportsLeft')).toMatchObject([
-      {
-        Namespace: 'Berth',
-        Dimensions: [
-          { Name: 'installation', Value: 'berth' },
-          { Name: 'service', Value: 'report' },
-        ],
-        Threshold: 1,
-        EvaluationPeriods: 1,
-      },
-    ]);
-    // And workloads a sweep found without their app: something the operator should know happened.
-    expect(byMetric('orphanedWorkloadsRemoved')).toMatchObject([
-      {
-        Namespace: 'Berth',
-        Dimensions: [
-          { Name: 'installation', Value: 'berth' },
-          { Name: 'service', Value: 'reconcile' },
-        ],
-        Threshold: 1,
-      },
-    ]);
-    expect(byMetric('sweepsRefused')).toMatchObject([
-      {
-        Namespace: 'Berth',
-        Dimensions: [
-          { Name: 'installation', Value: 'berth' },
-          { Name: 'service', Value: 'reconcile' },
-        ],
-        Threshold: 1,
-      },
-    ]);
-    expect(alarms).toHaveLength(16);
+    // Figures Berth's own handlers publish, each under the install's name and the handler's: apps the scale job could
+    // not look at and apps whose tasks ECS cannot start (a quota, capacity, addresses), once either lasts; reports
+    // left for the next run; and workloads a sweep found without their app, or would not remove.
+    const ownFigures = {
+      appsNotScaled: ['scale', 'Sum', 3],
+      reportsLeft: ['report', 'Maximum', 1],
+      appsNotStarting: ['reconcile', 'Sum', 3],
+      orphanedWorkloadsRemoved: ['reconcile', 'Sum', 1],
+      sweepsRefused: ['reconcile', 'Sum', 1],
+    } as const;
+    for (const [metric, [service, statistic, periods]] of Object.entries(ownFigures)) {
+      expect(byMetric(metric)).toMatchObject([
+        {
+          Namespace: 'Berth',
+          Dimensions: [
+            { Name: 'installation', Value: 'berth' },
+            { Name: 'service', Value: service },
+          ],
+          Statistic: statistic,
+          Threshold: 1,
+          EvaluationPeriods: periods,
+        },
+      ]);
+    }
+    expect(alarms).toHaveLength(17);
 
     told.platform.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     told.platform.hasResourceProperties('AWS::KMS::Key', {

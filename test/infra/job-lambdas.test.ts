@@ -342,7 +342,12 @@ describe('the job Lambdas, bundled', () => {
     });
     expect(answer).toEqual({ batchItemFailures: [{ itemIdentifier: 'm2' }] });
     expect(figures).toEqual([
-      expect.objectContaining({ reconciles: 2, reconcilesFailed: 1, service: 'reconcile' }),
+      expect.objectContaining({
+        reconciles: 2,
+        reconcilesFailed: 1,
+        appsNotStarting: 0,
+        service: 'reconcile',
+      }),
     ]);
     expect(printed.filter((line) => line.includes('reconcile failed'))).toEqual([
       expect.stringContaining('"messageId":"m2"'),

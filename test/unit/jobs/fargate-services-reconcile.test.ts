@@ -183,7 +183,8 @@ describe('WorkloadReconciler on Fargate services (ECS and the ALB in memory)', (
     await pass();
     await deploy(deps, 'acme', 'web', { image: 'registry.example.com/acme/web:unplaceable' });
     await pass(); // applies revision 2: ECS places none of its tasks, and says why; revision 1 serves on
-    await pass();
+    // Counted for the operator's alarm at each pass while it lasts.
+    expect((await pass()).notStarting).toBe(1);
     const quota =
       /^ECS was unable to place a task\. Reason: You've reached the limit on the number of vCPUs you can run concurrently\./;
     expect(logged).toContainEqual(
@@ -208,7 +209,7 @@ describe('WorkloadReconciler on Fargate services (ECS and the ALB in memory)', (
     );
     // Revision 1's tasks start again: nothing more to tell.
     const told = logged.length;
-    await pass();
+    expect((await pass()).notStarting).toBe(0);
     expect(logged).toHaveLength(told);
   });
 

@@ -31,7 +31,7 @@ describe('routeReconcile', () => {
     fargatePasses = [];
     const recorded = async (tenantId: string) => {
       fargatePasses.push(tenantId);
-      return { apps: 0, applied: 0, released: 0 };
+      return { apps: 0, applied: 0, released: 0, notStarting: 0 };
     };
     const sweep = async () => {
       fargatePasses.push('sweep');
@@ -68,7 +68,9 @@ describe('routeReconcile', () => {
     expect(fargatePasses).toEqual(['sweep']);
     await route({ tenantId: 'acme', runtime: 'eks' });
     await world.runtime.ensureTenant('gone', { apps: 1, instancesPerApp: 1, vcpu: 1, memoryMiB: 512 });
-    expect(await routeReconcile(router, { sweep: 'eks' })).toEqual({ tenantHomes: 1, orphans: [] });
+    expect(await routeReconcile(router, { sweep: 'eks' })).toEqual({
+      swept: { tenantHomes: 1, orphans: [] },
+    });
     expect(api.requests.filter((r) => r.method === 'DELETE').map((r) => r.path)).toEqual([
       '/api/v1/namespaces/berth-gone',
     ]);

@@ -906,7 +906,7 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
       };
       const done = await reconciler.reconcileTenant('acme');
       // The other worker left it to the running pass, which went once more and applied the new app too.
-      expect(asked).toEqual({ apps: 0, applied: 0, released: 0 });
+      expect(asked).toEqual({ apps: 0, applied: 0, released: 0, notStarting: 0 });
       expect(done).toMatchObject({ apps: 3, applied: 2 });
     });
 
