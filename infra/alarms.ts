@@ -26,9 +26,16 @@ export interface PlatformAlarmsProps {
   emails: string[];
   /** The install's name, a dimension of every figure its handlers publish (another install's are not its own). */
   installation: string;
+  /** The ACM certificates the install serves with, by construct id: each one's ARN, and what it serves. */
+  certificates: Record<string, { arn: string; serves: string }>;
 }
 
 const PERIOD = Duration.minutes(5);
+/**
+ * Days before a certificate expires that its alarm leaves to act: ACM starts renewing its own certificates 60 days
+ * ahead, so one this close either failed to renew (its DNS validation record gone) or was imported.
+ */
+const CERTIFICATE_DAYS_LEFT = 30;
 /** The API's own 5xx answers within one period that mean more than a passing blip. */
 const API_SERVER_ERRORS = 5;
 /**
@@ -87,6 +94,27 @@ export class PlatformAlarms extends Construct {
         })
         .addAlarmAction(action);
 
+    for (const [name, { arn, serves }] of Object.entries(props.certificates)) {
+      new Metric({
+        namespace: 'AWS/CertificateManager',
+        metricName: 'DaysToExpiry',
+        dimensionsMap: { CertificateArn: arn },
+        statistic: 'Minimum',
+        // ACM publishes it once a day.
+        period: Duration.days(1),
+      })
+        .createAlarm(this, `${name}CertificateExpiring`, {
+          threshold: CERTIFICATE_DAYS_LEFT,
+          evaluationPeriods: 1,
+          comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+          alarmDescription:
+            `The certificate of ${serves} (${arn}) expires within ${CERTIFICATE_DAYS_LEFT} days, and with it every ` +
+            'HTTPS connection there: ACM renews a certificate it issued while its DNS validation record is in place ' +
+            '(put it back), never one you imported (import its successor, or move to an ACM-issued one).',
+        })
+        .addAlarmAction(action);
+    }
     for (const [name, fn] of Object.entries(props.functions)) {
       alarm(
         `${name}Errors`,

@@ -317,6 +317,10 @@ export class PlatformStack extends Stack {
       workQueue: this.jobs.queue,
       emails: config.alarmEmails,
       installation,
+      certificates: {
+        Apps: { arn: config.certificateArn, serves: 'the apps' },
+        ...(config.api ? { Api: { arn: config.api.certificateArn, serves: 'the API' } } : {}),
+      },
     });
 
     // Deleted before everything else in the stack, as it refuses while apps remain (functions/jobs/install.ts): a

@@ -490,7 +490,7 @@ describe('the CDK app', () => {
     expect(routing).toEqual([functions.reconcile]);
   });
 
-  it('alarms on an encrypted topic (crashed jobs, dead letters, API 5xx, backlog, apps not scaled or not starting, orphans, reports left) and passes the sizes offered', () => {
+  it('alarms on an encrypted topic (crashed jobs, dead letters, API 5xx, backlog, apps not scaled or not starting, orphans, reports left, a certificate expiring) and passes the sizes offered', () => {
     const told = synth(
       { alarmEmails: ['ops@example.com'], sizes: { cpus: [0.25, 0.5], maxMemoryMiB: 4096 } },
       { bundled: false },
@@ -509,6 +509,8 @@ describe('the CDK app', () => {
               EvaluationPeriods: number;
               Dimensions?: unknown[];
               AlarmActions: unknown[];
+              Period: number;
+              ComparisonOperator: string;
             };
           }
         ).Properties,
@@ -551,7 +553,18 @@ describe('the CDK app', () => {
         },
       ]);
     }
-    expect(alarms).toHaveLength(17);
+    // The apps' certificate, a month before it expires: one ACM failed to renew, or one imported.
+    expect(byMetric('DaysToExpiry')).toMatchObject([
+      {
+        Namespace: 'AWS/CertificateManager',
+        Dimensions: [{ Name: 'CertificateArn', Value: context.berth.certificateArn }],
+        Statistic: 'Minimum',
+        Period: 86_400,
+        ComparisonOperator: 'LessThanThreshold',
+        Threshold: 30,
+      },
+    ]);
+    expect(alarms).toHaveLength(18);
 
     told.platform.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     told.platform.hasResourceProperties('AWS::KMS::Key', {
@@ -709,6 +722,11 @@ describe('the CDK app', () => {
       { api, hostedZone: { id: 'Z0123456789ABC', name: 'example.com' } },
       { bundled: false },
     );
+    // Its certificate is watched as the apps' is.
+    named.platform.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'DaysToExpiry',
+      Dimensions: [{ Name: 'CertificateArn', Value: certificateArn }],
+    });
     named.platform.hasResourceProperties('AWS::ApiGatewayV2::DomainName', {
       DomainName: 'api.example.com',
       DomainNameConfigurations: [
