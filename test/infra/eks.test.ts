@@ -74,7 +74,8 @@ describe('the CDK app with EKS', () => {
       'AWS::S3::Bucket',
     ]);
     template.hasResourceProperties('AWS::EKS::Cluster', {
-      Version: '1.34',
+      // The newest the install's kubectl manages, within EKS's standard support (1.34's ended on 2 December 2026).
+      Version: '1.35',
       AccessConfig: Match.objectLike({ AuthenticationMode: 'API' }),
       // The Lambdas, outside the VPC, reach the API server at its public endpoint.
       ResourcesVpcConfig: Match.objectLike({ EndpointPublicAccess: true, EndpointPrivateAccess: true }),
