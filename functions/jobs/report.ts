@@ -89,16 +89,17 @@ async function buildReportsOf(deps: ReportDeps, month: string, tenants: BilledTe
   const settledAt = periodEndMs(month) + REPORT_SETTLES_AFTER_MS;
   // A tenant created after the month, or deleted before it, has no report for it.
   const there = tenants.filter((tenant) => existedIn(tenant, month));
-  const reports = await mapWithLimit(there, READS_IN_FLIGHT, async ({ id: tenantId }) => ({
-    tenantId,
-    at: Date.parse((await deps.meter.getReport(tenantId, month))?.generatedAt ?? '') || 0,
-  }));
+  const reports = await mapWithLimit(there, READS_IN_FLIGHT, async ({ id: tenantId }) => {
+    const report = await deps.meter.getReport(tenantId, month);
+    return { tenantId, final: report?.status === 'final', at: Date.parse(report?.generatedAt ?? '') || 0 };
+  });
   // Never built (0) first, then the oldest.
-  const due = reports.filter(({ at }) => at < settledAt).sort((a, b) => a.at - b.at);
+  const due = reports.filter(({ final }) => !final).sort((a, b) => a.at - b.at);
+  // Decided once for the month, so that a run under way as it settles marks it final only once every report is.
+  const settled = deps.clock.now().getTime() >= settledAt;
   // One tenant's failure holds up none of the others' reports; the run fails after them all, so it is seen.
   const { results: done, failures } = await mapEachWithLimit(due, BUILDS_IN_FLIGHT, async ({ tenantId }) => {
     if (deps.clock.now().getTime() >= deadline) return false;
-    const settled = deps.clock.now().getTime() >= settledAt;
     const report = await buildReport(deps, tenantId, month, settled ? 'final' : 'draft');
     await deps.meter.putReport(report);
     await deps.reportArchive.store(report, reportsCsv([report]));
@@ -108,7 +109,6 @@ async function buildReportsOf(deps: ReportDeps, month: string, tenants: BilledTe
     deps.logger.error('could not build a report', { tenantId: item.tenantId, period: month, error });
   }
   const built = done.filter(Boolean).length;
-  const settled = deps.clock.now().getTime() >= settledAt;
   return {
     built,
     left: due.length - built - failures.length,

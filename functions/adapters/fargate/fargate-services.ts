@@ -323,12 +323,6 @@ export class FargateServices implements WorkloadRuntime {
   }
 }
 
-/**
- * A service ECS has at rest: one deployment, of the task definition Berth applied, completed, with every task it
- * wants running. Its tasks need no listing: they are that many replicas of the service's revision, all ready (behind
- * a load balancer ECS completes a deployment only once its tasks pass the health check, and replaces one that fails
- * it later). Most services are at rest most of the time, so this spares most of ECS's read calls.
- */
 /** What ECS says, in a service event, when it cannot start a task: no task is made, so none stops to tell it. */
 const NOT_STARTING = /^\(service [^)]*\) (was unable to place a task|failed to launch a task)/;
 
@@ -345,6 +339,12 @@ function notStartingOf(service: Service): string | undefined {
   return NOT_STARTING.test(message) ? `ECS ${message.replace(/^\(service [^)]*\) /, '')}` : undefined;
 }
 
+/**
+ * A service ECS has at rest: one deployment, of the task definition Berth applied, completed, with every task it
+ * wants running. Its tasks need no listing: they are that many replicas of the service's revision, all ready (behind
+ * a load balancer ECS completes a deployment only once its tasks pass the health check, and replaces one that fails
+ * it later). Most services are at rest most of the time, so this spares most of ECS's read calls.
+ */
 function steadyOf(service: Service): ObservedWorkload['steady'] {
   const [deployment, ...others] = service.deployments ?? [];
   const revision = Number(tagOf(service, TAGS.revision));

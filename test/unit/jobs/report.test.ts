@@ -84,6 +84,26 @@ describe('the report job', () => {
     expect(await deps.meter.reportsFinalThrough()).toBe('2026-11');
   });
 
+  it('marks no month done with by a run under way as the month settles: its reports are drafts, built again', async () => {
+    const { deps } = await withTenants(3);
+    // A second before October settles; each build takes a second of the run's time.
+    deps.clock.current = new Date('2026-11-03T23:59:59.000Z');
+    const listUsage = deps.store.listUsage.bind(deps.store);
+    deps.store.listUsage = (tenantId, from, to, page) => {
+      deps.clock.advance(1000);
+      return listUsage(tenantId, from, to, page);
+    };
+    expect(await buildMonthlyReports(deps)).toEqual({ built: 3, left: 0 });
+    const statuses = await Promise.all(
+      ['t00', 't01', 't02'].map((id) => deps.meter.getReport(id, '2026-10')),
+    );
+    expect(statuses.map((report) => report?.status)).toEqual(['draft', 'draft', 'draft']);
+    expect(await deps.meter.reportsFinalThrough()).toBeUndefined();
+    // The next run builds them final, and is done with October.
+    expect(await buildMonthlyReports(deps)).toEqual({ built: 3, left: 0 });
+    expect(await deps.meter.reportsFinalThrough()).toBe('2026-10');
+  });
+
   it('makes no report for a month that ended before the tenant was created', async () => {
     const { deps, archive } = await withTenants(1);
     await createTenant(deps, { id: 'late', name: 'Late', plan: 'free' });
