@@ -45,7 +45,7 @@ const API_SERVER_ERRORS = 5;
 const BACKLOG_PERIODS = 3;
 /** Periods in a row with apps the scale job could not look at before it alarms (a passing throttle is no news). */
 const SCALE_FAILURE_PERIODS = 3;
-/** Periods in a row with apps whose tasks ECS cannot start before it alarms (capacity back within minutes is no news). */
+/** Periods in a row with apps whose tasks ECS cannot start before it alarms (capacity back in minutes is no news). */
 const NOT_STARTING_PERIODS = 3;
 
 /** A figure a Berth handler of `installation` publishes itself (functions/handlers/lambda.ts). */

@@ -211,12 +211,13 @@ function nextDeployment(
   const pastDeadline = now.getTime() > since + deps.deploymentDeadlineMs;
   if (progress.runtimeFailure || tripped || (pastDeadline && !progress.converged)) {
     const last = progress.lastFailure ? `; the last ${progress.lastFailure}` : '';
+    const why = progress.notStarting ? `: ${progress.notStarting}` : '';
     next.status = 'failed';
     next.reason =
       progress.runtimeFailure ??
       (tripped
         ? `${next.failedStarts} replicas failed (circuit breaker at ${circuitBreakerThreshold(app.replicas)})${last}`
-        : `not healthy within ${deps.deploymentDeadlineMs / 1000} s${progress.notStarting ? `: ${progress.notStarting}` : ''}`);
+        : `not healthy within ${deps.deploymentDeadlineMs / 1000} s${why}`);
   } else if (progress.readyTarget >= progress.desired && progress.converged) {
     next.phases.healthy ??= at;
     next.phases.traffic ??= at;
