@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import { ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -75,6 +75,15 @@ export class PlatformAlarms extends Construct {
     key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
     this.topic = new Topic(this, 'Topic', { displayName: 'Berth alarms', masterKey: key, enforceSSL: true });
     for (const email of props.emails) this.topic.addSubscription(new EmailSubscription(email));
+    if (props.emails.length === 0) {
+      // Said at every synth and deploy: without a subscriber, no alarm below reaches anyone.
+      Annotations.of(this).addWarningV2(
+        'berth:alarms-unheard',
+        'No alarmEmails: the alarms (a Lambda that failed, metering or reports among them, dead letters, apps whose ' +
+          'tasks cannot start, a certificate about to expire) reach no one until something subscribes to the ' +
+          'AlarmTopicArn output. Give alarmEmails, or subscribe a chat or paging endpoint to the topic.',
+      );
+    }
 
     const action = new SnsAction(this.topic);
     const alarm = (

@@ -6,8 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import type { CfnElement } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { CfnElement, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { SslPolicy } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { CURRENTLY_RECOMMENDED_FLAGS } from 'aws-cdk-lib/cx-api';
@@ -584,6 +584,11 @@ describe('the CDK app', () => {
       TopicArn: topic,
     });
     app.platform.resourceCountIs('AWS::SNS::Subscription', 0);
+    // Without addresses, every synth and deploy says no one hears the alarms; with them, nothing.
+    const unheard = (stack: Stack) =>
+      Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('^No alarmEmails: the alarms'));
+    expect(unheard(app.stacks.platform)).toHaveLength(1);
+    expect(unheard(platform)).toEqual([]);
     expect(Object.keys(told.platform.findOutputs('*')).sort()).toEqual([
       'AlarmTopicArn',
       'ApiUrl',
