@@ -45,7 +45,7 @@ const API_SERVER_ERRORS = 5;
 const BACKLOG_PERIODS = 3;
 /** Periods in a row with apps the scale job could not look at before it alarms (a passing throttle is no news). */
 const SCALE_FAILURE_PERIODS = 3;
-/** Periods in a row with apps whose tasks ECS cannot start before it alarms (capacity back in minutes is no news). */
+/** Periods in a row with apps whose replicas cannot start before it alarms (capacity back in minutes is no news). */
 const NOT_STARTING_PERIODS = 3;
 
 /** A figure a Berth handler of `installation` publishes itself (functions/handlers/lambda.ts). */
@@ -164,7 +164,7 @@ export class PlatformAlarms extends Construct {
       'AppsNotStarting',
       berthMetric(props.installation, 'reconcile', 'appsNotStarting', 'Sum'),
       1,
-      "ECS could not start some apps' tasks for 15 minutes (the account's Fargate vCPU quota reached, no capacity in the zones, no address left in the subnets): the reconcile Lambda's log names each app and why ('the runtime cannot start an app').",
+      "Some apps' replicas could not be started for 15 minutes: ECS could not place their tasks (the account's Fargate vCPU quota reached, no capacity in the zones, no address left in the subnets), or Kubernetes their pods (no node or Fargate profile fits them). The reconcile Lambda's log names each app and why ('the runtime cannot start an app').",
       NOT_STARTING_PERIODS,
     );
     alarm(

@@ -547,7 +547,8 @@ export interface ObservedWorkload {
   /**
    * Why the runtime cannot start the replicas it should, in its words, while that lasts: ECS could not place or
    * launch a task (the account's Fargate vCPU quota reached, no capacity in the zones, no address left in the
-   * subnets). No task is made, so no task's stop tells it.
+   * subnets), Kubernetes could not schedule a pod (no node or Fargate profile fits it). No replica starts, so no
+   * replica's stop tells it.
    */
   notStarting?: string;
   /**

@@ -490,28 +490,34 @@ const MESSAGE_CHARS = 300;
 const quoted = (reason: string, message: string | undefined) =>
   message ? `${reason}: ${message.slice(0, MESSAGE_CHARS)}` : reason;
 
+/** The pods of a Deployment's template (its current revision). */
+function templatePods(deployment: V1Deployment, pods: V1Pod[]): V1Pod[] {
+  const revision = deployment.spec?.template.metadata?.labels?.[LABEL.revision];
+  return pods.filter(
+    (p) =>
+      p.metadata?.labels?.[LABEL.app] === deployment.metadata?.name &&
+      p.metadata?.labels?.[LABEL.revision] === revision,
+  );
+}
+
+/** The scheduler's word that it could not place a pod (no node or Fargate profile fits it); undefined once placed. */
+const unscheduled = (pod: V1Pod) =>
+  pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False');
+
 /**
  * Why the pods of a Deployment's template are not ready, in Kubernetes' words, where one says: a container waiting
  * on something other than its start (ErrImagePull, ImagePullBackOff, CreateContainerConfigError…), its last exit, a
  * pod the scheduler could not place.
  */
 function whyPodsWait(deployment: V1Deployment, pods: V1Pod[]): string | undefined {
-  const revision = deployment.spec?.template.metadata?.labels?.[LABEL.revision];
-  const own = pods.filter(
-    (p) =>
-      p.metadata?.labels?.[LABEL.app] === deployment.metadata?.name &&
-      p.metadata?.labels?.[LABEL.revision] === revision,
-  );
-  for (const pod of own) {
+  for (const pod of templatePods(deployment, pods)) {
     const status = pod.status?.containerStatuses?.find((c) => c.name === 'app');
     const waiting = status?.state?.waiting;
     const exited = status?.lastState?.terminated;
     if (exited) return `its container ${exitedWith(exited.exitCode, exited.reason)}`;
     if (waiting?.reason && !STARTING.has(waiting.reason)) return quoted(waiting.reason, waiting.message);
-    const unscheduled = pod.status?.conditions?.find(
-      (c) => c.type === 'PodScheduled' && c.status === 'False',
-    );
-    if (unscheduled) return quoted('not scheduled', unscheduled.message);
+    const notPlaced = unscheduled(pod);
+    if (notPlaced) return quoted('not scheduled', notPlaced.message);
   }
   return undefined;
 }
@@ -533,6 +539,9 @@ function workloadOf(
     annotations[MANIFESTS_ANNOTATION] === MANIFESTS_REVISION &&
     annotations[LOAD_BALANCER_ANNOTATION] === ingress.attributes &&
     annotations[ROUTE_ANNOTATION] === ingress.route;
+  // A pod the scheduler cannot place starts no container: the operator's to mend (a Fargate profile, nodes).
+  const notPlaced = templatePods(deployment, pods).map(unscheduled).find(Boolean);
+  const notStarting = notPlaced && quoted('Kubernetes could not schedule a pod', notPlaced.message);
   return {
     app: deployment.metadata?.name ?? '',
     specHash: current ? (annotations[SPEC_HASH_ANNOTATION] ?? '') : '',
@@ -542,6 +551,7 @@ function workloadOf(
             .filter(Boolean)
             .join(': ')
         : null,
+    ...(notStarting ? { notStarting } : {}),
   };
 }
 

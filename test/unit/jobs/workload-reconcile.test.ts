@@ -828,7 +828,7 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
   });
 
   it("says why a Deployment missed its deadline, in the kubelet's words, where its new pods say", async () => {
-    const { deps, pass } = setup;
+    const { deps, pass, logged } = setup;
     const image = 'registry.example.com/acme/web:unpullable';
     await createApp(deps, 'acme', { ...web, image, runtime: 'eks' });
     for (const name of ['api', 'jobs', 'docs'])
@@ -866,7 +866,14 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
         },
       ],
     });
-    await pass();
+    // A pod the scheduler cannot place is the operator's to mend: counted and logged at each pass while it lasts.
+    expect((await pass()).notStarting).toBe(1);
+    expect(logged).toContainEqual({
+      message: 'the runtime cannot start an app',
+      tenantId: 'acme',
+      app: 'jobs',
+      why: 'Kubernetes could not schedule a pod: 0/0 nodes are available: no Fargate profile matches',
+    });
     const reasonOf = async (app: string) =>
       (await deps.store.listDeployments('acme', (await getAppRecord(deps, 'acme', app)).uid, { limit: 1 }))
         .items[0]?.reason;
