@@ -92,37 +92,36 @@ export class PlatformAlarms extends Construct {
       threshold: number,
       description: string,
       evaluationPeriods = 1,
+      comparisonOperator = ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
     ) =>
       metric
         .createAlarm(this, name, {
           threshold,
           evaluationPeriods,
-          comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          comparisonOperator,
           treatMissingData: TreatMissingData.NOT_BREACHING,
           alarmDescription: description,
         })
         .addAlarmAction(action);
 
     for (const [name, { arn, serves }] of Object.entries(props.certificates)) {
-      new Metric({
-        namespace: 'AWS/CertificateManager',
-        metricName: 'DaysToExpiry',
-        dimensionsMap: { CertificateArn: arn },
-        statistic: 'Minimum',
+      alarm(
+        `${name}CertificateExpiring`,
         // ACM publishes it once a day.
-        period: Duration.days(1),
-      })
-        .createAlarm(this, `${name}CertificateExpiring`, {
-          threshold: CERTIFICATE_DAYS_LEFT,
-          evaluationPeriods: 1,
-          comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
-          treatMissingData: TreatMissingData.NOT_BREACHING,
-          alarmDescription:
-            `The certificate of ${serves} (${arn}) expires within ${CERTIFICATE_DAYS_LEFT} days, and with it every ` +
-            'HTTPS connection there: ACM renews a certificate it issued while its DNS validation record is in place ' +
-            '(put it back), never one you imported (import its successor, or move to an ACM-issued one).',
-        })
-        .addAlarmAction(action);
+        new Metric({
+          namespace: 'AWS/CertificateManager',
+          metricName: 'DaysToExpiry',
+          dimensionsMap: { CertificateArn: arn },
+          statistic: 'Minimum',
+          period: Duration.days(1),
+        }),
+        CERTIFICATE_DAYS_LEFT,
+        `The certificate of ${serves} (${arn}) expires within ${CERTIFICATE_DAYS_LEFT} days, and with it every HTTPS ` +
+          'connection there: ACM renews a certificate it issued while its DNS validation record is in place (put it ' +
+          'back), never one you imported (import its successor, or move to an ACM-issued one).',
+        1,
+        ComparisonOperator.LESS_THAN_THRESHOLD,
+      );
     }
     for (const [name, fn] of Object.entries(props.functions)) {
       alarm(

@@ -3,9 +3,9 @@ import { DEFAULT_IDLE_TIMEOUT_SECONDS } from '../functions/adapters/alb/target-g
 import { MAX_HOST } from '../functions/core/app-hosts.ts';
 import {
   AdminKeyHash,
+  AdminKeyHashes,
   DEFAULT_RATE_LIMIT,
   IdleTimeoutSeconds,
-  MAX_ADMIN_KEYS,
   parseConfig,
 } from '../functions/shared/config-parsing.ts';
 import { DEFAULT_PRICE_TABLE, PriceTable } from '../schemas/billing.ts';
@@ -79,9 +79,7 @@ export const InstallConfig = z
      * SHA-256 hex of the bootstrap admin key (`printf %s "$KEY" | sha256sum`); the key itself never leaves you. Two,
      * during a rotation: the new key's and the old one's, each an admin key, until a deploy with the new one's alone.
      */
-    adminKeyHash: AdminKeyHash.or(z.array(AdminKeyHash).min(1).max(MAX_ADMIN_KEYS)).transform((hashes) =>
-      [hashes].flat(),
-    ),
+    adminKeyHash: AdminKeyHash.or(AdminKeyHashes).transform((hashes) => [hashes].flat()),
     prices: PriceTable.default(DEFAULT_PRICE_TABLE),
     /**
      * Shared load balancers for apps on Fargate, filled in order, at most 90 apps each (an ALB takes 100 target

@@ -149,10 +149,12 @@ export function makeKeyAuthenticator(deps: CoreDeps, options: KeyAuthenticatorOp
       if (!secret?.startsWith(KEY_PREFIX) || secret.length > 200) throw invalid();
       const hash = hashApiKey(secret);
       const hashBytes = Buffer.from(hash, 'hex');
-      const admin = adminHashes.filter(
-        (adminHash) => hashBytes.length === adminHash.length && timingSafeEqual(hashBytes, adminHash),
-      );
-      if (admin.length > 0) return { role: 'admin' };
+      if (
+        adminHashes.some(
+          (adminHash) => hashBytes.length === adminHash.length && timingSafeEqual(hashBytes, adminHash),
+        )
+      )
+        return { role: 'admin' };
       const now = deps.clock.now();
       const record = await lookup(hash, now.getTime());
       if (!record) throw invalid();

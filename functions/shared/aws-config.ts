@@ -2,10 +2,9 @@ import * as z from 'zod';
 import { DEFAULT_PRICE_TABLE, PriceTable } from '../../schemas/billing.ts';
 import { OfferedSizes } from '../../schemas/fargate-sizes.ts';
 import {
-  AdminKeyHash,
+  AdminKeyHashes,
   IdleTimeoutSecondsVar,
   JsonText,
-  MAX_ADMIN_KEYS,
   parseConfig,
   RateLimitVars,
 } from './config-parsing.ts';
@@ -28,7 +27,7 @@ export const AwsConfig = z.object({
   BERTH_TABLE_NAME: z.string().min(3),
   BERTH_APP_DOMAIN: z.string().min(3).describe('Apps answer at https://<app>--<tenant>.<domain>.'),
   /** The admin keys' hashes, comma-separated: two during a rotation. */
-  BERTH_ADMIN_KEY_HASH: List.pipe(z.array(AdminKeyHash).min(1).max(MAX_ADMIN_KEYS)),
+  BERTH_ADMIN_KEY_HASH: List.pipe(AdminKeyHashes),
   BERTH_REGISTRY_PUSH_ROLE_ARN: z.string().startsWith('arn:aws:iam::'),
   BERTH_PRICE_TABLE: JsonText.pipe(PriceTable).default(DEFAULT_PRICE_TABLE),
   /** The app sizes offered; every Fargate size when unset. */

@@ -28,7 +28,7 @@ export const AdminKeyHash = z
   );
 
 /** The admin keys an install takes at once: its key, and during a rotation the next one. */
-export const MAX_ADMIN_KEYS = 2;
+export const AdminKeyHashes = z.array(AdminKeyHash).min(1).max(2);
 
 /** A JSON value given as text (an environment variable). */
 export const JsonText = z.string().transform((text, ctx) => {

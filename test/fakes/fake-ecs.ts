@@ -43,10 +43,11 @@ const TASK_DEFINITION_MAX_BYTES = 64 * 1024;
  * at the desired count; a new task definition replaces the tasks at once (old ones stop, with their stop time); the
  * load balancer reports running tasks healthy. An image tagged `crashloop` trips the deployment circuit breaker,
  * which rolls the service back to its previous task definition; one tagged `unplaceable` gets no task, as the account's
- * Fargate vCPU quota is reached, which a service event says (the previous task definition's tasks run on). A deleted service drains for one observation; task
- * definitions are deregistered before they can be deleted, and one over 64 KiB (ECS's task definition size limit)
- * is refused; a service's load balancer must name a port its task definition's container maps. Answers carry only
- * members AWS's own answers have (checked against the service models), so no adapter can lean on one they lack.
+ * Fargate vCPU quota is reached, which a service event says (the previous task definition's tasks run on). A deleted
+ * service drains for one observation; task definitions are deregistered before they can be deleted, and one over
+ * 64 KiB (ECS's task definition size limit) is refused; a service's load balancer must name a port its task
+ * definition's container maps. Answers carry only members AWS's own answers have (checked against the service
+ * models), so no adapter can lean on one they lack.
  */
 export function fakeEcs(clock: { now(): Date }) {
   const ecs = mockClient(ECSClient);

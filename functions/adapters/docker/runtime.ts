@@ -50,6 +50,7 @@ const MiB = 1024 * 1024;
  * one's size when the kernel picks what to kill, so any replica goes before any of the platform's own processes.
  */
 export const REPLICA_OOM_SCORE_ADJ = 500;
+
 /**
  * The span a sample covers when no window is asked for (instances, the autoscaler): recent, as `docker stats` is,
  * and long enough that a burst of a second does not make it.

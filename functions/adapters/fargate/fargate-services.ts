@@ -323,8 +323,11 @@ export class FargateServices implements WorkloadRuntime {
   }
 }
 
-/** What ECS says, in a service event, when it cannot start a task: no task is made, so none stops to tell it. */
-const NOT_STARTING = /^\(service [^)]*\) (was unable to place a task|failed to launch a task)/;
+/**
+ * What ECS says, in a service event, when it cannot start a task (no task is made, so none stops to tell it), and
+ * its words after the service's name.
+ */
+const NOT_STARTING = /^\(service [^)]*\) ((?:was unable to place a task|failed to launch a task)[\s\S]*)/;
 
 /**
  * Why ECS cannot start the service's tasks, in its words without the service's name (`ECS was unable to place a task.
@@ -335,8 +338,8 @@ function notStartingOf(service: Service): string | undefined {
   const since = Math.max(0, ...(service.deployments ?? []).map((d) => d.createdAt?.getTime() ?? 0));
   // ECS lists a service's events newest first.
   const [newest] = (service.events ?? []).filter((event) => (event.createdAt?.getTime() ?? 0) >= since);
-  const message = newest?.message ?? '';
-  return NOT_STARTING.test(message) ? `ECS ${message.replace(/^\(service [^)]*\) /, '')}` : undefined;
+  const words = NOT_STARTING.exec(newest?.message ?? '')?.[1];
+  return words && `ECS ${words}`;
 }
 
 /**

@@ -12,14 +12,20 @@ async function withTenants(count: number) {
   const ids = Array.from({ length: count }, (_, i) => `t${String(i).padStart(2, '0')}`);
   for (const id of ids) await createTenant(deps, { id, name: id, plan: 'free' });
   deps.clock.current = new Date('2026-11-01T00:30:00.000Z');
-  // The order in which reports are built: each build starts by reading the tenant's usage.
+  // The order in which reports are built: each build starts by reading the tenant's usage, and takes `buildMs` of
+  // the run's time.
   const builds: string[] = [];
+  let buildMs = 0;
   const listUsage = deps.store.listUsage.bind(deps.store);
   deps.store.listUsage = (tenantId, from, to, page) => {
     builds.push(tenantId);
+    deps.clock.advance(buildMs);
     return listUsage(tenantId, from, to, page);
   };
-  return { deps, ids, builds, archive: deps.reportArchive as MemoryReportArchive };
+  const eachBuildTakesASecond = () => {
+    buildMs = 1000;
+  };
+  return { deps, ids, builds, eachBuildTakesASecond, archive: deps.reportArchive as MemoryReportArchive };
 }
 
 describe('the report job', () => {
@@ -85,14 +91,10 @@ describe('the report job', () => {
   });
 
   it('marks no month done with by a run under way as the month settles: its reports are drafts, built again', async () => {
-    const { deps } = await withTenants(3);
-    // A second before October settles; each build takes a second of the run's time.
+    const { deps, eachBuildTakesASecond } = await withTenants(3);
+    // A second before October settles.
     deps.clock.current = new Date('2026-11-03T23:59:59.000Z');
-    const listUsage = deps.store.listUsage.bind(deps.store);
-    deps.store.listUsage = (tenantId, from, to, page) => {
-      deps.clock.advance(1000);
-      return listUsage(tenantId, from, to, page);
-    };
+    eachBuildTakesASecond();
     expect(await buildMonthlyReports(deps)).toEqual({ built: 3, left: 0 });
     const statuses = await Promise.all(
       ['t00', 't01', 't02'].map((id) => deps.meter.getReport(id, '2026-10')),
@@ -113,13 +115,8 @@ describe('the report job', () => {
   });
 
   it('starts no report after its deadline, and the next run starts with the reports still missing', async () => {
-    const { deps, ids, builds, archive } = await withTenants(30);
-    const listUsage = deps.store.listUsage.bind(deps.store);
-    // Each build takes a second of the run's time.
-    deps.store.listUsage = (tenantId, from, to, page) => {
-      deps.clock.advance(1000);
-      return listUsage(tenantId, from, to, page);
-    };
+    const { deps, ids, builds, eachBuildTakesASecond, archive } = await withTenants(30);
+    eachBuildTakesASecond();
     const deadlineMs = deps.clock.now().getTime() + 10_000;
     expect(await buildMonthlyReports(deps, { deadlineMs })).toEqual({ built: 10, left: 20 });
     expect(archive.files.size).toBe(10);
