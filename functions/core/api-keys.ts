@@ -10,12 +10,18 @@ import { MAX_KEYS_PER_TENANT } from './tenant-caps.ts';
 const KEY_PREFIX = 'bk_';
 
 /** Who a request acts as. Tenant principals carry the only tenant id a tenant route ever uses. */
-export type Principal = { role: 'admin' } | { role: 'tenant'; tenantId: string; keyId: string };
+/** Who a key is: an admin key by its prefix (it has no id: it is the install's, not the table's), a tenant key by id. */
+export type Principal =
+  | { role: 'admin'; keyPrefix: string }
+  | { role: 'tenant'; tenantId: string; keyId: string };
 
 /** SHA-256 of a key, hex: the only form a key is stored in. */
 export function hashApiKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
+
+/** What a key is known by where its secret is not shown (its listing, the audit log): `bk_` and six characters. */
+export const keyPrefixOf = (key: string) => key.slice(0, KEY_PREFIX.length + 6);
 
 /** A new secret `bk_<43 chars of base64url = 32 random bytes>`. */
 export function generateApiKey(): string {
@@ -48,7 +54,7 @@ export function newTenantKey(
     tenantId,
     name: name ?? null,
     role: 'tenant',
-    prefix: key.slice(0, KEY_PREFIX.length + 6),
+    prefix: keyPrefixOf(key),
     hash: hashApiKey(key),
     createdAt: at.toISOString(),
     lastUsedAt: null,
@@ -154,7 +160,7 @@ export function makeKeyAuthenticator(deps: CoreDeps, options: KeyAuthenticatorOp
           (adminHash) => hashBytes.length === adminHash.length && timingSafeEqual(hashBytes, adminHash),
         )
       )
-        return { role: 'admin' };
+        return { role: 'admin', keyPrefix: keyPrefixOf(secret) };
       const now = deps.clock.now();
       const record = await lookup(hash, now.getTime());
       if (!record) throw invalid();

@@ -6,7 +6,7 @@ import { type Api, createApi } from '../http/api.ts';
 import { compileRoutes } from '../http/routes/router.ts';
 import { awsApiDeps } from '../shared/aws-api.ts';
 import { readAwsRuntimeConfig } from '../shared/aws-config.ts';
-import { errorLogger, observed, thenFlush } from './lambda.ts';
+import { auditLog, errorLogger, observed, thenFlush } from './lambda.ts';
 
 /** Not the SHA-256 of any key: hashes of keys are lowercase hex, this is not hex. */
 const NO_KEY_HASH = 'warm-up';
@@ -22,7 +22,7 @@ const BODILESS = new Set(['GET', 'HEAD']);
 export const handler = await observed(
   'api',
   async ({ logger }) => {
-    const deps = await awsApiDeps(readAwsRuntimeConfig(), errorLogger(logger));
+    const deps = await awsApiDeps(readAwsRuntimeConfig(), errorLogger(logger), auditLog(logger));
     const api = createApi(deps);
     if (process.env.AWS_LAMBDA_INITIALIZATION_TYPE === 'provisioned-concurrency') {
       await warmUp(api, deps.store, logger);

@@ -4,6 +4,7 @@ import * as z from 'zod';
 import { allowedMethods } from './allowed-methods.ts';
 import type { ApiDeps } from './context.ts';
 import { DOCS_PAGE, DOCS_PAGE_POLICY } from './docs-page.ts';
+import { auditWrites } from './middleware/audit.ts';
 import { authenticate } from './middleware/auth.ts';
 import { limitBodies } from './middleware/body-limit.ts';
 import { uncompressedBodies } from './middleware/content-coding.ts';
@@ -135,6 +136,7 @@ export function createApi(deps: ApiDeps) {
       await next();
     },
     authenticate(deps.auth),
+    auditWrites(deps.audit),
     rateLimit(deps.rateLimit, deps),
     idempotency(deps, (path) => methodsOf(path).includes('POST')),
   );

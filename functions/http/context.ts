@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import type { KeyAuthenticator, Principal } from '../core/api-keys.ts';
 import { UnavailableError } from '../core/errors.ts';
 import type { AnswerCache, RegistryDeps, ReplicaViews, RuntimeViewDeps, Store } from '../core/ports.ts';
+import type { AuditLog } from './middleware/audit.ts';
 import type { RateLimitOptions } from './middleware/rate-limit.ts';
 import type { ErrorLogger } from './problem.ts';
 
@@ -24,6 +25,8 @@ export interface ApiDeps extends RegistryDeps {
   auth: KeyAuthenticator;
   rateLimit: RateLimitOptions;
   logger: ErrorLogger;
+  /** Where each request that may change something is recorded, with its key. */
+  audit: AuditLog;
   /** How the replicas of each runtime are seen; absent in an API-only process. */
   views?: ReplicaViews;
   /**

@@ -130,7 +130,9 @@ async function main() {
   const registryAuth = registryAuthRoutes(deps.registryAuth);
   const httpApi = createApi(deps);
   const api = serveLocally(
-    (req) => (new URL(req.url).pathname.startsWith('/registry/') ? registryAuth : httpApi).fetch(req),
+    // The server's env (the request's socket among it) goes on, as it reaches an app served alone.
+    (req, env) =>
+      (new URL(req.url).pathname.startsWith('/registry/') ? registryAuth : httpApi).fetch(req, env),
     config.BERTH_PORT,
   );
   let registry: { stop(): Promise<void> };

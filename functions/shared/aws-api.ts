@@ -51,6 +51,7 @@ function replicaViews(config: AwsRuntimeConfig, eks: EksInstall | undefined): Re
 export async function awsApiDeps(
   config: AwsRuntimeConfig,
   logger: Logger,
+  audit: ApiDeps['audit'],
 ): Promise<ApiDeps & { queue: Nudges }> {
   const queue = deferredNudges(
     async () => (await import('./aws-reconcile-queue.ts')).reconcileQueue(config, logger),
@@ -82,6 +83,7 @@ export async function awsApiDeps(
       shared: true,
     },
     logger,
+    audit,
     views: replicaViews(config, eks),
     bufferedAnswers: BUFFERED_ANSWERS,
     recentInstances: new RecentAnswers(INSTANCES_KEPT_MS),

@@ -126,6 +126,7 @@ export function localDeps(wiring: LocalWiring): LocalDeps {
     }),
     rateLimit: wiring.rateLimit,
     logger,
+    audit: { record: (entry) => logger.info('audit', { ...entry }) },
     registryAuth: {
       store,
       tokens,

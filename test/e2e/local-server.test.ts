@@ -5,6 +5,7 @@ import { createServer, type Server as NetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
+import { keyPrefixOf } from '../../functions/core/api-keys.ts';
 import { SHARED_ACCESS_KEY } from '../../functions/local/dynamodb-local.ts';
 import { labelledContainers } from '../support/docker-cli.ts';
 import { tableNames } from '../support/dynamodb-tables.ts';
@@ -44,6 +45,13 @@ describe('npm start (the local server)', () => {
       body: JSON.stringify({ id: 'acme', name: 'Acme', plan: 'free' }),
     });
     expect(created.status).toBe(201);
+    // The write is in the platform's log, with the key that made it (by its prefix) and where from.
+    await waitForReady(
+      first,
+      5000,
+      `[berth] audit { requestId: '${created.headers.get('request-id')}', method: 'POST', path: '/v1/tenants', ` +
+        `status: 201, role: 'admin', key: '${keyPrefixOf(adminKey)}', ip: '127.0.0.1' }`,
+    );
     // JSON whose Content-Type has whitespace before its parameter (RFC 9110 lets it) is JSON on Node's server too.
     const spaced = await fetchFrom(first, `${base}/v1/plans`, {
       method: 'POST',

@@ -2,6 +2,7 @@ import { generateApiKey, hashApiKey, makeKeyAuthenticator } from '../../function
 import { seedPlans } from '../../functions/core/plans.ts';
 import type { CoreDeps } from '../../functions/core/ports.ts';
 import type { ApiDeps } from '../../functions/http/context.ts';
+import type { AuditEntry } from '../../functions/http/middleware/audit.ts';
 import type { ReportDeps } from '../../functions/jobs/report.ts';
 import { DEFAULT_PRICE_TABLE } from '../../schemas/billing.ts';
 import { FakeHosts } from './fake-hosts.ts';
@@ -54,17 +55,19 @@ export async function fakeCoreDeps(): Promise<
   return deps;
 }
 
-/** API deps over fakes; `errors` collects what the API logged. */
+/** API deps over fakes; `errors` collects what the API logged, `audited` its audit log. */
 export async function fakeApiDeps(rateLimit = { ratePerSecond: 1e9, burst: 1e9 }) {
   const core = await fakeCoreDeps();
   const adminKey = generateApiKey();
   const errors: unknown[] = [];
+  const audited: AuditEntry[] = [];
   const logger: ApiDeps['logger'] = { error: (_message, details) => errors.push(details) };
   const deps: ApiDeps & ReportDeps & { store: MemoryStore; clock: ManualClock; hosts: FakeHosts } = {
     ...core,
     auth: makeKeyAuthenticator(core, { adminKeyHashes: [hashApiKey(adminKey)], logger }),
     rateLimit,
     logger,
+    audit: { record: (entry) => audited.push(entry) },
   };
-  return { deps, adminKey, errors };
+  return { deps, adminKey, errors, audited };
 }

@@ -989,7 +989,7 @@ describe('the CDK app', () => {
     expect(readFileSync(join(dir, 'index.mjs'), 'utf8').length).toBeGreaterThan(10_000);
     // A table and a tenant on the run's DynamoDB Local, written by the local platform.
     const local = await localApi();
-    const { key } = await local.createTenant('acme');
+    const { key, id: keyId } = await local.createTenant('acme');
     // Mid-rotation: the next admin key's hash beside the current one's.
     const admins = [generateApiKey(), generateApiKey()];
     Object.assign(process.env, LAMBDA_ENV, {
@@ -1072,17 +1072,36 @@ describe('the CDK app', () => {
     );
     expect(withSecond.statusCode).toBe(200);
     // JSON whose Content-Type has whitespace before its parameter (RFC 9110 lets it) is JSON through the Lambda too.
-    const spaced = await handler(
-      {
-        ...httpApiEvent('POST', '/v1/keys', {
-          authorization: `Bearer ${key}`,
-          'content-type': 'application/json ; charset=utf-8',
-        }),
-        body: '{"name":"spaced"}',
-      },
-      LAMBDA_CONTEXT,
-    );
-    expect({ status: spaced.statusCode, name: JSON.parse(spaced.body).name }).toEqual({
+    let spaced: Awaited<ReturnType<typeof handler>> | undefined;
+    const audited = printedBy(async () => {
+      spaced = await handler(
+        {
+          ...httpApiEvent('POST', '/v1/keys', {
+            authorization: `Bearer ${key}`,
+            'content-type': 'application/json ; charset=utf-8',
+          }),
+          body: '{"name":"spaced"}',
+        },
+        LAMBDA_CONTEXT,
+      );
+    });
+    // The write is in the Lambda's log, with the key that made it and where from, which the access log cannot say.
+    const lines = (await audited).map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.filter((line) => line.message === 'audit')).toEqual([
+      expect.objectContaining({
+        level: 'INFO',
+        message: 'audit',
+        requestId: 'r1',
+        method: 'POST',
+        path: '/v1/keys',
+        status: 201,
+        role: 'tenant',
+        key: keyId,
+        tenantId: 'acme',
+        ip: '203.0.113.1',
+      }),
+    ]);
+    expect({ status: spaced?.statusCode, name: JSON.parse(spaced?.body ?? '{}').name }).toEqual({
       status: 201,
       name: 'spaced',
     });

@@ -8,6 +8,7 @@ import { ensureTable } from '../../functions/adapters/dynamodb/table.ts';
 import { generateApiKey } from '../../functions/core/api-keys.ts';
 import { seedPlans } from '../../functions/core/plans.ts';
 import { createApi } from '../../functions/http/api.ts';
+import type { AuditEntry } from '../../functions/http/middleware/audit.ts';
 import type { RateLimitOptions } from '../../functions/http/middleware/rate-limit.ts';
 import { type DynamoDbLocalAddress, localDynamoDbClient } from '../../functions/local/dynamodb-local.ts';
 import { startRegistry } from '../../functions/local/registry-process.ts';
@@ -70,7 +71,9 @@ export async function localApi(
   };
   const deps = localDeps(wiring);
   await seedPlans(deps);
-  const api = createApi(deps);
+  // The audit log kept for the test to read, rather than printed.
+  const audited: AuditEntry[] = [];
+  const api = createApi({ ...deps, audit: { record: (entry) => audited.push(entry) } });
   const runtime = options.runtime
     ? localRuntime(deps, {
         docker: new Docker(),
@@ -80,7 +83,7 @@ export async function localApi(
         stopGraceSeconds: options.stopGraceSeconds ?? 1,
       })
     : undefined;
-  return { api, deps, wiring, adminKey, dynamodb, tableName, runtime, ...clientFor(api, adminKey) };
+  return { api, deps, wiring, adminKey, dynamodb, tableName, runtime, audited, ...clientFor(api, adminKey) };
 }
 
 /** `localApi` with the local runtime (reconcile loop, Docker) wired: for tests that run containers. */

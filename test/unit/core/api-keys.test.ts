@@ -32,21 +32,22 @@ describe('API keys', () => {
       logger,
     });
     const { apiKey } = await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'free' });
-    await expect(auth.authenticate(admin)).resolves.toEqual({ role: 'admin' });
+    await expect(auth.authenticate(admin)).resolves.toEqual({ role: 'admin', keyPrefix: admin.slice(0, 9) });
     await expect(auth.authenticate(apiKey.key)).resolves.toMatchObject({ role: 'tenant', tenantId: 'acme' });
     await expect(auth.authenticate(generateApiKey())).rejects.toMatchObject({ code: 'auth.invalidKey' });
     await expect(auth.authenticate(undefined)).rejects.toMatchObject({ code: 'auth.invalidKey' });
   });
 
-  it('takes either of two admin keys during a rotation, and no other', async () => {
+  it('takes either of two admin keys during a rotation, each known by its prefix, and no other', async () => {
     const deps = await fakeCoreDeps();
     const [current, next] = [generateApiKey(), generateApiKey()];
     const auth = makeKeyAuthenticator(deps, {
       adminKeyHashes: [hashApiKey(next), hashApiKey(current)],
       logger,
     });
-    await expect(auth.authenticate(current)).resolves.toEqual({ role: 'admin' });
-    await expect(auth.authenticate(next)).resolves.toEqual({ role: 'admin' });
+    for (const key of [current, next]) {
+      await expect(auth.authenticate(key)).resolves.toEqual({ role: 'admin', keyPrefix: key.slice(0, 9) });
+    }
     await expect(auth.authenticate(generateApiKey())).rejects.toMatchObject({ code: 'auth.invalidKey' });
   });
 

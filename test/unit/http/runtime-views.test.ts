@@ -25,6 +25,7 @@ describe('replica views per runtime (EKS through the fake API server)', () => {
       }),
       rateLimit: { ratePerSecond: 1e9, burst: 1e9 },
       logger: { error: () => {} },
+      audit: { record: () => {} },
       views: { eks: world.runtime.view() },
       // As in AWS mode, where API Gateway buffers responses: a followed log request is a long poll.
       bufferedAnswers: { waitMs: 200, maxBodyBytes: 5 * 1024 * 1024 },

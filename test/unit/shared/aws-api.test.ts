@@ -9,9 +9,13 @@ import { LAMBDA_ENV } from '../../support/lambda-fixtures.ts';
 
 describe("the API Lambda's composition root", () => {
   it("keeps an app's instances for a moment, where reading them spends the account's shared ECS quota", async () => {
-    const deps = await awsApiDeps(readAwsRuntimeConfig({ ...LAMBDA_ENV, BERTH_TABLE_NAME: 'berth' }), {
-      error: () => {},
-    });
+    const deps = await awsApiDeps(
+      readAwsRuntimeConfig({ ...LAMBDA_ENV, BERTH_TABLE_NAME: 'berth' }),
+      {
+        error: () => {},
+      },
+      { record: () => {} },
+    );
     expect(deps.recentInstances).toBeInstanceOf(RecentAnswers);
     expect(deps.bufferedAnswers).toEqual({ waitMs: 20_000, maxBodyBytes: 5 * 1024 * 1024 });
   });
@@ -19,9 +23,13 @@ describe("the API Lambda's composition root", () => {
   it('refuses images built for neither linux/amd64 nor linux/arm64 on ECS, and not for linux/amd64 on EKS on Fargate', async () => {
     const platformsWith = async (env: Record<string, string>) =>
       (
-        await awsApiDeps(readAwsRuntimeConfig({ ...LAMBDA_ENV, BERTH_TABLE_NAME: 'berth', ...env }), {
-          error: () => {},
-        })
+        await awsApiDeps(
+          readAwsRuntimeConfig({ ...LAMBDA_ENV, BERTH_TABLE_NAME: 'berth', ...env }),
+          {
+            error: () => {},
+          },
+          { record: () => {} },
+        )
       ).platforms;
     const eks = {
       BERTH_RUNTIMES: 'fargate,eks',
@@ -39,9 +47,13 @@ describe("the API Lambda's composition root", () => {
   it('nudges the reconcile queue after a write that changes an app, before the Lambda returns', async () => {
     const sqs = mockClient(SQSClient).on(SendMessageCommand).resolves({});
     try {
-      const deps = await awsApiDeps(readAwsRuntimeConfig({ ...LAMBDA_ENV, BERTH_TABLE_NAME: 'berth' }), {
-        error: () => {},
-      });
+      const deps = await awsApiDeps(
+        readAwsRuntimeConfig({ ...LAMBDA_ENV, BERTH_TABLE_NAME: 'berth' }),
+        {
+          error: () => {},
+        },
+        { record: () => {} },
+      );
       const spec = {
         image: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/berth/acme/web@sha256:abc',
         cpu: 0.25,

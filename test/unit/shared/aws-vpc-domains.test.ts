@@ -22,7 +22,7 @@ const EKS_ENV = {
 
 /** The private domains the API's image check reads, as its composition root builds them for an install. */
 const apiHosts = async (env: Record<string, string>) =>
-  (await awsApiDeps(readAwsRuntimeConfig(env), { error: () => {} })).hosts;
+  (await awsApiDeps(readAwsRuntimeConfig(env), { error: () => {} }, { record: () => {} })).hosts;
 
 /** The cluster as DescribeCluster shows it once it is active, in the VPC `vpcId` when it names one. */
 const activeCluster = (vpcId?: string) => ({
@@ -90,7 +90,7 @@ describe("the API's private domains of the apps' networks", () => {
         },
       });
       zonesByVpc({ 'vpc-1': 'fargate.example.com.', 'vpc-corp': 'corp.example.com.' });
-      const deps = await awsApiDeps(readAwsRuntimeConfig(EKS_ENV), { error: () => {} });
+      const deps = await awsApiDeps(readAwsRuntimeConfig(EKS_ENV), { error: () => {} }, { record: () => {} });
       expect(await deps.views?.eks?.runtime.listReplicas({ tenantId: 'acme' })).toEqual([]);
       expect(kube.requests.map((r) => r.authorization?.slice(0, 18))).toContain('Bearer k8s-aws-v1.');
       expect(await deps.hosts.privateDomainOf('registry.corp.example.com')).toBe('corp.example.com');
