@@ -444,12 +444,26 @@ export const TERMINAL_DEPLOYMENT_STATUSES: readonly DeploymentStatus[] = [
 export const DeploymentTrigger = z.enum(['create', 'update', 'deploy', 'rollback', 'start']);
 export type DeploymentTrigger = z.infer<typeof DeploymentTrigger>;
 
+export const DeploymentAuthor = z.object({
+  keyId: z.string().describe("The key's id, as `GET /v1/keys` lists it."),
+  keyName: z
+    .string()
+    .nullable()
+    .describe("The key's name as the deployment was made (the key may be gone since)."),
+});
+export type DeploymentAuthor = z.infer<typeof DeploymentAuthor>;
+
 export const Deployment = z
   .object({
     id: z.string(),
     app: DnsLabel,
     revision: z.number().int(),
     trigger: DeploymentTrigger,
+    createdBy: DeploymentAuthor.nullable().describe(
+      'The API key that asked for the deployment, so a team can tell which of its keys (a pipeline, a person) ' +
+        'deployed what; null for one the platform made itself (the rollback after a failed deployment), or made ' +
+        'before Berth recorded it.',
+    ),
     status: DeploymentStatus,
     reason: z.string().nullable(),
     failedStarts: z

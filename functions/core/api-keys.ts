@@ -9,11 +9,13 @@ import { MAX_KEYS_PER_TENANT } from './tenant-caps.ts';
 
 const KEY_PREFIX = 'bk_';
 
-/** Who a request acts as. Tenant principals carry the only tenant id a tenant route ever uses. */
-/** Who a key is: an admin key by its prefix (it has no id: it is the install's, not the table's), a tenant key by id. */
+/**
+ * Who a request acts as. Tenant principals carry the only tenant id a tenant route ever uses, and their key's id and
+ * name; an admin key is known by its prefix (it has no id: it is the install's, not the table's).
+ */
 export type Principal =
   | { role: 'admin'; keyPrefix: string }
-  | { role: 'tenant'; tenantId: string; keyId: string };
+  | { role: 'tenant'; tenantId: string; keyId: string; keyName: string | null };
 
 /** SHA-256 of a key, hex: the only form a key is stored in. */
 export function hashApiKey(key: string): string {
@@ -177,7 +179,7 @@ export function makeKeyAuthenticator(deps: CoreDeps, options: KeyAuthenticatorOp
           ),
         );
       }
-      return { role: 'tenant', tenantId: record.tenantId, keyId: record.id };
+      return { role: 'tenant', tenantId: record.tenantId, keyId: record.id, keyName: record.name };
     },
     forget(hash) {
       cache.delete(hash);

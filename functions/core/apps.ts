@@ -4,6 +4,7 @@ import {
   type AppCreate,
   type AppPatch,
   type AppStatus,
+  type DeploymentAuthor,
   type DeploymentTrigger,
   type Scaling,
 } from '../../schemas/app.ts';
@@ -105,7 +106,12 @@ const GENERATION_DIGITS = 7;
  * A pending deployment of `app.targetRevision`; a reconciler moves it on. Its id leads with the app's generation,
  * which every deployment raises, so ids sort in deployment order even within one millisecond.
  */
-function deploymentOf(app: AppRecord, trigger: DeploymentTrigger, at: Date): DeploymentRecord {
+function deploymentOf(
+  app: AppRecord,
+  trigger: DeploymentTrigger,
+  at: Date,
+  author: DeploymentAuthor | undefined,
+): DeploymentRecord {
   const generation = app.generation.toString(36).padStart(GENERATION_DIGITS, '0');
   return {
     tenantId: app.tenantId,
@@ -114,6 +120,7 @@ function deploymentOf(app: AppRecord, trigger: DeploymentTrigger, at: Date): Dep
     app: app.name,
     revision: app.targetRevision,
     trigger,
+    createdBy: author ?? null,
     status: 'pending',
     reason: null,
     failedStarts: 0,
@@ -129,11 +136,15 @@ export function generationOf(deployment: Pick<DeploymentRecord, 'id'>): number {
   return Number.parseInt(deployment.id.slice(start, start + GENERATION_DIGITS), 36);
 }
 
-/** Creates an app with revision 1 and its deployment, atomically with the plan check. */
+/**
+ * Creates an app with revision 1 and its deployment, atomically with the plan check. `author`, here and in every
+ * change that makes a deployment, is the key that asked for it, which the deployment shows.
+ */
 export async function createApp(
   deps: RegistryDeps,
   tenantId: string,
   input: AppCreate,
+  author?: DeploymentAuthor,
 ): Promise<{ app: App; deployment: DeploymentRecord }> {
   assertServableHost(deps, tenantId, input.name);
   const spec = resolveSpec(deps, undefined, input);
@@ -144,7 +155,7 @@ export async function createApp(
   const uid = newId('app', deps.clock.now());
   const image = await resolveImage(deps, tenantId, uid, spec.image, spec.runtime);
   try {
-    return await writeNewApp(deps, tenantId, input, { uid, spec, image, scaling, replicas });
+    return await writeNewApp(deps, tenantId, input, { uid, spec, image, scaling, replicas }, author);
   } catch (err) {
     // No app will run the image it held: let go of it. The create's own error is the one to answer; should the
     // release fail too, the image is only kept longer than it need be.
@@ -170,6 +181,7 @@ function writeNewApp(
   tenantId: string,
   input: AppCreate,
   made: Pick<AppRecord, 'uid' | 'spec' | 'scaling' | 'replicas'> & { image: ResolvedImage },
+  author: DeploymentAuthor | undefined,
 ): Promise<{ app: App; deployment: DeploymentRecord }> {
   const { uid, spec, image, scaling, replicas } = made;
   return withOptimisticRetry(async () => {
@@ -201,7 +213,7 @@ function writeNewApp(
     assertScalingAllowed(plan.id, plan.limits, scaling);
     assertWithinLimits(plan.id, plan.limits, tenant.reserved, delta);
     await assertUnderUsageCap(deps, tenant, plan.limits, delta);
-    const deployment = deploymentOf(app, 'create', now);
+    const deployment = deploymentOf(app, 'create', now, author);
     // A stale plan or tenant read fails the write with WriteConflictError and is read again.
     await deps.store.createApp({
       app,
@@ -316,11 +328,12 @@ export function retarget(
   revision: number,
   trigger: DeploymentTrigger,
   now: Date,
+  author: DeploymentAuthor | undefined,
 ): DeploymentRecord {
   app.targetRevision = revision;
   app.generation += 1;
   if (app.status !== 'stopped') app.status = 'deploying';
-  return deploymentOf(app, trigger, now);
+  return deploymentOf(app, trigger, now, author);
 }
 
 /**
@@ -332,9 +345,10 @@ export function withNewRevision(
   trigger: DeploymentTrigger,
   resolved: ResolvedImage & { image: string },
   now: Date,
+  author: DeploymentAuthor | undefined,
 ): AppChange {
   app.latestRevision += 1;
-  const deployment = retarget(app, app.latestRevision, trigger, now);
+  const deployment = retarget(app, app.latestRevision, trigger, now, author);
   const pinned = resolved.image === app.spec.image ? resolved : { digest: null, platforms: null };
   return { app, revision: revisionOf(app, pinned, now.toISOString()), deployment };
 }
@@ -346,6 +360,7 @@ export async function updateApp(
   name: string,
   patch: AppPatch,
   ifMatch?: IfMatch,
+  author?: DeploymentAuthor,
 ): Promise<App> {
   // Only a spec change makes a revision, and only a revision needs its image resolved (a registry call), so a
   // patch of replicas or scaling never depends on the registry.
@@ -376,7 +391,7 @@ export async function updateApp(
       Object.assign(app, { spec, scaling, replicas });
       if (specChanged) {
         if (!image) throw new Error('a spec change always comes with its resolved image');
-        return withNewRevision(app, 'update', image, now);
+        return withNewRevision(app, 'update', image, now, author);
       }
       if (replicas === from && !scalingChanged) return { app };
       app.generation += 1;
@@ -582,6 +597,7 @@ export async function startApp(
   tenantId: string,
   name: string,
   ifMatch?: IfMatch,
+  author?: DeploymentAuthor,
 ): Promise<App> {
   // Loaded before the app is read, which changeApp does beside its tenant, rather than read it once more first.
   const rules = await autoscaleRules();
@@ -597,7 +613,7 @@ export async function startApp(
       details: { revision: app.targetRevision },
     };
     if (app.currentRevision === app.targetRevision) return { app, event };
-    const deployment = deploymentOf(app, 'start', now);
+    const deployment = deploymentOf(app, 'start', now, author);
     return { app, deployment, event: { ...event, details: { ...event.details, deployment: deployment.id } } };
   });
   return toApp(deps, app);

@@ -1,5 +1,6 @@
 import {
   Deployment,
+  type DeploymentAuthor,
   type DeploymentCreate,
   Revision,
   TERMINAL_DEPLOYMENT_STATUSES,
@@ -27,7 +28,7 @@ function toRevision({ tenantId: _t, appUid: _a, ...revision }: RevisionRecord): 
 }
 
 function toDeployment({ tenantId: _t, appUid: _a, ...deployment }: DeploymentRecord): Deployment {
-  return inSchemaOrder(Deployment, deployment);
+  return inSchemaOrder(Deployment, { ...deployment, createdBy: deployment.createdBy ?? null });
 }
 
 /** Deploys a new revision: the current spec with `input` applied, even when nothing changed (a redeploy). */
@@ -37,6 +38,7 @@ export async function deploy(
   name: string,
   input: DeploymentCreate,
   ifMatch?: IfMatch,
+  author?: DeploymentAuthor,
 ): Promise<Deployment> {
   const read = await getAppRecord(deps, tenantId, name);
   const image = await imageForChange(deps, read, input.image);
@@ -47,7 +49,7 @@ export async function deploy(
     ifMatch,
     (app, now) => {
       app.spec = resolveSpec(deps, app.spec, input);
-      return withNewRevision(app, 'deploy', image, now);
+      return withNewRevision(app, 'deploy', image, now, author);
     },
     { read },
   );
@@ -69,6 +71,7 @@ export async function rollback(
   name: string,
   revision: number | undefined,
   ifMatch?: IfMatch,
+  author?: DeploymentAuthor,
 ): Promise<Deployment> {
   const app = await getAppRecord(deps, tenantId, name);
   const target = await getRevisionRecord(
@@ -88,7 +91,7 @@ export async function rollback(
       if (current.targetRevision === target.number && current.currentRevision === target.number) {
         throw alreadyOn(current);
       }
-      return { app: current, deployment: backTo(current, target, now) };
+      return { app: current, deployment: backTo(current, target, now, author) };
     },
     { read: app },
   );
@@ -160,7 +163,8 @@ export async function rollBackFailed(
         if (current.generation !== app.generation) return { app: current };
         current.readyReplicas = app.readyReplicas;
         current.observedGeneration = app.observedGeneration;
-        const deployment = backTo(current, target, now);
+        // The platform's own: no key asked for it.
+        const deployment = backTo(current, target, now, undefined);
         const reason = `${failed.reason}; rolled back to revision ${serving} (${deployment.id})`;
         const ended = { ...failed, status: 'rolled_back' as const, reason, updatedAt: now.toISOString() };
         const message = `deployment of revision ${failed.revision} failed: ${failed.reason}; rolled back to revision ${serving}`;
@@ -184,10 +188,15 @@ export async function rollBackFailed(
 }
 
 /** Points `app` at `target`'s spec and revision; the deployment that takes it there. */
-function backTo(app: AppRecord, target: RevisionRecord, now: Date): DeploymentRecord {
+function backTo(
+  app: AppRecord,
+  target: RevisionRecord,
+  now: Date,
+  author: DeploymentAuthor | undefined,
+): DeploymentRecord {
   const { image, cpu, memory, port, command, env, healthCheck, runtime } = target;
   app.spec = { image, cpu, memory, port, command, env, healthCheck, runtime };
-  return retarget(app, target.number, 'rollback', now);
+  return retarget(app, target.number, 'rollback', now, author);
 }
 
 /** Deployments read per page while looking back for the previous live revision. */

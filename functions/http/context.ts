@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import type { DeploymentAuthor } from '../../schemas/app.ts';
 import type { KeyAuthenticator, Principal } from '../core/api-keys.ts';
 import { UnavailableError } from '../core/errors.ts';
 import type { AnswerCache, RegistryDeps, ReplicaViews, RuntimeViewDeps, Store } from '../core/ports.ts';
@@ -73,6 +74,12 @@ export async function chargeWait(c: Context<ApiEnv>, deps: ApiDeps, seconds: num
 export function tenantCaller(principal: Principal): Extract<Principal, { role: 'tenant' }> {
   if (principal.role !== 'tenant') throw new Error('tenant routes are guarded by requireRole("tenant")');
   return principal;
+}
+
+/** The key a tenant route's request came with, as a deployment it makes records it. */
+export function authorOf(principal: Principal): DeploymentAuthor {
+  const { keyId, keyName } = tenantCaller(principal);
+  return { keyId, keyName };
 }
 
 /** The tenant a tenant route acts for: only ever the authenticated key's. */

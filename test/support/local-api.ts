@@ -69,11 +69,11 @@ export async function localApi(
     },
     reportsDir: mkdtempSync(join(tmpdir(), 'berth-reports-')),
   };
-  const deps = localDeps(wiring);
-  await seedPlans(deps);
   // The audit log kept for the test to read, rather than printed.
   const audited: AuditEntry[] = [];
-  const api = createApi({ ...deps, audit: { record: (entry) => audited.push(entry) } });
+  const deps = { ...localDeps(wiring), audit: { record: (entry: AuditEntry) => void audited.push(entry) } };
+  await seedPlans(deps);
+  const api = createApi(deps);
   const runtime = options.runtime
     ? localRuntime(deps, {
         docker: new Docker(),

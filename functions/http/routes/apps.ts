@@ -4,7 +4,7 @@ import { DnsLabel, ListQuery, pageOf } from '../../../schemas/common.ts';
 import { TenantOverview } from '../../../schemas/tenant.ts';
 import { createApp, deleteApp, getApp, listApps, scaleApp, updateApp } from '../../core/apps.ts';
 import { getTenantOverview } from '../../core/tenants.ts';
-import { type ApiDeps, tenantOf } from '../context.ts';
+import { type ApiDeps, authorOf, tenantOf } from '../context.ts';
 import { etagOf, ifMatchVersions } from '../etag.ts';
 import { requireRole } from '../middleware/auth.ts';
 import {
@@ -72,7 +72,8 @@ export function appRoutes(deps: ApiDeps) {
         },
       }),
       async (c) => {
-        const { app } = await createApp(deps, tenantOf(c.get('principal')), c.req.valid('json'));
+        const principal = c.get('principal');
+        const { app } = await createApp(deps, tenantOf(principal), c.req.valid('json'), authorOf(principal));
         c.header('location', `/v1/apps/${app.name}`);
         c.header('etag', etagOf(app.version));
         return c.json(app, 201);
@@ -142,6 +143,7 @@ export function appRoutes(deps: ApiDeps) {
           c.req.valid('param').app,
           c.req.valid('json'),
           ifMatchVersions(c),
+          authorOf(c.get('principal')),
         );
         c.header('etag', etagOf(app.version));
         return c.json(app, 200);

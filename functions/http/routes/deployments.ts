@@ -9,7 +9,7 @@ import {
   listRevisions,
   rollback,
 } from '../../core/deployments.ts';
-import { type ApiDeps, chargeWait, tenantOf } from '../context.ts';
+import { type ApiDeps, authorOf, chargeWait, tenantOf } from '../context.ts';
 import { ifMatchVersions } from '../etag.ts';
 import {
   apiRoute,
@@ -77,6 +77,7 @@ export function deploymentRoutes(deps: ApiDeps) {
           app,
           c.req.valid('json'),
           ifMatchVersions(c),
+          authorOf(c.get('principal')),
         );
         c.header('location', `/v1/apps/${app}/deployments/${deployment.id}`);
         return c.json(deployment, 202);
@@ -174,6 +175,7 @@ export function deploymentRoutes(deps: ApiDeps) {
           app,
           c.req.valid('json').revision,
           ifMatchVersions(c),
+          authorOf(c.get('principal')),
         );
         c.header('location', `/v1/apps/${app}/deployments/${deployment.id}`);
         return c.json(deployment, 202);

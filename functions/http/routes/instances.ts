@@ -4,7 +4,7 @@ import { ListQuery, pageOf } from '../../../schemas/common.ts';
 import { AppEvent, AppMetrics, InstanceList, LogQuery, MetricsQuery } from '../../../schemas/instance.ts';
 import { restartApp, startApp, stopApp } from '../../core/apps.ts';
 import { appLogs, appMetrics, listAppEvents, listInstances } from '../../core/instances.ts';
-import { type ApiDeps, bodyBytesCarried, chargeWait, runtimeView, tenantOf } from '../context.ts';
+import { type ApiDeps, authorOf, bodyBytesCarried, chargeWait, runtimeView, tenantOf } from '../context.ts';
 import { etagOf, ifMatchVersions } from '../etag.ts';
 import { FOLLOWS_PER_TENANT, FollowLimit } from '../follow-limit.ts';
 import { apiRoute, appActionHeaders, bearer, etagHeader, json, noFields } from '../openapi.ts';
@@ -241,7 +241,13 @@ export function instanceRoutes(deps: ApiDeps) {
       async (c) =>
         accepted(
           c,
-          await startApp(deps, tenantOf(c.get('principal')), c.req.valid('param').app, ifMatchVersions(c)),
+          await startApp(
+            deps,
+            tenantOf(c.get('principal')),
+            c.req.valid('param').app,
+            ifMatchVersions(c),
+            authorOf(c.get('principal')),
+          ),
         ),
     )
     .openapi(
