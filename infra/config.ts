@@ -127,12 +127,14 @@ export const InstallConfig = z
           })
           .optional(),
         /**
-         * The created cluster's Kubernetes version. By default the newest the install's kubectl layer (v1.34) may
-         * manage, within EKS's standard support until 27 March 2027; past that, EKS bills extended support, six times
-         * the control plane's price per hour (1.33's ended on 29 July 2026, 1.34's on 2 December 2026). Moved one minor
-         * version at a time, in place.
+         * The cluster's Kubernetes version: the one the install creates it on, or an existing cluster's, which picks the
+         * kubectl that manages it. By default 1.35, within EKS's standard support until 27 March 2027; past that, EKS
+         * bills extended support, six times the control plane's price per hour (1.33's ended on 29 July 2026, 1.34's on
+         * 2 December 2026). 1.36 is offered so that a cluster can leave 1.35 before then; the default moves to it once
+         * installs made on the earlier default (1.34) have had a release to pass 1.35 on the way, as EKS moves a
+         * cluster one minor version at a time, in place.
          */
-        kubernetesVersion: z.enum(['1.33', '1.34', '1.35']).default('1.35'),
+        kubernetesVersion: z.enum(['1.33', '1.34', '1.35', '1.36']).default('1.35'),
         /**
          * The load balancer controller's ingress group the apps share (one ALB): the install's own when unset,
          * `berth-apps` for the default install and `berth-<installation>-apps` for another (clusterScope).

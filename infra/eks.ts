@@ -1,4 +1,6 @@
 import { KubectlV34Layer } from '@aws-cdk/lambda-layer-kubectl-v34';
+import { KubectlV35Layer } from '@aws-cdk/lambda-layer-kubectl-v35';
+import { KubectlV36Layer } from '@aws-cdk/lambda-layer-kubectl-v36';
 import { Stack } from 'aws-cdk-lib';
 import { type IVpc, SubnetType } from 'aws-cdk-lib/aws-ec2';
 import {
@@ -39,10 +41,15 @@ export interface EksProps {
   accessLogs: IBucket;
 }
 
+/**
+ * Each Kubernetes version a cluster of the install may run, with the kubectl layer that manages it at deploy time:
+ * kubectl works with its own minor version and the one either side, so v1.34's serves 1.33 too.
+ */
 const VERSIONS = {
-  '1.33': KubernetesVersion.V1_33,
-  '1.34': KubernetesVersion.V1_34,
-  '1.35': KubernetesVersion.V1_35,
+  '1.33': { version: KubernetesVersion.V1_33, kubectl: KubectlV34Layer },
+  '1.34': { version: KubernetesVersion.V1_34, kubectl: KubectlV34Layer },
+  '1.35': { version: KubernetesVersion.V1_35, kubectl: KubectlV35Layer },
+  '1.36': { version: KubernetesVersion.V1_36, kubectl: KubectlV36Layer },
 } as const;
 
 /** EKS's own policy for the edit role; scoped to tenants' namespaces below. */
@@ -69,7 +76,8 @@ export class EksRuntimeCluster extends Construct {
     super(scope, id);
     const { eks, vpc } = props;
     this.scope = clusterScope(props.installation);
-    const kubectlLayer = new KubectlV34Layer(this, 'KubectlLayer');
+    const { version, kubectl } = VERSIONS[eks.kubernetesVersion];
+    const kubectlLayer = new kubectl(this, 'KubectlLayer');
     const existing = eks.existingCluster;
     if (existing) {
       // Applies the RBAC and admission policy below at deploy time; the only principal with more than Berth's
@@ -101,7 +109,7 @@ export class EksRuntimeCluster extends Construct {
       this.applyRbac().node.addDependency(admin);
     } else {
       const cluster = new FargateCluster(this, 'Cluster', {
-        version: VERSIONS[eks.kubernetesVersion],
+        version,
         vpc,
         vpcSubnets: [{ subnetType: SubnetType.PRIVATE_WITH_EGRESS }],
         // The control plane's Lambdas run outside the VPC: they reach the API server at its public endpoint.

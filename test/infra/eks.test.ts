@@ -74,7 +74,7 @@ describe('the CDK app with EKS', () => {
       'AWS::S3::Bucket',
     ]);
     template.hasResourceProperties('AWS::EKS::Cluster', {
-      // The newest the install's kubectl manages, within EKS's standard support (1.34's ended on 2 December 2026).
+      // Within EKS's standard support until 27 March 2027 (1.34's ended on 2 December 2026).
       Version: '1.35',
       AccessConfig: Match.objectLike({ AuthenticationMode: 'API' }),
       // The Lambdas, outside the VPC, reach the API server at its public endpoint.
@@ -196,6 +196,35 @@ describe('the CDK app with EKS', () => {
       .filter((b) => b.clients.includes('EKS'))
       .map((b) => lambdaName(b.id));
     expect(withEks.sort()).toEqual(['Api', 'Meter', 'Reconcile', 'Scale']);
+  });
+
+  it('manages each cluster with a kubectl within a minor version of it, the one it creates or an existing one', () => {
+    /** The platform stack of an install offering EKS, its Lambdas left unbundled: only its template is read. */
+    const templateWith = (eks: Record<string, unknown>) =>
+      Template.fromStack(
+        berthApp({
+          context: { berth: { ...EKS_INSTALL_CONTEXT, eks }, 'aws:cdk:bundling-stacks': [] },
+        }).platform,
+      );
+    const kubectlOf = (template: Template) =>
+      Object.values(template.findResources('AWS::Lambda::LayerVersion')).flatMap(
+        (layer) =>
+          /^\/opt\/kubectl\/kubectl (1\.\d+)\./.exec(String(layer.Properties.Description))?.[1] ?? [],
+      );
+    const existingCluster = { name: 'platform', loadBalancerCidrs: ['10.0.0.0/20'], fargate: false };
+    const managed = ['1.33', '1.34', '1.35', '1.36'].map((kubernetesVersion) => {
+      const created = templateWith({ kubernetesVersion });
+      created.hasResourceProperties('AWS::EKS::Cluster', { Version: kubernetesVersion });
+      const existing = templateWith({ kubernetesVersion, existingCluster });
+      return [kubernetesVersion, kubectlOf(created), kubectlOf(existing)];
+    });
+    // 1.36 lets a cluster leave 1.35 before its standard support ends (27 March 2027).
+    expect(managed).toEqual([
+      ['1.33', ['1.34'], ['1.34']],
+      ['1.34', ['1.34'], ['1.34']],
+      ['1.35', ['1.35'], ['1.35']],
+      ['1.36', ['1.36'], ['1.36']],
+    ]);
   });
 
   it("lets the controller's load balancer log in a region opened since 2022 through ELB's log delivery service", () => {
