@@ -444,14 +444,15 @@ export const TERMINAL_DEPLOYMENT_STATUSES: readonly DeploymentStatus[] = [
 export const DeploymentTrigger = z.enum(['create', 'update', 'deploy', 'rollback', 'start']);
 export type DeploymentTrigger = z.infer<typeof DeploymentTrigger>;
 
-export const DeploymentAuthor = z.object({
+/** The API key that made a change: a deployment's `createdBy`, an event's `details.by`. */
+export const Author = z.object({
   keyId: z.string().describe("The key's id, as `GET /v1/keys` lists it."),
   keyName: z
     .string()
     .nullable()
-    .describe("The key's name as the deployment was made (the key may be gone since)."),
+    .describe("The key's name as the change was made (the key may be gone since)."),
 });
-export type DeploymentAuthor = z.infer<typeof DeploymentAuthor>;
+export type Author = z.infer<typeof Author>;
 
 export const Deployment = z
   .object({
@@ -459,7 +460,7 @@ export const Deployment = z
     app: DnsLabel,
     revision: z.number().int(),
     trigger: DeploymentTrigger,
-    createdBy: DeploymentAuthor.nullable().describe(
+    createdBy: Author.nullable().describe(
       'The API key that asked for the deployment, so a team can tell which of its keys (a pipeline, a person) ' +
         'deployed what; null for one the platform made itself (the rollback after a failed deployment), or made ' +
         'before Berth recorded it.',

@@ -104,7 +104,13 @@ export const AppEvent = z
     type: z.string(),
     message: z.string(),
     at: Timestamp,
-    details: z.record(z.string(), z.unknown()).optional(),
+    details: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe(
+        'What more there is to say. An event of a change an API key asked for names the key as `by`: ' +
+          '`{keyId, keyName}`, as a deployment’s `createdBy`.',
+      ),
   })
   .meta({ id: 'AppEvent' });
 export type AppEvent = z.infer<typeof AppEvent>;

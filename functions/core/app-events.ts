@@ -1,3 +1,4 @@
+import type { Author } from '../../schemas/app.ts';
 import { newId } from './ids.ts';
 import type { AppEventRecord, AppEventType, AppRecord, Clock, DeploymentRecord, Store } from './ports.ts';
 
@@ -27,6 +28,11 @@ export function appEventOf(
     at: at.toISOString(),
     ...(details ? { details } : {}),
   };
+}
+
+/** `note` with the key that asked for the change, in its details as `by`, when a key did. */
+export function madeBy(note: AppEventNote, author: Author | undefined): AppEventNote {
+  return author ? { ...note, details: { ...note.details, by: author } } : note;
 }
 
 /** The event of a deployment made by a change of the app; a stopped app's deployment waits until it is started. */

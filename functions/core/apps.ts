@@ -4,13 +4,13 @@ import {
   type AppCreate,
   type AppPatch,
   type AppStatus,
-  type DeploymentAuthor,
+  type Author,
   type DeploymentTrigger,
   type Scaling,
 } from '../../schemas/app.ts';
 import type { Page } from '../../schemas/common.ts';
 import type { Plan } from '../../schemas/plan.ts';
-import { type AppEventNote, appEventOf, deployingEvent, recordAppEvent } from './app-events.ts';
+import { type AppEventNote, appEventOf, deployingEvent, madeBy, recordAppEvent } from './app-events.ts';
 import { assertServableHost } from './app-hosts.ts';
 import { resolveSpec } from './app-specs.ts';
 import type { Bounds } from './autoscale.ts';
@@ -110,7 +110,7 @@ function deploymentOf(
   app: AppRecord,
   trigger: DeploymentTrigger,
   at: Date,
-  author: DeploymentAuthor | undefined,
+  author: Author | undefined,
 ): DeploymentRecord {
   const generation = app.generation.toString(36).padStart(GENERATION_DIGITS, '0');
   return {
@@ -144,7 +144,7 @@ export async function createApp(
   deps: RegistryDeps,
   tenantId: string,
   input: AppCreate,
-  author?: DeploymentAuthor,
+  author?: Author,
 ): Promise<{ app: App; deployment: DeploymentRecord }> {
   assertServableHost(deps, tenantId, input.name);
   const spec = resolveSpec(deps, undefined, input);
@@ -181,7 +181,7 @@ function writeNewApp(
   tenantId: string,
   input: AppCreate,
   made: Pick<AppRecord, 'uid' | 'spec' | 'scaling' | 'replicas'> & { image: ResolvedImage },
-  author: DeploymentAuthor | undefined,
+  author: Author | undefined,
 ): Promise<{ app: App; deployment: DeploymentRecord }> {
   const { uid, spec, image, scaling, replicas } = made;
   return withOptimisticRetry(async () => {
@@ -219,7 +219,7 @@ function writeNewApp(
       app,
       revision: revisionOf(app, image, at),
       deployment,
-      event: appEventOf(app, deployingEvent(deployment), now),
+      event: appEventOf(app, madeBy(deployingEvent(deployment), author), now),
       quota: { plan, delta },
     });
     deps.appChanged?.(app);
@@ -245,7 +245,8 @@ interface AppChange {
  * limits refuse none that `restores` what the app ran, which runs still (see QuotaCheck). `read`: the
  * app as the caller has just read it (to resolve an image, say), which the first attempt uses instead of reading it
  * again; should it be stale by the write, the write fails and the next attempt reads afresh. The
- * change's event is written in the same transaction: it is in the app's events exactly when the change happened.
+ * change's event is written in the same transaction: it is in the app's events exactly when the change happened,
+ * naming `author`, the key that asked for the change (none for the platform's own).
  */
 export function changeApp(
   deps: CoreDeps,
@@ -257,7 +258,8 @@ export function changeApp(
     evenIfSuspended = false,
     restores = false,
     read,
-  }: { evenIfSuspended?: boolean; restores?: boolean; read?: AppRecord } = {},
+    author,
+  }: { evenIfSuspended?: boolean; restores?: boolean; read?: AppRecord; author?: Author } = {},
 ): Promise<AppChange> {
   let known = read;
   return withOptimisticRetry(async () => {
@@ -297,7 +299,7 @@ export function changeApp(
     const note = event ?? (change.deployment && deployingEvent(change.deployment, change.app.status));
     await deps.store.updateApp({
       ...written,
-      ...(note ? { event: appEventOf(change.app, note, now) } : {}),
+      ...(note ? { event: appEventOf(change.app, madeBy(note, author), now) } : {}),
       read: current,
       quota: { plan, delta, evenIfSuspended, restores },
     });
@@ -328,7 +330,7 @@ export function retarget(
   revision: number,
   trigger: DeploymentTrigger,
   now: Date,
-  author: DeploymentAuthor | undefined,
+  author: Author | undefined,
 ): DeploymentRecord {
   app.targetRevision = revision;
   app.generation += 1;
@@ -345,7 +347,7 @@ export function withNewRevision(
   trigger: DeploymentTrigger,
   resolved: ResolvedImage & { image: string },
   now: Date,
-  author: DeploymentAuthor | undefined,
+  author: Author | undefined,
 ): AppChange {
   app.latestRevision += 1;
   const deployment = retarget(app, app.latestRevision, trigger, now, author);
@@ -360,7 +362,7 @@ export async function updateApp(
   name: string,
   patch: AppPatch,
   ifMatch?: IfMatch,
-  author?: DeploymentAuthor,
+  author?: Author,
 ): Promise<App> {
   // Only a spec change makes a revision, and only a revision needs its image resolved (a registry call), so a
   // patch of replicas or scaling never depends on the registry.
@@ -404,7 +406,7 @@ export async function updateApp(
         ),
       };
     },
-    { read },
+    { read, author },
   );
   return toApp(deps, app);
 }
@@ -479,15 +481,17 @@ export async function scaleApp(
   name: string,
   replicas: number,
   ifMatch?: IfMatch,
+  author?: Author,
 ): Promise<App> {
-  const { app } = await changeApp(deps, tenantId, name, ifMatch, (app) => {
+  const scale = (app: AppRecord): AppChange => {
     checkReplicasAgainstScaling(replicas, app.scaling);
     if (replicas === app.replicas) return { app };
     const event = whenTheyRun(app, replicas, scaledEvent(app.replicas, replicas));
     app.replicas = replicas;
     app.generation += 1;
     return { app, event };
-  });
+  };
+  const { app } = await changeApp(deps, tenantId, name, ifMatch, scale, { author });
   return toApp(deps, app);
 }
 
@@ -544,6 +548,7 @@ export async function deleteApp(
   tenantId: string,
   name: string,
   ifMatch?: IfMatch,
+  author?: Author,
 ): Promise<App> {
   let deleting: AppRecord;
   try {
@@ -560,7 +565,7 @@ export async function deleteApp(
           event: { type: 'deleting', message: 'deleting: its replicas stop, then the app goes' },
         };
       },
-      { evenIfSuspended: true },
+      { evenIfSuspended: true, author },
     ));
   } catch (err) {
     if (!isDomainError(err, 'app.deleting')) throw err;
@@ -577,13 +582,15 @@ export async function stopApp(
   tenantId: string,
   name: string,
   ifMatch?: IfMatch,
+  author?: Author,
 ): Promise<App> {
-  const { app } = await changeApp(deps, tenantId, name, ifMatch, (app) => {
+  const stop = (app: AppRecord): AppChange => {
     if (app.status === 'stopped') return { app };
     app.status = 'stopped';
     app.generation += 1;
     return { app, event: { type: 'stopped', message: 'stopped: its replicas stop' } };
-  });
+  };
+  const { app } = await changeApp(deps, tenantId, name, ifMatch, stop, { author });
   return toApp(deps, app);
 }
 
@@ -597,11 +604,11 @@ export async function startApp(
   tenantId: string,
   name: string,
   ifMatch?: IfMatch,
-  author?: DeploymentAuthor,
+  author?: Author,
 ): Promise<App> {
   // Loaded before the app is read, which changeApp does beside its tenant, rather than read it once more first.
   const rules = await autoscaleRules();
-  const { app } = await changeApp(deps, tenantId, name, ifMatch, (app, now) => {
+  const start = (app: AppRecord, now: Date): AppChange => {
     if (app.status !== 'stopped') return { app };
     app.status = 'deploying';
     app.generation += 1;
@@ -615,7 +622,8 @@ export async function startApp(
     if (app.currentRevision === app.targetRevision) return { app, event };
     const deployment = deploymentOf(app, 'start', now, author);
     return { app, deployment, event: { ...event, details: { ...event.details, deployment: deployment.id } } };
-  });
+  };
+  const { app } = await changeApp(deps, tenantId, name, ifMatch, start, { author });
   return toApp(deps, app);
 }
 
@@ -625,8 +633,9 @@ export async function restartApp(
   tenantId: string,
   name: string,
   ifMatch?: IfMatch,
+  author?: Author,
 ): Promise<App> {
-  const { app } = await changeApp(deps, tenantId, name, ifMatch, (app, now) => {
+  const restart = (app: AppRecord, now: Date): AppChange => {
     if (app.status === 'stopped')
       throw new ConflictError('app.stopped', `app "${name}" is stopped; start it instead`);
     if (app.status === 'failed') {
@@ -641,6 +650,7 @@ export async function restartApp(
       app,
       event: { type: 'restarted', message: 'restarting: every replica is replaced, new ones first' },
     };
-  });
+  };
+  const { app } = await changeApp(deps, tenantId, name, ifMatch, restart, { author });
   return toApp(deps, app);
 }

@@ -1,6 +1,6 @@
 import {
+  type Author,
   Deployment,
-  type DeploymentAuthor,
   type DeploymentCreate,
   Revision,
   TERMINAL_DEPLOYMENT_STATUSES,
@@ -38,7 +38,7 @@ export async function deploy(
   name: string,
   input: DeploymentCreate,
   ifMatch?: IfMatch,
-  author?: DeploymentAuthor,
+  author?: Author,
 ): Promise<Deployment> {
   const read = await getAppRecord(deps, tenantId, name);
   const image = await imageForChange(deps, read, input.image);
@@ -51,7 +51,7 @@ export async function deploy(
       app.spec = resolveSpec(deps, app.spec, input);
       return withNewRevision(app, 'deploy', image, now, author);
     },
-    { read },
+    { read, author },
   );
   if (!deployment) throw new Error('a deploy always makes a deployment');
   return toDeployment(deployment);
@@ -71,7 +71,7 @@ export async function rollback(
   name: string,
   revision: number | undefined,
   ifMatch?: IfMatch,
-  author?: DeploymentAuthor,
+  author?: Author,
 ): Promise<Deployment> {
   const app = await getAppRecord(deps, tenantId, name);
   const target = await getRevisionRecord(
@@ -93,7 +93,7 @@ export async function rollback(
       }
       return { app: current, deployment: backTo(current, target, now, author) };
     },
-    { read: app },
+    { read: app, author },
   );
   if (!deployment) throw new Error('a rollback always makes a deployment');
   return toDeployment(deployment);
@@ -192,7 +192,7 @@ function backTo(
   app: AppRecord,
   target: RevisionRecord,
   now: Date,
-  author: DeploymentAuthor | undefined,
+  author: Author | undefined,
 ): DeploymentRecord {
   const { image, cpu, memory, port, command, env, healthCheck, runtime } = target;
   app.spec = { image, cpu, memory, port, command, env, healthCheck, runtime };

@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { DeploymentAuthor } from '../../schemas/app.ts';
+import type { Author } from '../../schemas/app.ts';
 import type { KeyAuthenticator, Principal } from '../core/api-keys.ts';
 import { UnavailableError } from '../core/errors.ts';
 import type { AnswerCache, RegistryDeps, ReplicaViews, RuntimeViewDeps, Store } from '../core/ports.ts';
@@ -77,7 +77,7 @@ export function tenantCaller(principal: Principal): Extract<Principal, { role: '
 }
 
 /** The key a tenant route's request came with, as a deployment it makes records it. */
-export function authorOf(principal: Principal): DeploymentAuthor {
+export function authorOf(principal: Principal): Author {
   const { keyId, keyName } = tenantCaller(principal);
   return { keyId, keyName };
 }

@@ -168,7 +168,13 @@ export function appRoutes(deps: ApiDeps) {
       }),
       async (c) =>
         c.json(
-          await deleteApp(deps, tenantOf(c.get('principal')), c.req.valid('param').app, ifMatchVersions(c)),
+          await deleteApp(
+            deps,
+            tenantOf(c.get('principal')),
+            c.req.valid('param').app,
+            ifMatchVersions(c),
+            authorOf(c.get('principal')),
+          ),
           202,
         ),
     )
@@ -203,6 +209,7 @@ export function appRoutes(deps: ApiDeps) {
           c.req.valid('param').app,
           c.req.valid('json').replicas,
           ifMatchVersions(c),
+          authorOf(c.get('principal')),
         );
         c.header('etag', etagOf(app.version));
         return c.json(app, 200);

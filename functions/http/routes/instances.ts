@@ -4,7 +4,15 @@ import { ListQuery, pageOf } from '../../../schemas/common.ts';
 import { AppEvent, AppMetrics, InstanceList, LogQuery, MetricsQuery } from '../../../schemas/instance.ts';
 import { restartApp, startApp, stopApp } from '../../core/apps.ts';
 import { appLogs, appMetrics, listAppEvents, listInstances } from '../../core/instances.ts';
-import { type ApiDeps, authorOf, bodyBytesCarried, chargeWait, runtimeView, tenantOf } from '../context.ts';
+import {
+  type ApiDeps,
+  type ApiEnv,
+  authorOf,
+  bodyBytesCarried,
+  chargeWait,
+  runtimeView,
+  tenantOf,
+} from '../context.ts';
 import { etagOf, ifMatchVersions } from '../etag.ts';
 import { FOLLOWS_PER_TENANT, FollowLimit } from '../follow-limit.ts';
 import { apiRoute, appActionHeaders, bearer, etagHeader, json, noFields } from '../openapi.ts';
@@ -35,11 +43,22 @@ const lifecycle = (action: 'stop' | 'start' | 'restart', { summary, description,
     responses: { 202: { ...json(App, answer), headers: etagHeader } },
   });
 
-/** A lifecycle operation's answer: the app, with its ETag, as `PATCH` and `/scale` answer it. */
-function accepted(c: Context, app: App) {
-  c.header('etag', etagOf(app.version));
-  return c.json(app, 202);
-}
+/** What a lifecycle route does to the app: the core's stopApp, startApp or restartApp. */
+type LifecycleAction = typeof stopApp;
+
+/**
+ * A lifecycle route's handler: `act` on the app, for the key's tenant and naming the key; answered 202 with the app
+ * and its ETag, as `PATCH` and `/scale` answer.
+ */
+const acting =
+  (deps: ApiDeps, act: LifecycleAction) =>
+  async (c: Context<ApiEnv, string, { out: { param: { app: string } } }>) => {
+    const principal = c.get('principal');
+    const { app } = c.req.valid('param');
+    const acted = await act(deps, tenantOf(principal), app, ifMatchVersions(c), authorOf(principal));
+    c.header('etag', etagOf(acted.version));
+    return c.json(acted, 202);
+  };
 
 export function instanceRoutes(deps: ApiDeps) {
   const follows = new FollowLimit();
@@ -225,11 +244,7 @@ export function instanceRoutes(deps: ApiDeps) {
           "Stops and removes the app's replicas; its spec, revisions and URL stay, and it holds nothing against the plan's limits while stopped. A change, deploy or rollback meanwhile makes its revision, which runs once the app is started. Stopping a stopped app writes nothing.",
         answer: 'Stopping: replicas are stopped and removed; the app keeps its spec.',
       }),
-      async (c) =>
-        accepted(
-          c,
-          await stopApp(deps, tenantOf(c.get('principal')), c.req.valid('param').app, ifMatchVersions(c)),
-        ),
+      acting(deps, stopApp),
     )
     .openapi(
       lifecycle('start', {
@@ -238,17 +253,7 @@ export function instanceRoutes(deps: ApiDeps) {
           "Starts the app's target revision again, with its replica count. 403 `quota.exceeded` when that would pass the plan's limits. Starting an app that is not stopped writes nothing.",
         answer: 'Starting the target revision again; one that never went live gets a new deployment.',
       }),
-      async (c) =>
-        accepted(
-          c,
-          await startApp(
-            deps,
-            tenantOf(c.get('principal')),
-            c.req.valid('param').app,
-            ifMatchVersions(c),
-            authorOf(c.get('principal')),
-          ),
-        ),
+      acting(deps, startApp),
     )
     .openapi(
       lifecycle('restart', {
@@ -258,10 +263,6 @@ export function instanceRoutes(deps: ApiDeps) {
           "(`POST /v1/apps/{app}/deployments` tries the app's revision again).",
         answer: 'Every replica is replaced, new ones first.',
       }),
-      async (c) =>
-        accepted(
-          c,
-          await restartApp(deps, tenantOf(c.get('principal')), c.req.valid('param').app, ifMatchVersions(c)),
-        ),
+      acting(deps, restartApp),
     );
 }

@@ -591,6 +591,7 @@ describe('apps', () => {
         message: 'deployment of revision 2 failed: 3 replicas failed; rolled back to revision 1',
         details: { deployment: back?.id, failed: failing.record.id, revision: 1 },
       });
+      expect(deps.store.events.at(-1)?.details).not.toHaveProperty('by');
       await rollback(deps, 'acme', 'web', 2);
       expect(deps.store.events.at(-1)).toMatchObject({ type: 'deploying', details: { trigger: 'rollback' } });
     });

@@ -12,8 +12,8 @@ async function setup() {
   return { deps, first, ci, ...client };
 }
 
-describe('who made each deployment', () => {
-  it('is the key that asked for it, named as it was then, whichever change made it', async () => {
+describe('who made each change', () => {
+  it('is the key that asked for a deployment, named as it was then, whichever change made it', async () => {
     const { call, first, ci } = await setup();
     const byCi = { keyId: ci.id, keyName: 'CI deploys' };
     const byFirst = { keyId: first.id, keyName: null };
@@ -46,5 +46,29 @@ describe('who made each deployment', () => {
       (await call('GET', '/v1/apps/web/deployments', first.key)).json as { items: { createdBy: unknown }[] }
     ).items;
     expect(deployment?.createdBy).toBeNull();
+  });
+
+  it('is in the details of each event a key’s change makes, as `by`', async () => {
+    const { deps, call, first, ci } = await setup();
+    const byCi = { keyId: ci.id, keyName: 'CI deploys' };
+    const byFirst = { keyId: first.id, keyName: null };
+    await call('POST', '/v1/apps', ci.key, sampleApp('web'));
+    const uid = (await deps.store.getApp('acme', 'web'))?.uid;
+    await call('POST', '/v1/apps/web/scale', first.key, { replicas: 2 });
+    await call('PATCH', '/v1/apps/web', ci.key, { replicas: 3 });
+    await call('POST', '/v1/apps/web/restart', first.key);
+    await call('POST', '/v1/apps/web/stop', ci.key);
+    await call('POST', '/v1/apps/web/start', first.key);
+    await call('DELETE', '/v1/apps/web', ci.key);
+    const events = deps.store.events.filter((event) => event.appUid === uid);
+    expect(events.map((event) => [event.type, event.details?.by])).toEqual([
+      ['deploying', byCi],
+      ['scaled', byFirst],
+      ['scaled', byCi],
+      ['restarted', byFirst],
+      ['stopped', byCi],
+      ['started', byFirst],
+      ['deleting', byCi],
+    ]);
   });
 });
