@@ -28,6 +28,8 @@ export interface PlatformAlarmsProps {
   installation: string;
   /** The ACM certificates the install serves with, by construct id: each one's ARN, and what it serves. */
   certificates: Record<string, { arn: string; serves: string }>;
+  /** The Fargate apps' log group, and the GiB an hour they may log in it before it alarms. */
+  appLogs: { logGroupName: string; gibPerHour: number };
 }
 
 const PERIOD = Duration.minutes(5);
@@ -177,6 +179,22 @@ export class PlatformAlarms extends Construct {
       berthMetric(props.installation, 'reconcile', 'sweepsRefused', 'Sum'),
       1,
       "A sweep found most of what a runtime holds without its tenant or app, and removed nothing: check that the Lambdas use the install's own table (the reconcile Lambda's log says how much).",
+    );
+    const { logGroupName, gibPerHour } = props.appLogs;
+    alarm(
+      'AppLogsFlood',
+      new Metric({
+        namespace: 'AWS/Logs',
+        metricName: 'IncomingBytes',
+        dimensionsMap: { LogGroupName: logGroupName },
+        statistic: 'Sum',
+        period: Duration.hours(1),
+      }),
+      gibPerHour * 2 ** 30,
+      `The Fargate apps logged more than ${gibPerHour} GiB in an hour (${logGroupName}): CloudWatch Logs bills each GB ` +
+        "it ingests, which the tenants' reports do not carry. Find the app in Logs Insights on the group: stats " +
+        "sum(strlen(@message)) as chars by @logStream | sort chars desc (each task's stream is named after its app). " +
+        'A platform this busy by design raises appLogsAlarmGiBPerHour.',
     );
     alarm(
       'ReportsLeft',

@@ -170,6 +170,11 @@ export const InstallConfig = z
     sizes: OfferedSizes.optional(),
     /** Addresses told of alarms (each confirms an SNS email subscription); the topic is in the stack's outputs. */
     alarmEmails: z.array(z.email()).max(10).default([]),
+    /**
+     * GiB the Fargate apps may log in an hour, all together, before an alarm says so: CloudWatch Logs bills each GB
+     * its ingests (0.50 USD in us-east-1), which the tenants' reports do not carry.
+     */
+    appLogsAlarmGiBPerHour: z.number().positive().max(100_000).default(5),
     logRetentionDays: z
       .union([z.literal(7), z.literal(14), z.literal(30), z.literal(90), z.literal(365)])
       .default(30),

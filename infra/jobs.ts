@@ -77,7 +77,8 @@ export class Jobs extends Construct {
   /** Where tenants' tasks run and how traffic reaches them: what any Lambda that looks at replicas needs. */
   readonly runtimeEnvironment: Record<string, string>;
   private readonly cluster: ICluster;
-  private readonly appLogs: LogGroup;
+  /** The Fargate apps' log group: each task's stream is named after its app (awslogs' prefix, its family). */
+  readonly appLogs: LogGroup;
   /** The apps' Route 53 zone, where the reconcile workers write each app's alias record. */
   private readonly hostedZone: string | undefined;
   private readonly appDomain: string;

@@ -321,6 +321,7 @@ export class PlatformStack extends Stack {
         Apps: { arn: config.certificateArn, serves: 'the apps' },
         ...(config.api ? { Api: { arn: config.api.certificateArn, serves: 'the API' } } : {}),
       },
+      appLogs: { logGroupName: this.jobs.appLogs.logGroupName, gibPerHour: config.appLogsAlarmGiBPerHour },
     });
 
     // Deleted before everything else in the stack, as it refuses while apps remain (functions/jobs/install.ts): a

@@ -490,7 +490,7 @@ describe('the CDK app', () => {
     expect(routing).toEqual([functions.reconcile]);
   });
 
-  it('alarms on an encrypted topic (crashed jobs, dead letters, API 5xx, backlog, apps not scaled or not starting, orphans, reports left, a certificate expiring) and passes the sizes offered', () => {
+  it('alarms on an encrypted topic (crashed jobs, dead letters, API 5xx, backlog, apps not scaled or not starting, orphans, reports left, a certificate expiring, a flood of app logs) and passes the sizes offered', () => {
     const told = synth(
       { alarmEmails: ['ops@example.com'], sizes: { cpus: [0.25, 0.5], maxMemoryMiB: 4096 } },
       { bundled: false },
@@ -564,7 +564,25 @@ describe('the CDK app', () => {
         Threshold: 30,
       },
     ]);
-    expect(alarms).toHaveLength(18);
+    // The apps logging more in an hour than the install allows for (5 GiB unless it says otherwise): CloudWatch Logs
+    // bills what it ingests, which no tenant's report carries.
+    const appLogs = platform.getLogicalId(platform.jobs.appLogs.node.defaultChild as CfnElement);
+    const flood = {
+      Namespace: 'AWS/Logs',
+      Dimensions: [{ Name: 'LogGroupName', Value: { Ref: appLogs } }],
+      Statistic: 'Sum',
+      Period: 3600,
+    };
+    expect(byMetric('IncomingBytes')).toMatchObject([{ ...flood, Threshold: 5 * 2 ** 30 }]);
+    expect(
+      synth({ appLogsAlarmGiBPerHour: 40 }, { bundled: false }).platform.findResources(
+        'AWS::CloudWatch::Alarm',
+        {
+          Properties: { MetricName: 'IncomingBytes', Threshold: 40 * 2 ** 30 },
+        },
+      ),
+    ).not.toEqual({});
+    expect(alarms).toHaveLength(19);
 
     told.platform.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     told.platform.hasResourceProperties('AWS::KMS::Key', {
