@@ -136,8 +136,8 @@ export function createApi(deps: ApiDeps) {
       await next();
     },
     authenticate(deps.auth),
-    auditWrites(deps.audit),
     rateLimit(deps.rateLimit, deps),
+    auditWrites(deps.audit),
     idempotency(deps, (path) => methodsOf(path).includes('POST')),
   );
   app.route('/', planRoutes(deps));

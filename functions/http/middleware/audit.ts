@@ -56,7 +56,9 @@ const whoOf = (principal: Principal) =>
  * OPTIONS), whatever its answer: who made it (which key), from where, what it asked and how it ended. So an operator
  * can tell who deleted an app or suspended a tenant, and what a leaked key did before it was revoked, which API
  * Gateway's access log cannot (it knows no key). Reads are left to the access log: a dashboard polling the API
- * would write a line a second for nothing changed. Requests without a valid key get no entry: they reach nothing.
+ * would write a line a second for nothing changed. Requests without a valid key get no entry, nor those over their
+ * key's rate limit (429, before this records anything): they reach nothing, and the access log has them; so the audit
+ * log grows no faster than the keys' rate limits let writes through.
  */
 export function auditWrites(log: AuditLog) {
   return createMiddleware<ApiEnv>(async (c, next) => {

@@ -4,8 +4,8 @@ import { createApi } from '../../../functions/http/api.ts';
 import { fakeApiDeps } from '../../fakes/core-deps.ts';
 import { clientFor, sampleApp } from '../../support/local-api.ts';
 
-async function setup() {
-  const { deps, adminKey, audited } = await fakeApiDeps();
+async function setup(rateLimit?: { ratePerSecond: number; burst: number }) {
+  const { deps, adminKey, audited } = await fakeApiDeps(rateLimit);
   const api = createApi(deps);
   const client = clientFor(api, adminKey);
   const tenant = await client.createTenant('acme');
@@ -58,6 +58,16 @@ describe('the audit log', () => {
     await call('POST', '/v1/apps', 'bk_revoked0000000000000000000000000000000000', sampleApp('web'));
     await call('DELETE', '/v1/apps/web', undefined);
     expect(audited).toEqual([]);
+  });
+
+  it('leaves out writes over their key’s rate limit: the log grows no faster than the limits let writes through', async () => {
+    const { call, audited, tenant } = await setup({ ratePerSecond: 1, burst: 1 });
+    audited.length = 0;
+    const answers = [];
+    for (const name of ['web', 'api', 'db'])
+      answers.push((await call('POST', '/v1/repositories', tenant.key, { name })).status);
+    expect(answers).toEqual([201, 429, 429]);
+    expect(audited.map((entry) => entry.status)).toEqual([201]);
   });
 
   it('marks an answer replayed for its Idempotency-Key, which changed nothing this time', async () => {
