@@ -3,7 +3,7 @@ import { codeUnitOrder } from './code-unit-order.ts';
 
 /**
  * `value` with exactly the fields `schema` names, in the order it declares them, in nested objects and arrays too;
- * the keys of a record (an app's `env`, an event's details) sorted.
+ * the keys of a record (an app's `env`, an event's details) sorted, and those of what a schema leaves open too.
  * The table keeps no attribute order, so without this a read would answer with its fields shuffled, unlike the
  * write that made them and the OpenAPI document; and what a record holds beyond its contract never reaches a
  * caller.
@@ -63,5 +63,17 @@ function makeOrderer(schema: z.ZodType): Orderer {
       return result;
     };
   }
+  if (schema instanceof z.ZodUnknown) return inCodeUnitOrder;
   return (value) => value;
+}
+
+/**
+ * What a schema leaves open (an event's details), its objects' keys in code-unit order at every depth: the table
+ * keeps no order there either (an event's `by`, say), and each answer should read the same.
+ */
+function inCodeUnitOrder(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(inCodeUnitOrder);
+  if (typeof value !== 'object' || value === null) return value;
+  const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => codeUnitOrder(a, b));
+  return Object.fromEntries(entries.map(([key, item]) => [key, inCodeUnitOrder(item)]));
 }
