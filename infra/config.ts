@@ -172,7 +172,7 @@ export const InstallConfig = z
     alarmEmails: z.array(z.email()).max(10).default([]),
     /**
      * GiB the Fargate apps may log in an hour, all together, before an alarm says so: CloudWatch Logs bills each GB
-     * its ingests (0.50 USD in us-east-1), which the tenants' reports do not carry.
+     * it ingests (0.50 USD in us-east-1), which the tenants' reports do not carry.
      */
     appLogsAlarmGiBPerHour: z.number().positive().max(100_000).default(5),
     logRetentionDays: z

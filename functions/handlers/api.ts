@@ -3,10 +3,11 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { handle, type LambdaEvent } from 'hono/aws-lambda';
 import type { Store } from '../core/ports.ts';
 import { type Api, createApi } from '../http/api.ts';
+import { auditLogOn } from '../http/middleware/audit.ts';
 import { compileRoutes } from '../http/routes/router.ts';
 import { awsApiDeps } from '../shared/aws-api.ts';
 import { readAwsRuntimeConfig } from '../shared/aws-config.ts';
-import { auditLog, errorLogger, observed, thenFlush } from './lambda.ts';
+import { errorLogger, observed, thenFlush } from './lambda.ts';
 
 /** Not the SHA-256 of any key: hashes of keys are lowercase hex, this is not hex. */
 const NO_KEY_HASH = 'warm-up';
@@ -22,7 +23,7 @@ const BODILESS = new Set(['GET', 'HEAD']);
 export const handler = await observed(
   'api',
   async ({ logger }) => {
-    const deps = await awsApiDeps(readAwsRuntimeConfig(), errorLogger(logger), auditLog(logger));
+    const deps = await awsApiDeps(readAwsRuntimeConfig(), errorLogger(logger), auditLogOn(logger));
     const api = createApi(deps);
     if (process.env.AWS_LAMBDA_INITIALIZATION_TYPE === 'provisioned-concurrency') {
       await warmUp(api, deps.store, logger);

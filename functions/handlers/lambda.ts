@@ -4,7 +4,6 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { AuditLog } from '../http/middleware/audit.ts';
 import { readInstallation } from '../shared/aws-config.ts';
 
 /**
@@ -49,11 +48,6 @@ export async function observed<E, R, D>(
 /** The logger shape the core and jobs take. */
 export const errorLogger = (logger: Logger) => ({
   error: (message: string, details: Record<string, unknown>) => logger.error(message, details),
-});
-
-/** The API's audit log: a line `audit` of the Lambda's log, whose fields CloudWatch Logs Insights reads. */
-export const auditLog = (logger: Logger): AuditLog => ({
-  record: (entry) => logger.info('audit', { ...entry }),
 });
 
 /**

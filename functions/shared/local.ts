@@ -18,6 +18,7 @@ import { localAppHostname } from '../core/app-hosts.ts';
 import { platformPull, platformRegistryOf } from '../core/images.ts';
 import type { CoreDeps, ReplicaView } from '../core/ports.ts';
 import type { ApiDeps } from '../http/context.ts';
+import { auditLogOn } from '../http/middleware/audit.ts';
 import type { RateLimitOptions } from '../http/middleware/rate-limit.ts';
 import { autoscale } from '../jobs/autoscale.ts';
 import { meterUsage } from '../jobs/meter.ts';
@@ -126,7 +127,7 @@ export function localDeps(wiring: LocalWiring): LocalDeps {
     }),
     rateLimit: wiring.rateLimit,
     logger,
-    audit: { record: (entry) => logger.info('audit', { ...entry }) },
+    audit: auditLogOn(logger),
     registryAuth: {
       store,
       tokens,

@@ -505,12 +505,12 @@ const unscheduled = (pod: V1Pod) =>
   pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False');
 
 /**
- * Why the pods of a Deployment's template are not ready, in Kubernetes' words, where one says: a container waiting
- * on something other than its start (ErrImagePull, ImagePullBackOff, CreateContainerConfigError…), its last exit, a
- * pod the scheduler could not place.
+ * Why the pods of a Deployment's template (`own`) are not ready, in Kubernetes' words, where one says: a container
+ * waiting on something other than its start (ErrImagePull, ImagePullBackOff, CreateContainerConfigError…), its last
+ * exit, a pod the scheduler could not place.
  */
-function whyPodsWait(deployment: V1Deployment, pods: V1Pod[]): string | undefined {
-  for (const pod of templatePods(deployment, pods)) {
+function whyPodsWait(own: V1Pod[]): string | undefined {
+  for (const pod of own) {
     const status = pod.status?.containerStatuses?.find((c) => c.name === 'app');
     const waiting = status?.state?.waiting;
     const exited = status?.lastState?.terminated;
@@ -540,16 +540,15 @@ function workloadOf(
     annotations[LOAD_BALANCER_ANNOTATION] === ingress.attributes &&
     annotations[ROUTE_ANNOTATION] === ingress.route;
   // A pod the scheduler cannot place starts no container: the operator's to mend (a Fargate profile, nodes).
-  const notPlaced = templatePods(deployment, pods).map(unscheduled).find(Boolean);
+  const own = templatePods(deployment, pods);
+  const notPlaced = own.map(unscheduled).find(Boolean);
   const notStarting = notPlaced && quoted('Kubernetes could not schedule a pod', notPlaced.message);
   return {
     app: deployment.metadata?.name ?? '',
     specHash: current ? (annotations[SPEC_HASH_ANNOTATION] ?? '') : '',
     rolloutFailure:
       progressing?.status === 'False' && progressing.reason === 'ProgressDeadlineExceeded'
-        ? ['the Deployment did not progress within its deadline', whyPodsWait(deployment, pods)]
-            .filter(Boolean)
-            .join(': ')
+        ? ['the Deployment did not progress within its deadline', whyPodsWait(own)].filter(Boolean).join(': ')
         : null,
     ...(notStarting ? { notStarting } : {}),
   };

@@ -26,6 +26,16 @@ export interface AuditLog {
   record(entry: AuditEntry): void;
 }
 
+/**
+ * The audit log as lines `audit` of the platform's log: the API Lambda's (its fields read by CloudWatch Logs Insights)
+ * or local mode's output.
+ */
+export const auditLogOn = (logger: {
+  info(message: string, details: Record<string, unknown>): void;
+}): AuditLog => ({
+  record: (entry) => logger.info('audit', { ...entry }),
+});
+
 /** Methods that change nothing. */
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
