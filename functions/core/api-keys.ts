@@ -30,6 +30,15 @@ export function generateApiKey(): string {
   return `${KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
 }
 
+/**
+ * The form of an admin key kept outside the table (local mode's BERTH_ADMIN_KEY and `admin-key` file): `bk_` and at
+ * least 32 base64url characters, 192 bits when random; a generated key has 43.
+ */
+export const ADMIN_KEY_FORM = {
+  pattern: /^bk_[A-Za-z0-9_-]{32,}$/,
+  words: 'bk_ followed by at least 32 base64url characters',
+};
+
 function toApiKey(record: ApiKeyRecord): ApiKey {
   return {
     id: record.id,

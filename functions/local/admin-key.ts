@@ -1,10 +1,12 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateApiKey } from '../core/api-keys.ts';
+import { writeFileDurably } from '../adapters/files/durable-files.ts';
+import { ADMIN_KEY_FORM, generateApiKey } from '../core/api-keys.ts';
 
 /**
  * The bootstrap admin key (API.md "Local bootstrap"): BERTH_ADMIN_KEY when set; otherwise the key stored in
- * `<dataDir>/admin-key` (mode 0600), generated on the first start.
+ * `<dataDir>/admin-key` (mode 0600), generated on the first start. A file that holds no such key — empty, as a power
+ * cut can leave one, or cut short, which would be a key anyone could guess — stops the start, saying how to mend it.
  */
 export function resolveAdminKey(
   dataDir: string,
@@ -12,10 +14,17 @@ export function resolveAdminKey(
 ): { key: string; generated: boolean } {
   if (fromEnv) return { key: fromEnv, generated: false };
   const file = join(dataDir, 'admin-key');
-  if (existsSync(file)) return { key: readFileSync(file, 'utf8').trim(), generated: false };
+  if (existsSync(file)) {
+    const key = readFileSync(file, 'utf8').trim();
+    if (!ADMIN_KEY_FORM.pattern.test(key)) {
+      throw new Error(
+        `${file} holds no admin key (${key ? `it is not ${ADMIN_KEY_FORM.words}` : 'it is empty'}): write into it the key the first start printed, or delete it to have a new one made and shown at the next start`,
+      );
+    }
+    return { key, generated: false };
+  }
   mkdirSync(dataDir, { recursive: true });
   const key = generateApiKey();
-  writeFileSync(file, `${key}\n`, { mode: 0o600, flag: 'wx' });
-  chmodSync(file, 0o600);
+  writeFileDurably(file, `${key}\n`);
   return { key, generated: true };
 }

@@ -5,15 +5,16 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
-  writeFileSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { DynamoDbHttp } from '../adapters/dynamodb/dynamodb-http.ts';
+import { writeFileDurably } from '../adapters/files/durable-files.ts';
 import { freePort } from './free-port.ts';
 import { ensureJava } from './java.ts';
 import { type OwnedProcess, ownedProcess, spawnOwned } from './owned-children.ts';
@@ -35,22 +36,42 @@ export const SHARED_ACCESS_KEY = 'local';
 /** What DynamoDB Local names the one database with `-sharedDb`; others are `<access key>_<region>.db`. */
 const SHARED_DB_FILE = 'shared-local-instance.db';
 
+/** An access key this platform makes: 40 hex digits. */
+const OWN_ACCESS_KEY = /^[0-9a-f]{40}$/;
+/** DynamoDB Local's file of the database an access key of OWN_ACCESS_KEY's form names, in the local region. */
+const OWN_DB_FILE = new RegExp(`^([0-9a-f]{40})_${REGION}\\.db$`);
+
 /**
  * The access key the tables in files under `dbPath` are kept under: made on the first start (40 hex digits, in
  * `<dbPath>/access-key-id`, mode 0600) and kept with them, in a directory only its owner may read. A database that
- * an earlier Berth kept under `-sharedDb` becomes this key's.
+ * an earlier Berth kept under `-sharedDb` becomes this key's. A file that holds no key (empty, as a power cut can
+ * leave one) is mended from the name of the one database beside it, rather than a new, empty database being opened
+ * beside the tables: where there is none, a key is made; where there are several, the start stops, naming them.
  */
 function dbPathAccessKey(dbPath: string): string {
   mkdirSync(dbPath, { recursive: true });
   // DynamoDB Local makes its files readable by all; the directory keeps other users of the machine out.
   chmodSync(dbPath, 0o700);
   const file = join(dbPath, 'access-key-id');
-  if (!existsSync(file)) writeFileSync(file, randomBytes(20).toString('hex'), { mode: 0o600, flag: 'wx' });
-  const accessKeyId = readFileSync(file, 'utf8').trim();
+  const kept = existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
+  const accessKeyId =
+    kept !== undefined && OWN_ACCESS_KEY.test(kept) ? kept : keyOfTheDatabaseIn(dbPath, file);
+  if (accessKeyId !== kept) writeFileDurably(file, accessKeyId);
   const own = join(dbPath, `${accessKeyId}_${REGION}.db`);
   if (existsSync(join(dbPath, SHARED_DB_FILE)) && !existsSync(own))
     renameSync(join(dbPath, SHARED_DB_FILE), own);
   return accessKeyId;
+}
+
+/** The access key of the one database under `dbPath` (see dbPathAccessKey), or a new one where there is none. */
+function keyOfTheDatabaseIn(dbPath: string, file: string): string {
+  const keys = readdirSync(dbPath).flatMap((name) => OWN_DB_FILE.exec(name)?.[1] ?? []);
+  if (keys.length > 1) {
+    throw new Error(
+      `${file} names none of the databases in ${dbPath} (${keys.map((key) => `${key}_${REGION}.db`).join(', ')}): write into it the 40 hex digits of the one that holds the tables`,
+    );
+  }
+  return keys[0] ?? randomBytes(20).toString('hex');
 }
 
 export interface DynamoDbLocalOptions {

@@ -1,5 +1,6 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileDurably } from '../adapters/files/durable-files.ts';
 
 /**
  * Notes where the platform registry listens now (`host`, `127.0.0.1:<BERTH_REGISTRY_PORT>`) among where it ever
@@ -12,9 +13,8 @@ export function rememberRegistryAddress(dir: string, host: string): string[] {
   const file = join(dir, 'addresses');
   const known = readLines(file);
   if (!known.includes(host)) {
-    // Written whole and renamed into place: a write cut short leaves the list as it was.
-    writeFileSync(`${file}.new`, [...known, host].map((line) => `${line}\n`).join(''), { mode: 0o600 });
-    renameSync(`${file}.new`, file);
+    // A write cut short leaves the list as it was.
+    writeFileDurably(file, [...known, host].map((line) => `${line}\n`).join(''));
   }
   return known.filter((line) => line !== host);
 }

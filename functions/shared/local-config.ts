@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import * as z from 'zod';
 import { PriceTable } from '../../schemas/billing.ts';
 import { OfferedSizes } from '../../schemas/fargate-sizes.ts';
+import { ADMIN_KEY_FORM } from '../core/api-keys.ts';
 import {
   configError,
   IdleTimeoutSecondsVar,
@@ -21,7 +22,7 @@ export const LocalConfig = z
     BERTH_DATA_DIR: z.string().min(1).default('.berth'),
     BERTH_ADMIN_KEY: z
       .string()
-      .regex(/^bk_[A-Za-z0-9_-]{32,}$/, 'must look like bk_ followed by at least 32 base64url characters')
+      .regex(ADMIN_KEY_FORM.pattern, `must look like ${ADMIN_KEY_FORM.words}`)
       .optional(),
     BERTH_TICK_MS: z.coerce.number().int().min(100).max(3_600_000).default(5000),
     BERTH_DYNAMODB_ENDPOINT: z

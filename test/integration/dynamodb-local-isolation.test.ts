@@ -1,6 +1,17 @@
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -98,6 +109,40 @@ describe("the platform's DynamoDB Local among tenants' containers", () => {
       expect(existsSync(join(dbPath, 'shared-local-instance.db'))).toBe(false);
       expect(readdirSync(dbPath)).toContain(`${dynamodb.accessKeyId}_local.db`);
       await dynamodb.stop();
+    } finally {
+      rmSync(dbPath, { recursive: true, force: true });
+    }
+  });
+
+  it('finds its tables again when its key file is empty, as a power cut can leave it, rather than open a database anew', async () => {
+    const dbPath = mkdtempSync(join(tmpdir(), 'berth-ddb-key-'));
+    const keyFile = join(dbPath, 'access-key-id');
+    try {
+      let dynamodb = await startDynamoDbLocal({ dbPath });
+      const first = dynamodb.accessKeyId;
+      await ensureTable(localDynamoDbClient(dynamodb), 'berth-state');
+      await dynamodb.stop();
+
+      writeFileSync(keyFile, '');
+      dynamodb = await startDynamoDbLocal({ dbPath });
+      expect(dynamodb.accessKeyId).toBe(first);
+      expect(await tableNames(dynamodb)).toEqual(['berth-state']);
+      await dynamodb.stop();
+      expect(readFileSync(keyFile, 'utf8')).toBe(first);
+      expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+
+      // Two databases and no key to tell them apart: the start names them rather than guess.
+      const other = 'ab'.repeat(20);
+      copyFileSync(join(dbPath, `${first}_local.db`), join(dbPath, `${other}_local.db`));
+      writeFileSync(keyFile, '');
+      const refused = await startDynamoDbLocal({ dbPath }).then(
+        () => 'started',
+        (err: Error) => err.message,
+      );
+      expect(refused).toContain(`${keyFile} names none of the databases in ${dbPath} (`);
+      expect(refused).toContain('): write into it the 40 hex digits of the one that holds the tables');
+      expect(refused).toContain(`${first}_local.db`);
+      expect(refused).toContain(`${other}_local.db`);
     } finally {
       rmSync(dbPath, { recursive: true, force: true });
     }

@@ -49,7 +49,11 @@ const PASSWORD_PREFIX = 'brc_';
  * so nothing needs storing and a credential for one tenant can never speak for another.
  */
 export class LoginCredentialSigner {
-  constructor(private readonly secret: Buffer) {}
+  constructor(private readonly secret: Buffer) {
+    // HMAC takes any key, an empty one too, with which anyone could sign.
+    if (secret.length < 32)
+      throw new Error('login credentials are signed with a secret of at least 32 bytes');
+  }
 
   private mac(payload: string): string {
     return createHmac('sha256', this.secret).update(payload).digest('base64url');

@@ -1,6 +1,7 @@
-import { createHash, createPublicKey } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createHash, createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { moveDurably, pendingNameFor } from '../files/durable-files.ts';
 import { writeSelfSignedCertificate } from './self-signed-certificate.ts';
 
 export interface TokenKeys {
@@ -27,15 +28,40 @@ export function libtrustKeyId(publicKeyPem: string): string {
   return encoded.match(/.{4}/g)?.join(':') ?? encoded;
 }
 
-/** Loads the token signing key and certificate from `dir`, making them with openssl on first use. */
+/**
+ * Loads the token signing key and certificate from `dir`, making them with openssl on first use, and anew when they do
+ * not load (one missing, empty or cut short, as a power cut can leave them) or the certificate is not the key's.
+ */
 export function ensureTokenKeys(dir: string): TokenKeys {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const keyPath = join(dir, 'token.key');
   const certificatePath = join(dir, 'token.crt');
-  if (!existsSync(keyPath) || !existsSync(certificatePath)) {
-    writeSelfSignedCertificate({ keyPath, certificatePath, subject: '/CN=berth-registry-token', days: 3650 });
-  }
-  const privateKeyPem = readFileSync(keyPath, 'utf8');
+  const privateKeyPem = keptKey(keyPath, certificatePath) ?? makeKeys(keyPath, certificatePath);
   const publicKeyPem = createPublicKey(privateKeyPem).export({ type: 'spki', format: 'pem' }).toString();
   return { privateKeyPem, certificatePath, keyId: libtrustKeyId(publicKeyPem) };
+}
+
+/** The private key kept at `keyPath` when it loads, and the certificate at `certificatePath` is its own. */
+function keptKey(keyPath: string, certificatePath: string): string | undefined {
+  try {
+    const privateKeyPem = readFileSync(keyPath, 'utf8');
+    const certificate = new X509Certificate(readFileSync(certificatePath));
+    return certificate.checkPrivateKey(createPrivateKey(privateKeyPem)) ? privateKeyPem : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Makes a key and its certificate beside their places, then moves them in: the key first, as keptKey checks both. */
+function makeKeys(keyPath: string, certificatePath: string): string {
+  const pending = { keyPath: pendingNameFor(keyPath), certificatePath: pendingNameFor(certificatePath) };
+  try {
+    writeSelfSignedCertificate({ ...pending, subject: '/CN=berth-registry-token', days: 3650 });
+    moveDurably(pending.keyPath, keyPath);
+    moveDurably(pending.certificatePath, certificatePath);
+  } finally {
+    rmSync(pending.keyPath, { force: true });
+    rmSync(pending.certificatePath, { force: true });
+  }
+  return readFileSync(keyPath, 'utf8');
 }
