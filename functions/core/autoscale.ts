@@ -52,12 +52,17 @@ export function trackedMetrics(utilisation: Utilisation, scaling: Targets) {
   );
 }
 
+/** The utilisations target tracking reads. */
+export type TrackedFigure = 'cpuPercent' | 'memoryPercent';
+
 /**
- * Whether `scaling` tracks a metric at all: one with bounds or schedules alone needs no figures, which cost a
- * CloudWatch query each (three a task a minute on Fargate) or an engine's stats.
+ * The figures `scaling` tracks, which are all the scale job asks for: each costs a CloudWatch query a task a minute on
+ * Fargate (billed), so one with bounds or schedules alone asks for none, and one tracking CPU alone not for memory.
  */
-export const tracksMetrics = (scaling: Targets) =>
-  scaling.targetCpuPercent !== undefined || scaling.targetMemoryPercent !== undefined;
+export const trackedFigures = (scaling: Targets): TrackedFigure[] => [
+  ...(scaling.targetCpuPercent !== undefined ? (['cpuPercent'] as const) : []),
+  ...(scaling.targetMemoryPercent !== undefined ? (['memoryPercent'] as const) : []),
+];
 
 /**
  * Target tracking: `ceil(current × utilisation / target)` for each metric with a target, the largest wins; the
@@ -91,15 +96,22 @@ const mean = (values: number[]) =>
 
 /**
  * Target tracking over the samples of the replicas past their warm-up, while `warming` others are in it: their
- * utilisation, and the count it recommends (the current one without a sample). A scale out counts the replicas
- * warming up as idle, as the HPA counts pods not yet ready on a scale up: so neither a start's burst nor a scale out's
- * own new replicas scale an app out again, while replicas past their warm-up busy enough for all of them still do.
+ * utilisation (of the figures it tracks), and the count it recommends (the current one without a sample). A scale out
+ * counts the replicas warming up as idle, as the HPA counts pods not yet ready on a scale up: so neither a start's
+ * burst nor a scale out's own new replicas scale an app out again, while replicas past their warm-up busy enough for
+ * all of them still do.
  */
-export function trackWarmReplicas(current: number, warm: ReplicaStats[], warming: number, scaling: Targets) {
-  const utilisation = {
-    cpuPercent: mean(warm.map((s) => s.cpuPercent)),
-    memoryPercent: mean(warm.map((s) => s.memoryPercent)),
-  };
+export function trackWarmReplicas(
+  current: number,
+  warm: Partial<Pick<ReplicaStats, TrackedFigure>>[],
+  warming: number,
+  scaling: Targets,
+) {
+  // The figures tracked only, on every runtime (Docker's and metrics-server's samples hold all of them).
+  const tracked = trackedFigures(scaling);
+  const meanOf = (figure: TrackedFigure) =>
+    tracked.includes(figure) ? mean(warm.flatMap((s) => s[figure] ?? [])) : undefined;
+  const utilisation = { cpuPercent: meanOf('cpuPercent'), memoryPercent: meanOf('memoryPercent') };
   if (warm.length === 0) return { utilisation, recommended: current };
   const recommended = recommendReplicas(current, utilisation, scaling);
   if (recommended <= current || warming === 0) return { utilisation, recommended };

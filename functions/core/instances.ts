@@ -60,7 +60,11 @@ async function readInstances(view: ReplicaView, app: AppRecord): Promise<Instanc
     byStart,
   );
   const [{ stats: allStats }, insights] = await Promise.all([
-    view.metrics.replicaStats(replicas.filter((r) => r.state === 'running')),
+    view.metrics.replicaStats(
+      replicas.filter((r) => r.state === 'running'),
+      undefined,
+      ['cpuPercent', 'memoryMiB'],
+    ),
     view.replicaInsights(app, replicas),
   ]);
   return replicas.map((replica) => {

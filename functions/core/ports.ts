@@ -484,6 +484,9 @@ export interface ReplicaStats {
   memoryPercent: number;
 }
 
+/** One of a replica's figures, as a caller may ask for some of them only. */
+export type ReplicaFigure = keyof ReplicaStats;
+
 export interface LogOptions {
   tail?: number;
   since?: Date;
@@ -607,12 +610,12 @@ export interface ReplicaLogs {
   replicaLogs(replica: Replica, options: LogOptions): AsyncIterable<string>;
 }
 
-/** What a metrics source answers: the replicas' figures, and the span they average over. */
-export interface ReplicaSamples {
+/** What a metrics source answers: the replicas' figures (those asked for), and the span they average over. */
+export interface ReplicaSamples<F extends ReplicaFigure = ReplicaFigure> {
   /** The window asked for where the source keeps a history (as near as it keeps one), else its sample's span. */
   windowSeconds: number;
   /** By replica id; replicas that are gone or have no sample yet are left out. */
-  stats: Map<string, ReplicaStats>;
+  stats: Map<string, Pick<ReplicaStats, F>>;
 }
 
 /**
@@ -624,9 +627,15 @@ export interface Metrics {
    * The replicas' figures (one batched call where the source allows): averaged over the last `windowSeconds`, as
    * far as the source keeps a history (CloudWatch; Docker: its stats streams, from when the replica was first seen),
    * else its latest (metrics-server: over its own window); with no window asked, its latest (CloudWatch: the last
-   * minute; Docker: the last 10 s). `windowSeconds` answers the span covered.
+   * minute; Docker: the last 10 s). `windowSeconds` answers the span covered. `figures` (all by default) are those the
+   * caller reads, where the source charges for each (CloudWatch bills every metric it is asked for); a source that
+   * reads them together may answer all of them.
    */
-  replicaStats(replicas: Replica[], windowSeconds?: number): Promise<ReplicaSamples>;
+  replicaStats<F extends ReplicaFigure = ReplicaFigure>(
+    replicas: Replica[],
+    windowSeconds?: number,
+    figures?: readonly F[],
+  ): Promise<ReplicaSamples<F>>;
 }
 
 /** A probe's verdict; a failed one says why, in words for the app's owner (never the replica's address). */

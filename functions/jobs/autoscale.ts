@@ -4,8 +4,8 @@ import {
   boundsAt,
   DEFAULT_SCALE_IN_STABILIZATION_SECONDS,
   decideScale,
+  trackedFigures,
   trackedMetrics,
-  tracksMetrics,
   trackWarmReplicas,
   type Utilisation,
   warmedUp,
@@ -103,7 +103,10 @@ async function autoscaleApp(
   if (!scaling || !plan || !view) return false;
   const now = deps.clock.now();
   const running = (await runningOf(app.spec.runtime, view)).get(app.uid) ?? [];
-  const { stats } = tracksMetrics(scaling) ? await view.metrics.replicaStats(running) : { stats: new Map() };
+  const figures = trackedFigures(scaling);
+  const { stats } = figures.length
+    ? await view.metrics.replicaStats(running, undefined, figures)
+    : { stats: new Map<string, never>() };
   const warm = running.filter((r) => warmedUp(r, now.getTime()));
   const samples = warm.flatMap((r) => stats.get(r.id) ?? []);
   const warming = running.length - warm.length;

@@ -29,8 +29,8 @@ export function deferredReplicaView(load: () => Promise<ReplicaView>): ReplicaVi
       },
     },
     metrics: {
-      replicaStats: async (replicas, windowSeconds) =>
-        (await view()).metrics.replicaStats(replicas, windowSeconds),
+      replicaStats: async (replicas, windowSeconds, figures) =>
+        (await view()).metrics.replicaStats(replicas, windowSeconds, figures),
     },
     replicaInsights: async (app, replicas) => (await view()).replicaInsights(app, replicas),
   };

@@ -860,6 +860,38 @@ describe('FargateMetrics', () => {
     expect(queried()).toEqual([2, 1, 1, 3]);
   });
 
+  it('asks only for the figures wanted, each a billed query: CPU alone is 500 tasks a call', async () => {
+    const replicas = Array.from({ length: 600 }, (_, i) => replicaOf(i));
+    publishedInsights(replicas.map((replica) => ({ replica, cpu: () => 40, memory: 25, memoryMiB: 300 })));
+    const metrics = new FargateMetrics(new CloudWatchClient({}), 'berth', () => NOW);
+    const cpuAlone = await metrics.replicaStats(replicas, undefined, ['cpuPercent']);
+    expect(cpuAlone.stats.size).toBe(600);
+    expect(cpuAlone.stats.get(replicas[599]?.id ?? '')).toEqual({ cpuPercent: 40 });
+    const asked = () =>
+      cloudwatch
+        .commandCalls(GetMetricDataCommand)
+        .map((call) =>
+          (call.args[0].input.MetricDataQueries ?? []).map((q) => q.MetricStat?.Metric?.MetricName),
+        );
+    expect(asked().map((names) => names.length)).toEqual([500, 100]);
+    expect(new Set(asked().flat())).toEqual(new Set(['TaskCpuUtilization']));
+
+    // Within the same minute, only figures not read yet are asked for: memory used, then memory in MiB.
+    cloudwatch.resetHistory();
+    const both = await metrics.replicaStats(replicas.slice(0, 2), undefined, ['memoryPercent', 'cpuPercent']);
+    expect(both.stats.get(replicas[0]?.id ?? '')).toEqual({ cpuPercent: 40, memoryPercent: 25 });
+    const all = await metrics.replicaStats(replicas.slice(0, 2));
+    expect(all.stats.get(replicas[0]?.id ?? '')).toEqual({
+      cpuPercent: 40,
+      memoryPercent: 25,
+      memoryMiB: 300,
+    });
+    expect(asked()).toEqual([
+      ['TaskMemoryUtilization', 'TaskMemoryUtilization'],
+      ['MemoryUtilized', 'MemoryUtilized'],
+    ]);
+  });
+
   it('leaves out a task with no figures yet', async () => {
     const [published, fresh] = [replicaOf(1), replicaOf(2)];
     if (!published || !fresh) throw new Error('no replicas');

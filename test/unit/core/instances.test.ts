@@ -24,17 +24,24 @@ async function viewedApp(
   await createApp(deps, 'acme', { ...spec, name: 'web' });
   const app = await getAppRecord(deps, 'acme', 'web');
   const runtime = new ListedReplicas();
+  const figuresAsked: unknown[] = [];
   const views = {
     docker: {
       runtime,
       logs: { replicaLogs },
-      metrics: { replicaStats: async () => ({ windowSeconds: 1, stats: new Map() }) },
+      metrics: {
+        replicaStats: async (_replicas: Replica[], _windowSeconds?: number, figures?: readonly string[]) => {
+          figuresAsked.push(figures);
+          return { windowSeconds: 1, stats: new Map() };
+        },
+      },
       replicaInsights: async () => insights,
     },
   };
   return {
     deps,
     runtime,
+    figuresAsked,
     started: (at: string): Replica => ({ ...replica('acme', 'web', at), appUid: app.uid }),
     logs: (query: LogQuery, signal: AbortSignal) => appLogs({ ...deps, views }, 'acme', 'web', query, signal),
     instances: () => listInstances({ ...deps, views }, 'acme', 'web'),
@@ -64,6 +71,13 @@ describe("an app's instances", () => {
 });
 
 describe('app logs', () => {
+  it('ask the metrics for what an instance shows alone, CPU and memory in MiB: each figure a billed query on Fargate', async () => {
+    const { runtime, started, instances, figuresAsked } = await viewedApp(async function* () {});
+    runtime.replicas = [started('2026-11-22T10:00:00Z')];
+    await instances();
+    expect(figuresAsked).toEqual([['cpuPercent', 'memoryMiB']]);
+  });
+
   it("interleaves the replicas' followed lines and stops every source when the reader stops", async () => {
     const stopped: string[] = [];
     // Each replica writes a line every few milliseconds, forever, as a followed log does.

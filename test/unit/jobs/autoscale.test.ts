@@ -381,4 +381,33 @@ describe('the scale job', () => {
     expect((await deps.store.getApp('acme', 'web'))?.replicas).toBe(3);
     expect(asked).toBe(0);
   });
+
+  it('asks for the figures the app tracks alone, each a billed query a task on Fargate', async () => {
+    const cases = [
+      { targets: { targetCpuPercent: 50 }, figures: ['cpuPercent'], memoryPercent: null },
+      { targets: { targetMemoryPercent: 5 }, figures: ['memoryPercent'], memoryPercent: 10 },
+      {
+        targets: { targetCpuPercent: 50, targetMemoryPercent: 5 },
+        figures: ['cpuPercent', 'memoryPercent'],
+        memoryPercent: 10,
+      },
+    ];
+    for (const { targets, figures, memoryPercent } of cases) {
+      const deps = await acmeWeb({ scaling: { min: 1, max: 2, ...targets } });
+      const views = webOnDocker(deps, () => 100);
+      const asked: unknown[] = [];
+      const { metrics } = views.docker ?? {};
+      if (!metrics) throw new Error('no view');
+      const all = metrics.replicaStats.bind(metrics);
+      metrics.replicaStats = (running, windowSeconds, wanted) => {
+        asked.push(wanted);
+        return all(running, windowSeconds, wanted);
+      };
+      await scaleOnce(deps, views);
+      expect(asked).toEqual([figures]);
+      // A figure not tracked is told as not read, whatever the runtime's sample held.
+      const told = deps.store.events.find((e) => e.type === 'scaled')?.details;
+      expect(told).toMatchObject({ memoryPercent });
+    }
+  });
 });

@@ -84,9 +84,18 @@ describe('deferred ports', () => {
         },
       },
       metrics: {
-        replicaStats: async (replicas, windowSeconds) => ({
+        // Answers the figures asked for, as CloudWatch's does.
+        replicaStats: async (replicas, windowSeconds, figures) => ({
           windowSeconds: windowSeconds ?? 1,
-          stats: new Map(replicas.map((r) => [r.id, { cpuPercent: 5, memoryMiB: 40, memoryPercent: 7 }])),
+          stats: new Map(
+            replicas.map((r) => {
+              const all = { cpuPercent: 5, memoryMiB: 40, memoryPercent: 7 };
+              return [
+                r.id,
+                (figures ? Object.fromEntries(figures.map((f) => [f, all[f]])) : all) as typeof all,
+              ];
+            }),
+          ),
         }),
       },
       replicaInsights: async (_app, replicas) =>
@@ -104,6 +113,9 @@ describe('deferred ports', () => {
       windowSeconds: 900,
       stats: new Map([[running.id, { cpuPercent: 5, memoryMiB: 40, memoryPercent: 7 }]]),
     });
+    expect((await deferred.metrics.replicaStats([running], undefined, ['cpuPercent'])).stats).toEqual(
+      new Map([[running.id, { cpuPercent: 5 }]]),
+    );
     expect(await deferred.replicaInsights({} as AppRecord, [running])).toEqual(
       new Map([[running.id, { ready: true, unhealthy: false, restarts: 2 }]]),
     );
