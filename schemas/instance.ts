@@ -74,9 +74,10 @@ export type LogQuery = z.infer<typeof LogQuery>;
 
 export const MetricsQuery = z.object({
   window: Duration.default('15m').describe(
-    'The span to average over, where the runtime keeps a history (Fargate: CloudWatch, in whole minutes, or 5 ' +
-      'minutes past 15 days and hours past 63, at most 455 days; local Docker: since the platform first saw the ' +
-      'replica running, at most 15 minutes); EKS (metrics-server) answers its latest sample.',
+    'The span to average over, where the runtime keeps a history (Fargate: CloudWatch, over the first that covers ' +
+      'it of 1, 2, 5, 10, 15 and 30 minutes, 1, 2, 3, 6 and 12 hours, 1, 2, 3, 7, 15, 30, 63, 90, 180, 365 and 455 ' +
+      'days; local Docker: since the platform first saw the replica running, at most 15 minutes); EKS ' +
+      '(metrics-server) answers its latest sample.',
   ),
 });
 

@@ -14,20 +14,24 @@ const METRIC_QUERIES_PER_CALL = 500;
 const MINUTE_SECONDS = 60;
 /** Without a window: the latest minute published within the last five (Container Insights lags a minute or two). */
 const LATEST_WITHIN_SECONDS = 5 * MINUTE_SECONDS;
+const HOUR_SECONDS = 3600;
 const DAY_SECONDS = 86_400;
 
-/** How far back CloudWatch keeps any point: 15 months. */
-const RETENTION_SECONDS = 455 * DAY_SECONDS;
-
 /**
- * The period that averages a window in one point: a whole number of minutes, or of 5 minutes past 15 days and of
- * hours past 63 (CloudWatch keeps no finer points that far back), and no longer than CloudWatch keeps points at all.
+ * The windows figures are averaged over, each one CloudWatch period, in seconds: whole hours past 63 days and 5
+ * minutes past 15 (CloudWatch keeps no finer points that far back), none past 455 days (it keeps no points at all).
+ * Each period is a query of its own for every figure and task, billed, and read at most once a minute: a fixed few of
+ * them keep a client that names every window it can (`17m`, `18m`, …) from making a billed query set of each request.
  */
-export function periodFor(windowSeconds: number): number {
-  const window = Math.min(windowSeconds, RETENTION_SECONDS);
-  const step = window > 63 * DAY_SECONDS ? 3600 : window > 15 * DAY_SECONDS ? 300 : MINUTE_SECONDS;
-  return Math.max(1, Math.ceil(window / step)) * step;
-}
+const PERIODS_SECONDS = [
+  ...[1, 2, 5, 10, 15, 30].map((minutes) => minutes * MINUTE_SECONDS),
+  ...[1, 2, 3, 6, 12].map((hours) => hours * HOUR_SECONDS),
+  ...[1, 2, 3, 7, 15, 30, 63, 90, 180, 365, 455].map((days) => days * DAY_SECONDS),
+];
+
+/** The period that averages a window in one point: the first of PERIODS_SECONDS that covers it, or the longest. */
+export const periodFor = (windowSeconds: number): number =>
+  PERIODS_SECONDS.find((period) => period >= windowSeconds) ?? (PERIODS_SECONDS.at(-1) as number);
 
 const taskIdOf = (arn: string) => arn.split('/').pop() ?? arn;
 

@@ -825,13 +825,32 @@ describe('FargateMetrics', () => {
     });
   });
 
-  it('asks for periods CloudWatch still keeps points of, however long the window', () => {
-    expect([30, 60, 90, 900, 15 * 86_400].map(periodFor)).toEqual([60, 60, 120, 900, 15 * 86_400]);
-    // Past 15 days, 5-minute points; past 63, hourly ones.
-    expect(periodFor(15 * 86_400 + 1)).toBe(15 * 86_400 + 300);
-    expect(periodFor(63 * 86_400 + 1)).toBe(63 * 86_400 + 3600);
+  it('averages over a fixed few windows, each covering the one asked for, that CloudWatch keeps points of', () => {
+    const minutes = (n: number) => n * 60;
+    const days = (n: number) => n * 86_400;
+    expect([30, 60, 90, minutes(15), minutes(17), minutes(45)].map(periodFor)).toEqual([
+      60,
+      60,
+      120,
+      minutes(15),
+      minutes(30),
+      3600,
+    ]);
+    // Every window a client may name comes to one of 22 periods: 22 query sets a task at most in a minute.
+    const named = [
+      ...Array.from({ length: 1000 }, (_, i) => minutes(i + 1)),
+      ...Array.from({ length: 999 }, (_, i) => days(i + 1)),
+    ];
+    const periods = new Set(named.map(periodFor));
+    expect(periods.size).toBe(22);
+    for (const period of periods) expect(period >= 60 && period % 60 === 0).toBe(true);
+    // Past 15 days, whole 5 minutes; past 63, whole hours: the points CloudWatch still keeps.
+    for (const period of periods) if (period > days(15)) expect(period % 300).toBe(0);
+    for (const period of periods) if (period > days(63)) expect(period % 3600).toBe(0);
+    expect(periodFor(days(15) + 1)).toBe(days(30));
+    expect(periodFor(days(63) + 1)).toBe(days(90));
     // No further back than CloudWatch keeps anything (15 months), and so well within GetMetricData's 32-bit period.
-    expect(periodFor(999_999 * 86_400)).toBe(455 * 86_400);
+    expect(periodFor(days(999_999))).toBe(days(455));
   });
 
   it('asks CloudWatch for a task’s figures once a minute, however often they are asked for', async () => {
