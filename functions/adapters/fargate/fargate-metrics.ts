@@ -109,6 +109,7 @@ export class FargateMetrics implements Metrics {
     const period = windowSeconds ? periodFor(windowSeconds) : MINUTE_SECONDS;
     // Whole minutes, so that a window is one period of CloudWatch's and so one point.
     const end = Math.floor(this.now().getTime() / 60_000) * 60_000;
+    const start = end - (windowSeconds ? period : LATEST_WITHIN_SECONDS) * 1000;
     if (this.read.end !== end) this.read = { end, figures: new Map() };
     const { figures } = this.read;
     const keyOf = (replica: Replica) => `${period} ${replica.id}`;
@@ -123,7 +124,6 @@ export class FargateMetrics implements Metrics {
       unread.set(missing.join(), group);
     }
     for (const { missing, tasks } of unread.values()) {
-      const start = end - (windowSeconds ? period : LATEST_WITHIN_SECONDS) * 1000;
       for (const batch of chunks(tasks, Math.floor(METRIC_QUERIES_PER_CALL / missing.length))) {
         const values = await this.latestValues(
           batch.flatMap((replica, i) => taskQueries(this.cluster, replica, i, period, missing)),
