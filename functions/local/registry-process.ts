@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openLog } from './log-file.ts';
+import { logSince, openLog } from './log-file.ts';
 import { type OwnedProcess, ownedProcess, spawnOwned } from './owned-children.ts';
 import { portHolder } from './port-holder.ts';
 import { ensureRegistryBinary } from './registry-binary.ts';
@@ -94,26 +94,54 @@ function asksForBerthsToken(res: Response, realm: string): boolean {
 const REGISTRY_START_MS = 20_000;
 
 /**
- * Whether the registry `child` comes to give `/v2/` on 127.0.0.1:`port` an answer `accepted` takes, within
- * REGISTRY_START_MS; false once it has exited (it could not listen, say).
+ * Waits until the registry `child` gives `/v2/` on 127.0.0.1:`port` an answer `accepted` takes, within `withinMs`:
+ * undefined once it does; else what it was last seen doing — exited (it could not listen, say),
+ * answering otherwise, or not answering — for the error that says it did not start.
  */
-export async function cameToAnswer(
+export async function notAnswering(
   child: ChildProcess,
   port: number,
   accepted: (res: Response) => boolean,
-): Promise<boolean> {
-  const deadline = Date.now() + REGISTRY_START_MS;
+  withinMs = REGISTRY_START_MS,
+): Promise<string | undefined> {
+  const deadline = Date.now() + withinMs;
+  let last = '/v2/ was not asked';
   while (Date.now() < deadline && child.exitCode === null) {
     try {
       // Bounded: another process on the port may take the question and never answer.
       const res = await fetch(`http://127.0.0.1:${port}/v2/`, { signal: AbortSignal.timeout(1000) });
-      if (accepted(res)) return true;
-    } catch {
-      // not up yet
+      if (accepted(res)) return undefined;
+      last = `/v2/ answered ${res.status}, not as it should`;
+    } catch (err) {
+      last = `/v2/ got no answer (${causeOf(err)})`;
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return false;
+  return child.exitCode === null
+    ? `it still ran after ${withinMs / 1000} s; ${last}`
+    : `it exited (${child.exitCode === 0 ? 'with 0' : `code ${child.exitCode}`})`;
+}
+
+/** The innermost reason a fetch failed: `connect ECONNREFUSED 127.0.0.1:5000`, `The operation was aborted`. */
+function causeOf(err: unknown): string {
+  let inner = err;
+  while (inner instanceof Error && inner.cause instanceof Error) inner = inner.cause;
+  return inner instanceof Error ? inner.message : String(inner);
+}
+
+/**
+ * The last lines a log gained since `offset`, each cut to 300 characters, as an error quotes them: of a Go panic, its
+ * message, not the goroutines' stacks that follow it.
+ */
+function lastLines(path: string, offset: number, count = 3): string {
+  const said = logSince(path, offset).split(/^goroutine \d+ \[/m)[0] ?? '';
+  const lines = said
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .slice(-count)
+    .map((line) => (line.length > 300 ? `${line.slice(0, 300)}…` : line));
+  return lines.length ? lines.join(' | ') : 'nothing';
 }
 
 /**
@@ -126,17 +154,19 @@ export async function startRegistry(options: RegistryProcessOptions): Promise<Ow
   mkdirSync(storage, { recursive: true });
   const configPath = join(options.dir, 'config.yml');
   writeFileSync(configPath, registryConfig(options, options.notifySecret), { mode: 0o600 });
-  const { fd: log } = openLog(join(options.dir, 'registry.log'));
+  const logPath = join(options.dir, 'registry.log');
+  const { fd: log, startsAt } = openLog(logPath);
   removeUnfinishedUploads(storage);
   await collectGarbage(binary, configPath, log);
   const child: ChildProcess = spawnOwned(binary, ['serve', configPath], { stdio: ['ignore', log, log] });
   closeSync(log); // the registry has its own copy; a restart opens the log again
   const owned = ownedProcess(child);
-  if (await cameToAnswer(child, options.port, (res) => asksForBerthsToken(res, options.realm))) return owned;
+  const seen = await notAnswering(child, options.port, (res) => asksForBerthsToken(res, options.realm));
+  if (!seen) return owned;
   await owned.stop();
   // A port taken after the platform's start (while a registry that died was to start again) is told here alone.
   const holder = portHolder(options.port);
   throw new Error(
-    `the registry did not start${holder ? `: port ${options.port} is held by ${holder}` : ''}; see ${join(options.dir, 'registry.log')}`,
+    `the registry did not start${holder ? `: port ${options.port} is held by ${holder}` : ''} (${seen}; it logged: ${lastLines(logPath, startsAt)}); see ${logPath}`,
   );
 }

@@ -1,6 +1,9 @@
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { rmSync } from 'node:fs';
 import { createServer, type RequestListener } from 'node:http';
 import { describe, expect, it } from 'vitest';
+import { notAnswering } from '../../functions/local/registry-process.ts';
 import { localApi, startLocalApiRegistry } from '../support/local-api.ts';
 import { workerPort } from '../support/worker-port.ts';
 
@@ -30,7 +33,7 @@ describe('the registry process (DynamoDB Local, the distribution registry)', () 
         // The port is this test's: its process is named.
         await expect(startLocalApiRegistry(setup)).rejects.toThrow(
           new RegExp(
-            `^the registry did not start: port ${registryPort} is held by pid ${process.pid} \\(.*; see \\S+registry\\.log$`,
+            `^the registry did not start: port ${registryPort} is held by pid ${process.pid} \\(.*\\) \\(it exited \\(code \\d+\\); it logged: .*address already in use.*\\); see \\S+registry\\.log$`,
           ),
         );
       } finally {
@@ -39,4 +42,38 @@ describe('the registry process (DynamoDB Local, the distribution registry)', () 
       }
     },
   );
+
+  it('says why it did not start: that it exited, and the last lines it logged', async () => {
+    const registryPort = await workerPort();
+    const setup = await localApi({ registryPort });
+    // The certificate it trusts tokens by, gone: the registry stops at once, saying so in its log.
+    rmSync(setup.deps.registrySecrets.certificatePath);
+    const refused = await startLocalApiRegistry(setup).then(
+      () => 'started',
+      (err: Error) => err.message,
+    );
+    expect(refused).toMatch(
+      /^the registry did not start \(it exited \(code \d+\); it logged: .*token\.crt.*\); see \S+registry\.log$/,
+    );
+  });
+
+  it('says what it saw of a registry that ran and never answered as it should', async () => {
+    const port = await workerPort();
+    const other = createServer((_req, res) => res.writeHead(200).end('{}'));
+    other.listen(port, '127.0.0.1');
+    await once(other, 'listening');
+    const running = spawn('sleep', ['30']);
+    try {
+      expect(await notAnswering(running, port, (res) => res.status === 401, 1500)).toBe(
+        'it still ran after 1.5 s; /v2/ answered 200, not as it should',
+      );
+      other.close();
+      expect(await notAnswering(running, port, (res) => res.status === 401, 1500)).toMatch(
+        /^it still ran after 1\.5 s; \/v2\/ got no answer \(connect ECONNREFUSED 127\.0\.0\.1:\d+\)$/,
+      );
+    } finally {
+      running.kill();
+      other.close();
+    }
+  });
 });

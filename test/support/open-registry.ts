@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { type OwnedProcess, ownedProcess, spawnOwned } from '../../functions/local/owned-children.ts';
 import { portHolder } from '../../functions/local/port-holder.ts';
 import { ensureRegistryBinary } from '../../functions/local/registry-binary.ts';
-import { cameToAnswer } from '../../functions/local/registry-process.ts';
+import { notAnswering } from '../../functions/local/registry-process.ts';
 import { workerPort } from './worker-port.ts';
 
 /** Ports tried, each taken by another process between the check that it was free and the registry's listen. */
@@ -37,7 +37,7 @@ export async function startOpenRegistry(): Promise<{ address: string; stop(): Pr
     });
     child.stderr?.on('data', (chunk: Buffer) => writeFileSync(log, chunk, { flag: 'a' }));
     registry = ownedProcess(child);
-    if (await cameToAnswer(child, port, (res) => res.ok)) return { address: `127.0.0.1:${port}`, stop };
+    if (!(await notAnswering(child, port, (res) => res.ok))) return { address: `127.0.0.1:${port}`, stop };
     await registry.stop();
     const said = readFileSync(log, 'utf8').trim().split('\n').at(-1) ?? '';
     if (!said.includes('address already in use') || attempt === PORT_ATTEMPTS) {
