@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { installOrExplain } from '../../functions/local/system-packages.ts';
@@ -21,30 +21,33 @@ function ensureBusybox(): string {
 }
 
 /**
- * Builds the test web app offline: FROM scratch + busybox-static, httpd answering with the container's hostname, and
- * any `instructions` after. Returns the local tag.
+ * Makes the test web app offline: busybox-static and a link for each of its applets in `/bin`, whose `httpd` answers
+ * with the container's hostname, and any `changes` after (Dockerfile instructions `docker import` takes: `LABEL`,
+ * `VOLUME`, …). Imported from a tarball rather than built, so no builder is needed: Docker's legacy builder is on its
+ * way out, and Debian's Docker has no BuildKit client. Returns the local tag.
  */
-export function buildTestImage(tag = 'berth-test/web:1', instructions: string[] = []): string {
-  const context = mkdtempSync(join(tmpdir(), 'berth-image-'));
-  copyFileSync(ensureBusybox(), join(context, 'busybox'));
-  writeFileSync(
-    join(context, 'Dockerfile'),
-    [
-      'FROM scratch',
-      'COPY busybox /bin/busybox',
-      'RUN ["/bin/busybox", "--install", "-s", "/bin"]',
-      'CMD ["/bin/sh", "-c", "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www"]',
-      ...instructions,
-      '',
-    ].join('\n'),
-  );
+export function buildTestImage(tag = 'berth-test/web:1', changes: string[] = []): string {
+  const root = mkdtempSync(join(tmpdir(), 'berth-image-'));
   try {
-    execFileSync('docker', ['build', '-q', '-t', tag, context], {
-      env: { ...process.env, DOCKER_BUILDKIT: '0' },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    const busybox = ensureBusybox();
+    mkdirSync(join(root, 'bin'));
+    copyFileSync(busybox, join(root, 'bin', 'busybox'));
+    const applets = execFileSync(busybox, ['--list'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    for (const applet of applets) if (applet !== 'busybox') symlinkSync('busybox', join(root, 'bin', applet));
+    const tarball = execFileSync(
+      'tar',
+      ['--owner=0', '--group=0', '--numeric-owner', '-C', root, '-c', '.'],
+      { maxBuffer: 64 * 1024 * 1024 },
+    );
+    const command =
+      '["/bin/sh", "-c", "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www"]';
+    execFileSync(
+      'docker',
+      ['import', ...[`CMD ${command}`, ...changes].flatMap((change) => ['--change', change]), '-', tag],
+      { input: tarball, stdio: ['pipe', 'ignore', 'inherit'] },
+    );
   } finally {
-    rmSync(context, { recursive: true, force: true });
+    rmSync(root, { recursive: true, force: true });
   }
   return tag;
 }
