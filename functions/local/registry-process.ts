@@ -95,7 +95,7 @@ const REGISTRY_START_MS = 20_000;
 
 /**
  * Waits until the registry `child` gives `/v2/` on 127.0.0.1:`port` an answer `accepted` takes, within `withinMs`:
- * undefined once it does; else what it was last seen doing — exited (it could not listen, say),
+ * undefined once it does; else what it was last seen doing — exited (it could not listen, say), killed by a signal,
  * answering otherwise, or not answering — for the error that says it did not start.
  */
 export async function notAnswering(
@@ -106,7 +106,9 @@ export async function notAnswering(
 ): Promise<string | undefined> {
   const deadline = Date.now() + withinMs;
   let last = '/v2/ was not asked';
-  while (Date.now() < deadline && child.exitCode === null) {
+  // A child killed by a signal has no exit code: its signal says it is gone.
+  const running = () => child.exitCode === null && child.signalCode === null;
+  while (Date.now() < deadline && running()) {
     try {
       // Bounded: another process on the port may take the question and never answer.
       const res = await fetch(`http://127.0.0.1:${port}/v2/`, { signal: AbortSignal.timeout(1000) });
@@ -117,9 +119,8 @@ export async function notAnswering(
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return child.exitCode === null
-    ? `it still ran after ${withinMs / 1000} s; ${last}`
-    : `it exited (${child.exitCode === 0 ? 'with 0' : `code ${child.exitCode}`})`;
+  if (running()) return `it still ran after ${withinMs / 1000} s; ${last}`;
+  return child.signalCode ? `it was killed (${child.signalCode})` : `it exited (code ${child.exitCode})`;
 }
 
 /** The innermost reason a fetch failed: `connect ECONNREFUSED 127.0.0.1:5000`, `The operation was aborted`. */

@@ -71,6 +71,10 @@ describe('the registry process (DynamoDB Local, the distribution registry)', () 
       expect(await notAnswering(running, port, (res) => res.status === 401, 1500)).toMatch(
         /^it still ran after 1\.5 s; \/v2\/ got no answer \(connect ECONNREFUSED 127\.0\.0\.1:\d+\)$/,
       );
+      // Killed, it has no exit code: told at once, not after the wait.
+      running.kill('SIGKILL');
+      await once(running, 'exit');
+      expect(await notAnswering(running, port, () => true, 60_000)).toBe('it was killed (SIGKILL)');
     } finally {
       running.kill();
       other.close();
