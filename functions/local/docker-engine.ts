@@ -99,17 +99,21 @@ export async function startDockerd(
   dockerd.unref();
   closeSync(log.fd);
   const deadline = Date.now() + startMs;
+  // One killed by a signal (the OOM killer's, say) has no exit code: its signal says it is gone.
+  const gone = () => dockerd.exitCode !== null || dockerd.signalCode !== null;
   while (Date.now() < deadline) {
     if (await answering()) return;
-    if (dockerd.exitCode !== null) break;
+    if (gone()) break;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   const lastLine = logSince(logPath, log.startsAt).trim().split('\n').at(-1);
   const said = lastLine ? `: ${lastLine}` : '';
   const what = notStarted
     ? `dockerd could not be started (${notStarted.message})`
-    : dockerd.exitCode !== null
-      ? `dockerd exited with code ${dockerd.exitCode}`
-      : `dockerd did not answer within ${startMs / 1000} s`;
+    : dockerd.signalCode
+      ? `dockerd was killed (${dockerd.signalCode})`
+      : dockerd.exitCode !== null
+        ? `dockerd exited with code ${dockerd.exitCode}`
+        : `dockerd did not answer within ${startMs / 1000} s`;
   throw new Error(`${what}${said} (log: ${logPath})`);
 }

@@ -59,7 +59,7 @@ export async function waitForReady(
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (platform.output().includes(marker)) return;
-    if (platform.child.exitCode !== null) break;
+    if (hasEnded(platform.child)) break;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(
@@ -92,7 +92,8 @@ export async function fetchFrom(
   try {
     return await fetch(url, init);
   } catch (err) {
-    const state = platform.child.exitCode === null ? 'running' : `exited with ${platform.child.exitCode}`;
+    const { exitCode, signalCode } = platform.child;
+    const state = hasEnded(platform.child) ? `ended with ${signalCode ?? exitCode}` : 'running';
     throw new Error(
       `${init?.method ?? 'GET'} ${url} failed (${err}); the platform, ${state}, printed:\n${platform.output()}`,
       {
@@ -102,9 +103,13 @@ export async function fetchFrom(
   }
 }
 
+/** Whether `child` has ended: exited with a code, or killed by a signal (which leaves it no code). */
+const hasEnded = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
+
+/** Resolves with the child's exit code (null when a signal ended it) once it has ended, at once if it has. */
 export function exited(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => {
-    if (child.exitCode !== null) resolve(child.exitCode);
+    if (hasEnded(child)) resolve(child.exitCode);
     else child.once('exit', (code) => resolve(code));
   });
 }
@@ -146,7 +151,7 @@ export async function runPlatform(env: PlatformEnv) {
   // The platform keeps a key it generated in its data directory; one it was given stays where it came from.
   const adminKey = env.env.BERTH_ADMIN_KEY ?? readFileSync(join(env.dataDir, 'admin-key'), 'utf8').trim();
   const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
-    if (platform.child.exitCode !== null) return platform.child.exitCode;
+    if (hasEnded(platform.child)) return platform.child.exitCode;
     platform.child.kill(signal);
     return exited(platform.child);
   };

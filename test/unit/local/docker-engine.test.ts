@@ -47,6 +47,14 @@ describe('starting dockerd', () => {
     );
   });
 
+  it('says dockerd was killed as soon as it is, not once the wait is over', async () => {
+    dir = fakeDockerd('echo "starting up"; kill -KILL $$');
+    vi.spyOn(console, 'log').mockImplementation(() => {});
+    await expect(startDockerd(dir, never, 60_000)).rejects.toThrow(
+      new Error(`dockerd was killed (SIGKILL): starting up (log: ${join(dir, 'dockerd.log')})`),
+    );
+  });
+
   it('resolves once the engine answers', async () => {
     dir = fakeDockerd('exec sleep 2');
     vi.spyOn(console, 'log').mockImplementation(() => {});
