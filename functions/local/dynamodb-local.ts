@@ -12,7 +12,7 @@ import {
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
+import { basename, delimiter, dirname, join } from 'node:path';
 import { DynamoDbHttp } from '../adapters/dynamodb/dynamodb-http.ts';
 import { writeFileDurably } from '../adapters/files/durable-files.ts';
 import { freePort } from './free-port.ts';
@@ -56,8 +56,16 @@ function dbPathAccessKey(dbPath: string): string {
   const kept = existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
   const accessKeyId =
     kept !== undefined && OWN_ACCESS_KEY.test(kept) ? kept : keyOfTheDatabaseIn(dbPath, file);
-  if (accessKeyId !== kept) writeFileDurably(file, accessKeyId);
   const own = join(dbPath, `${accessKeyId}_${REGION}.db`);
+  if (accessKeyId !== kept) {
+    writeFileDurably(file, accessKeyId);
+    // Not at a first start, where there was no file: one that held no key is told, and how it was mended.
+    if (kept !== undefined) {
+      console.warn(
+        `[berth] ${file} held no key (as a power cut can leave it): ${existsSync(own) ? `taken again from the name of the tables' database, ${basename(own)}` : 'no database is beside it, so a new one was made'}`,
+      );
+    }
+  }
   if (existsSync(join(dbPath, SHARED_DB_FILE)) && !existsSync(own))
     renameSync(join(dbPath, SHARED_DB_FILE), own);
   return accessKeyId;

@@ -22,8 +22,14 @@ export function ensureRegistrySecrets(dir: string): RegistrySecrets {
   ensureOpenssl();
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = join(dir, 'secret');
-  let secret = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
+  const kept = existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
+  let secret = kept ?? '';
   if (!SECRET.test(secret)) {
+    if (kept !== undefined) {
+      console.warn(
+        `[berth] ${file} held no secret (${kept ? 'it was cut short' : 'it was empty'}, as a power cut can leave it): made a new one; docker logins given before are refused, and asked for again with POST /v1/registry/token`,
+      );
+    }
     secret = randomBytes(32).toString('hex');
     writeFileDurably(file, secret);
   }

@@ -16,7 +16,7 @@ import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it, vi } from 'vitest';
 import { ensureTable } from '../../functions/adapters/dynamodb/table.ts';
 import { localDynamoDbClient, startDynamoDbLocal } from '../../functions/local/dynamodb-local.ts';
 import { tableNames } from '../support/dynamodb-tables.ts';
@@ -124,7 +124,12 @@ describe("the platform's DynamoDB Local among tenants' containers", () => {
       await dynamodb.stop();
 
       writeFileSync(keyFile, '');
+      const warned = vi.spyOn(console, 'warn').mockImplementation(() => {});
       dynamodb = await startDynamoDbLocal({ dbPath });
+      expect(warned).toHaveBeenCalledWith(
+        `[berth] ${keyFile} held no key (as a power cut can leave it): taken again from the name of the tables' database, ${first}_local.db`,
+      );
+      warned.mockRestore();
       expect(dynamodb.accessKeyId).toBe(first);
       expect(await tableNames(dynamodb)).toEqual(['berth-state']);
       await dynamodb.stop();

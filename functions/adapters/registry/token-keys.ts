@@ -1,5 +1,5 @@
 import { createHash, createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { moveDurably, pendingNameFor } from '../files/durable-files.ts';
 import { writeSelfSignedCertificate } from './self-signed-certificate.ts';
@@ -36,7 +36,15 @@ export function ensureTokenKeys(dir: string): TokenKeys {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const keyPath = join(dir, 'token.key');
   const certificatePath = join(dir, 'token.crt');
-  const privateKeyPem = keptKey(keyPath, certificatePath) ?? makeKeys(keyPath, certificatePath);
+  let privateKeyPem = keptKey(keyPath, certificatePath);
+  if (!privateKeyPem) {
+    if (existsSync(keyPath) || existsSync(certificatePath)) {
+      console.warn(
+        `[berth] ${keyPath} and ${certificatePath} are not a key and its certificate (as a power cut can leave them): made new ones; docker logins given before are refused, and asked for again with POST /v1/registry/token`,
+      );
+    }
+    privateKeyPem = makeKeys(keyPath, certificatePath);
+  }
   const publicKeyPem = createPublicKey(privateKeyPem).export({ type: 'spki', format: 'pem' }).toString();
   return { privateKeyPem, certificatePath, keyId: libtrustKeyId(publicKeyPem) };
 }
