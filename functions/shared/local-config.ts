@@ -10,8 +10,18 @@ import {
   parseConfig,
   RateLimitVars,
 } from './config-parsing.ts';
+import { FETCH_BAD_PORTS } from './fetch-bad-ports.ts';
 
-const Port = z.coerce.number().int().min(1).max(65535);
+/** A port one of the platform's servers listens on: the platform's own fetches, and browsers, must reach it. */
+const Port = z.coerce
+  .number()
+  .int()
+  .min(1)
+  .max(65535)
+  .refine((port) => !FETCH_BAD_PORTS.has(port), {
+    message:
+      'is one of the ports fetch and browsers refuse to connect to (the Fetch standard\'s "bad ports", such as 6000, 6665–6669 and 10080): choose another',
+  });
 
 /** Local mode's environment (DESIGN.md "Local configuration"), validated once at start. */
 export const LocalConfig = z

@@ -75,6 +75,18 @@ describe('the local configuration', () => {
     expect(readLocalConfig({ BERTH_PORT: '9000', BERTH_INGRESS_PORT: '8080' }).BERTH_PORT).toBe(9000);
   });
 
+  it('refuses a port fetch and browsers will not connect to, which the platform could not reach its own server on', () => {
+    for (const setting of ['BERTH_PORT', 'BERTH_INGRESS_PORT', 'BERTH_REGISTRY_PORT']) {
+      expect(() => readLocalConfig({ [setting]: '10080' })).toThrow(
+        `invalid configuration:\n  ${setting}: is one of the ports fetch and browsers refuse to connect to (the Fetch standard's "bad ports", such as 6000, 6665–6669 and 10080): choose another`,
+      );
+    }
+    expect(() => readLocalConfig({ BERTH_INGRESS_PORT: '6667' })).toThrow(
+      'BERTH_INGRESS_PORT: is one of the ports',
+    );
+    expect(readLocalConfig({ BERTH_REGISTRY_PORT: '10081' }).BERTH_REGISTRY_PORT).toBe(10081);
+  });
+
   it('names the BERTH_ variables it has no setting of, such as a misspelt one', () => {
     expect(
       unknownSettings({
