@@ -10,9 +10,10 @@ let next = Math.floor(Math.random() * BLOCK);
 
 /**
  * A port on 127.0.0.1 free a moment ago, from this vitest worker's own block below LOWEST_PORT, none that fetch refuses
- * to connect to, and none this process was given before it (they are handed out in turn). A test that stops a server and starts it again on the same port
- * (a platform killed and restarted) cannot lose the port meanwhile: test files run one after another in a worker, and
- * nothing else takes ports from its block — the platforms the tests start draw DynamoDB Local's with freePort, above.
+ * to connect to, and none this process was given before it (they are handed out in turn). A test that stops a server
+ * and starts it again on the same port (a platform killed and restarted) cannot lose the port meanwhile: test files
+ * run one after another in a worker, and nothing else takes ports from its block — the platforms the tests start draw
+ * DynamoDB Local's with freePort, above.
  */
 export async function workerPort(): Promise<number> {
   const worker = Number(process.env.VITEST_POOL_ID ?? 1);
