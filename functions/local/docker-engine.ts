@@ -6,6 +6,7 @@ import { answered } from '../adapters/docker/engine-answer.ts';
 import { ensureEngineOnThisMachine, ensureLinux } from './engine-network.ts';
 import { logSince, openLog } from './log-file.ts';
 import { blockMetadataFromContainers } from './metadata-firewall.ts';
+import { hasEnded } from './owned-children.ts';
 import { canRun, installOrExplain, isRootOnDebian } from './system-packages.ts';
 
 const INSTALL_HINT =
@@ -99,11 +100,9 @@ export async function startDockerd(
   dockerd.unref();
   closeSync(log.fd);
   const deadline = Date.now() + startMs;
-  // One killed by a signal (the OOM killer's, say) has no exit code: its signal says it is gone.
-  const gone = () => dockerd.exitCode !== null || dockerd.signalCode !== null;
   while (Date.now() < deadline) {
     if (await answering()) return;
-    if (gone()) break;
+    if (hasEnded(dockerd)) break;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   const lastLine = logSince(logPath, log.startsAt).trim().split('\n').at(-1);

@@ -28,6 +28,9 @@ export function spawnOwned(command: string, args: string[], options: SpawnOption
     : spawn(command, args, own);
 }
 
+/** Whether `child` has ended: exited with a code, or killed by a signal, which leaves it no exit code. */
+export const hasEnded = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
+
 /** A child the platform runs: `exited` resolves once it has exited, for whatever reason. */
 export interface OwnedProcess {
   exited: Promise<void>;
@@ -48,7 +51,7 @@ export function ownedProcess(child: ChildProcess): OwnedProcess {
   return {
     exited,
     async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
+      if (hasEnded(child)) return;
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
       await exited;

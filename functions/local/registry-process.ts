@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { logSince, openLog } from './log-file.ts';
-import { type OwnedProcess, ownedProcess, spawnOwned } from './owned-children.ts';
+import { hasEnded, type OwnedProcess, ownedProcess, spawnOwned } from './owned-children.ts';
 import { portHolder } from './port-holder.ts';
 import { ensureRegistryBinary } from './registry-binary.ts';
 import { removeUnfinishedUploads } from './registry-uploads.ts';
@@ -106,9 +106,7 @@ export async function notAnswering(
 ): Promise<string | undefined> {
   const deadline = Date.now() + withinMs;
   let last = '/v2/ was not asked';
-  // A child killed by a signal has no exit code: its signal says it is gone.
-  const running = () => child.exitCode === null && child.signalCode === null;
-  while (Date.now() < deadline && running()) {
+  while (Date.now() < deadline && !hasEnded(child)) {
     try {
       // Bounded: another process on the port may take the question and never answer.
       const res = await fetch(`http://127.0.0.1:${port}/v2/`, { signal: AbortSignal.timeout(1000) });
@@ -119,7 +117,7 @@ export async function notAnswering(
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  if (running()) return `it still ran after ${withinMs / 1000} s; ${last}`;
+  if (!hasEnded(child)) return `it still ran after ${withinMs / 1000} s; ${last}`;
   return child.signalCode ? `it was killed (${child.signalCode})` : `it exited (code ${child.exitCode})`;
 }
 

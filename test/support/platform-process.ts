@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DynamoDbHttp } from '../../functions/adapters/dynamodb/dynamodb-http.ts';
 import { localDynamoDbClient } from '../../functions/local/dynamodb-local.ts';
+import { hasEnded } from '../../functions/local/owned-children.ts';
 import { workerPort } from './worker-port.ts';
 
 /** A TypeScript entry point run by tsx as a child process, with its output kept for failure messages. */
@@ -102,9 +103,6 @@ export async function fetchFrom(
     );
   }
 }
-
-/** Whether `child` has ended: exited with a code, or killed by a signal (which leaves it no code). */
-const hasEnded = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
 
 /** Resolves with the child's exit code (null when a signal ended it) once it has ended, at once if it has. */
 export function exited(child: ChildProcess): Promise<number | null> {
