@@ -16,7 +16,13 @@ import { resolveSpec } from './app-specs.ts';
 import type { Bounds } from './autoscale.ts';
 import { ConflictError, isDomainError, NotFoundError, ValidationError } from './errors.ts';
 import { newId } from './ids.ts';
-import { type ResolvedImage, releaseAppImages, releaseImage, resolveImage } from './images.ts';
+import {
+  type ResolvedImage,
+  releaseAppImages,
+  releaseImage,
+  releaseRevisionLeftBehind,
+  resolveImage,
+} from './images.ts';
 import type {
   AppRecord,
   AppWrite,
@@ -371,7 +377,8 @@ export async function updateApp(
   const read = touchesSpec ? await getAppRecord(deps, tenantId, name) : undefined;
   const image = read ? await imageForChange(deps, read, patch.image) : undefined;
   const rules = patch.scaling ? await autoscaleRules() : undefined;
-  const { app } = await changeApp(
+  let movingFrom: number | undefined;
+  const { app, revision } = await changeApp(
     deps,
     tenantId,
     name,
@@ -393,6 +400,7 @@ export async function updateApp(
       Object.assign(app, { spec, scaling, replicas });
       if (specChanged) {
         if (!image) throw new Error('a spec change always comes with its resolved image');
+        movingFrom = app.targetRevision;
         return withNewRevision(app, 'update', image, now, author);
       }
       if (replicas === from && !scalingChanged) return { app };
@@ -408,6 +416,7 @@ export async function updateApp(
     },
     { read, author },
   );
+  if (revision && movingFrom !== undefined) await releaseRevisionLeftBehind(deps, app, movingFrom);
   return toApp(deps, app);
 }
 

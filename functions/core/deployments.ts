@@ -10,7 +10,13 @@ import { waitUnlessAborted } from './abortable-wait.ts';
 import { resolveSpec } from './app-specs.ts';
 import { changeApp, getAppRecord, imageForChange, retarget, withNewRevision } from './apps.ts';
 import { ConflictError, DeploymentMovedError, isDomainError, NotFoundError } from './errors.ts';
-import { checkImageSource, checkOtherRegistryHost, pinnedImage, platformImageAt } from './images.ts';
+import {
+  checkImageSource,
+  checkOtherRegistryHost,
+  pinnedImage,
+  platformImageAt,
+  releaseRevisionLeftBehind,
+} from './images.ts';
 import type {
   AppRecord,
   CoreDeps,
@@ -42,18 +48,21 @@ export async function deploy(
 ): Promise<Deployment> {
   const read = await getAppRecord(deps, tenantId, name);
   const image = await imageForChange(deps, read, input.image);
-  const { deployment } = await changeApp(
+  let movingFrom = read.targetRevision;
+  const { app, deployment } = await changeApp(
     deps,
     tenantId,
     name,
     ifMatch,
     (app, now) => {
+      movingFrom = app.targetRevision;
       app.spec = resolveSpec(deps, app.spec, input);
       return withNewRevision(app, 'deploy', image, now, author);
     },
     { read, author },
   );
   if (!deployment) throw new Error('a deploy always makes a deployment');
+  await releaseRevisionLeftBehind(deps, app, movingFrom);
   return toDeployment(deployment);
 }
 

@@ -2,7 +2,14 @@ import { isIP } from 'node:net';
 import type { RuntimeName } from '../../schemas/app.ts';
 import { type ParsedImageReference, parseImageReference } from '../../schemas/image-reference.ts';
 import { ValidationError } from './errors.ts';
-import type { AppRecord, HostResolver, ImageRegistry, RegistryDeps, RevisionRecord } from './ports.ts';
+import type {
+  AppRecord,
+  HostResolver,
+  ImageRegistry,
+  PageRequest,
+  RegistryDeps,
+  RevisionRecord,
+} from './ports.ts';
 import { isPublicAddress } from './public-address.ts';
 import { allItems } from './walk.ts';
 
@@ -218,6 +225,55 @@ export async function releaseAppImages(
   for (const [repository, digests] of held) {
     await deps.registry.releaseImages(repository, [...digests], app.uid);
   }
+}
+
+/**
+ * How many of an app's newest revisions keep their images held, beside the one it runs and the one it was moving to:
+ * as many as a Kubernetes Deployment keeps for `kubectl rollout undo`.
+ */
+export const HELD_REVISIONS = 10;
+
+/**
+ * Lets go of the image of the revision that `app`'s newest, just made, has pushed out of its newest HELD_REVISIONS:
+ * one a revision made, so each is let go of once, and held images stay bounded however often an app deploys (ECR
+ * would keep each for as long as the app lives, billed, and past its lifecycle policy's ten thousand expire the
+ * oldest held, run or not). Not when the app runs that revision or was moving to it (`movingFrom`, the target before
+ * the write), nor when a revision still held pins the same image. An older revision stays listed; a rollback to it
+ * holds its image again while the registry has it (checkRevisionImage).
+ */
+export async function releaseRevisionLeftBehind(
+  deps: RegistryDeps,
+  app: AppRecord,
+  movingFrom: number,
+): Promise<void> {
+  // It follows a write that is made and answered as such: should it fail, the image is only kept longer (until the
+  // app's deletion lets go of all it holds).
+  await releaseLeftBehind(deps, app, movingFrom).catch(() => undefined);
+}
+
+async function releaseLeftBehind(deps: RegistryDeps, app: AppRecord, movingFrom: number) {
+  const leaving = app.latestRevision - HELD_REVISIONS;
+  const inUse = [app.currentRevision, movingFrom].filter((n): n is number => n !== null);
+  if (leaving < 1 || inUse.includes(leaving)) return;
+  const left = await deps.store.getRevision(app.tenantId, app.uid, leaving);
+  const repository = left && platformRepositoryOf(left.image, app.tenantId, deps.registry);
+  if (!left?.imageDigest || repository === undefined) return;
+  const newest: RevisionRecord[] = [];
+  const revisions = (page: PageRequest) => deps.store.listRevisions(app.tenantId, app.uid, page);
+  for await (const revision of allItems(revisions, HELD_REVISIONS)) {
+    if (newest.push(revision) === HELD_REVISIONS) break;
+  }
+  const older = inUse.filter((n) => !newest.some((r) => r.number === n));
+  const held = [
+    ...newest,
+    ...(await Promise.all(older.map((n) => deps.store.getRevision(app.tenantId, app.uid, n)))),
+  ];
+  const stillHeld = held.some(
+    (r) =>
+      r?.imageDigest === left.imageDigest &&
+      platformRepositoryOf(r.image, app.tenantId, deps.registry) === repository,
+  );
+  if (!stillHeld) await deps.registry.releaseImages(repository, [left.imageDigest], app.uid);
 }
 
 /** Lets go of the image resolveImage held for a revision of the app that was never written. */

@@ -290,6 +290,7 @@ export interface Store {
   listApps(tenantId: string, page: PageRequest): Promise<Page<AppRecord>>;
 
   getRevision(tenantId: string, appUid: string, revision: number): Promise<RevisionRecord | undefined>;
+  /** Newest first, as written: a revision just made is listed (a strongly consistent read). */
   listRevisions(tenantId: string, appUid: string, page: PageRequest): Promise<Page<RevisionRecord>>;
   getDeployment(tenantId: string, appUid: string, id: string): Promise<DeploymentRecord | undefined>;
   /** Newest first. */
@@ -737,8 +738,9 @@ export interface ImageRegistry {
   /**
    * Keeps the image at `digest` from the registry's own expiry for the app `appUid`, until releaseImages: an app's
    * revisions pin digests, and a runtime replacing a replica pulls the pinned one again, however long ago it was
-   * pushed and wherever its tags have moved since. Idempotent; an image no longer there is left alone. ECR's
-   * lifecycle policy spares an image so held; the local registry expires nothing, so it has nothing to keep.
+   * pushed and wherever its tags have moved since (for its newest revisions and those in use: see
+   * releaseRevisionLeftBehind). Idempotent; an image no longer there is left alone. ECR's lifecycle policy spares an
+   * image so held; the local registry expires nothing, so it has nothing to keep.
    */
   holdImage(repository: string, digest: string, appUid: string): Promise<void>;
   /** Lets go of what holdImage kept for `appUid`; an image or repository gone since is no error. */

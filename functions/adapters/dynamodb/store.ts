@@ -697,7 +697,12 @@ export class DynamoStore implements Store {
   ): Promise<Page<RevisionRecord>> {
     return guarded(async () => {
       const res = await this.table.page(
-        { partition: PARTITION.app(tenantId, appUid), prefix: PREFIX.revision, newestFirst: true },
+        {
+          partition: PARTITION.app(tenantId, appUid),
+          prefix: PREFIX.revision,
+          newestFirst: true,
+          consistent: true,
+        },
         { limit, cursor },
       );
       return page(res.items, res.cursor, bodyOf<RevisionRecord>);

@@ -32,7 +32,8 @@ const LOGIN_SECONDS = 3600;
  * Keeps every image an app holds (holdImage), drops other untagged images after 7 days, and keeps the newest 50
  * images. An image matched by a rule is never expired by a later one (which still counts it), so the first rule,
  * which expires only past ten thousand held images, spares held images from the other two: a revision's image stays
- * for as long as its app can run it, though its tag moved on or fifty newer images were pushed.
+ * for as long as its app holds it, though its tag moved on or fifty newer images were pushed. Apps hold a bounded
+ * number each (core's HELD_REVISIONS), so the first rule is a safeguard that no repository should reach.
  */
 export const LIFECYCLE_POLICY = JSON.stringify({
   rules: [

@@ -716,6 +716,52 @@ describe('apps', () => {
     expect([...deps.registry.held]).toEqual([]);
   });
 
+  it('lets go of the image of the revision its newest ten push out, but not one it runs, moves to or still pins', async () => {
+    const digestOf = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`;
+    const image = (n: number) => {
+      deps.registry.digests.set(`acme/web:${n}`, digestOf(n));
+      return `127.0.0.1:5000/acme/web:${n}`;
+    };
+    const live = async (revision: number) => {
+      const app = deps.store.apps.get('acme/web');
+      if (!app) throw new Error('no app');
+      app.currentRevision = revision;
+    };
+    await createApp(deps, 'acme', { name: 'web', ...spec, image: image(1) });
+    const { uid } = await getAppRecord(deps, 'acme', 'web');
+    const held = () =>
+      [...deps.registry.held]
+        .map((h) => Number.parseInt(h.split('@sha256:')[1] ?? '', 16))
+        .sort((a, b) => a - b);
+    const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+    await live(1);
+    for (let n = 2; n <= 11; n++) await deploy(deps, 'acme', 'web', { image: image(n) });
+    // Revision 1 left the newest ten as revision 11 was made, but the app runs it.
+    expect(held()).toEqual(range(1, 11));
+    await updateApp(deps, 'acme', 'web', { image: image(12) });
+    expect(held()).toEqual([1, ...range(3, 12)]);
+    // Revision 13 pins revision 3's image again: it stays held for it.
+    await deploy(deps, 'acme', 'web', { image: `127.0.0.1:5000/acme/web@${digestOf(3)}` });
+    expect(held()).toEqual([1, ...range(3, 12)]);
+    await deploy(deps, 'acme', 'web', { image: image(14) });
+    expect(held()).toEqual([1, 3, ...range(5, 12), 14]);
+    // An app moving to an older revision (a rollback) keeps its image when the next deploy would let go of it.
+    await rollback(deps, 'acme', 'web', 5);
+    await deploy(deps, 'acme', 'web', { image: image(15) });
+    expect(held()).toEqual([1, 3, ...range(5, 12), 14, 15]);
+    // A rollback to a revision let go of holds its image again, while the registry has it.
+    await rollback(deps, 'acme', 'web', 2);
+    expect(held()).toEqual([1, 2, 3, ...range(5, 12), 14, 15]);
+    // Failing to let go keeps the image longer; the deploy itself is made.
+    const release = vi.spyOn(deps.registry, 'releaseImages').mockRejectedValueOnce(new Error('throttled'));
+    await expect(deploy(deps, 'acme', 'web', { image: image(16) })).resolves.toMatchObject({ revision: 16 });
+    expect(release).toHaveBeenCalledWith('acme/web', [digestOf(6)], uid);
+    expect(held()).toEqual([1, 2, 3, ...range(5, 12), 14, 15, 16]);
+    release.mockRestore();
+    await deleteApp(deps, 'acme', 'web');
+    expect(held()).toEqual([]);
+  });
+
   describe('a rollback that names no revision', () => {
     /** Marks the app's newest deployment as its reconciler would once the revision serves. */
     async function goLive() {
