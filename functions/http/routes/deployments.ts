@@ -150,7 +150,7 @@ export function deploymentRoutes(deps: ApiDeps) {
           'app runs or is moving to, so two rollbacks in a row toggle between the last two. 409 ' +
           '`revision.noPrevious` when there is none; 409 `revision.current` for the revision the app ' +
           'is on already (went live, and no deployment moves it off); 409 `revision.imageGone` when its image has ' +
-          'since left the platform registry (deleted, or expired once the app no longer held it: an app ' +
+          'since left the platform registry (deleted, or gone once the app no longer held it: an app ' +
           "holds the images of its newest 10 revisions); 400 when another registry's host is no " +
           'longer one it may pull from.',
         tags,
