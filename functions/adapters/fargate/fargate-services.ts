@@ -49,8 +49,17 @@ import {
 /** DescribeServices takes at most this many services per call, DeleteTaskDefinitions this many definitions. */
 const DESCRIBE_SERVICES_BATCH = 10;
 const DELETE_TASK_DEFINITIONS_BATCH = 10;
-/** ListServices answers at most this many a page. */
+/** ListServices and ListTaskDefinitions answer at most this many a page. */
 const LIST_SERVICES_PAGE = 100;
+const LIST_TASK_DEFINITIONS_PAGE = 100;
+/**
+ * The most revisions of a family an apply retires: a deploy retires the one before the last (one), and a family
+ * grown before applies retired any goes down this many a deploy, so no apply spends its pass on it.
+ */
+const RETIRED_PER_APPLY = 10;
+
+/** Whether `arn` is a revision of `family` itself: a prefix of ListTaskDefinitions also matches longer names. */
+const isRevisionOf = (arn: string, family: string) => arn.split('/').pop()?.startsWith(`${family}:`) ?? false;
 
 type AppName = Pick<AppRecord, 'name' | 'uid'>;
 
@@ -130,7 +139,7 @@ export class FargateServices implements WorkloadRuntime {
   async applyWorkload(spec: WorkloadSpec): Promise<{ refused: string } | undefined> {
     const registered = await this.taskDefinitionArn(spec);
     if ('refused' in registered) return registered;
-    const taskDefinition = registered.arn;
+    const { arn: taskDefinition, fresh } = registered;
     const targetGroupArn = await this.routes.ensure(spec);
     const applied = { specHash: workloadHash(spec), route: this.routes.routeOf(spec.tenantId, spec.app) };
     const [existing] = await this.services([serviceNameOf(spec)]);
@@ -155,7 +164,42 @@ export class FargateServices implements WorkloadRuntime {
         }),
       ),
     );
+    if (fresh) {
+      const running = (existing.deployments ?? []).flatMap((d) =>
+        d.taskDefinition ? [d.taskDefinition] : [],
+      );
+      await this.retireTaskDefinitions(familyOf(spec), new Set([taskDefinition, ...running]));
+    }
     return undefined;
+  }
+
+  /**
+   * Deregisters and deletes the family's active revisions that none of the service's deployments runs (`inUse`),
+   * the oldest first, at most RETIRED_PER_APPLY: a revision is registered for each deployment (a rollback too), and
+   * every one left active would be a call each when the app is removed, a pass's whole time for an app deployed a
+   * few thousand times. Those the service runs stay, so ECS's circuit breaker can go back to the one it replaces
+   * (ECS updates no service to a deregistered revision). ECS keeps a deleted revision until no task runs it.
+   */
+  private async retireTaskDefinitions(family: string, inUse: Set<string>): Promise<void> {
+    const { taskDefinitionArns = [] } = await this.call(() =>
+      this.ecs.send(
+        new ListTaskDefinitionsCommand({
+          familyPrefix: family,
+          status: 'ACTIVE',
+          sort: 'ASC',
+          maxResults: LIST_TASK_DEFINITIONS_PAGE,
+        }),
+      ),
+    );
+    const retired = taskDefinitionArns
+      .filter((arn) => isRevisionOf(arn, family) && !inUse.has(arn))
+      .slice(0, RETIRED_PER_APPLY);
+    for (const taskDefinition of retired) {
+      await this.call(() => this.ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition })));
+    }
+    for (const taskDefinitions of chunks(retired, DELETE_TASK_DEFINITIONS_BATCH)) {
+      await this.call(() => this.ecs.send(new DeleteTaskDefinitionsCommand({ taskDefinitions })));
+    }
   }
 
   /**
@@ -253,10 +297,7 @@ export class FargateServices implements WorkloadRuntime {
       this.retry,
     );
     for await (const page of pages) {
-      // The prefix also matches longer family names: keep this family's own revisions.
-      arns.push(
-        ...(page.taskDefinitionArns ?? []).filter((arn) => arn.split('/').pop()?.startsWith(`${family}:`)),
-      );
+      arns.push(...(page.taskDefinitionArns ?? []).filter((arn) => isRevisionOf(arn, family)));
     }
     return arns;
   }
@@ -282,23 +323,25 @@ export class FargateServices implements WorkloadRuntime {
   }
 
   /**
-   * The task definition of the spec's revision: the family's latest when it is that revision's, else a new one; or
-   * ECS's refusal of it (a ClientException: its inputs are the spec's, such as an env and command too large for a
-   * task definition, which no retry changes).
+   * The task definition of the spec's revision: the family's latest when it is that revision's, else a new one
+   * (`fresh`); or ECS's refusal of it (a ClientException: its inputs are the spec's, such as an env and command too
+   * large for a task definition, which no retry changes).
    */
-  private async taskDefinitionArn(spec: WorkloadSpec): Promise<{ arn: string } | { refused: string }> {
+  private async taskDefinitionArn(
+    spec: WorkloadSpec,
+  ): Promise<{ arn: string; fresh: boolean } | { refused: string }> {
     const latest = await this.latestTaskDefinition(familyOf(spec));
     const revision = latest?.tags?.find((t) => t.key === TAGS.revision)?.value;
     const arn = latest?.taskDefinition?.taskDefinitionArn;
     const image = latest?.taskDefinition?.containerDefinitions?.[0]?.image;
-    if (arn && revision === String(spec.revision) && image === spec.image) return { arn };
+    if (arn && revision === String(spec.revision) && image === spec.image) return { arn, fresh: false };
     try {
       const registered = await this.call(() =>
         this.ecs.send(new RegisterTaskDefinitionCommand(taskDefinitionInput(spec, this.settings))),
       );
       const registeredArn = registered.taskDefinition?.taskDefinitionArn;
       if (!registeredArn) throw new Error(`ECS registered no task definition for ${familyOf(spec)}`);
-      return { arn: registeredArn };
+      return { arn: registeredArn, fresh: true };
     } catch (err) {
       if (isAwsError(err, 'ClientException'))
         return { refused: `ECS refused the task definition: ${(err as Error).message}` };

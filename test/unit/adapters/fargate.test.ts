@@ -332,6 +332,51 @@ describe('FargateServices', () => {
     });
   });
 
+  it('retires the revisions of the family that no deployment of the service runs as it registers one, ten an apply', async () => {
+    const family = 'arn:aws:ecs:eu-west-1:123456789012:task-definition/berth-acme-web-89abcdef';
+    ecs.on(DescribeTaskDefinitionCommand).resolves({
+      taskDefinition: { taskDefinitionArn: `${family}:2`, containerDefinitions: [{ image: spec.image }] },
+      tags: [{ key: 'berth:revision', value: '2' }],
+    });
+    ecs.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: `${family}:40` } });
+    // Revision 2 serves, revision 39's rollout is under way: ECS's circuit breaker would go back to 2.
+    const deployments = [
+      { status: 'PRIMARY', taskDefinition: `${family}:39` },
+      { status: 'ACTIVE', taskDefinition: `${family}:2` },
+    ];
+    ecs.on(DescribeServicesCommand).resolves({ services: [service('web', { deployments })] });
+    const active = [1, 2, ...Array.from({ length: 15 }, (_, i) => 25 + i), 40].map((n) => `${family}:${n}`);
+    // The prefix also matches a longer family name, which is left alone.
+    ecs.on(ListTaskDefinitionsCommand).resolves({ taskDefinitionArns: [`${family}-x:1`, ...active] });
+    await services().applyWorkload(spec);
+    expect(ecs).toHaveReceivedCommandWith(ListTaskDefinitionsCommand, {
+      familyPrefix: 'berth-acme-web-89abcdef',
+      status: 'ACTIVE',
+      sort: 'ASC',
+    });
+    const retired = [1, ...Array.from({ length: 9 }, (_, i) => 25 + i)].map((n) => `${family}:${n}`);
+    const deregistered = ecs
+      .commandCalls(DeregisterTaskDefinitionCommand)
+      .map((c) => c.args[0].input.taskDefinition);
+    expect(deregistered).toEqual(retired);
+    expect(ecs).toHaveReceivedCommandTimes(DeleteTaskDefinitionsCommand, 1);
+    expect(ecs).toHaveReceivedCommandWith(DeleteTaskDefinitionsCommand, { taskDefinitions: retired });
+    // Each after the update is made and tagged: a failed update retires nothing.
+    const sent = ecs.calls().map((call) => call.args[0].constructor.name);
+    expect(sent.indexOf('TagResourceCommand')).toBeLessThan(sent.indexOf('ListTaskDefinitionsCommand'));
+
+    // An apply that registers nothing (a scale, a restart) retires nothing.
+    ecs.resetHistory();
+    ecs.on(DescribeTaskDefinitionCommand).resolves({
+      taskDefinition: { taskDefinitionArn: `${family}:40`, containerDefinitions: [{ image: spec.image }] },
+      tags: [{ key: 'berth:revision', value: '3' }],
+    });
+    await services().applyWorkload({ ...spec, replicas: 5 });
+    expect(ecs).toHaveReceivedCommand(UpdateServiceCommand);
+    expect(ecs).not.toHaveReceivedCommand(ListTaskDefinitionsCommand);
+    expect(ecs).not.toHaveReceivedCommand(DeregisterTaskDefinitionCommand);
+  });
+
   it('lists no tasks of a service at rest, and vouches for its replicas instead', async () => {
     const done = { status: 'PRIMARY', taskDefinition: 'arn:td:3', rolloutState: 'COMPLETED' } as const;
     const atRest: Partial<Service> = {
