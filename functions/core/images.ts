@@ -247,8 +247,15 @@ export async function releaseRevisionLeftBehind(
   movingFrom: number,
 ): Promise<void> {
   // It follows a write that is made and answered as such: should it fail, the image is only kept longer (until the
-  // app's deletion lets go of all it holds).
-  await releaseLeftBehind(deps, app, movingFrom).catch(() => undefined);
+  // app's deletion lets go of all it holds), and the operator is told.
+  await releaseLeftBehind(deps, app, movingFrom).catch((err: unknown) =>
+    deps.logger.error('could not let go of the image of a revision an app no longer holds', {
+      tenantId: app.tenantId,
+      app: app.name,
+      revision: app.latestRevision - HELD_REVISIONS,
+      error: err,
+    }),
+  );
 }
 
 async function releaseLeftBehind(deps: RegistryDeps, app: AppRecord, movingFrom: number) {

@@ -781,6 +781,8 @@ export interface RegistryDeps extends CoreDeps {
   registry: ImageRegistry;
   /** How the hosts of other registries resolve: an image from one must come from the public internet. */
   hosts: HostResolver;
+  /** Where the registry's upkeep after a write is made (releaseRevisionLeftBehind) reports a failure. */
+  logger: { error(message: string, details: Record<string, unknown>): void };
 }
 
 /** Host names as the runtimes resolve them when they pull. */

@@ -182,6 +182,11 @@ describe('the job Lambdas, bundled', () => {
       runtimes: ['fargate'],
       registry: new FakeRegistry(),
       hosts: new FakeHosts(),
+      logger: {
+        error(message) {
+          throw new Error(`the set-up logged: ${message}`);
+        },
+      },
     };
     await seedPlans(deps);
     for (const id of ['acme', 'globex']) await createTenant(deps, { id, name: id, plan: 'pro' });

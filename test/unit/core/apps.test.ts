@@ -752,10 +752,20 @@ describe('apps', () => {
     // A rollback to a revision let go of holds its image again, while the registry has it.
     await rollback(deps, 'acme', 'web', 2);
     expect(held()).toEqual([1, 2, 3, ...range(5, 12), 14, 15]);
-    // Failing to let go keeps the image longer; the deploy itself is made.
-    const release = vi.spyOn(deps.registry, 'releaseImages').mockRejectedValueOnce(new Error('throttled'));
+    // Failing to let go keeps the image longer, and is told; the deploy itself is made.
+    const throttled = new Error('throttled');
+    const release = vi.spyOn(deps.registry, 'releaseImages').mockRejectedValueOnce(throttled);
     await expect(deploy(deps, 'acme', 'web', { image: image(16) })).resolves.toMatchObject({ revision: 16 });
     expect(release).toHaveBeenCalledWith('acme/web', [digestOf(6)], uid);
+    expect(deps.logged).toEqual([
+      {
+        message: 'could not let go of the image of a revision an app no longer holds',
+        tenantId: 'acme',
+        app: 'web',
+        revision: 6,
+        error: throttled,
+      },
+    ]);
     expect(held()).toEqual([1, 2, 3, ...range(5, 12), 14, 15, 16]);
     release.mockRestore();
     await deleteApp(deps, 'acme', 'web');
