@@ -1,0 +1,42 @@
+import { randomUUID } from 'node:crypto';
+import { expect, inject, it, vi } from 'vitest';
+import { PREFIX } from '../../functions/adapters/dynamodb/items.ts';
+import { DynamoStore } from '../../functions/adapters/dynamodb/store.ts';
+import { ensureTable } from '../../functions/adapters/dynamodb/table.ts';
+import { createApp, getAppRecord } from '../../functions/core/apps.ts';
+import { deploy } from '../../functions/core/deployments.ts';
+import { HELD_REVISIONS } from '../../functions/core/images.ts';
+import { seedPlans } from '../../functions/core/plans.ts';
+import { createTenant } from '../../functions/core/tenants.ts';
+import { localDynamoDbClient } from '../../functions/local/dynamodb-local.ts';
+import { fakeCoreDeps } from '../fakes/core-deps.ts';
+
+it("lets go of the images of revisions past an app's newest ten, read from DynamoDB Local as they were written", async () => {
+  const client = localDynamoDbClient(inject('dynamodb'));
+  const table = `t-${randomUUID()}`;
+  await ensureTable(client, table);
+  const deps = { ...(await fakeCoreDeps()), store: new DynamoStore(client, table) };
+  await seedPlans(deps);
+  await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'free' });
+  const digestOf = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`;
+  const image = (n: number) => {
+    deps.registry.digests.set(`acme/web:${n}`, digestOf(n));
+    return `127.0.0.1:5000/acme/web:${n}`;
+  };
+  const calls = vi.spyOn(client, 'call');
+  await createApp(deps, 'acme', { name: 'web', image: image(1), cpu: 0.25, memory: 512, port: 8080 });
+  const revisions = HELD_REVISIONS + 2;
+  for (let n = 2; n <= revisions; n++) await deploy(deps, 'acme', 'web', { image: image(n) });
+
+  const { uid } = await getAppRecord(deps, 'acme', 'web');
+  const held = Array.from({ length: HELD_REVISIONS }, (_, i) => `acme/web@${digestOf(i + 3)} for ${uid}`);
+  expect([...deps.registry.held].sort()).toEqual(held.sort());
+  // Each revision past the tenth read the newest ten as the table holds them, the one just made among them.
+  const revisionQueries = calls.mock.calls.filter(
+    ([operation, input]) => operation === 'Query' && JSON.stringify(input).includes(PREFIX.revision),
+  );
+  expect(revisionQueries).toHaveLength(revisions - HELD_REVISIONS);
+  for (const [, input] of revisionQueries) {
+    expect(input).toMatchObject({ ConsistentRead: true, ScanIndexForward: false, Limit: HELD_REVISIONS + 1 });
+  }
+});
