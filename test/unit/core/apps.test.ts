@@ -722,7 +722,7 @@ describe('apps', () => {
       deps.registry.digests.set(`acme/web:${n}`, digestOf(n));
       return `127.0.0.1:5000/acme/web:${n}`;
     };
-    const live = async (revision: number) => {
+    const live = (revision: number) => {
       const app = deps.store.apps.get('acme/web');
       if (!app) throw new Error('no app');
       app.currentRevision = revision;
@@ -734,7 +734,7 @@ describe('apps', () => {
         .map((h) => Number.parseInt(h.split('@sha256:')[1] ?? '', 16))
         .sort((a, b) => a - b);
     const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
-    await live(1);
+    live(1);
     for (let n = 2; n <= 11; n++) await deploy(deps, 'acme', 'web', { image: image(n) });
     // Revision 1 left the newest ten as revision 11 was made, but the app runs it.
     expect(held()).toEqual(range(1, 11));
