@@ -194,12 +194,7 @@ export class FargateServices implements WorkloadRuntime {
     const retired = taskDefinitionArns
       .filter((arn) => isRevisionOf(arn, family) && !inUse.has(arn))
       .slice(0, RETIRED_PER_APPLY);
-    for (const taskDefinition of retired) {
-      await this.call(() => this.ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition })));
-    }
-    for (const taskDefinitions of chunks(retired, DELETE_TASK_DEFINITIONS_BATCH)) {
-      await this.call(() => this.ecs.send(new DeleteTaskDefinitionsCommand({ taskDefinitions })));
-    }
+    await this.deregisterAndDelete(retired);
   }
 
   /**
@@ -269,13 +264,17 @@ export class FargateServices implements WorkloadRuntime {
   }
 
   /**
-   * Deregisters every revision of the family, then deletes them (ECS takes ten a call). Both lists are read whole
-   * before anything changes: deregistering moves a revision from one list to the other, which must not shift the
-   * pages still to be read.
+   * Deregisters every revision of the family, then deletes them. Both lists are read whole before anything changes:
+   * deregistering moves a revision from one list to the other, which must not shift the pages still to be read.
    */
   private async deleteTaskDefinitions(family: string): Promise<void> {
     const active = await this.taskDefinitions(family, 'ACTIVE');
     const inactive = await this.taskDefinitions(family, 'INACTIVE');
+    await this.deregisterAndDelete(active, inactive);
+  }
+
+  /** Deregisters the `active` revisions, a call each, then deletes them and the `inactive` ones, ten a call. */
+  private async deregisterAndDelete(active: string[], inactive: string[] = []): Promise<void> {
     for (const taskDefinition of active) {
       await this.call(() => this.ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition })));
     }
