@@ -66,6 +66,8 @@ export function fakeEcs(clock: { now(): Date }) {
     `arn:aws:ecs:eu-west-1:123456789012:task-definition/${family}:${revision}`;
   const familyArns = (family: string) => [...definitions.keys()].filter((arn) => arn.includes(`/${family}:`));
   const inactive = new Set<string>();
+  /** Each family's last revision number: as ECS's, never given again, its task definition deleted or not. */
+  const lastRevision = new Map<string, number>();
 
   const tasksOf = (service: string, status?: string) =>
     [...tasks.values()].filter(
@@ -152,7 +154,9 @@ export function fakeEcs(clock: { now(): Date }) {
     if (Buffer.byteLength(JSON.stringify(input)) > TASK_DEFINITION_MAX_BYTES)
       throw named('ClientException', 'Task definition size exceeds the limit of 65536 bytes.');
     const family = input.family ?? '';
-    const taskDefinitionArn = arnOf(family, familyArns(family).length + 1);
+    const revision = (lastRevision.get(family) ?? 0) + 1;
+    lastRevision.set(family, revision);
+    const taskDefinitionArn = arnOf(family, revision);
     definitions.set(taskDefinitionArn, input);
     return { taskDefinition: { taskDefinitionArn } };
   });

@@ -176,6 +176,21 @@ describe('WorkloadReconciler on Fargate services (ECS and the ALB in memory)', (
     expect(events).not.toContain('deploymentFailed');
   });
 
+  it("rolls a crash-looping revision back to the one it replaced after the family's unused revisions were retired", async () => {
+    const { deps, aws, pass } = setup;
+    await createApp(deps, 'acme', { ...web, runtime: 'fargate' });
+    await pass();
+    for (const tag of ['2', '3', 'crashloop']) {
+      await deploy(deps, 'acme', 'web', { image: `registry.example.com/acme/web:${tag}` });
+      for (let i = 0; i < 4; i++) await pass();
+    }
+    expect(await getAppRecord(deps, 'acme', 'web')).toMatchObject({ status: 'running', currentRevision: 3 });
+    const [service] = [...aws.services.values()];
+    expect(aws.definitions.get(service?.taskDefinition ?? '')?.containerDefinitions?.[0]?.image).toBe(
+      'registry.example.com/acme/web:3',
+    );
+  });
+
   it('fails a deployment whose tasks ECS cannot place at its deadline, in ECS’s words, telling the operator meanwhile', async () => {
     const { deps, pass, logged } = setup;
     await createApp(deps, 'acme', { ...web, runtime: 'fargate', replicas: 2 });
