@@ -178,7 +178,10 @@ export class Jobs extends Construct {
     };
     this.functions.reconcile.addEventSource(
       new SqsEventSource(this.queue, {
-        batchSize: 10,
+        // One message an invocation: a worker's passes run one after another, so in a batch one tenant's long pass
+        // (hundreds of apps, ECS throttling) would hold up the others, and a batch past the timeout would have every
+        // message in it, done or not, delivered again 30 minutes later, counted towards the dead-letter queue.
+        batchSize: 1,
         maxConcurrency: RECONCILE_WORKERS,
         reportBatchItemFailures: true,
       }),
