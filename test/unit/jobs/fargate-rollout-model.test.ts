@@ -37,7 +37,7 @@ it('brings a Fargate app, whatever was asked of it, to its last ask: its service
           },
         );
       }),
-      { numRuns: 100 },
+      { numRuns: 300 },
     );
   } finally {
     world?.aws.restore();
