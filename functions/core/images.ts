@@ -246,20 +246,20 @@ export async function releaseRevisionLeftBehind(
   app: AppRecord,
   movingFrom: number,
 ): Promise<void> {
+  const leaving = app.latestRevision - HELD_REVISIONS;
   // It follows a write that is made and answered as such: should it fail, the image is only kept longer (until the
   // app's deletion lets go of all it holds), and the operator is told.
-  await releaseLeftBehind(deps, app, movingFrom).catch((err: unknown) =>
+  await releaseLeftBehind(deps, app, leaving, movingFrom).catch((err: unknown) =>
     deps.logger.error('could not let go of the image of a revision an app no longer holds', {
       tenantId: app.tenantId,
       app: app.name,
-      revision: app.latestRevision - HELD_REVISIONS,
+      revision: leaving,
       error: err,
     }),
   );
 }
 
-async function releaseLeftBehind(deps: RegistryDeps, app: AppRecord, movingFrom: number) {
-  const leaving = app.latestRevision - HELD_REVISIONS;
+async function releaseLeftBehind(deps: RegistryDeps, app: AppRecord, leaving: number, movingFrom: number) {
   const inUse = [app.currentRevision, movingFrom].filter((n): n is number => n !== null);
   if (leaving < 1 || inUse.includes(leaving)) return;
   const left = await deps.store.getRevision(app.tenantId, app.uid, leaving);
