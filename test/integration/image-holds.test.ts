@@ -10,6 +10,7 @@ import { seedPlans } from '../../functions/core/plans.ts';
 import { createTenant } from '../../functions/core/tenants.ts';
 import { localDynamoDbClient } from '../../functions/local/dynamodb-local.ts';
 import { fakeCoreDeps } from '../fakes/core-deps.ts';
+import { digestOf, pushedImage } from '../support/pushed-images.ts';
 
 it("lets go of the images of revisions past an app's newest ten, read from DynamoDB Local as they were written", async () => {
   const client = localDynamoDbClient(inject('dynamodb'));
@@ -18,11 +19,7 @@ it("lets go of the images of revisions past an app's newest ten, read from Dynam
   const deps = { ...(await fakeCoreDeps()), store: new DynamoStore(client, table) };
   await seedPlans(deps);
   await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'free' });
-  const digestOf = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`;
-  const image = (n: number) => {
-    deps.registry.digests.set(`acme/web:${n}`, digestOf(n));
-    return `127.0.0.1:5000/acme/web:${n}`;
-  };
+  const image = (n: number) => pushedImage(deps.registry, n);
   const calls = vi.spyOn(client, 'call');
   await createApp(deps, 'acme', { name: 'web', image: image(1), cpu: 0.25, memory: 512, port: 8080 });
   const revisions = HELD_REVISIONS + 2;

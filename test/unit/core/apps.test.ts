@@ -24,6 +24,7 @@ import { createTenant, getTenantOverview, updateTenant } from '../../../function
 import { AppCreate, AppPatch, DeploymentCreate } from '../../../schemas/app.ts';
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
 import { overlapCounter } from '../../support/overlap-counter.ts';
+import { digestOf, pushedImage } from '../../support/pushed-images.ts';
 
 const spec = { image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };
 
@@ -717,11 +718,7 @@ describe('apps', () => {
   });
 
   it('lets go of the image of the revision its newest ten push out, but not one it runs, moves to or still pins', async () => {
-    const digestOf = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`;
-    const image = (n: number) => {
-      deps.registry.digests.set(`acme/web:${n}`, digestOf(n));
-      return `127.0.0.1:5000/acme/web:${n}`;
-    };
+    const image = (n: number) => pushedImage(deps.registry, n);
     const live = (revision: number) => {
       const app = deps.store.apps.get('acme/web');
       if (!app) throw new Error('no app');
