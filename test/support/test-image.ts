@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,13 +20,22 @@ function ensureBusybox(): string {
   return BUSYBOX;
 }
 
+/** The id of the image `tag` names, or undefined when it names none. */
+function imageIdOf(tag: string): string | undefined {
+  const found = spawnSync('docker', ['image', 'inspect', '--format', '{{.Id}}', tag], { encoding: 'utf8' });
+  return found.status === 0 ? found.stdout.trim() : undefined;
+}
+
 /**
  * Makes the test web app offline: busybox-static and a link for each of its applets in `/bin`, whose `httpd` answers
  * with the container's hostname, and any `changes` after (Dockerfile instructions `docker import` takes: `LABEL`,
  * `VOLUME`, …). Imported from a tarball rather than built, so no builder is needed: Docker's legacy builder is on its
- * way out, and Debian's Docker has no BuildKit client. Returns the local tag.
+ * way out, and Debian's Docker has no BuildKit client. Each import is a new image (it carries its time), so the one
+ * the tag named before is removed, unless a container still uses it: every test run would otherwise leave the last
+ * run's images behind, untagged. Returns the local tag.
  */
 export function buildTestImage(tag = 'berth-test/web:1', changes: string[] = []): string {
+  const replaced = imageIdOf(tag);
   const root = mkdtempSync(join(tmpdir(), 'berth-image-'));
   try {
     const busybox = ensureBusybox();
@@ -49,5 +58,7 @@ export function buildTestImage(tag = 'berth-test/web:1', changes: string[] = [])
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
+  if (replaced && replaced !== imageIdOf(tag))
+    spawnSync('docker', ['image', 'rm', replaced], { stdio: 'ignore' });
   return tag;
 }
