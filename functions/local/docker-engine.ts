@@ -6,7 +6,7 @@ import { answered } from '../adapters/docker/engine-answer.ts';
 import { ensureEngineOnThisMachine, ensureLinux } from './engine-network.ts';
 import { logSince, openLog } from './log-file.ts';
 import { blockMetadataFromContainers } from './metadata-firewall.ts';
-import { hasEnded } from './owned-children.ts';
+import { hasEnded, howItEnded } from './owned-children.ts';
 import { canRun, installOrExplain, isRootOnDebian } from './system-packages.ts';
 
 const INSTALL_HINT =
@@ -109,10 +109,8 @@ export async function startDockerd(
   const said = lastLine ? `: ${lastLine}` : '';
   const what = notStarted
     ? `dockerd could not be started (${notStarted.message})`
-    : dockerd.signalCode
-      ? `dockerd was killed (${dockerd.signalCode})`
-      : dockerd.exitCode !== null
-        ? `dockerd exited with code ${dockerd.exitCode}`
-        : `dockerd did not answer within ${startMs / 1000} s`;
+    : hasEnded(dockerd)
+      ? `dockerd ${howItEnded(dockerd)}`
+      : `dockerd did not answer within ${startMs / 1000} s`;
   throw new Error(`${what}${said} (log: ${logPath})`);
 }

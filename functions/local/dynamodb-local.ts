@@ -17,7 +17,7 @@ import { DynamoDbHttp } from '../adapters/dynamodb/dynamodb-http.ts';
 import { writeFileDurably } from '../adapters/files/durable-files.ts';
 import { freePort } from './free-port.ts';
 import { ensureJava } from './java.ts';
-import { hasEnded, type OwnedProcess, ownedProcess, spawnOwned } from './owned-children.ts';
+import { hasEnded, howItEnded, type OwnedProcess, ownedProcess, spawnOwned } from './owned-children.ts';
 
 /** Where a DynamoDB Local answers, and the access key of the database that holds the tables. */
 export interface DynamoDbLocalAddress {
@@ -135,10 +135,7 @@ async function waitUntilReady(
   const client = localDynamoDbClient(address);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (hasEnded(child)) {
-      const how = child.exitCode !== null ? `code ${child.exitCode}` : child.signalCode;
-      throw new Error(`DynamoDB Local exited with ${how}:\n${output()}`);
-    }
+    if (hasEnded(child)) throw new Error(`DynamoDB Local ${howItEnded(child)}:\n${output()}`);
     try {
       const answered = client.call('ListTables', { Limit: 1 }).then(() => true);
       if (await Promise.race([answered, exited.then(() => false)])) return;

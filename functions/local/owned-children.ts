@@ -31,6 +31,10 @@ export function spawnOwned(command: string, args: string[], options: SpawnOption
 /** Whether `child` has ended: exited with a code, or killed by a signal, which leaves it no exit code. */
 export const hasEnded = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
 
+/** How `child`, once ended, ended, for a message: `exited with code 1`, `was killed by SIGKILL`. */
+export const howItEnded = (child: ChildProcess) =>
+  child.signalCode ? `was killed by ${child.signalCode}` : `exited with code ${child.exitCode}`;
+
 /** A child the platform runs: `exited` resolves once it has exited, for whatever reason. */
 export interface OwnedProcess {
   exited: Promise<void>;

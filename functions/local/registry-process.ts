@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { logSince, openLog } from './log-file.ts';
-import { hasEnded, type OwnedProcess, ownedProcess, spawnOwned } from './owned-children.ts';
+import { hasEnded, howItEnded, type OwnedProcess, ownedProcess, spawnOwned } from './owned-children.ts';
 import { portHolder } from './port-holder.ts';
 import { ensureRegistryBinary } from './registry-binary.ts';
 import { removeUnfinishedUploads } from './registry-uploads.ts';
@@ -118,7 +118,7 @@ export async function notAnswering(
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   if (!hasEnded(child)) return `it still ran after ${withinMs / 1000} s; ${last}`;
-  return child.signalCode ? `it was killed (${child.signalCode})` : `it exited (code ${child.exitCode})`;
+  return `it ${howItEnded(child)}`;
 }
 
 /** The innermost reason a fetch failed: `connect ECONNREFUSED 127.0.0.1:5000`, `The operation was aborted`. */

@@ -74,7 +74,7 @@ describe('the files DynamoDB Local unpacks at every start', () => {
     const before = new Set(readdirSync(tmpdir()));
     try {
       await expect(startDynamoDbLocal({ readyTimeoutMs: 2_000 })).rejects.toThrow(
-        /^DynamoDB Local exited with SIGKILL:/,
+        /^DynamoDB Local was killed by SIGKILL:/,
       );
     } finally {
       vi.unstubAllEnvs();

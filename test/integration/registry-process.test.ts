@@ -33,7 +33,7 @@ describe('the registry process (DynamoDB Local, the distribution registry)', () 
         // The port is this test's: its process is named.
         await expect(startLocalApiRegistry(setup)).rejects.toThrow(
           new RegExp(
-            `^the registry did not start: port ${registryPort} is held by pid ${process.pid} \\(.*\\) \\(it exited \\(code \\d+\\); it logged: .*address already in use.*\\); see \\S+registry\\.log$`,
+            `^the registry did not start: port ${registryPort} is held by pid ${process.pid} \\(.*\\) \\(it exited with code \\d+; it logged: .*address already in use.*\\); see \\S+registry\\.log$`,
           ),
         );
       } finally {
@@ -53,7 +53,7 @@ describe('the registry process (DynamoDB Local, the distribution registry)', () 
       (err: Error) => err.message,
     );
     expect(refused).toMatch(
-      /^the registry did not start \(it exited \(code \d+\); it logged: .*token\.crt.*\); see \S+registry\.log$/,
+      /^the registry did not start \(it exited with code \d+; it logged: .*token\.crt.*\); see \S+registry\.log$/,
     );
   });
 
@@ -74,7 +74,7 @@ describe('the registry process (DynamoDB Local, the distribution registry)', () 
       // Killed, it has no exit code: told at once, not after the wait.
       running.kill('SIGKILL');
       await once(running, 'exit');
-      expect(await notAnswering(running, port, () => true, 60_000)).toBe('it was killed (SIGKILL)');
+      expect(await notAnswering(running, port, () => true, 60_000)).toBe('it was killed by SIGKILL');
     } finally {
       running.kill();
       other.close();

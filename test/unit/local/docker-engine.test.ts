@@ -51,7 +51,7 @@ describe('starting dockerd', () => {
     dir = fakeDockerd('echo "starting up"; kill -KILL $$');
     vi.spyOn(console, 'log').mockImplementation(() => {});
     await expect(startDockerd(dir, never, 60_000)).rejects.toThrow(
-      new Error(`dockerd was killed (SIGKILL): starting up (log: ${join(dir, 'dockerd.log')})`),
+      new Error(`dockerd was killed by SIGKILL: starting up (log: ${join(dir, 'dockerd.log')})`),
     );
   });
 
