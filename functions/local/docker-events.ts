@@ -50,7 +50,9 @@ export function watchDockerEvents(
     })();
     return {
       // On 'close', which follows an 'error' too (the engine going away resets the stream).
-      exited: new Promise<void>((resolve) => events.once('close', () => resolve())),
+      exited: new Promise<string>((resolve) =>
+        events.once('close', () => resolve('was closed by the engine')),
+      ),
       stop: async () => {
         events.destroy();
       },

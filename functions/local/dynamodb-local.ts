@@ -127,7 +127,7 @@ const damagedTables = (dbPath: string, said: string) =>
 async function waitUntilReady(
   address: DynamoDbLocalAddress,
   child: ChildProcess,
-  exited: Promise<void>,
+  exited: Promise<string>,
   timeoutMs: number,
   output: () => string,
   dbPath?: string,

@@ -31,9 +31,9 @@ export async function keepRunning<Started extends OwnedProcess>(
   let starting: Promise<void> | undefined;
 
   const watch = (owned: OwnedProcess) => {
-    void owned.exited.then(() => {
+    void owned.exited.then((how) => {
       if (stopped || owned !== current) return;
-      options.log(`${name} exited; starting it again`);
+      options.log(`${name} ${how}; starting it again`);
       startAgain(options.retryMs);
     });
   };

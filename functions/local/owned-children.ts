@@ -35,21 +35,24 @@ export const hasEnded = (child: ChildProcess) => child.exitCode !== null || chil
 export const howItEnded = (child: ChildProcess) =>
   child.signalCode ? `was killed by ${child.signalCode}` : `exited with code ${child.exitCode}`;
 
-/** A child the platform runs: `exited` resolves once it has exited, for whatever reason. */
+/**
+ * A child the platform runs: `exited` resolves once it has exited, for whatever reason, with how, for the platform's
+ * output (`was killed by SIGKILL`, as the kernel's OOM killer kills; `exited with code 1`).
+ */
 export interface OwnedProcess {
-  exited: Promise<void>;
+  exited: Promise<string>;
   /** SIGTERM, SIGKILL after the grace period; resolves once it has exited. */
   stop(): Promise<void>;
 }
 
 export function ownedProcess(child: ChildProcess): OwnedProcess {
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
+  const exited = new Promise<string>((resolve) => {
+    child.once('exit', () => resolve(howItEnded(child)));
     // One that could not be started (no process to be had, its directory gone) has no exit: it ended before it began,
     // and says so here, where an 'error' without a listener would end the platform. Any other error (a signal that
     // could not be sent) leaves it running.
     child.on('error', () => {
-      if (child.pid === undefined) resolve();
+      if (child.pid === undefined) resolve('could not be started');
     });
   });
   return {

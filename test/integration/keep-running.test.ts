@@ -33,7 +33,10 @@ describe('DynamoDB Local kept running by the platform', () => {
         },
         30_000,
       );
-      expect(log).toEqual(['DynamoDB Local exited; starting it again', 'DynamoDB Local is running again']);
+      expect(log).toEqual([
+        'DynamoDB Local was killed by SIGKILL; starting it again',
+        'DynamoDB Local is running again',
+      ]);
     } finally {
       await kept.stop();
     }

@@ -90,7 +90,16 @@ describe.runIf(process.platform === 'linux')('children the platform owns', () =>
     const owned = ownedProcess(
       spawnOwned('sleep', ['300'], { cwd: '/nonexistent-berth-dir', stdio: 'ignore' }),
     );
-    await owned.exited;
+    expect(await owned.exited).toBe('could not be started');
     await owned.stop();
+  });
+
+  it('say how they ended: the code they exited with, or the signal that killed them', async () => {
+    const exiting = ownedProcess(spawnOwned('sh', ['-c', 'exit 3'], { stdio: 'ignore' }));
+    expect(await exiting.exited).toBe('exited with code 3');
+    const killed = ownedProcess(spawnOwned('sleep', ['300'], { stdio: 'ignore' }));
+    const stopping = killed.stop(); // SIGTERM first
+    expect(await killed.exited).toBe('was killed by SIGTERM');
+    await stopping;
   });
 });

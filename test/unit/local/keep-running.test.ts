@@ -11,8 +11,8 @@ function processes() {
     startedAt.push(Date.now());
     if (state.failing) throw new Error('port 8000 is already in use');
     let exit = () => {};
-    const exited = new Promise<void>((resolve) => {
-      exit = resolve;
+    const exited = new Promise<string>((resolve) => {
+      exit = () => resolve('exited with code 1');
     });
     const owned = {
       exited,
@@ -55,7 +55,7 @@ describe('keeping one of the platform’s own processes running', () => {
     expect(startedAt.map((at) => at - first)).toEqual([0, 1000, 3000, 7000, 11_000]);
     expect(started).toHaveLength(2);
     expect(log).toEqual([
-      'the registry exited; starting it again',
+      'the registry exited with code 1; starting it again',
       'the registry could not start (port 8000 is already in use); next try in 2000 ms',
       'the registry could not start (port 8000 is already in use); next try in 4000 ms',
       'the registry could not start (port 8000 is already in use); next try in 4000 ms',
