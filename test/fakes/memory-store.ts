@@ -40,13 +40,17 @@ import type { Image } from '../../schemas/repository.ts';
 
 const clone = <T>(value: T): T => structuredClone(value);
 
+/** `items` in the order of `keyOf` (code unit order), as DynamoDB lists items by their sort key. */
+const sortedBy = <T>(items: Iterable<T>, keyOf: (item: T) => string): T[] =>
+  [...items].sort((a, b) => codeUnitOrder(keyOf(a), keyOf(b)));
+
 function paginate<T>(all: T[], { limit, cursor }: PageRequest): Page<T> {
   const start = cursor ? Number(cursor) : 0;
   const items = all.slice(start, start + limit).map(clone);
   return { items, nextCursor: start + limit < all.length ? String(start + limit) : null };
 }
 
-/** An in-memory Store with the same conditional semantics as the DynamoDB one, for core unit tests. */
+/** An in-memory Store with the same conditional semantics and list orders as the DynamoDB one, for core unit tests. */
 export class MemoryStore implements Store {
   readonly plans = new Map<string, Plan>();
   readonly tenants = new Map<string, TenantRecord>();
@@ -71,7 +75,10 @@ export class MemoryStore implements Store {
     return clone(this.plans.get(id));
   }
   async listPlans(page: PageRequest) {
-    return paginate([...this.plans.values()], page);
+    return paginate(
+      sortedBy(this.plans.values(), (p) => p.id),
+      page,
+    );
   }
   async updatePlan(plan: Plan, expectedVersion: number) {
     if (this.plans.get(plan.id)?.version !== expectedVersion) throw new WriteConflictError();
@@ -88,7 +95,10 @@ export class MemoryStore implements Store {
     return clone(this.tenants.get(id));
   }
   async listTenants(page: PageRequest) {
-    return paginate([...this.tenants.values()], page);
+    return paginate(
+      sortedBy(this.tenants.values(), (t) => t.id),
+      page,
+    );
   }
   async updateTenant(tenant: TenantRecord, expectedVersion: number) {
     const current = this.tenants.get(tenant.id);
@@ -99,7 +109,14 @@ export class MemoryStore implements Store {
     return clone(this.tenants.get(id) ?? this.deletedTenants.get(id));
   }
   async listBilledTenants(page: PageRequest) {
-    return paginate<BilledTenant>([...this.tenants.values(), ...this.deletedTenants.values()], page);
+    // The tenants there by id, then the deleted ones by id, as the table's index keeps them.
+    return paginate<BilledTenant>(
+      [
+        ...sortedBy(this.tenants.values(), (t) => t.id),
+        ...sortedBy(this.deletedTenants.values(), (t) => t.id),
+      ],
+      page,
+    );
   }
   async deleteTenant(tenant: TenantRecord, deletedAt: string) {
     const { id, version: expectedVersion } = tenant;
@@ -124,7 +141,10 @@ export class MemoryStore implements Store {
   }
   async listApiKeys(tenantId: string, page: PageRequest) {
     return paginate(
-      [...this.keys.values()].filter((k) => k.tenantId === tenantId),
+      sortedBy(
+        [...this.keys.values()].filter((k) => k.tenantId === tenantId),
+        (k) => k.id,
+      ),
       page,
     );
   }
@@ -289,7 +309,10 @@ export class MemoryStore implements Store {
   }
   async listApps(tenantId: string, page: PageRequest) {
     return paginate(
-      [...this.apps.values()].filter((a) => a.tenantId === tenantId),
+      sortedBy(
+        [...this.apps.values()].filter((a) => a.tenantId === tenantId),
+        (a) => a.name,
+      ),
       page,
     );
   }

@@ -296,7 +296,8 @@ describe('WorkloadReconciler on Fargate services (ECS and the ALB in memory)', (
       await deps.store.finalizeAppDeletion(app);
       return { tenantId: 'acme', app: name, incarnation: app.uid.slice(-8) };
     };
-    const orphans = [await lost('web'), await lost('api')];
+    // In the order ECS lists their services: made by the first pass, which applies a tenant's apps by name.
+    const orphans = [await lost('api'), await lost('web')];
     await createApp(deps, 'acme', { ...web, name: 'api', runtime: 'fargate' });
     await pass();
     const active = () =>

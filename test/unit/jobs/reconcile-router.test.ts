@@ -55,8 +55,8 @@ describe('routeReconcile', () => {
 
   it("turns a tenant's runtime message into one pass over all its apps on that runtime", async () => {
     expect(await route({ tenantId: 'acme', runtime: 'eks' })).toEqual([
-      '/apis/apps/v1/namespaces/berth-acme/deployments/pods',
       '/apis/apps/v1/namespaces/berth-acme/deployments/more-pods',
+      '/apis/apps/v1/namespaces/berth-acme/deployments/pods',
     ]);
     expect(fargatePasses).toEqual([]);
     expect(await route({ tenantId: 'acme', runtime: 'fargate' })).toEqual([]);
