@@ -70,7 +70,7 @@ export function instanceRoutes(deps: ApiDeps) {
         operationId: 'listInstances',
         summary: "List an app's replicas, running and recently stopped",
         description:
-          "The app's replicas: those running, with health, restarts and their latest CPU and " +
+          "The app's replicas, oldest first: those running, with health, restarts and their latest CPU and " +
           'memory, and those stopped in the last hour, with their exit code and, where the runtime ' +
           "says, why (`OOMKilled`, ECS's stop reason).",
         tags,

@@ -45,8 +45,8 @@ export function ownKeyRoutes(deps: ApiDeps) {
         operationId: 'listKeys',
         summary: "List your tenant's API keys",
         description:
-          "Your tenant's keys with their ids, names, prefixes and when each was last used; never their " +
-          'secrets.',
+          "Your tenant's keys, oldest first, with their ids, names, prefixes and when each was last used; " +
+          'never their secrets.',
         tags,
         security: bearer,
         middleware: tenantOnly,

@@ -29,7 +29,7 @@ export function planRoutes(deps: ApiDeps) {
         path: '/v1/plans',
         operationId: 'listPlans',
         summary: 'List plans',
-        description: 'Every plan, archived ones too. `free` and `pro` exist from the start.',
+        description: 'Every plan, by id, archived ones too. `free` and `pro` exist from the start.',
         tags,
         security: bearer,
         middleware: admin,

@@ -74,7 +74,7 @@ export function tenantRoutes(deps: ApiDeps) {
         operationId: 'listTenants',
         summary: 'List tenants',
         description:
-          'Every tenant that exists, active and suspended; a deleted one is gone from here, while ' +
+          'Every tenant that exists, by id, active and suspended; a deleted one is gone from here, while ' +
           'its usage and reports remain.',
         tags,
         security: bearer,
@@ -219,7 +219,8 @@ export function tenantRoutes(deps: ApiDeps) {
         operationId: 'listTenantKeys',
         summary: "List a tenant's API keys",
         description:
-          "The tenant's keys with their ids, prefixes and when each was last used; never their " + 'secrets.',
+          "The tenant's keys, oldest first, with their ids, prefixes and when each was last used; never " +
+          'their secrets.',
         tags,
         security: bearer,
         middleware: admin,
