@@ -68,6 +68,13 @@ describe("an app's instances", () => {
       'stopped',
     ]);
   });
+
+  it('come oldest first, in whatever order the runtime lists them', async () => {
+    const { runtime, started, instances } = await viewedApp(async function* () {});
+    const replicas = ['10:00:00', '10:00:01', '10:00:02'].map((t) => started(`2026-11-22T${t}Z`));
+    runtime.replicas = [...replicas].reverse();
+    expect((await instances()).map((i) => i.id)).toEqual(replicas.map((r) => shortReplicaId(r.id)));
+  });
 });
 
 describe('app logs', () => {
