@@ -4,7 +4,20 @@ import { MAX_REPOSITORIES_PER_TENANT } from '../../functions/core/tenant-caps.ts
 import type { Image, RegistryLogin } from '../../schemas/repository.ts';
 import { MemoryStore } from './memory-store.ts';
 
-/** An ImageRegistry whose tags are set by the test; like the real ones, it records its repositories in a store. */
+/** Tags as `<repository>:<tag>` → digest; an image a tag named stays in its repository when the tag moves or goes. */
+class Tags extends Map<string, string> {
+  /** The images there, as `<repository>@<digest>`. */
+  readonly images = new Set<string>();
+  override set(repositoryTag: string, digest: string) {
+    this.images.add(`${repositoryTag.slice(0, repositoryTag.lastIndexOf(':'))}@${digest}`);
+    return super.set(repositoryTag, digest);
+  }
+}
+
+/**
+ * An ImageRegistry whose images the test pushes by setting their tags (`digests`) and removes with `deleteImage`; as
+ * the real ones do, it finds an image by digest while it is there, and records its repositories in a store.
+ */
 export class FakeRegistry implements ImageRegistry {
   readonly host = '127.0.0.1:5000';
 
@@ -13,7 +26,7 @@ export class FakeRegistry implements ImageRegistry {
   namespaceOf(tenantId: string): string {
     return `${tenantId}/`;
   }
-  readonly digests = new Map<string, string>();
+  readonly digests = new Tags();
   /** The platforms of each digest the test names; none said for the others. */
   readonly platforms = new Map<string, string[]>();
 
@@ -21,7 +34,9 @@ export class FakeRegistry implements ImageRegistry {
     const digest = reference.startsWith('sha256:')
       ? reference
       : this.digests.get(`${repository}:${reference}`);
-    return digest ? { digest, platforms: this.platforms.get(digest) ?? [] } : undefined;
+    return digest && this.digests.images.has(`${repository}@${digest}`)
+      ? { digest, platforms: this.platforms.get(digest) ?? [] }
+      : undefined;
   }
   async login(tenantId: string): Promise<RegistryLogin> {
     return {
@@ -49,7 +64,18 @@ export class FakeRegistry implements ImageRegistry {
     return (await this.records.getRepository(tenantId, name)) ? [] : undefined;
   }
   deleteRepository(tenantId: string, name: string) {
+    const repository = `${this.namespaceOf(tenantId)}${name}`;
+    for (const image of this.digests.images) {
+      if (image.startsWith(`${repository}@`))
+        this.deleteImage(repository, image.slice(repository.length + 1));
+    }
     return this.records.deleteRepository(tenantId, name);
+  }
+  /** Deletes an image and the tags that name it, as `docker` cannot but a registry's own API or console can. */
+  deleteImage(repository: string, digest: string) {
+    this.digests.images.delete(`${repository}@${digest}`);
+    for (const [tag, tagged] of this.digests)
+      if (tagged === digest && tag.startsWith(`${repository}:`)) this.digests.delete(tag);
   }
   /** What holdImage keeps, as `<repository>@<digest> for <app uid>`. */
   readonly held = new Set<string>();

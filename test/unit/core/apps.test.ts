@@ -717,6 +717,22 @@ describe('apps', () => {
     expect([...deps.registry.held]).toEqual([]);
   });
 
+  it('refuses a rollback to a revision whose image is gone from the platform registry, and keeps one whose tag moved', async () => {
+    await createApp(deps, 'acme', { name: 'web', ...spec, image: pushedImage(deps.registry, 1) });
+    await deploy(deps, 'acme', 'web', { image: pushedImage(deps.registry, 2) });
+    await deploy(deps, 'acme', 'web', { image: pushedImage(deps.registry, 3) });
+    deps.registry.digests.set('acme/web:1', digestOf(3)); // the tag moved on: revision 1's image is still there
+    await expect(rollback(deps, 'acme', 'web', 1)).resolves.toMatchObject({ revision: 1 });
+    deps.registry.deleteImage('acme/web', digestOf(2));
+    await expect(rollback(deps, 'acme', 'web', 2)).rejects.toMatchObject({
+      code: 'revision.imageGone',
+      message: expect.stringMatching(/^revision 2 runs \S+, which is no longer in the platform registry/),
+    });
+    expect((await listDeployments(deps, 'acme', 'web', { limit: 10 })).items.map((d) => d.revision)).toEqual([
+      1, 3, 2, 1,
+    ]);
+  });
+
   it('lets go of the image of the revision its newest ten push out, but not one it runs, moves to or still pins', async () => {
     const image = (n: number) => pushedImage(deps.registry, n);
     const live = (revision: number) => {
