@@ -64,6 +64,8 @@ type KubeObject = {
     annotations?: Record<string, string>;
     finalizers?: string[];
     resourceVersion?: string;
+    /** A Deployment's: raised by each change of its spec, as the API server does. */
+    generation?: number;
     creationTimestamp?: string;
     deletionTimestamp?: string;
   };
@@ -108,7 +110,8 @@ function containerStatus(kind: ReturnType<typeof behaviour>, image: string, at: 
  * what the control plane's access would not allow — its RBAC, then its admission policy (kube-rbac.ts): discovery,
  * server-side apply, lists, deletes, merge patches (finalizers, annotations), pod logs and the metrics API — with a
  * small simulation of the Deployment controller (pods for the template's revision; old ones terminate, held by their
- * finalizers, once the new ones are ready; through a grace, where `holdGraces()` asks for one) and of the load balancer
+ * finalizers, once the new ones are ready; through a grace, where `holdGraces()` asks for one; its status, with the
+ * generation it observed, behind the applied spec while `holdController()` holds it) and of the load balancer
  * controller (Ingresses show its load balancer once it is made), so a reconciler can be driven through rollouts against
  * it. Callers are the default install's Lambdas unless `addInstall` gave their token to another install, whose
  * admission policy then holds on the cluster too.
@@ -136,6 +139,10 @@ export async function startFakeKubeApi() {
   let gracesHeld = false;
   /** The ends of the pods deleted while graces were held, each ending its pod's container and deletion. */
   let graces: (() => void)[] = [];
+  /** Whether the Deployment controller has stopped looking, until `syncController()`: its status then lags. */
+  let controllerHeld = false;
+  /** The Deployments applied while it was held, by path: rolled out at `syncController()`. */
+  const unsynced = new Set<string>();
   /**
    * A pod's container ends with `exitCode`: deleted (a rollout, scale-in or the Deployment's deletion), by default
    * with a SIGTERM it does not catch, as many apps' servers do not; or, not `deleted`, ended by the kubelet (a node
@@ -243,6 +250,7 @@ export async function startFakeKubeApi() {
       for (const old of mine.filter((p) => !current.includes(p))) terminate(old);
     }
     deployment.status = {
+      observedGeneration: deployment.metadata.generation,
       conditions: [
         kind === 'stuck' || kind === 'unpullable'
           ? { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' }
@@ -399,6 +407,7 @@ export async function startFakeKubeApi() {
     }
     // Annotations another field manager set stay (Berth's own apply never carries them).
     const annotations = { ...existing?.metadata.annotations, ...body.metadata.annotations };
+    const specChanged = JSON.stringify(existing?.spec) !== JSON.stringify(body.spec);
     const applied: KubeObject = {
       ...body,
       metadata: {
@@ -406,10 +415,18 @@ export async function startFakeKubeApi() {
         ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
         resourceVersion: String(++version),
         creationTimestamp: now(),
+        ...(body.kind === 'Deployment'
+          ? { generation: (existing?.metadata.generation ?? 0) + (specChanged ? 1 : 0) }
+          : {}),
       },
+      // An apply sets the spec; the status stays the controller's, as it last wrote it.
+      ...(existing?.status ? { status: existing.status } : {}),
     };
     objects.set(c.req.path, applied);
-    if (applied.kind === 'Deployment') rollOut(applied);
+    if (applied.kind === 'Deployment') {
+      if (controllerHeld) unsynced.add(c.req.path);
+      else rollOut(applied);
+    }
     return c.json(applied);
   });
   app.delete('*', (c) => {
@@ -467,6 +484,22 @@ export async function startFakeKubeApi() {
     /** From now on a deleted pod runs on through its grace (terminate), until `endGraces()`. */
     holdGraces() {
       gracesHeld = true;
+    },
+    /**
+     * From now on the Deployment controller does not look, as when it lags behind the API server: an applied
+     * Deployment keeps the status (and pods) of the template before, until `syncController()`.
+     */
+    holdController() {
+      controllerHeld = true;
+    },
+    /** The controller looks again: each Deployment applied meanwhile rolls out, its status for its new generation. */
+    syncController() {
+      controllerHeld = false;
+      for (const path of unsynced) {
+        const deployment = objects.get(path);
+        if (deployment) rollOut(deployment);
+      }
+      unsynced.clear();
     },
     /** The graces of the pods deleted since `holdGraces()` end: their containers exit, and they go. */
     endGraces() {

@@ -531,7 +531,10 @@ function workloadOf(
   pods: V1Pod[],
   ingress: { attributes: string; route: string },
 ): ObservedWorkload {
-  const progressing = deployment.status?.conditions?.find((c) => c.type === 'Progressing');
+  // The controller's conditions speak of the template it last looked at: until it has seen the one applied
+  // (observedGeneration), a failed rollout's would be taken for the new one's, as `kubectl rollout status` waits too.
+  const seen = (deployment.status?.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 0);
+  const progressing = seen ? deployment.status?.conditions?.find((c) => c.type === 'Progressing') : undefined;
   const annotations = deployment.metadata?.annotations ?? {};
   // Applied with older manifests, or with load balancer attributes, an ingress group or a domain the install has
   // since changed: no spec matches it, so the pass applies the app's spec again.

@@ -827,6 +827,24 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
     expect(deployment).toMatchObject({ status: 'failed', reason: expect.stringMatching(/deadline/) });
   });
 
+  it('takes no verdict from a Deployment status the controller wrote for an earlier template', async () => {
+    const { deps, pass } = setup;
+    await createApp(deps, 'acme', { ...web, image: 'registry.example.com/acme/web:stuck', runtime: 'eks' });
+    await pass();
+    await pass(); // failed: the Deployment missed its progress deadline
+    // The controller lags (a busy control plane): the next template is applied, the status still the stuck one's.
+    api.holdController();
+    await deploy(deps, 'acme', 'web', { image: 'registry.example.com/acme/web:2' });
+    await pass(); // applies revision 2
+    await pass();
+    const statusOf = async () =>
+      (await latestDeployment(deps, await getAppRecord(deps, 'acme', 'web')))?.status;
+    expect(await statusOf()).toBe('in_progress');
+    api.syncController();
+    await pass();
+    expect(await statusOf()).toBe('succeeded');
+  });
+
   it("says why a Deployment missed its deadline, in the kubelet's words, where its new pods say", async () => {
     const { deps, pass, logged } = setup;
     const image = 'registry.example.com/acme/web:unpullable';
