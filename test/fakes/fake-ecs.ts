@@ -39,15 +39,15 @@ const named = (name: string, message: string) => Object.assign(new Error(message
 const TASK_DEFINITION_MAX_BYTES = 64 * 1024;
 
 /**
- * ECS and the ALB as far as Berth's services adapter uses them, kept in memory. A service runs its task definition
- * at the desired count; a new task definition replaces the tasks at once (old ones stop, with their stop time); the
- * load balancer reports running tasks healthy. An image tagged `crashloop` trips the deployment circuit breaker,
- * which rolls the service back to its previous task definition; one tagged `unplaceable` gets no task, as the account's
- * Fargate vCPU quota is reached, which a service event says (the previous task definition's tasks run on). A deleted
- * service drains for one observation; task definitions are deregistered before they can be deleted, and one over
- * 64 KiB (ECS's task definition size limit) is refused; a service's load balancer must name a port its task
- * definition's container maps. Answers carry only members AWS's own answers have (checked against the service
- * models), so no adapter can lean on one they lack.
+ * ECS and the ALB as far as Berth's services adapter uses them, kept in memory. A service runs its task definition at
+ * the desired count; a new task definition replaces the tasks at once (old ones stop, with their stop time); the load
+ * balancer reports running tasks healthy. An image tagged `crashloop` trips the deployment circuit breaker, which rolls
+ * the service back to its previous task definition; one tagged `unplaceable` gets no task, as the account's Fargate
+ * vCPU quota is reached, which a service event says (the previous task definition's tasks run on). A deleted service
+ * drains for one observation; task definitions are deregistered before they can be deleted, and one over 64 KiB (ECS's
+ * task definition size limit) is refused; a service's load balancer must name a port its task definition's container
+ * maps; reads can lag behind an update, as ECS's may (readsBehind). Answers carry only members AWS's own answers have
+ * (checked against the service models), so no adapter can lean on one they lack.
  */
 export function fakeEcs(clock: { now(): Date }) {
   const ecs = mockClient(ECSClient);
@@ -68,6 +68,10 @@ export function fakeEcs(clock: { now(): Date }) {
   const inactive = new Set<string>();
   /** Each family's last revision number: as ECS's, never given again, its task definition deleted or not. */
   const lastRevision = new Map<string, number>();
+  /** Each service's task definition and deployments as they were before its last update, by name. */
+  const beforeUpdate = new Map<string, Pick<Service, 'taskDefinition' | 'deployments'>>();
+  /** How many DescribeServices still answer from before each service's last update (readsBehind). */
+  let staleReads = 0;
 
   const tasksOf = (service: string, status?: string) =>
     [...tasks.values()].filter(
@@ -227,6 +231,10 @@ export function fakeEcs(clock: { now(): Date }) {
       input.taskDefinition ?? service.taskDefinition ?? '',
     );
     if (input.loadBalancers) service.loadBalancers = input.loadBalancers;
+    beforeUpdate.set(service.serviceName ?? '', {
+      taskDefinition: service.taskDefinition,
+      deployments: structuredClone(service.deployments),
+    });
     service.desiredCount = input.desiredCount;
     // As ECS documents it: load balancers given start a new deployment, as a forced one does, replacing every task.
     const replace = Boolean(input.forceNewDeployment || input.loadBalancers);
@@ -263,10 +271,12 @@ export function fakeEcs(clock: { now(): Date }) {
       const service = services.get(name);
       if (!service) return [];
       const running = tasksOf(name, 'RUNNING').length;
-      const seen = { ...service, runningCount: running, pendingCount: 0 };
+      const stale = staleReads > 0 ? beforeUpdate.get(name) : undefined;
+      const seen = { ...service, ...stale, runningCount: running, pendingCount: 0 };
       if (service.status === 'DRAINING') service.status = 'INACTIVE'; // drained by the next look
       return [seen];
     });
+    if (staleReads > 0) staleReads -= 1;
     return { services: found };
   });
   ecs.on(ListTasksCommand).callsFake((input: { serviceName?: string; desiredStatus: string }) => ({
@@ -344,6 +354,13 @@ export function fakeEcs(clock: { now(): Date }) {
     tasks,
     targetGroups,
     rules,
+    /**
+     * The next `reads` DescribeServices answer each service's task definition and deployments as they were before
+     * its last update, its tags as they are: ECS's reads are eventually consistent.
+     */
+    readsBehind(reads: number) {
+      staleReads = reads;
+    },
     restore() {
       ecs.restore();
       elb.restore();

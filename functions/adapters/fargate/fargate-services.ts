@@ -148,19 +148,22 @@ export class FargateServices implements WorkloadRuntime {
       await this.call(() => this.ecs.send(new CreateServiceCommand(input)));
       return undefined;
     }
-    await this.call(() =>
+    const updated = await this.call(() =>
       this.ecs.send(
         new UpdateServiceCommand(
           updateServiceInput(spec, existing, taskDefinition, targetGroupArn, this.settings),
         ),
       ),
     );
+    const deployedAt = updated.service?.deployments?.find(
+      (d) => d.taskDefinition === taskDefinition,
+    )?.createdAt;
     // Tagged after the update: a failed update is applied again on the next pass.
     await this.call(() =>
       this.ecs.send(
         new TagResourceCommand({
           resourceArn: existing.serviceArn,
-          tags: serviceTagsOf(spec, applied, taskDefinition),
+          tags: serviceTagsOf(spec, applied, taskDefinition, deployedAt),
         }),
       ),
     );
@@ -411,8 +414,11 @@ function steadyOf(service: Service): ObservedWorkload['steady'] {
 function rolledBack(service: Service): boolean {
   const applied = tagOf(service, TAGS.taskDefinition);
   const primary = service.deployments?.find((d) => d.status === 'PRIMARY');
+  // Without the tag (a service applied by an earlier Berth, or just created), any other PRIMARY counts.
+  const deployedAt = Date.parse(tagOf(service, TAGS.deployedAt) ?? '');
+  const madeSince = Number.isNaN(deployedAt) || (primary?.createdAt?.getTime() ?? 0) > deployedAt;
   return (
     (service.deployments ?? []).some((d) => d.taskDefinition === applied && d.rolloutState === 'FAILED') ||
-    Boolean(applied && primary && primary.taskDefinition !== applied)
+    Boolean(applied && primary && primary.taskDefinition !== applied && madeSince)
   );
 }

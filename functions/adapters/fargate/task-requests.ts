@@ -27,6 +27,12 @@ export const TAGS = {
   restartedAt: 'berth:restarted-at',
   /** On the service: the task definition Berth last applied; ECS replacing it means ECS rolled the rollout back. */
   taskDefinition: 'berth:task-definition',
+  /**
+   * On the service: when ECS made the deployment of that task definition (its `createdAt`, by ECS's clock). A
+   * deployment of another one that ECS made since is its rollback; one made before is what a read that does not yet
+   * show the update answers, ECS's reads being eventually consistent.
+   */
+  deployedAt: 'berth:deployed-at',
   /** On the service: the RENDERING a spec was applied with. */
   rendering: 'berth:rendering',
   /** On the service: what its route was made for (AlbAppRoutes.routeOf), the app's name and the zone of its record. */
@@ -110,12 +116,18 @@ export interface Applied {
 }
 
 /** The service's own tags: the app's, plus what was applied (so an unchanged spec is never applied again). */
-export const serviceTagsOf = (spec: WorkloadSpec, applied: Applied, taskDefinition: string): Tag[] => [
+export const serviceTagsOf = (
+  spec: WorkloadSpec,
+  applied: Applied,
+  taskDefinition: string,
+  deployedAt: Date | undefined,
+): Tag[] => [
   ...tagsOf(spec),
   { key: TAGS.specHash, value: applied.specHash },
   { key: TAGS.route, value: applied.route },
   { key: TAGS.restartedAt, value: spec.restartedAt ?? '' },
   { key: TAGS.taskDefinition, value: taskDefinition },
+  { key: TAGS.deployedAt, value: deployedAt?.toISOString() ?? '' },
   { key: TAGS.rendering, value: RENDERING },
 ];
 
@@ -229,7 +241,8 @@ export function createServiceInput(
     propagateTags: 'TASK_DEFINITION',
     enableECSManagedTags: true,
     enableExecuteCommand: false,
-    tags: serviceTagsOf(spec, applied, taskDefinition),
+    // Its first deployment has nothing to roll back to: no time of it is needed.
+    tags: serviceTagsOf(spec, applied, taskDefinition, undefined),
     clientToken: clientTokenOf(spec),
   };
 }

@@ -138,6 +138,9 @@ const service = (app: string, extra: Partial<Service> = {}): Service => ({
   ...extra,
 });
 
+/** When ECS made the deployment an update starts, as UpdateService answers it here. */
+const DEPLOYED_AT = new Date('2026-11-22T10:00:00.000Z');
+
 /** ECS as it answers for an app it has never seen: no task definition revision yet, no service. */
 function answerAsForANewApp() {
   ecs
@@ -154,6 +157,12 @@ describe('FargateServices', () => {
     cloudwatch.reset();
     elb.on(CreateTargetGroupCommand).resolves({ TargetGroups: [{ TargetGroupArn: 'arn:tg' }] });
     elb.on(DescribeRulesCommand).resolves({ Rules: [{ Priority: '1' }, { Priority: 'default' }] });
+    // As ECS answers an update: the service with its deployments, the one of the task definition given among them.
+    ecs.on(UpdateServiceCommand).callsFake((input: { taskDefinition: string }) => ({
+      service: {
+        deployments: [{ status: 'PRIMARY', taskDefinition: input.taskDefinition, createdAt: DEPLOYED_AT }],
+      },
+    }));
   });
 
   it('runs a revision on Graviton when its image is built for linux/arm64 and not linux/amd64, else on X86_64', async () => {
@@ -318,6 +327,8 @@ describe('FargateServices', () => {
       resourceArn: service('web').serviceArn,
       tags: expect.arrayContaining([
         { key: 'berth:spec-hash', value: workloadHash({ ...spec, replicas: 5 }) },
+        { key: 'berth:task-definition', value: 'arn:td:3' },
+        { key: 'berth:deployed-at', value: DEPLOYED_AT.toISOString() },
       ]),
     });
     ecs.resetHistory();
@@ -548,6 +559,38 @@ describe('FargateServices', () => {
       ['10.64.32.0', true],
       ['10.64.32.2', false],
     ]);
+  });
+
+  it('takes a PRIMARY of another task definition for ECS rolling back only when ECS made it after the one applied', async () => {
+    const primaryMade = (at: Date | undefined, deployedAt: string | undefined) =>
+      service('web', {
+        tags: [
+          ...(service('web').tags ?? []).filter((t) => t.key !== 'berth:deployed-at'),
+          ...(deployedAt === undefined ? [] : [{ key: 'berth:deployed-at', value: deployedAt }]),
+        ],
+        deployments: [
+          { status: 'PRIMARY', taskDefinition: 'arn:td:2', rolloutState: 'IN_PROGRESS', createdAt: at },
+        ],
+      });
+    const failureOf = async (observed: Service) => {
+      ecs.on(DescribeServicesCommand).resolves({ services: [observed] });
+      ecs.on(ListTasksCommand).resolves({ taskArns: [] });
+      elb.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [] });
+      const { workloads } = await services().observe('acme', [{ name: 'web', uid: 'app_0123456789abcdef' }]);
+      return workloads[0]?.rolloutFailure ?? null;
+    };
+    const applied = DEPLOYED_AT.toISOString();
+    // ECS's rollback: a deployment of the task definition before, made after the one applied.
+    expect(await failureOf(primaryMade(new Date(DEPLOYED_AT.getTime() + 60_000), applied))).toMatch(
+      /circuit breaker/,
+    );
+    // A read that does not show the update yet (ECS's reads are eventually consistent): the deployment before it.
+    expect(await failureOf(primaryMade(new Date(DEPLOYED_AT.getTime() - 60_000), applied))).toBeNull();
+    // A service tagged by an earlier Berth, with no time: any PRIMARY of another task definition, as before.
+    expect(await failureOf(primaryMade(new Date(DEPLOYED_AT.getTime() - 60_000), undefined))).toMatch(
+      /circuit breaker/,
+    );
+    expect(await failureOf(primaryMade(undefined, ''))).toMatch(/circuit breaker/);
   });
 
   it('deletes the service, then its route and task definitions once ECS lets go of them', async () => {

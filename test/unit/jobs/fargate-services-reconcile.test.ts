@@ -176,6 +176,25 @@ describe('WorkloadReconciler on Fargate services (ECS and the ALB in memory)', (
     expect(events).not.toContain('deploymentFailed');
   });
 
+  it('takes a read from before an update, the rollout applied not in it yet, for no rollback of ECS', async () => {
+    const { deps, aws, pass } = setup;
+    await createApp(deps, 'acme', { ...web, runtime: 'fargate' });
+    await pass();
+    await pass();
+    await deploy(deps, 'acme', 'web', { image: 'registry.example.com/acme/web:2' });
+    await pass(); // applies revision 2
+    aws.readsBehind(1); // the next pass reads the service's deployments as they were before the update
+    await pass();
+    await pass();
+    const app = await getAppRecord(deps, 'acme', 'web');
+    expect(app).toMatchObject({ status: 'running', targetRevision: 2, currentRevision: 2 });
+    const deployments = (await deps.store.listDeployments('acme', app.uid, { limit: 5 })).items;
+    expect(deployments.map((d) => [d.revision, d.status])).toEqual([
+      [2, 'succeeded'],
+      [1, 'succeeded'],
+    ]);
+  });
+
   it("rolls a crash-looping revision back to the one it replaced after the family's unused revisions were retired", async () => {
     const { deps, aws, pass } = setup;
     await createApp(deps, 'acme', { ...web, runtime: 'fargate' });
