@@ -53,11 +53,7 @@ export class DynamoMeterStore implements MeterStore {
 
   listOpenLifetimes(tenantId: string): Promise<LifetimeRecord[]> {
     return guarded(async () => {
-      const items = await this.table.all({
-        partition: PARTITION.tenant(tenantId),
-        prefix: PREFIX.lifetime,
-        consistent: true,
-      });
+      const items = await this.table.all({ partition: PARTITION.tenant(tenantId), prefix: PREFIX.lifetime });
       return items.map(toLifetime);
     });
   }

@@ -24,12 +24,15 @@ type Request = Record<string, unknown>;
 /** Items of one partition, in sort-key order: all of it, those whose sort key starts with `prefix`, or a range. */
 export interface Query {
   partition: string;
-  /** The table's own keys, or the `gsi1` index (eventually consistent). */
+  /**
+   * The table's own keys, read strongly consistent as every GetItem here is, or the `gsi1` index (eventually
+   * consistent, the only way DynamoDB reads an index): a list read just after a write holds it, so a job that removes
+   * what it does not find (the sweep) and a pass that an API write asked for see that write.
+   */
   index?: 'gsi1';
   prefix?: string;
   between?: [string, string];
   newestFirst?: boolean;
-  consistent?: boolean;
 }
 
 const KEY_ATTRIBUTES = { table: ['pk', 'sk'], gsi1: ['gsi1pk', 'gsi1sk', 'pk', 'sk'] } as const;
@@ -251,7 +254,7 @@ export class SingleTable {
         KeyConditionExpression: `${x.name(partitionKey)} = ${x.value(query.partition)}${sort}`,
         ...(keysOnly ? { ProjectionExpression: `${x.name('pk')}, ${x.name('sk')}` } : {}),
         ...(query.newestFirst ? { ScanIndexForward: false } : {}),
-        ...(query.consistent ? { ConsistentRead: true } : {}),
+        ...(query.index ? {} : { ConsistentRead: true }),
       };
     });
   }

@@ -697,12 +697,7 @@ export class DynamoStore implements Store {
   ): Promise<Page<RevisionRecord>> {
     return guarded(async () => {
       const res = await this.table.page(
-        {
-          partition: PARTITION.app(tenantId, appUid),
-          prefix: PREFIX.revision,
-          newestFirst: true,
-          consistent: true,
-        },
+        { partition: PARTITION.app(tenantId, appUid), prefix: PREFIX.revision, newestFirst: true },
         { limit, cursor },
       );
       return page(res.items, res.cursor, bodyOf<RevisionRecord>);
@@ -834,7 +829,7 @@ export class DynamoStore implements Store {
   ): Promise<Page<UsageRecord>> {
     return guarded(async () => {
       const res = await this.table.page(
-        { partition: PARTITION.tenant(tenantId), between: usageHours(fromHour, toHour), consistent: true },
+        { partition: PARTITION.tenant(tenantId), between: usageHours(fromHour, toHour) },
         { limit, cursor },
       );
       return page(res.items, res.cursor, toUsageRecord);

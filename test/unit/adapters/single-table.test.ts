@@ -96,3 +96,19 @@ describe('SingleTable.transact', () => {
     expect(standIn.received).toHaveLength(2);
   });
 });
+
+describe('SingleTable reads', () => {
+  let standIn: Awaited<ReturnType<typeof dynamoDbStandIn>> | undefined;
+  afterEach(() => standIn?.close());
+
+  it("reads the table's own keys strongly consistent, and the index as DynamoDB only can, eventually", async () => {
+    standIn = await dynamoDbStandIn([{ status: 200, body: { Items: [] } }]);
+    const table = new SingleTable(standIn.client(), 'berth');
+    await table.page({ partition: 'tenant#acme', prefix: 'app#' }, { limit: 10 });
+    await table.all({ partition: 'tenant#acme', prefix: 'lifetime#' });
+    await table.keys({ partition: 'app#acme#uid' });
+    await table.page({ partition: 'tenants', index: 'gsi1' }, { limit: 10 });
+    const sent = standIn.received.map((r) => JSON.parse(r.body) as { ConsistentRead?: boolean });
+    expect(sent.map((query) => query.ConsistentRead)).toEqual([true, true, true, undefined]);
+  });
+});
