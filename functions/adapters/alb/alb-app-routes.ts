@@ -134,25 +134,25 @@ export class AlbAppRoutes {
   }
 
   /**
-   * Every shard's rules, and the shard and rule of the app: the one that routes `host`, or else the one that forwards
-   * to the app's target group, made for its name under the install's earlier domain.
+   * Every shard's rules, and the app's, each with its shard: those that route `host` first, then those that forward to
+   * the app's target group, made for its name under the install's earlier domain.
    */
   private async find(
     host: string,
     targetGroupArn: string | undefined,
-  ): Promise<{ all: ShardRules[]; found?: { shard: LoadBalancerShard; rule: Rule } }> {
+  ): Promise<{ all: ShardRules[]; ofApp: { shard: LoadBalancerShard; rule: Rule }[] }> {
     const all = await Promise.all(
       this.settings.shards.map(async (shard) => ({ shard, rules: await this.rules(shard.listenerArn) })),
     );
-    const tests = [(r: Rule) => hostsOf(r).includes(host)];
-    if (targetGroupArn) tests.push((r: Rule) => forwardsTo(r, targetGroupArn));
-    for (const test of tests) {
-      for (const { shard, rules } of all) {
-        const rule = rules.find(test);
-        if (rule) return { all, found: { shard, rule } };
-      }
-    }
-    return { all };
+    const routesHost = (r: Rule) => hostsOf(r).includes(host);
+    const ofApp = all
+      .flatMap(({ shard, rules }) =>
+        rules
+          .filter((r) => routesHost(r) || (targetGroupArn !== undefined && forwardsTo(r, targetGroupArn)))
+          .map((rule) => ({ shard, rule })),
+      )
+      .sort((a, b) => Number(routesHost(b.rule)) - Number(routesHost(a.rule)));
+    return { all, ofApp };
   }
 
   /**
@@ -188,7 +188,8 @@ export class AlbAppRoutes {
         }),
       ),
     );
-    const { all, found } = await this.find(host, arn);
+    const { all, ofApp } = await this.find(host, arn);
+    const [found] = ofApp;
     let shard = found?.shard;
     if (found) await this.rename(found, host);
     if (!shard) {
@@ -310,15 +311,16 @@ export class AlbAppRoutes {
   }
 
   /**
-   * Removes the app's DNS alias and rule (made for its name now or under the install's earlier domain), then its target
-   * group; false while ECS still holds the group.
+   * Removes the app's DNS aliases and rules (made for its name now or under the install's earlier domain), then its
+   * target group; false while ECS still holds the group.
    */
   async remove(tenantId: string, app: string): Promise<boolean> {
     const arn = await this.targetGroups.arnOf(tenantId, app);
-    const { found } = await this.find(this.hostOf(tenantId, app), arn);
-    if (found) {
-      await this.removeRecords(found.shard, hostsOf(found.rule));
-      await this.call(() => this.elb.send(new DeleteRuleCommand({ RuleArn: found.rule.RuleArn })));
+    const { ofApp } = await this.find(this.hostOf(tenantId, app), arn);
+    // Every rule of the app: one left (a second made while a read of the rules lagged) would hold the target group.
+    for (const { shard, rule } of ofApp) {
+      await this.removeRecords(shard, hostsOf(rule));
+      await this.call(() => this.elb.send(new DeleteRuleCommand({ RuleArn: rule.RuleArn })));
     }
     if (!arn) return true;
     try {

@@ -156,6 +156,20 @@ describe('AlbAppRoutes', () => {
     expect(elb).toHaveReceivedCommandTimes(DeleteTargetGroupCommand, 2);
   });
 
+  it('removes every rule of the app, should two have been made for it, so its target group can go', async () => {
+    const twin = { ...webRule, RuleArn: 'arn:rule:web-twin', Priority: '7' };
+    elb
+      .on(DescribeRulesCommand)
+      .resolves({ Rules: [webRule, { RuleArn: 'arn:rule:other', Priority: '1' }, twin] });
+    elb.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [{ TargetGroupArn: 'arn:tg' }] });
+    elb.on(DeleteTargetGroupCommand).resolves({});
+    expect(await routes().remove('acme', 'web')).toBe(true);
+    expect(elb.commandCalls(DeleteRuleCommand).map((c) => c.args[0].input.RuleArn)).toEqual([
+      'arn:rule:web',
+      'arn:rule:web-twin',
+    ]);
+  });
+
   it('applies nothing for an app whose name under a longer domain is more than a load balancer routes', async () => {
     // Its name under apps.example.com has 50 + 6 + 1 + 16 = 73 characters, under a domain of 72 it has 129.
     const app = 'a'.repeat(50);
