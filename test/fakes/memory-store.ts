@@ -353,10 +353,10 @@ export class MemoryStore implements Store {
     return true;
   }
   async listRepositories(tenantId: string) {
-    return [...this.repositories.entries()]
-      .filter(([k]) => k.startsWith(`${tenantId}/`))
-      .map(([, r]) => clone(r))
-      .sort((a, b) => codeUnitOrder(a.name, b.name));
+    return sortedBy(
+      [...this.repositories.entries()].filter(([k]) => k.startsWith(`${tenantId}/`)).map(([, r]) => clone(r)),
+      (r) => r.name,
+    );
   }
   async getRepository(tenantId: string, name: string) {
     return clone(this.repositories.get(`${tenantId}/${name}`));

@@ -1,26 +1,17 @@
-import { randomUUID } from 'node:crypto';
-import { expect, inject, it, vi } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import { PREFIX } from '../../functions/adapters/dynamodb/items.ts';
-import { DynamoStore } from '../../functions/adapters/dynamodb/store.ts';
-import { ensureTable } from '../../functions/adapters/dynamodb/table.ts';
 import { createApp, getAppRecord } from '../../functions/core/apps.ts';
 import { deploy } from '../../functions/core/deployments.ts';
 import { HELD_REVISIONS } from '../../functions/core/images.ts';
-import { seedPlans } from '../../functions/core/plans.ts';
 import { createTenant } from '../../functions/core/tenants.ts';
-import { localDynamoDbClient } from '../../functions/local/dynamodb-local.ts';
-import { fakeCoreDeps } from '../fakes/core-deps.ts';
 import { digestOf, pushedImage } from '../support/pushed-images.ts';
+import { tableCoreDeps } from '../support/table-core-deps.ts';
 
 it("lets go of the images of revisions past an app's newest ten, read from DynamoDB Local as they were written", async () => {
-  const client = localDynamoDbClient(inject('dynamodb'));
-  const table = `t-${randomUUID()}`;
-  await ensureTable(client, table);
-  const deps = { ...(await fakeCoreDeps()), store: new DynamoStore(client, table) };
-  await seedPlans(deps);
+  const deps = await tableCoreDeps();
   await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'free' });
   const image = (n: number) => pushedImage(deps.registry, n);
-  const calls = vi.spyOn(client, 'call');
+  const calls = vi.spyOn(deps.client, 'call');
   await createApp(deps, 'acme', { name: 'web', image: image(1), cpu: 0.25, memory: 512, port: 8080 });
   const revisions = HELD_REVISIONS + 2;
   for (let n = 2; n <= revisions; n++) await deploy(deps, 'acme', 'web', { image: image(n) });

@@ -1,15 +1,12 @@
-import { randomUUID } from 'node:crypto';
-import { expect, inject, it } from 'vitest';
-import { DynamoStore } from '../../functions/adapters/dynamodb/store.ts';
-import { ensureTable } from '../../functions/adapters/dynamodb/table.ts';
+import { expect, it } from 'vitest';
 import { newTenantKey } from '../../functions/core/api-keys.ts';
 import { createApp } from '../../functions/core/apps.ts';
 import { codeUnitOrder } from '../../functions/core/code-unit-order.ts';
-import { createPlan, seedPlans } from '../../functions/core/plans.ts';
+import { createPlan } from '../../functions/core/plans.ts';
 import type { CoreDeps, RegistryDeps } from '../../functions/core/ports.ts';
 import { createTenant, deleteTenant } from '../../functions/core/tenants.ts';
-import { localDynamoDbClient } from '../../functions/local/dynamodb-local.ts';
 import { fakeCoreDeps } from '../fakes/core-deps.ts';
+import { tableCoreDeps } from '../support/table-core-deps.ts';
 
 const PAGE = { limit: 100 };
 const LIMITS = { apps: 5, instancesPerApp: 2, vcpu: 4, memoryMiB: 8192 };
@@ -47,12 +44,8 @@ async function listed({ store }: CoreDeps, keys: ReturnType<typeof newTenantKey>
 }
 
 it("the core tests' in-memory store lists in the order DynamoDB Local lists the same items", async () => {
-  const client = localDynamoDbClient(inject('dynamodb'));
-  const table = `t-${randomUUID()}`;
-  await ensureTable(client, table);
   const memory = await fakeCoreDeps();
-  const dynamo = { ...(await fakeCoreDeps()), store: new DynamoStore(client, table) };
-  await seedPlans(dynamo);
+  const dynamo = await tableCoreDeps();
   // Keys by hand, the same in both: their ids are made from the time and a random part.
   const at = memory.clock.now();
   const keys = [

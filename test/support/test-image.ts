@@ -21,7 +21,7 @@ function ensureBusybox(): string {
 }
 
 /** The id of the image `tag` names, or undefined when it names none. */
-function imageIdOf(tag: string): string | undefined {
+export function imageIdOf(tag: string): string | undefined {
   const found = spawnSync('docker', ['image', 'inspect', '--format', '{{.Id}}', tag], { encoding: 'utf8' });
   return found.status === 0 ? found.stdout.trim() : undefined;
 }
