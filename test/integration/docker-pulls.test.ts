@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect, createServer as createNetServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
@@ -11,6 +11,7 @@ import { DockerRuntime } from '../../functions/adapters/docker/runtime.ts';
 import { dockerCli } from '../support/docker-cli.ts';
 import { startOpenRegistry } from '../support/open-registry.ts';
 import { WEB_REPLICA } from '../support/replica-spec.ts';
+import { workerPort } from '../support/worker-port.ts';
 
 describe('pulling an app’s image with Docker Engine', () => {
   it("says why an image could not be pulled in the engine's own words", async () => {
@@ -135,6 +136,43 @@ describe('pulling an app’s image with Docker Engine', () => {
     } finally {
       for (const id of started) await runtime.removeReplica(id);
       await runtime.removeUnusedImages(collectable);
+      await registry.stop();
+    }
+  });
+
+  it('pulls again from a registry that could not be reached for a moment, as one started again is', async () => {
+    const docker = new Docker();
+    const cli = dockerCli();
+    const runtime = new DockerRuntime(docker, `t-${randomUUID()}`);
+    const registry = await startOpenRegistry();
+    // The registry at an address where nothing listens at first: the engine's pull is refused at once.
+    const port = await workerPort();
+    const pushed = `${registry.address}/acme/web:${randomUUID()}`;
+    const image = `127.0.0.1:${port}/acme/web:${pushed.split(':').pop()}`;
+    const sockets = new Set<Socket>();
+    const forwarder = createNetServer((client) => {
+      const upstream = connect(Number(registry.address.split(':').pop()), '127.0.0.1');
+      for (const socket of [client, upstream]) sockets.add(socket);
+      client.on('error', () => upstream.destroy()).pipe(upstream);
+      upstream.on('error', () => client.destroy()).pipe(client);
+    });
+    const listening = new Promise<void>((resolve) =>
+      setTimeout(() => forwarder.listen(port, '127.0.0.1', resolve), 1_500),
+    );
+    let replica: string | undefined;
+    try {
+      cli.ok(['tag', inject('testImage'), pushed]);
+      cli.ok(['push', pushed]);
+      cli.ok(['rmi', pushed]);
+      replica = (await runtime.startReplica({ ...WEB_REPLICA, image })).id;
+      await listening;
+      expect((await docker.getContainer(replica).inspect()).Config.Image).toBe(image);
+    } finally {
+      if (replica) await runtime.removeReplica(replica);
+      cli.run(['rmi', image]);
+      await listening;
+      forwarder.close();
+      for (const socket of sockets) socket.destroy();
       await registry.stop();
     }
   });

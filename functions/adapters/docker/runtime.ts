@@ -25,6 +25,7 @@ import { unreachableBecause } from './container-listeners.ts';
 import { type DockerError, engineMessage, statusOf } from './docker-errors.ts';
 import { type Answered, answeredIn, ENGINE_ANSWER_MS } from './engine-answer.ts';
 import { logLines } from './log-messages.ts';
+import { PULL_RETRY_WAITS_MS, registryUnreachable } from './registry-unreachable.ts';
 import { replicaNetwork } from './replica-network.ts';
 import { RETIRED_LOG_LINES, RetiredReplicas } from './retired-replicas.ts';
 import { signalName } from './signals.ts';
@@ -353,28 +354,39 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
       password: spec.pullCredentials.password,
       serveraddress: spec.pullCredentials.registry,
     };
+    for (const wait of [...PULL_RETRY_WAITS_MS, undefined]) {
+      const refused = await this.pull(image, auth);
+      if (refused === undefined) return;
+      if (wait === undefined || !registryUnreachable(refused)) throw pullFailure(image, refused);
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+
+  /** One pull of `image`: undefined once it is in the engine, else the engine's words for why it was not pulled. */
+  private async pull(image: string, authconfig: Docker.AuthConfig | undefined): Promise<string | undefined> {
     let stream: Readable;
     try {
       // The engine refuses at once what it cannot even start to pull: a registry it cannot reach, say.
       stream = (await this.answered(
-        (abortSignal) => this.docker.pull(image, { ...(auth ? { authconfig: auth } : {}), abortSignal }),
+        (abortSignal) => this.docker.pull(image, { ...(authconfig ? { authconfig } : {}), abortSignal }),
         this.answerMs.pull,
       )) as Readable;
     } catch (err) {
       if (statusOf(err) === undefined) translate(err);
-      throw pullFailure(image, engineMessage(err));
+      return engineMessage(err);
     }
-    await this.followPull(image, stream);
+    return this.followPull(image, stream);
   }
 
   /**
-   * A pull's progress to its end. One that shows none for `pullProgress` ms is given up, as kubelet gives up a pull
-   * without progress: the engine waits for ever on a registry that stops sending a layer part-way, which held the
-   * app's passes — its deployment, scaling and removal — for as long.
+   * A pull's progress to its end: undefined, or the engine's words for why it failed. One that shows none for
+   * `pullProgress` ms is given up, as kubelet gives up a pull without progress: the engine waits for ever on a
+   * registry that stops sending a layer part-way, which held the app's passes — its deployment, scaling and removal —
+   * for as long.
    */
-  private followPull(image: string, stream: Readable): Promise<void> {
+  private followPull(image: string, stream: Readable): Promise<string | undefined> {
     const stallMs = this.answerMs.pullProgress;
-    return new Promise<void>((resolve, reject) => {
+    return new Promise((resolve, reject) => {
       let stalled: NodeJS.Timeout | undefined;
       const progressed = () => {
         clearTimeout(stalled);
@@ -388,9 +400,7 @@ export class DockerRuntime implements Runtime, ReplicaLogs, Metrics {
         stream,
         (err: Error | null, events: { error?: string }[]) => {
           clearTimeout(stalled);
-          const why = err?.message ?? events.find((e) => e.error)?.error;
-          if (why) reject(pullFailure(image, why));
-          else resolve();
+          resolve(err?.message || events.find((e) => e.error)?.error || undefined);
         },
         progressed,
       );
