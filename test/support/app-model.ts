@@ -29,7 +29,8 @@ export async function ask(deps: RegistryDeps, step: OwnerAsk) {
 /** The steps of a model test on a runtime of workloads (ECS services, Kubernetes Deployments), beside the owner's. */
 export const workloadSteps = fc.oneof(
   ownerAsks,
-  fc.record({ kind: fc.constant('deploy' as const), crashloops: fc.boolean() }),
+  // A deploy of an image that runs and gets ready, or, `fails`, of one of the model's failing images (`way`).
+  fc.record({ kind: fc.constant('deploy' as const), fails: fc.boolean(), way: fc.nat(9) }),
   fc.record({ kind: fc.constant('suspend' as const) }),
   fc.record({ kind: fc.constant('reactivate' as const) }),
   fc.record({ kind: fc.constant('pass' as const) }),
@@ -37,25 +38,27 @@ export const workloadSteps = fc.oneof(
 type WorkloadStep = typeof workloadSteps extends fc.Arbitrary<infer T> ? T : never;
 
 /**
- * Takes acme's web through `steps`: deploys of `image` at a new tag, or at tag `crashloop` (an image whose container
- * restarts without end), the owner's asks, the tenant's suspensions and reactivations, and `pass`es; then reactivates
- * the tenant. The revisions of the crash-looping image.
+ * Takes acme's web through `steps`: deploys of `image` at a new tag, or at one of the `failing` tags (images the
+ * runtime's fake never gets ready: `crashloop`, whose container restarts without end, by default), the owner's asks,
+ * the tenant's suspensions and reactivations, and `pass`es; then reactivates the tenant. The revisions of the failing
+ * images.
  */
 export async function takeThrough(
   deps: RegistryDeps,
   image: string,
   steps: WorkloadStep[],
   pass: () => Promise<unknown>,
+  failing: readonly string[] = ['crashloop'],
 ): Promise<Set<number>> {
-  const crashlooping = new Set<number>();
+  const failed = new Set<number>();
   let tags = 1;
   for (const s of steps) {
     if (s.kind === 'deploy') {
       await refusedOrDone(async () => {
         const { revision } = await deploy(deps, 'acme', 'web', {
-          image: s.crashloops ? `${image}:crashloop` : `${image}:${++tags}`,
+          image: `${image}:${s.fails ? failing[s.way % failing.length] : ++tags}`,
         });
-        if (s.crashloops) crashlooping.add(revision);
+        if (s.fails) failed.add(revision);
       });
     } else if (s.kind === 'suspend') await updateTenant(deps, 'acme', { status: 'suspended' });
     else if (s.kind === 'reactivate') await updateTenant(deps, 'acme', { status: 'active' });
@@ -63,7 +66,7 @@ export async function takeThrough(
     else await ask(deps, s);
   }
   await updateTenant(deps, 'acme', { status: 'active' });
-  return crashlooping;
+  return failed;
 }
 
 /**
@@ -112,4 +115,15 @@ export async function expectSettled<T>(
     currentRevision: app.targetRevision,
   });
   onLive(app, runs);
+}
+
+/**
+ * That no deployment of acme's web ended failed or rolled back but those of the revisions in `failing`: an image that
+ * gets ready is never taken for a failure, whatever the runtime said meanwhile (where the model's replicas fail only
+ * by their image).
+ */
+export async function expectOnlyFailingFailed(deps: CoreDeps, failing: ReadonlySet<number>) {
+  const { items } = await listDeployments(deps, 'acme', 'web', { limit: 100 });
+  const ended = items.filter((d) => d.status === 'failed' || d.status === 'rolled_back');
+  expect(ended.filter((d) => !failing.has(d.revision))).toEqual([]);
 }
