@@ -299,10 +299,16 @@ describe('the CDK app', () => {
     expect(deletedNoLaterThan(larger, install as string)).toEqual([]);
   });
 
-  it('keeps only the data when the stacks are deleted: the table, the buckets and the apps’ logs', () => {
-    expect(keptOnDeletion(app.data)).toEqual(['AWS::DynamoDB::GlobalTable', 'AWS::S3::Bucket']);
+  it('keeps only the data when the stacks are deleted: the table, the buckets and the apps’ logs, under ids that stay', () => {
+    expect(keptOnDeletion(app.data)).toEqual({
+      TableCD117FA1: 'AWS::DynamoDB::GlobalTable',
+      Reports65402A0A: 'AWS::S3::Bucket',
+    });
     // The load balancers' access logs and the apps' log group; no key, queue or topic.
-    expect(keptOnDeletion(app.platform)).toEqual(['AWS::Logs::LogGroup', 'AWS::S3::Bucket']);
+    expect(keptOnDeletion(app.platform)).toEqual({
+      JobsAppLogsBF128EDC: 'AWS::Logs::LogGroup',
+      LoadBalancerLogsC31A6119: 'AWS::S3::Bucket',
+    });
   });
 
   it('runs the jobs on schedules, reconciles through a queue with a DLQ, and meters ECS task events', () => {

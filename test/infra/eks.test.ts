@@ -67,12 +67,12 @@ describe('the CDK app with EKS', () => {
     const [install] = Object.keys(template.findResources('Custom::BerthInstall'));
     expect(deletedNoLaterThan(template, install as string)).toEqual([]);
     // Kept beside the apps' logs and the load balancers' access logs: the two log groups of the CDK's kubectl provider.
-    expect(keptOnDeletion(template)).toEqual([
-      'AWS::Logs::LogGroup',
-      'AWS::Logs::LogGroup',
-      'AWS::Logs::LogGroup',
-      'AWS::S3::Bucket',
-    ]);
+    expect(keptOnDeletion(template)).toEqual({
+      EksClusterKubectlProviderHandlerLogGroup4E3D8320: 'AWS::Logs::LogGroup',
+      EksClusterKubectlProviderframeworkonEventLogGroup018F2467: 'AWS::Logs::LogGroup',
+      JobsAppLogsBF128EDC: 'AWS::Logs::LogGroup',
+      LoadBalancerLogsC31A6119: 'AWS::S3::Bucket',
+    });
     template.hasResourceProperties('AWS::EKS::Cluster', {
       // Within EKS's standard support until 27 March 2027 (1.34's ended on 2 December 2026).
       Version: '1.35',

@@ -43,11 +43,16 @@ export function deletedNoLaterThan(template: Template, logicalId: string): strin
   return Object.keys(resources).filter((id) => id !== logicalId && !reached.has(id));
 }
 
-/** The types of the resources of `template` that its stack's deletion keeps, sorted. */
-export function keptOnDeletion(template: Template): string[] {
+/**
+ * The resources of `template` that its stack's deletion keeps, their types by logical id: the ids are the resources'
+ * names to CloudFormation, so one that changed (a construct renamed or moved) would have it make the resource anew
+ * and leave the one that holds the data behind, out of the stack.
+ */
+export function keptOnDeletion(template: Template): Record<string, string> {
   const resources = template.toJSON().Resources as Resources;
-  return Object.values(resources)
-    .filter((resource) => resource.DeletionPolicy === 'Retain')
-    .map((resource) => resource.Type)
-    .sort();
+  return Object.fromEntries(
+    Object.entries(resources)
+      .filter(([, resource]) => resource.DeletionPolicy === 'Retain')
+      .map(([id, resource]) => [id, resource.Type]),
+  );
 }
