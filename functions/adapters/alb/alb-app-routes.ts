@@ -280,6 +280,9 @@ export class AlbAppRoutes {
       } catch (err) {
         if (!isAwsError(err, 'PriorityInUseException') || attempt >= PRIORITY_ATTEMPTS) throw err;
         seen = await this.rules(shard.listenerArn);
+        // The priority may be this rule's own: a call ELB carried out whose answer was lost, which the SDK sent
+        // again. Another rule of the host would route it only where the first did not.
+        if (seen.some((r) => hostsOf(r).includes(rule.host))) return;
       }
     }
   }

@@ -10,6 +10,8 @@ import {
   ModifyRuleCommand,
   ModifyTargetGroupAttributesCommand,
   ModifyTargetGroupCommand,
+  type Rule,
+  type RuleCondition,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ChangeResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -91,6 +93,25 @@ describe('AlbAppRoutes', () => {
     await Promise.all(workers);
     expect(new Set(rules.map((r) => r.Priority)).size).toBe(20);
     expect(elb.commandCalls(CreateRuleCommand).length).toBeGreaterThan(20);
+  });
+
+  it('makes no second rule when the priority it picked was taken by its own call, whose answer was lost', async () => {
+    elb.on(CreateTargetGroupCommand).resolves({ TargetGroups: [{ TargetGroupArn: 'arn:tg' }] });
+    const rules: Rule[] = [];
+    elb.on(DescribeRulesCommand).callsFake(async () => ({ Rules: [...rules] }));
+    // ELB made the rule, but its answer never came: the SDK sent the call again, which finds the priority taken.
+    elb.on(CreateRuleCommand).callsFake(async (input: { Priority: number; Conditions: RuleCondition[] }) => {
+      const taken = rules.some((r) => r.Priority === String(input.Priority));
+      if (!taken) rules.push({ Priority: String(input.Priority), Conditions: input.Conditions });
+      throw Object.assign(new Error('priority in use'), { name: 'PriorityInUseException' });
+    });
+    expect(await routes().ensure(route)).toBe('arn:tg');
+    expect(rules).toEqual([
+      {
+        Priority: '1',
+        Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: ['web--acme.apps.example.com'] } }],
+      },
+    ]);
   });
 
   it('gives up after five clashes in a row', async () => {
