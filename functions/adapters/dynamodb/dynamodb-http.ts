@@ -29,6 +29,8 @@ export class DynamoDbError extends Error implements AwsErrorShape {
     /** Per item of a cancelled transaction, why. */
     readonly CancellationReasons?: { Code?: string; Message?: string }[],
     requestId?: string,
+    /** The item a failed condition found, where the request asked for it (ReturnValuesOnConditionCheckFailure). */
+    readonly Item?: Record<string, unknown>,
   ) {
     super(message);
     this.$metadata = { httpStatusCode, requestId };
@@ -93,11 +95,29 @@ export class DynamoDbHttp {
     this.attemptTimeoutMs = connection.attemptTimeoutMs ?? TABLE_CALLS.attemptTimeoutMs;
   }
 
-  /** Runs `operation` (`GetItem`, `Query`, …) with `input`, and returns DynamoDB's output. */
-  async call<T = Record<string, unknown>>(operation: string, input: object): Promise<T> {
+  /**
+   * Runs `operation` (`GetItem`, `Query`, …) with `input`, and returns DynamoDB's output. A try that got no answer, or
+   * DynamoDB's 5xx, may have been carried out all the same: a refusal of a later try that `ownWrite` takes for the
+   * trace of that one's write (its condition failing on the very item it wrote) is the call's success, `{}`.
+   */
+  async call<T = Record<string, unknown>>(
+    operation: string,
+    input: object,
+    ownWrite?: (refusal: DynamoDbError) => boolean,
+  ): Promise<T> {
     const body = JSON.stringify(input);
+    let mayHaveLanded = false;
     const output = await retrying(
-      () => this.send(operation, body),
+      async () => {
+        try {
+          return await this.send(operation, body);
+        } catch (err) {
+          const refused = err instanceof DynamoDbError && err.$metadata.httpStatusCode < 500;
+          if (refused && mayHaveLanded && ownWrite?.(err)) return {};
+          mayHaveLanded ||= !refused;
+          throw err;
+        }
+      },
       (err) => isTransientAwsError(err as AwsErrorShape),
       {
         attempts: this.maxAttempts,
@@ -138,6 +158,7 @@ export class DynamoDbHttp {
       status,
       output?.CancellationReasons as DynamoDbError['CancellationReasons'],
       requestId,
+      output?.Item as DynamoDbError['Item'],
     );
   }
 

@@ -3,7 +3,8 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { UnavailableError } from '../../core/errors.ts';
 import { countWithinPageBytes } from '../../core/page-bytes.ts';
 import { invalidCursor } from '../../core/page-in-memory.ts';
-import type { DynamoDbHttp } from './dynamodb-http.ts';
+import { sameValue } from '../../core/same-value.ts';
+import type { DynamoDbError, DynamoDbHttp } from './dynamodb-http.ts';
 import { cancellationCodes, translateStoreError } from './errors.ts';
 import {
   type Changes,
@@ -51,6 +52,21 @@ const fromAttributes = (item: unknown) => unmarshall(item as AttributeMap);
 const fromEach = (items: unknown) => ((items as AttributeMap[] | undefined) ?? []).map(fromAttributes);
 
 /**
+ * How a conditional write tried again after its answer was lost (DynamoDbHttp.call's `ownWrite`) knows its own trace:
+ * it fails its condition on the item it wrote, which DynamoDB answers (ReturnValuesOnConditionCheckFailure), and that
+ * item holds `written` — the `whole` of it for a put, its `attributes` for an update that only sets them. Such a write
+ * is the call's success, not a conflict. One that adds to a number cannot tell its trace from another's, nor a delete.
+ */
+const ownWriteFound =
+  (written: Record<string, unknown>, holds: 'whole' | 'attributes') =>
+  (refusal: DynamoDbError): boolean => {
+    if (refusal.name !== 'ConditionalCheckFailedException' || !refusal.Item) return false;
+    const found = fromAttributes(refusal.Item);
+    if (holds === 'whole') return sameValue(found, written);
+    return Object.entries(written).every(([name, value]) => sameValue(found[name], value));
+  };
+
+/**
  * The one table's requests: a key in, plain items out (marshalled here, as the SDK's document client would). Items
  * carry their record's fields beside `pk`/`sk` (items.ts names the keys). Conditions and updates come as values
  * (expressions.ts), so every request is assembled the same way, alone or in a transaction.
@@ -71,19 +87,32 @@ export class SingleTable {
     return Item ? fromAttributes(Item) : undefined;
   }
 
+  /** Writes `item` where `condition` holds (see ownWriteFound for a try again after a lost answer). */
   put(item: Item, condition?: Condition) {
-    return this.dynamodb.call('PutItem', this.putRequest(item, condition));
+    const request = this.putRequest(item, condition);
+    if (!condition) return this.dynamodb.call('PutItem', request);
+    return this.dynamodb.call(
+      'PutItem',
+      { ...request, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' },
+      ownWriteFound(fromAttributes(request.Item), 'whole'),
+    );
   }
 
   /**
    * Applies `changes`, creating the item unless `condition` says it must exist; returns the attributes it changed,
-   * as they are after the change.
+   * as they are after the change (none when a try before had made them: see ownWriteFound, for changes that only
+   * set attributes).
    */
   async update(key: Key, changes: Changes, condition?: Condition): Promise<Record<string, unknown>> {
-    const { Attributes } = await this.dynamodb.call('UpdateItem', {
-      ...this.updateRequest(key, changes, condition),
-      ReturnValues: 'UPDATED_NEW',
-    });
+    const request = { ...this.updateRequest(key, changes, condition), ReturnValues: 'UPDATED_NEW' };
+    const setsOnly = condition && changes.set && !changes.add && !changes.takeFromSet;
+    const { Attributes } = setsOnly
+      ? await this.dynamodb.call(
+          'UpdateItem',
+          { ...request, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' },
+          ownWriteFound(changes.set ?? {}, 'attributes'),
+        )
+      : await this.dynamodb.call('UpdateItem', request);
     return Attributes ? fromAttributes(Attributes) : {};
   }
 

@@ -97,6 +97,26 @@ describe('DynamoDbHttp', () => {
     expect(standIn.received).toHaveLength(3);
   });
 
+  it('takes a refusal of its own write for success only after a try that may have been carried out', async () => {
+    const ownItem = refusal('ConditionalCheckFailedException', {
+      message: 'failed',
+      Item: { pk: { S: 'a' } },
+    });
+    const serverError = { status: 500, body: { __type: 'InternalServerError', message: 'oops' } };
+    const ownWrite = (err: DynamoDbError) => err.Item?.pk !== undefined;
+    // DynamoDB's 5xx, or no answer at all, may follow a write it carried out.
+    for (const first of [serverError, 'drop'] as const) {
+      standIn = await dynamoDbStandIn([first, ownItem]);
+      expect(await standIn.client().call('PutItem', {}, ownWrite)).toEqual({});
+      standIn.close();
+    }
+    // A throttled try wrote nothing: the item found is someone else's.
+    standIn = await dynamoDbStandIn([throttled, ownItem]);
+    await expect(standIn.client().call('PutItem', {}, ownWrite)).rejects.toMatchObject({
+      name: 'ConditionalCheckFailedException',
+    });
+  });
+
   it('tries a transaction again while DynamoDB is still applying an earlier try with its token', async () => {
     standIn = await dynamoDbStandIn([
       refusal('TransactionInProgressException', {

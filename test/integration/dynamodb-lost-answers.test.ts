@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { DynamoStore } from '../../functions/adapters/dynamodb/store.ts';
+import { ensureTable } from '../../functions/adapters/dynamodb/table.ts';
+import { ConflictError } from '../../functions/core/errors.ts';
+import { seedPlans } from '../../functions/core/plans.ts';
+import { createTenant } from '../../functions/core/tenants.ts';
+import { localDynamoDbClient } from '../../functions/local/dynamodb-local.ts';
+import { fakeCoreDeps } from '../fakes/core-deps.ts';
+
+/**
+ * DynamoDB Local behind a proxy that loses the answer to the next write of the kind it is told (`PutItem`,
+ * `UpdateItem`): the write is carried out, and the client's connection closed before the answer reaches it, as a
+ * dropped connection or a timed-out try does.
+ */
+async function losingAnswers(endpoint: string) {
+  let lose: string | undefined;
+  const server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const headers = Object.fromEntries(
+      Object.entries(req.headers).flatMap(([name, value]) =>
+        typeof value === 'string' ? [[name, value]] : [],
+      ),
+    );
+    const answer = await fetch(endpoint, { method: 'POST', headers, body: Buffer.concat(chunks) });
+    const body = Buffer.from(await answer.arrayBuffer());
+    if (lose && String(req.headers['x-amz-target']).endsWith(`.${lose}`)) {
+      lose = undefined;
+      return req.socket.destroy();
+    }
+    res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? '' });
+    res.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    loseNext: (operation: 'PutItem' | 'UpdateItem') => {
+      lose = operation;
+    },
+    close: () => {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
+
+describe('a conditional write whose answer was lost', () => {
+  const address = inject('dynamodb');
+  let proxy: Awaited<ReturnType<typeof losingAnswers>>;
+  let store: DynamoStore;
+
+  beforeAll(async () => {
+    proxy = await losingAnswers(address.endpoint);
+    const table = `t-${randomUUID()}`;
+    await ensureTable(localDynamoDbClient(address), table);
+    store = new DynamoStore(localDynamoDbClient({ ...address, endpoint: proxy.endpoint }), table);
+    const deps = { ...(await fakeCoreDeps()), store };
+    await seedPlans(deps);
+    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
+  });
+
+  afterAll(() => proxy.close());
+
+  const plan = (id: string, version = 1) => ({
+    id,
+    name: 'Team',
+    limits: { apps: 5, instancesPerApp: 3, vcpu: 4, memoryMiB: 8192 },
+    archived: false,
+    version,
+    createdAt: '2026-12-06T00:00:00.000Z',
+    updatedAt: `2026-12-06T00:00:0${version}.000Z`,
+  });
+
+  it('succeeds when tried again, where its condition fails on its own item', async () => {
+    proxy.loseNext('PutItem');
+    await store.createPlan(plan('team'));
+    expect(await store.getPlan('team')).toEqual(plan('team'));
+    proxy.loseNext('PutItem');
+    await store.updatePlan(plan('team', 2), 1);
+    expect(await store.getPlan('team')).toEqual(plan('team', 2));
+  });
+
+  it('succeeds for an update that sets attributes: a repository marked made answers its creator 201, not 409', async () => {
+    const repository = {
+      name: 'web',
+      uri: 'registry.example.com/acme/web',
+      createdAt: '2026-12-06T00:00:00.000Z',
+    };
+    expect(await store.createRepository('acme', { ...repository, pending: true }, 10)).toBe(true);
+    proxy.loseNext('UpdateItem');
+    expect(await store.completeRepository('acme', 'web')).toBe(true);
+    expect(await store.getRepository('acme', 'web')).toMatchObject({ pending: false });
+    // Marked made already, by another create: this one is not the one that made it.
+    expect(await store.completeRepository('acme', 'web')).toBe(false);
+  });
+
+  it('still fails where the item its condition found is not its own', async () => {
+    await store.createPlan(plan('scale'));
+    proxy.loseNext('PutItem');
+    await expect(store.createPlan({ ...plan('scale'), name: 'Scale' })).rejects.toBeInstanceOf(ConflictError);
+    await expect(store.createPlan(plan('scale'))).rejects.toBeInstanceOf(ConflictError);
+  });
+});
