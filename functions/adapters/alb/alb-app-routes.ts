@@ -281,7 +281,7 @@ export class AlbAppRoutes {
         if (!isAwsError(err, 'PriorityInUseException') || attempt >= PRIORITY_ATTEMPTS) throw err;
         seen = await this.rules(shard.listenerArn);
         // The priority may be this rule's own: a call ELB carried out whose answer was lost, which the SDK sent
-        // again. Another rule of the host would route it only where the first did not.
+        // again. A second rule for the host would only be one more to remove.
         if (seen.some((r) => hostsOf(r).includes(rule.host))) return;
       }
     }
