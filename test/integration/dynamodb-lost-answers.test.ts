@@ -4,19 +4,19 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DynamoStore } from '../../functions/adapters/dynamodb/store.ts';
 import { ensureTable } from '../../functions/adapters/dynamodb/table.ts';
-import { ConflictError } from '../../functions/core/errors.ts';
+import { ConflictError, QuotaExceededError } from '../../functions/core/errors.ts';
 import { seedPlans } from '../../functions/core/plans.ts';
 import { createTenant } from '../../functions/core/tenants.ts';
 import { localDynamoDbClient } from '../../functions/local/dynamodb-local.ts';
 import { fakeCoreDeps } from '../fakes/core-deps.ts';
 
 /**
- * DynamoDB Local behind a proxy that loses the answer to the next write of the kind it is told (`PutItem`,
- * `UpdateItem`): the write is carried out, and the client's connection closed before the answer reaches it, as a
+ * DynamoDB Local behind a proxy that loses the answer to the next write of the kinds it is told (`PutItem`,
+ * `UpdateItem`, …): the write is carried out, and the client's connection closed before the answer reaches it, as a
  * dropped connection or a timed-out try does.
  */
 async function losingAnswers(endpoint: string) {
-  let lose: string | undefined;
+  let lose: string[] = [];
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -27,8 +27,8 @@ async function losingAnswers(endpoint: string) {
     );
     const answer = await fetch(endpoint, { method: 'POST', headers, body: Buffer.concat(chunks) });
     const body = Buffer.from(await answer.arrayBuffer());
-    if (lose && String(req.headers['x-amz-target']).endsWith(`.${lose}`)) {
-      lose = undefined;
+    if (lose.includes(String(req.headers['x-amz-target']).split('.').pop() ?? '')) {
+      lose = [];
       return req.socket.destroy();
     }
     res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? '' });
@@ -37,8 +37,8 @@ async function losingAnswers(endpoint: string) {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    loseNext: (operation: 'PutItem' | 'UpdateItem') => {
-      lose = operation;
+    loseNext: (...operations: string[]) => {
+      lose = operations;
     },
     close: () => {
       server.closeAllConnections();
@@ -60,6 +60,7 @@ describe('a conditional write whose answer was lost', () => {
     const deps = { ...(await fakeCoreDeps()), store };
     await seedPlans(deps);
     await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
+    await createTenant(deps, { id: 'beta', name: 'Beta', plan: 'pro' });
   });
 
   afterAll(() => proxy.close());
@@ -95,6 +96,22 @@ describe('a conditional write whose answer was lost', () => {
     expect(await store.getRepository('acme', 'web')).toMatchObject({ pending: false });
     // Marked made already, by another create: this one is not the one that made it.
     expect(await store.completeRepository('acme', 'web')).toBe(false);
+  });
+
+  it('frees a deleted repository’s place on its tenant once', async () => {
+    const repository = (name: string) => ({
+      name,
+      uri: `registry.example.com/beta/${name}`,
+      createdAt: '2026-12-06T00:00:00.000Z',
+    });
+    const create = (name: string) => store.createRepository('beta', repository(name), 2);
+    expect(await create('a')).toBe(true);
+    expect(await create('b')).toBe(true);
+    // The answer to the write that frees its place is lost, and the write sent again.
+    proxy.loseNext('UpdateItem', 'TransactWriteItems');
+    expect(await store.deleteRepository('beta', 'a')).toBe(true);
+    expect(await create('c')).toBe(true);
+    await expect(create('d')).rejects.toBeInstanceOf(QuotaExceededError);
   });
 
   it('still fails where the item its condition found is not its own', async () => {

@@ -806,15 +806,18 @@ export class DynamoStore implements Store {
       await this.table.deleteAll(
         await this.table.keys({ partition: PARTITION.repository(tenantId, repository) }),
       );
-      await this.table.delete(key.repository(tenantId, repository));
-      // Its place is free again (a tenant gone meanwhile has no count left to lower).
-      await conditionally(() =>
-        this.table.update(
+      // The record goes and its place is free again in one transaction: its token keeps a try again after a lost
+      // answer, and its condition a deletion racing this one, from freeing the place twice. A tenant gone meanwhile
+      // has no count left to lower: the record goes alone.
+      const { cancelled } = await this.table.transact([
+        this.table.deleteItem(key.repository(tenantId, repository), exists()),
+        this.table.updateItem(
           key.tenant(tenantId),
           { add: { [REPOSITORY_COUNT]: -1 } },
           atLeast(REPOSITORY_COUNT, 1),
         ),
-      );
+      ]);
+      if (cancelled) await this.table.delete(key.repository(tenantId, repository));
       return true;
     });
   }
