@@ -323,7 +323,12 @@ export class AlbAppRoutes {
     // Every rule of the app: one left (a second made while a read of the rules lagged) would hold the target group.
     for (const { shard, rule } of ofApp) {
       await this.removeRecords(shard, hostsOf(rule));
-      await this.call(() => this.elb.send(new DeleteRuleCommand({ RuleArn: rule.RuleArn })));
+      try {
+        await this.call(() => this.elb.send(new DeleteRuleCommand({ RuleArn: rule.RuleArn })));
+      } catch (err) {
+        // Gone already: deleted by a try whose answer was lost (the SDK sent it again), or by another pass.
+        if (!isAwsError(err, 'RuleNotFoundException')) throw err;
+      }
     }
     if (!arn) return true;
     try {

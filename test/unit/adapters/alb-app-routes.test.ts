@@ -191,6 +191,18 @@ describe('AlbAppRoutes', () => {
     ]);
   });
 
+  it('takes a rule that is gone by the time it deletes it for deleted, and goes on to the target group', async () => {
+    elb.on(DescribeRulesCommand).resolves({ Rules: [webRule] });
+    elb.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [{ TargetGroupArn: 'arn:tg' }] });
+    // ELB deleted it, but its answer never came: the SDK sent the call again, which finds no rule.
+    elb
+      .on(DeleteRuleCommand)
+      .rejects(Object.assign(new Error('rule not found'), { name: 'RuleNotFoundException' }));
+    elb.on(DeleteTargetGroupCommand).resolves({});
+    expect(await routes().remove('acme', 'web')).toBe(true);
+    expect(elb).toHaveReceivedCommandWith(DeleteTargetGroupCommand, { TargetGroupArn: 'arn:tg' });
+  });
+
   it('applies nothing for an app whose name under a longer domain is more than a load balancer routes', async () => {
     // Its name under apps.example.com has 50 + 6 + 1 + 16 = 73 characters, under a domain of 72 it has 129.
     const app = 'a'.repeat(50);
