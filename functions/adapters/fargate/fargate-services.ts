@@ -220,9 +220,15 @@ export class FargateServices implements WorkloadRuntime {
     const service = serviceNameOf(identity);
     const [existing] = await this.services([service]);
     if (existing?.status !== 'ACTIVE') return existing ? 'draining' : 'gone';
-    await this.call(() =>
-      this.ecs.send(new DeleteServiceCommand({ cluster: this.settings.cluster, service, force: true })),
-    );
+    try {
+      await this.call(() =>
+        this.ecs.send(new DeleteServiceCommand({ cluster: this.settings.cluster, service, force: true })),
+      );
+    } catch (err) {
+      // No longer active: deleted by a try whose answer was lost (the SDK sent it again), or by another pass.
+      if (isAwsError(err, 'ServiceNotActiveException')) return 'draining';
+      throw err;
+    }
     return 'deleted';
   }
 

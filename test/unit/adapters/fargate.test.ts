@@ -593,6 +593,17 @@ describe('FargateServices', () => {
     expect(await failureOf(primaryMade(undefined, ''))).toMatch(/circuit breaker/);
   });
 
+  it('takes a service that is no longer active by the time it deletes it for draining', async () => {
+    ecs.on(DescribeServicesCommand).resolves({ services: [service('web')] });
+    // ECS deleted it, but its answer never came: the SDK sent the call again, which finds it draining.
+    ecs
+      .on(DeleteServiceCommand)
+      .rejects(Object.assign(new Error('not active'), { name: 'ServiceNotActiveException' }));
+    const app = { name: 'web', uid: 'app_0123456789abcdef' };
+    expect(await services().deleteWorkload('acme', app)).toBe(false);
+    expect(elb).not.toHaveReceivedCommand(DeleteTargetGroupCommand);
+  });
+
   it('deletes the service, then its route and task definitions once ECS lets go of them', async () => {
     let current: Service[] = [service('web')];
     ecs.on(DescribeServicesCommand).callsFake(() => ({ services: current }));
