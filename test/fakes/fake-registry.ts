@@ -1,5 +1,5 @@
 import { ConflictError } from '../../functions/core/errors.ts';
-import type { ImageRegistry } from '../../functions/core/ports.ts';
+import type { ImageRegistry, Store } from '../../functions/core/ports.ts';
 import { MAX_REPOSITORIES_PER_TENANT } from '../../functions/core/tenant-caps.ts';
 import type { Image, RegistryLogin } from '../../schemas/repository.ts';
 import { MemoryStore } from './memory-store.ts';
@@ -21,7 +21,12 @@ class Tags extends Map<string, string> {
 export class FakeRegistry implements ImageRegistry {
   readonly host = '127.0.0.1:5000';
 
-  constructor(private readonly records = new MemoryStore()) {}
+  constructor(
+    private readonly records: Pick<
+      Store,
+      'createRepository' | 'deleteRepository' | 'getRepository' | 'listRepositories'
+    > = new MemoryStore(),
+  ) {}
 
   namespaceOf(tenantId: string): string {
     return `${tenantId}/`;

@@ -4,19 +4,28 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DynamoStore } from '../../functions/adapters/dynamodb/store.ts';
 import { ensureTable } from '../../functions/adapters/dynamodb/table.ts';
+import { issueTenantKey, revokeTenantKey } from '../../functions/core/api-keys.ts';
+import { createApp, deleteApp, scaleApp, startApp, stopApp } from '../../functions/core/apps.ts';
+import { deploy } from '../../functions/core/deployments.ts';
 import { ConflictError, QuotaExceededError } from '../../functions/core/errors.ts';
-import { seedPlans } from '../../functions/core/plans.ts';
-import { createTenant } from '../../functions/core/tenants.ts';
+import { createPlan, seedPlans } from '../../functions/core/plans.ts';
+import { deleteRepository } from '../../functions/core/repositories.ts';
+import { createTenant, getTenantOverview, updateTenant } from '../../functions/core/tenants.ts';
 import { localDynamoDbClient } from '../../functions/local/dynamodb-local.ts';
 import { fakeCoreDeps } from '../fakes/core-deps.ts';
+import { FakeRegistry } from '../fakes/fake-registry.ts';
+
+/** What DynamoDB takes as writes. */
+const WRITES = ['PutItem', 'UpdateItem', 'DeleteItem', 'TransactWriteItems', 'BatchWriteItem'];
 
 /**
- * DynamoDB Local behind a proxy that loses the answer to the next write of the kinds it is told (`PutItem`,
- * `UpdateItem`, …): the write is carried out, and the client's connection closed before the answer reaches it, as a
- * dropped connection or a timed-out try does.
+ * DynamoDB Local behind a proxy that loses the answers to writes: to the next of the kinds it is told (`PutItem`,
+ * `UpdateItem`, …), or to every `n`th write from now. The write is carried out, and the client's connection closed
+ * before the answer reaches it, as a dropped connection or a timed-out try does.
  */
 async function losingAnswers(endpoint: string) {
   let lose: string[] = [];
+  let every = { n: 0, writes: 0 };
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -27,10 +36,13 @@ async function losingAnswers(endpoint: string) {
     );
     const answer = await fetch(endpoint, { method: 'POST', headers, body: Buffer.concat(chunks) });
     const body = Buffer.from(await answer.arrayBuffer());
-    if (lose.includes(String(req.headers['x-amz-target']).split('.').pop() ?? '')) {
+    const operation = String(req.headers['x-amz-target']).split('.').pop() ?? '';
+    if (lose.includes(operation)) {
       lose = [];
       return req.socket.destroy();
     }
+    if (every.n > 0 && WRITES.includes(operation) && ++every.writes % every.n === 0)
+      return req.socket.destroy();
     res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? '' });
     res.end(body);
   });
@@ -39,6 +51,10 @@ async function losingAnswers(endpoint: string) {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     loseNext: (...operations: string[]) => {
       lose = operations;
+    },
+    /** From now, the answer to every `n`th write, the first after `n - shift` writes. */
+    loseEvery: (n: number, shift = 0) => {
+      every = { n, writes: shift };
     },
     close: () => {
       server.closeAllConnections();
@@ -119,5 +135,54 @@ describe('a conditional write whose answer was lost', () => {
     proxy.loseNext('PutItem');
     await expect(store.createPlan({ ...plan('scale'), name: 'Scale' })).rejects.toBeInstanceOf(ConflictError);
     await expect(store.createPlan(plan('scale'))).rejects.toBeInstanceOf(ConflictError);
+  });
+});
+
+describe('the core over a table that loses the answer to every third write', () => {
+  it('answers as over one that loses none, and keeps each tenant’s counts', async () => {
+    const address = inject('dynamodb');
+    const proxy = await losingAnswers(address.endpoint);
+    try {
+      const table = `t-${randomUUID()}`;
+      await ensureTable(localDynamoDbClient(address), table);
+      const store = new DynamoStore(localDynamoDbClient({ ...address, endpoint: proxy.endpoint }), table);
+      const deps = { ...(await fakeCoreDeps()), store, registry: new FakeRegistry(store) };
+      await seedPlans(deps);
+      const web = { image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };
+      // Each tenant's writes are hit at other places in the sequence.
+      for (const [shift, tenant] of ['t1', 't2', 't3'].entries()) {
+        proxy.loseEvery(3, shift);
+        await createPlan(deps, {
+          id: `${tenant}-plan`,
+          name: 'Team',
+          limits: { apps: 5, instancesPerApp: 4, vcpu: 8, memoryMiB: 16384 },
+        });
+        await createTenant(deps, { id: tenant, name: tenant, plan: 'pro' });
+        await updateTenant(deps, tenant, { name: `${tenant} Inc.` });
+        const key = await issueTenantKey(deps, tenant, 'ci');
+        await deps.registry.createRepository(tenant, 'web');
+        await createApp(deps, tenant, { name: 'web', ...web });
+        await scaleApp(deps, tenant, 'web', 3);
+        await deploy(deps, tenant, 'web', { image: 'registry.example.com/acme/web:2' });
+        await stopApp(deps, tenant, 'web');
+        await startApp(deps, tenant, 'web');
+        await createApp(deps, tenant, { name: 'api', ...web });
+        await deleteApp(deps, tenant, 'api');
+        await revokeTenantKey(deps, tenant, key.id);
+        await deps.registry.createRepository(tenant, 'api');
+        await deleteRepository(deps, tenant, 'api');
+        await deps.registry.createRepository(tenant, 'jobs');
+        proxy.loseEvery(0);
+        expect((await getTenantOverview(deps, tenant)).usage).toMatchObject({
+          // web at 3 replicas, and api until its deletion is finished
+          apps: { used: 2 },
+          vcpu: { used: 0.75 },
+          apiKeys: { used: 1 },
+          repositories: { used: 2 },
+        });
+      }
+    } finally {
+      proxy.close();
+    }
   });
 });
