@@ -1,19 +1,15 @@
-import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { DynamoStore } from '../../functions/adapters/dynamodb/store.ts';
-import { ensureTable } from '../../functions/adapters/dynamodb/table.ts';
+import type { DynamoStore } from '../../functions/adapters/dynamodb/store.ts';
 import { issueTenantKey, revokeTenantKey } from '../../functions/core/api-keys.ts';
 import { createApp, deleteApp, scaleApp, startApp, stopApp } from '../../functions/core/apps.ts';
 import { deploy } from '../../functions/core/deployments.ts';
 import { ConflictError, QuotaExceededError } from '../../functions/core/errors.ts';
-import { createPlan, seedPlans } from '../../functions/core/plans.ts';
+import { createPlan } from '../../functions/core/plans.ts';
 import { deleteRepository } from '../../functions/core/repositories.ts';
 import { createTenant, getTenantOverview, updateTenant } from '../../functions/core/tenants.ts';
-import { localDynamoDbClient } from '../../functions/local/dynamodb-local.ts';
-import { fakeCoreDeps } from '../fakes/core-deps.ts';
-import { FakeRegistry } from '../fakes/fake-registry.ts';
+import { tableCoreDeps } from '../support/table-core-deps.ts';
 
 /** What DynamoDB takes as writes. */
 const WRITES = ['PutItem', 'UpdateItem', 'DeleteItem', 'TransactWriteItems', 'BatchWriteItem'];
@@ -64,17 +60,13 @@ async function losingAnswers(endpoint: string) {
 }
 
 describe('a conditional write whose answer was lost', () => {
-  const address = inject('dynamodb');
   let proxy: Awaited<ReturnType<typeof losingAnswers>>;
   let store: DynamoStore;
 
   beforeAll(async () => {
-    proxy = await losingAnswers(address.endpoint);
-    const table = `t-${randomUUID()}`;
-    await ensureTable(localDynamoDbClient(address), table);
-    store = new DynamoStore(localDynamoDbClient({ ...address, endpoint: proxy.endpoint }), table);
-    const deps = { ...(await fakeCoreDeps()), store };
-    await seedPlans(deps);
+    proxy = await losingAnswers(inject('dynamodb').endpoint);
+    const deps = await tableCoreDeps(proxy.endpoint);
+    store = deps.store;
     await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
     await createTenant(deps, { id: 'beta', name: 'Beta', plan: 'pro' });
   });
@@ -100,13 +92,16 @@ describe('a conditional write whose answer was lost', () => {
     expect(await store.getPlan('team')).toEqual(plan('team', 2));
   });
 
+  const repository = (tenantId: string, name: string) => ({
+    name,
+    uri: `127.0.0.1:5000/${tenantId}/${name}`,
+    createdAt: '2026-12-06T00:00:00.000Z',
+  });
+
   it('succeeds for an update that sets attributes: a repository marked made answers its creator 201, not 409', async () => {
-    const repository = {
-      name: 'web',
-      uri: 'registry.example.com/acme/web',
-      createdAt: '2026-12-06T00:00:00.000Z',
-    };
-    expect(await store.createRepository('acme', { ...repository, pending: true }, 10)).toBe(true);
+    expect(await store.createRepository('acme', { ...repository('acme', 'web'), pending: true }, 10)).toBe(
+      true,
+    );
     proxy.loseNext('UpdateItem');
     expect(await store.completeRepository('acme', 'web')).toBe(true);
     expect(await store.getRepository('acme', 'web')).toMatchObject({ pending: false });
@@ -115,12 +110,7 @@ describe('a conditional write whose answer was lost', () => {
   });
 
   it('frees a deleted repository’s place on its tenant once', async () => {
-    const repository = (name: string) => ({
-      name,
-      uri: `registry.example.com/beta/${name}`,
-      createdAt: '2026-12-06T00:00:00.000Z',
-    });
-    const create = (name: string) => store.createRepository('beta', repository(name), 2);
+    const create = (name: string) => store.createRepository('beta', repository('beta', name), 2);
     expect(await create('a')).toBe(true);
     expect(await create('b')).toBe(true);
     // The answer to the write that frees its place is lost, and the write sent again.
@@ -140,14 +130,9 @@ describe('a conditional write whose answer was lost', () => {
 
 describe('the core over a table that loses the answer to every third write', () => {
   it('answers as over one that loses none, and keeps each tenant’s counts', async () => {
-    const address = inject('dynamodb');
-    const proxy = await losingAnswers(address.endpoint);
+    const proxy = await losingAnswers(inject('dynamodb').endpoint);
     try {
-      const table = `t-${randomUUID()}`;
-      await ensureTable(localDynamoDbClient(address), table);
-      const store = new DynamoStore(localDynamoDbClient({ ...address, endpoint: proxy.endpoint }), table);
-      const deps = { ...(await fakeCoreDeps()), store, registry: new FakeRegistry(store) };
-      await seedPlans(deps);
+      const deps = await tableCoreDeps(proxy.endpoint);
       const web = { image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };
       // Each tenant's writes are hit at other places in the sequence.
       for (const [shift, tenant] of ['t1', 't2', 't3'].entries()) {

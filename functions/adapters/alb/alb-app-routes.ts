@@ -52,6 +52,9 @@ type ShardRules = { shard: LoadBalancerShard; rules: Rule[] };
 /** The hosts a rule routes. */
 const hostsOf = (rule: Rule) => rule.Conditions?.flatMap((c) => c.HostHeaderConfig?.Values ?? []) ?? [];
 
+/** Whether a rule routes `host`. */
+const routes = (rule: Rule, host: string) => hostsOf(rule).includes(host);
+
 /** Whether a rule forwards to the target group. */
 const forwardsTo = (rule: Rule, targetGroupArn: string) =>
   rule.Actions?.some(
@@ -144,14 +147,13 @@ export class AlbAppRoutes {
     const all = await Promise.all(
       this.settings.shards.map(async (shard) => ({ shard, rules: await this.rules(shard.listenerArn) })),
     );
-    const routesHost = (r: Rule) => hostsOf(r).includes(host);
     const ofApp = all
       .flatMap(({ shard, rules }) =>
         rules
-          .filter((r) => routesHost(r) || (targetGroupArn !== undefined && forwardsTo(r, targetGroupArn)))
+          .filter((r) => routes(r, host) || (targetGroupArn !== undefined && forwardsTo(r, targetGroupArn)))
           .map((rule) => ({ shard, rule })),
       )
-      .sort((a, b) => Number(routesHost(b.rule)) - Number(routesHost(a.rule)));
+      .sort((a, b) => Number(routes(b.rule, host)) - Number(routes(a.rule, host)));
     return { all, ofApp };
   }
 
@@ -282,7 +284,7 @@ export class AlbAppRoutes {
         seen = await this.rules(shard.listenerArn);
         // The priority may be this rule's own: a call ELB carried out whose answer was lost, which the SDK sent
         // again. A second rule for the host would only be one more to remove.
-        if (seen.some((r) => hostsOf(r).includes(rule.host))) return;
+        if (seen.some((r) => routes(r, rule.host))) return;
       }
     }
   }

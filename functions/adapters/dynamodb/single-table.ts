@@ -91,7 +91,7 @@ export class SingleTable {
   put(item: Item, condition?: Condition) {
     const request = this.putRequest(item, condition);
     if (!condition) return this.dynamodb.call('PutItem', request);
-    return this.ownedWrite('PutItem', request, ownWriteFound(fromAttributes(request.Item), 'whole'));
+    return this.ownedWrite('PutItem', request, fromAttributes(request.Item), 'whole');
   }
 
   /**
@@ -103,14 +103,23 @@ export class SingleTable {
     const request = { ...this.updateRequest(key, changes, condition), ReturnValues: 'UPDATED_NEW' };
     const setsOnly = condition && changes.set && !changes.add && !changes.takeFromSet;
     const { Attributes } = setsOnly
-      ? await this.ownedWrite('UpdateItem', request, ownWriteFound(changes.set ?? {}, 'attributes'))
+      ? await this.ownedWrite('UpdateItem', request, changes.set ?? {}, 'attributes')
       : await this.dynamodb.call('UpdateItem', request);
     return Attributes ? fromAttributes(Attributes) : {};
   }
 
-  /** A conditional write that asks DynamoDB for the item a failed condition finds, for `own` to know its own. */
-  private ownedWrite(operation: string, request: Request, own: (refusal: DynamoDbError) => boolean) {
-    return this.dynamodb.call(operation, { ...request, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }, own);
+  /** A conditional write that asks DynamoDB for the item a failed condition finds, to know its own there. */
+  private ownedWrite(
+    operation: string,
+    request: Request,
+    written: Record<string, unknown>,
+    holds: 'whole' | 'attributes',
+  ) {
+    return this.dynamodb.call(
+      operation,
+      { ...request, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' },
+      ownWriteFound(written, holds),
+    );
   }
 
   delete(key: Key, condition?: Condition) {
