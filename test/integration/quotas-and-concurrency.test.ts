@@ -74,6 +74,38 @@ describe('plan limits and optimistic concurrency on DynamoDB Local', () => {
     expect(scaled.flat().map((e) => e.message)).toEqual(Array(3).fill('scaled from 1 to 2 replicas'));
   });
 
+  it('holds a tenant over a lowered plan only to the limits a change adds to, in the check and in the table', async () => {
+    const { call, createTenant, createPlan, adminKey } = await localApi();
+    await createPlan('shrinking', { apps: 3, instancesPerApp: 4, vcpu: 4, memoryMiB: 8192 });
+    const key = (await createTenant('acme', 'shrinking')).key;
+    await call('POST', '/v1/apps', key, sampleApp('a'));
+    await call('POST', '/v1/apps', key, sampleApp('b'));
+    const lower = async (limits: Record<string, number>) =>
+      expect((await call('PATCH', '/v1/plans/shrinking', adminKey, { limits })).status).toBe(200);
+    const statusOf = async (method: string, path: string, body?: unknown) =>
+      (await call(method, path, key, body)).status;
+
+    // Two apps on a plan now of one: changing them adds no app.
+    await lower({ apps: 1 });
+    expect(await statusOf('PATCH', '/v1/apps/a', { cpu: 0.5, memory: 1024 })).toBe(200);
+    expect(await statusOf('POST', '/v1/apps', sampleApp('c'))).toBe(403);
+    // 0.75 vCPU reserved, 0.5 allowed: more memory adds no vCPU, one replica fewer takes some back.
+    await lower({ apps: 3, vcpu: 0.5 });
+    expect(await statusOf('PATCH', '/v1/apps/b', { memory: 1024 })).toBe(200);
+    expect(await statusOf('PATCH', '/v1/apps/b', { cpu: 0.5 })).toBe(403);
+    // 2048 MiB reserved, 1024 allowed: more vCPU adds no memory.
+    await lower({ vcpu: 4, memoryMiB: 1024 });
+    expect(await statusOf('PATCH', '/v1/apps/b', { cpu: 0.5 })).toBe(200);
+    expect(await statusOf('POST', '/v1/apps/b/scale', { replicas: 2 })).toBe(403);
+    expect(await statusOf('POST', '/v1/apps/a/scale', { replicas: 0 })).toBe(200);
+    const tenant = await call('GET', '/v1/tenant', key);
+    expect(tenant.json.usage).toMatchObject({
+      apps: { used: 2, limit: 3 },
+      vcpu: { used: 0.5, limit: 4 },
+      memoryMiB: { used: 1024, limit: 1024 },
+    });
+  });
+
   it("lets only the platform's rollback of a failed deployment past the plan, as the revision it restores runs still", async () => {
     const { call, createTenant, createPlan, deps } = await localApi();
     await createPlan('one', { apps: 3, instancesPerApp: 2, vcpu: 1, memoryMiB: 8192 });
