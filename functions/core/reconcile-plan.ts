@@ -86,7 +86,6 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
     r.revision === app.targetRevision && Date.parse(r.createdAt) >= restartedAt;
   const remove: ReconcilePlan['remove'] = [];
   const live: Replica[] = [];
-  let busy = false;
 
   for (const replica of replicas.filter(isTarget)) {
     if (replica.slot >= desired) remove.push({ replica, reason: desired === 0 ? 'stopped' : 'scaleIn' });
@@ -106,13 +105,11 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
     if (bySlot.has(slot)) continue;
     const history = input.history(app.targetRevision, slot);
     if (nowMs >= history.lastFailureAt + restartBackoffMs(history.failures)) start.push(slot);
-    busy = true;
   }
 
   const readyTarget = [...bySlot.values()].filter(
     (r) => r.state === 'running' && input.health(r).ready,
   ).length;
-  if (bySlot.size > readyTarget) busy = true;
   const rolledOut = readyTarget >= desired;
   const others = replicas.filter((r) => !isTarget(r));
   const routable = [...bySlot.values()].filter((r) => r.state === 'running' && input.health(r).ready);
@@ -128,14 +125,15 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
         reason: desired === 0 ? 'stopped' : replica.state === 'exited' ? 'exited' : 'replaced',
       });
   }
-  if (!rolledOut) busy = true;
   return {
     desired,
     remove,
     start,
     routable,
     readyTarget,
-    converged: rolledOut && remove.length === 0 && others.length === 0 && start.length === 0,
-    busy,
+    // Rolled out, every other replica is among those to remove, and no slot is left to start.
+    converged: rolledOut && remove.length === 0,
+    // Short of `desired` ready target replicas, one is starting, probing or backing off.
+    busy: !rolledOut,
   };
 }

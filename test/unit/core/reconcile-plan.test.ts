@@ -11,7 +11,11 @@ const replica = (id: string, revision: number, state: Replica['state'] = 'runnin
 function plan(
   replicas: Replica[],
   health: Record<string, Partial<ReplicaHealth>>,
-  { on = app, deployment }: { on?: AppRecord; deployment?: DeploymentRecord } = {},
+  {
+    on = app,
+    deployment,
+    failures = 0,
+  }: { on?: AppRecord; deployment?: DeploymentRecord; failures?: number } = {},
 ) {
   return planReconcile({
     app: on,
@@ -19,7 +23,7 @@ function plan(
     deployment,
     replicas,
     health: (r) => ({ ready: false, unhealthy: false, ...health[r.id] }),
-    history: () => ({ failures: 0, lastFailureAt: 0 }),
+    history: () => ({ failures, lastFailureAt: 0 }),
     nowMs: 0,
   });
 }
@@ -37,6 +41,27 @@ describe('planReconcile during a rollout', () => {
     const ready = plan([old, next], { old: { ready: true }, new: { ready: true } });
     expect(ids(ready.routable)).toEqual(['new']);
     expect(ready.remove).toEqual([{ replica: old, reason: 'replaced' }]);
+    expect(ready).toMatchObject({ converged: false, busy: false });
+
+    expect(plan([next], { new: { ready: true } })).toMatchObject({
+      remove: [],
+      converged: true,
+      busy: false,
+    });
+  });
+
+  it('looks again soon while a slot of the target is empty, starting or backing off, or its replica unproven', () => {
+    const next = replica('new', 2);
+    expect(plan([], {})).toMatchObject({ start: [0], converged: false, busy: true });
+    // A third failure in a row waits 2 s before the slot is started again: nothing starts, yet the pass is busy.
+    expect(plan([], {}, { failures: 3 })).toMatchObject({ start: [], converged: false, busy: true });
+    expect(plan([next], {})).toMatchObject({ remove: [], converged: false, busy: true });
+  });
+
+  it('takes a replica made in the millisecond of a restart for one of the restart', () => {
+    const restarted = { ...app, restartedAt: '2026-12-01T00:00:00.000Z' };
+    const pass = plan([replica('new', 2)], { new: { ready: true } }, { on: restarted });
+    expect(pass).toMatchObject({ remove: [], converged: true });
   });
 
   it('keeps an old replica whose probes have yet to pass, out of traffic, as after a restart of the platform', () => {
