@@ -4,7 +4,12 @@ import { deploy, listDeployments } from '../../../functions/core/deployments.ts'
 import { UnavailableError } from '../../../functions/core/errors.ts';
 import type { RolloutWrite } from '../../../functions/core/ports.ts';
 import { createTenant, getTenantRecord, updateTenant } from '../../../functions/core/tenants.ts';
-import { advanceRollout, latestDeployment, type RolloutProgress } from '../../../functions/jobs/rollout.ts';
+import {
+  advanceRollout,
+  latestDeployment,
+  type RolloutProgress,
+  servingRevisionOf,
+} from '../../../functions/jobs/rollout.ts';
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
 import { deploymentHistory } from '../../support/deployment-history.ts';
 
@@ -18,6 +23,15 @@ const converged: RolloutProgress = {
   started: false,
   tenant: { status: 'active' },
 };
+
+describe('servingRevisionOf', () => {
+  it('names the newest revision other than the target among those serving: the way back nearest what was asked', () => {
+    const serving = (...revisions: number[]) => revisions.map((revision) => ({ revision }));
+    expect(servingRevisionOf(serving(2, 1, 3, 2), 3)).toBe(2);
+    expect(servingRevisionOf(serving(1, 2), 1)).toBe(2);
+    expect(servingRevisionOf(serving(3), 3)).toBeUndefined();
+  });
+});
 
 describe('advanceRollout', () => {
   let deps: Awaited<ReturnType<typeof fakeCoreDeps>> & { deploymentDeadlineMs: number };
