@@ -69,6 +69,33 @@ describe('advanceRollout', () => {
     expect(deps.store.events.map((e) => e.type)).toEqual(['deploying', 'deployed']);
   });
 
+  it('marks a deployment healthy once its replicas are ready, and succeeded only once no old one is left', async () => {
+    const { deployment } = await pass({ ...converged, converged: false });
+    expect(deployment).toMatchObject({
+      status: 'in_progress',
+      phases: { healthy: '2026-11-22T10:00:00.000Z' },
+    });
+    expect(deployment?.phases.traffic).toBeNull();
+    expect((await pass(converged)).deployment).toMatchObject({ status: 'succeeded' });
+  });
+
+  it('fails a deployment not healthy past its deadline, not at it', async () => {
+    const waiting = { ...converged, readyTarget: 0, routable: 0, converged: false };
+    deps.clock.advance(deps.deploymentDeadlineMs);
+    expect((await pass(waiting)).deployment).toMatchObject({ status: 'in_progress' });
+    deps.clock.advance(1);
+    expect(await pass(waiting)).toMatchObject({
+      app: { status: 'failed' },
+      deployment: { status: 'failed', reason: 'not healthy within 60 s' },
+    });
+  });
+
+  it('shows an app scaled to zero as running, with nothing ready', async () => {
+    await pass(converged);
+    const { app } = await pass({ ...converged, desired: 0, readyTarget: 0, routable: 0 });
+    expect(app).toMatchObject({ status: 'running', readyReplicas: 0, currentRevision: 1 });
+  });
+
   it('ends every older deployment still open as superseded, however many came since the last pass, oldest first', async () => {
     await pass(converged);
     // Twelve deploys land before the next pass: more than one page of deployments.
