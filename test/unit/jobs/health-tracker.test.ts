@@ -133,6 +133,34 @@ describe('HealthTracker', () => {
     expect(await failing.probeDue(replica.appUid, [replica], () => check)).toBeUndefined();
   });
 
+  it('counts a replica stable from its first good answer, however many follow, and one never ready never', async () => {
+    const { tracker, run } = tracked(() => true);
+    await run(25_000); // ready at 0.1 s, probed again at 10.1 s and 20.1 s; it is 25.1 s
+    expect(tracker.wasStableFor(replica, 25_000)).toBe(true);
+    expect(tracker.wasStableFor(replica, 25_001)).toBe(false);
+    const { tracker: never, run: runNever } = tracked(() => false);
+    await runNever(25_000);
+    expect(never.wasStableFor(replica, 1)).toBe(false);
+  });
+
+  it('probes a replica once while its probe runs, however many passes overlap it, and not once it is unhealthy', async () => {
+    const answers: ((answer: { ok: false; why: string }) => void)[] = [];
+    let nowMs = 20_000;
+    const tracker = new HealthTracker(
+      { probe: () => new Promise((resolve) => answers.push(resolve)) },
+      () => nowMs,
+    );
+    const oneCheck = { ...check, unhealthyThreshold: 1 };
+    const passes = [1, 2, 3].map(() => tracker.probeDue(replica.appUid, [replica], () => oneCheck));
+    expect(answers).toHaveLength(1);
+    answers[0]?.({ ok: false, why: 'answered 503' });
+    await Promise.all(passes);
+    expect(tracker.health(replica)).toEqual({ ready: false, unhealthy: true });
+    nowMs += 60_000;
+    await tracker.probeDue(replica.appUid, [replica], () => oneCheck);
+    expect(answers).toHaveLength(1);
+  });
+
   it("probes each replica by its own check: a new revision's failing check leaves the replica it replaces serving", async () => {
     let nowMs = 0;
     const paths: string[] = [];
