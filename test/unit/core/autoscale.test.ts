@@ -163,6 +163,8 @@ describe('autoscaling rules', () => {
     expect(step(95_000, 1, 3)).toBe(2); // 61 s (2) still in the window
     expect(step(200_000, 1, 2, true)).toBe(2); // held during a deployment
     expect(step(201_000, 1, 2)).toBe(1);
+    // What the app's state keeps: the window's recommendations and the last one before it, not every one made.
+    expect(state?.recommendations.map((r) => r.at)).toEqual([95_000, 200_000, 201_000]);
   });
 
   it('skips a schedule time the clocks skip in spring, and keeps its bounds through the hour they repeat', () => {
