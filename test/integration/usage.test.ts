@@ -99,6 +99,18 @@ describe('GET /v1/tenants/{id}/usage on DynamoDB Local', () => {
       next = (page.json.nextCursor as string | null) ?? '';
     } while (next);
     expect(paged).toEqual(daily.json.rows);
+    // A cursor taken to a narrower range goes on within it: no row before its `from`.
+    const firstPage = await call(
+      'GET',
+      '/v1/tenants/acme/usage?from=2026-11-01&to=2026-12-01&limit=1',
+      adminKey,
+    );
+    const narrower = await call(
+      'GET',
+      `/v1/tenants/acme/usage?from=2026-11-02&to=2026-12-01&cursor=${firstPage.json.nextCursor}`,
+      adminKey,
+    );
+    expect(narrower.json.rows).toEqual((daily.json.rows as unknown[]).slice(2));
 
     // The table's own pages of a range, whose cursors stay inside it.
     const first = await deps.store.listUsage('acme', '2026-11-01T00', '2026-11-30T23', { limit: 2 });
