@@ -5,25 +5,21 @@ import { ManualClock } from '../fakes/core-deps.ts';
 import { ListedReplicas, replica } from '../fakes/fake-runtime.ts';
 import { clientFor, localApi, sampleApp } from '../support/local-api.ts';
 
-/** Plan `capped`'s limits: room to grow, and a month of `hours` instance-hours. */
-const cappedLimits = (hours: number) => ({
-  apps: 5,
-  instancesPerApp: 5,
-  vcpu: 4,
-  memoryMiB: 8192,
-  maxMonthlyInstanceHours: hours,
-});
+type Caps = { maxMonthlyInstanceHours?: number; maxMonthlyCost?: number };
+
+/** Plan `capped`'s limits: room to grow, and a month of `caps`. */
+const cappedLimits = (caps: Caps) => ({ apps: 5, instancesPerApp: 5, vcpu: 4, memoryMiB: 8192, ...caps });
 
 /**
- * Tenant acme on plan `capped` (a month of `hours` instance-hours) with app `web`, one replica running from now, and
- * the API and the meter on one clock of the test's: a month's usage without waiting for it.
+ * Tenant acme on plan `capped` (a month of `caps`) with app `web`, one replica running from now, and the API and the
+ * meter on one clock of the test's: a month's usage without waiting for it.
  */
-async function cappedTenant(hours: number) {
+async function cappedTenant(caps: Caps) {
   const setup = await localApi();
   const clock = new ManualClock(new Date('2026-11-10T10:00:00Z'));
   const deps = { ...setup.deps, clock };
   const { call, createTenant } = clientFor(createApi(deps), setup.adminKey);
-  const plan = { id: 'capped', name: 'Capped', limits: cappedLimits(hours) };
+  const plan = { id: 'capped', name: 'Capped', limits: cappedLimits(caps) };
   expect((await call('POST', '/v1/plans', setup.adminKey, plan)).status).toBe(201);
   const key = (await createTenant('acme', 'capped')).key;
   expect((await call('POST', '/v1/apps', key, sampleApp('web'))).status).toBe(201);
@@ -34,7 +30,7 @@ async function cappedTenant(hours: number) {
 
 describe('monthly usage caps on DynamoDB Local', () => {
   it('warns once at 80 % and refuses scale-outs at 100 %, however many meters run at once', async () => {
-    const { clock, call, key, meter } = await cappedTenant(1);
+    const { clock, call, key, meter } = await cappedTenant({ maxMonthlyInstanceHours: 1 });
     const meters = () => Promise.all([1, 2, 3].map(meter));
     const told = async (type: string) =>
       ((await call('GET', '/v1/apps/web/events', key)).json.items as { type: string }[]).filter(
@@ -68,10 +64,34 @@ describe('monthly usage caps on DynamoDB Local', () => {
     expect((await call('POST', '/v1/apps/web/scale', key, { replicas: 1 })).status).toBe(200);
   });
 
+  it("caps a month by its cost alone, at the month's prices", async () => {
+    const { clock, call, key, meter } = await cappedTenant({ maxMonthlyCost: 0.01 });
+    const cap = async () =>
+      ((await call('GET', '/v1/tenant', key)).json.usage as { monthlyCap: Record<string, unknown> })
+        .monthlyCap;
+    // One replica of 0.25 vCPU and 512 MiB at the default prices: 0.0123425 USD an hour.
+    clock.advance(38 * 60_000);
+    await meter();
+    expect(await cap()).toMatchObject({ level: 'ok', cost: '0.007817' });
+    clock.advance(60_000);
+    await meter();
+    expect(await cap()).toMatchObject({ level: 'warned', cost: '0.008023' });
+    clock.advance(9 * 60_000);
+    await meter();
+    expect(await cap()).toMatchObject({ level: 'warned', cost: '0.009874' });
+    clock.advance(60_000);
+    await meter();
+    expect(await cap()).toMatchObject({ level: 'exceeded', cost: '0.010080' });
+    const refused = await call('POST', '/v1/apps/web/scale', key, { replicas: 2 });
+    expect(refused).toMatchObject({ status: 403, json: { code: 'quota.exceeded' } });
+  });
+
   it("counts a plan's caps as they are now, not as they were when the meter last ran", async () => {
-    const { adminKey, clock, call, key, meter } = await cappedTenant(1);
+    const { adminKey, clock, call, key, meter } = await cappedTenant({ maxMonthlyInstanceHours: 1 });
     const setCap = (hours: number) =>
-      call('PATCH', '/v1/plans/capped', adminKey, { limits: cappedLimits(hours) });
+      call('PATCH', '/v1/plans/capped', adminKey, {
+        limits: cappedLimits({ maxMonthlyInstanceHours: hours }),
+      });
     const scaleTo = async (replicas: number) =>
       (await call('POST', '/v1/apps/web/scale', key, { replicas })).status;
     const level = async () =>
