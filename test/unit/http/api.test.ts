@@ -553,6 +553,14 @@ describe('the HTTP API', () => {
     expect((await call('GET', '/v1/plans', adminKey)).status).toBe(200);
   });
 
+  it('tells a refused tenant how long its bucket takes to hold the request again, in whole seconds', async () => {
+    const { call, tenantKey } = await setup({ ratePerSecond: 0.25, burst: 1 });
+    expect((await call('GET', '/v1/apps', tenantKey)).status).toBe(200);
+    const limited = await call('GET', '/v1/apps', tenantKey);
+    expect(limited).toMatchObject({ status: 429, json: { detail: 'too many requests; retry after 4 s' } });
+    expect(limited.headers.get('retry-after')).toBe('4');
+  });
+
   it("shares a tenant's limit between API processes when the count is shared, window by window", async () => {
     const { deps, tenantKey, call } = await setup({ ratePerSecond: 1, burst: 3, shared: true });
     // A second API process over the same table: as two Lambda instances are.
