@@ -25,20 +25,22 @@ async function cappedTenant(caps: Caps) {
   expect((await call('POST', '/v1/apps', key, sampleApp('web'))).status).toBe(201);
   const runtime = new ListedReplicas();
   runtime.replicas = [replica('acme', 'web', clock.now().toISOString())];
-  return { adminKey: setup.adminKey, clock, call, key, meter: () => meterUsage({ ...deps, runtime }) };
+  /** How many events of `type` app `web` has. */
+  const told = async (type: string) =>
+    ((await call('GET', '/v1/apps/web/events', key)).json.items as { type: string }[]).filter(
+      (e) => e.type === type,
+    ).length;
+  /** The tenant's monthly cap, as it reads it. */
+  const cap = async () =>
+    ((await call('GET', '/v1/tenant', key)).json.usage as { monthlyCap: Record<string, unknown> }).monthlyCap;
+  const meter = () => meterUsage({ ...deps, runtime });
+  return { adminKey: setup.adminKey, clock, call, key, meter, told, cap };
 }
 
 describe('monthly usage caps on DynamoDB Local', () => {
   it('warns once at 80 % and refuses scale-outs at 100 %, however many meters run at once', async () => {
-    const { clock, call, key, meter } = await cappedTenant({ maxMonthlyInstanceHours: 1 });
+    const { clock, call, key, meter, told, cap } = await cappedTenant({ maxMonthlyInstanceHours: 1 });
     const meters = () => Promise.all([1, 2, 3].map(meter));
-    const told = async (type: string) =>
-      ((await call('GET', '/v1/apps/web/events', key)).json.items as { type: string }[]).filter(
-        (e) => e.type === type,
-      ).length;
-    const cap = async () =>
-      ((await call('GET', '/v1/tenant', key)).json.usage as { monthlyCap: Record<string, unknown> })
-        .monthlyCap;
 
     clock.advance(47 * 60_000);
     await meters();
@@ -65,11 +67,12 @@ describe('monthly usage caps on DynamoDB Local', () => {
   });
 
   it("caps a month by its cost alone, at the month's prices", async () => {
-    const { clock, call, key, meter } = await cappedTenant({ maxMonthlyCost: 0.01 });
-    const cap = async () =>
-      ((await call('GET', '/v1/tenant', key)).json.usage as { monthlyCap: Record<string, unknown> })
-        .monthlyCap;
-    // One replica of 0.25 vCPU and 512 MiB at the default prices: 0.0123425 USD an hour.
+    const { adminKey, clock, call, key, meter, told, cap } = await cappedTenant({ maxMonthlyCost: 0.01 });
+    const events = async () => [await told('usageWarning'), await told('usageCapReached')];
+    expect(await cap()).toEqual({ period: '2026-11', level: 'ok', cost: '0.000000', instanceHours: 0 });
+    // The app's spec grows while there is room; the meter bills its running replica, of 0.25 vCPU and 512 MiB, at
+    // the default prices: 0.0123425 USD an hour.
+    expect((await call('PATCH', '/v1/apps/web', key, { cpu: 0.5, memory: 1024 })).status).toBe(200);
     clock.advance(38 * 60_000);
     await meter();
     expect(await cap()).toMatchObject({ level: 'ok', cost: '0.007817' });
@@ -79,11 +82,29 @@ describe('monthly usage caps on DynamoDB Local', () => {
     clock.advance(9 * 60_000);
     await meter();
     expect(await cap()).toMatchObject({ level: 'warned', cost: '0.009874' });
+    expect(await events()).toEqual([1, 0]);
     clock.advance(60_000);
     await meter();
     expect(await cap()).toMatchObject({ level: 'exceeded', cost: '0.010080' });
+    expect(await events()).toEqual([1, 1]);
     const refused = await call('POST', '/v1/apps/web/scale', key, { replicas: 2 });
     expect(refused).toMatchObject({ status: 403, json: { code: 'quota.exceeded' } });
+    // Less vCPU at the same memory, then less memory at the same vCPU: each gives back, and passes.
+    expect((await call('PATCH', '/v1/apps/web', key, { cpu: 0.25 })).status).toBe(200);
+    expect((await call('PATCH', '/v1/apps/web', key, { memory: 512 })).status).toBe(200);
+    // The cap raised to 0.02 USD, the month back under 80 % of it, then at 80 % again (78 minutes): not told a
+    // second time; raised to 1 USD, told nothing.
+    const raise = (maxMonthlyCost: number) =>
+      call('PATCH', '/v1/plans/capped', adminKey, { limits: cappedLimits({ maxMonthlyCost }) });
+    expect((await raise(0.02)).status).toBe(200);
+    clock.advance(29 * 60_000);
+    await meter();
+    expect(await cap()).toMatchObject({ level: 'warned', cost: '0.016045' });
+    expect((await raise(1)).status).toBe(200);
+    clock.advance(60_000);
+    await meter();
+    expect(await cap()).toMatchObject({ level: 'ok', cost: '0.016251' });
+    expect(await events()).toEqual([1, 1]);
   });
 
   it("counts a plan's caps as they are now, not as they were when the meter last ran", async () => {
