@@ -233,10 +233,19 @@ describe('Idempotency-Key on DynamoDB Local', () => {
     expect(res.headers.get('idempotent-replayed')).toBeNull();
   });
 
-  it('rejects keys longer than 255 characters', async () => {
+  it('rejects keys empty or longer than 255 characters, and takes one of 255', async () => {
     const { call, createTenant } = await localApi();
     const key = (await createTenant('acme')).key;
-    const res = await call('POST', '/v1/apps', key, sampleApp('web'), { 'idempotency-key': 'k'.repeat(256) });
-    expect(res).toMatchObject({ status: 400, json: { code: 'validation.failed' } });
+    for (const idempotencyKey of ['', 'k'.repeat(256)]) {
+      const res = await call('POST', '/v1/apps', key, sampleApp('web'), {
+        'idempotency-key': idempotencyKey,
+      });
+      expect(res).toMatchObject({ status: 400, json: { code: 'validation.failed' } });
+    }
+    const longest = { 'idempotency-key': 'k'.repeat(255) };
+    expect((await call('POST', '/v1/apps', key, sampleApp('web'), longest)).status).toBe(201);
+    const again = await call('POST', '/v1/apps', key, sampleApp('web'), longest);
+    expect(again.status).toBe(201);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
   });
 });
