@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createApp, scaleApp } from '../../../functions/core/apps.ts';
+import { createApp, scaleApp, stopApp } from '../../../functions/core/apps.ts';
 import { WARM_UP_MS } from '../../../functions/core/autoscale.ts';
 import { createPlan } from '../../../functions/core/plans.ts';
 import type { Replica } from '../../../functions/core/ports.ts';
@@ -357,6 +357,23 @@ describe('the scale job', () => {
       'autoscaled from 2 to 0 replicas: above the maximum 0 of schedule "0 20 * * *"',
       'autoscaled from 0 to 2 replicas: below the minimum 2 of schedule "0 8 * * *"',
     ]);
+  });
+
+  it('leaves a stopped app alone, its schedules too: it starts again with the count it had', async () => {
+    const mornings = { min: 1, max: 4, schedules: [{ cron: '0 8 * * *', min: 3, max: 4 }] };
+    const deps = await acmeWeb({ scaling: mornings, replicas: 1 });
+    await stopApp(deps, 'acme', 'web');
+    // 10:00 (the clock's start): the morning's schedule, in force, would take a running app to 3.
+    expect(
+      (
+        await scaleOnce(
+          deps,
+          webOnDocker(deps, () => 50),
+        )
+      ).run,
+    ).toEqual({ scaled: 0, failed: 0 });
+    expect(await deps.store.getApp('acme', 'web')).toMatchObject({ status: 'stopped', replicas: 1 });
+    expect(autoscalingTold(deps)).toEqual([]);
   });
 
   it('asks for no figures for an app that tracks none: its schedules and bounds alone move it', async () => {
