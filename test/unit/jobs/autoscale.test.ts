@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createApp, scaleApp, stopApp } from '../../../functions/core/apps.ts';
+import { createApp, getAppRecord, scaleApp, stopApp } from '../../../functions/core/apps.ts';
 import { WARM_UP_MS } from '../../../functions/core/autoscale.ts';
 import { createPlan } from '../../../functions/core/plans.ts';
 import type { Replica } from '../../../functions/core/ports.ts';
@@ -359,7 +359,7 @@ describe('the scale job', () => {
     ]);
   });
 
-  it('leaves a stopped app alone, its schedules too: it starts again with the count it had', async () => {
+  it('leaves a stopped app alone, its schedules too: its count stays as it was stopped', async () => {
     const mornings = { min: 1, max: 4, schedules: [{ cron: '0 8 * * *', min: 3, max: 4 }] };
     const deps = await acmeWeb({ scaling: mornings, replicas: 1 });
     await stopApp(deps, 'acme', 'web');
@@ -374,6 +374,26 @@ describe('the scale job', () => {
     ).toEqual({ scaled: 0, failed: 0 });
     expect(await deps.store.getApp('acme', 'web')).toMatchObject({ status: 'stopped', replicas: 1 });
     expect(autoscalingTold(deps)).toEqual([]);
+  });
+
+  it('holds a scale in while the app deploys, and makes it once the deployment is done', async () => {
+    const idle = { min: 1, max: 4, targetCpuPercent: 50, scaleInStabilizationSeconds: 60 };
+    const deps = await acmeWeb({ scaling: idle, replicas: 2 });
+    const views = webOnDocker(deps, () => 10);
+    const replicas = async () => (await deps.store.getApp('acme', 'web'))?.replicas;
+    // Just created, the app deploys: its idle replicas are not taken away meanwhile.
+    await scaleOnce(deps, views);
+    expect(await replicas()).toBe(2);
+    const app = await getAppRecord(deps, 'acme', 'web');
+    await deps.store.writeRollout({
+      app: { record: { ...app, status: 'running', currentRevision: 1 }, read: app },
+    });
+    deps.clock.advance(61_000);
+    await scaleOnce(deps, views);
+    expect(await replicas()).toBe(1);
+    expect(autoscalingTold(deps)).toEqual([
+      'autoscaled from 2 to 1 replica: scale in after the stabilization window (CPU at 10 %, target 50 %)',
+    ]);
   });
 
   it('asks for no figures for an app that tracks none: its schedules and bounds alone move it', async () => {
