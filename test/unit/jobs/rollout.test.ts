@@ -1,8 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createApp, getAppRecord, startApp, stopApp } from '../../../functions/core/apps.ts';
-import { deploy, listDeployments } from '../../../functions/core/deployments.ts';
+import { deploy, listDeployments, wayBack } from '../../../functions/core/deployments.ts';
 import { UnavailableError } from '../../../functions/core/errors.ts';
-import type { RolloutWrite } from '../../../functions/core/ports.ts';
+import type { DeploymentRecord, RolloutWrite } from '../../../functions/core/ports.ts';
 import { createTenant, getTenantRecord, updateTenant } from '../../../functions/core/tenants.ts';
 import {
   advanceRollout,
@@ -30,6 +30,21 @@ describe('servingRevisionOf', () => {
     expect(servingRevisionOf(serving(2, 1, 3, 2), 3)).toBe(2);
     expect(servingRevisionOf(serving(1, 2), 1)).toBe(2);
     expect(servingRevisionOf(serving(3), 3)).toBeUndefined();
+  });
+});
+
+describe('wayBack', () => {
+  it('finds no way back from a failed deployment of the revision that serves: it would go back to itself', () => {
+    const failed = (trigger: DeploymentRecord['trigger']): DeploymentRecord => ({
+      ...({} as DeploymentRecord),
+      status: 'failed',
+      revision: 2,
+      trigger,
+    });
+    // A rollback to the live revision that failed, and a first deployment whose own replicas were found serving.
+    expect(wayBack({ targetRevision: 2, currentRevision: 2 }, failed('rollback'), undefined)).toBeUndefined();
+    expect(wayBack({ targetRevision: 2, currentRevision: null }, failed('deploy'), 2)).toBeUndefined();
+    expect(wayBack({ targetRevision: 2, currentRevision: 1 }, failed('deploy'), undefined)).toBe(1);
   });
 });
 
