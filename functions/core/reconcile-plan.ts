@@ -107,12 +107,10 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
     if (nowMs >= history.lastFailureAt + restartBackoffMs(history.failures)) start.push(slot);
   }
 
-  const readyTarget = [...bySlot.values()].filter(
-    (r) => r.state === 'running' && input.health(r).ready,
-  ).length;
+  const routable = [...bySlot.values()].filter((r) => r.state === 'running' && input.health(r).ready);
+  const readyTarget = routable.length;
   const rolledOut = readyTarget >= desired;
   const others = replicas.filter((r) => !isTarget(r));
-  const routable = [...bySlot.values()].filter((r) => r.state === 'running' && input.health(r).ready);
   for (const replica of others) {
     // An old replica serves until the rollout is done: one whose probes have yet to pass (a platform restarted
     // mid-rollout knows no replica's health at first) is kept, out of traffic, until they do or it fails them.

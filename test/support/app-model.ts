@@ -117,6 +117,12 @@ export async function expectSettled<T>(
   onLive(app, runs);
 }
 
+/** `values` in turn, over and over, one a call; `otherwise` while there are none. */
+export function inTurn<T>(values: readonly T[], otherwise: T): () => T {
+  let next = 0;
+  return () => values[next++ % values.length] ?? otherwise;
+}
+
 /**
  * That no deployment of acme's web ended failed or rolled back but those of the revisions in `failing`: an image that
  * gets ready is never taken for a failure, whatever the runtime said meanwhile (where the model's replicas fail only

@@ -6,6 +6,7 @@ import { startFakeKubeApi } from '../../fakes/fake-kube-api.ts';
 import {
   expectOnlyFailingFailed,
   expectSettled,
+  inTurn,
   takeThrough,
   workloadSteps,
 } from '../../support/app-model.ts';
@@ -45,8 +46,8 @@ it('brings an EKS app, whatever was asked of it, to its last ask: its Deployment
             held = holding;
             deps.clock.advance(60_000);
           };
-          let ticks = 0;
-          const pass = () => tick(lags[ticks++ % Math.max(1, lags.length)] ?? false);
+          const lagging = inTurn(lags, false);
+          const pass = () => tick(lagging());
           const web = { name: 'web', image: `${IMAGE}:${first}`, cpu: 0.25, memory: 512, port: 8080 };
           await createApp(deps, 'acme', { ...web, runtime: 'eks' });
           const failing = await takeThrough(deps, IMAGE, steps, pass, FAILING);

@@ -4,6 +4,7 @@ import { createApp } from '../../../functions/core/apps.ts';
 import {
   expectOnlyFailingFailed,
   expectSettled,
+  inTurn,
   takeThrough,
   workloadSteps,
 } from '../../support/app-model.ts';
@@ -23,9 +24,9 @@ it('brings a Fargate app, whatever was asked of it, to its last ask: its service
           world = await fargateWorld('model');
           const { deps, aws, pass: freshPass } = world;
           /** A pass; in turn as `behind` says, its first reads of the service from before its last update. */
-          let passes = 0;
+          const readsBehind = inTurn(behind, 0);
           const pass = async () => {
-            aws.readsBehind(behind[passes++ % Math.max(1, behind.length)] ?? 0);
+            aws.readsBehind(readsBehind());
             await freshPass();
           };
           const web = { name: 'web', image: `${IMAGE}:1`, cpu: 0.25, memory: 512, port: 8080 };

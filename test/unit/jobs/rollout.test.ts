@@ -35,12 +35,8 @@ describe('servingRevisionOf', () => {
 
 describe('wayBack', () => {
   it('finds no way back from a failed deployment of the revision that serves: it would go back to itself', () => {
-    const failed = (trigger: DeploymentRecord['trigger']): DeploymentRecord => ({
-      ...({} as DeploymentRecord),
-      status: 'failed',
-      revision: 2,
-      trigger,
-    });
+    const failed = (trigger: DeploymentRecord['trigger']) =>
+      ({ status: 'failed', revision: 2, trigger }) as DeploymentRecord;
     // A rollback to the live revision that failed, and a first deployment whose own replicas were found serving.
     expect(wayBack({ targetRevision: 2, currentRevision: 2 }, failed('rollback'), undefined)).toBeUndefined();
     expect(wayBack({ targetRevision: 2, currentRevision: null }, failed('deploy'), 2)).toBeUndefined();
