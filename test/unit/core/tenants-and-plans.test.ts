@@ -51,6 +51,41 @@ describe('tenants and plans', () => {
     expect(await updatePlan(deps, 'pro', { limits: { maxMonthlyCost: null } })).toEqual(uncapped);
   });
 
+  it('gives deployments a new deadline from a reactivation only, not from any other change of the tenant', async () => {
+    const deps = await fakeCoreDeps();
+    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
+    const resumedAt = async () => (await getTenantRecord(deps, 'acme')).resumedAt;
+    await updateTenant(deps, 'acme', { name: 'Acme Inc.', plan: 'free' });
+    expect(await resumedAt()).toBeUndefined();
+    await updateTenant(deps, 'acme', { status: 'suspended' });
+    deps.clock.advance(1000);
+    await updateTenant(deps, 'acme', { name: 'Acme' });
+    expect(await resumedAt()).toBeUndefined();
+    deps.clock.advance(1000);
+    const reactivated = await updateTenant(deps, 'acme', { status: 'active' });
+    expect(await resumedAt()).toBe(reactivated.updatedAt);
+    deps.clock.advance(1000);
+    await updateTenant(deps, 'acme', { plan: 'pro' });
+    expect(await resumedAt()).toBe(reactivated.updatedAt);
+  });
+
+  it("moves the tenant's version with the suspension a deletion begins with, so an ETag from before it is stale", async () => {
+    const deps = await fakeCoreDeps();
+    const { tenant } = await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
+    await createRepository(deps, 'acme', 'web');
+    deps.registry.deleteRepository = async () => {
+      throw new Error('the registry did not answer');
+    };
+    await expect(deleteTenant(deps, 'acme')).rejects.toThrow('the registry did not answer');
+    expect(await getTenantRecord(deps, 'acme')).toMatchObject({
+      status: 'suspended',
+      version: tenant.version + 1,
+    });
+    await expect(updateTenant(deps, 'acme', { status: 'active' }, [tenant.version])).rejects.toMatchObject({
+      code: 'precondition.failed',
+    });
+  });
+
   it("holds a deletion's If-Match through its own suspension of the tenant: a race after it is retried, not 412", async () => {
     const deps = await fakeCoreDeps();
     const { tenant } = await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
