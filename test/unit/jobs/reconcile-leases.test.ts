@@ -22,8 +22,10 @@ describe("an app's reconcile lease", () => {
 
     await first.reconcileApp('acme', 'web');
     deps.clock.advance(1000);
-    // The lease is the first's for seconds more: the next reconciler leaves the app alone.
-    await next.reconcileApp('acme', 'web');
+    // The lease is the first's for seconds more: the next reconciler leaves the app alone, and has nothing of it to
+    // look at again before its next tick — nor of an app that is not there.
+    expect(await next.reconcileApp('acme', 'web')).toEqual({ busy: false });
+    expect(await next.reconcileApp('acme', 'gone')).toEqual({ busy: false });
     expect(routedBy).toEqual(['first']);
 
     await first.releaseLeases();
@@ -34,6 +36,29 @@ describe("an app's reconcile lease", () => {
     await first.reconcileApp('acme', 'web');
     expect(routedBy).toEqual(['first', 'next']);
     expect(runtime.startsOf(1)).toBe(1);
+  });
+
+  it("is kept by its reconciler's passes, written at most once a second of them: none starts with less than 9 s of it", async () => {
+    const { deps, routedBy, reconcilerOf } = await appWithReconcilers();
+    const start = deps.clock.now().getTime();
+    const writtenAt: number[] = [];
+    const acquire = deps.store.acquireLease.bind(deps.store);
+    deps.store.acquireLease = (lease, owner, until, nowMs) => {
+      if (owner === 'first') writtenAt.push(nowMs - start);
+      return acquire(lease, owner, until, nowMs);
+    };
+    const first = reconcilerOf('first');
+    const next = reconcilerOf('next');
+    for (let ms = 0; ms < 25_000; ms += 500) {
+      // Two passes in a millisecond (a busy pass and a tick's) write it once.
+      await first.reconcileApp('acme', 'web');
+      await first.reconcileApp('acme', 'web');
+      if (ms % 5000 === 0) await next.reconcileApp('acme', 'web');
+      deps.clock.advance(500);
+    }
+    expect(writtenAt).toEqual(Array.from({ length: 25 }, (_, i) => i * 1000));
+    // Long past the first lease's 10 s, the app is the first's still.
+    expect(routedBy).not.toContain('next');
   });
 
   it('is taken at once by a reconciler of the same owner — the installation started again after it was killed', async () => {
