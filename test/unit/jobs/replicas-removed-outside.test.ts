@@ -80,6 +80,25 @@ describe('a replica removed outside Berth, as a pass sees it', () => {
     expect(removedEvents()).toEqual([]);
   });
 
+  it('tells of a replica removed outside after a pass that removed another itself', async () => {
+    const { deps, runtime, pass, removedEvents } = await world();
+    await createApp(deps, 'acme', { ...WEB, replicas: 2 });
+    await pass();
+    await pass();
+    await scaleApp(deps, 'acme', 'web', 1);
+    await pass();
+    const left = [...runtime.replicas.values()];
+    expect(left.map((r) => r.slot)).toEqual([0]);
+    runtime.replicas.clear();
+    await pass();
+    expect(removedEvents()).toEqual([
+      expect.objectContaining({
+        message: 'replica 0 is gone: it was removed outside Berth',
+        details: { replica: left[0]?.id, revision: 1 },
+      }),
+    ]);
+  });
+
   it('says nothing of what went while another reconciler held the app', async () => {
     const { deps, runtime, reconciler, reconcilerOf, pass, removedEvents } = await world();
     await createApp(deps, 'acme', WEB);
