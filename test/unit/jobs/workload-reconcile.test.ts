@@ -325,6 +325,18 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
     for (const id of ['x', 'y', 'z']) expect(api.objects.has(`/api/v1/namespaces/berth-${id}`)).toBe(true);
   });
 
+  it('removes the namespaces of two deleted tenants that were all there were: too few to doubt the table', async () => {
+    const { deps, runtime, reconciler } = setup;
+    const limits = { apps: 1, instancesPerApp: 1, vcpu: 1, memoryMiB: 512 };
+    for (const id of ['x', 'y']) {
+      await createTenant(deps, { id, name: id, plan: 'free' });
+      await runtime.ensureTenant(id, limits);
+      await deleteTenant(deps, id);
+    }
+    expect(await reconciler.sweep()).toEqual({ tenantHomes: 2, orphans: [] });
+    for (const id of ['x', 'y']) expect(api.objects.has(`/api/v1/namespaces/berth-${id}`)).toBe(false);
+  });
+
   it('sweeps away a workload whose app is gone; one whose name a live app took is left to that app', async () => {
     const { deps, dns, reconciler, pass, requestsDuring } = setup;
     api.provisionLoadBalancer(INGRESS_LOAD_BALANCER);
@@ -435,6 +447,8 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
     const { deps, reconciler, pass, runtime } = setup;
     api.provisionLoadBalancer(INGRESS_LOAD_BALANCER);
     await createApp(deps, 'acme', { ...web, runtime: 'eks', replicas: 2 });
+    // An app on another runtime: no pass here is its.
+    await createApp({ ...deps, runtimes: ['fargate'] }, 'acme', { ...web, name: 'api', runtime: 'fargate' });
     await pass();
     await pass();
     // The table lost acme's only app on EKS: no pass runs for acme here any more.
@@ -698,7 +712,8 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
     expect(dns.changes).toEqual([`UPSERT ${alias}`]);
 
     await deleteApp(deps, 'acme', 'web');
-    await pass();
+    // Its objects deleted, nothing applied.
+    expect(await pass()).toMatchObject({ apps: 1, applied: 0 });
     expect(dns.changes).toEqual([`UPSERT ${alias}`, `DELETE ${alias}`]);
     await pass();
     await pass();
