@@ -325,6 +325,27 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
     for (const id of ['x', 'y', 'z']) expect(api.objects.has(`/api/v1/namespaces/berth-${id}`)).toBe(true);
   });
 
+  it('has a deployment succeed once the pods it replaces are gone, not while they finish their requests', async () => {
+    const { deps, pass } = setup;
+    api.provisionLoadBalancer(INGRESS_LOAD_BALANCER);
+    await createApp(deps, 'acme', { ...web, runtime: 'eks', replicas: 1 });
+    await pass();
+    await pass();
+    const latest = async () => latestDeployment(deps, await getAppRecord(deps, 'acme', 'web'));
+    expect(await latest()).toMatchObject({ revision: 1, status: 'succeeded' });
+    api.holdGraces();
+    await deploy(deps, 'acme', 'web', { image: 'registry.example.com/acme/web:2' });
+    await pass();
+    await pass();
+    // The new pod is ready; the old one, deleted, runs on through its grace.
+    const during = await latest();
+    expect(during).toMatchObject({ revision: 2, status: 'in_progress' });
+    expect(during?.phases.healthy).toBeDefined();
+    api.endGraces();
+    await pass();
+    expect(await latest()).toMatchObject({ revision: 2, status: 'succeeded' });
+  });
+
   it('removes the namespaces of two deleted tenants that were all there were: too few to doubt the table', async () => {
     const { deps, runtime, reconciler } = setup;
     const limits = { apps: 1, instancesPerApp: 1, vcpu: 1, memoryMiB: 512 };
