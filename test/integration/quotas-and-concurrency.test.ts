@@ -104,6 +104,13 @@ describe('plan limits and optimistic concurrency on DynamoDB Local', () => {
       vcpu: { used: 0.5, limit: 4 },
       memoryMiB: { used: 1024, limit: 1024 },
     });
+    // Three replicas of an app on a plan now of one per app: a change that keeps them passes, and so does one fewer.
+    await lower({ instancesPerApp: 4, memoryMiB: 8192 });
+    expect(await statusOf('POST', '/v1/apps/b/scale', { replicas: 3 })).toBe(200);
+    await lower({ instancesPerApp: 1 });
+    expect(await statusOf('PATCH', '/v1/apps/b', { env: { A: '1' } })).toBe(200);
+    expect(await statusOf('POST', '/v1/apps/b/scale', { replicas: 2 })).toBe(200);
+    expect(await statusOf('POST', '/v1/apps/b/scale', { replicas: 3 })).toBe(403);
   });
 
   it("lets only the platform's rollback of a failed deployment past the plan, as the revision it restores runs still", async () => {
