@@ -103,6 +103,19 @@ describe('apps', () => {
     );
   });
 
+  it('runs an image whose registry says no platform on a runtime of fixed platforms, which decides; not one built for another', async () => {
+    const aws = { ...deps, runtimes: ['fargate'] as const, platforms: { fargate: ['linux/amd64'] } };
+    deps.registry.digests.set('acme/web:1', 'sha256:one');
+    deps.registry.digests.set('acme/web:2', 'sha256:two');
+    deps.registry.platforms.set('sha256:two', ['linux/arm']);
+    const image = (tag: string) => `127.0.0.1:5000/acme/web:${tag}`;
+    await createApp(aws, 'acme', { name: 'web', ...spec, image: image('1'), runtime: 'fargate' });
+    await expect(updateApp(aws, 'acme', 'web', { image: image('2') })).rejects.toMatchObject({
+      code: 'validation.failed',
+      message: expect.stringContaining('is built for linux/arm, but apps on fargate run on linux/amd64'),
+    });
+  });
+
   it('keeps an app on the runtime it was created on: a change is refused and loses nothing', async () => {
     const aws = { ...deps, runtimes: ['fargate', 'eks'] as const };
     await createApp(aws, 'acme', { name: 'web', ...spec, runtime: 'fargate' });
@@ -713,8 +726,17 @@ describe('apps', () => {
     expect([...deps.registry.held]).toEqual(held(one));
 
     deps.registry.held.add(held(two)[0] ?? '');
+    // An image of another registry, pinned by its digest, was never the platform's to hold or let go of.
+    await deploy(deps, 'acme', 'web', { image: `registry.example.com/acme/web@sha256:${'4'.repeat(64)}` });
+    const released: string[] = [];
+    const release = deps.registry.releaseImages.bind(deps.registry);
+    deps.registry.releaseImages = async (repository, digests, appUid) => {
+      released.push(`${repository}: ${[...digests].sort().join(', ')}`);
+      return release(repository, digests, appUid);
+    };
     await deleteApp(deps, 'acme', 'web');
     expect([...deps.registry.held]).toEqual([]);
+    expect(released).toEqual([`acme/web: ${one}, ${two}`]);
   });
 
   it('refuses a rollback to a revision whose image is gone from the platform registry, and keeps one whose tag moved', async () => {
