@@ -592,10 +592,17 @@ describe('apps', () => {
     it('ends the deployment rolled_back and takes the app back, in one write; a rollback the tenant asks for deploys', async () => {
       await createApp(deps, 'acme', { name: 'web', ...spec });
       const { app, failing } = await failingOverServing();
-      const back = await rollBackFailed(deps, app, failing);
+      // What the pass observed of the app is written with the rollback.
+      const observed = { ...app, readyReplicas: 1, observedGeneration: app.generation };
+      const back = await rollBackFailed(deps, observed, failing);
       // The platform's own: no key asked for it.
       expect(back).toMatchObject({ revision: 1, trigger: 'rollback', createdBy: null });
-      expect(await getAppRecord(deps, 'acme', 'web')).toMatchObject({ targetRevision: 1, spec: { env: {} } });
+      expect(await getAppRecord(deps, 'acme', 'web')).toMatchObject({
+        targetRevision: 1,
+        spec: { env: {} },
+        readyReplicas: 1,
+        observedGeneration: app.generation,
+      });
       expect(await deps.store.getDeployment('acme', app.uid, failing.record.id)).toMatchObject({
         status: 'rolled_back',
         reason: `3 replicas failed; rolled back to revision 1 (${back?.id})`,
