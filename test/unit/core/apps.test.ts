@@ -631,6 +631,17 @@ describe('apps', () => {
       });
     });
 
+    it('writes none of it for an app deleted meanwhile, whose replicas and deployments go', async () => {
+      await createApp(deps, 'acme', { name: 'web', ...spec });
+      const { app, failing } = await failingOverServing();
+      await deleteApp(deps, 'acme', 'web');
+      expect(await rollBackFailed(deps, app, failing)).toBeUndefined();
+      expect(await getAppRecord(deps, 'acme', 'web')).toMatchObject({
+        status: 'deleting',
+        targetRevision: 2,
+      });
+    });
+
     it("is not refused by the plan's limits, as the revision it goes back to still runs", async () => {
       await createApp(deps, 'acme', { name: 'web', ...spec, cpu: 0.5, memory: 1024 });
       const { failing } = await failingOverServing({ cpu: 0.25, memory: 512 });

@@ -81,12 +81,19 @@ describe('advanceRollout', () => {
   });
 
   it('marks a deployment healthy once its replicas are ready, and succeeded only once no old one is left', async () => {
+    deps.clock.advance(1000);
     const { deployment } = await pass({ ...converged, converged: false });
     expect(deployment).toMatchObject({
       status: 'in_progress',
-      phases: { healthy: '2026-11-22T10:00:00.000Z' },
+      phases: { healthy: '2026-11-22T10:00:01.000Z' },
+      updatedAt: '2026-11-22T10:00:01.000Z',
     });
     expect(deployment?.phases.traffic).toBeNull();
+    // A pass that finds it as it was writes nothing.
+    writes.length = 0;
+    deps.clock.advance(1000);
+    expect((await pass({ ...converged, converged: false })).deployment).toEqual(deployment);
+    expect(writes).toEqual([]);
     expect((await pass(converged)).deployment).toMatchObject({ status: 'succeeded' });
   });
 
