@@ -199,6 +199,10 @@ describe('apps', () => {
 
   it('refuses to cross the plan limits and lets shrinking through', async () => {
     // free: 1 vCPU, 2048 MiB, 2 instances per app
+    await expect(createApp(deps, 'acme', { name: 'a', ...spec, replicas: 3 })).rejects.toMatchObject({
+      code: 'quota.exceeded',
+      message: 'plan "free" allows 2 instances per app; 3 were asked for',
+    });
     await createApp(deps, 'acme', { name: 'a', ...spec, replicas: 2 });
     await createApp(deps, 'acme', { name: 'b', ...spec, replicas: 2 });
     await expect(createApp(deps, 'acme', { name: 'c', ...spec })).rejects.toMatchObject({
@@ -395,7 +399,14 @@ describe('apps', () => {
   });
 
   it('keeps replicas within scaling.min..max', async () => {
-    await createApp(deps, 'acme', { name: 'web', ...spec, scaling: { min: 1, max: 2 } });
+    const scaling = { min: 1, max: 2 };
+    await expect(
+      createApp(deps, 'acme', { name: 'web', ...spec, replicas: 0, scaling }),
+    ).rejects.toMatchObject({
+      code: 'validation.failed',
+      message: 'replicas 0 lies outside scaling.min..max (1..2); change scaling or remove it',
+    });
+    await createApp(deps, 'acme', { name: 'web', ...spec, scaling });
     await expect(scaleApp(deps, 'acme', 'web', 0)).rejects.toMatchObject({
       code: 'validation.failed',
       message: expect.stringContaining('scaling.min..max (1..2)'),
