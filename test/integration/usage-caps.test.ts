@@ -63,6 +63,8 @@ describe('monthly usage caps on DynamoDB Local', () => {
     // More memory at the same vCPU adds capacity too: the month is billed by both.
     const larger = await call('PATCH', '/v1/apps/web', key, { memory: 1024 });
     expect(larger).toMatchObject({ status: 403, json: { code: 'quota.exceeded' } });
+    const another = await call('POST', '/v1/apps', key, sampleApp('api'));
+    expect(another).toMatchObject({ status: 403, json: { code: 'quota.exceeded' } });
     expect((await call('POST', '/v1/apps/web/scale', key, { replicas: 1 })).status).toBe(200);
   });
 

@@ -398,6 +398,15 @@ describe('apps', () => {
     });
   });
 
+  it('stamps each change of an app with its time, and a change of nothing with none', async () => {
+    const { app } = await createApp(deps, 'acme', { name: 'web', ...spec });
+    deps.clock.advance(60_000);
+    const scaled = await scaleApp(deps, 'acme', 'web', 2);
+    expect(scaled).toMatchObject({ createdAt: app.createdAt, updatedAt: deps.clock.now().toISOString() });
+    deps.clock.advance(60_000);
+    expect(await scaleApp(deps, 'acme', 'web', 2)).toEqual(scaled);
+  });
+
   it('keeps replicas within scaling.min..max', async () => {
     const scaling = { min: 1, max: 2 };
     await expect(
