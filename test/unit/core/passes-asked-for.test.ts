@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { createApp, scaleApp, stopApp, updateApp } from '../../../functions/core/apps.ts';
+import {
+  autoscaleTo,
+  createApp,
+  getAppRecord,
+  scaleApp,
+  stopApp,
+  updateApp,
+} from '../../../functions/core/apps.ts';
 import { createTenant, updateTenant } from '../../../functions/core/tenants.ts';
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
 
@@ -18,6 +25,10 @@ describe('the reconcile pass a write asks for', () => {
     await scaleApp(deps, 'acme', 'web', 2);
     await stopApp(deps, 'acme', 'api');
     expect(askedSince()).toEqual(['acme/api', 'acme/web']);
+    await autoscaleTo(deps, await getAppRecord(deps, 'acme', 'web'), 3, { reason: 'CPU above its target' });
+    expect(askedSince()).toEqual(['acme/web']);
+    await scaleApp(deps, 'acme', 'web', 2);
+    askedSince();
 
     // Writes that leave every app's desired state as it was ask for no pass: the next tick's is enough.
     await scaleApp(deps, 'acme', 'web', 2);
