@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest';
 import {
   autoscaleTo,
   createApp,
+  deleteApp,
   getAppRecord,
   scaleApp,
+  startApp,
   stopApp,
   updateApp,
 } from '../../../functions/core/apps.ts';
@@ -33,6 +35,7 @@ describe('the reconcile pass a write asks for', () => {
     // Writes that leave every app's desired state as it was ask for no pass: the next tick's is enough.
     await scaleApp(deps, 'acme', 'web', 2);
     await updateApp(deps, 'acme', 'web', {});
+    await startApp(deps, 'acme', 'web'); // not stopped
     await updateTenant(deps, 'acme', { name: 'Acme Inc.', plan: 'free' });
     expect(askedSince()).toEqual([]);
 
@@ -43,5 +46,8 @@ describe('the reconcile pass a write asks for', () => {
     expect(askedSince()).toEqual([]);
     await updateTenant(deps, 'acme', { status: 'active' });
     expect(askedSince()).toEqual(['acme/api', 'acme/web']);
+    // Its replicas stop, then the app goes.
+    await deleteApp(deps, 'acme', 'api');
+    expect(askedSince()).toEqual(['acme/api']);
   });
 });

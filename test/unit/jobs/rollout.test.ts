@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createApp, getAppRecord, startApp, stopApp } from '../../../functions/core/apps.ts';
+import { createApp, deleteApp, getAppRecord, startApp, stopApp } from '../../../functions/core/apps.ts';
 import { deploy, listDeployments, wayBack } from '../../../functions/core/deployments.ts';
 import { UnavailableError } from '../../../functions/core/errors.ts';
 import type { DeploymentRecord, RolloutWrite } from '../../../functions/core/ports.ts';
@@ -163,6 +163,13 @@ describe('advanceRollout', () => {
     expect(writes).toEqual([{ app: expect.anything() }]);
     writes.length = 0;
     await pass({ ...converged, routable: 0, readyTarget: 0, converged: false });
+    expect(writes).toEqual([]);
+  });
+
+  it('leaves a deleting app as it is: deleting, whatever its replicas show, until its last goes', async () => {
+    const deleting = await deleteApp(deps, 'acme', 'web');
+    const { app } = await pass({ ...converged, desired: 0 });
+    expect(app).toMatchObject({ status: 'deleting', version: deleting.version, readyReplicas: 0 });
     expect(writes).toEqual([]);
   });
 
