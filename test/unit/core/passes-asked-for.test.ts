@@ -4,6 +4,7 @@ import {
   createApp,
   deleteApp,
   getAppRecord,
+  restartApp,
   scaleApp,
   startApp,
   stopApp,
@@ -45,6 +46,9 @@ describe('the reconcile pass a write asks for', () => {
     await updateTenant(deps, 'acme', { name: 'Acme' });
     expect(askedSince()).toEqual([]);
     await updateTenant(deps, 'acme', { status: 'active' });
+    expect(askedSince()).toEqual(['acme/api', 'acme/web']);
+    await startApp(deps, 'acme', 'api');
+    await restartApp(deps, 'acme', 'web');
     expect(askedSince()).toEqual(['acme/api', 'acme/web']);
     // Its replicas stop, then the app goes.
     await deleteApp(deps, 'acme', 'api');

@@ -173,6 +173,15 @@ describe('advanceRollout', () => {
     expect(writes).toEqual([]);
   });
 
+  it('starts an app stopped on its live revision without a deployment: nothing new goes live', async () => {
+    await pass(converged);
+    await stopApp(deps, 'acme', 'web');
+    expect(await startApp(deps, 'acme', 'web')).toMatchObject({ status: 'deploying', currentRevision: 1 });
+    const { items } = await listDeployments(deps, 'acme', 'web', { limit: 5 });
+    expect(items.map((d) => [d.trigger, d.status])).toEqual([['create', 'succeeded']]);
+    expect(deps.store.events.at(-1)).toMatchObject({ type: 'started', details: { revision: 1 } });
+  });
+
   it('lets the deployment of a stopped app wait, and starts a new one when the app starts', async () => {
     await stopApp(deps, 'acme', 'web');
     const stopped = { ...converged, desired: 0, readyTarget: 0, routable: 0 };
