@@ -122,6 +122,7 @@ describe('registry token service', () => {
       'repository:beta/web:pull,push',
       'repository:acme/a/b:pull',
       'registry:catalog:*',
+      'repository:acme/web',
     ]);
     expect(res.status).toBe(200);
     const body = (await res.json()) as { token: string };
