@@ -31,7 +31,7 @@ describe('the reconcile pass a write asks for', () => {
     await autoscaleTo(deps, await getAppRecord(deps, 'acme', 'web'), 3, { reason: 'CPU above its target' });
     expect(askedSince()).toEqual(['acme/web']);
     await scaleApp(deps, 'acme', 'web', 2);
-    askedSince();
+    expect(askedSince()).toEqual(['acme/web']);
 
     // Writes that leave every app's desired state as it was ask for no pass: the next tick's is enough.
     await scaleApp(deps, 'acme', 'web', 2);
@@ -40,7 +40,8 @@ describe('the reconcile pass a write asks for', () => {
     await updateTenant(deps, 'acme', { name: 'Acme Inc.', plan: 'free' });
     expect(askedSince()).toEqual([]);
 
-    // A suspension stops every app's replicas and a reactivation starts them, stopped or not: each app's pass decides.
+    // A suspension stops every app's replicas and a reactivation starts them again: each app's pass, a stopped one's
+    // too, decides what that means for it.
     await updateTenant(deps, 'acme', { status: 'suspended' });
     expect(askedSince()).toEqual(['acme/api', 'acme/web']);
     await updateTenant(deps, 'acme', { name: 'Acme' });
