@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { WriteConflictError } from '../../../functions/core/errors.ts';
-import { getPlan, updatePlan } from '../../../functions/core/plans.ts';
+import { getPlan, seedPlans, updatePlan } from '../../../functions/core/plans.ts';
 import { createRepository } from '../../../functions/core/repositories.ts';
 import {
   createTenant,
@@ -49,6 +49,17 @@ describe('tenants and plans', () => {
     expect(uncapped.limits.maxMonthlyInstanceHours).toBe(100);
     // Removing what is not there changes nothing.
     expect(await updatePlan(deps, 'pro', { limits: { maxMonthlyCost: null } })).toEqual(uncapped);
+  });
+
+  it('seeds the starting plans again at each local start, leaving them as edited, and fails one the table fails', async () => {
+    const deps = await fakeCoreDeps(); // seeded once
+    const edited = await updatePlan(deps, 'free', { limits: { apps: 7 } });
+    await seedPlans(deps);
+    expect(await getPlan(deps, 'free')).toEqual(edited);
+    beforeNextCall(deps.store, 'createPlan', async () => {
+      throw new Error('the table is not there');
+    });
+    await expect(seedPlans(deps)).rejects.toThrow('the table is not there');
   });
 
   it('gives deployments a new deadline from a reactivation only, not from any other change of the tenant', async () => {
