@@ -33,8 +33,11 @@ async function cappedTenant(caps: Caps) {
   /** The tenant's monthly cap, as it reads it. */
   const cap = async () =>
     ((await call('GET', '/v1/tenant', key)).json.usage as { monthlyCap: Record<string, unknown> }).monthlyCap;
+  /** The plan's caps set anew, as the platform team sets them. */
+  const setCaps = (next: Caps) =>
+    call('PATCH', '/v1/plans/capped', setup.adminKey, { limits: cappedLimits(next) });
   const meter = () => meterUsage({ ...deps, runtime });
-  return { adminKey: setup.adminKey, clock, call, key, meter, told, cap };
+  return { clock, call, key, meter, told, cap, setCaps };
 }
 
 describe('monthly usage caps on DynamoDB Local', () => {
@@ -69,7 +72,7 @@ describe('monthly usage caps on DynamoDB Local', () => {
   });
 
   it("caps a month by its cost alone, at the month's prices", async () => {
-    const { adminKey, clock, call, key, meter, told, cap } = await cappedTenant({ maxMonthlyCost: 0.01 });
+    const { clock, call, key, meter, told, cap, setCaps } = await cappedTenant({ maxMonthlyCost: 0.01 });
     const events = async () => [await told('usageWarning'), await told('usageCapReached')];
     expect(await cap()).toEqual({ period: '2026-11', level: 'ok', cost: '0.000000', instanceHours: 0 });
     // The app's spec grows while there is room; the meter bills its running replica, of 0.25 vCPU and 512 MiB, at
@@ -96,13 +99,11 @@ describe('monthly usage caps on DynamoDB Local', () => {
     expect((await call('PATCH', '/v1/apps/web', key, { memory: 512 })).status).toBe(200);
     // The cap raised to 0.02 USD, the month back under 80 % of it, then at 80 % again (78 minutes): not told a
     // second time; raised to 1 USD, told nothing.
-    const raise = (maxMonthlyCost: number) =>
-      call('PATCH', '/v1/plans/capped', adminKey, { limits: cappedLimits({ maxMonthlyCost }) });
-    expect((await raise(0.02)).status).toBe(200);
+    expect((await setCaps({ maxMonthlyCost: 0.02 })).status).toBe(200);
     clock.advance(29 * 60_000);
     await meter();
     expect(await cap()).toMatchObject({ level: 'warned', cost: '0.016045' });
-    expect((await raise(1)).status).toBe(200);
+    expect((await setCaps({ maxMonthlyCost: 1 })).status).toBe(200);
     clock.advance(60_000);
     await meter();
     expect(await cap()).toMatchObject({ level: 'ok', cost: '0.016251' });
@@ -110,25 +111,19 @@ describe('monthly usage caps on DynamoDB Local', () => {
   });
 
   it("counts a plan's caps as they are now, not as they were when the meter last ran", async () => {
-    const { adminKey, clock, call, key, meter } = await cappedTenant({ maxMonthlyInstanceHours: 1 });
-    const setCap = (hours: number) =>
-      call('PATCH', '/v1/plans/capped', adminKey, {
-        limits: cappedLimits({ maxMonthlyInstanceHours: hours }),
-      });
+    const { clock, call, key, meter, cap, setCaps } = await cappedTenant({ maxMonthlyInstanceHours: 1 });
     const scaleTo = async (replicas: number) =>
       (await call('POST', '/v1/apps/web/scale', key, { replicas })).status;
-    const level = async () =>
-      ((await call('GET', '/v1/tenant', key)).json.usage as { monthlyCap: { level: string } }).monthlyCap
-        .level;
+    const level = async () => (await cap()).level;
 
     clock.advance(60 * 60_000);
     await meter();
     expect([await level(), await scaleTo(2)]).toEqual(['exceeded', 403]);
     // The cap raised: the month's hour is half of it at once, before the meter runs again.
-    expect((await setCap(2)).status).toBe(200);
+    expect((await setCaps({ maxMonthlyInstanceHours: 2 })).status).toBe(200);
     expect([await level(), await scaleTo(2)]).toEqual(['ok', 200]);
     // And lowered below the month's usage: refused at once.
-    expect((await setCap(1)).status).toBe(200);
+    expect((await setCaps({ maxMonthlyInstanceHours: 1 })).status).toBe(200);
     expect([await level(), await scaleTo(3)]).toEqual(['exceeded', 403]);
   });
 });

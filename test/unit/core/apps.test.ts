@@ -766,14 +766,12 @@ describe('apps', () => {
     deps.registry.held.add(held(two)[0] ?? '');
     // An image of another registry, pinned by its digest, was never the platform's to hold or let go of.
     await deploy(deps, 'acme', 'web', { image: `registry.example.com/acme/web@sha256:${'4'.repeat(64)}` });
-    const released: string[] = [];
-    const release = deps.registry.releaseImages.bind(deps.registry);
-    deps.registry.releaseImages = async (repository, digests, appUid) => {
-      released.push(`${repository}: ${[...digests].sort().join(', ')}`);
-      return release(repository, digests, appUid);
-    };
+    const releases = vi.spyOn(deps.registry, 'releaseImages');
     await deleteApp(deps, 'acme', 'web');
     expect([...deps.registry.held]).toEqual([]);
+    const released = releases.mock.calls.map(
+      ([repository, digests]) => `${repository}: ${digests.toSorted().join(', ')}`,
+    );
     expect(released).toEqual([`acme/web: ${one}, ${two}`]);
   });
 

@@ -363,15 +363,9 @@ describe('the scale job', () => {
     const mornings = { min: 1, max: 4, schedules: [{ cron: '0 8 * * *', min: 3, max: 4 }] };
     const deps = await acmeWeb({ scaling: mornings, replicas: 1 });
     await stopApp(deps, 'acme', 'web');
+    const views = webOnDocker(deps, () => 50);
     // 10:00 (the clock's start): the morning's schedule, in force, would take a running app to 3.
-    expect(
-      (
-        await scaleOnce(
-          deps,
-          webOnDocker(deps, () => 50),
-        )
-      ).run,
-    ).toEqual({ scaled: 0, failed: 0 });
+    expect((await scaleOnce(deps, views)).run).toEqual({ scaled: 0, failed: 0 });
     expect(await deps.store.getApp('acme', 'web')).toMatchObject({ status: 'stopped', replicas: 1 });
     expect(autoscalingTold(deps)).toEqual([]);
   });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createApp } from '../../../functions/core/apps.ts';
 import { scriptedWorld } from '../../support/scripted-world.ts';
 
@@ -41,12 +41,7 @@ describe("an app's reconcile lease", () => {
   it("is kept by its reconciler's passes, written at most once a second of them: none starts with less than 9 s of it", async () => {
     const { deps, routedBy, reconcilerOf } = await appWithReconcilers();
     const start = deps.clock.now().getTime();
-    const writtenAt: number[] = [];
-    const acquire = deps.store.acquireLease.bind(deps.store);
-    deps.store.acquireLease = (lease, owner, until, nowMs) => {
-      if (owner === 'first') writtenAt.push(nowMs - start);
-      return acquire(lease, owner, until, nowMs);
-    };
+    const leaseWrites = vi.spyOn(deps.store, 'acquireLease');
     const first = reconcilerOf('first');
     const next = reconcilerOf('next');
     for (let ms = 0; ms < 25_000; ms += 500) {
@@ -56,6 +51,9 @@ describe("an app's reconcile lease", () => {
       if (ms % 5000 === 0) await next.reconcileApp('acme', 'web');
       deps.clock.advance(500);
     }
+    const writtenAt = leaseWrites.mock.calls.flatMap(([, owner, , nowMs]) =>
+      owner === 'first' ? [nowMs - start] : [],
+    );
     expect(writtenAt).toEqual(Array.from({ length: 25 }, (_, i) => i * 1000));
     // Long past the first lease's 10 s, the app is the first's still.
     expect(routedBy).not.toContain('next');
