@@ -302,7 +302,11 @@ export interface Store {
    * since: not written over). False when a condition failed and nothing was written.
    */
   writeRollout(write: RolloutWrite): Promise<boolean>;
-  /** Removes an app whose replicas are all gone (the end of a deletion) and gives its reservation back. */
+  /**
+   * Removes an app whose replicas are all gone (the end of a deletion) and gives its reservation back, on condition
+   * the stored app is still that incarnation at that version (WriteConflictError otherwise: finalized already, or an
+   * app made again under its name).
+   */
   finalizeAppDeletion(app: AppRecord): Promise<void>;
   /** Writes a deployment on condition the stored one is still `read`; false when it was not. */
   updateDeployment(deployment: DeploymentRecord, read: DeploymentRecord): Promise<boolean>;

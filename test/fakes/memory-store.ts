@@ -224,7 +224,8 @@ export class MemoryStore implements Store {
   }
   async finalizeAppDeletion(app: AppRecord) {
     const key = `${app.tenantId}/${app.name}`;
-    if (this.apps.get(key)?.version !== app.version) throw new WriteConflictError();
+    const stored = this.apps.get(key);
+    if (stored?.version !== app.version || stored.uid !== app.uid) throw new WriteConflictError();
     this.apps.delete(key);
     const tenant = this.tenants.get(app.tenantId);
     const held = reservationOf(app);

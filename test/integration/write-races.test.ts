@@ -71,3 +71,62 @@ describe('a change of an app whose reads went stale before its write, on DynamoD
     expect((await call('POST', '/v1/apps/web/scale', key, { replicas: 2 })).status).toBe(200);
   });
 });
+
+/** The same, for the writes of plans and tenants, and for the deletion of a tenant. */
+describe('a change of a plan or a tenant whose read went stale before its write, on DynamoDB Local', () => {
+  it('writes a change of a plan made while another landed between its read and its write, keeping both', async () => {
+    const { call, adminKey, deps } = await localApi();
+    beforeNextCall(deps.store, 'updatePlan', async () => {
+      expect((await call('PATCH', '/v1/plans/pro', adminKey, { limits: { apps: 7 } })).status).toBe(200);
+    });
+    const renamed = await call('PATCH', '/v1/plans/pro', adminKey, { name: 'Pro 2' });
+    expect(renamed).toMatchObject({ status: 200, json: { name: 'Pro 2', limits: { apps: 7 } } });
+    expect(await deps.store.getPlan('pro')).toMatchObject({ name: 'Pro 2', limits: { apps: 7 }, version: 3 });
+  });
+
+  it('writes a change of a tenant made while another landed between its read and its write, keeping both', async () => {
+    const { call, adminKey, createTenant, deps } = await localApi();
+    await createTenant('acme');
+    beforeNextCall(deps.store, 'updateTenant', async () => {
+      expect((await call('PATCH', '/v1/tenants/acme', adminKey, { plan: 'free' })).status).toBe(200);
+    });
+    const renamed = await call('PATCH', '/v1/tenants/acme', adminKey, { name: 'Acme Inc.' });
+    expect(renamed).toMatchObject({ status: 200, json: { name: 'Acme Inc.', plan: 'free' } });
+    expect(await deps.store.getTenant('acme')).toMatchObject({ name: 'Acme Inc.', plan: 'free', version: 3 });
+  });
+
+  it('answers a deletion of a tenant that another deletion took between its reads and its write 404', async () => {
+    const { call, adminKey, createTenant, deps } = await localApi();
+    await createTenant('acme');
+    beforeNextCall(deps.store, 'deleteTenant', async () => {
+      expect((await call('DELETE', '/v1/tenants/acme', adminKey)).status).toBe(204);
+    });
+    const deleted = await call('DELETE', '/v1/tenants/acme', adminKey);
+    expect(deleted).toMatchObject({ status: 404, json: { code: 'tenant.notFound' } });
+    expect(await deps.store.getTenant('acme')).toBeUndefined();
+  });
+
+  it('refuses a new app of a tenant deleted between its reads and its write, 404, and writes none of it', async () => {
+    const { call, adminKey, createTenant, deps } = await localApi();
+    const key = (await createTenant('acme')).key;
+    beforeNextCall(deps.store, 'createApp', async () => {
+      expect((await call('DELETE', '/v1/tenants/acme', adminKey)).status).toBe(204);
+    });
+    const created = await call('POST', '/v1/apps', key, sampleApp('web'));
+    expect(created).toMatchObject({ status: 404, json: { code: 'tenant.notFound' } });
+    expect(await deps.store.getApp('acme', 'web')).toBeUndefined();
+  });
+
+  it('makes a new app whose tenant moved to a larger plan, and grew under it, between its reads and its write', async () => {
+    const { call, adminKey, createTenant, createPlan, deps } = await localApi();
+    await createPlan('single', { apps: 1, instancesPerApp: 2, vcpu: 4, memoryMiB: 8192 });
+    const key = (await createTenant('acme', 'single')).key;
+    // Its tenant's second app by the time it is written: past the plan it was checked against, within the one it is on.
+    beforeNextCall(deps.store, 'createApp', async () => {
+      expect((await call('PATCH', '/v1/tenants/acme', adminKey, { plan: 'pro' })).status).toBe(200);
+      expect((await call('POST', '/v1/apps', key, sampleApp('api'))).status).toBe(201);
+    });
+    expect((await call('POST', '/v1/apps', key, sampleApp('web'))).status).toBe(201);
+    expect(await deps.store.getTenant('acme')).toMatchObject({ plan: 'pro', reserved: { apps: 2 } });
+  });
+});

@@ -7,11 +7,19 @@ export class Expression {
   private readonly values: Record<string, unknown> = {};
   private count = 0;
 
-  /** Attribute names are the store's own identifiers (letters and digits), never user input. */
+  /**
+   * An attribute's name, or a path into a map attribute (`body.uid`): the store's own identifiers (letters and digits),
+   * never user input.
+   */
   name(attribute: string): string {
-    const placeholder = `#${attribute}`;
-    this.names[placeholder] = attribute;
-    return placeholder;
+    return attribute
+      .split('.')
+      .map((part) => {
+        const placeholder = `#${part}`;
+        this.names[placeholder] = part;
+        return placeholder;
+      })
+      .join('.');
   }
 
   value(value: unknown): string {

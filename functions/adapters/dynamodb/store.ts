@@ -528,7 +528,11 @@ export class DynamoStore implements Store {
   async finalizeAppDeletion(app: AppRecord): Promise<void> {
     const held = reservationOf(app);
     const { cancelled } = await this.table.transact([
-      this.table.deleteItem(key.app(app.tenantId, app.name), versionIs(app.version)),
+      // Of this incarnation only: a late finalizing must not take an app made again under its name.
+      this.table.deleteItem(
+        key.app(app.tenantId, app.name),
+        allOf(versionIs(app.version), equals('body.uid', app.uid)),
+      ),
       this.table.updateItem(
         key.tenant(app.tenantId),
         {
