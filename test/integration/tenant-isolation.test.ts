@@ -113,13 +113,17 @@ describe('tenant isolation on DynamoDB Local', () => {
       (res.json.items as { name: string }[]).map((a) => a.name);
     expect([names(first), names(next)]).toEqual([['page-1'], ['page-2']]);
 
-    const cursorOf = (start: Record<string, string>) =>
+    const cursorOf = (start: unknown) =>
       encodeURIComponent(Buffer.from(JSON.stringify(start)).toString('base64url'));
     const forged = [
       encodeURIComponent(cursor), // tenant A's own cursor, sent by tenant B
       cursorOf({ pk: 'tenant#tenant-a', sk: 'app#web' }),
       cursorOf({ pk: 'tenant#tenant-b', sk: 'key#' }), // B's partition, but outside its apps
       cursorOf({ pk: 'tenant#tenant-b' }),
+      // JSON, but no start key at all.
+      cursorOf(null),
+      cursorOf(['tenant#tenant-b', 'app#web']),
+      cursorOf('tenant#tenant-b'),
     ];
     for (const c of forged) {
       const res = await api.call('GET', `/v1/apps?cursor=${c}`, keyB);

@@ -95,6 +95,17 @@ describe('SingleTable.transact', () => {
     await expect(table.transact(writes)).rejects.toMatchObject({ code: 'unavailable' });
     expect(standIn.received).toHaveLength(2);
   });
+
+  it('answers the error of a transaction DynamoDB refused whole, which carries no codes, as it came', async () => {
+    const message = 'Item size has exceeded the maximum allowed size';
+    standIn = await dynamoDbStandIn([
+      { status: 400, body: { __type: 'com.amazonaws.dynamodb.v20120810#ValidationException', message } },
+    ]);
+    const table = new SingleTable(standIn.client(), 'berth');
+    const refused = table.transact([table.putItem({ pk: 'p', sk: 'a' })]);
+    await expect(refused).rejects.toMatchObject({ name: 'ValidationException', message });
+    expect(standIn.received).toHaveLength(1);
+  });
 });
 
 describe('SingleTable reads', () => {
@@ -110,5 +121,20 @@ describe('SingleTable reads', () => {
     await table.page({ partition: 'tenants', index: 'gsi1' }, { limit: 10 });
     const sent = standIn.received.map((r) => JSON.parse(r.body) as { ConsistentRead?: boolean });
     expect(sent.map((query) => query.ConsistentRead)).toEqual([true, true, true, undefined]);
+  });
+
+  it('reads every page of a query, each from where the one before stopped (DynamoDB stops a page at 1 MB)', async () => {
+    const item = (sk: string) => ({ pk: { S: 'app#acme#uid' }, sk: { S: sk } });
+    standIn = await dynamoDbStandIn([
+      { status: 200, body: { Items: [item('deployment#1')], LastEvaluatedKey: item('deployment#1') } },
+      { status: 200, body: { Items: [item('deployment#2')] } },
+    ]);
+    const keys = await new SingleTable(standIn.client(), 'berth').keys({ partition: 'app#acme#uid' });
+    expect(keys).toEqual([
+      { pk: 'app#acme#uid', sk: 'deployment#1' },
+      { pk: 'app#acme#uid', sk: 'deployment#2' },
+    ]);
+    const sent = standIn.received.map((r) => JSON.parse(r.body) as { ExclusiveStartKey?: unknown });
+    expect(sent.map((query) => query.ExclusiveStartKey)).toEqual([undefined, item('deployment#1')]);
   });
 });
