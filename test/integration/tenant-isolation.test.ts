@@ -120,6 +120,9 @@ describe('tenant isolation on DynamoDB Local', () => {
       cursorOf({ pk: 'tenant#tenant-a', sk: 'app#web' }),
       cursorOf({ pk: 'tenant#tenant-b', sk: 'key#' }), // B's partition, but outside its apps
       cursorOf({ pk: 'tenant#tenant-b' }),
+      // B's own apps, but no start key DynamoDB takes.
+      cursorOf({ pk: 'tenant#tenant-b', sk: 'app#web', at: 'app#web' }),
+      cursorOf({ pk: 'tenant#tenant-b', sk: 7 }),
       // JSON, but no start key at all.
       cursorOf(null),
       cursorOf(['tenant#tenant-b', 'app#web']),
