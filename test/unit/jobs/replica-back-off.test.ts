@@ -1,6 +1,7 @@
-import { beforeEach, describe, expect, it } from 'vitest';
-import { createApp, getAppRecord } from '../../../functions/core/apps.ts';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { createApp, getAppRecord, scaleApp, stopApp } from '../../../functions/core/apps.ts';
 import { deploy, listDeployments, rollback } from '../../../functions/core/deployments.ts';
+import { UnavailableError } from '../../../functions/core/errors.ts';
 import type { Reconciler } from '../../../functions/jobs/reconcile.ts';
 import type { ScriptedRuntime } from '../../fakes/scripted-runtime.ts';
 import { scriptedWorld } from '../../support/scripted-world.ts';
@@ -122,6 +123,52 @@ describe('the back-off of a failing replica and the circuit breaker, as a pass s
     expect(back).toMatchObject({ revision: 1, trigger: 'rollback', status: 'succeeded', failedStarts: 0 });
     expect(await getAppRecord(deps, 'acme', 'web')).toMatchObject({ status: 'running', readyReplicas: 3 });
     expect(runtime.startsOf(1)).toBe(6);
+  });
+
+  it('starts a fresh back-off for a replica that served 10 s before it failed, as Kubernetes does', async () => {
+    await createApp(deps, 'acme', WEB);
+    await passAfter(0);
+    runtime.crash(1);
+    await passAfter(100); // the first failure: replaced at once
+    for (let pass = 0; pass < 11; pass++) await passAfter(1_000); // its replacement serves on
+    runtime.crash(1);
+    await passAfter(100); // a first failure again, not a second: replaced at once
+    expect(runtime.startsOf(1)).toBe(3);
+  });
+
+  it('counts none of the replicas it removes itself as failed: scaled in, replaced by a rollout, stopped', async () => {
+    await createApp(deps, 'acme', { ...WEB, replicas: 2 });
+    await passAfter(0);
+    for (let round = 0; round < 3; round++) {
+      await scaleApp(deps, 'acme', 'web', 1);
+      await passAfter(100);
+      await scaleApp(deps, 'acme', 'web', 2);
+      await passAfter(100);
+      // Slot 1 comes back at once each time: no back-off of a slot that never failed.
+      expect(runtime.replicas.size).toBe(2);
+    }
+    await deploy(deps, 'acme', 'web', { env: { A: '1' } });
+    for (let pass = 0; pass < 4; pass++) await passAfter(100);
+    await stopApp(deps, 'acme', 'web');
+    await passAfter(100);
+    expect(runtime.replicas.size).toBe(0);
+    const [deployed] = (await listDeployments(deps, 'acme', 'web', { limit: 1 })).items;
+    expect(deployed).toMatchObject({ revision: 2, status: 'succeeded', failedStarts: 0 });
+    expect(deps.store.events.map((e) => e.type)).not.toEqual(
+      expect.arrayContaining([expect.stringMatching(/^(replicaExited|unhealthy|crashLoop)$/)]),
+    );
+  });
+
+  it("counts no failure of the app's when the engine cannot be reached to start a replica: the pass fails", async () => {
+    await createApp(deps, 'acme', WEB);
+    const unreachable = new UnavailableError('Docker Engine did not answer within 10 s');
+    vi.spyOn(runtime, 'startReplica').mockRejectedValueOnce(unreachable);
+    await expect(passAfter(0)).rejects.toBe(unreachable);
+    await passAfter(100);
+    expect(runtime.replicas.size).toBe(1);
+    const [deployment] = (await listDeployments(deps, 'acme', 'web', { limit: 1 })).items;
+    expect(deployment).toMatchObject({ failedStarts: 0 });
+    expect(deps.store.events.map((e) => e.type)).not.toContain('replicaExited');
   });
 
   it('counts a start the engine refuses as a failure of its slot, with its words, until the breaker trips', async () => {
