@@ -38,6 +38,18 @@ describe("an app's reconcile lease", () => {
     expect(runtime.startsOf(1)).toBe(1);
   });
 
+  it('is not counted on once handed back, even within the second its reconciler took it', async () => {
+    const { deps, routedBy, reconcilerOf } = await appWithReconcilers();
+    const first = reconcilerOf('first');
+    const next = reconcilerOf('next');
+    await first.reconcileApp('acme', 'web');
+    await first.releaseLeases();
+    await next.reconcileApp('acme', 'web');
+    deps.clock.advance(500);
+    await first.reconcileApp('acme', 'web');
+    expect(routedBy).toEqual(['first', 'next']);
+  });
+
   it("is kept by its reconciler's passes, written at most once a second of them: none starts with less than 9 s of it", async () => {
     const { deps, routedBy, reconcilerOf } = await appWithReconcilers();
     const start = deps.clock.now().getTime();
