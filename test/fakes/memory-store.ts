@@ -121,8 +121,9 @@ export class MemoryStore implements Store {
   async deleteTenant(tenant: TenantRecord, deletedAt: string) {
     const { id, version: expectedVersion } = tenant;
     const current = this.tenants.get(id);
-    if (current && current.reserved.apps > 0) throw new TenantHasAppsError(id, current.reserved.apps);
-    if (current?.version !== expectedVersion) throw new WriteConflictError();
+    if (!current) throw new TenantNotFoundError(id);
+    if (current.reserved.apps > 0) throw new TenantHasAppsError(id, current.reserved.apps);
+    if (current.version !== expectedVersion) throw new WriteConflictError();
     this.tenants.delete(id);
     this.deletedTenants.set(id, { id, createdAt: tenant.createdAt, deletedAt });
     const hashes = [...this.keys.values()].filter((k) => k.tenantId === id).map((k) => k.hash);
@@ -133,7 +134,8 @@ export class MemoryStore implements Store {
   async createApiKey(key: ApiKeyRecord, maxPerTenant: number) {
     if (!this.tenants.has(key.tenantId)) throw new TenantNotFoundError(key.tenantId);
     const held = [...this.keys.values()].filter((k) => k.tenantId === key.tenantId).length;
-    if (held >= maxPerTenant) throw new QuotaExceededError(`a tenant may hold ${maxPerTenant} keys`);
+    if (held >= maxPerTenant)
+      throw new QuotaExceededError(`a tenant may hold ${maxPerTenant} keys; revoke one first`);
     this.keys.set(key.hash, clone(key));
   }
   async findApiKeyByHash(hash: string) {
@@ -343,7 +345,8 @@ export class MemoryStore implements Store {
     if (this.repositories.has(key)) return false;
     if (!this.tenants.has(tenantId)) throw new TenantNotFoundError(tenantId);
     const kept = [...this.repositories.keys()].filter((k) => k.startsWith(`${tenantId}/`)).length;
-    if (kept >= maxPerTenant) throw new QuotaExceededError(`a tenant may keep ${maxPerTenant} repositories`);
+    if (kept >= maxPerTenant)
+      throw new QuotaExceededError(`a tenant may keep ${maxPerTenant} repositories; delete one first`);
     this.repositories.set(key, clone(repository));
     return true;
   }
