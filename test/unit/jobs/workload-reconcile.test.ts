@@ -464,6 +464,14 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
     ).rejects.toThrow(/only its own tenants' namespaces \(berth-staging--<tenant>\)/);
   });
 
+  it('makes no namespace for a tenant whose apps all run on another runtime, and writes nothing to the cluster', async () => {
+    const { deps, pass, requestsDuring } = setup;
+    await createApp({ ...deps, runtimes: ['fargate'] }, 'acme', { ...web, name: 'api', runtime: 'fargate' });
+    const requests = await requestsDuring(pass);
+    expect(requests.filter((r) => r.method !== 'GET')).toEqual([]);
+    expect(api.objects.has('/api/v1/namespaces/berth-acme')).toBe(false);
+  });
+
   it("releases an orphan's stopped pods, metered, when its tenant has no app left here to do it in a pass", async () => {
     const { deps, reconciler, pass, runtime } = setup;
     api.provisionLoadBalancer(INGRESS_LOAD_BALANCER);
