@@ -689,7 +689,9 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
     expect(during.readyReplicas).toBe(2);
     await pass(); // restarts past the circuit breaker: failed, rolled back to revision 1
     await pass(); // applies revision 1 again: the crashing pods stop
-    await pass(); // their stops are recorded and their finalizers removed
+    // Their stops are recorded and their finalizers removed, as the job's metric counts.
+    expect(await pass()).toMatchObject({ released: 2 });
+    expect(await pass()).toMatchObject({ released: 0 });
     const app = await getAppRecord(deps, 'acme', 'web');
     expect(app).toMatchObject({ status: 'running', targetRevision: 1, currentRevision: 1, readyReplicas: 2 });
     const events = (await deps.store.listAppEvents('acme', app.uid, { limit: 50 })).items.map((e) => e.type);
