@@ -518,7 +518,10 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
 
     const at = restarted(1, 30_000);
     await pass();
+    // The worker that wrote it writes it no more.
+    const written = vi.spyOn(deps.store, 'addAppEvent');
     await pass();
+    expect(written).not.toHaveBeenCalled();
     // Another worker's pass writes the same event again, not a second one.
     await reconcilerFor('other').reconcileTenant('acme');
     expect(await exits()).toEqual([
