@@ -72,8 +72,8 @@ describe('a change of an app whose reads went stale before its write, on DynamoD
   });
 });
 
-/** The same, for the writes of plans and tenants, and for the deletion of a tenant. */
-describe('a change of a plan or a tenant whose read went stale before its write, on DynamoDB Local', () => {
+/** The same, for the writes of plans and tenants, a tenant's deletion and a new app. */
+describe('a write of a plan, a tenant or a new app whose reads went stale before it, on DynamoDB Local', () => {
   it('writes a change of a plan made while another landed between its read and its write, keeping both', async () => {
     const { call, adminKey, deps } = await localApi();
     beforeNextCall(deps.store, 'updatePlan', async () => {
