@@ -775,6 +775,18 @@ describe('apps', () => {
     expect(released).toEqual([`acme/web: ${one}, ${two}`]);
   });
 
+  it("lets go of nothing, and tells of nothing, as another registry's images leave the newest ten", async () => {
+    const releases = vi.spyOn(deps.registry, 'releaseImages');
+    await createApp(deps, 'acme', { name: 'web', ...spec });
+    for (let n = 2; n <= 12; n++) {
+      await deploy(deps, 'acme', 'web', {
+        image: `registry.example.com/acme/web@sha256:${String(n).repeat(64).slice(0, 64)}`,
+      });
+    }
+    expect(releases).not.toHaveBeenCalled();
+    expect(deps.logged).toEqual([]);
+  });
+
   it('refuses a rollback to a revision whose image is gone from the platform registry, and keeps one whose tag moved', async () => {
     await createApp(deps, 'acme', { name: 'web', ...spec, image: pushedImage(deps.registry, 1) });
     await deploy(deps, 'acme', 'web', { image: pushedImage(deps.registry, 2) });
