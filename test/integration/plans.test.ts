@@ -44,6 +44,23 @@ describe('plans on DynamoDB Local', () => {
     expect((await call('PATCH', '/v1/tenants/old', adminKey, { plan: 'legacy' })).status).toBe(200);
   });
 
+  it('answers 404 for a plan there is not, and 412 to a change under an ETag gone stale, writing nothing', async () => {
+    const { call, adminKey, deps } = await localApi();
+    for (const [method, body] of [['GET'], ['PATCH', { name: 'Gold' }]] as const) {
+      expect(await call(method, '/v1/plans/gold', adminKey, body)).toMatchObject({
+        status: 404,
+        json: { code: 'plan.notFound', detail: 'plan "gold" does not exist' },
+      });
+    }
+    const etag = (await call('GET', '/v1/plans/pro', adminKey)).headers.get('etag') ?? '';
+    expect(
+      (await call('PATCH', '/v1/plans/pro', adminKey, { name: 'Pro 2' }, { 'if-match': etag })).status,
+    ).toBe(200);
+    const stale = await call('PATCH', '/v1/plans/pro', adminKey, { name: 'Pro 3' }, { 'if-match': etag });
+    expect(stale).toMatchObject({ status: 412, json: { code: 'precondition.failed' } });
+    expect(await deps.store.getPlan('pro')).toMatchObject({ name: 'Pro 2', version: 2 });
+  });
+
   it('removes a monthly cap given as null, over HTTP and in the table', async () => {
     const { call, adminKey } = await localApi();
     const capped = await call('PATCH', '/v1/plans/pro', adminKey, { limits: { maxMonthlyCost: 25 } });
