@@ -36,7 +36,7 @@ it("takes a deleted app's revisions and deployments out of the table with it, an
   });
 });
 
-/** The core tests' store and the table, each with its tenant acme on `pro`. */
+/** Core deps over the core tests' in-memory store, and over a fresh table of DynamoDB Local. */
 const stores = [
   ["in the core tests' in-memory store", fakeCoreDeps],
   ['on DynamoDB Local', tableCoreDeps],
