@@ -48,6 +48,10 @@ describe('the sweep of replicas whose app is gone', () => {
         ),
       }),
     ]);
+    // Told again should it come back after a sweep that was not refused.
+    expect(await reconciler.removeOrphans(new Set(uids.values()))).toBe(0);
+    expect(await reconciler.removeOrphans(known)).toBe(0);
+    expect(deps.logged.map((l) => l.message)).toEqual(['orphans not removed', 'orphans not removed']);
     // Two of four is no such sign: they go.
     known.add(uids.get('worker') ?? '');
     expect(await reconciler.removeOrphans(known)).toBe(2);
