@@ -775,14 +775,32 @@ describe('apps', () => {
     expect(released).toEqual([`acme/web: ${one}, ${two}`]);
   });
 
-  it("lets go of nothing, and tells of nothing, as another registry's images leave the newest ten", async () => {
+  it('keeps the image of a revision leaving the newest ten while any revision held pins it, the newest or not', async () => {
+    const image = (n: number) => pushedImage(deps.registry, n);
+    const pinned = (n: number) => `127.0.0.1:5000/acme/web@${digestOf(n)}`;
+    const released = vi.spyOn(deps.registry, 'releaseImages');
+    // Revision 1 runs (its successors never went live), and revision 2 pins its image; revision 11 pins revision 3's.
+    await createApp(deps, 'acme', { name: 'web', ...spec, image: image(1) });
+    const app = deps.store.apps.get('acme/web');
+    if (!app) throw new Error('no app');
+    app.currentRevision = 1;
+    await deploy(deps, 'acme', 'web', { image: pinned(1) });
+    for (let n = 3; n <= 10; n++) await deploy(deps, 'acme', 'web', { image: image(n) });
+    await deploy(deps, 'acme', 'web', { image: pinned(3) });
+    await deploy(deps, 'acme', 'web', { image: image(12) }); // revision 2 leaves: revision 1 runs its image
+    await deploy(deps, 'acme', 'web', { image: image(13) }); // revision 3 leaves: revision 11 pins its image
+    expect(released).not.toHaveBeenCalled();
+    await deploy(deps, 'acme', 'web', { image: image(14) }); // revision 4 leaves, and its image with it
+    expect(released.mock.calls).toEqual([['acme/web', [digestOf(4)], app.uid]]);
+  });
+
+  it("lets go of nothing, and tells of nothing, of another registry's images: leaving the newest ten, or a create's refused", async () => {
     const releases = vi.spyOn(deps.registry, 'releaseImages');
-    await createApp(deps, 'acme', { name: 'web', ...spec });
-    for (let n = 2; n <= 12; n++) {
-      await deploy(deps, 'acme', 'web', {
-        image: `registry.example.com/acme/web@sha256:${String(n).repeat(64).slice(0, 64)}`,
-      });
-    }
+    const image = (n: number) => `registry.example.com/acme/web@${digestOf(n)}`;
+    await createApp(deps, 'acme', { name: 'web', ...spec, image: image(1) });
+    for (let n = 2; n <= 12; n++) await deploy(deps, 'acme', 'web', { image: image(n) });
+    const refused = createApp(deps, 'acme', { name: 'web', ...spec, image: image(13) });
+    await expect(refused).rejects.toMatchObject({ code: 'app.exists' });
     expect(releases).not.toHaveBeenCalled();
     expect(deps.logged).toEqual([]);
   });
