@@ -35,6 +35,13 @@ describe('apps', () => {
     await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'free' });
   });
 
+  /** Acme's web as a pass that saw `revision` live left it (the reconciler is not part of these tests). */
+  const live = (revision: number) => {
+    const app = deps.store.apps.get('acme/web');
+    if (!app) throw new Error('no app');
+    app.currentRevision = revision;
+  };
+
   it('creates revision 1 and a pending deployment with the app', async () => {
     const { app, deployment } = await createApp(deps, 'acme', { name: 'web', ...spec });
     expect(app).toMatchObject({
@@ -781,9 +788,7 @@ describe('apps', () => {
     const released = vi.spyOn(deps.registry, 'releaseImages');
     // Revision 1 runs (its successors never went live), and revision 2 pins its image; revision 11 pins revision 3's.
     await createApp(deps, 'acme', { name: 'web', ...spec, image: image(1) });
-    const app = deps.store.apps.get('acme/web');
-    if (!app) throw new Error('no app');
-    app.currentRevision = 1;
+    live(1);
     await deploy(deps, 'acme', 'web', { image: pinned(1) });
     for (let n = 3; n <= 10; n++) await deploy(deps, 'acme', 'web', { image: image(n) });
     await deploy(deps, 'acme', 'web', { image: pinned(3) });
@@ -791,7 +796,8 @@ describe('apps', () => {
     await deploy(deps, 'acme', 'web', { image: image(13) }); // revision 3 leaves: revision 11 pins its image
     expect(released).not.toHaveBeenCalled();
     await deploy(deps, 'acme', 'web', { image: image(14) }); // revision 4 leaves, and its image with it
-    expect(released.mock.calls).toEqual([['acme/web', [digestOf(4)], app.uid]]);
+    const { uid } = await getAppRecord(deps, 'acme', 'web');
+    expect(released.mock.calls).toEqual([['acme/web', [digestOf(4)], uid]]);
   });
 
   it("lets go of nothing, and tells of nothing, of another registry's images: leaving the newest ten, or a create's refused", async () => {
@@ -823,11 +829,6 @@ describe('apps', () => {
 
   it('lets go of the image of the revision its newest ten push out, but not one it runs, moves to or still pins', async () => {
     const image = (n: number) => pushedImage(deps.registry, n);
-    const live = (revision: number) => {
-      const app = deps.store.apps.get('acme/web');
-      if (!app) throw new Error('no app');
-      app.currentRevision = revision;
-    };
     await createApp(deps, 'acme', { name: 'web', ...spec, image: image(1) });
     const { uid } = await getAppRecord(deps, 'acme', 'web');
     const held = () =>
