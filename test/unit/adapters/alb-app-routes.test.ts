@@ -191,7 +191,7 @@ describe('AlbAppRoutes', () => {
     ]);
   });
 
-  it('takes a rule that is gone by the time it deletes it for deleted, and goes on to the target group', async () => {
+  it('takes a rule that is gone by the time it deletes it for deleted and goes on; any other refusal stops there', async () => {
     elb.on(DescribeRulesCommand).resolves({ Rules: [webRule] });
     elb.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [{ TargetGroupArn: 'arn:tg' }] });
     // ELB deleted it, but its answer never came: the SDK sent the call again, which finds no rule.
@@ -201,6 +201,21 @@ describe('AlbAppRoutes', () => {
     elb.on(DeleteTargetGroupCommand).resolves({});
     expect(await routes().remove('acme', 'web')).toBe(true);
     expect(elb).toHaveReceivedCommandWith(DeleteTargetGroupCommand, { TargetGroupArn: 'arn:tg' });
+    // Any other refusal stops the removal before the target group, which the rule still forwards to.
+    elb.resetHistory();
+    elb.on(DeleteRuleCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    await expect(routes().remove('acme', 'web')).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    expect(elb).not.toHaveReceivedCommand(DeleteTargetGroupCommand);
+  });
+
+  it('removes the rule of an app whose target group is gone already, and is done', async () => {
+    elb.on(DescribeRulesCommand).resolves({ Rules: [webRule] });
+    elb
+      .on(DescribeTargetGroupsCommand)
+      .rejects(Object.assign(new Error('gone'), { name: 'TargetGroupNotFoundException' }));
+    expect(await routes().remove('acme', 'web')).toBe(true);
+    expect(elb).toHaveReceivedCommandWith(DeleteRuleCommand, { RuleArn: 'arn:rule:web' });
+    expect(elb).not.toHaveReceivedCommand(DeleteTargetGroupCommand);
   });
 
   it('applies nothing for an app whose name under a longer domain is more than a load balancer routes', async () => {
@@ -220,6 +235,36 @@ describe('AlbAppRoutes', () => {
     await expect(routes().ensure({ ...route, app })).resolves.toBe('arn:tg');
   });
 
+  it("passes on ALB's refusal of a target group, a name taken by a group it cannot find, or no group made, changing nothing", async () => {
+    const changed = () => {
+      expect(elb).not.toHaveReceivedCommand(ModifyTargetGroupCommand);
+      expect(elb).not.toHaveReceivedCommand(ModifyTargetGroupAttributesCommand);
+      expect(elb).not.toHaveReceivedCommand(CreateRuleCommand);
+    };
+    // Refused while the app's group is there: the refusal is not taken for the name being taken.
+    elb
+      .on(CreateTargetGroupCommand)
+      .rejects(Object.assign(new Error('too many'), { name: 'TooManyTargetGroupsException' }));
+    elb.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [{ TargetGroupArn: 'arn:tg' }] });
+    await expect(routes().ensure(route)).rejects.toMatchObject({ name: 'TooManyTargetGroupsException' });
+    changed();
+    // The name taken, and the group gone (deleted by another pass) by the time it looks.
+    elb.reset();
+    elb
+      .on(CreateTargetGroupCommand)
+      .rejects(Object.assign(new Error('exists'), { name: 'DuplicateTargetGroupNameException' }));
+    elb
+      .on(DescribeTargetGroupsCommand)
+      .rejects(Object.assign(new Error('gone'), { name: 'TargetGroupNotFoundException' }));
+    await expect(routes().ensure(route)).rejects.toMatchObject({ name: 'DuplicateTargetGroupNameException' });
+    changed();
+    // An answer without the group it made.
+    elb.reset();
+    elb.on(CreateTargetGroupCommand).resolves({ TargetGroups: [] });
+    await expect(routes().ensure(route)).rejects.toThrow('ALB created no target group for acme/web');
+    changed();
+  });
+
   describe('sharded over several load balancers', () => {
     const second = {
       listenerArn:
@@ -237,6 +282,11 @@ describe('AlbAppRoutes', () => {
         { sleep: async () => undefined },
       );
     const full = Array.from({ length: APPS_PER_LOAD_BALANCER }, (_, i) => ({ Priority: String(i + 1) }));
+    /** The first load balancer full, the app's rule on the second. */
+    const webOnSecond = () => {
+      elb.on(DescribeRulesCommand, { ListenerArn: SHARD.listenerArn }).resolves({ Rules: full });
+      elb.on(DescribeRulesCommand, { ListenerArn: second.listenerArn }).resolves({ Rules: [webRule] });
+    };
 
     beforeEach(() => {
       elb.on(CreateTargetGroupCommand).resolves({ TargetGroups: [{ TargetGroupArn: 'arn:tg' }] });
@@ -330,14 +380,47 @@ describe('AlbAppRoutes', () => {
       expect(await sharded().remove('acme', 'web')).toBe(true);
       expect(elb).toHaveReceivedCommandWith(DeleteRuleCommand, { RuleArn: 'arn:rule:web' });
       expect(records()).toEqual([['DELETE', 'web--acme.eu.apps.example.com']]);
-      // A rule that already routes the app's name is left as it is.
+      // A rule that already routes the app's name is left as it is, and is the one its record points at, though
+      // a load balancer listed before it still has a rule made for an earlier name.
       elb.resetHistory();
+      route53.resetHistory();
+      elb
+        .on(DescribeRulesCommand, { ListenerArn: SHARD.listenerArn })
+        .resolves({ Rules: [...full.slice(1), { ...madeFor(...earlier), RuleArn: 'arn:rule:web-earlier' }] });
       elb
         .on(DescribeRulesCommand, { ListenerArn: second.listenerArn })
         .resolves({ Rules: [madeFor('web--acme.apps.example.com')] });
       await sharded().ensure(route);
       expect(elb).not.toHaveReceivedCommand(ModifyRuleCommand);
       expect(elb).not.toHaveReceivedCommand(CreateRuleCommand);
+      expect(route53).toHaveReceivedCommandWith(ChangeResourceRecordSetsCommand, {
+        ChangeBatch: {
+          Changes: [
+            expect.objectContaining({
+              Action: 'UPSERT',
+              ResourceRecordSet: expect.objectContaining({
+                AliasTarget: expect.objectContaining({ DNSName: secondDnsName }),
+              }),
+            }),
+          ],
+        },
+      });
+      expect(records()).toEqual([['UPSERT', 'web--acme.apps.example.com']]);
+    });
+
+    it('fails a route whose load balancer ALB does not describe, and reads it again at the next', async () => {
+      webOnSecond();
+      route53.on(ChangeResourceRecordSetsCommand).resolves({});
+      elb
+        .on(DescribeLoadBalancersCommand)
+        .resolvesOnce({ LoadBalancers: [] })
+        .resolves({ LoadBalancers: [{ DNSName: secondDnsName, CanonicalHostedZoneId: 'Z2' }] });
+      const routes = sharded();
+      await expect(routes.ensure(route)).rejects.toThrow('ALB described no load balancer');
+      expect(route53).not.toHaveReceivedCommand(ChangeResourceRecordSetsCommand);
+      await routes.ensure(route);
+      expect(elb).toHaveReceivedCommandTimes(DescribeLoadBalancersCommand, 2);
+      expect(route53).toHaveReceivedCommandTimes(ChangeResourceRecordSetsCommand, 1);
     });
 
     it('says what to do when every load balancer is full', async () => {
@@ -349,8 +432,7 @@ describe('AlbAppRoutes', () => {
     });
 
     it('removes the rule and the alias from whichever load balancer holds the app', async () => {
-      elb.on(DescribeRulesCommand, { ListenerArn: SHARD.listenerArn }).resolves({ Rules: full });
-      elb.on(DescribeRulesCommand, { ListenerArn: second.listenerArn }).resolves({ Rules: [webRule] });
+      webOnSecond();
       elb.on(DeleteTargetGroupCommand).resolves({});
       route53
         .on(ChangeResourceRecordSetsCommand)

@@ -297,12 +297,21 @@ describe('EcrRegistry', () => {
     expect((await records.listRepositories('acme')).map((r) => r.name)).toEqual(['web']);
   });
 
-  it('fails a login STS or ECR answers without credentials', async () => {
+  it('fails a login STS or ECR answers without credentials, letting go of the session’s client either way', async () => {
+    // Each login's client holds the session's credentials and its own sockets: destroyed when the login ends.
+    const destroyed = vi.spyOn(ECRClient.prototype, 'destroy');
     sts.on(AssumeRoleCommand).resolves({ Credentials: undefined });
     await expect(registry().login('acme')).rejects.toThrow('STS returned no credentials');
     sts.on(AssumeRoleCommand).resolves(SESSION);
     ecr.on(GetAuthorizationTokenCommand).resolves({ authorizationData: [] });
     await expect(registry().login('acme')).rejects.toThrow('ECR returned no authorization token');
+    expect(destroyed).toHaveBeenCalledTimes(1);
+    ecr.on(GetAuthorizationTokenCommand).resolves({
+      authorizationData: [{ authorizationToken: Buffer.from('AWS:ecr-password').toString('base64') }],
+    });
+    expect((await registry().login('acme')).password).toBe('ecr-password');
+    expect(destroyed).toHaveBeenCalledTimes(2);
+    destroyed.mockRestore();
   });
 
   it("lists images newest first without Berth's hold tags, and undefined for a repository that is not recorded or not in ECR", async () => {
@@ -537,6 +546,30 @@ describe('EcrRegistry', () => {
         await ecrRegistry.holdImage('berth/acme/web', digest, appUid);
       }
       expect(ecr).toHaveReceivedCommandTimes(BatchGetImageCommand, 1);
+    });
+
+    it('keeps at most the last hundred manifests imageAt read: a hold of one read before them reads it again', async () => {
+      const digestOf = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`;
+      ecr.on(BatchGetImageCommand).callsFake((input: { imageIds: { imageTag: string }[] }) => ({
+        images: [
+          {
+            imageId: { imageDigest: digestOf(Number(input.imageIds[0]?.imageTag)) },
+            imageManifest: manifest,
+            imageManifestMediaType: mediaType,
+          },
+        ],
+      }));
+      ecr.on(PutImageCommand).resolves({});
+      const ecrRegistry = registry();
+      for (let n = 0; n <= 100; n++) await ecrRegistry.imageAt('berth/acme/web', String(n));
+      await ecrRegistry.holdImage('berth/acme/web', digestOf(100), appUid);
+      expect(ecr).toHaveReceivedCommandTimes(BatchGetImageCommand, 101);
+      await ecrRegistry.holdImage('berth/acme/web', digestOf(0), appUid);
+      expect(ecr).toHaveReceivedCommandTimes(BatchGetImageCommand, 102);
+      expect(ecr).toHaveReceivedNthCommandWith(BatchGetImageCommand, 102, {
+        imageIds: [{ imageDigest: digestOf(0) }],
+      });
+      expect(ecr).toHaveReceivedCommandTimes(PutImageCommand, 2);
     });
 
     it('fails with the error ECR gives for anything else', async () => {

@@ -280,7 +280,7 @@ describe('FargateServices', () => {
     expect(ecs).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand);
   });
 
-  it("answers ECS's refusal of a task definition, making no service; a registration that fails otherwise throws", async () => {
+  it("answers ECS's refusal of a task definition, making no service; a registration that fails otherwise, or answers none, throws", async () => {
     ecs
       .on(DescribeTaskDefinitionCommand)
       .rejects(Object.assign(new Error('Unable to describe task definition.'), { name: 'ClientException' }));
@@ -289,11 +289,13 @@ describe('FargateServices', () => {
       .rejectsOnce(
         Object.assign(new Error('Task definition size exceeds the limit.'), { name: 'ClientException' }),
       )
-      .rejectsOnce(Object.assign(new Error('not allowed'), { name: 'AccessDeniedException' }));
+      .rejectsOnce(Object.assign(new Error('not allowed'), { name: 'AccessDeniedException' }))
+      .resolves({});
     expect(await services().applyWorkload(spec)).toEqual({
       refused: 'ECS refused the task definition: Task definition size exceeds the limit.',
     });
     await expect(services().applyWorkload(spec)).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    await expect(services().applyWorkload(spec)).rejects.toThrow('ECS registered no task definition for');
     expect(ecs).not.toHaveReceivedCommand(CreateServiceCommand);
   });
 
@@ -526,10 +528,14 @@ describe('FargateServices', () => {
           return app === 'app-2' ? service(app, { status: 'INACTIVE' }) : service(app);
         }),
       }));
+    // A task without Berth's tags (one an operator ran in the service's group, tags not propagated) is no replica.
+    const untagged = task(4, { tags: [] });
     ecs.on(ListTasksCommand).callsFake((input: { serviceName: string }) => ({
-      taskArns: input.serviceName.endsWith(`app-0_89abcdef`) ? [task(0).taskArn, task(2).taskArn] : [],
+      taskArns: input.serviceName.endsWith(`app-0_89abcdef`)
+        ? [task(0).taskArn, task(2).taskArn, untagged.taskArn]
+        : [],
     }));
-    ecs.on(DescribeTasksCommand).resolves({ tasks: [task(0), task(2)] });
+    ecs.on(DescribeTasksCommand).resolves({ tasks: [task(0), task(2), untagged] });
     elb.on(DescribeTargetHealthCommand).resolves({
       TargetHealthDescriptions: [
         { Target: { Id: '10.64.32.0', Port: 8080 }, TargetHealth: { State: 'healthy' } },
