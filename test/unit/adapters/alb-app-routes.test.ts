@@ -164,7 +164,14 @@ describe('AlbAppRoutes', () => {
   });
 
   it('removes the rule, then the target group, reporting false while it is still in use', async () => {
-    elb.on(DescribeRulesCommand).resolves({ Rules: [webRule, { RuleArn: 'arn:rule:other', Priority: '1' }] });
+    // Another app's rule, forwarding to its own target group, stays.
+    const other = {
+      RuleArn: 'arn:rule:other',
+      Priority: '1',
+      Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: ['api--acme.apps.example.com'] } }],
+      Actions: [{ Type: 'forward' as const, TargetGroupArn: 'arn:tg:api' }],
+    };
+    elb.on(DescribeRulesCommand).resolves({ Rules: [webRule, other] });
     elb.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [{ TargetGroupArn: 'arn:tg' }] });
     elb
       .on(DeleteTargetGroupCommand)

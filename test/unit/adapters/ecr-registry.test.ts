@@ -297,19 +297,26 @@ describe('EcrRegistry', () => {
     expect((await records.listRepositories('acme')).map((r) => r.name)).toEqual(['web']);
   });
 
-  it('fails a login STS or ECR answers without credentials, letting go of the session’s client either way', async () => {
+  it('fails a login STS or ECR answers without credentials; lets go of its client however it ends; an end unsaid is the hour', async () => {
     // Each login's client holds the session's credentials and its own sockets: destroyed when the login ends.
     const destroyed = vi.spyOn(ECRClient.prototype, 'destroy');
-    sts.on(AssumeRoleCommand).resolves({ Credentials: undefined });
-    await expect(registry().login('acme')).rejects.toThrow('STS returned no credentials');
+    for (const Credentials of [undefined, { ...SESSION.Credentials, SessionToken: undefined }]) {
+      sts.on(AssumeRoleCommand).resolves({ Credentials });
+      await expect(registry().login('acme')).rejects.toThrow('STS returned no credentials');
+    }
     sts.on(AssumeRoleCommand).resolves(SESSION);
     ecr.on(GetAuthorizationTokenCommand).resolves({ authorizationData: [] });
     await expect(registry().login('acme')).rejects.toThrow('ECR returned no authorization token');
     expect(destroyed).toHaveBeenCalledTimes(1);
+    // Neither the token nor the session says when it ends: a login is taken to last the session's hour.
     ecr.on(GetAuthorizationTokenCommand).resolves({
       authorizationData: [{ authorizationToken: Buffer.from('AWS:ecr-password').toString('base64') }],
     });
-    expect((await registry().login('acme')).password).toBe('ecr-password');
+    sts.on(AssumeRoleCommand).resolves({ Credentials: { ...SESSION.Credentials, Expiration: undefined } });
+    vi.useFakeTimers({ toFake: ['Date'], now: new Date('2026-11-22T10:00:00Z') });
+    const login = await registry().login('acme');
+    vi.useRealTimers();
+    expect(login).toMatchObject({ password: 'ecr-password', expiresAt: '2026-11-22T11:00:00.000Z' });
     expect(destroyed).toHaveBeenCalledTimes(2);
     destroyed.mockRestore();
   });
