@@ -1016,6 +1016,41 @@ describe('FargateMetrics', () => {
     ]);
   });
 
+  it('tells an idle task’s 0 % as a figure, memory used unpublished as 0, and a figure’s newest point over pages', async () => {
+    const replica = replicaOf(1);
+    publishedInsights([{ replica, cpu: () => 0, memory: 0, memoryMiB: 0 }]);
+    const metrics = new FargateMetrics(new CloudWatchClient({}), 'berth', () => NOW);
+    expect((await metrics.replicaStats([replica])).stats.get(replica.id)).toEqual({
+      cpuPercent: 0,
+      memoryPercent: 0,
+      memoryMiB: 0,
+    });
+    // Utilisations alone, over two pages of CloudWatch's answer, newest first: a page's older point of a figure
+    // already read is not taken for its latest.
+    cloudwatch.reset();
+    cloudwatch
+      .on(GetMetricDataCommand)
+      .resolvesOnce({
+        MetricDataResults: [
+          { Id: 'cpu0', Values: [12] },
+          { Id: 'mem0', Values: [] },
+        ],
+        NextToken: 'more',
+      })
+      .resolves({
+        MetricDataResults: [
+          { Id: 'cpu0', Values: [30] },
+          { Id: 'mem0', Values: [40] },
+        ],
+      });
+    const later = new FargateMetrics(new CloudWatchClient({}), 'berth', () => NOW);
+    expect((await later.replicaStats([replica])).stats.get(replica.id)).toEqual({
+      cpuPercent: 12,
+      memoryPercent: 40,
+      memoryMiB: 0,
+    });
+  });
+
   it('leaves out a task with no figures yet', async () => {
     const [published, fresh] = [replicaOf(1), replicaOf(2)];
     if (!published || !fresh) throw new Error('no replicas');
