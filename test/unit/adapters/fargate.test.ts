@@ -1155,8 +1155,13 @@ describe('FargateLogs', () => {
       p1: { events: [], nextForwardToken: 'p2', $metadata: {} },
       p2: { events: [{ timestamp: 0, message: 'b' }], nextForwardToken: 'p3', $metadata: {} },
       p3: { events: [], nextForwardToken: 'p3', $metadata: {} },
+      // A read without a token starts from the stream's head only when asked to; else it answers the last page.
+      last: { events: [{ timestamp: 0, message: 'b' }], nextForwardToken: 'p3', $metadata: {} },
     };
-    validatedGetLogEvents((input) => pages[input.nextToken ?? 'start'] ?? { events: [], $metadata: {} });
+    validatedGetLogEvents(
+      (input) =>
+        pages[input.nextToken ?? (input.startFromHead ? 'start' : 'last')] ?? { events: [], $metadata: {} },
+    );
     const lines: string[] = [];
     for await (const line of new FargateLogs(new CloudWatchLogsClient({}), '/berth/apps').replicaLogs(
       replica,
