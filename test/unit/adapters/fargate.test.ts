@@ -196,6 +196,9 @@ describe('FargateServices', () => {
       containerDefinitions: [
         expect.objectContaining({
           image: spec.image,
+          // The task's one container: ECS stops the task when it exits. Its filesystem is writable, as on Docker.
+          essential: true,
+          readonlyRootFilesystem: false,
           command: ['node', 'server.js'],
           linuxParameters: { initProcessEnabled: true, capabilities: { drop: ['NET_RAW'] } },
           portMappings: [{ containerPort: 8080, protocol: 'tcp' }],
@@ -236,6 +239,9 @@ describe('FargateServices', () => {
         maximumPercent: 200,
       },
       propagateTags: 'TASK_DEFINITION',
+      enableECSManagedTags: true,
+      // No one gets a shell in a tenant's task through ECS Exec.
+      enableExecuteCommand: false,
       clientToken: token,
       networkConfiguration: {
         awsvpcConfiguration: {
@@ -788,6 +794,36 @@ describe('FargateServices', () => {
         desiredStatus,
       });
     }
+    // A filter that names the tenant alone lists the cluster's tasks, and keeps the tenant's.
+    ecs.reset();
+    ecs.on(ListTasksCommand).resolves({ taskArns: [task(0).taskArn ?? '', task(1).taskArn ?? ''] });
+    ecs.on(DescribeTasksCommand).resolves({
+      tasks: [
+        task(0),
+        task(1, { tags: [...(task(1).tags ?? []).slice(1), { key: 'berth:tenant', value: 'other' }] }),
+      ],
+    });
+    const tenants = await services().listReplicas({ tenantId: 'acme' });
+    expect(tenants.map((r) => r.id)).toEqual([task(0).taskArn]);
+    expect(ecs.commandCalls(ListTasksCommand).map((c) => c.args[0].input.family)).toEqual([
+      undefined,
+      undefined,
+    ]);
+  });
+
+  it('gives a service the grace period its health check asks for, none included', async () => {
+    const noGrace = {
+      ...spec,
+      healthCheck: spec.healthCheck && { ...spec.healthCheck, gracePeriodSeconds: 0 },
+    };
+    answerAsForANewApp();
+    await services().applyWorkload(noGrace);
+    expect(ecs).toHaveReceivedCommandWith(CreateServiceCommand, { healthCheckGracePeriodSeconds: 0 });
+    ecs.on(DescribeServicesCommand).resolves({ services: [service('web')] });
+    ecs.on(UpdateServiceCommand).resolves({ service: service('web') });
+    ecs.on(ListTaskDefinitionsCommand).resolves({ taskDefinitionArns: [] });
+    await services().applyWorkload(noGrace);
+    expect(ecs).toHaveReceivedCommandWith(UpdateServiceCommand, { healthCheckGracePeriodSeconds: 0 });
   });
 
   it('names services so a task group gives tenant and app back, and nothing else parses', () => {
