@@ -761,6 +761,7 @@ describe('FargateServices', () => {
         143,
       ),
       stopped(16, 'EssentialContainerExited', 'Essential container in task exited', 1),
+      stopped(18, 'EssentialContainerExited', 'Essential container in task exited', 0),
     ];
     ecs.on(ListTasksCommand).callsFake((input: { desiredStatus: string }) => ({
       taskArns: tasks.filter((t) => t.desiredStatus === input.desiredStatus).map((t) => t.taskArn),
@@ -776,10 +777,13 @@ describe('FargateServices', () => {
     expect(replicas.get(4)).toMatchObject(leaving);
     expect(replicas.get(6)).toMatchObject({ state: 'pending', endpoint: null });
     expect(replicas.get(8)).toMatchObject({ state: 'running' });
-    for (const n of [6, 8, 10, 12, 14, 16]) expect(replicas.get(n)?.stopping).toBeUndefined();
+    for (const n of [6, 8, 10, 12, 14, 16, 18]) expect(replicas.get(n)?.stopping).toBeUndefined();
     // Stopped by its service or by hand, its SIGTERM's 143 is no failure; failing its checks or exiting by itself is.
     for (const n of [10, 12]) expect(replicas.get(n)).toMatchObject({ state: 'exited', stopRequested: true });
-    for (const n of [2, 4, 8, 14, 16]) expect(replicas.get(n)?.stopRequested).toBeUndefined();
+    for (const n of [2, 4, 8, 14, 16, 18]) expect(replicas.get(n)?.stopRequested).toBeUndefined();
+    // Its container's exit code, 0 as any other.
+    expect([16, 18].map((n) => replicas.get(n)?.exitCode)).toEqual([1, 0]);
+    expect(replicas.get(8)?.exitCode).toBeNull();
   });
 
   it("lists one app's tasks by its task-definition family when the filter names the app", async () => {
