@@ -407,3 +407,47 @@ describe('the local ingress and a replica that breaks off its answer', () => {
     }
   });
 });
+
+describe('the local ingress and a replica gone', () => {
+  it('tries the next ready replica for a request that may be retried, not for a POST, and answers 503 when none answers', async () => {
+    const live = createServer((_req, res) => res.end('live'));
+    live.listen(0, '127.0.0.1');
+    await once(live, 'listening');
+    // A replica gone between two requests: its port refuses the connection.
+    const gone = createNetServer().listen(0, '127.0.0.1');
+    await once(gone, 'listening');
+    const goneEndpoint = { host: '127.0.0.1', port: (gone.address() as AddressInfo).port };
+    gone.close();
+    await once(gone, 'close');
+    const routes = new RoutingTable();
+    await routes.route('acme', 'web', [
+      goneEndpoint,
+      { host: '127.0.0.1', port: (live.address() as AddressInfo).port },
+    ]);
+    const ingress = createIngress(routes, (await fakeCoreDeps()).store, 200);
+    const send = (method: string) =>
+      ingress.request('/', { method, headers: { host: 'web.acme.localhost:8000' } });
+    try {
+      // Whichever replica the turn starts at.
+      for (let turn = 0; turn < 2; turn++) {
+        const res = await send('GET');
+        expect([res.status, await res.text()]).toEqual([200, 'live']);
+      }
+      // A POST is not sent twice: the one that reached the replica gone is answered so, the next one reaches the other.
+      const posted = [await send('POST'), await send('POST')].map((res) => res.status);
+      expect(posted.sort()).toEqual([200, 503]);
+      await routes.route('acme', 'web', [goneEndpoint]);
+      for (const method of ['GET', 'POST']) {
+        const res = await send(method);
+        expect(res.status).toBe(503);
+        expect(res.headers.get('retry-after')).toBe('1');
+        expect(await res.json()).toMatchObject({
+          code: 'unavailable',
+          detail: 'app "web" did not answer; retry shortly',
+        });
+      }
+    } finally {
+      live.close();
+    }
+  });
+});
