@@ -49,7 +49,7 @@ async function echoReplica() {
     dropAll();
     server.close();
   });
-  return { dropAll, endpoint: { host: '127.0.0.1', port: portOf(server) } };
+  return { dropAll, joined, endpoint: { host: '127.0.0.1', port: portOf(server) } };
 }
 
 /** The ingress on a free port, with upgrades tunnelled, over an app `web` of tenant `acme`. */
@@ -140,6 +140,23 @@ describe('connection upgrades through the local ingress', () => {
     await elsewhere.closed;
     expect(elsewhere.received()).toMatch(/^HTTP\/1\.1 404 Not Found\r\n/);
     expect(elsewhere.received()).toContain('"instance":"/chat"');
+  });
+
+  it('passes on what the client sent after its request in the same packet, and ends the tunnel when the client resets it', async () => {
+    const replica = await echoReplica();
+    const { routes, port } = await ingress();
+    await routes.route('acme', 'web', [replica.endpoint]);
+    const client = bareConnection(port);
+    // The first frame in the request's own write: Node hands it to the upgrade as its head.
+    client.socket.write(
+      `GET /chat HTTP/1.1\r\nHost: web.acme.localhost:${port}\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\nfirst\n`,
+    );
+    await client.arrived('first\n');
+    const [joined] = replica.joined;
+    if (!joined) throw new Error('the replica was not joined');
+    // A reset, where no end comes through the pipe: the replica's side is closed all the same.
+    client.socket.resetAndDestroy();
+    await once(joined, 'close');
   });
 
   it('keeps a tunnel open while something passes, and closes it once nothing has for the idle timeout', async () => {
