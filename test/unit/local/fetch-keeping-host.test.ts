@@ -139,6 +139,16 @@ describe('the ingress proxy’s fetch', () => {
         } as RequestInit),
       );
 
+    /** A PUT of `hello` that expects 100 Continue. */
+    const putHello = (base: string) =>
+      fetchKeepingHost(
+        new Request(`${base}/`, {
+          method: 'PUT',
+          headers: { expect: '100-continue', 'content-length': '5' },
+          body: 'hello',
+        }),
+      );
+
     it('gets the answer of a replica that refuses it at its headers and closes, and sends none of the body', async () => {
       // As busybox httpd does: reads the headers, answers, closes; bytes of a body would be unread.
       let bodyBytes = 0;
@@ -185,14 +195,26 @@ describe('the ingress proxy’s fetch', () => {
           if (seen.endsWith('\r\n\r\nhello')) socket.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
         });
       });
-      const res = await fetchKeepingHost(
-        new Request(`${ignoring}/`, {
-          method: 'PUT',
-          headers: { expect: '100-continue', 'content-length': '5' },
-          body: 'hello',
-        }),
-      );
+      const res = await putHello(ignoring);
       expect(await res.text()).toBe('ok');
+    });
+
+    it('sends the body once when the replica asks for it after CONTINUE_WAIT_MS, the body already on its way', async () => {
+      // Asks only once the body has come (sent when the wait ran out), then answers with the bytes it got.
+      const late = await rawReplica((socket) => {
+        let seen = '';
+        socket.on('data', (chunk) => {
+          seen += chunk.toString('latin1');
+          if (!seen.endsWith('\r\n\r\nhello')) return;
+          socket.write('HTTP/1.1 100 Continue\r\n\r\n');
+          setTimeout(() => {
+            const bytes = String(seen.length - seen.indexOf('\r\n\r\n') - 4);
+            socket.end(`HTTP/1.1 200 OK\r\ncontent-length: ${bytes.length}\r\n\r\n${bytes}`);
+          }, 100);
+        });
+      });
+      const res = await putHello(late);
+      expect(await res.text()).toBe('5');
     });
   });
 });
