@@ -1,8 +1,8 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage } from 'node:http';
 import { type AddressInfo, createServer as createTcpServer, type Server, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { fetchKeepingHost } from '../../../functions/local/fetch-keeping-host.ts';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { CONTINUE_WAIT_MS, fetchKeepingHost } from '../../../functions/local/fetch-keeping-host.ts';
 
 const servers: Server[] = [];
 afterEach(() => {
@@ -168,9 +168,17 @@ describe('the ingress proxy’s fetch', () => {
         });
       });
       const { sent, stream } = endlessBody();
-      const res = await upload(base, stream);
-      expect(res.status).toBe(413);
-      expect(await res.text()).toBe('too big\n');
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      try {
+        const res = await upload(base, stream);
+        expect(res.status).toBe(413);
+        expect(await res.text()).toBe('too big\n');
+        // Answered: the wait for 100 Continue is over, and running it out sends nothing.
+        vi.advanceTimersByTime(CONTINUE_WAIT_MS);
+        await new Promise((resolve) => setImmediate(resolve));
+      } finally {
+        vi.useRealTimers();
+      }
       expect(bodyBytes).toBe(0);
       expect(sent.bytes).toBeLessThanOrEqual(64 * 1024);
     });
@@ -179,14 +187,20 @@ describe('the ingress proxy’s fetch', () => {
       const base = await replica(async (req, res) => {
         res.end(`${(await bodyOf(req)).length}`);
       });
-      const asked = await fetchKeepingHost(
-        new Request(`${base}/upload`, {
-          method: 'POST',
-          headers: { expect: '100-continue' },
-          body: 'x'.repeat(100),
-        }),
-      );
-      expect(await asked.text()).toBe('100');
+      // The wait's timer never runs out here: the headers go at once, and the body on the replica's asking.
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      try {
+        const asked = await fetchKeepingHost(
+          new Request(`${base}/upload`, {
+            method: 'POST',
+            headers: { expect: '100-continue' },
+            body: 'x'.repeat(100),
+          }),
+        );
+        expect(await asked.text()).toBe('100');
+      } finally {
+        vi.useRealTimers();
+      }
       // A replica that ignores the expectation: answers only once it has read the body.
       const ignoring = await rawReplica((socket) => {
         let seen = '';
