@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   HISTORY_MS,
   type StatsFrame,
@@ -101,6 +101,14 @@ describe("Docker's stats frames", () => {
 });
 
 describe('stats streams', () => {
+  // The wait for a first sample never runs out here: each answer comes of what the stream showed.
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   /** Streams handed out by `open`, in order. */
   function engine() {
     const opened: { id: string; stream: PassThrough }[] = [];
@@ -202,14 +210,21 @@ describe('stats streams', () => {
     streams.close();
   });
 
-  it('ends every stream on close', async () => {
+  it('ends every stream on close, one still being opened too', async () => {
     const { streams, opened, next } = engine();
     void streams.history('c1');
     void streams.history('c2');
     await next();
 
+    // One still being opened: destroyed once it comes, as nobody will read it.
+    streams.watchNow('c3');
     streams.close();
+    await next();
 
-    expect(opened.map((o) => o.stream.destroyed)).toEqual([true, true]);
+    expect(opened.map((o) => [o.id, o.stream.destroyed])).toEqual([
+      ['c1', true],
+      ['c2', true],
+      ['c3', true],
+    ]);
   });
 });
