@@ -371,7 +371,8 @@ export async function startFakeKubeApi() {
         .map((p) => ({
           metadata: { name: p.metadata.name, namespace: p.metadata.namespace },
           timestamp: now(),
-          window: '15.047s',
+          // As a metrics-server scraping every 30 s writes its window: a Go duration.
+          window: '30.047s',
           // As metrics-server writes usage: nanocores and KiB (125m and 128Mi).
           containers: [{ name: 'app', usage: { cpu: '125000000n', memory: '131072Ki' } }],
         })),

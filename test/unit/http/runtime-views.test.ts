@@ -101,7 +101,7 @@ describe('replica views per runtime (EKS through the fake API server)', () => {
     }
     const metrics = await call('GET', '/v1/apps/web/metrics?window=1h', key);
     // metrics-server keeps no history: the latest usage, over the window it measured it in.
-    expect(metrics.json).toMatchObject({ window: '15s', average: { cpuPercent: 50, memoryPercent: 25 } });
+    expect(metrics.json).toMatchObject({ window: '30s', average: { cpuPercent: 50, memoryPercent: 25 } });
     const beforeLogs = kube.requests.length;
     const logs = await call('GET', '/v1/apps/web/logs', key);
     expect(logs.status).toBe(200);
