@@ -733,6 +733,10 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
       'GET /apis/networking.k8s.io/v1/namespaces/berth-acme/ingresses',
     );
     expect(dns.changes).toEqual([]);
+    // A load balancer whose canonical zone Elastic Load Balancing does not name: nothing an alias could point at.
+    api.provisionLoadBalancer('apps.internal.example.net');
+    await pass();
+    expect(dns.changes).toEqual([]);
 
     api.provisionLoadBalancer(INGRESS_LOAD_BALANCER);
     await pass();
