@@ -113,6 +113,15 @@ describe('KubeClient against a fake API server', () => {
     // The edit policy reaches tenants' namespaces only.
     await expect(kube.deployments('kube-system')).rejects.toMatchObject({ code: 403 });
     await expect(kube.podLog('kube-system', 'coredns-0', {})).rejects.toMatchObject({ code: 403 });
+    const coredns = {
+      metadata: {
+        name: 'coredns-0',
+        namespace: 'kube-system',
+        resourceVersion: '1',
+        finalizers: ['berth.dev/metering'],
+      },
+    };
+    await expect(kube.removeFinalizer(coredns, 'berth.dev/metering')).rejects.toMatchObject({ code: 403 });
     await expect(
       kube.delete([
         { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x', namespace: 'default' } },
@@ -127,7 +136,7 @@ describe('KubeClient against a fake API server', () => {
     ).rejects.toMatchObject({ code: 403 });
   });
 
-  it('removes a finalizer with a merge patch conditioned on the version read, and deletes by name', async () => {
+  it('removes a finalizer with a merge patch on the version read (none without it, done once gone), and deletes by name', async () => {
     const { api, kube } = await fakeCluster();
     await kube.apply([
       ...acmeNamespace,
@@ -151,10 +160,21 @@ describe('KubeClient against a fake API server', () => {
     expect(await kube.pods('berth-acme')).toHaveLength(1);
     expect(await kube.removeFinalizer(pod, 'berth.dev/metering')).toBe(true);
     expect(await kube.pods('berth-acme')).toEqual([]);
-    const patch = api.requests.findLast((r) => r.contentType === 'application/merge-patch+json');
-    expect(patch?.body).toMatchObject({
+    const patches = () => api.requests.filter((r) => r.contentType === 'application/merge-patch+json');
+    expect(patches().at(-1)?.body).toMatchObject({
       metadata: { resourceVersion: pod.metadata?.resourceVersion, finalizers: [] },
     });
+    // A pod without the finalizer is not patched; one gone meanwhile has nothing left to remove, nor a log.
+    const patched = patches().length;
+    expect(
+      await kube.removeFinalizer(
+        { ...pod, metadata: { ...pod.metadata, finalizers: [] } },
+        'berth.dev/metering',
+      ),
+    ).toBe(true);
+    expect(patches()).toHaveLength(patched);
+    expect(await kube.removeFinalizer(pod, 'berth.dev/metering')).toBe(true);
+    expect(await kube.podLog('berth-acme', pod.metadata?.name ?? '', { tailLines: 10 })).toBe('');
     // Deleting what is already gone is no error.
     await kube.delete([
       { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'berth-acme' } },
