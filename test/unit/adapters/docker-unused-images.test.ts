@@ -55,6 +55,16 @@ describe('unused images in the Docker Engine', () => {
     expect(removed).toEqual([ref('old')]);
   });
 
+  it('fails a collection on any other refusal of the engine', async () => {
+    const { docker, removed } = engine({ old: [ref('old')] }, [], async () => {
+      throw Object.assign(new Error('driver failed to remove the image'), { statusCode: 500 });
+    });
+    await expect(new UnusedImages(docker, answered).collect(platformOnly)).rejects.toThrow(
+      'driver failed to remove the image',
+    );
+    expect(removed).toEqual([]);
+  });
+
   it('keeps an image a start holds, and has a start wait for a collection under way', async () => {
     let letRemovalEnd = () => {};
     const removalStarted = Promise.withResolvers<void>();
