@@ -409,7 +409,7 @@ describe('the local ingress and a replica that breaks off its answer', () => {
 });
 
 describe('the local ingress and a replica gone', () => {
-  it('tries the next ready replica for a request that may be retried, not for a POST, and answers 503 when none answers', async () => {
+  it('tries the next ready replica, three at most, for a request that may be retried, not a POST; 503 when none answers', async () => {
     const live = createServer((_req, res) => res.end('live'));
     live.listen(0, '127.0.0.1');
     await once(live, 'listening');
@@ -445,6 +445,25 @@ describe('the local ingress and a replica gone', () => {
           code: 'unavailable',
           detail: 'app "web" did not answer; retry shortly',
         });
+      }
+      // Five replicas that each cut the connection at once: three are tried, not all five.
+      let connections = 0;
+      const cutting = createNetServer((socket) => {
+        connections++;
+        socket.destroy();
+      }).listen(0, '127.0.0.1');
+      await once(cutting, 'listening');
+      try {
+        const endpoint = { host: '127.0.0.1', port: (cutting.address() as AddressInfo).port };
+        await routes.route(
+          'acme',
+          'web',
+          Array.from({ length: 5 }, () => endpoint),
+        );
+        expect((await send('GET')).status).toBe(503);
+        expect(connections).toBe(3);
+      } finally {
+        cutting.close();
       }
     } finally {
       live.close();
