@@ -243,7 +243,7 @@ describe('AlbAppRoutes', () => {
   });
 
   it("passes on ALB's refusal of a target group, a name taken by a group it cannot find, or no group made, changing nothing", async () => {
-    const changed = () => {
+    const nothingChanged = () => {
       expect(elb).not.toHaveReceivedCommand(ModifyTargetGroupCommand);
       expect(elb).not.toHaveReceivedCommand(ModifyTargetGroupAttributesCommand);
       expect(elb).not.toHaveReceivedCommand(CreateRuleCommand);
@@ -254,7 +254,7 @@ describe('AlbAppRoutes', () => {
       .rejects(Object.assign(new Error('too many'), { name: 'TooManyTargetGroupsException' }));
     elb.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [{ TargetGroupArn: 'arn:tg' }] });
     await expect(routes().ensure(route)).rejects.toMatchObject({ name: 'TooManyTargetGroupsException' });
-    changed();
+    nothingChanged();
     // The name taken, and the group gone (deleted by another pass) by the time it looks.
     elb.reset();
     elb
@@ -264,12 +264,12 @@ describe('AlbAppRoutes', () => {
       .on(DescribeTargetGroupsCommand)
       .rejects(Object.assign(new Error('gone'), { name: 'TargetGroupNotFoundException' }));
     await expect(routes().ensure(route)).rejects.toMatchObject({ name: 'DuplicateTargetGroupNameException' });
-    changed();
+    nothingChanged();
     // An answer without the group it made.
     elb.reset();
     elb.on(CreateTargetGroupCommand).resolves({ TargetGroups: [] });
     await expect(routes().ensure(route)).rejects.toThrow('ALB created no target group for acme/web');
-    changed();
+    nothingChanged();
   });
 
   describe('sharded over several load balancers', () => {

@@ -314,8 +314,9 @@ describe('EcrRegistry', () => {
     });
     sts.on(AssumeRoleCommand).resolves({ Credentials: { ...SESSION.Credentials, Expiration: undefined } });
     vi.useFakeTimers({ toFake: ['Date'], now: new Date('2026-11-22T10:00:00Z') });
-    const login = await registry().login('acme');
-    vi.useRealTimers();
+    const login = await registry()
+      .login('acme')
+      .finally(() => vi.useRealTimers());
     expect(login).toMatchObject({ password: 'ecr-password', expiresAt: '2026-11-22T11:00:00.000Z' });
     expect(destroyed).toHaveBeenCalledTimes(2);
     destroyed.mockRestore();
