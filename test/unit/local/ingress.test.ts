@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createServer, type IncomingHttpHeaders, request } from 'node:http';
+import { Agent, createServer, type IncomingHttpHeaders, request } from 'node:http';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { serve } from '@hono/node-server';
@@ -243,6 +243,26 @@ describe('the local ingress passing an answer on', () => {
       });
     return { get, close };
   }
+
+  it("keeps the client's connection for its next request, as the load balancer does", async () => {
+    const { port, close } = await ingressBefore((_req, res) => res.end('hi'));
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    /** Whether a GET went on a connection kept from an earlier one. */
+    const reused = () =>
+      new Promise<boolean>((resolve, reject) => {
+        const req = request(
+          { host: '127.0.0.1', port, path: '/', agent, headers: { host: `web.acme.localhost:${port}` } },
+          (res) => res.resume().on('end', () => resolve(req.reusedSocket)),
+        ).on('error', reject);
+        req.end();
+      });
+    try {
+      expect([await reused(), await reused(), await reused()]).toEqual([false, true, true]);
+    } finally {
+      agent.destroy();
+      close();
+    }
+  });
 
   it('passes Accept-Encoding on, and an encoded answer as it came, as the load balancer does', async () => {
     const asked: (string | undefined)[] = [];
