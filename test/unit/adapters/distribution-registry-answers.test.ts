@@ -1,0 +1,96 @@
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DistributionRegistry } from '../../../functions/adapters/registry/distribution-registry.ts';
+import {
+  LoginCredentialSigner,
+  RegistryTokenIssuer,
+} from '../../../functions/adapters/registry/registry-tokens.ts';
+import { UnavailableError } from '../../../functions/core/errors.ts';
+import { ensureRegistrySecrets } from '../../../functions/local/registry-secrets.ts';
+import { fakeCoreDeps } from '../../fakes/core-deps.ts';
+
+const digestOf = (c: string) => `sha256:${c.repeat(64)}`;
+const single = JSON.stringify({
+  schemaVersion: 2,
+  mediaType: 'application/vnd.oci.image.manifest.v1+json',
+  config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: digestOf('c'), size: 100 },
+  layers: [{ size: 1000 }, { size: 20 }],
+});
+const index = JSON.stringify({
+  schemaVersion: 2,
+  mediaType: 'application/vnd.oci.image.index.v1+json',
+  manifests: [{ digest: digestOf('a'), platform: { os: 'linux', architecture: 'amd64' } }],
+});
+
+/**
+ * The registry's answers the real one will not give on demand — failures, a manifest without its digest, a config
+ * gone — from a stand-in on a free port: each path answered as `answers` says, and 404 for any other.
+ */
+describe('the distribution registry adapter given answers the registry gives when it fails', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-registry-answers-'));
+  const secrets = ensureRegistrySecrets(dir);
+  const answers = new Map<string, (res: ServerResponse) => void>();
+  const server = createServer((req, res) => {
+    const answer = answers.get(req.url ?? '');
+    if (answer) answer(res);
+    else res.writeHead(404).end('{"errors":[{"code":"MANIFEST_UNKNOWN"}]}');
+  });
+  let registry: DistributionRegistry;
+
+  beforeAll(async () => {
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    registry = new DistributionRegistry({
+      host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+      store: (await fakeCoreDeps()).store,
+      tokens: new RegistryTokenIssuer({
+        privateKeyPem: secrets.privateKeyPem,
+        keyId: secrets.keyId,
+        issuer: 'berth',
+        service: 'berth-registry',
+      }),
+      logins: new LoginCredentialSigner(secrets.secret),
+      now: () => new Date(),
+    });
+  });
+  afterAll(() => {
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const manifest = (status: number, body: string, digest?: string) => (res: ServerResponse) =>
+    res.writeHead(status, digest ? { 'docker-content-digest': digest } : {}).end(body);
+
+  it('answers 503 for a manifest or config it failed to serve, or a manifest without its digest; none for a config gone', async () => {
+    answers.set('/v2/acme/web/manifests/v1', manifest(500, 'internal error'));
+    await expect(registry.imageAt('acme/web', 'v1')).rejects.toThrow(
+      new UnavailableError('the image registry answered 500'),
+    );
+    answers.set('/v2/acme/web/manifests/v1', manifest(200, single));
+    await expect(registry.imageAt('acme/web', 'v1')).rejects.toThrow(
+      new UnavailableError('the image registry answered a manifest without its digest'),
+    );
+    answers.set('/v2/acme/web/manifests/v1', manifest(200, single, digestOf('d')));
+    answers.set(`/v2/acme/web/blobs/${digestOf('c')}`, manifest(502, 'bad gateway'));
+    await expect(registry.imageAt('acme/web', 'v1')).rejects.toThrow(
+      new UnavailableError('the image registry answered 502'),
+    );
+    // Its config gone (deleted since, a garbage collection): the image is there, its platforms unknown.
+    answers.delete(`/v2/acme/web/blobs/${digestOf('c')}`);
+    expect(await registry.imageAt('acme/web', 'v1')).toEqual({ digest: digestOf('d'), platforms: [] });
+  });
+
+  it("sizes an image by its config and layers, an index by its first platform's, and one it cannot read as 0", async () => {
+    answers.set(`/v2/acme/web/manifests/${digestOf('a')}`, manifest(200, single, digestOf('a')));
+    answers.set(`/v2/acme/web/manifests/${digestOf('i')}`, manifest(200, index, digestOf('i')));
+    expect(await registry.imageSize('acme/web', digestOf('a'))).toBe(1120);
+    expect(await registry.imageSize('acme/web', digestOf('i'))).toBe(1120);
+    answers.set(`/v2/acme/web/manifests/${digestOf('e')}`, manifest(500, single, digestOf('e')));
+    expect(await registry.imageSize('acme/web', digestOf('e'))).toBe(0);
+  });
+});
