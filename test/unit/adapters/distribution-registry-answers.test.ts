@@ -11,6 +11,7 @@ import {
   RegistryTokenIssuer,
 } from '../../../functions/adapters/registry/registry-tokens.ts';
 import { UnavailableError } from '../../../functions/core/errors.ts';
+import { createTenant } from '../../../functions/core/tenants.ts';
 import { ensureRegistrySecrets } from '../../../functions/local/registry-secrets.ts';
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
 
@@ -41,13 +42,16 @@ describe('the distribution registry adapter given answers the registry gives whe
     else res.writeHead(404).end('{"errors":[{"code":"MANIFEST_UNKNOWN"}]}');
   });
   let registry: DistributionRegistry;
+  let deps: Awaited<ReturnType<typeof fakeCoreDeps>>;
 
   beforeAll(async () => {
+    deps = await fakeCoreDeps();
+    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     registry = new DistributionRegistry({
       host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
-      store: (await fakeCoreDeps()).store,
+      store: deps.store,
       tokens: new RegistryTokenIssuer({
         privateKeyPem: secrets.privateKeyPem,
         keyId: secrets.keyId,
@@ -92,5 +96,34 @@ describe('the distribution registry adapter given answers the registry gives whe
     expect(await registry.imageSize('acme/web', digestOf('i'))).toBe(1120);
     answers.set(`/v2/acme/web/manifests/${digestOf('e')}`, manifest(500, single, digestOf('e')));
     expect(await registry.imageSize('acme/web', digestOf('e'))).toBe(0);
+  });
+
+  it('deletes a repository with its manifests, one gone already no matter; 503 when the registry fails one', async () => {
+    const recorded = (name: string, digest: string) =>
+      deps.store.recordImagePush('acme', name, {
+        digest,
+        tags: [],
+        pushedAt: new Date().toISOString(),
+        size: 1,
+      });
+    const pushed = async (name: string, digest: string) => {
+      await registry.createRepository('acme', name);
+      await recorded(name, digest);
+    };
+    // Two images, one of them deleted from the registry already (404: no answer set for it).
+    await pushed('web', digestOf('1'));
+    await recorded('web', digestOf('2'));
+    answers.set(`/v2/acme/web/manifests/${digestOf('1')}`, manifest(202, ''));
+    expect(await registry.deleteRepository('acme', 'web')).toBe(true);
+    expect(await registry.listImages('acme', 'web')).toBeUndefined();
+
+    await pushed('api', digestOf('3'));
+    answers.set(`/v2/acme/api/manifests/${digestOf('3')}`, manifest(500, 'internal error'));
+    await expect(registry.deleteRepository('acme', 'api')).rejects.toThrow(
+      new UnavailableError('the image registry answered 500'),
+    );
+    // Kept, so deleting it again can finish.
+    expect(await registry.listImages('acme', 'api')).toHaveLength(1);
+    expect(await registry.deleteRepository('acme', 'gone')).toBe(false);
   });
 });
