@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { createApp, getAppRecord, scaleApp, stopApp } from '../../../functions/core/apps.ts';
 import { WARM_UP_MS } from '../../../functions/core/autoscale.ts';
 import { createPlan } from '../../../functions/core/plans.ts';
-import type { Replica } from '../../../functions/core/ports.ts';
-import { createTenant } from '../../../functions/core/tenants.ts';
+import type { CoreDeps, Replica } from '../../../functions/core/ports.ts';
+import { createTenant, updateTenant } from '../../../functions/core/tenants.ts';
 import { type AutoscaleDeps, autoscale } from '../../../functions/jobs/autoscale.ts';
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
 import { replica } from '../../fakes/fake-runtime.ts';
@@ -359,16 +359,22 @@ describe('the scale job', () => {
     ]);
   });
 
-  it('leaves a stopped app alone, its schedules too: its count stays as it was stopped', async () => {
-    const mornings = { min: 1, max: 4, schedules: [{ cron: '0 8 * * *', min: 3, max: 4 }] };
-    const deps = await acmeWeb({ scaling: mornings, replicas: 1 });
-    await stopApp(deps, 'acme', 'web');
-    const views = webOnDocker(deps, () => 50);
-    // 10:00 (the clock's start): the morning's schedule, in force, would take a running app to 3.
-    expect((await scaleOnce(deps, views)).run).toEqual({ scaled: 0, failed: 0 });
-    expect(await deps.store.getApp('acme', 'web')).toMatchObject({ status: 'stopped', replicas: 1 });
-    expect(autoscalingTold(deps)).toEqual([]);
-  });
+  it.each([
+    ['stopped', (deps: CoreDeps) => stopApp(deps, 'acme', 'web')],
+    ['suspended', (deps: CoreDeps) => updateTenant(deps, 'acme', { status: 'suspended' })],
+  ] as const)(
+    'leaves a %s app alone, its schedules too: its count stays as it was',
+    async (_paused, pause) => {
+      const mornings = { min: 1, max: 4, schedules: [{ cron: '0 8 * * *', min: 3, max: 4 }] };
+      const deps = await acmeWeb({ scaling: mornings, replicas: 1 });
+      await pause(deps);
+      const views = webOnDocker(deps, () => 50);
+      // 10:00 (the clock's start): the morning's schedule, in force, would take a running app to 3.
+      expect((await scaleOnce(deps, views)).run).toEqual({ scaled: 0, failed: 0 });
+      expect((await deps.store.getApp('acme', 'web'))?.replicas).toBe(1);
+      expect(autoscalingTold(deps)).toEqual([]);
+    },
+  );
 
   it('holds a scale in while the app deploys, and makes it once the deployment is done', async () => {
     const idle = { min: 1, max: 4, targetCpuPercent: 50, scaleInStabilizationSeconds: 60 };
