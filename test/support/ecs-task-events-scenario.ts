@@ -87,7 +87,8 @@ const stopped = (group: string, arn: string, stop: Partial<EcsTaskStateChange>):
 
 /**
  * Delivers the stops of an app's tasks on Fargate (failed ones, ones stopped outside Berth and ones stopped as asked,
- * a failure twice and an older version of it after) and of its predecessor's by the same name, then deletes the app
+ * a failure twice and an older version of it after, a stop under way before it is done) and of its predecessor's by
+ * the same name, then deletes the app
  * and delivers a stop its deletion made; the app's events of them, oldest first.
  */
 export async function recordTaskStops(deps: RegistryDeps & { clock: ManualClock }) {
@@ -104,6 +105,13 @@ export async function recordTaskStops(deps: RegistryDeps & { clock: ManualClock 
     containers: [{}],
     stoppedAt: '2026-11-22T10:01:00.000Z',
   });
+  const unhealthy = stopped(group, 'c3', {
+    stopCode: 'ServiceSchedulerInitiated',
+    stoppedReason:
+      'Task failed ELB health checks in (target-group arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/berth-acme-web/0123456789abcdef)',
+    containers: [{ exitCode: 143 }],
+    stoppedAt: '2026-11-22T10:03:00.000Z',
+  });
   const events = [
     pullFailed,
     pullFailed,
@@ -114,13 +122,15 @@ export async function recordTaskStops(deps: RegistryDeps & { clock: ManualClock 
       containers: [{ exitCode: 137, reason: 'OutOfMemoryError: Container killed due to memory usage' }],
       stoppedAt: '2026-11-22T10:02:00.000Z',
     }),
-    stopped(group, 'c3', {
-      stopCode: 'ServiceSchedulerInitiated',
-      stoppedReason:
-        'Task failed ELB health checks in (target-group arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/berth-acme-web/0123456789abcdef)',
-      containers: [{ exitCode: 143 }],
-      stoppedAt: '2026-11-22T10:03:00.000Z',
-    }),
+    // Its stop under way first (its target draining: stop code and reason given, no stop time), then done.
+    {
+      ...unhealthy,
+      lastStatus: 'DEACTIVATING',
+      stoppedAt: undefined,
+      updatedAt: '2026-11-22T10:02:30.000Z',
+      version: 3,
+    },
+    unhealthy,
     // Stopped as asked: scaled in (SIGTERM's exit code), or exited 0.
     stopped(group, 'd4', {
       stopCode: 'ServiceSchedulerInitiated',
