@@ -160,9 +160,10 @@ export async function recordTaskStops(deps: RegistryDeps & { clock: ManualClock 
       containers: [{ exitCode: 143 }],
       stoppedAt: '2026-11-22T10:06:00.000Z',
     }),
+    // An app that ends on SIGTERM as it should: exit code 0.
     stopped(group, 'i9', {
       stopCode: 'TerminationNotice',
-      containers: [{ exitCode: 143 }],
+      containers: [{ exitCode: 0 }],
       stoppedAt: '2026-11-22T10:07:00.000Z',
     }),
   ];
@@ -241,7 +242,7 @@ export const TASK_STOP_EVENTS = [
     at: '2026-11-22T10:07:00.000Z',
     details: {
       replica: 'arn:aws:ecs:us-east-1:123456789012:task/berth/i9',
-      exitCode: 143,
+      exitCode: 0,
       stopCode: 'TerminationNotice',
     },
   },
