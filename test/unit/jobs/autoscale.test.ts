@@ -379,7 +379,7 @@ describe('the scale job', () => {
   it('holds a scale in while the app deploys, and makes it once the deployment is done', async () => {
     const idle = { min: 1, max: 4, targetCpuPercent: 50, scaleInStabilizationSeconds: 60 };
     const deps = await acmeWeb({ scaling: idle, replicas: 2 });
-    const views = webOnDocker(deps, () => 10);
+    const views = webOnDocker(deps, () => 0);
     const replicas = async () => (await deps.store.getApp('acme', 'web'))?.replicas;
     // Just created, the app deploys: its idle replicas are not taken away meanwhile.
     await scaleOnce(deps, views);
@@ -392,8 +392,10 @@ describe('the scale job', () => {
     await scaleOnce(deps, views);
     expect(await replicas()).toBe(1);
     expect(autoscalingTold(deps)).toEqual([
-      'autoscaled from 2 to 1 replica: scale in after the stabilization window (CPU at 10 %, target 50 %)',
+      'autoscaled from 2 to 1 replica: scale in after the stabilization window (CPU at 0 %, target 50 %)',
     ]);
+    // Measured at 0 %, which the event's details say as a figure, not as none.
+    expect(deps.store.events.at(-1)?.details).toMatchObject({ cpuPercent: 0, targetCpuPercent: 50 });
   });
 
   it('asks for no figures for an app that tracks none: its schedules and bounds alone move it', async () => {
