@@ -553,6 +553,21 @@ describe('the HTTP API', () => {
     expect((await call('GET', '/v1/plans', adminKey)).status).toBe(200);
   });
 
+  it('refills a tenant’s bucket at its rate, and no faster, however often it asks meanwhile', async () => {
+    const { call, deps, tenantKey } = await setup({ ratePerSecond: 1, burst: 3 });
+    const statuses = async (n: number) => {
+      const got: number[] = [];
+      for (let i = 0; i < n; i++) got.push((await call('GET', '/v1/apps', tenantKey)).status);
+      return got;
+    };
+    expect(await statuses(4)).toEqual([200, 200, 200, 429]);
+    // A second on, one request more each second: the bucket counts from its last request, not its first.
+    for (let second = 0; second < 3; second++) {
+      deps.clock.advance(1000);
+      expect(await statuses(2)).toEqual([200, 429]);
+    }
+  });
+
   it('tells a refused tenant how long its bucket takes to hold the request again, in whole seconds', async () => {
     const { call, tenantKey } = await setup({ ratePerSecond: 0.25, burst: 1 });
     expect((await call('GET', '/v1/apps', tenantKey)).status).toBe(200);
