@@ -14,18 +14,18 @@ import { UnavailableError } from '../../../functions/core/errors.ts';
 import { createTenant } from '../../../functions/core/tenants.ts';
 import { ensureRegistrySecrets } from '../../../functions/local/registry-secrets.ts';
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
+import { digestOf } from '../../support/pushed-images.ts';
 
-const digestOf = (c: string) => `sha256:${c.repeat(64)}`;
 const single = JSON.stringify({
   schemaVersion: 2,
   mediaType: 'application/vnd.oci.image.manifest.v1+json',
-  config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: digestOf('c'), size: 100 },
+  config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: digestOf(1), size: 100 },
   layers: [{ size: 1000 }, { size: 20 }],
 });
 const index = JSON.stringify({
   schemaVersion: 2,
   mediaType: 'application/vnd.oci.image.index.v1+json',
-  manifests: [{ digest: digestOf('a'), platform: { os: 'linux', architecture: 'amd64' } }],
+  manifests: [{ digest: digestOf(3), platform: { os: 'linux', architecture: 'amd64' } }],
 });
 
 /**
@@ -79,23 +79,23 @@ describe('the distribution registry adapter given answers the registry gives whe
     await expect(registry.imageAt('acme/web', 'v1')).rejects.toThrow(
       new UnavailableError('the image registry answered a manifest without its digest'),
     );
-    answers.set('/v2/acme/web/manifests/v1', manifest(200, single, digestOf('d')));
-    answers.set(`/v2/acme/web/blobs/${digestOf('c')}`, manifest(502, 'bad gateway'));
+    answers.set('/v2/acme/web/manifests/v1', manifest(200, single, digestOf(2)));
+    answers.set(`/v2/acme/web/blobs/${digestOf(1)}`, manifest(502, 'bad gateway'));
     await expect(registry.imageAt('acme/web', 'v1')).rejects.toThrow(
       new UnavailableError('the image registry answered 502'),
     );
     // Its config gone (deleted since, a garbage collection): the image is there, its platforms unknown.
-    answers.delete(`/v2/acme/web/blobs/${digestOf('c')}`);
-    expect(await registry.imageAt('acme/web', 'v1')).toEqual({ digest: digestOf('d'), platforms: [] });
+    answers.delete(`/v2/acme/web/blobs/${digestOf(1)}`);
+    expect(await registry.imageAt('acme/web', 'v1')).toEqual({ digest: digestOf(2), platforms: [] });
   });
 
   it("sizes an image by its config and layers, an index by its first platform's, and one it cannot read as 0", async () => {
-    answers.set(`/v2/acme/web/manifests/${digestOf('a')}`, manifest(200, single, digestOf('a')));
-    answers.set(`/v2/acme/web/manifests/${digestOf('i')}`, manifest(200, index, digestOf('i')));
-    expect(await registry.imageSize('acme/web', digestOf('a'))).toBe(1120);
-    expect(await registry.imageSize('acme/web', digestOf('i'))).toBe(1120);
-    answers.set(`/v2/acme/web/manifests/${digestOf('e')}`, manifest(500, single, digestOf('e')));
-    expect(await registry.imageSize('acme/web', digestOf('e'))).toBe(0);
+    answers.set(`/v2/acme/web/manifests/${digestOf(3)}`, manifest(200, single, digestOf(3)));
+    answers.set(`/v2/acme/web/manifests/${digestOf(4)}`, manifest(200, index, digestOf(4)));
+    expect(await registry.imageSize('acme/web', digestOf(3))).toBe(1120);
+    expect(await registry.imageSize('acme/web', digestOf(4))).toBe(1120);
+    answers.set(`/v2/acme/web/manifests/${digestOf(5)}`, manifest(500, single, digestOf(5)));
+    expect(await registry.imageSize('acme/web', digestOf(5))).toBe(0);
   });
 
   it('deletes a repository with its manifests, one gone already no matter; 503 when the registry fails one', async () => {
@@ -111,14 +111,14 @@ describe('the distribution registry adapter given answers the registry gives whe
       await recorded(name, digest);
     };
     // Two images, one of them deleted from the registry already (404: no answer set for it).
-    await pushed('web', digestOf('1'));
-    await recorded('web', digestOf('2'));
-    answers.set(`/v2/acme/web/manifests/${digestOf('1')}`, manifest(202, ''));
+    await pushed('web', digestOf(6));
+    await recorded('web', digestOf(7));
+    answers.set(`/v2/acme/web/manifests/${digestOf(6)}`, manifest(202, ''));
     expect(await registry.deleteRepository('acme', 'web')).toBe(true);
     expect(await registry.listImages('acme', 'web')).toBeUndefined();
 
-    await pushed('api', digestOf('3'));
-    answers.set(`/v2/acme/api/manifests/${digestOf('3')}`, manifest(500, 'internal error'));
+    await pushed('api', digestOf(8));
+    answers.set(`/v2/acme/api/manifests/${digestOf(8)}`, manifest(500, 'internal error'));
     await expect(registry.deleteRepository('acme', 'api')).rejects.toThrow(
       new UnavailableError('the image registry answered 500'),
     );

@@ -23,6 +23,7 @@ import { createRepository } from '../../../functions/core/repositories.ts';
 import { createTenant, deleteTenant } from '../../../functions/core/tenants.ts';
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
 import type { MemoryStore } from '../../fakes/memory-store.ts';
+import { digestOf } from '../../support/pushed-images.ts';
 
 const ecr = mockClient(ECRClient);
 const sts = mockClient(STSClient);
@@ -557,7 +558,6 @@ describe('EcrRegistry', () => {
     });
 
     it('keeps at most the last hundred manifests imageAt read: a hold of one read before them reads it again', async () => {
-      const digestOf = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`;
       ecr.on(BatchGetImageCommand).callsFake((input: { imageIds: { imageTag: string }[] }) => ({
         images: [
           {
@@ -590,7 +590,7 @@ describe('EcrRegistry', () => {
 
     it("lets go of the app's tags a hundred a call; a repository gone is no error", async () => {
       ecr.on(BatchDeleteImageCommand).resolves({ imageIds: [], failures: [] });
-      const digests = Array.from({ length: 150 }, (_, i) => `sha256:${i.toString(16).padStart(64, '0')}`);
+      const digests = Array.from({ length: 150 }, (_, i) => digestOf(i));
       await registry().releaseImages('berth/acme/web', digests, appUid);
       const calls = ecr.commandCalls(BatchDeleteImageCommand).map((call) => call.args[0].input);
       expect(calls.map((input) => input.imageIds?.length)).toEqual([100, 50]);

@@ -804,7 +804,9 @@ describe('FargateServices', () => {
     ecs.on(DescribeTasksCommand).resolves({
       tasks: [
         task(0),
-        task(1, { tags: [...(task(1).tags ?? []).slice(1), { key: 'berth:tenant', value: 'other' }] }),
+        task(1, {
+          tags: task(1).tags?.map((t) => (t.key === 'berth:tenant' ? { ...t, value: 'other' } : t)),
+        }),
       ],
     });
     const tenants = await services().listReplicas({ tenantId: 'acme' });

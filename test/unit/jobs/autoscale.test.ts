@@ -364,14 +364,17 @@ describe('the scale job', () => {
     ['suspended', (deps: CoreDeps) => updateTenant(deps, 'acme', { status: 'suspended' })],
   ] as const)(
     'leaves a %s app alone, its schedules too: its count stays as it was',
-    async (_paused, pause) => {
+    async (status, pause) => {
       const mornings = { min: 1, max: 4, schedules: [{ cron: '0 8 * * *', min: 3, max: 4 }] };
       const deps = await acmeWeb({ scaling: mornings, replicas: 1 });
       await pause(deps);
+      const paused = await deps.store.getApp('acme', 'web');
       const views = webOnDocker(deps, () => 50);
       // 10:00 (the clock's start): the morning's schedule, in force, would take a running app to 3.
       expect((await scaleOnce(deps, views)).run).toEqual({ scaled: 0, failed: 0 });
-      expect((await deps.store.getApp('acme', 'web'))?.replicas).toBe(1);
+      // A stopped app stays stopped; a suspended tenant's keeps the status it had.
+      expect(await deps.store.getApp('acme', 'web')).toMatchObject({ status: paused?.status, replicas: 1 });
+      if (status === 'stopped') expect(paused?.status).toBe('stopped');
       expect(autoscalingTold(deps)).toEqual([]);
     },
   );

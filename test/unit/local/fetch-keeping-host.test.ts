@@ -23,6 +23,16 @@ const replica = (answer: Parameters<typeof createServer>[1]) => listening(create
 /** A replica that speaks HTTP by hand, byte by byte, on each connection; resolves with its URL. */
 const rawReplica = (onConnection: (socket: Socket) => void) => listening(createTcpServer(onConnection));
 
+/** Runs `fn` on timers that run out only when the test advances them, and real ones again after. */
+async function onTimersRunOutOnlyWhenTold(fn: () => Promise<void>) {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+  try {
+    await fn();
+  } finally {
+    vi.useRealTimers();
+  }
+}
+
 const bodyOf = async (req: IncomingMessage) => {
   let body = '';
   for await (const chunk of req) body += chunk;
@@ -168,17 +178,14 @@ describe('the ingress proxy’s fetch', () => {
         });
       });
       const { sent, stream } = endlessBody();
-      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-      try {
+      await onTimersRunOutOnlyWhenTold(async () => {
         const res = await upload(base, stream);
         expect(res.status).toBe(413);
         expect(await res.text()).toBe('too big\n');
         // Answered: the wait for 100 Continue is over, and running it out sends nothing.
         vi.advanceTimersByTime(CONTINUE_WAIT_MS);
         await new Promise((resolve) => setImmediate(resolve));
-      } finally {
-        vi.useRealTimers();
-      }
+      });
       expect(bodyBytes).toBe(0);
       expect(sent.bytes).toBeLessThanOrEqual(64 * 1024);
     });
@@ -188,8 +195,7 @@ describe('the ingress proxy’s fetch', () => {
         res.end(`${(await bodyOf(req)).length}`);
       });
       // The wait's timer never runs out here: the headers go at once, and the body on the replica's asking.
-      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-      try {
+      await onTimersRunOutOnlyWhenTold(async () => {
         const asked = await fetchKeepingHost(
           new Request(`${base}/upload`, {
             method: 'POST',
@@ -198,9 +204,7 @@ describe('the ingress proxy’s fetch', () => {
           }),
         );
         expect(await asked.text()).toBe('100');
-      } finally {
-        vi.useRealTimers();
-      }
+      });
       // A replica that ignores the expectation: answers only once it has read the body.
       const ignoring = await rawReplica((socket) => {
         let seen = '';

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { Agent, createServer, type IncomingHttpHeaders, request } from 'node:http';
-import { type AddressInfo, createServer as createNetServer } from 'node:net';
+import { type AddressInfo, createServer as createNetServer, type Server } from 'node:net';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { serve } from '@hono/node-server';
 import { describe, expect, it, vi } from 'vitest';
@@ -22,6 +22,13 @@ import { failingCalls } from '../../support/failing-calls.ts';
 import { ingressGet } from '../../support/ingress-client.ts';
 
 const spec = { image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };
+
+/** `server` listening on a free port of 127.0.0.1, as a replica's endpoint. */
+async function listeningAt(server: Server) {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { host: '127.0.0.1', port: (server.address() as AddressInfo).port };
+}
 
 describe('the local ingress without a ready replica', () => {
   it('answers 404 for no app, 503 with Retry-After while one starts, and 503 without it naming why when none will be (stopped, scaled to zero, suspended, failed)', async () => {
@@ -157,10 +164,8 @@ describe('the local ingress while the routing table is rebuilt after a start', (
 /** A replica that answers with `handler`, and the ingress before it, served by Node, on free ports. */
 async function ingressBefore(handler: Parameters<typeof createServer>[1]) {
   const replica = createServer(handler);
-  replica.listen(0, '127.0.0.1');
-  await once(replica, 'listening');
   const routes = new RoutingTable();
-  await routes.route('acme', 'web', [{ host: '127.0.0.1', port: (replica.address() as AddressInfo).port }]);
+  await routes.route('acme', 'web', [await listeningAt(replica)]);
   const ingress = serve({
     fetch: createIngress(routes, (await fakeCoreDeps()).store).fetch,
     hostname: '127.0.0.1',
@@ -307,14 +312,9 @@ describe('the local ingress given an answer that is not HTTP', () => {
       connections++;
       socket.once('data', () => socket.end(answer));
     });
-    replica.listen(0, '127.0.0.1');
-    await once(replica, 'listening');
+    const endpoint = await listeningAt(replica);
     const routes = new RoutingTable();
-    const port = (replica.address() as AddressInfo).port;
-    await routes.route('acme', 'web', [
-      { host: '127.0.0.1', port },
-      { host: '127.0.0.1', port },
-    ]);
+    await routes.route('acme', 'web', [endpoint, endpoint]);
     try {
       const res = await createIngress(routes, (await fakeCoreDeps()).store).request('/', {
         headers: { host: 'web.acme.localhost:8000' },
@@ -335,9 +335,7 @@ describe('the local ingress given an answer that is not HTTP', () => {
 describe('the local ingress and a replica that goes silent', () => {
   /** An ingress giving a replica 200 ms of silence, in front of two routes to `replica`. */
   async function ingressTo(replica: ReturnType<typeof createServer> | ReturnType<typeof createNetServer>) {
-    replica.listen(0, '127.0.0.1');
-    await once(replica, 'listening');
-    const endpoint = { host: '127.0.0.1', port: (replica.address() as AddressInfo).port };
+    const endpoint = await listeningAt(replica);
     const routes = new RoutingTable();
     await routes.route('acme', 'web', [endpoint, endpoint]);
     const ingress = createIngress(routes, (await fakeCoreDeps()).store, 200);
@@ -404,10 +402,8 @@ describe('the local ingress and a replica that breaks off its answer', () => {
       res.write('part of it');
       if (how === 'reset') setTimeout(() => res.socket?.resetAndDestroy(), 50);
     });
-    replica.listen(0, '127.0.0.1');
-    await once(replica, 'listening');
     const routes = new RoutingTable();
-    await routes.route('acme', 'web', [{ host: '127.0.0.1', port: (replica.address() as AddressInfo).port }]);
+    await routes.route('acme', 'web', [await listeningAt(replica)]);
     const ingress = serveLocally(createIngress(routes, (await fakeCoreDeps()).store, 200).fetch, 0);
     await once(ingress, 'listening');
     const logged = ['error', 'warn', 'info', 'log'].map((level) =>
@@ -431,19 +427,14 @@ describe('the local ingress and a replica that breaks off its answer', () => {
 describe('the local ingress and a replica gone', () => {
   it('tries the next ready replica, three at most, for a request that may be retried, not a POST; 503 when none answers', async () => {
     const live = createServer((_req, res) => res.end('live'));
-    live.listen(0, '127.0.0.1');
-    await once(live, 'listening');
+    const liveEndpoint = await listeningAt(live);
     // A replica gone between two requests: its port refuses the connection.
-    const gone = createNetServer().listen(0, '127.0.0.1');
-    await once(gone, 'listening');
-    const goneEndpoint = { host: '127.0.0.1', port: (gone.address() as AddressInfo).port };
+    const gone = createNetServer();
+    const goneEndpoint = await listeningAt(gone);
     gone.close();
     await once(gone, 'close');
     const routes = new RoutingTable();
-    await routes.route('acme', 'web', [
-      goneEndpoint,
-      { host: '127.0.0.1', port: (live.address() as AddressInfo).port },
-    ]);
+    await routes.route('acme', 'web', [goneEndpoint, liveEndpoint]);
     const ingress = createIngress(routes, (await fakeCoreDeps()).store, 200);
     const send = (method: string) =>
       ingress.request('/', { method, headers: { host: 'web.acme.localhost:8000' } });
@@ -471,10 +462,9 @@ describe('the local ingress and a replica gone', () => {
       const cutting = createNetServer((socket) => {
         connections++;
         socket.destroy();
-      }).listen(0, '127.0.0.1');
-      await once(cutting, 'listening');
+      });
       try {
-        const endpoint = { host: '127.0.0.1', port: (cutting.address() as AddressInfo).port };
+        const endpoint = await listeningAt(cutting);
         await routes.route(
           'acme',
           'web',
