@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { Replica, ReplicaView } from '../../../functions/core/ports.ts';
 import { createApi } from '../../../functions/http/api.ts';
+import type { ApiDeps } from '../../../functions/http/context.ts';
 import { FOLLOWS_PER_TENANT } from '../../../functions/http/follow-limit.ts';
 import { fakeApiDeps } from '../../fakes/core-deps.ts';
 import { clientFor } from '../../support/local-api.ts';
@@ -126,5 +127,39 @@ describe('followed logs', () => {
     await expect.poll(() => counts.following).toBe(1);
     await res.body?.cancel();
     await expect.poll(() => counts.following).toBe(0);
+  });
+
+  it('gives a follow back however it ends: its app not found, its wait or its body at an end', async () => {
+    const { deps, adminKey } = await fakeApiDeps();
+    const endless = endlessLogs();
+    const apiDeps: ApiDeps = { ...deps, views: { docker: endless.view } };
+    const api = createApi(apiDeps);
+    const { call, createTenant } = clientFor(api, adminKey);
+    const { key } = await createTenant('acme');
+    const app = { name: 'web', image: 'registry.example.com/team/web:1', cpu: 0.25, memory: 512, port: 8080 };
+    expect((await call('POST', '/v1/apps', key, app)).status).toBe(201);
+    const follow = (name: string) =>
+      api.request(`/v1/apps/${name}/logs?follow=true`, { headers: { authorization: `Bearer ${key}` } });
+    // One more than a tenant holds at once, one after another: each gives its follow back as it ends.
+    const times = FOLLOWS_PER_TENANT + 1;
+    for (let i = 0; i < times; i++) expect((await follow('nope')).status).toBe(404);
+
+    // Behind a gateway: the wait it may hold its Lambda for over, or the body as large as the gateway carries.
+    apiDeps.bufferedAnswers = { waitMs: 50, maxBodyBytes: 5 * 1024 * 1024 };
+    for (let i = 0; i < times; i++) {
+      const res = await follow('web');
+      expect([res.status, (await res.text()).split('\n')[0]]).toEqual([
+        200,
+        expect.stringMatching(/ ready$/),
+      ]);
+    }
+    apiDeps.bufferedAnswers = { waitMs: 60_000, maxBodyBytes: 200 };
+    for (let i = 0; i < times; i++) {
+      const res = await follow('web');
+      expect(res.status).toBe(200);
+      expect((await res.text()).length).toBeLessThanOrEqual(200);
+      // The log's reads end with the body, not when the wait it may take is over.
+      await expect.poll(() => endless.counts.following).toBe(0);
+    }
   });
 });
