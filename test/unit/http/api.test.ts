@@ -501,7 +501,10 @@ describe('the HTTP API', () => {
     const empty = await call('POST', '/v1/apps', tenantKey, '');
     expect(empty).toMatchObject({ status: 400, json: { code: 'validation.failed' } });
     const malformed = await call('POST', '/v1/apps', tenantKey, '{"name": ');
-    expect(malformed).toMatchObject({ status: 400, json: { code: 'validation.failed' } });
+    expect(malformed).toMatchObject({
+      status: 400,
+      json: { code: 'validation.failed', detail: expect.stringMatching(/malformed JSON/i) },
+    });
   });
 
   it('answers 415 naming the coding it takes to a compressed body, and takes an uncompressed one', async () => {
@@ -680,6 +683,16 @@ describe('the HTTP API', () => {
       detail: 'the client went away before its request came whole',
     });
     expect(errors).toEqual([]);
+  });
+
+  it('answers a connection reset the API met itself, its client still there, as a logged 500', async () => {
+    const { call, tenantKey, deps, errors } = await setup();
+    deps.store.listApps = async () => {
+      throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    };
+    const res = await call('GET', '/v1/apps', tenantKey);
+    expect(res).toMatchObject({ status: 500, json: { code: 'internal' } });
+    expect(errors).toEqual([expect.objectContaining({ requestId: res.headers.get('request-id') })]);
   });
 
   it("answers a dependency's failure 503 with Retry-After, logging what the dependency said", async () => {
