@@ -173,7 +173,6 @@ export function openApiDocument() {
   const unwired = new Proxy({} as ApiDeps, {
     get: (_target, prop) => {
       if (prop === 'rateLimit') return { ratePerSecond: 1, burst: 1 };
-      if (prop === 'views') return undefined;
       return new Proxy(() => {}, {
         get: () => {
           throw new Error(`openApiDocument() does not wire ${String(prop)}`);

@@ -29,9 +29,10 @@ describe('tenants and keys on DynamoDB Local', () => {
     expect((used.json.items as { lastUsedAt: string | null }[])[0]?.lastUsedAt).not.toBeNull();
   });
 
-  it("answers a created tenant with the tenant's ETag, which a PATCH takes at once", async () => {
+  it("answers a created tenant with where it is and the tenant's ETag, which a PATCH takes at once", async () => {
     const { call, adminKey } = await localApi();
     const created = await call('POST', '/v1/tenants', adminKey, { id: 'acme', name: 'Acme', plan: 'free' });
+    expect(created.headers.get('location')).toBe('/v1/tenants/acme');
     const etag = created.headers.get('etag');
     expect(etag).toBe((await call('GET', '/v1/tenants/acme', adminKey)).headers.get('etag'));
     const renamed = await call(
