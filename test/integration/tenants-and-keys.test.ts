@@ -43,6 +43,10 @@ describe('tenants and keys on DynamoDB Local', () => {
       { 'if-match': `${etag}` },
     );
     expect(renamed).toMatchObject({ status: 200, json: { name: 'Acme Inc' } });
+    // Answered with its new ETag too, which the next PATCH takes.
+    const after = (await call('GET', '/v1/tenants/acme', adminKey)).headers.get('etag');
+    expect(after).not.toBe(etag);
+    expect(renamed.headers.get('etag')).toBe(after);
   });
 
   it('keeps the name a key is made with, lists it, and refuses a name that is no display name', async () => {
