@@ -20,6 +20,20 @@ describe("the API Lambda's composition root", () => {
     expect(deps.bufferedAnswers).toEqual({ waitMs: 20_000, maxBodyBytes: 5 * 1024 * 1024 });
   });
 
+  it("counts a tenant's requests in the table, where every Lambda instance serves the API, not per instance", async () => {
+    const deps = await awsApiDeps(
+      readAwsRuntimeConfig({
+        ...LAMBDA_ENV,
+        BERTH_TABLE_NAME: 'berth',
+        BERTH_RATE_LIMIT_PER_SECOND: '20',
+        BERTH_RATE_LIMIT_BURST: '80',
+      }),
+      { error: () => {} },
+      { record: () => {} },
+    );
+    expect(deps.rateLimit).toEqual({ ratePerSecond: 20, burst: 80, shared: true });
+  });
+
   it('refuses images built for neither linux/amd64 nor linux/arm64 on ECS, and not for linux/amd64 on EKS on Fargate', async () => {
     const platformsWith = async (env: Record<string, string>) =>
       (
