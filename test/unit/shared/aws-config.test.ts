@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { listenerArns, readAwsRuntimeConfig } from '../../../functions/shared/aws-config.ts';
+import {
+  listenerArns,
+  readAwsRuntimeConfig,
+  readAwsTableConfig,
+} from '../../../functions/shared/aws-config.ts';
 import { LAMBDA_ENV } from '../../support/lambda-fixtures.ts';
 
 const EKS = {
@@ -39,6 +43,22 @@ describe('the Lambda configuration', () => {
     expect(() =>
       readAwsRuntimeConfig({ ...LAMBDA_ENV, BERTH_SIZES: JSON.stringify({ cpus: [3], maxMemoryMiB: 4096 }) }),
     ).toThrow(/BERTH_SIZES\.cpus\.0: must be one of the Fargate vCPUs/);
+  });
+
+  it('says a JSON variable that is not JSON is not, rather than what JSON it lacks', () => {
+    expect(() => readAwsRuntimeConfig({ ...LAMBDA_ENV, BERTH_PRICE_TABLE: '{"vcpuSecond": ' })).toThrow(
+      /BERTH_PRICE_TABLE: must be JSON/,
+    );
+  });
+
+  it("reads all the install Lambda needs, and only that: the table's name, region and endpoint", () => {
+    const env = { ...LAMBDA_ENV, AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:8000' };
+    expect(readAwsTableConfig(env)).toEqual({
+      AWS_REGION: LAMBDA_ENV.AWS_REGION,
+      AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:8000',
+      BERTH_TABLE_NAME: LAMBDA_ENV.BERTH_TABLE_NAME,
+    });
+    expect(() => readAwsTableConfig({ AWS_REGION: 'eu-west-1' })).toThrow(/BERTH_TABLE_NAME/);
   });
 
   it('reads the EKS runtime settings when the install offers eks', () => {

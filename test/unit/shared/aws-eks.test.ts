@@ -1,0 +1,57 @@
+import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createApp } from '../../../functions/core/apps.ts';
+import { createTenant } from '../../../functions/core/tenants.ts';
+import { readAwsRuntimeConfig } from '../../../functions/shared/aws-config.ts';
+import { eksInstall } from '../../../functions/shared/aws-eks.ts';
+import { startFakeKubeApi } from '../../fakes/fake-kube-api.ts';
+import { eksWorld } from '../../support/eks-world.ts';
+import { LAMBDA_ENV } from '../../support/lambda-fixtures.ts';
+
+const eks = mockClient(EKSClient);
+
+describe("an install's EKS cluster, as its compositions make it", () => {
+  let api: Awaited<ReturnType<typeof startFakeKubeApi>>;
+  beforeEach(async () => {
+    api = await startFakeKubeApi();
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIAIOSFODNN7EXAMPLE');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY');
+    eks.on(DescribeClusterCommand, { name: 'corp-apps' }).resolves({
+      cluster: {
+        name: 'corp-apps',
+        endpoint: api.url,
+        certificateAuthority: { data: api.caData },
+        resourcesVpcConfig: { vpcId: 'vpc-corp' },
+      },
+    });
+  });
+  afterEach(async () => {
+    eks.reset();
+    vi.unstubAllEnvs();
+    await api.close();
+  });
+
+  // 0.25 vCPU and 512 MiB asked: EKS on Fargate provisions, and bills, the next size above 512 + 256 MiB.
+  it.each([
+    ['true', 'the Fargate size EKS provisions', 1024],
+    ['false', 'what they ask, on nodes of the cluster', 512],
+  ])('with BERTH_EKS_FARGATE=%s, tells its pods at %s', async (fargate, _what, memoryMiB) => {
+    const { deps, reconciler } = await eksWorld(api);
+    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
+    const web = { name: 'web', image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };
+    await createApp(deps, 'acme', { ...web, runtime: 'eks' });
+    await reconciler.reconcileTenant('acme');
+    const config = readAwsRuntimeConfig({
+      ...LAMBDA_ENV,
+      BERTH_RUNTIMES: 'fargate,eks',
+      BERTH_EKS_CLUSTER: 'corp-apps',
+      BERTH_EKS_LOAD_BALANCER_CIDRS: '10.64.0.0/22',
+      BERTH_HOSTED_ZONE_ID: 'Z0123456789ABCDEFGHIJ',
+      BERTH_EKS_FARGATE: fargate,
+    });
+    const { runtime } = eksInstall({ ...config, BERTH_EKS_CLUSTER: 'corp-apps' });
+    const replicas = await runtime.listReplicas({ tenantId: 'acme' });
+    expect(replicas.map((r) => [r.app, r.cpu, r.memoryMiB])).toEqual([['web', 0.25, memoryMiB]]);
+  });
+});
