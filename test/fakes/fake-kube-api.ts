@@ -466,10 +466,12 @@ export async function startFakeKubeApi() {
     });
   });
   const { port } = server.address() as AddressInfo;
+  const url = `https://127.0.0.1:${port}`;
+  /** The server's certificate as a kubeconfig's certificate-authority-data (base64 PEM). */
+  const caData = Buffer.from(tls.cert).toString('base64');
   return {
-    url: `https://127.0.0.1:${port}`,
-    /** The server's certificate as a kubeconfig's certificate-authority-data (base64 PEM). */
-    caData: Buffer.from(tls.cert).toString('base64'),
+    url,
+    caData,
     requests,
     /** What the fake cluster holds, by API path. */
     objects,
@@ -515,6 +517,17 @@ export async function startFakeKubeApi() {
     /** The load balancer controller has made the ingress group's load balancer, answering at `hostname`. */
     provisionLoadBalancer(hostname: string) {
       loadBalancerHostname = hostname;
+    },
+    /** The cluster `name`, in the VPC `vpcId`, as DescribeCluster shows it when this is its API server. */
+    describedAs(name: string, vpcId: string) {
+      return {
+        cluster: {
+          name,
+          endpoint: url,
+          certificateAuthority: { data: caData },
+          resourcesVpcConfig: { vpcId },
+        },
+      };
     },
     /** The pod at `namespace`/`name` writes `line` to its log, now. */
     say(namespace: string, name: string, line: string) {

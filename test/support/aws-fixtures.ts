@@ -1,3 +1,4 @@
+import { vi } from 'vitest';
 import type { LoadBalancerShard } from '../../functions/adapters/alb/alb-app-routes.ts';
 import type { FargateSettings } from '../../functions/adapters/fargate/task-requests.ts';
 
@@ -17,3 +18,9 @@ export const FARGATE_SETTINGS: FargateSettings = {
   logGroup: '/berth/apps',
   region: 'eu-west-1',
 };
+
+/** A Lambda's credentials, AWS's documentation example: what an EKS token is signed with (SigV4, offline). */
+export function stubLambdaCredentials() {
+  vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIAIOSFODNN7EXAMPLE');
+  vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY');
+}

@@ -6,6 +6,7 @@ import { createTenant } from '../../../functions/core/tenants.ts';
 import { readAwsRuntimeConfig } from '../../../functions/shared/aws-config.ts';
 import { eksInstall } from '../../../functions/shared/aws-eks.ts';
 import { startFakeKubeApi } from '../../fakes/fake-kube-api.ts';
+import { stubLambdaCredentials } from '../../support/aws-fixtures.ts';
 import { eksWorld } from '../../support/eks-world.ts';
 import { LAMBDA_ENV } from '../../support/lambda-fixtures.ts';
 
@@ -15,16 +16,8 @@ describe("an install's EKS cluster, as its compositions make it", () => {
   let api: Awaited<ReturnType<typeof startFakeKubeApi>>;
   beforeEach(async () => {
     api = await startFakeKubeApi();
-    vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIAIOSFODNN7EXAMPLE');
-    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY');
-    eks.on(DescribeClusterCommand, { name: 'corp-apps' }).resolves({
-      cluster: {
-        name: 'corp-apps',
-        endpoint: api.url,
-        certificateAuthority: { data: api.caData },
-        resourcesVpcConfig: { vpcId: 'vpc-corp' },
-      },
-    });
+    stubLambdaCredentials();
+    eks.on(DescribeClusterCommand, { name: 'corp-apps' }).resolves(api.describedAs('corp-apps', 'vpc-corp'));
   });
   afterEach(async () => {
     eks.reset();

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { awsApiDeps } from '../../../functions/shared/aws-api.ts';
 import { readAwsRuntimeConfig } from '../../../functions/shared/aws-config.ts';
 import { startFakeKubeApi } from '../../fakes/fake-kube-api.ts';
+import { stubLambdaCredentials } from '../../support/aws-fixtures.ts';
 import { LAMBDA_ENV } from '../../support/lambda-fixtures.ts';
 
 const eks = mockClient(EKSClient);
@@ -79,16 +80,10 @@ describe("the API's private domains of the apps' networks", () => {
   it("come from the same DescribeCluster as the EKS replica view's access to the cluster", async () => {
     const kube = await startFakeKubeApi();
     try {
-      vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIAIOSFODNN7EXAMPLE');
-      vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY');
-      eks.on(DescribeClusterCommand, { name: 'corp-apps' }).resolves({
-        cluster: {
-          name: 'corp-apps',
-          endpoint: kube.url,
-          certificateAuthority: { data: kube.caData },
-          resourcesVpcConfig: { vpcId: 'vpc-corp' },
-        },
-      });
+      stubLambdaCredentials();
+      eks
+        .on(DescribeClusterCommand, { name: 'corp-apps' })
+        .resolves(kube.describedAs('corp-apps', 'vpc-corp'));
       zonesByVpc({ 'vpc-1': 'fargate.example.com.', 'vpc-corp': 'corp.example.com.' });
       const deps = await awsApiDeps(readAwsRuntimeConfig(EKS_ENV), { error: () => {} }, { record: () => {} });
       expect(await deps.views?.eks?.runtime.listReplicas({ tenantId: 'acme' })).toEqual([]);
