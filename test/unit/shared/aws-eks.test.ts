@@ -1,8 +1,11 @@
+import { ECSClient, ListTasksCommand } from '@aws-sdk/client-ecs';
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createApp } from '../../../functions/core/apps.ts';
 import { createTenant } from '../../../functions/core/tenants.ts';
+import { awsMeterDeps } from '../../../functions/shared/aws.ts';
 import { readAwsRuntimeConfig } from '../../../functions/shared/aws-config.ts';
 import { eksInstall } from '../../../functions/shared/aws-eks.ts';
 import { startFakeKubeApi } from '../../fakes/fake-kube-api.ts';
@@ -11,6 +14,7 @@ import { eksWorld } from '../../support/eks-world.ts';
 import { LAMBDA_ENV } from '../../support/lambda-fixtures.ts';
 
 const eks = mockClient(EKSClient);
+const ecs = mockClient(ECSClient);
 
 describe("an install's EKS cluster, as its compositions make it", () => {
   let api: Awaited<ReturnType<typeof startFakeKubeApi>>;
@@ -21,30 +25,50 @@ describe("an install's EKS cluster, as its compositions make it", () => {
   });
   afterEach(async () => {
     eks.reset();
+    ecs.reset();
     vi.unstubAllEnvs();
     await api.close();
   });
+
+  /** Tenant acme's app web (0.25 vCPU, 512 MiB) on EKS, its pod running. */
+  async function webOnEks() {
+    const { deps, reconciler } = await eksWorld(api);
+    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
+    const web = { name: 'web', image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };
+    await createApp(deps, 'acme', { ...web, runtime: 'eks' });
+    await reconciler.reconcileTenant('acme');
+  }
+
+  /** The Lambdas' configuration of an install offering EKS on the cluster corp-apps. */
+  const eksConfig = (env: Record<string, string> = {}) =>
+    readAwsRuntimeConfig({
+      ...LAMBDA_ENV,
+      BERTH_RUNTIMES: 'fargate,eks',
+      BERTH_EKS_CLUSTER: 'corp-apps',
+      BERTH_EKS_LOAD_BALANCER_CIDRS: '10.64.0.0/22',
+      BERTH_HOSTED_ZONE_ID: 'Z0123456789ABCDEFGHIJ',
+      ...env,
+    });
 
   // 0.25 vCPU and 512 MiB asked: EKS on Fargate provisions, and bills, the next size above 512 + 256 MiB.
   it.each([
     ['true', 'the Fargate size EKS provisions', 1024],
     ['false', 'what they ask, on nodes of the cluster', 512],
   ])('with BERTH_EKS_FARGATE=%s, tells its pods at %s', async (fargate, _what, memoryMiB) => {
-    const { deps, reconciler } = await eksWorld(api);
-    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
-    const web = { name: 'web', image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };
-    await createApp(deps, 'acme', { ...web, runtime: 'eks' });
-    await reconciler.reconcileTenant('acme');
-    const config = readAwsRuntimeConfig({
-      ...LAMBDA_ENV,
-      BERTH_RUNTIMES: 'fargate,eks',
+    await webOnEks();
+    const { runtime } = eksInstall({
+      ...eksConfig({ BERTH_EKS_FARGATE: fargate }),
       BERTH_EKS_CLUSTER: 'corp-apps',
-      BERTH_EKS_LOAD_BALANCER_CIDRS: '10.64.0.0/22',
-      BERTH_HOSTED_ZONE_ID: 'Z0123456789ABCDEFGHIJ',
-      BERTH_EKS_FARGATE: fargate,
     });
-    const { runtime } = eksInstall({ ...config, BERTH_EKS_CLUSTER: 'corp-apps' });
     const replicas = await runtime.listReplicas({ tenantId: 'acme' });
     expect(replicas.map((r) => [r.app, r.cpu, r.memoryMiB])).toEqual([['web', 0.25, memoryMiB]]);
+  });
+
+  it("meters the cluster's pods as well as ECS's tasks", async () => {
+    await webOnEks();
+    ecs.on(ListTasksCommand).resolves({ taskArns: [] });
+    const { runtime } = await awsMeterDeps(eksConfig(), { error: () => {} });
+    expect((await runtime.listReplicas()).map((r) => [r.tenantId, r.app])).toEqual([['acme', 'web']]);
+    expect(ecs).toHaveReceivedCommand(ListTasksCommand);
   });
 });

@@ -25,8 +25,10 @@ describe("the Lambdas' credential provider", () => {
     });
   });
 
-  it('says so when there are none, rather than looking anywhere else', async () => {
+  it('says so when there are none, or half of them, rather than looking anywhere else', async () => {
     for (const name of VARS) delete process.env[name];
+    await expect(defaultProvider()()).rejects.toThrow(/environment/i);
+    process.env.AWS_ACCESS_KEY_ID = 'ASIAEXAMPLE';
     await expect(defaultProvider()()).rejects.toThrow(/environment/i);
   });
 });
