@@ -127,9 +127,11 @@ export class PlatformStack extends Stack {
         },
       );
       loadBalancer.logAccessLogs(accessLogs, i ? `apps-${i + 1}` : 'apps');
+      // The listeners add no rules of their own to the security group: its two above are all it admits.
       const https = loadBalancer.addListener('Https', {
         protocol: ApplicationProtocol.HTTPS,
         port: 443,
+        open: false,
         sslPolicy: APPS_TLS_POLICY as SslPolicy,
         certificates: [certificate],
         // Each app gets a host-header rule and a target group of its own; unknown hosts get 404.
@@ -146,6 +148,7 @@ export class PlatformStack extends Stack {
       loadBalancer.addListener('Http', {
         protocol: ApplicationProtocol.HTTP,
         port: 80,
+        open: false,
         defaultAction: ListenerAction.redirect({ protocol: 'HTTPS', port: '443', permanent: true }),
       });
       return { loadBalancer, https };

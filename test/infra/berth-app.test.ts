@@ -195,6 +195,20 @@ describe('the CDK app', () => {
         Match.objectLike({ Type: 'redirect', RedirectConfig: Match.objectLike({ Protocol: 'HTTPS' }) }),
       ],
     });
+    // It takes HTTPS from anywhere, and HTTP to redirect it; nothing else.
+    const [balancer] = Object.values(app.platform.findResources('AWS::ElasticLoadBalancingV2::LoadBalancer'));
+    const [groupRef] = (balancer?.Properties.SecurityGroups ?? []) as { 'Fn::GetAtt': [string, string] }[];
+    const groupId = groupRef?.['Fn::GetAtt'][0] ?? '';
+    const group = app.platform.findResources('AWS::EC2::SecurityGroup')[groupId];
+    const rules = group?.Properties.SecurityGroupIngress as Record<string, unknown>[];
+    expect(rules.map((r) => [r.CidrIp, r.IpProtocol, r.FromPort, r.ToPort])).toEqual([
+      ['0.0.0.0/0', 'tcp', 443, 443],
+      ['0.0.0.0/0', 'tcp', 80, 80],
+    ]);
+    const addedElsewhere = Object.values(app.platform.findResources('AWS::EC2::SecurityGroupIngress')).filter(
+      (r) => JSON.stringify(r.Properties.GroupId).includes(groupId),
+    );
+    expect(addedElsewhere).toEqual([]);
   });
 
   it('lets the apps’ subnets reach S3, where ECR keeps image layers, without the NAT gateway', () => {
