@@ -5,7 +5,7 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createApp } from '../../../functions/core/apps.ts';
 import { createTenant } from '../../../functions/core/tenants.ts';
-import { awsMeterDeps } from '../../../functions/shared/aws.ts';
+import { awsMeterDeps, awsReconcileDeps, awsScaleDeps } from '../../../functions/shared/aws.ts';
 import { readAwsRuntimeConfig } from '../../../functions/shared/aws-config.ts';
 import { eksInstall } from '../../../functions/shared/aws-eks.ts';
 import { startFakeKubeApi } from '../../fakes/fake-kube-api.ts';
@@ -62,6 +62,16 @@ describe("an install's EKS cluster, as its compositions make it", () => {
     });
     const replicas = await runtime.listReplicas({ tenantId: 'acme' });
     expect(replicas.map((r) => [r.app, r.cpu, r.memoryMiB])).toEqual([['web', 0.25, memoryMiB]]);
+  });
+
+  it("reconciles and autoscales the cluster's apps as well as Fargate's", async () => {
+    await webOnEks();
+    const logger = { error: () => {} };
+    const { workloads } = await awsReconcileDeps(eksConfig(), logger);
+    expect(Object.keys(workloads).sort()).toEqual(['eks', 'fargate']);
+    const { views } = await awsScaleDeps(eksConfig(), logger);
+    const pods = await views.eks?.runtime.listReplicas({ tenantId: 'acme' });
+    expect(pods?.map((r) => r.app)).toEqual(['web']);
   });
 
   it("meters the cluster's pods as well as ECS's tasks", async () => {
