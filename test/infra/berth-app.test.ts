@@ -16,6 +16,7 @@ import { describe, expect, inject, it, vi } from 'vitest';
 import { TABLE_CALLS } from '../../functions/adapters/dynamodb/dynamodb-http.ts';
 import { DynamoStore } from '../../functions/adapters/dynamodb/store.ts';
 import { ensureTable } from '../../functions/adapters/dynamodb/table.ts';
+import { ECR_PULL_ACTIONS } from '../../functions/adapters/ecr/ecr-names.ts';
 import { generateApiKey, hashApiKey } from '../../functions/core/api-keys.ts';
 import { localDynamoDbClient } from '../../functions/local/dynamodb-local.ts';
 import { berthApp } from '../../infra/berth-app.ts';
@@ -472,6 +473,38 @@ describe('the CDK app', () => {
       if (actions.some((a) => a.startsWith('sqs:')))
         for (const resource of resources) expect(queueRefs).toContain(resource);
     }
+  });
+
+  it("lets tenants' tasks pull the install's images and write their logs, and nothing else; their own role has nothing", () => {
+    const { platform } = app.stacks;
+    const { jobs } = platform;
+    const idOf = (role: { node: { defaultChild?: unknown } }) =>
+      platform.getLogicalId(role.node.defaultChild as CfnElement);
+    const statementsOf = (role: { node: { defaultChild?: unknown } }) => {
+      const id = idOf(role);
+      return Object.values(app.platform.findResources('AWS::IAM::Policy'))
+        .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === id))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement);
+    };
+    const repositories = {
+      'Fn::Join': ['', ['arn:aws:ecr:eu-west-1:', { Ref: 'AWS::AccountId' }, ':repository/berth/*']],
+    };
+    expect(statementsOf(jobs.executionRole)).toEqual([
+      { Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
+      { Effect: 'Allow', Action: ECR_PULL_ACTIONS, Resource: repositories },
+      {
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: platform.resolve(jobs.appLogs.logGroupArn),
+      },
+    ]);
+    // No policy names the tasks' own role, nor does it hold one, inline or managed.
+    expect(statementsOf(jobs.taskRole)).toEqual([]);
+    const taskRole = app.platform.findResources('AWS::IAM::Role')[idOf(jobs.taskRole)];
+    expect(Object.keys(taskRole?.Properties ?? {}).sort()).toEqual([
+      'AssumeRolePolicyDocument',
+      'Description',
+    ]);
   });
 
   it('lets each Lambda read only what it uses of the running apps', () => {
