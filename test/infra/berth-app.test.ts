@@ -206,10 +206,24 @@ describe('the CDK app', () => {
       ['0.0.0.0/0', 'tcp', 443, 443],
       ['0.0.0.0/0', 'tcp', 80, 80],
     ]);
-    const addedElsewhere = Object.values(app.platform.findResources('AWS::EC2::SecurityGroupIngress')).filter(
-      (r) => JSON.stringify(r.Properties.GroupId).includes(groupId),
-    );
-    expect(addedElsewhere).toEqual([]);
+    const ingressTo = (id: string) =>
+      Object.values(app.platform.findResources('AWS::EC2::SecurityGroupIngress'))
+        .map((r) => r.Properties)
+        .filter((rule) => JSON.stringify(rule.GroupId) === JSON.stringify({ 'Fn::GetAtt': [id, 'GroupId'] }));
+    expect(ingressTo(groupId)).toEqual([]);
+    // The tenants' tasks take what comes through it, on any port an app listens on, and nothing else.
+    const [tasksGroupId, tasksGroup] = Object.entries(
+      app.platform.findResources('AWS::EC2::SecurityGroup'),
+    ).find(([, g]) => g.Properties.GroupDescription.startsWith('Tenant tasks')) ?? ['', undefined];
+    expect(tasksGroup?.Properties.SecurityGroupIngress).toBeUndefined();
+    expect(ingressTo(tasksGroupId)).toEqual([
+      expect.objectContaining({
+        IpProtocol: 'tcp',
+        FromPort: 0,
+        ToPort: 65535,
+        SourceSecurityGroupId: { 'Fn::GetAtt': [groupId, 'GroupId'] },
+      }),
+    ]);
   });
 
   it('lets the apps’ subnets reach S3, where ECR keeps image layers, without the NAT gateway', () => {
