@@ -2,6 +2,7 @@ import type { CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { ECR_PUSH_ACTIONS } from '../../functions/adapters/ecr/ecr-names.ts';
 import { readAwsRuntimeConfig, readAwsTableConfig } from '../../functions/shared/aws-config.ts';
 import { berthApp } from '../../infra/berth-app.ts';
 import { bundleDefine } from '../../infra/handler-bundling.ts';
@@ -89,6 +90,16 @@ describe('IAM grants for what the Lambdas send', () => {
       JSON.stringify({ 'Fn::GetAtt': [api, 'Arn'] }),
     );
     expect(actionsAllowedTo(template, push)).toContain('ecr:GetAuthorizationToken');
+    // What the login is for: push and pull, on the install's repositories and no others.
+    const repositories = {
+      'Fn::Join': ['', ['arn:aws:ecr:eu-west-1:', { Ref: 'AWS::AccountId' }, ':repository/berth/*']],
+    };
+    expect(actionsAllowedTo(template, push, repositories).sort()).toEqual(
+      ['ecr:GetAuthorizationToken', ...ECR_PUSH_ACTIONS].sort(),
+    );
+    expect(actionsAllowedTo(template, push).sort()).toEqual(
+      ['ecr:GetAuthorizationToken', ...ECR_PUSH_ACTIONS].sort(),
+    );
     // Route 53 checks the VPC whose private zones the API lists with the API's own rights.
     expect(actionsAllowedTo(template, api)).toEqual(
       expect.arrayContaining(['route53:ListHostedZonesByVPC', 'ec2:DescribeVpcs']),
