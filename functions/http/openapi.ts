@@ -36,8 +36,12 @@ export const noFields = optionalJsonBody(
 
 /** The headers Berth's answers carry beyond their content's, documented once in components.headers (createApi). */
 export const RESPONSE_HEADERS = {
-  ETag: { description: 'The version, for If-Match.', schema: { type: 'string' as const } },
-  Location: { description: 'The path of what the request made.', schema: { type: 'string' as const } },
+  ETag: { description: 'The version, for If-Match.', required: true, schema: { type: 'string' as const } },
+  Location: {
+    description: 'The path of what the request made.',
+    required: true,
+    schema: { type: 'string' as const },
+  },
   'Retry-After': {
     description: 'Seconds to wait before trying again.',
     schema: { type: 'integer' as const, minimum: 1 },

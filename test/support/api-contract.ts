@@ -10,7 +10,7 @@ interface Response {
 }
 interface Document {
   paths: Record<string, Record<string, { responses: Record<string, Response> }>>;
-  components: { schemas: Record<string, object>; headers: Record<string, object> };
+  components: { schemas: Record<string, object>; headers: Record<string, { required?: boolean }> };
 }
 
 /**
@@ -72,13 +72,17 @@ const PROBLEM = { $ref: '#/components/schemas/Problem' };
  * on every answer, it names in its description.
  */
 const DESCRIBED_HEADERS = Object.keys(doc.components.headers).map((name) => name.toLowerCase());
+/** Those of them an answer that documents them always carries (ETag, Location), where others are now and then. */
+const REQUIRED_HEADERS = Object.entries(doc.components.headers)
+  .filter(([, header]) => header.required)
+  .map(([name]) => name.toLowerCase());
 /** What serves the document, which is not in it. */
 const THE_DOCUMENT = new Set(['/openapi.json', '/docs']);
 
 /**
  * Where an API answer breaks the published contract (`schemas/openapi.json`): a status its route does not document,
- * a content type it does not, a JSON body its schema refuses (fields it does not name included), or a body where it
- * promises none. A path or method the API has no route for must answer a problem (404 or 405). Empty when it keeps
+ * a header of Berth's it does not, or lacks, a content type it does not, a JSON body its schema refuses (fields it
+ * does not name included), or a body where it promises none. A path or method the API has no route for must answer a problem (404 or 405). Empty when it keeps
  * it.
  */
 export function contractBreaches(
@@ -99,6 +103,8 @@ export function contractBreaches(
     (name) => answer.headers?.has(name) && !documented.includes(name),
   );
   if (undocumented.length) return undocumented.map((name) => `${what}: header ${name} is not documented`);
+  const missing = documented.filter((name) => REQUIRED_HEADERS.includes(name) && !answer.headers?.has(name));
+  if (missing.length) return missing.map((name) => `${what}: header ${name} is missing`);
   if (!found && answer.status !== 404 && answer.status !== 405)
     return [`${what}: a route that is not documented`];
   if (!content) return answer.text === '' ? [] : [`${what}: a body where none is documented`];

@@ -20,17 +20,20 @@ const problem = {
   instance: '/v1/apps/web',
   code: 'app.notFound',
 };
-const answer = (status: number, contentType: string | null, body: unknown) => ({
+const answer = (status: number, contentType: string | null, body: unknown, headers = new Headers()) => ({
   status,
   contentType,
   text: body === undefined ? '' : JSON.stringify(body),
+  headers,
 });
+/** The plan's version, as a PATCH of it answers it. */
+const planEtag = new Headers({ etag: '"1"' });
 
 /** The checker every API test's answers go through (test/support/local-api.ts): it must be able to fail. */
 describe('the API contract check (schemas/openapi.json, made strict)', () => {
   it('passes answers the document describes', () => {
     const patched = { method: 'PATCH', path: '/v1/plans/team' };
-    expect(contractBreaches(patched, answer(200, `${json}; charset=UTF-8`, plan))).toEqual([]);
+    expect(contractBreaches(patched, answer(200, `${json}; charset=UTF-8`, plan, planEtag))).toEqual([]);
     expect(
       contractBreaches({ method: 'GET', path: '/v1/apps/web?x=1' }, answer(404, problemJson, problem)),
     ).toEqual([]);
@@ -41,18 +44,18 @@ describe('the API contract check (schemas/openapi.json, made strict)', () => {
 
   it('refuses a field the document does not name, and a field it requires that is missing', () => {
     const request = { method: 'PATCH', path: '/v1/plans/team' };
-    expect(contractBreaches(request, answer(200, json, { ...plan, secret: 'x' }))).toEqual([
+    expect(contractBreaches(request, answer(200, json, { ...plan, secret: 'x' }, planEtag))).toEqual([
       expect.stringMatching(
         /^PATCH \/v1\/plans\/\{planId\} 200: \(body\) must NOT have additional properties/,
       ),
     ]);
     const { limits: _, ...noLimits } = plan;
-    expect(contractBreaches(request, answer(200, json, noLimits))).toEqual([
+    expect(contractBreaches(request, answer(200, json, noLimits, planEtag))).toEqual([
       expect.stringMatching(/must have required property 'limits'/),
     ]);
-    expect(contractBreaches(request, answer(200, json, { ...plan, createdAt: 'yesterday' }))).toEqual([
-      expect.stringMatching(/\/createdAt must match format "date-time"/),
-    ]);
+    expect(
+      contractBreaches(request, answer(200, json, { ...plan, createdAt: 'yesterday' }, planEtag)),
+    ).toEqual([expect.stringMatching(/\/createdAt must match format "date-time"/)]);
   });
 
   it('refuses a status, a content type or a body the route does not document', () => {
@@ -68,17 +71,22 @@ describe('the API contract check (schemas/openapi.json, made strict)', () => {
     ]);
   });
 
-  it("refuses a header of Berth's own the answer's response does not document", () => {
-    const created = {
-      ...answer(201, json, plan),
-      headers: new Headers({ location: '/v1/plans/team', etag: '"1"' }),
-    };
+  it("refuses a header of Berth's own the answer's response does not document, or lacks", () => {
+    const created = answer(201, json, plan, new Headers({ location: '/v1/plans/team', etag: '"1"' }));
     expect(contractBreaches({ method: 'POST', path: '/v1/plans' }, created)).toEqual([]);
-    const read = { ...answer(200, json, plan), headers: new Headers({ location: '/v1/plans/team' }) };
+    // A new plan answered without where it is, or without its version (Idempotent-Replayed is only for a replay).
+    const unplaced = answer(201, json, plan, new Headers({ etag: '"1"' }));
+    expect(contractBreaches({ method: 'POST', path: '/v1/plans' }, unplaced)).toEqual([
+      'POST /v1/plans 201: header location is missing',
+    ]);
+    expect(contractBreaches({ method: 'PATCH', path: '/v1/plans/team' }, answer(200, json, plan))).toEqual([
+      'PATCH /v1/plans/{planId} 200: header etag is missing',
+    ]);
+    const read = answer(200, json, plan, new Headers({ etag: '"1"', location: '/v1/plans/team' }));
     expect(contractBreaches({ method: 'GET', path: '/v1/plans/team' }, read)).toEqual([
       'GET /v1/plans/{planId} 200: header location is not documented',
     ]);
-    const limited = { ...answer(429, problemJson, problem), headers: new Headers({ 'retry-after': '3' }) };
+    const limited = answer(429, problemJson, problem, new Headers({ 'retry-after': '3' }));
     expect(contractBreaches({ method: 'GET', path: '/v1/plans/team' }, limited)).toEqual([]);
   });
 
