@@ -135,7 +135,6 @@ export function errorToResponse(c: Context, err: unknown, logger: ErrorLogger): 
     if (err.status === 415) {
       return problem(c, 'media.unsupported', 'send the body as JSON with Content-Type: application/json');
     }
-    if (err.status === 413) return problem(c, 'payload.tooLarge', err.message);
     return problem(c, 'validation.failed', err.message || 'the request is not valid');
   }
   // The client went away before its request came whole (an upload cancelled: Node aborts the request, whose body
