@@ -273,6 +273,25 @@ describe('the HTTP API', () => {
     expect(patched.status).toBe(200);
   });
 
+  it('clears what a PATCH sends as null: the command, the environment, the health check and the scaling', async () => {
+    const { call, tenantKey } = await setup();
+    const app = sampleApp('web', {
+      command: ['httpd', '-f'],
+      env: { A: '1' },
+      healthCheck: { path: '/healthz' },
+      scaling: { min: 1, max: 3 },
+    });
+    expect((await call('POST', '/v1/apps', tenantKey, app)).status).toBe(201);
+    const cleared = await call('PATCH', '/v1/apps/web', tenantKey, {
+      command: null,
+      env: null,
+      healthCheck: null,
+      scaling: null,
+    });
+    expect(cleared.status).toBe(200);
+    expect(cleared.json).toMatchObject({ command: null, env: {}, healthCheck: null, scaling: null });
+  });
+
   it("honours If-Match on an app's actions as on PATCH: a stale ETag is 412 and does nothing", async () => {
     const { call, tenantKey } = await setup();
     await call('POST', '/v1/apps', tenantKey, sampleApp('web'));
