@@ -114,4 +114,60 @@ describe('the docs page', () => {
       'Seconds between checks.',
     ]);
   });
+
+  it('writes each type in a few words, and each answer with its status, what it is and, for a success, its type', async () => {
+    const json = (ref: string) => ({
+      'application/json': { schema: { $ref: `#/components/schemas/${ref}` } },
+    });
+    const root = await render({
+      info: { description: 'Things.', version: '1' },
+      paths: {
+        '/things': {
+          post: {
+            tags: ['Things'],
+            summary: 'Make a thing',
+            parameters: [{ name: 'q', in: 'query' }],
+            requestBody: { content: json('Thing') },
+            responses: {
+              201: { description: 'Made.', content: json('Thing') },
+              409: { description: 'Taken.', content: json('Problem') },
+            },
+          },
+        },
+      },
+      components: {
+        schemas: {
+          Thing: {
+            type: 'object',
+            required: ['kind'],
+            properties: {
+              kind: { enum: ['a', 'b'] },
+              version: { const: 1 },
+              labels: { type: 'object', additionalProperties: { type: 'string' } },
+              size: { anyOf: [{ type: 'integer' }, { type: 'null' }] },
+              tags: { type: 'array', items: { $ref: '#/components/schemas/Tag' } },
+            },
+          },
+          Tag: { type: 'string' },
+          Problem: { type: 'object', properties: {} },
+        },
+      },
+    });
+    const [operation] = allOf(root, 'details') as [Element];
+    expect(allOf(operation, 'tr').map((row) => row.children.map(textOf))).toEqual([
+      ['kind', '"a" | "b"', ''],
+      ['version?', '1', ''],
+      ['labels?', 'map of string', ''],
+      ['size?', 'integer | null', ''],
+      ['tags?', 'Tag[]', ''],
+      ['q?', 'query, any', ''],
+    ]);
+    const answers = allOf(operation, 'p').map(textOf);
+    expect(answers.slice(answers.indexOf('201 Made. (Thing)'))).toEqual(['201 Made. (Thing)', '409 Taken.']);
+    expect(allOf(operation, 'h4').map(textOf)).toEqual(['Request body: Thing', 'Parameters', 'Responses']);
+    // A schema without fields is listed by its type.
+    const listed = root.children.filter((c): c is Element => typeof c !== 'string');
+    const tag = listed.findIndex((c) => c.tag === 'h3' && textOf(c) === 'Tag');
+    expect(listed.slice(tag, tag + 2).map(textOf)).toEqual(['Tag', 'string']);
+  });
 });
