@@ -134,6 +134,19 @@ describe('the docs page', () => {
             },
           },
         },
+        '/count': {
+          get: {
+            tags: ['Things'],
+            responses: {
+              200: {
+                description: 'Counted.',
+                content: {
+                  'application/json': { schema: { type: 'object', properties: { n: { type: 'integer' } } } },
+                },
+              },
+            },
+          },
+        },
       },
       components: {
         schemas: {
@@ -153,7 +166,7 @@ describe('the docs page', () => {
         },
       },
     });
-    const [operation] = allOf(root, 'details') as [Element];
+    const [operation, count] = allOf(root, 'details') as [Element, Element];
     expect(allOf(operation, 'tr').map((row) => row.children.map(textOf))).toEqual([
       ['kind', '"a" | "b"', ''],
       ['version?', '1', ''],
@@ -165,8 +178,11 @@ describe('the docs page', () => {
     const answers = allOf(operation, 'p').map(textOf);
     expect(answers.slice(answers.indexOf('201 Made. (Thing)'))).toEqual(['201 Made. (Thing)', '409 Taken.']);
     expect(allOf(operation, 'h4').map(textOf)).toEqual(['Request body: Thing', 'Parameters', 'Responses']);
-    // A schema without fields is listed by its type.
+    // An answer's own fields, where its schema has no name of its own.
+    expect(allOf(count, 'tr').map((row) => row.children.map(textOf))).toEqual([['n?', 'integer', '']]);
+    // Then the schemas; one without fields is listed by its type.
     const listed = root.children.filter((c): c is Element => typeof c !== 'string');
+    expect(listed.filter((c) => c.tag === 'h2').map(textOf)).toEqual(['Things', 'Schemas']);
     const tag = listed.findIndex((c) => c.tag === 'h3' && textOf(c) === 'Tag');
     expect(listed.slice(tag, tag + 2).map(textOf)).toEqual(['Tag', 'string']);
   });
