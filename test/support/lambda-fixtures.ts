@@ -36,6 +36,15 @@ export const LAMBDA_ENV = {
   BERTH_LISTENERS: 'x/y/z',
 };
 
+/** The same install offering EKS on the cluster `corp-apps`, an operator's own. */
+export const EKS_LAMBDA_ENV = {
+  ...LAMBDA_ENV,
+  BERTH_RUNTIMES: 'fargate,eks',
+  BERTH_EKS_CLUSTER: 'corp-apps',
+  BERTH_EKS_LOAD_BALANCER_CIDRS: '10.64.0.0/22',
+  BERTH_HOSTED_ZONE_ID: 'Z0123456789ABCDEFGHIJ',
+};
+
 /** An API Gateway HTTP API (payload 2.0) event, as the API Lambda receives it. */
 export function httpApiEvent(method: string, path: string, headers: Record<string, string> = {}) {
   return {

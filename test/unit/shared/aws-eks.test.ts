@@ -7,11 +7,11 @@ import { createApp } from '../../../functions/core/apps.ts';
 import { createTenant } from '../../../functions/core/tenants.ts';
 import { awsMeterDeps, awsReconcileDeps, awsScaleDeps } from '../../../functions/shared/aws.ts';
 import { readAwsRuntimeConfig } from '../../../functions/shared/aws-config.ts';
-import { eksInstall } from '../../../functions/shared/aws-eks.ts';
+import { eksRuntimeOf } from '../../../functions/shared/aws-eks-runtime.ts';
 import { startFakeKubeApi } from '../../fakes/fake-kube-api.ts';
 import { stubLambdaCredentials } from '../../support/aws-fixtures.ts';
 import { eksWorld } from '../../support/eks-world.ts';
-import { LAMBDA_ENV } from '../../support/lambda-fixtures.ts';
+import { EKS_LAMBDA_ENV } from '../../support/lambda-fixtures.ts';
 
 const eks = mockClient(EKSClient);
 const ecs = mockClient(ECSClient);
@@ -40,15 +40,7 @@ describe("an install's EKS cluster, as its compositions make it", () => {
   }
 
   /** The Lambdas' configuration of an install offering EKS on the cluster corp-apps. */
-  const eksConfig = (env: Record<string, string> = {}) =>
-    readAwsRuntimeConfig({
-      ...LAMBDA_ENV,
-      BERTH_RUNTIMES: 'fargate,eks',
-      BERTH_EKS_CLUSTER: 'corp-apps',
-      BERTH_EKS_LOAD_BALANCER_CIDRS: '10.64.0.0/22',
-      BERTH_HOSTED_ZONE_ID: 'Z0123456789ABCDEFGHIJ',
-      ...env,
-    });
+  const eksConfig = (env: Record<string, string> = {}) => readAwsRuntimeConfig({ ...EKS_LAMBDA_ENV, ...env });
 
   // 0.25 vCPU and 512 MiB asked: EKS on Fargate provisions, and bills, the next size above 512 + 256 MiB.
   it.each([
@@ -56,12 +48,9 @@ describe("an install's EKS cluster, as its compositions make it", () => {
     ['false', 'what they ask, on nodes of the cluster', 512],
   ])('with BERTH_EKS_FARGATE=%s, tells its pods at %s', async (fargate, _what, memoryMiB) => {
     await webOnEks();
-    const { runtime } = eksInstall({
-      ...eksConfig({ BERTH_EKS_FARGATE: fargate }),
-      BERTH_EKS_CLUSTER: 'corp-apps',
-    });
-    const replicas = await runtime.listReplicas({ tenantId: 'acme' });
-    expect(replicas.map((r) => [r.app, r.cpu, r.memoryMiB])).toEqual([['web', 0.25, memoryMiB]]);
+    const runtime = await eksRuntimeOf(eksConfig({ BERTH_EKS_FARGATE: fargate }));
+    const replicas = await runtime?.listReplicas({ tenantId: 'acme' });
+    expect(replicas?.map((r) => [r.app, r.cpu, r.memoryMiB])).toEqual([['web', 0.25, memoryMiB]]);
   });
 
   it("reconciles and autoscales the cluster's apps as well as Fargate's", async () => {

@@ -7,19 +7,10 @@ import { awsApiDeps } from '../../../functions/shared/aws-api.ts';
 import { readAwsRuntimeConfig } from '../../../functions/shared/aws-config.ts';
 import { startFakeKubeApi } from '../../fakes/fake-kube-api.ts';
 import { stubLambdaCredentials } from '../../support/aws-fixtures.ts';
-import { LAMBDA_ENV } from '../../support/lambda-fixtures.ts';
+import { EKS_LAMBDA_ENV, LAMBDA_ENV } from '../../support/lambda-fixtures.ts';
 
 const eks = mockClient(EKSClient);
 const route53 = mockClient(Route53Client);
-
-/** An install offering EKS on the cluster `corp-apps`, an operator's own. */
-const EKS_ENV = {
-  ...LAMBDA_ENV,
-  BERTH_RUNTIMES: 'fargate,eks',
-  BERTH_EKS_CLUSTER: 'corp-apps',
-  BERTH_EKS_LOAD_BALANCER_CIDRS: '10.64.0.0/22',
-  BERTH_HOSTED_ZONE_ID: 'Z0123456789ABCDEFGHIJ',
-};
 
 /** The private domains the API's image check reads, as its composition root builds them for an install. */
 const apiHosts = async (env: Record<string, string>) =>
@@ -62,7 +53,7 @@ describe("the API's private domains of the apps' networks", () => {
   it("are those of the EKS cluster's VPC too, which an operator's cluster has of its own", async () => {
     eks.on(DescribeClusterCommand, { name: 'corp-apps' }).resolves(activeCluster('vpc-corp'));
     zonesByVpc({ 'vpc-1': 'fargate.example.com.', 'vpc-corp': 'corp.example.com.' });
-    const domains = await apiHosts(EKS_ENV);
+    const domains = await apiHosts(EKS_LAMBDA_ENV);
     expect(await domains.privateDomainOf('registry.corp.example.com')).toBe('corp.example.com');
     expect(await domains.privateDomainOf('r.fargate.example.com')).toBe('fargate.example.com');
     expect(route53).toHaveReceivedCommandTimes(ListHostedZonesByVPCCommand, 2);
@@ -70,7 +61,7 @@ describe("the API's private domains of the apps' networks", () => {
 
   it('fail to load when the cluster names no VPC, rather than check without it', async () => {
     eks.on(DescribeClusterCommand).resolves(activeCluster());
-    const domains = await apiHosts(EKS_ENV);
+    const domains = await apiHosts(EKS_LAMBDA_ENV);
     await expect(domains.privateDomainOf('registry.corp.example.com')).rejects.toThrow(
       'EKS cluster corp-apps has no VPC yet',
     );
@@ -85,7 +76,11 @@ describe("the API's private domains of the apps' networks", () => {
         .on(DescribeClusterCommand, { name: 'corp-apps' })
         .resolves(kube.describedAs('corp-apps', 'vpc-corp'));
       zonesByVpc({ 'vpc-1': 'fargate.example.com.', 'vpc-corp': 'corp.example.com.' });
-      const deps = await awsApiDeps(readAwsRuntimeConfig(EKS_ENV), { error: () => {} }, { record: () => {} });
+      const deps = await awsApiDeps(
+        readAwsRuntimeConfig(EKS_LAMBDA_ENV),
+        { error: () => {} },
+        { record: () => {} },
+      );
       expect(await deps.views?.eks?.runtime.listReplicas({ tenantId: 'acme' })).toEqual([]);
       expect(kube.requests.map((r) => r.authorization?.slice(0, 18))).toContain('Bearer k8s-aws-v1.');
       expect(await deps.hosts.privateDomainOf('registry.corp.example.com')).toBe('corp.example.com');
