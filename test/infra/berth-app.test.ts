@@ -25,7 +25,13 @@ import { DEFAULT_PRICE_TABLE } from '../../schemas/billing.ts';
 import { FARGATE_CPUS } from '../../schemas/fargate-sizes.ts';
 import { deletedNoLaterThan, keptOnDeletion } from '../support/deleted-first.ts';
 import { codeIn, lambdaBundles, lambdaName } from '../support/lambda-bundles.ts';
-import { httpApiEvent, INSTALL_CONTEXT, LAMBDA_CONTEXT, LAMBDA_ENV } from '../support/lambda-fixtures.ts';
+import {
+  httpApiEvent,
+  INSTALL_CONTEXT,
+  INSTALL_REPOSITORIES_ARN,
+  LAMBDA_CONTEXT,
+  LAMBDA_ENV,
+} from '../support/lambda-fixtures.ts';
 import { localApi } from '../support/local-api.ts';
 import { longestValue } from '../support/longest-values.ts';
 import { figuresIn, printedBy } from '../support/printed-by.ts';
@@ -500,12 +506,9 @@ describe('the CDK app', () => {
         .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === id))
         .flatMap((p) => p.Properties.PolicyDocument.Statement);
     };
-    const repositories = {
-      'Fn::Join': ['', ['arn:aws:ecr:eu-west-1:', { Ref: 'AWS::AccountId' }, ':repository/berth/*']],
-    };
     expect(statementsOf(jobs.executionRole)).toEqual([
       { Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
-      { Effect: 'Allow', Action: ECR_PULL_ACTIONS, Resource: repositories },
+      { Effect: 'Allow', Action: ECR_PULL_ACTIONS, Resource: INSTALL_REPOSITORIES_ARN },
       {
         Effect: 'Allow',
         Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],

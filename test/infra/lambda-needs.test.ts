@@ -6,7 +6,12 @@ import { ECR_PUSH_ACTIONS } from '../../functions/adapters/ecr/ecr-names.ts';
 import { readAwsRuntimeConfig, readAwsTableConfig } from '../../functions/shared/aws-config.ts';
 import { berthApp } from '../../infra/berth-app.ts';
 import { bundleDefine } from '../../infra/handler-bundling.ts';
-import { EKS_INSTALL_CONTEXT, INSTALL_CONTEXT, LAMBDA_ENV } from '../support/lambda-fixtures.ts';
+import {
+  EKS_INSTALL_CONTEXT,
+  INSTALL_CONTEXT,
+  INSTALL_REPOSITORIES_ARN,
+  LAMBDA_ENV,
+} from '../support/lambda-fixtures.ts';
 import { actionsAllowedTo, actionsBundledIn, covers } from '../support/sdk-actions.ts';
 
 /** Bundled by every S3 client, sent by none as Berth configures it: S3's sessions are for directory buckets only. */
@@ -91,10 +96,7 @@ describe('IAM grants for what the Lambdas send', () => {
     );
     expect(actionsAllowedTo(template, push)).toContain('ecr:GetAuthorizationToken');
     // What the login is for: push and pull, on the install's repositories and no others.
-    const repositories = {
-      'Fn::Join': ['', ['arn:aws:ecr:eu-west-1:', { Ref: 'AWS::AccountId' }, ':repository/berth/*']],
-    };
-    expect(actionsAllowedTo(template, push, repositories).sort()).toEqual(
+    expect(actionsAllowedTo(template, push, INSTALL_REPOSITORIES_ARN).sort()).toEqual(
       ['ecr:GetAuthorizationToken', ...ECR_PUSH_ACTIONS].sort(),
     );
     expect(actionsAllowedTo(template, push).sort()).toEqual(

@@ -82,8 +82,8 @@ const THE_DOCUMENT = new Set(['/openapi.json', '/docs']);
 /**
  * Where an API answer breaks the published contract (`schemas/openapi.json`): a status its route does not document,
  * a header of Berth's it does not, or lacks, a content type it does not, a JSON body its schema refuses (fields it
- * does not name included), or a body where it promises none. A path or method the API has no route for must answer a problem (404 or 405). Empty when it keeps
- * it.
+ * does not name included), or a body where it promises none. A path or method the API has no route for must answer a
+ * problem (404 or 405). Empty when it keeps it.
  */
 export function contractBreaches(
   request: { method: string; path: string },

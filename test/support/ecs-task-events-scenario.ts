@@ -88,8 +88,7 @@ const stopped = (group: string, arn: string, stop: Partial<EcsTaskStateChange>):
 /**
  * Delivers the stops of an app's tasks on Fargate (failed ones, ones stopped outside Berth and ones stopped as asked,
  * a failure twice and an older version of it after, a stop under way before it is done) and of its predecessor's by
- * the same name, then deletes the app
- * and delivers a stop its deletion made; the app's events of them, oldest first.
+ * the same name, then deletes the app and delivers a stop its deletion made; the app's events of them, oldest first.
  */
 export async function recordTaskStops(deps: RegistryDeps & { clock: ManualClock }) {
   await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });

@@ -8,6 +8,11 @@ export const INSTALL_CONTEXT = {
   availabilityZones: ['eu-west-1a', 'eu-west-1b'],
 };
 
+/** Where that install keeps its tenants' repositories, as its templates name them: `berth/` in its account's ECR. */
+export const INSTALL_REPOSITORIES_ARN = {
+  'Fn::Join': ['', ['arn:aws:ecr:eu-west-1:', { Ref: 'AWS::AccountId' }, ':repository/berth/*']],
+};
+
 /** The same install offering EKS (which needs a zone for its apps' names); `eks: {…}` configures it. */
 export const EKS_INSTALL_CONTEXT = {
   ...INSTALL_CONTEXT,

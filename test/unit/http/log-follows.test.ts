@@ -56,6 +56,9 @@ function endlessLogs({ quiet = false } = {}) {
   return { view, counts };
 }
 
+/** Each tenant's app, running the one replica endlessLogs gives it. */
+const WEB = { name: 'web', image: 'registry.example.com/team/web:1', cpu: 0.25, memory: 512, port: 8080 };
+
 describe('followed logs', () => {
   it(`lets a tenant follow ${FOLLOWS_PER_TENANT} logs at once, and another once one of them ends`, async () => {
     const { deps, adminKey } = await fakeApiDeps();
@@ -63,16 +66,8 @@ describe('followed logs', () => {
     const api = createApi({ ...deps, views: { docker: view } });
     const { call, createTenant } = clientFor(api, adminKey);
     const keys = { acme: (await createTenant('acme')).key, globex: (await createTenant('globex')).key };
-    for (const key of Object.values(keys)) {
-      const app = {
-        name: 'web',
-        image: 'registry.example.com/team/web:1',
-        cpu: 0.25,
-        memory: 512,
-        port: 8080,
-      };
-      expect((await call('POST', '/v1/apps', key, app)).status).toBe(201);
-    }
+    for (const key of Object.values(keys))
+      expect((await call('POST', '/v1/apps', key, WEB)).status).toBe(201);
     /** How each follow's client goes away: it stops reading and hangs up, as a closed connection does. */
     const hangUps: (() => Promise<void>)[] = [];
     /** Starts following the tenant's log; the answer's status once its first line came, or its problem. */
@@ -110,8 +105,7 @@ describe('followed logs', () => {
     const api = createApi({ ...deps, views: { docker: view } });
     const { call, createTenant } = clientFor(api, adminKey);
     const { key } = await createTenant('acme');
-    const app = { name: 'web', image: 'registry.example.com/team/web:1', cpu: 0.25, memory: 512, port: 8080 };
-    expect((await call('POST', '/v1/apps', key, app)).status).toBe(201);
+    expect((await call('POST', '/v1/apps', key, WEB)).status).toBe(201);
     const headers = { authorization: `Bearer ${key}` };
     for (let i = 0; i <= FOLLOWS_PER_TENANT; i++) {
       const res = await api.request('/v1/apps/web/logs?follow=true', { method: 'HEAD', headers });
@@ -136,8 +130,7 @@ describe('followed logs', () => {
     const api = createApi(apiDeps);
     const { call, createTenant } = clientFor(api, adminKey);
     const { key } = await createTenant('acme');
-    const app = { name: 'web', image: 'registry.example.com/team/web:1', cpu: 0.25, memory: 512, port: 8080 };
-    expect((await call('POST', '/v1/apps', key, app)).status).toBe(201);
+    expect((await call('POST', '/v1/apps', key, WEB)).status).toBe(201);
     const follow = (name: string) =>
       api.request(`/v1/apps/${name}/logs?follow=true`, { headers: { authorization: `Bearer ${key}` } });
     // One more than a tenant holds at once, one after another: each gives its follow back as it ends.
