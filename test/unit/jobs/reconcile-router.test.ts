@@ -6,7 +6,9 @@ import {
   askedAt,
   type ReconcileRouterDeps,
   routeReconcile,
+  routeReconciles,
 } from '../../../functions/jobs/reconcile-router.ts';
+import type { SweepResult, WorkloadPass } from '../../../functions/jobs/workload-reconcile.ts';
 import { startFakeKubeApi } from '../../fakes/fake-kube-api.ts';
 import { eksWorld } from '../../support/eks-world.ts';
 
@@ -100,5 +102,112 @@ describe('routeReconcile', () => {
   it('takes a message as asked at its send time on first delivery, and always runs a retry', () => {
     expect(askedAt({ ApproximateReceiveCount: '1', SentTimestamp: '1796000000000' })).toBe(1796000000000);
     expect(askedAt({ ApproximateReceiveCount: '2', SentTimestamp: '1796000000000' })).toBeUndefined();
+  });
+});
+
+describe('routeReconciles', () => {
+  /** A Fargate reconciler that answers each pass and sweep as the test says, and records what it was asked. */
+  const fargate = (passes: Partial<WorkloadPass>[], sweeps: SweepResult[]) => {
+    const asked: unknown[] = [];
+    const reconciler = {
+      reconcileTenant: async (tenantId: string, sentAt?: number) => {
+        asked.push({ tenantId, sentAt });
+        return { apps: 1, applied: 0, released: 0, notStarting: 0, ...passes.shift() };
+      },
+      sweep: async () => {
+        asked.push('sweep');
+        const result = sweeps.shift();
+        if (!result) throw new Error('the runtime did not answer');
+        return result;
+      },
+    };
+    return { asked, router: { workloads: { fargate: reconciler } } };
+  };
+  /** A message as SQS delivers it on its first delivery, sent at 1000 ms. */
+  const delivered = (messageId: string, message: unknown) => ({
+    messageId,
+    body: typeof message === 'string' ? message : JSON.stringify(message),
+    attributes: { ApproximateReceiveCount: '1', SentTimestamp: '1000' },
+  });
+  const logger = () => {
+    const lines: unknown[] = [];
+    return {
+      lines,
+      warn: (message: string, details: Record<string, unknown>) => lines.push(['warn', message, details]),
+      error: (message: string, details: Record<string, unknown>) => lines.push(['error', message, details]),
+    };
+  };
+  const orphan = (app: string) => ({ tenantId: 'acme', app, incarnation: `${app}-1` });
+
+  it('counts what each message did, names each orphan removed, and answers the failed messages alone', async () => {
+    const { asked, router } = fargate(
+      [{ notStarting: 1 }, { notStarting: 2 }],
+      [{ tenantHomes: 1, orphans: [orphan('web'), orphan('api')] }],
+    );
+    const log = logger();
+    const batch = await routeReconciles(
+      router,
+      [
+        delivered('m1', { tenantId: 'acme', runtime: 'fargate' }),
+        delivered('m2', { sweep: 'fargate' }),
+        delivered('m3', '{"tenantId": "acme", "runtime": '),
+        delivered('m4', { tenantId: 'acme', runtime: 'eks' }),
+        delivered('m5', { tenantId: 'globex', runtime: 'fargate' }),
+        delivered('m6', { sweep: 'fargate' }),
+      ],
+      log,
+    );
+    expect(batch).toEqual({
+      failed: ['m3', 'm4', 'm6'],
+      figures: {
+        reconciles: 6,
+        reconcilesFailed: 3,
+        tenantHomesRemoved: 1,
+        orphanedWorkloadsRemoved: 2,
+        sweepsRefused: 0,
+        appsNotStarting: 3,
+      },
+    });
+    // Each pass asked as of its message's send time; the messages after a failed one still run.
+    expect(asked).toEqual([
+      { tenantId: 'acme', sentAt: 1000 },
+      'sweep',
+      { tenantId: 'globex', sentAt: 1000 },
+      'sweep',
+    ]);
+    expect(log.lines).toEqual([
+      ['warn', 'removed a workload whose app is gone', orphan('web')],
+      ['warn', 'removed a workload whose app is gone', orphan('api')],
+      ['error', 'reconcile failed', { messageId: 'm3', error: expect.any(SyntaxError) }],
+      [
+        'error',
+        'reconcile failed',
+        {
+          messageId: 'm4',
+          error: expect.objectContaining({ message: expect.stringContaining('eks runtime') }),
+        },
+      ],
+      [
+        'error',
+        'reconcile failed',
+        { messageId: 'm6', error: expect.objectContaining({ message: 'the runtime did not answer' }) },
+      ],
+    ]);
+  });
+
+  it('counts a refused sweep and says why, removing nothing', async () => {
+    const reason = '3 of 4 workloads on fargate have nothing in the table';
+    const { router } = fargate([], [{ tenantHomes: 0, orphans: [], refused: reason }]);
+    const log = logger();
+    const batch = await routeReconciles(router, [delivered('m1', { sweep: 'fargate' })], log);
+    expect(batch).toEqual({
+      failed: [],
+      figures: expect.objectContaining({
+        sweepsRefused: 1,
+        orphanedWorkloadsRemoved: 0,
+        tenantHomesRemoved: 0,
+      }),
+    });
+    expect(log.lines).toEqual([['error', 'sweep refused', { reason }]]);
   });
 });
