@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -32,6 +32,7 @@ import {
   LAMBDA_CONTEXT,
   LAMBDA_ENV,
 } from '../support/lambda-fixtures.ts';
+import { answeringLate, forwardedTo } from '../support/late-answers.ts';
 import { localApi } from '../support/local-api.ts';
 import { longestValue } from '../support/longest-values.ts';
 import { figuresIn, printedBy } from '../support/printed-by.ts';
@@ -1268,7 +1269,10 @@ describe('the CDK app', () => {
       ResourceProperties: { Runtimes: ['fargate'] },
     };
     try {
-      await handler(event, LAMBDA_CONTEXT);
+      const created = await printedBy(() => handler(event, LAMBDA_CONTEXT));
+      expect(figuresIn(created)).toEqual([
+        expect.objectContaining({ installSucceeded: 1, service: 'install', installation: 'berth' }),
+      ]);
       expect(toS3()).toHaveLength(1);
       const [, init] = toS3()[0] ?? [];
       expect(init).toMatchObject({ method: 'PUT', headers: { 'content-type': '' } });
@@ -1309,13 +1313,14 @@ describe('the CDK app', () => {
   it('warms a provisioned API instance up during INIT with one read, and an on-demand one not at all', async () => {
     const api = lambdaBundles(app.assembly, 'BerthPlatform').find((b) => b.id.startsWith('ApiFunction'));
     if (!api) throw new Error('no API bundle');
-    // DynamoDB as the API's client sees it: every request is recorded and answered "no such item".
+    // DynamoDB as the API's client sees it: every request is recorded and answered "no such item", or refused.
     const targets: string[] = [];
+    let refused = false;
     const dynamodb = createServer((req, res) => {
       targets.push(String(req.headers['x-amz-target']));
       req.resume().on('end', () => {
-        res.setHeader('content-type', 'application/x-amz-json-1.0');
-        res.end('{}');
+        res.writeHead(refused ? 400 : 200, { 'content-type': 'application/x-amz-json-1.0' });
+        res.end(refused ? '{"__type":"com.amazon.coral.validate#ValidationException","message":"no"}' : '{}');
       });
     });
     await new Promise<void>((resolve) => dynamodb.listen(0, '127.0.0.1', resolve));
@@ -1340,8 +1345,91 @@ describe('the CDK app', () => {
       expect(targets).toEqual([]);
       await initialize('provisioned-concurrency');
       expect(targets).toEqual(['DynamoDB_20120810.GetItem']);
+      // A warm-up that fails leaves the work to the first requests, and says so: the INIT itself succeeds.
+      refused = true;
+      const { stderr } = await initialize('provisioned-concurrency');
+      expect(stderr).toContain('could not warm up; the first request will load what it needs');
     } finally {
       dynamodb.close();
+    }
+  });
+
+  it('sends what a request started before the API Lambda returns, which freezes it: a key’s last use, the nudge', async () => {
+    const api = lambdaBundles(app.assembly, 'BerthPlatform').find((b) => b.id.startsWith('ApiFunction'));
+    if (!api) throw new Error('no API bundle');
+    const local = await localApi();
+    const { key } = await local.createTenant('acme');
+    // The table (DynamoDB Local) and SQS, answering late when told to: what the Lambda has not waited for when it
+    // returns is still pending there.
+    const table = await answeringLate(forwardedTo(inject('dynamodb').endpoint));
+    const sqs = await answeringLate(async (_req, body) => {
+      const { MessageBody } = JSON.parse(body.toString('utf8')) as { MessageBody: string };
+      const MD5OfMessageBody = createHash('md5').update(MessageBody).digest('hex');
+      return {
+        status: 200,
+        headers: { 'content-type': 'application/x-amz-json-1.0' },
+        body: Buffer.from(JSON.stringify({ MessageId: randomUUID(), MD5OfMessageBody })),
+      };
+    });
+    // The VPC's private DNS zones, which an app's image may not be pulled from: none.
+    const route53 = await answeringLate(async () => ({
+      status: 200,
+      headers: { 'content-type': 'text/xml' },
+      body: Buffer.from(
+        '<ListHostedZonesByVPCResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><HostedZoneSummaries/><MaxItems>100</MaxItems></ListHostedZonesByVPCResponse>',
+      ),
+    }));
+    for (const [name, value] of Object.entries({
+      ...LAMBDA_ENV,
+      BERTH_TABLE_NAME: local.tableName,
+      AWS_ENDPOINT_URL_DYNAMODB: table.endpoint,
+      BERTH_RECONCILE_QUEUE_URL: `${sqs.endpoint}/123456789012/reconcile`,
+      AWS_ENDPOINT_URL_ROUTE_53: route53.endpoint,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+    }))
+      vi.stubEnv(name, value);
+    try {
+      // A module of its own (the query of its URL): an INIT with this environment, whatever the other tests loaded.
+      const { handler } = (await import(`${pathToFileURL(api.file).href}?in-flight`)) as {
+        handler: (event: unknown, context: unknown) => Promise<{ statusCode: number }>;
+      };
+      const call = (method: string, path: string, body?: unknown) =>
+        handler(
+          {
+            ...httpApiEvent(method, path, {
+              authorization: `Bearer ${key}`,
+              'content-type': 'application/json',
+            }),
+            ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+          },
+          LAMBDA_CONTEXT,
+        );
+      // The key's first use is written beside the request, not before its answer: the Lambda waits for it.
+      table.late(300, 'DynamoDB_20120810.TransactWriteItems');
+      expect((await call('GET', '/v1/apps')).statusCode).toBe(200);
+      expect({
+        pending: table.pending(),
+        writes: table.operations.filter((operation) => operation.endsWith('.TransactWriteItems')),
+      }).toEqual({ pending: 0, writes: ['DynamoDB_20120810.TransactWriteItems'] });
+      // An app's creation nudges its reconcile, which the Lambda sends before it returns.
+      table.late(0);
+      sqs.late(200);
+      const app = {
+        name: 'web',
+        image: 'registry.example.com/acme/web:1',
+        cpu: 0.25,
+        memory: 512,
+        port: 8080,
+      };
+      expect((await call('POST', '/v1/apps', app)).statusCode).toBe(201);
+      expect({ pending: sqs.pending(), sent: sqs.operations }).toEqual({
+        pending: 0,
+        sent: ['AmazonSQS.SendMessage'],
+      });
+    } finally {
+      vi.unstubAllEnvs();
+      await Promise.all([table.close(), sqs.close(), route53.close()]);
     }
   });
 });
