@@ -1292,6 +1292,8 @@ describe('the CDK app', () => {
         expect.objectContaining({
           level: 'ERROR',
           service: 'berth-install',
+          // The invocation's own id, as Lambda's record of it has it: the line is found beside that record.
+          function_request_id: LAMBDA_CONTEXT.awsRequestId,
           error: expect.objectContaining({
             message: expect.stringMatching(/answered 403/),
             stack: expect.any(String),
