@@ -85,6 +85,22 @@ describe('following a replica’s log on Docker Engine', () => {
     expect(await next).toEqual({ done: true, value: undefined });
   });
 
+  it('gives the last `tail` lines of a running replica, and those since a time, as the engine reads them', async () => {
+    const docker = new Docker();
+    const runtime = new DockerRuntime(docker, `t-${randomUUID()}`);
+    const replica = await running(docker, 'echo one; echo two; echo three; sleep 2; echo four; sleep 600');
+    const text = (lines: string[]) => lines.map((line) => line.replace(/^\S+Z /, ''));
+    await expect
+      .poll(async () => text(await linesOf(runtime.replicaLogs(replica, {}))), { timeout: 10_000 })
+      .toEqual(['one', 'two', 'three', 'four']);
+    expect(text(await linesOf(runtime.replicaLogs(replica, { tail: 2 })))).toEqual(['three', 'four']);
+    expect(await linesOf(runtime.replicaLogs(replica, { tail: 0 }))).toEqual([]);
+    // The engine reads from the second: `four` came two seconds after the others.
+    const [four] = await linesOf(runtime.replicaLogs(replica, { tail: 1 }));
+    const since = new Date(four?.split(' ')[0] ?? '');
+    expect(text(await linesOf(runtime.replicaLogs(replica, { since })))).toEqual(['four']);
+  });
+
   it('gives a line longer than the 16 KiB the engine keeps it in whole, with its time once', async () => {
     const docker = new Docker();
     const runtime = new DockerRuntime(docker, `t-${randomUUID()}`);

@@ -62,6 +62,38 @@ describe("a replica's container", () => {
   });
 });
 
+/** What dockerode rejects with when the engine's socket refuses the connection: no HTTP status. */
+const engineGone = () =>
+  Object.assign(new Error('connect ECONNREFUSED /var/run/docker.sock'), { code: 'ECONNREFUSED' });
+
+describe('the Docker runtime when the engine goes away', () => {
+  it("answers unavailable, to be retried, when the engine cannot be reached for a pull: not the image's failure", async () => {
+    const docker = engineWithCreatedContainer(async () => {});
+    Object.assign(docker, {
+      getImage: () => ({
+        inspect: async () => Promise.reject(Object.assign(new Error('no such image'), { statusCode: 404 })),
+      }),
+      pull: async () => Promise.reject(engineGone()),
+    });
+    await expect(new DockerRuntime(docker, 'berth').startReplica(spec)).rejects.toBeInstanceOf(
+      UnavailableError,
+    );
+  });
+
+  it('answers unavailable when the engine cannot be reached for a log', async () => {
+    const docker = engineWithCreatedContainer(async () => {});
+    const container = docker.getContainer('c1');
+    Object.assign(container, { logs: async () => Promise.reject(engineGone()) });
+    const runtime = new DockerRuntime(docker, 'berth');
+    const [replica] = await runtime.listReplicas();
+    if (!replica) throw new Error('no replica');
+    const read = async () => {
+      for await (const _ of runtime.replicaLogs(replica, {})) break;
+    };
+    await expect(read()).rejects.toBeInstanceOf(UnavailableError);
+  });
+});
+
 describe('the Docker runtime and containers that never ran', () => {
   it('answers the replica as exited, with the reason, when the engine refuses the start', async () => {
     const runtime = new DockerRuntime(
