@@ -37,6 +37,26 @@ describe('app containers on Docker Engine', () => {
     }
   }, 120_000);
 
+  it("run with the app's environment and the port it listens on, as its spec says", async () => {
+    const { call, createTenant, runtime } = await localApiOnDocker();
+    const key = (await createTenant('acme')).key;
+    try {
+      const serve = 'mkdir -p /www && hostname > /www/index.html && exec httpd -f -p "$PORT" -h /www';
+      const command = ['sh', '-c', `echo "GREETING=$GREETING PORT=$PORT"; ${serve}`];
+      const app = sampleApp('web', { command, env: { GREETING: 'hello, world' } });
+      expect((await call('POST', '/v1/apps', key, app)).status).toBe(201);
+      const printed = await eventually('the container to print its environment', async () => {
+        const logs = await call('GET', '/v1/apps/web/logs?tail=10', key);
+        return /GREETING=.*/.exec(logs.text)?.[0];
+      });
+      expect(printed).toBe('GREETING=hello, world PORT=8080');
+    } finally {
+      await call('DELETE', '/v1/apps/web', key);
+      await untilAppGone(call, key, 'web');
+      await runtime.loop.stop();
+    }
+  }, 120_000);
+
   it('are what the kernel kills first when the machine runs out of memory, before the platform’s own processes', async () => {
     const { call, createTenant, runtime } = await localApiOnDocker();
     const key = (await createTenant('acme')).key;
