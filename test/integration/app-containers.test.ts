@@ -10,71 +10,52 @@ import { buildTestImage } from '../support/test-image.ts';
 const CAP = { CHOWN: 0, SETGID: 6, SETUID: 7, NET_BIND_SERVICE: 10, NET_RAW: 13 } as const;
 
 describe('app containers on Docker Engine', () => {
-  it('run with the default capabilities but NET_RAW, as on Fargate and EKS', async () => {
-    const { call, createTenant, runtime } = await localApiOnDocker();
-    const key = (await createTenant('acme')).key;
-    try {
-      const serve = 'mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www';
-      const created = await call(
-        'POST',
-        '/v1/apps',
-        key,
-        sampleApp('web', { command: ['sh', '-c', `grep CapEff /proc/self/status; ${serve}`] }),
-      );
-      expect(created.status, created.text).toBe(201);
-      const line = await eventually('the container to print its capabilities', async () => {
-        const logs = await call('GET', '/v1/apps/web/logs?tail=10', key);
-        return /CapEff:\s+([0-9a-f]+)/.exec(logs.text)?.[1];
-      });
-      const effective = BigInt(`0x${line}`);
-      const has = (cap: number) => (effective >> BigInt(cap)) & 1n;
-      expect(has(CAP.NET_RAW)).toBe(0n);
-      for (const cap of [CAP.CHOWN, CAP.SETGID, CAP.SETUID, CAP.NET_BIND_SERVICE]) expect(has(cap)).toBe(1n);
-    } finally {
-      await call('DELETE', '/v1/apps/web', key);
-      await untilAppGone(call, key, 'web');
-      await runtime.loop.stop();
-    }
-  }, 120_000);
-
-  it("run with the app's environment and the port it listens on, as its spec says", async () => {
+  /**
+   * What a `web` app of a new tenant prints before it serves, found in its log by `pattern`'s first group; the app is
+   * deleted after.
+   */
+  async function printedBeforeServing(print: string, pattern: RegExp, extra: Record<string, unknown> = {}) {
     const { call, createTenant, runtime } = await localApiOnDocker();
     const key = (await createTenant('acme')).key;
     try {
       const serve = 'mkdir -p /www && hostname > /www/index.html && exec httpd -f -p "$PORT" -h /www';
-      const command = ['sh', '-c', `echo "GREETING=$GREETING PORT=$PORT"; ${serve}`];
-      const app = sampleApp('web', { command, env: { GREETING: 'hello, world' } });
-      expect((await call('POST', '/v1/apps', key, app)).status).toBe(201);
-      const printed = await eventually('the container to print its environment', async () => {
+      const command = ['sh', '-c', `${print}; ${serve}`];
+      const created = await call('POST', '/v1/apps', key, sampleApp('web', { ...extra, command }));
+      expect(created.status, created.text).toBe(201);
+      return await eventually(`the container to print ${pattern}`, async () => {
         const logs = await call('GET', '/v1/apps/web/logs?tail=10', key);
-        return /GREETING=.*/.exec(logs.text)?.[0];
+        return pattern.exec(logs.text)?.[1];
       });
-      expect(printed).toBe('GREETING=hello, world PORT=8080');
     } finally {
       await call('DELETE', '/v1/apps/web', key);
       await untilAppGone(call, key, 'web');
       await runtime.loop.stop();
     }
+  }
+
+  it('run with the default capabilities but NET_RAW, as on Fargate and EKS', async () => {
+    const line = await printedBeforeServing('grep CapEff /proc/self/status', /CapEff:\s+([0-9a-f]+)/);
+    const effective = BigInt(`0x${line}`);
+    const has = (cap: number) => (effective >> BigInt(cap)) & 1n;
+    expect(has(CAP.NET_RAW)).toBe(0n);
+    for (const cap of [CAP.CHOWN, CAP.SETGID, CAP.SETUID, CAP.NET_BIND_SERVICE]) expect(has(cap)).toBe(1n);
+  }, 120_000);
+
+  it("run with the app's environment and the port it listens on, as its spec says", async () => {
+    const env = { GREETING: 'hello, world' };
+    const printed = await printedBeforeServing('echo "GREETING=$GREETING PORT=$PORT"', /(GREETING=.*)/, {
+      env,
+    });
+    expect(printed).toBe('GREETING=hello, world PORT=8080');
   }, 120_000);
 
   it('are what the kernel kills first when the machine runs out of memory, before the platform’s own processes', async () => {
-    const { call, createTenant, runtime } = await localApiOnDocker();
-    const key = (await createTenant('acme')).key;
-    try {
-      const serve = 'mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www';
-      const command = ['sh', '-c', `echo "oom_score_adj $(cat /proc/self/oom_score_adj)"; ${serve}`];
-      expect((await call('POST', '/v1/apps', key, sampleApp('web', { command }))).status).toBe(201);
-      const adj = await eventually('the container to print its OOM score adjustment', async () => {
-        const logs = await call('GET', '/v1/apps/web/logs?tail=10', key);
-        return /oom_score_adj (-?\d+)/.exec(logs.text)?.[1];
-      });
-      // Above the platform's processes, which keep the 0 they start with.
-      expect(Number(adj)).toBe(REPLICA_OOM_SCORE_ADJ);
-    } finally {
-      await call('DELETE', '/v1/apps/web', key);
-      await untilAppGone(call, key, 'web');
-      await runtime.loop.stop();
-    }
+    const adj = await printedBeforeServing(
+      'echo "oom_score_adj $(cat /proc/self/oom_score_adj)"',
+      /oom_score_adj (-?\d+)/,
+    );
+    // Above the platform's processes, which keep the 0 they start with.
+    expect(Number(adj)).toBe(REPLICA_OOM_SCORE_ADJ);
   }, 120_000);
 
   it('are removed with the anonymous volumes their image declares, replaced or deleted', async () => {
