@@ -94,6 +94,18 @@ describe('the Docker runtime when the engine goes away', () => {
   });
 });
 
+describe('the Docker runtime and containers removed meanwhile', () => {
+  it('answers a replica removed outside Berth as gone when it stops it, whether before the stop or after', async () => {
+    const docker = engineWithCreatedContainer(async () => {});
+    const gone = async () =>
+      Promise.reject(Object.assign(new Error('no such container'), { statusCode: 404 }));
+    Object.assign(docker.getContainer('c1'), { stop: gone });
+    expect(await new DockerRuntime(docker, 'berth').stopReplica('c1', 10)).toBeUndefined();
+    Object.assign(docker.getContainer('c1'), { stop: async () => {}, inspect: gone });
+    expect(await new DockerRuntime(docker, 'berth').stopReplica('c1', 10)).toBeUndefined();
+  });
+});
+
 describe('the Docker runtime and containers that never ran', () => {
   it('answers the replica as exited, with the reason, when the engine refuses the start', async () => {
     const runtime = new DockerRuntime(
