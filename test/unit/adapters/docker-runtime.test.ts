@@ -106,6 +106,21 @@ describe('the Docker runtime and containers removed meanwhile', () => {
   });
 });
 
+describe('the Docker runtime listing containers removed meanwhile', () => {
+  it('leaves out a container removed between its listing and its inspection', async () => {
+    const docker = engineWithCreatedContainer(async () => {});
+    const removed = {
+      inspect: async () => Promise.reject(Object.assign(new Error('no such container'), { statusCode: 404 })),
+    };
+    const listed = docker.getContainer('c1');
+    Object.assign(docker, {
+      listContainers: async () => [{ Id: 'c1' }, { Id: 'c2' }],
+      getContainer: (id: string) => (id === 'c1' ? listed : removed),
+    });
+    expect((await new DockerRuntime(docker, 'berth').listReplicas()).map((r) => r.id)).toEqual(['c1']);
+  });
+});
+
 describe('the Docker runtime and containers that never ran', () => {
   it('answers the replica as exited, with the reason, when the engine refuses the start', async () => {
     const runtime = new DockerRuntime(
