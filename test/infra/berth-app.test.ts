@@ -96,6 +96,12 @@ function synth(overrides: Record<string, unknown> = {}, { bundled = true } = {})
 
 describe('the CDK app', () => {
   const app = synth();
+  /** The bundle of the platform's Lambda whose logical id begins `id` (`ApiFunction`, `InstallFunction`). */
+  const bundleOf = (id: string) => {
+    const bundle = lambdaBundles(app.assembly, 'BerthPlatform').find((b) => b.id.startsWith(id));
+    if (!bundle) throw new Error(`no ${id} bundle`);
+    return bundle;
+  };
 
   it('synthesizes offline with zero unacknowledged cdk-nag findings — and a new finding fails it', () => {
     expect(app.assembly.stacks.map((s) => s.stackName).sort()).toEqual(['BerthData', 'BerthPlatform']);
@@ -1058,8 +1064,7 @@ describe('the CDK app', () => {
   });
 
   it('keeps names in the bundles, so a stack trace in the logs names the functions it passed through', () => {
-    const api = lambdaBundles(app.assembly, 'BerthPlatform').find((b) => b.id.startsWith('ApiFunction'));
-    if (!api) throw new Error('no API bundle');
+    const api = bundleOf('ApiFunction');
     const code = codeIn(dirname(api.file), api.files);
     // `var DynamoStore = class …` once syntax is minified: V8 names the class after the variable.
     expect(code).toMatch(/\bDynamoStore\s*=\s*class\b/);
@@ -1225,10 +1230,7 @@ describe('the CDK app', () => {
   });
 
   it("bundles an install Lambda that writes the starting plans and answers CloudFormation's URL", async () => {
-    const install = lambdaBundles(app.assembly, 'BerthPlatform').find((b) =>
-      b.id.startsWith('InstallFunction'),
-    );
-    if (!install) throw new Error('no install bundle');
+    const install = bundleOf('InstallFunction');
     const client = localDynamoDbClient(inject('dynamodb'));
     const tableName = `t-${randomUUID()}`;
     await ensureTable(client, tableName);
@@ -1313,8 +1315,7 @@ describe('the CDK app', () => {
   });
 
   it('warms a provisioned API instance up during INIT with one read, and an on-demand one not at all', async () => {
-    const api = lambdaBundles(app.assembly, 'BerthPlatform').find((b) => b.id.startsWith('ApiFunction'));
-    if (!api) throw new Error('no API bundle');
+    const api = bundleOf('ApiFunction');
     // DynamoDB as the API's client sees it: every request is recorded and answered "no such item", or refused.
     const targets: string[] = [];
     let refused = false;
@@ -1357,8 +1358,7 @@ describe('the CDK app', () => {
   });
 
   it('sends what a request started before the API Lambda returns, which freezes it: a key’s last use, the nudge', async () => {
-    const api = lambdaBundles(app.assembly, 'BerthPlatform').find((b) => b.id.startsWith('ApiFunction'));
-    if (!api) throw new Error('no API bundle');
+    const api = bundleOf('ApiFunction');
     const local = await localApi();
     const { key } = await local.createTenant('acme');
     // The table (DynamoDB Local) and SQS, answering late when told to: what the Lambda has not waited for when it

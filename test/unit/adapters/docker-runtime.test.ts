@@ -62,6 +62,10 @@ describe("a replica's container", () => {
   });
 });
 
+/** What the engine answers for an image or container it does not have. */
+const notFound = (what: string) => async () =>
+  Promise.reject(Object.assign(new Error(`no such ${what}`), { statusCode: 404 }));
+
 /** What dockerode rejects with when the engine's socket refuses the connection: no HTTP status. */
 const engineGone = () =>
   Object.assign(new Error('connect ECONNREFUSED /var/run/docker.sock'), { code: 'ECONNREFUSED' });
@@ -70,9 +74,7 @@ describe('the Docker runtime when the engine goes away', () => {
   it("answers unavailable, to be retried, when the engine cannot be reached for a pull: not the image's failure", async () => {
     const docker = engineWithCreatedContainer(async () => {});
     Object.assign(docker, {
-      getImage: () => ({
-        inspect: async () => Promise.reject(Object.assign(new Error('no such image'), { statusCode: 404 })),
-      }),
+      getImage: () => ({ inspect: notFound('image') }),
       pull: async () => Promise.reject(engineGone()),
     });
     await expect(new DockerRuntime(docker, 'berth').startReplica(spec)).rejects.toBeInstanceOf(
@@ -97,21 +99,16 @@ describe('the Docker runtime when the engine goes away', () => {
 describe('the Docker runtime and containers removed meanwhile', () => {
   it('answers a replica removed outside Berth as gone when it stops it, whether before the stop or after', async () => {
     const docker = engineWithCreatedContainer(async () => {});
-    const gone = async () =>
-      Promise.reject(Object.assign(new Error('no such container'), { statusCode: 404 }));
+    const gone = notFound('container');
     Object.assign(docker.getContainer('c1'), { stop: gone });
     expect(await new DockerRuntime(docker, 'berth').stopReplica('c1', 10)).toBeUndefined();
     Object.assign(docker.getContainer('c1'), { stop: async () => {}, inspect: gone });
     expect(await new DockerRuntime(docker, 'berth').stopReplica('c1', 10)).toBeUndefined();
   });
-});
 
-describe('the Docker runtime listing containers removed meanwhile', () => {
   it('leaves out a container removed between its listing and its inspection', async () => {
     const docker = engineWithCreatedContainer(async () => {});
-    const removed = {
-      inspect: async () => Promise.reject(Object.assign(new Error('no such container'), { statusCode: 404 })),
-    };
+    const removed = { inspect: notFound('container') };
     const listed = docker.getContainer('c1');
     Object.assign(docker, {
       listContainers: async () => [{ Id: 'c1' }, { Id: 'c2' }],

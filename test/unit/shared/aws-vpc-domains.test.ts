@@ -13,8 +13,9 @@ const eks = mockClient(EKSClient);
 const route53 = mockClient(Route53Client);
 
 /** The private domains the API's image check reads, as its composition root builds them for an install. */
-const apiHosts = async (env: Record<string, string>) =>
-  (await awsApiDeps(readAwsRuntimeConfig(env), { error: () => {} }, { record: () => {} })).hosts;
+const apiDeps = (env: Record<string, string>) =>
+  awsApiDeps(readAwsRuntimeConfig(env), { error: () => {} }, { record: () => {} });
+const apiHosts = async (env: Record<string, string>) => (await apiDeps(env)).hosts;
 
 /** The cluster as DescribeCluster shows it once it is active, in the VPC `vpcId` when it names one. */
 const activeCluster = (vpcId?: string) => ({
@@ -76,11 +77,7 @@ describe("the API's private domains of the apps' networks", () => {
         .on(DescribeClusterCommand, { name: 'corp-apps' })
         .resolves(kube.describedAs('corp-apps', 'vpc-corp'));
       zonesByVpc({ 'vpc-1': 'fargate.example.com.', 'vpc-corp': 'corp.example.com.' });
-      const deps = await awsApiDeps(
-        readAwsRuntimeConfig(EKS_LAMBDA_ENV),
-        { error: () => {} },
-        { record: () => {} },
-      );
+      const deps = await apiDeps(EKS_LAMBDA_ENV);
       expect(await deps.views?.eks?.runtime.listReplicas({ tenantId: 'acme' })).toEqual([]);
       expect(kube.requests.map((r) => r.authorization?.slice(0, 18))).toContain('Bearer k8s-aws-v1.');
       expect(await deps.hosts.privateDomainOf('registry.corp.example.com')).toBe('corp.example.com');
