@@ -94,6 +94,17 @@ describe('the Docker runtime when the engine goes away', () => {
     };
     await expect(read()).rejects.toBeInstanceOf(UnavailableError);
   });
+
+  it('answers unavailable when the engine went away after a stop, before the stopped replica could be read', async () => {
+    const docker = engineWithCreatedContainer(async () => {});
+    Object.assign(docker.getContainer('c1'), {
+      stop: async () => {},
+      inspect: async () => Promise.reject(engineGone()),
+    });
+    await expect(new DockerRuntime(docker, 'berth').stopReplica('c1', 10)).rejects.toBeInstanceOf(
+      UnavailableError,
+    );
+  });
 });
 
 describe('the Docker runtime and containers removed meanwhile', () => {
@@ -329,15 +340,16 @@ describe('the Docker runtime sampling replicas', () => {
 });
 
 describe('a replica the engine stopped for someone else', () => {
+  const EXITED = {
+    Status: 'exited',
+    ExitCode: 131,
+    StartedAt: '2026-12-01T09:00:01Z',
+    FinishedAt: '2026-12-01T09:05:00Z',
+  };
+
   it('is stopped outside Berth once it exits after its stop signal or SIGKILL, not after another signal', async () => {
-    const exited = {
-      Status: 'exited',
-      ExitCode: 131,
-      StartedAt: '2026-12-01T09:00:01Z',
-      FinishedAt: '2026-12-01T09:05:00Z',
-    };
     // An image whose STOPSIGNAL is SIGQUIT, as Docker may report it: by number.
-    const engine = engineWithCreatedContainer(async () => {}, '', exited, { StopSignal: '3' });
+    const engine = engineWithCreatedContainer(async () => {}, '', EXITED, { StopSignal: '3' });
     const runtime = new DockerRuntime(engine, 'berth');
     // A reload asked of it says nothing of its exit.
     runtime.signalledBy('c1', 'SIGHUP');
@@ -350,5 +362,39 @@ describe('a replica the engine stopped for someone else', () => {
       stoppedOutside: why,
       exitReason: `stopped outside Berth: ${why}`,
     });
+  });
+
+  it('is not when Berth stopped it, though the engine tells of its stop signal during the stop or after it', async () => {
+    const docker = engineWithCreatedContainer(async () => {}, '', EXITED);
+    const runtime = new DockerRuntime(docker, 'berth');
+    Object.assign(docker.getContainer('c1'), { stop: async () => runtime.signalledBy('c1', 'SIGTERM') });
+    expect(await runtime.stopReplica('c1', 10)).not.toHaveProperty('stoppedOutside');
+    runtime.signalledBy('c1', 'SIGKILL');
+    expect((await runtime.listReplicas())[0]).not.toHaveProperty('stoppedOutside');
+  });
+
+  it('is told for the last 1,000 containers signalled, 10 signals each, a removed one forgotten at once', async () => {
+    const docker = engineWithCreatedContainer(async () => {}, '', EXITED);
+    Object.assign(docker.getContainer('c1'), { remove: async () => {} });
+    const signalledAgain = () => new DockerRuntime(docker, 'berth');
+    const stoppedOutside = async (runtime: DockerRuntime) =>
+      (await runtime.listReplicas())[0]?.stoppedOutside !== undefined;
+
+    // A container sent signal after signal keeps the first ten.
+    const reloaded = signalledAgain();
+    for (let i = 0; i < 10; i++) reloaded.signalledBy('c1', 'SIGHUP');
+    reloaded.signalledBy('c1', 'SIGTERM');
+    expect(await stoppedOutside(reloaded)).toBe(false);
+
+    const runtime = signalledAgain();
+    runtime.signalledBy('c1', 'SIGTERM');
+    for (let i = 0; i < 999; i++) runtime.signalledBy(`other-${i}`, 'SIGTERM');
+    // c1's and 999 others': full. A removed container's place is free again.
+    await runtime.removeReplica('other-0');
+    runtime.signalledBy('other-999', 'SIGTERM');
+    expect(await stoppedOutside(runtime)).toBe(true);
+    // Full again: the next container's signal takes the place of the oldest, c1's.
+    runtime.signalledBy('other-1000', 'SIGTERM');
+    expect(await stoppedOutside(runtime)).toBe(false);
   });
 });
