@@ -1309,6 +1309,16 @@ describe('the CDK app', () => {
         expect(handler(event, withTime)).rejects.toThrow(/did not answer within 300 ms/),
       );
       expect(silent.filter((line) => line.includes('the invocation failed'))).toHaveLength(1);
+      // An install that fails (here its table is gone) is answered to CloudFormation, which rolls back, and counted.
+      s3Status = 200;
+      await client.call('DeleteTable', { TableName: tableName });
+      const refused = await printedBy(() => handler({ ...event, RequestId: 'request-2' }, LAMBDA_CONTEXT));
+      expect(figuresIn(refused)).toEqual([expect.objectContaining({ installFailed: 1, service: 'install' })]);
+      expect(JSON.parse(String(toS3().at(-1)?.[1]?.body))).toMatchObject({
+        Status: 'FAILED',
+        Reason: expect.stringMatching(/^Berth's install failed: /),
+        RequestId: 'request-2',
+      });
     } finally {
       put.mockRestore();
     }
@@ -1357,13 +1367,28 @@ describe('the CDK app', () => {
     }
   });
 
-  it('sends what a request started before the API Lambda returns, which freezes it: a key’s last use, the nudge', async () => {
+  it('sends what a request started before the API Lambda returns, which freezes it, and counts the answers it could not give', async () => {
     const api = bundleOf('ApiFunction');
     const local = await localApi();
     const { key } = await local.createTenant('acme');
     // The table (DynamoDB Local) and SQS, answering late when told to: what the Lambda has not waited for when it
-    // returns is still pending there.
-    const table = await answeringLate(forwardedTo(inject('dynamodb').endpoint));
+    // returns is still pending there. The table fails every call once told to, as DynamoDB does when it cannot serve.
+    const dynamodb = forwardedTo(inject('dynamodb').endpoint);
+    let failing = false;
+    const table = await answeringLate(async (req, body) =>
+      failing
+        ? {
+            status: 500,
+            headers: { 'content-type': 'application/x-amz-json-1.0' },
+            body: Buffer.from(
+              JSON.stringify({
+                __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError',
+                message: 'Internal server error',
+              }),
+            ),
+          }
+        : dynamodb(req, body),
+    );
     const sqs = await answeringLate(async (_req, body) => {
       const { MessageBody } = JSON.parse(body.toString('utf8')) as { MessageBody: string };
       const MD5OfMessageBody = createHash('md5').update(MessageBody).digest('hex');
@@ -1428,6 +1453,16 @@ describe('the CDK app', () => {
       expect({ pending: sqs.pending(), sent: sqs.operations }).toEqual({
         pending: 0,
         sent: ['AmazonSQS.SendMessage'],
+      });
+      // A table that cannot serve is Berth's 503, to be retried, counted among the API's server errors.
+      failing = true;
+      let status = 0;
+      const printed = await printedBy(async () => {
+        status = (await call('GET', '/v1/apps')).statusCode;
+      });
+      expect({ status, figures: figuresIn(printed) }).toEqual({
+        status: 503,
+        figures: [expect.objectContaining({ requests: 1, unauthorized: 0, rateLimited: 0, serverErrors: 1 })],
       });
     } finally {
       vi.unstubAllEnvs();
