@@ -483,9 +483,10 @@ describe('FargateServices', () => {
         event(12, unplaced('placing')),
         event(11, `(service placing) has started 1 tasks: (task t1).`),
       ],
+      // At the very time the deployment began: its own.
       launching: [
         event(
-          11,
+          10,
           '(service launching) failed to launch a task with (error The requested CPU configuration is above your limit).',
         ),
       ],
@@ -534,14 +535,16 @@ describe('FargateServices', () => {
           return app === 'app-2' ? service(app, { status: 'INACTIVE' }) : service(app);
         }),
       }));
-    // A task without Berth's tags (one an operator ran in the service's group, tags not propagated) is no replica.
-    const untagged = task(4, { tags: [] });
+    // A task without Berth's tags (one an operator ran in the service's group, tags not propagated), or without its
+    // tenant's or its app's, is no replica.
+    const without = (n: number, key: string) => task(n, { tags: task(n).tags?.filter((t) => t.key !== key) });
+    const untagged = [task(4, { tags: [] }), without(6, 'berth:tenant'), without(8, 'berth:app-uid')];
     ecs.on(ListTasksCommand).callsFake((input: { serviceName: string }) => ({
       taskArns: input.serviceName.endsWith(`app-0_89abcdef`)
-        ? [task(0).taskArn, task(2).taskArn, untagged.taskArn]
+        ? [task(0), task(2), ...untagged].map((t) => t.taskArn)
         : [],
     }));
-    ecs.on(DescribeTasksCommand).resolves({ tasks: [task(0), task(2), untagged] });
+    ecs.on(DescribeTasksCommand).resolves({ tasks: [task(0), task(2), ...untagged] });
     elb.on(DescribeTargetHealthCommand).resolves({
       TargetHealthDescriptions: [
         { Target: { Id: '10.64.32.0', Port: 8080 }, TargetHealth: { State: 'healthy' } },
@@ -573,7 +576,7 @@ describe('FargateServices', () => {
     ]);
   });
 
-  it('takes a PRIMARY of another task definition for ECS rolling back only when ECS made it after the one applied', async () => {
+  it('takes a PRIMARY of another task definition for ECS rolling back only when ECS made it after the one applied, and a failure only of the one applied', async () => {
     const primaryMade = (at: Date | undefined, deployedAt: string | undefined) =>
       service('web', {
         tags: [
@@ -603,6 +606,16 @@ describe('FargateServices', () => {
       /circuit breaker/,
     );
     expect(await failureOf(primaryMade(undefined, ''))).toMatch(/circuit breaker/);
+    // The revision before failed its own rollout and still drains: nothing against the one applied, until it fails.
+    const besideFailed = (rolloutState: 'IN_PROGRESS' | 'FAILED') =>
+      service('web', {
+        deployments: [
+          { status: 'PRIMARY', taskDefinition: 'arn:td:3', rolloutState },
+          { status: 'ACTIVE', taskDefinition: 'arn:td:2', rolloutState: 'FAILED' },
+        ],
+      });
+    expect(await failureOf(besideFailed('IN_PROGRESS'))).toBeNull();
+    expect(await failureOf(besideFailed('FAILED'))).toMatch(/circuit breaker/);
   });
 
   it('takes a service that is no longer active by the time it deletes it for draining', async () => {
