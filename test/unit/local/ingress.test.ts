@@ -19,7 +19,7 @@ import { createIngress } from '../../../functions/local/ingress.ts';
 import { RoutingTable } from '../../../functions/local/routing-table.ts';
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
 import { failingCalls } from '../../support/failing-calls.ts';
-import { ingressGet } from '../../support/ingress-client.ts';
+import { ingressGet, ingressRequest } from '../../support/ingress-client.ts';
 
 const spec = { image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };
 
@@ -225,6 +225,26 @@ describe('the local ingress passing a request to a replica', () => {
       });
       const elsewhere = send(`http://other.acme.localhost:${port}/`, 'web.acme.localhost');
       await expect(elsewhere).resolves.toMatchObject({ code: 'app.notFound' });
+    } finally {
+      close();
+    }
+  });
+});
+
+describe("the local ingress passing a request's body to a replica", () => {
+  it('sends it as it came, with its length or in chunks, and the replica answers what it read', async () => {
+    const { port, close } = await ingressBefore(async (req, res) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      res.end(JSON.stringify({ method: req.method, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    try {
+      const body = JSON.stringify({ order: 42, note: 'é'.repeat(40_000) });
+      const sent = (headers: Record<string, string>) =>
+        ingressRequest(port, 'web.acme.localhost', { method: 'POST', headers, body });
+      const read = { status: 200, body: JSON.stringify({ method: 'POST', body }) };
+      expect(await sent({ 'content-length': String(Buffer.byteLength(body)) })).toEqual(read);
+      expect(await sent({ 'transfer-encoding': 'chunked' })).toEqual(read);
     } finally {
       close();
     }
