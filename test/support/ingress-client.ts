@@ -1,15 +1,15 @@
-import { request } from 'node:http';
+import { type IncomingHttpHeaders, request } from 'node:http';
 
 /**
  * A request through the local ingress for `http://<app>.<tenant>.localhost:<port>/` (Host header, no DNS needed), with
- * `headers` beside it and `body`, if any, sent with its length. node:http, not fetch: fetch sends a Host of its own.
- * An answer whose connection is cut before it came whole resolves with the body so far and `cut`, why.
+ * `headers` beside it and `body`, if any. node:http, not fetch: fetch sends a Host of its own. An answer whose
+ * connection is cut before it came whole resolves with the body so far and `cut`, why.
  */
 export function ingressRequest(
   port: number,
   host: string,
   { method = 'GET', path = '/', headers = {}, body }: IngressRequest = {},
-): Promise<{ status: number; body: string; cut?: string }> {
+): Promise<IngressAnswer & { headers: IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
     const req = request(
       { host: '127.0.0.1', port, method, path, headers: { ...headers, host: `${host}:${port}` } },
@@ -19,8 +19,11 @@ export function ingressRequest(
         res.on('data', (chunk) => {
           answer += chunk;
         });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: answer }));
-        res.on('error', (err) => resolve({ status: res.statusCode ?? 0, body: answer, cut: err.message }));
+        const { headers } = res;
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers, body: answer }));
+        res.on('error', (err) =>
+          resolve({ status: res.statusCode ?? 0, headers, body: answer, cut: err.message }),
+        );
       },
     );
     req.on('error', reject);
@@ -37,9 +40,23 @@ interface IngressRequest {
   body?: string;
 }
 
-/** A GET of `path` through the local ingress: see `ingressRequest`. */
-export const ingressGet = (port: number, host: string, path = '/', headers: Record<string, string> = {}) =>
-  ingressRequest(port, host, { path, headers });
+/** An answer through the local ingress, without its header fields. */
+interface IngressAnswer {
+  status: number;
+  body: string;
+  cut?: string;
+}
+
+/** A GET of `path` through the local ingress, its answer without its header fields: see `ingressRequest`. */
+export async function ingressGet(
+  port: number,
+  host: string,
+  path = '/',
+  headers: Record<string, string> = {},
+): Promise<IngressAnswer> {
+  const { headers: _, ...answer } = await ingressRequest(port, host, { path, headers });
+  return answer;
+}
 
 /** Polls until `check` returns a value (not undefined), or fails with the last thing it saw. */
 export async function eventually<T>(

@@ -214,6 +214,42 @@ describe('the local ingress passing a request to a replica', () => {
     }
   });
 
+  it('passes on only the end-to-end fields each way, as a load balancer does: not those of one connection', async () => {
+    // RFC 9110 §7.6.1: these, and those a Connection field names, belong to the connection they came on.
+    const oneHop = {
+      connection: 'x-hop',
+      'x-hop': '1',
+      'keep-alive': 'timeout=1',
+      'proxy-connection': 'keep-alive',
+      'proxy-authenticate': 'Basic realm="proxy"',
+      'proxy-authorization': 'Basic eDp5',
+      te: 'trailers',
+      trailer: 'x-checksum',
+    };
+    const { port, close } = await ingressBefore((req, res) => {
+      res.writeHead(200, { ...oneHop, 'x-kept': '1' });
+      res.end(JSON.stringify(req.headers));
+    });
+    try {
+      // Chunked, as a message announcing trailers is.
+      const answer = await ingressRequest(port, 'web.acme.localhost', {
+        headers: { ...oneHop, 'x-kept': '1', 'transfer-encoding': 'chunked' },
+      });
+      const seen = JSON.parse(answer.body) as Record<string, string>;
+      for (const [side, headers] of [
+        ['the replica', seen],
+        ['the client', answer.headers],
+      ] as const) {
+        expect({ side, kept: headers['x-kept'] }).toEqual({ side, kept: '1' });
+        for (const [name, value] of Object.entries(oneHop)) {
+          expect({ side, name, passed: headers[name] === value }).toEqual({ side, name, passed: false });
+        }
+      }
+    } finally {
+      close();
+    }
+  });
+
   it('takes the host of a request target in absolute form over its Host header (RFC 9112 §3.2.2) and sends the origin form', async () => {
     const { port, send, close } = await echoed();
     try {
@@ -240,8 +276,14 @@ describe("the local ingress passing a request's body to a replica", () => {
     });
     try {
       const body = JSON.stringify({ order: 42, note: 'é'.repeat(40_000) });
-      const sent = (headers: Record<string, string>) =>
-        ingressRequest(port, 'web.acme.localhost', { method: 'POST', headers, body });
+      const sent = async (headers: Record<string, string>) => {
+        const { status, body: answer } = await ingressRequest(port, 'web.acme.localhost', {
+          method: 'POST',
+          headers,
+          body,
+        });
+        return { status, body: answer };
+      };
       const read = { status: 200, body: JSON.stringify({ method: 'POST', body }) };
       expect(await sent({ 'content-length': String(Buffer.byteLength(body)) })).toEqual(read);
       expect(await sent({ 'transfer-encoding': 'chunked' })).toEqual(read);

@@ -42,3 +42,21 @@ describe('the routing table after a start (rebuilding)', () => {
     expect(await routes.readySoon('acme', 'web')).toBe(true);
   });
 });
+
+describe('the routing table', () => {
+  it("hands an app's endpoints out in turn, and forgets them once the app's route is removed, another app's kept", async () => {
+    const other = { host: '127.0.0.1', port: 9001 };
+    const routes = new RoutingTable();
+    await routes.route('acme', 'web', [endpoint, other]);
+    await routes.route('acme', 'api', [other]);
+    expect([routes.pick('acme', 'web'), routes.pick('acme', 'web'), routes.pick('acme', 'web')]).toEqual([
+      endpoint,
+      other,
+      endpoint,
+    ]);
+    // A deleted app's replicas are gone, and their addresses may go to another tenant's: nothing is sent there.
+    await routes.remove('acme', 'web');
+    expect([routes.size('acme', 'web'), routes.pick('acme', 'web')]).toEqual([0, undefined]);
+    expect(routes.pick('acme', 'api')).toEqual(other);
+  });
+});
