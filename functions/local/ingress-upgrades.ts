@@ -61,9 +61,12 @@ async function tunnel(
     problem: ingressFailure(err, { host, method: req.method, path }),
   }));
   if ('problem' in result) return refuse(client, path, result.problem);
-  // The client may have gone while the replica was reached.
-  if (client.destroyed) result.reached.destroy();
-  else join(client, result.reached, requestHead(req, host, path), head, idleMs);
+  // The client may have gone while the replica was reached: reset the connection, or closed its side, which leaves
+  // the ingress's side open; joined, the tunnel would hold the replica's connection, to no one, for the idle timeout.
+  if (client.destroyed || client.readableEnded) {
+    result.reached.destroy();
+    client.destroy();
+  } else join(client, result.reached, requestHead(req, host, path), head, idleMs);
 }
 
 /** A connection to `endpoint`, or undefined when it cannot be made within CONNECT_TIMEOUT_MS. */

@@ -49,7 +49,7 @@ async function echoReplica() {
     dropAll();
     server.close();
   });
-  return { dropAll, joined, endpoint: { host: '127.0.0.1', port: portOf(server) } };
+  return { server, dropAll, joined, endpoint: { host: '127.0.0.1', port: portOf(server) } };
 }
 
 /** The ingress on a free port, with upgrades tunnelled, over an app `web` of tenant `acme`. */
@@ -157,6 +157,27 @@ describe('connection upgrades through the local ingress', () => {
     // A reset, where no end comes through the pipe: the replica's side is closed all the same.
     client.socket.resetAndDestroy();
     await once(joined, 'close');
+  });
+
+  it('leaves the replica no connection when the client went while its replica was being reached', async () => {
+    // Closed (its side of the connection ended) or reset.
+    for (const end of [(c: Socket) => c.destroy(), (c: Socket) => c.resetAndDestroy()]) {
+      const replica = await echoReplica();
+      const { routes, server, port } = await ingress();
+      // Just started: the upgrade waits for the app's first ready replica.
+      routes.rebuilding(10_000);
+      const client = upgrade(port, `web.acme.localhost:${port}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      end(client.socket);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const reached = once(replica.server, 'connection');
+      await routes.route('acme', 'web', [replica.endpoint]);
+      await reached;
+      // Neither the replica's connection nor the client's is kept.
+      await untilNoConnections(replica.server, 2000);
+      await untilNoConnections(server, 2000);
+      expect(replica.joined.size).toBe(0);
+    }
   });
 
   it('keeps a tunnel open while something passes, and closes it once nothing has for the idle timeout', async () => {
