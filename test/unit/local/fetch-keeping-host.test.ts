@@ -68,11 +68,14 @@ describe('the ingress proxy’s fetch', () => {
     });
   });
 
-  it('answers HEAD, 204 and 304 without a body', async () => {
-    const base = await replica((req, res) => {
+  it('answers HEAD, 204 and 304 without a body, and uses the connection again', async () => {
+    const server = createServer((req, res) => {
       res.writeHead(req.url === '/head' ? 200 : Number(req.url?.slice(1)), { 'content-length': '5' });
       res.end(req.method === 'HEAD' ? undefined : '');
     });
+    let connections = 0;
+    server.on('connection', () => connections++);
+    const base = await listening(server);
     for (const [method, path, status] of [
       ['HEAD', '/head', 200],
       ['GET', '/204', 204],
@@ -82,6 +85,8 @@ describe('the ingress proxy’s fetch', () => {
       expect(res.status).toBe(status);
       expect(res.body).toBeNull();
     }
+    // An answer without a body is read to its end all the same: its connection goes back to be used again.
+    expect(connections).toBe(1);
   });
 
   it('rejects when the replica cannot be reached, as fetch does', async () => {
@@ -188,6 +193,23 @@ describe('the ingress proxy’s fetch', () => {
       });
       expect(bodyBytes).toBe(0);
       expect(sent.bytes).toBeLessThanOrEqual(64 * 1024);
+    });
+
+    it('lets go of the connection of a replica that answered before the body, which is never sent', async () => {
+      // A replica that refuses at the headers and keeps the connection: it would wait there for the body.
+      const server = createTcpServer((socket) =>
+        socket.once('data', () =>
+          socket.write('HTTP/1.1 417 Expectation Failed\r\ncontent-length: 0\r\n\r\n'),
+        ),
+      );
+      const base = await listening(server);
+      const res = await putHello(base);
+      expect([res.status, await res.text()]).toEqual([417, '']);
+      await vi.waitFor(
+        async () =>
+          expect(await new Promise((resolve) => server.getConnections((_err, n) => resolve(n)))).toBe(0),
+        { timeout: 2000, interval: 50 },
+      );
     });
 
     it('sends the body once the replica asks for it, or when it has not answered within CONTINUE_WAIT_MS', async () => {
