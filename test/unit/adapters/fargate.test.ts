@@ -340,8 +340,22 @@ describe('FargateServices', () => {
       ]),
     });
     ecs.resetHistory();
-    await services().applyWorkload({ ...spec, restartedAt: '2026-11-22T11:00:00.000Z' });
+    const restartedAt = '2026-11-22T11:00:00.000Z';
+    await services().applyWorkload({ ...spec, restartedAt });
     expect(ecs).toHaveReceivedCommandWith(UpdateServiceCommand, { forceNewDeployment: true });
+    // The restart is kept on the service, so that the next apply does not restart it again.
+    expect(ecs).toHaveReceivedCommandWith(TagResourceCommand, {
+      tags: expect.arrayContaining([{ key: 'berth:restarted-at', value: restartedAt }]),
+    });
+    const tags = (service('web').tags ?? []).filter((t) => t.key !== 'berth:restarted-at');
+    const restarted = service('web', {
+      ...routed,
+      tags: [...tags, { key: 'berth:restarted-at', value: restartedAt }],
+    });
+    ecs.on(DescribeServicesCommand).resolves({ services: [restarted] });
+    ecs.resetHistory();
+    await services().applyWorkload({ ...spec, restartedAt });
+    expect(ecs).toHaveReceivedCommandWith(UpdateServiceCommand, { forceNewDeployment: false });
     // A service on another target group or port is moved.
     ecs.on(DescribeServicesCommand).resolves({ services: [service('web')] });
     ecs.resetHistory();
