@@ -192,6 +192,8 @@ describe('FargateServices', () => {
       networkMode: 'awsvpc',
       cpu: '512',
       memory: '1024',
+      // The role ECS pulls the image and sends the logs with; the app's own has nothing.
+      executionRoleArn: settings.executionRoleArn,
       taskRoleArn: settings.taskRoleArn,
       containerDefinitions: [
         expect.objectContaining({
@@ -202,10 +204,18 @@ describe('FargateServices', () => {
           command: ['node', 'server.js'],
           linuxParameters: { initProcessEnabled: true, capabilities: { drop: ['NET_RAW'] } },
           portMappings: [{ containerPort: 8080, protocol: 'tcp' }],
-          logConfiguration: expect.objectContaining({
+          logConfiguration: {
             logDriver: 'awslogs',
-            options: expect.objectContaining({ mode: 'non-blocking', 'awslogs-group': '/berth/apps' }),
-          }),
+            options: {
+              'awslogs-group': '/berth/apps',
+              'awslogs-region': 'eu-west-1',
+              // Each task's stream is <prefix>/app/<task id>, where FargateLogs reads it.
+              'awslogs-stream-prefix': 'berth-acme-web-89abcdef',
+              // A log line never holds the app up: lines beyond the buffer are dropped instead.
+              mode: 'non-blocking',
+              'max-buffer-size': '4m',
+            },
+          },
         }),
       ],
       tags: expect.arrayContaining([{ key: 'berth:revision', value: '3' }]),
@@ -324,9 +334,16 @@ describe('FargateServices', () => {
     expect(ecs).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand);
     expect(ecs).not.toHaveReceivedCommand(CreateServiceCommand);
     expect(ecs).toHaveReceivedCommandWith(UpdateServiceCommand, {
+      cluster: 'berth',
       service: SERVICE,
       taskDefinition: 'arn:td:3',
       desiredCount: 5,
+      // Given again, so a service made by an earlier Berth takes the circuit breaker too.
+      deploymentConfiguration: {
+        deploymentCircuitBreaker: { enable: true, rollback: true },
+        minimumHealthyPercent: 100,
+        maximumPercent: 200,
+      },
       forceNewDeployment: false,
     });
     // The service's load balancers are as they should be: given again, ECS would start a new deployment.
@@ -726,9 +743,22 @@ describe('FargateServices', () => {
     }));
     const replicas = await services().listReplicas({ appUid: 'app_0123456789abcdef' });
     expect(replicas).toHaveLength(127);
-    expect(replicas[0]).toMatchObject({
+    expect(replicas[0]).toEqual({
+      id: 'arn:aws:ecs:eu-west-1:123456789012:task/berth/t0',
+      tenantId: 'acme',
+      app: 'web',
+      appUid: 'app_0123456789abcdef',
+      revision: 3,
+      // The service keeps the count: a task has no generation or slot of its own.
+      generation: 0,
+      slot: 0,
       state: 'running',
+      cpu: 0.5,
+      memoryMiB: 1024,
+      createdAt: '2026-11-22T09:59:59.000Z',
       startedAt: '2026-11-22T10:00:00.000Z', // from the image pull, as Fargate bills
+      stoppedAt: null,
+      exitCode: null,
       endpoint: { host: '10.64.32.0', port: 8080 },
     });
     expect(replicas.find((r) => r.id === 'arn:stopped')).toMatchObject({
