@@ -3,8 +3,10 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { RequestError } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { problemOf } from '../../../functions/http/problem.ts';
 import {
   answerUnreadable,
+  problemAnswer,
   refusalOf,
   serveIngress,
   serveLocally,
@@ -90,6 +92,24 @@ describe("the local servers' answer to what Node's HTTP server refuses", () => {
       code: 'validation.failed',
       detail: 'the request cannot be read: Invalid header token',
     });
+  });
+
+  it('is framed whole for a bare connection, which closes after it', () => {
+    const problem = problemOf('unavailable', 'app "café" has no ready replica right now; retry shortly', '/');
+    const body = JSON.stringify(problem);
+    // Its length in bytes, not characters.
+    expect(Buffer.byteLength(body)).toBe(body.length + 1);
+    expect(problemAnswer(problem, { 'retry-after': '1' })).toBe(
+      [
+        'HTTP/1.1 503 Service Unavailable',
+        'Content-Type: application/problem+json',
+        `Content-Length: ${body.length + 1}`,
+        'Connection: close',
+        'retry-after: 1',
+        '',
+        body,
+      ].join('\r\n'),
+    );
   });
 
   describe('on a connection', () => {
