@@ -223,6 +223,8 @@ describe('FargateServices', () => {
     // The app's health check is the load balancer's; its host rule takes the first free priority.
     expect(elb).toHaveReceivedCommandWith(CreateTargetGroupCommand, {
       TargetType: 'ip',
+      Protocol: 'HTTP',
+      Port: 8080,
       HealthCheckPath: '/healthz',
       Matcher: { HttpCode: '200-399' },
       HealthyThresholdCount: 2,
@@ -230,6 +232,8 @@ describe('FargateServices', () => {
     expect(elb).toHaveReceivedCommandWith(CreateRuleCommand, {
       Priority: 2,
       Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: ['web--acme.apps.example.com'] } }],
+      Actions: [{ Type: 'forward', TargetGroupArn: 'arn:tg' }],
+      Tags: [{ Key: 'berth:tenant', Value: 'acme' }],
     });
     const token = clientTokenOf(spec);
     expect(token).toHaveLength(36);
