@@ -958,6 +958,8 @@ describe('FargateMetrics', () => {
       const end = input.EndTime?.getTime() ?? 0;
       return {
         MetricDataResults: (input.MetricDataQueries ?? []).map((q) => {
+          // It averages each period, as Berth asks: CloudWatch refuses a query without its statistic.
+          if (q.MetricStat?.Stat !== 'Average') throw new Error(`query ${q.Id} has no statistic`);
           const metric = q.MetricStat?.Metric;
           const points =
             metric?.Namespace === 'ECS/ContainerInsights'
