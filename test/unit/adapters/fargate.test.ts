@@ -957,7 +957,9 @@ describe('FargateMetrics', () => {
       const start = input.StartTime?.getTime() ?? 0;
       const end = input.EndTime?.getTime() ?? 0;
       return {
-        MetricDataResults: (input.MetricDataQueries ?? []).map((q) => {
+        // Only the queries whose data is asked for (ReturnData, true unless said otherwise) are answered.
+        MetricDataResults: (input.MetricDataQueries ?? []).flatMap((q) => {
+          if (q.ReturnData === false) return [];
           // It averages each period, as Berth asks: CloudWatch refuses a query without its statistic.
           if (q.MetricStat?.Stat !== 'Average') throw new Error(`query ${q.Id} has no statistic`);
           const metric = q.MetricStat?.Metric;
@@ -972,7 +974,7 @@ describe('FargateMetrics', () => {
             if (inPeriod.length)
               values.unshift(inPeriod.reduce((sum, p) => sum + p.value, 0) / inPeriod.length);
           }
-          return { Id: q.Id, Values: values };
+          return [{ Id: q.Id, Values: values }];
         }),
       };
     });
