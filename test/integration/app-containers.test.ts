@@ -58,6 +58,16 @@ describe('app containers on Docker Engine', () => {
     expect(Number(adj)).toBe(REPLICA_OOM_SCORE_ADJ);
   }, 120_000);
 
+  it('run hardened: no new privileges, at most 4096 processes, and an init as their first process', async () => {
+    const pidsMax = 'cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max';
+    const printed = await printedBeforeServing(
+      `echo "nnp=$(grep NoNewPrivs /proc/self/status | tr -dc 0-9) pids=$(${pidsMax}) init=$(cat /proc/1/comm)"`,
+      /(nnp=\S* pids=\S* init=\S*)/,
+    );
+    // A setuid binary grants nothing, a fork bomb stops at the limit, and an init reaps the app's orphans.
+    expect(printed).toBe('nnp=1 pids=4096 init=docker-init');
+  }, 120_000);
+
   it('are removed with the anonymous volumes their image declares, replaced or deleted', async () => {
     const image = buildTestImage('berth-test/volume:1', ['VOLUME /data']);
     const { call, createTenant, runtime, tableName } = await localApiOnDocker();
