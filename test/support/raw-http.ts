@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { connect } from 'node:net';
+import { connect, type Server } from 'node:net';
+import { expect, vi } from 'vitest';
 
 /**
  * A bare connection to 127.0.0.1:`port`: `received` is what came back so far, `arrived` waits until it holds `text`,
@@ -72,3 +73,11 @@ export async function upgradeThroughIngress(port: number, host: string, message:
   connection.socket.destroy();
   return connection.closed;
 }
+
+/** Resolves once `server` holds no connection; fails when it still holds one after `timeoutMs`. */
+export const untilNoConnections = (server: Server, timeoutMs: number) =>
+  vi.waitFor(
+    async () =>
+      expect(await new Promise((resolve) => server.getConnections((_err, n) => resolve(n)))).toBe(0),
+    { timeout: timeoutMs, interval: 100 },
+  );

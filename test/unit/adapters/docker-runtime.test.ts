@@ -376,17 +376,17 @@ describe('a replica the engine stopped for someone else', () => {
   it('is told for the last 1,000 containers signalled, 10 signals each, a removed one forgotten at once', async () => {
     const docker = engineWithCreatedContainer(async () => {}, '', EXITED);
     Object.assign(docker.getContainer('c1'), { remove: async () => {} });
-    const signalledAgain = () => new DockerRuntime(docker, 'berth');
+    const runtimeOnEngine = () => new DockerRuntime(docker, 'berth');
     const stoppedOutside = async (runtime: DockerRuntime) =>
       (await runtime.listReplicas())[0]?.stoppedOutside !== undefined;
 
     // A container sent signal after signal keeps the first ten.
-    const reloaded = signalledAgain();
+    const reloaded = runtimeOnEngine();
     for (let i = 0; i < 10; i++) reloaded.signalledBy('c1', 'SIGHUP');
     reloaded.signalledBy('c1', 'SIGTERM');
     expect(await stoppedOutside(reloaded)).toBe(false);
 
-    const runtime = signalledAgain();
+    const runtime = runtimeOnEngine();
     runtime.signalledBy('c1', 'SIGTERM');
     for (let i = 0; i < 999; i++) runtime.signalledBy(`other-${i}`, 'SIGTERM');
     // c1's and 999 others': full. A removed container's place is free again.

@@ -138,6 +138,12 @@ const service = (app: string, extra: Partial<Service> = {}): Service => ({
   ...extra,
 });
 
+/** The tags of service `web`, with `key`'s value made `value`, or the tag left out without one. */
+const tagsWith = (key: string, value: string | undefined) => [
+  ...(service('web').tags ?? []).filter((t) => t.key !== key),
+  ...(value === undefined ? [] : [{ key, value }]),
+];
+
 /** When ECS made the deployment an update starts, as UpdateService answers it here. */
 const DEPLOYED_AT = new Date('2026-11-22T10:00:00.000Z');
 
@@ -368,11 +374,7 @@ describe('FargateServices', () => {
     expect(ecs).toHaveReceivedCommandWith(TagResourceCommand, {
       tags: expect.arrayContaining([{ key: 'berth:restarted-at', value: restartedAt }]),
     });
-    const tags = (service('web').tags ?? []).filter((t) => t.key !== 'berth:restarted-at');
-    const restarted = service('web', {
-      ...routed,
-      tags: [...tags, { key: 'berth:restarted-at', value: restartedAt }],
-    });
+    const restarted = service('web', { ...routed, tags: tagsWith('berth:restarted-at', restartedAt) });
     ecs.on(DescribeServicesCommand).resolves({ services: [restarted] });
     ecs.resetHistory();
     await services().applyWorkload({ ...spec, restartedAt });
@@ -573,13 +575,13 @@ describe('FargateServices', () => {
     // A task without Berth's tags (one an operator ran in the service's group, tags not propagated), or without its
     // tenant's or its app's, is no replica.
     const without = (n: number, key: string) => task(n, { tags: task(n).tags?.filter((t) => t.key !== key) });
-    const untagged = [task(4, { tags: [] }), without(6, 'berth:tenant'), without(8, 'berth:app-uid')];
+    const notReplicas = [task(4, { tags: [] }), without(6, 'berth:tenant'), without(8, 'berth:app-uid')];
     ecs.on(ListTasksCommand).callsFake((input: { serviceName: string }) => ({
       taskArns: input.serviceName.endsWith(`app-0_89abcdef`)
-        ? [task(0), task(2), ...untagged].map((t) => t.taskArn)
+        ? [task(0), task(2), ...notReplicas].map((t) => t.taskArn)
         : [],
     }));
-    ecs.on(DescribeTasksCommand).resolves({ tasks: [task(0), task(2), ...untagged] });
+    ecs.on(DescribeTasksCommand).resolves({ tasks: [task(0), task(2), ...notReplicas] });
     elb.on(DescribeTargetHealthCommand).resolves({
       TargetHealthDescriptions: [
         { Target: { Id: '10.64.32.0', Port: 8080 }, TargetHealth: { State: 'healthy' } },
@@ -614,10 +616,7 @@ describe('FargateServices', () => {
   it('takes a PRIMARY of another task definition for ECS rolling back only when ECS made it after the one applied, and a failure only of the one applied', async () => {
     const primaryMade = (at: Date | undefined, deployedAt: string | undefined) =>
       service('web', {
-        tags: [
-          ...(service('web').tags ?? []).filter((t) => t.key !== 'berth:deployed-at'),
-          ...(deployedAt === undefined ? [] : [{ key: 'berth:deployed-at', value: deployedAt }]),
-        ],
+        tags: tagsWith('berth:deployed-at', deployedAt),
         deployments: [
           { status: 'PRIMARY', taskDefinition: 'arn:td:2', rolloutState: 'IN_PROGRESS', createdAt: at },
         ],

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import { type AddressInfo, createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CONTINUE_WAIT_MS, fetchKeepingHost } from '../../../functions/local/fetch-keeping-host.ts';
+import { untilNoConnections } from '../../support/raw-http.ts';
 
 const servers: Server[] = [];
 afterEach(() => {
@@ -205,11 +206,7 @@ describe('the ingress proxy’s fetch', () => {
       const base = await listening(server);
       const res = await putHello(base);
       expect([res.status, await res.text()]).toEqual([417, '']);
-      await vi.waitFor(
-        async () =>
-          expect(await new Promise((resolve) => server.getConnections((_err, n) => resolve(n)))).toBe(0),
-        { timeout: 2000, interval: 50 },
-      );
+      await untilNoConnections(server, 2000);
     });
 
     it('sends the body once the replica asks for it, or when it has not answered within CONTINUE_WAIT_MS', async () => {

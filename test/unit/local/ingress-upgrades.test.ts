@@ -11,18 +11,11 @@ import { tunnelUpgrades } from '../../../functions/local/ingress-upgrades.ts';
 import { RoutingTable } from '../../../functions/local/routing-table.ts';
 import { fakeCoreDeps } from '../../fakes/core-deps.ts';
 import { failingCalls } from '../../support/failing-calls.ts';
-import { bareConnection } from '../../support/raw-http.ts';
+import { bareConnection, untilNoConnections } from '../../support/raw-http.ts';
 
 const spec = { image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };
 const portOf = (server: { address(): unknown }) => (server.address() as AddressInfo).port;
 
-/** Resolves once `server` holds no connection; fails when it still holds one after `timeoutMs`. */
-const untilNoConnections = (server: Server, timeoutMs: number) =>
-  vi.waitFor(
-    async () =>
-      expect(await new Promise((resolve) => server.getConnections((_err, n) => resolve(n)))).toBe(0),
-    { timeout: timeoutMs, interval: 100 },
-  );
 const closers: (() => void)[] = [];
 afterEach(() => {
   for (const close of closers.splice(0)) close();
