@@ -15,6 +15,7 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { sdkClientConfig } from '../../../functions/adapters/aws/client-config.ts';
 import { EcrRegistry, LIFECYCLE_POLICY } from '../../../functions/adapters/ecr/ecr-registry.ts';
 import { MANIFEST_MEDIA_TYPES, MAX_CONFIG_BYTES } from '../../../functions/adapters/oci/image-platforms.ts';
 import { createApp, deleteApp, getAppRecord } from '../../../functions/core/apps.ts';
@@ -244,6 +245,9 @@ describe('EcrRegistry', () => {
       sessionToken: 'token',
     });
     expect(await asked?.config.region()).toBe('us-east-1');
+    // With the timeouts of every AWS client of Berth's: a token ECR never sends is given up on, not waited for.
+    const handler = asked?.config.requestHandler as unknown as { configProvider: Promise<object> };
+    expect(await handler.configProvider).toMatchObject(sdkClientConfig().requestHandler);
   });
 
   it("keeps another install's repositories, and its tenants' logins, under its own name", async () => {
