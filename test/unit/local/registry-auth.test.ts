@@ -2,7 +2,7 @@ import { createPublicKey, verify } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { DistributionRegistry } from '../../../functions/adapters/registry/distribution-registry.ts';
 import {
   LoginCredentialSigner,
@@ -170,6 +170,50 @@ describe('registry token service', () => {
       body: '{"events":[{"action":"pull"}]}',
     });
     expect(signed.status).toBe(200);
+  });
+
+  it("records a manifest's push from the registry's notifications, and nothing else they tell of", async () => {
+    const recorded = vi.spyOn(registry, 'recordPush').mockResolvedValue();
+    const manifest = 'application/vnd.oci.image.manifest.v1+json';
+    const digest = `sha256:${'a'.repeat(64)}`;
+    const at = '2026-11-22T10:00:00.000Z';
+    // As the distribution registry notifies: every pull and push, of layers as of manifests.
+    const events = [
+      {
+        action: 'pull',
+        timestamp: at,
+        target: { mediaType: manifest, digest, repository: 'acme/web', tag: 'v1' },
+      },
+      {
+        action: 'push',
+        timestamp: at,
+        target: { mediaType: 'application/octet-stream', digest, repository: 'acme/web' },
+      },
+      { action: 'push', timestamp: at, target: { mediaType: manifest, repository: 'acme/web', tag: 'v1' } },
+      { action: 'push', timestamp: at, target: { mediaType: manifest, digest, tag: 'v1' } },
+      { action: 'push', timestamp: at, target: { mediaType: manifest, digest, repository: 'acme' } },
+      {
+        action: 'push',
+        timestamp: at,
+        target: { mediaType: manifest, digest, repository: 'acme/web', tag: 'v1' },
+      },
+      {
+        action: 'push',
+        target: { mediaType: 'application/vnd.oci.image.index.v1+json', digest, repository: 'acme/api' },
+      },
+    ];
+    const notified = await auth.request('/registry/events', {
+      method: 'POST',
+      headers: { authorization: 'Bearer n0tify' },
+      body: JSON.stringify({ events }),
+    });
+    expect(notified.status).toBe(200);
+    expect(recorded.mock.calls).toEqual([
+      ['acme', 'web', { digest, tag: 'v1', at }],
+      // Pushed without a tag (by digest), and with no time given: the time it is told.
+      ['acme', 'api', { digest, at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) }],
+    ]);
+    recorded.mockRestore();
   });
 
   it("answers what it cannot do in the registry's error format and logs it: 503 while a dependency is unavailable, 500 naming nothing of what broke otherwise", async () => {
