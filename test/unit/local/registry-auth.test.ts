@@ -91,12 +91,16 @@ describe('registry token service', () => {
     );
     const [header = '', claims = '', signature = ''] = token.split('.');
     expect(decode(header)).toEqual({ alg: 'ES256', typ: 'JWT', kid: secrets.keyId });
-    expect(decode(claims)).toMatchObject({
+    expect(decode(claims)).toEqual({
       iss: 'berth',
       sub: 'acme',
       aud: 'berth-registry',
       iat: 1000,
+      // Valid from a little before it is made, so that a registry whose clock is a few seconds behind takes it.
+      nbf: 995,
       exp: 1300,
+      // Each token its own id.
+      jti: expect.stringMatching(/^[0-9a-f]{24}$/),
       access: [{ type: 'repository', name: 'acme/web', actions: ['pull'] }],
     });
     const valid = verify(
@@ -126,6 +130,14 @@ describe('registry token service', () => {
     ]);
     expect(res.status).toBe(200);
     const body = (await res.json()) as { token: string };
+    // As Docker's token protocol answers: the token under both its names, and how long it lasts (a client takes 60 s
+    // without it, and asks again five times as often).
+    expect(body).toEqual({
+      token: body.token,
+      access_token: body.token,
+      expires_in: 300,
+      issued_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT[\d:.]+Z$/),
+    });
     expect(decode(body.token.split('.')[1] ?? '').access).toEqual([
       { type: 'repository', name: 'acme/web', actions: ['pull', 'push'] },
       { type: 'repository', name: 'acme/never-created', actions: ['pull'] },
