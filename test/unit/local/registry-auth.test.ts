@@ -125,6 +125,9 @@ describe('registry token service', () => {
       'repository:acme/never-created:pull',
       'repository:beta/web:pull,push',
       'repository:acme/a/b:pull',
+      // A name the API could not have made, and actions a tenant is never given.
+      'repository:acme/Not_A_Name:pull',
+      'repository:acme/web:delete,*',
       'registry:catalog:*',
       'repository:acme/web',
     ]);
