@@ -1177,6 +1177,7 @@ describe('FargateLogs', () => {
     app: 'web',
     appUid: 'app_0123456789abcdef',
   } as Replica;
+  const stream = { logGroupName: '/berth/apps', logStreamName: 'berth-acme-web-89abcdef/app/0f1e2d3c' };
 
   it('reads the task’s own stream of the apps’ log group, the tail first, throttling retried', async () => {
     logs
@@ -1197,6 +1198,25 @@ describe('FargateLogs', () => {
       limit: 50,
       startFromHead: false,
     });
+  });
+
+  it('reads from the time asked for (since), a tail of it or the whole', async () => {
+    logs.on(GetLogEventsCommand).resolves({ events: [], nextForwardToken: 'end' });
+    const since = new Date('2026-11-22T09:00:00Z');
+    const read = async (options: { tail?: number }) => {
+      for await (const _ of new FargateLogs(new CloudWatchLogsClient({}), '/berth/apps', noWait).replicaLogs(
+        replica,
+        { since, ...options },
+      ));
+    };
+    await read({ tail: 50 });
+    await read({});
+    expect(logs.commandCalls(GetLogEventsCommand).map((c) => c.args[0].input)).toEqual([
+      { ...stream, limit: 50, startFromHead: false, startTime: since.getTime() },
+      { ...stream, startFromHead: true, startTime: since.getTime() },
+      // Each page of the stream from that time on.
+      { ...stream, startFromHead: true, startTime: since.getTime(), nextToken: 'end' },
+    ]);
   });
 
   it('answers 503 (UnavailableError) when AWS stays throttled or fails on its side, and rethrows a wrong request', async () => {
