@@ -598,8 +598,9 @@ export function replicaOf(pod: V1Pod): Replica | undefined {
     app,
     appUid,
     revision: Number(labels[LABEL.revision]),
-    generation: Number(labels[LABEL.generation]),
-    // Pods of a Deployment have no slots; they are told apart by name.
+    // Pods of a Deployment have no generation (they carry the revision: scaling must not replace them) and no slot;
+    // the Deployment keeps the count, and pods are told apart by name.
+    generation: 0,
     slot: 0,
     state: stopped ? 'exited' : running ? 'running' : 'pending',
     cpu: cores(container?.resources?.requests?.cpu),

@@ -17,7 +17,6 @@ function servingPod(deleting?: { at: string; exitCode?: number }): V1Pod {
         [LABEL.app]: 'web',
         [LABEL.appUid]: 'app_0123456789abcdef',
         [LABEL.revision]: '3',
-        [LABEL.generation]: '1',
       },
       creationTimestamp: new Date(STARTED),
       ...(deleting ? { deletionTimestamp: new Date(deleting.at) } : {}),
@@ -60,6 +59,36 @@ function servingPod(deleting?: { at: string; exitCode?: number }): V1Pod {
 }
 
 describe('an EKS pod as a replica', () => {
+  it('is read field by field from the pod Berth applied', () => {
+    expect(replicaOf(servingPod())).toEqual({
+      id: 'berth-acme/web-7d9f8c6b5d-x2x9q',
+      tenantId: 'acme',
+      app: 'web',
+      appUid: 'app_0123456789abcdef',
+      revision: 3,
+      // Its pod template carries no generation (scaling must not replace pods) and a Deployment's pods no slot.
+      generation: 0,
+      slot: 0,
+      state: 'running',
+      // What its container asks for (on nodes, what it is billed by).
+      cpu: 0.25,
+      memoryMiB: 512,
+      createdAt: '2026-11-22T10:00:00.000Z',
+      startedAt: '2026-11-22T10:00:00.000Z',
+      stoppedAt: null,
+      exitCode: null,
+      endpoint: { host: '10.0.3.7', port: 8080 },
+      ready: true,
+      restarts: 0,
+    });
+    const { labels } = servingPod().metadata ?? {};
+    for (const label of [LABEL.tenant, LABEL.app, LABEL.appUid]) {
+      const pod = servingPod();
+      pod.metadata = { ...pod.metadata, labels: { ...labels, [label]: '' } };
+      expect(replicaOf(pod)).toBeUndefined();
+    }
+  });
+
   it('is stopping while its deletion waits for its container, and stopped on request once it has ended', () => {
     expect(replicaOf(servingPod())).toMatchObject({
       state: 'running',
