@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { appManifests, tenantNamespace } from '../../../functions/adapters/eks/manifests.ts';
+import {
+  appManifests,
+  MANIFESTS_REVISION,
+  tenantNamespace,
+} from '../../../functions/adapters/eks/manifests.ts';
 import { workloadHash } from '../../../functions/core/workloads.ts';
 import { eksFargateSize } from '../../../schemas/fargate-sizes.ts';
 
@@ -35,6 +39,7 @@ const ON_NODES = { fargate: false };
 const INGRESS = { balancer: { group: 'g', idleTimeoutSeconds: 60 }, host: 'h' };
 
 type PodSpec = { spec: { template: { spec: Record<string, unknown> } } };
+type PodTemplate = { spec: { template: { metadata: { annotations: Record<string, string> } } } };
 const podSpec = (manifests: unknown[]) => (manifests[0] as PodSpec).spec.template.spec;
 
 describe('EKS manifests', () => {
@@ -42,23 +47,36 @@ describe('EKS manifests', () => {
     const [namespace, quota, limitRange, policy, egress] = tenantNamespace('berth-acme', 'acme', limits, {
       loadBalancerCidrs: ['10.64.0.0/22'],
     });
-    expect(namespace).toMatchObject({
+    // Every field, as the API server takes it: one left out is a namespace less confined (or not applied at all).
+    const metadata = (name: string) => ({
+      name,
+      namespace: 'berth-acme',
+      labels: { 'app.kubernetes.io/managed-by': 'berth', 'berth.dev/tenant': 'acme' },
+    });
+    expect(namespace).toEqual({
+      apiVersion: 'v1',
       kind: 'Namespace',
       metadata: {
         name: 'berth-acme',
         labels: {
+          'app.kubernetes.io/managed-by': 'berth',
           'berth.dev/tenant': 'acme',
           'pod-security.kubernetes.io/enforce': 'baseline',
           'pod-security.kubernetes.io/enforce-version': 'v1.30',
+          'elbv2.k8s.aws/pod-readiness-gate-inject': 'enabled',
         },
       },
     });
-    expect(quota).toMatchObject({
+    // Twice the plan (8 vCPU, 16 GiB, 5 apps of 4 instances), requests and limits alike.
+    expect(quota).toEqual({
+      apiVersion: 'v1',
       kind: 'ResourceQuota',
-      metadata: { namespace: 'berth-acme' },
+      metadata: metadata('berth-plan'),
       spec: {
         hard: {
           'requests.cpu': '16000m',
+          'limits.cpu': '16000m',
+          'requests.memory': '32768Mi',
           'limits.memory': '32768Mi',
           pods: '40',
           'services.loadbalancers': '0',
@@ -66,9 +84,21 @@ describe('EKS manifests', () => {
         },
       },
     });
-    expect(limitRange).toMatchObject({ kind: 'LimitRange', metadata: { namespace: 'berth-acme' } });
-    expect(policy).toMatchObject({
+    // A container that names no resources gets a quarter vCPU and 512 MiB; none gets more than the largest size.
+    const quarter = { cpu: '250m', memory: '512Mi' };
+    const largest = { cpu: '16', memory: '120Gi' };
+    expect(limitRange).toEqual({
+      apiVersion: 'v1',
+      kind: 'LimitRange',
+      metadata: metadata('berth-defaults'),
+      spec: {
+        limits: [{ type: 'Container', default: quarter, defaultRequest: quarter, max: largest }],
+      },
+    });
+    expect(policy).toEqual({
+      apiVersion: 'networking.k8s.io/v1',
       kind: 'NetworkPolicy',
+      metadata: metadata('berth-ingress-from-load-balancer'),
       spec: {
         podSelector: {},
         policyTypes: ['Ingress'],
@@ -76,8 +106,10 @@ describe('EKS manifests', () => {
       },
     });
     // Anywhere but EC2's instance metadata service, which hands out an EC2 node's role.
-    expect(egress).toMatchObject({
+    expect(egress).toEqual({
+      apiVersion: 'networking.k8s.io/v1',
       kind: 'NetworkPolicy',
+      metadata: metadata('berth-egress-not-instance-metadata'),
       spec: {
         podSelector: {},
         policyTypes: ['Egress'],
@@ -174,53 +206,92 @@ describe('EKS manifests', () => {
       ['Ingress', 'berth-acme'],
       ['PodDisruptionBudget', 'berth-acme'],
     ]);
-    const [deployment, service, ingress] = manifests;
-    expect(deployment).toMatchObject({
+    // Every field, as the API server and the load balancer controller take them.
+    const [deployment, service, ingress, budget] = manifests;
+    const selector = { 'berth.dev/tenant': 'acme', 'berth.dev/app': 'web' };
+    // Pods carry the revision, not the generation: scaling must not replace them.
+    const podLabels = {
+      ...selector,
+      'berth.dev/app-uid': 'app_0123456789abcdef',
+      'app.kubernetes.io/managed-by': 'berth',
+      'berth.dev/revision': '3',
+    };
+    const labels = { ...podLabels, 'berth.dev/generation': '9' };
+    const healthz = { httpGet: { path: '/healthz', port: 8080 }, timeoutSeconds: 2, initialDelaySeconds: 0 };
+    expect(deployment).toEqual({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
       metadata: {
-        labels: {
-          'berth.dev/tenant': 'acme',
-          'berth.dev/app': 'web',
-          'berth.dev/revision': '3',
-          'berth.dev/generation': '9',
-          'berth.dev/app-uid': 'app_0123456789abcdef',
+        name: 'web',
+        namespace: 'berth-acme',
+        labels,
+        // What it was applied with: its spec, the manifests' revision, the load balancer's attributes and its route
+        // (each applied again when it changes).
+        annotations: {
+          'berth.dev/spec-hash': workloadHash(workload),
+          'berth.dev/manifests': MANIFESTS_REVISION,
+          'berth.dev/load-balancer': attributes,
+          'berth.dev/route': 'berth-apps-0 web--acme.apps.example.com',
         },
-        // What it was applied with: its spec, and the load balancer's attributes (applied again when they change).
-        annotations: { 'berth.dev/spec-hash': workloadHash(workload), 'berth.dev/load-balancer': attributes },
       },
       spec: {
         replicas: 2,
-        selector: { matchLabels: { 'berth.dev/tenant': 'acme', 'berth.dev/app': 'web' } },
-        strategy: { rollingUpdate: { maxSurge: '25%', maxUnavailable: 0 } },
+        selector: { matchLabels: selector },
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: 0 } },
+        progressDeadlineSeconds: 600,
         template: {
-          metadata: { finalizers: ['berth.dev/metering'] },
+          metadata: {
+            labels: podLabels,
+            // Never restarted: a restart writes its time here, and the pods roll.
+            annotations: { 'berth.dev/restarted-at': '' },
+            finalizers: ['berth.dev/metering'],
+          },
           spec: {
+            // No API credentials and no other services' addresses in a tenant's pod.
             automountServiceAccountToken: false,
+            enableServiceLinks: false,
+            terminationGracePeriodSeconds: 60,
             containers: [
               {
+                name: 'app',
                 image: workload.image,
+                env: [
+                  { name: 'PORT', value: '8080' },
+                  { name: 'LOG_LEVEL', value: 'info' },
+                  { name: 'BERTH_APP', value: 'web' },
+                  { name: 'BERTH_REVISION', value: '3' },
+                ],
+                ports: [{ containerPort: 8080, protocol: 'TCP' }],
                 resources: {
                   requests: { cpu: '500m', memory: '1024Mi' },
                   limits: { cpu: '500m', memory: '1024Mi' },
                 },
                 // Traffic after 2 good answers, none after 3 bad ones, as an ALB target.
-                readinessProbe: {
-                  httpGet: { path: '/healthz', port: 8080 },
-                  periodSeconds: 5,
-                  successThreshold: 2,
-                  failureThreshold: 3,
-                },
-                livenessProbe: { httpGet: { path: '/healthz', port: 8080 }, failureThreshold: 3 },
+                readinessProbe: { ...healthz, periodSeconds: 5, successThreshold: 2, failureThreshold: 3 },
+                livenessProbe: { ...healthz, periodSeconds: 5, failureThreshold: 3 },
                 // Restarted 30 s after it started without answering: its 20 s grace, then 3 failures 5 s apart.
-                startupProbe: { failureThreshold: 15, periodSeconds: 2 },
+                startupProbe: { ...healthz, periodSeconds: 2, failureThreshold: 15 },
+                lifecycle: { preStop: { sleep: { seconds: 30 } } },
+                securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['NET_RAW'] } },
               },
             ],
           },
         },
       },
     });
-    expect(service).toMatchObject({ spec: { type: 'ClusterIP', ports: [{ port: 80, targetPort: 8080 }] } });
-    expect(ingress).toMatchObject({
+    expect(service).toEqual({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web', namespace: 'berth-acme', labels },
+      spec: { type: 'ClusterIP', selector, ports: [{ port: 80, targetPort: 8080, protocol: 'TCP' }] },
+    });
+    expect(ingress).toEqual({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
       metadata: {
+        name: 'web',
+        namespace: 'berth-acme',
+        labels,
         annotations: {
           'alb.ingress.kubernetes.io/group.name': 'berth-apps-0',
           'alb.ingress.kubernetes.io/target-type': 'ip',
@@ -229,6 +300,8 @@ describe('EKS manifests', () => {
           'alb.ingress.kubernetes.io/ssl-redirect': '443',
           // TLS 1.2 and 1.3 only, as on Fargate, not the controller's default (ELBSecurityPolicy-2016-08, TLS 1.0 on).
           'alb.ingress.kubernetes.io/ssl-policy': 'ELBSecurityPolicy-TLS13-1-2-PQ-2025-09',
+          // Reached from the internet (the controller's default is an internal load balancer).
+          'alb.ingress.kubernetes.io/scheme': 'internet-facing',
           // The install's idle timeout, invalid headers dropped and access logs in the install's bucket, as its Fargate
           // apps' load balancers have them.
           'alb.ingress.kubernetes.io/load-balancer-attributes': attributes,
@@ -243,7 +316,29 @@ describe('EKS manifests', () => {
           'alb.ingress.kubernetes.io/target-group-attributes': 'deregistration_delay.timeout_seconds=30',
         },
       },
-      spec: { ingressClassName: 'alb', rules: [{ host: 'web--acme.apps.example.com' }] },
+      spec: {
+        ingressClassName: 'alb',
+        rules: [
+          {
+            host: 'web--acme.apps.example.com',
+            http: {
+              paths: [
+                {
+                  path: '/',
+                  pathType: 'Prefix',
+                  backend: { service: { name: 'web', port: { number: 80 } } },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    });
+    expect(budget).toEqual({
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: { name: 'web', namespace: 'berth-acme', labels },
+      spec: { maxUnavailable: 1, selector: { matchLabels: selector } },
     });
     const tcp = appManifests(
       { ...workload, healthCheck: null },
@@ -297,6 +392,25 @@ describe('EKS manifests', () => {
           },
         },
       },
+    });
+  });
+
+  it("rolls an app's pods on a restart: the pod template carries when it was asked for", () => {
+    const template = (restartedAt: string | null) =>
+      (
+        appManifests(
+          { ...workload, restartedAt },
+          'berth-acme',
+          INGRESS,
+          ON_FARGATE,
+        )[0] as unknown as PodTemplate
+      ).spec.template;
+    const restarted = template('2026-11-22T10:00:00.000Z');
+    expect(restarted.metadata.annotations).toEqual({ 'berth.dev/restarted-at': '2026-11-22T10:00:00.000Z' });
+    // The only change to the pods: a Deployment replaces them all, one rollout, when its template changes.
+    expect({ ...restarted, metadata: { ...restarted.metadata, annotations: {} } }).toEqual({
+      ...template(null),
+      metadata: { ...template(null).metadata, annotations: {} },
     });
   });
 
