@@ -68,6 +68,21 @@ describe('app containers on Docker Engine', () => {
     expect(printed).toBe('nnp=1 pids=4096 init=docker-init');
   }, 120_000);
 
+  it('run within their size: the vCPU and memory of their spec, and no swap beyond it', async () => {
+    // cgroup v2's files, or v1's (as Docker sets them on this machine) written the same way.
+    const v1 = (controller: string, file: string) => `/sys/fs/cgroup/${controller}/${file}`;
+    const cpu = `cat /sys/fs/cgroup/cpu.max 2>/dev/null || echo $(cat ${v1('cpu', 'cpu.cfs_quota_us')}) $(cat ${v1('cpu', 'cpu.cfs_period_us')})`;
+    const memory = `cat /sys/fs/cgroup/memory.max 2>/dev/null || cat ${v1('memory', 'memory.limit_in_bytes')}`;
+    const swap = `cat /sys/fs/cgroup/memory.swap.max 2>/dev/null || echo $(( $(cat ${v1('memory', 'memory.memsw.limit_in_bytes')}) - $(${memory}) ))`;
+    const printed = await printedBeforeServing(
+      `echo "cpu=$(${cpu} | tr ' ' /) memory=$(${memory}) swap=$(${swap})"`,
+      /(cpu=\S* memory=\S* swap=\S*)/,
+      { cpu: 0.5, memory: 1024 },
+    );
+    // Half of each 100 ms period on the CPUs, 1 GiB of memory, and the memory and swap together no more than it.
+    expect(printed).toBe(`cpu=50000/100000 memory=${1024 * 1024 * 1024} swap=0`);
+  }, 120_000);
+
   it('are removed with the anonymous volumes their image declares, replaced or deleted', async () => {
     const image = buildTestImage('berth-test/volume:1', ['VOLUME /data']);
     const { call, createTenant, runtime, tableName } = await localApiOnDocker();
