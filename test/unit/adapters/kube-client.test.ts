@@ -238,7 +238,12 @@ describe('KubeClient’s connections to the API server, and their failures', () 
   /** What `call` fails with: unavailable, after undici's `code` under fetch's own error. */
   async function expectTimedOut(call: Promise<unknown>, code: string) {
     const error = await call.catch((err: unknown) => err);
-    expect(error).toMatchObject({ code: 'unavailable', cause: { cause: { code } } });
+    expect(error).toMatchObject({
+      code: 'unavailable',
+      // What the API's 503 says, or a job's retried message.
+      message: 'the Kubernetes API server is busy or unreachable; retry shortly',
+      cause: { cause: { code } },
+    });
   }
 
   it('keeps its connections for every kind of call, across a token’s rotation', async () => {
