@@ -28,6 +28,16 @@ const workload = {
 const ON_FARGATE = { fargate: true };
 
 const acmeNamespace = tenantNamespace('berth-acme', 'acme', limits, { loadBalancerCidrs: ['10.64.0.0/22'] });
+/** acme's namespace and its app `web` with `replicas` pods, behind an ingress group and host no test here minds. */
+const acmeWeb = (replicas = workload.replicas) => [
+  ...acmeNamespace,
+  ...appManifests(
+    { ...workload, replicas },
+    'berth-acme',
+    { balancer: { group: 'g', idleTimeoutSeconds: 60 }, host: 'h' },
+    ON_FARGATE,
+  ),
+];
 
 describe('KubeClient against a fake API server', () => {
   let close: (() => Promise<void>) | undefined;
@@ -94,15 +104,7 @@ describe('KubeClient against a fake API server', () => {
 
   it('is refused what the control plane’s access does not allow, as by the cluster, and may list pods everywhere', async () => {
     const { api, kube } = await fakeCluster();
-    await kube.apply([
-      ...acmeNamespace,
-      ...appManifests(
-        workload,
-        'berth-acme',
-        { balancer: { group: 'g', idleTimeoutSeconds: 60 }, host: 'h' },
-        ON_FARGATE,
-      ),
-    ]);
+    await kube.apply(acmeWeb());
     api.objects.set('/api/v1/namespaces/default', {
       apiVersion: 'v1',
       kind: 'Namespace',
@@ -138,15 +140,7 @@ describe('KubeClient against a fake API server', () => {
 
   it('removes a finalizer with a merge patch on the version read (none without it, done once gone), and deletes by name', async () => {
     const { api, kube } = await fakeCluster();
-    await kube.apply([
-      ...acmeNamespace,
-      ...appManifests(
-        { ...workload, replicas: 1 },
-        'berth-acme',
-        { balancer: { group: 'g', idleTimeoutSeconds: 60 }, host: 'h' },
-        ON_FARGATE,
-      ),
-    ]);
+    await kube.apply(acmeWeb(1));
     await kube.delete([
       { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'berth-acme' } },
     ]);
@@ -181,16 +175,25 @@ describe('KubeClient against a fake API server', () => {
     ]);
   });
 
+  it("asks for the app container's log lines, timestamped, as far back as asked", async () => {
+    const { api, kube } = await fakeCluster();
+    await kube.apply(acmeWeb(1));
+    const [pod] = await kube.pods('berth-acme');
+    const name = pod?.metadata?.name ?? '';
+    await kube.podLog('berth-acme', name, {});
+    await kube.podLog('berth-acme', name, { tailLines: 0, sinceSeconds: 60, previous: true });
+    const logReads = api.requests.filter((r) => r.path === `/api/v1/namespaces/berth-acme/pods/${name}/log`);
+    // The app's container by name (a pod may carry others, a mesh's sidecar), each line with its time.
+    expect(logReads.map((r) => r.query)).toEqual([
+      { container: 'app', timestamps: 'true' },
+      { container: 'app', timestamps: 'true', tailLines: '0', sinceSeconds: '60', previous: 'true' },
+    ]);
+  });
+
   it('lists the namespaces Berth manages, and deletes one with all it holds', async () => {
     const { api, kube } = await fakeCluster();
     await kube.apply([
-      ...acmeNamespace,
-      ...appManifests(
-        workload,
-        'berth-acme',
-        { balancer: { group: 'g', idleTimeoutSeconds: 60 }, host: 'h' },
-        ON_FARGATE,
-      ),
+      ...acmeWeb(),
       ...tenantNamespace('berth-beta', 'beta', limits, { loadBalancerCidrs: ['10.64.0.0/22'] }),
     ]);
     // One the cluster's operator made.
