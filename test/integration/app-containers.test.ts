@@ -83,6 +83,28 @@ describe('app containers on Docker Engine', () => {
     expect(printed).toBe(`cpu=50000/100000 memory=${1024 * 1024 * 1024} swap=0`);
   }, 120_000);
 
+  it("keep at most 30 MB of an app's output on the machine, whatever the engine's own default", async () => {
+    const { call, createTenant, runtime, tableName } = await localApiOnDocker();
+    const key = (await createTenant('acme')).key;
+    try {
+      expect((await call('POST', '/v1/apps', key, sampleApp('web'))).status).toBe(201);
+      const [id] = await eventually('a replica', async () => {
+        const found = labelledContainers(tableName, { 'berth.app': 'web' });
+        return found.length > 0 ? found : undefined;
+      });
+      const { HostConfig } = await new Docker().getContainer(id ?? '').inspect();
+      // Three files of 10 MB, the oldest dropped, read by `GET /logs` as Docker's own json-file.
+      expect(HostConfig.LogConfig).toEqual({
+        Type: 'json-file',
+        Config: { 'max-size': '10m', 'max-file': '3' },
+      });
+    } finally {
+      await call('DELETE', '/v1/apps/web', key);
+      await untilAppGone(call, key, 'web');
+      await runtime.loop.stop();
+    }
+  }, 120_000);
+
   it('are removed with the anonymous volumes their image declares, replaced or deleted', async () => {
     const image = buildTestImage('berth-test/volume:1', ['VOLUME /data']);
     const { call, createTenant, runtime, tableName } = await localApiOnDocker();
