@@ -123,7 +123,8 @@ export async function startFakeKubeApi() {
   let version = 0;
   let podSerial = 0;
   let loadBalancerHostname: string | undefined;
-  let silent = false;
+  /** Where it stops answering: before the headers, or after them and the start of the body. */
+  let silent: 'before headers' | 'mid-body' | undefined;
   let failing: { status: ContentfulStatusCode; left: number } | undefined;
   /** Lines pods wrote after their first two, by pod path, each with its timestamp. */
   const said = new Map<string, string[]>();
@@ -271,7 +272,12 @@ export async function startFakeKubeApi() {
       body: text ? JSON.parse(text) : undefined,
     };
     requests.push(request);
-    if (silent) return new Promise<Response>(() => {});
+    if (silent === 'before headers') return new Promise<Response>(() => {});
+    if (silent === 'mid-body') {
+      const start = new TextEncoder().encode('{"kind":"Status","items":[');
+      const stalled = new ReadableStream({ start: (controller) => controller.enqueue(start) });
+      return new Response(stalled, { headers: { 'content-type': 'application/json' } });
+    }
     if (failing && failing.left > 0) {
       failing.left -= 1;
       const { status } = failing;
@@ -542,9 +548,12 @@ export async function startFakeKubeApi() {
     answerNext(status: ContentfulStatusCode, times: number) {
       failing = { status, left: times };
     },
-    /** From now on it takes requests and answers none, as a connection gone silent. */
-    goSilent() {
-      silent = true;
+    /**
+     * From now on it takes requests and answers none, as a connection gone silent; `midBody`, it sends each answer's
+     * headers and the start of its body, then nothing more.
+     */
+    goSilent(midBody = false) {
+      silent = midBody ? 'mid-body' : 'before headers';
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -35,10 +35,10 @@ const isNotFound = (err: unknown) => err instanceof ApiException && err.code ===
 
 /**
  * The connection to the API server not made, lost or gone silent: fetch's own error, with undici's or Node's code in
- * its cause.
+ * its cause — `fetch failed` before the answer's headers, `terminated` while its body is read.
  */
 const isConnectionFailure = (err: unknown): err is TypeError & { cause?: { code?: string } } =>
-  err instanceof TypeError && err.message === 'fetch failed';
+  err instanceof TypeError && (err.message === 'fetch failed' || err.message === 'terminated');
 
 /** undici's codes for a call that waited out one of KUBE_TIMEOUTS: not tried again, its time is spent already. */
 const TIMED_OUT = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);

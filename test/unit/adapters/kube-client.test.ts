@@ -298,6 +298,16 @@ describe('KubeClient’s connections to the API server, and their failures', () 
     expect(api.requests.filter((r) => r.path === '/api/v1/namespaces')).toHaveLength(2);
   });
 
+  it('gives up on an API server that stops in the middle of an answer', async () => {
+    const api = await fakeApi();
+    const kube = new KubeClient(async () => ({ server: api.url, caData: api.caData, token: 't' }), {
+      timeouts,
+    });
+    api.goSilent(true);
+    await expectTimedOut(kube.namespaces(), 'UND_ERR_BODY_TIMEOUT');
+    expect(api.requests.filter((r) => r.path === '/api/v1/namespaces')).toHaveLength(1);
+  });
+
   it('gives up on an API server that takes the connection and never completes TLS', async () => {
     const api = await fakeApi();
     const sockets = new Set<Socket>();
