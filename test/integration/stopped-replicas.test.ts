@@ -74,7 +74,14 @@ describe('stopped replicas on Docker Engine', () => {
         'POST',
         '/v1/apps',
         key,
-        sampleApp('web', { command: ['sh', '-c', 'echo "cannot reach the database"; exit 3'] }),
+        // 150 lines of output, then (a second later, so that the engine reads it last) its error on stderr.
+        sampleApp('web', {
+          command: [
+            'sh',
+            '-c',
+            'seq 1 150 | sed "s/^/line /"; sleep 1; echo "cannot reach the database" >&2; exit 3',
+          ],
+        }),
       );
       expect(created.status, created.text).toBe(201);
       const failed = await eventually('the deployment to fail', async () => {
@@ -96,6 +103,11 @@ describe('stopped replicas on Docker Engine', () => {
       const lines = logs.text.trim().split('\n');
       expect(lines).toHaveLength(instances.length);
       for (const line of lines) expect(line).toMatch(/^[0-9a-f]{12} \S+Z cannot reach the database$/);
+      // The last 100 lines of each are kept, however many are asked for: of its 151, from `line 52` to its error.
+      const kept = (await call('GET', '/v1/apps/web/logs?tail=1000', key)).text.trim().split('\n');
+      expect(kept).toHaveLength(instances.length * 100);
+      expect(kept.filter((line) => line.endsWith(' line 52'))).toHaveLength(instances.length);
+      expect(kept.filter((line) => line.endsWith(' line 51'))).toHaveLength(0);
       const later = new Date(Date.now() + 60_000).toISOString();
       expect((await call('GET', `/v1/apps/web/logs?since=${later}`, key)).text).toBe('');
       // A date means its midnight UTC.
