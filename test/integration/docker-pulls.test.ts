@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, request } from 'node:http';
 import { type AddressInfo, connect, createServer as createNetServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -177,6 +177,33 @@ describe('pulling an app’s image with Docker Engine', () => {
     }
   });
 
+  it("pulls with the tenant's credentials from a registry that asks for them, and fails a pull without", async () => {
+    const docker = new Docker();
+    const cli = dockerCli();
+    const runtime = new DockerRuntime(docker, `t-${randomUUID()}`);
+    const registry = await startOpenRegistry();
+    const credentials = { username: 'acme', password: 'brc_secret' };
+    const gate = await gatedRegistry(registry.address, credentials);
+    const tag = randomUUID();
+    const pushed = `${registry.address}/acme/web:${tag}`;
+    const image = `${gate.address}/acme/web:${tag}`;
+    let replica: string | undefined;
+    try {
+      cli.ok(['tag', inject('testImage'), pushed]);
+      cli.ok(['push', pushed]);
+      cli.ok(['rmi', pushed]);
+      await expect(runtime.startReplica({ ...WEB_REPLICA, image })).rejects.toThrow(/^pulling .* failed: /);
+      const pullCredentials = { registry: gate.address, ...credentials };
+      replica = (await runtime.startReplica({ ...WEB_REPLICA, image, pullCredentials })).id;
+      expect((await docker.getContainer(replica).inspect()).Config.Image).toBe(image);
+    } finally {
+      if (replica) await runtime.removeReplica(replica);
+      cli.run(['rmi', image]);
+      gate.stop();
+      await registry.stop();
+    }
+  });
+
   it('never shows the tenant what answered where no registry is: the engine quotes the body of such an answer', async () => {
     const runtime = new DockerRuntime(new Docker(), `t-${randomUUID()}`);
     // What a registry name resolving into the platform's own network at pull time reaches: an internal service.
@@ -281,6 +308,46 @@ async function stallingRegistry() {
     stop: () => {
       server.closeAllConnections();
       return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/**
+ * The registry at `upstream` behind a gate that takes only `username` and `password` (HTTP Basic, as a private
+ * registry may ask), answering anything else 401 as a registry does.
+ */
+async function gatedRegistry(
+  upstream: string,
+  { username, password }: { username: string; password: string },
+) {
+  const expected = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+  const [host, port] = upstream.split(':');
+  const server = createServer((req, res) => {
+    if (req.headers.authorization !== expected) {
+      res.writeHead(401, {
+        'www-authenticate': 'Basic realm="berth-test"',
+        'docker-distribution-api-version': 'registry/2.0',
+        'content-type': 'application/json',
+      });
+      res.end('{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}');
+      return;
+    }
+    const headers = { ...req.headers, host: upstream };
+    const forwarded = request(
+      { host, port: Number(port), method: req.method, path: req.url, headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    req.pipe(forwarded);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    address: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    stop: () => {
+      server.closeAllConnections();
+      server.close();
     },
   };
 }
