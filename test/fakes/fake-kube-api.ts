@@ -274,7 +274,7 @@ export async function startFakeKubeApi() {
     requests.push(request);
     if (silent === 'before headers') return new Promise<Response>(() => {});
     if (silent === 'mid-body') {
-      const start = new TextEncoder().encode('{"kind":"Status","items":[');
+      const start = new TextEncoder().encode('{"items":[');
       const stalled = new ReadableStream({ start: (controller) => controller.enqueue(start) });
       return new Response(stalled, { headers: { 'content-type': 'application/json' } });
     }

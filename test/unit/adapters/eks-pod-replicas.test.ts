@@ -81,10 +81,10 @@ describe('an EKS pod as a replica', () => {
       ready: true,
       restarts: 0,
     });
-    const { labels } = servingPod().metadata ?? {};
+    // A pod without its tenant's, app's or incarnation's label is none of Berth's.
     for (const label of [LABEL.tenant, LABEL.app, LABEL.appUid]) {
       const pod = servingPod();
-      pod.metadata = { ...pod.metadata, labels: { ...labels, [label]: '' } };
+      pod.metadata = { ...pod.metadata, labels: { ...pod.metadata?.labels, [label]: '' } };
       expect(replicaOf(pod)).toBeUndefined();
     }
   });
