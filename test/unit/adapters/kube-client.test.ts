@@ -308,6 +308,18 @@ describe('KubeClient’s connections to the API server, and their failures', () 
     expect(api.requests.filter((r) => r.path === '/api/v1/namespaces')).toHaveLength(1);
   });
 
+  it("sends its token to no server the cluster's certificate authority did not sign", async () => {
+    const [api, impostor] = [await fakeApi(), await fakeApi()];
+    const kube = new KubeClient(
+      async () => ({ server: impostor.url, caData: api.caData, token: 'k8s-aws-v1.t' }),
+      {
+        timeouts,
+      },
+    );
+    await expect(kube.namespaces()).rejects.toMatchObject({ code: 'unavailable' });
+    expect(impostor.requests).toEqual([]);
+  });
+
   it('gives up on an API server that takes the connection and never completes TLS', async () => {
     const api = await fakeApi();
     const sockets = new Set<Socket>();
