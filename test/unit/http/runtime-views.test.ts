@@ -81,6 +81,8 @@ describe('replica views per runtime (EKS through the fake API server)', () => {
     expect(
       (await call('POST', '/v1/apps', key, { ...sampleApp('web'), runtime: 'eks', replicas: 2 })).status,
     ).toBe(201);
+    // Another app of the tenant's in the same namespace, whose pod none of web's views shows.
+    expect((await call('POST', '/v1/apps', key, { ...sampleApp('api'), runtime: 'eks' })).status).toBe(201);
     await pass();
     await pass();
     const before = kube.requests.length;
