@@ -10,14 +10,24 @@ import { buildTestImage } from '../support/test-image.ts';
 const CAP = { CHOWN: 0, SETGID: 6, SETUID: 7, NET_BIND_SERVICE: 10, NET_RAW: 13 } as const;
 
 describe('app containers on Docker Engine', () => {
-  /**
-   * What a `web` app of a new tenant prints before it serves, found in its log by `pattern`'s first group; the app is
-   * deleted after.
-   */
-  async function printedBeforeServing(print: string, pattern: RegExp, extra: Record<string, unknown> = {}) {
-    const { call, createTenant, runtime } = await localApiOnDocker();
-    const key = (await createTenant('acme')).key;
+  type AcmeOnDocker = Awaited<ReturnType<typeof localApiOnDocker>> & { key: string };
+
+  /** `run` with the API of a new tenant `acme` on Docker Engine; its app `web` is deleted after, and the loop stopped. */
+  async function withAcme<T>(run: (acme: AcmeOnDocker) => Promise<T>): Promise<T> {
+    const api = await localApiOnDocker();
+    const key = (await api.createTenant('acme')).key;
     try {
+      return await run({ ...api, key });
+    } finally {
+      await api.call('DELETE', '/v1/apps/web', key);
+      await untilAppGone(api.call, key, 'web');
+      await api.runtime.loop.stop();
+    }
+  }
+
+  /** What a `web` app of a new tenant prints before it serves, found in its log by `pattern`'s first group. */
+  const printedBeforeServing = (print: string, pattern: RegExp, extra: Record<string, unknown> = {}) =>
+    withAcme(async ({ call, key }) => {
       const serve = 'mkdir -p /www && hostname > /www/index.html && exec httpd -f -p "$PORT" -h /www';
       const command = ['sh', '-c', `${print}; ${serve}`];
       const created = await call('POST', '/v1/apps', key, sampleApp('web', { ...extra, command }));
@@ -26,12 +36,7 @@ describe('app containers on Docker Engine', () => {
         const logs = await call('GET', '/v1/apps/web/logs?tail=10', key);
         return pattern.exec(logs.text)?.[1];
       });
-    } finally {
-      await call('DELETE', '/v1/apps/web', key);
-      await untilAppGone(call, key, 'web');
-      await runtime.loop.stop();
-    }
-  }
+    });
 
   it('run with the default capabilities but NET_RAW, as on Fargate and EKS', async () => {
     const line = await printedBeforeServing('grep CapEff /proc/self/status', /CapEff:\s+([0-9a-f]+)/);
@@ -83,70 +88,64 @@ describe('app containers on Docker Engine', () => {
     expect(printed).toBe(`cpu=50000/100000 memory=${1024 * 1024 * 1024} swap=0`);
   }, 120_000);
 
-  it("keep at most 30 MB of an app's output on the machine, whatever the engine's own default", async () => {
-    const { call, createTenant, runtime, tableName } = await localApiOnDocker();
-    const key = (await createTenant('acme')).key;
-    try {
-      expect((await call('POST', '/v1/apps', key, sampleApp('web'))).status).toBe(201);
-      const [id] = await eventually('a replica', async () => {
-        const found = labelledContainers(tableName, { 'berth.app': 'web' });
-        return found.length > 0 ? found : undefined;
-      });
-      const { HostConfig } = await new Docker().getContainer(id ?? '').inspect();
-      // Three files of 10 MB, the oldest dropped, read by `GET /logs` as Docker's own json-file.
-      expect(HostConfig.LogConfig).toEqual({
-        Type: 'json-file',
-        Config: { 'max-size': '10m', 'max-file': '3' },
-      });
-    } finally {
-      await call('DELETE', '/v1/apps/web', key);
-      await untilAppGone(call, key, 'web');
-      await runtime.loop.stop();
-    }
-  }, 120_000);
+  it(
+    "keep at most 30 MB of an app's output on the machine, whatever the engine's own default",
+    () =>
+      withAcme(async ({ call, key, tableName }) => {
+        expect((await call('POST', '/v1/apps', key, sampleApp('web'))).status).toBe(201);
+        const [id] = await eventually('a replica', async () => {
+          const found = labelledContainers(tableName, { 'berth.app': 'web' });
+          return found.length > 0 ? found : undefined;
+        });
+        const { HostConfig } = await new Docker().getContainer(id ?? '').inspect();
+        // Three files of 10 MB, the oldest dropped, read by `GET /logs` as Docker's own json-file.
+        expect(HostConfig.LogConfig).toEqual({
+          Type: 'json-file',
+          Config: { 'max-size': '10m', 'max-file': '3' },
+        });
+      }),
+    120_000,
+  );
 
-  it('are removed with the anonymous volumes their image declares, replaced or deleted', async () => {
-    const image = buildTestImage('berth-test/volume:1', ['VOLUME /data']);
-    const { call, createTenant, runtime, tableName } = await localApiOnDocker();
-    const key = (await createTenant('acme')).key;
-    const docker = new Docker();
-    const volumeOf = async (id: string) =>
-      (await docker.getContainer(id).inspect()).Mounts.find((m) => m.Destination === '/data')?.Name ?? '';
-    const exists = (volume: string) =>
-      docker
-        .getVolume(volume)
-        .inspect()
-        .then(
-          () => true,
-          () => false,
-        );
-    const ready = () =>
-      eventually('a ready replica', async () =>
-        (await call('GET', '/v1/apps/web', key)).json.readyReplicas === 1 ? true : undefined,
-      );
-    try {
-      expect((await call('POST', '/v1/apps', key, sampleApp('web', { image }))).status).toBe(201);
-      await ready();
-      const [first] = labelledContainers(tableName, { 'berth.app': 'web' });
-      const firstVolume = await volumeOf(first ?? '');
-      expect(await exists(firstVolume)).toBe(true);
-      expect((await call('POST', '/v1/apps/web/restart', key)).status).toBe(202);
-      await eventually('the first replica to be replaced', async () => {
-        const now = labelledContainers(tableName, { 'berth.app': 'web' });
-        return now.length === 1 && now[0] !== first ? true : undefined;
-      });
-      await ready();
-      const [second] = labelledContainers(tableName, { 'berth.app': 'web' });
-      const secondVolume = await volumeOf(second ?? '');
-      expect(secondVolume).not.toBe(firstVolume);
-      expect(await exists(firstVolume)).toBe(false);
-      await call('DELETE', '/v1/apps/web', key);
-      await untilAppGone(call, key, 'web');
-      expect(await exists(secondVolume)).toBe(false);
-    } finally {
-      await call('DELETE', '/v1/apps/web', key);
-      await untilAppGone(call, key, 'web');
-      await runtime.loop.stop();
-    }
-  }, 120_000);
+  it(
+    'are removed with the anonymous volumes their image declares, replaced or deleted',
+    () =>
+      withAcme(async ({ call, key, tableName }) => {
+        const image = buildTestImage('berth-test/volume:1', ['VOLUME /data']);
+        const docker = new Docker();
+        const volumeOf = async (id: string) =>
+          (await docker.getContainer(id).inspect()).Mounts.find((m) => m.Destination === '/data')?.Name ?? '';
+        const exists = (volume: string) =>
+          docker
+            .getVolume(volume)
+            .inspect()
+            .then(
+              () => true,
+              () => false,
+            );
+        const ready = () =>
+          eventually('a ready replica', async () =>
+            (await call('GET', '/v1/apps/web', key)).json.readyReplicas === 1 ? true : undefined,
+          );
+        expect((await call('POST', '/v1/apps', key, sampleApp('web', { image }))).status).toBe(201);
+        await ready();
+        const [first] = labelledContainers(tableName, { 'berth.app': 'web' });
+        const firstVolume = await volumeOf(first ?? '');
+        expect(await exists(firstVolume)).toBe(true);
+        expect((await call('POST', '/v1/apps/web/restart', key)).status).toBe(202);
+        await eventually('the first replica to be replaced', async () => {
+          const now = labelledContainers(tableName, { 'berth.app': 'web' });
+          return now.length === 1 && now[0] !== first ? true : undefined;
+        });
+        await ready();
+        const [second] = labelledContainers(tableName, { 'berth.app': 'web' });
+        const secondVolume = await volumeOf(second ?? '');
+        expect(secondVolume).not.toBe(firstVolume);
+        expect(await exists(firstVolume)).toBe(false);
+        await call('DELETE', '/v1/apps/web', key);
+        await untilAppGone(call, key, 'web');
+        expect(await exists(secondVolume)).toBe(false);
+      }),
+    120_000,
+  );
 });

@@ -38,9 +38,14 @@ const ON_NODES = { fargate: false };
 /** An ingress group and host; which, no test here minds. */
 const INGRESS = { balancer: { group: 'g', idleTimeoutSeconds: 60 }, host: 'h' };
 
-type PodSpec = { spec: { template: { spec: Record<string, unknown> } } };
-type PodTemplate = { spec: { template: { metadata: { annotations: Record<string, string> } } } };
-const podSpec = (manifests: unknown[]) => (manifests[0] as PodSpec).spec.template.spec;
+type PodTemplate = {
+  metadata: { annotations: Record<string, string> } & Record<string, unknown>;
+  spec: Record<string, unknown>;
+};
+/** The pod template of the Deployment among `manifests` (the first). */
+const podTemplate = (manifests: unknown[]) =>
+  (manifests[0] as { spec: { template: PodTemplate } }).spec.template;
+const podSpec = (manifests: unknown[]) => podTemplate(manifests).spec;
 
 describe('EKS manifests', () => {
   it('confines a tenant to its namespace with its plan as quota, defaults, ingress from the load balancer only, and no instance metadata', () => {
@@ -397,20 +402,14 @@ describe('EKS manifests', () => {
 
   it("rolls an app's pods on a restart: the pod template carries when it was asked for", () => {
     const template = (restartedAt: string | null) =>
-      (
-        appManifests(
-          { ...workload, restartedAt },
-          'berth-acme',
-          INGRESS,
-          ON_FARGATE,
-        )[0] as unknown as PodTemplate
-      ).spec.template;
+      podTemplate(appManifests({ ...workload, restartedAt }, 'berth-acme', INGRESS, ON_FARGATE));
     const restarted = template('2026-11-22T10:00:00.000Z');
     expect(restarted.metadata.annotations).toEqual({ 'berth.dev/restarted-at': '2026-11-22T10:00:00.000Z' });
     // The only change to the pods: a Deployment replaces them all, one rollout, when its template changes.
+    const never = template(null);
     expect({ ...restarted, metadata: { ...restarted.metadata, annotations: {} } }).toEqual({
-      ...template(null),
-      metadata: { ...template(null).metadata, annotations: {} },
+      ...never,
+      metadata: { ...never.metadata, annotations: {} },
     });
   });
 

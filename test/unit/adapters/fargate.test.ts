@@ -1193,8 +1193,7 @@ describe('FargateLogs', () => {
     expect(lines).toEqual(['2026-11-22T10:00:00.000Z listening']);
     expect(logs).toHaveReceivedCommandTimes(GetLogEventsCommand, 2);
     expect(logs).toHaveReceivedCommandWith(GetLogEventsCommand, {
-      logGroupName: '/berth/apps',
-      logStreamName: 'berth-acme-web-89abcdef/app/0f1e2d3c',
+      ...stream,
       limit: 50,
       startFromHead: false,
     });

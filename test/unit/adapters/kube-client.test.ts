@@ -238,6 +238,10 @@ describe('KubeClient’s connections to the API server, and their failures', () 
     return api;
   }
 
+  /** A client of the API server at `server`, trusting the certificate `caData`, with the timeouts above. */
+  const timedClient = (server: string, caData: string) =>
+    new KubeClient(async () => ({ server, caData, token: 't' }), { timeouts });
+
   /** What `call` fails with: unavailable, after undici's `code` under fetch's own error. */
   async function expectTimedOut(call: Promise<unknown>, code: string) {
     const error = await call.catch((err: unknown) => err);
@@ -288,9 +292,7 @@ describe('KubeClient’s connections to the API server, and their failures', () 
 
   it('gives up on an API server that stops answering, rather than wait for the Lambda’s timeout', async () => {
     const api = await fakeApi();
-    const kube = new KubeClient(async () => ({ server: api.url, caData: api.caData, token: 't' }), {
-      timeouts,
-    });
+    const kube = timedClient(api.url, api.caData);
     await kube.namespaces();
     api.goSilent();
     await expectTimedOut(kube.namespaces(), 'UND_ERR_HEADERS_TIMEOUT');
@@ -300,9 +302,7 @@ describe('KubeClient’s connections to the API server, and their failures', () 
 
   it('gives up on an API server that stops in the middle of an answer', async () => {
     const api = await fakeApi();
-    const kube = new KubeClient(async () => ({ server: api.url, caData: api.caData, token: 't' }), {
-      timeouts,
-    });
+    const kube = timedClient(api.url, api.caData);
     api.goSilent(true);
     await expectTimedOut(kube.namespaces(), 'UND_ERR_BODY_TIMEOUT');
     expect(api.requests.filter((r) => r.path === '/api/v1/namespaces')).toHaveLength(1);
@@ -310,12 +310,7 @@ describe('KubeClient’s connections to the API server, and their failures', () 
 
   it("sends its token to no server the cluster's certificate authority did not sign", async () => {
     const [api, impostor] = [await fakeApi(), await fakeApi()];
-    const kube = new KubeClient(
-      async () => ({ server: impostor.url, caData: api.caData, token: 'k8s-aws-v1.t' }),
-      {
-        timeouts,
-      },
-    );
+    const kube = timedClient(impostor.url, api.caData);
     await expect(kube.namespaces()).rejects.toMatchObject({ code: 'unavailable' });
     expect(impostor.requests).toEqual([]);
   });
@@ -330,10 +325,7 @@ describe('KubeClient’s connections to the API server, and their failures', () 
       mute.close();
     });
     const { port } = mute.address() as AddressInfo;
-    const kube = new KubeClient(
-      async () => ({ server: `https://127.0.0.1:${port}`, caData: api.caData, token: 't' }),
-      { timeouts },
-    );
+    const kube = timedClient(`https://127.0.0.1:${port}`, api.caData);
     await expectTimedOut(kube.namespaces(), 'UND_ERR_CONNECT_TIMEOUT');
     expect(sockets.size).toBe(1);
   });
