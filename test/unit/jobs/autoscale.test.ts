@@ -384,7 +384,9 @@ describe('the scale job', () => {
     const deps = await acmeWeb({ scaling: idle, replicas: 2 });
     const views = webOnDocker(deps, () => 0);
     const replicas = async () => (await deps.store.getApp('acme', 'web'))?.replicas;
-    // Just created, the app deploys: its idle replicas are not taken away meanwhile.
+    // Just created, the app deploys: its idle replicas are not taken away meanwhile, however long it takes.
+    await scaleOnce(deps, views);
+    deps.clock.advance(61_000);
     await scaleOnce(deps, views);
     expect(await replicas()).toBe(2);
     const app = await getAppRecord(deps, 'acme', 'web');
@@ -399,6 +401,46 @@ describe('the scale job', () => {
     ]);
     // Measured at 0 %, which the event's details say as a figure, not as none.
     expect(deps.store.events.at(-1)?.details).toMatchObject({ cpuPercent: 0, targetCpuPercent: 50 });
+  });
+
+  it('scales in only once the stabilization window has seen nothing but the lower count', async () => {
+    const idle = { min: 1, max: 4, targetCpuPercent: 50, scaleInStabilizationSeconds: 60 };
+    const deps = await acmeWeb({ scaling: idle, replicas: 2 });
+    const app = await getAppRecord(deps, 'acme', 'web');
+    await deps.store.writeRollout({
+      app: { record: { ...app, status: 'running', currentRevision: 1 }, read: app },
+    });
+    const views = webOnDocker(deps, () => 0);
+    const replicas = async () => (await deps.store.getApp('acme', 'web'))?.replicas;
+    for (const advanceMs of [0, 30_000, 29_000]) {
+      deps.clock.advance(advanceMs);
+      await scaleOnce(deps, views);
+      expect(await replicas()).toBe(2);
+    }
+    deps.clock.advance(2_000);
+    await scaleOnce(deps, views);
+    expect(await replicas()).toBe(1);
+    expect(autoscalingTold(deps)).toEqual([
+      'autoscaled from 2 to 1 replica: scale in after the stabilization window (CPU at 0 %, target 50 %)',
+    ]);
+    // What the decision went by, every figure of it.
+    expect(deps.store.events.at(-1)?.details).toEqual({
+      from: 2,
+      to: 1,
+      reason: 'scale in after the stabilization window',
+      measured: 'CPU at 0 %, target 50 %',
+      recommended: 1,
+      cpuPercent: 0,
+      memoryPercent: null,
+      targetCpuPercent: 50,
+      targetMemoryPercent: null,
+      samples: 2,
+      warmingUp: 0,
+      min: 1,
+      max: 4,
+      schedule: null,
+      stabilizationSeconds: 60,
+    });
   });
 
   it('asks for no figures for an app that tracks none: its schedules and bounds alone move it', async () => {
