@@ -3,6 +3,7 @@ import {
   DELIVERY_ORDERS,
   meterTaskEvents,
   recordTaskStops,
+  TASK_EVENTS_BILLED,
   TASK_STOP_EVENTS,
 } from '../support/ecs-task-events-scenario.ts';
 import { tableCoreDeps } from '../support/table-core-deps.ts';
@@ -11,7 +12,7 @@ describe('ECS task events on DynamoDB Local', () => {
   it('bill from the image pull to the stop, once, whatever the order or duplication of events', async () => {
     for (const [name, order] of DELIVERY_ORDERS) {
       const metered = await meterTaskEvents(await tableCoreDeps(), order);
-      expect({ name, ...metered }).toEqual({ name, instanceSeconds: 2 * 1800, open: 0 });
+      expect({ name, ...metered }).toEqual({ name, ...TASK_EVENTS_BILLED });
     }
   });
 

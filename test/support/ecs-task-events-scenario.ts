@@ -34,8 +34,8 @@ export const taskEvents = (arn: string): EcsTaskStateChange[] => [
 
 /**
  * Delivers two tasks' events in the order `order` gives, with the meter running in between (the schedules and the
- * event rule run independently), then meters once more after both stopped. Returns the instance-seconds billed and
- * the lifetimes left open (none, when every stop was accounted for).
+ * event rule run independently), then meters once more after both stopped. Returns the usage billed, by app and hour,
+ * and the lifetimes left open (none, when every stop was accounted for).
  */
 export async function meterTaskEvents(
   deps: CoreDeps & Pick<MeterDeps, 'logger'> & { clock: ManualClock },
@@ -54,12 +54,29 @@ export async function meterTaskEvents(
   }
   deps.clock.current = new Date('2026-11-22T11:00:00Z');
   await meterUsage({ ...deps, runtime });
-  const usage = await listEveryUsage(deps.store, 'acme', '2026-11-22T00', '2026-11-22T23');
   return {
-    instanceSeconds: usage.reduce((n, u) => n + u.instanceSeconds, 0),
+    usage: await listEveryUsage(deps.store, 'acme', '2026-11-22T00', '2026-11-22T23'),
     open: (await deps.meter.listOpenLifetimes('acme')).length,
   };
 }
+
+/** What meterTaskEvents bills: the two tasks' half hour each, 0.5 vCPU and 1 GiB, on acme's app `web`. */
+export const TASK_EVENTS_BILLED = {
+  usage: [
+    {
+      tenantId: 'acme',
+      app: 'web',
+      hour: '2026-11-22T10',
+      instanceSeconds: 2 * 1800,
+      vcpuMilliSeconds: 2 * 1800 * 500,
+      memoryMiBSeconds: 2 * 1800 * 1024,
+      shortfallInstanceSeconds: 0,
+      shortfallVcpuMilliSeconds: 0,
+      shortfallMemoryMiBSeconds: 0,
+    },
+  ],
+  open: 0,
+};
 
 /** The orders a scenario is checked in: as sent, reversed, duplicated, and by version across tasks. */
 export const DELIVERY_ORDERS: [string, (all: EcsTaskStateChange[]) => EcsTaskStateChange[]][] = [
