@@ -46,6 +46,13 @@ describe('WorkloadReconciler on Fargate services (ECS and the ALB in memory)', (
       readyReplicas: 2,
       currentRevision: 1,
     });
+    // Its deployment went through every phase in the pass that found its tasks serving.
+    const at = '2026-11-22T10:00:11.000Z';
+    expect(await listDeployments(deps, 'acme', 'web', { limit: 1 })).toMatchObject({
+      items: [
+        { status: 'succeeded', failedStarts: 0, phases: { pull: at, start: at, healthy: at, traffic: at } },
+      ],
+    });
     expect(aws.ecs).toHaveReceivedCommandTimes(CreateServiceCommand, 1);
     expect(aws.rules.map((r) => r.Conditions?.[0]?.HostHeaderConfig?.Values)).toEqual([
       ['web--acme.apps.example.com'],
@@ -299,8 +306,14 @@ describe('WorkloadReconciler on Fargate services (ECS and the ALB in memory)', (
     await pass();
     expect(aws.ecs).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand);
     expect(aws.ecs).not.toHaveReceivedCommand(CreateServiceCommand);
+    // Told why: the operator learns whether the refusal is Berth's.
     expect(logged).toEqual([
-      expect.objectContaining({ message: 'the runtime refused an app', tenantId: 'acme', app: 'web' }),
+      expect.objectContaining({
+        message: 'the runtime refused an app',
+        tenantId: 'acme',
+        app: 'web',
+        refused: deployment?.reason,
+      }),
     ]);
   });
 
