@@ -285,6 +285,7 @@ export class WorkloadReconciler {
           replica: replica.id,
           revision: replica.revision,
           exitCode: exit.exitCode,
+          ...(exit.reason ? { reason: exit.reason } : {}),
           restarts: replica.restarts,
         },
         { at: new Date(exit.at), of: key },

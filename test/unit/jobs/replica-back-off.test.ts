@@ -44,6 +44,33 @@ describe('the back-off of a failing replica and the circuit breaker, as a pass s
     expect(deployment).toMatchObject({ status: 'failed', failedStarts: 3 });
     await passAfter(10_000);
     expect(runtime.startsOf(1)).toBe(3);
+    // The third failure in a row of a slot that never served is told as a crash loop, before the deployment fails.
+    expect(
+      deps.store.events.slice(-2).map(({ type, message, details }) => ({ type, message, details })),
+    ).toEqual([
+      { type: 'crashLoop', message: 'replica 0 of revision 1 keeps failing', details: { failures: 3 } },
+      {
+        type: 'deploymentFailed',
+        message:
+          'deployment of revision 1 failed: 3 replicas failed (circuit breaker at 3); the last exited with code 3',
+        details: { deployment: deployment?.id },
+      },
+    ]);
+  });
+
+  it('tells each failure with the replica, its revision, its exit code and why it exited', async () => {
+    await createApp(deps, 'acme', WEB);
+    await passAfter(0);
+    const [crashed] = runtime.replicas.values();
+    runtime.crash(1);
+    Object.assign(crashed ?? {}, { exitReason: 'OOMKilled' });
+    await passAfter(100);
+    expect(deps.store.events.filter((e) => e.type === 'replicaExited')).toEqual([
+      expect.objectContaining({
+        message: 'replica 0 exited with code 3 (OOMKilled)',
+        details: { replica: crashed?.id, revision: 1, exitCode: 3, reason: 'OOMKilled' },
+      }),
+    ]);
   });
 
   it('counts failures before replacing them: slots that failed twice wait, and the breaker rolls back without a third round', async () => {
@@ -183,8 +210,15 @@ describe('the back-off of a failing replica and the circuit breaker, as a pass s
       reason:
         '3 replicas failed (circuit breaker at 3); the last could not start: No such image: registry.example.com/acme/web:1',
     });
-    expect(deps.store.events.filter((e) => e.type === 'replicaExited').map((e) => e.message)).toEqual(
-      Array(3).fill('replica 0 could not start: No such image: registry.example.com/acme/web:1'),
+    expect(
+      deps.store.events
+        .filter((e) => e.type === 'replicaExited')
+        .map(({ message, details }) => ({ message, details })),
+    ).toEqual(
+      Array(3).fill({
+        message: 'replica 0 could not start: No such image: registry.example.com/acme/web:1',
+        details: { revision: 1 },
+      }),
     );
     expect(await getAppRecord(deps, 'acme', 'web')).toMatchObject({
       status: 'failed',

@@ -37,6 +37,24 @@ describe('a replica removed outside Berth, as a pass sees it', () => {
     expect(removedEvents()).toHaveLength(1);
   });
 
+  it('tells of a replica the engine stopped for someone else with the code it exited with', async () => {
+    const { deps, runtime, pass, removedEvents } = await world();
+    await createApp(deps, 'acme', WEB);
+    await pass();
+    await pass();
+    const [stopped] = runtime.replicas.values();
+    const why = 'the engine sent its container SIGTERM';
+    Object.assign(stopped ?? {}, { state: 'exited', exitCode: 143, stoppedOutside: why });
+    await pass();
+    expect(removedEvents()).toEqual([
+      expect.objectContaining({
+        message: `replica 0 was stopped outside Berth: ${why}`,
+        details: { replica: stopped?.id, revision: 1, exitCode: 143 },
+      }),
+    ]);
+    expect(deps.store.events.map((e) => e.type)).not.toContain('replicaExited');
+  });
+
   it('removes a replica paused outside Berth and says so, once; its slot starts another, counting no failure', async () => {
     const { deps, runtime, pass, removedEvents } = await world();
     await createApp(deps, 'acme', { ...WEB, replicas: 2 });

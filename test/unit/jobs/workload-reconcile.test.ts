@@ -514,7 +514,7 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
     const exits = async () =>
       (await deps.store.listAppEvents('acme', app.uid, { limit: 50 })).items
         .filter((e) => e.type === 'replicaExited')
-        .map(({ message, at, details }) => ({ message, at, restarts: details?.restarts }));
+        .map(({ message, at, details }) => ({ message, at, details }));
 
     const at = restarted(1, 30_000);
     await pass();
@@ -525,7 +525,17 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
     // Another worker's pass writes the same event again, not a second one.
     await reconcilerFor('other').reconcileTenant('acme');
     expect(await exits()).toEqual([
-      { message: 'pod exited with code 137 (OOMKilled) and was restarted', at, restarts: 1 },
+      {
+        message: 'pod exited with code 137 (OOMKilled) and was restarted',
+        at,
+        details: {
+          replica: `berth-acme/${pod?.metadata.name}`,
+          revision: 1,
+          exitCode: 137,
+          reason: 'OOMKilled',
+          restarts: 1,
+        },
+      },
     ]);
     // An exit older than the passes since is not noted again under a new count.
     restarted(2, 3_600_000);
@@ -539,6 +549,13 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
     await createApp(deps, 'acme', { ...web, name: 'api', runtime: 'eks', replicas: 1 });
     await pass();
     await pass();
+    const podOf = (name: string) => {
+      const pod = [...api.objects.values()].find(
+        (o) => o.kind === 'Pod' && o.metadata.labels?.['berth.dev/app'] === name,
+      );
+      return `berth-acme/${pod?.metadata.name}`;
+    };
+    const pods = { web: podOf('web'), api: podOf('api') };
     // The kubelet ends them (a node failure), leaving them listed.
     api.endPods('berth-acme', 'web', { exitCode: 137, reason: 'OOMKilled', deleted: false });
     api.endPods('berth-acme', 'api', { exitCode: 1, deleted: false });
@@ -553,11 +570,18 @@ describe('WorkloadReconciler on EKS (fake API server)', () => {
       const app = await getAppRecord(deps, 'acme', name);
       return (await deps.store.listAppEvents('acme', app.uid, { limit: 50 })).items
         .filter((e) => e.type === 'replicaExited')
-        .map((e) => e.message);
+        .map(({ message, details }) => ({ message, details }));
     };
-    expect(await exits('web')).toEqual(['pod exited with code 137 (OOMKilled)']);
+    expect(await exits('web')).toEqual([
+      {
+        message: 'pod exited with code 137 (OOMKilled)',
+        details: { replica: pods.web, revision: 1, exitCode: 137, reason: 'OOMKilled' },
+      },
+    ]);
     // "Error" says no more than the code.
-    expect(await exits('api')).toEqual(['pod exited with code 1']);
+    expect(await exits('api')).toEqual([
+      { message: 'pod exited with code 1', details: { replica: pods.api, revision: 1, exitCode: 1 } },
+    ]);
   });
 
   it('tells a pod Kubernetes stopped — evicted by a drain or by its node — as stopped outside Berth, once, no failure', async () => {
