@@ -135,6 +135,16 @@ describe('the local reconcile loop', () => {
     await loop.stop();
   });
 
+  it('lets a nudge take the place of the look it had planned at an app', async () => {
+    const { loop, passes } = loopOver([{ probeInMs: 2000 }, 'done']);
+    loop.nudge('acme', 'web');
+    await vi.advanceTimersByTimeAsync(500);
+    loop.nudge('acme', 'web');
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(offsets(passes)).toEqual([0, 500]);
+    await loop.stop();
+  });
+
   it('ticks every tickMs: a pass on every app of every tenant, then a sweep that keeps the replicas of those apps', async () => {
     const deps = await fakeCoreDeps();
     const spec = { image: 'registry.example.com/acme/web:1', cpu: 0.25, memory: 512, port: 8080 };

@@ -124,11 +124,12 @@ describe('advanceRollout', () => {
       ended.push(deployment.id);
       return update(deployment, expected);
     };
+    deps.clock.advance(1000);
     const { deployment } = await pass({ ...converged, converged: false, readyTarget: 0 });
     const { items } = await listDeployments(deps, 'acme', 'web', { limit: 20 });
     expect(items.map((d) => d.status)).toEqual(['in_progress', ...Array(11).fill('superseded'), 'succeeded']);
-    expect(new Set(items.slice(1, 12).map((d) => d.reason))).toEqual(
-      new Set([`superseded by ${deployment?.id}`]),
+    expect(new Set(items.slice(1, 12).map((d) => [d.reason, d.updatedAt].join(' at ')))).toEqual(
+      new Set([`superseded by ${deployment?.id} at 2026-11-22T10:00:01.000Z`]),
     );
     // Oldest first: a pass cut short leaves the open ones the newest, where the next pass looks.
     expect(ended).toEqual(
