@@ -53,6 +53,20 @@ describe('monthly usage caps on DynamoDB Local', () => {
     await meters();
     expect(await told('usageWarning')).toBe(1);
     expect(await cap()).toMatchObject({ level: 'warned', instanceHours: 0.8 });
+    // What the tenant is told: the month, its cost and hours so far, and the plan's caps.
+    const [warning] = (
+      (await call('GET', '/v1/apps/web/events', key)).json.items as { type: string }[]
+    ).filter((e) => e.type === 'usageWarning');
+    expect(warning).toMatchObject({
+      message: 'tenant has used 80 % of its monthly cap',
+      details: {
+        period: '2026-11',
+        cost: '0.009874',
+        instanceHours: 0.8,
+        maxMonthlyCost: null,
+        maxMonthlyInstanceHours: 1,
+      },
+    });
     expect((await call('POST', '/v1/apps/web/scale', key, { replicas: 2 })).status).toBe(200);
 
     clock.advance(12 * 60_000);
