@@ -119,7 +119,7 @@ describe('apps', () => {
     await createApp(aws, 'acme', { name: 'web', ...spec, image: image('1'), runtime: 'fargate' });
     await expect(updateApp(aws, 'acme', 'web', { image: image('2') })).rejects.toMatchObject({
       code: 'validation.failed',
-      message: expect.stringContaining('is built for linux/arm, but apps on fargate run on linux/amd64'),
+      message: `image "${image('2')}" is built for linux/arm, but apps on fargate run on linux/amd64: build it for linux/amd64 (docker build --platform linux/amd64) and push it again`,
     });
   });
 

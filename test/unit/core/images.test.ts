@@ -77,8 +77,10 @@ describe('checkImageSource', () => {
     ['metadata.google.internal/x/y', 'internal registry host'],
     ['web.acme.localhost:8000/a/b', 'internal registry host'],
     ['nas.local/a/b', 'internal registry host'],
-  ])('refuses %s', (image, message) => {
-    expect(() => checkImageSource(image, 'acme', local)).toThrow(message);
+  ])('refuses %s, naming it and why', (image, why) => {
+    const check = () => checkImageSource(image, 'acme', local);
+    expect(check).toThrow(`image "${image}" `);
+    expect(check).toThrow(why);
   });
 
   it('refuses what is no image reference at all', () => {
@@ -168,7 +170,7 @@ describe('resolveImage of another registry', () => {
     await expect(
       resolved({ 'rebind.example.com': ['127.0.0.1'] }, 'rebind.example.com:5000/a/b:1'),
     ).rejects.toThrow(
-      'names registry host "rebind.example.com", which resolves to 127.0.0.1, off the public internet',
+      'image "rebind.example.com:5000/a/b:1" names registry host "rebind.example.com", which resolves to 127.0.0.1, off the public internet',
     );
     await expect(
       resolved({ 'meta.example.com': ['93.184.215.14', '169.254.169.254'] }, 'meta.example.com/a/b'),

@@ -497,7 +497,7 @@ describe('the HTTP API', () => {
       status: 400,
       json: {
         code: 'validation.failed',
-        detail: expect.stringContaining("which the apps' network resolves privately (corp.example.com)"),
+        detail: `image "${image}" names registry host "registry.corp.example.com", which the apps' network resolves privately (corp.example.com); use the platform registry or a public one`,
       },
     });
     expect((await call('GET', '/v1/apps/web', tenantKey)).json).toMatchObject({ targetRevision: 2 });
