@@ -35,6 +35,14 @@ async function acmeWeb(fields: Partial<Parameters<typeof createApp>[2]> = {}) {
   return deps;
 }
 
+/** Acme's app `web` done deploying: running its revision 1, as the reconciler's rollout leaves it. */
+async function deployed(deps: Awaited<ReturnType<typeof fakeCoreDeps>>) {
+  const app = await getAppRecord(deps, 'acme', 'web');
+  await deps.store.writeRollout({
+    app: { record: { ...app, status: 'running', currentRevision: 1 }, read: app },
+  });
+}
+
 /** Tenant acme (on pro) with its app `web`, scaling from 1 to 2 replicas on CPU. */
 const webUpToTwo = () => acmeWeb({ scaling: { min: 1, max: 2, targetCpuPercent: 50 } });
 
@@ -389,10 +397,7 @@ describe('the scale job', () => {
     deps.clock.advance(61_000);
     await scaleOnce(deps, views);
     expect(await replicas()).toBe(2);
-    const app = await getAppRecord(deps, 'acme', 'web');
-    await deps.store.writeRollout({
-      app: { record: { ...app, status: 'running', currentRevision: 1 }, read: app },
-    });
+    await deployed(deps);
     deps.clock.advance(61_000);
     await scaleOnce(deps, views);
     expect(await replicas()).toBe(1);
@@ -406,10 +411,7 @@ describe('the scale job', () => {
   it('scales in only once the stabilization window has seen nothing but the lower count', async () => {
     const idle = { min: 1, max: 4, targetCpuPercent: 50, scaleInStabilizationSeconds: 60 };
     const deps = await acmeWeb({ scaling: idle, replicas: 2 });
-    const app = await getAppRecord(deps, 'acme', 'web');
-    await deps.store.writeRollout({
-      app: { record: { ...app, status: 'running', currentRevision: 1 }, read: app },
-    });
+    await deployed(deps);
     const views = webOnDocker(deps, () => 0);
     const replicas = async () => (await deps.store.getApp('acme', 'web'))?.replicas;
     for (const advanceMs of [0, 30_000, 29_000]) {

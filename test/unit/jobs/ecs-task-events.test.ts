@@ -46,7 +46,7 @@ describe('ECS task events', () => {
   it('counts what a task that lived under a minute falls short of it, from its image pull', async () => {
     const deps = await fakeCoreDeps();
     await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
-    const [, pulling, , stopped] = taskEvents('arn:task/short') as EcsTaskStateChange[];
+    const [, pulling, , stopped] = taskEvents('arn:task/short');
     await recordTaskEvent(deps, pulling as EcsTaskStateChange);
     await recordTaskEvent(deps, {
       ...(stopped as EcsTaskStateChange),
