@@ -25,11 +25,13 @@ async function cappedTenant(caps: Caps) {
   expect((await call('POST', '/v1/apps', key, sampleApp('web'))).status).toBe(201);
   const runtime = new ListedReplicas();
   runtime.replicas = [replica('acme', 'web', clock.now().toISOString())];
-  /** How many events of `type` app `web` has. */
-  const told = async (type: string) =>
+  /** App `web`'s events of `type`. */
+  const eventsOf = async (type: string) =>
     ((await call('GET', '/v1/apps/web/events', key)).json.items as { type: string }[]).filter(
       (e) => e.type === type,
-    ).length;
+    );
+  /** How many events of `type` app `web` has. */
+  const told = async (type: string) => (await eventsOf(type)).length;
   /** The tenant's monthly cap, as it reads it. */
   const cap = async () =>
     ((await call('GET', '/v1/tenant', key)).json.usage as { monthlyCap: Record<string, unknown> }).monthlyCap;
@@ -37,12 +39,14 @@ async function cappedTenant(caps: Caps) {
   const setCaps = (next: Caps) =>
     call('PATCH', '/v1/plans/capped', setup.adminKey, { limits: cappedLimits(next) });
   const meter = () => meterUsage({ ...deps, runtime });
-  return { clock, call, key, meter, told, cap, setCaps };
+  return { clock, call, key, meter, eventsOf, told, cap, setCaps };
 }
 
 describe('monthly usage caps on DynamoDB Local', () => {
   it('warns once at 80 % and refuses scale-outs at 100 %, however many meters run at once', async () => {
-    const { clock, call, key, meter, told, cap } = await cappedTenant({ maxMonthlyInstanceHours: 1 });
+    const { clock, call, key, meter, eventsOf, told, cap } = await cappedTenant({
+      maxMonthlyInstanceHours: 1,
+    });
     const meters = () => Promise.all([1, 2, 3].map(meter));
 
     clock.advance(47 * 60_000);
@@ -54,9 +58,7 @@ describe('monthly usage caps on DynamoDB Local', () => {
     expect(await told('usageWarning')).toBe(1);
     expect(await cap()).toMatchObject({ level: 'warned', instanceHours: 0.8 });
     // What the tenant is told: the month, its cost and hours so far, and the plan's caps.
-    const [warning] = (
-      (await call('GET', '/v1/apps/web/events', key)).json.items as { type: string }[]
-    ).filter((e) => e.type === 'usageWarning');
+    const [warning] = await eventsOf('usageWarning');
     expect(warning).toMatchObject({
       message: 'tenant has used 80 % of its monthly cap',
       details: {
