@@ -18,6 +18,8 @@ export const DEFAULT_IDLE_TIMEOUT_SECONDS = 60;
 /**
  * The app's health check as the load balancer runs it (ALB checks are HTTP only): its path, or any HTTP answer on
  * `/` when the app names none; ALB's bounds applied (interval 5-300 s, timeout below the interval, thresholds 2-10).
+ * With none named, API.md's defaults but for the timeout, ALB's 5 s for an HTTP check: the app asked only that its port
+ * take a connection, which 2 s allows, not that `/` answer within them.
  * The same for an app on Fargate (its target group) and on EKS (its Ingress, for the load balancer controller).
  */
 export function targetGroupHealthCheck(check: HealthCheck | null) {

@@ -58,9 +58,13 @@ describe('AlbAppRoutes', () => {
       TargetType: 'ip',
       Port: 8080,
       VpcId: 'vpc-1',
-      // No health check named: any HTTP answer on / means the app listens.
+      // No health check named: any HTTP answer on / means the app listens, within ALB's own 5 s for an answer.
       HealthCheckPath: '/',
       Matcher: { HttpCode: '200-499' },
+      HealthCheckIntervalSeconds: 10,
+      HealthCheckTimeoutSeconds: 5,
+      HealthyThresholdCount: 2,
+      UnhealthyThresholdCount: 3,
     });
     expect(elb).toHaveReceivedCommandWith(CreateRuleCommand, {
       ListenerArn: SHARD.listenerArn,

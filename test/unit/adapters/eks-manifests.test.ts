@@ -351,9 +351,17 @@ describe('EKS manifests', () => {
       INGRESS,
       ON_FARGATE,
     )[0] as unknown as {
-      spec: { template: { spec: { containers: { readinessProbe: unknown }[] } } };
+      spec: { template: { spec: { containers: Record<string, unknown>[] } } };
     };
-    expect(tcp.spec.template.spec.containers[0]?.readinessProbe).toMatchObject({ tcpSocket: { port: 8080 } });
+    // No health check: API.md's defaults (10 s apart, 2 s each, ready at 1, out at 3, 10 s of grace) over TCP.
+    const connect = { tcpSocket: { port: 8080 }, timeoutSeconds: 2, initialDelaySeconds: 0 };
+    const { readinessProbe, livenessProbe, startupProbe } = tcp.spec.template.spec.containers[0] ?? {};
+    expect({ readinessProbe, livenessProbe, startupProbe }).toEqual({
+      readinessProbe: { ...connect, periodSeconds: 10, successThreshold: 1, failureThreshold: 3 },
+      livenessProbe: { ...connect, periodSeconds: 10, failureThreshold: 3 },
+      // Its 10 s grace, then 3 failures 10 s apart: 30 s at one probe every 2 s.
+      startupProbe: { ...connect, periodSeconds: 2, failureThreshold: 15 },
+    });
     // No path: any HTTP answer on / will do for the load balancer (its default asks for 200).
     const [, , tcpIngress] = appManifests(
       { ...workload, healthCheck: null },
