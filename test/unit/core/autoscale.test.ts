@@ -58,6 +58,11 @@ describe('autoscaling rules', () => {
     });
     // Busy enough for the ones warming up too: out, by what the whole count would carry.
     expect(trackWarmReplicas(3, [at(100), at(100)], 1, targets).recommended).toBe(4);
+    // The same when memory is the figure tracked.
+    const memoryAt = (percent: number) => ({ cpuPercent: 10, memoryPercent: percent, memoryMiB: 51 });
+    expect(
+      trackWarmReplicas(3, [memoryAt(100), memoryAt(100)], 1, { targetMemoryPercent: 50 }).recommended,
+    ).toBe(4);
     // A scale in goes by the replicas past their warm-up alone; with none warming up, as before.
     expect(trackWarmReplicas(4, [at(10)], 3, targets).recommended).toBe(1);
     expect(trackWarmReplicas(2, [at(90), at(90)], 0, targets).recommended).toBe(4);

@@ -157,6 +157,24 @@ describe('the scale job', () => {
     expect((await deps.store.getApp('acme', 'on-eks'))?.replicas).toBe(2);
   });
 
+  it('leaves an app on a runtime it has no view of (one the install no longer runs), neither scaled nor failed', async () => {
+    const deps = await fakeCoreDeps();
+    deps.runtimes = ['docker', 'eks'];
+    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
+    await createApp(deps, 'acme', { ...spec, name: 'web' });
+    await createApp(deps, 'acme', { ...spec, name: 'on-eks', runtime: 'eks' });
+    const { run, errors } = await scaleOnce(
+      deps,
+      webOnDocker(deps, () => 100),
+    );
+    expect(run).toEqual({ scaled: 1, failed: 0 });
+    expect(errors).toEqual([]);
+    expect((await deps.store.getApp('acme', 'on-eks'))?.replicas).toBe(1);
+    expect(autoscalingTold(deps)).toEqual([
+      'autoscaled from 1 to 2 replicas: scale out (CPU at 100 %, target 50 %)',
+    ]);
+  });
+
   it('goes by the replicas that serve, not one stopping (out of traffic, idle) nor one not running yet', async () => {
     const deps = await acmeWeb();
     const uid = (await deps.store.getApp('acme', 'web'))?.uid ?? '';
