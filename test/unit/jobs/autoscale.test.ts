@@ -35,6 +35,16 @@ async function acmeWeb(fields: Partial<Parameters<typeof createApp>[2]> = {}) {
   return deps;
 }
 
+/** Tenant acme (on pro) on an install running Docker and EKS: its app `onDocker` on the one, `on-eks` on the other. */
+async function acmeOnDockerAndEks(onDocker: string) {
+  const deps = await fakeCoreDeps();
+  deps.runtimes = ['docker', 'eks'];
+  await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
+  await createApp(deps, 'acme', { ...spec, name: onDocker });
+  await createApp(deps, 'acme', { ...spec, name: 'on-eks', runtime: 'eks' });
+  return deps;
+}
+
 /** Acme's app `web` done deploying: running its revision 1, as the reconciler's rollout leaves it. */
 async function deployed(deps: Awaited<ReturnType<typeof fakeCoreDeps>>) {
   const app = await getAppRecord(deps, 'acme', 'web');
@@ -131,11 +141,7 @@ describe('the scale job', () => {
   });
 
   it("fails a runtime's apps when its replicas cannot be listed, and scales the other runtimes' apps", async () => {
-    const deps = await fakeCoreDeps();
-    deps.runtimes = ['docker', 'eks'];
-    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
-    await createApp(deps, 'acme', { ...spec, name: 'on-docker' });
-    await createApp(deps, 'acme', { ...spec, name: 'on-eks', runtime: 'eks' });
+    const deps = await acmeOnDockerAndEks('on-docker');
     const onEks = (await deps.store.getApp('acme', 'on-eks'))?.uid ?? '';
     const busy = new Map([['pod', { cpuPercent: 100, memoryPercent: 10, memoryMiB: 51 }]]);
     const { run, errors } = await scaleOnce(deps, {
@@ -158,11 +164,7 @@ describe('the scale job', () => {
   });
 
   it('leaves an app on a runtime it has no view of (one the install no longer runs), neither scaled nor failed', async () => {
-    const deps = await fakeCoreDeps();
-    deps.runtimes = ['docker', 'eks'];
-    await createTenant(deps, { id: 'acme', name: 'Acme', plan: 'pro' });
-    await createApp(deps, 'acme', { ...spec, name: 'web' });
-    await createApp(deps, 'acme', { ...spec, name: 'on-eks', runtime: 'eks' });
+    const deps = await acmeOnDockerAndEks('web');
     const { run, errors } = await scaleOnce(
       deps,
       webOnDocker(deps, () => 100),
